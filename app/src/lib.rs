@@ -1,0 +1,7 @@
+//! The Comptoir desktop app: screens, widgets, tray, theme and translations.
+//!
+//! Functions that draw end in `_ui`. The app never writes SQLite and never blocks the
+//! UI thread: it will send commands to the engine (issue: the sync engine) and draw what
+//! the engine reports.
+
+pub mod app;

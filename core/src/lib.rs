@@ -1,0 +1,12 @@
+//! comptoir-core: everything in Comptoir that is not drawing.
+//!
+//! - [`model`]: domain types and their rules (money, VAT, documents, numbering, roles).
+//! - [`store`]: the local `SQLite` files, one per company, plus a small app-level file.
+//! - [`demo`]: a seeded, deterministic generator of realistic company data.
+//!
+//! This crate never depends on egui or axum: the desktop app and the sync server both
+//! build on it, and the rules they share (permissions, totals, numbering) live here once.
+
+pub mod demo;
+pub mod model;
+pub mod store;

@@ -1,0 +1,661 @@
+//! Quotes, invoices, credit notes and delivery notes: their lines, their totals and
+//! their lifecycle.
+//!
+//! Totals follow EN 16931: each line's net amount is rounded to 2 decimals; VAT is
+//! computed per rate on the sum of that rate's line nets and rounded half-up to
+//! 2 decimals, never per line. Credit notes carry positive amounts, like the invoices
+//! they correct; the document kind gives the sign in accounting.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Address, ArticleId, ContactId, Currency, DocumentId, ModelError, StructuredCommunication, VatNumber, VatRate,
+    round_amount, validate_document_number,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Quote,
+    Invoice,
+    CreditNote,
+    DeliveryNote,
+}
+
+impl DocumentKind {
+    pub const ALL: [Self; 4] = [Self::Quote, Self::Invoice, Self::CreditNote, Self::DeliveryNote];
+
+    /// The stable name used in files and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Quote => "quote",
+            Self::Invoice => "invoice",
+            Self::CreditNote => "credit_note",
+            Self::DeliveryNote => "delivery_note",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| ModelError::UnknownValue { field: "document kind", value: value.to_owned() })
+    }
+
+    /// Invoices and credit notes are the documents that are paid (or refunded).
+    pub fn is_payable(self) -> bool {
+        matches!(self, Self::Invoice | Self::CreditNote)
+    }
+}
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Quote => "quote",
+            Self::Invoice => "invoice",
+            Self::CreditNote => "credit note",
+            Self::DeliveryNote => "delivery note",
+        })
+    }
+}
+
+/// Where a document is in its life. Which moves are allowed depends on the kind:
+///
+/// - every kind: draft → issued (numbered, then immutable);
+/// - quote: issued → accepted or declined; accepted → converted (into an invoice);
+/// - invoice and credit note: issued ⇄ partially paid ⇄ paid, following the payments
+///   allocated to it;
+/// - nothing ever goes back to draft.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    Draft,
+    Issued,
+    Accepted,
+    Declined,
+    Converted,
+    PartiallyPaid,
+    Paid,
+}
+
+impl DocumentStatus {
+    pub const ALL: [Self; 7] =
+        [Self::Draft, Self::Issued, Self::Accepted, Self::Declined, Self::Converted, Self::PartiallyPaid, Self::Paid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Issued => "issued",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Converted => "converted",
+            Self::PartiallyPaid => "partially_paid",
+            Self::Paid => "paid",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| ModelError::UnknownValue { field: "document status", value: value.to_owned() })
+    }
+
+    /// Has the document left the draft stage (and so is immutable)?
+    pub fn is_issued(self) -> bool {
+        self != Self::Draft
+    }
+
+    /// Whether `kind` may move from `self` to `to`.
+    pub fn can_become(self, kind: DocumentKind, to: Self) -> bool {
+        use DocumentKind::{CreditNote, Invoice, Quote};
+        use DocumentStatus::{Accepted, Converted, Declined, Draft, Issued, Paid, PartiallyPaid};
+        match (kind, self, to) {
+            (_, Draft, Issued) | (Quote, Issued, Accepted | Declined) | (Quote, Accepted, Converted) => true,
+            (Invoice | CreditNote, Issued | PartiallyPaid | Paid, Issued | PartiallyPaid | Paid) => self != to,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for DocumentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str().replace('_', " "))
+    }
+}
+
+/// The customer as they were when the document was made: an issued invoice keeps the
+/// buyer's name and address even if the contact changes later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartySnapshot {
+    pub name: String,
+    pub address: Address,
+    pub vat_number: Option<VatNumber>,
+}
+
+/// One line of a document: an article or free text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentLine {
+    pub article_id: Option<ArticleId>,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit: String,
+    /// Net unit price, before discount and VAT.
+    pub unit_price: Decimal,
+    /// Line discount in percent, 0 to 100.
+    pub discount_percent: Decimal,
+    pub vat_rate: VatRate,
+}
+
+impl DocumentLine {
+    /// Quantity × unit price, less the discount, rounded to the cent.
+    pub fn net_amount(&self) -> Decimal {
+        let gross = self.quantity * self.unit_price;
+        let discount = gross * self.discount_percent / Decimal::ONE_HUNDRED;
+        round_amount(gross - discount)
+    }
+
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.description.trim().is_empty() {
+            return Err(ModelError::Required { field: "description" });
+        }
+        if self.description.chars().count() > 1000 {
+            return Err(ModelError::TooLong { field: "description", max: 1000 });
+        }
+        if self.quantity.is_zero() {
+            return Err(ModelError::ZeroQuantity);
+        }
+        if self.discount_percent < Decimal::ZERO || self.discount_percent > Decimal::ONE_HUNDRED {
+            return Err(ModelError::InvalidDiscount { percent: self.discount_percent });
+        }
+        Ok(())
+    }
+}
+
+/// VAT for one rate: the taxable base (sum of that rate's line nets) and the tax.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatBreakdown {
+    pub rate: VatRate,
+    pub taxable: Decimal,
+    pub vat: Decimal,
+}
+
+/// A document's totals, as printed at its foot.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    pub net: Decimal,
+    pub vat: Decimal,
+    pub gross: Decimal,
+    /// One entry per VAT rate, by increasing rate.
+    pub breakdown: Vec<VatBreakdown>,
+}
+
+impl Totals {
+    /// EN 16931 totals of `lines`.
+    pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a DocumentLine>) -> Self {
+        let mut per_rate: BTreeMap<VatRate, Decimal> = BTreeMap::new();
+        for line in lines {
+            *per_rate.entry(line.vat_rate).or_default() += line.net_amount();
+        }
+        let breakdown: Vec<VatBreakdown> = per_rate
+            .into_iter()
+            .map(|(rate, taxable)| VatBreakdown {
+                rate,
+                taxable,
+                vat: round_amount(taxable * rate.percent() / Decimal::ONE_HUNDRED),
+            })
+            .collect();
+        let net: Decimal = breakdown.iter().map(|b| b.taxable).sum();
+        let vat: Decimal = breakdown.iter().map(|b| b.vat).sum();
+        Self { net, vat, gross: net + vat, breakdown }
+    }
+}
+
+/// A quote, invoice, credit note or delivery note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub id: DocumentId,
+    pub kind: DocumentKind,
+    pub status: DocumentStatus,
+    /// Given when issued, by the server (continuous per series). `None` on drafts, and on
+    /// documents issued offline until the server has allocated their number.
+    pub number: Option<String>,
+    pub contact_id: ContactId,
+    pub customer: PartySnapshot,
+    pub issue_date: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    /// For a credit note: the invoice it corrects.
+    pub corrects: Option<DocumentId>,
+    /// The document this one was made from (the quote of an invoice, the invoice of a
+    /// delivery note).
+    pub source: Option<DocumentId>,
+    pub currency: Currency,
+    pub lines: Vec<DocumentLine>,
+    pub notes: String,
+    /// Belgian structured communication for the payment, on BE companies' invoices.
+    pub structured_communication: Option<StructuredCommunication>,
+}
+
+impl Document {
+    /// A new, empty draft.
+    pub fn draft(
+        kind: DocumentKind,
+        contact_id: ContactId,
+        customer: PartySnapshot,
+        issue_date: NaiveDate,
+        currency: Currency,
+    ) -> Self {
+        Self {
+            id: DocumentId::new(),
+            kind,
+            status: DocumentStatus::Draft,
+            number: None,
+            contact_id,
+            customer,
+            issue_date,
+            due_date: None,
+            corrects: None,
+            source: None,
+            currency,
+            lines: Vec::new(),
+            notes: String::new(),
+            structured_communication: None,
+        }
+    }
+
+    pub fn totals(&self) -> Totals {
+        Totals::of_lines(&self.lines)
+    }
+
+    /// Refuses any change to a document that has left the draft stage: an issued
+    /// invoice is corrected only by a credit note.
+    pub fn ensure_editable(&self) -> Result<(), ModelError> {
+        if self.status == DocumentStatus::Draft {
+            Ok(())
+        } else {
+            Err(ModelError::DocumentNotEditable { kind: self.kind, status: self.status })
+        }
+    }
+
+    /// Checks the rules that hold for any document, draft or not.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if self.kind == DocumentKind::CreditNote && self.corrects.is_none() {
+            return Err(ModelError::CreditNoteWithoutInvoice);
+        }
+        if self.due_date.is_some_and(|due| due < self.issue_date) {
+            return Err(ModelError::DueBeforeIssue);
+        }
+        if let Some(number) = &self.number {
+            validate_document_number(number)?;
+        }
+        if self.customer.name.trim().is_empty() {
+            return Err(ModelError::Required { field: "customer" });
+        }
+        if self.notes.chars().count() > 4000 {
+            return Err(ModelError::TooLong { field: "notes", max: 4000 });
+        }
+        self.lines.iter().try_for_each(DocumentLine::validate)
+    }
+
+    /// Moves the document to `to`, if its kind allows that move from where it is.
+    pub fn transition(&mut self, to: DocumentStatus) -> Result<(), ModelError> {
+        if self.status.can_become(self.kind, to) {
+            self.status = to;
+            Ok(())
+        } else {
+            Err(ModelError::TransitionRefused { kind: self.kind, from: self.status, to })
+        }
+    }
+
+    /// Issues a draft. `number` is `None` when issued offline: the server allocates it
+    /// later (see [`Self::assign_number`]).
+    pub fn issue(&mut self, number: Option<String>) -> Result<(), ModelError> {
+        self.ensure_editable()?;
+        self.validate()?;
+        if self.lines.is_empty() {
+            return Err(ModelError::DocumentWithoutLines { kind: self.kind });
+        }
+        let total = self.totals().gross;
+        if self.kind.is_payable() && total < Decimal::ZERO {
+            return Err(ModelError::NegativeInvoiceTotal { total });
+        }
+        if let Some(number) = &number {
+            validate_document_number(number)?;
+        }
+        self.transition(DocumentStatus::Issued)?;
+        self.number = number;
+        Ok(())
+    }
+
+    /// Gives an issued document the number the server allocated to it.
+    pub fn assign_number(&mut self, number: String) -> Result<(), ModelError> {
+        if !self.status.is_issued() {
+            return Err(ModelError::TransitionRefused {
+                kind: self.kind,
+                from: self.status,
+                to: DocumentStatus::Issued,
+            });
+        }
+        validate_document_number(&number)?;
+        self.number = Some(number);
+        Ok(())
+    }
+
+    /// Turns an accepted quote into a draft invoice with the same customer and lines;
+    /// the quote becomes "converted".
+    pub fn convert_to_invoice(&mut self, issue_date: NaiveDate) -> Result<Self, ModelError> {
+        if self.kind != DocumentKind::Quote {
+            return Err(ModelError::TransitionRefused {
+                kind: self.kind,
+                from: self.status,
+                to: DocumentStatus::Converted,
+            });
+        }
+        self.transition(DocumentStatus::Converted)?;
+        let mut invoice =
+            Self::draft(DocumentKind::Invoice, self.contact_id, self.customer.clone(), issue_date, self.currency);
+        invoice.lines.clone_from(&self.lines);
+        invoice.source = Some(self.id);
+        Ok(invoice)
+    }
+
+    /// A draft credit note cancelling `invoice` in full; the user may remove lines or
+    /// lower quantities before issuing it for a partial correction.
+    pub fn credit_note_for(invoice: &Self, issue_date: NaiveDate) -> Result<Self, ModelError> {
+        if invoice.kind != DocumentKind::Invoice || !invoice.status.is_issued() {
+            return Err(ModelError::CreditNoteTargetInvalid);
+        }
+        let mut credit_note = Self::draft(
+            DocumentKind::CreditNote,
+            invoice.contact_id,
+            invoice.customer.clone(),
+            issue_date,
+            invoice.currency,
+        );
+        credit_note.lines.clone_from(&invoice.lines);
+        credit_note.corrects = Some(invoice.id);
+        Ok(credit_note)
+    }
+
+    /// A draft delivery note listing what an issued invoice or an accepted quote sells.
+    pub fn delivery_note_for(source: &Self, issue_date: NaiveDate) -> Result<Self, ModelError> {
+        let ok = match source.kind {
+            DocumentKind::Invoice => source.status.is_issued(),
+            DocumentKind::Quote => matches!(source.status, DocumentStatus::Accepted | DocumentStatus::Converted),
+            _ => false,
+        };
+        if !ok {
+            return Err(ModelError::TransitionRefused {
+                kind: source.kind,
+                from: source.status,
+                to: DocumentStatus::Issued,
+            });
+        }
+        let mut note = Self::draft(
+            DocumentKind::DeliveryNote,
+            source.contact_id,
+            source.customer.clone(),
+            issue_date,
+            source.currency,
+        );
+        note.lines.clone_from(&source.lines);
+        note.source = Some(source.id);
+        Ok(note)
+    }
+
+    /// Sets an issued invoice's (or credit note's) status from the amount paid on it.
+    pub fn apply_paid_amount(&mut self, paid: Decimal) -> Result<super::PaymentState, ModelError> {
+        if !self.kind.is_payable() || !self.status.is_issued() {
+            return Err(ModelError::PaymentOnUnissuedDocument);
+        }
+        let state = super::PaymentState::of(self.totals().gross, paid);
+        let status = state.document_status();
+        if status != self.status {
+            self.transition(status)?;
+        }
+        Ok(state)
+    }
+}
+
+/// Refuses a credit note that would bring the credited total above the invoice's.
+pub fn ensure_credit_within(
+    invoice_total: Decimal,
+    already_credited: Decimal,
+    this_credit_note: Decimal,
+) -> Result<(), ModelError> {
+    let credited = already_credited + this_credit_note;
+    if credited > invoice_total {
+        Err(ModelError::CreditNoteExceedsInvoice { credited, invoice_total })
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Country;
+    use rust_decimal_macros::dec;
+
+    fn rate(percent: Decimal) -> VatRate {
+        VatRate::new(percent).unwrap()
+    }
+
+    fn line(quantity: Decimal, unit_price: Decimal, discount: Decimal, vat: Decimal) -> DocumentLine {
+        DocumentLine {
+            article_id: None,
+            description: "Prestation".into(),
+            quantity,
+            unit: "h".into(),
+            unit_price,
+            discount_percent: discount,
+            vat_rate: rate(vat),
+        }
+    }
+
+    fn invoice(lines: Vec<DocumentLine>) -> Document {
+        let customer = PartySnapshot {
+            name: "Menuiserie Dubois".into(),
+            address: Address {
+                street: "3 avenue Louise".into(),
+                street2: String::new(),
+                postcode: "1050".into(),
+                city: "Bruxelles".into(),
+                country: Country::Belgium,
+            },
+            vat_number: None,
+        };
+        let date = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let mut doc = Document::draft(DocumentKind::Invoice, ContactId::new(), customer, date, Currency::EUR);
+        doc.lines = lines;
+        doc
+    }
+
+    #[test]
+    fn line_net_is_rounded_after_discount() {
+        // 3 × 19.99 = 59.97, less 15 % = 50.9745 → 50.97
+        assert_eq!(line(dec!(3), dec!(19.99), dec!(15), dec!(20)).net_amount(), dec!(50.97));
+        // 0.125 € × 3 = 0.375 → 0.38 (half-up)
+        assert_eq!(line(dec!(3), dec!(0.125), dec!(0), dec!(20)).net_amount(), dec!(0.38));
+    }
+
+    #[test]
+    fn totals_with_several_rates() {
+        let doc = invoice(vec![
+            line(dec!(2), dec!(100), dec!(0), dec!(20)),
+            line(dec!(1), dec!(49.90), dec!(10), dec!(5.5)),
+            line(dec!(3), dec!(12.50), dec!(0), dec!(20)),
+            line(dec!(1), dec!(8), dec!(0), dec!(0)),
+        ]);
+        let totals = doc.totals();
+        // 0 %: 8.00; 5.5 %: 44.91 → 2.47; 20 %: 237.50 → 47.50
+        assert_eq!(totals.breakdown.len(), 3);
+        assert_eq!(totals.breakdown[0].taxable, dec!(8));
+        assert_eq!(totals.breakdown[0].vat, dec!(0));
+        assert_eq!(totals.breakdown[1].taxable, dec!(44.91));
+        assert_eq!(totals.breakdown[1].vat, dec!(2.47));
+        assert_eq!(totals.breakdown[2].taxable, dec!(237.50));
+        assert_eq!(totals.breakdown[2].vat, dec!(47.50));
+        assert_eq!(totals.net, dec!(290.41));
+        assert_eq!(totals.vat, dec!(49.97));
+        assert_eq!(totals.gross, dec!(340.38));
+    }
+
+    #[test]
+    fn vat_is_computed_per_rate_not_per_line() {
+        // Three lines of 0.10 at 5.5 %: per line 0.0055 would round to 0.01 each (0.03);
+        // EN 16931 rounds once on the 0.30 base: 0.0165 → 0.02.
+        let doc = invoice(vec![
+            line(dec!(1), dec!(0.10), dec!(0), dec!(5.5)),
+            line(dec!(1), dec!(0.10), dec!(0), dec!(5.5)),
+            line(dec!(1), dec!(0.10), dec!(0), dec!(5.5)),
+        ]);
+        assert_eq!(doc.totals().vat, dec!(0.02));
+        assert_eq!(doc.totals().gross, dec!(0.32));
+    }
+
+    #[test]
+    fn credit_note_lines_mirror_the_invoice() {
+        let mut inv =
+            invoice(vec![line(dec!(2), dec!(100), dec!(0), dec!(20)), line(dec!(1), dec!(33.33), dec!(5), dec!(5.5))]);
+        inv.issue(Some("FA-2026-0001".into())).unwrap();
+        let date = inv.issue_date;
+        let mut credit = Document::credit_note_for(&inv, date).unwrap();
+        assert_eq!(credit.kind, DocumentKind::CreditNote);
+        assert_eq!(credit.corrects, Some(inv.id));
+        assert_eq!(credit.totals(), inv.totals());
+        // A partial credit note: one line, half the quantity.
+        credit.lines.truncate(1);
+        credit.lines[0].quantity = dec!(1);
+        assert_eq!(credit.totals().gross, dec!(120.00));
+        ensure_credit_within(inv.totals().gross, Decimal::ZERO, credit.totals().gross).unwrap();
+        let err = ensure_credit_within(inv.totals().gross, dec!(200), credit.totals().gross).unwrap_err();
+        assert_eq!(err.code(), "credit_note_exceeds_invoice");
+        credit.issue(None).unwrap();
+        assert_eq!(credit.status, DocumentStatus::Issued);
+        assert_eq!(credit.number, None, "issued offline: number pending");
+        credit.assign_number("AV-2026-0001".into()).unwrap();
+    }
+
+    #[test]
+    fn credit_note_requires_an_issued_invoice() {
+        let inv = invoice(vec![line(dec!(1), dec!(10), dec!(0), dec!(20))]);
+        let err = Document::credit_note_for(&inv, inv.issue_date).unwrap_err();
+        assert_eq!(err.code(), "credit_note_target_invalid");
+        let mut orphan = inv.clone();
+        orphan.kind = DocumentKind::CreditNote;
+        assert_eq!(orphan.issue(None).unwrap_err().code(), "credit_note_without_invoice");
+    }
+
+    #[test]
+    fn editing_an_issued_invoice_is_refused() {
+        let mut inv = invoice(vec![line(dec!(1), dec!(10), dec!(0), dec!(20))]);
+        inv.ensure_editable().unwrap();
+        inv.issue(Some("F-0116".into())).unwrap();
+        let err = inv.ensure_editable().unwrap_err();
+        assert_eq!(err.code(), "document_not_editable");
+        assert_eq!(err.to_string(), "This invoice is issued: only a draft can be changed.");
+        // Issuing twice is refused too.
+        assert_eq!(inv.issue(Some("F-0117".into())).unwrap_err().code(), "document_not_editable");
+        // And it never goes back to draft.
+        assert_eq!(inv.transition(DocumentStatus::Draft).unwrap_err().code(), "document_transition_refused");
+    }
+
+    #[test]
+    fn issuing_needs_lines_and_a_non_negative_total() {
+        let mut empty = invoice(vec![]);
+        assert_eq!(empty.issue(None).unwrap_err().code(), "document_without_lines");
+        assert_eq!(empty.status, DocumentStatus::Draft, "nothing changed");
+        let mut negative = invoice(vec![line(dec!(-1), dec!(10), dec!(0), dec!(20))]);
+        assert_eq!(negative.issue(None).unwrap_err().code(), "invoice_total_negative");
+        let mut bad_number = invoice(vec![line(dec!(1), dec!(10), dec!(0), dec!(20))]);
+        assert_eq!(bad_number.issue(Some("F 01".into())).unwrap_err().code(), "number_invalid_characters");
+        assert_eq!(bad_number.status, DocumentStatus::Draft);
+    }
+
+    #[test]
+    fn quote_lifecycle() {
+        let mut quote = invoice(vec![line(dec!(1), dec!(10), dec!(0), dec!(20))]);
+        quote.kind = DocumentKind::Quote;
+        let date = quote.issue_date;
+        // A draft quote cannot be accepted or converted.
+        assert!(quote.transition(DocumentStatus::Accepted).is_err());
+        assert!(quote.clone().convert_to_invoice(date).is_err());
+        quote.issue(Some("DE-0001".into())).unwrap();
+        assert!(quote.clone().convert_to_invoice(date).is_err(), "issued but not accepted");
+        quote.transition(DocumentStatus::Accepted).unwrap();
+        let invoice = quote.convert_to_invoice(date).unwrap();
+        assert_eq!(quote.status, DocumentStatus::Converted);
+        assert_eq!(invoice.kind, DocumentKind::Invoice);
+        assert_eq!(invoice.status, DocumentStatus::Draft);
+        assert_eq!(invoice.source, Some(quote.id));
+        assert_eq!(invoice.lines, quote.lines);
+        // Converted once only.
+        assert!(quote.convert_to_invoice(date).is_err());
+        // A declined quote stays declined.
+        let mut declined = invoice.clone();
+        declined.kind = DocumentKind::Quote;
+        declined.issue(None).unwrap();
+        declined.transition(DocumentStatus::Declined).unwrap();
+        assert!(declined.transition(DocumentStatus::Accepted).is_err());
+    }
+
+    #[test]
+    fn transitions_table() {
+        use DocumentKind::*;
+        use DocumentStatus::*;
+        let mut allowed = vec![
+            (Quote, Draft, Issued),
+            (Quote, Issued, Accepted),
+            (Quote, Issued, Declined),
+            (Quote, Accepted, Converted),
+            (DeliveryNote, Draft, Issued),
+        ];
+        // Invoices and credit notes follow their payments both ways (a bounced cheque
+        // takes a paid invoice back to partially paid or unpaid).
+        for kind in [Invoice, CreditNote] {
+            allowed.push((kind, Draft, Issued));
+            for from in [Issued, PartiallyPaid, Paid] {
+                for to in [Issued, PartiallyPaid, Paid] {
+                    if from != to {
+                        allowed.push((kind, from, to));
+                    }
+                }
+            }
+        }
+        for kind in DocumentKind::ALL {
+            for from in DocumentStatus::ALL {
+                for to in DocumentStatus::ALL {
+                    let expected = allowed.contains(&(kind, from, to));
+                    assert_eq!(from.can_become(kind, to), expected, "{kind}: {from} → {to}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn payments_move_an_invoice_through_its_states() {
+        let mut inv = invoice(vec![line(dec!(1), dec!(100), dec!(0), dec!(20))]);
+        assert_eq!(inv.apply_paid_amount(dec!(10)).unwrap_err().code(), "payment_on_unissued_document");
+        inv.issue(Some("F-1".into())).unwrap();
+        inv.apply_paid_amount(dec!(50)).unwrap();
+        assert_eq!(inv.status, DocumentStatus::PartiallyPaid);
+        inv.apply_paid_amount(dec!(120)).unwrap();
+        assert_eq!(inv.status, DocumentStatus::Paid);
+        let state = inv.apply_paid_amount(dec!(240)).unwrap();
+        assert_eq!(state, crate::model::PaymentState::Overpaid { excess: dec!(120) });
+        assert_eq!(inv.status, DocumentStatus::Paid);
+    }
+
+    #[test]
+    fn due_date_not_before_issue_date() {
+        let mut inv = invoice(vec![line(dec!(1), dec!(100), dec!(0), dec!(20))]);
+        inv.due_date = inv.issue_date.pred_opt();
+        assert_eq!(inv.validate().unwrap_err().code(), "due_date_before_issue");
+    }
+}

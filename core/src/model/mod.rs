@@ -1,0 +1,39 @@
+//! Domain types and the business rules that govern them.
+//!
+//! Every rule violation is a [`ModelError`]: a typed error with a stable
+//! [`code`](ModelError::code) (used by the server's API and by the app's locale files)
+//! and a message a user understands.
+
+mod address;
+mod article;
+mod company;
+mod contact;
+mod document;
+mod error;
+pub mod identifiers;
+mod ids;
+mod money;
+mod numbering;
+mod payment;
+mod roles;
+mod structured_communication;
+mod vat;
+
+pub use address::{Address, Country};
+pub use article::Article;
+pub use company::Company;
+pub use contact::{Contact, ContactKind};
+pub use document::{
+    Document, DocumentKind, DocumentLine, DocumentStatus, PartySnapshot, Totals, VatBreakdown, ensure_credit_within,
+};
+pub use error::ModelError;
+pub use identifiers::{Bic, Iban, NationalId, VatNumber};
+pub use ids::{ArticleId, CompanyId, ContactId, DocumentId, PaymentId, UserId};
+pub use money::{Currency, from_cents, round_amount, to_cents};
+pub use numbering::{NumberingSeries, YearInNumber, validate_document_number};
+pub use payment::{
+    Allocation, Payment, PaymentAnomaly, PaymentAssessment, PaymentMethod, PaymentState, assess_payment,
+};
+pub use roles::{Permission, Role};
+pub use structured_communication::StructuredCommunication;
+pub use vat::VatRate;

@@ -1,0 +1,1033 @@
+//! A company's own file: the company, its numbering series, members, contacts, articles,
+//! documents and payments.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::list::{self, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
+use super::migrate::{self, COMPANY_MIGRATIONS, MigrationReport};
+use super::search::{self, SearchHit};
+use super::text::fold_for_sort;
+use super::{Access, COMPANY_APPLICATION_ID, StoreError, open_connection};
+use crate::model::{
+    Address, Allocation, Article, ArticleId, Bic, Company, CompanyId, Contact, ContactId, ContactKind, Country,
+    Currency, Document, DocumentId, DocumentKind, DocumentLine, DocumentStatus, Iban, ModelError, NationalId,
+    NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod, PaymentState, Role,
+    StructuredCommunication, UserId, VatNumber, VatRate, YearInNumber, assess_payment, ensure_credit_within,
+    from_cents, to_cents,
+};
+
+/// What a company file says about itself, read without migrating or locking it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompanyFileInfo {
+    pub company_id: CompanyId,
+    pub legal_name: String,
+    pub schema_version: u32,
+}
+
+/// Row count of a table, for support and comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableStats {
+    pub count: u64,
+}
+
+/// An open company file.
+#[derive(Debug)]
+pub struct CompanyStore {
+    conn: Connection,
+    path: PathBuf,
+    company_id: CompanyId,
+    access: Access,
+    migration: Option<MigrationReport>,
+}
+
+impl CompanyStore {
+    /// Creates the file for `company` with the default numbering series. Refuses to
+    /// overwrite an existing file.
+    pub fn create(path: &Path, company: &Company) -> Result<Self, StoreError> {
+        Self::create_at_schema(path, company, None)
+    }
+
+    /// [`Self::create`] at an older schema version: how tests make the files an older
+    /// Comptoir wrote.
+    pub(crate) fn create_at_schema(path: &Path, company: &Company, version: Option<u32>) -> Result<Self, StoreError> {
+        company.validate()?;
+        if path.exists() {
+            return Err(StoreError::FileExists { path: path.to_path_buf() });
+        }
+        let mut conn = open_connection(path, Access::ReadWrite, true)?;
+        migrate::migrate(&mut conn, path, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, version)?;
+        let now = now_text();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO company (singleton, id, legal_name, street, street2, postcode, city, country,
+                vat_number, national_id, iban, bic, currency, payment_terms_days, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                company.id.0,
+                company.legal_name,
+                company.address.street,
+                company.address.street2,
+                company.address.postcode,
+                company.address.city,
+                company.address.country.code(),
+                company.vat_number.as_ref().map(VatNumber::as_str),
+                company.national_id.as_ref().map(NationalId::as_str),
+                company.iban.as_ref().map(Iban::as_str),
+                company.bic.as_ref().map(Bic::as_str),
+                company.currency.as_str(),
+                company.payment_terms_days,
+                now,
+            ],
+        )?;
+        for kind in DocumentKind::ALL {
+            save_series(&tx, &NumberingSeries::default_for(kind))?;
+        }
+        tx.commit()?;
+        Ok(Self { conn, path: path.to_path_buf(), company_id: company.id, access: Access::ReadWrite, migration: None })
+    }
+
+    /// Opens an existing company file for writing, upgrading its schema if needed (after
+    /// taking a backup copy).
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotACompanyFile { path: path.to_path_buf() });
+        }
+        let mut conn = open_connection(path, Access::ReadWrite, false)?;
+        check_application_id(&conn, path)?;
+        let report = migrate::migrate(&mut conn, path, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, None)?;
+        let company_id = read_company_id(&conn, path)?;
+        Ok(Self { conn, path: path.to_path_buf(), company_id, access: Access::ReadWrite, migration: Some(report) })
+    }
+
+    /// Opens a file and checks it belongs to `expected`.
+    pub fn open_expecting(path: &Path, expected: CompanyId) -> Result<Self, StoreError> {
+        let found = Self::identify(path)?.company_id;
+        if found != expected {
+            return Err(StoreError::WrongCompanyFile { path: path.to_path_buf(), expected, found });
+        }
+        Self::open(path)
+    }
+
+    /// Opens the file for reading only: the UI's connection.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let conn = open_connection(path, Access::ReadOnly, false)?;
+        check_application_id(&conn, path)?;
+        let company_id = read_company_id(&conn, path)?;
+        Ok(Self { conn, path: path.to_path_buf(), company_id, access: Access::ReadOnly, migration: None })
+    }
+
+    /// Reads which company a file belongs to, without changing it.
+    pub fn identify(path: &Path) -> Result<CompanyFileInfo, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::NotACompanyFile { path: path.to_path_buf() });
+        }
+        let conn = open_connection(path, Access::ReadOnly, false)?;
+        check_application_id(&conn, path)?;
+        let (id, legal_name): (Uuid, String) = conn
+            .query_row("SELECT id, legal_name FROM company WHERE singleton = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|_| StoreError::NotACompanyFile { path: path.to_path_buf() })?
+            .ok_or_else(|| StoreError::NotACompanyFile { path: path.to_path_buf() })?;
+        Ok(CompanyFileInfo { company_id: CompanyId(id), legal_name, schema_version: migrate::schema_version(&conn)? })
+    }
+
+    pub fn company_id(&self) -> CompanyId {
+        self.company_id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What opening the file did to its schema (`None` for new or read-only files).
+    pub fn migration(&self) -> Option<&MigrationReport> {
+        self.migration.as_ref()
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrate::schema_version(&self.conn)
+    }
+
+    /// The underlying connection, for queries this type does not offer yet.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one write transaction: everything it does commits together, or
+    /// nothing does.
+    pub fn write<T>(&mut self, f: impl FnOnce(&WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        if self.access == Access::ReadOnly {
+            return Err(StoreError::ReadOnly);
+        }
+        let tx = WriteTx { tx: self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?, now: now_text() };
+        let value = f(&tx)?;
+        if tx.schema_has_search()? {
+            search::index_pending(&tx.tx)?;
+        }
+        tx.tx.commit()?;
+        Ok(value)
+    }
+
+    pub fn company(&self) -> Result<Company, StoreError> {
+        self.conn.query_row(
+            "SELECT id, legal_name, street, street2, postcode, city, country, vat_number, national_id,
+                        iban, bic, currency, payment_terms_days
+                 FROM company WHERE singleton = 1",
+            [],
+            |row| Ok(company_from_row(row)),
+        )?
+    }
+
+    pub fn numbering_series(&self, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
+        read_series(&self.conn, kind)
+    }
+
+    pub fn members(&self) -> Result<Vec<(UserId, String, String, Role)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT user_id, email, display_name, role FROM members ORDER BY email")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        rows.map(|row| {
+            let (id, email, name, role) = row?;
+            Ok((UserId(id), email, name, Role::parse(&role).map_err(|e| corrupt("members.role", &role, &e))?))
+        })
+        .collect()
+    }
+
+    pub fn contact(&self, id: ContactId) -> Result<Contact, StoreError> {
+        self.conn
+            .query_row(&format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1"), [id.0], |row| {
+                Ok(contact_from_row(row))
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound { entity: "contact" })?
+    }
+
+    /// Contacts by name, a page at a time.
+    pub fn list_contacts(&self, include_archived: bool, offset: u64, limit: u32) -> Result<Vec<Contact>, StoreError> {
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE archived IN (0, ?1) ORDER BY archived, name_key, rid
+             LIMIT ?2 OFFSET ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![include_archived, limit, offset], |row| Ok(contact_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
+    pub fn article(&self, id: ArticleId) -> Result<Article, StoreError> {
+        self.conn
+            .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?1"), [id.0], |row| {
+                Ok(article_from_row(row))
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound { entity: "article" })?
+    }
+
+    pub fn article_by_code(&self, code: &str) -> Result<Option<Article>, StoreError> {
+        self.conn
+            .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE code = ?1"), [code], |row| {
+                Ok(article_from_row(row))
+            })
+            .optional()?
+            .transpose()
+    }
+
+    pub fn document(&self, id: DocumentId) -> Result<Document, StoreError> {
+        read_document(&self.conn, id)
+    }
+
+    /// One page of a document list; see [`PageRequest`] for how to move through it.
+    pub fn list_documents(
+        &self,
+        filter: &DocumentFilter,
+        sort: DocumentSort,
+        direction: SortDirection,
+        request: &PageRequest,
+        limit: u32,
+    ) -> Result<Page<DocumentRow>, StoreError> {
+        list::list_documents(&self.conn, filter, sort, direction, request, limit)
+    }
+
+    /// The `EXPLAIN QUERY PLAN` lines of the query [`Self::list_documents`] runs for
+    /// these arguments: how tests and benchmarks check that a page never scans the table.
+    pub fn list_documents_plan(
+        &self,
+        filter: &DocumentFilter,
+        sort: DocumentSort,
+        direction: SortDirection,
+        request: &PageRequest,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        list::explain(&self.conn, filter, sort, direction, request, limit)
+    }
+
+    pub fn count_documents(&self, filter: &DocumentFilter) -> Result<u64, StoreError> {
+        list::count_documents(&self.conn, filter)
+    }
+
+    /// Full-text search over contacts, articles and documents (see [`search`]).
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
+        search::search(&self.conn, query, limit)
+    }
+
+    pub fn payment(&self, id: PaymentId) -> Result<Payment, StoreError> {
+        let (contact, date, amount, method, reference): (Option<Uuid>, String, i64, String, String) = self
+            .conn
+            .query_row(
+                "SELECT contact_id, date, amount_cents, method, reference FROM payments WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound { entity: "payment" })?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT document_id, amount_cents FROM payment_allocations WHERE payment_id = ?1 ORDER BY document_id",
+        )?;
+        let allocations = stmt
+            .query_map([id.0], |r| {
+                Ok(Allocation { document_id: DocumentId(r.get(0)?), amount: from_cents(r.get(1)?) })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Payment {
+            id,
+            contact_id: contact.map(ContactId),
+            date: parse_date("payments.date", &date)?,
+            amount: from_cents(amount),
+            method: PaymentMethod::parse(&method).map_err(|e| corrupt("payments.method", &method, &e))?,
+            reference,
+            allocations,
+        })
+    }
+
+    /// Row counts of the business tables.
+    pub fn table_counts(&self) -> Result<Vec<(&'static str, TableStats)>, StoreError> {
+        ["contacts", "articles", "documents", "document_lines", "payments", "payment_allocations"]
+            .into_iter()
+            .map(|table| {
+                let count: i64 = self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+                Ok((table, TableStats { count: u64::try_from(count).unwrap_or(0) }))
+            })
+            .collect()
+    }
+}
+
+/// A write transaction on a company file. Every write checks the model's rules first;
+/// a refused write returns the rule's error and the whole transaction is rolled back.
+#[derive(Debug)]
+pub struct WriteTx<'c> {
+    tx: Transaction<'c>,
+    now: String,
+}
+
+impl WriteTx<'_> {
+    /// Whether the file has the search tables (schema 2 and later).
+    fn schema_has_search(&self) -> Result<bool, StoreError> {
+        Ok(migrate::schema_version(&self.tx)? >= 2)
+    }
+
+    /// The transaction's connection, for reads inside it.
+    pub fn connection(&self) -> &Connection {
+        &self.tx
+    }
+
+    pub fn update_company(&self, company: &Company) -> Result<(), StoreError> {
+        company.validate()?;
+        self.tx.execute(
+            "UPDATE company SET legal_name = ?2, street = ?3, street2 = ?4, postcode = ?5, city = ?6, country = ?7,
+                vat_number = ?8, national_id = ?9, iban = ?10, bic = ?11, currency = ?12, payment_terms_days = ?13
+             WHERE singleton = 1 AND id = ?1",
+            params![
+                company.id.0,
+                company.legal_name,
+                company.address.street,
+                company.address.street2,
+                company.address.postcode,
+                company.address.city,
+                company.address.country.code(),
+                company.vat_number.as_ref().map(VatNumber::as_str),
+                company.national_id.as_ref().map(NationalId::as_str),
+                company.iban.as_ref().map(Iban::as_str),
+                company.bic.as_ref().map(Bic::as_str),
+                company.currency.as_str(),
+                company.payment_terms_days,
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn numbering_series(&self, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
+        read_series(&self.tx, kind)
+    }
+
+    pub fn save_series(&self, series: &NumberingSeries) -> Result<(), StoreError> {
+        series.validate()?;
+        save_series(&self.tx, series)
+    }
+
+    pub fn upsert_member(&self, user: UserId, email: &str, display_name: &str, role: Role) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO members (user_id, email, display_name, role) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, display_name = excluded.display_name,
+                role = excluded.role",
+            params![user.0, email, display_name, role.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_contact(&self, contact: &Contact) -> Result<(), StoreError> {
+        contact.validate()?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO contacts (id, kind, name, name_key, is_customer, is_supplier, email, phone, vat_number,
+                billing_street, billing_street2, billing_postcode, billing_city, billing_country,
+                delivery_street, delivery_street2, delivery_postcode, delivery_city, delivery_country,
+                payment_terms_days, archived, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        )?;
+        let d = contact.delivery_address.as_ref();
+        stmt.execute(params![
+            contact.id.0,
+            contact.kind.as_str(),
+            contact.name,
+            fold_for_sort(&contact.name),
+            contact.is_customer,
+            contact.is_supplier,
+            contact.email,
+            contact.phone,
+            contact.vat_number.as_ref().map(VatNumber::as_str),
+            contact.billing_address.street,
+            contact.billing_address.street2,
+            contact.billing_address.postcode,
+            contact.billing_address.city,
+            contact.billing_address.country.code(),
+            d.map(|a| &a.street),
+            d.map(|a| &a.street2),
+            d.map(|a| &a.postcode),
+            d.map(|a| &a.city),
+            d.map(|a| a.country.code()),
+            contact.payment_terms_days,
+            contact.archived,
+            self.now,
+        ])
+        .map_err(map_constraint)?;
+        Ok(())
+    }
+
+    pub fn update_contact(&self, contact: &Contact) -> Result<(), StoreError> {
+        contact.validate()?;
+        let d = contact.delivery_address.as_ref();
+        let changed = self.tx.execute(
+            "UPDATE contacts SET kind = ?2, name = ?3, name_key = ?4, is_customer = ?5, is_supplier = ?6, email = ?7,
+                phone = ?8, vat_number = ?9, billing_street = ?10, billing_street2 = ?11, billing_postcode = ?12,
+                billing_city = ?13, billing_country = ?14, delivery_street = ?15, delivery_street2 = ?16,
+                delivery_postcode = ?17, delivery_city = ?18, delivery_country = ?19, payment_terms_days = ?20,
+                archived = ?21, updated_at = ?22
+             WHERE id = ?1",
+            params![
+                contact.id.0,
+                contact.kind.as_str(),
+                contact.name,
+                fold_for_sort(&contact.name),
+                contact.is_customer,
+                contact.is_supplier,
+                contact.email,
+                contact.phone,
+                contact.vat_number.as_ref().map(VatNumber::as_str),
+                contact.billing_address.street,
+                contact.billing_address.street2,
+                contact.billing_address.postcode,
+                contact.billing_address.city,
+                contact.billing_address.country.code(),
+                d.map(|a| &a.street),
+                d.map(|a| &a.street2),
+                d.map(|a| &a.postcode),
+                d.map(|a| &a.city),
+                d.map(|a| a.country.code()),
+                contact.payment_terms_days,
+                contact.archived,
+                self.now,
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { entity: "contact" });
+        }
+        Ok(())
+    }
+
+    pub fn insert_article(&self, article: &Article) -> Result<(), StoreError> {
+        article.validate()?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO articles (id, code, name, unit, unit_price, vat_rate, archived, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        stmt.execute(params![
+            article.id.0,
+            article.code,
+            article.name,
+            article.unit,
+            article.unit_price.normalize().to_string(),
+            article.vat_rate.percent().to_string(),
+            article.archived,
+            self.now,
+        ])
+        .map_err(map_constraint)?;
+        Ok(())
+    }
+
+    pub fn update_article(&self, article: &Article) -> Result<(), StoreError> {
+        article.validate()?;
+        let changed = self
+            .tx
+            .execute(
+                "UPDATE articles SET code = ?2, name = ?3, unit = ?4, unit_price = ?5, vat_rate = ?6, archived = ?7,
+                    updated_at = ?8
+                 WHERE id = ?1",
+                params![
+                    article.id.0,
+                    article.code,
+                    article.name,
+                    article.unit,
+                    article.unit_price.normalize().to_string(),
+                    article.vat_rate.percent().to_string(),
+                    article.archived,
+                    self.now,
+                ],
+            )
+            .map_err(map_constraint)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { entity: "article" });
+        }
+        Ok(())
+    }
+
+    /// Stores a new document with its lines. A document arriving already issued (from
+    /// sync, or a demo) is accepted as it is; its totals are computed here.
+    pub fn insert_document(&self, document: &Document) -> Result<(), StoreError> {
+        self.write_document(document, false)
+    }
+
+    /// Writes the document row (inserting it, or replacing it in place when `replace`)
+    /// and its lines.
+    fn write_document(&self, document: &Document, replace: bool) -> Result<(), StoreError> {
+        document.validate()?;
+        if document.number.is_some() && document.status == DocumentStatus::Draft {
+            return Err(ModelError::DocumentNotEditable { kind: document.kind, status: document.status }.into());
+        }
+        let totals = document.totals();
+        if document.kind == DocumentKind::CreditNote && document.status.is_issued() {
+            self.check_credit_note(document, totals.gross)?;
+        }
+        let sql = if replace { DOCUMENT_UPSERT.as_str() } else { DOCUMENT_INSERT.as_str() };
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        let c = &document.customer;
+        stmt.execute(params![
+            document.id.0,
+            document.kind.as_str(),
+            document.status.as_str(),
+            document.number,
+            document.contact_id.0,
+            c.name,
+            fold_for_sort(&c.name),
+            c.address.street,
+            c.address.street2,
+            c.address.postcode,
+            c.address.city,
+            c.address.country.code(),
+            c.vat_number.as_ref().map(VatNumber::as_str),
+            document.issue_date.to_string(),
+            document.due_date.map(|d| d.to_string()),
+            document.corrects.map(|d| d.0),
+            document.source.map(|d| d.0),
+            document.currency.as_str(),
+            to_cents(totals.net)?,
+            to_cents(totals.vat)?,
+            to_cents(totals.gross)?,
+            document.notes,
+            document.structured_communication.map(|s| s.to_string()),
+            self.now,
+        ])
+        .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
+        if replace {
+            self.tx.execute("DELETE FROM document_lines WHERE document_id = ?1", [document.id.0])?;
+        }
+        self.insert_lines(document)
+    }
+
+    /// A credit note corrects an issued invoice, and all its credit notes together never
+    /// exceed it.
+    fn check_credit_note(&self, credit_note: &Document, total: Decimal) -> Result<(), StoreError> {
+        let invoice_id = credit_note.corrects.ok_or(ModelError::CreditNoteWithoutInvoice)?;
+        let (kind, status) = stored_kind_and_status(&self.tx, invoice_id).map_err(|e| match e {
+            StoreError::NotFound { .. } => ModelError::CreditNoteTargetInvalid.into(),
+            other => other,
+        })?;
+        if kind != DocumentKind::Invoice || !status.is_issued() {
+            return Err(ModelError::CreditNoteTargetInvalid.into());
+        }
+        let (invoice_total, credited): (i64, i64) = self
+            .tx
+            .prepare_cached(
+                "SELECT (SELECT gross_cents FROM documents WHERE id = ?1),
+                    (SELECT ifnull(sum(gross_cents), 0) FROM documents
+                     WHERE corrects_id = ?1 AND kind = 'credit_note' AND status <> 'draft' AND id <> ?2)",
+            )?
+            .query_row(params![invoice_id.0, credit_note.id.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        ensure_credit_within(from_cents(invoice_total), from_cents(credited), total)?;
+        Ok(())
+    }
+
+    fn insert_lines(&self, document: &Document) -> Result<(), StoreError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO document_lines (document_id, position, article_id, description, quantity, unit, unit_price,
+                discount_percent, vat_rate, net_cents)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (position, line) in (0_i64..).zip(&document.lines) {
+            stmt.execute(params![
+                document.id.0,
+                position,
+                line.article_id.map(|a| a.0),
+                line.description,
+                line.quantity.normalize().to_string(),
+                line.unit,
+                line.unit_price.normalize().to_string(),
+                line.discount_percent.normalize().to_string(),
+                line.vat_rate.percent().to_string(),
+                to_cents(line.net_amount())?,
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Replaces a draft with `document` (which may now be issued). Refused when the
+    /// stored document is no longer a draft: issued documents are immutable.
+    pub fn update_draft(&self, document: &Document) -> Result<(), StoreError> {
+        document.validate()?;
+        let (kind, status) = stored_kind_and_status(&self.tx, document.id)?;
+        if status != DocumentStatus::Draft {
+            return Err(ModelError::DocumentNotEditable { kind, status }.into());
+        }
+        if document.status != DocumentStatus::Draft && !DocumentStatus::Draft.can_become(kind, document.status) {
+            return Err(ModelError::TransitionRefused { kind, from: status, to: document.status }.into());
+        }
+        self.write_document(document, true)
+    }
+
+    /// Moves a document to another status (quote accepted, declined, converted …).
+    pub fn set_document_status(&self, id: DocumentId, to: DocumentStatus) -> Result<(), StoreError> {
+        let (kind, from) = stored_kind_and_status(&self.tx, id)?;
+        if !from.can_become(kind, to) {
+            return Err(ModelError::TransitionRefused { kind, from, to }.into());
+        }
+        self.tx.execute(
+            "UPDATE documents SET status = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, to.as_str(), self.now],
+        )?;
+        Ok(())
+    }
+
+    /// Gives an issued document the number the server allocated to it.
+    pub fn assign_number(&self, id: DocumentId, number: &str) -> Result<(), StoreError> {
+        let mut document = read_document(&self.tx, id)?;
+        document.assign_number(number.to_owned())?;
+        self.tx
+            .execute("UPDATE documents SET number = ?2, updated_at = ?3 WHERE id = ?1", params![id.0, number, self.now])
+            .map_err(|e| map_number_constraint(e, Some(number)))?;
+        Ok(())
+    }
+
+    /// Deletes a draft (issued documents are never deleted).
+    pub fn delete_draft(&self, id: DocumentId) -> Result<(), StoreError> {
+        let (kind, status) = stored_kind_and_status(&self.tx, id)?;
+        if status != DocumentStatus::Draft {
+            return Err(ModelError::DocumentNotEditable { kind, status }.into());
+        }
+        self.tx.execute("DELETE FROM documents WHERE id = ?1", [id.0])?;
+        Ok(())
+    }
+
+    /// Records a payment and settles the documents it is allocated to. Returns, for each
+    /// allocation, how the document's payment state changed and any anomaly (a double
+    /// payment, an overpayment) the user must be told about.
+    pub fn record_payment(&self, payment: &Payment) -> Result<Vec<(DocumentId, PaymentAssessment)>, StoreError> {
+        payment.validate()?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO payments (id, contact_id, date, amount_cents, method, reference, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                payment.id.0,
+                payment.contact_id.map(|c| c.0),
+                payment.date.to_string(),
+                to_cents(payment.amount)?,
+                payment.method.as_str(),
+                payment.reference,
+                self.now,
+            ])
+            .map_err(map_constraint)?;
+        let mut assessments = Vec::with_capacity(payment.allocations.len());
+        for allocation in &payment.allocations {
+            let (kind, status, gross, paid): (String, String, i64, i64) = self
+                .tx
+                .prepare_cached("SELECT kind, status, gross_cents, paid_cents FROM documents WHERE id = ?1")?
+                .query_row([allocation.document_id.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?
+                .ok_or(StoreError::NotFound { entity: "document" })?;
+            let kind = DocumentKind::parse(&kind).map_err(|e| corrupt("documents.kind", &kind, &e))?;
+            let status = DocumentStatus::parse(&status).map_err(|e| corrupt("documents.status", &status, &e))?;
+            if !kind.is_payable() || !status.is_issued() {
+                return Err(ModelError::PaymentOnUnissuedDocument.into());
+            }
+            let previous = self.allocations_of(allocation.document_id)?;
+            let assessment = assess_payment(from_cents(gross), &previous, allocation.amount);
+            let amount = to_cents(allocation.amount)?;
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO payment_allocations (payment_id, document_id, amount_cents) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![payment.id.0, allocation.document_id.0, amount])?;
+            let new_status = PaymentState::of(from_cents(gross), from_cents(paid + amount)).document_status();
+            self.tx
+                .prepare_cached("UPDATE documents SET paid_cents = ?2, status = ?3, updated_at = ?4 WHERE id = ?1")?
+                .execute(params![allocation.document_id.0, paid + amount, new_status.as_str(), self.now])?;
+            assessments.push((allocation.document_id, assessment));
+        }
+        Ok(assessments)
+    }
+
+    fn allocations_of(&self, document: DocumentId) -> Result<Vec<(PaymentId, Decimal)>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT payment_id, amount_cents FROM payment_allocations WHERE document_id = ?1")?;
+        let rows = stmt.query_map([document.0], |r| Ok((PaymentId(r.get(0)?), from_cents(r.get(1)?))))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_supplier, email, phone, vat_number,
+    billing_street, billing_street2, billing_postcode, billing_city, billing_country,
+    delivery_street, delivery_street2, delivery_postcode, delivery_city, delivery_country,
+    payment_terms_days, archived";
+
+/// The columns a document write sets, in the order of its parameters.
+const DOCUMENT_WRITE_COLUMNS: [&str; 24] = [
+    "id",
+    "kind",
+    "status",
+    "number",
+    "contact_id",
+    "customer_name",
+    "customer_key",
+    "customer_street",
+    "customer_street2",
+    "customer_postcode",
+    "customer_city",
+    "customer_country",
+    "customer_vat_number",
+    "issue_date",
+    "due_date",
+    "corrects_id",
+    "source_id",
+    "currency",
+    "net_cents",
+    "vat_cents",
+    "gross_cents",
+    "notes",
+    "structured_communication",
+    "updated_at",
+];
+
+static DOCUMENT_INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let placeholders: Vec<String> = (1..=DOCUMENT_WRITE_COLUMNS.len()).map(|i| format!("?{i}")).collect();
+    format!("INSERT INTO documents ({}) VALUES ({})", DOCUMENT_WRITE_COLUMNS.join(", "), placeholders.join(", "))
+});
+
+/// Replaces a document in place (same `rid`, so lists and search keep their place).
+static DOCUMENT_UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let updates: Vec<String> =
+        DOCUMENT_WRITE_COLUMNS[1..].iter().map(|column| format!("{column} = excluded.{column}")).collect();
+    format!("{} ON CONFLICT (id) DO UPDATE SET {}", *DOCUMENT_INSERT, updates.join(", "))
+});
+
+const ARTICLE_COLUMNS: &str = "id, code, name, unit, unit_price, vat_rate, archived";
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn corrupt(column: &'static str, value: &str, reason: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { column, value: value.to_owned(), reason: reason.to_string() }
+}
+
+pub(crate) fn parse_date(column: &'static str, value: &str) -> Result<NaiveDate, StoreError> {
+    NaiveDate::from_str(value).map_err(|e| corrupt(column, value, &e))
+}
+
+pub(crate) fn parse_decimal(column: &'static str, value: &str) -> Result<Decimal, StoreError> {
+    Decimal::from_str(value).map_err(|e| corrupt(column, value, &e))
+}
+
+fn parse_opt<T>(
+    column: &'static str,
+    value: Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, ModelError>,
+) -> Result<Option<T>, StoreError> {
+    value.map(|v| parse(&v).map_err(|e| corrupt(column, &v, &e))).transpose()
+}
+
+fn country(column: &'static str, value: &str) -> Result<Country, StoreError> {
+    Country::from_code(value).map_err(|e| corrupt(column, value, &e))
+}
+
+/// Maps unique-constraint failures to errors a user understands.
+fn map_constraint(error: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(code, Some(message)) = &error
+        && code.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        if message.contains("articles.code") {
+            return StoreError::DuplicateArticleCode { code: String::new() };
+        }
+        if message.contains(".id") {
+            return StoreError::AlreadyExists;
+        }
+    }
+    StoreError::Sqlite(error)
+}
+
+fn map_number_constraint(error: rusqlite::Error, number: Option<&str>) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(code, Some(message)) = &error
+        && code.code == rusqlite::ErrorCode::ConstraintViolation
+        && message.contains("documents.number")
+    {
+        return StoreError::DuplicateNumber { number: number.unwrap_or_default().to_owned() };
+    }
+    map_constraint(error)
+}
+
+fn check_application_id(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let id: i32 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(|_| StoreError::NotACompanyFile { path: path.to_path_buf() })?;
+    if id == COMPANY_APPLICATION_ID { Ok(()) } else { Err(StoreError::NotACompanyFile { path: path.to_path_buf() }) }
+}
+
+fn read_company_id(conn: &Connection, path: &Path) -> Result<CompanyId, StoreError> {
+    conn.query_row("SELECT id FROM company WHERE singleton = 1", [], |r| r.get::<_, Uuid>(0))
+        .optional()?
+        .map(CompanyId)
+        .ok_or_else(|| StoreError::NotACompanyFile { path: path.to_path_buf() })
+}
+
+fn company_from_row(row: &Row<'_>) -> Result<Company, StoreError> {
+    let country_code: String = row.get(6)?;
+    let currency: String = row.get(11)?;
+    Ok(Company {
+        id: CompanyId(row.get(0)?),
+        legal_name: row.get(1)?,
+        address: Address {
+            street: row.get(2)?,
+            street2: row.get(3)?,
+            postcode: row.get(4)?,
+            city: row.get(5)?,
+            country: country("company.country", &country_code)?,
+        },
+        vat_number: parse_opt("company.vat_number", row.get(7)?, VatNumber::parse)?,
+        national_id: parse_opt("company.national_id", row.get(8)?, |v| NationalId::parse(&country_code, v))?,
+        iban: parse_opt("company.iban", row.get(9)?, Iban::parse)?,
+        bic: parse_opt("company.bic", row.get(10)?, Bic::parse)?,
+        currency: Currency::parse(&currency).map_err(|e| corrupt("company.currency", &currency, &e))?,
+        payment_terms_days: row.get(12)?,
+    })
+}
+
+fn save_series(conn: &Connection, series: &NumberingSeries) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO numbering_series (kind, prefix, year_format, separator, width, next_number, last_issued)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (kind) DO UPDATE SET prefix = excluded.prefix, year_format = excluded.year_format,
+            separator = excluded.separator, width = excluded.width, next_number = excluded.next_number,
+            last_issued = excluded.last_issued",
+        params![
+            series.kind.as_str(),
+            series.prefix,
+            series.year.as_str(),
+            series.separator,
+            series.width,
+            i64::try_from(series.next_number).map_err(|_| ModelError::NextNumberZero)?,
+            series.last_issued.and_then(|n| i64::try_from(n).ok()),
+        ],
+    )?;
+    Ok(())
+}
+
+fn read_series(conn: &Connection, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
+    let (prefix, year, separator, width, next, last): (String, String, String, u8, i64, Option<i64>) = conn
+        .query_row(
+            "SELECT prefix, year_format, separator, width, next_number, last_issued FROM numbering_series
+             WHERE kind = ?1",
+            [kind.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound { entity: "numbering series" })?;
+    Ok(NumberingSeries {
+        kind,
+        prefix,
+        year: YearInNumber::parse(&year).map_err(|e| corrupt("numbering_series.year_format", &year, &e))?,
+        separator,
+        width,
+        next_number: u64::try_from(next).map_err(|e| corrupt("numbering_series.next_number", &next.to_string(), &e))?,
+        last_issued: last.and_then(|n| u64::try_from(n).ok()),
+    })
+}
+
+fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
+    let kind: String = row.get(1)?;
+    let billing_country: String = row.get(12)?;
+    let delivery_street: Option<String> = row.get(13)?;
+    let delivery_address = match delivery_street {
+        Some(street) => {
+            let code: String = row.get::<_, Option<String>>(17)?.unwrap_or_default();
+            Some(Address {
+                street,
+                street2: row.get::<_, Option<String>>(14)?.unwrap_or_default(),
+                postcode: row.get::<_, Option<String>>(15)?.unwrap_or_default(),
+                city: row.get::<_, Option<String>>(16)?.unwrap_or_default(),
+                country: country("contacts.delivery_country", &code)?,
+            })
+        }
+        None => None,
+    };
+    Ok(Contact {
+        id: ContactId(row.get(0)?),
+        kind: ContactKind::parse(&kind).map_err(|e| corrupt("contacts.kind", &kind, &e))?,
+        name: row.get(2)?,
+        is_customer: row.get(3)?,
+        is_supplier: row.get(4)?,
+        email: row.get(5)?,
+        phone: row.get(6)?,
+        vat_number: parse_opt("contacts.vat_number", row.get(7)?, VatNumber::parse)?,
+        billing_address: Address {
+            street: row.get(8)?,
+            street2: row.get(9)?,
+            postcode: row.get(10)?,
+            city: row.get(11)?,
+            country: country("contacts.billing_country", &billing_country)?,
+        },
+        delivery_address,
+        payment_terms_days: row.get(18)?,
+        archived: row.get(19)?,
+    })
+}
+
+fn article_from_row(row: &Row<'_>) -> Result<Article, StoreError> {
+    let price: String = row.get(4)?;
+    let rate: String = row.get(5)?;
+    Ok(Article {
+        id: ArticleId(row.get(0)?),
+        code: row.get(1)?,
+        name: row.get(2)?,
+        unit: row.get(3)?,
+        unit_price: parse_decimal("articles.unit_price", &price)?,
+        vat_rate: VatRate::new(parse_decimal("articles.vat_rate", &rate)?)
+            .map_err(|e| corrupt("articles.vat_rate", &rate, &e))?,
+        archived: row.get(6)?,
+    })
+}
+
+fn stored_kind_and_status(conn: &Connection, id: DocumentId) -> Result<(DocumentKind, DocumentStatus), StoreError> {
+    let (kind, status): (String, String) = conn
+        .prepare_cached("SELECT kind, status FROM documents WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NotFound { entity: "document" })?;
+    Ok((
+        DocumentKind::parse(&kind).map_err(|e| corrupt("documents.kind", &kind, &e))?,
+        DocumentStatus::parse(&status).map_err(|e| corrupt("documents.status", &status, &e))?,
+    ))
+}
+
+fn read_document(conn: &Connection, id: DocumentId) -> Result<Document, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, status, number, contact_id, customer_name, customer_street, customer_street2, customer_postcode,
+            customer_city, customer_country, customer_vat_number, issue_date, due_date, corrects_id, source_id,
+            currency, notes, structured_communication
+         FROM documents WHERE id = ?1",
+    )?;
+    let document = stmt
+        .query_row([id.0], |row| Ok(document_from_row(id, row)))
+        .optional()?
+        .ok_or(StoreError::NotFound { entity: "document" })??;
+    let mut document = document;
+    let mut stmt = conn.prepare_cached(
+        "SELECT article_id, description, quantity, unit, unit_price, discount_percent, vat_rate
+         FROM document_lines WHERE document_id = ?1 ORDER BY position",
+    )?;
+    let lines = stmt.query_map([id.0], |row| Ok(line_from_row(row)))?;
+    for line in lines {
+        document.lines.push(line??);
+    }
+    Ok(document)
+}
+
+fn document_from_row(id: DocumentId, row: &Row<'_>) -> Result<Document, StoreError> {
+    let kind: String = row.get(0)?;
+    let status: String = row.get(1)?;
+    let customer_country: String = row.get(9)?;
+    let issue_date: String = row.get(11)?;
+    let currency: String = row.get(15)?;
+    Ok(Document {
+        id,
+        kind: DocumentKind::parse(&kind).map_err(|e| corrupt("documents.kind", &kind, &e))?,
+        status: DocumentStatus::parse(&status).map_err(|e| corrupt("documents.status", &status, &e))?,
+        number: row.get(2)?,
+        contact_id: ContactId(row.get(3)?),
+        customer: PartySnapshot {
+            name: row.get(4)?,
+            address: Address {
+                street: row.get(5)?,
+                street2: row.get(6)?,
+                postcode: row.get(7)?,
+                city: row.get(8)?,
+                country: country("documents.customer_country", &customer_country)?,
+            },
+            vat_number: parse_opt("documents.customer_vat_number", row.get(10)?, VatNumber::parse)?,
+        },
+        issue_date: parse_date("documents.issue_date", &issue_date)?,
+        due_date: row.get::<_, Option<String>>(12)?.map(|d| parse_date("documents.due_date", &d)).transpose()?,
+        corrects: row.get::<_, Option<Uuid>>(13)?.map(DocumentId),
+        source: row.get::<_, Option<Uuid>>(14)?.map(DocumentId),
+        currency: Currency::parse(&currency).map_err(|e| corrupt("documents.currency", &currency, &e))?,
+        lines: Vec::new(),
+        notes: row.get(16)?,
+        structured_communication: parse_opt(
+            "documents.structured_communication",
+            row.get(17)?,
+            StructuredCommunication::parse,
+        )?,
+    })
+}
+
+fn line_from_row(row: &Row<'_>) -> Result<DocumentLine, StoreError> {
+    let quantity: String = row.get(2)?;
+    let price: String = row.get(4)?;
+    let discount: String = row.get(5)?;
+    let rate: String = row.get(6)?;
+    Ok(DocumentLine {
+        article_id: row.get::<_, Option<Uuid>>(0)?.map(ArticleId),
+        description: row.get(1)?,
+        quantity: parse_decimal("document_lines.quantity", &quantity)?,
+        unit: row.get(3)?,
+        unit_price: parse_decimal("document_lines.unit_price", &price)?,
+        discount_percent: parse_decimal("document_lines.discount_percent", &discount)?,
+        vat_rate: VatRate::new(parse_decimal("document_lines.vat_rate", &rate)?)
+            .map_err(|e| corrupt("document_lines.vat_rate", &rate, &e))?,
+    })
+}

@@ -1,0 +1,78 @@
+//! A small migrator on `PRAGMA user_version`: migration N brings a file from version
+//! N−1 to N, inside one transaction. Before an existing file is migrated, a consistent
+//! copy of it is written beside it (`VACUUM INTO`).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+pub(crate) struct Migration {
+    pub version: u32,
+    pub sql: &'static str,
+}
+
+pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, sql: include_str!("migrations/company/0001_initial.sql") },
+    Migration { version: 2, sql: include_str!("migrations/company/0002_search.sql") },
+];
+
+pub(crate) const APP_MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, sql: include_str!("migrations/app/0001_initial.sql") }];
+
+/// What [`migrate`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub from_version: u32,
+    pub to_version: u32,
+    /// The copy taken before migrating, when the file already held data.
+    pub backup: Option<PathBuf>,
+}
+
+pub(crate) fn schema_version(conn: &Connection) -> Result<u32, StoreError> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Brings `conn` (the file at `path`) to the latest version of `migrations`, or to
+/// `target` when given (tests use it to make old files).
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &[Migration],
+    application_id: i32,
+    target: Option<u32>,
+) -> Result<MigrationReport, StoreError> {
+    let latest = migrations.last().map_or(0, |m| m.version);
+    let target = target.unwrap_or(latest).min(latest);
+    let from_version = schema_version(conn)?;
+    if from_version > latest {
+        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found: from_version, supported: latest });
+    }
+    let mut backup = None;
+    if from_version > 0 && from_version < target {
+        backup = Some(backup_copy(conn, path, from_version)?);
+    }
+    for migration in migrations.iter().filter(|m| m.version > from_version && m.version <= target) {
+        let failed = |source| StoreError::Migration { version: migration.version, source };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed)?;
+        tx.execute_batch(migration.sql).map_err(failed)?;
+        tx.pragma_update(None, "user_version", migration.version).map_err(failed)?;
+        tx.pragma_update(None, "application_id", application_id).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        tracing::info!(path = %path.display(), version = migration.version, "migrated");
+    }
+    Ok(MigrationReport { from_version, to_version: target.max(from_version), backup })
+}
+
+/// Writes a consistent copy of the database next to it:
+/// `name.v1-20261124T153000.backup`.
+pub(crate) fn backup_copy(conn: &Connection, path: &Path, version: u32) -> Result<PathBuf, StoreError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3f");
+    let name = path.file_name().map_or_else(|| "comptoir".into(), |n| n.to_string_lossy().into_owned());
+    let backup = path.with_file_name(format!("{name}.v{version}-{stamp}.backup"));
+    conn.execute("VACUUM INTO ?1", [backup.to_string_lossy()])
+        .map_err(|source| StoreError::Backup { path: path.to_path_buf(), source })?;
+    tracing::info!(from = %path.display(), to = %backup.display(), "backup written");
+    Ok(backup)
+}

@@ -1,0 +1,79 @@
+//! The local `SQLite` files.
+//!
+//! - One file per company ([`CompanyStore`], extension `.comptoir`), recording the
+//!   company's UUID inside it so that a moved or renamed file is recognised.
+//! - One small app-level file ([`AppStore`]): accounts, server URL, the companies on
+//!   this machine and where their files are.
+//!
+//! Files run in WAL mode with `synchronous=FULL` and foreign keys on. Their schema is
+//! versioned (`PRAGMA user_version`) by the SQL files under `migrations/`, each applied
+//! in its own transaction; an existing file is copied aside before it is migrated.
+//!
+//! Writes go through [`CompanyStore::write`], one transaction per call, so that a record
+//! and whatever must change with it (later: its outbox entry) commit together.
+
+mod app;
+mod company;
+mod error;
+mod list;
+mod migrate;
+mod search;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use app::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany};
+pub use company::{CompanyFileInfo, CompanyStore, TableStats, WriteTx};
+pub use error::StoreError;
+pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
+pub use migrate::MigrationReport;
+pub use search::{SearchHit, SearchKind};
+pub use text::fold_for_sort;
+
+/// `PRAGMA application_id` of company files ("CMPT"), so that a scan for moved files
+/// only considers Comptoir company files.
+pub const COMPANY_APPLICATION_ID: i32 = 0x434D_5054;
+/// `PRAGMA application_id` of the app-level file ("CMPA").
+pub const APP_APPLICATION_ID: i32 = 0x434D_5041;
+/// The extension of company files.
+pub const COMPANY_FILE_EXTENSION: &str = "comptoir";
+
+/// Whether a connection may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    /// For the UI: it reads the rows it shows, the engine writes.
+    ReadOnly,
+}
+
+/// Opens a connection with the pragmas every Comptoir file uses.
+fn open_connection(path: &Path, access: Access, create: bool) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    flags |= match access {
+        Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+    };
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    if access == Access::ReadWrite {
+        // WAL lets the UI read while the engine writes; FULL makes each commit durable.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Statement journals and temporary indexes in memory, not in temporary files.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // 64 MiB of page cache: list screens and bulk downloads stay in memory.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(conn)
+}

@@ -1,0 +1,603 @@
+//! Store tests on real SQLite files in temporary folders.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use tempfile::TempDir;
+
+use super::*;
+use crate::demo::{self, DemoSize};
+use crate::model::{
+    Address, Allocation, Article, ArticleId, Company, CompanyId, Contact, ContactId, ContactKind, Country, Currency,
+    Document, DocumentKind, DocumentLine, DocumentStatus, PartySnapshot, Payment, PaymentAnomaly, PaymentId,
+    PaymentMethod, PaymentState, VatRate,
+};
+
+fn company(name: &str) -> Company {
+    let mut company = demo::demo_company(7, &Country::France);
+    company.id = CompanyId::new();
+    name.clone_into(&mut company.legal_name);
+    company
+}
+
+fn new_store(dir: &TempDir, file: &str) -> (CompanyStore, PathBuf) {
+    let path = dir.path().join(file);
+    (CompanyStore::create(&path, &company("Atelier Test SARL")).unwrap(), path)
+}
+
+fn address() -> Address {
+    Address {
+        street: "8 rue Pasteur".into(),
+        street2: String::new(),
+        postcode: "69007".into(),
+        city: "Lyon".into(),
+        country: Country::France,
+    }
+}
+
+fn contact(name: &str) -> Contact {
+    Contact {
+        id: ContactId::new(),
+        kind: ContactKind::Company,
+        name: name.into(),
+        is_customer: true,
+        is_supplier: false,
+        email: None,
+        phone: None,
+        vat_number: None,
+        billing_address: address(),
+        delivery_address: None,
+        payment_terms_days: None,
+        archived: false,
+    }
+}
+
+fn article(code: &str) -> Article {
+    Article {
+        id: ArticleId::new(),
+        code: code.into(),
+        name: "Heure de conseil".into(),
+        unit: "h".into(),
+        unit_price: dec!(85),
+        vat_rate: VatRate::new(dec!(20)).unwrap(),
+        archived: false,
+    }
+}
+
+fn invoice_for(contact: &Contact, lines: &[(Decimal, Decimal)]) -> Document {
+    let customer =
+        PartySnapshot { name: contact.name.clone(), address: contact.billing_address.clone(), vat_number: None };
+    let mut doc = Document::draft(
+        DocumentKind::Invoice,
+        contact.id,
+        customer,
+        NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+        Currency::EUR,
+    );
+    doc.lines = lines
+        .iter()
+        .map(|&(quantity, unit_price)| DocumentLine {
+            article_id: None,
+            description: "Prestation".into(),
+            quantity,
+            unit: "h".into(),
+            unit_price,
+            discount_percent: Decimal::ZERO,
+            vat_rate: VatRate::new(dec!(20)).unwrap(),
+        })
+        .collect();
+    doc
+}
+
+#[test]
+fn new_file_uses_wal_full_sync_and_foreign_keys() {
+    let dir = TempDir::new().unwrap();
+    let (store, path) = new_store(&dir, "a.comptoir");
+    let conn = store.connection();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    assert_eq!(store.schema_version().unwrap(), 2);
+    let info = CompanyStore::identify(&path).unwrap();
+    assert_eq!(info.company_id, store.company_id());
+    assert_eq!(info.legal_name, "Atelier Test SARL");
+    assert_eq!(store.company().unwrap().legal_name, "Atelier Test SARL");
+    assert_eq!(store.numbering_series(DocumentKind::Invoice).unwrap().prefix, "FA-");
+}
+
+#[test]
+fn create_refuses_to_overwrite() {
+    let dir = TempDir::new().unwrap();
+    let (_store, path) = new_store(&dir, "a.comptoir");
+    let err = CompanyStore::create(&path, &company("Other")).unwrap_err();
+    assert_eq!(err.code(), "file_exists");
+}
+
+#[test]
+fn migrating_an_old_file_takes_a_backup_first_and_indexes_old_rows() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("old.comptoir");
+    let c = contact("Société Générale des Eaux");
+    {
+        // A version-1 file (before full-text search) holding a contact.
+        let mut store = CompanyStore::create_at_schema(&path, &company("Old SARL"), Some(1)).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 1);
+        store.write(|tx| tx.insert_contact(&c)).unwrap();
+    }
+    let store = CompanyStore::open(&path).unwrap();
+    let report = store.migration().unwrap().clone();
+    assert_eq!((report.from_version, report.to_version), (1, 2));
+    let backup = report.backup.expect("a backup was taken");
+    assert!(backup.exists());
+    assert_eq!(CompanyStore::identify(&backup).unwrap().schema_version, 1, "the backup is the old file");
+    let hits = store.search("societe generale", 10).unwrap();
+    assert_eq!(hits.len(), 1, "rows written before the migration are searchable");
+    assert_eq!(hits[0].title, "Société Générale des Eaux");
+    // Opening it again migrates nothing and copies nothing.
+    drop(store);
+    let again = CompanyStore::open(&path).unwrap();
+    assert_eq!(again.migration().unwrap().backup, None);
+}
+
+#[test]
+fn a_file_from_a_newer_version_is_refused_untouched() {
+    let dir = TempDir::new().unwrap();
+    let (store, path) = new_store(&dir, "new.comptoir");
+    store.connection().pragma_update(None, "user_version", 99).unwrap();
+    drop(store);
+    let err = CompanyStore::open(&path).unwrap_err();
+    assert_eq!(err.code(), "file_from_newer_version");
+}
+
+#[test]
+fn a_company_file_is_recognised_after_being_renamed() {
+    let dir = TempDir::new().unwrap();
+    let (store, path) = new_store(&dir, "atelier.comptoir");
+    let id = store.company_id();
+    drop(store);
+    let app = AppStore::open(&dir.path().join(AppStore::FILE_NAME)).unwrap();
+    app.upsert_company(&LocalCompany {
+        company_id: id,
+        account: None,
+        name: "Atelier Test SARL".into(),
+        file_path: path.clone(),
+        active: true,
+    })
+    .unwrap();
+    assert_eq!(app.check_company_file(id).unwrap(), CompanyFileCheck::Attached);
+
+    // The user renames the file and moves it into a sub-folder.
+    std::fs::create_dir(dir.path().join("archives")).unwrap();
+    let moved = dir.path().join("archives").join("compta 2026.comptoir");
+    std::fs::rename(&path, &moved).unwrap();
+    assert_eq!(app.check_company_file(id).unwrap(), CompanyFileCheck::Missing);
+
+    // Another company's file now sits at the old path: it is not taken for ours.
+    let other = CompanyStore::create(&path, &company("Autre SAS")).unwrap();
+    let other_id = other.company_id();
+    drop(other);
+    assert_eq!(app.check_company_file(id).unwrap(), CompanyFileCheck::OtherCompany { found: other_id });
+    assert_eq!(app.relink_company(id, &path).unwrap_err().code(), "wrong_company_file");
+
+    let found = app.find_company_file(id, &[dir.path()]).unwrap();
+    assert_eq!(found.as_deref(), Some(moved.as_path()), "recognised by the id inside, whatever its name");
+    app.relink_company(id, &moved).unwrap();
+    assert_eq!(app.check_company_file(id).unwrap(), CompanyFileCheck::Attached);
+    assert_eq!(app.active_company().unwrap().unwrap().file_path, moved);
+    assert_eq!(CompanyStore::open_expecting(&moved, id).unwrap().company_id(), id);
+    assert_eq!(CompanyStore::open_expecting(&path, id).unwrap_err().code(), "wrong_company_file");
+}
+
+#[test]
+fn app_file_keeps_accounts_server_and_one_active_company() {
+    let dir = TempDir::new().unwrap();
+    let app = AppStore::open(&dir.path().join(AppStore::FILE_NAME)).unwrap();
+    assert_eq!(app.server_url().unwrap(), None);
+    app.set_server_url("https://sync.comptoir.example").unwrap();
+    let user = crate::model::UserId::new();
+    app.upsert_account(&LocalAccount {
+        user_id: user,
+        email: "claire@atelier.fr".into(),
+        display_name: "Claire".into(),
+        server_url: "https://sync.comptoir.example".into(),
+    })
+    .unwrap();
+    let (a, b) = (CompanyId::new(), CompanyId::new());
+    for (id, name) in [(a, "A"), (b, "B")] {
+        app.upsert_company(&LocalCompany {
+            company_id: id,
+            account: Some(user),
+            name: name.into(),
+            file_path: dir.path().join(format!("{name}.comptoir")),
+            active: false,
+        })
+        .unwrap();
+    }
+    app.set_active_company(a).unwrap();
+    app.set_active_company(b).unwrap();
+    let active: Vec<_> = app.companies().unwrap().into_iter().filter(|c| c.active).map(|c| c.company_id).collect();
+    assert_eq!(active, vec![b]);
+    assert_eq!(app.set_active_company(CompanyId::new()).unwrap_err().code(), "not_found");
+    assert_eq!(app.active_company().unwrap().unwrap().company_id, b, "a refused switch changes nothing");
+    drop(app);
+    let app = AppStore::open(&dir.path().join(AppStore::FILE_NAME)).unwrap();
+    assert_eq!(app.server_url().unwrap().as_deref(), Some("https://sync.comptoir.example"));
+    assert_eq!(app.accounts().unwrap()[0].email, "claire@atelier.fr");
+}
+
+#[test]
+fn records_round_trip() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let mut c = contact("Menuiserie Dubois");
+    c.vat_number = Some(crate::model::VatNumber::parse("FR40303265045").unwrap());
+    c.delivery_address = Some(Address { city: "Villeurbanne".into(), ..address() });
+    let a = article("CONSEIL-H");
+    let mut doc = invoice_for(&c, &[(dec!(2), dec!(100)), (dec!(1.5), dec!(85.333))]);
+    doc.lines[1].article_id = Some(a.id);
+    doc.notes = "Merci de votre confiance.".into();
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_article(&a)?;
+            tx.insert_document(&doc)
+        })
+        .unwrap();
+    assert_eq!(store.contact(c.id).unwrap(), c);
+    assert_eq!(store.article(a.id).unwrap(), a);
+    assert_eq!(store.article_by_code("conseil-h").unwrap().unwrap().id, a.id);
+    assert_eq!(store.document(doc.id).unwrap(), doc);
+}
+
+#[test]
+fn article_codes_are_unique_per_company() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    store.write(|tx| tx.insert_article(&article("DEV-1"))).unwrap();
+    let err = store.write(|tx| tx.insert_article(&article("dev-1"))).unwrap_err();
+    assert_eq!(err.code(), "article_code_taken");
+    assert_eq!(store.table_counts().unwrap()[1], ("articles", TableStats { count: 1 }));
+}
+
+#[test]
+fn an_issued_invoice_cannot_be_edited_or_deleted() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let c = contact("Garage Martin");
+    let mut doc = invoice_for(&c, &[(dec!(1), dec!(100))]);
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_document(&doc)
+        })
+        .unwrap();
+    // Editing the draft is fine, and issuing it is an edit of the draft.
+    doc.lines[0].quantity = dec!(2);
+    store.write(|tx| tx.update_draft(&doc)).unwrap();
+    doc.issue(Some("FA-2026-00001".into())).unwrap();
+    store.write(|tx| tx.update_draft(&doc)).unwrap();
+    let stored = store.document(doc.id).unwrap();
+    assert_eq!(stored.status, DocumentStatus::Issued);
+    assert_eq!(stored.totals().gross, dec!(240));
+
+    let mut tampered = stored.clone();
+    tampered.lines[0].unit_price = dec!(1);
+    let err = store.write(|tx| tx.update_draft(&tampered)).unwrap_err();
+    assert_eq!(err.code(), "document_not_editable");
+    assert_eq!(err.to_string(), "This invoice is issued: only a draft can be changed.");
+    assert_eq!(store.write(|tx| tx.delete_draft(doc.id)).unwrap_err().code(), "document_not_editable");
+    assert_eq!(store.document(doc.id).unwrap(), stored, "nothing changed");
+}
+
+#[test]
+fn numbers_are_unique_per_kind() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let c = contact("Garage Martin");
+    let mut first = invoice_for(&c, &[(dec!(1), dec!(100))]);
+    first.issue(Some("FA-2026-00001".into())).unwrap();
+    let mut second = invoice_for(&c, &[(dec!(1), dec!(50))]);
+    second.issue(None).unwrap();
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_document(&first)?;
+            tx.insert_document(&second)
+        })
+        .unwrap();
+    let err = store.write(|tx| tx.assign_number(second.id, "FA-2026-00001")).unwrap_err();
+    assert_eq!(err.code(), "number_taken");
+    store.write(|tx| tx.assign_number(second.id, "FA-2026-00002")).unwrap();
+    assert_eq!(store.document(second.id).unwrap().number.as_deref(), Some("FA-2026-00002"));
+}
+
+#[test]
+fn payments_settle_invoices_and_double_payments_are_reported() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let c = contact("Fleuriste Roux");
+    let mut inv = invoice_for(&c, &[(dec!(1), dec!(100))]); // 120.00 with VAT
+    let draft = invoice_for(&c, &[(dec!(1), dec!(10))]);
+    inv.issue(Some("FA-2026-00001".into())).unwrap();
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_document(&inv)?;
+            tx.insert_document(&draft)
+        })
+        .unwrap();
+    let pay = |amount: Decimal, doc| Payment {
+        id: PaymentId::new(),
+        contact_id: Some(c.id),
+        date: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        amount,
+        method: PaymentMethod::BankTransfer,
+        reference: "VIR".into(),
+        allocations: vec![Allocation { document_id: doc, amount }],
+    };
+    let partial = store.write(|tx| tx.record_payment(&pay(dec!(20), inv.id))).unwrap();
+    assert_eq!(partial[0].1.after, PaymentState::PartiallyPaid { remaining: dec!(100) });
+    assert_eq!(store.document(inv.id).unwrap().status, DocumentStatus::PartiallyPaid);
+    let first_full = pay(dec!(100), inv.id);
+    let full = store.write(|tx| tx.record_payment(&first_full)).unwrap();
+    assert_eq!(full[0].1.after, PaymentState::Paid);
+    assert_eq!(full[0].1.anomaly, None);
+    let double = store.write(|tx| tx.record_payment(&pay(dec!(100), inv.id))).unwrap();
+    assert_eq!(double[0].1.anomaly, Some(PaymentAnomaly::DoublePayment { previous: first_full.id, excess: dec!(100) }));
+    assert_eq!(store.document(inv.id).unwrap().status, DocumentStatus::Paid);
+    let stored = store.payment(first_full.id).unwrap();
+    assert_eq!(stored, first_full);
+
+    // A payment on a draft is refused and leaves nothing behind.
+    let refused = pay(dec!(12), draft.id);
+    let err = store.write(|tx| tx.record_payment(&refused)).unwrap_err();
+    assert_eq!(err.code(), "payment_on_unissued_document");
+    assert_eq!(store.payment(refused.id).unwrap_err().code(), "not_found");
+}
+
+#[test]
+fn credit_notes_never_exceed_their_invoice() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let c = contact("Librairie Petit");
+    let mut inv = invoice_for(&c, &[(dec!(2), dec!(50)), (dec!(1), dec!(30))]); // 156.00
+    inv.issue(Some("FA-2026-00001".into())).unwrap();
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_document(&inv)
+        })
+        .unwrap();
+    let date = inv.issue_date;
+    let mut first = Document::credit_note_for(&inv, date).unwrap();
+    first.lines.truncate(1); // 120.00
+    first.issue(Some("AV-2026-00001".into())).unwrap();
+    store.write(|tx| tx.insert_document(&first)).unwrap();
+    let mut second = Document::credit_note_for(&inv, date).unwrap(); // 156.00 more: too much
+    second.issue(Some("AV-2026-00002".into())).unwrap();
+    let err = store.write(|tx| tx.insert_document(&second)).unwrap_err();
+    assert_eq!(err.code(), "credit_note_exceeds_invoice");
+    second.lines.remove(0); // 36.00: exactly what is left
+    store.write(|tx| tx.insert_document(&second)).unwrap();
+}
+
+#[test]
+fn a_read_only_store_refuses_writes() {
+    let dir = TempDir::new().unwrap();
+    let (_store, path) = new_store(&dir, "a.comptoir");
+    let mut reader = CompanyStore::open_read_only(&path).unwrap();
+    let err = reader.write(|tx| tx.insert_contact(&contact("X"))).unwrap_err();
+    assert_eq!(err.code(), "read_only");
+}
+
+fn demo_store(dir: &TempDir, size: &DemoSize) -> (CompanyStore, PathBuf) {
+    let path = dir.path().join("demo.comptoir");
+    let (store, _) = demo::create_demo_file(&path, 42, &Country::France, size).unwrap();
+    (store, path)
+}
+
+/// Every row of a list, read page after page in both directions, is the list a plain
+/// `ORDER BY` gives.
+#[test]
+fn paging_walks_every_row_once_in_both_directions() {
+    let dir = TempDir::new().unwrap();
+    let (store, _) = demo_store(&dir, &DemoSize { invoices: 700, ..DemoSize::SMALL });
+    let filter = DocumentFilter::kind(DocumentKind::Invoice);
+    let total = store.count_documents(&filter).unwrap();
+    assert!(total >= 700);
+    for sort in [DocumentSort::Date, DocumentSort::Number, DocumentSort::Customer] {
+        for direction in [SortDirection::Ascending, SortDirection::Descending] {
+            let expected = expected_order(store.connection(), sort, direction);
+            let mut forward = Vec::new();
+            let mut page = store.list_documents(&filter, sort, direction, &PageRequest::First, 64).unwrap();
+            loop {
+                forward.extend(page.rows.iter().map(|r| r.id));
+                if !page.more {
+                    break;
+                }
+                let last = page.rows.last().unwrap().cursor.clone();
+                page = store.list_documents(&filter, sort, direction, &PageRequest::After(last), 64).unwrap();
+            }
+            assert_eq!(forward, expected, "{sort:?} {direction:?} forward");
+
+            let mut backward = Vec::new();
+            let mut page = store.list_documents(&filter, sort, direction, &PageRequest::Last, 64).unwrap();
+            loop {
+                backward.splice(0..0, page.rows.iter().map(|r| r.id));
+                if !page.more {
+                    break;
+                }
+                let first = page.rows.first().unwrap().cursor.clone();
+                page = store.list_documents(&filter, sort, direction, &PageRequest::Before(first), 64).unwrap();
+            }
+            assert_eq!(backward, expected, "{sort:?} {direction:?} backward");
+
+            let jump = store.list_documents(&filter, sort, direction, &PageRequest::Offset(300), 64).unwrap();
+            let ids: Vec<_> = jump.rows.iter().map(|r| r.id).collect();
+            assert_eq!(ids, expected[300..364], "{sort:?} {direction:?} offset");
+        }
+    }
+}
+
+fn expected_order(
+    conn: &rusqlite::Connection,
+    sort: DocumentSort,
+    direction: SortDirection,
+) -> Vec<crate::model::DocumentId> {
+    let dir = if direction == SortDirection::Ascending { "ASC" } else { "DESC" };
+    let keys = match sort {
+        DocumentSort::Date => format!("issue_date {dir}, rid {dir}"),
+        DocumentSort::Number => format!("ifnull(number, '') {dir}, rid {dir}"),
+        DocumentSort::Customer => format!("customer_key {dir}, issue_date {dir}, rid {dir}"),
+    };
+    let mut stmt =
+        conn.prepare(&format!("SELECT id FROM documents NOT INDEXED WHERE kind = 'invoice' ORDER BY {keys}")).unwrap();
+    stmt.query_map([], |r| Ok(crate::model::DocumentId(r.get(0)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// The list queries never scan the documents table and never sort: each page is read
+/// from the index of its sort order.
+#[test]
+fn list_pages_are_read_through_indexes() {
+    let dir = TempDir::new().unwrap();
+    let (store, _) = demo_store(&dir, &DemoSize { invoices: 300, ..DemoSize::SMALL });
+    store.connection().execute_batch("ANALYZE").unwrap();
+    let filter = DocumentFilter::kind(DocumentKind::Invoice);
+    let dated = DocumentFilter {
+        from: NaiveDate::from_ymd_opt(2025, 1, 1),
+        to: NaiveDate::from_ymd_opt(2025, 12, 31),
+        ..filter.clone()
+    };
+    for sort in [DocumentSort::Date, DocumentSort::Number, DocumentSort::Customer] {
+        let index = match sort {
+            DocumentSort::Date => "documents_by_date",
+            DocumentSort::Number => "documents_by_number",
+            DocumentSort::Customer => "documents_by_customer",
+        };
+        let cursor =
+            store.list_documents(&filter, sort, SortDirection::Ascending, &PageRequest::First, 10).unwrap().rows[5]
+                .cursor
+                .clone();
+        for direction in [SortDirection::Ascending, SortDirection::Descending] {
+            for request in [
+                PageRequest::First,
+                PageRequest::Last,
+                PageRequest::After(cursor.clone()),
+                PageRequest::Before(cursor.clone()),
+                PageRequest::Offset(500_000),
+            ] {
+                let plan = store.list_documents_plan(&filter, sort, direction, &request, 50).unwrap().join(" | ");
+                assert!(plan.contains(index), "{sort:?} {direction:?} {request:?}: {plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{sort:?} {request:?} sorts: {plan}");
+                assert!(
+                    !plan.contains("SCAN documents") || plan.contains("USING INDEX"),
+                    "{sort:?} {request:?} scans the table: {plan}"
+                );
+            }
+        }
+        if sort == DocumentSort::Date {
+            let plan = store
+                .list_documents_plan(&dated, sort, SortDirection::Descending, &PageRequest::First, 50)
+                .unwrap()
+                .join(" | ");
+            assert!(plan.contains("SEARCH documents USING INDEX documents_by_date"), "{plan}");
+        }
+    }
+}
+
+#[test]
+fn full_text_search_finds_contacts_articles_and_documents() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let mut c = contact("Boulangerie Lefèvre");
+    c.email = Some("contact@lefevre.fr".into());
+    let a = article("PAIN-CAMP");
+    let mut inv = invoice_for(&c, &[(dec!(1), dec!(10))]);
+    inv.issue(Some("FA-2026-00042".into())).unwrap();
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_article(&Article { name: "Pain de campagne".into(), ..a.clone() })?;
+            tx.insert_document(&inv)
+        })
+        .unwrap();
+    let kinds_in =
+        |store: &CompanyStore, q: &str| store.search(q, 10).unwrap().into_iter().map(|h| h.kind).collect::<Vec<_>>();
+    let kinds = |q: &str| kinds_in(&store, q);
+    assert_eq!(kinds("lefevre"), vec![SearchKind::Contact, SearchKind::Document(DocumentKind::Invoice)]);
+    assert_eq!(kinds("boul"), vec![SearchKind::Contact, SearchKind::Document(DocumentKind::Invoice)]);
+    assert_eq!(kinds("campagne"), vec![SearchKind::Article]);
+    assert_eq!(kinds("00042"), vec![SearchKind::Document(DocumentKind::Invoice)]);
+    assert_eq!(store.search("FA-2026-00042", 10).unwrap()[0].title, "FA-2026-00042");
+    assert!(kinds("\"unbalanced OR (").is_empty(), "odd input is not an error");
+    // Renaming re-indexes.
+    c.name = "Pâtisserie Lefèvre".into();
+    store.write(|tx| tx.update_contact(&c)).unwrap();
+    assert_eq!(kinds_in(&store, "patisserie"), vec![SearchKind::Contact]);
+    assert!(!kinds_in(&store, "boulangerie").contains(&SearchKind::Contact));
+    assert_search_index_consistent(&store);
+}
+
+/// FTS5's own check that each index matches the rows of its table.
+fn assert_search_index_consistent(store: &CompanyStore) {
+    for table in ["contacts_fts", "articles_fts", "documents_fts"] {
+        store
+            .connection()
+            .execute(&format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"), [])
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+    }
+    let pending: i64 = store.connection().query_row("SELECT count(*) FROM search_pending", [], |r| r.get(0)).unwrap();
+    assert_eq!(pending, 0, "every committed row is indexed");
+}
+
+/// Rows inserted, changed and deleted within one transaction end up indexed as they are
+/// at commit, and nothing else is.
+#[test]
+fn search_index_follows_changes_within_a_transaction() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let mut c = contact("Traiteur Moreau");
+    let gone = contact("Serrurerie Vincent");
+    let mut draft = invoice_for(&c, &[(dec!(1), dec!(10))]);
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_contact(&gone)?;
+            tx.insert_document(&draft)?;
+            // Changed while still queued for indexing.
+            c.name = "Traiteur Moreau & Fils".into();
+            tx.update_contact(&c)?;
+            draft.notes = "Livraison mardi".into();
+            tx.update_draft(&draft)?;
+            Ok(())
+        })
+        .unwrap();
+    assert_search_index_consistent(&store);
+    assert_eq!(store.search("fils", 10).unwrap().len(), 1);
+    assert_eq!(store.search("mardi", 10).unwrap().len(), 1);
+    // Changed and deleted once indexed.
+    store
+        .write(|tx| {
+            draft.notes = "Livraison jeudi".into();
+            tx.update_draft(&draft)?;
+            tx.delete_draft(draft.id)?;
+            tx.connection().execute("DELETE FROM contacts WHERE id = ?1", [gone.id.0])?;
+            Ok(())
+        })
+        .unwrap();
+    assert_search_index_consistent(&store);
+    assert!(store.search("jeudi", 10).unwrap().is_empty());
+    assert!(store.search("vincent", 10).unwrap().is_empty());
+    // A draft inserted then deleted in one transaction leaves no trace.
+    let ephemeral = invoice_for(&c, &[(dec!(1), dec!(10))]);
+    store
+        .write(|tx| {
+            tx.insert_document(&ephemeral)?;
+            tx.delete_draft(ephemeral.id)
+        })
+        .unwrap();
+    assert_search_index_consistent(&store);
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs everything CI runs: formatting, clippy with warnings denied, the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/system-packages.sh
+install_system_packages
+
+# UI tests run headless: no display, and a private runtime dir for Mesa.
+unset DISPLAY WAYLAND_DISPLAY
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 0700 "$XDG_RUNTIME_DIR"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy (warnings denied)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --locked --workspace
