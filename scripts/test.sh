@@ -15,4 +15,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings denied)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --locked --workspace
+# Libraries, binaries and test targets; benchmarks are run by hand (see README.md).
+log="$(mktemp)"
+set +e
+cargo test --locked --workspace --lib --bins --tests 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "Total: %d passed, %d failed\n", passed, failed }' "$log"
+rm -f "$log"
+exit "$status"

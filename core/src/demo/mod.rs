@@ -14,7 +14,7 @@ mod rng;
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::model::identifiers::{belgian_check_digits, french_vat_key};
+use crate::model::identifiers::{belgian_check_digits, french_vat_key, luhn_check_digit};
 use crate::model::{
     Address, Allocation, Article, ArticleId, Bic, Company, CompanyId, Contact, ContactId, ContactKind, Country,
     Currency, Document, DocumentId, DocumentKind, DocumentLine, DocumentStatus, Iban, NationalId, NumberingSeries,
@@ -155,8 +155,12 @@ pub fn create_demo_file(
 pub fn fill(store: &mut CompanyStore, seed: u64, size: &DemoSize) -> Result<DemoReport, StoreError> {
     let company = store.company()?;
     let mut generator = Generator::new(seed, company, size);
+    generator.load_existing(store)?;
     store.write(|tx| generator.write_catalogue(tx))?;
     let total = size.quotes + size.invoices + size.credit_notes + size.delivery_notes;
+    if total > 0 && generator.customers.is_empty() {
+        return Err(StoreError::NotFound { entity: "customer contact" });
+    }
     let mut series: Vec<NumberingSeries> =
         DocumentKind::ALL.into_iter().map(|kind| store.numbering_series(kind)).collect::<Result<_, _>>()?;
     let mut done = 0;
@@ -206,6 +210,34 @@ impl Generator {
         }
     }
 
+    /// Reuses the contacts and articles the company already has, so that filling it again
+    /// adds documents for its existing customers.
+    fn load_existing(&mut self, store: &CompanyStore) -> Result<(), StoreError> {
+        let mut offset = 0;
+        loop {
+            let page = store.list_contacts(false, offset, 1_000)?;
+            if page.is_empty() {
+                break;
+            }
+            offset += page.len() as u64;
+            for contact in page.into_iter().filter(|c| c.is_customer) {
+                let terms = contact.payment_terms_days.unwrap_or(self.company.payment_terms_days);
+                let snapshot = PartySnapshot {
+                    name: contact.name,
+                    address: contact.billing_address,
+                    vat_number: contact.vat_number,
+                };
+                self.customers.push((contact.id, snapshot, terms));
+            }
+        }
+        let mut stmt = store.connection().prepare("SELECT id FROM articles WHERE archived = 0 ORDER BY rid")?;
+        let ids = stmt.query_map([], |r| r.get::<_, uuid::Uuid>(0))?.collect::<Result<Vec<_>, _>>()?;
+        for id in ids {
+            self.articles.push(store.article(ArticleId(id))?);
+        }
+        Ok(())
+    }
+
     fn belgian(&self) -> bool {
         self.company.address.country == Country::Belgium
     }
@@ -228,7 +260,9 @@ impl Generator {
                 archived: i % 37 == 36,
             };
             tx.insert_article(&article)?;
-            self.articles.push(article);
+            if !article.archived {
+                self.articles.push(article);
+            }
             self.report.articles += 1;
         }
         for i in 0..self.size.contacts {
@@ -370,21 +404,13 @@ impl Generator {
     }
 
     fn new_document(&mut self, kind: DocumentKind, date: NaiveDate) -> Document {
-        let (contact_id, customer, terms) = if self.customers.is_empty() {
-            (ContactId(self.rng.uuid_v7(0)), self.company_as_party(), 30)
-        } else {
-            self.rng.pick(&self.customers).clone()
-        };
+        let (contact_id, customer, terms) = self.rng.pick(&self.customers).clone();
         let mut document = Document::draft(kind, contact_id, customer, date, self.company.currency);
         document.id = DocumentId(self.rng.uuid_v7(millis_of(date)));
         if kind == DocumentKind::Invoice {
             document.due_date = date.checked_add_days(Days::new(u64::from(terms)));
         }
         document
-    }
-
-    fn company_as_party(&self) -> PartySnapshot {
-        PartySnapshot { name: self.company.legal_name.clone(), address: self.company.address.clone(), vat_number: None }
     }
 
     fn random_lines(&mut self) -> Vec<DocumentLine> {
@@ -645,25 +671,6 @@ fn belgian_vat(rng: &mut Rng) -> VatNumber {
             return vat;
         }
     }
-}
-
-/// The digit that makes `digits` + it pass the Luhn check.
-fn luhn_check_digit(digits: &str) -> u8 {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
-        })
-        .sum();
-    u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ impl Rng {
         self.below(100) < percent
     }
 
+    /// One of `items`, which must not be empty.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         let index = usize::try_from(self.below(items.len() as u64)).unwrap_or(0);
         &items[index]

@@ -20,15 +20,17 @@ fn all_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Luhn check, used by the French SIREN and SIRET.
-fn luhn_valid(digits: &str) -> bool {
+/// The digit that, appended to `digits`, makes a number pass the Luhn check (used by the
+/// French SIREN and SIRET). `digits` must be ASCII digits.
+pub fn luhn_check_digit(digits: &str) -> u8 {
     let sum: u32 = digits
         .bytes()
         .rev()
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if i % 2 == 1 {
+            // From the right, every other digit starting with the first is doubled.
+            if i % 2 == 0 {
                 let doubled = d * 2;
                 if doubled > 9 { doubled - 9 } else { doubled }
             } else {
@@ -36,7 +38,16 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum.is_multiple_of(10)
+    u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
+}
+
+fn luhn_valid(digits: &str) -> bool {
+    match digits.as_bytes().split_last() {
+        Some((last, rest)) if last.is_ascii_digit() => {
+            std::str::from_utf8(rest).is_ok_and(|rest| luhn_check_digit(rest) == last - b'0')
+        }
+        _ => false,
+    }
 }
 
 /// La Poste's SIREN predates the Luhn rule and is the one known exception.

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -62,29 +63,8 @@ impl CompanyStore {
         }
         let mut conn = open_connection(path, Access::ReadWrite, true)?;
         migrate::migrate(&mut conn, path, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, version)?;
-        let now = now_text();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO company (singleton, id, legal_name, street, street2, postcode, city, country,
-                vat_number, national_id, iban, bic, currency, payment_terms_days, created_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                company.id.0,
-                company.legal_name,
-                company.address.street,
-                company.address.street2,
-                company.address.postcode,
-                company.address.city,
-                company.address.country.code(),
-                company.vat_number.as_ref().map(VatNumber::as_str),
-                company.national_id.as_ref().map(NationalId::as_str),
-                company.iban.as_ref().map(Iban::as_str),
-                company.bic.as_ref().map(Bic::as_str),
-                company.currency.as_str(),
-                company.payment_terms_days,
-                now,
-            ],
-        )?;
+        write_company(&tx, company, Write::Insert)?;
         for kind in DocumentKind::ALL {
             save_series(&tx, &NumberingSeries::default_for(kind))?;
         }
@@ -339,27 +319,7 @@ impl WriteTx<'_> {
 
     pub fn update_company(&self, company: &Company) -> Result<(), StoreError> {
         company.validate()?;
-        self.tx.execute(
-            "UPDATE company SET legal_name = ?2, street = ?3, street2 = ?4, postcode = ?5, city = ?6, country = ?7,
-                vat_number = ?8, national_id = ?9, iban = ?10, bic = ?11, currency = ?12, payment_terms_days = ?13
-             WHERE singleton = 1 AND id = ?1",
-            params![
-                company.id.0,
-                company.legal_name,
-                company.address.street,
-                company.address.street2,
-                company.address.postcode,
-                company.address.city,
-                company.address.country.code(),
-                company.vat_number.as_ref().map(VatNumber::as_str),
-                company.national_id.as_ref().map(NationalId::as_str),
-                company.iban.as_ref().map(Iban::as_str),
-                company.bic.as_ref().map(Bic::as_str),
-                company.currency.as_str(),
-                company.payment_terms_days,
-            ],
-        )?;
-        Ok(())
+        write_company(&self.tx, company, Write::Update)
     }
 
     pub fn numbering_series(&self, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
@@ -382,54 +342,20 @@ impl WriteTx<'_> {
     }
 
     pub fn insert_contact(&self, contact: &Contact) -> Result<(), StoreError> {
-        contact.validate()?;
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO contacts (id, kind, name, name_key, is_customer, is_supplier, email, phone, vat_number,
-                billing_street, billing_street2, billing_postcode, billing_city, billing_country,
-                delivery_street, delivery_street2, delivery_postcode, delivery_city, delivery_country,
-                payment_terms_days, archived, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-        )?;
-        let d = contact.delivery_address.as_ref();
-        stmt.execute(params![
-            contact.id.0,
-            contact.kind.as_str(),
-            contact.name,
-            fold_for_sort(&contact.name),
-            contact.is_customer,
-            contact.is_supplier,
-            contact.email,
-            contact.phone,
-            contact.vat_number.as_ref().map(VatNumber::as_str),
-            contact.billing_address.street,
-            contact.billing_address.street2,
-            contact.billing_address.postcode,
-            contact.billing_address.city,
-            contact.billing_address.country.code(),
-            d.map(|a| &a.street),
-            d.map(|a| &a.street2),
-            d.map(|a| &a.postcode),
-            d.map(|a| &a.city),
-            d.map(|a| a.country.code()),
-            contact.payment_terms_days,
-            contact.archived,
-            self.now,
-        ])
-        .map_err(map_constraint)?;
-        Ok(())
+        self.write_contact(contact, Write::Insert)
     }
 
     pub fn update_contact(&self, contact: &Contact) -> Result<(), StoreError> {
+        self.write_contact(contact, Write::Update)
+    }
+
+    fn write_contact(&self, contact: &Contact, mode: Write) -> Result<(), StoreError> {
         contact.validate()?;
         let d = contact.delivery_address.as_ref();
-        let changed = self.tx.execute(
-            "UPDATE contacts SET kind = ?2, name = ?3, name_key = ?4, is_customer = ?5, is_supplier = ?6, email = ?7,
-                phone = ?8, vat_number = ?9, billing_street = ?10, billing_street2 = ?11, billing_postcode = ?12,
-                billing_city = ?13, billing_country = ?14, delivery_street = ?15, delivery_street2 = ?16,
-                delivery_postcode = ?17, delivery_city = ?18, delivery_country = ?19, payment_terms_days = ?20,
-                archived = ?21, updated_at = ?22
-             WHERE id = ?1",
-            params![
+        let changed = self
+            .tx
+            .prepare_cached(CONTACT_WRITE.sql(mode))?
+            .execute(params![
                 contact.id.0,
                 contact.kind.as_str(),
                 contact.name,
@@ -452,69 +378,47 @@ impl WriteTx<'_> {
                 contact.payment_terms_days,
                 contact.archived,
                 self.now,
-            ],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound { entity: "contact" });
-        }
-        Ok(())
+            ])
+            .map_err(map_constraint)?;
+        ensure_written(changed, "contact")
     }
 
     pub fn insert_article(&self, article: &Article) -> Result<(), StoreError> {
-        article.validate()?;
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO articles (id, code, name, unit, unit_price, vat_rate, archived, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        stmt.execute(params![
-            article.id.0,
-            article.code,
-            article.name,
-            article.unit,
-            article.unit_price.normalize().to_string(),
-            article.vat_rate.percent().to_string(),
-            article.archived,
-            self.now,
-        ])
-        .map_err(map_constraint)?;
-        Ok(())
+        self.write_article(article, Write::Insert)
     }
 
     pub fn update_article(&self, article: &Article) -> Result<(), StoreError> {
+        self.write_article(article, Write::Update)
+    }
+
+    fn write_article(&self, article: &Article, mode: Write) -> Result<(), StoreError> {
         article.validate()?;
         let changed = self
             .tx
-            .execute(
-                "UPDATE articles SET code = ?2, name = ?3, unit = ?4, unit_price = ?5, vat_rate = ?6, archived = ?7,
-                    updated_at = ?8
-                 WHERE id = ?1",
-                params![
-                    article.id.0,
-                    article.code,
-                    article.name,
-                    article.unit,
-                    article.unit_price.normalize().to_string(),
-                    article.vat_rate.percent().to_string(),
-                    article.archived,
-                    self.now,
-                ],
-            )
+            .prepare_cached(ARTICLE_WRITE.sql(mode))?
+            .execute(params![
+                article.id.0,
+                article.code,
+                article.name,
+                article.unit,
+                article.unit_price.normalize().to_string(),
+                article.vat_rate.percent().to_string(),
+                article.archived,
+                self.now,
+            ])
             .map_err(map_constraint)?;
-        if changed == 0 {
-            return Err(StoreError::NotFound { entity: "article" });
-        }
-        Ok(())
+        ensure_written(changed, "article")
     }
 
     /// Stores a new document with its lines. A document arriving already issued (from
     /// sync, or a demo) is accepted as it is; its totals are computed here.
     pub fn insert_document(&self, document: &Document) -> Result<(), StoreError> {
-        self.write_document(document, false)
+        self.write_document(document, Write::Insert)
     }
 
-    /// Writes the document row (inserting it, or replacing it in place when `replace`)
-    /// and its lines.
-    fn write_document(&self, document: &Document, replace: bool) -> Result<(), StoreError> {
+    /// Writes the document row (inserted, or updated in place: same `rid`, so lists and
+    /// search keep their place) and its lines.
+    fn write_document(&self, document: &Document, mode: Write) -> Result<(), StoreError> {
         document.validate()?;
         if document.number.is_some() && document.status == DocumentStatus::Draft {
             return Err(ModelError::DocumentNotEditable { kind: document.kind, status: document.status }.into());
@@ -523,37 +427,39 @@ impl WriteTx<'_> {
         if document.kind == DocumentKind::CreditNote && document.status.is_issued() {
             self.check_credit_note(document, totals.gross)?;
         }
-        let sql = if replace { DOCUMENT_UPSERT.as_str() } else { DOCUMENT_INSERT.as_str() };
-        let mut stmt = self.tx.prepare_cached(sql)?;
         let c = &document.customer;
-        stmt.execute(params![
-            document.id.0,
-            document.kind.as_str(),
-            document.status.as_str(),
-            document.number,
-            document.contact_id.0,
-            c.name,
-            fold_for_sort(&c.name),
-            c.address.street,
-            c.address.street2,
-            c.address.postcode,
-            c.address.city,
-            c.address.country.code(),
-            c.vat_number.as_ref().map(VatNumber::as_str),
-            document.issue_date.to_string(),
-            document.due_date.map(|d| d.to_string()),
-            document.corrects.map(|d| d.0),
-            document.source.map(|d| d.0),
-            document.currency.as_str(),
-            to_cents(totals.net)?,
-            to_cents(totals.vat)?,
-            to_cents(totals.gross)?,
-            document.notes,
-            document.structured_communication.map(|s| s.to_string()),
-            self.now,
-        ])
-        .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
-        if replace {
+        let changed = self
+            .tx
+            .prepare_cached(DOCUMENT_WRITE.sql(mode))?
+            .execute(params![
+                document.id.0,
+                document.kind.as_str(),
+                document.status.as_str(),
+                document.number,
+                document.contact_id.0,
+                c.name,
+                fold_for_sort(&c.name),
+                c.address.street,
+                c.address.street2,
+                c.address.postcode,
+                c.address.city,
+                c.address.country.code(),
+                c.vat_number.as_ref().map(VatNumber::as_str),
+                document.issue_date.to_string(),
+                document.due_date.map(|d| d.to_string()),
+                document.corrects.map(|d| d.0),
+                document.source.map(|d| d.0),
+                document.currency.as_str(),
+                to_cents(totals.net)?,
+                to_cents(totals.vat)?,
+                to_cents(totals.gross)?,
+                document.notes,
+                document.structured_communication.map(|s| s.to_string()),
+                self.now,
+            ])
+            .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
+        ensure_written(changed, "document")?;
+        if mode == Write::Update {
             self.tx.execute("DELETE FROM document_lines WHERE document_id = ?1", [document.id.0])?;
         }
         self.insert_lines(document)
@@ -616,7 +522,7 @@ impl WriteTx<'_> {
         if document.status != DocumentStatus::Draft && !DocumentStatus::Draft.can_become(kind, document.status) {
             return Err(ModelError::TransitionRefused { kind, from: status, to: document.status }.into());
         }
-        self.write_document(document, true)
+        self.write_document(document, Write::Update)
     }
 
     /// Moves a document to another status (quote accepted, declined, converted …).
@@ -744,17 +650,118 @@ const DOCUMENT_WRITE_COLUMNS: [&str; 24] = [
     "updated_at",
 ];
 
-static DOCUMENT_INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let placeholders: Vec<String> = (1..=DOCUMENT_WRITE_COLUMNS.len()).map(|i| format!("?{i}")).collect();
-    format!("INSERT INTO documents ({}) VALUES ({})", DOCUMENT_WRITE_COLUMNS.join(", "), placeholders.join(", "))
+static DOCUMENT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| TableWrite::new("documents", &DOCUMENT_WRITE_COLUMNS));
+
+static CONTACT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
+    TableWrite::new(
+        "contacts",
+        &[
+            "id",
+            "kind",
+            "name",
+            "name_key",
+            "is_customer",
+            "is_supplier",
+            "email",
+            "phone",
+            "vat_number",
+            "billing_street",
+            "billing_street2",
+            "billing_postcode",
+            "billing_city",
+            "billing_country",
+            "delivery_street",
+            "delivery_street2",
+            "delivery_postcode",
+            "delivery_city",
+            "delivery_country",
+            "payment_terms_days",
+            "archived",
+            "updated_at",
+        ],
+    )
 });
 
-/// Replaces a document in place (same `rid`, so lists and search keep their place).
-static DOCUMENT_UPSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let updates: Vec<String> =
-        DOCUMENT_WRITE_COLUMNS[1..].iter().map(|column| format!("{column} = excluded.{column}")).collect();
-    format!("{} ON CONFLICT (id) DO UPDATE SET {}", *DOCUMENT_INSERT, updates.join(", "))
+static ARTICLE_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
+    TableWrite::new("articles", &["id", "code", "name", "unit", "unit_price", "vat_rate", "archived", "updated_at"])
 });
+
+static COMPANY_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
+    TableWrite::new(
+        "company",
+        &[
+            "id",
+            "legal_name",
+            "street",
+            "street2",
+            "postcode",
+            "city",
+            "country",
+            "vat_number",
+            "national_id",
+            "iban",
+            "bic",
+            "currency",
+            "payment_terms_days",
+        ],
+    )
+});
+
+/// Whether a write adds a record or changes an existing one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Write {
+    Insert,
+    Update,
+}
+
+/// The INSERT and the UPDATE of a table over the same numbered parameters (`?1` is the
+/// id), so that each record type lists its values once for both.
+struct TableWrite {
+    insert: String,
+    update: String,
+}
+
+impl TableWrite {
+    fn new(table: &str, columns: &[&str]) -> Self {
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let sets: Vec<String> = columns.iter().enumerate().skip(1).map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
+        Self {
+            insert: format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", ")),
+            update: format!("UPDATE {table} SET {} WHERE {} = ?1", sets.join(", "), columns[0]),
+        }
+    }
+
+    fn sql(&self, mode: Write) -> &str {
+        match mode {
+            Write::Insert => &self.insert,
+            Write::Update => &self.update,
+        }
+    }
+}
+
+/// An UPDATE that changed no row means the record does not exist.
+fn ensure_written(changed: usize, entity: &'static str) -> Result<(), StoreError> {
+    if changed == 0 { Err(StoreError::NotFound { entity }) } else { Ok(()) }
+}
+
+fn write_company(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
+    let changed = conn.prepare_cached(COMPANY_WRITE.sql(mode))?.execute(params![
+        company.id.0,
+        company.legal_name,
+        company.address.street,
+        company.address.street2,
+        company.address.postcode,
+        company.address.city,
+        company.address.country.code(),
+        company.vat_number.as_ref().map(VatNumber::as_str),
+        company.national_id.as_ref().map(NationalId::as_str),
+        company.iban.as_ref().map(Iban::as_str),
+        company.bic.as_ref().map(Bic::as_str),
+        company.currency.as_str(),
+        company.payment_terms_days,
+    ])?;
+    ensure_written(changed, "company")
+}
 
 const ARTICLE_COLUMNS: &str = "id, code, name, unit, unit_price, vat_rate, archived";
 
@@ -762,7 +769,7 @@ fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn corrupt(column: &'static str, value: &str, reason: &dyn std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(column: &'static str, value: &str, reason: &dyn std::fmt::Display) -> StoreError {
     StoreError::Corrupt { column, value: value.to_owned(), reason: reason.to_string() }
 }
 

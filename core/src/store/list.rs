@@ -17,7 +17,7 @@ use rusqlite::{Connection, Row, params_from_iter};
 use uuid::Uuid;
 
 use super::StoreError;
-use super::company::parse_date;
+use super::company::{corrupt, parse_date};
 use crate::model::{ContactId, Currency, DocumentId, DocumentKind, DocumentStatus, from_cents};
 
 /// The sort orders of document lists.
@@ -232,23 +232,18 @@ fn row_from_sql(row: &Row<'_>, key_count: usize) -> Result<DocumentRow, StoreErr
     let status: String = row.get(3)?;
     let issue_date: String = row.get(6)?;
     let currency: String = row.get(10)?;
-    let bad = |column: &'static str, value: &str, e: &dyn std::fmt::Display| StoreError::Corrupt {
-        column,
-        value: value.to_owned(),
-        reason: e.to_string(),
-    };
     let keys = (0..key_count).map(|i| row.get::<_, Value>(11 + i)).collect::<Result<Vec<_>, _>>()?;
     Ok(DocumentRow {
         cursor: Cursor { keys, rid: row.get(0)? },
         id: DocumentId(row.get::<_, Uuid>(1)?),
-        kind: DocumentKind::parse(&kind).map_err(|e| bad("documents.kind", &kind, &e))?,
-        status: DocumentStatus::parse(&status).map_err(|e| bad("documents.status", &status, &e))?,
+        kind: DocumentKind::parse(&kind).map_err(|e| corrupt("documents.kind", &kind, &e))?,
+        status: DocumentStatus::parse(&status).map_err(|e| corrupt("documents.status", &status, &e))?,
         number: row.get(4)?,
         customer_name: row.get(5)?,
         issue_date: parse_date("documents.issue_date", &issue_date)?,
         due_date: row.get::<_, Option<String>>(7)?.map(|d| parse_date("documents.due_date", &d)).transpose()?,
         gross: from_cents(row.get(8)?),
         paid: from_cents(row.get(9)?),
-        currency: Currency::parse(&currency).map_err(|e| bad("documents.currency", &currency, &e))?,
+        currency: Currency::parse(&currency).map_err(|e| corrupt("documents.currency", &currency, &e))?,
     })
 }

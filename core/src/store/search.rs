@@ -4,6 +4,7 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::StoreError;
+use super::company::corrupt;
 use crate::model::DocumentKind;
 
 /// What a search hit is.
@@ -58,23 +59,25 @@ pub(crate) fn search(conn: &Connection, input: &str, limit: u32) -> Result<Vec<S
         return Ok(Vec::new());
     };
     let mut hits = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.name, c.billing_postcode || ' ' || c.billing_city
-         FROM contacts_fts JOIN contacts c ON c.rid = contacts_fts.rowid
-         WHERE contacts_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-    )?;
-    for row in stmt.query_map(rusqlite::params![query, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
-        let (id, title, detail) = row?;
-        hits.push(SearchHit { kind: SearchKind::Contact, id, title, detail });
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.name, a.code
-         FROM articles_fts JOIN articles a ON a.rid = articles_fts.rowid
-         WHERE articles_fts MATCH ?1 ORDER BY rank LIMIT ?2",
-    )?;
-    for row in stmt.query_map(rusqlite::params![query, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
-        let (id, title, detail) = row?;
-        hits.push(SearchHit { kind: SearchKind::Article, id, title, detail });
+    for (kind, sql) in [
+        (
+            SearchKind::Contact,
+            "SELECT c.id, c.name, c.billing_postcode || ' ' || c.billing_city
+             FROM contacts_fts JOIN contacts c ON c.rid = contacts_fts.rowid
+             WHERE contacts_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+        ),
+        (
+            SearchKind::Article,
+            "SELECT a.id, a.name, a.code
+             FROM articles_fts JOIN articles a ON a.rid = articles_fts.rowid
+             WHERE articles_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(sql)?;
+        for row in stmt.query_map(rusqlite::params![query, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            let (id, title, detail) = row?;
+            hits.push(SearchHit { kind, id, title, detail });
+        }
     }
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.kind, ifnull(d.number, ''), d.customer_name || ' · ' || d.issue_date
@@ -86,11 +89,7 @@ pub(crate) fn search(conn: &Connection, input: &str, limit: u32) -> Result<Vec<S
     })?;
     for row in rows {
         let (id, kind, title, detail) = row?;
-        let kind = DocumentKind::parse(&kind).map_err(|e| StoreError::Corrupt {
-            column: "documents.kind",
-            value: kind.clone(),
-            reason: e.to_string(),
-        })?;
+        let kind = DocumentKind::parse(&kind).map_err(|e| corrupt("documents.kind", &kind, &e))?;
         hits.push(SearchHit { kind: SearchKind::Document(kind), id, title, detail });
     }
     Ok(hits)

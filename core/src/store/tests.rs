@@ -253,6 +253,47 @@ fn records_round_trip() {
 }
 
 #[test]
+fn updates_change_the_record_in_place_and_refuse_unknown_ones() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let mut c = contact("Garage Martin");
+    let mut a = article("PNEU-16");
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.insert_article(&a)
+        })
+        .unwrap();
+    c.archived = true;
+    c.email = Some("atelier@garage-martin.fr".into());
+    a.unit_price = dec!(89.90);
+    let mut company = store.company().unwrap();
+    company.legal_name = "Atelier Test SAS".into();
+    company.payment_terms_days = 45;
+    store
+        .write(|tx| {
+            tx.update_contact(&c)?;
+            tx.update_article(&a)?;
+            tx.update_company(&company)
+        })
+        .unwrap();
+    assert_eq!(store.contact(c.id).unwrap(), c);
+    assert_eq!(store.article(a.id).unwrap(), a);
+    assert_eq!(store.company().unwrap(), company);
+    let rid: i64 =
+        store.connection().query_row("SELECT rid FROM contacts WHERE id = ?1", [c.id.0], |r| r.get(0)).unwrap();
+    assert_eq!(rid, 1, "updated in place");
+    let err = store.write(|tx| tx.update_contact(&contact("Nobody"))).unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    let err = store.write(|tx| tx.insert_contact(&c)).unwrap_err();
+    assert_eq!(err.code(), "already_exists");
+    // An invalid change is refused by the model's rules before anything is written.
+    c.name = String::new();
+    assert_eq!(store.write(|tx| tx.update_contact(&c)).unwrap_err().code(), "field_required");
+    assert_eq!(store.contact(c.id).unwrap().name, "Garage Martin");
+}
+
+#[test]
 fn article_codes_are_unique_per_company() {
     let dir = TempDir::new().unwrap();
     let (mut store, _) = new_store(&dir, "a.comptoir");

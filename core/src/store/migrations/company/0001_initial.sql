@@ -24,7 +24,7 @@ CREATE TABLE company (
     bic                TEXT,
     currency           TEXT    NOT NULL,
     payment_terms_days INTEGER NOT NULL,
-    created_at         TEXT    NOT NULL
+    created_at         TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 ) STRICT;
 
 CREATE TABLE numbering_series (

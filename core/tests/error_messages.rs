@@ -1,0 +1,51 @@
+//! Every stable error code has a user message in every locale, and no locale keeps a
+//! message for a code that no longer exists.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The codes `code()` returns, read from the two error modules' source: adding a variant
+/// without its messages fails here.
+fn codes() -> BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut codes = BTreeSet::new();
+    for file in ["src/model/error.rs", "src/store/error.rs"] {
+        let source = std::fs::read_to_string(root.join(file)).unwrap();
+        for line in source.lines() {
+            if let Some((code, _)) = line.split_once("=> \"").and_then(|(_, rest)| rest.split_once('"')) {
+                codes.insert(code.to_owned());
+            }
+        }
+    }
+    codes
+}
+
+fn messages(locale: &str) -> BTreeSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../resources/locales").join(locale).join("errors.ftl");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.strip_prefix("error-"))
+        .map(|line| {
+            let (id, message) = line.split_once(" = ").unwrap();
+            assert!(!message.trim().is_empty(), "{locale}: error-{id} is empty");
+            id.to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_error_code_has_a_message_in_every_locale() {
+    let codes = codes();
+    assert!(codes.len() > 40, "the code extraction found {} codes", codes.len());
+    assert!(codes.contains("document_not_editable") && codes.contains("article_code_taken"));
+    for locale in ["fr", "en", "nl"] {
+        let messages = messages(locale);
+        let missing: Vec<_> = codes.difference(&messages).collect();
+        let stale: Vec<_> = messages.difference(&codes).collect();
+        assert!(missing.is_empty(), "{locale} lacks messages for {missing:?}");
+        assert!(stale.is_empty(), "{locale} has messages for unknown codes {stale:?}");
+    }
+}
