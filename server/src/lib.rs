@@ -1,29 +1,38 @@
-//! The Comptoir sync server. For now it answers `GET /v1/health`; accounts, companies,
-//! the change log and the audit chain come with the sync-server issue.
+//! The Comptoir sync server.
+//!
+//! - [`storage`]: the storage interface and its embedded SQLite backend;
+//! - [`auth`]: passwords, tokens, two-factor codes, the clock and the failed-login policy;
+//! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
+//!   stable code;
+//! - [`admin`]: what the `admin` commands of the binary do.
+//!
+//! Companies' business data, sync (status, pull, push), numbering and the audit chain come
+//! next (see the sync-server issue).
 
-use axum::{Json, Router, routing::get};
-use serde::Serialize;
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod storage;
 
-/// What `GET /v1/health` answers.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Health {
-    pub status: String,
-    pub version: String,
-}
+use std::sync::Arc;
 
-/// The HTTP API.
-pub fn router() -> Router {
-    Router::new().route("/v1/health", get(health))
-}
-
-async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
-}
+pub use api::{AppState, Health};
 
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router()).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// The state of a server storing under `data_dir`, on the system clock.
+pub fn open_state(data_dir: &std::path::Path) -> Result<AppState, storage::StorageError> {
+    Ok(AppState {
+        storage: Arc::new(storage::SqliteStorage::open(data_dir)?),
+        clock: Arc::new(auth::SystemClock),
+        policy: auth::AuthPolicy::default(),
+    })
 }

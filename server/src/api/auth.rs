@@ -1,0 +1,306 @@
+//! `/v1/auth`: sign in (password, then a two-factor code when enabled), refresh, sign out.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ApiJson, AppState, Caller};
+use crate::auth::{self as secrets, AuthPolicy};
+use crate::error::ApiError;
+use crate::storage::{AccessGrant, Rotation, SessionRecord, Storage, UserRecord};
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest").field("email", &self.email).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpLogin {
+    /// From the `totp_required` answer of the password step.
+    pub challenge: String,
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A signed-in session's tokens.
+#[derive(Deserialize, Serialize, PartialEq, Eq)]
+pub struct Tokens {
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    /// Rotates on every refresh: keep only the latest.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub user_id: Uuid,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens").field("user_id", &self.user_id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum LoginResponse {
+    SignedIn(Tokens),
+    /// The password was right; send a code from the authenticator with this challenge.
+    TotpRequired {
+        challenge: String,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("The email or the password is wrong.").with_code("invalid_credentials")
+}
+
+impl ApiError {
+    fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+}
+
+/// Refuses an attempt made while the account must wait (slowed down or locked).
+fn check_not_waiting(user: &mut UserRecord, policy: &AuthPolicy, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let Some(until) = user.locked_until else { return Ok(()) };
+    if until > now {
+        let locked = user.failed_logins >= policy.lock_after;
+        let (status, code, message) = if locked {
+            (
+                StatusCode::LOCKED,
+                "account_locked",
+                format!("Too many failed sign-ins: this account is locked until {} UTC.", until.format("%H:%M")),
+            )
+        } else {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many failed sign-ins: wait a moment before trying again.".to_owned(),
+            )
+        };
+        let mut error = ApiError::new(status, code, message);
+        error.retry_after = Some((until - now).num_seconds().max(1));
+        error.locked_until = locked.then_some(until);
+        return Err(error);
+    }
+    if user.failed_logins >= policy.lock_after {
+        // The lock has run out: a fresh start.
+        user.failed_logins = 0;
+    }
+    user.locked_until = None;
+    Ok(())
+}
+
+/// Counts a failed attempt, saves it, and returns the error to answer.
+fn record_failure(
+    storage: &dyn Storage,
+    user: &mut UserRecord,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+    error: ApiError,
+) -> ApiError {
+    user.failed_logins += 1;
+    let mut error = error;
+    if let Some((wait, locked)) = policy.wait_after(user.failed_logins) {
+        user.locked_until = Some(now + wait);
+        error.retry_after = Some(wait.num_seconds());
+        if locked {
+            error = ApiError::new(
+                StatusCode::LOCKED,
+                "account_locked",
+                format!("Too many failed sign-ins: this account is locked until {} UTC.", (now + wait).format("%H:%M")),
+            );
+            error.retry_after = Some(wait.num_seconds());
+            error.locked_until = Some(now + wait);
+        }
+    }
+    tracing::warn!(user = %user.id, failures = user.failed_logins, "failed sign-in");
+    match storage.update_user(user) {
+        Ok(()) => error,
+        Err(e) => ApiError::from(e),
+    }
+}
+
+/// Opens a new session for `user` and gives its first tokens.
+fn new_session(
+    storage: &dyn Storage,
+    user: &UserRecord,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+) -> Result<Tokens, ApiError> {
+    let refresh_token = secrets::new_token()?;
+    let session = SessionRecord {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        refresh_hash: secrets::token_hash(&refresh_token),
+        refresh_expires_at: now + policy.refresh_ttl,
+    };
+    storage.create_session(&session)?;
+    finish_tokens(storage, user, &session, refresh_token, policy, now)
+}
+
+/// Gives a fresh access token for `session`, alongside its (new) refresh token.
+fn finish_tokens(
+    storage: &dyn Storage,
+    user: &UserRecord,
+    session: &SessionRecord,
+    refresh_token: String,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+) -> Result<Tokens, ApiError> {
+    let access_token = secrets::new_token()?;
+    let grant = AccessGrant { session_id: session.id, user_id: user.id, expires_at: now + policy.access_ttl };
+    storage.add_access_token(&secrets::token_hash(&access_token), &grant, now)?;
+    Ok(Tokens {
+        access_token,
+        access_expires_at: grant.expires_at,
+        refresh_token,
+        refresh_expires_at: session.refresh_expires_at,
+        user_id: user.id.0,
+    })
+}
+
+fn signed_in(
+    storage: &dyn Storage,
+    user: &mut UserRecord,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+) -> Result<Tokens, ApiError> {
+    user.failed_logins = 0;
+    user.locked_until = None;
+    storage.update_user(user)?;
+    tracing::info!(user = %user.id, "signed in");
+    new_session(storage, user, policy, now)
+}
+
+/// `POST /v1/auth/login`
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let now = state.clock.now();
+    let policy = state.policy.clone();
+    let email = request.email.trim().to_lowercase();
+    state
+        .blocking(move |storage| {
+            let Some(mut user) = storage.user_by_email(&email)? else {
+                // Same work as a wrong password, so timing does not tell which emails exist.
+                secrets::verify_password(&request.password, secrets::dummy_password_hash());
+                return Err(invalid_credentials());
+            };
+            check_not_waiting(&mut user, &policy, now)?;
+            if !secrets::verify_password(&request.password, &user.password_hash) {
+                return Err(record_failure(storage, &mut user, &policy, now, invalid_credentials()));
+            }
+            if user.totp_enabled {
+                let challenge = secrets::new_token()?;
+                let expires_at = now + policy.challenge_ttl;
+                storage.add_challenge(&secrets::token_hash(&challenge), user.id, expires_at, now)?;
+                return Ok(Json(LoginResponse::TotpRequired { challenge, expires_at }));
+            }
+            Ok(Json(LoginResponse::SignedIn(signed_in(storage, &mut user, &policy, now)?)))
+        })
+        .await
+}
+
+/// `POST /v1/auth/totp`: the second step, with a code from the authenticator.
+pub async fn login_totp(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<TotpLogin>,
+) -> Result<Json<Tokens>, ApiError> {
+    let now = state.clock.now();
+    let policy = state.policy.clone();
+    state
+        .blocking(move |storage| {
+            let hash = secrets::token_hash(&request.challenge);
+            let expired = || {
+                ApiError::unauthorized("The sign-in step has expired: enter your password again.")
+                    .with_code("challenge_expired")
+            };
+            let user_id = storage.challenge(&hash, now)?.ok_or_else(expired)?;
+            let mut user = storage.user(user_id)?.ok_or_else(expired)?;
+            check_not_waiting(&mut user, &policy, now)?;
+            let secret = user.totp_secret.clone().filter(|_| user.totp_enabled).ok_or_else(expired)?;
+            let step = secrets::totp_step(&secret, &request.code, now)?;
+            match step {
+                Some(step) if user.totp_last_step.is_none_or(|last| step > last) => {
+                    storage.consume_challenge(&hash)?;
+                    user.totp_last_step = Some(step);
+                    Ok(Json(signed_in(storage, &mut user, &policy, now)?))
+                }
+                _ => {
+                    let wrong = ApiError::unauthorized("This code is wrong or has already been used.")
+                        .with_code("invalid_code");
+                    Err(record_failure(storage, &mut user, &policy, now, wrong))
+                }
+            }
+        })
+        .await
+}
+
+/// `POST /v1/auth/refresh`: a new pair of tokens; the refresh token given is spent.
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<Json<Tokens>, ApiError> {
+    let now = state.clock.now();
+    let policy = state.policy.clone();
+    state
+        .blocking(move |storage| {
+            let new_refresh = secrets::new_token()?;
+            let rotation = storage.rotate_refresh(
+                &secrets::token_hash(&request.refresh_token),
+                &secrets::token_hash(&new_refresh),
+                now + policy.refresh_ttl,
+                now,
+            )?;
+            let session = match rotation {
+                Rotation::Rotated(session) => session,
+                Rotation::Reused => {
+                    tracing::warn!("a spent refresh token was presented again; its session is revoked");
+                    return Err(ApiError::unauthorized(
+                        "This session was closed because its sign-in was used twice: sign in again.",
+                    )
+                    .with_code("session_revoked"));
+                }
+                Rotation::Invalid => {
+                    return Err(ApiError::unauthorized("Your session has expired or was closed: sign in again.")
+                        .with_code("invalid_refresh_token"));
+                }
+            };
+            let user = storage
+                .user(session.user_id)?
+                .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+            Ok(Json(finish_tokens(storage, &user, &session, new_refresh, &policy, now)?))
+        })
+        .await
+}
+
+/// `POST /v1/auth/logout`: closes the caller's session (its refresh and access tokens).
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+    state
+        .blocking(move |storage| {
+            storage.revoke_session(caller.session_id)?;
+            tracing::info!(user = %caller.user.id, "signed out");
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}

@@ -1,0 +1,156 @@
+//! The HTTP API under `/v1`.
+
+mod account;
+mod auth;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::auth::{AuthPolicy, Clock, token_hash};
+use crate::error::ApiError;
+use crate::storage::{Storage, UserRecord};
+
+pub use account::{AccountView, MIN_PASSWORD_CHARS, MembershipView, PasswordChange, TotpCode, TotpSetup};
+pub use auth::{LoginRequest, LoginResponse, RefreshRequest, Tokens, TotpLogin};
+
+/// Bodies larger than this are refused with `413 body_too_large`.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: AuthPolicy,
+}
+
+impl std::fmt::Debug for dyn Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Storage")
+    }
+}
+
+impl AppState {
+    /// Runs blocking storage (and hashing) work off the async threads.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn Storage) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let storage = Arc::clone(&self.storage);
+        tokio::task::spawn_blocking(move || work(storage.as_ref())).await.map_err(|e| ApiError::internal(&e))?
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/totp", post(auth::login_totp))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/account", get(account::account))
+        .route("/v1/account/password", post(account::change_password))
+        .route("/v1/account/totp/setup", post(account::totp_setup))
+        .route("/v1/account/totp/enable", post(account::totp_enable))
+        .route("/v1/account/totp/disable", post(account::totp_disable))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// What `GET /v1/health` answers.
+#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("There is no such endpoint.")
+}
+
+/// A JSON body. Every way a body can be wrong ends in a 4xx with a stable code: not JSON,
+/// malformed, an unknown field or a wrong type (request types deny unknown fields), or
+/// too large.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "json_required",
+            "The body must be JSON, sent with “Content-Type: application/json”.",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::bad_request("malformed_json", "The body is not well-formed JSON.")
+        }
+        JsonRejection::JsonDataError(e) => {
+            // serde's message names the field and what was expected; it holds no secret.
+            ApiError::bad_request("invalid_body", format!("The body does not match the request: {}", e.body_text()))
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("The body is larger than the {} KiB allowed.", BODY_LIMIT / 1024),
+        ),
+        other => ApiError::bad_request("invalid_body", other.body_text()),
+    }
+}
+
+/// The signed-in caller, from `Authorization: Bearer <access token>`.
+#[derive(Debug)]
+pub struct Caller {
+    pub user: UserRecord,
+    pub session_id: Uuid,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthorized("Sign in first: this request needs an access token."))?
+            .trim()
+            .to_owned();
+        let now = state.clock.now();
+        state
+            .blocking(move |storage| {
+                let grant = storage
+                    .access_grant(&token_hash(&token), now)?
+                    .ok_or_else(|| ApiError::unauthorized("Your session has expired or was closed: sign in again."))?;
+                let user = storage
+                    .user(grant.user_id)?
+                    .ok_or_else(|| ApiError::unauthorized("This account no longer exists."))?;
+                Ok(Self { user, session_id: grant.session_id })
+            })
+            .await
+    }
+}

@@ -1,0 +1,426 @@
+//! The embedded storage: one SQLite file (`server.sqlite`) in the data folder, in WAL mode.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use comptoir_core::model::{CompanyId, Role, UserId};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::{AccessGrant, CompanyRecord, MemberRecord, Rotation, SessionRecord, Storage, StorageError, UserRecord};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id              BLOB    PRIMARY KEY,
+    email           TEXT    NOT NULL UNIQUE,
+    display_name    TEXT    NOT NULL,
+    password_hash   TEXT    NOT NULL,
+    totp_secret     TEXT,
+    totp_enabled    INTEGER NOT NULL DEFAULT 0,
+    totp_last_step  INTEGER,
+    failed_logins   INTEGER NOT NULL DEFAULT 0,
+    locked_until    TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+    id                    BLOB    PRIMARY KEY,
+    user_id               BLOB    NOT NULL REFERENCES users (id),
+    refresh_hash          TEXT    NOT NULL UNIQUE,
+    previous_refresh_hash TEXT,
+    refresh_expires_at    TEXT    NOT NULL,
+    revoked               INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
+CREATE INDEX IF NOT EXISTS sessions_by_previous ON sessions (previous_refresh_hash);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    hash       TEXT PRIMARY KEY,
+    session_id BLOB NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    user_id    BLOB NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS access_tokens_by_session ON access_tokens (session_id);
+CREATE TABLE IF NOT EXISTS challenges (
+    hash       TEXT PRIMARY KEY,
+    user_id    BLOB NOT NULL REFERENCES users (id),
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS companies (
+    id         BLOB PRIMARY KEY,
+    name       TEXT NOT NULL,
+    country    TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS members (
+    company_id BLOB NOT NULL REFERENCES companies (id),
+    user_id    BLOB NOT NULL REFERENCES users (id),
+    role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'sales', 'accountant', 'read_only')),
+    PRIMARY KEY (company_id, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id);
+";
+
+/// SQLite storage. One connection behind a mutex: every method is short, and SQLite
+/// serialises writers anyway.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        backend(e)
+    }
+}
+
+fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse_time(value: &str) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StorageError::Corrupt(format!("time “{value}”: {e}")))
+}
+
+fn parse_role(value: &str) -> Result<Role, StorageError> {
+    Role::parse(value).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the storage under `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(data_dir).map_err(backend)?;
+        let conn = Connection::open(data_dir.join("server.sqlite"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
+        self.conn.lock().map_err(|_| StorageError::Backend("storage lock poisoned".into()))
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, email, display_name, password_hash, totp_secret, totp_enabled, totp_last_step, failed_logins, locked_until";
+
+fn user_from_row(row: &Row<'_>) -> Result<UserRecord, StorageError> {
+    Ok(UserRecord {
+        id: UserId(row.get(0)?),
+        email: row.get(1)?,
+        display_name: row.get(2)?,
+        password_hash: row.get(3)?,
+        totp_secret: row.get(4)?,
+        totp_enabled: row.get(5)?,
+        totp_last_step: row.get::<_, Option<i64>>(6)?.and_then(|s| u64::try_from(s).ok()),
+        failed_logins: row.get(7)?,
+        locked_until: row.get::<_, Option<String>>(8)?.map(|t| parse_time(&t)).transpose()?,
+    })
+}
+
+fn company_from_row(row: &Row<'_>) -> Result<CompanyRecord, StorageError> {
+    Ok(CompanyRecord {
+        id: CompanyId(row.get(0)?),
+        name: row.get(1)?,
+        country: row.get(2)?,
+        created_at: parse_time(&row.get::<_, String>(3)?)?,
+    })
+}
+
+/// Fails with [`StorageError::LastOwner`] when `company` has no owner left.
+fn ensure_an_owner(conn: &Connection, company: CompanyId) -> Result<(), StorageError> {
+    let owners: i64 =
+        conn.query_row("SELECT count(*) FROM members WHERE company_id = ?1 AND role = 'owner'", [company.0], |r| {
+            r.get(0)
+        })?;
+    if owners == 0 { Err(StorageError::LastOwner) } else { Ok(()) }
+}
+
+impl Storage for SqliteStorage {
+    fn create_user(&self, user: &UserRecord) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        let result = conn.execute(
+            &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+            params![
+                user.id.0,
+                user.email,
+                user.display_name,
+                user.password_hash,
+                user.totp_secret,
+                user.totp_enabled,
+                user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
+                user.failed_logins,
+                user.locked_until.map(time_text),
+            ],
+        );
+        match result {
+            Err(rusqlite::Error::SqliteFailure(e, Some(message)))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation && message.contains("users.email") =>
+            {
+                Err(StorageError::EmailTaken)
+            }
+            other => other.map(|_| ()).map_err(backend),
+        }
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StorageError> {
+        let conn = self.conn()?;
+        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"), [email], |row| {
+            Ok(user_from_row(row))
+        })
+        .optional()?
+        .transpose()
+    }
+
+    fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
+        let conn = self.conn()?;
+        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id.0], |row| Ok(user_from_row(row)))
+            .optional()?
+            .transpose()
+    }
+
+    fn update_user(&self, user: &UserRecord) -> Result<(), StorageError> {
+        let changed = self.conn()?.execute(
+            "UPDATE users SET display_name = ?2, password_hash = ?3, totp_secret = ?4, totp_enabled = ?5,
+                totp_last_step = ?6, failed_logins = ?7, locked_until = ?8
+             WHERE id = ?1",
+            params![
+                user.id.0,
+                user.display_name,
+                user.password_hash,
+                user.totp_secret,
+                user.totp_enabled,
+                user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
+                user.failed_logins,
+                user.locked_until.map(time_text),
+            ],
+        )?;
+        if changed == 0 { Err(StorageError::NotFound("user")) } else { Ok(()) }
+    }
+
+    fn create_session(&self, session: &SessionRecord) -> Result<(), StorageError> {
+        self.conn()?.execute(
+            "INSERT INTO sessions (id, user_id, refresh_hash, refresh_expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![session.id, session.user_id.0, session.refresh_hash, time_text(session.refresh_expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expiry: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation, StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = tx
+            .query_row(
+                "SELECT id, user_id, refresh_expires_at, revoked FROM sessions WHERE refresh_hash = ?1",
+                [old_hash],
+                |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, Uuid>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?)),
+            )
+            .optional()?;
+        let rotation = match current {
+            Some((id, user, expires, false)) if parse_time(&expires)? > now => {
+                tx.execute(
+                    "UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = ?2,
+                        refresh_expires_at = ?3
+                     WHERE id = ?1",
+                    params![id, new_hash, time_text(new_expiry)],
+                )?;
+                Rotation::Rotated(SessionRecord {
+                    id,
+                    user_id: UserId(user),
+                    refresh_hash: new_hash.to_owned(),
+                    refresh_expires_at: new_expiry,
+                })
+            }
+            Some(_) => Rotation::Invalid,
+            None => {
+                // A token that was rotated away and comes back: a copy is in someone
+                // else's hands. Revoke the whole session.
+                let reused = tx.execute(
+                    "UPDATE sessions SET revoked = 1 WHERE previous_refresh_hash = ?1 AND revoked = 0",
+                    [old_hash],
+                )?;
+                if reused > 0 { Rotation::Reused } else { Rotation::Invalid }
+            }
+        };
+        tx.commit()?;
+        Ok(rotation)
+    }
+
+    fn add_access_token(&self, hash: &str, grant: &AccessGrant, now: DateTime<Utc>) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        // Expired tokens are swept as new ones are made.
+        conn.execute("DELETE FROM access_tokens WHERE expires_at < ?1", [time_text(now)])?;
+        conn.execute(
+            "INSERT INTO access_tokens (hash, session_id, user_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash, grant.session_id, grant.user_id.0, time_text(grant.expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn access_grant(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<AccessGrant>, StorageError> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row(
+                "SELECT a.session_id, a.user_id, a.expires_at FROM access_tokens a
+                 JOIN sessions s ON s.id = a.session_id
+                 WHERE a.hash = ?1 AND s.revoked = 0",
+                [hash],
+                |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, Uuid>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        let Some((session_id, user, expires)) = row else { return Ok(None) };
+        let expires_at = parse_time(&expires)?;
+        Ok((expires_at > now).then_some(AccessGrant { session_id, user_id: UserId(user), expires_at }))
+    }
+
+    fn revoke_session(&self, session: Uuid) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        conn.execute("UPDATE sessions SET revoked = 1 WHERE id = ?1", [session])?;
+        conn.execute("DELETE FROM access_tokens WHERE session_id = ?1", [session])?;
+        Ok(())
+    }
+
+    fn revoke_sessions_of(&self, user: UserId, except: Option<Uuid>) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM access_tokens WHERE session_id IN
+                (SELECT id FROM sessions WHERE user_id = ?1 AND id IS NOT ?2)",
+            params![user.0, except],
+        )?;
+        tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND id IS NOT ?2", params![user.0, except])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn add_challenge(
+        &self,
+        hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let conn = self.conn()?;
+        conn.execute("DELETE FROM challenges WHERE expires_at < ?1", [time_text(now)])?;
+        conn.execute(
+            "INSERT INTO challenges (hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![hash, user.0, time_text(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn challenge(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>, StorageError> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row("SELECT user_id, expires_at FROM challenges WHERE hash = ?1", [hash], |r| {
+                Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?;
+        match row {
+            Some((user, expires)) if parse_time(&expires)? > now => Ok(Some(UserId(user))),
+            _ => Ok(None),
+        }
+    }
+
+    fn consume_challenge(&self, hash: &str) -> Result<(), StorageError> {
+        self.conn()?.execute("DELETE FROM challenges WHERE hash = ?1", [hash])?;
+        Ok(())
+    }
+
+    fn create_company(&self, company: &CompanyRecord) -> Result<(), StorageError> {
+        self.conn()?.execute(
+            "INSERT INTO companies (id, name, country, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![company.id.0, company.name, company.country, time_text(company.created_at)],
+        )?;
+        Ok(())
+    }
+
+    fn company(&self, id: CompanyId) -> Result<Option<CompanyRecord>, StorageError> {
+        let conn = self.conn()?;
+        conn.query_row("SELECT id, name, country, created_at FROM companies WHERE id = ?1", [id.0], |row| {
+            Ok(company_from_row(row))
+        })
+        .optional()?
+        .transpose()
+    }
+
+    fn companies(&self) -> Result<Vec<CompanyRecord>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT id, name, country, created_at FROM companies ORDER BY name, id")?;
+        let rows = stmt.query_map([], |row| Ok(company_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn set_member(&self, company: CompanyId, user: UserId, role: Role) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let had_owner = ensure_an_owner(&tx, company).is_ok();
+        tx.execute(
+            "INSERT INTO members (company_id, user_id, role) VALUES (?1, ?2, ?3)
+             ON CONFLICT (company_id, user_id) DO UPDATE SET role = excluded.role",
+            params![company.0, user.0, role.as_str()],
+        )?;
+        // A company that has an owner never loses its last one.
+        if had_owner {
+            ensure_an_owner(&tx, company)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn remove_member(&self, company: CompanyId, user: UserId) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let removed =
+            tx.execute("DELETE FROM members WHERE company_id = ?1 AND user_id = ?2", params![company.0, user.0])?;
+        if removed == 0 {
+            return Err(StorageError::NotFound("member"));
+        }
+        ensure_an_owner(&tx, company)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT u.id, u.email, u.display_name, m.role FROM members m JOIN users u ON u.id = m.user_id
+             WHERE m.company_id = ?1 ORDER BY u.email",
+        )?;
+        let rows = stmt.query_map([company.0], |r| {
+            Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        rows.map(|row| {
+            let (id, email, display_name, role) = row?;
+            Ok(MemberRecord { user_id: UserId(id), email, display_name, role: parse_role(&role)? })
+        })
+        .collect()
+    }
+
+    fn memberships(&self, user: UserId) -> Result<Vec<(CompanyRecord, Role)>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT c.id, c.name, c.country, c.created_at, m.role FROM members m JOIN companies c ON c.id = m.company_id
+             WHERE m.user_id = ?1 ORDER BY c.name, c.id",
+        )?;
+        let rows = stmt.query_map([user.0], |r| Ok((company_from_row(r), r.get::<_, String>(4)?)))?;
+        rows.map(|row| {
+            let (company, role) = row?;
+            Ok((company?, parse_role(&role)?))
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,361 @@
+//! The real server on a loopback port of its own, with its own temp dir, asked over real
+//! HTTP. The clock is a manual one so that lock-outs and code steps can be crossed
+//! without waiting.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use comptoir_server::auth::{AuthPolicy, ManualClock};
+use comptoir_server::storage::{SqliteStorage, Storage};
+use comptoir_server::{AppState, admin};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Server {
+    url: String,
+    clock: Arc<ManualClock>,
+    storage: Arc<SqliteStorage>,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
+        let state = AppState { storage: storage.clone(), clock: clock.clone(), policy: AuthPolicy::default() };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(comptoir_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Self { url, clock, storage, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        comptoir_server::auth::Clock::now(self.clock.as_ref())
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+
+    async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body), token).await
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None, token).await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post("/v1/auth/login", json!({"email": email, "password": password}), None).await
+    }
+
+    /// Signs in a user without two-factor and returns the tokens.
+    async fn signed_in(&self, email: &str, password: &str) -> Value {
+        let (status, body) = self.login(email, password).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "signed_in");
+        body
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// The code an authenticator app shows at `at`, computed here from the secret.
+fn totp_code(secret: &str, at: DateTime<Utc>) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(u64::try_from(at.timestamp()).unwrap()).to_string()
+}
+
+const PASSWORD: &str = "un mot de passe solide";
+
+#[tokio::test]
+async fn health_answers() {
+    let server = Server::start().await;
+    let (status, body) = server.get("/v1/health", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    let (status, body) = server.get("/v1/nothing-here", None).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+}
+
+#[tokio::test]
+async fn sign_in_read_account_and_sign_out() {
+    let server = Server::start().await;
+    let user = admin::create_user(server.storage.as_ref(), "Claire@Atelier.fr", PASSWORD, "Claire").unwrap();
+    let company = admin::create_company(server.storage.as_ref(), "Atelier Lumière", "FR").unwrap();
+    admin::add_member(server.storage.as_ref(), company, "claire@atelier.fr", comptoir_core::model::Role::Owner)
+        .unwrap();
+
+    let tokens = server.signed_in("claire@atelier.fr", PASSWORD).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(tokens["user_id"], user.0.to_string());
+    let (status, account) = server.get("/v1/account", Some(access)).await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(account["email"], "claire@atelier.fr");
+    assert_eq!(account["companies"][0]["name"], "Atelier Lumière");
+    assert_eq!(account["companies"][0]["role"], "owner");
+
+    // Wrong password and unknown email get the same answer.
+    let (status, wrong) = server.login("claire@atelier.fr", "pas le bon mot de passe").await;
+    let (status2, unknown) = server.login("nobody@atelier.fr", PASSWORD).await;
+    assert_eq!((status, code(&wrong)), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    assert_eq!((status2, code(&unknown)), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    assert_eq!(wrong["error"]["message"], unknown["error"]["message"]);
+
+    let (status, _) = server.get("/v1/account", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.post("/v1/auth/logout", json!({}), Some(access)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = server.get("/v1/account", Some(access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    let (status, body) = server.post("/v1/auth/refresh", json!({"refresh_token": tokens["refresh_token"]}), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_refresh_token"), "logout revokes");
+}
+
+#[tokio::test]
+async fn access_tokens_expire_and_refresh_tokens_rotate() {
+    let server = Server::start().await;
+    admin::create_user(server.storage.as_ref(), "marc@garage.be", PASSWORD, "").unwrap();
+    let first = server.signed_in("marc@garage.be", PASSWORD).await;
+    server.clock.advance(Duration::minutes(16));
+    let (status, _) = server.get("/v1/account", first["access_token"].as_str()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "access tokens live 15 minutes");
+
+    let (status, second) =
+        server.post("/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]}), None).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    let (status, _) = server.get("/v1/account", second["access_token"].as_str()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The spent refresh token comes back: theft is assumed and the session is closed.
+    let (status, body) = server.post("/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]}), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "session_revoked"));
+    let (status, _) = server.get("/v1/account", second["access_token"].as_str()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.post("/v1/auth/refresh", json!({"refresh_token": second["refresh_token"]}), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn two_factor_set_up_then_required_at_sign_in() {
+    let server = Server::start().await;
+    admin::create_user(server.storage.as_ref(), "lea@studio.fr", PASSWORD, "Léa").unwrap();
+    let tokens = server.signed_in("lea@studio.fr", PASSWORD).await;
+    let access = tokens["access_token"].as_str().unwrap();
+
+    let (status, setup) = server.post("/v1/account/totp/setup", json!({}), Some(access)).await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let uri = setup["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/Comptoir:lea%40studio.fr?"), "{uri}");
+    assert!(uri.contains(&format!("secret={secret}")) && uri.contains("issuer=Comptoir"), "{uri}");
+
+    // Not on until a valid code confirms it.
+    let (_, account) = server.get("/v1/account", Some(access)).await;
+    assert_eq!(account["totp_enabled"], false);
+    let (status, body) = server.post("/v1/account/totp/enable", json!({"code": "000000"}), Some(access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_code"));
+    let now = server.now();
+    let (status, _) =
+        server.post("/v1/account/totp/enable", json!({"code": totp_code(&secret, now)}), Some(access)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // The password alone no longer signs in.
+    let (status, step) = server.login("lea@studio.fr", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(step["status"], "totp_required");
+    let challenge = step["challenge"].as_str().unwrap();
+    let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": "123456"}), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_code"));
+    // The code used to turn two-factor on cannot be used again.
+    let reused = totp_code(&secret, now);
+    let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": reused}), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_code"));
+    // Thirty seconds later, the next code works.
+    server.clock.advance(Duration::seconds(30));
+    let fresh = totp_code(&secret, server.now());
+    let (status, signed) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": fresh}), None).await;
+    assert_eq!(status, StatusCode::OK, "{signed}");
+    assert!(signed["access_token"].is_string());
+    // A challenge serves once.
+    server.clock.advance(Duration::seconds(30));
+    let next = totp_code(&secret, server.now());
+    let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": next}), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "challenge_expired"));
+
+    // Turning it off needs a code too.
+    let access = signed["access_token"].as_str().unwrap();
+    let (status, _) = server.post("/v1/account/totp/disable", json!({"code": "111111"}), Some(access)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = server.post("/v1/account/totp/disable", json!({"code": next}), Some(access)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    server.signed_in("lea@studio.fr", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn repeated_failures_slow_down_then_lock_then_unlock() {
+    let server = Server::start().await;
+    admin::create_user(server.storage.as_ref(), "paul@boulangerie.fr", PASSWORD, "").unwrap();
+    let policy = AuthPolicy::default();
+    let wrong = "mauvais mot de passe";
+    for attempt in 1..policy.lock_after {
+        let (status, body) = server.login("paul@boulangerie.fr", wrong).await;
+        assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_credentials"), "attempt {attempt}");
+        if attempt >= policy.slow_down_after {
+            let wait = body["error"]["retry_after_seconds"].as_i64().unwrap();
+            assert!(wait >= 1, "{body}");
+            // Trying again at once is refused without even checking the password.
+            let (status, body) = server.login("paul@boulangerie.fr", PASSWORD).await;
+            assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
+            assert!(body["error"]["message"].as_str().unwrap().contains("wait"));
+            server.clock.advance(Duration::seconds(wait));
+        }
+    }
+    let (status, body) = server.login("paul@boulangerie.fr", wrong).await;
+    assert_eq!((status, code(&body)), (StatusCode::LOCKED, "account_locked"));
+    assert!(body["error"]["message"].as_str().unwrap().contains("locked until"), "{body}");
+    assert!(body["error"]["locked_until"].is_string());
+    // Locked: even the right password is refused, and the answer says until when.
+    let (status, body) = server.login("paul@boulangerie.fr", PASSWORD).await;
+    assert_eq!((status, code(&body)), (StatusCode::LOCKED, "account_locked"));
+    server.clock.advance(Duration::minutes(14));
+    let (status, _) = server.login("paul@boulangerie.fr", PASSWORD).await;
+    assert_eq!(status, StatusCode::LOCKED);
+    server.clock.advance(Duration::minutes(1));
+    server.signed_in("paul@boulangerie.fr", PASSWORD).await;
+    // And the count starts again from zero.
+    let (status, body) = server.login("paul@boulangerie.fr", wrong).await;
+    assert_eq!((status, body["error"]["retry_after_seconds"].clone()), (StatusCode::UNAUTHORIZED, Value::Null));
+}
+
+#[tokio::test]
+async fn changing_the_password_closes_other_sessions() {
+    let server = Server::start().await;
+    admin::create_user(server.storage.as_ref(), "ines@cabinet.fr", PASSWORD, "").unwrap();
+    let laptop = server.signed_in("ines@cabinet.fr", PASSWORD).await;
+    let phone = server.signed_in("ines@cabinet.fr", PASSWORD).await;
+    let laptop_access = laptop["access_token"].as_str().unwrap();
+    let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+
+    let (status, body) = server
+        .post("/v1/account/password", change("faux mot de passe", "nouveau mot de passe"), Some(laptop_access))
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "wrong_password"));
+    let (status, body) = server.post("/v1/account/password", change(PASSWORD, "court"), Some(laptop_access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "password_too_short"));
+    let (status, _) =
+        server.post("/v1/account/password", change(PASSWORD, "nouveau mot de passe"), Some(laptop_access)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (status, _) = server.get("/v1/account", Some(laptop_access)).await;
+    assert_eq!(status, StatusCode::OK, "this session stays open");
+    let (status, _) = server.get("/v1/account", phone["access_token"].as_str()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the other one is closed");
+    let (status, _) = server.post("/v1/auth/refresh", json!({"refresh_token": phone["refresh_token"]}), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.login("ines@cabinet.fr", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.signed_in("ines@cabinet.fr", "nouveau mot de passe").await;
+}
+
+#[tokio::test]
+async fn bad_bodies_get_a_clear_4xx() {
+    let server = Server::start().await;
+    let login = format!("{}/v1/auth/login", server.url);
+    let send = |body: String, content_type: Option<&'static str>| {
+        let mut request = server.http.post(&login).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let cases = [
+        ("{\"email\": ".to_owned(), Some("application/json"), StatusCode::BAD_REQUEST, "malformed_json"),
+        (
+            json!({"email": "a@b.fr", "password": "x", "admin": true}).to_string(),
+            Some("application/json"),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            json!({"email": 42, "password": "x"}).to_string(),
+            Some("application/json"),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (json!({"email": "a@b.fr"}).to_string(), Some("application/json"), StatusCode::BAD_REQUEST, "invalid_body"),
+        (
+            json!({"email": "a@b.fr", "password": "x"}).to_string(),
+            None,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "json_required",
+        ),
+        (
+            format!("{{\"email\": \"{}\", \"password\": \"x\"}}", "a".repeat(2 * 1024 * 1024)),
+            Some("application/json"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+    ];
+    for (body, content_type, expected_status, expected_code) in cases {
+        let (status, answer) = send(body, content_type).await;
+        assert_eq!((status, code(&answer)), (expected_status, expected_code), "{answer}");
+        assert!(!answer["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (_, body) =
+        send(json!({"email": "a@b.fr", "password": "x", "admin": true}).to_string(), Some("application/json")).await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("admin"), "names the unknown field: {body}");
+}
+
+#[tokio::test]
+async fn a_company_keeps_an_owner() {
+    let server = Server::start().await;
+    let storage = server.storage.as_ref() as &dyn Storage;
+    let company = admin::create_company(storage, "Studio Brabant", "BE").unwrap();
+    let owner = admin::create_user(storage, "owner@studio.be", PASSWORD, "").unwrap();
+    let other = admin::create_user(storage, "sales@studio.be", PASSWORD, "").unwrap();
+    admin::add_member(storage, company, "owner@studio.be", comptoir_core::model::Role::Owner).unwrap();
+    admin::add_member(storage, company, "sales@studio.be", comptoir_core::model::Role::Sales).unwrap();
+    let last_owner = |e| matches!(e, comptoir_server::storage::StorageError::LastOwner);
+    assert!(last_owner(storage.remove_member(company, owner).unwrap_err()));
+    assert!(last_owner(storage.set_member(company, owner, comptoir_core::model::Role::Admin).unwrap_err()));
+    storage.set_member(company, other, comptoir_core::model::Role::Owner).unwrap();
+    storage.remove_member(company, owner).unwrap();
+    assert_eq!(storage.members(company).unwrap().len(), 1);
+    assert!(matches!(
+        admin::create_user(storage, "OWNER@studio.be", PASSWORD, "").unwrap_err(),
+        admin::AdminError::Storage(comptoir_server::storage::StorageError::EmailTaken)
+    ));
+}

@@ -1,0 +1,68 @@
+//! The `comptoir-server admin` commands, run as a real process on a temp data folder.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+fn run(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir-server"))
+        .arg("admin")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout.clone()).unwrap().trim().to_owned()
+}
+
+#[test]
+fn admin_commands_create_users_companies_and_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let user = stdout(&run(
+        data,
+        &["create-user", "--email", "claire@atelier.fr", "--password-stdin"],
+        "mot de passe solide\n",
+    ));
+    uuid::Uuid::parse_str(&user).unwrap();
+    let company = stdout(&run(data, &["create-company", "--name", "Atelier Lumière", "--country", "FR"], ""));
+    uuid::Uuid::parse_str(&company).unwrap();
+    stdout(&run(data, &["add-member", "--company", &company, "--email", "claire@atelier.fr", "--role", "owner"], ""));
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&stdout(&run(data, &["list-companies", "--json"], ""))).unwrap();
+    assert_eq!(listed, serde_json::json!([{"id": company, "name": "Atelier Lumière", "country": "FR"}]));
+
+    // Refusals say why and exit non-zero.
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["create-user", "--email", "claire@atelier.fr", "--password-stdin"],
+            "autre mot de passe\n",
+            "already exists",
+        ),
+        (&["create-user", "--email", "pas-un-email", "--password-stdin"], "mot de passe solide\n", "not a valid email"),
+        (&["create-company", "--name", "X", "--country", "France"], "", "country code"),
+        (&["add-member", "--company", &company, "--email", "nobody@atelier.fr", "--role", "sales"], "", "no user"),
+    ];
+    for (args, stdin, expected) in cases {
+        let output = run(data, args, stdin);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    // The password is never echoed anywhere.
+    let output = run(data, &["create-user", "--email", "marc@garage.be", "--password-stdin"], "secret-tres-long-42\n");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("secret-tres-long-42"));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("secret-tres-long-42"));
+}
