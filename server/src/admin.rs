@@ -38,22 +38,7 @@ pub fn create_user(
             crate::api::MIN_PASSWORD_CHARS
         )));
     }
-    let display_name = if display_name.trim().is_empty() {
-        email.split('@').next().unwrap_or_default().to_owned()
-    } else {
-        display_name.trim().to_owned()
-    };
-    let user = UserRecord {
-        id: UserId::new(),
-        email,
-        display_name,
-        password_hash: auth::hash_password(password)?,
-        totp_secret: None,
-        totp_enabled: false,
-        totp_last_step: None,
-        failed_logins: 0,
-        locked_until: None,
-    };
+    let user = UserRecord::new(&email, Some(display_name), auth::hash_password(password)?);
     storage.create_user(&user)?;
     Ok(user.id)
 }

@@ -1,99 +1,16 @@
-//! The real server on a loopback port of its own, with its own temp dir, asked over real
-//! HTTP. The clock is a manual one so that lock-outs and code steps can be crossed
-//! without waiting.
+//! Sign-in, tokens, two-factor and the account, over real HTTP (see `common`).
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
-use std::sync::Arc;
+mod common;
 
-use chrono::{DateTime, Duration, TimeZone as _, Utc};
-use comptoir_server::auth::{AuthPolicy, ManualClock};
-use comptoir_server::storage::{SqliteStorage, Storage};
-use comptoir_server::{AppState, admin};
+use chrono::Duration;
+use common::{PASSWORD, Server, code, totp_code};
+use comptoir_server::admin;
+use comptoir_server::auth::AuthPolicy;
+use comptoir_server::storage::Storage;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-struct Server {
-    url: String,
-    clock: Arc<ManualClock>,
-    storage: Arc<SqliteStorage>,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
-        let state = AppState { storage: storage.clone(), clock: clock.clone(), policy: AuthPolicy::default() };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(comptoir_server::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
-        Self { url, clock, storage, http: reqwest::Client::new(), _dir: dir, _stop: stop }
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        comptoir_server::auth::Clock::now(self.clock.as_ref())
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        token: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
-    }
-
-    async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(body), token).await
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None, token).await
-    }
-
-    async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
-        self.post("/v1/auth/login", json!({"email": email, "password": password}), None).await
-    }
-
-    /// Signs in a user without two-factor and returns the tokens.
-    async fn signed_in(&self, email: &str, password: &str) -> Value {
-        let (status, body) = self.login(email, password).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["status"], "signed_in");
-        body
-    }
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
-}
-
-/// The code an authenticator app shows at `at`, computed here from the secret.
-fn totp_code(secret: &str, at: DateTime<Utc>) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
-    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
-    totp.generate(u64::try_from(at.timestamp()).unwrap()).to_string()
-}
-
-const PASSWORD: &str = "un mot de passe solide";
 
 #[tokio::test]
 async fn health_answers() {

@@ -2,6 +2,7 @@
 
 mod account;
 mod auth;
+mod companies;
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -20,6 +21,7 @@ use crate::storage::{Storage, UserRecord};
 
 pub use account::{AccountView, MIN_PASSWORD_CHARS, MembershipView, PasswordChange, TotpCode, TotpSetup};
 pub use auth::{LoginRequest, LoginResponse, RefreshRequest, Tokens, TotpLogin};
+pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
 
 /// Bodies larger than this are refused with `413 body_too_large`.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -61,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/totp/setup", post(account::totp_setup))
         .route("/v1/account/totp/enable", post(account::totp_enable))
         .route("/v1/account/totp/disable", post(account::totp_disable))
+        .route("/v1/companies/{company}/members", get(companies::list_members).post(companies::add_member))
+        .route("/v1/companies/{company}/members/{user}", put(companies::change_role).delete(companies::remove_member))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

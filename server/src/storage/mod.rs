@@ -48,6 +48,28 @@ pub struct UserRecord {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
+impl UserRecord {
+    /// A new account without two-factor. `display_name` defaults to the email's local part.
+    pub fn new(email: &str, display_name: Option<&str>, password_hash: String) -> Self {
+        let email = email.trim().to_lowercase();
+        let display_name = display_name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map_or_else(|| email.split('@').next().unwrap_or_default().to_owned(), str::to_owned);
+        Self {
+            id: UserId::new(),
+            email,
+            display_name,
+            password_hash,
+            totp_secret: None,
+            totp_enabled: false,
+            totp_last_step: None,
+            failed_logins: 0,
+            locked_until: None,
+        }
+    }
+}
+
 impl std::fmt::Debug for UserRecord {
     /// Secrets stay out of logs and panics.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

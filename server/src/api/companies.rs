@@ -1,0 +1,207 @@
+//! `/v1/companies/{company}/…`: what members of a company do in it. Every call checks
+//! the caller's role in *that* company with the permission check shared with the app
+//! ([`Role::authorize`]); a member of company A gets nothing of company B.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use comptoir_core::model::{CompanyId, Permission, Role, UserId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ApiJson, AppState, Caller};
+use crate::auth as secrets;
+use crate::error::ApiError;
+use crate::storage::{MemberRecord, Storage, StorageError, UserRecord};
+
+/// The caller, as a member of the company named in the path.
+#[derive(Debug)]
+pub struct Member {
+    pub caller: Caller,
+    pub company: CompanyId,
+    pub role: Role,
+}
+
+impl Member {
+    /// The shared permission check; a refusal says which role lacks what.
+    pub fn authorize(&self, permission: Permission) -> Result<(), ApiError> {
+        self.role.authorize(permission).map_err(|e| ApiError::forbidden(e.code(), e.to_string()))
+    }
+}
+
+/// Parses a UUID from the path, with a clear 400 when it is not one.
+pub(crate) fn parse_id(value: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(value)
+        .map_err(|_| ApiError::bad_request("invalid_id", format!("“{value}” is not a valid {what} id.")))
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
+        let company_text = params
+            .iter()
+            .find(|(name, _)| name == "company")
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| ApiError::internal(&"route without a company parameter"))?;
+        let company = CompanyId(parse_id(&company_text, "company")?);
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let user = caller.user.id;
+        let role = state
+            .blocking(move |storage| {
+                Ok(storage.memberships(user)?.into_iter().find(|(c, _)| c.id == company).map(|(_, role)| role))
+            })
+            .await?
+            .ok_or_else(|| ApiError::forbidden("not_a_member", "You are not a member of this company."))?;
+        Ok(Self { caller, company, role })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, PartialEq, Eq)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl From<MemberRecord> for MemberView {
+    fn from(m: MemberRecord) -> Self {
+        Self { user_id: m.user_id.0, email: m.email, display_name: m.display_name, role: m.role }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub email: String,
+    pub role: Role,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRole {
+    pub role: Role,
+}
+
+/// The answer to adding a member. When the email had no account, one was created with a
+/// one-time password for the new user to sign in with (and change).
+#[derive(Deserialize, Serialize, PartialEq, Eq)]
+pub struct AddedMember {
+    pub member: MemberView,
+    pub account_created: bool,
+    pub initial_password: Option<String>,
+}
+
+impl std::fmt::Debug for AddedMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddedMember").field("member", &self.member).finish_non_exhaustive()
+    }
+}
+
+/// `GET /v1/companies/{company}/members`
+pub async fn list_members(State(state): State<AppState>, member: Member) -> Result<Json<Vec<MemberView>>, ApiError> {
+    member.authorize(Permission::ReadData)?;
+    let company = member.company;
+    state.blocking(move |storage| Ok(Json(storage.members(company)?.into_iter().map(MemberView::from).collect()))).await
+}
+
+/// Naming or removing an owner takes an owner.
+fn authorize_role_change(member: &Member, from: Option<Role>, to: Option<Role>) -> Result<(), ApiError> {
+    member.authorize(Permission::ManageMembers)?;
+    if from == Some(Role::Owner) || to == Some(Role::Owner) {
+        member.authorize(Permission::ManageOwners)?;
+    }
+    Ok(())
+}
+
+fn current_role(storage: &dyn Storage, company: CompanyId, user: UserId) -> Result<Option<Role>, ApiError> {
+    Ok(storage.members(company)?.into_iter().find(|m| m.user_id == user).map(|m| m.role))
+}
+
+/// `POST /v1/companies/{company}/members`: adds a user by email, creating the account
+/// when the email has none.
+pub async fn add_member(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(request): ApiJson<AddMember>,
+) -> Result<(StatusCode, Json<AddedMember>), ApiError> {
+    let email = request.email.trim().to_lowercase();
+    comptoir_core::model::validate_email(&email).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    state
+        .blocking(move |storage| {
+            let (user, initial_password) = if let Some(user) = storage.user_by_email(&email)? {
+                (user, None)
+            } else {
+                let password = secrets::new_token()?;
+                let user = UserRecord::new(&email, request.display_name.as_deref(), secrets::hash_password(&password)?);
+                (user, Some(password))
+            };
+            let from = current_role(storage, member.company, user.id)?;
+            authorize_role_change(&member, from, Some(request.role))?;
+            if initial_password.is_some() {
+                storage.create_user(&user)?;
+            }
+            storage.set_member(member.company, user.id, request.role)?;
+            tracing::info!(company = %member.company, by = %member.caller.user.id, user = %user.id, role = %request.role, "member added");
+            let view = MemberView { user_id: user.id.0, email: user.email, display_name: user.display_name, role: request.role };
+            let status = if from.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+            Ok((status, Json(AddedMember { member: view, account_created: initial_password.is_some(), initial_password })))
+        })
+        .await
+}
+
+fn target_user(value: &str) -> Result<UserId, ApiError> {
+    Ok(UserId(parse_id(value, "user")?))
+}
+
+/// `PUT /v1/companies/{company}/members/{user}`
+pub async fn change_role(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, user)): Path<(String, String)>,
+    ApiJson(request): ApiJson<ChangeRole>,
+) -> Result<Json<MemberView>, ApiError> {
+    let user = target_user(&user)?;
+    state
+        .blocking(move |storage| {
+            let from = current_role(storage, member.company, user)?
+                .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
+            authorize_role_change(&member, Some(from), Some(request.role))?;
+            storage.set_member(member.company, user, request.role)?;
+            tracing::info!(company = %member.company, by = %member.caller.user.id, %user, %from, to = %request.role, "role changed");
+            let view = storage
+                .members(member.company)?
+                .into_iter()
+                .find(|m| m.user_id == user)
+                .map(MemberView::from)
+                .ok_or(StorageError::NotFound("member"))?;
+            Ok(Json(view))
+        })
+        .await
+}
+
+/// `DELETE /v1/companies/{company}/members/{user}`: never the last owner.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let user = target_user(&user)?;
+    state
+        .blocking(move |storage| {
+            let from = current_role(storage, member.company, user)?
+                .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
+            authorize_role_change(&member, Some(from), None)?;
+            storage.remove_member(member.company, user)?;
+            tracing::info!(company = %member.company, by = %member.caller.user.id, %user, "member removed");
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}

@@ -1,0 +1,151 @@
+//! Company membership over real HTTP: roles allowed and refused, isolation between
+//! companies, and an owner kept.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+mod common;
+
+use common::{PASSWORD, Server, code};
+use comptoir_core::model::{CompanyId, Role};
+use comptoir_server::admin;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// Two companies: A with an owner, an admin, a sales user and an accountant; B with its
+/// own owner. Returns the server, the ids, and signed-in access tokens by name.
+async fn two_companies() -> (Server, CompanyId, CompanyId, std::collections::HashMap<&'static str, String>) {
+    let server = Server::start().await;
+    let storage = server.storage.as_ref();
+    let a = admin::create_company(storage, "Atelier Lumière", "FR").unwrap();
+    let b = admin::create_company(storage, "Studio Brabant", "BE").unwrap();
+    let mut tokens = std::collections::HashMap::new();
+    for (name, company, role) in [
+        ("owner", a, Role::Owner),
+        ("admin", a, Role::Admin),
+        ("sales", a, Role::Sales),
+        ("accountant", a, Role::Accountant),
+        ("other", b, Role::Owner),
+    ] {
+        let email = format!("{name}@example.fr");
+        admin::create_user(storage, &email, PASSWORD, name).unwrap();
+        admin::add_member(storage, company, &email, role).unwrap();
+        let signed = server.signed_in(&email, PASSWORD).await;
+        tokens.insert(name, signed["access_token"].as_str().unwrap().to_owned());
+    }
+    (server, a, b, tokens)
+}
+
+#[tokio::test]
+async fn members_are_listed_to_members_only() {
+    let (server, a, b, tokens) = two_companies().await;
+    let (status, members) = server.get(&format!("/v1/companies/{a}/members"), Some(&tokens["sales"])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(members.as_array().unwrap().len(), 4);
+    // A member of B reads nothing of A, and the other way round.
+    let (status, body) = server.get(&format!("/v1/companies/{a}/members"), Some(&tokens["other"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "not_a_member"));
+    let (status, _) = server.get(&format!("/v1/companies/{b}/members"), Some(&tokens["owner"])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = server.get("/v1/companies/not-a-uuid/members", Some(&tokens["owner"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_id"));
+    let (status, _) = server.get(&format!("/v1/companies/{a}/members"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn who_may_manage_members() {
+    let (server, a, b, tokens) = two_companies().await;
+    let add = |email: &str, role: &str| json!({"email": email, "role": role});
+    let path = format!("/v1/companies/{a}/members");
+
+    // Sales and accountant are refused, with the reason.
+    for name in ["sales", "accountant"] {
+        let (status, body) = server.post(&path, add("new@example.fr", "sales"), Some(&tokens[name])).await;
+        assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "permission_denied"), "{name}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("manage the company's users"));
+    }
+    // A member of another company is refused too, even as its owner.
+    let (status, _) = server.post(&path, add("new@example.fr", "sales"), Some(&tokens["other"])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // An admin adds a new user: the account is created, with a one-time password.
+    let (status, added) = server.post(&path, add("Nouveau@Example.fr", "sales"), Some(&tokens["admin"])).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["account_created"], true);
+    assert_eq!(added["member"]["email"], "nouveau@example.fr");
+    let password = added["initial_password"].as_str().unwrap();
+    // The new user signs in and sees only that company.
+    let signed = server.signed_in("nouveau@example.fr", password).await;
+    let (_, account) = server.get("/v1/account", signed["access_token"].as_str()).await;
+    let companies = account["companies"].as_array().unwrap();
+    assert_eq!(companies.len(), 1);
+    assert_eq!(companies[0]["company_id"], a.to_string());
+    assert_eq!(companies[0]["role"], "sales");
+
+    // An existing account added to a second company keeps its own password; one email,
+    // a different role in each company.
+    let path_b = format!("/v1/companies/{b}/members");
+    let (status, added) = server.post(&path_b, add("sales@example.fr", "accountant"), Some(&tokens["other"])).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(added["account_created"], false);
+    assert!(added["initial_password"].is_null());
+    let (_, account) = server.get("/v1/account", Some(&tokens["sales"])).await;
+    let roles: Vec<_> = account["companies"].as_array().unwrap().iter().map(|c| c["role"].clone()).collect();
+    assert_eq!(roles.len(), 2);
+    assert!(roles.contains(&json!("sales")) && roles.contains(&json!("accountant")));
+
+    // Admins may not name owners; owners may.
+    let (status, body) = server.post(&path, add("boss@example.fr", "owner"), Some(&tokens["admin"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "permission_denied"));
+    let (status, _) = server.post(&path, add("boss@example.fr", "owner"), Some(&tokens["owner"])).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Bad input changes nothing.
+    let (status, body) = server.post(&path, add("not an email", "sales"), Some(&tokens["admin"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "email_invalid"));
+    let (status, body) = server.post(&path, add("x@example.fr", "boss"), Some(&tokens["admin"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"));
+    let (_, members) = server.get(&path, Some(&tokens["owner"])).await;
+    assert_eq!(members.as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn roles_change_and_members_leave_but_an_owner_stays() {
+    let (server, a, _, tokens) = two_companies().await;
+    let storage = server.storage.as_ref();
+    let id_of = |email: &str| comptoir_server::storage::Storage::user_by_email(storage, email).unwrap().unwrap().id;
+    let member = |email: &str| format!("/v1/companies/{a}/members/{}", id_of(email));
+
+    let (status, view) = server
+        .send(Method::PUT, &member("sales@example.fr"), Some(json!({"role": "accountant"})), Some(&tokens["admin"]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["role"], "accountant");
+    // The sales user refused to change roles, the admin refused to demote the owner.
+    let (status, _) = server
+        .send(Method::PUT, &member("admin@example.fr"), Some(json!({"role": "read_only"})), Some(&tokens["sales"]))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = server
+        .send(Method::PUT, &member("owner@example.fr"), Some(json!({"role": "admin"})), Some(&tokens["admin"]))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The last owner can neither leave nor step down.
+    let (status, body) = server.send(Method::DELETE, &member("owner@example.fr"), None, Some(&tokens["owner"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "last_owner"));
+    let (status, body) = server
+        .send(Method::PUT, &member("owner@example.fr"), Some(json!({"role": "admin"})), Some(&tokens["owner"]))
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "last_owner"));
+    // Removing a member ends their access to the company.
+    let (status, _) = server.send(Method::DELETE, &member("accountant@example.fr"), None, Some(&tokens["admin"])).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = server.get(&format!("/v1/companies/{a}/members"), Some(&tokens["accountant"])).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) =
+        server.send(Method::DELETE, &member("accountant@example.fr"), None, Some(&tokens["admin"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) =
+        server.send(Method::DELETE, &format!("/v1/companies/{a}/members/nope"), None, Some(&tokens["owner"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_id"));
+}
