@@ -3,10 +3,12 @@
 //! - [`model`]: domain types and their rules (money, VAT, documents, numbering, roles).
 //! - [`store`]: the local `SQLite` files, one per company, plus a small app-level file.
 //! - [`demo`]: a seeded, deterministic generator of realistic company data.
+//! - [`audit`]: the audit trail's records and their hash chain.
 //!
 //! This crate never depends on egui or axum: the desktop app and the sync server both
 //! build on it, and the rules they share (permissions, totals, numbering) live here once.
 
+pub mod audit;
 pub mod demo;
 pub mod model;
 pub mod store;

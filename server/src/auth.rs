@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use totp_rs::{Secret, Totp};
 
 /// The issuer shown in authenticator apps.
@@ -136,14 +135,7 @@ pub fn new_token() -> Result<String, AuthError> {
 
 /// What is stored of a token: its SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(digest.len() * 2);
-    for byte in &digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    hex
+    comptoir_core::audit::sha256_hex(token.as_bytes())
 }
 
 /// A new TOTP secret (160 bits, as RFC 4226 recommends), base32.
