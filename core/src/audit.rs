@@ -122,9 +122,17 @@ impl AuditRecord {
 
     /// Links this record after `previous` (or first, when `None`) and seals it.
     #[must_use]
-    pub fn seal_after(mut self, previous: Option<&Self>) -> Self {
-        self.seq = previous.map_or(1, |p| p.seq + 1);
-        previous.map_or(GENESIS_HASH, |p| p.hash.as_str()).clone_into(&mut self.prev_hash);
+    pub fn seal_after(self, previous: Option<&Self>) -> Self {
+        let (seq, hash) = previous.map_or((0, GENESIS_HASH), |p| (p.seq, p.hash.as_str()));
+        self.seal(seq + 1, hash)
+    }
+
+    /// Makes this record number `seq` of its chain, after the record whose hash is
+    /// `prev_hash` ([`GENESIS_HASH`] for the first), and computes its hash.
+    #[must_use]
+    pub fn seal(mut self, seq: u64, prev_hash: &str) -> Self {
+        self.seq = seq;
+        prev_hash.clone_into(&mut self.prev_hash);
         self.hash = self.compute_hash();
         self
     }

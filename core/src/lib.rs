@@ -4,6 +4,7 @@
 //! - [`store`]: the local `SQLite` files, one per company, plus a small app-level file.
 //! - [`demo`]: a seeded, deterministic generator of realistic company data.
 //! - [`audit`]: the audit trail's records and their hash chain.
+//! - [`sync`]: the sync protocol, shared by the server and the client engine.
 //!
 //! This crate never depends on egui or axum: the desktop app and the sync server both
 //! build on it, and the rules they share (permissions, totals, numbering) live here once.
@@ -12,3 +13,4 @@ pub mod audit;
 pub mod demo;
 pub mod model;
 pub mod store;
+pub mod sync;

@@ -5,7 +5,7 @@ use comptoir_core::model::{CompanyId, Country, ModelError, Role, UserId};
 use thiserror::Error;
 
 use crate::auth::{self, AuthError};
-use crate::storage::{CompanyRecord, Storage, StorageError, UserRecord};
+use crate::storage::{Storage, StorageError, UserRecord};
 
 #[derive(Debug, Error)]
 pub enum AdminError {
@@ -43,19 +43,13 @@ pub fn create_user(
     Ok(user.id)
 }
 
+/// Creates a company, its change log and its settings.
 pub fn create_company(storage: &dyn Storage, name: &str, country: &str) -> Result<CompanyId, AdminError> {
     let country = Country::from_code(country)?;
     if name.trim().is_empty() {
         return Err(AdminError::Invalid("a company needs a name".into()));
     }
-    let company = CompanyRecord {
-        id: CompanyId::new(),
-        name: name.trim().to_owned(),
-        country: country.code().to_owned(),
-        created_at: Utc::now(),
-    };
-    storage.create_company(&company)?;
-    Ok(company.id)
+    Ok(crate::sync::create_company(storage, name.trim(), &country, Utc::now())?)
 }
 
 /// Adds an existing user to a company with a role (or changes their role).
@@ -64,5 +58,6 @@ pub fn add_member(storage: &dyn Storage, company: CompanyId, email: &str, role: 
     storage.company(company)?.ok_or(AdminError::UnknownCompany(company))?;
     let user = storage.user_by_email(&email)?.ok_or(AdminError::UnknownUser(email))?;
     storage.set_member(company, user.id, role)?;
+    crate::sync::log_member(storage, company, &user, Some(role), &crate::sync::Actor::system(), Utc::now())?;
     Ok(user.id)
 }

@@ -6,14 +6,14 @@
 //!   stable code;
 //! - [`admin`]: what the `admin` commands of the binary do.
 //!
-//! Companies' business data, sync (status, pull, push), numbering and the audit chain come
-//! next (see the sync-server issue).
+//! - [`sync`]: companies' change logs: push, pull, status, numbering and the audit chain.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod storage;
+pub mod sync;
 
 use std::sync::Arc;
 
@@ -28,11 +28,15 @@ pub async fn serve(
     axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
 }
 
+/// How long clients may work offline, unless configured otherwise.
+pub const DEFAULT_OFFLINE_GRACE_HOURS: u32 = 72;
+
 /// The state of a server storing under `data_dir`, on the system clock.
 pub fn open_state(data_dir: &std::path::Path) -> Result<AppState, storage::StorageError> {
     Ok(AppState {
         storage: Arc::new(storage::SqliteStorage::open(data_dir)?),
         clock: Arc::new(auth::SystemClock),
         policy: auth::AuthPolicy::default(),
+        offline_grace_hours: DEFAULT_OFFLINE_GRACE_HOURS,
     })
 }

@@ -134,6 +134,7 @@ pub async fn add_member(
 ) -> Result<(StatusCode, Json<AddedMember>), ApiError> {
     let email = request.email.trim().to_lowercase();
     comptoir_core::model::validate_email(&email).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    let now = state.clock.now();
     state
         .blocking(move |storage| {
             let (user, initial_password) = if let Some(user) = storage.user_by_email(&email)? {
@@ -149,6 +150,8 @@ pub async fn add_member(
                 storage.create_user(&user)?;
             }
             storage.set_member(member.company, user.id, request.role)?;
+            let actor = crate::sync::Actor::member(&member.caller.user, member.role);
+            crate::sync::log_member(storage, member.company, &user, Some(request.role), &actor, now)?;
             tracing::info!(company = %member.company, by = %member.caller.user.id, user = %user.id, role = %request.role, "member added");
             let view = MemberView { user_id: user.id.0, email: user.email, display_name: user.display_name, role: request.role };
             let status = if from.is_some() { StatusCode::OK } else { StatusCode::CREATED };
@@ -169,12 +172,16 @@ pub async fn change_role(
     ApiJson(request): ApiJson<ChangeRole>,
 ) -> Result<Json<MemberView>, ApiError> {
     let user = target_user(&user)?;
+    let now = state.clock.now();
     state
         .blocking(move |storage| {
             let from = current_role(storage, member.company, user)?
                 .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
             authorize_role_change(&member, Some(from), Some(request.role))?;
             storage.set_member(member.company, user, request.role)?;
+            let target = storage.user(user)?.ok_or(StorageError::NotFound("user"))?;
+            let actor = crate::sync::Actor::member(&member.caller.user, member.role);
+            crate::sync::log_member(storage, member.company, &target, Some(request.role), &actor, now)?;
             tracing::info!(company = %member.company, by = %member.caller.user.id, %user, %from, to = %request.role, "role changed");
             let view = storage
                 .members(member.company)?
@@ -194,12 +201,16 @@ pub async fn remove_member(
     Path((_, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let user = target_user(&user)?;
+    let now = state.clock.now();
     state
         .blocking(move |storage| {
             let from = current_role(storage, member.company, user)?
                 .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
             authorize_role_change(&member, Some(from), None)?;
             storage.remove_member(member.company, user)?;
+            let target = storage.user(user)?.ok_or(StorageError::NotFound("user"))?;
+            let actor = crate::sync::Actor::member(&member.caller.user, member.role);
+            crate::sync::log_member(storage, member.company, &target, None, &actor, now)?;
             tracing::info!(company = %member.company, by = %member.caller.user.id, %user, "member removed");
             Ok(StatusCode::NO_CONTENT)
         })

@@ -3,6 +3,7 @@
 mod account;
 mod auth;
 mod companies;
+mod sync;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::storage::{Storage, UserRecord};
 pub use account::{AccountView, MIN_PASSWORD_CHARS, MembershipView, PasswordChange, TotpCode, TotpSetup};
 pub use auth::{LoginRequest, LoginResponse, RefreshRequest, Tokens, TotpLogin};
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
+pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 
 /// Bodies larger than this are refused with `413 body_too_large`.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub clock: Arc<dyn Clock>,
     pub policy: AuthPolicy,
+    /// How long clients may work offline before their copy turns read-only.
+    pub offline_grace_hours: u32,
 }
 
 impl std::fmt::Debug for dyn Storage {
@@ -65,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/totp/disable", post(account::totp_disable))
         .route("/v1/companies/{company}/members", get(companies::list_members).post(companies::add_member))
         .route("/v1/companies/{company}/members/{user}", put(companies::change_role).delete(companies::remove_member))
+        .route("/v1/companies/{company}/sync/status", get(sync::status))
+        .route("/v1/companies/{company}/sync/pull", get(sync::pull))
+        .route("/v1/companies/{company}/sync/push", post(sync::push))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -9,8 +9,11 @@
 
 mod sqlite;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use comptoir_core::model::{CompanyId, Role, UserId};
+use comptoir_core::sync::RecordKind;
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -28,6 +31,55 @@ pub enum StorageError {
     Corrupt(String),
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// Returned by a company transaction's work to roll it back; the caller knows why.
+    #[error("transaction rolled back")]
+    Abort,
+}
+
+/// Where a company's change log stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogState {
+    /// Changes when the log is rebuilt or restored: clients must then download again.
+    pub epoch: Uuid,
+    /// The last seq allocated.
+    pub seq: u64,
+    /// The audit chain's head: its last record's number and hash.
+    pub audit_seq: u64,
+    pub audit_hash: String,
+}
+
+/// A record's latest state: its body (JSON text; `None` once deleted) and the seq of its
+/// last change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub seq: u64,
+    pub body: Option<String>,
+}
+
+/// One entry of a change log page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredChange {
+    pub seq: u64,
+    pub kind: RecordKind,
+    pub id: Uuid,
+    pub body: Option<String>,
+}
+
+/// The work of one company transaction: everything commits together, or nothing does.
+pub trait CompanyTx {
+    fn state(&self) -> &LogState;
+    fn get(&mut self, kind: RecordKind, id: Uuid) -> Result<Option<StoredRecord>, StorageError>;
+    /// Writes a record's new state (`None`: deleted) at the next seq, which it returns.
+    fn put(&mut self, kind: RecordKind, id: Uuid, body: Option<&str>) -> Result<u64, StorageError>;
+    /// Reserves `key` in `namespace` for `owner` (an article code, a document number).
+    /// False when another owner holds it.
+    fn claim_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<bool, StorageError>;
+    fn release_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<(), StorageError>;
+    fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<(), StorageError>;
+    /// The stored outcome (JSON) of a client's mutation, if it was seen before.
+    fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<String>, StorageError>;
+    fn last_mutation(&mut self, client: Uuid) -> Result<Option<u64>, StorageError>;
+    fn save_outcome(&mut self, client: Uuid, mutation: u64, outcome: &str) -> Result<(), StorageError>;
 }
 
 /// A user account.
@@ -180,4 +232,20 @@ pub trait Storage: Send + Sync + 'static {
     fn remove_member(&self, company: CompanyId, user: UserId) -> Result<(), StorageError>;
     fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError>;
     fn memberships(&self, user: UserId) -> Result<Vec<(CompanyRecord, Role)>, StorageError>;
+
+    // The change log of a company's business data.
+    /// Starts a company's log (at creation), with its first epoch.
+    fn start_log(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError>;
+    fn log_state(&self, company: CompanyId) -> Result<Option<LogState>, StorageError>;
+    /// Runs `work` in one transaction on the company's log. `work` returning an error rolls
+    /// everything back ([`StorageError::Abort`] for a deliberate roll-back).
+    fn in_company(
+        &self,
+        company: CompanyId,
+        work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>;
+    /// Up to `limit` changes after `after`, in seq order.
+    fn changes_after(&self, company: CompanyId, after: u64, limit: u32) -> Result<Vec<StoredChange>, StorageError>;
+    /// How many changes lie after `after`, per kind.
+    fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError>;
 }

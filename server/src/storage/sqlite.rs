@@ -1,5 +1,6 @@
 //! The embedded storage: one SQLite file (`server.sqlite`) in the data folder, in WAL mode.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -8,7 +9,12 @@ use comptoir_core::model::{CompanyId, Role, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::{AccessGrant, CompanyRecord, MemberRecord, Rotation, SessionRecord, Storage, StorageError, UserRecord};
+use comptoir_core::sync::RecordKind;
+
+use super::{
+    AccessGrant, CompanyRecord, CompanyTx, LogState, MemberRecord, Rotation, SessionRecord, Storage, StorageError,
+    StoredChange, StoredRecord, UserRecord,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -57,6 +63,39 @@ CREATE TABLE IF NOT EXISTS members (
     PRIMARY KEY (company_id, user_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id);
+
+-- A company's change log: the latest state of each record and the seq of its last
+-- change. Pulling is reading rows by seq.
+CREATE TABLE IF NOT EXISTS logs (
+    company_id BLOB    PRIMARY KEY REFERENCES companies (id),
+    epoch      BLOB    NOT NULL,
+    seq        INTEGER NOT NULL DEFAULT 0,
+    audit_seq  INTEGER NOT NULL DEFAULT 0,
+    audit_hash TEXT    NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS records (
+    company_id BLOB    NOT NULL,
+    kind       TEXT    NOT NULL,
+    id         BLOB    NOT NULL,
+    seq        INTEGER NOT NULL,
+    body       TEXT,
+    PRIMARY KEY (company_id, kind, id)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS records_by_seq ON records (company_id, seq, kind);
+CREATE TABLE IF NOT EXISTS unique_keys (
+    company_id BLOB NOT NULL,
+    namespace  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    owner      BLOB NOT NULL,
+    PRIMARY KEY (company_id, namespace, key)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mutations (
+    company_id  BLOB    NOT NULL,
+    client_id   BLOB    NOT NULL,
+    mutation_id INTEGER NOT NULL,
+    outcome     TEXT    NOT NULL,
+    PRIMARY KEY (company_id, client_id, mutation_id)
+) STRICT, WITHOUT ROWID;
 ";
 
 /// SQLite storage. One connection behind a mutex: every method is short, and SQLite
@@ -410,6 +449,30 @@ impl Storage for SqliteStorage {
         .collect()
     }
 
+    fn start_log(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError> {
+        self.start_log_impl(company, epoch)
+    }
+
+    fn log_state(&self, company: CompanyId) -> Result<Option<LogState>, StorageError> {
+        self.log_state_impl(company)
+    }
+
+    fn in_company(
+        &self,
+        company: CompanyId,
+        work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        self.in_company_impl(company, work)
+    }
+
+    fn changes_after(&self, company: CompanyId, after: u64, limit: u32) -> Result<Vec<StoredChange>, StorageError> {
+        self.changes_after_impl(company, after, limit)
+    }
+
+    fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
+        self.count_changes_after_impl(company, after)
+    }
+
     fn memberships(&self, user: UserId) -> Result<Vec<(CompanyRecord, Role)>, StorageError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
@@ -422,5 +485,190 @@ impl Storage for SqliteStorage {
             Ok((company?, parse_role(&role)?))
         })
         .collect()
+    }
+}
+
+fn log_state(conn: &Connection, company: CompanyId) -> Result<Option<LogState>, StorageError> {
+    Ok(conn
+        .query_row("SELECT epoch, seq, audit_seq, audit_hash FROM logs WHERE company_id = ?1", [company.0], |r| {
+            Ok(LogState {
+                epoch: r.get(0)?,
+                seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                audit_seq: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                audit_hash: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+fn seq_value(seq: u64) -> Result<i64, StorageError> {
+    i64::try_from(seq).map_err(|_| StorageError::Backend(format!("seq {seq} out of range")))
+}
+
+/// A company transaction on SQLite.
+struct SqliteCompanyTx<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    company: CompanyId,
+    state: LogState,
+}
+
+impl CompanyTx for SqliteCompanyTx<'_> {
+    fn state(&self) -> &LogState {
+        &self.state
+    }
+
+    fn get(&mut self, kind: RecordKind, id: Uuid) -> Result<Option<StoredRecord>, StorageError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT seq, body FROM records WHERE company_id = ?1 AND kind = ?2 AND id = ?3")?
+            .query_row(params![self.company.0, kind.as_str(), id], |r| {
+                Ok(StoredRecord { seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), body: r.get(1)? })
+            })
+            .optional()?)
+    }
+
+    fn put(&mut self, kind: RecordKind, id: Uuid, body: Option<&str>) -> Result<u64, StorageError> {
+        let seq = self.state.seq + 1;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (company_id, kind, id, seq, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (company_id, kind, id) DO UPDATE SET seq = excluded.seq, body = excluded.body",
+            )?
+            .execute(params![self.company.0, kind.as_str(), id, seq_value(seq)?, body])?;
+        self.tx
+            .prepare_cached("UPDATE logs SET seq = ?2 WHERE company_id = ?1")?
+            .execute(params![self.company.0, seq_value(seq)?])?;
+        self.state.seq = seq;
+        Ok(seq)
+    }
+
+    fn claim_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<bool, StorageError> {
+        let holder: Option<Uuid> = self
+            .tx
+            .prepare_cached("SELECT owner FROM unique_keys WHERE company_id = ?1 AND namespace = ?2 AND key = ?3")?
+            .query_row(params![self.company.0, namespace, key], |r| r.get(0))
+            .optional()?;
+        if let Some(holder) = holder {
+            return Ok(holder == owner);
+        }
+        self.tx
+            .prepare_cached("INSERT INTO unique_keys (company_id, namespace, key, owner) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![self.company.0, namespace, key, owner])?;
+        Ok(true)
+    }
+
+    fn release_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<(), StorageError> {
+        self.tx
+            .prepare_cached(
+                "DELETE FROM unique_keys WHERE company_id = ?1 AND namespace = ?2 AND key = ?3 AND owner = ?4",
+            )?
+            .execute(params![self.company.0, namespace, key, owner])?;
+        Ok(())
+    }
+
+    fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<(), StorageError> {
+        self.tx
+            .prepare_cached("UPDATE logs SET audit_seq = ?2, audit_hash = ?3 WHERE company_id = ?1")?
+            .execute(params![self.company.0, seq_value(seq)?, hash])?;
+        self.state.audit_seq = seq;
+        hash.clone_into(&mut self.state.audit_hash);
+        Ok(())
+    }
+
+    fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT outcome FROM mutations WHERE company_id = ?1 AND client_id = ?2 AND mutation_id = ?3",
+            )?
+            .query_row(params![self.company.0, client, seq_value(mutation)?], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn last_mutation(&mut self, client: Uuid) -> Result<Option<u64>, StorageError> {
+        let last: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT max(mutation_id) FROM mutations WHERE company_id = ?1 AND client_id = ?2")?
+            .query_row(params![self.company.0, client], |r| r.get(0))?;
+        Ok(last.and_then(|m| u64::try_from(m).ok()))
+    }
+
+    fn save_outcome(&mut self, client: Uuid, mutation: u64, outcome: &str) -> Result<(), StorageError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO mutations (company_id, client_id, mutation_id, outcome) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![self.company.0, client, seq_value(mutation)?, outcome])?;
+        Ok(())
+    }
+}
+
+impl SqliteStorage {
+    pub(crate) fn start_log_impl(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError> {
+        self.conn()?.execute(
+            "INSERT INTO logs (company_id, epoch, audit_hash) VALUES (?1, ?2, ?3)",
+            params![company.0, epoch, comptoir_core::audit::GENESIS_HASH],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn log_state_impl(&self, company: CompanyId) -> Result<Option<LogState>, StorageError> {
+        log_state(&*self.conn()?, company)
+    }
+
+    pub(crate) fn in_company_impl(
+        &self,
+        company: CompanyId,
+        work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let state = log_state(&tx, company)?.ok_or(StorageError::NotFound("company"))?;
+        let mut company_tx = SqliteCompanyTx { tx: &tx, company, state };
+        work(&mut company_tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn changes_after_impl(
+        &self,
+        company: CompanyId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredChange>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, kind, id, body FROM records WHERE company_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![company.0, seq_value(after)?, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Uuid>(2)?, r.get::<_, Option<String>>(3)?))
+        })?;
+        rows.map(|row| {
+            let (seq, kind, id, body) = row?;
+            let kind =
+                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
+            Ok(StoredChange { seq: u64::try_from(seq).unwrap_or(0), kind, id, body })
+        })
+        .collect()
+    }
+
+    pub(crate) fn count_changes_after_impl(
+        &self,
+        company: CompanyId,
+        after: u64,
+    ) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT kind, count(*) FROM records WHERE company_id = ?1 AND seq > ?2 GROUP BY kind")?;
+        let rows = stmt
+            .query_map(params![company.0, seq_value(after)?], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut counts: BTreeMap<RecordKind, u64> = RecordKind::ALL.into_iter().map(|k| (k, 0)).collect();
+        for row in rows {
+            let (kind, count) = row?;
+            let kind =
+                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
+            counts.insert(kind, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(counts)
     }
 }

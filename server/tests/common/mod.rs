@@ -27,7 +27,12 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
-        let state = AppState { storage: storage.clone(), clock: clock.clone(), policy: AuthPolicy::default() };
+        let state = AppState {
+            storage: storage.clone(),
+            clock: clock.clone(),
+            policy: AuthPolicy::default(),
+            offline_grace_hours: comptoir_server::DEFAULT_OFFLINE_GRACE_HOURS,
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

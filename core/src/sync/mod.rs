@@ -1,0 +1,7 @@
+//! The sync protocol between the client engine and the server: what travels, in both
+//! directions. The server orders every change of a company (`seq`); a client pulls
+//! changes after its cursor and pushes intent-level mutations, each applied exactly once.
+
+mod protocol;
+
+pub use protocol::*;

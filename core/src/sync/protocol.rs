@@ -1,0 +1,298 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::audit::AuditRecord;
+use crate::model::{
+    Article, Company, Contact, Document, DocumentId, DocumentStatus, NumberingSeries, Payment, PaymentId, Permission,
+    Role, UserId,
+};
+
+/// Bumped when the protocol changes incompatibly; the server says which it speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The kinds of record a company's change log carries. Each is also a progress category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Contact,
+    Article,
+    Document,
+    Payment,
+    /// The company itself and its numbering series.
+    Settings,
+    /// Members of the company (the "users" category).
+    Member,
+    Audit,
+}
+
+impl RecordKind {
+    pub const ALL: [Self; 7] =
+        [Self::Contact, Self::Article, Self::Document, Self::Payment, Self::Settings, Self::Member, Self::Audit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Contact => "contact",
+            Self::Article => "article",
+            Self::Document => "document",
+            Self::Payment => "payment",
+            Self::Settings => "settings",
+            Self::Member => "member",
+            Self::Audit => "audit",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// A document as the server keeps it: the document and what was paid and credited on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub document: Document,
+    /// The sum of `payments`.
+    pub paid: Decimal,
+    /// The payments allocated to it, in the order they were recorded.
+    pub payments: Vec<ReceivedPayment>,
+    /// For an invoice: the total of the credit notes issued against it.
+    pub credited: Decimal,
+}
+
+impl DocumentRecord {
+    pub fn new(document: Document) -> Self {
+        Self { document, paid: Decimal::ZERO, payments: Vec::new(), credited: Decimal::ZERO }
+    }
+}
+
+/// A payment's allocation to a document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedPayment {
+    pub payment_id: PaymentId,
+    pub amount: Decimal,
+}
+
+/// A member of the company, as other members see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// The company's settings record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub company: Company,
+    pub series: Vec<NumberingSeries>,
+}
+
+/// The full content of a record, as it travels.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "record", rename_all = "snake_case")]
+pub enum RecordBody {
+    Contact(Contact),
+    Article(Article),
+    Document(DocumentRecord),
+    Payment(Payment),
+    Settings(Box<Settings>),
+    Member(MemberInfo),
+    Audit(AuditRecord),
+}
+
+impl RecordBody {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Self::Contact(_) => RecordKind::Contact,
+            Self::Article(_) => RecordKind::Article,
+            Self::Document(_) => RecordKind::Document,
+            Self::Payment(_) => RecordKind::Payment,
+            Self::Settings(_) => RecordKind::Settings,
+            Self::Member(_) => RecordKind::Member,
+            Self::Audit(_) => RecordKind::Audit,
+        }
+    }
+}
+
+/// One entry of the change log: a record's latest state, or its deletion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub seq: u64,
+    pub kind: RecordKind,
+    pub id: Uuid,
+    /// `None`: the record was deleted.
+    pub body: Option<RecordBody>,
+}
+
+/// Where a client stands in a company's change log. A new epoch (the server's data was
+/// restored or rebuilt) invalidates every cursor of the old one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub epoch: Uuid,
+    pub seq: u64,
+}
+
+/// `GET /v1/companies/{company}/sync/status`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub protocol_version: u32,
+    pub epoch: Uuid,
+    pub seq: u64,
+    pub server_time: DateTime<Utc>,
+    /// How long a client may work offline before its copy turns read-only.
+    pub offline_grace_hours: u32,
+}
+
+/// `GET /v1/companies/{company}/sync/pull`: one page of changes after a cursor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullPage {
+    pub epoch: Uuid,
+    pub changes: Vec<Change>,
+    /// The cursor after this page (unchanged when the page is empty).
+    pub cursor: Cursor,
+    pub has_more: bool,
+    /// Changes left after this page, per category, when asked for (`counts=true`):
+    /// a first download asks once and counts down from there.
+    pub remaining: Option<BTreeMap<RecordKind, u64>>,
+}
+
+/// What a client asks the server to do: intents, not row edits, so that the server can
+/// apply its rules (numbering, immutability, permissions) to each.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Intent {
+    CreateContact {
+        contact: Contact,
+    },
+    UpdateContact {
+        contact: Contact,
+    },
+    CreateArticle {
+        article: Article,
+    },
+    UpdateArticle {
+        article: Article,
+    },
+    /// Creates or replaces a draft.
+    SaveDraft {
+        document: Document,
+    },
+    DeleteDraft {
+        id: DocumentId,
+    },
+    /// Issues a draft: the server allocates its number from the series of its kind.
+    IssueDocument {
+        id: DocumentId,
+    },
+    /// Accepts or declines an issued quote.
+    AnswerQuote {
+        id: DocumentId,
+        status: DocumentStatus,
+    },
+    /// Converts an accepted quote into a new draft invoice with the given id.
+    ConvertQuote {
+        quote: DocumentId,
+        invoice: DocumentId,
+        issue_date: NaiveDate,
+    },
+    RecordPayment {
+        payment: Payment,
+    },
+    UpdateCompany {
+        company: Company,
+    },
+    SetNumbering {
+        series: NumberingSeries,
+    },
+}
+
+impl Intent {
+    /// The permission the intent needs (checked by the server, and early by the client).
+    pub fn permission(&self) -> Permission {
+        match self {
+            Self::CreateContact { .. } | Self::UpdateContact { .. } => Permission::EditContacts,
+            Self::CreateArticle { .. } | Self::UpdateArticle { .. } => Permission::EditArticles,
+            Self::SaveDraft { .. }
+            | Self::DeleteDraft { .. }
+            | Self::AnswerQuote { .. }
+            | Self::ConvertQuote { .. } => Permission::EditDocuments,
+            Self::IssueDocument { .. } => Permission::IssueDocuments,
+            Self::RecordPayment { .. } => Permission::RecordPayments,
+            Self::UpdateCompany { .. } => Permission::EditCompanySettings,
+            Self::SetNumbering { .. } => Permission::EditNumbering,
+        }
+    }
+
+    /// The record the intent is about: what the audit trail names.
+    pub fn target(&self) -> (RecordKind, Uuid) {
+        match self {
+            Self::CreateContact { contact } | Self::UpdateContact { contact } => (RecordKind::Contact, contact.id.0),
+            Self::CreateArticle { article } | Self::UpdateArticle { article } => (RecordKind::Article, article.id.0),
+            Self::SaveDraft { document } => (RecordKind::Document, document.id.0),
+            Self::DeleteDraft { id } | Self::IssueDocument { id } | Self::AnswerQuote { id, .. } => {
+                (RecordKind::Document, id.0)
+            }
+            Self::ConvertQuote { invoice, .. } => (RecordKind::Document, invoice.0),
+            Self::RecordPayment { payment } => (RecordKind::Payment, payment.id.0),
+            Self::UpdateCompany { company } => (RecordKind::Settings, company.id.0),
+            Self::SetNumbering { .. } => (RecordKind::Settings, Uuid::nil()),
+        }
+    }
+
+    /// A short name for the audit trail and logs.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::CreateContact { .. } | Self::CreateArticle { .. } => "create",
+            Self::UpdateContact { .. } | Self::UpdateArticle { .. } | Self::UpdateCompany { .. } => "update",
+            Self::SaveDraft { .. } => "save_draft",
+            Self::DeleteDraft { .. } => "delete_draft",
+            Self::IssueDocument { .. } => "issue",
+            Self::AnswerQuote { .. } => "answer_quote",
+            Self::ConvertQuote { .. } => "convert_quote",
+            Self::RecordPayment { .. } => "payment",
+            Self::SetNumbering { .. } => "set_numbering",
+        }
+    }
+}
+
+/// One mutation of a client's outbox. `mutation_id`s of a client only grow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mutation {
+    pub client_id: Uuid,
+    pub mutation_id: u64,
+    pub intent: Intent,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub mutations: Vec<Mutation>,
+}
+
+/// What became of one mutation. A mutation sent again gets the same answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied; its changes are at `seq` (and before). `number`: the number allocated to
+    /// an issued document.
+    Applied { seq: u64, number: Option<String> },
+    /// Refused: nothing changed. The client keeps it, with the reason, for the user.
+    Rejected { code: String, message: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub client_id: Uuid,
+    pub mutation_id: u64,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+}

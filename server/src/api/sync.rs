@@ -1,0 +1,99 @@
+//! `/v1/companies/{company}/sync/…`: status, pull and push.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use comptoir_core::model::Permission;
+use comptoir_core::sync::{PROTOCOL_VERSION, PushRequest, PushResponse, SyncStatus};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{ApiJson, AppState, Member};
+use crate::error::ApiError;
+use crate::sync::{self, Actor, PullError, RawPullPage};
+
+/// The most changes one pull page holds.
+pub const MAX_PULL_LIMIT: u32 = 5_000;
+/// The most mutations one push carries.
+pub const MAX_PUSH_BATCH: usize = 1_000;
+
+pub async fn status(State(state): State<AppState>, member: Member) -> Result<Json<SyncStatus>, ApiError> {
+    member.authorize(Permission::ReadData)?;
+    let now = state.clock.now();
+    let grace = state.offline_grace_hours;
+    let company = member.company;
+    state
+        .blocking(move |storage| {
+            let log =
+                storage.log_state(company)?.ok_or_else(|| ApiError::not_found("This company has no data yet."))?;
+            Ok(Json(SyncStatus {
+                protocol_version: PROTOCOL_VERSION,
+                epoch: log.epoch,
+                seq: log.seq,
+                server_time: now,
+                offline_grace_hours: grace,
+            }))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullQuery {
+    /// The seq of the last change the client has (0 for a first download).
+    #[serde(default)]
+    pub after: u64,
+    /// The epoch of the client's cursor; a different one answers `409 stale_epoch`.
+    pub epoch: Option<Uuid>,
+    pub limit: Option<u32>,
+    /// Ask for the remaining counts per category (once, at the start of a download).
+    #[serde(default)]
+    pub counts: bool,
+}
+
+pub async fn pull(
+    State(state): State<AppState>,
+    member: Member,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RawPullPage>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    member.authorize(Permission::ReadData)?;
+    let limit = query.limit.unwrap_or(1_000);
+    if limit == 0 || limit > MAX_PULL_LIMIT {
+        return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PULL_LIMIT}.")));
+    }
+    let company = member.company;
+    state
+        .blocking(move |storage| {
+            sync::pull(storage, company, query.epoch, query.after, limit, query.counts).map(Json).map_err(|e| match e {
+                PullError::StaleEpoch => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "stale_epoch",
+                    "The server's data was rebuilt since your last sync: download the company again.",
+                ),
+                PullError::Storage(e) => e.into(),
+            })
+        })
+        .await
+}
+
+pub async fn push(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    if request.mutations.len() > MAX_PUSH_BATCH {
+        return Err(ApiError::bad_request(
+            "batch_too_large",
+            format!("Send at most {MAX_PUSH_BATCH} mutations at a time."),
+        ));
+    }
+    let now = state.clock.now();
+    let actor = Actor::member(&member.caller.user, member.role);
+    let company = member.company;
+    state
+        .blocking(move |storage| {
+            Ok(Json(PushResponse { results: sync::push(storage, company, &actor, &request.mutations, now)? }))
+        })
+        .await
+}

@@ -1,0 +1,290 @@
+//! Applying one intent to a company's records, with the model's rules. Runs inside one
+//! company transaction: a rejection rolls back whatever the intent had written.
+
+use chrono::Datelike as _;
+use comptoir_core::model::{
+    CompanyId, DocumentKind, DocumentStatus, ModelError, PaymentState, assess_payment, ensure_credit_within,
+};
+use comptoir_core::sync::{DocumentRecord, Intent, ReceivedPayment, RecordBody, RecordKind, Settings};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::storage::{CompanyTx, StorageError};
+
+/// Why an intent was not applied.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// A rule refused it: the client is told, with a stable code.
+    Rejected {
+        code: String,
+        message: String,
+    },
+    Storage(StorageError),
+}
+
+impl From<ModelError> for ApplyError {
+    fn from(e: ModelError) -> Self {
+        Self::Rejected { code: e.code().to_owned(), message: e.to_string() }
+    }
+}
+
+impl From<StorageError> for ApplyError {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+fn reject(code: &str, message: impl Into<String>) -> ApplyError {
+    ApplyError::Rejected { code: code.to_owned(), message: message.into() }
+}
+
+/// What applying an intent did, for the answer and the audit trail.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub number: Option<String>,
+    /// The target record before and after, as JSON, for the audit trail's field changes.
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// The audit trail's name for the target ("invoice", "contact" …).
+    pub entity: &'static str,
+}
+
+pub(crate) fn load(tx: &mut dyn CompanyTx, kind: RecordKind, id: Uuid) -> Result<Option<RecordBody>, ApplyError> {
+    let Some(stored) = tx.get(kind, id)? else { return Ok(None) };
+    let Some(body) = stored.body else { return Ok(None) };
+    serde_json::from_str(&body)
+        .map(Some)
+        .map_err(|e| ApplyError::Storage(StorageError::Corrupt(format!("{} {id}: {e}", kind.as_str()))))
+}
+
+pub(crate) fn save(tx: &mut dyn CompanyTx, id: Uuid, body: &RecordBody) -> Result<u64, ApplyError> {
+    let json = serde_json::to_string(body).map_err(|e| StorageError::Backend(e.to_string()))?;
+    Ok(tx.put(body.kind(), id, Some(&json))?)
+}
+
+fn load_document(tx: &mut dyn CompanyTx, id: Uuid) -> Result<DocumentRecord, ApplyError> {
+    match load(tx, RecordKind::Document, id)? {
+        Some(RecordBody::Document(record)) => Ok(record),
+        _ => Err(reject("document_not_found", "This document does not exist (or was deleted).")),
+    }
+}
+
+fn load_settings(tx: &mut dyn CompanyTx, company: CompanyId) -> Result<Settings, ApplyError> {
+    match load(tx, RecordKind::Settings, company.0)? {
+        Some(RecordBody::Settings(settings)) => Ok(*settings),
+        _ => Err(ApplyError::Storage(StorageError::Corrupt(format!("company {company} has no settings record")))),
+    }
+}
+
+fn to_json(body: &RecordBody) -> Option<Value> {
+    serde_json::to_value(body).ok()
+}
+
+fn article_code_key(code: &str) -> String {
+    code.to_lowercase()
+}
+
+fn number_namespace(kind: DocumentKind) -> String {
+    format!("number:{}", kind.as_str())
+}
+
+/// Applies `intent` to company `company`.
+#[allow(clippy::too_many_lines, reason = "one arm per intent reads best as one match")]
+pub fn apply(tx: &mut dyn CompanyTx, company: CompanyId, intent: &Intent) -> Result<Applied, ApplyError> {
+    let mut applied = Applied { entity: intent.target().0.as_str(), ..Applied::default() };
+    match intent {
+        Intent::CreateContact { contact } | Intent::UpdateContact { contact } => {
+            contact.validate()?;
+            let existing = load(tx, RecordKind::Contact, contact.id.0)?;
+            match (intent, &existing) {
+                (Intent::CreateContact { .. }, Some(_)) => {
+                    return Err(reject("already_exists", "This contact already exists."));
+                }
+                (Intent::UpdateContact { .. }, None) => {
+                    return Err(reject("not_found", "This contact does not exist."));
+                }
+                _ => {}
+            }
+            let body = RecordBody::Contact(contact.clone());
+            applied.before = existing.as_ref().and_then(to_json);
+            applied.after = to_json(&body);
+            save(tx, contact.id.0, &body)?;
+        }
+        Intent::CreateArticle { article } | Intent::UpdateArticle { article } => {
+            article.validate()?;
+            let existing = match load(tx, RecordKind::Article, article.id.0)? {
+                Some(RecordBody::Article(a)) => Some(a),
+                _ => None,
+            };
+            match (intent, &existing) {
+                (Intent::CreateArticle { .. }, Some(_)) => {
+                    return Err(reject("already_exists", "This article already exists."));
+                }
+                (Intent::UpdateArticle { .. }, None) => {
+                    return Err(reject("not_found", "This article does not exist."));
+                }
+                _ => {}
+            }
+            if !tx.claim_key("article_code", &article_code_key(&article.code), article.id.0)? {
+                return Err(reject(
+                    "article_code_taken",
+                    format!("The article code “{}” is already used.", article.code),
+                ));
+            }
+            if let Some(old) =
+                existing.as_ref().filter(|old| article_code_key(&old.code) != article_code_key(&article.code))
+            {
+                tx.release_key("article_code", &article_code_key(&old.code), article.id.0)?;
+            }
+            let body = RecordBody::Article(article.clone());
+            applied.before = existing.map(RecordBody::Article).as_ref().and_then(to_json);
+            applied.after = to_json(&body);
+            save(tx, article.id.0, &body)?;
+        }
+        Intent::SaveDraft { document } => {
+            if document.status != DocumentStatus::Draft || document.number.is_some() {
+                return Err(reject("not_a_draft", "Only a draft can be saved; issue it with the issue action."));
+            }
+            document.validate()?;
+            if !matches!(load(tx, RecordKind::Contact, document.contact_id.0)?, Some(RecordBody::Contact(_))) {
+                return Err(reject("contact_not_found", "The document's customer does not exist."));
+            }
+            let existing = load(tx, RecordKind::Document, document.id.0)?;
+            if let Some(RecordBody::Document(old)) = &existing {
+                old.document.ensure_editable()?;
+                if old.document.kind != document.kind {
+                    return Err(reject("kind_changed", "A draft keeps its kind."));
+                }
+            }
+            let body = RecordBody::Document(DocumentRecord::new(document.clone()));
+            applied.entity = document.kind.as_str();
+            applied.before = existing.as_ref().and_then(to_json);
+            applied.after = to_json(&body);
+            save(tx, document.id.0, &body)?;
+        }
+        Intent::DeleteDraft { id } => {
+            let record = load_document(tx, id.0)?;
+            record.document.ensure_editable()?;
+            applied.entity = record.document.kind.as_str();
+            applied.before = to_json(&RecordBody::Document(record));
+            tx.put(RecordKind::Document, id.0, None)?;
+        }
+        Intent::IssueDocument { id } => {
+            let mut record = load_document(tx, id.0)?;
+            let before = to_json(&RecordBody::Document(record.clone()));
+            record.document.ensure_editable()?;
+            let kind = record.document.kind;
+            let gross = record.document.totals().gross;
+            if kind == DocumentKind::CreditNote {
+                let invoice_id = record.document.corrects.ok_or(ModelError::CreditNoteWithoutInvoice)?;
+                let mut invoice = load_document(tx, invoice_id.0).map_err(|_| ModelError::CreditNoteTargetInvalid)?;
+                if invoice.document.kind != DocumentKind::Invoice || !invoice.document.status.is_issued() {
+                    return Err(ModelError::CreditNoteTargetInvalid.into());
+                }
+                ensure_credit_within(invoice.document.totals().gross, invoice.credited, gross)?;
+                invoice.credited += gross;
+                save(tx, invoice_id.0, &RecordBody::Document(invoice))?;
+            }
+            let mut settings = load_settings(tx, company)?;
+            let series =
+                settings.series.iter_mut().find(|s| s.kind == kind).ok_or_else(|| {
+                    ApplyError::Storage(StorageError::Corrupt(format!("no {} series", kind.as_str())))
+                })?;
+            let number = series.allocate(record.document.issue_date.year())?;
+            if !tx.claim_key(&number_namespace(kind), &number, id.0)? {
+                return Err(reject(
+                    "number_taken",
+                    format!("The number {number} is already used: set the series' next number after it."),
+                ));
+            }
+            record.document.issue(Some(number.clone()))?;
+            save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+            let body = RecordBody::Document(record);
+            applied.entity = kind.as_str();
+            applied.before = before;
+            applied.after = to_json(&body);
+            save(tx, id.0, &body)?;
+            applied.number = Some(number);
+        }
+        Intent::AnswerQuote { id, status } => {
+            let mut record = load_document(tx, id.0)?;
+            if record.document.kind != DocumentKind::Quote
+                || !matches!(status, DocumentStatus::Accepted | DocumentStatus::Declined)
+            {
+                return Err(reject("not_a_quote_answer", "Only a quote can be accepted or declined."));
+            }
+            applied.before = to_json(&RecordBody::Document(record.clone()));
+            record.document.transition(*status)?;
+            let body = RecordBody::Document(record);
+            applied.entity = "quote";
+            applied.after = to_json(&body);
+            save(tx, id.0, &body)?;
+        }
+        Intent::ConvertQuote { quote, invoice, issue_date } => {
+            let mut record = load_document(tx, quote.0)?;
+            if load(tx, RecordKind::Document, invoice.0)?.is_some() {
+                return Err(reject("already_exists", "A document with this id already exists."));
+            }
+            let mut draft = record.document.convert_to_invoice(*issue_date)?;
+            draft.id = *invoice;
+            save(tx, quote.0, &RecordBody::Document(record))?;
+            let body = RecordBody::Document(DocumentRecord::new(draft));
+            applied.entity = "invoice";
+            applied.after = to_json(&body);
+            save(tx, invoice.0, &body)?;
+        }
+        Intent::RecordPayment { payment } => {
+            payment.validate()?;
+            if load(tx, RecordKind::Payment, payment.id.0)?.is_some() {
+                return Err(reject("already_exists", "This payment was already recorded."));
+            }
+            for allocation in &payment.allocations {
+                let mut record = load_document(tx, allocation.document_id.0)?;
+                if !record.document.kind.is_payable() || !record.document.status.is_issued() {
+                    return Err(ModelError::PaymentOnUnissuedDocument.into());
+                }
+                let previous: Vec<_> = record.payments.iter().map(|p| (p.payment_id, p.amount)).collect();
+                let assessment = assess_payment(record.document.totals().gross, &previous, allocation.amount);
+                record.payments.push(ReceivedPayment { payment_id: payment.id, amount: allocation.amount });
+                record.paid += allocation.amount;
+                record.document.apply_paid_amount(record.paid)?;
+                if matches!(assessment.after, PaymentState::Overpaid { .. }) {
+                    tracing::info!(document = %allocation.document_id, "payment exceeds what was due");
+                }
+                save(tx, allocation.document_id.0, &RecordBody::Document(record))?;
+            }
+            let body = RecordBody::Payment(payment.clone());
+            applied.after = to_json(&body);
+            save(tx, payment.id.0, &body)?;
+        }
+        Intent::UpdateCompany { company: updated } => {
+            if updated.id != company {
+                return Err(reject("wrong_company", "These settings belong to another company."));
+            }
+            updated.validate()?;
+            let mut settings = load_settings(tx, company)?;
+            applied.before = serde_json::to_value(&settings.company).ok();
+            settings.company = updated.clone();
+            applied.after = serde_json::to_value(&settings.company).ok();
+            save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+        }
+        Intent::SetNumbering { series } => {
+            let mut settings = load_settings(tx, company)?;
+            let current = settings
+                .series
+                .iter_mut()
+                .find(|s| s.kind == series.kind)
+                .ok_or_else(|| reject("unknown_series", "There is no such numbering series."))?;
+            applied.before = serde_json::to_value(&*current).ok();
+            // The server's own record of the last number issued stands, whatever the
+            // client believed.
+            let mut updated = series.clone();
+            updated.last_issued = current.last_issued;
+            updated.validate()?;
+            *current = updated;
+            applied.after = serde_json::to_value(&*current).ok();
+            save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+        }
+    }
+    Ok(applied)
+}

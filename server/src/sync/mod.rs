@@ -1,0 +1,376 @@
+//! The change log of companies' business data: push (intents applied exactly once, in
+//! order), pull (pages of changes after a cursor), status, and the audit trail appended
+//! with every accepted change.
+
+mod apply;
+
+use chrono::{DateTime, Utc};
+use comptoir_core::audit::{AuditRecord, FieldChange};
+use comptoir_core::model::{Address, CompanyId, Country, Currency, DocumentKind, NumberingSeries, Role};
+use comptoir_core::sync::{
+    Cursor, Intent, MemberInfo, Mutation, Outcome, PushResult, RecordBody, RecordKind, Settings,
+};
+use serde::Serialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+pub use apply::{Applied, ApplyError, apply};
+
+use crate::storage::{CompanyRecord, CompanyTx, Storage, StorageError, UserRecord};
+
+/// Who is acting, for permissions and the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<comptoir_core::model::UserId>,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn member(user: &UserRecord, role: Role) -> Self {
+        Self { user_id: Some(user.id), email: user.email.clone(), role }
+    }
+
+    /// The server itself (admin commands).
+    pub fn system() -> Self {
+        Self { user_id: None, email: "system".into(), role: Role::Owner }
+    }
+}
+
+/// Record bodies are `{"kind": …, "record": {…}}`: the record inside.
+fn record_of(v: Option<&Value>) -> Option<&Value> {
+    v.map(|v| v.get("record").unwrap_or(v))
+}
+
+/// Field-level differences between two JSON documents, with dotted paths for nested
+/// objects; arrays and scalars compare whole.
+pub fn field_changes(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
+    fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec<FieldChange>) {
+        match (before, after) {
+            (Some(Value::Object(b)), Some(Value::Object(a))) => {
+                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    let sub = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    walk(&sub, b.get(key), a.get(key), out);
+                }
+            }
+            (b, a) if b != a => {
+                out.push(FieldChange { field: path.to_owned(), before: b.map(value_text), after: a.map(value_text) });
+            }
+            _ => {}
+        }
+    }
+    fn value_text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", record_of(before), record_of(after), &mut out);
+    out
+}
+
+/// What an audit record says happened.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<Uuid>,
+    pub changes: Vec<FieldChange>,
+}
+
+/// Appends an audit record to the company's chain, in the current transaction.
+pub fn append_audit(
+    tx: &mut dyn CompanyTx,
+    company: CompanyId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    entry: AuditEntry<'_>,
+) -> Result<u64, StorageError> {
+    let state = tx.state().clone();
+    let record = AuditRecord {
+        seq: 0,
+        company_id: company,
+        at: now,
+        user_id: actor.user_id,
+        user_email: actor.email.clone(),
+        action: entry.action.to_owned(),
+        entity: entry.entity.to_owned(),
+        entity_id: entry.entity_id,
+        changes: entry.changes,
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+    .seal(state.audit_seq + 1, &state.audit_hash);
+    let body =
+        serde_json::to_string(&RecordBody::Audit(record.clone())).map_err(|e| StorageError::Backend(e.to_string()))?;
+    let seq = tx.put(RecordKind::Audit, Uuid::now_v7(), Some(&body))?;
+    tx.set_audit_head(record.seq, &record.hash)?;
+    Ok(seq)
+}
+
+/// Creates a company with its change log and its first settings record (default
+/// numbering series; the address is filled in later by its owner).
+pub fn create_company(
+    storage: &dyn Storage,
+    name: &str,
+    country: &Country,
+    now: DateTime<Utc>,
+) -> Result<CompanyId, StorageError> {
+    let company = CompanyRecord {
+        id: CompanyId::new(),
+        name: name.to_owned(),
+        country: country.code().to_owned(),
+        created_at: now,
+    };
+    storage.create_company(&company)?;
+    storage.start_log(company.id, Uuid::now_v7())?;
+    let settings = Settings {
+        company: comptoir_core::model::Company {
+            id: company.id,
+            legal_name: name.to_owned(),
+            address: Address {
+                street: String::new(),
+                street2: String::new(),
+                postcode: String::new(),
+                city: String::new(),
+                country: country.clone(),
+            },
+            vat_number: None,
+            national_id: None,
+            iban: None,
+            bic: None,
+            currency: if *country == Country::Switzerland { Currency::CHF } else { Currency::EUR },
+            payment_terms_days: 30,
+        },
+        series: DocumentKind::ALL.into_iter().map(NumberingSeries::default_for).collect(),
+    };
+    storage.in_company(company.id, &mut |tx| {
+        apply::save(tx, company.id.0, &RecordBody::Settings(Box::new(settings.clone()))).map_err(|e| match e {
+            ApplyError::Storage(e) => e,
+            ApplyError::Rejected { message, .. } => StorageError::Backend(message),
+        })?;
+        let entry =
+            AuditEntry { action: "create", entity: "company", entity_id: Some(company.id.0), changes: Vec::new() };
+        append_audit(tx, company.id, &Actor::system(), now, entry)?;
+        Ok(())
+    })?;
+    Ok(company.id)
+}
+
+/// Records a membership change in the company's log and audit trail (`role` `None`:
+/// removed).
+pub fn log_member(
+    storage: &dyn Storage,
+    company: CompanyId,
+    member: &UserRecord,
+    role: Option<Role>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    storage.in_company(company, &mut |tx| {
+        let before = tx
+            .get(RecordKind::Member, member.id.0)?
+            .and_then(|r| r.body)
+            .and_then(|b| serde_json::from_str::<Value>(&b).ok());
+        let body = role.map(|role| {
+            RecordBody::Member(MemberInfo {
+                user_id: member.id,
+                email: member.email.clone(),
+                display_name: member.display_name.clone(),
+                role,
+            })
+        });
+        let json =
+            body.as_ref().map(serde_json::to_string).transpose().map_err(|e| StorageError::Backend(e.to_string()))?;
+        tx.put(RecordKind::Member, member.id.0, json.as_deref())?;
+        let after = json.as_deref().and_then(|j| serde_json::from_str::<Value>(j).ok());
+        let action = if role.is_none() {
+            "remove_member"
+        } else if before.is_none() {
+            "add_member"
+        } else {
+            "role_change"
+        };
+        let changes = field_changes(before.as_ref(), after.as_ref());
+        append_audit(
+            tx,
+            company,
+            actor,
+            now,
+            AuditEntry { action, entity: "member", entity_id: Some(member.id.0), changes },
+        )?;
+        Ok(())
+    })
+}
+
+/// Applies a batch of mutations, each in its own transaction and in order. A mutation
+/// seen before gets the answer it got then, whatever the batch.
+pub fn push(
+    storage: &dyn Storage,
+    company: CompanyId,
+    actor: &Actor,
+    mutations: &[Mutation],
+    now: DateTime<Utc>,
+) -> Result<Vec<PushResult>, StorageError> {
+    let mut results = Vec::with_capacity(mutations.len());
+    for mutation in mutations {
+        let outcome = push_one(storage, company, actor, mutation, now)?;
+        results.push(PushResult { client_id: mutation.client_id, mutation_id: mutation.mutation_id, outcome });
+    }
+    Ok(results)
+}
+
+fn outcome_json(outcome: &Outcome) -> Result<String, StorageError> {
+    serde_json::to_string(outcome).map_err(|e| StorageError::Backend(e.to_string()))
+}
+
+fn push_one(
+    storage: &dyn Storage,
+    company: CompanyId,
+    actor: &Actor,
+    mutation: &Mutation,
+    now: DateTime<Utc>,
+) -> Result<Outcome, StorageError> {
+    let (client, id) = (mutation.client_id, mutation.mutation_id);
+    let mut outcome = None;
+    let mut rejection = None;
+    let result = storage.in_company(company, &mut |tx| {
+        if let Some(stored) = tx.outcome(client, id)? {
+            outcome = Some(serde_json::from_str(&stored).map_err(|e| StorageError::Corrupt(e.to_string()))?);
+            return Ok(());
+        }
+        if tx.last_mutation(client)?.is_some_and(|last| id < last) {
+            outcome = Some(Outcome::Rejected {
+                code: "out_of_order".into(),
+                message: "This change arrived after a later one from the same device; it was not applied.".into(),
+            });
+            return Ok(());
+        }
+        if let Err(e) = actor.role.authorize(mutation.intent.permission()) {
+            let rejected = Outcome::Rejected { code: e.code().into(), message: e.to_string() };
+            tx.save_outcome(client, id, &outcome_json(&rejected)?)?;
+            outcome = Some(rejected);
+            return Ok(());
+        }
+        match apply(tx, company, &mutation.intent) {
+            Ok(applied) => {
+                let (_, target) = mutation.intent.target();
+                let changes = field_changes(applied.before.as_ref(), applied.after.as_ref());
+                let entry = AuditEntry {
+                    action: mutation.intent.action(),
+                    entity: applied.entity,
+                    entity_id: Some(target),
+                    changes,
+                };
+                let seq = append_audit(tx, company, actor, now, entry)?;
+                let done = Outcome::Applied { seq, number: applied.number };
+                tx.save_outcome(client, id, &outcome_json(&done)?)?;
+                outcome = Some(done);
+                Ok(())
+            }
+            Err(ApplyError::Rejected { code, message }) => {
+                rejection = Some(Outcome::Rejected { code, message });
+                // Roll back whatever the intent wrote before it was refused.
+                Err(StorageError::Abort)
+            }
+            Err(ApplyError::Storage(e)) => Err(e),
+        }
+    });
+    match (result, rejection) {
+        (Ok(()), _) => outcome.ok_or_else(|| StorageError::Backend("no outcome".into())),
+        (Err(StorageError::Abort), Some(rejected)) => {
+            // Remember the refusal, so that the same mutation sent again gets it again.
+            let mut answer = rejected.clone();
+            storage.in_company(company, &mut |tx| {
+                if let Some(stored) = tx.outcome(client, id)? {
+                    answer = serde_json::from_str(&stored).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                } else {
+                    tx.save_outcome(client, id, &outcome_json(&rejected)?)?;
+                }
+                Ok(())
+            })?;
+            Ok(answer)
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// One change of a pull page, with its stored JSON passed through unparsed.
+#[derive(Debug, Serialize)]
+pub struct RawChange {
+    pub seq: u64,
+    pub kind: RecordKind,
+    pub id: Uuid,
+    pub body: Option<Box<RawValue>>,
+}
+
+/// A pull page as the server writes it (the same JSON as [`comptoir_core::sync::PullPage`]).
+#[derive(Debug, Serialize)]
+pub struct RawPullPage {
+    pub epoch: Uuid,
+    pub changes: Vec<RawChange>,
+    pub cursor: Cursor,
+    pub has_more: bool,
+    pub remaining: Option<std::collections::BTreeMap<RecordKind, u64>>,
+}
+
+/// Why a pull cannot be served.
+#[derive(Debug)]
+pub enum PullError {
+    /// The cursor belongs to an older epoch: download again from the start.
+    StaleEpoch,
+    Storage(StorageError),
+}
+
+impl From<StorageError> for PullError {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+/// A page of at most `limit` changes after `after` (in `epoch`, when given).
+pub fn pull(
+    storage: &dyn Storage,
+    company: CompanyId,
+    epoch: Option<Uuid>,
+    after: u64,
+    limit: u32,
+    counts: bool,
+) -> Result<RawPullPage, PullError> {
+    let state = storage.log_state(company)?.ok_or(StorageError::NotFound("company"))?;
+    if epoch.is_some_and(|e| e != state.epoch) {
+        return Err(PullError::StaleEpoch);
+    }
+    let remaining_before = if counts { Some(storage.count_changes_after(company, after)?) } else { None };
+    let stored = storage.changes_after(company, after, limit.saturating_add(1))?;
+    let has_more = stored.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut changes = Vec::with_capacity(stored.len());
+    for change in stored.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+        let body = change
+            .body
+            .map(RawValue::from_string)
+            .transpose()
+            .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
+        changes.push(RawChange { seq: change.seq, kind: change.kind, id: change.id, body });
+    }
+    let cursor = Cursor { epoch: state.epoch, seq: changes.last().map_or(after, |c| c.seq) };
+    let remaining = remaining_before.map(|mut counts| {
+        for change in &changes {
+            if let Some(count) = counts.get_mut(&change.kind) {
+                *count = count.saturating_sub(1);
+            }
+        }
+        counts
+    });
+    Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more, remaining })
+}
+
+/// Checks whether `intent` is allowed to `role` (for callers that want to know early).
+pub fn allowed(role: Role, intent: &Intent) -> bool {
+    role.allows(intent.permission())
+}

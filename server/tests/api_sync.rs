@@ -1,0 +1,395 @@
+//! Push and pull over real HTTP: exactly once, in order, numbers without gaps, rules
+//! enforced, the audit chain intact.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{PASSWORD, Server, code};
+use comptoir_core::audit::verify_chain;
+use comptoir_core::model::{
+    Address, Allocation, CompanyId, Contact, ContactId, ContactKind, Country, Currency, Document, DocumentKind,
+    DocumentLine, DocumentStatus, PartySnapshot, Payment, PaymentId, PaymentMethod, Role, VatRate,
+};
+use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
+use comptoir_server::admin;
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A device pushing mutations with its own client id and counter.
+struct Device {
+    token: String,
+    client_id: Uuid,
+    next: u64,
+}
+
+impl Device {
+    fn new(token: &str) -> Self {
+        Self { token: token.to_owned(), client_id: Uuid::now_v7(), next: 1 }
+    }
+
+    fn mutation(&mut self, intent: Intent) -> Mutation {
+        let mutation = Mutation { client_id: self.client_id, mutation_id: self.next, intent };
+        self.next += 1;
+        mutation
+    }
+}
+
+async fn push(server: &Server, company: CompanyId, token: &str, mutations: &[Mutation]) -> Vec<Outcome> {
+    let (status, body) =
+        server.post(&format!("/v1/companies/{company}/sync/push"), json!({"mutations": mutations}), Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let response: PushResponse = serde_json::from_value(body).unwrap();
+    response.results.into_iter().map(|r| r.outcome).collect()
+}
+
+async fn push_one(server: &Server, company: CompanyId, device: &mut Device, intent: Intent) -> Outcome {
+    let mutation = device.mutation(intent);
+    let token = device.token.clone();
+    push(server, company, &token, &[mutation]).await.remove(0)
+}
+
+async fn pull_all(server: &Server, company: CompanyId, token: &str) -> Vec<comptoir_core::sync::Change> {
+    let mut after = 0;
+    let mut changes = Vec::new();
+    loop {
+        let (status, body) =
+            server.get(&format!("/v1/companies/{company}/sync/pull?after={after}&limit=50"), Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: PullPage = serde_json::from_value(body).unwrap();
+        after = page.cursor.seq;
+        changes.extend(page.changes);
+        if !page.has_more {
+            return changes;
+        }
+    }
+}
+
+fn assert_applied(outcome: &Outcome) -> (u64, Option<String>) {
+    match outcome {
+        Outcome::Applied { seq, number } => (*seq, number.clone()),
+        Outcome::Rejected { code, message } => panic!("rejected: {code}: {message}"),
+    }
+}
+
+fn assert_rejected(outcome: &Outcome, expected: &str) {
+    match outcome {
+        Outcome::Rejected { code, message } => {
+            assert_eq!(code, expected, "{message}");
+            assert!(!message.is_empty());
+        }
+        Outcome::Applied { .. } => panic!("applied, expected {expected}"),
+    }
+}
+
+fn contact(name: &str) -> Contact {
+    Contact {
+        id: ContactId::new(),
+        kind: ContactKind::Company,
+        name: name.into(),
+        is_customer: true,
+        is_supplier: false,
+        email: None,
+        phone: None,
+        vat_number: None,
+        billing_address: Address {
+            street: "3 rue Pasteur".into(),
+            street2: String::new(),
+            postcode: "69007".into(),
+            city: "Lyon".into(),
+            country: Country::France,
+        },
+        delivery_address: None,
+        payment_terms_days: None,
+        archived: false,
+    }
+}
+
+fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
+    let snapshot =
+        PartySnapshot { name: customer.name.clone(), address: customer.billing_address.clone(), vat_number: None };
+    let mut document =
+        Document::draft(kind, customer.id, snapshot, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(), Currency::EUR);
+    document.lines.push(DocumentLine {
+        article_id: None,
+        description: "Prestation".into(),
+        quantity: Decimal::ONE,
+        unit: "h".into(),
+        unit_price: Decimal::from(amount),
+        discount_percent: Decimal::ZERO,
+        vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
+    });
+    document
+}
+
+/// A company with members of every role, signed in.
+async fn company_with_roles(server: &Server, name: &str) -> (CompanyId, std::collections::HashMap<Role, String>) {
+    let storage = server.storage.as_ref();
+    let company = admin::create_company(storage, name, "FR").unwrap();
+    let mut tokens = std::collections::HashMap::new();
+    for role in Role::ALL {
+        let email = format!("{}.{}@example.fr", role.as_str(), company.0.simple());
+        admin::create_user(storage, &email, PASSWORD, "").unwrap();
+        admin::add_member(storage, company, &email, role).unwrap();
+        tokens.insert(role, server.signed_in(&email, PASSWORD).await["access_token"].as_str().unwrap().to_owned());
+    }
+    (company, tokens)
+}
+
+#[tokio::test]
+async fn documents_are_issued_with_numbers_and_pulled_back() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier Lumière").await;
+    let mut device = Device::new(&tokens[&Role::Sales]);
+    let customer = contact("Boulangerie Martin");
+    assert_applied(&push_one(&server, company, &mut device, Intent::CreateContact { contact: customer.clone() }).await);
+    let invoice = draft(DocumentKind::Invoice, &customer, 100);
+    assert_applied(&push_one(&server, company, &mut device, Intent::SaveDraft { document: invoice.clone() }).await);
+    let (_, number) =
+        assert_applied(&push_one(&server, company, &mut device, Intent::IssueDocument { id: invoice.id }).await);
+    assert_eq!(number.as_deref(), Some("FA-2026-00001"));
+
+    // The status says where the log stands; a pull from zero brings everything, typed.
+    let (status, sync_status) = server.get(&format!("/v1/companies/{company}/sync/status"), Some(&device.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sync_status["offline_grace_hours"], 72);
+    let changes = pull_all(&server, company, &device.token).await;
+    assert_eq!(changes.last().unwrap().seq, sync_status["seq"].as_u64().unwrap());
+    let seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in seq order");
+    let stored = changes.iter().find(|c| c.id == invoice.id.0).unwrap();
+    let Some(RecordBody::Document(record)) = &stored.body else { panic!("{stored:?}") };
+    assert_eq!(record.document.status, DocumentStatus::Issued);
+    assert_eq!(record.document.number.as_deref(), Some("FA-2026-00001"));
+    assert!(changes.iter().any(|c| c.kind == RecordKind::Settings));
+    assert_eq!(changes.iter().filter(|c| c.kind == RecordKind::Member).count(), Role::ALL.len());
+
+    // Counts for progress, asked once.
+    let (_, first) = server
+        .get(&format!("/v1/companies/{company}/sync/pull?after=0&limit=2&counts=true"), Some(&device.token))
+        .await;
+    let page: PullPage = serde_json::from_value(first).unwrap();
+    let remaining: u64 = page.remaining.unwrap().values().sum();
+    assert_eq!(remaining + 2, changes.len() as u64);
+
+    // A cursor from another epoch must download again.
+    let (status, body) = server
+        .get(&format!("/v1/companies/{company}/sync/pull?after=3&epoch={}", Uuid::now_v7()), Some(&device.token))
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "stale_epoch"));
+    let (status, body) = server.get(&format!("/v1/companies/{company}/sync/pull?after=-1"), Some(&device.token)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_query"));
+}
+
+#[tokio::test]
+async fn a_mutation_sent_twice_is_applied_once() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let mut device = Device::new(&tokens[&Role::Sales]);
+    let customer = contact("Garage Dubois");
+    let create = device.mutation(Intent::CreateContact { contact: customer.clone() });
+    let first = push(&server, company, &device.token, std::slice::from_ref(&create)).await;
+    let again = push(&server, company, &device.token, &[create.clone(), create]).await;
+    assert_eq!(again, vec![first[0].clone(), first[0].clone()], "the same answer each time");
+    let contacts =
+        pull_all(&server, company, &device.token).await.into_iter().filter(|c| c.kind == RecordKind::Contact).count();
+    assert_eq!(contacts, 1);
+
+    // Issuing: re-sending the same mutation returns the same number and takes no new one.
+    let invoice = draft(DocumentKind::Invoice, &customer, 50);
+    assert_applied(&push_one(&server, company, &mut device, Intent::SaveDraft { document: invoice.clone() }).await);
+    let issue = device.mutation(Intent::IssueDocument { id: invoice.id });
+    let once = push(&server, company, &device.token, std::slice::from_ref(&issue)).await;
+    let twice = push(&server, company, &device.token, &[issue]).await;
+    assert_eq!(once, twice);
+    let other = draft(DocumentKind::Invoice, &customer, 60);
+    assert_applied(&push_one(&server, company, &mut device, Intent::SaveDraft { document: other.clone() }).await);
+    let (_, number) =
+        assert_applied(&push_one(&server, company, &mut device, Intent::IssueDocument { id: other.id }).await);
+    assert_eq!(number.as_deref(), Some("FA-2026-00002"));
+    // An older mutation never seen arrives after a newer one: refused, not applied.
+    let late = Mutation {
+        client_id: device.client_id,
+        mutation_id: 1_000_000,
+        intent: Intent::CreateContact { contact: contact("A") },
+    };
+    let later = Mutation {
+        client_id: device.client_id,
+        mutation_id: 999_999,
+        intent: Intent::CreateContact { contact: contact("B") },
+    };
+    let outcomes = push(&server, company, &device.token, &[late, later]).await;
+    assert_applied(&outcomes[0]);
+    assert_rejected(&outcomes[1], "out_of_order");
+}
+
+#[tokio::test]
+async fn refused_changes_say_why_and_change_nothing() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let (other_company, other_tokens) = company_with_roles(&server, "Autre").await;
+    let mut device = Device::new(&tokens[&Role::Owner]);
+    let customer = contact("Fleuriste Roux");
+    push_one(&server, company, &mut device, Intent::CreateContact { contact: customer.clone() }).await;
+    let mut invoice = draft(DocumentKind::Invoice, &customer, 100);
+    push_one(&server, company, &mut device, Intent::SaveDraft { document: invoice.clone() }).await;
+    push_one(&server, company, &mut device, Intent::IssueDocument { id: invoice.id }).await;
+    let seq_before = pull_all(&server, company, &device.token).await.last().unwrap().seq;
+
+    // Editing or re-issuing an issued invoice.
+    invoice.lines[0].unit_price = Decimal::ONE;
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::SaveDraft { document: invoice.clone() }).await,
+        "document_not_editable",
+    );
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::IssueDocument { id: invoice.id }).await,
+        "document_not_editable",
+    );
+    // A payment with more than two decimals.
+    let payment = Payment {
+        id: PaymentId::new(),
+        contact_id: Some(customer.id),
+        date: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+        amount: Decimal::new(120_001, 3),
+        method: PaymentMethod::BankTransfer,
+        reference: "VIR".into(),
+        allocations: vec![Allocation { document_id: invoice.id, amount: Decimal::new(120_001, 3) }],
+    };
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::RecordPayment { payment }).await,
+        "amount_too_precise",
+    );
+    // A credit note for an invoice of another company.
+    let mut foreign = Device::new(&other_tokens[&Role::Owner]);
+    let foreign_customer = contact("Client ailleurs");
+    push_one(&server, other_company, &mut foreign, Intent::CreateContact { contact: foreign_customer.clone() }).await;
+    let mut credit = draft(DocumentKind::CreditNote, &foreign_customer, 10);
+    credit.corrects = Some(invoice.id);
+    push_one(&server, other_company, &mut foreign, Intent::SaveDraft { document: credit.clone() }).await;
+    assert_rejected(
+        &push_one(&server, other_company, &mut foreign, Intent::IssueDocument { id: credit.id }).await,
+        "credit_note_target_invalid",
+    );
+    // A credit note larger than its invoice.
+    let mut too_much = draft(DocumentKind::CreditNote, &customer, 500);
+    too_much.corrects = Some(invoice.id);
+    push_one(&server, company, &mut device, Intent::SaveDraft { document: too_much.clone() }).await;
+    let seq_mid = pull_all(&server, company, &device.token).await.last().unwrap().seq;
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::IssueDocument { id: too_much.id }).await,
+        "credit_note_exceeds_invoice",
+    );
+    assert!(seq_mid > seq_before, "the credit note's draft was saved");
+    assert_eq!(pull_all(&server, company, &device.token).await.last().unwrap().seq, seq_mid, "refusals wrote nothing");
+    let (_, next) = assert_applied(
+        &push_one(
+            &server,
+            company,
+            &mut device,
+            Intent::SaveDraft { document: draft(DocumentKind::Invoice, &customer, 1) },
+        )
+        .await,
+    );
+    assert!(next.is_none());
+
+    // Malformed intents never reach the log: a bad UUID, an unknown intent.
+    let bad = json!({"mutations": [{"client_id": "not-a-uuid", "mutation_id": 1, "intent": {"type": "create_contact", "contact": customer}}]});
+    let (status, body) = server.post(&format!("/v1/companies/{company}/sync/push"), bad, Some(&device.token)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"));
+    let unknown =
+        json!({"mutations": [{"client_id": Uuid::now_v7(), "mutation_id": 1, "intent": {"type": "drop_everything"}}]});
+    let (status, _) = server.post(&format!("/v1/companies/{company}/sync/push"), unknown, Some(&device.token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn each_role_may_do_what_it_should() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let (other, _) = company_with_roles(&server, "Autre").await;
+    for role in Role::ALL {
+        let mut device = Device::new(&tokens[&role]);
+        let outcome =
+            push_one(&server, company, &mut device, Intent::CreateContact { contact: contact("Client") }).await;
+        if role.allows(comptoir_core::model::Permission::EditContacts) {
+            assert_applied(&outcome);
+        } else {
+            assert_rejected(&outcome, "permission_denied");
+        }
+        // Everyone reads; nobody reads another company.
+        let (status, _) = server.get(&format!("/v1/companies/{company}/sync/pull"), Some(&device.token)).await;
+        assert_eq!(status, StatusCode::OK, "{role}");
+        let (status, body) = server.get(&format!("/v1/companies/{other}/sync/pull"), Some(&device.token)).await;
+        assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "not_a_member"));
+        let (status, _) = server
+            .post(&format!("/v1/companies/{other}/sync/push"), json!({"mutations": []}), Some(&device.token))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn eight_clients_issuing_200_invoices_get_numbers_1_to_200() {
+    let server = std::sync::Arc::new(Server::start().await);
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let customer = contact("Client commun");
+    let mut setup = Device::new(&tokens[&Role::Owner]);
+    push_one(&server, company, &mut setup, Intent::CreateContact { contact: customer.clone() }).await;
+    let mut clients = Vec::new();
+    for client in 0..8 {
+        let server = std::sync::Arc::clone(&server);
+        let token = tokens[&Role::Sales].clone();
+        let customer = customer.clone();
+        clients.push(tokio::spawn(async move {
+            let mut device = Device::new(&token);
+            let mut numbers = Vec::new();
+            for i in 0..25 {
+                let invoice = draft(DocumentKind::Invoice, &customer, 10 + client * 100 + i);
+                let save = device.mutation(Intent::SaveDraft { document: invoice.clone() });
+                let issue = device.mutation(Intent::IssueDocument { id: invoice.id });
+                let outcomes = push(&server, company, &token, &[save, issue]).await;
+                numbers.push(assert_applied(&outcomes[1]).1.unwrap());
+            }
+            numbers
+        }));
+    }
+    let mut numbers = Vec::new();
+    for client in clients {
+        numbers.extend(client.await.unwrap());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=200).map(|n| format!("FA-2026-{n:05}")).collect();
+    assert_eq!(numbers, expected, "no gap, no duplicate");
+}
+
+#[tokio::test]
+async fn the_audit_chain_records_every_change_and_verifies() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let mut device = Device::new(&tokens[&Role::Admin]);
+    let mut customer = contact("Traiteur Moreau");
+    push_one(&server, company, &mut device, Intent::CreateContact { contact: customer.clone() }).await;
+    customer.email = Some("contact@moreau.fr".into());
+    push_one(&server, company, &mut device, Intent::UpdateContact { contact: customer.clone() }).await;
+    let changes = pull_all(&server, company, &device.token).await;
+    let trail: Vec<_> = changes
+        .into_iter()
+        .filter_map(|c| match c.body {
+            Some(RecordBody::Audit(record)) => Some(record),
+            _ => None,
+        })
+        .collect();
+    // Company created, a member per role, the contact created and changed.
+    assert_eq!(trail.len(), 1 + Role::ALL.len() + 2);
+    assert_eq!(verify_chain(&trail), Ok(trail.len() as u64));
+    let update = trail.last().unwrap();
+    assert_eq!(update.action, "update");
+    assert_eq!(update.entity, "contact");
+    assert!(update.user_email.starts_with("admin."));
+    let change = update.changes.iter().find(|c| c.field == "email").unwrap();
+    assert_eq!((change.before.as_deref(), change.after.as_deref()), (Some("null"), Some("contact@moreau.fr")));
+}
