@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use comptoir_core::model::{CompanyId, Country, ModelError, Role, UserId};
+use comptoir_core::sync::{RecordBody, RecordKind};
 use thiserror::Error;
+use uuid::Uuid;
 
 use crate::auth::{self, AuthError};
 use crate::storage::{Storage, StorageError, UserRecord};
@@ -49,7 +51,7 @@ pub fn create_company(storage: &dyn Storage, name: &str, country: &str) -> Resul
     if name.trim().is_empty() {
         return Err(AdminError::Invalid("a company needs a name".into()));
     }
-    Ok(crate::sync::create_company(storage, name.trim(), &country, Utc::now())?)
+    Ok(crate::sync::create_company(storage, CompanyId::new(), name.trim(), &country, Utc::now())?)
 }
 
 /// Adds an existing user to a company with a role (or changes their role).
@@ -60,4 +62,81 @@ pub fn add_member(storage: &dyn Storage, company: CompanyId, email: &str, role: 
     storage.set_member(company, user.id, role)?;
     crate::sync::log_member(storage, company, &user, Some(role), &crate::sync::Actor::system(), Utc::now())?;
     Ok(user.id)
+}
+
+/// A kind of record's count and checksum in a company's log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableStats {
+    pub count: u64,
+    /// Order-independent: the wrapping sum, over live records, of the first 8 bytes
+    /// (big-endian) of SHA-256(`id` as hyphenated text, `\n`, the record's JSON body),
+    /// as 16 hex digits. A client holding the same records computes the same figure.
+    pub checksum: String,
+}
+
+/// Folds one record into a running checksum (see [`TableStats::checksum`]).
+pub fn checksum_add(sum: u64, id: Uuid, body: &str) -> u64 {
+    let digest = comptoir_core::audit::sha256_hex(format!("{id}\n{body}").as_bytes());
+    sum.wrapping_add(u64::from_str_radix(&digest[..16], 16).unwrap_or(0))
+}
+
+/// Count and checksum per kind of record (contacts, articles, documents …).
+pub fn stats(
+    storage: &dyn Storage,
+    company: CompanyId,
+) -> Result<std::collections::BTreeMap<RecordKind, TableStats>, AdminError> {
+    storage.log_state(company)?.ok_or(AdminError::UnknownCompany(company))?;
+    let mut sums: std::collections::BTreeMap<RecordKind, (u64, u64)> =
+        RecordKind::ALL.into_iter().map(|k| (k, (0, 0))).collect();
+    let mut after = 0;
+    loop {
+        let page = storage.changes_after(company, after, 5_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for change in page {
+            if let (Some(body), Some(entry)) = (change.body, sums.get_mut(&change.kind)) {
+                entry.0 += 1;
+                entry.1 = checksum_add(entry.1, change.id, &body);
+            }
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(kind, (count, sum))| (kind, TableStats { count, checksum: format!("{sum:016x}") }))
+        .collect())
+}
+
+/// Why a company's audit trail does not verify.
+#[derive(Debug, Error)]
+pub enum AuditCheckError {
+    #[error(transparent)]
+    Chain(#[from] comptoir_core::audit::ChainError),
+    #[error("audit record {id} cannot be read (it was altered): {reason}")]
+    Unreadable { id: Uuid, reason: String },
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+}
+
+/// Checks a company's audit chain from its first record; returns how many records
+/// verified, or names the first broken one.
+pub fn verify_audit(storage: &dyn Storage, company: CompanyId) -> Result<u64, AuditCheckError> {
+    storage.log_state(company).map_err(AdminError::from)?.ok_or(AdminError::UnknownCompany(company))?;
+    let mut records = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = storage.changes_after(company, after, 5_000).map_err(AdminError::from)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for change in page.into_iter().filter(|c| c.kind == RecordKind::Audit) {
+            let body = change.body.unwrap_or_default();
+            match serde_json::from_str::<RecordBody>(&body) {
+                Ok(RecordBody::Audit(record)) => records.push(record),
+                Ok(_) => {
+                    return Err(AuditCheckError::Unreadable { id: change.id, reason: "not an audit record".into() });
+                }
+                Err(e) => return Err(AuditCheckError::Unreadable { id: change.id, reason: e.to_string() }),
+            }
+        }
+    }
+    Ok(comptoir_core::audit::verify_chain(&records)?)
 }

@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod demo;
 pub mod error;
 pub mod storage;
 pub mod sync;

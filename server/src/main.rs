@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use comptoir_core::demo::DemoSize;
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_server::admin;
 
@@ -26,6 +27,21 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "COMPTOIR_LISTEN", default_value = "127.0.0.1:8640")]
         listen: SocketAddr,
+    },
+    /// Seed a demo account with two companies (one small, one large) and a second user
+    /// with two-factor authentication, then print their credentials.
+    Demo {
+        #[arg(long, env = "COMPTOIR_DATA")]
+        data: PathBuf,
+        /// The large company's size: small, large, or a number of records.
+        #[arg(long, default_value = "large")]
+        size: String,
+        /// The demo account's email (default demo@comptoir.test).
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the demo account's password from standard input.
+        #[arg(long, requires = "email")]
+        password_stdin: bool,
     },
     /// Administration on the server's files (run it where the server runs).
     Admin {
@@ -71,6 +87,24 @@ enum AdminCommand {
         #[arg(long)]
         role: String,
     },
+    /// Record count and checksum per kind of record, to compare with a client's copy.
+    Stats {
+        #[arg(long)]
+        company: uuid::Uuid,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a company's audit chain; names the first altered record.
+    VerifyAudit {
+        #[arg(long)]
+        company: uuid::Uuid,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 #[tokio::main]
@@ -85,12 +119,44 @@ async fn main() -> anyhow::Result<()> {
                 comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()))?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(%listen, data = %data.display(), "serving");
+            let address = listener.local_addr().context("cannot read the bound address")?;
+            tracing::info!(%address, data = %data.display(), "serving");
+            // On stdout too, for scripts and tests that listen on port 0.
+            println!("listening on {address}");
             comptoir_server::serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
             .context("server stopped with an error")
+        }
+        Command::Demo { data, size, email, password_stdin } => {
+            let large = match size.as_str() {
+                "small" => DemoSize::SMALL,
+                "large" => DemoSize::LARGE,
+                records => DemoSize::with_records(
+                    records.parse().with_context(|| format!("--size: “{records}” is not small, large or a number"))?,
+                ),
+            };
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let state =
+                comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()))?;
+            let accounts = comptoir_server::demo::seed(
+                state.storage.as_ref(),
+                &data.join("demo-work"),
+                &large,
+                email.as_deref(),
+                password.as_deref(),
+            )?;
+            println!("Demo account:     {}", accounts.email);
+            if password.is_none() {
+                println!("Password:         {}", accounts.password);
+            }
+            println!("Two-factor user:  {} (password {})", accounts.totp_email, accounts.totp_password);
+            println!("TOTP secret:      {}", accounts.totp_secret);
+            for (id, name, records) in &accounts.companies {
+                println!("Company:          {id}  {name} ({records} records)");
+            }
+            Ok(())
         }
         Command::Admin { data, command } => {
             let Some(data) = data else { bail!("--data DIR is required (or COMPTOIR_DATA)") };
@@ -99,10 +165,7 @@ async fn main() -> anyhow::Result<()> {
             let storage = state.storage.as_ref();
             match command {
                 AdminCommand::CreateUser { email, name, password_stdin: _ } => {
-                    let mut password = String::new();
-                    std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
-                    let password = password.trim_end_matches(['\n', '\r']);
-                    let id = admin::create_user(storage, &email, password, &name)?;
+                    let id = admin::create_user(storage, &email, &read_password()?, &name)?;
                     println!("{id}");
                 }
                 AdminCommand::CreateCompany { name, country } => {
@@ -126,6 +189,22 @@ async fn main() -> anyhow::Result<()> {
                     let role = Role::parse(&role)?;
                     admin::add_member(storage, CompanyId(company), &email, role)?;
                 }
+                AdminCommand::Stats { company, json } => {
+                    let per_kind = admin::stats(storage, CompanyId(company))?;
+                    if json {
+                        let object: serde_json::Map<String, serde_json::Value> =
+                            per_kind.iter().map(|(kind, s)| (kind.as_str().to_owned(), serde_json::json!(s))).collect();
+                        println!("{}", serde_json::to_string_pretty(&object)?);
+                    } else {
+                        for (kind, s) in per_kind {
+                            println!("{:<10} {:>9} {}", kind.as_str(), s.count, s.checksum);
+                        }
+                    }
+                }
+                AdminCommand::VerifyAudit { company } => match admin::verify_audit(storage, CompanyId(company)) {
+                    Ok(count) => println!("audit chain verified: {count} records"),
+                    Err(e) => bail!("audit chain broken: {e}"),
+                },
             }
             Ok(())
         }

@@ -6,8 +6,14 @@ use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 fn run(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let mut all = vec!["admin"];
+    all.extend_from_slice(args);
+    run_top(data, &all, stdin)
+}
+
+/// Runs `comptoir-server ARGS --data DATA`.
+fn run_top(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir-server"))
-        .arg("admin")
         .args(args)
         .arg("--data")
         .arg(data)
@@ -65,4 +71,44 @@ fn admin_commands_create_users_companies_and_members() {
     let output = run(data, &["create-user", "--email", "marc@garage.be", "--password-stdin"], "secret-tres-long-42\n");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("secret-tres-long-42"));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("secret-tres-long-42"));
+}
+
+#[test]
+fn demo_seeds_two_companies_and_verify_audit_names_an_altered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let printed = stdout(&run_top(data, &["demo", "--size", "300"], ""));
+    assert!(printed.contains("demo@comptoir.test"), "{printed}");
+    let secret = printed.lines().find_map(|l| l.strip_prefix("TOTP secret:")).unwrap().trim().to_owned();
+    assert!(totp_rs::Secret::try_from_base32(&secret).is_ok());
+    let companies: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&run(data, &["list-companies", "--json"], ""))).unwrap();
+    assert_eq!(companies.len(), 2);
+    let large = companies.iter().find(|c| c["country"] == "BE").unwrap()["id"].as_str().unwrap().to_owned();
+
+    let stats: serde_json::Value =
+        serde_json::from_str(&stdout(&run(data, &["stats", "--company", &large, "--json"], ""))).unwrap();
+    for kind in ["contact", "article", "document", "payment", "settings", "member", "audit"] {
+        assert!(stats[kind]["count"].as_u64().unwrap() > 0, "{kind}: {stats}");
+        assert_eq!(stats[kind]["checksum"].as_str().unwrap().len(), 16);
+    }
+    assert!(stdout(&run(data, &["verify-audit", "--company", &large], "")).contains("verified"));
+
+    // Someone edits the server's file by hand: the check names the record.
+    let conn = rusqlite::Connection::open(data.join("server.sqlite")).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE records SET body = replace(body, '\"system\"', '\"intrus\"')
+             WHERE kind = 'audit' AND hex(company_id) = upper(replace(?1, '-', ''))
+               AND seq = (SELECT min(seq) FROM records
+                          WHERE kind = 'audit' AND hex(company_id) = upper(replace(?1, '-', '')))",
+            [&large],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let output = run(data, &["verify-audit", "--company", &large], "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("audit record 1") && stderr.contains("altered"), "{stderr}");
 }

@@ -113,20 +113,16 @@ pub fn append_audit(
     Ok(seq)
 }
 
-/// Creates a company with its change log and its first settings record (default
+/// Creates company `id` with its change log and its first settings record (default
 /// numbering series; the address is filled in later by its owner).
 pub fn create_company(
     storage: &dyn Storage,
+    id: CompanyId,
     name: &str,
     country: &Country,
     now: DateTime<Utc>,
 ) -> Result<CompanyId, StorageError> {
-    let company = CompanyRecord {
-        id: CompanyId::new(),
-        name: name.to_owned(),
-        country: country.code().to_owned(),
-        created_at: now,
-    };
+    let company = CompanyRecord { id, name: name.to_owned(), country: country.code().to_owned(), created_at: now };
     storage.create_company(&company)?;
     storage.start_log(company.id, Uuid::now_v7())?;
     let settings = Settings {
