@@ -383,8 +383,8 @@ async fn the_audit_chain_records_every_change_and_verifies() {
             _ => None,
         })
         .collect();
-    // Company created, a member per role, the contact created and changed.
-    assert_eq!(trail.len(), 1 + Role::ALL.len() + 2);
+    // Company created, a member added and signed in per role, the contact created and changed.
+    assert_eq!(trail.len(), 1 + 2 * Role::ALL.len() + 2);
     assert_eq!(verify_chain(&trail), Ok(trail.len() as u64));
     let update = trail.last().unwrap();
     assert_eq!(update.action, "update");
@@ -392,4 +392,26 @@ async fn the_audit_chain_records_every_change_and_verifies() {
     assert!(update.user_email.starts_with("admin."));
     let change = update.changes.iter().find(|c| c.field == "email").unwrap();
     assert_eq!((change.before.as_deref(), change.after.as_deref()), (Some("null"), Some("contact@moreau.fr")));
+}
+
+#[tokio::test]
+async fn sign_ins_and_failed_sign_ins_are_in_the_trail() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let email = format!("sales.{}@example.fr", company.0.simple());
+    let (status, _) = server.login(&email, "pas le bon mot de passe").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.signed_in(&email, PASSWORD).await;
+    let trail: Vec<_> = pull_all(&server, company, &tokens[&Role::Owner])
+        .await
+        .into_iter()
+        .filter_map(|c| match c.body {
+            Some(RecordBody::Audit(record)) => Some(record),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(verify_chain(&trail), Ok(trail.len() as u64));
+    let actions: Vec<_> = trail.iter().filter(|r| r.user_email == email).map(|r| r.action.as_str()).collect();
+    // Signed in once by the set-up, then the failure, then the success.
+    assert_eq!(actions, ["sign_in", "sign_in_failed", "sign_in"]);
 }

@@ -11,6 +11,7 @@ use super::{ApiJson, AppState, Caller};
 use crate::auth::{self as secrets, AuthPolicy};
 use crate::error::ApiError;
 use crate::storage::{AccessGrant, Rotation, SessionRecord, Storage, UserRecord};
+use crate::sync::{self, Actor, AuditEntry};
 
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +66,28 @@ pub enum LoginResponse {
         challenge: String,
         expires_at: DateTime<Utc>,
     },
+}
+
+/// Appends a sign-in event to the audit trail of each of the user's companies. An audit
+/// failure is logged, not answered: it must not lock people out.
+fn audit_sign_in(storage: &dyn Storage, user: &UserRecord, action: &str, now: DateTime<Utc>) {
+    let companies = match storage.memberships(user.id) {
+        Ok(companies) => companies,
+        Err(error) => {
+            tracing::error!(%error, "cannot read memberships for the audit trail");
+            return;
+        }
+    };
+    for (company, role) in companies {
+        let actor = Actor::member(user, role);
+        let result = storage.in_company(company.id, &mut |tx| {
+            let entry = AuditEntry { action, entity: "user", entity_id: Some(user.id.0), changes: Vec::new() };
+            sync::append_audit(tx, company.id, &actor, now, entry).map(|_| ())
+        });
+        if let Err(error) = result {
+            tracing::error!(%error, company = %company.id, "cannot write the sign-in to the audit trail");
+        }
+    }
 }
 
 fn invalid_credentials() -> ApiError {
@@ -133,6 +156,7 @@ fn record_failure(
         }
     }
     tracing::warn!(user = %user.id, failures = user.failed_logins, "failed sign-in");
+    audit_sign_in(storage, user, "sign_in_failed", now);
     match storage.update_user(user) {
         Ok(()) => error,
         Err(e) => ApiError::from(e),
@@ -188,6 +212,7 @@ fn signed_in(
     user.locked_until = None;
     storage.update_user(user)?;
     tracing::info!(user = %user.id, "signed in");
+    audit_sign_in(storage, user, "sign_in", now);
     new_session(storage, user, policy, now)
 }
 
