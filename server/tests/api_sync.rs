@@ -415,3 +415,45 @@ async fn sign_ins_and_failed_sign_ins_are_in_the_trail() {
     // Signed in once by the set-up, then the failure, then the success.
     assert_eq!(actions, ["sign_in", "sign_in_failed", "sign_in"]);
 }
+
+#[tokio::test]
+async fn numbering_continues_from_a_settable_number_and_never_goes_back() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let mut owner = Device::new(&tokens[&Role::Owner]);
+    let mut sales = Device::new(&tokens[&Role::Sales]);
+    let mut series = comptoir_core::model::NumberingSeries::default_for(DocumentKind::Invoice);
+    series.set_next_number(116).unwrap();
+    assert_rejected(
+        &push_one(&server, company, &mut sales, Intent::SetNumbering { series: series.clone() }).await,
+        "permission_denied",
+    );
+    assert_applied(&push_one(&server, company, &mut owner, Intent::SetNumbering { series: series.clone() }).await);
+    let customer = contact("Client");
+    push_one(&server, company, &mut sales, Intent::CreateContact { contact: customer.clone() }).await;
+    let invoice = draft(DocumentKind::Invoice, &customer, 10);
+    push_one(&server, company, &mut sales, Intent::SaveDraft { document: invoice.clone() }).await;
+    let (_, number) =
+        assert_applied(&push_one(&server, company, &mut sales, Intent::IssueDocument { id: invoice.id }).await);
+    assert_eq!(number.as_deref(), Some("FA-2026-00116"));
+    // Going back would duplicate 116, even from a client that believes nothing was issued.
+    let mut back = comptoir_core::model::NumberingSeries::default_for(DocumentKind::Invoice);
+    back.set_next_number(100).unwrap();
+    assert_rejected(
+        &push_one(&server, company, &mut owner, Intent::SetNumbering { series: back }).await,
+        "next_number_not_after_last_issued",
+    );
+}
+
+#[tokio::test]
+async fn unknown_fields_inside_records_are_refused() {
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let mut record = serde_json::to_value(contact("Client")).unwrap();
+    record["discount_for_friends"] = json!(50);
+    let body = json!({"mutations": [{"client_id": Uuid::now_v7(), "mutation_id": 1, "intent": {"type": "create_contact", "contact": record}}]});
+    let (status, answer) =
+        server.post(&format!("/v1/companies/{company}/sync/push"), body, Some(&tokens[&Role::Owner])).await;
+    assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, "invalid_body"));
+    assert!(answer["error"]["message"].as_str().unwrap().contains("discount_for_friends"), "{answer}");
+}

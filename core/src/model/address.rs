@@ -61,6 +61,7 @@ impl From<Country> for String {
 
 /// A postal address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
     pub street: String,
     /// Building, floor, PO box: optional second line.

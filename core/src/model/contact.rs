@@ -30,6 +30,7 @@ impl ContactKind {
 
 /// A customer and/or a supplier, a person or a company.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Contact {
     pub id: ContactId,
     pub kind: ContactKind,

@@ -132,6 +132,7 @@ impl fmt::Display for DocumentStatus {
 /// The customer as they were when the document was made: an issued invoice keeps the
 /// buyer's name and address even if the contact changes later.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PartySnapshot {
     pub name: String,
     pub address: Address,
@@ -140,6 +141,7 @@ pub struct PartySnapshot {
 
 /// One line of a document: an article or free text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DocumentLine {
     pub article_id: Option<ArticleId>,
     pub description: String,
@@ -218,6 +220,7 @@ impl Totals {
 
 /// A quote, invoice, credit note or delivery note.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Document {
     pub id: DocumentId,
     pub kind: DocumentKind,

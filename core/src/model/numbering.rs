@@ -60,6 +60,7 @@ impl YearInNumber {
 
 /// The numbering series of one document kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NumberingSeries {
     pub kind: DocumentKind,
     pub prefix: String,

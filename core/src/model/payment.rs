@@ -44,6 +44,7 @@ impl PaymentMethod {
 
 /// The part of a payment that settles one document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Allocation {
     pub document_id: DocumentId,
     pub amount: Decimal,
@@ -52,6 +53,7 @@ pub struct Allocation {
 /// Money received (or refunded), allocated to one or several invoices. What is not
 /// allocated stays on account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Payment {
     pub id: PaymentId,
     pub contact_id: Option<ContactId>,
