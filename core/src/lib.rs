@@ -12,5 +12,7 @@
 pub mod audit;
 pub mod demo;
 pub mod model;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod store;
 pub mod sync;

@@ -8,6 +8,7 @@ use super::{ArticleId, ModelError, VatRate};
 /// An article of the catalogue. Its code is unique within the company (the store
 /// enforces it); archived articles stay on old documents but are no longer offered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Article {
     pub id: ArticleId,

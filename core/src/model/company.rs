@@ -7,6 +7,7 @@ use super::{Address, Bic, CompanyId, Currency, Iban, ModelError, NationalId, Vat
 /// A company: the seller on its invoices. Its numbering series live beside it, one per
 /// document kind (see [`NumberingSeries`](super::NumberingSeries)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Company {
     pub id: CompanyId,

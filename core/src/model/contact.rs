@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Address, ContactId, ModelError, VatNumber};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
     Person,
@@ -30,6 +31,7 @@ impl ContactKind {
 
 /// A customer and/or a supplier, a person or a company.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     pub id: ContactId,

@@ -19,6 +19,7 @@ use super::{
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     Quote,
@@ -72,6 +73,7 @@ impl fmt::Display for DocumentKind {
 ///   allocated to it;
 /// - nothing ever goes back to draft.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentStatus {
     Draft,
@@ -132,6 +134,7 @@ impl fmt::Display for DocumentStatus {
 /// The customer as they were when the document was made: an issued invoice keeps the
 /// buyer's name and address even if the contact changes later.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PartySnapshot {
     pub name: String,
@@ -141,6 +144,7 @@ pub struct PartySnapshot {
 
 /// One line of a document: an article or free text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentLine {
     pub article_id: Option<ArticleId>,
@@ -220,6 +224,7 @@ impl Totals {
 
 /// A quote, invoice, credit note or delivery note.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     pub id: DocumentId,

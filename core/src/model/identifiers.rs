@@ -92,6 +92,7 @@ fn swiss_uid_valid(digits: &str) -> bool {
 /// number (`CHE-123.456.788 MWST`). FR, BE and CH numbers are checked to their check
 /// digits; other countries by their general format.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct VatNumber(String);
 
@@ -189,6 +190,7 @@ impl From<VatNumber> for String {
 /// BCE/KBO (10 digits, mod 97) in Belgium, UID (CHE + 9 digits, mod 11) in Switzerland.
 /// Elsewhere any 1–30 letters and digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalId(String);
 
 impl NationalId {
@@ -241,6 +243,7 @@ impl fmt::Display for NationalId {
 /// An International Bank Account Number, checked by length for FR, BE and CH and by
 /// its mod 97 check digits everywhere.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Iban(String);
 
@@ -311,6 +314,7 @@ impl From<Iban> for String {
 /// A bank identifier code (SWIFT): 4 letters (bank), 2 letters (country), 2 letters or
 /// digits (location), optionally 3 more (branch).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Bic(String);
 

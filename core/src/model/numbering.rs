@@ -30,6 +30,7 @@ pub fn validate_document_number(number: &str) -> Result<(), ModelError> {
 
 /// Whether and how the year appears in a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum YearInNumber {
     None,
@@ -60,6 +61,7 @@ impl YearInNumber {
 
 /// The numbering series of one document kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NumberingSeries {
     pub kind: DocumentKind,

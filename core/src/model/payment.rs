@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{ContactId, DocumentId, DocumentStatus, ModelError, PaymentId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     BankTransfer,
@@ -44,6 +45,7 @@ impl PaymentMethod {
 
 /// The part of a payment that settles one document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Allocation {
     pub document_id: DocumentId,
@@ -53,6 +55,7 @@ pub struct Allocation {
 /// Money received (or refunded), allocated to one or several invoices. What is not
 /// allocated stays on account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
     pub id: PaymentId,

@@ -9,6 +9,7 @@ use super::{Country, ModelError};
 
 /// A VAT rate in percent (20, 5.5, 21, 8.1 …): between 0 and 100, at most 2 decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "Decimal", into = "Decimal")]
 pub struct VatRate(Decimal);
 

@@ -16,6 +16,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The kinds of record a company's change log carries. Each is also a progress category.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Contact,
@@ -52,6 +53,7 @@ impl RecordKind {
 
 /// A document as the server keeps it: the document and what was paid and credited on it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentRecord {
     pub document: Document,
     /// The sum of `payments`.
@@ -70,6 +72,7 @@ impl DocumentRecord {
 
 /// A payment's allocation to a document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReceivedPayment {
     pub payment_id: PaymentId,
     pub amount: Decimal,
@@ -77,6 +80,7 @@ pub struct ReceivedPayment {
 
 /// A member of the company, as other members see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberInfo {
     pub user_id: UserId,
     pub email: String,
@@ -86,6 +90,7 @@ pub struct MemberInfo {
 
 /// The company's settings record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     pub company: Company,
     pub series: Vec<NumberingSeries>,
@@ -93,6 +98,7 @@ pub struct Settings {
 
 /// The full content of a record, as it travels.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "record", rename_all = "snake_case")]
 pub enum RecordBody {
     Contact(Contact),
@@ -120,6 +126,7 @@ impl RecordBody {
 
 /// One entry of the change log: a record's latest state, or its deletion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     pub seq: u64,
     pub kind: RecordKind,
@@ -131,6 +138,7 @@ pub struct Change {
 /// Where a client stands in a company's change log. A new epoch (the server's data was
 /// restored or rebuilt) invalidates every cursor of the old one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cursor {
     pub epoch: Uuid,
     pub seq: u64,
@@ -138,6 +146,7 @@ pub struct Cursor {
 
 /// `GET /v1/companies/{company}/sync/status`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncStatus {
     pub protocol_version: u32,
     pub epoch: Uuid,
@@ -149,6 +158,7 @@ pub struct SyncStatus {
 
 /// `GET /v1/companies/{company}/sync/pull`: one page of changes after a cursor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullPage {
     pub epoch: Uuid,
     pub changes: Vec<Change>,
@@ -163,6 +173,7 @@ pub struct PullPage {
 /// What a client asks the server to do: intents, not row edits, so that the server can
 /// apply its rules (numbering, immutability, permissions) to each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Intent {
     CreateContact {
@@ -261,6 +272,7 @@ impl Intent {
 
 /// One mutation of a client's outbox. `mutation_id`s of a client only grow.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Mutation {
     pub client_id: Uuid,
@@ -269,6 +281,7 @@ pub struct Mutation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub mutations: Vec<Mutation>,
@@ -276,6 +289,7 @@ pub struct PushRequest {
 
 /// What became of one mutation. A mutation sent again gets the same answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Applied; its changes are at `seq` (and before). `number`: the number allocated to
@@ -286,6 +300,7 @@ pub enum Outcome {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResult {
     pub client_id: Uuid,
     pub mutation_id: u64,
@@ -293,6 +308,7 @@ pub struct PushResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub results: Vec<PushResult>,
 }

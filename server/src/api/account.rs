@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::{ApiJson, AppState, Caller};
 use crate::auth as secrets;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MembershipView {
     pub company_id: Uuid,
     pub name: String,
@@ -22,7 +22,7 @@ pub struct MembershipView {
 }
 
 /// `GET /v1/account`: who I am and my companies, with my role in each.
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AccountView {
     pub user_id: Uuid,
     pub email: String,
@@ -31,7 +31,7 @@ pub struct AccountView {
     pub companies: Vec<MembershipView>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
@@ -45,7 +45,7 @@ impl std::fmt::Debug for PasswordChange {
 }
 
 /// `POST /v1/account/totp/setup`: scan the URI (or type the secret), then confirm with a code.
-#[derive(Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TotpSetup {
     pub secret: String,
     pub otpauth_uri: String,
@@ -57,12 +57,13 @@ impl std::fmt::Debug for TotpSetup {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TotpCode {
     pub code: String,
 }
 
+#[utoipa::path(get, path = "/v1/account", tag = "account", security(("bearer" = [])), responses((status = 200, body = AccountView), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody)))]
 pub async fn account(State(state): State<AppState>, caller: Caller) -> Result<Json<AccountView>, ApiError> {
     state
         .blocking(move |storage| {
@@ -98,6 +99,7 @@ pub fn validate_new_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(post, path = "/v1/account/password", tag = "account", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204, description = "Changed; other sessions closed"), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Wrong current password", body = ErrorBody)))]
 /// `POST /v1/account/password`: needs the current password; every other session of the
 /// user is closed.
 pub async fn change_password(
@@ -121,6 +123,7 @@ pub async fn change_password(
         .await
 }
 
+#[utoipa::path(post, path = "/v1/account/totp/setup", tag = "account", security(("bearer" = [])), responses((status = 200, body = TotpSetup), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn totp_setup(State(state): State<AppState>, caller: Caller) -> Result<Json<TotpSetup>, ApiError> {
     state
         .blocking(move |storage| {
@@ -141,6 +144,7 @@ pub async fn totp_setup(State(state): State<AppState>, caller: Caller) -> Result
         .await
 }
 
+#[utoipa::path(post, path = "/v1/account/totp/enable", tag = "account", security(("bearer" = [])), request_body = TotpCode, responses((status = 204, description = "Two-factor on"), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// `POST /v1/account/totp/enable`: two-factor turns on only with a valid code.
 pub async fn totp_enable(
     State(state): State<AppState>,
@@ -173,6 +177,7 @@ pub async fn totp_enable(
         .await
 }
 
+#[utoipa::path(post, path = "/v1/account/totp/disable", tag = "account", security(("bearer" = [])), request_body = TotpCode, responses((status = 204, description = "Two-factor off"), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// `POST /v1/account/totp/disable`: needs a current code.
 pub async fn totp_disable(
     State(state): State<AppState>,

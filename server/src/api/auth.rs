@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use super::{ApiJson, AppState, Caller};
 use crate::auth::{self as secrets, AuthPolicy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::storage::{AccessGrant, Rotation, SessionRecord, Storage, UserRecord};
 use crate::sync::{self, Actor, AuditEntry};
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
@@ -26,7 +26,7 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TotpLogin {
     /// From the `totp_required` answer of the password step.
@@ -34,14 +34,14 @@ pub struct TotpLogin {
     pub code: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// A signed-in session's tokens.
-#[derive(Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Tokens {
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
@@ -57,7 +57,7 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum LoginResponse {
     SignedIn(Tokens),
@@ -216,6 +216,7 @@ fn signed_in(
     new_session(storage, user, policy, now)
 }
 
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in, or the two-factor step is required", body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody), (status = 429, description = "Too many attempts: wait", body = ErrorBody)))]
 /// `POST /v1/auth/login`
 pub async fn login(
     State(state): State<AppState>,
@@ -246,6 +247,7 @@ pub async fn login(
         .await
 }
 
+#[utoipa::path(post, path = "/v1/auth/totp", tag = "auth", request_body = TotpLogin, responses((status = 200, body = Tokens), (status = 401, description = "Wrong or used code, or expired challenge", body = ErrorBody), (status = 423, body = ErrorBody)))]
 /// `POST /v1/auth/totp`: the second step, with a code from the authenticator.
 pub async fn login_totp(
     State(state): State<AppState>,
@@ -281,6 +283,7 @@ pub async fn login_totp(
         .await
 }
 
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody)))]
 /// `POST /v1/auth/refresh`: a new pair of tokens; the refresh token given is spent.
 pub async fn refresh(
     State(state): State<AppState>,
@@ -319,6 +322,7 @@ pub async fn refresh(
         .await
 }
 
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody)))]
 /// `POST /v1/auth/logout`: closes the caller's session (its refresh and access tokens).
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
     state

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{ApiJson, AppState, Caller};
 use crate::auth as secrets;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::storage::{MemberRecord, Storage, StorageError, UserRecord};
 
 /// The caller, as a member of the company named in the path.
@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for Member {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MemberView {
     pub user_id: Uuid,
     pub email: String,
@@ -75,7 +75,7 @@ impl From<MemberRecord> for MemberView {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     pub email: String,
@@ -84,7 +84,7 @@ pub struct AddMember {
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     pub role: Role,
@@ -92,7 +92,7 @@ pub struct ChangeRole {
 
 /// The answer to adding a member. When the email had no account, one was created with a
 /// one-time password for the new user to sign in with (and change).
-#[derive(Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AddedMember {
     pub member: MemberView,
     pub account_created: bool,
@@ -105,6 +105,7 @@ impl std::fmt::Debug for AddedMember {
     }
 }
 
+#[utoipa::path(get, path = "/v1/companies/{company}/members", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), responses((status = 200, body = Vec<MemberView>), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
 /// `GET /v1/companies/{company}/members`
 pub async fn list_members(State(state): State<AppState>, member: Member) -> Result<Json<Vec<MemberView>>, ApiError> {
     member.authorize(Permission::ReadData)?;
@@ -125,6 +126,7 @@ fn current_role(storage: &dyn Storage, company: CompanyId, user: UserId) -> Resu
     Ok(storage.members(company)?.into_iter().find(|m| m.user_id == user).map(|m| m.role))
 }
 
+#[utoipa::path(post, path = "/v1/companies/{company}/members", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body = AddMember, responses((status = 201, description = "Added", body = AddedMember), (status = 200, description = "Already a member: role set", body = AddedMember), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
 /// `POST /v1/companies/{company}/members`: adds a user by email, creating the account
 /// when the email has none.
 pub async fn add_member(
@@ -164,6 +166,7 @@ fn target_user(value: &str) -> Result<UserId, ApiError> {
     Ok(UserId(parse_id(value, "user")?))
 }
 
+#[utoipa::path(put, path = "/v1/companies/{company}/members/{user}", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id"), ("user" = Uuid, Path, description = "The member's user id")), request_body = ChangeRole, responses((status = 200, body = MemberView), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Would leave the company without an owner", body = ErrorBody)))]
 /// `PUT /v1/companies/{company}/members/{user}`
 pub async fn change_role(
     State(state): State<AppState>,
@@ -194,6 +197,7 @@ pub async fn change_role(
         .await
 }
 
+#[utoipa::path(delete, path = "/v1/companies/{company}/members/{user}", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id"), ("user" = Uuid, Path, description = "The member's user id")), responses((status = 204, description = "Removed"), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The last owner", body = ErrorBody)))]
 /// `DELETE /v1/companies/{company}/members/{user}`: never the last owner.
 pub async fn remove_member(
     State(state): State<AppState>,

@@ -11,13 +11,16 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{AuthPolicy, Clock, token_hash};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::storage::{Storage, UserRecord};
 
 pub use account::{AccountView, MIN_PASSWORD_CHARS, MembershipView, PasswordChange, TotpCode, TotpSetup};
@@ -55,35 +58,83 @@ impl AppState {
     }
 }
 
+/// The API's description; its paths and schemas are collected from the handlers'
+/// annotations as they are routed, so the document cannot drift from the routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Comptoir sync API",
+        description = "Accounts, companies and the change log that Comptoir's desktop app syncs with. \
+            Every 4xx answer is JSON: {\"error\": {\"code\", \"message\"}} with a stable code."
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerSecurity)
+)]
+struct ApiDoc;
+
+/// Declares the bearer token scheme the protected paths refer to.
+struct BearerSecurity;
+
+impl utoipa::Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An access token from /v1/auth"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes with their OpenAPI description.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::login_totp))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(account::account))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::totp_setup))
+        .routes(routes!(account::totp_enable))
+        .routes(routes!(account::totp_disable))
+        .routes(routes!(companies::list_members, companies::add_member))
+        .routes(routes!(companies::change_role, companies::remove_member))
+        .routes(routes!(sync::status))
+        .routes(routes!(sync::pull))
+        .routes(routes!(sync::push))
+        .split_for_parts()
+}
+
+/// The OpenAPI document of the API, as served at `/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/health", get(health))
-        .route("/v1/auth/login", post(auth::login))
-        .route("/v1/auth/totp", post(auth::login_totp))
-        .route("/v1/auth/refresh", post(auth::refresh))
-        .route("/v1/auth/logout", post(auth::logout))
-        .route("/v1/account", get(account::account))
-        .route("/v1/account/password", post(account::change_password))
-        .route("/v1/account/totp/setup", post(account::totp_setup))
-        .route("/v1/account/totp/enable", post(account::totp_enable))
-        .route("/v1/account/totp/disable", post(account::totp_disable))
-        .route("/v1/companies/{company}/members", get(companies::list_members).post(companies::add_member))
-        .route("/v1/companies/{company}/members/{user}", put(companies::change_role).delete(companies::remove_member))
-        .route("/v1/companies/{company}/sync/status", get(sync::status))
-        .route("/v1/companies/{company}/sync/pull", get(sync::pull))
-        .route("/v1/companies/{company}/sync/push", post(sync::push))
+    let (routes, document) = documented_routes();
+    let document = Arc::new(document);
+    routes
+        .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
 /// What `GET /v1/health` answers.
-#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Health {
     pub status: String,
     pub version: String,
 }
 
+#[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
 }

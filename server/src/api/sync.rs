@@ -4,12 +4,12 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use comptoir_core::model::Permission;
-use comptoir_core::sync::{PROTOCOL_VERSION, PushRequest, PushResponse, SyncStatus};
+use comptoir_core::sync::{PROTOCOL_VERSION, PullPage, PushRequest, PushResponse, SyncStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{ApiJson, AppState, Member};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::sync::{self, Actor, PullError, RawPullPage};
 
 /// The most changes one pull page holds.
@@ -17,6 +17,7 @@ pub const MAX_PULL_LIMIT: u32 = 5_000;
 /// The most mutations one push carries.
 pub const MAX_PUSH_BATCH: usize = 1_000;
 
+#[utoipa::path(get, path = "/v1/companies/{company}/sync/status", tag = "sync", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), responses((status = 200, body = SyncStatus), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
 pub async fn status(State(state): State<AppState>, member: Member) -> Result<Json<SyncStatus>, ApiError> {
     member.authorize(Permission::ReadData)?;
     let now = state.clock.now();
@@ -37,8 +38,9 @@ pub async fn status(State(state): State<AppState>, member: Member) -> Result<Jso
         .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
     /// The seq of the last change the client has (0 for a first download).
     #[serde(default)]
@@ -51,6 +53,7 @@ pub struct PullQuery {
     pub counts: bool,
 }
 
+#[utoipa::path(get, path = "/v1/companies/{company}/sync/pull", tag = "sync", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id"), PullQuery), responses((status = 200, body = PullPage), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 409, description = "The cursor is of an older epoch: download again", body = ErrorBody)))]
 pub async fn pull(
     State(state): State<AppState>,
     member: Member,
@@ -77,6 +80,7 @@ pub async fn pull(
         .await
 }
 
+#[utoipa::path(post, path = "/v1/companies/{company}/sync/push", tag = "sync", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body = PushRequest, responses((status = 200, description = "One result per mutation, in order", body = PushResponse), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
 pub async fn push(
     State(state): State<AppState>,
     member: Member,
