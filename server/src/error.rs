@@ -103,3 +103,30 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_error_says_nothing_of_its_cause() {
+        let cause = "disk I/O error at /var/lib/comptoir/server.sqlite (SQLITE_IOERR 10)";
+        let response = ApiError::from(StorageError::Backend(cause.into())).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body.error.code, "internal");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("sqlite") && !text.contains("/var/lib"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_client_error_carries_its_code_and_message() {
+        let response = ApiError::from(StorageError::LastOwner).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body.error.code, "last_owner");
+        assert!(body.error.message.contains("owner"));
+    }
+}
