@@ -165,6 +165,18 @@ pub fn totp_step(secret_base32: &str, code: &str, now: DateTime<Utc>) -> Result<
     Ok(totp.check(code.trim(), time))
 }
 
+/// The time step of `code` if it is valid for `user` at `now` and newer than the last
+/// code they used: each code is accepted once (RFC 6238 §5.2).
+pub fn fresh_totp_step(
+    user: &crate::storage::UserRecord,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, AuthError> {
+    let Some(secret) = &user.totp_secret else { return Ok(None) };
+    let step = totp_step(secret, code, now)?;
+    Ok(step.filter(|step| user.totp_last_step.is_none_or(|last| *step > last)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use comptoir_core::model::{Address, Contact, ContactId, ContactKind, Country, Role};
+use comptoir_core::model::{Address, CompanyId, Contact, ContactId, ContactKind, Country, Role};
 use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::SqliteStorage;
@@ -25,6 +25,34 @@ fn start(data: &std::path::Path) -> (Child, String) {
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
     (child, format!("http://{address}"))
+}
+
+async fn push(http: &reqwest::Client, url: &str, company: CompanyId, token: &str, mutation: &Mutation) -> Outcome {
+    let response: PushResponse = http
+        .post(format!("{url}/v1/companies/{company}/sync/push"))
+        .bearer_auth(token)
+        .json(&json!({"mutations": [mutation]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response.results.into_iter().next().unwrap().outcome
+}
+
+/// The ids of the contacts the server holds, in change-log order.
+async fn contacts(http: &reqwest::Client, url: &str, company: CompanyId, token: &str) -> Vec<ContactId> {
+    let page: PullPage = http
+        .get(format!("{url}/v1/companies/{company}/sync/pull?limit=5000"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page.changes.iter().filter(|c| c.kind == RecordKind::Contact).map(|c| ContactId(c.id)).collect()
 }
 
 fn contact(i: u64) -> Contact {
@@ -76,17 +104,7 @@ async fn acknowledged_changes_survive_a_kill() {
     let mut acknowledged = Vec::new();
     for i in 1..=40_u64 {
         let mutation = Mutation { client_id, mutation_id: i, intent: Intent::CreateContact { contact: contact(i) } };
-        let response: PushResponse = http
-            .post(format!("{url}/v1/companies/{company}/sync/push"))
-            .bearer_auth(&token)
-            .json(&json!({"mutations": [mutation.clone()]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(matches!(response.results[0].outcome, Outcome::Applied { .. }));
+        assert!(matches!(push(&http, &url, company, &token, &mutation).await, Outcome::Applied { .. }));
         let Intent::CreateContact { contact } = mutation.intent else { unreachable!() };
         acknowledged.push(contact.id);
     }
@@ -94,41 +112,11 @@ async fn acknowledged_changes_survive_a_kill() {
     server.wait().unwrap();
 
     let (mut server, url) = start(dir.path());
-    let page: PullPage = http
-        .get(format!("{url}/v1/companies/{company}/sync/pull?limit=5000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let contacts: Vec<_> =
-        page.changes.iter().filter(|c| c.kind == RecordKind::Contact).map(|c| ContactId(c.id)).collect();
-    assert_eq!(contacts, acknowledged, "every acknowledged change, in order");
+    assert_eq!(contacts(&http, &url, company, &token).await, acknowledged, "every acknowledged change, in order");
     // The session survived too, and re-sending an acknowledged mutation applies nothing.
     let again = Mutation { client_id, mutation_id: 40, intent: Intent::CreateContact { contact: contact(99) } };
-    let response: PushResponse = http
-        .post(format!("{url}/v1/companies/{company}/sync/push"))
-        .bearer_auth(&token)
-        .json(&json!({"mutations": [again]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(matches!(response.results[0].outcome, Outcome::Applied { .. }));
-    let page: PullPage = http
-        .get(format!("{url}/v1/companies/{company}/sync/pull?limit=5000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(page.changes.iter().filter(|c| c.kind == RecordKind::Contact).count(), 40, "applied once only");
+    assert!(matches!(push(&http, &url, company, &token, &again).await, Outcome::Applied { .. }));
+    assert_eq!(contacts(&http, &url, company, &token).await.len(), 40, "applied once only");
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -188,20 +188,22 @@ pub async fn totp_disable(
     state
         .blocking(move |storage| {
             let mut user = caller.user;
-            let secret = user.totp_secret.clone().filter(|_| user.totp_enabled).ok_or_else(|| {
-                ApiError::new(StatusCode::CONFLICT, "totp_not_enabled", "Two-factor authentication is not on.")
-            })?;
-            match secrets::totp_step(&secret, &request.code, now)? {
-                Some(step) if user.totp_last_step.is_none_or(|last| step > last) => {
-                    user.totp_enabled = false;
-                    user.totp_secret = None;
-                    user.totp_last_step = None;
-                    storage.update_user(&user)?;
-                    tracing::info!(user = %user.id, "two-factor authentication off");
-                    Ok(StatusCode::NO_CONTENT)
-                }
-                _ => Err(ApiError::bad_request("invalid_code", "This code is wrong or has already been used.")),
+            if !user.totp_enabled {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "totp_not_enabled",
+                    "Two-factor authentication is not on.",
+                ));
             }
+            if secrets::fresh_totp_step(&user, &request.code, now)?.is_none() {
+                return Err(ApiError::bad_request("invalid_code", "This code is wrong or has already been used."));
+            }
+            user.totp_enabled = false;
+            user.totp_secret = None;
+            user.totp_last_step = None;
+            storage.update_user(&user)?;
+            tracing::info!(user = %user.id, "two-factor authentication off");
+            Ok(StatusCode::NO_CONTENT)
         })
         .await
 }

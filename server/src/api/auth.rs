@@ -265,20 +265,17 @@ pub async fn login_totp(
             let user_id = storage.challenge(&hash, now)?.ok_or_else(expired)?;
             let mut user = storage.user(user_id)?.ok_or_else(expired)?;
             check_not_waiting(&mut user, &policy, now)?;
-            let secret = user.totp_secret.clone().filter(|_| user.totp_enabled).ok_or_else(expired)?;
-            let step = secrets::totp_step(&secret, &request.code, now)?;
-            match step {
-                Some(step) if user.totp_last_step.is_none_or(|last| step > last) => {
-                    storage.consume_challenge(&hash)?;
-                    user.totp_last_step = Some(step);
-                    Ok(Json(signed_in(storage, &mut user, &policy, now)?))
-                }
-                _ => {
-                    let wrong = ApiError::unauthorized("This code is wrong or has already been used.")
-                        .with_code("invalid_code");
-                    Err(record_failure(storage, &mut user, &policy, now, wrong))
-                }
+            if !user.totp_enabled {
+                return Err(expired());
             }
+            let Some(step) = secrets::fresh_totp_step(&user, &request.code, now)? else {
+                let wrong =
+                    ApiError::unauthorized("This code is wrong or has already been used.").with_code("invalid_code");
+                return Err(record_failure(storage, &mut user, &policy, now, wrong));
+            };
+            storage.consume_challenge(&hash)?;
+            user.totp_last_step = Some(step);
+            Ok(Json(signed_in(storage, &mut user, &policy, now)?))
         })
         .await
 }

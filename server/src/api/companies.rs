@@ -162,6 +162,29 @@ pub async fn add_member(
         .await
 }
 
+/// Changes (`Some`) or ends (`None`) a member's role, after the permission check, and
+/// records it in the company's log and audit trail. Returns the role it had.
+fn change_membership(
+    storage: &dyn Storage,
+    member: &Member,
+    user: UserId,
+    to: Option<Role>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Role, ApiError> {
+    let from = current_role(storage, member.company, user)?
+        .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
+    authorize_role_change(member, Some(from), to)?;
+    match to {
+        Some(role) => storage.set_member(member.company, user, role)?,
+        None => storage.remove_member(member.company, user)?,
+    }
+    let target = storage.user(user)?.ok_or(StorageError::NotFound("user"))?;
+    let actor = crate::sync::Actor::member(&member.caller.user, member.role);
+    crate::sync::log_member(storage, member.company, &target, to, &actor, now)?;
+    tracing::info!(company = %member.company, by = %member.caller.user.id, %user, %from, to = ?to, "membership changed");
+    Ok(from)
+}
+
 fn target_user(value: &str) -> Result<UserId, ApiError> {
     Ok(UserId(parse_id(value, "user")?))
 }
@@ -178,14 +201,7 @@ pub async fn change_role(
     let now = state.clock.now();
     state
         .blocking(move |storage| {
-            let from = current_role(storage, member.company, user)?
-                .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
-            authorize_role_change(&member, Some(from), Some(request.role))?;
-            storage.set_member(member.company, user, request.role)?;
-            let target = storage.user(user)?.ok_or(StorageError::NotFound("user"))?;
-            let actor = crate::sync::Actor::member(&member.caller.user, member.role);
-            crate::sync::log_member(storage, member.company, &target, Some(request.role), &actor, now)?;
-            tracing::info!(company = %member.company, by = %member.caller.user.id, %user, %from, to = %request.role, "role changed");
+            change_membership(storage, &member, user, Some(request.role), now)?;
             let view = storage
                 .members(member.company)?
                 .into_iter()
@@ -208,14 +224,7 @@ pub async fn remove_member(
     let now = state.clock.now();
     state
         .blocking(move |storage| {
-            let from = current_role(storage, member.company, user)?
-                .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
-            authorize_role_change(&member, Some(from), None)?;
-            storage.remove_member(member.company, user)?;
-            let target = storage.user(user)?.ok_or(StorageError::NotFound("user"))?;
-            let actor = crate::sync::Actor::member(&member.caller.user, member.role);
-            crate::sync::log_member(storage, member.company, &target, None, &actor, now)?;
-            tracing::info!(company = %member.company, by = %member.caller.user.id, %user, "member removed");
+            change_membership(storage, &member, user, None, now)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
