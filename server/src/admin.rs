@@ -64,21 +64,7 @@ pub fn add_member(storage: &dyn Storage, company: CompanyId, email: &str, role: 
     Ok(user.id)
 }
 
-/// A kind of record's count and checksum in a company's log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TableStats {
-    pub count: u64,
-    /// Order-independent: the wrapping sum, over live records, of the first 8 bytes
-    /// (big-endian) of SHA-256(`id` as hyphenated text, `\n`, the record's JSON body),
-    /// as 16 hex digits. A client holding the same records computes the same figure.
-    pub checksum: String,
-}
-
-/// Folds one record into a running checksum (see [`TableStats::checksum`]).
-pub fn checksum_add(sum: u64, id: Uuid, body: &str) -> u64 {
-    let digest = comptoir_core::audit::sha256_hex(format!("{id}\n{body}").as_bytes());
-    sum.wrapping_add(u64::from_str_radix(&digest[..16], 16).unwrap_or(0))
-}
+pub use comptoir_core::sync::{TableStats, checksum_add};
 
 /// Count and checksum per kind of record (contacts, articles, documents …).
 pub fn stats(
@@ -100,10 +86,7 @@ pub fn stats(
             }
         }
     }
-    Ok(sums
-        .into_iter()
-        .map(|(kind, (count, sum))| (kind, TableStats { count, checksum: format!("{sum:016x}") }))
-        .collect())
+    Ok(comptoir_core::sync::table_stats(&sums))
 }
 
 /// Why a company's audit trail does not verify.

@@ -39,6 +39,10 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String, reason: String },
     #[error("This file is open read-only.")]
     ReadOnly,
+    #[error("The server's data was rebuilt since this copy was made: the company must be downloaded again.")]
+    EpochChanged,
+    #[error("The page does not follow this copy's cursor (it starts after {page_after}, the copy is at {cursor}).")]
+    PageOutOfOrder { cursor: u64, page_after: u64 },
     #[error("I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("Database error: {0}")]
@@ -63,6 +67,8 @@ impl StoreError {
             Self::Migration { .. } => "migration_failed",
             Self::Corrupt { .. } => "file_corrupt",
             Self::ReadOnly => "read_only",
+            Self::EpochChanged => "epoch_changed",
+            Self::PageOutOfOrder { .. } => "page_out_of_order",
             Self::Io { .. } => "io_error",
             Self::Sqlite(_) => "database_error",
         }

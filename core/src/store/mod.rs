@@ -17,6 +17,7 @@ mod company;
 mod error;
 mod list;
 mod migrate;
+mod replica;
 mod search;
 mod text;
 

@@ -312,3 +312,57 @@ pub struct PushResult {
 pub struct PushResponse {
     pub results: Vec<PushResult>,
 }
+
+/// A change with its record's JSON kept as the server sent it: the client stores that
+/// text in its replica, so both sides checksum the very same bytes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RawChange {
+    pub seq: u64,
+    pub kind: RecordKind,
+    pub id: Uuid,
+    pub body: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl RawChange {
+    /// The typed record (`None` for a deletion).
+    pub fn parse(&self) -> Result<Option<RecordBody>, serde_json::Error> {
+        self.body.as_ref().map(|raw| serde_json::from_str(raw.get())).transpose()
+    }
+}
+
+/// A pull page with raw record bodies: the same JSON as [`PullPage`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RawPullPage {
+    pub epoch: Uuid,
+    pub changes: Vec<RawChange>,
+    pub cursor: Cursor,
+    pub has_more: bool,
+    pub remaining: Option<BTreeMap<RecordKind, u64>>,
+}
+
+/// A kind of record's count and checksum, on the server or in a client's replica.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableStats {
+    pub count: u64,
+    /// Order-independent: the wrapping sum, over live records, of the first 8 bytes
+    /// (big-endian) of SHA-256(`id` as hyphenated text, `\n`, the record's JSON body),
+    /// as 16 hex digits.
+    pub checksum: String,
+}
+
+/// Folds one record into a running checksum (see [`TableStats::checksum`]).
+pub fn checksum_add(sum: u64, id: Uuid, body: &str) -> u64 {
+    let digest = crate::audit::sha256_hex(format!("{id}\n{body}").as_bytes());
+    sum.wrapping_add(u64::from_str_radix(&digest[..16], 16).unwrap_or(0))
+}
+
+/// Turns per-kind (count, sum) into [`TableStats`], every kind present.
+pub fn table_stats(sums: &BTreeMap<RecordKind, (u64, u64)>) -> BTreeMap<RecordKind, TableStats> {
+    RecordKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let (count, sum) = sums.get(&kind).copied().unwrap_or_default();
+            (kind, TableStats { count, checksum: format!("{sum:016x}") })
+        })
+        .collect()
+}

@@ -52,3 +52,5 @@ error-file_corrupt = The file holds a value that cannot be read.
 error-read_only = This file is open read-only.
 error-io_error = Disk read or write error.
 error-database_error = Local database error.
+error-epoch_changed = The server's data was rebuilt since the last sync: the company must be downloaded again.
+error-page_out_of_order = A sync page arrived out of order; it was not applied.

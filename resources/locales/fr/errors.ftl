@@ -53,3 +53,5 @@ error-file_corrupt = Le fichier contient une valeur illisible.
 error-read_only = Ce fichier est ouvert en lecture seule.
 error-io_error = Erreur de lecture ou d'écriture sur le disque.
 error-database_error = Erreur de la base de données locale.
+error-epoch_changed = Les données du serveur ont été reconstruites depuis la dernière synchronisation : l'entreprise doit être téléchargée à nouveau.
+error-page_out_of_order = Une page de synchronisation est arrivée dans le désordre ; elle n'a pas été appliquée.

@@ -52,3 +52,5 @@ error-file_corrupt = Het bestand bevat een onleesbare waarde.
 error-read_only = Dit bestand is alleen-lezen geopend.
 error-io_error = Lees- of schrijffout op de schijf.
 error-database_error = Fout in de lokale database.
+error-epoch_changed = De gegevens op de server zijn opnieuw opgebouwd sinds de laatste synchronisatie: de onderneming moet opnieuw worden gedownload.
+error-page_out_of_order = Een synchronisatiepagina kwam in de verkeerde volgorde aan; ze is niet toegepast.

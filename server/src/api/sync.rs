@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::{ApiJson, AppState, Member};
 use crate::error::{ApiError, ErrorBody};
-use crate::sync::{self, Actor, PullError, RawPullPage};
+use comptoir_core::sync::RawPullPage;
+
+use crate::sync::{self, Actor, PullError};
 
 /// The most changes one pull page holds.
 pub const MAX_PULL_LIMIT: u32 = 5_000;

@@ -8,9 +8,8 @@ use chrono::{DateTime, Utc};
 use comptoir_core::audit::{AuditRecord, FieldChange};
 use comptoir_core::model::{Address, CompanyId, Country, Currency, DocumentKind, NumberingSeries, Role};
 use comptoir_core::sync::{
-    Cursor, Intent, MemberInfo, Mutation, Outcome, PushResult, RecordBody, RecordKind, Settings,
+    Cursor, Intent, MemberInfo, Mutation, Outcome, PushResult, RawChange, RawPullPage, RecordBody, RecordKind, Settings,
 };
-use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -294,25 +293,6 @@ fn push_one(
         }
         (Err(e), _) => Err(e),
     }
-}
-
-/// One change of a pull page, with its stored JSON passed through unparsed.
-#[derive(Debug, Serialize)]
-pub struct RawChange {
-    pub seq: u64,
-    pub kind: RecordKind,
-    pub id: Uuid,
-    pub body: Option<Box<RawValue>>,
-}
-
-/// A pull page as the server writes it (the same JSON as [`comptoir_core::sync::PullPage`]).
-#[derive(Debug, Serialize)]
-pub struct RawPullPage {
-    pub epoch: Uuid,
-    pub changes: Vec<RawChange>,
-    pub cursor: Cursor,
-    pub has_more: bool,
-    pub remaining: Option<std::collections::BTreeMap<RecordKind, u64>>,
 }
 
 /// Why a pull cannot be served.

@@ -1,0 +1,157 @@
+//! The first download of a company, page by page into a real local file, from the real
+//! server on loopback.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use comptoir_core::demo::DemoSize;
+use comptoir_core::model::CompanyId;
+use comptoir_core::store::CompanyStore;
+use comptoir_core::sync::{RawPullPage, RecordBody, RecordKind};
+use comptoir_server::storage::SqliteStorage;
+
+struct Remote {
+    url: String,
+    token: String,
+    company: CompanyId,
+    server_dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+/// A server on loopback holding the demo account, its large company of about `records`.
+async fn remote(records: u32) -> Remote {
+    let server_dir = tempfile::tempdir().unwrap();
+    let accounts = {
+        let storage = SqliteStorage::open(server_dir.path()).unwrap();
+        comptoir_server::demo::seed(
+            &storage,
+            &server_dir.path().join("work"),
+            &DemoSize::with_records(records),
+            None,
+            None,
+        )
+        .unwrap()
+    };
+    let state = comptoir_server::open_state(server_dir.path()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(comptoir_server::serve(listener, state, std::future::pending()));
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{url}/v1/auth/login"))
+        .json(&serde_json::json!({"email": accounts.email, "password": accounts.password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Remote {
+        url,
+        token: login["access_token"].as_str().unwrap().to_owned(),
+        company: accounts.companies[1].0,
+        server_dir,
+        http,
+    }
+}
+
+impl Remote {
+    async fn page(&self, after: u64, counts: bool) -> RawPullPage {
+        self.http
+            .get(format!(
+                "{}/v1/companies/{}/sync/pull?after={after}&limit=500&counts={counts}",
+                self.url, self.company
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    fn server_stats(&self) -> std::collections::BTreeMap<RecordKind, comptoir_core::sync::TableStats> {
+        let storage = SqliteStorage::open(self.server_dir.path()).unwrap();
+        comptoir_server::admin::stats(&storage, self.company).unwrap()
+    }
+}
+
+/// Creates the local file from the company's settings, the first record of its log.
+fn local_file(path: &std::path::Path, first: &RawPullPage) -> CompanyStore {
+    let settings = first
+        .changes
+        .iter()
+        .find_map(|c| match c.parse().unwrap() {
+            Some(RecordBody::Settings(settings)) => Some(settings.company),
+            _ => None,
+        })
+        .unwrap();
+    CompanyStore::create(path, &settings).unwrap()
+}
+
+#[tokio::test]
+async fn first_download_matches_the_server_and_progress_only_moves_forward() {
+    let remote = remote(10_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = remote.page(0, true).await;
+    let remaining = first.remaining.clone().unwrap();
+    let total: u64 = remaining.values().sum::<u64>() + first.changes.len() as u64;
+    assert!(total >= 10_000, "{total} records");
+    let mut store = local_file(&dir.path().join("company.comptoir"), &first);
+
+    let mut done = 0_u64;
+    let mut progress = vec![0.0_f64];
+    let mut page = first;
+    let mut after = 0;
+    loop {
+        store.apply_pull_page(after, &page).unwrap();
+        done += page.changes.len() as u64;
+        #[allow(clippy::cast_precision_loss, reason = "record counts, far below 2^52")]
+        progress.push(done as f64 / total as f64);
+        after = page.cursor.seq;
+        if !page.has_more {
+            break;
+        }
+        page = remote.page(after, false).await;
+    }
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress only moves forward");
+    assert!((progress.last().unwrap() - 1.0).abs() < f64::EPSILON, "and reaches 100 %: {:?}", progress.last());
+    assert_eq!(store.replica_stats().unwrap(), remote.server_stats(), "same counts and checksums");
+    assert_eq!(store.sync_cursor().unwrap().unwrap().seq, after);
+}
+
+#[tokio::test]
+async fn an_interrupted_download_resumes_after_its_last_committed_page() {
+    let remote = remote(3_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("company.comptoir");
+    let first = remote.page(0, false).await;
+    let mut store = local_file(&path, &first);
+    store.apply_pull_page(0, &first).unwrap();
+    let second = remote.page(first.cursor.seq, false).await;
+    store.apply_pull_page(first.cursor.seq, &second).unwrap();
+    // A third page is fetched but the app is killed before it commits.
+    let lost = remote.page(second.cursor.seq, false).await;
+    assert!(lost.has_more);
+    drop(store);
+
+    let mut store = CompanyStore::open(&path).unwrap();
+    let cursor = store.sync_cursor().unwrap().unwrap();
+    assert_eq!(cursor.seq, second.cursor.seq, "resumes after the last committed page, not from zero");
+    // A page that does not follow the cursor is refused and changes nothing.
+    let err = store.apply_pull_page(0, &first).unwrap_err();
+    assert_eq!(err.code(), "page_out_of_order");
+    let mut after = cursor.seq;
+    let mut fetched = 0;
+    loop {
+        let page = remote.page(after, false).await;
+        fetched += 1;
+        store.apply_pull_page(after, &page).unwrap();
+        after = page.cursor.seq;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert!(fetched >= 1);
+    assert_eq!(store.replica_stats().unwrap(), remote.server_stats());
+}
