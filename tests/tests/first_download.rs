@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
 use comptoir_core::demo::DemoSize;
-use comptoir_core::model::CompanyId;
-use comptoir_core::store::CompanyStore;
+use comptoir_core::model::{CompanyId, DocumentKind};
+use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::{RawPullPage, RecordBody, RecordKind};
 use comptoir_server::storage::SqliteStorage;
 
@@ -118,6 +118,46 @@ async fn first_download_matches_the_server_and_progress_only_moves_forward() {
     assert!((progress.last().unwrap() - 1.0).abs() < f64::EPSILON, "and reaches 100 %: {:?}", progress.last());
     assert_eq!(store.replica_stats().unwrap(), remote.server_stats(), "same counts and checksums");
     assert_eq!(store.sync_cursor().unwrap().unwrap().seq, after);
+    assert_projected(&store);
+}
+
+/// The tables the screens read hold what the replica holds, with every reference whole.
+fn assert_projected(store: &CompanyStore) {
+    let conn = store.connection();
+    let violations: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(violations, 0, "no dangling reference once caught up");
+    let stats = store.replica_stats().unwrap();
+    let count = |table: &str| -> u64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    assert_eq!(count("contacts"), stats[&RecordKind::Contact].count);
+    assert_eq!(count("articles"), stats[&RecordKind::Article].count);
+    assert_eq!(count("documents"), stats[&RecordKind::Document].count);
+    assert_eq!(count("payments"), stats[&RecordKind::Payment].count);
+    assert_eq!(count("members"), stats[&RecordKind::Member].count);
+    // Every document reads back exactly as the server holds it.
+    let mut stmt = conn.prepare("SELECT body FROM replica WHERE kind = 'document'").unwrap();
+    let bodies: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    for body in bodies {
+        let Ok(RecordBody::Document(record)) = serde_json::from_str::<RecordBody>(&body) else { panic!("{body}") };
+        assert_eq!(store.document(record.document.id).unwrap(), record.document);
+    }
+    // Screens can list and search.
+    let invoices = store
+        .list_documents(
+            &DocumentFilter::kind(DocumentKind::Invoice),
+            DocumentSort::Date,
+            SortDirection::Descending,
+            &PageRequest::First,
+            50,
+        )
+        .unwrap();
+    assert_eq!(invoices.rows.len(), 50);
+    let customer = &invoices.rows[0].customer_name;
+    assert!(!store.search(customer, 5).unwrap().is_empty(), "search finds {customer}");
 }
 
 #[tokio::test]
@@ -154,4 +194,5 @@ async fn an_interrupted_download_resumes_after_its_last_committed_page() {
     }
     assert!(fetched >= 1);
     assert_eq!(store.replica_stats().unwrap(), remote.server_stats());
+    assert_projected(&store);
 }

@@ -302,7 +302,7 @@ impl CompanyStore {
 /// a refused write returns the rule's error and the whole transaction is rolled back.
 #[derive(Debug)]
 pub struct WriteTx<'c> {
-    tx: Transaction<'c>,
+    pub(crate) tx: Transaction<'c>,
     now: String,
 }
 
@@ -342,15 +342,17 @@ impl WriteTx<'_> {
     }
 
     pub fn insert_contact(&self, contact: &Contact) -> Result<(), StoreError> {
+        contact.validate()?;
         self.write_contact(contact, Write::Insert)
     }
 
     pub fn update_contact(&self, contact: &Contact) -> Result<(), StoreError> {
+        contact.validate()?;
         self.write_contact(contact, Write::Update)
     }
 
-    fn write_contact(&self, contact: &Contact, mode: Write) -> Result<(), StoreError> {
-        contact.validate()?;
+    /// Writes a contact's row; the caller has checked what it must.
+    pub(crate) fn write_contact(&self, contact: &Contact, mode: Write) -> Result<(), StoreError> {
         let d = contact.delivery_address.as_ref();
         let changed = self
             .tx
@@ -384,15 +386,17 @@ impl WriteTx<'_> {
     }
 
     pub fn insert_article(&self, article: &Article) -> Result<(), StoreError> {
+        article.validate()?;
         self.write_article(article, Write::Insert)
     }
 
     pub fn update_article(&self, article: &Article) -> Result<(), StoreError> {
+        article.validate()?;
         self.write_article(article, Write::Update)
     }
 
-    fn write_article(&self, article: &Article, mode: Write) -> Result<(), StoreError> {
-        article.validate()?;
+    /// Writes an article's row; the caller has checked what it must.
+    pub(crate) fn write_article(&self, article: &Article, mode: Write) -> Result<(), StoreError> {
         let changed = self
             .tx
             .prepare_cached(ARTICLE_WRITE.sql(mode))?
@@ -413,20 +417,26 @@ impl WriteTx<'_> {
     /// Stores a new document with its lines. A document arriving already issued (from
     /// sync, or a demo) is accepted as it is; its totals are computed here.
     pub fn insert_document(&self, document: &Document) -> Result<(), StoreError> {
+        self.check_document(document)?;
         self.write_document(document, Write::Insert)
     }
 
-    /// Writes the document row (inserted, or updated in place: same `rid`, so lists and
-    /// search keep their place) and its lines.
-    fn write_document(&self, document: &Document, mode: Write) -> Result<(), StoreError> {
+    /// The rules a local write of a document obeys.
+    fn check_document(&self, document: &Document) -> Result<(), StoreError> {
         document.validate()?;
         if document.number.is_some() && document.status == DocumentStatus::Draft {
             return Err(ModelError::DocumentNotEditable { kind: document.kind, status: document.status }.into());
         }
-        let totals = document.totals();
         if document.kind == DocumentKind::CreditNote && document.status.is_issued() {
-            self.check_credit_note(document, totals.gross)?;
+            self.check_credit_note(document, document.totals().gross)?;
         }
+        Ok(())
+    }
+
+    /// Writes the document row (inserted, or updated in place: same `rid`, so lists and
+    /// search keep their place) and its lines; the caller has checked what it must.
+    pub(crate) fn write_document(&self, document: &Document, mode: Write) -> Result<(), StoreError> {
+        let totals = document.totals();
         let c = &document.customer;
         let changed = self
             .tx
@@ -459,7 +469,7 @@ impl WriteTx<'_> {
             ])
             .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
         ensure_written(changed, "document")?;
-        if mode == Write::Update {
+        if mode != Write::Insert {
             self.tx.execute("DELETE FROM document_lines WHERE document_id = ?1", [document.id.0])?;
         }
         self.insert_lines(document)
@@ -522,6 +532,7 @@ impl WriteTx<'_> {
         if document.status != DocumentStatus::Draft && !DocumentStatus::Draft.can_become(kind, document.status) {
             return Err(ModelError::TransitionRefused { kind, from: status, to: document.status }.into());
         }
+        self.check_document(document)?;
         self.write_document(document, Write::Update)
     }
 
@@ -709,9 +720,11 @@ static COMPANY_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
 
 /// Whether a write adds a record or changes an existing one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Write {
+pub(crate) enum Write {
     Insert,
     Update,
+    /// Insert or replace in place: how the server's records are applied.
+    Upsert,
 }
 
 /// The INSERT and the UPDATE of a table over the same numbered parameters (`?1` is the
@@ -719,15 +732,19 @@ enum Write {
 struct TableWrite {
     insert: String,
     update: String,
+    upsert: String,
 }
 
 impl TableWrite {
     fn new(table: &str, columns: &[&str]) -> Self {
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
         let sets: Vec<String> = columns.iter().enumerate().skip(1).map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
+        let insert = format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "));
+        let replacements: Vec<String> = columns.iter().skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
         Self {
-            insert: format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", ")),
+            upsert: format!("{insert} ON CONFLICT ({}) DO UPDATE SET {}", columns[0], replacements.join(", ")),
             update: format!("UPDATE {table} SET {} WHERE {} = ?1", sets.join(", "), columns[0]),
+            insert,
         }
     }
 
@@ -735,6 +752,7 @@ impl TableWrite {
         match mode {
             Write::Insert => &self.insert,
             Write::Update => &self.update,
+            Write::Upsert => &self.upsert,
         }
     }
 }
@@ -744,7 +762,7 @@ fn ensure_written(changed: usize, entity: &'static str) -> Result<(), StoreError
     if changed == 0 { Err(StoreError::NotFound { entity }) } else { Ok(()) }
 }
 
-fn write_company(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
+pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
     let changed = conn.prepare_cached(COMPANY_WRITE.sql(mode))?.execute(params![
         company.id.0,
         company.legal_name,
@@ -854,7 +872,7 @@ fn company_from_row(row: &Row<'_>) -> Result<Company, StoreError> {
     })
 }
 
-fn save_series(conn: &Connection, series: &NumberingSeries) -> Result<(), StoreError> {
+pub(crate) fn save_series(conn: &Connection, series: &NumberingSeries) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO numbering_series (kind, prefix, year_format, separator, width, next_number, last_issued)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
-use super::{CompanyStore, StoreError};
-use crate::sync::{Cursor, RawPullPage, RecordKind, TableStats, checksum_add, table_stats};
+use super::company::{Write, save_series, write_company};
+use super::{CompanyStore, StoreError, WriteTx};
+use crate::model::to_cents;
+use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, checksum_add, table_stats};
 
 impl CompanyStore {
     /// Where this copy stands in the server's log (`None` before the first page).
@@ -20,7 +22,14 @@ impl CompanyStore {
     }
 
     /// Applies a page of the server's changes and moves the cursor, in one transaction:
-    /// a copy killed between two pages resumes after the last page it committed.
+    /// a copy killed between two pages resumes after the last page it committed. Each
+    /// record goes to the replica as sent, and into the tables the screens read.
+    ///
+    /// The server is the authority on its records: they are written as they come, without
+    /// re-running the rules a local edit obeys. The log orders records by their latest
+    /// change, so a record may arrive before one it refers to (an invoice before its
+    /// customer, edited later): foreign keys are not enforced while a page is applied,
+    /// and hold again once the copy has caught up.
     ///
     /// `after` is the seq the page was asked after; a page that does not start at this
     /// copy's cursor, or comes from another epoch, is refused and changes nothing.
@@ -33,7 +42,17 @@ impl CompanyStore {
         if at != after {
             return Err(StoreError::PageOutOfOrder { cursor: at, page_after: after });
         }
-        self.write(|tx| {
+        self.connection().pragma_update(None, "foreign_keys", "OFF")?;
+        let company = self.company_id();
+        let result = self.write(|tx| {
+            for change in &page.changes {
+                let body = change.parse().map_err(|e| StoreError::Corrupt {
+                    column: "replica.body",
+                    value: change.id.to_string(),
+                    reason: e.to_string(),
+                })?;
+                project(tx, company, change.kind, change.id, body)?;
+            }
             let conn = tx.connection();
             let mut upsert = conn.prepare_cached(
                 "INSERT INTO replica (kind, id, seq, body) VALUES (?1, ?2, ?3, ?4)
@@ -58,7 +77,9 @@ impl CompanyStore {
                 params![page.epoch, seq],
             )?;
             Ok(())
-        })
+        });
+        self.connection().pragma_update(None, "foreign_keys", "ON")?;
+        result
     }
 
     /// Count and checksum per kind of record in the replica: the same figures as the
@@ -81,4 +102,97 @@ impl CompanyStore {
         }
         Ok(table_stats(&sums))
     }
+}
+
+/// Writes one of the server's records into the tables the screens read.
+fn project(
+    tx: &WriteTx<'_>,
+    company: crate::model::CompanyId,
+    kind: RecordKind,
+    id: Uuid,
+    body: Option<RecordBody>,
+) -> Result<(), StoreError> {
+    let conn = tx.connection();
+    match body {
+        Some(RecordBody::Contact(contact)) => tx.write_contact(&contact, Write::Upsert)?,
+        Some(RecordBody::Article(article)) => {
+            // Another article may still hold this code here, its own change (to a new
+            // code) further on in the log: park it on a placeholder until then.
+            conn.execute(
+                "UPDATE articles SET code = '~' || lower(hex(id)) WHERE code = ?1 AND id <> ?2",
+                params![article.code, article.id.0],
+            )?;
+            tx.write_article(&article, Write::Upsert)?;
+        }
+        Some(RecordBody::Document(record)) => {
+            tx.write_document(&record.document, Write::Upsert)?;
+            conn.execute(
+                "UPDATE documents SET paid_cents = ?2 WHERE id = ?1",
+                params![record.document.id.0, to_cents(record.paid)?],
+            )?;
+        }
+        Some(RecordBody::Payment(payment)) => {
+            conn.execute(
+                "INSERT INTO payments (id, contact_id, date, amount_cents, method, reference, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                 ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, date = excluded.date,
+                    amount_cents = excluded.amount_cents, method = excluded.method, reference = excluded.reference,
+                    updated_at = excluded.updated_at",
+                params![
+                    payment.id.0,
+                    payment.contact_id.map(|c| c.0),
+                    payment.date.to_string(),
+                    to_cents(payment.amount)?,
+                    payment.method.as_str(),
+                    payment.reference,
+                ],
+            )?;
+            conn.execute("DELETE FROM payment_allocations WHERE payment_id = ?1", [payment.id.0])?;
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO payment_allocations (payment_id, document_id, amount_cents) VALUES (?1, ?2, ?3)",
+            )?;
+            for allocation in &payment.allocations {
+                insert.execute(params![payment.id.0, allocation.document_id.0, to_cents(allocation.amount)?])?;
+            }
+        }
+        Some(RecordBody::Settings(settings)) => {
+            if settings.company.id != company {
+                return Err(StoreError::Corrupt {
+                    column: "replica.settings",
+                    value: settings.company.id.to_string(),
+                    reason: "the settings of another company".into(),
+                });
+            }
+            write_company(conn, &settings.company, Write::Update)?;
+            for series in &settings.series {
+                save_series(conn, series)?;
+            }
+        }
+        Some(RecordBody::Member(member)) => {
+            tx.upsert_member(member.user_id, &member.email, &member.display_name, member.role)?;
+        }
+        // The audit trail stays in the replica until its screens need more.
+        Some(RecordBody::Audit(_)) => {}
+        None => match kind {
+            RecordKind::Document => {
+                conn.execute("DELETE FROM document_lines WHERE document_id = ?1", [id])?;
+                conn.execute("DELETE FROM documents WHERE id = ?1", [id])?;
+            }
+            RecordKind::Payment => {
+                conn.execute("DELETE FROM payment_allocations WHERE payment_id = ?1", [id])?;
+                conn.execute("DELETE FROM payments WHERE id = ?1", [id])?;
+            }
+            RecordKind::Contact => {
+                conn.execute("DELETE FROM contacts WHERE id = ?1", [id])?;
+            }
+            RecordKind::Article => {
+                conn.execute("DELETE FROM articles WHERE id = ?1", [id])?;
+            }
+            RecordKind::Member => {
+                conn.execute("DELETE FROM members WHERE user_id = ?1", [id])?;
+            }
+            RecordKind::Settings | RecordKind::Audit => {}
+        },
+    }
+    Ok(())
 }
