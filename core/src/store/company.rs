@@ -51,13 +51,20 @@ impl CompanyStore {
     /// Creates the file for `company` with the default numbering series. Refuses to
     /// overwrite an existing file.
     pub fn create(path: &Path, company: &Company) -> Result<Self, StoreError> {
+        company.validate()?;
+        Self::create_at_schema(path, company, None)
+    }
+
+    /// Creates the file of a company being downloaded from the server, from its settings
+    /// as the server holds them (the server is the authority; an owner may not have filled
+    /// in the address yet).
+    pub fn create_for_download(path: &Path, company: &Company) -> Result<Self, StoreError> {
         Self::create_at_schema(path, company, None)
     }
 
     /// [`Self::create`] at an older schema version: how tests make the files an older
     /// Comptoir wrote.
     pub(crate) fn create_at_schema(path: &Path, company: &Company, version: Option<u32>) -> Result<Self, StoreError> {
-        company.validate()?;
         if path.exists() {
             return Err(StoreError::FileExists { path: path.to_path_buf() });
         }

@@ -2,6 +2,10 @@
 //! directions. The server orders every change of a company (`seq`); a client pulls
 //! changes after its cursor and pushes intent-level mutations, each applied exactly once.
 
+mod account;
+mod client;
 mod protocol;
 
+pub use account::*;
+pub use client::{ClientError, SyncClient};
 pub use protocol::*;

@@ -4,32 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{ApiJson, AppState, Caller};
+use comptoir_core::sync::{AccountView, MembershipView};
+
 use crate::auth as secrets;
 use crate::error::{ApiError, ErrorBody};
 
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
-
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct MembershipView {
-    pub company_id: Uuid,
-    pub name: String,
-    pub country: String,
-    pub role: comptoir_core::model::Role,
-}
-
-/// `GET /v1/account`: who I am and my companies, with my role in each.
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct AccountView {
-    pub user_id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub totp_enabled: bool,
-    pub companies: Vec<MembershipView>,
-}
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

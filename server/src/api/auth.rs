@@ -4,69 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ApiJson, AppState, Caller};
+use comptoir_core::sync::{LoginRequest, LoginResponse, RefreshRequest, Tokens, TotpLogin};
+
 use crate::auth::{self as secrets, AuthPolicy};
 use crate::error::{ApiError, ErrorBody};
 use crate::storage::{AccessGrant, Rotation, SessionRecord, Storage, UserRecord};
 use crate::sync::{self, Actor, AuditEntry};
-
-#[derive(Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest").field("email", &self.email).finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TotpLogin {
-    /// From the `totp_required` answer of the password step.
-    pub challenge: String,
-    pub code: String,
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    pub refresh_token: String,
-}
-
-/// A signed-in session's tokens.
-#[derive(Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct Tokens {
-    pub access_token: String,
-    pub access_expires_at: DateTime<Utc>,
-    /// Rotates on every refresh: keep only the latest.
-    pub refresh_token: String,
-    pub refresh_expires_at: DateTime<Utc>,
-    pub user_id: Uuid,
-}
-
-impl std::fmt::Debug for Tokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tokens").field("user_id", &self.user_id).finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum LoginResponse {
-    SignedIn(Tokens),
-    /// The password was right; send a code from the authenticator with this challenge.
-    TotpRequired {
-        challenge: String,
-        expires_at: DateTime<Utc>,
-    },
-}
 
 /// Appends a sign-in event to the audit trail of each of the user's companies. An audit
 /// failure is logged, not answered: it must not lock people out.

@@ -23,8 +23,7 @@ use crate::auth::{AuthPolicy, Clock, token_hash};
 use crate::error::{ApiError, ErrorBody};
 use crate::storage::{Storage, UserRecord};
 
-pub use account::{AccountView, MIN_PASSWORD_CHARS, MembershipView, PasswordChange, TotpCode, TotpSetup};
-pub use auth::{LoginRequest, LoginResponse, RefreshRequest, Tokens, TotpLogin};
+pub use account::{MIN_PASSWORD_CHARS, PasswordChange, TotpCode, TotpSetup};
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
 pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 

@@ -1,0 +1,3 @@
+//! The app's headless commands, for scripting and support.
+
+pub mod sync;

@@ -1,0 +1,160 @@
+//! The HTTP client of the sync protocol: what the engine (and `comptoir sync`) use to
+//! talk to the server. Every failure is a typed [`ClientError`] that says what to check.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::{
+    AccountView, LoginRequest, LoginResponse, Mutation, PushRequest, PushResponse, RawPullPage, SyncStatus, Tokens,
+    TotpLogin,
+};
+use crate::model::CompanyId;
+
+/// Why a call to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("“{0}” is not a valid server address.")]
+    BadUrl(String),
+    #[error("The server cannot be reached ({0}): check the network and the server address.")]
+    Unreachable(String),
+    #[error("The email or the password is wrong.")]
+    WrongCredentials,
+    #[error("This two-factor code is wrong or has already been used.")]
+    WrongCode,
+    #[error("The account is locked after too many failed sign-ins; try again later.")]
+    Locked,
+    #[error("Sign in again: the session has ended.")]
+    SignedOut,
+    #[error("You are not allowed to do this in this company.")]
+    Forbidden,
+    #[error("The server's data was rebuilt: download the company again.")]
+    StaleEpoch,
+    #[error("The server refused the request: {message} ({code}).")]
+    Refused { status: u16, code: String, message: String },
+    #[error("The server's answer could not be read ({0}): is this a Comptoir server of a compatible version?")]
+    Incompatible(String),
+}
+
+impl ClientError {
+    /// A stable code, like the model's and the server's.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::BadUrl(_) => "bad_server_url",
+            Self::Unreachable(_) => "server_unreachable",
+            Self::WrongCredentials => "invalid_credentials",
+            Self::WrongCode => "invalid_code",
+            Self::Locked => "account_locked",
+            Self::SignedOut => "unauthenticated",
+            Self::Forbidden => "permission_denied",
+            Self::StaleEpoch => "stale_epoch",
+            Self::Refused { code, .. } => code,
+            Self::Incompatible(_) => "incompatible_server",
+        }
+    }
+}
+
+/// A connection to one server, signed in or not.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    base: String,
+    access_token: Option<String>,
+}
+
+impl SyncClient {
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        let base = base_url.trim().trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+            return Err(ClientError::BadUrl(base_url.to_owned()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_mins(2))
+            .user_agent(concat!("comptoir/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        Ok(Self { http, base, access_token: None })
+    }
+
+    pub fn set_access_token(&mut self, token: Option<String>) {
+        self.access_token = token;
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.access_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ClientError> {
+        let response = self.authorized(request).send().await.map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.map_err(|e| ClientError::Incompatible(e.to_string()));
+        }
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
+        let message = body["error"]["message"].as_str().unwrap_or("no details").to_owned();
+        Err(match (status.as_u16(), code.as_str()) {
+            (401, "invalid_credentials") => ClientError::WrongCredentials,
+            (401, "invalid_code") => ClientError::WrongCode,
+            (423, _) => ClientError::Locked,
+            (401, _) => ClientError::SignedOut,
+            (403, _) => ClientError::Forbidden,
+            (409, "stale_epoch") => ClientError::StaleEpoch,
+            (404, "") => ClientError::Incompatible("no such endpoint".into()),
+            (status, _) => ClientError::Refused { status, code, message },
+        })
+    }
+
+    /// The password step. Keeps the access token when signed in.
+    pub async fn login(&mut self, email: &str, password: &str) -> Result<LoginResponse, ClientError> {
+        let body = LoginRequest { email: email.to_owned(), password: password.to_owned() };
+        let response: LoginResponse = self.send(self.http.post(self.url("/v1/auth/login")).json(&body)).await?;
+        if let LoginResponse::SignedIn(tokens) = &response {
+            self.access_token = Some(tokens.access_token.clone());
+        }
+        Ok(response)
+    }
+
+    /// The two-factor step.
+    pub async fn login_totp(&mut self, challenge: &str, code: &str) -> Result<Tokens, ClientError> {
+        let body = TotpLogin { challenge: challenge.to_owned(), code: code.to_owned() };
+        let tokens: Tokens = self.send(self.http.post(self.url("/v1/auth/totp")).json(&body)).await?;
+        self.access_token = Some(tokens.access_token.clone());
+        Ok(tokens)
+    }
+
+    pub async fn account(&self) -> Result<AccountView, ClientError> {
+        self.send(self.http.get(self.url("/v1/account"))).await
+    }
+
+    pub async fn status(&self, company: CompanyId) -> Result<SyncStatus, ClientError> {
+        self.send(self.http.get(self.url(&format!("/v1/companies/{company}/sync/status")))).await
+    }
+
+    /// A page of changes after `after` (in `epoch` when the copy has one).
+    pub async fn pull(
+        &self,
+        company: CompanyId,
+        after: u64,
+        epoch: Option<Uuid>,
+        limit: u32,
+        counts: bool,
+    ) -> Result<RawPullPage, ClientError> {
+        let epoch = epoch.map(|e| format!("&epoch={e}")).unwrap_or_default();
+        let url = format!("/v1/companies/{company}/sync/pull?after={after}&limit={limit}&counts={counts}{epoch}");
+        self.send(self.http.get(self.url(&url))).await
+    }
+
+    pub async fn push(&self, company: CompanyId, mutations: Vec<Mutation>) -> Result<PushResponse, ClientError> {
+        let body = PushRequest { mutations };
+        self.send(self.http.post(self.url(&format!("/v1/companies/{company}/sync/push"))).json(&body)).await
+    }
+}
