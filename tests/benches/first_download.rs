@@ -1,0 +1,105 @@
+//! Client benchmark: the first download of a company from a server on loopback, into a
+//! local file on disk, for 10k and 100k records (and 1M with `COMPTOIR_BENCH_1M=1`).
+//!
+//! The download runs in a child process (this benchmark started again in client mode),
+//! so that the peak memory printed is the client's alone. Prints figures; asserts
+//! nothing about time. Targets (issue: the sync engine): 10k records in under 0.5 s,
+//! 1M in under 20 s, client peak memory under 200 MB.
+
+use std::time::Instant;
+
+use comptoir_core::demo::DemoSize;
+use comptoir_core::model::CompanyId;
+use comptoir_core::store::CompanyStore;
+use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
+
+const CLIENT_MODE: &str = "COMPTOIR_BENCH_CLIENT";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Ok(args) = std::env::var(CLIENT_MODE) {
+        return runtime.block_on(client(&args));
+    }
+    let mut sizes = vec![10_000, 100_000];
+    if std::env::var("COMPTOIR_BENCH_1M").as_deref() == Ok("1") {
+        sizes.push(1_000_000);
+    }
+    for records in sizes {
+        runtime.block_on(server_and_download(records))?;
+    }
+    Ok(())
+}
+
+async fn server_and_download(records: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let started = Instant::now();
+    let accounts = {
+        let storage = comptoir_server::storage::SqliteStorage::open(dir.path())?;
+        comptoir_server::demo::seed(&storage, &dir.path().join("work"), &DemoSize::with_records(records), None, None)?
+    };
+    let (company, _, count) = accounts.companies[1].clone();
+    let seeded = started.elapsed().as_secs_f64();
+    let state = comptoir_server::open_state(dir.path())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(comptoir_server::serve(listener, state, std::future::pending()));
+
+    let target = dir.path().join("client.comptoir");
+    let args = format!("{url}|{}|{}|{company}|{}", accounts.email, accounts.password, target.display());
+    let output = tokio::process::Command::new(std::env::current_exe()?).env(CLIENT_MODE, args).output().await?;
+    if !output.status.success() {
+        return Err(format!("client failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    println!("{count} records (seeded in {seeded:.1} s): {}", String::from_utf8_lossy(&output.stdout).trim());
+    Ok(())
+}
+
+/// Client mode: download the company into a new file, print time, rate and peak memory.
+async fn client(args: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let parts: Vec<&str> = args.split('|').collect();
+    let [url, email, password, company, path] = parts.as_slice() else { return Err("bad client arguments".into()) };
+    let company = CompanyId(company.parse()?);
+    let mut client = SyncClient::new(url)?;
+    let LoginResponse::SignedIn(_) = client.login(email, password).await? else { return Err("two-factor".into()) };
+
+    let started = Instant::now();
+    let first = client.pull(company, 0, None, 5_000, false).await?;
+    let settings = first
+        .changes
+        .iter()
+        .find_map(|c| match c.parse() {
+            Ok(Some(RecordBody::Settings(s))) => Some(s.company),
+            _ => None,
+        })
+        .ok_or("no settings")?;
+    let mut store = CompanyStore::create_for_download(std::path::Path::new(path), &settings)?;
+    let mut changes = first.changes.len();
+    store.apply_pull_page(0, &first)?;
+    let mut more = first.has_more;
+    let mut after = first.cursor.seq;
+    while more {
+        let page = client.pull(company, after, Some(first.epoch), 5_000, false).await?;
+        store.apply_pull_page(after, &page)?;
+        changes += page.changes.len();
+        after = page.cursor.seq;
+        more = page.has_more;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss, reason = "record counts, far below 2^52")]
+    let rate = changes as f64 / elapsed;
+    println!("first download in {elapsed:.2} s ({rate:.0} records/s), client peak memory {} MiB", peak_rss_mib());
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux), in MiB.
+fn peak_rss_mib() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        })
+        .map_or_else(|| "unknown".to_owned(), |kb| (kb / 1024).to_string())
+}
