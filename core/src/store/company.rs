@@ -477,7 +477,7 @@ impl WriteTx<'_> {
             .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
         ensure_written(changed, "document")?;
         if mode != Write::Insert {
-            self.tx.execute("DELETE FROM document_lines WHERE document_id = ?1", [document.id.0])?;
+            self.tx.prepare_cached("DELETE FROM document_lines WHERE document_id = ?1")?.execute([document.id.0])?;
         }
         self.insert_lines(document)
     }

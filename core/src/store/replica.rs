@@ -118,36 +118,32 @@ fn project(
         Some(RecordBody::Article(article)) => {
             // Another article may still hold this code here, its own change (to a new
             // code) further on in the log: park it on a placeholder until then.
-            conn.execute(
-                "UPDATE articles SET code = '~' || lower(hex(id)) WHERE code = ?1 AND id <> ?2",
-                params![article.code, article.id.0],
-            )?;
+            conn.prepare_cached("UPDATE articles SET code = '~' || lower(hex(id)) WHERE code = ?1 AND id <> ?2")?
+                .execute(params![article.code, article.id.0])?;
             tx.write_article(&article, Write::Upsert)?;
         }
         Some(RecordBody::Document(record)) => {
             tx.write_document(&record.document, Write::Upsert)?;
-            conn.execute(
-                "UPDATE documents SET paid_cents = ?2 WHERE id = ?1",
-                params![record.document.id.0, to_cents(record.paid)?],
-            )?;
+            conn.prepare_cached("UPDATE documents SET paid_cents = ?2 WHERE id = ?1")?
+                .execute(params![record.document.id.0, to_cents(record.paid)?])?;
         }
         Some(RecordBody::Payment(payment)) => {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO payments (id, contact_id, date, amount_cents, method, reference, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
                  ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, date = excluded.date,
                     amount_cents = excluded.amount_cents, method = excluded.method, reference = excluded.reference,
                     updated_at = excluded.updated_at",
-                params![
-                    payment.id.0,
-                    payment.contact_id.map(|c| c.0),
-                    payment.date.to_string(),
-                    to_cents(payment.amount)?,
-                    payment.method.as_str(),
-                    payment.reference,
-                ],
-            )?;
-            conn.execute("DELETE FROM payment_allocations WHERE payment_id = ?1", [payment.id.0])?;
+            )?
+            .execute(params![
+                payment.id.0,
+                payment.contact_id.map(|c| c.0),
+                payment.date.to_string(),
+                to_cents(payment.amount)?,
+                payment.method.as_str(),
+                payment.reference,
+            ])?;
+            conn.prepare_cached("DELETE FROM payment_allocations WHERE payment_id = ?1")?.execute([payment.id.0])?;
             let mut insert = conn.prepare_cached(
                 "INSERT INTO payment_allocations (payment_id, document_id, amount_cents) VALUES (?1, ?2, ?3)",
             )?;
