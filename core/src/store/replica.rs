@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::company::{Write, save_series, write_company};
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::to_cents;
-use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, checksum_add, table_stats};
+use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, record_digest, table_stats};
 
 impl CompanyStore {
     /// Where this copy stands in the server's log (`None` before the first page).
@@ -23,7 +23,7 @@ impl CompanyStore {
 
     /// Applies a page of the server's changes and moves the cursor, in one transaction:
     /// a copy killed between two pages resumes after the last page it committed. Each
-    /// record goes to the replica as sent, and into the tables the screens read.
+    /// record's digest goes to the replica, the record into the tables the screens read.
     ///
     /// The server is the authority on its records: they are written as they come, without
     /// re-running the rules a local edit obeys. The log orders records by their latest
@@ -55,8 +55,8 @@ impl CompanyStore {
             }
             let conn = tx.connection();
             let mut upsert = conn.prepare_cached(
-                "INSERT INTO replica (kind, id, seq, body) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, body = excluded.body",
+                "INSERT INTO replica (kind, id, seq, digest) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
             )?;
             let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
             for change in &page.changes {
@@ -66,7 +66,11 @@ impl CompanyStore {
                     reason: "out of range".into(),
                 })?;
                 match &change.body {
-                    Some(body) => upsert.execute(params![change.kind.as_str(), change.id, seq, body.get()])?,
+                    Some(body) => {
+                        // Stored as the integer of the same 64 bits (SQLite integers are signed).
+                        let digest = i64::from_be_bytes(record_digest(change.id, body.get()).to_be_bytes());
+                        upsert.execute(params![change.kind.as_str(), change.id, seq, digest])?
+                    }
                     None => delete.execute(params![change.kind.as_str(), change.id])?,
                 };
             }
@@ -83,14 +87,14 @@ impl CompanyStore {
     }
 
     /// Count and checksum per kind of record in the replica: the same figures as the
-    /// server's `admin stats` when the copy is up to date.
+    /// server's `admin stats` when the copy is up to date (the sum of the records'
+    /// digests, see [`crate::sync::TableStats`]).
     pub fn replica_stats(&self) -> Result<BTreeMap<RecordKind, TableStats>, StoreError> {
         let mut sums: BTreeMap<RecordKind, (u64, u64)> = BTreeMap::new();
-        let mut stmt = self.connection().prepare("SELECT kind, id, body FROM replica")?;
-        let rows =
-            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Uuid>(1)?, r.get::<_, String>(2)?)))?;
+        let mut stmt = self.connection().prepare("SELECT kind, digest FROM replica")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         for row in rows {
-            let (kind, id, body) = row?;
+            let (kind, digest) = row?;
             let kind = RecordKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
                 column: "replica.kind",
                 value: kind.clone(),
@@ -98,7 +102,7 @@ impl CompanyStore {
             })?;
             let entry = sums.entry(kind).or_default();
             entry.0 += 1;
-            entry.1 = checksum_add(entry.1, id, &body);
+            entry.1 = entry.1.wrapping_add(u64::from_be_bytes(digest.to_be_bytes()));
         }
         Ok(table_stats(&sums))
     }

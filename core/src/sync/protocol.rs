@@ -350,10 +350,22 @@ pub struct TableStats {
     pub checksum: String,
 }
 
+/// A record's digest: the first 8 bytes (big-endian) of SHA-256(`id`, `\n`, `body`).
+pub fn record_digest(id: Uuid, body: &str) -> u64 {
+    use sha2::{Digest as _, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(id.hyphenated().to_string().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body.as_bytes());
+    let digest = hasher.finalize();
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
 /// Folds one record into a running checksum (see [`TableStats::checksum`]).
 pub fn checksum_add(sum: u64, id: Uuid, body: &str) -> u64 {
-    let digest = crate::audit::sha256_hex(format!("{id}\n{body}").as_bytes());
-    sum.wrapping_add(u64::from_str_radix(&digest[..16], 16).unwrap_or(0))
+    sum.wrapping_add(record_digest(id, body))
 }
 
 /// Turns per-kind (count, sum) into [`TableStats`], every kind present.
