@@ -5,12 +5,16 @@
 //! - [`demo`]: a seeded, deterministic generator of realistic company data.
 //! - [`audit`]: the audit trail's records and their hash chain.
 //! - [`sync`]: the sync protocol, shared by the server and the client engine.
+//! - [`engine`]: the background engine that keeps a copy in sync; [`clock`]: the
+//!   injectable clock it and the server read time from.
 //!
 //! This crate never depends on egui or axum: the desktop app and the sync server both
 //! build on it, and the rules they share (permissions, totals, numbering) live here once.
 
 pub mod audit;
+pub mod clock;
 pub mod demo;
+pub mod engine;
 pub mod model;
 #[cfg(feature = "openapi")]
 mod openapi;

@@ -6,8 +6,6 @@
 //! - Two-factor: TOTP per RFC 6238 (HMAC-SHA-1, 6 digits, 30 s steps, one step of drift
 //!   either way), as Google Authenticator and the like compute it; a code is accepted once.
 
-use std::sync::Mutex;
-
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
@@ -26,41 +24,7 @@ pub enum AuthError {
     Totp(String),
 }
 
-/// Where the server reads the time: the system clock, or a clock tests move by hand.
-pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that only moves when told to: for tests of lock-outs and expiries.
-#[derive(Debug)]
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(start: DateTime<Utc>) -> Self {
-        Self(Mutex::new(start))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        if let Ok(mut now) = self.0.lock() {
-            *now += by;
-        }
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0.lock().map_or_else(|poisoned| *poisoned.into_inner(), |now| *now)
-    }
-}
+pub use comptoir_core::clock::{Clock, ManualClock, SystemClock};
 
 /// Lifetimes and the failed-login policy.
 #[derive(Clone, Debug)]
