@@ -218,3 +218,52 @@ async fn an_interrupted_download_resumes_after_its_last_committed_page() {
     assert_eq!(store.replica_stats().unwrap(), remote.server_stats());
     assert_projected(&store, remote.server_documents().await);
 }
+
+#[tokio::test]
+async fn local_edits_go_through_the_outbox_exactly_once() {
+    use comptoir_core::sync::{Intent, SyncClient};
+    let remote = remote(500).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = remote.page(0, false).await;
+    let mut store = local_file(&dir.path().join("company.comptoir"), &first);
+    let mut after = 0;
+    let mut page = first;
+    loop {
+        store.apply_pull_page(after, &page).unwrap();
+        after = page.cursor.seq;
+        if !page.has_more {
+            break;
+        }
+        page = remote.page(after, false).await;
+    }
+    // Offline: a new customer, its entry queued with it.
+    let mut contact = store.list_contacts(false, 0, 1).unwrap().remove(0);
+    contact.id = comptoir_core::model::ContactId::new();
+    contact.name = "Nouvelle cliente".into();
+    store
+        .write(|tx| {
+            tx.insert_contact(&contact)?;
+            tx.enqueue(&Intent::CreateContact { contact: contact.clone() })
+        })
+        .unwrap();
+    // Back online: push, twice (a lost answer), then pull.
+    let mut client = SyncClient::new(&remote.url).unwrap();
+    client.set_access_token(Some(remote.token.clone()));
+    let pending = store.pending_mutations(100).unwrap();
+    let answer = client.push(remote.company, pending.clone()).await.unwrap();
+    let again = client.push(remote.company, pending).await.unwrap();
+    assert_eq!(answer, again, "the same answer, applied once");
+    store.record_outcomes(&answer.results).unwrap();
+    loop {
+        let page = remote.page(after, false).await;
+        store.apply_pull_page(after, &page).unwrap();
+        after = page.cursor.seq;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(store.prune_applied().unwrap(), 1);
+    assert_eq!(store.pending_count().unwrap(), 0);
+    assert_eq!(store.contact(contact.id).unwrap(), contact);
+    assert_eq!(store.replica_stats().unwrap(), remote.server_stats(), "the copy equals the server");
+}

@@ -17,6 +17,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("migrations/company/0001_initial.sql") },
     Migration { version: 2, sql: include_str!("migrations/company/0002_search.sql") },
     Migration { version: 3, sql: include_str!("migrations/company/0003_replica.sql") },
+    Migration { version: 4, sql: include_str!("migrations/company/0004_outbox.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

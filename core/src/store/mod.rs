@@ -17,6 +17,7 @@ mod company;
 mod error;
 mod list;
 mod migrate;
+mod outbox;
 mod replica;
 mod search;
 mod text;
@@ -34,6 +35,7 @@ pub use company::{CompanyFileInfo, CompanyStore, TableStats, WriteTx};
 pub use error::StoreError;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use migrate::MigrationReport;
+pub use outbox::RejectedMutation;
 pub use search::{SearchHit, SearchKind};
 pub use text::fold_for_sort;
 

@@ -646,3 +646,67 @@ fn search_index_follows_changes_within_a_transaction() {
         .unwrap();
     assert_search_index_consistent(&store);
 }
+
+#[test]
+fn an_edit_and_its_outbox_entry_commit_together() {
+    use crate::sync::{Intent, Outcome, PushResult};
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let client = store.client_id().unwrap();
+    assert_eq!(store.client_id().unwrap(), client, "one id per copy");
+
+    let c = contact("Garage Martin");
+    let id = store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            tx.enqueue(&Intent::CreateContact { contact: c.clone() })
+        })
+        .unwrap();
+    // A refused edit leaves no entry behind: the entry was queued first, then rolled back.
+    let bad = Contact { name: String::new(), ..contact("X") };
+    let err = store
+        .write(|tx| {
+            tx.enqueue(&Intent::CreateContact { contact: bad.clone() })?;
+            tx.insert_contact(&bad)
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "field_required");
+    let pending = store.pending_mutations(10).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].client_id, pending[0].mutation_id), (client, id));
+    assert_eq!(pending[0].intent, Intent::CreateContact { contact: c.clone() });
+
+    let second = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() })).unwrap();
+    assert!(second > id, "ids only grow");
+    store
+        .record_outcomes(&[
+            PushResult { client_id: client, mutation_id: id, outcome: Outcome::Applied { seq: 7, number: None } },
+            PushResult {
+                client_id: client,
+                mutation_id: second,
+                outcome: Outcome::Rejected { code: "permission_denied".into(), message: "Not allowed.".into() },
+            },
+        ])
+        .unwrap();
+    assert_eq!(store.pending_count().unwrap(), 0);
+    let rejected = store.rejected_mutations().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!((rejected[0].mutation_id, rejected[0].code.as_str()), (second, "permission_denied"));
+
+    // The applied entry stays until the copy has pulled past seq 7.
+    assert_eq!(store.prune_applied().unwrap(), 0, "no cursor yet");
+    let page = |seq| crate::sync::RawPullPage {
+        epoch: uuid::Uuid::nil(),
+        changes: Vec::new(),
+        cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq },
+        has_more: false,
+        remaining: None,
+    };
+    store.apply_pull_page(0, &page(6)).unwrap();
+    assert_eq!(store.prune_applied().unwrap(), 0, "not pulled past it yet");
+    store.apply_pull_page(6, &page(7)).unwrap();
+    assert_eq!(store.prune_applied().unwrap(), 1);
+    assert_eq!(store.rejected_mutations().unwrap().len(), 1, "refusals are never dropped");
+    let third = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() })).unwrap();
+    assert!(third > second, "never reused, even after pruning");
+}

@@ -1,0 +1,143 @@
+//! The outbox: local edits waiting for the server (see migration 0004).
+
+use rusqlite::{OptionalExtension as _, params};
+use uuid::Uuid;
+
+use super::{CompanyStore, StoreError, WriteTx};
+use crate::sync::{Intent, Mutation, Outcome, PushResult};
+
+/// A local edit the server refused, kept with its reason for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedMutation {
+    pub mutation_id: u64,
+    pub intent: Intent,
+    pub code: String,
+    pub message: String,
+}
+
+fn intent_json(intent: &Intent) -> Result<String, StoreError> {
+    serde_json::to_string(intent).map_err(|e| StoreError::Corrupt {
+        column: "outbox.intent",
+        value: String::new(),
+        reason: e.to_string(),
+    })
+}
+
+fn parse_intent(json: &str) -> Result<Intent, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        column: "outbox.intent",
+        value: json.chars().take(80).collect(),
+        reason: e.to_string(),
+    })
+}
+
+fn id_value(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+impl WriteTx<'_> {
+    /// Queues `intent` for the server, in this transaction: it commits with the edit it
+    /// describes, or not at all. Returns its mutation id.
+    pub fn enqueue(&self, intent: &Intent) -> Result<u64, StoreError> {
+        self.connection()
+            .prepare_cached(
+                "INSERT INTO outbox (intent, created_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )?
+            .execute([intent_json(intent)?])?;
+        Ok(u64::try_from(self.connection().last_insert_rowid()).unwrap_or(0))
+    }
+}
+
+impl CompanyStore {
+    /// This copy's id towards the server, made on first use.
+    pub fn client_id(&mut self) -> Result<Uuid, StoreError> {
+        if let Some(id) = self
+            .connection()
+            .query_row("SELECT client_id FROM device WHERE singleton = 1", [], |r| r.get(0))
+            .optional()?
+        {
+            return Ok(id);
+        }
+        let id = Uuid::now_v7();
+        self.write(|tx| {
+            tx.connection().execute("INSERT INTO device (singleton, client_id) VALUES (1, ?1)", [id])?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The oldest pending edits, in order, ready to push.
+    pub fn pending_mutations(&mut self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
+        let client_id = self.client_id()?;
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT mutation_id, intent FROM outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, json) = row?;
+            Ok(Mutation { client_id, mutation_id: u64::try_from(id).unwrap_or(0), intent: parse_intent(&json)? })
+        })
+        .collect()
+    }
+
+    /// How many edits wait for the server.
+    pub fn pending_count(&self) -> Result<u64, StoreError> {
+        let count: i64 =
+            self.connection().query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Records the server's answers to a push. Applied entries wait until the copy has
+    /// pulled past them ([`Self::prune_applied`]); refused ones are kept with the reason.
+    pub fn record_outcomes(&mut self, results: &[PushResult]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let conn = tx.connection();
+            for result in results {
+                match &result.outcome {
+                    Outcome::Applied { seq, .. } => conn.execute(
+                        "UPDATE outbox SET state = 'applied', applied_seq = ?2 WHERE mutation_id = ?1 AND state = 'pending'",
+                        params![id_value(result.mutation_id), id_value(*seq)],
+                    )?,
+                    Outcome::Rejected { code, message } => conn.execute(
+                        "UPDATE outbox SET state = 'rejected', reject_code = ?2, reject_message = ?3
+                         WHERE mutation_id = ?1 AND state = 'pending'",
+                        params![id_value(result.mutation_id), code, message],
+                    )?,
+                };
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes the applied entries the copy has pulled past; returns how many.
+    pub fn prune_applied(&mut self) -> Result<u64, StoreError> {
+        let Some(cursor) = self.sync_cursor()? else { return Ok(0) };
+        self.write(|tx| {
+            let removed = tx
+                .connection()
+                .execute("DELETE FROM outbox WHERE state = 'applied' AND applied_seq <= ?1", [id_value(cursor.seq)])?;
+            Ok(removed as u64)
+        })
+    }
+
+    /// The edits the server refused, oldest first.
+    pub fn rejected_mutations(&self) -> Result<Vec<RejectedMutation>, StoreError> {
+        let mut stmt = self.connection().prepare(
+            "SELECT mutation_id, intent, reject_code, reject_message FROM outbox WHERE state = 'rejected'
+             ORDER BY mutation_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+        })?;
+        rows.map(|row| {
+            let (id, json, code, message) = row?;
+            Ok(RejectedMutation {
+                mutation_id: u64::try_from(id).unwrap_or(0),
+                intent: parse_intent(&json)?,
+                code,
+                message: message.unwrap_or_default(),
+            })
+        })
+        .collect()
+    }
+}
