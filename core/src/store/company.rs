@@ -309,7 +309,7 @@ impl CompanyStore {
 /// a refused write returns the rule's error and the whole transaction is rolled back.
 #[derive(Debug)]
 pub struct WriteTx<'c> {
-    pub(crate) tx: Transaction<'c>,
+    tx: Transaction<'c>,
     now: String,
 }
 
@@ -581,21 +581,7 @@ impl WriteTx<'_> {
     /// payment, an overpayment) the user must be told about.
     pub fn record_payment(&self, payment: &Payment) -> Result<Vec<(DocumentId, PaymentAssessment)>, StoreError> {
         payment.validate()?;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO payments (id, contact_id, date, amount_cents, method, reference, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                payment.id.0,
-                payment.contact_id.map(|c| c.0),
-                payment.date.to_string(),
-                to_cents(payment.amount)?,
-                payment.method.as_str(),
-                payment.reference,
-                self.now,
-            ])
-            .map_err(map_constraint)?;
+        self.write_payment(payment, Write::Insert)?;
         let mut assessments = Vec::with_capacity(payment.allocations.len());
         for allocation in &payment.allocations {
             let (kind, status, gross, paid): (String, String, i64, i64) = self
@@ -612,11 +598,7 @@ impl WriteTx<'_> {
             let previous = self.allocations_of(allocation.document_id)?;
             let assessment = assess_payment(from_cents(gross), &previous, allocation.amount);
             let amount = to_cents(allocation.amount)?;
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO payment_allocations (payment_id, document_id, amount_cents) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![payment.id.0, allocation.document_id.0, amount])?;
+            self.insert_allocation(payment, allocation)?;
             let new_status = PaymentState::of(from_cents(gross), from_cents(paid + amount)).document_status();
             self.tx
                 .prepare_cached("UPDATE documents SET paid_cents = ?2, status = ?3, updated_at = ?4 WHERE id = ?1")?
@@ -624,6 +606,32 @@ impl WriteTx<'_> {
             assessments.push((allocation.document_id, assessment));
         }
         Ok(assessments)
+    }
+
+    /// Writes a payment's row (not its allocations); the caller has checked what it must.
+    pub(crate) fn write_payment(&self, payment: &Payment, mode: Write) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(PAYMENT_WRITE.sql(mode))?
+            .execute(params![
+                payment.id.0,
+                payment.contact_id.map(|c| c.0),
+                payment.date.to_string(),
+                to_cents(payment.amount)?,
+                payment.method.as_str(),
+                payment.reference,
+                self.now,
+            ])
+            .map_err(map_constraint)?;
+        Ok(())
+    }
+
+    pub(crate) fn insert_allocation(&self, payment: &Payment, allocation: &Allocation) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO payment_allocations (payment_id, document_id, amount_cents) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![payment.id.0, allocation.document_id.0, to_cents(allocation.amount)?])?;
+        Ok(())
     }
 
     fn allocations_of(&self, document: DocumentId) -> Result<Vec<(PaymentId, Decimal)>, StoreError> {
@@ -698,6 +706,10 @@ static CONTACT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
             "updated_at",
         ],
     )
+});
+
+static PAYMENT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
+    TableWrite::new("payments", &["id", "contact_id", "date", "amount_cents", "method", "reference", "updated_at"])
 });
 
 static ARTICLE_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {

@@ -132,27 +132,10 @@ fn project(
                 .execute(params![record.document.id.0, to_cents(record.paid)?])?;
         }
         Some(RecordBody::Payment(payment)) => {
-            conn.prepare_cached(
-                "INSERT INTO payments (id, contact_id, date, amount_cents, method, reference, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-                 ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, date = excluded.date,
-                    amount_cents = excluded.amount_cents, method = excluded.method, reference = excluded.reference,
-                    updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                payment.id.0,
-                payment.contact_id.map(|c| c.0),
-                payment.date.to_string(),
-                to_cents(payment.amount)?,
-                payment.method.as_str(),
-                payment.reference,
-            ])?;
+            tx.write_payment(&payment, Write::Upsert)?;
             conn.prepare_cached("DELETE FROM payment_allocations WHERE payment_id = ?1")?.execute([payment.id.0])?;
-            let mut insert = conn.prepare_cached(
-                "INSERT INTO payment_allocations (payment_id, document_id, amount_cents) VALUES (?1, ?2, ?3)",
-            )?;
             for allocation in &payment.allocations {
-                insert.execute(params![payment.id.0, allocation.document_id.0, to_cents(allocation.amount)?])?;
+                tx.insert_allocation(&payment, allocation)?;
             }
         }
         Some(RecordBody::Settings(settings)) => {

@@ -47,27 +47,31 @@ impl ApiError {
     }
 }
 
+/// The answer while the account is locked until `until`.
+fn account_locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
+    let mut error = ApiError::new(
+        StatusCode::LOCKED,
+        "account_locked",
+        format!("Too many failed sign-ins: this account is locked until {} UTC.", until.format("%H:%M")),
+    );
+    error.retry_after = Some((until - now).num_seconds().max(1));
+    error.locked_until = Some(until);
+    error
+}
+
 /// Refuses an attempt made while the account must wait (slowed down or locked).
 fn check_not_waiting(user: &mut UserRecord, policy: &AuthPolicy, now: DateTime<Utc>) -> Result<(), ApiError> {
     let Some(until) = user.locked_until else { return Ok(()) };
     if until > now {
-        let locked = user.failed_logins >= policy.lock_after;
-        let (status, code, message) = if locked {
-            (
-                StatusCode::LOCKED,
-                "account_locked",
-                format!("Too many failed sign-ins: this account is locked until {} UTC.", until.format("%H:%M")),
-            )
-        } else {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "Too many failed sign-ins: wait a moment before trying again.".to_owned(),
-            )
-        };
-        let mut error = ApiError::new(status, code, message);
+        if user.failed_logins >= policy.lock_after {
+            return Err(account_locked(until, now));
+        }
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many failed sign-ins: wait a moment before trying again.",
+        );
         error.retry_after = Some((until - now).num_seconds().max(1));
-        error.locked_until = locked.then_some(until);
         return Err(error);
     }
     if user.failed_logins >= policy.lock_after {
@@ -90,16 +94,8 @@ fn record_failure(
     let mut error = error;
     if let Some((wait, locked)) = policy.wait_after(user.failed_logins) {
         user.locked_until = Some(now + wait);
+        error = if locked { account_locked(now + wait, now) } else { error };
         error.retry_after = Some(wait.num_seconds());
-        if locked {
-            error = ApiError::new(
-                StatusCode::LOCKED,
-                "account_locked",
-                format!("Too many failed sign-ins: this account is locked until {} UTC.", (now + wait).format("%H:%M")),
-            );
-            error.retry_after = Some(wait.num_seconds());
-            error.locked_until = Some(now + wait);
-        }
     }
     tracing::warn!(user = %user.id, failures = user.failed_logins, "failed sign-in");
     audit_sign_in(storage, user, "sign_in_failed", now);

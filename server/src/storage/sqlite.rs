@@ -450,11 +450,15 @@ impl Storage for SqliteStorage {
     }
 
     fn start_log(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError> {
-        self.start_log_impl(company, epoch)
+        self.conn()?.execute(
+            "INSERT INTO logs (company_id, epoch, audit_hash) VALUES (?1, ?2, ?3)",
+            params![company.0, epoch, comptoir_core::audit::GENESIS_HASH],
+        )?;
+        Ok(())
     }
 
     fn log_state(&self, company: CompanyId) -> Result<Option<LogState>, StorageError> {
-        self.log_state_impl(company)
+        log_state(&*self.conn()?, company)
     }
 
     fn in_company(
@@ -462,15 +466,46 @@ impl Storage for SqliteStorage {
         company: CompanyId,
         work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
-        self.in_company_impl(company, work)
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let state = log_state(&tx, company)?.ok_or(StorageError::NotFound("company"))?;
+        let mut company_tx = SqliteCompanyTx { tx: &tx, company, state };
+        work(&mut company_tx)?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn changes_after(&self, company: CompanyId, after: u64, limit: u32) -> Result<Vec<StoredChange>, StorageError> {
-        self.changes_after_impl(company, after, limit)
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, kind, id, body FROM records WHERE company_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![company.0, seq_value(after)?, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Uuid>(2)?, r.get::<_, Option<String>>(3)?))
+        })?;
+        rows.map(|row| {
+            let (seq, kind, id, body) = row?;
+            let kind =
+                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
+            Ok(StoredChange { seq: u64::try_from(seq).unwrap_or(0), kind, id, body })
+        })
+        .collect()
     }
 
     fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
-        self.count_changes_after_impl(company, after)
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT kind, count(*) FROM records WHERE company_id = ?1 AND seq > ?2 GROUP BY kind")?;
+        let rows = stmt
+            .query_map(params![company.0, seq_value(after)?], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut counts: BTreeMap<RecordKind, u64> = RecordKind::ALL.into_iter().map(|k| (k, 0)).collect();
+        for row in rows {
+            let (kind, count) = row?;
+            let kind =
+                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
+            counts.insert(kind, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(counts)
     }
 
     fn memberships(&self, user: UserId) -> Result<Vec<(CompanyRecord, Role)>, StorageError> {
@@ -600,75 +635,5 @@ impl CompanyTx for SqliteCompanyTx<'_> {
             )?
             .execute(params![self.company.0, client, seq_value(mutation)?, outcome])?;
         Ok(())
-    }
-}
-
-impl SqliteStorage {
-    pub(crate) fn start_log_impl(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError> {
-        self.conn()?.execute(
-            "INSERT INTO logs (company_id, epoch, audit_hash) VALUES (?1, ?2, ?3)",
-            params![company.0, epoch, comptoir_core::audit::GENESIS_HASH],
-        )?;
-        Ok(())
-    }
-
-    pub(crate) fn log_state_impl(&self, company: CompanyId) -> Result<Option<LogState>, StorageError> {
-        log_state(&*self.conn()?, company)
-    }
-
-    pub(crate) fn in_company_impl(
-        &self,
-        company: CompanyId,
-        work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
-    ) -> Result<(), StorageError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let state = log_state(&tx, company)?.ok_or(StorageError::NotFound("company"))?;
-        let mut company_tx = SqliteCompanyTx { tx: &tx, company, state };
-        work(&mut company_tx)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub(crate) fn changes_after_impl(
-        &self,
-        company: CompanyId,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<StoredChange>, StorageError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, kind, id, body FROM records WHERE company_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![company.0, seq_value(after)?, limit], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Uuid>(2)?, r.get::<_, Option<String>>(3)?))
-        })?;
-        rows.map(|row| {
-            let (seq, kind, id, body) = row?;
-            let kind =
-                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
-            Ok(StoredChange { seq: u64::try_from(seq).unwrap_or(0), kind, id, body })
-        })
-        .collect()
-    }
-
-    pub(crate) fn count_changes_after_impl(
-        &self,
-        company: CompanyId,
-        after: u64,
-    ) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
-        let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare_cached("SELECT kind, count(*) FROM records WHERE company_id = ?1 AND seq > ?2 GROUP BY kind")?;
-        let rows = stmt
-            .query_map(params![company.0, seq_value(after)?], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        let mut counts: BTreeMap<RecordKind, u64> = RecordKind::ALL.into_iter().map(|k| (k, 0)).collect();
-        for row in rows {
-            let (kind, count) = row?;
-            let kind =
-                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
-            counts.insert(kind, u64::try_from(count).unwrap_or(0));
-        }
-        Ok(counts)
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use comptoir_core::audit::{AuditRecord, FieldChange};
 use comptoir_core::model::{Address, CompanyId, Country, Currency, DocumentKind, NumberingSeries, Role};
 use comptoir_core::sync::{
-    Cursor, Intent, MemberInfo, Mutation, Outcome, PushResult, RawChange, RawPullPage, RecordBody, RecordKind, Settings,
+    Cursor, MemberInfo, Mutation, Outcome, PushResult, RawChange, RawPullPage, RecordBody, RecordKind, Settings,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -344,9 +344,4 @@ pub fn pull(
         counts
     });
     Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more, remaining })
-}
-
-/// Checks whether `intent` is allowed to `role` (for callers that want to know early).
-pub fn allowed(role: Role, intent: &Intent) -> bool {
-    role.allows(intent.permission())
 }
