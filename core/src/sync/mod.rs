@@ -5,6 +5,7 @@
 mod account;
 mod client;
 mod protocol;
+pub mod rules;
 
 pub use account::*;
 pub use client::{ClientError, SyncClient};

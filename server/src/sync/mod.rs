@@ -2,11 +2,12 @@
 //! order), pull (pages of changes after a cursor), status, and the audit trail appended
 //! with every accepted change.
 
-mod apply;
+mod records;
 
 use chrono::{DateTime, Utc};
 use comptoir_core::audit::{AuditRecord, FieldChange};
 use comptoir_core::model::{Address, CompanyId, Country, Currency, DocumentKind, NumberingSeries, Role};
+use comptoir_core::sync::rules::{self, Numbering, Records as _, RuleError};
 use comptoir_core::sync::{
     Cursor, MemberInfo, Mutation, Outcome, PushResult, RawChange, RawPullPage, RecordBody, RecordKind, Settings,
 };
@@ -14,7 +15,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-pub use apply::{Applied, ApplyError, apply};
+use records::ServerRecords;
 
 use crate::storage::{CompanyRecord, CompanyTx, Storage, StorageError, UserRecord};
 
@@ -145,10 +146,11 @@ pub fn create_company(
         series: DocumentKind::ALL.into_iter().map(NumberingSeries::default_for).collect(),
     };
     storage.in_company(company.id, &mut |tx| {
-        apply::save(tx, company.id.0, &RecordBody::Settings(Box::new(settings.clone()))).map_err(|e| match e {
-            ApplyError::Storage(e) => e,
-            ApplyError::Rejected { message, .. } => StorageError::Backend(message),
-        })?;
+        ServerRecords(tx).put(
+            RecordKind::Settings,
+            company.id.0,
+            Some(&RecordBody::Settings(Box::new(settings.clone()))),
+        )?;
         let entry =
             AuditEntry { action: "create", entity: "company", entity_id: Some(company.id.0), changes: Vec::new() };
         append_audit(tx, company.id, &Actor::system(), now, entry)?;
@@ -252,7 +254,7 @@ fn push_one(
             outcome = Some(rejected);
             return Ok(());
         }
-        match apply(tx, company, &mutation.intent) {
+        match rules::apply(&mut ServerRecords(tx), company, &mutation.intent, Numbering::Allocate) {
             Ok(applied) => {
                 let (_, target) = mutation.intent.target();
                 let changes = field_changes(applied.before.as_ref(), applied.after.as_ref());
@@ -268,12 +270,13 @@ fn push_one(
                 outcome = Some(done);
                 Ok(())
             }
-            Err(ApplyError::Rejected { code, message }) => {
+            Err(RuleError::Rejected { code, message }) => {
                 rejection = Some(Outcome::Rejected { code, message });
                 // Roll back whatever the intent wrote before it was refused.
                 Err(StorageError::Abort)
             }
-            Err(ApplyError::Storage(e)) => Err(e),
+            Err(RuleError::Corrupt(e)) => Err(StorageError::Corrupt(e)),
+            Err(RuleError::Store(e)) => Err(e),
         }
     });
     match (result, rejection) {

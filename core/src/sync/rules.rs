@@ -1,41 +1,64 @@
-//! Applying one intent to a company's records, with the model's rules. Runs inside one
-//! company transaction: a rejection rolls back whatever the intent had written.
+//! The rules of every intent, applied to a company's records: once by the server, which
+//! is the authority, and once by the client on its own copy the moment the user acts, so
+//! that an edit shows at once and is refused offline for the same reasons the server
+//! would refuse it. Whoever runs them provides the records ([`Records`]) and says whether
+//! issued documents get their number now ([`Numbering::Allocate`], the server) or later
+//! ([`Numbering::Pending`], a client: "number pending" until the server answers).
+//!
+//! Runs inside one transaction of the caller's: a rejection must roll back whatever the
+//! intent had written before it was refused.
 
 use chrono::Datelike as _;
-use comptoir_core::model::{
-    CompanyId, DocumentKind, DocumentStatus, ModelError, PaymentState, assess_payment, ensure_credit_within,
-};
-use comptoir_core::sync::{DocumentRecord, Intent, ReceivedPayment, RecordBody, RecordKind, Settings};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::storage::{CompanyTx, StorageError};
+use super::{DocumentRecord, Intent, ReceivedPayment, RecordBody, RecordKind, Settings};
+use crate::model::{
+    CompanyId, DocumentKind, DocumentStatus, ModelError, PaymentState, assess_payment, ensure_credit_within,
+};
+
+/// A company's records as the rules read and write them.
+pub trait Records {
+    type Error;
+    fn get(&mut self, kind: RecordKind, id: Uuid) -> Result<Option<RecordBody>, Self::Error>;
+    /// Writes a record's new state (`None`: deleted).
+    fn put(&mut self, kind: RecordKind, id: Uuid, body: Option<&RecordBody>) -> Result<(), Self::Error>;
+    /// Reserves `key` in `namespace` for `owner` (an article code, a document number).
+    /// False when another owner holds it.
+    fn claim_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<bool, Self::Error>;
+    fn release_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<(), Self::Error>;
+}
+
+/// Whether issuing a document allocates its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Numbering {
+    /// The server: numbers come from the series, without gaps.
+    Allocate,
+    /// A client: the document is issued without a number until the server allocates it.
+    Pending,
+}
 
 /// Why an intent was not applied.
-#[derive(Debug)]
-pub enum ApplyError {
-    /// A rule refused it: the client is told, with a stable code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RuleError<E> {
+    /// A rule refused it, with a stable code and a message for the user.
     Rejected {
         code: String,
         message: String,
     },
-    Storage(StorageError),
+    /// The records break an invariant the rules rely on (a company without settings).
+    Corrupt(String),
+    Store(E),
 }
 
-impl From<ModelError> for ApplyError {
+impl<E> From<ModelError> for RuleError<E> {
     fn from(e: ModelError) -> Self {
         Self::Rejected { code: e.code().to_owned(), message: e.to_string() }
     }
 }
 
-impl From<StorageError> for ApplyError {
-    fn from(e: StorageError) -> Self {
-        Self::Storage(e)
-    }
-}
-
-fn reject(code: &str, message: impl Into<String>) -> ApplyError {
-    ApplyError::Rejected { code: code.to_owned(), message: message.into() }
+fn reject<E>(code: &str, message: impl Into<String>) -> RuleError<E> {
+    RuleError::Rejected { code: code.to_owned(), message: message.into() }
 }
 
 /// What applying an intent did, for the answer and the audit trail.
@@ -49,36 +72,40 @@ pub struct Applied {
     pub entity: &'static str,
 }
 
-pub(crate) fn load(tx: &mut dyn CompanyTx, kind: RecordKind, id: Uuid) -> Result<Option<RecordBody>, ApplyError> {
-    let Some(stored) = tx.get(kind, id)? else { return Ok(None) };
-    let Some(body) = stored.body else { return Ok(None) };
-    serde_json::from_str(&body)
-        .map(Some)
-        .map_err(|e| ApplyError::Storage(StorageError::Corrupt(format!("{} {id}: {e}", kind.as_str()))))
+type Ruled<T, E> = Result<T, RuleError<E>>;
+
+fn load<R: Records + ?Sized>(tx: &mut R, kind: RecordKind, id: Uuid) -> Ruled<Option<RecordBody>, R::Error> {
+    tx.get(kind, id).map_err(RuleError::Store)
 }
 
-pub(crate) fn save(tx: &mut dyn CompanyTx, id: Uuid, body: &RecordBody) -> Result<u64, ApplyError> {
-    let json = serde_json::to_string(body).map_err(|e| StorageError::Backend(e.to_string()))?;
-    Ok(tx.put(body.kind(), id, Some(&json))?)
+fn save<R: Records + ?Sized>(tx: &mut R, id: Uuid, body: &RecordBody) -> Ruled<(), R::Error> {
+    tx.put(body.kind(), id, Some(body)).map_err(RuleError::Store)
 }
 
-fn load_document(tx: &mut dyn CompanyTx, id: Uuid) -> Result<DocumentRecord, ApplyError> {
+fn claim<R: Records + ?Sized>(tx: &mut R, namespace: &str, key: &str, owner: Uuid) -> Ruled<bool, R::Error> {
+    tx.claim_key(namespace, key, owner).map_err(RuleError::Store)
+}
+
+fn load_document<R: Records + ?Sized>(tx: &mut R, id: Uuid) -> Ruled<DocumentRecord, R::Error> {
     match load(tx, RecordKind::Document, id)? {
         Some(RecordBody::Document(record)) => Ok(record),
         _ => Err(reject("document_not_found", "This document does not exist (or was deleted).")),
     }
 }
 
-fn load_settings(tx: &mut dyn CompanyTx, company: CompanyId) -> Result<Settings, ApplyError> {
+fn load_settings<R: Records + ?Sized>(tx: &mut R, company: CompanyId) -> Ruled<Settings, R::Error> {
     match load(tx, RecordKind::Settings, company.0)? {
         Some(RecordBody::Settings(settings)) => Ok(*settings),
-        _ => Err(ApplyError::Storage(StorageError::Corrupt(format!("company {company} has no settings record")))),
+        _ => Err(RuleError::Corrupt(format!("company {company} has no settings record"))),
     }
 }
 
 fn to_json(body: &RecordBody) -> Option<Value> {
     serde_json::to_value(body).ok()
 }
+
+/// The namespace of article codes, compared without case.
+pub const ARTICLE_CODE: &str = "article_code";
 
 fn article_code_key(code: &str) -> String {
     code.to_lowercase()
@@ -88,9 +115,40 @@ fn number_namespace(kind: DocumentKind) -> String {
     format!("number:{}", kind.as_str())
 }
 
-/// Applies `intent` to company `company`.
+/// The next number of `kind`'s series for `document`, claimed for it, with the series
+/// saved.
+fn allocate_number<R: Records + ?Sized>(
+    tx: &mut R,
+    company: CompanyId,
+    kind: DocumentKind,
+    document: &crate::model::Document,
+    owner: Uuid,
+) -> Ruled<String, R::Error> {
+    let mut settings = load_settings(tx, company)?;
+    let series = settings
+        .series
+        .iter_mut()
+        .find(|s| s.kind == kind)
+        .ok_or_else(|| RuleError::Corrupt(format!("no {} series", kind.as_str())))?;
+    let number = series.allocate(document.issue_date.year())?;
+    if !claim(tx, &number_namespace(kind), &number, owner)? {
+        return Err(reject(
+            "number_taken",
+            format!("The number {number} is already used: set the series' next number after it."),
+        ));
+    }
+    save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+    Ok(number)
+}
+
+/// Applies `intent` to company `company`'s records.
 #[allow(clippy::too_many_lines, reason = "one arm per intent reads best as one match")]
-pub fn apply(tx: &mut dyn CompanyTx, company: CompanyId, intent: &Intent) -> Result<Applied, ApplyError> {
+pub fn apply<R: Records + ?Sized>(
+    tx: &mut R,
+    company: CompanyId,
+    intent: &Intent,
+    numbering: Numbering,
+) -> Ruled<Applied, R::Error> {
     let mut applied = Applied { entity: intent.target().0.as_str(), ..Applied::default() };
     match intent {
         Intent::CreateContact { contact } | Intent::UpdateContact { contact } => {
@@ -125,7 +183,7 @@ pub fn apply(tx: &mut dyn CompanyTx, company: CompanyId, intent: &Intent) -> Res
                 }
                 _ => {}
             }
-            if !tx.claim_key("article_code", &article_code_key(&article.code), article.id.0)? {
+            if !claim(tx, ARTICLE_CODE, &article_code_key(&article.code), article.id.0)? {
                 return Err(reject(
                     "article_code_taken",
                     format!("The article code “{}” is already used.", article.code),
@@ -134,7 +192,7 @@ pub fn apply(tx: &mut dyn CompanyTx, company: CompanyId, intent: &Intent) -> Res
             if let Some(old) =
                 existing.as_ref().filter(|old| article_code_key(&old.code) != article_code_key(&article.code))
             {
-                tx.release_key("article_code", &article_code_key(&old.code), article.id.0)?;
+                tx.release_key(ARTICLE_CODE, &article_code_key(&old.code), article.id.0).map_err(RuleError::Store)?;
             }
             let body = RecordBody::Article(article.clone());
             applied.before = existing.map(RecordBody::Article).as_ref().and_then(to_json);
@@ -167,7 +225,7 @@ pub fn apply(tx: &mut dyn CompanyTx, company: CompanyId, intent: &Intent) -> Res
             record.document.ensure_editable()?;
             applied.entity = record.document.kind.as_str();
             applied.before = to_json(&RecordBody::Document(record));
-            tx.put(RecordKind::Document, id.0, None)?;
+            tx.put(RecordKind::Document, id.0, None).map_err(RuleError::Store)?;
         }
         Intent::IssueDocument { id } => {
             let mut record = load_document(tx, id.0)?;
@@ -185,26 +243,17 @@ pub fn apply(tx: &mut dyn CompanyTx, company: CompanyId, intent: &Intent) -> Res
                 invoice.credited += gross;
                 save(tx, invoice_id.0, &RecordBody::Document(invoice))?;
             }
-            let mut settings = load_settings(tx, company)?;
-            let series =
-                settings.series.iter_mut().find(|s| s.kind == kind).ok_or_else(|| {
-                    ApplyError::Storage(StorageError::Corrupt(format!("no {} series", kind.as_str())))
-                })?;
-            let number = series.allocate(record.document.issue_date.year())?;
-            if !tx.claim_key(&number_namespace(kind), &number, id.0)? {
-                return Err(reject(
-                    "number_taken",
-                    format!("The number {number} is already used: set the series' next number after it."),
-                ));
-            }
-            record.document.issue(Some(number.clone()))?;
-            save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+            let number = match numbering {
+                Numbering::Allocate => Some(allocate_number(tx, company, kind, &record.document, id.0)?),
+                Numbering::Pending => None,
+            };
+            record.document.issue(number.clone())?;
             let body = RecordBody::Document(record);
             applied.entity = kind.as_str();
             applied.before = before;
             applied.after = to_json(&body);
             save(tx, id.0, &body)?;
-            applied.number = Some(number);
+            applied.number = number;
         }
         Intent::AnswerQuote { id, status } => {
             let mut record = load_document(tx, id.0)?;
