@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The codes `code()` returns, read from the two error modules' source: adding a variant
-/// without its messages fails here.
+/// The codes `code()` returns, read from the two error modules' source and the rules':
+/// adding a variant without its messages fails here.
 fn codes() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut codes = BTreeSet::new();
@@ -17,6 +17,14 @@ fn codes() -> BTreeSet<String> {
             if let Some((code, _)) = line.split_once("=> \"").and_then(|(_, rest)| rest.split_once('"')) {
                 codes.insert(code.to_owned());
             }
+        }
+    }
+    // The intent rules refuse with `reject("code", …)`, sometimes over two lines.
+    let rules = std::fs::read_to_string(root.join("src/sync/rules.rs")).unwrap();
+    for (_, rest) in rules.match_indices("reject(").map(|(i, _)| rules.split_at(i + "reject(".len())) {
+        let rest = rest.trim_start();
+        if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
+            codes.insert(code.to_owned());
         }
     }
     codes

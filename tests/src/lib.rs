@@ -1,2 +1,121 @@
 //! End-to-end tests across Comptoir's crates live in `tests/tests/`, benchmarks in
-//! `tests/benches/`. This library holds what they share.
+//! `tests/benches/`. This library holds what they share: a real sync server on loopback
+//! that a test can stop and start again on the same port.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use comptoir_core::demo::DemoSize;
+use comptoir_core::model::CompanyId;
+use comptoir_server::demo::DemoAccounts;
+use comptoir_server::storage::SqliteStorage;
+
+/// Why the test server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("seeding the demo data failed: {0}")]
+    Seed(String),
+    #[error("opening the server's storage failed: {0}")]
+    Storage(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The real sync server, in a runtime of its own: stopping it drops every connection, as
+/// a server that goes down would.
+#[derive(Debug)]
+pub struct TestServer {
+    pub url: String,
+    pub accounts: DemoAccounts,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl TestServer {
+    /// Seeds the demo accounts (the large company of about `records` records) and serves
+    /// them on a free port of 127.0.0.1.
+    pub fn start(records: u32) -> Result<Self, ServerError> {
+        let dir = tempfile::tempdir()?;
+        let accounts = {
+            let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
+            comptoir_server::demo::seed(
+                &storage,
+                &dir.path().join("work"),
+                &DemoSize::with_records(records),
+                None,
+                None,
+            )
+            .map_err(|e| ServerError::Seed(e.to_string()))?
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let mut server = Self { url: format!("http://{addr}"), accounts, addr, dir, runtime: None };
+        server.run(listener)?;
+        Ok(server)
+    }
+
+    fn run(&mut self, listener: std::net::TcpListener) -> Result<(), ServerError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-server")
+            .enable_all()
+            .build()?;
+        let state = comptoir_server::open_state(self.dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
+        listener.set_nonblocking(true)?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
+        self.runtime = Some(runtime);
+        Ok(())
+    }
+
+    /// Stops the server: its port refuses connections until [`Self::restart`].
+    pub fn stop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Starts the server again on the same port, with the same data.
+    pub fn restart(&mut self) -> Result<(), ServerError> {
+        self.stop();
+        // The old runtime's threads release the port asynchronously.
+        let listener = (0..100)
+            .find_map(|_| {
+                std::net::TcpListener::bind(self.addr).ok().or_else(|| {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                })
+            })
+            .ok_or_else(|| std::io::Error::other(format!("{} stayed busy", self.addr)))?;
+        self.run(listener)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The large demo company (the one of `records` records).
+    pub fn company(&self) -> CompanyId {
+        self.accounts.companies[1].0
+    }
+
+    /// Count and checksum per kind of record, as `comptoir-server admin stats` prints them.
+    pub fn stats(
+        &self,
+        company: CompanyId,
+    ) -> Result<std::collections::BTreeMap<comptoir_core::sync::RecordKind, comptoir_core::sync::TableStats>, ServerError>
+    {
+        let storage = SqliteStorage::open(self.dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
+        comptoir_server::admin::stats(&storage, company).map_err(|e| ServerError::Storage(e.to_string()))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

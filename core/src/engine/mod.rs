@@ -1,6 +1,7 @@
 //! The background engine that keeps a company's copy in sync (issue: the sync engine).
-//! So far: the offline grace rule.
 
 mod grace;
+pub mod link;
 
 pub use grace::Grace;
+pub use link::{CategoryProgress, ErrorKind, Link, PaymentNotice, Progress, SyncError, SyncReport};

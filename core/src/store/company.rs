@@ -265,32 +265,17 @@ impl CompanyStore {
     }
 
     pub fn payment(&self, id: PaymentId) -> Result<Payment, StoreError> {
-        let (contact, date, amount, method, reference): (Option<Uuid>, String, i64, String, String) = self
-            .conn
-            .query_row(
-                "SELECT contact_id, date, amount_cents, method, reference FROM payments WHERE id = ?1",
-                [id.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound { entity: "payment" })?;
+        read_payment(&self.conn, id)?.ok_or(StoreError::NotFound { entity: "payment" })
+    }
+
+    /// The payments allocated to a document: payment and amount, in the order recorded.
+    pub fn payments_of(&self, document: DocumentId) -> Result<Vec<(PaymentId, Decimal)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT document_id, amount_cents FROM payment_allocations WHERE payment_id = ?1 ORDER BY document_id",
+            "SELECT a.payment_id, a.amount_cents FROM payment_allocations a JOIN payments p ON p.id = a.payment_id
+             WHERE a.document_id = ?1 ORDER BY p.rid",
         )?;
-        let allocations = stmt
-            .query_map([id.0], |r| {
-                Ok(Allocation { document_id: DocumentId(r.get(0)?), amount: from_cents(r.get(1)?) })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Payment {
-            id,
-            contact_id: contact.map(ContactId),
-            date: parse_date("payments.date", &date)?,
-            amount: from_cents(amount),
-            method: PaymentMethod::parse(&method).map_err(|e| corrupt("payments.method", &method, &e))?,
-            reference,
-            allocations,
-        })
+        let rows = stmt.query_map([document.0], |r| Ok((PaymentId(r.get(0)?), from_cents(r.get(1)?))))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Row counts of the business tables.
@@ -643,7 +628,7 @@ impl WriteTx<'_> {
     }
 }
 
-const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_supplier, email, phone, vat_number,
+pub(super) const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_supplier, email, phone, vat_number,
     billing_street, billing_street2, billing_postcode, billing_city, billing_country,
     delivery_street, delivery_street2, delivery_postcode, delivery_city, delivery_country,
     payment_terms_days, archived";
@@ -800,7 +785,7 @@ pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -
     ensure_written(changed, "company")
 }
 
-const ARTICLE_COLUMNS: &str = "id, code, name, unit, unit_price, vat_rate, archived";
+pub(super) const ARTICLE_COLUMNS: &str = "id, code, name, unit, unit_price, vat_rate, archived";
 
 fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -869,7 +854,7 @@ fn read_company_id(conn: &Connection, path: &Path) -> Result<CompanyId, StoreErr
         .ok_or_else(|| StoreError::NotACompanyFile { path: path.to_path_buf() })
 }
 
-fn company_from_row(row: &Row<'_>) -> Result<Company, StoreError> {
+pub(super) fn company_from_row(row: &Row<'_>) -> Result<Company, StoreError> {
     let country_code: String = row.get(6)?;
     let currency: String = row.get(11)?;
     Ok(Company {
@@ -911,7 +896,7 @@ pub(crate) fn save_series(conn: &Connection, series: &NumberingSeries) -> Result
     Ok(())
 }
 
-fn read_series(conn: &Connection, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
+pub(super) fn read_series(conn: &Connection, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
     let (prefix, year, separator, width, next, last): (String, String, String, u8, i64, Option<i64>) = conn
         .query_row(
             "SELECT prefix, year_format, separator, width, next_number, last_issued FROM numbering_series
@@ -932,7 +917,7 @@ fn read_series(conn: &Connection, kind: DocumentKind) -> Result<NumberingSeries,
     })
 }
 
-fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
+pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
     let kind: String = row.get(1)?;
     let billing_country: String = row.get(12)?;
     let delivery_street: Option<String> = row.get(13)?;
@@ -971,7 +956,7 @@ fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
     })
 }
 
-fn article_from_row(row: &Row<'_>) -> Result<Article, StoreError> {
+pub(super) fn article_from_row(row: &Row<'_>) -> Result<Article, StoreError> {
     let price: String = row.get(4)?;
     let rate: String = row.get(5)?;
     Ok(Article {
@@ -998,7 +983,7 @@ fn stored_kind_and_status(conn: &Connection, id: DocumentId) -> Result<(Document
     ))
 }
 
-fn read_document(conn: &Connection, id: DocumentId) -> Result<Document, StoreError> {
+pub(super) fn read_document(conn: &Connection, id: DocumentId) -> Result<Document, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT kind, status, number, contact_id, customer_name, customer_street, customer_street2, customer_postcode,
             customer_city, customer_country, customer_vat_number, issue_date, due_date, corrects_id, source_id,
@@ -1074,4 +1059,32 @@ fn line_from_row(row: &Row<'_>) -> Result<DocumentLine, StoreError> {
         vat_rate: VatRate::new(parse_decimal("document_lines.vat_rate", &rate)?)
             .map_err(|e| corrupt("document_lines.vat_rate", &rate, &e))?,
     })
+}
+
+pub(super) fn read_payment(conn: &Connection, id: PaymentId) -> Result<Option<Payment>, StoreError> {
+    let Some((contact, date, amount, method, reference)): Option<(Option<Uuid>, String, i64, String, String)> = conn
+        .query_row(
+            "SELECT contact_id, date, amount_cents, method, reference FROM payments WHERE id = ?1",
+            [id.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT document_id, amount_cents FROM payment_allocations WHERE payment_id = ?1 ORDER BY document_id",
+    )?;
+    let allocations = stmt
+        .query_map([id.0], |r| Ok(Allocation { document_id: DocumentId(r.get(0)?), amount: from_cents(r.get(1)?) }))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Payment {
+        id,
+        contact_id: contact.map(ContactId),
+        date: parse_date("payments.date", &date)?,
+        amount: from_cents(amount),
+        method: PaymentMethod::parse(&method).map_err(|e| corrupt("payments.method", &method, &e))?,
+        reference,
+        allocations,
+    }))
 }

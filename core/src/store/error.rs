@@ -11,6 +11,10 @@ pub enum StoreError {
     /// A business rule refused the change; nothing was written.
     #[error(transparent)]
     Rule(#[from] ModelError),
+    /// One of the intent rules the server also applies refused the change (see
+    /// [`crate::sync::rules`]); nothing was written.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("The article code “{code}” is already used by another article.")]
     DuplicateArticleCode { code: String },
     #[error("The number “{number}” is already used by another document.")]
@@ -54,6 +58,7 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Rule(rule) => rule.code(),
+            Self::Refused { code, .. } => code,
             Self::DuplicateArticleCode { .. } => "article_code_taken",
             Self::DuplicateNumber { .. } => "number_taken",
             Self::AlreadyExists => "already_exists",

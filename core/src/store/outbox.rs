@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
+use super::local::rebase;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::sync::{Intent, Mutation, Outcome, PushResult};
 
@@ -88,8 +89,11 @@ impl CompanyStore {
     }
 
     /// Records the server's answers to a push. Applied entries wait until the copy has
-    /// pulled past them ([`Self::prune_applied`]); refused ones are kept with the reason.
+    /// pulled past them ([`Self::prune_applied`]); refused ones are kept with the reason,
+    /// and their effect on this copy is undone (the waiting edits are rebased).
     pub fn record_outcomes(&mut self, results: &[PushResult]) -> Result<(), StoreError> {
+        let company = self.company_id();
+        let refused = results.iter().any(|r| matches!(r.outcome, Outcome::Rejected { .. }));
         self.write(|tx| {
             let conn = tx.connection();
             for result in results {
@@ -105,6 +109,9 @@ impl CompanyStore {
                     )?,
                 };
             }
+            if refused {
+                rebase(tx, company)?;
+            }
             Ok(())
         })
     }
@@ -112,12 +119,7 @@ impl CompanyStore {
     /// Removes the applied entries the copy has pulled past; returns how many.
     pub fn prune_applied(&mut self) -> Result<u64, StoreError> {
         let Some(cursor) = self.sync_cursor()? else { return Ok(0) };
-        self.write(|tx| {
-            let removed = tx
-                .connection()
-                .execute("DELETE FROM outbox WHERE state = 'applied' AND applied_seq <= ?1", [id_value(cursor.seq)])?;
-            Ok(removed as u64)
-        })
+        self.write(|tx| prune_applied(tx.connection(), cursor.seq))
     }
 
     /// The edits the server refused, oldest first.
@@ -140,4 +142,10 @@ impl CompanyStore {
         })
         .collect()
     }
+}
+
+/// Removes the applied entries whose change is at or before `seq`; returns how many.
+pub(crate) fn prune_applied(conn: &rusqlite::Connection, seq: u64) -> Result<u64, StoreError> {
+    let removed = conn.execute("DELETE FROM outbox WHERE state = 'applied' AND applied_seq <= ?1", [id_value(seq)])?;
+    Ok(removed as u64)
 }

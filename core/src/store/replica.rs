@@ -2,10 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
+use serde_json::value::RawValue;
+
 use super::company::{Write, save_series, write_company};
+use super::local::{has_local_edits, rebase, shadow_server_change};
+use super::outbox::prune_applied;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::to_cents;
 use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, record_digest, table_stats};
@@ -45,13 +50,24 @@ impl CompanyStore {
         self.connection().pragma_update(None, "foreign_keys", "OFF")?;
         let company = self.company_id();
         let result = self.write(|tx| {
+            let local_edits = has_local_edits(tx.connection())?;
             for change in &page.changes {
+                if local_edits
+                    && shadow_server_change(
+                        tx.connection(),
+                        change.kind,
+                        change.id,
+                        change.body.as_deref().map(RawValue::get),
+                    )?
+                {
+                    continue;
+                }
                 let body = change.parse().map_err(|e| StoreError::Corrupt {
                     column: "replica.body",
                     value: change.id.to_string(),
                     reason: e.to_string(),
                 })?;
-                project(tx, company, change.kind, change.id, body)?;
+                project(tx, company, change.kind, change.id, body.as_ref())?;
             }
             let conn = tx.connection();
             let mut upsert = conn.prepare_cached(
@@ -80,10 +96,55 @@ impl CompanyStore {
                  ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
                 params![page.epoch, seq],
             )?;
+            if local_edits {
+                // Edits the server applied and this page brought back leave the outbox;
+                // those still waiting go back on top of the server's newer records.
+                prune_applied(conn, page.cursor.seq)?;
+                rebase(tx, company)?;
+            }
             Ok(())
         });
         self.connection().pragma_update(None, "foreign_keys", "ON")?;
         result
+    }
+
+    /// When this copy last completed a sync, and the offline grace (hours) the server
+    /// granted then. `None` until the first download has completed.
+    pub fn last_sync(&self) -> Result<Option<(DateTime<Utc>, u32)>, StoreError> {
+        let row: Option<(String, i64)> = self
+            .connection()
+            .query_row("SELECT last_sync_at, grace_hours FROM sync_state WHERE singleton = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        row.map(|(at, hours)| {
+            let at = DateTime::parse_from_rfc3339(&at).map_err(|e| StoreError::Corrupt {
+                column: "sync_state.last_sync_at",
+                value: at.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok((at.with_timezone(&Utc), u32::try_from(hours).unwrap_or(0)))
+        })
+        .transpose()
+    }
+
+    /// Records a completed sync at `at` (the engine's clock) with the server's grace.
+    pub fn record_sync(&mut self, at: DateTime<Utc>, grace_hours: u32) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.connection().execute(
+                "INSERT INTO sync_state (singleton, last_sync_at, grace_hours) VALUES (1, ?1, ?2)
+                 ON CONFLICT (singleton) DO UPDATE SET last_sync_at = excluded.last_sync_at,
+                                                       grace_hours = excluded.grace_hours",
+                params![at.to_rfc3339(), grace_hours],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// How many records of each kind the replica holds (a resumed download counts on
+    /// from there).
+    pub fn replica_counts(&self) -> Result<BTreeMap<RecordKind, u64>, StoreError> {
+        Ok(self.replica_stats()?.into_iter().map(|(kind, stats)| (kind, stats.count)).collect())
     }
 
     /// Count and checksum per kind of record in the replica: the same figures as the
@@ -109,22 +170,22 @@ impl CompanyStore {
 }
 
 /// Writes one of the server's records into the tables the screens read.
-fn project(
+pub(crate) fn project(
     tx: &WriteTx<'_>,
     company: crate::model::CompanyId,
     kind: RecordKind,
     id: Uuid,
-    body: Option<RecordBody>,
+    body: Option<&RecordBody>,
 ) -> Result<(), StoreError> {
     let conn = tx.connection();
     match body {
-        Some(RecordBody::Contact(contact)) => tx.write_contact(&contact, Write::Upsert)?,
+        Some(RecordBody::Contact(contact)) => tx.write_contact(contact, Write::Upsert)?,
         Some(RecordBody::Article(article)) => {
             // Another article may still hold this code here, its own change (to a new
             // code) further on in the log: park it on a placeholder until then.
             conn.prepare_cached("UPDATE articles SET code = '~' || lower(hex(id)) WHERE code = ?1 AND id <> ?2")?
                 .execute(params![article.code, article.id.0])?;
-            tx.write_article(&article, Write::Upsert)?;
+            tx.write_article(article, Write::Upsert)?;
         }
         Some(RecordBody::Document(record)) => {
             tx.write_document(&record.document, Write::Upsert)?;
@@ -132,10 +193,10 @@ fn project(
                 .execute(params![record.document.id.0, to_cents(record.paid)?])?;
         }
         Some(RecordBody::Payment(payment)) => {
-            tx.write_payment(&payment, Write::Upsert)?;
+            tx.write_payment(payment, Write::Upsert)?;
             conn.prepare_cached("DELETE FROM payment_allocations WHERE payment_id = ?1")?.execute([payment.id.0])?;
             for allocation in &payment.allocations {
-                tx.insert_allocation(&payment, allocation)?;
+                tx.insert_allocation(payment, allocation)?;
             }
         }
         Some(RecordBody::Settings(settings)) => {

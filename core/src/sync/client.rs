@@ -6,8 +6,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{
-    AccountView, LoginRequest, LoginResponse, Mutation, PushRequest, PushResponse, RawPullPage, SyncStatus, Tokens,
-    TotpLogin,
+    AccountView, LoginRequest, LoginResponse, Mutation, PushRequest, PushResponse, RawPullPage, RefreshRequest,
+    SyncStatus, Tokens, TotpLogin,
 };
 use crate::model::CompanyId;
 
@@ -129,6 +129,32 @@ impl SyncClient {
         let tokens: Tokens = self.send(self.http.post(self.url("/v1/auth/totp")).json(&body)).await?;
         self.access_token = Some(tokens.access_token.clone());
         Ok(tokens)
+    }
+
+    /// A new access token (and a new refresh token: the old one is spent).
+    pub async fn refresh(&mut self, refresh_token: &str) -> Result<Tokens, ClientError> {
+        let body = RefreshRequest { refresh_token: refresh_token.to_owned() };
+        let tokens: Tokens = self.send(self.http.post(self.url("/v1/auth/refresh")).json(&body)).await?;
+        self.access_token = Some(tokens.access_token.clone());
+        Ok(tokens)
+    }
+
+    /// Ends the session on the server; the tokens stop working.
+    pub async fn logout(&mut self) -> Result<(), ClientError> {
+        let response = self
+            .authorized(self.http.post(self.url("/v1/auth/logout")))
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        self.access_token = None;
+        match response.status().as_u16() {
+            200..=299 | 401 => Ok(()),
+            status => Err(ClientError::Refused { status, code: String::new(), message: "sign-out failed".into() }),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     pub async fn account(&self) -> Result<AccountView, ClientError> {

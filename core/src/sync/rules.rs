@@ -43,7 +43,7 @@ pub enum Numbering {
 pub enum RuleError<E> {
     /// A rule refused it, with a stable code and a message for the user.
     Rejected {
-        code: String,
+        code: &'static str,
         message: String,
     },
     /// The records break an invariant the rules rely on (a company without settings).
@@ -53,12 +53,12 @@ pub enum RuleError<E> {
 
 impl<E> From<ModelError> for RuleError<E> {
     fn from(e: ModelError) -> Self {
-        Self::Rejected { code: e.code().to_owned(), message: e.to_string() }
+        Self::Rejected { code: e.code(), message: e.to_string() }
     }
 }
 
-fn reject<E>(code: &str, message: impl Into<String>) -> RuleError<E> {
-    RuleError::Rejected { code: code.to_owned(), message: message.into() }
+fn reject<E>(code: &'static str, message: impl Into<String>) -> RuleError<E> {
+    RuleError::Rejected { code, message: message.into() }
 }
 
 /// What applying an intent did, for the answer and the audit trail.

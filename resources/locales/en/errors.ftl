@@ -54,3 +54,12 @@ error-io_error = Disk read or write error.
 error-database_error = Local database error.
 error-epoch_changed = The server's data was rebuilt since the last sync: the company must be downloaded again.
 error-page_out_of_order = A sync page arrived out of order; it was not applied.
+
+# Refusals of the shared intent rules (core/src/sync/rules.rs).
+error-contact_not_found = The document's customer does not exist.
+error-document_not_found = This document does not exist (or was deleted).
+error-kind_changed = A draft keeps its kind of document.
+error-not_a_draft = Only a draft can be saved; a document is issued with the Issue action.
+error-not_a_quote_answer = Only a quote can be accepted or declined.
+error-unknown_series = There is no such numbering series.
+error-wrong_company = These settings belong to another company.

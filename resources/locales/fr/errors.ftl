@@ -55,3 +55,12 @@ error-io_error = Erreur de lecture ou d'écriture sur le disque.
 error-database_error = Erreur de la base de données locale.
 error-epoch_changed = Les données du serveur ont été reconstruites depuis la dernière synchronisation : l'entreprise doit être téléchargée à nouveau.
 error-page_out_of_order = Une page de synchronisation est arrivée dans le désordre ; elle n'a pas été appliquée.
+
+# Refusals of the shared intent rules (core/src/sync/rules.rs).
+error-contact_not_found = Le client de ce document n'existe pas.
+error-document_not_found = Ce document n'existe pas (ou a été supprimé).
+error-kind_changed = Un brouillon garde son type de document.
+error-not_a_draft = Seul un brouillon peut être enregistré ; un document s'émet avec l'action Émettre.
+error-not_a_quote_answer = Seul un devis peut être accepté ou refusé.
+error-unknown_series = Cette série de numérotation n'existe pas.
+error-wrong_company = Ces paramètres appartiennent à une autre entreprise.

@@ -54,3 +54,12 @@ error-io_error = Lees- of schrijffout op de schijf.
 error-database_error = Fout in de lokale database.
 error-epoch_changed = De gegevens op de server zijn opnieuw opgebouwd sinds de laatste synchronisatie: de onderneming moet opnieuw worden gedownload.
 error-page_out_of_order = Een synchronisatiepagina kwam in de verkeerde volgorde aan; ze is niet toegepast.
+
+# Refusals of the shared intent rules (core/src/sync/rules.rs).
+error-contact_not_found = De klant van dit document bestaat niet.
+error-document_not_found = Dit document bestaat niet (of werd verwijderd).
+error-kind_changed = Een concept behoudt zijn documenttype.
+error-not_a_draft = Alleen een concept kan worden opgeslagen; een document wordt uitgegeven met de actie Uitgeven.
+error-not_a_quote_answer = Alleen een offerte kan worden aanvaard of geweigerd.
+error-unknown_series = Deze nummeringsreeks bestaat niet.
+error-wrong_company = Deze instellingen horen bij een ander bedrijf.

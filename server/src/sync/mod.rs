@@ -271,7 +271,7 @@ fn push_one(
                 Ok(())
             }
             Err(RuleError::Rejected { code, message }) => {
-                rejection = Some(Outcome::Rejected { code, message });
+                rejection = Some(Outcome::Rejected { code: code.to_owned(), message });
                 // Roll back whatever the intent wrote before it was refused.
                 Err(StorageError::Abort)
             }

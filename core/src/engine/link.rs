@@ -1,0 +1,350 @@
+//! One company's copy and its link to the server: the first download with progress, the
+//! push of the outbox, the pull of changes. Async and without a thread of its own: the
+//! engine drives it, and so do the tests and `comptoir sync`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::model::{CompanyId, DocumentId, PaymentAssessment, PaymentId, assess_payment};
+use crate::store::{CompanyStore, RejectedMutation, StoreError};
+use crate::sync::{ClientError, PROTOCOL_VERSION, RawPullPage, RecordBody, RecordKind, SyncClient, SyncStatus};
+
+/// Pages are asked this big: the server's maximum.
+pub const PAGE: u32 = 5_000;
+/// Mutations per push: the server's maximum.
+pub const PUSH_BATCH: u32 = 1_000;
+
+/// Why a sync did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "The server speaks version {server} of the sync protocol, this Comptoir version {client}: update Comptoir."
+    )]
+    Incompatible { server: u32, client: u32 },
+    #[error("The server's log does not start with the company's settings.")]
+    NoSettings,
+}
+
+/// What a failed sync means for the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No network, or the server is down: work goes on offline.
+    Offline,
+    /// The session ended: sign in again.
+    SignedOut,
+    /// The user is no longer allowed into this company.
+    Forbidden,
+    /// The server is of an incompatible version, or answered nonsense.
+    Incompatible,
+    /// The server's data was rebuilt: the company must be downloaded again.
+    Rebuilt,
+    /// The server refused the request for another reason.
+    Server,
+    /// The local file failed.
+    Local,
+}
+
+impl SyncError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Client(ClientError::Unreachable(_)) => ErrorKind::Offline,
+            Self::Client(ClientError::SignedOut | ClientError::WrongCredentials) => ErrorKind::SignedOut,
+            Self::Client(ClientError::Forbidden) => ErrorKind::Forbidden,
+            Self::Client(ClientError::Incompatible(_) | ClientError::BadUrl(_)) | Self::Incompatible { .. } => {
+                ErrorKind::Incompatible
+            }
+            Self::Client(ClientError::StaleEpoch) | Self::Store(StoreError::EpochChanged) => ErrorKind::Rebuilt,
+            Self::Client(_) | Self::NoSettings => ErrorKind::Server,
+            Self::Store(_) => ErrorKind::Local,
+        }
+    }
+
+    /// A stable code, like the rest.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Client(e) => e.code(),
+            Self::Store(e) => e.code(),
+            Self::Incompatible { .. } => "incompatible_server",
+            Self::NoSettings => "no_settings",
+        }
+    }
+}
+
+/// Where a download stands in one category.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CategoryProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// A download's progress, per category and overall. The overall fraction only moves
+/// forward, even when changes made meanwhile on the server make the total grow.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub categories: BTreeMap<RecordKind, CategoryProgress>,
+    /// From 0 to 1.
+    pub overall: f32,
+}
+
+impl Progress {
+    fn start(done: &BTreeMap<RecordKind, u64>, remaining: &BTreeMap<RecordKind, u64>) -> Self {
+        let categories = RecordKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let done = done.get(&kind).copied().unwrap_or(0);
+                (kind, CategoryProgress { done, total: done + remaining.get(&kind).copied().unwrap_or(0) })
+            })
+            .collect();
+        let mut progress = Self { categories, overall: 0.0 };
+        progress.overall = progress.fraction();
+        progress
+    }
+
+    fn advance(&mut self, page: &RawPullPage) {
+        for change in &page.changes {
+            let category = self.categories.entry(change.kind).or_default();
+            category.done += 1;
+            category.total = category.total.max(category.done);
+        }
+        self.overall = self.overall.max(self.fraction());
+    }
+
+    fn finish(&mut self) {
+        for category in self.categories.values_mut() {
+            category.total = category.done;
+        }
+        self.overall = 1.0;
+    }
+
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        reason = "a progress bar's fraction, not an amount"
+    )]
+    fn fraction(&self) -> f32 {
+        let (done, total) = self.categories.values().fold((0, 0), |(d, t), c| (d + c.done, t + c.total));
+        if total == 0 { 1.0 } else { (done as f64 / total as f64) as f32 }
+    }
+
+    pub fn done(&self) -> u64 {
+        self.categories.values().map(|c| c.done).sum()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.categories.values().map(|c| c.total).sum()
+    }
+}
+
+/// A payment another device recorded, as this copy learnt of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentNotice {
+    pub payment: PaymentId,
+    pub document: DocumentId,
+    pub number: Option<String>,
+    pub amount: Decimal,
+    pub assessment: PaymentAssessment,
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default)]
+pub struct SyncReport {
+    /// Mutations the server applied in this sync.
+    pub applied: u64,
+    /// Mutations the server refused in this sync, with its reasons.
+    pub rejected: Vec<RejectedMutation>,
+    /// Changes pulled.
+    pub pulled: u64,
+    /// Payments recorded elsewhere that arrived with the pull.
+    pub payments: Vec<PaymentNotice>,
+    /// The server's status at the start of the sync.
+    pub status: Option<SyncStatus>,
+}
+
+/// A company's copy and the client that syncs it.
+#[derive(Debug)]
+pub struct Link {
+    pub client: SyncClient,
+    pub company: CompanyId,
+    pub store: CompanyStore,
+}
+
+impl Link {
+    /// Opens the copy at `path`, which must be `company`'s.
+    pub fn open(client: SyncClient, company: CompanyId, path: &Path) -> Result<Self, SyncError> {
+        Ok(Self { client, company, store: CompanyStore::open_expecting(path, company)? })
+    }
+
+    /// Starts a new copy at `path` from the first page of the server's log. A file already
+    /// there is first moved aside (see [`backup_path`]), never overwritten.
+    pub async fn create(
+        client: SyncClient,
+        company: CompanyId,
+        path: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<(Self, Option<PathBuf>), SyncError> {
+        let first = client.pull(company, 0, None, PAGE, false).await?;
+        let settings = first
+            .changes
+            .iter()
+            .find_map(|c| match c.parse() {
+                Ok(Some(RecordBody::Settings(settings))) => Some(settings.company),
+                _ => None,
+            })
+            .ok_or(SyncError::NoSettings)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io { path: parent.to_path_buf(), source })?;
+        }
+        let backup = if path.exists() {
+            let backup = backup_path(path, now);
+            std::fs::rename(path, &backup).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
+            for suffix in ["-wal", "-shm"] {
+                let side = PathBuf::from(format!("{}{suffix}", path.display()));
+                if side.exists() {
+                    let _ = std::fs::rename(&side, format!("{}{suffix}", backup.display()));
+                }
+            }
+            Some(backup)
+        } else {
+            None
+        };
+        let store = CompanyStore::create_for_download(path, &settings)?;
+        Ok((Self { client, company, store }, backup))
+    }
+
+    /// Whether this copy has completed its first download.
+    pub fn downloaded(&self) -> Result<bool, SyncError> {
+        Ok(self.store.last_sync()?.is_some())
+    }
+
+    /// Pushes the outbox, oldest first, until it is empty or the server stops answering.
+    pub async fn push(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
+        loop {
+            let batch = self.store.pending_mutations(PUSH_BATCH)?;
+            let Some(last) = batch.last().map(|m| m.mutation_id) else { return Ok(()) };
+            let response = self.client.push(self.company, batch).await?;
+            self.store.record_outcomes(&response.results)?;
+            for result in &response.results {
+                match &result.outcome {
+                    crate::sync::Outcome::Applied { .. } => report.applied += 1,
+                    crate::sync::Outcome::Rejected { .. } => {
+                        if let Some(rejected) =
+                            self.store.rejected_mutations()?.into_iter().find(|r| r.mutation_id == result.mutation_id)
+                        {
+                            report.rejected.push(rejected);
+                        }
+                    }
+                }
+            }
+            if response.results.last().map(|r| r.mutation_id) != Some(last) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Pulls and applies pages until the copy is up to date. `on_progress` is called after
+    /// every page.
+    pub async fn pull(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<(), SyncError> {
+        let notify_payments = self.downloaded()?;
+        let mut progress: Option<Progress> = None;
+        loop {
+            let cursor = self.store.sync_cursor()?;
+            let after = cursor.map_or(0, |c| c.seq);
+            let page = self.client.pull(self.company, after, cursor.map(|c| c.epoch), PAGE, progress.is_none()).await?;
+            let progress = progress.get_or_insert_with(|| {
+                let done = self.store.replica_counts().unwrap_or_default();
+                let mut remaining = page.remaining.clone().unwrap_or_default();
+                for change in &page.changes {
+                    *remaining.entry(change.kind).or_default() += 1;
+                }
+                Progress::start(&done, &remaining)
+            });
+            let new_payments = if notify_payments { self.new_payments(&page) } else { Vec::new() };
+            self.store.apply_pull_page(after, &page)?;
+            report.pulled += page.changes.len() as u64;
+            for payment in new_payments {
+                report.payments.extend(self.payment_notices(&payment)?);
+            }
+            progress.advance(&page);
+            if !page.has_more {
+                progress.finish();
+                on_progress(progress);
+                return Ok(());
+            }
+            on_progress(progress);
+        }
+    }
+
+    /// Pushes, then pulls, then records the sync's time for the grace period.
+    pub async fn sync(
+        &mut self,
+        now: impl Fn() -> DateTime<Utc> + Send,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<SyncReport, SyncError> {
+        let status = self.client.status(self.company).await?;
+        if status.protocol_version != PROTOCOL_VERSION {
+            return Err(SyncError::Incompatible { server: status.protocol_version, client: PROTOCOL_VERSION });
+        }
+        let mut report = SyncReport::default();
+        self.push(&mut report).await?;
+        self.pull(&mut report, on_progress).await?;
+        self.store.record_sync(now(), status.offline_grace_hours)?;
+        report.status = Some(status);
+        Ok(report)
+    }
+
+    /// The payments of `page` this copy has not seen (neither pulled nor recorded here).
+    fn new_payments(&self, page: &RawPullPage) -> Vec<crate::model::Payment> {
+        let mut payments = Vec::new();
+        for change in page.changes.iter().filter(|c| c.kind == RecordKind::Payment) {
+            // A payment recorded here is already in the copy, pending or not.
+            if self.store.payment(PaymentId(change.id)).is_ok() {
+                continue;
+            }
+            if let Ok(Some(RecordBody::Payment(payment))) = change.parse() {
+                payments.push(payment);
+            }
+        }
+        payments
+    }
+
+    /// How a newly arrived payment left each document it pays.
+    fn payment_notices(&self, payment: &crate::model::Payment) -> Result<Vec<PaymentNotice>, SyncError> {
+        let mut notices = Vec::new();
+        for allocation in &payment.allocations {
+            let Ok(document) = self.store.document(allocation.document_id) else { continue };
+            let previous: Vec<_> = self
+                .store
+                .payments_of(allocation.document_id)?
+                .into_iter()
+                .filter(|(id, _)| *id != payment.id)
+                .collect();
+            notices.push(PaymentNotice {
+                payment: payment.id,
+                document: allocation.document_id,
+                number: document.number.clone(),
+                amount: allocation.amount,
+                assessment: assess_payment(document.totals().gross, &previous, allocation.amount),
+            });
+        }
+        Ok(notices)
+    }
+}
+
+/// Where a company file is moved before it is downloaded again from scratch:
+/// `NAME.comptoir` → `NAME.2026-11-24T091500Z.bak`, beside it. A `.bak` file is not
+/// picked up as a company file.
+pub fn backup_path(path: &Path, now: DateTime<Utc>) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!("{stem}.{}.bak", now.format("%Y-%m-%dT%H%M%SZ")))
+}

@@ -1,0 +1,197 @@
+//! Edits made on copies that are offline, then synced: against the real server on
+//! loopback, with real company files.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use chrono::{NaiveDate, Utc};
+use comptoir_core::engine::Link;
+use comptoir_core::model::{
+    Article, ArticleId, Contact, ContactId, Document, DocumentKind, DocumentLine, DocumentStatus, PartySnapshot,
+    VatRate,
+};
+use comptoir_core::sync::{Intent, SyncClient};
+use comptoir_tests::TestServer;
+use rust_decimal::Decimal;
+
+async fn signed_in(server: &TestServer) -> SyncClient {
+    let mut client = SyncClient::new(&server.url).unwrap();
+    client.login(&server.accounts.email, &server.accounts.password).await.unwrap();
+    client
+}
+
+/// A copy of the server's large demo company, downloaded and synced once.
+async fn copy(server: &TestServer, dir: &std::path::Path, name: &str) -> Link {
+    let client = signed_in(server).await;
+    let path = dir.join(format!("{name}.comptoir"));
+    let (mut link, _) = Link::create(client, server.company(), &path, Utc::now()).await.unwrap();
+    link.sync(Utc::now, &mut |_| {}).await.unwrap();
+    link
+}
+
+async fn sync(link: &mut Link) -> comptoir_core::engine::SyncReport {
+    link.sync(Utc::now, &mut |_| {}).await.unwrap()
+}
+
+fn first_customer(link: &Link) -> Contact {
+    link.store.list_contacts(false, 0, 50).unwrap().into_iter().find(|c| c.is_customer).unwrap()
+}
+
+fn new_contact(name: &str) -> Contact {
+    serde_json::from_value(serde_json::json!({
+        "id": ContactId::new(),
+        "kind": "company",
+        "name": name,
+        "is_customer": true,
+        "is_supplier": false,
+        "email": "compta@example.fr",
+        "phone": null,
+        "vat_number": null,
+        "billing_address": {"street": "12 rue des Lilas", "street2": "", "postcode": "69003", "city": "Lyon", "country": "FR"},
+        "delivery_address": null,
+        "payment_terms_days": null,
+        "archived": false
+    }))
+    .unwrap()
+}
+
+fn draft_invoice(customer: &Contact, amount: i64) -> Document {
+    let mut document = Document::draft(
+        DocumentKind::Invoice,
+        customer.id,
+        PartySnapshot {
+            name: customer.name.clone(),
+            address: customer.billing_address.clone(),
+            vat_number: customer.vat_number.clone(),
+        },
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        comptoir_core::model::Currency::EUR,
+    );
+    document.lines.push(DocumentLine {
+        article_id: None,
+        description: "Conseil".into(),
+        quantity: Decimal::ONE,
+        unit: "h".into(),
+        unit_price: Decimal::from(amount),
+        discount_percent: Decimal::ZERO,
+        vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
+    });
+    document
+}
+
+fn article(code: &str) -> Article {
+    Article {
+        id: ArticleId::new(),
+        code: code.into(),
+        name: format!("Article {code}"),
+        unit: "pièce".into(),
+        unit_price: Decimal::from(10),
+        vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
+        archived: false,
+    }
+}
+
+#[tokio::test]
+async fn offline_edits_show_at_once_and_reach_the_server_once() {
+    let mut server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+
+    server.stop();
+    let customer = new_contact("Atelier Hors Ligne");
+    a.store.submit(&Intent::CreateContact { contact: customer.clone() }).unwrap();
+    let invoice = draft_invoice(&customer, 150);
+    a.store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    a.store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+    // Shown at once, issued, its number pending.
+    assert_eq!(a.store.contact(customer.id).unwrap().name, "Atelier Hors Ligne");
+    let local = a.store.document(invoice.id).unwrap();
+    assert_eq!((local.status, local.number.as_deref()), (DocumentStatus::Issued, None));
+    assert_eq!(a.store.pending_count().unwrap(), 3);
+    let offline = a.sync(Utc::now, &mut |_| {}).await.unwrap_err();
+    assert_eq!(offline.kind(), comptoir_core::engine::ErrorKind::Offline);
+    assert_eq!(a.store.pending_count().unwrap(), 3, "nothing is lost while offline");
+
+    // A refusal changes nothing.
+    let refused = a.store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap_err();
+    assert_eq!(refused.code(), "document_not_editable", "{refused:?}");
+    assert_eq!(a.store.pending_count().unwrap(), 3);
+
+    server.restart().unwrap();
+    let report = sync(&mut a).await;
+    assert_eq!((report.applied, report.rejected.len()), (3, 0));
+    let number = a.store.document(invoice.id).unwrap().number.unwrap();
+    assert!(number.starts_with("FA"), "{number}");
+    assert_eq!(a.store.pending_count().unwrap(), 0);
+    assert_eq!(a.store.shadow_count().unwrap(), 0);
+    assert_eq!(a.store.replica_stats().unwrap(), server.stats(server.company()).unwrap());
+
+    // Sending the same outbox again (a lost answer) applies nothing twice.
+    let again = sync(&mut a).await;
+    assert_eq!(again.applied, 0);
+    assert_eq!(a.store.replica_stats().unwrap(), server.stats(server.company()).unwrap());
+}
+
+#[tokio::test]
+async fn a_refused_edit_is_undone_here_and_kept_with_its_reason() {
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+    let mut b = copy(&server, dir.path(), "b").await;
+
+    // Both create an article with the same code; B syncs first.
+    let ours = article("DOUBLON");
+    a.store.submit(&Intent::CreateArticle { article: ours.clone() }).unwrap();
+    // A later edit of A's, on the article, waits behind the refused one.
+    let mut renamed = ours.clone();
+    renamed.name = "Renommé".into();
+    a.store.submit(&Intent::UpdateArticle { article: renamed }).unwrap();
+    b.store.submit(&Intent::CreateArticle { article: article("DOUBLON") }).unwrap();
+    sync(&mut b).await;
+
+    let report = sync(&mut a).await;
+    assert_eq!(report.rejected.len(), 2, "{:?}", report.rejected);
+    assert_eq!(report.rejected[0].code, "article_code_taken");
+    assert!(!report.rejected[0].message.is_empty());
+    assert!(a.store.article(ours.id).is_err(), "the refused article is gone from this copy");
+    assert_eq!(a.store.article_by_code("DOUBLON").unwrap().unwrap().name, "Article DOUBLON", "B's article shows");
+    assert_eq!(a.store.rejected_mutations().unwrap().len(), 2, "kept for the user, never dropped");
+    assert_eq!(a.store.replica_stats().unwrap(), server.stats(server.company()).unwrap());
+}
+
+#[tokio::test]
+async fn pending_edits_are_reapplied_on_newer_server_records() {
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+    let mut b = copy(&server, dir.path(), "b").await;
+    let customer = first_customer(&a);
+
+    // A edits the customer's email, offline; B issues an invoice to it and syncs.
+    let mut edited = customer.clone();
+    edited.email = Some("nouvelle@example.fr".into());
+    a.store.submit(&Intent::UpdateContact { contact: edited }).unwrap();
+    let invoice = draft_invoice(&customer, 80);
+    b.store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    b.store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+    let mut b_renamed = b.store.contact(customer.id).unwrap();
+    b_renamed.phone = Some("+33 1 23 45 67 89".into());
+    b.store.submit(&Intent::UpdateContact { contact: b_renamed }).unwrap();
+    sync(&mut b).await;
+
+    // A pulls without pushing: B's changes arrive, A's edit stays on top.
+    let mut report = comptoir_core::engine::SyncReport::default();
+    a.pull(&mut report, &mut |_| {}).await.unwrap();
+    assert!(a.store.document(invoice.id).unwrap().number.is_some(), "B's invoice arrived with its number");
+    let shown = a.store.contact(customer.id).unwrap();
+    assert_eq!(shown.email.as_deref(), Some("nouvelle@example.fr"), "A's pending edit still shows");
+    assert_eq!(a.store.pending_count().unwrap(), 1);
+
+    // Then A syncs: its update is applied after B's, and both copies equal the server.
+    sync(&mut a).await;
+    sync(&mut b).await;
+    let stats = server.stats(server.company()).unwrap();
+    assert_eq!(a.store.replica_stats().unwrap(), stats);
+    assert_eq!(b.store.replica_stats().unwrap(), stats);
+    assert_eq!(a.store.contact(customer.id).unwrap(), b.store.contact(customer.id).unwrap());
+    assert_eq!(b.store.contact(customer.id).unwrap().email.as_deref(), Some("nouvelle@example.fr"));
+}
