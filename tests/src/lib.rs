@@ -119,3 +119,10 @@ impl Drop for TestServer {
         self.stop();
     }
 }
+
+/// The code an authenticator app shows at `at`, computed from the account's secret.
+pub fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+    let secret = totp_rs::Secret::try_from_base32(secret).map_err(|e| e.to_string())?;
+    let totp = totp_rs::Builder::new().with_secret(secret).build().map_err(|e| e.to_string())?;
+    Ok(totp.generate(u64::try_from(at.timestamp()).map_err(|e| e.to_string())?).to_string())
+}

@@ -1,7 +1,354 @@
-//! The background engine that keeps a company's copy in sync (issue: the sync engine).
+//! The background engine that keeps a company's copy in sync.
+//!
+//! [`Engine::start`] runs it on a thread of its own (`comptoir-engine`) with a tokio
+//! runtime. The UI talks to it through a bounded [`Command`] channel that never blocks
+//! (a full channel is an error to show, not a wait), and hears back through [`Event`]s;
+//! after each event the engine calls the wake-up callback it was given, so that the app
+//! can `request_repaint`. The UI reads the company's rows itself, from the same file,
+//! with a read-only connection (WAL lets it read while the engine writes).
+//!
+//! - [`link`]: one company's copy and the server: first download, push, pull.
+//! - [`Grace`]: how long a copy may be edited offline.
+//! - [`credentials`]: where the refresh token is kept.
 
+mod backoff;
+pub mod credentials;
 mod grace;
 pub mod link;
+mod worker;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub use backoff::Backoff;
 pub use grace::Grace;
 pub use link::{CategoryProgress, ErrorKind, Link, PaymentNotice, Progress, SyncError, SyncReport};
+
+use crate::clock::Clock;
+use crate::model::{CompanyId, Role};
+use crate::sync::Intent;
+use credentials::CredentialStore;
+
+/// How the engine is set up.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Where the app-level file and the company files live.
+    pub data_dir: PathBuf,
+    /// The server address the first-run wizard proposes.
+    pub default_server: String,
+    pub clock: Arc<dyn Clock>,
+    pub credentials: Arc<dyn CredentialStore>,
+    /// Called after every event: the app passes one that calls `request_repaint`.
+    pub wake: Arc<dyn Fn() + Send + Sync>,
+    pub timing: Timing,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("data_dir", &self.data_dir)
+            .field("default_server", &self.default_server)
+            .field("credentials", &self.credentials.describe())
+            .field("timing", &self.timing)
+            .finish_non_exhaustive()
+    }
+}
+
+/// When the engine syncs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// After a local edit, wait this long for more before pushing.
+    pub debounce: Duration,
+    /// Sync at least this often when all is well.
+    pub interval: Duration,
+    /// Retries after errors back off from `retry_min` up to `retry_max`, with jitter.
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_millis(400),
+            interval: Duration::from_mins(1),
+            retry_min: Duration::from_secs(2),
+            retry_max: Duration::from_mins(5),
+        }
+    }
+}
+
+/// A password on its way to the server: never printed, not even in debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// What the UI asks of the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Setup: the server's address (checked before going on).
+    SetServer {
+        url: String,
+    },
+    /// Setup, or later after a sign-out: email and password.
+    SignIn {
+        email: String,
+        password: Secret,
+    },
+    /// The two-factor code, when the sign-in asked for one.
+    SubmitCode {
+        code: String,
+    },
+    /// Opens a company: at once when it is on this machine, else after its first
+    /// download. Also how the active company is switched, without signing out.
+    ChooseCompany {
+        company: CompanyId,
+    },
+    /// Signs out: the tokens are deleted; the company files stay unless asked.
+    SignOut {
+        remove_local_data: bool,
+    },
+    SyncNow,
+    /// The operating system says the network is back.
+    NetworkUp,
+    /// A business write: applied to the copy at once, then sent to the server. The
+    /// answer comes back as [`Event::EditApplied`] or [`Event::EditRefused`] with the
+    /// same `request`.
+    Edit {
+        request: u64,
+        intent: Box<Intent>,
+    },
+    /// Points a company at its file's new place (after [`Notice::CompanyFileMoved`]).
+    Relink {
+        company: CompanyId,
+        path: PathBuf,
+    },
+    Shutdown,
+}
+
+/// A company the account can open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompanyChoice {
+    pub id: CompanyId,
+    pub name: String,
+    pub role: Role,
+    /// Already downloaded on this machine.
+    pub local: bool,
+}
+
+/// The step of the setup flow the UI should draw.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetupStep {
+    Server {
+        url: String,
+    },
+    SignIn {
+        server: String,
+        email: Option<String>,
+    },
+    /// The account has two-factor authentication on.
+    Code {
+        email: String,
+    },
+    ChooseCompany {
+        companies: Vec<CompanyChoice>,
+    },
+    Downloading {
+        company: CompanyChoice,
+        progress: Progress,
+    },
+    Ready {
+        company: CompanyChoice,
+    },
+}
+
+/// Why a setup step failed; each can be retried.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error("The server at {url} cannot be reached: check the network and the address.")]
+    Unreachable { url: String },
+    #[error("“{url}” is not a server address (it starts with https://).")]
+    BadUrl { url: String },
+    #[error("This address answers, but not as a Comptoir server of a compatible version.")]
+    Incompatible,
+    #[error("The email or the password is wrong.")]
+    WrongCredentials,
+    #[error("This code is wrong or was already used.")]
+    WrongCode,
+    #[error("The account is locked after too many failed sign-ins; try again later.")]
+    Locked,
+    #[error("This account belongs to no company yet.")]
+    NoCompany,
+    #[error("The server refused: {message}")]
+    Refused { code: String, message: String },
+    #[error("The local files failed: {message}")]
+    Local { message: String },
+}
+
+impl SetupError {
+    /// A stable code, for the locale files.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Unreachable { .. } => "server_unreachable",
+            Self::BadUrl { .. } => "bad_server_url",
+            Self::Incompatible => "incompatible_server",
+            Self::WrongCredentials => "invalid_credentials",
+            Self::WrongCode => "invalid_code",
+            Self::Locked => "account_locked",
+            Self::NoCompany => "no_company",
+            Self::Refused { code, .. } => code,
+            Self::Local { .. } => "local_file_error",
+        }
+    }
+}
+
+/// Where sync stands, for the status bar and the tray.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyncState {
+    /// Nothing opened yet.
+    Idle,
+    Synced {
+        at: DateTime<Utc>,
+    },
+    Syncing {
+        progress: Option<Progress>,
+    },
+    Offline {
+        since: DateTime<Utc>,
+    },
+    Error {
+        kind: ErrorKind,
+        code: String,
+        message: String,
+    },
+    SignedOut,
+}
+
+/// Something to tell the user, in a banner or the notifications bell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// A sync failed for another reason than the network; "Retry" sends
+    /// [`Command::SyncNow`].
+    SyncFailed { kind: ErrorKind, code: String, message: String },
+    /// Nobody is signed in (or the session ended): "Sign in".
+    NotSignedIn,
+    /// The company's file is not where it was recorded. `found`: a file with the
+    /// company's id inside, elsewhere, that [`Command::Relink`] can attach.
+    CompanyFileMoved { company: CompanyId, expected: PathBuf, found: Option<PathBuf> },
+    /// The server refused a change made here; the copy shows the server's version.
+    ChangeRejected { mutation_id: u64, action: &'static str, code: String, message: String },
+    /// A payment recorded elsewhere arrived; its assessment says whether it is partial,
+    /// complete, or a double payment.
+    PaymentReceived(PaymentNotice),
+    /// The offline grace period ends soon.
+    GraceEnding { left: chrono::Duration },
+    /// The server's data was rebuilt: the company was downloaded again, and the old file
+    /// kept aside.
+    DownloadedAgain { backup: Option<PathBuf> },
+}
+
+/// What the engine reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Setup(SetupStep),
+    SetupFailed(SetupError),
+    Status(SyncState),
+    Grace(Grace),
+    Notice(Notice),
+    EditApplied {
+        request: u64,
+        mutation_id: u64,
+    },
+    EditRefused {
+        request: u64,
+        code: String,
+        message: String,
+    },
+    /// The copy's data changed (an edit, a pull): screens re-read what they show.
+    DataChanged,
+    /// The signed-in user and their role in the active company.
+    SignedIn {
+        email: String,
+        role: Option<Role>,
+    },
+    SignedOut,
+}
+
+/// Why a command could not be handed to the engine.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EngineError {
+    #[error("The engine is busy; try again in a moment.")]
+    Busy,
+    #[error("The engine has stopped.")]
+    Stopped,
+    #[error("The engine could not start: {0}")]
+    Start(String),
+}
+
+/// How many commands may wait for the engine.
+const COMMAND_QUEUE: usize = 256;
+
+/// The handle the UI holds.
+#[derive(Debug)]
+pub struct Engine {
+    commands: tokio::sync::mpsc::Sender<Command>,
+    events: std::sync::mpsc::Receiver<Event>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts the engine's thread. It reports the first setup step (or, when an account
+    /// and a company are already set up here, opens it) on its own.
+    pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
+        let (command_tx, command_rx) = tokio::sync::mpsc::channel(COMMAND_QUEUE);
+        let (event_tx, event_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("comptoir-engine".into())
+            .spawn(move || worker::run(config, command_rx, event_tx))
+            .map_err(|e| EngineError::Start(e.to_string()))?;
+        Ok(Self { commands: command_tx, events: event_rx, thread: Some(thread) })
+    }
+
+    /// Hands a command to the engine without waiting.
+    pub fn send(&self, command: Command) -> Result<(), EngineError> {
+        self.commands.try_send(command).map_err(|e| match e {
+            tokio::sync::mpsc::error::TrySendError::Full(_) => EngineError::Busy,
+            tokio::sync::mpsc::error::TrySendError::Closed(_) => EngineError::Stopped,
+        })
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_event(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// Waits up to `timeout` for the next event (for tests and the command line; the UI
+    /// uses [`Self::try_event`]).
+    pub fn next_event(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Stops the engine and waits for its thread.
+    pub fn shutdown(mut self) {
+        let _ = self.commands.try_send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = self.commands.try_send(Command::Shutdown);
+            let _ = thread.join();
+        }
+    }
+}

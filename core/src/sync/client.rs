@@ -153,6 +153,20 @@ impl SyncClient {
         }
     }
 
+    /// Checks that a Comptoir server answers at this address.
+    pub async fn check(&self) -> Result<(), ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Health {
+            status: String,
+        }
+        let health: Health = self.send(self.http.get(self.url("/v1/health"))).await?;
+        if health.status == "ok" {
+            Ok(())
+        } else {
+            Err(ClientError::Incompatible(format!("health: {}", health.status)))
+        }
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base
     }

@@ -1,0 +1,295 @@
+//! The engine on its own thread, driven through its commands as the app drives it, against
+//! the real server on loopback: setup, first download, offline work, grace period,
+//! restart, sign-out.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use comptoir_core::clock::{Clock as _, ManualClock};
+use comptoir_core::engine::credentials::{CredentialStore, FileCredentials};
+use comptoir_core::engine::{
+    Command, Engine, EngineConfig, Event, Grace, Notice, Secret, SetupError, SetupStep, SyncState, Timing,
+};
+use comptoir_core::store::CompanyStore;
+use comptoir_core::sync::Intent;
+use comptoir_tests::{TestServer, totp_code};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct App {
+    engine: Engine,
+    clock: Arc<ManualClock>,
+    credentials: Arc<FileCredentials>,
+    wakes: Arc<AtomicUsize>,
+    seen: Vec<Event>,
+    /// Where the events that followed the last command start in `seen`.
+    mark: usize,
+}
+
+fn start(dir: &Path, default_server: &str, clock: Arc<ManualClock>) -> App {
+    let credentials = Arc::new(FileCredentials::new(&dir.join("credentials.json")));
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = wakes.clone();
+    let engine = Engine::start(EngineConfig {
+        data_dir: dir.to_path_buf(),
+        default_server: default_server.to_owned(),
+        clock: clock.clone(),
+        credentials: credentials.clone(),
+        wake: Arc::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }),
+        // Syncs happen when the test asks, not on their own.
+        timing: Timing {
+            debounce: Duration::from_hours(1),
+            interval: Duration::from_hours(1),
+            retry_min: Duration::from_hours(1),
+            retry_max: Duration::from_hours(1),
+        },
+    })
+    .unwrap();
+    App { engine, clock, credentials, wakes, seen: Vec::new(), mark: 0 }
+}
+
+impl App {
+    /// The first event since the last command that `pick` accepts, waiting for it if need
+    /// be; every event is kept in `seen`.
+    fn wait_for<T>(&mut self, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        if let Some(value) = self.seen[self.mark..].iter().find_map(&mut pick) {
+            return value;
+        }
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
+            if let Some(event) = self.engine.next_event(Duration::from_millis(100)) {
+                let picked = pick(&event);
+                self.seen.push(event);
+                if let Some(value) = picked {
+                    return value;
+                }
+            }
+        }
+        panic!("no {what} within {WAIT:?}; seen: {:#?}", self.seen);
+    }
+
+    fn send(&mut self, command: Command) {
+        self.mark = self.seen.len();
+        self.engine.send(command).unwrap();
+    }
+
+    fn ready(&mut self) -> comptoir_core::engine::CompanyChoice {
+        self.wait_for("ready", |e| match e {
+            Event::Setup(SetupStep::Ready { company }) => Some(company.clone()),
+            Event::SetupFailed(error) => panic!("setup failed: {error:?}"),
+            _ => None,
+        })
+    }
+
+    fn status(&mut self, what: &str, mut accept: impl FnMut(&SyncState) -> bool) -> SyncState {
+        self.wait_for(what, |e| match e {
+            Event::Status(state) if accept(state) => Some(state.clone()),
+            _ => None,
+        })
+    }
+
+    fn synced(&mut self) {
+        self.status("synced", |s| matches!(s, SyncState::Synced { .. }));
+    }
+
+    fn edit(&mut self, request: u64, intent: Intent) -> Result<u64, (String, String)> {
+        self.send(Command::Edit { request, intent: Box::new(intent) });
+        self.wait_for("edit answer", |e| match e {
+            Event::EditApplied { request: r, mutation_id } if *r == request => Some(Ok(*mutation_id)),
+            Event::EditRefused { request: r, code, message } if *r == request => {
+                Some(Err((code.clone(), message.clone())))
+            }
+            _ => None,
+        })
+    }
+}
+
+fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(Utc::now()))
+}
+
+/// The copy's file, opened beside the engine (as the UI reads it).
+fn copy_of(dir: &Path, company: comptoir_core::model::CompanyId) -> CompanyStore {
+    CompanyStore::open_read_only(&dir.join("companies").join(format!("{company}.comptoir"))).unwrap()
+}
+
+/// Walks the setup to a ready company: the server address, a wrong then a right
+/// password, the company choice, the first download.
+fn set_up(app: &mut App, server: &TestServer) {
+    let url = app.wait_for("the server step", |e| match e {
+        Event::Setup(SetupStep::Server { url }) => Some(url.clone()),
+        _ => None,
+    });
+    assert_eq!(url, "http://127.0.0.1:9", "the default address is proposed");
+    app.send(Command::SetServer { url: url.clone() });
+    let failure = app.wait_for("a failure", |e| match e {
+        Event::SetupFailed(error) => Some(error.clone()),
+        _ => None,
+    });
+    assert_eq!(failure, SetupError::Unreachable { url });
+    app.send(Command::SetServer { url: server.url.clone() });
+    app.wait_for("the sign-in step", |e| matches!(e, Event::Setup(SetupStep::SignIn { .. })).then_some(()));
+    app.send(Command::SignIn { email: server.accounts.email.clone(), password: Secret("wrong password".into()) });
+    let failure = app.wait_for("a failure", |e| match e {
+        Event::SetupFailed(error) => Some(error.clone()),
+        _ => None,
+    });
+    assert_eq!(failure, SetupError::WrongCredentials);
+    app.send(Command::SignIn {
+        email: server.accounts.email.clone(),
+        password: Secret(server.accounts.password.clone()),
+    });
+    let companies = app.wait_for("the company choice", |e| match e {
+        Event::Setup(SetupStep::ChooseCompany { companies }) => Some(companies.clone()),
+        _ => None,
+    });
+    assert_eq!(companies.len(), 2);
+    assert!(companies.iter().all(|c| !c.local));
+    app.send(Command::ChooseCompany { company: server.company() });
+}
+
+#[test]
+fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs_out() {
+    let mut server = TestServer::start(2_000).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = start(dir.path(), "http://127.0.0.1:9", manual_clock());
+    set_up(&mut app, &server);
+
+    // Progress only moves forward, per category and overall, up to 100 %.
+    let company = app.ready();
+    let mut last = 0.0_f32;
+    let mut steps = 0;
+    let mut categories = std::collections::BTreeMap::new();
+    for event in &app.seen {
+        if let Event::Setup(SetupStep::Downloading { progress, .. }) = event {
+            assert!(progress.overall >= last, "{} after {last}", progress.overall);
+            last = progress.overall;
+            for (kind, category) in &progress.categories {
+                let before = categories.insert(*kind, category.done).unwrap_or(0);
+                assert!(category.done >= before && category.done <= category.total, "{kind:?}: {category:?}");
+            }
+            steps += 1;
+        }
+    }
+    assert!(steps >= 2, "{steps} progress steps");
+    assert!((last - 1.0).abs() < f32::EPSILON, "ends at 100 %: {last}");
+    assert_eq!(company.id, server.company());
+    assert!(app.wakes.load(Ordering::Relaxed) > steps, "every event wakes the UI");
+    let copy = copy_of(dir.path(), company.id);
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
+    let grace = app.wait_for("the grace", |e| match e {
+        Event::Grace(grace) => Some(*grace),
+        _ => None,
+    });
+    assert_eq!(grace, Grace::Open { left: chrono::Duration::hours(72) });
+
+    // The server goes away: the copy works on, offline, and counts down.
+    server.stop();
+    app.clock.advance(chrono::Duration::hours(50));
+    app.send(Command::SyncNow);
+    let SyncState::Offline { since } = app.status("offline", |s| matches!(s, SyncState::Offline { .. })) else {
+        unreachable!()
+    };
+    assert_eq!(since, app.clock.now());
+    let left = app.wait_for("the grace warning", |e| match e {
+        Event::Notice(Notice::GraceEnding { left }) => Some(*left),
+        _ => None,
+    });
+    assert_eq!(left, chrono::Duration::hours(22));
+    let customer = copy.list_contacts(false, 0, 10).unwrap().into_iter().find(|c| c.is_customer).unwrap();
+    let mut edited = customer.clone();
+    edited.phone = Some("+33 4 72 00 00 00".into());
+    app.edit(1, Intent::UpdateContact { contact: edited.clone() }).unwrap();
+    assert_eq!(copy.contact(customer.id).unwrap().phone, edited.phone, "the edit shows at once");
+
+    // The grace runs out: edits are refused, with the reason.
+    app.clock.advance(chrono::Duration::hours(22));
+    let mut archived = edited.clone();
+    archived.archived = true;
+    let (code, message) = app.edit(2, Intent::UpdateContact { contact: archived }).unwrap_err();
+    assert_eq!(code, "read_only_offline");
+    assert!(message.contains("read-only"), "{message}");
+    assert!(app.seen.iter().any(|e| matches!(e, Event::Grace(Grace::ReadOnly { .. }))));
+    assert!(!copy.contact(customer.id).unwrap().archived, "the refused edit changed nothing");
+
+    // The server comes back: the pending edit goes through and editing reopens.
+    server.restart().unwrap();
+    app.send(Command::NetworkUp);
+    app.synced();
+    let grace = app.wait_for("the grace", |e| match e {
+        Event::Grace(grace) => Some(*grace),
+        _ => None,
+    });
+    assert!(grace.allows_edits());
+    assert_eq!(copy.pending_count().unwrap(), 0);
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
+    assert_eq!(copy.contact(customer.id).unwrap().phone, edited.phone);
+}
+
+#[test]
+fn two_factor_sign_in_with_a_wrong_then_a_right_code() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = start(dir.path(), &server.url, manual_clock());
+    app.wait_for("the server step", |e| matches!(e, Event::Setup(SetupStep::Server { .. })).then_some(()));
+    app.send(Command::SetServer { url: server.url.clone() });
+    app.wait_for("the sign-in step", |e| matches!(e, Event::Setup(SetupStep::SignIn { .. })).then_some(()));
+    app.send(Command::SignIn {
+        email: server.accounts.totp_email.clone(),
+        password: Secret(server.accounts.totp_password.clone()),
+    });
+    app.wait_for("the code step", |e| matches!(e, Event::Setup(SetupStep::Code { .. })).then_some(()));
+    app.send(Command::SubmitCode { code: "000000".into() });
+    let failure = app.wait_for("a failure", |e| match e {
+        Event::SetupFailed(error) => Some(error.clone()),
+        _ => None,
+    });
+    assert_eq!(failure, SetupError::WrongCode);
+    let code = totp_code(&server.accounts.totp_secret, Utc::now()).unwrap();
+    app.send(Command::SubmitCode { code });
+    // One company only: no choice, straight to the download.
+    let company = app.ready();
+    assert_eq!(company.id, server.accounts.companies[0].0);
+    assert!(!app.seen.iter().any(|e| matches!(e, Event::Setup(SetupStep::ChooseCompany { .. }))));
+}
+
+#[test]
+fn a_restart_opens_the_copy_at_once_and_a_sign_out_keeps_the_data() {
+    let server = TestServer::start(500).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), "http://127.0.0.1:9", clock.clone());
+    set_up(&mut app, &server);
+    let company = app.ready();
+    app.synced();
+    let email = server.accounts.email.clone();
+    assert!(app.credentials.load(&email).unwrap().is_some(), "the refresh token is kept");
+    app.engine.shutdown();
+
+    let mut app = start(dir.path(), "http://127.0.0.1:9", clock);
+    assert_eq!(app.ready().id, company.id, "opened without signing in again");
+    app.synced();
+    assert!(!app.seen.iter().any(|e| matches!(e, Event::Setup(SetupStep::Server { .. } | SetupStep::SignIn { .. }))));
+
+    // Switch to the other company without signing out, then back.
+    let other = server.accounts.companies[0].0;
+    app.send(Command::ChooseCompany { company: other });
+    assert_eq!(app.ready().id, other);
+    app.send(Command::ChooseCompany { company: company.id });
+    assert_eq!(app.ready().id, company.id);
+
+    app.send(Command::SignOut { remove_local_data: false });
+    app.wait_for("signed out", |e| matches!(e, Event::SignedOut).then_some(()));
+    app.wait_for("the sign-in step", |e| matches!(e, Event::Setup(SetupStep::SignIn { .. })).then_some(()));
+    assert_eq!(app.credentials.load(&email).unwrap(), None, "the tokens are gone");
+    assert!(
+        copy_of(dir.path(), company.id).replica_stats().unwrap()[&comptoir_core::sync::RecordKind::Document].count > 0
+    );
+}
