@@ -126,3 +126,68 @@ pub fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> Result<Stri
     let totp = totp_rs::Builder::new().with_secret(secret).build().map_err(|e| e.to_string())?;
     Ok(totp.generate(u64::try_from(at.timestamp()).map_err(|e| e.to_string())?).to_string())
 }
+
+/// Records for tests to create.
+#[allow(clippy::expect_used, clippy::missing_panics_doc, reason = "fixtures built from constants: they are valid")]
+pub mod fixtures {
+    use chrono::NaiveDate;
+    use comptoir_core::model::{
+        Article, ArticleId, Contact, ContactId, Document, DocumentKind, DocumentLine, PartySnapshot, VatRate,
+    };
+    use rust_decimal::Decimal;
+
+    /// A French company customer in Lyon.
+    pub fn new_contact(name: &str) -> Contact {
+        serde_json::from_value(serde_json::json!({
+            "id": ContactId::new(),
+            "kind": "company",
+            "name": name,
+            "is_customer": true,
+            "is_supplier": false,
+            "email": "compta@example.fr",
+            "phone": null,
+            "vat_number": null,
+            "billing_address": {"street": "12 rue des Lilas", "street2": "", "postcode": "69003", "city": "Lyon", "country": "FR"},
+            "delivery_address": null,
+            "payment_terms_days": null,
+            "archived": false
+        }))
+        .expect("a valid fixture")
+    }
+
+    pub fn draft_invoice(customer: &Contact, amount: i64) -> Document {
+        let mut document = Document::draft(
+            DocumentKind::Invoice,
+            customer.id,
+            PartySnapshot {
+                name: customer.name.clone(),
+                address: customer.billing_address.clone(),
+                vat_number: customer.vat_number.clone(),
+            },
+            NaiveDate::from_ymd_opt(2026, 11, 24).expect("a valid fixture"),
+            comptoir_core::model::Currency::EUR,
+        );
+        document.lines.push(DocumentLine {
+            article_id: None,
+            description: "Conseil".into(),
+            quantity: Decimal::ONE,
+            unit: "h".into(),
+            unit_price: Decimal::from(amount),
+            discount_percent: Decimal::ZERO,
+            vat_rate: VatRate::new(Decimal::from(20)).expect("a valid fixture"),
+        });
+        document
+    }
+
+    pub fn article(code: &str) -> Article {
+        Article {
+            id: ArticleId::new(),
+            code: code.into(),
+            name: format!("Article {code}"),
+            unit: "pièce".into(),
+            unit_price: Decimal::from(10),
+            vat_rate: VatRate::new(Decimal::from(20)).expect("a valid fixture"),
+            archived: false,
+        }
+    }
+}

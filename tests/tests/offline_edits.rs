@@ -3,15 +3,12 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use comptoir_core::engine::Link;
-use comptoir_core::model::{
-    Article, ArticleId, Contact, ContactId, Document, DocumentKind, DocumentLine, DocumentStatus, PartySnapshot,
-    VatRate,
-};
+use comptoir_core::model::{Contact, DocumentStatus};
 use comptoir_core::sync::{Intent, SyncClient};
 use comptoir_tests::TestServer;
-use rust_decimal::Decimal;
+use comptoir_tests::fixtures::{article, draft_invoice, new_contact};
 
 async fn signed_in(server: &TestServer) -> SyncClient {
     let mut client = SyncClient::new(&server.url).unwrap();
@@ -34,60 +31,6 @@ async fn sync(link: &mut Link) -> comptoir_core::engine::SyncReport {
 
 fn first_customer(link: &Link) -> Contact {
     link.store.list_contacts(false, 0, 50).unwrap().into_iter().find(|c| c.is_customer).unwrap()
-}
-
-fn new_contact(name: &str) -> Contact {
-    serde_json::from_value(serde_json::json!({
-        "id": ContactId::new(),
-        "kind": "company",
-        "name": name,
-        "is_customer": true,
-        "is_supplier": false,
-        "email": "compta@example.fr",
-        "phone": null,
-        "vat_number": null,
-        "billing_address": {"street": "12 rue des Lilas", "street2": "", "postcode": "69003", "city": "Lyon", "country": "FR"},
-        "delivery_address": null,
-        "payment_terms_days": null,
-        "archived": false
-    }))
-    .unwrap()
-}
-
-fn draft_invoice(customer: &Contact, amount: i64) -> Document {
-    let mut document = Document::draft(
-        DocumentKind::Invoice,
-        customer.id,
-        PartySnapshot {
-            name: customer.name.clone(),
-            address: customer.billing_address.clone(),
-            vat_number: customer.vat_number.clone(),
-        },
-        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-        comptoir_core::model::Currency::EUR,
-    );
-    document.lines.push(DocumentLine {
-        article_id: None,
-        description: "Conseil".into(),
-        quantity: Decimal::ONE,
-        unit: "h".into(),
-        unit_price: Decimal::from(amount),
-        discount_percent: Decimal::ZERO,
-        vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
-    });
-    document
-}
-
-fn article(code: &str) -> Article {
-    Article {
-        id: ArticleId::new(),
-        code: code.into(),
-        name: format!("Article {code}"),
-        unit: "pièce".into(),
-        unit_price: Decimal::from(10),
-        vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
-        archived: false,
-    }
 }
 
 #[tokio::test]

@@ -259,7 +259,13 @@ impl CompanyStore {
         self.write(|tx| rebase(tx, company))
     }
 
-    /// The records waiting edits have changed, with the server's version of each.
+    /// A record as this copy shows it, in the form the server sends it (`None`: there is
+    /// none). Members and the audit trail are not read back this way.
+    pub fn record(&self, kind: RecordKind, id: Uuid) -> Result<Option<RecordBody>, StoreError> {
+        read_record(self.connection(), self.company_id(), kind, id)
+    }
+
+    /// How many records waiting edits have changed (each with the server's version kept).
     pub fn shadow_count(&self) -> Result<u64, StoreError> {
         let count: i64 = self.connection().query_row("SELECT count(*) FROM shadow", [], |r| r.get(0))?;
         Ok(u64::try_from(count).unwrap_or(0))
