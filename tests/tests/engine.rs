@@ -293,3 +293,101 @@ fn a_restart_opens_the_copy_at_once_and_a_sign_out_keeps_the_data() {
         copy_of(dir.path(), company.id).replica_stats().unwrap()[&comptoir_core::sync::RecordKind::Document].count > 0
     );
 }
+
+#[test]
+fn notices_for_payments_refused_changes_and_a_moved_file() {
+    use comptoir_core::model::{
+        Allocation, DocumentId, Payment, PaymentAnomaly, PaymentId, PaymentMethod, PaymentState,
+    };
+    let server = TestServer::start(500).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), "http://127.0.0.1:9", clock.clone());
+    set_up(&mut app, &server);
+    let company = app.ready();
+
+    // Another copy, elsewhere, of the same company.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut other = runtime.block_on(async {
+        let mut client = comptoir_core::sync::SyncClient::new(&server.url).unwrap();
+        client.login(&server.accounts.email, &server.accounts.password).await.unwrap();
+        let path = dir.path().join("elsewhere").join("copy.comptoir");
+        let (mut link, _) = comptoir_core::engine::Link::create(client, company.id, &path, Utc::now()).await.unwrap();
+        link.sync(Utc::now, &mut |_| {}).await.unwrap();
+        link
+    });
+    let sync_other = |other: &mut comptoir_core::engine::Link| {
+        runtime.block_on(other.sync(Utc::now, &mut |_| {})).unwrap();
+    };
+    let unpaid: uuid::Uuid = other
+        .store
+        .connection()
+        .query_row(
+            "SELECT id FROM documents WHERE kind = 'invoice' AND status = 'issued' ORDER BY rid LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let invoice = other.store.document(DocumentId(unpaid)).unwrap();
+    let gross = invoice.totals().gross;
+    let pay = |amount| Intent::RecordPayment {
+        payment: Payment {
+            id: PaymentId::new(),
+            contact_id: Some(invoice.contact_id),
+            date: invoice.issue_date,
+            amount,
+            method: PaymentMethod::BankTransfer,
+            reference: "VIR".into(),
+            allocations: vec![Allocation { document_id: invoice.id, amount }],
+        },
+    };
+
+    // Paid in full elsewhere: a notice here.
+    other.store.submit(&pay(gross)).unwrap();
+    sync_other(&mut other);
+    app.send(Command::SyncNow);
+    let received = app.wait_for("a payment notice", |e| match e {
+        Event::Notice(Notice::PaymentReceived(notice)) => Some(notice.clone()),
+        _ => None,
+    });
+    assert_eq!((received.document, received.amount), (invoice.id, gross));
+    assert_eq!(received.assessment.after, PaymentState::Paid);
+    assert_eq!(received.number, invoice.number);
+
+    // The same amount again: a double payment.
+    other.store.submit(&pay(gross)).unwrap();
+    sync_other(&mut other);
+    app.send(Command::SyncNow);
+    let received = app.wait_for("a double payment notice", |e| match e {
+        Event::Notice(Notice::PaymentReceived(notice)) => Some(notice.clone()),
+        _ => None,
+    });
+    assert!(matches!(received.assessment.anomaly, Some(PaymentAnomaly::DoublePayment { .. })), "{received:?}");
+
+    // An article code taken elsewhere first: the change made here is refused, and said so.
+    let code = "NOTICE-1";
+    app.edit(7, Intent::CreateArticle { article: comptoir_tests::fixtures::article(code) }).unwrap();
+    other.store.submit(&Intent::CreateArticle { article: comptoir_tests::fixtures::article(code) }).unwrap();
+    sync_other(&mut other);
+    app.send(Command::SyncNow);
+    let (action, refused) = app.wait_for("a refusal notice", |e| match e {
+        Event::Notice(Notice::ChangeRejected { action, code, .. }) => Some((*action, code.clone())),
+        _ => None,
+    });
+    assert_eq!((action, refused.as_str()), ("create", "article_code_taken"));
+
+    // The company's file is renamed while the app is closed: found by its id, re-linked.
+    app.engine.shutdown();
+    let companies = dir.path().join("companies");
+    let old = companies.join(format!("{}.comptoir", company.id));
+    let renamed = companies.join("Ma société.comptoir");
+    std::fs::rename(&old, &renamed).unwrap();
+    let mut app = start(dir.path(), "http://127.0.0.1:9", clock);
+    let (expected, found) = app.wait_for("a moved-file notice", |e| match e {
+        Event::Notice(Notice::CompanyFileMoved { expected, found, .. }) => Some((expected.clone(), found.clone())),
+        _ => None,
+    });
+    assert_eq!((expected, found.as_deref()), (old, Some(renamed.as_path())));
+    app.send(Command::Relink { company: company.id, path: renamed });
+    assert_eq!(app.ready().id, company.id);
+}

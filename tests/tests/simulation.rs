@@ -11,6 +11,7 @@
 //! runs N more seeds, starting from a random one.
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+#![allow(clippy::print_stderr, reason = "a failing seed prints its steps")]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ const SEEDS: std::ops::Range<u64> = 1..7;
 const CLIENTS: usize = 3;
 const STEPS: usize = 120;
 
-/// A small deterministic generator (SplitMix64).
+/// A small deterministic generator (`SplitMix64`).
 struct Rng(u64);
 
 impl Rng {
@@ -96,7 +97,7 @@ impl World {
             let mut sign_in = SyncClient::new(&server.url).unwrap();
             let tokens = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
                 comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens,
-                other => panic!("{other:?}"),
+                other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
             };
             let path = dir.join(format!("copy-{i}.comptoir"));
             let (mut link, _) =
