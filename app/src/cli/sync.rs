@@ -5,15 +5,14 @@
 #![allow(clippy::print_stderr, reason = "progress lines go to stderr, the figures to stdout")]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow, bail};
+use chrono::Utc;
+use comptoir_core::engine::{Link, Progress};
 use comptoir_core::model::CompanyId;
-use comptoir_core::store::{AppStore, CompanyStore, LocalAccount, LocalCompany};
-use comptoir_core::sync::{AccountView, LoginResponse, RecordBody, RecordKind, SyncClient, TableStats};
-
-/// Pages are asked this big: the server's maximum.
-const PAGE: u32 = 5_000;
+use comptoir_core::store::{AppStore, COMPANY_FILE_EXTENSION, LocalAccount, LocalCompany};
+use comptoir_core::sync::{AccountView, LoginResponse, RecordKind, SyncClient, TableStats};
 
 /// What `comptoir sync` was asked.
 #[derive(Debug)]
@@ -55,9 +54,13 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     })?;
     let path = match app.company(company) {
         Ok(known) => known.file_path,
-        Err(_) => args.data.join("companies").join(format!("{company}.comptoir")),
+        Err(_) => args.data.join("companies").join(format!("{company}.{COMPANY_FILE_EXTENSION}")),
     };
-    let mut store = open_or_download_first_page(&client, company, &path).await?;
+    let mut link = if path.exists() {
+        Link::open(client, company, &path)?
+    } else {
+        Link::create(client, company, &path, Utc::now()).await?.0
+    };
     app.upsert_company(&LocalCompany {
         company_id: company,
         account: Some(comptoir_core::model::UserId(account.user_id)),
@@ -65,8 +68,18 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         file_path: path.clone(),
         active: true,
     })?;
-    catch_up(&client, company, &mut store).await?;
-    print_stats(&store.replica_stats()?, args.json)
+    let report = link.sync(Utc::now, &mut progress).await?;
+    eprintln!(
+        "up to date at change {}: {} change(s) sent, {} refused, {} received",
+        link.store.sync_cursor()?.map_or(0, |c| c.seq),
+        report.applied,
+        report.rejected.len(),
+        report.pulled
+    );
+    for rejected in &report.rejected {
+        eprintln!("refused: {} ({}): {}", rejected.intent.action(), rejected.code, rejected.message);
+    }
+    print_stats(&link.store.replica_stats()?, args.json)
 }
 
 fn choose_company(account: &AccountView, wanted: Option<&str>) -> anyhow::Result<(CompanyId, String)> {
@@ -86,55 +99,8 @@ fn choose_company(account: &AccountView, wanted: Option<&str>) -> anyhow::Result
     }
 }
 
-/// Opens the company's copy, or starts it from the first page of the server's log.
-async fn open_or_download_first_page(
-    client: &SyncClient,
-    company: CompanyId,
-    path: &Path,
-) -> anyhow::Result<CompanyStore> {
-    if path.exists() {
-        return Ok(CompanyStore::open_expecting(path, company)?);
-    }
-    let first = client.pull(company, 0, None, PAGE, true).await?;
-    let settings = first
-        .changes
-        .iter()
-        .find_map(|c| match c.parse() {
-            Ok(Some(RecordBody::Settings(settings))) => Some(settings.company),
-            _ => None,
-        })
-        .ok_or_else(|| anyhow!("the server's log does not start with the company's settings"))?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut store = CompanyStore::create_for_download(path, &settings)?;
-    let total = first.remaining.as_ref().map_or(0, |r| r.values().sum::<u64>()) + first.changes.len() as u64;
-    store.apply_pull_page(0, &first)?;
-    progress(first.changes.len() as u64, total);
-    Ok(store)
-}
-
-/// Applies pages until the copy is up to date.
-async fn catch_up(client: &SyncClient, company: CompanyId, store: &mut CompanyStore) -> anyhow::Result<()> {
-    let mut done = 0_u64;
-    loop {
-        let cursor = store.sync_cursor()?;
-        let after = cursor.map_or(0, |c| c.seq);
-        let page = client.pull(company, after, cursor.map(|c| c.epoch), PAGE, done == 0).await?;
-        let total = done + page.remaining.as_ref().map_or(0, |r| r.values().sum::<u64>()) + page.changes.len() as u64;
-        store.apply_pull_page(after, &page)?;
-        done += page.changes.len() as u64;
-        if !page.changes.is_empty() {
-            progress(done, total.max(done));
-        }
-        if !page.has_more {
-            eprintln!("up to date at change {}", page.cursor.seq);
-            return Ok(());
-        }
-    }
-}
-
-fn progress(done: u64, total: u64) {
+fn progress(progress: &Progress) {
+    let (done, total) = (progress.done(), progress.total());
     let percent = done.saturating_mul(100).checked_div(total).unwrap_or(100);
     eprintln!("downloaded {done} of {total} changes ({percent} %)");
 }

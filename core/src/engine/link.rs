@@ -262,7 +262,10 @@ impl Link {
             let after = cursor.map_or(0, |c| c.seq);
             let page = self.client.pull(self.company, after, cursor.map(|c| c.epoch), PAGE, progress.is_none()).await?;
             let progress = progress.get_or_insert_with(|| {
-                let done = self.store.replica_counts().unwrap_or_default();
+                // A first download counts what earlier runs brought; a later sync counts
+                // its own changes.
+                let done =
+                    if notify_payments { BTreeMap::new() } else { self.store.replica_counts().unwrap_or_default() };
                 let mut remaining = page.remaining.clone().unwrap_or_default();
                 for change in &page.changes {
                     *remaining.entry(change.kind).or_default() += 1;
