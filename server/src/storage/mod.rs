@@ -80,6 +80,12 @@ pub trait CompanyTx {
     fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<String>, StorageError>;
     fn last_mutation(&mut self, client: Uuid) -> Result<Option<u64>, StorageError>;
     fn save_outcome(&mut self, client: Uuid, mutation: u64, outcome: &str) -> Result<(), StorageError>;
+    /// Runs `work` on a savepoint: when it fails, whatever it wrote is undone (the log's
+    /// state included) and the transaction goes on; its error is returned.
+    fn savepoint(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>;
 }
 
 /// A user account.

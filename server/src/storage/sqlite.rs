@@ -636,4 +636,23 @@ impl CompanyTx for SqliteCompanyTx<'_> {
             .execute(params![self.company.0, client, seq_value(mutation)?, outcome])?;
         Ok(())
     }
+
+    fn savepoint(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let state = self.state.clone();
+        self.tx.execute_batch("SAVEPOINT work")?;
+        match work(self) {
+            Ok(()) => {
+                self.tx.execute_batch("RELEASE work")?;
+                Ok(())
+            }
+            Err(e) => {
+                self.tx.execute_batch("ROLLBACK TO work; RELEASE work")?;
+                self.state = state;
+                Err(e)
+            }
+        }
+    }
 }

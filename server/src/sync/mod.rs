@@ -205,8 +205,9 @@ pub fn log_member(
     })
 }
 
-/// Applies a batch of mutations, each in its own transaction and in order. A mutation
-/// seen before gets the answer it got then, whatever the batch.
+/// Applies a batch of mutations in order, in one transaction (one write to disk), each
+/// mutation on a savepoint of its own: a refused one leaves no trace but its stored
+/// answer. A mutation seen before gets the answer it got then, whatever the batch.
 pub fn push(
     storage: &dyn Storage,
     company: CompanyId,
@@ -215,10 +216,14 @@ pub fn push(
     now: DateTime<Utc>,
 ) -> Result<Vec<PushResult>, StorageError> {
     let mut results = Vec::with_capacity(mutations.len());
-    for mutation in mutations {
-        let outcome = push_one(storage, company, actor, mutation, now)?;
-        results.push(PushResult { client_id: mutation.client_id, mutation_id: mutation.mutation_id, outcome });
-    }
+    storage.in_company(company, &mut |tx| {
+        results.clear();
+        for mutation in mutations {
+            let outcome = push_one(tx, company, actor, mutation, now)?;
+            results.push(PushResult { client_id: mutation.client_id, mutation_id: mutation.mutation_id, outcome });
+        }
+        Ok(())
+    })?;
     Ok(results)
 }
 
@@ -227,75 +232,59 @@ fn outcome_json(outcome: &Outcome) -> Result<String, StorageError> {
 }
 
 fn push_one(
-    storage: &dyn Storage,
+    tx: &mut dyn CompanyTx,
     company: CompanyId,
     actor: &Actor,
     mutation: &Mutation,
     now: DateTime<Utc>,
 ) -> Result<Outcome, StorageError> {
     let (client, id) = (mutation.client_id, mutation.mutation_id);
-    let mut outcome = None;
-    let mut rejection = None;
-    let result = storage.in_company(company, &mut |tx| {
-        if let Some(stored) = tx.outcome(client, id)? {
-            outcome = Some(serde_json::from_str(&stored).map_err(|e| StorageError::Corrupt(e.to_string()))?);
-            return Ok(());
-        }
-        if tx.last_mutation(client)?.is_some_and(|last| id < last) {
-            outcome = Some(Outcome::Rejected {
-                code: "out_of_order".into(),
-                message: "This change arrived after a later one from the same device; it was not applied.".into(),
-            });
-            return Ok(());
-        }
-        if let Err(e) = actor.role.authorize(mutation.intent.permission()) {
-            let rejected = Outcome::Rejected { code: e.code().into(), message: e.to_string() };
-            tx.save_outcome(client, id, &outcome_json(&rejected)?)?;
-            outcome = Some(rejected);
-            return Ok(());
-        }
-        match rules::apply(&mut ServerRecords(tx), company, &mutation.intent, Numbering::Allocate) {
-            Ok(applied) => {
-                let (_, target) = mutation.intent.target();
-                let changes = field_changes(applied.before.as_ref(), applied.after.as_ref());
-                let entry = AuditEntry {
-                    action: mutation.intent.action(),
-                    entity: applied.entity,
-                    entity_id: Some(target),
-                    changes,
-                };
-                let seq = append_audit(tx, company, actor, now, entry)?;
-                let done = Outcome::Applied { seq, number: applied.number };
-                tx.save_outcome(client, id, &outcome_json(&done)?)?;
-                outcome = Some(done);
-                Ok(())
-            }
-            Err(RuleError::Rejected { code, message }) => {
-                rejection = Some(Outcome::Rejected { code: code.to_owned(), message });
-                // Roll back whatever the intent wrote before it was refused.
-                Err(StorageError::Abort)
-            }
-            Err(RuleError::Corrupt(e)) => Err(StorageError::Corrupt(e)),
-            Err(RuleError::Store(e)) => Err(e),
-        }
-    });
-    match (result, rejection) {
-        (Ok(()), _) => outcome.ok_or_else(|| StorageError::Backend("no outcome".into())),
-        (Err(StorageError::Abort), Some(rejected)) => {
-            // Remember the refusal, so that the same mutation sent again gets it again.
-            let mut answer = rejected.clone();
-            storage.in_company(company, &mut |tx| {
-                if let Some(stored) = tx.outcome(client, id)? {
-                    answer = serde_json::from_str(&stored).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                } else {
-                    tx.save_outcome(client, id, &outcome_json(&rejected)?)?;
-                }
-                Ok(())
-            })?;
-            Ok(answer)
-        }
-        (Err(e), _) => Err(e),
+    if let Some(stored) = tx.outcome(client, id)? {
+        return serde_json::from_str(&stored).map_err(|e| StorageError::Corrupt(e.to_string()));
     }
+    if tx.last_mutation(client)?.is_some_and(|last| id < last) {
+        return Ok(Outcome::Rejected {
+            code: "out_of_order".into(),
+            message: "This change arrived after a later one from the same device; it was not applied.".into(),
+        });
+    }
+    let outcome = if let Err(e) = actor.role.authorize(mutation.intent.permission()) {
+        Outcome::Rejected { code: e.code().into(), message: e.to_string() }
+    } else {
+        let mut outcome = None;
+        let applied = tx.savepoint(&mut |tx| {
+            match rules::apply(&mut ServerRecords(tx), company, &mutation.intent, Numbering::Allocate) {
+                Ok(applied) => {
+                    let (_, target) = mutation.intent.target();
+                    let changes = field_changes(applied.before.as_ref(), applied.after.as_ref());
+                    let entry = AuditEntry {
+                        action: mutation.intent.action(),
+                        entity: applied.entity,
+                        entity_id: Some(target),
+                        changes,
+                    };
+                    let seq = append_audit(tx, company, actor, now, entry)?;
+                    outcome = Some(Outcome::Applied { seq, number: applied.number });
+                    Ok(())
+                }
+                Err(RuleError::Rejected { code, message }) => {
+                    outcome = Some(Outcome::Rejected { code: code.to_owned(), message });
+                    // Undo whatever the intent wrote before it was refused.
+                    Err(StorageError::Abort)
+                }
+                Err(RuleError::Corrupt(e)) => Err(StorageError::Corrupt(e)),
+                Err(RuleError::Store(e)) => Err(e),
+            }
+        });
+        match (applied, outcome) {
+            (Ok(()) | Err(StorageError::Abort), Some(outcome)) => outcome,
+            (Err(e), _) => return Err(e),
+            (Ok(()), None) => return Err(StorageError::Backend("no outcome".into())),
+        }
+    };
+    // Remembered, so that the same mutation sent again gets the same answer.
+    tx.save_outcome(client, id, &outcome_json(&outcome)?)?;
+    Ok(outcome)
 }
 
 /// Why a pull cannot be served.

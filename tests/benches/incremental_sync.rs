@@ -1,0 +1,89 @@
+//! Incremental sync benchmark: once a copy is up to date, how long 100 changes take to
+//! travel. Copy A edits 100 contacts (each edit committed locally with its outbox entry),
+//! then syncs (push, pull back); copy B then syncs and receives them. Both copies talk to
+//! the real server over loopback, with real files, in release mode.
+//!
+//! Prints figures; asserts nothing about time. Target: a round trip of 100 changes
+//! (A's push and pull, then B's pull) under 30 ms.
+//!
+//! `COMPTOIR_BENCH_ROUNDS=N` sets how many rounds are measured (default 30).
+
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use comptoir_core::engine::Link;
+use comptoir_core::sync::{Intent, SyncClient};
+use comptoir_tests::TestServer;
+
+const CHANGES: usize = 100;
+
+async fn copy(server: &TestServer, path: &std::path::Path) -> Result<Link, Box<dyn std::error::Error>> {
+    let mut client = SyncClient::new(&server.url)?;
+    client.login(&server.accounts.email, &server.accounts.password).await?;
+    let (mut link, _) = Link::create(client, server.company(), path, Utc::now()).await?;
+    link.sync(Utc::now, &mut |_| {}).await?;
+    Ok(link)
+}
+
+fn summary(label: &str, mut samples: Vec<Duration>) {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index into a short list of samples"
+        )]
+        let index = ((samples.len() - 1) as f64 * q).round() as usize;
+        samples[index].as_secs_f64() * 1000.0
+    };
+    println!("{label:<44} median {:>7.2} ms   p90 {:>7.2} ms   max {:>7.2} ms", at(0.5), at(0.9), at(1.0));
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rounds: usize = std::env::var("COMPTOIR_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let server = TestServer::start(10_000)?;
+    let dir = tempfile::tempdir()?;
+    let mut a = copy(&server, &dir.path().join("a.comptoir")).await?;
+    let mut b = copy(&server, &dir.path().join("b.comptoir")).await?;
+    let contacts = a.store.list_contacts(false, 0, u32::try_from(CHANGES)?)?;
+    println!(
+        "company of {} records; {rounds} rounds of {CHANGES} contact edits",
+        server.stats(server.company())?.values().map(|s| s.count).sum::<u64>()
+    );
+
+    let (mut edits, mut pushes, mut pulls, mut round_trips) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut push_only = Vec::new();
+    for round in 0..rounds {
+        let started = Instant::now();
+        for (i, contact) in contacts.iter().enumerate() {
+            let mut edited = contact.clone();
+            edited.phone = Some(format!("+33 1 {round:02} {i:02} 00 00"));
+            a.store.submit(&Intent::UpdateContact { contact: edited })?;
+        }
+        edits.push(started.elapsed() / u32::try_from(CHANGES)?);
+        let trip = Instant::now();
+        let mut report = comptoir_core::engine::SyncReport::default();
+        a.push(&mut report).await?;
+        assert_eq!(report.applied, CHANGES as u64, "every edit applied");
+        push_only.push(trip.elapsed());
+        a.pull(&mut report, &mut |_| {}).await?;
+        let pushed = trip.elapsed();
+        let pull = Instant::now();
+        let report = b.sync(Utc::now, &mut |_| {}).await?;
+        assert!(report.pulled >= CHANGES as u64, "every change received");
+        pulls.push(pull.elapsed());
+        pushes.push(pushed);
+        round_trips.push(trip.elapsed());
+    }
+    assert_eq!(a.store.replica_stats()?, b.store.replica_stats()?, "both copies agree");
+    summary("one local edit (commit with its outbox entry)", edits);
+    summary("A: push 100 edits (server applies each)", push_only);
+    summary("A: push 100 edits, pull them back", pushes);
+    summary("B: pull 100 edits (and their audit records)", pulls);
+    summary("round trip of 100 changes (target 30 ms)", round_trips);
+    Ok(())
+}
