@@ -55,8 +55,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.stats(server.company())?.values().map(|s| s.count).sum::<u64>()
     );
 
-    let (mut edits, mut pushes, mut pulls, mut round_trips) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut push_only = Vec::new();
+    let (mut edits, mut a_push, mut a_sync, mut b_sync, mut round_trips) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let started = Instant::now();
         for (i, contact) in contacts.iter().enumerate() {
@@ -69,21 +69,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut report = comptoir_core::engine::SyncReport::default();
         a.push(&mut report).await?;
         assert_eq!(report.applied, CHANGES as u64, "every edit applied");
-        push_only.push(trip.elapsed());
+        a_push.push(trip.elapsed());
         a.pull(&mut report, &mut |_| {}).await?;
-        let pushed = trip.elapsed();
-        let pull = Instant::now();
+        a_sync.push(trip.elapsed());
+        let b_started = Instant::now();
         let report = b.sync(Utc::now, &mut |_| {}).await?;
         assert!(report.pulled >= CHANGES as u64, "every change received");
-        pulls.push(pull.elapsed());
-        pushes.push(pushed);
+        b_sync.push(b_started.elapsed());
         round_trips.push(trip.elapsed());
     }
     assert_eq!(a.store.replica_stats()?, b.store.replica_stats()?, "both copies agree");
     summary("one local edit (commit with its outbox entry)", edits);
-    summary("A: push 100 edits (server applies each)", push_only);
-    summary("A: push 100 edits, pull them back", pushes);
-    summary("B: pull 100 edits (and their audit records)", pulls);
+    summary("A: push 100 edits (server applies each)", a_push);
+    summary("A: push 100 edits, pull them back", a_sync);
+    summary("B: pull 100 edits (and their audit records)", b_sync);
     summary("round trip of 100 changes (target 30 ms)", round_trips);
     Ok(())
 }
