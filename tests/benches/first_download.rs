@@ -9,9 +9,9 @@
 use std::time::Instant;
 
 use comptoir_core::demo::DemoSize;
+use comptoir_core::engine::Link;
 use comptoir_core::model::CompanyId;
-use comptoir_core::store::CompanyStore;
-use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
+use comptoir_core::sync::{LoginResponse, SyncClient};
 
 const CLIENT_MODE: &str = "COMPTOIR_BENCH_CLIENT";
 
@@ -62,28 +62,11 @@ async fn client(args: &str) -> Result<(), Box<dyn std::error::Error>> {
     let mut client = SyncClient::new(url)?;
     let LoginResponse::SignedIn(_) = client.login(email, password).await? else { return Err("two-factor".into()) };
 
+    // The engine's own path: a new file from the first page, then pages until done.
     let started = Instant::now();
-    let first = client.pull(company, 0, None, 5_000, false).await?;
-    let settings = first
-        .changes
-        .iter()
-        .find_map(|c| match c.parse() {
-            Ok(Some(RecordBody::Settings(s))) => Some(s.company),
-            _ => None,
-        })
-        .ok_or("no settings")?;
-    let mut store = CompanyStore::create_for_download(std::path::Path::new(path), &settings)?;
-    let mut changes = first.changes.len();
-    store.apply_pull_page(0, &first)?;
-    let mut more = first.has_more;
-    let mut after = first.cursor.seq;
-    while more {
-        let page = client.pull(company, after, Some(first.epoch), 5_000, false).await?;
-        store.apply_pull_page(after, &page)?;
-        changes += page.changes.len();
-        after = page.cursor.seq;
-        more = page.has_more;
-    }
+    let (mut link, _) = Link::create(client, company, std::path::Path::new(path), chrono::Utc::now()).await?;
+    let report = link.sync(chrono::Utc::now, &mut |_| {}).await?;
+    let changes = report.pulled;
     let elapsed = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss, reason = "record counts, far below 2^52")]
     let rate = changes as f64 / elapsed;

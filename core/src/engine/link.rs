@@ -256,11 +256,39 @@ impl Link {
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<(), SyncError> {
         let notify_payments = self.downloaded()?;
+        // A first download indexes the search once, at the end.
+        self.store.defer_search_indexing(!notify_payments)?;
+        let result = self.pull_pages(report, on_progress, notify_payments).await;
+        self.store.defer_search_indexing(false)?;
+        result
+    }
+
+    async fn pull_pages(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+        notify_payments: bool,
+    ) -> Result<(), SyncError> {
         let mut progress: Option<Progress> = None;
-        loop {
+        // The next page is fetched while this one is written (on a multi-threaded
+        // runtime, the two run side by side).
+        let mut prefetched: Option<tokio::task::JoinHandle<Result<RawPullPage, ClientError>>> = None;
+        let result = loop {
             let cursor = self.store.sync_cursor()?;
             let after = cursor.map_or(0, |c| c.seq);
-            let page = self.client.pull(self.company, after, cursor.map(|c| c.epoch), PAGE, progress.is_none()).await?;
+            let page = match prefetched.take() {
+                Some(fetch) => fetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?,
+                None => self.client.pull(self.company, after, cursor.map(|c| c.epoch), PAGE, progress.is_none()).await,
+            };
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => break Err(e.into()),
+            };
+            if page.has_more {
+                let (client, company, epoch, next) = (self.client.clone(), self.company, page.epoch, page.cursor.seq);
+                prefetched =
+                    Some(tokio::spawn(async move { client.pull(company, next, Some(epoch), PAGE, false).await }));
+            }
             let progress = progress.get_or_insert_with(|| {
                 // A first download counts what earlier runs brought; a later sync counts
                 // its own changes.
@@ -273,19 +301,28 @@ impl Link {
                 Progress::start(&done, &remaining)
             });
             let new_payments = if notify_payments { self.new_payments(&page) } else { Vec::new() };
-            self.store.apply_pull_page(after, &page)?;
+            if let Err(e) = self.store.apply_pull_page(after, &page) {
+                break Err(e.into());
+            }
             report.pulled += page.changes.len() as u64;
             for payment in new_payments {
-                report.payments.extend(self.payment_notices(&payment)?);
+                match self.payment_notices(&payment) {
+                    Ok(notices) => report.payments.extend(notices),
+                    Err(e) => tracing::warn!(error = %e, "a payment notice could not be made"),
+                }
             }
             progress.advance(&page);
             if !page.has_more {
                 progress.finish();
                 on_progress(progress);
-                return Ok(());
+                break Ok(());
             }
             on_progress(progress);
+        };
+        if let Some(fetch) = prefetched {
+            fetch.abort();
         }
+        result
     }
 
     /// Pushes, then pulls, then records the sync's time for the grace period.

@@ -22,7 +22,14 @@ const COMPANIES_DIR: &str = "companies";
 const GRACE_WARNING_HOURS: i64 = 24;
 
 pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // One worker thread besides this one: the next page of a download is fetched there
+    // while this thread writes the current one.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("comptoir-engine-io")
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             let _ = events.send(Event::SetupFailed(SetupError::Local { message: e.to_string() }));

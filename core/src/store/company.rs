@@ -45,6 +45,9 @@ pub struct CompanyStore {
     company_id: CompanyId,
     access: Access,
     migration: Option<MigrationReport>,
+    /// Rows wait in `search_pending` instead of being indexed at each commit (see
+    /// [`Self::defer_search_indexing`]).
+    search_deferred: bool,
 }
 
 impl CompanyStore {
@@ -76,7 +79,14 @@ impl CompanyStore {
             save_series(&tx, &NumberingSeries::default_for(kind))?;
         }
         tx.commit()?;
-        Ok(Self { conn, path: path.to_path_buf(), company_id: company.id, access: Access::ReadWrite, migration: None })
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            company_id: company.id,
+            access: Access::ReadWrite,
+            migration: None,
+            search_deferred: false,
+        })
     }
 
     /// Opens an existing company file for writing, upgrading its schema if needed (after
@@ -89,7 +99,14 @@ impl CompanyStore {
         check_application_id(&conn, path)?;
         let report = migrate::migrate(&mut conn, path, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, None)?;
         let company_id = read_company_id(&conn, path)?;
-        Ok(Self { conn, path: path.to_path_buf(), company_id, access: Access::ReadWrite, migration: Some(report) })
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            company_id,
+            access: Access::ReadWrite,
+            migration: Some(report),
+            search_deferred: false,
+        })
     }
 
     /// Opens a file and checks it belongs to `expected`.
@@ -106,7 +123,14 @@ impl CompanyStore {
         let conn = open_connection(path, Access::ReadOnly, false)?;
         check_application_id(&conn, path)?;
         let company_id = read_company_id(&conn, path)?;
-        Ok(Self { conn, path: path.to_path_buf(), company_id, access: Access::ReadOnly, migration: None })
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            company_id,
+            access: Access::ReadOnly,
+            migration: None,
+            search_deferred: false,
+        })
     }
 
     /// Reads which company a file belongs to, without changing it.
@@ -154,11 +178,21 @@ impl CompanyStore {
         }
         let tx = WriteTx { tx: self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?, now: now_text() };
         let value = f(&tx)?;
-        if tx.schema_has_search()? {
+        if !self.search_deferred && tx.schema_has_search()? {
             search::index_pending(&tx.tx)?;
         }
         tx.tx.commit()?;
         Ok(value)
+    }
+
+    /// While on, the rows a write adds or changes wait in the search queue instead of
+    /// being indexed at each commit; turning it off indexes them all at once. A first
+    /// download turns it on: one bulk insert into the full-text index costs far less than
+    /// one per page. Rows still queued are indexed by the next write that is not
+    /// deferred, so a download killed midway loses nothing.
+    pub fn defer_search_indexing(&mut self, deferred: bool) -> Result<(), StoreError> {
+        self.search_deferred = deferred;
+        if deferred { Ok(()) } else { self.write(|_| Ok(())) }
     }
 
     pub fn company(&self) -> Result<Company, StoreError> {
