@@ -184,6 +184,16 @@ fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs
     assert!(app.wakes.load(Ordering::Relaxed) > steps, "every event wakes the UI");
     let copy = copy_of(dir.path(), company.id);
     assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
+    // The indexes set aside during the download are back.
+    let indexes: i64 = copy
+        .connection()
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'documents_by_%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(indexes, 5);
+    let waiting: i64 = copy.connection().query_row("SELECT count(*) FROM deferred_index", [], |r| r.get(0)).unwrap();
+    assert_eq!(waiting, 0);
     let grace = app.wait_for("the grace", |e| match e {
         Event::Grace(grace) => Some(*grace),
         _ => None,

@@ -256,10 +256,18 @@ impl Link {
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<(), SyncError> {
         let notify_payments = self.downloaded()?;
-        // A first download indexes the search once, at the end.
-        self.store.defer_search_indexing(!notify_payments)?;
+        // A first download builds the screens' indexes and the search index once, at
+        // the end, rather than row by row.
+        let first = !notify_payments;
+        if first {
+            self.store.set_indexes_aside()?;
+        }
+        self.store.defer_search_indexing(first)?;
         let result = self.pull_pages(report, on_progress, notify_payments).await;
         self.store.defer_search_indexing(false)?;
+        if first && result.is_ok() {
+            self.store.restore_indexes()?;
+        }
         result
     }
 

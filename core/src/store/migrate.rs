@@ -19,6 +19,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 3, sql: include_str!("migrations/company/0003_replica.sql") },
     Migration { version: 4, sql: include_str!("migrations/company/0004_outbox.sql") },
     Migration { version: 5, sql: include_str!("migrations/company/0005_shadow.sql") },
+    Migration { version: 6, sql: include_str!("migrations/company/0006_deferred_indexes.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

@@ -141,6 +141,43 @@ impl CompanyStore {
         })
     }
 
+    /// Drops the indexes only the screens use, keeping their definitions, before a first
+    /// download (see migration 0006). Uniqueness constraints stay.
+    pub fn set_indexes_aside(&mut self) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let conn = tx.connection();
+            for name in SCREEN_INDEXES {
+                let sql: Option<String> = conn
+                    .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))
+                    .optional()?;
+                if let Some(sql) = sql {
+                    conn.execute(
+                        "INSERT OR REPLACE INTO deferred_index (name, sql) VALUES (?1, ?2)",
+                        params![name, sql],
+                    )?;
+                    conn.execute_batch(&format!("DROP INDEX {name}"))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Builds the indexes set aside by [`Self::set_indexes_aside`] again.
+    pub fn restore_indexes(&mut self) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let conn = tx.connection();
+            let deferred: Vec<(String, String)> = conn
+                .prepare("SELECT name, sql FROM deferred_index ORDER BY name")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (name, sql) in deferred {
+                conn.execute_batch(&sql)?;
+                conn.execute("DELETE FROM deferred_index WHERE name = ?1", [name])?;
+            }
+            Ok(())
+        })
+    }
+
     /// How many records of each kind the replica holds (a resumed download counts on
     /// from there).
     pub fn replica_counts(&self) -> Result<BTreeMap<RecordKind, u64>, StoreError> {
@@ -168,6 +205,18 @@ impl CompanyStore {
         Ok(table_stats(&sums))
     }
 }
+
+/// The indexes that serve the screens only: none of them enforces a rule.
+const SCREEN_INDEXES: [&str; 8] = [
+    "contacts_by_name",
+    "documents_by_date",
+    "documents_by_number",
+    "documents_by_customer",
+    "documents_by_contact",
+    "documents_by_corrects",
+    "payments_by_date",
+    "allocations_by_document",
+];
 
 /// Writes one of the server's records into the tables the screens read.
 pub(crate) fn project(
