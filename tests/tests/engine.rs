@@ -401,3 +401,34 @@ fn notices_for_payments_refused_changes_and_a_moved_file() {
     app.send(Command::Relink { company: company.id, path: renamed });
     assert_eq!(app.ready().id, company.id);
 }
+
+#[test]
+fn closing_during_the_first_download_resumes_it_at_the_next_start() {
+    let server = TestServer::start(60_000).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), "http://127.0.0.1:9", clock.clone());
+    set_up(&mut app, &server);
+    let started = app.wait_for("download progress", |e| match e {
+        Event::Setup(SetupStep::Downloading { progress, .. }) if progress.done() > 0 => Some(progress.clone()),
+        _ => None,
+    });
+    assert!(started.overall < 1.0);
+    // Closed midway: the engine stops after the page it is writing.
+    app.engine.shutdown();
+    let company = server.company();
+    let partial = copy_of(dir.path(), company);
+    let done_before: u64 = partial.replica_counts().unwrap().values().sum();
+    assert!(partial.last_sync().unwrap().is_none(), "the download had not finished");
+    assert!(done_before > 0);
+
+    // The next start resumes from the cursor, counting on from what was there.
+    let mut app = start(dir.path(), "http://127.0.0.1:9", clock);
+    let resumed = app.wait_for("resumed progress", |e| match e {
+        Event::Setup(SetupStep::Downloading { progress, .. }) if progress.done() > 0 => Some(progress.clone()),
+        _ => None,
+    });
+    assert!(resumed.done() >= done_before, "{} < {done_before}: pages fetched again", resumed.done());
+    assert_eq!(app.ready().id, company);
+    assert_eq!(partial.replica_stats().unwrap(), server.stats(company).unwrap());
+}

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -30,6 +32,9 @@ pub enum SyncError {
     Incompatible { server: u32, client: u32 },
     #[error("The server's log does not start with the company's settings.")]
     NoSettings,
+    /// The engine is stopping: the download resumes at the next start.
+    #[error("Stopped before the end; the next sync resumes where this one stopped.")]
+    Cancelled,
 }
 
 /// What a failed sync means for the user.
@@ -54,7 +59,8 @@ pub enum ErrorKind {
 impl SyncError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Client(ClientError::Unreachable(_)) => ErrorKind::Offline,
+            // Stopped on purpose: as if offline, it resumes at the next sync.
+            Self::Client(ClientError::Unreachable(_)) | Self::Cancelled => ErrorKind::Offline,
             Self::Client(ClientError::SignedOut | ClientError::WrongCredentials) => ErrorKind::SignedOut,
             Self::Client(ClientError::Forbidden) => ErrorKind::Forbidden,
             Self::Client(ClientError::Incompatible(_) | ClientError::BadUrl(_)) | Self::Incompatible { .. } => {
@@ -73,6 +79,7 @@ impl SyncError {
             Self::Store(e) => e.code(),
             Self::Incompatible { .. } => "incompatible_server",
             Self::NoSettings => "no_settings",
+            Self::Cancelled => "cancelled",
         }
     }
 }
@@ -173,12 +180,14 @@ pub struct Link {
     pub client: SyncClient,
     pub company: CompanyId,
     pub store: CompanyStore,
+    /// Set by whoever wants a long download to stop between two pages.
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl Link {
     /// Opens the copy at `path`, which must be `company`'s.
     pub fn open(client: SyncClient, company: CompanyId, path: &Path) -> Result<Self, SyncError> {
-        Ok(Self { client, company, store: CompanyStore::open_expecting(path, company)? })
+        Ok(Self { client, company, store: CompanyStore::open_expecting(path, company)?, cancel: Arc::default() })
     }
 
     /// Starts a new copy at `path` from the first page of the server's log. A file already
@@ -215,7 +224,7 @@ impl Link {
             None
         };
         let store = CompanyStore::create_for_download(path, &settings)?;
-        Ok((Self { client, company, store }, backup))
+        Ok((Self { client, company, store, cancel: Arc::default() }, backup))
     }
 
     /// Whether this copy has completed its first download.
@@ -282,6 +291,9 @@ impl Link {
         // runtime, the two run side by side).
         let mut prefetched: Option<tokio::task::JoinHandle<Result<RawPullPage, ClientError>>> = None;
         let result = loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                break Err(SyncError::Cancelled);
+            }
             let cursor = self.store.sync_cursor()?;
             let after = cursor.map_or(0, |c| c.seq);
             let page = match prefetched.take() {

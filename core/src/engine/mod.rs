@@ -300,6 +300,8 @@ const COMMAND_QUEUE: usize = 256;
 pub struct Engine {
     commands: tokio::sync::mpsc::Sender<Command>,
     events: std::sync::mpsc::Receiver<Event>,
+    /// Tells a download in progress to stop at its next page.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -309,11 +311,13 @@ impl Engine {
     pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
         let (command_tx, command_rx) = tokio::sync::mpsc::channel(COMMAND_QUEUE);
         let (event_tx, event_rx) = std::sync::mpsc::channel();
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let worker_stopping = stopping.clone();
         let thread = std::thread::Builder::new()
             .name("comptoir-engine".into())
-            .spawn(move || worker::run(config, command_rx, event_tx))
+            .spawn(move || worker::run(config, command_rx, event_tx, worker_stopping))
             .map_err(|e| EngineError::Start(e.to_string()))?;
-        Ok(Self { commands: command_tx, events: event_rx, thread: Some(thread) })
+        Ok(Self { commands: command_tx, events: event_rx, stopping, thread: Some(thread) })
     }
 
     /// Hands a command to the engine without waiting.
@@ -335,10 +339,17 @@ impl Engine {
         self.events.recv_timeout(timeout).ok()
     }
 
-    /// Stops the engine and waits for its thread.
+    /// Stops the engine and waits for its thread. A download in progress stops after
+    /// the page it is writing (each page commits with its cursor: the next start resumes
+    /// from there).
     pub fn shutdown(mut self) {
-        let _ = self.commands.try_send(Command::Shutdown);
+        self.stop();
+    }
+
+    fn stop(&mut self) {
         if let Some(thread) = self.thread.take() {
+            self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = self.commands.try_send(Command::Shutdown);
             let _ = thread.join();
         }
     }
@@ -346,9 +357,6 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = self.commands.try_send(Command::Shutdown);
-            let _ = thread.join();
-        }
+        self.stop();
     }
 }

@@ -2,6 +2,8 @@
 //! the session, and handles commands and timers one at a time.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 
 use chrono::{DateTime, Utc};
@@ -21,7 +23,7 @@ const COMPANIES_DIR: &str = "companies";
 /// Warn when less than this is left of the grace period.
 const GRACE_WARNING_HOURS: i64 = 24;
 
-pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>) {
+pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>, stopping: Arc<AtomicBool>) {
     // One worker thread besides this one: the next page of a download is fetched there
     // while this thread writes the current one.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -38,7 +40,7 @@ pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sen
         }
     };
     runtime.block_on(async move {
-        match Worker::new(config, events) {
+        match Worker::new(config, events, stopping) {
             Ok(mut worker) => worker.run(commands).await,
             Err(failed) => {
                 let (config, events, e) = *failed;
@@ -69,12 +71,13 @@ struct Worker {
     backoff: Backoff,
     next_sync: Option<Instant>,
     offline_since: Option<DateTime<Utc>>,
+    stopping: Arc<AtomicBool>,
 }
 
 type Failed = Box<(EngineConfig, Sender<Event>, StoreError)>;
 
 impl Worker {
-    fn new(config: EngineConfig, events: Sender<Event>) -> Result<Self, Failed> {
+    fn new(config: EngineConfig, events: Sender<Event>, stopping: Arc<AtomicBool>) -> Result<Self, Failed> {
         let app = match std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| StoreError::Io { path: config.data_dir.clone(), source })
             .and_then(|()| AppStore::open(&config.data_dir.join(AppStore::FILE_NAME)))
@@ -105,6 +108,7 @@ impl Worker {
             backoff,
             next_sync: None,
             offline_since: None,
+            stopping,
         })
     }
 
@@ -415,10 +419,11 @@ impl Worker {
             let path = self.companies_dir().join(format!("{}.{}", choice.id, crate::store::COMPANY_FILE_EXTENSION));
             Link::create(client, choice.id, &path, self.config.clock.now()).await.map(|(link, _)| link)
         };
-        let link = match link {
+        let mut link = match link {
             Ok(link) => link,
             Err(e) => return self.emit(Event::SetupFailed(sync_setup_error(&e, &self.server))),
         };
+        link.cancel = self.stopping.clone();
         let recorded = self.app.upsert_company(&LocalCompany {
             company_id: choice.id,
             account: self.user,
@@ -472,7 +477,8 @@ impl Worker {
         loop {
             let result = self.sync_once().await;
             match result {
-                Ok(()) => return,
+                // Stopped on purpose: nothing to report.
+                Ok(()) | Err(super::SyncError::Cancelled) => return,
                 Err(e) if e.kind() == ErrorKind::SignedOut && !retried => {
                     retried = true;
                     self.access = None;
@@ -569,7 +575,8 @@ impl Worker {
             Err(e) => return self.failed(&super::SyncError::Client(e)),
         };
         match Link::create(client, choice.id, &path, self.config.clock.now()).await {
-            Ok((link, backup)) => {
+            Ok((mut link, backup)) => {
+                link.cancel = self.stopping.clone();
                 self.link = Some(link);
                 self.emit(Event::Notice(Notice::DownloadedAgain { backup }));
                 Box::pin(self.sync()).await;
@@ -586,7 +593,7 @@ impl Worker {
             _ => Grace::at(None, 0, now),
         };
         if let Grace::Open { left } = grace {
-            if left <= chrono::Duration::hours(GRACE_WARNING_HOURS) && self.state != (SyncState::Synced { at: now }) {
+            if left <= chrono::Duration::hours(GRACE_WARNING_HOURS) {
                 if !self.grace_warned {
                     self.grace_warned = true;
                     self.emit(Event::Notice(Notice::GraceEnding { left }));
@@ -684,7 +691,7 @@ fn sync_setup_error(error: &super::SyncError, url: &str) -> SetupError {
     match error {
         super::SyncError::Client(e) => setup_error(e, url),
         super::SyncError::Incompatible { .. } | super::SyncError::NoSettings => SetupError::Incompatible,
-        super::SyncError::Store(e) => SetupError::Local { message: e.to_string() },
+        super::SyncError::Store(_) | super::SyncError::Cancelled => SetupError::Local { message: error.to_string() },
     }
 }
 
