@@ -138,3 +138,72 @@ async fn pending_edits_are_reapplied_on_newer_server_records() {
     assert_eq!(a.store.contact(customer.id).unwrap(), b.store.contact(customer.id).unwrap());
     assert_eq!(b.store.contact(customer.id).unwrap().email.as_deref(), Some("nouvelle@example.fr"));
 }
+
+#[tokio::test]
+async fn two_copies_edit_offline_then_converge() {
+    let mut server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+    let mut b = copy(&server, dir.path(), "b").await;
+    let shared = first_customer(&a);
+
+    // Both offline: each creates a customer and an invoice, issues it, and edits the
+    // same existing customer.
+    server.stop();
+    let mut issued = Vec::new();
+    for (link, name, phone) in [(&mut a, "Chez A", "+33 1 11 11 11 11"), (&mut b, "Chez B", "+33 2 22 22 22 22")] {
+        let customer = new_contact(name);
+        link.store.submit(&Intent::CreateContact { contact: customer.clone() }).unwrap();
+        let invoice = draft_invoice(&customer, 120);
+        link.store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+        link.store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+        let mut edited = link.store.contact(shared.id).unwrap();
+        edited.phone = Some(phone.into());
+        link.store.submit(&Intent::UpdateContact { contact: edited }).unwrap();
+        issued.push(invoice.id);
+        assert!(link.sync(Utc::now, &mut |_| {}).await.is_err(), "offline");
+    }
+
+    // Back online: A, then B, then A again to hear B.
+    server.restart().unwrap();
+    let a_report = sync(&mut a).await;
+    let b_report = sync(&mut b).await;
+    sync(&mut a).await;
+    assert_eq!((a_report.applied, b_report.applied), (4, 4), "every change applied");
+    assert!(a_report.rejected.is_empty() && b_report.rejected.is_empty());
+    let stats = server.stats(server.company()).unwrap();
+    assert_eq!(a.store.replica_stats().unwrap(), stats);
+    assert_eq!(b.store.replica_stats().unwrap(), stats);
+    // Both invoices numbered, consecutively, the same on both copies.
+    let numbers: Vec<String> = issued.iter().map(|id| a.store.document(*id).unwrap().number.unwrap()).collect();
+    let counters: Vec<u64> = numbers.iter().map(|n| n.rsplit('-').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(counters[1], counters[0] + 1, "{numbers:?}");
+    for id in &issued {
+        assert_eq!(a.store.document(*id).unwrap(), b.store.document(*id).unwrap());
+    }
+    // The shared customer ends as the last change the server applied (B's).
+    assert_eq!(a.store.contact(shared.id).unwrap().phone.as_deref(), Some("+33 2 22 22 22 22"));
+    assert_eq!(a.store.contact(shared.id).unwrap(), b.store.contact(shared.id).unwrap());
+}
+
+#[tokio::test]
+async fn downloading_again_keeps_the_old_file_aside() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+    // An edit that never reached the server: it must survive in the kept copy.
+    let pending = new_contact("Jamais envoyé");
+    a.store.submit(&Intent::CreateContact { contact: pending.clone() }).unwrap();
+    let path = a.store.path().to_path_buf();
+    drop(a);
+
+    let (mut again, backup) =
+        Link::create(signed_in(&server).await, server.company(), &path, Utc::now()).await.unwrap();
+    sync(&mut again).await;
+    let backup = backup.expect("the old file was moved aside");
+    assert_eq!(backup.extension().unwrap(), "bak");
+    assert!(again.store.contact(pending.id).is_err(), "the new copy is the server's");
+    let old = comptoir_core::store::CompanyStore::open_read_only(&backup).unwrap();
+    assert_eq!(old.contact(pending.id).unwrap().name, "Jamais envoyé");
+    assert_eq!(old.pending_count().unwrap(), 1);
+}

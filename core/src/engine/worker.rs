@@ -171,8 +171,18 @@ impl Worker {
             let choice =
                 CompanyChoice { id: active.company_id, name: active.name.clone(), role: Role::ReadOnly, local: true };
             self.open_company(choice).await;
-        } else if signed_in && self.refresh_session().await.is_ok() {
-            self.after_sign_in().await;
+        } else if signed_in {
+            match self.refresh_session().await {
+                Ok(()) => self.after_sign_in().await,
+                Err(e) => {
+                    // No company to open yet: the user signs in again (or retries).
+                    if matches!(e, ClientError::Unreachable(_)) {
+                        self.emit(Event::SetupFailed(setup_error(&e, &self.server)));
+                    }
+                    let step = SetupStep::SignIn { server: self.server.clone(), email: self.email.clone() };
+                    self.emit(Event::Setup(step));
+                }
+            }
         }
         if !signed_in {
             self.set_state(SyncState::SignedOut);
