@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{CompanyId, DocumentId, PaymentAssessment, PaymentId, assess_payment};
-use crate::store::{CompanyStore, RejectedMutation, StoreError};
+use crate::store::{CompanyStore, PreparedPage, RejectedMutation, StoreError};
 use crate::sync::{ClientError, PROTOCOL_VERSION, RawPullPage, RecordBody, RecordKind, SyncClient, SyncStatus};
 
 /// Pages are asked this big: the server's maximum.
@@ -289,25 +289,27 @@ impl Link {
         let mut progress: Option<Progress> = None;
         // The next page is fetched while this one is written (on a multi-threaded
         // runtime, the two run side by side).
-        let mut prefetched: Option<tokio::task::JoinHandle<Result<RawPullPage, ClientError>>> = None;
+        let mut prefetched: Option<tokio::task::JoinHandle<Result<PreparedPage, SyncError>>> = None;
         let result = loop {
             if self.cancel.load(Ordering::Relaxed) {
                 break Err(SyncError::Cancelled);
             }
             let cursor = self.store.sync_cursor()?;
             let after = cursor.map_or(0, |c| c.seq);
-            let page = match prefetched.take() {
-                Some(fetch) => fetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?,
-                None => self.client.pull(self.company, after, cursor.map(|c| c.epoch), PAGE, progress.is_none()).await,
+            let prepared = if let Some(prefetch) = prefetched.take() {
+                prefetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?
+            } else {
+                let counts = progress.is_none();
+                fetch(self.client.clone(), self.company, after, cursor.map(|c| c.epoch), counts).await
             };
-            let page = match page {
-                Ok(page) => page,
-                Err(e) => break Err(e.into()),
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
+                Err(e) => break Err(e),
             };
+            let page = &prepared.page;
             if page.has_more {
                 let (client, company, epoch, next) = (self.client.clone(), self.company, page.epoch, page.cursor.seq);
-                prefetched =
-                    Some(tokio::spawn(async move { client.pull(company, next, Some(epoch), PAGE, false).await }));
+                prefetched = Some(tokio::spawn(fetch(client, company, next, Some(epoch), false)));
             }
             let progress = progress.get_or_insert_with(|| {
                 // A first download counts what earlier runs brought; a later sync counts
@@ -320,8 +322,8 @@ impl Link {
                 }
                 Progress::start(&done, &remaining)
             });
-            let new_payments = if notify_payments { self.new_payments(&page) } else { Vec::new() };
-            if let Err(e) = self.store.apply_pull_page(after, &page) {
+            let new_payments = if notify_payments { self.new_payments(page) } else { Vec::new() };
+            if let Err(e) = self.store.apply_prepared_page(after, &prepared) {
                 break Err(e.into());
             }
             report.pulled += page.changes.len() as u64;
@@ -331,7 +333,7 @@ impl Link {
                     Err(e) => tracing::warn!(error = %e, "a payment notice could not be made"),
                 }
             }
-            progress.advance(&page);
+            progress.advance(page);
             if !page.has_more {
                 progress.finish();
                 on_progress(progress);
@@ -399,6 +401,19 @@ impl Link {
         }
         Ok(notices)
     }
+}
+
+/// Fetches a page and prepares it for writing (parsed, digested), on whichever thread
+/// the runtime runs it.
+async fn fetch(
+    client: SyncClient,
+    company: CompanyId,
+    after: u64,
+    epoch: Option<uuid::Uuid>,
+    counts: bool,
+) -> Result<PreparedPage, SyncError> {
+    let page = client.pull(company, after, epoch, PAGE, counts).await?;
+    Ok(PreparedPage::prepare(page)?)
 }
 
 /// Where a company file is moved before it is downloaded again from scratch:

@@ -38,6 +38,7 @@ pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequ
 pub use local::Rebase;
 pub use migrate::MigrationReport;
 pub use outbox::RejectedMutation;
+pub use replica::PreparedPage;
 pub use search::{SearchHit, SearchKind};
 pub use text::fold_for_sort;
 

@@ -39,6 +39,23 @@ impl CompanyStore {
     /// `after` is the seq the page was asked after; a page that does not start at this
     /// copy's cursor, or comes from another epoch, is refused and changes nothing.
     pub fn apply_pull_page(&mut self, after: u64, page: &RawPullPage) -> Result<(), StoreError> {
+        let (bodies, digests) = prepare(page)?;
+        self.apply_parts(after, page, &bodies, &digests)
+    }
+
+    /// [`Self::apply_pull_page`] for a page already prepared (parsed and digested), which
+    /// a download does on another thread while the previous page is written.
+    pub fn apply_prepared_page(&mut self, after: u64, prepared: &PreparedPage) -> Result<(), StoreError> {
+        self.apply_parts(after, &prepared.page, &prepared.bodies, &prepared.digests)
+    }
+
+    fn apply_parts(
+        &mut self,
+        after: u64,
+        page: &RawPullPage,
+        bodies: &[Option<RecordBody>],
+        digests: &[Option<u64>],
+    ) -> Result<(), StoreError> {
         let current = self.sync_cursor()?;
         if current.is_some_and(|cursor| cursor.epoch != page.epoch) {
             return Err(StoreError::EpochChanged);
@@ -51,7 +68,7 @@ impl CompanyStore {
         let company = self.company_id();
         let result = self.write(|tx| {
             let local_edits = has_local_edits(tx.connection())?;
-            for change in &page.changes {
+            for (change, body) in page.changes.iter().zip(bodies) {
                 if local_edits
                     && shadow_server_change(
                         tx.connection(),
@@ -62,11 +79,6 @@ impl CompanyStore {
                 {
                     continue;
                 }
-                let body = change.parse().map_err(|e| StoreError::Corrupt {
-                    column: "replica.body",
-                    value: change.id.to_string(),
-                    reason: e.to_string(),
-                })?;
                 project(tx, company, change.kind, change.id, body.as_ref())?;
             }
             let conn = tx.connection();
@@ -75,18 +87,20 @@ impl CompanyStore {
                  ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
             )?;
             let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
-            for change in &page.changes {
+            for (change, digest) in page.changes.iter().zip(digests) {
                 let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
                     column: "replica.seq",
                     value: change.seq.to_string(),
                     reason: "out of range".into(),
                 })?;
-                match &change.body {
-                    Some(body) => {
-                        // Stored as the integer of the same 64 bits (SQLite integers are signed).
-                        let digest = i64::from_be_bytes(record_digest(change.id, body.get()).to_be_bytes());
-                        upsert.execute(params![change.kind.as_str(), change.id, seq, digest])?
-                    }
+                match digest {
+                    // Stored as the integer of the same 64 bits (SQLite integers are signed).
+                    Some(digest) => upsert.execute(params![
+                        change.kind.as_str(),
+                        change.id,
+                        seq,
+                        i64::from_be_bytes(digest.to_be_bytes())
+                    ])?,
                     None => delete.execute(params![change.kind.as_str(), change.id])?,
                 };
             }
@@ -204,6 +218,38 @@ impl CompanyStore {
         }
         Ok(table_stats(&sums))
     }
+}
+
+/// A pull page with each change's typed record and digest worked out: the part of
+/// applying a page that needs no file, so that it can run apart from the writing.
+#[derive(Debug)]
+pub struct PreparedPage {
+    pub page: RawPullPage,
+    bodies: Vec<Option<RecordBody>>,
+    digests: Vec<Option<u64>>,
+}
+
+impl PreparedPage {
+    pub fn prepare(page: RawPullPage) -> Result<Self, StoreError> {
+        let (bodies, digests) = prepare(&page)?;
+        Ok(Self { page, bodies, digests })
+    }
+}
+
+/// Each change's typed record and digest (`None` for a deletion).
+#[allow(clippy::type_complexity, reason = "two parallel lists, named by the caller")]
+fn prepare(page: &RawPullPage) -> Result<(Vec<Option<RecordBody>>, Vec<Option<u64>>), StoreError> {
+    let mut bodies = Vec::with_capacity(page.changes.len());
+    let mut digests = Vec::with_capacity(page.changes.len());
+    for change in &page.changes {
+        bodies.push(change.parse().map_err(|e| StoreError::Corrupt {
+            column: "replica.body",
+            value: change.id.to_string(),
+            reason: e.to_string(),
+        })?);
+        digests.push(change.body.as_ref().map(|body| record_digest(change.id, body.get())));
+    }
+    Ok((bodies, digests))
 }
 
 /// The indexes that serve the screens only: none of them enforces a rule.
