@@ -120,6 +120,21 @@ fn copy_of(dir: &Path, company: comptoir_core::model::CompanyId) -> CompanyStore
     CompanyStore::open_read_only(&dir.join("companies").join(format!("{company}.comptoir"))).unwrap()
 }
 
+/// An address where no server answers: what the wizard proposes, refused before the
+/// real address is given.
+const NO_SERVER: &str = "http://127.0.0.1:9";
+
+/// A server of about `records` records, and an app walked through the setup against it
+/// up to the first download.
+fn set_up_new(records: u32) -> (TestServer, tempfile::TempDir, Arc<ManualClock>, App) {
+    let server = TestServer::start(records).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), NO_SERVER, clock.clone());
+    set_up(&mut app, &server);
+    (server, dir, clock, app)
+}
+
 /// Walks the setup to a ready company: the server address, a wrong then a right
 /// password, the company choice, the first download.
 fn set_up(app: &mut App, server: &TestServer) {
@@ -127,7 +142,7 @@ fn set_up(app: &mut App, server: &TestServer) {
         Event::Setup(SetupStep::Server { url }) => Some(url.clone()),
         _ => None,
     });
-    assert_eq!(url, "http://127.0.0.1:9", "the default address is proposed");
+    assert_eq!(url, NO_SERVER, "the default address is proposed");
     app.send(Command::SetServer { url: url.clone() });
     let failure = app.wait_for("a failure", |e| match e {
         Event::SetupFailed(error) => Some(error.clone()),
@@ -157,10 +172,7 @@ fn set_up(app: &mut App, server: &TestServer) {
 
 #[test]
 fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs_out() {
-    let mut server = TestServer::start(2_000).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = start(dir.path(), "http://127.0.0.1:9", manual_clock());
-    set_up(&mut app, &server);
+    let (mut server, dir, _clock, mut app) = set_up_new(2_000);
 
     // Progress only moves forward, per category and overall, up to 100 %.
     let company = app.ready();
@@ -272,18 +284,14 @@ fn two_factor_sign_in_with_a_wrong_then_a_right_code() {
 
 #[test]
 fn a_restart_opens_the_copy_at_once_and_a_sign_out_keeps_the_data() {
-    let server = TestServer::start(500).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = manual_clock();
-    let mut app = start(dir.path(), "http://127.0.0.1:9", clock.clone());
-    set_up(&mut app, &server);
+    let (server, dir, clock, mut app) = set_up_new(500);
     let company = app.ready();
     app.synced();
     let email = server.accounts.email.clone();
     assert!(app.credentials.load(&email).unwrap().is_some(), "the refresh token is kept");
     app.engine.shutdown();
 
-    let mut app = start(dir.path(), "http://127.0.0.1:9", clock);
+    let mut app = start(dir.path(), NO_SERVER, clock);
     assert_eq!(app.ready().id, company.id, "opened without signing in again");
     app.synced();
     assert!(!app.seen.iter().any(|e| matches!(e, Event::Setup(SetupStep::Server { .. } | SetupStep::SignIn { .. }))));
@@ -309,11 +317,7 @@ fn notices_for_payments_refused_changes_and_a_moved_file() {
     use comptoir_core::model::{
         Allocation, DocumentId, Payment, PaymentAnomaly, PaymentId, PaymentMethod, PaymentState,
     };
-    let server = TestServer::start(500).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = manual_clock();
-    let mut app = start(dir.path(), "http://127.0.0.1:9", clock.clone());
-    set_up(&mut app, &server);
+    let (server, dir, clock, mut app) = set_up_new(500);
     let company = app.ready();
 
     // Another copy, elsewhere, of the same company.
@@ -392,7 +396,7 @@ fn notices_for_payments_refused_changes_and_a_moved_file() {
     let old = companies.join(format!("{}.comptoir", company.id));
     let renamed = companies.join("Ma société.comptoir");
     std::fs::rename(&old, &renamed).unwrap();
-    let mut app = start(dir.path(), "http://127.0.0.1:9", clock);
+    let mut app = start(dir.path(), NO_SERVER, clock);
     let (expected, found) = app.wait_for("a moved-file notice", |e| match e {
         Event::Notice(Notice::CompanyFileMoved { expected, found, .. }) => Some((expected.clone(), found.clone())),
         _ => None,
@@ -404,11 +408,7 @@ fn notices_for_payments_refused_changes_and_a_moved_file() {
 
 #[test]
 fn closing_during_the_first_download_resumes_it_at_the_next_start() {
-    let server = TestServer::start(60_000).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = manual_clock();
-    let mut app = start(dir.path(), "http://127.0.0.1:9", clock.clone());
-    set_up(&mut app, &server);
+    let (server, dir, clock, mut app) = set_up_new(60_000);
     let started = app.wait_for("download progress", |e| match e {
         Event::Setup(SetupStep::Downloading { progress, .. }) if progress.done() > 0 => Some(progress.clone()),
         _ => None,
@@ -423,7 +423,7 @@ fn closing_during_the_first_download_resumes_it_at_the_next_start() {
     assert!(done_before > 0);
 
     // The next start resumes from the cursor, counting on from what was there.
-    let mut app = start(dir.path(), "http://127.0.0.1:9", clock);
+    let mut app = start(dir.path(), NO_SERVER, clock);
     let resumed = app.wait_for("resumed progress", |e| match e {
         Event::Setup(SetupStep::Downloading { progress, .. }) if progress.done() > 0 => Some(progress.clone()),
         _ => None,

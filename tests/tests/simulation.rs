@@ -151,8 +151,9 @@ impl World {
     }
 
     /// A random business operation on copy `i`; the copy's rules may refuse it.
+    #[allow(clippy::too_many_lines, reason = "one arm per kind of operation, read as a table")]
     fn local_edit(&mut self, i: usize) {
-        let op = self.rng.below(9);
+        let op = self.rng.below(11);
         let pick = self.rng.next();
         let amount_choice = self.rng.below(3);
         let link = self.link(i);
@@ -225,8 +226,25 @@ impl World {
                     vec![Intent::SaveDraft { document: credit.clone() }, Intent::IssueDocument { id: credit.id }]
                 },
             ),
-            _ => nth("SELECT id FROM documents WHERE status = 'draft' ORDER BY rid")
+            8 => nth("SELECT id FROM documents WHERE status = 'draft' ORDER BY rid")
                 .map_or_else(Vec::new, |id| vec![Intent::DeleteDraft { id: DocumentId(id) }]),
+            9 => nth("SELECT id FROM documents WHERE kind = 'quote' AND status = 'issued' ORDER BY rid").map_or_else(
+                Vec::new,
+                |id| {
+                    let status = if pick.is_multiple_of(3) { DocumentStatus::Declined } else { DocumentStatus::Accepted };
+                    vec![Intent::AnswerQuote { id: DocumentId(id), status }]
+                },
+            ),
+            _ => nth("SELECT id FROM documents WHERE kind = 'quote' AND status = 'accepted' ORDER BY rid").map_or_else(
+                Vec::new,
+                |id| {
+                    let invoice = DocumentId::new();
+                    vec![
+                        Intent::ConvertQuote { quote: DocumentId(id), invoice, issue_date: date },
+                        Intent::IssueDocument { id: invoice },
+                    ]
+                },
+            ),
         };
         for intent in intents {
             let action = intent.action();

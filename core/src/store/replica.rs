@@ -176,8 +176,17 @@ impl CompanyStore {
         })
     }
 
-    /// Builds the indexes set aside by [`Self::set_indexes_aside`] again.
+    /// Builds the indexes set aside by [`Self::set_indexes_aside`] again. Their sorts
+    /// spill to temporary files, not memory: a million rows would otherwise hold the
+    /// whole sort in memory.
     pub fn restore_indexes(&mut self) -> Result<(), StoreError> {
+        self.connection().pragma_update(None, "temp_store", "FILE")?;
+        let result = self.build_deferred_indexes();
+        self.connection().pragma_update(None, "temp_store", "MEMORY")?;
+        result
+    }
+
+    fn build_deferred_indexes(&mut self) -> Result<(), StoreError> {
         self.write(|tx| {
             let conn = tx.connection();
             let deferred: Vec<(String, String)> = conn
