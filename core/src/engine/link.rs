@@ -16,6 +16,9 @@ use crate::sync::{ClientError, PROTOCOL_VERSION, RawPullPage, RecordBody, Record
 
 /// Pages are asked this big: the server's maximum.
 pub const PAGE: u32 = 5_000;
+/// The page cache while a first download writes, and after (as opened).
+const DOWNLOAD_CACHE_MIB: u32 = 24;
+const CACHE_MIB: u32 = 64;
 /// Mutations per push: the server's maximum.
 pub const PUSH_BATCH: u32 = 1_000;
 
@@ -270,12 +273,20 @@ impl Link {
         let first = !notify_payments;
         if first {
             self.store.set_indexes_aside()?;
+            // Pages are written in the log's order: a smaller cache costs little here,
+            // and keeps the download's memory in bounds while two pages are in flight.
+            self.store.set_cache_mib(DOWNLOAD_CACHE_MIB)?;
         }
         self.store.defer_search_indexing(first)?;
         let result = self.pull_pages(report, on_progress, notify_payments).await;
         self.store.defer_search_indexing(false)?;
-        if first && result.is_ok() {
-            self.store.restore_indexes()?;
+        if first {
+            if result.is_ok() {
+                // With the small cache still: an index sort takes memory up to the cache's
+                // size (1.26M records: peak 194 -> 133 MiB).
+                self.store.restore_indexes()?;
+            }
+            self.store.set_cache_mib(CACHE_MIB)?;
         }
         result
     }

@@ -195,6 +195,12 @@ impl CompanyStore {
         if deferred { Ok(()) } else { self.write(|_| Ok(())) }
     }
 
+    /// Sets the page cache of this connection (64 MiB when opened).
+    pub fn set_cache_mib(&self, mib: u32) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "cache_size", -i64::from(mib) * 1024)?;
+        Ok(())
+    }
+
     pub fn company(&self) -> Result<Company, StoreError> {
         self.conn.query_row(
             "SELECT id, legal_name, street, street2, postcode, city, country, vat_number, national_id,
