@@ -5,3 +5,4 @@
 //! the engine reports.
 
 pub mod app;
+pub mod i18n;

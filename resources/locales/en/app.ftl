@@ -1,0 +1,77 @@
+# The app's words (setup wizard, status bar, banners).
+# Business error messages are in errors.ftl.
+
+app-name = Comptoir
+
+## First-run wizard
+wizard-title = Welcome to Comptoir
+wizard-step-connection = Sign in
+wizard-step-company = Company
+wizard-step-sync = First synchronisation
+wizard-step-ready = Ready
+wizard-server = Server address
+wizard-email = Email address
+wizard-password = Password
+wizard-sign-in = Sign in
+wizard-retry = Try signing in again
+wizard-code-title = Two-factor authentication
+wizard-code-help = Enter the six-digit code shown by your authenticator app.
+wizard-code = Code
+wizard-code-submit = Confirm the code
+wizard-demo-title = Demo mode
+wizard-demo-credentials = Demo account: { $email } — password: { $password }
+wizard-company-help = Your account can open several companies. Which one?
+wizard-company-open = Open
+wizard-company-local = already on this computer
+wizard-sync-warning = Do not close the app while it synchronises. If it is closed anyway, it resumes at the next start.
+wizard-sync-overall = Overall progress: { $percent } %
+wizard-ready-text = { $company } is ready. You can work, even without a network.
+wizard-start = Start
+
+## Synchronisation categories
+category-contact = Customers and suppliers
+category-article = Articles
+category-document = Invoices, credit notes and delivery notes
+category-payment = Payments
+category-settings = Settings
+category-member = Users
+category-audit = Audit trail
+category-count = { $done } of { $total }
+
+## Sign-in failures
+setup-error-server_unreachable = The server { $url } does not answer. Check the network, and the server address in this field or in Preferences → Server.
+setup-error-bad_server_url = “{ $url }” is not a server address (it starts with https://).
+setup-error-incompatible_server = This address answers, but not as a Comptoir server of a compatible version.
+setup-error-invalid_credentials = The email address or the password is wrong.
+setup-error-invalid_code = This code is wrong or was already used.
+setup-error-account_locked = The account is locked after too many failed sign-ins; try again later.
+setup-error-no_company = This account belongs to no company yet.
+setup-error-local_file_error = The files on this computer failed: { $message }
+setup-error-other = The server refused: { $message }
+
+## Synchronisation status
+status-synced = Synchronised
+status-syncing = Synchronising
+status-syncing-percent = Synchronising ({ $percent } %)
+status-offline = Offline
+status-error = Synchronisation error
+status-signed-out = Nobody signed in
+grace-left = Read-only in { $days } d { $hours } h
+grace-read-only = Read-only: synchronise to edit again.
+edit-refused-read-only = This company is read-only: it has not synchronised for too long. Connect to the network and synchronise to edit it again.
+edit-refused-no-company = No company is open.
+
+## Banners and notifications
+banner-offline = Offline since { $since }.
+banner-sync-error = Synchronisation failed: { $message }
+banner-retry = Retry
+banner-not-signed-in = Nobody signed in
+banner-sign-in = Sign in
+banner-file-moved = This file is not properly attached
+banner-relink = Re-link
+notice-rejected = Change refused by the server: { $message }
+notice-payment-received = Payment received: { $amount } on { $document }
+notice-payment-partial = Partial payment received: { $amount } on { $document }
+notice-payment-double = Double payment: { $amount } on { $document }
+notice-grace-ending = Read-only in { $days } d { $hours } h unless a synchronisation succeeds.
+notice-downloaded-again = The server's data was rebuilt: the company was downloaded again, and the old file kept.

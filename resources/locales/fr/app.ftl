@@ -1,0 +1,77 @@
+# Textes de l'application (assistant de démarrage, barre d'état, bandeaux).
+# Les messages des erreurs métier sont dans errors.ftl.
+
+app-name = Comptoir
+
+## Assistant de premier démarrage
+wizard-title = Bienvenue dans Comptoir
+wizard-step-connection = Connexion
+wizard-step-company = Choix de l'entreprise
+wizard-step-sync = Synchronisation initiale
+wizard-step-ready = Prêt
+wizard-server = Adresse du serveur
+wizard-email = Adresse e-mail
+wizard-password = Mot de passe
+wizard-sign-in = Se connecter
+wizard-retry = Réessayer la connexion
+wizard-code-title = Double authentification
+wizard-code-help = Saisissez le code à six chiffres affiché par votre application d'authentification.
+wizard-code = Code
+wizard-code-submit = Valider le code
+wizard-demo-title = Mode démonstration
+wizard-demo-credentials = Compte de démonstration : { $email } — mot de passe : { $password }
+wizard-company-help = Votre compte a accès à plusieurs entreprises. Laquelle ouvrir ?
+wizard-company-open = Ouvrir
+wizard-company-local = déjà sur cet ordinateur
+wizard-sync-warning = Ne fermez pas l'application pendant la synchronisation. Si elle est fermée quand même, elle reprendra au prochain démarrage.
+wizard-sync-overall = Progression totale : { $percent } %
+wizard-ready-text = L'entreprise { $company } est prête. Vous pouvez travailler, même sans connexion.
+wizard-start = Commencer
+
+## Catégories de la synchronisation
+category-contact = Contacts et fournisseurs
+category-article = Articles
+category-document = Factures, avoirs et bons de livraison
+category-payment = Paiements
+category-settings = Paramètres
+category-member = Utilisateurs
+category-audit = Journal d'audit
+category-count = { $done } sur { $total }
+
+## Échecs de connexion
+setup-error-server_unreachable = Le serveur { $url } ne répond pas. Vérifiez la connexion au réseau, et l'adresse du serveur dans ce champ ou dans Préférences → Serveur.
+setup-error-bad_server_url = « { $url } » n'est pas une adresse de serveur (elle commence par https://).
+setup-error-incompatible_server = Cette adresse répond, mais pas comme un serveur Comptoir d'une version compatible.
+setup-error-invalid_credentials = L'adresse e-mail ou le mot de passe est incorrect.
+setup-error-invalid_code = Ce code est incorrect ou a déjà été utilisé.
+setup-error-account_locked = Le compte est verrouillé après trop d'échecs de connexion ; réessayez plus tard.
+setup-error-no_company = Ce compte n'appartient encore à aucune entreprise.
+setup-error-local_file_error = Les fichiers de cet ordinateur sont en erreur : { $message }
+setup-error-other = Le serveur a refusé : { $message }
+
+## État de la synchronisation
+status-synced = Synchronisé
+status-syncing = Synchronisation en cours
+status-syncing-percent = Synchronisation en cours ({ $percent } %)
+status-offline = Hors ligne
+status-error = Erreur de synchronisation
+status-signed-out = Aucun utilisateur connecté
+grace-left = Lecture seule dans { $days } j { $hours } h
+grace-read-only = Lecture seule : synchronisez pour modifier à nouveau.
+edit-refused-read-only = Cette entreprise est en lecture seule : elle n'a pas été synchronisée depuis trop longtemps. Connectez-vous au réseau et synchronisez pour la modifier à nouveau.
+edit-refused-no-company = Aucune entreprise n'est ouverte.
+
+## Bandeaux et notifications
+banner-offline = Hors ligne depuis { $since }.
+banner-sync-error = La synchronisation a échoué : { $message }
+banner-retry = Réessayer
+banner-not-signed-in = Aucun utilisateur connecté
+banner-sign-in = Se connecter
+banner-file-moved = Ce fichier n'est pas correctement attaché
+banner-relink = Rétablir le lien
+notice-rejected = Modification refusée par le serveur : { $message }
+notice-payment-received = Paiement reçu : { $amount } sur { $document }
+notice-payment-partial = Paiement partiel reçu : { $amount } sur { $document }
+notice-payment-double = Paiement en double : { $amount } sur { $document }
+notice-grace-ending = Lecture seule dans { $days } j { $hours } h si aucune synchronisation ne réussit.
+notice-downloaded-again = Les données du serveur ont été reconstruites : l'entreprise a été téléchargée à nouveau, l'ancien fichier est conservé.

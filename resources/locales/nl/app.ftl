@@ -1,0 +1,77 @@
+# De teksten van de app (startassistent, statusbalk, banners).
+# De foutmeldingen van de bedrijfsregels staan in errors.ftl.
+
+app-name = Comptoir
+
+## Startassistent
+wizard-title = Welkom bij Comptoir
+wizard-step-connection = Aanmelden
+wizard-step-company = Bedrijf kiezen
+wizard-step-sync = Eerste synchronisatie
+wizard-step-ready = Klaar
+wizard-server = Serveradres
+wizard-email = E-mailadres
+wizard-password = Wachtwoord
+wizard-sign-in = Aanmelden
+wizard-retry = Opnieuw aanmelden
+wizard-code-title = Tweestapsverificatie
+wizard-code-help = Voer de zescijferige code in die uw authenticatie-app toont.
+wizard-code = Code
+wizard-code-submit = Code bevestigen
+wizard-demo-title = Demomodus
+wizard-demo-credentials = Demo-account: { $email } — wachtwoord: { $password }
+wizard-company-help = Uw account heeft toegang tot meerdere bedrijven. Welk bedrijf openen?
+wizard-company-open = Openen
+wizard-company-local = al op deze computer
+wizard-sync-warning = Sluit de app niet tijdens de synchronisatie. Wordt ze toch gesloten, dan gaat ze verder bij de volgende start.
+wizard-sync-overall = Totale voortgang: { $percent } %
+wizard-ready-text = { $company } is klaar. U kunt werken, ook zonder netwerk.
+wizard-start = Beginnen
+
+## Categorieën van de synchronisatie
+category-contact = Klanten en leveranciers
+category-article = Artikelen
+category-document = Facturen, creditnota's en leveringsbonnen
+category-payment = Betalingen
+category-settings = Instellingen
+category-member = Gebruikers
+category-audit = Auditlogboek
+category-count = { $done } van { $total }
+
+## Aanmeldfouten
+setup-error-server_unreachable = De server { $url } antwoordt niet. Controleer het netwerk en het serveradres in dit veld of in Voorkeuren → Server.
+setup-error-bad_server_url = „{ $url }” is geen serveradres (het begint met https://).
+setup-error-incompatible_server = Dit adres antwoordt, maar niet als een Comptoir-server van een compatibele versie.
+setup-error-invalid_credentials = Het e-mailadres of het wachtwoord is onjuist.
+setup-error-invalid_code = Deze code is onjuist of werd al gebruikt.
+setup-error-account_locked = Het account is vergrendeld na te veel mislukte aanmeldingen; probeer het later opnieuw.
+setup-error-no_company = Dit account hoort nog bij geen enkel bedrijf.
+setup-error-local_file_error = De bestanden op deze computer geven een fout: { $message }
+setup-error-other = De server weigerde: { $message }
+
+## Synchronisatiestatus
+status-synced = Gesynchroniseerd
+status-syncing = Bezig met synchroniseren
+status-syncing-percent = Bezig met synchroniseren ({ $percent } %)
+status-offline = Offline
+status-error = Synchronisatiefout
+status-signed-out = Niemand aangemeld
+grace-left = Alleen-lezen over { $days } d { $hours } u
+grace-read-only = Alleen-lezen: synchroniseer om opnieuw te bewerken.
+edit-refused-read-only = Dit bedrijf is alleen-lezen: het werd te lang niet gesynchroniseerd. Maak verbinding met het netwerk en synchroniseer om het opnieuw te bewerken.
+edit-refused-no-company = Er is geen bedrijf geopend.
+
+## Banners en meldingen
+banner-offline = Offline sinds { $since }.
+banner-sync-error = De synchronisatie is mislukt: { $message }
+banner-retry = Opnieuw proberen
+banner-not-signed-in = Niemand aangemeld
+banner-sign-in = Aanmelden
+banner-file-moved = Dit bestand is niet correct gekoppeld
+banner-relink = Opnieuw koppelen
+notice-rejected = Wijziging geweigerd door de server: { $message }
+notice-payment-received = Betaling ontvangen: { $amount } op { $document }
+notice-payment-partial = Gedeeltelijke betaling ontvangen: { $amount } op { $document }
+notice-payment-double = Dubbele betaling: { $amount } op { $document }
+notice-grace-ending = Alleen-lezen over { $days } d { $hours } u als geen synchronisatie slaagt.
+notice-downloaded-again = De gegevens van de server werden opnieuw opgebouwd: het bedrijf werd opnieuw gedownload, het oude bestand blijft bewaard.
