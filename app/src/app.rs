@@ -1,38 +1,147 @@
-//! The top-level [`eframe::App`].
+//! The top-level [`eframe::App`]: it holds the engine's handle, takes in the engine's
+//! events each frame, and draws the wizard until a company is ready, then the main
+//! window.
+
+use std::sync::{Arc, OnceLock};
+
+use comptoir_core::engine::{CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SyncState};
+
+use crate::i18n::{Language, Texts};
+use crate::wizard::{Wizard, wizard_ui};
 
 /// The window's title, also its accessible name.
 pub const WINDOW_TITLE: &str = "Comptoir";
 /// The id under which eframe stores the window's position and size.
 pub const APP_ID: &str = "comptoir";
 
-/// The app's state. For now, the empty main window; the setup wizard and the screens
-/// come with the desktop-app issue.
-#[derive(Debug, Default)]
-pub struct ComptoirApp {}
+/// Demo credentials the wizard shows (demo mode only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+}
 
-impl eframe::App for ComptoirApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        main_window_ui(ui);
+/// The app's state.
+pub struct ComptoirApp {
+    engine: Engine,
+    /// Set on the first frame: the engine's wake-up calls `request_repaint` on it.
+    ctx: Arc<OnceLock<egui::Context>>,
+    pub texts: Texts,
+    pub wizard: Wizard,
+    /// The company the user started working in (the wizard's "Commencer").
+    pub working: Option<CompanyChoice>,
+    pub status: SyncState,
+    pub grace: Option<Grace>,
+    pub notices: Vec<Notice>,
+}
+
+impl std::fmt::Debug for ComptoirApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComptoirApp").field("status", &self.status).finish_non_exhaustive()
     }
 }
 
-/// The main window: the brand name, centred.
-pub fn main_window_ui(ui: &mut egui::Ui) {
-    egui::CentralPanel::default().show(ui, |ui| {
-        ui.centered_and_justified(|ui| {
-            ui.heading(WINDOW_TITLE);
+impl ComptoirApp {
+    /// Starts the engine with `config` (its `wake` is replaced by one that repaints this
+    /// app's window).
+    pub fn start(
+        mut config: EngineConfig,
+        language: Language,
+        demo: Option<DemoAccount>,
+    ) -> Result<Self, comptoir_core::engine::EngineError> {
+        let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
+        let waker = ctx.clone();
+        config.wake = Arc::new(move || {
+            if let Some(ctx) = waker.get() {
+                ctx.request_repaint();
+            }
         });
+        let engine = Engine::start(config)?;
+        Ok(Self {
+            engine,
+            ctx,
+            texts: Texts::new(language),
+            wizard: Wizard::new(demo),
+            working: None,
+            status: SyncState::Idle,
+            grace: None,
+            notices: Vec::new(),
+        })
+    }
+
+    /// One frame: take in the engine's events, then draw.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.ctx.get_or_init(|| ui.ctx().clone());
+        while let Some(event) = self.engine.try_event() {
+            self.on_event(event);
+        }
+        if self.working.is_some() {
+            main_window_ui(ui, self);
+        } else {
+            let commands = wizard_ui(ui, &mut self.wizard, &self.texts);
+            for command in commands.commands {
+                if let Err(e) = self.engine.send(command) {
+                    tracing::warn!(error = %e, "a command could not be handed to the engine");
+                }
+            }
+            if let Some(company) = commands.start {
+                self.working = Some(company);
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Status(status) => self.status = status,
+            Event::Grace(grace) => self.grace = Some(grace),
+            Event::Notice(notice) => self.notices.push(notice),
+            other => {
+                if let Some(command) = self.wizard.on_event(&other)
+                    && let Err(e) = self.engine.send(command)
+                {
+                    tracing::warn!(error = %e, "a command could not be handed to the engine");
+                }
+            }
+        }
+    }
+}
+
+impl eframe::App for ComptoirApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+}
+
+/// The main window. For now: the company's name and the sync status; the screens come
+/// next.
+fn main_window_ui(ui: &mut egui::Ui, app: &ComptoirApp) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(status_text(&app.status, &app.texts));
+            if let Some(Grace::Open { .. }) = app.grace
+                && let Some((days, hours)) = app.grace.and_then(Grace::days_and_hours_left)
+                && !matches!(app.status, SyncState::Synced { .. })
+            {
+                ui.label(app.texts.with("grace-left", &[("days", days.into()), ("hours", hours.into())]));
+            }
+        });
+    });
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
     });
 }
 
-#[cfg(test)]
-mod tests {
-    use egui_kittest::Harness;
-    use egui_kittest::kittest::Queryable as _;
-
-    #[test]
-    fn main_window_shows_the_brand() {
-        let harness = Harness::new_ui(super::main_window_ui);
-        harness.get_by_label("Comptoir");
+/// The status bar's words for a sync state.
+pub fn status_text(status: &SyncState, texts: &Texts) -> String {
+    match status {
+        SyncState::Idle | SyncState::Synced { .. } => texts.get("status-synced"),
+        SyncState::Syncing { progress: Some(progress) } => {
+            let percent = (progress.overall * 100.0).round();
+            texts.with("status-syncing-percent", &[("percent", f64::from(percent).into())])
+        }
+        SyncState::Syncing { progress: None } => texts.get("status-syncing"),
+        SyncState::Offline { .. } => texts.get("status-offline"),
+        SyncState::Error { .. } => texts.get("status-error"),
+        SyncState::SignedOut => texts.get("status-signed-out"),
     }
 }

@@ -6,3 +6,4 @@
 
 pub mod app;
 pub mod i18n;
+pub mod wizard;

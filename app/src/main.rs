@@ -14,6 +14,16 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Start a sync server inside the app, on 127.0.0.1, with the demo account and its
+    /// two companies; the wizard shows the demo credentials.
+    #[arg(long)]
+    demo: bool,
+    /// Folder of the app's files (default: the user's data folder).
+    #[arg(long, env = "COMPTOIR_DATA")]
+    data: Option<PathBuf>,
+    /// The server address the wizard proposes.
+    #[arg(long, env = "COMPTOIR_SERVER", default_value = "https://sync.comptoir.app")]
+    server: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,8 +61,9 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        None => run_window(),
+    let cli = Cli::parse();
+    match cli.command {
+        None => run_window(cli.data, cli.server, cli.demo),
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
@@ -63,7 +74,30 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn run_window() -> anyhow::Result<()> {
+fn run_window(data: Option<PathBuf>, server: String, demo: bool) -> anyhow::Result<()> {
+    let data = match data {
+        Some(data) => data,
+        None => default_data_dir().context("cannot tell where to keep the app's files: pass --data DIR")?,
+    };
+    // The demo keeps its own files, away from real companies.
+    let data = if demo { data.join("demo") } else { data };
+    let (server, demo_account, _demo_server) = if demo {
+        let (url, account, runtime) = demo::start(&data.join("server"))?;
+        (url, Some(account), Some(runtime))
+    } else {
+        (server, None, None)
+    };
+    let client_dir = if demo { data.join("client") } else { data };
+    let credentials = comptoir_core::engine::credentials::system_credentials(&client_dir.join("credentials.json"));
+    let config = comptoir_core::engine::EngineConfig {
+        data_dir: client_dir,
+        default_server: server,
+        clock: std::sync::Arc::new(comptoir_core::clock::SystemClock),
+        credentials: std::sync::Arc::from(credentials),
+        wake: std::sync::Arc::new(|| {}),
+        timing: comptoir_core::engine::Timing::default(),
+    };
+    let app = comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::default(), demo_account)?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(comptoir::app::WINDOW_TITLE)
@@ -71,11 +105,68 @@ fn run_window() -> anyhow::Result<()> {
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
-    eframe::run_native(
-        comptoir::app::APP_ID,
-        options,
-        Box::new(|_cc| Ok(Box::new(comptoir::app::ComptoirApp::default()))),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))
-    .context("could not open the Comptoir window")
+    eframe::run_native(comptoir::app::APP_ID, options, Box::new(|_cc| Ok(Box::new(app))))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("could not open the Comptoir window")
+}
+
+/// Where the app keeps its files when not told: `$XDG_DATA_HOME/comptoir` (or
+/// `~/.local/share/comptoir`) on Linux, `%APPDATA%\Comptoir` on Windows,
+/// `~/Library/Application Support/Comptoir` on macOS.
+fn default_data_dir() -> Option<PathBuf> {
+    if cfg!(windows) {
+        return std::env::var_os("APPDATA").map(|d| PathBuf::from(d).join("Comptoir"));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if cfg!(target_os = "macos") {
+        return home.map(|h| h.join("Library/Application Support/Comptoir"));
+    }
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".local/share")))
+        .map(|d| d.join("comptoir"))
+}
+
+/// Demo mode: the sync server, inside the app.
+mod demo {
+    use std::path::Path;
+
+    use anyhow::Context as _;
+    use comptoir::app::DemoAccount;
+
+    /// Seeds the demo data on first use, then serves it on a free port of 127.0.0.1.
+    /// Returns the address, the demo account and the runtime that serves (kept alive by
+    /// the caller).
+    pub fn start(dir: &Path) -> anyhow::Result<(String, DemoAccount, tokio::runtime::Runtime)> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let storage = comptoir_server::storage::SqliteStorage::open(dir)?;
+        let seeded =
+            comptoir_server::storage::Storage::user_by_email(&storage, comptoir_server::demo::DEMO_EMAIL)?.is_some();
+        if !seeded {
+            tracing::info!(dir = %dir.display(), "seeding the demo companies (first start only)");
+            comptoir_server::demo::seed(
+                &storage,
+                &dir.join("work"),
+                &comptoir_core::demo::DemoSize::LARGE,
+                None,
+                None,
+            )?;
+        }
+        drop(storage);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("comptoir-demo-server")
+            .enable_all()
+            .build()?;
+        let state = comptoir_server::open_state(dir)?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
+        tracing::info!(%url, "demo server listening");
+        let account = DemoAccount {
+            email: comptoir_server::demo::DEMO_EMAIL.to_owned(),
+            password: comptoir_server::demo::DEMO_PASSWORD.to_owned(),
+        };
+        Ok((url, account, runtime))
+    }
 }

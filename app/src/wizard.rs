@@ -1,0 +1,272 @@
+//! The first-run wizard: Connexion (with the two-factor code when the account has it),
+//! Choix de l'entreprise (when the account has several), Synchronisation initiale, Prêt.
+//! It draws the engine's setup steps and turns the user's clicks into commands.
+
+use comptoir_core::engine::{Command, CompanyChoice, Event, Progress, Secret, SetupError, SetupStep};
+use comptoir_core::sync::RecordKind;
+
+use crate::app::DemoAccount;
+use crate::i18n::Texts;
+
+/// What the wizard holds between frames.
+#[derive(Debug)]
+pub struct Wizard {
+    /// The engine's current step (`None` until it says).
+    pub step: Option<SetupStep>,
+    pub error: Option<SetupError>,
+    pub server: String,
+    /// The address the engine accepted, if any.
+    accepted_server: Option<String>,
+    pub email: String,
+    pub password: String,
+    pub code: String,
+    /// A sign-in waiting for the engine to accept the server's address first.
+    sign_in_after_server: bool,
+    /// A request is with the engine: buttons wait.
+    pub busy: bool,
+    /// The download's latest progress, still shown once it is done.
+    pub progress: Option<Progress>,
+    demo: Option<DemoAccount>,
+}
+
+/// What a frame of the wizard asks for.
+#[derive(Debug, Default)]
+pub struct WizardOutput {
+    pub commands: Vec<Command>,
+    /// "Commencer" was clicked on this company.
+    pub start: Option<CompanyChoice>,
+}
+
+impl Wizard {
+    pub fn new(demo: Option<DemoAccount>) -> Self {
+        Self {
+            step: None,
+            error: None,
+            server: String::new(),
+            accepted_server: None,
+            email: demo.as_ref().map(|d| d.email.clone()).unwrap_or_default(),
+            password: String::new(),
+            code: String::new(),
+            sign_in_after_server: false,
+            busy: false,
+            progress: None,
+            demo,
+        }
+    }
+
+    /// Takes in one of the engine's events; may ask for a command in reply.
+    pub fn on_event(&mut self, event: &Event) -> Option<Command> {
+        match event {
+            Event::Setup(step) => {
+                match step {
+                    SetupStep::Server { url } if self.server.is_empty() => self.server.clone_from(url),
+                    SetupStep::SignIn { server, email } => {
+                        self.accepted_server = Some(server.clone());
+                        if self.server.is_empty() {
+                            self.server.clone_from(server);
+                        }
+                        if let (true, Some(email)) = (self.email.is_empty(), email) {
+                            self.email.clone_from(email);
+                        }
+                    }
+                    _ => {}
+                }
+                if let SetupStep::Downloading { progress, .. } = step {
+                    self.progress = Some(progress.clone());
+                } else {
+                    self.busy = false;
+                }
+                self.step = Some(step.clone());
+                if matches!(step, SetupStep::SignIn { .. }) && std::mem::take(&mut self.sign_in_after_server) {
+                    self.busy = true;
+                    return Some(self.sign_in_command());
+                }
+                if !matches!(step, SetupStep::SignIn { .. } | SetupStep::Server { .. }) {
+                    self.error = None;
+                }
+                None
+            }
+            Event::SetupFailed(error) => {
+                if *error == SetupError::WrongCredentials {
+                    self.password.clear();
+                }
+                self.error = Some(error.clone());
+                self.busy = false;
+                self.sign_in_after_server = false;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn sign_in_command(&self) -> Command {
+        Command::SignIn { email: self.email.trim().to_owned(), password: Secret(self.password.clone()) }
+    }
+
+    /// The sign-in button: first the server's address when it is new, then the sign-in.
+    fn sign_in(&mut self) -> Command {
+        self.busy = true;
+        self.error = None;
+        let server = self.server.trim().to_owned();
+        if self.accepted_server.as_deref() == Some(server.as_str()) {
+            self.sign_in_command()
+        } else {
+            self.sign_in_after_server = true;
+            Command::SetServer { url: server }
+        }
+    }
+}
+
+/// Draws the wizard; returns what the user asked for.
+pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> WizardOutput {
+    let mut out = WizardOutput::default();
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.vertical_centered(|ui| {
+            ui.add_space(24.0);
+            ui.heading(texts.get("wizard-title"));
+            ui.add_space(8.0);
+            steps_ui(ui, wizard.step.as_ref(), texts);
+            ui.add_space(16.0);
+        });
+        ui.separator();
+        match wizard.step.clone() {
+            None => {
+                ui.spinner();
+            }
+            Some(SetupStep::Server { .. } | SetupStep::SignIn { .. }) => connection_ui(ui, wizard, texts, &mut out),
+            Some(SetupStep::Code { .. }) => code_ui(ui, wizard, texts, &mut out),
+            Some(SetupStep::ChooseCompany { companies }) => {
+                ui.label(texts.get("wizard-company-help"));
+                for company in companies {
+                    let label = if company.local {
+                        format!("{} ({})", company.name, texts.get("wizard-company-local"))
+                    } else {
+                        company.name.clone()
+                    };
+                    if ui.add_enabled(!wizard.busy, egui::Button::new(label)).clicked() {
+                        wizard.busy = true;
+                        out.commands.push(Command::ChooseCompany { company: company.id });
+                    }
+                }
+                error_ui(ui, wizard, texts);
+            }
+            Some(SetupStep::Downloading { company, progress }) => download_ui(ui, &company, &progress, texts),
+            Some(SetupStep::Ready { company }) => {
+                if let Some(progress) = &wizard.progress {
+                    download_ui(ui, &company, progress, texts);
+                    ui.separator();
+                }
+                ui.label(texts.with("wizard-ready-text", &[("company", company.name.clone().into())]));
+                if ui.button(texts.get("wizard-start")).clicked() {
+                    out.start = Some(company);
+                }
+            }
+        }
+    });
+    out
+}
+
+/// The four steps, the current one in bold.
+fn steps_ui(ui: &mut egui::Ui, step: Option<&SetupStep>, texts: &Texts) {
+    let current = match step {
+        None | Some(SetupStep::Server { .. } | SetupStep::SignIn { .. } | SetupStep::Code { .. }) => 0,
+        Some(SetupStep::ChooseCompany { .. }) => 1,
+        Some(SetupStep::Downloading { .. }) => 2,
+        Some(SetupStep::Ready { .. }) => 3,
+    };
+    ui.horizontal_wrapped(|ui| {
+        for (i, id) in ["wizard-step-connection", "wizard-step-company", "wizard-step-sync", "wizard-step-ready"]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                ui.label("›");
+            }
+            let text = egui::RichText::new(format!("{}. {}", i + 1, texts.get(id)));
+            ui.label(if i == current { text.strong() } else { text.weak() });
+        }
+    });
+}
+
+/// A text field with its label, the label also naming it for screen readers.
+fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).password(password).desired_width(320.0)).labelled_by(label.id)
+}
+
+fn connection_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, out: &mut WizardOutput) {
+    if let Some(demo) = &wizard.demo {
+        ui.group(|ui| {
+            ui.strong(texts.get("wizard-demo-title"));
+            ui.label(texts.with(
+                "wizard-demo-credentials",
+                &[("email", demo.email.clone().into()), ("password", demo.password.clone().into())],
+            ));
+        });
+    }
+    field_ui(ui, &texts.get("wizard-server"), &mut wizard.server, false);
+    field_ui(ui, &texts.get("wizard-email"), &mut wizard.email, false);
+    let password = field_ui(ui, &texts.get("wizard-password"), &mut wizard.password, true);
+    let enter = password.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let label = if wizard.error.is_some() { texts.get("wizard-retry") } else { texts.get("wizard-sign-in") };
+    let ready = !wizard.busy && !wizard.email.trim().is_empty() && !wizard.password.is_empty();
+    let clicked = ui.add_enabled(ready, egui::Button::new(label)).clicked();
+    if ready && (clicked || enter) {
+        out.commands.push(wizard.sign_in());
+    }
+    if wizard.busy {
+        ui.spinner();
+    }
+    error_ui(ui, wizard, texts);
+}
+
+fn code_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, out: &mut WizardOutput) {
+    ui.strong(texts.get("wizard-code-title"));
+    ui.label(texts.get("wizard-code-help"));
+    field_ui(ui, &texts.get("wizard-code"), &mut wizard.code, false);
+    let ready = !wizard.busy && wizard.code.trim().len() >= 6;
+    if ui.add_enabled(ready, egui::Button::new(texts.get("wizard-code-submit"))).clicked() {
+        wizard.busy = true;
+        wizard.error = None;
+        out.commands.push(Command::SubmitCode { code: std::mem::take(&mut wizard.code) });
+    }
+    error_ui(ui, wizard, texts);
+}
+
+/// The download's progress: overall, then per category.
+fn download_ui(ui: &mut egui::Ui, company: &CompanyChoice, progress: &Progress, texts: &Texts) {
+    ui.strong(&company.name);
+    let percent = f64::from((progress.overall * 100.0).round());
+    ui.add(
+        egui::ProgressBar::new(progress.overall)
+            .text(texts.with("wizard-sync-overall", &[("percent", percent.into())])),
+    );
+    egui::Grid::new("categories").num_columns(2).show(ui, |ui| {
+        for kind in
+            [RecordKind::Contact, RecordKind::Article, RecordKind::Document, RecordKind::Payment, RecordKind::Settings]
+        {
+            let category = progress.categories.get(&kind).copied().unwrap_or_default();
+            ui.label(texts.get(&format!("category-{}", kind.as_str())));
+            ui.label(texts.with("category-count", &[("done", category.done.into()), ("total", category.total.into())]));
+            ui.end_row();
+        }
+    });
+    if progress.overall < 1.0 {
+        ui.label(egui::RichText::new(texts.get("wizard-sync-warning")).italics());
+    }
+}
+
+fn error_ui(ui: &mut egui::Ui, wizard: &Wizard, texts: &Texts) {
+    let Some(error) = &wizard.error else { return };
+    let text = match error {
+        SetupError::Unreachable { url } | SetupError::BadUrl { url } => {
+            texts.with(&format!("setup-error-{}", error.code()), &[("url", url.clone().into())])
+        }
+        SetupError::Local { message } => {
+            texts.with("setup-error-local_file_error", &[("message", message.clone().into())])
+        }
+        SetupError::Refused { message, .. } => texts.with("setup-error-other", &[("message", message.clone().into())]),
+        _ => texts.get(&format!("setup-error-{}", error.code())),
+    };
+    ui.colored_label(ui.visuals().error_fg_color, text);
+}
