@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use comptoir_core::engine::{CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SyncState};
+use comptoir_core::engine::{Command, CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SyncState};
 
 use crate::i18n::{Language, Texts};
 use crate::wizard::{Wizard, wizard_ui};
@@ -96,6 +96,10 @@ impl ComptoirApp {
             Event::Grace(grace) => self.grace = Some(grace),
             Event::Notice(notice) => self.notices.push(notice),
             other => {
+                if let Event::Setup(comptoir_core::engine::SetupStep::Ready { .. }) = other {
+                    // A company opened: a moved-file notice is settled.
+                    self.notices.retain(|n| !matches!(n, Notice::CompanyFileMoved { .. }));
+                }
                 if let Some(command) = self.wizard.on_event(&other)
                     && let Err(e) = self.engine.send(command)
                 {
@@ -112,23 +116,97 @@ impl eframe::App for ComptoirApp {
     }
 }
 
-/// The main window. For now: the company's name and the sync status; the screens come
-/// next.
-fn main_window_ui(ui: &mut egui::Ui, app: &ComptoirApp) {
+/// The main window: menu, banners, status bar; the screens come next.
+fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    let mut commands = Vec::new();
+    egui::Panel::top("menu").show(ui, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button(app.texts.get("menu-file"), |ui| {
+                if ui.button(app.texts.get("menu-sync-now")).clicked() {
+                    commands.push(Command::SyncNow);
+                }
+                if ui.button(app.texts.get("menu-sign-out")).clicked() {
+                    commands.push(Command::SignOut { remove_local_data: false });
+                }
+                if ui.button(app.texts.get("menu-quit")).clicked() {
+                    ui.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+        });
+    });
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label(status_text(&app.status, &app.texts));
-            if let Some(Grace::Open { .. }) = app.grace
-                && let Some((days, hours)) = app.grace.and_then(Grace::days_and_hours_left)
-                && !matches!(app.status, SyncState::Synced { .. })
-            {
-                ui.label(app.texts.with("grace-left", &[("days", days.into()), ("hours", hours.into())]));
-            }
         });
     });
     egui::CentralPanel::default().show(ui, |ui| {
+        banners_ui(ui, app, &mut commands);
         ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
     });
+    for command in commands {
+        if let Err(e) = app.engine.send(command) {
+            tracing::warn!(error = %e, "a command could not be handed to the engine");
+        }
+    }
+}
+
+/// A coloured strip across the window with a message and, maybe, a button.
+fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Option<&str>) -> bool {
+    let mut clicked = false;
+    egui::Frame::new().fill(fill).inner_margin(8.0).corner_radius(4.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.colored_label(egui::Color32::BLACK, text);
+            if let Some(button) = button {
+                clicked = ui.button(button).clicked();
+            }
+        });
+    });
+    clicked
+}
+
+const ORANGE: egui::Color32 = egui::Color32::from_rgb(0xF5, 0xA6, 0x23);
+const RED: egui::Color32 = egui::Color32::from_rgb(0xE8, 0x5A, 0x4F);
+
+fn banners_ui(ui: &mut egui::Ui, app: &ComptoirApp, commands: &mut Vec<Command>) {
+    let texts = &app.texts;
+    match &app.status {
+        SyncState::Offline { since } => {
+            let since = since.with_timezone(&chrono::Local).format("%d/%m %H:%M").to_string();
+            let mut text = texts.with("banner-offline", &[("since", since.into())]);
+            match app.grace {
+                Some(grace @ Grace::Open { .. }) => {
+                    if let Some((days, hours)) = grace.days_and_hours_left() {
+                        text = format!(
+                            "{text} {}",
+                            texts.with("grace-left", &[("days", days.into()), ("hours", hours.into())])
+                        );
+                    }
+                }
+                Some(Grace::ReadOnly { .. }) => text = format!("{text} {}", texts.get("grace-read-only")),
+                None => {}
+            }
+            banner_ui(ui, ORANGE, &text, None);
+        }
+        SyncState::Error { message, code, .. } => {
+            let message = texts.error(code, message);
+            let text = texts.with("banner-sync-error", &[("message", message.into())]);
+            if banner_ui(ui, RED, &text, Some(&texts.get("banner-retry"))) {
+                commands.push(Command::SyncNow);
+            }
+        }
+        SyncState::SignedOut => {
+            banner_ui(ui, ORANGE, &texts.get("banner-not-signed-in"), None);
+        }
+        _ => {}
+    }
+    for notice in &app.notices {
+        if let Notice::CompanyFileMoved { company, found: Some(found), .. } = notice
+            && banner_ui(ui, ORANGE, &texts.get("banner-file-moved"), Some(&texts.get("banner-relink")))
+        {
+            commands.push(Command::Relink { company: *company, path: found.clone() });
+        }
+    }
 }
 
 /// The status bar's words for a sync state.

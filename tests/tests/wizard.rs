@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use comptoir::app::ComptoirApp;
 use comptoir::i18n::Language;
-use comptoir_core::clock::SystemClock;
+use comptoir_core::clock::{Clock, ManualClock, SystemClock};
 use comptoir_core::engine::credentials::FileCredentials;
 use comptoir_core::engine::{EngineConfig, SetupStep, Timing};
 use comptoir_core::sync::RecordKind;
@@ -17,10 +17,14 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
 fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
+    app_with_clock(dir, server, Arc::new(SystemClock))
+}
+
+fn app_with_clock(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) -> Harness<'static, ComptoirApp> {
     let config = EngineConfig {
         data_dir: dir.to_path_buf(),
         default_server: server.to_owned(),
-        clock: Arc::new(SystemClock),
+        clock,
         credentials: Arc::new(FileCredentials::new(&dir.join("credentials.json"))),
         wake: Arc::new(|| {}),
         timing: Timing::default(),
@@ -113,4 +117,51 @@ fn the_wizard_asks_for_the_code_of_a_two_factor_account() {
     assert!(!asked_to_choose);
     harness.get_by_label("Commencer").click();
     wait_for(&mut harness, "Synchronisé", |_| {});
+}
+
+/// Signs in with the demo account and opens the large company, up to the main window.
+fn walk_to_main_window(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) {
+    wait_for(harness, "Adresse e-mail", |_| {});
+    type_into(harness, "Adresse e-mail", &server.accounts.email);
+    type_into(harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    let large = server.accounts.companies[1].1.clone();
+    wait_for(harness, &large, |_| {});
+    harness.get_by_label(&large).click();
+    wait_for(harness, "Commencer", |_| {});
+    harness.get_by_label("Commencer").click();
+    wait_for(harness, "Synchronisé", |_| {});
+}
+
+fn sync_now(harness: &mut Harness<'_, ComptoirApp>) {
+    harness.get_by_label("Fichier").click();
+    wait_for(harness, "Synchroniser maintenant", |_| {});
+    harness.get_by_label("Synchroniser maintenant").click();
+    harness.step();
+}
+
+#[test]
+fn offline_the_orange_banner_counts_down_and_goes_when_the_server_is_back() {
+    let mut server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let mut harness = app_with_clock(dir.path(), &server.url, clock.clone());
+    walk_to_main_window(&mut harness, &server);
+    assert!(harness.query_by_label_contains("Hors ligne").is_none());
+
+    server.stop();
+    clock.advance(chrono::Duration::hours(50));
+    sync_now(&mut harness);
+    wait_for(&mut harness, "Hors ligne depuis", |_| {});
+    harness.get_by_label_contains("Lecture seule dans 0 j 22 h");
+    harness.get_by_label("Hors ligne");
+
+    clock.advance(chrono::Duration::hours(23));
+    sync_now(&mut harness);
+    wait_for(&mut harness, "Lecture seule : synchronisez", |_| {});
+
+    server.restart().unwrap();
+    sync_now(&mut harness);
+    wait_for(&mut harness, "Synchronisé", |_| {});
+    assert!(harness.query_by_label_contains("Hors ligne").is_none(), "the banner is gone");
 }

@@ -75,3 +75,9 @@ notice-payment-partial = Partial payment received: { $amount } on { $document }
 notice-payment-double = Double payment: { $amount } on { $document }
 notice-grace-ending = Read-only in { $days } d { $hours } h unless a synchronisation succeeds.
 notice-downloaded-again = The server's data was rebuilt: the company was downloaded again, and the old file kept.
+
+## Menu
+menu-file = File
+menu-sync-now = Sync now
+menu-sign-out = Sign out
+menu-quit = Quit

@@ -75,3 +75,9 @@ notice-payment-partial = Paiement partiel reçu : { $amount } sur { $document }
 notice-payment-double = Paiement en double : { $amount } sur { $document }
 notice-grace-ending = Lecture seule dans { $days } j { $hours } h si aucune synchronisation ne réussit.
 notice-downloaded-again = Les données du serveur ont été reconstruites : l'entreprise a été téléchargée à nouveau, l'ancien fichier est conservé.
+
+## Menu
+menu-file = Fichier
+menu-sync-now = Synchroniser maintenant
+menu-sign-out = Se déconnecter
+menu-quit = Quitter

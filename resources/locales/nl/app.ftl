@@ -75,3 +75,9 @@ notice-payment-partial = Gedeeltelijke betaling ontvangen: { $amount } op { $doc
 notice-payment-double = Dubbele betaling: { $amount } op { $document }
 notice-grace-ending = Alleen-lezen over { $days } d { $hours } u als geen synchronisatie slaagt.
 notice-downloaded-again = De gegevens van de server werden opnieuw opgebouwd: het bedrijf werd opnieuw gedownload, het oude bestand blijft bewaard.
+
+## Menu
+menu-file = Bestand
+menu-sync-now = Nu synchroniseren
+menu-sign-out = Afmelden
+menu-quit = Afsluiten
