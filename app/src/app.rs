@@ -33,6 +33,8 @@ pub struct ComptoirApp {
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
+    /// The Preferences window is open.
+    pub preferences_open: bool,
 }
 
 impl std::fmt::Debug for ComptoirApp {
@@ -66,6 +68,7 @@ impl ComptoirApp {
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
+            preferences_open: false,
         })
     }
 
@@ -95,10 +98,21 @@ impl ComptoirApp {
             Event::Status(status) => self.status = status,
             Event::Grace(grace) => self.grace = Some(grace),
             Event::Notice(notice) => self.notices.push(notice),
+            // Back to the wizard's sign-in.
+            Event::SignedOut => self.working = None,
+            Event::Preferences(preferences) => {
+                if let Some(language) = preferences.get("language").and_then(|code| Language::from_code(code)) {
+                    self.texts = Texts::new(language);
+                }
+            }
             other => {
-                if let Event::Setup(comptoir_core::engine::SetupStep::Ready { .. }) = other {
+                if let Event::Setup(comptoir_core::engine::SetupStep::Ready { company }) = &other {
                     // A company opened: a moved-file notice is settled.
                     self.notices.retain(|n| !matches!(n, Notice::CompanyFileMoved { .. }));
+                    // Reopened at start, or switched to: straight to work.
+                    if !self.wizard.walked || self.working.is_some() {
+                        self.working = Some(company.clone());
+                    }
                 }
                 if let Some(command) = self.wizard.on_event(&other)
                     && let Err(e) = self.engine.send(command)
@@ -122,6 +136,9 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button(app.texts.get("menu-file"), |ui| {
+                if ui.button(app.texts.get("menu-preferences")).clicked() {
+                    app.preferences_open = true;
+                }
                 if ui.button(app.texts.get("menu-sync-now")).clicked() {
                     commands.push(Command::SyncNow);
                 }
@@ -139,6 +156,9 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             ui.label(status_text(&app.status, &app.texts));
         });
     });
+    if app.preferences_open {
+        preferences_ui(ui, app, &mut commands);
+    }
     egui::CentralPanel::default().show(ui, |ui| {
         banners_ui(ui, app, &mut commands);
         ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
@@ -148,6 +168,24 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             tracing::warn!(error = %e, "a command could not be handed to the engine");
         }
     }
+}
+
+/// Préférences → Personnel: the display language (the rest comes with the screens).
+fn preferences_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
+    let mut open = true;
+    let mut language = app.texts.language();
+    egui::Window::new(app.texts.get("preferences-title")).open(&mut open).show(ui.ctx(), |ui| {
+        ui.strong(app.texts.get("preferences-personal"));
+        ui.label(app.texts.get("preferences-language"));
+        for choice in Language::ALL {
+            ui.radio_value(&mut language, choice, choice.native_name());
+        }
+    });
+    if language != app.texts.language() {
+        app.texts = Texts::new(language);
+        commands.push(Command::SetPreference { key: "language".into(), value: language.code().into() });
+    }
+    app.preferences_open = open;
 }
 
 /// A coloured strip across the window with a message and, maybe, a button.

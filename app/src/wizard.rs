@@ -26,6 +26,9 @@ pub struct Wizard {
     pub busy: bool,
     /// The download's latest progress, still shown once it is done.
     pub progress: Option<Progress>,
+    /// The user went through a step of the wizard in this run (not just a company
+    /// reopened at start).
+    pub walked: bool,
     demo: Option<DemoAccount>,
 }
 
@@ -50,6 +53,7 @@ impl Wizard {
             sign_in_after_server: false,
             busy: false,
             progress: None,
+            walked: false,
             demo,
         }
     }
@@ -70,6 +74,9 @@ impl Wizard {
                         }
                     }
                     _ => {}
+                }
+                if !matches!(step, SetupStep::Ready { .. }) {
+                    self.walked = true;
                 }
                 if let SetupStep::Downloading { progress, .. } = step {
                     self.progress = Some(progress.clone());

@@ -165,3 +165,25 @@ fn offline_the_orange_banner_counts_down_and_goes_when_the_server_is_back() {
     wait_for(&mut harness, "Synchronisé", |_| {});
     assert!(harness.query_by_label_contains("Hors ligne").is_none(), "the banner is gone");
 }
+
+#[test]
+fn switching_the_language_changes_the_window_and_is_kept() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    walk_to_main_window(&mut harness, &server);
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Préférences…", |_| {});
+    harness.get_by_label("Préférences…").click();
+    wait_for(&mut harness, "Langue d'affichage", |_| {});
+    harness.get_by_label("English").click();
+    wait_for(&mut harness, "Display language", |_| {});
+    harness.get_by_label("File");
+    harness.get_by_label("Synchronised");
+    assert!(harness.query_by_label("Fichier").is_none());
+    drop(harness);
+
+    // The next start speaks English from the first frame on.
+    let mut harness = app(dir.path(), &server.url);
+    wait_for(&mut harness, "Synchronised", |_| {});
+}

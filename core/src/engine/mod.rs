@@ -130,6 +130,12 @@ pub enum Command {
         company: CompanyId,
         path: PathBuf,
     },
+    /// Keeps a personal setting of this machine (the display language …) in the app
+    /// file; all of them come back as [`Event::Preferences`] at start.
+    SetPreference {
+        key: String,
+        value: String,
+    },
     Shutdown,
 }
 
@@ -279,6 +285,8 @@ pub enum Event {
         role: Option<Role>,
     },
     SignedOut,
+    /// The personal settings kept on this machine, sent first at start.
+    Preferences(std::collections::BTreeMap<String, String>),
 }
 
 /// Why a command could not be handed to the engine.

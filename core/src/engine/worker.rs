@@ -20,6 +20,8 @@ use crate::sync::{AccountView, ClientError, LoginResponse, SyncClient, Tokens};
 
 /// The folder of company files inside the data directory.
 const COMPANIES_DIR: &str = "companies";
+/// The personal settings the app file keeps for the UI.
+pub(super) const PREFERENCES: [&str; 1] = ["language"];
 /// Warn when less than this is left of the grace period.
 const GRACE_WARNING_HOURS: i64 = 24;
 
@@ -158,6 +160,11 @@ impl Worker {
 
     /// At start: reopen what was set up here, or start the setup flow.
     async fn resume(&mut self) {
+        let preferences = PREFERENCES
+            .iter()
+            .filter_map(|key| Some(((*key).to_owned(), self.app.setting(key).ok().flatten()?)))
+            .collect();
+        self.emit(Event::Preferences(preferences));
         let account = self.app.accounts().ok().and_then(|accounts| accounts.into_iter().next());
         let Some(account) = account else {
             self.emit(Event::Setup(SetupStep::Server { url: self.server.clone() }));
@@ -206,6 +213,13 @@ impl Worker {
             }
             Command::Edit { request, intent } => self.edit(request, &intent),
             Command::Relink { company, path } => self.relink(company, &path).await,
+            Command::SetPreference { key, value } => {
+                if !PREFERENCES.contains(&key.as_str()) {
+                    tracing::warn!(key, "not a known preference; not kept");
+                } else if let Err(e) = self.app.set_setting(&key, &value) {
+                    tracing::warn!(key, error = %e, "a preference could not be kept");
+                }
+            }
             Command::Shutdown => {}
         }
     }

@@ -77,7 +77,13 @@ notice-grace-ending = Read-only in { $days } d { $hours } h unless a synchronisa
 notice-downloaded-again = The server's data was rebuilt: the company was downloaded again, and the old file kept.
 
 ## Menu
+menu-preferences = Preferences…
 menu-file = File
 menu-sync-now = Sync now
 menu-sign-out = Sign out
 menu-quit = Quit
+
+## Preferences
+preferences-title = Preferences
+preferences-personal = Personal
+preferences-language = Display language

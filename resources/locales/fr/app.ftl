@@ -77,7 +77,13 @@ notice-grace-ending = Lecture seule dans { $days } j { $hours } h si aucune sync
 notice-downloaded-again = Les données du serveur ont été reconstruites : l'entreprise a été téléchargée à nouveau, l'ancien fichier est conservé.
 
 ## Menu
+menu-preferences = Préférences…
 menu-file = Fichier
 menu-sync-now = Synchroniser maintenant
 menu-sign-out = Se déconnecter
 menu-quit = Quitter
+
+## Préférences
+preferences-title = Préférences
+preferences-personal = Personnel
+preferences-language = Langue d'affichage

@@ -77,7 +77,13 @@ notice-grace-ending = Alleen-lezen over { $days } d { $hours } u als geen synchr
 notice-downloaded-again = De gegevens van de server werden opnieuw opgebouwd: het bedrijf werd opnieuw gedownload, het oude bestand blijft bewaard.
 
 ## Menu
+menu-preferences = Voorkeuren…
 menu-file = Bestand
 menu-sync-now = Nu synchroniseren
 menu-sign-out = Afmelden
 menu-quit = Afsluiten
+
+## Preferences
+preferences-title = Voorkeuren
+preferences-personal = Persoonlijk
+preferences-language = Weergavetaal
