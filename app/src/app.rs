@@ -81,6 +81,12 @@ impl ComptoirApp {
         if self.working.is_some() {
             main_window_ui(ui, self);
         } else {
+            if !self.notices.is_empty() {
+                // A company file moved while the app was closed: say so before anything.
+                let mut commands = Vec::new();
+                egui::Panel::top("banners").show(ui, |ui| banners_ui(ui, self, &mut commands));
+                self.send_all(commands);
+            }
             let commands = wizard_ui(ui, &mut self.wizard, &self.texts);
             for command in commands.commands {
                 if let Err(e) = self.engine.send(command) {
@@ -89,6 +95,14 @@ impl ComptoirApp {
             }
             if let Some(company) = commands.start {
                 self.working = Some(company);
+            }
+        }
+    }
+
+    fn send_all(&self, commands: Vec<Command>) {
+        for command in commands {
+            if let Err(e) = self.engine.send(command) {
+                tracing::warn!(error = %e, "a command could not be handed to the engine");
             }
         }
     }
@@ -163,11 +177,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         banners_ui(ui, app, &mut commands);
         ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
     });
-    for command in commands {
-        if let Err(e) = app.engine.send(command) {
-            tracing::warn!(error = %e, "a command could not be handed to the engine");
-        }
-    }
+    app.send_all(commands);
 }
 
 /// Préférences → Personnel: the display language (the rest comes with the screens).

@@ -3,42 +3,26 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
-use comptoir_core::demo::DemoSize;
 use comptoir_core::model::{CompanyId, DocumentKind};
 use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::{RawPullPage, RecordBody, RecordKind};
-use comptoir_server::storage::SqliteStorage;
+use comptoir_tests::TestServer;
 
 struct Remote {
     url: String,
     token: String,
     company: CompanyId,
-    server_dir: tempfile::TempDir,
+    server: TestServer,
     http: reqwest::Client,
 }
 
 /// A server on loopback holding the demo account, its large company of about `records`.
 async fn remote(records: u32) -> Remote {
-    let server_dir = tempfile::tempdir().unwrap();
-    let accounts = {
-        let storage = SqliteStorage::open(server_dir.path()).unwrap();
-        comptoir_server::demo::seed(
-            &storage,
-            &server_dir.path().join("work"),
-            &DemoSize::with_records(records),
-            None,
-            None,
-        )
-        .unwrap()
-    };
-    let state = comptoir_server::open_state(server_dir.path()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(comptoir_server::serve(listener, state, std::future::pending()));
+    let server = tokio::task::spawn_blocking(move || TestServer::start(records)).await.unwrap().unwrap();
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&serde_json::json!({"email": accounts.email, "password": accounts.password}))
+        .post(format!("{}/v1/auth/login", server.url))
+        .json(&serde_json::json!({"email": server.accounts.email, "password": server.accounts.password}))
         .send()
         .await
         .unwrap()
@@ -46,10 +30,10 @@ async fn remote(records: u32) -> Remote {
         .await
         .unwrap();
     Remote {
-        url,
+        url: server.url.clone(),
         token: login["access_token"].as_str().unwrap().to_owned(),
-        company: accounts.companies[1].0,
-        server_dir,
+        company: server.company(),
+        server,
         http,
     }
 }
@@ -95,8 +79,7 @@ impl Remote {
     }
 
     fn server_stats(&self) -> std::collections::BTreeMap<RecordKind, comptoir_core::sync::TableStats> {
-        let storage = SqliteStorage::open(self.server_dir.path()).unwrap();
-        comptoir_server::admin::stats(&storage, self.company).unwrap()
+        self.server.stats(self.company).unwrap()
     }
 }
 

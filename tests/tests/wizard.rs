@@ -187,3 +187,23 @@ fn switching_the_language_changes_the_window_and_is_kept() {
     let mut harness = app(dir.path(), &server.url);
     wait_for(&mut harness, "Synchronised", |_| {});
 }
+
+#[test]
+fn a_renamed_company_file_is_recognised_and_re_linked() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    walk_to_main_window(&mut harness, &server);
+    let company = harness.state().working.clone().unwrap();
+    drop(harness);
+
+    let companies = dir.path().join("companies");
+    std::fs::rename(companies.join(format!("{}.comptoir", company.id)), companies.join("copie société.comptoir"))
+        .unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    wait_for(&mut harness, "Ce fichier n'est pas correctement attaché", |_| {});
+    harness.get_by_label("Rétablir le lien").click();
+    wait_for(&mut harness, "Synchronisé", |_| {});
+    harness.get_by_label(&company.name);
+    assert!(harness.query_by_label_contains("pas correctement attaché").is_none());
+}
