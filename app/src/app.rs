@@ -35,6 +35,10 @@ pub struct ComptoirApp {
     pub notices: Vec<Notice>,
     /// The Preferences window is open.
     pub preferences_open: bool,
+    /// The notifications list is open.
+    pub bell_open: bool,
+    /// How many notices came since the list was last opened.
+    pub unread: usize,
 }
 
 impl std::fmt::Debug for ComptoirApp {
@@ -69,6 +73,8 @@ impl ComptoirApp {
             grace: None,
             notices: Vec::new(),
             preferences_open: false,
+            bell_open: false,
+            unread: 0,
         })
     }
 
@@ -111,7 +117,10 @@ impl ComptoirApp {
         match event {
             Event::Status(status) => self.status = status,
             Event::Grace(grace) => self.grace = Some(grace),
-            Event::Notice(notice) => self.notices.push(notice),
+            Event::Notice(notice) => {
+                self.notices.push(notice);
+                self.unread += 1;
+            }
             // Back to the wizard's sign-in.
             Event::SignedOut => self.working = None,
             Event::Preferences(preferences) => {
@@ -163,8 +172,12 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| bell_ui(ui, app));
         });
     });
+    if app.bell_open {
+        notices_ui(ui, app);
+    }
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.label(status_text(&app.status, &app.texts));
@@ -178,6 +191,65 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
     });
     app.send_all(commands);
+}
+
+/// The notifications bell: a red dot while notices are unread.
+fn bell_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    let label = app.texts.with("bell", &[("count", app.unread.into())]);
+    // Words, not an emoji: the built-in fonts have no bell, and the label is also what
+    // screen readers say.
+    let response = ui.button(label);
+    if app.unread > 0 {
+        let dot = response.rect.right_top() + egui::vec2(-3.0, 3.0);
+        ui.painter().circle_filled(dot, 4.0, egui::Color32::RED);
+    }
+    if response.clicked() {
+        app.bell_open = !app.bell_open;
+        app.unread = 0;
+    }
+}
+
+/// The list of notices, newest first.
+fn notices_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    let mut open = true;
+    egui::Window::new(app.texts.get("notices-title")).open(&mut open).show(ui.ctx(), |ui| {
+        if app.notices.is_empty() {
+            ui.label(app.texts.get("notices-none"));
+        }
+        for notice in app.notices.iter().rev() {
+            ui.label(notice_text(notice, &app.texts));
+            ui.separator();
+        }
+    });
+    app.bell_open = open;
+}
+
+/// What a notice says, in the user's language.
+pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
+    match notice {
+        Notice::SyncFailed { code, message, .. } => {
+            texts.with("banner-sync-error", &[("message", texts.error(code, message).into())])
+        }
+        Notice::NotSignedIn => texts.get("banner-not-signed-in"),
+        Notice::CompanyFileMoved { .. } => texts.get("banner-file-moved"),
+        Notice::ChangeRejected { code, message, .. } => {
+            texts.with("notice-rejected", &[("message", texts.error(code, message).into())])
+        }
+        Notice::PaymentReceived(payment) => {
+            let id = match (&payment.assessment.anomaly, payment.assessment.after) {
+                (Some(comptoir_core::model::PaymentAnomaly::DoublePayment { .. }), _) => "notice-payment-double",
+                (_, comptoir_core::model::PaymentState::PartiallyPaid { .. }) => "notice-payment-partial",
+                _ => "notice-payment-received",
+            };
+            let document = payment.number.clone().unwrap_or_default();
+            texts.with(id, &[("amount", payment.amount.to_string().into()), ("document", document.into())])
+        }
+        Notice::GraceEnding { left } => {
+            let hours = (left.num_minutes() + 59) / 60;
+            texts.with("notice-grace-ending", &[("days", (hours / 24).into()), ("hours", (hours % 24).into())])
+        }
+        Notice::DownloadedAgain { .. } => texts.get("notice-downloaded-again"),
+    }
 }
 
 /// Préférences → Personnel: the display language (the rest comes with the screens).

@@ -155,6 +155,14 @@ fn offline_the_orange_banner_counts_down_and_goes_when_the_server_is_back() {
     wait_for(&mut harness, "Hors ligne depuis", |_| {});
     harness.get_by_label_contains("Lecture seule dans 0 j 22 h");
     harness.get_by_label("Hors ligne");
+    // The bell counts the warning; its list says it.
+    harness.get_by_label("Notifications (1)").click();
+    wait_for(&mut harness, "si aucune synchronisation ne réussit", |_| {});
+    assert_eq!(harness.state().unread, 0, "opening the list reads them");
+    assert!(harness.query_by_label("Notifications (1)").is_none());
+    harness.get_all_by_label("Notifications").next().unwrap().click();
+    harness.step();
+    assert!(!harness.state().bell_open, "the bell closes its list again");
 
     clock.advance(chrono::Duration::hours(23));
     sync_now(&mut harness);

@@ -87,3 +87,11 @@ menu-quit = Quit
 preferences-title = Preferences
 preferences-personal = Personal
 preferences-language = Display language
+
+## Notifications
+bell = { $count ->
+    [0] Notifications
+   *[other] Notifications ({ $count })
+}
+notices-title = Notifications
+notices-none = No notifications.

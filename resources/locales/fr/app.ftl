@@ -87,3 +87,11 @@ menu-quit = Quitter
 preferences-title = Préférences
 preferences-personal = Personnel
 preferences-language = Langue d'affichage
+
+## Notifications
+bell = { $count ->
+    [0] Notifications
+   *[other] Notifications ({ $count })
+}
+notices-title = Notifications
+notices-none = Aucune notification.

@@ -87,3 +87,11 @@ menu-quit = Afsluiten
 preferences-title = Voorkeuren
 preferences-personal = Persoonlijk
 preferences-language = Weergavetaal
+
+## Notifications
+bell = { $count ->
+    [0] Meldingen
+   *[other] Meldingen ({ $count })
+}
+notices-title = Meldingen
+notices-none = Geen meldingen.
