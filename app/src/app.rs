@@ -4,9 +4,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use comptoir_core::engine::{Command, CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SyncState};
+use comptoir_core::clock::Clock;
+use comptoir_core::engine::{Command, CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SetupStep, SyncState};
+use comptoir_core::model::{Currency, Role};
 
 use crate::i18n::{Language, Texts};
+use crate::preferences::{NoticeChoices, PreferencesState, preferences_ui};
+use crate::reader::Reader;
+use crate::screens::{Context, Screens, detail, navigation_ui, screen_ui};
 use crate::wizard::{Wizard, wizard_ui};
 
 /// The window's title, also its accessible name.
@@ -33,8 +38,24 @@ pub struct ComptoirApp {
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
-    /// The Preferences window is open.
-    pub preferences_open: bool,
+    /// The Preferences window, when open.
+    pub preferences: Option<PreferencesState>,
+    /// The open company's file, for the screens.
+    pub reader: Option<Reader>,
+    pub screens: Screens,
+    /// The signed-in user, their role in the open company, and the account's companies.
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub companies: Vec<CompanyChoice>,
+    /// The company's currency, for amounts.
+    currency: Currency,
+    clock: Arc<dyn Clock>,
+    next_request: u64,
+    next_generation: u64,
+    /// The last edit the engine refused, with its reason, until the next one succeeds.
+    pub last_refusal: Option<String>,
+    /// Which notices the bell collects (Préférences → Notifications).
+    pub notice_choices: NoticeChoices,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -56,6 +77,7 @@ impl ComptoirApp {
         demo: Option<DemoAccount>,
     ) -> Result<Self, comptoir_core::engine::EngineError> {
         let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
+        let clock = config.clock.clone();
         let waker = ctx.clone();
         config.wake = Arc::new(move || {
             if let Some(ctx) = waker.get() {
@@ -72,7 +94,18 @@ impl ComptoirApp {
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
-            preferences_open: false,
+            preferences: None,
+            reader: None,
+            screens: Screens::new(),
+            email: None,
+            role: None,
+            companies: Vec::new(),
+            currency: Currency::EUR,
+            clock,
+            next_request: 0,
+            next_generation: 0,
+            last_refusal: None,
+            notice_choices: NoticeChoices::default(),
             bell_open: false,
             unread: 0,
         })
@@ -80,9 +113,17 @@ impl ComptoirApp {
 
     /// One frame: take in the engine's events, then draw.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
-        self.ctx.get_or_init(|| ui.ctx().clone());
+        self.ctx.get_or_init(|| {
+            crate::theme::install(ui.ctx());
+            ui.ctx().clone()
+        });
         while let Some(event) = self.engine.try_event() {
             self.on_event(event);
+        }
+        if let Some(reader) = &self.reader {
+            for answer in reader.answers() {
+                self.screens.on_answer(answer);
+            }
         }
         if self.working.is_some() {
             main_window_ui(ui, self);
@@ -90,7 +131,9 @@ impl ComptoirApp {
             if !self.notices.is_empty() {
                 // A company file moved while the app was closed: say so before anything.
                 let mut commands = Vec::new();
-                egui::Panel::top("banners").show(ui, |ui| banners_ui(ui, self, &mut commands));
+                egui::Panel::top("banners").show(ui, |ui| {
+                    banners_ui(ui, &self.status, self.grace, &self.notices, &self.texts, &mut commands);
+                });
                 self.send_all(commands);
             }
             let commands = wizard_ui(ui, &mut self.wizard, &self.texts);
@@ -103,6 +146,35 @@ impl ComptoirApp {
                 self.working = Some(company);
             }
         }
+    }
+
+    /// Opens the company file for the screens (on start, after a download, on a switch).
+    fn open_reader(&mut self, path: &std::path::Path) {
+        let waker = self.ctx.clone();
+        let wake = Arc::new(move || {
+            if let Some(ctx) = waker.get() {
+                ctx.request_repaint();
+            }
+        });
+        self.screens = Screens::new();
+        self.reader = match Reader::open(path, wake) {
+            Ok(reader) => {
+                self.currency = reader.store().company().map_or(Currency::EUR, |c| c.currency);
+                Some(reader)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, path = %path.display(), "the company file cannot be read");
+                None
+            }
+        };
+    }
+
+    fn on_edit(&mut self, request: u64, refused: Option<String>) {
+        self.screens.contacts.on_edit(request, refused.clone());
+        if let Some(detail) = &mut self.screens.detail {
+            detail.on_edit(request, refused.clone());
+        }
+        self.last_refusal = refused;
     }
 
     fn send_all(&self, commands: Vec<Command>) {
@@ -118,18 +190,40 @@ impl ComptoirApp {
             Event::Status(status) => self.status = status,
             Event::Grace(grace) => self.grace = Some(grace),
             Event::Notice(notice) => {
-                self.notices.push(notice);
-                self.unread += 1;
+                if self.notice_choices.wants(&notice) {
+                    self.notices.push(notice);
+                    self.unread += 1;
+                }
             }
             // Back to the wizard's sign-in.
-            Event::SignedOut => self.working = None,
+            Event::SignedOut => {
+                self.working = None;
+                self.reader = None;
+                self.role = None;
+                self.preferences = None;
+            }
+            Event::SignedIn { email, role } => {
+                self.email = Some(email);
+                if role.is_some() {
+                    self.role = role;
+                }
+            }
+            Event::Companies(companies) => self.companies = companies,
+            Event::DataChanged => self.screens.data_changed(),
+            Event::EditApplied { request, .. } => self.on_edit(request, None),
+            Event::EditRefused { request, code, message } => {
+                let reason = self.texts.error(&code, &message);
+                self.on_edit(request, Some(reason));
+            }
             Event::Preferences(preferences) => {
+                self.notice_choices = NoticeChoices::from_preferences(&preferences);
                 if let Some(language) = preferences.get("language").and_then(|code| Language::from_code(code)) {
                     self.texts = Texts::new(language);
                 }
             }
             other => {
-                if let Event::Setup(comptoir_core::engine::SetupStep::Ready { company }) = &other {
+                if let Event::Setup(SetupStep::Ready { company, path }) = &other {
+                    self.open_reader(path);
                     // A company opened: a moved-file notice is settled.
                     self.notices.retain(|n| !matches!(n, Notice::CompanyFileMoved { .. }));
                     // Reopened at start, or switched to: straight to work.
@@ -147,20 +241,28 @@ impl ComptoirApp {
     }
 }
 
+impl Drop for ComptoirApp {
+    /// The screens' connections close first, then the engine stops (its field drops
+    /// after this), so that it is the company file's last connection.
+    fn drop(&mut self) {
+        self.reader = None;
+    }
+}
+
 impl eframe::App for ComptoirApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
     }
 }
 
-/// The main window: menu, banners, status bar; the screens come next.
+/// The main window: menu, banners, navigation, the current screen, a record's detail.
 fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     let mut commands = Vec::new();
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button(app.texts.get("menu-file"), |ui| {
                 if ui.button(app.texts.get("menu-preferences")).clicked() {
-                    app.preferences_open = true;
+                    app.preferences = Some(PreferencesState::default());
                 }
                 if ui.button(app.texts.get("menu-sync-now")).clicked() {
                     commands.push(Command::SyncNow);
@@ -172,7 +274,12 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| bell_ui(ui, app));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                bell_ui(ui, app);
+                if let Some(company) = &app.working {
+                    ui.label(crate::theme::bold(company.name.as_str()));
+                }
+            });
         });
     });
     if app.bell_open {
@@ -180,17 +287,71 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     }
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
+            status_icon_ui(ui, &app.status);
             ui.label(status_text(&app.status, &app.texts));
+            if let Some(reason) = &app.last_refusal {
+                ui.separator();
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+            }
         });
     });
-    if app.preferences_open {
+    if app.preferences.is_some() {
         preferences_ui(ui, app, &mut commands);
     }
-    egui::CentralPanel::default().show(ui, |ui| {
-        banners_ui(ui, app, &mut commands);
-        ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
-    });
+    let read_only = matches!(app.grace, Some(Grace::ReadOnly { .. }));
+    let today = app.clock.now().with_timezone(&chrono::Local).date_naive();
+    if let Some(reader) = &app.reader {
+        let mut ctx = Context {
+            reader,
+            texts: &app.texts,
+            currency: app.currency,
+            today,
+            role: app.role,
+            read_only,
+            commands: &mut commands,
+            next_request: &mut app.next_request,
+            next_generation: &mut app.next_generation,
+        };
+        let screens = &mut app.screens;
+        egui::Panel::left("navigation").resizable(false).show(ui, |ui| navigation_ui(ui, screens, ctx.texts));
+        if let Some(detail) = &mut screens.detail {
+            let mut open = true;
+            egui::Panel::right("detail").default_size(380.0).show(ui, |ui| {
+                open = detail::detail_ui(ui, detail, &mut ctx);
+            });
+            if !open {
+                screens.detail = None;
+            }
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands);
+            screen_ui(ui, screens, &mut ctx);
+        });
+    } else {
+        egui::CentralPanel::default().show(ui, |ui| {
+            banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands);
+            ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
+        });
+    }
     app.send_all(commands);
+}
+
+/// A coloured dot before the status text: green synced, blue syncing, orange offline,
+/// red error, grey signed out (the tray icon uses the same colours).
+fn status_icon_ui(ui: &mut egui::Ui, status: &SyncState) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 5.0, status_colour(status));
+}
+
+/// The colour of a sync state.
+pub fn status_colour(status: &SyncState) -> egui::Color32 {
+    match status {
+        SyncState::Idle | SyncState::Synced { .. } => egui::Color32::from_rgb(0x3C, 0xB3, 0x71),
+        SyncState::Syncing { .. } => egui::Color32::from_rgb(0x3B, 0x82, 0xF6),
+        SyncState::Offline { .. } => ORANGE,
+        SyncState::Error { .. } => RED,
+        SyncState::SignedOut => egui::Color32::GRAY,
+    }
 }
 
 /// The notifications bell: a red dot while notices are unread.
@@ -252,24 +413,6 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
     }
 }
 
-/// Préférences → Personnel: the display language (the rest comes with the screens).
-fn preferences_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
-    let mut open = true;
-    let mut language = app.texts.language();
-    egui::Window::new(app.texts.get("preferences-title")).open(&mut open).show(ui.ctx(), |ui| {
-        ui.strong(app.texts.get("preferences-personal"));
-        ui.label(app.texts.get("preferences-language"));
-        for choice in Language::ALL {
-            ui.radio_value(&mut language, choice, choice.native_name());
-        }
-    });
-    if language != app.texts.language() {
-        app.texts = Texts::new(language);
-        commands.push(Command::SetPreference { key: "language".into(), value: language.code().into() });
-    }
-    app.preferences_open = open;
-}
-
 /// A coloured strip across the window with a message and, maybe, a button.
 fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Option<&str>) -> bool {
     let mut clicked = false;
@@ -288,13 +431,19 @@ fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Option<
 const ORANGE: egui::Color32 = egui::Color32::from_rgb(0xF5, 0xA6, 0x23);
 const RED: egui::Color32 = egui::Color32::from_rgb(0xE8, 0x5A, 0x4F);
 
-fn banners_ui(ui: &mut egui::Ui, app: &ComptoirApp, commands: &mut Vec<Command>) {
-    let texts = &app.texts;
-    match &app.status {
+fn banners_ui(
+    ui: &mut egui::Ui,
+    status: &SyncState,
+    grace: Option<Grace>,
+    notices: &[Notice],
+    texts: &Texts,
+    commands: &mut Vec<Command>,
+) {
+    match status {
         SyncState::Offline { since } => {
             let since = since.with_timezone(&chrono::Local).format("%d/%m %H:%M").to_string();
             let mut text = texts.with("banner-offline", &[("since", since.into())]);
-            match app.grace {
+            match grace {
                 Some(grace @ Grace::Open { .. }) => {
                     if let Some((days, hours)) = grace.days_and_hours_left() {
                         text = format!(
@@ -320,7 +469,7 @@ fn banners_ui(ui: &mut egui::Ui, app: &ComptoirApp, commands: &mut Vec<Command>)
         }
         _ => {}
     }
-    for notice in &app.notices {
+    for notice in notices {
         if let Notice::CompanyFileMoved { company, found: Some(found), .. } = notice
             && banner_ui(ui, ORANGE, &texts.get("banner-file-moved"), Some(&texts.get("banner-relink")))
         {

@@ -49,14 +49,17 @@ impl Language {
             Self::French => &[
                 include_str!("../../resources/locales/fr/app.ftl"),
                 include_str!("../../resources/locales/fr/errors.ftl"),
+                include_str!("../../resources/locales/fr/screens.ftl"),
             ],
             Self::English => &[
                 include_str!("../../resources/locales/en/app.ftl"),
                 include_str!("../../resources/locales/en/errors.ftl"),
+                include_str!("../../resources/locales/en/screens.ftl"),
             ],
             Self::Dutch => &[
                 include_str!("../../resources/locales/nl/app.ftl"),
                 include_str!("../../resources/locales/nl/errors.ftl"),
+                include_str!("../../resources/locales/nl/screens.ftl"),
             ],
         }
     }

@@ -5,5 +5,10 @@
 //! the engine reports.
 
 pub mod app;
+pub mod format;
 pub mod i18n;
+pub mod preferences;
+pub mod reader;
+pub mod screens;
+pub mod theme;
 pub mod wizard;

@@ -158,7 +158,7 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> Wizar
                 error_ui(ui, wizard, texts);
             }
             Some(SetupStep::Downloading { company, progress }) => download_ui(ui, &company, &progress, texts),
-            Some(SetupStep::Ready { company }) => {
+            Some(SetupStep::Ready { company, .. }) => {
                 if let Some(progress) = &wizard.progress {
                     download_ui(ui, &company, progress, texts);
                     ui.separator();

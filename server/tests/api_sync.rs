@@ -391,7 +391,15 @@ async fn the_audit_chain_records_every_change_and_verifies() {
     assert_eq!(update.entity, "contact");
     assert!(update.user_email.starts_with("admin."));
     let change = update.changes.iter().find(|c| c.field == "email").unwrap();
-    assert_eq!((change.before.as_deref(), change.after.as_deref()), (Some("null"), Some("contact@moreau.fr")));
+    // A field that was null reads as absent.
+    assert_eq!((change.before.as_deref(), change.after.as_deref()), (None, Some("contact@moreau.fr")));
+    // A creation lists the fields it set, one by one, and not those it left empty.
+    let create = &trail[trail.len() - 2];
+    assert_eq!(create.action, "create");
+    let name = create.changes.iter().find(|c| c.field == "name").unwrap();
+    assert_eq!((name.before.as_deref(), name.after.as_deref()), (None, Some(customer.name.as_str())));
+    assert!(create.changes.iter().any(|c| c.field == "billing_address.city"));
+    assert!(create.changes.iter().all(|c| c.field != "email" && c.after.is_some()));
 }
 
 #[tokio::test]

@@ -47,7 +47,12 @@ fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str, mut seen: impl F
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("“{text}” never showed; the wizard is at {:?}", harness.state().wizard.step);
+    panic!(
+        "“{text}” never showed; the wizard is at {:?}, notices {:?}, working {:?}",
+        harness.state().wizard.step,
+        harness.state().notices,
+        harness.state().working
+    );
 }
 
 fn type_into(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
@@ -183,6 +188,8 @@ fn switching_the_language_changes_the_window_and_is_kept() {
     harness.get_by_label("Fichier").click();
     wait_for(&mut harness, "Préférences…", |_| {});
     harness.get_by_label("Préférences…").click();
+    wait_for(&mut harness, "Personnel", |_| {});
+    harness.get_by_label("Personnel").click();
     wait_for(&mut harness, "Langue d'affichage", |_| {});
     harness.get_by_label("English").click();
     wait_for(&mut harness, "Display language", |_| {});

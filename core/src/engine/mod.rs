@@ -172,6 +172,8 @@ pub enum SetupStep {
     },
     Ready {
         company: CompanyChoice,
+        /// The company file, which the UI reads through its own read-only connection.
+        path: PathBuf,
     },
 }
 
@@ -285,6 +287,8 @@ pub enum Event {
         role: Option<Role>,
     },
     SignedOut,
+    /// The companies of the signed-in account (Preferences → Compte lists them to switch).
+    Companies(Vec<CompanyChoice>),
     /// The personal settings kept on this machine, sent first at start.
     Preferences(std::collections::BTreeMap<String, String>),
 }

@@ -21,7 +21,7 @@ use crate::sync::{AccountView, ClientError, LoginResponse, SyncClient, Tokens};
 /// The folder of company files inside the data directory.
 const COMPANIES_DIR: &str = "companies";
 /// The personal settings the app file keeps for the UI.
-pub(super) const PREFERENCES: [&str; 1] = ["language"];
+pub(super) const PREFERENCES: [&str; 4] = ["language", "notify-payments", "notify-refusals", "notify-sync"];
 /// Warn when less than this is left of the grace period.
 const GRACE_WARNING_HOURS: i64 = 24;
 
@@ -318,17 +318,8 @@ impl Worker {
         if let Err(e) = saved {
             return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
         }
-        let known: Vec<CompanyId> = self.app.companies().unwrap_or_default().iter().map(|c| c.company_id).collect();
-        let choices: Vec<CompanyChoice> = account
-            .companies
-            .iter()
-            .map(|m| CompanyChoice {
-                id: CompanyId(m.company_id),
-                name: m.name.clone(),
-                role: m.role,
-                local: known.contains(&CompanyId(m.company_id)),
-            })
-            .collect();
+        let choices = self.choices(&account);
+        self.emit(Event::Companies(choices.clone()));
         self.account = Some(account);
         let active = self
             .active
@@ -342,6 +333,21 @@ impl Worker {
             ([one], _) => self.choose(one.id).await,
             _ => self.emit(Event::Setup(SetupStep::ChooseCompany { companies: choices })),
         }
+    }
+
+    /// The account's companies, each marked when its copy is on this machine.
+    fn choices(&self, account: &AccountView) -> Vec<CompanyChoice> {
+        let known: Vec<CompanyId> = self.app.companies().unwrap_or_default().iter().map(|c| c.company_id).collect();
+        account
+            .companies
+            .iter()
+            .map(|m| CompanyChoice {
+                id: CompanyId(m.company_id),
+                name: m.name.clone(),
+                role: m.role,
+                local: known.contains(&CompanyId(m.company_id)),
+            })
+            .collect()
     }
 
     /// Gets a new access token from the stored refresh token.
@@ -376,6 +382,7 @@ impl Worker {
                 let role = Some(active.role);
                 self.emit(Event::SignedIn { email: account.email.clone(), role });
             }
+            self.emit(Event::Companies(self.choices(&account)));
             self.account = Some(account);
         }
     }
@@ -466,11 +473,12 @@ impl Worker {
         }
         choice.local = true;
         let downloaded = link.downloaded().unwrap_or(false);
+        let path = link.store.path().to_path_buf();
         self.link = Some(link);
         self.active = Some(choice.clone());
         self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: Some(choice.role) });
         if downloaded {
-            self.emit(Event::Setup(SetupStep::Ready { company: choice }));
+            self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
             self.emit(Event::DataChanged);
             self.update_grace();
             self.sync_soon(std::time::Duration::ZERO);
@@ -478,7 +486,7 @@ impl Worker {
             self.emit(Event::Setup(SetupStep::Downloading { company: choice.clone(), progress: Progress::default() }));
             self.sync().await;
             if self.link.as_ref().is_some_and(|l| l.downloaded().unwrap_or(false)) {
-                self.emit(Event::Setup(SetupStep::Ready { company: choice }));
+                self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
                 self.emit(Event::DataChanged);
             }
         }

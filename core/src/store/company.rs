@@ -299,6 +299,16 @@ impl CompanyStore {
         list::count_documents(&self.conn, filter)
     }
 
+    /// The documents of a list that match a full-text search, newest first.
+    pub fn search_documents(
+        &self,
+        filter: &DocumentFilter,
+        input: &str,
+        limit: u32,
+    ) -> Result<Vec<DocumentRow>, StoreError> {
+        list::search_documents(&self.conn, filter, input, limit)
+    }
+
     /// Full-text search over contacts, articles and documents (see [`search`]).
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
         search::search(&self.conn, query, limit)

@@ -247,3 +247,31 @@ fn row_from_sql(row: &Row<'_>, key_count: usize) -> Result<DocumentRow, StoreErr
         currency: Currency::parse(&currency).map_err(|e| corrupt("documents.currency", &currency, &e))?,
     })
 }
+
+/// Documents of the filter's kind (and statuses and period) whose number, customer or
+/// notes match what the user typed (see [`super::search::fts_query`]), newest first, at
+/// most `limit`.
+pub(crate) fn search_documents(
+    conn: &Connection,
+    filter: &DocumentFilter,
+    input: &str,
+    limit: u32,
+) -> Result<Vec<DocumentRow>, StoreError> {
+    let Some(query) = super::search::fts_query(input) else {
+        return Ok(Vec::new());
+    };
+    let columns: Vec<String> = ROW_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect();
+    let mut sql = format!(
+        "SELECT {}, d.issue_date FROM documents_fts JOIN documents d ON d.rid = documents_fts.rowid
+         WHERE documents_fts MATCH ? AND d.kind = ?",
+        columns.join(", ")
+    );
+    let mut values = vec![Value::Text(query), Value::Text(filter.kind.as_str().to_owned())];
+    let mut filters = String::new();
+    append_filters(filter, &mut filters, &mut values);
+    sql.push_str(&filters.replace(" AND ", " AND d."));
+    sql.push_str(" ORDER BY documents_fts.rowid DESC LIMIT ?");
+    values.push(Value::Integer(i64::from(limit)));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    stmt.query_map(params_from_iter(values), |row| Ok(row_from_sql(row, 1)))?.map(|r| r?).collect()
+}

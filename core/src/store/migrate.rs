@@ -20,6 +20,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 4, sql: include_str!("migrations/company/0004_outbox.sql") },
     Migration { version: 5, sql: include_str!("migrations/company/0005_shadow.sql") },
     Migration { version: 6, sql: include_str!("migrations/company/0006_deferred_indexes.sql") },
+    Migration { version: 7, sql: include_str!("migrations/company/0007_audit_trail.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

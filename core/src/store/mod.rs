@@ -19,6 +19,7 @@ mod list;
 mod local;
 mod migrate;
 mod outbox;
+mod overview;
 mod replica;
 mod search;
 mod text;
@@ -38,6 +39,7 @@ pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequ
 pub use local::Rebase;
 pub use migrate::MigrationReport;
 pub use outbox::RejectedMutation;
+pub use overview::{Dashboard, PaymentRow};
 pub use replica::PreparedPage;
 pub use search::{SearchHit, SearchKind};
 pub use text::fold_for_sort;

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use super::company::{Write, save_series, write_company};
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::prune_applied;
+use super::overview::write_audit;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::to_cents;
 use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, record_digest, table_stats};
@@ -262,7 +263,7 @@ fn prepare(page: &RawPullPage) -> Result<(Vec<Option<RecordBody>>, Vec<Option<u6
 }
 
 /// The indexes that serve the screens only: none of them enforces a rule.
-const SCREEN_INDEXES: [&str; 8] = [
+const SCREEN_INDEXES: [&str; 10] = [
     "contacts_by_name",
     "documents_by_date",
     "documents_by_number",
@@ -271,6 +272,8 @@ const SCREEN_INDEXES: [&str; 8] = [
     "documents_by_corrects",
     "payments_by_date",
     "allocations_by_document",
+    "documents_by_status",
+    "audit_by_entity",
 ];
 
 /// Writes one of the server's records into the tables the screens read.
@@ -319,8 +322,7 @@ pub(crate) fn project(
         Some(RecordBody::Member(member)) => {
             tx.upsert_member(member.user_id, &member.email, &member.display_name, member.role)?;
         }
-        // The audit trail stays in the replica until its screens need more.
-        Some(RecordBody::Audit(_)) => {}
+        Some(RecordBody::Audit(record)) => write_audit(conn, record)?,
         None => match kind {
             RecordKind::Document => {
                 conn.execute("DELETE FROM document_lines WHERE document_id = ?1", [id])?;

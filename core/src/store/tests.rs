@@ -712,3 +712,85 @@ fn an_edit_and_its_outbox_entry_commit_together() {
     let third = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() })).unwrap();
     assert!(third > second, "never reused, even after pruning");
 }
+
+#[test]
+fn the_dashboard_counts_unpaid_overdue_and_this_months_sales() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let c = contact("Fleuriste Roux");
+    let date = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let issued = |number: &str, net: Decimal, issue_day: u32, due_day: u32| {
+        let mut doc = invoice_for(&c, &[(dec!(1), net)]);
+        doc.issue_date = date(issue_day);
+        doc.due_date = Some(date(due_day));
+        doc.issue(Some(number.into())).unwrap();
+        doc
+    };
+    // 120.00 due on the 10th (overdue on the 20th), 60 of it paid.
+    let overdue = issued("FA-1", dec!(100), 1, 10);
+    // 240.00 due on the 30th.
+    let open = issued("FA-2", dec!(200), 15, 30);
+    // 12.00, paid in full.
+    let paid = issued("FA-3", dec!(10), 16, 30);
+    let draft = invoice_for(&c, &[(dec!(1), dec!(999))]);
+    store
+        .write(|tx| {
+            tx.insert_contact(&c)?;
+            for doc in [&overdue, &open, &paid, &draft] {
+                tx.insert_document(doc)?;
+            }
+            for (doc, amount) in [(overdue.id, dec!(60)), (paid.id, dec!(12))] {
+                tx.record_payment(&Payment {
+                    id: PaymentId::new(),
+                    contact_id: Some(c.id),
+                    date: date(18),
+                    amount,
+                    method: PaymentMethod::BankTransfer,
+                    reference: "VIR".into(),
+                    allocations: vec![Allocation { document_id: doc, amount }],
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    let figures = store.dashboard(date(20)).unwrap();
+    assert_eq!((figures.unpaid_count, figures.unpaid_total), (2, dec!(300.00)));
+    assert_eq!((figures.overdue_count, figures.overdue_total), (1, dec!(60.00)));
+    assert_eq!((figures.month_count, figures.month_sales), (3, dec!(310.00)));
+    assert_eq!(figures.drafts, 1);
+    // The 1st of December: a new month with no sales yet.
+    let december = store.dashboard(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()).unwrap();
+    assert_eq!((december.month_count, december.month_sales), (0, Decimal::ZERO));
+    assert_eq!(december.overdue_count, 2);
+
+    // Payments list: newest first, with the documents they pay.
+    let payments = store.list_payments(0, 10).unwrap();
+    assert_eq!(payments.len(), 2);
+    assert_eq!(payments[0].contact_name.as_deref(), Some("Fleuriste Roux"));
+    let mut numbers: Vec<&str> = payments.iter().map(|p| p.documents.as_str()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, ["FA-1", "FA-3"]);
+    assert_eq!(store.count_payments().unwrap(), 2);
+}
+
+#[test]
+fn a_document_search_keeps_to_the_list_kind_and_filters() {
+    let dir = TempDir::new().unwrap();
+    let (store, _) = demo_store(&dir, &DemoSize::SMALL);
+    let filter = DocumentFilter::kind(DocumentKind::Invoice);
+    let page = store.list_documents(&filter, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 50);
+    let first = page.unwrap().rows.into_iter().find(|r| r.number.is_some()).unwrap();
+    let word = first.customer_name.split_whitespace().next().unwrap().to_owned();
+    let hits = store.search_documents(&filter, &word, 500).unwrap();
+    assert!(hits.iter().any(|h| h.id == first.id), "{word} finds its invoice");
+    assert!(hits.iter().all(|h| h.kind == DocumentKind::Invoice && h.customer_name.contains(&word)));
+    let paid_only = DocumentFilter { statuses: vec![DocumentStatus::Paid], ..filter.clone() };
+    let paid = store.search_documents(&paid_only, &word, 500).unwrap();
+    assert!(paid.iter().all(|h| h.status == DocumentStatus::Paid));
+    assert!(paid.len() <= hits.len());
+    let number = first.number.clone().unwrap();
+    let by_number = store.search_documents(&filter, &number, 10).unwrap();
+    assert_eq!(by_number[0].id, first.id);
+    assert!(store.search_documents(&filter, " -- ", 10).unwrap().is_empty());
+}

@@ -43,24 +43,60 @@ fn record_of(v: Option<&Value>) -> Option<&Value> {
     v.map(|v| v.get("record").unwrap_or(v))
 }
 
+/// What a JSON value is, for [`field_changes`].
+enum Shape<'v> {
+    Absent,
+    Object(&'v serde_json::Map<String, Value>),
+    Scalar,
+}
+
+impl<'v> Shape<'v> {
+    fn of(value: Option<&'v Value>) -> Self {
+        match value {
+            None => Self::Absent,
+            Some(Value::Object(fields)) => Self::Object(fields),
+            Some(_) => Self::Scalar,
+        }
+    }
+
+    fn fields(self) -> Option<&'v serde_json::Map<String, Value>> {
+        match self {
+            Self::Object(fields) => Some(fields),
+            Self::Absent | Self::Scalar => None,
+        }
+    }
+}
+
 /// Field-level differences between two JSON documents, with dotted paths for nested
 /// objects; arrays and scalars compare whole.
 pub fn field_changes(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
     fn walk(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec<FieldChange>) {
-        match (before, after) {
-            (Some(Value::Object(b)), Some(Value::Object(a))) => {
-                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+        // A null field reads as an absent one.
+        let before = before.filter(|v| !v.is_null());
+        let after = after.filter(|v| !v.is_null());
+        match (Shape::of(before), Shape::of(after)) {
+            (Shape::Absent, Shape::Absent) => {}
+            (Shape::Scalar, _) | (_, Shape::Scalar) => {
+                if before != after {
+                    out.push(FieldChange {
+                        field: path.to_owned(),
+                        before: before.map(value_text),
+                        after: after.map(value_text),
+                    });
+                }
+            }
+            // Objects, or an object created or removed whole: field by field, so that a
+            // creation lists each field it set.
+            (b, a) => {
+                let (b, a) = (b.fields(), a.fields());
+                let mut keys: Vec<&String> = b.into_iter().chain(a).flat_map(|m| m.keys()).collect();
                 keys.sort();
                 keys.dedup();
                 for key in keys {
                     let sub = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                    walk(&sub, b.get(key), a.get(key), out);
+                    walk(&sub, b.and_then(|m| m.get(key)), a.and_then(|m| m.get(key)), out);
                 }
             }
-            (b, a) if b != a => {
-                out.push(FieldChange { field: path.to_owned(), before: b.map(value_text), after: a.map(value_text) });
-            }
-            _ => {}
         }
     }
     fn value_text(v: &Value) -> String {

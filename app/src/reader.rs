@@ -1,0 +1,153 @@
+//! How the screens read the open company's file.
+//!
+//! - [`Reader::store`]: a read-only connection owned by the UI thread, for what costs a
+//!   B-tree descent — a page of visible rows, one record, one record's history.
+//! - [`Reader::ask`]: a named background thread with its own read-only connection, for
+//!   what must walk many rows — counts, the dashboard's sums, full-text searches. Its
+//!   answers come back through [`Reader::answers`] and wake the window.
+//!
+//! The engine writes the file; WAL lets both connections read meanwhile.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+
+use chrono::NaiveDate;
+use comptoir_core::store::{CompanyStore, Dashboard, DocumentFilter, DocumentRow, StoreError};
+
+/// A question for the background thread. Each carries the generation of the screen
+/// state that asked, so that an answer to an outdated question is dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Question {
+    CountDocuments { generation: u64, filter: DocumentFilter },
+    SearchDocuments { generation: u64, filter: DocumentFilter, text: String, limit: u32 },
+    Count { generation: u64, list: SimpleList },
+    Dashboard { generation: u64, today: NaiveDate },
+}
+
+/// The lists counted by [`Question::Count`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SimpleList {
+    Contacts,
+    Articles,
+    Payments,
+}
+
+/// The background thread's answers; an error is the store's, in English, for the log.
+#[derive(Debug)]
+pub enum Answer {
+    CountDocuments { generation: u64, count: Result<u64, StoreError> },
+    SearchDocuments { generation: u64, rows: Result<Vec<DocumentRow>, StoreError> },
+    Count { generation: u64, list: SimpleList, count: Result<u64, StoreError> },
+    Dashboard { generation: u64, figures: Result<Dashboard, StoreError> },
+}
+
+/// How many questions may wait; the screens ask again next frame when it is full.
+const QUEUE: usize = 32;
+
+/// The open company's file, for reading.
+pub struct Reader {
+    store: CompanyStore,
+    path: PathBuf,
+    /// `None` once dropping: the thread sees the channel close and ends.
+    questions: Option<SyncSender<Question>>,
+    answers: Receiver<Answer>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Reader {
+    /// Closes both connections before returning, so that the engine, closing after,
+    /// is the file's last connection and folds its write-ahead log back into it.
+    fn drop(&mut self) {
+        self.questions = None;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::warn!("the reader thread panicked");
+        }
+    }
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Reader {
+    /// Opens the file twice, read-only: once here, once for the background thread, which
+    /// calls `wake` after each answer.
+    pub fn open(path: &Path, wake: Arc<dyn Fn() + Send + Sync>) -> Result<Self, StoreError> {
+        let store = CompanyStore::open_read_only(path)?;
+        let background = CompanyStore::open_read_only(path)?;
+        let (questions, inbox) = sync_channel::<Question>(QUEUE);
+        let (outbox, answers) = sync_channel::<Answer>(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("comptoir-reader".into())
+            .spawn(move || {
+                // Ends when the Reader, and with it the sender, is dropped.
+                while let Ok(question) = inbox.recv() {
+                    if outbox.send(answer(&background, question)).is_err() {
+                        break;
+                    }
+                    wake();
+                }
+            })
+            .map_err(|e| StoreError::Io { path: path.to_path_buf(), source: e })?;
+        Ok(Self { store, path: path.to_path_buf(), questions: Some(questions), answers, thread: Some(thread) })
+    }
+
+    /// The UI thread's connection.
+    pub fn store(&self) -> &CompanyStore {
+        &self.store
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Hands a question to the background thread; `false` when its queue is full (ask
+    /// again later).
+    pub fn ask(&self, question: Question) -> bool {
+        let Some(questions) = &self.questions else { return false };
+        match questions.try_send(question) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => false,
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::warn!("the reader thread has stopped");
+                false
+            }
+        }
+    }
+
+    /// The answers that arrived since the last call.
+    pub fn answers(&self) -> Vec<Answer> {
+        let mut answers = Vec::new();
+        loop {
+            match self.answers.try_recv() {
+                Ok(answer) => answers.push(answer),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return answers,
+            }
+        }
+    }
+}
+
+fn answer(store: &CompanyStore, question: Question) -> Answer {
+    match question {
+        Question::CountDocuments { generation, filter } => {
+            Answer::CountDocuments { generation, count: store.count_documents(&filter) }
+        }
+        Question::SearchDocuments { generation, filter, text, limit } => {
+            Answer::SearchDocuments { generation, rows: store.search_documents(&filter, &text, limit) }
+        }
+        Question::Count { generation, list } => {
+            let count = match list {
+                SimpleList::Contacts => store.count_contacts(true),
+                SimpleList::Articles => store.count_articles(true),
+                SimpleList::Payments => store.count_payments(),
+            };
+            Answer::Count { generation, list, count }
+        }
+        Question::Dashboard { generation, today } => Answer::Dashboard { generation, figures: store.dashboard(today) },
+    }
+}

@@ -1,0 +1,222 @@
+//! A record's detail panel: what the record says, and its history — who changed what
+//! and when — from the audit trail the server sends.
+
+use comptoir_core::audit::AuditRecord;
+use comptoir_core::model::{Contact, ContactId, Document, DocumentId, DocumentStatus, Permission};
+use comptoir_core::store::StoreError;
+use comptoir_core::sync::Intent;
+use rust_decimal::Decimal;
+
+use super::documents::status_text;
+use super::{Context, action_button};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Document(DocumentId),
+    Contact(ContactId),
+}
+
+#[derive(Debug)]
+enum Record {
+    Document { document: Box<Document>, paid: Decimal },
+    Contact(Box<Contact>),
+}
+
+/// The panel's state: what it shows, read again when the data changes.
+#[derive(Debug)]
+pub struct Detail {
+    pub target: Target,
+    loaded: Option<Result<(Record, Vec<AuditRecord>), String>>,
+    /// The edit sent from this panel and not answered yet, and the last refusal.
+    sent: Option<u64>,
+    pub refused: Option<String>,
+}
+
+impl Detail {
+    pub fn document(id: DocumentId) -> Self {
+        Self { target: Target::Document(id), loaded: None, sent: None, refused: None }
+    }
+
+    pub fn contact(id: ContactId) -> Self {
+        Self { target: Target::Contact(id), loaded: None, sent: None, refused: None }
+    }
+
+    pub fn data_changed(&mut self) {
+        self.loaded = None;
+    }
+
+    pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
+        if self.sent == Some(request) {
+            self.sent = None;
+            self.refused = refused;
+        }
+    }
+
+    fn load(&mut self, ctx: &Context<'_>) {
+        if self.loaded.is_some() {
+            return;
+        }
+        let store = ctx.reader.store();
+        let read = || -> Result<(Record, Vec<AuditRecord>), StoreError> {
+            match self.target {
+                Target::Document(id) => {
+                    let document = store.document(id)?;
+                    let paid = store.payments_of(id)?.iter().map(|(_, amount)| *amount).sum();
+                    Ok((Record::Document { document: Box::new(document), paid }, store.history(id.0)?))
+                }
+                Target::Contact(id) => Ok((Record::Contact(Box::new(store.contact(id)?)), store.history(id.0)?)),
+            }
+        };
+        self.loaded = Some(read().map_err(|e| ctx.texts.error(e.code(), &e.to_string())));
+    }
+}
+
+/// Draws the panel's content; returns `false` when the user closed it.
+pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) -> bool {
+    let texts = ctx.texts;
+    detail.load(ctx);
+    let mut open = true;
+    let mut issue = None;
+    // The record's actions stay above its scrolling content.
+    let draft = match &detail.loaded {
+        Some(Ok((Record::Document { document, .. }, _))) if document.status == DocumentStatus::Draft => {
+            Some(document.id)
+        }
+        _ => None,
+    };
+    ui.horizontal(|ui| {
+        if ui.button(texts.get("detail-close")).clicked() {
+            open = false;
+        }
+        if let Some(id) = draft {
+            let blocked = ctx.cannot(Permission::IssueDocuments);
+            if action_button(ui, &texts.get("document-issue"), blocked.as_deref()) {
+                issue = Some(id);
+            }
+        }
+    });
+    egui::ScrollArea::vertical().show(ui, |ui| match &detail.loaded {
+        Some(Err(reason)) => {
+            ui.label(reason);
+        }
+        None => {}
+        Some(Ok((record, history))) => {
+            match record {
+                Record::Document { document, paid } => document_ui(ui, document, *paid, ctx),
+                Record::Contact(contact) => contact_ui(ui, contact, ctx),
+            }
+            if let Some(reason) = &detail.refused {
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+            }
+            ui.separator();
+            history_ui(ui, history, ctx);
+        }
+    });
+    if let Some(id) = issue {
+        detail.refused = None;
+        detail.sent = Some(ctx.edit(Intent::IssueDocument { id }));
+    }
+    open
+}
+
+/// A document's header, lines and totals.
+fn document_ui(ui: &mut egui::Ui, document: &Document, paid: Decimal, ctx: &Context<'_>) {
+    let texts = ctx.texts;
+    let kind = texts.get(&format!("kind-{}", document.kind.as_str().replace('_', "-")));
+    let number = document.number.clone().unwrap_or_else(|| match document.status {
+        DocumentStatus::Draft => texts.get("document-draft"),
+        _ => texts.get("document-number-pending"),
+    });
+    ui.heading(format!("{kind} {number}"));
+    ui.label(status_text(document.status, texts));
+    egui::Grid::new("document-head").num_columns(2).show(ui, |ui| {
+        ui.label(texts.get("column-customer"));
+        ui.label(&document.customer.name);
+        ui.end_row();
+        ui.label(texts.get("column-date"));
+        ui.label(ctx.date(document.issue_date));
+        ui.end_row();
+        if let Some(due) = document.due_date {
+            ui.label(texts.get("column-due"));
+            ui.label(ctx.date(due));
+            ui.end_row();
+        }
+    });
+    ui.add_space(6.0);
+    egui::Grid::new("document-lines").num_columns(4).striped(true).show(ui, |ui| {
+        for id in ["column-designation", "column-quantity", "column-unit-price", "column-net"] {
+            ui.label(crate::theme::bold(texts.get(id)));
+        }
+        ui.end_row();
+        for line in &document.lines {
+            ui.label(&line.description);
+            ui.label(format!("{} {}", line.quantity.normalize(), line.unit));
+            ui.label(ctx.money(line.unit_price));
+            ui.label(ctx.money(line.net_amount()));
+            ui.end_row();
+        }
+    });
+    let totals = document.totals();
+    egui::Grid::new("document-totals").num_columns(2).show(ui, |ui| {
+        let rows = [
+            ("total-net", totals.net),
+            ("total-vat", totals.vat),
+            ("total-gross", totals.gross),
+            ("total-paid", paid),
+            ("total-due", totals.gross - paid),
+        ];
+        for (id, amount) in rows {
+            ui.label(texts.get(id));
+            ui.label(crate::theme::bold(ctx.money(amount)));
+            ui.end_row();
+        }
+    });
+    if !document.notes.is_empty() {
+        ui.label(&document.notes);
+    }
+}
+
+fn contact_ui(ui: &mut egui::Ui, contact: &Contact, ctx: &Context<'_>) {
+    let texts = ctx.texts;
+    ui.heading(&contact.name);
+    let address = &contact.billing_address;
+    ui.label(format!("{}, {} {}", address.street, address.postcode, address.city));
+    for value in [&contact.email, &contact.phone].into_iter().flatten() {
+        ui.label(value);
+    }
+    if let Some(vat) = &contact.vat_number {
+        ui.label(texts.with("contact-vat-value", &[("vat", vat.to_string().into())]));
+    }
+}
+
+/// The record's history, newest first.
+fn history_ui(ui: &mut egui::Ui, history: &[AuditRecord], ctx: &Context<'_>) {
+    let texts = ctx.texts;
+    ui.label(crate::theme::bold(texts.get("history-title")));
+    if history.is_empty() {
+        ui.weak(texts.get("history-none"));
+    }
+    for record in history.iter().rev() {
+        let at = record.at.with_timezone(&chrono::Local);
+        let action_id = format!("action-{}", record.action.replace('_', "-"));
+        let action = if texts.has(&action_id) { texts.get(&action_id) } else { record.action.clone() };
+        let who = if record.user_email.is_empty() { texts.get("history-system") } else { record.user_email.clone() };
+        ui.label(texts.with(
+            "history-line",
+            &[
+                ("date", format!("{} {}", ctx.date(at.date_naive()), at.format("%H:%M")).into()),
+                ("user", who.into()),
+                ("action", action.into()),
+            ],
+        ));
+        for change in &record.changes {
+            let before = change.before.clone().unwrap_or_else(|| "—".into());
+            let after = change.after.clone().unwrap_or_else(|| "—".into());
+            let line = texts.with(
+                "history-change",
+                &[("field", change.field.clone().into()), ("before", before.into()), ("after", after.into())],
+            );
+            ui.weak(format!("    {line}"));
+        }
+    }
+}

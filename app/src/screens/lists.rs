@@ -1,0 +1,429 @@
+//! The contact, article and payment lists, and the new-contact form. These lists are
+//! thousands of rows at most: they page by offset over their sort index.
+
+use comptoir_core::model::{Address, Article, Contact, ContactId, ContactKind, Country, Permission, VatNumber};
+use comptoir_core::store::{PaymentRow, StoreError};
+use comptoir_core::sync::Intent;
+use egui_extras::{Column, TableBuilder};
+
+use super::rows::{BLOCK, RowBlocks};
+use super::{Context, action_button, share};
+use crate::reader::{Question, SimpleList};
+
+const ROW_HEIGHT: f32 = 24.0;
+
+/// A list's rows and count.
+#[derive(Debug)]
+pub struct Paged<T> {
+    list: SimpleList,
+    rows: RowBlocks<T>,
+    pub total: Option<u64>,
+    counting: Option<u64>,
+    counted: bool,
+}
+
+impl<T> Paged<T> {
+    fn new(list: SimpleList) -> Self {
+        Self { list, rows: RowBlocks::default(), total: None, counting: None, counted: false }
+    }
+
+    fn data_changed(&mut self) {
+        self.rows.clear();
+        self.counted = false;
+        self.counting = None;
+    }
+
+    fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
+        if list == self.list && self.counting == Some(generation) {
+            self.counting = None;
+            match count {
+                Ok(count) => self.total = Some(*count),
+                Err(e) => tracing::warn!(error = %e, "a list could not be counted"),
+            }
+        }
+    }
+
+    fn ask(&mut self, ctx: &mut Context<'_>) {
+        if !self.counted && self.counting.is_none() {
+            let generation = ctx.generation();
+            if ctx.reader.ask(Question::Count { generation, list: self.list }) {
+                self.counting = Some(generation);
+                self.counted = true;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.total.map_or_else(|| self.rows.loaded(), |n| usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
+/// The contact list and its form.
+#[derive(Debug)]
+pub struct ContactList {
+    paged: Paged<Contact>,
+    pub form: Option<ContactForm>,
+}
+
+impl Default for ContactList {
+    fn default() -> Self {
+        Self { paged: Paged::new(SimpleList::Contacts), form: None }
+    }
+}
+
+impl ContactList {
+    pub fn data_changed(&mut self) {
+        self.paged.data_changed();
+    }
+
+    pub fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
+        self.paged.on_count(generation, list, count);
+    }
+
+    /// The engine answered an edit: the form closes when it was its own, or shows why
+    /// it was refused.
+    pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
+        if let Some(form) = &mut self.form
+            && form.sent == Some(request)
+        {
+            form.sent = None;
+            match refused {
+                None => self.form = None,
+                Some(reason) => form.error = Some(reason),
+            }
+        }
+    }
+}
+
+/// The fields of a new contact, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct ContactForm {
+    pub person: bool,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub vat_number: String,
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+    pub belgium: bool,
+    /// Why the last attempt was refused, in the user's language.
+    pub error: Option<String>,
+    /// The request sent and not yet answered.
+    pub sent: Option<u64>,
+}
+
+impl ContactForm {
+    /// The contact these fields describe, or the reason they do not describe one.
+    fn contact(&self, texts: &crate::i18n::Texts) -> Result<Contact, String> {
+        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let vat_number = match optional(&self.vat_number) {
+            Some(text) => Some(VatNumber::parse(&text).map_err(|e| texts.error(e.code(), &e.to_string()))?),
+            None => None,
+        };
+        let contact = Contact {
+            id: ContactId::new(),
+            kind: if self.person { ContactKind::Person } else { ContactKind::Company },
+            name: self.name.trim().to_owned(),
+            is_customer: true,
+            is_supplier: false,
+            email: optional(&self.email),
+            phone: optional(&self.phone),
+            vat_number,
+            billing_address: Address {
+                street: self.street.trim().to_owned(),
+                street2: String::new(),
+                postcode: self.postcode.trim().to_owned(),
+                city: self.city.trim().to_owned(),
+                country: if self.belgium { Country::Belgium } else { Country::France },
+            },
+            delivery_address: None,
+            payment_terms_days: None,
+            archived: false,
+        };
+        contact.validate().map_err(|e| texts.error(e.code(), &e.to_string()))?;
+        Ok(contact)
+    }
+}
+
+/// A text field with its label, the label naming it for screen readers and tests.
+pub fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String) {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(260.0)).labelled_by(label.id);
+    ui.end_row();
+}
+
+/// The contact list; returns the contact the user opened.
+pub fn contacts_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<'_>) -> Option<ContactId> {
+    let texts = ctx.texts;
+    ui.heading(texts.get("nav-contacts"));
+    let blocked = ctx.cannot(Permission::EditContacts);
+    ui.horizontal(|ui| {
+        if action_button(ui, &texts.get("contact-new"), blocked.as_deref()) {
+            list.form = Some(ContactForm::default());
+        }
+    });
+    if blocked.is_some() {
+        list.form = None;
+    }
+    if list.form.is_some() {
+        contact_form_ui(ui, list, ctx);
+    }
+    list.paged.ask(ctx);
+    ui.label(match list.paged.total {
+        Some(total) => texts.with("list-count", &[("count", total.into())]),
+        None => texts.get("list-counting"),
+    });
+    let store = ctx.reader.store();
+    if list.paged.total.is_none() {
+        list.paged.rows.row(0, |_| store.list_contacts(true, 0, BLOCK));
+    }
+    let mut opened = None;
+    let rows = list.paged.len();
+    let headers = ["column-name", "column-city", "column-email", "column-phone", "column-vat"];
+    let width = ui.available_width();
+    TableBuilder::new(ui)
+        .id_salt("contacts")
+        .striped(true)
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .columns(Column::exact(share(width, 0.18, 80.0)).clip(true), 2)
+        .column(Column::exact(share(width, 0.14, 80.0)).clip(true))
+        .column(Column::exact(share(width, 0.16, 80.0)).clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            for id in headers {
+                header.col(|ui| {
+                    ui.label(crate::theme::bold(texts.get(id)));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let index = row.index();
+                let contact = list.paged.rows.row(index, |r| store.list_contacts(true, r.offset(), BLOCK));
+                let Some(contact) = contact else { return };
+                let id = contact.id;
+                let name = if contact.archived {
+                    texts.with("contact-archived", &[("name", contact.name.clone().into())])
+                } else {
+                    contact.name.clone()
+                };
+                let cells = [
+                    contact.billing_address.city.clone(),
+                    contact.email.clone().unwrap_or_default(),
+                    contact.phone.clone().unwrap_or_default(),
+                    contact.vat_number.as_ref().map(ToString::to_string).unwrap_or_default(),
+                ];
+                row.col(|ui| {
+                    if ui.link(name).clicked() {
+                        opened = Some(id);
+                    }
+                });
+                for cell in cells {
+                    row.col(|ui| {
+                        ui.label(cell);
+                    });
+                }
+            });
+        });
+
+    opened
+}
+
+fn contact_form_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<'_>) {
+    let texts = ctx.texts;
+    let Some(form) = &mut list.form else { return };
+    let mut close = false;
+    let mut save = false;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(crate::theme::bold(texts.get("contact-new")));
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut form.person, false, texts.get("contact-kind-company"));
+            ui.radio_value(&mut form.person, true, texts.get("contact-kind-person"));
+        });
+        egui::Grid::new("contact-form").num_columns(2).show(ui, |ui| {
+            field_ui(ui, &texts.get("contact-name"), &mut form.name);
+            field_ui(ui, &texts.get("contact-email"), &mut form.email);
+            field_ui(ui, &texts.get("contact-phone"), &mut form.phone);
+            field_ui(ui, &texts.get("contact-vat"), &mut form.vat_number);
+            field_ui(ui, &texts.get("contact-street"), &mut form.street);
+            field_ui(ui, &texts.get("contact-postcode"), &mut form.postcode);
+            field_ui(ui, &texts.get("contact-city"), &mut form.city);
+            ui.label(texts.get("contact-country"));
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut form.belgium, false, texts.get("country-fr"));
+                ui.radio_value(&mut form.belgium, true, texts.get("country-be"));
+            });
+            ui.end_row();
+        });
+        if let Some(error) = &form.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        ui.horizontal(|ui| {
+            save = ui.add_enabled(form.sent.is_none(), egui::Button::new(texts.get("form-save"))).clicked();
+            close = ui.button(texts.get("form-cancel")).clicked();
+        });
+    });
+    if save {
+        match form.contact(texts) {
+            Ok(contact) => {
+                form.error = None;
+                form.sent = Some(ctx.edit(Intent::CreateContact { contact }));
+            }
+            Err(reason) => form.error = Some(reason),
+        }
+    }
+    if close {
+        list.form = None;
+    }
+}
+
+/// The article list.
+#[derive(Debug)]
+pub struct ArticleList {
+    paged: Paged<Article>,
+}
+
+impl Default for ArticleList {
+    fn default() -> Self {
+        Self { paged: Paged::new(SimpleList::Articles) }
+    }
+}
+
+impl ArticleList {
+    pub fn data_changed(&mut self) {
+        self.paged.data_changed();
+    }
+
+    pub fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
+        self.paged.on_count(generation, list, count);
+    }
+}
+
+pub fn articles_ui(ui: &mut egui::Ui, list: &mut ArticleList, ctx: &mut Context<'_>) {
+    let texts = ctx.texts;
+    ui.heading(texts.get("nav-articles"));
+    list.paged.ask(ctx);
+    ui.label(match list.paged.total {
+        Some(total) => texts.with("list-count", &[("count", total.into())]),
+        None => texts.get("list-counting"),
+    });
+    let store = ctx.reader.store();
+    if list.paged.total.is_none() {
+        list.paged.rows.row(0, |_| store.list_articles(true, 0, BLOCK));
+    }
+    let rows = list.paged.len();
+    let headers = ["column-code", "column-designation", "column-unit", "column-unit-price", "column-vat-rate"];
+    let width = ui.available_width();
+    TableBuilder::new(ui)
+        .id_salt("articles")
+        .striped(true)
+        .column(Column::exact(share(width, 0.15, 70.0)).clip(true))
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .column(Column::exact(share(width, 0.1, 50.0)))
+        .column(Column::exact(share(width, 0.14, 80.0)))
+        .column(Column::exact(share(width, 0.08, 50.0)))
+        .header(ROW_HEIGHT, |mut header| {
+            for id in headers {
+                header.col(|ui| {
+                    ui.label(crate::theme::bold(texts.get(id)));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let index = row.index();
+                let Some(article) = list.paged.rows.row(index, |r| store.list_articles(true, r.offset(), BLOCK)) else {
+                    return;
+                };
+                let cells = [
+                    article.code.clone(),
+                    article.name.clone(),
+                    article.unit.clone(),
+                    ctx.money(article.unit_price),
+                    article.vat_rate.to_string(),
+                ];
+                for cell in cells {
+                    row.col(|ui| {
+                        ui.label(cell);
+                    });
+                }
+            });
+        });
+}
+
+/// The payment list.
+#[derive(Debug)]
+pub struct PaymentList {
+    paged: Paged<PaymentRow>,
+}
+
+impl Default for PaymentList {
+    fn default() -> Self {
+        Self { paged: Paged::new(SimpleList::Payments) }
+    }
+}
+
+impl PaymentList {
+    pub fn data_changed(&mut self) {
+        self.paged.data_changed();
+    }
+
+    pub fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
+        self.paged.on_count(generation, list, count);
+    }
+}
+
+pub fn payments_ui(ui: &mut egui::Ui, list: &mut PaymentList, ctx: &mut Context<'_>) {
+    let texts = ctx.texts;
+    ui.heading(texts.get("nav-payments"));
+    list.paged.ask(ctx);
+    ui.label(match list.paged.total {
+        Some(total) => texts.with("list-count", &[("count", total.into())]),
+        None => texts.get("list-counting"),
+    });
+    let store = ctx.reader.store();
+    if list.paged.total.is_none() {
+        list.paged.rows.row(0, |_| store.list_payments(0, BLOCK));
+    }
+    let rows = list.paged.len();
+    let headers =
+        ["column-date", "column-amount", "column-method", "column-reference", "column-payer", "column-documents"];
+    let width = ui.available_width();
+    TableBuilder::new(ui)
+        .id_salt("payments")
+        .striped(true)
+        .column(Column::exact(share(width, 0.11, 70.0)))
+        .column(Column::exact(share(width, 0.13, 80.0)))
+        .column(Column::exact(share(width, 0.13, 70.0)).clip(true))
+        .column(Column::exact(share(width, 0.16, 80.0)).clip(true))
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .column(Column::exact(share(width, 0.2, 80.0)).clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            for id in headers {
+                header.col(|ui| {
+                    ui.label(crate::theme::bold(texts.get(id)));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let index = row.index();
+                let Some(payment) = list.paged.rows.row(index, |r| store.list_payments(r.offset(), BLOCK)) else {
+                    return;
+                };
+                let cells = [
+                    ctx.date(payment.date),
+                    ctx.money(payment.amount),
+                    texts.get(&format!("method-{}", payment.method.as_str().replace('_', "-"))),
+                    payment.reference.clone(),
+                    payment.contact_name.clone().unwrap_or_default(),
+                    payment.documents.clone(),
+                ];
+                for cell in cells {
+                    row.col(|ui| {
+                        ui.label(cell);
+                    });
+                }
+            });
+        });
+}

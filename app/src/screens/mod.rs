@@ -1,0 +1,277 @@
+//! The main window's screens, one file each, and what they share: the navigation, the
+//! [`Context`] a screen draws with, and the routing of background answers.
+
+pub mod dashboard;
+pub mod detail;
+pub mod documents;
+pub mod lists;
+pub mod rows;
+pub mod settings;
+
+use chrono::NaiveDate;
+use comptoir_core::engine::Command;
+use comptoir_core::model::{Currency, DocumentKind, Permission, Role};
+use comptoir_core::sync::Intent;
+
+use crate::i18n::Texts;
+use crate::reader::{Answer, Reader};
+
+/// The screens of the navigation, in its order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Dashboard,
+    Contacts,
+    Articles,
+    Quotes,
+    Invoices,
+    CreditNotes,
+    DeliveryNotes,
+    Payments,
+    Settings,
+}
+
+impl Screen {
+    pub const ALL: [Self; 9] = [
+        Self::Dashboard,
+        Self::Contacts,
+        Self::Articles,
+        Self::Quotes,
+        Self::Invoices,
+        Self::CreditNotes,
+        Self::DeliveryNotes,
+        Self::Payments,
+        Self::Settings,
+    ];
+
+    /// The id of its name in the locale files.
+    pub fn text_id(self) -> &'static str {
+        match self {
+            Self::Dashboard => "nav-dashboard",
+            Self::Contacts => "nav-contacts",
+            Self::Articles => "nav-articles",
+            Self::Quotes => "nav-quotes",
+            Self::Invoices => "nav-invoices",
+            Self::CreditNotes => "nav-credit-notes",
+            Self::DeliveryNotes => "nav-delivery-notes",
+            Self::Payments => "nav-payments",
+            Self::Settings => "nav-settings",
+        }
+    }
+
+    /// The kind of document the screen lists, for the four document screens.
+    pub fn document_kind(self) -> Option<DocumentKind> {
+        match self {
+            Self::Quotes => Some(DocumentKind::Quote),
+            Self::Invoices => Some(DocumentKind::Invoice),
+            Self::CreditNotes => Some(DocumentKind::CreditNote),
+            Self::DeliveryNotes => Some(DocumentKind::DeliveryNote),
+            _ => None,
+        }
+    }
+}
+
+/// What a screen draws with: the file, the words, and where its edits go.
+pub struct Context<'a> {
+    pub reader: &'a Reader,
+    pub texts: &'a Texts,
+    pub currency: Currency,
+    pub today: NaiveDate,
+    /// The user's role in this company, once known.
+    pub role: Option<Role>,
+    /// The grace period ran out: the company is read-only until a sync succeeds.
+    pub read_only: bool,
+    pub commands: &'a mut Vec<Command>,
+    /// Numbers the edits this frame sends; the engine's answer carries it back.
+    pub next_request: &'a mut u64,
+    /// Gives each background question a number no other carries.
+    pub next_generation: &'a mut u64,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("role", &self.role).field("read_only", &self.read_only).finish_non_exhaustive()
+    }
+}
+
+impl Context<'_> {
+    /// Why the user cannot do `permission` now, in their language; `None` when they can.
+    pub fn cannot(&self, permission: Permission) -> Option<String> {
+        if self.read_only {
+            return Some(self.texts.get("edit-refused-read-only"));
+        }
+        match self.role {
+            Some(role) if !role.allows(permission) => Some(
+                self.texts
+                    .with("edit-refused-role", &[("role", self.texts.get(&format!("role-{}", role.as_str())).into())]),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Sends an edit to the engine; returns its request number.
+    pub fn edit(&mut self, intent: Intent) -> u64 {
+        *self.next_request += 1;
+        let request = *self.next_request;
+        self.commands.push(Command::Edit { request, intent: Box::new(intent) });
+        request
+    }
+
+    pub fn generation(&mut self) -> u64 {
+        *self.next_generation += 1;
+        *self.next_generation
+    }
+
+    pub fn money(&self, amount: rust_decimal::Decimal) -> String {
+        crate::format::money(amount, self.currency, self.texts.language())
+    }
+
+    pub fn date(&self, date: NaiveDate) -> String {
+        crate::format::date(date, self.texts.language())
+    }
+}
+
+/// A button that is disabled, with the reason beside it, when the user cannot act.
+pub fn action_button(ui: &mut egui::Ui, text: &str, blocked: Option<&str>) -> bool {
+    match blocked {
+        None => ui.button(text).clicked(),
+        Some(reason) => {
+            ui.add_enabled(false, egui::Button::new(text)).on_disabled_hover_text(reason);
+            ui.label(egui::RichText::new(reason).italics().weak());
+            false
+        }
+    }
+}
+
+/// Every screen's state, kept while the company is open.
+#[derive(Debug, Default)]
+pub struct Screens {
+    pub current: Option<Screen>,
+    pub dashboard: dashboard::DashboardState,
+    pub quotes: documents::DocumentList,
+    pub invoices: documents::DocumentList,
+    pub credit_notes: documents::DocumentList,
+    pub delivery_notes: documents::DocumentList,
+    pub contacts: lists::ContactList,
+    pub articles: lists::ArticleList,
+    pub payments: lists::PaymentList,
+    pub detail: Option<detail::Detail>,
+}
+
+impl Screens {
+    pub fn new() -> Self {
+        Self {
+            current: Some(Screen::Dashboard),
+            quotes: documents::DocumentList::new(DocumentKind::Quote),
+            invoices: documents::DocumentList::new(DocumentKind::Invoice),
+            credit_notes: documents::DocumentList::new(DocumentKind::CreditNote),
+            delivery_notes: documents::DocumentList::new(DocumentKind::DeliveryNote),
+            ..Self::default()
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.current.unwrap_or(Screen::Dashboard)
+    }
+
+    fn document_lists(&mut self) -> [&mut documents::DocumentList; 4] {
+        [&mut self.quotes, &mut self.invoices, &mut self.credit_notes, &mut self.delivery_notes]
+    }
+
+    pub fn document_list(&mut self, kind: DocumentKind) -> &mut documents::DocumentList {
+        match kind {
+            DocumentKind::Quote => &mut self.quotes,
+            DocumentKind::Invoice => &mut self.invoices,
+            DocumentKind::CreditNote => &mut self.credit_notes,
+            DocumentKind::DeliveryNote => &mut self.delivery_notes,
+        }
+    }
+
+    /// The company's data changed: every screen reads again what it shows.
+    pub fn data_changed(&mut self) {
+        for list in self.document_lists() {
+            list.data_changed();
+        }
+        self.contacts.data_changed();
+        self.articles.data_changed();
+        self.payments.data_changed();
+        self.dashboard.data_changed();
+        if let Some(detail) = &mut self.detail {
+            detail.data_changed();
+        }
+    }
+
+    /// Hands a background answer to the screen that asked.
+    pub fn on_answer(&mut self, answer: Answer) {
+        match answer {
+            Answer::CountDocuments { generation, count } => {
+                for list in self.document_lists() {
+                    list.on_count(generation, &count);
+                }
+            }
+            Answer::SearchDocuments { generation, rows } => {
+                let mut rows = Some(rows);
+                for list in self.document_lists() {
+                    if list.searching_for(generation)
+                        && let Some(rows) = rows.take()
+                    {
+                        list.on_search(rows);
+                    }
+                }
+            }
+            Answer::Count { generation, list, count } => {
+                self.contacts.on_count(generation, list, &count);
+                self.articles.on_count(generation, list, &count);
+                self.payments.on_count(generation, list, &count);
+            }
+            Answer::Dashboard { generation, figures } => self.dashboard.on_answer(generation, figures),
+        }
+    }
+}
+
+/// The navigation down the left side.
+pub fn navigation_ui(ui: &mut egui::Ui, screens: &mut Screens, texts: &Texts) {
+    ui.add_space(8.0);
+    for screen in Screen::ALL {
+        let selected = screens.screen() == screen;
+        if ui.selectable_label(selected, texts.get(screen.text_id())).clicked() && !selected {
+            screens.current = Some(screen);
+            screens.detail = None;
+        }
+    }
+}
+
+/// The current screen, in the central panel.
+pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>) {
+    let screen = screens.screen();
+    if let Some(kind) = screen.document_kind() {
+        let opened = documents::document_list_ui(ui, screens.document_list(kind), ctx);
+        if let Some(id) = opened {
+            screens.detail = Some(detail::Detail::document(id));
+        }
+        return;
+    }
+    match screen {
+        Screen::Dashboard => {
+            if let Some(goto) = dashboard::dashboard_ui(ui, &mut screens.dashboard, ctx) {
+                screens.invoices.show_only(goto);
+                screens.current = Some(Screen::Invoices);
+            }
+        }
+        Screen::Contacts => {
+            if let Some(id) = lists::contacts_ui(ui, &mut screens.contacts, ctx) {
+                screens.detail = Some(detail::Detail::contact(id));
+            }
+        }
+        Screen::Articles => lists::articles_ui(ui, &mut screens.articles, ctx),
+        Screen::Payments => lists::payments_ui(ui, &mut screens.payments, ctx),
+        Screen::Settings => settings::settings_ui(ui, ctx),
+        Screen::Quotes | Screen::Invoices | Screen::CreditNotes | Screen::DeliveryNotes => {}
+    }
+}
+
+/// A column's width: a share of the table's width, never below `min`. Tables fit the
+/// room they are given (a detail panel beside them takes some) instead of spilling under
+/// the panels beside them.
+pub fn share(width: f32, share: f32, min: f32) -> f32 {
+    (width * share).max(min)
+}

@@ -1,0 +1,210 @@
+//! What the screens read besides the document lists: the dashboard's figures, the
+//! contact, article and payment lists, a record's history from the audit trail.
+
+use chrono::{Datelike as _, NaiveDate};
+use rusqlite::{Connection, params};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::company::{ARTICLE_COLUMNS, article_from_row, corrupt, parse_date};
+use super::{CompanyStore, StoreError};
+use crate::audit::{AuditRecord, FieldChange};
+use crate::model::{Article, CompanyId, ContactId, PaymentId, PaymentMethod, UserId, from_cents};
+
+/// The figures a business owner looks at first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dashboard {
+    /// Issued invoices not fully paid: how many, and what remains due (gross − paid).
+    pub unpaid_count: u64,
+    pub unpaid_total: Decimal,
+    /// Of those, the ones past their due date.
+    pub overdue_count: u64,
+    pub overdue_total: Decimal,
+    /// Invoices issued this calendar month, without VAT.
+    pub month_count: u64,
+    pub month_sales: Decimal,
+    /// Drafts waiting to be issued, of every kind.
+    pub drafts: u64,
+    /// Edits made here that the server has not confirmed yet.
+    pub pending_edits: u64,
+}
+
+/// One line of the payment list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub id: PaymentId,
+    pub date: NaiveDate,
+    pub amount: Decimal,
+    pub method: PaymentMethod,
+    pub reference: String,
+    pub contact_id: Option<ContactId>,
+    /// The payer's name, when the payment names a contact.
+    pub contact_name: Option<String>,
+    /// The numbers of the documents it pays, comma-separated.
+    pub documents: String,
+}
+
+impl CompanyStore {
+    /// The dashboard's figures on `today`.
+    pub fn dashboard(&self, today: NaiveDate) -> Result<Dashboard, StoreError> {
+        let conn = self.connection();
+        let (unpaid_count, unpaid_cents, overdue_count, overdue_cents): (i64, i64, i64, i64) = conn
+            .prepare_cached(
+                "SELECT count(*), ifnull(sum(gross_cents - paid_cents), 0),
+                        ifnull(sum(due_date < ?1), 0),
+                        ifnull(sum(CASE WHEN due_date < ?1 THEN gross_cents - paid_cents ELSE 0 END), 0)
+                 FROM documents WHERE kind = 'invoice' AND status IN ('issued', 'partially_paid')",
+            )?
+            .query_row([today.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let first = today.with_day(1).unwrap_or(today);
+        let (month_count, month_cents): (i64, i64) = conn
+            .prepare_cached(
+                "SELECT count(*), ifnull(sum(net_cents), 0) FROM documents
+                 WHERE kind = 'invoice' AND issue_date BETWEEN ?1 AND ?2 AND status <> 'draft'",
+            )?
+            .query_row([first.to_string(), today.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let drafts: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM documents WHERE kind IN ('quote', 'invoice', 'credit_note', 'delivery_note')
+                 AND status = 'draft'",
+            )?
+            .query_row([], |r| r.get(0))?;
+        let pending_edits: i64 =
+            conn.prepare_cached("SELECT count(*) FROM outbox WHERE state = 'pending'")?.query_row([], |r| r.get(0))?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(Dashboard {
+            unpaid_count: count(unpaid_count),
+            unpaid_total: from_cents(unpaid_cents),
+            overdue_count: count(overdue_count),
+            overdue_total: from_cents(overdue_cents),
+            month_count: count(month_count),
+            month_sales: from_cents(month_cents),
+            drafts: count(drafts),
+            pending_edits: count(pending_edits),
+        })
+    }
+
+    pub fn count_contacts(&self, include_archived: bool) -> Result<u64, StoreError> {
+        count(self.connection(), "SELECT count(*) FROM contacts WHERE archived IN (0, ?1)", include_archived)
+    }
+
+    /// Articles by code, a page at a time.
+    pub fn list_articles(&self, include_archived: bool, offset: u64, limit: u32) -> Result<Vec<Article>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE archived IN (0, ?1) ORDER BY archived, code, rid
+             LIMIT ?2 OFFSET ?3"
+        );
+        let mut stmt = self.connection().prepare_cached(&sql)?;
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![include_archived, limit, offset], |row| Ok(article_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
+    pub fn count_articles(&self, include_archived: bool) -> Result<u64, StoreError> {
+        count(self.connection(), "SELECT count(*) FROM articles WHERE archived IN (0, ?1)", include_archived)
+    }
+
+    /// Payments, newest first, a page at a time.
+    pub fn list_payments(&self, offset: u64, limit: u32) -> Result<Vec<PaymentRow>, StoreError> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT p.id, p.date, p.amount_cents, p.method, p.reference, p.contact_id, c.name,
+                    (SELECT group_concat(ifnull(d.number, '…'), ', ') FROM payment_allocations a
+                     JOIN documents d ON d.id = a.document_id WHERE a.payment_id = p.id)
+             FROM payments p LEFT JOIN contacts c ON c.id = p.contact_id
+             ORDER BY p.date DESC, p.rid DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![limit, offset], |r| {
+            let date: String = r.get(1)?;
+            let method: String = r.get(3)?;
+            Ok((|| {
+                Ok(PaymentRow {
+                    id: PaymentId(r.get(0)?),
+                    date: parse_date("payments.date", &date)?,
+                    amount: from_cents(r.get(2)?),
+                    method: PaymentMethod::parse(&method).map_err(|e| corrupt("payments.method", &method, &e))?,
+                    reference: r.get(4)?,
+                    contact_id: r.get::<_, Option<Uuid>>(5)?.map(ContactId),
+                    contact_name: r.get(6)?,
+                    documents: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                })
+            })())
+        })?;
+        rows.map(|r| r?).collect()
+    }
+
+    pub fn count_payments(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.connection().prepare_cached("SELECT count(*) FROM payments")?.query_row([], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// A record's history, oldest first: every audit record about `entity_id`.
+    pub fn history(&self, entity_id: Uuid) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT seq, at, user_id, user_email, action, entity, entity_id, changes, prev_hash, hash
+             FROM audit_trail WHERE entity_id = ?1 ORDER BY seq",
+        )?;
+        let company = self.company_id();
+        let rows = stmt.query_map([entity_id], |r| Ok(audit_from_row(r, company)))?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// How many audit records this copy holds.
+    pub fn audit_len(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.connection().query_row("SELECT count(*) FROM audit_trail", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+fn count(conn: &Connection, sql: &str, include_archived: bool) -> Result<u64, StoreError> {
+    let n: i64 = conn.prepare_cached(sql)?.query_row([include_archived], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Keeps one of the server's audit records (a record already here is left as it is:
+/// the trail only grows).
+pub(crate) fn write_audit(conn: &Connection, record: &AuditRecord) -> Result<(), StoreError> {
+    let seq =
+        i64::try_from(record.seq).map_err(|_| corrupt("audit_trail.seq", &record.seq.to_string(), &"too large"))?;
+    let changes = serde_json::to_string(&record.changes)
+        .map_err(|e| corrupt("audit_trail.changes", &record.seq.to_string(), &e))?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO audit_trail
+           (seq, at, user_id, user_email, action, entity, entity_id, changes, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        seq,
+        record.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        record.user_id.map(|u| u.0),
+        record.user_email,
+        record.action,
+        record.entity,
+        record.entity_id,
+        changes,
+        record.prev_hash,
+        record.hash,
+    ])?;
+    Ok(())
+}
+
+fn audit_from_row(r: &rusqlite::Row<'_>, company_id: CompanyId) -> Result<AuditRecord, StoreError> {
+    let at: String = r.get(1)?;
+    let changes: String = r.get(7)?;
+    Ok(AuditRecord {
+        seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+        company_id,
+        at: chrono::DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| corrupt("audit_trail.at", &at, &e))?
+            .with_timezone(&chrono::Utc),
+        user_id: r.get::<_, Option<Uuid>>(2)?.map(UserId),
+        user_email: r.get(3)?,
+        action: r.get(4)?,
+        entity: r.get(5)?,
+        entity_id: r.get(6)?,
+        changes: serde_json::from_str::<Vec<FieldChange>>(&changes)
+            .map_err(|e| corrupt("audit_trail.changes", &changes, &e))?,
+        prev_hash: r.get(8)?,
+        hash: r.get(9)?,
+    })
+}

@@ -1,0 +1,162 @@
+# Texts of the main window's screens.
+
+## Navigation
+nav-dashboard = Dashboard
+nav-contacts = Contacts
+nav-articles = Articles
+nav-quotes = Quotes
+nav-invoices = Invoices
+nav-credit-notes = Credit notes
+nav-delivery-notes = Delivery notes
+nav-payments = Payments
+nav-settings = Settings
+
+## Lists
+list-search = Search
+list-search-hint = number, customer, notes…
+list-status = Filter by status
+list-period = Filter by period
+list-count = { $count } documents
+list-counting = Counting…
+list-searching = Searching…
+list-search-count = { $count } results
+list-search-first = The { $count } most recent results
+period-all = All dates
+period-this-month = This month
+period-last-month = Last month
+period-this-year = This year
+period-last-year = Last year
+column-number = Number
+column-customer = Customer
+column-date = Date
+column-due = Due
+column-total = Total incl. VAT
+column-paid = Paid
+column-status = Status
+column-name = Name
+column-city = City
+column-email = Email
+column-phone = Phone
+column-vat = VAT number
+column-code = Code
+column-designation = Description
+column-unit = Unit
+column-unit-price = Unit price excl. VAT
+column-vat-rate = VAT
+column-quantity = Quantity
+column-net = Amount excl. VAT
+column-amount = Amount
+column-method = Method
+column-reference = Reference
+column-payer = Payer
+column-documents = Documents
+
+## Statuses and kinds of documents
+status-all = All statuses
+status-unpaid = Unpaid
+status-draft = Draft
+status-issued = Issued
+status-accepted = Accepted
+status-declined = Declined
+status-converted = Converted to an invoice
+status-partially-paid = Partly paid
+status-paid = Paid
+kind-quote = Quote
+kind-invoice = Invoice
+kind-credit-note = Credit note
+kind-delivery-note = Delivery note
+document-draft = Draft
+document-number-pending = Number pending
+document-issue = Issue
+method-bank-transfer = Bank transfer
+method-card = Card
+method-cash = Cash
+method-cheque = Cheque
+method-direct-debit = Direct debit
+method-other = Other
+
+## Dashboard
+dashboard-unpaid = Unpaid invoices
+dashboard-overdue = Overdue
+dashboard-month-sales = This month's sales (excl. VAT)
+dashboard-invoices = { $count } invoices
+dashboard-drafts = Drafts waiting: { $count }
+dashboard-pending = Edits waiting to be sent: { $count }
+dashboard-see-unpaid = See unpaid invoices
+
+## Detail and history
+detail-close = Close the detail
+total-net = Total excl. VAT
+total-vat = VAT
+total-gross = Total incl. VAT
+total-paid = Already paid
+total-due = Left to pay
+history-title = History
+history-none = No action recorded yet.
+history-system = Comptoir
+history-line = { $date } — { $user } — { $action }
+history-change = { $field }: { $before } → { $after }
+action-create = created
+action-update = changed
+action-issue = issued
+action-payment = payment
+action-archive = archived
+action-delete = deleted
+action-sign-in = sign-in
+action-sign-in-failed = failed sign-in
+action-role-change = role change
+action-export = export
+
+## Contacts
+contact-new = New contact
+contact-kind-company = Company
+contact-kind-person = Person
+contact-name = Name
+contact-email = Email
+contact-phone = Phone
+contact-vat = VAT number
+contact-street = Address
+contact-postcode = Postcode
+contact-city = City
+contact-country = Country
+contact-archived = { $name } (archived)
+contact-vat-value = VAT: { $vat }
+country-fr = France
+country-be = Belgium
+form-save = Save
+form-cancel = Cancel
+
+## Company settings
+settings-legal-name = Legal name
+settings-address = Address
+settings-vat = VAT number
+settings-iban = IBAN
+settings-currency = Currency
+settings-terms = Payment terms
+settings-terms-days = { $days } days
+settings-numbering = Numbering
+settings-next-number = prefix { $prefix }, next number { $next }
+
+## Permissions
+edit-refused-role = Your role ({ $role }) does not allow this.
+role-owner = Owner
+role-admin = Administrator
+role-sales = Sales
+role-accountant = Accountant
+role-read_only = Read only
+
+## Preferences
+preferences-account = Account
+preferences-server = Server
+preferences-notifications = Notifications
+preferences-server-address = Address of the sync server
+preferences-server-help = To change servers, sign out and enter the new address when signing in.
+account-signed-in-as = Signed in as { $email }
+account-role = Role in this company: { $role }
+account-companies = The account's companies
+account-current = open now
+account-switch = Open { $company }
+account-companies-offline = The list of companies will be available at the next connection to the server.
+notify-payments = Payments received, partial or double
+notify-refusals = Edits refused by the server
+notify-sync = Sync errors and the end of the offline period

@@ -1,0 +1,282 @@
+//! The main window's screens in the real app, driven with `egui_kittest` by accessible
+//! labels, against the real server on loopback: navigation, the invoice list (sort,
+//! search, status filter), a document's detail and history, the dashboard, a new
+//! contact, issuing a draft, read-only refusals, switching company.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use comptoir::app::ComptoirApp;
+use comptoir::format;
+use comptoir::i18n::Language;
+use comptoir_core::clock::{Clock, ManualClock, SystemClock};
+use comptoir_core::engine::credentials::FileCredentials;
+use comptoir_core::engine::{EngineConfig, Timing};
+use comptoir_core::model::{Currency, DocumentKind, DocumentStatus};
+use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
+use comptoir_tests::TestServer;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
+
+fn app(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) -> Harness<'static, ComptoirApp> {
+    let config = EngineConfig {
+        data_dir: dir.to_path_buf(),
+        default_server: server.to_owned(),
+        clock,
+        credentials: Arc::new(FileCredentials::new(&dir.join("credentials.json"))),
+        wake: Arc::new(|| {}),
+        timing: Timing::default(),
+    };
+    let app = ComptoirApp::start(config, Language::French, None).unwrap();
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut ComptoirApp| app.frame_ui(ui), app)
+}
+
+/// Runs frames until `found` holds, while the engine and the reader work on their threads.
+fn wait_until(harness: &mut Harness<'_, ComptoirApp>, what: &str, found: impl Fn(&Harness<'_, ComptoirApp>) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        harness.step();
+        if found(harness) {
+            // A panel that just opened sizes itself to its content over a frame or two:
+            // let the layout settle before anything is clicked where it shows.
+            for _ in 0..3 {
+                harness.step();
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let state = harness.state();
+    panic!("{what} never showed; status {:?}, last refusal {:?}", state.status, state.last_refusal);
+}
+
+fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
+    wait_until(harness, &format!("“{text}”"), |h| h.query_all_by_label_contains(text).next().is_some());
+}
+
+/// Types into the text field named `label` (a column may bear the same name).
+fn type_into(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
+    let text_input = || By::new().label(label).role(egui::accesskit::Role::TextInput);
+    let field = || if harness_has(harness, text_input()) { text_input() } else { By::new().label(label) };
+    let field = field();
+    harness.get(field.clone()).focus();
+    harness.step();
+    harness.get(field).type_text(text);
+    harness.step();
+}
+
+/// A choice in an open drop-down list (rows may show the same words as labels or links).
+fn choice(label: &str) -> By<'_> {
+    By::new()
+        .label(label)
+        .predicate(|node| !matches!(node.role(), egui::accesskit::Role::Label | egui::accesskit::Role::Link))
+}
+
+/// Opens the drop-down list named `list` and picks `option`.
+fn pick(harness: &mut Harness<'_, ComptoirApp>, list: &str, option: &str) {
+    harness.get_by_label(list).click();
+    wait_until(harness, &format!("the choice “{option}”"), |h| h.query(choice(option)).is_some());
+    harness.get(choice(option)).click();
+    harness.step();
+}
+
+fn harness_has(harness: &Harness<'_, ComptoirApp>, by: By<'_>) -> bool {
+    harness.query(by).is_some()
+}
+
+/// Signs in with the demo account and opens the company at `index`, up to the main window.
+fn open_company(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer, index: usize) {
+    wait_for(harness, "Adresse e-mail");
+    type_into(harness, "Adresse e-mail", &server.accounts.email);
+    type_into(harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    let name = server.accounts.companies[index].1.clone();
+    wait_for(harness, &name);
+    harness.get_by_label(&name).click();
+    wait_for(harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(harness, "Synchronisé");
+}
+
+fn go_to(harness: &mut Harness<'_, ComptoirApp>, screen: &str) {
+    harness.get_by_label(screen).click();
+    harness.step();
+}
+
+/// The copy's file, read the way a test checks what the window shows.
+fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
+    CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
+}
+
+fn first_page(store: &CompanyStore, filter: &DocumentFilter, sort: DocumentSort) -> Vec<Option<String>> {
+    let page = store.list_documents(filter, sort, SortDirection::Descending, &PageRequest::First, 5).unwrap();
+    page.rows.into_iter().map(|r| r.number).collect()
+}
+
+#[test]
+fn the_invoice_list_sorts_searches_filters_and_counts() {
+    let server = TestServer::start(600).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+    go_to(&mut harness, "Factures");
+    let store = copy(&harness);
+    let invoices = DocumentFilter::kind(DocumentKind::Invoice);
+    let total = store.count_documents(&invoices).unwrap();
+    wait_for(&mut harness, &format!("{total} documents"));
+
+    // Newest first: the first rows of the list by date show.
+    for number in first_page(&store, &invoices, DocumentSort::Date).into_iter().flatten() {
+        harness.get_by_label(&number);
+    }
+    // A click on "Numéro" sorts by number, highest first.
+    harness.get_by_label("Numéro").click();
+    wait_for(&mut harness, "Numéro ↓");
+    let by_number = first_page(&store, &invoices, DocumentSort::Number);
+    harness.get_by_label(by_number[0].as_deref().unwrap());
+
+    // A full-text search on a customer's name keeps only their invoices.
+    let page = store.list_documents(&invoices, DocumentSort::Date, SortDirection::Ascending, &PageRequest::First, 50);
+    let row = page.unwrap().rows.into_iter().find(|r| r.number.is_some()).unwrap();
+    type_into(&mut harness, "Rechercher", row.number.as_deref().unwrap());
+    wait_for(&mut harness, "1 résultats");
+    harness.get_by_label(row.number.as_deref().unwrap());
+    assert_eq!(harness.query_all_by_label_contains(&row.customer_name).count(), 1);
+
+    // The status filter: only paid invoices, counted.
+    harness.get_by_label("Rechercher").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.step();
+    pick(&mut harness, "Filtrer par statut", "Payé");
+    let paid = DocumentFilter { statuses: vec![DocumentStatus::Paid], ..invoices.clone() };
+    let paid_count = store.count_documents(&paid).unwrap();
+    assert!(paid_count > 0 && paid_count < total);
+    wait_for(&mut harness, &format!("{paid_count} documents"));
+}
+
+#[test]
+fn the_dashboard_shows_what_is_unpaid_overdue_and_sold_this_month() {
+    let server = TestServer::start(600).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+    let today = chrono::Local::now().date_naive();
+    let figures = copy(&harness).dashboard(today).unwrap();
+    assert!(figures.unpaid_count > 0);
+    let unpaid = format::money(figures.unpaid_total, Currency::EUR, Language::French);
+    wait_for(&mut harness, &unpaid);
+    for amount in [figures.overdue_total, figures.month_sales] {
+        let text = format::money(amount, Currency::EUR, Language::French);
+        assert!(harness.query_all_by_label(&text).count() >= 1, "{text} shows");
+    }
+    assert!(harness.query_all_by_label(&format!("{} factures", figures.unpaid_count)).count() >= 1);
+
+    // "Voir les factures impayées" opens the invoice list on them.
+    harness.get_by_label("Voir les factures impayées").click();
+    wait_for(&mut harness, &format!("{} documents", figures.unpaid_count));
+    let invoices = &harness.state().screens.invoices;
+    assert_eq!(invoices.status, comptoir::screens::documents::StatusChoice::Unpaid);
+}
+
+#[test]
+fn a_new_contact_and_an_issued_draft_show_in_their_history() {
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+
+    go_to(&mut harness, "Contacts");
+    harness.get_by_label("Nouveau contact").click();
+    harness.step();
+    // A refused form says why and sends nothing.
+    harness.get_by_label("Enregistrer").click();
+    wait_for(&mut harness, "obligatoire");
+    type_into(&mut harness, "Nom", "Aaa Atelier Kittest");
+    type_into(&mut harness, "Ville", "Lyon");
+    type_into(&mut harness, "Code postal", "69007");
+    type_into(&mut harness, "Adresse", "8 rue Pasteur");
+    harness.get_by_label("Enregistrer").click();
+    // Listed at once (sorted first), then confirmed by the server with its history.
+    wait_for(&mut harness, "Aaa Atelier Kittest");
+    harness.get_by_label("Aaa Atelier Kittest").click();
+    wait_for(&mut harness, "Historique");
+    let who = server.accounts.email.clone();
+    wait_until(&mut harness, "the creation in the contact's history", |h| {
+        h.query_by_label_contains(&format!("{who} — création")).is_some()
+    });
+    harness.get_by_label_contains("name : — → Aaa Atelier Kittest");
+
+    // A draft invoice, issued from its detail panel, gets its number from the server.
+    go_to(&mut harness, "Factures");
+    pick(&mut harness, "Filtrer par statut", "Brouillon");
+    let draft_link = || By::new().label("Brouillon").role(egui::accesskit::Role::Link);
+    wait_until(&mut harness, "a draft", |h| h.query_all(draft_link()).next().is_some());
+    harness.query_all(draft_link()).next().unwrap().click();
+    wait_for(&mut harness, "Émettre");
+    harness.get_by_label("Émettre").click();
+    wait_until(&mut harness, "the issue in the invoice's history", |h| {
+        h.query_by_label_contains(&format!("{who} — émission")).is_some()
+    });
+    let id = match harness.state().screens.detail.as_ref().unwrap().target {
+        comptoir::screens::detail::Target::Document(id) => id,
+        comptoir::screens::detail::Target::Contact(_) => unreachable!(),
+    };
+    let number = copy(&harness).document(id).unwrap().number.unwrap();
+    wait_for(&mut harness, &format!("Facture {number}"));
+}
+
+#[test]
+fn read_only_offline_the_editing_controls_are_disabled_and_say_why() {
+    let mut server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let mut harness = app(dir.path(), &server.url, clock.clone());
+    open_company(&mut harness, &server, 1);
+    go_to(&mut harness, "Contacts");
+    assert!(!harness.get_by_label("Nouveau contact").accesskit_node().is_disabled());
+
+    server.stop();
+    clock.advance(chrono::Duration::hours(80));
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Synchroniser maintenant");
+    harness.get_by_label("Synchroniser maintenant").click();
+    wait_for(&mut harness, "Lecture seule : synchronisez");
+    assert!(harness.get_by_label("Nouveau contact").accesskit_node().is_disabled());
+    harness.get_by_label_contains("Cette entreprise est en lecture seule");
+
+    server.restart().unwrap();
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Synchroniser maintenant");
+    harness.get_by_label("Synchroniser maintenant").click();
+    wait_until(&mut harness, "editing allowed again", |h| {
+        !h.get_by_label("Nouveau contact").accesskit_node().is_disabled()
+    });
+}
+
+#[test]
+fn preferences_account_switches_to_the_other_company() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+    let (small_id, small, _) = server.accounts.companies[0].clone();
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Préférences…");
+    harness.get_by_label("Préférences…").click();
+    wait_for(&mut harness, &format!("Ouvrir {small}"));
+    harness.get_by_label_contains(&server.accounts.email);
+    harness.get_by_label(&format!("Ouvrir {small}")).click();
+    wait_until(&mut harness, "the other company open", |h| {
+        h.state().reader.as_ref().is_some_and(|r| r.store().company_id() == small_id)
+    });
+    go_to(&mut harness, "Factures");
+    let count = copy(&harness).count_documents(&DocumentFilter::kind(DocumentKind::Invoice)).unwrap();
+    wait_for(&mut harness, &format!("{count} documents"));
+    harness.get_by_label(&small);
+}
