@@ -56,6 +56,14 @@ pub struct ComptoirApp {
     pub last_refusal: Option<String>,
     /// Which notices the bell collects (Préférences → Notifications).
     pub notice_choices: NoticeChoices,
+    /// This launch's claim on the data folder; a later launch asks it to come forward.
+    pub instance: Option<crate::instance::FirstInstance>,
+    /// The tray icon, when the desktop has a tray (see [`Self::start_tray`]).
+    pub tray: Option<crate::tray::Tray>,
+    /// When the app started, to log the time to its first frame.
+    started: std::time::Instant,
+    /// The screenshot tour, when the app runs it (`--screenshots`).
+    pub tour: Option<crate::tour::Tour>,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -106,6 +114,10 @@ impl ComptoirApp {
             next_generation: 0,
             last_refusal: None,
             notice_choices: NoticeChoices::default(),
+            tour: None,
+            tray: None,
+            instance: None,
+            started: std::time::Instant::now(),
             bell_open: false,
             unread: 0,
         })
@@ -114,6 +126,8 @@ impl ComptoirApp {
     /// One frame: take in the engine's events, then draw.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.ctx.get_or_init(|| {
+            let elapsed = self.started.elapsed();
+            tracing::info!(ms = elapsed.as_secs_f64() * 1000.0, "first frame since the app started");
             crate::theme::install(ui.ctx());
             ui.ctx().clone()
         });
@@ -146,6 +160,10 @@ impl ComptoirApp {
                 self.working = Some(company);
             }
         }
+        if self.tour.is_some() {
+            crate::tour::tour_frame(ui.ctx(), self);
+        }
+        self.window_frame(&ui.ctx().clone());
     }
 
     /// Opens the company file for the screens (on start, after a download, on a switch).
@@ -175,6 +193,40 @@ impl ComptoirApp {
             detail.on_edit(request, refused.clone());
         }
         self.last_refusal = refused;
+    }
+
+    /// Shows the tray icon, on the thread that runs the window's event loop. Without a
+    /// tray the app runs on, and the log says why.
+    pub fn start_tray(&mut self, ctx: &egui::Context) {
+        let waker = ctx.clone();
+        match crate::tray::Tray::start(&self.texts, move || waker.request_repaint()) {
+            Ok(tray) => self.tray = Some(tray),
+            Err(e) => tracing::warn!(error = %e, "no tray icon"),
+        }
+    }
+
+    /// Comes forward when asked (a second launch, the tray), follows the sync status in
+    /// the tray, and does what its menu asked.
+    fn window_frame(&mut self, ctx: &egui::Context) {
+        if self.instance.as_ref().is_some_and(crate::instance::FirstInstance::take_activation) {
+            bring_forward(ctx);
+        }
+        let Some(tray) = &mut self.tray else { return };
+        tray.show_status(&self.status, &self.texts);
+        for action in tray.actions() {
+            match action {
+                crate::tray::TrayAction::Open => bring_forward(ctx),
+                crate::tray::TrayAction::SyncNow => self.send(Command::SyncNow),
+                crate::tray::TrayAction::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            }
+        }
+    }
+
+    /// Hands one command to the engine (a full queue is logged: the user can retry).
+    pub fn send(&self, command: Command) {
+        if let Err(e) = self.engine.send(command) {
+            tracing::warn!(error = %e, "a command could not be handed to the engine");
+        }
     }
 
     fn send_all(&self, commands: Vec<Command>) {
@@ -209,6 +261,11 @@ impl ComptoirApp {
                 }
             }
             Event::Companies(companies) => self.companies = companies,
+            Event::ServerTested { url, result } => {
+                if let Some(preferences) = &mut self.preferences {
+                    preferences.on_server_tested(&url, result.as_ref().copied(), &self.texts);
+                }
+            }
             Event::DataChanged => self.screens.data_changed(),
             Event::EditApplied { request, .. } => self.on_edit(request, None),
             Event::EditRefused { request, code, message } => {
@@ -253,6 +310,13 @@ impl eframe::App for ComptoirApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
     }
+}
+
+/// Shows the window in front of the others (tray's Ouvrir, a second launch).
+fn bring_forward(ctx: &egui::Context) {
+    ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
 }
 
 /// The main window: menu, banners, navigation, the current screen, a record's detail.
@@ -464,8 +528,11 @@ fn banners_ui(
                 commands.push(Command::SyncNow);
             }
         }
-        SyncState::SignedOut => {
-            banner_ui(ui, ORANGE, &texts.get("banner-not-signed-in"), None);
+        // Signing in again goes through the wizard's sign-in; the copy stays.
+        SyncState::SignedOut
+            if banner_ui(ui, ORANGE, &texts.get("banner-not-signed-in"), Some(&texts.get("banner-sign-in"))) =>
+        {
+            commands.push(Command::SignOut { remove_local_data: false });
         }
         _ => {}
     }

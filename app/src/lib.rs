@@ -7,8 +7,11 @@
 pub mod app;
 pub mod format;
 pub mod i18n;
+pub mod instance;
 pub mod preferences;
 pub mod reader;
 pub mod screens;
 pub mod theme;
+pub mod tour;
+pub mod tray;
 pub mod wizard;

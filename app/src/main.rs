@@ -21,6 +21,10 @@ struct Cli {
     /// Folder of the app's files (default: the user's data folder).
     #[arg(long, env = "COMPTOIR_DATA")]
     data: Option<PathBuf>,
+    /// Walk through the demo and save pictures of the window into this folder (with
+    /// `--demo`; see `scripts/screenshots.sh`).
+    #[arg(long, requires = "demo", hide = true)]
+    screenshots: Option<PathBuf>,
     /// The server address the wizard proposes.
     #[arg(long, env = "COMPTOIR_SERVER", default_value = "https://sync.comptoir.app")]
     server: String,
@@ -63,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => run_window(cli.data, cli.server, cli.demo),
+        None => run_window(cli.data, cli.server, cli.demo, cli.screenshots),
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
@@ -74,20 +78,30 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn run_window(data: Option<PathBuf>, server: String, demo: bool) -> anyhow::Result<()> {
+fn run_window(data: Option<PathBuf>, server: String, demo: bool, screenshots: Option<PathBuf>) -> anyhow::Result<()> {
     let data = match data {
         Some(data) => data,
         None => default_data_dir().context("cannot tell where to keep the app's files: pass --data DIR")?,
     };
     // The demo keeps its own files, away from real companies.
     let data = if demo { data.join("demo") } else { data };
-    let (server, demo_account, _demo_server) = if demo {
+    let client_dir = if demo { data.join("client") } else { data.clone() };
+    // One app per folder: a second launch brings the first window forward and stops.
+    let instance = match comptoir::instance::claim(&client_dir)? {
+        comptoir::instance::Instance::Forwarded => {
+            tracing::info!(folder = %client_dir.display(), "Comptoir already runs on this folder: its window was brought forward");
+            return Ok(());
+        }
+        comptoir::instance::Instance::First(first) => first,
+    };
+    let (server, demo_account, demo_server) = if demo {
         let (url, account, runtime) = demo::start(&data.join("server"))?;
         (url, Some(account), Some(runtime))
     } else {
         (server, None, None)
     };
-    let client_dir = if demo { data.join("client") } else { data };
+    // Kept alive while the window is open; the screenshot tour stops it to go offline.
+    let demo_server = std::sync::Arc::new(std::sync::Mutex::new(demo_server));
     let credentials = comptoir_core::engine::credentials::system_credentials(&client_dir.join("credentials.json"));
     let config = comptoir_core::engine::EngineConfig {
         data_dir: client_dir,
@@ -97,7 +111,18 @@ fn run_window(data: Option<PathBuf>, server: String, demo: bool) -> anyhow::Resu
         wake: std::sync::Arc::new(|| {}),
         timing: comptoir_core::engine::Timing::default(),
     };
-    let app = comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::default(), demo_account)?;
+    let mut app = comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::default(), demo_account)?;
+    app.instance = Some(instance);
+    if let Some(dir) = screenshots {
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let server = demo_server.clone();
+        let cut_network = Box::new(move || {
+            if let Some(runtime) = server.lock().ok().and_then(|mut s| s.take()) {
+                runtime.shutdown_background();
+            }
+        });
+        app.tour = Some(comptoir::tour::Tour::new(dir, cut_network));
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(comptoir::app::WINDOW_TITLE)
@@ -105,9 +130,22 @@ fn run_window(data: Option<PathBuf>, server: String, demo: bool) -> anyhow::Resu
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
-    eframe::run_native(comptoir::app::APP_ID, options, Box::new(|_cc| Ok(Box::new(app))))
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("could not open the Comptoir window")
+    let result = eframe::run_native(
+        comptoir::app::APP_ID,
+        options,
+        Box::new(|cc| {
+            app.start_tray(&cc.egui_ctx);
+            if let Some(instance) = &app.instance {
+                let ctx = cc.egui_ctx.clone();
+                let _ = instance.waker.set(Box::new(move || ctx.request_repaint()));
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("could not open the Comptoir window");
+    drop(demo_server);
+    result
 }
 
 /// Where the app keeps its files when not told: `$XDG_DATA_HOME/comptoir` (or

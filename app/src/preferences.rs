@@ -3,10 +3,11 @@
 //!
 //! Personal settings are kept by the engine in the app file (`Command::SetPreference`).
 
-use comptoir_core::engine::{Command, Notice};
+use comptoir_core::engine::{Command, Notice, SetupError};
 
 use crate::app::ComptoirApp;
 use crate::i18n::{Language, Texts};
+use crate::wizard::setup_error_text;
 
 /// The tabs of the Preferences window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,6 +35,25 @@ impl Tab {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PreferencesState {
     pub tab: Tab,
+    /// The address in the Serveur tab's field.
+    pub server: String,
+    /// The address being tested, until the engine answers.
+    pub testing: Option<String>,
+    /// The last test's outcome, in the user's language.
+    pub tested: Option<Result<String, String>>,
+}
+
+impl PreferencesState {
+    /// The engine answered a connection test.
+    pub fn on_server_tested(&mut self, url: &str, result: Result<(), &SetupError>, texts: &Texts) {
+        if self.testing.as_deref() == Some(url) {
+            self.testing = None;
+            self.tested = Some(match result {
+                Ok(()) => Ok(texts.with("server-test-ok", &[("url", url.to_owned().into())])),
+                Err(error) => Err(setup_error_text(error, texts)),
+            });
+        }
+    }
 }
 
 /// Which notices the bell collects; each kind can be turned off.
@@ -82,11 +102,7 @@ pub fn preferences_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut V
         ui.separator();
         match state.tab {
             Tab::Account => account_ui(ui, app, commands),
-            Tab::Server => {
-                ui.label(app.texts.get("preferences-server-address"));
-                ui.label(crate::theme::bold(app.wizard.server.as_str()));
-                ui.weak(app.texts.get("preferences-server-help"));
-            }
+            Tab::Server => server_ui(ui, &mut state, &app.texts, &app.wizard.server, commands),
             Tab::Personal => personal_ui(ui, app, commands),
             Tab::Notifications => notifications_ui(ui, app, commands),
         }
@@ -95,6 +111,41 @@ pub fn preferences_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut V
     if app.preferences.is_some() {
         app.preferences = open.then_some(state);
     }
+}
+
+/// Serveur: the address in use, and a connection test of any address.
+fn server_ui(
+    ui: &mut egui::Ui,
+    state: &mut PreferencesState,
+    texts: &Texts,
+    current: &str,
+    commands: &mut Vec<Command>,
+) {
+    if state.server.is_empty() {
+        current.clone_into(&mut state.server);
+    }
+    let label = ui.label(texts.get("preferences-server-address"));
+    ui.add(egui::TextEdit::singleline(&mut state.server).desired_width(360.0)).labelled_by(label.id);
+    let testing = state.testing.is_some();
+    if ui.add_enabled(!testing, egui::Button::new(texts.get("server-test"))).clicked() {
+        let url = state.server.trim().to_owned();
+        state.tested = None;
+        state.testing = Some(url.clone());
+        commands.push(Command::TestServer { url });
+    }
+    match &state.tested {
+        _ if testing => {
+            ui.label(texts.get("server-testing"));
+        }
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(text)) => {
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        None => {}
+    }
+    ui.weak(texts.get("preferences-server-help"));
 }
 
 /// Compte: who is signed in, the account's companies with a switch, sign out.

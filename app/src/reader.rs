@@ -42,6 +42,9 @@ pub enum Answer {
     Dashboard { generation: u64, figures: Result<Dashboard, StoreError> },
 }
 
+const UI_CACHE_MIB: u32 = 16;
+const BACKGROUND_CACHE_MIB: u32 = 8;
+
 /// How many questions may wait; the screens ask again next frame when it is full.
 const QUEUE: usize = 32;
 
@@ -78,8 +81,12 @@ impl Reader {
     /// Opens the file twice, read-only: once here, once for the background thread, which
     /// calls `wake` after each answer.
     pub fn open(path: &Path, wake: Arc<dyn Fn() + Send + Sync>) -> Result<Self, StoreError> {
+        // Small page caches: the engine's connection keeps the big one, and these read
+        // a screenful of rows, or walk an index once.
         let store = CompanyStore::open_read_only(path)?;
+        store.set_cache_mib(UI_CACHE_MIB)?;
         let background = CompanyStore::open_read_only(path)?;
+        background.set_cache_mib(BACKGROUND_CACHE_MIB)?;
         let (questions, inbox) = sync_channel::<Question>(QUEUE);
         let (outbox, answers) = sync_channel::<Answer>(QUEUE);
         let thread = std::thread::Builder::new()

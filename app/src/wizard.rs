@@ -58,6 +58,11 @@ impl Wizard {
         }
     }
 
+    /// The demo account, in demo mode.
+    pub fn demo_account(&self) -> Option<&DemoAccount> {
+        self.demo.as_ref()
+    }
+
     /// Takes in one of the engine's events; may ask for a command in reply.
     pub fn on_event(&mut self, event: &Event) -> Option<Command> {
         match event {
@@ -265,7 +270,12 @@ fn download_ui(ui: &mut egui::Ui, company: &CompanyChoice, progress: &Progress, 
 
 fn error_ui(ui: &mut egui::Ui, wizard: &Wizard, texts: &Texts) {
     let Some(error) = &wizard.error else { return };
-    let text = match error {
+    ui.colored_label(ui.visuals().error_fg_color, setup_error_text(error, texts));
+}
+
+/// What a failed setup step says: the reason in words, and what to check.
+pub fn setup_error_text(error: &SetupError, texts: &Texts) -> String {
+    match error {
         SetupError::Unreachable { url } | SetupError::BadUrl { url } => {
             texts.with(&format!("setup-error-{}", error.code()), &[("url", url.clone().into())])
         }
@@ -274,6 +284,5 @@ fn error_ui(ui: &mut egui::Ui, wizard: &Wizard, texts: &Texts) {
         }
         SetupError::Refused { message, .. } => texts.with("setup-error-other", &[("message", message.clone().into())]),
         _ => texts.get(&format!("setup-error-{}", error.code())),
-    };
-    ui.colored_label(ui.visuals().error_fg_color, text);
+    }
 }

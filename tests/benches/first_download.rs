@@ -12,6 +12,7 @@ use comptoir_core::demo::DemoSize;
 use comptoir_core::engine::Link;
 use comptoir_core::model::CompanyId;
 use comptoir_core::sync::{LoginResponse, SyncClient};
+use comptoir_tests::peak_rss_mib;
 
 const CLIENT_MODE: &str = "COMPTOIR_BENCH_CLIENT";
 
@@ -72,17 +73,4 @@ async fn client(args: &str) -> Result<(), Box<dyn std::error::Error>> {
     let rate = changes as f64 / elapsed;
     println!("first download in {elapsed:.2} s ({rate:.0} records/s), client peak memory {} MiB", peak_rss_mib());
     Ok(())
-}
-
-/// The process's peak resident memory (Linux), in MiB.
-fn peak_rss_mib() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-        })
-        .map_or_else(|| "unknown".to_owned(), |kb| (kb / 1024).to_string())
 }

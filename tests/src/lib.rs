@@ -127,6 +127,19 @@ pub fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> Result<Stri
     Ok(totp.generate(u64::try_from(at.timestamp()).map_err(|e| e.to_string())?).to_string())
 }
 
+/// The process's peak resident memory (Linux `VmHWM`), in MiB, for benchmarks.
+pub fn peak_rss_mib() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        })
+        .map_or_else(|| "unknown".to_owned(), |kb| (kb / 1024).to_string())
+}
+
 /// Records for tests to create.
 #[allow(clippy::expect_used, clippy::missing_panics_doc, reason = "fixtures built from constants: they are valid")]
 pub mod fixtures {

@@ -280,3 +280,33 @@ fn preferences_account_switches_to_the_other_company() {
     wait_for(&mut harness, &format!("{count} documents"));
     harness.get_by_label(&small);
 }
+
+#[test]
+fn preferences_server_tests_a_connection_and_says_what_to_check() {
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Préférences…");
+    harness.get_by_label("Préférences…").click();
+    wait_for(&mut harness, "Serveur");
+    harness.get_by_label("Serveur").click();
+    wait_for(&mut harness, "Tester la connexion");
+    harness.get_by_label("Tester la connexion").click();
+    wait_for(&mut harness, "connexion réussie");
+
+    // A closed port: the reason in words, and what to check.
+    let field = By::new().label("Adresse du serveur de synchronisation").role(egui::accesskit::Role::TextInput);
+    harness.get(field.clone()).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get(field).type_text("http://127.0.0.1:9");
+    harness.step();
+    harness.get_by_label("Tester la connexion").click();
+    wait_for(&mut harness, "ne répond pas");
+    harness.get_by_label_contains("Vérifiez la connexion au réseau");
+    // The test changed nothing: the app still syncs with its own server.
+    harness.get_by_label("Synchronisé");
+    assert_eq!(harness.state().wizard.server, server.url);
+}

@@ -125,6 +125,11 @@ pub enum Command {
         request: u64,
         intent: Box<Intent>,
     },
+    /// Checks that `url` answers as a compatible Comptoir server (Préférences → Serveur);
+    /// answered by [`Event::ServerTested`]. Changes nothing.
+    TestServer {
+        url: String,
+    },
     /// Points a company at its file's new place (after [`Notice::CompanyFileMoved`]).
     Relink {
         company: CompanyId,
@@ -287,6 +292,11 @@ pub enum Event {
         role: Option<Role>,
     },
     SignedOut,
+    /// The answer to [`Command::TestServer`].
+    ServerTested {
+        url: String,
+        result: Result<(), SetupError>,
+    },
     /// The companies of the signed-in account (Preferences → Compte lists them to switch).
     Companies(Vec<CompanyChoice>),
     /// The personal settings kept on this machine, sent first at start.

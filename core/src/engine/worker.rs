@@ -203,6 +203,14 @@ impl Worker {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::SetServer { url } => self.set_server(url).await,
+            Command::TestServer { url } => {
+                let check = async {
+                    let client = SyncClient::new(&url)?;
+                    client.check().await
+                };
+                let result = check.await.map_err(|e| setup_error(&e, &url));
+                self.emit(Event::ServerTested { url, result });
+            }
             Command::SignIn { email, password } => self.sign_in(email, password.0).await,
             Command::SubmitCode { code } => self.submit_code(code).await,
             Command::ChooseCompany { company } => self.choose(company).await,

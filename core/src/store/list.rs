@@ -260,6 +260,15 @@ pub(crate) fn search_documents(
     let Some(query) = super::search::fts_query(input) else {
         return Ok(Vec::new());
     };
+    // A document number typed whole or in part (`FA-2026-0004`): its index answers in a
+    // B-tree descent, where the full-text index would intersect every "FA" and "2026".
+    let typed = input.trim();
+    if !typed.contains(char::is_whitespace) && typed.contains(|c: char| c.is_ascii_digit()) {
+        let rows = documents_numbered(conn, filter, typed, limit)?;
+        if !rows.is_empty() {
+            return Ok(rows);
+        }
+    }
     let columns: Vec<String> = ROW_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect();
     let mut sql = format!(
         "SELECT {}, d.issue_date FROM documents_fts JOIN documents d ON d.rid = documents_fts.rowid
@@ -271,6 +280,29 @@ pub(crate) fn search_documents(
     append_filters(filter, &mut filters, &mut values);
     sql.push_str(&filters.replace(" AND ", " AND d."));
     sql.push_str(" ORDER BY documents_fts.rowid DESC LIMIT ?");
+    values.push(Value::Integer(i64::from(limit)));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    stmt.query_map(params_from_iter(values), |row| Ok(row_from_sql(row, 1)))?.map(|r| r?).collect()
+}
+
+/// Documents of the filter whose number starts with `prefix` (case as stored), by number.
+fn documents_numbered(
+    conn: &Connection,
+    filter: &DocumentFilter,
+    prefix: &str,
+    limit: u32,
+) -> Result<Vec<DocumentRow>, StoreError> {
+    let mut sql = format!(
+        "SELECT {ROW_COLUMNS}, issue_date FROM documents
+         WHERE kind = ? AND number >= ? AND number < ? || char(1114111)"
+    );
+    let mut values = vec![
+        Value::Text(filter.kind.as_str().to_owned()),
+        Value::Text(prefix.to_owned()),
+        Value::Text(prefix.to_owned()),
+    ];
+    append_filters(filter, &mut sql, &mut values);
+    sql.push_str(" ORDER BY number LIMIT ?");
     values.push(Value::Integer(i64::from(limit)));
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_map(params_from_iter(values), |row| Ok(row_from_sql(row, 1)))?.map(|r| r?).collect()

@@ -82,6 +82,7 @@ menu-file = File
 menu-sync-now = Sync now
 menu-sign-out = Sign out
 menu-quit = Quit
+tray-open = Open
 
 ## Preferences
 preferences-title = Preferences

@@ -160,3 +160,6 @@ account-companies-offline = The list of companies will be available at the next 
 notify-payments = Payments received, partial or double
 notify-refusals = Edits refused by the server
 notify-sync = Sync errors and the end of the offline period
+server-test = Test the connection
+server-testing = Testing…
+server-test-ok = The server { $url } answers: connection works.

@@ -82,6 +82,7 @@ menu-file = Fichier
 menu-sync-now = Synchroniser maintenant
 menu-sign-out = Se déconnecter
 menu-quit = Quitter
+tray-open = Ouvrir
 
 ## Préférences
 preferences-title = Préférences

@@ -160,3 +160,6 @@ account-companies-offline = La liste des entreprises sera disponible à la proch
 notify-payments = Paiements reçus, partiels ou en double
 notify-refusals = Modifications refusées par le serveur
 notify-sync = Erreurs de synchronisation et fin du délai hors ligne
+server-test = Tester la connexion
+server-testing = Test en cours…
+server-test-ok = Le serveur { $url } répond : connexion réussie.

@@ -82,6 +82,7 @@ menu-file = Bestand
 menu-sync-now = Nu synchroniseren
 menu-sign-out = Afmelden
 menu-quit = Afsluiten
+tray-open = Openen
 
 ## Preferences
 preferences-title = Voorkeuren

@@ -160,3 +160,6 @@ account-companies-offline = De lijst van ondernemingen is beschikbaar bij de vol
 notify-payments = Ontvangen betalingen, gedeeltelijk of dubbel
 notify-refusals = Door de server geweigerde wijzigingen
 notify-sync = Synchronisatiefouten en het einde van de offlineperiode
+server-test = Verbinding testen
+server-testing = Bezig met testen…
+server-test-ok = De server { $url } antwoordt: verbinding geslaagd.

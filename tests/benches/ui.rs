@@ -1,0 +1,244 @@
+//! UI benchmark: the real app (`ComptoirApp`, its engine thread and its reader thread)
+//! on a company of 1,000,000 invoices, driven headless with `egui_kittest`.
+//!
+//! The parent fills the company file once (through the real store and demo generator)
+//! and registers it as the machine's active company; a child process (this benchmark
+//! started again) then launches the app on it, so that the launch time and the peak
+//! memory printed are the app's alone. Prints figures; asserts nothing about time.
+//!
+//! Targets (issue: the desktop app; release build, 2 cores): first frame under 300 ms,
+//! invoice list frame under 8 ms of CPU, full-text search under 30 ms, peak memory
+//! under 150 MB with the large company open.
+//!
+//! What a frame costs here: egui's layout of the whole window, the reads of the rows in
+//! view, the accessibility tree (kittest turns it on; a desktop run builds it only when
+//! a screen reader asks) and the tessellation into triangles. Rasterising those triangles
+//! (the GPU, or llvmpipe in software) is not included.
+//!
+//! `COMPTOIR_BENCH_INVOICES=N` changes the number of invoices.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use comptoir::app::ComptoirApp;
+use comptoir::i18n::Language;
+use comptoir_core::clock::SystemClock;
+use comptoir_core::demo::{self, DemoSize};
+use comptoir_core::engine::credentials::FileCredentials;
+use comptoir_core::engine::{EngineConfig, Timing};
+use comptoir_core::model::{Country, DocumentKind, UserId};
+use comptoir_core::store::{
+    AppStore, CompanyStore, DocumentFilter, DocumentSort, LocalAccount, LocalCompany, PageRequest, SortDirection,
+};
+use comptoir_tests::peak_rss_mib;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+const CHILD_MODE: &str = "COMPTOIR_BENCH_UI_DATA";
+const FRAMES: usize = 120;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Ok(data) = std::env::var(CHILD_MODE) {
+        return app_run(Path::new(&data));
+    }
+    let invoices: u32 = std::env::var("COMPTOIR_BENCH_INVOICES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    prepare(dir.path(), invoices)?;
+    let status = std::process::Command::new(std::env::current_exe()?)
+        .env(CHILD_MODE, dir.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .status()?;
+    if !status.success() {
+        return Err(format!("the app run failed: {status}").into());
+    }
+    Ok(())
+}
+
+/// A data folder as the app leaves it after a first download: an account, and the
+/// company's file, synced a moment ago, as the active company. Its server does not
+/// answer (a closed port): the app works offline, as on a train.
+fn prepare(data: &Path, invoices: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let companies = data.join("companies");
+    std::fs::create_dir_all(&companies)?;
+    let company = demo::demo_company(1, &Country::France);
+    let path = companies.join(format!("{}.comptoir", company.id));
+    let mut store = CompanyStore::create(&path, &company)?;
+    let started = Instant::now();
+    let report = demo::fill(&mut store, 1, &DemoSize::invoices_only(invoices))?;
+    store.record_sync(chrono::Utc::now(), 72)?;
+    store.connection().execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+    println!(
+        "ui benchmark: {} invoices, {} contacts, filled in {:.1} s",
+        report.invoices,
+        report.contacts,
+        started.elapsed().as_secs_f64()
+    );
+    drop(store);
+    let app = AppStore::open(&data.join(AppStore::FILE_NAME))?;
+    let user = UserId::new();
+    app.upsert_account(&LocalAccount {
+        user_id: user,
+        email: "bench@comptoir.invalid".into(),
+        display_name: "Bench".into(),
+        server_url: "http://127.0.0.1:9".into(),
+    })?;
+    app.upsert_company(&LocalCompany {
+        company_id: company.id,
+        account: Some(user),
+        name: company.legal_name.clone(),
+        file_path: path,
+        active: true,
+    })?;
+    app.set_active_company(company.id)?;
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Median and worst of some durations, in ms.
+fn spread(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or_default();
+    let worst = times.last().copied().unwrap_or_default();
+    format!("median {:.2} ms, p95 {:.2} ms, worst {:.2} ms", ms(median), ms(p95), ms(worst))
+}
+
+/// A turn of the mouse wheel over the list, of `dy` points (negative: down).
+fn wheel(harness: &Harness<'_, ComptoirApp>, dy: f32) {
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        modifiers: egui::Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+    });
+}
+
+/// One frame and its tessellation; returns its CPU time on this thread.
+fn frame(harness: &mut Harness<'_, ComptoirApp>) -> Duration {
+    let started = Instant::now();
+    harness.step();
+    let output = harness.output();
+    let primitives = harness.ctx.tessellate(output.shapes.clone(), output.pixels_per_point);
+    std::hint::black_box(primitives);
+    started.elapsed()
+}
+
+fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_mins(2);
+    while Instant::now() < deadline {
+        harness.step();
+        if harness.query_all_by_label_contains(text).next().is_some() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Err(format!("“{text}” never showed"))
+}
+
+/// The child: launch the app on the prepared folder, as `comptoir` does, and measure.
+fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let launched = Instant::now();
+    let config = EngineConfig {
+        data_dir: data.to_path_buf(),
+        default_server: "http://127.0.0.1:9".into(),
+        clock: Arc::new(SystemClock),
+        credentials: Arc::new(FileCredentials::new(&data.join("credentials.json"))),
+        wake: Arc::new(|| {}),
+        timing: Timing::default(),
+    };
+    let app = ComptoirApp::start(config, Language::French, None)?;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut ComptoirApp| app.frame_ui(ui), app);
+    frame(&mut harness);
+    let first_frame = launched.elapsed();
+    // The company opens as soon as the engine has read the app file: the dashboard.
+    wait_for(&mut harness, "Tableau de bord")?;
+    let main_window = launched.elapsed();
+    println!(
+        "launch to first frame: {:.1} ms; to the main window on the company: {:.1} ms",
+        ms(first_frame),
+        ms(main_window)
+    );
+
+    harness.get_by_label("Factures").click();
+    harness.step();
+    let reader = CompanyStore::open_read_only(harness.state().reader.as_ref().ok_or("no company open")?.path())?;
+    let invoices = DocumentFilter::kind(DocumentKind::Invoice);
+    let total = reader.count_documents(&invoices)?;
+    let counted = Instant::now();
+    wait_for(&mut harness, &format!("{total} documents"))?;
+    println!("invoice list: {total} invoices counted in the background in {:.1} ms", ms(counted.elapsed()));
+
+    // Frames of the list at rest, then scrolled a screenful per frame, then jumps.
+    let rest: Vec<Duration> = (0..FRAMES).map(|_| frame(&mut harness)).collect();
+    println!("list frame at rest:               {}", spread(rest));
+    let centre = egui::pos2(640.0, 500.0);
+    let mut scrolled = Vec::with_capacity(FRAMES);
+    for _ in 0..FRAMES {
+        harness.hover_at(centre);
+        wheel(&harness, -600.0);
+        scrolled.push(frame(&mut harness));
+    }
+    println!("list frame scrolling 600 px/frame: {}", spread(scrolled));
+    let mut jumps = Vec::with_capacity(20);
+    for i in 0..20 {
+        // Far jumps by the scroll bar land on rows read by offset.
+        let delta = if i % 2 == 0 { -2_000_000.0 } else { 1_500_000.0 };
+        wheel(&harness, delta);
+        jumps.push(frame(&mut harness));
+    }
+    println!("list frame jumping far (offset reads): {}", spread(jumps));
+    let by_number_clicked = Instant::now();
+    harness.get_by_label("Numéro").click();
+    let sort_frames: Vec<Duration> = (0..3).map(|_| frame(&mut harness)).collect();
+    println!("sort by number: {:.2} ms until redrawn ({})", ms(by_number_clicked.elapsed()), spread(sort_frames));
+
+    // Full-text search: the query alone, then typed in the window until the rows show.
+    let page = reader.list_documents(
+        &invoices,
+        DocumentSort::Date,
+        SortDirection::Descending,
+        &PageRequest::Offset(u64::from(u32::try_from(total / 3)?)),
+        1,
+    )?;
+    let row = page.rows.first().ok_or("no invoice")?;
+    let name = row.customer_name.split_whitespace().next().unwrap_or("Martin").to_owned();
+    let mut queries = Vec::new();
+    let mut hits = 0;
+    for _ in 0..20 {
+        let started = Instant::now();
+        hits = reader.search_documents(&invoices, &name, comptoir::screens::documents::SEARCH_LIMIT)?.len();
+        queries.push(started.elapsed());
+    }
+    println!("search “{name}” ({hits} rows shown, newest first), the query: {}", spread(queries));
+    let number = row.number.clone().ok_or("an invoice without number")?;
+    let mut queries = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        std::hint::black_box(reader.search_documents(&invoices, &number, 10)?);
+        queries.push(started.elapsed());
+    }
+    println!("search by number {number}, the query: {}", spread(queries));
+    harness.get_by_label("Rechercher").focus();
+    harness.step();
+    let typed = Instant::now();
+    harness.get_by_label("Rechercher").type_text(&name);
+    wait_for(&mut harness, "résultats")?;
+    println!("search typed in the window until its rows show: {:.1} ms", ms(typed.elapsed()));
+    let searching: Vec<Duration> = (0..FRAMES / 2).map(|_| frame(&mut harness)).collect();
+    println!("list frame showing the results:    {}", spread(searching));
+
+    harness.get_by_label("Tableau de bord").click();
+    let asked = Instant::now();
+    wait_for(&mut harness, "factures")?;
+    println!("dashboard figures over {total} invoices: {:.1} ms", ms(asked.elapsed()));
+    println!("app process peak memory: {} MiB", peak_rss_mib());
+    Ok(())
+}
