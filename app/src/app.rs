@@ -47,6 +47,8 @@ pub struct ComptoirApp {
     pub email: Option<String>,
     pub role: Option<Role>,
     pub companies: Vec<CompanyChoice>,
+    /// Whether the user has two-factor on, once the server has said.
+    pub two_factor: Option<bool>,
     /// The company's currency, for amounts.
     currency: Currency,
     clock: Arc<dyn Clock>,
@@ -108,6 +110,7 @@ impl ComptoirApp {
             email: None,
             role: None,
             companies: Vec::new(),
+            two_factor: None,
             currency: Currency::EUR,
             clock,
             next_request: 0,
@@ -261,6 +264,14 @@ impl ComptoirApp {
                 }
             }
             Event::Companies(companies) => self.companies = companies,
+            Event::Account(event) => {
+                if let comptoir_core::engine::AccountEvent::TwoFactor { enabled } = &event {
+                    self.two_factor = Some(*enabled);
+                }
+                if let Some(preferences) = &mut self.preferences {
+                    preferences.on_account(&event, &self.texts);
+                }
+            }
             Event::ServerTested { url, result } => {
                 if let Some(preferences) = &mut self.preferences {
                     preferences.on_server_tested(&url, result.as_ref().copied(), &self.texts);

@@ -3,7 +3,7 @@
 //!
 //! Personal settings are kept by the engine in the app file (`Command::SetPreference`).
 
-use comptoir_core::engine::{Command, Notice, SetupError};
+use comptoir_core::engine::{AccountEvent, Command, Notice, Secret, SetupError};
 
 use crate::app::ComptoirApp;
 use crate::i18n::{Language, Texts};
@@ -41,9 +41,73 @@ pub struct PreferencesState {
     pub testing: Option<String>,
     /// The last test's outcome, in the user's language.
     pub tested: Option<Result<String, String>>,
+    /// Personnel → password: the three fields, a change waiting for the server, and
+    /// the last outcome.
+    pub current_password: String,
+    pub new_password: String,
+    pub confirm_password: String,
+    pub password_sent: bool,
+    pub password_outcome: Option<Result<String, String>>,
+    /// Personnel → two-factor: the setup under way (secret and `otpauth://` URI, its QR
+    /// code), the code typed, a request waiting, and the last outcome.
+    pub totp_setup: Option<(String, String, Option<Qr>)>,
+    pub totp_code: String,
+    pub totp_sent: bool,
+    pub totp_outcome: Option<Result<String, String>>,
+}
+
+/// A QR code's modules, row by row (`true`: dark).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Qr {
+    pub width: usize,
+    pub dark: Vec<bool>,
+}
+
+impl Qr {
+    pub fn of(text: &str) -> Option<Self> {
+        let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+        let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+        Some(Self { width: code.width(), dark })
+    }
 }
 
 impl PreferencesState {
+    /// The engine answered a change of password or two-factor.
+    pub fn on_account(&mut self, event: &AccountEvent, texts: &Texts) {
+        match event {
+            AccountEvent::PasswordChanged => {
+                self.password_sent = false;
+                self.current_password.clear();
+                self.new_password.clear();
+                self.confirm_password.clear();
+                self.password_outcome = Some(Ok(texts.get("password-changed")));
+            }
+            AccountEvent::TwoFactorSetup { secret, uri } => {
+                self.totp_sent = false;
+                self.totp_setup = Some((secret.0.clone(), uri.0.clone(), Qr::of(&uri.0)));
+            }
+            AccountEvent::TwoFactor { enabled } => {
+                if self.totp_sent {
+                    self.totp_sent = false;
+                    self.totp_setup = None;
+                    self.totp_code.clear();
+                    let id = if *enabled { "two-factor-turned-on" } else { "two-factor-turned-off" };
+                    self.totp_outcome = Some(Ok(texts.get(id)));
+                }
+            }
+            AccountEvent::Refused { password, code, message } => {
+                let reason = Err(texts.error(code, message));
+                if *password {
+                    self.password_sent = false;
+                    self.password_outcome = Some(reason);
+                } else {
+                    self.totp_sent = false;
+                    self.totp_outcome = Some(reason);
+                }
+            }
+        }
+    }
+
     /// The engine answered a connection test.
     pub fn on_server_tested(&mut self, url: &str, result: Result<(), &SetupError>, texts: &Texts) {
         if self.testing.as_deref() == Some(url) {
@@ -103,7 +167,13 @@ pub fn preferences_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut V
         match state.tab {
             Tab::Account => account_ui(ui, app, commands),
             Tab::Server => server_ui(ui, &mut state, &app.texts, &app.wizard.server, commands),
-            Tab::Personal => personal_ui(ui, app, commands),
+            Tab::Personal => {
+                personal_ui(ui, app, commands);
+                ui.separator();
+                password_ui(ui, &mut state, &app.texts, commands);
+                ui.separator();
+                two_factor_ui(ui, &mut state, &app.texts, app.two_factor, commands);
+            }
             Tab::Notifications => notifications_ui(ui, app, commands),
         }
     });
@@ -217,4 +287,120 @@ fn notifications_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec
         }
     }
     app.notice_choices = choices;
+}
+
+/// Outcome text under a form: green words when done, red when refused.
+fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
+    match outcome {
+        Some(Ok(text)) => {
+            ui.colored_label(egui::Color32::from_rgb(0x3C, 0xB3, 0x71), text);
+        }
+        Some(Err(text)) => {
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        None => {}
+    }
+}
+
+fn secret_field_ui(ui: &mut egui::Ui, label: &str, value: &mut String) {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).password(true).desired_width(260.0)).labelled_by(label.id);
+    ui.end_row();
+}
+
+/// Personnel → the password: current, new, confirmed.
+fn password_ui(ui: &mut egui::Ui, state: &mut PreferencesState, texts: &Texts, commands: &mut Vec<Command>) {
+    ui.label(crate::theme::bold(texts.get("password-title")));
+    egui::Grid::new("password").num_columns(2).show(ui, |ui| {
+        secret_field_ui(ui, &texts.get("password-current"), &mut state.current_password);
+        secret_field_ui(ui, &texts.get("password-new"), &mut state.new_password);
+        secret_field_ui(ui, &texts.get("password-confirm"), &mut state.confirm_password);
+    });
+    let change = ui.add_enabled(!state.password_sent, egui::Button::new(texts.get("password-change"))).clicked();
+    if change {
+        state.password_outcome = if state.new_password != state.confirm_password {
+            Some(Err(texts.get("password-mismatch")))
+        } else if state.new_password.chars().count() < MIN_PASSWORD_CHARS {
+            Some(Err(texts.with("password-too-short", &[("min", MIN_PASSWORD_CHARS.into())])))
+        } else {
+            state.password_sent = true;
+            commands.push(Command::ChangePassword {
+                current: Secret(state.current_password.clone()),
+                new: Secret(state.new_password.clone()),
+            });
+            None
+        };
+    }
+    outcome_ui(ui, state.password_outcome.as_ref());
+}
+
+/// Passwords shorter than this are refused (the server's rule, checked here first).
+const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Personnel → two-factor: on with a QR code and the secret, confirmed by a code; or off.
+fn two_factor_ui(
+    ui: &mut egui::Ui,
+    state: &mut PreferencesState,
+    texts: &Texts,
+    enabled: Option<bool>,
+    commands: &mut Vec<Command>,
+) {
+    ui.label(crate::theme::bold(texts.get("two-factor-title")));
+    let Some(enabled) = enabled else {
+        ui.weak(texts.get("two-factor-unknown"));
+        return;
+    };
+    ui.label(texts.get(if enabled { "two-factor-on" } else { "two-factor-off" }));
+    let code_row = |ui: &mut egui::Ui, state: &mut PreferencesState, button: &str| -> bool {
+        let mut clicked = false;
+        ui.horizontal(|ui| {
+            let label = ui.label(texts.get("two-factor-code"));
+            ui.add(egui::TextEdit::singleline(&mut state.totp_code).desired_width(90.0)).labelled_by(label.id);
+            clicked = ui.add_enabled(!state.totp_sent, egui::Button::new(button)).clicked();
+        });
+        clicked
+    };
+    if enabled {
+        if code_row(ui, state, &texts.get("two-factor-disable")) {
+            state.totp_sent = true;
+            state.totp_outcome = None;
+            commands.push(Command::DisableTwoFactor { code: state.totp_code.clone() });
+        }
+    } else if let Some((secret, _, qr)) = state.totp_setup.clone() {
+        ui.label(texts.get("two-factor-scan"));
+        if let Some(qr) = &qr {
+            qr_ui(ui, qr, &texts.get("two-factor-qr"));
+        }
+        ui.label(texts.with("two-factor-secret", &[("secret", secret.into())]));
+        if code_row(ui, state, &texts.get("two-factor-confirm")) {
+            state.totp_sent = true;
+            state.totp_outcome = None;
+            commands.push(Command::EnableTwoFactor { code: state.totp_code.clone() });
+        }
+    } else if ui.add_enabled(!state.totp_sent, egui::Button::new(texts.get("two-factor-enable"))).clicked() {
+        state.totp_sent = true;
+        state.totp_outcome = None;
+        commands.push(Command::StartTwoFactor);
+    }
+    outcome_ui(ui, state.totp_outcome.as_ref());
+}
+
+/// Draws a QR code: dark modules on white, with the quiet zone scanners need.
+fn qr_ui(ui: &mut egui::Ui, qr: &Qr, label: &str) {
+    const MODULE: f32 = 4.0;
+    const QUIET: usize = 4;
+    #[allow(clippy::cast_precision_loss, reason = "a QR code is at most 177 modules wide")]
+    let side = (qr.width + 2 * QUIET) as f32 * MODULE;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, label));
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, egui::Color32::WHITE);
+    for (i, dark) in qr.dark.iter().enumerate() {
+        if *dark {
+            #[allow(clippy::cast_precision_loss, reason = "module coordinates below 200")]
+            let (x, y) = (((i % qr.width) + QUIET) as f32, ((i / qr.width) + QUIET) as f32);
+            let min = rect.min + egui::vec2(x * MODULE, y * MODULE);
+            painter.rect_filled(egui::Rect::from_min_size(min, egui::vec2(MODULE, MODULE)), 0.0, egui::Color32::BLACK);
+        }
+    }
 }

@@ -16,7 +16,7 @@ use comptoir_core::engine::credentials::FileCredentials;
 use comptoir_core::engine::{EngineConfig, Timing};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus};
 use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
-use comptoir_tests::TestServer;
+use comptoir_tests::{TestServer, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 
@@ -309,4 +309,79 @@ fn preferences_server_tests_a_connection_and_says_what_to_check() {
     // The test changed nothing: the app still syncs with its own server.
     harness.get_by_label("Synchronisé");
     assert_eq!(harness.state().wizard.server, server.url);
+}
+
+/// Replaces the text of the field named `label`.
+fn replace_text(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.step();
+    type_into(harness, label, text);
+}
+
+#[test]
+fn personal_settings_turn_two_factor_on_with_a_qr_code_and_change_the_password() {
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Préférences…");
+    harness.get_by_label("Préférences…").click();
+    wait_for(&mut harness, "Personnel");
+    harness.get_by_label("Personnel").click();
+    wait_for(&mut harness, "La double authentification est désactivée.");
+
+    // Two-factor on: a QR code of the otpauth URI and the key as text, confirmed by a code.
+    harness.get_by_label("Activer la double authentification").click();
+    wait_for(&mut harness, "Clé secrète");
+    harness.get_by_label("Code QR de la double authentification");
+    let (secret, uri) = {
+        let preferences = harness.state().preferences.as_ref().unwrap();
+        let (secret, uri, qr) = preferences.totp_setup.clone().unwrap();
+        assert_eq!(qr, comptoir::preferences::Qr::of(&uri), "the QR code is the URI's");
+        (secret, uri)
+    };
+    assert!(uri.starts_with("otpauth://totp/") && uri.contains(&secret), "{uri}");
+    harness.get_by_label(&format!("Clé secrète : {secret}"));
+    type_into(&mut harness, "Code de l'application", "000000");
+    harness.get_by_label("Confirmer et activer").click();
+    wait_for(&mut harness, "Ce code est incorrect");
+    let now = chrono::Utc::now();
+    replace_text(&mut harness, "Code de l'application", &totp_code(&secret, now).unwrap());
+    harness.get_by_label("Confirmer et activer").click();
+    wait_for(&mut harness, "Double authentification activée");
+    wait_for(&mut harness, "La double authentification est activée.");
+
+    // The password: a wrong current one and a mismatch are refused with their reason.
+    let new_password = "un-nouveau-mot-de-passe-2026";
+    type_into(&mut harness, "Mot de passe actuel", "pas-le-bon-mot-de-passe");
+    type_into(&mut harness, "Nouveau mot de passe", new_password);
+    type_into(&mut harness, "Confirmer le nouveau mot de passe", "autre-chose-encore");
+    harness.get_by_label("Changer le mot de passe").click();
+    wait_for(&mut harness, "ne sont pas identiques");
+    replace_text(&mut harness, "Confirmer le nouveau mot de passe", new_password);
+    harness.get_by_label("Changer le mot de passe").click();
+    wait_for(&mut harness, "Le mot de passe actuel est incorrect");
+    replace_text(&mut harness, "Mot de passe actuel", &server.accounts.password);
+    harness.get_by_label("Changer le mot de passe").click();
+    wait_for(&mut harness, "Mot de passe changé");
+
+    // Signed out, the account now needs the new password and a code.
+    harness.get_by_label("Compte").click();
+    wait_for(&mut harness, "Se déconnecter");
+    harness.get_by_label("Se déconnecter").click();
+    wait_for(&mut harness, "Adresse e-mail");
+    replace_text(&mut harness, "Mot de passe", new_password);
+    harness.get_by_label("Se connecter").click();
+    wait_for(&mut harness, "Valider le code");
+    // The code of the next 30-second step: the one used to turn two-factor on is spent.
+    let next = totp_code(&secret, now + chrono::Duration::seconds(30)).unwrap();
+    type_into(&mut harness, "Code", &next);
+    harness.get_by_label("Valider le code").click();
+    wait_until(&mut harness, "the company open again", |h| {
+        h.state().reader.is_some() || h.query_all_by_label("Commencer").next().is_some()
+    });
 }

@@ -125,6 +125,21 @@ pub enum Command {
         request: u64,
         intent: Box<Intent>,
     },
+    /// Préférences → Personnel: changes the signed-in user's password.
+    ChangePassword {
+        current: Secret,
+        new: Secret,
+    },
+    /// Starts turning two-factor on: answered with a new secret and its `otpauth://` URI.
+    StartTwoFactor,
+    /// Turns two-factor on, confirmed by a code of the authenticator app.
+    EnableTwoFactor {
+        code: String,
+    },
+    /// Turns two-factor off, confirmed by a current code.
+    DisableTwoFactor {
+        code: String,
+    },
     /// Checks that `url` answers as a compatible Comptoir server (Préférences → Serveur);
     /// answered by [`Event::ServerTested`]. Changes nothing.
     TestServer {
@@ -267,6 +282,28 @@ pub enum Notice {
     DownloadedAgain { backup: Option<PathBuf> },
 }
 
+/// What happened to the user's password or two-factor settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountEvent {
+    PasswordChanged,
+    /// Two-factor setup started: show the secret (as text and as a QR code of the URI)
+    /// and ask for a code to confirm.
+    TwoFactorSetup {
+        secret: Secret,
+        uri: Secret,
+    },
+    /// Whether two-factor is on (after sign-in, and after each change).
+    TwoFactor {
+        enabled: bool,
+    },
+    /// A change was refused: the server's code and reason.
+    Refused {
+        password: bool,
+        code: String,
+        message: String,
+    },
+}
+
 /// What the engine reports.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -292,6 +329,8 @@ pub enum Event {
         role: Option<Role>,
     },
     SignedOut,
+    /// The signed-in user's own account: password and two-factor.
+    Account(AccountEvent),
     /// The answer to [`Command::TestServer`].
     ServerTested {
         url: String,

@@ -12,7 +12,8 @@ use tokio::time::Instant;
 
 use super::link::{ErrorKind, Link};
 use super::{
-    Backoff, Command, CompanyChoice, EngineConfig, Event, Grace, Notice, Progress, SetupError, SetupStep, SyncState,
+    AccountEvent, Backoff, Command, CompanyChoice, EngineConfig, Event, Grace, Notice, Progress, Secret, SetupError,
+    SetupStep, SyncState,
 };
 use crate::model::{CompanyId, Role, UserId};
 use crate::store::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany, StoreError};
@@ -203,6 +204,36 @@ impl Worker {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::SetServer { url } => self.set_server(url).await,
+            Command::ChangePassword { current, new } => {
+                let result = self.with_session(async |client| client.change_password(&current.0, &new.0).await).await;
+                self.emit(Event::Account(match result {
+                    Ok(()) => AccountEvent::PasswordChanged,
+                    Err(e) => account_refusal(true, &e),
+                }));
+            }
+            Command::StartTwoFactor => {
+                let result = self.with_session(async |client| client.totp_setup().await).await;
+                self.emit(Event::Account(match result {
+                    Ok(setup) => {
+                        AccountEvent::TwoFactorSetup { secret: Secret(setup.secret), uri: Secret(setup.otpauth_uri) }
+                    }
+                    Err(e) => account_refusal(false, &e),
+                }));
+            }
+            Command::EnableTwoFactor { code } => {
+                let result = self.with_session(async |client| client.totp_enable(code.trim()).await).await;
+                self.emit(Event::Account(match result {
+                    Ok(()) => AccountEvent::TwoFactor { enabled: true },
+                    Err(e) => account_refusal(false, &e),
+                }));
+            }
+            Command::DisableTwoFactor { code } => {
+                let result = self.with_session(async |client| client.totp_disable(code.trim()).await).await;
+                self.emit(Event::Account(match result {
+                    Ok(()) => AccountEvent::TwoFactor { enabled: false },
+                    Err(e) => account_refusal(false, &e),
+                }));
+            }
             Command::TestServer { url } => {
                 let check = async {
                     let client = SyncClient::new(&url)?;
@@ -328,6 +359,7 @@ impl Worker {
         }
         let choices = self.choices(&account);
         self.emit(Event::Companies(choices.clone()));
+        self.emit(Event::Account(AccountEvent::TwoFactor { enabled: account.totp_enabled }));
         self.account = Some(account);
         let active = self
             .active
@@ -356,6 +388,24 @@ impl Worker {
                 local: known.contains(&CompanyId(m.company_id)),
             })
             .collect()
+    }
+
+    /// Runs a request of the signed-in user, getting a fresh access token first when
+    /// there is none or the server says the one held has expired.
+    async fn with_session<T>(
+        &mut self,
+        request: impl AsyncFn(&SyncClient) -> Result<T, ClientError>,
+    ) -> Result<T, ClientError> {
+        if self.access.is_none() {
+            self.refresh_session().await?;
+        }
+        match request(&self.client()?).await {
+            Err(ClientError::SignedOut) => {
+                self.refresh_session().await?;
+                request(&self.client()?).await
+            }
+            other => other,
+        }
     }
 
     /// Gets a new access token from the stored refresh token.
@@ -391,6 +441,7 @@ impl Worker {
                 self.emit(Event::SignedIn { email: account.email.clone(), role });
             }
             self.emit(Event::Companies(self.choices(&account)));
+            self.emit(Event::Account(AccountEvent::TwoFactor { enabled: account.totp_enabled }));
             self.account = Some(account);
         }
     }
@@ -736,6 +787,11 @@ fn sync_setup_error(error: &super::SyncError, url: &str) -> SetupError {
 }
 
 /// What a setup step's failure means for the user.
+/// A refused change of the user's password or two-factor, as the UI reports it.
+fn account_refusal(password: bool, error: &ClientError) -> AccountEvent {
+    AccountEvent::Refused { password, code: error.code().to_owned(), message: error.to_string() }
+}
+
 fn setup_error(error: &ClientError, url: &str) -> SetupError {
     match error {
         ClientError::BadUrl(_) => SetupError::BadUrl { url: url.to_owned() },

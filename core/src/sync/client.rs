@@ -6,8 +6,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{
-    AccountView, LoginRequest, LoginResponse, Mutation, PushRequest, PushResponse, RawPullPage, RefreshRequest,
-    SyncStatus, Tokens, TotpLogin,
+    AccountView, LoginRequest, LoginResponse, Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage,
+    RefreshRequest, SyncStatus, Tokens, TotpCode, TotpLogin, TotpSetup,
 };
 use crate::model::CompanyId;
 
@@ -98,19 +98,33 @@ impl SyncClient {
         if status.is_success() {
             return response.json().await.map_err(|e| ClientError::Incompatible(e.to_string()));
         }
+        Err(Self::error_of(response).await)
+    }
+
+    /// Sends a request whose success has no body (204 No Content).
+    async fn send_empty(&self, request: reqwest::RequestBuilder) -> Result<(), ClientError> {
+        let response = self.authorized(request).send().await.map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        if response.status().is_success() { Ok(()) } else { Err(Self::error_of(response).await) }
+    }
+
+    /// The error an unsuccessful answer stands for, from its status and its body's code.
+    async fn error_of(response: reqwest::Response) -> ClientError {
+        let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
         let message = body["error"]["message"].as_str().unwrap_or("no details").to_owned();
-        Err(match (status.as_u16(), code.as_str()) {
+        match (status.as_u16(), code.as_str()) {
             (401, "invalid_credentials") => ClientError::WrongCredentials,
             (401, "invalid_code") => ClientError::WrongCode,
             (423, _) => ClientError::Locked,
             (401, _) => ClientError::SignedOut,
+            // A wrong current password is the user's to fix, with its reason.
+            (403, "wrong_password") => ClientError::Refused { status: 403, code, message },
             (403, _) => ClientError::Forbidden,
             (409, "stale_epoch") => ClientError::StaleEpoch,
             (404, "") => ClientError::Incompatible("no such endpoint".into()),
             (status, _) => ClientError::Refused { status, code, message },
-        })
+        }
     }
 
     /// The password step. Keeps the access token when signed in.
@@ -169,6 +183,27 @@ impl SyncClient {
 
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// Changes the signed-in user's password; the server closes their other sessions.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<(), ClientError> {
+        let body = PasswordChange { current_password: current.to_owned(), new_password: new.to_owned() };
+        self.send_empty(self.http.post(self.url("/v1/account/password")).json(&body)).await
+    }
+
+    /// Starts turning two-factor on: a new secret, to confirm with a code.
+    pub async fn totp_setup(&self) -> Result<TotpSetup, ClientError> {
+        self.send(self.http.post(self.url("/v1/account/totp/setup"))).await
+    }
+
+    pub async fn totp_enable(&self, code: &str) -> Result<(), ClientError> {
+        let body = TotpCode { code: code.to_owned() };
+        self.send_empty(self.http.post(self.url("/v1/account/totp/enable")).json(&body)).await
+    }
+
+    pub async fn totp_disable(&self, code: &str) -> Result<(), ClientError> {
+        let body = TotpCode { code: code.to_owned() };
+        self.send_empty(self.http.post(self.url("/v1/account/totp/disable")).json(&body)).await
     }
 
     pub async fn account(&self) -> Result<AccountView, ClientError> {

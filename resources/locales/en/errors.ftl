@@ -63,3 +63,13 @@ error-not_a_draft = Only a draft can be saved; a document is issued with the Iss
 error-not_a_quote_answer = Only a quote can be accepted or declined.
 error-unknown_series = There is no such numbering series.
 error-wrong_company = These settings belong to another company.
+
+## Account: password and two-factor
+error-wrong_password = The current password is wrong.
+error-password_too_short = This password is too short.
+error-totp_already_enabled = Two-factor authentication is already on; turn it off first to change devices.
+error-totp_not_set_up = Start turning two-factor authentication on first.
+error-totp_not_enabled = Two-factor authentication is not on.
+error-invalid_code = This code is wrong or was already used: check the time on your phone.
+error-unauthenticated = Sign in again: the session has ended.
+error-server_unreachable = The server does not answer: check the network connection.

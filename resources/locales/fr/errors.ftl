@@ -64,3 +64,13 @@ error-not_a_draft = Seul un brouillon peut être enregistré ; un document s'ém
 error-not_a_quote_answer = Seul un devis peut être accepté ou refusé.
 error-unknown_series = Cette série de numérotation n'existe pas.
 error-wrong_company = Ces paramètres appartiennent à une autre entreprise.
+
+## Compte : mot de passe et double authentification
+error-wrong_password = Le mot de passe actuel est incorrect.
+error-password_too_short = Ce mot de passe est trop court.
+error-totp_already_enabled = La double authentification est déjà activée ; désactivez-la d'abord pour changer d'appareil.
+error-totp_not_set_up = Commencez d'abord l'activation de la double authentification.
+error-totp_not_enabled = La double authentification n'est pas activée.
+error-invalid_code = Ce code est incorrect ou a déjà été utilisé : vérifiez l'heure de votre téléphone.
+error-unauthenticated = Reconnectez-vous : la session a pris fin.
+error-server_unreachable = Le serveur ne répond pas : vérifiez la connexion au réseau.

@@ -63,3 +63,13 @@ error-not_a_draft = Alleen een concept kan worden opgeslagen; een document wordt
 error-not_a_quote_answer = Alleen een offerte kan worden aanvaard of geweigerd.
 error-unknown_series = Deze nummeringsreeks bestaat niet.
 error-wrong_company = Deze instellingen horen bij een ander bedrijf.
+
+## Account: wachtwoord en tweestapsverificatie
+error-wrong_password = Het huidige wachtwoord is onjuist.
+error-password_too_short = Dit wachtwoord is te kort.
+error-totp_already_enabled = Tweestapsverificatie staat al aan; schakel ze eerst uit om van toestel te wisselen.
+error-totp_not_set_up = Begin eerst met het inschakelen van tweestapsverificatie.
+error-totp_not_enabled = Tweestapsverificatie staat niet aan.
+error-invalid_code = Deze code is onjuist of al gebruikt: controleer de tijd op uw telefoon.
+error-unauthenticated = Meld u opnieuw aan: de sessie is afgelopen.
+error-server_unreachable = De server antwoordt niet: controleer de netwerkverbinding.

@@ -3,48 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
 
 use super::{ApiJson, AppState, Caller};
-use comptoir_core::sync::{AccountView, MembershipView};
+use comptoir_core::sync::{AccountView, MembershipView, PasswordChange, TotpCode, TotpSetup};
 
 use crate::auth as secrets;
 use crate::error::{ApiError, ErrorBody};
 
 /// Passwords shorter than this are refused.
 pub const MIN_PASSWORD_CHARS: usize = 10;
-
-#[derive(Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
-}
-
-impl std::fmt::Debug for PasswordChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordChange { .. }")
-    }
-}
-
-/// `POST /v1/account/totp/setup`: scan the URI (or type the secret), then confirm with a code.
-#[derive(Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct TotpSetup {
-    pub secret: String,
-    pub otpauth_uri: String,
-}
-
-impl std::fmt::Debug for TotpSetup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TotpSetup { .. }")
-    }
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TotpCode {
-    pub code: String,
-}
 
 #[utoipa::path(get, path = "/v1/account", tag = "account", security(("bearer" = [])), responses((status = 200, body = AccountView), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody)))]
 pub async fn account(State(state): State<AppState>, caller: Caller) -> Result<Json<AccountView>, ApiError> {

@@ -23,8 +23,9 @@ use crate::auth::{AuthPolicy, Clock, token_hash};
 use crate::error::{ApiError, ErrorBody};
 use crate::storage::{Storage, UserRecord};
 
-pub use account::{MIN_PASSWORD_CHARS, PasswordChange, TotpCode, TotpSetup};
+pub use account::MIN_PASSWORD_CHARS;
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
+pub use comptoir_core::sync::{PasswordChange, TotpCode, TotpSetup};
 pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 
 /// Bodies larger than this are refused with `413 body_too_large`.
