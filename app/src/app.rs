@@ -130,7 +130,7 @@ impl ComptoirApp {
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.ctx.get_or_init(|| {
             let elapsed = self.started.elapsed();
-            tracing::info!(ms = elapsed.as_secs_f64() * 1000.0, "first frame since the app started");
+            tracing::info!(ms = elapsed.as_secs_f64() * 1000.0, "first frame since launch");
             crate::theme::install(ui.ctx());
             ui.ctx().clone()
         });
@@ -223,6 +223,12 @@ impl ComptoirApp {
                 crate::tray::TrayAction::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             }
         }
+    }
+
+    /// Counts the time to the first frame from `at` (the process's start) rather than
+    /// from [`Self::start`].
+    pub fn launched_at(&mut self, at: std::time::Instant) {
+        self.started = at;
     }
 
     /// Hands one command to the engine (a full queue is logged: the user can retry).

@@ -59,6 +59,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    let launched = std::time::Instant::now();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn".into()),
@@ -67,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => run_window(cli.data, cli.server, cli.demo, cli.screenshots),
+        None => run_window(cli.data, cli.server, cli.demo, cli.screenshots, launched),
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
@@ -78,7 +79,13 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn run_window(data: Option<PathBuf>, server: String, demo: bool, screenshots: Option<PathBuf>) -> anyhow::Result<()> {
+fn run_window(
+    data: Option<PathBuf>,
+    server: String,
+    demo: bool,
+    screenshots: Option<PathBuf>,
+    launched: std::time::Instant,
+) -> anyhow::Result<()> {
     let data = match data {
         Some(data) => data,
         None => default_data_dir().context("cannot tell where to keep the app's files: pass --data DIR")?,
@@ -113,6 +120,10 @@ fn run_window(data: Option<PathBuf>, server: String, demo: bool, screenshots: Op
     };
     let mut app = comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::default(), demo_account)?;
     app.instance = Some(instance);
+    // In demo mode the first start seeds the server first: count from here instead.
+    if !demo {
+        app.launched_at(launched);
+    }
     if let Some(dir) = screenshots {
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let server = demo_server.clone();

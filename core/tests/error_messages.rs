@@ -6,12 +6,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The codes `code()` returns, read from the two error modules' source and the rules':
-/// adding a variant without its messages fails here.
+/// The codes `code()` returns, read from the error modules' source (the model's, the
+/// store's, the sync client's), the rules', and those the account API answers with, which
+/// the app shows in Préférences: adding a code without its messages fails here.
 fn codes() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut codes = BTreeSet::new();
-    for file in ["src/model/error.rs", "src/store/error.rs"] {
+    for file in ["src/model/error.rs", "src/store/error.rs", "src/sync/client.rs"] {
         let source = std::fs::read_to_string(root.join(file)).unwrap();
         for line in source.lines() {
             if let Some((code, _)) = line.split_once("=> \"").and_then(|(_, rest)| rest.split_once('"')) {
@@ -25,6 +26,16 @@ fn codes() -> BTreeSet<String> {
         let rest = rest.trim_start();
         if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
             codes.insert(code.to_owned());
+        }
+    }
+    // `ApiError::bad_request("code", …)`, `forbidden("code", …)`, `new(StatusCode::X, "code", …)`.
+    let account = std::fs::read_to_string(root.join("../server/src/api/account.rs")).unwrap();
+    for marker in ["bad_request(", "forbidden(", "StatusCode::CONFLICT,"] {
+        for (at, _) in account.match_indices(marker) {
+            let rest = account[at + marker.len()..].trim_start();
+            if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
+                codes.insert(code.to_owned());
+            }
         }
     }
     codes

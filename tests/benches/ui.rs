@@ -43,10 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return app_run(Path::new(&data));
     }
     let invoices: u32 = std::env::var("COMPTOIR_BENCH_INVOICES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let dir = tempfile::tempdir()?;
-    prepare(dir.path(), invoices)?;
+    let temporary = tempfile::tempdir()?;
+    // `COMPTOIR_BENCH_UI_KEEP=DIR` keeps the prepared folder, to open it in the real
+    // window afterwards: `comptoir --data DIR`.
+    let kept = std::env::var_os("COMPTOIR_BENCH_UI_KEEP").map(std::path::PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temporary.path());
+    if !dir.join(AppStore::FILE_NAME).exists() {
+        prepare(dir, invoices)?;
+    }
     let status = std::process::Command::new(std::env::current_exe()?)
-        .env(CHILD_MODE, dir.path())
+        .env(CHILD_MODE, dir)
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .status()?;

@@ -98,6 +98,8 @@ pub struct DocumentList {
     searching: Option<(u64, String)>,
     /// The results of the last search answered.
     pub results: Option<(String, Vec<DocumentRow>)>,
+    /// The order or the filters changed: the table shows its first rows again.
+    scroll_to_top: bool,
 }
 
 impl Default for DocumentList {
@@ -121,6 +123,7 @@ impl DocumentList {
             counted: None,
             searching: None,
             results: None,
+            scroll_to_top: false,
         }
     }
 
@@ -155,6 +158,7 @@ impl DocumentList {
 
     fn order_changed(&mut self) {
         self.rows.clear();
+        self.scroll_to_top = true;
         self.counted = None;
         self.counting = None;
         self.total = None;
@@ -244,6 +248,7 @@ impl DocumentList {
             };
         }
         self.rows.clear();
+        self.scroll_to_top = true;
     }
 }
 
@@ -349,7 +354,11 @@ fn table_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &Context<'_>, searc
         (texts.get("column-status"), None),
     ];
     let width = ui.available_width();
-    TableBuilder::new(ui)
+    let mut table = TableBuilder::new(ui);
+    if std::mem::take(&mut list.scroll_to_top) {
+        table = table.scroll_to_row(0, Some(egui::Align::TOP));
+    }
+    table
         .id_salt(("documents", list.kind.as_str()))
         .striped(true)
         .column(Column::exact(share(width, 0.14, 90.0)).clip(true))
