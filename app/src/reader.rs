@@ -13,16 +13,43 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 
 use chrono::NaiveDate;
-use comptoir_core::store::{CompanyStore, Dashboard, DocumentFilter, DocumentRow, StoreError};
+use comptoir_core::store::{
+    CompanyStore, Cursor, Dashboard, DocumentFilter, DocumentRow, DocumentSort, SortDirection, StoreError,
+};
+
+/// Rows between two bookmarks: a jump anywhere in a list walks at most this many index
+/// entries.
+pub const BOOKMARK_EVERY: u64 = 5_000;
 
 /// A question for the background thread. Each carries the generation of the screen
 /// state that asked, so that an answer to an outdated question is dropped.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Question {
-    CountDocuments { generation: u64, filter: DocumentFilter },
-    SearchDocuments { generation: u64, filter: DocumentFilter, text: String, limit: u32 },
-    Count { generation: u64, list: SimpleList },
-    Dashboard { generation: u64, today: NaiveDate },
+    CountDocuments {
+        generation: u64,
+        filter: DocumentFilter,
+    },
+    /// A cursor every [`BOOKMARK_EVERY`] rows of a list, for far jumps.
+    Bookmarks {
+        generation: u64,
+        filter: DocumentFilter,
+        sort: DocumentSort,
+        direction: SortDirection,
+    },
+    SearchDocuments {
+        generation: u64,
+        filter: DocumentFilter,
+        text: String,
+        limit: u32,
+    },
+    Count {
+        generation: u64,
+        list: SimpleList,
+    },
+    Dashboard {
+        generation: u64,
+        today: NaiveDate,
+    },
 }
 
 /// The lists counted by [`Question::Count`].
@@ -37,6 +64,7 @@ pub enum SimpleList {
 #[derive(Debug)]
 pub enum Answer {
     CountDocuments { generation: u64, count: Result<u64, StoreError> },
+    Bookmarks { generation: u64, bookmarks: Result<Vec<Cursor>, StoreError> },
     SearchDocuments { generation: u64, rows: Result<Vec<DocumentRow>, StoreError> },
     Count { generation: u64, list: SimpleList, count: Result<u64, StoreError> },
     Dashboard { generation: u64, figures: Result<Dashboard, StoreError> },
@@ -143,6 +171,9 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
     match question {
         Question::CountDocuments { generation, filter } => {
             Answer::CountDocuments { generation, count: store.count_documents(&filter) }
+        }
+        Question::Bookmarks { generation, filter, sort, direction } => {
+            Answer::Bookmarks { generation, bookmarks: store.list_bookmarks(&filter, sort, direction, BOOKMARK_EVERY) }
         }
         Question::SearchDocuments { generation, filter, text, limit } => {
             Answer::SearchDocuments { generation, rows: store.search_documents(&filter, &text, limit) }

@@ -4,12 +4,12 @@
 
 use chrono::{Datelike as _, Months, NaiveDate};
 use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus};
-use comptoir_core::store::{DocumentFilter, DocumentRow, DocumentSort, PageRequest, SortDirection, StoreError};
+use comptoir_core::store::{Cursor, DocumentFilter, DocumentRow, DocumentSort, PageRequest, SortDirection, StoreError};
 use egui_extras::{Column, TableBuilder};
 
 use super::rows::{BLOCK, BlockRequest, RowBlocks};
 use super::{Context, share};
-use crate::reader::Question;
+use crate::reader::{BOOKMARK_EVERY, Question};
 
 /// How many search results a list shows.
 pub const SEARCH_LIMIT: u32 = 500;
@@ -100,6 +100,11 @@ pub struct DocumentList {
     pub results: Option<(String, Vec<DocumentRow>)>,
     /// The order or the filters changed: the table shows its first rows again.
     scroll_to_top: bool,
+    /// Cursors every [`BOOKMARK_EVERY`] rows in the current order, once read, and the
+    /// question asked for them.
+    bookmarks: Vec<Cursor>,
+    bookmarking: Option<u64>,
+    bookmarked: Option<(DocumentFilter, DocumentSort, SortDirection)>,
 }
 
 impl Default for DocumentList {
@@ -124,6 +129,9 @@ impl DocumentList {
             searching: None,
             results: None,
             scroll_to_top: false,
+            bookmarks: Vec::new(),
+            bookmarking: None,
+            bookmarked: None,
         }
     }
 
@@ -151,6 +159,7 @@ impl DocumentList {
         self.counted = None;
         self.counting = None;
         self.searching = None;
+        self.forget_bookmarks();
         if let Some((text, _)) = &mut self.results {
             text.clear();
         }
@@ -159,6 +168,7 @@ impl DocumentList {
     fn order_changed(&mut self) {
         self.rows.clear();
         self.scroll_to_top = true;
+        self.forget_bookmarks();
         self.counted = None;
         self.counting = None;
         self.total = None;
@@ -174,6 +184,23 @@ impl DocumentList {
                 Err(e) => tracing::warn!(error = %e, "a list could not be counted"),
             }
         }
+    }
+
+    pub fn on_bookmarks(&mut self, generation: u64, bookmarks: &Result<Vec<Cursor>, StoreError>) {
+        if self.bookmarking == Some(generation) {
+            self.bookmarking = None;
+            match bookmarks {
+                Ok(bookmarks) => self.bookmarks.clone_from(bookmarks),
+                Err(e) => tracing::warn!(error = %e, "a list's bookmarks could not be read"),
+            }
+        }
+    }
+
+    /// The order or the rows changed: bookmarks are read again.
+    fn forget_bookmarks(&mut self) {
+        self.bookmarks.clear();
+        self.bookmarking = None;
+        self.bookmarked = None;
     }
 
     pub fn searching_for(&self, generation: u64) -> bool {
@@ -198,6 +225,16 @@ impl DocumentList {
                 self.counted = Some(filter.clone());
             }
         }
+        let order = (filter.clone(), self.sort, self.direction);
+        if self.bookmarked.as_ref() != Some(&order) && self.bookmarking.is_none() {
+            let generation = ctx.generation();
+            let question =
+                Question::Bookmarks { generation, filter: filter.clone(), sort: self.sort, direction: self.direction };
+            if ctx.reader.ask(question) {
+                self.bookmarking = Some(generation);
+                self.bookmarked = Some(order);
+            }
+        }
         let text = self.search.trim().to_owned();
         if text.is_empty() {
             self.results = None;
@@ -220,15 +257,21 @@ impl DocumentList {
         let filter = self.filter(ctx.today);
         let (sort, direction) = (self.sort, self.direction);
         let store = ctx.reader.store();
+        let bookmarks = &self.bookmarks;
         self.rows.row(index, |request: BlockRequest<'_, DocumentRow>| {
-            // Next to a block already read, page from its edge (a B-tree descent);
-            // far from any, jump by offset (an index walk, never a table scan).
+            // Next to a block already read, page from its edge (a B-tree descent); far
+            // from any, from the nearest bookmark before it (a short index walk), or by
+            // offset while the bookmarks are being read.
+            let offset = request.offset();
+            let bookmark = usize::try_from(offset / BOOKMARK_EVERY).ok().and_then(|i| i.checked_sub(1));
             let page = if let Some(last) = request.previous.and_then(<[_]>::last) {
                 PageRequest::After(last.cursor.clone())
             } else if let Some(first) = request.next.and_then(<[_]>::first) {
                 PageRequest::Before(first.cursor.clone())
+            } else if let Some(cursor) = bookmark.and_then(|i| bookmarks.get(i)) {
+                PageRequest::AfterSkipping(cursor.clone(), offset % BOOKMARK_EVERY)
             } else {
-                PageRequest::Offset(request.offset())
+                PageRequest::Offset(offset)
             };
             store.list_documents(&filter, sort, direction, &page, BLOCK).map(|page| page.rows)
         })
@@ -249,6 +292,7 @@ impl DocumentList {
         }
         self.rows.clear();
         self.scroll_to_top = true;
+        self.forget_bookmarks();
     }
 }
 
@@ -356,7 +400,8 @@ fn table_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &Context<'_>, searc
     let width = ui.available_width();
     let mut table = TableBuilder::new(ui);
     if std::mem::take(&mut list.scroll_to_top) {
-        table = table.scroll_to_row(0, Some(egui::Align::TOP));
+        // At once, not animated: every step of an animation would read rows far apart.
+        table = table.vertical_scroll_offset(0.0);
     }
     table
         .id_salt(("documents", list.kind.as_str()))

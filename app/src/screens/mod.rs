@@ -208,6 +208,11 @@ impl Screens {
                     list.on_count(generation, &count);
                 }
             }
+            Answer::Bookmarks { generation, bookmarks } => {
+                for list in self.document_lists() {
+                    list.on_bookmarks(generation, &bookmarks);
+                }
+            }
             Answer::SearchDocuments { generation, rows } => {
                 let mut rows = Some(rows);
                 for list in self.document_lists() {

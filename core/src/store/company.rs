@@ -295,6 +295,17 @@ impl CompanyStore {
         list::explain(&self.conn, filter, sort, direction, request, limit)
     }
 
+    /// Bookmarks every `every` rows of a document list (see [`PageRequest::AfterSkipping`]).
+    pub fn list_bookmarks(
+        &self,
+        filter: &DocumentFilter,
+        sort: DocumentSort,
+        direction: SortDirection,
+        every: u64,
+    ) -> Result<Vec<list::Cursor>, StoreError> {
+        list::list_bookmarks(&self.conn, filter, sort, direction, every)
+    }
+
     pub fn count_documents(&self, filter: &DocumentFilter) -> Result<u64, StoreError> {
         list::count_documents(&self.conn, filter)
     }

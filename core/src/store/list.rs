@@ -98,6 +98,9 @@ pub enum PageRequest {
     Before(Cursor),
     /// The page starting at row N (0-based).
     Offset(u64),
+    /// The page starting N rows after this row: with [`bookmarks`](super::CompanyStore::list_bookmarks)
+    /// every few thousand rows, a jump anywhere walks at most that many index entries.
+    AfterSkipping(Cursor, u64),
 }
 
 /// A page of rows, in the list's order.
@@ -146,7 +149,7 @@ fn build_query(
     let mut sql = format!("SELECT {ROW_COLUMNS}, {} FROM documents WHERE kind = ?", keys.join(", "));
     let mut values = vec![Value::Text(filter.kind.as_str().to_owned())];
     append_filters(filter, &mut sql, &mut values);
-    if let PageRequest::After(cursor) | PageRequest::Before(cursor) = request {
+    if let PageRequest::After(cursor) | PageRequest::Before(cursor) | PageRequest::AfterSkipping(cursor, _) = request {
         let placeholders = vec!["?"; keys.len() + 1].join(", ");
         sql.push_str(&format!(" AND ({}, rid) {compare} ({placeholders})", keys.join(", ")));
         values.extend(cursor.keys.iter().cloned());
@@ -155,7 +158,7 @@ fn build_query(
     let order_by: Vec<String> = keys.iter().chain(&["rid"]).map(|k| format!("{k} {order}")).collect();
     sql.push_str(&format!(" ORDER BY {} LIMIT ?", order_by.join(", ")));
     values.push(Value::Integer(i64::from(limit) + 1));
-    if let PageRequest::Offset(offset) = request {
+    if let PageRequest::Offset(offset) | PageRequest::AfterSkipping(_, offset) = request {
         sql.push_str(" OFFSET ?");
         values.push(Value::Integer(i64::try_from(*offset).unwrap_or(i64::MAX)));
     }
@@ -306,4 +309,35 @@ fn documents_numbered(
     values.push(Value::Integer(i64::from(limit)));
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_map(params_from_iter(values), |row| Ok(row_from_sql(row, 1)))?.map(|r| r?).collect()
+}
+
+/// The cursor of every `every`-th row of a list (rows `every - 1`, `2 × every - 1` …), in
+/// one walk of its index: row N is then `AfterSkipping(bookmarks[N / every - 1], N % every)`.
+pub(crate) fn list_bookmarks(
+    conn: &Connection,
+    filter: &DocumentFilter,
+    sort: DocumentSort,
+    direction: SortDirection,
+    every: u64,
+) -> Result<Vec<Cursor>, StoreError> {
+    let keys = sort.key_columns();
+    let (order, _) = direction.sql();
+    let mut sql = format!("SELECT rid, {} FROM documents WHERE kind = ?", keys.join(", "));
+    let mut values = vec![Value::Text(filter.kind.as_str().to_owned())];
+    append_filters(filter, &mut sql, &mut values);
+    let order_by: Vec<String> = keys.iter().chain(&["rid"]).map(|k| format!("{k} {order}")).collect();
+    sql.push_str(&format!(" ORDER BY {}", order_by.join(", ")));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(values))?;
+    let mut bookmarks = Vec::new();
+    let mut index: u64 = 0;
+    let every = every.max(1);
+    while let Some(row) = rows.next()? {
+        index += 1;
+        if index.is_multiple_of(every) {
+            let keys = (0..keys.len()).map(|i| row.get::<_, Value>(1 + i)).collect::<Result<Vec<_>, _>>()?;
+            bookmarks.push(Cursor { keys, rid: row.get(0)? });
+        }
+    }
+    Ok(bookmarks)
 }

@@ -483,6 +483,17 @@ fn paging_walks_every_row_once_in_both_directions() {
             let jump = store.list_documents(&filter, sort, direction, &PageRequest::Offset(300), 64).unwrap();
             let ids: Vec<_> = jump.rows.iter().map(|r| r.id).collect();
             assert_eq!(ids, expected[300..364], "{sort:?} {direction:?} offset");
+
+            // Bookmarks every 100 rows: row N is N % 100 rows after bookmark N / 100 - 1.
+            let bookmarks = store.list_bookmarks(&filter, sort, direction, 100).unwrap();
+            assert_eq!(bookmarks.len() as u64, total / 100);
+            for row in [100_usize, 345, 699] {
+                let request = PageRequest::AfterSkipping(bookmarks[row / 100 - 1].clone(), (row % 100) as u64);
+                let page = store.list_documents(&filter, sort, direction, &request, 5).unwrap();
+                let ids: Vec<_> = page.rows.iter().map(|r| r.id).collect();
+                let end = (row + 5).min(expected.len());
+                assert_eq!(ids, expected[row..end], "{sort:?} {direction:?} row {row} by bookmark");
+            }
         }
     }
 }
