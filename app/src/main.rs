@@ -56,6 +56,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export a company's data from this machine to a file.
+    Export {
+        #[command(subcommand)]
+        what: Export,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Export {
+    /// The audit trail, filtered, as an Excel workbook (.xlsx).
+    Audit {
+        /// Folder of the app's files.
+        #[arg(long)]
+        data: PathBuf,
+        /// The company's name or id.
+        #[arg(long)]
+        company: String,
+        /// First day kept (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day kept (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Only this user's actions (their email).
+        #[arg(long)]
+        user: Option<String>,
+        /// The workbook to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +99,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => run_window(cli.data, cli.server, cli.demo, cli.screenshots, launched),
+        Some(Command::Export { what: Export::Audit { data, company, from, to, user, out } }) => {
+            cli::export::run(&cli::export::AuditArgs { data, company, from, to, user, out })
+        }
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;

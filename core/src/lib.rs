@@ -5,6 +5,7 @@
 //! - [`demo`]: a seeded, deterministic generator of realistic company data.
 //! - [`audit`]: the audit trail's records and their hash chain.
 //! - [`sync`]: the sync protocol, shared by the server and the client engine.
+//! - [`export`]: files for people outside the app (the audit trail as XLSX).
 //! - [`engine`]: the background engine that keeps a copy in sync; [`clock`]: the
 //!   injectable clock it and the server read time from.
 //!
@@ -15,6 +16,7 @@ pub mod audit;
 pub mod clock;
 pub mod demo;
 pub mod engine;
+pub mod export;
 pub mod model;
 #[cfg(feature = "openapi")]
 mod openapi;

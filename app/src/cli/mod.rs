@@ -1,3 +1,4 @@
 //! The app's headless commands, for scripting and support.
 
+pub mod export;
 pub mod sync;

@@ -8,6 +8,7 @@
 //! then converted into invoices, payments that settle invoices (a few partly, a few
 //! twice, as happens in real life).
 
+mod audit;
 mod names;
 mod rng;
 
@@ -22,6 +23,8 @@ use crate::model::{
 };
 use crate::store::{CompanyStore, StoreError, WriteTx};
 use rng::Rng;
+
+pub use audit::{AUDIT_USERS, fill_audit_trail};
 
 /// How much to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,6 +23,7 @@ mod overview;
 mod replica;
 mod search;
 mod text;
+mod trail;
 
 #[cfg(test)]
 mod tests;
@@ -43,6 +44,7 @@ pub use overview::{Dashboard, PaymentRow};
 pub use replica::PreparedPage;
 pub use search::{SearchHit, SearchKind};
 pub use text::fold_for_sort;
+pub use trail::AuditFilter;
 
 /// `PRAGMA application_id` of company files ("CMPT"), so that a scan for moved files
 /// only considers Comptoir company files.

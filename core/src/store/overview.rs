@@ -44,6 +44,14 @@ pub struct PaymentRow {
     pub documents: String,
 }
 
+impl super::WriteTx<'_> {
+    /// Keeps an audit record as the server sent it (imports and benchmarks; a pull
+    /// writes them as it goes).
+    pub fn insert_audit_record(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        write_audit_record(self.connection(), record)
+    }
+}
+
 impl CompanyStore {
     /// The dashboard's figures on `today`.
     pub fn dashboard(&self, today: NaiveDate) -> Result<Dashboard, StoreError> {
@@ -163,7 +171,7 @@ fn count(conn: &Connection, sql: &str, include_archived: bool) -> Result<u64, St
 
 /// Keeps one of the server's audit records (a record already here is left as it is:
 /// the trail only grows).
-pub(crate) fn write_audit(conn: &Connection, record: &AuditRecord) -> Result<(), StoreError> {
+pub(crate) fn write_audit_record(conn: &Connection, record: &AuditRecord) -> Result<(), StoreError> {
     let seq =
         i64::try_from(record.seq).map_err(|_| corrupt("audit_trail.seq", &record.seq.to_string(), &"too large"))?;
     let changes = serde_json::to_string(&record.changes)
@@ -188,7 +196,7 @@ pub(crate) fn write_audit(conn: &Connection, record: &AuditRecord) -> Result<(),
     Ok(())
 }
 
-fn audit_from_row(r: &rusqlite::Row<'_>, company_id: CompanyId) -> Result<AuditRecord, StoreError> {
+pub(super) fn audit_from_row(r: &rusqlite::Row<'_>, company_id: CompanyId) -> Result<AuditRecord, StoreError> {
     let at: String = r.get(1)?;
     let changes: String = r.get(7)?;
     Ok(AuditRecord {

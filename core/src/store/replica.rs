@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::company::{Write, save_series, write_company};
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::prune_applied;
-use super::overview::write_audit;
+use super::overview::write_audit_record;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::to_cents;
 use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, record_digest, table_stats};
@@ -322,7 +322,7 @@ pub(crate) fn project(
         Some(RecordBody::Member(member)) => {
             tx.upsert_member(member.user_id, &member.email, &member.display_name, member.role)?;
         }
-        Some(RecordBody::Audit(record)) => write_audit(conn, record)?,
+        Some(RecordBody::Audit(record)) => write_audit_record(conn, record)?,
         None => match kind {
             RecordKind::Document => {
                 conn.execute("DELETE FROM document_lines WHERE document_id = ?1", [id])?;
