@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 
 use chrono::NaiveDate;
+use comptoir_core::audit::ChainError;
 use comptoir_core::store::{
-    CompanyStore, Cursor, Dashboard, DocumentFilter, DocumentRow, DocumentSort, SortDirection, StoreError,
+    AuditFilter, CompanyStore, Cursor, Dashboard, DocumentFilter, DocumentRow, DocumentSort, SortDirection, StoreError,
 };
 
 /// Rows between two bookmarks: a jump anywhere in a list walks at most this many index
@@ -50,6 +51,14 @@ pub enum Question {
         generation: u64,
         today: NaiveDate,
     },
+    CountAudit {
+        generation: u64,
+        filter: AuditFilter,
+    },
+    /// Checks the copy's audit hash chain from its first record.
+    VerifyAudit {
+        generation: u64,
+    },
 }
 
 /// The lists counted by [`Question::Count`].
@@ -68,6 +77,8 @@ pub enum Answer {
     SearchDocuments { generation: u64, rows: Result<Vec<DocumentRow>, StoreError> },
     Count { generation: u64, list: SimpleList, count: Result<u64, StoreError> },
     Dashboard { generation: u64, figures: Result<Dashboard, StoreError> },
+    CountAudit { generation: u64, count: Result<u64, StoreError> },
+    VerifyAudit { generation: u64, outcome: Result<Result<u64, ChainError>, StoreError> },
 }
 
 const UI_CACHE_MIB: u32 = 16;
@@ -187,5 +198,9 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
             Answer::Count { generation, list, count }
         }
         Question::Dashboard { generation, today } => Answer::Dashboard { generation, figures: store.dashboard(today) },
+        Question::CountAudit { generation, filter } => {
+            Answer::CountAudit { generation, count: store.audit_count(&filter) }
+        }
+        Question::VerifyAudit { generation } => Answer::VerifyAudit { generation, outcome: store.verify_audit_chain() },
     }
 }

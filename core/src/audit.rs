@@ -140,25 +140,51 @@ impl AuditRecord {
     }
 }
 
-/// Checks a company's chain from its first record, in order. Names the first record
-/// where it breaks.
-pub fn verify_chain<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Result<u64, ChainError> {
-    let mut previous_hash = GENESIS_HASH.to_owned();
-    let mut expected = 1;
-    for record in records {
-        if record.seq != expected {
-            return Err(ChainError::OutOfSequence { seq: record.seq, expected });
+/// Checks a chain one record at a time, from its first, so that a long trail is checked
+/// without holding it in memory.
+#[derive(Clone, Debug)]
+pub struct ChainCheck {
+    previous_hash: String,
+    expected: u64,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        Self { previous_hash: GENESIS_HASH.to_owned(), expected: 1 }
+    }
+}
+
+impl ChainCheck {
+    /// Checks the next record; the first error names the record where the chain breaks.
+    pub fn next(&mut self, record: &AuditRecord) -> Result<(), ChainError> {
+        if record.seq != self.expected {
+            return Err(ChainError::OutOfSequence { seq: record.seq, expected: self.expected });
         }
         if record.compute_hash() != record.hash {
             return Err(ChainError::Altered { seq: record.seq });
         }
-        if record.prev_hash != previous_hash {
+        if record.prev_hash != self.previous_hash {
             return Err(ChainError::Broken { seq: record.seq });
         }
-        previous_hash.clone_from(&record.hash);
-        expected += 1;
+        self.previous_hash.clone_from(&record.hash);
+        self.expected += 1;
+        Ok(())
     }
-    Ok(expected - 1)
+
+    /// How many records have been checked.
+    pub fn checked(&self) -> u64 {
+        self.expected - 1
+    }
+}
+
+/// Checks a company's chain from its first record, in order. Names the first record
+/// where it breaks.
+pub fn verify_chain<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Result<u64, ChainError> {
+    let mut check = ChainCheck::default();
+    for record in records {
+        check.next(record)?;
+    }
+    Ok(check.checked())
 }
 
 #[cfg(test)]

@@ -27,10 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(file) = std::env::var(CHILD_MODE) {
         return export(Path::new(&file));
     }
-    let sizes: Vec<u64> = std::env::var("COMPTOIR_BENCH_AUDIT").ok().map_or_else(
-        || vec![200_000, 1_100_000],
-        |v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
-    );
+    let sizes: Vec<u64> = std::env::var("COMPTOIR_BENCH_AUDIT")
+        .ok()
+        .map_or_else(|| vec![200_000, 1_100_000], |v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect());
     let dir = tempfile::tempdir()?;
     for size in sizes {
         let path = dir.path().join(format!("trail-{size}.comptoir"));

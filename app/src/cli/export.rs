@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
-use comptoir_core::export::{AuditColumns, AuditExportOptions, export_audit_xlsx};
+use comptoir_core::export::{AuditExportOptions, export_audit_xlsx};
 use comptoir_core::store::{AppStore, AuditFilter, CompanyStore};
 
 use comptoir::i18n::{Language, Texts};
@@ -22,21 +22,6 @@ pub struct AuditArgs {
     pub to: Option<NaiveDate>,
     pub user: Option<String>,
     pub out: PathBuf,
-}
-
-/// The column titles in `language`.
-pub fn audit_columns(texts: &Texts) -> AuditColumns {
-    AuditColumns {
-        sheet: texts.get("export-audit-sheet"),
-        seq: texts.get("export-audit-seq"),
-        at: texts.get("export-audit-at"),
-        user: texts.get("export-audit-user"),
-        action: texts.get("export-audit-action"),
-        entity: texts.get("export-audit-entity"),
-        entity_id: texts.get("export-audit-entity-id"),
-        changes: texts.get("export-audit-changes"),
-        hash: texts.get("export-audit-hash"),
-    }
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
@@ -63,7 +48,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open {}", company.file_path.display()))?;
     let filter = AuditFilter { from: args.from, to: args.to, user_email: args.user.clone(), ..AuditFilter::default() };
     let texts = Texts::new(Language::default());
-    let options = AuditExportOptions::new(audit_columns(&texts));
+    let options = AuditExportOptions::new(comptoir::screens::audit::audit_columns(&texts));
     let cancel = AtomicBool::new(false);
     let report = export_audit_xlsx(&store, &filter, &options, &args.out, &cancel, |progress| {
         eprintln!("{} / {} records", progress.written, progress.total);

@@ -38,7 +38,7 @@ pub enum Period {
 impl Period {
     pub const ALL: [Self; 5] = [Self::All, Self::ThisMonth, Self::LastMonth, Self::ThisYear, Self::LastYear];
 
-    fn text_id(self) -> &'static str {
+    pub fn text_id(self) -> &'static str {
         match self {
             Self::All => "period-all",
             Self::ThisMonth => "period-this-month",

@@ -1,6 +1,7 @@
 //! The main window's screens, one file each, and what they share: the navigation, the
 //! [`Context`] a screen draws with, and the routing of background answers.
 
+pub mod audit;
 pub mod dashboard;
 pub mod detail;
 pub mod documents;
@@ -27,11 +28,12 @@ pub enum Screen {
     CreditNotes,
     DeliveryNotes,
     Payments,
+    Audit,
     Settings,
 }
 
 impl Screen {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Dashboard,
         Self::Contacts,
         Self::Articles,
@@ -40,6 +42,7 @@ impl Screen {
         Self::CreditNotes,
         Self::DeliveryNotes,
         Self::Payments,
+        Self::Audit,
         Self::Settings,
     ];
 
@@ -54,6 +57,7 @@ impl Screen {
             Self::CreditNotes => "nav-credit-notes",
             Self::DeliveryNotes => "nav-delivery-notes",
             Self::Payments => "nav-payments",
+            Self::Audit => "nav-audit",
             Self::Settings => "nav-settings",
         }
     }
@@ -99,6 +103,18 @@ impl Context<'_> {
         if self.read_only {
             return Some(self.texts.get("edit-refused-read-only"));
         }
+        match self.role {
+            Some(role) if !role.allows(permission) => Some(
+                self.texts
+                    .with("edit-refused-role", &[("role", self.texts.get(&format!("role-{}", role.as_str())).into())]),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Why the user's role does not allow `permission` (reading and exporting are not
+    /// edits: the offline grace period does not restrict them).
+    pub fn cannot_read(&self, permission: Permission) -> Option<String> {
         match self.role {
             Some(role) if !role.allows(permission) => Some(
                 self.texts
@@ -154,6 +170,7 @@ pub struct Screens {
     pub contacts: lists::ContactList,
     pub articles: lists::ArticleList,
     pub payments: lists::PaymentList,
+    pub audit: audit::AuditTrail,
     pub detail: Option<detail::Detail>,
 }
 
@@ -194,6 +211,7 @@ impl Screens {
         self.contacts.data_changed();
         self.articles.data_changed();
         self.payments.data_changed();
+        self.audit.data_changed();
         self.dashboard.data_changed();
         if let Some(detail) = &mut self.detail {
             detail.data_changed();
@@ -229,6 +247,8 @@ impl Screens {
                 self.payments.on_count(generation, list, &count);
             }
             Answer::Dashboard { generation, figures } => self.dashboard.on_answer(generation, figures),
+            Answer::CountAudit { generation, count } => self.audit.on_count(generation, &count),
+            Answer::VerifyAudit { generation, outcome } => self.audit.on_verified(generation, outcome),
         }
     }
 }
@@ -269,6 +289,7 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
         }
         Screen::Articles => lists::articles_ui(ui, &mut screens.articles, ctx),
         Screen::Payments => lists::payments_ui(ui, &mut screens.payments, ctx),
+        Screen::Audit => audit::audit_ui(ui, &mut screens.audit, ctx),
         Screen::Settings => settings::settings_ui(ui, ctx),
         Screen::Quotes | Screen::Invoices | Screen::CreditNotes | Screen::DeliveryNotes => {}
     }

@@ -805,3 +805,27 @@ fn a_document_search_keeps_to_the_list_kind_and_filters() {
     assert_eq!(by_number[0].id, first.id);
     assert!(store.search_documents(&filter, " -- ", 10).unwrap().is_empty());
 }
+
+#[test]
+fn the_integrity_check_names_the_first_altered_or_missing_record() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap();
+    demo::fill_audit_trail(&mut store, 3, 50, start).unwrap();
+    assert_eq!(store.verify_audit_chain().unwrap(), Ok(50));
+    assert_eq!(store.audit_count(&AuditFilter::default()).unwrap(), 50);
+    let newest = store.audit_page_at(&AuditFilter::default(), 0, 3).unwrap();
+    assert_eq!(newest.iter().map(|r| r.seq).collect::<Vec<_>>(), [50, 49, 48]);
+
+    // Someone edits the file by hand: the check names the record.
+    store
+        .connection()
+        .execute("UPDATE audit_trail SET user_email = 'quelqu.un@autre.test' WHERE seq = 17", [])
+        .unwrap();
+    assert_eq!(store.verify_audit_chain().unwrap(), Err(crate::audit::ChainError::Altered { seq: 17 }));
+    store.connection().execute("DELETE FROM audit_trail WHERE seq BETWEEN 10 AND 20", []).unwrap();
+    assert_eq!(
+        store.verify_audit_chain().unwrap(),
+        Err(crate::audit::ChainError::OutOfSequence { seq: 21, expected: 10 })
+    );
+}

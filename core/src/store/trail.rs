@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::overview::audit_from_row;
 use super::{CompanyStore, StoreError};
-use crate::audit::AuditRecord;
+use crate::audit::{AuditRecord, ChainCheck, ChainError};
 
 /// Which audit records to show or export. Dates are days in UTC, both included.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -83,6 +83,34 @@ impl CompanyStore {
         let company = self.company_id();
         let mut stmt = self.connection().prepare_cached(&sql)?;
         stmt.query_map(params_from_iter(values), |row| Ok(audit_from_row(row, company)))?.map(|r| r?).collect()
+    }
+
+    /// A page of the filtered trail, newest first, from row `offset`.
+    pub fn audit_page_at(&self, filter: &AuditFilter, offset: u64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        let (clauses, mut values) = filter.clauses();
+        let sql = format!("SELECT {COLUMNS} FROM audit_trail WHERE 1 = 1{clauses} ORDER BY seq DESC LIMIT ? OFFSET ?");
+        values.push(Value::Integer(i64::from(limit)));
+        values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let company = self.company_id();
+        let mut stmt = self.connection().prepare_cached(&sql)?;
+        stmt.query_map(params_from_iter(values), |row| Ok(audit_from_row(row, company)))?.map(|r| r?).collect()
+    }
+
+    /// Checks this copy's hash chain from its first record: the number of records when it
+    /// holds, or the first record where it breaks (altered, removed, inserted).
+    pub fn verify_audit_chain(&self) -> Result<Result<u64, ChainError>, StoreError> {
+        let mut check = ChainCheck::default();
+        let mut broken = None;
+        self.for_each_audit(&AuditFilter::default(), |record| -> Result<bool, StoreError> {
+            match check.next(&record) {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    broken = Some(e);
+                    Ok(false)
+                }
+            }
+        })?;
+        Ok(broken.map_or(Ok(check.checked()), Err))
     }
 
     /// Calls `each` on every record the filter keeps, oldest first, one at a time (an

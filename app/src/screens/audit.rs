@@ -1,0 +1,362 @@
+//! Journal d'audit: every action on the company — who, when, what, each field before and
+//! after — filtered by period, user and action; "Vérifier l'intégrité" checks the copy's
+//! hash chain; "Exporter en XLSX…" writes the filtered trail to a workbook on a thread of
+//! its own, with a progress bar and a cancel button.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use comptoir_core::audit::{AuditRecord, ChainError};
+use comptoir_core::export::{AuditExportOptions, ExportError, ExportReport, export_audit_xlsx};
+use comptoir_core::model::Permission;
+use comptoir_core::store::{AuditFilter, CompanyStore, StoreError};
+use egui_extras::{Column, TableBuilder};
+
+use super::documents::Period;
+use super::rows::{BLOCK, RowBlocks};
+use super::{Context, action_button, share};
+use crate::reader::Question;
+
+/// The actions the filter offers (the trail's own words, translated by `action-…`).
+const ACTIONS: [&str; 9] =
+    ["create", "update", "issue", "payment", "archive", "sign_in", "sign_in_failed", "role_change", "export"];
+
+/// An export under way.
+pub struct ExportJob {
+    pub written: Arc<AtomicU64>,
+    pub total: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+    done: Receiver<Result<ExportReport, ExportError>>,
+}
+
+impl std::fmt::Debug for ExportJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportJob").field("written", &self.written).finish_non_exhaustive()
+    }
+}
+
+/// The audit screen's state.
+#[derive(Debug, Default)]
+pub struct AuditTrail {
+    pub period: Period,
+    /// The actor's email, as typed.
+    pub user: String,
+    pub action: Option<&'static str>,
+    rows: RowBlocks<AuditRecord>,
+    pub total: Option<u64>,
+    counting: Option<u64>,
+    counted: Option<AuditFilter>,
+    /// The integrity check: asked, and its outcome (the records checked, or where the
+    /// chain breaks, or why it could not be read).
+    checking: Option<u64>,
+    pub integrity: Option<Result<Result<u64, ChainError>, String>>,
+    pub export: Option<ExportJob>,
+    pub export_outcome: Option<Result<String, String>>,
+    /// The save dialog's answer, when it comes.
+    chosen: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl AuditTrail {
+    pub fn data_changed(&mut self) {
+        self.rows.clear();
+        self.counted = None;
+        self.counting = None;
+    }
+
+    pub fn filter(&self, today: chrono::NaiveDate) -> AuditFilter {
+        let (from, to) = self.period.range(today);
+        let user = self.user.trim();
+        AuditFilter {
+            from,
+            to,
+            user_email: (!user.is_empty()).then(|| user.to_owned()),
+            action: self.action.map(str::to_owned),
+            entity_id: None,
+        }
+    }
+
+    pub fn on_count(&mut self, generation: u64, count: &Result<u64, StoreError>) {
+        if self.counting == Some(generation) {
+            self.counting = None;
+            match count {
+                Ok(count) => self.total = Some(*count),
+                Err(e) => tracing::warn!(error = %e, "the audit trail could not be counted"),
+            }
+        }
+    }
+
+    pub fn on_verified(&mut self, generation: u64, outcome: Result<Result<u64, ChainError>, StoreError>) {
+        if self.checking == Some(generation) {
+            self.checking = None;
+            self.integrity = Some(outcome.map_err(|e| e.to_string()));
+        }
+    }
+
+    /// Starts writing the filtered trail to `path` on a thread of its own; `wake`
+    /// repaints the window as it goes.
+    pub fn start_export(
+        &mut self,
+        company_file: &std::path::Path,
+        filter: AuditFilter,
+        options: AuditExportOptions,
+        path: PathBuf,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        let (written, total) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (sender, done) = std::sync::mpsc::channel();
+        let (w, t, c) = (written.clone(), total.clone(), cancel.clone());
+        let file = company_file.to_path_buf();
+        let spawned = std::thread::Builder::new().name("comptoir-export".into()).spawn(move || {
+            let result = CompanyStore::open_read_only(&file).map_err(ExportError::from).and_then(|store| {
+                export_audit_xlsx(&store, &filter, &options, &path, &c, |progress| {
+                    w.store(progress.written, Ordering::Relaxed);
+                    t.store(progress.total, Ordering::Relaxed);
+                    wake();
+                })
+            });
+            let _ = sender.send(result);
+            wake();
+        });
+        match spawned {
+            Ok(_) => {
+                self.export_outcome = None;
+                self.export = Some(ExportJob { written, total, cancel, done });
+            }
+            Err(e) => self.export_outcome = Some(Err(e.to_string())),
+        }
+    }
+
+    /// Takes in the export's end, if it came.
+    fn poll_export(&mut self, texts: &crate::i18n::Texts) {
+        let Some(job) = &self.export else { return };
+        let outcome = match job.done.try_recv() {
+            Ok(Ok(report)) => Ok(texts.with(
+                "audit-export-done",
+                &[
+                    ("rows", report.rows.into()),
+                    ("sheets", report.sheets.into()),
+                    ("path", report.path.display().to_string().into()),
+                ],
+            )),
+            // A thread gone without a word stopped like a cancelled export: no file.
+            Ok(Err(ExportError::Cancelled)) | Err(TryRecvError::Disconnected) => {
+                Err(texts.get("audit-export-cancelled"))
+            }
+            Ok(Err(e)) => Err(texts.error(e.code(), &e.to_string())),
+            Err(TryRecvError::Empty) => return,
+        };
+        self.export = None;
+        self.export_outcome = Some(outcome);
+    }
+}
+
+/// The workbook's column titles in the user's language.
+pub fn audit_columns(texts: &crate::i18n::Texts) -> comptoir_core::export::AuditColumns {
+    comptoir_core::export::AuditColumns {
+        sheet: texts.get("export-audit-sheet"),
+        seq: texts.get("export-audit-seq"),
+        at: texts.get("export-audit-at"),
+        user: texts.get("export-audit-user"),
+        action: texts.get("export-audit-action"),
+        entity: texts.get("export-audit-entity"),
+        entity_id: texts.get("export-audit-entity-id"),
+        changes: texts.get("export-audit-changes"),
+        hash: texts.get("export-audit-hash"),
+    }
+}
+
+/// Opens the system's save dialog off the UI thread; its answer comes through a channel.
+fn choose_file(name: String, wake: Arc<dyn Fn() + Send + Sync>) -> Option<Receiver<Option<PathBuf>>> {
+    let (sender, answer) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("comptoir-save-dialog".into()).spawn(move || {
+        let dialog = rfd::AsyncFileDialog::new().set_file_name(name).add_filter("Excel", &["xlsx"]).save_file();
+        let chosen = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()
+            .and_then(|runtime| runtime.block_on(dialog))
+            .map(|handle| handle.path().to_path_buf());
+        let _ = sender.send(chosen);
+        wake();
+    });
+    spawned.ok().map(|_| answer)
+}
+
+fn waker(ctx: &egui::Context) -> Arc<dyn Fn() + Send + Sync> {
+    let ctx = ctx.clone();
+    Arc::new(move || ctx.request_repaint())
+}
+
+const ROW_HEIGHT: f32 = 24.0;
+
+#[allow(clippy::too_many_lines, reason = "one screen: its filters, actions and table read best together")]
+pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>) {
+    let texts = ctx.texts;
+    ui.heading(texts.get("nav-audit"));
+    if let Some(reason) = ctx.cannot_read(Permission::ReadAuditTrail) {
+        ui.label(reason);
+        return;
+    }
+    let before = state.filter(ctx.today);
+    ui.horizontal(|ui| {
+        egui::ComboBox::new("audit-period", texts.get("list-period"))
+            .selected_text(texts.get(state.period.text_id()))
+            .show_ui(ui, |ui| {
+                for period in Period::ALL {
+                    ui.selectable_value(&mut state.period, period, texts.get(period.text_id()));
+                }
+            });
+        let action_text = |a: &str| texts.get(&format!("action-{}", a.replace('_', "-")));
+        egui::ComboBox::new("audit-action", texts.get("audit-filter-action"))
+            .selected_text(state.action.map_or_else(|| texts.get("audit-all-actions"), action_text))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.action, None, texts.get("audit-all-actions"));
+                for action in ACTIONS {
+                    ui.selectable_value(&mut state.action, Some(action), action_text(action));
+                }
+            });
+        let label = ui.label(texts.get("audit-filter-user"));
+        ui.add(egui::TextEdit::singleline(&mut state.user).desired_width(200.0)).labelled_by(label.id);
+    });
+    let filter = state.filter(ctx.today);
+    if filter != before {
+        state.rows.clear();
+        state.total = None;
+    }
+    if state.counted.as_ref() != Some(&filter) && state.counting.is_none() {
+        let generation = ctx.generation();
+        if ctx.reader.ask(Question::CountAudit { generation, filter: filter.clone() }) {
+            state.counting = Some(generation);
+            state.counted = Some(filter.clone());
+        }
+    }
+
+    // Integrity and export.
+    state.poll_export(texts);
+    if let Some(chosen) = &state.chosen {
+        match chosen.try_recv() {
+            Ok(Some(path)) => {
+                state.chosen = None;
+                let options = AuditExportOptions::new(audit_columns(texts));
+                let wake = waker(ui.ctx());
+                state.start_export(ctx.reader.path(), filter.clone(), options, path, wake);
+            }
+            Ok(None) | Err(TryRecvError::Disconnected) => state.chosen = None,
+            Err(TryRecvError::Empty) => {}
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui.add_enabled(state.checking.is_none(), egui::Button::new(texts.get("audit-verify"))).clicked() {
+            let generation = ctx.generation();
+            if ctx.reader.ask(Question::VerifyAudit { generation }) {
+                state.checking = Some(generation);
+                state.integrity = None;
+            }
+        }
+        let blocked = ctx.cannot_read(Permission::ExportAuditTrail);
+        let busy = state.export.is_some() || state.chosen.is_some();
+        if !busy && action_button(ui, &texts.get("audit-export"), blocked.as_deref()) {
+            let name = format!("{}-{}.xlsx", texts.get("audit-export-file"), ctx.today);
+            state.chosen = choose_file(name, waker(ui.ctx()));
+        }
+    });
+    if state.checking.is_some() {
+        ui.label(texts.get("audit-verifying"));
+    }
+    match &state.integrity {
+        Some(Ok(Ok(count))) => {
+            let text = texts.with("audit-integrity-ok", &[("count", (*count).into())]);
+            ui.colored_label(egui::Color32::from_rgb(0x3C, 0xB3, 0x71), text);
+        }
+        Some(Ok(Err(broken))) => {
+            let text = texts.with("audit-integrity-broken", &[("seq", broken.seq().into())]);
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        Some(Err(reason)) => {
+            ui.colored_label(ui.visuals().error_fg_color, reason);
+        }
+        None => {}
+    }
+    if let Some(job) = &state.export {
+        let (written, total) = (job.written.load(Ordering::Relaxed), job.total.load(Ordering::Relaxed));
+        #[allow(clippy::cast_precision_loss, reason = "a progress fraction")]
+        let fraction = if total == 0 { 0.0 } else { written as f32 / total as f32 };
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(300.0)
+                    .text(texts.with("audit-export-progress", &[("written", written.into()), ("total", total.into())])),
+            );
+            if ui.button(texts.get("audit-export-cancel")).clicked() {
+                job.cancel.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+    match &state.export_outcome {
+        Some(Ok(text)) => {
+            ui.label(text);
+        }
+        Some(Err(text)) => {
+            ui.colored_label(ui.visuals().error_fg_color, text);
+        }
+        None => {}
+    }
+
+    ui.label(match state.total {
+        Some(total) => texts.with("audit-count", &[("count", total.into())]),
+        None => texts.get("list-counting"),
+    });
+    let store = ctx.reader.store();
+    if state.total.is_none() {
+        state.rows.row(0, |_| store.audit_page_at(&filter, 0, BLOCK));
+    }
+    let rows = state.total.map_or_else(|| state.rows.loaded(), |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let width = ui.available_width();
+    let headers =
+        ["export-audit-seq", "export-audit-at", "export-audit-user", "export-audit-action", "export-audit-changes"];
+    TableBuilder::new(ui)
+        .id_salt("audit")
+        .striped(true)
+        .column(Column::exact(share(width, 0.07, 50.0)))
+        .column(Column::exact(share(width, 0.16, 120.0)))
+        .column(Column::exact(share(width, 0.22, 120.0)).clip(true))
+        .column(Column::exact(share(width, 0.13, 80.0)).clip(true))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .header(ROW_HEIGHT, |mut header| {
+            for id in headers {
+                header.col(|ui| {
+                    ui.label(crate::theme::bold(texts.get(id)));
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let index = row.index();
+                let Some(record) = state.rows.row(index, |r| store.audit_page_at(&filter, r.offset(), BLOCK)) else {
+                    return;
+                };
+                let at = record.at.with_timezone(&chrono::Local);
+                let action_id = format!("action-{}", record.action.replace('_', "-"));
+                let action = if texts.has(&action_id) { texts.get(&action_id) } else { record.action.clone() };
+                let changes: Vec<String> = record
+                    .changes
+                    .iter()
+                    .map(|c| format!("{}: {}", c.field, c.after.as_deref().unwrap_or("—")))
+                    .collect();
+                let cells = [
+                    record.seq.to_string(),
+                    format!("{} {}", ctx.date(at.date_naive()), at.format("%H:%M:%S")),
+                    record.user_email.clone(),
+                    action,
+                    changes.join(" · "),
+                ];
+                for cell in cells {
+                    row.col(|ui| {
+                        ui.label(cell);
+                    });
+                }
+            });
+        });
+}
