@@ -127,6 +127,36 @@ pub fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> Result<Stri
     Ok(totp.generate(u64::try_from(at.timestamp()).map_err(|e| e.to_string())?).to_string())
 }
 
+/// The real app, as `comptoir` starts it, on the data folder `dir` with `server` as the
+/// address the wizard proposes and `clock` as its time, in a headless kittest harness of
+/// `size` points; widgets are found by their accessible labels.
+///
+/// # Panics
+///
+/// When the engine cannot start (a test failure).
+pub fn app_harness(
+    dir: &std::path::Path,
+    server: &str,
+    clock: std::sync::Arc<dyn comptoir_core::clock::Clock>,
+    size: egui::Vec2,
+) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
+    use std::sync::Arc;
+    let config = comptoir_core::engine::EngineConfig {
+        data_dir: dir.to_path_buf(),
+        default_server: server.to_owned(),
+        clock,
+        credentials: Arc::new(comptoir_core::engine::credentials::FileCredentials::new(&dir.join("credentials.json"))),
+        wake: Arc::new(|| {}),
+        timing: comptoir_core::engine::Timing::default(),
+    };
+    #[allow(clippy::expect_used, reason = "a test harness: a panic is the failure report")]
+    let app =
+        comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::French, None).expect("the engine starts");
+    egui_kittest::Harness::builder()
+        .with_size(size)
+        .build_ui_state(|ui, app: &mut comptoir::app::ComptoirApp| app.frame_ui(ui), app)
+}
+
 /// The process's peak resident memory (Linux `VmHWM`), in MiB, for benchmarks.
 pub fn peak_rss_mib() -> String {
     std::fs::read_to_string("/proc/self/status")

@@ -13,27 +13,14 @@ use comptoir::app::ComptoirApp;
 use comptoir::format;
 use comptoir::i18n::Language;
 use comptoir_core::clock::{Clock, ManualClock, SystemClock};
-use comptoir_core::engine::credentials::FileCredentials;
-use comptoir_core::engine::{EngineConfig, Timing};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus};
 use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
-use comptoir_tests::{TestServer, totp_code};
+use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 
 fn app(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) -> Harness<'static, ComptoirApp> {
-    let config = EngineConfig {
-        data_dir: dir.to_path_buf(),
-        default_server: server.to_owned(),
-        clock,
-        credentials: Arc::new(FileCredentials::new(&dir.join("credentials.json"))),
-        wake: Arc::new(|| {}),
-        timing: Timing::default(),
-    };
-    let app = ComptoirApp::start(config, Language::French, None).unwrap();
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut ComptoirApp| app.frame_ui(ui), app)
+    app_harness(dir, server, clock, egui::vec2(1280.0, 800.0))
 }
 
 /// Runs frames until `found` holds, while the engine and the reader work on their threads.

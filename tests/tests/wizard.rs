@@ -7,12 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use comptoir::app::ComptoirApp;
-use comptoir::i18n::Language;
 use comptoir_core::clock::{Clock, ManualClock, SystemClock};
-use comptoir_core::engine::credentials::FileCredentials;
-use comptoir_core::engine::{EngineConfig, SetupStep, Timing};
+use comptoir_core::engine::SetupStep;
 use comptoir_core::sync::RecordKind;
-use comptoir_tests::{TestServer, totp_code};
+use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
@@ -21,18 +19,7 @@ fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
 }
 
 fn app_with_clock(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) -> Harness<'static, ComptoirApp> {
-    let config = EngineConfig {
-        data_dir: dir.to_path_buf(),
-        default_server: server.to_owned(),
-        clock,
-        credentials: Arc::new(FileCredentials::new(&dir.join("credentials.json"))),
-        wake: Arc::new(|| {}),
-        timing: Timing::default(),
-    };
-    let app = ComptoirApp::start(config, Language::French, None).unwrap();
-    Harness::builder()
-        .with_size(egui::vec2(1000.0, 700.0))
-        .build_ui_state(|ui, app: &mut ComptoirApp| app.frame_ui(ui), app)
+    app_harness(dir, server, clock, egui::vec2(1000.0, 700.0))
 }
 
 /// Runs frames until a widget whose label contains `text` shows, while the engine works

@@ -27,13 +27,13 @@ impl<T> Paged<T> {
         Self { list, rows: RowBlocks::default(), total: None, counting: None, counted: false }
     }
 
-    fn data_changed(&mut self) {
+    pub fn data_changed(&mut self) {
         self.rows.clear();
         self.counted = false;
         self.counting = None;
     }
 
-    fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
+    pub fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
         if list == self.list && self.counting == Some(generation) {
             self.counting = None;
             match count {
@@ -278,128 +278,60 @@ fn contact_form_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<
 }
 
 /// The article list.
-#[derive(Debug)]
-pub struct ArticleList {
-    paged: Paged<Article>,
-}
+pub type ArticleList = Paged<Article>;
+/// The payment list.
+pub type PaymentList = Paged<PaymentRow>;
 
 impl Default for ArticleList {
     fn default() -> Self {
-        Self { paged: Paged::new(SimpleList::Articles) }
+        Self::new(SimpleList::Articles)
     }
-}
-
-impl ArticleList {
-    pub fn data_changed(&mut self) {
-        self.paged.data_changed();
-    }
-
-    pub fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
-        self.paged.on_count(generation, list, count);
-    }
-}
-
-pub fn articles_ui(ui: &mut egui::Ui, list: &mut ArticleList, ctx: &mut Context<'_>) {
-    let texts = ctx.texts;
-    ui.heading(texts.get("nav-articles"));
-    list.paged.ask(ctx);
-    ui.label(match list.paged.total {
-        Some(total) => texts.with("list-count", &[("count", total.into())]),
-        None => texts.get("list-counting"),
-    });
-    let store = ctx.reader.store();
-    if list.paged.total.is_none() {
-        list.paged.rows.row(0, |_| store.list_articles(true, 0, BLOCK));
-    }
-    let rows = list.paged.len();
-    let headers = ["column-code", "column-designation", "column-unit", "column-unit-price", "column-vat-rate"];
-    let width = ui.available_width();
-    TableBuilder::new(ui)
-        .id_salt("articles")
-        .striped(true)
-        .column(Column::exact(share(width, 0.15, 70.0)).clip(true))
-        .column(Column::remainder().at_least(100.0).clip(true))
-        .column(Column::exact(share(width, 0.1, 50.0)))
-        .column(Column::exact(share(width, 0.14, 80.0)))
-        .column(Column::exact(share(width, 0.08, 50.0)))
-        .header(ROW_HEIGHT, |mut header| {
-            for id in headers {
-                header.col(|ui| {
-                    ui.label(crate::theme::bold(texts.get(id)));
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(ROW_HEIGHT, rows, |mut row| {
-                let index = row.index();
-                let Some(article) = list.paged.rows.row(index, |r| store.list_articles(true, r.offset(), BLOCK)) else {
-                    return;
-                };
-                let cells = [
-                    article.code.clone(),
-                    article.name.clone(),
-                    article.unit.clone(),
-                    ctx.money(article.unit_price),
-                    article.vat_rate.to_string(),
-                ];
-                for cell in cells {
-                    row.col(|ui| {
-                        ui.label(cell);
-                    });
-                }
-            });
-        });
-}
-
-/// The payment list.
-#[derive(Debug)]
-pub struct PaymentList {
-    paged: Paged<PaymentRow>,
 }
 
 impl Default for PaymentList {
     fn default() -> Self {
-        Self { paged: Paged::new(SimpleList::Payments) }
+        Self::new(SimpleList::Payments)
     }
 }
 
-impl PaymentList {
-    pub fn data_changed(&mut self) {
-        self.paged.data_changed();
-    }
+/// A column of a plain list: its title's id, and its width as a share of the table's
+/// (`None`: the rest).
+type ColumnSpec = (&'static str, Option<(f32, f32)>);
 
-    pub fn on_count(&mut self, generation: u64, list: SimpleList, count: &Result<u64, StoreError>) {
-        self.paged.on_count(generation, list, count);
-    }
-}
-
-pub fn payments_ui(ui: &mut egui::Ui, list: &mut PaymentList, ctx: &mut Context<'_>) {
+/// A list of text cells, read a block at a time by offset: its title, its count, its
+/// table.
+fn paged_text_list_ui<T>(
+    ui: &mut egui::Ui,
+    list: &mut Paged<T>,
+    ctx: &mut Context<'_>,
+    title_id: &str,
+    columns: &[ColumnSpec],
+    read: impl Fn(&comptoir_core::store::CompanyStore, u64) -> Result<Vec<T>, StoreError>,
+    cells: impl Fn(&T, &Context<'_>) -> Vec<String>,
+) {
     let texts = ctx.texts;
-    ui.heading(texts.get("nav-payments"));
-    list.paged.ask(ctx);
-    ui.label(match list.paged.total {
+    ui.heading(texts.get(title_id));
+    list.ask(ctx);
+    ui.label(match list.total {
         Some(total) => texts.with("list-count", &[("count", total.into())]),
         None => texts.get("list-counting"),
     });
     let store = ctx.reader.store();
-    if list.paged.total.is_none() {
-        list.paged.rows.row(0, |_| store.list_payments(0, BLOCK));
+    if list.total.is_none() {
+        list.rows.row(0, |_| read(store, 0));
     }
-    let rows = list.paged.len();
-    let headers =
-        ["column-date", "column-amount", "column-method", "column-reference", "column-payer", "column-documents"];
+    let rows = list.len();
     let width = ui.available_width();
-    TableBuilder::new(ui)
-        .id_salt("payments")
-        .striped(true)
-        .column(Column::exact(share(width, 0.11, 70.0)))
-        .column(Column::exact(share(width, 0.13, 80.0)))
-        .column(Column::exact(share(width, 0.13, 70.0)).clip(true))
-        .column(Column::exact(share(width, 0.16, 80.0)).clip(true))
-        .column(Column::remainder().at_least(100.0).clip(true))
-        .column(Column::exact(share(width, 0.2, 80.0)).clip(true))
+    let mut table = TableBuilder::new(ui).id_salt(title_id).striped(true);
+    for (_, share_of) in columns {
+        table = table.column(match share_of {
+            Some((part, min)) => Column::exact(share(width, *part, *min)).clip(true),
+            None => Column::remainder().at_least(100.0).clip(true),
+        });
+    }
+    table
         .header(ROW_HEIGHT, |mut header| {
-            for id in headers {
+            for (id, _) in columns {
                 header.col(|ui| {
                     ui.label(crate::theme::bold(texts.get(id)));
                 });
@@ -408,22 +340,68 @@ pub fn payments_ui(ui: &mut egui::Ui, list: &mut PaymentList, ctx: &mut Context<
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
-                let Some(payment) = list.paged.rows.row(index, |r| store.list_payments(r.offset(), BLOCK)) else {
-                    return;
-                };
-                let cells = [
-                    ctx.date(payment.date),
-                    ctx.money(payment.amount),
-                    texts.get(&format!("method-{}", payment.method.as_str().replace('_', "-"))),
-                    payment.reference.clone(),
-                    payment.contact_name.clone().unwrap_or_default(),
-                    payment.documents.clone(),
-                ];
-                for cell in cells {
+                let Some(item) = list.rows.row(index, |r| read(store, r.offset())) else { return };
+                for cell in cells(item, ctx) {
                     row.col(|ui| {
                         ui.label(cell);
                     });
                 }
             });
         });
+}
+
+pub fn articles_ui(ui: &mut egui::Ui, list: &mut ArticleList, ctx: &mut Context<'_>) {
+    let columns: [ColumnSpec; 5] = [
+        ("column-code", Some((0.15, 70.0))),
+        ("column-designation", None),
+        ("column-unit", Some((0.1, 50.0))),
+        ("column-unit-price", Some((0.14, 80.0))),
+        ("column-vat-rate", Some((0.08, 50.0))),
+    ];
+    paged_text_list_ui(
+        ui,
+        list,
+        ctx,
+        "nav-articles",
+        &columns,
+        |store, offset| store.list_articles(true, offset, BLOCK),
+        |article, ctx| {
+            vec![
+                article.code.clone(),
+                article.name.clone(),
+                article.unit.clone(),
+                ctx.money(article.unit_price),
+                article.vat_rate.to_string(),
+            ]
+        },
+    );
+}
+
+pub fn payments_ui(ui: &mut egui::Ui, list: &mut PaymentList, ctx: &mut Context<'_>) {
+    let columns: [ColumnSpec; 6] = [
+        ("column-date", Some((0.11, 70.0))),
+        ("column-amount", Some((0.13, 80.0))),
+        ("column-method", Some((0.13, 70.0))),
+        ("column-reference", Some((0.16, 80.0))),
+        ("column-payer", None),
+        ("column-documents", Some((0.2, 80.0))),
+    ];
+    paged_text_list_ui(
+        ui,
+        list,
+        ctx,
+        "nav-payments",
+        &columns,
+        |store, offset| store.list_payments(offset, BLOCK),
+        |payment, ctx| {
+            vec![
+                ctx.date(payment.date),
+                ctx.money(payment.amount),
+                ctx.texts.get(&format!("method-{}", payment.method.as_str().replace('_', "-"))),
+                payment.reference.clone(),
+                payment.contact_name.clone().unwrap_or_default(),
+                payment.documents.clone(),
+            ]
+        },
+    );
 }
