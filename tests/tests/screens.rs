@@ -95,6 +95,22 @@ fn go_to(harness: &mut Harness<'_, ComptoirApp>, screen: &str) {
     harness.step();
 }
 
+/// Fichier → `item` (Synchroniser maintenant, Préférences…).
+fn file_menu(harness: &mut Harness<'_, ComptoirApp>, item: &str) {
+    harness.get_by_label("Fichier").click();
+    wait_for(harness, item);
+    harness.get_by_label(item).click();
+    harness.step();
+}
+
+/// Opens Préférences on `tab`.
+fn preferences(harness: &mut Harness<'_, ComptoirApp>, tab: &str) {
+    file_menu(harness, "Préférences…");
+    wait_for(harness, tab);
+    harness.get_by_label(tab).click();
+    harness.step();
+}
+
 /// The copy's file, read the way a test checks what the window shows.
 fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
     CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
@@ -231,17 +247,13 @@ fn read_only_offline_the_editing_controls_are_disabled_and_say_why() {
 
     server.stop();
     clock.advance(chrono::Duration::hours(80));
-    harness.get_by_label("Fichier").click();
-    wait_for(&mut harness, "Synchroniser maintenant");
-    harness.get_by_label("Synchroniser maintenant").click();
+    file_menu(&mut harness, "Synchroniser maintenant");
     wait_for(&mut harness, "Lecture seule : synchronisez");
     assert!(harness.get_by_label("Nouveau contact").accesskit_node().is_disabled());
     harness.get_by_label_contains("Cette entreprise est en lecture seule");
 
     server.restart().unwrap();
-    harness.get_by_label("Fichier").click();
-    wait_for(&mut harness, "Synchroniser maintenant");
-    harness.get_by_label("Synchroniser maintenant").click();
+    file_menu(&mut harness, "Synchroniser maintenant");
     wait_until(&mut harness, "editing allowed again", |h| {
         !h.get_by_label("Nouveau contact").accesskit_node().is_disabled()
     });
@@ -254,9 +266,7 @@ fn preferences_account_switches_to_the_other_company() {
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
     open_company(&mut harness, &server, 1);
     let (small_id, small, _) = server.accounts.companies[0].clone();
-    harness.get_by_label("Fichier").click();
-    wait_for(&mut harness, "Préférences…");
-    harness.get_by_label("Préférences…").click();
+    preferences(&mut harness, "Compte");
     wait_for(&mut harness, &format!("Ouvrir {small}"));
     harness.get_by_label_contains(&server.accounts.email);
     harness.get_by_label(&format!("Ouvrir {small}")).click();
@@ -275,11 +285,7 @@ fn preferences_server_tests_a_connection_and_says_what_to_check() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
     open_company(&mut harness, &server, 0);
-    harness.get_by_label("Fichier").click();
-    wait_for(&mut harness, "Préférences…");
-    harness.get_by_label("Préférences…").click();
-    wait_for(&mut harness, "Serveur");
-    harness.get_by_label("Serveur").click();
+    preferences(&mut harness, "Serveur");
     wait_for(&mut harness, "Tester la connexion");
     harness.get_by_label("Tester la connexion").click();
     wait_for(&mut harness, "connexion réussie");
@@ -315,11 +321,7 @@ fn personal_settings_turn_two_factor_on_with_a_qr_code_and_change_the_password()
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
     open_company(&mut harness, &server, 0);
-    harness.get_by_label("Fichier").click();
-    wait_for(&mut harness, "Préférences…");
-    harness.get_by_label("Préférences…").click();
-    wait_for(&mut harness, "Personnel");
-    harness.get_by_label("Personnel").click();
+    preferences(&mut harness, "Personnel");
     wait_for(&mut harness, "La double authentification est désactivée.");
 
     // Two-factor on: a QR code of the otpauth URI and the key as text, confirmed by a code.
