@@ -88,12 +88,7 @@ impl ComptoirApp {
     ) -> Result<Self, comptoir_core::engine::EngineError> {
         let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
         let clock = config.clock.clone();
-        let waker = ctx.clone();
-        config.wake = Arc::new(move || {
-            if let Some(ctx) = waker.get() {
-                ctx.request_repaint();
-            }
-        });
+        config.wake = repaint_of(&ctx);
         let engine = Engine::start(config)?;
         Ok(Self {
             engine,
@@ -154,11 +149,7 @@ impl ComptoirApp {
                 self.send_all(commands);
             }
             let commands = wizard_ui(ui, &mut self.wizard, &self.texts);
-            for command in commands.commands {
-                if let Err(e) = self.engine.send(command) {
-                    tracing::warn!(error = %e, "a command could not be handed to the engine");
-                }
-            }
+            self.send_all(commands.commands);
             if let Some(company) = commands.start {
                 self.working = Some(company);
             }
@@ -171,14 +162,8 @@ impl ComptoirApp {
 
     /// Opens the company file for the screens (on start, after a download, on a switch).
     fn open_reader(&mut self, path: &std::path::Path) {
-        let waker = self.ctx.clone();
-        let wake = Arc::new(move || {
-            if let Some(ctx) = waker.get() {
-                ctx.request_repaint();
-            }
-        });
         self.screens = Screens::new();
-        self.reader = match Reader::open(path, wake) {
+        self.reader = match Reader::open(path, repaint_of(&self.ctx)) {
             Ok(reader) => {
                 self.currency = reader.store().company().map_or(Currency::EUR, |c| c.currency);
                 Some(reader)
@@ -240,9 +225,7 @@ impl ComptoirApp {
 
     fn send_all(&self, commands: Vec<Command>) {
         for command in commands {
-            if let Err(e) = self.engine.send(command) {
-                tracing::warn!(error = %e, "a command could not be handed to the engine");
-            }
+            self.send(command);
         }
     }
 
@@ -305,10 +288,8 @@ impl ComptoirApp {
                         self.working = Some(company.clone());
                     }
                 }
-                if let Some(command) = self.wizard.on_event(&other)
-                    && let Err(e) = self.engine.send(command)
-                {
-                    tracing::warn!(error = %e, "a command could not be handed to the engine");
+                if let Some(command) = self.wizard.on_event(&other) {
+                    self.send(command);
                 }
             }
         }
@@ -327,6 +308,16 @@ impl eframe::App for ComptoirApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
     }
+}
+
+/// Repaints the window once it exists (a wake-up for the engine and the reader).
+fn repaint_of(window: &Arc<OnceLock<egui::Context>>) -> Arc<dyn Fn() + Send + Sync> {
+    let window = window.clone();
+    Arc::new(move || {
+        if let Some(ctx) = window.get() {
+            ctx.request_repaint();
+        }
+    })
 }
 
 /// Shows the window in front of the others (tray's Ouvrir, a second launch).

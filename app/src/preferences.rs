@@ -7,6 +7,7 @@ use comptoir_core::engine::{AccountEvent, Command, Notice, Secret, SetupError};
 
 use crate::app::ComptoirApp;
 use crate::i18n::{Language, Texts};
+use crate::screens::role_text;
 use crate::wizard::setup_error_text;
 
 /// The tabs of the Preferences window.
@@ -225,7 +226,7 @@ fn account_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Comma
         ui.label(texts.with("account-signed-in-as", &[("email", email.clone().into())]));
     }
     if let Some(role) = app.role {
-        ui.label(texts.with("account-role", &[("role", texts.get(&format!("role-{}", role.as_str())).into())]));
+        ui.label(texts.with("account-role", &[("role", role_text(role, texts).into())]));
     }
     ui.add_space(6.0);
     ui.label(crate::theme::bold(texts.get("account-companies")));
@@ -234,7 +235,7 @@ fn account_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Comma
     egui::Grid::new("companies").num_columns(3).show(ui, |ui| {
         for company in &app.companies {
             ui.label(&company.name);
-            ui.label(texts.get(&format!("role-{}", company.role.as_str())));
+            ui.label(role_text(company.role, texts));
             if Some(company.id) == current {
                 ui.weak(texts.get("account-current"));
             } else if ui.button(texts.with("account-switch", &[("company", company.name.clone().into())])).clicked() {

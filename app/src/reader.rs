@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use chrono::NaiveDate;
 use comptoir_core::audit::ChainError;
@@ -168,13 +168,7 @@ impl Reader {
 
     /// The answers that arrived since the last call.
     pub fn answers(&self) -> Vec<Answer> {
-        let mut answers = Vec::new();
-        loop {
-            match self.answers.try_recv() {
-                Ok(answer) => answers.push(answer),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return answers,
-            }
-        }
+        self.answers.try_iter().collect()
     }
 }
 

@@ -16,7 +16,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::documents::Period;
 use super::rows::{BLOCK, RowBlocks};
-use super::{Context, action_button, share};
+use super::{Context, action_button, column_titles_ui, share};
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
@@ -324,13 +324,7 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
         .column(Column::exact(share(width, 0.22, 120.0)).clip(true))
         .column(Column::exact(share(width, 0.13, 80.0)).clip(true))
         .column(Column::remainder().at_least(120.0).clip(true))
-        .header(ROW_HEIGHT, |mut header| {
-            for id in headers {
-                header.col(|ui| {
-                    ui.label(crate::theme::bold(texts.get(id)));
-                });
-            }
-        })
+        .header(ROW_HEIGHT, |mut header| column_titles_ui(&mut header, texts, &headers))
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();

@@ -252,9 +252,9 @@ impl DocumentList {
         }
     }
 
-    /// Row `index` of the list as sorted and filtered.
-    fn row(&mut self, index: usize, ctx: &Context<'_>) -> Option<&DocumentRow> {
-        let filter = self.filter(ctx.today);
+    /// Row `index` of the list as sorted and filtered by `filter` (this list's
+    /// [`Self::filter`], built once a frame).
+    fn row(&mut self, index: usize, filter: &DocumentFilter, ctx: &Context<'_>) -> Option<&DocumentRow> {
         let (sort, direction) = (self.sort, self.direction);
         let store = ctx.reader.store();
         let bookmarks = &self.bookmarks;
@@ -273,7 +273,7 @@ impl DocumentList {
             } else {
                 PageRequest::Offset(offset)
             };
-            store.list_documents(&filter, sort, direction, &page, BLOCK).map(|page| page.rows)
+            store.list_documents(filter, sort, direction, &page, BLOCK).map(|page| page.rows)
         })
     }
 
@@ -371,13 +371,14 @@ fn table_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &Context<'_>, searc
     let texts = ctx.texts;
     let mut opened = None;
     let mut sort = None;
+    let filter = list.filter(ctx.today);
     let rows = if searching {
         list.results.as_ref().map_or(0, |(_, rows)| rows.len())
     } else {
         // Until counted, the rows read so far (at least the first block).
         list.total.map_or_else(
             || {
-                list.row(0, ctx);
+                list.row(0, &filter, ctx);
                 list.rows.loaded()
             },
             |total| usize::try_from(total).unwrap_or(usize::MAX),
@@ -433,7 +434,7 @@ fn table_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &Context<'_>, searc
                 let document = if searching {
                     list.results.as_ref().and_then(|(_, rows)| rows.get(index))
                 } else {
-                    list.row(index, ctx)
+                    list.row(index, &filter, ctx)
                 };
                 let Some(document) = document else {
                     row.col(|ui| {

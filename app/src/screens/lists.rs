@@ -7,7 +7,7 @@ use comptoir_core::sync::Intent;
 use egui_extras::{Column, TableBuilder};
 
 use super::rows::{BLOCK, RowBlocks};
-use super::{Context, action_button, share};
+use super::{Context, action_button, column_titles_ui, share};
 use crate::reader::{Question, SimpleList};
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -189,13 +189,7 @@ pub fn contacts_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<
         .columns(Column::exact(share(width, 0.18, 80.0)).clip(true), 2)
         .column(Column::exact(share(width, 0.14, 80.0)).clip(true))
         .column(Column::exact(share(width, 0.16, 80.0)).clip(true))
-        .header(ROW_HEIGHT, |mut header| {
-            for id in headers {
-                header.col(|ui| {
-                    ui.label(crate::theme::bold(texts.get(id)));
-                });
-            }
-        })
+        .header(ROW_HEIGHT, |mut header| column_titles_ui(&mut header, texts, &headers))
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
@@ -331,11 +325,8 @@ fn paged_text_list_ui<T>(
     }
     table
         .header(ROW_HEIGHT, |mut header| {
-            for (id, _) in columns {
-                header.col(|ui| {
-                    ui.label(crate::theme::bold(texts.get(id)));
-                });
-            }
+            let ids: Vec<&str> = columns.iter().map(|(id, _)| *id).collect();
+            column_titles_ui(&mut header, texts, &ids);
         })
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {

@@ -103,25 +103,14 @@ impl Context<'_> {
         if self.read_only {
             return Some(self.texts.get("edit-refused-read-only"));
         }
-        match self.role {
-            Some(role) if !role.allows(permission) => Some(
-                self.texts
-                    .with("edit-refused-role", &[("role", self.texts.get(&format!("role-{}", role.as_str())).into())]),
-            ),
-            _ => None,
-        }
+        self.cannot_read(permission)
     }
 
     /// Why the user's role does not allow `permission` (reading and exporting are not
     /// edits: the offline grace period does not restrict them).
     pub fn cannot_read(&self, permission: Permission) -> Option<String> {
-        match self.role {
-            Some(role) if !role.allows(permission) => Some(
-                self.texts
-                    .with("edit-refused-role", &[("role", self.texts.get(&format!("role-{}", role.as_str())).into())]),
-            ),
-            _ => None,
-        }
+        let role = self.role.filter(|role| !role.allows(permission))?;
+        Some(self.texts.with("edit-refused-role", &[("role", role_text(role, self.texts).into())]))
     }
 
     /// Sends an edit to the engine; returns its request number.
@@ -143,6 +132,20 @@ impl Context<'_> {
 
     pub fn date(&self, date: NaiveDate) -> String {
         crate::format::date(date, self.texts.language())
+    }
+}
+
+/// A role's name in the user's language.
+pub fn role_text(role: Role, texts: &Texts) -> String {
+    texts.get(&format!("role-{}", role.as_str()))
+}
+
+/// The bold titles of a table's columns, from their locale ids.
+pub fn column_titles_ui(header: &mut egui_extras::TableRow<'_, '_>, texts: &Texts, ids: &[&str]) {
+    for id in ids {
+        header.col(|ui| {
+            ui.label(crate::theme::bold(texts.get(id)));
+        });
     }
 }
 

@@ -155,14 +155,8 @@ pub fn export_audit_xlsx(
             }
             sheets += 1;
             sheet = Some(sheets as usize - 1);
-            let new = workbook.add_worksheet_with_constant_memory()?;
             let name = if sheets == 1 { columns.sheet.clone() } else { format!("{} ({sheets})", columns.sheet) };
-            new.set_name(name)?;
-            for (col, (title, width)) in (0_u16..).zip(columns.titles()) {
-                new.set_column_width(col, width)?;
-                new.write_string_with_format(0, col, title, &header)?;
-            }
-            new.set_freeze_panes(1, 0)?;
+            start_sheet(workbook.add_worksheet_with_constant_memory()?, &name, columns, &header)?;
             row_in_sheet = 0;
         }
         let Some(index) = sheet else { return Ok(false) };
@@ -181,13 +175,7 @@ pub fn export_audit_xlsx(
         workbook.worksheet_from_index(last)?.autofilter(0, 0, last_row, 7)?;
     } else {
         // Nothing to export: one sheet with its header, so the file still opens.
-        let empty = workbook.add_worksheet();
-        empty.set_name(&columns.sheet)?;
-        for (col, (title, width)) in (0_u16..).zip(columns.titles()) {
-            empty.set_column_width(col, width)?;
-            empty.write_string_with_format(0, col, title, &header)?;
-        }
-        empty.set_freeze_panes(1, 0)?;
+        start_sheet(workbook.add_worksheet(), &columns.sheet, columns, &header)?;
         sheets = 1;
     }
     // Saved to a temporary name, then renamed: a failed save leaves no half file.
@@ -199,6 +187,17 @@ pub fn export_audit_xlsx(
     std::fs::rename(&partial, path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
     progress(ExportProgress { written, total });
     Ok(ExportReport { rows: written, sheets, path: path.to_path_buf() })
+}
+
+/// Names a new sheet and gives it its frozen header row and column widths.
+fn start_sheet(sheet: &mut Worksheet, name: &str, columns: &AuditColumns, header: &Format) -> Result<(), XlsxError> {
+    sheet.set_name(name)?;
+    for (col, (title, width)) in (0_u16..).zip(columns.titles()) {
+        sheet.set_column_width(col, width)?;
+        sheet.write_string_with_format(0, col, title, header)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
 }
 
 fn write_record(
