@@ -261,6 +261,7 @@ impl ComptoirApp {
                     preferences.on_account(&event, &self.texts);
                 }
             }
+            Event::Members(event) => self.screens.users.on_event(&event, &self.texts),
             Event::ServerTested { url, result } => {
                 if let Some(preferences) = &mut self.preferences {
                     preferences.on_server_tested(&url, result.as_ref().copied(), &self.texts);

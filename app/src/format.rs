@@ -46,6 +46,12 @@ pub fn date(date: NaiveDate, language: Language) -> String {
     }
 }
 
+/// A moment in the local time zone: `24/11/2026 14:05:09`.
+pub fn date_time(at: chrono::DateTime<chrono::Utc>, language: Language) -> String {
+    let local = at.with_timezone(&chrono::Local);
+    format!("{} {}", date(local.date_naive(), language), local.format("%H:%M:%S"))
+}
+
 #[cfg(test)]
 mod tests {
     use rust_decimal_macros::dec;

@@ -29,12 +29,14 @@ fn codes() -> BTreeSet<String> {
         }
     }
     // `ApiError::bad_request("code", …)`, `forbidden("code", …)`, `new(StatusCode::X, "code", …)`.
-    let account = std::fs::read_to_string(root.join("../server/src/api/account.rs")).unwrap();
-    for marker in ["bad_request(", "forbidden(", "StatusCode::CONFLICT,"] {
-        for (at, _) in account.match_indices(marker) {
-            let rest = account[at + marker.len()..].trim_start();
-            if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
-                codes.insert(code.to_owned());
+    for api in ["account.rs", "companies.rs"] {
+        let source = std::fs::read_to_string(root.join("../server/src/api").join(api)).unwrap();
+        for marker in ["bad_request(", "forbidden(", "StatusCode::CONFLICT,"] {
+            for (at, _) in source.match_indices(marker) {
+                let rest = source[at + marker.len()..].trim_start();
+                if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
+                    codes.insert(code.to_owned());
+                }
             }
         }
     }

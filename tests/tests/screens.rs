@@ -13,8 +13,10 @@ use comptoir::app::ComptoirApp;
 use comptoir::format;
 use comptoir::i18n::Language;
 use comptoir_core::clock::{Clock, ManualClock, SystemClock};
-use comptoir_core::model::{Currency, DocumentKind, DocumentStatus};
-use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
+use comptoir_core::engine::{Command, MemberChange};
+use comptoir_core::model::{Currency, DocumentKind, DocumentStatus, Role};
+use comptoir_core::store::{AuditFilter, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
+use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, SyncClient};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
@@ -416,4 +418,160 @@ fn the_audit_trail_filters_checks_its_chain_and_exports_what_it_shows() {
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
     let range = workbook.worksheet_range("Journal d'audit").unwrap();
     assert_eq!(range.rows().count() as u64, count + 1, "a header and one row per sign-in");
+}
+
+/// The text of the first label containing `text`.
+fn label_text(harness: &Harness<'_, ComptoirApp>, text: &str) -> String {
+    // AccessKit keeps a label's text in its value.
+    let node = harness.get_by_label_contains(text).accesskit_node();
+    node.value().or_else(|| node.label()).unwrap_or_default()
+}
+
+/// The owner of the demo companies adds `email` with `role` to company `index` through
+/// the server's API (as another owner's app would), and gets its one-time password.
+fn add_member_as_owner(server: &TestServer, index: usize, email: &str, role: Role) -> String {
+    let company = server.accounts.companies[index].0;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut client = SyncClient::new(&server.url).unwrap();
+        client.login(&server.accounts.email, &server.accounts.password).await.unwrap();
+        let request = AddMember { email: email.to_owned(), role, display_name: None };
+        client.add_member(company, &request).await.unwrap().initial_password.unwrap()
+    })
+}
+
+/// Signs in as a member of a single company: no choice, straight to its download.
+fn sign_in_single(harness: &mut Harness<'_, ComptoirApp>, email: &str, password: &str) {
+    wait_for(harness, "Adresse e-mail");
+    type_into(harness, "Adresse e-mail", email);
+    type_into(harness, "Mot de passe", password);
+    harness.get_by_label("Se connecter").click();
+    wait_for(harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(harness, "Synchronisé");
+}
+
+fn radio(label: &str) -> By<'_> {
+    By::new().label(label).role(egui::accesskit::Role::RadioButton)
+}
+
+#[test]
+fn an_admin_adds_a_user_who_signs_in_and_sees_only_that_company_where_sales_cannot_manage_users() {
+    let server = TestServer::start(100).unwrap();
+    let (small_id, _, _) = server.accounts.companies[0].clone();
+    let admin_password = add_member_as_owner(&server, 0, "admin@exemple.fr", Role::Admin);
+
+    // The admin's app: the company's members with their role and last activity.
+    let admin_dir = tempfile::tempdir().unwrap();
+    let mut admin = app(admin_dir.path(), &server.url, Arc::new(SystemClock));
+    sign_in_single(&mut admin, "admin@exemple.fr", &admin_password);
+    go_to(&mut admin, "Utilisateurs");
+    wait_for(&mut admin, &server.accounts.email);
+    let members = copy(&admin).member_activity().unwrap();
+    let me = members.iter().find(|m| m.email == "admin@exemple.fr").unwrap();
+    assert_eq!(me.role, Role::Admin);
+    assert!(me.last_activity.is_some(), "the admin's sign-in is their last activity");
+    admin.get_by_label(&format!("Modifier {}", server.accounts.email));
+    assert!(admin.get_by_label("Ajouter l'utilisateur").accesskit_node().is_disabled());
+    admin.get_by_label("Saisissez l'e-mail et choisissez un rôle.");
+
+    // An admin may not demote an owner: the control says why.
+    admin.get_by_label(&format!("Modifier {}", server.accounts.email)).click();
+    wait_for(&mut admin, &format!("Rôle de {}", server.accounts.email));
+    admin.get(radio("Commercial")).click();
+    admin.step();
+    assert!(admin.get_by_label("Enregistrer le rôle").accesskit_node().is_disabled());
+    admin.get_by_label("Votre rôle (Administrateur) ne permet pas cette action.");
+    admin.get_by_label("Fermer").click();
+    admin.step();
+
+    // Adds a sales user by email: the server creates the account.
+    wait_for(&mut admin, "Ajouter un utilisateur");
+    type_into(&mut admin, "E-mail du nouvel utilisateur", "Vente@Exemple.fr");
+    admin.get(radio("Commercial")).click();
+    admin.step();
+    admin.get_by_label("Ajouter l'utilisateur").click();
+    wait_for(&mut admin, "Mot de passe provisoire");
+    let message = label_text(&admin, "Mot de passe provisoire");
+    assert!(message.contains("vente@exemple.fr"), "{message}");
+    let password = message.rsplit(": ").next().unwrap().trim().to_owned();
+    wait_for(&mut admin, "Modifier vente@exemple.fr");
+    let members = copy(&admin).member_activity().unwrap();
+    assert_eq!(members.iter().find(|m| m.email == "vente@exemple.fr").unwrap().role, Role::Sales);
+    assert!(
+        copy(&admin).audit_count(&AuditFilter { action: Some("add_member".into()), ..Default::default() }).unwrap()
+            >= 2
+    );
+
+    // The new user signs in with it and sees that company only.
+    let sales_dir = tempfile::tempdir().unwrap();
+    let mut sales = app(sales_dir.path(), &server.url, Arc::new(SystemClock));
+    sign_in_single(&mut sales, "vente@exemple.fr", &password);
+    let companies: Vec<_> = sales.state().companies.iter().map(|c| c.id).collect();
+    assert_eq!(companies, vec![small_id]);
+    assert_eq!(copy(&sales).company_id(), small_id);
+    let files = std::fs::read_dir(sales_dir.path().join("companies"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "comptoir"))
+        .count();
+    assert_eq!(files, 1, "one company file on the sales user's machine");
+
+    // A sales user cannot manage users: no controls, and the reason.
+    go_to(&mut sales, "Utilisateurs");
+    wait_for(&mut sales, "ne permet pas de gérer les utilisateurs");
+    sales.get_by_label("Votre rôle (Commercial) ne permet pas de gérer les utilisateurs de l'entreprise : seuls les propriétaires et les administrateurs le peuvent.");
+    assert!(sales.query_by_label("Ajouter l'utilisateur").is_none());
+    assert!(sales.query_by_label_contains("Modifier ").is_none());
+    // The engine refuses it before sending …
+    let owner_id = members.iter().find(|m| m.email == server.accounts.email).unwrap().user_id;
+    sales.state().send(Command::Members(MemberChange::Remove { user: owner_id }));
+    wait_for(&mut sales, "Votre rôle dans cette entreprise ne permet pas cette action.");
+    // … and the server refuses it anyway.
+    let refusal = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut client = SyncClient::new(&server.url).unwrap();
+        client.login("vente@exemple.fr", &password).await.unwrap();
+        let request = AddMember { email: "autre@exemple.fr".into(), role: Role::Owner, display_name: None };
+        client.add_member(small_id, &request).await.unwrap_err()
+    });
+    assert_eq!(refusal.code(), "permission_denied", "{refusal}");
+    assert_eq!(copy(&admin).member_activity().unwrap().len(), members.len(), "nothing was added");
+}
+
+#[test]
+fn an_accountant_reads_and_exports_but_edits_nothing() {
+    let server = TestServer::start(100).unwrap();
+    let password = add_member_as_owner(&server, 0, "compta@exemple.fr", Role::Accountant);
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    sign_in_single(&mut harness, "compta@exemple.fr", &password);
+
+    // Reads: the invoices and the audit trail are there, the export is open to them.
+    go_to(&mut harness, "Factures");
+    let count = copy(&harness).count_documents(&DocumentFilter::kind(DocumentKind::Invoice)).unwrap();
+    assert!(count > 0);
+    wait_for(&mut harness, &format!("{count} documents"));
+    go_to(&mut harness, "Journal d'audit");
+    wait_for(&mut harness, "Exporter en XLSX…");
+    assert!(!harness.get_by_label("Exporter en XLSX…").accesskit_node().is_disabled());
+
+    // Edits nothing: the controls say why, the engine and the server refuse.
+    go_to(&mut harness, "Contacts");
+    wait_for(&mut harness, "Nouveau contact");
+    assert!(harness.get_by_label("Nouveau contact").accesskit_node().is_disabled());
+    harness.get_by_label("Votre rôle (Comptable) ne permet pas cette action.");
+    let contact = comptoir_tests::fixtures::new_contact("Refusé SARL");
+    let intent = Intent::CreateContact { contact: contact.clone() };
+    harness.state().send(Command::Edit { request: 99, intent: Box::new(intent.clone()) });
+    wait_until(&mut harness, "the engine's refusal", |h| h.state().last_refusal.is_some());
+    assert!(copy(&harness).contact(contact.id).is_err(), "nothing written to the copy");
+    let outcome = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut client = SyncClient::new(&server.url).unwrap();
+        client.login("compta@exemple.fr", &password).await.unwrap();
+        let mutation = Mutation { client_id: uuid::Uuid::now_v7(), mutation_id: 1, intent };
+        client.push(server.accounts.companies[0].0, vec![mutation]).await.unwrap()
+    });
+    assert!(
+        matches!(&outcome.results[0].outcome, Outcome::Rejected { code, .. } if code == "permission_denied"),
+        "{outcome:?}"
+    );
 }

@@ -331,7 +331,6 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
                 let Some(record) = state.rows.row(index, |r| store.audit_page_at(&filter, r.offset(), BLOCK)) else {
                     return;
                 };
-                let at = record.at.with_timezone(&chrono::Local);
                 let action_id = format!("action-{}", record.action.replace('_', "-"));
                 let action = if texts.has(&action_id) { texts.get(&action_id) } else { record.action.clone() };
                 let changes: Vec<String> = record
@@ -341,7 +340,7 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
                     .collect();
                 let cells = [
                     record.seq.to_string(),
-                    format!("{} {}", ctx.date(at.date_naive()), at.format("%H:%M:%S")),
+                    crate::format::date_time(record.at, texts.language()),
                     record.user_email.clone(),
                     action,
                     changes.join(" · "),

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod lists;
 pub mod rows;
 pub mod settings;
+pub mod users;
 
 use chrono::NaiveDate;
 use comptoir_core::engine::Command;
@@ -29,11 +30,12 @@ pub enum Screen {
     DeliveryNotes,
     Payments,
     Audit,
+    Users,
     Settings,
 }
 
 impl Screen {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Dashboard,
         Self::Contacts,
         Self::Articles,
@@ -43,6 +45,7 @@ impl Screen {
         Self::DeliveryNotes,
         Self::Payments,
         Self::Audit,
+        Self::Users,
         Self::Settings,
     ];
 
@@ -58,6 +61,7 @@ impl Screen {
             Self::DeliveryNotes => "nav-delivery-notes",
             Self::Payments => "nav-payments",
             Self::Audit => "nav-audit",
+            Self::Users => "nav-users",
             Self::Settings => "nav-settings",
         }
     }
@@ -174,6 +178,7 @@ pub struct Screens {
     pub articles: lists::ArticleList,
     pub payments: lists::PaymentList,
     pub audit: audit::AuditTrail,
+    pub users: users::Users,
     pub detail: Option<detail::Detail>,
 }
 
@@ -215,6 +220,7 @@ impl Screens {
         self.articles.data_changed();
         self.payments.data_changed();
         self.audit.data_changed();
+        self.users.data_changed();
         self.dashboard.data_changed();
         if let Some(detail) = &mut self.detail {
             detail.data_changed();
@@ -293,6 +299,7 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
         Screen::Articles => lists::articles_ui(ui, &mut screens.articles, ctx),
         Screen::Payments => lists::payments_ui(ui, &mut screens.payments, ctx),
         Screen::Audit => audit::audit_ui(ui, &mut screens.audit, ctx),
+        Screen::Users => users::users_ui(ui, &mut screens.users, ctx),
         Screen::Settings => settings::settings_ui(ui, ctx),
         Screen::Quotes | Screen::Invoices | Screen::CreditNotes | Screen::DeliveryNotes => {}
     }

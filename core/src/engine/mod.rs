@@ -28,7 +28,7 @@ pub use grace::Grace;
 pub use link::{CategoryProgress, ErrorKind, Link, PaymentNotice, Progress, SyncError, SyncReport};
 
 use crate::clock::Clock;
-use crate::model::{CompanyId, Role};
+use crate::model::{CompanyId, Role, UserId};
 use crate::sync::Intent;
 use credentials::CredentialStore;
 
@@ -145,6 +145,10 @@ pub enum Command {
     TestServer {
         url: String,
     },
+    /// Users screen: adds, re-roles or removes a member of the active company. Checked
+    /// first against the user's role and the copy's members, then done on the server
+    /// (online only); answered by [`Event::Members`].
+    Members(MemberChange),
     /// Points a company at its file's new place (after [`Notice::CompanyFileMoved`]).
     Relink {
         company: CompanyId,
@@ -282,6 +286,45 @@ pub enum Notice {
     DownloadedAgain { backup: Option<PathBuf> },
 }
 
+/// A change to the active company's members (Users screen).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Adds a user by email; the server creates the account when the email has none.
+    Add {
+        email: String,
+        role: Role,
+    },
+    SetRole {
+        user: UserId,
+        role: Role,
+    },
+    Remove {
+        user: UserId,
+    },
+}
+
+/// The answer to [`Command::Members`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MembersEvent {
+    /// Added. A new account comes with a one-time password to hand to its user.
+    Added {
+        email: String,
+        initial_password: Option<Secret>,
+    },
+    RoleChanged {
+        email: String,
+        role: Role,
+    },
+    Removed {
+        email: String,
+    },
+    /// Refused, by the app's check or by the server: a stable code and the reason.
+    Refused {
+        code: String,
+        message: String,
+    },
+}
+
 /// What happened to the user's password or two-factor settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountEvent {
@@ -331,6 +374,8 @@ pub enum Event {
     SignedOut,
     /// The signed-in user's own account: password and two-factor.
     Account(AccountEvent),
+    /// The answer to [`Command::Members`]; the members table follows with the next pull.
+    Members(MembersEvent),
     /// The answer to [`Command::TestServer`].
     ServerTested {
         url: String,

@@ -87,6 +87,8 @@ pub enum ModelError {
     PermissionDenied { role: Role, permission: Permission },
     #[error("The {field} “{value}” is not recognised.")]
     UnknownValue { field: &'static str, value: String },
+    #[error("A company must keep at least one owner: name another owner first.")]
+    LastOwner,
 }
 
 impl ModelError {
@@ -130,6 +132,7 @@ impl ModelError {
             Self::InvalidStructuredCommunication { .. } => "structured_communication_invalid",
             Self::PermissionDenied { .. } => "permission_denied",
             Self::UnknownValue { .. } => "unknown_value",
+            Self::LastOwner => "last_owner",
         }
     }
 }

@@ -34,6 +34,6 @@ pub use numbering::{NumberingSeries, YearInNumber, validate_document_number};
 pub use payment::{
     Allocation, Payment, PaymentAnomaly, PaymentAssessment, PaymentMethod, PaymentState, assess_payment,
 };
-pub use roles::{Permission, Role};
+pub use roles::{Permission, Role, authorize_membership};
 pub use structured_communication::StructuredCommunication;
 pub use vat::VatRate;

@@ -137,6 +137,26 @@ impl Role {
     }
 }
 
+/// Whether `actor` may change a member's role from `from` (`None`: not a member yet) to
+/// `to` (`None`: removed), given the company's current `owners`: managing members takes
+/// [`Permission::ManageMembers`], naming or removing an owner takes an owner, and the last
+/// owner stays. The server's check and the app's early one.
+pub fn authorize_membership(
+    actor: Role,
+    from: Option<Role>,
+    to: Option<Role>,
+    owners: usize,
+) -> Result<(), ModelError> {
+    actor.authorize(Permission::ManageMembers)?;
+    if from == Some(Role::Owner) || to == Some(Role::Owner) {
+        actor.authorize(Permission::ManageOwners)?;
+    }
+    if from == Some(Role::Owner) && to != Some(Role::Owner) && owners <= 1 {
+        return Err(ModelError::LastOwner);
+    }
+    Ok(())
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -198,6 +218,23 @@ mod tests {
             "Your role (accountant) does not allow you to change documents."
         );
         accountant.authorize(P::ExportAccounting).unwrap();
+    }
+
+    #[test]
+    fn membership_changes_take_a_manager_an_owner_for_owners_and_keep_the_last_owner() {
+        let sales = authorize_membership(Role::Sales, None, Some(Role::Sales), 1).unwrap_err();
+        assert_eq!(sales.to_string(), "Your role (sales) does not allow you to manage the company's users.");
+        authorize_membership(Role::Admin, None, Some(Role::Accountant), 1).unwrap();
+        authorize_membership(Role::Admin, Some(Role::Sales), None, 1).unwrap();
+        let admin = authorize_membership(Role::Admin, Some(Role::Owner), Some(Role::Admin), 2).unwrap_err();
+        assert_eq!(admin.code(), "permission_denied");
+        authorize_membership(Role::Owner, Some(Role::Owner), Some(Role::Admin), 2).unwrap();
+        assert_eq!(authorize_membership(Role::Owner, Some(Role::Owner), None, 1), Err(ModelError::LastOwner));
+        assert_eq!(
+            authorize_membership(Role::Owner, Some(Role::Owner), Some(Role::Sales), 1),
+            Err(ModelError::LastOwner)
+        );
+        authorize_membership(Role::Owner, Some(Role::Owner), Some(Role::Owner), 1).unwrap();
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 5, sql: include_str!("migrations/company/0005_shadow.sql") },
     Migration { version: 6, sql: include_str!("migrations/company/0006_deferred_indexes.sql") },
     Migration { version: 7, sql: include_str!("migrations/company/0007_audit_trail.sql") },
+    Migration { version: 8, sql: include_str!("migrations/company/0008_audit_by_user.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

@@ -1,14 +1,15 @@
 //! The audit trail as the copy keeps it (migration 0007): filtered pages for its screen,
 //! and a streaming walk for exports.
 
-use chrono::{Days, NaiveDate};
-use rusqlite::params_from_iter;
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use rusqlite::types::Value;
+use rusqlite::{OptionalExtension as _, params_from_iter};
 use uuid::Uuid;
 
 use super::overview::audit_from_row;
 use super::{CompanyStore, StoreError};
 use crate::audit::{AuditRecord, ChainCheck, ChainError};
+use crate::model::{Role, UserId};
 
 /// Which audit records to show or export. Dates are days in UTC, both included.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,9 +54,37 @@ impl AuditFilter {
     }
 }
 
+/// A member of the company as the Users screen lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberActivity {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Their latest record in the audit trail (an edit, a sign-in …), if any.
+    pub last_activity: Option<DateTime<Utc>>,
+}
+
 const COLUMNS: &str = "seq, at, user_id, user_email, action, entity, entity_id, changes, prev_hash, hash";
 
 impl CompanyStore {
+    /// The members, by email, each with their last action in the trail (one index probe
+    /// each: `audit_by_user`).
+    pub fn member_activity(&self) -> Result<Vec<MemberActivity>, StoreError> {
+        let mut last = self
+            .connection()
+            .prepare_cached("SELECT at FROM audit_trail WHERE user_id = ?1 ORDER BY seq DESC LIMIT 1")?;
+        self.members()?
+            .into_iter()
+            .map(|(user_id, email, display_name, role)| {
+                let at: Option<String> = last.query_row([user_id.0], |r| r.get(0)).optional()?;
+                let last_activity =
+                    at.and_then(|at: String| DateTime::parse_from_rfc3339(&at).ok()).map(|at| at.to_utc());
+                Ok(MemberActivity { user_id, email, display_name, role, last_activity })
+            })
+            .collect()
+    }
+
     /// How many audit records the filter keeps.
     pub fn audit_count(&self, filter: &AuditFilter) -> Result<u64, StoreError> {
         let (clauses, values) = filter.clauses();

@@ -6,10 +6,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{
-    AccountView, LoginRequest, LoginResponse, Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage,
-    RefreshRequest, SyncStatus, Tokens, TotpCode, TotpLogin, TotpSetup,
+    AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, Mutation, PasswordChange,
+    PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpCode, TotpLogin, TotpSetup,
 };
-use crate::model::CompanyId;
+use crate::model::{CompanyId, Role, UserId};
 
 /// Why a call to the server failed.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +119,9 @@ impl SyncClient {
             (423, _) => ClientError::Locked,
             (401, _) => ClientError::SignedOut,
             // A wrong current password is the user's to fix, with its reason.
-            (403, "wrong_password") => ClientError::Refused { status: 403, code, message },
+            // A wrong current password, or a role that does not allow the change: the
+            // user's to understand, with the server's reason.
+            (403, "wrong_password" | "permission_denied") => ClientError::Refused { status: 403, code, message },
             (403, _) => ClientError::Forbidden,
             (409, "stale_epoch") => ClientError::StaleEpoch,
             (404, "") => ClientError::Incompatible("no such endpoint".into()),
@@ -208,6 +210,25 @@ impl SyncClient {
 
     pub async fn account(&self) -> Result<AccountView, ClientError> {
         self.send(self.http.get(self.url("/v1/account"))).await
+    }
+
+    /// The company's members and their roles.
+    pub async fn members(&self, company: CompanyId) -> Result<Vec<MemberView>, ClientError> {
+        self.send(self.http.get(self.url(&format!("/v1/companies/{company}/members")))).await
+    }
+
+    /// Adds a user by email with `role` (the server creates the account when needed).
+    pub async fn add_member(&self, company: CompanyId, request: &AddMember) -> Result<AddedMember, ClientError> {
+        self.send(self.http.post(self.url(&format!("/v1/companies/{company}/members"))).json(request)).await
+    }
+
+    pub async fn change_role(&self, company: CompanyId, user: UserId, role: Role) -> Result<MemberView, ClientError> {
+        let url = self.url(&format!("/v1/companies/{company}/members/{}", user.0));
+        self.send(self.http.put(url).json(&ChangeRole { role })).await
+    }
+
+    pub async fn remove_member(&self, company: CompanyId, user: UserId) -> Result<(), ClientError> {
+        self.send_empty(self.http.delete(self.url(&format!("/v1/companies/{company}/members/{}", user.0)))).await
     }
 
     pub async fn status(&self, company: CompanyId) -> Result<SyncStatus, ClientError> {

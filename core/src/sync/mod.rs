@@ -4,9 +4,11 @@
 
 mod account;
 mod client;
+mod members;
 mod protocol;
 pub mod rules;
 
 pub use account::*;
 pub use client::{ClientError, SyncClient};
+pub use members::*;
 pub use protocol::*;

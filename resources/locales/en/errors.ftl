@@ -78,3 +78,7 @@ error-bad_server_url = This is not a server address (it starts with https://).
 error-incompatible_server = This address answers, but not as a Comptoir server of a compatible version.
 error-invalid_credentials = The email or the password is wrong.
 error-stale_epoch = The server's data was rebuilt: the company must be downloaded again.
+error-last_owner = A company must keep at least one owner: name another owner first.
+error-not_a_member = You are not a member of this company.
+error-invalid_id = This identifier is not valid.
+error-invalid_path = This address is not valid.

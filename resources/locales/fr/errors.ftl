@@ -79,3 +79,7 @@ error-bad_server_url = Cette adresse n'est pas une adresse de serveur (elle comm
 error-incompatible_server = Cette adresse répond, mais pas comme un serveur Comptoir d'une version compatible.
 error-invalid_credentials = L'adresse e-mail ou le mot de passe est incorrect.
 error-stale_epoch = Les données du serveur ont été reconstruites : l'entreprise doit être téléchargée à nouveau.
+error-last_owner = Une entreprise doit garder au moins un propriétaire : nommez d'abord un autre propriétaire.
+error-not_a_member = Vous n'êtes pas membre de cette entreprise.
+error-invalid_id = Cet identifiant n'est pas valide.
+error-invalid_path = Cette adresse n'est pas valide.

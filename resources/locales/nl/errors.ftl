@@ -78,3 +78,7 @@ error-bad_server_url = Dit is geen serveradres (het begint met https://).
 error-incompatible_server = Dit adres antwoordt, maar niet als een Comptoir-server van een compatibele versie.
 error-invalid_credentials = Het e-mailadres of het wachtwoord is onjuist.
 error-stale_epoch = De gegevens van de server werden opnieuw opgebouwd: de onderneming moet opnieuw gedownload worden.
+error-last_owner = Een onderneming moet minstens één eigenaar houden: benoem eerst een andere eigenaar.
+error-not_a_member = U bent geen lid van deze onderneming.
+error-invalid_id = Deze identificatie is niet geldig.
+error-invalid_path = Dit adres is niet geldig.

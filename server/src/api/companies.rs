@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use comptoir_core::model::{CompanyId, Permission, Role, UserId};
-use serde::{Deserialize, Serialize};
+use comptoir_core::model::{CompanyId, Permission, Role, UserId, authorize_membership};
+pub use comptoir_core::sync::{AddMember, AddedMember, ChangeRole, MemberView};
 use uuid::Uuid;
 
 use super::{ApiJson, AppState, Caller};
@@ -61,48 +61,8 @@ impl FromRequestParts<AppState> for Member {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct MemberView {
-    pub user_id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-}
-
-impl From<MemberRecord> for MemberView {
-    fn from(m: MemberRecord) -> Self {
-        Self { user_id: m.user_id.0, email: m.email, display_name: m.display_name, role: m.role }
-    }
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMember {
-    pub email: String,
-    pub role: Role,
-    #[serde(default)]
-    pub display_name: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeRole {
-    pub role: Role,
-}
-
-/// The answer to adding a member. When the email had no account, one was created with a
-/// one-time password for the new user to sign in with (and change).
-#[derive(Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct AddedMember {
-    pub member: MemberView,
-    pub account_created: bool,
-    pub initial_password: Option<String>,
-}
-
-impl std::fmt::Debug for AddedMember {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AddedMember").field("member", &self.member).finish_non_exhaustive()
-    }
+fn member_view(m: MemberRecord) -> MemberView {
+    MemberView { user_id: m.user_id.0, email: m.email, display_name: m.display_name, role: m.role }
 }
 
 #[utoipa::path(get, path = "/v1/companies/{company}/members", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), responses((status = 200, body = Vec<MemberView>), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
@@ -110,16 +70,23 @@ impl std::fmt::Debug for AddedMember {
 pub async fn list_members(State(state): State<AppState>, member: Member) -> Result<Json<Vec<MemberView>>, ApiError> {
     member.authorize(Permission::ReadData)?;
     let company = member.company;
-    state.blocking(move |storage| Ok(Json(storage.members(company)?.into_iter().map(MemberView::from).collect()))).await
+    state.blocking(move |storage| Ok(Json(storage.members(company)?.into_iter().map(member_view).collect()))).await
 }
 
-/// Naming or removing an owner takes an owner.
-fn authorize_role_change(member: &Member, from: Option<Role>, to: Option<Role>) -> Result<(), ApiError> {
-    member.authorize(Permission::ManageMembers)?;
-    if from == Some(Role::Owner) || to == Some(Role::Owner) {
-        member.authorize(Permission::ManageOwners)?;
-    }
-    Ok(())
+/// The shared membership check ([`authorize_membership`]): managing members, owners by
+/// an owner, never the last owner. The storage refuses a last owner's removal as well,
+/// inside the same transaction.
+fn authorize_role_change(
+    storage: &dyn Storage,
+    member: &Member,
+    from: Option<Role>,
+    to: Option<Role>,
+) -> Result<(), ApiError> {
+    let owners = storage.members(member.company)?.iter().filter(|m| m.role == Role::Owner).count();
+    authorize_membership(member.role, from, to, owners).map_err(|e| match e {
+        comptoir_core::model::ModelError::LastOwner => ApiError::from(StorageError::LastOwner),
+        e => ApiError::forbidden(e.code(), e.to_string()),
+    })
 }
 
 fn current_role(storage: &dyn Storage, company: CompanyId, user: UserId) -> Result<Option<Role>, ApiError> {
@@ -147,7 +114,7 @@ pub async fn add_member(
                 (user, Some(password))
             };
             let from = current_role(storage, member.company, user.id)?;
-            authorize_role_change(&member, from, Some(request.role))?;
+            authorize_role_change(storage, &member, from, Some(request.role))?;
             if initial_password.is_some() {
                 storage.create_user(&user)?;
             }
@@ -173,7 +140,7 @@ fn change_membership(
 ) -> Result<Role, ApiError> {
     let from = current_role(storage, member.company, user)?
         .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
-    authorize_role_change(member, Some(from), to)?;
+    authorize_role_change(storage, member, Some(from), to)?;
     match to {
         Some(role) => storage.set_member(member.company, user, role)?,
         None => storage.remove_member(member.company, user)?,
@@ -206,7 +173,7 @@ pub async fn change_role(
                 .members(member.company)?
                 .into_iter()
                 .find(|m| m.user_id == user)
-                .map(MemberView::from)
+                .map(member_view)
                 .ok_or(StorageError::NotFound("member"))?;
             Ok(Json(view))
         })
