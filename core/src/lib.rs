@@ -12,6 +12,7 @@
 //! This crate never depends on egui or axum: the desktop app and the sync server both
 //! build on it, and the rules they share (permissions, totals, numbering) live here once.
 
+pub mod accounting;
 pub mod audit;
 pub mod clock;
 pub mod demo;

@@ -12,8 +12,12 @@ use std::path::Path;
 fn codes() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut codes = BTreeSet::new();
-    for file in ["src/model/error.rs", "src/store/error.rs", "src/sync/client.rs"] {
-        let source = std::fs::read_to_string(root.join(file)).unwrap();
+    for file in ["src/model/error.rs", "src/store/error.rs", "src/sync/client.rs", "src/accounting/mod.rs"] {
+        let mut source = std::fs::read_to_string(root.join(file)).unwrap();
+        if file.starts_with("src/accounting") {
+            // Only the batch errors' codes: the rest of the file names journals and kinds.
+            source = source.split_once("impl BatchError").unwrap().1.to_owned();
+        }
         for line in source.lines() {
             if let Some((code, _)) = line.split_once("=> \"").and_then(|(_, rest)| rest.split_once('"')) {
                 codes.insert(code.to_owned());
@@ -29,9 +33,9 @@ fn codes() -> BTreeSet<String> {
         }
     }
     // `ApiError::bad_request("code", …)`, `forbidden("code", …)`, `new(StatusCode::X, "code", …)`.
-    for api in ["account.rs", "companies.rs"] {
+    for api in ["account.rs", "companies.rs", "accounting.rs"] {
         let source = std::fs::read_to_string(root.join("../server/src/api").join(api)).unwrap();
-        for marker in ["bad_request(", "forbidden(", "StatusCode::CONFLICT,"] {
+        for marker in ["bad_request(", "forbidden(", "StatusCode::CONFLICT,", "conflict("] {
             for (at, _) in source.match_indices(marker) {
                 let rest = source[at + marker.len()..].trim_start();
                 if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {

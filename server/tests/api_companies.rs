@@ -149,3 +149,78 @@ async fn roles_change_and_members_leave_but_an_owner_stays() {
         server.send(Method::DELETE, &format!("/v1/companies/{a}/members/nope"), None, Some(&tokens["owner"])).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_id"));
 }
+
+/// A payment's bank entry, numbered `number`, as a client derives it.
+fn bank_entry(source: uuid::Uuid, amount: i64, number: u64) -> comptoir_core::accounting::Entry {
+    use comptoir_core::model::{PaymentId, PaymentMethod};
+    let payment = comptoir_core::model::Payment {
+        id: PaymentId(source),
+        contact_id: None,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+        amount: rust_decimal::Decimal::from(amount),
+        method: PaymentMethod::BankTransfer,
+        reference: format!("VIR {amount}"),
+        allocations: Vec::new(),
+    };
+    let plan = comptoir_core::accounting::AccountPlan::for_country(&comptoir_core::model::Country::France);
+    let mut entry = comptoir_core::accounting::entry_of_payment(&payment, None, &plan);
+    entry.number = Some(number);
+    entry
+}
+
+fn batch(entries: &[comptoir_core::accounting::Entry]) -> serde_json::Value {
+    json!({"id": uuid::Uuid::now_v7(), "from": null, "to": "2026-11-30", "entries": entries})
+}
+
+#[tokio::test]
+async fn postings_are_made_once_reversed_only_when_posted_and_numbered_without_gaps() {
+    let (server, a, _, tokens) = two_companies().await;
+    let path = format!("/v1/companies/{a}/accounting/postings");
+    let source = uuid::Uuid::now_v7();
+    let first = batch(&[bank_entry(source, 100, 1)]);
+
+    // Posting takes the role that posts.
+    let (status, body) = server.post(&path, first.clone(), Some(&tokens["sales"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "permission_denied"));
+
+    let (status, receipt) = server.post(&path, first.clone(), Some(&tokens["accountant"])).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert_eq!(receipt["entries"], 1);
+    // The same batch again (an answer lost on the way): the same receipt, posted once.
+    let (status, again) = server.post(&path, first, Some(&tokens["accountant"])).await;
+    assert_eq!((status, &again), (StatusCode::OK, &receipt));
+
+    // The same entry in another batch: refused, nothing posted twice.
+    let (status, body) = server.post(&path, batch(&[bank_entry(source, 100, 2)]), Some(&tokens["owner"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "already_posted"));
+    // A gap in the journal's numbers, and an unbalanced entry.
+    let other = uuid::Uuid::now_v7();
+    let (status, body) = server.post(&path, batch(&[bank_entry(other, 5, 9)]), Some(&tokens["owner"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "entry_numbering"));
+    let mut unbalanced = bank_entry(other, 5, 2);
+    unbalanced.lines[0].debit += rust_decimal::Decimal::ONE;
+    let (status, body) = server.post(&path, batch(&[unbalanced]), Some(&tokens["owner"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "entry_unbalanced"));
+
+    // The source changed: the posted entry's reversal, then the new one.
+    let posted = bank_entry(source, 100, 1);
+    let mut reversal = posted.reversal_of(posted.date);
+    reversal.number = Some(2);
+    let replacement = bank_entry(source, 120, 3);
+    let (status, body) = server.post(&path, batch(&[reversal.clone(), replacement]), Some(&tokens["accountant"])).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The old entry no longer stands: reversing it again is refused.
+    reversal.number = Some(4);
+    let (status, body) = server.post(&path, batch(&[reversal]), Some(&tokens["accountant"])).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "nothing_to_reverse"));
+
+    // Two postings in the company's log, each written in the audit trail as "post".
+    let (status, page) =
+        server.get(&format!("/v1/companies/{a}/sync/pull?after=0&limit=1000"), Some(&tokens["accountant"])).await;
+    assert_eq!(status, StatusCode::OK);
+    let changes = page["changes"].as_array().unwrap();
+    assert_eq!(changes.iter().filter(|c| c["kind"] == "posting").count(), 2);
+    let posts =
+        changes.iter().filter(|c| c["kind"] == "audit").filter(|c| c["body"]["record"]["action"] == "post").count();
+    assert_eq!(posts, 2, "{page}");
+}

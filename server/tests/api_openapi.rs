@@ -58,12 +58,15 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         "GET /v1/companies/{company}/sync/status",
         "GET /v1/companies/{company}/sync/pull",
         "POST /v1/companies/{company}/sync/push",
+        "POST /v1/companies/{company}/accounting/postings",
     ];
     expected.sort_unstable();
     assert_eq!(operations, expected);
 
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for name in ["ErrorBody", "Intent", "Mutation", "PullPage", "Contact", "Document", "Payment", "AuditRecord"] {
+    for name in
+        ["ErrorBody", "Intent", "Mutation", "PullPage", "Contact", "Document", "Payment", "AuditRecord", "PostBatch"]
+    {
         assert!(schemas.contains_key(name), "{name} missing");
     }
     let mut all = Vec::new();

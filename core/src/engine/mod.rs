@@ -149,6 +149,13 @@ pub enum Command {
     /// first against the user's role and the copy's members, then done on the server
     /// (online only); answered by [`Event::Members`].
     Members(MemberChange),
+    /// Posting dialog: marks the entries pending in the period posted, on the server
+    /// (online only, in batches the server accepts whole or not at all); answered by
+    /// [`Event::Accounting`].
+    Post {
+        from: Option<chrono::NaiveDate>,
+        to: chrono::NaiveDate,
+    },
     /// Points a company at its file's new place (after [`Notice::CompanyFileMoved`]).
     Relink {
         company: CompanyId,
@@ -325,6 +332,20 @@ pub enum MembersEvent {
     },
 }
 
+/// The answer to [`Command::Post`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountingEvent {
+    Posted {
+        entries: usize,
+    },
+    /// Refused or failed, after `posted` entries had been posted in earlier batches.
+    Refused {
+        code: String,
+        message: String,
+        posted: usize,
+    },
+}
+
 /// What happened to the user's password or two-factor settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountEvent {
@@ -374,6 +395,10 @@ pub enum Event {
     SignedOut,
     /// The signed-in user's own account: password and two-factor.
     Account(AccountEvent),
+    /// The answer to [`Command::Post`].
+    Accounting(AccountingEvent),
+    /// The copy's accounting entries were derived again: the pending count may differ.
+    LedgerChanged,
     /// The answer to [`Command::Members`]; the members table follows with the next pull.
     Members(MembersEvent),
     /// The answer to [`Command::TestServer`].

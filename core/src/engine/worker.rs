@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use super::link::{ErrorKind, Link};
 use super::{
-    AccountEvent, Backoff, Command, CompanyChoice, EngineConfig, Event, Grace, MemberChange, MembersEvent, Notice,
-    Progress, Secret, SetupError, SetupStep, SyncState,
+    AccountEvent, AccountingEvent, Backoff, Command, CompanyChoice, EngineConfig, Event, Grace, MemberChange,
+    MembersEvent, Notice, Progress, Secret, SetupError, SetupStep, SyncState,
 };
 use crate::model::{CompanyId, Role, UserId};
 use crate::store::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany, StoreError};
@@ -75,7 +75,17 @@ struct Worker {
     next_sync: Option<Instant>,
     offline_since: Option<DateTime<Utc>>,
     stopping: Arc<AtomicBool>,
+    /// Sources of accounting entries may have changed: derive them again, a chunk at a
+    /// time between commands.
+    ledger_work: bool,
 }
+
+/// Sources derived again per step: a step takes tens of milliseconds, so commands wait
+/// no longer than that.
+const LEDGER_CHUNK: u32 = 2_000;
+
+/// A posting's request stays well under the server's body limit.
+const POSTING_BYTES: usize = 800 * 1024;
 
 type Failed = Box<(EngineConfig, Sender<Event>, StoreError)>;
 
@@ -112,6 +122,7 @@ impl Worker {
             next_sync: None,
             offline_since: None,
             stopping,
+            ledger_work: false,
         })
     }
 
@@ -126,14 +137,20 @@ impl Worker {
                 }
             };
             tokio::select! {
+                biased;
                 command = commands.recv() => match command {
                     None | Some(Command::Shutdown) => break,
-                    Some(command) => self.handle(command).await,
+                    Some(command) => {
+                        self.handle(command).await;
+                        self.ledger_work = self.link.is_some();
+                    }
                 },
                 () = due => {
                     self.next_sync = None;
                     self.sync().await;
+                    self.ledger_work = self.link.is_some();
                 }
+                () = std::future::ready(()), if self.ledger_work => self.ledger_step(),
             }
         }
     }
@@ -233,6 +250,10 @@ impl Worker {
                     Ok(()) => AccountEvent::TwoFactor { enabled: false },
                     Err(e) => account_refusal(false, &e),
                 }));
+            }
+            Command::Post { from, to } => {
+                let event = self.post(from, to).await;
+                self.emit(Event::Accounting(event));
             }
             Command::Members(change) => {
                 let event = self.change_members(change).await;
@@ -730,6 +751,78 @@ impl Worker {
         }
     }
 
+    /// Derives again one chunk of the accounting sources that changed; says so when the
+    /// last chunk is done.
+    fn ledger_step(&mut self) {
+        let today = self.config.clock.now().date_naive();
+        let Some(link) = self.link.as_mut() else {
+            self.ledger_work = false;
+            return;
+        };
+        match link.store.refresh_ledger(today, LEDGER_CHUNK) {
+            Ok(done) if done < LEDGER_CHUNK as usize => {
+                self.ledger_work = false;
+                if done > 0 {
+                    self.emit(Event::LedgerChanged);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "accounting entries could not be derived");
+                self.ledger_work = false;
+            }
+        }
+    }
+
+    /// Posts the entries pending in the period, in batches the server takes whole.
+    async fn post(&mut self, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate) -> AccountingEvent {
+        let refused = |code: &str, message: String, posted: usize| AccountingEvent::Refused {
+            code: code.to_owned(),
+            message,
+            posted,
+        };
+        let today = self.config.clock.now().date_naive();
+        let (Some(active), Some(link)) = (&self.active, self.link.as_mut()) else {
+            return refused("no_company", "No company is open.".into(), 0);
+        };
+        if let Err(e) = active.role.authorize(crate::model::Permission::PostAccounting) {
+            return refused(e.code(), e.to_string(), 0);
+        }
+        let company = active.id;
+        let entries = loop {
+            match link.store.refresh_ledger(today, 10 * LEDGER_CHUNK) {
+                Ok(done) if done == 10 * LEDGER_CHUNK as usize => {}
+                Ok(_) => break link.store.pending_entries(from, to),
+                Err(e) => break Err(e),
+            }
+        };
+        let entries = match entries {
+            Ok(entries) if entries.is_empty() => {
+                let e = crate::accounting::BatchError::Empty;
+                return refused(e.code(), e.to_string(), 0);
+            }
+            Ok(entries) => entries,
+            Err(e) => return refused(e.code(), e.to_string(), 0),
+        };
+        let mut posted = 0;
+        for entries in posting_batches(entries) {
+            let batch = crate::accounting::PostBatch { id: uuid::Uuid::now_v7(), from, to, entries };
+            if let Err(e) = batch.validate() {
+                return refused(e.code(), e.to_string(), posted);
+            }
+            match self.with_session(async |client| client.post_batch(company, &batch).await).await {
+                Ok(receipt) => posted += receipt.entries,
+                Err(e) => {
+                    self.sync().await;
+                    return refused(e.code(), e.to_string(), posted);
+                }
+            }
+        }
+        self.sync().await;
+        self.ledger_work = true;
+        AccountingEvent::Posted { entries: posted }
+    }
+
     /// Checks a change of members against the user's role and the copy's members, has
     /// the server make it, then pulls so that the members table shows it.
     async fn change_members(&mut self, change: MemberChange) -> MembersEvent {
@@ -850,6 +943,26 @@ fn sync_setup_error(error: &super::SyncError, url: &str) -> SetupError {
         super::SyncError::Incompatible { .. } | super::SyncError::NoSettings => SetupError::Incompatible,
         super::SyncError::Store(_) | super::SyncError::Cancelled => SetupError::Local { message: error.to_string() },
     }
+}
+
+/// Entries in batches of at most [`crate::accounting::MAX_BATCH`] entries and about
+/// [`POSTING_BYTES`] of JSON, in their order.
+fn posting_batches(entries: Vec<crate::accounting::Entry>) -> Vec<Vec<crate::accounting::Entry>> {
+    let mut batches = vec![Vec::new()];
+    let mut bytes = 0;
+    for entry in entries {
+        let size = serde_json::to_vec(&entry).map_or(POSTING_BYTES, |json| json.len());
+        let full = batches.last().is_some_and(|b| b.len() >= crate::accounting::MAX_BATCH);
+        if full || (bytes + size > POSTING_BYTES && batches.last().is_some_and(|b| !b.is_empty())) {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        if let Some(batch) = batches.last_mut() {
+            batch.push(entry);
+        }
+    }
+    batches
 }
 
 /// What a setup step's failure means for the user.

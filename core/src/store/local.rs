@@ -86,8 +86,8 @@ fn read_record(
             let series = DocumentKind::ALL.into_iter().map(|kind| read_series(conn, kind)).collect::<Result<_, _>>()?;
             Some(RecordBody::Settings(Box::new(Settings { company, series })))
         }
-        // No intent reads members or the audit trail.
-        RecordKind::Settings | RecordKind::Member | RecordKind::Audit => None,
+        // No intent reads members, the audit trail or postings.
+        RecordKind::Settings | RecordKind::Member | RecordKind::Audit | RecordKind::Posting => None,
     })
 }
 

@@ -15,6 +15,7 @@
 mod app;
 mod company;
 mod error;
+mod ledger;
 mod list;
 mod local;
 mod migrate;
@@ -36,6 +37,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use app::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany};
 pub use company::{CompanyFileInfo, CompanyStore, TableStats, WriteTx};
 pub use error::StoreError;
+pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;
 pub use migrate::MigrationReport;

@@ -323,6 +323,7 @@ pub(crate) fn project(
             tx.upsert_member(member.user_id, &member.email, &member.display_name, member.role)?;
         }
         Some(RecordBody::Audit(record)) => write_audit_record(conn, record)?,
+        Some(RecordBody::Posting(posting)) => super::ledger::apply_posting(tx, posting)?,
         None => match kind {
             RecordKind::Document => {
                 conn.execute("DELETE FROM document_lines WHERE document_id = ?1", [id])?;
@@ -341,7 +342,8 @@ pub(crate) fn project(
             RecordKind::Member => {
                 conn.execute("DELETE FROM members WHERE user_id = ?1", [id])?;
             }
-            RecordKind::Settings | RecordKind::Audit => {}
+            // Postings and the trail are never withdrawn.
+            RecordKind::Settings | RecordKind::Audit | RecordKind::Posting => {}
         },
     }
     Ok(())

@@ -829,3 +829,79 @@ fn the_integrity_check_names_the_first_altered_or_missing_record() {
         Err(crate::audit::ChainError::OutOfSequence { seq: 21, expected: 10 })
     );
 }
+
+/// Every issued invoice, credit note and payment stands for one balanced entry; a posting
+/// leaves nothing pending; a posted invoice that changes comes back as a reversal plus
+/// its new entry, and the books of the period still balance.
+#[test]
+fn entries_are_derived_posted_and_reversed_never_rewritten() {
+    use crate::accounting::export::{Format, write_entries};
+    use crate::accounting::{PostBatch, Posting};
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = demo_store(&dir, &DemoSize::SMALL);
+    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    assert!(store.ledger_backlog().unwrap() > 0, "the generator's documents wait to be derived");
+    while store.refresh_ledger(today, 100).unwrap() == 100 {}
+    assert_eq!(store.ledger_backlog().unwrap(), 0);
+    let sources: i64 = store
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM documents WHERE kind IN ('invoice', 'credit_note') AND number IS NOT NULL)
+                  + (SELECT count(*) FROM payments)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(store.pending_entry_count().unwrap(), u64::try_from(sources).unwrap());
+    let pending = store.pending_entries(None, today).unwrap();
+    assert_eq!(pending.len() as u64, store.pending_entry_count().unwrap());
+    assert!(pending.iter().all(crate::accounting::Entry::is_balanced));
+    let batch = PostBatch { id: uuid::Uuid::now_v7(), from: None, to: today, entries: pending };
+    batch.validate().unwrap();
+
+    // Posted (as the server's posting record would arrive): nothing pending.
+    let posting = Posting {
+        id: batch.id,
+        from: None,
+        to: today,
+        posted_at: chrono::Utc::now(),
+        posted_by: "compta@exemple.fr".into(),
+        entries: batch.entries.clone(),
+    };
+    store.write(|tx| super::ledger::apply_posting(tx, &posting)).unwrap();
+    assert_eq!(store.pending_entry_count().unwrap(), 0);
+    assert_eq!(store.postings().unwrap().len(), 1);
+
+    // A posted invoice changes: its reversal and its new entry wait, the posting stays.
+    let invoice_id = crate::model::DocumentId(
+        store
+            .connection()
+            .query_row("SELECT id FROM documents WHERE kind = 'invoice' AND number IS NOT NULL LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap(),
+    );
+    let mut invoice = store.document(invoice_id).unwrap();
+    invoice.lines[0].unit_price += dec!(10);
+    store.write(|tx| tx.write_document(&invoice, company::Write::Update)).unwrap();
+    let later = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    store.refresh_ledger(later, 100).unwrap();
+    assert_eq!(store.pending_entry_count().unwrap(), 2);
+    let pending = store.pending_entries(None, later).unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(pending[0].reversal && !pending[1].reversal, "the reversal first");
+    assert!(pending.iter().all(|e| e.source == invoice_id.0 && e.date == later));
+    let posted = posting.entries.iter().find(|e| e.source == invoice_id.0).unwrap();
+    assert_eq!(pending[0].fingerprint, posted.fingerprint, "the reversal cancels the entry as it was posted");
+    assert_ne!(pending[1].fingerprint, posted.fingerprint);
+    let last_sales = posting.entries.iter().filter(|e| e.journal == posted.journal).filter_map(|e| e.number).max();
+    assert_eq!(pending[0].number, last_sales.map(|n| n + 1), "numbers go on from the posted ones");
+
+    // The period's books, posted and pending, balance entry by entry and overall.
+    let entries = store.export_entries(None, later).unwrap();
+    assert_eq!(entries.len(), posting.entries.len() + 2);
+    let mut out = Vec::new();
+    let summary = write_entries(&mut out, Format::Fec, &store.account_plan().unwrap(), entries).unwrap();
+    assert_eq!(summary.debit, summary.credit);
+    assert_eq!(summary.entries, posting.entries.len() as u64 + 2);
+}

@@ -9,6 +9,7 @@ use super::{
     AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, Mutation, PasswordChange,
     PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpCode, TotpLogin, TotpSetup,
 };
+use crate::accounting::{PostBatch, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
 
 /// Why a call to the server failed.
@@ -210,6 +211,11 @@ impl SyncClient {
 
     pub async fn account(&self) -> Result<AccountView, ClientError> {
         self.send(self.http.get(self.url("/v1/account"))).await
+    }
+
+    /// Marks a batch of accounting entries posted.
+    pub async fn post_batch(&self, company: CompanyId, batch: &PostBatch) -> Result<PostingReceipt, ClientError> {
+        self.send(self.http.post(self.url(&format!("/v1/companies/{company}/accounting/postings"))).json(batch)).await
     }
 
     /// The company's members and their roles.

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounting::Posting;
 use crate::audit::AuditRecord;
 use crate::model::{
     Article, Company, Contact, Document, DocumentId, DocumentStatus, NumberingSeries, Payment, PaymentId, Permission,
@@ -28,11 +29,21 @@ pub enum RecordKind {
     /// Members of the company (the "users" category).
     Member,
     Audit,
+    /// A batch of accounting entries marked posted.
+    Posting,
 }
 
 impl RecordKind {
-    pub const ALL: [Self; 7] =
-        [Self::Contact, Self::Article, Self::Document, Self::Payment, Self::Settings, Self::Member, Self::Audit];
+    pub const ALL: [Self; 8] = [
+        Self::Contact,
+        Self::Article,
+        Self::Document,
+        Self::Payment,
+        Self::Settings,
+        Self::Member,
+        Self::Audit,
+        Self::Posting,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +54,7 @@ impl RecordKind {
             Self::Settings => "settings",
             Self::Member => "member",
             Self::Audit => "audit",
+            Self::Posting => "posting",
         }
     }
 
@@ -108,6 +120,7 @@ pub enum RecordBody {
     Settings(Box<Settings>),
     Member(MemberInfo),
     Audit(AuditRecord),
+    Posting(Posting),
 }
 
 impl RecordBody {
@@ -120,6 +133,7 @@ impl RecordBody {
             Self::Settings(_) => RecordKind::Settings,
             Self::Member(_) => RecordKind::Member,
             Self::Audit(_) => RecordKind::Audit,
+            Self::Posting(_) => RecordKind::Posting,
         }
     }
 }
@@ -219,6 +233,34 @@ pub enum Intent {
     SetNumbering {
         series: NumberingSeries,
     },
+    /// Records in the audit trail that data left the app in a file (the trail as XLSX,
+    /// entries as FEC or CSV). Changes no record.
+    RecordExport {
+        export: ExportNote,
+    },
+}
+
+/// What an export took out of the app, for the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExportNote {
+    pub id: Uuid,
+    pub what: ExportKind,
+    pub rows: u64,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The file's name, without its folder.
+    pub file: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    AuditTrail,
+    AccountingFec,
+    AccountingCsv,
 }
 
 impl Intent {
@@ -235,6 +277,10 @@ impl Intent {
             Self::RecordPayment { .. } => Permission::RecordPayments,
             Self::UpdateCompany { .. } => Permission::EditCompanySettings,
             Self::SetNumbering { .. } => Permission::EditNumbering,
+            Self::RecordExport { export } => match export.what {
+                ExportKind::AuditTrail => Permission::ExportAuditTrail,
+                ExportKind::AccountingFec | ExportKind::AccountingCsv => Permission::ExportAccounting,
+            },
         }
     }
 
@@ -251,6 +297,7 @@ impl Intent {
             Self::RecordPayment { payment } => (RecordKind::Payment, payment.id.0),
             Self::UpdateCompany { company } => (RecordKind::Settings, company.id.0),
             Self::SetNumbering { .. } => (RecordKind::Settings, Uuid::nil()),
+            Self::RecordExport { export } => (RecordKind::Audit, export.id),
         }
     }
 
@@ -266,6 +313,7 @@ impl Intent {
             Self::ConvertQuote { .. } => "convert_quote",
             Self::RecordPayment { .. } => "payment",
             Self::SetNumbering { .. } => "set_numbering",
+            Self::RecordExport { .. } => "export",
         }
     }
 }

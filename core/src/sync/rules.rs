@@ -317,6 +317,13 @@ pub fn apply<R: Records + ?Sized>(
             applied.after = serde_json::to_value(&settings.company).ok();
             save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
         }
+        Intent::RecordExport { export } => {
+            if export.file.trim().is_empty() || export.file.len() > 255 {
+                return Err(reject("export_file_invalid", "An export names its file (255 characters at most)."));
+            }
+            applied.entity = "export";
+            applied.after = serde_json::to_value(export).ok();
+        }
         Intent::SetNumbering { series } => {
             let mut settings = load_settings(tx, company)?;
             let current = settings

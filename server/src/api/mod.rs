@@ -1,6 +1,7 @@
 //! The HTTP API under `/v1`.
 
 mod account;
+mod accounting;
 mod auth;
 mod companies;
 mod sync;
@@ -24,6 +25,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::storage::{Storage, UserRecord};
 
 pub use account::MIN_PASSWORD_CHARS;
+pub use accounting::PostingReceipt;
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
 pub use comptoir_core::sync::{PasswordChange, TotpCode, TotpSetup};
 pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
@@ -106,6 +108,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::totp_disable))
         .routes(routes!(companies::list_members, companies::add_member))
         .routes(routes!(companies::change_role, companies::remove_member))
+        .routes(routes!(accounting::post_batch))
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))

@@ -1,0 +1,209 @@
+//! Entries as the accountant takes them: the French *fichier des écritures comptables*
+//! (FEC, article A47 A-1 of the Livre des procédures fiscales: 18 tab-separated columns,
+//! one line per entry line, named `{SIREN}FEC{closing date}.txt`), and a CSV file with
+//! the same content for spreadsheets and other accounting software.
+
+use std::io::Write;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{AccountPlan, Entry};
+use crate::model::Company;
+
+/// An entry as exported: posted ones carry their validation date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportEntry {
+    pub entry: Entry,
+    /// The entry's number within its journal (posted, or as the next posting would give).
+    pub number: u64,
+    /// When it was posted; `None` while pending.
+    pub validated: Option<NaiveDate>,
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub entries: u64,
+    pub lines: u64,
+    pub debit: Decimal,
+    pub credit: Decimal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Fec,
+    Csv,
+}
+
+impl Format {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "fec" => Some(Self::Fec),
+            "csv" => Some(Self::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// The 18 columns of the FEC, in their legal order.
+pub const FEC_COLUMNS: [&str; 18] = [
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
+];
+
+/// The FEC's legal name: the company's SIREN (the first nine digits of its registration
+/// number), "FEC", and the closing date of the period.
+pub fn fec_file_name(company: &Company, closing: NaiveDate) -> String {
+    let digits: String = company
+        .national_id
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(9)
+        .collect();
+    let siren = if digits.is_empty() { "000000000".to_owned() } else { digits };
+    format!("{siren}FEC{}.txt", closing.format("%Y%m%d"))
+}
+
+/// An amount as the FEC writes it: a comma before two decimals, no grouping.
+fn amount(value: Decimal) -> String {
+    format!("{:.2}", value.round_dp(2)).replace('.', ",")
+}
+
+fn day(date: NaiveDate) -> String {
+    date.format("%Y%m%d").to_string()
+}
+
+/// A field without the separators of either format.
+fn clean(text: &str) -> String {
+    text.chars().map(|c| if matches!(c, '\t' | '\r' | '\n') { ' ' } else { c }).collect()
+}
+
+fn csv_field(text: &str) -> String {
+    let text = clean(text);
+    if text.contains([';', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+/// Writes `entries` in `format`; every line of every entry is one row.
+pub fn write_entries(
+    out: &mut dyn Write,
+    format: Format,
+    plan: &AccountPlan,
+    entries: impl IntoIterator<Item = ExportEntry>,
+) -> std::io::Result<ExportSummary> {
+    let separator = match format {
+        Format::Fec => "\t",
+        Format::Csv => ";",
+    };
+    let field = |text: &str| match format {
+        Format::Fec => clean(text),
+        Format::Csv => csv_field(text),
+    };
+    if format == Format::Csv {
+        // A byte-order mark: spreadsheets then read the accents right.
+        out.write_all("\u{feff}".as_bytes())?;
+    }
+    writeln!(out, "{}", FEC_COLUMNS.join(separator))?;
+    let mut summary = ExportSummary::default();
+    for ExportEntry { entry, number, validated } in entries {
+        let (journal_code, journal_label) = plan.journal(entry.journal);
+        for line in &entry.lines {
+            let row = [
+                field(journal_code),
+                field(journal_label),
+                number.to_string(),
+                day(entry.date),
+                field(&line.account),
+                field(&line.account_label),
+                field(line.aux_account.as_deref().unwrap_or_default()),
+                field(line.aux_label.as_deref().unwrap_or_default()),
+                field(&entry.piece_ref),
+                day(entry.piece_date),
+                field(&line.label),
+                amount(line.debit),
+                amount(line.credit),
+                String::new(),
+                String::new(),
+                validated.map(day).unwrap_or_default(),
+                String::new(),
+                String::new(),
+            ];
+            writeln!(out, "{}", row.join(separator))?;
+            summary.lines += 1;
+            summary.debit += line.debit;
+            summary.credit += line.credit;
+        }
+        summary.entries += 1;
+    }
+    Ok(summary)
+}
+
+/// Which entries of the period an export takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Posted and pending: the books of the period as they stand (the FEC an auditor asks for).
+    All,
+    /// Only what the next posting would post: the batch of the posting dialog.
+    Pending,
+}
+
+/// Writes the company's entries of the period to `path` (through a `.part` file renamed
+/// at the end: a failed export leaves no file).
+pub fn export_entries_file(
+    store: &crate::store::CompanyStore,
+    format: Format,
+    scope: Scope,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+    path: &std::path::Path,
+) -> Result<ExportSummary, crate::export::ExportError> {
+    use crate::store::StoreError;
+    let io = |source| StoreError::Io { path: path.to_path_buf(), source };
+    let entries = match scope {
+        Scope::All => store.export_entries(from, to)?,
+        Scope::Pending => store
+            .pending_entries(from, to)?
+            .into_iter()
+            .map(|entry| ExportEntry { number: entry.number.unwrap_or(0), entry, validated: None })
+            .collect(),
+    };
+    let plan = store.account_plan()?;
+    let mut partial_name = path.as_os_str().to_owned();
+    partial_name.push(".part");
+    let partial = std::path::PathBuf::from(partial_name);
+    let written = std::fs::File::create(&partial).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        let summary = write_entries(&mut out, format, &plan, entries)?;
+        out.flush()?;
+        Ok(summary)
+    });
+    match written {
+        Ok(summary) => {
+            std::fs::rename(&partial, path).map_err(io)?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(io(e).into())
+        }
+    }
+}

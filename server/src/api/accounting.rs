@@ -1,0 +1,160 @@
+//! `/v1/companies/{company}/accounting/…`: posting batches of accounting entries.
+//!
+//! The entries are derived by the clients from the company's records; the server makes
+//! the posting authoritative. Within one transaction it checks that each source's posted
+//! entries follow one another (a new entry only where none stands posted, a reversal only
+//! of the entry standing), that each journal's numbers go on without gaps or repeats, then
+//! keeps the batch as a `posting` record of the log and writes "post" in the audit trail.
+//! Two accountants posting the same entries: the second is refused, nothing is posted
+//! twice.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+pub use comptoir_core::accounting::PostingReceipt;
+use comptoir_core::accounting::{Entry, PostBatch, Posting};
+use comptoir_core::audit::FieldChange;
+use comptoir_core::model::Permission;
+use comptoir_core::sync::{RecordBody, RecordKind};
+use uuid::Uuid;
+
+use super::companies::Member;
+use super::{ApiJson, AppState};
+use crate::error::{ApiError, ErrorBody};
+use crate::storage::{CompanyTx, StorageError};
+use crate::sync::{Actor, AuditEntry, append_audit};
+
+/// Where each source's standing posted entry is claimed (owner: its fingerprint).
+const STANDING: &str = "ledger";
+
+fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, code, message)
+}
+
+/// An entry's fingerprint as the owner of its source's claim.
+fn owner(entry: &Entry) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(&entry.fingerprint).map_err(|_| {
+        ApiError::bad_request(
+            "entry_fingerprint_invalid",
+            format!("The entry {} has no valid fingerprint.", entry.piece_ref),
+        )
+    })
+}
+
+/// Whether `key` of `namespace` is held by anyone, without keeping a claim on it.
+fn is_held(tx: &mut dyn CompanyTx, namespace: &str, key: &str) -> Result<bool, StorageError> {
+    let probe = Uuid::now_v7();
+    if tx.claim_key(namespace, key, probe)? {
+        tx.release_key(namespace, key, probe)?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Claims what `batch` posts; a refusal says which entry and why.
+fn claim(tx: &mut dyn CompanyTx, batch: &PostBatch) -> Result<Result<(), ApiError>, StorageError> {
+    let mut first = std::collections::BTreeSet::new();
+    for entry in &batch.entries {
+        let owner = match owner(entry) {
+            Ok(owner) => owner,
+            Err(e) => return Ok(Err(e)),
+        };
+        let source = entry.source.to_string();
+        let standing = is_held(tx, STANDING, &source)?;
+        if entry.reversal {
+            // Only the entry standing posted can be reversed.
+            if !standing || !tx.claim_key(STANDING, &source, owner)? {
+                return Ok(Err(conflict(
+                    "nothing_to_reverse",
+                    format!("The entry {} being reversed is not the one posted: sync and try again.", entry.piece_ref),
+                )));
+            }
+            tx.release_key(STANDING, &source, owner)?;
+        } else {
+            if standing {
+                return Ok(Err(conflict(
+                    "already_posted",
+                    format!("An entry of {} is already posted: sync and try again.", entry.piece_ref),
+                )));
+            }
+            tx.claim_key(STANDING, &source, owner)?;
+        }
+        let Some(number) = entry.number else {
+            return Ok(Err(ApiError::bad_request("entry_numbering", "Every posted entry needs its number.")));
+        };
+        let numbers = format!("ledger-number-{}", entry.journal.as_str());
+        // Each journal's numbers go on from the last one posted: no gap, no repeat.
+        if first.insert(entry.journal) && number > 1 && !is_held(tx, &numbers, &(number - 1).to_string())? {
+            return Ok(Err(conflict("entry_numbering", "These entries' numbers leave a gap: sync and try again.")));
+        }
+        if !tx.claim_key(&numbers, &number.to_string(), batch.id)? {
+            return Ok(Err(conflict(
+                "entry_numbers_taken",
+                "Another posting took these entries' numbers: sync and try again.",
+            )));
+        }
+    }
+    Ok(Ok(()))
+}
+
+#[utoipa::path(post, path = "/v1/companies/{company}/accounting/postings", tag = "accounting", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body = PostBatch, responses((status = 201, description = "Posted", body = PostingReceipt), (status = 200, description = "This batch was posted before", body = PostingReceipt), (status = 400, description = "An entry does not balance, or the batch is empty or too large", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 409, description = "Some of these entries were posted meanwhile", body = ErrorBody)))]
+/// `POST /v1/companies/{company}/accounting/postings`: marks a batch of entries posted.
+pub async fn post_batch(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(batch): ApiJson<PostBatch>,
+) -> Result<(StatusCode, Json<PostingReceipt>), ApiError> {
+    member.authorize(Permission::PostAccounting)?;
+    batch.validate().map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    let now = state.clock.now();
+    state
+        .blocking(move |storage| {
+            let mut answer: Option<Result<(StatusCode, PostingReceipt), ApiError>> = None;
+            let result = storage.in_company(member.company, &mut |tx| {
+                if let Some(stored) = tx.get(RecordKind::Posting, batch.id)? {
+                    let body = stored.body.unwrap_or_default();
+                    let Ok(RecordBody::Posting(posting)) = serde_json::from_str(&body) else {
+                        return Err(StorageError::Corrupt(format!("posting {}", batch.id)));
+                    };
+                    let receipt = PostingReceipt { id: posting.id, entries: posting.entries.len(), posted_at: posting.posted_at };
+                    answer = Some(Ok((StatusCode::OK, receipt)));
+                    return Ok(());
+                }
+                if let Err(refusal) = claim(tx, &batch)? {
+                    answer = Some(Err(refusal));
+                    return Err(StorageError::Abort);
+                }
+                let posting = Posting {
+                    id: batch.id,
+                    from: batch.from,
+                    to: batch.to,
+                    posted_at: now,
+                    posted_by: member.caller.user.email.clone(),
+                    entries: batch.entries.clone(),
+                };
+                let debit: rust_decimal::Decimal = posting.entries.iter().map(Entry::total_debit).sum();
+                let body = serde_json::to_string(&RecordBody::Posting(posting))
+                    .map_err(|e| StorageError::Backend(e.to_string()))?;
+                tx.put(RecordKind::Posting, batch.id, Some(&body))?;
+                let change = |field: &str, after: String| FieldChange { field: field.into(), before: None, after: Some(after) };
+                let mut changes = vec![change("entries", batch.entries.len().to_string()), change("to", batch.to.to_string())];
+                if let Some(from) = batch.from {
+                    changes.push(change("from", from.to_string()));
+                }
+                changes.push(change("debit", debit.to_string()));
+                let actor = Actor::member(&member.caller.user, member.role);
+                let entry = AuditEntry { action: "post", entity: "posting", entity_id: Some(batch.id), changes };
+                append_audit(tx, member.company, &actor, now, entry)?;
+                tracing::info!(company = %member.company, batch = %batch.id, entries = batch.entries.len(), "entries posted");
+                let receipt = PostingReceipt { id: batch.id, entries: batch.entries.len(), posted_at: now };
+                answer = Some(Ok((StatusCode::CREATED, receipt)));
+                Ok(())
+            });
+            match (result, answer) {
+                (Ok(()) | Err(StorageError::Abort), Some(answer)) => answer.map(|(status, receipt)| (status, Json(receipt))),
+                (Err(e), _) => Err(e.into()),
+                (Ok(()), None) => Err(ApiError::internal(&"no answer")),
+            }
+        })
+        .await
+}
