@@ -1,15 +1,20 @@
-//! `comptoir export audit`: the audit trail of a company on this machine, filtered, as an
-//! Excel workbook, with the column titles of the app's default language (French).
+//! `comptoir export audit` and `comptoir export accounting`: a company's audit trail (as
+//! an Excel workbook) or its accounting entries (as a FEC or CSV file), from the copy on
+//! this machine, offline. Each export is refused to a role that may not make it, and is
+//! written in the company's audit trail (queued, sent with the app's next sync).
 
 #![allow(clippy::print_stderr, reason = "progress lines go to stderr, the result to stdout")]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
+use comptoir_core::accounting::export::{Format, Scope, export_entries_file, fec_file_name};
 use comptoir_core::export::{AuditExportOptions, export_audit_xlsx};
-use comptoir_core::store::{AppStore, AuditFilter, CompanyStore};
+use comptoir_core::model::Permission;
+use comptoir_core::store::{AppStore, AuditFilter, CompanyStore, LocalCompany};
+use comptoir_core::sync::{ExportKind, ExportNote, Intent};
 
 use comptoir::i18n::{Language, Texts};
 
@@ -24,28 +29,72 @@ pub struct AuditArgs {
     pub out: PathBuf,
 }
 
-pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
-    if let (Some(from), Some(to)) = (args.from, args.to)
+/// What `comptoir export accounting` was asked.
+#[derive(Debug)]
+pub struct AccountingArgs {
+    pub format: String,
+    pub data: PathBuf,
+    pub company: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub pending_only: bool,
+    pub out: PathBuf,
+}
+
+fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> anyhow::Result<()> {
+    if let (Some(from), Some(to)) = (from, to)
         && from > to
     {
         bail!("--from {from} is after --to {to}");
     }
-    let app_file = args.data.join(AppStore::FILE_NAME);
+    Ok(())
+}
+
+/// The company named (by name or id) among those of the data folder, its file opened
+/// for writing (the export is queued for the audit trail), after checking that the
+/// account that downloaded it may make this export.
+fn open_company(data: &Path, wanted: &str, permission: Permission) -> anyhow::Result<(LocalCompany, CompanyStore)> {
+    let app_file = data.join(AppStore::FILE_NAME);
     if !app_file.exists() {
-        bail!("{} holds no Comptoir data (no {})", args.data.display(), AppStore::FILE_NAME);
+        bail!("{} holds no Comptoir data (no {})", data.display(), AppStore::FILE_NAME);
     }
     let app = AppStore::open(&app_file).with_context(|| format!("cannot open {}", app_file.display()))?;
     let companies = app.companies()?;
-    let wanted = args.company.trim();
+    let wanted = wanted.trim();
     let company = companies
         .iter()
         .find(|c| c.company_id.to_string() == wanted || c.name.eq_ignore_ascii_case(wanted))
         .with_context(|| {
             let known: Vec<String> = companies.iter().map(|c| format!("“{}” ({})", c.name, c.company_id)).collect();
             format!("no company “{wanted}” on this machine; there are: {}", known.join(", "))
-        })?;
-    let store = CompanyStore::open_read_only(&company.file_path)
+        })?
+        .clone();
+    let store = CompanyStore::open(&company.file_path)
         .with_context(|| format!("cannot open {}", company.file_path.display()))?;
+    let role = company.account.and_then(|user| store.members().ok()?.into_iter().find(|m| m.0 == user).map(|m| m.3));
+    if let Some(role) = role {
+        role.authorize(permission)?;
+    }
+    Ok((company, store))
+}
+
+/// Queues the export's note for the company's audit trail.
+fn record_export(
+    store: &mut CompanyStore,
+    what: ExportKind,
+    rows: u64,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+    out: &Path,
+) {
+    let export = ExportNote::new(what, rows, period, out);
+    if let Err(e) = store.submit(&Intent::RecordExport { export }) {
+        eprintln!("warning: the export could not be queued for the audit trail: {e}");
+    }
+}
+
+pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
+    check_period(args.from, args.to)?;
+    let (_, mut store) = open_company(&args.data, &args.company, Permission::ExportAuditTrail)?;
     let filter = AuditFilter { from: args.from, to: args.to, user_email: args.user.clone(), ..AuditFilter::default() };
     let texts = Texts::new(Language::default());
     let options = AuditExportOptions::new(comptoir::screens::audit::audit_columns(&texts));
@@ -53,6 +102,39 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let report = export_audit_xlsx(&store, &filter, &options, &args.out, &cancel, |progress| {
         eprintln!("{} / {} records", progress.written, progress.total);
     })?;
+    record_export(&mut store, ExportKind::AuditTrail, report.rows, (args.from, args.to), &report.path);
     println!("{} records in {} sheet(s): {}", report.rows, report.sheets, report.path.display());
+    Ok(())
+}
+
+pub fn run_accounting(args: &AccountingArgs) -> anyhow::Result<()> {
+    let format = Format::parse(&args.format).with_context(|| format!("--format {} is not fec or csv", args.format))?;
+    check_period(args.from, args.to)?;
+    let (_, mut store) = open_company(&args.data, &args.company, Permission::ExportAccounting)?;
+    let to = args.to.unwrap_or_else(|| chrono::Local::now().date_naive());
+    // What the app has not derived yet (it was closed since the last changes).
+    while store.refresh_ledger(chrono::Utc::now().date_naive(), 10_000)? == 10_000 {}
+    // A folder: the file takes its legal name there.
+    let out = if args.out.is_dir() {
+        let name = match format {
+            Format::Fec => fec_file_name(&store.company()?, to),
+            Format::Csv => format!("ecritures-{}.csv", to.format("%Y%m%d")),
+        };
+        args.out.join(name)
+    } else {
+        args.out.clone()
+    };
+    let scope = if args.pending_only { Scope::Pending } else { Scope::All };
+    let summary = export_entries_file(&store, format, scope, args.from, to, &out)?;
+    let what = if format == Format::Fec { ExportKind::AccountingFec } else { ExportKind::AccountingCsv };
+    record_export(&mut store, what, summary.lines, (args.from, Some(to)), &out);
+    println!(
+        "{} entries, {} lines, debit {} = credit {}: {}",
+        summary.entries,
+        summary.lines,
+        summary.debit,
+        summary.credit,
+        out.display()
+    );
     Ok(())
 }

@@ -254,6 +254,19 @@ pub struct ExportNote {
     pub file: String,
 }
 
+impl ExportNote {
+    /// A note of a new export of `rows` rows to `path` (only its name is kept).
+    pub fn new(
+        what: ExportKind,
+        rows: u64,
+        (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+        path: &std::path::Path,
+    ) -> Self {
+        let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Self { id: Uuid::now_v7(), what, rows, from, to, file }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
