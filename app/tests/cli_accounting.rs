@@ -107,7 +107,7 @@ fn the_fec_of_a_demo_company_balances_and_has_its_legal_name_and_columns() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(entries.len() as i64, sources);
+    assert_eq!(i64::try_from(entries.len()).unwrap(), sources);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(&format!("{sources} entries")), "{stdout}");
 
