@@ -11,7 +11,7 @@ use comptoir_core::model::{Currency, Role};
 use crate::i18n::{Language, Texts};
 use crate::preferences::{NoticeChoices, PreferencesState, preferences_ui};
 use crate::reader::Reader;
-use crate::screens::{Context, Screens, detail, navigation_ui, screen_ui};
+use crate::screens::{Context, Screens, detail, navigation_ui, posting, screen_ui};
 use crate::wizard::{Wizard, wizard_ui};
 
 /// The window's title, also its accessible name.
@@ -262,6 +262,8 @@ impl ComptoirApp {
                 }
             }
             Event::Members(event) => self.screens.users.on_event(&event, &self.texts),
+            Event::Accounting(event) => self.screens.accounting.on_event(&event, &self.texts),
+            Event::LedgerChanged => self.screens.accounting.data_changed(),
             Event::ServerTested { url, result } => {
                 if let Some(preferences) = &mut self.preferences {
                     preferences.on_server_tested(&url, result.as_ref().copied(), &self.texts);
@@ -358,16 +360,6 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     if app.bell_open {
         notices_ui(ui, app);
     }
-    egui::Panel::bottom("status").show(ui, |ui| {
-        ui.horizontal(|ui| {
-            status_icon_ui(ui, &app.status);
-            ui.label(status_text(&app.status, &app.texts));
-            if let Some(reason) = &app.last_refusal {
-                ui.separator();
-                ui.colored_label(ui.visuals().error_fg_color, reason);
-            }
-        });
-    });
     if app.preferences.is_some() {
         preferences_ui(ui, app, &mut commands);
     }
@@ -386,6 +378,16 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             next_generation: &mut app.next_generation,
         };
         let screens = &mut app.screens;
+        // The accounting banner sits in the status bar's panel, above its line: appearing
+        // once the entries are counted, it neither moves the screen's widgets nor changes
+        // their ids (a panel of its own, created or not, would), so no click is lost.
+        let banner = posting::banner_shown(&mut screens.accounting, &mut ctx);
+        egui::Panel::bottom("status").show(ui, |ui| {
+            if banner {
+                posting::banner_ui(ui, &mut screens.accounting, &ctx);
+            }
+            status_line_ui(ui, &app.status, ctx.texts, app.last_refusal.as_deref());
+        });
         egui::Panel::left("navigation").resizable(false).show(ui, |ui| navigation_ui(ui, screens, ctx.texts));
         if let Some(detail) = &mut screens.detail {
             let mut open = true;
@@ -400,13 +402,29 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands);
             screen_ui(ui, screens, &mut ctx);
         });
+        posting::dialog_ui(ui, &mut screens.accounting, &mut ctx);
     } else {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            status_line_ui(ui, &app.status, &app.texts, app.last_refusal.as_deref());
+        });
         egui::CentralPanel::default().show(ui, |ui| {
             banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands);
             ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
         });
     }
     app.send_all(commands);
+}
+
+/// The status bar's line: the sync state, and the last refused edit's reason.
+fn status_line_ui(ui: &mut egui::Ui, status: &SyncState, texts: &Texts, refusal: Option<&str>) {
+    ui.horizontal(|ui| {
+        status_icon_ui(ui, status);
+        ui.label(status_text(status, texts));
+        if let Some(reason) = refusal {
+            ui.separator();
+            ui.colored_label(ui.visuals().error_fg_color, reason);
+        }
+    });
 }
 
 /// A coloured dot before the status text: green synced, blue syncing, orange offline,
@@ -487,7 +505,7 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
 }
 
 /// A coloured strip across the window with a message and, maybe, a button.
-fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Option<&str>) -> bool {
+pub(crate) fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Option<&str>) -> bool {
     let mut clicked = false;
     egui::Frame::new().fill(fill).inner_margin(8.0).corner_radius(4.0).show(ui, |ui| {
         ui.set_width(ui.available_width());

@@ -86,11 +86,14 @@ pub fn claim(dir: &Path) -> Result<Instance, InstanceError> {
         .name("comptoir-instance".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                if answer(&stream) {
+                if asks_to_come_forward(&stream) {
+                    // Flagged and woken before the answer: the second launch exits on it.
                     flag.store(true, Ordering::Release);
                     if let Some(wake) = wake.get() {
                         wake();
                     }
+                    let mut stream = &stream;
+                    let _ = writeln!(stream, "{ACTIVATED}");
                 }
             }
         })
@@ -99,16 +102,11 @@ pub fn claim(dir: &Path) -> Result<Instance, InstanceError> {
 }
 
 /// Reads one request; `true` when it asked to come forward.
-fn answer(stream: &TcpStream) -> bool {
+fn asks_to_come_forward(stream: &TcpStream) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut line = String::new();
     let mut reader = BufReader::new(stream);
-    if reader.read_line(&mut line).is_err() || line.trim_end() != ACTIVATE {
-        return false;
-    }
-    let mut stream = stream;
-    let _ = writeln!(stream, "{ACTIVATED}");
-    true
+    reader.read_line(&mut line).is_ok() && line.trim_end() == ACTIVATE
 }
 
 /// Asks the instance that holds `dir` to come forward (its port file may lag its lock

@@ -59,6 +59,25 @@ pub enum Question {
     VerifyAudit {
         generation: u64,
     },
+    /// How many accounting entries wait to be posted (the banner).
+    PendingEntries {
+        generation: u64,
+    },
+    /// The batch the next posting of the period would post (the posting dialog).
+    PendingBatch {
+        generation: u64,
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+    },
+}
+
+/// A batch as the posting dialog shows it before it is exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchPreview {
+    pub entries: usize,
+    pub debit: rust_decimal::Decimal,
+    pub credit: rust_decimal::Decimal,
+    pub digest: String,
 }
 
 /// The lists counted by [`Question::Count`].
@@ -79,6 +98,8 @@ pub enum Answer {
     Dashboard { generation: u64, figures: Result<Dashboard, StoreError> },
     CountAudit { generation: u64, count: Result<u64, StoreError> },
     VerifyAudit { generation: u64, outcome: Result<Result<u64, ChainError>, StoreError> },
+    PendingEntries { generation: u64, count: Result<u64, StoreError> },
+    PendingBatch { generation: u64, batch: Result<BatchPreview, StoreError> },
 }
 
 const UI_CACHE_MIB: u32 = 16;
@@ -196,5 +217,17 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
             Answer::CountAudit { generation, count: store.audit_count(&filter) }
         }
         Question::VerifyAudit { generation } => Answer::VerifyAudit { generation, outcome: store.verify_audit_chain() },
+        Question::PendingEntries { generation } => {
+            Answer::PendingEntries { generation, count: store.pending_entry_count() }
+        }
+        Question::PendingBatch { generation, from, to } => {
+            let batch = store.pending_entries(from, to).map(|entries| BatchPreview {
+                entries: entries.len(),
+                debit: entries.iter().map(comptoir_core::accounting::Entry::total_debit).sum(),
+                credit: entries.iter().map(comptoir_core::accounting::Entry::total_credit).sum(),
+                digest: comptoir_core::accounting::batch_digest(&entries),
+            });
+            Answer::PendingBatch { generation, batch }
+        }
     }
 }

@@ -24,12 +24,17 @@ fn codes() -> BTreeSet<String> {
             }
         }
     }
-    // The intent rules refuse with `reject("code", …)`, sometimes over two lines.
-    let rules = std::fs::read_to_string(root.join("src/sync/rules.rs")).unwrap();
-    for (_, rest) in rules.match_indices("reject(").map(|(i, _)| rules.split_at(i + "reject(".len())) {
-        let rest = rest.trim_start();
-        if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
-            codes.insert(code.to_owned());
+    // The intent rules refuse with `reject("code", …)`, the engine with `refuse("code", …)`
+    // or `refused("code", …)`, sometimes over two lines.
+    for (file, marker) in
+        [("src/sync/rules.rs", "reject("), ("src/engine/worker.rs", "refuse("), ("src/engine/worker.rs", "refused(")]
+    {
+        let source = std::fs::read_to_string(root.join(file)).unwrap();
+        for (_, rest) in source.match_indices(marker).map(|(i, _)| source.split_at(i + marker.len())) {
+            let rest = rest.trim_start();
+            if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {
+                codes.insert(code.to_owned());
+            }
         }
     }
     // `ApiError::bad_request("code", …)`, `forbidden("code", …)`, `new(StatusCode::X, "code", …)`.

@@ -575,3 +575,88 @@ fn an_accountant_reads_and_exports_but_edits_nothing() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending_entry() {
+    use comptoir_core::accounting::export::Format;
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+
+    // Once the engine has derived the copy's entries, the banner counts them.
+    wait_until(&mut harness, "the entries derived", |h| copy(h).ledger_backlog().unwrap() == 0);
+    let pending = copy(&harness).pending_entry_count().unwrap();
+    assert!(pending > 10, "every issued invoice, credit note and payment: {pending}");
+    wait_for(&mut harness, &format!("{pending} écritures en attente"));
+
+    // The dialog shows the batch; nothing is posted before it is exported.
+    harness.get_by_label("Comptabiliser").click();
+    wait_for(&mut harness, "écriture(s) à comptabiliser");
+    harness.get_by_label_contains(&format!("{pending} écriture(s) à comptabiliser"));
+    assert!(harness.get_by_label("2. Marquer comme comptabilisé").accesskit_node().is_disabled());
+    harness.get_by_label("Exportez d'abord le lot de cette période.");
+    harness.get(radio("FEC (fichier des écritures comptables)")).click();
+    harness.step();
+    assert!(!harness.get_by_label("1. Exporter le lot…").accesskit_node().is_disabled());
+
+    // The export (the save dialog is the system's: the test hands over the path).
+    let out = dir.path().join("lot.txt");
+    {
+        let state = harness.state_mut();
+        let company_file = state.reader.as_ref().unwrap().path().to_path_buf();
+        let today = chrono::Local::now().date_naive();
+        let dialog = state.screens.accounting.dialog.as_mut().unwrap();
+        dialog.start_export(&company_file, Format::Fec, (None, today), out.clone(), Arc::new(|| {}));
+    }
+    wait_for(&mut harness, "Lot exporté");
+    let fec = std::fs::read_to_string(&out).unwrap();
+    let (mut debit, mut credit) = (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO);
+    for line in fec.lines().skip(1) {
+        let cells: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cells.len(), 18);
+        debit += cells[11].replace(',', ".").parse::<rust_decimal::Decimal>().unwrap();
+        credit += cells[12].replace(',', ".").parse::<rust_decimal::Decimal>().unwrap();
+    }
+    assert_eq!(debit, credit, "the batch balances");
+
+    // Posted: the banner goes.
+    wait_until(&mut harness, "the exported batch ready to post", |h| {
+        !h.get_by_label("2. Marquer comme comptabilisé").accesskit_node().is_disabled()
+    });
+    harness.get_by_label("2. Marquer comme comptabilisé").click();
+    let answered = |h: &Harness<'_, ComptoirApp>| h.state().screens.accounting.dialog.as_ref().unwrap().message.clone();
+    wait_until(&mut harness, "the posting's answer", |h| {
+        answered(h).is_some_and(|(m, _)| !m.starts_with("Lot exporté"))
+    });
+    assert_eq!(answered(&harness), Some((format!("{pending} écriture(s) comptabilisée(s)."), false)));
+    wait_until(&mut harness, "nothing pending", |h| copy(h).pending_entry_count().unwrap() == 0);
+    wait_until(&mut harness, "the banner gone", |h| h.query_by_label_contains("écritures en attente").is_none());
+    assert_eq!(copy(&harness).postings().unwrap().len(), 1);
+
+    // A credit note issued afterwards: one new pending entry.
+    let store = copy(&harness);
+    let invoice: uuid::Uuid = store
+        .connection()
+        .query_row(
+            "SELECT id FROM documents d WHERE kind = 'invoice' AND number IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM documents c WHERE c.corrects_id = d.id) LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let invoice = store.document(comptoir_core::model::DocumentId(invoice)).unwrap();
+    let credit_note =
+        comptoir_core::model::Document::credit_note_for(&invoice, chrono::Local::now().date_naive()).unwrap();
+    let id = credit_note.id;
+    harness.state().send(Command::Edit { request: 90, intent: Box::new(Intent::SaveDraft { document: credit_note }) });
+    harness.state().send(Command::Edit { request: 91, intent: Box::new(Intent::IssueDocument { id }) });
+    wait_for(&mut harness, "1 écriture en attente");
+    assert_eq!(copy(&harness).pending_entry_count().unwrap(), 1);
+
+    // The trail names the export and the posting.
+    for action in ["export", "post"] {
+        let filter = AuditFilter { action: Some(action.into()), ..AuditFilter::default() };
+        wait_until(&mut harness, action, |h| copy(h).audit_count(&filter).unwrap() == 1);
+    }
+}

@@ -12,16 +12,29 @@ use comptoir_core::audit::{AuditRecord, ChainError};
 use comptoir_core::export::{AuditExportOptions, ExportError, ExportReport, export_audit_xlsx};
 use comptoir_core::model::Permission;
 use comptoir_core::store::{AuditFilter, CompanyStore, StoreError};
+use comptoir_core::sync::{ExportKind, ExportNote, Intent};
 use egui_extras::{Column, TableBuilder};
 
 use super::documents::Period;
 use super::rows::{BLOCK, RowBlocks};
-use super::{Context, action_button, column_titles_ui, share};
+use super::{Context, action_button, choose_file, column_titles_ui, share, waker};
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 9] =
-    ["create", "update", "issue", "payment", "archive", "sign_in", "sign_in_failed", "role_change", "export"];
+const ACTIONS: [&str; 12] = [
+    "create",
+    "update",
+    "issue",
+    "payment",
+    "archive",
+    "sign_in",
+    "sign_in_failed",
+    "add_member",
+    "role_change",
+    "remove_member",
+    "export",
+    "post",
+];
 
 /// An export under way.
 pub struct ExportJob {
@@ -44,6 +57,10 @@ pub struct AuditTrail {
     /// The actor's email, as typed.
     pub user: String,
     pub action: Option<&'static str>,
+    /// A document's number, as typed: only its history.
+    pub document: String,
+    /// The typed number's document (`Some(None)`: no document has it), looked up once.
+    document_found: Option<(String, Option<uuid::Uuid>)>,
     rows: RowBlocks<AuditRecord>,
     pub total: Option<u64>,
     counting: Option<u64>,
@@ -68,13 +85,29 @@ impl AuditTrail {
     pub fn filter(&self, today: chrono::NaiveDate) -> AuditFilter {
         let (from, to) = self.period.range(today);
         let user = self.user.trim();
+        // A number no document has keeps nothing: the nil id is no record's.
+        let entity_id = self
+            .document_found
+            .as_ref()
+            .filter(|(number, _)| !number.is_empty())
+            .map(|(_, id)| id.unwrap_or_else(uuid::Uuid::nil));
         AuditFilter {
             from,
             to,
             user_email: (!user.is_empty()).then(|| user.to_owned()),
             action: self.action.map(str::to_owned),
-            entity_id: None,
+            entity_id,
         }
+    }
+
+    /// Looks the typed document number up, when it changed.
+    fn find_document(&mut self, store: &CompanyStore) {
+        let number = self.document.trim();
+        if self.document_found.as_ref().is_some_and(|(found, _)| found == number) {
+            return;
+        }
+        let id = if number.is_empty() { None } else { store.document_id_by_number(number).ok().flatten() };
+        self.document_found = Some((number.to_owned(), id));
     }
 
     pub fn on_count(&mut self, generation: u64, count: &Result<u64, StoreError>) {
@@ -129,27 +162,34 @@ impl AuditTrail {
         }
     }
 
-    /// Takes in the export's end, if it came.
-    fn poll_export(&mut self, texts: &crate::i18n::Texts) {
-        let Some(job) = &self.export else { return };
+    /// Takes in the export's end, if it came; a finished export returns its note for the
+    /// audit trail.
+    fn poll_export(&mut self, texts: &crate::i18n::Texts, filter: &AuditFilter) -> Option<ExportNote> {
+        let job = self.export.as_ref()?;
+        let mut note = None;
         let outcome = match job.done.try_recv() {
-            Ok(Ok(report)) => Ok(texts.with(
-                "audit-export-done",
-                &[
-                    ("rows", report.rows.into()),
-                    ("sheets", report.sheets.into()),
-                    ("path", report.path.display().to_string().into()),
-                ],
-            )),
+            Ok(Ok(report)) => Ok({
+                note =
+                    Some(ExportNote::new(ExportKind::AuditTrail, report.rows, (filter.from, filter.to), &report.path));
+                texts.with(
+                    "audit-export-done",
+                    &[
+                        ("rows", report.rows.into()),
+                        ("sheets", report.sheets.into()),
+                        ("path", report.path.display().to_string().into()),
+                    ],
+                )
+            }),
             // A thread gone without a word stopped like a cancelled export: no file.
             Ok(Err(ExportError::Cancelled)) | Err(TryRecvError::Disconnected) => {
                 Err(texts.get("audit-export-cancelled"))
             }
             Ok(Err(e)) => Err(texts.error(e.code(), &e.to_string())),
-            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Empty) => return None,
         };
         self.export = None;
         self.export_outcome = Some(outcome);
+        note
     }
 }
 
@@ -166,27 +206,6 @@ pub fn audit_columns(texts: &crate::i18n::Texts) -> comptoir_core::export::Audit
         changes: texts.get("export-audit-changes"),
         hash: texts.get("export-audit-hash"),
     }
-}
-
-/// Opens the system's save dialog off the UI thread; its answer comes through a channel.
-fn choose_file(name: String, wake: Arc<dyn Fn() + Send + Sync>) -> Option<Receiver<Option<PathBuf>>> {
-    let (sender, answer) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new().name("comptoir-save-dialog".into()).spawn(move || {
-        let dialog = rfd::AsyncFileDialog::new().set_file_name(name).add_filter("Excel", &["xlsx"]).save_file();
-        let chosen = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .ok()
-            .and_then(|runtime| runtime.block_on(dialog))
-            .map(|handle| handle.path().to_path_buf());
-        let _ = sender.send(chosen);
-        wake();
-    });
-    spawned.ok().map(|_| answer)
-}
-
-fn waker(ctx: &egui::Context) -> Arc<dyn Fn() + Send + Sync> {
-    let ctx = ctx.clone();
-    Arc::new(move || ctx.request_repaint())
 }
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -219,7 +238,13 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
             });
         let label = ui.label(texts.get("audit-filter-user"));
         ui.add(egui::TextEdit::singleline(&mut state.user).desired_width(200.0)).labelled_by(label.id);
+        let label = ui.label(texts.get("audit-filter-document"));
+        ui.add(egui::TextEdit::singleline(&mut state.document).desired_width(140.0)).labelled_by(label.id);
     });
+    state.find_document(ctx.reader.store());
+    if state.document_found.as_ref().is_some_and(|(number, id)| !number.is_empty() && id.is_none()) {
+        ui.label(egui::RichText::new(texts.get("audit-no-such-document")).italics().weak());
+    }
     let filter = state.filter(ctx.today);
     if filter != before {
         state.rows.clear();
@@ -234,7 +259,10 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
     }
 
     // Integrity and export.
-    state.poll_export(texts);
+    if let Some(export) = state.poll_export(texts, &filter) {
+        // The trail records the export itself (queued like an edit, sent with the sync).
+        ctx.edit(Intent::RecordExport { export });
+    }
     if let Some(chosen) = &state.chosen {
         match chosen.try_recv() {
             Ok(Some(path)) => {
@@ -259,7 +287,7 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
         let busy = state.export.is_some() || state.chosen.is_some();
         if !busy && action_button(ui, &texts.get("audit-export"), blocked.as_deref()) {
             let name = format!("{}-{}.xlsx", texts.get("audit-export-file"), ctx.today);
-            state.chosen = choose_file(name, waker(ui.ctx()));
+            state.chosen = choose_file(name, ("Excel", &["xlsx"]), waker(ui.ctx()));
         }
     });
     if state.checking.is_some() {

@@ -6,9 +6,14 @@ pub mod dashboard;
 pub mod detail;
 pub mod documents;
 pub mod lists;
+pub mod posting;
 pub mod rows;
 pub mod settings;
 pub mod users;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 
 use chrono::NaiveDate;
 use comptoir_core::engine::Command;
@@ -165,6 +170,34 @@ pub fn action_button(ui: &mut egui::Ui, text: &str, blocked: Option<&str>) -> bo
     }
 }
 
+/// Opens the system's save dialog off the UI thread (`filter`: its name and the file
+/// extensions it shows); the chosen path, or `None` when cancelled, comes through the
+/// channel, and `wake` repaints the window then.
+pub fn choose_file(
+    name: String,
+    filter: (&str, &[&str]),
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> Option<Receiver<Option<PathBuf>>> {
+    let (sender, answer) = std::sync::mpsc::channel();
+    let dialog = rfd::AsyncFileDialog::new().set_file_name(name).add_filter(filter.0, filter.1);
+    let spawned = std::thread::Builder::new().name("comptoir-save-dialog".into()).spawn(move || {
+        let chosen = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()
+            .and_then(|runtime| runtime.block_on(dialog.save_file()))
+            .map(|handle| handle.path().to_path_buf());
+        let _ = sender.send(chosen);
+        wake();
+    });
+    spawned.ok().map(|_| answer)
+}
+
+/// Repaints the window from another thread.
+pub fn waker(ctx: &egui::Context) -> Arc<dyn Fn() + Send + Sync> {
+    let ctx = ctx.clone();
+    Arc::new(move || ctx.request_repaint())
+}
+
 /// Every screen's state, kept while the company is open.
 #[derive(Debug, Default)]
 pub struct Screens {
@@ -179,6 +212,7 @@ pub struct Screens {
     pub payments: lists::PaymentList,
     pub audit: audit::AuditTrail,
     pub users: users::Users,
+    pub accounting: posting::Accounting,
     pub detail: Option<detail::Detail>,
 }
 
@@ -221,6 +255,7 @@ impl Screens {
         self.payments.data_changed();
         self.audit.data_changed();
         self.users.data_changed();
+        self.accounting.data_changed();
         self.dashboard.data_changed();
         if let Some(detail) = &mut self.detail {
             detail.data_changed();
@@ -258,6 +293,8 @@ impl Screens {
             Answer::Dashboard { generation, figures } => self.dashboard.on_answer(generation, figures),
             Answer::CountAudit { generation, count } => self.audit.on_count(generation, &count),
             Answer::VerifyAudit { generation, outcome } => self.audit.on_verified(generation, outcome),
+            Answer::PendingEntries { generation, count } => self.accounting.on_count(generation, &count),
+            Answer::PendingBatch { generation, batch } => self.accounting.on_batch(generation, batch),
         }
     }
 }

@@ -326,6 +326,24 @@ pub fn entry_of_payment(payment: &Payment, customer: Option<(Uuid, &str)>, plan:
     Entry::new(payment.id.0, SourceKind::Payment, Journal::Bank, (&piece, payment.date), label, lines)
 }
 
+/// A digest of a batch's entries (which entries, as what, numbered how): what the posting
+/// dialog exported must be what gets posted.
+pub fn batch_digest(entries: &[Entry]) -> String {
+    let mut text = String::new();
+    for entry in entries {
+        let _ = writeln!(
+            text,
+            "{}:{}:{}:{}:{}",
+            entry.source,
+            entry.fingerprint,
+            entry.reversal,
+            entry.date,
+            entry.number.unwrap_or(0)
+        );
+    }
+    crate::audit::sha256_hex(text.as_bytes())
+}
+
 /// A posted batch of entries, as the server keeps it (a record of kind `posting`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -155,6 +155,9 @@ pub enum Command {
     Post {
         from: Option<chrono::NaiveDate>,
         to: chrono::NaiveDate,
+        /// [`crate::accounting::batch_digest`] of the batch the user exported: when the
+        /// pending entries are no longer those, nothing is posted.
+        digest: String,
     },
     /// Points a company at its file's new place (after [`Notice::CompanyFileMoved`]).
     Relink {

@@ -251,8 +251,8 @@ impl Worker {
                     Err(e) => account_refusal(false, &e),
                 }));
             }
-            Command::Post { from, to } => {
-                let event = self.post(from, to).await;
+            Command::Post { from, to, digest } => {
+                let event = self.post(from, to, &digest).await;
                 self.emit(Event::Accounting(event));
             }
             Command::Members(change) => {
@@ -775,7 +775,7 @@ impl Worker {
     }
 
     /// Posts the entries pending in the period, in batches the server takes whole.
-    async fn post(&mut self, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate) -> AccountingEvent {
+    async fn post(&mut self, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate, digest: &str) -> AccountingEvent {
         let refused = |code: &str, message: String, posted: usize| AccountingEvent::Refused {
             code: code.to_owned(),
             message,
@@ -800,6 +800,10 @@ impl Worker {
             Ok(entries) if entries.is_empty() => {
                 let e = crate::accounting::BatchError::Empty;
                 return refused(e.code(), e.to_string(), 0);
+            }
+            Ok(entries) if crate::accounting::batch_digest(&entries) != digest => {
+                let message = "The pending entries changed since the batch was exported: export it again.";
+                return refused("batch_changed", message.into(), 0);
             }
             Ok(entries) => entries,
             Err(e) => return refused(e.code(), e.to_string(), 0),

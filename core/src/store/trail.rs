@@ -68,6 +68,18 @@ pub struct MemberActivity {
 const COLUMNS: &str = "seq, at, user_id, user_email, action, entity, entity_id, changes, prev_hash, hash";
 
 impl CompanyStore {
+    /// The document numbered `number` (of any kind), for the trail's document filter.
+    pub fn document_id_by_number(&self, number: &str) -> Result<Option<Uuid>, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(
+                "SELECT id FROM documents
+                 WHERE kind IN ('quote', 'invoice', 'credit_note', 'delivery_note') AND number = ?1 LIMIT 1",
+            )?
+            .query_row([number.trim()], |r| r.get(0))
+            .optional()?)
+    }
+
     /// The members, by email, each with their last action in the trail (one index probe
     /// each: `audit_by_user`).
     pub fn member_activity(&self) -> Result<Vec<MemberActivity>, StoreError> {

@@ -92,3 +92,6 @@ error-entry_fingerprint_invalid = An entry has no valid fingerprint.
 error-nothing_to_reverse = The entry being reversed is not the one posted: sync and try again.
 error-already_posted = An entry of this batch is already posted: sync and try again.
 error-entry_numbers_taken = Another posting took these entry numbers: sync and try again.
+error-batch_changed = The pending entries changed since the batch was exported: export it again.
+error-no_company = No company is open.
+error-read_only_offline = This company is read-only: it has not synced for too long. Connect to the network and sync to edit again.

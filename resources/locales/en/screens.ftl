@@ -243,3 +243,30 @@ users-remove-confirm = Remove { $email } from the company?
 users-remove-yes = Confirm the removal
 users-remove-no = Cancel
 users-close = Close
+
+audit-filter-document = Document (number)
+audit-no-such-document = No document has this number.
+
+posting-banner = { $count ->
+    [one] 1 entry to post
+   *[other] { $count } entries to post
+}
+posting-open = Post
+posting-title = Post the entries
+posting-period = Period
+posting-up-to-today = Up to today
+posting-reading = Reading the pending entries…
+posting-batch = { $count } entry(ies) to post: debit { $debit }, credit { $credit }.
+posting-format = Export format
+posting-format-fec = FEC (French audit file)
+posting-format-csv = CSV
+posting-export = 1. Export the batch…
+posting-nothing = No entry to post in this period.
+posting-choose-format = Choose the export format.
+posting-file = entries
+posting-exported = Batch exported: { $count } entry(ies), debit { $debit }, credit { $credit }.
+posting-post = 2. Mark as posted
+posting-export-first = Export this period's batch first.
+posting-posting = Posting…
+posting-done = { $count } entry(ies) posted.
+posting-partly = { $count } entry(ies) posted, then: { $reason }

@@ -93,3 +93,6 @@ error-entry_fingerprint_invalid = Une écriture n'a pas d'empreinte valide.
 error-nothing_to_reverse = L'écriture à extourner n'est pas celle qui a été comptabilisée : synchronisez puis réessayez.
 error-already_posted = Une écriture de ce lot a déjà été comptabilisée : synchronisez puis réessayez.
 error-entry_numbers_taken = Une autre comptabilisation a pris ces numéros d'écriture : synchronisez puis réessayez.
+error-batch_changed = Les écritures en attente ont changé depuis l'export du lot : exportez-le à nouveau.
+error-no_company = Aucune entreprise n'est ouverte.
+error-read_only_offline = Cette entreprise est en lecture seule : elle n'a pas été synchronisée depuis trop longtemps. Connectez-vous au réseau et synchronisez pour modifier à nouveau.

@@ -243,3 +243,30 @@ users-remove-confirm = Retirer { $email } de l'entreprise ?
 users-remove-yes = Confirmer le retrait
 users-remove-no = Annuler
 users-close = Fermer
+
+audit-filter-document = Document (numéro)
+audit-no-such-document = Aucun document ne porte ce numéro.
+
+posting-banner = { $count ->
+    [one] 1 écriture en attente
+   *[other] { $count } écritures en attente
+}
+posting-open = Comptabiliser
+posting-title = Comptabiliser les écritures
+posting-period = Période
+posting-up-to-today = Jusqu'à aujourd'hui
+posting-reading = Lecture des écritures en attente…
+posting-batch = { $count } écriture(s) à comptabiliser : débit { $debit }, crédit { $credit }.
+posting-format = Format de l'export
+posting-format-fec = FEC (fichier des écritures comptables)
+posting-format-csv = CSV
+posting-export = 1. Exporter le lot…
+posting-nothing = Aucune écriture en attente sur cette période.
+posting-choose-format = Choisissez le format de l'export.
+posting-file = ecritures
+posting-exported = Lot exporté : { $count } écriture(s), débit { $debit }, crédit { $credit }.
+posting-post = 2. Marquer comme comptabilisé
+posting-export-first = Exportez d'abord le lot de cette période.
+posting-posting = Comptabilisation…
+posting-done = { $count } écriture(s) comptabilisée(s).
+posting-partly = { $count } écriture(s) comptabilisée(s), puis : { $reason }

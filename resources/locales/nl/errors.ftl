@@ -92,3 +92,6 @@ error-entry_fingerprint_invalid = Een boeking heeft geen geldige vingerafdruk.
 error-nothing_to_reverse = De terug te boeken boeking is niet de geboekte: synchroniseer en probeer opnieuw.
 error-already_posted = Een boeking van deze reeks is al geboekt: synchroniseer en probeer opnieuw.
 error-entry_numbers_taken = Een andere boeking nam deze nummers: synchroniseer en probeer opnieuw.
+error-batch_changed = De openstaande boekingen zijn gewijzigd sinds de export van de reeks: exporteer ze opnieuw.
+error-no_company = Er is geen onderneming geopend.
+error-read_only_offline = Deze onderneming is alleen-lezen: ze is te lang niet gesynchroniseerd. Maak verbinding met het netwerk en synchroniseer om weer te wijzigen.

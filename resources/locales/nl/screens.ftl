@@ -243,3 +243,30 @@ users-remove-confirm = { $email } uit de onderneming verwijderen?
 users-remove-yes = Verwijdering bevestigen
 users-remove-no = Annuleren
 users-close = Sluiten
+
+audit-filter-document = Document (nummer)
+audit-no-such-document = Geen enkel document heeft dit nummer.
+
+posting-banner = { $count ->
+    [one] 1 boeking te verwerken
+   *[other] { $count } boekingen te verwerken
+}
+posting-open = Boeken
+posting-title = De boekingen verwerken
+posting-period = Periode
+posting-up-to-today = Tot vandaag
+posting-reading = De openstaande boekingen lezen…
+posting-batch = { $count } boeking(en) te verwerken: debet { $debit }, credit { $credit }.
+posting-format = Exportformaat
+posting-format-fec = FEC (Frans auditbestand)
+posting-format-csv = CSV
+posting-export = 1. De reeks exporteren…
+posting-nothing = Geen openstaande boeking in deze periode.
+posting-choose-format = Kies het exportformaat.
+posting-file = boekingen
+posting-exported = Reeks geëxporteerd: { $count } boeking(en), debet { $debit }, credit { $credit }.
+posting-post = 2. Als geboekt markeren
+posting-export-first = Exporteer eerst de reeks van deze periode.
+posting-posting = Boeken…
+posting-done = { $count } boeking(en) verwerkt.
+posting-partly = { $count } boeking(en) verwerkt, daarna: { $reason }

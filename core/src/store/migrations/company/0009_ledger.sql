@@ -36,6 +36,8 @@ CREATE TABLE ledger (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ledger_pending ON ledger (date) WHERE fingerprint IS NOT posted_fingerprint;
 
+-- (No OR IGNORE in the triggers: the conflict policy of the statement that fires a
+-- trigger overrides its own, so they look before they insert.)
 CREATE TABLE ledger_dirty (
     source_id BLOB PRIMARY KEY,
     kind      TEXT NOT NULL CHECK (kind IN ('document', 'payment'))
@@ -44,29 +46,35 @@ CREATE TABLE ledger_dirty (
 CREATE TRIGGER ledger_document_insert AFTER INSERT ON documents
 WHEN NEW.kind IN ('invoice', 'credit_note') AND NEW.status <> 'draft'
 BEGIN
-    INSERT OR IGNORE INTO ledger_dirty (source_id, kind) VALUES (NEW.id, 'document');
+    INSERT INTO ledger_dirty (source_id, kind) SELECT NEW.id, 'document'
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = NEW.id);
 END;
 CREATE TRIGGER ledger_document_update AFTER UPDATE ON documents
 WHEN NEW.kind IN ('invoice', 'credit_note') AND (NEW.status <> 'draft' OR OLD.status <> 'draft')
 BEGIN
-    INSERT OR IGNORE INTO ledger_dirty (source_id, kind) VALUES (NEW.id, 'document');
+    INSERT INTO ledger_dirty (source_id, kind) SELECT NEW.id, 'document'
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = NEW.id);
 END;
 CREATE TRIGGER ledger_document_delete AFTER DELETE ON documents
 WHEN OLD.kind IN ('invoice', 'credit_note') AND OLD.status <> 'draft'
 BEGIN
-    INSERT OR IGNORE INTO ledger_dirty (source_id, kind) VALUES (OLD.id, 'document');
+    INSERT INTO ledger_dirty (source_id, kind) SELECT OLD.id, 'document'
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = OLD.id);
 END;
 CREATE TRIGGER ledger_payment_insert AFTER INSERT ON payments
 BEGIN
-    INSERT OR IGNORE INTO ledger_dirty (source_id, kind) VALUES (NEW.id, 'payment');
+    INSERT INTO ledger_dirty (source_id, kind) SELECT NEW.id, 'payment'
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = NEW.id);
 END;
 CREATE TRIGGER ledger_payment_update AFTER UPDATE ON payments
 BEGIN
-    INSERT OR IGNORE INTO ledger_dirty (source_id, kind) VALUES (NEW.id, 'payment');
+    INSERT INTO ledger_dirty (source_id, kind) SELECT NEW.id, 'payment'
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = NEW.id);
 END;
 CREATE TRIGGER ledger_payment_delete AFTER DELETE ON payments
 BEGIN
-    INSERT OR IGNORE INTO ledger_dirty (source_id, kind) VALUES (OLD.id, 'payment');
+    INSERT INTO ledger_dirty (source_id, kind) SELECT OLD.id, 'payment'
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = OLD.id);
 END;
 
 CREATE TABLE postings (
