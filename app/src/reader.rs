@@ -221,12 +221,18 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
             Answer::PendingEntries { generation, count: store.pending_entry_count() }
         }
         Question::PendingBatch { generation, from, to } => {
-            let batch = store.pending_entries(from, to).map(|entries| BatchPreview {
-                entries: entries.len(),
-                debit: entries.iter().map(comptoir_core::accounting::Entry::total_debit).sum(),
-                credit: entries.iter().map(comptoir_core::accounting::Entry::total_credit).sum(),
-                digest: comptoir_core::accounting::batch_digest(&entries),
-            });
+            let mut digest = comptoir_core::accounting::BatchDigest::default();
+            let batch = store
+                .for_each_pending_entry::<StoreError>((from, to), |entry| {
+                    digest.add(&entry);
+                    Ok(())
+                })
+                .map(|()| BatchPreview {
+                    entries: digest.entries,
+                    debit: digest.debit,
+                    credit: digest.credit,
+                    digest: digest.clone().finish(),
+                });
             Answer::PendingBatch { generation, batch }
         }
     }

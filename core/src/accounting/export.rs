@@ -103,42 +103,64 @@ fn csv_field(text: &str) -> String {
     if text.contains([';', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
-/// Writes `entries` in `format`; every line of every entry is one row.
-pub fn write_entries(
-    out: &mut dyn Write,
+/// Writes entries in a format, one at a time: every line of every entry is one row.
+pub struct EntryWriter<'a> {
+    out: &'a mut dyn Write,
     format: Format,
-    plan: &AccountPlan,
-    entries: impl IntoIterator<Item = ExportEntry>,
-) -> std::io::Result<ExportSummary> {
-    let separator = match format {
-        Format::Fec => "\t",
-        Format::Csv => ";",
-    };
-    let field = |text: &str| match format {
-        Format::Fec => clean(text),
-        Format::Csv => csv_field(text),
-    };
-    if format == Format::Csv {
-        // A byte-order mark: spreadsheets then read the accents right.
-        out.write_all("\u{feff}".as_bytes())?;
+    plan: &'a AccountPlan,
+    summary: ExportSummary,
+}
+
+impl std::fmt::Debug for EntryWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryWriter")
+            .field("format", &self.format)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
     }
-    writeln!(out, "{}", FEC_COLUMNS.join(separator))?;
-    let mut summary = ExportSummary::default();
-    for ExportEntry { entry, number, validated } in entries {
-        let (journal_code, journal_label) = plan.journal(entry.journal);
+}
+
+impl<'a> EntryWriter<'a> {
+    /// Starts the file with its header row.
+    pub fn new(out: &'a mut dyn Write, format: Format, plan: &'a AccountPlan) -> std::io::Result<Self> {
+        if format == Format::Csv {
+            // A byte-order mark: spreadsheets then read the accents right.
+            out.write_all("\u{feff}".as_bytes())?;
+        }
+        writeln!(out, "{}", FEC_COLUMNS.join(Self::separator(format)))?;
+        Ok(Self { out, format, plan, summary: ExportSummary::default() })
+    }
+
+    fn separator(format: Format) -> &'static str {
+        match format {
+            Format::Fec => "\t",
+            Format::Csv => ";",
+        }
+    }
+
+    fn field(&self, text: &str) -> String {
+        match self.format {
+            Format::Fec => clean(text),
+            Format::Csv => csv_field(text),
+        }
+    }
+
+    pub fn write(&mut self, export: &ExportEntry) -> std::io::Result<()> {
+        let ExportEntry { entry, number, validated } = export;
+        let (journal_code, journal_label) = self.plan.journal(entry.journal);
         for line in &entry.lines {
             let row = [
-                field(journal_code),
-                field(journal_label),
+                self.field(journal_code),
+                self.field(journal_label),
                 number.to_string(),
                 day(entry.date),
-                field(&line.account),
-                field(&line.account_label),
-                field(line.aux_account.as_deref().unwrap_or_default()),
-                field(line.aux_label.as_deref().unwrap_or_default()),
-                field(&entry.piece_ref),
+                self.field(&line.account),
+                self.field(&line.account_label),
+                self.field(line.aux_account.as_deref().unwrap_or_default()),
+                self.field(line.aux_label.as_deref().unwrap_or_default()),
+                self.field(&entry.piece_ref),
                 day(entry.piece_date),
-                field(&line.label),
+                self.field(&line.label),
                 amount(line.debit),
                 amount(line.credit),
                 String::new(),
@@ -147,14 +169,33 @@ pub fn write_entries(
                 String::new(),
                 String::new(),
             ];
-            writeln!(out, "{}", row.join(separator))?;
-            summary.lines += 1;
-            summary.debit += line.debit;
-            summary.credit += line.credit;
+            writeln!(self.out, "{}", row.join(Self::separator(self.format)))?;
+            self.summary.lines += 1;
+            self.summary.debit += line.debit;
+            self.summary.credit += line.credit;
         }
-        summary.entries += 1;
+        self.summary.entries += 1;
+        Ok(())
     }
-    Ok(summary)
+
+    pub fn finish(self) -> std::io::Result<ExportSummary> {
+        self.out.flush()?;
+        Ok(self.summary)
+    }
+}
+
+/// Writes `entries` in `format` (see [`EntryWriter`]).
+pub fn write_entries(
+    out: &mut dyn Write,
+    format: Format,
+    plan: &AccountPlan,
+    entries: impl IntoIterator<Item = ExportEntry>,
+) -> std::io::Result<ExportSummary> {
+    let mut writer = EntryWriter::new(out, format, plan)?;
+    for entry in entries {
+        writer.write(&entry)?;
+    }
+    writer.finish()
 }
 
 /// Which entries of the period an export takes.
@@ -178,24 +219,24 @@ pub fn export_entries_file(
 ) -> Result<ExportSummary, crate::export::ExportError> {
     use crate::store::StoreError;
     let io = |source| StoreError::Io { path: path.to_path_buf(), source };
-    let entries = match scope {
-        Scope::All => store.export_entries(from, to)?,
-        Scope::Pending => store
-            .pending_entries(from, to)?
-            .into_iter()
-            .map(|entry| ExportEntry { number: entry.number.unwrap_or(0), entry, validated: None })
-            .collect(),
-    };
     let plan = store.account_plan()?;
     let mut partial_name = path.as_os_str().to_owned();
     partial_name.push(".part");
     let partial = std::path::PathBuf::from(partial_name);
-    let written = std::fs::File::create(&partial).and_then(|file| {
-        let mut out = std::io::BufWriter::new(file);
-        let summary = write_entries(&mut out, format, &plan, entries)?;
-        out.flush()?;
-        Ok(summary)
-    });
+    let written = (|| -> Result<ExportSummary, crate::export::ExportError> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(io)?);
+        let mut writer = EntryWriter::new(&mut out, format, &plan).map_err(io)?;
+        let mut write = |entry: ExportEntry| -> Result<(), crate::export::ExportError> {
+            writer.write(&entry).map_err(|e| io(e).into())
+        };
+        match scope {
+            Scope::All => store.for_each_export_entry((from, to), &mut write)?,
+            Scope::Pending => store.for_each_pending_entry((from, to), |entry| {
+                write(ExportEntry { number: entry.number.unwrap_or(0), entry, validated: None })
+            })?,
+        }
+        Ok(writer.finish().map_err(io)?)
+    })();
     match written {
         Ok(summary) => {
             std::fs::rename(&partial, path).map_err(io)?;
@@ -203,7 +244,7 @@ pub fn export_entries_file(
         }
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            Err(io(e).into())
+            Err(e)
         }
     }
 }

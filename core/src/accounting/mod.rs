@@ -326,22 +326,75 @@ pub fn entry_of_payment(payment: &Payment, customer: Option<(Uuid, &str)>, plan:
     Entry::new(payment.id.0, SourceKind::Payment, Journal::Bank, (&piece, payment.date), label, lines)
 }
 
-/// A digest of a batch's entries (which entries, as what, numbered how): what the posting
-/// dialog exported must be what gets posted.
-pub fn batch_digest(entries: &[Entry]) -> String {
-    let mut text = String::new();
-    for entry in entries {
-        let _ = writeln!(
-            text,
-            "{}:{}:{}:{}:{}",
+/// A batch's totals and digest (which entries, as what, numbered how), taken one entry at
+/// a time: what the posting dialog exported must be what gets posted.
+#[derive(Clone, Debug, Default)]
+pub struct BatchDigest {
+    hasher: sha2::Sha256,
+    pub entries: usize,
+    pub debit: Decimal,
+    pub credit: Decimal,
+}
+
+impl BatchDigest {
+    pub fn add(&mut self, entry: &Entry) {
+        use sha2::Digest as _;
+        let line = format!(
+            "{}:{}:{}:{}:{}\n",
             entry.source,
             entry.fingerprint,
             entry.reversal,
             entry.date,
             entry.number.unwrap_or(0)
         );
+        self.hasher.update(line.as_bytes());
+        self.entries += 1;
+        self.debit += entry.total_debit();
+        self.credit += entry.total_credit();
     }
-    crate::audit::sha256_hex(text.as_bytes())
+
+    /// The digest, as hex.
+    pub fn finish(self) -> String {
+        use sha2::Digest as _;
+        let mut hex = String::with_capacity(64);
+        for byte in self.hasher.finalize() {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        hex
+    }
+}
+
+/// The digest of `entries`, as [`BatchDigest`] takes it.
+pub fn batch_digest(entries: &[Entry]) -> String {
+    let mut digest = BatchDigest::default();
+    for entry in entries {
+        digest.add(entry);
+    }
+    digest.finish()
+}
+
+/// The next number of each journal, handed out in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextNumbers {
+    sales: u64,
+    bank: u64,
+}
+
+impl NextNumbers {
+    /// After `sales` and `bank`, the last numbers posted.
+    pub fn after(sales: u64, bank: u64) -> Self {
+        Self { sales: sales + 1, bank: bank + 1 }
+    }
+
+    /// Numbers `entry` with its journal's next number.
+    pub fn number(&mut self, entry: &mut Entry) {
+        let next = match entry.journal {
+            Journal::Sales => &mut self.sales,
+            Journal::Bank => &mut self.bank,
+        };
+        entry.number = Some(*next);
+        *next += 1;
+    }
 }
 
 /// A posted batch of entries, as the server keeps it (a record of kind `posting`).

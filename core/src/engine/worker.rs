@@ -87,6 +87,9 @@ const LEDGER_CHUNK: u32 = 2_000;
 /// A posting's request stays well under the server's body limit.
 const POSTING_BYTES: usize = 800 * 1024;
 
+/// Pending entries read (and derived) at a time while posting.
+const POSTING_PAGE: usize = 2_000;
+
 type Failed = Box<(EngineConfig, Sender<Event>, StoreError)>;
 
 impl Worker {
@@ -776,6 +779,8 @@ impl Worker {
 
     /// Posts the entries pending in the period, in batches the server takes whole.
     async fn post(&mut self, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate, digest: &str) -> AccountingEvent {
+        // Its pages of entries follow one another by a cursor over the copy, which only
+        // this engine writes: nothing moves in between.
         let refused = |code: &str, message: String, posted: usize| AccountingEvent::Refused {
             code: code.to_owned(),
             message,
@@ -789,37 +794,65 @@ impl Worker {
             return refused(e.code(), e.to_string(), 0);
         }
         let company = active.id;
-        let entries = loop {
+        let period = (from, to);
+        // The ledger first brought up to date, then the batch checked against the one the
+        // user exported, without holding it all in memory.
+        let checked = loop {
             match link.store.refresh_ledger(today, 10 * LEDGER_CHUNK) {
                 Ok(done) if done == 10 * LEDGER_CHUNK as usize => {}
-                Ok(_) => break link.store.pending_entries(from, to),
+                Ok(_) => {
+                    let mut batch = crate::accounting::BatchDigest::default();
+                    break link
+                        .store
+                        .for_each_pending_entry::<crate::store::StoreError>(period, |entry| {
+                            batch.add(&entry);
+                            Ok(())
+                        })
+                        .map(|()| batch);
+                }
                 Err(e) => break Err(e),
             }
         };
-        let entries = match entries {
-            Ok(entries) if entries.is_empty() => {
+        match checked {
+            Ok(batch) if batch.entries == 0 => {
                 let e = crate::accounting::BatchError::Empty;
                 return refused(e.code(), e.to_string(), 0);
             }
-            Ok(entries) if crate::accounting::batch_digest(&entries) != digest => {
+            Ok(batch) if batch.clone().finish() != digest => {
                 let message = "The pending entries changed since the batch was exported: export it again.";
                 return refused("batch_changed", message.into(), 0);
             }
-            Ok(entries) => entries,
+            Ok(_) => {}
+            Err(e) => return refused(e.code(), e.to_string(), 0),
+        }
+        let mut numbers = match link.store.next_entry_numbers() {
+            Ok(numbers) => numbers,
             Err(e) => return refused(e.code(), e.to_string(), 0),
         };
         let mut posted = 0;
-        for entries in posting_batches(entries) {
-            let batch = crate::accounting::PostBatch { id: uuid::Uuid::now_v7(), from, to, entries };
-            if let Err(e) = batch.validate() {
-                return refused(e.code(), e.to_string(), posted);
-            }
-            match self.with_session(async |client| client.post_batch(company, &batch).await).await {
-                Ok(receipt) => posted += receipt.entries,
-                Err(e) => {
-                    self.sync().await;
+        let mut after = None;
+        while let Some(link) = self.link.as_ref() {
+            let page = link.store.pending_entries_page(period, after.as_ref(), POSTING_PAGE, &mut numbers);
+            let (entries, next) = match page {
+                Ok(page) => page,
+                Err(e) => return refused(e.code(), e.to_string(), posted),
+            };
+            for entries in posting_batches(entries) {
+                let batch = crate::accounting::PostBatch { id: uuid::Uuid::now_v7(), from, to, entries };
+                if let Err(e) = batch.validate() {
                     return refused(e.code(), e.to_string(), posted);
                 }
+                match self.with_session(async |client| client.post_batch(company, &batch).await).await {
+                    Ok(receipt) => posted += receipt.entries,
+                    Err(e) => {
+                        self.sync().await;
+                        return refused(e.code(), e.to_string(), posted);
+                    }
+                }
+            }
+            match next {
+                Some(cursor) => after = Some(cursor),
+                None => break,
             }
         }
         self.sync().await;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::company::{corrupt, read_document, read_payment};
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::accounting::export::ExportEntry;
-use crate::accounting::{AccountPlan, Entry, Journal, Posting, entry_of_document, entry_of_payment};
+use crate::accounting::{AccountPlan, Entry, Journal, NextNumbers, Posting, entry_of_document, entry_of_payment};
 use crate::model::{DocumentId, PaymentId};
 
 /// A posted batch, as the posting dialog lists them.
@@ -53,27 +53,30 @@ fn derive(conn: &Connection, plan: &AccountPlan, source: Uuid, kind: &str) -> Re
     Ok(Some(entry_of_payment(&payment, customer.as_ref().map(|(id, name)| (*id, name.as_str())), plan)))
 }
 
-/// The numbers the next posting gives, continuing each journal's posted numbers.
-fn next_numbers(conn: &Connection) -> Result<[u64; 2], StoreError> {
-    let mut next = [1, 1];
-    let mut stmt = conn.prepare_cached("SELECT body FROM postings ORDER BY posted_at, id")?;
-    let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    for body in bodies {
-        let posting: Posting = from_json(&body?, "postings.body")?;
-        for entry in &posting.entries {
-            let slot = &mut next[journal_slot(entry.journal)];
-            *slot = (*slot).max(entry.number.unwrap_or(0) + 1);
-        }
-    }
-    Ok(next)
+/// Where a walk through the pending entries stands: they come by date, reversals before
+/// new entries, then by source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCursor {
+    date: String,
+    is_new: bool,
+    source: Uuid,
 }
 
-fn journal_slot(journal: Journal) -> usize {
-    match journal {
-        Journal::Sales => 0,
-        Journal::Bank => 1,
-    }
-}
+/// The pending entries, in posting order, as (source, is new, date, posted entry JSON).
+/// A reversal is dated when the change was seen (never before the entry it cancels); a
+/// new entry by its source, or, replacing a posted one, when the change was seen.
+const PENDING: &str = "
+    SELECT p.source_id, p.is_new, p.d, p.posted_entry,
+           EXISTS (SELECT 1 FROM documents WHERE documents.id = p.source_id) FROM (
+        SELECT source_id, 0 AS is_new, max(changed_on, posted_date) AS d, posted_entry
+        FROM ledger WHERE fingerprint IS NOT posted_fingerprint AND posted_fingerprint IS NOT NULL
+        UNION ALL
+        SELECT source_id, 1 AS is_new,
+               CASE WHEN posted_entry IS NULL THEN date ELSE max(changed_on, date) END AS d, NULL
+        FROM ledger WHERE fingerprint IS NOT posted_fingerprint AND fingerprint IS NOT NULL
+    ) AS p
+    WHERE d >= ?1 AND d <= ?2 AND (?3 IS NULL OR (d, is_new, source_id) > (?3, ?4, ?5))
+    ORDER BY d, is_new, source_id";
 
 impl CompanyStore {
     /// The account plan of the company's country.
@@ -133,92 +136,133 @@ impl CompanyStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The entries waiting to be posted whose date falls in the period, in the order
-    /// the next posting books them (by date, reversals before their replacement), each
-    /// numbered as that posting would number it.
-    pub fn pending_entries(&self, from: Option<NaiveDate>, to: NaiveDate) -> Result<Vec<Entry>, StoreError> {
+    /// The next number of each journal, after those posted.
+    pub fn next_entry_numbers(&self) -> Result<NextNumbers, StoreError> {
+        let last = |journal: Journal| -> Result<u64, StoreError> {
+            let n: Option<i64> = self
+                .connection()
+                .prepare_cached("SELECT last FROM ledger_numbers WHERE journal = ?1")?
+                .query_row([journal.as_str()], |r| r.get(0))
+                .optional()?;
+            Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+        };
+        Ok(NextNumbers::after(last(Journal::Sales)?, last(Journal::Bank)?))
+    }
+
+    /// Walks the entries waiting to be posted whose date falls in the period, in the
+    /// order the next posting books them, after `after`; `f` gets each entry and its
+    /// cursor, and says whether to go on. Nothing is held in memory but one entry.
+    fn walk_pending<E: From<StoreError>>(
+        &self,
+        (from, to): (Option<NaiveDate>, NaiveDate),
+        after: Option<&PendingCursor>,
+        mut f: impl FnMut(Entry, PendingCursor) -> Result<bool, E>,
+    ) -> Result<(), E> {
         let conn = self.connection();
         let plan = self.account_plan()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT l.source_id, l.date, l.fingerprint, l.changed_on, l.posted_entry,
-                    EXISTS (SELECT 1 FROM documents WHERE id = l.source_id)
-             FROM ledger l WHERE l.fingerprint IS NOT l.posted_fingerprint",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Uuid>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, bool>(5)?,
-            ))
-        })?;
-        let in_period = |date: NaiveDate| from.is_none_or(|from| date >= from) && date <= to;
+        let from = from.map_or_else(|| "0000-01-01".to_owned(), |d| d.to_string());
         let day = |text: &str| text.parse::<NaiveDate>().map_err(|e| corrupt("ledger.date", text, &e));
-        let mut entries = Vec::new();
-        for row in rows {
-            let (source, date, fingerprint, changed_on, posted, is_document) = row?;
-            let changed_on = day(&changed_on)?;
-            let was_posted = posted.is_some();
-            if let Some(posted) = posted {
-                let posted: Entry = from_json(&posted, "ledger.posted_entry")?;
-                let reversal = posted.reversal_of(changed_on.max(posted.date));
-                if in_period(reversal.date) {
-                    entries.push(reversal);
-                }
-            }
-            if let (Some(date), Some(_)) = (date, fingerprint) {
+        let mut stmt = conn.prepare_cached(PENDING).map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(params![
+                from,
+                to.to_string(),
+                after.map(|c| &c.date),
+                after.map(|c| c.is_new),
+                after.map(|c| c.source)
+            ])
+            .map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let source: Uuid = row.get(0).map_err(StoreError::from)?;
+            let is_new: bool = row.get(1).map_err(StoreError::from)?;
+            let date: String = row.get(2).map_err(StoreError::from)?;
+            let posted: Option<String> = row.get(3).map_err(StoreError::from)?;
+            let is_document: bool = row.get(4).map_err(StoreError::from)?;
+            let entry = if is_new {
                 let kind = if is_document { "document" } else { "payment" };
                 let Some(mut entry) = derive(conn, &plan, source, kind)? else { continue };
-                // A replacement for a posted entry is dated when the change was seen.
-                entry.date = if was_posted { changed_on.max(day(&date)?) } else { day(&date)? };
-                if in_period(entry.date) {
-                    entries.push(entry);
-                }
+                entry.date = day(&date)?;
+                entry
+            } else {
+                let posted: Entry = from_json(posted.as_deref().unwrap_or_default(), "ledger.posted_entry")?;
+                posted.reversal_of(day(&date)?)
+            };
+            if !f(entry, PendingCursor { date, is_new, source })? {
+                break;
             }
         }
-        entries.sort_by(|a, b| {
-            (a.date, a.journal, &a.piece_ref, !a.reversal, a.source).cmp(&(
-                b.date,
-                b.journal,
-                &b.piece_ref,
-                !b.reversal,
-                b.source,
-            ))
-        });
-        let mut next = next_numbers(conn)?;
-        for entry in &mut entries {
-            let slot = &mut next[journal_slot(entry.journal)];
-            entry.number = Some(*slot);
-            *slot += 1;
-        }
+        Ok(())
+    }
+
+    /// Every entry waiting to be posted in the period, numbered as the next posting
+    /// numbers them, one at a time.
+    pub fn for_each_pending_entry<E: From<StoreError>>(
+        &self,
+        period: (Option<NaiveDate>, NaiveDate),
+        mut f: impl FnMut(Entry) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut numbers = self.next_entry_numbers()?;
+        self.walk_pending(period, None, |mut entry, _| {
+            numbers.number(&mut entry);
+            f(entry).map(|()| true)
+        })
+    }
+
+    /// Up to `limit` pending entries of the period after `after`, numbered on from
+    /// `numbers`, with the cursor to go on from (`None`: none left).
+    pub fn pending_entries_page(
+        &self,
+        period: (Option<NaiveDate>, NaiveDate),
+        after: Option<&PendingCursor>,
+        limit: usize,
+        numbers: &mut NextNumbers,
+    ) -> Result<(Vec<Entry>, Option<PendingCursor>), StoreError> {
+        let mut page = Vec::new();
+        let mut last = None;
+        self.walk_pending::<StoreError>(period, after, |mut entry, cursor| {
+            numbers.number(&mut entry);
+            page.push(entry);
+            last = Some(cursor);
+            Ok(page.len() < limit)
+        })?;
+        let next = if page.len() < limit { None } else { last };
+        Ok((page, next))
+    }
+
+    /// The pending entries of the period, all in memory: for small periods and tests.
+    pub fn pending_entries(&self, from: Option<NaiveDate>, to: NaiveDate) -> Result<Vec<Entry>, StoreError> {
+        let mut entries = Vec::new();
+        self.for_each_pending_entry::<StoreError>((from, to), |entry| {
+            entries.push(entry);
+            Ok(())
+        })?;
         Ok(entries)
     }
 
-    /// Every entry of the period for an export: the posted ones as they were posted
-    /// (with their validation date), then the pending ones, numbered after them.
-    pub fn export_entries(&self, from: Option<NaiveDate>, to: NaiveDate) -> Result<Vec<ExportEntry>, StoreError> {
+    /// Every entry of the period for an export, one at a time: the posted ones as they
+    /// were posted (with their validation date), then the pending ones, numbered after.
+    pub fn for_each_export_entry<E: From<StoreError>>(
+        &self,
+        (from, to): (Option<NaiveDate>, NaiveDate),
+        mut f: impl FnMut(ExportEntry) -> Result<(), E>,
+    ) -> Result<(), E> {
         let in_period = |date: NaiveDate| from.is_none_or(|from| date >= from) && date <= to;
-        let mut out = Vec::new();
-        for posting in self.postings_whole()? {
+        let mut stmt = self
+            .connection()
+            .prepare_cached("SELECT body FROM postings ORDER BY posted_at, id")
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query([]).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let body: String = row.get(0).map_err(StoreError::from)?;
+            let posting: Posting = from_json(&body, "postings.body")?;
             let validated = posting.posted_at.date_naive();
             for entry in posting.entries.into_iter().filter(|e| in_period(e.date)) {
-                let number = entry.number.unwrap_or(0);
-                out.push(ExportEntry { entry, number, validated: Some(validated) });
+                f(ExportEntry { number: entry.number.unwrap_or(0), entry, validated: Some(validated) })?;
             }
         }
-        for entry in self.pending_entries(from, to)? {
-            let number = entry.number.unwrap_or(0);
-            out.push(ExportEntry { entry, number, validated: None });
-        }
-        Ok(out)
-    }
-
-    fn postings_whole(&self) -> Result<Vec<Posting>, StoreError> {
-        let mut stmt = self.connection().prepare_cached("SELECT body FROM postings ORDER BY posted_at, id")?;
-        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        bodies.iter().map(|body| from_json(body, "postings.body")).collect()
+        self.for_each_pending_entry((from, to), |entry| {
+            f(ExportEntry { number: entry.number.unwrap_or(0), entry, validated: None })
+        })
     }
 
     /// The batches posted so far, newest first.
@@ -255,17 +299,26 @@ pub(super) fn apply_posting(tx: &WriteTx<'_>, posting: &Posting) -> Result<(), S
         json(posting, "postings.body")?
     ])?;
     for entry in &posting.entries {
-        let (fingerprint, body) = if entry.reversal {
-            (None, None)
+        let (fingerprint, body, date) = if entry.reversal {
+            (None, None, None)
         } else {
-            (Some(entry.fingerprint.as_str()), Some(json(entry, "ledger.posted_entry")?))
+            (Some(entry.fingerprint.as_str()), Some(json(entry, "ledger.posted_entry")?), Some(entry.date.to_string()))
         };
         conn.prepare_cached(
-            "INSERT INTO ledger (source_id, changed_on, posted_fingerprint, posted_entry) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO ledger (source_id, changed_on, posted_fingerprint, posted_entry, posted_date)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (source_id) DO UPDATE SET posted_fingerprint = excluded.posted_fingerprint,
-                                                   posted_entry = excluded.posted_entry",
+                                                   posted_entry = excluded.posted_entry,
+                                                   posted_date = excluded.posted_date",
         )?
-        .execute(params![entry.source, entry.date.to_string(), fingerprint, body])?;
+        .execute(params![entry.source, entry.date.to_string(), fingerprint, body, date])?;
+        if let Some(number) = entry.number.and_then(|n| i64::try_from(n).ok()) {
+            conn.prepare_cached(
+                "INSERT INTO ledger_numbers (journal, last) VALUES (?1, ?2)
+                 ON CONFLICT (journal) DO UPDATE SET last = max(last, excluded.last)",
+            )?
+            .execute(params![entry.journal.as_str(), number])?;
+        }
     }
     Ok(())
 }

@@ -30,9 +30,10 @@ CREATE TABLE ledger (
     -- The day the source was last seen to stand for a different entry: the date of a
     -- reversal and of its replacement.
     changed_on         TEXT    NOT NULL,
-    -- The entry standing posted (its JSON, for its reversal); NULL when none.
+    -- The entry standing posted (its JSON, for its reversal, and its date); NULL when none.
     posted_fingerprint TEXT,
-    posted_entry       TEXT
+    posted_entry       TEXT,
+    posted_date        TEXT
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ledger_pending ON ledger (date) WHERE fingerprint IS NOT posted_fingerprint;
 
@@ -76,6 +77,12 @@ BEGIN
     INSERT INTO ledger_dirty (source_id, kind) SELECT OLD.id, 'payment'
     WHERE NOT EXISTS (SELECT 1 FROM ledger_dirty WHERE source_id = OLD.id);
 END;
+
+-- The last number posted in each journal: the next posting goes on from there.
+CREATE TABLE ledger_numbers (
+    journal TEXT    PRIMARY KEY CHECK (journal IN ('sales', 'bank')),
+    last    INTEGER NOT NULL
+) STRICT;
 
 CREATE TABLE postings (
     id        BLOB PRIMARY KEY,
