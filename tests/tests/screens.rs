@@ -388,14 +388,14 @@ fn the_audit_trail_filters_checks_its_chain_and_exports_what_it_shows() {
     let store = copy(&harness);
     let all = store.audit_count(&comptoir_core::store::AuditFilter::default()).unwrap();
     assert!(all > 3, "the company's trail came with the download: {all}");
-    wait_for(&mut harness, &format!("{all} actions"));
+    wait_for(&mut harness, &actions(all));
 
     // Only the sign-ins, counted; the rows show who.
     pick(&mut harness, "Filtrer par action", "connexion");
     let sign_ins = comptoir_core::store::AuditFilter { action: Some("sign_in".into()), ..Default::default() };
     let count = store.audit_count(&sign_ins).unwrap();
     assert!(count >= 1);
-    wait_for(&mut harness, &format!("{count} actions"));
+    wait_for(&mut harness, &actions(count));
     harness.get_by_label(&server.accounts.email);
 
     // The chain of the copy holds.
@@ -418,6 +418,11 @@ fn the_audit_trail_filters_checks_its_chain_and_exports_what_it_shows() {
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
     let range = workbook.worksheet_range("Journal d'audit").unwrap();
     assert_eq!(range.rows().count() as u64, count + 1, "a header and one row per sign-in");
+}
+
+/// The audit screen's count, as French writes it (0 and 1 are singular).
+fn actions(count: u64) -> String {
+    if count <= 1 { format!("{count} action") } else { format!("{count} actions") }
 }
 
 /// The text of the first label containing `text`.
@@ -659,4 +664,31 @@ fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending
         let filter = AuditFilter { action: Some(action.into()), ..AuditFilter::default() };
         wait_until(&mut harness, action, |h| copy(h).audit_count(&filter).unwrap() == 1);
     }
+}
+
+#[test]
+fn the_audit_trail_shows_one_documents_history_by_its_number() {
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+    go_to(&mut harness, "Journal d'audit");
+    // A draft made and issued here: its history is its saving and its issue.
+    let customer = copy(&harness).list_contacts(false, 0, 1).unwrap().remove(0);
+    let draft = comptoir_tests::fixtures::draft_invoice(&customer, 250);
+    let id = draft.id;
+    harness.state().send(Command::Edit { request: 80, intent: Box::new(Intent::SaveDraft { document: draft }) });
+    harness.state().send(Command::Edit { request: 81, intent: Box::new(Intent::IssueDocument { id }) });
+    let filter = AuditFilter { entity_id: Some(id.0), ..AuditFilter::default() };
+    wait_until(&mut harness, "the draft's history", |h| copy(h).audit_count(&filter).unwrap() == 2);
+    let number = copy(&harness).document(id).unwrap().number.unwrap();
+    type_into(&mut harness, "Document (numéro)", &number);
+    wait_for(&mut harness, "2 actions");
+    // Both rows name the invoice by its number.
+    assert_eq!(harness.query_all_by_label(&format!("Facture {number}")).count(), 2);
+    harness.get_by_label("émission");
+    // A number no document has: said so, and nothing listed.
+    replace_text(&mut harness, "Document (numéro)", "FA-0000-99999");
+    wait_for(&mut harness, "Aucun document ne porte ce numéro.");
+    wait_for(&mut harness, &actions(0));
 }

@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use comptoir_core::audit::{AuditRecord, ChainError};
 use comptoir_core::export::{AuditExportOptions, ExportError, ExportReport, export_audit_xlsx};
 use comptoir_core::model::Permission;
-use comptoir_core::store::{AuditFilter, CompanyStore, StoreError};
+use comptoir_core::store::{AuditFilter, CompanyStore, RecordLabel, StoreError};
 use comptoir_core::sync::{ExportKind, ExportNote, Intent};
 use egui_extras::{Column, TableBuilder};
 
@@ -210,6 +210,24 @@ pub fn audit_columns(texts: &crate::i18n::Texts) -> comptoir_core::export::Audit
 
 const ROW_HEIGHT: f32 = 24.0;
 
+/// What a record is about, in words: "Facture FA-2026-00012", a contact's name, else the
+/// kind of record the trail names.
+fn record_text(ctx: &Context<'_>, record: &AuditRecord) -> String {
+    let texts = ctx.texts;
+    let label = record.entity_id.and_then(|id| ctx.reader.store().record_label(id).ok().flatten());
+    match label {
+        Some(RecordLabel::Document { kind, number }) => {
+            let kind = texts.get(&format!("kind-{}", kind.as_str().replace('_', "-")));
+            format!("{kind} {}", number.unwrap_or_else(|| texts.get("audit-draft")))
+        }
+        Some(RecordLabel::Contact(name)) => name,
+        None => {
+            let id = format!("entity-{}", record.entity.replace('_', "-"));
+            if texts.has(&id) { texts.get(&id) } else { record.entity.clone() }
+        }
+    }
+}
+
 #[allow(clippy::too_many_lines, reason = "one screen: its filters, actions and table read best together")]
 pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>) {
     let texts = ctx.texts;
@@ -342,15 +360,22 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
     }
     let rows = state.total.map_or_else(|| state.rows.loaded(), |n| usize::try_from(n).unwrap_or(usize::MAX));
     let width = ui.available_width();
-    let headers =
-        ["export-audit-seq", "export-audit-at", "export-audit-user", "export-audit-action", "export-audit-changes"];
+    let headers = [
+        "export-audit-seq",
+        "export-audit-at",
+        "export-audit-user",
+        "export-audit-action",
+        "export-audit-entity",
+        "export-audit-changes",
+    ];
     TableBuilder::new(ui)
         .id_salt("audit")
         .striped(true)
-        .column(Column::exact(share(width, 0.07, 50.0)))
-        .column(Column::exact(share(width, 0.16, 120.0)))
-        .column(Column::exact(share(width, 0.22, 120.0)).clip(true))
-        .column(Column::exact(share(width, 0.13, 80.0)).clip(true))
+        .column(Column::exact(share(width, 0.06, 50.0)))
+        .column(Column::exact(share(width, 0.14, 120.0)))
+        .column(Column::exact(share(width, 0.18, 120.0)).clip(true))
+        .column(Column::exact(share(width, 0.11, 80.0)).clip(true))
+        .column(Column::exact(share(width, 0.17, 110.0)).clip(true))
         .column(Column::remainder().at_least(120.0).clip(true))
         .header(ROW_HEIGHT, |mut header| column_titles_ui(&mut header, texts, &headers))
         .body(|body| {
@@ -371,6 +396,7 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
                     crate::format::date_time(record.at, texts.language()),
                     record.user_email.clone(),
                     action,
+                    record_text(ctx, record),
                     changes.join(" · "),
                 ];
                 for cell in cells {

@@ -46,7 +46,7 @@ pub use overview::{Dashboard, PaymentRow};
 pub use replica::PreparedPage;
 pub use search::{SearchHit, SearchKind};
 pub use text::fold_for_sort;
-pub use trail::{AuditFilter, MemberActivity};
+pub use trail::{AuditFilter, MemberActivity, RecordLabel};
 
 /// `PRAGMA application_id` of company files ("CMPT"), so that a scan for moved files
 /// only considers Comptoir company files.

@@ -54,6 +54,13 @@ impl AuditFilter {
     }
 }
 
+/// What an audit record is about, as [`CompanyStore::record_label`] names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordLabel {
+    Document { kind: crate::model::DocumentKind, number: Option<String> },
+    Contact(String),
+}
+
 /// A member of the company as the Users screen lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberActivity {
@@ -68,6 +75,27 @@ pub struct MemberActivity {
 const COLUMNS: &str = "seq, at, user_id, user_email, action, entity, entity_id, changes, prev_hash, hash";
 
 impl CompanyStore {
+    /// What an audit record is about, for people: a document's kind and number (`None`
+    /// while a draft), or a contact's name. `None` when the record is neither.
+    pub fn record_label(&self, id: Uuid) -> Result<Option<RecordLabel>, StoreError> {
+        let document: Option<(String, Option<String>)> = self
+            .connection()
+            .prepare_cached("SELECT kind, number FROM documents WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((kind, number)) = document {
+            let kind = crate::model::DocumentKind::parse(&kind)
+                .map_err(|e| super::company::corrupt("documents.kind", &kind, &e))?;
+            return Ok(Some(RecordLabel::Document { kind, number }));
+        }
+        let contact: Option<String> = self
+            .connection()
+            .prepare_cached("SELECT name FROM contacts WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(contact.map(RecordLabel::Contact))
+    }
+
     /// The document numbered `number` (of any kind), for the trail's document filter.
     pub fn document_id_by_number(&self, number: &str) -> Result<Option<Uuid>, StoreError> {
         Ok(self

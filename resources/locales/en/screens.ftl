@@ -197,7 +197,10 @@ nav-audit = Audit trail
 audit-filter-action = Filter by action
 audit-all-actions = All actions
 audit-filter-user = User (email)
-audit-count = { $count } actions
+audit-count = { $count ->
+    [one] { $count } action
+   *[other] { $count } actions
+}
 audit-verify = Check integrity
 audit-verifying = Checking the chain…
 audit-integrity-ok = Chain intact: { $count } records checked.
@@ -270,3 +273,13 @@ posting-export-first = Export this period's batch first.
 posting-posting = Posting…
 posting-done = { $count } entry(ies) posted.
 posting-partly = { $count } entry(ies) posted, then: { $reason }
+
+audit-draft = (draft)
+entity-company = company
+entity-user = user
+entity-member = member
+entity-export = export
+entity-posting = posting
+entity-payment = payment
+entity-article = article
+entity-settings = settings

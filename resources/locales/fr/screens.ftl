@@ -197,7 +197,10 @@ nav-audit = Journal d'audit
 audit-filter-action = Filtrer par action
 audit-all-actions = Toutes les actions
 audit-filter-user = Utilisateur (e-mail)
-audit-count = { $count } actions
+audit-count = { $count ->
+    [one] { $count } action
+   *[other] { $count } actions
+}
 audit-verify = Vérifier l'intégrité
 audit-verifying = Vérification de la chaîne en cours…
 audit-integrity-ok = Chaîne intacte : { $count } enregistrements vérifiés.
@@ -270,3 +273,13 @@ posting-export-first = Exportez d'abord le lot de cette période.
 posting-posting = Comptabilisation…
 posting-done = { $count } écriture(s) comptabilisée(s).
 posting-partly = { $count } écriture(s) comptabilisée(s), puis : { $reason }
+
+audit-draft = (brouillon)
+entity-company = entreprise
+entity-user = utilisateur
+entity-member = membre
+entity-export = export
+entity-posting = comptabilisation
+entity-payment = paiement
+entity-article = article
+entity-settings = paramètres

@@ -197,7 +197,10 @@ nav-audit = Auditspoor
 audit-filter-action = Filteren op handeling
 audit-all-actions = Alle handelingen
 audit-filter-user = Gebruiker (e-mail)
-audit-count = { $count } handelingen
+audit-count = { $count ->
+    [one] { $count } handeling
+   *[other] { $count } handelingen
+}
 audit-verify = Integriteit controleren
 audit-verifying = De keten wordt gecontroleerd…
 audit-integrity-ok = Keten intact: { $count } records gecontroleerd.
@@ -270,3 +273,13 @@ posting-export-first = Exporteer eerst de reeks van deze periode.
 posting-posting = Boeken…
 posting-done = { $count } boeking(en) verwerkt.
 posting-partly = { $count } boeking(en) verwerkt, daarna: { $reason }
+
+audit-draft = (concept)
+entity-company = onderneming
+entity-user = gebruiker
+entity-member = lid
+entity-export = export
+entity-posting = boeking
+entity-payment = betaling
+entity-article = artikel
+entity-settings = instellingen
