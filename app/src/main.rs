@@ -66,50 +66,9 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum Export {
     /// The audit trail, filtered, as an Excel workbook (.xlsx).
-    Audit {
-        /// Folder of the app's files.
-        #[arg(long)]
-        data: PathBuf,
-        /// The company's name or id.
-        #[arg(long)]
-        company: String,
-        /// First day kept (YYYY-MM-DD, UTC).
-        #[arg(long)]
-        from: Option<chrono::NaiveDate>,
-        /// Last day kept (YYYY-MM-DD, UTC).
-        #[arg(long)]
-        to: Option<chrono::NaiveDate>,
-        /// Only this user's actions (their email).
-        #[arg(long)]
-        user: Option<String>,
-        /// The workbook to write.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Audit(cli::export::AuditArgs),
     /// Accounting entries (sales and bank journals) as a FEC or a CSV file.
-    Accounting {
-        /// `fec` (the French fichier des écritures comptables) or `csv`.
-        #[arg(long)]
-        format: String,
-        /// Folder of the app's files.
-        #[arg(long)]
-        data: PathBuf,
-        /// The company's name or id.
-        #[arg(long)]
-        company: String,
-        /// First day of the period (YYYY-MM-DD).
-        #[arg(long)]
-        from: Option<chrono::NaiveDate>,
-        /// Last day of the period (YYYY-MM-DD); today when not given.
-        #[arg(long)]
-        to: Option<chrono::NaiveDate>,
-        /// Only the entries not yet posted (the next posting's batch).
-        #[arg(long)]
-        pending_only: bool,
-        /// The file to write, or a folder (a FEC then takes its legal name there).
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Accounting(cli::export::AccountingArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -123,20 +82,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => run_window(cli.data, cli.server, cli.demo, cli.screenshots, launched),
-        Some(Command::Export { what: Export::Audit { data, company, from, to, user, out } }) => {
-            cli::export::run(&cli::export::AuditArgs { data, company, from, to, user, out })
-        }
-        Some(Command::Export { what: Export::Accounting { format, data, company, from, to, pending_only, out } }) => {
-            cli::export::run_accounting(&cli::export::AccountingArgs {
-                format,
-                data,
-                company,
-                from,
-                to,
-                pending_only,
-                out,
-            })
-        }
+        Some(Command::Export { what: Export::Audit(args) }) => cli::export::run(&args),
+        Some(Command::Export { what: Export::Accounting(args) }) => cli::export::run_accounting(&args),
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;

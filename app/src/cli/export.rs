@@ -18,26 +18,50 @@ use comptoir_core::sync::{ExportKind, ExportNote, Intent};
 
 use comptoir::i18n::{Language, Texts};
 
-/// What `comptoir export audit` was asked.
-#[derive(Debug)]
-pub struct AuditArgs {
+/// The company an export reads, and the period.
+#[derive(Debug, clap::Args)]
+pub struct Source {
+    /// Folder of the app's files.
+    #[arg(long)]
     pub data: PathBuf,
+    /// The company's name or id.
+    #[arg(long)]
     pub company: String,
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
     pub from: Option<NaiveDate>,
+    /// Last day (YYYY-MM-DD).
+    #[arg(long)]
     pub to: Option<NaiveDate>,
+}
+
+/// What `comptoir export audit` was asked.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Only this user's actions (their email).
+    #[arg(long)]
     pub user: Option<String>,
+    /// The workbook to write.
+    #[arg(long)]
     pub out: PathBuf,
 }
 
 /// What `comptoir export accounting` was asked.
-#[derive(Debug)]
+#[derive(Debug, clap::Args)]
 pub struct AccountingArgs {
+    /// `fec` (the French fichier des écritures comptables) or `csv`.
+    #[arg(long)]
     pub format: String,
-    pub data: PathBuf,
-    pub company: String,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    #[command(flatten)]
+    pub source: Source,
+    /// Only the entries not yet posted (the next posting's batch).
+    #[arg(long)]
     pub pending_only: bool,
+    /// The file to write, or a folder (a FEC then takes its legal name there); the
+    /// period ends today when --to is not given.
+    #[arg(long)]
     pub out: PathBuf,
 }
 
@@ -93,25 +117,27 @@ fn record_export(
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
-    check_period(args.from, args.to)?;
-    let (_, mut store) = open_company(&args.data, &args.company, Permission::ExportAuditTrail)?;
-    let filter = AuditFilter { from: args.from, to: args.to, user_email: args.user.clone(), ..AuditFilter::default() };
+    let Source { data, company, from, to } = &args.source;
+    check_period(*from, *to)?;
+    let (_, mut store) = open_company(data, company, Permission::ExportAuditTrail)?;
+    let filter = AuditFilter { from: *from, to: *to, user_email: args.user.clone(), ..AuditFilter::default() };
     let texts = Texts::new(Language::default());
     let options = AuditExportOptions::new(comptoir::screens::audit::audit_columns(&texts));
     let cancel = AtomicBool::new(false);
     let report = export_audit_xlsx(&store, &filter, &options, &args.out, &cancel, |progress| {
         eprintln!("{} / {} records", progress.written, progress.total);
     })?;
-    record_export(&mut store, ExportKind::AuditTrail, report.rows, (args.from, args.to), &report.path);
+    record_export(&mut store, ExportKind::AuditTrail, report.rows, (*from, *to), &report.path);
     println!("{} records in {} sheet(s): {}", report.rows, report.sheets, report.path.display());
     Ok(())
 }
 
 pub fn run_accounting(args: &AccountingArgs) -> anyhow::Result<()> {
     let format = Format::parse(&args.format).with_context(|| format!("--format {} is not fec or csv", args.format))?;
-    check_period(args.from, args.to)?;
-    let (_, mut store) = open_company(&args.data, &args.company, Permission::ExportAccounting)?;
-    let to = args.to.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let Source { data, company, from, to } = &args.source;
+    check_period(*from, *to)?;
+    let (_, mut store) = open_company(data, company, Permission::ExportAccounting)?;
+    let to = to.unwrap_or_else(|| chrono::Local::now().date_naive());
     // What the app has not derived yet (it was closed since the last changes).
     while store.refresh_ledger(chrono::Utc::now().date_naive(), 10_000)? == 10_000 {}
     // A folder: the file takes its legal name there.
@@ -125,9 +151,9 @@ pub fn run_accounting(args: &AccountingArgs) -> anyhow::Result<()> {
         args.out.clone()
     };
     let scope = if args.pending_only { Scope::Pending } else { Scope::All };
-    let summary = export_entries_file(&store, format, scope, args.from, to, &out)?;
+    let summary = export_entries_file(&store, format, scope, *from, to, &out)?;
     let what = if format == Format::Fec { ExportKind::AccountingFec } else { ExportKind::AccountingCsv };
-    record_export(&mut store, what, summary.lines, (args.from, Some(to)), &out);
+    record_export(&mut store, what, summary.lines, (*from, Some(to)), &out);
     println!(
         "{} entries, {} lines, debit {} = credit {}: {}",
         summary.entries,
