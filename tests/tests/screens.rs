@@ -540,6 +540,45 @@ fn an_admin_adds_a_user_who_signs_in_and_sees_only_that_company_where_sales_cann
     });
     assert_eq!(refusal.code(), "permission_denied", "{refusal}");
     assert_eq!(copy(&admin).member_activity().unwrap().len(), members.len(), "nothing was added");
+
+    // The admin makes the sales user an accountant, then removes them, with a confirmation.
+    drop(sales);
+    admin.get_by_label("Modifier vente@exemple.fr").click();
+    wait_for(&mut admin, "Rôle de vente@exemple.fr");
+    admin.get(radio("Comptable")).click();
+    admin.step();
+    admin.get_by_label("Enregistrer le rôle").click();
+    wait_for(&mut admin, "vente@exemple.fr est maintenant Comptable.");
+    let role_of = |h: &Harness<'_, ComptoirApp>| {
+        copy(h).member_activity().unwrap().into_iter().find(|m| m.email == "vente@exemple.fr").map(|m| m.role)
+    };
+    wait_until(&mut admin, "the new role in the copy", |h| role_of(h) == Some(Role::Accountant));
+    admin.get_by_label("Modifier vente@exemple.fr").click();
+    wait_for(&mut admin, "Retirer vente@exemple.fr");
+    admin.get_by_label("Retirer vente@exemple.fr").click();
+    wait_for(&mut admin, "Retirer vente@exemple.fr de l'entreprise ?");
+    admin.get_by_label("Confirmer le retrait").click();
+    wait_for(&mut admin, "vente@exemple.fr a été retiré de l'entreprise.");
+    wait_until(&mut admin, "the member gone from the copy", |h| role_of(h).is_none());
+}
+
+#[test]
+fn the_last_owner_cannot_leave_and_says_why() {
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+    go_to(&mut harness, "Utilisateurs");
+    let me = server.accounts.email.clone();
+    wait_for(&mut harness, &format!("Modifier {me}"));
+    harness.get_by_label(&format!("Modifier {me}")).click();
+    wait_for(&mut harness, &format!("Retirer {me}"));
+    harness.get_by_label(&format!("Retirer {me}")).click();
+    wait_for(&mut harness, "Confirmer le retrait");
+    harness.get_by_label("Confirmer le retrait").click();
+    wait_for(&mut harness, "Une entreprise doit garder au moins un propriétaire");
+    let members = copy(&harness).member_activity().unwrap();
+    assert!(members.iter().any(|m| m.email == me && m.role == Role::Owner), "still the owner");
 }
 
 #[test]
