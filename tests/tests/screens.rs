@@ -677,6 +677,11 @@ fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending
     wait_until(&mut harness, "nothing pending", |h| copy(h).pending_entry_count().unwrap() == 0);
     wait_until(&mut harness, "the banner gone", |h| h.query_by_label_contains("écritures en attente").is_none());
     assert_eq!(copy(&harness).postings().unwrap().len(), 1);
+    // The dialog lists the batch posted.
+    harness.get_by_label("Lots comptabilisés (1)").click();
+    harness.step();
+    wait_for(&mut harness, &pending.to_string());
+    harness.get_by_label(&server.accounts.email);
 
     // A credit note issued afterwards: one new pending entry.
     let store = copy(&harness);

@@ -341,4 +341,40 @@ fn posting_ui(ui: &mut egui::Ui, dialog: &mut PostingDialog, ctx: &mut Context<'
         let text = egui::RichText::new(message.as_str());
         ui.label(if *failed { text.color(ui.visuals().error_fg_color) } else { text });
     }
+    postings_ui(ui, ctx);
+}
+
+/// The batches posted so far (by anyone: postings come with the sync), newest first.
+fn postings_ui(ui: &mut egui::Ui, ctx: &Context<'_>) {
+    let texts = ctx.texts;
+    let postings = match ctx.reader.store().postings() {
+        Ok(postings) => postings,
+        Err(e) => {
+            ui.label(texts.error(e.code(), &e.to_string()));
+            return;
+        }
+    };
+    ui.add_space(8.0);
+    egui::CollapsingHeader::new(texts.with("posting-history", &[("count", postings.len().into())]))
+        .id_salt("postings")
+        .show(ui, |ui| {
+            egui::Grid::new("postings-grid").num_columns(4).striped(true).show(ui, |ui| {
+                for id in ["posting-history-at", "posting-history-by", "posting-history-to", "posting-history-entries"]
+                {
+                    ui.label(crate::theme::bold(texts.get(id)));
+                }
+                ui.end_row();
+                for posting in postings.iter().take(50) {
+                    let at = chrono::DateTime::parse_from_rfc3339(&posting.posted_at).map_or_else(
+                        |_| posting.posted_at.clone(),
+                        |at| crate::format::date_time(at.to_utc(), texts.language()),
+                    );
+                    ui.label(at);
+                    ui.label(&posting.posted_by);
+                    ui.label(ctx.date(posting.to));
+                    ui.label(posting.entries.to_string());
+                    ui.end_row();
+                }
+            });
+        });
 }

@@ -48,4 +48,26 @@ pub fn settings_ui(ui: &mut egui::Ui, ctx: &mut Context<'_>) {
             }
         }
     });
+    ui.add_space(12.0);
+    ui.label(crate::theme::bold(texts.get("settings-accounts")));
+    let plan = comptoir_core::accounting::AccountPlan::for_country(&address.country);
+    egui::Grid::new("accounts").num_columns(2).show(ui, |ui| {
+        for (id, account) in [
+            ("settings-account-customers", &plan.customers),
+            ("settings-account-sales", &plan.sales),
+            ("settings-account-vat", &plan.vat_collected),
+            ("settings-account-bank", &plan.bank),
+        ] {
+            ui.label(texts.get(id));
+            ui.label(format!("{} {}", account.number, account.label));
+            ui.end_row();
+        }
+        for (id, (code, name)) in
+            [("settings-journal-sales", &plan.sales_journal), ("settings-journal-bank", &plan.bank_journal)]
+        {
+            ui.label(texts.get(id));
+            ui.label(format!("{code} {name}"));
+            ui.end_row();
+        }
+    });
 }

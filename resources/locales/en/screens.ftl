@@ -283,3 +283,16 @@ entity-posting = posting
 entity-payment = payment
 entity-article = article
 entity-settings = settings
+
+settings-accounts = Chart of accounts (the company's country's)
+settings-account-customers = Customers
+settings-account-sales = Sales
+settings-account-vat = VAT collected
+settings-account-bank = Bank
+settings-journal-sales = Sales journal
+settings-journal-bank = Bank journal
+posting-history = Posted batches ({ $count })
+posting-history-at = On
+posting-history-by = By
+posting-history-to = Up to
+posting-history-entries = Entries

@@ -283,3 +283,16 @@ entity-posting = comptabilisation
 entity-payment = paiement
 entity-article = article
 entity-settings = paramètres
+
+settings-accounts = Plan comptable (celui du pays de l'entreprise)
+settings-account-customers = Clients
+settings-account-sales = Ventes
+settings-account-vat = TVA collectée
+settings-account-bank = Banque
+settings-journal-sales = Journal des ventes
+settings-journal-bank = Journal de banque
+posting-history = Lots comptabilisés ({ $count })
+posting-history-at = Le
+posting-history-by = Par
+posting-history-to = Jusqu'au
+posting-history-entries = Écritures

@@ -283,3 +283,16 @@ entity-posting = boeking
 entity-payment = betaling
 entity-article = artikel
 entity-settings = instellingen
+
+settings-accounts = Rekeningstelsel (dat van het land van de onderneming)
+settings-account-customers = Klanten
+settings-account-sales = Verkopen
+settings-account-vat = Verschuldigde btw
+settings-account-bank = Bank
+settings-journal-sales = Verkoopdagboek
+settings-journal-bank = Financieel dagboek
+posting-history = Geboekte reeksen ({ $count })
+posting-history-at = Op
+posting-history-by = Door
+posting-history-to = Tot
+posting-history-entries = Boekingen
