@@ -708,6 +708,8 @@ fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending
         let filter = AuditFilter { action: Some(action.into()), ..AuditFilter::default() };
         wait_until(&mut harness, action, |h| copy(h).audit_count(&filter).unwrap() == 1);
     }
+
+    the_bank_moves_to_another_account(&mut harness, &fec);
 }
 
 #[test]
@@ -735,4 +737,42 @@ fn the_audit_trail_shows_one_documents_history_by_its_number() {
     replace_text(&mut harness, "Document (numéro)", "FA-0000-99999");
     wait_for(&mut harness, "Aucun document ne porte ce numéro.");
     wait_for(&mut harness, &actions(0));
+}
+
+/// Paramètres → the chart of accounts: a wrong number is refused and says why; a new bank
+/// account brings every posted bank entry (`fec` is the batch posted) back as a reversal
+/// and a new entry, beside the one credit note pending.
+fn the_bank_moves_to_another_account(harness: &mut Harness<'_, ComptoirApp>, fec: &str) {
+    harness.get_by_label("Close window").click();
+    harness.step();
+    go_to(harness, "Paramètres");
+    wait_for(harness, "Modifier le plan comptable");
+    harness.get_by_label("Modifier le plan comptable").click();
+    wait_for(harness, "Enregistrer le plan comptable");
+    replace_text(harness, "Banque", "51 2");
+    harness.get_by_label("Enregistrer le plan comptable").click();
+    wait_for(harness, "Ce numéro de compte n'est pas valide");
+    replace_text(harness, "Banque", "512100");
+    harness.get_by_label("Enregistrer le plan comptable").click();
+    wait_for(harness, "Plan comptable enregistré");
+    let bank_posted = fec
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("BQ\t"))
+        .map(|l| l.split('\t').nth(2).unwrap().to_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as u64;
+    assert!(bank_posted > 0);
+    wait_until(harness, "the bank entries reversed and booked again", |h| {
+        let store = copy(h);
+        store.ledger_backlog().unwrap() == 0 && store.pending_entry_count().unwrap() == 1 + 2 * bank_posted
+    });
+    let pending = copy(harness).pending_entries(None, chrono::Local::now().date_naive()).unwrap();
+    let (reversals, new): (Vec<_>, Vec<_>) = pending.iter().partition(|e| e.reversal);
+    assert!(reversals.iter().all(|e| e.lines.iter().any(|l| l.account == "512000")));
+    assert_eq!(new.iter().filter(|e| e.lines.iter().any(|l| l.account == "512100")).count(), reversals.len());
+    wait_for(harness, &format!("{} écritures en attente", 1 + 2 * bank_posted));
+    // The server applied it (its audit trail says so): every copy derives the same.
+    let filter = AuditFilter { action: Some("set_account_plan".into()), ..AuditFilter::default() };
+    wait_until(harness, "the chart's change in the trail", |h| copy(h).audit_count(&filter).unwrap() == 1);
 }

@@ -21,7 +21,7 @@ use super::{Context, action_button, choose_file, column_titles_ui, share, waker}
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 13] = [
     "create",
     "update",
     "issue",
@@ -34,6 +34,7 @@ const ACTIONS: [&str; 12] = [
     "remove_member",
     "export",
     "post",
+    "set_account_plan",
 ];
 
 /// An export under way.

@@ -213,6 +213,7 @@ pub struct Screens {
     pub audit: audit::AuditTrail,
     pub users: users::Users,
     pub accounting: posting::Accounting,
+    pub settings: settings::SettingsState,
     pub detail: Option<detail::Detail>,
 }
 
@@ -337,7 +338,7 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
         Screen::Payments => lists::payments_ui(ui, &mut screens.payments, ctx),
         Screen::Audit => audit::audit_ui(ui, &mut screens.audit, ctx),
         Screen::Users => users::users_ui(ui, &mut screens.users, ctx),
-        Screen::Settings => settings::settings_ui(ui, ctx),
+        Screen::Settings => settings::settings_ui(ui, &mut screens.settings, ctx),
         Screen::Quotes | Screen::Invoices | Screen::CreditNotes | Screen::DeliveryNotes => {}
     }
 }

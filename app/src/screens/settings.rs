@@ -1,10 +1,12 @@
 //! Paramètres: the company's identity and numbering, as the server last sent them.
 
-use comptoir_core::model::DocumentKind;
+use comptoir_core::accounting::AccountPlan;
+use comptoir_core::model::{Country, DocumentKind, Permission};
+use comptoir_core::sync::Intent;
 
-use super::Context;
+use super::{Context, action_button};
 
-pub fn settings_ui(ui: &mut egui::Ui, ctx: &mut Context<'_>) {
+pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Context<'_>) {
     let texts = ctx.texts;
     ui.heading(texts.get("nav-settings"));
     let store = ctx.reader.store();
@@ -49,25 +51,93 @@ pub fn settings_ui(ui: &mut egui::Ui, ctx: &mut Context<'_>) {
         }
     });
     ui.add_space(12.0);
-    ui.label(crate::theme::bold(texts.get("settings-accounts")));
-    let plan = comptoir_core::accounting::AccountPlan::for_country(&address.country);
-    egui::Grid::new("accounts").num_columns(2).show(ui, |ui| {
-        for (id, account) in [
-            ("settings-account-customers", &plan.customers),
-            ("settings-account-sales", &plan.sales),
-            ("settings-account-vat", &plan.vat_collected),
-            ("settings-account-bank", &plan.bank),
-        ] {
-            ui.label(texts.get(id));
-            ui.label(format!("{} {}", account.number, account.label));
-            ui.end_row();
+    accounts_ui(ui, state, ctx, &address.country);
+}
+
+/// The Paramètres screen's state: the chart of accounts being edited.
+#[derive(Debug, Default)]
+pub struct SettingsState {
+    /// The chart as typed, while it is being changed.
+    form: Option<AccountPlan>,
+    /// The edit sent, until the engine answers.
+    sent: Option<u64>,
+    /// The last answer: saved, or why not.
+    pub message: Option<(String, bool)>,
+}
+
+impl SettingsState {
+    pub fn on_edit(&mut self, request: u64, refused: Option<String>, texts: &crate::i18n::Texts) {
+        if self.sent != Some(request) {
+            return;
         }
-        for (id, (code, name)) in
-            [("settings-journal-sales", &plan.sales_journal), ("settings-journal-bank", &plan.bank_journal)]
-        {
-            ui.label(texts.get(id));
-            ui.label(format!("{code} {name}"));
+        self.sent = None;
+        match refused {
+            None => {
+                self.form = None;
+                self.message = Some((texts.get("settings-accounts-saved"), false));
+            }
+            Some(reason) => self.message = Some((reason, true)),
+        }
+    }
+}
+
+/// The chart of accounts and journals; those who post may change it.
+fn accounts_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Context<'_>, country: &Country) {
+    let texts = ctx.texts;
+    ui.label(crate::theme::bold(texts.get("settings-accounts")));
+    let plan = ctx.reader.store().account_plan().unwrap_or_else(|_| AccountPlan::for_country(country));
+    let blocked = ctx.cannot(Permission::PostAccounting);
+    let editing = state.form.is_some();
+    let mut form = state.form.take().unwrap_or_else(|| plan.clone());
+    egui::Grid::new("accounts").num_columns(3).show(ui, |ui| {
+        for (id, account) in [
+            ("settings-account-customers", &mut form.customers),
+            ("settings-account-sales", &mut form.sales),
+            ("settings-account-vat", &mut form.vat_collected),
+            ("settings-account-bank", &mut form.bank),
+            ("settings-journal-sales", &mut form.sales_journal),
+            ("settings-journal-bank", &mut form.bank_journal),
+        ] {
+            let name = texts.get(id);
+            let label = ui.label(&name);
+            if editing {
+                ui.add(egui::TextEdit::singleline(&mut account.number).desired_width(90.0)).labelled_by(label.id);
+                let title = texts.with("settings-account-label", &[("account", name.into())]);
+                ui.add(egui::TextEdit::singleline(&mut account.label).desired_width(260.0).hint_text(&title))
+                    .on_hover_text(title);
+            } else {
+                ui.label(&account.number);
+                ui.label(&account.label);
+            }
             ui.end_row();
         }
     });
+    ui.horizontal(|ui| {
+        if editing {
+            let unchanged = (form == plan).then(|| texts.get("settings-accounts-unchanged"));
+            let waiting = state.sent.is_some().then(|| texts.get("users-waiting"));
+            if action_button(ui, &texts.get("settings-accounts-save"), unchanged.or(waiting).as_deref()) {
+                // Checked here first, with the rule the server applies.
+                match form.validate() {
+                    Ok(()) => {
+                        state.sent = Some(ctx.edit(Intent::SetAccountPlan { plan: form.clone() }));
+                        state.message = None;
+                    }
+                    Err(e) => state.message = Some((texts.error(e.code(), &e.to_string()), true)),
+                }
+            }
+            if ui.button(texts.get("users-remove-no")).clicked() {
+                state.message = None;
+                return;
+            }
+            state.form = Some(form);
+        } else if action_button(ui, &texts.get("settings-accounts-edit"), blocked.as_deref()) {
+            state.form = Some(form);
+            state.message = None;
+        }
+    });
+    if let Some((message, failed)) = &state.message {
+        let text = egui::RichText::new(message.as_str());
+        ui.label(if *failed { text.color(ui.visuals().error_fg_color) } else { text });
+    }
 }

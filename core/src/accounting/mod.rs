@@ -62,20 +62,26 @@ impl SourceKind {
     }
 }
 
-/// The accounts and journals entries are booked on: the general chart of the company's
-/// country (France: plan comptable général; Belgium: plan comptable minimum normalisé).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The accounts and journals entries are booked on. By default the general chart of the
+/// company's country (France: plan comptable général; Belgium: plan comptable minimum
+/// normalisé); a company may set its own numbers (Paramètres, kept in its settings).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AccountPlan {
     pub customers: Account,
     pub sales: Account,
     pub vat_collected: Account,
     pub bank: Account,
-    pub sales_journal: (String, String),
-    pub bank_journal: (String, String),
+    /// A journal's code and name.
+    pub sales_journal: Account,
+    pub bank_journal: Account,
 }
 
-/// An account of the plan: its number and its name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An account of the plan (or a journal): its number (code) and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Account {
     pub number: String,
     pub label: String,
@@ -93,8 +99,8 @@ impl AccountPlan {
                 sales: account("700000", "Ventes et prestations de services"),
                 vat_collected: account("451000", "TVA à payer"),
                 bank: account("550000", "Établissements de crédit"),
-                sales_journal: ("VEN".into(), "Journal des ventes".into()),
-                bank_journal: ("BAN".into(), "Journal financier".into()),
+                sales_journal: account("VEN", "Journal des ventes"),
+                bank_journal: account("BAN", "Journal financier"),
             }
         } else {
             Self {
@@ -102,19 +108,46 @@ impl AccountPlan {
                 sales: account("706000", "Prestations de services"),
                 vat_collected: account("445710", "TVA collectée"),
                 bank: account("512000", "Banque"),
-                sales_journal: ("VE".into(), "Journal des ventes".into()),
-                bank_journal: ("BQ".into(), "Journal de banque".into()),
+                sales_journal: account("VE", "Journal des ventes"),
+                bank_journal: account("BQ", "Journal de banque"),
             }
         }
     }
 
     /// The journal's code and name.
     pub fn journal(&self, journal: Journal) -> (&str, &str) {
-        let (code, label) = match journal {
+        let account = match journal {
             Journal::Sales => &self.sales_journal,
             Journal::Bank => &self.bank_journal,
         };
-        (code, label)
+        (&account.number, &account.label)
+    }
+
+    /// Account numbers of 3 to 20 letters and digits, journal codes of 1 to 6, names of
+    /// at most 100 characters, none empty.
+    pub fn validate(&self) -> Result<(), crate::model::ModelError> {
+        use crate::model::ModelError;
+        let accounts = [
+            ("customers", &self.customers, 3..=20),
+            ("sales", &self.sales, 3..=20),
+            ("vat_collected", &self.vat_collected, 3..=20),
+            ("bank", &self.bank, 3..=20),
+            ("sales_journal", &self.sales_journal, 1..=6),
+            ("bank_journal", &self.bank_journal, 1..=6),
+        ];
+        for (field, account, length) in accounts {
+            let number = account.number.trim();
+            if !length.contains(&number.chars().count()) || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(ModelError::InvalidAccount { field, value: account.number.clone() });
+            }
+            if account.label.trim().is_empty() {
+                return Err(ModelError::Required { field });
+            }
+            if account.label.chars().count() > 100 {
+                return Err(ModelError::TooLong { field, max: 100 });
+            }
+        }
+        Ok(())
     }
 }
 

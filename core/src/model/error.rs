@@ -89,6 +89,8 @@ pub enum ModelError {
     UnknownValue { field: &'static str, value: String },
     #[error("A company must keep at least one owner: name another owner first.")]
     LastOwner,
+    #[error("“{value}” is not a valid {field} account: letters and digits only (3 to 20; a journal code 1 to 6).")]
+    InvalidAccount { field: &'static str, value: String },
 }
 
 impl ModelError {
@@ -133,6 +135,7 @@ impl ModelError {
             Self::PermissionDenied { .. } => "permission_denied",
             Self::UnknownValue { .. } => "unknown_value",
             Self::LastOwner => "last_owner",
+            Self::InvalidAccount { .. } => "account_invalid",
         }
     }
 }

@@ -79,9 +79,12 @@ const PENDING: &str = "
     ORDER BY d, is_new, source_id";
 
 impl CompanyStore {
-    /// The account plan of the company's country.
+    /// The company's chart of accounts: its own, else its country's.
     pub fn account_plan(&self) -> Result<AccountPlan, StoreError> {
-        Ok(AccountPlan::for_country(&self.company()?.address.country))
+        match read_account_plan(self.connection())? {
+            Some(plan) => Ok(plan),
+            None => Ok(AccountPlan::for_country(&self.company()?.address.country)),
+        }
     }
 
     /// Derives again up to `limit` sources that changed, in one transaction, and returns
@@ -280,6 +283,37 @@ impl CompanyStore {
         })
         .collect()
     }
+}
+
+/// The chart of accounts the company set, if any.
+pub(super) fn read_account_plan(conn: &Connection) -> Result<Option<AccountPlan>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM account_plan WHERE singleton = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    body.map(|body| from_json(&body, "account_plan.body")).transpose()
+}
+
+/// Keeps the company's chart of accounts (`None`: its country's). When it changes, every
+/// entry is derived again with it.
+pub(super) fn save_account_plan(conn: &Connection, plan: Option<&AccountPlan>) -> Result<(), StoreError> {
+    if read_account_plan(conn)?.as_ref() == plan {
+        return Ok(());
+    }
+    match plan {
+        Some(plan) => conn
+            .prepare_cached("INSERT OR REPLACE INTO account_plan (singleton, body) VALUES (1, ?1)")?
+            .execute([json(plan, "account_plan.body")?])?,
+        None => conn.prepare_cached("DELETE FROM account_plan")?.execute([])?,
+    };
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO ledger_dirty (source_id, kind)
+         SELECT source_id, CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.id = l.source_id)
+                                THEN 'document' ELSE 'payment' END
+         FROM ledger l",
+    )?
+    .execute([])?;
+    Ok(())
 }
 
 /// Keeps a posting the server sent, and moves each of its sources' posted entry on:

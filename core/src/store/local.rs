@@ -84,7 +84,8 @@ fn read_record(
                 |row| Ok(company_from_row(row)),
             )??;
             let series = DocumentKind::ALL.into_iter().map(|kind| read_series(conn, kind)).collect::<Result<_, _>>()?;
-            Some(RecordBody::Settings(Box::new(Settings { company, series })))
+            let accounts = super::ledger::read_account_plan(conn)?;
+            Some(RecordBody::Settings(Box::new(Settings { company, series, accounts })))
         }
         // No intent reads members, the audit trail or postings.
         RecordKind::Settings | RecordKind::Member | RecordKind::Audit | RecordKind::Posting => None,

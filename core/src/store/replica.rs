@@ -318,6 +318,7 @@ pub(crate) fn project(
             for series in &settings.series {
                 save_series(conn, series)?;
             }
+            super::ledger::save_account_plan(conn, settings.accounts.as_ref())?;
         }
         Some(RecordBody::Member(member)) => {
             tx.upsert_member(member.user_id, &member.email, &member.display_name, member.role)?;

@@ -922,4 +922,27 @@ fn entries_are_derived_posted_and_reversed_never_rewritten() {
     let summary = write_entries(&mut out, Format::Fec, &store.account_plan().unwrap(), entries).unwrap();
     assert_eq!(summary.debit, summary.credit);
     assert_eq!(summary.entries, posting.entries.len() as u64 + 2);
+
+    // The company moves its bank to another account: every posted bank entry comes back
+    // as its reversal and a new entry on the new account; sales entries stay posted.
+    let mut plan = store.account_plan().unwrap();
+    plan.bank.number = "512100".into();
+    let bad = crate::accounting::AccountPlan {
+        bank: crate::accounting::Account { number: "51 2".into(), label: "x".into() },
+        ..plan.clone()
+    };
+    assert_eq!(store.submit(&crate::sync::Intent::SetAccountPlan { plan: bad }).unwrap_err().code(), "account_invalid");
+    store.submit(&crate::sync::Intent::SetAccountPlan { plan: plan.clone() }).unwrap();
+    assert_eq!(store.account_plan().unwrap(), plan);
+    while store.refresh_ledger(later, 100).unwrap() == 100 {}
+    let bank = posting.entries.iter().filter(|e| e.journal == crate::accounting::Journal::Bank).count() as u64;
+    assert!(bank > 0);
+    assert_eq!(store.pending_entry_count().unwrap(), 2 + 2 * bank);
+    let pending = store.pending_entries(None, later).unwrap();
+    assert!(
+        pending
+            .iter()
+            .filter(|e| !e.reversal && e.journal == crate::accounting::Journal::Bank)
+            .all(|e| e.lines[0].account == "512100")
+    );
 }

@@ -106,6 +106,9 @@ pub struct MemberInfo {
 pub struct Settings {
     pub company: Company,
     pub series: Vec<NumberingSeries>,
+    /// The company's own chart of accounts; `None`: its country's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<crate::accounting::AccountPlan>,
 }
 
 /// The full content of a record, as it travels.
@@ -238,6 +241,11 @@ pub enum Intent {
     RecordExport {
         export: ExportNote,
     },
+    /// Sets the company's chart of accounts: every entry is derived again with it, and
+    /// posted entries that change come back as reversals and new entries.
+    SetAccountPlan {
+        plan: crate::accounting::AccountPlan,
+    },
 }
 
 /// What an export took out of the app, for the audit trail.
@@ -290,6 +298,7 @@ impl Intent {
             Self::RecordPayment { .. } => Permission::RecordPayments,
             Self::UpdateCompany { .. } => Permission::EditCompanySettings,
             Self::SetNumbering { .. } => Permission::EditNumbering,
+            Self::SetAccountPlan { .. } => Permission::PostAccounting,
             Self::RecordExport { export } => match export.what {
                 ExportKind::AuditTrail => Permission::ExportAuditTrail,
                 ExportKind::AccountingFec | ExportKind::AccountingCsv => Permission::ExportAccounting,
@@ -309,7 +318,7 @@ impl Intent {
             Self::ConvertQuote { invoice, .. } => (RecordKind::Document, invoice.0),
             Self::RecordPayment { payment } => (RecordKind::Payment, payment.id.0),
             Self::UpdateCompany { company } => (RecordKind::Settings, company.id.0),
-            Self::SetNumbering { .. } => (RecordKind::Settings, Uuid::nil()),
+            Self::SetNumbering { .. } | Self::SetAccountPlan { .. } => (RecordKind::Settings, Uuid::nil()),
             Self::RecordExport { export } => (RecordKind::Audit, export.id),
         }
     }
@@ -327,6 +336,7 @@ impl Intent {
             Self::RecordPayment { .. } => "payment",
             Self::SetNumbering { .. } => "set_numbering",
             Self::RecordExport { .. } => "export",
+            Self::SetAccountPlan { .. } => "set_account_plan",
         }
     }
 }

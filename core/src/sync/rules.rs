@@ -324,6 +324,15 @@ pub fn apply<R: Records + ?Sized>(
             applied.entity = "export";
             applied.after = serde_json::to_value(export).ok();
         }
+        Intent::SetAccountPlan { plan } => {
+            plan.validate()?;
+            let mut settings = load_settings(tx, company)?;
+            applied.before = settings.accounts.as_ref().and_then(|a| serde_json::to_value(a).ok());
+            settings.accounts = Some(plan.clone());
+            applied.after = serde_json::to_value(plan).ok();
+            applied.entity = "account_plan";
+            save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+        }
         Intent::SetNumbering { series } => {
             let mut settings = load_settings(tx, company)?;
             let current = settings

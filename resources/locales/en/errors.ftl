@@ -95,3 +95,4 @@ error-entry_numbers_taken = Another posting took these entry numbers: sync and t
 error-batch_changed = The pending entries changed since the batch was exported: export it again.
 error-no_company = No company is open.
 error-read_only_offline = This company is read-only: it has not synced for too long. Connect to the network and sync to edit again.
+error-account_invalid = This account number is not valid: letters and digits only (3 to 20; a journal code 1 to 6).

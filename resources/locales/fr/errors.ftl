@@ -96,3 +96,4 @@ error-entry_numbers_taken = Une autre comptabilisation a pris ces numéros d'éc
 error-batch_changed = Les écritures en attente ont changé depuis l'export du lot : exportez-le à nouveau.
 error-no_company = Aucune entreprise n'est ouverte.
 error-read_only_offline = Cette entreprise est en lecture seule : elle n'a pas été synchronisée depuis trop longtemps. Connectez-vous au réseau et synchronisez pour modifier à nouveau.
+error-account_invalid = Ce numéro de compte n'est pas valide : lettres et chiffres seulement (3 à 20 ; un code journal de 1 à 6).

@@ -95,3 +95,4 @@ error-entry_numbers_taken = Een andere boeking nam deze nummers: synchroniseer e
 error-batch_changed = De openstaande boekingen zijn gewijzigd sinds de export van de reeks: exporteer ze opnieuw.
 error-no_company = Er is geen onderneming geopend.
 error-read_only_offline = Deze onderneming is alleen-lezen: ze is te lang niet gesynchroniseerd. Maak verbinding met het netwerk en synchroniseer om weer te wijzigen.
+error-account_invalid = Dit rekeningnummer is niet geldig: alleen letters en cijfers (3 tot 20; een dagboekcode 1 tot 6).

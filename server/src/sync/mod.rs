@@ -180,6 +180,7 @@ pub fn create_company(
             payment_terms_days: 30,
         },
         series: DocumentKind::ALL.into_iter().map(NumberingSeries::default_for).collect(),
+        accounts: None,
     };
     storage.in_company(company.id, &mut |tx| {
         ServerRecords(tx).put(

@@ -97,3 +97,9 @@ CREATE TABLE postings (
 INSERT INTO ledger_dirty (source_id, kind)
     SELECT id, 'document' FROM documents WHERE kind IN ('invoice', 'credit_note') AND status <> 'draft';
 INSERT INTO ledger_dirty (source_id, kind) SELECT id, 'payment' FROM payments;
+
+-- The company's own chart of accounts (from its settings record), when it set one.
+CREATE TABLE account_plan (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    body      TEXT    NOT NULL
+) STRICT;
