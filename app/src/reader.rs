@@ -91,15 +91,44 @@ pub enum SimpleList {
 /// The background thread's answers; an error is the store's, in English, for the log.
 #[derive(Debug)]
 pub enum Answer {
-    CountDocuments { generation: u64, count: Result<u64, StoreError> },
-    Bookmarks { generation: u64, bookmarks: Result<Vec<Cursor>, StoreError> },
-    SearchDocuments { generation: u64, rows: Result<Vec<DocumentRow>, StoreError> },
-    Count { generation: u64, list: SimpleList, count: Result<u64, StoreError> },
-    Dashboard { generation: u64, figures: Result<Dashboard, StoreError> },
-    CountAudit { generation: u64, count: Result<u64, StoreError> },
-    VerifyAudit { generation: u64, outcome: Result<Result<u64, ChainError>, StoreError> },
-    PendingEntries { generation: u64, count: Result<u64, StoreError> },
-    PendingBatch { generation: u64, batch: Result<BatchPreview, StoreError> },
+    CountDocuments {
+        generation: u64,
+        count: Result<u64, StoreError>,
+    },
+    Bookmarks {
+        generation: u64,
+        bookmarks: Result<Vec<Cursor>, StoreError>,
+    },
+    SearchDocuments {
+        generation: u64,
+        rows: Result<Vec<DocumentRow>, StoreError>,
+    },
+    Count {
+        generation: u64,
+        list: SimpleList,
+        count: Result<u64, StoreError>,
+    },
+    Dashboard {
+        generation: u64,
+        figures: Result<Dashboard, StoreError>,
+    },
+    CountAudit {
+        generation: u64,
+        count: Result<u64, StoreError>,
+    },
+    VerifyAudit {
+        generation: u64,
+        outcome: Result<Result<u64, ChainError>, StoreError>,
+    },
+    /// Entries waiting to be posted, and sources still waiting to be derived.
+    PendingEntries {
+        generation: u64,
+        count: Result<(u64, u64), StoreError>,
+    },
+    PendingBatch {
+        generation: u64,
+        batch: Result<BatchPreview, StoreError>,
+    },
 }
 
 const UI_CACHE_MIB: u32 = 16;
@@ -218,7 +247,8 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
         }
         Question::VerifyAudit { generation } => Answer::VerifyAudit { generation, outcome: store.verify_audit_chain() },
         Question::PendingEntries { generation } => {
-            Answer::PendingEntries { generation, count: store.pending_entry_count() }
+            let count = store.pending_entry_count().and_then(|pending| Ok((pending, store.ledger_backlog()?)));
+            Answer::PendingEntries { generation, count }
         }
         Question::PendingBatch { generation, from, to } => {
             let mut digest = comptoir_core::accounting::BatchDigest::default();

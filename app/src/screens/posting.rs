@@ -27,6 +27,8 @@ use crate::reader::{BatchPreview, Question};
 pub struct Accounting {
     /// Entries waiting to be posted, as last counted.
     pub pending: Option<u64>,
+    /// Sources the engine has still to derive: the count is not final.
+    deriving: u64,
     counting: Option<u64>,
     /// The count is out of date (data changed, entries derived again).
     stale: bool,
@@ -65,11 +67,14 @@ impl Accounting {
         }
     }
 
-    pub fn on_count(&mut self, generation: u64, count: &Result<u64, StoreError>) {
+    pub fn on_count(&mut self, generation: u64, count: &Result<(u64, u64), StoreError>) {
         if self.counting == Some(generation) {
             self.counting = None;
             match count {
-                Ok(count) => self.pending = Some(*count),
+                Ok((count, deriving)) => {
+                    self.pending = Some(*count);
+                    self.deriving = *deriving;
+                }
                 Err(e) => tracing::warn!(error = %e, "the pending entries could not be counted"),
             }
         }
@@ -161,7 +166,10 @@ pub fn banner_shown(state: &mut Accounting, ctx: &mut Context<'_>) -> bool {
 /// "N écritures en attente" and "Comptabiliser", which opens the posting dialog.
 pub fn banner_ui(ui: &mut egui::Ui, state: &mut Accounting, ctx: &Context<'_>) {
     let pending = state.pending.unwrap_or(0);
-    let text = ctx.texts.with("posting-banner", &[("count", pending.into())]);
+    let mut text = ctx.texts.with("posting-banner", &[("count", pending.into())]);
+    if state.deriving > 0 {
+        text = format!("{text} {}", ctx.texts.get("posting-deriving"));
+    }
     if crate::app::banner_ui(ui, BLUE, &text, Some(&ctx.texts.get("posting-open"))) && state.dialog.is_none() {
         state.dialog = Some(PostingDialog::default());
     }

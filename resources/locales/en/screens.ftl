@@ -302,3 +302,4 @@ settings-accounts-save = Save the chart of accounts
 settings-accounts-unchanged = Change an account first.
 settings-accounts-saved = Chart of accounts saved: the entries are derived again; posted ones that change come back as a reversal and a new entry.
 action-set-account-plan = chart of accounts
+posting-deriving = (entries still being worked out…)
