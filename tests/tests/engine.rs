@@ -206,6 +206,29 @@ fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs
     assert_eq!(indexes, 6, "by date, number, customer, contact, corrects and status");
     let waiting: i64 = copy.connection().query_row("SELECT count(*) FROM deferred_index", [], |r| r.get(0)).unwrap();
     assert_eq!(waiting, 0);
+    // So are the triggers that list accounting sources, and every source was listed once
+    // at the end (the engine then derives them in the background).
+    let triggers: i64 = copy
+        .connection()
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ledger_%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(triggers, 6);
+    let sources: i64 = copy
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM documents WHERE kind IN ('invoice', 'credit_note') AND status <> 'draft')
+                  + (SELECT count(*) FROM payments)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let listed: i64 = copy
+        .connection()
+        .query_row("SELECT (SELECT count(*) FROM ledger_dirty) + (SELECT count(*) FROM ledger)", [], |r| r.get(0))
+        .unwrap();
+    assert!(listed >= sources && sources > 0, "{listed} listed for {sources} sources");
     let grace = app.wait_for("the grace", |e| match e {
         Event::Grace(grace) => Some(*grace),
         _ => None,

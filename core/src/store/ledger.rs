@@ -285,6 +285,17 @@ impl CompanyStore {
     }
 }
 
+/// Lists every source of an entry (issued invoices and credit notes, payments) to be
+/// derived again.
+pub(super) fn list_every_source(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO ledger_dirty (source_id, kind)
+             SELECT id, 'document' FROM documents WHERE kind IN ('invoice', 'credit_note') AND status <> 'draft';
+         INSERT OR IGNORE INTO ledger_dirty (source_id, kind) SELECT id, 'payment' FROM payments;",
+    )?;
+    Ok(())
+}
+
 /// The chart of accounts the company set, if any.
 pub(super) fn read_account_plan(conn: &Connection) -> Result<Option<AccountPlan>, StoreError> {
     let body: Option<String> = conn

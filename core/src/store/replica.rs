@@ -156,21 +156,30 @@ impl CompanyStore {
         })
     }
 
-    /// Drops the indexes only the screens use, keeping their definitions, before a first
-    /// download (see migration 0006). Uniqueness constraints stay.
+    /// Drops the indexes only the screens use, and the triggers that list changed
+    /// accounting sources, keeping their definitions, before a first download (see
+    /// migration 0006). Uniqueness constraints stay.
     pub fn set_indexes_aside(&mut self) -> Result<(), StoreError> {
         self.write(|tx| {
             let conn = tx.connection();
-            for name in SCREEN_INDEXES {
+            let aside = SCREEN_INDEXES
+                .iter()
+                .map(|name| ("INDEX", *name))
+                .chain(LEDGER_TRIGGERS.iter().map(|name| ("TRIGGER", *name)));
+            for (what, name) in aside {
                 let sql: Option<String> = conn
-                    .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))
+                    .query_row(
+                        "SELECT sql FROM sqlite_master WHERE type = lower(?1) AND name = ?2",
+                        [what, name],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 if let Some(sql) = sql {
                     conn.execute(
                         "INSERT OR REPLACE INTO deferred_index (name, sql) VALUES (?1, ?2)",
                         params![name, sql],
                     )?;
-                    conn.execute_batch(&format!("DROP INDEX {name}"))?;
+                    conn.execute_batch(&format!("DROP {what} {name}"))?;
                 }
             }
             Ok(())
@@ -194,9 +203,14 @@ impl CompanyStore {
                 .prepare("SELECT name, sql FROM deferred_index ORDER BY name")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
+            let triggers_back = deferred.iter().any(|(name, _)| LEDGER_TRIGGERS.contains(&name.as_str()));
             for (name, sql) in deferred {
                 conn.execute_batch(&sql)?;
                 conn.execute("DELETE FROM deferred_index WHERE name = ?1", [name])?;
+            }
+            if triggers_back {
+                // What the triggers would have listed: every source of an entry, at once.
+                super::ledger::list_every_source(conn)?;
             }
             Ok(())
         })
@@ -263,7 +277,7 @@ fn prepare(page: &RawPullPage) -> Result<(Vec<Option<RecordBody>>, Vec<Option<u6
 }
 
 /// The indexes that serve the screens only: none of them enforces a rule.
-const SCREEN_INDEXES: [&str; 10] = [
+const SCREEN_INDEXES: [&str; 11] = [
     "contacts_by_name",
     "documents_by_date",
     "documents_by_number",
@@ -274,6 +288,18 @@ const SCREEN_INDEXES: [&str; 10] = [
     "allocations_by_document",
     "documents_by_status",
     "audit_by_entity",
+    "audit_by_user",
+];
+
+/// The triggers of migration 0009 that list changed accounting sources: set aside during
+/// a first download, which then lists every source once at its end.
+const LEDGER_TRIGGERS: [&str; 6] = [
+    "ledger_document_insert",
+    "ledger_document_update",
+    "ledger_document_delete",
+    "ledger_payment_insert",
+    "ledger_payment_update",
+    "ledger_payment_delete",
 ];
 
 /// Writes one of the server's records into the tables the screens read.
