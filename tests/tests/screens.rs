@@ -113,6 +113,10 @@ fn preferences(harness: &mut Harness<'_, ComptoirApp>, tab: &str) {
     harness.step();
 }
 
+fn copy_at(path: &std::path::Path) -> CompanyStore {
+    CompanyStore::open_read_only(path).unwrap()
+}
+
 /// The copy's file, read the way a test checks what the window shows.
 fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
     CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
@@ -622,7 +626,7 @@ fn an_accountant_reads_and_exports_but_edits_nothing() {
 
 #[test]
 fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending_entry() {
-    use comptoir_core::accounting::export::Format;
+    use comptoir_core::accounting::export::{Format, Scope};
     let server = TestServer::start(100).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
@@ -651,7 +655,7 @@ fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending
         let company_file = state.reader.as_ref().unwrap().path().to_path_buf();
         let today = chrono::Local::now().date_naive();
         let dialog = state.screens.accounting.dialog.as_mut().unwrap();
-        dialog.start_export(&company_file, Format::Fec, (None, today), out.clone(), Arc::new(|| {}));
+        dialog.start_export(&company_file, Scope::Pending, Format::Fec, (None, today), out.clone(), Arc::new(|| {}));
     }
     wait_for(&mut harness, "Lot exporté");
     let fec = std::fs::read_to_string(&out).unwrap();
@@ -682,6 +686,31 @@ fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending
     harness.step();
     wait_for(&mut harness, &pending.to_string());
     harness.get_by_label(&server.accounts.email);
+    // … and exports it again exactly as posted, now with its validation date.
+    let again = dir.path().join("lot-again.txt");
+    {
+        let state = harness.state_mut();
+        let company_file = state.reader.as_ref().unwrap().path().to_path_buf();
+        let id = copy_at(&company_file).postings().unwrap()[0].id;
+        let dialog = state.screens.accounting.dialog.as_mut().unwrap();
+        let period = (None, chrono::Local::now().date_naive());
+        dialog.start_export(&company_file, Scope::Posted(id), Format::Fec, period, again.clone(), Arc::new(|| {}));
+    }
+    wait_until(&mut harness, "the batch exported again", |_| again.exists());
+    let without_valid_date = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .map(|l| l.split('\t').enumerate().filter(|(i, _)| *i != 15).map(|(_, c)| c).collect::<Vec<_>>().join("\t"))
+            .collect()
+    };
+    assert_eq!(without_valid_date(&std::fs::read_to_string(&again).unwrap()), without_valid_date(&fec));
+    assert!(
+        std::fs::read_to_string(&again)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .all(|l| l.split('\t').nth(15).is_some_and(|d| d.len() == 8))
+    );
 
     // A credit note issued afterwards: one new pending entry.
     let store = copy(&harness);

@@ -22,6 +22,9 @@ use super::{Context, choose_file, waker};
 use crate::i18n::Texts;
 use crate::reader::{BatchPreview, Question};
 
+/// Where an export thread says how it ended.
+type ExportDone = Receiver<Result<ExportSummary, ExportError>>;
+
 /// The banner's count and the dialog, kept while the company is open.
 #[derive(Debug, Default)]
 pub struct Accounting {
@@ -47,10 +50,10 @@ pub struct PostingDialog {
     outdated: bool,
     /// The period the batch shown (or being read) is of.
     read_for: Option<Period>,
-    /// The save dialog's answer, when it comes.
-    chosen: Option<Receiver<Option<PathBuf>>>,
-    /// An export writing, and what it will have written.
-    exporting: Option<(Receiver<Result<ExportSummary, ExportError>>, PathBuf)>,
+    /// The save dialog's answer, when it comes, and what it is for.
+    chosen: Option<(Receiver<Option<PathBuf>>, Scope)>,
+    /// An export writing: its end, its file, and what it writes.
+    exporting: Option<(ExportDone, PathBuf, Scope)>,
     /// The batch exported (its period and digest): the one "Marquer comme comptabilisé" posts.
     pub exported: Option<(Period, String)>,
     posting: bool,
@@ -111,10 +114,13 @@ impl Accounting {
 }
 
 impl PostingDialog {
-    /// Starts writing the period's pending entries to `path` on a thread of its own.
+    /// Starts writing the period's pending entries (`Scope::Pending`), or a batch posted
+    /// before (`Scope::Posted`), to `path` on a thread of its own.
+    #[allow(clippy::too_many_arguments, reason = "what, where, how, and whom to wake")]
     pub fn start_export(
         &mut self,
         company_file: &Path,
+        scope: Scope,
         format: Format,
         (from, to): (Option<chrono::NaiveDate>, chrono::NaiveDate),
         path: PathBuf,
@@ -126,14 +132,14 @@ impl PostingDialog {
         let spawned = std::thread::Builder::new().name("comptoir-export".into()).spawn(move || {
             let result = CompanyStore::open_read_only(&file)
                 .map_err(ExportError::from)
-                .and_then(|store| export_entries_file(&store, format, Scope::Pending, from, to, &target));
+                .and_then(|store| export_entries_file(&store, format, scope, from, to, &target));
             let _ = sender.send(result);
             wake();
         });
         match spawned {
             Ok(_) => {
                 self.message = None;
-                self.exporting = Some((done, path));
+                self.exporting = Some((done, path, scope));
             }
             Err(e) => self.message = Some((e.to_string(), true)),
         }
@@ -246,25 +252,28 @@ fn posting_ui(ui: &mut egui::Ui, dialog: &mut PostingDialog, ctx: &mut Context<'
     });
 
     // 1. Export the batch.
-    if let Some(chosen) = &dialog.chosen {
+    if let Some((chosen, scope)) = &dialog.chosen {
+        let scope = *scope;
         match chosen.try_recv() {
             Ok(Some(path)) => {
                 dialog.chosen = None;
                 if let Some(format) = dialog.format {
-                    dialog.start_export(ctx.reader.path(), format, (from, to), path, waker(ui.ctx()));
+                    dialog.start_export(ctx.reader.path(), scope, format, (from, to), path, waker(ui.ctx()));
                 }
             }
             Ok(None) | Err(TryRecvError::Disconnected) => dialog.chosen = None,
             Err(TryRecvError::Empty) => {}
         }
     }
-    if let Some((done, path)) = &dialog.exporting {
-        let path = path.clone();
+    if let Some((done, path, scope)) = &dialog.exporting {
+        let (path, scope) = (path.clone(), *scope);
         match done.try_recv() {
             Ok(Ok(summary)) => {
                 dialog.exporting = None;
                 if let (Some(batch), Some(format)) = (&batch, dialog.format) {
-                    dialog.exported = Some((dialog.period, batch.digest.clone()));
+                    if scope == Scope::Pending {
+                        dialog.exported = Some((dialog.period, batch.digest.clone()));
+                    }
                     let what =
                         if format == Format::Fec { ExportKind::AccountingFec } else { ExportKind::AccountingCsv };
                     ctx.edit(Intent::RecordExport {
@@ -301,17 +310,7 @@ fn posting_ui(ui: &mut egui::Ui, dialog: &mut PostingDialog, ctx: &mut Context<'
         if ui.add_enabled(export_blocked.is_none() && !busy, egui::Button::new(texts.get("posting-export"))).clicked()
             && let Some(format) = dialog.format
         {
-            let name = match format {
-                Format::Fec => {
-                    ctx.reader.store().company().map_or_else(|_| "FEC.txt".to_owned(), |c| fec_file_name(&c, to))
-                }
-                Format::Csv => format!("{}-{}.csv", texts.get("posting-file"), to.format("%Y%m%d")),
-            };
-            let filter = match format {
-                Format::Fec => ("FEC", &["txt"][..]),
-                Format::Csv => ("CSV", &["csv"][..]),
-            };
-            dialog.chosen = choose_file(name, filter, waker(ui.ctx()));
+            dialog.chosen = choose_export_file(ui, ctx, format, to).map(|chosen| (chosen, Scope::Pending));
         }
         if dialog.exporting.is_some() {
             ui.spinner();
@@ -349,24 +348,51 @@ fn posting_ui(ui: &mut egui::Ui, dialog: &mut PostingDialog, ctx: &mut Context<'
         let text = egui::RichText::new(message.as_str());
         ui.label(if *failed { text.color(ui.visuals().error_fg_color) } else { text });
     }
-    postings_ui(ui, ctx);
+    if let Some(id) = postings_ui(ui, ctx, dialog.format.is_some() && !busy)
+        && let Some(format) = dialog.format
+    {
+        dialog.chosen = choose_export_file(ui, ctx, format, to).map(|chosen| (chosen, Scope::Posted(id)));
+    }
 }
 
-/// The batches posted so far (by anyone: postings come with the sync), newest first.
-fn postings_ui(ui: &mut egui::Ui, ctx: &Context<'_>) {
+/// Opens the save dialog for an export in `format` of the period ending `to`, proposing
+/// the FEC's legal name.
+fn choose_export_file(
+    ui: &egui::Ui,
+    ctx: &Context<'_>,
+    format: Format,
+    to: chrono::NaiveDate,
+) -> Option<Receiver<Option<PathBuf>>> {
+    let (name, filter) = match format {
+        Format::Fec => (
+            ctx.reader.store().company().map_or_else(|_| "FEC.txt".to_owned(), |c| fec_file_name(&c, to)),
+            ("FEC", &["txt"][..]),
+        ),
+        Format::Csv => {
+            (format!("{}-{}.csv", ctx.texts.get("posting-file"), to.format("%Y%m%d")), ("CSV", &["csv"][..]))
+        }
+    };
+    choose_file(name, filter, waker(ui.ctx()))
+}
+
+/// The batches posted so far (by anyone: postings come with the sync), newest first; each
+/// can be exported again, exactly as posted (returns the one asked for).
+fn postings_ui(ui: &mut egui::Ui, ctx: &Context<'_>, can_export: bool) -> Option<uuid::Uuid> {
     let texts = ctx.texts;
     let postings = match ctx.reader.store().postings() {
         Ok(postings) => postings,
         Err(e) => {
             ui.label(texts.error(e.code(), &e.to_string()));
-            return;
+            return None;
         }
     };
+    let mut asked = None;
+    let blocked = ctx.cannot_read(Permission::ExportAccounting);
     ui.add_space(8.0);
     egui::CollapsingHeader::new(texts.with("posting-history", &[("count", postings.len().into())]))
         .id_salt("postings")
         .show(ui, |ui| {
-            egui::Grid::new("postings-grid").num_columns(4).striped(true).show(ui, |ui| {
+            egui::Grid::new("postings-grid").num_columns(5).striped(true).show(ui, |ui| {
                 for id in ["posting-history-at", "posting-history-by", "posting-history-to", "posting-history-entries"]
                 {
                     ui.label(crate::theme::bold(texts.get(id)));
@@ -381,8 +407,13 @@ fn postings_ui(ui: &mut egui::Ui, ctx: &Context<'_>) {
                     ui.label(&posting.posted_by);
                     ui.label(ctx.date(posting.to));
                     ui.label(posting.entries.to_string());
+                    let again = texts.with("posting-export-again", &[("to", ctx.date(posting.to).into())]);
+                    if ui.add_enabled(can_export && blocked.is_none(), egui::Button::new(again)).clicked() {
+                        asked = Some(posting.id);
+                    }
                     ui.end_row();
                 }
             });
         });
+    asked
 }

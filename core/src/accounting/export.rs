@@ -205,6 +205,8 @@ pub enum Scope {
     All,
     /// Only what the next posting would post: the batch of the posting dialog.
     Pending,
+    /// One batch posted before, exactly as it was posted (the period is not read).
+    Posted(uuid::Uuid),
 }
 
 /// Writes the company's entries of the period to `path` (through a `.part` file renamed
@@ -234,6 +236,13 @@ pub fn export_entries_file(
             Scope::Pending => store.for_each_pending_entry((from, to), |entry| {
                 write(ExportEntry { number: entry.number.unwrap_or(0), entry, validated: None })
             })?,
+            Scope::Posted(id) => {
+                let posting = store.posting(id)?;
+                let validated = Some(posting.posted_at.date_naive());
+                for entry in posting.entries {
+                    write(ExportEntry { number: entry.number.unwrap_or(0), entry, validated })?;
+                }
+            }
         }
         Ok(writer.finish().map_err(io)?)
     })();

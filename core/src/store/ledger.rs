@@ -268,6 +268,17 @@ impl CompanyStore {
         })
     }
 
+    /// One posted batch, whole.
+    pub fn posting(&self, id: Uuid) -> Result<Posting, StoreError> {
+        let body: String = self
+            .connection()
+            .prepare_cached("SELECT body FROM postings WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NotFound { entity: "posting" })?;
+        from_json(&body, "postings.body")
+    }
+
     /// The batches posted so far, newest first.
     pub fn postings(&self) -> Result<Vec<PostingSummary>, StoreError> {
         let mut stmt = self.connection().prepare_cached(

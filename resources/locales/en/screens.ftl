@@ -303,3 +303,4 @@ settings-accounts-unchanged = Change an account first.
 settings-accounts-saved = Chart of accounts saved: the entries are derived again; posted ones that change come back as a reversal and a new entry.
 action-set-account-plan = chart of accounts
 posting-deriving = (entries still being worked out…)
+posting-export-again = Export the batch up to { $to } again…

@@ -303,3 +303,4 @@ settings-accounts-unchanged = Modifiez un compte d'abord.
 settings-accounts-saved = Plan comptable enregistré : les écritures sont recalculées ; celles déjà comptabilisées qui changent reviennent en extourne et nouvelle écriture.
 action-set-account-plan = plan comptable
 posting-deriving = (calcul des écritures en cours…)
+posting-export-again = Exporter à nouveau le lot du { $to }…

@@ -303,3 +303,4 @@ settings-accounts-unchanged = Wijzig eerst een rekening.
 settings-accounts-saved = Rekeningstelsel opgeslagen: de boekingen worden herberekend; geboekte die wijzigen komen terug als tegenboeking en nieuwe boeking.
 action-set-account-plan = rekeningstelsel
 posting-deriving = (boekingen worden nog berekend…)
+posting-export-again = De reeks tot { $to } opnieuw exporteren…
