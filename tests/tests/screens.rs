@@ -733,9 +733,10 @@ fn posting_a_batch_empties_the_banner_and_a_later_credit_note_is_one_new_pending
     assert_eq!(copy(&harness).pending_entry_count().unwrap(), 1);
 
     // The trail names the export and the posting.
-    for action in ["export", "post"] {
+    // Two exports: the batch before posting, and the posted batch again.
+    for (action, times) in [("export", 2), ("post", 1)] {
         let filter = AuditFilter { action: Some(action.into()), ..AuditFilter::default() };
-        wait_until(&mut harness, action, |h| copy(h).audit_count(&filter).unwrap() == 1);
+        wait_until(&mut harness, action, |h| copy(h).audit_count(&filter).unwrap() == times);
     }
 
     the_bank_moves_to_another_account(&mut harness, &fec);

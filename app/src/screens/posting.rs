@@ -52,8 +52,8 @@ pub struct PostingDialog {
     read_for: Option<Period>,
     /// The save dialog's answer, when it comes, and what it is for.
     chosen: Option<(Receiver<Option<PathBuf>>, Scope)>,
-    /// An export writing: its end, its file, and what it writes.
-    exporting: Option<(ExportDone, PathBuf, Scope)>,
+    /// An export writing: its end, its file, what it writes, and how.
+    exporting: Option<(ExportDone, PathBuf, Scope, Format)>,
     /// The batch exported (its period and digest): the one "Marquer comme comptabilisé" posts.
     pub exported: Option<(Period, String)>,
     posting: bool,
@@ -139,7 +139,7 @@ impl PostingDialog {
         match spawned {
             Ok(_) => {
                 self.message = None;
-                self.exporting = Some((done, path, scope));
+                self.exporting = Some((done, path, scope, format));
             }
             Err(e) => self.message = Some((e.to_string(), true)),
         }
@@ -265,21 +265,20 @@ fn posting_ui(ui: &mut egui::Ui, dialog: &mut PostingDialog, ctx: &mut Context<'
             Err(TryRecvError::Empty) => {}
         }
     }
-    if let Some((done, path, scope)) = &dialog.exporting {
-        let (path, scope) = (path.clone(), *scope);
+    if let Some((done, path, scope, format)) = &dialog.exporting {
+        let (path, scope, format) = (path.clone(), *scope, *format);
         match done.try_recv() {
             Ok(Ok(summary)) => {
                 dialog.exporting = None;
-                if let (Some(batch), Some(format)) = (&batch, dialog.format) {
-                    if scope == Scope::Pending {
-                        dialog.exported = Some((dialog.period, batch.digest.clone()));
-                    }
-                    let what =
-                        if format == Format::Fec { ExportKind::AccountingFec } else { ExportKind::AccountingCsv };
-                    ctx.edit(Intent::RecordExport {
-                        export: ExportNote::new(what, summary.lines, (from, Some(to)), &path),
-                    });
+                // What was written is what "Marquer comme comptabilisé" may post.
+                if scope == Scope::Pending {
+                    dialog.exported = Some((dialog.period, summary.digest.clone()));
                 }
+                // Every export is written in the trail, a posted batch's again too.
+                let what = if format == Format::Fec { ExportKind::AccountingFec } else { ExportKind::AccountingCsv };
+                ctx.edit(Intent::RecordExport {
+                    export: ExportNote::new(what, summary.lines, (from, Some(to)), &path),
+                });
                 dialog.message = Some((
                     texts.with(
                         "posting-exported",

@@ -28,6 +28,9 @@ pub struct ExportSummary {
     pub lines: u64,
     pub debit: Decimal,
     pub credit: Decimal,
+    /// The [`super::BatchDigest`] of the entries written: a batch exported from the
+    /// posting dialog is posted only while the pending entries still have this digest.
+    pub digest: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +112,7 @@ pub struct EntryWriter<'a> {
     format: Format,
     plan: &'a AccountPlan,
     summary: ExportSummary,
+    digest: super::BatchDigest,
 }
 
 impl std::fmt::Debug for EntryWriter<'_> {
@@ -128,7 +132,7 @@ impl<'a> EntryWriter<'a> {
             out.write_all("\u{feff}".as_bytes())?;
         }
         writeln!(out, "{}", FEC_COLUMNS.join(Self::separator(format)))?;
-        Ok(Self { out, format, plan, summary: ExportSummary::default() })
+        Ok(Self { out, format, plan, summary: ExportSummary::default(), digest: super::BatchDigest::default() })
     }
 
     fn separator(format: Format) -> &'static str {
@@ -175,11 +179,13 @@ impl<'a> EntryWriter<'a> {
             self.summary.credit += line.credit;
         }
         self.summary.entries += 1;
+        self.digest.add(entry);
         Ok(())
     }
 
-    pub fn finish(self) -> std::io::Result<ExportSummary> {
+    pub fn finish(mut self) -> std::io::Result<ExportSummary> {
         self.out.flush()?;
+        self.summary.digest = self.digest.finish();
         Ok(self.summary)
     }
 }
