@@ -251,18 +251,12 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
             Answer::PendingEntries { generation, count }
         }
         Question::PendingBatch { generation, from, to } => {
-            let mut digest = comptoir_core::accounting::BatchDigest::default();
-            let batch = store
-                .for_each_pending_entry::<StoreError>((from, to), |entry| {
-                    digest.add(&entry);
-                    Ok(())
-                })
-                .map(|()| BatchPreview {
-                    entries: digest.entries,
-                    debit: digest.debit,
-                    credit: digest.credit,
-                    digest: digest.clone().finish(),
-                });
+            let batch = store.pending_batch((from, to)).map(|batch| BatchPreview {
+                entries: batch.entries,
+                debit: batch.debit,
+                credit: batch.credit,
+                digest: batch.finish(),
+            });
             Answer::PendingBatch { generation, batch }
         }
     }

@@ -15,11 +15,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use comptoir_core::accounting::BatchDigest;
 use comptoir_core::accounting::export::{Format, Scope, export_entries_file};
 use comptoir_core::demo::{self, DemoSize};
 use comptoir_core::model::Country;
-use comptoir_core::store::{CompanyStore, StoreError};
+use comptoir_core::store::CompanyStore;
 use comptoir_tests::peak_rss_mib;
 
 const CHILD_MODE: &str = "COMPTOIR_BENCH_FEC_FILE";
@@ -56,11 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  pending entries counted: {pending} in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
 
     let started = Instant::now();
-    let mut batch = BatchDigest::default();
-    store.for_each_pending_entry::<StoreError>((None, today()), |entry| {
-        batch.add(&entry);
-        Ok(())
-    })?;
+    let batch = store.pending_batch((None, today()))?;
     println!(
         "  the posting dialog's batch: {} entries, debit {} = credit {}, in {:.2} s",
         batch.entries,

@@ -78,7 +78,7 @@ fn prepare(data: &Path, invoices: u32) -> Result<(), Box<dyn std::error::Error>>
     // The accounting entries derived, as the engine leaves them after a download: the
     // frames measured are the screens', not those of a copy still deriving.
     let started = Instant::now();
-    while store.refresh_ledger(chrono::Utc::now().date_naive(), 2_000)? == 2_000 {}
+    store.refresh_whole_ledger(chrono::Utc::now().date_naive())?;
     let derived = started.elapsed().as_secs_f64();
     store.connection().execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
     println!(

@@ -139,7 +139,7 @@ pub fn run_accounting(args: &AccountingArgs) -> anyhow::Result<()> {
     let (_, mut store) = open_company(data, company, Permission::ExportAccounting)?;
     let to = to.unwrap_or_else(|| chrono::Local::now().date_naive());
     // What the app has not derived yet (it was closed since the last changes).
-    while store.refresh_ledger(chrono::Utc::now().date_naive(), 10_000)? == 10_000 {}
+    store.refresh_whole_ledger(chrono::Utc::now().date_naive())?;
     // A folder: the file takes its legal name there.
     let out = if args.out.is_dir() {
         let name = match format {

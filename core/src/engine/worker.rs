@@ -797,22 +797,7 @@ impl Worker {
         let period = (from, to);
         // The ledger first brought up to date, then the batch checked against the one the
         // user exported, without holding it all in memory.
-        let checked = loop {
-            match link.store.refresh_ledger(today, 10 * LEDGER_CHUNK) {
-                Ok(done) if done == 10 * LEDGER_CHUNK as usize => {}
-                Ok(_) => {
-                    let mut batch = crate::accounting::BatchDigest::default();
-                    break link
-                        .store
-                        .for_each_pending_entry::<crate::store::StoreError>(period, |entry| {
-                            batch.add(&entry);
-                            Ok(())
-                        })
-                        .map(|()| batch);
-                }
-                Err(e) => break Err(e),
-            }
-        };
+        let checked = link.store.refresh_whole_ledger(today).and_then(|_| link.store.pending_batch(period));
         match checked {
             Ok(batch) if batch.entries == 0 => {
                 let e = crate::accounting::BatchError::Empty;
@@ -856,7 +841,6 @@ impl Worker {
             }
         }
         self.sync().await;
-        self.ledger_work = true;
         AccountingEvent::Posted { entries: posted }
     }
 

@@ -8,8 +8,13 @@ use uuid::Uuid;
 use super::company::{corrupt, read_document, read_payment};
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::accounting::export::ExportEntry;
-use crate::accounting::{AccountPlan, Entry, Journal, NextNumbers, Posting, entry_of_document, entry_of_payment};
+use crate::accounting::{
+    AccountPlan, BatchDigest, Entry, Journal, NextNumbers, Posting, entry_of_document, entry_of_payment,
+};
 use crate::model::{DocumentId, PaymentId};
+
+/// Sources derived per transaction by [`CompanyStore::refresh_whole_ledger`].
+const LEDGER_WHOLE_CHUNK: u32 = 10_000;
 
 /// A posted batch, as the posting dialog lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +96,15 @@ impl CompanyStore {
     /// how many it did: call again until it returns less than `limit`. `today` dates the
     /// change of a source whose entry is no longer what it was.
     pub fn refresh_ledger(&mut self, today: NaiveDate, limit: u32) -> Result<usize, StoreError> {
+        // The engine asks after every command and sync: most often there is nothing to
+        // do, and no write transaction is opened for it.
+        let waiting: bool = self
+            .connection()
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM ledger_dirty)")?
+            .query_row([], |r| r.get(0))?;
+        if !waiting {
+            return Ok(0);
+        }
         let plan = self.account_plan()?;
         self.write(|tx| {
             let conn = tx.connection();
@@ -118,6 +132,30 @@ impl CompanyStore {
             }
             Ok(dirty.len())
         })
+    }
+
+    /// Derives every source that changed, [`LEDGER_WHOLE_CHUNK`] a transaction; returns
+    /// how many it did.
+    pub fn refresh_whole_ledger(&mut self, today: NaiveDate) -> Result<usize, StoreError> {
+        let mut done = 0;
+        loop {
+            let chunk = self.refresh_ledger(today, LEDGER_WHOLE_CHUNK)?;
+            done += chunk;
+            if chunk < LEDGER_WHOLE_CHUNK as usize {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// The totals and digest of the pending entries of the period, as the next posting
+    /// would number them, walked one at a time.
+    pub fn pending_batch(&self, period: (Option<NaiveDate>, NaiveDate)) -> Result<BatchDigest, StoreError> {
+        let mut batch = BatchDigest::default();
+        self.for_each_pending_entry::<StoreError>(period, |entry| {
+            batch.add(&entry);
+            Ok(())
+        })?;
+        Ok(batch)
     }
 
     /// Sources changed and not yet derived again.
@@ -328,14 +366,7 @@ pub(super) fn save_account_plan(conn: &Connection, plan: Option<&AccountPlan>) -
             .execute([json(plan, "account_plan.body")?])?,
         None => conn.prepare_cached("DELETE FROM account_plan")?.execute([])?,
     };
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO ledger_dirty (source_id, kind)
-         SELECT source_id, CASE WHEN EXISTS (SELECT 1 FROM documents d WHERE d.id = l.source_id)
-                                THEN 'document' ELSE 'payment' END
-         FROM ledger l",
-    )?
-    .execute([])?;
-    Ok(())
+    list_every_source(conn)
 }
 
 /// Keeps a posting the server sent, and moves each of its sources' posted entry on:
