@@ -140,8 +140,9 @@ impl ComptoirApp {
         if self.working.is_some() {
             main_window_ui(ui, self);
         } else {
-            if !self.notices.is_empty() {
-                // A company file moved while the app was closed: say so before anything.
+            if !self.notices.is_empty() || matches!(self.status, SyncState::Stopped { .. }) {
+                // A company file moved while the app was closed, or the engine stopped:
+                // say so before anything.
                 let mut commands = Vec::new();
                 egui::Panel::top("banners").show(ui, |ui| {
                     banners_ui(ui, &self.status, self.grace, &self.notices, &self.texts, &mut commands);
@@ -441,7 +442,7 @@ pub fn status_colour(status: &SyncState) -> egui::Color32 {
         SyncState::Idle | SyncState::Synced { .. } => egui::Color32::from_rgb(0x3C, 0xB3, 0x71),
         SyncState::Syncing { .. } => egui::Color32::from_rgb(0x3B, 0x82, 0xF6),
         SyncState::Offline { .. } => ORANGE,
-        SyncState::Error { .. } => RED,
+        SyncState::Error { .. } | SyncState::Stopped { .. } => RED,
         SyncState::SignedOut => egui::Color32::GRAY,
     }
 }
@@ -556,6 +557,10 @@ fn banners_ui(
                 commands.push(Command::SyncNow);
             }
         }
+        // Nothing to retry: the engine's thread is gone until the app starts again.
+        SyncState::Stopped { reason } => {
+            banner_ui(ui, RED, &texts.with("banner-engine-stopped", &[("reason", reason.clone().into())]), None);
+        }
         // Signing in again goes through the wizard's sign-in; the copy stays.
         SyncState::SignedOut
             if banner_ui(ui, ORANGE, &texts.get("banner-not-signed-in"), Some(&texts.get("banner-sign-in"))) =>
@@ -584,6 +589,7 @@ pub fn status_text(status: &SyncState, texts: &Texts) -> String {
         SyncState::Syncing { progress: None } => texts.get("status-syncing"),
         SyncState::Offline { .. } => texts.get("status-offline"),
         SyncState::Error { .. } => texts.get("status-error"),
+        SyncState::Stopped { .. } => texts.get("status-stopped"),
         SyncState::SignedOut => texts.get("status-signed-out"),
     }
 }

@@ -23,3 +23,13 @@ pub mod model;
 mod openapi;
 pub mod store;
 pub mod sync;
+
+/// The message a panic carried (`panic!("…")` gives a `&str` or a `String`), for the
+/// log and for the user when a fault is caught at a thread's or a request's edge.
+pub fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown fault".to_owned())
+}

@@ -140,13 +140,29 @@ pub fn app_harness(
     clock: std::sync::Arc<dyn comptoir_core::clock::Clock>,
     size: egui::Vec2,
 ) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
-    use std::sync::Arc;
+    let credentials =
+        std::sync::Arc::new(comptoir_core::engine::credentials::FileCredentials::new(&dir.join("credentials.json")));
+    app_harness_with_credentials(dir, server, clock, size, credentials)
+}
+
+/// [`app_harness`] with the secrets kept by `credentials` (a failing keychain, say).
+///
+/// # Panics
+///
+/// When the engine cannot start (a test failure).
+pub fn app_harness_with_credentials(
+    dir: &std::path::Path,
+    server: &str,
+    clock: std::sync::Arc<dyn comptoir_core::clock::Clock>,
+    size: egui::Vec2,
+    credentials: std::sync::Arc<dyn comptoir_core::engine::credentials::CredentialStore>,
+) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
     let config = comptoir_core::engine::EngineConfig {
         data_dir: dir.to_path_buf(),
         default_server: server.to_owned(),
         clock,
-        credentials: Arc::new(comptoir_core::engine::credentials::FileCredentials::new(&dir.join("credentials.json"))),
-        wake: Arc::new(|| {}),
+        credentials,
+        wake: std::sync::Arc::new(|| {}),
         timing: comptoir_core::engine::Timing::default(),
     };
     #[allow(clippy::expect_used, reason = "a test harness: a panic is the failure report")]
@@ -174,6 +190,7 @@ pub fn peak_rss_mib() -> String {
 #[allow(clippy::expect_used, clippy::missing_panics_doc, reason = "fixtures built from constants: they are valid")]
 pub mod fixtures {
     use chrono::NaiveDate;
+    use comptoir_core::engine::credentials::{CredentialError, CredentialStore};
     use comptoir_core::model::{
         Article, ArticleId, Contact, ContactId, Document, DocumentKind, DocumentLine, PartySnapshot, VatRate,
     };
@@ -231,6 +248,27 @@ pub mod fixtures {
             unit_price: Decimal::from(10),
             vat_rate: VatRate::new(Decimal::from(20)).expect("a valid fixture"),
             archived: false,
+        }
+    }
+
+    /// A keychain that fails the worst way: it panics when asked to keep a secret (as
+    /// `tray-icon` does without its library, a keychain crate might). The engine must
+    /// report the fault, not vanish.
+    #[derive(Debug)]
+    pub struct PanickingKeychain;
+
+    impl CredentialStore for PanickingKeychain {
+        fn load(&self, _account: &str) -> Result<Option<String>, CredentialError> {
+            Ok(None)
+        }
+        fn save(&self, _account: &str, _secret: &str) -> Result<(), CredentialError> {
+            panic!("keychain fault injected by the test");
+        }
+        fn delete(&self, _account: &str) -> Result<(), CredentialError> {
+            Ok(())
+        }
+        fn describe(&self) -> String {
+            "a keychain that panics".into()
         }
     }
 }

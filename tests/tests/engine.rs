@@ -366,7 +366,7 @@ fn notices_for_payments_refused_changes_and_a_moved_file() {
         )
         .unwrap();
     let invoice = other.store.document(DocumentId(unpaid)).unwrap();
-    let gross = invoice.totals().gross;
+    let gross = invoice.totals().unwrap().gross;
     let pay = |amount| Intent::RecordPayment {
         payment: Payment {
             id: PaymentId::new(),
@@ -454,4 +454,48 @@ fn closing_during_the_first_download_resumes_it_at_the_next_start() {
     assert!(resumed.done() >= done_before, "{} < {done_before}: pages fetched again", resumed.done());
     assert_eq!(app.ready().id, company);
     assert_eq!(partial.replica_stats().unwrap(), server.stats(company).unwrap());
+}
+
+#[test]
+fn a_fault_in_the_engine_is_reported_to_the_window_not_swallowed() {
+    let server = TestServer::start(50).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let counter = wakes.clone();
+    let engine = Engine::start(EngineConfig {
+        data_dir: dir.path().to_path_buf(),
+        default_server: server.url.clone(),
+        clock: manual_clock(),
+        credentials: Arc::new(comptoir_tests::fixtures::PanickingKeychain),
+        wake: Arc::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }),
+        timing: Timing::default(),
+    })
+    .unwrap();
+    let mut app = App {
+        engine,
+        clock: manual_clock(),
+        credentials: Arc::new(FileCredentials::new(&dir.path().join("unused.json"))),
+        wakes,
+        seen: Vec::new(),
+        mark: 0,
+    };
+    app.wait_for("the server step", |e| matches!(e, Event::Setup(SetupStep::Server { .. })).then_some(()));
+    app.send(Command::SetServer { url: server.url.clone() });
+    app.wait_for("the sign-in step", |e| matches!(e, Event::Setup(SetupStep::SignIn { .. })).then_some(()));
+    let woken_before = app.wakes.load(Ordering::Relaxed);
+    app.send(Command::SignIn {
+        email: server.accounts.email.clone(),
+        password: Secret(server.accounts.password.clone()),
+    });
+    let SyncState::Stopped { reason } = app.status("the engine's stop", |s| matches!(s, SyncState::Stopped { .. }))
+    else {
+        unreachable!()
+    };
+    assert!(reason.contains("keychain fault injected"), "the reason names the fault: {reason}");
+    assert!(app.wakes.load(Ordering::Relaxed) > woken_before, "the window was woken to show it");
+    // The thread is gone: a command says so instead of waiting forever.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(app.engine.send(Command::SyncNow), Err(comptoir_core::engine::EngineError::Stopped));
 }

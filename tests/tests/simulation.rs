@@ -195,12 +195,12 @@ impl World {
                 .map_or_else(Vec::new, |id| {
                     let document = store.document(DocumentId(id)).unwrap();
                     let paid: Decimal = store.payments_of(document.id).unwrap().iter().map(|p| p.1).sum();
-                    let due = document.totals().gross - paid;
+                    let due = document.totals().unwrap().gross - paid;
                     let amount = match amount_choice {
                         0 => due,
                         1 => (due / Decimal::TWO).round_dp(2).max(from_cents(1)),
                         // Paid again in full: a double payment.
-                        _ => document.totals().gross,
+                        _ => document.totals().unwrap().gross,
                     };
                     if amount <= Decimal::ZERO {
                         return Vec::new();

@@ -209,3 +209,23 @@ fn a_renamed_company_file_is_recognised_and_re_linked() {
     harness.get_by_label(&company.name);
     assert!(harness.query_by_label_contains("pas correctement attaché").is_none());
 }
+
+#[test]
+fn a_fault_in_the_engine_shows_in_the_window() {
+    let server = TestServer::start(50).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = comptoir_tests::app_harness_with_credentials(
+        dir.path(),
+        &server.url,
+        Arc::new(SystemClock),
+        egui::vec2(1000.0, 700.0),
+        Arc::new(comptoir_tests::fixtures::PanickingKeychain),
+    );
+    wait_for(&mut harness, "Adresse e-mail", |_| {});
+    type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
+    type_into(&mut harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    // The keychain panics on the engine's thread: the window says so, in words.
+    wait_for(&mut harness, "La synchronisation s'est arrêtée sur une erreur interne", |_| {});
+    assert!(harness.query_by_label_contains("keychain fault injected").is_some(), "with the reason");
+}

@@ -152,22 +152,32 @@ fn document_ui(ui: &mut egui::Ui, document: &Document, paid: Decimal, ctx: &Cont
             ui.label(&line.description);
             ui.label(format!("{} {}", line.quantity.normalize(), line.unit));
             ui.label(ctx.money(line.unit_price));
-            ui.label(ctx.money(line.net_amount()));
+            match line.net_amount() {
+                Ok(net) => ui.label(ctx.money(net)),
+                Err(e) => ui.label(texts.error(e.code(), &e.to_string())),
+            };
             ui.end_row();
         }
     });
-    let totals = document.totals();
+    // A record the rules accepted always has totals; say so rather than draw nonsense.
+    let totals = match document.totals() {
+        Ok(totals) => totals,
+        Err(e) => {
+            ui.label(texts.error(e.code(), &e.to_string()));
+            return;
+        }
+    };
     egui::Grid::new("document-totals").num_columns(2).show(ui, |ui| {
         let rows = [
-            ("total-net", totals.net),
-            ("total-vat", totals.vat),
-            ("total-gross", totals.gross),
-            ("total-paid", paid),
-            ("total-due", totals.gross - paid),
+            ("total-net", Some(totals.net)),
+            ("total-vat", Some(totals.vat)),
+            ("total-gross", Some(totals.gross)),
+            ("total-paid", Some(paid)),
+            ("total-due", totals.gross.checked_sub(paid)),
         ];
         for (id, amount) in rows {
             ui.label(texts.get(id));
-            ui.label(crate::theme::bold(ctx.money(amount)));
+            ui.label(crate::theme::bold(amount.map_or_else(|| "—".to_owned(), |a| ctx.money(a))));
             ui.end_row();
         }
     });

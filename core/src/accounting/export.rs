@@ -175,11 +175,12 @@ impl<'a> EntryWriter<'a> {
             ];
             writeln!(self.out, "{}", row.join(Self::separator(self.format)))?;
             self.summary.lines += 1;
-            self.summary.debit += line.debit;
-            self.summary.credit += line.credit;
         }
         self.summary.entries += 1;
-        self.digest.add(entry);
+        // The file's totals are the batch's: one checked sum for both.
+        self.digest.add(entry).map_err(std::io::Error::other)?;
+        self.summary.debit = self.digest.debit;
+        self.summary.credit = self.digest.credit;
         Ok(())
     }
 

@@ -231,22 +231,29 @@ impl Entry {
         crate::audit::sha256_hex(text.as_bytes())[..32].to_owned()
     }
 
-    pub fn total_debit(&self) -> Decimal {
-        self.lines.iter().map(|l| l.debit).sum()
+    /// The entry's debits added up: an error past ±[`MAX_AMOUNT`](crate::model::MAX_AMOUNT)
+    /// (an entry derived from a document or a payment never gets there).
+    pub fn total_debit(&self) -> Result<Decimal, crate::model::ModelError> {
+        crate::model::sum_amounts(self.lines.iter().map(|l| l.debit))
     }
 
-    pub fn total_credit(&self) -> Decimal {
-        self.lines.iter().map(|l| l.credit).sum()
+    pub fn total_credit(&self) -> Result<Decimal, crate::model::ModelError> {
+        crate::model::sum_amounts(self.lines.iter().map(|l| l.credit))
     }
 
-    /// Whether the entry can be booked: lines with one positive side each, debits equal
+    /// Whether the entry can be booked: at most [`MAX_ENTRY_LINES`] lines with one
+    /// positive side each, within [`MAX_AMOUNT`](crate::model::MAX_AMOUNT), debits equal
     /// to credits.
     pub fn is_balanced(&self) -> bool {
+        let max = crate::model::MAX_AMOUNT;
         !self.lines.is_empty()
+            && self.lines.len() <= MAX_ENTRY_LINES
             && self.lines.iter().all(|l| {
-                l.debit >= Decimal::ZERO && l.credit >= Decimal::ZERO && (l.debit.is_zero() != l.credit.is_zero())
+                (Decimal::ZERO..=max).contains(&l.debit)
+                    && (Decimal::ZERO..=max).contains(&l.credit)
+                    && (l.debit.is_zero() != l.credit.is_zero())
             })
-            && self.total_debit() == self.total_credit()
+            && matches!((self.total_debit(), self.total_credit()), (Ok(debit), Ok(credit)) if debit == credit)
     }
 
     /// The entry that cancels this posted one, dated `date`: every line on the other side.
@@ -263,6 +270,9 @@ impl Entry {
         reversal
     }
 }
+
+/// The most lines one entry may have: a customer line and two per VAT rate, with room.
+pub const MAX_ENTRY_LINES: usize = 200;
 
 /// A customer's sub-account: stable, short, and the same on every copy.
 pub fn customer_account(contact: Uuid) -> String {
@@ -281,17 +291,18 @@ fn sided(amount: Decimal, natural_debit: bool) -> (Decimal, Decimal) {
 }
 
 /// The sales-journal entry of an issued invoice or credit note; `None` for other kinds,
-/// drafts, and documents still waiting for their number.
-pub fn entry_of_document(document: &Document, plan: &AccountPlan) -> Option<Entry> {
+/// drafts, and documents still waiting for their number. An error when the document's
+/// totals cannot be computed (out of range).
+pub fn entry_of_document(document: &Document, plan: &AccountPlan) -> Result<Option<Entry>, crate::model::ModelError> {
     let source_kind = match document.kind {
         DocumentKind::Invoice => SourceKind::Invoice,
         DocumentKind::CreditNote => SourceKind::CreditNote,
-        DocumentKind::Quote | DocumentKind::DeliveryNote => return None,
+        DocumentKind::Quote | DocumentKind::DeliveryNote => return Ok(None),
     };
-    let number = document.number.as_deref().filter(|_| document.status.is_issued())?;
+    let Some(number) = document.number.as_deref().filter(|_| document.status.is_issued()) else { return Ok(None) };
     // An invoice debits the customer and credits sales and VAT; a credit note the reverse.
     let invoice = source_kind == SourceKind::Invoice;
-    let totals = document.totals();
+    let totals = document.totals()?;
     let customer = &document.customer.name;
     let label = format!("{} {number} {customer}", if invoice { "Facture" } else { "Avoir" });
     let mut lines = Vec::with_capacity(1 + 2 * totals.breakdown.len());
@@ -327,7 +338,7 @@ pub fn entry_of_document(document: &Document, plan: &AccountPlan) -> Option<Entr
             credit,
         });
     }
-    Some(Entry::new(document.id.0, source_kind, Journal::Sales, (number, document.issue_date), label, lines))
+    Ok(Some(Entry::new(document.id.0, source_kind, Journal::Sales, (number, document.issue_date), label, lines)))
 }
 
 /// The bank-journal entry of a payment received from `customer` (its contact id and name).
@@ -370,7 +381,10 @@ pub struct BatchDigest {
 }
 
 impl BatchDigest {
-    pub fn add(&mut self, entry: &Entry) {
+    /// Adds `entry`. Its totals are checked; the batch's own sums only need the decimal
+    /// type not to overflow, far beyond any real batch.
+    pub fn add(&mut self, entry: &Entry) -> Result<(), crate::model::ModelError> {
+        use crate::model::ModelError;
         use sha2::Digest as _;
         let line = format!(
             "{}:{}:{}:{}:{}\n",
@@ -382,8 +396,9 @@ impl BatchDigest {
         );
         self.hasher.update(line.as_bytes());
         self.entries += 1;
-        self.debit += entry.total_debit();
-        self.credit += entry.total_credit();
+        self.debit = self.debit.checked_add(entry.total_debit()?).ok_or(ModelError::AmountOverflow)?;
+        self.credit = self.credit.checked_add(entry.total_credit()?).ok_or(ModelError::AmountOverflow)?;
+        Ok(())
     }
 
     /// The digest, as hex.
@@ -398,12 +413,12 @@ impl BatchDigest {
 }
 
 /// The digest of `entries`, as [`BatchDigest`] takes it.
-pub fn batch_digest(entries: &[Entry]) -> String {
+pub fn batch_digest(entries: &[Entry]) -> Result<String, crate::model::ModelError> {
     let mut digest = BatchDigest::default();
     for entry in entries {
-        digest.add(entry);
+        digest.add(entry)?;
     }
-    digest.finish()
+    Ok(digest.finish())
 }
 
 /// The next number of each journal, handed out in order.
@@ -416,7 +431,7 @@ pub struct NextNumbers {
 impl NextNumbers {
     /// After `sales` and `bank`, the last numbers posted.
     pub fn after(sales: u64, bank: u64) -> Self {
-        Self { sales: sales + 1, bank: bank + 1 }
+        Self { sales: sales.saturating_add(1), bank: bank.saturating_add(1) }
     }
 
     /// Numbers `entry` with its journal's next number.
@@ -426,7 +441,7 @@ impl NextNumbers {
             Journal::Bank => &mut self.bank,
         };
         entry.number = Some(*next);
-        *next += 1;
+        *next = next.saturating_add(1);
     }
 }
 
@@ -463,6 +478,9 @@ pub struct PostingReceipt {
     pub entries: usize,
     pub posted_at: DateTime<Utc>,
 }
+
+/// The highest number an entry may have in its journal (they fit SQLite's integers).
+pub const MAX_ENTRY_NUMBER: u64 = i64::MAX.unsigned_abs();
 
 /// The most entries one batch may post.
 pub const MAX_BATCH: usize = 5_000;
@@ -511,8 +529,8 @@ impl PostBatch {
             if !entry.is_balanced() {
                 return Err(BatchError::Unbalanced(entry.piece_ref.clone()));
             }
-            let number = entry.number.ok_or(BatchError::Numbering)?;
-            if last.insert(entry.journal, number).is_some_and(|previous| number != previous + 1) {
+            let number = entry.number.filter(|n| (1..=MAX_ENTRY_NUMBER).contains(n)).ok_or(BatchError::Numbering)?;
+            if last.insert(entry.journal, number).is_some_and(|previous| previous.checked_add(1) != Some(number)) {
                 return Err(BatchError::Numbering);
             }
         }

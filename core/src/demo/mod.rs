@@ -531,7 +531,7 @@ impl Generator {
     }
 
     fn pay(&mut self, tx: &WriteTx<'_>, invoice: &Document) -> Result<(), StoreError> {
-        let total = invoice.totals().gross;
+        let total = invoice.totals()?.gross;
         let roll = self.rng.below(1000);
         let amounts: Vec<Decimal> = match roll {
             0..=599 => vec![total],

@@ -407,7 +407,12 @@ impl Link {
                 document: allocation.document_id,
                 number: document.number.clone(),
                 amount: allocation.amount,
-                assessment: assess_payment(document.totals().gross, &previous, allocation.amount),
+                assessment: assess_payment(
+                    document.totals().map_err(StoreError::from)?.gross,
+                    &previous,
+                    allocation.amount,
+                )
+                .map_err(StoreError::from)?,
             });
         }
         Ok(notices)

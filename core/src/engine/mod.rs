@@ -271,6 +271,11 @@ pub enum SyncState {
         message: String,
     },
     SignedOut,
+    /// The engine's thread stopped on a fault (a bug): nothing syncs or saves until the
+    /// app starts again. What was saved before is on disk.
+    Stopped {
+        reason: String,
+    },
 }
 
 /// Something to tell the user, in a banner or the notifications bell.

@@ -27,6 +27,19 @@ pub(super) const PREFERENCES: [&str; 4] = ["language", "notify-payments", "notif
 const GRACE_WARNING_HOURS: i64 = 24;
 
 pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>, stopping: Arc<AtomicBool>) {
+    let (report, wake) = (events.clone(), Arc::clone(&config.wake));
+    // A fault (a panic) in the engine must not leave the window waiting for events that
+    // never come: it is reported as the last status, and the window says so.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(config, commands, events, stopping)));
+    if let Err(panic) = outcome {
+        let reason = crate::panic_reason(panic.as_ref());
+        tracing::error!(%reason, "the engine stopped on a fault");
+        let _ = report.send(Event::Status(SyncState::Stopped { reason }));
+        wake();
+    }
+}
+
+fn serve(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>, stopping: Arc<AtomicBool>) {
     // One worker thread besides this one: the next page of a download is fetched there
     // while this thread writes the current one.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

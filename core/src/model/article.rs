@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{ArticleId, ModelError, VatRate};
+use super::{ArticleId, MAX_AMOUNT, MAX_INPUT_DECIMALS, ModelError, VatRate, decimals};
 
 /// An article of the catalogue. Its code is unique within the company (the store
 /// enforces it); archived articles stay on old documents but are no longer offered.
@@ -16,8 +16,9 @@ pub struct Article {
     pub name: String,
     /// Unit of measure as printed: "h", "jour", "pièce", "kg" …
     pub unit: String,
-    /// Net unit price (before VAT), in the company's currency. May have more than
-    /// 2 decimals (0.125 € per unit); line amounts are rounded, not prices.
+    /// Net unit price (before VAT), in the company's currency: from 0 to [`MAX_AMOUNT`],
+    /// with up to [`MAX_INPUT_DECIMALS`] decimals (0.125 € per unit); line amounts are
+    /// rounded, not prices.
     pub unit_price: Decimal,
     pub vat_rate: VatRate,
     pub archived: bool,
@@ -37,6 +38,16 @@ impl Article {
         }
         if self.unit_price < Decimal::ZERO {
             return Err(ModelError::NegativeUnitPrice { price: self.unit_price });
+        }
+        if self.unit_price > MAX_AMOUNT {
+            return Err(ModelError::UnitPriceOutOfRange { price: self.unit_price });
+        }
+        if decimals(self.unit_price) > MAX_INPUT_DECIMALS {
+            return Err(ModelError::TooPrecise {
+                field: "unit price",
+                value: self.unit_price,
+                max: MAX_INPUT_DECIMALS,
+            });
         }
         Ok(())
     }
@@ -70,6 +81,11 @@ mod tests {
         assert_eq!(article.validate().unwrap_err().code(), "unit_price_negative");
         article.unit_price = dec!(0.125);
         article.validate().unwrap();
+        article.unit_price = dec!(1000000000000);
+        assert_eq!(article.validate().unwrap_err().code(), "unit_price_out_of_range");
+        article.unit_price = dec!(0.1234567);
+        assert_eq!(article.validate().unwrap_err().code(), "value_too_precise");
+        article.unit_price = dec!(1);
         article.code = "DEV JOUR".into();
         assert_eq!(article.validate().unwrap_err().code(), "article_code_invalid");
         article.code = String::new();

@@ -14,9 +14,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Address, ArticleId, ContactId, Currency, DocumentId, ModelError, StructuredCommunication, VatNumber, VatRate,
-    round_amount, validate_document_number,
+    Address, ArticleId, ContactId, Currency, DocumentId, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS,
+    MAX_QUANTITY, ModelError, StructuredCommunication, VatNumber, VatRate, add_amounts, check_amount, decimals,
+    round_amount, sum_amounts, validate_document_number,
 };
+
+/// The most lines a document may have.
+pub const MAX_LINES: usize = 5_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -143,6 +147,12 @@ pub struct PartySnapshot {
 }
 
 /// One line of a document: an article or free text.
+///
+/// Ranges, checked by [`validate`](Self::validate): the quantity is not zero, within
+/// ±[`MAX_QUANTITY`], with at most [`MAX_INPUT_DECIMALS`] decimals; the unit price within
+/// ±[`MAX_AMOUNT`] with at most [`MAX_INPUT_DECIMALS`] decimals (negative for a rebate
+/// line); the discount from 0 to 100 % with at most 2 decimals; the net amount within
+/// ±[`MAX_AMOUNT`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -159,11 +169,16 @@ pub struct DocumentLine {
 }
 
 impl DocumentLine {
-    /// Quantity × unit price, less the discount, rounded to the cent.
-    pub fn net_amount(&self) -> Decimal {
-        let gross = self.quantity * self.unit_price;
-        let discount = gross * self.discount_percent / Decimal::ONE_HUNDRED;
-        round_amount(gross - discount)
+    /// Quantity × unit price, less the discount, rounded to the cent. Every step is
+    /// checked: a line whose amount leaves ±[`MAX_AMOUNT`] is an error, never a panic.
+    pub fn net_amount(&self) -> Result<Decimal, ModelError> {
+        let gross = self.quantity.checked_mul(self.unit_price).ok_or(ModelError::AmountOverflow)?;
+        let discount = gross
+            .checked_mul(self.discount_percent)
+            .and_then(|d| d.checked_div(Decimal::ONE_HUNDRED))
+            .ok_or(ModelError::AmountOverflow)?;
+        let net = gross.checked_sub(discount).ok_or(ModelError::AmountOverflow)?;
+        check_amount(round_amount(net))
     }
 
     pub fn validate(&self) -> Result<(), ModelError> {
@@ -173,13 +188,35 @@ impl DocumentLine {
         if self.description.chars().count() > 1000 {
             return Err(ModelError::TooLong { field: "description", max: 1000 });
         }
+        if self.unit.chars().count() > 20 {
+            return Err(ModelError::TooLong { field: "unit", max: 20 });
+        }
         if self.quantity.is_zero() {
             return Err(ModelError::ZeroQuantity);
         }
-        if self.discount_percent < Decimal::ZERO || self.discount_percent > Decimal::ONE_HUNDRED {
+        if self.quantity.abs() > MAX_QUANTITY {
+            return Err(ModelError::QuantityOutOfRange { quantity: self.quantity });
+        }
+        if decimals(self.quantity) > MAX_INPUT_DECIMALS {
+            return Err(ModelError::TooPrecise { field: "quantity", value: self.quantity, max: MAX_INPUT_DECIMALS });
+        }
+        if self.unit_price.abs() > MAX_AMOUNT {
+            return Err(ModelError::UnitPriceOutOfRange { price: self.unit_price });
+        }
+        if decimals(self.unit_price) > MAX_INPUT_DECIMALS {
+            return Err(ModelError::TooPrecise {
+                field: "unit price",
+                value: self.unit_price,
+                max: MAX_INPUT_DECIMALS,
+            });
+        }
+        if self.discount_percent < Decimal::ZERO
+            || self.discount_percent > Decimal::ONE_HUNDRED
+            || decimals(self.discount_percent) > MAX_PERCENT_DECIMALS
+        {
             return Err(ModelError::InvalidDiscount { percent: self.discount_percent });
         }
-        Ok(())
+        self.net_amount().map(drop)
     }
 }
 
@@ -202,23 +239,28 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// EN 16931 totals of `lines`.
-    pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a DocumentLine>) -> Self {
+    /// EN 16931 totals of `lines`. Every sum is checked: a base, a tax or a total outside
+    /// ±[`MAX_AMOUNT`] is [`ModelError::AmountOverflow`].
+    pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a DocumentLine>) -> Result<Self, ModelError> {
         let mut per_rate: BTreeMap<VatRate, Decimal> = BTreeMap::new();
         for line in lines {
-            *per_rate.entry(line.vat_rate).or_default() += line.net_amount();
+            let taxable = per_rate.entry(line.vat_rate).or_default();
+            *taxable = add_amounts(*taxable, line.net_amount()?)?;
         }
-        let breakdown: Vec<VatBreakdown> = per_rate
+        let breakdown = per_rate
             .into_iter()
-            .map(|(rate, taxable)| VatBreakdown {
-                rate,
-                taxable,
-                vat: round_amount(taxable * rate.percent() / Decimal::ONE_HUNDRED),
+            .map(|(rate, taxable)| {
+                // A rate is at most 100 %: the tax is never larger than its base.
+                let vat = taxable
+                    .checked_mul(rate.percent())
+                    .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED))
+                    .ok_or(ModelError::AmountOverflow)?;
+                Ok(VatBreakdown { rate, taxable, vat: round_amount(vat) })
             })
-            .collect();
-        let net: Decimal = breakdown.iter().map(|b| b.taxable).sum();
-        let vat: Decimal = breakdown.iter().map(|b| b.vat).sum();
-        Self { net, vat, gross: net + vat, breakdown }
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        let net = sum_amounts(breakdown.iter().map(|b| b.taxable))?;
+        let vat = sum_amounts(breakdown.iter().map(|b| b.vat))?;
+        Ok(Self { net, vat, gross: add_amounts(net, vat)?, breakdown })
     }
 }
 
@@ -276,7 +318,9 @@ impl Document {
         }
     }
 
-    pub fn totals(&self) -> Totals {
+    /// The document's totals; an error when a line or a total leaves ±[`MAX_AMOUNT`]
+    /// (which [`validate`](Self::validate) refuses first).
+    pub fn totals(&self) -> Result<Totals, ModelError> {
         Totals::of_lines(&self.lines)
     }
 
@@ -307,7 +351,11 @@ impl Document {
         if self.notes.chars().count() > 4000 {
             return Err(ModelError::TooLong { field: "notes", max: 4000 });
         }
-        self.lines.iter().try_for_each(DocumentLine::validate)
+        if self.lines.len() > MAX_LINES {
+            return Err(ModelError::TooManyItems { field: "lines", max: MAX_LINES });
+        }
+        self.lines.iter().try_for_each(DocumentLine::validate)?;
+        self.totals().map(drop)
     }
 
     /// Moves the document to `to`, if its kind allows that move from where it is.
@@ -328,7 +376,7 @@ impl Document {
         if self.lines.is_empty() {
             return Err(ModelError::DocumentWithoutLines { kind: self.kind });
         }
-        let total = self.totals().gross;
+        let total = self.totals()?.gross;
         if self.kind.is_payable() && total < Decimal::ZERO {
             return Err(ModelError::NegativeInvoiceTotal { total });
         }
@@ -421,7 +469,7 @@ impl Document {
         if !self.kind.is_payable() || !self.status.is_issued() {
             return Err(ModelError::PaymentOnUnissuedDocument);
         }
-        let state = super::PaymentState::of(self.totals().gross, paid);
+        let state = super::PaymentState::of(self.totals()?.gross, check_amount(paid)?);
         let status = state.document_status();
         if status != self.status {
             self.transition(status)?;
@@ -436,7 +484,7 @@ pub fn ensure_credit_within(
     already_credited: Decimal,
     this_credit_note: Decimal,
 ) -> Result<(), ModelError> {
-    let credited = already_credited + this_credit_note;
+    let credited = add_amounts(already_credited, this_credit_note)?;
     if credited > invoice_total {
         Err(ModelError::CreditNoteExceedsInvoice { credited, invoice_total })
     } else {
@@ -487,9 +535,9 @@ mod tests {
     #[test]
     fn line_net_is_rounded_after_discount() {
         // 3 × 19.99 = 59.97, less 15 % = 50.9745 → 50.97
-        assert_eq!(line(dec!(3), dec!(19.99), dec!(15), dec!(20)).net_amount(), dec!(50.97));
+        assert_eq!(line(dec!(3), dec!(19.99), dec!(15), dec!(20)).net_amount().unwrap(), dec!(50.97));
         // 0.125 € × 3 = 0.375 → 0.38 (half-up)
-        assert_eq!(line(dec!(3), dec!(0.125), dec!(0), dec!(20)).net_amount(), dec!(0.38));
+        assert_eq!(line(dec!(3), dec!(0.125), dec!(0), dec!(20)).net_amount().unwrap(), dec!(0.38));
     }
 
     #[test]
@@ -500,7 +548,7 @@ mod tests {
             line(dec!(3), dec!(12.50), dec!(0), dec!(20)),
             line(dec!(1), dec!(8), dec!(0), dec!(0)),
         ]);
-        let totals = doc.totals();
+        let totals = doc.totals().unwrap();
         // 0 %: 8.00; 5.5 %: 44.91 → 2.47; 20 %: 237.50 → 47.50
         assert_eq!(totals.breakdown.len(), 3);
         assert_eq!(totals.breakdown[0].taxable, dec!(8));
@@ -523,8 +571,8 @@ mod tests {
             line(dec!(1), dec!(0.10), dec!(0), dec!(5.5)),
             line(dec!(1), dec!(0.10), dec!(0), dec!(5.5)),
         ]);
-        assert_eq!(doc.totals().vat, dec!(0.02));
-        assert_eq!(doc.totals().gross, dec!(0.32));
+        assert_eq!(doc.totals().unwrap().vat, dec!(0.02));
+        assert_eq!(doc.totals().unwrap().gross, dec!(0.32));
     }
 
     #[test]
@@ -536,13 +584,14 @@ mod tests {
         let mut credit = Document::credit_note_for(&inv, date).unwrap();
         assert_eq!(credit.kind, DocumentKind::CreditNote);
         assert_eq!(credit.corrects, Some(inv.id));
-        assert_eq!(credit.totals(), inv.totals());
+        assert_eq!(credit.totals().unwrap(), inv.totals().unwrap());
         // A partial credit note: one line, half the quantity.
         credit.lines.truncate(1);
         credit.lines[0].quantity = dec!(1);
-        assert_eq!(credit.totals().gross, dec!(120.00));
-        ensure_credit_within(inv.totals().gross, Decimal::ZERO, credit.totals().gross).unwrap();
-        let err = ensure_credit_within(inv.totals().gross, dec!(200), credit.totals().gross).unwrap_err();
+        assert_eq!(credit.totals().unwrap().gross, dec!(120.00));
+        ensure_credit_within(inv.totals().unwrap().gross, Decimal::ZERO, credit.totals().unwrap().gross).unwrap();
+        let err =
+            ensure_credit_within(inv.totals().unwrap().gross, dec!(200), credit.totals().unwrap().gross).unwrap_err();
         assert_eq!(err.code(), "credit_note_exceeds_invoice");
         credit.issue(None).unwrap();
         assert_eq!(credit.status, DocumentStatus::Issued);
@@ -658,6 +707,46 @@ mod tests {
         let state = inv.apply_paid_amount(dec!(240)).unwrap();
         assert_eq!(state, crate::model::PaymentState::Overpaid { excess: dec!(120) });
         assert_eq!(inv.status, DocumentStatus::Paid);
+    }
+
+    #[test]
+    fn every_number_of_a_line_has_its_range() {
+        let ok = line(dec!(1), dec!(10), dec!(0), dec!(20));
+        let cases = [
+            (DocumentLine { quantity: dec!(1000000000.5), ..ok.clone() }, "quantity_out_of_range"),
+            (DocumentLine { quantity: dec!(0.0000001), ..ok.clone() }, "value_too_precise"),
+            (DocumentLine { unit_price: dec!(1000000000000), ..ok.clone() }, "unit_price_out_of_range"),
+            (DocumentLine { unit_price: dec!(1.0000001), ..ok.clone() }, "value_too_precise"),
+            (DocumentLine { discount_percent: dec!(10.001), ..ok.clone() }, "discount_invalid"),
+            (DocumentLine { discount_percent: dec!(100.01), ..ok.clone() }, "discount_invalid"),
+            // Each number in range, the product not: 1e9 × 1e11.
+            (
+                DocumentLine { quantity: dec!(1000000000), unit_price: dec!(100000000000), ..ok.clone() },
+                "amount_out_of_range",
+            ),
+            (DocumentLine { unit: "u".repeat(21), ..ok.clone() }, "field_too_long"),
+        ];
+        for (bad, code) in cases {
+            assert_eq!(bad.validate().unwrap_err().code(), code, "{bad:?}");
+        }
+        // The extremes that are allowed.
+        let edge = DocumentLine { quantity: dec!(-1000000000), unit_price: dec!(999.999999), ..ok };
+        edge.validate().unwrap();
+        assert_eq!(edge.net_amount().unwrap(), dec!(-999999999000.00));
+    }
+
+    #[test]
+    fn totals_that_leave_the_range_are_refused_not_wrapped() {
+        // Two lines each within range whose sum is not.
+        let big = line(dec!(1), dec!(999999999999.99), dec!(0), dec!(0));
+        let doc = invoice(vec![big.clone(), big.clone()]);
+        assert_eq!(doc.totals().unwrap_err().code(), "amount_overflow");
+        assert_eq!(doc.validate().unwrap_err().code(), "amount_overflow");
+        // One line within range whose VAT takes the total out of it.
+        let taxed = invoice(vec![line(dec!(1), dec!(900000000000), dec!(0), dec!(20))]);
+        assert_eq!(taxed.validate().unwrap_err().code(), "amount_overflow");
+        let too_many = invoice(vec![line(dec!(1), dec!(1), dec!(0), dec!(20)); MAX_LINES + 1]);
+        assert_eq!(too_many.validate().unwrap_err().code(), "too_many_items");
     }
 
     #[test]

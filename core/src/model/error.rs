@@ -35,9 +35,19 @@ pub enum ModelError {
     InvalidVatRate { rate: Decimal },
     #[error("The amount {amount} has more than 2 decimals.")]
     AmountTooPrecise { amount: Decimal },
-    #[error("The amount {amount} is too large.")]
+    #[error("The amount {amount} is out of range (999,999,999,999.99 at most, either way).")]
     AmountOutOfRange { amount: Decimal },
-    #[error("A discount must be between 0 and 100 % (got {percent}).")]
+    #[error("These amounts add up to more than Comptoir can handle (999,999,999,999.99 at most).")]
+    AmountOverflow,
+    #[error("A quantity must be between −1,000,000,000 and 1,000,000,000 (got {quantity}).")]
+    QuantityOutOfRange { quantity: Decimal },
+    #[error("A unit price must be between −999,999,999,999.99 and 999,999,999,999.99 (got {price}).")]
+    UnitPriceOutOfRange { price: Decimal },
+    #[error("The {field} {value} has more than {max} decimals.")]
+    TooPrecise { field: &'static str, value: Decimal, max: u32 },
+    #[error("Too many {field}: {max} at most.")]
+    TooManyItems { field: &'static str, max: usize },
+    #[error("A discount must be between 0 and 100 %, with at most 2 decimals (got {percent}).")]
     InvalidDiscount { percent: Decimal },
     #[error("A line quantity cannot be zero.")]
     ZeroQuantity,
@@ -79,6 +89,8 @@ pub enum ModelError {
     NumberInvalidCharacters { number: String },
     #[error("The next number must be at least 1.")]
     NextNumberZero,
+    #[error("A series' counter goes up to {max}: start a new series.")]
+    NextNumberTooLarge { max: u64 },
     #[error("The next number must come after the last number issued ({last_issued}).")]
     NextNumberNotAfterLastIssued { last_issued: u64 },
     #[error("“{value}” is not a valid structured communication: {reason}.")]
@@ -109,6 +121,11 @@ impl ModelError {
             Self::InvalidVatRate { .. } => "vat_rate_invalid",
             Self::AmountTooPrecise { .. } => "amount_too_precise",
             Self::AmountOutOfRange { .. } => "amount_out_of_range",
+            Self::AmountOverflow => "amount_overflow",
+            Self::QuantityOutOfRange { .. } => "quantity_out_of_range",
+            Self::UnitPriceOutOfRange { .. } => "unit_price_out_of_range",
+            Self::TooPrecise { .. } => "value_too_precise",
+            Self::TooManyItems { .. } => "too_many_items",
             Self::InvalidDiscount { .. } => "discount_invalid",
             Self::ZeroQuantity => "quantity_zero",
             Self::NegativeUnitPrice { .. } => "unit_price_negative",
@@ -130,6 +147,7 @@ impl ModelError {
             Self::NumberTooLong { .. } => "number_too_long",
             Self::NumberInvalidCharacters { .. } => "number_invalid_characters",
             Self::NextNumberZero => "next_number_zero",
+            Self::NextNumberTooLarge { .. } => "next_number_too_large",
             Self::NextNumberNotAfterLastIssued { .. } => "next_number_not_after_last_issued",
             Self::InvalidStructuredCommunication { .. } => "structured_communication_invalid",
             Self::PermissionDenied { .. } => "permission_denied",

@@ -24,15 +24,20 @@ pub use article::Article;
 pub use company::Company;
 pub use contact::{Contact, ContactKind, validate_email};
 pub use document::{
-    Document, DocumentKind, DocumentLine, DocumentStatus, PartySnapshot, Totals, VatBreakdown, ensure_credit_within,
+    Document, DocumentKind, DocumentLine, DocumentStatus, MAX_LINES, PartySnapshot, Totals, VatBreakdown,
+    ensure_credit_within,
 };
 pub use error::ModelError;
 pub use identifiers::{Bic, Iban, NationalId, VatNumber};
 pub use ids::{ArticleId, CompanyId, ContactId, DocumentId, PaymentId, UserId};
-pub use money::{Currency, from_cents, round_amount, to_cents};
-pub use numbering::{NumberingSeries, YearInNumber, validate_document_number};
+pub use money::{
+    Currency, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS, MAX_QUANTITY, add_amounts, check_amount, decimals,
+    from_cents, mul_amounts, round_amount, sum_amounts, to_cents,
+};
+pub use numbering::{MAX_COUNTER, NumberingSeries, YearInNumber, validate_document_number};
 pub use payment::{
-    Allocation, Payment, PaymentAnomaly, PaymentAssessment, PaymentMethod, PaymentState, assess_payment,
+    Allocation, MAX_ALLOCATIONS, Payment, PaymentAnomaly, PaymentAssessment, PaymentMethod, PaymentState,
+    assess_payment,
 };
 pub use roles::{Permission, Role, authorize_membership};
 pub use structured_communication::StructuredCommunication;

@@ -71,11 +71,14 @@ pub struct NumberingSeries {
     pub separator: String,
     /// Minimum number of digits of the counter (zero-padded).
     pub width: u8,
-    /// The counter the next issued document gets.
+    /// The counter the next issued document gets: from 1 to [`MAX_COUNTER`].
     pub next_number: u64,
     /// The counter of the last issued document, if any.
     pub last_issued: Option<u64>,
 }
+
+/// The highest counter a series may reach: twelve digits.
+pub const MAX_COUNTER: u64 = 999_999_999_999;
 
 impl NumberingSeries {
     /// The usual French-style series: `FA-2026-00001`, `AV-…`, `DE-…`, `BL-…`.
@@ -119,6 +122,9 @@ impl NumberingSeries {
         if self.next_number == 0 {
             return Err(ModelError::NextNumberZero);
         }
+        if self.next_number > MAX_COUNTER {
+            return Err(ModelError::NextNumberTooLarge { max: MAX_COUNTER });
+        }
         if let Some(last) = self.last_issued
             && self.next_number <= last
         {
@@ -134,6 +140,9 @@ impl NumberingSeries {
         if next == 0 {
             return Err(ModelError::NextNumberZero);
         }
+        if next > MAX_COUNTER {
+            return Err(ModelError::NextNumberTooLarge { max: MAX_COUNTER });
+        }
         if let Some(last) = self.last_issued
             && next <= last
         {
@@ -147,6 +156,9 @@ impl NumberingSeries {
     /// the number cannot be formatted.
     pub fn allocate(&mut self, year: i32) -> Result<String, ModelError> {
         let counter = self.next_number;
+        if counter > MAX_COUNTER {
+            return Err(ModelError::NextNumberTooLarge { max: MAX_COUNTER });
+        }
         let number = self.format(year, counter)?;
         self.last_issued = Some(counter);
         self.next_number = counter + 1;
@@ -183,6 +195,15 @@ mod tests {
         // Jumping ahead is the user's explicit choice and allowed.
         series.set_next_number(200).unwrap();
         assert_eq!(series.allocate(2027).unwrap(), "FA-2027-00200");
+        // The counter has a ceiling: u64::MAX sent by a client once overflowed `+ 1`.
+        assert_eq!(series.set_next_number(u64::MAX).unwrap_err().code(), "next_number_too_large");
+        let mut hostile = series.clone();
+        hostile.next_number = u64::MAX;
+        assert_eq!(hostile.validate().unwrap_err().code(), "next_number_too_large");
+        assert_eq!(hostile.allocate(2027).unwrap_err().code(), "next_number_too_large");
+        series.set_next_number(MAX_COUNTER).unwrap();
+        assert_eq!(series.allocate(2027).unwrap(), "FA-2027-999999999999");
+        assert_eq!(series.allocate(2027).unwrap_err().code(), "next_number_too_large");
     }
 
     #[test]

@@ -6,7 +6,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{ContactId, DocumentId, DocumentStatus, ModelError, PaymentId};
+use super::{
+    ContactId, DocumentId, DocumentStatus, ModelError, PaymentId, add_amounts, check_amount, decimals, sum_amounts,
+};
+
+/// The most documents one payment may settle.
+pub const MAX_ALLOCATIONS: usize = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -54,6 +59,10 @@ pub struct Allocation {
 
 /// Money received (or refunded), allocated to one or several invoices. What is not
 /// allocated stays on account.
+///
+/// Ranges, checked by [`validate`](Self::validate): the amount and each allocation are
+/// greater than zero, at most [`MAX_AMOUNT`](super::MAX_AMOUNT), with 2 decimals at most;
+/// at most [`MAX_ALLOCATIONS`] allocations, which add up to no more than the amount.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -73,11 +82,15 @@ impl Payment {
         if self.amount <= Decimal::ZERO {
             return Err(ModelError::PaymentNotPositive { amount: self.amount });
         }
-        if self.amount.normalize().scale() > 2 {
+        check_amount(self.amount)?;
+        if decimals(self.amount) > 2 {
             return Err(ModelError::AmountTooPrecise { amount: self.amount });
         }
         if self.reference.chars().count() > 140 {
             return Err(ModelError::TooLong { field: "reference", max: 140 });
+        }
+        if self.allocations.len() > MAX_ALLOCATIONS {
+            return Err(ModelError::TooManyItems { field: "allocations", max: MAX_ALLOCATIONS });
         }
         let mut seen = HashSet::new();
         let mut allocated = Decimal::ZERO;
@@ -85,10 +98,14 @@ impl Payment {
             if allocation.amount <= Decimal::ZERO {
                 return Err(ModelError::AllocationNotPositive { amount: allocation.amount });
             }
+            check_amount(allocation.amount)?;
+            if decimals(allocation.amount) > 2 {
+                return Err(ModelError::AmountTooPrecise { amount: allocation.amount });
+            }
             if !seen.insert(allocation.document_id) {
                 return Err(ModelError::DuplicateAllocation);
             }
-            allocated += allocation.amount;
+            allocated = add_amounts(allocated, allocation.amount)?;
         }
         if allocated > self.amount {
             return Err(ModelError::AllocationsExceedPayment { allocated, amount: self.amount });
@@ -96,8 +113,9 @@ impl Payment {
         Ok(())
     }
 
-    pub fn allocated(&self) -> Decimal {
-        self.allocations.iter().map(|a| a.amount).sum()
+    /// What the allocations add up to (checked: see [`validate`](Self::validate)).
+    pub fn allocated(&self) -> Result<Decimal, ModelError> {
+        sum_amounts(self.allocations.iter().map(|a| a.amount))
     }
 }
 
@@ -117,15 +135,18 @@ pub enum PaymentState {
 }
 
 impl PaymentState {
+    /// The state of a document of total `total` that received `paid`. Both are within
+    /// ±[`MAX_AMOUNT`](super::MAX_AMOUNT) once the rules have checked them, where the
+    /// differences below are exact; they saturate rather than panic on anything else.
     pub fn of(total: Decimal, paid: Decimal) -> Self {
         if paid <= Decimal::ZERO {
             Self::Unpaid
         } else if paid < total {
-            Self::PartiallyPaid { remaining: total - paid }
+            Self::PartiallyPaid { remaining: total.saturating_sub(paid) }
         } else if paid == total {
             Self::Paid
         } else {
-            Self::Overpaid { excess: paid - total }
+            Self::Overpaid { excess: paid.saturating_sub(total) }
         }
     }
 
@@ -159,15 +180,16 @@ pub struct PaymentAssessment {
 }
 
 /// Assesses allocating `amount` to a document of total `document_total` that already
-/// received `previous` allocations (payment id and amount each).
+/// received `previous` allocations (payment id and amount each). What the document would
+/// have received in all must stay within ±[`MAX_AMOUNT`](super::MAX_AMOUNT).
 pub fn assess_payment(
     document_total: Decimal,
     previous: &[(PaymentId, Decimal)],
     amount: Decimal,
-) -> PaymentAssessment {
-    let paid_before: Decimal = previous.iter().map(|(_, a)| *a).sum();
+) -> Result<PaymentAssessment, ModelError> {
+    let paid_before = sum_amounts(previous.iter().map(|(_, a)| *a))?;
     let before = PaymentState::of(document_total, paid_before);
-    let after = PaymentState::of(document_total, paid_before + amount);
+    let after = PaymentState::of(document_total, add_amounts(paid_before, amount)?);
     let anomaly = match after {
         PaymentState::Overpaid { excess } => Some(previous.iter().find(|(_, a)| *a == amount).map_or(
             PaymentAnomaly::Overpayment { excess },
@@ -175,7 +197,7 @@ pub fn assess_payment(
         )),
         _ => None,
     };
-    PaymentAssessment { before, after, anomaly }
+    Ok(PaymentAssessment { before, after, anomaly })
 }
 
 #[cfg(test)]
@@ -198,6 +220,10 @@ mod tests {
         }
     }
 
+    fn huge() -> Decimal {
+        Decimal::from_str_exact("50000000000000000000000000000").unwrap()
+    }
+
     #[test]
     fn payment_rules() {
         let (a, b) = (DocumentId::new(), DocumentId::new());
@@ -208,6 +234,15 @@ mod tests {
             (payment(dec!(100), vec![(a, dec!(80)), (b, dec!(30))]), "allocations_exceed_payment"),
             (payment(dec!(100), vec![(a, dec!(50)), (a, dec!(50))]), "allocation_duplicate"),
             (payment(dec!(100), vec![(a, dec!(-5))]), "allocation_not_positive"),
+            (payment(dec!(1000000000000), vec![]), "amount_out_of_range"),
+            (payment(dec!(100), vec![(a, dec!(0.001))]), "amount_too_precise"),
+            // Issue 12: two allocations of 5e28 overflowed the sum and panicked the server.
+            (payment(dec!(100), vec![(a, huge()), (b, huge())]), "amount_out_of_range"),
+            (payment(crate::model::MAX_AMOUNT, vec![(a, crate::model::MAX_AMOUNT), (b, dec!(1))]), "amount_overflow"),
+            (
+                payment(dec!(100), (0..=MAX_ALLOCATIONS).map(|_| (DocumentId::new(), dec!(0.01))).collect()),
+                "too_many_items",
+            ),
         ];
         for (p, code) in cases {
             assert_eq!(p.validate().unwrap_err().code(), code);
@@ -225,10 +260,10 @@ mod tests {
     #[test]
     fn partial_then_full_payment() {
         let first = PaymentId::new();
-        let partial = assess_payment(dec!(120), &[], dec!(50));
+        let partial = assess_payment(dec!(120), &[], dec!(50)).unwrap();
         assert_eq!(partial.after, PaymentState::PartiallyPaid { remaining: dec!(70) });
         assert_eq!(partial.anomaly, None);
-        let full = assess_payment(dec!(120), &[(first, dec!(50))], dec!(70));
+        let full = assess_payment(dec!(120), &[(first, dec!(50))], dec!(70)).unwrap();
         assert_eq!(full.before, PaymentState::PartiallyPaid { remaining: dec!(70) });
         assert_eq!(full.after, PaymentState::Paid);
         assert_eq!(full.anomaly, None);
@@ -237,11 +272,14 @@ mod tests {
     #[test]
     fn double_payment_is_detected() {
         let first = PaymentId::new();
-        let double = assess_payment(dec!(120), &[(first, dec!(120))], dec!(120));
+        let double = assess_payment(dec!(120), &[(first, dec!(120))], dec!(120)).unwrap();
         assert_eq!(double.before, PaymentState::Paid);
         assert_eq!(double.after, PaymentState::Overpaid { excess: dec!(120) });
         assert_eq!(double.anomaly, Some(PaymentAnomaly::DoublePayment { previous: first, excess: dec!(120) }));
-        let over = assess_payment(dec!(120), &[(first, dec!(100))], dec!(30));
+        // What a document received can never overflow.
+        let err = assess_payment(dec!(120), &[(first, crate::model::MAX_AMOUNT)], dec!(1)).unwrap_err();
+        assert_eq!(err.code(), "amount_overflow");
+        let over = assess_payment(dec!(120), &[(first, dec!(100))], dec!(30)).unwrap();
         assert_eq!(over.anomaly, Some(PaymentAnomaly::Overpayment { excess: dec!(10) }));
     }
 }

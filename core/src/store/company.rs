@@ -19,8 +19,8 @@ use crate::model::{
     Address, Allocation, Article, ArticleId, Bic, Company, CompanyId, Contact, ContactId, ContactKind, Country,
     Currency, Document, DocumentId, DocumentKind, DocumentLine, DocumentStatus, Iban, ModelError, NationalId,
     NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod, PaymentState, Role,
-    StructuredCommunication, UserId, VatNumber, VatRate, YearInNumber, assess_payment, ensure_credit_within,
-    from_cents, to_cents,
+    StructuredCommunication, UserId, VatNumber, VatRate, YearInNumber, add_amounts, assess_payment,
+    ensure_credit_within, from_cents, to_cents,
 };
 
 /// What a company file says about itself, read without migrating or locking it.
@@ -481,7 +481,7 @@ impl WriteTx<'_> {
             return Err(ModelError::DocumentNotEditable { kind: document.kind, status: document.status }.into());
         }
         if document.kind == DocumentKind::CreditNote && document.status.is_issued() {
-            self.check_credit_note(document, document.totals().gross)?;
+            self.check_credit_note(document, document.totals()?.gross)?;
         }
         Ok(())
     }
@@ -489,7 +489,7 @@ impl WriteTx<'_> {
     /// Writes the document row (inserted, or updated in place: same `rid`, so lists and
     /// search keep their place) and its lines; the caller has checked what it must.
     pub(crate) fn write_document(&self, document: &Document, mode: Write) -> Result<(), StoreError> {
-        let totals = document.totals();
+        let totals = document.totals()?;
         let c = &document.customer;
         let changed = self
             .tx
@@ -568,7 +568,7 @@ impl WriteTx<'_> {
                 line.unit_price.normalize().to_string(),
                 line.discount_percent.normalize().to_string(),
                 line.vat_rate.percent().to_string(),
-                to_cents(line.net_amount())?,
+                to_cents(line.net_amount()?)?,
             ])?;
         }
         Ok(())
@@ -642,13 +642,13 @@ impl WriteTx<'_> {
                 return Err(ModelError::PaymentOnUnissuedDocument.into());
             }
             let previous = self.allocations_of(allocation.document_id)?;
-            let assessment = assess_payment(from_cents(gross), &previous, allocation.amount);
-            let amount = to_cents(allocation.amount)?;
+            let assessment = assess_payment(from_cents(gross), &previous, allocation.amount)?;
+            let paid = add_amounts(from_cents(paid), allocation.amount)?;
             self.insert_allocation(payment, allocation)?;
-            let new_status = PaymentState::of(from_cents(gross), from_cents(paid + amount)).document_status();
+            let new_status = PaymentState::of(from_cents(gross), paid).document_status();
             self.tx
                 .prepare_cached("UPDATE documents SET paid_cents = ?2, status = ?3, updated_at = ?4 WHERE id = ?1")?
-                .execute(params![allocation.document_id.0, paid + amount, new_status.as_str(), self.now])?;
+                .execute(params![allocation.document_id.0, to_cents(paid)?, new_status.as_str(), self.now])?;
             assessments.push((allocation.document_id, assessment));
         }
         Ok(assessments)

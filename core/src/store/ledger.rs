@@ -38,7 +38,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str, column: &'static str) -
 fn derive(conn: &Connection, plan: &AccountPlan, source: Uuid, kind: &str) -> Result<Option<Entry>, StoreError> {
     if kind == "document" {
         return match read_document(conn, DocumentId(source)) {
-            Ok(document) => Ok(entry_of_document(&document, plan)),
+            Ok(document) => Ok(entry_of_document(&document, plan)?),
             Err(StoreError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         };
@@ -152,7 +152,7 @@ impl CompanyStore {
     pub fn pending_batch(&self, period: (Option<NaiveDate>, NaiveDate)) -> Result<BatchDigest, StoreError> {
         let mut batch = BatchDigest::default();
         self.for_each_pending_entry::<StoreError>(period, |entry| {
-            batch.add(&entry);
+            batch.add(&entry)?;
             Ok(())
         })?;
         Ok(batch)

@@ -187,6 +187,10 @@ pub struct PullPage {
     pub remaining: Option<BTreeMap<RecordKind, u64>>,
 }
 
+/// The largest seq, cursor or mutation id the protocol carries: they are stored as
+/// SQLite (and PostgreSQL) 64-bit signed integers.
+pub const MAX_SEQ: u64 = i64::MAX.unsigned_abs();
+
 /// What a client asks the server to do: intents, not row edits, so that the server can
 /// apply its rules (numbering, immutability, permissions) to each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,6 +351,7 @@ impl Intent {
 #[serde(deny_unknown_fields)]
 pub struct Mutation {
     pub client_id: Uuid,
+    /// The device's counter: from 1 to [`MAX_SEQ`], increasing.
     pub mutation_id: u64,
     pub intent: Intent,
 }

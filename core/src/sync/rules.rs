@@ -14,8 +14,12 @@ use uuid::Uuid;
 
 use super::{DocumentRecord, Intent, ReceivedPayment, RecordBody, RecordKind, Settings};
 use crate::model::{
-    CompanyId, DocumentKind, DocumentStatus, ModelError, PaymentState, assess_payment, ensure_credit_within,
+    CompanyId, DocumentKind, DocumentStatus, ModelError, PaymentState, add_amounts, assess_payment,
+    ensure_credit_within,
 };
+
+/// The most payments one document may receive (each is kept on its record).
+pub const MAX_PAYMENTS_PER_DOCUMENT: usize = 1_000;
 
 /// A company's records as the rules read and write them.
 pub trait Records {
@@ -232,15 +236,15 @@ pub fn apply<R: Records + ?Sized>(
             let before = to_json(&RecordBody::Document(record.clone()));
             record.document.ensure_editable()?;
             let kind = record.document.kind;
-            let gross = record.document.totals().gross;
+            let gross = record.document.totals()?.gross;
             if kind == DocumentKind::CreditNote {
                 let invoice_id = record.document.corrects.ok_or(ModelError::CreditNoteWithoutInvoice)?;
                 let mut invoice = load_document(tx, invoice_id.0).map_err(|_| ModelError::CreditNoteTargetInvalid)?;
                 if invoice.document.kind != DocumentKind::Invoice || !invoice.document.status.is_issued() {
                     return Err(ModelError::CreditNoteTargetInvalid.into());
                 }
-                ensure_credit_within(invoice.document.totals().gross, invoice.credited, gross)?;
-                invoice.credited += gross;
+                ensure_credit_within(invoice.document.totals()?.gross, invoice.credited, gross)?;
+                invoice.credited = add_amounts(invoice.credited, gross)?;
                 save(tx, invoice_id.0, &RecordBody::Document(invoice))?;
             }
             let number = match numbering {
@@ -292,10 +296,13 @@ pub fn apply<R: Records + ?Sized>(
                 if !record.document.kind.is_payable() || !record.document.status.is_issued() {
                     return Err(ModelError::PaymentOnUnissuedDocument.into());
                 }
+                if record.payments.len() >= MAX_PAYMENTS_PER_DOCUMENT {
+                    return Err(ModelError::TooManyItems { field: "payments", max: MAX_PAYMENTS_PER_DOCUMENT }.into());
+                }
                 let previous: Vec<_> = record.payments.iter().map(|p| (p.payment_id, p.amount)).collect();
-                let assessment = assess_payment(record.document.totals().gross, &previous, allocation.amount);
+                let assessment = assess_payment(record.document.totals()?.gross, &previous, allocation.amount)?;
                 record.payments.push(ReceivedPayment { payment_id: payment.id, amount: allocation.amount });
-                record.paid += allocation.amount;
+                record.paid = add_amounts(record.paid, allocation.amount)?;
                 record.document.apply_paid_amount(record.paid)?;
                 if matches!(assessment.after, PaymentState::Overpaid { .. }) {
                     tracing::info!(document = %allocation.document_id, "payment exceeds what was due");

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 pub use comptoir_core::accounting::PostingReceipt;
-use comptoir_core::accounting::{Entry, PostBatch, Posting};
+use comptoir_core::accounting::{BatchDigest, Entry, PostBatch, Posting};
 use comptoir_core::audit::FieldChange;
 use comptoir_core::model::Permission;
 use comptoir_core::sync::{RecordBody, RecordKind};
@@ -106,6 +106,12 @@ pub async fn post_batch(
 ) -> Result<(StatusCode, Json<PostingReceipt>), ApiError> {
     member.authorize(Permission::PostAccounting)?;
     batch.validate().map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    // The batch's debit for the audit trail, checked like every sum of money.
+    let mut totals = BatchDigest::default();
+    for entry in &batch.entries {
+        totals.add(entry).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    }
+    let debit = totals.debit;
     let now = state.clock.now();
     state
         .blocking(move |storage| {
@@ -132,7 +138,6 @@ pub async fn post_batch(
                     posted_by: member.caller.user.email.clone(),
                     entries: batch.entries.clone(),
                 };
-                let debit: rust_decimal::Decimal = posting.entries.iter().map(Entry::total_debit).sum();
                 let body = serde_json::to_string(&RecordBody::Posting(posting))
                     .map_err(|e| StorageError::Backend(e.to_string()))?;
                 tx.put(RecordKind::Posting, batch.id, Some(&body))?;

@@ -127,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
         .with_state(state)
 }
 
@@ -140,6 +142,14 @@ pub struct Health {
 #[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// The answer to a request whose handler panicked: logged, answered as any internal error.
+#[allow(clippy::needless_pass_by_value, reason = "the signature CatchPanicLayer calls")]
+fn panic_answer(panic: Box<dyn std::any::Any + Send>) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let reason = comptoir_core::panic_reason(panic.as_ref());
+    ApiError::internal(&format!("a handler panicked: {reason}")).into_response()
 }
 
 async fn not_found() -> ApiError {

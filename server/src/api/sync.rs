@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use comptoir_core::model::Permission;
-use comptoir_core::sync::{PROTOCOL_VERSION, PullPage, PushRequest, PushResponse, SyncStatus};
+use comptoir_core::sync::{MAX_SEQ, PROTOCOL_VERSION, PullPage, PushRequest, PushResponse, SyncStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -63,6 +63,9 @@ pub async fn pull(
 ) -> Result<Json<RawPullPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     member.authorize(Permission::ReadData)?;
+    if query.after > MAX_SEQ {
+        return Err(ApiError::bad_request("invalid_query", format!("after must be at most {MAX_SEQ}.")));
+    }
     let limit = query.limit.unwrap_or(1_000);
     if limit == 0 || limit > MAX_PULL_LIMIT {
         return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PULL_LIMIT}.")));
@@ -92,6 +95,12 @@ pub async fn push(
         return Err(ApiError::bad_request(
             "batch_too_large",
             format!("Send at most {MAX_PUSH_BATCH} mutations at a time."),
+        ));
+    }
+    if let Some(bad) = request.mutations.iter().find(|m| !(1..=MAX_SEQ).contains(&m.mutation_id)) {
+        return Err(ApiError::bad_request(
+            "mutation_id_invalid",
+            format!("A mutation id is between 1 and {MAX_SEQ} (got {}).", bad.mutation_id),
         ));
     }
     let now = state.clock.now();

@@ -142,8 +142,23 @@ impl SqliteStorage {
         Ok(Self { conn: Mutex::new(conn) })
     }
 
+    /// The connection, for one method's transaction.
+    ///
+    /// A request that panicked while it held the lock must not stop the server for every
+    /// other company: the lock is taken back, and whatever transaction the panic left
+    /// open is rolled back (rusqlite's `Transaction` already rolls back as it unwinds;
+    /// this covers any other path), so the next caller starts from committed data.
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StorageError> {
-        self.conn.lock().map_err(|_| StorageError::Backend("storage lock poisoned".into()))
+        let guard = self.conn.lock().unwrap_or_else(|poisoned| {
+            tracing::error!("a request panicked while holding the storage; recovering the connection");
+            self.conn.clear_poison();
+            poisoned.into_inner()
+        });
+        if !guard.is_autocommit() {
+            tracing::error!("a transaction was left open; rolling it back");
+            guard.execute_batch("ROLLBACK")?;
+        }
+        Ok(guard)
     }
 }
 
