@@ -182,6 +182,9 @@ impl ComptoirApp {
         if let Some(detail) = &mut self.screens.detail {
             detail.on_edit(request, refused.clone());
         }
+        if let Some(editor) = &mut self.screens.editor {
+            editor.on_edit(request, refused.clone());
+        }
         self.last_refusal = refused;
     }
 
@@ -375,6 +378,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             today,
             role: app.role,
             read_only,
+            offline: matches!(app.status, SyncState::Offline { .. }),
             commands: &mut commands,
             next_request: &mut app.next_request,
             next_generation: &mut app.next_generation,
@@ -398,6 +402,8 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             });
             if !open {
                 screens.detail = None;
+            } else if let Some(id) = screens.detail.as_mut().and_then(|d| d.edit.take()) {
+                screens.edit_document(id, &ctx);
             }
         }
         egui::CentralPanel::default().show(ui, |ui| {

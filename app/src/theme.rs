@@ -39,3 +39,9 @@ pub fn install(ctx: &egui::Context) {
         style.spacing.item_spacing = egui::vec2(8.0, 6.0);
     });
 }
+
+/// Names a widget for screen readers (and UI tests) when what it shows is not its name:
+/// a table's cell ("Quantité 2"), a button drawn as a symbol ("Supprimer la ligne 2").
+pub fn name_for_screen_readers(ui: &egui::Ui, response: &egui::Response, name: String) {
+    ui.ctx().accesskit_node_builder(response.id, |builder| builder.set_label(name));
+}

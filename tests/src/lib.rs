@@ -186,6 +186,8 @@ pub fn peak_rss_mib() -> String {
         .map_or_else(|| "unknown".to_owned(), |kb| (kb / 1024).to_string())
 }
 
+pub mod ui;
+
 /// Records for tests to create.
 #[allow(clippy::expect_used, clippy::missing_panics_doc, reason = "fixtures built from constants: they are valid")]
 pub mod fixtures {

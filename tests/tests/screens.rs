@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use calamine::Reader as _;
 use comptoir::app::ComptoirApp;
@@ -17,46 +16,13 @@ use comptoir_core::engine::{Command, MemberChange};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus, Role};
 use comptoir_core::store::{AuditFilter, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, SyncClient};
+use comptoir_tests::ui::{file_menu, go_to, open_company, type_into, wait_for, wait_until};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 
 fn app(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) -> Harness<'static, ComptoirApp> {
     app_harness(dir, server, clock, egui::vec2(1280.0, 800.0))
-}
-
-/// Runs frames until `found` holds, while the engine and the reader work on their threads.
-fn wait_until(harness: &mut Harness<'_, ComptoirApp>, what: &str, found: impl Fn(&Harness<'_, ComptoirApp>) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        harness.step();
-        if found(harness) {
-            // A panel that just opened sizes itself to its content over a frame or two:
-            // let the layout settle before anything is clicked where it shows.
-            for _ in 0..3 {
-                harness.step();
-            }
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let state = harness.state();
-    panic!("{what} never showed; status {:?}, last refusal {:?}", state.status, state.last_refusal);
-}
-
-fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
-    wait_until(harness, &format!("“{text}”"), |h| h.query_all_by_label_contains(text).next().is_some());
-}
-
-/// Types into the text field named `label` (a column may bear the same name).
-fn type_into(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
-    let text_input = || By::new().label(label).role(egui::accesskit::Role::TextInput);
-    let field = || if harness_has(harness, text_input()) { text_input() } else { By::new().label(label) };
-    let field = field();
-    harness.get(field.clone()).focus();
-    harness.step();
-    harness.get(field).type_text(text);
-    harness.step();
 }
 
 /// A choice in an open drop-down list (rows may show the same words as labels or links).
@@ -71,37 +37,6 @@ fn pick(harness: &mut Harness<'_, ComptoirApp>, list: &str, option: &str) {
     harness.get_by_label(list).click();
     wait_until(harness, &format!("the choice “{option}”"), |h| h.query(choice(option)).is_some());
     harness.get(choice(option)).click();
-    harness.step();
-}
-
-fn harness_has(harness: &Harness<'_, ComptoirApp>, by: By<'_>) -> bool {
-    harness.query(by).is_some()
-}
-
-/// Signs in with the demo account and opens the company at `index`, up to the main window.
-fn open_company(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer, index: usize) {
-    wait_for(harness, "Adresse e-mail");
-    type_into(harness, "Adresse e-mail", &server.accounts.email);
-    type_into(harness, "Mot de passe", &server.accounts.password);
-    harness.get_by_label("Se connecter").click();
-    let name = server.accounts.companies[index].1.clone();
-    wait_for(harness, &name);
-    harness.get_by_label(&name).click();
-    wait_for(harness, "Commencer");
-    harness.get_by_label("Commencer").click();
-    wait_for(harness, "Synchronisé");
-}
-
-fn go_to(harness: &mut Harness<'_, ComptoirApp>, screen: &str) {
-    harness.get_by_label(screen).click();
-    harness.step();
-}
-
-/// Fichier → `item` (Synchroniser maintenant, Préférences…).
-fn file_menu(harness: &mut Harness<'_, ComptoirApp>, item: &str) {
-    harness.get_by_label("Fichier").click();
-    wait_for(harness, item);
-    harness.get_by_label(item).click();
     harness.step();
 }
 

@@ -30,15 +30,17 @@ pub struct Detail {
     /// The edit sent from this panel and not answered yet, and the last refusal.
     sent: Option<u64>,
     pub refused: Option<String>,
+    /// The draft the user asked to change in the editor.
+    pub edit: Option<DocumentId>,
 }
 
 impl Detail {
     pub fn document(id: DocumentId) -> Self {
-        Self { target: Target::Document(id), loaded: None, sent: None, refused: None }
+        Self { target: Target::Document(id), loaded: None, sent: None, refused: None, edit: None }
     }
 
     pub fn contact(id: ContactId) -> Self {
-        Self { target: Target::Contact(id), loaded: None, sent: None, refused: None }
+        Self { target: Target::Contact(id), loaded: None, sent: None, refused: None, edit: None }
     }
 
     pub fn data_changed(&mut self) {
@@ -89,6 +91,9 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
             open = false;
         }
         if let Some(id) = draft {
+            if action_button(ui, &texts.get("document-edit"), ctx.cannot(Permission::EditDocuments).as_deref()) {
+                detail.edit = Some(id);
+            }
             let blocked = ctx.cannot(Permission::IssueDocuments);
             if action_button(ui, &texts.get("document-issue"), blocked.as_deref()) {
                 issue = Some(id);

@@ -305,10 +305,28 @@ fn title_id(kind: DocumentKind) -> &'static str {
     }
 }
 
-/// Draws a document list; returns the document the user opened.
-pub fn document_list_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &mut Context<'_>) -> Option<DocumentId> {
+/// What the user asked of a document list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListAction {
+    /// Show this document's detail.
+    Open(DocumentId),
+    /// Write a new document of the list's kind.
+    New,
+}
+
+/// Draws a document list; returns what the user asked of it.
+pub fn document_list_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &mut Context<'_>) -> Option<ListAction> {
     let texts = ctx.texts;
-    ui.heading(texts.get(title_id(list.kind)));
+    let mut new = false;
+    ui.horizontal(|ui| {
+        ui.heading(texts.get(title_id(list.kind)));
+        let blocked = ctx.cannot(comptoir_core::model::Permission::EditDocuments);
+        new = super::action_button(
+            ui,
+            &texts.get(&format!("new-{}", list.kind.as_str().replace('_', "-"))),
+            blocked.as_deref(),
+        );
+    });
     let before = (list.status, list.period);
     ui.horizontal(|ui| {
         let label = ui.label(texts.get("list-search"));
@@ -363,7 +381,8 @@ pub fn document_list_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &mut Co
     };
     ui.label(count_text);
     ui.separator();
-    table_ui(ui, list, ctx, searching)
+    let opened = table_ui(ui, list, ctx, searching).map(ListAction::Open);
+    if new { Some(ListAction::New) } else { opened }
 }
 
 #[allow(clippy::too_many_lines, reason = "one table: its columns, header and rows read best together")]

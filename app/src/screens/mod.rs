@@ -5,6 +5,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod detail;
 pub mod documents;
+pub mod editor;
 pub mod lists;
 pub mod posting;
 pub mod rows;
@@ -93,6 +94,8 @@ pub struct Context<'a> {
     pub role: Option<Role>,
     /// The grace period ran out: the company is read-only until a sync succeeds.
     pub read_only: bool,
+    /// The server cannot be reached now: an issued document waits for its number.
+    pub offline: bool,
     pub commands: &'a mut Vec<Command>,
     /// Numbers the edits this frame sends; the engine's answer carries it back.
     pub next_request: &'a mut u64,
@@ -215,6 +218,8 @@ pub struct Screens {
     pub accounting: posting::Accounting,
     pub settings: settings::SettingsState,
     pub detail: Option<detail::Detail>,
+    /// The document being written, shown instead of its list.
+    pub editor: Option<editor::Editor>,
 }
 
 impl Screens {
@@ -226,6 +231,36 @@ impl Screens {
             credit_notes: documents::DocumentList::new(DocumentKind::CreditNote),
             delivery_notes: documents::DocumentList::new(DocumentKind::DeliveryNote),
             ..Self::default()
+        }
+    }
+
+    /// Opens the editor on a new draft of `kind`.
+    pub fn new_document(&mut self, kind: DocumentKind, ctx: &Context<'_>) {
+        match ctx.reader.store().company() {
+            Ok(company) => {
+                self.detail = None;
+                self.editor = Some(editor::Editor::new(kind, ctx.today, &company));
+            }
+            Err(e) => tracing::warn!(error = %e, "the company could not be read for a new document"),
+        }
+    }
+
+    /// Opens the editor on the draft `id`.
+    pub fn edit_document(&mut self, id: comptoir_core::model::DocumentId, ctx: &Context<'_>) {
+        let store = ctx.reader.store();
+        match store.document(id).and_then(|document| Ok((document, store.company()?))) {
+            Ok((document, company)) if editor::editable(&document) => {
+                self.current = Some(match document.kind {
+                    DocumentKind::Quote => Screen::Quotes,
+                    DocumentKind::Invoice => Screen::Invoices,
+                    DocumentKind::CreditNote => Screen::CreditNotes,
+                    DocumentKind::DeliveryNote => Screen::DeliveryNotes,
+                });
+                self.detail = None;
+                self.editor = Some(editor::Editor::open(document, &company, ctx.texts.language()));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the draft could not be opened"),
         }
     }
 
@@ -315,10 +350,22 @@ pub fn navigation_ui(ui: &mut egui::Ui, screens: &mut Screens, texts: &Texts) {
 /// The current screen, in the central panel.
 pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>) {
     let screen = screens.screen();
+    if let Some(editor) = &mut screens.editor {
+        if screen.document_kind() == Some(editor.document.kind) {
+            if editor::editor_ui(ui, editor, ctx) == Some(editor::EditorAction::Close) {
+                screens.editor = None;
+            }
+            return;
+        }
+        // The user went to another screen: what was typed is saved, the editor closes.
+        editor.save(ctx);
+        screens.editor = None;
+    }
     if let Some(kind) = screen.document_kind() {
-        let opened = documents::document_list_ui(ui, screens.document_list(kind), ctx);
-        if let Some(id) = opened {
-            screens.detail = Some(detail::Detail::document(id));
+        match documents::document_list_ui(ui, screens.document_list(kind), ctx) {
+            Some(documents::ListAction::Open(id)) => screens.detail = Some(detail::Detail::document(id)),
+            Some(documents::ListAction::New) => screens.new_document(kind, ctx),
+            None => {}
         }
         return;
     }

@@ -181,18 +181,15 @@ impl DocumentLine {
         check_amount(round_amount(net))
     }
 
+    /// The ranges every line keeps, in a draft too (a draft is saved as it is typed:
+    /// a line without its description yet, or a quantity of 0, is allowed there; see
+    /// [`Self::ensure_complete`]).
     pub fn validate(&self) -> Result<(), ModelError> {
-        if self.description.trim().is_empty() {
-            return Err(ModelError::Required { field: "description" });
-        }
         if self.description.chars().count() > 1000 {
             return Err(ModelError::TooLong { field: "description", max: 1000 });
         }
         if self.unit.chars().count() > 20 {
             return Err(ModelError::TooLong { field: "unit", max: 20 });
-        }
-        if self.quantity.is_zero() {
-            return Err(ModelError::ZeroQuantity);
         }
         if self.quantity.abs() > MAX_QUANTITY {
             return Err(ModelError::QuantityOutOfRange { quantity: self.quantity });
@@ -217,6 +214,17 @@ impl DocumentLine {
             return Err(ModelError::InvalidDiscount { percent: self.discount_percent });
         }
         self.net_amount().map(drop)
+    }
+
+    /// What an issued line needs besides its ranges: a description and a quantity.
+    pub fn ensure_complete(&self) -> Result<(), ModelError> {
+        if self.description.trim().is_empty() {
+            return Err(ModelError::Required { field: "description" });
+        }
+        if self.quantity.is_zero() {
+            return Err(ModelError::ZeroQuantity);
+        }
+        Ok(())
     }
 }
 
@@ -376,6 +384,7 @@ impl Document {
         if self.lines.is_empty() {
             return Err(ModelError::DocumentWithoutLines { kind: self.kind });
         }
+        self.lines.iter().try_for_each(DocumentLine::ensure_complete)?;
         let total = self.totals()?.gross;
         if self.kind.is_payable() && total < Decimal::ZERO {
             return Err(ModelError::NegativeInvoiceTotal { total });
@@ -633,6 +642,16 @@ mod tests {
         let mut bad_number = invoice(vec![line(dec!(1), dec!(10), dec!(0), dec!(20))]);
         assert_eq!(bad_number.issue(Some("F 01".into())).unwrap_err().code(), "number_invalid_characters");
         assert_eq!(bad_number.status, DocumentStatus::Draft);
+        // A draft is saved as it is typed; issuing needs every line complete.
+        let mut typing =
+            invoice(vec![DocumentLine { description: String::new(), ..line(dec!(1), dec!(10), dec!(0), dec!(20)) }]);
+        typing.validate().unwrap();
+        assert_eq!(typing.issue(None).unwrap_err().code(), "field_required");
+        typing.lines[0].description = "Pose".into();
+        typing.lines[0].quantity = Decimal::ZERO;
+        typing.validate().unwrap();
+        assert_eq!(typing.issue(None).unwrap_err().code(), "quantity_zero");
+        assert_eq!(typing.status, DocumentStatus::Draft);
     }
 
     #[test]

@@ -248,6 +248,38 @@ impl CompanyStore {
         rows.map(|r| r?).collect()
     }
 
+    /// The customers (not archived) whose name, email, VAT number or city has words
+    /// starting with what was typed, for a picker that searches as the user types: the
+    /// full-text index in its own order, so a short prefix over 100,000 contacts stops
+    /// at `limit` matches instead of ranking them all.
+    pub fn search_customers(&self, typed: &str, limit: u32) -> Result<Vec<Contact>, StoreError> {
+        let Some(query) = super::search::fts_query(typed) else { return Ok(Vec::new()) };
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE rid IN (
+                SELECT c.rid FROM contacts_fts f JOIN contacts c ON c.rid = f.rowid
+                WHERE contacts_fts MATCH ?1 AND c.is_customer AND NOT c.archived LIMIT ?2)
+             ORDER BY name_key"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![query, limit], |row| Ok(contact_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// The articles (not archived) whose code or name has words starting with what was
+    /// typed, by code, for the line editor's picker.
+    pub fn search_articles(&self, typed: &str, limit: u32) -> Result<Vec<Article>, StoreError> {
+        let Some(query) = super::search::fts_query(typed) else { return Ok(Vec::new()) };
+        let sql = format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE rid IN (
+                SELECT a.rid FROM articles_fts f JOIN articles a ON a.rid = f.rowid
+                WHERE articles_fts MATCH ?1 AND NOT a.archived LIMIT ?2)
+             ORDER BY code"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![query, limit], |row| Ok(article_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
     pub fn article(&self, id: ArticleId) -> Result<Article, StoreError> {
         self.conn
             .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?1"), [id.0], |row| {

@@ -597,6 +597,39 @@ fn full_text_search_finds_contacts_articles_and_documents() {
     assert_search_index_consistent(&store);
 }
 
+#[test]
+fn pickers_find_customers_and_articles_as_the_user_types() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let mut lefevre = contact("Boulangerie Lefèvre");
+    lefevre.email = Some("compta@lefevre.fr".into());
+    lefevre.vat_number = Some(crate::model::VatNumber::parse("FR40303265045").unwrap());
+    let supplier = Contact { is_customer: false, is_supplier: true, ..contact("Boulons Lefort") };
+    let archived = Contact { archived: true, ..contact("Boulangerie Fermée") };
+    let dupont = contact("Atelier Dupont");
+    store
+        .write(|tx| {
+            for c in [&lefevre, &supplier, &archived, &dupont] {
+                tx.insert_contact(c)?;
+            }
+            tx.insert_article(&Article { name: "Pain de campagne".into(), ..article("PAIN-CAMP") })?;
+            tx.insert_article(&Article { archived: true, ..article("PAIN-OLD") })?;
+            tx.insert_article(&article("CONSEIL"))
+        })
+        .unwrap();
+    let names = |q: &str| store.search_customers(q, 8).unwrap().into_iter().map(|c| c.name).collect::<Vec<_>>();
+    // By name, email or VAT number; customers only, archived ones left out.
+    assert_eq!(names("boul"), vec!["Boulangerie Lefèvre"]);
+    assert_eq!(names("compta"), vec!["Boulangerie Lefèvre"]);
+    assert_eq!(names("FR4030"), vec!["Boulangerie Lefèvre"]);
+    assert_eq!(names("dup"), vec!["Atelier Dupont"]);
+    assert!(names("").is_empty() && names("zzz").is_empty());
+    let codes = |q: &str| store.search_articles(q, 8).unwrap().into_iter().map(|a| a.code).collect::<Vec<_>>();
+    assert_eq!(codes("pain"), vec!["PAIN-CAMP"], "by code or name, not archived");
+    assert_eq!(codes("camp"), vec!["PAIN-CAMP"]);
+    assert_eq!(codes("conseil"), vec!["CONSEIL"]);
+}
+
 /// FTS5's own check that each index matches the rows of its table.
 fn assert_search_index_consistent(store: &CompanyStore) {
     for table in ["contacts_fts", "articles_fts", "documents_fts"] {

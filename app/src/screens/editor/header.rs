@@ -1,0 +1,158 @@
+//! The editor's head: the customer (a picker that searches the contacts as the user
+//! types: name, VAT number, email), the issue and due dates, and the notes printed on
+//! the document.
+
+use comptoir_core::model::Contact;
+
+use super::Editor;
+use crate::i18n::{Language, Texts};
+use crate::screens::Context;
+
+/// How many customers the picker proposes.
+pub const PICKER_LIMIT: u32 = 8;
+
+/// The head's fields as typed.
+#[derive(Debug, Default)]
+pub struct HeaderInput {
+    /// What is typed in the customer field; the chosen customer's name once chosen.
+    pub customer_query: String,
+    /// The customers matching `customer_query`, for the query they answer.
+    matches: Option<(String, Vec<Contact>)>,
+    pub issue_date: String,
+    pub due_date: String,
+    issue_date_wrong: bool,
+    due_date_wrong: bool,
+}
+
+impl HeaderInput {
+    /// The fields of `document`, as the user's language writes them.
+    pub fn of(document: &comptoir_core::model::Document, language: Language) -> Self {
+        Self {
+            customer_query: document.customer.name.clone(),
+            matches: None,
+            issue_date: crate::format::date(document.issue_date, language),
+            due_date: document.due_date.map(|d| crate::format::date(d, language)).unwrap_or_default(),
+            issue_date_wrong: false,
+            due_date_wrong: false,
+        }
+    }
+
+    /// Why a field does not read, if one does not.
+    pub fn error(&self, texts: &Texts) -> Option<String> {
+        (self.issue_date_wrong || self.due_date_wrong).then(|| texts.get("editor-date-invalid"))
+    }
+}
+
+/// Draws the head; returns whether the draft changed.
+pub fn header_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
+    let texts = ctx.texts;
+    let language = texts.language();
+    let mut changed = false;
+    let mut chosen: Option<Contact> = None;
+    egui::Grid::new("editor-header").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+        let label = ui.label(texts.get("editor-customer"));
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut editor.header.customer_query)
+                    .hint_text(texts.get("editor-customer-hint"))
+                    .desired_width(360.0),
+            )
+            .labelled_by(label.id);
+        ui.end_row();
+        // The matches under the field, until one is chosen (they stay while the field
+        // loses its focus to the click that chooses).
+        let query = editor.header.customer_query.trim().to_owned();
+        if !query.is_empty() && query != editor.document.customer.name {
+            let answered = editor.header.matches.as_ref().is_some_and(|(q, _)| *q == query);
+            if !answered {
+                let found = ctx.reader.store().search_customers(&query, PICKER_LIMIT).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the customer search failed");
+                    Vec::new()
+                });
+                editor.header.matches = Some((query.clone(), found));
+            }
+            ui.label("");
+            ui.vertical(|ui| {
+                let matches = editor.header.matches.as_ref().map(|(_, m)| m.as_slice()).unwrap_or_default();
+                if matches.is_empty() {
+                    ui.weak(texts.get("editor-no-customer"));
+                }
+                for contact in matches {
+                    let detail = format!(
+                        "{} — {} {}",
+                        contact.name, contact.billing_address.postcode, contact.billing_address.city
+                    );
+                    let pressed_enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.button(detail).clicked() || (pressed_enter && chosen.is_none()) {
+                        chosen = Some(contact.clone());
+                    }
+                }
+            });
+            ui.end_row();
+        }
+        if !editor.document.customer.name.is_empty() {
+            ui.label("");
+            let address = &editor.document.customer.address;
+            ui.weak(format!("{}, {} {}", address.street, address.postcode, address.city));
+            ui.end_row();
+        }
+        let issue = date_field_ui(ui, texts, "editor-issue-date", &mut editor.header.issue_date);
+        if issue != Typed::Unchanged {
+            editor.header.issue_date_wrong = !matches!(issue, Typed::Date(_));
+            if let Typed::Date(date) = issue {
+                editor.document.issue_date = date;
+            }
+            changed = true;
+        }
+        match date_field_ui(ui, texts, "editor-due-date", &mut editor.header.due_date) {
+            Typed::Unchanged => {}
+            // An empty due date is allowed: none is printed.
+            typed @ (Typed::Date(_) | Typed::Empty) => {
+                editor.header.due_date_wrong = false;
+                editor.document.due_date = if let Typed::Date(date) = typed { Some(date) } else { None };
+                changed = true;
+            }
+            Typed::Unreadable => {
+                editor.header.due_date_wrong = true;
+                changed = true;
+            }
+        }
+        let label = ui.label(texts.get("editor-notes"));
+        changed |= ui
+            .add(egui::TextEdit::multiline(&mut editor.document.notes).desired_rows(2).desired_width(360.0))
+            .labelled_by(label.id)
+            .changed();
+        ui.end_row();
+    });
+    if let Some(contact) = chosen {
+        editor.choose_customer(&contact, language);
+        editor.header.matches = None;
+        changed = true;
+    }
+    changed
+}
+
+/// What a date field holds after this frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Typed {
+    Unchanged,
+    Date(chrono::NaiveDate),
+    Empty,
+    Unreadable,
+}
+
+/// A date field, and what was typed into it this frame.
+fn date_field_ui(ui: &mut egui::Ui, texts: &Texts, id: &str, text: &mut String) -> Typed {
+    let label = ui.label(texts.get(id));
+    let response = ui
+        .add(egui::TextEdit::singleline(text).hint_text(texts.get("editor-date-hint")).desired_width(120.0))
+        .labelled_by(label.id);
+    ui.end_row();
+    if !response.changed() {
+        Typed::Unchanged
+    } else if text.trim().is_empty() {
+        Typed::Empty
+    } else {
+        crate::format::parse_date(text).map_or(Typed::Unreadable, Typed::Date)
+    }
+}

@@ -1,0 +1,283 @@
+//! The editor's lines: description, quantity, unit, unit price, discount and VAT rate
+//! per line; add, duplicate, delete and move; and the article picker, which adds a line
+//! filled from an article found by its code or name as the user types.
+//!
+//! Keyboard: Tab moves from cell to cell along a line and on to the next; Enter in the
+//! last cell of the last line adds a line and puts the cursor in its description.
+
+use comptoir_core::model::{Article, DocumentLine, VatRate};
+use rust_decimal::Decimal;
+
+use super::Editor;
+use crate::i18n::{Language, Texts};
+use crate::screens::Context;
+
+/// How many articles the picker proposes.
+pub const PICKER_LIMIT: u32 = 8;
+
+/// One line as typed: the text of each number field, and the line as it reads.
+#[derive(Clone, Debug)]
+pub struct LineInput {
+    /// The line the model knows: every field that reads.
+    pub line: DocumentLine,
+    pub quantity: String,
+    pub unit_price: String,
+    pub discount: String,
+    pub vat_rate: String,
+    /// The fields that do not read (quantity, price, discount, rate).
+    wrong: [bool; 4],
+}
+
+impl LineInput {
+    /// A free-text line of one unit at `rate`.
+    pub fn empty(rate: VatRate) -> Self {
+        let line = DocumentLine {
+            article_id: None,
+            description: String::new(),
+            quantity: Decimal::ONE,
+            unit: String::new(),
+            unit_price: Decimal::ZERO,
+            discount_percent: Decimal::ZERO,
+            vat_rate: rate,
+        };
+        Self::of(&line, Language::French)
+    }
+
+    /// A line as the user's language writes its numbers.
+    pub fn of(line: &DocumentLine, language: Language) -> Self {
+        let number = |value: Decimal| crate::format::decimal_input(value, language);
+        Self {
+            quantity: number(line.quantity),
+            unit_price: number(line.unit_price),
+            discount: if line.discount_percent.is_zero() { String::new() } else { number(line.discount_percent) },
+            vat_rate: number(line.vat_rate.percent()),
+            line: line.clone(),
+            wrong: [false; 4],
+        }
+    }
+
+    /// A line filled from `article`: its name, unit, price and rate.
+    pub fn from_article(article: &Article, language: Language) -> Self {
+        let line = DocumentLine {
+            article_id: Some(article.id),
+            description: article.name.clone(),
+            quantity: Decimal::ONE,
+            unit: article.unit.clone(),
+            unit_price: article.unit_price,
+            discount_percent: Decimal::ZERO,
+            vat_rate: article.vat_rate,
+        };
+        Self::of(&line, language)
+    }
+
+    /// Reads the number fields into the line; a field that does not read keeps the
+    /// line's last value and is marked.
+    fn read(&mut self) {
+        let quantity = crate::format::parse_decimal(&self.quantity);
+        let unit_price = crate::format::parse_decimal(&self.unit_price);
+        let discount = if self.discount.trim().is_empty() {
+            Some(Decimal::ZERO)
+        } else {
+            crate::format::parse_decimal(&self.discount)
+        };
+        let rate = crate::format::parse_decimal(&self.vat_rate).and_then(|r| VatRate::new(r).ok());
+        self.wrong = [quantity.is_none(), unit_price.is_none(), discount.is_none(), rate.is_none()];
+        if let Some(quantity) = quantity {
+            self.line.quantity = quantity;
+        }
+        if let Some(unit_price) = unit_price {
+            self.line.unit_price = unit_price;
+        }
+        if let Some(discount) = discount {
+            self.line.discount_percent = discount;
+        }
+        if let Some(rate) = rate {
+            self.line.vat_rate = rate;
+        }
+    }
+
+    /// Why this line cannot be saved as typed, if it cannot.
+    pub fn error(&self, texts: &Texts) -> Option<String> {
+        if self.wrong[3] {
+            return Some(texts.get("editor-rate-invalid"));
+        }
+        self.wrong.iter().any(|w| *w).then(|| texts.get("editor-number-invalid"))
+    }
+}
+
+/// What the user did to a line with its buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineMove {
+    Up(usize),
+    Down(usize),
+    Duplicate(usize),
+    Delete(usize),
+}
+
+/// Draws the lines and the article picker; returns whether the draft changed.
+pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
+    let texts = ctx.texts;
+    let mut changed = false;
+    let mut moved = None;
+    let mut add_after_last = false;
+    let count = editor.lines.len();
+    egui::Grid::new("editor-lines").num_columns(8).striped(true).spacing([6.0, 4.0]).show(ui, |ui| {
+        for id in [
+            "column-designation",
+            "column-quantity",
+            "editor-unit",
+            "column-unit-price",
+            "editor-discount",
+            "editor-vat-rate",
+            "column-net",
+            "editor-line-actions",
+        ] {
+            ui.label(crate::theme::bold(texts.get(id)));
+        }
+        ui.end_row();
+        let focus_line = &mut editor.focus_line;
+        for (index, input) in editor.lines.iter_mut().enumerate() {
+            let n = index + 1;
+            let cell = |ui: &mut egui::Ui, text: &mut String, label: &str, width: f32, wrong: bool| {
+                let mut edit = egui::TextEdit::singleline(text).desired_width(width);
+                if wrong {
+                    edit = edit.text_color(ui.visuals().error_fg_color);
+                }
+                let response = ui.add(edit);
+                crate::theme::name_for_screen_readers(ui, &response, format!("{label} {n}"));
+                response
+            };
+            let description =
+                cell(ui, &mut input.line.description, &texts.get("editor-cell-description"), 260.0, false);
+            if *focus_line == Some(index) {
+                description.request_focus();
+                *focus_line = None;
+            }
+            let quantity = cell(ui, &mut input.quantity, &texts.get("editor-cell-quantity"), 60.0, input.wrong[0]);
+            let unit = cell(ui, &mut input.line.unit, &texts.get("editor-cell-unit"), 50.0, false);
+            let price = cell(ui, &mut input.unit_price, &texts.get("editor-cell-unit-price"), 90.0, input.wrong[1]);
+            let discount = cell(ui, &mut input.discount, &texts.get("editor-cell-discount"), 50.0, input.wrong[2]);
+            let rate = cell(ui, &mut input.vat_rate, &texts.get("editor-cell-vat-rate"), 50.0, input.wrong[3]);
+            let numbers_changed = quantity.changed() || price.changed() || discount.changed() || rate.changed();
+            if numbers_changed {
+                input.read();
+            }
+            changed |= numbers_changed || description.changed() || unit.changed();
+            match input.line.net_amount() {
+                Ok(net) => ui.label(ctx.money(net)),
+                Err(e) => ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string())),
+            };
+            ui.horizontal(|ui| {
+                // Small symbols, named in full for the hover and for screen readers.
+                let small = |ui: &mut egui::Ui, symbol: &str, id: &str| {
+                    let name = format!("{} {n}", texts.get(id));
+                    let response = ui.small_button(symbol);
+                    crate::theme::name_for_screen_readers(ui, &response, name.clone());
+                    response.on_hover_text(name).clicked()
+                };
+                if small(ui, "↑", "editor-line-up") && index > 0 {
+                    moved = Some(LineMove::Up(index));
+                }
+                if small(ui, "↓", "editor-line-down") && index + 1 < count {
+                    moved = Some(LineMove::Down(index));
+                }
+                if small(ui, "⊕", "editor-line-duplicate") {
+                    moved = Some(LineMove::Duplicate(index));
+                }
+                if small(ui, "×", "editor-line-delete") {
+                    moved = Some(LineMove::Delete(index));
+                }
+            });
+            ui.end_row();
+            // Enter in the last cell of the last line adds a line.
+            if index + 1 == count && rate.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                add_after_last = true;
+            }
+        }
+    });
+    if let Some(change) = moved {
+        apply_move(&mut editor.lines, change);
+        changed = true;
+    }
+    let rate = editor.rates.first().copied().unwrap_or(VatRate::ZERO);
+    ui.horizontal(|ui| {
+        if ui.button(texts.get("editor-add-line")).clicked() {
+            add_after_last = true;
+        }
+    });
+    if add_after_last {
+        editor.lines.push(LineInput::empty(rate));
+        changed = true;
+        // The cursor goes to the new line's description (next frame, once it is drawn).
+        editor.focus_line = Some(editor.lines.len() - 1);
+    }
+    changed |= article_picker_ui(ui, editor, ctx);
+    changed
+}
+
+fn apply_move(lines: &mut Vec<LineInput>, change: LineMove) {
+    match change {
+        LineMove::Up(i) => lines.swap(i - 1, i),
+        LineMove::Down(i) => lines.swap(i, i + 1),
+        LineMove::Duplicate(i) => {
+            let copy = lines[i].clone();
+            lines.insert(i + 1, copy);
+        }
+        LineMove::Delete(i) => {
+            lines.remove(i);
+        }
+    }
+}
+
+/// The article picker: type a code or a name, pick one of the matches (or press Enter
+/// for the first), and a line filled from it is added.
+fn article_picker_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
+    let texts = ctx.texts;
+    let mut chosen: Option<Article> = None;
+    ui.horizontal(|ui| {
+        let label = ui.label(texts.get("editor-article"));
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut editor.article_query)
+                    .hint_text(texts.get("editor-article-hint"))
+                    .desired_width(260.0),
+            )
+            .labelled_by(label.id);
+        let query = editor.article_query.trim().to_owned();
+        if query.is_empty() {
+            return;
+        }
+        // Asked once per query typed, not once per frame.
+        if editor.article_matches.as_ref().is_none_or(|(q, _)| *q != query) {
+            let found = ctx.reader.store().search_articles(&query, PICKER_LIMIT).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the article search failed");
+                Vec::new()
+            });
+            editor.article_matches = Some((query.clone(), found));
+        }
+        let found = editor.article_matches.as_ref().map(|(_, found)| found.clone()).unwrap_or_default();
+        let pressed_enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        ui.vertical(|ui| {
+            if found.is_empty() {
+                ui.weak(texts.get("editor-no-article"));
+            }
+            for article in &found {
+                let text = format!("{} — {} ({})", article.code, article.name, ctx.money(article.unit_price));
+                if ui.button(text).clicked() {
+                    chosen = Some(article.clone());
+                }
+            }
+        });
+        if pressed_enter && chosen.is_none() {
+            chosen = found.into_iter().next();
+        }
+    });
+    let Some(article) = chosen else { return false };
+    // An empty last line (the one a new document starts with) is replaced.
+    if editor.lines.last().is_some_and(|l| l.line.description.is_empty() && l.line.unit_price.is_zero()) {
+        editor.lines.pop();
+    }
+    editor.lines.push(LineInput::from_article(&article, ctx.texts.language()));
+    editor.article_query.clear();
+    true
+}

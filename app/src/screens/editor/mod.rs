@@ -1,0 +1,334 @@
+//! The document editor: a quote, an invoice, a credit note or a delivery note being
+//! written. One file per part: [`header`] (the customer, the dates, the notes),
+//! [`lines`] (the lines and the article picker) and [`totals`] (the figures at the foot,
+//! computed by the core's EN 16931 rules, never here).
+//!
+//! What is typed stays text until it reads as a number or a date; the draft the model
+//! knows ([`Editor::document`]) follows each field that reads, and a field that does not
+//! is shown in red with the reason. The draft is saved through the engine (the local copy
+//! and the outbox, in one transaction) a second after the last keystroke, with Ctrl+S,
+//! and before it is issued; a crash loses at most that second.
+
+pub mod header;
+pub mod lines;
+pub mod totals;
+
+use chrono::NaiveDate;
+use comptoir_core::model::{
+    Company, Contact, Document, DocumentId, DocumentKind, DocumentStatus, PartySnapshot, Permission, VatRate,
+};
+use comptoir_core::sync::Intent;
+
+use super::{Context, action_button};
+use lines::LineInput;
+
+/// Seconds between the last change and the automatic save of the draft.
+pub const AUTOSAVE_AFTER: f64 = 1.0;
+
+/// What the editor asks of the screen around it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditorAction {
+    /// Close the editor (the draft is saved first when it changed).
+    Close,
+}
+
+/// A question the editor waits for the user to answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Confirm {
+    Issue,
+    Delete,
+}
+
+/// A document being written.
+#[derive(Debug)]
+pub struct Editor {
+    /// The draft as the model knows it: every field that reads, and the customer.
+    pub document: Document,
+    /// Whether a customer was chosen (a draft is saved only then: the server keeps
+    /// drafts of existing customers).
+    has_customer: bool,
+    pub header: header::HeaderInput,
+    pub lines: Vec<LineInput>,
+    pub article_query: String,
+    /// The articles matching `article_query`, for the query they answer.
+    article_matches: Option<(String, Vec<comptoir_core::model::Article>)>,
+    /// The line whose description takes the cursor next frame.
+    focus_line: Option<usize>,
+    /// The VAT rates of the company's country, standard first.
+    rates: Vec<VatRate>,
+    /// The company's payment terms, for a customer without their own.
+    default_terms: u16,
+    /// The draft as last sent to the engine; differs from `document` while unsaved.
+    saved: Option<Document>,
+    /// When (egui's clock, in seconds) the draft last changed and was not saved since.
+    changed_at: Option<f64>,
+    /// The save sent and not answered yet.
+    sending: Option<u64>,
+    /// The issue sent and not answered yet.
+    issuing: Option<u64>,
+    confirm: Option<Confirm>,
+    /// Why the engine refused the last save or issue, in the user's words.
+    pub refused: Option<String>,
+    /// The document was issued: the editor shows it read-only until closed.
+    issued: bool,
+}
+
+impl Editor {
+    /// A new, empty draft of `kind` dated `today`.
+    pub fn new(kind: DocumentKind, today: NaiveDate, company: &Company) -> Self {
+        let customer = PartySnapshot { name: String::new(), address: company.address.clone(), vat_number: None };
+        let document = Document::draft(kind, comptoir_core::model::ContactId::new(), customer, today, company.currency);
+        let mut editor = Self::around(document, company);
+        editor.lines.push(LineInput::empty(editor.rates.first().copied().unwrap_or(VatRate::ZERO)));
+        editor
+    }
+
+    /// The editor on a draft that exists.
+    pub fn open(document: Document, company: &Company, language: crate::i18n::Language) -> Self {
+        let mut editor = Self::around(document, company);
+        editor.has_customer = true;
+        editor.header = header::HeaderInput::of(&editor.document, language);
+        editor.lines = editor.document.lines.iter().map(|line| LineInput::of(line, language)).collect();
+        editor.saved = Some(editor.document.clone());
+        editor
+    }
+
+    fn around(document: Document, company: &Company) -> Self {
+        Self {
+            header: header::HeaderInput::default(),
+            has_customer: false,
+            lines: Vec::new(),
+            article_query: String::new(),
+            article_matches: None,
+            focus_line: None,
+            rates: VatRate::rates_of(&company.address.country),
+            default_terms: company.payment_terms_days,
+            saved: None,
+            changed_at: None,
+            sending: None,
+            issuing: None,
+            confirm: None,
+            refused: None,
+            issued: false,
+            document,
+        }
+    }
+
+    pub fn id(&self) -> DocumentId {
+        self.document.id
+    }
+
+    /// Takes the customer `contact` for this document: their name, billing address, VAT
+    /// number, and the due date from their payment terms (else the company's).
+    pub fn choose_customer(&mut self, contact: &Contact, language: crate::i18n::Language) {
+        self.document.contact_id = contact.id;
+        self.document.customer = PartySnapshot {
+            name: contact.name.clone(),
+            address: contact.billing_address.clone(),
+            vat_number: contact.vat_number.clone(),
+        };
+        let terms = contact.payment_terms_days.unwrap_or(self.default_terms);
+        if self.document.kind.is_payable() {
+            self.document.due_date = self.document.issue_date.checked_add_days(chrono::Days::new(u64::from(terms)));
+        }
+        self.has_customer = true;
+        self.header = header::HeaderInput::of(&self.document, language);
+    }
+
+    /// Something was typed: the lines are read again into the draft.
+    fn changed(&mut self, now: f64) {
+        self.document.lines = self.lines.iter().map(|l| l.line.clone()).collect();
+        self.changed_at = Some(now);
+    }
+
+    fn unsaved(&self) -> bool {
+        self.saved.as_ref() != Some(&self.document)
+    }
+
+    /// The reason the draft cannot be saved yet, if any.
+    fn not_savable(&self, ctx: &Context<'_>) -> Option<String> {
+        if !self.has_customer {
+            return Some(ctx.texts.get("editor-choose-customer"));
+        }
+        if let Some(reason) =
+            self.header.error(ctx.texts).or_else(|| self.lines.iter().find_map(|l| l.error(ctx.texts)))
+        {
+            return Some(reason);
+        }
+        self.document.validate().err().map(|e| ctx.texts.error(e.code(), &e.to_string()))
+    }
+
+    /// Sends the draft to the engine when it changed and can be saved.
+    pub fn save(&mut self, ctx: &mut Context<'_>) {
+        if !self.unsaved() || self.issued || ctx.cannot(Permission::EditDocuments).is_some() {
+            return;
+        }
+        if self.not_savable(ctx).is_some() {
+            return;
+        }
+        self.refused = None;
+        self.sending = Some(ctx.edit(Intent::SaveDraft { document: self.document.clone() }));
+        self.saved = Some(self.document.clone());
+        self.changed_at = None;
+    }
+
+    /// The engine answered an edit; `refused` is its reason, in the user's words.
+    pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
+        if self.sending == Some(request) {
+            self.sending = None;
+            if refused.is_some() {
+                // Not saved after all: the next change (or Ctrl+S) tries again.
+                self.saved = None;
+            }
+            self.refused = refused;
+        } else if self.issuing == Some(request) {
+            self.issuing = None;
+            self.issued = refused.is_none();
+            self.refused = refused;
+        }
+    }
+}
+
+/// Draws the editor; returns what the screen around it must do.
+pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &mut Context<'_>) -> Option<EditorAction> {
+    let texts = ctx.texts;
+    let now = ui.input(|i| i.time);
+    let kind = editor.document.kind;
+    let title = if editor.saved.is_none() && editor.sending.is_none() {
+        texts.get(&format!("editor-new-{}", kind.as_str().replace('_', "-")))
+    } else {
+        texts.get(&format!("kind-{}", kind.as_str().replace('_', "-")))
+    };
+    ui.heading(title);
+    let blocked = if editor.issued { Some(texts.get("editor-issued")) } else { ctx.cannot(Permission::EditDocuments) };
+    let mut action = None;
+    let mut changed = false;
+    egui::ScrollArea::vertical().id_salt("editor").show(ui, |ui| {
+        ui.add_enabled_ui(blocked.is_none(), |ui| {
+            changed |= header::header_ui(ui, editor, ctx);
+            ui.add_space(8.0);
+            changed |= lines::lines_ui(ui, editor, ctx);
+        });
+        ui.add_space(8.0);
+        totals::totals_ui(ui, &editor.document, ctx);
+    });
+    if changed {
+        editor.changed(now);
+    }
+    let keys = shortcuts(ui);
+    // Saved a second after the last change, whatever the user does next.
+    if editor.changed_at.is_some_and(|at| now - at >= AUTOSAVE_AFTER) || keys.save {
+        editor.save(ctx);
+    }
+    if editor.changed_at.is_some() {
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(AUTOSAVE_AFTER));
+    }
+    ui.separator();
+    let issue_blocked =
+        blocked.clone().or_else(|| ctx.cannot(Permission::IssueDocuments)).or_else(|| editor.not_savable(ctx));
+    ui.horizontal(|ui| {
+        if action_button(ui, &texts.get("editor-save"), blocked.as_deref().or(editor.not_savable(ctx).as_deref())) {
+            editor.save(ctx);
+        }
+        if action_button(ui, &texts.get("document-issue"), issue_blocked.as_deref())
+            || (keys.issue && issue_blocked.is_none())
+        {
+            editor.confirm = Some(Confirm::Issue);
+        }
+        if editor.saved.is_some() && blocked.is_none() && ui.button(texts.get("editor-delete")).clicked() {
+            editor.confirm = Some(Confirm::Delete);
+        }
+        if ui.button(texts.get("editor-close")).clicked() {
+            editor.save(ctx);
+            action = Some(EditorAction::Close);
+        }
+        ui.label(status_text(editor, ctx));
+    });
+    if let Some(reason) = &editor.refused {
+        ui.colored_label(ui.visuals().error_fg_color, reason);
+    }
+    if let Some(confirm) = editor.confirm {
+        match confirm_ui(ui, confirm, ctx) {
+            Some(true) if confirm == Confirm::Issue => {
+                editor.save(ctx);
+                editor.issuing = Some(ctx.edit(Intent::IssueDocument { id: editor.id() }));
+                editor.confirm = None;
+            }
+            Some(true) => {
+                ctx.edit(Intent::DeleteDraft { id: editor.id() });
+                editor.confirm = None;
+                action = Some(EditorAction::Close);
+            }
+            Some(false) => editor.confirm = None,
+            None => {}
+        }
+    }
+    action
+}
+
+/// The editor's keyboard shortcuts, taken from this frame's input.
+#[derive(Debug, Default)]
+struct Shortcuts {
+    save: bool,
+    issue: bool,
+}
+
+fn shortcuts(ui: &egui::Ui) -> Shortcuts {
+    ui.input_mut(|input| Shortcuts {
+        save: input.consume_key(egui::Modifiers::COMMAND, egui::Key::S),
+        issue: input.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter),
+    })
+}
+
+/// Where the draft stands: saved, being saved, changed, issued.
+fn status_text(editor: &Editor, ctx: &Context<'_>) -> String {
+    let texts = ctx.texts;
+    if editor.issued {
+        texts.get("editor-issued")
+    } else if editor.sending.is_some() || editor.issuing.is_some() {
+        texts.get("editor-saving")
+    } else if editor.unsaved() {
+        editor.not_savable(ctx).unwrap_or_else(|| texts.get("editor-unsaved"))
+    } else {
+        texts.get("editor-saved")
+    }
+}
+
+/// The confirmation of an issue or a deletion: `Some(true)` confirmed, `Some(false)`
+/// cancelled. Enter confirms, Escape cancels.
+fn confirm_ui(ui: &mut egui::Ui, confirm: Confirm, ctx: &Context<'_>) -> Option<bool> {
+    let texts = ctx.texts;
+    let (question, yes) = match confirm {
+        Confirm::Issue if ctx.offline => {
+            (texts.get("editor-confirm-issue-offline"), texts.get("editor-confirm-issue-yes"))
+        }
+        Confirm::Issue => (texts.get("editor-confirm-issue"), texts.get("editor-confirm-issue-yes")),
+        Confirm::Delete => (texts.get("editor-confirm-delete"), texts.get("editor-confirm-delete-yes")),
+    };
+    let mut answer = None;
+    egui::Window::new(texts.get("editor-confirm-title"))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ui.ctx(), |ui| {
+            ui.label(question);
+            ui.horizontal(|ui| {
+                let yes = ui.button(yes);
+                if !ui.memory(|m| m.focused().is_some()) {
+                    yes.request_focus();
+                }
+                if yes.clicked() {
+                    answer = Some(true);
+                }
+                if ui.button(texts.get("editor-cancel")).clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    answer = Some(false);
+                }
+            });
+        });
+    answer
+}
+
+/// Whether the document is a draft that can be opened in the editor.
+pub fn editable(document: &Document) -> bool {
+    document.status == DocumentStatus::Draft
+}

@@ -1,0 +1,83 @@
+//! What the kittest UI tests share: waiting for the real app (its engine and reader work
+//! on their own threads) and driving it by accessible labels.
+
+use std::time::{Duration, Instant};
+
+use comptoir::app::ComptoirApp;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, Queryable as _};
+
+use crate::TestServer;
+
+/// Runs frames until `found` holds, while the engine and the reader work on their threads.
+///
+/// # Panics
+///
+/// When it does not hold within 30 s (a test failure).
+pub fn wait_until(
+    harness: &mut Harness<'_, ComptoirApp>,
+    what: &str,
+    found: impl Fn(&Harness<'_, ComptoirApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        harness.step();
+        if found(harness) {
+            // A panel that just opened sizes itself to its content over a frame or two:
+            // let the layout settle before anything is clicked where it shows.
+            for _ in 0..3 {
+                harness.step();
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let state = harness.state();
+    panic!("{what} never showed; status {:?}, last refusal {:?}", state.status, state.last_refusal);
+}
+
+pub fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
+    wait_until(harness, &format!("“{text}”"), |h| h.query_all_by_label_contains(text).next().is_some());
+}
+
+/// Types into the text field named `label` (a column may bear the same name).
+pub fn type_into(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
+    let text_input = || By::new().label(label).role(egui::accesskit::Role::TextInput);
+    let field = || if harness_has(harness, text_input()) { text_input() } else { By::new().label(label) };
+    let field = field();
+    harness.get(field.clone()).focus();
+    harness.step();
+    harness.get(field).type_text(text);
+    harness.step();
+}
+
+pub fn harness_has(harness: &Harness<'_, ComptoirApp>, by: By<'_>) -> bool {
+    harness.query(by).is_some()
+}
+
+/// Signs in with the demo account and opens the company at `index`, up to the main window.
+pub fn open_company(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer, index: usize) {
+    wait_for(harness, "Adresse e-mail");
+    type_into(harness, "Adresse e-mail", &server.accounts.email);
+    type_into(harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    let name = server.accounts.companies[index].1.clone();
+    wait_for(harness, &name);
+    harness.get_by_label(&name).click();
+    wait_for(harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(harness, "Synchronisé");
+}
+
+pub fn go_to(harness: &mut Harness<'_, ComptoirApp>, screen: &str) {
+    harness.get_by_label(screen).click();
+    harness.step();
+}
+
+/// Fichier → `item` (Synchroniser maintenant, Préférences…).
+pub fn file_menu(harness: &mut Harness<'_, ComptoirApp>, item: &str) {
+    harness.get_by_label("Fichier").click();
+    wait_for(harness, item);
+    harness.get_by_label(item).click();
+    harness.step();
+}

@@ -1,0 +1,172 @@
+//! The document editor in the real app, driven with `egui_kittest` by accessible labels
+//! against the real server on loopback: what the user types is what the server keeps.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::sync::Arc;
+
+use comptoir::app::ComptoirApp;
+use comptoir_core::clock::SystemClock;
+use comptoir_core::model::{DocumentId, DocumentStatus};
+use comptoir_core::store::CompanyStore;
+use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
+use comptoir_tests::ui::{file_menu, go_to, open_company, type_into, wait_for, wait_until};
+use comptoir_tests::{TestServer, app_harness};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use rust_decimal::Decimal;
+
+fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
+    app_harness(dir, server, Arc::new(SystemClock), egui::vec2(1400.0, 900.0))
+}
+
+/// The copy's file, read the way a test checks what the window shows.
+fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
+    CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
+}
+
+/// The document as the server keeps it, pulled as the demo account.
+fn server_document(server: &TestServer, company: comptoir_core::model::CompanyId, id: DocumentId) -> RecordBody {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut client = SyncClient::new(&server.url).unwrap();
+        let LoginResponse::SignedIn(_) = client.login(&server.accounts.email, &server.accounts.password).await.unwrap()
+        else {
+            panic!("no two-factor on the demo account")
+        };
+        let mut after = 0;
+        let mut found = None;
+        loop {
+            let page = client.pull(company, after, None, 5_000, false).await.unwrap();
+            for change in &page.changes {
+                if change.id == id.0 {
+                    found = change.parse().unwrap();
+                }
+            }
+            after = page.cursor.seq;
+            if !page.has_more {
+                return found.unwrap();
+            }
+        }
+    })
+}
+
+fn editor_document_id(harness: &Harness<'_, ComptoirApp>) -> DocumentId {
+    harness.state().screens.editor.as_ref().unwrap().id()
+}
+
+#[test]
+fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_typed() {
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let company = server.accounts.companies[0].0;
+    let store = copy(&harness);
+    let customer = store.list_contacts(false, 0, 1).unwrap().remove(0);
+    let article = store.list_articles(false, 0, 1).unwrap().remove(0);
+    let next_number = store.numbering_series(comptoir_core::model::DocumentKind::Invoice).unwrap().next_number;
+
+    go_to(&mut harness, "Factures");
+    wait_for(&mut harness, "Nouvelle facture");
+    harness.get_by_label("Nouvelle facture").click();
+    wait_for(&mut harness, "Choisissez un client");
+
+    // The customer, found by the start of their name.
+    let typed = customer.name.split_whitespace().next().unwrap().to_owned();
+    type_into(&mut harness, "Client", &typed);
+    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
+    wait_for(&mut harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+    wait_until(&mut harness, "the customer chosen", |h| {
+        h.state().screens.editor.as_ref().is_some_and(|e| e.document.customer.name == customer.name)
+    });
+
+    // A line from the article picker (it takes the place of the empty first line) …
+    type_into(&mut harness, "Article", &article.code);
+    let article_choice = format!("{} — {}", article.code, article.name);
+    wait_for(&mut harness, &article_choice);
+    harness.get_by_label_contains(&article_choice).click();
+    wait_for(&mut harness, "Désignation 1");
+    // … then a free-text line with a discount.
+    harness.get_by_label("Ajouter une ligne").click();
+    wait_for(&mut harness, "Désignation 2");
+    type_into(&mut harness, "Désignation 2", "Frais de déplacement");
+    type_into(&mut harness, "Quantité 2", "0");
+    type_into(&mut harness, "Prix unitaire 2", "45,50");
+    type_into(&mut harness, "Remise 2", "10");
+
+    // Saved a second after the last keystroke, through the engine.
+    let id = editor_document_id(&harness);
+    wait_for(&mut harness, "Brouillon enregistré");
+    let draft = copy(&harness).document(id).unwrap();
+    assert_eq!(draft.status, DocumentStatus::Draft);
+    assert_eq!(draft.contact_id, customer.id);
+    assert_eq!(draft.lines.len(), 2);
+    assert_eq!(draft.lines[0].article_id, Some(article.id));
+    assert_eq!(draft.lines[0].unit_price, article.unit_price);
+    assert_eq!(draft.lines[1].description, "Frais de déplacement");
+    // "1" then "0" typed after it: 10.
+    assert_eq!(draft.lines[1].quantity, Decimal::from(10));
+    assert_eq!(draft.lines[1].unit_price, Decimal::new(4550, 2));
+    assert_eq!(draft.lines[1].discount_percent, Decimal::from(10));
+    // The totals the editor shows are the core's.
+    let totals = draft.totals().unwrap();
+    harness.get_by_label_contains(&comptoir::format::money(
+        totals.gross,
+        draft.currency,
+        comptoir::i18n::Language::French,
+    ));
+
+    // Issued after its confirmation, with the next number of the series.
+    harness.get_by_label("Émettre").click();
+    wait_for(&mut harness, "Son numéro est attribué maintenant");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(&mut harness, "Document émis");
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_until(&mut harness, "the number from the server", |h| copy(h).document(id).is_ok_and(|d| d.number.is_some()));
+    let issued = copy(&harness).document(id).unwrap();
+    assert!(issued.number.as_deref().unwrap().ends_with(&format!("{next_number:05}")), "{:?}", issued.number);
+    let RecordBody::Document(on_server) = server_document(&server, company, id) else { panic!("not a document") };
+    assert_eq!(on_server.document, issued, "the server keeps what was typed");
+}
+
+#[test]
+fn a_draft_typed_then_the_app_dropped_is_there_at_the_next_start() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let customer = copy(&harness).list_contacts(false, 0, 1).unwrap().remove(0);
+    go_to(&mut harness, "Devis");
+    wait_for(&mut harness, "Nouveau devis");
+    harness.get_by_label("Nouveau devis").click();
+    wait_for(&mut harness, "Choisissez un client");
+    type_into(&mut harness, "Client", customer.name.split_whitespace().next().unwrap());
+    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
+    wait_for(&mut harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+    type_into(&mut harness, "Désignation 1", "Rénovation de la cuisine");
+    type_into(&mut harness, "Prix unitaire 1", "4200");
+    let id = editor_document_id(&harness);
+    wait_for(&mut harness, "Brouillon enregistré");
+    // The window goes away without closing anything (a crash, a power cut).
+    drop(harness);
+
+    let mut harness = app(dir.path(), &server.url);
+    wait_until(&mut harness, "the copy opened again", |h| h.state().reader.is_some());
+    let draft = copy(&harness).document(id).unwrap();
+    assert_eq!(draft.status, DocumentStatus::Draft);
+    assert_eq!(draft.lines[0].description, "Rénovation de la cuisine");
+    assert_eq!(draft.lines[0].unit_price, Decimal::from(4200));
+    // And it opens in the editor from its detail, as it was.
+    go_to(&mut harness, "Devis");
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::document(id));
+    wait_for(&mut harness, "Modifier");
+    harness.get_by_label("Modifier").click();
+    wait_until(&mut harness, "the editor on the draft", |h| {
+        h.state().screens.editor.as_ref().is_some_and(|e| e.id() == id)
+    });
+    wait_for(&mut harness, "Désignation 1");
+    assert_eq!(harness.get_by_label("Désignation 1").value().as_deref(), Some("Rénovation de la cuisine"));
+}
