@@ -121,6 +121,7 @@ fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
         unit_price: Decimal::from(amount),
         discount_percent: Decimal::ZERO,
         vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
+        vat_category: None,
     });
     document
 }

@@ -237,6 +237,7 @@ pub mod fixtures {
             unit_price: Decimal::from(amount),
             discount_percent: Decimal::ZERO,
             vat_rate: VatRate::new(Decimal::from(20)).expect("a valid fixture"),
+            vat_category: None,
         });
         document
     }

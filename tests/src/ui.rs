@@ -81,3 +81,18 @@ pub fn file_menu(harness: &mut Harness<'_, ComptoirApp>, item: &str) {
     harness.get_by_label(item).click();
     harness.step();
 }
+
+/// A choice in an open drop-down list (rows may show the same words as labels or links).
+pub fn choice(label: &str) -> By<'_> {
+    By::new()
+        .label(label)
+        .predicate(|node| !matches!(node.role(), egui::accesskit::Role::Label | egui::accesskit::Role::Link))
+}
+
+/// Opens the drop-down list named `list` and picks `option`.
+pub fn pick(harness: &mut Harness<'_, ComptoirApp>, list: &str, option: &str) {
+    harness.get_by_label(list).click();
+    wait_until(harness, &format!("the choice “{option}”"), |h| h.query(choice(option)).is_some());
+    harness.get(choice(option)).click();
+    harness.step();
+}

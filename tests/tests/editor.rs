@@ -13,7 +13,7 @@ use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
 use comptoir_tests::ui::{file_menu, go_to, open_company, type_into, wait_for, wait_until};
 use comptoir_tests::{TestServer, app_harness};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use rust_decimal::Decimal;
 
 fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
@@ -169,4 +169,95 @@ fn a_draft_typed_then_the_app_dropped_is_there_at_the_next_start() {
     });
     wait_for(&mut harness, "Désignation 1");
     assert_eq!(harness.get_by_label("Désignation 1").value().as_deref(), Some("Rénovation de la cuisine"));
+}
+
+/// A customer of the copy without a VAT number (a private person).
+fn customer_without_vat(store: &CompanyStore) -> comptoir_core::model::Contact {
+    let id: uuid::Uuid = store
+        .connection()
+        .query_row(
+            "SELECT id FROM contacts WHERE vat_number IS NULL AND is_customer AND NOT archived ORDER BY rid LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    store.contact(comptoir_core::model::ContactId(id)).unwrap()
+}
+
+/// Opens a new invoice for `customer` with one line of 1,000.
+fn new_invoice_for(harness: &mut Harness<'_, ComptoirApp>, customer: &comptoir_core::model::Contact) {
+    go_to(harness, "Factures");
+    wait_for(harness, "Nouvelle facture");
+    harness.get_by_label("Nouvelle facture").click();
+    wait_for(harness, "Choisissez un client");
+    type_into(harness, "Client", customer.name.split_whitespace().last().unwrap());
+    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
+    wait_for(harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+    type_into(harness, "Désignation 1", "Installation");
+    type_into(harness, "Prix unitaire 1", "1000");
+}
+
+/// Issues the editor's document after its confirmation and syncs; returns it as the
+/// server keeps it.
+fn issue_and_sync(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) -> comptoir_core::sync::DocumentRecord {
+    let id = editor_document_id(harness);
+    harness.get_by_label("Émettre").click();
+    wait_for(harness, "Oui, émettre");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(harness, "Document émis");
+    file_menu(harness, "Synchroniser maintenant");
+    wait_until(harness, "the number from the server", |h| copy(h).document(id).is_ok_and(|d| d.number.is_some()));
+    let RecordBody::Document(record) = server_document(server, server.accounts.companies[0].0, id) else {
+        panic!("not a document")
+    };
+    assert_eq!(record.document, copy(harness).document(id).unwrap(), "the copy and the server agree");
+    record
+}
+
+#[test]
+fn a_reverse_charge_invoice_is_refused_without_the_customers_vat_number_then_issued() {
+    use comptoir_core::model::VatCategory;
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let customer = customer_without_vat(&copy(&harness));
+    new_invoice_for(&mut harness, &customer);
+    comptoir_tests::ui::pick(&mut harness, "Régime de TVA", "Autoliquidation (client assujetti dans l'UE)");
+    // Refused, with the reason, while the customer has no VAT number.
+    wait_for(&mut harness, "le numéro de TVA du vendeur et celui du client");
+    assert!(harness.get_by_label("Émettre").accesskit_node().is_disabled());
+    type_into(&mut harness, "N° TVA du client", "BE0417497106");
+    wait_until(&mut harness, "Émettre allowed", |h| !h.get_by_label("Émettre").accesskit_node().is_disabled());
+    let record = issue_and_sync(&mut harness, &server);
+    let document = record.document;
+    assert!(document.lines.iter().all(|l| l.vat_category == Some(VatCategory::ReverseCharge)));
+    assert!(document.lines.iter().all(|l| l.vat_rate.percent().is_zero()));
+    assert_eq!(document.vat_exemption_reason.as_deref(), Some("Autoliquidation"));
+    assert_eq!(document.customer.vat_number.as_ref().map(ToString::to_string).as_deref(), Some("BE0417497106"));
+    assert_eq!(document.totals().unwrap().vat, Decimal::ZERO);
+    assert_eq!(document.totals().unwrap().gross, Decimal::from(1000));
+}
+
+#[test]
+fn an_exempt_micro_entrepreneur_invoice_carries_its_legal_mention() {
+    use comptoir_core::model::VatCategory;
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let store = copy(&harness);
+    let seller_country = store.company().unwrap().address.country;
+    let customer = customer_without_vat(&store);
+    new_invoice_for(&mut harness, &customer);
+    comptoir_tests::ui::pick(&mut harness, "Régime de TVA", "Franchise en base (micro-entreprise)");
+    let mention = VatCategory::Exempt.legal_mention(&seller_country).unwrap();
+    wait_for(&mut harness, mention);
+    let document = issue_and_sync(&mut harness, &server).document;
+    assert!(document.lines.iter().all(|l| l.vat_category == Some(VatCategory::Exempt)));
+    assert_eq!(document.vat_exemption_reason.as_deref(), Some(mention));
+    let totals = document.totals().unwrap();
+    assert_eq!((totals.vat, totals.gross), (Decimal::ZERO, Decimal::from(1000)));
+    assert_eq!(totals.breakdown[0].category, VatCategory::Exempt);
 }

@@ -16,28 +16,13 @@ use comptoir_core::engine::{Command, MemberChange};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus, Role};
 use comptoir_core::store::{AuditFilter, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, SyncClient};
-use comptoir_tests::ui::{file_menu, go_to, open_company, type_into, wait_for, wait_until};
+use comptoir_tests::ui::{file_menu, go_to, open_company, pick, type_into, wait_for, wait_until};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 
 fn app(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) -> Harness<'static, ComptoirApp> {
     app_harness(dir, server, clock, egui::vec2(1280.0, 800.0))
-}
-
-/// A choice in an open drop-down list (rows may show the same words as labels or links).
-fn choice(label: &str) -> By<'_> {
-    By::new()
-        .label(label)
-        .predicate(|node| !matches!(node.role(), egui::accesskit::Role::Label | egui::accesskit::Role::Link))
-}
-
-/// Opens the drop-down list named `list` and picks `option`.
-fn pick(harness: &mut Harness<'_, ComptoirApp>, list: &str, option: &str) {
-    harness.get_by_label(list).click();
-    wait_until(harness, &format!("the choice “{option}”"), |h| h.query(choice(option)).is_some());
-    harness.get(choice(option)).click();
-    harness.step();
 }
 
 /// Opens Préférences on `tab`.

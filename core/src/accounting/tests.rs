@@ -21,6 +21,7 @@ fn line(price: Decimal, rate: Decimal) -> DocumentLine {
         unit_price: price,
         discount_percent: Decimal::ZERO,
         vat_rate: VatRate::new(rate).unwrap(),
+        vat_category: None,
     }
 }
 

@@ -437,6 +437,7 @@ impl Generator {
                         unit_price: a.unit_price,
                         discount_percent: discount,
                         vat_rate: a.vat_rate,
+                        vat_category: None,
                     },
                     None => DocumentLine {
                         article_id: None,
@@ -449,6 +450,7 @@ impl Generator {
                             .first()
                             .copied()
                             .unwrap_or(VatRate::ZERO),
+                        vat_category: None,
                     },
                 }
             })

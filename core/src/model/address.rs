@@ -30,6 +30,16 @@ impl Country {
         }
     }
 
+    /// Whether the country is a member of the European Union (for intra-EU supplies and
+    /// exports outside the EU).
+    pub fn is_eu(&self) -> bool {
+        const EU: [&str; 27] = [
+            "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+            "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+        ];
+        EU.contains(&self.code())
+    }
+
     pub fn code(&self) -> &str {
         match self {
             Self::France => "FR",

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Address, ArticleId, ContactId, Currency, DocumentId, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS,
-    MAX_QUANTITY, ModelError, StructuredCommunication, VatNumber, VatRate, add_amounts, check_amount, decimals,
-    round_amount, sum_amounts, validate_document_number,
+    MAX_QUANTITY, ModelError, StructuredCommunication, VatCategory, VatNumber, VatRate, add_amounts, check_amount,
+    decimals, round_amount, sum_amounts, validate_document_number,
 };
 
 /// The most lines a document may have.
@@ -166,6 +166,10 @@ pub struct DocumentLine {
     /// Line discount in percent, 0 to 100.
     pub discount_percent: Decimal,
     pub vat_rate: VatRate,
+    /// The line's VAT category; `None`: the one its rate implies (standard above 0 %,
+    /// zero-rated at 0 %), see [`Self::category`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_category: Option<VatCategory>,
 }
 
 impl DocumentLine {
@@ -179,6 +183,11 @@ impl DocumentLine {
             .ok_or(ModelError::AmountOverflow)?;
         let net = gross.checked_sub(discount).ok_or(ModelError::AmountOverflow)?;
         check_amount(round_amount(net))
+    }
+
+    /// The line's VAT category, given or implied by its rate.
+    pub fn category(&self) -> VatCategory {
+        self.vat_category.unwrap_or_else(|| VatCategory::of_rate(self.vat_rate))
     }
 
     /// The ranges every line keeps, in a draft too (a draft is saved as it is typed:
@@ -213,6 +222,7 @@ impl DocumentLine {
         {
             return Err(ModelError::InvalidDiscount { percent: self.discount_percent });
         }
+        self.category().check_rate(self.vat_rate)?;
         self.net_amount().map(drop)
     }
 
@@ -228,9 +238,11 @@ impl DocumentLine {
     }
 }
 
-/// VAT for one rate: the taxable base (sum of that rate's line nets) and the tax.
+/// VAT for one rate of one category: the taxable base (sum of those lines' nets) and
+/// the tax.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VatBreakdown {
+    pub category: VatCategory,
     pub rate: VatRate,
     pub taxable: Decimal,
     pub vat: Decimal,
@@ -242,7 +254,7 @@ pub struct Totals {
     pub net: Decimal,
     pub vat: Decimal,
     pub gross: Decimal,
-    /// One entry per VAT rate, by increasing rate.
+    /// One entry per VAT rate and category, by increasing rate (then category).
     pub breakdown: Vec<VatBreakdown>,
 }
 
@@ -250,20 +262,20 @@ impl Totals {
     /// EN 16931 totals of `lines`. Every sum is checked: a base, a tax or a total outside
     /// ±[`MAX_AMOUNT`] is [`ModelError::AmountOverflow`].
     pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a DocumentLine>) -> Result<Self, ModelError> {
-        let mut per_rate: BTreeMap<VatRate, Decimal> = BTreeMap::new();
+        let mut per_rate: BTreeMap<(VatRate, VatCategory), Decimal> = BTreeMap::new();
         for line in lines {
-            let taxable = per_rate.entry(line.vat_rate).or_default();
+            let taxable = per_rate.entry((line.vat_rate, line.category())).or_default();
             *taxable = add_amounts(*taxable, line.net_amount()?)?;
         }
         let breakdown = per_rate
             .into_iter()
-            .map(|(rate, taxable)| {
+            .map(|((rate, category), taxable)| {
                 // A rate is at most 100 %: the tax is never larger than its base.
                 let vat = taxable
                     .checked_mul(rate.percent())
                     .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED))
                     .ok_or(ModelError::AmountOverflow)?;
-                Ok(VatBreakdown { rate, taxable, vat: round_amount(vat) })
+                Ok(VatBreakdown { category, rate, taxable, vat: round_amount(vat) })
             })
             .collect::<Result<Vec<_>, ModelError>>()?;
         let net = sum_amounts(breakdown.iter().map(|b| b.taxable))?;
@@ -297,6 +309,10 @@ pub struct Document {
     pub notes: String,
     /// Belgian structured communication for the payment, on BE companies' invoices.
     pub structured_communication: Option<StructuredCommunication>,
+    /// Why exempt lines bear no VAT (EN 16931 BT-120), printed on the document: "TVA non
+    /// applicable, art. 293 B du CGI", "Autoliquidation" …; at most 300 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_exemption_reason: Option<String>,
 }
 
 impl Document {
@@ -323,6 +339,7 @@ impl Document {
             lines: Vec::new(),
             notes: String::new(),
             structured_communication: None,
+            vat_exemption_reason: None,
         }
     }
 
@@ -363,7 +380,46 @@ impl Document {
             return Err(ModelError::TooManyItems { field: "lines", max: MAX_LINES });
         }
         self.lines.iter().try_for_each(DocumentLine::validate)?;
+        self.check_categories()?;
         self.totals().map(drop)
+    }
+
+    /// The VAT category rules that need the whole document but not the seller: exempt
+    /// lines say why, lines outside the scope of VAT stand alone.
+    fn check_categories(&self) -> Result<(), ModelError> {
+        let reason = self.vat_exemption_reason.as_deref().map_or("", str::trim);
+        if reason.chars().count() > 300 {
+            return Err(ModelError::TooLong { field: "vat_exemption_reason", max: 300 });
+        }
+        let has = |category: VatCategory| self.lines.iter().any(|l| l.category() == category);
+        if has(VatCategory::Exempt) && reason.is_empty() {
+            return Err(ModelError::VatExemptionReasonMissing);
+        }
+        if has(VatCategory::OutOfScope) && self.lines.iter().any(|l| l.category() != VatCategory::OutOfScope) {
+            return Err(ModelError::OutOfScopeMixed);
+        }
+        Ok(())
+    }
+
+    /// The VAT category rules that need the seller, checked when the document is issued:
+    /// reverse charge and intra-EU supplies name both VAT numbers, an intra-EU supply
+    /// goes to another EU country, an export leaves the EU.
+    pub fn check_vat(&self, seller: &super::Company) -> Result<(), ModelError> {
+        self.check_categories()?;
+        let has = |category: VatCategory| self.lines.iter().any(|l| l.category() == category);
+        let buyer = &self.customer.address.country;
+        if (has(VatCategory::ReverseCharge) || has(VatCategory::IntraCommunitySupply))
+            && (seller.vat_number.is_none() || self.customer.vat_number.is_none())
+        {
+            return Err(ModelError::VatNumbersRequired);
+        }
+        if has(VatCategory::IntraCommunitySupply) && (!buyer.is_eu() || *buyer == seller.address.country) {
+            return Err(ModelError::IntraCommunityBuyerNotInEu);
+        }
+        if has(VatCategory::Export) && buyer.is_eu() {
+            return Err(ModelError::ExportBuyerInEu);
+        }
+        Ok(())
     }
 
     /// Moves the document to `to`, if its kind allows that move from where it is.
@@ -520,6 +576,7 @@ mod tests {
             unit_price,
             discount_percent: discount,
             vat_rate: rate(vat),
+            vat_category: None,
         }
     }
 

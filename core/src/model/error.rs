@@ -47,6 +47,22 @@ pub enum ModelError {
     TooPrecise { field: &'static str, value: Decimal, max: u32 },
     #[error("Too many {field}: {max} at most.")]
     TooManyItems { field: &'static str, max: usize },
+    #[error(
+        "A line of VAT category {category} cannot bear a rate of {rate} % (standard: above 0 %; every other category: 0 %)."
+    )]
+    VatCategoryRate { category: &'static str, rate: Decimal },
+    #[error(
+        "An exempt line needs the reason of its exemption on the document (for example “TVA non applicable, art. 293 B du CGI”)."
+    )]
+    VatExemptionReasonMissing,
+    #[error("A reverse-charge or intra-EU document needs the seller's and the customer's VAT numbers.")]
+    VatNumbersRequired,
+    #[error("An intra-EU supply goes to a customer in another EU country.")]
+    IntraCommunityBuyerNotInEu,
+    #[error("An export goes to a customer outside the European Union.")]
+    ExportBuyerInEu,
+    #[error("A line outside the scope of VAT cannot share a document with other VAT categories.")]
+    OutOfScopeMixed,
     #[error("A discount must be between 0 and 100 %, with at most 2 decimals (got {percent}).")]
     InvalidDiscount { percent: Decimal },
     #[error("A line quantity cannot be zero.")]
@@ -127,6 +143,12 @@ impl ModelError {
             Self::TooPrecise { .. } => "value_too_precise",
             Self::TooManyItems { .. } => "too_many_items",
             Self::InvalidDiscount { .. } => "discount_invalid",
+            Self::VatCategoryRate { .. } => "vat_category_rate",
+            Self::VatExemptionReasonMissing => "vat_exemption_reason_missing",
+            Self::VatNumbersRequired => "vat_numbers_required",
+            Self::IntraCommunityBuyerNotInEu => "intra_community_buyer_not_in_eu",
+            Self::ExportBuyerInEu => "export_buyer_in_eu",
+            Self::OutOfScopeMixed => "out_of_scope_mixed",
             Self::ZeroQuantity => "quantity_zero",
             Self::NegativeUnitPrice { .. } => "unit_price_negative",
             Self::InvalidArticleCode { .. } => "article_code_invalid",

@@ -41,4 +41,4 @@ pub use payment::{
 };
 pub use roles::{Permission, Role, authorize_membership};
 pub use structured_communication::StructuredCommunication;
-pub use vat::VatRate;
+pub use vat::{VatCategory, VatRate};

@@ -19,7 +19,7 @@ use crate::model::{
     Address, Allocation, Article, ArticleId, Bic, Company, CompanyId, Contact, ContactId, ContactKind, Country,
     Currency, Document, DocumentId, DocumentKind, DocumentLine, DocumentStatus, Iban, ModelError, NationalId,
     NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod, PaymentState, Role,
-    StructuredCommunication, UserId, VatNumber, VatRate, YearInNumber, add_amounts, assess_payment,
+    StructuredCommunication, UserId, VatCategory, VatNumber, VatRate, YearInNumber, add_amounts, assess_payment,
     ensure_credit_within, from_cents, to_cents,
 };
 
@@ -551,6 +551,7 @@ impl WriteTx<'_> {
                 document.notes,
                 document.structured_communication.map(|s| s.to_string()),
                 self.now,
+                document.vat_exemption_reason,
             ])
             .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
         ensure_written(changed, "document")?;
@@ -586,8 +587,8 @@ impl WriteTx<'_> {
     fn insert_lines(&self, document: &Document) -> Result<(), StoreError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO document_lines (document_id, position, article_id, description, quantity, unit, unit_price,
-                discount_percent, vat_rate, net_cents)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                discount_percent, vat_rate, net_cents, vat_category)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for (position, line) in (0_i64..).zip(&document.lines) {
             stmt.execute(params![
@@ -601,6 +602,7 @@ impl WriteTx<'_> {
                 line.discount_percent.normalize().to_string(),
                 line.vat_rate.percent().to_string(),
                 to_cents(line.net_amount()?)?,
+                line.vat_category.map(VatCategory::code),
             ])?;
         }
         Ok(())
@@ -727,7 +729,7 @@ pub(super) const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_suppli
     payment_terms_days, archived";
 
 /// The columns a document write sets, in the order of its parameters.
-const DOCUMENT_WRITE_COLUMNS: [&str; 24] = [
+const DOCUMENT_WRITE_COLUMNS: [&str; 25] = [
     "id",
     "kind",
     "status",
@@ -752,6 +754,7 @@ const DOCUMENT_WRITE_COLUMNS: [&str; 24] = [
     "notes",
     "structured_communication",
     "updated_at",
+    "vat_exemption_reason",
 ];
 
 static DOCUMENT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| TableWrite::new("documents", &DOCUMENT_WRITE_COLUMNS));
@@ -1080,7 +1083,7 @@ pub(super) fn read_document(conn: &Connection, id: DocumentId) -> Result<Documen
     let mut stmt = conn.prepare_cached(
         "SELECT kind, status, number, contact_id, customer_name, customer_street, customer_street2, customer_postcode,
             customer_city, customer_country, customer_vat_number, issue_date, due_date, corrects_id, source_id,
-            currency, notes, structured_communication
+            currency, notes, structured_communication, vat_exemption_reason
          FROM documents WHERE id = ?1",
     )?;
     let document = stmt
@@ -1089,7 +1092,7 @@ pub(super) fn read_document(conn: &Connection, id: DocumentId) -> Result<Documen
         .ok_or(StoreError::NotFound { entity: "document" })??;
     let mut document = document;
     let mut stmt = conn.prepare_cached(
-        "SELECT article_id, description, quantity, unit, unit_price, discount_percent, vat_rate
+        "SELECT article_id, description, quantity, unit, unit_price, discount_percent, vat_rate, vat_category
          FROM document_lines WHERE document_id = ?1 ORDER BY position",
     )?;
     let lines = stmt.query_map([id.0], |row| Ok(line_from_row(row)))?;
@@ -1134,6 +1137,7 @@ fn document_from_row(id: DocumentId, row: &Row<'_>) -> Result<Document, StoreErr
             row.get(17)?,
             StructuredCommunication::parse,
         )?,
+        vat_exemption_reason: row.get(18)?,
     })
 }
 
@@ -1151,6 +1155,16 @@ fn line_from_row(row: &Row<'_>) -> Result<DocumentLine, StoreError> {
         discount_percent: parse_decimal("document_lines.discount_percent", &discount)?,
         vat_rate: VatRate::new(parse_decimal("document_lines.vat_rate", &rate)?)
             .map_err(|e| corrupt("document_lines.vat_rate", &rate, &e))?,
+        vat_category: row
+            .get::<_, Option<String>>(7)?
+            .map(|code| {
+                VatCategory::ALL.into_iter().find(|c| c.code() == code).ok_or_else(|| StoreError::Corrupt {
+                    column: "document_lines.vat_category",
+                    value: code.clone(),
+                    reason: "not a VAT category".into(),
+                })
+            })
+            .transpose()?,
     })
 }
 

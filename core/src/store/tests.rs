@@ -90,6 +90,7 @@ fn invoice_for(contact: &Contact, lines: &[(Decimal, Decimal)]) -> Document {
             unit_price,
             discount_percent: Decimal::ZERO,
             vat_rate: VatRate::new(dec!(20)).unwrap(),
+            vat_category: None,
         })
         .collect();
     doc

@@ -235,6 +235,8 @@ pub fn apply<R: Records + ?Sized>(
             let mut record = load_document(tx, id.0)?;
             let before = to_json(&RecordBody::Document(record.clone()));
             record.document.ensure_editable()?;
+            // The VAT rules that need the seller: both VAT numbers for a reverse charge …
+            record.document.check_vat(&load_settings(tx, company)?.company)?;
             let kind = record.document.kind;
             let gross = record.document.totals()?.gross;
             if kind == DocumentKind::CreditNote {

@@ -20,6 +20,9 @@ pub struct HeaderInput {
     matches: Option<(String, Vec<Contact>)>,
     pub issue_date: String,
     pub due_date: String,
+    /// The customer's VAT number on this document (filled from the contact, changeable).
+    pub customer_vat: String,
+    customer_vat_wrong: bool,
     issue_date_wrong: bool,
     due_date_wrong: bool,
 }
@@ -32,6 +35,8 @@ impl HeaderInput {
             matches: None,
             issue_date: crate::format::date(document.issue_date, language),
             due_date: document.due_date.map(|d| crate::format::date(d, language)).unwrap_or_default(),
+            customer_vat: document.customer.vat_number.as_ref().map(ToString::to_string).unwrap_or_default(),
+            customer_vat_wrong: false,
             issue_date_wrong: false,
             due_date_wrong: false,
         }
@@ -39,6 +44,9 @@ impl HeaderInput {
 
     /// Why a field does not read, if one does not.
     pub fn error(&self, texts: &Texts) -> Option<String> {
+        if self.customer_vat_wrong {
+            return Some(texts.error("vat_number_invalid", "This VAT number is not valid."));
+        }
         (self.issue_date_wrong || self.due_date_wrong).then(|| texts.get("editor-date-invalid"))
     }
 }
@@ -93,8 +101,22 @@ pub fn header_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> b
         if !editor.document.customer.name.is_empty() {
             ui.label("");
             let address = &editor.document.customer.address;
-            ui.weak(format!("{}, {} {}", address.street, address.postcode, address.city));
+            ui.weak(format!("{}, {} {} ({})", address.street, address.postcode, address.city, address.country));
             ui.end_row();
+            let label = ui.label(texts.get("editor-customer-vat"));
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut editor.header.customer_vat).desired_width(200.0))
+                .labelled_by(label.id);
+            ui.end_row();
+            if field.changed() {
+                let typed = editor.header.customer_vat.trim();
+                let parsed = (!typed.is_empty()).then(|| comptoir_core::model::VatNumber::parse(typed)).transpose();
+                editor.header.customer_vat_wrong = parsed.is_err();
+                if let Ok(vat_number) = parsed {
+                    editor.document.customer.vat_number = vat_number;
+                }
+                changed = true;
+            }
         }
         let issue = date_field_ui(ui, texts, "editor-issue-date", &mut editor.header.issue_date);
         if issue != Typed::Unchanged {

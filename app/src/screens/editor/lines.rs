@@ -39,6 +39,7 @@ impl LineInput {
             unit_price: Decimal::ZERO,
             discount_percent: Decimal::ZERO,
             vat_rate: rate,
+            vat_category: None,
         };
         Self::of(&line, Language::French)
     }
@@ -66,6 +67,7 @@ impl LineInput {
             unit_price: article.unit_price,
             discount_percent: Decimal::ZERO,
             vat_rate: article.vat_rate,
+            vat_category: None,
         };
         Self::of(&line, language)
     }
@@ -136,6 +138,7 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
         }
         ui.end_row();
         let focus_line = &mut editor.focus_line;
+        let fixed_rate = editor.regime.category().is_some();
         for (index, input) in editor.lines.iter_mut().enumerate() {
             let n = index + 1;
             let cell = |ui: &mut egui::Ui, text: &mut String, label: &str, width: f32, wrong: bool| {
@@ -157,7 +160,17 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
             let unit = cell(ui, &mut input.line.unit, &texts.get("editor-cell-unit"), 50.0, false);
             let price = cell(ui, &mut input.unit_price, &texts.get("editor-cell-unit-price"), 90.0, input.wrong[1]);
             let discount = cell(ui, &mut input.discount, &texts.get("editor-cell-discount"), 50.0, input.wrong[2]);
-            let rate = cell(ui, &mut input.vat_rate, &texts.get("editor-cell-vat-rate"), 50.0, input.wrong[3]);
+            // Under an exemption regime every line bears 0 %: the cell shows it, unchanged.
+            let rate = ui
+                .add_enabled_ui(!fixed_rate, |ui| {
+                    if fixed_rate {
+                        let mut zero = "0".to_owned();
+                        cell(ui, &mut zero, &texts.get("editor-cell-vat-rate"), 50.0, false)
+                    } else {
+                        cell(ui, &mut input.vat_rate, &texts.get("editor-cell-vat-rate"), 50.0, input.wrong[3])
+                    }
+                })
+                .inner;
             let numbers_changed = quantity.changed() || price.changed() || discount.changed() || rate.changed();
             if numbers_changed {
                 input.read();
@@ -167,27 +180,9 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                 Ok(net) => ui.label(ctx.money(net)),
                 Err(e) => ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string())),
             };
-            ui.horizontal(|ui| {
-                // Small symbols, named in full for the hover and for screen readers.
-                let small = |ui: &mut egui::Ui, symbol: &str, id: &str| {
-                    let name = format!("{} {n}", texts.get(id));
-                    let response = ui.small_button(symbol);
-                    crate::theme::name_for_screen_readers(ui, &response, name.clone());
-                    response.on_hover_text(name).clicked()
-                };
-                if small(ui, "↑", "editor-line-up") && index > 0 {
-                    moved = Some(LineMove::Up(index));
-                }
-                if small(ui, "↓", "editor-line-down") && index + 1 < count {
-                    moved = Some(LineMove::Down(index));
-                }
-                if small(ui, "⊕", "editor-line-duplicate") {
-                    moved = Some(LineMove::Duplicate(index));
-                }
-                if small(ui, "×", "editor-line-delete") {
-                    moved = Some(LineMove::Delete(index));
-                }
-            });
+            if let Some(change) = line_buttons_ui(ui, index, count, texts) {
+                moved = Some(change);
+            }
             ui.end_row();
             // Enter in the last cell of the last line adds a line.
             if index + 1 == count && rate.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
@@ -213,6 +208,34 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     }
     changed |= article_picker_ui(ui, editor, ctx);
     changed
+}
+
+/// The buttons at the end of line `index` (of `count`): up, down, duplicate, delete.
+fn line_buttons_ui(ui: &mut egui::Ui, index: usize, count: usize, texts: &Texts) -> Option<LineMove> {
+    let n = index + 1;
+    let mut moved = None;
+    ui.horizontal(|ui| {
+        // Small symbols, named in full for the hover and for screen readers.
+        let small = |ui: &mut egui::Ui, symbol: &str, id: &str| {
+            let name = format!("{} {n}", texts.get(id));
+            let response = ui.small_button(symbol);
+            crate::theme::name_for_screen_readers(ui, &response, name.clone());
+            response.on_hover_text(name).clicked()
+        };
+        if small(ui, "↑", "editor-line-up") && index > 0 {
+            moved = Some(LineMove::Up(index));
+        }
+        if small(ui, "↓", "editor-line-down") && index + 1 < count {
+            moved = Some(LineMove::Down(index));
+        }
+        if small(ui, "⊕", "editor-line-duplicate") {
+            moved = Some(LineMove::Duplicate(index));
+        }
+        if small(ui, "×", "editor-line-delete") {
+            moved = Some(LineMove::Delete(index));
+        }
+    });
+    moved
 }
 
 fn apply_move(lines: &mut Vec<LineInput>, change: LineMove) {

@@ -12,6 +12,7 @@
 pub mod header;
 pub mod lines;
 pub mod totals;
+pub mod vat;
 
 use chrono::NaiveDate;
 use comptoir_core::model::{
@@ -56,8 +57,12 @@ pub struct Editor {
     focus_line: Option<usize>,
     /// The VAT rates of the company's country, standard first.
     rates: Vec<VatRate>,
-    /// The company's payment terms, for a customer without their own.
-    default_terms: u16,
+    /// The seller: its country, VAT number and payment terms.
+    seller: Company,
+    /// How the document's lines bear VAT: per line, or one exemption for all.
+    pub regime: vat::VatRegime,
+    /// The reason typed for another exemption.
+    pub exemption_reason: String,
     /// The draft as last sent to the engine; differs from `document` while unsaved.
     saved: Option<Document>,
     /// When (egui's clock, in seconds) the draft last changed and was not saved since.
@@ -102,7 +107,9 @@ impl Editor {
             article_matches: None,
             focus_line: None,
             rates: VatRate::rates_of(&company.address.country),
-            default_terms: company.payment_terms_days,
+            regime: vat::VatRegime::of(&document),
+            exemption_reason: document.vat_exemption_reason.clone().unwrap_or_default(),
+            seller: company.clone(),
             saved: None,
             changed_at: None,
             sending: None,
@@ -127,7 +134,7 @@ impl Editor {
             address: contact.billing_address.clone(),
             vat_number: contact.vat_number.clone(),
         };
-        let terms = contact.payment_terms_days.unwrap_or(self.default_terms);
+        let terms = contact.payment_terms_days.unwrap_or(self.seller.payment_terms_days);
         if self.document.kind.is_payable() {
             self.document.due_date = self.document.issue_date.checked_add_days(chrono::Days::new(u64::from(terms)));
         }
@@ -135,10 +142,25 @@ impl Editor {
         self.header = header::HeaderInput::of(&self.document, language);
     }
 
-    /// Something was typed: the lines are read again into the draft.
+    /// Something was typed: the lines are read again into the draft, under the VAT
+    /// regime chosen.
     fn changed(&mut self, now: f64) {
         self.document.lines = self.lines.iter().map(|l| l.line.clone()).collect();
+        vat::apply(self);
         self.changed_at = Some(now);
+    }
+
+    /// Why the draft cannot be issued as it is (besides being saved), if it cannot: the
+    /// rules the server will check at issue time, checked here first.
+    fn not_issuable(&self, ctx: &Context<'_>) -> Option<String> {
+        let complete = || {
+            if self.document.lines.is_empty() {
+                return Err(comptoir_core::model::ModelError::DocumentWithoutLines { kind: self.document.kind });
+            }
+            self.document.lines.iter().try_for_each(comptoir_core::model::DocumentLine::ensure_complete)?;
+            self.document.check_vat(&self.seller)
+        };
+        complete().err().map(|e| ctx.texts.error(e.code(), &e.to_string()))
     }
 
     fn unsaved(&self) -> bool {
@@ -206,6 +228,7 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &mut Context<'_>) 
     egui::ScrollArea::vertical().id_salt("editor").show(ui, |ui| {
         ui.add_enabled_ui(blocked.is_none(), |ui| {
             changed |= header::header_ui(ui, editor, ctx);
+            changed |= vat::regime_ui(ui, editor, ctx);
             ui.add_space(8.0);
             changed |= lines::lines_ui(ui, editor, ctx);
         });
@@ -224,8 +247,11 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &mut Context<'_>) 
         ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(AUTOSAVE_AFTER));
     }
     ui.separator();
-    let issue_blocked =
-        blocked.clone().or_else(|| ctx.cannot(Permission::IssueDocuments)).or_else(|| editor.not_savable(ctx));
+    let issue_blocked = blocked
+        .clone()
+        .or_else(|| ctx.cannot(Permission::IssueDocuments))
+        .or_else(|| editor.not_savable(ctx))
+        .or_else(|| editor.not_issuable(ctx));
     ui.horizontal(|ui| {
         if action_button(ui, &texts.get("editor-save"), blocked.as_deref().or(editor.not_savable(ctx).as_deref())) {
             editor.save(ctx);
