@@ -5,6 +5,7 @@
 //! the engine reports.
 
 pub mod app;
+pub mod demo;
 pub mod format;
 pub mod i18n;
 pub mod instance;

@@ -107,7 +107,7 @@ fn run_window(
     };
     // The demo keeps its own files, away from real companies.
     let data = if demo { data.join("demo") } else { data };
-    let client_dir = if demo { data.join("client") } else { data.clone() };
+    let client_dir = if demo { comptoir::demo::client_dir(&data) } else { data.clone() };
     // One app per folder: a second launch brings the first window forward and stops.
     let instance = match comptoir::instance::claim(&client_dir)? {
         comptoir::instance::Instance::Forwarded => {
@@ -117,8 +117,8 @@ fn run_window(
         comptoir::instance::Instance::First(first) => first,
     };
     let (server, demo_account, demo_server) = if demo {
-        let (url, account, runtime) = demo::start(&data.join("server"))?;
-        (url, Some(account), Some(runtime))
+        let demo_server = comptoir::demo::start(&data, &comptoir_core::demo::DemoSize::LARGE)?;
+        (demo_server.url().to_owned(), Some(demo_server.account().clone()), Some(demo_server))
     } else {
         (server, None, None)
     };
@@ -143,8 +143,8 @@ fn run_window(
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let server = demo_server.clone();
         let cut_network = Box::new(move || {
-            if let Some(runtime) = server.lock().ok().and_then(|mut s| s.take()) {
-                runtime.shutdown_background();
+            if let Some(mut demo_server) = server.lock().ok().and_then(|mut s| s.take()) {
+                demo_server.stop();
             }
         });
         app.tour = Some(comptoir::tour::Tour::new(dir, cut_network));
@@ -189,48 +189,4 @@ fn default_data_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| home.map(|h| h.join(".local/share")))
         .map(|d| d.join("comptoir"))
-}
-
-/// Demo mode: the sync server, inside the app.
-mod demo {
-    use std::path::Path;
-
-    use anyhow::Context as _;
-    use comptoir::app::DemoAccount;
-
-    /// Seeds the demo data on first use, then serves it on a free port of 127.0.0.1.
-    /// Returns the address, the demo account and the runtime that serves (kept alive by
-    /// the caller).
-    pub fn start(dir: &Path) -> anyhow::Result<(String, DemoAccount, tokio::runtime::Runtime)> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let storage = comptoir_server::storage::SqliteStorage::open(dir)?;
-        let seeded =
-            comptoir_server::storage::Storage::user_by_email(&storage, comptoir_server::demo::DEMO_EMAIL)?.is_some();
-        if !seeded {
-            tracing::info!(dir = %dir.display(), "seeding the demo companies (first start only)");
-            comptoir_server::demo::seed(
-                &storage,
-                &dir.join("work"),
-                &comptoir_core::demo::DemoSize::LARGE,
-                None,
-                None,
-            )?;
-        }
-        drop(storage);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("comptoir-demo-server")
-            .enable_all()
-            .build()?;
-        let state = comptoir_server::open_state(dir)?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let url = format!("http://{}", listener.local_addr()?);
-        runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
-        tracing::info!(%url, "demo server listening");
-        let account = DemoAccount {
-            email: comptoir_server::demo::DEMO_EMAIL.to_owned(),
-            password: comptoir_server::demo::DEMO_PASSWORD.to_owned(),
-        };
-        Ok((url, account, runtime))
-    }
 }

@@ -79,6 +79,21 @@ impl AppStore {
         self.set_setting(Self::SERVER_URL, url)
     }
 
+    /// The same server now answers at `to` instead of `from` (the embedded demo server on
+    /// another port, say): the address the wizard proposes and every account signed in at
+    /// `from` move to `to`, in one transaction. Sessions, companies and their files stay
+    /// as they are, so nothing is downloaded again. Returns whether anything moved.
+    pub fn move_server(&self, from: &str, to: &str) -> Result<bool, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let setting = tx.execute(
+            "UPDATE settings SET value = ?3 WHERE key = ?1 AND value = ?2",
+            params![Self::SERVER_URL, from, to],
+        )?;
+        let accounts = tx.execute("UPDATE accounts SET server_url = ?2 WHERE server_url = ?1", params![from, to])?;
+        tx.commit()?;
+        Ok(setting + accounts > 0)
+    }
+
     pub fn upsert_account(&self, account: &LocalAccount) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO accounts (user_id, email, display_name, server_url, last_sign_in)

@@ -234,6 +234,30 @@ fn app_file_keeps_accounts_server_and_one_active_company() {
 }
 
 #[test]
+fn app_file_moves_a_server_to_its_new_address() {
+    let dir = TempDir::new().unwrap();
+    let app = AppStore::open(&dir.path().join(AppStore::FILE_NAME)).unwrap();
+    let (old, new, other) = ("http://127.0.0.1:40001", "http://127.0.0.1:40002", "https://sync.comptoir.example");
+    assert!(!app.move_server(old, new).unwrap(), "nothing kept yet: nothing moves");
+    app.set_server_url(old).unwrap();
+    let account = |email: &str, server_url: &str| LocalAccount {
+        user_id: crate::model::UserId::new(),
+        email: email.into(),
+        display_name: email.into(),
+        server_url: server_url.into(),
+    };
+    let (here, elsewhere) = (account("claire@atelier.fr", old), account("marc@atelier.fr", other));
+    app.upsert_account(&here).unwrap();
+    app.upsert_account(&elsewhere).unwrap();
+
+    assert!(app.move_server(old, new).unwrap());
+    assert_eq!(app.server_url().unwrap().as_deref(), Some(new));
+    let kept: Vec<_> = app.accounts().unwrap().into_iter().map(|a| (a.email, a.server_url)).collect();
+    assert_eq!(kept, vec![(here.email, new.to_owned()), (elsewhere.email, other.to_owned())], "only `from` moves");
+    assert!(!app.move_server(old, new).unwrap(), "moved once");
+}
+
+#[test]
 fn records_round_trip() {
     let dir = TempDir::new().unwrap();
     let (mut store, _) = new_store(&dir, "a.comptoir");
