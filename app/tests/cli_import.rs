@@ -137,7 +137,7 @@ fn contacts_and_articles_are_imported_once_and_reach_the_server_with_the_next_sy
     assert!(out.contains("column “N° TVA” → vat-number"), "{out}");
     assert!(out.contains("imported 57, already there 0, refused 3"), "{out}");
     assert!(out.contains("line 13: vat_number_invalid (vat-number)"), "{out}");
-    assert!(out.contains("line 24: field_required: The field “name” is required."), "{out}");
+    assert!(out.contains("line 24: field_required (name): The field “name” is required."), "{out}");
     assert!(out.contains("line 35: email_invalid (email)"), "{out}");
     let waiting = pending(&path);
     assert_eq!(waiting.len(), 57);

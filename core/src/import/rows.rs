@@ -387,7 +387,11 @@ fn to_contact(cells: &Cells<'_>, options: &ImportOptions) -> Result<Contact, Ref
         payment_terms_days,
         archived: false,
     };
-    contact.validate().map_err(|e| Refusal::model(None, &e))?;
+    contact.validate().map_err(|e| {
+        let field = matches!(e, ModelError::Required { field: "name" } | ModelError::TooLong { field: "name", .. })
+            .then_some(Field::Name);
+        Refusal::model(field, &e)
+    })?;
     Ok(contact)
 }
 

@@ -63,7 +63,7 @@ fn contacts_are_checked_by_the_models_rules_with_their_line_numbers() {
         refusals(&report),
         [
             (4, "vat_number_invalid", Some(Field::VatNumber)),
-            (5, "field_required", None),
+            (5, "field_required", Some(Field::Name)),
             (6, "email_invalid", Some(Field::Email)),
             (7, "field_required", Some(Field::Street)),
             (8, "country_invalid", Some(Field::Country)),
