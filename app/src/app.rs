@@ -185,6 +185,9 @@ impl ComptoirApp {
         if let Some(editor) = &mut self.screens.editor {
             editor.on_edit(request, refused.clone());
         }
+        if let Some(import) = &mut self.screens.import {
+            import.on_edit(request, refused.as_deref());
+        }
         self.last_refusal = refused;
     }
 
@@ -344,6 +347,11 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
                 if ui.button(app.texts.get("menu-preferences")).clicked() {
                     app.preferences = Some(PreferencesState::default());
                 }
+                for (id, kind) in crate::screens::import::MENU_ITEMS {
+                    if ui.button(app.texts.get(id)).clicked() {
+                        app.screens.import = Some(crate::screens::import::ImportDialog::new(kind));
+                    }
+                }
                 if ui.button(app.texts.get("menu-sync-now")).clicked() {
                     commands.push(Command::SyncNow);
                 }
@@ -411,6 +419,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             screen_ui(ui, screens, &mut ctx);
         });
         posting::dialog_ui(ui, &mut screens.accounting, &mut ctx);
+        crate::screens::import::dialog_ui(ui, &mut screens.import, &mut ctx);
     } else {
         egui::Panel::bottom("status").show(ui, |ui| {
             status_line_ui(ui, &app.status, &app.texts, app.last_refusal.as_deref());

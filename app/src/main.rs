@@ -61,6 +61,20 @@ enum Command {
         #[command(subcommand)]
         what: Export,
     },
+    /// Import contacts or articles from a CSV file into a company's copy; the next sync
+    /// sends them.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Import {
+    /// Contacts (customers): name, email, VAT number, address …
+    Contacts(cli::import::ImportArgs),
+    /// Catalogue articles: code, designation, unit, price, VAT rate.
+    Articles(cli::import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +98,12 @@ fn main() -> anyhow::Result<()> {
         None => run_window(cli.data, cli.server, cli.demo, cli.screenshots, launched),
         Some(Command::Export { what: Export::Audit(args) }) => cli::export::run(&args),
         Some(Command::Export { what: Export::Accounting(args) }) => cli::export::run_accounting(&args),
+        Some(Command::Import { what: Import::Contacts(args) }) => {
+            cli::import::run(comptoir_core::import::ImportKind::Contacts, &args)
+        }
+        Some(Command::Import { what: Import::Articles(args) }) => {
+            cli::import::run(comptoir_core::import::ImportKind::Articles, &args)
+        }
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;

@@ -6,6 +6,7 @@
 //! - [`audit`]: the audit trail's records and their hash chain.
 //! - [`sync`]: the sync protocol, shared by the server and the client engine.
 //! - [`export`]: files for people outside the app (the audit trail as XLSX).
+//! - [`import`]: contacts and articles from a spreadsheet saved as CSV.
 //! - [`engine`]: the background engine that keeps a copy in sync; [`clock`]: the
 //!   injectable clock it and the server read time from.
 //!
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod demo;
 pub mod engine;
 pub mod export;
+pub mod import;
 pub mod model;
 #[cfg(feature = "openapi")]
 mod openapi;

@@ -77,7 +77,11 @@ fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> anyhow::Resul
 /// The company named (by name or id) among those of the data folder, its file opened
 /// for writing (the export is queued for the audit trail), after checking that the
 /// account that downloaded it may make this export.
-fn open_company(data: &Path, wanted: &str, permission: Permission) -> anyhow::Result<(LocalCompany, CompanyStore)> {
+pub(crate) fn open_company(
+    data: &Path,
+    wanted: &str,
+    permission: Permission,
+) -> anyhow::Result<(LocalCompany, CompanyStore)> {
     let app_file = data.join(AppStore::FILE_NAME);
     if !app_file.exists() {
         bail!("{} holds no Comptoir data (no {})", data.display(), AppStore::FILE_NAME);

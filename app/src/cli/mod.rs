@@ -1,4 +1,5 @@
 //! The app's headless commands, for scripting and support.
 
 pub mod export;
+pub mod import;
 pub mod sync;

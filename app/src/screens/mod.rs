@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod detail;
 pub mod documents;
 pub mod editor;
+pub mod import;
 pub mod lists;
 pub mod posting;
 pub mod rows;
@@ -220,6 +221,8 @@ pub struct Screens {
     pub detail: Option<detail::Detail>,
     /// The document being written, shown instead of its list.
     pub editor: Option<editor::Editor>,
+    /// Fichier → Importer des contacts… / des articles…, when open.
+    pub import: Option<import::ImportDialog>,
 }
 
 impl Screens {
