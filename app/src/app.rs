@@ -185,6 +185,9 @@ impl ComptoirApp {
         if let Some(editor) = &mut self.screens.editor {
             editor.on_edit(request, refused.clone());
         }
+        if let Some(form) = &mut self.screens.payment_form {
+            form.on_edit(request, refused.clone());
+        }
         if let Some(import) = &mut self.screens.import {
             import.on_edit(request, refused.as_deref());
         }
@@ -410,8 +413,8 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             });
             if !open {
                 screens.detail = None;
-            } else if let Some(id) = screens.detail.as_mut().and_then(|d| d.edit.take()) {
-                screens.edit_document(id, &ctx);
+            } else if let Some(request) = screens.detail.as_mut().and_then(|d| d.request.take()) {
+                screens.on_detail_request(request, &ctx);
             }
         }
         egui::CentralPanel::default().show(ui, |ui| {
@@ -419,6 +422,11 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             screen_ui(ui, screens, &mut ctx);
         });
         posting::dialog_ui(ui, &mut screens.accounting, &mut ctx);
+        if let Some(form) = &mut screens.payment_form
+            && !crate::screens::payment_form::payment_form_ui(ui, form, &mut ctx)
+        {
+            screens.payment_form = None;
+        }
         crate::screens::import::dialog_ui(ui, &mut screens.import, &mut ctx);
     } else {
         egui::Panel::bottom("status").show(ui, |ui| {

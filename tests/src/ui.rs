@@ -96,3 +96,13 @@ pub fn pick(harness: &mut Harness<'_, ComptoirApp>, list: &str, option: &str) {
     harness.get(choice(option)).click();
     harness.step();
 }
+
+/// Replaces the text of the field named `label` (select all, delete, type).
+pub fn replace_text(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.step();
+    type_into(harness, label, text);
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use comptoir::app::ComptoirApp;
 use comptoir_core::clock::SystemClock;
-use comptoir_core::model::{DocumentId, DocumentStatus};
+use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus, VatRate};
 use comptoir_core::store::CompanyStore;
 use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
 use comptoir_tests::ui::{file_menu, go_to, open_company, type_into, wait_for, wait_until};
@@ -260,4 +260,139 @@ fn an_exempt_micro_entrepreneur_invoice_carries_its_legal_mention() {
     let totals = document.totals().unwrap();
     assert_eq!((totals.vat, totals.gross), (Decimal::ZERO, Decimal::from(1000)));
     assert_eq!(totals.breakdown[0].category, VatCategory::Exempt);
+}
+
+/// Opens `id`'s detail panel, as a click on its row does.
+fn show_detail(harness: &mut Harness<'_, ComptoirApp>, id: DocumentId) {
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::document(id));
+    wait_until(harness, "the detail loaded", |h| h.query_by_label_contains("Historique").is_some());
+}
+
+fn status_of(harness: &Harness<'_, ComptoirApp>, id: DocumentId) -> DocumentStatus {
+    copy(harness).document(id).unwrap().status
+}
+
+#[test]
+fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
+    use comptoir_tests::ui::replace_text;
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let store = copy(&harness);
+    let customer = customer_without_vat(&store);
+    let article = store.list_articles(false, 0, 1).unwrap().remove(0);
+    let rates = VatRate::rates_of(&store.company().unwrap().address.country);
+    let other_rate = comptoir::format::decimal_input(rates[1].percent(), comptoir::i18n::Language::French);
+    let next_invoice = store.numbering_series(DocumentKind::Invoice).unwrap().next_number;
+
+    // A quote of three lines at two rates: an article, a free line at another rate, a
+    // line with a discount.
+    go_to(&mut harness, "Devis");
+    wait_for(&mut harness, "Nouveau devis");
+    harness.get_by_label("Nouveau devis").click();
+    wait_for(&mut harness, "Choisissez un client");
+    type_into(&mut harness, "Client", customer.name.split_whitespace().last().unwrap());
+    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
+    wait_for(&mut harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+    type_into(&mut harness, "Article", &article.code);
+    let article_choice = format!("{} — {}", article.code, article.name);
+    wait_for(&mut harness, &article_choice);
+    harness.get_by_label_contains(&article_choice).click();
+    harness.get_by_label("Ajouter une ligne").click();
+    wait_for(&mut harness, "Désignation 2");
+    type_into(&mut harness, "Désignation 2", "Frais de dossier");
+    replace_text(&mut harness, "Prix unitaire 2", "50");
+    replace_text(&mut harness, "TVA 2", &other_rate);
+    harness.get_by_label("Ajouter une ligne").click();
+    wait_for(&mut harness, "Désignation 3");
+    type_into(&mut harness, "Désignation 3", "Pose");
+    replace_text(&mut harness, "Prix unitaire 3", "200");
+    type_into(&mut harness, "Remise 3", "10");
+    let quote = editor_document_id(&harness);
+    harness.get_by_label("Émettre").click();
+    wait_for(&mut harness, "Oui, émettre");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(&mut harness, "Document émis");
+    harness.get_by_label("Fermer").click();
+    let written = copy(&harness).document(quote).unwrap();
+    assert_eq!(written.lines.len(), 3);
+    assert_eq!(written.totals().unwrap().breakdown.len(), 2, "two rates");
+    assert_eq!(written.lines[2].discount_percent, Decimal::from(10));
+
+    // Accepted, then converted: the invoice opens in the editor, keeps its link, and is
+    // issued with the next number.
+    show_detail(&mut harness, quote);
+    harness.get_by_label("Accepter").click();
+    wait_until(&mut harness, "the quote accepted", |h| status_of(h, quote) == DocumentStatus::Accepted);
+    show_detail(&mut harness, quote);
+    harness.get_by_label("Convertir en facture").click();
+    wait_until(&mut harness, "the invoice in the editor", |h| {
+        h.state().screens.editor.as_ref().is_some_and(|e| e.document.kind == DocumentKind::Invoice)
+    });
+    let invoice = editor_document_id(&harness);
+    assert_eq!(status_of(&harness, quote), DocumentStatus::Converted);
+    assert_eq!(copy(&harness).document(invoice).unwrap().source, Some(quote));
+    harness.get_by_label("Émettre").click();
+    wait_for(&mut harness, "Oui, émettre");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(&mut harness, "Document émis");
+    harness.get_by_label("Fermer").click();
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_until(&mut harness, "the invoice's number", |h| copy(h).document(invoice).is_ok_and(|d| d.number.is_some()));
+    let number = copy(&harness).document(invoice).unwrap().number.unwrap();
+    assert!(number.ends_with(&format!("{next_invoice:05}")), "{number}");
+    let total = copy(&harness).document(invoice).unwrap().totals().unwrap().gross;
+
+    // A partial payment, then the rest, prefilled.
+    show_detail(&mut harness, invoice);
+    harness.get_by_label("Enregistrer un paiement").click();
+    wait_for(&mut harness, "Montant reçu");
+    replace_text(&mut harness, "Montant reçu", "100");
+    replace_text(&mut harness, &format!("Montant affecté à {number}"), "100");
+    harness.get_by_label("Enregistrer le paiement").click();
+    wait_until(&mut harness, "partially paid", |h| status_of(h, invoice) == DocumentStatus::PartiallyPaid);
+    show_detail(&mut harness, invoice);
+    harness.get_by_label("Enregistrer un paiement").click();
+    wait_for(&mut harness, "Montant reçu");
+    let rest = comptoir::format::decimal_input(total - Decimal::from(100), comptoir::i18n::Language::French);
+    assert_eq!(harness.get_by_label("Montant reçu").value().as_deref(), Some(rest.as_str()), "what remains due");
+    harness.get_by_label("Enregistrer le paiement").click();
+    wait_until(&mut harness, "paid", |h| status_of(h, invoice) == DocumentStatus::Paid);
+
+    // A credit note for one line; then one for everything, which the invoice no longer
+    // allows.
+    show_detail(&mut harness, invoice);
+    harness.get_by_label("Créer un avoir").click();
+    wait_for(&mut harness, "Reste à créditer");
+    let credit = editor_document_id(&harness);
+    harness.get_by_label("Supprimer la ligne 3").click();
+    harness.step();
+    harness.get_by_label("Supprimer la ligne 2").click();
+    wait_until(&mut harness, "one line left", |h| h.query_by_label("Désignation 2").is_none());
+    harness.get_by_label("Émettre").click();
+    wait_for(&mut harness, "Oui, émettre");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(&mut harness, "Document émis");
+    harness.get_by_label("Fermer").click();
+    assert_eq!(copy(&harness).document(credit).unwrap().lines.len(), 1);
+    show_detail(&mut harness, invoice);
+    harness.get_by_label("Créer un avoir").click();
+    wait_for(&mut harness, "Les avoirs dépasseraient");
+    assert!(harness.get_by_label("Émettre").accesskit_node().is_disabled());
+
+    // The server keeps what the window made.
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_until(&mut harness, "the credit note's number", |h| {
+        copy(h).document(credit).is_ok_and(|d| d.number.is_some())
+    });
+    let company = server.accounts.companies[0].0;
+    for id in [quote, invoice, credit] {
+        let RecordBody::Document(record) = server_document(&server, company, id) else { panic!("not a document") };
+        assert_eq!(record.document, copy(&harness).document(id).unwrap());
+    }
+    let RecordBody::Document(paid) = server_document(&server, company, invoice) else { panic!("not a document") };
+    assert_eq!((paid.document.status, paid.paid), (DocumentStatus::Paid, total));
+    assert_eq!(paid.credited, copy(&harness).document(credit).unwrap().totals().unwrap().gross);
 }

@@ -16,7 +16,7 @@ use comptoir_core::engine::{Command, MemberChange};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus, Role};
 use comptoir_core::store::{AuditFilter, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, SyncClient};
-use comptoir_tests::ui::{file_menu, go_to, open_company, pick, type_into, wait_for, wait_until};
+use comptoir_tests::ui::{file_menu, go_to, open_company, pick, replace_text, type_into, wait_for, wait_until};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
@@ -232,15 +232,6 @@ fn preferences_server_tests_a_connection_and_says_what_to_check() {
 }
 
 /// Replaces the text of the field named `label`.
-fn replace_text(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.key_press(egui::Key::Backspace);
-    harness.step();
-    type_into(harness, label, text);
-}
-
 #[test]
 fn personal_settings_turn_two_factor_on_with_a_qr_code_and_change_the_password() {
     let server = TestServer::start(100).unwrap();

@@ -10,6 +10,17 @@ use rust_decimal::Decimal;
 use super::documents::status_text;
 use super::{Context, action_button};
 
+/// What the panel asks of the screens around it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DetailRequest {
+    /// Change this draft in the editor.
+    Edit(DocumentId),
+    /// Write this new draft in the editor (a duplicate, a credit note, a delivery note).
+    Write(Box<Document>),
+    /// Record a payment of this invoice.
+    Pay(DocumentId),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     Document(DocumentId),
@@ -30,17 +41,19 @@ pub struct Detail {
     /// The edit sent from this panel and not answered yet, and the last refusal.
     sent: Option<u64>,
     pub refused: Option<String>,
-    /// The draft the user asked to change in the editor.
-    pub edit: Option<DocumentId>,
+    /// What the user asked the screens to do from this panel.
+    pub request: Option<DetailRequest>,
+    /// The quote converted into this new invoice, opened in the editor once applied.
+    converting: Option<DocumentId>,
 }
 
 impl Detail {
     pub fn document(id: DocumentId) -> Self {
-        Self { target: Target::Document(id), loaded: None, sent: None, refused: None, edit: None }
+        Self { target: Target::Document(id), loaded: None, sent: None, refused: None, request: None, converting: None }
     }
 
     pub fn contact(id: ContactId) -> Self {
-        Self { target: Target::Contact(id), loaded: None, sent: None, refused: None, edit: None }
+        Self { target: Target::Contact(id), loaded: None, sent: None, refused: None, request: None, converting: None }
     }
 
     pub fn data_changed(&mut self) {
@@ -50,6 +63,12 @@ impl Detail {
     pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
         if self.sent == Some(request) {
             self.sent = None;
+            if refused.is_none()
+                && let Some(invoice) = self.converting.take()
+            {
+                self.request = Some(DetailRequest::Edit(invoice));
+            }
+            self.converting = None;
             self.refused = refused;
         }
     }
@@ -78,25 +97,27 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
     let texts = ctx.texts;
     detail.load(ctx);
     let mut open = true;
-    let mut issue = None;
+    let mut intent = None;
     // The record's actions stay above its scrolling content.
-    let draft = match &detail.loaded {
-        Some(Ok((Record::Document { document, .. }, _))) if document.status == DocumentStatus::Draft => {
-            Some(document.id)
-        }
+    let document = match &detail.loaded {
+        Some(Ok((Record::Document { document, .. }, _))) => Some(document.as_ref().clone()),
         _ => None,
     };
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.button(texts.get("detail-close")).clicked() {
             open = false;
         }
-        if let Some(id) = draft {
-            if action_button(ui, &texts.get("document-edit"), ctx.cannot(Permission::EditDocuments).as_deref()) {
-                detail.edit = Some(id);
-            }
-            let blocked = ctx.cannot(Permission::IssueDocuments);
-            if action_button(ui, &texts.get("document-issue"), blocked.as_deref()) {
-                issue = Some(id);
+        if let Some(document) = &document {
+            let action = document_actions_ui(ui, document, ctx);
+            match action {
+                Some(Action::Request(request)) => detail.request = Some(request),
+                Some(Action::Send(sent)) => intent = Some(*sent),
+                Some(Action::Convert(quote)) => {
+                    let invoice = DocumentId::new();
+                    detail.converting = Some(invoice);
+                    intent = Some(Intent::ConvertQuote { quote, invoice, issue_date: ctx.today });
+                }
+                None => {}
             }
         }
     });
@@ -117,11 +138,79 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
             history_ui(ui, history, ctx);
         }
     });
-    if let Some(id) = issue {
+    if let Some(intent) = intent {
         detail.refused = None;
-        detail.sent = Some(ctx.edit(Intent::IssueDocument { id }));
+        detail.sent = Some(ctx.edit(intent));
     }
     open
+}
+
+/// What a document's action asks for.
+enum Action {
+    Request(DetailRequest),
+    Send(Box<Intent>),
+    Convert(DocumentId),
+}
+
+/// The actions a document allows where it is in its life, each disabled with the reason
+/// when the role or the read-only state does not allow it.
+fn document_actions_ui(ui: &mut egui::Ui, document: &Document, ctx: &Context<'_>) -> Option<Action> {
+    use comptoir_core::model::DocumentKind::{Invoice, Quote};
+    use comptoir_core::model::DocumentStatus::{Accepted, Draft, Issued, PartiallyPaid};
+    let texts = ctx.texts;
+    let edit = ctx.cannot(Permission::EditDocuments);
+    let mut action = None;
+    let mut button = |ui: &mut egui::Ui, id: &str, blocked: Option<&str>, then: &dyn Fn() -> Action| {
+        if action_button(ui, &texts.get(id), blocked) {
+            action = Some(then());
+        }
+    };
+    let (kind, status, id) = (document.kind, document.status, document.id);
+    if status == Draft {
+        button(ui, "document-edit", edit.as_deref(), &|| Action::Request(DetailRequest::Edit(id)));
+        let issue = ctx.cannot(Permission::IssueDocuments);
+        button(ui, "document-issue", issue.as_deref(), &|| Action::Send(Box::new(Intent::IssueDocument { id })));
+        return action;
+    }
+    button(ui, "document-duplicate", edit.as_deref(), &|| {
+        Action::Request(DetailRequest::Write(Box::new(document.duplicate(kind, ctx.today))))
+    });
+    match (kind, status) {
+        (Quote, Issued) => {
+            button(ui, "quote-accept", edit.as_deref(), &|| {
+                Action::Send(Box::new(Intent::AnswerQuote { id, status: Accepted }))
+            });
+            button(ui, "quote-decline", edit.as_deref(), &|| {
+                Action::Send(Box::new(Intent::AnswerQuote { id, status: DocumentStatus::Declined }))
+            });
+        }
+        (Quote, Accepted) => {
+            button(ui, "quote-convert", edit.as_deref(), &|| Action::Convert(id));
+        }
+        _ => {}
+    }
+    if kind == Quote {
+        button(ui, "document-duplicate-invoice", edit.as_deref(), &|| {
+            Action::Request(DetailRequest::Write(Box::new(document.duplicate(Invoice, ctx.today))))
+        });
+    }
+    // A credit note (all lines: the user removes or lowers some for a partial one) and a
+    // delivery note, for the documents that allow them.
+    if let Ok(credit) = Document::credit_note_for(document, ctx.today) {
+        button(ui, "invoice-credit-note", edit.as_deref(), &|| {
+            Action::Request(DetailRequest::Write(Box::new(credit.clone())))
+        });
+    }
+    if let Ok(note) = Document::delivery_note_for(document, ctx.today) {
+        button(ui, "document-delivery-note", edit.as_deref(), &|| {
+            Action::Request(DetailRequest::Write(Box::new(note.clone())))
+        });
+    }
+    if kind == Invoice && matches!(status, Issued | PartiallyPaid) && document.number.is_some() {
+        let pay = ctx.cannot(Permission::RecordPayments);
+        button(ui, "invoice-record-payment", pay.as_deref(), &|| Action::Request(DetailRequest::Pay(id)));
+    }
+    action
 }
 
 /// A document's header, lines and totals.

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod editor;
 pub mod import;
 pub mod lists;
+pub mod payment_form;
 pub mod posting;
 pub mod rows;
 pub mod settings;
@@ -221,6 +222,8 @@ pub struct Screens {
     pub detail: Option<detail::Detail>,
     /// The document being written, shown instead of its list.
     pub editor: Option<editor::Editor>,
+    /// A payment being recorded, in a window of its own.
+    pub payment_form: Option<payment_form::PaymentForm>,
     /// Fichier → Importer des contacts… / des articles…, when open.
     pub import: Option<import::ImportDialog>,
 }
@@ -248,19 +251,41 @@ impl Screens {
         }
     }
 
+    /// Does what the detail panel asked.
+    pub fn on_detail_request(&mut self, request: detail::DetailRequest, ctx: &Context<'_>) {
+        match request {
+            detail::DetailRequest::Edit(id) => self.edit_document(id, ctx),
+            detail::DetailRequest::Write(document) => self.write_document(*document, ctx),
+            detail::DetailRequest::Pay(id) => match payment_form::PaymentForm::for_invoice(id, ctx) {
+                Ok(form) => self.payment_form = Some(form),
+                Err(e) => tracing::warn!(error = %e, "the payment form could not be filled in"),
+            },
+        }
+    }
+
+    /// Opens the editor on a new draft made from another document.
+    fn write_document(&mut self, document: comptoir_core::model::Document, ctx: &Context<'_>) {
+        let store = ctx.reader.store();
+        let credit = document.corrects.and_then(|invoice| credit_room(store, invoice));
+        match store.company() {
+            Ok(company) => {
+                self.current = Some(screen_of(document.kind));
+                self.detail = None;
+                self.editor = Some(editor::Editor::new_from(document, &company, ctx.texts.language(), credit));
+            }
+            Err(e) => tracing::warn!(error = %e, "the company could not be read for a new document"),
+        }
+    }
+
     /// Opens the editor on the draft `id`.
     pub fn edit_document(&mut self, id: comptoir_core::model::DocumentId, ctx: &Context<'_>) {
         let store = ctx.reader.store();
         match store.document(id).and_then(|document| Ok((document, store.company()?))) {
             Ok((document, company)) if editor::editable(&document) => {
-                self.current = Some(match document.kind {
-                    DocumentKind::Quote => Screen::Quotes,
-                    DocumentKind::Invoice => Screen::Invoices,
-                    DocumentKind::CreditNote => Screen::CreditNotes,
-                    DocumentKind::DeliveryNote => Screen::DeliveryNotes,
-                });
+                self.current = Some(screen_of(document.kind));
                 self.detail = None;
-                self.editor = Some(editor::Editor::open(document, &company, ctx.texts.language()));
+                let credit = document.corrects.and_then(|invoice| credit_room(store, invoice));
+                self.editor = Some(editor::Editor::open(document, &company, ctx.texts.language(), credit));
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the draft could not be opened"),
@@ -336,6 +361,26 @@ impl Screens {
             Answer::PendingBatch { generation, batch } => self.accounting.on_batch(generation, batch),
         }
     }
+}
+
+/// The list screen of a kind of document.
+fn screen_of(kind: DocumentKind) -> Screen {
+    match kind {
+        DocumentKind::Quote => Screen::Quotes,
+        DocumentKind::Invoice => Screen::Invoices,
+        DocumentKind::CreditNote => Screen::CreditNotes,
+        DocumentKind::DeliveryNote => Screen::DeliveryNotes,
+    }
+}
+
+/// An invoice's total and what its issued credit notes already take of it.
+fn credit_room(
+    store: &comptoir_core::store::CompanyStore,
+    invoice: comptoir_core::model::DocumentId,
+) -> Option<editor::CreditRoom> {
+    let total = store.document(invoice).ok()?.totals().ok()?.gross;
+    let credited = store.credited(invoice).ok()?;
+    Some(editor::CreditRoom { invoice_total: total, credited })
 }
 
 /// The navigation down the left side.

@@ -503,6 +503,24 @@ impl Document {
         Ok(credit_note)
     }
 
+    /// A new draft of `kind` with this document's customer, lines, notes and VAT
+    /// exemption, dated `issue_date`: "Dupliquer" (a quote duplicated into an invoice
+    /// takes no link to it; converting an accepted quote does).
+    #[must_use]
+    pub fn duplicate(&self, kind: DocumentKind, issue_date: NaiveDate) -> Self {
+        let mut copy = Self::draft(kind, self.contact_id, self.customer.clone(), issue_date, self.currency);
+        copy.lines.clone_from(&self.lines);
+        copy.notes.clone_from(&self.notes);
+        copy.vat_exemption_reason.clone_from(&self.vat_exemption_reason);
+        if kind.is_payable() {
+            copy.due_date = self
+                .due_date
+                .and_then(|due| due.signed_duration_since(self.issue_date).to_std().ok())
+                .and_then(|terms| issue_date.checked_add_days(chrono::Days::new(terms.as_secs() / 86_400)));
+        }
+        copy
+    }
+
     /// A draft delivery note listing what an issued invoice or an accepted quote sells.
     pub fn delivery_note_for(source: &Self, issue_date: NaiveDate) -> Result<Self, ModelError> {
         let ok = match source.kind {
@@ -823,6 +841,24 @@ mod tests {
         assert_eq!(taxed.validate().unwrap_err().code(), "amount_overflow");
         let too_many = invoice(vec![line(dec!(1), dec!(1), dec!(0), dec!(20)); MAX_LINES + 1]);
         assert_eq!(too_many.validate().unwrap_err().code(), "too_many_items");
+    }
+
+    #[test]
+    fn a_duplicate_is_a_new_draft_with_the_same_lines_and_terms() {
+        let mut quote = invoice(vec![line(dec!(2), dec!(100), dec!(5), dec!(20))]);
+        quote.kind = DocumentKind::Quote;
+        quote.notes = "Valable 30 jours".into();
+        quote.due_date = quote.issue_date.checked_add_days(chrono::Days::new(30));
+        quote.issue(Some("DE-0001".into())).unwrap();
+        let later = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+        let copy = quote.duplicate(DocumentKind::Invoice, later);
+        assert_ne!(copy.id, quote.id);
+        assert_eq!((copy.kind, copy.status, copy.number.clone()), (DocumentKind::Invoice, DocumentStatus::Draft, None));
+        assert_eq!((copy.lines.clone(), copy.notes.clone()), (quote.lines.clone(), quote.notes.clone()));
+        assert_eq!(copy.issue_date, later);
+        assert_eq!(copy.due_date, NaiveDate::from_ymd_opt(2027, 1, 14), "the same 30 days of terms");
+        assert_eq!(copy.source, None, "a duplicate is not a conversion");
+        assert_eq!(copy.totals().unwrap(), quote.totals().unwrap());
     }
 
     #[test]

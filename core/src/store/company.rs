@@ -265,6 +265,43 @@ impl CompanyStore {
         rows.map(|r| r?).collect()
     }
 
+    /// What the issued credit notes of `invoice` add up to (their totals including VAT).
+    pub fn credited(&self, invoice: DocumentId) -> Result<Decimal, StoreError> {
+        let cents: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT ifnull(sum(gross_cents), 0) FROM documents
+                 WHERE corrects_id = ?1 AND kind = 'credit_note' AND status <> 'draft'",
+            )?
+            .query_row([invoice.0], |r| r.get(0))?;
+        Ok(from_cents(cents))
+    }
+
+    /// The issued invoices of `contact` not fully paid, oldest first: id, number (none
+    /// while it waits for one), total and what was paid.
+    pub fn open_invoices_of(&self, contact: ContactId) -> Result<Vec<OpenInvoice>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, number, issue_date, gross_cents, paid_cents, structured_communication FROM documents
+             WHERE contact_id = ?1 AND kind = 'invoice' AND status IN ('issued', 'partially_paid')
+             ORDER BY issue_date, rid LIMIT 200",
+        )?;
+        let rows = stmt.query_map([contact.0], |r| {
+            Ok((r.get::<_, Uuid>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        rows.map(|row| {
+            let (id, number, date, gross, paid, communication): (_, _, _, i64, i64, Option<String>) = row?;
+            Ok(OpenInvoice {
+                id: DocumentId(id),
+                number,
+                issue_date: parse_date("documents.issue_date", &date)?,
+                gross: from_cents(gross),
+                paid: from_cents(paid),
+                structured_communication: communication,
+            })
+        })
+        .collect()
+    }
+
     /// The articles (not archived) whose code or name has words starting with what was
     /// typed, by code, for the line editor's picker.
     pub fn search_articles(&self, typed: &str, limit: u32) -> Result<Vec<Article>, StoreError> {
@@ -380,6 +417,25 @@ impl CompanyStore {
                 Ok((table, TableStats { count: u64::try_from(count).unwrap_or(0) }))
             })
             .collect()
+    }
+}
+
+/// An issued invoice that still waits for (part of) its payment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenInvoice {
+    pub id: DocumentId,
+    pub number: Option<String>,
+    pub issue_date: NaiveDate,
+    pub gross: Decimal,
+    pub paid: Decimal,
+    /// The Belgian structured communication the customer was asked to quote.
+    pub structured_communication: Option<String>,
+}
+
+impl OpenInvoice {
+    /// What remains due (never below zero).
+    pub fn due(&self) -> Decimal {
+        self.gross.saturating_sub(self.paid).max(Decimal::ZERO)
     }
 }
 

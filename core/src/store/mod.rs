@@ -35,7 +35,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use app::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany};
-pub use company::{CompanyFileInfo, CompanyStore, TableStats, WriteTx};
+pub use company::{CompanyFileInfo, CompanyStore, OpenInvoice, TableStats, WriteTx};
 pub use error::StoreError;
 pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};

@@ -33,6 +33,14 @@ pub enum EditorAction {
     Close,
 }
 
+/// For a credit note: its invoice's total and what issued credit notes already take of
+/// it. A credit note never takes more than the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreditRoom {
+    pub invoice_total: rust_decimal::Decimal,
+    pub credited: rust_decimal::Decimal,
+}
+
 /// A question the editor waits for the user to answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Confirm {
@@ -76,6 +84,8 @@ pub struct Editor {
     pub refused: Option<String>,
     /// The document was issued: the editor shows it read-only until closed.
     issued: bool,
+    /// For a credit note: how much its invoice still allows.
+    credit_room: Option<CreditRoom>,
 }
 
 impl Editor {
@@ -89,12 +99,32 @@ impl Editor {
     }
 
     /// The editor on a draft that exists.
-    pub fn open(document: Document, company: &Company, language: crate::i18n::Language) -> Self {
+    pub fn open(
+        document: Document,
+        company: &Company,
+        language: crate::i18n::Language,
+        credit_room: Option<CreditRoom>,
+    ) -> Self {
         let mut editor = Self::around(document, company);
         editor.has_customer = true;
+        editor.credit_room = credit_room;
         editor.header = header::HeaderInput::of(&editor.document, language);
         editor.lines = editor.document.lines.iter().map(|line| LineInput::of(line, language)).collect();
         editor.saved = Some(editor.document.clone());
+        editor
+    }
+
+    /// The editor on a new draft made from another document (a duplicate, a credit note,
+    /// a delivery note): saved at the first frame, like anything typed.
+    pub fn new_from(
+        document: Document,
+        company: &Company,
+        language: crate::i18n::Language,
+        credit_room: Option<CreditRoom>,
+    ) -> Self {
+        let mut editor = Self::open(document, company, language, credit_room);
+        editor.saved = None;
+        editor.changed_at = Some(f64::NEG_INFINITY);
         editor
     }
 
@@ -117,6 +147,7 @@ impl Editor {
             confirm: None,
             refused: None,
             issued: false,
+            credit_room: None,
             document,
         }
     }
@@ -158,6 +189,10 @@ impl Editor {
                 return Err(comptoir_core::model::ModelError::DocumentWithoutLines { kind: self.document.kind });
             }
             self.document.lines.iter().try_for_each(comptoir_core::model::DocumentLine::ensure_complete)?;
+            if let Some(room) = self.credit_room {
+                let this = self.document.totals()?.gross;
+                comptoir_core::model::ensure_credit_within(room.invoice_total, room.credited, this)?;
+            }
             self.document.check_vat(&self.seller)
         };
         complete().err().map(|e| ctx.texts.error(e.code(), &e.to_string()))
@@ -234,6 +269,10 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &mut Context<'_>) 
         });
         ui.add_space(8.0);
         totals::totals_ui(ui, &editor.document, ctx);
+        if let Some(room) = editor.credit_room {
+            let left = room.invoice_total.saturating_sub(room.credited);
+            ui.label(texts.with("editor-credit-room", &[("room", ctx.money(left).into())]));
+        }
     });
     if changed {
         editor.changed(now);
