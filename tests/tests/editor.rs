@@ -202,10 +202,7 @@ fn new_invoice_for(harness: &mut Harness<'_, ComptoirApp>, customer: &comptoir_c
 /// server keeps it.
 fn issue_and_sync(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) -> comptoir_core::sync::DocumentRecord {
     let id = editor_document_id(harness);
-    harness.get_by_label("Émettre").click();
-    wait_for(harness, "Oui, émettre");
-    harness.get_by_label("Oui, émettre").click();
-    wait_for(harness, "Document émis");
+    issue_in_editor(harness);
     file_menu(harness, "Synchroniser maintenant");
     wait_until(harness, "the number from the server", |h| copy(h).document(id).is_ok_and(|d| d.number.is_some()));
     let RecordBody::Document(record) = server_document(server, server.accounts.companies[0].0, id) else {
@@ -262,6 +259,14 @@ fn an_exempt_micro_entrepreneur_invoice_carries_its_legal_mention() {
     assert_eq!(totals.breakdown[0].category, VatCategory::Exempt);
 }
 
+/// Émettre, confirmed, in the editor.
+fn issue_in_editor(harness: &mut Harness<'_, ComptoirApp>) {
+    harness.get_by_label("Émettre").click();
+    wait_for(harness, "Oui, émettre");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(harness, "Document émis");
+}
+
 /// Opens `id`'s detail panel, as a click on its row does.
 fn show_detail(harness: &mut Harness<'_, ComptoirApp>, id: DocumentId) {
     harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::document(id));
@@ -311,10 +316,7 @@ fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     replace_text(&mut harness, "Prix unitaire 3", "200");
     type_into(&mut harness, "Remise 3", "10");
     let quote = editor_document_id(&harness);
-    harness.get_by_label("Émettre").click();
-    wait_for(&mut harness, "Oui, émettre");
-    harness.get_by_label("Oui, émettre").click();
-    wait_for(&mut harness, "Document émis");
+    issue_in_editor(&mut harness);
     harness.get_by_label("Fermer").click();
     let written = copy(&harness).document(quote).unwrap();
     assert_eq!(written.lines.len(), 3);
@@ -334,10 +336,7 @@ fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     let invoice = editor_document_id(&harness);
     assert_eq!(status_of(&harness, quote), DocumentStatus::Converted);
     assert_eq!(copy(&harness).document(invoice).unwrap().source, Some(quote));
-    harness.get_by_label("Émettre").click();
-    wait_for(&mut harness, "Oui, émettre");
-    harness.get_by_label("Oui, émettre").click();
-    wait_for(&mut harness, "Document émis");
+    issue_in_editor(&mut harness);
     harness.get_by_label("Fermer").click();
     file_menu(&mut harness, "Synchroniser maintenant");
     wait_until(&mut harness, "the invoice's number", |h| copy(h).document(invoice).is_ok_and(|d| d.number.is_some()));
@@ -371,10 +370,7 @@ fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     harness.step();
     harness.get_by_label("Supprimer la ligne 2").click();
     wait_until(&mut harness, "one line left", |h| h.query_by_label("Désignation 2").is_none());
-    harness.get_by_label("Émettre").click();
-    wait_for(&mut harness, "Oui, émettre");
-    harness.get_by_label("Oui, émettre").click();
-    wait_for(&mut harness, "Document émis");
+    issue_in_editor(&mut harness);
     harness.get_by_label("Fermer").click();
     assert_eq!(copy(&harness).document(credit).unwrap().lines.len(), 1);
     show_detail(&mut harness, invoice);
