@@ -392,3 +392,79 @@ fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     assert_eq!((paid.document.status, paid.paid), (DocumentStatus::Paid, total));
     assert_eq!(paid.credited, copy(&harness).document(credit).unwrap().totals().unwrap().gross);
 }
+
+/// Presses Tab until the widget named `label` has the keyboard focus, as a user moving
+/// through the window with the keyboard does.
+fn tab_to(harness: &mut Harness<'_, ComptoirApp>, label: &str) {
+    for _ in 0..300 {
+        if harness.query_by_label(label).is_some_and(|n| n.accesskit_node().is_focused()) {
+            return;
+        }
+        harness.key_press(egui::Key::Tab);
+        harness.step();
+    }
+    panic!("Tab never reached “{label}”");
+}
+
+fn keys(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
+    harness.event(egui::Event::Text(text.to_owned()));
+    harness.step();
+}
+
+#[test]
+fn an_invoice_made_with_the_keyboard_only() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let store = copy(&harness);
+    let customer = customer_without_vat(&store);
+    let article = store.list_articles(false, 0, 1).unwrap().remove(0);
+    go_to(&mut harness, "Factures");
+    wait_for(&mut harness, "Nouvelle facture");
+    tab_to(&mut harness, "Nouvelle facture");
+    harness.key_press(egui::Key::Enter);
+    wait_for(&mut harness, "Choisissez un client");
+    // The customer: typed, Enter takes the first match.
+    tab_to(&mut harness, "Client");
+    keys(&mut harness, customer.name.split_whitespace().last().unwrap());
+    harness.key_press(egui::Key::Enter);
+    wait_until(&mut harness, "the customer chosen", |h| {
+        h.state().screens.editor.as_ref().is_some_and(|e| e.document.customer.name == customer.name)
+    });
+    // An article: its code, Enter.
+    tab_to(&mut harness, "Article");
+    keys(&mut harness, &article.code);
+    wait_for(&mut harness, &article.name);
+    harness.key_press(egui::Key::Enter);
+    wait_for(&mut harness, "Désignation 1");
+    // Enter in the last cell of the last line adds a line, the cursor in its description;
+    // Tab goes from cell to cell.
+    tab_to(&mut harness, "TVA 1");
+    harness.key_press(egui::Key::Enter);
+    wait_until(&mut harness, "a second line, focused", |h| {
+        h.query_by_label("Désignation 2").is_some_and(|n| n.accesskit_node().is_focused())
+    });
+    keys(&mut harness, "Déplacement");
+    for cell in ["Quantité 2", "Unité 2", "Prix unitaire 2"] {
+        harness.key_press(egui::Key::Tab);
+        harness.step();
+        assert!(harness.get_by_label(cell).accesskit_node().is_focused(), "Tab reaches {cell}");
+    }
+    keys(&mut harness, "35");
+    // Ctrl+S saves; Ctrl+Enter asks to issue, Enter confirms.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    wait_for(&mut harness, "Brouillon enregistré");
+    let id = editor_document_id(&harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    wait_for(&mut harness, "Oui, émettre");
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    wait_for(&mut harness, "Document émis");
+    let issued = copy(&harness).document(id).unwrap();
+    assert_eq!(issued.status, DocumentStatus::Issued);
+    assert_eq!(issued.contact_id, customer.id);
+    assert_eq!(issued.lines.len(), 2);
+    assert_eq!(issued.lines[0].article_id, Some(article.id));
+    assert_eq!((issued.lines[1].description.as_str(), issued.lines[1].unit_price), ("Déplacement", Decimal::from(35)));
+}

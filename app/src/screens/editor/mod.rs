@@ -80,6 +80,8 @@ pub struct Editor {
     /// The issue sent and not answered yet.
     issuing: Option<u64>,
     confirm: Option<Confirm>,
+    /// The confirmation was drawn before (its button took the focus the first time).
+    confirm_shown: bool,
     /// Why the engine refused the last save or issue, in the user's words.
     pub refused: Option<String>,
     /// The document was issued: the editor shows it read-only until closed.
@@ -145,6 +147,7 @@ impl Editor {
             sending: None,
             issuing: None,
             confirm: None,
+            confirm_shown: false,
             refused: None,
             issued: false,
             credit_room: None,
@@ -313,7 +316,9 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &mut Context<'_>) 
         ui.colored_label(ui.visuals().error_fg_color, reason);
     }
     if let Some(confirm) = editor.confirm {
-        match confirm_ui(ui, confirm, ctx) {
+        let first = !editor.confirm_shown;
+        editor.confirm_shown = true;
+        match confirm_ui(ui, confirm, first, ctx) {
             Some(true) if confirm == Confirm::Issue => {
                 editor.save(ctx);
                 editor.issuing = Some(ctx.edit(Intent::IssueDocument { id: editor.id() }));
@@ -326,6 +331,9 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &mut Context<'_>) 
             }
             Some(false) => editor.confirm = None,
             None => {}
+        }
+        if editor.confirm.is_none() {
+            editor.confirm_shown = false;
         }
     }
     action
@@ -359,9 +367,10 @@ fn status_text(editor: &Editor, ctx: &Context<'_>) -> String {
     }
 }
 
-/// The confirmation of an issue or a deletion: `Some(true)` confirmed, `Some(false)`
-/// cancelled. Enter confirms, Escape cancels.
-fn confirm_ui(ui: &mut egui::Ui, confirm: Confirm, ctx: &Context<'_>) -> Option<bool> {
+/// The confirmation of an issue or a deletion, in a modal window: `Some(true)` confirmed,
+/// `Some(false)` cancelled. Its button takes the keyboard focus when it opens (`first`):
+/// Enter confirms, Escape cancels.
+fn confirm_ui(ui: &mut egui::Ui, confirm: Confirm, first: bool, ctx: &Context<'_>) -> Option<bool> {
     let texts = ctx.texts;
     let (question, yes) = match confirm {
         Confirm::Issue if ctx.offline => {
@@ -371,25 +380,25 @@ fn confirm_ui(ui: &mut egui::Ui, confirm: Confirm, ctx: &Context<'_>) -> Option<
         Confirm::Delete => (texts.get("editor-confirm-delete"), texts.get("editor-confirm-delete-yes")),
     };
     let mut answer = None;
-    egui::Window::new(texts.get("editor-confirm-title"))
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
-        .show(ui.ctx(), |ui| {
-            ui.label(question);
-            ui.horizontal(|ui| {
-                let yes = ui.button(yes);
-                if !ui.memory(|m| m.focused().is_some()) {
-                    yes.request_focus();
-                }
-                if yes.clicked() {
-                    answer = Some(true);
-                }
-                if ui.button(texts.get("editor-cancel")).clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                    answer = Some(false);
-                }
-            });
+    let modal = egui::Modal::new(egui::Id::unique("editor-confirm")).show(ui.ctx(), |ui| {
+        ui.heading(texts.get("editor-confirm-title"));
+        ui.label(question);
+        ui.horizontal(|ui| {
+            let yes = ui.button(yes);
+            if first {
+                yes.request_focus();
+            }
+            if yes.clicked() {
+                answer = Some(true);
+            }
+            if ui.button(texts.get("editor-cancel")).clicked() {
+                answer = Some(false);
+            }
         });
+    });
+    if modal.should_close() && answer.is_none() {
+        answer = Some(false);
+    }
     answer
 }
 
