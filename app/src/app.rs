@@ -29,6 +29,9 @@ pub struct DemoAccount {
 /// The app's state.
 pub struct ComptoirApp {
     engine: Engine,
+    /// Commands the engine's queue had no room for yet, in order: handed over at the
+    /// next frames, never dropped (an import or a price change sends hundreds at once).
+    backlog: std::cell::RefCell<std::collections::VecDeque<Command>>,
     /// Set on the first frame: the engine's wake-up calls `request_repaint` on it.
     ctx: Arc<OnceLock<egui::Context>>,
     pub texts: Texts,
@@ -91,6 +94,7 @@ impl ComptoirApp {
         config.wake = repaint_of(&ctx);
         let engine = Engine::start(config)?;
         Ok(Self {
+            backlog: std::cell::RefCell::default(),
             engine,
             ctx,
             texts: Texts::new(language),
@@ -132,6 +136,7 @@ impl ComptoirApp {
         while let Some(event) = self.engine.try_event() {
             self.on_event(event);
         }
+        self.hand_over_backlog();
         if let Some(reader) = &self.reader {
             for answer in reader.answers() {
                 self.screens.on_answer(answer);
@@ -178,6 +183,7 @@ impl ComptoirApp {
 
     fn on_edit(&mut self, request: u64, refused: Option<String>) {
         self.screens.contacts.on_edit(request, refused.clone());
+        self.screens.articles.on_edit(request, refused.clone());
         self.screens.settings.on_edit(request, refused.clone(), &self.texts);
         if let Some(detail) = &mut self.screens.detail {
             detail.on_edit(request, refused.clone());
@@ -228,9 +234,27 @@ impl ComptoirApp {
     }
 
     /// Hands one command to the engine (a full queue is logged: the user can retry).
+    /// Hands a command to the engine, after those still waiting for room in its queue.
     pub fn send(&self, command: Command) {
-        if let Err(e) = self.engine.send(command) {
-            tracing::warn!(error = %e, "a command could not be handed to the engine");
+        self.backlog.borrow_mut().push_back(command);
+        self.hand_over_backlog();
+    }
+
+    /// Hands the waiting commands to the engine, in order, until its queue is full.
+    fn hand_over_backlog(&self) {
+        let mut backlog = self.backlog.borrow_mut();
+        while let Some(command) = backlog.pop_front() {
+            match self.engine.try_send(command) {
+                Ok(()) => {}
+                Err((comptoir_core::engine::EngineError::Busy, command)) => {
+                    backlog.push_front(command);
+                    if let Some(ctx) = self.ctx.get() {
+                        ctx.request_repaint_after(std::time::Duration::from_millis(20));
+                    }
+                    return;
+                }
+                Err((e, _)) => tracing::warn!(error = %e, "a command could not be handed to the engine"),
+            }
         }
     }
 

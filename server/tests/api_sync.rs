@@ -105,6 +105,7 @@ fn contact(name: &str) -> Contact {
         delivery_address: None,
         payment_terms_days: None,
         archived: false,
+        language: None,
     }
 }
 

@@ -75,6 +75,7 @@ fn contact(i: u64) -> Contact {
         delivery_address: None,
         payment_terms_days: None,
         archived: false,
+        language: None,
     }
 }
 

@@ -40,11 +40,15 @@ pub fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
     wait_until(harness, &format!("“{text}”"), |h| h.query_all_by_label_contains(text).next().is_some());
 }
 
-/// Types into the text field named `label` (a column may bear the same name).
+/// The text field named `label` (a column may bear the same name).
+fn text_field<'a>(harness: &Harness<'_, ComptoirApp>, label: &'a str) -> By<'a> {
+    let text_input = By::new().label(label).role(egui::accesskit::Role::TextInput);
+    if harness_has(harness, text_input.clone()) { text_input } else { By::new().label(label) }
+}
+
+/// Types into the text field named `label`.
 pub fn type_into(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
-    let text_input = || By::new().label(label).role(egui::accesskit::Role::TextInput);
-    let field = || if harness_has(harness, text_input()) { text_input() } else { By::new().label(label) };
-    let field = field();
+    let field = text_field(harness, label);
     harness.get(field.clone()).focus();
     harness.step();
     harness.get(field).type_text(text);
@@ -99,7 +103,8 @@ pub fn pick(harness: &mut Harness<'_, ComptoirApp>, list: &str, option: &str) {
 
 /// Replaces the text of the field named `label` (select all, delete, type).
 pub fn replace_text(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
+    let field = text_field(harness, label);
+    harness.get(field).focus();
     harness.step();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.key_press(egui::Key::Backspace);

@@ -19,6 +19,8 @@ pub enum DetailRequest {
     Write(Box<Document>),
     /// Record a payment of this invoice.
     Pay(DocumentId),
+    /// Change this contact in its form.
+    EditContact(Box<Contact>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +108,18 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
     ui.horizontal_wrapped(|ui| {
         if ui.button(texts.get("detail-close")).clicked() {
             open = false;
+        }
+        if let Some(Ok((Record::Contact(contact), _))) = &detail.loaded {
+            let blocked = ctx.cannot(Permission::EditContacts);
+            if action_button(ui, &texts.get("contact-edit"), blocked.as_deref()) {
+                detail.request = Some(DetailRequest::EditContact(contact.clone()));
+            }
+            let archive = if contact.archived { "contact-unarchive" } else { "contact-archive" };
+            if action_button(ui, &texts.get(archive), blocked.as_deref()) {
+                let mut changed = contact.as_ref().clone();
+                changed.archived = !changed.archived;
+                intent = Some(Intent::UpdateContact { contact: changed });
+            }
         }
         if let Some(document) = &document {
             let action = document_actions_ui(ui, document, ctx);

@@ -1,11 +1,11 @@
 //! The contact, article and payment lists, and the new-contact form. These lists are
 //! thousands of rows at most: they page by offset over their sort index.
 
-use comptoir_core::model::{Address, Article, Contact, ContactId, ContactKind, Country, Permission, VatNumber};
+use comptoir_core::model::{Contact, ContactId, Country, Permission};
 use comptoir_core::store::{PaymentRow, StoreError};
-use comptoir_core::sync::Intent;
 use egui_extras::{Column, TableBuilder};
 
+use super::contact_form::{ContactForm, contact_form_ui};
 use super::rows::{BLOCK, RowBlocks};
 use super::{Context, action_button, column_titles_ui, share};
 use crate::reader::{Question, SimpleList};
@@ -16,14 +16,14 @@ const ROW_HEIGHT: f32 = 24.0;
 #[derive(Debug)]
 pub struct Paged<T> {
     list: SimpleList,
-    rows: RowBlocks<T>,
+    pub(crate) rows: RowBlocks<T>,
     pub total: Option<u64>,
     counting: Option<u64>,
     counted: bool,
 }
 
 impl<T> Paged<T> {
-    fn new(list: SimpleList) -> Self {
+    pub(crate) fn new(list: SimpleList) -> Self {
         Self { list, rows: RowBlocks::default(), total: None, counting: None, counted: false }
     }
 
@@ -43,7 +43,7 @@ impl<T> Paged<T> {
         }
     }
 
-    fn ask(&mut self, ctx: &mut Context<'_>) {
+    pub(crate) fn ask(&mut self, ctx: &mut Context<'_>) {
         if !self.counted && self.counting.is_none() {
             let generation = ctx.generation();
             if ctx.reader.ask(Question::Count { generation, list: self.list }) {
@@ -53,7 +53,7 @@ impl<T> Paged<T> {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.total.map_or_else(|| self.rows.loaded(), |n| usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
@@ -83,74 +83,10 @@ impl ContactList {
     /// The engine answered an edit: the form closes when it was its own, or shows why
     /// it was refused.
     pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
-        if let Some(form) = &mut self.form
-            && form.sent == Some(request)
-        {
-            form.sent = None;
-            match refused {
-                None => self.form = None,
-                Some(reason) => form.error = Some(reason),
-            }
+        if self.form.as_mut().is_some_and(|form| form.on_edit(request, refused)) {
+            self.form = None;
         }
     }
-}
-
-/// The fields of a new contact, as typed.
-#[derive(Clone, Debug, Default)]
-pub struct ContactForm {
-    pub person: bool,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub vat_number: String,
-    pub street: String,
-    pub postcode: String,
-    pub city: String,
-    pub belgium: bool,
-    /// Why the last attempt was refused, in the user's language.
-    pub error: Option<String>,
-    /// The request sent and not yet answered.
-    pub sent: Option<u64>,
-}
-
-impl ContactForm {
-    /// The contact these fields describe, or the reason they do not describe one.
-    fn contact(&self, texts: &crate::i18n::Texts) -> Result<Contact, String> {
-        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let vat_number = match optional(&self.vat_number) {
-            Some(text) => Some(VatNumber::parse(&text).map_err(|e| texts.error(e.code(), &e.to_string()))?),
-            None => None,
-        };
-        let contact = Contact {
-            id: ContactId::new(),
-            kind: if self.person { ContactKind::Person } else { ContactKind::Company },
-            name: self.name.trim().to_owned(),
-            is_customer: true,
-            is_supplier: false,
-            email: optional(&self.email),
-            phone: optional(&self.phone),
-            vat_number,
-            billing_address: Address {
-                street: self.street.trim().to_owned(),
-                street2: String::new(),
-                postcode: self.postcode.trim().to_owned(),
-                city: self.city.trim().to_owned(),
-                country: if self.belgium { Country::Belgium } else { Country::France },
-            },
-            delivery_address: None,
-            payment_terms_days: None,
-            archived: false,
-        };
-        contact.validate().map_err(|e| texts.error(e.code(), &e.to_string()))?;
-        Ok(contact)
-    }
-}
-
-/// A text field with its label, the label naming it for screen readers and tests.
-pub fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String) {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(260.0)).labelled_by(label.id);
-    ui.end_row();
 }
 
 /// The contact list; returns the contact the user opened.
@@ -160,14 +96,17 @@ pub fn contacts_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<
     let blocked = ctx.cannot(Permission::EditContacts);
     ui.horizontal(|ui| {
         if action_button(ui, &texts.get("contact-new"), blocked.as_deref()) {
-            list.form = Some(ContactForm::default());
+            let country = ctx.reader.store().company().map_or(Country::France, |c| c.address.country);
+            list.form = Some(ContactForm::new(&country));
         }
     });
     if blocked.is_some() {
         list.form = None;
     }
-    if list.form.is_some() {
-        contact_form_ui(ui, list, ctx);
+    if let Some(form) = &mut list.form
+        && !contact_form_ui(ui, form, ctx)
+    {
+        list.form = None;
     }
     list.paged.ask(ctx);
     ui.label(match list.paged.total {
@@ -223,64 +162,8 @@ pub fn contacts_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<
     opened
 }
 
-fn contact_form_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<'_>) {
-    let texts = ctx.texts;
-    let Some(form) = &mut list.form else { return };
-    let mut close = false;
-    let mut save = false;
-    egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.label(crate::theme::bold(texts.get("contact-new")));
-        ui.horizontal(|ui| {
-            ui.radio_value(&mut form.person, false, texts.get("contact-kind-company"));
-            ui.radio_value(&mut form.person, true, texts.get("contact-kind-person"));
-        });
-        egui::Grid::new("contact-form").num_columns(2).show(ui, |ui| {
-            field_ui(ui, &texts.get("contact-name"), &mut form.name);
-            field_ui(ui, &texts.get("contact-email"), &mut form.email);
-            field_ui(ui, &texts.get("contact-phone"), &mut form.phone);
-            field_ui(ui, &texts.get("contact-vat"), &mut form.vat_number);
-            field_ui(ui, &texts.get("contact-street"), &mut form.street);
-            field_ui(ui, &texts.get("contact-postcode"), &mut form.postcode);
-            field_ui(ui, &texts.get("contact-city"), &mut form.city);
-            ui.label(texts.get("contact-country"));
-            ui.horizontal(|ui| {
-                ui.radio_value(&mut form.belgium, false, texts.get("country-fr"));
-                ui.radio_value(&mut form.belgium, true, texts.get("country-be"));
-            });
-            ui.end_row();
-        });
-        if let Some(error) = &form.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
-        }
-        ui.horizontal(|ui| {
-            save = ui.add_enabled(form.sent.is_none(), egui::Button::new(texts.get("form-save"))).clicked();
-            close = ui.button(texts.get("form-cancel")).clicked();
-        });
-    });
-    if save {
-        match form.contact(texts) {
-            Ok(contact) => {
-                form.error = None;
-                form.sent = Some(ctx.edit(Intent::CreateContact { contact }));
-            }
-            Err(reason) => form.error = Some(reason),
-        }
-    }
-    if close {
-        list.form = None;
-    }
-}
-
-/// The article list.
-pub type ArticleList = Paged<Article>;
 /// The payment list.
 pub type PaymentList = Paged<PaymentRow>;
-
-impl Default for ArticleList {
-    fn default() -> Self {
-        Self::new(SimpleList::Articles)
-    }
-}
 
 impl Default for PaymentList {
     fn default() -> Self {
@@ -339,33 +222,6 @@ fn paged_text_list_ui<T>(
                 }
             });
         });
-}
-
-pub fn articles_ui(ui: &mut egui::Ui, list: &mut ArticleList, ctx: &mut Context<'_>) {
-    let columns: [ColumnSpec; 5] = [
-        ("column-code", Some((0.15, 70.0))),
-        ("column-designation", None),
-        ("column-unit", Some((0.1, 50.0))),
-        ("column-unit-price", Some((0.14, 80.0))),
-        ("column-vat-rate", Some((0.08, 50.0))),
-    ];
-    paged_text_list_ui(
-        ui,
-        list,
-        ctx,
-        "nav-articles",
-        &columns,
-        |store, offset| store.list_articles(true, offset, BLOCK),
-        |article, ctx| {
-            vec![
-                article.code.clone(),
-                article.name.clone(),
-                article.unit.clone(),
-                ctx.money(article.unit_price),
-                article.vat_rate.to_string(),
-            ]
-        },
-    );
 }
 
 pub fn payments_ui(ui: &mut egui::Ui, list: &mut PaymentList, ctx: &mut Context<'_>) {

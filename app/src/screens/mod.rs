@@ -1,7 +1,9 @@
 //! The main window's screens, one file each, and what they share: the navigation, the
 //! [`Context`] a screen draws with, and the routing of background answers.
 
+pub mod articles;
 pub mod audit;
+pub mod contact_form;
 pub mod dashboard;
 pub mod detail;
 pub mod documents;
@@ -213,7 +215,7 @@ pub struct Screens {
     pub credit_notes: documents::DocumentList,
     pub delivery_notes: documents::DocumentList,
     pub contacts: lists::ContactList,
-    pub articles: lists::ArticleList,
+    pub articles: articles::Articles,
     pub payments: lists::PaymentList,
     pub audit: audit::AuditTrail,
     pub users: users::Users,
@@ -256,6 +258,10 @@ impl Screens {
         match request {
             detail::DetailRequest::Edit(id) => self.edit_document(id, ctx),
             detail::DetailRequest::Write(document) => self.write_document(*document, ctx),
+            detail::DetailRequest::EditContact(contact) => {
+                self.current = Some(Screen::Contacts);
+                self.contacts.form = Some(contact_form::ContactForm::edit(&contact));
+            }
             detail::DetailRequest::Pay(id) => match payment_form::PaymentForm::for_invoice(id, ctx) {
                 Ok(form) => self.payment_form = Some(form),
                 Err(e) => tracing::warn!(error = %e, "the payment form could not be filled in"),
@@ -351,7 +357,7 @@ impl Screens {
             }
             Answer::Count { generation, list, count } => {
                 self.contacts.on_count(generation, list, &count);
-                self.articles.on_count(generation, list, &count);
+                self.articles.paged.on_count(generation, list, &count);
                 self.payments.on_count(generation, list, &count);
             }
             Answer::Dashboard { generation, figures } => self.dashboard.on_answer(generation, figures),
@@ -429,7 +435,7 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
                 screens.detail = Some(detail::Detail::contact(id));
             }
         }
-        Screen::Articles => lists::articles_ui(ui, &mut screens.articles, ctx),
+        Screen::Articles => articles::articles_ui(ui, &mut screens.articles, ctx),
         Screen::Payments => lists::payments_ui(ui, &mut screens.payments, ctx),
         Screen::Audit => audit::audit_ui(ui, &mut screens.audit, ctx),
         Screen::Users => users::users_ui(ui, &mut screens.users, ctx),

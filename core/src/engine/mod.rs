@@ -467,6 +467,15 @@ impl Engine {
         })
     }
 
+    /// Hands a command to the engine without waiting; when it cannot be taken, the
+    /// command comes back with the reason (the caller may keep it and try again).
+    pub fn try_send(&self, command: Command) -> Result<(), (EngineError, Command)> {
+        self.commands.try_send(command).map_err(|e| match e {
+            tokio::sync::mpsc::error::TrySendError::Full(command) => (EngineError::Busy, command),
+            tokio::sync::mpsc::error::TrySendError::Closed(command) => (EngineError::Stopped, command),
+        })
+    }
+
     /// The next event, if one is waiting.
     pub fn try_event(&self) -> Option<Event> {
         self.events.try_recv().ok()

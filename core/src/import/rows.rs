@@ -386,6 +386,7 @@ fn to_contact(cells: &Cells<'_>, options: &ImportOptions) -> Result<Contact, Ref
         delivery_address: None,
         payment_terms_days,
         archived: false,
+        language: None,
     };
     contact.validate().map_err(|e| {
         let field = matches!(e, ModelError::Required { field: "name" } | ModelError::TooLong { field: "name", .. })

@@ -50,6 +50,41 @@ pub struct Contact {
     /// Overrides the company's default payment terms.
     pub payment_terms_days: Option<u16>,
     pub archived: bool,
+    /// The language of this customer's documents (PDF, e-mail); `None`: the company's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<DocumentLanguage>,
+}
+
+/// A language documents are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DocumentLanguage {
+    #[serde(rename = "fr")]
+    French,
+    #[serde(rename = "nl")]
+    Dutch,
+    #[serde(rename = "en")]
+    English,
+}
+
+impl DocumentLanguage {
+    pub const ALL: [Self; 3] = [Self::French, Self::Dutch, Self::English];
+
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::French => "fr",
+            Self::Dutch => "nl",
+            Self::English => "en",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ModelError> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.code() == value)
+            .ok_or_else(|| ModelError::UnknownValue { field: "language", value: value.to_owned() })
+    }
 }
 
 impl Contact {
@@ -69,6 +104,18 @@ impl Contact {
         self.billing_address.validate()?;
         if let Some(delivery) = &self.delivery_address {
             delivery.validate()?;
+        }
+        if self.payment_terms_days.is_some_and(|days| days > 365) {
+            return Err(ModelError::UnknownValue {
+                field: "payment_terms_days",
+                value: self.payment_terms_days.map(|d| d.to_string()).unwrap_or_default(),
+            });
+        }
+        if self.email.as_ref().is_some_and(|e| e.chars().count() > 254) {
+            return Err(ModelError::TooLong { field: "email", max: 254 });
+        }
+        if self.phone.as_ref().is_some_and(|p| p.chars().count() > 40) {
+            return Err(ModelError::TooLong { field: "phone", max: 40 });
         }
         Ok(())
     }
@@ -114,6 +161,7 @@ mod tests {
             delivery_address: None,
             payment_terms_days: Some(30),
             archived: false,
+            language: None,
         }
     }
 

@@ -22,7 +22,7 @@ mod vat;
 pub use address::{Address, Country};
 pub use article::Article;
 pub use company::Company;
-pub use contact::{Contact, ContactKind, validate_email};
+pub use contact::{Contact, ContactKind, DocumentLanguage, validate_email};
 pub use document::{
     Document, DocumentKind, DocumentLine, DocumentStatus, MAX_LINES, PartySnapshot, Totals, VatBreakdown,
     ensure_credit_within,

@@ -17,9 +17,9 @@ use super::text::fold_for_sort;
 use super::{Access, COMPANY_APPLICATION_ID, StoreError, open_connection};
 use crate::model::{
     Address, Allocation, Article, ArticleId, Bic, Company, CompanyId, Contact, ContactId, ContactKind, Country,
-    Currency, Document, DocumentId, DocumentKind, DocumentLine, DocumentStatus, Iban, ModelError, NationalId,
-    NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod, PaymentState, Role,
-    StructuredCommunication, UserId, VatCategory, VatNumber, VatRate, YearInNumber, add_amounts, assess_payment,
+    Currency, Document, DocumentId, DocumentKind, DocumentLanguage, DocumentLine, DocumentStatus, Iban, ModelError,
+    NationalId, NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod, PaymentState,
+    Role, StructuredCommunication, UserId, VatCategory, VatNumber, VatRate, YearInNumber, add_amounts, assess_payment,
     ensure_credit_within, from_cents, to_cents,
 };
 
@@ -521,6 +521,7 @@ impl WriteTx<'_> {
                 contact.payment_terms_days,
                 contact.archived,
                 self.now,
+                contact.language.map(DocumentLanguage::code),
             ])
             .map_err(map_constraint)?;
         ensure_written(changed, "contact")
@@ -782,7 +783,7 @@ impl WriteTx<'_> {
 pub(super) const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_supplier, email, phone, vat_number,
     billing_street, billing_street2, billing_postcode, billing_city, billing_country,
     delivery_street, delivery_street2, delivery_postcode, delivery_city, delivery_country,
-    payment_terms_days, archived";
+    payment_terms_days, archived, language";
 
 /// The columns a document write sets, in the order of its parameters.
 const DOCUMENT_WRITE_COLUMNS: [&str; 25] = [
@@ -841,6 +842,7 @@ static CONTACT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
             "payment_terms_days",
             "archived",
             "updated_at",
+            "language",
         ],
     )
 });
@@ -1105,6 +1107,10 @@ pub(super) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
         delivery_address,
         payment_terms_days: row.get(18)?,
         archived: row.get(19)?,
+        language: row
+            .get::<_, Option<String>>(20)?
+            .map(|code| DocumentLanguage::parse(&code).map_err(|e| corrupt("contacts.language", &code, &e)))
+            .transpose()?,
     })
 }
 

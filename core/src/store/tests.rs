@@ -55,6 +55,7 @@ fn contact(name: &str) -> Contact {
         delivery_address: None,
         payment_terms_days: None,
         archived: false,
+        language: None,
     }
 }
 

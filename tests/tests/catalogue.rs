@@ -1,0 +1,142 @@
+//! Contacts and articles in the real app, driven with `egui_kittest` by accessible labels
+//! against the real server on loopback: a contact changed (its VAT number checked as it
+//! is typed, its documents' language kept), archived and brought back; an article
+//! created, archived; the prices of the selected articles changed by a percentage; and
+//! hundreds of edits sent at once, none lost on the way to the engine.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::sync::Arc;
+
+use comptoir::app::ComptoirApp;
+use comptoir_core::clock::SystemClock;
+use comptoir_core::engine::Command;
+use comptoir_core::model::{ArticleId, DocumentLanguage};
+use comptoir_core::store::CompanyStore;
+use comptoir_core::sync::Intent;
+use comptoir_tests::fixtures::{article, new_contact};
+use comptoir_tests::ui::{file_menu, go_to, open_company, replace_text, type_into, wait_for, wait_until};
+use comptoir_tests::{TestServer, app_harness};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use rust_decimal::Decimal;
+
+fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
+    app_harness(dir, server, Arc::new(SystemClock), egui::vec2(1400.0, 900.0))
+}
+
+fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
+    CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
+}
+
+#[test]
+fn a_contact_is_changed_with_its_vat_number_checked_as_typed_then_archived() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let contact = copy(&harness).list_contacts(false, 0, 1).unwrap().remove(0);
+    go_to(&mut harness, "Contacts");
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::contact(contact.id));
+    wait_for(&mut harness, "Modifier le contact");
+    harness.get_by_label("Modifier le contact").click();
+    wait_for(&mut harness, "Langue des documents");
+    // A VAT number with a wrong check digit is refused as it is typed.
+    replace_text(&mut harness, "N° de TVA", "FR00303265045");
+    wait_for(&mut harness, "chiffres de contrôle");
+    replace_text(&mut harness, "N° de TVA", "FR40303265045");
+    wait_until(&mut harness, "the error gone", |h| h.query_by_label_contains("chiffres de contrôle").is_none());
+    harness.get_by_label("Néerlandais").click();
+    replace_text(&mut harness, "Délai de paiement (jours)", "45");
+    harness.get_by_label("Enregistrer").click();
+    wait_until(&mut harness, "the contact changed", |h| {
+        copy(h).contact(contact.id).is_ok_and(|c| c.language == Some(DocumentLanguage::Dutch))
+    });
+    let changed = copy(&harness).contact(contact.id).unwrap();
+    assert_eq!(changed.vat_number.unwrap().to_string(), "FR40303265045");
+    assert_eq!(changed.payment_terms_days, Some(45));
+    assert_eq!((changed.name, changed.billing_address), (contact.name.clone(), contact.billing_address.clone()));
+
+    // Archived from its detail, then brought back.
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::contact(contact.id));
+    wait_for(&mut harness, "Archiver");
+    harness.get_by_label("Archiver").click();
+    wait_until(&mut harness, "archived", |h| copy(h).contact(contact.id).is_ok_and(|c| c.archived));
+    assert!(copy(&harness).search_customers(&contact.name, 8).unwrap().iter().all(|c| c.id != contact.id));
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::contact(contact.id));
+    wait_for(&mut harness, "Réactiver");
+    harness.get_by_label("Réactiver").click();
+    wait_until(&mut harness, "back", |h| copy(h).contact(contact.id).is_ok_and(|c| !c.archived));
+
+    // The server keeps it as changed.
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_for(&mut harness, "Synchronisé");
+    let stats = server.stats(server.accounts.companies[0].0).unwrap();
+    assert_eq!(stats, copy(&harness).replica_stats().unwrap(), "the copy equals the server");
+}
+
+#[test]
+fn articles_are_created_archived_and_their_prices_changed_by_a_percentage() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    go_to(&mut harness, "Articles");
+    wait_for(&mut harness, "Nouvel article");
+    harness.get_by_label("Nouvel article").click();
+    wait_for(&mut harness, "Code");
+    type_into(&mut harness, "Code", "AA-CAFE");
+    type_into(&mut harness, "Désignation", "Café en grains");
+    type_into(&mut harness, "Unité", "kg");
+    type_into(&mut harness, "Prix unitaire HT", "24,90");
+    harness.get_by_label("Enregistrer").click();
+    wait_until(&mut harness, "the article created", |h| copy(h).article_by_code("AA-CAFE").unwrap().is_some());
+    let cafe = copy(&harness).article_by_code("AA-CAFE").unwrap().unwrap();
+    assert_eq!((cafe.unit_price, cafe.unit.as_str()), (Decimal::new(2490, 2), "kg"));
+
+    // Two articles ticked, their prices up 10 %.
+    let first = copy(&harness).list_articles(false, 0, 2).unwrap().into_iter().find(|a| a.id != cafe.id).unwrap();
+    for code in [&first.code, &cafe.code] {
+        wait_for(&mut harness, &format!("Choisir {code}"));
+        harness.get_by_label(&format!("Choisir {code}")).click();
+        harness.step();
+    }
+    type_into(&mut harness, "Changer les prix de", "10");
+    harness.get_by_label("Appliquer aux 2 articles choisis").click();
+    wait_until(&mut harness, "the prices changed", |h| {
+        copy(h).article(cafe.id).is_ok_and(|a| a.unit_price == Decimal::new(2739, 2))
+    });
+    let expected = comptoir_core::model::round_amount(first.unit_price * Decimal::new(11, 1));
+    assert_eq!(copy(&harness).article(first.id).unwrap().unit_price, expected);
+
+    // Archived through its form.
+    harness.get_by_label("AA-CAFE").click();
+    wait_for(&mut harness, "Modifier l'article");
+    harness.get_by_label("Archiver").click();
+    wait_until(&mut harness, "archived", |h| copy(h).article(cafe.id).is_ok_and(|a| a.archived));
+    assert!(copy(&harness).search_articles("cafe", 8).unwrap().is_empty(), "no longer offered");
+}
+
+#[test]
+fn six_hundred_edits_sent_at_once_all_reach_the_copy() {
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let before = copy(&harness).count_articles(true).unwrap();
+    // More than the engine's queue holds (256): the app keeps the rest and hands them
+    // over as room frees up.
+    for i in 0..600 {
+        let mut article = article(&format!("LOT-{i:04}"));
+        article.id = ArticleId::new();
+        harness
+            .state()
+            .send(Command::Edit { request: 10_000 + i, intent: Box::new(Intent::CreateArticle { article }) });
+    }
+    let contact = new_contact("Dernier de la file");
+    harness
+        .state()
+        .send(Command::Edit { request: 20_000, intent: Box::new(Intent::CreateContact { contact: contact.clone() }) });
+    wait_until(&mut harness, "every edit applied", |h| copy(h).contact(contact.id).is_ok());
+    assert_eq!(copy(&harness).count_articles(true).unwrap(), before + 600, "none dropped, in order");
+}
