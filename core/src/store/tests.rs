@@ -1095,7 +1095,10 @@ fn the_dashboard_charts_sum_sales_by_month_and_receivables_by_age() {
 
     let top: Vec<(&str, u64, Decimal)> =
         charts.top_customers.iter().map(|t| (t.name.as_str(), t.invoices, t.due)).collect();
-    assert_eq!(top, [("Cave Gamma", 1, dec!(360.00)), ("Atelier Alpha", 3, dec!(326.00)), ("Boulangerie Beta", 2, dec!(72.00))]);
+    assert_eq!(
+        top,
+        [("Cave Gamma", 1, dec!(360.00)), ("Atelier Alpha", 3, dec!(326.00)), ("Boulangerie Beta", 2, dec!(72.00))]
+    );
     assert_eq!(charts.top_customers[0].contact_id, c.id);
 
     // Each bucket's due-date range, as a list filter, keeps exactly the bucket's invoices.
@@ -1108,13 +1111,16 @@ fn the_dashboard_charts_sum_sales_by_month_and_receivables_by_age() {
             ..DocumentFilter::kind(DocumentKind::Invoice)
         };
         assert_eq!(store.count_documents(&filter).unwrap(), aged.invoices, "{:?}", aged.bucket);
-        let page =
-            store.list_documents(&filter, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 50).unwrap();
+        let page = store
+            .list_documents(&filter, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 50)
+            .unwrap();
         let due: Decimal = page.rows.iter().map(|r| r.gross - r.paid).sum();
         assert_eq!(due, aged.due, "{:?}", aged.bucket);
         // The full-text search keeps to the same range.
-        let found: usize =
-            ["Alpha", "Beta", "Gamma"].iter().map(|name| store.search_documents(&filter, name, 50).unwrap().len()).sum();
+        let found: usize = ["Alpha", "Beta", "Gamma"]
+            .iter()
+            .map(|name| store.search_documents(&filter, name, 50).unwrap().len())
+            .sum();
         assert_eq!(found as u64, aged.invoices, "{:?}", aged.bucket);
     }
 }
