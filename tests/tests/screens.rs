@@ -191,7 +191,7 @@ fn the_dashboard_charts_open_the_invoices_behind_a_bar() {
 
     // An age bar opens the unpaid invoices of that age.
     go_to(&mut harness, "Tableau de bord");
-    let (i, aged) = charts.ages.iter().enumerate().filter(|(i, a)| *i > 0 && a.invoices > 0).last().unwrap();
+    let (i, aged) = charts.ages.iter().enumerate().rfind(|(i, a)| *i > 0 && a.invoices > 0).unwrap();
     wait_until(&mut harness, "the age bar", |h| h.query(chart_part(&age_bar(i))).is_some());
     harness.get(chart_part(&age_bar(i))).click();
     let (due_from, due_to) = aged.bucket.due_range(today);

@@ -1101,7 +1101,12 @@ fn the_dashboard_charts_sum_sales_by_month_and_receivables_by_age() {
     );
     assert_eq!(charts.top_customers[0].contact_id, c.id);
 
-    // Each bucket's due-date range, as a list filter, keeps exactly the bucket's invoices.
+    assert_each_age_filters_its_invoices(&store, &charts, today);
+}
+
+/// Each age bucket's due-date range, as a list filter, keeps exactly the bucket's
+/// invoices: counted, listed and searched.
+fn assert_each_age_filters_its_invoices(store: &CompanyStore, charts: &DashboardCharts, today: NaiveDate) {
     for aged in &charts.ages {
         let (due_from, due_to) = aged.bucket.due_range(today);
         let filter = DocumentFilter {
