@@ -15,7 +15,8 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use chrono::NaiveDate;
 use comptoir_core::audit::ChainError;
 use comptoir_core::store::{
-    AuditFilter, CompanyStore, Cursor, Dashboard, DocumentFilter, DocumentRow, DocumentSort, SortDirection, StoreError,
+    AuditFilter, CompanyStore, Cursor, Dashboard, DashboardCharts, DocumentFilter, DocumentRow, DocumentSort,
+    SortDirection, StoreError,
 };
 
 /// Rows between two bookmarks: a jump anywhere in a list walks at most this many index
@@ -48,6 +49,11 @@ pub enum Question {
         list: SimpleList,
     },
     Dashboard {
+        generation: u64,
+        today: NaiveDate,
+    },
+    /// Sales per month, receivables by age, the customers owing the most.
+    DashboardCharts {
         generation: u64,
         today: NaiveDate,
     },
@@ -111,6 +117,10 @@ pub enum Answer {
     Dashboard {
         generation: u64,
         figures: Result<Dashboard, StoreError>,
+    },
+    DashboardCharts {
+        generation: u64,
+        charts: Result<DashboardCharts, StoreError>,
     },
     CountAudit {
         generation: u64,
@@ -242,6 +252,9 @@ fn answer(store: &CompanyStore, question: Question) -> Answer {
             Answer::Count { generation, list, count }
         }
         Question::Dashboard { generation, today } => Answer::Dashboard { generation, figures: store.dashboard(today) },
+        Question::DashboardCharts { generation, today } => {
+            Answer::DashboardCharts { generation, charts: store.dashboard_charts(today) }
+        }
         Question::CountAudit { generation, filter } => {
             Answer::CountAudit { generation, count: store.audit_count(&filter) }
         }

@@ -114,6 +114,124 @@ fn the_dashboard_shows_what_is_unpaid_overdue_and_sold_this_month() {
     assert_eq!(invoices.status, comptoir::screens::documents::StatusChoice::Unpaid);
 }
 
+/// Not a plain text: a chart, or a bar of one.
+fn chart_part(label: &str) -> By<'_> {
+    By::new().label(label).predicate(|node| node.role() != egui::accesskit::Role::Label)
+}
+
+#[test]
+fn the_dashboard_charts_open_the_invoices_behind_a_bar() {
+    use comptoir::screens::documents::{Period, StatusChoice};
+    use comptoir_core::store::AgeBucket;
+
+    let server = TestServer::start(600).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+    let today = chrono::Local::now().date_naive();
+    let store = copy(&harness);
+    let charts = store.dashboard_charts(today).unwrap();
+    let money = |amount| format::money(amount, Currency::EUR, Language::French);
+    wait_until(&mut harness, "the sales chart", |h| {
+        h.query(chart_part("Ventes des 12 derniers mois (HT, avoirs déduits)")).is_some()
+    });
+    harness.get(chart_part("Restant dû par ancienneté"));
+
+    // Every bar is there, named with its exact amount.
+    let month_names = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month_bar = |month: &comptoir_core::store::MonthSales| {
+        let name = month_names[usize::try_from(chrono::Datelike::month0(&month.month)).unwrap()];
+        format!("{name} {} : {} HT", chrono::Datelike::year(&month.month), money(month.net))
+    };
+    assert_eq!(charts.months.len(), 12);
+    for month in &charts.months {
+        harness.get(chart_part(&month_bar(month)));
+    }
+    let age_names = [
+        "Non échu",
+        "1 à 30 jours de retard",
+        "31 à 60 jours de retard",
+        "61 à 90 jours de retard",
+        "Plus de 90 jours de retard",
+    ];
+    let age_bar = |i: usize| {
+        let aged = &charts.ages[i];
+        format!("{} : {}, {} factures", age_names[i], money(aged.due), aged.invoices)
+    };
+    for i in 0..AgeBucket::ALL.len() {
+        harness.get(chart_part(&age_bar(i)));
+    }
+
+    // A month bar opens the invoices of that month.
+    let month = charts.months.iter().filter(|m| m.invoices > 0).max_by_key(|m| m.invoices).unwrap().clone();
+    harness.get(chart_part(&month_bar(&month))).click();
+    let last_day = month.month.checked_add_months(chrono::Months::new(1)).unwrap().pred_opt().unwrap();
+    let of_month =
+        DocumentFilter { from: Some(month.month), to: Some(last_day), ..DocumentFilter::kind(DocumentKind::Invoice) };
+    let count = store.count_documents(&of_month).unwrap();
+    assert!(count >= month.invoices, "the month's issued invoices are among its documents");
+    wait_for(&mut harness, &format!("{count} documents"));
+    let invoices = &harness.state().screens.invoices;
+    assert_eq!(harness.state().screens.screen(), comptoir::screens::Screen::Invoices);
+    assert_eq!((invoices.period, invoices.status, invoices.due), (Period::Month(month.month), StatusChoice::All, None));
+    assert_eq!(invoices.total, Some(count));
+
+    // An age bar opens the unpaid invoices of that age.
+    go_to(&mut harness, "Tableau de bord");
+    let (i, aged) = charts.ages.iter().enumerate().rfind(|(i, a)| *i > 0 && a.invoices > 0).unwrap();
+    wait_until(&mut harness, "the age bar", |h| h.query(chart_part(&age_bar(i))).is_some());
+    harness.get(chart_part(&age_bar(i))).click();
+    let (due_from, due_to) = aged.bucket.due_range(today);
+    let of_age = DocumentFilter {
+        statuses: vec![DocumentStatus::Issued, DocumentStatus::PartiallyPaid],
+        due_from,
+        due_to,
+        ..DocumentFilter::kind(DocumentKind::Invoice)
+    };
+    assert_eq!(store.count_documents(&of_age).unwrap(), aged.invoices);
+    wait_for(&mut harness, &format!("{} documents", aged.invoices));
+    let invoices = &harness.state().screens.invoices;
+    assert_eq!(
+        (invoices.period, invoices.status, invoices.due),
+        (Period::All, StatusChoice::Unpaid, Some(aged.bucket))
+    );
+    assert_eq!(invoices.total, Some(aged.invoices));
+    harness.get_by_label(&format!("Ancienneté : {}", age_names[i]));
+    // Its filter removed, every unpaid invoice shows.
+    harness.get_by_label("Retirer le filtre d'ancienneté").click();
+    let unpaid = store.dashboard(today).unwrap().unpaid_count;
+    assert!(unpaid > aged.invoices);
+    wait_for(&mut harness, &format!("{unpaid} documents"));
+
+    // The customer who owes the most, and a click opens their detail.
+    go_to(&mut harness, "Tableau de bord");
+    let top = charts.top_customers.first().unwrap().clone();
+    wait_for(&mut harness, "Clients qui doivent le plus");
+    assert_eq!(charts.top_customers.len(), 5);
+    for customer in &charts.top_customers {
+        harness.get_by_label(&customer.name);
+        harness.get_by_label(&money(customer.due));
+    }
+    harness.get_by_label(&top.name).click();
+    harness.step();
+    assert_eq!(harness.state().screens.screen(), comptoir::screens::Screen::Contacts);
+    let target = harness.state().screens.detail.as_ref().unwrap().target;
+    assert_eq!(target, comptoir::screens::detail::Target::Contact(top.contact_id));
+}
+
 #[test]
 fn a_new_contact_and_an_issued_draft_show_in_their_history() {
     let server = TestServer::start(300).unwrap();

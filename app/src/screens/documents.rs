@@ -4,7 +4,9 @@
 
 use chrono::{Datelike as _, Months, NaiveDate};
 use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus};
-use comptoir_core::store::{Cursor, DocumentFilter, DocumentRow, DocumentSort, PageRequest, SortDirection, StoreError};
+use comptoir_core::store::{
+    AgeBucket, Cursor, DocumentFilter, DocumentRow, DocumentSort, PageRequest, SortDirection, StoreError,
+};
 use egui_extras::{Column, TableBuilder};
 
 use super::rows::{BLOCK, BlockRequest, RowBlocks};
@@ -33,6 +35,8 @@ pub enum Period {
     LastMonth,
     ThisYear,
     LastYear,
+    /// One calendar month, by its first day (from the dashboard's sales chart).
+    Month(NaiveDate),
 }
 
 impl Period {
@@ -45,6 +49,15 @@ impl Period {
             Self::LastMonth => "period-last-month",
             Self::ThisYear => "period-this-year",
             Self::LastYear => "period-last-year",
+            Self::Month(_) => "period-month",
+        }
+    }
+
+    /// The period's name in the user's language.
+    pub fn text(self, texts: &crate::i18n::Texts) -> String {
+        match self {
+            Self::Month(first) => texts.with("period-month", &[("month", month_text(first, texts).into())]),
+            other => texts.get(other.text_id()),
         }
     }
 
@@ -58,7 +71,32 @@ impl Period {
             Self::LastMonth => (month_start.checked_sub_months(Months::new(1)), month_start.pred_opt()),
             Self::ThisYear => (Some(year_start), Some(today)),
             Self::LastYear => (year_start.checked_sub_months(Months::new(12)), year_start.pred_opt()),
+            Self::Month(day) => {
+                let first = day.with_day(1).unwrap_or(day);
+                (Some(first), first.checked_add_months(Months::new(1)).and_then(|next| next.pred_opt()))
+            }
         }
+    }
+}
+
+/// A month and its year: `novembre 2026`.
+pub fn month_text(month: NaiveDate, texts: &crate::i18n::Texts) -> String {
+    format!("{} {}", texts.get(&format!("month-{}", month.month())), month.year())
+}
+
+/// An age bucket of receivables in words: `1 à 30 jours de retard`.
+pub fn age_text(bucket: AgeBucket, texts: &crate::i18n::Texts) -> String {
+    texts.get(&format!("dashboard-age-{}", age_id(bucket)))
+}
+
+/// The part of a bucket's locale ids that names it (`1-30`).
+pub fn age_id(bucket: AgeBucket) -> &'static str {
+    match bucket {
+        AgeBucket::NotDue => "not-due",
+        AgeBucket::Days1To30 => "1-30",
+        AgeBucket::Days31To60 => "31-60",
+        AgeBucket::Days61To90 => "61-90",
+        AgeBucket::Over90 => "over-90",
     }
 }
 
@@ -85,6 +123,8 @@ pub struct DocumentList {
     pub direction: SortDirection,
     pub status: StatusChoice,
     pub period: Period,
+    /// Unpaid invoices of one age only (from the dashboard's receivables chart).
+    pub due: Option<AgeBucket>,
     /// What is typed in the search box.
     pub search: String,
     rows: RowBlocks<DocumentRow>,
@@ -121,6 +161,7 @@ impl DocumentList {
             direction: SortDirection::Descending,
             status: StatusChoice::All,
             period: Period::All,
+            due: None,
             search: String::new(),
             rows: RowBlocks::default(),
             total: None,
@@ -142,13 +183,29 @@ impl DocumentList {
             StatusChoice::Unpaid => vec![DocumentStatus::Issued, DocumentStatus::PartiallyPaid],
             StatusChoice::One(status) => vec![status],
         };
-        DocumentFilter { kind: self.kind, statuses, from, to, contact: None }
+        let (due_from, due_to) = self.due.map_or((None, None), |bucket| bucket.due_range(today));
+        DocumentFilter { kind: self.kind, statuses, from, to, contact: None, due_from, due_to }
     }
 
     /// Shows only the documents of this status choice (from the dashboard).
     pub fn show_only(&mut self, status: StatusChoice) {
+        self.show(status, Period::All, None);
+    }
+
+    /// Shows the documents of one month, whatever their status (the sales chart).
+    pub fn show_month(&mut self, month: NaiveDate) {
+        self.show(StatusChoice::All, Period::Month(month), None);
+    }
+
+    /// Shows the unpaid invoices of one age (the receivables chart).
+    pub fn show_age(&mut self, bucket: AgeBucket) {
+        self.show(StatusChoice::Unpaid, Period::All, Some(bucket));
+    }
+
+    fn show(&mut self, status: StatusChoice, period: Period, due: Option<AgeBucket>) {
         self.status = status;
-        self.period = Period::All;
+        self.period = period;
+        self.due = due;
         self.search.clear();
         self.order_changed();
     }
@@ -327,7 +384,7 @@ pub fn document_list_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &mut Co
             blocked.as_deref(),
         );
     });
-    let before = (list.status, list.period);
+    let before = (list.status, list.period, list.due);
     ui.horizontal(|ui| {
         let label = ui.label(texts.get("list-search"));
         ui.add(
@@ -352,14 +409,24 @@ pub fn document_list_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &mut Co
             },
         );
         egui::ComboBox::new(("period", list.kind.as_str()), texts.get("list-period"))
-            .selected_text(texts.get(list.period.text_id()))
+            .selected_text(list.period.text(texts))
             .show_ui(ui, |ui| {
                 for period in Period::ALL {
                     ui.selectable_value(&mut list.period, period, texts.get(period.text_id()));
                 }
             });
     });
-    if (list.status, list.period) != before {
+    if let Some(bucket) = list.due {
+        ui.horizontal(|ui| {
+            ui.label(texts.with("list-due-filter", &[("bucket", age_text(bucket, texts).into())]));
+            let clear = ui.small_button("✕");
+            crate::theme::name_for_screen_readers(ui, &clear, texts.get("list-due-filter-clear"));
+            if clear.on_hover_text(texts.get("list-due-filter-clear")).clicked() {
+                list.due = None;
+            }
+        });
+    }
+    if (list.status, list.period, list.due) != before {
         list.order_changed();
     }
     list.ask(ctx);
@@ -513,5 +580,7 @@ mod tests {
         assert_eq!(Period::ThisYear.range(today), (day(2026, 1, 1), day(2026, 3, 15)));
         assert_eq!(Period::LastYear.range(today), (day(2025, 1, 1), day(2025, 12, 31)));
         assert_eq!(Period::All.range(today), (None, None));
+        let february = day(2028, 2, 1).unwrap_or_default();
+        assert_eq!(Period::Month(february).range(today), (day(2028, 2, 1), day(2028, 2, 29)));
     }
 }

@@ -361,6 +361,7 @@ impl Screens {
                 self.payments.on_count(generation, list, &count);
             }
             Answer::Dashboard { generation, figures } => self.dashboard.on_answer(generation, figures),
+            Answer::DashboardCharts { generation, charts } => self.dashboard.on_charts(generation, charts),
             Answer::CountAudit { generation, count } => self.audit.on_count(generation, &count),
             Answer::VerifyAudit { generation, outcome } => self.audit.on_verified(generation, outcome),
             Answer::PendingEntries { generation, count } => self.accounting.on_count(generation, &count),
@@ -424,12 +425,25 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
         return;
     }
     match screen {
-        Screen::Dashboard => {
-            if let Some(goto) = dashboard::dashboard_ui(ui, &mut screens.dashboard, ctx) {
-                screens.invoices.show_only(goto);
+        Screen::Dashboard => match dashboard::dashboard_ui(ui, &mut screens.dashboard, ctx) {
+            Some(dashboard::DashboardAction::Invoices(status)) => {
+                screens.invoices.show_only(status);
                 screens.current = Some(Screen::Invoices);
             }
-        }
+            Some(dashboard::DashboardAction::Month(month)) => {
+                screens.invoices.show_month(month);
+                screens.current = Some(Screen::Invoices);
+            }
+            Some(dashboard::DashboardAction::Age(bucket)) => {
+                screens.invoices.show_age(bucket);
+                screens.current = Some(Screen::Invoices);
+            }
+            Some(dashboard::DashboardAction::Customer(id)) => {
+                screens.current = Some(Screen::Contacts);
+                screens.detail = Some(detail::Detail::contact(id));
+            }
+            None => {}
+        },
         Screen::Contacts => {
             if let Some(id) = lists::contacts_ui(ui, &mut screens.contacts, ctx) {
                 screens.detail = Some(detail::Detail::contact(id));

@@ -72,11 +72,16 @@ pub struct DocumentFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub contact: Option<ContactId>,
+    /// Due on or after this day. A document without a due date is never due: it passes
+    /// this bound and fails [`Self::due_to`] (as in the dashboard's receivables by age).
+    pub due_from: Option<NaiveDate>,
+    /// Due on or before this day.
+    pub due_to: Option<NaiveDate>,
 }
 
 impl DocumentFilter {
     pub fn kind(kind: DocumentKind) -> Self {
-        Self { kind, statuses: Vec::new(), from: None, to: None, contact: None }
+        Self { kind, statuses: Vec::new(), from: None, to: None, contact: None, due_from: None, due_to: None }
     }
 }
 
@@ -148,7 +153,7 @@ fn build_query(
 
     let mut sql = format!("SELECT {ROW_COLUMNS}, {} FROM documents WHERE kind = ?", keys.join(", "));
     let mut values = vec![Value::Text(filter.kind.as_str().to_owned())];
-    append_filters(filter, &mut sql, &mut values);
+    append_filters(filter, "", &mut sql, &mut values);
     if let PageRequest::After(cursor) | PageRequest::Before(cursor) | PageRequest::AfterSkipping(cursor, _) = request {
         let placeholders = vec!["?"; keys.len() + 1].join(", ");
         sql.push_str(&format!(" AND ({}, rid) {compare} ({placeholders})", keys.join(", ")));
@@ -165,23 +170,33 @@ fn build_query(
     (sql, values, reverse)
 }
 
-fn append_filters(filter: &DocumentFilter, sql: &mut String, values: &mut Vec<Value>) {
+/// Appends the filter's conditions past the kind; `table` prefixes the columns (`d.` in a
+/// join, empty otherwise).
+fn append_filters(filter: &DocumentFilter, table: &str, sql: &mut String, values: &mut Vec<Value>) {
     if !filter.statuses.is_empty() {
         let placeholders = vec!["?"; filter.statuses.len()].join(", ");
-        sql.push_str(&format!(" AND status IN ({placeholders})"));
+        sql.push_str(&format!(" AND {table}status IN ({placeholders})"));
         values.extend(filter.statuses.iter().map(|s| Value::Text(s.as_str().to_owned())));
     }
     if let Some(from) = filter.from {
-        sql.push_str(" AND issue_date >= ?");
+        sql.push_str(&format!(" AND {table}issue_date >= ?"));
         values.push(Value::Text(from.to_string()));
     }
     if let Some(to) = filter.to {
-        sql.push_str(" AND issue_date <= ?");
+        sql.push_str(&format!(" AND {table}issue_date <= ?"));
         values.push(Value::Text(to.to_string()));
     }
     if let Some(contact) = filter.contact {
-        sql.push_str(" AND contact_id = ?");
+        sql.push_str(&format!(" AND {table}contact_id = ?"));
         values.push(Value::Blob(contact.0.as_bytes().to_vec()));
+    }
+    if let Some(from) = filter.due_from {
+        sql.push_str(&format!(" AND ({table}due_date >= ? OR {table}due_date IS NULL)"));
+        values.push(Value::Text(from.to_string()));
+    }
+    if let Some(to) = filter.due_to {
+        sql.push_str(&format!(" AND {table}due_date <= ?"));
+        values.push(Value::Text(to.to_string()));
     }
 }
 
@@ -225,7 +240,7 @@ pub(crate) fn explain(
 pub(crate) fn count_documents(conn: &Connection, filter: &DocumentFilter) -> Result<u64, StoreError> {
     let mut sql = String::from("SELECT count(*) FROM documents WHERE kind = ?");
     let mut values = vec![Value::Text(filter.kind.as_str().to_owned())];
-    append_filters(filter, &mut sql, &mut values);
+    append_filters(filter, "", &mut sql, &mut values);
     let count: i64 = conn.prepare_cached(&sql)?.query_row(params_from_iter(values), |r| r.get(0))?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
@@ -279,9 +294,7 @@ pub(crate) fn search_documents(
         columns.join(", ")
     );
     let mut values = vec![Value::Text(query), Value::Text(filter.kind.as_str().to_owned())];
-    let mut filters = String::new();
-    append_filters(filter, &mut filters, &mut values);
-    sql.push_str(&filters.replace(" AND ", " AND d."));
+    append_filters(filter, "d.", &mut sql, &mut values);
     sql.push_str(" ORDER BY documents_fts.rowid DESC LIMIT ?");
     values.push(Value::Integer(i64::from(limit)));
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -304,7 +317,7 @@ fn documents_numbered(
         Value::Text(prefix.to_owned()),
         Value::Text(prefix.to_owned()),
     ];
-    append_filters(filter, &mut sql, &mut values);
+    append_filters(filter, "", &mut sql, &mut values);
     sql.push_str(" ORDER BY number LIMIT ?");
     values.push(Value::Integer(i64::from(limit)));
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -324,7 +337,7 @@ pub(crate) fn list_bookmarks(
     let (order, _) = direction.sql();
     let mut sql = format!("SELECT rid, {} FROM documents WHERE kind = ?", keys.join(", "));
     let mut values = vec![Value::Text(filter.kind.as_str().to_owned())];
-    append_filters(filter, &mut sql, &mut values);
+    append_filters(filter, "", &mut sql, &mut values);
     let order_by: Vec<String> = keys.iter().chain(&["rid"]).map(|k| format!("{k} {order}")).collect();
     sql.push_str(&format!(" ORDER BY {}", order_by.join(", ")));
     let mut stmt = conn.prepare(&sql)?;

@@ -42,7 +42,9 @@ pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequ
 pub use local::Rebase;
 pub use migrate::MigrationReport;
 pub use outbox::RejectedMutation;
-pub use overview::{Dashboard, PaymentRow};
+pub use overview::{
+    AgeBucket, AgedReceivables, CustomerDue, Dashboard, DashboardCharts, MonthSales, PaymentRow, TOP_CUSTOMERS,
+};
 pub use replica::PreparedPage;
 pub use search::{SearchHit, SearchKind};
 pub use text::fold_for_sort;

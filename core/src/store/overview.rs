@@ -1,7 +1,7 @@
 //! What the screens read besides the document lists: the dashboard's figures, the
 //! contact, article and payment lists, a record's history from the audit trail.
 
-use chrono::{Datelike as _, NaiveDate};
+use chrono::{Datelike as _, Days, Months, NaiveDate};
 use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -28,6 +28,80 @@ pub struct Dashboard {
     /// Edits made here that the server has not confirmed yet.
     pub pending_edits: u64,
 }
+
+/// How late the amount still due on an issued invoice is, by days past its due date.
+/// An invoice without a due date is never due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgeBucket {
+    NotDue,
+    Days1To30,
+    Days31To60,
+    Days61To90,
+    Over90,
+}
+
+impl AgeBucket {
+    pub const ALL: [Self; 5] = [Self::NotDue, Self::Days1To30, Self::Days31To60, Self::Days61To90, Self::Over90];
+
+    /// The due dates of this bucket on `today`, both ends included (`None`: open). A
+    /// document without a due date falls in the bucket whose range is open after.
+    pub fn due_range(self, today: NaiveDate) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let ago = |days: u64| today.checked_sub_days(Days::new(days));
+        match self {
+            Self::NotDue => (Some(today), None),
+            Self::Days1To30 => (ago(30), ago(1)),
+            Self::Days31To60 => (ago(60), ago(31)),
+            Self::Days61To90 => (ago(90), ago(61)),
+            Self::Over90 => (None, ago(91)),
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|b| *b == self).unwrap_or(0)
+    }
+}
+
+/// Sales of one calendar month: issued invoices minus credit notes, without VAT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthSales {
+    /// The month's first day.
+    pub month: NaiveDate,
+    pub net: Decimal,
+    /// Invoices issued that month (credit notes not counted).
+    pub invoices: u64,
+}
+
+/// What remains due on issued invoices of one age.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgedReceivables {
+    pub bucket: AgeBucket,
+    pub invoices: u64,
+    pub due: Decimal,
+}
+
+/// A customer and what it still owes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerDue {
+    pub contact_id: ContactId,
+    pub name: String,
+    pub invoices: u64,
+    pub due: Decimal,
+}
+
+/// The dashboard's charts: the last twelve months of sales, receivables by age, and
+/// the customers who owe the most.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DashboardCharts {
+    /// Twelve months, oldest first, the current month last; months without sales at 0.
+    pub months: Vec<MonthSales>,
+    /// One per [`AgeBucket`], in [`AgeBucket::ALL`]'s order.
+    pub ages: Vec<AgedReceivables>,
+    /// At most [`TOP_CUSTOMERS`], the largest amount due first.
+    pub top_customers: Vec<CustomerDue>,
+}
+
+/// How many customers the dashboard lists by amount due.
+pub const TOP_CUSTOMERS: u32 = 5;
 
 /// One line of the payment list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +164,84 @@ impl CompanyStore {
             drafts: count(drafts),
             pending_edits: count(pending_edits),
         })
+    }
+
+    /// The dashboard's charts on `today` (see [`DashboardCharts`]). Three grouped
+    /// queries: the months walk `documents_by_date` over twelve months of invoices and
+    /// credit notes, the ages and customers `documents_by_status` over unpaid invoices.
+    pub fn dashboard_charts(&self, today: NaiveDate) -> Result<DashboardCharts, StoreError> {
+        let conn = self.connection();
+        let this_month = today.with_day(1).unwrap_or(today);
+        let first = this_month.checked_sub_months(Months::new(11)).unwrap_or(this_month);
+        let last = this_month.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(today);
+        let mut months: Vec<MonthSales> = (0..12)
+            .filter_map(|i| first.checked_add_months(Months::new(i)))
+            .map(|month| MonthSales { month, net: Decimal::ZERO, invoices: 0 })
+            .collect();
+        let mut stmt = conn.prepare_cached(
+            "SELECT substr(issue_date, 1, 7) || '-01',
+                    sum(CASE kind WHEN 'invoice' THEN net_cents ELSE -net_cents END), sum(kind = 'invoice')
+             FROM documents
+             WHERE kind IN ('invoice', 'credit_note') AND issue_date BETWEEN ?1 AND ?2 AND status <> 'draft'
+             GROUP BY 1",
+        )?;
+        let rows = stmt.query_map([first.to_string(), last.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        for row in rows {
+            let (month, cents, invoices) = row?;
+            let month = parse_date("documents.issue_date", &month)?;
+            if let Some(sales) = months.iter_mut().find(|m| m.month == month) {
+                sales.net = from_cents(cents);
+                sales.invoices = u64::try_from(invoices).unwrap_or(0);
+            }
+        }
+
+        let mut ages: Vec<AgedReceivables> =
+            AgeBucket::ALL.iter().map(|&bucket| AgedReceivables { bucket, invoices: 0, due: Decimal::ZERO }).collect();
+        // Each bucket's lower bound, as in `AgeBucket::due_range`.
+        let bound = |bucket: AgeBucket| bucket.due_range(today).0.map(|d| d.to_string());
+        let mut stmt = conn.prepare_cached(
+            "SELECT CASE WHEN due_date IS NULL OR due_date >= ?1 THEN 0 WHEN due_date >= ?2 THEN 1
+                         WHEN due_date >= ?3 THEN 2 WHEN due_date >= ?4 THEN 3 ELSE 4 END,
+                    count(*), sum(gross_cents - paid_cents)
+             FROM documents WHERE kind = 'invoice' AND status IN ('issued', 'partially_paid')
+             GROUP BY 1",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                bound(AgeBucket::NotDue),
+                bound(AgeBucket::Days1To30),
+                bound(AgeBucket::Days31To60),
+                bound(AgeBucket::Days61To90)
+            ],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+        )?;
+        for row in rows {
+            let (bucket, invoices, cents) = row?;
+            let bucket = usize::try_from(bucket).ok().and_then(|i| AgeBucket::ALL.get(i)).copied();
+            if let Some(aged) = bucket.and_then(|b| ages.get_mut(b.index())) {
+                aged.invoices = u64::try_from(invoices).unwrap_or(0);
+                aged.due = from_cents(cents);
+            }
+        }
+
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.contact_id, c.name, count(*), sum(d.gross_cents - d.paid_cents) AS due
+             FROM documents d JOIN contacts c ON c.id = d.contact_id
+             WHERE d.kind = 'invoice' AND d.status IN ('issued', 'partially_paid')
+             GROUP BY d.contact_id ORDER BY due DESC, c.name_key LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([TOP_CUSTOMERS], |r| {
+            Ok(CustomerDue {
+                contact_id: ContactId(r.get(0)?),
+                name: r.get(1)?,
+                invoices: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                due: from_cents(r.get(3)?),
+            })
+        })?;
+        let top_customers = rows.collect::<Result<Vec<_>, _>>()?;
+        Ok(DashboardCharts { months, ages, top_customers })
     }
 
     pub fn count_contacts(&self, include_archived: bool) -> Result<u64, StoreError> {

@@ -1005,3 +1005,128 @@ fn entries_are_derived_posted_and_reversed_never_rewritten() {
             .all(|e| e.lines[0].account == "512100")
     );
 }
+
+#[test]
+fn the_dashboard_charts_sum_sales_by_month_and_receivables_by_age() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let (a, b, c) = (contact("Atelier Alpha"), contact("Boulangerie Beta"), contact("Cave Gamma"));
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let today = day(2026, 11, 20);
+    // An issued invoice of one line at `net` (gross: net + 20 %).
+    let issued = |who: &Contact, number: &str, net: Decimal, issue: NaiveDate, due: Option<NaiveDate>| {
+        let mut doc = invoice_for(who, &[(dec!(1), net)]);
+        doc.issue_date = issue;
+        doc.due_date = due;
+        doc.issue(Some(number.into())).unwrap();
+        doc
+    };
+    let documents = [
+        // Not due: due in ten days, and one without a due date.
+        issued(&a, "FA-1", dec!(100), day(2026, 11, 1), Some(day(2026, 11, 30))),
+        issued(&a, "FA-7", dec!(5), day(2026, 11, 2), None),
+        // 16 days late, 40.00 of its 240.00 paid below.
+        issued(&a, "FA-2", dec!(200), day(2026, 10, 5), Some(day(2026, 11, 4))),
+        // Exactly 60 and 90 days late.
+        issued(&b, "FA-3", dec!(50), day(2026, 9, 1), Some(day(2026, 9, 21))),
+        issued(&b, "FA-4", dec!(10), day(2026, 8, 1), Some(day(2026, 8, 22))),
+        // Paid in full below: a sale, not a receivable.
+        issued(&b, "FA-5", dec!(1000), day(2025, 12, 1), Some(day(2025, 12, 31))),
+        // Issued thirteen months ago: a receivable over 90 days, not in the twelve months.
+        issued(&c, "FA-6", dec!(300), day(2025, 11, 10), Some(day(2025, 12, 10))),
+    ];
+    let fa5 = documents[5].clone();
+    let mut credit = Document::credit_note_for(&fa5, day(2026, 10, 10)).unwrap();
+    credit.lines[0].unit_price = dec!(250);
+    credit.issue(Some("AV-1".into())).unwrap();
+    let mut draft = invoice_for(&a, &[(dec!(1), dec!(999))]);
+    draft.issue_date = day(2026, 11, 3);
+    let draft_credit = Document::credit_note_for(&fa5, day(2026, 11, 4)).unwrap();
+    store
+        .write(|tx| {
+            for who in [&a, &b, &c] {
+                tx.insert_contact(who)?;
+            }
+            for doc in documents.iter().chain([&credit, &draft, &draft_credit]) {
+                tx.insert_document(doc)?;
+            }
+            for (doc, amount) in [(documents[2].id, dec!(40)), (fa5.id, dec!(1200))] {
+                tx.record_payment(&Payment {
+                    id: PaymentId::new(),
+                    contact_id: None,
+                    date: day(2026, 11, 18),
+                    amount,
+                    method: PaymentMethod::BankTransfer,
+                    reference: "VIR".into(),
+                    allocations: vec![Allocation { document_id: doc, amount }],
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    let charts = store.dashboard_charts(today).unwrap();
+    let months: Vec<(NaiveDate, Decimal, u64)> = charts.months.iter().map(|m| (m.month, m.net, m.invoices)).collect();
+    let mut expected: Vec<(NaiveDate, Decimal, u64)> =
+        (0..12).map(|i| (day(2025, 12, 1) + chrono::Months::new(i), Decimal::ZERO, 0)).collect();
+    expected[0] = (day(2025, 12, 1), dec!(1000.00), 1);
+    expected[8] = (day(2026, 8, 1), dec!(10.00), 1);
+    expected[9] = (day(2026, 9, 1), dec!(50.00), 1);
+    // October: 200.00 sold, 250.00 credited.
+    expected[10] = (day(2026, 10, 1), dec!(-50.00), 1);
+    // November: the drafts are not sales.
+    expected[11] = (day(2026, 11, 1), dec!(105.00), 2);
+    assert_eq!(months, expected);
+
+    let ages: Vec<(AgeBucket, u64, Decimal)> = charts.ages.iter().map(|a| (a.bucket, a.invoices, a.due)).collect();
+    assert_eq!(
+        ages,
+        [
+            (AgeBucket::NotDue, 2, dec!(126.00)),
+            (AgeBucket::Days1To30, 1, dec!(200.00)),
+            (AgeBucket::Days31To60, 1, dec!(60.00)),
+            (AgeBucket::Days61To90, 1, dec!(12.00)),
+            (AgeBucket::Over90, 1, dec!(360.00)),
+        ]
+    );
+    // The buckets add up to the unpaid figure of the cards.
+    let unpaid = store.dashboard(today).unwrap();
+    assert_eq!(charts.ages.iter().map(|a| a.due).sum::<Decimal>(), unpaid.unpaid_total);
+    assert_eq!(charts.ages.iter().map(|a| a.invoices).sum::<u64>(), unpaid.unpaid_count);
+
+    let top: Vec<(&str, u64, Decimal)> =
+        charts.top_customers.iter().map(|t| (t.name.as_str(), t.invoices, t.due)).collect();
+    assert_eq!(
+        top,
+        [("Cave Gamma", 1, dec!(360.00)), ("Atelier Alpha", 3, dec!(326.00)), ("Boulangerie Beta", 2, dec!(72.00))]
+    );
+    assert_eq!(charts.top_customers[0].contact_id, c.id);
+
+    assert_each_age_filters_its_invoices(&store, &charts, today);
+}
+
+/// Each age bucket's due-date range, as a list filter, keeps exactly the bucket's
+/// invoices: counted, listed and searched.
+fn assert_each_age_filters_its_invoices(store: &CompanyStore, charts: &DashboardCharts, today: NaiveDate) {
+    for aged in &charts.ages {
+        let (due_from, due_to) = aged.bucket.due_range(today);
+        let filter = DocumentFilter {
+            statuses: vec![DocumentStatus::Issued, DocumentStatus::PartiallyPaid],
+            due_from,
+            due_to,
+            ..DocumentFilter::kind(DocumentKind::Invoice)
+        };
+        assert_eq!(store.count_documents(&filter).unwrap(), aged.invoices, "{:?}", aged.bucket);
+        let page = store
+            .list_documents(&filter, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 50)
+            .unwrap();
+        let due: Decimal = page.rows.iter().map(|r| r.gross - r.paid).sum();
+        assert_eq!(due, aged.due, "{:?}", aged.bucket);
+        // The full-text search keeps to the same range.
+        let found: usize = ["Alpha", "Beta", "Gamma"]
+            .iter()
+            .map(|name| store.search_documents(&filter, name, 50).unwrap().len())
+            .sum();
+        assert_eq!(found as u64, aged.invoices, "{:?}", aged.bucket);
+    }
+}
