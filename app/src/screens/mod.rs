@@ -195,6 +195,26 @@ pub fn choose_file(
     spawned.ok().map(|_| answer)
 }
 
+/// Opens the system's open dialog off the UI thread, like [`choose_file`]: the chosen
+/// path, or `None` when cancelled, comes through the channel.
+pub fn choose_file_to_open(
+    filter: (&str, &[&str]),
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> Option<Receiver<Option<PathBuf>>> {
+    let (sender, answer) = std::sync::mpsc::channel();
+    let dialog = rfd::AsyncFileDialog::new().add_filter(filter.0, filter.1);
+    let spawned = std::thread::Builder::new().name("comptoir-open-dialog".into()).spawn(move || {
+        let chosen = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()
+            .and_then(|runtime| runtime.block_on(dialog.pick_file()))
+            .map(|handle| handle.path().to_path_buf());
+        let _ = sender.send(chosen);
+        wake();
+    });
+    spawned.ok().map(|_| answer)
+}
+
 /// Repaints the window from another thread.
 pub fn waker(ctx: &egui::Context) -> Arc<dyn Fn() + Send + Sync> {
     let ctx = ctx.clone();
@@ -371,6 +391,10 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
     }
     match screen {
         Screen::Dashboard => {
+            if settings::missing_notice_ui(ui, ctx) {
+                screens.current = Some(Screen::Settings);
+                return;
+            }
             if let Some(goto) = dashboard::dashboard_ui(ui, &mut screens.dashboard, ctx) {
                 screens.invoices.show_only(goto);
                 screens.current = Some(Screen::Invoices);
