@@ -208,9 +208,14 @@ impl CompanyFields {
         let mut errors = BTreeMap::new();
         let model = |e: &ModelError| texts.error(e.code(), &e.to_string());
         let country = base.address.country.code().to_owned();
-        let vat_number =
-            check(&mut errors, "vat_number", present(&self.vat_number).map(VatNumber::parse).transpose().map_err(|e| model(&e)));
-        let national_id = check(&mut errors, "national_id",
+        let vat_number = check(
+            &mut errors,
+            "vat_number",
+            present(&self.vat_number).map(VatNumber::parse).transpose().map_err(|e| model(&e)),
+        );
+        let national_id = check(
+            &mut errors,
+            "national_id",
             present(&self.national_id).map(|v| NationalId::parse(&country, v)).transpose().map_err(|e| model(&e)),
         );
         let iban = check(&mut errors, "iban", present(&self.iban).map(Iban::parse).transpose().map_err(|e| model(&e)));
@@ -221,7 +226,9 @@ impl CompanyFields {
         };
         let share_capital = check(&mut errors, "share_capital", number(&self.share_capital));
         let late_penalty_rate = check(&mut errors, "late_penalty_rate", number(&self.late_penalty_rate));
-        let terms = check(&mut errors, "payment_terms_days",
+        let terms = check(
+            &mut errors,
+            "payment_terms_days",
             self.payment_terms_days.trim().parse::<u16>().map(Some).map_err(|_| texts.get("settings-terms-range")),
         );
         let mut company = base.clone();
@@ -255,7 +262,11 @@ fn present(text: &str) -> Option<&str> {
 }
 
 /// The value typed, or `None` with what is wrong noted against `field`.
-fn check<T>(errors: &mut BTreeMap<&'static str, String>, field: &'static str, result: Result<Option<T>, String>) -> Option<T> {
+fn check<T>(
+    errors: &mut BTreeMap<&'static str, String>,
+    field: &'static str,
+    result: Result<Option<T>, String>,
+) -> Option<T> {
     result.unwrap_or_else(|message| {
         errors.insert(field, message);
         None
@@ -575,10 +586,11 @@ impl SeriesFields {
         let mut series = base.clone();
         series.prefix = self.prefix.trim().to_owned();
         series.year = self.year;
-        series.width = self.width.trim().parse().map_err(|_| ModelError::UnknownValue {
-            field: "counter width",
-            value: self.width.clone(),
-        })?;
+        series.width = self
+            .width
+            .trim()
+            .parse()
+            .map_err(|_| ModelError::UnknownValue { field: "counter width", value: self.width.clone() })?;
         let next = self.next.trim().replace([' ', '\u{a0}', '\u{202f}'], "");
         series.set_next_number(next.parse().map_err(|_| ModelError::NextNumberZero)?)?;
         series.validate()?;
