@@ -775,11 +775,12 @@ fn an_owner_completes_the_company_settings_and_the_invoice_series_continues_at_1
     let dir = tempfile::tempdir().unwrap();
     // The logo: an 800 × 300 picture, scaled to 400 × 150 by the app.
     let logo_path = dir.path().join("logo.png");
-    image::RgbaImage::from_fn(800, 300, |x, y| image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255]))
-        .save(&logo_path)
-        .unwrap();
-    // A tall window: the numbering comes below the company (a user scrolls down to it).
-    let mut harness = app_harness(dir.path(), &server.url, Arc::new(SystemClock), egui::vec2(1280.0, 1600.0));
+    image::RgbaImage::from_fn(800, 300, |x, y| {
+        image::Rgba([u8::try_from(x % 256).unwrap(), u8::try_from(y % 256).unwrap(), 90, 255])
+    })
+    .save(&logo_path)
+    .unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
     open_company(&mut harness, &server, 1);
     let last = copy(&harness).numbering_series(DocumentKind::Invoice).unwrap().last_issued.unwrap_or(0);
     assert!(last < 115, "the demo issued {last} invoices");

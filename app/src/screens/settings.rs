@@ -36,11 +36,14 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Conte
             banner_ui(ui, &text);
             ui.add_space(8.0);
         }
-        company_ui(ui, state, ctx, &company);
-        ui.add_space(12.0);
-        numbering_ui(ui, state, ctx);
-        ui.add_space(12.0);
-        accounts_ui(ui, state, ctx, &company.address.country);
+        // Two columns, so that a usual window shows every section without scrolling.
+        ui.columns(2, |columns| {
+            let [left, right] = columns else { return };
+            company_ui(left, state, ctx, &company);
+            numbering_ui(right, state, ctx);
+            right.add_space(12.0);
+            accounts_ui(right, state, ctx, &company.address.country);
+        });
     });
 }
 
@@ -136,10 +139,8 @@ impl Answers {
 
 impl SettingsState {
     pub fn on_edit(&mut self, request: u64, refused: Option<String>, texts: &crate::i18n::Texts) {
-        match self.company_sent.answer(request, refused.clone(), || texts.get("settings-company-saved")) {
-            Some(true) => self.company = None,
-            Some(false) => {}
-            None => {}
+        if self.company_sent.answer(request, refused.clone(), || texts.get("settings-company-saved")) == Some(true) {
+            self.company = None;
         }
         if self.numbering_sent.answer(request, refused.clone(), || texts.get("settings-numbering-saved")) == Some(true)
         {
@@ -232,13 +233,13 @@ impl CompanyFields {
             self.payment_terms_days.trim().parse::<u16>().map(Some).map_err(|_| texts.get("settings-terms-range")),
         );
         let mut company = base.clone();
-        company.legal_name = self.legal_name.trim().to_owned();
-        company.legal_form = self.legal_form.trim().to_owned();
-        company.register_city = self.register_city.trim().to_owned();
-        company.address.street = self.street.trim().to_owned();
-        company.address.street2 = self.street2.trim().to_owned();
-        company.address.postcode = self.postcode.trim().to_owned();
-        company.address.city = self.city.trim().to_owned();
+        self.legal_name.trim().clone_into(&mut company.legal_name);
+        self.legal_form.trim().clone_into(&mut company.legal_form);
+        self.register_city.trim().clone_into(&mut company.register_city);
+        self.street.trim().clone_into(&mut company.address.street);
+        self.street2.trim().clone_into(&mut company.address.street2);
+        self.postcode.trim().clone_into(&mut company.address.postcode);
+        self.city.trim().clone_into(&mut company.address.city);
         company.vat_number = vat_number;
         company.national_id = national_id;
         company.iban = iban;
@@ -396,11 +397,12 @@ fn logo_summary(texts: &Texts, id: &str, logo: &Logo) -> String {
 /// One labelled field of the company's grid, with what is wrong with it beside.
 fn text_row_ui(ui: &mut egui::Ui, label: &str, value: &mut String, error: Option<&String>) {
     let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(280.0)).labelled_by(label.id);
-    match error {
-        Some(error) => ui.colored_label(ui.visuals().error_fg_color, error),
-        None => ui.label(""),
-    };
+    ui.vertical(|ui| {
+        ui.add(egui::TextEdit::singleline(value).desired_width(240.0)).labelled_by(label.id);
+        if let Some(error) = error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
     ui.end_row();
 }
 
@@ -419,7 +421,7 @@ fn company_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Context<'_
     let errors = typed.as_ref().err().cloned().unwrap_or_default();
     let country = company.address.country.clone();
     ui.add_enabled_ui(blocked.is_none(), |ui| {
-        egui::Grid::new("company").num_columns(3).striped(true).show(ui, |ui| {
+        egui::Grid::new("company").num_columns(2).striped(true).show(ui, |ui| {
             let fields = &mut form.fields;
             let national_id = match country {
                 Country::France => "settings-national-id-fr",
@@ -498,16 +500,16 @@ fn legal_mention(company: &Company) -> Option<String> {
     let mut mention = company.legal_form.clone();
     if let Some(capital) = company.share_capital {
         let amount = crate::format::money(capital, company.currency, crate::i18n::Language::French);
-        mention.push_str(&format!(" au capital de {amount}"));
+        mention = format!("{mention} au capital de {amount}");
     }
     if let Some(id) = &company.national_id {
-        match company.address.country {
+        mention = match company.address.country {
             Country::France if !company.register_city.is_empty() => {
-                mention.push_str(&format!(" — RCS {} {}", company.register_city, id.as_str().get(..9).unwrap_or("")));
+                format!("{mention} — RCS {} {}", company.register_city, id.as_str().get(..9).unwrap_or(""))
             }
-            Country::Belgium => mention.push_str(&format!(" — BCE {id}")),
-            _ => mention.push_str(&format!(" — {id}")),
-        }
+            Country::Belgium => format!("{mention} — BCE {id}"),
+            _ => format!("{mention} — {id}"),
+        };
     }
     Some(mention)
 }
@@ -545,9 +547,9 @@ fn logo_ui(ui: &mut egui::Ui, form: &mut CompanyForm, current: Option<&Logo>, te
             (None, None) => ui.weak(texts.get("settings-logo-none")),
         };
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(texts.get("settings-logo-path"));
-        ui.add(egui::TextEdit::singleline(&mut form.logo_path).desired_width(280.0)).labelled_by(label.id);
+        ui.add(egui::TextEdit::singleline(&mut form.logo_path).desired_width(240.0)).labelled_by(label.id);
         if ui.add_enabled(form.chosen.is_none(), egui::Button::new(texts.get("settings-logo-choose"))).clicked() {
             form.chosen = choose_file_to_open(("PNG, JPEG", &["png", "jpg", "jpeg"]), waker(ui.ctx()));
         }
@@ -584,7 +586,7 @@ impl SeriesFields {
     /// last one issued).
     fn read(&self, base: &NumberingSeries) -> Result<NumberingSeries, ModelError> {
         let mut series = base.clone();
-        series.prefix = self.prefix.trim().to_owned();
+        self.prefix.trim().clone_into(&mut series.prefix);
         series.year = self.year;
         series.width = self
             .width
@@ -663,7 +665,7 @@ fn numbering_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Context<
                 named(ui, response, "settings-series-year");
                 let response = ui.add(egui::TextEdit::singleline(&mut row.width).desired_width(30.0));
                 named(ui, response, "settings-series-width");
-                let response = ui.add(egui::TextEdit::singleline(&mut row.next).desired_width(110.0));
+                let response = ui.add(egui::TextEdit::singleline(&mut row.next).desired_width(90.0));
                 named(ui, response, "settings-series-next");
                 let read = row.read(base);
                 match &read {

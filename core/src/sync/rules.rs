@@ -352,7 +352,9 @@ pub fn apply<R: Records + ?Sized>(
                 logo.as_ref().map(|logo| {
                     use sha2::{Digest as _, Sha256};
                     let digest = Sha256::digest(logo.png());
-                    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                    let mut first = [0_u8; 8];
+                    first.copy_from_slice(&digest[..8]);
+                    let hex = format!("{:016x}", u64::from_be_bytes(first));
                     serde_json::json!({ "bytes": logo.png().len(), "sha256": hex })
                 })
             };
