@@ -185,6 +185,11 @@ fn company(with_vat: bool) -> Company {
         bic: None,
         currency: Currency::EUR,
         payment_terms_days: 30,
+        legal_form: String::new(),
+        share_capital: None,
+        register_city: String::new(),
+        late_penalty_rate: None,
+        vat_exempt: false,
     }
 }
 
@@ -268,6 +273,7 @@ proptest! {
             company: seller.clone(),
             series: DocumentKind::ALL.iter().map(|k| NumberingSeries::default_for(*k)).collect(),
             accounts: None,
+            logo: None,
         };
         memory.records.insert((RecordKind::Settings, seller.id.0), RecordBody::Settings(Box::new(settings)));
         let contact: comptoir_core::model::Contact = serde_json::from_value(serde_json::json!({

@@ -117,6 +117,7 @@ pub fn import(
         company: company.clone(),
         series: DocumentKind::ALL.into_iter().map(|kind| store.numbering_series(kind)).collect::<Result<_, _>>()?,
         accounts: None,
+        logo: None,
     };
     let mut bodies = vec![ImportRecord { id: id.0, body: RecordBody::Settings(Box::new(settings)), keys: Vec::new() }];
     bodies.extend(read_records(store)?);

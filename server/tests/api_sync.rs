@@ -467,3 +467,122 @@ async fn unknown_fields_inside_records_are_refused() {
     assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, "invalid_body"));
     assert!(answer["error"]["message"].as_str().unwrap().contains("discount_for_friends"), "{answer}");
 }
+
+/// The company's settings as the server last logged them.
+async fn settings_of(server: &Server, company: CompanyId, token: &str) -> comptoir_core::sync::Settings {
+    pull_all(server, company, token)
+        .await
+        .into_iter()
+        .filter_map(|change| match change.body {
+            Some(RecordBody::Settings(settings)) => Some(*settings),
+            _ => None,
+        })
+        .next_back()
+        .unwrap()
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A PNG header and end of `width` × `height`, `padding` bytes between them.
+fn png(width: u32, height: u32, padding: usize) -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13];
+    bytes.extend(b"IHDR");
+    bytes.extend(width.to_be_bytes());
+    bytes.extend(height.to_be_bytes());
+    bytes.extend([8, 6, 0, 0, 0]);
+    bytes.extend(std::iter::repeat_n(0, padding));
+    bytes.extend([0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]);
+    bytes
+}
+
+#[tokio::test]
+async fn hostile_company_settings_are_refused_with_a_code_and_change_nothing() {
+    use comptoir_core::model::Logo;
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let mut device = Device::new(&tokens[&Role::Owner]);
+    let created = settings_of(&server, company, &device.token).await;
+    // A company created on the server has a name and a country, and is asked for the rest.
+    assert_eq!(
+        created.company.missing_for_invoices(),
+        ["address", "national_id", "vat_number", "legal_form", "late_penalty_rate"]
+    );
+    let seq_before = pull_all(&server, company, &device.token).await.last().unwrap().seq;
+    let mut filled = created.company.clone();
+    filled.address = Address {
+        street: "8 rue Pasteur".into(),
+        street2: String::new(),
+        postcode: "69007".into(),
+        city: "Lyon".into(),
+        country: Country::France,
+    };
+
+    // A capital beyond any amount, a penalty rate over 100 %, a form 10 000 characters long.
+    let mut huge = filled.clone();
+    huge.share_capital = Some(Decimal::MAX);
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::UpdateCompany { company: huge }).await,
+        "amount_out_of_range",
+    );
+    let mut usury = filled.clone();
+    usury.late_penalty_rate = Some(Decimal::new(10_001, 2));
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::UpdateCompany { company: usury }).await,
+        "penalty_rate_invalid",
+    );
+    let mut long = filled.clone();
+    long.legal_form = "S".repeat(10_000);
+    assert_rejected(
+        &push_one(&server, company, &mut device, Intent::UpdateCompany { company: long }).await,
+        "field_too_long",
+    );
+    // Logos: over 256 KiB, larger than 400 × 200, not a PNG; 10 MB never gets past the door.
+    for (bytes, expected) in [
+        (png(100, 50, Logo::MAX_BYTES), "logo_too_large"),
+        (png(4000, 50, 10), "logo_dimensions"),
+        (b"<svg onload=alert(1)>".to_vec(), "logo_invalid"),
+    ] {
+        // What a hostile client sends: base64 of anything (only `validate` would refuse it).
+        let logo: Logo = serde_json::from_value(json!(base64_of(&bytes))).unwrap();
+        assert_rejected(&push_one(&server, company, &mut device, Intent::SetLogo { logo: Some(logo) }).await, expected);
+    }
+    let ten_mb = base64_of(&png(100, 50, 10 * 1024 * 1024));
+    let body = json!({"mutations": [{"client_id": Uuid::now_v7(), "mutation_id": 1,
+        "intent": {"type": "set_logo", "logo": ten_mb}}]});
+    let (status, answer) = server.post(&format!("/v1/companies/{company}/sync/push"), body, Some(&device.token)).await;
+    assert_eq!((status, code(&answer)), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+    // An IBAN whose check digits are wrong is not an IBAN: the request is malformed.
+    let mut bad_iban = serde_json::to_value(&filled).unwrap();
+    bad_iban["iban"] = json!("FR7630006000011234567890188");
+    let body = json!({"mutations": [{"client_id": Uuid::now_v7(), "mutation_id": 1,
+        "intent": {"type": "update_company", "company": bad_iban}}]});
+    let (status, answer) = server.post(&format!("/v1/companies/{company}/sync/push"), body, Some(&device.token)).await;
+    assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, "invalid_body"));
+    assert!(answer["error"]["message"].as_str().unwrap().contains("IBAN"), "{answer}");
+    // A salesperson may not change the company at all.
+    let mut sales = Device::new(&tokens[&Role::Sales]);
+    assert_rejected(
+        &push_one(&server, company, &mut sales, Intent::UpdateCompany { company: filled.clone() }).await,
+        "permission_denied",
+    );
+    assert_rejected(&push_one(&server, company, &mut sales, Intent::SetLogo { logo: None }).await, "permission_denied");
+    assert_eq!(
+        pull_all(&server, company, &device.token).await.last().unwrap().seq,
+        seq_before,
+        "refusals wrote nothing"
+    );
+
+    // The owner's real settings are kept as sent, the logo beside them.
+    filled.legal_form = "SARL".into();
+    filled.share_capital = Some(Decimal::new(10_000, 0));
+    filled.register_city = "Lyon".into();
+    filled.late_penalty_rate = Some(Decimal::new(1015, 2));
+    assert_applied(&push_one(&server, company, &mut device, Intent::UpdateCompany { company: filled.clone() }).await);
+    let logo = Logo::from_png(png(400, 200, 1000)).unwrap();
+    assert_applied(&push_one(&server, company, &mut device, Intent::SetLogo { logo: Some(logo.clone()) }).await);
+    let kept = settings_of(&server, company, &device.token).await;
+    assert_eq!((kept.company, kept.logo), (filled, Some(logo)));
+}

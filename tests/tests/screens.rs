@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use chrono::Datelike as _;
+
 use calamine::Reader as _;
 use comptoir::app::ComptoirApp;
 use comptoir::format;
@@ -834,4 +836,158 @@ fn the_bank_moves_to_another_account(harness: &mut Harness<'_, ComptoirApp>, fec
     // The server applied it (its audit trail says so): every copy derives the same.
     let filter = AuditFilter { action: Some("set_account_plan".into()), ..AuditFilter::default() };
     wait_until(harness, "the chart's change in the trail", |h| copy(h).audit_count(&filter).unwrap() == 1);
+}
+
+/// The text field named `label` (its label shows the same words).
+fn text_field(label: &str) -> By<'_> {
+    By::new().label(label).role(egui::accesskit::Role::TextInput)
+}
+
+/// Replaces what the text field named `label` holds.
+fn replace_field(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
+    harness.get(text_field(label)).focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.step();
+    harness.get(text_field(label)).type_text(text);
+    harness.step();
+}
+
+/// The company's settings record as the server keeps it.
+fn server_settings(server: &TestServer, index: usize) -> comptoir_core::sync::Settings {
+    let company = server.accounts.companies[index].0;
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut client = SyncClient::new(&server.url).unwrap();
+        client.login(&server.accounts.email, &server.accounts.password).await.unwrap();
+        let (mut after, mut settings) = (0, None);
+        loop {
+            let page = client.pull(company, after, None, 1000, false).await.unwrap();
+            for change in page.changes {
+                if let Some(comptoir_core::sync::RecordBody::Settings(record)) = change.parse().unwrap() {
+                    settings = Some(*record);
+                }
+            }
+            after = page.cursor.seq;
+            if !page.has_more {
+                return settings.unwrap();
+            }
+        }
+    })
+}
+
+#[test]
+fn an_owner_completes_the_company_settings_and_the_invoice_series_continues_at_116() {
+    // The large demo company (the one with drafts) is Belgian: a SRL, its BCE number.
+    use rust_decimal::Decimal;
+    let server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The logo: an 800 × 300 picture, scaled to 400 × 150 by the app.
+    let logo_path = dir.path().join("logo.png");
+    image::RgbaImage::from_fn(800, 300, |x, y| {
+        image::Rgba([u8::try_from(x % 256).unwrap(), u8::try_from(y % 256).unwrap(), 90, 255])
+    })
+    .save(&logo_path)
+    .unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+    let last = copy(&harness).numbering_series(DocumentKind::Invoice).unwrap().last_issued.unwrap_or(0);
+    assert!(last < 115, "the demo issued {last} invoices");
+
+    // The demo company lacks its legal mentions: the dashboard says so and leads there.
+    wait_for(&mut harness, "Complétez les informations de l'entreprise");
+    harness.get_by_label_contains("forme juridique");
+    harness.get_by_label("Ouvrir les paramètres").click();
+    wait_for(&mut harness, "Enregistrer l'entreprise");
+    replace_field(&mut harness, "Forme juridique", "SRL");
+    replace_field(&mut harness, "Capital social", "10 000");
+    replace_field(&mut harness, "Ville d'immatriculation (RCS)", "Liège");
+    // A VAT number is checked as typed, to its check digits.
+    replace_field(&mut harness, "N° de TVA", "BE0403170702");
+    wait_for(&mut harness, "n'est pas valide");
+    harness.get_by_label("Enregistrer l'entreprise").click();
+    wait_for(&mut harness, "Corrigez les champs signalés d'abord.");
+    replace_field(&mut harness, "N° de TVA", "BE 0403.170.701");
+    replace_field(&mut harness, "Numéro d'entreprise (BCE)", "0403.170.701");
+    replace_field(&mut harness, "IBAN", "BE68 5390 0754 7034");
+    replace_field(&mut harness, "Taux des pénalités de retard (%)", "10,15");
+    type_into(&mut harness, "Fichier du logo (PNG ou JPEG)", &logo_path.display().to_string());
+    harness.get_by_label("Charger le logo").click();
+    wait_for(&mut harness, "Nouveau logo : 400 × 150 px");
+    wait_for(&mut harness, "SRL au capital de 10");
+    harness.get_by_label("Enregistrer l'entreprise").click();
+    wait_for(&mut harness, "Informations de l'entreprise enregistrées.");
+    assert!(harness.query_by_label_contains("Complétez les informations").is_none(), "nothing missing any more");
+
+    // The invoice series continues where the old tool stopped.
+    let year = chrono::Local::now().year();
+    replace_field(&mut harness, "Prochain numéro — Facture", "116");
+    wait_for(&mut harness, &format!("FA-{year}-00116"));
+    harness.get_by_label("Enregistrer la numérotation").click();
+    wait_for(&mut harness, "Numérotation enregistrée.");
+
+    // After a sync the server holds exactly what was typed.
+    file_menu(&mut harness, "Synchroniser maintenant");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let settings = loop {
+        let settings = server_settings(&server, 1);
+        let series = settings.series.iter().find(|s| s.kind == DocumentKind::Invoice).unwrap().next_number;
+        if (settings.logo.is_some() && series == 116) || std::time::Instant::now() > deadline {
+            break settings;
+        }
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let company = &settings.company;
+    assert_eq!(company.legal_form, "SRL");
+    assert_eq!(company.share_capital, Some(Decimal::new(10_000, 0)));
+    assert_eq!(company.register_city, "Liège");
+    assert_eq!(company.vat_number.as_ref().unwrap().as_str(), "BE0403170701");
+    assert_eq!(company.national_id.as_ref().unwrap().as_str(), "0403170701");
+    assert_eq!(company.iban.as_ref().unwrap().as_str(), "BE68539007547034");
+    assert_eq!(company.late_penalty_rate, Some(Decimal::new(1015, 2)));
+    assert!(company.missing_for_invoices().is_empty(), "{:?}", company.missing_for_invoices());
+    let logo = settings.logo.as_ref().unwrap();
+    assert_eq!(logo.dimensions(), Some((400, 150)));
+    let decoded = image::load_from_memory_with_format(logo.png(), image::ImageFormat::Png).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (400, 150));
+    let series = settings.series.iter().find(|s| s.kind == DocumentKind::Invoice).unwrap();
+    assert_eq!((series.next_number, series.last_issued), (116, Some(last).filter(|l| *l > 0)));
+
+    // The next invoice issued gets number 116.
+    let customer = comptoir_tests::fixtures::new_contact("Client 116");
+    let draft = comptoir_tests::fixtures::draft_invoice(&customer, 250);
+    for (request, intent) in [
+        (901, Intent::CreateContact { contact: customer }),
+        (902, Intent::SaveDraft { document: draft.clone() }),
+        (903, Intent::IssueDocument { id: draft.id }),
+    ] {
+        harness.state().send(Command::Edit { request, intent: Box::new(intent) });
+    }
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_until(&mut harness, "the number from the server", |h| copy(h).document(draft.id).unwrap().number.is_some());
+    assert_eq!(harness.state().last_refusal, None);
+    assert_eq!(copy(&harness).document(draft.id).unwrap().number.unwrap(), format!("FA-{year}-00116"));
+}
+
+#[test]
+fn a_salesperson_sees_the_company_settings_but_cannot_change_them() {
+    let server = TestServer::start(100).unwrap();
+    let password = add_member_as_owner(&server, 0, "ventes@exemple.fr", Role::Sales);
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    sign_in_single(&mut harness, "ventes@exemple.fr", &password);
+    go_to(&mut harness, "Paramètres");
+    wait_for(&mut harness, "Enregistrer l'entreprise");
+    for control in
+        ["Raison sociale", "Forme juridique", "IBAN", "Fichier du logo (PNG ou JPEG)", "Prochain numéro — Facture"]
+    {
+        assert!(harness.get(text_field(control)).accesskit_node().is_disabled(), "{control} is disabled");
+    }
+    assert!(harness.get_by_label("Choisir un fichier…").accesskit_node().is_disabled());
+    for button in ["Enregistrer l'entreprise", "Enregistrer la numérotation"] {
+        assert!(harness.get_by_label(button).accesskit_node().is_disabled(), "{button} is disabled");
+    }
+    let reason = "Votre rôle (Commercial) ne permet pas cette action.";
+    assert!(harness.query_all_by_label(reason).count() >= 2, "the reason shows beside each save button");
 }

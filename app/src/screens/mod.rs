@@ -199,6 +199,26 @@ pub fn choose_file(
     spawned.ok().map(|_| answer)
 }
 
+/// Opens the system's open dialog off the UI thread, like [`choose_file`]: the chosen
+/// path, or `None` when cancelled, comes through the channel.
+pub fn choose_file_to_open(
+    filter: (&str, &[&str]),
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> Option<Receiver<Option<PathBuf>>> {
+    let (sender, answer) = std::sync::mpsc::channel();
+    let dialog = rfd::AsyncFileDialog::new().add_filter(filter.0, filter.1);
+    let spawned = std::thread::Builder::new().name("comptoir-open-dialog".into()).spawn(move || {
+        let chosen = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()
+            .and_then(|runtime| runtime.block_on(dialog.pick_file()))
+            .map(|handle| handle.path().to_path_buf());
+        let _ = sender.send(chosen);
+        wake();
+    });
+    spawned.ok().map(|_| answer)
+}
+
 /// Repaints the window from another thread.
 pub fn waker(ctx: &egui::Context) -> Arc<dyn Fn() + Send + Sync> {
     let ctx = ctx.clone();
@@ -425,25 +445,14 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
         return;
     }
     match screen {
-        Screen::Dashboard => match dashboard::dashboard_ui(ui, &mut screens.dashboard, ctx) {
-            Some(dashboard::DashboardAction::Invoices(status)) => {
-                screens.invoices.show_only(status);
-                screens.current = Some(Screen::Invoices);
+        Screen::Dashboard => {
+            if settings::missing_notice_ui(ui, ctx) {
+                screens.current = Some(Screen::Settings);
+                return;
             }
-            Some(dashboard::DashboardAction::Month(month)) => {
-                screens.invoices.show_month(month);
-                screens.current = Some(Screen::Invoices);
-            }
-            Some(dashboard::DashboardAction::Age(bucket)) => {
-                screens.invoices.show_age(bucket);
-                screens.current = Some(Screen::Invoices);
-            }
-            Some(dashboard::DashboardAction::Customer(id)) => {
-                screens.current = Some(Screen::Contacts);
-                screens.detail = Some(detail::Detail::contact(id));
-            }
-            None => {}
-        },
+            let action = dashboard::dashboard_ui(ui, &mut screens.dashboard, ctx);
+            dashboard_action(screens, action);
+        }
         Screen::Contacts => {
             if let Some(id) = lists::contacts_ui(ui, &mut screens.contacts, ctx) {
                 screens.detail = Some(detail::Detail::contact(id));
@@ -455,6 +464,29 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
         Screen::Users => users::users_ui(ui, &mut screens.users, ctx),
         Screen::Settings => settings::settings_ui(ui, &mut screens.settings, ctx),
         Screen::Quotes | Screen::Invoices | Screen::CreditNotes | Screen::DeliveryNotes => {}
+    }
+}
+
+/// Does what the dashboard asked: an invoice list with its filter set, or a contact.
+fn dashboard_action(screens: &mut Screens, action: Option<dashboard::DashboardAction>) {
+    match action {
+        Some(dashboard::DashboardAction::Invoices(status)) => {
+            screens.invoices.show_only(status);
+            screens.current = Some(Screen::Invoices);
+        }
+        Some(dashboard::DashboardAction::Month(month)) => {
+            screens.invoices.show_month(month);
+            screens.current = Some(Screen::Invoices);
+        }
+        Some(dashboard::DashboardAction::Age(bucket)) => {
+            screens.invoices.show_age(bucket);
+            screens.current = Some(Screen::Invoices);
+        }
+        Some(dashboard::DashboardAction::Customer(id)) => {
+            screens.current = Some(Screen::Contacts);
+            screens.detail = Some(detail::Detail::contact(id));
+        }
+        None => {}
     }
 }
 

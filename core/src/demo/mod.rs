@@ -139,6 +139,11 @@ pub fn demo_company(seed: u64, country: &Country) -> Company {
         bic: Bic::parse(bic).ok(),
         currency: Currency::EUR,
         payment_terms_days: 30,
+        legal_form: String::new(),
+        share_capital: None,
+        register_city: String::new(),
+        late_penalty_rate: None,
+        vat_exempt: false,
     }
 }
 

@@ -117,6 +117,14 @@ pub enum ModelError {
     UnknownValue { field: &'static str, value: String },
     #[error("A company must keep at least one owner: name another owner first.")]
     LastOwner,
+    #[error("A late-payment penalty rate is between 0 and 100 %, with at most 2 decimals (got {rate}).")]
+    InvalidPenaltyRate { rate: Decimal },
+    #[error("The logo is not a PNG picture Comptoir can read.")]
+    LogoInvalid,
+    #[error("The logo is too large ({bytes} bytes; {max} at most): choose a simpler picture.")]
+    LogoTooLarge { bytes: usize, max: usize },
+    #[error("The logo is {width} × {height} pixels: 400 × 200 at most.")]
+    LogoDimensions { width: u32, height: u32 },
     #[error("“{value}” is not a valid {field} account: letters and digits only (3 to 20; a journal code 1 to 6).")]
     InvalidAccount { field: &'static str, value: String },
 }
@@ -176,6 +184,10 @@ impl ModelError {
             Self::UnknownValue { .. } => "unknown_value",
             Self::LastOwner => "last_owner",
             Self::InvalidAccount { .. } => "account_invalid",
+            Self::InvalidPenaltyRate { .. } => "penalty_rate_invalid",
+            Self::LogoInvalid => "logo_invalid",
+            Self::LogoTooLarge { .. } => "logo_too_large",
+            Self::LogoDimensions { .. } => "logo_dimensions",
         }
     }
 }

@@ -12,6 +12,7 @@ mod document;
 mod error;
 pub mod identifiers;
 mod ids;
+mod logo;
 mod money;
 mod numbering;
 mod payment;
@@ -21,7 +22,7 @@ mod vat;
 
 pub use address::{Address, Country};
 pub use article::Article;
-pub use company::Company;
+pub use company::{Company, MAX_LEGAL_FORM, MAX_LEGAL_NAME, MAX_PAYMENT_TERMS_DAYS, MAX_REGISTER_CITY};
 pub use contact::{Contact, ContactKind, DocumentLanguage, validate_email};
 pub use document::{
     Document, DocumentKind, DocumentLine, DocumentStatus, MAX_LINES, PartySnapshot, Totals, VatBreakdown,
@@ -30,6 +31,7 @@ pub use document::{
 pub use error::ModelError;
 pub use identifiers::{Bic, Iban, NationalId, VatNumber};
 pub use ids::{ArticleId, CompanyId, ContactId, DocumentId, PaymentId, UserId};
+pub use logo::Logo;
 pub use money::{
     Currency, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS, MAX_QUANTITY, add_amounts, check_amount, decimals,
     from_cents, mul_amounts, round_amount, sum_amounts, to_cents,

@@ -17,10 +17,10 @@ use super::text::fold_for_sort;
 use super::{Access, COMPANY_APPLICATION_ID, StoreError, open_connection};
 use crate::model::{
     Address, Allocation, Article, ArticleId, Bic, Company, CompanyId, Contact, ContactId, ContactKind, Country,
-    Currency, Document, DocumentId, DocumentKind, DocumentLanguage, DocumentLine, DocumentStatus, Iban, ModelError,
-    NationalId, NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod, PaymentState,
-    Role, StructuredCommunication, UserId, VatCategory, VatNumber, VatRate, YearInNumber, add_amounts, assess_payment,
-    ensure_credit_within, from_cents, to_cents,
+    Currency, Document, DocumentId, DocumentKind, DocumentLanguage, DocumentLine, DocumentStatus, Iban, Logo,
+    ModelError, NationalId, NumberingSeries, PartySnapshot, Payment, PaymentAssessment, PaymentId, PaymentMethod,
+    PaymentState, Role, StructuredCommunication, UserId, VatCategory, VatNumber, VatRate, YearInNumber, add_amounts,
+    assess_payment, ensure_credit_within, from_cents, to_cents,
 };
 
 /// What a company file says about itself, read without migrating or locking it.
@@ -74,7 +74,11 @@ impl CompanyStore {
         let mut conn = open_connection(path, Access::ReadWrite, true)?;
         migrate::migrate(&mut conn, path, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, version)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        write_company(&tx, company, Write::Insert)?;
+        if version.is_some_and(|v| v < 11) {
+            write_company_columns(&tx, company, Write::Insert)?;
+        } else {
+            write_company(&tx, company, Write::Insert)?;
+        }
         for kind in DocumentKind::ALL {
             save_series(&tx, &NumberingSeries::default_for(kind))?;
         }
@@ -202,13 +206,14 @@ impl CompanyStore {
     }
 
     pub fn company(&self) -> Result<Company, StoreError> {
-        self.conn.query_row(
-            "SELECT id, legal_name, street, street2, postcode, city, country, vat_number, national_id,
-                        iban, bic, currency, payment_terms_days
-                 FROM company WHERE singleton = 1",
-            [],
-            |row| Ok(company_from_row(row)),
-        )?
+        self.conn.query_row(&format!("SELECT {COMPANY_COLUMNS} FROM company WHERE singleton = 1"), [], |row| {
+            Ok(company_from_row(row))
+        })?
+    }
+
+    /// The company's logo (PNG bytes), if it has one.
+    pub fn company_logo(&self) -> Result<Option<Logo>, StoreError> {
+        read_logo(&self.conn)
     }
 
     pub fn numbering_series(&self, kind: DocumentKind) -> Result<NumberingSeries, StoreError> {
@@ -920,7 +925,41 @@ fn ensure_written(changed: usize, entity: &'static str) -> Result<(), StoreError
     if changed == 0 { Err(StoreError::NotFound { entity }) } else { Ok(()) }
 }
 
+/// The columns [`company_from_row`] reads, in its order.
+pub(super) const COMPANY_COLUMNS: &str = "id, legal_name, street, street2, postcode, city, country, vat_number, \
+    national_id, iban, bic, currency, payment_terms_days, legal_form, share_capital, register_city, \
+    late_penalty_rate, vat_exempt";
+
+/// Writes the company (not its logo: see [`write_logo`]).
 pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
+    write_company_columns(conn, company, mode)?;
+    conn.prepare_cached(
+        "UPDATE company SET legal_form = ?1, share_capital = ?2, register_city = ?3, late_penalty_rate = ?4,
+            vat_exempt = ?5 WHERE singleton = 1",
+    )?
+    .execute(params![
+        company.legal_form,
+        company.share_capital.map(|d| d.to_string()),
+        company.register_city,
+        company.late_penalty_rate.map(|d| d.to_string()),
+        company.vat_exempt,
+    ])?;
+    Ok(())
+}
+
+/// Keeps the company's logo (`None`: removes it).
+pub(crate) fn write_logo(conn: &Connection, logo: Option<&Logo>) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE company SET logo = ?1 WHERE singleton = 1")?.execute([logo.map(Logo::png)])?;
+    Ok(())
+}
+
+pub(super) fn read_logo(conn: &Connection) -> Result<Option<Logo>, StoreError> {
+    let bytes: Option<Vec<u8>> = conn.query_row("SELECT logo FROM company WHERE singleton = 1", [], |r| r.get(0))?;
+    bytes.map(|bytes| Logo::from_png(bytes).map_err(|e| corrupt("company.logo", "(picture)", &e))).transpose()
+}
+
+/// The columns of the first schema (files older than version 11 have no others).
+fn write_company_columns(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
     let changed = conn.prepare_cached(COMPANY_WRITE.sql(mode))?.execute(params![
         company.id.0,
         company.legal_name,
@@ -1027,6 +1066,17 @@ pub(super) fn company_from_row(row: &Row<'_>) -> Result<Company, StoreError> {
         bic: parse_opt("company.bic", row.get(10)?, Bic::parse)?,
         currency: Currency::parse(&currency).map_err(|e| corrupt("company.currency", &currency, &e))?,
         payment_terms_days: row.get(12)?,
+        legal_form: row.get(13)?,
+        share_capital: row
+            .get::<_, Option<String>>(14)?
+            .map(|v| parse_decimal("company.share_capital", &v))
+            .transpose()?,
+        register_city: row.get(15)?,
+        late_penalty_rate: row
+            .get::<_, Option<String>>(16)?
+            .map(|v| parse_decimal("company.late_penalty_rate", &v))
+            .transpose()?,
+        vat_exempt: row.get(17)?,
     })
 }
 

@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use uuid::Uuid;
 
 use super::company::{
-    ARTICLE_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row, corrupt, read_document,
-    read_payment, read_series,
+    ARTICLE_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row, corrupt,
+    read_document, read_logo, read_payment, read_series,
 };
 use super::replica::project;
 use super::{CompanyStore, StoreError, WriteTx};
@@ -76,16 +76,14 @@ fn read_record(
         RecordKind::Document => read_document_record(conn, DocumentId(id))?.map(RecordBody::Document),
         RecordKind::Payment => read_payment(conn, PaymentId(id))?.map(RecordBody::Payment),
         RecordKind::Settings if id == company.0 => {
-            let company = conn.query_row(
-                "SELECT id, legal_name, street, street2, postcode, city, country, vat_number, national_id,
-                        iban, bic, currency, payment_terms_days
-                 FROM company WHERE singleton = 1",
-                [],
-                |row| Ok(company_from_row(row)),
-            )??;
+            let company =
+                conn.query_row(&format!("SELECT {COMPANY_COLUMNS} FROM company WHERE singleton = 1"), [], |row| {
+                    Ok(company_from_row(row))
+                })??;
             let series = DocumentKind::ALL.into_iter().map(|kind| read_series(conn, kind)).collect::<Result<_, _>>()?;
             let accounts = super::ledger::read_account_plan(conn)?;
-            Some(RecordBody::Settings(Box::new(Settings { company, series, accounts })))
+            let logo = read_logo(conn)?;
+            Some(RecordBody::Settings(Box::new(Settings { company, series, accounts, logo })))
         }
         // No intent reads members, the audit trail or postings.
         RecordKind::Settings | RecordKind::Member | RecordKind::Audit | RecordKind::Posting => None,

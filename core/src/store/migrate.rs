@@ -25,6 +25,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 9, sql: include_str!("migrations/company/0009_ledger.sql") },
     Migration { version: 10, sql: include_str!("migrations/company/0010_vat_categories.sql") },
     Migration { version: 11, sql: include_str!("migrations/company/0011_contact_language.sql") },
+    Migration { version: 12, sql: include_str!("migrations/company/0012_company_mentions.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

@@ -341,6 +341,7 @@ pub(crate) fn project(
                 });
             }
             write_company(conn, &settings.company, Write::Update)?;
+            super::company::write_logo(conn, settings.logo.as_ref())?;
             for series in &settings.series {
                 save_series(conn, series)?;
             }

@@ -1130,3 +1130,38 @@ fn assert_each_age_filters_its_invoices(store: &CompanyStore, charts: &Dashboard
         assert_eq!(found as u64, aged.invoices, "{:?}", aged.bucket);
     }
 }
+
+/// The company's legal mentions and logo, set through the shared rules, are kept in the
+/// copy (migration 12's columns) and read back after the file is opened again.
+#[test]
+fn company_mentions_and_logo_are_kept_and_read_back() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, path) = new_store(&dir, "mentions.comptoir");
+    let mut company = store.company().unwrap();
+    assert_eq!((company.legal_form.as_str(), company.share_capital), ("", None));
+    company.legal_form = "SARL".into();
+    company.share_capital = Some(dec!(10000));
+    company.register_city = "Lyon".into();
+    company.late_penalty_rate = Some(dec!(10.15));
+    company.vat_exempt = true;
+    store.submit(&crate::sync::Intent::UpdateCompany { company: company.clone() }).unwrap();
+    let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13];
+    png.extend(b"IHDR");
+    png.extend(40_u32.to_be_bytes());
+    png.extend(20_u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]);
+    let logo = crate::model::Logo::from_png(png).unwrap();
+    store.submit(&crate::sync::Intent::SetLogo { logo: Some(logo.clone()) }).unwrap();
+    // A hostile capital is refused by the same rules, and changes nothing.
+    let mut huge = company.clone();
+    huge.share_capital = Some(dec!(1e20));
+    let refused = store.submit(&crate::sync::Intent::UpdateCompany { company: huge }).unwrap_err();
+    assert_eq!(refused.code(), "amount_out_of_range");
+    drop(store);
+    let store = CompanyStore::open(&path).unwrap();
+    assert_eq!(store.company().unwrap(), company);
+    assert_eq!(store.company_logo().unwrap(), Some(logo));
+    let mut store = store;
+    store.submit(&crate::sync::Intent::SetLogo { logo: None }).unwrap();
+    assert_eq!(store.company_logo().unwrap(), None);
+}

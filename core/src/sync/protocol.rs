@@ -109,6 +109,12 @@ pub struct Settings {
     /// The company's own chart of accounts; `None`: its country's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<crate::accounting::AccountPlan>,
+    /// The company's logo. Kept here rather than in [`Company`]: a company travels in
+    /// every `UpdateCompany`, is read on every frame of several screens and is copied into
+    /// the audit trail's before/after, none of which should carry up to 256 KiB of
+    /// picture. Set with [`Intent::SetLogo`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<crate::model::Logo>,
 }
 
 /// The full content of a record, as it travels.
@@ -240,6 +246,10 @@ pub enum Intent {
     SetNumbering {
         series: NumberingSeries,
     },
+    /// Sets (`Some`) or removes (`None`) the company's logo.
+    SetLogo {
+        logo: Option<crate::model::Logo>,
+    },
     /// Records in the audit trail that data left the app in a file (the trail as XLSX,
     /// entries as FEC or CSV). Changes no record.
     RecordExport {
@@ -300,7 +310,7 @@ impl Intent {
             | Self::ConvertQuote { .. } => Permission::EditDocuments,
             Self::IssueDocument { .. } => Permission::IssueDocuments,
             Self::RecordPayment { .. } => Permission::RecordPayments,
-            Self::UpdateCompany { .. } => Permission::EditCompanySettings,
+            Self::UpdateCompany { .. } | Self::SetLogo { .. } => Permission::EditCompanySettings,
             Self::SetNumbering { .. } => Permission::EditNumbering,
             Self::SetAccountPlan { .. } => Permission::PostAccounting,
             Self::RecordExport { export } => match export.what {
@@ -322,7 +332,9 @@ impl Intent {
             Self::ConvertQuote { invoice, .. } => (RecordKind::Document, invoice.0),
             Self::RecordPayment { payment } => (RecordKind::Payment, payment.id.0),
             Self::UpdateCompany { company } => (RecordKind::Settings, company.id.0),
-            Self::SetNumbering { .. } | Self::SetAccountPlan { .. } => (RecordKind::Settings, Uuid::nil()),
+            Self::SetNumbering { .. } | Self::SetAccountPlan { .. } | Self::SetLogo { .. } => {
+                (RecordKind::Settings, Uuid::nil())
+            }
             Self::RecordExport { export } => (RecordKind::Audit, export.id),
         }
     }
@@ -341,6 +353,7 @@ impl Intent {
             Self::SetNumbering { .. } => "set_numbering",
             Self::RecordExport { .. } => "export",
             Self::SetAccountPlan { .. } => "set_account_plan",
+            Self::SetLogo { .. } => "set_logo",
         }
     }
 }

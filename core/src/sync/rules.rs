@@ -342,6 +342,28 @@ pub fn apply<R: Records + ?Sized>(
             applied.entity = "account_plan";
             save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
         }
+        Intent::SetLogo { logo } => {
+            if let Some(logo) = logo {
+                logo.validate()?;
+            }
+            let mut settings = load_settings(tx, company)?;
+            // The trail notes the picture's size and digest, not its bytes.
+            let summary = |logo: &Option<crate::model::Logo>| {
+                logo.as_ref().map(|logo| {
+                    use sha2::{Digest as _, Sha256};
+                    let digest = Sha256::digest(logo.png());
+                    let mut first = [0_u8; 8];
+                    first.copy_from_slice(&digest[..8]);
+                    let hex = format!("{:016x}", u64::from_be_bytes(first));
+                    serde_json::json!({ "bytes": logo.png().len(), "sha256": hex })
+                })
+            };
+            applied.before = summary(&settings.logo);
+            applied.after = summary(logo);
+            applied.entity = "logo";
+            settings.logo.clone_from(logo);
+            save(tx, company.0, &RecordBody::Settings(Box::new(settings)))?;
+        }
         Intent::SetNumbering { series } => {
             let mut settings = load_settings(tx, company)?;
             let current = settings

@@ -108,3 +108,7 @@ error-batch_changed = The pending entries changed since the batch was exported: 
 error-no_company = No company is open.
 error-read_only_offline = This company is read-only: it has not synced for too long. Connect to the network and sync to edit again.
 error-account_invalid = This account number is not valid: letters and digits only (3 to 20; a journal code 1 to 6).
+error-penalty_rate_invalid = The late-payment penalty rate is between 0 and 100 %, with at most 2 decimals.
+error-logo_invalid = This logo is not a PNG picture Comptoir can read.
+error-logo_too_large = This logo is too heavy (256 KiB at most once scaled): choose a simpler picture.
+error-logo_dimensions = A logo is at most 400 × 200 pixels.

@@ -109,3 +109,7 @@ error-batch_changed = Les écritures en attente ont changé depuis l'export du l
 error-no_company = Aucune entreprise n'est ouverte.
 error-read_only_offline = Cette entreprise est en lecture seule : elle n'a pas été synchronisée depuis trop longtemps. Connectez-vous au réseau et synchronisez pour modifier à nouveau.
 error-account_invalid = Ce numéro de compte n'est pas valide : lettres et chiffres seulement (3 à 20 ; un code journal de 1 à 6).
+error-penalty_rate_invalid = Le taux des pénalités de retard est compris entre 0 et 100 %, avec 2 décimales au plus.
+error-logo_invalid = Ce logo n'est pas une image PNG que Comptoir sait lire.
+error-logo_too_large = Ce logo est trop lourd (256 Kio au plus après réduction) : choisissez une image plus simple.
+error-logo_dimensions = Un logo mesure au plus 400 × 200 pixels.

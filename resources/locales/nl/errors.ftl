@@ -108,3 +108,7 @@ error-batch_changed = De openstaande boekingen zijn gewijzigd sinds de export va
 error-no_company = Er is geen onderneming geopend.
 error-read_only_offline = Deze onderneming is alleen-lezen: ze is te lang niet gesynchroniseerd. Maak verbinding met het netwerk en synchroniseer om weer te wijzigen.
 error-account_invalid = Dit rekeningnummer is niet geldig: alleen letters en cijfers (3 tot 20; een dagboekcode 1 tot 6).
+error-penalty_rate_invalid = De rentevoet bij laattijdige betaling ligt tussen 0 en 100 %, met hoogstens 2 decimalen.
+error-logo_invalid = Dit logo is geen PNG-afbeelding die Comptoir kan lezen.
+error-logo_too_large = Dit logo is te zwaar (hoogstens 256 KiB na verkleining): kies een eenvoudigere afbeelding.
+error-logo_dimensions = Een logo is hoogstens 400 × 200 pixels.

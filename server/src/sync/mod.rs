@@ -178,9 +178,15 @@ pub fn create_company(
             bic: None,
             currency: if *country == Country::Switzerland { Currency::CHF } else { Currency::EUR },
             payment_terms_days: 30,
+            legal_form: String::new(),
+            share_capital: None,
+            register_city: String::new(),
+            late_penalty_rate: None,
+            vat_exempt: false,
         },
         series: DocumentKind::ALL.into_iter().map(NumberingSeries::default_for).collect(),
         accounts: None,
+        logo: None,
     };
     storage.in_company(company.id, &mut |tx| {
         ServerRecords(tx).put(
