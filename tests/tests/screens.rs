@@ -269,6 +269,14 @@ fn a_new_contact_and_an_issued_draft_show_in_their_history() {
     wait_until(&mut harness, "a draft", |h| h.query_all(draft_link()).next().is_some());
     harness.query_all(draft_link()).next().unwrap().click();
     wait_for(&mut harness, "Émettre");
+    // The Belgian demo company starts without its legal form: Émettre says so …
+    assert!(harness.get_by_label("Émettre").accesskit_node().is_disabled());
+    harness.get_by_label_contains("Il manque : forme juridique");
+    // … until it is filled in (here through the engine, as Paramètres does).
+    let mut company = copy(&harness).company().unwrap();
+    company.legal_form = "SRL".into();
+    harness.state().send(Command::Edit { request: 7_000, intent: Box::new(Intent::UpdateCompany { company }) });
+    wait_until(&mut harness, "Émettre allowed", |h| !h.get_by_label("Émettre").accesskit_node().is_disabled());
     harness.get_by_label("Émettre").click();
     wait_until(&mut harness, "the issue in the invoice's history", |h| {
         h.query_by_label_contains(&format!("{who} — émission")).is_some()

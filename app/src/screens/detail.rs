@@ -182,7 +182,11 @@ fn document_actions_ui(ui: &mut egui::Ui, document: &Document, ctx: &Context<'_>
     let (kind, status, id) = (document.kind, document.status, document.id);
     if status == Draft {
         button(ui, "document-edit", edit.as_deref(), &|| Action::Request(DetailRequest::Edit(id)));
-        let issue = ctx.cannot(Permission::IssueDocuments);
+        // The role first, then the seller's legal mentions (as in the editor).
+        let issue = ctx.cannot(Permission::IssueDocuments).or_else(|| {
+            let company = ctx.reader.store().company().ok()?;
+            crate::screens::settings::missing_text(&company, texts)
+        });
         button(ui, "document-issue", issue.as_deref(), &|| Action::Send(Box::new(Intent::IssueDocument { id })));
         return action;
     }

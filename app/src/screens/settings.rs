@@ -49,7 +49,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Conte
 
 /// What the company must still fill in before its invoices carry the legal mentions, in
 /// the user's words; `None` when nothing is missing.
-fn missing_text(company: &Company, texts: &Texts) -> Option<String> {
+pub fn missing_text(company: &Company, texts: &Texts) -> Option<String> {
     let missing = company.missing_for_invoices();
     if missing.is_empty() {
         return None;

@@ -139,10 +139,13 @@ pub fn demo_company(seed: u64, country: &Country) -> Company {
         bic: Bic::parse(bic).ok(),
         currency: Currency::EUR,
         payment_terms_days: 30,
-        legal_form: String::new(),
-        share_capital: None,
-        register_city: String::new(),
-        late_penalty_rate: None,
+        // The French demo company has every legal mention; the Belgian one (the large
+        // demo) starts without its legal form, as a company created on a server does, so
+        // that the app shows what must be completed before its invoices can be issued.
+        legal_form: if belgian { String::new() } else { "SARL".to_owned() },
+        share_capital: (!belgian).then(|| Decimal::new(10_000, 0)),
+        register_city: if belgian { String::new() } else { "Lyon".to_owned() },
+        late_penalty_rate: (!belgian).then(|| Decimal::new(1215, 2)),
         vat_exempt: false,
     }
 }

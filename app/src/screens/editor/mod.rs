@@ -187,6 +187,10 @@ impl Editor {
     /// Why the draft cannot be issued as it is (besides being saved), if it cannot: the
     /// rules the server will check at issue time, checked here first.
     fn not_issuable(&self, ctx: &Context<'_>) -> Option<String> {
+        // The seller's legal mentions first: a document issued without them is not one.
+        if let Some(missing) = crate::screens::settings::missing_text(&self.seller, ctx.texts) {
+            return Some(missing);
+        }
         let complete = || {
             if self.document.lines.is_empty() {
                 return Err(comptoir_core::model::ModelError::DocumentWithoutLines { kind: self.document.kind });
