@@ -1138,9 +1138,9 @@ fn company_mentions_and_logo_are_kept_and_read_back() {
     let dir = TempDir::new().unwrap();
     let (mut store, path) = new_store(&dir, "mentions.comptoir");
     let mut company = store.company().unwrap();
-    assert_eq!((company.legal_form.as_str(), company.share_capital), ("", None));
-    company.legal_form = "SARL".into();
-    company.share_capital = Some(dec!(10000));
+    assert_eq!((company.legal_form.as_str(), company.share_capital), ("SARL", Some(dec!(10000))), "the demo's");
+    company.legal_form = "SAS".into();
+    company.share_capital = Some(dec!(25000));
     company.register_city = "Lyon".into();
     company.late_penalty_rate = Some(dec!(10.15));
     company.vat_exempt = true;
