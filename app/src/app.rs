@@ -184,6 +184,7 @@ impl ComptoirApp {
     fn on_edit(&mut self, request: u64, refused: Option<String>) {
         self.screens.contacts.on_edit(request, refused.clone());
         self.screens.articles.on_edit(request, refused.clone());
+        self.screens.payments.on_edit(request, refused.clone());
         self.screens.settings.on_edit(request, refused.clone(), &self.texts);
         if let Some(detail) = &mut self.screens.detail {
             detail.on_edit(request, refused.clone());

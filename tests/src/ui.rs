@@ -73,8 +73,9 @@ pub fn open_company(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer,
     wait_for(harness, "Synchronisé");
 }
 
+/// Goes to `screen` through the navigation (a screen may show its name elsewhere too).
 pub fn go_to(harness: &mut Harness<'_, ComptoirApp>, screen: &str) {
-    harness.get_by_label(screen).click();
+    harness.get(By::new().label(screen).role(egui::accesskit::Role::Button)).click();
     harness.step();
 }
 

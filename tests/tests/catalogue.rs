@@ -140,3 +140,67 @@ fn six_hundred_edits_sent_at_once_all_reach_the_copy() {
     wait_until(&mut harness, "every edit applied", |h| copy(h).contact(contact.id).is_ok());
     assert_eq!(copy(&harness).count_articles(true).unwrap(), before + 600, "none dropped, in order");
 }
+
+#[test]
+fn a_payment_recorded_from_the_payments_screen_is_cancelled_with_its_reason() {
+    use comptoir_core::model::{DocumentId, DocumentStatus};
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    // An issued invoice nothing was paid on, and its customer.
+    let (invoice, contact): (uuid::Uuid, uuid::Uuid) = copy(&harness)
+        .connection()
+        .query_row(
+            "SELECT id, contact_id FROM documents WHERE kind = 'invoice' AND status = 'issued' AND number IS NOT NULL
+             ORDER BY rid LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let invoice = DocumentId(invoice);
+    let customer = copy(&harness).contact(comptoir_core::model::ContactId(contact)).unwrap();
+    let number = copy(&harness).document(invoice).unwrap().number.unwrap();
+
+    go_to(&mut harness, "Paiements");
+    harness.get_by_label("Nouveau paiement").click();
+    wait_for(&mut harness, "Client qui paie");
+    type_into(&mut harness, "Client qui paie", customer.name.split_whitespace().last().unwrap());
+    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
+    wait_for(&mut harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+    wait_for(&mut harness, "Montant reçu");
+    harness.get_by_label_contains(&format!("{number} (reste")).click();
+    harness.step();
+    let due = harness.get_by_label(&format!("Montant affecté à {number}")).value().unwrap();
+    replace_text(&mut harness, "Montant reçu", &due);
+    // A date no demo payment has, so that it sorts first in the list.
+    replace_text(&mut harness, "Date du paiement", "01/01/2099");
+    harness.get_by_label("Enregistrer le paiement").click();
+    wait_until(&mut harness, "paid", |h| copy(h).document(invoice).is_ok_and(|d| d.status == DocumentStatus::Paid));
+
+    // Cancelled, with its reason: the invoice owes again, the trail keeps why.
+    wait_for(&mut harness, "01/01/2099");
+    harness.get_by_label("01/01/2099").click();
+    wait_for(&mut harness, "Motif de l'annulation");
+    harness.get_by_label("Annuler le paiement").click();
+    wait_for(&mut harness, "Donnez le motif");
+    type_into(&mut harness, "Motif de l'annulation", "Saisi deux fois");
+    harness.get_by_label("Annuler le paiement").click();
+    wait_for(&mut harness, "Oui, annuler le paiement");
+    harness.get_by_label("Oui, annuler le paiement").click();
+    wait_until(&mut harness, "owed again", |h| {
+        copy(h).document(invoice).is_ok_and(|d| d.status == DocumentStatus::Issued)
+    });
+    assert!(copy(&harness).payments_of(invoice).unwrap().is_empty());
+    file_menu(&mut harness, "Synchroniser maintenant");
+    let cancellations = |h: &Harness<'_, ComptoirApp>| -> i64 {
+        copy(h)
+            .connection()
+            .query_row("SELECT count(*) FROM audit_trail WHERE action = 'cancel_payment'", [], |r| r.get(0))
+            .unwrap()
+    };
+    wait_until(&mut harness, "the cancellation in the server's trail", |h| cancellations(h) == 1);
+    let copy_now = copy(&harness);
+    assert_eq!(server.stats(server.accounts.companies[0].0).unwrap(), copy_now.replica_stats().unwrap());
+}

@@ -21,11 +21,13 @@ use super::{Context, action_button, choose_file, column_titles_ui, share, waker}
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 13] = [
+const ACTIONS: [&str; 15] = [
     "create",
     "update",
     "issue",
     "payment",
+    "cancel_payment",
+    "set_logo",
     "archive",
     "sign_in",
     "sign_in_failed",

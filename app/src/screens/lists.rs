@@ -2,7 +2,7 @@
 //! thousands of rows at most: they page by offset over their sort index.
 
 use comptoir_core::model::{Contact, ContactId, Country, Permission};
-use comptoir_core::store::{PaymentRow, StoreError};
+use comptoir_core::store::StoreError;
 use egui_extras::{Column, TableBuilder};
 
 use super::contact_form::{ContactForm, contact_form_ui};
@@ -162,22 +162,13 @@ pub fn contacts_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<
     opened
 }
 
-/// The payment list.
-pub type PaymentList = Paged<PaymentRow>;
-
-impl Default for PaymentList {
-    fn default() -> Self {
-        Self::new(SimpleList::Payments)
-    }
-}
-
 /// A column of a plain list: its title's id, and its width as a share of the table's
 /// (`None`: the rest).
-type ColumnSpec = (&'static str, Option<(f32, f32)>);
+pub(crate) type ColumnSpec = (&'static str, Option<(f32, f32)>);
 
-/// A list of text cells, read a block at a time by offset: its title, its count, its
-/// table.
-fn paged_text_list_ui<T>(
+/// A list of text cells, read a block at a time by offset: its count and its table;
+/// returns the row whose first cell (a link) was clicked.
+pub(crate) fn paged_text_list_ui<T: Clone>(
     ui: &mut egui::Ui,
     list: &mut Paged<T>,
     ctx: &mut Context<'_>,
@@ -185,9 +176,8 @@ fn paged_text_list_ui<T>(
     columns: &[ColumnSpec],
     read: impl Fn(&comptoir_core::store::CompanyStore, u64) -> Result<Vec<T>, StoreError>,
     cells: impl Fn(&T, &Context<'_>) -> Vec<String>,
-) {
+) -> Option<T> {
     let texts = ctx.texts;
-    ui.heading(texts.get(title_id));
     list.ask(ctx);
     ui.label(match list.total {
         Some(total) => texts.with("list-count", &[("count", total.into())]),
@@ -199,6 +189,7 @@ fn paged_text_list_ui<T>(
     }
     let rows = list.len();
     let width = ui.available_width();
+    let mut clicked = None;
     let mut table = TableBuilder::new(ui).id_salt(title_id).striped(true);
     for (_, share_of) in columns {
         table = table.column(match share_of {
@@ -215,40 +206,16 @@ fn paged_text_list_ui<T>(
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
                 let Some(item) = list.rows.row(index, |r| read(store, r.offset())) else { return };
-                for cell in cells(item, ctx) {
+                for (column, cell) in cells(item, ctx).into_iter().enumerate() {
                     row.col(|ui| {
-                        ui.label(cell);
+                        if column > 0 {
+                            ui.label(cell);
+                        } else if ui.link(cell).clicked() {
+                            clicked = Some(item.clone());
+                        }
                     });
                 }
             });
         });
-}
-
-pub fn payments_ui(ui: &mut egui::Ui, list: &mut PaymentList, ctx: &mut Context<'_>) {
-    let columns: [ColumnSpec; 6] = [
-        ("column-date", Some((0.11, 70.0))),
-        ("column-amount", Some((0.13, 80.0))),
-        ("column-method", Some((0.13, 70.0))),
-        ("column-reference", Some((0.16, 80.0))),
-        ("column-payer", None),
-        ("column-documents", Some((0.2, 80.0))),
-    ];
-    paged_text_list_ui(
-        ui,
-        list,
-        ctx,
-        "nav-payments",
-        &columns,
-        |store, offset| store.list_payments(offset, BLOCK),
-        |payment, ctx| {
-            vec![
-                ctx.date(payment.date),
-                ctx.money(payment.amount),
-                ctx.texts.get(&format!("method-{}", payment.method.as_str().replace('_', "-"))),
-                payment.reference.clone(),
-                payment.contact_name.clone().unwrap_or_default(),
-                payment.documents.clone(),
-            ]
-        },
-    );
+    clicked
 }

@@ -11,6 +11,7 @@ pub mod editor;
 pub mod import;
 pub mod lists;
 pub mod payment_form;
+pub mod payments;
 pub mod posting;
 pub mod rows;
 pub mod settings;
@@ -236,7 +237,7 @@ pub struct Screens {
     pub delivery_notes: documents::DocumentList,
     pub contacts: lists::ContactList,
     pub articles: articles::Articles,
-    pub payments: lists::PaymentList,
+    pub payments: payments::Payments,
     pub audit: audit::AuditTrail,
     pub users: users::Users,
     pub accounting: posting::Accounting,
@@ -378,7 +379,7 @@ impl Screens {
             Answer::Count { generation, list, count } => {
                 self.contacts.on_count(generation, list, &count);
                 self.articles.paged.on_count(generation, list, &count);
-                self.payments.on_count(generation, list, &count);
+                self.payments.paged.on_count(generation, list, &count);
             }
             Answer::Dashboard { generation, figures } => self.dashboard.on_answer(generation, figures),
             Answer::DashboardCharts { generation, charts } => self.dashboard.on_charts(generation, charts),
@@ -459,7 +460,11 @@ pub fn screen_ui(ui: &mut egui::Ui, screens: &mut Screens, ctx: &mut Context<'_>
             }
         }
         Screen::Articles => articles::articles_ui(ui, &mut screens.articles, ctx),
-        Screen::Payments => lists::payments_ui(ui, &mut screens.payments, ctx),
+        Screen::Payments => {
+            if let Some(form) = payments::payments_ui(ui, &mut screens.payments, ctx) {
+                screens.payment_form = Some(form);
+            }
+        }
         Screen::Audit => audit::audit_ui(ui, &mut screens.audit, ctx),
         Screen::Users => users::users_ui(ui, &mut screens.users, ctx),
         Screen::Settings => settings::settings_ui(ui, &mut screens.settings, ctx),

@@ -75,6 +75,25 @@ impl PaymentForm {
         })
     }
 
+    /// The form for a new payment from `customer`: their open invoices, none chosen yet.
+    pub fn for_customer(customer: &comptoir_core::model::Contact, ctx: &Context<'_>) -> Result<Self, StoreError> {
+        let open = ctx.reader.store().open_invoices_of(customer.id)?;
+        Ok(Self {
+            customer: (customer.id, customer.name.clone()),
+            amount: String::new(),
+            date: crate::format::date(ctx.today, ctx.texts.language()),
+            method: PaymentMethod::BankTransfer,
+            reference: String::new(),
+            allocations: open
+                .into_iter()
+                .map(|invoice| AllocationInput { invoice, selected: false, amount: String::new() })
+                .collect(),
+            error: None,
+            sent: None,
+            done: false,
+        })
+    }
+
     /// The engine answered an edit.
     pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
         if self.sent == Some(request) {

@@ -240,6 +240,14 @@ pub enum Intent {
     RecordPayment {
         payment: Payment,
     },
+    /// Undoes a payment recorded by mistake: the documents it settled owe again what it
+    /// paid, and the payment leaves the books (its entry is reversed if it was posted).
+    /// The audit trail keeps the payment as it was and the reason given.
+    CancelPayment {
+        id: crate::model::PaymentId,
+        /// Why (1 to 200 characters): "saisi deux fois", "chèque rejeté" …
+        reason: String,
+    },
     UpdateCompany {
         company: Company,
     },
@@ -309,7 +317,7 @@ impl Intent {
             | Self::AnswerQuote { .. }
             | Self::ConvertQuote { .. } => Permission::EditDocuments,
             Self::IssueDocument { .. } => Permission::IssueDocuments,
-            Self::RecordPayment { .. } => Permission::RecordPayments,
+            Self::RecordPayment { .. } | Self::CancelPayment { .. } => Permission::RecordPayments,
             Self::UpdateCompany { .. } | Self::SetLogo { .. } => Permission::EditCompanySettings,
             Self::SetNumbering { .. } => Permission::EditNumbering,
             Self::SetAccountPlan { .. } => Permission::PostAccounting,
@@ -331,6 +339,7 @@ impl Intent {
             }
             Self::ConvertQuote { invoice, .. } => (RecordKind::Document, invoice.0),
             Self::RecordPayment { payment } => (RecordKind::Payment, payment.id.0),
+            Self::CancelPayment { id, .. } => (RecordKind::Payment, id.0),
             Self::UpdateCompany { company } => (RecordKind::Settings, company.id.0),
             Self::SetNumbering { .. } | Self::SetAccountPlan { .. } | Self::SetLogo { .. } => {
                 (RecordKind::Settings, Uuid::nil())
@@ -350,6 +359,7 @@ impl Intent {
             Self::AnswerQuote { .. } => "answer_quote",
             Self::ConvertQuote { .. } => "convert_quote",
             Self::RecordPayment { .. } => "payment",
+            Self::CancelPayment { .. } => "cancel_payment",
             Self::SetNumbering { .. } => "set_numbering",
             Self::RecordExport { .. } => "export",
             Self::SetAccountPlan { .. } => "set_account_plan",

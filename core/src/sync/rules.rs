@@ -315,6 +315,35 @@ pub fn apply<R: Records + ?Sized>(
             applied.after = to_json(&body);
             save(tx, payment.id.0, &body)?;
         }
+        Intent::CancelPayment { id, reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err(ModelError::Required { field: "reason" }.into());
+            }
+            if reason.chars().count() > 200 {
+                return Err(ModelError::TooLong { field: "reason", max: 200 }.into());
+            }
+            let Some(RecordBody::Payment(payment)) = load(tx, RecordKind::Payment, id.0)? else {
+                return Err(reject("not_found", "This payment does not exist (or was already cancelled)."));
+            };
+            // Each document it settled owes again what it paid.
+            for allocation in &payment.allocations {
+                let mut record = load_document(tx, allocation.document_id.0)?;
+                record.payments.retain(|p| p.payment_id != payment.id);
+                record.paid = record
+                    .paid
+                    .checked_sub(allocation.amount)
+                    .filter(|paid| *paid >= rust_decimal::Decimal::ZERO)
+                    .ok_or_else(|| {
+                        RuleError::Corrupt(format!("document {} paid less than allocated", allocation.document_id))
+                    })?;
+                record.document.apply_paid_amount(record.paid)?;
+                save(tx, allocation.document_id.0, &RecordBody::Document(record))?;
+            }
+            applied.before = to_json(&RecordBody::Payment(payment));
+            applied.after = Some(serde_json::json!({ "record": { "cancelled": reason } }));
+            tx.put(RecordKind::Payment, id.0, None).map_err(RuleError::Store)?;
+        }
         Intent::UpdateCompany { company: updated } => {
             if updated.id != company {
                 return Err(reject("wrong_company", "These settings belong to another company."));
