@@ -289,6 +289,63 @@ fn a_new_contact_and_an_issued_draft_show_in_their_history() {
     wait_for(&mut harness, &format!("Facture {number}"));
 }
 
+/// Every control that writes, on every screen that has one, is disabled, with `reason`
+/// shown beside it: new documents, contacts, articles and payments, and a draft's and an
+/// issued invoice's actions.
+fn assert_no_editing_allowed(harness: &mut Harness<'_, ComptoirApp>, reason: &str) {
+    let disabled = |harness: &Harness<'_, ComptoirApp>, label: &str| {
+        assert!(harness.get_by_label(label).accesskit_node().is_disabled(), "“{label}” is disabled");
+    };
+    for (screen, button) in [
+        ("Devis", "Nouveau devis"),
+        ("Factures", "Nouvelle facture"),
+        ("Avoirs", "Nouvel avoir"),
+        ("Bons de livraison", "Nouveau bon de livraison"),
+        ("Contacts", "Nouveau contact"),
+        ("Articles", "Nouvel article"),
+        ("Paiements", "Nouveau paiement"),
+    ] {
+        go_to(harness, screen);
+        wait_for(harness, button);
+        disabled(harness, button);
+        assert!(harness.query_all_by_label_contains(reason).next().is_some(), "{screen}: the reason shows");
+    }
+    // A draft's actions and an issued invoice's, from their detail.
+    let store = copy(harness);
+    let pick = |status: &str| -> comptoir_core::model::DocumentId {
+        let id: uuid::Uuid = store
+            .connection()
+            .query_row(
+                "SELECT id FROM documents WHERE kind = 'invoice' AND status = ?1 ORDER BY rid LIMIT 1",
+                [status],
+                |r| r.get(0),
+            )
+            .unwrap();
+        comptoir_core::model::DocumentId(id)
+    };
+    for (status, buttons) in [
+        ("draft", &["Modifier", "Émettre"][..]),
+        ("issued", &["Dupliquer", "Créer un avoir", "Créer un bon de livraison", "Enregistrer un paiement"][..]),
+    ] {
+        go_to(harness, "Factures");
+        harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::document(pick(status)));
+        wait_for(harness, buttons[0]);
+        for button in buttons {
+            disabled(harness, button);
+        }
+    }
+}
+
+#[test]
+fn the_read_only_role_sees_every_editing_control_disabled_with_the_reason() {
+    let server = TestServer::start(300).unwrap();
+    let password = add_member_as_owner(&server, 1, "lecteur@example.fr", Role::ReadOnly);
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    sign_in_single(&mut harness, "lecteur@example.fr", &password);
+    assert_no_editing_allowed(&mut harness, "Votre rôle (Lecture seule) ne permet pas cette action.");
+}
+
 #[test]
 fn read_only_offline_the_editing_controls_are_disabled_and_say_why() {
     let mut server = TestServer::start(200).unwrap();
@@ -305,6 +362,8 @@ fn read_only_offline_the_editing_controls_are_disabled_and_say_why() {
     wait_for(&mut harness, "Lecture seule : synchronisez");
     assert!(harness.get_by_label("Nouveau contact").accesskit_node().is_disabled());
     harness.get_by_label_contains("Cette entreprise est en lecture seule");
+    assert_no_editing_allowed(&mut harness, "Cette entreprise est en lecture seule");
+    go_to(&mut harness, "Contacts");
 
     server.restart().unwrap();
     file_menu(&mut harness, "Synchroniser maintenant");

@@ -26,8 +26,6 @@ const ACTIONS: [&str; 15] = [
     "update",
     "issue",
     "payment",
-    "cancel_payment",
-    "set_logo",
     "archive",
     "sign_in",
     "sign_in_failed",
@@ -37,6 +35,8 @@ const ACTIONS: [&str; 15] = [
     "export",
     "post",
     "set_account_plan",
+    "cancel_payment",
+    "set_logo",
 ];
 
 /// An export under way.
