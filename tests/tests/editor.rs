@@ -95,6 +95,9 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
     type_into(&mut harness, "Quantité 2", "0");
     type_into(&mut harness, "Prix unitaire 2", "45,50");
     type_into(&mut harness, "Remise 2", "10");
+    // The delivery date and the customer's order number, printed on the invoice.
+    type_into(&mut harness, "Date de livraison", "28/11/2026");
+    type_into(&mut harness, "Référence du client (n° de commande)", "CMD-4471");
 
     // Saved a second after the last keystroke, through the engine.
     let id = editor_document_id(&harness);
@@ -110,6 +113,8 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
     assert_eq!(draft.lines[1].quantity, Decimal::from(10));
     assert_eq!(draft.lines[1].unit_price, Decimal::new(4550, 2));
     assert_eq!(draft.lines[1].discount_percent, Decimal::from(10));
+    assert_eq!(draft.delivery_date, chrono::NaiveDate::from_ymd_opt(2026, 11, 28));
+    assert_eq!(draft.customer_reference.as_deref(), Some("CMD-4471"));
     // The totals the editor shows are the core's.
     let totals = draft.totals().unwrap();
     harness.get_by_label_contains(&comptoir::format::money(

@@ -313,6 +313,13 @@ pub struct Document {
     /// applicable, art. 293 B du CGI", "Autoliquidation" …; at most 300 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vat_exemption_reason: Option<String>,
+    /// When the goods were delivered or the service done, when not the issue date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_date: Option<NaiveDate>,
+    /// The customer's own reference for this sale (their order number, BT-13): at most
+    /// 100 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_reference: Option<String>,
 }
 
 impl Document {
@@ -340,6 +347,8 @@ impl Document {
             notes: String::new(),
             structured_communication: None,
             vat_exemption_reason: None,
+            delivery_date: None,
+            customer_reference: None,
         }
     }
 
@@ -375,6 +384,9 @@ impl Document {
         }
         if self.notes.chars().count() > 4000 {
             return Err(ModelError::TooLong { field: "notes", max: 4000 });
+        }
+        if self.customer_reference.as_ref().is_some_and(|r| r.chars().count() > 100) {
+            return Err(ModelError::TooLong { field: "customer_reference", max: 100 });
         }
         if self.lines.len() > MAX_LINES {
             return Err(ModelError::TooManyItems { field: "lines", max: MAX_LINES });
@@ -482,6 +494,8 @@ impl Document {
             Self::draft(DocumentKind::Invoice, self.contact_id, self.customer.clone(), issue_date, self.currency);
         invoice.lines.clone_from(&self.lines);
         invoice.source = Some(self.id);
+        invoice.customer_reference.clone_from(&self.customer_reference);
+        invoice.vat_exemption_reason.clone_from(&self.vat_exemption_reason);
         Ok(invoice)
     }
 
@@ -500,6 +514,8 @@ impl Document {
         );
         credit_note.lines.clone_from(&invoice.lines);
         credit_note.corrects = Some(invoice.id);
+        credit_note.customer_reference.clone_from(&invoice.customer_reference);
+        credit_note.vat_exemption_reason.clone_from(&invoice.vat_exemption_reason);
         Ok(credit_note)
     }
 
@@ -544,6 +560,7 @@ impl Document {
         );
         note.lines.clone_from(&source.lines);
         note.source = Some(source.id);
+        note.customer_reference.clone_from(&source.customer_reference);
         Ok(note)
     }
 
@@ -733,6 +750,7 @@ mod tests {
     fn quote_lifecycle() {
         let mut quote = invoice(vec![line(dec!(1), dec!(10), dec!(0), dec!(20))]);
         quote.kind = DocumentKind::Quote;
+        quote.customer_reference = Some("BC-2026-118".into());
         let date = quote.issue_date;
         // A draft quote cannot be accepted or converted.
         assert!(quote.transition(DocumentStatus::Accepted).is_err());
@@ -746,6 +764,7 @@ mod tests {
         assert_eq!(invoice.status, DocumentStatus::Draft);
         assert_eq!(invoice.source, Some(quote.id));
         assert_eq!(invoice.lines, quote.lines);
+        assert_eq!(invoice.customer_reference, quote.customer_reference, "the order number follows");
         // Converted once only.
         assert!(quote.convert_to_invoice(date).is_err());
         // A declined quote stays declined.

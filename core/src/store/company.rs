@@ -621,6 +621,8 @@ impl WriteTx<'_> {
                 document.structured_communication.map(|s| s.to_string()),
                 self.now,
                 document.vat_exemption_reason,
+                document.delivery_date.map(|d| d.to_string()),
+                document.customer_reference,
             ])
             .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
         ensure_written(changed, "document")?;
@@ -798,7 +800,7 @@ pub(super) const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_suppli
     payment_terms_days, archived, language";
 
 /// The columns a document write sets, in the order of its parameters.
-const DOCUMENT_WRITE_COLUMNS: [&str; 25] = [
+const DOCUMENT_WRITE_COLUMNS: [&str; 27] = [
     "id",
     "kind",
     "status",
@@ -824,6 +826,8 @@ const DOCUMENT_WRITE_COLUMNS: [&str; 25] = [
     "structured_communication",
     "updated_at",
     "vat_exemption_reason",
+    "delivery_date",
+    "customer_reference",
 ];
 
 static DOCUMENT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| TableWrite::new("documents", &DOCUMENT_WRITE_COLUMNS));
@@ -1201,7 +1205,7 @@ pub(super) fn read_document(conn: &Connection, id: DocumentId) -> Result<Documen
     let mut stmt = conn.prepare_cached(
         "SELECT kind, status, number, contact_id, customer_name, customer_street, customer_street2, customer_postcode,
             customer_city, customer_country, customer_vat_number, issue_date, due_date, corrects_id, source_id,
-            currency, notes, structured_communication, vat_exemption_reason
+            currency, notes, structured_communication, vat_exemption_reason, delivery_date, customer_reference
          FROM documents WHERE id = ?1",
     )?;
     let document = stmt
@@ -1256,6 +1260,11 @@ fn document_from_row(id: DocumentId, row: &Row<'_>) -> Result<Document, StoreErr
             StructuredCommunication::parse,
         )?,
         vat_exemption_reason: row.get(18)?,
+        delivery_date: row
+            .get::<_, Option<String>>(19)?
+            .map(|d| parse_date("documents.delivery_date", &d))
+            .transpose()?,
+        customer_reference: row.get(20)?,
     })
 }
 

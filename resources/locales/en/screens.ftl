@@ -524,3 +524,5 @@ payment-cancel-yes = Yes, cancel the payment
 payment-cancel-reason-missing = Give the reason for cancelling.
 payment-new = New payment
 payment-choose-customer = Paying customer
+editor-delivery-date = Delivery date
+editor-customer-reference = Customer's reference (order number)

@@ -524,3 +524,5 @@ payment-cancel-yes = Oui, annuler le paiement
 payment-cancel-reason-missing = Donnez le motif de l'annulation.
 payment-new = Nouveau paiement
 payment-choose-customer = Client qui paie
+editor-delivery-date = Date de livraison
+editor-customer-reference = Référence du client (n° de commande)

@@ -524,3 +524,5 @@ payment-cancel-yes = Ja, betaling annuleren
 payment-cancel-reason-missing = Geef de reden van de annulering.
 payment-new = Nieuwe betaling
 payment-choose-customer = Betalende klant
+editor-delivery-date = Leveringsdatum
+editor-customer-reference = Referentie van de klant (bestelnummer)

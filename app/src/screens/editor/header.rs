@@ -18,13 +18,13 @@ pub struct HeaderInput {
     pub customer_query: String,
     /// The customers matching `customer_query`, for the query they answer.
     matches: Option<(String, Vec<Contact>)>,
-    pub issue_date: String,
-    pub due_date: String,
+    pub issue_date: DateInput,
+    pub due_date: DateInput,
+    pub delivery_date: DateInput,
+    pub customer_reference: String,
     /// The customer's VAT number on this document (filled from the contact, changeable).
     pub customer_vat: String,
     customer_vat_wrong: bool,
-    issue_date_wrong: bool,
-    due_date_wrong: bool,
 }
 
 impl HeaderInput {
@@ -33,12 +33,12 @@ impl HeaderInput {
         Self {
             customer_query: document.customer.name.clone(),
             matches: None,
-            issue_date: crate::format::date(document.issue_date, language),
-            due_date: document.due_date.map(|d| crate::format::date(d, language)).unwrap_or_default(),
+            issue_date: DateInput::of(Some(document.issue_date), language),
+            due_date: DateInput::of(document.due_date, language),
+            delivery_date: DateInput::of(document.delivery_date, language),
+            customer_reference: document.customer_reference.clone().unwrap_or_default(),
             customer_vat: document.customer.vat_number.as_ref().map(ToString::to_string).unwrap_or_default(),
             customer_vat_wrong: false,
-            issue_date_wrong: false,
-            due_date_wrong: false,
         }
     }
 
@@ -47,7 +47,10 @@ impl HeaderInput {
         if self.customer_vat_wrong {
             return Some(texts.error("vat_number_invalid", "This VAT number is not valid."));
         }
-        (self.issue_date_wrong || self.due_date_wrong).then(|| texts.get("editor-date-invalid"))
+        [&self.issue_date, &self.due_date, &self.delivery_date]
+            .iter()
+            .any(|d| d.wrong)
+            .then(|| texts.get("editor-date-invalid"))
     }
 }
 
@@ -103,41 +106,33 @@ pub fn header_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> b
             let address = &editor.document.customer.address;
             ui.weak(format!("{}, {} {} ({})", address.street, address.postcode, address.city, address.country));
             ui.end_row();
-            let label = ui.label(texts.get("editor-customer-vat"));
-            let field = ui
-                .add(egui::TextEdit::singleline(&mut editor.header.customer_vat).desired_width(200.0))
-                .labelled_by(label.id);
-            ui.end_row();
-            if field.changed() {
-                let typed = editor.header.customer_vat.trim();
-                let parsed = (!typed.is_empty()).then(|| comptoir_core::model::VatNumber::parse(typed)).transpose();
-                editor.header.customer_vat_wrong = parsed.is_err();
-                if let Ok(vat_number) = parsed {
-                    editor.document.customer.vat_number = vat_number;
-                }
-                changed = true;
-            }
+            changed |= customer_vat_ui(ui, editor, texts);
         }
-        let issue = date_field_ui(ui, texts, "editor-issue-date", &mut editor.header.issue_date);
-        if issue != Typed::Unchanged {
-            editor.header.issue_date_wrong = !matches!(issue, Typed::Date(_));
-            if let Typed::Date(date) = issue {
-                editor.document.issue_date = date;
+        if let Typed::Date(date) = editor.header.issue_date.ui(ui, texts, "editor-issue-date") {
+            editor.document.issue_date = date;
+            changed = true;
+        }
+        // An empty due or delivery date is allowed: none is printed.
+        for (field, id, date) in [
+            (&mut editor.header.due_date, "editor-due-date", &mut editor.document.due_date),
+            (&mut editor.header.delivery_date, "editor-delivery-date", &mut editor.document.delivery_date),
+        ] {
+            match field.ui(ui, texts, id) {
+                Typed::Date(typed) => *date = Some(typed),
+                Typed::Empty => *date = None,
+                Typed::Unchanged | Typed::Unreadable => continue,
             }
             changed = true;
         }
-        match date_field_ui(ui, texts, "editor-due-date", &mut editor.header.due_date) {
-            Typed::Unchanged => {}
-            // An empty due date is allowed: none is printed.
-            typed @ (Typed::Date(_) | Typed::Empty) => {
-                editor.header.due_date_wrong = false;
-                editor.document.due_date = if let Typed::Date(date) = typed { Some(date) } else { None };
-                changed = true;
-            }
-            Typed::Unreadable => {
-                editor.header.due_date_wrong = true;
-                changed = true;
-            }
+        let label = ui.label(texts.get("editor-customer-reference"));
+        let reference = ui
+            .add(egui::TextEdit::singleline(&mut editor.header.customer_reference).desired_width(200.0))
+            .labelled_by(label.id);
+        ui.end_row();
+        if reference.changed() {
+            let typed = editor.header.customer_reference.trim();
+            editor.document.customer_reference = (!typed.is_empty()).then(|| typed.to_owned());
+            changed = true;
         }
         let label = ui.label(texts.get("editor-notes"));
         changed |= ui
@@ -154,6 +149,24 @@ pub fn header_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> b
     changed
 }
 
+/// The customer's VAT number on this document; returns whether it changed.
+fn customer_vat_ui(ui: &mut egui::Ui, editor: &mut Editor, texts: &Texts) -> bool {
+    let label = ui.label(texts.get("editor-customer-vat"));
+    let field =
+        ui.add(egui::TextEdit::singleline(&mut editor.header.customer_vat).desired_width(200.0)).labelled_by(label.id);
+    ui.end_row();
+    if !field.changed() {
+        return false;
+    }
+    let typed = editor.header.customer_vat.trim();
+    let parsed = (!typed.is_empty()).then(|| comptoir_core::model::VatNumber::parse(typed)).transpose();
+    editor.header.customer_vat_wrong = parsed.is_err();
+    if let Ok(vat_number) = parsed {
+        editor.document.customer.vat_number = vat_number;
+    }
+    true
+}
+
 /// What a date field holds after this frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Typed {
@@ -163,18 +176,39 @@ enum Typed {
     Unreadable,
 }
 
-/// A date field, and what was typed into it this frame.
-fn date_field_ui(ui: &mut egui::Ui, texts: &Texts, id: &str, text: &mut String) -> Typed {
-    let label = ui.label(texts.get(id));
-    let response = ui
-        .add(egui::TextEdit::singleline(text).hint_text(texts.get("editor-date-hint")).desired_width(120.0))
-        .labelled_by(label.id);
-    ui.end_row();
-    if !response.changed() {
-        Typed::Unchanged
-    } else if text.trim().is_empty() {
-        Typed::Empty
-    } else {
-        crate::format::parse_date(text).map_or(Typed::Unreadable, Typed::Date)
+/// A date field as typed, and whether it reads as a date.
+#[derive(Debug, Default)]
+pub struct DateInput {
+    pub text: String,
+    wrong: bool,
+}
+
+impl DateInput {
+    fn of(date: Option<chrono::NaiveDate>, language: Language) -> Self {
+        Self { text: date.map(|d| crate::format::date(d, language)).unwrap_or_default(), wrong: false }
+    }
+
+    /// Draws the field with its label; returns what was typed into it this frame (an
+    /// empty field reads as "no date", which only the issue date refuses).
+    fn ui(&mut self, ui: &mut egui::Ui, texts: &Texts, id: &str) -> Typed {
+        let label = ui.label(texts.get(id));
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.text)
+                    .hint_text(texts.get("editor-date-hint"))
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id);
+        ui.end_row();
+        if !response.changed() {
+            return Typed::Unchanged;
+        }
+        let typed = if self.text.trim().is_empty() {
+            Typed::Empty
+        } else {
+            crate::format::parse_date(&self.text).map_or(Typed::Unreadable, Typed::Date)
+        };
+        self.wrong = typed == Typed::Unreadable || (typed == Typed::Empty && id == "editor-issue-date");
+        typed
     }
 }
