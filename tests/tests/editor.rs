@@ -51,6 +51,13 @@ fn server_document(server: &TestServer, company: comptoir_core::model::CompanyId
     })
 }
 
+/// Picks `customer` among the picker's matches once they show.
+fn pick_customer(harness: &mut Harness<'_, ComptoirApp>, customer: &comptoir_core::model::Contact) {
+    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
+    wait_for(harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+}
+
 fn editor_document_id(harness: &Harness<'_, ComptoirApp>) -> DocumentId {
     harness.state().screens.editor.as_ref().unwrap().id()
 }
@@ -75,9 +82,7 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
     // The customer, found by the start of their name.
     let typed = customer.name.split_whitespace().next().unwrap().to_owned();
     type_into(&mut harness, "Client", &typed);
-    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
-    wait_for(&mut harness, &choice);
-    harness.get_by_label_contains(&choice).click();
+    pick_customer(&mut harness, &customer);
     wait_until(&mut harness, "the customer chosen", |h| {
         h.state().screens.editor.as_ref().is_some_and(|e| e.document.customer.name == customer.name)
     });
@@ -148,9 +153,7 @@ fn a_draft_typed_then_the_app_dropped_is_there_at_the_next_start() {
     harness.get_by_label("Nouveau devis").click();
     wait_for(&mut harness, "Choisissez un client");
     type_into(&mut harness, "Client", customer.name.split_whitespace().next().unwrap());
-    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
-    wait_for(&mut harness, &choice);
-    harness.get_by_label_contains(&choice).click();
+    pick_customer(&mut harness, &customer);
     type_into(&mut harness, "Désignation 1", "Rénovation de la cuisine");
     type_into(&mut harness, "Prix unitaire 1", "4200");
     let id = editor_document_id(&harness);
@@ -196,9 +199,7 @@ fn new_invoice_for(harness: &mut Harness<'_, ComptoirApp>, customer: &comptoir_c
     harness.get_by_label("Nouvelle facture").click();
     wait_for(harness, "Choisissez un client");
     type_into(harness, "Client", customer.name.split_whitespace().last().unwrap());
-    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
-    wait_for(harness, &choice);
-    harness.get_by_label_contains(&choice).click();
+    pick_customer(harness, customer);
     type_into(harness, "Désignation 1", "Installation");
     type_into(harness, "Prix unitaire 1", "1000");
 }
@@ -303,9 +304,7 @@ fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     harness.get_by_label("Nouveau devis").click();
     wait_for(&mut harness, "Choisissez un client");
     type_into(&mut harness, "Client", customer.name.split_whitespace().last().unwrap());
-    let choice = format!("{} — {}", customer.name, customer.billing_address.postcode);
-    wait_for(&mut harness, &choice);
-    harness.get_by_label_contains(&choice).click();
+    pick_customer(&mut harness, &customer);
     type_into(&mut harness, "Article", &article.code);
     let article_choice = format!("{} — {}", article.code, article.name);
     wait_for(&mut harness, &article_choice);

@@ -196,23 +196,6 @@ fn check_in_background(
     spawned.ok().map(|_| answer)
 }
 
-/// Opens the system's open dialog off the UI thread (rfd's portal or GTK dialog must not
-/// block the frame); the chosen path comes through the channel.
-fn choose_file(title: String, wake: Arc<dyn Fn() + Send + Sync>) -> Option<Receiver<Option<PathBuf>>> {
-    let (sender, answer) = std::sync::mpsc::channel();
-    let dialog = rfd::AsyncFileDialog::new().set_title(title).add_filter("CSV", &["csv", "txt"]);
-    let spawned = std::thread::Builder::new().name("comptoir-open-dialog".into()).spawn(move || {
-        let chosen = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .ok()
-            .and_then(|runtime| runtime.block_on(dialog.pick_file()))
-            .map(|handle| handle.path().to_path_buf());
-        let _ = sender.send(chosen);
-        wake();
-    });
-    spawned.ok().map(|_| answer)
-}
-
 /// The dialog, when open; closing it forgets it (edits already sent stay sent).
 pub fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Option<ImportDialog>, ctx: &mut Context<'_>) {
     let Some(state) = dialog else { return };
@@ -275,7 +258,8 @@ fn import_ui(ui: &mut egui::Ui, state: &mut ImportDialog, ctx: &mut Context<'_>)
         let label = ui.label(texts.get("import-file"));
         ui.add(egui::TextEdit::singleline(&mut state.path).desired_width(420.0)).labelled_by(label.id);
         if ui.add_enabled(state.choosing.is_none() && !busy, egui::Button::new(texts.get("import-choose"))).clicked() {
-            state.choosing = choose_file(texts.get(title_id(state.kind)), wake.clone());
+            state.choosing =
+                super::choose_file_to_open(&texts.get(title_id(state.kind)), ("CSV", &["csv", "txt"]), wake.clone());
         }
         let can_read = !state.path.trim().is_empty() && !busy;
         if ui.add_enabled(can_read, egui::Button::new(texts.get("import-read"))).clicked() {

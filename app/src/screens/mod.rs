@@ -186,34 +186,38 @@ pub fn choose_file(
     filter: (&str, &[&str]),
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Option<Receiver<Option<PathBuf>>> {
-    let (sender, answer) = std::sync::mpsc::channel();
     let dialog = rfd::AsyncFileDialog::new().set_file_name(name).add_filter(filter.0, filter.1);
-    let spawned = std::thread::Builder::new().name("comptoir-save-dialog".into()).spawn(move || {
-        let chosen = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .ok()
-            .and_then(|runtime| runtime.block_on(dialog.save_file()))
-            .map(|handle| handle.path().to_path_buf());
-        let _ = sender.send(chosen);
-        wake();
-    });
-    spawned.ok().map(|_| answer)
+    run_file_dialog(dialog, true, wake)
 }
 
-/// Opens the system's open dialog off the UI thread, like [`choose_file`]: the chosen
-/// path, or `None` when cancelled, comes through the channel.
+/// Opens the system's open dialog off the UI thread, like [`choose_file`] (`title`: the
+/// dialog's title).
 pub fn choose_file_to_open(
+    title: &str,
     filter: (&str, &[&str]),
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Option<Receiver<Option<PathBuf>>> {
+    let dialog = rfd::AsyncFileDialog::new().set_title(title).add_filter(filter.0, filter.1);
+    run_file_dialog(dialog, false, wake)
+}
+
+/// Runs a system file dialog on a thread of its own (its portal or GTK loop must not
+/// block the frame) and sends the path chosen.
+fn run_file_dialog(
+    dialog: rfd::AsyncFileDialog,
+    save: bool,
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> Option<Receiver<Option<PathBuf>>> {
     let (sender, answer) = std::sync::mpsc::channel();
-    let dialog = rfd::AsyncFileDialog::new().add_filter(filter.0, filter.1);
-    let spawned = std::thread::Builder::new().name("comptoir-open-dialog".into()).spawn(move || {
-        let chosen = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .ok()
-            .and_then(|runtime| runtime.block_on(dialog.pick_file()))
-            .map(|handle| handle.path().to_path_buf());
+    let spawned = std::thread::Builder::new().name("comptoir-file-dialog".into()).spawn(move || {
+        let chosen =
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .ok()
+                .and_then(|runtime| {
+                    if save { runtime.block_on(dialog.save_file()) } else { runtime.block_on(dialog.pick_file()) }
+                })
+                .map(|handle| handle.path().to_path_buf());
         let _ = sender.send(chosen);
         wake();
     });

@@ -551,7 +551,11 @@ fn logo_ui(ui: &mut egui::Ui, form: &mut CompanyForm, current: Option<&Logo>, te
         let label = ui.label(texts.get("settings-logo-path"));
         ui.add(egui::TextEdit::singleline(&mut form.logo_path).desired_width(240.0)).labelled_by(label.id);
         if ui.add_enabled(form.chosen.is_none(), egui::Button::new(texts.get("settings-logo-choose"))).clicked() {
-            form.chosen = choose_file_to_open(("PNG, JPEG", &["png", "jpg", "jpeg"]), waker(ui.ctx()));
+            form.chosen = choose_file_to_open(
+                &texts.get("settings-logo-path"),
+                ("PNG, JPEG", &["png", "jpg", "jpeg"]),
+                waker(ui.ctx()),
+            );
         }
         let path = form.logo_path.trim();
         if ui.add_enabled(!path.is_empty(), egui::Button::new(texts.get("settings-logo-load"))).clicked() {

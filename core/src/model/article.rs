@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{ArticleId, MAX_AMOUNT, MAX_INPUT_DECIMALS, ModelError, VatRate, decimals};
+use super::{ArticleId, ModelError, VatRate, check_unit_price};
 
 /// An article of the catalogue. Its code is unique within the company (the store
 /// enforces it); archived articles stay on old documents but are no longer offered.
@@ -39,17 +39,7 @@ impl Article {
         if self.unit_price < Decimal::ZERO {
             return Err(ModelError::NegativeUnitPrice { price: self.unit_price });
         }
-        if self.unit_price > MAX_AMOUNT {
-            return Err(ModelError::UnitPriceOutOfRange { price: self.unit_price });
-        }
-        if decimals(self.unit_price) > MAX_INPUT_DECIMALS {
-            return Err(ModelError::TooPrecise {
-                field: "unit price",
-                value: self.unit_price,
-                max: MAX_INPUT_DECIMALS,
-            });
-        }
-        Ok(())
+        check_unit_price(self.unit_price)
     }
 }
 

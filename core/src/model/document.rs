@@ -14,9 +14,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Address, ArticleId, ContactId, Currency, DocumentId, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS,
-    MAX_QUANTITY, ModelError, StructuredCommunication, VatCategory, VatNumber, VatRate, add_amounts, check_amount,
-    decimals, round_amount, sum_amounts, validate_document_number,
+    Address, ArticleId, ContactId, Currency, DocumentId, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS, MAX_QUANTITY,
+    ModelError, StructuredCommunication, VatCategory, VatNumber, VatRate, add_amounts, check_amount, decimals,
+    round_amount, sum_amounts, validate_document_number,
 };
 
 /// The most lines a document may have.
@@ -150,9 +150,9 @@ pub struct PartySnapshot {
 ///
 /// Ranges, checked by [`validate`](Self::validate): the quantity is not zero, within
 /// ±[`MAX_QUANTITY`], with at most [`MAX_INPUT_DECIMALS`] decimals; the unit price within
-/// ±[`MAX_AMOUNT`] with at most [`MAX_INPUT_DECIMALS`] decimals (negative for a rebate
+/// ±[`MAX_AMOUNT`](super::MAX_AMOUNT) with at most [`MAX_INPUT_DECIMALS`] decimals (negative for a rebate
 /// line); the discount from 0 to 100 % with at most 2 decimals; the net amount within
-/// ±[`MAX_AMOUNT`].
+/// ±[`MAX_AMOUNT`](super::MAX_AMOUNT).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -174,7 +174,7 @@ pub struct DocumentLine {
 
 impl DocumentLine {
     /// Quantity × unit price, less the discount, rounded to the cent. Every step is
-    /// checked: a line whose amount leaves ±[`MAX_AMOUNT`] is an error, never a panic.
+    /// checked: a line whose amount leaves ±[`MAX_AMOUNT`](super::MAX_AMOUNT) is an error, never a panic.
     pub fn net_amount(&self) -> Result<Decimal, ModelError> {
         let gross = self.quantity.checked_mul(self.unit_price).ok_or(ModelError::AmountOverflow)?;
         let discount = gross
@@ -206,16 +206,7 @@ impl DocumentLine {
         if decimals(self.quantity) > MAX_INPUT_DECIMALS {
             return Err(ModelError::TooPrecise { field: "quantity", value: self.quantity, max: MAX_INPUT_DECIMALS });
         }
-        if self.unit_price.abs() > MAX_AMOUNT {
-            return Err(ModelError::UnitPriceOutOfRange { price: self.unit_price });
-        }
-        if decimals(self.unit_price) > MAX_INPUT_DECIMALS {
-            return Err(ModelError::TooPrecise {
-                field: "unit price",
-                value: self.unit_price,
-                max: MAX_INPUT_DECIMALS,
-            });
-        }
+        super::check_unit_price(self.unit_price)?;
         if self.discount_percent < Decimal::ZERO
             || self.discount_percent > Decimal::ONE_HUNDRED
             || decimals(self.discount_percent) > MAX_PERCENT_DECIMALS
@@ -260,7 +251,7 @@ pub struct Totals {
 
 impl Totals {
     /// EN 16931 totals of `lines`. Every sum is checked: a base, a tax or a total outside
-    /// ±[`MAX_AMOUNT`] is [`ModelError::AmountOverflow`].
+    /// ±[`MAX_AMOUNT`](super::MAX_AMOUNT) is [`ModelError::AmountOverflow`].
     pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a DocumentLine>) -> Result<Self, ModelError> {
         let mut per_rate: BTreeMap<(VatRate, VatCategory), Decimal> = BTreeMap::new();
         for line in lines {
@@ -352,7 +343,7 @@ impl Document {
         }
     }
 
-    /// The document's totals; an error when a line or a total leaves ±[`MAX_AMOUNT`]
+    /// The document's totals; an error when a line or a total leaves ±[`MAX_AMOUNT`](super::MAX_AMOUNT)
     /// (which [`validate`](Self::validate) refuses first).
     pub fn totals(&self) -> Result<Totals, ModelError> {
         Totals::of_lines(&self.lines)

@@ -33,8 +33,8 @@ pub use identifiers::{Bic, Iban, NationalId, VatNumber};
 pub use ids::{ArticleId, CompanyId, ContactId, DocumentId, PaymentId, UserId};
 pub use logo::Logo;
 pub use money::{
-    Currency, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS, MAX_QUANTITY, add_amounts, check_amount, decimals,
-    from_cents, mul_amounts, round_amount, sum_amounts, to_cents,
+    Currency, MAX_AMOUNT, MAX_INPUT_DECIMALS, MAX_PERCENT_DECIMALS, MAX_QUANTITY, add_amounts, check_amount,
+    check_unit_price, decimals, from_cents, mul_amounts, round_amount, sum_amounts, to_cents,
 };
 pub use numbering::{MAX_COUNTER, NumberingSeries, YearInNumber, validate_document_number};
 pub use payment::{

@@ -36,6 +36,18 @@ pub fn check_amount(amount: Decimal) -> Result<Decimal, ModelError> {
     if amount.abs() > MAX_AMOUNT { Err(ModelError::AmountOutOfRange { amount }) } else { Ok(amount) }
 }
 
+/// A unit price (of an article, of a line) within ±[`MAX_AMOUNT`], with at most
+/// [`MAX_INPUT_DECIMALS`] decimals.
+pub fn check_unit_price(price: Decimal) -> Result<(), ModelError> {
+    if price.abs() > MAX_AMOUNT {
+        return Err(ModelError::UnitPriceOutOfRange { price });
+    }
+    if decimals(price) > MAX_INPUT_DECIMALS {
+        return Err(ModelError::TooPrecise { field: "unit price", value: price, max: MAX_INPUT_DECIMALS });
+    }
+    Ok(())
+}
+
 /// `a + b` for money: an overflow of the decimal type, or a sum outside ±[`MAX_AMOUNT`],
 /// is [`ModelError::AmountOverflow`].
 pub fn add_amounts(a: Decimal, b: Decimal) -> Result<Decimal, ModelError> {
