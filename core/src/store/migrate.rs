@@ -24,6 +24,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 8, sql: include_str!("migrations/company/0008_audit_by_user.sql") },
     Migration { version: 9, sql: include_str!("migrations/company/0009_ledger.sql") },
     Migration { version: 10, sql: include_str!("migrations/company/0010_vat_categories.sql") },
+    Migration { version: 11, sql: include_str!("migrations/company/0011_contact_search_prefixes.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =
