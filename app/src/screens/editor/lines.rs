@@ -131,11 +131,13 @@ const COLUMNS: [(&str, f32); 8] = [
 
 /// Draws the lines and the article picker; returns whether the draft changed.
 ///
-/// Only the lines in view are laid out (and one more either side, so that Tab reaches
-/// the next line and scrolls it in): an invoice of 500 lines costs the frame of one of
-/// twenty. The lines are rows of equal height in a table inside the editor's scroll area;
-/// each cell keeps its id (line, column), so the cursor stays in a cell while others come
-/// and go.
+/// Only the lines in view are laid out, and the one below them, so that Tab from the
+/// last cell in view reaches the next line, which scrolls into view: an invoice of 500
+/// lines costs about the frame of one of twenty. The lines are rows of equal height in a
+/// table inside the editor's scroll area; each cell keeps its id (line, column), so the
+/// cursor stays in its cell while other lines come and go.
+/// A cell scrolled out of view by the wheel is not drawn, and so loses the keyboard
+/// focus, as in any list that draws only its visible rows.
 pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
     let texts = ctx.texts;
     let mut changed = false;
@@ -185,6 +187,10 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                             edit = edit.text_color(ui.visuals().error_fg_color);
                         }
                         let added = ui.add_enabled(enabled, edit);
+                        if added.gained_focus() {
+                            // Tab into the line below the view: it comes into view.
+                            added.scroll_to_me(None);
+                        }
                         crate::theme::name_for_screen_readers(ui, &added, format!("{} {n}", names[column]));
                         response = Some(added);
                     });
