@@ -144,14 +144,26 @@ fn spread(mut times: Vec<Duration>) -> String {
 }
 
 /// What a user types, letter by letter, to find a customer: a last name, a VAT number,
-/// the start of an email address (those of a contact in the middle of the list by name).
+/// the start of an email address (of contacts from the middle of the list by name on).
 fn typed_texts(store: &CompanyStore, contacts: u32) -> Result<Vec<(&'static str, String)>, Box<dyn std::error::Error>> {
-    let middle = store.list_contacts(false, u64::from(contacts / 2), 2_000)?;
-    let with_vat = middle.iter().find(|c| c.is_customer && c.vat_number.is_some()).ok_or("no VAT number")?;
-    let person = middle
-        .iter()
-        .find(|c| c.is_customer && c.vat_number.is_none() && c.name.split_whitespace().count() == 2)
-        .ok_or("no person")?;
+    let (mut with_vat, mut person) = (None, None);
+    let mut offset = u64::from(contacts / 2);
+    while with_vat.is_none() || person.is_none() {
+        let page = store.list_contacts(false, offset, 500)?;
+        if page.is_empty() {
+            offset = 0;
+            continue;
+        }
+        offset += 5_000;
+        for contact in page.into_iter().filter(|c| c.is_customer) {
+            if contact.vat_number.is_some() {
+                with_vat.get_or_insert(contact);
+            } else if contact.name.split_whitespace().count() == 2 {
+                person.get_or_insert(contact);
+            }
+        }
+    }
+    let (with_vat, person) = (with_vat.ok_or("no VAT number")?, person.ok_or("no person")?);
     let last_name = person.name.split_whitespace().nth(1).unwrap_or_default().to_lowercase();
     let vat = with_vat.vat_number.as_ref().map(ToString::to_string).unwrap_or_default();
     let email: String = person.email.clone().unwrap_or_default().chars().take(14).collect();

@@ -146,6 +146,13 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     let count = editor.lines.len();
     let egui_ctx = ui.ctx().clone();
     let row_height = (ui.text_style_height(&egui::TextStyle::Body) + 8.0).max(ui.spacing().interact_size.y);
+    let pitch = row_height + ui.spacing().item_spacing.y;
+    // Where the editor's scroll area must bring into view (a cell that took the focus, a
+    // line that wants it), and the first line drawn with its place, to place the others.
+    // The request is made outside the table: its own scroll area, which does not scroll,
+    // would swallow it.
+    let mut scroll_to: Option<egui::Rect> = None;
+    let mut first_drawn: Option<(usize, egui::Rect)> = None;
     let mut table = egui_extras::TableBuilder::new(ui)
         .id_salt("editor-lines")
         .striped(true)
@@ -175,11 +182,11 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                 let index = row.index();
                 let n = index + 1;
                 let input = &mut lines[index];
-                let cell = |row: &mut egui_extras::TableRow<'_, '_>,
-                            text: &mut String,
-                            column: usize,
-                            wrong: bool,
-                            enabled: bool| {
+                let mut cell = |row: &mut egui_extras::TableRow<'_, '_>,
+                                text: &mut String,
+                                column: usize,
+                                wrong: bool,
+                                enabled: bool| {
                     let mut response = None;
                     row.col(|ui| {
                         let mut edit = egui::TextEdit::singleline(text).desired_width(COLUMNS[column].1 - 8.0);
@@ -189,7 +196,7 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                         let added = ui.add_enabled(enabled, edit);
                         if added.gained_focus() {
                             // Tab into the line below the view: it comes into view.
-                            added.scroll_to_me(None);
+                            scroll_to = Some(added.rect);
                         }
                         crate::theme::name_for_screen_readers(ui, &added, format!("{} {n}", names[column]));
                         response = Some(added);
@@ -197,9 +204,9 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                     response.unwrap_or_else(|| row.response())
                 };
                 let description = cell(&mut row, &mut input.line.description, 0, false, true);
+                first_drawn.get_or_insert((index, description.rect));
                 if *focus_line == Some(index) {
                     description.request_focus();
-                    description.scroll_to_me(None);
                     *focus_line = None;
                 }
                 let quantity = cell(&mut row, &mut input.quantity, 1, input.wrong[0], true);
@@ -235,6 +242,15 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                 }
             });
         });
+    // A line to focus that is not drawn (out of view): scrolled to, it is drawn next frame.
+    if let (Some(line), Some((first, rect))) = (editor.focus_line, first_drawn) {
+        #[allow(clippy::cast_precision_loss, reason = "line numbers are far below 2^23")]
+        let lines_away = line as f32 - first as f32;
+        scroll_to = Some(rect.translate(egui::vec2(0.0, lines_away * pitch)));
+    }
+    if let Some(rect) = scroll_to {
+        ui.scroll_to_rect(rect, None);
+    }
     if let Some(change) = moved {
         apply_move(&mut editor.lines, change);
         changed = true;
