@@ -119,13 +119,14 @@ fn prepare(
     let id = document.id;
     store.write(|tx| tx.insert_document(&document))?;
     store.connection().execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
-    let bytes = std::fs::metadata(path)?.len();
+    #[allow(clippy::cast_precision_loss, reason = "a file size far below 2^52")]
+    let mib = std::fs::metadata(path)?.len() as f64 / 1_048_576.0;
     println!(
         "editor benchmark: {} contacts and {} articles filled in {:.1} s ({:.0} MiB file); a draft invoice of {lines} lines",
         report.contacts,
         report.articles,
         filled.as_secs_f64(),
-        bytes as f64 / 1_048_576.0,
+        mib,
     );
     Ok(id)
 }

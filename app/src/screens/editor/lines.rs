@@ -140,19 +140,9 @@ const COLUMNS: [(&str, f32); 8] = [
 /// focus, as in any list that draws only its visible rows.
 pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
     let texts = ctx.texts;
-    let mut changed = false;
-    let mut moved = None;
-    let mut add_after_last = false;
     let count = editor.lines.len();
-    let egui_ctx = ui.ctx().clone();
     let row_height = (ui.text_style_height(&egui::TextStyle::Body) + 8.0).max(ui.spacing().interact_size.y);
     let pitch = row_height + ui.spacing().item_spacing.y;
-    // Where the editor's scroll area must bring into view (a cell that took the focus, a
-    // line that wants it), and the first line drawn with its place, to place the others.
-    // The request is made outside the table: its own scroll area, which does not scroll,
-    // would swallow it.
-    let mut scroll_to: Option<egui::Rect> = None;
-    let mut first_drawn: Option<(usize, egui::Rect)> = None;
     let mut table = egui_extras::TableBuilder::new(ui)
         .id_salt("editor-lines")
         .striped(true)
@@ -161,17 +151,22 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     for (_, width) in COLUMNS {
         table = table.column(egui_extras::Column::exact(width));
     }
+    let grid = Grid {
+        names: [
+            texts.get("editor-cell-description"),
+            texts.get("editor-cell-quantity"),
+            texts.get("editor-cell-unit"),
+            texts.get("editor-cell-unit-price"),
+            texts.get("editor-cell-discount"),
+            texts.get("editor-cell-vat-rate"),
+        ],
+        count,
+        fixed_rate: editor.regime.category().is_some(),
+        ctx,
+    };
+    let mut drawn = Drawn::default();
     let focus_line = &mut editor.focus_line;
-    let fixed_rate = editor.regime.category().is_some();
     let lines = &mut editor.lines;
-    let names = [
-        texts.get("editor-cell-description"),
-        texts.get("editor-cell-quantity"),
-        texts.get("editor-cell-unit"),
-        texts.get("editor-cell-unit-price"),
-        texts.get("editor-cell-discount"),
-        texts.get("editor-cell-vat-rate"),
-    ];
     table
         .header(row_height, |mut header| {
             let ids: Vec<&str> = COLUMNS.iter().map(|(id, _)| *id).collect();
@@ -180,70 +175,12 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
         .body(|body| {
             body.rows(row_height, count, |mut row| {
                 let index = row.index();
-                let n = index + 1;
-                let input = &mut lines[index];
-                let mut cell = |row: &mut egui_extras::TableRow<'_, '_>,
-                                text: &mut String,
-                                column: usize,
-                                wrong: bool,
-                                enabled: bool| {
-                    let mut response = None;
-                    row.col(|ui| {
-                        let mut edit = egui::TextEdit::singleline(text).desired_width(COLUMNS[column].1 - 8.0);
-                        if wrong {
-                            edit = edit.text_color(ui.visuals().error_fg_color);
-                        }
-                        let added = ui.add_enabled(enabled, edit);
-                        if added.gained_focus() {
-                            // Tab into the line below the view: it comes into view.
-                            scroll_to = Some(added.rect);
-                        }
-                        crate::theme::name_for_screen_readers(ui, &added, format!("{} {n}", names[column]));
-                        response = Some(added);
-                    });
-                    response.unwrap_or_else(|| row.response())
-                };
-                let description = cell(&mut row, &mut input.line.description, 0, false, true);
-                first_drawn.get_or_insert((index, description.rect));
-                if *focus_line == Some(index) {
-                    description.request_focus();
-                    *focus_line = None;
-                }
-                let quantity = cell(&mut row, &mut input.quantity, 1, input.wrong[0], true);
-                let unit = cell(&mut row, &mut input.line.unit, 2, false, true);
-                let price = cell(&mut row, &mut input.unit_price, 3, input.wrong[1], true);
-                let discount = cell(&mut row, &mut input.discount, 4, input.wrong[2], true);
-                // Under an exemption regime every line bears 0 %: the cell shows it, unchanged.
-                let rate = if fixed_rate {
-                    let mut zero = "0".to_owned();
-                    cell(&mut row, &mut zero, 5, false, false)
-                } else {
-                    cell(&mut row, &mut input.vat_rate, 5, input.wrong[3], true)
-                };
-                let numbers_changed = quantity.changed() || price.changed() || discount.changed() || rate.changed();
-                if numbers_changed {
-                    input.read();
-                }
-                changed |= numbers_changed || description.changed() || unit.changed();
-                row.col(|ui| {
-                    match input.line.net_amount() {
-                        Ok(net) => ui.label(ctx.money(net)),
-                        Err(e) => ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string())),
-                    };
-                });
-                row.col(|ui| {
-                    if let Some(change) = line_buttons_ui(ui, index, count, texts) {
-                        moved = Some(change);
-                    }
-                });
-                // Enter in the last cell of the last line adds a line.
-                if index + 1 == count && rate.lost_focus() && egui_ctx.input(|i| i.key_pressed(egui::Key::Enter)) {
-                    add_after_last = true;
-                }
+                line_row_ui(&mut row, &mut lines[index], index, focus_line, &grid, &mut drawn);
             });
         });
+    let Drawn { mut changed, moved, mut add_after_last, mut scroll_to, first_line } = drawn;
     // A line to focus that is not drawn (out of view): scrolled to, it is drawn next frame.
-    if let (Some(line), Some((first, rect))) = (editor.focus_line, first_drawn) {
+    if let (Some(line), Some((first, rect))) = (editor.focus_line, first_line) {
         #[allow(clippy::cast_precision_loss, reason = "line numbers are far below 2^23")]
         let lines_away = line as f32 - first as f32;
         scroll_to = Some(rect.translate(egui::vec2(0.0, lines_away * pitch)));
@@ -269,6 +206,97 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     }
     changed |= article_picker_ui(ui, editor, ctx);
     changed
+}
+
+/// What every line's row draws with.
+struct Grid<'a, 'c> {
+    /// The cells' accessible names, without the line's number.
+    names: [String; 6],
+    count: usize,
+    /// Under an exemption regime every line bears 0 %: the rate cells are disabled.
+    fixed_rate: bool,
+    ctx: &'a Context<'c>,
+}
+
+/// What the rows drawn this frame found.
+#[derive(Default)]
+struct Drawn {
+    changed: bool,
+    moved: Option<LineMove>,
+    add_after_last: bool,
+    /// Where the editor's scroll area must bring into view: a cell that took the focus.
+    /// Asked outside the table: its own scroll area, which does not scroll, would
+    /// swallow the request.
+    scroll_to: Option<egui::Rect>,
+    /// The first line drawn and its description's place, to place the others.
+    first_line: Option<(usize, egui::Rect)>,
+}
+
+/// The row of line `index`: its cells, its net amount and its buttons.
+fn line_row_ui(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    input: &mut LineInput,
+    index: usize,
+    focus_line: &mut Option<usize>,
+    grid: &Grid<'_, '_>,
+    drawn: &mut Drawn,
+) {
+    let texts = grid.ctx.texts;
+    let n = index + 1;
+    let mut cell = |row: &mut egui_extras::TableRow<'_, '_>, text: &mut String, column: usize, wrong: bool| {
+        let enabled = !(column == 5 && grid.fixed_rate);
+        let mut response = None;
+        row.col(|ui| {
+            let mut edit = egui::TextEdit::singleline(text).desired_width(COLUMNS[column].1 - 8.0);
+            if wrong {
+                edit = edit.text_color(ui.visuals().error_fg_color);
+            }
+            let added = ui.add_enabled(enabled, edit);
+            if added.gained_focus() {
+                // Tab into the line below the view: it comes into view.
+                drawn.scroll_to = Some(added.rect);
+            }
+            crate::theme::name_for_screen_readers(ui, &added, format!("{} {n}", grid.names[column]));
+            response = Some(added);
+        });
+        response.unwrap_or_else(|| row.response())
+    };
+    let description = cell(row, &mut input.line.description, 0, false);
+    if *focus_line == Some(index) {
+        description.request_focus();
+        *focus_line = None;
+    }
+    let quantity = cell(row, &mut input.quantity, 1, input.wrong[0]);
+    let unit = cell(row, &mut input.line.unit, 2, false);
+    let price = cell(row, &mut input.unit_price, 3, input.wrong[1]);
+    let discount = cell(row, &mut input.discount, 4, input.wrong[2]);
+    let rate = if grid.fixed_rate {
+        // Under an exemption regime every line bears 0 %: the cell shows it, unchanged.
+        cell(row, &mut "0".to_owned(), 5, false)
+    } else {
+        cell(row, &mut input.vat_rate, 5, input.wrong[3])
+    };
+    drawn.first_line.get_or_insert((index, description.rect));
+    let numbers_changed = quantity.changed() || price.changed() || discount.changed() || rate.changed();
+    if numbers_changed {
+        input.read();
+    }
+    drawn.changed |= numbers_changed || description.changed() || unit.changed();
+    row.col(|ui| {
+        match input.line.net_amount() {
+            Ok(net) => ui.label(grid.ctx.money(net)),
+            Err(e) => ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string())),
+        };
+    });
+    row.col(|ui| {
+        if let Some(change) = line_buttons_ui(ui, index, grid.count, texts) {
+            drawn.moved = Some(change);
+        }
+    });
+    // Enter in the last cell of the last line adds a line.
+    if index + 1 == grid.count && rate.lost_focus() && rate.ctx.input(|i| i.key_pressed(egui::Key::Enter)) {
+        drawn.add_after_last = true;
+    }
 }
 
 /// The buttons at the end of line `index` (of `count`): up, down, duplicate, delete.
