@@ -28,6 +28,17 @@
 //!   with the whole app); the engine is not running (the saves the editor sends are
 //!   dropped).
 //!
+//! What limited these, and what changed (issue 13): the line grid laid out all 500 lines
+//! every frame (about 47 ms a frame): it now lays out the lines in view (`lines_ui`). A
+//! one- or two-letter search took 25–40 ms: FTS5 merged the doclists of every term with
+//! that prefix (each "FR…" VAT number is a term) before the LIMIT applied; the contacts'
+//! index now keeps 1–3 character prefix indexes (migration 11).
+//!
+//! Times are by the clock. On a machine shared with other work a time may include the
+//! thread waiting for a core (steps of about 4 ms: the scheduler's tick); the worst and
+//! sometimes the 95th percentile show it, the medians do not. (Linux's per-thread CPU
+//! statistics count in the same ticks on these machines, too coarse to subtract it.)
+//!
 //! `COMPTOIR_BENCH_CONTACTS=N` and `COMPTOIR_BENCH_LINES=N` change the sizes.
 
 use std::sync::Arc;
