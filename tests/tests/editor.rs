@@ -472,3 +472,49 @@ fn an_invoice_made_with_the_keyboard_only() {
     assert_eq!(issued.lines[0].article_id, Some(article.id));
     assert_eq!((issued.lines[1].description.as_str(), issued.lines[1].unit_price), ("Déplacement", Decimal::from(35)));
 }
+
+#[test]
+fn a_long_invoice_draws_the_lines_in_view_and_tab_walks_past_them() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    let customer = customer_without_vat(&copy(&harness));
+    new_invoice_for(&mut harness, &customer);
+    // Forty lines, each added by Enter in the last cell of the last one.
+    for n in 1..40 {
+        harness.get_by_label(&format!("TVA {n}")).focus();
+        harness.step();
+        harness.key_press(egui::Key::Enter);
+        wait_for(&mut harness, &format!("Désignation {}", n + 1));
+    }
+    // Back to the top: the lines far below are not drawn at all.
+    harness.hover_at(egui::pos2(700.0, 500.0));
+    for _ in 0..20 {
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, 2_000.0),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+        });
+        harness.step();
+    }
+    wait_for(&mut harness, "Désignation 1");
+    assert!(harness.query_by_label("Désignation 35").is_none(), "line 35 is out of view, not drawn");
+    // Tab from the first line walks cell by cell down to line 35, which comes into view.
+    harness.get_by_label("Désignation 1").focus();
+    harness.step();
+    let mut presses = 0;
+    while !harness.query_by_label("Désignation 35").is_some_and(|n| n.accesskit_node().is_focused()) {
+        assert!(presses < 600, "Tab never reached line 35");
+        harness.key_press(egui::Key::Tab);
+        harness.step();
+        presses += 1;
+    }
+    keys(&mut harness, "Ligne trente-cinq");
+    harness.step();
+    let editor = harness.state().screens.editor.as_ref().unwrap();
+    assert_eq!(editor.lines[34].line.description, "Ligne trente-cinq");
+    assert_eq!(editor.document.lines.len(), 40);
+}

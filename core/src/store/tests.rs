@@ -656,6 +656,28 @@ fn pickers_find_customers_and_articles_as_the_user_types() {
     assert_eq!(codes("conseil"), vec!["CONSEIL"]);
 }
 
+#[test]
+fn version_14_indexes_contact_prefixes_and_keeps_queued_contacts_once() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("v13.comptoir");
+    {
+        // A version-13 file: one contact indexed, one still queued by a download cut short.
+        let mut store = CompanyStore::create_at_schema(&path, &company("Old SARL"), Some(13)).unwrap();
+        store.write(|tx| tx.insert_contact(&contact("Fromagerie Dupont"))).unwrap();
+        store.defer_search_indexing(true).unwrap();
+        store.write(|tx| tx.insert_contact(&contact("Fonderie Durand"))).unwrap();
+    }
+    let store = CompanyStore::open(&path).unwrap();
+    assert_eq!(store.migration().unwrap().to_version, latest_version());
+    let names = |q: &str| store.search_customers(q, 8).unwrap().into_iter().map(|c| c.name).collect::<Vec<_>>();
+    // One, two and three letters read the prefix indexes; longer prefixes the terms.
+    assert_eq!(names("f"), vec!["Fonderie Durand", "Fromagerie Dupont"]);
+    assert_eq!(names("du"), vec!["Fonderie Durand", "Fromagerie Dupont"]);
+    assert_eq!(names("dur"), vec!["Fonderie Durand"]);
+    assert_eq!(names("dupo"), vec!["Fromagerie Dupont"]);
+    assert_search_index_consistent(&store);
+}
+
 /// FTS5's own check that each index matches the rows of its table.
 fn assert_search_index_consistent(store: &CompanyStore) {
     for table in ["contacts_fts", "articles_fts", "documents_fts"] {

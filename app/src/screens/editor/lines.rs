@@ -73,8 +73,8 @@ impl LineInput {
     }
 
     /// Reads the number fields into the line; a field that does not read keeps the
-    /// line's last value and is marked.
-    fn read(&mut self) {
+    /// line's last value and is marked. What a keystroke in a number cell does first.
+    pub fn read(&mut self) {
         let quantity = crate::format::parse_decimal(&self.quantity);
         let unit_price = crate::format::parse_decimal(&self.unit_price);
         let discount = if self.discount.trim().is_empty() {
@@ -116,80 +116,78 @@ enum LineMove {
     Delete(usize),
 }
 
+/// The line grid's columns: their locale ids and widths (a cell's text field is 8 points
+/// narrower).
+const COLUMNS: [(&str, f32); 8] = [
+    ("column-designation", 268.0),
+    ("column-quantity", 68.0),
+    ("editor-unit", 58.0),
+    ("column-unit-price", 98.0),
+    ("editor-discount", 58.0),
+    ("editor-vat-rate", 58.0),
+    ("column-net", 110.0),
+    ("editor-line-actions", 120.0),
+];
+
 /// Draws the lines and the article picker; returns whether the draft changed.
+///
+/// Only the lines in view are laid out, and the one below them, so that Tab from the
+/// last cell in view reaches the next line, which scrolls into view: an invoice of 500
+/// lines costs about the frame of one of twenty. The lines are rows of equal height in a
+/// table inside the editor's scroll area; each cell keeps its id (line, column), so the
+/// cursor stays in its cell while other lines come and go.
+/// A cell scrolled out of view by the wheel is not drawn, and so loses the keyboard
+/// focus, as in any list that draws only its visible rows.
 pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
     let texts = ctx.texts;
-    let mut changed = false;
-    let mut moved = None;
-    let mut add_after_last = false;
     let count = editor.lines.len();
-    egui::Grid::new("editor-lines").num_columns(8).striped(true).spacing([6.0, 4.0]).show(ui, |ui| {
-        for id in [
-            "column-designation",
-            "column-quantity",
-            "editor-unit",
-            "column-unit-price",
-            "editor-discount",
-            "editor-vat-rate",
-            "column-net",
-            "editor-line-actions",
-        ] {
-            ui.label(crate::theme::bold(texts.get(id)));
-        }
-        ui.end_row();
-        let focus_line = &mut editor.focus_line;
-        let fixed_rate = editor.regime.category().is_some();
-        for (index, input) in editor.lines.iter_mut().enumerate() {
-            let n = index + 1;
-            let cell = |ui: &mut egui::Ui, text: &mut String, label: &str, width: f32, wrong: bool| {
-                let mut edit = egui::TextEdit::singleline(text).desired_width(width);
-                if wrong {
-                    edit = edit.text_color(ui.visuals().error_fg_color);
-                }
-                let response = ui.add(edit);
-                crate::theme::name_for_screen_readers(ui, &response, format!("{label} {n}"));
-                response
-            };
-            let description =
-                cell(ui, &mut input.line.description, &texts.get("editor-cell-description"), 260.0, false);
-            if *focus_line == Some(index) {
-                description.request_focus();
-                *focus_line = None;
-            }
-            let quantity = cell(ui, &mut input.quantity, &texts.get("editor-cell-quantity"), 60.0, input.wrong[0]);
-            let unit = cell(ui, &mut input.line.unit, &texts.get("editor-cell-unit"), 50.0, false);
-            let price = cell(ui, &mut input.unit_price, &texts.get("editor-cell-unit-price"), 90.0, input.wrong[1]);
-            let discount = cell(ui, &mut input.discount, &texts.get("editor-cell-discount"), 50.0, input.wrong[2]);
-            // Under an exemption regime every line bears 0 %: the cell shows it, unchanged.
-            let rate = ui
-                .add_enabled_ui(!fixed_rate, |ui| {
-                    if fixed_rate {
-                        let mut zero = "0".to_owned();
-                        cell(ui, &mut zero, &texts.get("editor-cell-vat-rate"), 50.0, false)
-                    } else {
-                        cell(ui, &mut input.vat_rate, &texts.get("editor-cell-vat-rate"), 50.0, input.wrong[3])
-                    }
-                })
-                .inner;
-            let numbers_changed = quantity.changed() || price.changed() || discount.changed() || rate.changed();
-            if numbers_changed {
-                input.read();
-            }
-            changed |= numbers_changed || description.changed() || unit.changed();
-            match input.line.net_amount() {
-                Ok(net) => ui.label(ctx.money(net)),
-                Err(e) => ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string())),
-            };
-            if let Some(change) = line_buttons_ui(ui, index, count, texts) {
-                moved = Some(change);
-            }
-            ui.end_row();
-            // Enter in the last cell of the last line adds a line.
-            if index + 1 == count && rate.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                add_after_last = true;
-            }
-        }
-    });
+    let row_height = (ui.text_style_height(&egui::TextStyle::Body) + 8.0).max(ui.spacing().interact_size.y);
+    let pitch = row_height + ui.spacing().item_spacing.y;
+    let mut table = egui_extras::TableBuilder::new(ui)
+        .id_salt("editor-lines")
+        .striped(true)
+        .vscroll(false)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+    for (_, width) in COLUMNS {
+        table = table.column(egui_extras::Column::exact(width));
+    }
+    let grid = Grid {
+        names: [
+            texts.get("editor-cell-description"),
+            texts.get("editor-cell-quantity"),
+            texts.get("editor-cell-unit"),
+            texts.get("editor-cell-unit-price"),
+            texts.get("editor-cell-discount"),
+            texts.get("editor-cell-vat-rate"),
+        ],
+        count,
+        fixed_rate: editor.regime.category().is_some(),
+        ctx,
+    };
+    let mut drawn = Drawn::default();
+    let focus_line = &mut editor.focus_line;
+    let lines = &mut editor.lines;
+    table
+        .header(row_height, |mut header| {
+            let ids: Vec<&str> = COLUMNS.iter().map(|(id, _)| *id).collect();
+            crate::screens::column_titles_ui(&mut header, texts, &ids);
+        })
+        .body(|body| {
+            body.rows(row_height, count, |mut row| {
+                let index = row.index();
+                line_row_ui(&mut row, &mut lines[index], index, focus_line, &grid, &mut drawn);
+            });
+        });
+    let Drawn { mut changed, moved, mut add_after_last, mut scroll_to, first_line } = drawn;
+    // A line to focus that is not drawn (out of view): scrolled to, it is drawn next frame.
+    if let (Some(line), Some((first, rect))) = (editor.focus_line, first_line) {
+        #[allow(clippy::cast_precision_loss, reason = "line numbers are far below 2^23")]
+        let lines_away = line as f32 - first as f32;
+        scroll_to = Some(rect.translate(egui::vec2(0.0, lines_away * pitch)));
+    }
+    if let Some(rect) = scroll_to {
+        ui.scroll_to_rect(rect, None);
+    }
     if let Some(change) = moved {
         apply_move(&mut editor.lines, change);
         changed = true;
@@ -208,6 +206,97 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     }
     changed |= article_picker_ui(ui, editor, ctx);
     changed
+}
+
+/// What every line's row draws with.
+struct Grid<'a, 'c> {
+    /// The cells' accessible names, without the line's number.
+    names: [String; 6],
+    count: usize,
+    /// Under an exemption regime every line bears 0 %: the rate cells are disabled.
+    fixed_rate: bool,
+    ctx: &'a Context<'c>,
+}
+
+/// What the rows drawn this frame found.
+#[derive(Default)]
+struct Drawn {
+    changed: bool,
+    moved: Option<LineMove>,
+    add_after_last: bool,
+    /// Where the editor's scroll area must bring into view: a cell that took the focus.
+    /// Asked outside the table: its own scroll area, which does not scroll, would
+    /// swallow the request.
+    scroll_to: Option<egui::Rect>,
+    /// The first line drawn and its description's place, to place the others.
+    first_line: Option<(usize, egui::Rect)>,
+}
+
+/// The row of line `index`: its cells, its net amount and its buttons.
+fn line_row_ui(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    input: &mut LineInput,
+    index: usize,
+    focus_line: &mut Option<usize>,
+    grid: &Grid<'_, '_>,
+    drawn: &mut Drawn,
+) {
+    let texts = grid.ctx.texts;
+    let n = index + 1;
+    let mut cell = |row: &mut egui_extras::TableRow<'_, '_>, text: &mut String, column: usize, wrong: bool| {
+        let enabled = !(column == 5 && grid.fixed_rate);
+        let mut response = None;
+        row.col(|ui| {
+            let mut edit = egui::TextEdit::singleline(text).desired_width(COLUMNS[column].1 - 8.0);
+            if wrong {
+                edit = edit.text_color(ui.visuals().error_fg_color);
+            }
+            let added = ui.add_enabled(enabled, edit);
+            if added.gained_focus() {
+                // Tab into the line below the view: it comes into view.
+                drawn.scroll_to = Some(added.rect);
+            }
+            crate::theme::name_for_screen_readers(ui, &added, format!("{} {n}", grid.names[column]));
+            response = Some(added);
+        });
+        response.unwrap_or_else(|| row.response())
+    };
+    let description = cell(row, &mut input.line.description, 0, false);
+    if *focus_line == Some(index) {
+        description.request_focus();
+        *focus_line = None;
+    }
+    let quantity = cell(row, &mut input.quantity, 1, input.wrong[0]);
+    let unit = cell(row, &mut input.line.unit, 2, false);
+    let price = cell(row, &mut input.unit_price, 3, input.wrong[1]);
+    let discount = cell(row, &mut input.discount, 4, input.wrong[2]);
+    let rate = if grid.fixed_rate {
+        // Under an exemption regime every line bears 0 %: the cell shows it, unchanged.
+        cell(row, &mut "0".to_owned(), 5, false)
+    } else {
+        cell(row, &mut input.vat_rate, 5, input.wrong[3])
+    };
+    drawn.first_line.get_or_insert((index, description.rect));
+    let numbers_changed = quantity.changed() || price.changed() || discount.changed() || rate.changed();
+    if numbers_changed {
+        input.read();
+    }
+    drawn.changed |= numbers_changed || description.changed() || unit.changed();
+    row.col(|ui| {
+        match input.line.net_amount() {
+            Ok(net) => ui.label(grid.ctx.money(net)),
+            Err(e) => ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string())),
+        };
+    });
+    row.col(|ui| {
+        if let Some(change) = line_buttons_ui(ui, index, grid.count, texts) {
+            drawn.moved = Some(change);
+        }
+    });
+    // Enter in the last cell of the last line adds a line.
+    if index + 1 == grid.count && rate.lost_focus() && rate.ctx.input(|i| i.key_pressed(egui::Key::Enter)) {
+        drawn.add_after_last = true;
+    }
 }
 
 /// The buttons at the end of line `index` (of `count`): up, down, duplicate, delete.

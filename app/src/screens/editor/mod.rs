@@ -177,8 +177,9 @@ impl Editor {
     }
 
     /// Something was typed: the lines are read again into the draft, under the VAT
-    /// regime chosen.
-    fn changed(&mut self, now: f64) {
+    /// regime chosen (`now`: egui's clock, for the automatic save). Public for the
+    /// editor benchmark, which times a keystroke's recomputation alone.
+    pub fn changed(&mut self, now: f64) {
         self.document.lines = self.lines.iter().map(|l| l.line.clone()).collect();
         vat::apply(self);
         self.changed_at = Some(now);
