@@ -204,8 +204,6 @@ fn a_payment_recorded_from_the_payments_screen_is_cancelled_with_its_reason() {
             .unwrap()
     };
     wait_until(&mut harness, "the cancellation in the server's trail", |h| cancellations(h) == 1);
-    let copy_now = copy(&harness);
-    drop(copy_now);
     let company = server.accounts.companies[0].0;
     wait_until(&mut harness, "the copy equal to the server", |h| {
         server.stats(company).unwrap() == copy(h).replica_stats().unwrap()
