@@ -73,8 +73,10 @@ pub fn open_company(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer,
     wait_for(harness, "Synchronisé");
 }
 
+/// A click on `screen` in the navigation (the dashboard's columns may bear the same name:
+/// "Factures" heads its top customers' table once the charts are read).
 pub fn go_to(harness: &mut Harness<'_, ComptoirApp>, screen: &str) {
-    harness.get_by_label(screen).click();
+    harness.get(choice(screen)).click();
     harness.step();
 }
 
