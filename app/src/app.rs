@@ -9,22 +9,16 @@ use comptoir_core::engine::{Command, CompanyChoice, Engine, EngineConfig, Event,
 use comptoir_core::model::{Currency, Role};
 
 use crate::i18n::{Language, Texts};
-use crate::preferences::{NoticeChoices, PreferencesState, preferences_ui};
+use crate::preferences::{NoticeChoices, PreferencesAction, PreferencesContext, PreferencesState, preferences_ui};
 use crate::reader::Reader;
 use crate::screens::{Context, Screens, detail, navigation_ui, posting, screen_ui};
-use crate::wizard::{Wizard, wizard_ui};
+use crate::widgets::{banners_ui, notice_text, status_line_ui};
+use crate::wizard::{DemoAccount, Wizard, wizard_ui};
 
 /// The window's title, also its accessible name.
 pub const WINDOW_TITLE: &str = "Comptoir";
 /// The id under which eframe stores the window's position and size.
 pub const APP_ID: &str = "comptoir";
-
-/// Demo credentials the wizard shows (demo mode only).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DemoAccount {
-    pub email: String,
-    pub password: String,
-}
 
 /// The app's state.
 pub struct ComptoirApp {
@@ -36,8 +30,12 @@ pub struct ComptoirApp {
     ctx: Arc<OnceLock<egui::Context>>,
     pub texts: Texts,
     pub wizard: Wizard,
-    /// The company the user started working in (the wizard's "Commencer").
+    /// The company the user started working in (the wizard's "Commencer"): its name
+    /// shows in the menu bar, and the screens show its file.
     pub working: Option<CompanyChoice>,
+    /// The company Préférences → Compte asked to open, until the engine reports it
+    /// ready; meanwhile `working` and the screens stay those of the company open now.
+    pub switching: Option<CompanyChoice>,
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
@@ -100,6 +98,7 @@ impl ComptoirApp {
             texts: Texts::new(language),
             wizard: Wizard::new(demo),
             working: None,
+            switching: None,
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
@@ -160,8 +159,22 @@ impl ComptoirApp {
                 self.working = Some(company);
             }
         }
-        if self.tour.is_some() {
-            crate::tour::tour_frame(ui.ctx(), self);
+        if let Some(mut tour) = self.tour.take() {
+            let view = crate::tour::TourView {
+                wizard: &self.wizard,
+                working: self.working.as_ref(),
+                switching: self.switching.as_ref(),
+                companies: &self.companies,
+                status: &self.status,
+                grace: self.grace,
+                screens: &self.screens,
+                reader: self.reader.as_ref(),
+                language: self.texts.language(),
+                today: self.today(),
+            };
+            let actions = crate::tour::tour_frame(ui.ctx(), &mut tour, &view);
+            self.tour = Some(tour);
+            self.apply_tour(actions);
         }
         self.window_frame(&ui.ctx().clone());
     }
@@ -199,6 +212,68 @@ impl ComptoirApp {
             import.on_edit(request, refused.as_deref());
         }
         self.last_refusal = refused;
+    }
+
+    /// Préférences → Compte asked for another company: the engine opens it (downloading
+    /// it first if needed) while the company open now stays on screen.
+    fn switch_company(&mut self, company: CompanyChoice) {
+        self.send(Command::ChooseCompany { company: company.id });
+        self.switching = Some(company);
+        self.preferences = None;
+    }
+
+    /// The company asked for could not be opened: say why, and open again the one that
+    /// was open (its copy is here), so that the engine and the screens agree.
+    fn switch_failed(&mut self, company: &CompanyChoice, error: &comptoir_core::engine::SetupError) {
+        let reason = crate::wizard::setup_error_text(error, &self.texts);
+        self.last_refusal = Some(
+            self.texts
+                .with("account-switch-failed", &[("company", company.name.clone().into()), ("reason", reason.into())]),
+        );
+        if let Some(working) = &self.working {
+            self.send(Command::ChooseCompany { company: working.id });
+        }
+    }
+
+    /// Does what the screenshot tour asked.
+    fn apply_tour(&mut self, actions: Vec<crate::tour::TourAction>) {
+        use crate::tour::TourAction;
+        for action in actions {
+            match action {
+                TourAction::Send(command) => self.send(command),
+                TourAction::TypePassword(password) => self.wizard.password = password,
+                TourAction::StartWorking(company) => self.working = Some(company),
+                TourAction::SwitchCompany(company) => self.switch_company(company),
+                TourAction::Show(screen) => self.screens.current = Some(screen),
+                TourAction::OpenEditor(editor) => {
+                    self.screens.current = Some(crate::screens::screen_of(editor.document.kind));
+                    self.screens.detail = None;
+                    self.screens.editor = Some(*editor);
+                }
+                TourAction::CloseEditor => self.screens.editor = None,
+            }
+        }
+    }
+
+    /// Today, in the user's time zone.
+    fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().with_timezone(&chrono::Local).date_naive()
+    }
+
+    /// Does what the Preferences window asked.
+    fn apply_preferences(&mut self, actions: Vec<PreferencesAction>) {
+        for action in actions {
+            match action {
+                PreferencesAction::Send(command) => self.send(command),
+                PreferencesAction::SwitchCompany(company) => self.switch_company(company),
+                PreferencesAction::SetLanguage(language) => {
+                    self.texts = Texts::new(language);
+                    self.send(Command::SetPreference { key: "language".into(), value: language.code().into() });
+                }
+                PreferencesAction::SetNoticeChoices(choices) => self.notice_choices = choices,
+                PreferencesAction::Close => self.preferences = None,
+            }
+        }
     }
 
     /// Shows the tray icon, on the thread that runs the window's event loop. Without a
@@ -278,6 +353,7 @@ impl ComptoirApp {
             // Back to the wizard's sign-in.
             Event::SignedOut => {
                 self.working = None;
+                self.switching = None;
                 self.reader = None;
                 self.role = None;
                 self.preferences = None;
@@ -322,10 +398,17 @@ impl ComptoirApp {
                     self.open_reader(path);
                     // A company opened: a moved-file notice is settled.
                     self.notices.retain(|n| !matches!(n, Notice::CompanyFileMoved { .. }));
-                    // Reopened at start, or switched to: straight to work.
+                    // Reopened at start, or switched to: straight to work. The name and
+                    // the screens change together, now that the new file is open.
                     if !self.wizard.walked || self.working.is_some() {
                         self.working = Some(company.clone());
                     }
+                    self.switching = None;
+                }
+                if let Event::SetupFailed(error) = &other
+                    && let Some(company) = self.switching.take()
+                {
+                    self.switch_failed(&company, error);
                 }
                 if let Some(command) = self.wizard.on_event(&other) {
                     self.send(command);
@@ -395,17 +478,18 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
                 if let Some(company) = &app.working {
                     ui.label(crate::theme::bold(company.name.as_str()));
                 }
+                if let Some(company) = &app.switching {
+                    switching_ui(ui, company, &app.wizard, &app.texts);
+                }
             });
         });
     });
     if app.bell_open {
         notices_ui(ui, app);
     }
-    if app.preferences.is_some() {
-        preferences_ui(ui, app, &mut commands);
-    }
+    preferences_window_ui(ui, app);
     let read_only = matches!(app.grace, Some(Grace::ReadOnly { .. }));
-    let today = app.clock.now().with_timezone(&chrono::Local).date_naive();
+    let today = app.today();
     if let Some(reader) = &app.reader {
         let mut ctx = Context {
             reader,
@@ -465,34 +549,37 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     app.send_all(commands);
 }
 
-/// The status bar's line: the sync state, and the last refused edit's reason.
-fn status_line_ui(ui: &mut egui::Ui, status: &SyncState, texts: &Texts, refusal: Option<&str>) {
-    ui.horizontal(|ui| {
-        status_icon_ui(ui, status);
-        ui.label(status_text(status, texts));
-        if let Some(reason) = refusal {
-            ui.separator();
-            ui.colored_label(ui.visuals().error_fg_color, reason);
-        }
-    });
-}
-
-/// A coloured dot before the status text: green synced, blue syncing, orange offline,
-/// red error, grey signed out (the tray icon uses the same colours).
-fn status_icon_ui(ui: &mut egui::Ui, status: &SyncState) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-    ui.painter().circle_filled(rect.center(), 5.0, status_colour(status));
-}
-
-/// The colour of a sync state.
-pub fn status_colour(status: &SyncState) -> egui::Color32 {
-    match status {
-        SyncState::Idle | SyncState::Synced { .. } => egui::Color32::from_rgb(0x3C, 0xB3, 0x71),
-        SyncState::Syncing { .. } => egui::Color32::from_rgb(0x3B, 0x82, 0xF6),
-        SyncState::Offline { .. } => ORANGE,
-        SyncState::Error { .. } | SyncState::Stopped { .. } => RED,
-        SyncState::SignedOut => egui::Color32::GRAY,
+/// The Preferences window, when open: it reads a narrow context and returns actions.
+fn preferences_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    if let Some(mut state) = app.preferences.take() {
+        let ctx = PreferencesContext {
+            texts: &app.texts,
+            email: app.email.as_deref(),
+            role: app.role,
+            companies: &app.companies,
+            current: app.working.as_ref().map(|c| c.id),
+            switching: app.switching.as_ref(),
+            server: &app.wizard.server,
+            two_factor: app.two_factor,
+            notice_choices: app.notice_choices,
+        };
+        let actions = preferences_ui(ui, &mut state, &ctx);
+        app.preferences = Some(state);
+        app.apply_preferences(actions);
     }
+}
+
+/// "Ouverture de …" while another company opens, with its download's progress.
+fn switching_ui(ui: &mut egui::Ui, company: &CompanyChoice, wizard: &Wizard, texts: &Texts) {
+    ui.separator();
+    if let Some(SetupStep::Downloading { company: downloading, progress }) = &wizard.step
+        && downloading.id == company.id
+    {
+        ui.add(egui::ProgressBar::new(progress.overall).desired_width(120.0).show_percentage());
+    } else {
+        ui.spinner();
+    }
+    ui.label(texts.with("account-switching", &[("company", company.name.clone().into())]));
 }
 
 /// The notifications bell: a red dot while notices are unread.
@@ -524,120 +611,4 @@ fn notices_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         }
     });
     app.bell_open = open;
-}
-
-/// What a notice says, in the user's language.
-pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
-    match notice {
-        Notice::SyncFailed { code, message, .. } => {
-            texts.with("banner-sync-error", &[("message", texts.error(code, message).into())])
-        }
-        Notice::NotSignedIn => texts.get("banner-not-signed-in"),
-        Notice::CompanyFileMoved { .. } => texts.get("banner-file-moved"),
-        Notice::ChangeRejected { code, message, .. } => {
-            texts.with("notice-rejected", &[("message", texts.error(code, message).into())])
-        }
-        Notice::PaymentReceived(payment) => {
-            let id = match (&payment.assessment.anomaly, payment.assessment.after) {
-                (Some(comptoir_core::model::PaymentAnomaly::DoublePayment { .. }), _) => "notice-payment-double",
-                (_, comptoir_core::model::PaymentState::PartiallyPaid { .. }) => "notice-payment-partial",
-                _ => "notice-payment-received",
-            };
-            let document = payment.number.clone().unwrap_or_default();
-            texts.with(id, &[("amount", payment.amount.to_string().into()), ("document", document.into())])
-        }
-        Notice::GraceEnding { left } => {
-            let hours = (left.num_minutes() + 59) / 60;
-            texts.with("notice-grace-ending", &[("days", (hours / 24).into()), ("hours", (hours % 24).into())])
-        }
-        Notice::DownloadedAgain { .. } => texts.get("notice-downloaded-again"),
-    }
-}
-
-/// A coloured strip across the window with a message and, maybe, a button.
-pub(crate) fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Option<&str>) -> bool {
-    let mut clicked = false;
-    egui::Frame::new().fill(fill).inner_margin(8.0).corner_radius(4.0).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
-            ui.colored_label(egui::Color32::BLACK, text);
-            if let Some(button) = button {
-                clicked = ui.button(button).clicked();
-            }
-        });
-    });
-    clicked
-}
-
-const ORANGE: egui::Color32 = egui::Color32::from_rgb(0xF5, 0xA6, 0x23);
-const RED: egui::Color32 = egui::Color32::from_rgb(0xE8, 0x5A, 0x4F);
-
-fn banners_ui(
-    ui: &mut egui::Ui,
-    status: &SyncState,
-    grace: Option<Grace>,
-    notices: &[Notice],
-    texts: &Texts,
-    commands: &mut Vec<Command>,
-) {
-    match status {
-        SyncState::Offline { since } => {
-            let since = since.with_timezone(&chrono::Local).format("%d/%m %H:%M").to_string();
-            let mut text = texts.with("banner-offline", &[("since", since.into())]);
-            match grace {
-                Some(grace @ Grace::Open { .. }) => {
-                    if let Some((days, hours)) = grace.days_and_hours_left() {
-                        text = format!(
-                            "{text} {}",
-                            texts.with("grace-left", &[("days", days.into()), ("hours", hours.into())])
-                        );
-                    }
-                }
-                Some(Grace::ReadOnly { .. }) => text = format!("{text} {}", texts.get("grace-read-only")),
-                None => {}
-            }
-            banner_ui(ui, ORANGE, &text, None);
-        }
-        SyncState::Error { message, code, .. } => {
-            let message = texts.error(code, message);
-            let text = texts.with("banner-sync-error", &[("message", message.into())]);
-            if banner_ui(ui, RED, &text, Some(&texts.get("banner-retry"))) {
-                commands.push(Command::SyncNow);
-            }
-        }
-        // Nothing to retry: the engine's thread is gone until the app starts again.
-        SyncState::Stopped { reason } => {
-            banner_ui(ui, RED, &texts.with("banner-engine-stopped", &[("reason", reason.clone().into())]), None);
-        }
-        // Signing in again goes through the wizard's sign-in; the copy stays.
-        SyncState::SignedOut
-            if banner_ui(ui, ORANGE, &texts.get("banner-not-signed-in"), Some(&texts.get("banner-sign-in"))) =>
-        {
-            commands.push(Command::SignOut { remove_local_data: false });
-        }
-        _ => {}
-    }
-    for notice in notices {
-        if let Notice::CompanyFileMoved { company, found: Some(found), .. } = notice
-            && banner_ui(ui, ORANGE, &texts.get("banner-file-moved"), Some(&texts.get("banner-relink")))
-        {
-            commands.push(Command::Relink { company: *company, path: found.clone() });
-        }
-    }
-}
-
-/// The status bar's words for a sync state.
-pub fn status_text(status: &SyncState, texts: &Texts) -> String {
-    match status {
-        SyncState::Idle | SyncState::Synced { .. } => texts.get("status-synced"),
-        SyncState::Syncing { progress: Some(progress) } => {
-            let percent = (progress.overall * 100.0).round();
-            texts.with("status-syncing-percent", &[("percent", f64::from(percent).into())])
-        }
-        SyncState::Syncing { progress: None } => texts.get("status-syncing"),
-        SyncState::Offline { .. } => texts.get("status-offline"),
-        SyncState::Error { .. } => texts.get("status-error"),
-        SyncState::Stopped { .. } => texts.get("status-stopped"),
-        SyncState::SignedOut => texts.get("status-signed-out"),
-    }
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use comptoir_core::demo::DemoSize;
 use comptoir_core::store::AppStore;
 
-use crate::app::DemoAccount;
+use crate::wizard::DemoAccount;
 
 /// Why the demo could not start.
 #[derive(Debug, thiserror::Error)]

@@ -15,4 +15,5 @@ pub mod screens;
 pub mod theme;
 pub mod tour;
 pub mod tray;
+pub mod widgets;
 pub mod wizard;

@@ -2,10 +2,13 @@
 //! Serveur, Personnel (display language) and Notifications (what the bell collects).
 //!
 //! Personal settings are kept by the engine in the app file (`Command::SetPreference`).
+//!
+//! The window reads what it shows from a [`PreferencesContext`] and returns what it
+//! wants done as [`PreferencesAction`]s, which the app applies.
 
-use comptoir_core::engine::{AccountEvent, Command, Notice, Secret, SetupError};
+use comptoir_core::engine::{AccountEvent, Command, CompanyChoice, Notice, Secret, SetupError};
+use comptoir_core::model::{CompanyId, Role};
 
-use crate::app::ComptoirApp;
 use crate::i18n::{Language, Texts};
 use crate::screens::role_text;
 use crate::wizard::setup_error_text;
@@ -154,34 +157,75 @@ impl NoticeChoices {
     }
 }
 
-pub fn preferences_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
-    let Some(mut state) = app.preferences.clone() else { return };
+/// What the Preferences window reads.
+#[derive(Clone, Copy, Debug)]
+pub struct PreferencesContext<'a> {
+    pub texts: &'a Texts,
+    /// The signed-in user, and their role in the open company.
+    pub email: Option<&'a str>,
+    pub role: Option<Role>,
+    /// The account's companies, the one open now, and the one being opened.
+    pub companies: &'a [CompanyChoice],
+    pub current: Option<CompanyId>,
+    pub switching: Option<&'a CompanyChoice>,
+    /// The sync server's address in use.
+    pub server: &'a str,
+    /// Whether the user has two-factor on, once the server has said.
+    pub two_factor: Option<bool>,
+    pub notice_choices: NoticeChoices,
+}
+
+/// What the Preferences window asks the app to do.
+#[derive(Debug)]
+pub enum PreferencesAction {
+    /// Hand a command to the engine.
+    Send(Command),
+    /// Open another company of the account: it becomes the working company once the
+    /// engine reports it ready (after its first download, if it has none here yet).
+    SwitchCompany(CompanyChoice),
+    /// Show the app in this language (and keep the choice).
+    SetLanguage(Language),
+    /// Collect these notices in the bell (and keep the choice).
+    SetNoticeChoices(NoticeChoices),
+    /// The window was closed.
+    Close,
+}
+
+/// The Preferences window; returns what it wants done.
+pub fn preferences_ui(
+    ui: &mut egui::Ui,
+    state: &mut PreferencesState,
+    ctx: &PreferencesContext<'_>,
+) -> Vec<PreferencesAction> {
+    let mut actions = Vec::new();
+    let mut commands = Vec::new();
     let mut open = true;
-    let title = app.texts.get("preferences-title");
-    egui::Window::new(title).open(&mut open).default_width(460.0).show(ui.ctx(), |ui| {
+    let texts = ctx.texts;
+    egui::Window::new(texts.get("preferences-title")).open(&mut open).default_width(460.0).show(ui.ctx(), |ui| {
         ui.horizontal(|ui| {
             for tab in Tab::ALL {
-                ui.selectable_value(&mut state.tab, tab, app.texts.get(tab.text_id()));
+                ui.selectable_value(&mut state.tab, tab, texts.get(tab.text_id()));
             }
         });
         ui.separator();
         match state.tab {
-            Tab::Account => account_ui(ui, app, commands),
-            Tab::Server => server_ui(ui, &mut state, &app.texts, &app.wizard.server, commands),
+            Tab::Account => account_ui(ui, ctx, &mut actions, &mut commands),
+            Tab::Server => server_ui(ui, state, texts, ctx.server, &mut commands),
             Tab::Personal => {
-                personal_ui(ui, app, commands);
+                personal_ui(ui, texts, &mut actions);
                 ui.separator();
-                password_ui(ui, &mut state, &app.texts, commands);
+                password_ui(ui, state, texts, &mut commands);
                 ui.separator();
-                two_factor_ui(ui, &mut state, &app.texts, app.two_factor, commands);
+                two_factor_ui(ui, state, texts, ctx.two_factor, &mut commands);
             }
-            Tab::Notifications => notifications_ui(ui, app, commands),
+            Tab::Notifications => notifications_ui(ui, texts, ctx.notice_choices, &mut actions, &mut commands),
         }
     });
-    // A switch of company closes the window (`app.preferences` is then `None`).
-    if app.preferences.is_some() {
-        app.preferences = open.then_some(state);
+    actions.extend(commands.into_iter().map(PreferencesAction::Send));
+    if !open {
+        actions.push(PreferencesAction::Close);
     }
+    actions
 }
 
 /// Serveur: the address in use, and a connection test of any address.
@@ -220,37 +264,44 @@ fn server_ui(
 }
 
 /// Compte: who is signed in, the account's companies with a switch, sign out.
-fn account_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
-    let texts = &app.texts;
-    if let Some(email) = &app.email {
-        ui.label(texts.with("account-signed-in-as", &[("email", email.clone().into())]));
+fn account_ui(
+    ui: &mut egui::Ui,
+    ctx: &PreferencesContext<'_>,
+    actions: &mut Vec<PreferencesAction>,
+    commands: &mut Vec<Command>,
+) {
+    let texts = ctx.texts;
+    if let Some(email) = ctx.email {
+        ui.label(texts.with("account-signed-in-as", &[("email", email.to_owned().into())]));
     }
-    if let Some(role) = app.role {
+    if let Some(role) = ctx.role {
         ui.label(texts.with("account-role", &[("role", role_text(role, texts).into())]));
     }
     ui.add_space(6.0);
     ui.label(crate::theme::bold(texts.get("account-companies")));
-    let current = app.working.as_ref().map(|c| c.id);
-    let mut switch = None;
+    let switching = ctx.switching.map(|c| c.id);
     egui::Grid::new("companies").num_columns(3).show(ui, |ui| {
-        for company in &app.companies {
+        for company in ctx.companies {
             ui.label(&company.name);
             ui.label(role_text(company.role, texts));
-            if Some(company.id) == current {
+            if Some(company.id) == ctx.current {
                 ui.weak(texts.get("account-current"));
-            } else if ui.button(texts.with("account-switch", &[("company", company.name.clone().into())])).clicked() {
-                switch = Some(company.clone());
+            } else if Some(company.id) == switching {
+                ui.weak(texts.with("account-switching", &[("company", company.name.clone().into())]));
+            } else if ui
+                .add_enabled(
+                    switching.is_none(),
+                    egui::Button::new(texts.with("account-switch", &[("company", company.name.clone().into())])),
+                )
+                .clicked()
+            {
+                actions.push(PreferencesAction::SwitchCompany(company.clone()));
             }
             ui.end_row();
         }
     });
-    if app.companies.is_empty() {
+    if ctx.companies.is_empty() {
         ui.weak(texts.get("account-companies-offline"));
-    }
-    if let Some(company) = switch {
-        commands.push(Command::ChooseCompany { company: company.id });
-        app.working = Some(company);
-        app.preferences = None;
     }
     ui.add_space(6.0);
     if ui.button(texts.get("menu-sign-out")).clicked() {
@@ -259,42 +310,49 @@ fn account_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Comma
 }
 
 /// Personnel: the display language.
-fn personal_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
-    let mut language = app.texts.language();
-    ui.label(app.texts.get("preferences-language"));
+fn personal_ui(ui: &mut egui::Ui, texts: &Texts, actions: &mut Vec<PreferencesAction>) {
+    let mut language = texts.language();
+    ui.label(texts.get("preferences-language"));
     for choice in Language::ALL {
         ui.radio_value(&mut language, choice, choice.native_name());
     }
-    if language != app.texts.language() {
-        app.texts = Texts::new(language);
-        commands.push(Command::SetPreference { key: "language".into(), value: language.code().into() });
+    if language != texts.language() {
+        actions.push(PreferencesAction::SetLanguage(language));
     }
 }
 
 /// Notifications: which notices the bell collects.
-fn notifications_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
-    let mut choices = app.notice_choices;
-    ui.checkbox(&mut choices.payments, app.texts.get("notify-payments"));
-    ui.checkbox(&mut choices.refusals, app.texts.get("notify-refusals"));
-    ui.checkbox(&mut choices.sync, app.texts.get("notify-sync"));
+fn notifications_ui(
+    ui: &mut egui::Ui,
+    texts: &Texts,
+    before: NoticeChoices,
+    actions: &mut Vec<PreferencesAction>,
+    commands: &mut Vec<Command>,
+) {
+    let mut choices = before;
+    ui.checkbox(&mut choices.payments, texts.get("notify-payments"));
+    ui.checkbox(&mut choices.refusals, texts.get("notify-refusals"));
+    ui.checkbox(&mut choices.sync, texts.get("notify-sync"));
     let on = |b: bool| if b { "on" } else { "off" }.to_owned();
     for (key, before, after) in [
-        ("notify-payments", app.notice_choices.payments, choices.payments),
-        ("notify-refusals", app.notice_choices.refusals, choices.refusals),
-        ("notify-sync", app.notice_choices.sync, choices.sync),
+        ("notify-payments", before.payments, choices.payments),
+        ("notify-refusals", before.refusals, choices.refusals),
+        ("notify-sync", before.sync, choices.sync),
     ] {
         if before != after {
             commands.push(Command::SetPreference { key: key.into(), value: on(after) });
         }
     }
-    app.notice_choices = choices;
+    if choices != before {
+        actions.push(PreferencesAction::SetNoticeChoices(choices));
+    }
 }
 
 /// Outcome text under a form: green words when done, red when refused.
 fn outcome_ui(ui: &mut egui::Ui, outcome: Option<&Result<String, String>>) {
     match outcome {
         Some(Ok(text)) => {
-            ui.colored_label(egui::Color32::from_rgb(0x3C, 0xB3, 0x71), text);
+            ui.colored_label(crate::widgets::GREEN, text);
         }
         Some(Err(text)) => {
             ui.colored_label(ui.visuals().error_fg_color, text);

@@ -1,18 +1,64 @@
 //! The screenshot tour (`comptoir --demo --screenshots DIR`): the app walks itself
-//! through the demo — the wizard, the invoice list of the large company, the offline
-//! banner — and saves a picture of its own window at each stop, as rendered on screen.
-//! `scripts/screenshots.sh` runs it under Xvfb to refresh the pictures in `docs/`.
+//! through the demo — the wizard, the large company's invoice list and dashboard, an
+//! invoice being written in the small company, the offline banner — and saves a picture
+//! of its own window at each stop, as rendered on screen. `scripts/screenshots.sh` runs
+//! it under Xvfb to refresh the pictures in `docs/`.
 //!
-//! The tour acts through the same commands and state as a user's clicks.
+//! The tour reads the app through a [`TourView`] and returns what it wants done as
+//! [`TourAction`]s — the same commands and state changes as a user's clicks — which the
+//! app applies.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use comptoir_core::engine::{Command, SetupStep, SyncState};
+use chrono::NaiveDate;
+use comptoir_core::engine::{Command, CompanyChoice, Grace, SetupStep, SyncState};
+use comptoir_core::model::DocumentKind;
+use rust_decimal::Decimal;
 
-use crate::app::ComptoirApp;
-use crate::screens::Screen;
+use crate::i18n::Language;
+use crate::reader::Reader;
+use crate::screens::editor::Editor;
+use crate::screens::editor::lines::LineInput;
+use crate::screens::{Screen, Screens};
+use crate::wizard::Wizard;
+
+/// What the tour reads of the app, each frame.
+#[derive(Clone, Copy, Debug)]
+pub struct TourView<'a> {
+    pub wizard: &'a Wizard,
+    /// The company open in the main window, and the one being switched to.
+    pub working: Option<&'a CompanyChoice>,
+    pub switching: Option<&'a CompanyChoice>,
+    /// The account's companies, as the engine last listed them.
+    pub companies: &'a [CompanyChoice],
+    pub status: &'a SyncState,
+    pub grace: Option<Grace>,
+    pub screens: &'a Screens,
+    pub reader: Option<&'a Reader>,
+    pub language: Language,
+    pub today: NaiveDate,
+}
+
+/// What the tour asks the app to do.
+#[derive(Debug)]
+pub enum TourAction {
+    /// Hand a command to the engine.
+    Send(Command),
+    /// Type into the wizard's password field.
+    TypePassword(String),
+    /// The wizard's "Commencer": work in this company.
+    StartWorking(CompanyChoice),
+    /// Préférences → Compte → "Ouvrir …".
+    SwitchCompany(CompanyChoice),
+    /// A click in the navigation.
+    Show(Screen),
+    /// Show this editor, on its documents' screen.
+    OpenEditor(Box<Editor>),
+    /// Close the editor (its draft was saved).
+    CloseEditor,
+}
 
 /// Where the tour stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,8 +68,16 @@ enum Stop {
     /// The server's address was sent; signing in once the engine accepts it.
     Connecting,
     SigningIn,
+    /// A company was chosen: working in it once the engine reports it ready.
+    Opening,
     /// Waiting for the large company's invoice list, counted, then its picture.
     Invoices,
+    /// Waiting for the dashboard's figures and charts, then its picture.
+    Dashboard,
+    /// The small company (French, with every legal mention) asked for; waiting for it.
+    Switching,
+    /// An invoice written in the editor, waiting for its customer and totals to show.
+    Editor,
     /// The server is gone: waiting for the orange banner, then its picture.
     Offline,
     Done,
@@ -89,67 +143,136 @@ impl Tour {
     }
 }
 
-/// One frame of the tour, after the app has drawn its own.
-pub fn tour_frame(ctx: &egui::Context, app: &mut ComptoirApp) {
-    let Some(mut tour) = app.tour.take() else { return };
+/// One frame of the tour, after the app has drawn its own; returns what it wants done.
+pub fn tour_frame(ctx: &egui::Context, tour: &mut Tour, view: &TourView<'_>) -> Vec<TourAction> {
+    let mut actions = Vec::new();
     tour.frames += 1;
     // The tour never waits for input: keep frames coming.
     ctx.request_repaint();
+    let settled = tour.frames > SETTLE_FRAMES;
     match tour.stop {
         Stop::Wizard => {
-            if matches!(app.wizard.step, Some(SetupStep::Server { .. } | SetupStep::SignIn { .. })) {
-                if let Some(password) = app.wizard.demo_account().map(|demo| demo.password.clone()) {
-                    app.wizard.password = password;
+            if matches!(view.wizard.step, Some(SetupStep::Server { .. } | SetupStep::SignIn { .. })) {
+                if let Some(demo) = view.wizard.demo_account()
+                    && view.wizard.password != demo.password
+                {
+                    actions.push(TourAction::TypePassword(demo.password.clone()));
                 }
-                if tour.frames > SETTLE_FRAMES && tour.shoot(ctx, "wizard.png") {
+                if settled && tour.shoot(ctx, "wizard.png") {
                     // What "Se connecter" does: the address first, then the credentials.
-                    app.send(Command::SetServer { url: app.wizard.server.clone() });
+                    actions.push(TourAction::Send(Command::SetServer { url: view.wizard.server.clone() }));
                     tour.next(Stop::Connecting);
                 }
             }
         }
         Stop::Connecting => {
-            if matches!(app.wizard.step, Some(SetupStep::SignIn { .. })) {
-                let email = app.wizard.email.clone();
-                let password = comptoir_core::engine::Secret(app.wizard.password.clone());
-                app.send(Command::SignIn { email, password });
+            if matches!(view.wizard.step, Some(SetupStep::SignIn { .. })) {
+                let email = view.wizard.email.clone();
+                let password = comptoir_core::engine::Secret(view.wizard.password.clone());
+                actions.push(TourAction::Send(Command::SignIn { email, password }));
                 tour.next(Stop::SigningIn);
             }
         }
         Stop::SigningIn => {
-            if let Some(SetupStep::ChooseCompany { companies }) = &app.wizard.step
+            if let Some(SetupStep::ChooseCompany { companies }) = &view.wizard.step
                 && let Some(largest) = companies.last()
             {
-                app.send(Command::ChooseCompany { company: largest.id });
-                app.wizard.step = None;
+                actions.push(TourAction::Send(Command::ChooseCompany { company: largest.id }));
+                tour.next(Stop::Opening);
             }
-            if let Some(SetupStep::Ready { company, .. }) = &app.wizard.step {
-                app.working = Some(company.clone());
-                app.screens.current = Some(Screen::Invoices);
+        }
+        Stop::Opening => {
+            if let Some(SetupStep::Ready { company, .. }) = &view.wizard.step {
+                actions.push(TourAction::StartWorking(company.clone()));
+                actions.push(TourAction::Show(Screen::Invoices));
                 tour.next(Stop::Invoices);
             }
         }
         Stop::Invoices => {
-            app.screens.current = Some(Screen::Invoices);
-            let counted = app.screens.invoices.total.is_some();
-            if counted && tour.frames > SETTLE_FRAMES && tour.shoot(ctx, "invoices.png") {
+            let counted = view.screens.invoices.total.is_some();
+            if counted && settled && tour.shoot(ctx, "invoices.png") {
+                actions.push(TourAction::Show(Screen::Dashboard));
+                tour.next(Stop::Dashboard);
+            }
+        }
+        Stop::Dashboard => {
+            // No half-drawn charts: the figures and the charts are read first.
+            if view.screens.dashboard.loaded() && settled && tour.shoot(ctx, "dashboard.png") {
+                if let Some(small) = view.companies.first() {
+                    actions.push(TourAction::SwitchCompany(small.clone()));
+                }
+                tour.next(Stop::Switching);
+            }
+        }
+        Stop::Switching => {
+            let small = view.companies.first().map(|c| c.id);
+            let opened = view.switching.is_none() && view.working.map(|c| c.id) == small;
+            if opened && let Some(reader) = view.reader {
+                match sample_invoice(reader, view.language, view.today, ctx.input(|i| i.time)) {
+                    Ok(editor) => actions.push(TourAction::OpenEditor(Box::new(editor))),
+                    Err(e) => tracing::error!(error = %e, "the tour could not write its invoice"),
+                }
+                tour.next(Stop::Editor);
+            }
+        }
+        Stop::Editor => {
+            // The totals show once the draft is saved (a second after the last change).
+            let saved = view.screens.editor.as_ref().is_some_and(Editor::is_saved);
+            if saved && settled && tour.shoot(ctx, "editor.png") {
+                actions.push(TourAction::CloseEditor);
+                actions.push(TourAction::Show(Screen::Invoices));
                 (tour.cut_network)();
-                app.send(Command::SyncNow);
+                actions.push(TourAction::Send(Command::SyncNow));
                 tour.next(Stop::Offline);
             }
         }
         Stop::Offline => {
-            if tour.frames % 120 == 0 {
-                app.send(Command::SyncNow);
+            if tour.frames.is_multiple_of(120) {
+                actions.push(TourAction::Send(Command::SyncNow));
             }
-            let offline = matches!(app.status, SyncState::Offline { .. }) && app.grace.is_some();
-            if offline && tour.frames > SETTLE_FRAMES && tour.shoot(ctx, "offline.png") {
+            let offline = matches!(view.status, SyncState::Offline { .. }) && view.grace.is_some();
+            if offline && settled && tour.shoot(ctx, "offline.png") {
                 tour.next(Stop::Done);
             }
         }
         Stop::Done => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
     }
-    app.tour = Some(tour);
+    actions
+}
+
+/// An invoice as a user would write it: the first customer taken through the picker,
+/// three of the first article, one of the second, and a free-text line with a discount.
+fn sample_invoice(
+    reader: &Reader,
+    language: Language,
+    today: NaiveDate,
+    now: f64,
+) -> Result<Editor, comptoir_core::store::StoreError> {
+    let store = reader.store();
+    let company = store.company()?;
+    let mut editor = Editor::new(DocumentKind::Invoice, today, &company);
+    if let Some(customer) = store.list_contacts(false, 0, 50)?.into_iter().find(|c| c.is_customer) {
+        editor.choose_customer(&customer, language);
+    }
+    let mut lines = Vec::new();
+    for (article, quantity) in store.list_articles(false, 0, 2)?.iter().zip([Decimal::from(3), Decimal::ONE]) {
+        let mut line = LineInput::from_article(article, language);
+        line.line.quantity = quantity;
+        lines.push(LineInput::of(&line.line, language));
+    }
+    let rate = editor.lines.first().map(|l| l.line.vat_rate);
+    if let Some(rate) = rate {
+        let mut free = LineInput::empty(rate).line;
+        // The demo's own words, typed as a user would: data, not the app's text.
+        "Accompagnement sur site (demi-journée)".clone_into(&mut free.description);
+        free.quantity = Decimal::from(2);
+        "demi-journée".clone_into(&mut free.unit);
+        free.unit_price = Decimal::from(380);
+        free.discount_percent = Decimal::from(10);
+        lines.push(LineInput::of(&free, language));
+    }
+    editor.type_lines(lines, now);
+    Ok(editor)
 }
 
 fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), image::ImageError> {

@@ -48,7 +48,7 @@ pub enum TrayError {
 
 /// The colour of a sync status, as red, green, blue.
 pub fn status_rgb(status: &SyncState) -> [u8; 3] {
-    crate::app::status_colour(status).to_array()[..3].try_into().unwrap_or([128, 128, 128])
+    crate::widgets::status_colour(status).to_array()[..3].try_into().unwrap_or([128, 128, 128])
 }
 
 /// A round dot of `rgb` on a transparent square of `size` pixels, as RGBA bytes.
@@ -120,7 +120,7 @@ impl Tray {
             return;
         }
         self.shown = Some(rgb);
-        let tooltip = format!("{} — {}", texts.get("app-name"), crate::app::status_text(status, texts));
+        let tooltip = format!("{} — {}", texts.get("app-name"), crate::widgets::status_text(status, texts));
         if let Err(e) = self.icon.set_icon(icon(rgb)).and_then(|()| self.icon.set_tooltip(Some(tooltip))) {
             tracing::warn!(error = %e, "the tray icon could not be updated");
         }

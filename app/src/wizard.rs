@@ -5,8 +5,14 @@
 use comptoir_core::engine::{Command, CompanyChoice, Event, Progress, Secret, SetupError, SetupStep};
 use comptoir_core::sync::RecordKind;
 
-use crate::app::DemoAccount;
 use crate::i18n::Texts;
+
+/// Demo credentials the wizard shows (demo mode only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+}
 
 /// What the wizard holds between frames.
 #[derive(Debug)]

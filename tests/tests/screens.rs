@@ -382,10 +382,28 @@ fn preferences_account_switches_to_the_other_company() {
     preferences(&mut harness, "Compte");
     wait_for(&mut harness, &format!("Ouvrir {small}"));
     harness.get_by_label_contains(&server.accounts.email);
+    let (large_id, large, _) = server.accounts.companies[1].clone();
     harness.get_by_label(&format!("Ouvrir {small}")).click();
+    harness.step();
+    // Asked for, not open yet: the large company's name and screens stay, and the menu
+    // bar says which company is opening.
+    let state = harness.state();
+    assert_eq!(state.switching.as_ref().map(|c| c.id), Some(small_id));
+    assert_eq!(state.working.as_ref().map(|c| c.id), Some(large_id));
+    harness.step();
+    if harness.state().switching.is_some() {
+        harness.get_by_label(&format!("Ouverture de {small}…"));
+        harness.get_by_label(&large);
+    }
+    // Every frame until the small company is open (its first download), the name shown
+    // is that of the company whose file the screens read.
     wait_until(&mut harness, "the other company open", |h| {
-        h.state().reader.as_ref().is_some_and(|r| r.store().company_id() == small_id)
+        let state = h.state();
+        let reading = state.reader.as_ref().map(|r| r.store().company_id());
+        assert_eq!(state.working.as_ref().map(|c| c.id), reading, "the name shown is not the screens' company");
+        reading == Some(small_id)
     });
+    assert!(harness.state().switching.is_none());
     go_to(&mut harness, "Factures");
     let count = copy(&harness).count_documents(&DocumentFilter::kind(DocumentKind::Invoice)).unwrap();
     wait_for(&mut harness, &format!("{count} documents"));

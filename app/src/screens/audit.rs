@@ -317,7 +317,7 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
     match &state.integrity {
         Some(Ok(Ok(count))) => {
             let text = texts.with("audit-integrity-ok", &[("count", (*count).into())]);
-            ui.colored_label(egui::Color32::from_rgb(0x3C, 0xB3, 0x71), text);
+            ui.colored_label(crate::widgets::GREEN, text);
         }
         Some(Ok(Err(broken))) => {
             let text = texts.with("audit-integrity-broken", &[("seq", broken.seq().into())]);

@@ -41,6 +41,11 @@ pub enum DashboardAction {
 }
 
 impl DashboardState {
+    /// The figures and the charts are read, and no newer reading is under way.
+    pub fn loaded(&self) -> bool {
+        self.figures.is_some() && self.charts.is_some() && self.asking.is_none() && self.asking_charts.is_none()
+    }
+
     pub fn data_changed(&mut self) {
         self.fresh = false;
         self.asking = None;

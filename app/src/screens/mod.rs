@@ -396,7 +396,7 @@ impl Screens {
 }
 
 /// The list screen of a kind of document.
-fn screen_of(kind: DocumentKind) -> Screen {
+pub fn screen_of(kind: DocumentKind) -> Screen {
     match kind {
         DocumentKind::Quote => Screen::Quotes,
         DocumentKind::Invoice => Screen::Invoices,

@@ -176,12 +176,12 @@ pub fn banner_ui(ui: &mut egui::Ui, state: &mut Accounting, ctx: &Context<'_>) {
     if state.deriving > 0 {
         text = format!("{text} {}", ctx.texts.get("posting-deriving"));
     }
-    if crate::app::banner_ui(ui, BLUE, &text, Some(&ctx.texts.get("posting-open"))) && state.dialog.is_none() {
+    if crate::widgets::banner_ui(ui, crate::widgets::LIGHT_BLUE, &text, Some(&ctx.texts.get("posting-open")))
+        && state.dialog.is_none()
+    {
         state.dialog = Some(PostingDialog::default());
     }
 }
-
-const BLUE: egui::Color32 = egui::Color32::from_rgb(0x9C, 0xC3, 0xF5);
 
 /// The posting dialog, when open.
 pub fn dialog_ui(ui: &mut egui::Ui, state: &mut Accounting, ctx: &mut Context<'_>) {

@@ -176,6 +176,13 @@ impl Editor {
         self.header = header::HeaderInput::of(&self.document, language);
     }
 
+    /// Puts `lines` in the draft as if they had been typed at `now` (egui's clock, in
+    /// seconds): the draft follows them and is saved a second later.
+    pub fn type_lines(&mut self, lines: Vec<LineInput>, now: f64) {
+        self.lines = lines;
+        self.changed(now);
+    }
+
     /// Something was typed: the lines are read again into the draft, under the VAT
     /// regime chosen (`now`: egui's clock, for the automatic save). Public for the
     /// editor benchmark, which times a keystroke's recomputation alone.
@@ -204,6 +211,11 @@ impl Editor {
             self.document.check_vat(&self.seller)
         };
         complete().err().map(|e| ctx.texts.error(e.code(), &e.to_string()))
+    }
+
+    /// The draft is saved: nothing changed since the last save, which the engine took.
+    pub fn is_saved(&self) -> bool {
+        !self.unsaved() && self.sending.is_none()
     }
 
     fn unsaved(&self) -> bool {
