@@ -55,6 +55,7 @@ fn line() -> impl Strategy<Value = DocumentLine> {
             discount_percent,
             vat_rate,
             vat_category,
+            section: false,
         },
     )
 }
@@ -120,6 +121,7 @@ proptest! {
             discount_percent: Decimal::ZERO,
             vat_rate: rate,
             vat_category: Some(category),
+            section: false,
         };
         let fits = (category == VatCategory::Standard) != rate.percent().is_zero();
         match line.validate() {
@@ -152,6 +154,7 @@ proptest! {
             discount_percent: Decimal::ZERO,
             vat_rate: VatRate::new(rate).unwrap(),
             vat_category: Some(category),
+            section: false,
         };
         let mut document = document(vec![line], reason.then(|| "Motif".to_owned()));
         let buyer = Country::from_code(buyer_country).unwrap();
@@ -253,6 +256,7 @@ fn simple_line() -> impl Strategy<Value = DocumentLine> {
         discount_percent: Decimal::from(d),
         vat_rate: rate,
         vat_category: None,
+        section: false,
     })
 }
 

@@ -123,6 +123,7 @@ fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
         discount_percent: Decimal::ZERO,
         vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
         vat_category: None,
+        section: false,
     });
     document
 }

@@ -125,6 +125,7 @@ fn prepare(
             discount_percent: if i % 5 == 0 { Decimal::from(10) } else { Decimal::ZERO },
             vat_rate: article.vat_rate,
             vat_category: None,
+            section: false,
         });
     }
     let id = document.id;

@@ -238,6 +238,7 @@ pub mod fixtures {
             discount_percent: Decimal::ZERO,
             vat_rate: VatRate::new(Decimal::from(20)).expect("a valid fixture"),
             vat_category: None,
+            section: false,
         });
         document
     }

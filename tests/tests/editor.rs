@@ -103,6 +103,10 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
     // The delivery date and the customer's order number, printed on the invoice.
     type_into(&mut harness, "Date de livraison", "28/11/2026");
     type_into(&mut harness, "Référence du client (n° de commande)", "CMD-4471");
+    // A section title after them, which counts for nothing.
+    harness.get_by_label("Ajouter un titre de section").click();
+    wait_for(&mut harness, "Désignation 3");
+    type_into(&mut harness, "Désignation 3", "Lot 2 — Finitions");
 
     // Saved a second after the last keystroke, through the engine.
     let id = editor_document_id(&harness);
@@ -110,7 +114,9 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
     let draft = copy(&harness).document(id).unwrap();
     assert_eq!(draft.status, DocumentStatus::Draft);
     assert_eq!(draft.contact_id, customer.id);
-    assert_eq!(draft.lines.len(), 2);
+    assert_eq!(draft.lines.len(), 3);
+    assert!(draft.lines[2].section && draft.lines[2].description == "Lot 2 — Finitions");
+    assert_eq!(draft.lines[2].net_amount().unwrap(), Decimal::ZERO);
     assert_eq!(draft.lines[0].article_id, Some(article.id));
     assert_eq!(draft.lines[0].unit_price, article.unit_price);
     assert_eq!(draft.lines[1].description, "Frais de déplacement");

@@ -22,6 +22,7 @@ fn line(price: Decimal, rate: Decimal) -> DocumentLine {
         discount_percent: Decimal::ZERO,
         vat_rate: VatRate::new(rate).unwrap(),
         vat_category: None,
+        section: false,
     }
 }
 

@@ -447,6 +447,7 @@ impl Generator {
                         discount_percent: discount,
                         vat_rate: a.vat_rate,
                         vat_category: None,
+                        section: false,
                     },
                     None => DocumentLine {
                         article_id: None,
@@ -460,6 +461,7 @@ impl Generator {
                             .copied()
                             .unwrap_or(VatRate::ZERO),
                         vat_category: None,
+                        section: false,
                     },
                 }
             })

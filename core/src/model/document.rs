@@ -170,12 +170,19 @@ pub struct DocumentLine {
     /// zero-rated at 0 %), see [`Self::category`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vat_category: Option<VatCategory>,
+    /// A section title between lines ("Lot 1 — Gros œuvre"): only its description is
+    /// printed; its quantity, price and discount are zero and it counts for nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub section: bool,
 }
 
 impl DocumentLine {
     /// Quantity × unit price, less the discount, rounded to the cent. Every step is
     /// checked: a line whose amount leaves ±[`MAX_AMOUNT`](super::MAX_AMOUNT) is an error, never a panic.
     pub fn net_amount(&self) -> Result<Decimal, ModelError> {
+        if self.section {
+            return Ok(Decimal::ZERO);
+        }
         let gross = self.quantity.checked_mul(self.unit_price).ok_or(ModelError::AmountOverflow)?;
         let discount = gross
             .checked_mul(self.discount_percent)
@@ -200,6 +207,14 @@ impl DocumentLine {
         if self.unit.chars().count() > 20 {
             return Err(ModelError::TooLong { field: "unit", max: 20 });
         }
+        if self.section
+            && !(self.quantity.is_zero()
+                && self.unit_price.is_zero()
+                && self.discount_percent.is_zero()
+                && self.article_id.is_none())
+        {
+            return Err(ModelError::SectionWithAmounts);
+        }
         if self.quantity.abs() > MAX_QUANTITY {
             return Err(ModelError::QuantityOutOfRange { quantity: self.quantity });
         }
@@ -222,7 +237,7 @@ impl DocumentLine {
         if self.description.trim().is_empty() {
             return Err(ModelError::Required { field: "description" });
         }
-        if self.quantity.is_zero() {
+        if self.quantity.is_zero() && !self.section {
             return Err(ModelError::ZeroQuantity);
         }
         Ok(())
@@ -254,7 +269,7 @@ impl Totals {
     /// ±[`MAX_AMOUNT`](super::MAX_AMOUNT) is [`ModelError::AmountOverflow`].
     pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a DocumentLine>) -> Result<Self, ModelError> {
         let mut per_rate: BTreeMap<(VatRate, VatCategory), Decimal> = BTreeMap::new();
-        for line in lines {
+        for line in lines.into_iter().filter(|line| !line.section) {
             let taxable = per_rate.entry((line.vat_rate, line.category())).or_default();
             *taxable = add_amounts(*taxable, line.net_amount()?)?;
         }
@@ -394,11 +409,13 @@ impl Document {
         if reason.chars().count() > 300 {
             return Err(ModelError::TooLong { field: "vat_exemption_reason", max: 300 });
         }
-        let has = |category: VatCategory| self.lines.iter().any(|l| l.category() == category);
+        // Section titles bear no VAT: only the lines that sell count.
+        let selling = || self.lines.iter().filter(|l| !l.section);
+        let has = |category: VatCategory| selling().any(|l| l.category() == category);
         if has(VatCategory::Exempt) && reason.is_empty() {
             return Err(ModelError::VatExemptionReasonMissing);
         }
-        if has(VatCategory::OutOfScope) && self.lines.iter().any(|l| l.category() != VatCategory::OutOfScope) {
+        if has(VatCategory::OutOfScope) && selling().any(|l| l.category() != VatCategory::OutOfScope) {
             return Err(ModelError::OutOfScopeMixed);
         }
         Ok(())
@@ -409,7 +426,7 @@ impl Document {
     /// goes to another EU country, an export leaves the EU.
     pub fn check_vat(&self, seller: &super::Company) -> Result<(), ModelError> {
         self.check_categories()?;
-        let has = |category: VatCategory| self.lines.iter().any(|l| l.category() == category);
+        let has = |category: VatCategory| self.lines.iter().any(|l| !l.section && l.category() == category);
         let buyer = &self.customer.address.country;
         if (has(VatCategory::ReverseCharge) || has(VatCategory::IntraCommunitySupply))
             && (seller.vat_number.is_none() || self.customer.vat_number.is_none())
@@ -603,6 +620,7 @@ mod tests {
             discount_percent: discount,
             vat_rate: rate(vat),
             vat_category: None,
+            section: false,
         }
     }
 
@@ -869,6 +887,26 @@ mod tests {
         assert_eq!(copy.due_date, NaiveDate::from_ymd_opt(2027, 1, 14), "the same 30 days of terms");
         assert_eq!(copy.source, None, "a duplicate is not a conversion");
         assert_eq!(copy.totals().unwrap(), quote.totals().unwrap());
+    }
+
+    #[test]
+    fn a_section_title_counts_for_nothing_and_carries_no_amount() {
+        let section = DocumentLine {
+            description: "Lot 2 — Finitions".into(),
+            quantity: Decimal::ZERO,
+            unit_price: Decimal::ZERO,
+            section: true,
+            ..line(dec!(1), dec!(0), dec!(0), dec!(20))
+        };
+        let mut doc = invoice(vec![line(dec!(2), dec!(100), dec!(0), dec!(20)), section.clone()]);
+        let alone = invoice(vec![line(dec!(2), dec!(100), dec!(0), dec!(20))]);
+        assert_eq!(doc.totals().unwrap(), alone.totals().unwrap(), "the title adds nothing");
+        assert_eq!(section.net_amount().unwrap(), Decimal::ZERO);
+        doc.issue(Some("F-12".into())).unwrap();
+        let priced = DocumentLine { unit_price: dec!(5), ..section.clone() };
+        assert_eq!(priced.validate().unwrap_err().code(), "section_line_amounts");
+        let untitled = DocumentLine { description: String::new(), ..section };
+        assert_eq!(untitled.ensure_complete().unwrap_err().code(), "field_required");
     }
 
     #[test]

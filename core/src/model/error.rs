@@ -63,6 +63,8 @@ pub enum ModelError {
     ExportBuyerInEu,
     #[error("A line outside the scope of VAT cannot share a document with other VAT categories.")]
     OutOfScopeMixed,
+    #[error("A section title has no quantity, price, discount or article.")]
+    SectionWithAmounts,
     #[error("A discount must be between 0 and 100 %, with at most 2 decimals (got {percent}).")]
     InvalidDiscount { percent: Decimal },
     #[error("A line quantity cannot be zero.")]
@@ -151,6 +153,7 @@ impl ModelError {
             Self::TooPrecise { .. } => "value_too_precise",
             Self::TooManyItems { .. } => "too_many_items",
             Self::InvalidDiscount { .. } => "discount_invalid",
+            Self::SectionWithAmounts => "section_line_amounts",
             Self::VatCategoryRate { .. } => "vat_category_rate",
             Self::VatExemptionReasonMissing => "vat_exemption_reason_missing",
             Self::VatNumbersRequired => "vat_numbers_required",

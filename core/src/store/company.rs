@@ -658,8 +658,8 @@ impl WriteTx<'_> {
     fn insert_lines(&self, document: &Document) -> Result<(), StoreError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO document_lines (document_id, position, article_id, description, quantity, unit, unit_price,
-                discount_percent, vat_rate, net_cents, vat_category)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                discount_percent, vat_rate, net_cents, vat_category, section)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for (position, line) in (0_i64..).zip(&document.lines) {
             stmt.execute(params![
@@ -674,6 +674,7 @@ impl WriteTx<'_> {
                 line.vat_rate.percent().to_string(),
                 to_cents(line.net_amount()?)?,
                 line.vat_category.map(VatCategory::code),
+                line.section,
             ])?;
         }
         Ok(())
@@ -1214,7 +1215,7 @@ pub(super) fn read_document(conn: &Connection, id: DocumentId) -> Result<Documen
         .ok_or(StoreError::NotFound { entity: "document" })??;
     let mut document = document;
     let mut stmt = conn.prepare_cached(
-        "SELECT article_id, description, quantity, unit, unit_price, discount_percent, vat_rate, vat_category
+        "SELECT article_id, description, quantity, unit, unit_price, discount_percent, vat_rate, vat_category, section
          FROM document_lines WHERE document_id = ?1 ORDER BY position",
     )?;
     let lines = stmt.query_map([id.0], |row| Ok(line_from_row(row)))?;
@@ -1292,6 +1293,7 @@ fn line_from_row(row: &Row<'_>) -> Result<DocumentLine, StoreError> {
                 })
             })
             .transpose()?,
+        section: row.get(8)?,
     })
 }
 

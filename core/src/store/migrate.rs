@@ -28,6 +28,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 12, sql: include_str!("migrations/company/0012_company_mentions.sql") },
     Migration { version: 13, sql: include_str!("migrations/company/0013_document_references.sql") },
     Migration { version: 14, sql: include_str!("migrations/company/0014_contact_search_prefixes.sql") },
+    Migration { version: 15, sql: include_str!("migrations/company/0015_section_lines.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

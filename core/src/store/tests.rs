@@ -92,6 +92,7 @@ fn invoice_for(contact: &Contact, lines: &[(Decimal, Decimal)]) -> Document {
             discount_percent: Decimal::ZERO,
             vat_rate: VatRate::new(dec!(20)).unwrap(),
             vat_category: None,
+            section: false,
         })
         .collect();
     doc

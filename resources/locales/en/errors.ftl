@@ -112,3 +112,4 @@ error-penalty_rate_invalid = The late-payment penalty rate is between 0 and 100 
 error-logo_invalid = This logo is not a PNG picture Comptoir can read.
 error-logo_too_large = This logo is too heavy (256 KiB at most once scaled): choose a simpler picture.
 error-logo_dimensions = A logo is at most 400 × 200 pixels.
+error-section_line_amounts = A section title has no quantity, price, discount or article.

@@ -528,3 +528,4 @@ payment-new = New payment
 payment-choose-customer = Paying customer
 editor-delivery-date = Delivery date
 editor-customer-reference = Customer's reference (order number)
+editor-add-section = Add a section title

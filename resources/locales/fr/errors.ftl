@@ -113,3 +113,4 @@ error-penalty_rate_invalid = Le taux des pénalités de retard est compris entre
 error-logo_invalid = Ce logo n'est pas une image PNG que Comptoir sait lire.
 error-logo_too_large = Ce logo est trop lourd (256 Kio au plus après réduction) : choisissez une image plus simple.
 error-logo_dimensions = Un logo mesure au plus 400 × 200 pixels.
+error-section_line_amounts = Un titre de section n'a ni quantité, ni prix, ni remise, ni article.

@@ -528,3 +528,4 @@ payment-new = Nouveau paiement
 payment-choose-customer = Client qui paie
 editor-delivery-date = Date de livraison
 editor-customer-reference = Référence du client (n° de commande)
+editor-add-section = Ajouter un titre de section

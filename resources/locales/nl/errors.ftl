@@ -112,3 +112,4 @@ error-penalty_rate_invalid = De rentevoet bij laattijdige betaling ligt tussen 0
 error-logo_invalid = Dit logo is geen PNG-afbeelding die Comptoir kan lezen.
 error-logo_too_large = Dit logo is te zwaar (hoogstens 256 KiB na verkleining): kies een eenvoudigere afbeelding.
 error-logo_dimensions = Een logo is hoogstens 400 × 200 pixels.
+error-section_line_amounts = Een sectietitel heeft geen hoeveelheid, prijs, korting of artikel.

@@ -528,3 +528,4 @@ payment-new = Nieuwe betaling
 payment-choose-customer = Betalende klant
 editor-delivery-date = Leveringsdatum
 editor-customer-reference = Referentie van de klant (bestelnummer)
+editor-add-section = Sectietitel toevoegen

@@ -40,6 +40,7 @@ impl LineInput {
             discount_percent: Decimal::ZERO,
             vat_rate: rate,
             vat_category: None,
+            section: false,
         };
         Self::of(&line, Language::French)
     }
@@ -57,6 +58,15 @@ impl LineInput {
         }
     }
 
+    /// A section title ("Lot 1 — Gros œuvre"): a description and nothing to pay.
+    pub fn section_title(rate: VatRate) -> Self {
+        let mut input = Self::empty(rate);
+        input.line.quantity = Decimal::ZERO;
+        input.line.section = true;
+        "0".clone_into(&mut input.quantity);
+        input
+    }
+
     /// A line filled from `article`: its name, unit, price and rate.
     pub fn from_article(article: &Article, language: Language) -> Self {
         let line = DocumentLine {
@@ -68,6 +78,7 @@ impl LineInput {
             discount_percent: Decimal::ZERO,
             vat_rate: article.vat_rate,
             vat_category: None,
+            section: false,
         };
         Self::of(&line, language)
     }
@@ -193,11 +204,18 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
         changed = true;
     }
     let rate = editor.rates.first().copied().unwrap_or(VatRate::ZERO);
+    let mut add_section = false;
     ui.horizontal(|ui| {
         if ui.button(texts.get("editor-add-line")).clicked() {
             add_after_last = true;
         }
+        add_section = ui.button(texts.get("editor-add-section")).clicked();
     });
+    if add_section {
+        editor.lines.push(LineInput::section_title(rate));
+        changed = true;
+        editor.focus_line = Some(editor.lines.len() - 1);
+    }
     if add_after_last {
         editor.lines.push(LineInput::empty(rate));
         changed = true;
@@ -265,6 +283,26 @@ fn line_row_ui(
     if *focus_line == Some(index) {
         description.request_focus();
         *focus_line = None;
+    }
+    if input.line.section {
+        // A section title: its description alone, across a row of empty cells.
+        for _ in 1..=6 {
+            row.col(|_| {});
+        }
+        drawn.first_line.get_or_insert((index, description.rect));
+        drawn.changed |= description.changed();
+        row.col(|ui| {
+            if let Some(change) = line_buttons_ui(ui, index, grid.count, texts) {
+                drawn.moved = Some(change);
+            }
+        });
+        if index + 1 == grid.count
+            && description.lost_focus()
+            && description.ctx.input(|i| i.key_pressed(egui::Key::Enter))
+        {
+            drawn.add_after_last = true;
+        }
+        return;
     }
     let quantity = cell(row, &mut input.quantity, 1, input.wrong[0]);
     let unit = cell(row, &mut input.line.unit, 2, false);
