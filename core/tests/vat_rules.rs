@@ -60,6 +60,21 @@ fn line() -> impl Strategy<Value = DocumentLine> {
     )
 }
 
+/// One line of 10 at `rate`, in `category`.
+fn ten(rate: VatRate, category: VatCategory) -> DocumentLine {
+    DocumentLine {
+        article_id: None,
+        description: "Ligne".into(),
+        quantity: Decimal::ONE,
+        unit: String::new(),
+        unit_price: Decimal::TEN,
+        discount_percent: Decimal::ZERO,
+        vat_rate: rate,
+        vat_category: Some(category),
+        section: false,
+    }
+}
+
 fn address(country: Country) -> Address {
     Address {
         street: "1 rue de la Paix".into(),
@@ -112,17 +127,7 @@ proptest! {
     /// The category rules of one line: a rate above 0 % exactly when standard.
     #[test]
     fn a_lines_category_decides_its_rate(rate in rate(), category in proptest::sample::select(VatCategory::ALL.to_vec())) {
-        let line = DocumentLine {
-            article_id: None,
-            description: "Ligne".into(),
-            quantity: Decimal::ONE,
-            unit: String::new(),
-            unit_price: Decimal::TEN,
-            discount_percent: Decimal::ZERO,
-            vat_rate: rate,
-            vat_category: Some(category),
-            section: false,
-        };
+        let line = ten(rate, category);
         let fits = (category == VatCategory::Standard) != rate.percent().is_zero();
         match line.validate() {
             Ok(()) => prop_assert!(fits),
@@ -145,17 +150,7 @@ proptest! {
         reason in any::<bool>(),
     ) {
         let rate = if category == VatCategory::Standard { Decimal::new(20, 0) } else { Decimal::ZERO };
-        let line = DocumentLine {
-            article_id: None,
-            description: "Ligne".into(),
-            quantity: Decimal::ONE,
-            unit: String::new(),
-            unit_price: Decimal::TEN,
-            discount_percent: Decimal::ZERO,
-            vat_rate: VatRate::new(rate).unwrap(),
-            vat_category: Some(category),
-            section: false,
-        };
+        let line = ten(VatRate::new(rate).unwrap(), category);
         let mut document = document(vec![line], reason.then(|| "Motif".to_owned()));
         let buyer = Country::from_code(buyer_country).unwrap();
         document.customer.address = address(buyer.clone());

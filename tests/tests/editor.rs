@@ -58,16 +58,23 @@ fn pick_customer(harness: &mut Harness<'_, ComptoirApp>, customer: &comptoir_cor
     harness.get_by_label_contains(&choice).click();
 }
 
+/// A server of about `records` records, and the app with its French demo company open
+/// (the one with every legal mention).
+fn opened(records: u32) -> (TestServer, tempfile::TempDir, Harness<'static, ComptoirApp>) {
+    let server = TestServer::start(records).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url);
+    open_company(&mut harness, &server, 0);
+    (server, dir, harness)
+}
+
 fn editor_document_id(harness: &Harness<'_, ComptoirApp>) -> DocumentId {
     harness.state().screens.editor.as_ref().unwrap().id()
 }
 
 #[test]
 fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_typed() {
-    let server = TestServer::start(300).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, _dir, mut harness) = opened(300);
     let company = server.accounts.companies[0].0;
     let store = copy(&harness);
     let customer = store.list_contacts(false, 0, 1).unwrap().remove(0);
@@ -149,10 +156,7 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
 
 #[test]
 fn a_draft_typed_then_the_app_dropped_is_there_at_the_next_start() {
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, dir, mut harness) = opened(200);
     let customer = copy(&harness).list_contacts(false, 0, 1).unwrap().remove(0);
     go_to(&mut harness, "Devis");
     wait_for(&mut harness, "Nouveau devis");
@@ -227,10 +231,7 @@ fn issue_and_sync(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) -
 #[test]
 fn a_reverse_charge_invoice_is_refused_without_the_customers_vat_number_then_issued() {
     use comptoir_core::model::VatCategory;
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, _dir, mut harness) = opened(200);
     let customer = customer_without_vat(&copy(&harness));
     new_invoice_for(&mut harness, &customer);
     comptoir_tests::ui::pick(&mut harness, "Régime de TVA", "Autoliquidation (client assujetti dans l'UE)");
@@ -252,10 +253,7 @@ fn a_reverse_charge_invoice_is_refused_without_the_customers_vat_number_then_iss
 #[test]
 fn an_exempt_micro_entrepreneur_invoice_carries_its_legal_mention() {
     use comptoir_core::model::VatCategory;
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, _dir, mut harness) = opened(200);
     let store = copy(&harness);
     let seller_country = store.company().unwrap().address.country;
     let customer = customer_without_vat(&store);
@@ -292,10 +290,7 @@ fn status_of(harness: &Harness<'_, ComptoirApp>, id: DocumentId) -> DocumentStat
 #[test]
 fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     use comptoir_tests::ui::replace_text;
-    let server = TestServer::start(300).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, _dir, mut harness) = opened(300);
     let store = copy(&harness);
     let customer = customer_without_vat(&store);
     let article = store.list_articles(false, 0, 1).unwrap().remove(0);
@@ -423,10 +418,7 @@ fn keys(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
 
 #[test]
 fn an_invoice_made_with_the_keyboard_only() {
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (_server, _dir, mut harness) = opened(200);
     let store = copy(&harness);
     let customer = customer_without_vat(&store);
     let article = store.list_articles(false, 0, 1).unwrap().remove(0);
@@ -481,10 +473,7 @@ fn an_invoice_made_with_the_keyboard_only() {
 
 #[test]
 fn a_long_invoice_draws_the_lines_in_view_and_tab_walks_past_them() {
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (_server, _dir, mut harness) = opened(200);
     let customer = customer_without_vat(&copy(&harness));
     new_invoice_for(&mut harness, &customer);
     // Forty lines, each added by Enter in the last cell of the last one.
