@@ -53,7 +53,7 @@ use comptoir_core::demo::{self, DemoSize};
 use comptoir_core::engine::Command;
 use comptoir_core::model::{Country, Currency, Document, DocumentKind, DocumentLine, PartySnapshot, Role};
 use comptoir_core::store::CompanyStore;
-use comptoir_tests::peak_rss_mib;
+use comptoir_tests::{ms, peak_rss_mib, spread};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use rust_decimal::Decimal;
@@ -141,19 +141,6 @@ fn prepare(
         mib,
     );
     Ok(id)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Median, 95th percentile and worst of some durations, in ms.
-fn spread(mut times: Vec<Duration>) -> String {
-    times.sort();
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or_default();
-    let worst = times.last().copied().unwrap_or_default();
-    format!("median {:.2} ms, p95 {:.2} ms, worst {:.2} ms", ms(median), ms(p95), ms(worst))
 }
 
 /// What a user types, letter by letter, to find a customer: a last name, a VAT number,

@@ -31,7 +31,7 @@ use comptoir_core::model::{Country, DocumentKind, UserId};
 use comptoir_core::store::{
     AppStore, CompanyStore, DocumentFilter, DocumentSort, LocalAccount, LocalCompany, PageRequest, SortDirection,
 };
-use comptoir_tests::peak_rss_mib;
+use comptoir_tests::{ms, peak_rss_mib, spread};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
@@ -103,19 +103,6 @@ fn prepare(data: &Path, invoices: u32) -> Result<(), Box<dyn std::error::Error>>
     })?;
     app.set_active_company(company.id)?;
     Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Median and worst of some durations, in ms.
-fn spread(mut times: Vec<Duration>) -> String {
-    times.sort();
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or_default();
-    let worst = times.last().copied().unwrap_or_default();
-    format!("median {:.2} ms, p95 {:.2} ms, worst {:.2} ms", ms(median), ms(p95), ms(worst))
 }
 
 /// A turn of the mouse wheel over the list, of `dy` points (negative: down).

@@ -173,6 +173,21 @@ pub fn app_harness_with_credentials(
         .build_ui_state(|ui, app: &mut comptoir::app::ComptoirApp| app.frame_ui(ui), app)
 }
 
+/// A duration in milliseconds, for benchmarks' figures.
+pub fn ms(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// The median, 95th percentile and worst of some durations, in ms, as benchmarks print
+/// them.
+pub fn spread(mut times: Vec<std::time::Duration>) -> String {
+    times.sort();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or_default();
+    let worst = times.last().copied().unwrap_or_default();
+    format!("median {:.2} ms, p95 {:.2} ms, worst {:.2} ms", ms(median), ms(p95), ms(worst))
+}
+
 /// The process's peak resident memory (Linux `VmHWM`), in MiB, for benchmarks.
 pub fn peak_rss_mib() -> String {
     std::fs::read_to_string("/proc/self/status")

@@ -112,3 +112,36 @@ pub fn replace_text(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &
     harness.step();
     type_into(harness, label, text);
 }
+
+/// The copy's file, read the way a test checks what the window shows.
+///
+/// # Panics
+///
+/// When the window has no company open (a test failure).
+pub fn copy(harness: &Harness<'_, ComptoirApp>) -> comptoir_core::store::CompanyStore {
+    #[allow(clippy::expect_used, reason = "a test helper: a panic is the failure report")]
+    let path = harness.state().reader.as_ref().expect("a company open").path().to_path_buf();
+    #[allow(clippy::expect_used, reason = "a test helper: a panic is the failure report")]
+    comptoir_core::store::CompanyStore::open_read_only(&path).expect("the copy opens")
+}
+
+/// The real app on `dir` against `server`, in a window wide enough for the editor.
+pub fn wide_app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
+    crate::app_harness(dir, server, std::sync::Arc::new(comptoir_core::clock::SystemClock), egui::vec2(1400.0, 900.0))
+}
+
+/// A server of about `records` records, and the app with its demo company `company`
+/// open (0: the small French one, with every legal mention).
+///
+/// # Panics
+///
+/// When the server or its folder cannot be made (a test failure).
+pub fn opened(records: u32, company: usize) -> (TestServer, tempfile::TempDir, Harness<'static, ComptoirApp>) {
+    #[allow(clippy::expect_used, reason = "a test helper: a panic is the failure report")]
+    let server = TestServer::start(records).expect("the test server starts");
+    #[allow(clippy::expect_used, reason = "a test helper: a panic is the failure report")]
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut harness = wide_app(dir.path(), &server.url);
+    open_company(&mut harness, &server, company);
+    (server, dir, harness)
+}

@@ -6,35 +6,19 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
-use std::sync::Arc;
-
 use comptoir::app::ComptoirApp;
-use comptoir_core::clock::SystemClock;
 use comptoir_core::engine::Command;
 use comptoir_core::model::{ArticleId, DocumentLanguage};
-use comptoir_core::store::CompanyStore;
 use comptoir_core::sync::Intent;
 use comptoir_tests::fixtures::{article, new_contact};
-use comptoir_tests::ui::{file_menu, go_to, open_company, replace_text, type_into, wait_for, wait_until};
-use comptoir_tests::{TestServer, app_harness};
+use comptoir_tests::ui::{copy, file_menu, go_to, opened, replace_text, type_into, wait_for, wait_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use rust_decimal::Decimal;
 
-fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
-    app_harness(dir, server, Arc::new(SystemClock), egui::vec2(1400.0, 900.0))
-}
-
-fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
-    CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
-}
-
 #[test]
 fn a_contact_is_changed_with_its_vat_number_checked_as_typed_then_archived() {
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, _dir, mut harness) = opened(200, 0);
     let contact = copy(&harness).list_contacts(false, 0, 1).unwrap().remove(0);
     go_to(&mut harness, "Contacts");
     harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::contact(contact.id));
@@ -80,10 +64,7 @@ fn a_contact_is_changed_with_its_vat_number_checked_as_typed_then_archived() {
 
 #[test]
 fn articles_are_created_archived_and_their_prices_changed_by_a_percentage() {
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (_server, _dir, mut harness) = opened(200, 0);
     go_to(&mut harness, "Articles");
     wait_for(&mut harness, "Nouvel article");
     harness.get_by_label("Nouvel article").click();
@@ -122,10 +103,7 @@ fn articles_are_created_archived_and_their_prices_changed_by_a_percentage() {
 
 #[test]
 fn six_hundred_edits_sent_at_once_all_reach_the_copy() {
-    let server = TestServer::start(100).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (_server, _dir, mut harness) = opened(100, 0);
     let before = copy(&harness).count_articles(true).unwrap();
     // More than the engine's queue holds (256): the app keeps the rest and hands them
     // over as room frees up.
@@ -147,10 +125,7 @@ fn six_hundred_edits_sent_at_once_all_reach_the_copy() {
 #[test]
 fn a_payment_recorded_from_the_payments_screen_is_cancelled_with_its_reason() {
     use comptoir_core::model::{DocumentId, DocumentStatus};
-    let server = TestServer::start(200).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
+    let (server, _dir, mut harness) = opened(200, 0);
     // An issued invoice nothing was paid on, and its customer.
     let (invoice, contact): (uuid::Uuid, uuid::Uuid) = copy(&harness)
         .connection()

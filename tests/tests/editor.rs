@@ -3,27 +3,15 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
-use std::sync::Arc;
-
 use comptoir::app::ComptoirApp;
-use comptoir_core::clock::SystemClock;
 use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus, VatRate};
 use comptoir_core::store::CompanyStore;
 use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
-use comptoir_tests::ui::{file_menu, go_to, open_company, type_into, wait_for, wait_until};
-use comptoir_tests::{TestServer, app_harness};
+use comptoir_tests::TestServer;
+use comptoir_tests::ui::{copy, file_menu, go_to, opened, type_into, wait_for, wait_until, wide_app};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use rust_decimal::Decimal;
-
-fn app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
-    app_harness(dir, server, Arc::new(SystemClock), egui::vec2(1400.0, 900.0))
-}
-
-/// The copy's file, read the way a test checks what the window shows.
-fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
-    CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
-}
 
 /// The document as the server keeps it, pulled as the demo account.
 fn server_document(server: &TestServer, company: comptoir_core::model::CompanyId, id: DocumentId) -> RecordBody {
@@ -58,23 +46,13 @@ fn pick_customer(harness: &mut Harness<'_, ComptoirApp>, customer: &comptoir_cor
     harness.get_by_label_contains(&choice).click();
 }
 
-/// A server of about `records` records, and the app with its French demo company open
-/// (the one with every legal mention).
-fn opened(records: u32) -> (TestServer, tempfile::TempDir, Harness<'static, ComptoirApp>) {
-    let server = TestServer::start(records).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), &server.url);
-    open_company(&mut harness, &server, 0);
-    (server, dir, harness)
-}
-
 fn editor_document_id(harness: &Harness<'_, ComptoirApp>) -> DocumentId {
     harness.state().screens.editor.as_ref().unwrap().id()
 }
 
 #[test]
 fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_typed() {
-    let (server, _dir, mut harness) = opened(300);
+    let (server, _dir, mut harness) = opened(300, 0);
     let company = server.accounts.companies[0].0;
     let store = copy(&harness);
     let customer = store.list_contacts(false, 0, 1).unwrap().remove(0);
@@ -156,7 +134,7 @@ fn an_invoice_typed_in_the_editor_is_saved_issued_and_kept_by_the_server_as_type
 
 #[test]
 fn a_draft_typed_then_the_app_dropped_is_there_at_the_next_start() {
-    let (server, dir, mut harness) = opened(200);
+    let (server, dir, mut harness) = opened(200, 0);
     let customer = copy(&harness).list_contacts(false, 0, 1).unwrap().remove(0);
     go_to(&mut harness, "Devis");
     wait_for(&mut harness, "Nouveau devis");
@@ -171,7 +149,7 @@ fn a_draft_typed_then_the_app_dropped_is_there_at_the_next_start() {
     // The window goes away without closing anything (a crash, a power cut).
     drop(harness);
 
-    let mut harness = app(dir.path(), &server.url);
+    let mut harness = wide_app(dir.path(), &server.url);
     wait_until(&mut harness, "the copy opened again", |h| h.state().reader.is_some());
     let draft = copy(&harness).document(id).unwrap();
     assert_eq!(draft.status, DocumentStatus::Draft);
@@ -231,7 +209,7 @@ fn issue_and_sync(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) -
 #[test]
 fn a_reverse_charge_invoice_is_refused_without_the_customers_vat_number_then_issued() {
     use comptoir_core::model::VatCategory;
-    let (server, _dir, mut harness) = opened(200);
+    let (server, _dir, mut harness) = opened(200, 0);
     let customer = customer_without_vat(&copy(&harness));
     new_invoice_for(&mut harness, &customer);
     comptoir_tests::ui::pick(&mut harness, "Régime de TVA", "Autoliquidation (client assujetti dans l'UE)");
@@ -253,7 +231,7 @@ fn a_reverse_charge_invoice_is_refused_without_the_customers_vat_number_then_iss
 #[test]
 fn an_exempt_micro_entrepreneur_invoice_carries_its_legal_mention() {
     use comptoir_core::model::VatCategory;
-    let (server, _dir, mut harness) = opened(200);
+    let (server, _dir, mut harness) = opened(200, 0);
     let store = copy(&harness);
     let seller_country = store.company().unwrap().address.country;
     let customer = customer_without_vat(&store);
@@ -290,7 +268,7 @@ fn status_of(harness: &Harness<'_, ComptoirApp>, id: DocumentId) -> DocumentStat
 #[test]
 fn a_quote_accepted_converted_issued_paid_twice_and_credited_once() {
     use comptoir_tests::ui::replace_text;
-    let (server, _dir, mut harness) = opened(300);
+    let (server, _dir, mut harness) = opened(300, 0);
     let store = copy(&harness);
     let customer = customer_without_vat(&store);
     let article = store.list_articles(false, 0, 1).unwrap().remove(0);
@@ -418,7 +396,7 @@ fn keys(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
 
 #[test]
 fn an_invoice_made_with_the_keyboard_only() {
-    let (_server, _dir, mut harness) = opened(200);
+    let (_server, _dir, mut harness) = opened(200, 0);
     let store = copy(&harness);
     let customer = customer_without_vat(&store);
     let article = store.list_articles(false, 0, 1).unwrap().remove(0);
@@ -473,7 +451,7 @@ fn an_invoice_made_with_the_keyboard_only() {
 
 #[test]
 fn a_long_invoice_draws_the_lines_in_view_and_tab_walks_past_them() {
-    let (_server, _dir, mut harness) = opened(200);
+    let (_server, _dir, mut harness) = opened(200, 0);
     let customer = customer_without_vat(&copy(&harness));
     new_invoice_for(&mut harness, &customer);
     // Forty lines, each added by Enter in the last cell of the last one.

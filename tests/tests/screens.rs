@@ -18,7 +18,7 @@ use comptoir_core::engine::{Command, MemberChange};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus, Role};
 use comptoir_core::store::{AuditFilter, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, SyncClient};
-use comptoir_tests::ui::{file_menu, go_to, open_company, pick, replace_text, type_into, wait_for, wait_until};
+use comptoir_tests::ui::{copy, file_menu, go_to, open_company, pick, replace_text, type_into, wait_for, wait_until};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
@@ -37,11 +37,6 @@ fn preferences(harness: &mut Harness<'_, ComptoirApp>, tab: &str) {
 
 fn copy_at(path: &std::path::Path) -> CompanyStore {
     CompanyStore::open_read_only(path).unwrap()
-}
-
-/// The copy's file, read the way a test checks what the window shows.
-fn copy(harness: &Harness<'_, ComptoirApp>) -> CompanyStore {
-    CompanyStore::open_read_only(harness.state().reader.as_ref().unwrap().path()).unwrap()
 }
 
 fn first_page(store: &CompanyStore, filter: &DocumentFilter, sort: DocumentSort) -> Vec<Option<String>> {
