@@ -312,7 +312,7 @@ impl Screens {
     pub fn edit_document(&mut self, id: comptoir_core::model::DocumentId, ctx: &Context<'_>) {
         let store = ctx.reader.store();
         match store.document(id).and_then(|document| Ok((document, store.company()?))) {
-            Ok((document, company)) if editor::editable(&document) => {
+            Ok((document, company)) if document.ensure_editable().is_ok() => {
                 self.current = Some(screen_of(document.kind));
                 self.detail = None;
                 let credit = document.corrects.and_then(|invoice| credit_room(store, invoice));

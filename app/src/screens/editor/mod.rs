@@ -15,9 +15,7 @@ pub mod totals;
 pub mod vat;
 
 use chrono::NaiveDate;
-use comptoir_core::model::{
-    Company, Contact, Document, DocumentId, DocumentKind, DocumentStatus, PartySnapshot, Permission, VatRate,
-};
+use comptoir_core::model::{Company, Contact, Document, DocumentId, DocumentKind, PartySnapshot, Permission, VatRate};
 use comptoir_core::sync::Intent;
 
 use super::{Context, action_button};
@@ -417,9 +415,4 @@ fn confirm_ui(ui: &mut egui::Ui, confirm: Confirm, first: bool, ctx: &Context<'_
         answer = Some(false);
     }
     answer
-}
-
-/// Whether the document is a draft that can be opened in the editor.
-pub fn editable(document: &Document) -> bool {
-    document.status == DocumentStatus::Draft
 }
