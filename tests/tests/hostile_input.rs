@@ -146,7 +146,9 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
     let (one, two) = (invoices[0], invoices[1]);
     // Near the limit, and allowed: the most a payment may be, on one invoice.
     let max = MAX_AMOUNT.to_string();
-    let (code, body) = member.push_raw(vec![payment(&max, &[(one, &max)])]).await;
+    let max_payment = payment(&max, &[(one, &max)]);
+    let max_payment_id = max_payment["payment"]["id"].clone();
+    let (code, body) = member.push_raw(vec![max_payment]).await;
     assert_eq!(code, StatusCode::OK);
     assert!(matches!(
         serde_json::from_value::<PushResponse>(body).unwrap().results[0].outcome,
@@ -165,6 +167,20 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
     two_max_lines["document"]["lines"][1]["unit_price"] = json!(max);
     let mut beyond_decimal = draft.clone();
     beyond_decimal["document"]["lines"][0]["quantity"] = json!("99999999999999999999999999999999");
+    // A payment of company B, whose id a member of A knows.
+    let b_payment = owner
+        .pull(b, 0, None, 5_000, false)
+        .await
+        .unwrap()
+        .changes
+        .into_iter()
+        .find(|c| c.kind == RecordKind::Payment)
+        .map(|c| c.id)
+        .unwrap();
+    let mut long_reference = serde_json::to_value(Intent::SaveDraft { document: draft_invoice(&customer, 1) }).unwrap();
+    long_reference["document"]["customer_reference"] = json!("R".repeat(10_000));
+    let mut priced_section = serde_json::to_value(Intent::SaveDraft { document: draft_invoice(&customer, 1) }).unwrap();
+    priced_section["document"]["lines"][0]["section"] = json!(true);
     let cases = [
         (payment("100", &[(one, HALF_OF_DECIMAL), (two, HALF_OF_DECIMAL)]), "amount_out_of_range"),
         (payment(NEAR_DECIMAL_MAX, &[]), "amount_out_of_range"),
@@ -173,6 +189,15 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
         (draft, "amount_out_of_range"),
         (two_max_lines, "amount_overflow"),
         (beyond_decimal, "invalid_body"),
+        // What this stop added, fed the same way: a payment cancelled without a reason,
+        // with an endless one, unknown, or company B's; an endless order number; a
+        // section title that carries a price.
+        (json!({"type": "cancel_payment", "id": max_payment_id, "reason": "  "}), "field_required"),
+        (json!({"type": "cancel_payment", "id": max_payment_id, "reason": "x".repeat(201)}), "field_too_long"),
+        (json!({"type": "cancel_payment", "id": Uuid::now_v7(), "reason": "erreur"}), "not_found"),
+        (json!({"type": "cancel_payment", "id": b_payment, "reason": "erreur"}), "not_found"),
+        (long_reference, "field_too_long"),
+        (priced_section, "section_line_amounts"),
     ];
     for (intent, expected) in cases {
         assert_eq!(member.refused(intent.clone()).await, expected, "{intent}");
@@ -192,6 +217,14 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(server.stats(a).unwrap(), stats_before, "the refusals changed nothing");
+    // Cancelling the same payment twice in one push: once applied, then not found, and
+    // the invoice owes again exactly once.
+    let cancel = json!({"type": "cancel_payment", "id": max_payment_id, "reason": "saisi par erreur"});
+    let (code, body) = member.push_raw(vec![cancel.clone(), cancel]).await;
+    assert_eq!(code, StatusCode::OK);
+    let results = serde_json::from_value::<PushResponse>(body).unwrap().results;
+    assert!(matches!(results[0].outcome, Outcome::Applied { .. }), "{:?}", results[0]);
+    assert!(matches!(&results[1].outcome, Outcome::Rejected { code, .. } if code == "not_found"), "{:?}", results[1]);
 
     // The server serves company B as before.
     let page = owner.pull(b, 0, None, 100, false).await.unwrap();
