@@ -231,6 +231,17 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
     assert!(!page.changes.is_empty());
 
     // A fresh first download of company A, as the app makes it, then its ledger.
+    fresh_download_opens_every_record(&server, a, owner_token, &invoices).await;
+}
+
+/// Downloads `company` into a new copy through the app's own `Link`, derives its ledger,
+/// and opens every document of it (`invoices` among them).
+async fn fresh_download_opens_every_record(
+    server: &TestServer,
+    a: CompanyId,
+    owner_token: String,
+    invoices: &[DocumentId],
+) {
     let dir = tempfile::tempdir().unwrap();
     let mut client = SyncClient::new(&server.url).unwrap();
     client.set_access_token(Some(owner_token));
