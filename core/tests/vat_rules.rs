@@ -220,6 +220,9 @@ impl Records for Memory {
         }
         Ok(())
     }
+    fn is_referenced(&mut self, _kind: RecordKind, id: Uuid) -> Result<bool, Self::Error> {
+        Ok(self.records.values().any(|body| body.references().contains(&id)))
+    }
 }
 
 impl PartialEq for Memory {

@@ -587,3 +587,86 @@ async fn hostile_company_settings_are_refused_with_a_code_and_change_nothing() {
     let kept = settings_of(&server, company, &device.token).await;
     assert_eq!((kept.company, kept.logo), (filled, Some(logo)));
 }
+
+#[tokio::test]
+async fn contacts_and_articles_are_deleted_only_when_nothing_refers_to_them() {
+    use comptoir_core::model::{Article, ArticleId};
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Références").await;
+    let mut owner = Device::new(&tokens[&Role::Owner]);
+    let customer = contact("Client avec factures");
+    let payer = contact("Client qui a payé");
+    let lonely = contact("Doublon saisi par erreur");
+    for c in [&customer, &payer, &lonely] {
+        assert_applied(&push_one(&server, company, &mut owner, Intent::CreateContact { contact: c.clone() }).await);
+    }
+    let article = Article {
+        id: ArticleId::new(),
+        code: "CONSEIL".into(),
+        name: "Conseil".into(),
+        unit: "h".into(),
+        unit_price: Decimal::from(90),
+        vat_rate: VatRate::new(Decimal::from(20)).unwrap(),
+        archived: false,
+    };
+    let unused =
+        Article { id: ArticleId::new(), code: "VIEUX".into(), name: "Ancien article".into(), ..article.clone() };
+    for a in [&article, &unused] {
+        assert_applied(&push_one(&server, company, &mut owner, Intent::CreateArticle { article: a.clone() }).await);
+    }
+    // A draft of `customer` with a line of `article`; a payment of `payer`.
+    let mut with_article = draft(DocumentKind::Invoice, &customer, 90);
+    with_article.lines[0].article_id = Some(article.id);
+    assert_applied(&push_one(&server, company, &mut owner, Intent::SaveDraft { document: with_article.clone() }).await);
+    let payment = Payment {
+        id: PaymentId::new(),
+        contact_id: Some(payer.id),
+        date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        amount: Decimal::from(10),
+        method: PaymentMethod::BankTransfer,
+        reference: String::new(),
+        allocations: Vec::new(),
+    };
+    assert_applied(&push_one(&server, company, &mut owner, Intent::RecordPayment { payment }).await);
+
+    let seq_before = pull_all(&server, company, &owner.token).await.last().unwrap().seq;
+    let reader = &mut Device::new(&tokens[&Role::ReadOnly]);
+    for (intent, expected) in [
+        (Intent::DeleteContact { id: customer.id }, "contact_in_use"),
+        (Intent::DeleteContact { id: payer.id }, "contact_in_use"),
+        (Intent::DeleteArticle { id: article.id }, "article_in_use"),
+        (Intent::DeleteContact { id: ContactId::new() }, "not_found"),
+        (Intent::DeleteArticle { id: ArticleId::new() }, "not_found"),
+    ] {
+        assert_rejected(&push_one(&server, company, &mut owner, intent).await, expected);
+    }
+    assert_rejected(
+        &push_one(&server, company, reader, Intent::DeleteContact { id: lonely.id }).await,
+        "permission_denied",
+    );
+    assert_eq!(
+        pull_all(&server, company, &owner.token).await.last().unwrap().seq,
+        seq_before,
+        "refusals wrote nothing"
+    );
+
+    // What nothing refers to goes, and its article code is free again.
+    assert_applied(&push_one(&server, company, &mut owner, Intent::DeleteContact { id: lonely.id }).await);
+    assert_applied(&push_one(&server, company, &mut owner, Intent::DeleteArticle { id: unused.id }).await);
+    let reuse = Article { id: ArticleId::new(), ..unused.clone() };
+    assert_applied(&push_one(&server, company, &mut owner, Intent::CreateArticle { article: reuse }).await);
+    // The line that named the article is removed from the draft: the article is free.
+    let mut without = with_article.clone();
+    without.lines[0].article_id = None;
+    assert_applied(&push_one(&server, company, &mut owner, Intent::SaveDraft { document: without }).await);
+    assert_applied(&push_one(&server, company, &mut owner, Intent::DeleteArticle { id: article.id }).await);
+    // The draft is deleted: its customer is free.
+    assert_applied(&push_one(&server, company, &mut owner, Intent::DeleteDraft { id: with_article.id }).await);
+    assert_applied(&push_one(&server, company, &mut owner, Intent::DeleteContact { id: customer.id }).await);
+    // A pull says they are gone.
+    let changes = pull_all(&server, company, &owner.token).await;
+    for id in [lonely.id.0, customer.id.0, article.id.0, unused.id.0] {
+        let last = changes.iter().rfind(|c| c.id == id).unwrap();
+        assert!(last.body.is_none(), "{id} deleted");
+    }
+}

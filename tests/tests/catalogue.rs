@@ -184,3 +184,74 @@ fn a_payment_recorded_from_the_payments_screen_is_cancelled_with_its_reason() {
         server.stats(company).unwrap() == copy(h).replica_stats().unwrap()
     });
 }
+
+#[test]
+fn a_contact_or_an_article_goes_only_when_nothing_refers_to_it() {
+    let (server, _dir, mut harness) = opened(100, 0);
+    // A customer with invoices, and the article of one of their lines.
+    let (customer, used_article): (uuid::Uuid, uuid::Uuid) = copy(&harness)
+        .connection()
+        .query_row(
+            "SELECT d.contact_id, l.article_id FROM documents d JOIN document_lines l ON l.document_id = d.id
+             WHERE l.article_id IS NOT NULL LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let customer = comptoir_core::model::ContactId(customer);
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::contact(customer));
+    wait_for(&mut harness, "Supprimer");
+    harness.get_by_label("Supprimer").click();
+    wait_for(&mut harness, "Supprimer définitivement ce contact");
+    // The confirmation's own button (the panel's is behind the modal).
+    harness.get_all_by_label("Supprimer").last().unwrap().click();
+    wait_for(&mut harness, "archivez-le plutôt");
+    assert!(copy(&harness).contact(customer).is_ok(), "a contact with invoices stays");
+
+    // A contact made by mistake goes, from the copy and then from the server.
+    let mistake = new_contact("Doublon à supprimer");
+    harness
+        .state()
+        .send(Command::Edit { request: 30_000, intent: Box::new(Intent::CreateContact { contact: mistake.clone() }) });
+    wait_until(&mut harness, "created", |h| copy(h).contact(mistake.id).is_ok());
+    harness.state_mut().screens.detail = Some(comptoir::screens::detail::Detail::contact(mistake.id));
+    wait_for(&mut harness, "Doublon à supprimer");
+    harness.get_by_label("Supprimer").click();
+    wait_for(&mut harness, "Supprimer définitivement ce contact");
+    harness.get_all_by_label("Supprimer").last().unwrap().click();
+    wait_until(&mut harness, "deleted", |h| copy(h).contact(mistake.id).is_err());
+    assert!(harness.state().screens.detail.is_none(), "the panel of a deleted contact closes");
+
+    // The same for articles, from the article's form.
+    let used = copy(&harness).article(ArticleId(used_article)).unwrap();
+    go_to(&mut harness, "Articles");
+    let spare = article("ZZ-INUTILE");
+    harness
+        .state()
+        .send(Command::Edit { request: 30_001, intent: Box::new(Intent::CreateArticle { article: spare.clone() }) });
+    wait_until(&mut harness, "created", |h| copy(h).article(spare.id).is_ok());
+    for (code, kept) in [(&used.code, true), (&spare.code, false)] {
+        harness.state_mut().screens.articles.form = Some(comptoir::screens::articles::ArticleForm::edit(
+            &copy(&harness).article_by_code(code).unwrap().unwrap(),
+            comptoir::i18n::Language::French,
+        ));
+        wait_for(&mut harness, "Modifier l'article");
+        harness.get_by_label("Supprimer").click();
+        wait_for(&mut harness, "Supprimer définitivement cet article");
+        harness.get_all_by_label("Supprimer").last().unwrap().click();
+        if kept {
+            wait_for(&mut harness, "archivez-le plutôt");
+        } else {
+            wait_until(&mut harness, "deleted", |h| copy(h).article_by_code(code).unwrap().is_none());
+        }
+    }
+    assert!(copy(&harness).article(used.id).is_ok(), "an article on invoices stays");
+
+    // The server agrees.
+    file_menu(&mut harness, "Synchroniser maintenant");
+    let company = server.accounts.companies[0].0;
+    wait_until(&mut harness, "the copy equal to the server", |h| {
+        server.stats(company).unwrap() == copy(h).replica_stats().unwrap()
+    });
+    assert!(copy(&harness).contact(mistake.id).is_err() && copy(&harness).article(spare.id).is_err());
+}

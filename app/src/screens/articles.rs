@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::contact_form::field_ui;
 use super::lists::Paged;
 use super::rows::BLOCK;
-use super::{Context, action_button, column_titles_ui, share};
+use super::{Context, action_button, column_titles_ui, confirm_ui, share};
 use crate::reader::SimpleList;
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -29,6 +29,9 @@ pub struct ArticleForm {
     pub vat_rate: String,
     pub error: Option<String>,
     sent: Option<u64>,
+    /// The deletion waits for the user's confirmation (`Some(first)`: whether the
+    /// question is drawn for the first time).
+    confirm_delete: Option<bool>,
 }
 
 impl ArticleForm {
@@ -37,7 +40,7 @@ impl ArticleForm {
         Self { vat_rate, ..Self::default() }
     }
 
-    fn edit(article: &Article, language: crate::i18n::Language) -> Self {
+    pub fn edit(article: &Article, language: crate::i18n::Language) -> Self {
         Self {
             editing: Some(article.clone()),
             code: article.code.clone(),
@@ -47,6 +50,7 @@ impl ArticleForm {
             vat_rate: crate::format::decimal_input(article.vat_rate.percent(), language),
             error: None,
             sent: None,
+            confirm_delete: None,
         }
     }
 
@@ -225,6 +229,7 @@ fn article_form_ui(ui: &mut egui::Ui, state: &mut Articles, ctx: &mut Context<'_
     let Some(form) = &mut state.form else { return };
     let mut close = false;
     let mut save: Option<bool> = None;
+    let mut delete = None;
     egui::Frame::group(ui.style()).show(ui, |ui| {
         let title = if form.editing.is_some() { "article-edit" } else { "article-new" };
         ui.label(crate::theme::bold(texts.get(title)));
@@ -248,10 +253,29 @@ fn article_form_ui(ui: &mut egui::Ui, state: &mut Articles, ctx: &mut Context<'_
                 if ui.add_enabled(form.sent.is_none(), egui::Button::new(texts.get(toggle))).clicked() {
                     save = Some(!archived);
                 }
+                // Only an article that no document line refers to goes: the rules say
+                // why otherwise.
+                if ui.add_enabled(form.sent.is_none(), egui::Button::new(texts.get("article-delete"))).clicked() {
+                    form.confirm_delete = Some(true);
+                }
             }
             close = ui.button(texts.get("form-cancel")).clicked();
         });
     });
+    if let (Some(first), Some(article)) = (form.confirm_delete, &form.editing) {
+        form.confirm_delete = Some(false);
+        let question = texts.get("article-confirm-delete");
+        if let Some(answer) =
+            confirm_ui(ui, "article-delete-confirm", ("", &question), &texts.get("article-delete"), texts, first)
+        {
+            form.confirm_delete = None;
+            delete = answer.then_some(article.id);
+        }
+    }
+    if let Some(id) = delete {
+        form.error = None;
+        form.sent = Some(ctx.edit(Intent::DeleteArticle { id }));
+    }
     if let Some(archived) = save {
         match form.article(archived, ctx) {
             Ok(article) => {

@@ -21,12 +21,13 @@ use super::{Context, action_button, choose_file, column_titles_ui, share, waker}
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 15] = [
+const ACTIONS: [&str; 16] = [
     "create",
     "update",
     "issue",
     "payment",
     "archive",
+    "delete",
     "sign_in",
     "sign_in_failed",
     "add_member",

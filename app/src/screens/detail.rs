@@ -8,7 +8,7 @@ use comptoir_core::sync::Intent;
 use rust_decimal::Decimal;
 
 use super::documents::status_text;
-use super::{Context, action_button};
+use super::{Context, action_button, confirm_ui};
 
 /// What the panel asks of the screens around it.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,15 +47,33 @@ pub struct Detail {
     pub request: Option<DetailRequest>,
     /// The quote converted into this new invoice, opened in the editor once applied.
     converting: Option<DocumentId>,
+    /// The deletion of the contact waits for the user's confirmation (`Some(first)`:
+    /// whether the question is drawn for the first time).
+    confirm_delete: Option<bool>,
+    /// The contact's deletion was sent: the panel closes once it is applied.
+    deleting: bool,
 }
 
 impl Detail {
+    fn new(target: Target) -> Self {
+        Self {
+            target,
+            loaded: None,
+            sent: None,
+            refused: None,
+            request: None,
+            converting: None,
+            confirm_delete: None,
+            deleting: false,
+        }
+    }
+
     pub fn document(id: DocumentId) -> Self {
-        Self { target: Target::Document(id), loaded: None, sent: None, refused: None, request: None, converting: None }
+        Self::new(Target::Document(id))
     }
 
     pub fn contact(id: ContactId) -> Self {
-        Self { target: Target::Contact(id), loaded: None, sent: None, refused: None, request: None, converting: None }
+        Self::new(Target::Contact(id))
     }
 
     pub fn data_changed(&mut self) {
@@ -71,6 +89,9 @@ impl Detail {
                 self.request = Some(DetailRequest::Edit(invoice));
             }
             self.converting = None;
+            if refused.is_some() {
+                self.deleting = false;
+            }
             self.refused = refused;
         }
     }
@@ -120,6 +141,10 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
                 changed.archived = !changed.archived;
                 intent = Some(Intent::UpdateContact { contact: changed });
             }
+            // Only a contact that nothing refers to goes: the rules say why otherwise.
+            if action_button(ui, &texts.get("contact-delete"), blocked.as_deref()) {
+                detail.confirm_delete = Some(true);
+            }
         }
         if let Some(document) = &document {
             let action = document_actions_ui(ui, document, ctx);
@@ -152,11 +177,25 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
             history_ui(ui, history, ctx);
         }
     });
+    if let (Some(first), Target::Contact(id)) = (detail.confirm_delete, detail.target) {
+        detail.confirm_delete = Some(false);
+        let question = texts.get("contact-confirm-delete");
+        match confirm_ui(ui, "contact-delete-confirm", ("", &question), &texts.get("contact-delete"), texts, first) {
+            Some(true) => {
+                detail.confirm_delete = None;
+                detail.deleting = true;
+                intent = Some(Intent::DeleteContact { id });
+            }
+            Some(false) => detail.confirm_delete = None,
+            None => {}
+        }
+    }
     if let Some(intent) = intent {
         detail.refused = None;
         detail.sent = Some(ctx.edit(intent));
     }
-    open
+    // A deleted contact has nothing left to show.
+    open && !(detail.deleting && detail.sent.is_none())
 }
 
 /// What a document's action asks for.

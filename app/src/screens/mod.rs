@@ -166,6 +166,43 @@ pub fn column_titles_ui(header: &mut egui_extras::TableRow<'_, '_>, texts: &Text
     }
 }
 
+/// A question in a modal window, with a button that confirms and one that cancels:
+/// `Some(true)` confirmed, `Some(false)` cancelled (the cancel button, Escape or a click
+/// outside), `None` while it waits. The confirming button takes the keyboard focus the
+/// first time it is drawn (`first`), so Enter confirms.
+pub fn confirm_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    (title, question): (&str, &str),
+    yes: &str,
+    texts: &Texts,
+    first: bool,
+) -> Option<bool> {
+    let mut answer = None;
+    let modal = egui::Modal::new(egui::Id::unique(id)).show(ui.ctx(), |ui| {
+        if !title.is_empty() {
+            ui.heading(title);
+        }
+        ui.label(question);
+        ui.horizontal(|ui| {
+            let yes = ui.button(yes);
+            if first {
+                yes.request_focus();
+            }
+            if yes.clicked() {
+                answer = Some(true);
+            }
+            if ui.button(texts.get("editor-cancel")).clicked() {
+                answer = Some(false);
+            }
+        });
+    });
+    if modal.should_close() && answer.is_none() {
+        answer = Some(false);
+    }
+    answer
+}
+
 /// A button that is disabled, with the reason beside it, when the user cannot act.
 pub fn action_button(ui: &mut egui::Ui, text: &str, blocked: Option<&str>) -> bool {
     match blocked {

@@ -9,7 +9,7 @@ use comptoir_core::sync::Intent;
 use super::lists::{ColumnSpec, Paged, paged_text_list_ui};
 use super::payment_form::PaymentForm;
 use super::rows::BLOCK;
-use super::{Context, action_button};
+use super::{Context, action_button, confirm_ui};
 use crate::reader::SimpleList;
 
 /// The Payments screen's state.
@@ -159,18 +159,9 @@ fn selected_ui(ui: &mut egui::Ui, state: &mut Payments, ctx: &mut Context<'_>, b
         }
     });
     if state.confirm {
-        let mut answer = None;
-        egui::Modal::new(egui::Id::unique("payment-cancel-confirm")).show(ui.ctx(), |ui| {
-            ui.label(texts.get("payment-cancel-confirm"));
-            ui.horizontal(|ui| {
-                if ui.button(texts.get("payment-cancel-yes")).clicked() {
-                    answer = Some(true);
-                }
-                if ui.button(texts.get("editor-cancel")).clicked() {
-                    answer = Some(false);
-                }
-            });
-        });
+        let question = texts.get("payment-cancel-confirm");
+        let answer =
+            confirm_ui(ui, "payment-cancel-confirm", ("", &question), &texts.get("payment-cancel-yes"), texts, false);
         if let Some(yes) = answer {
             state.confirm = false;
             if yes {

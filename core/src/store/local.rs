@@ -51,6 +51,19 @@ impl Records for LocalRecords<'_, '_> {
         // Local codes live in the articles table itself: rewriting the article frees it.
         Ok(())
     }
+
+    fn is_referenced(&mut self, kind: RecordKind, id: Uuid) -> Result<bool, StoreError> {
+        // Each query is served by an index (migrations 0001 and 0016).
+        let sql = match kind {
+            RecordKind::Contact => {
+                "SELECT EXISTS (SELECT 1 FROM documents WHERE contact_id = ?1)
+                     OR EXISTS (SELECT 1 FROM payments WHERE contact_id = ?1)"
+            }
+            RecordKind::Article => "SELECT EXISTS (SELECT 1 FROM document_lines WHERE article_id = ?1)",
+            _ => return Ok(false),
+        };
+        Ok(self.tx.connection().prepare_cached(sql)?.query_row([id], |r| r.get(0))?)
+    }
 }
 
 /// A record of this copy, as the server would send it (`None`: there is none).

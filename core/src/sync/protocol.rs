@@ -133,6 +133,20 @@ pub enum RecordBody {
 }
 
 impl RecordBody {
+    /// The contacts and articles this record refers to: a document's customer and its
+    /// lines' articles, a payment's payer. Such a contact or article cannot be deleted.
+    /// (The server's SQLite storage keeps the same list with triggers on the records'
+    /// JSON; the copy's tables have them as columns.)
+    pub fn references(&self) -> Vec<Uuid> {
+        match self {
+            Self::Document(record) => std::iter::once(record.document.contact_id.0)
+                .chain(record.document.lines.iter().filter_map(|line| line.article_id.map(|a| a.0)))
+                .collect(),
+            Self::Payment(payment) => payment.contact_id.map(|c| c.0).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn kind(&self) -> RecordKind {
         match self {
             Self::Contact(_) => RecordKind::Contact,
@@ -214,6 +228,15 @@ pub enum Intent {
     },
     UpdateArticle {
         article: Article,
+    },
+    /// Deletes a contact that nothing refers to (no document, no payment); one that is
+    /// referred to can only be archived.
+    DeleteContact {
+        id: crate::model::ContactId,
+    },
+    /// Deletes an article that no document line refers to; else it can only be archived.
+    DeleteArticle {
+        id: crate::model::ArticleId,
     },
     /// Creates or replaces a draft.
     SaveDraft {
@@ -310,8 +333,12 @@ impl Intent {
     /// The permission the intent needs (checked by the server, and early by the client).
     pub fn permission(&self) -> Permission {
         match self {
-            Self::CreateContact { .. } | Self::UpdateContact { .. } => Permission::EditContacts,
-            Self::CreateArticle { .. } | Self::UpdateArticle { .. } => Permission::EditArticles,
+            Self::CreateContact { .. } | Self::UpdateContact { .. } | Self::DeleteContact { .. } => {
+                Permission::EditContacts
+            }
+            Self::CreateArticle { .. } | Self::UpdateArticle { .. } | Self::DeleteArticle { .. } => {
+                Permission::EditArticles
+            }
             Self::SaveDraft { .. }
             | Self::DeleteDraft { .. }
             | Self::AnswerQuote { .. }
@@ -333,6 +360,8 @@ impl Intent {
         match self {
             Self::CreateContact { contact } | Self::UpdateContact { contact } => (RecordKind::Contact, contact.id.0),
             Self::CreateArticle { article } | Self::UpdateArticle { article } => (RecordKind::Article, article.id.0),
+            Self::DeleteContact { id } => (RecordKind::Contact, id.0),
+            Self::DeleteArticle { id } => (RecordKind::Article, id.0),
             Self::SaveDraft { document } => (RecordKind::Document, document.id.0),
             Self::DeleteDraft { id } | Self::IssueDocument { id } | Self::AnswerQuote { id, .. } => {
                 (RecordKind::Document, id.0)
@@ -353,6 +382,7 @@ impl Intent {
         match self {
             Self::CreateContact { .. } | Self::CreateArticle { .. } => "create",
             Self::UpdateContact { .. } | Self::UpdateArticle { .. } | Self::UpdateCompany { .. } => "update",
+            Self::DeleteContact { .. } | Self::DeleteArticle { .. } => "delete",
             Self::SaveDraft { .. } => "save_draft",
             Self::DeleteDraft { .. } => "delete_draft",
             Self::IssueDocument { .. } => "issue",

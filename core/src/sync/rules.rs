@@ -31,6 +31,10 @@ pub trait Records {
     /// False when another owner holds it.
     fn claim_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<bool, Self::Error>;
     fn release_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<(), Self::Error>;
+    /// Whether another record refers to the contact or article `id` of `kind`: a
+    /// document's customer or a payment's payer, a document line's article. The storage
+    /// answers from an index, never by reading every record.
+    fn is_referenced(&mut self, kind: RecordKind, id: Uuid) -> Result<bool, Self::Error>;
 }
 
 /// Whether issuing a document allocates its number.
@@ -202,6 +206,34 @@ pub fn apply<R: Records + ?Sized>(
             applied.before = existing.map(RecordBody::Article).as_ref().and_then(to_json);
             applied.after = to_json(&body);
             save(tx, article.id.0, &body)?;
+        }
+        Intent::DeleteContact { id } => {
+            let existing = load(tx, RecordKind::Contact, id.0)?;
+            let Some(RecordBody::Contact(contact)) = existing else {
+                return Err(reject("not_found", "This contact does not exist."));
+            };
+            if tx.is_referenced(RecordKind::Contact, id.0).map_err(RuleError::Store)? {
+                return Err(reject(
+                    "contact_in_use",
+                    format!("“{}” has documents or payments: archive the contact instead.", contact.name),
+                ));
+            }
+            applied.before = to_json(&RecordBody::Contact(contact));
+            tx.put(RecordKind::Contact, id.0, None).map_err(RuleError::Store)?;
+        }
+        Intent::DeleteArticle { id } => {
+            let Some(RecordBody::Article(article)) = load(tx, RecordKind::Article, id.0)? else {
+                return Err(reject("not_found", "This article does not exist."));
+            };
+            if tx.is_referenced(RecordKind::Article, id.0).map_err(RuleError::Store)? {
+                return Err(reject(
+                    "article_in_use",
+                    format!("The article “{}” is on documents: archive it instead.", article.code),
+                ));
+            }
+            tx.release_key(ARTICLE_CODE, &article_code_key(&article.code), id.0).map_err(RuleError::Store)?;
+            applied.before = to_json(&RecordBody::Article(article));
+            tx.put(RecordKind::Article, id.0, None).map_err(RuleError::Store)?;
         }
         Intent::SaveDraft { document } => {
             if document.status != DocumentStatus::Draft || document.number.is_some() {

@@ -75,6 +75,9 @@ pub trait CompanyTx {
     /// False when another owner holds it.
     fn claim_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<bool, StorageError>;
     fn release_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<(), StorageError>;
+    /// Whether a document or a payment of the company refers to the contact or article
+    /// `id` (see [`comptoir_core::sync::rules::Records::is_referenced`]).
+    fn is_referenced(&mut self, kind: RecordKind, id: Uuid) -> Result<bool, StorageError>;
     fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<(), StorageError>;
     /// The stored outcome (JSON) of a client's mutation, if it was seen before.
     fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<String>, StorageError>;

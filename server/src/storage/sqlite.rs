@@ -98,6 +98,52 @@ CREATE TABLE IF NOT EXISTS mutations (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Which records refer to which contact or article: a document to its customer and to
+/// the articles of its lines, a payment to its payer. Kept by triggers from the records'
+/// JSON, so that every way a record is written (the rules, the demo's bulk load) keeps it
+/// right, and answered from the primary key: "may this contact be deleted?" never reads
+/// a company's every document.
+const RECORD_REFS: &str = "
+CREATE TABLE record_refs (
+    company_id  BLOB NOT NULL,
+    target      TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
+    source      BLOB NOT NULL,
+    PRIMARY KEY (company_id, target, source_kind, source)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX record_refs_by_source ON record_refs (company_id, source_kind, source);
+CREATE TRIGGER record_refs_insert AFTER INSERT ON records
+WHEN new.kind IN ('document', 'payment') AND new.body IS NOT NULL BEGIN
+    INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
+    SELECT new.company_id, target, new.kind, new.id FROM (
+        SELECT json_extract(new.body, '$.record.document.contact_id') AS target
+        UNION ALL SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
+        UNION ALL SELECT json_extract(new.body, '$.record.contact_id')
+    ) WHERE target IS NOT NULL;
+END;
+CREATE TRIGGER record_refs_update AFTER UPDATE OF body ON records
+WHEN new.kind IN ('document', 'payment') BEGIN
+    DELETE FROM record_refs WHERE company_id = new.company_id AND source_kind = new.kind AND source = new.id;
+    INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
+    SELECT new.company_id, target, new.kind, new.id FROM (
+        SELECT json_extract(new.body, '$.record.document.contact_id') AS target
+        UNION ALL SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
+        UNION ALL SELECT json_extract(new.body, '$.record.contact_id')
+    ) WHERE target IS NOT NULL AND new.body IS NOT NULL;
+END;
+-- The records written before this table existed.
+INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
+SELECT company_id, json_extract(body, '$.record.document.contact_id'), kind, id
+  FROM records WHERE kind = 'document' AND body IS NOT NULL;
+INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
+SELECT r.company_id, json_extract(l.value, '$.article_id'), r.kind, r.id
+  FROM records r, json_each(r.body, '$.record.document.lines') l
+ WHERE r.kind = 'document' AND r.body IS NOT NULL AND json_extract(l.value, '$.article_id') IS NOT NULL;
+INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
+SELECT company_id, json_extract(body, '$.record.contact_id'), kind, id
+  FROM records WHERE kind = 'payment' AND body IS NOT NULL AND json_extract(body, '$.record.contact_id') IS NOT NULL;
+";
+
 /// SQLite storage. One connection behind a mutex: every method is short, and SQLite
 /// serialises writers anyway.
 #[derive(Debug)]
@@ -139,6 +185,14 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        let has_refs: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_refs')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_refs {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {RECORD_REFS} COMMIT;"))?;
+        }
         Ok(Self { conn: Mutex::new(conn) })
     }
 
@@ -616,6 +670,14 @@ impl CompanyTx for SqliteCompanyTx<'_> {
         Ok(())
     }
 
+    /// Contacts and articles have ids of their own: the target alone says.
+    fn is_referenced(&mut self, _kind: RecordKind, id: Uuid) -> Result<bool, StorageError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM record_refs WHERE company_id = ?1 AND target = ?2)")?
+            .query_row(params![self.company.0, id.to_string()], |r| r.get(0))?)
+    }
+
     fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<(), StorageError> {
         self.tx
             .prepare_cached("UPDATE logs SET audit_seq = ?2, audit_hash = ?3 WHERE company_id = ?1")?
@@ -669,5 +731,70 @@ impl CompanyTx for SqliteCompanyTx<'_> {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a panic is the failure report")]
+
+    use super::*;
+
+    fn referenced(storage: &SqliteStorage, company: CompanyId, id: Uuid) -> bool {
+        let mut answer = false;
+        storage
+            .in_company(company, &mut |tx| {
+                answer = tx.is_referenced(RecordKind::Contact, id)?;
+                Ok(())
+            })
+            .unwrap();
+        answer
+    }
+
+    /// A `server.sqlite` written before `record_refs` existed gets its references on the
+    /// next start; from then on the triggers keep them as records change.
+    #[test]
+    fn references_are_filled_in_for_old_files_and_kept_by_the_triggers() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let company = crate::admin::create_company(&storage, "Ancienne", "FR").unwrap();
+        let (customer, article, payer) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let document = format!(
+            r#"{{"kind":"document","record":{{"document":{{"contact_id":"{customer}",
+                "lines":[{{"article_id":"{article}"}},{{"article_id":null}}]}}}}}}"#
+        );
+        let payment = format!(r#"{{"kind":"payment","record":{{"contact_id":"{payer}"}}}}"#);
+        let (document_id, payment_id) = (Uuid::now_v7(), Uuid::now_v7());
+        storage
+            .in_company(company, &mut |tx| {
+                tx.put(RecordKind::Document, document_id, Some(&document))?;
+                tx.put(RecordKind::Payment, payment_id, Some(&payment))?;
+                Ok(())
+            })
+            .unwrap();
+        // As a file of the previous version: no table, no triggers.
+        storage
+            .conn()
+            .unwrap()
+            .execute_batch("DROP TRIGGER record_refs_insert; DROP TRIGGER record_refs_update; DROP TABLE record_refs;")
+            .unwrap();
+        drop(storage);
+
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        for id in [customer, article, payer] {
+            assert!(referenced(&storage, company, id), "{id} found in the old records");
+        }
+        assert!(!referenced(&storage, company, Uuid::now_v7()));
+        // A new version of the document without the article, then the document deleted.
+        let without =
+            document.replace(&article.to_string(), "x").replace(r#""article_id":"x""#, r#""article_id":null"#);
+        storage
+            .in_company(company, &mut |tx| tx.put(RecordKind::Document, document_id, Some(&without)).map(drop))
+            .unwrap();
+        assert!(!referenced(&storage, company, article));
+        assert!(referenced(&storage, company, customer));
+        storage.in_company(company, &mut |tx| tx.put(RecordKind::Document, document_id, None).map(drop)).unwrap();
+        assert!(!referenced(&storage, company, customer));
+        assert!(referenced(&storage, company, payer));
     }
 }

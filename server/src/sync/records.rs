@@ -31,4 +31,8 @@ impl Records for ServerRecords<'_> {
     fn release_key(&mut self, namespace: &str, key: &str, owner: Uuid) -> Result<(), StorageError> {
         self.0.release_key(namespace, key, owner)
     }
+
+    fn is_referenced(&mut self, kind: RecordKind, id: Uuid) -> Result<bool, StorageError> {
+        self.0.is_referenced(kind, id)
+    }
 }

@@ -394,25 +394,5 @@ fn confirm_ui(ui: &mut egui::Ui, confirm: Confirm, first: bool, ctx: &Context<'_
         Confirm::Issue => (texts.get("editor-confirm-issue"), texts.get("editor-confirm-issue-yes")),
         Confirm::Delete => (texts.get("editor-confirm-delete"), texts.get("editor-confirm-delete-yes")),
     };
-    let mut answer = None;
-    let modal = egui::Modal::new(egui::Id::unique("editor-confirm")).show(ui.ctx(), |ui| {
-        ui.heading(texts.get("editor-confirm-title"));
-        ui.label(question);
-        ui.horizontal(|ui| {
-            let yes = ui.button(yes);
-            if first {
-                yes.request_focus();
-            }
-            if yes.clicked() {
-                answer = Some(true);
-            }
-            if ui.button(texts.get("editor-cancel")).clicked() {
-                answer = Some(false);
-            }
-        });
-    });
-    if modal.should_close() && answer.is_none() {
-        answer = Some(false);
-    }
-    answer
+    super::confirm_ui(ui, "editor-confirm", (&texts.get("editor-confirm-title"), &question), &yes, texts, first)
 }
