@@ -255,3 +255,50 @@ fn a_contact_or_an_article_goes_only_when_nothing_refers_to_it() {
     });
     assert!(copy(&harness).contact(mistake.id).is_err() && copy(&harness).article(spare.id).is_err());
 }
+
+#[test]
+fn a_structured_communication_finds_its_invoice_whoever_the_payment_was_opened_for() {
+    use comptoir_core::model::{DocumentId, DocumentStatus};
+    let (_server, _dir, mut harness) = opened(200, 1);
+    // A Belgian invoice waiting for its payment, its communication, and another customer.
+    let (invoice, owner, communication): (uuid::Uuid, uuid::Uuid, String) = copy(&harness)
+        .connection()
+        .query_row(
+            "SELECT id, contact_id, structured_communication FROM documents
+             WHERE kind = 'invoice' AND status = 'issued' AND number IS NOT NULL
+               AND structured_communication IS NOT NULL ORDER BY rid DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let other: uuid::Uuid = copy(&harness)
+        .connection()
+        .query_row("SELECT id FROM contacts WHERE id <> ?1 AND is_customer AND NOT archived LIMIT 1", [owner], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let (invoice, other) =
+        (DocumentId(invoice), copy(&harness).contact(comptoir_core::model::ContactId(other)).unwrap());
+    let owner = copy(&harness).contact(comptoir_core::model::ContactId(owner)).unwrap();
+    let number = copy(&harness).document(invoice).unwrap().number.unwrap();
+
+    go_to(&mut harness, "Paiements");
+    harness.get_by_label("Nouveau paiement").click();
+    wait_for(&mut harness, "Client qui paie");
+    type_into(&mut harness, "Client qui paie", other.name.split_whitespace().last().unwrap());
+    let choice = format!("{} — {}", other.name, other.billing_address.postcode);
+    wait_for(&mut harness, &choice);
+    harness.get_by_label_contains(&choice).click();
+    wait_for(&mut harness, "Montant reçu");
+    // The bank statement's reference, typed without its "+++" and slashes.
+    let digits: String = communication.chars().filter(char::is_ascii_digit).collect();
+    type_into(&mut harness, "Référence", &digits);
+    wait_for(&mut harness, &format!("facture {number} de {}", owner.name));
+    let due = harness.get_by_label(&format!("Montant affecté à {number}")).value().unwrap();
+    assert_eq!(harness.get_by_label("Montant reçu").value().unwrap(), due, "the amount due filled in");
+    harness.get_by_label("Enregistrer le paiement").click();
+    wait_until(&mut harness, "paid", |h| copy(h).document(invoice).is_ok_and(|d| d.status == DocumentStatus::Paid));
+    let payment = copy(&harness).payments_of(invoice).unwrap().remove(0).0;
+    let payment = copy(&harness).payment(payment).unwrap();
+    assert_eq!(payment.contact_id, Some(owner.id), "the payment is the invoice's customer's");
+}

@@ -31,6 +31,8 @@ pub struct PaymentForm {
     pub allocations: Vec<AllocationInput>,
     /// Why the last attempt was refused, in the user's words.
     pub error: Option<String>,
+    /// What matching the reference found (another customer's invoice, none).
+    pub note: Option<String>,
     /// The payment sent and not answered yet.
     sent: Option<u64>,
     /// The engine applied it: the form closes.
@@ -70,6 +72,7 @@ impl PaymentForm {
             reference,
             allocations,
             error: None,
+            note: None,
             sent: None,
             done: false,
         })
@@ -89,6 +92,7 @@ impl PaymentForm {
                 .map(|invoice| AllocationInput { invoice, selected: false, amount: String::new() })
                 .collect(),
             error: None,
+            note: None,
             sent: None,
             done: false,
         })
@@ -104,14 +108,47 @@ impl PaymentForm {
     }
 
     /// The reference typed is a structured communication: the invoice that asked for it
-    /// is selected, with what remains due on it.
-    fn match_reference(&mut self, language: crate::i18n::Language) {
+    /// is selected, with what remains due on it. It is looked for among every invoice of
+    /// the company: a payment opened for the wrong customer moves to the right one.
+    fn match_reference(&mut self, ctx: &Context<'_>) {
+        self.note = None;
         let Ok(typed) = StructuredCommunication::parse(&self.reference) else { return };
-        let typed = typed.to_string();
+        let language = ctx.texts.language();
+        let text = typed.to_string();
+        let here =
+            self.allocations.iter().any(|a| a.invoice.structured_communication.as_deref() == Some(text.as_str()));
+        if !here {
+            let store = ctx.reader.store();
+            let found = store.invoice_with_communication(&typed).and_then(|found| {
+                let Some((customer, invoice)) = found else { return Ok(None) };
+                Ok(Some((store.contact(customer)?, invoice)))
+            });
+            match found {
+                Ok(Some((customer, invoice))) if customer.id != self.customer.0 => {
+                    let Ok(moved) = Self::for_customer(&customer, ctx) else { return };
+                    self.customer = moved.customer;
+                    self.allocations = moved.allocations;
+                    let number = store.document(invoice).ok().and_then(|d| d.number).unwrap_or_default();
+                    self.note = Some(ctx.texts.with(
+                        "payment-matched-other-customer",
+                        &[("number", number.into()), ("name", self.customer.1.clone().into())],
+                    ));
+                }
+                Ok(Some(_)) => {
+                    // This customer's invoice, settled already or beyond the open ones shown.
+                    self.note = Some(ctx.texts.get("payment-matched-not-open"));
+                }
+                Ok(None) => self.note = Some(ctx.texts.get("payment-matched-none")),
+                Err(e) => self.error = Some(ctx.texts.error(e.code(), &e.to_string())),
+            }
+        }
         for allocation in &mut self.allocations {
-            if allocation.invoice.structured_communication.as_deref() == Some(typed.as_str()) && !allocation.selected {
+            if allocation.invoice.structured_communication.as_deref() == Some(text.as_str()) && !allocation.selected {
                 allocation.selected = true;
                 allocation.amount = crate::format::decimal_input(allocation.invoice.due(), language);
+                if self.amount.trim().is_empty() {
+                    self.amount = allocation.amount.clone();
+                }
             }
         }
     }
@@ -163,7 +200,7 @@ pub fn payment_form_ui(ui: &mut egui::Ui, form: &mut PaymentForm, ctx: &mut Cont
             field(ui, "payment-amount", &mut form.amount);
             field(ui, "payment-date", &mut form.date);
             if field(ui, "payment-reference", &mut form.reference) {
-                form.match_reference(language);
+                form.match_reference(ctx);
             }
             ui.label(texts.get("payment-method"));
             egui::ComboBox::new("payment-method", "").selected_text(texts.get(&method_text_id(form.method))).show_ui(
@@ -200,6 +237,9 @@ pub fn payment_form_ui(ui: &mut egui::Ui, form: &mut PaymentForm, ctx: &mut Cont
                 ui.end_row();
             }
         });
+        if let Some(note) = &form.note {
+            ui.label(note);
+        }
         if let Some(error) = &form.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }

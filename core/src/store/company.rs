@@ -307,6 +307,24 @@ impl CompanyStore {
         .collect()
     }
 
+    /// The invoice, of any customer, that asked to be paid with this structured
+    /// communication, and its customer; read through an index (migration 0016), so a
+    /// bank statement's reference finds its invoice among a million.
+    pub fn invoice_with_communication(
+        &self,
+        communication: &crate::model::StructuredCommunication,
+    ) -> Result<Option<(ContactId, DocumentId)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT contact_id, id FROM documents
+                 WHERE structured_communication = ?1 AND kind = 'invoice' AND status <> 'draft'
+                 ORDER BY rid DESC LIMIT 1",
+            )?
+            .query_row([communication.to_string()], |r| Ok((ContactId(r.get(0)?), DocumentId(r.get(1)?))))
+            .optional()?)
+    }
+
     /// The articles (not archived) whose code or name has words starting with what was
     /// typed, by code, for the line editor's picker.
     pub fn search_articles(&self, typed: &str, limit: u32) -> Result<Vec<Article>, StoreError> {
