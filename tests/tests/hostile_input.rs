@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
 use chrono::NaiveDate;
-use comptoir_core::engine::link::Link;
 use comptoir_core::model::{Allocation, CompanyId, DocumentId, MAX_AMOUNT, Payment, PaymentId, PaymentMethod, Role};
 use comptoir_core::sync::{AddMember, Intent, LoginResponse, Outcome, PushResponse, RecordKind, SyncClient};
 use comptoir_tests::TestServer;
@@ -231,37 +230,5 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
     assert!(!page.changes.is_empty());
 
     // A fresh first download of company A, as the app makes it, then its ledger.
-    fresh_download_opens_every_record(&server, a, owner_token, &invoices).await;
-}
-
-/// Downloads `company` into a new copy through the app's own `Link`, derives its ledger,
-/// and opens every document of it (`invoices` among them).
-async fn fresh_download_opens_every_record(
-    server: &TestServer,
-    a: CompanyId,
-    owner_token: String,
-    invoices: &[DocumentId],
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut client = SyncClient::new(&server.url).unwrap();
-    client.set_access_token(Some(owner_token));
-    let path = dir.path().join("a.comptoir");
-    let (mut link, _) = Link::create(client, a, &path, chrono::Utc::now()).await.unwrap();
-    link.sync(chrono::Utc::now, &mut |_| {}).await.unwrap();
-    let derived = link.store.refresh_whole_ledger(chrono::Utc::now().date_naive()).unwrap();
-    assert!(derived > 0, "the ledger derived the invoices and payments");
-    let copy_stats = link.store.replica_stats().unwrap();
-    assert_eq!(copy_stats, server.stats(a).unwrap(), "the copy equals the server");
-    // Every document opens, with its totals.
-    let ids: Vec<Uuid> = {
-        let conn = link.store.connection();
-        let mut stmt = conn.prepare("SELECT id FROM documents").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
-    };
-    assert_eq!(ids.len() as u64, copy_stats[&RecordKind::Document].count);
-    for id in ids {
-        let document = link.store.document(DocumentId(id)).unwrap();
-        assert!(document.totals().is_ok(), "{id}");
-    }
-    assert!(invoices.iter().all(|id| link.store.document(*id).is_ok()));
+    comptoir_tests::checks::fresh_download_opens_every_record(&server, a, owner_token, &invoices).await;
 }

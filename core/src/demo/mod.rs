@@ -22,9 +22,10 @@ use crate::model::{
     PartySnapshot, Payment, PaymentId, PaymentMethod, StructuredCommunication, VatNumber, VatRate, round_amount,
 };
 use crate::store::{CompanyStore, StoreError, WriteTx};
-use rng::Rng;
 
 pub use audit::{AUDIT_USERS, fill_audit_trail};
+/// The demo's seeded generator, also what the tests' fuzz harness draws from.
+pub use rng::Rng;
 
 /// How much to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 #[derive(Clone, Debug)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {

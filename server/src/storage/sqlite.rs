@@ -103,6 +103,10 @@ CREATE TABLE IF NOT EXISTS mutations (
 /// JSON, so that every way a record is written (the rules, the demo's bulk load) keeps it
 /// right, and answered from the primary key: "may this contact be deleted?" never reads
 /// a company's every document.
+///
+/// The triggers' inserts list each target once (`UNION`, not `UNION ALL`: two lines of one
+/// article): their `OR IGNORE` does not hold inside a trigger fired by an upsert, whose
+/// own conflict clause SQLite applies instead.
 const RECORD_REFS: &str = "
 CREATE TABLE record_refs (
     company_id  BLOB NOT NULL,
@@ -117,8 +121,8 @@ WHEN new.kind IN ('document', 'payment') AND new.body IS NOT NULL BEGIN
     INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
     SELECT new.company_id, target, new.kind, new.id FROM (
         SELECT json_extract(new.body, '$.record.document.contact_id') AS target
-        UNION ALL SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
-        UNION ALL SELECT json_extract(new.body, '$.record.contact_id')
+        UNION SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
+        UNION SELECT json_extract(new.body, '$.record.contact_id')
     ) WHERE target IS NOT NULL;
 END;
 CREATE TRIGGER record_refs_update AFTER UPDATE OF body ON records
@@ -127,8 +131,8 @@ WHEN new.kind IN ('document', 'payment') BEGIN
     INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
     SELECT new.company_id, target, new.kind, new.id FROM (
         SELECT json_extract(new.body, '$.record.document.contact_id') AS target
-        UNION ALL SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
-        UNION ALL SELECT json_extract(new.body, '$.record.contact_id')
+        UNION SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
+        UNION SELECT json_extract(new.body, '$.record.contact_id')
     ) WHERE target IS NOT NULL AND new.body IS NOT NULL;
 END;
 -- The records written before this table existed.
@@ -761,7 +765,7 @@ mod tests {
         let (customer, article, payer) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let document = format!(
             r#"{{"kind":"document","record":{{"document":{{"contact_id":"{customer}",
-                "lines":[{{"article_id":"{article}"}},{{"article_id":null}}]}}}}}}"#
+                "lines":[{{"article_id":"{article}"}},{{"article_id":null}},{{"article_id":"{article}"}}]}}}}}}"#
         );
         let payment = format!(r#"{{"kind":"payment","record":{{"contact_id":"{payer}"}}}}"#);
         let (document_id, payment_id) = (Uuid::now_v7(), Uuid::now_v7());
