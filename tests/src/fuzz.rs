@@ -212,7 +212,7 @@ fn at_mut<'a>(value: &'a mut Value, path: &[PathStep]) -> Option<&'a mut Value> 
 
 /// Changes one value of `intent` (never its `type`): replaced, removed, doubled or given a
 /// field of its own.
-fn mutate(rng: &mut Rng, intent: &mut Value, pools: &Pools) {
+pub fn mutate(rng: &mut Rng, intent: &mut Value, pools: &Pools) {
     let mut all = Vec::new();
     paths(intent, &mut Vec::new(), &mut all);
     all.retain(|p| !matches!(p.as_slice(), [PathStep::Key(k)] if k == "type"));

@@ -95,7 +95,7 @@ impl utoipa::Modify for BearerSecurity {
 
 /// The routes with their OpenAPI description.
 fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+    let (routes, document) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(auth::login))
         .routes(routes!(auth::login_totp))
@@ -112,7 +112,44 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))
-        .split_for_parts()
+        .split_for_parts();
+    let mut document = document;
+    document_common_answers(&mut document);
+    (routes, document)
+}
+
+/// Adds to every operation the answers the layers around the handlers give, where its own
+/// annotation does not list them: 400 for a malformed path, query or JSON body, 413 and
+/// 415 for a body too large or not JSON, 401 where a token is needed.
+fn document_common_answers(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let has_input =
+                operation.request_body.is_some() || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut answers = Vec::new();
+            if has_input {
+                answers.push(("400", "Bad request: a path, query or body value that does not parse"));
+            }
+            if operation.request_body.is_some() {
+                answers.push(("413", "The body is larger than the server accepts"));
+                answers.push(("415", "The body is not JSON (Content-Type: application/json)"));
+            }
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                answers.push(("401", "Not signed in, or the session expired"));
+            }
+            for (status, description) in answers {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 /// The OpenAPI document of the API, as served at `/v1/openapi.json`.
