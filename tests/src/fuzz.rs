@@ -371,9 +371,10 @@ pub fn pull_query(rng: &mut Rng, last_seq: u64) -> String {
         ])
         .clone();
     let limit = rng.pick(&["0", "1", "500", "1000", "1000000", "-5", "x"]);
-    let mut text = format!("after={after}&limit={limit}");
-    if rng.chance(30) {
-        text.push_str(&format!("&epoch={}", rng.pick(&["not-a-uuid", "00000000-0000-0000-0000-000000000000"])));
-    }
-    text
+    let epoch = if rng.chance(30) {
+        format!("&epoch={}", rng.pick(&["not-a-uuid", "00000000-0000-0000-0000-000000000000"]))
+    } else {
+        String::new()
+    };
+    format!("after={after}&limit={limit}{epoch}")
 }
