@@ -21,6 +21,9 @@ pub const WINDOW_TITLE: &str = "Comptoir";
 pub const APP_ID: &str = "comptoir";
 
 /// The app's state.
+/// Notices the bell keeps.
+pub const MAX_NOTICES: usize = 200;
+
 pub struct ComptoirApp {
     engine: Engine,
     /// Commands the engine's queue had no room for yet, in order: handed over at the
@@ -346,8 +349,13 @@ impl ComptoirApp {
             Event::Grace(grace) => self.grace = Some(grace),
             Event::Notice(notice) => {
                 if self.notice_choices.wants(&notice) {
+                    // The bell keeps the newest; a copy that met thousands of refusals
+                    // must not grow the list (or the frame that draws it) without end.
+                    if self.notices.len() >= MAX_NOTICES {
+                        self.notices.remove(0);
+                    }
                     self.notices.push(notice);
-                    self.unread += 1;
+                    self.unread = self.unread.saturating_add(1);
                 }
             }
             // Back to the wizard's sign-in.

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use chrono::NaiveDate;
@@ -155,13 +156,22 @@ pub struct Reader {
     questions: Option<SyncSender<Question>>,
     answers: Receiver<Answer>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Stops the background thread's query in progress (a dashboard over a million
+    /// invoices takes seconds): dropping the reader never waits for one.
+    interrupt: rusqlite::InterruptHandle,
+    /// Tells the background thread to leave the questions still queued unanswered.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Drop for Reader {
     /// Closes both connections before returning, so that the engine, closing after,
-    /// is the file's last connection and folds its write-ahead log back into it.
+    /// is the file's last connection and folds its write-ahead log back into it. A query
+    /// the background thread is running is interrupted first (it ends with an error
+    /// nobody reads), so the join waits for no more than SQLite's next check.
     fn drop(&mut self) {
         self.questions = None;
+        self.stopping.store(true, Ordering::Relaxed);
+        self.interrupt.interrupt();
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
@@ -186,6 +196,9 @@ impl Reader {
         store.set_cache_mib(UI_CACHE_MIB)?;
         let background = CompanyStore::open_read_only(path)?;
         background.set_cache_mib(BACKGROUND_CACHE_MIB)?;
+        let interrupt = background.connection().get_interrupt_handle();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = stopping.clone();
         let (questions, inbox) = sync_channel::<Question>(QUEUE);
         let (outbox, answers) = sync_channel::<Answer>(QUEUE);
         let thread = std::thread::Builder::new()
@@ -193,14 +206,35 @@ impl Reader {
             .spawn(move || {
                 // Ends when the Reader, and with it the sender, is dropped.
                 while let Ok(question) = inbox.recv() {
-                    if outbox.send(answer(&background, question)).is_err() {
+                    if stop.load(Ordering::Relaxed) {
                         break;
+                    }
+                    // A full answer queue waits for the UI, unless the reader is closing
+                    // (a blocking send would then never return, and the join with it).
+                    let mut reply = answer(&background, question);
+                    loop {
+                        match outbox.try_send(reply) {
+                            Ok(()) => break,
+                            Err(TrySendError::Full(back)) if !stop.load(Ordering::Relaxed) => {
+                                reply = back;
+                                std::thread::sleep(std::time::Duration::from_millis(5));
+                            }
+                            Err(_) => return,
+                        }
                     }
                     wake();
                 }
             })
             .map_err(|e| StoreError::Io { path: path.to_path_buf(), source: e })?;
-        Ok(Self { store, path: path.to_path_buf(), questions: Some(questions), answers, thread: Some(thread) })
+        Ok(Self {
+            store,
+            path: path.to_path_buf(),
+            questions: Some(questions),
+            answers,
+            thread: Some(thread),
+            interrupt,
+            stopping,
+        })
     }
 
     /// The UI thread's connection.

@@ -15,6 +15,7 @@ mod backoff;
 pub mod credentials;
 mod grace;
 pub mod link;
+mod outlet;
 mod worker;
 
 use std::path::PathBuf;
@@ -449,7 +450,8 @@ impl Engine {
     /// and a company are already set up here, opens it) on its own.
     pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
         let (command_tx, command_rx) = tokio::sync::mpsc::channel(COMMAND_QUEUE);
-        let (event_tx, event_rx) = std::sync::mpsc::channel();
+        let (event_tx, event_rx) = std::sync::mpsc::sync_channel(outlet::EVENT_QUEUE);
+        let event_tx = outlet::Outlet::new(event_tx);
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let worker_stopping = stopping.clone();
         let thread = std::thread::Builder::new()

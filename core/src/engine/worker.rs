@@ -1,10 +1,10 @@
 //! The engine's thread: one task that owns the app file, the active company's copy and
 //! the session, and handles commands and timers one at a time.
 
+use super::outlet::Outlet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::Sender;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::Receiver;
@@ -26,7 +26,7 @@ pub(super) const PREFERENCES: [&str; 4] = ["language", "notify-payments", "notif
 /// Warn when less than this is left of the grace period.
 const GRACE_WARNING_HOURS: i64 = 24;
 
-pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>, stopping: Arc<AtomicBool>) {
+pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stopping: Arc<AtomicBool>) {
     let (report, wake) = (events.clone(), Arc::clone(&config.wake));
     // A fault (a panic) in the engine must not leave the window waiting for events that
     // never come: it is reported as the last status, and the window says so.
@@ -39,7 +39,7 @@ pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Sen
     }
 }
 
-fn serve(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event>, stopping: Arc<AtomicBool>) {
+fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stopping: Arc<AtomicBool>) {
     // One worker thread besides this one: the next page of a download is fetched there
     // while this thread writes the current one.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -70,7 +70,7 @@ fn serve(config: EngineConfig, commands: Receiver<Command>, events: Sender<Event
 
 struct Worker {
     config: EngineConfig,
-    events: Sender<Event>,
+    events: Outlet,
     app: AppStore,
     server: String,
     /// The signed-in session's access token; refreshed from the stored refresh token.
@@ -103,10 +103,10 @@ const POSTING_BYTES: usize = 800 * 1024;
 /// Pending entries read (and derived) at a time while posting.
 const POSTING_PAGE: usize = 2_000;
 
-type Failed = Box<(EngineConfig, Sender<Event>, StoreError)>;
+type Failed = Box<(EngineConfig, Outlet, StoreError)>;
 
 impl Worker {
-    fn new(config: EngineConfig, events: Sender<Event>, stopping: Arc<AtomicBool>) -> Result<Self, Failed> {
+    fn new(config: EngineConfig, events: Outlet, stopping: Arc<AtomicBool>) -> Result<Self, Failed> {
         let app = match std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| StoreError::Io { path: config.data_dir.clone(), source })
             .and_then(|()| AppStore::open(&config.data_dir.join(AppStore::FILE_NAME)))
@@ -167,6 +167,11 @@ impl Worker {
                     self.ledger_work = self.link.is_some();
                 }
                 () = std::future::ready(()), if self.ledger_work => self.ledger_step(),
+                // Events the window has not taken yet go out as it makes room.
+                () = tokio::time::sleep(std::time::Duration::from_millis(20)), if self.events.waiting() => {
+                    self.events.flush();
+                    (self.config.wake)();
+                }
             }
         }
     }
