@@ -203,7 +203,7 @@ fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs
             r.get(0)
         })
         .unwrap();
-    assert_eq!(indexes, 6, "by date, number, customer, contact, corrects and status");
+    assert_eq!(indexes, 7, "by date, number, customer, contact, corrects, status and structured communication");
     let waiting: i64 = copy.connection().query_row("SELECT count(*) FROM deferred_index", [], |r| r.get(0)).unwrap();
     assert_eq!(waiting, 0);
     // So are the triggers that list accounting sources, and every source was listed once
