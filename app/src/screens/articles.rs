@@ -181,8 +181,10 @@ fn table_ui(ui: &mut egui::Ui, state: &mut Articles, ctx: &Context<'_>, editable
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
-                let Some(article) = state.paged.rows.row(index, |r| store.list_articles(true, r.offset(), BLOCK))
-                else {
+                let Some(article) = state.paged.rows.row(index, |r| match r.previous.and_then(<[Article]>::last) {
+                    Some(last) => store.list_articles_after(true, last.id, BLOCK),
+                    None => store.list_articles(true, r.offset(), BLOCK),
+                }) else {
                     return;
                 };
                 let article = article.clone();

@@ -385,7 +385,11 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
-                let Some(record) = state.rows.row(index, |r| store.audit_page_at(&filter, r.offset(), BLOCK)) else {
+                // After the block before (by seq, from the index); else (a jump) by offset.
+                let Some(record) = state.rows.row(index, |r| match r.previous.and_then(<[AuditRecord]>::last) {
+                    Some(last) => store.audit_page(&filter, Some(last.seq), BLOCK),
+                    None => store.audit_page_at(&filter, r.offset(), BLOCK),
+                }) else {
                     return;
                 };
                 let action_id = format!("action-{}", record.action.replace('_', "-"));

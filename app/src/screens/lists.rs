@@ -1,5 +1,6 @@
-//! The contact, article and payment lists, and the new-contact form. These lists are
-//! thousands of rows at most: they page by offset over their sort index.
+//! The contact, article and payment lists, and the new-contact form. A block of rows is
+//! read after the block before it (keyset, from the sort index) as the list scrolls; a
+//! jump into the middle reads by offset.
 
 use comptoir_core::model::{Contact, ContactId, Country, Permission};
 use comptoir_core::store::StoreError;
@@ -132,7 +133,11 @@ pub fn contacts_ui(ui: &mut egui::Ui, list: &mut ContactList, ctx: &mut Context<
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
-                let contact = list.paged.rows.row(index, |r| store.list_contacts(true, r.offset(), BLOCK));
+                // After the block before, from the sort index; else (a jump) by offset.
+                let contact = list.paged.rows.row(index, |r| match r.previous.and_then(<[Contact]>::last) {
+                    Some(previous) => store.list_contacts_after(true, previous.id, BLOCK),
+                    None => store.list_contacts(true, r.offset(), BLOCK),
+                });
                 let Some(contact) = contact else { return };
                 let id = contact.id;
                 let name = if contact.archived {
@@ -174,7 +179,7 @@ pub(crate) fn paged_text_list_ui<T: Clone>(
     ctx: &mut Context<'_>,
     title_id: &str,
     columns: &[ColumnSpec],
-    read: impl Fn(&comptoir_core::store::CompanyStore, u64) -> Result<Vec<T>, StoreError>,
+    read: impl Fn(&comptoir_core::store::CompanyStore, Option<&T>, u64) -> Result<Vec<T>, StoreError>,
     cells: impl Fn(&T, &Context<'_>) -> Vec<String>,
 ) -> Option<T> {
     let texts = ctx.texts;
@@ -185,7 +190,7 @@ pub(crate) fn paged_text_list_ui<T: Clone>(
     });
     let store = ctx.reader.store();
     if list.total.is_none() {
-        list.rows.row(0, |_| read(store, 0));
+        list.rows.row(0, |_| read(store, None, 0));
     }
     let rows = list.len();
     let width = ui.available_width();
@@ -205,7 +210,10 @@ pub(crate) fn paged_text_list_ui<T: Clone>(
         .body(|body| {
             body.rows(ROW_HEIGHT, rows, |mut row| {
                 let index = row.index();
-                let Some(item) = list.rows.row(index, |r| read(store, r.offset())) else { return };
+                let Some(item) = list.rows.row(index, |r| read(store, r.previous.and_then(<[T]>::last), r.offset()))
+                else {
+                    return;
+                };
                 for (column, cell) in cells(item, ctx).into_iter().enumerate() {
                     row.col(|ui| {
                         if column > 0 {

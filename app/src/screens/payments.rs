@@ -108,7 +108,10 @@ pub fn payments_ui(ui: &mut egui::Ui, state: &mut Payments, ctx: &mut Context<'_
         ctx,
         "nav-payments",
         &columns,
-        |store, offset| store.list_payments(offset, BLOCK),
+        |store, previous, offset| match previous {
+            Some(last) => store.list_payments_after(last.id, BLOCK),
+            None => store.list_payments(offset, BLOCK),
+        },
         |payment, ctx| {
             vec![
                 ctx.date(payment.date),

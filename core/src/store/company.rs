@@ -253,6 +253,24 @@ impl CompanyStore {
         rows.map(|r| r?).collect()
     }
 
+    /// The page of contacts that follows contact `after` in [`Self::list_contacts`]'s
+    /// order: read from the sort index where `after` is, not by skipping rows.
+    pub fn list_contacts_after(
+        &self,
+        include_archived: bool,
+        after: ContactId,
+        limit: u32,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE archived IN (0, ?1)
+               AND (archived, name_key, rid) > (SELECT archived, name_key, rid FROM contacts WHERE id = ?2)
+             ORDER BY archived, name_key, rid LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![include_archived, after.0, limit], |row| Ok(contact_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
     /// The customers (not archived) whose name, email, VAT number or city has words
     /// starting with what was typed, for a picker that searches as the user types: the
     /// full-text index in its own order, so a short prefix over 100,000 contacts stops

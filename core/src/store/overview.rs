@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::company::{ARTICLE_COLUMNS, article_from_row, corrupt, parse_date};
 use super::{CompanyStore, StoreError};
 use crate::audit::{AuditRecord, FieldChange};
-use crate::model::{Article, CompanyId, ContactId, PaymentId, PaymentMethod, UserId, from_cents};
+use crate::model::{Article, ArticleId, CompanyId, ContactId, PaymentId, PaymentMethod, UserId, from_cents};
 
 /// The figures a business owner looks at first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -260,21 +260,58 @@ impl CompanyStore {
         rows.map(|r| r?).collect()
     }
 
+    /// The page of articles that follows article `after` in [`Self::list_articles`]'s
+    /// order, read from the sort index (migration 0016) where `after` is.
+    pub fn list_articles_after(
+        &self,
+        include_archived: bool,
+        after: ArticleId,
+        limit: u32,
+    ) -> Result<Vec<Article>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE archived IN (0, ?1)
+               AND (archived, code, rid) > (SELECT archived, code, rid FROM articles WHERE id = ?2)
+             ORDER BY archived, code, rid LIMIT ?3"
+        );
+        let mut stmt = self.connection().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![include_archived, after.0, limit], |row| Ok(article_from_row(row)))?;
+        rows.map(|r| r?).collect()
+    }
+
     pub fn count_articles(&self, include_archived: bool) -> Result<u64, StoreError> {
         count(self.connection(), "SELECT count(*) FROM articles WHERE archived IN (0, ?1)", include_archived)
     }
 
-    /// Payments, newest first, a page at a time.
+    /// Payments, newest first, a page at a time: from row `offset`, or (faster, from the
+    /// sort index) after payment `after`.
     pub fn list_payments(&self, offset: u64, limit: u32) -> Result<Vec<PaymentRow>, StoreError> {
-        let mut stmt = self.connection().prepare_cached(
+        self.payments_page(None, offset, limit)
+    }
+
+    /// The page of payments that follows payment `after` in [`Self::list_payments`]'s order.
+    pub fn list_payments_after(&self, after: PaymentId, limit: u32) -> Result<Vec<PaymentRow>, StoreError> {
+        self.payments_page(Some(after), 0, limit)
+    }
+
+    fn payments_page(&self, after: Option<PaymentId>, offset: u64, limit: u32) -> Result<Vec<PaymentRow>, StoreError> {
+        // Two statements rather than one with "?3 IS NULL OR …", which the planner could
+        // not serve from the index.
+        let after_clause =
+            if after.is_some() { "WHERE (p.date, p.rid) < (SELECT date, rid FROM payments WHERE id = ?3)" } else { "" };
+        let mut stmt = self.connection().prepare_cached(&format!(
             "SELECT p.id, p.date, p.amount_cents, p.method, p.reference, p.contact_id, c.name,
                     (SELECT group_concat(ifnull(d.number, '…'), ', ') FROM payment_allocations a
                      JOIN documents d ON d.id = a.document_id WHERE a.payment_id = p.id)
-             FROM payments p LEFT JOIN contacts c ON c.id = p.contact_id
-             ORDER BY p.date DESC, p.rid DESC LIMIT ?1 OFFSET ?2",
-        )?;
+             FROM payments p LEFT JOIN contacts c ON c.id = p.contact_id {after_clause}
+             ORDER BY p.date DESC, p.rid DESC LIMIT ?1 OFFSET ?2"
+        ))?;
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![limit, offset], |r| {
+        let after = after.map(|a| a.0);
+        let params: Vec<&dyn rusqlite::ToSql> = match &after {
+            Some(id) => vec![&limit, &offset, id],
+            None => vec![&limit, &offset],
+        };
+        let rows = stmt.query_map(params.as_slice(), |r| {
             let date: String = r.get(1)?;
             let method: String = r.get(3)?;
             Ok((|| {

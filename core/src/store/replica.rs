@@ -278,7 +278,7 @@ fn prepare(page: &RawPullPage) -> Result<(Vec<Option<RecordBody>>, Vec<Option<u6
 
 /// The indexes that serve the screens and the rules' lookups: none of them enforces a
 /// rule, each only makes a query fast.
-const SCREEN_INDEXES: [&str; 14] = [
+const SCREEN_INDEXES: [&str; 15] = [
     "contacts_by_name",
     "documents_by_date",
     "documents_by_number",
@@ -293,6 +293,7 @@ const SCREEN_INDEXES: [&str; 14] = [
     "lines_by_article",
     "payments_by_contact",
     "documents_by_communication",
+    "articles_by_code",
 ];
 
 /// The triggers of migration 0009 that list changed accounting sources: set aside during

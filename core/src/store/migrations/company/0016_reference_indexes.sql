@@ -9,3 +9,5 @@ CREATE INDEX lines_by_article ON document_lines (article_id) WHERE article_id IS
 CREATE INDEX payments_by_contact ON payments (contact_id) WHERE contact_id IS NOT NULL;
 CREATE INDEX documents_by_communication ON documents (structured_communication)
     WHERE structured_communication IS NOT NULL;
+-- The article list's order, read a page after another from where the last one ended.
+CREATE INDEX articles_by_code ON articles (archived, code);
