@@ -1189,6 +1189,35 @@ fn company_mentions_and_logo_are_kept_and_read_back() {
     assert_eq!(store.company_logo().unwrap(), None);
 }
 
+/// Reads a list page after page (keyset) and by offset; both give the same keys.
+fn walk<T, K>(
+    first: impl Fn() -> Vec<T>,
+    after: impl Fn(&T) -> Vec<T>,
+    offset: impl Fn(u64) -> Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> usize
+where
+    K: PartialEq + std::fmt::Debug,
+{
+    let mut by_key = Vec::new();
+    let mut page = first();
+    while let Some(last) = page.last() {
+        let next = after(last);
+        by_key.extend(page.iter().map(&key));
+        page = next;
+    }
+    let mut by_offset = Vec::new();
+    loop {
+        let page = offset(by_offset.len() as u64);
+        if page.is_empty() {
+            break;
+        }
+        by_offset.extend(page.iter().map(&key));
+    }
+    assert_eq!(by_key, by_offset);
+    by_key.len()
+}
+
 /// The contact, article, payment and audit lists read a block after the block before
 /// (keyset) exactly as they read by offset: every row once, in the list's order, archived
 /// rows included.
@@ -1201,33 +1230,6 @@ fn keyset_pages_of_the_simple_lists_equal_their_offset_pages() {
         let mut twin = contact(name);
         twin.archived = name == "zebre";
         store.write(|tx| tx.insert_contact(&twin)).unwrap();
-    }
-    fn walk<T, K>(
-        first: impl Fn() -> Vec<T>,
-        after: impl Fn(&T) -> Vec<T>,
-        offset: impl Fn(u64) -> Vec<T>,
-        key: impl Fn(&T) -> K,
-    ) -> usize
-    where
-        K: PartialEq + std::fmt::Debug,
-    {
-        let mut by_key = Vec::new();
-        let mut page = first();
-        while let Some(last) = page.last() {
-            let next = after(last);
-            by_key.extend(page.iter().map(&key));
-            page = next;
-        }
-        let mut by_offset = Vec::new();
-        loop {
-            let page = offset(by_offset.len() as u64);
-            if page.is_empty() {
-                break;
-            }
-            by_offset.extend(page.iter().map(&key));
-        }
-        assert_eq!(by_key, by_offset);
-        by_key.len()
     }
     let n = walk(
         || store.list_contacts(true, 0, 7).unwrap(),
