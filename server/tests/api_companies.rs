@@ -150,22 +150,51 @@ async fn roles_change_and_members_leave_but_an_owner_stays() {
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_id"));
 }
 
-/// A payment's bank entry, numbered `number`, as a client derives it.
-fn bank_entry(source: uuid::Uuid, amount: i64, number: u64) -> comptoir_core::accounting::Entry {
-    use comptoir_core::model::{PaymentId, PaymentMethod};
-    let payment = comptoir_core::model::Payment {
-        id: PaymentId(source),
-        contact_id: None,
+/// A payment of `amount` received from `payer` (a contact's id and name), recorded in
+/// company `company` through a push, and its bank entry numbered `number` as a client
+/// derives it from the same record.
+async fn paid(
+    server: &Server,
+    company: CompanyId,
+    token: &str,
+    payer: (uuid::Uuid, &str),
+    amount: i64,
+    number: u64,
+) -> comptoir_core::accounting::Entry {
+    use comptoir_core::model::{ContactId, Payment, PaymentId, PaymentMethod};
+    let payment = Payment {
+        id: PaymentId::new(),
+        contact_id: Some(ContactId(payer.0)),
         date: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
         amount: rust_decimal::Decimal::from(amount),
         method: PaymentMethod::BankTransfer,
         reference: format!("VIR {amount}"),
         allocations: Vec::new(),
     };
+    push(server, company, token, json!({"type": "record_payment", "payment": payment})).await;
     let plan = comptoir_core::accounting::AccountPlan::for_country(&comptoir_core::model::Country::France);
-    let mut entry = comptoir_core::accounting::entry_of_payment(&payment, None, &plan);
+    let mut entry = comptoir_core::accounting::entry_of_payment(&payment, Some(payer), &plan);
     entry.number = Some(number);
     entry
+}
+
+/// Pushes one intent, which must be applied.
+async fn push(server: &Server, company: CompanyId, token: &str, intent: serde_json::Value) {
+    let body = json!({"mutations": [{"client_id": uuid::Uuid::now_v7(), "mutation_id": 1, "intent": intent}]});
+    let (status, answer) = server.post(&format!("/v1/companies/{company}/sync/push"), body, Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["results"][0]["outcome"]["outcome"], "applied", "{answer}");
+}
+
+/// A customer of company `company`, created through a push.
+async fn customer(server: &Server, company: CompanyId, token: &str, name: &str) -> serde_json::Value {
+    let contact = json!({"id": uuid::Uuid::now_v7(), "kind": "company", "name": name, "is_customer": true,
+        "is_supplier": false, "email": null, "phone": null, "vat_number": null,
+        "billing_address": {"street": "1 rue de la Paix", "street2": "", "postcode": "75002", "city": "Paris",
+            "country": "FR"},
+        "delivery_address": null, "payment_terms_days": null, "archived": false});
+    push(server, company, token, json!({"type": "create_contact", "contact": contact})).await;
+    contact
 }
 
 fn batch(entries: &[comptoir_core::accounting::Entry]) -> serde_json::Value {
@@ -176,8 +205,11 @@ fn batch(entries: &[comptoir_core::accounting::Entry]) -> serde_json::Value {
 async fn postings_are_made_once_reversed_only_when_posted_and_numbered_without_gaps() {
     let (server, a, _, tokens) = two_companies().await;
     let path = format!("/v1/companies/{a}/accounting/postings");
-    let source = uuid::Uuid::now_v7();
-    let first = batch(&[bank_entry(source, 100, 1)]);
+    let owner = &tokens["owner"];
+    let client = customer(&server, a, owner, "Boulangerie Martin").await;
+    let client_id: uuid::Uuid = client["id"].as_str().unwrap().parse().unwrap();
+    let posted = paid(&server, a, owner, (client_id, "Boulangerie Martin"), 100, 1).await;
+    let first = batch(std::slice::from_ref(&posted));
 
     // Posting takes the role that posts.
     let (status, body) = server.post(&path, first.clone(), Some(&tokens["sales"])).await;
@@ -191,22 +223,59 @@ async fn postings_are_made_once_reversed_only_when_posted_and_numbered_without_g
     assert_eq!((status, &again), (StatusCode::OK, &receipt));
 
     // The same entry in another batch: refused, nothing posted twice.
-    let (status, body) = server.post(&path, batch(&[bank_entry(source, 100, 2)]), Some(&tokens["owner"])).await;
+    let mut twice = posted.clone();
+    twice.number = Some(2);
+    let (status, body) = server.post(&path, batch(&[twice]), Some(owner)).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "already_posted"));
     // A gap in the journal's numbers, and an unbalanced entry.
-    let other = uuid::Uuid::now_v7();
-    let (status, body) = server.post(&path, batch(&[bank_entry(other, 5, 9)]), Some(&tokens["owner"])).await;
+    let other = paid(&server, a, owner, (client_id, "Boulangerie Martin"), 5, 9).await;
+    let (status, body) = server.post(&path, batch(std::slice::from_ref(&other)), Some(owner)).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "entry_numbering"));
-    let mut unbalanced = bank_entry(other, 5, 2);
+    let mut unbalanced = other.clone();
+    unbalanced.number = Some(2);
     unbalanced.lines[0].debit += rust_decimal::Decimal::ONE;
-    let (status, body) = server.post(&path, batch(&[unbalanced]), Some(&tokens["owner"])).await;
+    let (status, body) = server.post(&path, batch(&[unbalanced]), Some(owner)).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "entry_unbalanced"));
+    // Entries the company's records do not give: another amount on both sides (balanced,
+    // so only the server's own derivation can tell), an account of the poster's choosing,
+    // and a payment that does not exist.
+    let mut inflated = other.clone();
+    inflated.number = Some(2);
+    for line in &mut inflated.lines {
+        line.debit *= rust_decimal::Decimal::TEN;
+        line.credit *= rust_decimal::Decimal::TEN;
+    }
+    inflated.fingerprint = inflated.compute_fingerprint();
+    let mut elsewhere = other.clone();
+    elsewhere.number = Some(2);
+    elsewhere.lines[0].account = "467000".into();
+    elsewhere.fingerprint = elsewhere.compute_fingerprint();
+    let mut invented = other.clone();
+    invented.number = Some(2);
+    invented.source = uuid::Uuid::now_v7();
+    for (entry, expected) in
+        [(inflated, "entry_differs"), (elsewhere, "entry_differs"), (invented, "entry_not_derived")]
+    {
+        let (status, body) = server.post(&path, batch(&[entry]), Some(owner)).await;
+        assert_eq!((status, code(&body)), (StatusCode::CONFLICT, expected), "{body}");
+    }
 
-    // The source changed: the posted entry's reversal, then the new one.
-    let posted = bank_entry(source, 100, 1);
+    // The source's entry changed (its payer was renamed): the posted entry's reversal,
+    // then the new one, as the server derives it too.
+    let mut renamed = client.clone();
+    renamed["name"] = json!("Boulangerie Martin & Fils");
+    push(&server, a, owner, json!({"type": "update_contact", "contact": renamed})).await;
     let mut reversal = posted.reversal_of(posted.date);
     reversal.number = Some(2);
-    let replacement = bank_entry(source, 120, 3);
+    let plan = comptoir_core::accounting::AccountPlan::for_country(&comptoir_core::model::Country::France);
+    let payment: comptoir_core::model::Payment = {
+        let (_, page) = server.get(&format!("/v1/companies/{a}/sync/pull?after=0&limit=1000"), Some(owner)).await;
+        let change = page["changes"].as_array().unwrap().iter().find(|c| c["id"] == json!(posted.source)).unwrap();
+        serde_json::from_value(change["body"]["record"].clone()).unwrap()
+    };
+    let mut replacement =
+        comptoir_core::accounting::entry_of_payment(&payment, Some((client_id, "Boulangerie Martin & Fils")), &plan);
+    replacement.number = Some(3);
     let (status, body) = server.post(&path, batch(&[reversal.clone(), replacement]), Some(&tokens["accountant"])).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // The old entry no longer stands: reversing it again is refused.

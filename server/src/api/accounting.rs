@@ -7,14 +7,23 @@
 //! keeps the batch as a `posting` record of the log and writes "post" in the audit trail.
 //! Two accountants posting the same entries: the second is refused, nothing is posted
 //! twice.
+//!
+//! The server is the authority on derived figures: each new entry of a batch must be the
+//! entry the server derives from its own records with the same rules (`core::accounting`),
+//! else the batch is refused (`entry_differs`: the client's copy was behind, or a script
+//! sent entries of its own). Only the date of an entry re-derived after a change, and the
+//! number, are the client's to give.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 pub use comptoir_core::accounting::PostingReceipt;
-use comptoir_core::accounting::{BatchDigest, Entry, PostBatch, Posting};
+use comptoir_core::accounting::{
+    AccountPlan, BatchDigest, Entry, PostBatch, Posting, SourceKind, entry_of_document, entry_of_payment,
+};
 use comptoir_core::audit::FieldChange;
 use comptoir_core::model::Permission;
+use comptoir_core::sync::rules::Records as _;
 use comptoir_core::sync::{RecordBody, RecordKind};
 use uuid::Uuid;
 
@@ -22,6 +31,7 @@ use super::companies::Member;
 use super::{ApiJson, AppState};
 use crate::error::{ApiError, ErrorBody};
 use crate::storage::{CompanyTx, StorageError};
+use crate::sync::records::ServerRecords;
 use crate::sync::{Actor, AuditEntry, append_audit};
 
 /// Where each source's standing posted entry is claimed (owner: its fingerprint).
@@ -49,6 +59,83 @@ fn is_held(tx: &mut dyn CompanyTx, namespace: &str, key: &str) -> Result<bool, S
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The entry the server derives for `entry`'s source from its own records, or why none.
+fn derived_entry(
+    tx: &mut dyn CompanyTx,
+    plan: &AccountPlan,
+    entry: &Entry,
+) -> Result<Result<Option<Entry>, ApiError>, StorageError> {
+    let mut records = ServerRecords(tx);
+    let kind = match entry.source_kind {
+        SourceKind::Invoice | SourceKind::CreditNote => RecordKind::Document,
+        SourceKind::Payment => RecordKind::Payment,
+    };
+    Ok(Ok(match records.get(kind, entry.source)? {
+        Some(RecordBody::Document(record)) => match entry_of_document(&record.document, plan) {
+            Ok(derived) => derived,
+            Err(e) => return Ok(Err(ApiError::bad_request(e.code(), e.to_string()))),
+        },
+        Some(RecordBody::Payment(payment)) => {
+            // The payer: the payment's contact, else the customer of the first document
+            // it pays (as the copies derive it).
+            let mut payer = match payment.contact_id {
+                Some(contact) => match records.get(RecordKind::Contact, contact.0)? {
+                    Some(RecordBody::Contact(c)) => Some((c.id.0, c.name)),
+                    _ => None,
+                },
+                None => None,
+            };
+            if payer.is_none() {
+                let mut paid: Vec<_> = payment.allocations.iter().map(|a| a.document_id.0).collect();
+                paid.sort_unstable();
+                for document in paid {
+                    if let Some(RecordBody::Document(record)) = records.get(RecordKind::Document, document)? {
+                        payer = Some((record.document.contact_id.0, record.document.customer.name.clone()));
+                        break;
+                    }
+                }
+            }
+            Some(entry_of_payment(&payment, payer.as_ref().map(|(id, name)| (*id, name.as_str())), plan))
+        }
+        _ => None,
+    }))
+}
+
+/// Every new entry of `batch` is the one the server derives; a refusal names the first
+/// that is not.
+fn check_derivations(
+    tx: &mut dyn CompanyTx,
+    company: comptoir_core::model::CompanyId,
+    batch: &PostBatch,
+) -> Result<Result<(), ApiError>, StorageError> {
+    let plan = match ServerRecords(tx).get(RecordKind::Settings, company.0)? {
+        Some(RecordBody::Settings(settings)) => {
+            settings.accounts.clone().unwrap_or_else(|| AccountPlan::for_country(&settings.company.address.country))
+        }
+        _ => return Err(StorageError::Corrupt(format!("company {company} has no settings record"))),
+    };
+    for entry in batch.entries.iter().filter(|e| !e.reversal) {
+        let derived = match derived_entry(tx, &plan, entry)? {
+            Ok(derived) => derived,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let Some(mut expected) = derived else {
+            return Ok(Err(conflict(
+                "entry_not_derived",
+                format!("{} has no entry to post (not issued, or deleted): sync and try again.", entry.piece_ref),
+            )));
+        };
+        (expected.date, expected.number) = (entry.date, entry.number);
+        if expected != *entry {
+            return Ok(Err(conflict(
+                "entry_differs",
+                format!("The entry {} is not what the company's records give: sync and try again.", entry.piece_ref),
+            )));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Claims what `batch` posts; a refusal says which entry and why.
@@ -126,7 +213,7 @@ pub async fn post_batch(
                     answer = Some(Ok((StatusCode::OK, receipt)));
                     return Ok(());
                 }
-                if let Err(refusal) = claim(tx, &batch)? {
+                if let Err(refusal) = check_derivations(tx, member.company, &batch)?.and_then(|()| claim(tx, &batch)?) {
                     answer = Some(Err(refusal));
                     return Err(StorageError::Abort);
                 }

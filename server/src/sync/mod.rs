@@ -2,7 +2,7 @@
 //! order), pull (pages of changes after a cursor), status, and the audit trail appended
 //! with every accepted change.
 
-mod records;
+pub(crate) mod records;
 
 use chrono::{DateTime, Utc};
 use comptoir_core::audit::{AuditRecord, FieldChange};
