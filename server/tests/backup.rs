@@ -202,6 +202,15 @@ fn a_restore_brings_back_the_backup_with_new_epochs_and_keeps_the_replaced_datab
     let previous = restored.previous.unwrap();
     let (_kept, kept) = open_backup(&previous);
     assert!(kept.user_by_email("marc@atelier.fr").unwrap().is_some());
+
+    // Into an empty folder (a new machine): nothing to keep aside, epochs new again.
+    let fresh = tempfile::tempdir().unwrap();
+    let again = admin::restore(fresh.path(), &backup).unwrap();
+    assert_eq!(again.previous, None);
+    let moved = SqliteStorage::open(fresh.path()).unwrap();
+    let epoch = moved.log_state(company).unwrap().unwrap().epoch;
+    assert!(epoch != at_backup.epoch && epoch != epochs[&company]);
+    assert_eq!(moved.user_by_email("claire@atelier.fr").unwrap().unwrap().email, "claire@atelier.fr");
 }
 
 #[test]

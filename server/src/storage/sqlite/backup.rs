@@ -51,7 +51,8 @@ impl FolderLock {
         Ok((file, path))
     }
 
-    /// Taken by whatever opens the storage: refused only while a restore runs.
+    /// Taken by whatever opens the storage: refused only while a restore runs. Where the
+    /// file system has no locks, the storage opens all the same (and a restore refuses).
     pub(crate) fn shared(data_dir: &Path) -> Result<Self, StorageError> {
         let (file, path) = Self::open(data_dir)?;
         match file.try_lock_shared() {
@@ -60,6 +61,10 @@ impl FolderLock {
                 "a backup is being restored into {}: try again when it is done",
                 data_dir.display()
             ))),
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(path = %path.display(), "no file locks here: a restore cannot tell whether the server runs");
+                Ok(Self(file))
+            }
             Err(TryLockError::Error(e)) => Err(io_error(&path, &e)),
         }
     }
