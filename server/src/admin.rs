@@ -1,5 +1,7 @@
 //! What the `comptoir-server admin …` commands do, as library functions.
 
+use std::path::Path;
+
 use chrono::Utc;
 use comptoir_core::model::{CompanyId, Country, ModelError, Role, UserId};
 use comptoir_core::sync::{RecordBody, RecordKind};
@@ -7,7 +9,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::auth::{self, AuthError};
-use crate::storage::{Storage, StorageError, UserRecord};
+pub use crate::storage::{BackupSummary, RestoreSummary};
+use crate::storage::{PageLimit, SqliteStorage, Storage, StorageError, UserRecord, unit_of_work};
 
 #[derive(Debug, Error)]
 pub enum AdminError {
@@ -54,17 +57,37 @@ pub fn create_company(storage: &dyn Storage, name: &str, country: &str) -> Resul
     Ok(crate::sync::create_company(storage, CompanyId::new(), name.trim(), &country, Utc::now())?)
 }
 
-/// Adds an existing user to a company with a role (or changes their role).
+/// Adds an existing user to a company with a role (or changes their role): the
+/// membership, the member record in the company's log and the audit record, in one
+/// transaction.
 pub fn add_member(storage: &dyn Storage, company: CompanyId, email: &str, role: Role) -> Result<UserId, AdminError> {
     let email = email.trim().to_lowercase();
-    storage.company(company)?.ok_or(AdminError::UnknownCompany(company))?;
-    let user = storage.user_by_email(&email)?.ok_or(AdminError::UnknownUser(email))?;
-    storage.set_member(company, user.id, role)?;
-    crate::sync::log_member(storage, company, &user, Some(role), &crate::sync::Actor::system(), Utc::now())?;
-    Ok(user.id)
+    let now = Utc::now();
+    unit_of_work(storage, |tx| {
+        tx.company(company)?.ok_or(AdminError::UnknownCompany(company))?;
+        let user = tx.user_by_email(&email)?.ok_or_else(|| AdminError::UnknownUser(email.clone()))?;
+        tx.set_member(company, user.id, role)?;
+        crate::sync::log_member(tx, company, &user, Some(role), &crate::sync::Actor::system(), now)?;
+        Ok(user.id)
+    })
+}
+
+/// Writes a consistent copy of the server's database under `data_dir` to `out` (which
+/// must not exist), while the server may be serving it.
+pub fn backup(data_dir: &Path, out: &Path) -> Result<BackupSummary, AdminError> {
+    Ok(SqliteStorage::backup(data_dir, out)?)
+}
+
+/// Puts the backup `from` in place of the server's database under `data_dir` (the server
+/// stopped), with a new epoch for every company: every client downloads again.
+pub fn restore(data_dir: &Path, from: &Path) -> Result<RestoreSummary, AdminError> {
+    Ok(SqliteStorage::restore(data_dir, from)?)
 }
 
 pub use comptoir_core::sync::{TableStats, checksum_add};
+
+/// The pages admin commands read a log by.
+const ADMIN_PAGE: PageLimit = PageLimit { count: 5_000, bytes: crate::sync::MAX_PAGE_BYTES };
 
 /// Count and checksum per kind of record (contacts, articles, documents …).
 pub fn stats(
@@ -76,7 +99,7 @@ pub fn stats(
         RecordKind::ALL.into_iter().map(|k| (k, (0, 0))).collect();
     let mut after = 0;
     loop {
-        let page = storage.changes_after(company, after, 5_000)?;
+        let page = storage.changes_after(company, after, ADMIN_PAGE)?.changes;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for change in page {
@@ -107,7 +130,7 @@ pub fn verify_audit(storage: &dyn Storage, company: CompanyId) -> Result<u64, Au
     let mut records = Vec::new();
     let mut after = 0;
     loop {
-        let page = storage.changes_after(company, after, 5_000).map_err(AdminError::from)?;
+        let page = storage.changes_after(company, after, ADMIN_PAGE).map_err(AdminError::from)?.changes;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for change in page.into_iter().filter(|c| c.kind == RecordKind::Audit) {

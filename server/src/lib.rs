@@ -4,7 +4,8 @@
 //! - [`auth`]: passwords, tokens, two-factor codes, the clock and the failed-login policy;
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
-//! - [`admin`]: what the `admin` commands of the binary do.
+//! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them);
+//! - [`pause`]: pause points inside multi-step changes, for crash tests.
 //!
 //! - [`sync`]: companies' change logs: push, pull, status, numbering and the audit chain.
 
@@ -13,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod pause;
 pub mod storage;
 pub mod sync;
 

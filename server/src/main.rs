@@ -99,6 +99,19 @@ enum AdminCommand {
         #[arg(long)]
         company: uuid::Uuid,
     },
+    /// Write a consistent copy of the server's database to a new file, while it serves.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the server's database (stop the server first). Every
+    /// company gets a new epoch: every client downloads its companies again.
+    Restore {
+        /// A file written by `admin backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -158,55 +171,79 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Admin { data, command } => {
-            let Some(data) = data else { bail!("--data DIR is required (or COMPTOIR_DATA)") };
-            let state =
-                comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()))?;
-            let storage = state.storage.as_ref();
-            match command {
-                AdminCommand::CreateUser { email, name, password_stdin: _ } => {
-                    let id = admin::create_user(storage, &email, &read_password()?, &name)?;
-                    println!("{id}");
+        Command::Admin { data, command } => admin_command(data, command),
+    }
+}
+
+/// Runs an `admin …` command on the server's files.
+fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result<()> {
+    let Some(data) = data else { bail!("--data DIR is required (or COMPTOIR_DATA)") };
+    // Backup and restore work on the files; the others through the storage, opened here.
+    let open = || comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()));
+    match command {
+        AdminCommand::CreateUser { email, name, password_stdin: _ } => {
+            let id = admin::create_user(open()?.storage.as_ref(), &email, &read_password()?, &name)?;
+            println!("{id}");
+        }
+        AdminCommand::CreateCompany { name, country } => {
+            println!("{}", admin::create_company(open()?.storage.as_ref(), &name, &country)?);
+        }
+        AdminCommand::ListCompanies { json } => {
+            let companies = open()?.storage.companies()?;
+            if json {
+                let list: Vec<_> = companies
+                    .iter()
+                    .map(|c| serde_json::json!({"id": c.id, "name": c.name, "country": c.country}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for c in companies {
+                    println!("{}\t{}\t{}", c.id, c.country, c.name);
                 }
-                AdminCommand::CreateCompany { name, country } => {
-                    println!("{}", admin::create_company(storage, &name, &country)?);
-                }
-                AdminCommand::ListCompanies { json } => {
-                    let companies = storage.companies()?;
-                    if json {
-                        let list: Vec<_> = companies
-                            .iter()
-                            .map(|c| serde_json::json!({"id": c.id, "name": c.name, "country": c.country}))
-                            .collect();
-                        println!("{}", serde_json::to_string_pretty(&list)?);
-                    } else {
-                        for c in companies {
-                            println!("{}\t{}\t{}", c.id, c.country, c.name);
-                        }
-                    }
-                }
-                AdminCommand::AddMember { company, email, role } => {
-                    let role = Role::parse(&role)?;
-                    admin::add_member(storage, CompanyId(company), &email, role)?;
-                }
-                AdminCommand::Stats { company, json } => {
-                    let per_kind = admin::stats(storage, CompanyId(company))?;
-                    if json {
-                        let object: serde_json::Map<String, serde_json::Value> =
-                            per_kind.iter().map(|(kind, s)| (kind.as_str().to_owned(), serde_json::json!(s))).collect();
-                        println!("{}", serde_json::to_string_pretty(&object)?);
-                    } else {
-                        for (kind, s) in per_kind {
-                            println!("{:<10} {:>9} {}", kind.as_str(), s.count, s.checksum);
-                        }
-                    }
-                }
-                AdminCommand::VerifyAudit { company } => match admin::verify_audit(storage, CompanyId(company)) {
-                    Ok(count) => println!("audit chain verified: {count} records"),
-                    Err(e) => bail!("audit chain broken: {e}"),
-                },
             }
-            Ok(())
+        }
+        AdminCommand::AddMember { company, email, role } => {
+            let role = Role::parse(&role)?;
+            admin::add_member(open()?.storage.as_ref(), CompanyId(company), &email, role)?;
+        }
+        AdminCommand::Stats { company, json } => {
+            let per_kind = admin::stats(open()?.storage.as_ref(), CompanyId(company))?;
+            if json {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    per_kind.iter().map(|(kind, s)| (kind.as_str().to_owned(), serde_json::json!(s))).collect();
+                println!("{}", serde_json::to_string_pretty(&object)?);
+            } else {
+                for (kind, s) in per_kind {
+                    println!("{:<10} {:>9} {}", kind.as_str(), s.count, s.checksum);
+                }
+            }
+        }
+        AdminCommand::VerifyAudit { company } => {
+            match admin::verify_audit(open()?.storage.as_ref(), CompanyId(company)) {
+                Ok(count) => println!("audit chain verified: {count} records"),
+                Err(e) => bail!("audit chain broken: {e}"),
+            }
+        }
+        AdminCommand::Backup { out } => {
+            let backup = admin::backup(&data, &out)?;
+            println!(
+                "backup written: {} ({} bytes, {} companies, schema {})",
+                backup.path.display(),
+                backup.bytes,
+                backup.companies,
+                backup.schema_version
+            );
+        }
+        AdminCommand::Restore { from } => {
+            let restored = admin::restore(&data, &from)?;
+            println!("restored {} into {}", from.display(), data.display());
+            if let Some(previous) = &restored.previous {
+                println!("the database it replaced is kept as {}", previous.display());
+            }
+            for (company, epoch) in &restored.companies {
+                println!("company {company}: new epoch {epoch}");
+            }
         }
     }
+    Ok(())
 }

@@ -266,10 +266,11 @@ async fn a_company_keeps_an_owner() {
     admin::add_member(storage, company, "owner@studio.be", comptoir_core::model::Role::Owner).unwrap();
     admin::add_member(storage, company, "sales@studio.be", comptoir_core::model::Role::Sales).unwrap();
     let last_owner = |e| matches!(e, comptoir_server::storage::StorageError::LastOwner);
-    assert!(last_owner(storage.remove_member(company, owner).unwrap_err()));
-    assert!(last_owner(storage.set_member(company, owner, comptoir_core::model::Role::Admin).unwrap_err()));
-    storage.set_member(company, other, comptoir_core::model::Role::Owner).unwrap();
-    storage.remove_member(company, owner).unwrap();
+    assert!(last_owner(storage.transaction(&mut |tx| tx.remove_member(company, owner)).unwrap_err()));
+    let demoted = storage.transaction(&mut |tx| tx.set_member(company, owner, comptoir_core::model::Role::Admin));
+    assert!(last_owner(demoted.unwrap_err()));
+    storage.transaction(&mut |tx| tx.set_member(company, other, comptoir_core::model::Role::Owner)).unwrap();
+    storage.transaction(&mut |tx| tx.remove_member(company, owner)).unwrap();
     assert_eq!(storage.members(company).unwrap().len(), 1);
     assert!(matches!(
         admin::create_user(storage, "OWNER@studio.be", PASSWORD, "").unwrap_err(),

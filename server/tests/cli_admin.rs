@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
+mod common;
+
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
@@ -111,4 +113,35 @@ fn demo_seeds_two_companies_and_verify_audit_names_an_altered_record() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("audit record 1") && stderr.contains("altered"), "{stderr}");
+}
+
+#[test]
+fn admin_backup_runs_beside_the_server_and_restore_waits_for_it_to_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    stdout(&run(data, &["create-user", "--email", "claire@atelier.fr", "--password-stdin"], "mot de passe solide\n"));
+    let company = stdout(&run(data, &["create-company", "--name", "Atelier", "--country", "FR"], ""));
+    let out = tempfile::tempdir().unwrap();
+    let backup = out.path().join("atelier.backup");
+    let backup_arg = backup.to_str().unwrap();
+
+    let (mut server, _url, _stdout) = common::serve_process(data, &[]);
+    let printed = stdout(&run(data, &["backup", "--out", backup_arg], ""));
+    assert!(printed.starts_with("backup written:") && printed.contains("1 companies"), "{printed}");
+    // Once written, never overwritten.
+    let again = run(data, &["backup", "--out", backup_arg], "");
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // A restore under a serving server is refused, and says what to do.
+    let refused = run(data, &["restore", "--from", backup_arg], "");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("in use") && stderr.contains("stop it"), "{stderr}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let printed = stdout(&run(data, &["restore", "--from", backup_arg], ""));
+    assert!(printed.contains(&format!("company {company}: new epoch")), "{printed}");
+    assert!(printed.contains("kept as"), "{printed}");
+    let listed = stdout(&run(data, &["list-companies"], ""));
+    assert!(listed.contains(&company), "{listed}");
 }

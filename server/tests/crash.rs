@@ -1,30 +1,39 @@
 //! A server killed without warning (SIGKILL) and restarted loses nothing it had
-//! acknowledged.
+//! acknowledged, and keeps nothing of a change of several steps it was killed in the
+//! middle of.
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::io::BufRead as _;
+use std::process::Child;
+
+use common::serve_process;
 
 use comptoir_core::model::{Address, CompanyId, Contact, ContactId, ContactKind, Country, Role};
-use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordKind};
+use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
-use comptoir_server::storage::SqliteStorage;
+use comptoir_server::storage::{PageLimit, SqliteStorage, Storage};
 use serde_json::json;
 
 /// Starts `comptoir-server serve` on a port of its own and returns it with its address.
 fn start(data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir-server"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
+    let (child, url, _) = serve_process(data, &[]);
+    (child, url)
+}
+
+async fn sign_in(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
+    let login: serde_json::Value = http
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
-    (child, format!("http://{address}"))
+    login["access_token"].as_str().unwrap().to_owned()
 }
 
 async fn push(http: &reqwest::Client, url: &str, company: CompanyId, token: &str, mutation: &Mutation) -> Outcome {
@@ -91,16 +100,7 @@ async fn acknowledged_changes_survive_a_kill() {
     };
     let http = reqwest::Client::new();
     let (mut server, url) = start(dir.path());
-    let login: serde_json::Value = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"email": "claire@atelier.fr", "password": "mot de passe solide"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = sign_in(&http, &url, "claire@atelier.fr", "mot de passe solide").await;
     let client_id = uuid::Uuid::now_v7();
     let mut acknowledged = Vec::new();
     for i in 1..=40_u64 {
@@ -120,4 +120,105 @@ async fn acknowledged_changes_survive_a_kill() {
     assert_eq!(contacts(&http, &url, company, &token).await.len(), 40, "applied once only");
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// The points between the steps of adding a member: after the account is created, after
+/// the membership, after the member record in the company's log, after the audit record
+/// (the last thing before the commit).
+const MEMBER_STEPS: [&str; 4] = ["member:account", "member:membership", "member:log_record", "member:audit_record"];
+
+/// What the server's files hold of `email`'s membership of `company`: the account, the
+/// membership, the member record in the company's log, and the audit records that add it.
+#[derive(Debug, PartialEq, Eq)]
+struct MemberTraces {
+    account: bool,
+    membership: bool,
+    log_record: bool,
+    audit_records: usize,
+}
+
+fn member_traces(data: &std::path::Path, company: CompanyId, email: &str) -> MemberTraces {
+    let storage = SqliteStorage::open(data).unwrap();
+    let account = storage.user_by_email(email).unwrap();
+    let membership = storage.members(company).unwrap().iter().any(|m| m.email == email);
+    let mut log_record = false;
+    let mut audit_records = 0;
+    let page = storage.changes_after(company, 0, PageLimit::count(10_000)).unwrap();
+    assert!(!page.has_more);
+    for change in page.changes {
+        match change.body.as_deref().map(|b| serde_json::from_str::<RecordBody>(b).unwrap()) {
+            Some(RecordBody::Member(member)) if member.email == email => log_record = true,
+            Some(RecordBody::Audit(audit))
+                if audit.action == "add_member"
+                    && account.as_ref().is_some_and(|a| Some(a.id.0) == audit.entity_id) =>
+            {
+                audit_records += 1;
+            }
+            _ => {}
+        }
+    }
+    // Whatever happened, the audit chain holds together.
+    admin::verify_audit(&storage, company).unwrap();
+    MemberTraces { account: account.is_some(), membership, log_record, audit_records }
+}
+
+/// The owner adds marc@atelier.fr, who has no account yet, as a sales member.
+async fn add_marc(
+    http: reqwest::Client,
+    url: String,
+    company: CompanyId,
+    token: String,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(format!("{url}/v1/companies/{company}/members"))
+        .bearer_auth(token)
+        .json(&json!({"email": "marc@atelier.fr", "role": "sales"}))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_kill_between_the_steps_of_adding_a_member_leaves_all_or_nothing() {
+    for point in MEMBER_STEPS {
+        let dir = tempfile::tempdir().unwrap();
+        let company = {
+            let storage = SqliteStorage::open(dir.path()).unwrap();
+            admin::create_user(&storage, "claire@atelier.fr", "mot de passe solide", "").unwrap();
+            let company = admin::create_company(&storage, "Atelier", "FR").unwrap();
+            admin::add_member(&storage, company, "claire@atelier.fr", Role::Owner).unwrap();
+            company
+        };
+        let http = reqwest::Client::new();
+        let (mut server, url, mut stdout) = serve_process(dir.path(), &[(comptoir_server::pause::PAUSE_AT, point)]);
+        let token = sign_in(&http, &url, "claire@atelier.fr", "mot de passe solide").await;
+        let request = tokio::spawn(add_marc(http.clone(), url.clone(), company, token.clone()));
+        // The server says when it stands at the point, inside the transaction.
+        let paused = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            while stdout.read_line(&mut line).unwrap() > 0 {
+                if line.trim() == format!("paused at {point}") {
+                    return true;
+                }
+                line.clear();
+            }
+            false
+        });
+        assert!(tokio::time::timeout(std::time::Duration::from_mins(1), paused).await.unwrap().unwrap(), "{point}");
+        server.kill().unwrap(); // SIGKILL, in the middle of the change
+        server.wait().unwrap();
+        assert!(request.await.unwrap().is_err(), "{point}: the caller never got an answer");
+
+        let none = MemberTraces { account: false, membership: false, log_record: false, audit_records: 0 };
+        assert_eq!(member_traces(dir.path(), company, "marc@atelier.fr"), none, "killed at {point}: nothing stays");
+
+        // The caller tries again, on the restarted server: all of it, once.
+        let (mut server, url) = start(dir.path());
+        let answer = add_marc(http.clone(), url, company, token).await.unwrap();
+        assert_eq!(answer.status(), reqwest::StatusCode::CREATED, "{point}");
+        let added: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(added["account_created"], true);
+        server.kill().unwrap();
+        server.wait().unwrap();
+        let all = MemberTraces { account: true, membership: true, log_record: true, audit_records: 1 };
+        assert_eq!(member_traces(dir.path(), company, "marc@atelier.fr"), all, "after {point}: all of it, once");
+    }
 }

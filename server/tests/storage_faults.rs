@@ -6,7 +6,7 @@
 
 use comptoir_core::sync::RecordKind;
 use comptoir_server::admin;
-use comptoir_server::storage::{SqliteStorage, Storage};
+use comptoir_server::storage::{PageLimit, SqliteStorage, Storage};
 use uuid::Uuid;
 
 #[test]
@@ -31,7 +31,7 @@ fn a_panic_inside_a_company_transaction_harms_nobody() {
 
     // Nothing of the panicked transaction stayed, and both companies are served.
     assert_eq!(storage.log_state(a).unwrap().unwrap(), before, "the half-done write was rolled back");
-    assert!(storage.changes_after(a, 0, 100).unwrap().iter().all(|c| c.id != written));
+    assert!(storage.changes_after(a, 0, PageLimit::count(100)).unwrap().changes.iter().all(|c| c.id != written));
     assert!(storage.log_state(b).unwrap().is_some());
     // And writes go on.
     storage
@@ -40,6 +40,52 @@ fn a_panic_inside_a_company_transaction_harms_nobody() {
             Ok(())
         })
         .unwrap();
-    let after_b = storage.changes_after(b, 0, 100).unwrap();
+    let after_b = storage.changes_after(b, 0, PageLimit::count(100)).unwrap().changes;
     assert!(after_b.iter().any(|c| c.kind == RecordKind::Contact), "company B took the write");
+}
+
+/// A unit of work that fails at its last step leaves nothing of its earlier ones: no
+/// account, no company, no membership, no log.
+#[test]
+fn a_failed_unit_of_work_leaves_nothing() {
+    use comptoir_core::model::{CompanyId, Role};
+    use comptoir_server::storage::{CompanyRecord, StorageError, UserRecord, unit_of_work};
+
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(dir.path()).unwrap();
+    let user = UserRecord::new("lea@atelier.fr", None, "not a real hash".into());
+    let company = CompanyRecord {
+        id: CompanyId::new(),
+        name: "Atelier".into(),
+        country: "FR".into(),
+        created_at: chrono::Utc::now(),
+    };
+    let failed = unit_of_work(&storage, |tx| {
+        tx.create_user(&user)?;
+        tx.create_company(&company, Uuid::now_v7())?;
+        tx.set_member(company.id, user.id, Role::Owner)?;
+        tx.in_company(company.id, &mut |log| {
+            log.put(RecordKind::Contact, Uuid::now_v7(), Some("{}"))?;
+            Ok(())
+        })?;
+        assert_eq!(tx.members(company.id)?.len(), 1, "the transaction sees its own writes");
+        Err::<(), _>(StorageError::Backend("a fault injected at the last step".into()))
+    });
+    assert!(matches!(failed, Err(StorageError::Backend(m)) if m.contains("injected")), "its own error");
+    assert!(storage.user_by_email("lea@atelier.fr").unwrap().is_none());
+    assert!(storage.company(company.id).unwrap().is_none());
+    assert!(storage.log_state(company.id).unwrap().is_none());
+    assert!(storage.memberships(user.id).unwrap().is_empty());
+
+    // The same work, succeeding, commits whole and returns its value.
+    let members = unit_of_work(&storage, |tx| {
+        tx.create_user(&user)?;
+        tx.create_company(&company, Uuid::now_v7())?;
+        tx.set_member(company.id, user.id, Role::Owner)?;
+        tx.members(company.id).map(|m| m.len())
+    })
+    .unwrap();
+    assert_eq!(members, 1);
+    assert_eq!(storage.memberships(user.id).unwrap().len(), 1);
+    assert_eq!(storage.log_state(company.id).unwrap().unwrap().seq, 0);
 }

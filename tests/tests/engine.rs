@@ -499,3 +499,73 @@ fn a_fault_in_the_engine_is_reported_to_the_window_not_swallowed() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(app.engine.send(Command::SyncNow), Err(comptoir_core::engine::EngineError::Stopped));
 }
+
+/// A server restored from a backup hands out again the seqs it had handed out after the
+/// backup. Its companies get a new epoch: the engine sees its cursor refused, keeps the old
+/// file aside and downloads the company again, so that a change written meanwhile at a
+/// re-used seq reaches the copy instead of being skipped.
+#[test]
+fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
+    use comptoir_core::sync::{LoginResponse, Mutation, Outcome, SyncClient};
+
+    let (mut server, dir, _clock, mut app) = set_up_new(300);
+    let company = app.ready();
+    app.synced();
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("server.backup");
+    server.backup(&backup).unwrap();
+
+    // Two edits after the backup: pushed, pulled back; the copy's cursor passes them.
+    let copy = copy_of(dir.path(), company.id);
+    let customer = copy.list_contacts(false, 0, 10).unwrap().into_iter().find(|c| c.is_customer).unwrap();
+    let mut edited = customer.clone();
+    for (request, phone) in [(1, "+33 4 72 00 00 01"), (2, "+33 4 72 00 00 02")] {
+        edited.phone = Some(phone.into());
+        app.edit(request, Intent::UpdateContact { contact: edited.clone() }).unwrap();
+    }
+    app.send(Command::SyncNow);
+    app.synced();
+    let before = copy.sync_cursor().unwrap().unwrap();
+    assert_eq!(copy.pending_count().unwrap(), 0);
+    drop(copy);
+
+    let restored = server.restore(&backup).unwrap();
+    let epoch = restored.companies.iter().find(|(id, _)| *id == company.id).unwrap().1;
+    assert_ne!(epoch, before.epoch, "a new epoch");
+
+    // Another device writes on the restored server: at a seq the copy has passed already.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (arrived, seq) = runtime.block_on(async {
+        let mut device = SyncClient::new(&server.url).unwrap();
+        let LoginResponse::SignedIn(tokens) =
+            device.login(&server.accounts.email, &server.accounts.password).await.unwrap()
+        else {
+            panic!("two-factor on the demo account")
+        };
+        device.set_access_token(Some(tokens.access_token));
+        let contact = comptoir_tests::fixtures::new_contact("Arrivée après la restauration");
+        let mutation = Mutation {
+            client_id: uuid::Uuid::now_v7(),
+            mutation_id: 1,
+            intent: Intent::CreateContact { contact: contact.clone() },
+        };
+        let answer = device.push(company.id, vec![mutation]).await.unwrap();
+        let Outcome::Applied { seq, .. } = answer.results[0].outcome else { panic!("{answer:?}") };
+        (contact, seq)
+    });
+    assert!(seq <= before.seq, "seq {seq} re-used: the copy's cursor was at {}", before.seq);
+
+    // The next sync finds its cursor stale and downloads the company again.
+    app.send(Command::SyncNow);
+    let aside = app.wait_for("the download again", |e| match e {
+        Event::Notice(Notice::DownloadedAgain { backup }) => Some(backup.clone()),
+        _ => None,
+    });
+    app.synced();
+    assert!(aside.is_some_and(|old| old.exists()), "the old file is kept aside");
+    let copy = copy_of(dir.path(), company.id);
+    assert_eq!(copy.sync_cursor().unwrap().unwrap().epoch, epoch);
+    assert_eq!(copy.contact(arrived.id).unwrap(), arrived, "the change at a re-used seq arrived");
+    assert_eq!(copy.contact(customer.id).unwrap().phone, customer.phone, "the server's data as restored");
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
+}

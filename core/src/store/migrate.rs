@@ -1,6 +1,7 @@
 //! A small migrator on `PRAGMA user_version`: migration N brings a file from version
 //! N−1 to N, inside one transaction. Before an existing file is migrated, a consistent
-//! copy of it is written beside it (`VACUUM INTO`).
+//! copy of it is written beside it (`VACUUM INTO`). The sync server versions its own
+//! database with it too.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,9 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::StoreError;
 
-pub(crate) struct Migration {
+/// One step of a schema: the SQL that brings a file from `version - 1` to `version`.
+#[derive(Debug)]
+pub struct Migration {
     pub version: u32,
     pub sql: &'static str,
 }
@@ -44,13 +47,14 @@ pub struct MigrationReport {
     pub backup: Option<PathBuf>,
 }
 
-pub(crate) fn schema_version(conn: &Connection) -> Result<u32, StoreError> {
+/// The schema version of the file `conn` is open on (0: never migrated).
+pub fn schema_version(conn: &Connection) -> Result<u32, StoreError> {
     Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
 }
 
 /// Brings `conn` (the file at `path`) to the latest version of `migrations`, or to
 /// `target` when given (tests use it to make old files).
-pub(crate) fn migrate(
+pub fn migrate(
     conn: &mut Connection,
     path: &Path,
     migrations: &[Migration],
@@ -81,7 +85,7 @@ pub(crate) fn migrate(
 
 /// Writes a consistent copy of the database next to it:
 /// `name.v1-20261124T153000.backup`.
-pub(crate) fn backup_copy(conn: &Connection, path: &Path, version: u32) -> Result<PathBuf, StoreError> {
+pub fn backup_copy(conn: &Connection, path: &Path, version: u32) -> Result<PathBuf, StoreError> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3f");
     let name = path.file_name().map_or_else(|| "comptoir".into(), |n| n.to_string_lossy().into_owned());
     let backup = path.with_file_name(format!("{name}.v{version}-{stamp}.backup"));

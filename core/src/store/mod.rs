@@ -18,7 +18,7 @@ mod error;
 mod ledger;
 mod list;
 mod local;
-mod migrate;
+pub mod migrate;
 mod outbox;
 mod overview;
 mod replica;

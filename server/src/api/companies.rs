@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::{ApiJson, AppState, Caller};
 use crate::auth as secrets;
 use crate::error::{ApiError, ErrorBody};
-use crate::storage::{MemberRecord, Storage, StorageError, UserRecord};
+use crate::pause;
+use crate::storage::{MemberRecord, Storage, StorageError, UserRecord, unit_of_work};
 
 /// The caller, as a member of the company named in the path.
 #[derive(Debug)]
@@ -73,29 +74,30 @@ pub async fn list_members(State(state): State<AppState>, member: Member) -> Resu
     state.blocking(move |storage| Ok(Json(storage.members(company)?.into_iter().map(member_view).collect()))).await
 }
 
-/// The shared membership check ([`authorize_membership`]): managing members, owners by
-/// an owner, never the last owner. The storage refuses a last owner's removal as well,
-/// inside the same transaction.
+/// The shared membership check ([`authorize_membership`]) against the company's
+/// `members`: managing members, owners by an owner, never the last owner. The storage
+/// refuses a last owner's removal as well, inside the same transaction.
 fn authorize_role_change(
-    storage: &dyn Storage,
+    members: &[MemberRecord],
     member: &Member,
     from: Option<Role>,
     to: Option<Role>,
 ) -> Result<(), ApiError> {
-    let owners = storage.members(member.company)?.iter().filter(|m| m.role == Role::Owner).count();
+    let owners = members.iter().filter(|m| m.role == Role::Owner).count();
     authorize_membership(member.role, from, to, owners).map_err(|e| match e {
         comptoir_core::model::ModelError::LastOwner => ApiError::from(StorageError::LastOwner),
         e => ApiError::forbidden(e.code(), e.to_string()),
     })
 }
 
-fn current_role(storage: &dyn Storage, company: CompanyId, user: UserId) -> Result<Option<Role>, ApiError> {
-    Ok(storage.members(company)?.into_iter().find(|m| m.user_id == user).map(|m| m.role))
+fn role_of(members: &[MemberRecord], user: UserId) -> Option<Role> {
+    members.iter().find(|m| m.user_id == user).map(|m| m.role)
 }
 
 #[utoipa::path(post, path = "/v1/companies/{company}/members", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body = AddMember, responses((status = 201, description = "Added", body = AddedMember), (status = 200, description = "Already a member: role set", body = AddedMember), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
 /// `POST /v1/companies/{company}/members`: adds a user by email, creating the account
-/// when the email has none.
+/// when the email has none. The account, the membership, the member record in the
+/// company's log and the audit record commit together, or none of them does.
 pub async fn add_member(
     State(state): State<AppState>,
     member: Member,
@@ -106,31 +108,51 @@ pub async fn add_member(
     let now = state.clock.now();
     state
         .blocking(move |storage| {
-            let (user, initial_password) = if let Some(user) = storage.user_by_email(&email)? {
-                (user, None)
-            } else {
+            // Checked before anything costly (a password hash), and again in the transaction.
+            let existing = storage.user_by_email(&email)?;
+            let members = storage.members(member.company)?;
+            let from = existing.as_ref().and_then(|user| role_of(&members, user.id));
+            authorize_role_change(&members, &member, from, Some(request.role))?;
+            // An email without an account gets one, with a password to hand over; hashed
+            // out of the transaction, which holds the storage.
+            let new_account = if existing.is_none() {
                 let password = secrets::new_token()?;
                 let user = UserRecord::new(&email, request.display_name.as_deref(), secrets::hash_password(&password)?);
-                (user, Some(password))
+                Some((user, password))
+            } else {
+                None
             };
-            let from = current_role(storage, member.company, user.id)?;
-            authorize_role_change(storage, &member, from, Some(request.role))?;
-            if initial_password.is_some() {
-                storage.create_user(&user)?;
-            }
-            storage.set_member(member.company, user.id, request.role)?;
             let actor = crate::sync::Actor::member(&member.caller.user, member.role);
-            crate::sync::log_member(storage, member.company, &user, Some(request.role), &actor, now)?;
+            let (user, from, created) = unit_of_work(storage, |tx| {
+                let (user, created) = match (tx.user_by_email(&email)?, &new_account) {
+                    (Some(user), _) => (user, false),
+                    (None, Some((user, _))) => {
+                        tx.create_user(user)?;
+                        pause::point("member:account");
+                        (user.clone(), true)
+                    }
+                    (None, None) => return Err(ApiError::internal(&"an account vanished")),
+                };
+                let members = tx.members(member.company)?;
+                let from = role_of(&members, user.id);
+                authorize_role_change(&members, &member, from, Some(request.role))?;
+                tx.set_member(member.company, user.id, request.role)?;
+                pause::point("member:membership");
+                crate::sync::log_member(tx, member.company, &user, Some(request.role), &actor, now)?;
+                Ok((user, from, created))
+            })?;
             tracing::info!(company = %member.company, by = %member.caller.user.id, user = %user.id, role = %request.role, "member added");
+            let initial_password = new_account.filter(|_| created).map(|(_, password)| password);
             let view = MemberView { user_id: user.id.0, email: user.email, display_name: user.display_name, role: request.role };
             let status = if from.is_some() { StatusCode::OK } else { StatusCode::CREATED };
-            Ok((status, Json(AddedMember { member: view, account_created: initial_password.is_some(), initial_password })))
+            Ok((status, Json(AddedMember { member: view, account_created: created, initial_password })))
         })
         .await
 }
 
 /// Changes (`Some`) or ends (`None`) a member's role, after the permission check, and
-/// records it in the company's log and audit trail. Returns the role it had.
+/// records it in the company's log and audit trail, in one transaction. Returns the role
+/// it had.
 fn change_membership(
     storage: &dyn Storage,
     member: &Member,
@@ -138,16 +160,20 @@ fn change_membership(
     to: Option<Role>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Role, ApiError> {
-    let from = current_role(storage, member.company, user)?
-        .ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
-    authorize_role_change(storage, member, Some(from), to)?;
-    match to {
-        Some(role) => storage.set_member(member.company, user, role)?,
-        None => storage.remove_member(member.company, user)?,
-    }
-    let target = storage.user(user)?.ok_or(StorageError::NotFound("user"))?;
     let actor = crate::sync::Actor::member(&member.caller.user, member.role);
-    crate::sync::log_member(storage, member.company, &target, to, &actor, now)?;
+    let from = unit_of_work(storage, |tx| -> Result<Role, ApiError> {
+        let members = tx.members(member.company)?;
+        let from =
+            role_of(&members, user).ok_or_else(|| ApiError::not_found("This user is not a member of this company."))?;
+        authorize_role_change(&members, member, Some(from), to)?;
+        match to {
+            Some(role) => tx.set_member(member.company, user, role)?,
+            None => tx.remove_member(member.company, user)?,
+        }
+        let target = tx.user(user)?.ok_or(StorageError::NotFound("user"))?;
+        crate::sync::log_member(tx, member.company, &target, to, &actor, now)?;
+        Ok(from)
+    })?;
     tracing::info!(company = %member.company, by = %member.caller.user.id, %user, %from, to = ?to, "membership changed");
     Ok(from)
 }

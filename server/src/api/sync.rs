@@ -12,6 +12,7 @@ use super::{ApiJson, AppState, Member};
 use crate::error::{ApiError, ErrorBody};
 use comptoir_core::sync::RawPullPage;
 
+use crate::storage::PageLimit;
 use crate::sync::{self, Actor, PullError};
 
 /// The most changes one pull page holds.
@@ -49,6 +50,9 @@ pub struct PullQuery {
     pub after: u64,
     /// The epoch of the client's cursor; a different one answers `409 stale_epoch`.
     pub epoch: Option<Uuid>,
+    /// The most changes the page holds (1,000 by default, 5,000 at most); a page also
+    /// stops before its records' bodies pass 4 MiB (it holds one record at least), and
+    /// says `has_more`.
     pub limit: Option<u32>,
     /// Ask for the remaining counts per category (once, at the start of a download).
     #[serde(default)]
@@ -73,6 +77,7 @@ pub async fn pull(
     let company = member.company;
     state
         .blocking(move |storage| {
+            let limit = PageLimit { count: limit, bytes: sync::MAX_PAGE_BYTES };
             sync::pull(storage, company, query.epoch, query.after, limit, query.counts).map(Json).map_err(|e| match e {
                 PullError::StaleEpoch => ApiError::new(
                     StatusCode::CONFLICT,

@@ -4,10 +4,13 @@
 //! SQL: the embedded SQLite backend ([`SqliteStorage`]) is the default, and a PostgreSQL
 //! backend must be able to pass the same tests. Each method is one transaction; invariants
 //! that must hold whatever runs concurrently (one refresh token rotation wins; a company
-//! keeps an owner) are enforced inside the method, not by its callers. Storage never reads
+//! keeps an owner) are enforced inside the method, not by its callers. A change of several
+//! steps (a company and its log; a member, their account and the log and audit records
+//! that say so) is one unit of work ([`StorageTx`], [`unit_of_work`]). Storage never reads
 //! the clock: callers pass the time, so tests can move it.
 
 mod sqlite;
+mod unit_of_work;
 
 use std::collections::BTreeMap;
 
@@ -17,7 +20,8 @@ use comptoir_core::sync::RecordKind;
 use thiserror::Error;
 use uuid::Uuid;
 
-pub use sqlite::SqliteStorage;
+pub use sqlite::{BackupSummary, RestoreSummary, SCHEMA_VERSION, SqliteStorage};
+pub use unit_of_work::{StorageTx, unit_of_work};
 
 #[derive(Debug, Error)]
 pub enum StorageError {
@@ -34,6 +38,10 @@ pub enum StorageError {
     /// Returned by a company transaction's work to roll it back; the caller knows why.
     #[error("transaction rolled back")]
     Abort,
+    /// An operation on the server's files that cannot be done as asked (the data folder is
+    /// in use, a file is not a backup); the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Where a company's change log stands.
@@ -63,6 +71,39 @@ pub struct StoredChange {
     pub kind: RecordKind,
     pub id: Uuid,
     pub body: Option<String>,
+}
+
+/// How much one page of a change log may hold: at most `count` changes, and no more than
+/// `bytes` of bodies (each change counted with [`PageLimit::CHANGE_OVERHEAD`] more) —
+/// except that a page always holds at least one change, however large.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageLimit {
+    pub count: u32,
+    pub bytes: usize,
+}
+
+impl PageLimit {
+    /// About what a change adds to a page's JSON beside its body: its seq, kind, id and
+    /// the field names.
+    pub const CHANGE_OVERHEAD: usize = 96;
+
+    /// At most `count` changes, whatever their size (admin commands that read a log whole).
+    pub fn count(count: u32) -> Self {
+        Self { count, bytes: usize::MAX }
+    }
+
+    /// What `change` weighs against [`Self::bytes`].
+    pub fn weight(change: &StoredChange) -> usize {
+        change.body.as_ref().map_or(0, String::len).saturating_add(Self::CHANGE_OVERHEAD)
+    }
+}
+
+/// A page of a change log, in seq order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredPage {
+    pub changes: Vec<StoredChange>,
+    /// More changes follow the page's last one.
+    pub has_more: bool,
 }
 
 /// The work of one company transaction: everything commits together, or nothing does.
@@ -230,21 +271,25 @@ pub trait Storage: Send + Sync + 'static {
     fn challenge(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>, StorageError>;
     fn consume_challenge(&self, hash: &str) -> Result<(), StorageError>;
 
-    // Companies and their members.
-    fn create_company(&self, company: &CompanyRecord) -> Result<(), StorageError>;
+    // Several steps in one transaction: creating a company, adding, changing or removing a
+    // member (see [`StorageTx`]).
+    /// Runs `work` in one transaction that spans accounts, memberships and companies' logs.
+    /// `work` returning an error rolls everything back ([`StorageError::Abort`] for a
+    /// deliberate roll-back). A backend may run `work` again when the transaction must be
+    /// retried (a serialization failure): `work` starts from scratch each time.
+    /// [`unit_of_work`] is the same with a result.
+    fn transaction(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StorageTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>;
+
+    // Companies and their members (created and changed through [`Self::transaction`]).
     fn company(&self, id: CompanyId) -> Result<Option<CompanyRecord>, StorageError>;
     fn companies(&self) -> Result<Vec<CompanyRecord>, StorageError>;
-    /// Adds `user` to `company` with `role`, or changes their role. Refused with
-    /// [`StorageError::LastOwner`] when it would leave the company without an owner.
-    fn set_member(&self, company: CompanyId, user: UserId, role: Role) -> Result<(), StorageError>;
-    /// Removes `user` from `company`; never the last owner.
-    fn remove_member(&self, company: CompanyId, user: UserId) -> Result<(), StorageError>;
     fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError>;
     fn memberships(&self, user: UserId) -> Result<Vec<(CompanyRecord, Role)>, StorageError>;
 
     // The change log of a company's business data.
-    /// Starts a company's log (at creation), with its first epoch.
-    fn start_log(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError>;
     fn log_state(&self, company: CompanyId) -> Result<Option<LogState>, StorageError>;
     /// Runs `work` in one transaction on the company's log. `work` returning an error rolls
     /// everything back ([`StorageError::Abort`] for a deliberate roll-back).
@@ -253,8 +298,8 @@ pub trait Storage: Send + Sync + 'static {
         company: CompanyId,
         work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
     ) -> Result<(), StorageError>;
-    /// Up to `limit` changes after `after`, in seq order.
-    fn changes_after(&self, company: CompanyId, after: u64, limit: u32) -> Result<Vec<StoredChange>, StorageError>;
+    /// The changes after `after`, in seq order, as many as `limit` allows.
+    fn changes_after(&self, company: CompanyId, after: u64, limit: PageLimit) -> Result<StoredPage, StorageError>;
     /// How many changes lie after `after`, per kind.
     fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError>;
 }

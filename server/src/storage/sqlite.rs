@@ -1,4 +1,10 @@
-//! The embedded storage: one SQLite file (`server.sqlite`) in the data folder, in WAL mode.
+//! The embedded storage: one SQLite file (`server.sqlite`) in the data folder, in WAL mode,
+//! its schema versioned by [`migrate`]; [`backup`] copies it while it serves and restores
+//! such a copy.
+
+mod backup;
+mod migrate;
+mod unit_of_work;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,148 +18,25 @@ use uuid::Uuid;
 use comptoir_core::sync::RecordKind;
 
 use super::{
-    AccessGrant, CompanyRecord, CompanyTx, LogState, MemberRecord, Rotation, SessionRecord, Storage, StorageError,
-    StoredChange, StoredRecord, UserRecord,
+    AccessGrant, CompanyRecord, CompanyTx, LogState, MemberRecord, PageLimit, Rotation, SessionRecord, Storage,
+    StorageError, StorageTx, StoredChange, StoredPage, StoredRecord, UserRecord,
 };
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS users (
-    id              BLOB    PRIMARY KEY,
-    email           TEXT    NOT NULL UNIQUE,
-    display_name    TEXT    NOT NULL,
-    password_hash   TEXT    NOT NULL,
-    totp_secret     TEXT,
-    totp_enabled    INTEGER NOT NULL DEFAULT 0,
-    totp_last_step  INTEGER,
-    failed_logins   INTEGER NOT NULL DEFAULT 0,
-    locked_until    TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS sessions (
-    id                    BLOB    PRIMARY KEY,
-    user_id               BLOB    NOT NULL REFERENCES users (id),
-    refresh_hash          TEXT    NOT NULL UNIQUE,
-    previous_refresh_hash TEXT,
-    refresh_expires_at    TEXT    NOT NULL,
-    revoked               INTEGER NOT NULL DEFAULT 0
-) STRICT;
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
-CREATE INDEX IF NOT EXISTS sessions_by_previous ON sessions (previous_refresh_hash);
-CREATE TABLE IF NOT EXISTS access_tokens (
-    hash       TEXT PRIMARY KEY,
-    session_id BLOB NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    user_id    BLOB NOT NULL,
-    expires_at TEXT NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS access_tokens_by_session ON access_tokens (session_id);
-CREATE TABLE IF NOT EXISTS challenges (
-    hash       TEXT PRIMARY KEY,
-    user_id    BLOB NOT NULL REFERENCES users (id),
-    expires_at TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS companies (
-    id         BLOB PRIMARY KEY,
-    name       TEXT NOT NULL,
-    country    TEXT NOT NULL,
-    created_at TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS members (
-    company_id BLOB NOT NULL REFERENCES companies (id),
-    user_id    BLOB NOT NULL REFERENCES users (id),
-    role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'sales', 'accountant', 'read_only')),
-    PRIMARY KEY (company_id, user_id)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id);
-
--- A company's change log: the latest state of each record and the seq of its last
--- change. Pulling is reading rows by seq.
-CREATE TABLE IF NOT EXISTS logs (
-    company_id BLOB    PRIMARY KEY REFERENCES companies (id),
-    epoch      BLOB    NOT NULL,
-    seq        INTEGER NOT NULL DEFAULT 0,
-    audit_seq  INTEGER NOT NULL DEFAULT 0,
-    audit_hash TEXT    NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS records (
-    company_id BLOB    NOT NULL,
-    kind       TEXT    NOT NULL,
-    id         BLOB    NOT NULL,
-    seq        INTEGER NOT NULL,
-    body       TEXT,
-    PRIMARY KEY (company_id, kind, id)
-) STRICT, WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS records_by_seq ON records (company_id, seq, kind);
-CREATE TABLE IF NOT EXISTS unique_keys (
-    company_id BLOB NOT NULL,
-    namespace  TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    owner      BLOB NOT NULL,
-    PRIMARY KEY (company_id, namespace, key)
-) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS mutations (
-    company_id  BLOB    NOT NULL,
-    client_id   BLOB    NOT NULL,
-    mutation_id INTEGER NOT NULL,
-    outcome     TEXT    NOT NULL,
-    PRIMARY KEY (company_id, client_id, mutation_id)
-) STRICT, WITHOUT ROWID;
-";
-
-/// Which records refer to which contact or article: a document to its customer and to
-/// the articles of its lines, a payment to its payer. Kept by triggers from the records'
-/// JSON, so that every way a record is written (the rules, the demo's bulk load) keeps it
-/// right, and answered from the primary key: "may this contact be deleted?" never reads
-/// a company's every document.
-///
-/// The triggers' inserts list each target once (`UNION`, not `UNION ALL`: two lines of one
-/// article): their `OR IGNORE` does not hold inside a trigger fired by an upsert, whose
-/// own conflict clause SQLite applies instead.
-const RECORD_REFS: &str = "
-CREATE TABLE record_refs (
-    company_id  BLOB NOT NULL,
-    target      TEXT NOT NULL,
-    source_kind TEXT NOT NULL,
-    source      BLOB NOT NULL,
-    PRIMARY KEY (company_id, target, source_kind, source)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX record_refs_by_source ON record_refs (company_id, source_kind, source);
-CREATE TRIGGER record_refs_insert AFTER INSERT ON records
-WHEN new.kind IN ('document', 'payment') AND new.body IS NOT NULL BEGIN
-    INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
-    SELECT new.company_id, target, new.kind, new.id FROM (
-        SELECT json_extract(new.body, '$.record.document.contact_id') AS target
-        UNION SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
-        UNION SELECT json_extract(new.body, '$.record.contact_id')
-    ) WHERE target IS NOT NULL;
-END;
-CREATE TRIGGER record_refs_update AFTER UPDATE OF body ON records
-WHEN new.kind IN ('document', 'payment') BEGIN
-    DELETE FROM record_refs WHERE company_id = new.company_id AND source_kind = new.kind AND source = new.id;
-    INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
-    SELECT new.company_id, target, new.kind, new.id FROM (
-        SELECT json_extract(new.body, '$.record.document.contact_id') AS target
-        UNION SELECT json_extract(value, '$.article_id') FROM json_each(new.body, '$.record.document.lines')
-        UNION SELECT json_extract(new.body, '$.record.contact_id')
-    ) WHERE target IS NOT NULL AND new.body IS NOT NULL;
-END;
--- The records written before this table existed.
-INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
-SELECT company_id, json_extract(body, '$.record.document.contact_id'), kind, id
-  FROM records WHERE kind = 'document' AND body IS NOT NULL;
-INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
-SELECT r.company_id, json_extract(l.value, '$.article_id'), r.kind, r.id
-  FROM records r, json_each(r.body, '$.record.document.lines') l
- WHERE r.kind = 'document' AND r.body IS NOT NULL AND json_extract(l.value, '$.article_id') IS NOT NULL;
-INSERT OR IGNORE INTO record_refs (company_id, target, source_kind, source)
-SELECT company_id, json_extract(body, '$.record.contact_id'), kind, id
-  FROM records WHERE kind = 'payment' AND body IS NOT NULL AND json_extract(body, '$.record.contact_id') IS NOT NULL;
-";
+pub use backup::{BackupSummary, RestoreSummary};
+/// The version of `server.sqlite`'s schema this server writes.
+pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 
 /// SQLite storage. One connection behind a mutex: every method is short, and SQLite
 /// serialises writers anyway.
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// A shared lock on the data folder while it is open: a restore waits for none.
+    _in_use: Option<backup::FolderLock>,
 }
+
+/// The database's name in the data folder.
+pub(crate) const DATABASE_FILE: &str = "server.sqlite";
 
 fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
@@ -180,24 +63,19 @@ fn parse_role(value: &str) -> Result<Role, StorageError> {
 }
 
 impl SqliteStorage {
-    /// Opens (creating if needed) the storage under `data_dir`.
+    /// Opens (creating if needed) the storage under `data_dir`, bringing its schema to the
+    /// latest version.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(data_dir).map_err(backend)?;
-        let conn = Connection::open(data_dir.join("server.sqlite"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
-        let has_refs: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_refs')",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_refs {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {RECORD_REFS} COMMIT;"))?;
-        }
-        Ok(Self { conn: Mutex::new(conn) })
+        let in_use = backup::FolderLock::shared(data_dir)?;
+        let conn = open_connection(&data_dir.join(DATABASE_FILE))?;
+        Ok(Self { conn: Mutex::new(conn), _in_use: Some(in_use) })
+    }
+
+    /// Opens (creating if needed) the database file at `path`, migrated, without taking
+    /// the data folder's lock (a restore prepares its copy this way).
+    fn open_file(path: &Path) -> Result<Self, StorageError> {
+        Ok(Self { conn: Mutex::new(open_connection(path)?), _in_use: None })
     }
 
     /// The connection, for one method's transaction.
@@ -220,6 +98,18 @@ impl SqliteStorage {
     }
 }
 
+/// The database file at `path`, created if needed, with the pragmas the server runs on and
+/// its schema at the latest version.
+fn open_connection(path: &Path) -> Result<Connection, StorageError> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    migrate::migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
 const USER_COLUMNS: &str =
     "id, email, display_name, password_hash, totp_secret, totp_enabled, totp_last_step, failed_logins, locked_until";
 
@@ -237,6 +127,45 @@ fn user_from_row(row: &Row<'_>) -> Result<UserRecord, StorageError> {
     })
 }
 
+/// Inserts an account; [`StorageError::EmailTaken`] when the email has one.
+fn insert_user(conn: &Connection, user: &UserRecord) -> Result<(), StorageError> {
+    let result = conn.execute(
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        params![
+            user.id.0,
+            user.email,
+            user.display_name,
+            user.password_hash,
+            user.totp_secret,
+            user.totp_enabled,
+            user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
+            user.failed_logins,
+            user.locked_until.map(time_text),
+        ],
+    );
+    match result {
+        Err(rusqlite::Error::SqliteFailure(e, Some(message)))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation && message.contains("users.email") =>
+        {
+            Err(StorageError::EmailTaken)
+        }
+        other => other.map(|_| ()).map_err(backend),
+    }
+}
+
+/// The account whose `column` (`id` or `email`) is `value`.
+fn select_user(
+    conn: &Connection,
+    column: &'static str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<Option<UserRecord>, StorageError> {
+    conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"), [value], |row| {
+        Ok(user_from_row(row))
+    })
+    .optional()?
+    .transpose()
+}
+
 fn company_from_row(row: &Row<'_>) -> Result<CompanyRecord, StorageError> {
     Ok(CompanyRecord {
         id: CompanyId(row.get(0)?),
@@ -246,56 +175,17 @@ fn company_from_row(row: &Row<'_>) -> Result<CompanyRecord, StorageError> {
     })
 }
 
-/// Fails with [`StorageError::LastOwner`] when `company` has no owner left.
-fn ensure_an_owner(conn: &Connection, company: CompanyId) -> Result<(), StorageError> {
-    let owners: i64 =
-        conn.query_row("SELECT count(*) FROM members WHERE company_id = ?1 AND role = 'owner'", [company.0], |r| {
-            r.get(0)
-        })?;
-    if owners == 0 { Err(StorageError::LastOwner) } else { Ok(()) }
-}
-
 impl Storage for SqliteStorage {
     fn create_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        let conn = self.conn()?;
-        let result = conn.execute(
-            &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-            params![
-                user.id.0,
-                user.email,
-                user.display_name,
-                user.password_hash,
-                user.totp_secret,
-                user.totp_enabled,
-                user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
-                user.failed_logins,
-                user.locked_until.map(time_text),
-            ],
-        );
-        match result {
-            Err(rusqlite::Error::SqliteFailure(e, Some(message)))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation && message.contains("users.email") =>
-            {
-                Err(StorageError::EmailTaken)
-            }
-            other => other.map(|_| ()).map_err(backend),
-        }
+        insert_user(&*self.conn()?, user)
     }
 
     fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StorageError> {
-        let conn = self.conn()?;
-        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"), [email], |row| {
-            Ok(user_from_row(row))
-        })
-        .optional()?
-        .transpose()
+        select_user(&*self.conn()?, "email", &email)
     }
 
     fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
-        let conn = self.conn()?;
-        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id.0], |row| Ok(user_from_row(row)))
-            .optional()?
-            .transpose()
+        select_user(&*self.conn()?, "id", &id.0)
     }
 
     fn update_user(&self, user: &UserRecord) -> Result<(), StorageError> {
@@ -452,82 +342,27 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    fn create_company(&self, company: &CompanyRecord) -> Result<(), StorageError> {
-        self.conn()?.execute(
-            "INSERT INTO companies (id, name, country, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![company.id.0, company.name, company.country, time_text(company.created_at)],
-        )?;
+    fn transaction(
+        &self,
+        work: &mut dyn FnMut(&mut dyn StorageTx) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        work(&mut unit_of_work::SqliteStorageTx { tx: &tx })?;
+        tx.commit()?;
         Ok(())
     }
 
     fn company(&self, id: CompanyId) -> Result<Option<CompanyRecord>, StorageError> {
-        let conn = self.conn()?;
-        conn.query_row("SELECT id, name, country, created_at FROM companies WHERE id = ?1", [id.0], |row| {
-            Ok(company_from_row(row))
-        })
-        .optional()?
-        .transpose()
+        unit_of_work::company(&*self.conn()?, id)
     }
 
     fn companies(&self) -> Result<Vec<CompanyRecord>, StorageError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT id, name, country, created_at FROM companies ORDER BY name, id")?;
-        let rows = stmt.query_map([], |row| Ok(company_from_row(row)))?;
-        rows.map(|r| r?).collect()
-    }
-
-    fn set_member(&self, company: CompanyId, user: UserId, role: Role) -> Result<(), StorageError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let had_owner = ensure_an_owner(&tx, company).is_ok();
-        tx.execute(
-            "INSERT INTO members (company_id, user_id, role) VALUES (?1, ?2, ?3)
-             ON CONFLICT (company_id, user_id) DO UPDATE SET role = excluded.role",
-            params![company.0, user.0, role.as_str()],
-        )?;
-        // A company that has an owner never loses its last one.
-        if had_owner {
-            ensure_an_owner(&tx, company)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn remove_member(&self, company: CompanyId, user: UserId) -> Result<(), StorageError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let removed =
-            tx.execute("DELETE FROM members WHERE company_id = ?1 AND user_id = ?2", params![company.0, user.0])?;
-        if removed == 0 {
-            return Err(StorageError::NotFound("member"));
-        }
-        ensure_an_owner(&tx, company)?;
-        tx.commit()?;
-        Ok(())
+        unit_of_work::companies(&*self.conn()?)
     }
 
     fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT u.id, u.email, u.display_name, m.role FROM members m JOIN users u ON u.id = m.user_id
-             WHERE m.company_id = ?1 ORDER BY u.email",
-        )?;
-        let rows = stmt.query_map([company.0], |r| {
-            Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-        })?;
-        rows.map(|row| {
-            let (id, email, display_name, role) = row?;
-            Ok(MemberRecord { user_id: UserId(id), email, display_name, role: parse_role(&role)? })
-        })
-        .collect()
-    }
-
-    fn start_log(&self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError> {
-        self.conn()?.execute(
-            "INSERT INTO logs (company_id, epoch, audit_hash) VALUES (?1, ?2, ?3)",
-            params![company.0, epoch, comptoir_core::audit::GENESIS_HASH],
-        )?;
-        Ok(())
+        unit_of_work::members(&*self.conn()?, company)
     }
 
     fn log_state(&self, company: CompanyId) -> Result<Option<LogState>, StorageError> {
@@ -541,28 +376,41 @@ impl Storage for SqliteStorage {
     ) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let state = log_state(&tx, company)?.ok_or(StorageError::NotFound("company"))?;
-        let mut company_tx = SqliteCompanyTx { tx: &tx, company, state };
-        work(&mut company_tx)?;
+        in_company(&tx, company, work)?;
         tx.commit()?;
         Ok(())
     }
 
-    fn changes_after(&self, company: CompanyId, after: u64, limit: u32) -> Result<Vec<StoredChange>, StorageError> {
+    fn changes_after(&self, company: CompanyId, after: u64, limit: PageLimit) -> Result<StoredPage, StorageError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, kind, id, body FROM records WHERE company_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![company.0, seq_value(after)?, limit], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Uuid>(2)?, r.get::<_, Option<String>>(3)?))
-        })?;
-        rows.map(|row| {
-            let (seq, kind, id, body) = row?;
+        // One row more than the page holds tells whether more follow.
+        let mut rows = stmt.query(params![company.0, seq_value(after)?, i64::from(limit.count) + 1])?;
+        let mut page = StoredPage::default();
+        let mut bytes = 0_usize;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(1)?;
             let kind =
                 RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
-            Ok(StoredChange { seq: u64::try_from(seq).unwrap_or(0), kind, id, body })
-        })
-        .collect()
+            let change = StoredChange {
+                seq: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                kind,
+                id: row.get(2)?,
+                body: row.get(3)?,
+            };
+            let weight = PageLimit::weight(&change);
+            let full = page.changes.len() >= usize::try_from(limit.count).unwrap_or(usize::MAX)
+                || (!page.changes.is_empty() && bytes.saturating_add(weight) > limit.bytes);
+            if full {
+                page.has_more = true;
+                break;
+            }
+            bytes = bytes.saturating_add(weight);
+            page.changes.push(change);
+        }
+        Ok(page)
     }
 
     fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
@@ -607,6 +455,16 @@ fn log_state(conn: &Connection, company: CompanyId) -> Result<Option<LogState>, 
             })
         })
         .optional()?)
+}
+
+/// Runs `work` on `company`'s log in the open transaction `tx`.
+fn in_company(
+    tx: &rusqlite::Transaction<'_>,
+    company: CompanyId,
+    work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let state = log_state(tx, company)?.ok_or(StorageError::NotFound("company"))?;
+    work(&mut SqliteCompanyTx { tx, company, state })
 }
 
 fn seq_value(seq: u64) -> Result<i64, StorageError> {
@@ -776,11 +634,14 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        // As a file of the previous version: no table, no triggers.
+        // As a file of version 1: no table, no triggers.
         storage
             .conn()
             .unwrap()
-            .execute_batch("DROP TRIGGER record_refs_insert; DROP TRIGGER record_refs_update; DROP TABLE record_refs;")
+            .execute_batch(
+                "DROP TRIGGER record_refs_insert; DROP TRIGGER record_refs_update; DROP TABLE record_refs;
+                 PRAGMA user_version = 1;",
+            )
             .unwrap();
         drop(storage);
 

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use records::ServerRecords;
 
-use crate::storage::{CompanyRecord, CompanyTx, Storage, StorageError, UserRecord};
+use crate::storage::{CompanyRecord, CompanyTx, PageLimit, Storage, StorageError, StorageTx, UserRecord, unit_of_work};
 
 /// Who is acting, for permissions and the audit trail.
 #[derive(Debug, Clone)]
@@ -150,7 +150,8 @@ pub fn append_audit(
 }
 
 /// Creates company `id` with its change log and its first settings record (default
-/// numbering series; the address is filled in later by its owner).
+/// numbering series; the address is filled in later by its owner), and the audit record
+/// that says so: all of it or, after a failure or a crash, none.
 pub fn create_company(
     storage: &dyn Storage,
     id: CompanyId,
@@ -159,8 +160,6 @@ pub fn create_company(
     now: DateTime<Utc>,
 ) -> Result<CompanyId, StorageError> {
     let company = CompanyRecord { id, name: name.to_owned(), country: country.code().to_owned(), created_at: now };
-    storage.create_company(&company)?;
-    storage.start_log(company.id, Uuid::now_v7())?;
     let settings = Settings {
         company: comptoir_core::model::Company {
             id: company.id,
@@ -188,31 +187,34 @@ pub fn create_company(
         accounts: None,
         logo: None,
     };
-    storage.in_company(company.id, &mut |tx| {
-        ServerRecords(tx).put(
-            RecordKind::Settings,
-            company.id.0,
-            Some(&RecordBody::Settings(Box::new(settings.clone()))),
-        )?;
-        let entry =
-            AuditEntry { action: "create", entity: "company", entity_id: Some(company.id.0), changes: Vec::new() };
-        append_audit(tx, company.id, &Actor::system(), now, entry)?;
-        Ok(())
+    unit_of_work(storage, |tx| {
+        tx.create_company(&company, Uuid::now_v7())?;
+        tx.in_company(company.id, &mut |log| {
+            ServerRecords(log).put(
+                RecordKind::Settings,
+                company.id.0,
+                Some(&RecordBody::Settings(Box::new(settings.clone()))),
+            )?;
+            let entry =
+                AuditEntry { action: "create", entity: "company", entity_id: Some(company.id.0), changes: Vec::new() };
+            append_audit(log, company.id, &Actor::system(), now, entry)?;
+            Ok(())
+        })
     })?;
     Ok(company.id)
 }
 
 /// Records a membership change in the company's log and audit trail (`role` `None`:
-/// removed).
+/// removed), in the transaction `tx` that made the change.
 pub fn log_member(
-    storage: &dyn Storage,
+    tx: &mut dyn StorageTx,
     company: CompanyId,
     member: &UserRecord,
     role: Option<Role>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    storage.in_company(company, &mut |tx| {
+    tx.in_company(company, &mut |tx| {
         let before = tx
             .get(RecordKind::Member, member.id.0)?
             .and_then(|r| r.body)
@@ -228,6 +230,7 @@ pub fn log_member(
         let json =
             body.as_ref().map(serde_json::to_string).transpose().map_err(|e| StorageError::Backend(e.to_string()))?;
         tx.put(RecordKind::Member, member.id.0, json.as_deref())?;
+        crate::pause::point("member:log_record");
         let after = json.as_deref().and_then(|j| serde_json::from_str::<Value>(j).ok());
         let action = if role.is_none() {
             "remove_member"
@@ -244,6 +247,7 @@ pub fn log_member(
             now,
             AuditEntry { action, entity: "member", entity_id: Some(member.id.0), changes },
         )?;
+        crate::pause::point("member:audit_record");
         Ok(())
     })
 }
@@ -344,13 +348,18 @@ impl From<StorageError> for PullError {
     }
 }
 
-/// A page of at most `limit` changes after `after` (in `epoch`, when given).
+/// The most bytes of record bodies one pull page holds (a page holds at least one record,
+/// however large): a page's memory, on the server and in the client that parses it, stays
+/// bounded whatever the records weigh.
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A page of changes after `after` (in `epoch`, when given), as many as `limit` allows.
 pub fn pull(
     storage: &dyn Storage,
     company: CompanyId,
     epoch: Option<Uuid>,
     after: u64,
-    limit: u32,
+    limit: PageLimit,
     counts: bool,
 ) -> Result<RawPullPage, PullError> {
     let state = storage.log_state(company)?.ok_or(StorageError::NotFound("company"))?;
@@ -358,10 +367,9 @@ pub fn pull(
         return Err(PullError::StaleEpoch);
     }
     let remaining_before = if counts { Some(storage.count_changes_after(company, after)?) } else { None };
-    let stored = storage.changes_after(company, after, limit.saturating_add(1))?;
-    let has_more = stored.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut changes = Vec::with_capacity(stored.len());
-    for change in stored.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+    let stored = storage.changes_after(company, after, limit)?;
+    let mut changes = Vec::with_capacity(stored.changes.len());
+    for change in stored.changes {
         let body = change
             .body
             .map(RawValue::from_string)
@@ -378,5 +386,5 @@ pub fn pull(
         }
         counts
     });
-    Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more, remaining })
+    Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more: stored.has_more, remaining })
 }

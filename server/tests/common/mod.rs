@@ -1,5 +1,6 @@
 //! What the API tests share: the real server on a loopback port of its own, with its own
-//! temp dir and a manual clock, and small helpers to talk to it.
+//! temp dir and a manual clock, and small helpers to talk to it; and the server as a real
+//! process, for the tests that kill it or run admin commands beside it.
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 #![allow(dead_code, reason = "each test file uses part of the helpers")]
@@ -18,7 +19,7 @@ pub struct Server {
     pub clock: Arc<ManualClock>,
     pub storage: Arc<SqliteStorage>,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -39,7 +40,12 @@ impl Server {
         tokio::spawn(comptoir_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Self { url, clock, storage, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+        Self { url, clock, storage, http: reqwest::Client::new(), dir, _stop: stop }
+    }
+
+    /// The folder the server keeps its files in.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -99,3 +105,26 @@ pub fn totp_code(secret: &str, at: DateTime<Utc>) -> String {
 }
 
 pub const PASSWORD: &str = "un mot de passe solide";
+
+/// Starts `comptoir-server serve --data DATA` as a process, on a port of its own, with
+/// `env` added to its environment. Returns it, its address, and the rest of its standard
+/// output.
+pub fn serve_process(
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, std::io::BufReader<std::process::ChildStdout>) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_comptoir-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+    (child, format!("http://{address}"), stdout)
+}
