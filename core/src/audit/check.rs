@@ -15,7 +15,13 @@
 //!
 //! Records after the signed head (pulled after it, or written since) are fine, and counted
 //! as not yet signed. A copy that never received a head (from before signing, or never
-//! synced since) is checked as a chain only, and says so.
+//! synced since) is checked as a chain only, and says so; one that pinned the server's key
+//! (with its first head) but holds no head any more had its head *removed*.
+//!
+//! What the check cannot see: records after the signed head removed (they were never
+//! signed), and a copy whose head and pinned key were both removed (it reads as never
+//! signed, which the app shows as not vouched for, not as intact). The server's own chain
+//! stays the reference: a re-download brings it back whole.
 
 use chrono::{DateTime, Utc};
 
@@ -39,6 +45,10 @@ pub enum TrailError {
     /// The kept head does not bear the server's signature (or names another company).
     #[error("the signed head (record {seq}) does not bear the server's signature: it was forged")]
     ForgedHead { seq: u64 },
+    /// The copy pinned the server's key with its first signed head, but holds no head any
+    /// more: it was removed.
+    #[error("the copy received a head signed by the server, but it was removed")]
+    HeadRemoved,
     /// The kept head was signed with a key other than the one pinned at the first download.
     #[error("the signed head was made with key {key}, not with the server's key of the first download ({pinned})")]
     KeyChanged { pinned: String, key: String },
@@ -52,6 +62,7 @@ impl TrailError {
             Self::MissingTail { .. } => "audit_tail_missing",
             Self::Rewritten { .. } => "audit_chain_rewritten",
             Self::ForgedHead { .. } => "audit_head_forged",
+            Self::HeadRemoved => "audit_head_removed",
             Self::KeyChanged { .. } => "audit_key_changed",
         }
     }
@@ -62,7 +73,7 @@ impl TrailError {
             Self::Chain(e) => Some(e.seq()),
             Self::MissingTail { signed, .. } => Some(*signed),
             Self::Rewritten { seq } | Self::ForgedHead { seq } => Some(*seq),
-            Self::KeyChanged { .. } => None,
+            Self::HeadRemoved | Self::KeyChanged { .. } => None,
         }
     }
 }
@@ -100,11 +111,15 @@ impl TrailCheck {
     /// another key.
     pub fn new(head: Option<&SignedAuditHead>, pinned: Option<&str>, company: CompanyId) -> Result<Self, TrailError> {
         let Some(head) = head else {
-            return Ok(Self { chain: ChainCheck::default(), head: None, signed_at: None });
+            // The first head pins the key: a key without a head means the head was removed.
+            return match pinned {
+                Some(_) => Err(TrailError::HeadRemoved),
+                None => Ok(Self { chain: ChainCheck::default(), head: None, signed_at: None }),
+            };
         };
         let forged = TrailError::ForgedHead { seq: head.seq };
-        // A head without a pinned key cannot be vouched for: the copy pins the key before
-        // it keeps any head, so the pin was removed.
+        // A head without a pinned key cannot be vouched for: the copy pins the key with its
+        // first head, so the pin was removed.
         let Some(pinned) = pinned else { return Err(forged) };
         if head.company_id != company {
             return Err(forged);
@@ -230,8 +245,11 @@ mod tests {
         let report = verify_trail(&s.records[..25], Some(&s.head), Some(s.signer.public_key()), s.company).unwrap();
         assert_eq!(report.unsigned, 0);
         // No head yet: a chain check, every record unsigned.
-        let report = verify_trail(&s.records, None, Some(s.signer.public_key()), s.company).unwrap();
+        let report = verify_trail(&s.records, None, None, s.company).unwrap();
         assert_eq!(report, TrailReport { records: 30, signed: None, unsigned: 30 });
+        // But a pinned key without its head: the head was removed.
+        let err = verify_trail(&s.records, None, Some(s.signer.public_key()), s.company).unwrap_err();
+        assert_eq!((err.code(), err.seq()), ("audit_head_removed", None));
     }
 
     #[test]

@@ -8,11 +8,11 @@ use super::company::corrupt;
 use super::{CompanyStore, StoreError};
 use crate::audit::SignedAuditHead;
 
-/// What pinning the server's key found.
+/// How the key a server publishes compares with the one this copy pinned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyPin {
-    /// The copy had no key: this one is pinned from now on.
-    Pinned,
+    /// No key pinned yet: the first signed head pins its key.
+    NotPinned,
     /// The key is the one pinned.
     Same,
     /// The server now publishes another key than the one pinned, which stays.
@@ -20,19 +20,13 @@ pub enum KeyPin {
 }
 
 impl CompanyStore {
-    /// Pins `key`, the server's audit key from its sync status, unless a key is pinned
-    /// already (the first download's key stays; a different one is reported, not taken).
-    pub fn pin_server_key(&mut self, key: &str) -> Result<KeyPin, StoreError> {
-        self.write(|tx| {
-            let conn = tx.connection();
-            match server_key(conn)? {
-                None => {
-                    conn.execute("INSERT INTO server_key (singleton, audit_key) VALUES (1, ?1)", [key])?;
-                    Ok(KeyPin::Pinned)
-                }
-                Some(pinned) if pinned == key => Ok(KeyPin::Same),
-                Some(pinned) => Ok(KeyPin::Changed { pinned }),
-            }
+    /// How `key`, the server's audit key from its sync status, compares with the key
+    /// pinned at the first download (which is never replaced).
+    pub fn compare_server_key(&self, key: &str) -> Result<KeyPin, StoreError> {
+        Ok(match server_key(self.connection())? {
+            None => KeyPin::NotPinned,
+            Some(pinned) if pinned == key => KeyPin::Same,
+            Some(pinned) => KeyPin::Changed { pinned },
         })
     }
 
@@ -68,9 +62,9 @@ fn server_key(conn: &Connection) -> Result<Option<String>, StoreError> {
 }
 
 /// Keeps `head` if it is at least as far along the chain as the one kept (a pull's page
-/// and its head commit together). The copy pins the head's key when it has none yet (a
-/// copy pulled without the status first), so that no head is ever kept without a key.
-/// A head of another company is not kept.
+/// and its head commit together). The first head a copy receives, during its first
+/// download, pins its key: a copy has both or neither, so a pinned key without a head
+/// means the head was removed. A head of another company is not kept.
 pub(crate) fn save_audit_head(
     conn: &Connection,
     company: crate::model::CompanyId,

@@ -922,8 +922,7 @@ fn signed_trail(dir: &TempDir) -> (CompanyStore, crate::audit::AuditSigner, crat
     let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap();
     demo::fill_audit_trail(&mut store, 5, 50, start).unwrap();
     let (signer, _) = crate::audit::AuditSigner::generate().unwrap();
-    assert_eq!(store.pin_server_key(signer.public_key()).unwrap(), KeyPin::Pinned);
-    assert_eq!(store.pin_server_key(signer.public_key()).unwrap(), KeyPin::Same);
+    assert_eq!(store.compare_server_key(signer.public_key()).unwrap(), KeyPin::NotPinned);
     let fortieth = store.audit_page(&AuditFilter::default(), Some(41), 1).unwrap().remove(0);
     let head = signer.sign(store.company_id(), 40, &fortieth.hash, chrono::Utc::now());
     let page = |seq, audit_head| crate::sync::RawPullPage {
@@ -940,6 +939,9 @@ fn signed_trail(dir: &TempDir) -> (CompanyStore, crate::audit::AuditSigner, crat
     store.apply_pull_page(1, &page(2, Some(older))).unwrap();
     store.apply_pull_page(2, &page(3, None)).unwrap();
     assert_eq!(store.audit_head().unwrap().as_ref(), Some(&head));
+    // The first head pinned its key.
+    assert_eq!(store.server_key().unwrap().as_deref(), Some(signer.public_key()));
+    assert_eq!(store.compare_server_key(signer.public_key()).unwrap(), KeyPin::Same);
     (store, signer, head)
 }
 
@@ -952,13 +954,32 @@ fn the_integrity_check_holds_the_trail_to_the_head_the_server_signed() {
         store.verify_audit_chain().unwrap(),
         Ok(TrailReport { records: 50, signed: Some(SignedPoint { seq: 40, signed_at: head.signed_at }), unsigned: 10 })
     );
-    // The key the server publishes changes: the pinned one stays, and says so.
+    // The server publishes another key: the pinned one stays, and the comparison says so;
+    // a head signed with the new key does not pin it.
     let (mut store, other) = (store, crate::audit::AuditSigner::generate().unwrap().0);
     assert_eq!(
-        store.pin_server_key(other.public_key()).unwrap(),
+        store.compare_server_key(other.public_key()).unwrap(),
         KeyPin::Changed { pinned: signer.public_key().to_owned() }
     );
+    let fiftieth = store.audit_page(&AuditFilter::default(), None, 1).unwrap().remove(0);
+    let newer = other.sign(store.company_id(), 50, &fiftieth.hash, chrono::Utc::now());
+    let page = crate::sync::RawPullPage {
+        epoch: uuid::Uuid::nil(),
+        changes: Vec::new(),
+        cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq: 4 },
+        has_more: false,
+        remaining: None,
+        audit_head: Some(newer),
+    };
+    store.apply_pull_page(3, &page).unwrap();
     assert_eq!(store.server_key().unwrap().as_deref(), Some(signer.public_key()));
+    assert_eq!(
+        store.verify_audit_chain().unwrap().unwrap_err(),
+        TrailError::KeyChanged { pinned: signer.public_key().to_owned(), key: other.public_key().to_owned() }
+    );
+    store.connection().execute("DELETE FROM audit_head", []).unwrap();
+    assert_eq!(store.verify_audit_chain().unwrap(), Err(TrailError::HeadRemoved), "the head removed by hand");
+    store.apply_pull_page(4, &crate::sync::RawPullPage { audit_head: Some(head.clone()), ..page }).unwrap();
 
     // The last 15 records removed by hand: the chain alone would still verify.
     store.connection().execute("DELETE FROM audit_trail WHERE seq > 35", []).unwrap();
