@@ -412,7 +412,9 @@ async fn the_status_publishes_the_audit_key_and_the_last_page_carries_the_signed
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut device = Device::new(&tokens[&Role::Admin]);
     for name in ["Traiteur Moreau", "Boulangerie Martin", "Fromagerie Petit"] {
-        assert_applied(&push_one(&server, company, &mut device, Intent::CreateContact { contact: contact(name) }).await);
+        assert_applied(
+            &push_one(&server, company, &mut device, Intent::CreateContact { contact: contact(name) }).await,
+        );
     }
     let (status, sync_status) = server.get(&format!("/v1/companies/{company}/sync/status"), Some(&device.token)).await;
     assert_eq!(status, StatusCode::OK);
@@ -443,18 +445,21 @@ async fn the_status_publishes_the_audit_key_and_the_last_page_carries_the_signed
     let report = verify_trail(&trail, Some(&head), Some(&key), company).unwrap();
     assert_eq!((report.records, report.unsigned), (last.seq, 0));
     // Changed in any part, it does not.
-    assert!(!SignedAuditHead { seq: head.seq - 1, hash: trail[trail.len() - 2].hash.clone(), ..head.clone() }.signed_by(&key));
+    assert!(
+        !SignedAuditHead { seq: head.seq - 1, hash: trail[trail.len() - 2].hash.clone(), ..head.clone() }
+            .signed_by(&key)
+    );
 
     // Up to date, the empty page still brings the current head; after another change, the
     // head moves to its record.
-    let (_, body) =
-        server.get(&format!("/v1/companies/{company}/sync/pull?after={after}"), Some(&device.token)).await;
+    let (_, body) = server.get(&format!("/v1/companies/{company}/sync/pull?after={after}"), Some(&device.token)).await;
     let page: PullPage = serde_json::from_value(body).unwrap();
     assert!(page.changes.is_empty());
     assert_eq!(page.audit_head.as_ref().map(|h| h.seq), Some(head.seq));
-    assert_applied(&push_one(&server, company, &mut device, Intent::CreateContact { contact: contact("Cave Roux") }).await);
-    let (_, body) =
-        server.get(&format!("/v1/companies/{company}/sync/pull?after={after}"), Some(&device.token)).await;
+    assert_applied(
+        &push_one(&server, company, &mut device, Intent::CreateContact { contact: contact("Cave Roux") }).await,
+    );
+    let (_, body) = server.get(&format!("/v1/companies/{company}/sync/pull?after={after}"), Some(&device.token)).await;
     let page: PullPage = serde_json::from_value(body).unwrap();
     let next = page.audit_head.unwrap();
     assert_eq!(next.seq, head.seq + 1);

@@ -141,7 +141,7 @@ async fn a_trail_cut_short_or_rebuilt_with_another_amount_fails_with_its_reason(
     let server = TestServer::start(300).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("copy.comptoir");
-    let mut link = copy_with_a_payment(&server, &original, Decimal::new(1_250_00, 2)).await;
+    let mut link = copy_with_a_payment(&server, &original, "1250.00".parse::<Decimal>().unwrap()).await;
 
     // As synced, the trail holds up to the head the server signed with the last pull.
     let records = trail(&link.store);
@@ -160,7 +160,8 @@ async fn a_trail_cut_short_or_rebuilt_with_another_amount_fails_with_its_reason(
     let cut = copy_file(&original, dir.path().join("cut.comptoir"));
     {
         let conn = rusqlite::Connection::open(&cut).unwrap();
-        let removed = conn.execute("DELETE FROM audit_trail WHERE seq > ?1", [i64::try_from(last - 3).unwrap()]).unwrap();
+        let removed =
+            conn.execute("DELETE FROM audit_trail WHERE seq > ?1", [i64::try_from(last - 3).unwrap()]).unwrap();
         assert_eq!(removed, 3);
     }
     let remaining = trail(&CompanyStore::open(&cut).unwrap());
@@ -199,7 +200,7 @@ async fn a_forged_head_fails_the_check() {
     let server = TestServer::start(300).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("copy.comptoir");
-    let link = copy_with_a_payment(&server, &original, Decimal::new(480_00, 2)).await;
+    let link = copy_with_a_payment(&server, &original, "480.00".parse::<Decimal>().unwrap()).await;
     let head = link.store.audit_head().unwrap().unwrap();
     drop(link);
 

@@ -29,24 +29,21 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
         Ok(report) => report,
         Err(e) => bail!("audit trail check failed ({}): {e}", e.code()),
     };
-    match report.signed {
-        Some(signed) => {
-            println!(
-                "audit trail verified: {} records, up to record {} signed by the server on {}",
-                report.records,
-                signed.seq,
-                signed.signed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
-            if report.unsigned > 0 {
-                println!("{} newer record(s) not yet signed: they will be at the next sync", report.unsigned);
-            }
-        }
-        None => {
-            println!("audit chain consistent: {} records", report.records);
-            eprintln!(
-                "warning: this copy holds no head signed by the server yet, so the chain could not be compared with the server's: sync, then check again"
-            );
-        }
+    let Some(signed) = report.signed else {
+        println!("audit chain consistent: {} records", report.records);
+        eprintln!(
+            "warning: this copy holds no head signed by the server yet, so the chain could not be compared with the server's: sync, then check again"
+        );
+        return Ok(());
+    };
+    println!(
+        "audit trail verified: {} records, up to record {} signed by the server on {}",
+        report.records,
+        signed.seq,
+        signed.signed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    if report.unsigned > 0 {
+        println!("{} newer record(s) not yet signed: they will be at the next sync", report.unsigned);
     }
     Ok(())
 }

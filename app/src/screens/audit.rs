@@ -235,7 +235,9 @@ pub fn integrity_text(texts: &crate::i18n::Texts, outcome: &Result<TrailReport, 
                     vec![("seq", (*seq).into()), ("expected", (*expected).into())]
                 }
                 TrailError::Chain(chain) => vec![("seq", chain.seq().into())],
-                TrailError::MissingTail { signed, last } => vec![("signed", (*signed).into()), ("last", (*last).into())],
+                TrailError::MissingTail { signed, last } => {
+                    vec![("signed", (*signed).into()), ("last", (*last).into())]
+                }
                 TrailError::Rewritten { seq } | TrailError::ForgedHead { seq } => vec![("seq", (*seq).into())],
                 TrailError::HeadRemoved | TrailError::KeyChanged { .. } => Vec::new(),
             };

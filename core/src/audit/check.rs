@@ -36,7 +36,9 @@ pub enum TrailError {
     #[error(transparent)]
     Chain(#[from] ChainError),
     /// The chain ends before the record the server signed: its last records were removed.
-    #[error("the trail ends at record {last} but the server signed it up to record {signed}: its last records were removed")]
+    #[error(
+        "the trail ends at record {last} but the server signed it up to record {signed}: its last records were removed"
+    )]
     MissingTail { signed: u64, last: u64 },
     /// The record at the signed seq is not the one the server signed, though the chain
     /// holds together: it was rebuilt.
@@ -135,7 +137,11 @@ impl TrailCheck {
         if head.seq == 0 && head.hash != GENESIS_HASH {
             return Err(TrailError::Rewritten { seq: 0 });
         }
-        Ok(Self { chain: ChainCheck::default(), head: Some((head.seq, head.hash.clone())), signed_at: Some(head.signed_at) })
+        Ok(Self {
+            chain: ChainCheck::default(),
+            head: Some((head.seq, head.hash.clone())),
+            signed_at: Some(head.signed_at),
+        })
     }
 
     /// Checks the next record; the first error names where the trail fails.
@@ -158,7 +164,11 @@ impl TrailCheck {
                 if records < signed {
                     return Err(TrailError::MissingTail { signed, last: records });
                 }
-                Ok(TrailReport { records, signed: Some(SignedPoint { seq: signed, signed_at }), unsigned: records - signed })
+                Ok(TrailReport {
+                    records,
+                    signed: Some(SignedPoint { seq: signed, signed_at }),
+                    unsigned: records - signed,
+                })
             }
             _ => Ok(TrailReport { records, signed: None, unsigned: records }),
         }
@@ -239,7 +249,11 @@ mod tests {
         let report = verify_trail(&s.records, Some(&s.head), Some(s.signer.public_key()), s.company).unwrap();
         assert_eq!(
             report,
-            TrailReport { records: 30, signed: Some(SignedPoint { seq: 25, signed_at: s.head.signed_at }), unsigned: 5 }
+            TrailReport {
+                records: 30,
+                signed: Some(SignedPoint { seq: 25, signed_at: s.head.signed_at }),
+                unsigned: 5
+            }
         );
         // Exactly at the head: nothing unsigned.
         let report = verify_trail(&s.records[..25], Some(&s.head), Some(s.signer.public_key()), s.company).unwrap();
@@ -300,7 +314,10 @@ mod tests {
         );
         // A signature of garbage, a head of another company, a head with no pinned key.
         let garbage = SignedAuditHead { signature: "AAAA".into(), ..s.head.clone() };
-        assert_eq!(verify_trail(&s.records, Some(&garbage), Some(key), s.company), Err(TrailError::ForgedHead { seq: 25 }));
+        assert_eq!(
+            verify_trail(&s.records, Some(&garbage), Some(key), s.company),
+            Err(TrailError::ForgedHead { seq: 25 })
+        );
         assert_eq!(
             verify_trail(&s.records, Some(&s.head), Some(key), CompanyId::new()),
             Err(TrailError::ForgedHead { seq: 25 })
@@ -354,6 +371,9 @@ mod tests {
         let records = chain(company, 2, |i| i);
         assert_eq!(verify_trail(&records, Some(&head), Some(signer.public_key()), company).unwrap().unsigned, 2);
         let odd = signer.sign(company, 0, &"ab".repeat(32), at(0));
-        assert_eq!(verify_trail(&[], Some(&odd), Some(signer.public_key()), company), Err(TrailError::Rewritten { seq: 0 }));
+        assert_eq!(
+            verify_trail(&[], Some(&odd), Some(signer.public_key()), company),
+            Err(TrailError::Rewritten { seq: 0 })
+        );
     }
 }

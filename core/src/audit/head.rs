@@ -97,8 +97,8 @@ impl AuditSigner {
     /// The key of a PKCS#8 document (DER), v1 (as `openssl genpkey -algorithm ed25519`
     /// writes) or v2.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, SigningKeyError> {
-        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
-            .map_err(|e| SigningKeyError::Invalid(e.to_string()))?;
+        let pair =
+            Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(|e| SigningKeyError::Invalid(e.to_string()))?;
         let public_key = STANDARD.encode(pair.public_key().as_ref());
         Ok(Self { pair, public_key })
     }

@@ -79,13 +79,15 @@ pub async fn pull(
     state
         .blocking(move |storage| {
             let head = |seq: u64, hash: &str| signer.sign(company, seq, hash, now);
-            sync::pull(storage, company, query.epoch, query.after, limit, query.counts, &head).map(Json).map_err(|e| match e {
-                PullError::StaleEpoch => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "stale_epoch",
-                    "The server's data was rebuilt since your last sync: download the company again.",
-                ),
-                PullError::Storage(e) => e.into(),
+            sync::pull(storage, company, query.epoch, query.after, limit, query.counts, &head).map(Json).map_err(|e| {
+                match e {
+                    PullError::StaleEpoch => ApiError::new(
+                        StatusCode::CONFLICT,
+                        "stale_epoch",
+                        "The server's data was rebuilt since your last sync: download the company again.",
+                    ),
+                    PullError::Storage(e) => e.into(),
+                }
             })
         })
         .await
