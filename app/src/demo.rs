@@ -32,6 +32,8 @@ pub enum DemoError {
     Listen(std::io::Error),
     #[error("the demo server's storage: {0}")]
     Storage(#[from] comptoir_server::storage::StorageError),
+    #[error("the demo server cannot start: {0}")]
+    Open(#[from] comptoir_server::OpenError),
     #[error("seeding the demo companies failed: {0}")]
     Seed(#[from] comptoir_server::demo::DemoError),
     #[error("cannot start the demo server's runtime: {0}")]

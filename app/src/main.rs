@@ -67,6 +67,10 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// Check a company's audit trail on this machine: its hash chain, up to the head the
+    /// server signed. Names what fails (a record altered, the last records removed, the
+    /// chain rewritten, a forged head) with a stable code.
+    VerifyAudit(cli::verify::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +108,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Import { what: Import::Articles(args) }) => {
             cli::import::run(comptoir_core::import::ImportKind::Articles, &args)
         }
+        Some(Command::VerifyAudit(args)) => cli::verify::run(&args),
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use chrono::NaiveDate;
-use comptoir_core::audit::ChainError;
+use comptoir_core::audit::{TrailError, TrailReport};
 use comptoir_core::store::{
     AuditFilter, CompanyStore, Cursor, Dashboard, DashboardCharts, DocumentFilter, DocumentRow, DocumentSort,
     SortDirection, StoreError,
@@ -62,7 +62,7 @@ pub enum Question {
         generation: u64,
         filter: AuditFilter,
     },
-    /// Checks the copy's audit hash chain from its first record.
+    /// Checks the copy's audit trail from its first record, up to the head the server signed.
     VerifyAudit {
         generation: u64,
     },
@@ -129,7 +129,7 @@ pub enum Answer {
     },
     VerifyAudit {
         generation: u64,
-        outcome: Result<Result<u64, ChainError>, StoreError>,
+        outcome: Result<Result<TrailReport, TrailError>, StoreError>,
     },
     /// Entries waiting to be posted, and sources still waiting to be derived.
     PendingEntries {

@@ -23,6 +23,15 @@ fn sync(data: &std::path::Path, url: &str, email: &str, password: &str, extra: &
     child.wait_with_output().unwrap()
 }
 
+fn verify_audit(data: &std::path::Path, company: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_comptoir"))
+        .args(["verify-audit", "--company", company, "--data"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -81,6 +90,25 @@ async fn sync_downloads_a_company_and_prints_the_servers_figures() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains("downloaded 1 of 1 changes"), "{}", stderr(&output));
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap(), server_stats());
+
+    // The copy's audit trail checks up to the head the server signed with that sync.
+    let output = verify_audit(data.path(), &large.to_string());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(stdout.contains("audit trail verified") && stdout.contains("signed by the server"), "{stdout}");
+    // Its last two records removed by hand, it fails, and says why.
+    {
+        let path = data.path().join("companies").join(format!("{large}.comptoir"));
+        let store = comptoir_core::store::CompanyStore::open(&path).unwrap();
+        let removed = store
+            .connection()
+            .execute("DELETE FROM audit_trail WHERE seq > (SELECT max(seq) - 2 FROM audit_trail)", [])
+            .unwrap();
+        assert_eq!(removed, 2);
+    }
+    let output = verify_audit(data.path(), &large_name);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("audit_tail_missing"), "{}", stderr(&output));
 
     // A wrong password, and a two-factor account without its code, fail clearly.
     let (email, dir, u) = (accounts.email.clone(), data.path().to_owned(), url.clone());

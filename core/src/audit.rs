@@ -6,6 +6,13 @@
 //!
 //! The hashed bytes are spelled out in [`AuditRecord::hash_input`] rather than left to a
 //! serialiser, so that the chain stays verifiable whatever library versions come later.
+//!
+//! A chain checked only against itself cannot tell a trail cut short or rebuilt from its
+//! first record: the server also signs the chain's head ([`head`]), and a copy's trail is
+//! checked up to the head it received ([`check`]).
+
+pub mod check;
+pub mod head;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,6 +20,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::{CompanyId, UserId};
+
+pub use check::{SignedPoint, TrailCheck, TrailError, TrailReport, verify_trail};
+pub use head::{AuditSigner, SignedAuditHead, SigningKeyError};
 
 /// The hash that precedes the first record of a chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -77,6 +87,15 @@ impl ChainError {
     pub fn seq(&self) -> u64 {
         match self {
             Self::Altered { seq } | Self::Broken { seq } | Self::OutOfSequence { seq, .. } => *seq,
+        }
+    }
+
+    /// A stable code, for messages and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Altered { .. } => "audit_record_altered",
+            Self::Broken { .. } => "audit_chain_broken",
+            Self::OutOfSequence { .. } => "audit_out_of_sequence",
         }
     }
 }

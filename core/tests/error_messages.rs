@@ -7,12 +7,19 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The codes `code()` returns, read from the error modules' source (the model's, the
-/// store's, the sync client's), the rules', and those the account API answers with, which
+/// store's, the sync client's, the audit trail's check), the rules', and those the account API answers with, which
 /// the app shows in Préférences: adding a code without its messages fails here.
 fn codes() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut codes = BTreeSet::new();
-    for file in ["src/model/error.rs", "src/store/error.rs", "src/sync/client.rs", "src/accounting/mod.rs"] {
+    for file in [
+        "src/model/error.rs",
+        "src/store/error.rs",
+        "src/sync/client.rs",
+        "src/accounting/mod.rs",
+        "src/audit.rs",
+        "src/audit/check.rs",
+    ] {
         let mut source = std::fs::read_to_string(root.join(file)).unwrap();
         if file.starts_with("src/accounting") {
             // Only the batch errors' codes: the rest of the file names journals and kinds.

@@ -5,12 +5,14 @@
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
 //! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them);
+//! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
 //! - [`pause`]: pause points inside multi-step changes, for crash tests.
 //!
 //! - [`sync`]: companies' change logs: push, pull, status, numbering and the audit chain.
 
 pub mod admin;
 pub mod api;
+pub mod audit_key;
 pub mod auth;
 pub mod demo;
 pub mod error;
@@ -34,12 +36,29 @@ pub async fn serve(
 /// How long clients may work offline, unless configured otherwise.
 pub const DEFAULT_OFFLINE_GRACE_HOURS: u32 = 72;
 
-/// The state of a server storing under `data_dir`, on the system clock.
-pub fn open_state(data_dir: &std::path::Path) -> Result<AppState, storage::StorageError> {
+/// Why a server's state cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Storage(#[from] storage::StorageError),
+    #[error(transparent)]
+    AuditKey(#[from] audit_key::AuditKeyError),
+}
+
+/// The state of a server storing under `data_dir`, on the system clock, signing with the
+/// key next to its database (made on first start).
+pub fn open_state(data_dir: &std::path::Path) -> Result<AppState, OpenError> {
+    open_state_with_key(data_dir, &audit_key::default_path(data_dir))
+}
+
+/// [`open_state`] with the audit signing key at `key` (made there when missing).
+pub fn open_state_with_key(data_dir: &std::path::Path, key: &std::path::Path) -> Result<AppState, OpenError> {
+    let storage = storage::SqliteStorage::open(data_dir)?;
     Ok(AppState {
-        storage: Arc::new(storage::SqliteStorage::open(data_dir)?),
+        storage: Arc::new(storage),
         clock: Arc::new(auth::SystemClock),
         policy: auth::AuthPolicy::default(),
         offline_grace_hours: DEFAULT_OFFLINE_GRACE_HOURS,
+        audit_signer: Arc::new(audit_key::load_or_create(key)?),
     })
 }

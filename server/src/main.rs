@@ -27,6 +27,11 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "COMPTOIR_LISTEN", default_value = "127.0.0.1:8640")]
         listen: SocketAddr,
+        /// The key that signs the audit chains' heads (ed25519, PKCS#8 PEM), made there
+        /// when missing; default: audit-signing.key in the data folder. Keep it apart from
+        /// the database's backups.
+        #[arg(long, env = "COMPTOIR_AUDIT_KEY")]
+        audit_key: Option<PathBuf>,
     },
     /// Seed a demo account with two companies (one small, one large) and a second user
     /// with two-factor authentication, then print their credentials.
@@ -127,13 +132,14 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data, listen } => {
-            let state =
-                comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()))?;
+        Command::Serve { data, listen, audit_key } => {
+            let key = audit_key.unwrap_or_else(|| comptoir_server::audit_key::default_path(&data));
+            let state = comptoir_server::open_state_with_key(&data, &key)
+                .with_context(|| format!("cannot open {}", data.display()))?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr().context("cannot read the bound address")?;
-            tracing::info!(%address, data = %data.display(), "serving");
+            tracing::info!(%address, data = %data.display(), audit_key = state.audit_signer.public_key(), "serving");
             // On stdout too, for scripts and tests that listen on port 0.
             println!("listening on {address}");
             comptoir_server::serve(listener, state, async {

@@ -77,4 +77,14 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         assert!(schemas.contains_key(name), "dangling reference {reference}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+
+    // The audit chain's signature: the key in the status, the signed head on the pull page.
+    let audit_key = &schemas["SyncStatus"]["properties"]["audit_key"];
+    assert!(audit_key["description"].as_str().unwrap().contains("ed25519"), "{audit_key}");
+    assert!(schemas["PullPage"]["properties"]["audit_head"].to_string().contains("SignedAuditHead"));
+    let head = &schemas["SignedAuditHead"]["properties"];
+    for field in ["company_id", "seq", "hash", "signed_at", "key", "signature"] {
+        assert!(head.get(field).is_some(), "SignedAuditHead.{field} missing");
+    }
+    assert!(head["signature"]["description"].as_str().unwrap().contains("comptoir-audit-head-v1"));
 }

@@ -406,6 +406,67 @@ async fn the_audit_chain_records_every_change_and_verifies() {
 }
 
 #[tokio::test]
+async fn the_status_publishes_the_audit_key_and_the_last_page_carries_the_signed_head() {
+    use comptoir_core::audit::{SignedAuditHead, verify_trail};
+    let server = Server::start().await;
+    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let mut device = Device::new(&tokens[&Role::Admin]);
+    for name in ["Traiteur Moreau", "Boulangerie Martin", "Fromagerie Petit"] {
+        assert_applied(
+            &push_one(&server, company, &mut device, Intent::CreateContact { contact: contact(name) }).await,
+        );
+    }
+    let (status, sync_status) = server.get(&format!("/v1/companies/{company}/sync/status"), Some(&device.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let key = sync_status["audit_key"].as_str().unwrap().to_owned();
+    assert_eq!(key, server.audit_key, "the key of the server's signer");
+
+    // Pages of 10: only the last one carries the head.
+    let (mut after, mut trail) = (0, Vec::new());
+    let head = loop {
+        let (status, body) =
+            server.get(&format!("/v1/companies/{company}/sync/pull?after={after}&limit=10"), Some(&device.token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: PullPage = serde_json::from_value(body).unwrap();
+        assert_eq!(page.audit_head.is_some(), !page.has_more, "a head on the last page only");
+        after = page.cursor.seq;
+        trail.extend(page.changes.into_iter().filter_map(|c| match c.body {
+            Some(RecordBody::Audit(record)) => Some(record),
+            _ => None,
+        }));
+        if !page.has_more {
+            break page.audit_head.unwrap();
+        }
+    };
+    let last = trail.last().unwrap();
+    assert_eq!((head.company_id, head.seq, head.hash.as_str()), (company, last.seq, last.hash.as_str()));
+    assert_eq!(head.key, key);
+    assert!(head.signed_by(&key), "the head verifies with the published key");
+    let report = verify_trail(&trail, Some(&head), Some(&key), company).unwrap();
+    assert_eq!((report.records, report.unsigned), (last.seq, 0));
+    // Changed in any part, it does not.
+    assert!(
+        !SignedAuditHead { seq: head.seq - 1, hash: trail[trail.len() - 2].hash.clone(), ..head.clone() }
+            .signed_by(&key)
+    );
+
+    // Up to date, the empty page still brings the current head; after another change, the
+    // head moves to its record.
+    let (_, body) = server.get(&format!("/v1/companies/{company}/sync/pull?after={after}"), Some(&device.token)).await;
+    let page: PullPage = serde_json::from_value(body).unwrap();
+    assert!(page.changes.is_empty());
+    assert_eq!(page.audit_head.as_ref().map(|h| h.seq), Some(head.seq));
+    assert_applied(
+        &push_one(&server, company, &mut device, Intent::CreateContact { contact: contact("Cave Roux") }).await,
+    );
+    let (_, body) = server.get(&format!("/v1/companies/{company}/sync/pull?after={after}"), Some(&device.token)).await;
+    let page: PullPage = serde_json::from_value(body).unwrap();
+    let next = page.audit_head.unwrap();
+    assert_eq!(next.seq, head.seq + 1);
+    assert!(next.signed_by(&key) && next.signed_at >= head.signed_at);
+}
+
+#[tokio::test]
 async fn sign_ins_and_failed_sign_ins_are_in_the_trail() {
     let server = Server::start().await;
     let (company, tokens) = company_with_roles(&server, "Atelier").await;

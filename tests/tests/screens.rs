@@ -513,9 +513,10 @@ fn the_audit_trail_filters_checks_its_chain_and_exports_what_it_shows() {
     wait_for(&mut harness, &actions(count));
     harness.get_by_label(&server.accounts.email);
 
-    // The chain of the copy holds.
+    // The chain of the copy holds, up to the head the server signed.
     harness.get_by_label("Vérifier l'intégrité").click();
     wait_for(&mut harness, &format!("Chaîne intacte : {all} enregistrements vérifiés."));
+    wait_for(&mut harness, "conforme à la tête signée par le serveur");
 
     // The export writes what the screen shows (here, the sign-ins), with progress.
     let out = dir.path().join("journal.xlsx");
@@ -533,6 +534,17 @@ fn the_audit_trail_filters_checks_its_chain_and_exports_what_it_shows() {
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
     let range = workbook.worksheet_range("Journal d'audit").unwrap();
     assert_eq!(range.rows().count() as u64, count + 1, "a header and one row per sign-in");
+
+    // Its last two records removed from the file by hand: the check says the end is gone.
+    let signed = store.audit_head().unwrap().unwrap().seq;
+    let path = harness.state().reader.as_ref().unwrap().path().to_path_buf();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM audit_trail WHERE seq > ?1", [i64::try_from(signed).unwrap() - 2])
+        .unwrap();
+    harness.get_by_label("Vérifier l'intégrité").click();
+    wait_for(&mut harness, "Fin du journal supprimée");
+    harness.get_by_label_contains(&format!("jusqu'à l'enregistrement n° {signed}"));
 }
 
 /// The audit screen's count, as French writes it (0 and 1 are singular).

@@ -1,6 +1,7 @@
 //! Journal d'audit: every action on the company — who, when, what, each field before and
 //! after — filtered by period, user and action; "Vérifier l'intégrité" checks the copy's
-//! hash chain; "Exporter en XLSX…" writes the filtered trail to a workbook on a thread of
+//! hash chain up to the head the server signed, and names what fails (a missing tail, a
+//! rewritten chain, a forged head); "Exporter en XLSX…" writes the filtered trail to a workbook on a thread of
 //! its own, with a progress bar and a cancel button.
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 
-use comptoir_core::audit::{AuditRecord, ChainError};
+use comptoir_core::audit::{AuditRecord, ChainError, TrailError, TrailReport};
 use comptoir_core::export::{AuditExportOptions, ExportError, ExportReport, export_audit_xlsx};
 use comptoir_core::model::Permission;
 use comptoir_core::store::{AuditFilter, CompanyStore, RecordLabel, StoreError};
@@ -69,10 +70,10 @@ pub struct AuditTrail {
     pub total: Option<u64>,
     counting: Option<u64>,
     counted: Option<AuditFilter>,
-    /// The integrity check: asked, and its outcome (the records checked, or where the
-    /// chain breaks, or why it could not be read).
+    /// The integrity check: asked, and its outcome (what the trail holds, or where and
+    /// why it fails, or why it could not be read).
     checking: Option<u64>,
-    pub integrity: Option<Result<Result<u64, ChainError>, String>>,
+    pub integrity: Option<Result<Result<TrailReport, TrailError>, String>>,
     pub export: Option<ExportJob>,
     pub export_outcome: Option<Result<String, String>>,
     /// The save dialog's answer, when it comes.
@@ -124,7 +125,7 @@ impl AuditTrail {
         }
     }
 
-    pub fn on_verified(&mut self, generation: u64, outcome: Result<Result<u64, ChainError>, StoreError>) {
+    pub fn on_verified(&mut self, generation: u64, outcome: Result<Result<TrailReport, TrailError>, StoreError>) {
         if self.checking == Some(generation) {
             self.checking = None;
             self.integrity = Some(outcome.map_err(|e| e.to_string()));
@@ -210,6 +211,58 @@ pub fn audit_columns(texts: &crate::i18n::Texts) -> comptoir_core::export::Audit
         changes: texts.get("export-audit-changes"),
         hash: texts.get("export-audit-hash"),
     }
+}
+
+/// What the integrity check's outcome means for the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Integrity {
+    /// The chain holds, up to a head the server signed.
+    Intact,
+    /// The chain holds together, but no signed head has come yet to compare it with.
+    NotVouched,
+    /// The trail fails: altered, cut short, rewritten, or its head forged.
+    Failed,
+}
+
+/// The integrity check's outcome in words: what the trail holds (up to which signed
+/// record, and how many records wait for a signature), or what fails and where.
+pub fn integrity_text(texts: &crate::i18n::Texts, outcome: &Result<TrailReport, TrailError>) -> (String, Integrity) {
+    let report = match outcome {
+        Ok(report) => report,
+        Err(e) => {
+            let args: Vec<(&str, fluent_bundle::FluentValue<'_>)> = match e {
+                TrailError::Chain(ChainError::OutOfSequence { seq, expected }) => {
+                    vec![("seq", (*seq).into()), ("expected", (*expected).into())]
+                }
+                TrailError::Chain(chain) => vec![("seq", chain.seq().into())],
+                TrailError::MissingTail { signed, last } => {
+                    vec![("signed", (*signed).into()), ("last", (*last).into())]
+                }
+                TrailError::Rewritten { seq } | TrailError::ForgedHead { seq } => vec![("seq", (*seq).into())],
+                TrailError::HeadRemoved | TrailError::KeyChanged { .. } => Vec::new(),
+            };
+            let id = format!("error-{}", e.code());
+            let text = if texts.has(&id) { texts.with(&id, &args) } else { e.to_string() };
+            return (text, Integrity::Failed);
+        }
+    };
+    let count = ("count", report.records.into());
+    let Some(signed) = report.signed else {
+        return (texts.with("audit-integrity-unsigned", &[count]), Integrity::NotVouched);
+    };
+    let mut text = texts.with(
+        "audit-integrity-signed",
+        &[
+            count,
+            ("seq", signed.seq.into()),
+            ("at", crate::format::date_time(signed.signed_at, texts.language()).into()),
+        ],
+    );
+    if report.unsigned > 0 {
+        text.push(' ');
+        text.push_str(&texts.with("audit-integrity-not-yet-signed", &[("count", report.unsigned.into())]));
+    }
+    (text, Integrity::Intact)
 }
 
 const ROW_HEIGHT: f32 = 24.0;
@@ -316,13 +369,14 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
         ui.label(texts.get("audit-verifying"));
     }
     match &state.integrity {
-        Some(Ok(Ok(count))) => {
-            let text = texts.with("audit-integrity-ok", &[("count", (*count).into())]);
-            ui.colored_label(crate::widgets::GREEN, text);
-        }
-        Some(Ok(Err(broken))) => {
-            let text = texts.with("audit-integrity-broken", &[("seq", broken.seq().into())]);
-            ui.colored_label(ui.visuals().error_fg_color, text);
+        Some(Ok(outcome)) => {
+            let (text, verdict) = integrity_text(texts, outcome);
+            let colour = match verdict {
+                Integrity::Intact => crate::widgets::GREEN,
+                Integrity::NotVouched => crate::widgets::ORANGE,
+                Integrity::Failed => ui.visuals().error_fg_color,
+            };
+            ui.colored_label(colour, text);
         }
         Some(Err(reason)) => {
             ui.colored_label(ui.visuals().error_fg_color, reason);

@@ -358,7 +358,10 @@ impl Link {
         result
     }
 
-    /// Pushes, then pulls, then records the sync's time for the grace period.
+    /// Pushes, then pulls, then records the sync's time for the grace period. The pull
+    /// keeps the audit chain's signed head (the first one pins the server's key); a key
+    /// the status publishes that is not the pinned one is logged here and named by the
+    /// trail's integrity check.
     pub async fn sync(
         &mut self,
         now: impl Fn() -> DateTime<Utc> + Send,
@@ -367,6 +370,12 @@ impl Link {
         let status = self.client.status(self.company).await?;
         if status.protocol_version != PROTOCOL_VERSION {
             return Err(SyncError::Incompatible { server: status.protocol_version, client: PROTOCOL_VERSION });
+        }
+        if let Some(key) = &status.audit_key
+            && let crate::store::KeyPin::Changed { pinned } = self.store.compare_server_key(key)?
+        {
+            // The check of the audit trail names it; the pinned key stays.
+            tracing::warn!(%pinned, published = %key, "the server signs its audit chain with another key than at the first download");
         }
         let mut report = SyncReport::default();
         self.push(&mut report).await?;

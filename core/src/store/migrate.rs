@@ -33,6 +33,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 14, sql: include_str!("migrations/company/0014_contact_search_prefixes.sql") },
     Migration { version: 15, sql: include_str!("migrations/company/0015_section_lines.sql") },
     Migration { version: 16, sql: include_str!("migrations/company/0016_reference_indexes.sql") },
+    Migration { version: 17, sql: include_str!("migrations/company/0017_audit_head.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

@@ -23,6 +23,7 @@ mod outbox;
 mod overview;
 mod replica;
 mod search;
+mod signed_head;
 mod text;
 mod trail;
 
@@ -47,6 +48,7 @@ pub use overview::{
 };
 pub use replica::PreparedPage;
 pub use search::{SearchHit, SearchKind};
+pub use signed_head::KeyPin;
 pub use text::fold_for_sort;
 pub use trail::{AuditFilter, MemberActivity, RecordLabel};
 

@@ -12,6 +12,7 @@ use super::company::{Write, save_series, write_company};
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::prune_applied;
 use super::overview::write_audit_record;
+use super::signed_head::save_audit_head;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::to_cents;
 use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, record_digest, table_stats};
@@ -29,7 +30,8 @@ impl CompanyStore {
 
     /// Applies a page of the server's changes and moves the cursor, in one transaction:
     /// a copy killed between two pages resumes after the last page it committed. Each
-    /// record's digest goes to the replica, the record into the tables the screens read.
+    /// record's digest goes to the replica, the record into the tables the screens read,
+    /// and the signed head of the audit chain, when the page carries one, is kept.
     ///
     /// The server is the authority on its records: they are written as they come, without
     /// re-running the rules a local edit obeys. The log orders records by their latest
@@ -111,6 +113,9 @@ impl CompanyStore {
                  ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
                 params![page.epoch, seq],
             )?;
+            if let Some(head) = &page.audit_head {
+                save_audit_head(conn, company, head)?;
+            }
             if local_edits {
                 // Edits the server applied and this page brought back leave the outbox;
                 // those still waiting go back on top of the server's newer records.

@@ -794,6 +794,7 @@ fn an_edit_and_its_outbox_entry_commit_together() {
         cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq },
         has_more: false,
         remaining: None,
+        audit_head: None,
     };
     store.apply_pull_page(0, &page(6)).unwrap();
     assert_eq!(store.prune_applied().unwrap(), 0, "not pulled past it yet");
@@ -890,11 +891,13 @@ fn a_document_search_keeps_to_the_list_kind_and_filters() {
 
 #[test]
 fn the_integrity_check_names_the_first_altered_or_missing_record() {
+    use crate::audit::{ChainError, TrailError, TrailReport};
     let dir = TempDir::new().unwrap();
     let (mut store, _) = new_store(&dir, "a.comptoir");
     let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap();
     demo::fill_audit_trail(&mut store, 3, 50, start).unwrap();
-    assert_eq!(store.verify_audit_chain().unwrap(), Ok(50));
+    // No signed head yet: the chain alone, every record unsigned.
+    assert_eq!(store.verify_audit_chain().unwrap(), Ok(TrailReport { records: 50, signed: None, unsigned: 50 }));
     assert_eq!(store.audit_count(&AuditFilter::default()).unwrap(), 50);
     let newest = store.audit_page_at(&AuditFilter::default(), 0, 3).unwrap();
     assert_eq!(newest.iter().map(|r| r.seq).collect::<Vec<_>>(), [50, 49, 48]);
@@ -904,12 +907,110 @@ fn the_integrity_check_names_the_first_altered_or_missing_record() {
         .connection()
         .execute("UPDATE audit_trail SET user_email = 'quelqu.un@autre.test' WHERE seq = 17", [])
         .unwrap();
-    assert_eq!(store.verify_audit_chain().unwrap(), Err(crate::audit::ChainError::Altered { seq: 17 }));
+    assert_eq!(store.verify_audit_chain().unwrap(), Err(TrailError::Chain(ChainError::Altered { seq: 17 })));
     store.connection().execute("DELETE FROM audit_trail WHERE seq BETWEEN 10 AND 20", []).unwrap();
     assert_eq!(
         store.verify_audit_chain().unwrap(),
-        Err(crate::audit::ChainError::OutOfSequence { seq: 21, expected: 10 })
+        Err(TrailError::Chain(ChainError::OutOfSequence { seq: 21, expected: 10 }))
     );
+}
+
+/// A copy with 50 audit records whose head (record 40) came signed with the last page
+/// of a pull, and the signer.
+fn signed_trail(dir: &TempDir) -> (CompanyStore, crate::audit::AuditSigner, crate::audit::SignedAuditHead) {
+    let (mut store, _) = new_store(dir, "signed.comptoir");
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 9, 0, 0).unwrap();
+    demo::fill_audit_trail(&mut store, 5, 50, start).unwrap();
+    let (signer, _) = crate::audit::AuditSigner::generate().unwrap();
+    assert_eq!(store.compare_server_key(signer.public_key()).unwrap(), KeyPin::NotPinned);
+    let fortieth = store.audit_page(&AuditFilter::default(), Some(41), 1).unwrap().remove(0);
+    let head = signer.sign(store.company_id(), 40, &fortieth.hash, chrono::Utc::now());
+    let page = |seq, audit_head| crate::sync::RawPullPage {
+        epoch: uuid::Uuid::nil(),
+        changes: Vec::new(),
+        cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq },
+        has_more: false,
+        remaining: None,
+        audit_head,
+    };
+    store.apply_pull_page(0, &page(1, Some(head.clone()))).unwrap();
+    // An older head that arrives later does not replace it; a page without one keeps it.
+    let older = signer.sign(store.company_id(), 30, "older", chrono::Utc::now());
+    store.apply_pull_page(1, &page(2, Some(older))).unwrap();
+    store.apply_pull_page(2, &page(3, None)).unwrap();
+    assert_eq!(store.audit_head().unwrap().as_ref(), Some(&head));
+    // The first head pinned its key.
+    assert_eq!(store.server_key().unwrap().as_deref(), Some(signer.public_key()));
+    assert_eq!(store.compare_server_key(signer.public_key()).unwrap(), KeyPin::Same);
+    (store, signer, head)
+}
+
+#[test]
+fn the_integrity_check_holds_the_trail_to_the_head_the_server_signed() {
+    use crate::audit::{SignedPoint, TrailError, TrailReport};
+    let dir = TempDir::new().unwrap();
+    let (store, signer, head) = signed_trail(&dir);
+    assert_eq!(
+        store.verify_audit_chain().unwrap(),
+        Ok(TrailReport { records: 50, signed: Some(SignedPoint { seq: 40, signed_at: head.signed_at }), unsigned: 10 })
+    );
+    // The server publishes another key: the pinned one stays, and the comparison says so;
+    // a head signed with the new key does not pin it.
+    let (mut store, other) = (store, crate::audit::AuditSigner::generate().unwrap().0);
+    assert_eq!(
+        store.compare_server_key(other.public_key()).unwrap(),
+        KeyPin::Changed { pinned: signer.public_key().to_owned() }
+    );
+    let fiftieth = store.audit_page(&AuditFilter::default(), None, 1).unwrap().remove(0);
+    let newer = other.sign(store.company_id(), 50, &fiftieth.hash, chrono::Utc::now());
+    let page = crate::sync::RawPullPage {
+        epoch: uuid::Uuid::nil(),
+        changes: Vec::new(),
+        cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq: 4 },
+        has_more: false,
+        remaining: None,
+        audit_head: Some(newer),
+    };
+    store.apply_pull_page(3, &page).unwrap();
+    assert_eq!(store.server_key().unwrap().as_deref(), Some(signer.public_key()));
+    assert_eq!(
+        store.verify_audit_chain().unwrap().unwrap_err(),
+        TrailError::KeyChanged { pinned: signer.public_key().to_owned(), key: other.public_key().to_owned() }
+    );
+    store.connection().execute("DELETE FROM audit_head", []).unwrap();
+    assert_eq!(store.verify_audit_chain().unwrap(), Err(TrailError::HeadRemoved), "the head removed by hand");
+    store.apply_pull_page(4, &crate::sync::RawPullPage { audit_head: Some(head.clone()), ..page }).unwrap();
+
+    // The last 15 records removed by hand: the chain alone would still verify.
+    store.connection().execute("DELETE FROM audit_trail WHERE seq > 35", []).unwrap();
+    let err = store.verify_audit_chain().unwrap().unwrap_err();
+    assert_eq!(err, TrailError::MissingTail { signed: 40, last: 35 });
+    assert_eq!(err.code(), "audit_tail_missing");
+}
+
+#[test]
+fn a_forged_head_or_a_head_of_another_key_fails_the_check() {
+    use crate::audit::TrailError;
+    let dir = TempDir::new().unwrap();
+    let (store, signer, head) = signed_trail(&dir);
+    // The head moved back to record 30 by hand, its signature kept.
+    let thirtieth = store.audit_page(&AuditFilter::default(), Some(31), 1).unwrap().remove(0);
+    store.connection().execute("UPDATE audit_head SET seq = 30, hash = ?1", [&thirtieth.hash]).unwrap();
+    assert_eq!(store.verify_audit_chain().unwrap(), Err(TrailError::ForgedHead { seq: 30 }));
+    // Signed anew by a forger's key: named as a changed key.
+    let (forger, _) = crate::audit::AuditSigner::generate().unwrap();
+    let theirs = forger.sign(store.company_id(), 30, &thirtieth.hash, head.signed_at);
+    store
+        .connection()
+        .execute("UPDATE audit_head SET key = ?1, signature = ?2", [&theirs.key, &theirs.signature])
+        .unwrap();
+    assert_eq!(
+        store.verify_audit_chain().unwrap(),
+        Err(TrailError::KeyChanged { pinned: signer.public_key().to_owned(), key: forger.public_key().to_owned() })
+    );
+    // The pinned key removed to make the head unverifiable: still not vouched for.
+    store.connection().execute("DELETE FROM server_key", []).unwrap();
+    assert_eq!(store.verify_audit_chain().unwrap(), Err(TrailError::ForgedHead { seq: 30 }));
 }
 
 /// Every issued invoice, credit note and payment stands for one balanced entry; a posting

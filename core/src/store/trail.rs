@@ -1,5 +1,5 @@
 //! The audit trail as the copy keeps it (migration 0007): filtered pages for its screen,
-//! and a streaming walk for exports.
+//! a streaming walk for exports, and its integrity check.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use rusqlite::types::Value;
@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::overview::audit_from_row;
 use super::{CompanyStore, StoreError};
-use crate::audit::{AuditRecord, ChainCheck, ChainError};
+use crate::audit::{AuditRecord, TrailCheck, TrailError, TrailReport};
 use crate::model::{Role, UserId};
 
 /// Which audit records to show or export. Dates are days in UTC, both included.
@@ -165,21 +165,32 @@ impl CompanyStore {
         stmt.query_map(params_from_iter(values), |row| Ok(audit_from_row(row, company)))?.map(|r| r?).collect()
     }
 
-    /// Checks this copy's hash chain from its first record: the number of records when it
-    /// holds, or the first record where it breaks (altered, removed, inserted).
-    pub fn verify_audit_chain(&self) -> Result<Result<u64, ChainError>, StoreError> {
-        let mut check = ChainCheck::default();
-        let mut broken = None;
+    /// Checks this copy's audit trail from its first record, and up to the head the
+    /// server signed, with the server's key pinned at the first download (see
+    /// [`crate::audit::check`]): what it holds when it passes, else the first failure
+    /// (a record altered, removed or inserted, a missing tail, a rewritten chain, a forged
+    /// head or a changed key).
+    pub fn verify_audit_chain(&self) -> Result<Result<TrailReport, TrailError>, StoreError> {
+        let head = self.audit_head()?;
+        let pinned = self.server_key()?;
+        let mut check = match TrailCheck::new(head.as_ref(), pinned.as_deref(), self.company_id()) {
+            Ok(check) => check,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut failed = None;
         self.for_each_audit(&AuditFilter::default(), |record| -> Result<bool, StoreError> {
             match check.next(&record) {
                 Ok(()) => Ok(true),
                 Err(e) => {
-                    broken = Some(e);
+                    failed = Some(e);
                     Ok(false)
                 }
             }
         })?;
-        Ok(broken.map_or(Ok(check.checked()), Err))
+        Ok(match failed {
+            Some(e) => Err(e),
+            None => check.finish(),
+        })
     }
 
     /// Calls `each` on every record the filter keeps, oldest first, one at a time (an

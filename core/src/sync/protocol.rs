@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::accounting::Posting;
-use crate::audit::AuditRecord;
+use crate::audit::{AuditRecord, SignedAuditHead};
 use crate::model::{
     Article, Company, Contact, Document, DocumentId, DocumentStatus, NumberingSeries, Payment, PaymentId, Permission,
     Role, UserId,
@@ -191,6 +191,13 @@ pub struct SyncStatus {
     pub server_time: DateTime<Utc>,
     /// How long a client may work offline before its copy turns read-only.
     pub offline_grace_hours: u32,
+    /// The public key (ed25519, 32 bytes, base64) with which the server signs the head of
+    /// the company's audit chain ([`crate::audit::SignedAuditHead`]). A copy pins the key
+    /// it sees at its first download and checks its trail against the heads it pulls.
+    /// Absent from servers that do not sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="))]
+    pub audit_key: Option<String>,
 }
 
 /// `GET /v1/companies/{company}/sync/pull`: one page of changes after a cursor.
@@ -205,6 +212,12 @@ pub struct PullPage {
     /// Changes left after this page, per category, when asked for (`counts=true`):
     /// a first download asks once and counts down from there.
     pub remaining: Option<BTreeMap<RecordKind, u64>>,
+    /// On the last page of a pull (`has_more` false): the head of the company's audit
+    /// chain, signed by the server, as of this pull. Every audit record up to it is in
+    /// this page or before it; the copy keeps the latest head it received and checks its
+    /// trail against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<SignedAuditHead>,
 }
 
 /// The largest seq, cursor or mutation id the protocol carries: they are stored as
@@ -467,6 +480,8 @@ pub struct RawPullPage {
     pub cursor: Cursor,
     pub has_more: bool,
     pub remaining: Option<BTreeMap<RecordKind, u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<SignedAuditHead>,
 }
 
 /// A kind of record's count and checksum, on the server or in a client's replica.

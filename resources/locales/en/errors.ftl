@@ -115,3 +115,13 @@ error-logo_invalid = This logo is not a PNG picture Comptoir can read.
 error-logo_too_large = This logo is too heavy (256 KiB at most once scaled): choose a simpler picture.
 error-logo_dimensions = A logo is at most 400 × 200 pixels.
 error-section_line_amounts = A section title has no quantity, price, discount or article.
+
+## Audit trail: integrity check
+error-audit_record_altered = Chain broken: record no. { $seq } was altered.
+error-audit_chain_broken = Chain broken: record no. { $seq } no longer follows the one before it (a record was removed or inserted).
+error-audit_out_of_sequence = Chain broken: record no. { $expected } is missing or out of place (found no. { $seq }).
+error-audit_tail_missing = End of the trail removed: the server signed the chain up to record no. { $signed }, but this copy stops at no. { $last }.
+error-audit_chain_rewritten = Chain rewritten: record no. { $seq } is not the one the server signed; the trail was rebuilt from the start.
+error-audit_head_forged = Forged signature: the head of the chain (record no. { $seq }) does not bear the server's signature.
+error-audit_head_removed = Signature removed: this copy had received a head of the chain signed by the server, but it was taken out of the file.
+error-audit_key_changed = The server's key changed: the head of the chain is signed with another key than the one received at the first download. If the server's administrator replaced it, download the company again; otherwise this trail is not the server's.

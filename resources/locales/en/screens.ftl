@@ -205,8 +205,12 @@ audit-count = { $count ->
 }
 audit-verify = Check integrity
 audit-verifying = Checking the chain…
-audit-integrity-ok = Chain intact: { $count } records checked.
-audit-integrity-broken = Chain broken: record no. { $seq } was altered, removed or inserted.
+audit-integrity-signed = Chain intact: { $count } records checked. It matches the head the server signed (record no. { $seq }, on { $at }).
+audit-integrity-unsigned = Chain consistent: { $count } records checked, but no head signed by the server has been received yet to compare it with: sync, then check again.
+audit-integrity-not-yet-signed = { $count ->
+    [one] { $count } newer record is not signed yet: it will be at the next sync.
+   *[other] { $count } newer records are not signed yet: they will be at the next sync.
+}
 audit-export = Export to XLSX…
 audit-export-file = audit-trail
 audit-export-progress = { $written } / { $total }

@@ -116,3 +116,13 @@ error-logo_invalid = Ce logo n'est pas une image PNG que Comptoir sait lire.
 error-logo_too_large = Ce logo est trop lourd (256 Kio au plus après réduction) : choisissez une image plus simple.
 error-logo_dimensions = Un logo mesure au plus 400 × 200 pixels.
 error-section_line_amounts = Un titre de section n'a ni quantité, ni prix, ni remise, ni article.
+
+## Journal d'audit : vérification de l'intégrité
+error-audit_record_altered = Chaîne rompue : l'enregistrement n° { $seq } a été modifié.
+error-audit_chain_broken = Chaîne rompue : l'enregistrement n° { $seq } ne suit plus le précédent (un enregistrement a été supprimé ou inséré).
+error-audit_out_of_sequence = Chaîne rompue : l'enregistrement n° { $expected } manque ou n'est pas à sa place (trouvé le n° { $seq }).
+error-audit_tail_missing = Fin du journal supprimée : le serveur a signé la chaîne jusqu'à l'enregistrement n° { $signed }, mais cette copie s'arrête au n° { $last }.
+error-audit_chain_rewritten = Chaîne réécrite : l'enregistrement n° { $seq } n'est pas celui que le serveur a signé ; le journal a été reconstruit depuis le début.
+error-audit_head_forged = Signature falsifiée : la tête de chaîne (enregistrement n° { $seq }) ne porte pas la signature du serveur.
+error-audit_head_removed = Signature supprimée : cette copie avait reçu une tête de chaîne signée par le serveur, mais elle a été retirée du fichier.
+error-audit_key_changed = La clé du serveur a changé : la tête de chaîne est signée par une autre clé que celle reçue au premier téléchargement. Si l'administrateur du serveur l'a remplacée, téléchargez à nouveau l'entreprise ; sinon, ce journal n'est pas celui du serveur.

@@ -205,8 +205,12 @@ audit-count = { $count ->
 }
 audit-verify = Vérifier l'intégrité
 audit-verifying = Vérification de la chaîne en cours…
-audit-integrity-ok = Chaîne intacte : { $count } enregistrements vérifiés.
-audit-integrity-broken = Chaîne rompue : l'enregistrement n° { $seq } a été modifié, supprimé ou inséré.
+audit-integrity-signed = Chaîne intacte : { $count } enregistrements vérifiés. Elle est conforme à la tête signée par le serveur (enregistrement n° { $seq }, le { $at }).
+audit-integrity-unsigned = Chaîne cohérente : { $count } enregistrements vérifiés, mais aucune tête signée par le serveur n'a encore été reçue pour la comparer : synchronisez, puis vérifiez à nouveau.
+audit-integrity-not-yet-signed = { $count ->
+    [one] { $count } enregistrement plus récent n'est pas encore signé : il le sera à la prochaine synchronisation.
+   *[other] { $count } enregistrements plus récents ne sont pas encore signés : ils le seront à la prochaine synchronisation.
+}
 audit-export = Exporter en XLSX…
 audit-export-file = journal-audit
 audit-export-progress = { $written } / { $total }

@@ -115,3 +115,13 @@ error-logo_invalid = Dit logo is geen PNG-afbeelding die Comptoir kan lezen.
 error-logo_too_large = Dit logo is te zwaar (hoogstens 256 KiB na verkleining): kies een eenvoudigere afbeelding.
 error-logo_dimensions = Een logo is hoogstens 400 × 200 pixels.
 error-section_line_amounts = Een sectietitel heeft geen hoeveelheid, prijs, korting of artikel.
+
+## Auditlogboek: integriteitscontrole
+error-audit_record_altered = Keten verbroken: record nr. { $seq } werd gewijzigd.
+error-audit_chain_broken = Keten verbroken: record nr. { $seq } volgt niet meer op het vorige (een record werd verwijderd of ingevoegd).
+error-audit_out_of_sequence = Keten verbroken: record nr. { $expected } ontbreekt of staat niet op zijn plaats (nr. { $seq } gevonden).
+error-audit_tail_missing = Einde van het logboek verwijderd: de server ondertekende de keten tot record nr. { $signed }, maar deze kopie stopt bij nr. { $last }.
+error-audit_chain_rewritten = Keten herschreven: record nr. { $seq } is niet het record dat de server ondertekende; het logboek werd van bij het begin opnieuw opgebouwd.
+error-audit_head_forged = Vervalste handtekening: de kop van de keten (record nr. { $seq }) draagt de handtekening van de server niet.
+error-audit_head_removed = Handtekening verwijderd: deze kopie had een door de server ondertekende kop van de keten ontvangen, maar die werd uit het bestand gehaald.
+error-audit_key_changed = De sleutel van de server is veranderd: de kop van de keten is ondertekend met een andere sleutel dan die van de eerste download. Heeft de beheerder van de server hem vervangen, download het bedrijf dan opnieuw; zo niet, dan is dit logboek niet dat van de server.

@@ -205,8 +205,12 @@ audit-count = { $count ->
 }
 audit-verify = Integriteit controleren
 audit-verifying = De keten wordt gecontroleerd…
-audit-integrity-ok = Keten intact: { $count } records gecontroleerd.
-audit-integrity-broken = Keten verbroken: record nr. { $seq } werd gewijzigd, verwijderd of ingevoegd.
+audit-integrity-signed = Keten intact: { $count } records gecontroleerd. Ze komt overeen met de kop die de server ondertekende (record nr. { $seq }, op { $at }).
+audit-integrity-unsigned = Keten samenhangend: { $count } records gecontroleerd, maar er is nog geen door de server ondertekende kop ontvangen om ze mee te vergelijken: synchroniseer en controleer opnieuw.
+audit-integrity-not-yet-signed = { $count ->
+    [one] { $count } recenter record is nog niet ondertekend: dat gebeurt bij de volgende synchronisatie.
+   *[other] { $count } recentere records zijn nog niet ondertekend: dat gebeurt bij de volgende synchronisatie.
+}
 audit-export = Exporteren naar XLSX…
 audit-export-file = auditspoor
 audit-export-progress = { $written } / { $total }

@@ -41,6 +41,8 @@ pub struct AppState {
     pub policy: AuthPolicy,
     /// How long clients may work offline before their copy turns read-only.
     pub offline_grace_hours: u32,
+    /// Signs the head of each company's audit chain; its public key is in the sync status.
+    pub audit_signer: Arc<comptoir_core::audit::AuditSigner>,
 }
 
 impl std::fmt::Debug for dyn Storage {

@@ -1,5 +1,7 @@
 //! `/v1/companies/{company}/sync/…`: status, pull and push.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -25,6 +27,7 @@ pub async fn status(State(state): State<AppState>, member: Member) -> Result<Jso
     member.authorize(Permission::ReadData)?;
     let now = state.clock.now();
     let grace = state.offline_grace_hours;
+    let key = state.audit_signer.public_key().to_owned();
     let company = member.company;
     state
         .blocking(move |storage| {
@@ -36,6 +39,7 @@ pub async fn status(State(state): State<AppState>, member: Member) -> Result<Jso
                 seq: log.seq,
                 server_time: now,
                 offline_grace_hours: grace,
+                audit_key: Some(key),
             }))
         })
         .await
@@ -75,16 +79,20 @@ pub async fn pull(
         return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PULL_LIMIT}.")));
     }
     let company = member.company;
+    let (signer, now) = (Arc::clone(&state.audit_signer), state.clock.now());
     state
         .blocking(move |storage| {
             let limit = PageLimit { count: limit, bytes: sync::MAX_PAGE_BYTES };
-            sync::pull(storage, company, query.epoch, query.after, limit, query.counts).map(Json).map_err(|e| match e {
-                PullError::StaleEpoch => ApiError::new(
-                    StatusCode::CONFLICT,
-                    "stale_epoch",
-                    "The server's data was rebuilt since your last sync: download the company again.",
-                ),
-                PullError::Storage(e) => e.into(),
+            let head = |seq: u64, hash: &str| signer.sign(company, seq, hash, now);
+            sync::pull(storage, company, query.epoch, query.after, limit, query.counts, &head).map(Json).map_err(|e| {
+                match e {
+                    PullError::StaleEpoch => ApiError::new(
+                        StatusCode::CONFLICT,
+                        "stale_epoch",
+                        "The server's data was rebuilt since your last sync: download the company again.",
+                    ),
+                    PullError::Storage(e) => e.into(),
+                }
             })
         })
         .await

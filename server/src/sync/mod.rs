@@ -5,7 +5,7 @@
 pub(crate) mod records;
 
 use chrono::{DateTime, Utc};
-use comptoir_core::audit::{AuditRecord, FieldChange};
+use comptoir_core::audit::{AuditRecord, FieldChange, SignedAuditHead};
 use comptoir_core::model::{Address, CompanyId, Country, Currency, DocumentKind, NumberingSeries, Role};
 use comptoir_core::sync::rules::{self, Numbering, Records as _, RuleError};
 use comptoir_core::sync::{
@@ -354,6 +354,8 @@ impl From<StorageError> for PullError {
 pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// A page of changes after `after` (in `epoch`, when given), as many as `limit` allows.
+/// The last page of a pull carries the head of the company's audit chain, signed by
+/// `sign_head` (seq and hash of the chain's last record).
 pub fn pull(
     storage: &dyn Storage,
     company: CompanyId,
@@ -361,6 +363,7 @@ pub fn pull(
     after: u64,
     limit: PageLimit,
     counts: bool,
+    sign_head: &dyn Fn(u64, &str) -> SignedAuditHead,
 ) -> Result<RawPullPage, PullError> {
     let state = storage.log_state(company)?.ok_or(StorageError::NotFound("company"))?;
     if epoch.is_some_and(|e| e != state.epoch) {
@@ -386,5 +389,8 @@ pub fn pull(
         }
         counts
     });
-    Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more: stored.has_more, remaining })
+    // The head as of the log state read before the page: on the last page, every audit
+    // record up to it is in the page or before it.
+    let audit_head = (!stored.has_more).then(|| sign_head(state.audit_seq, &state.audit_hash));
+    Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more: stored.has_more, remaining, audit_head })
 }

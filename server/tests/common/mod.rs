@@ -19,6 +19,8 @@ pub struct Server {
     pub clock: Arc<ManualClock>,
     pub storage: Arc<SqliteStorage>,
     pub http: reqwest::Client,
+    /// The public key the server signs audit heads with.
+    pub audit_key: String,
     dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -28,11 +30,13 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
+        let audit_signer = Arc::new(comptoir_core::audit::AuditSigner::generate().unwrap().0);
         let state = AppState {
             storage: storage.clone(),
             clock: clock.clone(),
             policy: AuthPolicy::default(),
             offline_grace_hours: comptoir_server::DEFAULT_OFFLINE_GRACE_HOURS,
+            audit_signer: audit_signer.clone(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -40,7 +44,8 @@ impl Server {
         tokio::spawn(comptoir_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Self { url, clock, storage, http: reqwest::Client::new(), dir, _stop: stop }
+        let audit_key = audit_signer.public_key().to_owned();
+        Self { url, clock, storage, http: reqwest::Client::new(), audit_key, dir, _stop: stop }
     }
 
     /// The folder the server keeps its files in.
