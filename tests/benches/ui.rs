@@ -163,15 +163,20 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
         ms(first_frame),
         ms(main_window)
     );
+    dashboard_on_opening(&mut harness, launched, main_window)?;
 
+    // From the click: the list's own count runs on the reader thread meanwhile.
+    let clicked = Instant::now();
     harness.get_by_label("Factures").click();
     harness.step();
     let reader = CompanyStore::open_read_only(harness.state().reader.as_ref().ok_or("no company open")?.path())?;
     let invoices = DocumentFilter::kind(DocumentKind::Invoice);
     let total = reader.count_documents(&invoices)?;
-    let counted = Instant::now();
     wait_for(&mut harness, &format!("{total} documents"))?;
-    println!("invoice list: {total} invoices counted in the background in {:.1} ms", ms(counted.elapsed()));
+    println!(
+        "invoice list: {total} invoices counted in the background, shown {:.1} ms after the click",
+        ms(clicked.elapsed())
+    );
 
     // Frames of the list at rest, then scrolled a screenful per frame, then jumps.
     let rest: Vec<Duration> = (0..FRAMES).map(|_| frame(&mut harness)).collect();
@@ -234,21 +239,45 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
     harness.get_by_label("Tableau de bord").click();
     let asked = Instant::now();
-    wait_for(&mut harness, "factures")?;
-    println!("dashboard figures over {total} invoices: {:.1} ms", ms(asked.elapsed()));
-    dashboard_charts(&mut harness, &reader, &invoices, asked)?;
+    let today = chrono::Local::now().date_naive();
+    let figures = reader.dashboard(today)?;
+    let figures_query = asked.elapsed();
+    println!(
+        "dashboard figures over {total} invoices, the query alone: {:.1} ms ({} unpaid)",
+        ms(figures_query),
+        figures.unpaid_count
+    );
+    dashboard_charts(&mut harness, &reader, &invoices)?;
     println!("app process peak memory: {} MiB", peak_rss_mib());
     Ok(())
 }
 
-/// The dashboard's charts: their three grouped queries alone, the time until the window
-/// shows them (from `asked`, when the dashboard was opened), and the count of the
-/// invoices behind the oldest age bar, as the list counts them.
+/// What the user waits for after the main window, on the dashboard that opens first: its
+/// figures and its charts, read on the reader thread while frames go on.
+fn dashboard_on_opening(
+    harness: &mut Harness<'_, ComptoirApp>,
+    launched: Instant,
+    main_window: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
+    wait_for(harness, "Voir les factures impayées")?;
+    let figures_shown = launched.elapsed();
+    wait_for(harness, "Restant dû par ancienneté")?;
+    let charts_shown = launched.elapsed();
+    println!(
+        "dashboard on opening: its figures show {:.1} ms and its charts {:.1} ms after the main window",
+        ms(figures_shown.saturating_sub(main_window)),
+        ms(charts_shown.saturating_sub(main_window))
+    );
+    Ok(())
+}
+
+/// The dashboard's charts: their three grouped queries alone (the time until the window
+/// shows them is measured on opening), and the count of the invoices behind the oldest
+/// age bar, as the list counts them.
 fn dashboard_charts(
     harness: &mut Harness<'_, ComptoirApp>,
     reader: &CompanyStore,
     invoices: &DocumentFilter,
-    asked: Instant,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let today = chrono::Local::now().date_naive();
     let mut queries = Vec::new();
@@ -260,7 +289,6 @@ fn dashboard_charts(
     }
     println!("dashboard charts (12 months, 5 ages, top 5 customers), the queries: {}", spread(queries));
     wait_for(harness, "Restant dû par ancienneté")?;
-    println!("dashboard until its charts show: {:.1} ms", ms(asked.elapsed()));
     // The invoices behind the oldest age bar, counted as the list counts them.
     let oldest = charts.ages.last().ok_or("no age bucket")?;
     let (due_from, due_to) = oldest.bucket.due_range(today);
