@@ -11,10 +11,13 @@ use uuid::Uuid;
 
 use comptoir_core::sync::RecordKind;
 
+use super::sqlite_credentials as credentials;
 use super::{
-    AccessGrant, CompanyRecord, CompanyTx, LogState, MemberRecord, Rotation, SessionRecord, Storage, StorageError,
-    StoredChange, StoredRecord, UserRecord,
+    AccessGrant, CompanyRecord, CompanyTx, FailedLogins, LogState, MemberRecord, Rotation, SessionRecord, Storage,
+    StorageError, StoredChange, StoredRecord, UserRecord,
 };
+use crate::auth::AuthPolicy;
+use crate::server_key::ServerKey;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -103,9 +106,11 @@ CREATE TABLE IF NOT EXISTS mutations (
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// Seals the two-factor secrets; kept in `server.key`, beside the database.
+    key: ServerKey,
 }
 
-fn backend(e: impl std::fmt::Display) -> StorageError {
+pub(super) fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
 }
 
@@ -115,11 +120,11 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
-fn time_text(t: DateTime<Utc>) -> String {
+pub(super) fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn parse_time(value: &str) -> Result<DateTime<Utc>, StorageError> {
+pub(super) fn parse_time(value: &str) -> Result<DateTime<Utc>, StorageError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StorageError::Corrupt(format!("time “{value}”: {e}")))
@@ -133,13 +138,15 @@ impl SqliteStorage {
     /// Opens (creating if needed) the storage under `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(data_dir).map_err(backend)?;
-        let conn = Connection::open(data_dir.join("server.sqlite"))?;
+        let key = ServerKey::load_or_create(data_dir).map_err(backend)?;
+        let mut conn = Connection::open(data_dir.join("server.sqlite"))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        credentials::seal_plain_totp_secrets(&mut conn, &key)?;
+        Ok(Self { conn: Mutex::new(conn), key })
     }
 
     /// The connection, for one method's transaction.
@@ -165,13 +172,16 @@ impl SqliteStorage {
 const USER_COLUMNS: &str =
     "id, email, display_name, password_hash, totp_secret, totp_enabled, totp_last_step, failed_logins, locked_until";
 
-fn user_from_row(row: &Row<'_>) -> Result<UserRecord, StorageError> {
+fn user_from_row(row: &Row<'_>, key: &ServerKey) -> Result<UserRecord, StorageError> {
+    let id = UserId(row.get(0)?);
+    let totp_secret =
+        row.get::<_, Option<String>>(4)?.map(|sealed| credentials::open_secret(key, id, &sealed)).transpose()?;
     Ok(UserRecord {
-        id: UserId(row.get(0)?),
+        id,
         email: row.get(1)?,
         display_name: row.get(2)?,
         password_hash: row.get(3)?,
-        totp_secret: row.get(4)?,
+        totp_secret,
         totp_enabled: row.get(5)?,
         totp_last_step: row.get::<_, Option<i64>>(6)?.and_then(|s| u64::try_from(s).ok()),
         failed_logins: row.get(7)?,
@@ -199,6 +209,11 @@ fn ensure_an_owner(conn: &Connection, company: CompanyId) -> Result<(), StorageE
 
 impl Storage for SqliteStorage {
     fn create_user(&self, user: &UserRecord) -> Result<(), StorageError> {
+        let totp_secret = user
+            .totp_secret
+            .as_deref()
+            .map(|secret| credentials::seal_secret(&self.key, user.id, secret))
+            .transpose()?;
         let conn = self.conn()?;
         let result = conn.execute(
             &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
@@ -207,7 +222,7 @@ impl Storage for SqliteStorage {
                 user.email,
                 user.display_name,
                 user.password_hash,
-                user.totp_secret,
+                totp_secret,
                 user.totp_enabled,
                 user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
                 user.failed_logins,
@@ -227,7 +242,7 @@ impl Storage for SqliteStorage {
     fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StorageError> {
         let conn = self.conn()?;
         conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"), [email], |row| {
-            Ok(user_from_row(row))
+            Ok(user_from_row(row, &self.key))
         })
         .optional()?
         .transpose()
@@ -235,28 +250,51 @@ impl Storage for SqliteStorage {
 
     fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
         let conn = self.conn()?;
-        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id.0], |row| Ok(user_from_row(row)))
-            .optional()?
-            .transpose()
+        conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id.0], |row| {
+            Ok(user_from_row(row, &self.key))
+        })
+        .optional()?
+        .transpose()
     }
 
-    fn update_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        let changed = self.conn()?.execute(
-            "UPDATE users SET display_name = ?2, password_hash = ?3, totp_secret = ?4, totp_enabled = ?5,
-                totp_last_step = ?6, failed_logins = ?7, locked_until = ?8
-             WHERE id = ?1",
-            params![
-                user.id.0,
-                user.display_name,
-                user.password_hash,
-                user.totp_secret,
-                user.totp_enabled,
-                user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
-                user.failed_logins,
-                user.locked_until.map(time_text),
-            ],
-        )?;
-        if changed == 0 { Err(StorageError::NotFound("user")) } else { Ok(()) }
+    fn count_failed_login(
+        &self,
+        user: UserId,
+        policy: &AuthPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<FailedLogins, StorageError> {
+        credentials::count_failed_login(&mut *self.conn()?, user, policy, now)
+    }
+
+    fn clear_failed_logins(&self, user: UserId, lock_after: u32, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        credentials::clear_failed_logins(&*self.conn()?, user, lock_after, now)
+    }
+
+    fn change_password(
+        &self,
+        user: UserId,
+        current_hash: &str,
+        new_hash: &str,
+        keep: Option<Uuid>,
+    ) -> Result<bool, StorageError> {
+        credentials::change_password(&mut *self.conn()?, user, current_hash, new_hash, keep)
+    }
+
+    fn set_totp_secret(&self, user: UserId, secret: &str) -> Result<bool, StorageError> {
+        let sealed = credentials::seal_secret(&self.key, user, secret)?;
+        credentials::set_totp_secret(&*self.conn()?, user, &sealed)
+    }
+
+    fn enable_totp(&self, user: UserId, secret: &str, step: Option<u64>) -> Result<bool, StorageError> {
+        credentials::enable_totp(&mut *self.conn()?, &self.key, user, secret, step)
+    }
+
+    fn disable_totp(&self, user: UserId) -> Result<bool, StorageError> {
+        credentials::disable_totp(&*self.conn()?, user)
+    }
+
+    fn use_totp_step(&self, user: UserId, step: u64) -> Result<bool, StorageError> {
+        credentials::use_totp_step(&*self.conn()?, user, step)
     }
 
     fn create_session(&self, session: &SessionRecord) -> Result<(), StorageError> {
@@ -389,9 +427,8 @@ impl Storage for SqliteStorage {
         }
     }
 
-    fn consume_challenge(&self, hash: &str) -> Result<(), StorageError> {
-        self.conn()?.execute("DELETE FROM challenges WHERE hash = ?1", [hash])?;
-        Ok(())
+    fn consume_challenge(&self, hash: &str) -> Result<bool, StorageError> {
+        Ok(self.conn()?.execute("DELETE FROM challenges WHERE hash = ?1", [hash])? > 0)
     }
 
     fn create_company(&self, company: &CompanyRecord) -> Result<(), StorageError> {

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use comptoir_server::AppState;
 use comptoir_server::auth::{AuthPolicy, ManualClock};
 use comptoir_server::storage::SqliteStorage;
+use comptoir_server::{AppState, Limits};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -18,28 +18,28 @@ pub struct Server {
     pub clock: Arc<ManualClock>,
     pub storage: Arc<SqliteStorage>,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(AuthPolicy::default(), Limits::default()).await
+    }
+
+    /// A server with its own failed-login policy and limits.
+    pub async fn start_with(policy: AuthPolicy, limits: Limits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
-        let state = AppState {
-            storage: storage.clone(),
-            clock: clock.clone(),
-            policy: AuthPolicy::default(),
-            offline_grace_hours: comptoir_server::DEFAULT_OFFLINE_GRACE_HOURS,
-        };
+        let state = AppState { policy, ..AppState::new(storage.clone(), clock.clone()).with_limits(limits) };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(comptoir_server::serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Self { url, clock, storage, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+        Self { url, clock, storage, http: reqwest::Client::new(), dir, _stop: stop }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
