@@ -26,7 +26,7 @@ fn wide_limits() -> Limits {
     Limits {
         auth_per_address: Rate { per_minute: 100_000 },
         auth_global: Rate { per_minute: 100_000 },
-        hashing: HashingLimits { queue: 1_000, max_wait: Duration::from_secs(120), ..HashingLimits::default() },
+        hashing: HashingLimits { queue: 1_000, max_wait: Duration::from_mins(2), ..HashingLimits::default() },
         ..Limits::default()
     }
 }
@@ -265,7 +265,7 @@ async fn everyone_together_is_limited_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_beyond_the_hashing_queue_gets_503_with_retry_after() {
     let limits =
-        Limits { hashing: HashingLimits { parallel: 1, queue: 0, max_wait: Duration::from_secs(60) }, ..wide_limits() };
+        Limits { hashing: HashingLimits { parallel: 1, queue: 0, max_wait: Duration::from_mins(1) }, ..wide_limits() };
     let server = Server::start_with(AuthPolicy::default(), limits).await;
     let wrong = json!({"email": "nobody@example.fr", "password": "whatever"});
     let mut requests = JoinSet::new();
@@ -314,7 +314,7 @@ async fn too_many_requests_in_flight_get_503_server_busy() {
     // turned away at once instead of queueing.
     let limits = Limits {
         max_in_flight: 1,
-        hashing: HashingLimits { parallel: 1, queue: 100, max_wait: Duration::from_secs(60) },
+        hashing: HashingLimits { parallel: 1, queue: 100, max_wait: Duration::from_mins(1) },
         ..wide_limits()
     };
     let server = Server::start_with(AuthPolicy::default(), limits).await;

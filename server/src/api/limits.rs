@@ -52,7 +52,7 @@ impl Default for Limits {
             auth_per_address: Rate { per_minute: 30 },
             auth_global: Rate { per_minute: 1_200 },
             max_in_flight: 512,
-            request_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_mins(1),
             hashing: HashingLimits::default(),
         }
     }
