@@ -192,7 +192,7 @@ fn invalid_code() -> ApiError {
     ApiError::unauthorized("This code is wrong or has already been used.").with_code("invalid_code")
 }
 
-#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in, or the two-factor step is required", body = LoginResponse), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Wrong email or password", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds until the lock ends"))), (status = 429, description = "Too many failed attempts on this account (`too_many_attempts`), or too many sign-in requests from this address or in all (`rate_limited`): wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in, or the two-factor step is required", body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds until the lock ends"))), (status = 429, description = "Too many failed attempts on this account (`too_many_attempts`), or too many sign-in requests from this address or in all (`rate_limited`): wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 /// `POST /v1/auth/login`
 pub async fn login(
     State(state): State<AppState>,
@@ -223,7 +223,7 @@ pub async fn login(
         .await
 }
 
-#[utoipa::path(post, path = "/v1/auth/totp", tag = "auth", request_body = TotpLogin, responses((status = 200, body = Tokens), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Wrong or used code, or expired challenge", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds until the lock ends"))), (status = 429, description = "Too many failed attempts, or too many sign-in requests: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
+#[utoipa::path(post, path = "/v1/auth/totp", tag = "auth", request_body = TotpLogin, responses((status = 200, body = Tokens), (status = 401, description = "Wrong or used code, or expired challenge", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds until the lock ends"))), (status = 429, description = "Too many failed attempts, or too many sign-in requests: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 /// `POST /v1/auth/totp`: the second step, with a code from the authenticator.
 pub async fn login_totp(
     State(state): State<AppState>,
@@ -254,7 +254,7 @@ pub async fn login_totp(
         .await
 }
 
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody), (status = 413, description = "Body too large", body = ErrorBody), (status = 415, description = "Not JSON", body = ErrorBody), (status = 429, description = "Too many sign-in requests from this address or in all: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody), (status = 429, description = "Too many sign-in requests from this address or in all: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 /// `POST /v1/auth/refresh`: a new pair of tokens; the refresh token given is spent.
 pub async fn refresh(
     State(state): State<AppState>,
