@@ -420,3 +420,26 @@ async fn the_document_describes_the_limits_answers() {
         }
     }
 }
+
+#[test]
+fn a_database_moved_without_its_key_refuses_to_read_the_secrets_rather_than_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = {
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let user = admin::create_user(&storage, "lea@studio.fr", PASSWORD, "").unwrap();
+        assert!(storage.set_totp_secret(user, "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU").unwrap());
+        user
+    };
+    // The database alone, in a new folder: a new key is made there, which opens nothing.
+    let moved = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite")).unwrap();
+    conn.execute("VACUUM INTO ?1", [moved.path().join("server.sqlite").to_str().unwrap()]).unwrap();
+    let storage = SqliteStorage::open(moved.path()).unwrap();
+    let error = storage.user(user).unwrap_err();
+    assert!(error.to_string().contains("another server key"), "{error}");
+    // With its own key back, everything reads again.
+    drop(storage);
+    std::fs::copy(dir.path().join(server_key::KEY_FILE), moved.path().join(server_key::KEY_FILE)).unwrap();
+    let storage = SqliteStorage::open(moved.path()).unwrap();
+    assert_eq!(storage.user(user).unwrap().unwrap().totp_secret.as_deref(), Some("KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"));
+}

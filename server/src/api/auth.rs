@@ -41,7 +41,7 @@ fn invalid_credentials() -> ApiError {
 }
 
 impl ApiError {
-    pub(super) fn with_code(mut self, code: &'static str) -> Self {
+    fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;
         self
     }

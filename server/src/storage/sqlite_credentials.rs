@@ -39,21 +39,36 @@ pub(super) fn open_secret(key: &ServerKey, user: UserId, stored: &str) -> Result
 }
 
 /// Seals the two-factor secrets stored in clear (by versions before sealing), in one
-/// transaction.
+/// transaction, and says once, at start, when sealed ones do not open with this key (a
+/// database restored without the `server.key` that was beside it).
 pub(super) fn seal_plain_totp_secrets(conn: &mut Connection, key: &ServerKey) -> Result<(), StorageError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let plain: Vec<(Uuid, String)> = {
+    let stored: Vec<(Uuid, String)> = {
         let mut stmt = tx.prepare("SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?)))?;
-        rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(_, secret)| !ServerKey::is_sealed(secret)).collect()
+        rows.collect::<Result<_, _>>()?
     };
-    for (id, secret) in &plain {
-        let sealed = seal_secret(key, UserId(*id), secret)?;
-        tx.execute("UPDATE users SET totp_secret = ?2 WHERE id = ?1", params![id, sealed])?;
+    let (mut sealed, mut unreadable) = (0_usize, 0_usize);
+    for (id, secret) in &stored {
+        let user = UserId(*id);
+        if !ServerKey::is_sealed(secret) {
+            let sealed_secret = seal_secret(key, user, secret)?;
+            tx.execute("UPDATE users SET totp_secret = ?2 WHERE id = ?1", params![id, sealed_secret])?;
+            sealed += 1;
+        } else if key.open(secret, &context(user)).is_err() {
+            unreadable += 1;
+        }
     }
     tx.commit()?;
-    if !plain.is_empty() {
-        tracing::info!(accounts = plain.len(), "two-factor secrets stored in clear were sealed with the server key");
+    if sealed > 0 {
+        tracing::info!(accounts = sealed, "two-factor secrets stored in clear were sealed with the server key");
+    }
+    if unreadable > 0 {
+        tracing::error!(
+            accounts = unreadable,
+            "two-factor secrets do not open with this server.key: put back the server.key that was beside \
+             this database, or these accounts cannot sign in until two-factor is set up again"
+        );
     }
     Ok(())
 }
