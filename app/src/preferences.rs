@@ -53,8 +53,10 @@ pub struct PreferencesState {
     pub password_sent: bool,
     pub password_outcome: Option<Result<String, String>>,
     /// Personnel → two-factor: the setup under way (secret and `otpauth://` URI, its QR
-    /// code), the code typed, a request waiting, and the last outcome.
+    /// code), the account's password and the code typed (turning two-factor on or off
+    /// needs both), a request waiting, and the last outcome.
     pub totp_setup: Option<(String, String, Option<Qr>)>,
+    pub totp_password: String,
     pub totp_code: String,
     pub totp_sent: bool,
     pub totp_outcome: Option<Result<String, String>>,
@@ -94,6 +96,7 @@ impl PreferencesState {
                 if self.totp_sent {
                     self.totp_sent = false;
                     self.totp_setup = None;
+                    self.totp_password.clear();
                     self.totp_code.clear();
                     let id = if *enabled { "two-factor-turned-on" } else { "two-factor-turned-off" };
                     self.totp_outcome = Some(Ok(texts.get(id)));
@@ -410,20 +413,34 @@ fn two_factor_ui(
         return;
     };
     ui.label(texts.get(if enabled { "two-factor-on" } else { "two-factor-off" }));
-    let code_row = |ui: &mut egui::Ui, state: &mut PreferencesState, button: &str| -> bool {
+    // The account's password and a code; answers them once the button is clicked with
+    // both typed (the server refuses a change without the password).
+    let code_rows = |ui: &mut egui::Ui, state: &mut PreferencesState, button: &str| -> Option<(Secret, String)> {
         let mut clicked = false;
+        ui.horizontal(|ui| {
+            let label = ui.label(texts.get("two-factor-password"));
+            ui.add(egui::TextEdit::singleline(&mut state.totp_password).password(true).desired_width(180.0))
+                .labelled_by(label.id);
+        });
         ui.horizontal(|ui| {
             let label = ui.label(texts.get("two-factor-code"));
             ui.add(egui::TextEdit::singleline(&mut state.totp_code).desired_width(90.0)).labelled_by(label.id);
             clicked = ui.add_enabled(!state.totp_sent, egui::Button::new(button)).clicked();
         });
-        clicked
+        if !clicked {
+            return None;
+        }
+        if state.totp_password.is_empty() {
+            state.totp_outcome = Some(Err(texts.get("two-factor-password-required")));
+            return None;
+        }
+        state.totp_sent = true;
+        state.totp_outcome = None;
+        Some((Secret(state.totp_password.clone()), state.totp_code.clone()))
     };
     if enabled {
-        if code_row(ui, state, &texts.get("two-factor-disable")) {
-            state.totp_sent = true;
-            state.totp_outcome = None;
-            commands.push(Command::DisableTwoFactor { code: state.totp_code.clone() });
+        if let Some((password, code)) = code_rows(ui, state, &texts.get("two-factor-disable")) {
+            commands.push(Command::DisableTwoFactor { password, code });
         }
     } else if let Some((secret, _, qr)) = state.totp_setup.clone() {
         ui.label(texts.get("two-factor-scan"));
@@ -431,10 +448,8 @@ fn two_factor_ui(
             qr_ui(ui, qr, &texts.get("two-factor-qr"));
         }
         ui.label(texts.with("two-factor-secret", &[("secret", secret.into())]));
-        if code_row(ui, state, &texts.get("two-factor-confirm")) {
-            state.totp_sent = true;
-            state.totp_outcome = None;
-            commands.push(Command::EnableTwoFactor { code: state.totp_code.clone() });
+        if let Some((password, code)) = code_rows(ui, state, &texts.get("two-factor-confirm")) {
+            commands.push(Command::EnableTwoFactor { password, code });
         }
     } else if ui.add_enabled(!state.totp_sent, egui::Button::new(texts.get("two-factor-enable"))).clicked() {
         state.totp_sent = true;

@@ -288,6 +288,9 @@ pub fn setup_error_text(error: &SetupError, texts: &Texts) -> String {
         SetupError::Local { message } => {
             texts.with("setup-error-local_file_error", &[("message", message.clone().into())])
         }
+        // A refusal the locale files know by its code (the client's own, or a server's
+        // rate limit) is told in the user's language; any other, with the server's reason.
+        SetupError::Refused { code, message } if texts.has(&format!("error-{code}")) => texts.error(code, message),
         SetupError::Refused { message, .. } => texts.with("setup-error-other", &[("message", message.clone().into())]),
         _ => texts.get(&format!("setup-error-{}", error.code())),
     }

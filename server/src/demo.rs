@@ -73,10 +73,12 @@ pub fn seed(
     admin::create_user(storage, &email, &password, "Démo Comptoir")?;
     admin::create_user(storage, DEMO_TOTP_EMAIL, DEMO_PASSWORD, "Démo double authentification")?;
     let totp_secret = auth::new_totp_secret()?;
-    let mut totp_user = storage.user_by_email(DEMO_TOTP_EMAIL)?.ok_or(StorageError::NotFound("user"))?;
-    totp_user.totp_secret = Some(totp_secret.clone());
-    totp_user.totp_enabled = true;
-    storage.update_user(&totp_user)?;
+    let totp_user = storage.user_by_email(DEMO_TOTP_EMAIL)?.ok_or(StorageError::NotFound("user"))?;
+    if !(storage.set_totp_secret(totp_user.id, &totp_secret)?
+        && storage.enable_totp(totp_user.id, &totp_secret, None)?)
+    {
+        return Err(StorageError::Corrupt("the demo's two-factor user could not be set up".into()).into());
+    }
 
     std::fs::create_dir_all(work_dir)?;
     let mut companies = Vec::new();

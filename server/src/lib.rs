@@ -2,6 +2,8 @@
 //!
 //! - [`storage`]: the storage interface and its embedded SQLite backend;
 //! - [`auth`]: passwords, tokens, two-factor codes, the clock and the failed-login policy;
+//!   [`hashing`]: password hashing, a few at a time; [`rate_limit`]: token buckets;
+//!   [`server_key`]: the key that seals secrets at rest, kept outside the database;
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
 //! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them);
@@ -16,13 +18,16 @@ pub mod audit_key;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod hashing;
 pub mod pause;
+pub mod rate_limit;
+pub mod server_key;
 pub mod storage;
 pub mod sync;
 
 use std::sync::Arc;
 
-pub use api::{AppState, Health};
+pub use api::{AppState, Health, Limits};
 
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
@@ -30,7 +35,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// How long clients may work offline, unless configured otherwise.
@@ -54,11 +60,6 @@ pub fn open_state(data_dir: &std::path::Path) -> Result<AppState, OpenError> {
 /// [`open_state`] with the audit signing key at `key` (made there when missing).
 pub fn open_state_with_key(data_dir: &std::path::Path, key: &std::path::Path) -> Result<AppState, OpenError> {
     let storage = storage::SqliteStorage::open(data_dir)?;
-    Ok(AppState {
-        storage: Arc::new(storage),
-        clock: Arc::new(auth::SystemClock),
-        policy: auth::AuthPolicy::default(),
-        offline_grace_hours: DEFAULT_OFFLINE_GRACE_HOURS,
-        audit_signer: Arc::new(audit_key::load_or_create(key)?),
-    })
+    let signer = Arc::new(audit_key::load_or_create(key)?);
+    Ok(AppState::new(Arc::new(storage), Arc::new(auth::SystemClock), signer))
 }

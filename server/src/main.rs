@@ -32,6 +32,8 @@ enum Command {
         /// the database's backups.
         #[arg(long, env = "COMPTOIR_AUDIT_KEY")]
         audit_key: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitOptions,
     },
     /// Seed a demo account with two companies (one small, one large) and a second user
     /// with two-factor authentication, then print their credentials.
@@ -56,6 +58,41 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+/// The limits that keep a client, or a crowd, from exhausting the server.
+#[derive(Debug, clap::Args)]
+struct LimitOptions {
+    /// Sign-in requests (passwords, codes, refreshes) one address may make a minute. Behind
+    /// a reverse proxy every client has the proxy's address: raise it there.
+    #[arg(long, env = "COMPTOIR_AUTH_PER_MINUTE", default_value_t = 30)]
+    auth_per_minute: u32,
+    /// Sign-in requests all addresses together may make a minute.
+    #[arg(long, env = "COMPTOIR_AUTH_GLOBAL_PER_MINUTE", default_value_t = 1_200)]
+    auth_global_per_minute: u32,
+    /// Requests handled at once; beyond, `503 server_busy`.
+    #[arg(long, env = "COMPTOIR_MAX_IN_FLIGHT", default_value_t = 512)]
+    max_in_flight: usize,
+    /// The longest a request may take, in seconds; beyond, `503 timeout`.
+    #[arg(long, env = "COMPTOIR_REQUEST_TIMEOUT", default_value_t = 60)]
+    request_timeout: u64,
+    /// Passwords hashed at once (default: the cores available).
+    #[arg(long, env = "COMPTOIR_HASHING_THREADS")]
+    hashing_threads: Option<usize>,
+}
+
+impl LimitOptions {
+    fn limits(&self) -> comptoir_server::Limits {
+        let defaults = comptoir_server::Limits::default();
+        let parallel = self.hashing_threads.unwrap_or(defaults.hashing.parallel).max(1);
+        comptoir_server::Limits {
+            auth_per_address: comptoir_server::rate_limit::Rate { per_minute: self.auth_per_minute },
+            auth_global: comptoir_server::rate_limit::Rate { per_minute: self.auth_global_per_minute },
+            max_in_flight: self.max_in_flight,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            hashing: comptoir_server::hashing::HashingLimits { parallel, queue: parallel * 32, ..defaults.hashing },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,10 +169,11 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { data, listen, audit_key } => {
+        Command::Serve { data, listen, audit_key, limits } => {
             let key = audit_key.unwrap_or_else(|| comptoir_server::audit_key::default_path(&data));
             let state = comptoir_server::open_state_with_key(&data, &key)
-                .with_context(|| format!("cannot open {}", data.display()))?;
+                .with_context(|| format!("cannot open {}", data.display()))?
+                .with_limits(limits.limits());
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr().context("cannot read the bound address")?;

@@ -95,14 +95,25 @@ async fn two_factor_set_up_then_required_at_sign_in() {
     assert!(uri.starts_with("otpauth://totp/Comptoir:lea%40studio.fr?"), "{uri}");
     assert!(uri.contains(&format!("secret={secret}")) && uri.contains("issuer=Comptoir"), "{uri}");
 
-    // Not on until a valid code confirms it.
+    // Not on until a valid code confirms it, with the account's password: a session
+    // token alone (a stolen one, say) cannot put someone else's phone on the account.
     let (_, account) = server.get("/v1/account", Some(access)).await;
     assert_eq!(account["totp_enabled"], false);
-    let (status, body) = server.post("/v1/account/totp/enable", json!({"code": "000000"}), Some(access)).await;
-    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_code"));
     let now = server.now();
-    let (status, _) =
+    let change = |password: &str, code: &str| json!({"current_password": password, "code": code});
+    let (status, body) = server.post("/v1/account/totp/enable", change(PASSWORD, "000000"), Some(access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_code"));
+    let (status, body) =
         server.post("/v1/account/totp/enable", json!({"code": totp_code(&secret, now)}), Some(access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"), "the password is required");
+    let (status, body) = server
+        .post("/v1/account/totp/enable", change("pas le bon mot de passe", &totp_code(&secret, now)), Some(access))
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "wrong_password"));
+    let (_, account) = server.get("/v1/account", Some(access)).await;
+    assert_eq!(account["totp_enabled"], false, "refused: nothing changed");
+    let (status, _) =
+        server.post("/v1/account/totp/enable", change(PASSWORD, &totp_code(&secret, now)), Some(access)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // The password alone no longer signs in.
@@ -128,11 +139,18 @@ async fn two_factor_set_up_then_required_at_sign_in() {
     let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": next}), None).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "challenge_expired"));
 
-    // Turning it off needs a code too.
+    // Turning it off needs the password and a current code.
     let access = signed["access_token"].as_str().unwrap();
-    let (status, _) = server.post("/v1/account/totp/disable", json!({"code": "111111"}), Some(access)).await;
+    let (status, _) = server.post("/v1/account/totp/disable", change(PASSWORD, "111111"), Some(access)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = server.post("/v1/account/totp/disable", json!({"code": next}), Some(access)).await;
+    let (status, body) = server.post("/v1/account/totp/disable", json!({"code": next}), Some(access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"), "the password is required");
+    let (status, body) =
+        server.post("/v1/account/totp/disable", change("pas le bon mot de passe", &next), Some(access)).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "wrong_password"));
+    let (_, account) = server.get("/v1/account", Some(access)).await;
+    assert_eq!(account["totp_enabled"], true, "refused: nothing changed");
+    let (status, _) = server.post("/v1/account/totp/disable", change(PASSWORD, &next), Some(access)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     server.signed_in("lea@studio.fr", PASSWORD).await;
 }

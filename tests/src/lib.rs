@@ -29,6 +29,7 @@ pub struct TestServer {
     pub accounts: DemoAccounts,
     addr: SocketAddr,
     dir: tempfile::TempDir,
+    limits: comptoir_server::Limits,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -36,6 +37,12 @@ impl TestServer {
     /// Seeds the demo accounts (the large company of about `records` records) and serves
     /// them on a free port of 127.0.0.1.
     pub fn start(records: u32) -> Result<Self, ServerError> {
+        Self::start_with(records, comptoir_server::Limits::default())
+    }
+
+    /// [`Self::start`] with the server's rate limits, in-flight limit and hashing pool
+    /// set to `limits` (a benchmark signing in hundreds of times from 127.0.0.1, say).
+    pub fn start_with(records: u32, limits: comptoir_server::Limits) -> Result<Self, ServerError> {
         let dir = tempfile::tempdir()?;
         let accounts = {
             let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
@@ -50,7 +57,7 @@ impl TestServer {
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let mut server = Self { url: format!("http://{addr}"), accounts, addr, dir, runtime: None };
+        let mut server = Self { url: format!("http://{addr}"), accounts, addr, dir, limits, runtime: None };
         server.run(listener)?;
         Ok(server)
     }
@@ -61,7 +68,9 @@ impl TestServer {
             .thread_name("test-server")
             .enable_all()
             .build()?;
-        let state = comptoir_server::open_state(self.dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
+        let state = comptoir_server::open_state(self.dir.path())
+            .map_err(|e| ServerError::Storage(e.to_string()))?
+            .with_limits(self.limits);
         listener.set_nonblocking(true)?;
         let listener = {
             let _guard = runtime.enter();

@@ -453,10 +453,18 @@ fn personal_settings_turn_two_factor_on_with_a_qr_code_and_change_the_password()
     };
     assert!(uri.starts_with("otpauth://totp/") && uri.contains(&secret), "{uri}");
     harness.get_by_label(&format!("Clé secrète : {secret}"));
-    type_into(&mut harness, "Code de l'application", "000000");
+    // A right code alone is not enough: the account's password goes with it.
+    let now = chrono::Utc::now();
+    type_into(&mut harness, "Code de l'application", &totp_code(&secret, now).unwrap());
+    harness.get_by_label("Confirmer et activer").click();
+    wait_for(&mut harness, "Saisissez le mot de passe du compte");
+    type_into(&mut harness, "Mot de passe du compte", "pas-le-bon-mot-de-passe");
+    harness.get_by_label("Confirmer et activer").click();
+    wait_for(&mut harness, "Le mot de passe actuel est incorrect");
+    replace_text(&mut harness, "Mot de passe du compte", &server.accounts.password);
+    replace_text(&mut harness, "Code de l'application", "000000");
     harness.get_by_label("Confirmer et activer").click();
     wait_for(&mut harness, "Ce code est incorrect");
-    let now = chrono::Utc::now();
     replace_text(&mut harness, "Code de l'application", &totp_code(&secret, now).unwrap());
     harness.get_by_label("Confirmer et activer").click();
     wait_for(&mut harness, "Double authentification activée");

@@ -111,6 +111,20 @@ fn the_wizard_asks_for_the_code_of_a_two_factor_account() {
     wait_for(&mut harness, "Synchronisé", |_| {});
 }
 
+#[test]
+fn the_wizard_will_not_send_a_password_over_plain_http_to_another_machine() {
+    // 192.0.2.10 is a documentation address: nothing answers there, and nothing is sent.
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), "http://192.0.2.10:8640");
+    wait_for(&mut harness, "Adresse e-mail", |_| {});
+    type_into(&mut harness, "Adresse e-mail", "claire@atelier.fr");
+    type_into(&mut harness, "Mot de passe", "un mot de passe solide");
+    harness.get_by_label("Se connecter").click();
+    // Why, and what to do, in the user's language.
+    wait_for(&mut harness, "n'envoie ni mot de passe ni jeton de connexion en clair", |_| {});
+    harness.get_by_label_contains("utilisez l'adresse https:// du serveur");
+}
+
 /// Signs in with the demo account and opens the large company, up to the main window.
 fn walk_to_main_window(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) {
     wait_for(harness, "Adresse e-mail", |_| {});

@@ -133,12 +133,15 @@ pub enum Command {
     },
     /// Starts turning two-factor on: answered with a new secret and its `otpauth://` URI.
     StartTwoFactor,
-    /// Turns two-factor on, confirmed by a code of the authenticator app.
+    /// Turns two-factor on, confirmed by the account's password and a code of the
+    /// authenticator app.
     EnableTwoFactor {
+        password: Secret,
         code: String,
     },
-    /// Turns two-factor off, confirmed by a current code.
+    /// Turns two-factor off, confirmed by the account's password and a current code.
     DisableTwoFactor {
+        password: Secret,
         code: String,
     },
     /// Checks that `url` answers as a compatible Comptoir server (Préférences → Serveur);

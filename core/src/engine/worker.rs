@@ -258,15 +258,16 @@ impl Worker {
                     Err(e) => account_refusal(false, &e),
                 }));
             }
-            Command::EnableTwoFactor { code } => {
-                let result = self.with_session(async |client| client.totp_enable(code.trim()).await).await;
+            Command::EnableTwoFactor { password, code } => {
+                let result = self.with_session(async |client| client.totp_enable(&password.0, code.trim()).await).await;
                 self.emit(Event::Account(match result {
                     Ok(()) => AccountEvent::TwoFactor { enabled: true },
                     Err(e) => account_refusal(false, &e),
                 }));
             }
-            Command::DisableTwoFactor { code } => {
-                let result = self.with_session(async |client| client.totp_disable(code.trim()).await).await;
+            Command::DisableTwoFactor { password, code } => {
+                let result =
+                    self.with_session(async |client| client.totp_disable(&password.0, code.trim()).await).await;
                 self.emit(Event::Account(match result {
                     Ok(()) => AccountEvent::TwoFactor { enabled: false },
                     Err(e) => account_refusal(false, &e),
@@ -1018,7 +1019,10 @@ fn setup_error(error: &ClientError, url: &str) -> SetupError {
         ClientError::WrongCode => SetupError::WrongCode,
         ClientError::Locked => SetupError::Locked,
         ClientError::Incompatible(_) => SetupError::Incompatible,
-        ClientError::Forbidden | ClientError::StaleEpoch | ClientError::Refused { .. } => {
+        ClientError::Forbidden
+        | ClientError::StaleEpoch
+        | ClientError::InsecureUrl(_)
+        | ClientError::Refused { .. } => {
             SetupError::Refused { code: error.code().to_owned(), message: error.to_string() }
         }
     }

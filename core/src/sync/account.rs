@@ -115,10 +115,19 @@ impl std::fmt::Debug for TotpSetup {
     }
 }
 
-/// A code of the authenticator app, to turn two-factor on or off.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+/// `POST /v1/account/totp/enable` and `/disable`: the account's current password, and a
+/// code of the authenticator app (of the device being set up, to turn two-factor on; of
+/// the device in use, to turn it off). A session token alone is not enough.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct TotpCode {
+pub struct TotpChange {
+    pub current_password: String,
     pub code: String,
+}
+
+impl std::fmt::Debug for TotpChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpChange").field("code", &self.code).finish_non_exhaustive()
+    }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, Mutation, PasswordChange,
-    PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpCode, TotpLogin, TotpSetup,
+    PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
 };
 use crate::accounting::{PostBatch, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
@@ -17,6 +17,11 @@ use crate::model::{CompanyId, Role, UserId};
 pub enum ClientError {
     #[error("“{0}” is not a valid server address.")]
     BadUrl(String),
+    #[error(
+        "“{0}” would carry your password and sign-in tokens unencrypted (http://): only an address of this \
+         computer (localhost, 127.0.0.1) may do without encryption. Use the server's https:// address."
+    )]
+    InsecureUrl(String),
     #[error("The server cannot be reached ({0}): check the network and the server address.")]
     Unreachable(String),
     #[error("The email or the password is wrong.")]
@@ -42,6 +47,7 @@ impl ClientError {
     pub fn code(&self) -> &str {
         match self {
             Self::BadUrl(_) => "bad_server_url",
+            Self::InsecureUrl(_) => "insecure_server_url",
             Self::Unreachable(_) => "server_unreachable",
             Self::WrongCredentials => "invalid_credentials",
             Self::WrongCode => "invalid_code",
@@ -55,7 +61,27 @@ impl ClientError {
     }
 }
 
+/// Whether `base` may carry secrets: over https, or over plain http to this computer
+/// only (a loopback address, or `localhost`), where nothing crosses a network.
+fn check_transport(base: &str) -> Result<(), ClientError> {
+    let url = reqwest::Url::parse(base).map_err(|_| ClientError::BadUrl(base.to_owned()))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = url.host_str().unwrap_or_default();
+            let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback { Ok(()) } else { Err(ClientError::InsecureUrl(base.to_owned())) }
+        }
+        _ => Err(ClientError::BadUrl(base.to_owned())),
+    }
+}
+
 /// A connection to one server, signed in or not.
+///
+/// Every request of a client may carry a password or a token, so a client is only made
+/// for an https address, or an http one of this computer ([`ClientError::InsecureUrl`]).
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
@@ -69,6 +95,7 @@ impl SyncClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
             return Err(ClientError::BadUrl(base_url.to_owned()));
         }
+        check_transport(&base)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_mins(2))
@@ -199,13 +226,15 @@ impl SyncClient {
         self.send(self.http.post(self.url("/v1/account/totp/setup"))).await
     }
 
-    pub async fn totp_enable(&self, code: &str) -> Result<(), ClientError> {
-        let body = TotpCode { code: code.to_owned() };
+    /// Turns two-factor on: the account's password, and a code of the device set up.
+    pub async fn totp_enable(&self, current_password: &str, code: &str) -> Result<(), ClientError> {
+        let body = TotpChange { current_password: current_password.to_owned(), code: code.to_owned() };
         self.send_empty(self.http.post(self.url("/v1/account/totp/enable")).json(&body)).await
     }
 
-    pub async fn totp_disable(&self, code: &str) -> Result<(), ClientError> {
-        let body = TotpCode { code: code.to_owned() };
+    /// Turns two-factor off: the account's password, and a current code.
+    pub async fn totp_disable(&self, current_password: &str, code: &str) -> Result<(), ClientError> {
+        let body = TotpChange { current_password: current_password.to_owned(), code: code.to_owned() };
         self.send_empty(self.http.post(self.url("/v1/account/totp/disable")).json(&body)).await
     }
 
@@ -258,5 +287,42 @@ impl SyncClient {
     pub async fn push(&self, company: CompanyId, mutations: Vec<Mutation>) -> Result<PushResponse, ClientError> {
         let body = PushRequest { mutations };
         self.send(self.http.post(self.url(&format!("/v1/companies/{company}/sync/push"))).json(&body)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_travel_over_https_or_stay_on_this_computer() {
+        for allowed in [
+            "https://sync.comptoir.app",
+            "https://192.168.1.10:8640",
+            "http://127.0.0.1:8640",
+            "http://127.0.0.2:40123/",
+            "http://localhost:8640",
+            "http://LOCALHOST:8640",
+            "http://[::1]:8640",
+        ] {
+            assert!(SyncClient::new(allowed).is_ok(), "{allowed}");
+        }
+        for refused in [
+            "http://sync.comptoir.app",
+            "http://192.168.1.10:8640",
+            "http://10.0.0.1",
+            "http://[2001:db8::1]:8640",
+            // Tricks that look like this computer and are not.
+            "http://127.0.0.1.example.com",
+            "http://127.0.0.1@sync.example.com",
+            "http://localhost.example.com",
+            "http://[::ffff:192.168.1.10]",
+        ] {
+            let error = SyncClient::new(refused).unwrap_err();
+            assert!(matches!(error, ClientError::InsecureUrl(_)), "{refused}: {error:?}");
+            assert_eq!(error.code(), "insecure_server_url");
+            assert!(error.to_string().contains("https://"), "says what to do: {error}");
+        }
+        assert!(matches!(SyncClient::new("ftp://sync.comptoir.app"), Err(ClientError::BadUrl(_))));
     }
 }

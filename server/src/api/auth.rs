@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{ApiJson, AppState, Caller};
+use super::{ApiJson, AppState, AuthAttempt, Caller};
 use comptoir_core::sync::{LoginRequest, LoginResponse, RefreshRequest, Tokens, TotpLogin};
 
 use crate::auth::{self as secrets, AuthPolicy};
@@ -60,48 +60,75 @@ fn account_locked(until: DateTime<Utc>, now: DateTime<Utc>) -> ApiError {
 }
 
 /// Refuses an attempt made while the account must wait (slowed down or locked).
-fn check_not_waiting(user: &mut UserRecord, policy: &AuthPolicy, now: DateTime<Utc>) -> Result<(), ApiError> {
-    let Some(until) = user.locked_until else { return Ok(()) };
-    if until > now {
-        if user.failed_logins >= policy.lock_after {
-            return Err(account_locked(until, now));
-        }
-        let mut error = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many failed sign-ins: wait a moment before trying again.",
-        );
-        error.retry_after = Some((until - now).num_seconds().max(1));
-        return Err(error);
-    }
+fn check_not_waiting(user: &UserRecord, policy: &AuthPolicy, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let Some(until) = user.locked_until.filter(|until| *until > now) else { return Ok(()) };
     if user.failed_logins >= policy.lock_after {
-        // The lock has run out: a fresh start.
-        user.failed_logins = 0;
+        return Err(account_locked(until, now));
     }
-    user.locked_until = None;
-    Ok(())
+    let mut error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "Too many failed sign-ins: wait a moment before trying again.",
+    );
+    error.retry_after = Some((until - now).num_seconds().max(1));
+    Err(error)
 }
 
-/// Counts a failed attempt, saves it, and returns the error to answer.
+/// Counts a failed attempt (one atomic update in storage, so that parallel failures
+/// each count) and returns the error to answer: `error`, or the lock it led to.
 fn record_failure(
     storage: &dyn Storage,
-    user: &mut UserRecord,
+    user: &UserRecord,
     policy: &AuthPolicy,
     now: DateTime<Utc>,
     error: ApiError,
 ) -> ApiError {
-    user.failed_logins += 1;
-    let mut error = error;
-    if let Some((wait, locked)) = policy.wait_after(user.failed_logins) {
-        user.locked_until = Some(now + wait);
-        error = if locked { account_locked(now + wait, now) } else { error };
-        error.retry_after = Some(wait.num_seconds());
-    }
-    tracing::warn!(user = %user.id, failures = user.failed_logins, "failed sign-in");
+    let failed = match storage.count_failed_login(user.id, policy, now) {
+        Ok(failed) => failed,
+        Err(e) => return ApiError::from(e),
+    };
+    tracing::warn!(user = %user.id, failures = failed.count, "failed sign-in");
     audit_sign_in(storage, user, "sign_in_failed", now);
-    match storage.update_user(user) {
-        Ok(()) => error,
-        Err(e) => ApiError::from(e),
+    let Some(until) = failed.locked_until else { return error };
+    let mut error = if failed.count >= policy.lock_after { account_locked(until, now) } else { error };
+    error.retry_after = Some((until - now).num_seconds().max(1));
+    error
+}
+
+/// Checks `password` against `user`'s, through the hashing pool: refused while the
+/// account must wait, and a wrong one counts as a failed sign-in (`wrong` is the answer).
+pub(super) async fn confirm_password(
+    state: &AppState,
+    user: &UserRecord,
+    password: String,
+    now: DateTime<Utc>,
+    wrong: fn() -> ApiError,
+) -> Result<(), ApiError> {
+    check_not_waiting(user, &state.policy, now)?;
+    if state.guards.hashing.verify(password, user.password_hash.clone()).await? {
+        return Ok(());
+    }
+    let (user, policy) = (user.clone(), state.policy.clone());
+    Err(state
+        .blocking(move |storage| Ok(record_failure(storage, &user, &policy, now, wrong())))
+        .await
+        .unwrap_or_else(|e| e))
+}
+
+/// Checks a code of `user`'s authenticator and spends it (a code serves once, even to
+/// requests racing each other); a wrong or spent code counts as a failed sign-in.
+pub(super) fn confirm_code(
+    storage: &dyn Storage,
+    user: &UserRecord,
+    code: &str,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+    wrong: fn() -> ApiError,
+) -> Result<(), ApiError> {
+    check_not_waiting(user, policy, now)?;
+    match secrets::fresh_totp_step(user, code, now)? {
+        Some(step) if storage.use_totp_step(user.id, step)? => Ok(()),
+        _ => Err(record_failure(storage, user, policy, now, wrong())),
     }
 }
 
@@ -144,55 +171,63 @@ fn finish_tokens(
     })
 }
 
+/// Ends a successful sign-in: the failure count starts again, unless a failure counted
+/// meanwhile locked the account.
 fn signed_in(
     storage: &dyn Storage,
-    user: &mut UserRecord,
+    user: &UserRecord,
     policy: &AuthPolicy,
     now: DateTime<Utc>,
 ) -> Result<Tokens, ApiError> {
-    user.failed_logins = 0;
-    user.locked_until = None;
-    storage.update_user(user)?;
+    if !storage.clear_failed_logins(user.id, policy.lock_after, now)? {
+        let until = storage.user(user.id)?.and_then(|u| u.locked_until).unwrap_or(now + policy.lock_duration);
+        return Err(account_locked(until, now));
+    }
     tracing::info!(user = %user.id, "signed in");
     audit_sign_in(storage, user, "sign_in", now);
     new_session(storage, user, policy, now)
 }
 
-#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in, or the two-factor step is required", body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody), (status = 429, description = "Too many attempts: wait", body = ErrorBody)))]
+fn invalid_code() -> ApiError {
+    ApiError::unauthorized("This code is wrong or has already been used.").with_code("invalid_code")
+}
+
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses((status = 200, description = "Signed in, or the two-factor step is required", body = LoginResponse), (status = 401, description = "Wrong email or password", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds until the lock ends"))), (status = 429, description = "Too many failed attempts on this account (`too_many_attempts`), or too many sign-in requests from this address or in all (`rate_limited`): wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 /// `POST /v1/auth/login`
 pub async fn login(
     State(state): State<AppState>,
+    _attempt: AuthAttempt,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let now = state.clock.now();
-    let policy = state.policy.clone();
     let email = request.email.trim().to_lowercase();
+    let user = state.blocking(move |storage| Ok(storage.user_by_email(&email)?)).await?;
+    let Some(user) = user else {
+        // Same work as a wrong password, so timing does not tell which emails exist.
+        let password = request.password;
+        state.guards.hashing.run(move || secrets::verify_password(&password, secrets::dummy_password_hash())).await?;
+        return Err(invalid_credentials());
+    };
+    confirm_password(&state, &user, request.password, now, invalid_credentials).await?;
+    let policy = state.policy.clone();
     state
         .blocking(move |storage| {
-            let Some(mut user) = storage.user_by_email(&email)? else {
-                // Same work as a wrong password, so timing does not tell which emails exist.
-                secrets::verify_password(&request.password, secrets::dummy_password_hash());
-                return Err(invalid_credentials());
-            };
-            check_not_waiting(&mut user, &policy, now)?;
-            if !secrets::verify_password(&request.password, &user.password_hash) {
-                return Err(record_failure(storage, &mut user, &policy, now, invalid_credentials()));
-            }
             if user.totp_enabled {
                 let challenge = secrets::new_token()?;
                 let expires_at = now + policy.challenge_ttl;
                 storage.add_challenge(&secrets::token_hash(&challenge), user.id, expires_at, now)?;
                 return Ok(Json(LoginResponse::TotpRequired { challenge, expires_at }));
             }
-            Ok(Json(LoginResponse::SignedIn(signed_in(storage, &mut user, &policy, now)?)))
+            Ok(Json(LoginResponse::SignedIn(signed_in(storage, &user, &policy, now)?)))
         })
         .await
 }
 
-#[utoipa::path(post, path = "/v1/auth/totp", tag = "auth", request_body = TotpLogin, responses((status = 200, body = Tokens), (status = 401, description = "Wrong or used code, or expired challenge", body = ErrorBody), (status = 423, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/auth/totp", tag = "auth", request_body = TotpLogin, responses((status = 200, body = Tokens), (status = 401, description = "Wrong or used code, or expired challenge", body = ErrorBody), (status = 423, description = "Account locked", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds until the lock ends"))), (status = 429, description = "Too many failed attempts, or too many sign-in requests: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 /// `POST /v1/auth/totp`: the second step, with a code from the authenticator.
 pub async fn login_totp(
     State(state): State<AppState>,
+    _attempt: AuthAttempt,
     ApiJson(request): ApiJson<TotpLogin>,
 ) -> Result<Json<Tokens>, ApiError> {
     let now = state.clock.now();
@@ -205,27 +240,25 @@ pub async fn login_totp(
                     .with_code("challenge_expired")
             };
             let user_id = storage.challenge(&hash, now)?.ok_or_else(expired)?;
-            let mut user = storage.user(user_id)?.ok_or_else(expired)?;
-            check_not_waiting(&mut user, &policy, now)?;
+            let user = storage.user(user_id)?.ok_or_else(expired)?;
             if !user.totp_enabled {
                 return Err(expired());
             }
-            let Some(step) = secrets::fresh_totp_step(&user, &request.code, now)? else {
-                let wrong =
-                    ApiError::unauthorized("This code is wrong or has already been used.").with_code("invalid_code");
-                return Err(record_failure(storage, &mut user, &policy, now, wrong));
-            };
-            storage.consume_challenge(&hash)?;
-            user.totp_last_step = Some(step);
-            Ok(Json(signed_in(storage, &mut user, &policy, now)?))
+            confirm_code(storage, &user, &request.code, &policy, now, invalid_code)?;
+            // One challenge, one session: of two right codes racing, one signs in.
+            if !storage.consume_challenge(&hash)? {
+                return Err(expired());
+            }
+            Ok(Json(signed_in(storage, &user, &policy, now)?))
         })
         .await
 }
 
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = Tokens), (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody), (status = 429, description = "Too many sign-in requests from this address or in all: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
 /// `POST /v1/auth/refresh`: a new pair of tokens; the refresh token given is spent.
 pub async fn refresh(
     State(state): State<AppState>,
+    _attempt: AuthAttempt,
     ApiJson(request): ApiJson<RefreshRequest>,
 ) -> Result<Json<Tokens>, ApiError> {
     let now = state.clock.now();

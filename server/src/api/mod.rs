@@ -4,6 +4,7 @@ mod account;
 mod accounting;
 mod auth;
 mod companies;
+mod limits;
 mod sync;
 
 use std::sync::Arc;
@@ -27,7 +28,9 @@ use crate::storage::{Storage, UserRecord};
 pub use account::MIN_PASSWORD_CHARS;
 pub use accounting::PostingReceipt;
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
-pub use comptoir_core::sync::{PasswordChange, TotpCode, TotpSetup};
+pub use comptoir_core::sync::{PasswordChange, TotpChange, TotpSetup};
+use limits::BusyAnswers;
+pub use limits::{AuthAttempt, Guards, Limits};
 pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 
 /// Bodies larger than this are refused with `413 body_too_large`.
@@ -43,6 +46,8 @@ pub struct AppState {
     pub offline_grace_hours: u32,
     /// Signs the head of each company's audit chain; its public key is in the sync status.
     pub audit_signer: Arc<comptoir_core::audit::AuditSigner>,
+    /// Rate limits, the in-flight limit and timeout, and the password hashing pool.
+    pub guards: Arc<Guards>,
 }
 
 impl std::fmt::Debug for dyn Storage {
@@ -52,6 +57,28 @@ impl std::fmt::Debug for dyn Storage {
 }
 
 impl AppState {
+    /// A server's state on `storage` and `clock`, with the default policy and limits.
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        audit_signer: Arc<comptoir_core::audit::AuditSigner>,
+    ) -> Self {
+        Self {
+            storage,
+            clock,
+            policy: AuthPolicy::default(),
+            offline_grace_hours: crate::DEFAULT_OFFLINE_GRACE_HOURS,
+            audit_signer,
+            guards: Arc::new(Guards::default()),
+        }
+    }
+
+    /// The same state with `limits` in force.
+    #[must_use]
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { guards: Arc::new(Guards::new(limits)), ..self }
+    }
+
     /// Runs blocking storage (and hashing) work off the async threads.
     pub(crate) async fn blocking<T: Send + 'static>(
         &self,
@@ -97,7 +124,7 @@ impl utoipa::Modify for BearerSecurity {
 
 /// The routes with their OpenAPI description.
 fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, document) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+    let (routes, mut document) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(auth::login))
         .routes(routes!(auth::login_totp))
@@ -115,11 +142,12 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))
         .split_for_parts();
-    let mut document = document;
+    // Once every operation is in: the answers the layers give (bad input, bodies) and
+    // those any operation may give under load.
     document_common_answers(&mut document);
+    utoipa::Modify::modify(&BusyAnswers, &mut document);
     (routes, document)
 }
-
 /// Adds to every operation the answers the layers around the handlers give, where its own
 /// annotation does not list them: 400 for a malformed path, query or JSON body, 413 and
 /// 415 for a body too large or not JSON, 401 where a token is needed.
@@ -159,13 +187,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented_routes().1
 }
 
+/// The API's routes. Serve it with the peer's address as connect info
+/// (`into_make_service_with_connect_info::<SocketAddr>`, as [`crate::serve`] does) for
+/// the per-address limits to tell clients apart.
 pub fn router(state: AppState) -> Router {
     let (routes, document) = documented_routes();
     let document = Arc::new(document);
+    let guards = Arc::clone(&state.guards);
     routes
         .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(guards, limits::guard_requests))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
         .with_state(state)

@@ -10,6 +10,7 @@
 //! the clock: callers pass the time, so tests can move it.
 
 mod sqlite;
+mod sqlite_credentials;
 mod unit_of_work;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,8 @@ use comptoir_core::model::{CompanyId, Role, UserId};
 use comptoir_core::sync::RecordKind;
 use thiserror::Error;
 use uuid::Uuid;
+
+use crate::auth::AuthPolicy;
 
 pub use sqlite::{BackupSummary, RestoreSummary, SCHEMA_VERSION, SqliteStorage};
 pub use unit_of_work::{StorageTx, unit_of_work};
@@ -141,7 +144,8 @@ pub struct UserRecord {
     pub display_name: String,
     /// Argon2id PHC string.
     pub password_hash: String,
-    /// Base32 TOTP secret: set when two-factor is being set up or is on.
+    /// Base32 TOTP secret: set when two-factor is being set up or is on. Stored sealed
+    /// with the server's key ([`crate::server_key`]); here in clear, for the handlers.
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
     /// The last TOTP time step accepted, so a code is never accepted twice.
@@ -183,6 +187,13 @@ impl std::fmt::Debug for UserRecord {
             .field("locked_until", &self.locked_until)
             .finish_non_exhaustive()
     }
+}
+
+/// An account's failed sign-ins in a row, after one more, and until when it must wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailedLogins {
+    pub count: u32,
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 /// A signed-in device: one refresh token at a time, rotated on each use.
@@ -238,8 +249,44 @@ pub trait Storage: Send + Sync + 'static {
     fn create_user(&self, user: &UserRecord) -> Result<(), StorageError>;
     fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StorageError>;
     fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError>;
-    /// Saves every field but the id and the email (which never change).
-    fn update_user(&self, user: &UserRecord) -> Result<(), StorageError>;
+
+    // Credentials. Each change touches only its own columns, in one statement or one
+    // transaction, and checks what it relies on there: requests racing on one account
+    // (parallel wrong passwords, a slow failed sign-in and a password change) never undo
+    // each other's writes. `false`: the account was not in the state the change needs.
+    /// Counts one failed sign-in (or wrong code) of `user`: parallel failures each count.
+    /// A count that reached `policy.lock_after` under a lock that has run out at `now`
+    /// starts again from one. The account must then wait as `policy.wait_after` says
+    /// (never less than a wait already set).
+    fn count_failed_login(
+        &self,
+        user: UserId,
+        policy: &AuthPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<FailedLogins, StorageError>;
+    /// Clears the failure count after a sign-in, unless the account is locked at `now`
+    /// (a failure counted meanwhile locked it): then `false`, and nothing changes.
+    fn clear_failed_logins(&self, user: UserId, lock_after: u32, now: DateTime<Utc>) -> Result<bool, StorageError>;
+    /// Replaces the password hash if it is still `current_hash`, and revokes every session
+    /// of the user but `keep`, in one transaction.
+    fn change_password(
+        &self,
+        user: UserId,
+        current_hash: &str,
+        new_hash: &str,
+        keep: Option<Uuid>,
+    ) -> Result<bool, StorageError>;
+    /// Keeps a new two-factor secret, not yet in force; `false` when two-factor is on.
+    fn set_totp_secret(&self, user: UserId, secret: &str) -> Result<bool, StorageError>;
+    /// Turns two-factor on with `secret`, the secret the confirming code was checked
+    /// against, and `step` as the last code used; `false` when two-factor is on already
+    /// or another secret was set up meanwhile.
+    fn enable_totp(&self, user: UserId, secret: &str, step: Option<u64>) -> Result<bool, StorageError>;
+    /// Turns two-factor off and forgets its secret; `false` when it was not on.
+    fn disable_totp(&self, user: UserId) -> Result<bool, StorageError>;
+    /// Records `step` as the last code `user` used, if it is newer than the last one and
+    /// two-factor is on: `false` when that code (or a later one) was used already.
+    fn use_totp_step(&self, user: UserId, step: u64) -> Result<bool, StorageError>;
 
     // Sessions and tokens (all stored as hashes).
     fn create_session(&self, session: &SessionRecord) -> Result<(), StorageError>;
@@ -269,7 +316,8 @@ pub trait Storage: Send + Sync + 'static {
     /// The user a live challenge belongs to; the challenge stays until it expires or is
     /// consumed by [`Self::consume_challenge`].
     fn challenge(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>, StorageError>;
-    fn consume_challenge(&self, hash: &str) -> Result<(), StorageError>;
+    /// Spends a challenge; `false` when it was spent already (two codes racing).
+    fn consume_challenge(&self, hash: &str) -> Result<bool, StorageError>;
 
     // Several steps in one transaction: creating a company, adding, changing or removing a
     // member (see [`StorageTx`]).

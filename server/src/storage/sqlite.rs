@@ -17,10 +17,13 @@ use uuid::Uuid;
 
 use comptoir_core::sync::RecordKind;
 
+use super::sqlite_credentials as credentials;
 use super::{
-    AccessGrant, CompanyRecord, CompanyTx, LogState, MemberRecord, PageLimit, Rotation, SessionRecord, Storage,
-    StorageError, StorageTx, StoredChange, StoredPage, StoredRecord, UserRecord,
+    AccessGrant, CompanyRecord, CompanyTx, FailedLogins, LogState, MemberRecord, PageLimit, Rotation, SessionRecord,
+    Storage, StorageError, StorageTx, StoredChange, StoredPage, StoredRecord, UserRecord,
 };
+use crate::auth::AuthPolicy;
+use crate::server_key::ServerKey;
 
 pub use backup::{BackupSummary, RestoreSummary};
 /// The version of `server.sqlite`'s schema this server writes.
@@ -33,12 +36,14 @@ pub struct SqliteStorage {
     conn: Mutex<Connection>,
     /// A shared lock on the data folder while it is open: a restore waits for none.
     _in_use: Option<backup::FolderLock>,
+    /// Seals the two-factor secrets; kept in `server.key`, beside the database.
+    key: ServerKey,
 }
 
 /// The database's name in the data folder.
 pub(crate) const DATABASE_FILE: &str = "server.sqlite";
 
-fn backend(e: impl std::fmt::Display) -> StorageError {
+pub(super) fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
 }
 
@@ -48,11 +53,11 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
-fn time_text(t: DateTime<Utc>) -> String {
+pub(super) fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn parse_time(value: &str) -> Result<DateTime<Utc>, StorageError> {
+pub(super) fn parse_time(value: &str) -> Result<DateTime<Utc>, StorageError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StorageError::Corrupt(format!("time “{value}”: {e}")))
@@ -68,14 +73,18 @@ impl SqliteStorage {
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(data_dir).map_err(backend)?;
         let in_use = backup::FolderLock::shared(data_dir)?;
-        let conn = open_connection(&data_dir.join(DATABASE_FILE))?;
-        Ok(Self { conn: Mutex::new(conn), _in_use: Some(in_use) })
+        let key = ServerKey::load_or_create(data_dir).map_err(backend)?;
+        let mut conn = open_connection(&data_dir.join(DATABASE_FILE))?;
+        credentials::seal_plain_totp_secrets(&mut conn, &key)?;
+        Ok(Self { conn: Mutex::new(conn), _in_use: Some(in_use), key })
     }
 
     /// Opens (creating if needed) the database file at `path`, migrated, without taking
-    /// the data folder's lock (a restore prepares its copy this way).
-    fn open_file(path: &Path) -> Result<Self, StorageError> {
-        Ok(Self { conn: Mutex::new(open_connection(path)?), _in_use: None })
+    /// the data folder's lock (a restore prepares its copy this way), its secrets sealed
+    /// with the key of the data folder `data_dir`.
+    fn open_file(path: &Path, data_dir: &Path) -> Result<Self, StorageError> {
+        let key = ServerKey::load_or_create(data_dir).map_err(backend)?;
+        Ok(Self { conn: Mutex::new(open_connection(path)?), _in_use: None, key })
     }
 
     /// The connection, for one method's transaction.
@@ -113,13 +122,16 @@ fn open_connection(path: &Path) -> Result<Connection, StorageError> {
 const USER_COLUMNS: &str =
     "id, email, display_name, password_hash, totp_secret, totp_enabled, totp_last_step, failed_logins, locked_until";
 
-fn user_from_row(row: &Row<'_>) -> Result<UserRecord, StorageError> {
+fn user_from_row(row: &Row<'_>, key: &ServerKey) -> Result<UserRecord, StorageError> {
+    let id = UserId(row.get(0)?);
+    let totp_secret =
+        row.get::<_, Option<String>>(4)?.map(|sealed| credentials::open_secret(key, id, &sealed)).transpose()?;
     Ok(UserRecord {
-        id: UserId(row.get(0)?),
+        id,
         email: row.get(1)?,
         display_name: row.get(2)?,
         password_hash: row.get(3)?,
-        totp_secret: row.get(4)?,
+        totp_secret,
         totp_enabled: row.get(5)?,
         totp_last_step: row.get::<_, Option<i64>>(6)?.and_then(|s| u64::try_from(s).ok()),
         failed_logins: row.get(7)?,
@@ -127,8 +139,11 @@ fn user_from_row(row: &Row<'_>) -> Result<UserRecord, StorageError> {
     })
 }
 
-/// Inserts an account; [`StorageError::EmailTaken`] when the email has one.
-fn insert_user(conn: &Connection, user: &UserRecord) -> Result<(), StorageError> {
+/// Inserts an account, its two-factor secret sealed with `key`;
+/// [`StorageError::EmailTaken`] when the email has one.
+fn insert_user(conn: &Connection, key: &ServerKey, user: &UserRecord) -> Result<(), StorageError> {
+    let totp_secret =
+        user.totp_secret.as_deref().map(|secret| credentials::seal_secret(key, user.id, secret)).transpose()?;
     let result = conn.execute(
         &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         params![
@@ -136,7 +151,7 @@ fn insert_user(conn: &Connection, user: &UserRecord) -> Result<(), StorageError>
             user.email,
             user.display_name,
             user.password_hash,
-            user.totp_secret,
+            totp_secret,
             user.totp_enabled,
             user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
             user.failed_logins,
@@ -156,11 +171,12 @@ fn insert_user(conn: &Connection, user: &UserRecord) -> Result<(), StorageError>
 /// The account whose `column` (`id` or `email`) is `value`.
 fn select_user(
     conn: &Connection,
+    key: &ServerKey,
     column: &'static str,
     value: &dyn rusqlite::ToSql,
 ) -> Result<Option<UserRecord>, StorageError> {
     conn.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"), [value], |row| {
-        Ok(user_from_row(row))
+        Ok(user_from_row(row, key))
     })
     .optional()?
     .transpose()
@@ -177,34 +193,55 @@ fn company_from_row(row: &Row<'_>) -> Result<CompanyRecord, StorageError> {
 
 impl Storage for SqliteStorage {
     fn create_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        insert_user(&*self.conn()?, user)
+        insert_user(&*self.conn()?, &self.key, user)
     }
 
     fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StorageError> {
-        select_user(&*self.conn()?, "email", &email)
+        select_user(&*self.conn()?, &self.key, "email", &email)
     }
 
     fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
-        select_user(&*self.conn()?, "id", &id.0)
+        select_user(&*self.conn()?, &self.key, "id", &id.0)
     }
 
-    fn update_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        let changed = self.conn()?.execute(
-            "UPDATE users SET display_name = ?2, password_hash = ?3, totp_secret = ?4, totp_enabled = ?5,
-                totp_last_step = ?6, failed_logins = ?7, locked_until = ?8
-             WHERE id = ?1",
-            params![
-                user.id.0,
-                user.display_name,
-                user.password_hash,
-                user.totp_secret,
-                user.totp_enabled,
-                user.totp_last_step.and_then(|s| i64::try_from(s).ok()),
-                user.failed_logins,
-                user.locked_until.map(time_text),
-            ],
-        )?;
-        if changed == 0 { Err(StorageError::NotFound("user")) } else { Ok(()) }
+    fn count_failed_login(
+        &self,
+        user: UserId,
+        policy: &AuthPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<FailedLogins, StorageError> {
+        credentials::count_failed_login(&mut *self.conn()?, user, policy, now)
+    }
+
+    fn clear_failed_logins(&self, user: UserId, lock_after: u32, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        credentials::clear_failed_logins(&*self.conn()?, user, lock_after, now)
+    }
+
+    fn change_password(
+        &self,
+        user: UserId,
+        current_hash: &str,
+        new_hash: &str,
+        keep: Option<Uuid>,
+    ) -> Result<bool, StorageError> {
+        credentials::change_password(&mut *self.conn()?, user, current_hash, new_hash, keep)
+    }
+
+    fn set_totp_secret(&self, user: UserId, secret: &str) -> Result<bool, StorageError> {
+        let sealed = credentials::seal_secret(&self.key, user, secret)?;
+        credentials::set_totp_secret(&*self.conn()?, user, &sealed)
+    }
+
+    fn enable_totp(&self, user: UserId, secret: &str, step: Option<u64>) -> Result<bool, StorageError> {
+        credentials::enable_totp(&mut *self.conn()?, &self.key, user, secret, step)
+    }
+
+    fn disable_totp(&self, user: UserId) -> Result<bool, StorageError> {
+        credentials::disable_totp(&*self.conn()?, user)
+    }
+
+    fn use_totp_step(&self, user: UserId, step: u64) -> Result<bool, StorageError> {
+        credentials::use_totp_step(&*self.conn()?, user, step)
     }
 
     fn create_session(&self, session: &SessionRecord) -> Result<(), StorageError> {
@@ -337,9 +374,8 @@ impl Storage for SqliteStorage {
         }
     }
 
-    fn consume_challenge(&self, hash: &str) -> Result<(), StorageError> {
-        self.conn()?.execute("DELETE FROM challenges WHERE hash = ?1", [hash])?;
-        Ok(())
+    fn consume_challenge(&self, hash: &str) -> Result<bool, StorageError> {
+        Ok(self.conn()?.execute("DELETE FROM challenges WHERE hash = ?1", [hash])? > 0)
     }
 
     fn transaction(
@@ -348,7 +384,7 @@ impl Storage for SqliteStorage {
     ) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        work(&mut unit_of_work::SqliteStorageTx { tx: &tx })?;
+        work(&mut unit_of_work::SqliteStorageTx { tx: &tx, key: &self.key })?;
         tx.commit()?;
         Ok(())
     }

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use comptoir_server::AppState;
 use comptoir_server::auth::{AuthPolicy, ManualClock};
 use comptoir_server::storage::SqliteStorage;
+use comptoir_server::{AppState, Limits};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -21,22 +21,24 @@ pub struct Server {
     pub http: reqwest::Client,
     /// The public key the server signs audit heads with.
     pub audit_key: String,
-    dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(AuthPolicy::default(), Limits::default()).await
+    }
+
+    /// A server with its own failed-login policy and limits.
+    pub async fn start_with(policy: AuthPolicy, limits: Limits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()));
         let audit_signer = Arc::new(comptoir_core::audit::AuditSigner::generate().unwrap().0);
         let state = AppState {
-            storage: storage.clone(),
-            clock: clock.clone(),
-            policy: AuthPolicy::default(),
-            offline_grace_hours: comptoir_server::DEFAULT_OFFLINE_GRACE_HOURS,
-            audit_signer: audit_signer.clone(),
+            policy,
+            ..AppState::new(storage.clone(), clock.clone(), audit_signer.clone()).with_limits(limits)
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -219,7 +219,7 @@ impl SqliteStorage {
         open_existing(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?
             .execute("VACUUM INTO ?1", [staging.to_string_lossy()])?;
         let companies = {
-            let storage = Self::open_file(&staging)?;
+            let storage = Self::open_file(&staging, data_dir)?;
             let companies = unit_of_work(&storage, |tx| {
                 let mut epochs = Vec::new();
                 for company in tx.companies()? {

@@ -12,19 +12,21 @@ use crate::storage::{CompanyRecord, CompanyTx, MemberRecord, StorageError, Stora
 /// A storage transaction on SQLite; it commits when the work that got it returns `Ok`.
 pub(super) struct SqliteStorageTx<'t> {
     pub tx: &'t Transaction<'t>,
+    /// Seals and opens the accounts' two-factor secrets.
+    pub key: &'t crate::server_key::ServerKey,
 }
 
 impl StorageTx for SqliteStorageTx<'_> {
     fn user_by_email(&mut self, email: &str) -> Result<Option<UserRecord>, StorageError> {
-        select_user(self.tx, "email", &email)
+        select_user(self.tx, self.key, "email", &email)
     }
 
     fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
-        select_user(self.tx, "id", &id.0)
+        select_user(self.tx, self.key, "id", &id.0)
     }
 
     fn create_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
-        insert_user(self.tx, user)
+        insert_user(self.tx, self.key, user)
     }
 
     fn company(&mut self, id: CompanyId) -> Result<Option<CompanyRecord>, StorageError> {
