@@ -146,6 +146,7 @@ async fn sign_in(url: &str, email: &str, password: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines, reason = "one walk over the operations, in the order a reader follows it")]
 async fn every_operation_answers_what_its_document_says() {
     // The fuzz signs in again before each operation, and sends hundreds of sign-ins: a
     // wider sign-in budget for this one address than the default (the 429 it would answer
