@@ -494,6 +494,12 @@ fn a_fault_in_the_engine_is_reported_to_the_window_not_swallowed() {
         unreachable!()
     };
     assert!(reason.contains("keychain fault injected"), "the reason names the fault: {reason}");
+    // The engine wakes the window right after it sends the event (never before: a window
+    // woken early could look before the event is there), so the wake may trail it a little.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while app.wakes.load(Ordering::Relaxed) <= woken_before && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert!(app.wakes.load(Ordering::Relaxed) > woken_before, "the window was woken to show it");
     // The thread is gone: a command says so instead of waiting forever.
     std::thread::sleep(Duration::from_millis(200));
