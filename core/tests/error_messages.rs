@@ -33,9 +33,12 @@ fn codes() -> BTreeSet<String> {
     }
     // The intent rules refuse with `reject("code", …)`, the engine with `refuse("code", …)`
     // or `refused("code", …)`, sometimes over two lines.
-    for (file, marker) in
-        [("src/sync/rules.rs", "reject("), ("src/engine/worker.rs", "refuse("), ("src/engine/worker.rs", "refused(")]
-    {
+    let mut sources = vec![("src/sync/rules.rs".to_owned(), "reject(")];
+    for entry in std::fs::read_dir(root.join("src/engine/worker")).unwrap() {
+        let file = format!("src/engine/worker/{}", entry.unwrap().file_name().to_string_lossy());
+        sources.extend([(file.clone(), "refuse("), (file, "refused(")]);
+    }
+    for (file, marker) in sources {
         let source = std::fs::read_to_string(root.join(file)).unwrap();
         for (_, rest) in source.match_indices(marker).map(|(i, _)| source.split_at(i + marker.len())) {
             let rest = rest.trim_start();
@@ -45,9 +48,18 @@ fn codes() -> BTreeSet<String> {
         }
     }
     // `ApiError::bad_request("code", …)`, `forbidden("code", …)`, `new(StatusCode::X, "code", …)`.
-    for api in ["account.rs", "companies.rs", "accounting.rs"] {
-        let source = std::fs::read_to_string(root.join("../server/src/api").join(api)).unwrap();
-        for marker in ["bad_request(", "forbidden(", "StatusCode::CONFLICT,", "conflict("] {
+    // The sign-in guards answer 429 and 503 the same way.
+    for api in ["api/account.rs", "api/companies.rs", "api/accounting.rs", "api/auth.rs", "api/limits.rs", "hashing.rs"]
+    {
+        let source = std::fs::read_to_string(root.join("../server/src").join(api)).unwrap();
+        for marker in [
+            "bad_request(",
+            "forbidden(",
+            "StatusCode::CONFLICT,",
+            "conflict(",
+            "StatusCode::TOO_MANY_REQUESTS,",
+            "StatusCode::SERVICE_UNAVAILABLE,",
+        ] {
             for (at, _) in source.match_indices(marker) {
                 let rest = source[at + marker.len()..].trim_start();
                 if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(code, _)| code) {

@@ -1,0 +1,269 @@
+//! The engine's thread: one task that owns the app file, the active company's copy and
+//! the session, and handles commands and timers one at a time.
+
+mod company;
+mod edits;
+mod members;
+mod posting;
+mod session;
+mod sync;
+
+use self::session::{account_refusal, setup_error};
+use super::outlet::Outlet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::Receiver;
+use tokio::time::Instant;
+
+use super::link::Link;
+use super::{AccountEvent, Backoff, Command, CompanyChoice, EngineConfig, Event, Grace, Secret, SetupError, SyncState};
+use crate::model::UserId;
+use crate::store::{AppStore, StoreError};
+use crate::sync::{AccountView, ClientError, SyncClient};
+
+/// The folder of company files inside the data directory.
+const COMPANIES_DIR: &str = "companies";
+/// The personal settings the app file keeps for the UI.
+pub(super) const PREFERENCES: [&str; 4] = ["language", "notify-payments", "notify-refusals", "notify-sync"];
+
+pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stopping: Arc<AtomicBool>) {
+    let (report, wake) = (events.clone(), Arc::clone(&config.wake));
+    // A fault (a panic) in the engine must not leave the window waiting for events that
+    // never come: it is reported as the last status, and the window says so.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(config, commands, events, stopping)));
+    if let Err(panic) = outcome {
+        let reason = crate::panic_reason(panic.as_ref());
+        tracing::error!(%reason, "the engine stopped on a fault");
+        let _ = report.send(Event::Status(SyncState::Stopped { reason }));
+        wake();
+    }
+}
+
+fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stopping: Arc<AtomicBool>) {
+    // One worker thread besides this one: the next page of a download is fetched there
+    // while this thread writes the current one.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("comptoir-engine-io")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = events.send(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
+            (config.wake)();
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        match Worker::new(config, events, stopping) {
+            Ok(mut worker) => worker.run(commands).await,
+            Err(failed) => {
+                let (config, events, e) = *failed;
+                tracing::error!(error = %e, "the engine cannot open its files");
+                let _ = events.send(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
+                (config.wake)();
+            }
+        }
+    });
+}
+
+struct Worker {
+    config: EngineConfig,
+    events: Outlet,
+    app: AppStore,
+    server: String,
+    /// The signed-in session's access token; refreshed from the stored refresh token.
+    access: Option<String>,
+    email: Option<String>,
+    user: Option<UserId>,
+    challenge: Option<String>,
+    account: Option<AccountView>,
+    link: Option<Link>,
+    active: Option<CompanyChoice>,
+    state: SyncState,
+    grace: Option<Grace>,
+    grace_warned: bool,
+    backoff: Backoff,
+    next_sync: Option<Instant>,
+    offline_since: Option<DateTime<Utc>>,
+    stopping: Arc<AtomicBool>,
+    /// Sources of accounting entries may have changed: derive them again, a chunk at a
+    /// time between commands.
+    ledger_work: bool,
+}
+
+type Failed = Box<(EngineConfig, Outlet, StoreError)>;
+
+impl Worker {
+    fn new(config: EngineConfig, events: Outlet, stopping: Arc<AtomicBool>) -> Result<Self, Failed> {
+        let app = match std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| StoreError::Io { path: config.data_dir.clone(), source })
+            .and_then(|()| AppStore::open(&config.data_dir.join(AppStore::FILE_NAME)))
+        {
+            Ok(app) => app,
+            Err(e) => return Err(Box::new((config, events, e))),
+        };
+        let server = app.server_url().ok().flatten().unwrap_or_else(|| config.default_server.clone());
+        // Jitter must differ between copies, even under a test's manual clock.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let seed = (u64::from(std::process::id()) << 32) ^ u64::from(nanos);
+        let backoff = Backoff::new(config.timing.retry_min, config.timing.retry_max, seed);
+        Ok(Self {
+            config,
+            events,
+            app,
+            server,
+            access: None,
+            email: None,
+            user: None,
+            challenge: None,
+            account: None,
+            link: None,
+            active: None,
+            state: SyncState::Idle,
+            grace: None,
+            grace_warned: false,
+            backoff,
+            next_sync: None,
+            offline_since: None,
+            stopping,
+            ledger_work: false,
+        })
+    }
+
+    async fn run(&mut self, mut commands: Receiver<Command>) {
+        self.resume().await;
+        loop {
+            let next = self.next_sync;
+            let due = async move {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => {
+                        self.handle(command).await;
+                        self.ledger_work = self.link.is_some();
+                    }
+                },
+                () = due => {
+                    self.next_sync = None;
+                    self.sync().await;
+                    self.ledger_work = self.link.is_some();
+                }
+                () = std::future::ready(()), if self.ledger_work => self.ledger_step(),
+                // Events the window has not taken yet go out as it makes room.
+                () = tokio::time::sleep(std::time::Duration::from_millis(20)), if self.events.waiting() => {
+                    self.events.flush();
+                    (self.config.wake)();
+                }
+            }
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+        (self.config.wake)();
+    }
+
+    fn set_state(&mut self, state: SyncState) {
+        if self.state != state {
+            self.state = state.clone();
+            self.emit(Event::Status(state));
+        }
+    }
+
+    fn sync_soon(&mut self, delay: std::time::Duration) {
+        let at = Instant::now() + delay;
+        self.next_sync = Some(self.next_sync.map_or(at, |current| current.min(at)));
+    }
+
+    fn companies_dir(&self) -> PathBuf {
+        self.config.data_dir.join(COMPANIES_DIR)
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::SetServer { url } => self.set_server(url).await,
+            Command::ChangePassword { current, new } => {
+                let result = self.with_session(async |client| client.change_password(&current.0, &new.0).await).await;
+                self.emit(Event::Account(match result {
+                    Ok(()) => AccountEvent::PasswordChanged,
+                    Err(e) => account_refusal(true, &e),
+                }));
+            }
+            Command::StartTwoFactor => {
+                let result = self.with_session(async |client| client.totp_setup().await).await;
+                self.emit(Event::Account(match result {
+                    Ok(setup) => {
+                        AccountEvent::TwoFactorSetup { secret: Secret(setup.secret), uri: Secret(setup.otpauth_uri) }
+                    }
+                    Err(e) => account_refusal(false, &e),
+                }));
+            }
+            Command::EnableTwoFactor { password, code } => {
+                let result = self.with_session(async |client| client.totp_enable(&password.0, code.trim()).await).await;
+                self.emit(Event::Account(match result {
+                    Ok(()) => AccountEvent::TwoFactor { enabled: true },
+                    Err(e) => account_refusal(false, &e),
+                }));
+            }
+            Command::DisableTwoFactor { password, code } => {
+                let result =
+                    self.with_session(async |client| client.totp_disable(&password.0, code.trim()).await).await;
+                self.emit(Event::Account(match result {
+                    Ok(()) => AccountEvent::TwoFactor { enabled: false },
+                    Err(e) => account_refusal(false, &e),
+                }));
+            }
+            Command::Post { from, to, digest } => {
+                let event = self.post(from, to, &digest).await;
+                self.emit(Event::Accounting(event));
+            }
+            Command::Members(change) => {
+                let event = self.change_members(change).await;
+                self.emit(Event::Members(event));
+            }
+            Command::TestServer { url } => {
+                let check = async {
+                    let client = SyncClient::new(&url)?;
+                    client.check().await
+                };
+                let result = check.await.map_err(|e| setup_error(&e, &url));
+                self.emit(Event::ServerTested { url, result });
+            }
+            Command::SignIn { email, password } => self.sign_in(email, password.0).await,
+            Command::SubmitCode { code } => self.submit_code(code).await,
+            Command::ChooseCompany { company } => self.choose(company).await,
+            Command::SignOut { remove_local_data } => self.sign_out(remove_local_data).await,
+            Command::SyncNow | Command::NetworkUp => {
+                self.backoff.reset();
+                self.sync().await;
+            }
+            Command::Edit { request, intent } => self.edit(request, &intent),
+            Command::Relink { company, path } => self.relink(company, &path).await,
+            Command::SetPreference { key, value } => {
+                if !PREFERENCES.contains(&key.as_str()) {
+                    tracing::warn!(key, "not a known preference; not kept");
+                } else if let Err(e) = self.app.set_setting(&key, &value) {
+                    tracing::warn!(key, error = %e, "a preference could not be kept");
+                }
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn client(&self) -> Result<SyncClient, ClientError> {
+        let mut client = SyncClient::new(&self.server)?;
+        client.set_access_token(self.access.clone());
+        Ok(client)
+    }
+}

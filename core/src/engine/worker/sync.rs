@@ -1,0 +1,132 @@
+//! The sync loop's one round: push and pull, what the user is told of it, the retry
+//! schedule when offline, and the grace period that counts down meanwhile.
+
+use super::Worker;
+use crate::engine::link::ErrorKind;
+use crate::engine::{Event, Grace, Notice, Progress, SetupStep, SyncError, SyncState};
+use crate::sync::ClientError;
+
+/// Warn when less than this is left of the grace period.
+const GRACE_WARNING_HOURS: i64 = 24;
+
+impl Worker {
+    /// Pushes and pulls, once, and schedules the next sync.
+    pub(super) async fn sync(&mut self) {
+        if self.link.is_none() {
+            return;
+        }
+        if self.access.is_none() && self.email.is_some() {
+            match self.refresh_session().await {
+                Ok(()) => {}
+                Err(e @ ClientError::Unreachable(_)) => return self.failed(&SyncError::Client(e)),
+                Err(_) => return self.signed_out(),
+            }
+        }
+        self.ensure_account().await;
+        let mut retried = false;
+        loop {
+            let result = self.sync_once().await;
+            match result {
+                // Stopped on purpose: nothing to report.
+                Ok(()) | Err(SyncError::Cancelled) => return,
+                Err(e) if e.kind() == ErrorKind::SignedOut && !retried => {
+                    retried = true;
+                    self.access = None;
+                    match self.refresh_session().await {
+                        Ok(()) => {}
+                        Err(e @ ClientError::Unreachable(_)) => return self.failed(&SyncError::Client(e)),
+                        Err(_) => return self.signed_out(),
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::SignedOut => return self.signed_out(),
+                Err(e) if e.kind() == ErrorKind::Rebuilt => return self.download_again().await,
+                Err(e) => return self.failed(&e),
+            }
+        }
+    }
+
+    pub(super) async fn sync_once(&mut self) -> Result<(), SyncError> {
+        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        link.client.set_access_token(self.access.clone());
+        let first = !link.downloaded()?;
+        let events = self.events.clone();
+        let wake = self.config.wake.clone();
+        let clock = self.config.clock.clone();
+        let company = self.active.clone();
+        self.state = SyncState::Syncing { progress: None };
+        self.emit(Event::Status(self.state.clone()));
+        let Some(link) = self.link.as_mut() else { return Ok(()) };
+        let mut on_progress = |progress: &Progress| {
+            let event = match (&company, first) {
+                (Some(company), true) => {
+                    Event::Setup(SetupStep::Downloading { company: company.clone(), progress: progress.clone() })
+                }
+                _ => Event::Status(SyncState::Syncing { progress: Some(progress.clone()) }),
+            };
+            let _ = events.send(event);
+            wake();
+        };
+        let report = link.sync(|| clock.now(), &mut on_progress).await?;
+        self.backoff.reset();
+        self.offline_since = None;
+        let now = self.config.clock.now();
+        for rejected in &report.rejected {
+            self.emit(Event::Notice(Notice::ChangeRejected {
+                mutation_id: rejected.mutation_id,
+                action: rejected.intent.action(),
+                code: rejected.code.clone(),
+                message: rejected.message.clone(),
+            }));
+        }
+        for payment in &report.payments {
+            self.emit(Event::Notice(Notice::PaymentReceived(payment.clone())));
+        }
+        if report.pulled > 0 || !report.rejected.is_empty() {
+            self.emit(Event::DataChanged);
+        }
+        self.set_state(SyncState::Synced { at: now });
+        self.update_grace();
+        self.sync_soon(self.config.timing.interval);
+        Ok(())
+    }
+
+    pub(super) fn failed(&mut self, error: &SyncError) {
+        let now = self.config.clock.now();
+        let kind = error.kind();
+        if kind == ErrorKind::Offline {
+            let since = *self.offline_since.get_or_insert(now);
+            self.set_state(SyncState::Offline { since });
+        } else {
+            tracing::warn!(error = %error, "sync failed");
+            let (code, message) = (error.code().to_owned(), error.to_string());
+            self.set_state(SyncState::Error { kind, code: code.clone(), message: message.clone() });
+            self.emit(Event::Notice(Notice::SyncFailed { kind, code, message }));
+        }
+        self.update_grace();
+        let delay = self.backoff.next_delay();
+        self.sync_soon(delay);
+    }
+
+    pub(super) fn update_grace(&mut self) {
+        let Some(link) = &self.link else { return };
+        let now = self.config.clock.now();
+        let grace = match link.store.last_sync() {
+            Ok(Some((at, hours))) => Grace::at(Some(at), hours, now),
+            _ => Grace::at(None, 0, now),
+        };
+        if let Grace::Open { left } = grace {
+            if left <= chrono::Duration::hours(GRACE_WARNING_HOURS) {
+                if !self.grace_warned {
+                    self.grace_warned = true;
+                    self.emit(Event::Notice(Notice::GraceEnding { left }));
+                }
+            } else {
+                self.grace_warned = false;
+            }
+        }
+        if self.grace != Some(grace) {
+            self.grace = Some(grace);
+            self.emit(Event::Grace(grace));
+        }
+    }
+}
