@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{CompanyId, DocumentId, PaymentAssessment, PaymentId, assess_payment};
-use crate::store::{CompanyStore, PreparedPage, RejectedMutation, StoreError};
+use crate::store::{CompanyStore, HeldRecord, PreparedPage, RejectedMutation, StoreError};
 use crate::sync::{ClientError, PROTOCOL_VERSION, RawPullPage, RecordBody, RecordKind, SyncClient, SyncStatus};
 
 /// Pages are asked this big: the server's maximum.
@@ -175,6 +175,9 @@ pub struct SyncReport {
     pub payments: Vec<PaymentNotice>,
     /// The server's status at the start of the sync.
     pub status: Option<SyncStatus>,
+    /// The server's records this sync could not apply here, kept aside (each is reported
+    /// by the sync that met it, never again).
+    pub held: Vec<HeldRecord>,
 }
 
 /// A company's copy and the client that syncs it.
@@ -241,7 +244,7 @@ impl Link {
             let batch = self.store.pending_mutations(PUSH_BATCH)?;
             let Some(last) = batch.last().map(|m| m.mutation_id) else { return Ok(()) };
             let response = self.client.push(self.company, batch).await?;
-            self.store.record_outcomes(&response.results)?;
+            report.held.extend(self.store.record_outcomes(&response.results)?);
             for result in &response.results {
                 match &result.outcome {
                     crate::sync::Outcome::Applied { .. } => report.applied += 1,
@@ -334,8 +337,9 @@ impl Link {
                 Progress::start(&done, &remaining)
             });
             let new_payments = if notify_payments { self.new_payments(page) } else { Vec::new() };
-            if let Err(e) = self.store.apply_prepared_page(after, &prepared) {
-                break Err(e.into());
+            match self.store.apply_prepared_page(after, &prepared) {
+                Ok(held) => report.held.extend(held),
+                Err(e) => break Err(e.into()),
             }
             report.pulled += page.changes.len() as u64;
             for payment in new_payments {
@@ -429,7 +433,7 @@ async fn fetch(
     counts: bool,
 ) -> Result<PreparedPage, SyncError> {
     let page = client.pull(company, after, epoch, PAGE, counts).await?;
-    Ok(PreparedPage::prepare(page)?)
+    Ok(PreparedPage::prepare(page))
 }
 
 /// Where a company file is moved before it is downloaded again from scratch:

@@ -299,6 +299,9 @@ pub enum Notice {
     /// The server's data was rebuilt: the company was downloaded again, and the old file
     /// kept aside.
     DownloadedAgain { backup: Option<PathBuf> },
+    /// A record of the server's could not be applied to this copy: it is kept aside, with
+    /// the reason, and the sync goes on without it (said once, by the sync that met it).
+    RecordHeld(crate::store::HeldRecord),
 }
 
 /// A change to the active company's members (Users screen).

@@ -189,6 +189,13 @@ impl CompanyStore {
         Ok(value)
     }
 
+    /// Runs `f` in a write transaction that is always rolled back: to see what a write
+    /// would do without doing it.
+    pub(crate) fn probe<T>(&mut self, f: impl FnOnce(&WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = WriteTx { tx: self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?, now: now_text() };
+        f(&tx)
+    }
+
     /// While on, the rows a write adds or changes wait in the search queue instead of
     /// being indexed at each commit; turning it off indexes them all at once. A first
     /// download turns it on: one bulk insert into the full-text index costs far less than

@@ -29,6 +29,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 13, sql: include_str!("migrations/company/0013_document_references.sql") },
     Migration { version: 14, sql: include_str!("migrations/company/0014_contact_search_prefixes.sql") },
     Migration { version: 15, sql: include_str!("migrations/company/0015_section_lines.sql") },
+    Migration { version: 16, sql: include_str!("migrations/company/0016_held_records.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =
