@@ -174,6 +174,12 @@ impl CompanyStore {
         &self.conn
     }
 
+    /// The connection, to install a hook on it (the simulation's crash in the middle of
+    /// a write stops a statement from a progress handler).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Runs `f` in one write transaction: everything it does commits together, or
     /// nothing does.
     pub fn write<T>(&mut self, f: impl FnOnce(&WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
