@@ -47,8 +47,8 @@ use comptoir_core::model::{
 };
 use comptoir_core::sync::{Intent, Mutation, PushResponse, RawPullPage, RecordBody, RecordKind, SyncClient};
 use comptoir_tests::TestServer;
-use rusqlite::OptionalExtension as _;
 use comptoir_tests::fixtures::{article, draft_invoice, new_contact};
+use rusqlite::OptionalExtension as _;
 use rust_decimal::Decimal;
 
 /// Seeds run on every `cargo test`, after the regression seeds.
@@ -764,8 +764,8 @@ fn copies_converge_through_an_unreliable_network() {
         vec![seed]
     } else {
         let more = env_number("COMPTOIR_SIM_SEEDS").unwrap_or(0);
-        let start = env_number("COMPTOIR_SIM_START")
-            .unwrap_or_else(|| u64::from(Utc::now().timestamp_subsec_nanos()) << 16);
+        let start =
+            env_number("COMPTOIR_SIM_START").unwrap_or_else(|| u64::from(Utc::now().timestamp_subsec_nanos()) << 16);
         regression_seeds().into_iter().chain(SUITE_SEEDS).chain(start..start + more).collect()
     };
     let started = Instant::now();

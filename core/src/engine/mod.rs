@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub use backoff::Backoff;
 pub use grace::Grace;
-pub use link::{CategoryProgress, ErrorKind, Link, PaymentNotice, Progress, SyncError, SyncReport};
+pub use link::{CategoryProgress, ErrorKind, Link, PAGE, PaymentNotice, Progress, SyncError, SyncReport};
 
 use crate::clock::Clock;
 use crate::model::{CompanyId, Role, UserId};

@@ -191,9 +191,8 @@ fn record(conn: &rusqlite::Connection, results: &[PushResult]) -> Result<(), Sto
 
 /// The first row whose reference points nowhere, as "documents 0193… refers to contacts".
 fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Option<String>, StoreError> {
-    let found: Option<(String, i64, String)> = conn
-        .query_row("PRAGMA foreign_key_check", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+    let found: Option<(String, i64, String)> =
+        conn.query_row("PRAGMA foreign_key_check", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
     let Some((table, rowid, parent)) = found else { return Ok(None) };
     // Lines and allocations are named by the document or payment they belong to.
     let (owner, column) = match table.as_str() {
@@ -201,9 +200,8 @@ fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Option<String
         "payment_allocations" => ("payments", "payment_id"),
         _ => (table.as_str(), "id"),
     };
-    let id: Option<Uuid> = conn
-        .query_row(&format!("SELECT {column} FROM {table} WHERE rowid = ?1"), [rowid], |r| r.get(0))
-        .optional()?;
+    let id: Option<Uuid> =
+        conn.query_row(&format!("SELECT {column} FROM {table} WHERE rowid = ?1"), [rowid], |r| r.get(0)).optional()?;
     Ok(Some(format!(
         "{owner} {} refers to {parent}, not in this copy yet",
         id.map_or_else(|| format!("row {rowid}"), |id| id.to_string())

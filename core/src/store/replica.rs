@@ -312,7 +312,11 @@ type Parsed = Result<Option<RecordBody>, String>;
 /// Each change's typed record and digest (`None` for a deletion).
 fn prepare(page: &RawPullPage) -> (Vec<Parsed>, Vec<Option<u64>>) {
     let bodies = page.changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
-    let digests = page.changes.iter().map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get()))).collect();
+    let digests = page
+        .changes
+        .iter()
+        .map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get())))
+        .collect();
     (bodies, digests)
 }
 

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use rusqlite::OptionalExtension as _;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use rusqlite::OptionalExtension as _;
 use tempfile::TempDir;
 
 use super::*;
@@ -1190,7 +1190,6 @@ fn company_mentions_and_logo_are_kept_and_read_back() {
     assert_eq!(store.company_logo().unwrap(), None);
 }
 
-
 /// A change of the server's log, as a pull page carries it.
 fn server_change(seq: u64, body: &crate::sync::RecordBody) -> crate::sync::RawChange {
     crate::sync::RawChange {
@@ -1297,7 +1296,9 @@ fn a_record_the_copy_cannot_apply_is_kept_aside_once_and_the_log_goes_on() {
             seq: 3,
             kind: RecordKind::Document,
             id: unreadable,
-            body: Some(serde_json::value::RawValue::from_string(r#"{"kind":"document","record":{"x":1}}"#.into()).unwrap()),
+            body: Some(
+                serde_json::value::RawValue::from_string(r#"{"kind":"document","record":{"x":1}}"#.into()).unwrap(),
+            ),
         },
         server_change(4, &RecordBody::Document(DocumentRecord::new(twin.clone()))),
         server_change(5, &RecordBody::Article(article("ART-1"))),

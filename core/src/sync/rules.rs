@@ -126,7 +126,10 @@ fn check_references<R: Records + ?Sized>(tx: &mut R, document: &crate::model::Do
     let articles: std::collections::BTreeSet<_> = document.lines.iter().filter_map(|line| line.article_id).collect();
     for article in articles {
         if !matches!(load(tx, RecordKind::Article, article.0)?, Some(RecordBody::Article(_))) {
-            return Err(reject("article_not_found", format!("A line refers to an article that does not exist ({article}).")));
+            return Err(reject(
+                "article_not_found",
+                format!("A line refers to an article that does not exist ({article})."),
+            ));
         }
     }
     Ok(())
