@@ -41,7 +41,7 @@ const RECORDS: u32 = 1_500;
 /// the cursor (as a company of more than 5,000 records does with the server's pages).
 const PAGE_SIZE: u32 = 200;
 /// Edits waiting in the copy when a push is killed.
-const EDITS: usize = 60;
+const EDITS: usize = 30;
 /// Longer than any run of `comptoir sync` here.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -410,6 +410,7 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
     eprintln!("phases of an uninterrupted run: {lengths:?}");
     let started = Instant::now();
     let (mut killed, mut seed) = (BTreeMap::<&str, u32>::new(), 0_u64);
+    let mut pushes = BTreeMap::<&str, u32>::new();
     while killed.values().sum::<u32>() < u32::try_from(points).unwrap() {
         seed += 1;
         assert!(seed < 4 * points as u64 + 20, "too many runs ended before their kill point: {killed:?}");
@@ -446,6 +447,20 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
             .or_default() += 1;
         eprintln!("seed {seed}: killed {delay:.0?} into {phase:?}; last line {:?}", lines.last());
         check_killed(&world, &data, phase, &lines);
+        if phase == Phase::Push {
+            // Where the kill fell: before the server applied the edits, between its
+            // applying them and the copy recording its answers, or after.
+            let pending = CompanyStore::open(&company_file(&data, world.company)).unwrap().pending_count().unwrap();
+            runtime.block_on(world.update_reference());
+            let applied = World::trail_counts(&world.reference.store, touched.keys().copied()) != before;
+            *pushes
+                .entry(match (applied, pending > 0) {
+                    (false, _) => "before the server applied them",
+                    (true, true) => "applied by the server, its answer not recorded",
+                    (true, false) => "after the copy recorded the answer",
+                })
+                .or_default() += 1;
+        }
 
         // The next sync completes, and leaves the copy the server's, whole.
         let (stdout, _) = Run::spawn(&world, &data).finish();
@@ -469,5 +484,5 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
         drop(store);
         std::fs::remove_dir_all(&data).unwrap();
     }
-    eprintln!("{killed:?} kill points ({seed} runs) in {:.1?}", started.elapsed());
+    eprintln!("{killed:?} kill points ({seed} runs) in {:.1?}; pushes killed: {pushes:?}", started.elapsed());
 }
