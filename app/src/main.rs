@@ -55,6 +55,10 @@ enum Command {
         /// Print the figures as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Changes asked per page (the server sends 5,000 at most): tests make a small
+        /// company's download take many pages.
+        #[arg(long, hide = true)]
+        page_size: Option<u32>,
     },
     /// Export a company's data from this machine to a file.
     Export {
@@ -109,12 +113,13 @@ fn main() -> anyhow::Result<()> {
             cli::import::run(comptoir_core::import::ImportKind::Articles, &args)
         }
         Some(Command::VerifyAudit(args)) => cli::verify::run(&args),
-        Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json }) => {
+        Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json, page_size }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(cli::sync::run(cli::sync::SyncArgs { data, server, email, password, totp, company, json }))
+            let args = cli::sync::SyncArgs { data, server, email, password, totp, company, json, page_size };
+            runtime.block_on(cli::sync::run(args))
         }
     }
 }

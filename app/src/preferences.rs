@@ -154,7 +154,10 @@ impl NoticeChoices {
         match notice {
             Notice::PaymentReceived(_) => self.payments,
             Notice::ChangeRejected { .. } => self.refusals,
-            Notice::SyncFailed { .. } | Notice::GraceEnding { .. } | Notice::DownloadedAgain { .. } => self.sync,
+            Notice::SyncFailed { .. }
+            | Notice::GraceEnding { .. }
+            | Notice::DownloadedAgain { .. }
+            | Notice::RecordHeld(_) => self.sync,
             Notice::NotSignedIn | Notice::CompanyFileMoved { .. } => true,
         }
     }

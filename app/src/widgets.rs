@@ -73,6 +73,13 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
             texts.with("notice-grace-ending", &[("days", (hours / 24).into()), ("hours", (hours % 24).into())])
         }
         Notice::DownloadedAgain { .. } => texts.get("notice-downloaded-again"),
+        Notice::RecordHeld(held) => texts.with(
+            "notice-record-held",
+            &[
+                ("record", format!("{} {}", held.kind.as_str(), held.id).into()),
+                ("message", texts.error(&held.code, &held.message).into()),
+            ],
+        ),
     }
 }
 

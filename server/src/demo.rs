@@ -49,7 +49,7 @@ impl From<rusqlite::Error> for DemoError {
 }
 
 /// What the demo created, to print for the person who asked.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct DemoAccounts {
     pub email: String,
     pub password: String,

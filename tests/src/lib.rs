@@ -43,7 +43,17 @@ impl TestServer {
     /// [`Self::start`] with the server's rate limits, in-flight limit and hashing pool
     /// set to `limits` (a benchmark signing in hundreds of times from 127.0.0.1, say).
     pub fn start_with(records: u32, limits: comptoir_server::Limits) -> Result<Self, ServerError> {
-        let dir = tempfile::tempdir()?;
+        Self::start_in_with(records, &std::env::temp_dir(), limits)
+    }
+
+    /// [`Self::start`], with the server's data in a new folder under `parent` (a tmpfs
+    /// for tests that write a lot and do not test durability).
+    pub fn start_in(records: u32, parent: &Path) -> Result<Self, ServerError> {
+        Self::start_in_with(records, parent, comptoir_server::Limits::default())
+    }
+
+    fn start_in_with(records: u32, parent: &Path, limits: comptoir_server::Limits) -> Result<Self, ServerError> {
+        let dir = tempfile::tempdir_in(parent)?;
         let accounts = {
             let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
             comptoir_server::demo::seed(
@@ -58,6 +68,20 @@ impl TestServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let mut server = Self { url: format!("http://{addr}"), accounts, addr, dir, limits, runtime: None };
+        server.run(listener)?;
+        Ok(server)
+    }
+
+    /// A second server, on a port of its own, starting from a copy of this one's data as
+    /// it is now (its accounts, sessions, companies and logs). Stop this one first if it
+    /// may be writing: the copy is of its files. Far cheaper than seeding again.
+    pub fn fork_in(&self, parent: &Path) -> Result<Self, ServerError> {
+        let dir = tempfile::tempdir_in(parent)?;
+        copy_tree(self.dir.path(), dir.path())?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let mut server =
+            Self { url: format!("http://{addr}"), accounts: self.accounts.clone(), addr, dir, runtime: None };
         server.run(listener)?;
         Ok(server)
     }
@@ -155,6 +179,21 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Copies the files under `from` into `to`, folders included.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The code an authenticator app shows at `at`, computed from the account's secret.

@@ -245,3 +245,37 @@ async fn local_edits_go_through_the_outbox_exactly_once() {
     assert_eq!(store.contact(contact.id).unwrap(), contact);
     assert_eq!(store.replica_stats().unwrap(), remote.server_stats(), "the copy equals the server");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_whose_settings_changed_last_downloads_from_any_page() {
+    use chrono::Utc;
+    use comptoir_core::engine::Link;
+    use comptoir_core::sync::{Intent, SyncClient};
+    // More changes than the server's largest page (5,000); then a number is issued, which
+    // moves the settings record (it holds the numbering) to the end of the log.
+    let remote = remote(5_200).await;
+    let client = || {
+        let mut client = SyncClient::new(&remote.url).unwrap();
+        client.set_access_token(Some(remote.token.clone()));
+        client
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, _) =
+        Link::create(client(), remote.company, &dir.path().join("a.comptoir"), Utc::now()).await.unwrap();
+    first.sync(Utc::now, &mut |_| {}).await.unwrap();
+    let customer = first.store.list_contacts(false, 0, 1).unwrap().remove(0);
+    let invoice = comptoir_tests::fixtures::draft_invoice(&customer, 120);
+    first.store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    first.store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+    first.sync(Utc::now, &mut |_| {}).await.unwrap();
+    let changes: u64 = remote.server_stats().values().map(|s| s.count).sum();
+    assert!(changes > u64::from(comptoir_core::engine::PAGE), "{changes} changes: more than a page");
+
+    let (mut second, _) =
+        Link::create(client(), remote.company, &dir.path().join("b.comptoir"), Utc::now()).await.unwrap();
+    second.sync(Utc::now, &mut |_| {}).await.unwrap();
+    assert_eq!(second.store.replica_stats().unwrap(), remote.server_stats());
+    assert_eq!(second.store.company().unwrap(), first.store.company().unwrap(), "the settings arrived");
+    let numbered = second.store.document(invoice.id).unwrap().number;
+    assert!(numbered.is_some(), "the invoice came with its number");
+}

@@ -1,20 +1,44 @@
 //! A seeded simulation of several copies of one company working against the real server
 //! through an unreliable network: requests dropped before or after the server saw them,
 //! duplicated, delayed and delivered out of order; the server stopped and restarted;
-//! copies crashing between any two steps. When the network heals, every copy must equal
-//! the server; every change a copy committed must have been applied exactly once or be
-//! in its rejected list with a reason; numbers must run 1..n per series without a gap;
-//! and no issued document may have changed.
+//! copies crashing between two steps and in the middle of a write. When the network
+//! heals, every copy must equal the server and pass SQLite's integrity check; every
+//! change a copy committed must have been applied exactly once or be in its rejected list
+//! with a reason; no copy may keep a server's record aside; numbers must run 1..n per
+//! series without a gap; and no issued document may have changed.
 //!
-//! Seeds that ever failed are kept in `simulation_seeds.txt` (beside this file) and run
-//! first, as regression cases; a failing seed is appended there. `COMPTOIR_SIM_SEEDS=N`
-//! runs N more seeds, starting from a random one.
+//! **Crashes in the middle of a write.** A crash kills the copy's process: what is on
+//! disk at that instant is all the next start finds. Most crashes strike inside the
+//! copy's next write (a local edit with its outbox entry, the recording of the server's
+//! answers, or a pull page with its cursor): a `SQLite` progress handler on the copy's
+//! connection counts the virtual machine's steps, and at a seeded count, in the middle
+//! of a statement of the open transaction, copies the database file and its WAL as they
+//! are on disk (what `kill -9` would leave: `SQLite`'s page cache is lost, frames already
+//! in the WAL stay) and stops the statement. The copy is then reopened from that image,
+//! and `SQLite`'s recovery finds what it finds. A write that ends before its crash point
+//! is followed by the crash. Other crashes strike between two steps. Whether a local edit
+//! hit by a crash was committed is read from the reopened file.
+//!
+//! **Runs.** Seeds that ever failed are kept in `simulation_seeds.txt` (beside this file)
+//! and run first, as regression cases; a failing seed is appended there. Then the suite's
+//! own seeds ([`SUITE_SEEDS`]), and on demand:
+//! - `COMPTOIR_SIM_SEED=S` runs seed S alone (its steps are printed when it fails);
+//! - `COMPTOIR_SIM_SEEDS=N` runs N more seeds, from `COMPTOIR_SIM_START` or from a
+//!   random seed (`scripts/simulate.sh N` runs them in release).
+//!
+//! Every seed starts from a copy of one prepared world (a server seeded with a company of
+//! 150 records, signed in, and its copies downloaded), on a tmpfs where there is one:
+//! the simulation tests the sync's logic and crash images, not the disk's durability,
+//! and `fsync` would be most of its time.
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 #![allow(clippy::print_stderr, reason = "a failing seed prints its steps")]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use comptoir_core::engine::Link;
@@ -24,12 +48,17 @@ use comptoir_core::model::{
 use comptoir_core::sync::{Intent, Mutation, PushResponse, RawPullPage, RecordBody, RecordKind, SyncClient};
 use comptoir_tests::TestServer;
 use comptoir_tests::fixtures::{article, draft_invoice, new_contact};
+use rusqlite::OptionalExtension as _;
 use rust_decimal::Decimal;
 
 /// Seeds run on every `cargo test`, after the regression seeds.
-const SEEDS: std::ops::Range<u64> = 1..7;
+const SUITE_SEEDS: std::ops::Range<u64> = 1..101;
 const CLIENTS: usize = 3;
 const STEPS: usize = 120;
+/// The progress handler of a crash is called every this many virtual machine steps.
+const PROGRESS_STEPS: i32 = 16;
+/// Sessions last 15 minutes: the prepared world is prepared again before.
+const TEMPLATE_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 /// A small deterministic generator (`SplitMix64`).
 struct Rng(u64);
@@ -61,6 +90,70 @@ struct Copy {
     /// Every mutation id a local commit returned.
     committed: Vec<u64>,
     delayed: Vec<Delayed>,
+    /// A crash waits in the copy's next write, after this many calls of the progress
+    /// handler.
+    crash_at: Option<u64>,
+}
+
+/// The world every seed starts from: a server seeded with the demo company, a session,
+/// and each copy's file downloaded (each with its own client id). The server is stopped:
+/// each seed runs on a fork of it.
+struct Template {
+    server: TestServer,
+    token: String,
+    copies: Vec<PathBuf>,
+    made: Instant,
+    _dir: tempfile::TempDir,
+}
+
+impl Template {
+    async fn new() -> Self {
+        let root = scratch_root();
+        let dir = tempfile::tempdir_in(&root).unwrap();
+        let mut server = TestServer::start_in(150, &root).unwrap();
+        let mut sign_in = SyncClient::new(&server.url).unwrap();
+        let tokens = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
+            comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens,
+            other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
+        };
+        let mut copies = Vec::new();
+        for i in 0..CLIENTS {
+            let path = dir.path().join(format!("copy-{i}.comptoir"));
+            let (mut link, _) =
+                Link::create(client(&server.url, &tokens.access_token), server.company(), &path, Utc::now())
+                    .await
+                    .unwrap();
+            link.sync(Utc::now, &mut |_| {}).await.unwrap();
+            copies.push(path);
+        }
+        server.stop();
+        Self { server, token: tokens.access_token, copies, made: Instant::now(), _dir: dir }
+    }
+}
+
+/// Where the simulation writes: a tmpfs when there is one.
+fn scratch_root() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
+}
+
+/// The files of a company copy: the database, its WAL, its shared memory.
+fn copy_files(path: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| PathBuf::from(format!("{}{suffix}", path.display()));
+    [path.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// Copies the database and its WAL as they are on disk now to `image` (its shared memory
+/// is rebuilt by whoever opens it next, as after a crash).
+fn take_image(path: &Path, image: &Path) {
+    let [db, wal, _] = copy_files(path);
+    let [image_db, image_wal, _] = copy_files(image);
+    std::fs::copy(db, image_db).unwrap();
+    if wal.exists() {
+        std::fs::copy(wal, image_wal).unwrap();
+    } else {
+        let _ = std::fs::remove_file(image_wal);
+    }
 }
 
 struct World {
@@ -74,8 +167,13 @@ struct World {
     log: Vec<String>,
 }
 
+/// A client of the server at `url`. Each request opens a connection of its own (no
+/// pool), as a fresh client would: a connection kept from before the server stopped must
+/// not decide a seed's fate, which would then depend on timing.
 fn client(url: &str, token: &str) -> SyncClient {
-    let mut client = SyncClient::new(url).unwrap();
+    static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let http = HTTP.get_or_init(|| reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap());
+    let mut client = SyncClient::with_http(url, http.clone()).unwrap();
     client.set_access_token(Some(token.to_owned()));
     client
 }
@@ -89,26 +187,24 @@ fn content(document: &Document) -> Document {
 }
 
 impl World {
-    async fn new(seed: u64, dir: &Path) -> Self {
-        let server = TestServer::start(150).unwrap();
+    fn new(seed: u64, template: &Template, dir: &Path) -> Self {
+        let server = template.server.fork_in(&scratch_root()).unwrap();
         let company = server.company();
         let mut copies = Vec::new();
-        for i in 0..CLIENTS {
-            let mut sign_in = SyncClient::new(&server.url).unwrap();
-            let tokens = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
-                comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens,
-                other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
-            };
+        for (i, prepared) in template.copies.iter().enumerate() {
             let path = dir.join(format!("copy-{i}.comptoir"));
-            let (mut link, _) =
-                Link::create(client(&server.url, &tokens.access_token), company, &path, Utc::now()).await.unwrap();
-            link.sync(Utc::now, &mut |_| {}).await.unwrap();
+            for (from, to) in copy_files(prepared).iter().zip(copy_files(&path)) {
+                if from.exists() {
+                    std::fs::copy(from, to).unwrap();
+                }
+            }
             copies.push(Copy {
-                link: Some(link),
+                link: None,
                 path,
-                token: tokens.access_token,
+                token: template.token.clone(),
                 committed: Vec::new(),
                 delayed: Vec::new(),
+                crash_at: None,
             });
         }
         Self { server, server_up: true, company, copies, rng: Rng(seed), issued: HashMap::new(), log: Vec::new() }
@@ -133,9 +229,16 @@ impl World {
             40..65 => self.push(i).await,
             65..85 => self.pull(i).await,
             85..91 => self.deliver_delayed(i).await,
-            91..96 => {
+            91..93 => {
                 self.note(format!("{n}: copy {i} crashes"));
                 self.copies[i].link = None;
+            }
+            93..96 => {
+                // Somewhere in its next write: early in a short one, or deep in a page.
+                let scale = 1 + self.rng.below(10);
+                let at = 1 + self.rng.below(1 << scale);
+                self.note(format!("{n}: copy {i} will crash in its next write, at progress call {at}"));
+                self.copies[i].crash_at = Some(at);
             }
             _ => {
                 if self.server_up {
@@ -248,7 +351,28 @@ impl World {
         };
         for intent in intents {
             let action = intent.action();
-            match self.link(i).store.submit(&intent) {
+            let armed = self.arm_crash(i);
+            let result = self.link(i).store.submit(&intent);
+            if self.crash_if_armed(i, armed, action) {
+                // Committed or not: the reopened file says.
+                let last = self.copies[i].committed.last().copied().unwrap_or(0);
+                let found: Option<i64> = self
+                    .link(i)
+                    .store
+                    .connection()
+                    .query_row(
+                        "SELECT max(mutation_id) FROM outbox WHERE mutation_id > ?1",
+                        [i64::try_from(last).unwrap()],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                if let Some(id) = found.map(|id| u64::try_from(id).unwrap()) {
+                    self.copies[i].committed.push(id);
+                    self.note(format!("copy {i} had committed #{id} {action} before it crashed"));
+                }
+                return;
+            }
+            match result {
                 Ok(id) => {
                     self.copies[i].committed.push(id);
                     self.note(format!("copy {i} commits #{id} {action}"));
@@ -256,6 +380,63 @@ impl World {
                 Err(e) => self.note(format!("copy {i} refuses {action} locally: {}", e.code())),
             }
         }
+    }
+
+    /// Installs the crash copy `i` waits for, if any, on its connection: at the chosen
+    /// call of the progress handler, the files on disk are kept as the crash's image and
+    /// the statement stops (and so does every later one, as in a dead process).
+    fn arm_crash(&mut self, i: usize) -> Option<Arc<AtomicBool>> {
+        let at = self.copies[i].crash_at.take()?;
+        let path = self.copies[i].path.clone();
+        let image = path.with_extension("crash");
+        let crashed = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&crashed);
+        let mut calls = 0;
+        let handler = move || {
+            if flag.load(Ordering::SeqCst) {
+                return true;
+            }
+            calls += 1;
+            if calls < at {
+                return false;
+            }
+            take_image(&path, &image);
+            flag.store(true, Ordering::SeqCst);
+            true
+        };
+        let connection = self.link(i).store.connection_mut();
+        // A small page cache spills the transaction's pages to the WAL before it commits:
+        // the image then holds frames of a transaction that never committed.
+        connection.pragma_update(None, "cache_size", 4).unwrap();
+        connection.progress_handler(PROGRESS_STEPS, Some(handler)).unwrap();
+        Some(crashed)
+    }
+
+    /// After a write that had a crash waiting: the copy dies, reopened later from the
+    /// image taken in the middle of the write, or as it is when the write ended first.
+    /// Returns whether it crashed.
+    fn crash_if_armed(&mut self, i: usize, armed: Option<Arc<AtomicBool>>, what: &str) -> bool {
+        let Some(crashed) = armed else { return false };
+        if let Some(link) = self.copies[i].link.as_mut() {
+            link.store.connection_mut().progress_handler(0, None::<fn() -> bool>).unwrap();
+        }
+        self.copies[i].link = None;
+        let path = self.copies[i].path.clone();
+        if crashed.load(Ordering::SeqCst) {
+            let image = path.with_extension("crash");
+            let [db, wal, shm] = copy_files(&path);
+            let [image_db, image_wal, _] = copy_files(&image);
+            let _ = std::fs::remove_file(&shm);
+            let _ = std::fs::remove_file(&wal);
+            std::fs::rename(image_db, db).unwrap();
+            if image_wal.exists() {
+                std::fs::rename(image_wal, wal).unwrap();
+            }
+            self.note(format!("copy {i} crashes in the middle of {what}"));
+        } else {
+            self.note(format!("copy {i} crashes right after {what}"));
+        }
+        true
     }
 
     async fn push(&mut self, i: usize) {
@@ -296,7 +477,13 @@ impl World {
     }
 
     fn record(&mut self, i: usize, response: &PushResponse, ids: &[u64]) {
-        self.link(i).store.record_outcomes(&response.results).unwrap();
+        let armed = self.arm_crash(i);
+        let result = self.link(i).store.record_outcomes(&response.results);
+        if self.crash_if_armed(i, armed, "recording answers") {
+            return;
+        }
+        let held = result.unwrap();
+        assert!(held.is_empty(), "copy {i} could not put back {held:?}");
         self.note(format!("copy {i} push {ids:?}: answered"));
     }
 
@@ -328,8 +515,14 @@ impl World {
     }
 
     fn apply(&mut self, i: usize, after: u64, page: &RawPullPage) {
-        match self.link(i).store.apply_pull_page(after, page) {
-            Ok(()) => {
+        let armed = self.arm_crash(i);
+        let result = self.link(i).store.apply_pull_page(after, page);
+        if self.crash_if_armed(i, armed, "a page") {
+            return;
+        }
+        match result {
+            Ok(held) => {
+                assert!(held.is_empty(), "copy {i} kept records aside: {held:?}");
                 self.note(format!("copy {i} applies {} changes after {after}", page.changes.len()));
                 self.watch_issued(page);
             }
@@ -377,10 +570,15 @@ impl World {
             while !self.copies[i].delayed.is_empty() {
                 self.deliver_delayed(i).await;
             }
+            if self.copies[i].crash_at.take().is_some() {
+                self.note(format!("copy {i} crashes before the network heals"));
+                self.copies[i].link = None;
+            }
         }
         for _ in 0..5 {
             for i in 0..CLIENTS {
-                self.link(i).sync(Utc::now, &mut |_| {}).await.unwrap();
+                let report = self.link(i).sync(Utc::now, &mut |_| {}).await.unwrap();
+                assert!(report.held.is_empty(), "copy {i} kept records aside: {:?}", report.held);
             }
         }
     }
@@ -413,6 +611,12 @@ impl World {
             assert_eq!(store.replica_stats().unwrap(), stats, "copy {i} equals the server");
             assert_eq!(store.pending_count().unwrap(), 0, "copy {i} has sent everything");
             assert_eq!(store.shadow_count().unwrap(), 0, "copy {i} has no edit of its own left");
+            assert_eq!(store.held_records().unwrap(), [], "copy {i} keeps no record aside");
+            let integrity: String = store.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+            assert_eq!(integrity, "ok", "copy {i} passes SQLite's integrity check");
+            let dangling: Option<String> =
+                store.connection().query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional().unwrap();
+            assert_eq!(dangling, None, "copy {i}'s references hold");
             // What the screens read is the server's records, field by field.
             let shown = [RecordKind::Contact, RecordKind::Article, RecordKind::Document, RecordKind::Payment];
             for ((kind, id), body) in
@@ -439,12 +643,13 @@ impl World {
         let count = |what: &str| self.log.iter().filter(|l| l.contains(what)).count();
         eprintln!(
             "{committed} commits, {applied} applied, {} refused by the server; {} lost requests, {} lost answers, \
-             {} delayed, {} crashes, {} server stops, {} pages refused",
+             {} delayed, {} crashes ({} mid-write), {} server stops, {} pages refused",
             committed as u64 - applied,
             count("request lost"),
             count("answer lost"),
             count("delayed"),
-            count("crashes"),
+            count(" crashes"),
+            count("crashes in the middle"),
             count("server stops"),
             count("refuses a page"),
         );
@@ -476,6 +681,14 @@ impl World {
     }
 }
 
+impl Drop for World {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("its steps:\n{}", self.log.join("\n"));
+        }
+    }
+}
+
 /// A record with its lists in a fixed order, for comparing copies.
 fn normalized(body: RecordBody) -> RecordBody {
     match body {
@@ -495,21 +708,19 @@ fn normalized(body: RecordBody) -> RecordBody {
     }
 }
 
-async fn run(seed: u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut world = World::new(seed, dir.path()).await;
-    let audit_before = world.server.stats(world.company).unwrap()[&RecordKind::Audit].count;
-    for n in 0..STEPS {
-        world.step(n).await;
-    }
-    world.heal().await;
-    let server = world.server_records().await;
-    let log = world.log.join("\n");
-    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.check(audit_before, &server)));
-    if let Err(panic) = checked {
-        eprintln!("seed {seed} failed; its steps:\n{log}");
-        std::panic::resume_unwind(panic);
-    }
+fn run(seed: u64, template: &Template) {
+    let dir = tempfile::tempdir_in(scratch_root()).unwrap();
+    let mut world = World::new(seed, template, dir.path());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let audit_before = world.server.stats(world.company).unwrap()[&RecordKind::Audit].count;
+        for n in 0..STEPS {
+            world.step(n).await;
+        }
+        world.heal().await;
+        let server = world.server_records().await;
+        world.check(audit_before, &server);
+    });
 }
 
 fn regressions_file() -> PathBuf {
@@ -524,32 +735,50 @@ fn regression_seeds() -> Vec<u64> {
         .collect()
 }
 
-fn run_seed(seed: u64) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(run(seed))));
-    if let Err(panic) = result {
+/// Runs `seed`; a failing seed is kept in the regressions file. Returns whether it passed.
+fn run_seed(seed: u64, template: &mut Option<Template>) -> bool {
+    if template.as_ref().is_none_or(|t| t.made.elapsed() > TEMPLATE_LIFETIME) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        *template = Some(runtime.block_on(Template::new()));
+    }
+    let prepared = template.as_ref().unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(seed, prepared)));
+    if result.is_err() {
         if !regression_seeds().contains(&seed) {
             use std::io::Write as _;
             let mut file = std::fs::OpenOptions::new().append(true).create(true).open(regressions_file()).unwrap();
             writeln!(file, "{seed} # failed on {}", Utc::now().format("%Y-%m-%d")).unwrap();
         }
         eprintln!("simulation seed {seed} failed; it is kept in {}", regressions_file().display());
-        std::panic::resume_unwind(panic);
     }
+    result.is_ok()
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|n| n.trim().parse().ok())
 }
 
 #[test]
 fn copies_converge_through_an_unreliable_network() {
-    for seed in regression_seeds() {
-        run_seed(seed);
-    }
-    for seed in SEEDS {
-        run_seed(seed);
-    }
-    if let Some(more) = std::env::var("COMPTOIR_SIM_SEEDS").ok().and_then(|n| n.parse::<u64>().ok()) {
-        let start = u64::from(Utc::now().timestamp_subsec_nanos()) << 16;
-        for seed in start..start + more {
-            run_seed(seed);
+    let seeds: Vec<u64> = if let Some(seed) = env_number("COMPTOIR_SIM_SEED") {
+        vec![seed]
+    } else {
+        let more = env_number("COMPTOIR_SIM_SEEDS").unwrap_or(0);
+        let start =
+            env_number("COMPTOIR_SIM_START").unwrap_or_else(|| u64::from(Utc::now().timestamp_subsec_nanos()) << 16);
+        regression_seeds().into_iter().chain(SUITE_SEEDS).chain(start..start + more).collect()
+    };
+    let started = Instant::now();
+    let mut template = None;
+    let mut failed = Vec::new();
+    for (n, &seed) in seeds.iter().enumerate() {
+        if !run_seed(seed, &mut template) {
+            failed.push(seed);
+        }
+        if (n + 1) % 1000 == 0 {
+            eprintln!("{} seeds in {:.0?}, {} failed", n + 1, started.elapsed(), failed.len());
         }
     }
+    eprintln!("{} seeds in {:.1?}; failed: {failed:?}", seeds.len(), started.elapsed());
+    assert!(failed.is_empty(), "seeds {failed:?} failed (their steps are printed above)");
 }

@@ -1,6 +1,7 @@
-//! `comptoir sync`: signs in, downloads a company (or brings its copy up to date), and
-//! prints the record count and checksum per kind: the same figures as
-//! `comptoir-server admin stats`, so a copy can be compared with the server.
+//! `comptoir sync`: signs in, downloads a company (or brings its copy up to date), derives
+//! its accounting entries as the app does, and prints the record count and checksum per
+//! kind: the same figures as `comptoir-server admin stats`, so a copy can be compared
+//! with the server.
 
 #![allow(clippy::print_stderr, reason = "progress lines go to stderr, the figures to stdout")]
 
@@ -24,6 +25,8 @@ pub struct SyncArgs {
     pub totp: Option<String>,
     pub company: Option<String>,
     pub json: bool,
+    /// Changes asked per page, when not the server's maximum.
+    pub page_size: Option<u32>,
 }
 
 /// Runs the command; progress goes to stderr, the figures to stdout.
@@ -61,6 +64,9 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     } else {
         Link::create(client, company, &path, Utc::now()).await?.0
     };
+    if let Some(size) = args.page_size {
+        link.page_size = size.clamp(1, comptoir_core::engine::PAGE);
+    }
     app.upsert_company(&LocalCompany {
         company_id: company,
         account: Some(comptoir_core::model::UserId(account.user_id)),
@@ -79,7 +85,31 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     for rejected in &report.rejected {
         eprintln!("refused: {} ({}): {}", rejected.intent.action(), rejected.code, rejected.message);
     }
+    for held in &report.held {
+        eprintln!("kept aside: {}", held.message);
+    }
+    derive_ledger(&mut link.store)?;
     print_stats(&link.store.replica_stats()?, args.json)
+}
+
+/// Sources of accounting entries derived per transaction: a stop loses one chunk at most.
+const LEDGER_CHUNK: u32 = 1_000;
+
+/// Derives the accounting entries of what changed, as the app does after a sync, so that
+/// the copy is the one the app would have.
+fn derive_ledger(store: &mut comptoir_core::store::CompanyStore) -> anyhow::Result<()> {
+    let today = Utc::now().date_naive();
+    let mut derived = 0;
+    loop {
+        let chunk = store.refresh_ledger(today, LEDGER_CHUNK)?;
+        derived += chunk;
+        if chunk > 0 {
+            eprintln!("accounting entries derived for {derived} record(s)");
+        }
+        if chunk < LEDGER_CHUNK as usize {
+            return Ok(());
+        }
+    }
 }
 
 fn choose_company(account: &AccountView, wanted: Option<&str>) -> anyhow::Result<(CompanyId, String)> {

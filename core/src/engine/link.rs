@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::model::{CompanyId, DocumentId, PaymentAssessment, PaymentId, assess_payment};
-use crate::store::{CompanyStore, PreparedPage, RejectedMutation, StoreError};
+use crate::model::{
+    Address, Company, CompanyId, Country, Currency, DocumentId, PaymentAssessment, PaymentId, assess_payment,
+};
+use crate::store::{CompanyStore, HeldRecord, PreparedPage, RejectedMutation, StoreError};
 use crate::sync::{ClientError, PROTOCOL_VERSION, RawPullPage, RecordBody, RecordKind, SyncClient, SyncStatus};
 
 /// Pages are asked this big: the server's maximum.
@@ -33,7 +35,7 @@ pub enum SyncError {
         "The server speaks version {server} of the sync protocol, this Comptoir version {client}: update Comptoir."
     )]
     Incompatible { server: u32, client: u32 },
-    #[error("The server's log does not start with the company's settings.")]
+    #[error("The server's log holds no settings for this company.")]
     NoSettings,
     /// The engine is stopping: the download resumes at the next start.
     #[error("Stopped before the end; the next sync resumes where this one stopped.")]
@@ -175,6 +177,9 @@ pub struct SyncReport {
     pub payments: Vec<PaymentNotice>,
     /// The server's status at the start of the sync.
     pub status: Option<SyncStatus>,
+    /// The server's records this sync could not apply here, kept aside (each is reported
+    /// by the sync that met it, never again).
+    pub held: Vec<HeldRecord>,
 }
 
 /// A company's copy and the client that syncs it.
@@ -185,31 +190,37 @@ pub struct Link {
     pub store: CompanyStore,
     /// Set by whoever wants a long download to stop between two pages.
     pub cancel: Arc<AtomicBool>,
+    /// Changes asked per page: [`PAGE`], the server's maximum, unless told otherwise.
+    pub page_size: u32,
 }
 
 impl Link {
     /// Opens the copy at `path`, which must be `company`'s.
     pub fn open(client: SyncClient, company: CompanyId, path: &Path) -> Result<Self, SyncError> {
-        Ok(Self { client, company, store: CompanyStore::open_expecting(path, company)?, cancel: Arc::default() })
+        Ok(Self {
+            client,
+            company,
+            store: CompanyStore::open_expecting(path, company)?,
+            cancel: Arc::default(),
+            page_size: PAGE,
+        })
     }
 
-    /// Starts a new copy at `path` from the first page of the server's log. A file already
-    /// there is first moved aside (see [`backup_path`]), never overwritten.
+    /// Starts a new copy at `path`, for its first download, once the server has shown it
+    /// serves the company's log to this account. A file already there is first moved
+    /// aside (see [`backup_path`]), never overwritten.
+    ///
+    /// The copy starts with the company's id alone ([`placeholder_company`]): the
+    /// settings record comes with the download, wherever it is in the log (each change of
+    /// the settings, such as a number issued, moves it to the log's end).
     pub async fn create(
         client: SyncClient,
         company: CompanyId,
         path: &Path,
         now: DateTime<Utc>,
     ) -> Result<(Self, Option<PathBuf>), SyncError> {
-        let first = client.pull(company, 0, None, PAGE, false).await?;
-        let settings = first
-            .changes
-            .iter()
-            .find_map(|c| match c.parse() {
-                Ok(Some(RecordBody::Settings(settings))) => Some(settings.company),
-                _ => None,
-            })
-            .ok_or(SyncError::NoSettings)?;
+        client.pull(company, 0, None, 1, false).await?;
+        let settings = placeholder_company(company);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Io { path: parent.to_path_buf(), source })?;
         }
@@ -227,7 +238,7 @@ impl Link {
             None
         };
         let store = CompanyStore::create_for_download(path, &settings)?;
-        Ok((Self { client, company, store, cancel: Arc::default() }, backup))
+        Ok((Self { client, company, store, cancel: Arc::default(), page_size: PAGE }, backup))
     }
 
     /// Whether this copy has completed its first download.
@@ -241,7 +252,7 @@ impl Link {
             let batch = self.store.pending_mutations(PUSH_BATCH)?;
             let Some(last) = batch.last().map(|m| m.mutation_id) else { return Ok(()) };
             let response = self.client.push(self.company, batch).await?;
-            self.store.record_outcomes(&response.results)?;
+            report.held.extend(self.store.record_outcomes(&response.results)?);
             for result in &response.results {
                 match &result.outcome {
                     crate::sync::Outcome::Applied { .. } => report.applied += 1,
@@ -287,8 +298,20 @@ impl Link {
                 self.store.restore_indexes()?;
             }
             self.store.set_cache_mib(CACHE_MIB)?;
+            if result.is_ok() && !self.has_settings()? {
+                return Err(SyncError::NoSettings);
+            }
         }
         result
+    }
+
+    /// Whether the server's settings record has reached this copy.
+    fn has_settings(&self) -> Result<bool, SyncError> {
+        Ok(self
+            .store
+            .connection()
+            .query_row("SELECT EXISTS (SELECT 1 FROM replica WHERE kind = 'settings')", [], |r| r.get(0))
+            .map_err(StoreError::from)?)
     }
 
     async fn pull_pages(
@@ -311,7 +334,7 @@ impl Link {
                 prefetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?
             } else {
                 let counts = progress.is_none();
-                fetch(self.client.clone(), self.company, after, cursor.map(|c| c.epoch), counts).await
+                fetch(self.client.clone(), self.company, after, cursor.map(|c| c.epoch), self.page_size, counts).await
             };
             let prepared = match prepared {
                 Ok(prepared) => prepared,
@@ -320,7 +343,7 @@ impl Link {
             let page = &prepared.page;
             if page.has_more {
                 let (client, company, epoch, next) = (self.client.clone(), self.company, page.epoch, page.cursor.seq);
-                prefetched = Some(tokio::spawn(fetch(client, company, next, Some(epoch), false)));
+                prefetched = Some(tokio::spawn(fetch(client, company, next, Some(epoch), self.page_size, false)));
             }
             let progress = progress.get_or_insert_with(|| {
                 // A first download counts what earlier runs brought; a later sync counts
@@ -334,8 +357,9 @@ impl Link {
                 Progress::start(&done, &remaining)
             });
             let new_payments = if notify_payments { self.new_payments(page) } else { Vec::new() };
-            if let Err(e) = self.store.apply_prepared_page(after, &prepared) {
-                break Err(e.into());
+            match self.store.apply_prepared_page(after, &prepared) {
+                Ok(held) => report.held.extend(held),
+                Err(e) => break Err(e.into()),
             }
             report.pulled += page.changes.len() as u64;
             for payment in new_payments {
@@ -428,6 +452,34 @@ impl Link {
     }
 }
 
+/// The company of a copy whose download has not brought the settings yet: its id, and
+/// nothing else to show (the country "ZZ" is ISO's "unknown"). The settings record
+/// overwrites it.
+fn placeholder_company(id: CompanyId) -> Company {
+    Company {
+        id,
+        legal_name: String::new(),
+        address: Address {
+            street: String::new(),
+            street2: String::new(),
+            postcode: String::new(),
+            city: String::new(),
+            country: Country::Other("ZZ".into()),
+        },
+        vat_number: None,
+        national_id: None,
+        iban: None,
+        bic: None,
+        currency: Currency::EUR,
+        payment_terms_days: 30,
+        legal_form: String::new(),
+        share_capital: None,
+        register_city: String::new(),
+        late_penalty_rate: None,
+        vat_exempt: false,
+    }
+}
+
 /// Fetches a page and prepares it for writing (parsed, digested), on whichever thread
 /// the runtime runs it.
 async fn fetch(
@@ -435,10 +487,11 @@ async fn fetch(
     company: CompanyId,
     after: u64,
     epoch: Option<uuid::Uuid>,
+    page_size: u32,
     counts: bool,
 ) -> Result<PreparedPage, SyncError> {
-    let page = client.pull(company, after, epoch, PAGE, counts).await?;
-    Ok(PreparedPage::prepare(page)?)
+    let page = client.pull(company, after, epoch, page_size, counts).await?;
+    Ok(PreparedPage::prepare(page))
 }
 
 /// Where a company file is moved before it is downloaded again from scratch:

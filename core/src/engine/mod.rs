@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 
 pub use backoff::Backoff;
 pub use grace::Grace;
-pub use link::{CategoryProgress, ErrorKind, Link, PaymentNotice, Progress, SyncError, SyncReport};
+pub use link::{CategoryProgress, ErrorKind, Link, PAGE, PaymentNotice, Progress, SyncError, SyncReport};
 
 use crate::clock::Clock;
 use crate::model::{CompanyId, Role, UserId};
@@ -303,6 +303,9 @@ pub enum Notice {
     /// The server's data was rebuilt: the company was downloaded again, and the old file
     /// kept aside.
     DownloadedAgain { backup: Option<PathBuf> },
+    /// A record of the server's could not be applied to this copy: it is kept aside, with
+    /// the reason, and the sync goes on without it (said once, by the sync that met it).
+    RecordHeld(crate::store::HeldRecord),
 }
 
 /// A change to the active company's members (Users screen).

@@ -71,8 +71,15 @@ impl CompanyStore {
         if path.exists() {
             return Err(StoreError::FileExists { path: path.to_path_buf() });
         }
-        let mut conn = open_connection(path, Access::ReadWrite, true)?;
-        migrate::migrate(&mut conn, path, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, version)?;
+        // Made whole under another name, then renamed into place: a process killed while
+        // it creates the file leaves nothing that looks like a company file and is not.
+        let creating = PathBuf::from(format!("{}.creating", path.display()));
+        for side in ["", "-wal", "-shm"] {
+            // What a killed attempt left.
+            let _ = std::fs::remove_file(format!("{}{side}", creating.display()));
+        }
+        let mut conn = open_connection(&creating, Access::ReadWrite, true)?;
+        migrate::migrate(&mut conn, &creating, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, version)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if version.is_some_and(|v| v < 11) {
             write_company_columns(&tx, company, Write::Insert)?;
@@ -83,6 +90,11 @@ impl CompanyStore {
             save_series(&tx, &NumberingSeries::default_for(kind))?;
         }
         tx.commit()?;
+        // One file, without a WAL beside it, is what moves.
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
+        conn.close().map_err(|(_, e)| e)?;
+        std::fs::rename(&creating, path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
+        let conn = open_connection(path, Access::ReadWrite, false)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -174,6 +186,12 @@ impl CompanyStore {
         &self.conn
     }
 
+    /// The connection, to install a hook on it (the simulation's crash in the middle of
+    /// a write stops a statement from a progress handler).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Runs `f` in one write transaction: everything it does commits together, or
     /// nothing does.
     pub fn write<T>(&mut self, f: impl FnOnce(&WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -187,6 +205,13 @@ impl CompanyStore {
         }
         tx.tx.commit()?;
         Ok(value)
+    }
+
+    /// Runs `f` in a write transaction that is always rolled back: to see what a write
+    /// would do without doing it.
+    pub(crate) fn probe<T>(&mut self, f: impl FnOnce(&WriteTx<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let tx = WriteTx { tx: self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?, now: now_text() };
+        f(&tx)
     }
 
     /// While on, the rows a write adds or changes wait in the search queue instead of

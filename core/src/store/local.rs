@@ -9,6 +9,7 @@ use super::company::{
     ARTICLE_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row, corrupt,
     read_document, read_logo, read_payment, read_series,
 };
+use super::held::{HeldRecord, hold, on_savepoint, parse_body};
 use super::replica::project;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::{CompanyId, DocumentId, DocumentKind, PaymentId, from_cents};
@@ -198,8 +199,10 @@ pub struct Rebase {
 
 /// Puts every record a local edit had changed back as the server has it, then applies
 /// the edits still waiting for the server (or applied by it but not pulled back yet)
-/// again, in order, each on its own savepoint.
-pub(crate) fn rebase(tx: &WriteTx<'_>, company: CompanyId) -> Result<Rebase, StoreError> {
+/// again, in order, each on its own savepoint. A server's record that cannot be put back
+/// is kept aside (added to `held`); a waiting edit that no longer applies here stays in
+/// the outbox for the server to decide.
+pub(crate) fn rebase(tx: &WriteTx<'_>, company: CompanyId, held: &mut Vec<HeldRecord>) -> Result<Rebase, StoreError> {
     let conn = tx.connection();
     // Records come back in any order: an invoice may be restored before its customer.
     conn.pragma_update(None, "defer_foreign_keys", "ON")?;
@@ -210,11 +213,21 @@ pub(crate) fn rebase(tx: &WriteTx<'_>, company: CompanyId) -> Result<Rebase, Sto
         .collect::<Result<_, _>>()?;
     for (kind, id, body) in shadows {
         let kind = RecordKind::parse(&kind).ok_or_else(|| corrupt("shadow.kind", &kind, &"unknown kind"))?;
-        let body: Option<RecordBody> = body
-            .map(|json| serde_json::from_str(&json).map_err(|e| corrupt("shadow.body", &id.to_string(), &e)))
-            .transpose()?;
-        project(tx, company, kind, id, body.as_ref())?;
-        report.restored += 1;
+        let restored = on_savepoint(conn, || {
+            let record = parse_body(id, body.as_deref())?;
+            project(tx, company, kind, id, record.as_ref())
+        })?;
+        match restored {
+            Ok(()) => report.restored += 1,
+            Err(e) => {
+                let seq = conn
+                    .prepare_cached("SELECT seq FROM replica WHERE kind = ?1 AND id = ?2")?
+                    .query_row(params![kind.as_str(), id], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .map_or(0, |seq| u64::try_from(seq).unwrap_or(0));
+                held.push(hold(conn, kind, id, seq, body.as_deref(), e.code(), &e.to_string())?);
+            }
+        }
     }
     conn.execute("DELETE FROM shadow", [])?;
     let waiting: Vec<(i64, String)> = conn
@@ -223,18 +236,16 @@ pub(crate) fn rebase(tx: &WriteTx<'_>, company: CompanyId) -> Result<Rebase, Sto
         .collect::<Result<_, _>>()?;
     for (mutation_id, json) in waiting {
         let intent: Intent = serde_json::from_str(&json).map_err(|e| corrupt("outbox.intent", &json, &e))?;
-        conn.execute_batch("SAVEPOINT replay")?;
-        match apply_local(tx, company, &intent) {
-            Ok(_) => {
-                conn.execute_batch("RELEASE replay")?;
-                report.replayed += 1;
-            }
-            Err(e) if is_refusal(&e) => {
-                conn.execute_batch("ROLLBACK TO replay; RELEASE replay")?;
-                tracing::debug!(mutation_id, code = e.code(), "a waiting edit no longer applies locally");
+        match on_savepoint(conn, || apply_local(tx, company, &intent))? {
+            Ok(_) => report.replayed += 1,
+            Err(e) => {
+                if is_refusal(&e) {
+                    tracing::debug!(mutation_id, code = e.code(), "a waiting edit no longer applies locally");
+                } else {
+                    tracing::warn!(mutation_id, error = %e, "a waiting edit could not be applied again here");
+                }
                 report.not_applicable += 1;
             }
-            Err(e) => return Err(e),
         }
     }
     Ok(report)
@@ -268,7 +279,7 @@ impl CompanyStore {
     /// Rebases this copy's waiting edits on the server's records (see [`rebase`]).
     pub fn rebase(&mut self) -> Result<Rebase, StoreError> {
         let company = self.company_id();
-        self.write(|tx| rebase(tx, company))
+        self.write(|tx| rebase(tx, company, &mut Vec::new()))
     }
 
     /// A record as this copy shows it, in the form the server sends it (`None`: there is

@@ -34,6 +34,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 15, sql: include_str!("migrations/company/0015_section_lines.sql") },
     Migration { version: 16, sql: include_str!("migrations/company/0016_reference_indexes.sql") },
     Migration { version: 17, sql: include_str!("migrations/company/0017_audit_head.sql") },
+    Migration { version: 18, sql: include_str!("migrations/company/0018_held_records.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] =

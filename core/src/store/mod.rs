@@ -15,6 +15,7 @@
 mod app;
 mod company;
 mod error;
+mod held;
 mod ledger;
 mod list;
 mod local;
@@ -38,6 +39,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use app::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany};
 pub use company::{CompanyFileInfo, CompanyStore, OpenInvoice, TableStats, WriteTx};
 pub use error::StoreError;
+pub use held::HeldRecord;
 pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;

@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
+use super::held::HeldRecord;
 use super::local::rebase;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::sync::{Intent, Mutation, Outcome, PushResult};
@@ -90,30 +91,55 @@ impl CompanyStore {
 
     /// Records the server's answers to a push. Applied entries wait until the copy has
     /// pulled past them ([`Self::prune_applied`]); refused ones are kept with the reason,
-    /// and their effect on this copy is undone (the waiting edits are rebased).
-    pub fn record_outcomes(&mut self, results: &[PushResult]) -> Result<(), StoreError> {
+    /// and their effect on this copy is undone (the waiting edits are rebased). Returns
+    /// the server's records the rebase could not put back, set aside (see
+    /// [`super::HeldRecord`]).
+    ///
+    /// Between two pages of a pull, a record the rebase puts back may refer to one the
+    /// next page brings (the log orders records by their latest change): the copy's
+    /// foreign keys then refuse the rebase. The answers are recorded all the same, and the
+    /// rebase waits for the next page, which applies the server's records as they come
+    /// and rebases. A copy that cannot apply an answer never asks for it again.
+    pub fn record_outcomes(&mut self, results: &[PushResult]) -> Result<Vec<HeldRecord>, StoreError> {
         let company = self.company_id();
         let refused = results.iter().any(|r| matches!(r.outcome, Outcome::Rejected { .. }));
-        self.write(|tx| {
-            let conn = tx.connection();
-            for result in results {
-                match &result.outcome {
-                    Outcome::Applied { seq, .. } => conn.execute(
-                        "UPDATE outbox SET state = 'applied', applied_seq = ?2 WHERE mutation_id = ?1 AND state = 'pending'",
-                        params![id_value(result.mutation_id), id_value(*seq)],
-                    )?,
-                    Outcome::Rejected { code, message } => conn.execute(
-                        "UPDATE outbox SET state = 'rejected', reject_code = ?2, reject_message = ?3
-                         WHERE mutation_id = ?1 AND state = 'pending'",
-                        params![id_value(result.mutation_id), code, message],
-                    )?,
-                };
-            }
+        let recorded = self.write(|tx| {
+            record(tx.connection(), results)?;
+            let mut held = Vec::new();
             if refused {
-                rebase(tx, company)?;
+                rebase(tx, company, &mut held)?;
             }
-            Ok(())
-        })
+            Ok(held)
+        });
+        match recorded {
+            Err(e) if refused && e.concerns_a_record() => {
+                match self.dangling_reference() {
+                    Ok(Some(reference)) => {
+                        tracing::info!(%reference, "the rebase after a refusal waits for the next page");
+                    }
+                    Ok(None) => tracing::warn!(error = %e, "the rebase after a refusal waits for the next page"),
+                    Err(diagnosis) => tracing::warn!(error = %e, %diagnosis, "the rebase waits for the next page"),
+                }
+                self.write(|tx| record(tx.connection(), results))?;
+                Ok(Vec::new())
+            }
+            other => other,
+        }
+    }
+
+    /// The first reference the rebase would leave dangling, named ("document … refers to
+    /// contacts …, not in this copy yet"): the rebase is run once more with foreign keys
+    /// off, the copy's references checked, and everything rolled back. Only for the
+    /// message of a refused rebase: it reads every table that has references.
+    fn dangling_reference(&mut self) -> Result<Option<String>, StoreError> {
+        let company = self.company_id();
+        self.connection().pragma_update(None, "foreign_keys", "OFF")?;
+        let found = self.probe(|tx| {
+            rebase(tx, company, &mut Vec::new())?;
+            first_dangling_reference(tx.connection())
+        });
+        self.connection().pragma_update(None, "foreign_keys", "ON")?;
+        found
     }
 
     /// Removes the applied entries the copy has pulled past; returns how many.
@@ -142,6 +168,44 @@ impl CompanyStore {
         })
         .collect()
     }
+}
+
+/// Marks each answered entry applied (with the seq of its change) or refused (with the
+/// reason); entries already answered are left as they are.
+fn record(conn: &rusqlite::Connection, results: &[PushResult]) -> Result<(), StoreError> {
+    for result in results {
+        match &result.outcome {
+            Outcome::Applied { seq, .. } => conn.execute(
+                "UPDATE outbox SET state = 'applied', applied_seq = ?2 WHERE mutation_id = ?1 AND state = 'pending'",
+                params![id_value(result.mutation_id), id_value(*seq)],
+            )?,
+            Outcome::Rejected { code, message } => conn.execute(
+                "UPDATE outbox SET state = 'rejected', reject_code = ?2, reject_message = ?3
+                 WHERE mutation_id = ?1 AND state = 'pending'",
+                params![id_value(result.mutation_id), code, message],
+            )?,
+        };
+    }
+    Ok(())
+}
+
+/// The first row whose reference points nowhere, as "documents 0193… refers to contacts".
+fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Option<String>, StoreError> {
+    let found: Option<(String, i64, String)> =
+        conn.query_row("PRAGMA foreign_key_check", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+    let Some((table, rowid, parent)) = found else { return Ok(None) };
+    // Lines and allocations are named by the document or payment they belong to.
+    let (owner, column) = match table.as_str() {
+        "document_lines" => ("documents", "document_id"),
+        "payment_allocations" => ("payments", "payment_id"),
+        _ => (table.as_str(), "id"),
+    };
+    let id: Option<Uuid> =
+        conn.query_row(&format!("SELECT {column} FROM {table} WHERE rowid = ?1"), [rowid], |r| r.get(0)).optional()?;
+    Ok(Some(format!(
+        "{owner} {} refers to {parent}, not in this copy yet",
+        id.map_or_else(|| format!("row {rowid}"), |id| id.to_string())
+    )))
 }
 
 /// Removes the applied entries whose change is at or before `seq`; returns how many.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use serde_json::value::RawValue;
 
 use super::company::{Write, save_series, write_company};
+use super::held::{HeldRecord, any_held, hold, on_savepoint, release, retry_held};
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::prune_applied;
 use super::overview::write_audit_record;
@@ -39,16 +40,21 @@ impl CompanyStore {
     /// customer, edited later): foreign keys are not enforced while a page is applied,
     /// and hold again once the copy has caught up.
     ///
+    /// A record this copy cannot write (it does not parse, or breaks a rule of the
+    /// copy's tables) does not stop the page: it is kept aside with the reason (see
+    /// [`HeldRecord`]), the rest is applied and the cursor moves on. Returns the records
+    /// this page set aside, for the user to hear of them once.
+    ///
     /// `after` is the seq the page was asked after; a page that does not start at this
     /// copy's cursor, or comes from another epoch, is refused and changes nothing.
-    pub fn apply_pull_page(&mut self, after: u64, page: &RawPullPage) -> Result<(), StoreError> {
-        let (bodies, digests) = prepare(page)?;
+    pub fn apply_pull_page(&mut self, after: u64, page: &RawPullPage) -> Result<Vec<HeldRecord>, StoreError> {
+        let (bodies, digests) = prepare(page);
         self.apply_parts(after, page, &bodies, &digests)
     }
 
     /// [`Self::apply_pull_page`] for a page already prepared (parsed and digested), which
     /// a download does on another thread while the previous page is written.
-    pub fn apply_prepared_page(&mut self, after: u64, prepared: &PreparedPage) -> Result<(), StoreError> {
+    pub fn apply_prepared_page(&mut self, after: u64, prepared: &PreparedPage) -> Result<Vec<HeldRecord>, StoreError> {
         self.apply_parts(after, &prepared.page, &prepared.bodies, &prepared.digests)
     }
 
@@ -56,9 +62,9 @@ impl CompanyStore {
         &mut self,
         after: u64,
         page: &RawPullPage,
-        bodies: &[Option<RecordBody>],
+        bodies: &[Parsed],
         digests: &[Option<u64>],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<HeldRecord>, StoreError> {
         let current = self.sync_cursor()?;
         if current.is_some_and(|cursor| cursor.epoch != page.epoch) {
             return Err(StoreError::EpochChanged);
@@ -69,61 +75,13 @@ impl CompanyStore {
         }
         self.connection().pragma_update(None, "foreign_keys", "OFF")?;
         let company = self.company_id();
-        let result = self.write(|tx| {
-            let local_edits = has_local_edits(tx.connection())?;
-            for (change, body) in page.changes.iter().zip(bodies) {
-                if local_edits
-                    && shadow_server_change(
-                        tx.connection(),
-                        change.kind,
-                        change.id,
-                        change.body.as_deref().map(RawValue::get),
-                    )?
-                {
-                    continue;
-                }
-                project(tx, company, change.kind, change.id, body.as_ref())?;
-            }
-            let conn = tx.connection();
-            let mut upsert = conn.prepare_cached(
-                "INSERT INTO replica (kind, id, seq, digest) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
-            )?;
-            let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
-            for (change, digest) in page.changes.iter().zip(digests) {
-                let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
-                    column: "replica.seq",
-                    value: change.seq.to_string(),
-                    reason: "out of range".into(),
-                })?;
-                match digest {
-                    // Stored as the integer of the same 64 bits (SQLite integers are signed).
-                    Some(digest) => upsert.execute(params![
-                        change.kind.as_str(),
-                        change.id,
-                        seq,
-                        i64::from_be_bytes(digest.to_be_bytes())
-                    ])?,
-                    None => delete.execute(params![change.kind.as_str(), change.id])?,
-                };
-            }
-            let seq = i64::try_from(page.cursor.seq).unwrap_or(i64::MAX);
-            conn.execute(
-                "INSERT INTO sync_cursor (singleton, epoch, seq) VALUES (1, ?1, ?2)
-                 ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
-                params![page.epoch, seq],
-            )?;
-            if let Some(head) = &page.audit_head {
-                save_audit_head(conn, company, head)?;
-            }
-            if local_edits {
-                // Edits the server applied and this page brought back leave the outbox;
-                // those still waiting go back on top of the server's newer records.
-                prune_applied(conn, page.cursor.seq)?;
-                rebase(tx, company)?;
-            }
-            Ok(())
-        });
+        let page = PageParts { page, bodies, digests };
+        let mut result = self.write(|tx| write_page(tx, company, &page, false));
+        if result.as_ref().is_err_and(StoreError::concerns_a_record) {
+            // A record could not be written: the page again, each record on a savepoint
+            // of its own so that the one that fails is set aside alone.
+            result = self.write(|tx| write_page(tx, company, &page, true));
+        }
         self.connection().pragma_update(None, "foreign_keys", "ON")?;
         result
     }
@@ -249,36 +207,122 @@ impl CompanyStore {
     }
 }
 
+/// A page with each change's typed record (or why it does not parse) and digest.
+struct PageParts<'a> {
+    page: &'a RawPullPage,
+    bodies: &'a [Parsed],
+    digests: &'a [Option<u64>],
+}
+
+/// Writes a page in the current transaction (see [`CompanyStore::apply_pull_page`]).
+/// With `isolate`, each record is written on a savepoint of its own and one that fails
+/// is set aside; without, the first failure fails the page (the fast path: a page whose
+/// records all apply needs no savepoints). Returns the records set aside.
+fn write_page(
+    tx: &WriteTx<'_>,
+    company: crate::model::CompanyId,
+    parts: &PageParts<'_>,
+    isolate: bool,
+) -> Result<Vec<HeldRecord>, StoreError> {
+    let page = parts.page;
+    let conn = tx.connection();
+    let local_edits = has_local_edits(conn)?;
+    let held_before = any_held(conn)?;
+    let mut held = Vec::new();
+    for (change, body) in page.changes.iter().zip(parts.bodies) {
+        let raw = change.body.as_deref().map(RawValue::get);
+        if local_edits && shadow_server_change(conn, change.kind, change.id, raw)? {
+            continue;
+        }
+        let body = match body {
+            Ok(body) => body,
+            Err(reason) => {
+                held.push(hold(conn, change.kind, change.id, change.seq, raw, "record_unreadable", reason)?);
+                continue;
+            }
+        };
+        let written = if isolate {
+            on_savepoint(conn, || project(tx, company, change.kind, change.id, body.as_ref()))?
+        } else {
+            Ok(project(tx, company, change.kind, change.id, body.as_ref())?)
+        };
+        match written {
+            Ok(()) if held_before => release(conn, change.kind, change.id)?,
+            Ok(()) => {}
+            Err(e) => held.push(hold(conn, change.kind, change.id, change.seq, raw, e.code(), &e.to_string())?),
+        }
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO replica (kind, id, seq, digest) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
+    )?;
+    let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
+    for (change, digest) in page.changes.iter().zip(parts.digests) {
+        let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
+            column: "replica.seq",
+            value: change.seq.to_string(),
+            reason: "out of range".into(),
+        })?;
+        match digest {
+            // Stored as the integer of the same 64 bits (SQLite integers are signed).
+            Some(digest) => upsert.execute(params![
+                change.kind.as_str(),
+                change.id,
+                seq,
+                i64::from_be_bytes(digest.to_be_bytes())
+            ])?,
+            None => delete.execute(params![change.kind.as_str(), change.id])?,
+        };
+    }
+    let seq = i64::try_from(page.cursor.seq).unwrap_or(i64::MAX);
+    conn.execute(
+        "INSERT INTO sync_cursor (singleton, epoch, seq) VALUES (1, ?1, ?2)
+         ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
+        params![page.epoch, seq],
+    )?;
+    if let Some(head) = &page.audit_head {
+        save_audit_head(conn, company, head)?;
+    }
+    if local_edits {
+        // Edits the server applied and this page brought back leave the outbox;
+        // those still waiting go back on top of the server's newer records.
+        prune_applied(conn, page.cursor.seq)?;
+        rebase(tx, company, &mut held)?;
+    }
+    if held_before {
+        retry_held(tx, company)?;
+    }
+    Ok(held)
+}
+
 /// A pull page with each change's typed record and digest worked out: the part of
 /// applying a page that needs no file, so that it can run apart from the writing.
 #[derive(Debug)]
 pub struct PreparedPage {
     pub page: RawPullPage,
-    bodies: Vec<Option<RecordBody>>,
+    bodies: Vec<Parsed>,
     digests: Vec<Option<u64>>,
 }
 
 impl PreparedPage {
-    pub fn prepare(page: RawPullPage) -> Result<Self, StoreError> {
-        let (bodies, digests) = prepare(&page)?;
-        Ok(Self { page, bodies, digests })
+    pub fn prepare(page: RawPullPage) -> Self {
+        let (bodies, digests) = prepare(&page);
+        Self { page, bodies, digests }
     }
 }
 
+/// A change's typed record (`None` for a deletion), or why it does not parse.
+type Parsed = Result<Option<RecordBody>, String>;
+
 /// Each change's typed record and digest (`None` for a deletion).
-#[allow(clippy::type_complexity, reason = "two parallel lists, named by the caller")]
-fn prepare(page: &RawPullPage) -> Result<(Vec<Option<RecordBody>>, Vec<Option<u64>>), StoreError> {
-    let mut bodies = Vec::with_capacity(page.changes.len());
-    let mut digests = Vec::with_capacity(page.changes.len());
-    for change in &page.changes {
-        bodies.push(change.parse().map_err(|e| StoreError::Corrupt {
-            column: "replica.body",
-            value: change.id.to_string(),
-            reason: e.to_string(),
-        })?);
-        digests.push(change.body.as_ref().map(|body| record_digest(change.id, body.get())));
-    }
-    Ok((bodies, digests))
+fn prepare(page: &RawPullPage) -> (Vec<Parsed>, Vec<Option<u64>>) {
+    let bodies = page.changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
+    let digests = page
+        .changes
+        .iter()
+        .map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get())))
+        .collect();
+    (bodies, digests)
 }
 
 /// The indexes that serve the screens and the rules' lookups: none of them enforces a

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use rusqlite::OptionalExtension as _;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use tempfile::TempDir;
@@ -1362,4 +1363,182 @@ fn keyset_pages_of_the_simple_lists_equal_their_offset_pages() {
         |r| r.seq,
     );
     assert_eq!(n as u64, store.audit_count(&filter).unwrap());
+
+/// A change of the server's log, as a pull page carries it.
+fn server_change(seq: u64, body: &crate::sync::RecordBody) -> crate::sync::RawChange {
+    crate::sync::RawChange {
+        seq,
+        kind: body.kind(),
+        id: record_id(body),
+        body: Some(serde_json::value::RawValue::from_string(serde_json::to_string(body).unwrap()).unwrap()),
+    }
+}
+
+fn record_id(body: &crate::sync::RecordBody) -> uuid::Uuid {
+    use crate::sync::RecordBody;
+    match body {
+        RecordBody::Contact(c) => c.id.0,
+        RecordBody::Article(a) => a.id.0,
+        RecordBody::Document(d) => d.document.id.0,
+        RecordBody::Payment(p) => p.id.0,
+        other => panic!("not used here: {other:?}"),
+    }
+}
+
+fn server_page(changes: Vec<crate::sync::RawChange>, seq: u64, has_more: bool) -> crate::sync::RawPullPage {
+    crate::sync::RawPullPage {
+        epoch: uuid::Uuid::nil(),
+        changes,
+        cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq },
+        has_more,
+        remaining: None,
+    }
+}
+
+#[test]
+fn a_refusal_heard_between_two_pages_is_recorded_and_the_rebase_waits_for_the_next_page() {
+    use crate::sync::{DocumentRecord, Intent, Outcome, PushResult, RecordBody};
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let client = store.client_id().unwrap();
+    let (first, second) = (contact("Premier client"), contact("Second client"));
+    let mut draft = invoice_for(&first, &[(dec!(1), dec!(100))]);
+    let page = vec![
+        server_change(1, &RecordBody::Contact(first.clone())),
+        server_change(2, &RecordBody::Document(DocumentRecord::new(draft.clone()))),
+    ];
+    assert!(store.apply_pull_page(0, &server_page(page, 2, false)).unwrap().is_empty());
+    let issue = store.submit(&Intent::IssueDocument { id: draft.id }).unwrap();
+    let refused = store.submit(&Intent::CreateContact { contact: contact("Refusé") }).unwrap();
+    // Meanwhile another device moved the draft to a new customer, created at seq 3 and
+    // edited at seq 5: this copy pulls the draft (seq 4) a page before its customer.
+    draft.contact_id = second.id;
+    let draft_change = server_change(4, &RecordBody::Document(DocumentRecord::new(draft.clone())));
+    assert!(store.apply_pull_page(2, &server_page(vec![draft_change], 4, true)).unwrap().is_empty());
+
+    let held = store
+        .record_outcomes(&[
+            PushResult { client_id: client, mutation_id: issue, outcome: Outcome::Applied { seq: 6, number: None } },
+            PushResult {
+                client_id: client,
+                mutation_id: refused,
+                outcome: Outcome::Rejected { code: "permission_denied".into(), message: "Not allowed.".into() },
+            },
+        ])
+        .unwrap();
+    assert!(held.is_empty());
+    assert_eq!(store.pending_count().unwrap(), 0, "both answers are recorded: nothing is pushed again");
+    assert_eq!(store.rejected_mutations().unwrap()[0].mutation_id, refused);
+
+    // The next page brings the customer; its rebase undoes the refused edit.
+    let customer = server_change(5, &RecordBody::Contact(second.clone()));
+    assert!(store.apply_pull_page(4, &server_page(vec![customer], 5, false)).unwrap().is_empty());
+    let names: Vec<String> = store
+        .connection()
+        .prepare("SELECT name FROM contacts ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(names, ["Premier client", "Second client"], "the refused contact is gone");
+    let fk: Option<String> =
+        store.connection().query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional().unwrap();
+    assert_eq!(fk, None, "caught up, every reference holds");
+    assert_eq!(store.document(draft.id).unwrap().status, DocumentStatus::Issued, "the applied edit still shows");
+}
+
+#[test]
+fn a_record_the_copy_cannot_apply_is_kept_aside_once_and_the_log_goes_on() {
+    use crate::sync::{DocumentRecord, RawChange, RecordBody, RecordKind};
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let customer = contact("Garage Martin");
+    let issued = |number: &str| {
+        let mut invoice = invoice_for(&customer, &[(dec!(1), dec!(100))]);
+        invoice.status = DocumentStatus::Issued;
+        invoice.number = Some(number.into());
+        invoice
+    };
+    let (first, twin) = (issued("FA-2026-00001"), issued("FA-2026-00001"));
+    let unreadable = uuid::Uuid::now_v7();
+    let page = vec![
+        server_change(1, &RecordBody::Contact(customer.clone())),
+        server_change(2, &RecordBody::Document(DocumentRecord::new(first.clone()))),
+        // A record of a newer server, and one that breaks this copy's unique numbers.
+        RawChange {
+            seq: 3,
+            kind: RecordKind::Document,
+            id: unreadable,
+            body: Some(
+                serde_json::value::RawValue::from_string(r#"{"kind":"document","record":{"x":1}}"#.into()).unwrap(),
+            ),
+        },
+        server_change(4, &RecordBody::Document(DocumentRecord::new(twin.clone()))),
+        server_change(5, &RecordBody::Article(article("ART-1"))),
+    ];
+    let held = store.apply_pull_page(0, &server_page(page, 5, false)).unwrap();
+    let named: Vec<(RecordKind, uuid::Uuid, &str)> = held.iter().map(|h| (h.kind, h.id, h.code.as_str())).collect();
+    assert_eq!(
+        named,
+        [(RecordKind::Document, unreadable, "record_unreadable"), (RecordKind::Document, twin.id.0, "number_taken")]
+    );
+    assert!(held.iter().all(|h| h.message.contains(&h.id.to_string())), "the message names the record: {held:?}");
+    assert_eq!(store.sync_cursor().unwrap().unwrap().seq, 5, "the cursor moved past them");
+    assert_eq!(store.document(first.id).unwrap().number.as_deref(), Some("FA-2026-00001"));
+    assert!(store.document(twin.id).is_err(), "the screens do not show a held record");
+    let articles: i64 = store.connection().query_row("SELECT count(*) FROM articles", [], |r| r.get(0)).unwrap();
+    assert_eq!(articles, 1, "the rest of the page is applied");
+    assert_eq!(store.held_records().unwrap().len(), 2);
+
+    // The next pages do not say it again; a new version of a held record replaces it.
+    assert!(store.apply_pull_page(5, &server_page(Vec::new(), 5, false)).unwrap().is_empty());
+    let renumbered = Document { number: Some("FA-2026-00002".into()), ..twin.clone() };
+    let change = server_change(6, &RecordBody::Document(DocumentRecord::new(renumbered)));
+    assert!(store.apply_pull_page(5, &server_page(vec![change], 6, false)).unwrap().is_empty());
+    assert_eq!(store.document(twin.id).unwrap().number.as_deref(), Some("FA-2026-00002"));
+    let left: Vec<uuid::Uuid> = store.held_records().unwrap().iter().map(|h| h.id).collect();
+    assert_eq!(left, [unreadable]);
+}
+
+#[test]
+fn a_draft_refers_only_to_records_that_exist_and_stay() {
+    use crate::sync::Intent;
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let customer = contact("Garage Martin");
+    store.submit(&Intent::CreateContact { contact: customer.clone() }).unwrap();
+    let refusal = |store: &mut CompanyStore, document: Document| {
+        store.submit(&Intent::SaveDraft { document }).unwrap_err().code().to_owned()
+    };
+    let mut credit = invoice_for(&customer, &[(dec!(1), dec!(100))]);
+    credit.kind = DocumentKind::CreditNote;
+    credit.corrects = Some(crate::model::DocumentId::new());
+    assert_eq!(refusal(&mut store, credit.clone()), "credit_note_target_invalid");
+    // Nor a draft invoice: drafts can be deleted, and the credit note would point nowhere.
+    let draft = invoice_for(&customer, &[(dec!(1), dec!(100))]);
+    store.submit(&Intent::SaveDraft { document: draft.clone() }).unwrap();
+    credit.corrects = Some(draft.id);
+    assert_eq!(refusal(&mut store, credit.clone()), "credit_note_target_invalid");
+    store.submit(&Intent::IssueDocument { id: draft.id }).unwrap();
+    store.submit(&Intent::SaveDraft { document: credit }).unwrap();
+
+    let mut converted = invoice_for(&customer, &[(dec!(1), dec!(100))]);
+    converted.source = Some(crate::model::DocumentId::new());
+    assert_eq!(refusal(&mut store, converted.clone()), "source_not_found");
+    converted.source = None;
+    converted.lines[0].article_id = Some(ArticleId::new());
+    assert_eq!(refusal(&mut store, converted), "article_not_found");
+
+    let payment = Payment {
+        id: PaymentId::new(),
+        contact_id: Some(ContactId::new()),
+        date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        amount: dec!(120),
+        method: PaymentMethod::BankTransfer,
+        reference: String::new(),
+        allocations: vec![Allocation { document_id: draft.id, amount: dec!(120) }],
+    };
+    let err = store.submit(&Intent::RecordPayment { payment }).unwrap_err();
+    assert_eq!(err.code(), "payer_not_found");
 }

@@ -101,6 +101,44 @@ fn load_document<R: Records + ?Sized>(tx: &mut R, id: Uuid) -> Ruled<DocumentRec
     }
 }
 
+/// Refuses a draft that refers to a record that does not exist, or to a document that
+/// may still be deleted (a draft): every record the server stores must open in every
+/// copy, whose tables enforce these references. Only drafts can be deleted, so a
+/// reference to a document that is not a draft holds for good.
+fn check_references<R: Records + ?Sized>(tx: &mut R, document: &crate::model::Document) -> Ruled<(), R::Error> {
+    if !matches!(load(tx, RecordKind::Contact, document.contact_id.0)?, Some(RecordBody::Contact(_))) {
+        return Err(reject("contact_not_found", "The document's customer does not exist."));
+    }
+    if let Some(invoice) = document.corrects {
+        match load(tx, RecordKind::Document, invoice.0)? {
+            Some(RecordBody::Document(record))
+                if record.document.kind == DocumentKind::Invoice && record.document.status.is_issued() => {}
+            _ => return Err(ModelError::CreditNoteTargetInvalid.into()),
+        }
+    }
+    if let Some(source) = document.source {
+        match load(tx, RecordKind::Document, source.0)? {
+            Some(RecordBody::Document(record)) if record.document.status != DocumentStatus::Draft => {}
+            _ => {
+                return Err(reject(
+                    "source_not_found",
+                    "The document this one was made from does not exist, or is still a draft.",
+                ));
+            }
+        }
+    }
+    let articles: std::collections::BTreeSet<_> = document.lines.iter().filter_map(|line| line.article_id).collect();
+    for article in articles {
+        if !matches!(load(tx, RecordKind::Article, article.0)?, Some(RecordBody::Article(_))) {
+            return Err(reject(
+                "article_not_found",
+                format!("A line refers to an article that does not exist ({article})."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn load_settings<R: Records + ?Sized>(tx: &mut R, company: CompanyId) -> Ruled<Settings, R::Error> {
     match load(tx, RecordKind::Settings, company.0)? {
         Some(RecordBody::Settings(settings)) => Ok(*settings),
@@ -240,9 +278,7 @@ pub fn apply<R: Records + ?Sized>(
                 return Err(reject("not_a_draft", "Only a draft can be saved; issue it with the issue action."));
             }
             document.validate()?;
-            if !matches!(load(tx, RecordKind::Contact, document.contact_id.0)?, Some(RecordBody::Contact(_))) {
-                return Err(reject("contact_not_found", "The document's customer does not exist."));
-            }
+            check_references(tx, document)?;
             let existing = load(tx, RecordKind::Document, document.id.0)?;
             if let Some(RecordBody::Document(old)) = &existing {
                 old.document.ensure_editable()?;
@@ -324,6 +360,11 @@ pub fn apply<R: Records + ?Sized>(
             payment.validate()?;
             if load(tx, RecordKind::Payment, payment.id.0)?.is_some() {
                 return Err(reject("already_exists", "This payment was already recorded."));
+            }
+            if let Some(contact) = payment.contact_id
+                && !matches!(load(tx, RecordKind::Contact, contact.0)?, Some(RecordBody::Contact(_)))
+            {
+                return Err(reject("payer_not_found", "The customer who paid does not exist."));
             }
             for allocation in &payment.allocations {
                 let mut record = load_document(tx, allocation.document_id.0)?;

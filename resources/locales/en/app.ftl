@@ -77,6 +77,7 @@ notice-payment-partial = Partial payment received: { $amount } on { $document }
 notice-payment-double = Double payment: { $amount } on { $document }
 notice-grace-ending = Read-only in { $days } d { $hours } h unless a synchronisation succeeds.
 notice-downloaded-again = The server's data was rebuilt: the company was downloaded again, and the old file kept.
+notice-record-held = A record received from the server is kept aside ({ $record }): { $message }
 
 ## Menu
 menu-preferences = Preferences…

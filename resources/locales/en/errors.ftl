@@ -66,10 +66,14 @@ error-io_error = Disk read or write error.
 error-database_error = Local database error.
 error-epoch_changed = The server's data was rebuilt since the last sync: the company must be downloaded again.
 error-page_out_of_order = A sync page arrived out of order; it was not applied.
+error-record_unreadable = This version of Comptoir cannot read this record of the server.
 
 # Refusals of the shared intent rules (core/src/sync/rules.rs).
 error-contact_not_found = The document's customer does not exist.
 error-document_not_found = This document does not exist (or was deleted).
+error-source_not_found = The document this one was made from does not exist, or is still a draft.
+error-article_not_found = A line refers to an article that does not exist.
+error-payer_not_found = The customer who paid does not exist.
 error-kind_changed = A draft keeps its kind of document.
 error-contact_in_use = This contact has documents or payments: archive it instead of deleting it.
 error-article_in_use = This article is on documents: archive it instead of deleting it.

@@ -67,10 +67,14 @@ error-io_error = Erreur de lecture ou d'écriture sur le disque.
 error-database_error = Erreur de la base de données locale.
 error-epoch_changed = Les données du serveur ont été reconstruites depuis la dernière synchronisation : l'entreprise doit être téléchargée à nouveau.
 error-page_out_of_order = Une page de synchronisation est arrivée dans le désordre ; elle n'a pas été appliquée.
+error-record_unreadable = Cet enregistrement du serveur ne peut pas être lu par cette version de Comptoir.
 
 # Refusals of the shared intent rules (core/src/sync/rules.rs).
 error-contact_not_found = Le client de ce document n'existe pas.
 error-document_not_found = Ce document n'existe pas (ou a été supprimé).
+error-source_not_found = Le document d'origine n'existe pas, ou n'est encore qu'un brouillon.
+error-article_not_found = Une ligne renvoie à un article qui n'existe pas.
+error-payer_not_found = Le client qui a payé n'existe pas.
 error-kind_changed = Un brouillon garde son type de document.
 error-contact_in_use = Ce contact a des documents ou des paiements : archivez-le plutôt que de le supprimer.
 error-article_in_use = Cet article figure sur des documents : archivez-le plutôt que de le supprimer.

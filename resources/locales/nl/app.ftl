@@ -77,6 +77,7 @@ notice-payment-partial = Gedeeltelijke betaling ontvangen: { $amount } op { $doc
 notice-payment-double = Dubbele betaling: { $amount } op { $document }
 notice-grace-ending = Alleen-lezen over { $days } d { $hours } u als geen synchronisatie slaagt.
 notice-downloaded-again = De gegevens van de server werden opnieuw opgebouwd: het bedrijf werd opnieuw gedownload, het oude bestand blijft bewaard.
+notice-record-held = Een record van de server wordt opzijgezet ({ $record }): { $message }
 
 ## Menu
 menu-preferences = Voorkeuren…

@@ -66,10 +66,14 @@ error-io_error = Lees- of schrijffout op de schijf.
 error-database_error = Fout in de lokale database.
 error-epoch_changed = De gegevens op de server zijn opnieuw opgebouwd sinds de laatste synchronisatie: de onderneming moet opnieuw worden gedownload.
 error-page_out_of_order = Een synchronisatiepagina kwam in de verkeerde volgorde aan; ze is niet toegepast.
+error-record_unreadable = Deze versie van Comptoir kan dit record van de server niet lezen.
 
 # Refusals of the shared intent rules (core/src/sync/rules.rs).
 error-contact_not_found = De klant van dit document bestaat niet.
 error-document_not_found = Dit document bestaat niet (of werd verwijderd).
+error-source_not_found = Het brondocument bestaat niet, of is nog een ontwerp.
+error-article_not_found = Een regel verwijst naar een artikel dat niet bestaat.
+error-payer_not_found = De klant die betaalde bestaat niet.
 error-kind_changed = Een concept behoudt zijn documenttype.
 error-contact_in_use = Dit contact heeft documenten of betalingen: archiveer het in plaats van het te verwijderen.
 error-article_in_use = Dit artikel staat op documenten: archiveer het in plaats van het te verwijderen.

@@ -78,6 +78,9 @@ impl Worker {
                 message: rejected.message.clone(),
             }));
         }
+        for held in &report.held {
+            self.emit(Event::Notice(Notice::RecordHeld(held.clone())));
+        }
         for payment in &report.payments {
             self.emit(Event::Notice(Notice::PaymentReceived(payment.clone())));
         }
