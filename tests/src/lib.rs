@@ -80,8 +80,14 @@ impl TestServer {
         copy_tree(self.dir.path(), dir.path())?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let mut server =
-            Self { url: format!("http://{addr}"), accounts: self.accounts.clone(), addr, dir, runtime: None };
+        let mut server = Self {
+            url: format!("http://{addr}"),
+            accounts: self.accounts.clone(),
+            addr,
+            dir,
+            limits: self.limits,
+            runtime: None,
+        };
         server.run(listener)?;
         Ok(server)
     }

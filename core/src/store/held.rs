@@ -32,15 +32,15 @@ impl StoreError {
             | Self::DuplicateNumber { .. }
             | Self::AlreadyExists
             | Self::NotFound { .. }
-            | Self::Corrupt { .. } => true,
-            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                matches!(e.code, rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig)
-            }
-            Self::Sqlite(
+            | Self::Corrupt { .. }
+            | Self::Sqlite(
                 rusqlite::Error::FromSqlConversionFailure(..)
                 | rusqlite::Error::IntegralValueOutOfRange(..)
                 | rusqlite::Error::InvalidColumnType(..),
             ) => true,
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig)
+            }
             _ => false,
         }
     }

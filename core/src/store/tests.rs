@@ -1363,6 +1363,7 @@ fn keyset_pages_of_the_simple_lists_equal_their_offset_pages() {
         |r| r.seq,
     );
     assert_eq!(n as u64, store.audit_count(&filter).unwrap());
+}
 
 /// A change of the server's log, as a pull page carries it.
 fn server_change(seq: u64, body: &crate::sync::RecordBody) -> crate::sync::RawChange {
@@ -1392,6 +1393,7 @@ fn server_page(changes: Vec<crate::sync::RawChange>, seq: u64, has_more: bool) -
         cursor: crate::sync::Cursor { epoch: uuid::Uuid::nil(), seq },
         has_more,
         remaining: None,
+        audit_head: None,
     }
 }
 
