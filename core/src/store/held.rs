@@ -20,6 +20,9 @@ pub struct HeldRecord {
     pub message: String,
 }
 
+/// The code of a record held because its body could not be read as a record.
+pub(crate) const RECORD_UNREADABLE: &str = "record_unreadable";
+
 impl StoreError {
     /// Whether this error is about the record being written (its content, or a rule of
     /// the file's tables it breaks) rather than about the file or the process (a full
