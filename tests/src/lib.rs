@@ -33,6 +33,13 @@ pub struct TestServer {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// Server limits for a test that signs in hundreds of times a minute from 127.0.0.1 (the
+/// default allows 30 per address): the sign-in guards themselves are tested apart.
+pub fn generous_limits() -> comptoir_server::Limits {
+    let rate = comptoir_server::rate_limit::Rate { per_minute: 100_000 };
+    comptoir_server::Limits { auth_per_address: rate, auth_global: rate, ..comptoir_server::Limits::default() }
+}
+
 impl TestServer {
     /// Seeds the demo accounts (the large company of about `records` records) and serves
     /// them on a free port of 127.0.0.1.

@@ -237,7 +237,9 @@ fn ledger(store: &CompanyStore) -> BTreeMap<uuid::Uuid, (Option<String>, Option<
 
 impl World {
     async fn new() -> Self {
-        let server = TestServer::start(RECORDS).unwrap();
+        // Every run of `comptoir sync` signs in: far more than the default 30 a minute
+        // from one address.
+        let server = TestServer::start_with(RECORDS, comptoir_tests::generous_limits()).unwrap();
         let company = server.company();
         let mut sign_in = SyncClient::new(&server.url).unwrap();
         let token = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
