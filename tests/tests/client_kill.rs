@@ -43,7 +43,7 @@ const PAGE_SIZE: u32 = 200;
 /// Edits waiting in the copy when a push is killed.
 const EDITS: usize = 30;
 /// Longer than any run of `comptoir sync` here.
-const TIMEOUT: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_mins(2);
 
 /// A small deterministic generator (`SplitMix64`).
 struct Rng(u64);
@@ -272,7 +272,7 @@ impl World {
     /// Queues edits in the copy at `path`: new customers, new phone numbers for existing
     /// ones, and an invoice issued. Returns the records they touch, with how many edits
     /// each.
-    fn queue_edits(&self, path: &Path, rng: &mut Rng) -> BTreeMap<uuid::Uuid, u64> {
+    fn queue_edits(path: &Path, rng: &mut Rng) -> BTreeMap<uuid::Uuid, u64> {
         let mut store = CompanyStore::open(path).unwrap();
         let existing: Vec<uuid::Uuid> = store
             .connection()
@@ -317,7 +317,7 @@ impl World {
 
     /// Brings the reference copy up to date with the server, its entries derived.
     async fn update_reference(&mut self) {
-        if self.token_made.elapsed() > Duration::from_secs(10 * 60) {
+        if self.token_made.elapsed() > Duration::from_mins(10) {
             // Sessions last 15 minutes.
             let mut sign_in = SyncClient::new(&self.server.url).unwrap();
             let accounts = &self.server.accounts;
@@ -362,7 +362,7 @@ impl World {
         let ledger = ended_ledger - synced;
 
         let data = self.folder("measure-push", Some(&self.downloaded));
-        self.queue_edits(&company_file(&data, self.company), &mut Rng(0));
+        Self::queue_edits(&company_file(&data, self.company), &mut Rng(0));
         let mut run = Run::spawn(self, &data);
         let signed = run.wait_for("signed in as").unwrap();
         let pushed = run.wait_for("up to date at change").unwrap();
@@ -418,7 +418,7 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
         let phase = [Phase::Download, Phase::Push, Phase::Ledger][usize::try_from(seed % 3).unwrap()];
         let data = world.folder(&format!("kill-{seed}"), (phase != Phase::Download).then_some(&*world.downloaded));
         let touched = if phase == Phase::Push {
-            world.queue_edits(&company_file(&data, world.company), &mut rng)
+            World::queue_edits(&company_file(&data, world.company), &mut rng)
         } else {
             BTreeMap::new()
         };

@@ -58,7 +58,7 @@ const STEPS: usize = 120;
 /// The progress handler of a crash is called every this many virtual machine steps.
 const PROGRESS_STEPS: i32 = 16;
 /// Sessions last 15 minutes: the prepared world is prepared again before.
-const TEMPLATE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+const TEMPLATE_LIFETIME: Duration = Duration::from_mins(10);
 
 /// A small deterministic generator (`SplitMix64`).
 struct Rng(u64);

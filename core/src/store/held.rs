@@ -26,17 +26,17 @@ impl StoreError {
     /// disk, a lost lock, an interrupted statement): only the former can be set aside.
     pub(crate) fn concerns_a_record(&self) -> bool {
         match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig)
+            }
             Self::Rule(_)
             | Self::Refused { .. }
             | Self::DuplicateArticleCode { .. }
             | Self::DuplicateNumber { .. }
             | Self::AlreadyExists
             | Self::NotFound { .. }
-            | Self::Corrupt { .. } => true,
-            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                matches!(e.code, rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig)
-            }
-            Self::Sqlite(
+            | Self::Corrupt { .. }
+            | Self::Sqlite(
                 rusqlite::Error::FromSqlConversionFailure(..)
                 | rusqlite::Error::IntegralValueOutOfRange(..)
                 | rusqlite::Error::InvalidColumnType(..),

@@ -1242,8 +1242,8 @@ fn a_refusal_heard_between_two_pages_is_recorded_and_the_rebase_waits_for_the_ne
     let draft_change = server_change(4, &RecordBody::Document(DocumentRecord::new(draft.clone())));
     assert!(store.apply_pull_page(2, &server_page(vec![draft_change], 4, true)).unwrap().is_empty());
 
-    let named = store.dangling_reference().unwrap().unwrap();
-    assert!(named.contains(&draft.id.to_string()) && named.contains(&second.id.to_string()), "{named}");
+    let waits_for = store.dangling_reference().unwrap().unwrap();
+    assert!(waits_for.contains(&draft.id.to_string()) && waits_for.contains(&second.id.to_string()), "{waits_for}");
     assert!(store.shadow_count().unwrap() > 0, "only a look: the rebase was rolled back");
     let held = store
         .record_outcomes(&[
