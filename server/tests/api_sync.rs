@@ -272,10 +272,15 @@ async fn refused_changes_say_why_and_change_nothing() {
     push_one(&server, other_company, &mut foreign, Intent::CreateContact { contact: foreign_customer.clone() }).await;
     let mut credit = draft(DocumentKind::CreditNote, &foreign_customer, 10);
     credit.corrects = Some(invoice.id);
-    push_one(&server, other_company, &mut foreign, Intent::SaveDraft { document: credit.clone() }).await;
+    // Refused as soon as its draft is saved: a record may only refer to one that exists
+    // in its company (and stays: an issued invoice, not a draft).
+    assert_rejected(
+        &push_one(&server, other_company, &mut foreign, Intent::SaveDraft { document: credit.clone() }).await,
+        "credit_note_target_invalid",
+    );
     assert_rejected(
         &push_one(&server, other_company, &mut foreign, Intent::IssueDocument { id: credit.id }).await,
-        "credit_note_target_invalid",
+        "document_not_found",
     );
     // A credit note larger than its invoice.
     let mut too_much = draft(DocumentKind::CreditNote, &customer, 500);

@@ -36,6 +36,7 @@ impl StoreError {
             | Self::AlreadyExists
             | Self::NotFound { .. }
             | Self::Corrupt { .. }
+            | Self::RecordUnreadable { .. }
             | Self::Sqlite(
                 rusqlite::Error::FromSqlConversionFailure(..)
                 | rusqlite::Error::IntegralValueOutOfRange(..)

@@ -235,7 +235,9 @@ fn write_page(
         let body = match body {
             Ok(body) => body,
             Err(reason) => {
-                held.push(hold(conn, change.kind, change.id, change.seq, raw, "record_unreadable", reason)?);
+                let e =
+                    StoreError::RecordUnreadable { kind: change.kind.as_str(), id: change.id, reason: reason.clone() };
+                held.push(hold(conn, change.kind, change.id, change.seq, raw, e.code(), reason)?);
                 continue;
             }
         };
