@@ -272,8 +272,8 @@ async fn refused_changes_say_why_and_change_nothing() {
     push_one(&server, other_company, &mut foreign, Intent::CreateContact { contact: foreign_customer.clone() }).await;
     let mut credit = draft(DocumentKind::CreditNote, &foreign_customer, 10);
     credit.corrects = Some(invoice.id);
-    // Refused as a draft already (a draft refers only to what exists and stays), so there
-    // is nothing to issue either.
+    // Refused as soon as its draft is saved: a record may only refer to one that exists
+    // in its company (and stays: an issued invoice, not a draft).
     assert_rejected(
         &push_one(&server, other_company, &mut foreign, Intent::SaveDraft { document: credit.clone() }).await,
         "credit_note_target_invalid",

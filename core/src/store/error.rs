@@ -47,6 +47,9 @@ pub enum StoreError {
     EpochChanged,
     #[error("The page does not follow this copy's cursor (it starts after {page_after}, the copy is at {cursor}).")]
     PageOutOfOrder { cursor: u64, page_after: u64 },
+    /// A record the server sent that this version of Comptoir cannot read.
+    #[error("This version of Comptoir cannot read the server's {kind} {id}: {reason}")]
+    RecordUnreadable { kind: &'static str, id: uuid::Uuid, reason: String },
     #[error("I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("Database error: {0}")]
@@ -74,6 +77,7 @@ impl StoreError {
             Self::ReadOnly => "read_only",
             Self::EpochChanged => "epoch_changed",
             Self::PageOutOfOrder { .. } => "page_out_of_order",
+            Self::RecordUnreadable { .. } => "record_unreadable",
             Self::Io { .. } => "io_error",
             Self::Sqlite(_) => "database_error",
         }

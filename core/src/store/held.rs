@@ -20,15 +20,15 @@ pub struct HeldRecord {
     pub message: String,
 }
 
-/// The code of a record held because its body could not be read as a record.
-pub(crate) const RECORD_UNREADABLE: &str = "record_unreadable";
-
 impl StoreError {
     /// Whether this error is about the record being written (its content, or a rule of
     /// the file's tables it breaks) rather than about the file or the process (a full
     /// disk, a lost lock, an interrupted statement): only the former can be set aside.
     pub(crate) fn concerns_a_record(&self) -> bool {
         match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TooBig)
+            }
             Self::Rule(_)
             | Self::Refused { .. }
             | Self::DuplicateArticleCode { .. }
@@ -36,6 +36,7 @@ impl StoreError {
             | Self::AlreadyExists
             | Self::NotFound { .. }
             | Self::Corrupt { .. }
+            | Self::RecordUnreadable { .. }
             | Self::Sqlite(
                 rusqlite::Error::FromSqlConversionFailure(..)
                 | rusqlite::Error::IntegralValueOutOfRange(..)

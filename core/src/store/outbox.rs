@@ -131,7 +131,7 @@ impl CompanyStore {
     /// contacts …, not in this copy yet"): the rebase is run once more with foreign keys
     /// off, the copy's references checked, and everything rolled back. Only for the
     /// message of a refused rebase: it reads every table that has references.
-    fn dangling_reference(&mut self) -> Result<Option<String>, StoreError> {
+    pub(crate) fn dangling_reference(&mut self) -> Result<Option<String>, StoreError> {
         let company = self.company_id();
         self.connection().pragma_update(None, "foreign_keys", "OFF")?;
         let found = self.probe(|tx| {
@@ -189,23 +189,56 @@ fn record(conn: &rusqlite::Connection, results: &[PushResult]) -> Result<(), Sto
     Ok(())
 }
 
-/// The first row whose reference points nowhere, as "documents 0193… refers to contacts".
-fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Option<String>, StoreError> {
-    let found: Option<(String, i64, String)> =
-        conn.query_row("PRAGMA foreign_key_check", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
-    let Some((table, rowid, parent)) = found else { return Ok(None) };
-    // Lines and allocations are named by the document or payment they belong to.
-    let (owner, column) = match table.as_str() {
-        "document_lines" => ("documents", "document_id"),
-        "payment_allocations" => ("payments", "payment_id"),
-        _ => (table.as_str(), "id"),
+/// The first row whose reference points nowhere, as "documents 0193… refers to
+/// contacts …". Lines and allocations are named by their document or payment.
+pub(crate) fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Option<String>, StoreError> {
+    let found: Option<(String, Option<i64>, String, i64)> = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((table, rowid, parent, key)) = found else { return Ok(None) };
+    let (from, to): (String, Option<String>) = conn
+        .prepare(&format!("PRAGMA foreign_key_list({table})"))?
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(3)?, r.get::<_, Option<String>>(4)?)))?
+        .filter_map(Result::ok)
+        .find(|(id, _, _)| *id == key)
+        .map(|(_, from, to)| (from, to))
+        .ok_or_else(|| StoreError::Corrupt {
+            column: "foreign_key_list",
+            value: table.clone(),
+            reason: format!("no reference number {key}"),
+        })?;
+    let to = to.unwrap_or_else(|| "id".into());
+    let owner = match table.as_str() {
+        "document_lines" => "document_id",
+        "payment_allocations" => "payment_id",
+        _ => "id",
     };
-    let id: Option<Uuid> =
-        conn.query_row(&format!("SELECT {column} FROM {table} WHERE rowid = ?1"), [rowid], |r| r.get(0)).optional()?;
-    Ok(Some(format!(
-        "{owner} {} refers to {parent}, not in this copy yet",
-        id.map_or_else(|| format!("row {rowid}"), |id| id.to_string())
-    )))
+    let pair = |r: &rusqlite::Row<'_>| Ok((r.get::<_, Uuid>(0)?, r.get::<_, Uuid>(1)?));
+    let row = match rowid {
+        Some(rowid) => conn
+            .query_row(&format!("SELECT {owner}, {from} FROM {table} WHERE rowid = ?1"), [rowid], pair)
+            .optional()?,
+        // Tables without rowid are searched by the reference itself.
+        None => conn
+            .query_row(
+                &format!(
+                    "SELECT {owner}, {from} FROM {table} AS c WHERE c.{from} IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{to} = c.{from}) LIMIT 1"
+                ),
+                [],
+                pair,
+            )
+            .optional()?,
+    };
+    let owner_table = match table.as_str() {
+        "document_lines" => "documents",
+        "payment_allocations" => "payments",
+        other => other,
+    };
+    Ok(Some(match row {
+        Some((id, missing)) => format!("{owner_table} {id} refers to {parent} {missing}, not in this copy yet"),
+        None => format!("{table} refers to {parent} missing from this copy"),
+    }))
 }
 
 /// Removes the applied entries whose change is at or before `seq`; returns how many.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use serde_json::value::RawValue;
 
 use super::company::{Write, save_series, write_company};
-use super::held::{HeldRecord, RECORD_UNREADABLE, any_held, hold, on_savepoint, release, retry_held};
+use super::held::{HeldRecord, any_held, hold, on_savepoint, release, retry_held};
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::prune_applied;
 use super::overview::write_audit_record;
@@ -237,7 +237,9 @@ fn write_page(
         let body = match body {
             Ok(body) => body,
             Err(reason) => {
-                held.push(hold(conn, change.kind, change.id, change.seq, raw, RECORD_UNREADABLE, reason)?);
+                let e =
+                    StoreError::RecordUnreadable { kind: change.kind.as_str(), id: change.id, reason: reason.clone() };
+                held.push(hold(conn, change.kind, change.id, change.seq, raw, e.code(), reason)?);
                 continue;
             }
         };

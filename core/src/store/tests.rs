@@ -1418,6 +1418,9 @@ fn a_refusal_heard_between_two_pages_is_recorded_and_the_rebase_waits_for_the_ne
     let draft_change = server_change(4, &RecordBody::Document(DocumentRecord::new(draft.clone())));
     assert!(store.apply_pull_page(2, &server_page(vec![draft_change], 4, true)).unwrap().is_empty());
 
+    let waits_for = store.dangling_reference().unwrap().unwrap();
+    assert!(waits_for.contains(&draft.id.to_string()) && waits_for.contains(&second.id.to_string()), "{waits_for}");
+    assert!(store.shadow_count().unwrap() > 0, "only a look: the rebase was rolled back");
     let held = store
         .record_outcomes(&[
             PushResult { client_id: client, mutation_id: issue, outcome: Outcome::Applied { seq: 6, number: None } },
@@ -1543,4 +1546,23 @@ fn a_draft_refers_only_to_records_that_exist_and_stay() {
     };
     let err = store.submit(&Intent::RecordPayment { payment }).unwrap_err();
     assert_eq!(err.code(), "payer_not_found");
+}
+
+#[test]
+fn a_reference_to_a_record_not_here_yet_is_named_with_its_owner() {
+    use crate::sync::{DocumentRecord, RecordBody};
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let customer = contact("Garage Martin");
+    let mut draft = invoice_for(&customer, &[(dec!(1), dec!(100))]);
+    let missing = ArticleId::new();
+    draft.lines[0].article_id = Some(missing);
+    // The log's order: the draft comes a page before the article its line names.
+    let page = vec![
+        server_change(1, &RecordBody::Contact(customer)),
+        server_change(2, &RecordBody::Document(DocumentRecord::new(draft.clone()))),
+    ];
+    store.apply_pull_page(0, &server_page(page, 2, true)).unwrap();
+    let named = super::outbox::first_dangling_reference(store.connection()).unwrap().unwrap();
+    assert_eq!(named, format!("documents {} refers to articles {missing}, not in this copy yet", draft.id));
 }
