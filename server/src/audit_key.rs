@@ -17,7 +17,6 @@
 //!   next start; copies downloaded before then name the change in their integrity check
 //!   (their pinned key is the old one) until they are downloaded again.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -54,7 +53,7 @@ pub fn load_or_create(path: &Path) -> Result<AuditSigner, AuditKeyError> {
         );
     }
     let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-    warn_if_readable_by_others(path);
+    crate::key_file::warn_if_readable_by_others(path, "the audit signing key");
     let der = from_pem(&text).ok_or_else(|| file_error("it must hold a PKCS#8 private key in PEM".into()))?;
     AuditSigner::from_pkcs8(&der).map_err(|e| file_error(e.to_string()))
 }
@@ -62,42 +61,10 @@ pub fn load_or_create(path: &Path) -> Result<AuditSigner, AuditKeyError> {
 /// Makes a new key and links it to `path`; when another process made one first, theirs
 /// is kept (and read back by the caller).
 fn create(path: &Path) -> std::io::Result<AuditSigner> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder)?;
     let (signer, der) = AuditSigner::generate().map_err(|e| std::io::Error::other(e.to_string()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = folder.join(format!(".{name}.{}", uuid::Uuid::now_v7().simple()));
-    let written = write_owner_only(&temporary, to_pem(&der).as_bytes());
-    let linked = written.and_then(|()| match std::fs::hard_link(&temporary, path) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        other => other,
-    });
-    let _ = std::fs::remove_file(&temporary);
-    linked.map(|()| signer)
+    crate::key_file::create_once(path, to_pem(&der).as_bytes())?;
+    Ok(signer)
 }
-
-fn write_owner_only(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
-
-#[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    if let Ok(metadata) = std::fs::metadata(path)
-        && metadata.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(path = %path.display(), "the audit signing key is readable by others: make it owner-only (chmod 600)");
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_readable_by_others(_path: &Path) {}
 
 fn to_pem(der: &[u8]) -> String {
     let encoded = STANDARD.encode(der);

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod hashing;
+mod key_file;
 pub mod pause;
 pub mod rate_limit;
 pub mod server_key;

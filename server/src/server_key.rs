@@ -14,7 +14,6 @@
 //!   sealed value copied onto another account does not open.
 //! - A sealed value is text: `enc1:` and the base64url of nonce, ciphertext and tag.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use aws_lc_rs::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -57,11 +56,11 @@ impl ServerKey {
         let path = data_dir.join(KEY_FILE);
         let file_error = |reason: String| KeyError::File { path: path.clone(), reason };
         if !path.exists() {
-            create(data_dir, &path).map_err(|e| file_error(e.to_string()))?;
+            create(&path).map_err(|e| file_error(e.to_string()))?;
             tracing::info!(path = %path.display(), "a new server key was made: back it up apart from the database");
         }
         let text = std::fs::read_to_string(&path).map_err(|e| file_error(e.to_string()))?;
-        warn_if_readable_by_others(&path);
+        crate::key_file::warn_if_readable_by_others(&path, "the server key file");
         let bytes = decode_hex(text.trim())
             .filter(|bytes| bytes.len() == KEY_LEN)
             .ok_or_else(|| file_error(format!("it must hold {KEY_LEN} bytes in hex")))?;
@@ -108,42 +107,11 @@ impl ServerKey {
 
 /// Writes a new key under a temporary name, then links it to `path`: the key appears
 /// whole or not at all, and when another process made one first, theirs is kept.
-fn create(data_dir: &Path, path: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(data_dir)?;
+fn create(path: &Path) -> std::io::Result<()> {
     let mut bytes = [0u8; KEY_LEN];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    let temporary = data_dir.join(format!(".{KEY_FILE}.{}", uuid::Uuid::now_v7().simple()));
-    let written = write_owner_only(&temporary, format!("{}\n", encode_hex(&bytes)).as_bytes());
-    let linked = written.and_then(|()| match std::fs::hard_link(&temporary, path) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        other => other,
-    });
-    let _ = std::fs::remove_file(&temporary);
-    linked
+    crate::key_file::create_once(path, format!("{}\n", encode_hex(&bytes)).as_bytes())
 }
-
-fn write_owner_only(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
-
-#[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path) {
-    use std::os::unix::fs::PermissionsExt as _;
-    if let Ok(metadata) = std::fs::metadata(path)
-        && metadata.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(path = %path.display(), "the server key file is readable by others: make it owner-only (chmod 600)");
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_if_readable_by_others(_path: &Path) {}
 
 fn encode_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
