@@ -18,6 +18,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 #![allow(clippy::print_stderr, reason = "each kill point says what it did")]
 
+use comptoir_core::demo::Rng;
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -45,22 +46,9 @@ const EDITS: usize = 30;
 /// Longer than any run of `comptoir sync` here.
 const TIMEOUT: Duration = Duration::from_mins(2);
 
-/// A small deterministic generator (`SplitMix64`).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A fraction of `span`, uniformly.
-    fn within(&mut self, span: Duration) -> Duration {
-        span.mul_f64(f64::from(u32::try_from(self.next() >> 40).unwrap()) / f64::from(1_u32 << 24))
-    }
+/// A fraction of `span`, uniformly, drawn from `rng`.
+fn within(rng: &mut Rng, span: Duration) -> Duration {
+    span.mul_f64(f64::from(u32::try_from(rng.next_u64() >> 40).unwrap()) / f64::from(1_u32 << 24))
 }
 
 /// Where in a run a kill point strikes.
@@ -286,7 +274,7 @@ impl World {
             .collect();
         let mut touched = BTreeMap::new();
         for n in 0..EDITS {
-            let pick = rng.next();
+            let pick = rng.next_u64();
             let intent = match n % 3 {
                 0 => Intent::CreateContact { contact: new_contact(&format!("Client tué {pick}")) },
                 1 => {
@@ -364,7 +352,7 @@ impl World {
         let ledger = ended_ledger - synced;
 
         let data = self.folder("measure-push", Some(&self.downloaded));
-        Self::queue_edits(&company_file(&data, self.company), &mut Rng(0));
+        Self::queue_edits(&company_file(&data, self.company), &mut Rng::new(0));
         let mut run = Run::spawn(self, &data);
         let signed = run.wait_for("signed in as").unwrap();
         let pushed = run.wait_for("up to date at change").unwrap();
@@ -416,7 +404,7 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
     while killed.values().sum::<u32>() < u32::try_from(points).unwrap() {
         seed += 1;
         assert!(seed < 4 * points as u64 + 20, "too many runs ended before their kill point: {killed:?}");
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let phase = [Phase::Download, Phase::Push, Phase::Ledger][usize::try_from(seed % 3).unwrap()];
         let data = world.folder(&format!("kill-{seed}"), (phase != Phase::Download).then_some(&*world.downloaded));
         let touched = if phase == Phase::Push {
@@ -432,7 +420,7 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
             Phase::Ledger => lengths.ledger,
         };
         // Most points inside the phase; a few just before it starts or just after it ends.
-        let delay = rng.within(window.mul_f64(1.2));
+        let delay = within(&mut rng, window.mul_f64(1.2));
         let mut run = Run::spawn(&world, &data);
         let Some(from) = run.wait_for(phase.start_line()) else { panic!("no {:?} in {:?}", phase, run.seen) };
         let (running, lines) = run.kill_at(from, delay);

@@ -34,6 +34,7 @@
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 #![allow(clippy::print_stderr, reason = "a failing seed prints its steps")]
 
+use comptoir_core::demo::Rng;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,23 +60,6 @@ const STEPS: usize = 120;
 const PROGRESS_STEPS: i32 = 16;
 /// Sessions last 15 minutes: the prepared world is prepared again before.
 const TEMPLATE_LIFETIME: Duration = Duration::from_mins(10);
-
-/// A small deterministic generator (`SplitMix64`).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// A request the network holds back, delivered later (or never).
 enum Delayed {
@@ -207,7 +191,7 @@ impl World {
                 crash_at: None,
             });
         }
-        Self { server, server_up: true, company, copies, rng: Rng(seed), issued: HashMap::new(), log: Vec::new() }
+        Self { server, server_up: true, company, copies, rng: Rng::new(seed), issued: HashMap::new(), log: Vec::new() }
     }
 
     fn note(&mut self, line: String) {
@@ -257,7 +241,7 @@ impl World {
     #[allow(clippy::too_many_lines, reason = "one arm per kind of operation, read as a table")]
     fn local_edit(&mut self, i: usize) {
         let op = self.rng.below(11);
-        let pick = self.rng.next();
+        let pick = self.rng.next_u64();
         let amount_choice = self.rng.below(3);
         let link = self.link(i);
         let store = &link.store;
