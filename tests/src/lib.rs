@@ -302,6 +302,15 @@ pub mod checks {
 
     use crate::TestServer;
 
+    /// A client signed in as `email` (an account without two-factor), and its access token.
+    pub async fn signed_in(url: &str, email: &str, password: &str) -> (SyncClient, String) {
+        let mut client = SyncClient::new(url).unwrap();
+        let comptoir_core::sync::LoginResponse::SignedIn(tokens) = client.login(email, password).await.unwrap() else {
+            panic!("{email} has two-factor on")
+        };
+        (client, tokens.access_token)
+    }
+
     /// Downloads `company` into a new copy through the app's own `Link`, derives its ledger,
     /// and opens every document of it (`invoices` among them).
     pub async fn fresh_download_opens_every_record(

@@ -17,8 +17,9 @@
 
 use comptoir_core::demo::Rng;
 use comptoir_core::model::{CompanyId, Role};
-use comptoir_core::sync::{AddMember, LoginResponse, Outcome, PullPage, PushResponse, SyncClient};
+use comptoir_core::sync::{AddMember, Outcome, PullPage, PushResponse};
 use comptoir_tests::TestServer;
+use comptoir_tests::checks::signed_in;
 use comptoir_tests::fuzz::{self, Pools};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -144,14 +145,6 @@ fn kept_seeds() -> Vec<u64> {
         .map(|l| l.split('#').next().unwrap_or_default().trim())
         .filter_map(|l| l.parse().ok())
         .collect()
-}
-
-async fn signed_in(url: &str, email: &str, password: &str) -> (SyncClient, String) {
-    let mut client = SyncClient::new(url).unwrap();
-    let LoginResponse::SignedIn(tokens) = client.login(email, password).await.unwrap() else {
-        panic!("no two-factor here")
-    };
-    (client, tokens.access_token)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

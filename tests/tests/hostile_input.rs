@@ -9,8 +9,9 @@
 
 use chrono::NaiveDate;
 use comptoir_core::model::{Allocation, CompanyId, DocumentId, MAX_AMOUNT, Payment, PaymentId, PaymentMethod, Role};
-use comptoir_core::sync::{AddMember, Intent, LoginResponse, Outcome, PushResponse, RecordKind, SyncClient};
+use comptoir_core::sync::{AddMember, Intent, Outcome, PushResponse, RecordKind};
 use comptoir_tests::TestServer;
+use comptoir_tests::checks::signed_in;
 use comptoir_tests::fixtures::{draft_invoice, new_contact};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
@@ -84,15 +85,6 @@ impl Member {
             Outcome::Rejected { code, message } => panic!("{intent:?} refused: {code}: {message}"),
         }
     }
-}
-
-/// A client signed in as `email`, and its access token.
-async fn signed_in(url: &str, email: &str, password: &str) -> (SyncClient, String) {
-    let mut client = SyncClient::new(url).unwrap();
-    let LoginResponse::SignedIn(tokens) = client.login(email, password).await.unwrap() else {
-        panic!("no two-factor here")
-    };
-    (client, tokens.access_token)
 }
 
 fn payment(amount: &str, allocations: &[(DocumentId, &str)]) -> Value {

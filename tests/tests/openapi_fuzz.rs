@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use comptoir_core::demo::Rng;
 use comptoir_core::model::Role;
-use comptoir_core::sync::{AddMember, LoginResponse, PullPage, SyncClient};
+use comptoir_core::sync::{AddMember, PullPage, SyncClient};
 use comptoir_tests::TestServer;
+use comptoir_tests::checks::signed_in;
 use comptoir_tests::fuzz::{self, Pools};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -140,12 +141,6 @@ impl Generator<'_> {
     }
 }
 
-async fn sign_in(url: &str, email: &str, password: &str) -> String {
-    let mut client = SyncClient::new(url).unwrap();
-    let LoginResponse::SignedIn(tokens) = client.login(email, password).await.unwrap() else { panic!("no 2FA") };
-    tokens.access_token
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::too_many_lines, reason = "one walk over the operations, in the order a reader follows it")]
 async fn every_operation_answers_what_its_document_says() {
@@ -166,7 +161,7 @@ async fn every_operation_answers_what_its_document_says() {
         http.get(format!("{}/v1/openapi.json", server.url)).send().await.unwrap().json().await.unwrap();
 
     // Real ids: both companies, their records and members, and ids of nothing.
-    let token = sign_in(&server.url, &email, &password).await;
+    let token = signed_in(&server.url, &email, &password).await.1;
     let mut pools = Pools::default();
     let mut ids = vec![a.0, b.0, Uuid::nil(), Uuid::now_v7()];
     for company in [a, b] {
@@ -208,14 +203,14 @@ async fn every_operation_answers_what_its_document_says() {
         let token = if operation.path.starts_with("/v1/account") || operation.path.starts_with("/v1/auth") {
             let member = format!("fuzz-{}@example.fr", Uuid::now_v7().simple());
             let mut owner = SyncClient::new(&server.url).unwrap();
-            owner.set_access_token(Some(sign_in(&server.url, &email, &password).await));
+            owner.set_access_token(Some(signed_in(&server.url, &email, &password).await.1));
             let added = owner
                 .add_member(a, &AddMember { email: member.clone(), role: Role::Sales, display_name: None })
                 .await
                 .unwrap();
-            sign_in(&server.url, &member, &added.initial_password.unwrap()).await
+            signed_in(&server.url, &member, &added.initial_password.unwrap()).await.1
         } else {
-            sign_in(&server.url, &email, &password).await
+            signed_in(&server.url, &email, &password).await.1
         };
         for _ in 0..per_operation {
             let mut path = operation.path.clone();
