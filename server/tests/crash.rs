@@ -103,11 +103,13 @@ async fn acknowledged_changes_survive_a_kill() {
     let token = sign_in(&http, &url, "claire@atelier.fr", "mot de passe solide").await;
     let client_id = uuid::Uuid::now_v7();
     let mut acknowledged = Vec::new();
+    let mut last = None;
     for i in 1..=40_u64 {
         let mutation = Mutation { client_id, mutation_id: i, intent: Intent::CreateContact { contact: contact(i) } };
         assert!(matches!(push(&http, &url, company, &token, &mutation).await, Outcome::Applied { .. }));
-        let Intent::CreateContact { contact } = mutation.intent else { unreachable!() };
+        let Intent::CreateContact { contact } = &mutation.intent else { unreachable!() };
         acknowledged.push(contact.id);
+        last = Some(mutation);
     }
     server.kill().unwrap(); // SIGKILL: no shutdown, no flush
     server.wait().unwrap();
@@ -115,7 +117,7 @@ async fn acknowledged_changes_survive_a_kill() {
     let (mut server, url) = start(dir.path());
     assert_eq!(contacts(&http, &url, company, &token).await, acknowledged, "every acknowledged change, in order");
     // The session survived too, and re-sending an acknowledged mutation applies nothing.
-    let again = Mutation { client_id, mutation_id: 40, intent: Intent::CreateContact { contact: contact(99) } };
+    let again = last.unwrap();
     assert!(matches!(push(&http, &url, company, &token, &again).await, Outcome::Applied { .. }));
     assert_eq!(contacts(&http, &url, company, &token).await.len(), 40, "applied once only");
     server.kill().unwrap();

@@ -207,3 +207,83 @@ async fn downloading_again_keeps_the_old_file_aside() {
     assert_eq!(old.contact(pending.id).unwrap().name, "Jamais envoyé");
     assert_eq!(old.pending_count().unwrap(), 1);
 }
+
+/// A byte-for-byte copy of `link`'s file as it is now (a copied file, a backup), opened
+/// as a second copy signed in as the same user.
+async fn file_copy(server: &TestServer, link: &Link, to: &std::path::Path) -> Link {
+    link.store.connection().execute("VACUUM INTO ?1", [to.to_str().unwrap()]).unwrap();
+    Link::open(signed_in(server).await, server.company(), to).unwrap()
+}
+
+fn contact_names(server: &TestServer, link: &Link) -> Vec<String> {
+    assert_eq!(link.store.replica_stats().unwrap(), server.stats(server.company()).unwrap());
+    let mut names: Vec<String> =
+        link.store.list_contacts(true, 0, 10_000).unwrap().into_iter().map(|c| c.name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn two_copies_of_one_file_each_keep_their_edits() {
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+    let mut b = file_copy(&server, &a, &dir.path().join("b.comptoir")).await;
+    assert_eq!(a.store.client_id().unwrap(), b.store.client_id().unwrap(), "the copy shares the device id");
+
+    // Each copy makes different edits under the same (client id, mutation id) keys.
+    for (link, name) in [(&mut a, "Copie A"), (&mut b, "Copie B")] {
+        link.store.submit(&Intent::CreateContact { contact: new_contact(name) }).unwrap();
+        link.store.submit(&Intent::CreateContact { contact: new_contact(&format!("{name} bis")) }).unwrap();
+    }
+    let a_report = sync(&mut a).await;
+    let b_report = sync(&mut b).await;
+    sync(&mut a).await;
+    assert_eq!((a_report.applied, b_report.applied), (2, 2), "the second copy's edits are applied, not answered");
+    assert!(b_report.rejected.is_empty(), "{:?}", b_report.rejected);
+    assert_ne!(a.store.client_id().unwrap(), b.store.client_id().unwrap(), "the second copy took a new id");
+    assert_eq!((a.store.pending_count().unwrap(), b.store.pending_count().unwrap()), (0, 0));
+    let names = contact_names(&server, &a);
+    for name in ["Copie A", "Copie A bis", "Copie B", "Copie B bis"] {
+        assert_eq!(names.iter().filter(|n| *n == name).count(), 1, "{name} once in {names:?}");
+    }
+    assert_eq!(contact_names(&server, &b), names);
+
+    // Later edits of both copies go on under their own ids.
+    b.store.submit(&Intent::CreateContact { contact: new_contact("Copie B ter") }).unwrap();
+    a.store.submit(&Intent::CreateContact { contact: new_contact("Copie A ter") }).unwrap();
+    assert_eq!((sync(&mut b).await.applied, sync(&mut a).await.applied), (1, 1));
+}
+
+#[tokio::test]
+async fn a_restored_backup_sends_its_old_edits_once_and_its_new_ones_too() {
+    let server = TestServer::start(300).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = copy(&server, dir.path(), "a").await;
+    // A backup taken while an edit waits for the server.
+    a.store.submit(&Intent::CreateContact { contact: new_contact("Avant la sauvegarde") }).unwrap();
+    let backup = dir.path().join("backup.comptoir");
+    a.store.connection().execute("VACUUM INTO ?1", [backup.to_str().unwrap()]).unwrap();
+    // The copy goes on: the waiting edit reaches the server, then another one.
+    sync(&mut a).await;
+    a.store.submit(&Intent::CreateContact { contact: new_contact("Après la sauvegarde") }).unwrap();
+    sync(&mut a).await;
+    drop(a);
+
+    // The backup is restored in its place, and edited before its first sync.
+    let path = dir.path().join("a.comptoir");
+    std::fs::remove_file(&path).unwrap();
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("a.comptoir{side}")));
+    }
+    std::fs::copy(&backup, &path).unwrap();
+    let mut restored = Link::open(signed_in(&server).await, server.company(), &path).unwrap();
+    restored.store.submit(&Intent::CreateContact { contact: new_contact("Après la restauration") }).unwrap();
+    let report = sync(&mut restored).await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(restored.store.pending_count().unwrap(), 0);
+    let names = contact_names(&server, &restored);
+    for name in ["Avant la sauvegarde", "Après la sauvegarde", "Après la restauration"] {
+        assert_eq!(names.iter().filter(|n| *n == name).count(), 1, "{name} once in {names:?}");
+    }
+}

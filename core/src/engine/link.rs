@@ -247,12 +247,21 @@ impl Link {
     }
 
     /// Pushes the outbox, oldest first, until it is empty or the server stops answering.
+    ///
+    /// When the server finds this copy's client id used by another copy of the file
+    /// ([`crate::sync::Outcome::ClientIdTaken`]), the copy takes a new id and sends the
+    /// same edits again under it; a server that says so again and again is given up on
+    /// for this sync (the edits wait).
     pub async fn push(&mut self, report: &mut SyncReport) -> Result<(), SyncError> {
+        /// New client ids one push may take.
+        const RENEWALS: u32 = 3;
+        let mut renewals = 0;
         loop {
             let batch = self.store.pending_mutations(PUSH_BATCH)?;
             let Some(last) = batch.last().map(|m| m.mutation_id) else { return Ok(()) };
             let response = self.client.push(self.company, batch).await?;
             report.held.extend(self.store.record_outcomes(&response.results)?);
+            let mut taken = false;
             for result in &response.results {
                 match &result.outcome {
                     crate::sync::Outcome::Applied { .. } => report.applied += 1,
@@ -263,7 +272,18 @@ impl Link {
                             report.rejected.push(rejected);
                         }
                     }
+                    crate::sync::Outcome::ClientIdTaken { .. } => taken = true,
                 }
+            }
+            if taken {
+                if renewals == RENEWALS {
+                    tracing::warn!("the server refused {RENEWALS} new client ids in a row; the edits wait");
+                    return Ok(());
+                }
+                renewals += 1;
+                let id = self.store.renew_client_id()?;
+                tracing::warn!(client_id = %id, "another copy of this file used its client id: took a new one");
+                continue;
             }
             if response.results.last().map(|r| r.mutation_id) != Some(last) {
                 return Ok(());

@@ -68,6 +68,23 @@ impl CompanyStore {
         Ok(id)
     }
 
+    /// Gives this copy a new client id, after the server found its id shared with another
+    /// copy of the file ([`Outcome::ClientIdTaken`]): the pending edits go again under it.
+    /// Only the server's word may trigger this: an edit that reached the server under the
+    /// old id, sent again under a new one, would be applied twice.
+    pub fn renew_client_id(&mut self) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        self.write(|tx| {
+            tx.connection().execute(
+                "INSERT INTO device (singleton, client_id) VALUES (1, ?1)
+                 ON CONFLICT (singleton) DO UPDATE SET client_id = excluded.client_id",
+                [id],
+            )?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
     /// The oldest pending edits, in order, ready to push.
     pub fn pending_mutations(&mut self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
         let client_id = self.client_id()?;
@@ -184,6 +201,8 @@ fn record(conn: &rusqlite::Connection, results: &[PushResult]) -> Result<(), Sto
                  WHERE mutation_id = ?1 AND state = 'pending'",
                 params![id_value(result.mutation_id), code, message],
             )?,
+            // Not looked at: the entry waits, to be sent again under a new client id.
+            Outcome::ClientIdTaken { .. } => 0,
         };
     }
     Ok(())

@@ -422,6 +422,15 @@ pub struct Mutation {
     pub intent: Intent,
 }
 
+impl Mutation {
+    /// The digest of the intent (SHA-256 of its JSON, in hex): the server keeps it with
+    /// its answer, to tell the same edit sent again from another edit sent under a used
+    /// (client id, mutation id), as two copies of one file would.
+    pub fn digest(&self) -> Result<String, serde_json::Error> {
+        Ok(crate::audit::sha256_hex(&serde_json::to_vec(&self.intent)?))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -439,6 +448,12 @@ pub enum Outcome {
     Applied { seq: u64, number: Option<String> },
     /// Refused: nothing changed. The client keeps it, with the reason, for the user.
     Rejected { code: String, message: String },
+    /// Not looked at: another copy of the company's file already sent different edits
+    /// under this client id (a restored backup, a copied file). Nothing changed and
+    /// nothing is remembered: the client takes a new client id and sends the mutation
+    /// again under it. So are the batch's later mutations of the same client id, so that
+    /// a copy's edits keep their order.
+    ClientIdTaken { message: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -123,16 +123,28 @@ pub trait CompanyTx {
     /// `id` (see [`comptoir_core::sync::rules::Records::is_referenced`]).
     fn is_referenced(&mut self, kind: RecordKind, id: Uuid) -> Result<bool, StorageError>;
     fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<(), StorageError>;
-    /// The stored outcome (JSON) of a client's mutation, if it was seen before.
-    fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<String>, StorageError>;
+    /// The stored outcome of a client's mutation, if it was seen before.
+    fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<StoredOutcome>, StorageError>;
     fn last_mutation(&mut self, client: Uuid) -> Result<Option<u64>, StorageError>;
-    fn save_outcome(&mut self, client: Uuid, mutation: u64, outcome: &str) -> Result<(), StorageError>;
+    /// Remembers the answer (`outcome`, JSON) to a client's mutation whose intent has the
+    /// digest `digest` ([`comptoir_core::sync::Mutation::digest`]).
+    fn save_outcome(&mut self, client: Uuid, mutation: u64, digest: &str, outcome: &str) -> Result<(), StorageError>;
     /// Runs `work` on a savepoint: when it fails, whatever it wrote is undone (the log's
     /// state included) and the transaction goes on; its error is returned.
     fn savepoint(
         &mut self,
         work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
     ) -> Result<(), StorageError>;
+}
+
+/// The answer a mutation got, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOutcome {
+    /// The digest of the intent answered; `None` for mutations answered before digests
+    /// were kept (server schema version 3).
+    pub digest: Option<String>,
+    /// The [`comptoir_core::sync::Outcome`], as JSON.
+    pub outcome: String,
 }
 
 /// A user account.

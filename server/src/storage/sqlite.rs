@@ -20,7 +20,7 @@ use comptoir_core::sync::RecordKind;
 use super::sqlite_credentials as credentials;
 use super::{
     AccessGrant, CompanyRecord, CompanyTx, FailedLogins, LogState, MemberRecord, PageLimit, Rotation, SessionRecord,
-    Storage, StorageError, StorageTx, StoredChange, StoredPage, StoredRecord, UserRecord,
+    Storage, StorageError, StorageTx, StoredChange, StoredOutcome, StoredPage, StoredRecord, UserRecord,
 };
 use crate::auth::AuthPolicy;
 use crate::server_key::ServerKey;
@@ -585,13 +585,15 @@ impl CompanyTx for SqliteCompanyTx<'_> {
         Ok(())
     }
 
-    fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<String>, StorageError> {
+    fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<StoredOutcome>, StorageError> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT outcome FROM mutations WHERE company_id = ?1 AND client_id = ?2 AND mutation_id = ?3",
+                "SELECT digest, outcome FROM mutations WHERE company_id = ?1 AND client_id = ?2 AND mutation_id = ?3",
             )?
-            .query_row(params![self.company.0, client, seq_value(mutation)?], |r| r.get(0))
+            .query_row(params![self.company.0, client, seq_value(mutation)?], |r| {
+                Ok(StoredOutcome { digest: r.get(0)?, outcome: r.get(1)? })
+            })
             .optional()?)
     }
 
@@ -603,12 +605,13 @@ impl CompanyTx for SqliteCompanyTx<'_> {
         Ok(last.and_then(|m| u64::try_from(m).ok()))
     }
 
-    fn save_outcome(&mut self, client: Uuid, mutation: u64, outcome: &str) -> Result<(), StorageError> {
+    fn save_outcome(&mut self, client: Uuid, mutation: u64, digest: &str, outcome: &str) -> Result<(), StorageError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO mutations (company_id, client_id, mutation_id, outcome) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO mutations (company_id, client_id, mutation_id, digest, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![self.company.0, client, seq_value(mutation)?, outcome])?;
+            .execute(params![self.company.0, client, seq_value(mutation)?, digest, outcome])?;
         Ok(())
     }
 

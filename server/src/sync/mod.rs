@@ -255,6 +255,11 @@ pub fn log_member(
 /// Applies a batch of mutations in order, in one transaction (one write to disk), each
 /// mutation on a savepoint of its own: a refused one leaves no trace but its stored
 /// answer. A mutation seen before gets the answer it got then, whatever the batch.
+///
+/// A client id that turns out to be shared by two copies (see
+/// [`Outcome::ClientIdTaken`]) stops the batch for that client id: its later mutations
+/// get the same answer, unapplied, so that the copy sends them again, in order, under a
+/// new id.
 pub fn push(
     storage: &dyn Storage,
     company: CompanyId,
@@ -265,8 +270,16 @@ pub fn push(
     let mut results = Vec::with_capacity(mutations.len());
     storage.in_company(company, &mut |tx| {
         results.clear();
+        let mut taken: Vec<uuid::Uuid> = Vec::new();
         for mutation in mutations {
-            let outcome = push_one(tx, company, actor, mutation, now)?;
+            let outcome = if taken.contains(&mutation.client_id) {
+                client_id_taken()
+            } else {
+                push_one(tx, company, actor, mutation, now)?
+            };
+            if matches!(outcome, Outcome::ClientIdTaken { .. }) {
+                taken.push(mutation.client_id);
+            }
             results.push(PushResult { client_id: mutation.client_id, mutation_id: mutation.mutation_id, outcome });
         }
         Ok(())
@@ -278,6 +291,14 @@ fn outcome_json(outcome: &Outcome) -> Result<String, StorageError> {
     serde_json::to_string(outcome).map_err(|e| StorageError::Backend(e.to_string()))
 }
 
+fn client_id_taken() -> Outcome {
+    Outcome::ClientIdTaken {
+        message: "Another copy of this company's file already sent changes under this device id: \
+                  send them again under a new one."
+            .into(),
+    }
+}
+
 fn push_one(
     tx: &mut dyn CompanyTx,
     company: CompanyId,
@@ -286,14 +307,19 @@ fn push_one(
     now: DateTime<Utc>,
 ) -> Result<Outcome, StorageError> {
     let (client, id) = (mutation.client_id, mutation.mutation_id);
+    let digest = mutation.digest().map_err(|e| StorageError::Backend(e.to_string()))?;
     if let Some(stored) = tx.outcome(client, id)? {
-        return serde_json::from_str(&stored).map_err(|e| StorageError::Corrupt(e.to_string()));
+        // The same edit sent again gets its answer; another edit under the same key comes
+        // from another copy that shares the client id.
+        if stored.digest.as_ref().is_some_and(|d| *d != digest) {
+            return Ok(client_id_taken());
+        }
+        return serde_json::from_str(&stored.outcome).map_err(|e| StorageError::Corrupt(e.to_string()));
     }
+    // A copy's mutation ids only grow: one below the last seen comes from another copy
+    // of the file, which took the same numbers.
     if tx.last_mutation(client)?.is_some_and(|last| id < last) {
-        return Ok(Outcome::Rejected {
-            code: "out_of_order".into(),
-            message: "This change arrived after a later one from the same device; it was not applied.".into(),
-        });
+        return Ok(client_id_taken());
     }
     let outcome = if let Err(e) = actor.role.authorize(mutation.intent.permission()) {
         Outcome::Rejected { code: e.code().into(), message: e.to_string() }
@@ -330,7 +356,7 @@ fn push_one(
         }
     };
     // Remembered, so that the same mutation sent again gets the same answer.
-    tx.save_outcome(client, id, &outcome_json(&outcome)?)?;
+    tx.save_outcome(client, id, &digest, &outcome_json(&outcome)?)?;
     Ok(outcome)
 }
 
