@@ -119,6 +119,10 @@ async fn run_seed(seed: u64, member: &mut Member, pools: &mut Pools, last_seq: &
                         assert!(!code.is_empty() && !message.is_empty(), "{what}: {body}");
                         *tally.entry(format!("rejected {code}")).or_default() += 1;
                     }
+                    Outcome::ClientIdTaken { message } => {
+                        assert!(!message.is_empty(), "{what}: {body}");
+                        *tally.entry("client id taken".into()).or_default() += 1;
+                    }
                 }
             }
         }

@@ -72,7 +72,7 @@ impl Member {
                 assert!(!message.is_empty());
                 code.clone()
             }
-            Outcome::Applied { .. } => panic!("accepted: {intent}"),
+            other => panic!("{other:?}: {intent}"),
         }
     }
 
@@ -82,7 +82,7 @@ impl Member {
         let response: PushResponse = serde_json::from_value(body).unwrap();
         match response.results.into_iter().next().unwrap().outcome {
             Outcome::Applied { number, .. } => number,
-            Outcome::Rejected { code, message } => panic!("{intent:?} refused: {code}: {message}"),
+            other => panic!("{intent:?} not applied: {other:?}"),
         }
     }
 }
