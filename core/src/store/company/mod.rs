@@ -1,0 +1,92 @@
+//! A company's own file: the company, its numbering series, members, contacts, articles,
+//! documents and payments.
+//!
+//! - `opening`: creating, opening and identifying a file;
+//! - `reading`: the read queries of an open file;
+//! - `writing`: its write transaction ([`WriteTx`]);
+//! - `rows`: mapping its rows to model types.
+
+mod opening;
+mod reading;
+mod rows;
+mod writing;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use super::migrate::{self, MigrationReport};
+use super::{Access, StoreError};
+use crate::model::CompanyId;
+
+pub use reading::OpenInvoice;
+pub(super) use rows::{
+    ARTICLE_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row,
+    read_document, read_logo, read_payment, read_series,
+};
+pub(crate) use rows::{corrupt, parse_date};
+pub use writing::WriteTx;
+pub(crate) use writing::{Write, save_series, write_company, write_logo};
+
+/// What a company file says about itself, read without migrating or locking it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompanyFileInfo {
+    pub company_id: CompanyId,
+    pub legal_name: String,
+    pub schema_version: u32,
+}
+
+/// Row count of a table, for support and comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableStats {
+    pub count: u64,
+}
+
+/// An open company file.
+#[derive(Debug)]
+pub struct CompanyStore {
+    conn: Connection,
+    path: PathBuf,
+    company_id: CompanyId,
+    access: Access,
+    migration: Option<MigrationReport>,
+    /// Rows wait in `search_pending` instead of being indexed at each commit (see
+    /// [`Self::defer_search_indexing`]).
+    search_deferred: bool,
+}
+
+impl CompanyStore {
+    pub fn company_id(&self) -> CompanyId {
+        self.company_id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What opening the file did to its schema (`None` for new or read-only files).
+    pub fn migration(&self) -> Option<&MigrationReport> {
+        self.migration.as_ref()
+    }
+
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrate::schema_version(&self.conn)
+    }
+
+    /// The underlying connection, for queries this type does not offer yet.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, to install a hook on it (the simulation's crash in the middle of
+    /// a write stops a statement from a progress handler).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Sets the page cache of this connection (64 MiB when opened).
+    pub fn set_cache_mib(&self, mib: u32) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "cache_size", -i64::from(mib) * 1024)?;
+        Ok(())
+    }
+}
