@@ -1,7 +1,7 @@
-//! Sign-in under concurrency and load, over real HTTP (see `comptoir_tests::api`): parallel failures
-//! each count, a failed sign-in racing a password change cannot bring the old password
-//! back, rate limits and the hashing pool answer with `Retry-After`, and two-factor
-//! secrets are sealed with a key kept outside the database.
+//! Sign-in under concurrency and load, over real HTTP (see `comptoir_tests::api`):
+//! parallel failures each count, a failed sign-in racing a password change cannot bring
+//! the old password back, rate limits and the hashing pool answer with `Retry-After`, and
+//! two-factor secrets are sealed with a key kept outside the database.
 
 use std::time::Duration;
 
