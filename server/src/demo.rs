@@ -48,8 +48,9 @@ impl From<rusqlite::Error> for DemoError {
     }
 }
 
-/// What the demo created, to print for the person who asked.
-#[derive(Clone, Debug)]
+/// What the demo created, to print for the person who asked (nothing, by default: no
+/// account and no company).
+#[derive(Clone, Debug, Default)]
 pub struct DemoAccounts {
     pub email: String,
     pub password: String,

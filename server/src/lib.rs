@@ -60,7 +60,21 @@ pub fn open_state(data_dir: &std::path::Path) -> Result<AppState, OpenError> {
 
 /// [`open_state`] with the audit signing key at `key` (made there when missing).
 pub fn open_state_with_key(data_dir: &std::path::Path, key: &std::path::Path) -> Result<AppState, OpenError> {
+    open_state_on(data_dir, key, Arc::new(auth::SystemClock))
+}
+
+/// [`open_state`] on `clock` instead of the system's: a test that moves time on (token
+/// lifetimes, lock-outs, two-factor codes) serves from files as the binary does.
+pub fn open_state_with_clock(data_dir: &std::path::Path, clock: Arc<dyn auth::Clock>) -> Result<AppState, OpenError> {
+    open_state_on(data_dir, &audit_key::default_path(data_dir), clock)
+}
+
+fn open_state_on(
+    data_dir: &std::path::Path,
+    key: &std::path::Path,
+    clock: Arc<dyn auth::Clock>,
+) -> Result<AppState, OpenError> {
     let storage = storage::SqliteStorage::open(data_dir)?;
     let signer = Arc::new(audit_key::load_or_create(key)?);
-    Ok(AppState::new(Arc::new(storage), Arc::new(auth::SystemClock), signer))
+    Ok(AppState::new(Arc::new(storage), clock, signer))
 }

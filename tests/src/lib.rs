@@ -1,14 +1,18 @@
 //! End-to-end tests across Comptoir's crates live in `tests/tests/`, benchmarks in
 //! `tests/benches/`. This library holds what they share: a real sync server on loopback
-//! that a test can stop and start again on the same port.
+//! that a test can stop and start again on the same port ([`TestServer`]), the HTTP
+//! helpers the API tests talk to it with ([`api`]), and the server's binary run as a real
+//! process ([`process`]).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use comptoir_core::demo::DemoSize;
 use comptoir_core::model::CompanyId;
+use comptoir_server::auth::{AuthPolicy, Clock};
 use comptoir_server::demo::DemoAccounts;
-use comptoir_server::storage::SqliteStorage;
+use comptoir_server::storage::{SqliteStorage, Storage};
 
 /// Why the test server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -23,13 +27,26 @@ pub enum ServerError {
 
 /// The real sync server, in a runtime of its own: stopping it drops every connection, as
 /// a server that goes down would.
+///
+/// [`TestServer::start`] seeds the demo accounts; [`TestServer::builder`] starts one empty,
+/// on a clock of the test's, with a failed-login policy and limits of its own. The API
+/// tests talk to it with the helpers of [`api`]; [`process`] runs the real binary instead.
 #[derive(Debug)]
 pub struct TestServer {
     pub url: String,
+    /// What the demo seeded; nothing (no account, no company) for a server started empty.
     pub accounts: DemoAccounts,
     addr: SocketAddr,
     dir: tempfile::TempDir,
     limits: comptoir_server::Limits,
+    policy: AuthPolicy,
+    clock: Arc<dyn Clock>,
+    /// The storage the running server writes to; `None` while it is stopped.
+    storage: Option<Arc<dyn Storage>>,
+    /// The public key the server signs its audit chains' heads with.
+    audit_key: String,
+    /// The HTTP client of [`api`]'s helpers, made on first use.
+    http: std::sync::OnceLock<reqwest::Client>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -40,48 +57,128 @@ pub fn generous_limits() -> comptoir_server::Limits {
     comptoir_server::Limits { auth_per_address: rate, auth_global: rate, ..comptoir_server::Limits::default() }
 }
 
+/// How a [`TestServer`] starts: with the demo data or empty, its clock, its failed-login
+/// policy, its limits, and where its data folder goes.
+#[derive(Debug)]
+pub struct TestServerBuilder {
+    demo_records: Option<u32>,
+    parent: PathBuf,
+    clock: Arc<dyn Clock>,
+    policy: AuthPolicy,
+    limits: comptoir_server::Limits,
+}
+
+impl TestServerBuilder {
+    /// Seeds the demo accounts, the large company of about `records` records.
+    #[must_use]
+    pub fn demo(self, records: u32) -> Self {
+        Self { demo_records: Some(records), ..self }
+    }
+
+    /// No account and no company: the test creates what it needs (the default).
+    #[must_use]
+    pub fn empty(self) -> Self {
+        Self { demo_records: None, ..self }
+    }
+
+    /// The server's time: a [`comptoir_server::auth::ManualClock`] the test moves on, say
+    /// (the system clock by default).
+    #[must_use]
+    pub fn clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The failed-login policy (slow-down, lock-out, token lifetimes).
+    #[must_use]
+    pub fn policy(self, policy: AuthPolicy) -> Self {
+        Self { policy, ..self }
+    }
+
+    /// The rate limits, in-flight limit, timeout and hashing pool.
+    #[must_use]
+    pub fn limits(self, limits: comptoir_server::Limits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The server's data in a new folder under `parent` (a tmpfs for tests that write a lot
+    /// and do not test durability) instead of the system's temp folder.
+    #[must_use]
+    pub fn parent(self, parent: &Path) -> Self {
+        Self { parent: parent.to_path_buf(), ..self }
+    }
+
+    /// Seeds what was asked and serves it on a free port of 127.0.0.1.
+    pub fn start(self) -> Result<TestServer, ServerError> {
+        let dir = tempfile::tempdir_in(&self.parent)?;
+        let accounts = match self.demo_records {
+            Some(records) => {
+                let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
+                comptoir_server::demo::seed(
+                    &storage,
+                    &dir.path().join("work"),
+                    &DemoSize::with_records(records),
+                    None,
+                    None,
+                )
+                .map_err(|e| ServerError::Seed(e.to_string()))?
+            }
+            None => DemoAccounts::default(),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let mut server = TestServer {
+            url: format!("http://{addr}"),
+            accounts,
+            addr,
+            dir,
+            limits: self.limits,
+            policy: self.policy,
+            clock: self.clock,
+            storage: None,
+            audit_key: String::new(),
+            http: std::sync::OnceLock::new(),
+            runtime: None,
+        };
+        server.run(listener)?;
+        Ok(server)
+    }
+}
+
 impl TestServer {
+    /// An empty server on the system clock, with the default policy and limits, its data
+    /// under the system's temp folder: say what differs, then [`TestServerBuilder::start`].
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder {
+            demo_records: None,
+            parent: std::env::temp_dir(),
+            clock: Arc::new(comptoir_server::auth::SystemClock),
+            policy: AuthPolicy::default(),
+            limits: comptoir_server::Limits::default(),
+        }
+    }
+
     /// Seeds the demo accounts (the large company of about `records` records) and serves
     /// them on a free port of 127.0.0.1.
     pub fn start(records: u32) -> Result<Self, ServerError> {
-        Self::start_with(records, comptoir_server::Limits::default())
+        Self::builder().demo(records).start()
     }
 
     /// [`Self::start`] with the server's rate limits, in-flight limit and hashing pool
     /// set to `limits` (a benchmark signing in hundreds of times from 127.0.0.1, say).
     pub fn start_with(records: u32, limits: comptoir_server::Limits) -> Result<Self, ServerError> {
-        Self::start_in_with(records, &std::env::temp_dir(), limits)
+        Self::builder().demo(records).limits(limits).start()
     }
 
     /// [`Self::start`], with the server's data in a new folder under `parent` (a tmpfs
     /// for tests that write a lot and do not test durability).
     pub fn start_in(records: u32, parent: &Path) -> Result<Self, ServerError> {
-        Self::start_in_with(records, parent, comptoir_server::Limits::default())
-    }
-
-    fn start_in_with(records: u32, parent: &Path, limits: comptoir_server::Limits) -> Result<Self, ServerError> {
-        let dir = tempfile::tempdir_in(parent)?;
-        let accounts = {
-            let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
-            comptoir_server::demo::seed(
-                &storage,
-                &dir.path().join("work"),
-                &DemoSize::with_records(records),
-                None,
-                None,
-            )
-            .map_err(|e| ServerError::Seed(e.to_string()))?
-        };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let mut server = Self { url: format!("http://{addr}"), accounts, addr, dir, limits, runtime: None };
-        server.run(listener)?;
-        Ok(server)
+        Self::builder().demo(records).parent(parent).start()
     }
 
     /// A second server, on a port of its own, starting from a copy of this one's data as
-    /// it is now (its accounts, sessions, companies and logs). Stop this one first if it
-    /// may be writing: the copy is of its files. Far cheaper than seeding again.
+    /// it is now (its accounts, sessions, companies and logs), with the same clock, policy
+    /// and limits. Stop this one first if it may be writing: the copy is of its files. Far
+    /// cheaper than seeding again.
     pub fn fork_in(&self, parent: &Path) -> Result<Self, ServerError> {
         let dir = tempfile::tempdir_in(parent)?;
         copy_tree(self.dir.path(), dir.path())?;
@@ -93,6 +190,11 @@ impl TestServer {
             addr,
             dir,
             limits: self.limits,
+            policy: self.policy.clone(),
+            clock: Arc::clone(&self.clock),
+            storage: None,
+            audit_key: String::new(),
+            http: std::sync::OnceLock::new(),
             runtime: None,
         };
         server.run(listener)?;
@@ -105,14 +207,17 @@ impl TestServer {
             .thread_name("test-server")
             .enable_all()
             .build()?;
-        let state = comptoir_server::open_state(self.dir.path())
+        let state = comptoir_server::open_state_with_clock(self.dir.path(), Arc::clone(&self.clock))
             .map_err(|e| ServerError::Storage(e.to_string()))?
             .with_limits(self.limits);
+        let state = comptoir_server::AppState { policy: self.policy.clone(), ..state };
         listener.set_nonblocking(true)?;
         let listener = {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(listener)?
         };
+        self.storage = Some(Arc::clone(&state.storage));
+        state.audit_signer.public_key().clone_into(&mut self.audit_key);
         runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
         self.runtime = Some(runtime);
         Ok(())
@@ -120,6 +225,7 @@ impl TestServer {
 
     /// Stops the server: its port refuses connections until [`Self::restart`].
     pub fn stop(&mut self) {
+        self.storage = None;
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
@@ -138,6 +244,27 @@ impl TestServer {
             })
             .ok_or_else(|| std::io::Error::other(format!("{} stayed busy", self.addr)))?;
         self.run(listener)
+    }
+
+    /// The storage the running server writes to: the very instance it serves from, so that
+    /// what a test writes there is what the server reads, at once.
+    ///
+    /// # Panics
+    ///
+    /// While the server is stopped: its storage is closed then (a restore replaces it).
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        self.storage.as_ref().unwrap_or_else(|| panic!("the test server at {} is stopped", self.url))
+    }
+
+    /// The public key the server signs its audit chains' heads with, as its sync status
+    /// publishes it.
+    pub fn audit_key(&self) -> &str {
+        &self.audit_key
+    }
+
+    /// The server's time, on its clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -290,7 +417,9 @@ pub fn peak_rss_mib() -> String {
         .map_or_else(|| "unknown".to_owned(), |kb| (kb / 1024).to_string())
 }
 
+pub mod api;
 pub mod fuzz;
+pub mod process;
 
 /// Checks the end-to-end tests share.
 #[allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test checks: a panic is the failure report")]

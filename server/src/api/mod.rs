@@ -36,6 +36,10 @@ pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 /// Bodies larger than this are refused with `413 body_too_large`.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// The most of a body too large that the server reads (and drops) before it answers
+/// `413`, so that the client can read the answer; beyond, it answers at once.
+pub const BODY_DRAIN_LIMIT: u64 = 32 * 1024 * 1024;
+
 /// What every handler shares.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -198,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_declared_too_large))
         .layer(axum::middleware::from_fn_with_state(guards, limits::guard_requests))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
@@ -259,13 +264,40 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
             // serde's message names the field and what was expected; it holds no secret.
             ApiError::bad_request("invalid_body", format!("The body does not match the request: {}", e.body_text()))
         }
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("The body is larger than the {} KiB allowed.", BODY_LIMIT / 1024),
-        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
         other => ApiError::bad_request("invalid_body", other.body_text()),
     }
+}
+
+fn body_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("The body is larger than the {} KiB allowed.", BODY_LIMIT / 1024),
+    )
+}
+
+/// Refuses a body whose declared length is over [`BODY_LIMIT`] with `413 body_too_large`,
+/// after reading what the client sends of it (up to [`BODY_DRAIN_LIMIT`]; the request's
+/// timeout bounds the time). A server that answers early and closes the connection with
+/// the body unread resets it (TCP sends RST over unread data), and the client, still
+/// writing, gets "connection reset" instead of the answer.
+async fn refuse_declared_too_large(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::body::HttpBody as _;
+    use axum::response::IntoResponse as _;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let Some(declared) = declared.filter(|length| *length > BODY_LIMIT as u64) else {
+        return next.run(request).await;
+    };
+    if declared <= BODY_DRAIN_LIMIT {
+        let mut body = request.into_body();
+        while let Some(Ok(_frame)) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {}
+    }
+    body_too_large().into_response()
 }
 
 /// The signed-in caller, from `Authorization: Bearer <access token>`.

@@ -2,16 +2,13 @@
 //! page, a record larger than the cap comes alone, and the download still brings every
 //! change once, in order.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
-
-use common::{PASSWORD, Server};
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_core::sync::RecordKind;
 use comptoir_server::admin;
-use comptoir_server::storage::{PageLimit, Storage};
+use comptoir_server::storage::PageLimit;
 use comptoir_server::sync::MAX_PAGE_BYTES;
+use comptoir_tests::TestServer;
+use comptoir_tests::api::PASSWORD;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -24,7 +21,7 @@ fn body_of(bytes: usize) -> String {
 /// Pulls the whole log with pages of `limit`; returns each page's changes (seq, id, body
 /// length) and its size on the wire.
 async fn pull_pages(
-    server: &Server,
+    server: &TestServer,
     company: CompanyId,
     token: &str,
     limit: u32,
@@ -33,7 +30,7 @@ async fn pull_pages(
     let mut after = 0;
     loop {
         let response = server
-            .http
+            .http()
             .get(format!("{}/v1/companies/{company}/sync/pull?after={after}&limit={limit}", server.url))
             .bearer_auth(token)
             .send()
@@ -63,8 +60,8 @@ async fn pull_pages(
 
 #[tokio::test]
 async fn pages_stop_at_the_byte_cap_and_a_larger_record_comes_alone() {
-    let server = Server::start().await;
-    let storage = server.storage.as_ref() as &dyn Storage;
+    let (server, _) = crate::empty_server();
+    let storage = server.storage().as_ref();
     admin::create_user(storage, "claire@atelier.fr", PASSWORD, "").unwrap();
     let company = admin::create_company(storage, "Atelier", "FR").unwrap();
     admin::add_member(storage, company, "claire@atelier.fr", Role::Owner).unwrap();

@@ -1,9 +1,5 @@
 //! The `comptoir-server admin` commands, run as a real process on a temp data folder.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
-
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
@@ -15,7 +11,7 @@ fn run(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
 
 /// Runs `comptoir-server ARGS --data DATA`.
 fn run_top(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir-server"))
+    let mut child = Command::new(crate::SERVER_BIN)
         .args(args)
         .arg("--data")
         .arg(data)
@@ -125,7 +121,8 @@ fn admin_backup_runs_beside_the_server_and_restore_waits_for_it_to_stop() {
     let backup = out.path().join("atelier.backup");
     let backup_arg = backup.to_str().unwrap();
 
-    let (mut server, _url, _stdout) = common::serve_process(data, &[]);
+    let comptoir_tests::process::ServerProcess { child: mut server, stdout: _stdout, .. } =
+        comptoir_tests::process::serve(crate::SERVER_BIN, data, &[]).unwrap();
     let printed = stdout(&run(data, &["backup", "--out", backup_arg], ""));
     assert!(printed.starts_with("backup written:") && printed.contains("1 companies"), "{printed}");
     // Once written, never overwritten.

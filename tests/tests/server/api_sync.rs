@@ -1,12 +1,7 @@
 //! Push and pull over real HTTP: exactly once, in order, numbers without gaps, rules
 //! enforced, the audit chain intact.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
-
 use chrono::NaiveDate;
-use common::{PASSWORD, Server, code};
 use comptoir_core::audit::verify_chain;
 use comptoir_core::model::{
     Address, Allocation, CompanyId, Contact, ContactId, ContactKind, Country, Currency, Document, DocumentKind,
@@ -14,6 +9,8 @@ use comptoir_core::model::{
 };
 use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
+use comptoir_tests::TestServer;
+use comptoir_tests::api::{PASSWORD, code};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -38,7 +35,7 @@ impl Device {
     }
 }
 
-async fn push(server: &Server, company: CompanyId, token: &str, mutations: &[Mutation]) -> Vec<Outcome> {
+async fn push(server: &TestServer, company: CompanyId, token: &str, mutations: &[Mutation]) -> Vec<Outcome> {
     let (status, body) =
         server.post(&format!("/v1/companies/{company}/sync/push"), json!({"mutations": mutations}), Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -46,13 +43,13 @@ async fn push(server: &Server, company: CompanyId, token: &str, mutations: &[Mut
     response.results.into_iter().map(|r| r.outcome).collect()
 }
 
-async fn push_one(server: &Server, company: CompanyId, device: &mut Device, intent: Intent) -> Outcome {
+async fn push_one(server: &TestServer, company: CompanyId, device: &mut Device, intent: Intent) -> Outcome {
     let mutation = device.mutation(intent);
     let token = device.token.clone();
     push(server, company, &token, &[mutation]).await.remove(0)
 }
 
-async fn pull_all(server: &Server, company: CompanyId, token: &str) -> Vec<comptoir_core::sync::Change> {
+async fn pull_all(server: &TestServer, company: CompanyId, token: &str) -> Vec<comptoir_core::sync::Change> {
     let mut after = 0;
     let mut changes = Vec::new();
     loop {
@@ -129,8 +126,8 @@ fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
 }
 
 /// A company with members of every role, signed in.
-async fn company_with_roles(server: &Server, name: &str) -> (CompanyId, std::collections::HashMap<Role, String>) {
-    let storage = server.storage.as_ref();
+async fn company_with_roles(server: &TestServer, name: &str) -> (CompanyId, std::collections::HashMap<Role, String>) {
+    let storage = server.storage().as_ref();
     let company = admin::create_company(storage, name, "FR").unwrap();
     let mut tokens = std::collections::HashMap::new();
     for role in Role::ALL {
@@ -144,7 +141,7 @@ async fn company_with_roles(server: &Server, name: &str) -> (CompanyId, std::col
 
 #[tokio::test]
 async fn documents_are_issued_with_numbers_and_pulled_back() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier Lumière").await;
     let mut device = Device::new(&tokens[&Role::Sales]);
     let customer = contact("Boulangerie Martin");
@@ -189,7 +186,7 @@ async fn documents_are_issued_with_numbers_and_pulled_back() {
 
 #[tokio::test]
 async fn a_mutation_sent_twice_is_applied_once() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut device = Device::new(&tokens[&Role::Sales]);
     let customer = contact("Garage Dubois");
@@ -260,7 +257,7 @@ async fn a_mutation_sent_twice_is_applied_once() {
 
 #[tokio::test]
 async fn refused_changes_say_why_and_change_nothing() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let (other_company, other_tokens) = company_with_roles(&server, "Autre").await;
     let mut device = Device::new(&tokens[&Role::Owner]);
@@ -345,7 +342,7 @@ async fn refused_changes_say_why_and_change_nothing() {
 
 #[tokio::test]
 async fn each_role_may_do_what_it_should() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let (other, _) = company_with_roles(&server, "Autre").await;
     for role in Role::ALL {
@@ -371,7 +368,7 @@ async fn each_role_may_do_what_it_should() {
 
 #[tokio::test]
 async fn eight_clients_issuing_200_invoices_get_numbers_1_to_200() {
-    let server = std::sync::Arc::new(Server::start().await);
+    let server = std::sync::Arc::new(crate::empty_server().0);
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let customer = contact("Client commun");
     let mut setup = Device::new(&tokens[&Role::Owner]);
@@ -405,7 +402,7 @@ async fn eight_clients_issuing_200_invoices_get_numbers_1_to_200() {
 
 #[tokio::test]
 async fn the_audit_chain_records_every_change_and_verifies() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut device = Device::new(&tokens[&Role::Admin]);
     let mut customer = contact("Traiteur Moreau");
@@ -442,7 +439,7 @@ async fn the_audit_chain_records_every_change_and_verifies() {
 #[tokio::test]
 async fn the_status_publishes_the_audit_key_and_the_last_page_carries_the_signed_head() {
     use comptoir_core::audit::{SignedAuditHead, verify_trail};
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut device = Device::new(&tokens[&Role::Admin]);
     for name in ["Traiteur Moreau", "Boulangerie Martin", "Fromagerie Petit"] {
@@ -453,7 +450,7 @@ async fn the_status_publishes_the_audit_key_and_the_last_page_carries_the_signed
     let (status, sync_status) = server.get(&format!("/v1/companies/{company}/sync/status"), Some(&device.token)).await;
     assert_eq!(status, StatusCode::OK);
     let key = sync_status["audit_key"].as_str().unwrap().to_owned();
-    assert_eq!(key, server.audit_key, "the key of the server's signer");
+    assert_eq!(key, server.audit_key(), "the key of the server's signer");
 
     // Pages of 10: only the last one carries the head.
     let (mut after, mut trail) = (0, Vec::new());
@@ -502,7 +499,7 @@ async fn the_status_publishes_the_audit_key_and_the_last_page_carries_the_signed
 
 #[tokio::test]
 async fn sign_ins_and_failed_sign_ins_are_in_the_trail() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let email = format!("sales.{}@example.fr", company.0.simple());
     let (status, _) = server.login(&email, "pas le bon mot de passe").await;
@@ -524,7 +521,7 @@ async fn sign_ins_and_failed_sign_ins_are_in_the_trail() {
 
 #[tokio::test]
 async fn numbering_continues_from_a_settable_number_and_never_goes_back() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut owner = Device::new(&tokens[&Role::Owner]);
     let mut sales = Device::new(&tokens[&Role::Sales]);
@@ -553,7 +550,7 @@ async fn numbering_continues_from_a_settable_number_and_never_goes_back() {
 
 #[tokio::test]
 async fn unknown_fields_inside_records_are_refused() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut record = serde_json::to_value(contact("Client")).unwrap();
     record["discount_for_friends"] = json!(50);
@@ -565,7 +562,7 @@ async fn unknown_fields_inside_records_are_refused() {
 }
 
 /// The company's settings as the server last logged them.
-async fn settings_of(server: &Server, company: CompanyId, token: &str) -> comptoir_core::sync::Settings {
+async fn settings_of(server: &TestServer, company: CompanyId, token: &str) -> comptoir_core::sync::Settings {
     pull_all(server, company, token)
         .await
         .into_iter()
@@ -597,7 +594,7 @@ fn png(width: u32, height: u32, padding: usize) -> Vec<u8> {
 #[tokio::test]
 async fn hostile_company_settings_are_refused_with_a_code_and_change_nothing() {
     use comptoir_core::model::Logo;
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Atelier").await;
     let mut device = Device::new(&tokens[&Role::Owner]);
     let created = settings_of(&server, company, &device.token).await;
@@ -686,7 +683,7 @@ async fn hostile_company_settings_are_refused_with_a_code_and_change_nothing() {
 #[tokio::test]
 async fn contacts_and_articles_are_deleted_only_when_nothing_refers_to_them() {
     use comptoir_core::model::{Article, ArticleId};
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (company, tokens) = company_with_roles(&server, "Références").await;
     let mut owner = Device::new(&tokens[&Role::Owner]);
     let customer = contact("Client avec factures");

@@ -1,20 +1,16 @@
-//! Sign-in, tokens, two-factor and the account, over real HTTP (see `common`).
-
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
+//! Sign-in, tokens, two-factor and the account, over real HTTP (see `comptoir_tests::api`).
 
 use chrono::Duration;
-use common::{PASSWORD, Server, code, totp_code};
 use comptoir_server::admin;
 use comptoir_server::auth::AuthPolicy;
-use comptoir_server::storage::Storage;
+use comptoir_tests::api::{PASSWORD, code};
+use comptoir_tests::totp_code;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn health_answers() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let (status, body) = server.get("/v1/health", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
@@ -24,10 +20,10 @@ async fn health_answers() {
 
 #[tokio::test]
 async fn sign_in_read_account_and_sign_out() {
-    let server = Server::start().await;
-    let user = admin::create_user(server.storage.as_ref(), "Claire@Atelier.fr", PASSWORD, "Claire").unwrap();
-    let company = admin::create_company(server.storage.as_ref(), "Atelier Lumière", "FR").unwrap();
-    admin::add_member(server.storage.as_ref(), company, "claire@atelier.fr", comptoir_core::model::Role::Owner)
+    let (server, _) = crate::empty_server();
+    let user = admin::create_user(server.storage().as_ref(), "Claire@Atelier.fr", PASSWORD, "Claire").unwrap();
+    let company = admin::create_company(server.storage().as_ref(), "Atelier Lumière", "FR").unwrap();
+    admin::add_member(server.storage().as_ref(), company, "claire@atelier.fr", comptoir_core::model::Role::Owner)
         .unwrap();
 
     let tokens = server.signed_in("claire@atelier.fr", PASSWORD).await;
@@ -58,10 +54,10 @@ async fn sign_in_read_account_and_sign_out() {
 
 #[tokio::test]
 async fn access_tokens_expire_and_refresh_tokens_rotate() {
-    let server = Server::start().await;
-    admin::create_user(server.storage.as_ref(), "marc@garage.be", PASSWORD, "").unwrap();
+    let (server, clock) = crate::empty_server();
+    admin::create_user(server.storage().as_ref(), "marc@garage.be", PASSWORD, "").unwrap();
     let first = server.signed_in("marc@garage.be", PASSWORD).await;
-    server.clock.advance(Duration::minutes(16));
+    clock.advance(Duration::minutes(16));
     let (status, _) = server.get("/v1/account", first["access_token"].as_str()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "access tokens live 15 minutes");
 
@@ -83,8 +79,8 @@ async fn access_tokens_expire_and_refresh_tokens_rotate() {
 
 #[tokio::test]
 async fn two_factor_set_up_then_required_at_sign_in() {
-    let server = Server::start().await;
-    admin::create_user(server.storage.as_ref(), "lea@studio.fr", PASSWORD, "Léa").unwrap();
+    let (server, clock) = crate::empty_server();
+    admin::create_user(server.storage().as_ref(), "lea@studio.fr", PASSWORD, "Léa").unwrap();
     let tokens = server.signed_in("lea@studio.fr", PASSWORD).await;
     let access = tokens["access_token"].as_str().unwrap();
 
@@ -104,16 +100,20 @@ async fn two_factor_set_up_then_required_at_sign_in() {
     let (status, body) = server.post("/v1/account/totp/enable", change(PASSWORD, "000000"), Some(access)).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_code"));
     let (status, body) =
-        server.post("/v1/account/totp/enable", json!({"code": totp_code(&secret, now)}), Some(access)).await;
+        server.post("/v1/account/totp/enable", json!({"code": totp_code(&secret, now).unwrap()}), Some(access)).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_body"), "the password is required");
     let (status, body) = server
-        .post("/v1/account/totp/enable", change("pas le bon mot de passe", &totp_code(&secret, now)), Some(access))
+        .post(
+            "/v1/account/totp/enable",
+            change("pas le bon mot de passe", &totp_code(&secret, now).unwrap()),
+            Some(access),
+        )
         .await;
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "wrong_password"));
     let (_, account) = server.get("/v1/account", Some(access)).await;
     assert_eq!(account["totp_enabled"], false, "refused: nothing changed");
     let (status, _) =
-        server.post("/v1/account/totp/enable", change(PASSWORD, &totp_code(&secret, now)), Some(access)).await;
+        server.post("/v1/account/totp/enable", change(PASSWORD, &totp_code(&secret, now).unwrap()), Some(access)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // The password alone no longer signs in.
@@ -124,18 +124,18 @@ async fn two_factor_set_up_then_required_at_sign_in() {
     let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": "123456"}), None).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_code"));
     // The code used to turn two-factor on cannot be used again.
-    let reused = totp_code(&secret, now);
+    let reused = totp_code(&secret, now).unwrap();
     let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": reused}), None).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_code"));
     // Thirty seconds later, the next code works.
-    server.clock.advance(Duration::seconds(30));
-    let fresh = totp_code(&secret, server.now());
+    clock.advance(Duration::seconds(30));
+    let fresh = totp_code(&secret, server.now()).unwrap();
     let (status, signed) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": fresh}), None).await;
     assert_eq!(status, StatusCode::OK, "{signed}");
     assert!(signed["access_token"].is_string());
     // A challenge serves once.
-    server.clock.advance(Duration::seconds(30));
-    let next = totp_code(&secret, server.now());
+    clock.advance(Duration::seconds(30));
+    let next = totp_code(&secret, server.now()).unwrap();
     let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": next}), None).await;
     assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "challenge_expired"));
 
@@ -157,8 +157,8 @@ async fn two_factor_set_up_then_required_at_sign_in() {
 
 #[tokio::test]
 async fn repeated_failures_slow_down_then_lock_then_unlock() {
-    let server = Server::start().await;
-    admin::create_user(server.storage.as_ref(), "paul@boulangerie.fr", PASSWORD, "").unwrap();
+    let (server, clock) = crate::empty_server();
+    admin::create_user(server.storage().as_ref(), "paul@boulangerie.fr", PASSWORD, "").unwrap();
     let policy = AuthPolicy::default();
     let wrong = "mauvais mot de passe";
     for attempt in 1..policy.lock_after {
@@ -171,7 +171,7 @@ async fn repeated_failures_slow_down_then_lock_then_unlock() {
             let (status, body) = server.login("paul@boulangerie.fr", PASSWORD).await;
             assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
             assert!(body["error"]["message"].as_str().unwrap().contains("wait"));
-            server.clock.advance(Duration::seconds(wait));
+            clock.advance(Duration::seconds(wait));
         }
     }
     let (status, body) = server.login("paul@boulangerie.fr", wrong).await;
@@ -181,10 +181,10 @@ async fn repeated_failures_slow_down_then_lock_then_unlock() {
     // Locked: even the right password is refused, and the answer says until when.
     let (status, body) = server.login("paul@boulangerie.fr", PASSWORD).await;
     assert_eq!((status, code(&body)), (StatusCode::LOCKED, "account_locked"));
-    server.clock.advance(Duration::minutes(14));
+    clock.advance(Duration::minutes(14));
     let (status, _) = server.login("paul@boulangerie.fr", PASSWORD).await;
     assert_eq!(status, StatusCode::LOCKED);
-    server.clock.advance(Duration::minutes(1));
+    clock.advance(Duration::minutes(1));
     server.signed_in("paul@boulangerie.fr", PASSWORD).await;
     // And the count starts again from zero.
     let (status, body) = server.login("paul@boulangerie.fr", wrong).await;
@@ -193,8 +193,8 @@ async fn repeated_failures_slow_down_then_lock_then_unlock() {
 
 #[tokio::test]
 async fn changing_the_password_closes_other_sessions() {
-    let server = Server::start().await;
-    admin::create_user(server.storage.as_ref(), "ines@cabinet.fr", PASSWORD, "").unwrap();
+    let (server, _) = crate::empty_server();
+    admin::create_user(server.storage().as_ref(), "ines@cabinet.fr", PASSWORD, "").unwrap();
     let laptop = server.signed_in("ines@cabinet.fr", PASSWORD).await;
     let phone = server.signed_in("ines@cabinet.fr", PASSWORD).await;
     let laptop_access = laptop["access_token"].as_str().unwrap();
@@ -223,10 +223,10 @@ async fn changing_the_password_closes_other_sessions() {
 
 #[tokio::test]
 async fn bad_bodies_get_a_clear_4xx() {
-    let server = Server::start().await;
+    let (server, _) = crate::empty_server();
     let login = format!("{}/v1/auth/login", server.url);
     let send = |body: String, content_type: Option<&'static str>| {
-        let mut request = server.http.post(&login).body(body);
+        let mut request = server.http().post(&login).body(body);
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
@@ -276,8 +276,8 @@ async fn bad_bodies_get_a_clear_4xx() {
 
 #[tokio::test]
 async fn a_company_keeps_an_owner() {
-    let server = Server::start().await;
-    let storage = server.storage.as_ref() as &dyn Storage;
+    let (server, _) = crate::empty_server();
+    let storage = server.storage().as_ref();
     let company = admin::create_company(storage, "Studio Brabant", "BE").unwrap();
     let owner = admin::create_user(storage, "owner@studio.be", PASSWORD, "").unwrap();
     let other = admin::create_user(storage, "sales@studio.be", PASSWORD, "").unwrap();

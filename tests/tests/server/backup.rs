@@ -1,19 +1,15 @@
 //! Backups of the server's database taken while it serves, and their restore.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{PASSWORD, Server};
 use comptoir_core::model::{Address, CompanyId, Contact, ContactId, ContactKind, Country, Role};
 use comptoir_core::sync::{Intent, Mutation, Outcome, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage, StorageError};
+use comptoir_tests::api::PASSWORD;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -68,8 +64,8 @@ fn integrity(path: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_serving_holds_what_was_acknowledged_before_it() {
-    let server = Server::start().await;
-    let storage = server.storage.clone() as Arc<dyn Storage>;
+    let (server, _) = crate::empty_server();
+    let storage = Arc::clone(server.storage());
     let company = company_with_owner(storage.as_ref());
     // Some weight, so that a backup takes long enough for writes to land meanwhile.
     storage
@@ -90,7 +86,7 @@ async fn a_backup_taken_while_serving_holds_what_was_acknowledged_before_it() {
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (http, url, acknowledged, stop) =
-            (server.http.clone(), server.url.clone(), acknowledged.clone(), stop.clone());
+            (server.http().clone(), server.url.clone(), acknowledged.clone(), stop.clone());
         tokio::spawn(async move {
             let client_id = Uuid::now_v7();
             for mutation_id in 1.. {

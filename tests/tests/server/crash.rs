@@ -2,24 +2,19 @@
 //! acknowledged, and keeps nothing of a change of several steps it was killed in the
 //! middle of.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
-
 use std::io::BufRead as _;
 use std::process::Child;
-
-use common::serve_process;
 
 use comptoir_core::model::{Address, CompanyId, Contact, ContactId, ContactKind, Country, Role};
 use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage};
+use comptoir_tests::process::{self, ServerProcess};
 use serde_json::json;
 
 /// Starts `comptoir-server serve` on a port of its own and returns it with its address.
 fn start(data: &std::path::Path) -> (Child, String) {
-    let (child, url, _) = serve_process(data, &[]);
+    let ServerProcess { child, url, .. } = process::serve(crate::SERVER_BIN, data, &[]).unwrap();
     (child, url)
 }
 
@@ -190,7 +185,9 @@ async fn a_kill_between_the_steps_of_adding_a_member_leaves_all_or_nothing() {
             company
         };
         let http = reqwest::Client::new();
-        let (mut server, url, mut stdout) = serve_process(dir.path(), &[(comptoir_server::pause::PAUSE_AT, point)]);
+        let pause = [(comptoir_server::pause::PAUSE_AT, point)];
+        let ServerProcess { child: mut server, url, mut stdout } =
+            process::serve(crate::SERVER_BIN, dir.path(), &pause).unwrap();
         let token = sign_in(&http, &url, "claire@atelier.fr", "mot de passe solide").await;
         let request = tokio::spawn(add_marc(http.clone(), url.clone(), company, token.clone()));
         // The server says when it stands at the point, inside the transaction.

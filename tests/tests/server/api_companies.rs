@@ -1,21 +1,18 @@
 //! Company membership over real HTTP: roles allowed and refused, isolation between
 //! companies, and an owner kept.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-mod common;
-
-use common::{PASSWORD, Server, code};
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_server::admin;
+use comptoir_tests::TestServer;
+use comptoir_tests::api::{PASSWORD, code};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 /// Two companies: A with an owner, an admin, a sales user and an accountant; B with its
 /// own owner. Returns the server, the ids, and signed-in access tokens by name.
-async fn two_companies() -> (Server, CompanyId, CompanyId, std::collections::HashMap<&'static str, String>) {
-    let server = Server::start().await;
-    let storage = server.storage.as_ref();
+async fn two_companies() -> (TestServer, CompanyId, CompanyId, std::collections::HashMap<&'static str, String>) {
+    let (server, _) = crate::empty_server();
+    let storage = server.storage().as_ref();
     let a = admin::create_company(storage, "Atelier Lumière", "FR").unwrap();
     let b = admin::create_company(storage, "Studio Brabant", "BE").unwrap();
     let mut tokens = std::collections::HashMap::new();
@@ -112,7 +109,7 @@ async fn who_may_manage_members() {
 #[tokio::test]
 async fn roles_change_and_members_leave_but_an_owner_stays() {
     let (server, a, _, tokens) = two_companies().await;
-    let storage = server.storage.as_ref();
+    let storage = server.storage().as_ref();
     let id_of = |email: &str| comptoir_server::storage::Storage::user_by_email(storage, email).unwrap().unwrap().id;
     let member = |email: &str| format!("/v1/companies/{a}/members/{}", id_of(email));
 
@@ -154,7 +151,7 @@ async fn roles_change_and_members_leave_but_an_owner_stays() {
 /// company `company` through a push, and its bank entry numbered `number` as a client
 /// derives it from the same record.
 async fn paid(
-    server: &Server,
+    server: &TestServer,
     company: CompanyId,
     token: &str,
     payer: (uuid::Uuid, &str),
@@ -179,7 +176,7 @@ async fn paid(
 }
 
 /// Pushes one intent, which must be applied.
-async fn push(server: &Server, company: CompanyId, token: &str, intent: serde_json::Value) {
+async fn push(server: &TestServer, company: CompanyId, token: &str, intent: serde_json::Value) {
     let body = json!({"mutations": [{"client_id": uuid::Uuid::now_v7(), "mutation_id": 1, "intent": intent}]});
     let (status, answer) = server.post(&format!("/v1/companies/{company}/sync/push"), body, Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -187,7 +184,7 @@ async fn push(server: &Server, company: CompanyId, token: &str, intent: serde_js
 }
 
 /// A customer of company `company`, created through a push.
-async fn customer(server: &Server, company: CompanyId, token: &str, name: &str) -> serde_json::Value {
+async fn customer(server: &TestServer, company: CompanyId, token: &str, name: &str) -> serde_json::Value {
     let contact = json!({"id": uuid::Uuid::now_v7(), "kind": "company", "name": name, "is_customer": true,
         "is_supplier": false, "email": null, "phone": null, "vat_number": null,
         "billing_address": {"street": "1 rue de la Paix", "street2": "", "postcode": "75002", "city": "Paris",
