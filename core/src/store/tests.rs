@@ -1063,6 +1063,7 @@ fn entries_are_derived_posted_and_reversed_never_rewritten() {
         posted_at: chrono::Utc::now(),
         posted_by: "compta@exemple.fr".into(),
         entries: batch.entries.clone(),
+        group: None,
     };
     store.write(|tx| super::ledger::apply_posting(tx, &posting)).unwrap();
     assert_eq!(store.pending_entry_count().unwrap(), 0);

@@ -22,10 +22,12 @@ pub const SERVER_APPLICATION_ID: i32 = 0x434D_5053;
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("migrations/0001_initial.sql") },
     Migration { version: 2, sql: include_str!("migrations/0002_record_refs.sql") },
+    // Version 3 is the lead's change, landing meanwhile.
+    Migration { version: 4, sql: include_str!("migrations/0004_posting_parts.sql") },
 ];
 
 /// The version the schema has after [`migrate`].
-pub const LATEST_VERSION: u32 = 2;
+pub const LATEST_VERSION: u32 = 4;
 
 #[allow(clippy::needless_pass_by_value, reason = "the shape `map_err` calls")]
 fn store_error(e: StoreError) -> StorageError {
