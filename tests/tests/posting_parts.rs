@@ -567,4 +567,20 @@ fn the_engine_posts_a_large_period_in_parts_and_nothing_when_a_part_is_refused()
     assert_eq!(posted_entries(&log).len(), pending);
     assert_eq!(log.posts, 1, "one posting in the audit trail");
     assert!(log.parts[0] > 1, "sent in {} parts", log.parts[0]);
+    // Too heavy for one pull page: records of one group, written together.
+    let id = log.postings[0].id;
+    let records = u32::try_from(log.postings.len()).unwrap();
+    assert!(records > 1, "{records} records");
+    for (n, record) in (1..).zip(&log.postings) {
+        let group = comptoir_core::accounting::PostingGroup { posting: id, record: n, records, entries: pending };
+        assert_eq!(record.group, Some(group));
+        let bytes = serde_json::to_vec(record).unwrap().len();
+        assert!(bytes < comptoir_server::sync::MAX_PAGE_BYTES / 2 + 64 * 1024, "{bytes} bytes");
+    }
+    // The copy synced: nothing is pending there.
+    let copy = comptoir_core::store::CompanyStore::open_read_only(
+        &dir.path().join("companies").join(format!("{}.comptoir", server.company())),
+    )
+    .unwrap();
+    assert_eq!(copy.pending_entry_count().unwrap(), 0);
 }

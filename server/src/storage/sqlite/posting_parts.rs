@@ -111,3 +111,71 @@ pub(super) fn drop(tx: &Transaction<'_>, company: CompanyId, which: StagedParts)
             .execute(params![company.0, time_text(before)])?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a panic is the failure report")]
+
+    use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+    use uuid::Uuid;
+
+    use crate::storage::{CompanyTx, SqliteStorage, StagedPart, StagedParts, Storage};
+    use comptoir_core::model::CompanyId;
+
+    fn staged(part: u32, from: Option<NaiveDate>, staged_at: DateTime<Utc>, bytes: u64) -> StagedPart {
+        let to = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        StagedPart { part, from, to, staged_at, entries: 2, bytes }
+    }
+
+    fn with(storage: &SqliteStorage, company: CompanyId, work: &mut dyn FnMut(&mut dyn CompanyTx)) {
+        storage
+            .in_company(company, &mut |tx| {
+                work(tx);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    /// Parts are kept per company and posting, in order; they are dropped by posting, by
+    /// period (another posting's), and by age, and never another company's.
+    #[test]
+    fn parts_are_staged_per_company_and_dropped_by_posting_period_and_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let a = crate::admin::create_company(&storage, "A", "FR").unwrap();
+        let b = crate::admin::create_company(&storage, "B", "BE").unwrap();
+        let now = Utc::now();
+        let old = now - TimeDelta::hours(25);
+        let (first, second, third) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let other_period = NaiveDate::from_ymd_opt(2026, 1, 1);
+        with(&storage, a, &mut |tx| {
+            tx.stage_part(first, &staged(2, None, now, 20), "[2]").unwrap();
+            tx.stage_part(first, &staged(1, None, now, 10), "[1]").unwrap();
+            tx.stage_part(second, &staged(1, other_period, old, 5), "[]").unwrap();
+            tx.stage_part(third, &staged(1, None, now, 7), "[]").unwrap();
+        });
+        with(&storage, b, &mut |tx| tx.stage_part(first, &staged(1, None, old, 100), "[b]").unwrap());
+        with(&storage, a, &mut |tx| {
+            let parts = tx.staged_parts(first).unwrap();
+            assert_eq!(parts, vec![staged(1, None, parts[0].staged_at, 10), staged(2, None, parts[1].staged_at, 20)]);
+            assert_eq!(tx.staged_entries(first, 2).unwrap().as_deref(), Some("[2]"));
+            assert_eq!(tx.staged_entries(first, 3).unwrap(), None);
+            assert_eq!(tx.staged_bytes().unwrap(), 42);
+            // By age: the old part of A only.
+            assert_eq!(tx.drop_parts(StagedParts::StagedBefore(now - TimeDelta::hours(24))).unwrap(), 1);
+            assert!(tx.staged_parts(second).unwrap().is_empty());
+            // By period: the other posting of the period, not the one kept.
+            let period = StagedParts::OtherPostingsOf { keep: first, from: None, to: staged(1, None, now, 0).to };
+            assert_eq!(tx.drop_parts(period).unwrap(), 1);
+            assert!(tx.staged_parts(third).unwrap().is_empty());
+            assert_eq!(tx.staged_parts(first).unwrap().len(), 2);
+            assert_eq!(tx.drop_parts(StagedParts::Of(first)).unwrap(), 2);
+            assert_eq!(tx.staged_bytes().unwrap(), 0);
+        });
+        // B's part, of the same posting id and older than a day, is still there.
+        with(&storage, b, &mut |tx| {
+            assert_eq!(tx.staged_bytes().unwrap(), 100);
+            assert_eq!(tx.staged_entries(first, 1).unwrap().as_deref(), Some("[b]"));
+        });
+    }
+}
