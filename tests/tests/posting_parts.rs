@@ -69,7 +69,13 @@ impl Poster {
         self.part_of(posting, part, None, entries).await
     }
 
-    async fn part_of(&self, posting: &str, part: &str, from: Option<NaiveDate>, entries: &[Entry]) -> (StatusCode, Value) {
+    async fn part_of(
+        &self,
+        posting: &str,
+        part: &str,
+        from: Option<NaiveDate>,
+        entries: &[Entry],
+    ) -> (StatusCode, Value) {
         let body = json!({"from": from, "to": to(), "entries": entries});
         self.send(reqwest::Method::PUT, &format!("/{posting}/parts/{part}"), &body).await
     }
@@ -100,17 +106,17 @@ impl Poster {
         let (mut after, mut postings, mut posts, mut parts) = (0, Vec::new(), 0, Vec::new());
         loop {
             let url = format!("{}/v1/companies/{}/sync/pull?after={after}&limit=1000", self.url, self.company);
-            let page: Value =
-                self.http.get(url).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
+            let page: Value = self.http.get(url).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
             for change in page["changes"].as_array().unwrap() {
                 match change["kind"].as_str().unwrap() {
                     "posting" => postings.push(serde_json::from_value(change["body"]["record"].clone()).unwrap()),
                     "audit" if change["body"]["record"]["action"] == "post" => {
                         posts += 1;
                         let changes = change["body"]["record"]["changes"].as_array().unwrap();
-                        let count = changes.iter().find(|c| c["field"] == "parts").map_or(1, |c| {
-                            c["after"].as_str().unwrap().parse().unwrap()
-                        });
+                        let count = changes
+                            .iter()
+                            .find(|c| c["field"] == "parts")
+                            .map_or(1, |c| c["after"].as_str().unwrap().parse().unwrap());
                         parts.push(count);
                     }
                     _ => {}
@@ -192,9 +198,9 @@ async fn a_posting_whose_last_part_never_comes_posts_nothing_and_a_full_one_post
     assert_eq!(receipt["id"], json!(id));
     assert_eq!(receipt["entries"], pending.len());
     let after = poster.log().await;
-    let posted = posted_entries(&after);
+    let booked = posted_entries(&after);
     let expected: BTreeSet<_> = pending.iter().map(|e| (e.source, e.reversal)).collect();
-    assert_eq!(posted, expected, "every pending entry posted, once");
+    assert_eq!(booked, expected, "every pending entry posted, once");
     assert_eq!(after.postings.len(), before.postings.len() + 1, "one posting record: it fits a pull page");
     let record = after.postings.last().unwrap();
     assert_eq!((record.id, record.group, record.entries.len()), (id, None, pending.len()));
@@ -228,18 +234,18 @@ async fn resending_a_part_or_the_commit_changes_nothing() {
     let (status, receipt) = poster.commit(&id, 3).await;
     assert_eq!(status, StatusCode::CREATED, "{receipt}");
     assert_eq!(receipt["entries"], pending.len());
-    let posted = poster.log().await;
+    let made = poster.log().await;
     // The commit again: the same receipt; a part again: "posted", staged nowhere.
     let (status, again) = poster.commit(&id, 3).await;
     assert_eq!((status, &again), (StatusCode::OK, &receipt));
     let (status, body) = poster.part(&id, "1", parts[0]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["posted"], true);
-    assert_eq!(poster.log().await, posted, "nothing changed");
+    assert_eq!(poster.log().await, made, "nothing changed");
     // So does the one-request posting with the same id.
     let (status, body) = poster.post(id.parse().unwrap(), parts[0]).await;
     assert_eq!((status, &body), (StatusCode::OK, &receipt));
-    assert_eq!(poster.log().await, posted);
+    assert_eq!(poster.log().await, made);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,7 +312,8 @@ async fn hostile_parts_are_refused_with_codes_and_change_nothing() {
     // Parts of company A are not company B's: a commit there finds none, A's stay whole.
     let other = server.accounts.companies[0].0;
     assert_ne!(other, poster.company);
-    let elsewhere = Poster { company: other, http: poster.http.clone(), url: poster.url.clone(), token: poster.token.clone() };
+    let elsewhere =
+        Poster { company: other, http: poster.http.clone(), url: poster.url.clone(), token: poster.token.clone() };
     let b_before = elsewhere.log().await;
     refused(elsewhere.commit(&id, 3).await, StatusCode::CONFLICT, "posting_parts_missing").await;
     refused(elsewhere.part(&id, "2", parts[1]).await, StatusCode::CONFLICT, "entry_not_derived").await;
@@ -316,7 +323,8 @@ async fn hostile_parts_are_refused_with_codes_and_change_nothing() {
     let request = AddMember { email: "vente@exemple.fr".into(), role: Role::Sales, display_name: None };
     let added = owner.add_member(poster.company, &request).await.unwrap();
     let (_, sales_token) = signed_in(&server.url, "vente@exemple.fr", &added.initial_password.unwrap()).await;
-    let sales = Poster { token: sales_token, http: poster.http.clone(), url: poster.url.clone(), company: poster.company };
+    let sales =
+        Poster { token: sales_token, http: poster.http.clone(), url: poster.url.clone(), company: poster.company };
     refused(sales.part(&id, "2", parts[1]).await, StatusCode::FORBIDDEN, "permission_denied").await;
     refused(sales.commit(&id, 3).await, StatusCode::FORBIDDEN, "permission_denied").await;
 
@@ -337,7 +345,8 @@ async fn a_company_stages_a_bounded_size() {
     let server = TestServer::start_with(150, limits).unwrap();
     let (client, token) = signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
     let dir = tempfile::tempdir().unwrap();
-    let (mut link, _) = Link::create(client, server.company(), &dir.path().join("copy.comptoir"), Utc::now()).await.unwrap();
+    let (mut link, _) =
+        Link::create(client, server.company(), &dir.path().join("copy.comptoir"), Utc::now()).await.unwrap();
     let pending = pending_in(&mut link).await;
     let poster = Poster { http: reqwest::Client::new(), url: server.url.clone(), company: server.company(), token };
     let before = poster.log().await;
@@ -431,30 +440,27 @@ fn parts_in_any_order_and_repeated_post_once_exactly_when_all_are_there() {
                     }
                 }
                 let after = poster.log().await;
-                match made {
-                    Some((count, receipt)) => {
-                        let posted: usize = parts[..count].iter().map(|p| p.len()).sum();
-                        prop_assert_eq!(&receipt["entries"], &json!(posted));
-                        prop_assert_eq!(after.postings.len(), before.postings.len() + 1);
-                        prop_assert_eq!(after.posts, before.posts + 1);
-                        let record = after.postings.last().unwrap();
-                        prop_assert_eq!(&record.entries[..], &entries[..posted]);
-                        *done.borrow_mut() += posted;
+                if let Some((count, receipt)) = made {
+                    let booked: usize = parts[..count].iter().map(|p| p.len()).sum();
+                    prop_assert_eq!(&receipt["entries"], &json!(booked));
+                    prop_assert_eq!(after.postings.len(), before.postings.len() + 1);
+                    prop_assert_eq!(after.posts, before.posts + 1);
+                    let record = after.postings.last().unwrap();
+                    prop_assert_eq!(&record.entries[..], &entries[..booked]);
+                    *done.borrow_mut() += booked;
+                } else {
+                    prop_assert_eq!(&after, &before, "nothing posted");
+                    // Whatever came before, the missing parts and the commit post the
+                    // whole slice, once.
+                    for n in (1..=PARTS).filter(|n| !staged.contains(n)) {
+                        prop_assert_eq!(poster.part(&id, &n.to_string(), parts[n - 1]).await.0, StatusCode::CREATED);
                     }
-                    None => {
-                        prop_assert_eq!(&after, &before, "nothing posted");
-                        // Whatever came before, the missing parts and the commit post the
-                        // whole slice, once.
-                        for n in (1..=PARTS).filter(|n| !staged.contains(n)) {
-                            prop_assert_eq!(poster.part(&id, &n.to_string(), parts[n - 1]).await.0, StatusCode::CREATED);
-                        }
-                        let (status, receipt) = poster.commit(&id, u32::try_from(PARTS).unwrap()).await;
-                        prop_assert_eq!(status, StatusCode::CREATED, "{}", receipt);
-                        prop_assert_eq!(&receipt["entries"], &json!(entries.len()));
-                        let record = poster.log().await.postings.pop().unwrap();
-                        prop_assert_eq!(&record.entries[..], entries);
-                        *done.borrow_mut() += entries.len();
-                    }
+                    let (status, receipt) = poster.commit(&id, u32::try_from(PARTS).unwrap()).await;
+                    prop_assert_eq!(status, StatusCode::CREATED, "{}", receipt);
+                    prop_assert_eq!(&receipt["entries"], &json!(entries.len()));
+                    let record = poster.log().await.postings.pop().unwrap();
+                    prop_assert_eq!(&record.entries[..], entries);
+                    *done.borrow_mut() += entries.len();
                 }
                 posted_entries(&poster.log().await);
                 Ok(())
@@ -511,10 +517,9 @@ fn wait<T>(engine: &Engine, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
 /// The engine posts everything pending up to [`to`]; returns its answer, and how many
 /// entries were pending before.
 fn post_all(engine: &Engine, dir: &std::path::Path, company: CompanyId) -> (AccountingEvent, usize) {
-    let copy = comptoir_core::store::CompanyStore::open_read_only(
-        &dir.join("companies").join(format!("{company}.comptoir")),
-    )
-    .unwrap();
+    let copy =
+        comptoir_core::store::CompanyStore::open_read_only(&dir.join("companies").join(format!("{company}.comptoir")))
+            .unwrap();
     // The engine derives the ledger in the background: wait until it has.
     let deadline = std::time::Instant::now() + Duration::from_mins(1);
     while copy.ledger_backlog().unwrap() > 0 && std::time::Instant::now() < deadline {

@@ -575,6 +575,19 @@ impl BatchError {
 }
 
 impl PostBatch {
+    /// The batch as the server keeps it once posted: one record.
+    pub fn posting(&self, posted_at: DateTime<Utc>, posted_by: &str) -> Posting {
+        Posting {
+            id: self.id,
+            from: self.from,
+            to: self.to,
+            posted_at,
+            posted_by: posted_by.to_owned(),
+            entries: self.entries.clone(),
+            group: None,
+        }
+    }
+
     /// The checks the server makes before posting (the app makes them first).
     pub fn validate(&self) -> Result<(), BatchError> {
         if self.entries.is_empty() {

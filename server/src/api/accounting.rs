@@ -268,17 +268,15 @@ pub async fn post_batch(
                     answer = Some(Err(refusal));
                     return Err(StorageError::Abort);
                 }
-                let posting = Posting {
+                write_posting(tx, &batch.posting(now, &member.caller.user.email))?;
+                let summary = PostingSummary {
                     id: batch.id,
                     from: batch.from,
                     to: batch.to,
-                    posted_at: now,
-                    posted_by: member.caller.user.email.clone(),
-                    entries: batch.entries.clone(),
-                    group: None,
+                    entries: batch.entries.len(),
+                    debit,
+                    parts: 1,
                 };
-                write_posting(tx, &posting)?;
-                let summary = PostingSummary { id: batch.id, from: batch.from, to: batch.to, entries: batch.entries.len(), debit, parts: 1 };
                 audit_posting(tx, &member, now, &summary)?;
                 // Parts staged for another posting of this period are abandoned.
                 tx.drop_parts(StagedParts::OtherPostingsOf { keep: batch.id, from: batch.from, to: batch.to })?;
@@ -287,7 +285,9 @@ pub async fn post_batch(
                 Ok(())
             });
             match (result, answer) {
-                (Ok(()) | Err(StorageError::Abort), Some(answer)) => answer.map(|(status, receipt)| (status, Json(receipt))),
+                (Ok(()) | Err(StorageError::Abort), Some(answer)) => {
+                    answer.map(|(status, receipt)| (status, Json(receipt)))
+                }
                 (Err(e), _) => Err(e.into()),
                 (Ok(()), None) => Err(ApiError::internal(&"no answer")),
             }

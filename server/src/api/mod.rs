@@ -28,11 +28,11 @@ use crate::storage::{Storage, UserRecord};
 
 pub use account::MIN_PASSWORD_CHARS;
 pub use accounting::PostingReceipt;
-pub use posting_parts::{PART_LIFETIME, RECORD_BYTES};
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
 pub use comptoir_core::sync::{PasswordChange, TotpChange, TotpSetup};
 use limits::BusyAnswers;
 pub use limits::{AuthAttempt, Guards, Limits};
+pub use posting_parts::{PART_LIFETIME, RECORD_BYTES};
 pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 
 /// Bodies larger than this are refused with `413 body_too_large`.

@@ -173,8 +173,14 @@ pub async fn stage_part(
                 {
                     return Ok(Err(refusal));
                 }
-                let staged_part =
-                    StagedPart { part, from: batch.from, to: batch.to, staged_at: now, entries: batch.entries.len(), bytes };
+                let staged_part = StagedPart {
+                    part,
+                    from: batch.from,
+                    to: batch.to,
+                    staged_at: now,
+                    entries: batch.entries.len(),
+                    bytes,
+                };
                 tx.stage_part(posting, &staged_part, &entries)?;
                 Ok(Ok((StatusCode::CREATED, Json(receipt(false)))))
             })
@@ -206,7 +212,10 @@ pub async fn commit_posting(
                 if let Some(extra) = staged.iter().find(|p| p.part > parts) {
                     return Ok(Err(conflict(
                         "posting_parts_mismatch",
-                        format!("Part {} was received for a posting of {parts} parts: send the posting again.", extra.part),
+                        format!(
+                            "Part {} was received for a posting of {parts} parts: send the posting again.",
+                            extra.part
+                        ),
                     )));
                 }
                 if let Some(missing) = (1..=parts).find(|n| !staged.iter().any(|p| p.part == *n)) {
@@ -265,7 +274,10 @@ impl Together {
         if let Some(number) = entry.number
             && self.last.insert(entry.journal, number).is_some_and(|last| last.checked_add(1) != Some(number))
         {
-            return Err(conflict("entry_numbering", "These parts' numbers leave a gap or repeat: send the posting again."));
+            return Err(conflict(
+                "entry_numbering",
+                "These parts' numbers leave a gap or repeat: send the posting again.",
+            ));
         }
         self.totals.add(entry).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))
     }
