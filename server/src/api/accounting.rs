@@ -1,5 +1,9 @@
 //! `/v1/companies/{company}/accounting/…`: posting batches of accounting entries.
 //!
+//! A posting that fits one request is made here (`POST …/accounting/postings`); a larger
+//! one is sent in parts and posted whole by a commit (`super::posting_parts`), with the
+//! same checks.
+//!
 //! The entries are derived by the clients from the company's records; the server makes
 //! the posting authoritative. Within one transaction it checks that each source's posted
 //! entries follow one another (a new entry only where none stands posted, a reversal only
@@ -278,8 +282,10 @@ pub async fn post_batch(
                     parts: 1,
                 };
                 audit_posting(tx, &member, now, &summary)?;
-                // Parts staged for another posting of this period are abandoned.
+                // Parts staged for another posting of this period are abandoned; any staged
+                // under this posting's id are moot.
                 tx.drop_parts(StagedParts::OtherPostingsOf { keep: batch.id, from: batch.from, to: batch.to })?;
+                tx.drop_parts(StagedParts::Of(batch.id))?;
                 let receipt = PostingReceipt { id: batch.id, entries: batch.entries.len(), posted_at: now };
                 answer = Some(Ok((StatusCode::CREATED, receipt)));
                 Ok(())
