@@ -6,6 +6,7 @@
 //!   period posts every entry once;
 //! - a part or a commit sent again changes nothing and is answered as before;
 //! - hostile parts and commits are refused with stable codes, and change nothing;
+//! - parts left more than a day are dropped, and a company stages a bounded size;
 //! - parts in any order, repeated, with commits too early or with the wrong count (a
 //!   property test): the posting is made exactly when parts `1..=n` are all there, once;
 //! - the engine posts a large period in parts, and when a part is refused posts nothing
@@ -337,6 +338,30 @@ async fn hostile_parts_are_refused_with_codes_and_change_nothing() {
     assert_eq!(status, StatusCode::CREATED, "{receipt}");
     assert_eq!(receipt["entries"], pending.len());
     assert_eq!(posted_entries(&poster.log().await).len(), pending.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_left_more_than_a_day_are_dropped() {
+    let (server, poster, _link, pending) = set_up(150).await;
+    let parts = cut(&pending, 3);
+    let id = Uuid::now_v7().to_string();
+    for n in 1..=2 {
+        assert_eq!(poster.part(&id, &n.to_string(), parts[n - 1]).await.0, StatusCode::CREATED);
+    }
+    // A day and a minute pass for these parts (on the server's clock: they are made older).
+    let database = rusqlite::Connection::open(server.data_dir().join("server.sqlite")).unwrap();
+    let staged_at = (Utc::now() - chrono::TimeDelta::hours(24) - chrono::TimeDelta::minutes(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let aged = database.execute("UPDATE posting_parts SET staged_at = ?1", [&staged_at]).unwrap();
+    assert_eq!(aged, 2);
+    // The last part comes too late: the others are gone, nothing is posted.
+    assert_eq!(poster.part(&id, "3", parts[2]).await.0, StatusCode::CREATED);
+    let before = poster.log().await;
+    let (status, body) = poster.commit(&id, 3).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "posting_parts_missing"), "{body}");
+    assert_eq!(poster.log().await, before);
+    let left: i64 = database.query_row("SELECT count(*) FROM posting_parts", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 1, "only the last part, staged now, is left");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
