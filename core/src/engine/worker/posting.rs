@@ -133,8 +133,12 @@ impl Worker {
 }
 
 /// Entries in batches of at most [`crate::accounting::MAX_BATCH`] entries and about
-/// [`POSTING_BYTES`] of JSON, in their order.
+/// [`POSTING_BYTES`] of JSON, in their order; none for no entries (the last page of a
+/// period of exactly so many pages is empty).
 pub(super) fn posting_batches(entries: Vec<crate::accounting::Entry>) -> Vec<Vec<crate::accounting::Entry>> {
+    if entries.is_empty() {
+        return Vec::new();
+    }
     let mut batches = vec![Vec::new()];
     let mut bytes = 0;
     for entry in entries {
@@ -150,4 +154,54 @@ pub(super) fn posting_batches(entries: Vec<crate::accounting::Entry>) -> Vec<Vec
         }
     }
     batches
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a panic is the failure report")]
+
+    use super::{POSTING_BYTES, posting_batches};
+    use crate::accounting::{Entry, EntryLine, Journal, SourceKind};
+
+    fn entry(label: &str) -> Entry {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let line = |debit: i64, credit: i64| EntryLine {
+            account: "411000".into(),
+            account_label: "Clients".into(),
+            aux_account: None,
+            aux_label: None,
+            label: label.into(),
+            debit: debit.into(),
+            credit: credit.into(),
+        };
+        Entry {
+            source: uuid::Uuid::now_v7(),
+            source_kind: SourceKind::Payment,
+            fingerprint: String::new(),
+            reversal: false,
+            journal: Journal::Bank,
+            date: day,
+            piece_ref: "P1".into(),
+            piece_date: day,
+            label: label.into(),
+            number: None,
+            lines: vec![line(10, 0), line(0, 10)],
+        }
+    }
+
+    /// An empty page makes no batch (an empty one would be refused as "nothing to post");
+    /// entries go in order, in batches under the size a request may have.
+    #[test]
+    fn batches_keep_the_order_under_the_size_and_none_is_empty() {
+        assert!(posting_batches(Vec::new()).is_empty());
+        let label = "x".repeat(50_000);
+        let entries: Vec<Entry> = (0..40).map(|_| entry(&label)).collect();
+        let batches = posting_batches(entries.clone());
+        assert!(batches.len() > 1, "{} batches", batches.len());
+        for batch in &batches {
+            assert!(!batch.is_empty());
+            assert!(serde_json::to_vec(batch).unwrap().len() <= POSTING_BYTES + 1024);
+        }
+        assert_eq!(batches.concat(), entries);
+    }
 }
