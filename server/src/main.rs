@@ -91,6 +91,7 @@ impl LimitOptions {
             max_in_flight: self.max_in_flight,
             request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
             hashing: comptoir_server::hashing::HashingLimits { parallel, queue: parallel * 32, ..defaults.hashing },
+            ..defaults
         }
     }
 }

@@ -101,13 +101,9 @@ impl Accounting {
                 dialog.exported = None;
                 (texts.with("posting-done", &[("count", (*entries).into())]), false)
             }
-            AccountingEvent::Refused { code, message, posted } => {
+            AccountingEvent::Refused { code, message } => {
                 let reason = texts.error(code, message);
-                if *posted > 0 {
-                    (texts.with("posting-partly", &[("count", (*posted).into()), ("reason", reason.into())]), true)
-                } else {
-                    (reason, true)
-                }
+                (texts.with("posting-none", &[("reason", reason.into())]), true)
             }
         });
     }

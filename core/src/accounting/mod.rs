@@ -455,6 +455,24 @@ pub struct Posting {
     pub posted_at: DateTime<Utc>,
     pub posted_by: String,
     pub entries: Vec<Entry>,
+    /// Set when a posting is kept as several records (one would be too large for a pull
+    /// page): which of them this one is. Each record is applied on its own; the server
+    /// wrote them all in one transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<PostingGroup>,
+}
+
+/// One record of a posting kept as several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostingGroup {
+    /// The posting's id, which is also its first record's.
+    pub posting: Uuid,
+    /// This record's place in the posting, from 1.
+    pub record: u32,
+    pub records: u32,
+    /// The entries of the whole posting.
+    pub entries: usize,
 }
 
 /// `POST /v1/companies/{company}/accounting/postings`: marks these entries posted.
@@ -469,6 +487,50 @@ pub struct PostBatch {
     pub to: NaiveDate,
     pub entries: Vec<Entry>,
 }
+
+/// `PUT /v1/companies/{company}/accounting/postings/{posting}/parts/{part}`: one part of
+/// a posting too large for one request. Parts are staged on the server, outside the
+/// company's log, and posted together by [`PostingCommit`]: the whole period or none of
+/// it. Each journal's numbers go on from one part to the next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostingPart {
+    /// The posting's period: the same in every part.
+    pub from: Option<NaiveDate>,
+    pub to: NaiveDate,
+    pub entries: Vec<Entry>,
+}
+
+impl PostingPart {
+    /// The part as a batch of the posting `id`, to check as one ([`PostBatch::validate`]).
+    pub fn batch(self, id: Uuid) -> PostBatch {
+        PostBatch { id, from: self.from, to: self.to, entries: self.entries }
+    }
+}
+
+/// What staging a part made.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartReceipt {
+    pub posting: Uuid,
+    pub part: u32,
+    pub entries: usize,
+    /// The posting was committed already (the part came again): nothing was staged.
+    pub posted: bool,
+}
+
+/// `POST /v1/companies/{company}/accounting/postings/{posting}/commit`: posts the parts
+/// staged, `1..=parts`, in one transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostingCommit {
+    pub parts: u32,
+}
+
+/// The most parts one posting may be sent in.
+pub const MAX_POSTING_PARTS: u32 = 10_000;
 
 /// What a posting made.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -513,6 +575,19 @@ impl BatchError {
 }
 
 impl PostBatch {
+    /// The batch as the server keeps it once posted: one record.
+    pub fn posting(&self, posted_at: DateTime<Utc>, posted_by: &str) -> Posting {
+        Posting {
+            id: self.id,
+            from: self.from,
+            to: self.to,
+            posted_at,
+            posted_by: posted_by.to_owned(),
+            entries: self.entries.clone(),
+            group: None,
+        }
+    }
+
     /// The checks the server makes before posting (the app makes them first).
     pub fn validate(&self) -> Result<(), BatchError> {
         if self.entries.is_empty() {

@@ -154,8 +154,8 @@ pub enum Command {
     /// (online only); answered by [`Event::Members`].
     Members(MemberChange),
     /// Posting dialog: marks the entries pending in the period posted, on the server
-    /// (online only, in batches the server accepts whole or not at all); answered by
-    /// [`Event::Accounting`].
+    /// (online only; in one request, or in parts the server posts together, whole or not at
+    /// all); answered by [`Event::Accounting`].
     Post {
         from: Option<chrono::NaiveDate>,
         to: chrono::NaiveDate,
@@ -353,11 +353,10 @@ pub enum AccountingEvent {
     Posted {
         entries: usize,
     },
-    /// Refused or failed, after `posted` entries had been posted in earlier batches.
+    /// Refused or failed: nothing was posted (a posting is made whole or not at all).
     Refused {
         code: String,
         message: String,
-        posted: usize,
     },
 }
 

@@ -1019,8 +1019,8 @@ fn a_forged_head_or_a_head_of_another_key_fails_the_check() {
 /// its new entry, and the books of the period still balance.
 #[test]
 fn entries_are_derived_posted_and_reversed_never_rewritten() {
+    use crate::accounting::PostBatch;
     use crate::accounting::export::{Format, write_entries};
-    use crate::accounting::{PostBatch, Posting};
     let dir = TempDir::new().unwrap();
     let (mut store, _) = demo_store(&dir, &DemoSize::SMALL);
     let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
@@ -1056,14 +1056,7 @@ fn entries_are_derived_posted_and_reversed_never_rewritten() {
     batch.validate().unwrap();
 
     // Posted (as the server's posting record would arrive): nothing pending.
-    let posting = Posting {
-        id: batch.id,
-        from: None,
-        to: today,
-        posted_at: chrono::Utc::now(),
-        posted_by: "compta@exemple.fr".into(),
-        entries: batch.entries.clone(),
-    };
+    let posting = batch.posting(chrono::Utc::now(), "compta@exemple.fr");
     store.write(|tx| super::ledger::apply_posting(tx, &posting)).unwrap();
     assert_eq!(store.pending_entry_count().unwrap(), 0);
     assert_eq!(store.postings().unwrap().len(), 1);

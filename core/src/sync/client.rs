@@ -9,7 +9,7 @@ use super::{
     AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, Mutation, PasswordChange,
     PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
 };
-use crate::accounting::{PostBatch, PostingReceipt};
+use crate::accounting::{PartReceipt, PostBatch, PostingCommit, PostingPart, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
 
 /// Why a call to the server failed.
@@ -252,6 +252,29 @@ impl SyncClient {
     /// Marks a batch of accounting entries posted.
     pub async fn post_batch(&self, company: CompanyId, batch: &PostBatch) -> Result<PostingReceipt, ClientError> {
         self.send(self.http.post(self.url(&format!("/v1/companies/{company}/accounting/postings"))).json(batch)).await
+    }
+
+    /// Stages part `part` of the posting `posting` (see [`PostingPart`]).
+    pub async fn post_part(
+        &self,
+        company: CompanyId,
+        posting: Uuid,
+        part: u32,
+        body: &PostingPart,
+    ) -> Result<PartReceipt, ClientError> {
+        let url = self.url(&format!("/v1/companies/{company}/accounting/postings/{posting}/parts/{part}"));
+        self.send(self.http.put(url).json(body)).await
+    }
+
+    /// Posts the parts `1..=parts` staged for `posting`, all together.
+    pub async fn commit_posting(
+        &self,
+        company: CompanyId,
+        posting: Uuid,
+        parts: u32,
+    ) -> Result<PostingReceipt, ClientError> {
+        let url = self.url(&format!("/v1/companies/{company}/accounting/postings/{posting}/commit"));
+        self.send(self.http.post(url).json(&PostingCommit { parts })).await
     }
 
     /// The company's members and their roles.

@@ -280,7 +280,7 @@ posting-post = 2. Mark as posted
 posting-export-first = Export this period's batch first.
 posting-posting = Posting…
 posting-done = { $count } entry(ies) posted.
-posting-partly = { $count } entry(ies) posted, then: { $reason }
+posting-none = Nothing was posted: { $reason }
 
 audit-draft = (draft)
 entity-company = company

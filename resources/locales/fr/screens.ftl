@@ -280,7 +280,7 @@ posting-post = 2. Marquer comme comptabilisé
 posting-export-first = Exportez d'abord le lot de cette période.
 posting-posting = Comptabilisation…
 posting-done = { $count } écriture(s) comptabilisée(s).
-posting-partly = { $count } écriture(s) comptabilisée(s), puis : { $reason }
+posting-none = Rien n'a été comptabilisé : { $reason }
 
 audit-draft = (brouillon)
 entity-company = entreprise

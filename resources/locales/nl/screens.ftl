@@ -280,7 +280,7 @@ posting-post = 2. Als geboekt markeren
 posting-export-first = Exporteer eerst de reeks van deze periode.
 posting-posting = Boeken…
 posting-done = { $count } boeking(en) verwerkt.
-posting-partly = { $count } boeking(en) verwerkt, daarna: { $reason }
+posting-none = Er is niets geboekt: { $reason }
 
 audit-draft = (concept)
 entity-company = onderneming

@@ -1,5 +1,9 @@
 //! `/v1/companies/{company}/accounting/…`: posting batches of accounting entries.
 //!
+//! A posting that fits one request is made here (`POST …/accounting/postings`); a larger
+//! one is sent in parts and posted whole by a commit (`super::posting_parts`), with the
+//! same checks.
+//!
 //! The entries are derived by the clients from the company's records; the server makes
 //! the posting authoritative. Within one transaction it checks that each source's posted
 //! entries follow one another (a new entry only where none stands posted, a reversal only
@@ -30,19 +34,19 @@ use uuid::Uuid;
 use super::companies::Member;
 use super::{ApiJson, AppState};
 use crate::error::{ApiError, ErrorBody};
-use crate::storage::{CompanyTx, StorageError};
+use crate::storage::{CompanyTx, StagedParts, StorageError};
 use crate::sync::records::ServerRecords;
 use crate::sync::{Actor, AuditEntry, append_audit};
 
 /// Where each source's standing posted entry is claimed (owner: its fingerprint).
-const STANDING: &str = "ledger";
+pub(super) const STANDING: &str = "ledger";
 
-fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(super) fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, message)
 }
 
 /// An entry's fingerprint as the owner of its source's claim.
-fn owner(entry: &Entry) -> Result<Uuid, ApiError> {
+pub(super) fn owner(entry: &Entry) -> Result<Uuid, ApiError> {
     Uuid::parse_str(&entry.fingerprint).map_err(|_| {
         ApiError::bad_request(
             "entry_fingerprint_invalid",
@@ -52,7 +56,7 @@ fn owner(entry: &Entry) -> Result<Uuid, ApiError> {
 }
 
 /// Whether `key` of `namespace` is held by anyone, without keeping a claim on it.
-fn is_held(tx: &mut dyn CompanyTx, namespace: &str, key: &str) -> Result<bool, StorageError> {
+pub(super) fn is_held(tx: &mut dyn CompanyTx, namespace: &str, key: &str) -> Result<bool, StorageError> {
     let probe = Uuid::now_v7();
     if tx.claim_key(namespace, key, probe)? {
         tx.release_key(namespace, key, probe)?;
@@ -105,7 +109,7 @@ fn derived_entry(
 
 /// Every new entry of `batch` is the one the server derives; a refusal names the first
 /// that is not.
-fn check_derivations(
+pub(super) fn check_derivations(
     tx: &mut dyn CompanyTx,
     company: comptoir_core::model::CompanyId,
     batch: &PostBatch,
@@ -139,7 +143,7 @@ fn check_derivations(
 }
 
 /// Claims what `batch` posts; a refusal says which entry and why.
-fn claim(tx: &mut dyn CompanyTx, batch: &PostBatch) -> Result<Result<(), ApiError>, StorageError> {
+pub(super) fn claim(tx: &mut dyn CompanyTx, batch: &PostBatch) -> Result<Result<(), ApiError>, StorageError> {
     let mut first = std::collections::BTreeSet::new();
     for entry in &batch.entries {
         let owner = match owner(entry) {
@@ -184,6 +188,62 @@ fn claim(tx: &mut dyn CompanyTx, batch: &PostBatch) -> Result<Result<(), ApiErro
     Ok(Ok(()))
 }
 
+/// The receipt of the posting `id` if it was made (its first record's id is the
+/// posting's): a request that comes again is answered with it.
+pub(super) fn posted_receipt(tx: &mut dyn CompanyTx, id: Uuid) -> Result<Option<PostingReceipt>, StorageError> {
+    let Some(stored) = tx.get(RecordKind::Posting, id)? else { return Ok(None) };
+    let body = stored.body.unwrap_or_default();
+    let Ok(RecordBody::Posting(posting)) = serde_json::from_str(&body) else {
+        return Err(StorageError::Corrupt(format!("posting {id}")));
+    };
+    let entries = posting.group.map_or(posting.entries.len(), |group| group.entries);
+    Ok(Some(PostingReceipt { id: posting.id, entries, posted_at: posting.posted_at }))
+}
+
+/// Writes `posting` as a record of the log.
+pub(super) fn write_posting(tx: &mut dyn CompanyTx, posting: &Posting) -> Result<(), StorageError> {
+    let id = posting.id;
+    let body = serde_json::to_string(&RecordBody::Posting(posting.clone()))
+        .map_err(|e| StorageError::Backend(e.to_string()))?;
+    tx.put(RecordKind::Posting, id, Some(&body))?;
+    Ok(())
+}
+
+/// What the audit trail says of a posting.
+pub(super) struct PostingSummary {
+    pub id: Uuid,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: chrono::NaiveDate,
+    pub entries: usize,
+    pub debit: rust_decimal::Decimal,
+    /// The requests it was sent in.
+    pub parts: u32,
+}
+
+/// Writes "post" in the audit trail: one record for a posting, whatever the requests and
+/// records it took.
+pub(super) fn audit_posting(
+    tx: &mut dyn CompanyTx,
+    member: &Member,
+    now: chrono::DateTime<chrono::Utc>,
+    posting: &PostingSummary,
+) -> Result<(), StorageError> {
+    let change = |field: &str, after: String| FieldChange { field: field.into(), before: None, after: Some(after) };
+    let mut changes = vec![change("entries", posting.entries.to_string()), change("to", posting.to.to_string())];
+    if let Some(from) = posting.from {
+        changes.push(change("from", from.to_string()));
+    }
+    changes.push(change("debit", posting.debit.to_string()));
+    if posting.parts > 1 {
+        changes.push(change("parts", posting.parts.to_string()));
+    }
+    let actor = Actor::member(&member.caller.user, member.role);
+    let entry = AuditEntry { action: "post", entity: "posting", entity_id: Some(posting.id), changes };
+    append_audit(tx, member.company, &actor, now, entry)?;
+    tracing::info!(company = %member.company, posting = %posting.id, entries = posting.entries, parts = posting.parts, "entries posted");
+    Ok(())
+}
+
 #[utoipa::path(post, path = "/v1/companies/{company}/accounting/postings", tag = "accounting", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body = PostBatch, responses((status = 201, description = "Posted", body = PostingReceipt), (status = 200, description = "This batch was posted before", body = PostingReceipt), (status = 400, description = "An entry does not balance, or the batch is empty or too large", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 409, description = "Some of these entries were posted meanwhile", body = ErrorBody)))]
 /// `POST /v1/companies/{company}/accounting/postings`: marks a batch of entries posted.
 pub async fn post_batch(
@@ -204,12 +264,7 @@ pub async fn post_batch(
         .blocking(move |storage| {
             let mut answer: Option<Result<(StatusCode, PostingReceipt), ApiError>> = None;
             let result = storage.in_company(member.company, &mut |tx| {
-                if let Some(stored) = tx.get(RecordKind::Posting, batch.id)? {
-                    let body = stored.body.unwrap_or_default();
-                    let Ok(RecordBody::Posting(posting)) = serde_json::from_str(&body) else {
-                        return Err(StorageError::Corrupt(format!("posting {}", batch.id)));
-                    };
-                    let receipt = PostingReceipt { id: posting.id, entries: posting.entries.len(), posted_at: posting.posted_at };
+                if let Some(receipt) = posted_receipt(tx, batch.id)? {
                     answer = Some(Ok((StatusCode::OK, receipt)));
                     return Ok(());
                 }
@@ -217,33 +272,28 @@ pub async fn post_batch(
                     answer = Some(Err(refusal));
                     return Err(StorageError::Abort);
                 }
-                let posting = Posting {
+                write_posting(tx, &batch.posting(now, &member.caller.user.email))?;
+                let summary = PostingSummary {
                     id: batch.id,
                     from: batch.from,
                     to: batch.to,
-                    posted_at: now,
-                    posted_by: member.caller.user.email.clone(),
-                    entries: batch.entries.clone(),
+                    entries: batch.entries.len(),
+                    debit,
+                    parts: 1,
                 };
-                let body = serde_json::to_string(&RecordBody::Posting(posting))
-                    .map_err(|e| StorageError::Backend(e.to_string()))?;
-                tx.put(RecordKind::Posting, batch.id, Some(&body))?;
-                let change = |field: &str, after: String| FieldChange { field: field.into(), before: None, after: Some(after) };
-                let mut changes = vec![change("entries", batch.entries.len().to_string()), change("to", batch.to.to_string())];
-                if let Some(from) = batch.from {
-                    changes.push(change("from", from.to_string()));
-                }
-                changes.push(change("debit", debit.to_string()));
-                let actor = Actor::member(&member.caller.user, member.role);
-                let entry = AuditEntry { action: "post", entity: "posting", entity_id: Some(batch.id), changes };
-                append_audit(tx, member.company, &actor, now, entry)?;
-                tracing::info!(company = %member.company, batch = %batch.id, entries = batch.entries.len(), "entries posted");
+                audit_posting(tx, &member, now, &summary)?;
+                // Parts staged for another posting of this period are abandoned; any staged
+                // under this posting's id are moot.
+                tx.drop_parts(StagedParts::OtherPostingsOf { keep: batch.id, from: batch.from, to: batch.to })?;
+                tx.drop_parts(StagedParts::Of(batch.id))?;
                 let receipt = PostingReceipt { id: batch.id, entries: batch.entries.len(), posted_at: now };
                 answer = Some(Ok((StatusCode::CREATED, receipt)));
                 Ok(())
             });
             match (result, answer) {
-                (Ok(()) | Err(StorageError::Abort), Some(answer)) => answer.map(|(status, receipt)| (status, Json(receipt))),
+                (Ok(()) | Err(StorageError::Abort), Some(answer)) => {
+                    answer.map(|(status, receipt)| (status, Json(receipt)))
+                }
                 (Err(e), _) => Err(e.into()),
                 (Ok(()), None) => Err(ApiError::internal(&"no answer")),
             }

@@ -7,6 +7,8 @@
 //! - Requests that check a password, a code or a refresh token ([`AuthAttempt`]): token
 //!   buckets per address and for everyone together (`429 rate_limited`).
 //! - Password hashing: a few at a time ([`crate::hashing`], `503 server_busy`).
+//! - The parts of postings sent in several requests: a bounded size staged per company
+//!   (`413 posting_parts_too_large`).
 //!
 //! Every refusal is the usual JSON error with a stable code, and a `Retry-After` header.
 //! The address is the TCP peer's: behind a reverse proxy every client shares the proxy's
@@ -44,6 +46,9 @@ pub struct Limits {
     /// The longest one request may take.
     pub request_timeout: Duration,
     pub hashing: HashingLimits,
+    /// The bytes of posting parts one company may have staged at once
+    /// (`413 posting_parts_too_large` beyond): room for a year of a large company's entries.
+    pub staged_posting_bytes: u64,
 }
 
 impl Default for Limits {
@@ -54,6 +59,7 @@ impl Default for Limits {
             max_in_flight: 512,
             request_timeout: Duration::from_mins(1),
             hashing: HashingLimits::default(),
+            staged_posting_bytes: 256 * 1024 * 1024,
         }
     }
 }

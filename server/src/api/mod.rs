@@ -5,6 +5,7 @@ mod accounting;
 mod auth;
 mod companies;
 mod limits;
+mod posting_parts;
 mod sync;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
 pub use comptoir_core::sync::{PasswordChange, TotpChange, TotpSetup};
 use limits::BusyAnswers;
 pub use limits::{AuthAttempt, Guards, Limits};
+pub use posting_parts::{PART_LIFETIME, RECORD_BYTES};
 pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
 
 /// Bodies larger than this are refused with `413 body_too_large`.
@@ -142,6 +144,8 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(companies::list_members, companies::add_member))
         .routes(routes!(companies::change_role, companies::remove_member))
         .routes(routes!(accounting::post_batch))
+        .routes(routes!(posting_parts::stage_part))
+        .routes(routes!(posting_parts::commit_posting))
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))

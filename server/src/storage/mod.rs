@@ -15,7 +15,7 @@ mod unit_of_work;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_core::model::{CompanyId, Role, UserId};
 use comptoir_core::sync::RecordKind;
 use thiserror::Error;
@@ -109,6 +109,30 @@ pub struct StoredPage {
     pub has_more: bool,
 }
 
+/// A part of a posting staged by [`CompanyTx::stage_part`], without its entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StagedPart {
+    pub part: u32,
+    pub from: Option<NaiveDate>,
+    pub to: NaiveDate,
+    pub staged_at: DateTime<Utc>,
+    pub entries: usize,
+    /// The length of its entries' JSON.
+    pub bytes: u64,
+}
+
+/// Which staged parts [`CompanyTx::drop_parts`] drops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StagedParts {
+    /// Every part of this posting.
+    Of(Uuid),
+    /// The parts of every other posting of this period (`from`, `to`): a new posting of
+    /// the period abandons them.
+    OtherPostingsOf { keep: Uuid, from: Option<NaiveDate>, to: NaiveDate },
+    /// Every part staged before this time: abandoned.
+    StagedBefore(DateTime<Utc>),
+}
+
 /// The work of one company transaction: everything commits together, or nothing does.
 pub trait CompanyTx {
     fn state(&self) -> &LogState;
@@ -129,6 +153,19 @@ pub trait CompanyTx {
     /// Remembers the answer (`outcome`, JSON) to a client's mutation whose intent has the
     /// digest `digest` ([`comptoir_core::sync::Mutation::digest`]).
     fn save_outcome(&mut self, client: Uuid, mutation: u64, digest: &str, outcome: &str) -> Result<(), StorageError>;
+    // A posting sent in several requests: its parts wait here, outside the log, until it
+    // is committed whole (see `api::posting_parts`).
+    /// Stages `part` of `posting`, its entries as JSON. The caller checked that no part of
+    /// that number is staged.
+    fn stage_part(&mut self, posting: Uuid, part: &StagedPart, entries: &str) -> Result<(), StorageError>;
+    /// The parts of `posting` staged, by number, without their entries.
+    fn staged_parts(&mut self, posting: Uuid) -> Result<Vec<StagedPart>, StorageError>;
+    /// The entries (JSON) of part `part` of `posting`, if it is staged.
+    fn staged_entries(&mut self, posting: Uuid, part: u32) -> Result<Option<String>, StorageError>;
+    /// The bytes of entries the company has staged, every posting together.
+    fn staged_bytes(&mut self) -> Result<u64, StorageError>;
+    /// Drops staged parts; returns how many.
+    fn drop_parts(&mut self, which: StagedParts) -> Result<usize, StorageError>;
     /// Runs `work` on a savepoint: when it fails, whatever it wrote is undone (the log's
     /// state included) and the transaction goes on; its error is returned.
     fn savepoint(

@@ -4,6 +4,7 @@
 
 mod backup;
 mod migrate;
+mod posting_parts;
 mod unit_of_work;
 
 use std::collections::BTreeMap;
@@ -20,7 +21,8 @@ use comptoir_core::sync::RecordKind;
 use super::sqlite_credentials as credentials;
 use super::{
     AccessGrant, CompanyRecord, CompanyTx, FailedLogins, LogState, MemberRecord, PageLimit, Rotation, SessionRecord,
-    Storage, StorageError, StorageTx, StoredChange, StoredOutcome, StoredPage, StoredRecord, UserRecord,
+    StagedPart, StagedParts, Storage, StorageError, StorageTx, StoredChange, StoredOutcome, StoredPage, StoredRecord,
+    UserRecord,
 };
 use crate::auth::AuthPolicy;
 use crate::server_key::ServerKey;
@@ -613,6 +615,26 @@ impl CompanyTx for SqliteCompanyTx<'_> {
             )?
             .execute(params![self.company.0, client, seq_value(mutation)?, digest, outcome])?;
         Ok(())
+    }
+
+    fn stage_part(&mut self, posting: Uuid, part: &StagedPart, entries: &str) -> Result<(), StorageError> {
+        posting_parts::stage(self.tx, self.company, posting, part, entries)
+    }
+
+    fn staged_parts(&mut self, posting: Uuid) -> Result<Vec<StagedPart>, StorageError> {
+        posting_parts::parts(self.tx, self.company, posting)
+    }
+
+    fn staged_entries(&mut self, posting: Uuid, part: u32) -> Result<Option<String>, StorageError> {
+        posting_parts::entries(self.tx, self.company, posting, part)
+    }
+
+    fn staged_bytes(&mut self) -> Result<u64, StorageError> {
+        posting_parts::bytes(self.tx, self.company)
+    }
+
+    fn drop_parts(&mut self, which: StagedParts) -> Result<usize, StorageError> {
+        posting_parts::drop(self.tx, self.company, which)
     }
 
     fn savepoint(

@@ -54,14 +54,27 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         "GET /v1/companies/{company}/sync/pull",
         "POST /v1/companies/{company}/sync/push",
         "POST /v1/companies/{company}/accounting/postings",
+        "PUT /v1/companies/{company}/accounting/postings/{posting}/parts/{part}",
+        "POST /v1/companies/{company}/accounting/postings/{posting}/commit",
     ];
     expected.sort_unstable();
     assert_eq!(operations, expected);
 
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for name in
-        ["ErrorBody", "Intent", "Mutation", "PullPage", "Contact", "Document", "Payment", "AuditRecord", "PostBatch"]
-    {
+    for name in [
+        "ErrorBody",
+        "Intent",
+        "Mutation",
+        "PullPage",
+        "Contact",
+        "Document",
+        "Payment",
+        "AuditRecord",
+        "PostBatch",
+        "PostingPart",
+        "PartReceipt",
+        "PostingCommit",
+    ] {
         assert!(schemas.contains_key(name), "{name} missing");
     }
     let mut all = Vec::new();

@@ -23,10 +23,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("migrations/0001_initial.sql") },
     Migration { version: 2, sql: include_str!("migrations/0002_record_refs.sql") },
     Migration { version: 3, sql: include_str!("migrations/0003_mutation_digests.sql") },
+    Migration { version: 4, sql: include_str!("migrations/0004_posting_parts.sql") },
 ];
 
 /// The version the schema has after [`migrate`].
-pub const LATEST_VERSION: u32 = 3;
+pub const LATEST_VERSION: u32 = 4;
 
 #[allow(clippy::needless_pass_by_value, reason = "the shape `map_err` calls")]
 fn store_error(e: StoreError) -> StorageError {
