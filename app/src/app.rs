@@ -42,6 +42,8 @@ pub struct ComptoirApp {
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
+    /// Edits of the open copy waiting for other accounts (see [`Event::WaitingEdits`]).
+    pub waiting_edits: crate::waiting_edits::WaitingEditsBanner,
     /// The Preferences window, when open.
     pub preferences: Option<PreferencesState>,
     /// The open company's file, for the screens.
@@ -105,6 +107,7 @@ impl ComptoirApp {
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
+            waiting_edits: crate::waiting_edits::WaitingEditsBanner::default(),
             preferences: None,
             reader: None,
             screens: Screens::new(),
@@ -373,6 +376,7 @@ impl ComptoirApp {
                 }
             }
             Event::Companies(companies) => self.companies = companies,
+            Event::WaitingEdits(waiting) => self.waiting_edits.update(waiting),
             Event::Account(event) => {
                 if let comptoir_core::engine::AccountEvent::TwoFactor { enabled } = &event {
                     self.two_factor = Some(*enabled);
@@ -536,6 +540,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands);
+            app.waiting_edits.ui(ui, ctx.texts, ctx.commands);
             screen_ui(ui, screens, &mut ctx);
         });
         posting::dialog_ui(ui, &mut screens.accounting, &mut ctx);

@@ -15,5 +15,6 @@ pub mod screens;
 pub mod theme;
 pub mod tour;
 pub mod tray;
+pub mod waiting_edits;
 pub mod widgets;
 pub mod wizard;

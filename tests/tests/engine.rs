@@ -575,3 +575,80 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     assert_eq!(copy.contact(customer.id).unwrap().phone, customer.phone, "the server's data as restored");
     assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
 }
+
+#[test]
+fn edits_wait_for_their_author_and_another_account_may_discard_them() {
+    let (mut server, dir, clock, mut app) = set_up_new(200);
+    app.ready();
+    // The small company, where the two-factor account is a member too.
+    let company = server.accounts.companies[0].0;
+    app.send(Command::ChooseCompany { company });
+    assert_eq!(app.ready().id, company);
+    app.synced();
+    let contacts =
+        |server: &TestServer| server.stats(company).unwrap()[&comptoir_core::sync::RecordKind::Contact].count;
+    let on_server = contacts(&server);
+
+    // The first account edits offline, then signs out, keeping the copy.
+    server.stop();
+    let theirs = comptoir_tests::fixtures::new_contact("Modifié par le premier compte");
+    app.edit(1, Intent::CreateContact { contact: theirs.clone() }).unwrap();
+    app.send(Command::SignOut { remove_local_data: false });
+    app.wait_for("signed out", |e| matches!(e, Event::SignedOut).then_some(()));
+    server.restart().unwrap();
+
+    // Another account signs in on the same computer: its first frame says whose edits wait.
+    app.send(Command::SignIn {
+        email: server.accounts.totp_email.clone(),
+        password: Secret(server.accounts.totp_password.clone()),
+    });
+    app.wait_for("the code step", |e| matches!(e, Event::Setup(SetupStep::Code { .. })).then_some(()));
+    app.send(Command::SubmitCode { code: totp_code(&server.accounts.totp_secret, Utc::now()).unwrap() });
+    assert_eq!(app.ready().id, company);
+    let waiting = app.wait_for("the edits waiting", |e| match e {
+        Event::WaitingEdits(waiting) if !waiting.is_empty() => Some(waiting.clone()),
+        _ => None,
+    });
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!((waiting[0].name.as_str(), waiting[0].count), (server.accounts.email.as_str(), 1));
+
+    // Its own edit waits behind them: nothing goes in its name but its own, in order.
+    let mine = comptoir_tests::fixtures::new_contact("Modifié par le second compte");
+    app.edit(2, Intent::CreateContact { contact: mine.clone() }).unwrap();
+    app.send(Command::SyncNow);
+    app.synced();
+    assert_eq!(contacts(&server), on_server, "nothing was pushed in the second account's name");
+    assert_eq!(copy_of(dir.path(), company).pending_count().unwrap(), 2);
+
+    // Discarded (the window asked for a confirmation): the first account's edit is gone
+    // from the copy, the second account's goes.
+    app.send(Command::DiscardEditsOf { author: waiting[0].author });
+    app.wait_for("no edits waiting", |e| matches!(e, Event::WaitingEdits(w) if w.is_empty()).then_some(()));
+    app.send(Command::SyncNow);
+    app.synced();
+    assert_eq!(contacts(&server), on_server + 1);
+    let copy = copy_of(dir.path(), company);
+    assert_eq!(copy.pending_count().unwrap(), 0);
+    assert!(copy.contact(theirs.id).is_err(), "the discarded edit is undone in the copy");
+    assert_eq!(copy.contact(mine.id).unwrap().name, mine.name);
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company).unwrap());
+
+    // The first account comes back: the next start resumes it, the account that signed
+    // in last, not the first by email (the two-factor account's address sorts first).
+    assert!(server.accounts.totp_email < server.accounts.email);
+    app.send(Command::SignOut { remove_local_data: false });
+    app.wait_for("signed out", |e| matches!(e, Event::SignedOut).then_some(()));
+    app.send(Command::SignIn {
+        email: server.accounts.email.clone(),
+        password: Secret(server.accounts.password.clone()),
+    });
+    assert_eq!(app.ready().id, company);
+    app.engine.shutdown();
+    let mut app = start(dir.path(), NO_SERVER, clock);
+    assert_eq!(app.ready().id, company);
+    let email = app.wait_for("signed in", |e| match e {
+        Event::SignedIn { email, .. } if !email.is_empty() => Some(email.clone()),
+        _ => None,
+    });
+    assert_eq!(email, server.accounts.email);
+}

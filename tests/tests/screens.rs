@@ -1091,3 +1091,47 @@ fn a_salesperson_sees_the_company_settings_but_cannot_change_them() {
     let reason = "Votre rôle (Commercial) ne permet pas cette action.";
     assert!(harness.query_all_by_label(reason).count() >= 2, "the reason shows beside each save button");
 }
+
+#[test]
+fn edits_of_another_account_wait_with_a_banner_and_go_only_after_a_confirmation() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+    let path = harness.state().reader.as_ref().unwrap().path().to_path_buf();
+    drop(harness);
+
+    // While the app is closed, the copy holds an edit of the other member of the company
+    // (made here when they were signed in).
+    let theirs = comptoir_tests::fixtures::new_contact("Fait par l'autre compte");
+    {
+        let mut store = CompanyStore::open(&path).unwrap();
+        let other = store.members().unwrap().into_iter().find(|m| m.1 == server.accounts.totp_email).unwrap();
+        store.set_author(Some(other.0));
+        store.submit(&Intent::CreateContact { contact: theirs.clone() }).unwrap();
+    }
+    let banner = format!("Une modification de {} attend ici sa prochaine connexion", server.accounts.totp_email);
+
+    // Kept for their author: the banner goes, the edit stays.
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    wait_for(&mut harness, &banner);
+    harness.get_by_label("Les garder pour cette personne").click();
+    wait_until(&mut harness, "the banner gone", |h| h.query_by_label_contains(&banner).is_none());
+    assert_eq!(copy_at(&path).pending_count().unwrap(), 1);
+    drop(harness);
+
+    // At the next start it says so again; "Abandonner…" asks first, and cancelling keeps it.
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    wait_for(&mut harness, &banner);
+    harness.get_by_label("Abandonner…").click();
+    wait_for(&mut harness, "Abandonner les modifications d'un autre compte ?");
+    harness.get_by_label("Annuler").click();
+    harness.step();
+    assert_eq!(copy_at(&path).pending_count().unwrap(), 1);
+    harness.get_by_label("Abandonner…").click();
+    wait_for(&mut harness, "Abandonner ces modifications");
+    harness.get_by_label("Abandonner ces modifications").click();
+    wait_until(&mut harness, "the banner gone", |h| h.query_by_label_contains(&banner).is_none());
+    wait_until(&mut harness, "the edit undone", |_| copy_at(&path).pending_count().unwrap() == 0);
+    assert!(copy_at(&path).contact(theirs.id).is_err(), "the discarded contact is gone from the copy");
+}

@@ -97,8 +97,10 @@ pub(crate) fn open_company(
             format!("no company “{wanted}” on this machine; there are: {}", known.join(", "))
         })?
         .clone();
-    let store = CompanyStore::open(&company.file_path)
+    let mut store = CompanyStore::open(&company.file_path)
         .with_context(|| format!("cannot open {}", company.file_path.display()))?;
+    // Edits made here are the account's the company was opened with on this machine.
+    store.set_author(company.account);
     let role = company.account.and_then(|user| store.members().ok()?.into_iter().find(|m| m.0 == user).map(|m| m.3));
     if let Some(role) = role {
         role.authorize(permission)?;

@@ -64,6 +64,8 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     } else {
         Link::create(client, company, &path, Utc::now()).await?.0
     };
+    // Only this account's edits (and those of no recorded author) go in its name.
+    link.store.set_author(Some(comptoir_core::model::UserId(account.user_id)));
     if let Some(size) = args.page_size {
         link.page_size = size.clamp(1, comptoir_core::engine::PAGE);
     }

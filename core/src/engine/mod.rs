@@ -153,6 +153,12 @@ pub enum Command {
     /// first against the user's role and the copy's members, then done on the server
     /// (online only); answered by [`Event::Members`].
     Members(MemberChange),
+    /// The banner of edits waiting for another account: "Abandonner" (after the user
+    /// confirmed) discards them and undoes their effect on the copy; answered by
+    /// [`Event::WaitingEdits`] and [`Event::DataChanged`].
+    DiscardEditsOf {
+        author: UserId,
+    },
     /// Posting dialog: marks the entries pending in the period posted, on the server
     /// (online only; in one request, or in parts the server posts together, whole or not at
     /// all); answered by [`Event::Accounting`].
@@ -420,6 +426,11 @@ pub enum Event {
         url: String,
         result: Result<(), SetupError>,
     },
+    /// Edits in the open copy that wait for other accounts than the signed-in one: they go
+    /// to the server only in their author's name, and the signed-in account's own edits
+    /// wait behind them. Sent when a company opens and whenever the list changes; empty
+    /// when none wait.
+    WaitingEdits(Vec<crate::store::WaitingEdits>),
     /// The companies of the signed-in account (Preferences → Compte lists them to switch).
     Companies(Vec<CompanyChoice>),
     /// The personal settings kept on this machine, sent first at start.

@@ -105,7 +105,8 @@ impl AppStore {
                 account.email,
                 account.display_name,
                 account.server_url,
-                chrono::Utc::now().to_rfc3339()
+                // Fixed width, so that the text sorts as the time does (`last_account`).
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
             ],
         )?;
         Ok(())
@@ -123,6 +124,26 @@ impl AppStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The account that signed in last on this machine: the one start-up resumes.
+    pub fn last_account(&self) -> Result<Option<LocalAccount>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT user_id, email, display_name, server_url FROM accounts
+                 ORDER BY last_sign_in IS NULL, last_sign_in DESC, email LIMIT 1",
+                [],
+                |r| {
+                    Ok(LocalAccount {
+                        user_id: UserId(r.get(0)?),
+                        email: r.get(1)?,
+                        display_name: r.get(2)?,
+                        server_url: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     /// Forgets an account; its companies' files stay, detached from it.

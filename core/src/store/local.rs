@@ -269,10 +269,10 @@ impl CompanyStore {
     /// it for the server, in one transaction: the edit shows at once, survives a crash
     /// with its outbox entry, and a refusal changes nothing. Returns its mutation id.
     pub fn submit(&mut self, intent: &Intent) -> Result<u64, StoreError> {
-        let company = self.company_id();
+        let (company, author) = (self.company_id(), self.author());
         self.write(|tx| {
             apply_local(tx, company, intent)?;
-            tx.enqueue(intent)
+            tx.enqueue(intent, author)
         })
     }
 

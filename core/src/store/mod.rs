@@ -44,7 +44,7 @@ pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;
 pub use migrate::MigrationReport;
-pub use outbox::RejectedMutation;
+pub use outbox::{RejectedMutation, WaitingEdits};
 pub use overview::{
     AgeBucket, AgedReceivables, CustomerDue, Dashboard, DashboardCharts, MonthSales, PaymentRow, TOP_CUSTOMERS,
 };

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::held::HeldRecord;
 use super::local::rebase;
 use super::{CompanyStore, StoreError, WriteTx};
+use crate::model::UserId;
 use crate::sync::{Intent, Mutation, Outcome, PushResult};
 
 /// A local edit the server refused, kept with its reason for the user.
@@ -37,15 +38,27 @@ fn id_value(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
+/// Edits waiting in this copy for another account than the one signed in: they go to the
+/// server only in their author's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitingEdits {
+    pub author: UserId,
+    /// The author as the copy knows them (email, else display name; the id when they
+    /// are no longer a member).
+    pub name: String,
+    pub count: u64,
+}
+
 impl WriteTx<'_> {
-    /// Queues `intent` for the server, in this transaction: it commits with the edit it
-    /// describes, or not at all. Returns its mutation id.
-    pub fn enqueue(&self, intent: &Intent) -> Result<u64, StoreError> {
+    /// Queues `intent` for the server, made by `author`, in this transaction: it commits
+    /// with the edit it describes, or not at all. Returns its mutation id.
+    pub fn enqueue(&self, intent: &Intent, author: Option<UserId>) -> Result<u64, StoreError> {
         self.connection()
             .prepare_cached(
-                "INSERT INTO outbox (intent, created_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                "INSERT INTO outbox (intent, created_at, author)
+                 VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2)",
             )?
-            .execute([intent_json(intent)?])?;
+            .execute(params![intent_json(intent)?, author.map(|a| a.0)])?;
         Ok(u64::try_from(self.connection().last_insert_rowid()).unwrap_or(0))
     }
 }
@@ -85,18 +98,66 @@ impl CompanyStore {
         Ok(id)
     }
 
-    /// The oldest pending edits, in order, ready to push.
+    /// The oldest pending edits of the signed-in author ([`Self::set_author`]), in order,
+    /// ready to push. They stop at the first edit of another account: edits keep their
+    /// order (a later one may need an earlier one), so the signed-in account's edits wait
+    /// behind another's until that author sends them or they are discarded
+    /// ([`Self::discard_edits_of`]).
     pub fn pending_mutations(&mut self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
         let client_id = self.client_id()?;
+        let author = self.author().map(|a| a.0);
         let mut stmt = self.connection().prepare_cached(
-            "SELECT mutation_id, intent FROM outbox WHERE state = 'pending' ORDER BY mutation_id LIMIT ?1",
+            "SELECT mutation_id, intent FROM outbox WHERE state = 'pending'
+               AND mutation_id < ifnull((SELECT min(mutation_id) FROM outbox WHERE state = 'pending'
+                                         AND author IS NOT NULL AND author IS NOT ?2), 9223372036854775807)
+             ORDER BY mutation_id LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map(params![limit, author], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, json) = row?;
             Ok(Mutation { client_id, mutation_id: u64::try_from(id).unwrap_or(0), intent: parse_intent(&json)? })
         })
         .collect()
+    }
+
+    /// The edits waiting for other accounts than the signed-in one, per author, the
+    /// author who has waited longest first.
+    pub fn waiting_for_others(&self) -> Result<Vec<WaitingEdits>, StoreError> {
+        let author = self.author().map(|a| a.0);
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT o.author, coalesce(nullif(m.email, ''), nullif(m.display_name, '')), count(*)
+             FROM outbox AS o LEFT JOIN members AS m ON m.user_id = o.author
+             WHERE o.state = 'pending' AND o.author IS NOT NULL AND o.author IS NOT ?1
+             GROUP BY o.author ORDER BY min(o.mutation_id)",
+        )?;
+        let rows = stmt
+            .query_map([author], |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))?;
+        rows.map(|row| {
+            let (author, name, count) = row?;
+            Ok(WaitingEdits {
+                author: UserId(author),
+                name: name.unwrap_or_else(|| author.to_string()),
+                count: u64::try_from(count).unwrap_or(0),
+            })
+        })
+        .collect()
+    }
+
+    /// Discards the edits that wait for `author`, after the user confirmed: they leave
+    /// the outbox and their effect on this copy is undone (the other waiting edits are
+    /// replayed on the server's records). Returns how many went; the records the rebase
+    /// could not put back are set aside, as after a refusal.
+    pub fn discard_edits_of(&mut self, author: UserId) -> Result<(u64, Vec<HeldRecord>), StoreError> {
+        let company = self.company_id();
+        self.write(|tx| {
+            let removed =
+                tx.connection().execute("DELETE FROM outbox WHERE state = 'pending' AND author = ?1", [author.0])?;
+            let mut held = Vec::new();
+            if removed > 0 {
+                rebase(tx, company, &mut held)?;
+            }
+            Ok((removed as u64, held))
+        })
     }
 
     /// How many edits wait for the server.

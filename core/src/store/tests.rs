@@ -753,14 +753,14 @@ fn an_edit_and_its_outbox_entry_commit_together() {
     let id = store
         .write(|tx| {
             tx.insert_contact(&c)?;
-            tx.enqueue(&Intent::CreateContact { contact: c.clone() })
+            tx.enqueue(&Intent::CreateContact { contact: c.clone() }, None)
         })
         .unwrap();
     // A refused edit leaves no entry behind: the entry was queued first, then rolled back.
     let bad = Contact { name: String::new(), ..contact("X") };
     let err = store
         .write(|tx| {
-            tx.enqueue(&Intent::CreateContact { contact: bad.clone() })?;
+            tx.enqueue(&Intent::CreateContact { contact: bad.clone() }, None)?;
             tx.insert_contact(&bad)
         })
         .unwrap_err();
@@ -770,7 +770,7 @@ fn an_edit_and_its_outbox_entry_commit_together() {
     assert_eq!((pending[0].client_id, pending[0].mutation_id), (client, id));
     assert_eq!(pending[0].intent, Intent::CreateContact { contact: c.clone() });
 
-    let second = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() })).unwrap();
+    let second = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() }, None)).unwrap();
     assert!(second > id, "ids only grow");
     store
         .record_outcomes(&[
@@ -804,7 +804,7 @@ fn an_edit_and_its_outbox_entry_commit_together() {
         store.connection().query_row("SELECT count(*) FROM outbox WHERE state = 'applied'", [], |r| r.get(0)).unwrap();
     assert_eq!(applied, 0, "the page that passed it took it out");
     assert_eq!(store.rejected_mutations().unwrap().len(), 1, "refusals are never dropped");
-    let third = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() })).unwrap();
+    let third = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() }, None)).unwrap();
     assert!(third > second, "never reused, even after pruning");
 }
 

@@ -70,6 +70,18 @@ banner-not-signed-in = Nobody signed in
 banner-sign-in = Sign in
 banner-file-moved = This file is not properly attached
 banner-relink = Re-link
+banner-waiting-edits = { $count ->
+    [one] One change by { $author } waits here for them to sign in again: it is sent only in their name, and yours go after it.
+   *[other] { $count } changes by { $author } wait here for them to sign in again: they are sent only in their name, and yours go after them.
+}
+banner-waiting-keep = Keep them for this person
+banner-waiting-discard = Discard…
+banner-waiting-discard-yes = Discard these changes
+confirm-discard-waiting-title = Discard another account's changes?
+confirm-discard-waiting = { $count ->
+    [one] The change by { $author } that was not sent yet will be lost, and this copy will go back to what the server has. This cannot be undone.
+   *[other] The { $count } changes by { $author } that were not sent yet will be lost, and this copy will go back to what the server has. This cannot be undone.
+}
 banner-engine-stopped = Syncing stopped on an internal error ({ $reason }). What was saved is on disk; restart Comptoir to carry on.
 notice-rejected = Change refused by the server: { $message }
 notice-payment-received = Payment received: { $amount } on { $document }

@@ -70,6 +70,18 @@ banner-not-signed-in = Aucun utilisateur connecté
 banner-sign-in = Se connecter
 banner-file-moved = Ce fichier n'est pas correctement attaché
 banner-relink = Rétablir le lien
+banner-waiting-edits = { $count ->
+    [one] Une modification de { $author } attend ici sa prochaine connexion : elle n'est envoyée qu'en son nom, et les vôtres partent après elle.
+   *[other] { $count } modifications de { $author } attendent ici sa prochaine connexion : elles ne sont envoyées qu'en son nom, et les vôtres partent après elles.
+}
+banner-waiting-keep = Les garder pour cette personne
+banner-waiting-discard = Abandonner…
+banner-waiting-discard-yes = Abandonner ces modifications
+confirm-discard-waiting-title = Abandonner les modifications d'un autre compte ?
+confirm-discard-waiting = { $count ->
+    [one] La modification de { $author } qui n'a pas encore été envoyée sera perdue, et cette copie reviendra à ce que le serveur connaît. Cette action est définitive.
+   *[other] Les { $count } modifications de { $author } qui n'ont pas encore été envoyées seront perdues, et cette copie reviendra à ce que le serveur connaît. Cette action est définitive.
+}
 banner-engine-stopped = La synchronisation s'est arrêtée sur une erreur interne ({ $reason }). Ce qui était enregistré est sur le disque ; redémarrez Comptoir pour reprendre.
 notice-rejected = Modification refusée par le serveur : { $message }
 notice-payment-received = Paiement reçu : { $amount } sur { $document }

@@ -70,6 +70,18 @@ banner-not-signed-in = Niemand aangemeld
 banner-sign-in = Aanmelden
 banner-file-moved = Dit bestand is niet correct gekoppeld
 banner-relink = Opnieuw koppelen
+banner-waiting-edits = { $count ->
+    [one] Eén wijziging van { $author } wacht hier tot die persoon opnieuw aanmeldt: ze wordt alleen in diens naam verzonden, en de uwe volgen erna.
+   *[other] { $count } wijzigingen van { $author } wachten hier tot die persoon opnieuw aanmeldt: ze worden alleen in diens naam verzonden, en de uwe volgen erna.
+}
+banner-waiting-keep = Bewaren voor deze persoon
+banner-waiting-discard = Verwerpen…
+banner-waiting-discard-yes = Deze wijzigingen verwerpen
+confirm-discard-waiting-title = Wijzigingen van een andere account verwerpen?
+confirm-discard-waiting = { $count ->
+    [one] De nog niet verzonden wijziging van { $author } gaat verloren, en deze kopie keert terug naar wat de server heeft. Dit kan niet ongedaan worden gemaakt.
+   *[other] De { $count } nog niet verzonden wijzigingen van { $author } gaan verloren, en deze kopie keert terug naar wat de server heeft. Dit kan niet ongedaan worden gemaakt.
+}
 banner-engine-stopped = De synchronisatie is gestopt door een interne fout ({ $reason }). Wat bewaard was, staat op de schijf; start Comptoir opnieuw om verder te gaan.
 notice-rejected = Wijziging geweigerd door de server: { $message }
 notice-payment-received = Betaling ontvangen: { $amount } op { $document }

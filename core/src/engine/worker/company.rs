@@ -80,6 +80,8 @@ impl Worker {
             Err(e) => return self.emit(Event::SetupFailed(sync_setup_error(&e, &self.server))),
         };
         link.cancel = self.stopping.clone();
+        // Edits made from now on are the signed-in account's; only its own go in its name.
+        link.store.set_author(self.user);
         let recorded = self.app.upsert_company(&LocalCompany {
             company_id: choice.id,
             account: self.user,
@@ -102,6 +104,7 @@ impl Worker {
         self.link = Some(link);
         self.active = Some(choice.clone());
         self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: Some(choice.role) });
+        self.report_waiting_edits();
         if downloaded {
             self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
             self.emit(Event::DataChanged);
@@ -130,6 +133,7 @@ impl Worker {
         match Link::create(client, choice.id, &path, self.config.clock.now()).await {
             Ok((mut link, backup)) => {
                 link.cancel = self.stopping.clone();
+                link.store.set_author(self.user);
                 self.link = Some(link);
                 self.emit(Event::Notice(Notice::DownloadedAgain { backup }));
                 Box::pin(self.sync()).await;

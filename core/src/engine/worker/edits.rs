@@ -36,6 +36,37 @@ impl Worker {
         }
     }
 
+    /// Discards the edits waiting for `author`, as the user confirmed in the banner.
+    pub(super) fn discard_edits_of(&mut self, author: crate::model::UserId) {
+        let Some(link) = self.link.as_mut() else { return };
+        match link.store.discard_edits_of(author) {
+            Ok((removed, held)) => {
+                tracing::info!(%author, removed, "edits waiting for another account discarded");
+                for held in held {
+                    self.emit(Event::Notice(crate::engine::Notice::RecordHeld(held)));
+                }
+                self.emit(Event::DataChanged);
+                self.report_waiting_edits();
+                self.sync_soon(std::time::Duration::ZERO);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "waiting edits could not be discarded");
+                let (code, message) = (e.code().to_owned(), e.to_string());
+                let kind = crate::engine::ErrorKind::Local;
+                self.emit(Event::Notice(crate::engine::Notice::SyncFailed { kind, code, message }));
+            }
+        }
+    }
+
+    /// Tells the window which edits of the open copy wait for other accounts.
+    pub(super) fn report_waiting_edits(&mut self) {
+        let Some(link) = self.link.as_ref() else { return };
+        match link.store.waiting_for_others() {
+            Ok(waiting) => self.emit(Event::WaitingEdits(waiting)),
+            Err(e) => tracing::warn!(error = %e, "the edits waiting for other accounts could not be read"),
+        }
+    }
+
     /// Derives again one chunk of the accounting sources that changed; says so when the
     /// last chunk is done.
     pub(super) fn ledger_step(&mut self) {

@@ -249,6 +249,7 @@ impl Worker {
                 self.sync().await;
             }
             Command::Edit { request, intent } => self.edit(request, &intent),
+            Command::DiscardEditsOf { author } => self.discard_edits_of(author),
             Command::Relink { company, path } => self.relink(company, &path).await,
             Command::SetPreference { key, value } => {
                 if !PREFERENCES.contains(&key.as_str()) {

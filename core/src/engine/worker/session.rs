@@ -17,7 +17,8 @@ impl Worker {
             .filter_map(|key| Some(((*key).to_owned(), self.app.setting(key).ok().flatten()?)))
             .collect();
         self.emit(Event::Preferences(preferences));
-        let account = self.app.accounts().ok().and_then(|accounts| accounts.into_iter().next());
+        // The account that signed in last, not the first by email.
+        let account = self.app.last_account().ok().flatten();
         let Some(account) = account else {
             self.emit(Event::Setup(SetupStep::Server { url: self.server.clone() }));
             return;

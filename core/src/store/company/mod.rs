@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 use super::migrate::{self, MigrationReport};
 use super::{Access, StoreError};
-use crate::model::CompanyId;
+use crate::model::{CompanyId, UserId};
 
 pub use reading::OpenInvoice;
 pub(super) use rows::{
@@ -53,6 +53,9 @@ pub struct CompanyStore {
     /// Rows wait in `search_pending` instead of being indexed at each commit (see
     /// [`Self::defer_search_indexing`]).
     search_deferred: bool,
+    /// The account whose edits this connection makes and sends (see
+    /// [`Self::set_author`]).
+    author: Option<UserId>,
 }
 
 impl CompanyStore {
@@ -82,6 +85,17 @@ impl CompanyStore {
     /// a write stops a statement from a progress handler).
     pub fn connection_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// The account signed in on this copy: the edits submitted from now on are its own,
+    /// and only its edits (and those of no recorded author) are sent to the server.
+    /// `None`: nobody is known; only edits of no recorded author go.
+    pub fn set_author(&mut self, author: Option<UserId>) {
+        self.author = author;
+    }
+
+    pub fn author(&self) -> Option<UserId> {
+        self.author
     }
 
     /// Sets the page cache of this connection (64 MiB when opened).

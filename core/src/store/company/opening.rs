@@ -64,6 +64,7 @@ impl CompanyStore {
             access: Access::ReadWrite,
             migration: None,
             search_deferred: false,
+            author: None,
         })
     }
 
@@ -84,6 +85,7 @@ impl CompanyStore {
             access: Access::ReadWrite,
             migration: Some(report),
             search_deferred: false,
+            author: None,
         })
     }
 
@@ -108,6 +110,7 @@ impl CompanyStore {
             access: Access::ReadOnly,
             migration: None,
             search_deferred: false,
+            author: None,
         })
     }
 
