@@ -44,9 +44,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Three first downloads of `company` in pages of `page_size`: each timed as served (the
 /// body read whole), then as the engine parses it.
-async fn pull_runs(server: &TestServer, company: CompanyId, page_size: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let (url, http) = (&server.url, server.http());
-    let login = server.signed_in(&server.accounts.email, &server.accounts.password).await;
+async fn pull_runs(
+    test_server: &TestServer,
+    company: CompanyId,
+    page_size: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (url, http, accounts) = (&test_server.url, test_server.http(), &test_server.accounts);
+    let login = test_server.signed_in(&accounts.email, &accounts.password).await;
     let token = login["access_token"].as_str().ok_or("no token")?.to_owned();
 
     for run in 1..=3 {
