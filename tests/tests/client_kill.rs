@@ -31,8 +31,8 @@ use comptoir_core::engine::Link;
 use comptoir_core::model::{CompanyId, ContactId, DocumentId};
 use comptoir_core::store::{AppStore, CompanyStore};
 use comptoir_core::sync::{Intent, SyncClient};
-use comptoir_tests::TestServer;
 use comptoir_tests::fixtures::{draft_invoice, new_contact};
+use comptoir_tests::{TestServer, checks};
 
 /// Kill points in the suite.
 const KILL_POINTS: usize = 50;
@@ -229,11 +229,7 @@ impl World {
         // from one address.
         let server = TestServer::start_with(RECORDS, comptoir_tests::generous_limits()).unwrap();
         let company = server.company();
-        let mut sign_in = SyncClient::new(&server.url).unwrap();
-        let token = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
-            comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens.access_token,
-            other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
-        };
+        let (_, token) = checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
         let root = tempfile::tempdir().unwrap();
         let downloaded = root.path().join("downloaded.comptoir");
         let (mut link, _) = Link::create(client(&server.url, &token), company, &downloaded, Utc::now()).await.unwrap();
@@ -309,12 +305,8 @@ impl World {
     async fn update_reference(&mut self) {
         if self.token_made.elapsed() > Duration::from_mins(10) {
             // Sessions last 15 minutes.
-            let mut sign_in = SyncClient::new(&self.server.url).unwrap();
             let accounts = &self.server.accounts;
-            self.token = match sign_in.login(&accounts.email, &accounts.password).await.unwrap() {
-                comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens.access_token,
-                other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
-            };
+            self.token = checks::signed_in(&self.server.url, &accounts.email, &accounts.password).await.1;
             self.token_made = Instant::now();
             self.reference.client = client(&self.server.url, &self.token);
         }
