@@ -20,9 +20,9 @@
 
 use comptoir_core::demo::Rng;
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, Read as _, Write as _};
+use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,7 @@ use comptoir_core::model::{CompanyId, ContactId, DocumentId};
 use comptoir_core::store::{AppStore, CompanyStore};
 use comptoir_core::sync::{Intent, SyncClient};
 use comptoir_tests::fixtures::{draft_invoice, new_contact};
-use comptoir_tests::{TestServer, checks};
+use comptoir_tests::{TestServer, checks, process};
 
 /// Kill points in the suite.
 const KILL_POINTS: usize = 50;
@@ -81,18 +81,11 @@ struct Run {
 
 impl Run {
     fn spawn(world: &World, data: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir-app"))
-            .args(["sync", "--server", &world.server.url, "--email", &world.server.accounts.email])
-            .args(["--password-stdin", "--json", "--company", &world.company.to_string()])
-            .args(["--page-size", &PAGE_SIZE.to_string(), "--data"])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{}\n", world.server.accounts.password).as_bytes()).unwrap();
+        let accounts = &world.server.accounts;
+        let mut command =
+            process::app_sync(env!("CARGO_BIN_EXE_comptoir-app"), &world.server.url, &accounts.email, data);
+        command.args(["--json", "--company", &world.company.to_string(), "--page-size", &PAGE_SIZE.to_string()]);
+        let mut child = process::spawn_with_password(&mut command, &accounts.password).unwrap();
         let stderr = child.stderr.take().unwrap();
         let (send, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

@@ -9,9 +9,10 @@
 mod import;
 mod sync;
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use comptoir_tests::process;
 
 /// The app's binary, `comptoir`, as this package builds it.
 const APP_BIN: &str = env!("CARGO_BIN_EXE_comptoir-app");
@@ -19,18 +20,8 @@ const APP_BIN: &str = env!("CARGO_BIN_EXE_comptoir-app");
 /// `comptoir sync` on the data folder `data`, signing in to `url` as `email` with
 /// `password` given on standard input, with `extra` arguments (`--company`, `--json`…).
 fn sync(data: &Path, url: &str, email: &str, password: &str, extra: &[&str]) -> Output {
-    let mut child = Command::new(APP_BIN)
-        .args(["sync", "--server", url, "--email", email, "--password-stdin", "--data"])
-        .arg(data)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    let mut command = process::app_sync(APP_BIN, url, email, data);
+    process::spawn_with_password(command.args(extra), password).unwrap().wait_with_output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
