@@ -8,17 +8,16 @@
 
 use std::time::Instant;
 
-use comptoir_core::demo::DemoSize;
 use comptoir_core::engine::Link;
 use comptoir_core::model::CompanyId;
 use comptoir_core::sync::{LoginResponse, SyncClient};
-use comptoir_tests::peak_rss_mib;
+use comptoir_tests::{TestServer, peak_rss_mib};
 
 const CLIENT_MODE: &str = "COMPTOIR_BENCH_CLIENT";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     if let Ok(args) = std::env::var(CLIENT_MODE) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         return runtime.block_on(client(&args));
     }
     let mut sizes = vec![10_000, 100_000];
@@ -26,28 +25,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes.push(1_000_000);
     }
     for records in sizes {
-        runtime.block_on(server_and_download(records))?;
+        server_and_download(records)?;
     }
     Ok(())
 }
 
-async fn server_and_download(records: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
+/// Seeds a server of about `records` records through the tests' harness (its own runtime,
+/// on loopback), then downloads its large company in a child process.
+fn server_and_download(records: u32) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
-    let accounts = {
-        let storage = comptoir_server::storage::SqliteStorage::open(dir.path())?;
-        comptoir_server::demo::seed(&storage, &dir.path().join("work"), &DemoSize::with_records(records), None, None)?
-    };
-    let (company, _, count) = accounts.companies[1].clone();
+    let server = TestServer::start(records)?;
+    let (company, _, count) = server.accounts.companies[1].clone();
     let seeded = started.elapsed().as_secs_f64();
-    let state = comptoir_server::open_state(dir.path())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(comptoir_server::serve(listener, state, std::future::pending()));
 
-    let target = dir.path().join("client.comptoir");
-    let args = format!("{url}|{}|{}|{company}|{}", accounts.email, accounts.password, target.display());
-    let output = tokio::process::Command::new(std::env::current_exe()?).env(CLIENT_MODE, args).output().await?;
+    let client_dir = tempfile::tempdir()?;
+    let target = client_dir.path().join("client.comptoir");
+    let accounts = &server.accounts;
+    let args = format!("{}|{}|{}|{company}|{}", server.url, accounts.email, accounts.password, target.display());
+    let output = std::process::Command::new(std::env::current_exe()?).env(CLIENT_MODE, args).output()?;
     if !output.status.success() {
         return Err(format!("client failed: {}", String::from_utf8_lossy(&output.stderr)).into());
     }

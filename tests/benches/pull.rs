@@ -10,7 +10,9 @@
 use std::time::Instant;
 
 use comptoir_core::demo::DemoSize;
+use comptoir_core::model::CompanyId;
 use comptoir_core::sync::PullPage;
+use comptoir_tests::TestServer;
 
 /// A pull page read for its cursor only.
 #[derive(serde::Deserialize)]
@@ -25,35 +27,30 @@ struct CursorOutline {
     seq: u64,
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size = std::env::var("COMPTOIR_BENCH_PULL_RECORDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .map_or(DemoSize::LARGE, DemoSize::with_records);
     let page_size: u32 = std::env::var("COMPTOIR_BENCH_PAGE").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000);
-    let dir = tempfile::tempdir()?;
 
+    // The server through the tests' harness, in its own runtime; the client in this one.
     let started = Instant::now();
-    let accounts = {
-        let storage = comptoir_server::storage::SqliteStorage::open(dir.path())?;
-        comptoir_server::demo::seed(&storage, &dir.path().join("work"), &size, None, None)?
-    };
-    let (company, name, records) = accounts.companies[1].clone();
+    let server = TestServer::builder().demo_size(size).start()?;
+    let (company, name, records) = server.accounts.companies[1].clone();
     println!("pull benchmark: {name}, {records} records, seeded in {:.1} s", started.elapsed().as_secs_f64());
+    tokio::runtime::Runtime::new()?.block_on(pull_runs(&server, company, page_size))
+}
 
-    let state = comptoir_server::open_state(dir.path())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(comptoir_server::serve(listener, state, std::future::pending()));
-    let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&serde_json::json!({"email": accounts.email, "password": accounts.password}))
-        .send()
-        .await?
-        .json()
-        .await?;
+/// Three first downloads of `company` in pages of `page_size`: each timed as served (the
+/// body read whole), then as the engine parses it.
+async fn pull_runs(
+    test_server: &TestServer,
+    company: CompanyId,
+    page_size: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (url, http, accounts) = (&test_server.url, test_server.http(), &test_server.accounts);
+    let login = test_server.signed_in(&accounts.email, &accounts.password).await;
     let token = login["access_token"].as_str().ok_or("no token")?.to_owned();
 
     for run in 1..=3 {

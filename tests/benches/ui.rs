@@ -22,16 +22,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use comptoir::app::ComptoirApp;
-use comptoir::i18n::Language;
 use comptoir_core::clock::SystemClock;
 use comptoir_core::demo::{self, DemoSize};
-use comptoir_core::engine::credentials::FileCredentials;
-use comptoir_core::engine::{EngineConfig, Timing};
 use comptoir_core::model::{Country, DocumentKind, UserId};
 use comptoir_core::store::{
     AppStore, CompanyStore, DocumentFilter, DocumentSort, LocalAccount, LocalCompany, PageRequest, SortDirection,
 };
-use comptoir_tests::{ms, peak_rss_mib, spread};
+use comptoir_tests::{app_harness, ms, peak_rss_mib, spread, ui};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
@@ -126,33 +123,21 @@ fn frame(harness: &mut Harness<'_, ComptoirApp>) -> Duration {
     started.elapsed()
 }
 
+/// Runs frames, 1 ms apart, up to the one that shows `text` (the tests' helper, with a
+/// benchmark's patience and resolution, and an error instead of a panic).
 fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_mins(2);
-    while Instant::now() < deadline {
-        harness.step();
-        if harness.query_all_by_label_contains(text).next().is_some() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(1));
+    if ui::step_until(harness, Duration::from_mins(2), Duration::from_millis(1), |h| ui::shows(h, text)) {
+        Ok(())
+    } else {
+        Err(format!("“{text}” never showed"))
     }
-    Err(format!("“{text}” never showed"))
 }
 
 /// The child: launch the app on the prepared folder, as `comptoir` does, and measure.
 fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let launched = Instant::now();
-    let config = EngineConfig {
-        data_dir: data.to_path_buf(),
-        default_server: "http://127.0.0.1:9".into(),
-        clock: Arc::new(SystemClock),
-        credentials: Arc::new(FileCredentials::new(&data.join("credentials.json"))),
-        wake: Arc::new(|| {}),
-        timing: Timing::default(),
-    };
-    let app = ComptoirApp::start(config, Language::French, None)?;
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut ComptoirApp| app.frame_ui(ui), app);
+    // As `comptoir` starts it (its engine, its reader, French), through the tests' harness.
+    let mut harness = app_harness(data, "http://127.0.0.1:9", Arc::new(SystemClock), egui::vec2(1280.0, 800.0));
     frame(&mut harness);
     let first_frame = launched.elapsed();
     // The company opens as soon as the engine has read the app file: the dashboard.
@@ -167,8 +152,8 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
     // From the click: the list's own count runs on the reader thread meanwhile.
     let clicked = Instant::now();
-    harness.get_by_label("Factures").click();
-    harness.step();
+    // Through the navigation: the dashboard names its invoices too.
+    ui::go_to(&mut harness, "Factures");
     let reader = CompanyStore::open_read_only(harness.state().reader.as_ref().ok_or("no company open")?.path())?;
     let invoices = DocumentFilter::kind(DocumentKind::Invoice);
     let total = reader.count_documents(&invoices)?;
@@ -237,7 +222,7 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let searching: Vec<Duration> = (0..FRAMES / 2).map(|_| frame(&mut harness)).collect();
     println!("list frame showing the results:    {}", spread(searching));
 
-    harness.get_by_label("Tableau de bord").click();
+    ui::go_to(&mut harness, "Tableau de bord");
     dashboard_charts(&mut harness, &reader, &invoices)?;
     println!("app process peak memory: {} MiB", peak_rss_mib());
     Ok(())

@@ -61,7 +61,7 @@ pub fn generous_limits() -> comptoir_server::Limits {
 /// policy, its limits, and where its data folder goes.
 #[derive(Debug)]
 pub struct TestServerBuilder {
-    demo_records: Option<u32>,
+    demo: Option<DemoSize>,
     parent: PathBuf,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
@@ -72,13 +72,20 @@ impl TestServerBuilder {
     /// Seeds the demo accounts, the large company of about `records` records.
     #[must_use]
     pub fn demo(self, records: u32) -> Self {
-        Self { demo_records: Some(records), ..self }
+        self.demo_size(DemoSize::with_records(records))
+    }
+
+    /// Seeds the demo accounts, the large company of exactly `size` (the demo's own
+    /// [`DemoSize::LARGE`], say).
+    #[must_use]
+    pub fn demo_size(self, size: DemoSize) -> Self {
+        Self { demo: Some(size), ..self }
     }
 
     /// No account and no company: the test creates what it needs (the default).
     #[must_use]
     pub fn empty(self) -> Self {
-        Self { demo_records: None, ..self }
+        Self { demo: None, ..self }
     }
 
     /// The server's time: a [`comptoir_server::auth::ManualClock`] the test moves on, say
@@ -110,17 +117,11 @@ impl TestServerBuilder {
     /// Seeds what was asked and serves it on a free port of 127.0.0.1.
     pub fn start(self) -> Result<TestServer, ServerError> {
         let dir = tempfile::tempdir_in(&self.parent)?;
-        let accounts = match self.demo_records {
-            Some(records) => {
+        let accounts = match self.demo {
+            Some(size) => {
                 let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
-                comptoir_server::demo::seed(
-                    &storage,
-                    &dir.path().join("work"),
-                    &DemoSize::with_records(records),
-                    None,
-                    None,
-                )
-                .map_err(|e| ServerError::Seed(e.to_string()))?
+                comptoir_server::demo::seed(&storage, &dir.path().join("work"), &size, None, None)
+                    .map_err(|e| ServerError::Seed(e.to_string()))?
             }
             None => DemoAccounts::default(),
         };
@@ -149,7 +150,7 @@ impl TestServer {
     /// under the system's temp folder: say what differs, then [`TestServerBuilder::start`].
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder {
-            demo_records: None,
+            demo: None,
             parent: std::env::temp_dir(),
             clock: Arc::new(comptoir_server::auth::SystemClock),
             policy: AuthPolicy::default(),

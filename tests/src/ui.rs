@@ -9,7 +9,8 @@ use egui_kittest::kittest::{By, Queryable as _};
 
 use crate::TestServer;
 
-/// Runs frames until `found` holds, while the engine and the reader work on their threads.
+/// Runs frames until `found` holds (it is called once a frame: it may also record what
+/// the window showed on the way), while the engine and the reader work on their threads.
 ///
 /// # Panics
 ///
@@ -17,27 +18,71 @@ use crate::TestServer;
 pub fn wait_until(
     harness: &mut Harness<'_, ComptoirApp>,
     what: &str,
-    found: impl Fn(&Harness<'_, ComptoirApp>) -> bool,
+    found: impl FnMut(&Harness<'_, ComptoirApp>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    if step_until(harness, Duration::from_secs(30), Duration::from_millis(10), found) {
+        // A panel that just opened sizes itself to its content over a frame or two:
+        // let the layout settle before anything is clicked where it shows.
+        for _ in 0..3 {
+            harness.step();
+        }
+        return;
+    }
+    let state = harness.state();
+    panic!(
+        "{what} never showed; status {:?}, last refusal {:?}, wizard at {:?}, notices {:?}, working {:?}",
+        state.status, state.last_refusal, state.wizard.step, state.notices, state.working
+    );
+}
+
+/// Runs frames, `pause` apart, until `found` holds or `patience` is spent, and says whether
+/// it held. No frame runs after the one where it held: a benchmark times up to it.
+pub fn step_until(
+    harness: &mut Harness<'_, ComptoirApp>,
+    patience: Duration,
+    pause: Duration,
+    mut found: impl FnMut(&Harness<'_, ComptoirApp>) -> bool,
+) -> bool {
+    let deadline = Instant::now() + patience;
     while Instant::now() < deadline {
         harness.step();
         if found(harness) {
-            // A panel that just opened sizes itself to its content over a frame or two:
-            // let the layout settle before anything is clicked where it shows.
-            for _ in 0..3 {
-                harness.step();
-            }
-            return;
+            return true;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(pause);
     }
-    let state = harness.state();
-    panic!("{what} never showed; status {:?}, last refusal {:?}", state.status, state.last_refusal);
+    false
 }
 
+/// Whether a widget whose label contains `text` shows.
+pub fn shows(harness: &Harness<'_, ComptoirApp>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+/// Runs frames until a widget whose label contains `text` shows.
+///
+/// # Panics
+///
+/// When it does not show within 30 s (a test failure).
 pub fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
-    wait_until(harness, &format!("“{text}”"), |h| h.query_all_by_label_contains(text).next().is_some());
+    wait_until(harness, &format!("“{text}”"), |h| shows(h, text));
+}
+
+/// [`wait_for`], with `seen` called on every frame until then (to record the progress the
+/// window showed on the way, say).
+///
+/// # Panics
+///
+/// When it does not show within 30 s (a test failure).
+pub fn wait_for_watching(
+    harness: &mut Harness<'_, ComptoirApp>,
+    text: &str,
+    mut seen: impl FnMut(&Harness<'_, ComptoirApp>),
+) {
+    wait_until(harness, &format!("“{text}”"), |h| {
+        seen(h);
+        shows(h, text)
+    });
 }
 
 /// The text field named `label` (a column may bear the same name).

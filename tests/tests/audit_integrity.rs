@@ -15,14 +15,13 @@ use comptoir_core::engine::Link;
 use comptoir_core::model::{Allocation, DocumentId, Payment, PaymentId, PaymentMethod};
 use comptoir_core::store::{AuditFilter, CompanyStore};
 use comptoir_core::sync::{Intent, SyncClient};
-use comptoir_tests::TestServer;
 use comptoir_tests::fixtures::new_contact;
+use comptoir_tests::{TestServer, checks};
 use rust_decimal::Decimal;
 
+/// A client signed in as the demo account.
 async fn signed_in(server: &TestServer) -> SyncClient {
-    let mut client = SyncClient::new(&server.url).unwrap();
-    client.login(&server.accounts.email, &server.accounts.password).await.unwrap();
-    client
+    checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await.0
 }
 
 /// A copy of the large demo company, downloaded, with a payment of `amount` recorded on

@@ -20,9 +20,9 @@
 
 use comptoir_core::demo::Rng;
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, Read as _, Write as _};
+use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -31,8 +31,8 @@ use comptoir_core::engine::Link;
 use comptoir_core::model::{CompanyId, ContactId, DocumentId};
 use comptoir_core::store::{AppStore, CompanyStore};
 use comptoir_core::sync::{Intent, SyncClient};
-use comptoir_tests::TestServer;
 use comptoir_tests::fixtures::{draft_invoice, new_contact};
+use comptoir_tests::{TestServer, checks, process};
 
 /// Kill points in the suite.
 const KILL_POINTS: usize = 50;
@@ -81,18 +81,11 @@ struct Run {
 
 impl Run {
     fn spawn(world: &World, data: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir-app"))
-            .args(["sync", "--server", &world.server.url, "--email", &world.server.accounts.email])
-            .args(["--password-stdin", "--json", "--company", &world.company.to_string()])
-            .args(["--page-size", &PAGE_SIZE.to_string(), "--data"])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{}\n", world.server.accounts.password).as_bytes()).unwrap();
+        let accounts = &world.server.accounts;
+        let mut command =
+            process::app_sync(env!("CARGO_BIN_EXE_comptoir-app"), &world.server.url, &accounts.email, data);
+        command.args(["--json", "--company", &world.company.to_string(), "--page-size", &PAGE_SIZE.to_string()]);
+        let mut child = process::spawn_with_password(&mut command, &accounts.password).unwrap();
         let stderr = child.stderr.take().unwrap();
         let (send, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -229,11 +222,7 @@ impl World {
         // from one address.
         let server = TestServer::start_with(RECORDS, comptoir_tests::generous_limits()).unwrap();
         let company = server.company();
-        let mut sign_in = SyncClient::new(&server.url).unwrap();
-        let token = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
-            comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens.access_token,
-            other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
-        };
+        let (_, token) = checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
         let root = tempfile::tempdir().unwrap();
         let downloaded = root.path().join("downloaded.comptoir");
         let (mut link, _) = Link::create(client(&server.url, &token), company, &downloaded, Utc::now()).await.unwrap();
@@ -309,12 +298,8 @@ impl World {
     async fn update_reference(&mut self) {
         if self.token_made.elapsed() > Duration::from_mins(10) {
             // Sessions last 15 minutes.
-            let mut sign_in = SyncClient::new(&self.server.url).unwrap();
             let accounts = &self.server.accounts;
-            self.token = match sign_in.login(&accounts.email, &accounts.password).await.unwrap() {
-                comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens.access_token,
-                other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
-            };
+            self.token = checks::signed_in(&self.server.url, &accounts.email, &accounts.password).await.1;
             self.token_made = Instant::now();
             self.reference.client = client(&self.server.url, &self.token);
         }

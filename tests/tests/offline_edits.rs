@@ -7,13 +7,12 @@ use chrono::Utc;
 use comptoir_core::engine::Link;
 use comptoir_core::model::{Contact, DocumentStatus};
 use comptoir_core::sync::{Intent, SyncClient};
-use comptoir_tests::TestServer;
 use comptoir_tests::fixtures::{article, draft_invoice, new_contact};
+use comptoir_tests::{TestServer, checks};
 
+/// A client signed in as the demo account.
 async fn signed_in(server: &TestServer) -> SyncClient {
-    let mut client = SyncClient::new(&server.url).unwrap();
-    client.login(&server.accounts.email, &server.accounts.password).await.unwrap();
-    client
+    checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await.0
 }
 
 /// A copy of the server's large demo company, downloaded and synced once.

@@ -938,22 +938,6 @@ fn the_bank_moves_to_another_account(harness: &mut Harness<'_, ComptoirApp>, fec
     wait_until(harness, "the chart's change in the trail", |h| copy(h).audit_count(&filter).unwrap() == 1);
 }
 
-/// The text field named `label` (its label shows the same words).
-fn text_field(label: &str) -> By<'_> {
-    By::new().label(label).role(egui::accesskit::Role::TextInput)
-}
-
-/// Replaces what the text field named `label` holds.
-fn replace_field(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
-    harness.get(text_field(label)).focus();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.key_press(egui::Key::Backspace);
-    harness.step();
-    harness.get(text_field(label)).type_text(text);
-    harness.step();
-}
-
 /// The company's settings record as the server keeps it.
 fn server_settings(server: &TestServer, index: usize) -> comptoir_core::sync::Settings {
     let company = server.accounts.companies[index].0;
@@ -999,18 +983,18 @@ fn an_owner_completes_the_company_settings_and_the_invoice_series_continues_at_1
     harness.get_by_label_contains("forme juridique");
     harness.get_by_label("Ouvrir les paramètres").click();
     wait_for(&mut harness, "Enregistrer l'entreprise");
-    replace_field(&mut harness, "Forme juridique", "SRL");
-    replace_field(&mut harness, "Capital social", "10 000");
-    replace_field(&mut harness, "Ville d'immatriculation (RCS)", "Liège");
+    replace_text(&mut harness, "Forme juridique", "SRL");
+    replace_text(&mut harness, "Capital social", "10 000");
+    replace_text(&mut harness, "Ville d'immatriculation (RCS)", "Liège");
     // A VAT number is checked as typed, to its check digits.
-    replace_field(&mut harness, "N° de TVA", "BE0403170702");
+    replace_text(&mut harness, "N° de TVA", "BE0403170702");
     wait_for(&mut harness, "n'est pas valide");
     harness.get_by_label("Enregistrer l'entreprise").click();
     wait_for(&mut harness, "Corrigez les champs signalés d'abord.");
-    replace_field(&mut harness, "N° de TVA", "BE 0403.170.701");
-    replace_field(&mut harness, "Numéro d'entreprise (BCE)", "0403.170.701");
-    replace_field(&mut harness, "IBAN", "BE68 5390 0754 7034");
-    replace_field(&mut harness, "Taux des pénalités de retard (%)", "10,15");
+    replace_text(&mut harness, "N° de TVA", "BE 0403.170.701");
+    replace_text(&mut harness, "Numéro d'entreprise (BCE)", "0403.170.701");
+    replace_text(&mut harness, "IBAN", "BE68 5390 0754 7034");
+    replace_text(&mut harness, "Taux des pénalités de retard (%)", "10,15");
     type_into(&mut harness, "Fichier du logo (PNG ou JPEG)", &logo_path.display().to_string());
     harness.get_by_label("Charger le logo").click();
     wait_for(&mut harness, "Nouveau logo : 400 × 150 px");
@@ -1021,7 +1005,7 @@ fn an_owner_completes_the_company_settings_and_the_invoice_series_continues_at_1
 
     // The invoice series continues where the old tool stopped.
     let year = chrono::Local::now().year();
-    replace_field(&mut harness, "Prochain numéro — Facture", "116");
+    replace_text(&mut harness, "Prochain numéro — Facture", "116");
     wait_for(&mut harness, &format!("FA-{year}-00116"));
     harness.get_by_label("Enregistrer la numérotation").click();
     wait_for(&mut harness, "Numérotation enregistrée.");
@@ -1082,7 +1066,8 @@ fn a_salesperson_sees_the_company_settings_but_cannot_change_them() {
     for control in
         ["Raison sociale", "Forme juridique", "IBAN", "Fichier du logo (PNG ou JPEG)", "Prochain numéro — Facture"]
     {
-        assert!(harness.get(text_field(control)).accesskit_node().is_disabled(), "{control} is disabled");
+        let field = By::new().label(control).role(egui::accesskit::Role::TextInput);
+        assert!(harness.get(field).accesskit_node().is_disabled(), "{control} is disabled");
     }
     assert!(harness.get_by_label("Choisir un fichier…").accesskit_node().is_disabled());
     for button in ["Enregistrer l'entreprise", "Enregistrer la numérotation"] {

@@ -47,8 +47,8 @@ use comptoir_core::model::{
     Allocation, Article, CompanyId, Document, DocumentId, DocumentStatus, Payment, PaymentId, PaymentMethod, from_cents,
 };
 use comptoir_core::sync::{Intent, Mutation, PushResponse, RawPullPage, RecordBody, RecordKind, SyncClient};
-use comptoir_tests::TestServer;
 use comptoir_tests::fixtures::{article, draft_invoice, new_contact};
+use comptoir_tests::{TestServer, checks};
 use rusqlite::OptionalExtension as _;
 use rust_decimal::Decimal;
 
@@ -95,23 +95,17 @@ impl Template {
         let root = scratch_root();
         let dir = tempfile::tempdir_in(&root).unwrap();
         let mut server = TestServer::start_in(150, &root).unwrap();
-        let mut sign_in = SyncClient::new(&server.url).unwrap();
-        let tokens = match sign_in.login(&server.accounts.email, &server.accounts.password).await.unwrap() {
-            comptoir_core::sync::LoginResponse::SignedIn(tokens) => tokens,
-            other @ comptoir_core::sync::LoginResponse::TotpRequired { .. } => panic!("{other:?}"),
-        };
+        let (_, token) = checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
         let mut copies = Vec::new();
         for i in 0..CLIENTS {
             let path = dir.path().join(format!("copy-{i}.comptoir"));
             let (mut link, _) =
-                Link::create(client(&server.url, &tokens.access_token), server.company(), &path, Utc::now())
-                    .await
-                    .unwrap();
+                Link::create(client(&server.url, &token), server.company(), &path, Utc::now()).await.unwrap();
             link.sync(Utc::now, &mut |_| {}).await.unwrap();
             copies.push(path);
         }
         server.stop();
-        Self { server, token: tokens.access_token, copies, made: Instant::now(), _dir: dir }
+        Self { server, token, copies, made: Instant::now(), _dir: dir }
     }
 }
 

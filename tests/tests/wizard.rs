@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use comptoir::app::ComptoirApp;
 use comptoir_core::clock::{Clock, ManualClock, SystemClock};
 use comptoir_core::engine::SetupStep;
 use comptoir_core::sync::RecordKind;
+use comptoir_tests::ui::{file_menu, open_company, type_into, wait_for, wait_for_watching};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -22,57 +22,30 @@ fn app_with_clock(dir: &std::path::Path, server: &str, clock: Arc<dyn Clock>) ->
     app_harness(dir, server, clock, egui::vec2(1000.0, 700.0))
 }
 
-/// Runs frames until a widget whose label contains `text` shows, while the engine works
-/// on its own thread; `seen` is called on every frame.
-fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str, mut seen: impl FnMut(&Harness<'_, ComptoirApp>)) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        harness.step();
-        seen(harness);
-        if harness.query_by_label_contains(text).is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!(
-        "“{text}” never showed; the wizard is at {:?}, notices {:?}, working {:?}",
-        harness.state().wizard.step,
-        harness.state().notices,
-        harness.state().working
-    );
-}
-
-fn type_into(harness: &mut Harness<'_, ComptoirApp>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.step();
-    harness.get_by_label(label).type_text(text);
-    harness.step();
-}
-
 #[test]
 fn the_wizard_signs_in_chooses_a_company_and_downloads_it() {
     let server = TestServer::start(1_500).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url);
-    wait_for(&mut harness, "Adresse e-mail", |_| {});
+    wait_for(&mut harness, "Adresse e-mail");
     harness.get_by_label("1. Connexion");
     type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
     type_into(&mut harness, "Mot de passe", "pas le bon");
     harness.get_by_label("Se connecter").click();
-    wait_for(&mut harness, "mot de passe est incorrect", |_| {});
+    wait_for(&mut harness, "mot de passe est incorrect");
     // The reason in words, the password field emptied, and a way to try again.
     assert_eq!(harness.get_by_label("Mot de passe").value().as_deref(), Some(""));
     type_into(&mut harness, "Mot de passe", &server.accounts.password);
     harness.get_by_label("Réessayer la connexion").click();
 
     let (_, large, _) = server.accounts.companies[1].clone();
-    wait_for(&mut harness, &large, |_| {});
+    wait_for(&mut harness, &large);
     harness.get_by_label("2. Choix de l'entreprise");
     harness.get_by_label(&large).click();
 
     // The download's progress, overall and per category, only forward, up to 100 %.
     let mut shown = Vec::new();
-    wait_for(&mut harness, "Commencer", |h| {
+    wait_for_watching(&mut harness, "Commencer", |h| {
         if let Some(progress) = &h.state().wizard.progress {
             shown.push(progress.overall);
         }
@@ -84,7 +57,7 @@ fn the_wizard_signs_in_chooses_a_company_and_downloads_it() {
     assert!(documents.done > 0 && documents.done == documents.total);
     harness.get_by_label(&format!("{} sur {}", documents.done, documents.total));
     harness.get_by_label("Commencer").click();
-    wait_for(&mut harness, "Synchronisé", |_| {});
+    wait_for(&mut harness, "Synchronisé");
     harness.get_by_label(&large);
 }
 
@@ -93,22 +66,22 @@ fn the_wizard_asks_for_the_code_of_a_two_factor_account() {
     let server = TestServer::start(200).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url);
-    wait_for(&mut harness, "Adresse e-mail", |_| {});
+    wait_for(&mut harness, "Adresse e-mail");
     type_into(&mut harness, "Adresse e-mail", &server.accounts.totp_email);
     type_into(&mut harness, "Mot de passe", &server.accounts.totp_password);
     harness.get_by_label("Se connecter").click();
-    wait_for(&mut harness, "Valider le code", |_| {});
+    wait_for(&mut harness, "Valider le code");
     let code = totp_code(&server.accounts.totp_secret, chrono::Utc::now()).unwrap();
     type_into(&mut harness, "Code", &code);
     harness.get_by_label("Valider le code").click();
     // One company: no choice, straight to the download, then ready.
     let mut asked_to_choose = false;
-    wait_for(&mut harness, "Commencer", |h| {
+    wait_for_watching(&mut harness, "Commencer", |h| {
         asked_to_choose |= matches!(h.state().wizard.step, Some(SetupStep::ChooseCompany { .. }));
     });
     assert!(!asked_to_choose);
     harness.get_by_label("Commencer").click();
-    wait_for(&mut harness, "Synchronisé", |_| {});
+    wait_for(&mut harness, "Synchronisé");
 }
 
 #[test]
@@ -116,34 +89,13 @@ fn the_wizard_will_not_send_a_password_over_plain_http_to_another_machine() {
     // 192.0.2.10 is a documentation address: nothing answers there, and nothing is sent.
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), "http://192.0.2.10:8640");
-    wait_for(&mut harness, "Adresse e-mail", |_| {});
+    wait_for(&mut harness, "Adresse e-mail");
     type_into(&mut harness, "Adresse e-mail", "claire@atelier.fr");
     type_into(&mut harness, "Mot de passe", "un mot de passe solide");
     harness.get_by_label("Se connecter").click();
     // Why, and what to do, in the user's language.
-    wait_for(&mut harness, "n'envoie ni mot de passe ni jeton de connexion en clair", |_| {});
+    wait_for(&mut harness, "n'envoie ni mot de passe ni jeton de connexion en clair");
     harness.get_by_label_contains("utilisez l'adresse https:// du serveur");
-}
-
-/// Signs in with the demo account and opens the large company, up to the main window.
-fn walk_to_main_window(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer) {
-    wait_for(harness, "Adresse e-mail", |_| {});
-    type_into(harness, "Adresse e-mail", &server.accounts.email);
-    type_into(harness, "Mot de passe", &server.accounts.password);
-    harness.get_by_label("Se connecter").click();
-    let large = server.accounts.companies[1].1.clone();
-    wait_for(harness, &large, |_| {});
-    harness.get_by_label(&large).click();
-    wait_for(harness, "Commencer", |_| {});
-    harness.get_by_label("Commencer").click();
-    wait_for(harness, "Synchronisé", |_| {});
-}
-
-fn sync_now(harness: &mut Harness<'_, ComptoirApp>) {
-    harness.get_by_label("Fichier").click();
-    wait_for(harness, "Synchroniser maintenant", |_| {});
-    harness.get_by_label("Synchroniser maintenant").click();
-    harness.step();
 }
 
 #[test]
@@ -152,18 +104,18 @@ fn offline_the_orange_banner_counts_down_and_goes_when_the_server_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let mut harness = app_with_clock(dir.path(), &server.url, clock.clone());
-    walk_to_main_window(&mut harness, &server);
+    open_company(&mut harness, &server, 1);
     assert!(harness.query_by_label_contains("Hors ligne").is_none());
 
     server.stop();
     clock.advance(chrono::Duration::hours(50));
-    sync_now(&mut harness);
-    wait_for(&mut harness, "Hors ligne depuis", |_| {});
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_for(&mut harness, "Hors ligne depuis");
     harness.get_by_label_contains("Lecture seule dans 0 j 22 h");
     harness.get_by_label("Hors ligne");
     // The bell counts the warning; its list says it.
     harness.get_by_label("Notifications (1)").click();
-    wait_for(&mut harness, "si aucune synchronisation ne réussit", |_| {});
+    wait_for(&mut harness, "si aucune synchronisation ne réussit");
     assert_eq!(harness.state().unread, 0, "opening the list reads them");
     assert!(harness.query_by_label("Notifications (1)").is_none());
     harness.get_all_by_label("Notifications").next().unwrap().click();
@@ -171,12 +123,12 @@ fn offline_the_orange_banner_counts_down_and_goes_when_the_server_is_back() {
     assert!(!harness.state().bell_open, "the bell closes its list again");
 
     clock.advance(chrono::Duration::hours(23));
-    sync_now(&mut harness);
-    wait_for(&mut harness, "Lecture seule : synchronisez", |_| {});
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_for(&mut harness, "Lecture seule : synchronisez");
 
     server.restart().unwrap();
-    sync_now(&mut harness);
-    wait_for(&mut harness, "Synchronisé", |_| {});
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_for(&mut harness, "Synchronisé");
     assert!(harness.query_by_label_contains("Hors ligne").is_none(), "the banner is gone");
 }
 
@@ -185,15 +137,13 @@ fn switching_the_language_changes_the_window_and_is_kept() {
     let server = TestServer::start(200).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url);
-    walk_to_main_window(&mut harness, &server);
-    harness.get_by_label("Fichier").click();
-    wait_for(&mut harness, "Préférences…", |_| {});
-    harness.get_by_label("Préférences…").click();
-    wait_for(&mut harness, "Personnel", |_| {});
+    open_company(&mut harness, &server, 1);
+    file_menu(&mut harness, "Préférences…");
+    wait_for(&mut harness, "Personnel");
     harness.get_by_label("Personnel").click();
-    wait_for(&mut harness, "Langue d'affichage", |_| {});
+    wait_for(&mut harness, "Langue d'affichage");
     harness.get_by_label("English").click();
-    wait_for(&mut harness, "Display language", |_| {});
+    wait_for(&mut harness, "Display language");
     harness.get_by_label("File");
     harness.get_by_label("Synchronised");
     assert!(harness.query_by_label("Fichier").is_none());
@@ -201,7 +151,7 @@ fn switching_the_language_changes_the_window_and_is_kept() {
 
     // The next start speaks English from the first frame on.
     let mut harness = app(dir.path(), &server.url);
-    wait_for(&mut harness, "Synchronised", |_| {});
+    wait_for(&mut harness, "Synchronised");
 }
 
 #[test]
@@ -209,7 +159,7 @@ fn a_renamed_company_file_is_recognised_and_re_linked() {
     let server = TestServer::start(200).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url);
-    walk_to_main_window(&mut harness, &server);
+    open_company(&mut harness, &server, 1);
     let company = harness.state().working.clone().unwrap();
     drop(harness);
 
@@ -217,9 +167,9 @@ fn a_renamed_company_file_is_recognised_and_re_linked() {
     std::fs::rename(companies.join(format!("{}.comptoir", company.id)), companies.join("copie société.comptoir"))
         .unwrap();
     let mut harness = app(dir.path(), &server.url);
-    wait_for(&mut harness, "Ce fichier n'est pas correctement attaché", |_| {});
+    wait_for(&mut harness, "Ce fichier n'est pas correctement attaché");
     harness.get_by_label("Rétablir le lien").click();
-    wait_for(&mut harness, "Synchronisé", |_| {});
+    wait_for(&mut harness, "Synchronisé");
     harness.get_by_label(&company.name);
     assert!(harness.query_by_label_contains("pas correctement attaché").is_none());
 }
@@ -235,11 +185,11 @@ fn a_fault_in_the_engine_shows_in_the_window() {
         egui::vec2(1000.0, 700.0),
         Arc::new(comptoir_tests::fixtures::PanickingKeychain),
     );
-    wait_for(&mut harness, "Adresse e-mail", |_| {});
+    wait_for(&mut harness, "Adresse e-mail");
     type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
     type_into(&mut harness, "Mot de passe", &server.accounts.password);
     harness.get_by_label("Se connecter").click();
     // The keychain panics on the engine's thread: the window says so, in words.
-    wait_for(&mut harness, "La synchronisation s'est arrêtée sur une erreur interne", |_| {});
+    wait_for(&mut harness, "La synchronisation s'est arrêtée sur une erreur interne");
     assert!(harness.query_by_label_contains("keychain fault injected").is_some(), "with the reason");
 }

@@ -1,71 +1,32 @@
-//! `comptoir import contacts|articles`, the real binary, on a data folder made by a real
-//! download (`comptoir sync`) from the real server on loopback: valid rows are queued,
-//! refused rows reported by line, nothing is imported twice, and the next sync brings
-//! the new records to the server.
+//! `comptoir import contacts|articles` on a data folder made by a real download
+//! (`comptoir sync`): valid rows are queued, refused rows reported by line, nothing is
+//! imported twice, and the next sync brings the new records to the server.
 
-#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
-
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use comptoir_core::demo::DemoSize;
 use comptoir_core::model::CompanyId;
 use comptoir_core::model::identifiers::{french_vat_key, luhn_check_digit};
 use comptoir_core::store::{AppStore, CompanyStore};
 use comptoir_core::sync::{Intent, Mutation, RecordKind};
-use comptoir_server::demo::DemoAccounts;
-use comptoir_server::storage::SqliteStorage;
+use comptoir_tests::TestServer;
 
-struct Server {
-    dir: tempfile::TempDir,
-    url: String,
-    accounts: DemoAccounts,
-    _runtime: tokio::runtime::Runtime,
-}
+use crate::{APP_BIN, stderr, stdout};
 
-fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let accounts = {
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        comptoir_server::demo::seed(&storage, &dir.path().join("work"), &DemoSize::with_records(200), None, None)
-            .unwrap()
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let state = comptoir_server::open_state(dir.path()).unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
-    Server { dir, url, accounts, _runtime: runtime }
-}
-
-impl Server {
-    fn count(&self, company: CompanyId, kind: RecordKind) -> u64 {
-        let storage = SqliteStorage::open(self.dir.path()).unwrap();
-        comptoir_server::admin::stats(&storage, company).unwrap().get(&kind).map_or(0, |s| s.count)
-    }
+/// The records of `kind` the server holds for `company`.
+fn count(server: &TestServer, company: CompanyId, kind: RecordKind) -> u64 {
+    server.stats(company).unwrap().get(&kind).map_or(0, |s| s.count)
 }
 
 /// `comptoir sync` for the company: the first run downloads it, later ones send what waits.
-fn sync(server: &Server, data: &Path, company: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_comptoir"))
-        .args(["sync", "--server", &server.url, "--email", &server.accounts.email, "--password-stdin", "--company"])
-        .arg(company)
-        .arg("--data")
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{}\n", server.accounts.password).as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+fn sync(server: &TestServer, data: &Path, company: &str) {
+    let accounts = &server.accounts;
+    let output = crate::sync(data, &server.url, &accounts.email, &accounts.password, &["--company", company]);
+    assert!(output.status.success(), "{}", stderr(&output));
 }
 
 fn import(data: &Path, what: &str, company: &str, file: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_comptoir"))
+    Command::new(APP_BIN)
         .args(["import", what, "--company", company, "--data"])
         .arg(data)
         .args(extra)
@@ -78,10 +39,6 @@ fn import(data: &Path, what: &str, company: &str, file: &Path, extra: &[&str]) -
 /// The edits the copy at `path` waits to send.
 fn pending(path: &Path) -> Vec<Mutation> {
     CompanyStore::open(path).unwrap().pending_mutations(10_000).unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// A valid French VAT number, different for each `n`.
@@ -114,24 +71,24 @@ fn contacts_file(dir: &Path) -> std::path::PathBuf {
 
 #[test]
 fn contacts_and_articles_are_imported_once_and_reach_the_server_with_the_next_sync() {
-    let server = server();
+    let server = TestServer::start(200).unwrap();
     let data = tempfile::tempdir().unwrap();
     let (company, name, _) = server.accounts.companies[0].clone();
     sync(&server, data.path(), &name);
-    let contacts_before = server.count(company, RecordKind::Contact);
-    let articles_before = server.count(company, RecordKind::Article);
+    let contacts_before = count(&server, company, RecordKind::Contact);
+    let articles_before = count(&server, company, RecordKind::Article);
     let file = contacts_file(data.path());
 
     // A dry run reports and queues nothing.
     let dry = import(data.path(), "contacts", &name, &file, &["--dry-run"]);
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(dry.status.success(), "{}", stderr(&dry));
     assert!(stdout(&dry).contains("would import 57, already there 0, refused 3"), "{}", stdout(&dry));
     let app = AppStore::open(&data.path().join(AppStore::FILE_NAME)).unwrap();
     let path = app.company(company).unwrap().file_path;
     assert!(pending(&path).is_empty());
 
     let first = import(data.path(), "contacts", &name, &file, &[]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(first.status.success(), "{}", stderr(&first));
     let out = stdout(&first);
     assert!(out.contains("Windows-1252, separated by “;”, 60 row(s)"), "{out}");
     assert!(out.contains("column “N° TVA” → vat-number"), "{out}");
@@ -162,14 +119,14 @@ fn contacts_and_articles_are_imported_once_and_reach_the_server_with_the_next_sy
     assert!(stdout(&output).contains("imported 2, already there 1, refused 0"), "{}", stdout(&output));
 
     sync(&server, data.path(), &name);
-    assert_eq!(server.count(company, RecordKind::Contact), contacts_before + 57);
-    assert_eq!(server.count(company, RecordKind::Article), articles_before + 2);
+    assert_eq!(count(&server, company, RecordKind::Contact), contacts_before + 57);
+    assert_eq!(count(&server, company, RecordKind::Article), articles_before + 2);
     assert!(pending(&path).is_empty());
 }
 
 #[test]
 fn a_bad_file_or_an_unknown_company_is_refused_with_the_reason() {
-    let server = server();
+    let server = TestServer::start(200).unwrap();
     let data = tempfile::tempdir().unwrap();
     let name = server.accounts.companies[0].1.clone();
     sync(&server, data.path(), &name);
@@ -177,13 +134,13 @@ fn a_bad_file_or_an_unknown_company_is_refused_with_the_reason() {
     std::fs::write(&empty, "Nom;Ville\r\n").unwrap();
     let output = import(data.path(), "contacts", &name, &empty, &[]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("The file has a header and no rows."));
+    assert!(stderr(&output).contains("The file has a header and no rows."));
     let output = import(data.path(), "contacts", "Société inconnue", &empty, &[]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no company “Société inconnue”"));
+    assert!(stderr(&output).contains("no company “Société inconnue”"));
     let unmapped = data.path().join("sans-adresse.csv");
     std::fs::write(&unmapped, "Nom;Ville\r\nMartin;Lyon\r\n").unwrap();
     let output = import(data.path(), "contacts", &name, &unmapped, &[]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("No column is chosen for “street”"));
+    assert!(stderr(&output).contains("No column is chosen for “street”"));
 }
