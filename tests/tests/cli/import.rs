@@ -37,8 +37,16 @@ fn import(data: &Path, what: &str, company: &str, file: &Path, extra: &[&str]) -
 }
 
 /// The edits the copy at `path` waits to send.
+/// The edits waiting in the copy at `path`, as its account would send them (the CLI
+/// queues them in the name of the account the company was opened with).
 fn pending(path: &Path) -> Vec<Mutation> {
-    CompanyStore::open(path).unwrap().pending_mutations(10_000).unwrap()
+    let mut store = CompanyStore::open(path).unwrap();
+    let demo = comptoir_server::demo::DEMO_EMAIL;
+    let author = store.members().unwrap().into_iter().find(|m| m.1 == demo).map(|m| m.0);
+    store.set_author(author);
+    let waiting = store.pending_mutations(10_000).unwrap();
+    assert_eq!(waiting.len() as u64, store.pending_count().unwrap(), "every waiting edit is this account's");
+    waiting
 }
 
 /// A valid French VAT number, different for each `n`.
