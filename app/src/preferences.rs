@@ -41,6 +41,9 @@ pub struct PreferencesState {
     pub tab: Tab,
     /// The address in the Serveur tab's field.
     pub server: String,
+    /// Whether the field was filled with the address in use (once: the user may then
+    /// empty it to type another).
+    pub server_filled: bool,
     /// The address being tested, until the engine answers.
     pub testing: Option<String>,
     /// The last test's outcome, in the user's language.
@@ -242,8 +245,9 @@ fn server_ui(
     current: &str,
     commands: &mut Vec<Command>,
 ) {
-    if state.server.is_empty() {
+    if !state.server_filled {
         current.clone_into(&mut state.server);
+        state.server_filled = true;
     }
     let label = ui.label(texts.get("preferences-server-address"));
     ui.add(egui::TextEdit::singleline(&mut state.server).desired_width(360.0)).labelled_by(label.id);
