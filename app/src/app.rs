@@ -44,6 +44,8 @@ pub struct ComptoirApp {
     pub notices: Vec<Notice>,
     /// Edits of the open copy waiting for other accounts (see [`Event::WaitingEdits`]).
     pub waiting_edits: crate::waiting_edits::WaitingEditsBanner,
+    /// Old copies of the open company kept aside by a download again, until seen.
+    pub kept_copies: Vec<comptoir_core::store::KeptCopy>,
     /// The Preferences window, when open.
     pub preferences: Option<PreferencesState>,
     /// The open company's file, for the screens.
@@ -108,6 +110,7 @@ impl ComptoirApp {
             grace: None,
             notices: Vec::new(),
             waiting_edits: crate::waiting_edits::WaitingEditsBanner::default(),
+            kept_copies: Vec::new(),
             preferences: None,
             reader: None,
             screens: Screens::new(),
@@ -377,6 +380,15 @@ impl ComptoirApp {
             }
             Event::Companies(companies) => self.companies = companies,
             Event::WaitingEdits(waiting) => self.waiting_edits.update(waiting),
+            Event::KeptCopies(kept) => self.kept_copies = kept,
+            // The file is about to be moved aside: the screens' connections close first
+            // (the reader's drop closes both before it returns); the new file opens with
+            // the `Ready` that follows the download.
+            Event::ReleaseCompanyFile { company } => {
+                self.reader = None;
+                self.screens = Screens::new();
+                self.send(Command::CompanyFileReleased { company });
+            }
             Event::Account(event) => {
                 if let comptoir_core::engine::AccountEvent::TwoFactor { enabled } = &event {
                     self.two_factor = Some(*enabled);
@@ -541,6 +553,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         egui::CentralPanel::default().show(ui, |ui| {
             banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands);
             app.waiting_edits.ui(ui, ctx.texts, ctx.commands);
+            crate::kept_copies::kept_copies_ui(ui, &app.kept_copies, ctx.texts, ctx.commands);
             screen_ui(ui, screens, &mut ctx);
         });
         posting::dialog_ui(ui, &mut screens.accounting, &mut ctx);

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod format;
 pub mod i18n;
 pub mod instance;
+pub mod kept_copies;
 pub mod preferences;
 pub mod reader;
 pub mod screens;

@@ -49,8 +49,15 @@ fn codes() -> BTreeSet<String> {
     }
     // `ApiError::bad_request("code", …)`, `forbidden("code", …)`, `new(StatusCode::X, "code", …)`.
     // The sign-in guards answer 429 and 503 the same way.
-    for api in ["api/account.rs", "api/companies.rs", "api/accounting.rs", "api/auth.rs", "api/limits.rs", "hashing.rs"]
-    {
+    for api in [
+        "api/account.rs",
+        "api/companies.rs",
+        "api/accounting.rs",
+        "api/posting_parts.rs",
+        "api/auth.rs",
+        "api/limits.rs",
+        "hashing.rs",
+    ] {
         let source = std::fs::read_to_string(root.join("../server/src").join(api)).unwrap();
         for marker in [
             "bad_request(",
@@ -59,6 +66,7 @@ fn codes() -> BTreeSet<String> {
             "conflict(",
             "StatusCode::TOO_MANY_REQUESTS,",
             "StatusCode::SERVICE_UNAVAILABLE,",
+            "StatusCode::PAYLOAD_TOO_LARGE,",
         ] {
             for (at, _) in source.match_indices(marker) {
                 let rest = source[at + marker.len()..].trim_start();

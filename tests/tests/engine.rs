@@ -561,14 +561,45 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     });
     assert!(seq <= before.seq, "seq {seq} re-used: the copy's cursor was at {}", before.seq);
 
-    // The next sync finds its cursor stale and downloads the company again.
+    // The next sync finds its cursor stale and downloads the company again, once the
+    // window has let go of the file (it must be moved aside, which Windows refuses while
+    // the file is open).
+    let reading = copy_of(dir.path(), company.id);
     app.send(Command::SyncNow);
-    let aside = app.wait_for("the download again", |e| match e {
-        Event::Notice(Notice::DownloadedAgain { backup }) => Some(backup.clone()),
+    let released = app.wait_for("the file asked back", |e| match e {
+        Event::ReleaseCompanyFile { company } => Some(*company),
         _ => None,
     });
+    assert_eq!(released, company.id);
+    assert!(!app.seen.iter().any(|e| matches!(e, Event::Notice(Notice::DownloadedAgain { .. }))), "nothing moved yet");
+    drop(reading);
+    app.send(Command::CompanyFileReleased { company: company.id });
+    let (aside, pending) = app.wait_for("the download again", |e| match e {
+        Event::Notice(Notice::DownloadedAgain { backup, pending }) => Some((backup.clone(), pending.clone())),
+        _ => None,
+    });
+    assert!(pending.is_empty(), "every edit had reached the server: {pending:?}");
+    let aside = aside.unwrap();
+    assert!(aside.exists(), "the old file is kept aside");
+    // Its path is kept in the app file and shown until the user has seen it.
+    let kept = app.wait_for("the kept copies", |e| match e {
+        Event::KeptCopies(kept) if !kept.is_empty() => Some(kept.clone()),
+        _ => None,
+    });
+    assert_eq!((kept[0].path.as_path(), kept[0].pending), (aside.as_path(), 0));
+    // The window opens the new file when it is ready.
+    let (ready, path) = app.wait_for("the new file ready", |e| match e {
+        Event::Setup(SetupStep::Ready { company, path }) => Some((company.id, path.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        (ready, path.as_path()),
+        (company.id, dir.path().join("companies").join(format!("{}.comptoir", company.id)).as_path())
+    );
     app.synced();
-    assert!(aside.is_some_and(|old| old.exists()), "the old file is kept aside");
+    app.send(Command::ForgetKeptCopy { path: aside.clone() });
+    app.wait_for("no kept copy", |e| matches!(e, Event::KeptCopies(kept) if kept.is_empty()).then_some(()));
+    assert!(aside.exists(), "dismissing the banner keeps the file");
     let copy = copy_of(dir.path(), company.id);
     assert_eq!(copy.sync_cursor().unwrap().unwrap().epoch, epoch);
     assert_eq!(copy.contact(arrived.id).unwrap(), arrived, "the change at a re-used seq arrived");

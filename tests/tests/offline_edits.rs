@@ -205,6 +205,11 @@ async fn downloading_again_keeps_the_old_file_aside() {
     let old = comptoir_core::store::CompanyStore::open_read_only(&backup).unwrap();
     assert_eq!(old.contact(pending.id).unwrap().name, "Jamais envoyé");
     assert_eq!(old.pending_count().unwrap(), 1);
+    // Named, for the window's notice.
+    let named = old.pending_edits().unwrap();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].action, "create");
+    assert_eq!(named[0].record, Some(comptoir_core::store::RecordLabel::Contact("Jamais envoyé".into())));
 }
 
 /// A byte-for-byte copy of `link`'s file as it is now (a copied file, a backup), opened

@@ -1116,3 +1116,36 @@ fn edits_of_another_account_wait_with_a_banner_and_go_only_after_a_confirmation(
     wait_until(&mut harness, "the edit undone", |_| copy_at(&path).pending_count().unwrap() == 0);
     assert!(copy_at(&path).contact(theirs.id).is_err(), "the discarded contact is gone from the copy");
 }
+
+#[test]
+fn a_company_downloaded_again_reopens_on_the_new_file_and_says_where_the_old_one_is() {
+    let (mut server, dir, mut harness) = comptoir_tests::ui::opened(200, 0);
+    let old_path = harness.state().reader.as_ref().unwrap().path().to_path_buf();
+    let backup = dir.path().join("server.backup");
+    server.backup(&backup).unwrap();
+    server.restore(&backup).unwrap();
+
+    // The next sync meets the new epoch: the window lets go of the file, the engine moves
+    // it aside and downloads again, and the window opens the new file.
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_for(&mut harness, "Une copie de l'ancien fichier a été gardée");
+    wait_for(&mut harness, "Synchronisé");
+    let reader = harness.state().reader.as_ref().unwrap();
+    assert_eq!(reader.path(), old_path, "the new file takes the old one's place");
+    let epoch = reader.store().sync_cursor().unwrap().unwrap().epoch;
+    let app =
+        comptoir_core::store::AppStore::open(&dir.path().join(comptoir_core::store::AppStore::FILE_NAME)).unwrap();
+    let company = server.accounts.companies[0].0;
+    let kept = app.kept_copies(company).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].path.exists() && kept[0].path != old_path);
+    assert_ne!(CompanyStore::open_read_only(&kept[0].path).unwrap().sync_cursor().unwrap().unwrap().epoch, epoch);
+
+    // Seen: the banner goes, the old file stays.
+    harness.get_by_label("Compris").click();
+    wait_until(&mut harness, "the banner gone", |h| {
+        h.query_by_label_contains("Une copie de l'ancien fichier a été gardée").is_none()
+    });
+    assert!(kept[0].path.exists());
+    assert!(app.kept_copies(company).unwrap().is_empty());
+}

@@ -272,17 +272,27 @@ const ROW_HEIGHT: f32 = 24.0;
 fn record_text(ctx: &Context<'_>, record: &AuditRecord) -> String {
     let texts = ctx.texts;
     let label = record.entity_id.and_then(|id| ctx.reader.store().record_label(id).ok().flatten());
-    match label {
-        Some(RecordLabel::Document { kind, number }) => {
+    label_text(texts, label).unwrap_or_else(|| {
+        let id = format!("entity-{}", record.entity.replace('_', "-"));
+        if texts.has(&id) { texts.get(&id) } else { record.entity.clone() }
+    })
+}
+
+/// A record's label in words: "Facture FA-2026-00012" (or "Facture brouillon"), a
+/// contact's name.
+pub fn label_text(texts: &crate::i18n::Texts, label: Option<RecordLabel>) -> Option<String> {
+    match label? {
+        RecordLabel::Document { kind, number } => {
             let kind = texts.get(&format!("kind-{}", kind.as_str().replace('_', "-")));
-            format!("{kind} {}", number.unwrap_or_else(|| texts.get("audit-draft")))
+            Some(format!("{kind} {}", number.unwrap_or_else(|| texts.get("audit-draft"))))
         }
-        Some(RecordLabel::Contact(name)) => name,
-        None => {
-            let id = format!("entity-{}", record.entity.replace('_', "-"));
-            if texts.has(&id) { texts.get(&id) } else { record.entity.clone() }
-        }
+        RecordLabel::Contact(name) => Some(name),
     }
+}
+
+/// An action of the trail (or of a waiting edit) in words: "création", "émission"…
+pub fn action_text(texts: &crate::i18n::Texts, action: &str) -> String {
+    texts.get(&format!("action-{}", action.replace('_', "-")))
 }
 
 #[allow(clippy::too_many_lines, reason = "one screen: its filters, actions and table read best together")]
@@ -302,7 +312,7 @@ pub fn audit_ui(ui: &mut egui::Ui, state: &mut AuditTrail, ctx: &mut Context<'_>
                     ui.selectable_value(&mut state.period, period, texts.get(period.text_id()));
                 }
             });
-        let action_text = |a: &str| texts.get(&format!("action-{}", a.replace('_', "-")));
+        let action_text = |a: &str| action_text(texts, a);
         egui::ComboBox::new("audit-action", texts.get("audit-filter-action"))
             .selected_text(state.action.map_or_else(|| texts.get("audit-all-actions"), action_text))
             .show_ui(ui, |ui| {

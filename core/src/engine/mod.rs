@@ -153,6 +153,16 @@ pub enum Command {
     /// first against the user's role and the copy's members, then done on the server
     /// (online only); answered by [`Event::Members`].
     Members(MemberChange),
+    /// The window closed its connections to the company's file after
+    /// [`Event::ReleaseCompanyFile`]: the engine may move the file aside.
+    CompanyFileReleased {
+        company: CompanyId,
+    },
+    /// The user has seen the banner of an old copy kept aside: it no longer shows (the
+    /// file stays where it is).
+    ForgetKeptCopy {
+        path: PathBuf,
+    },
     /// The banner of edits waiting for another account: "Abandonner" (after the user
     /// confirmed) discards them and undoes their effect on the copy; answered by
     /// [`Event::WaitingEdits`] and [`Event::DataChanged`].
@@ -307,8 +317,8 @@ pub enum Notice {
     /// The offline grace period ends soon.
     GraceEnding { left: chrono::Duration },
     /// The server's data was rebuilt: the company was downloaded again, and the old file
-    /// kept aside.
-    DownloadedAgain { backup: Option<PathBuf> },
+    /// kept aside at `backup`, with its edits that never reached the server (`pending`).
+    DownloadedAgain { backup: Option<PathBuf>, pending: Vec<crate::store::PendingEdit> },
     /// A record of the server's could not be applied to this copy: it is kept aside, with
     /// the reason, and the sync goes on without it (said once, by the sync that met it).
     RecordHeld(crate::store::HeldRecord),
@@ -426,6 +436,17 @@ pub enum Event {
         url: String,
         result: Result<(), SetupError>,
     },
+    /// The company's file is about to be replaced (the server's data was rebuilt): the
+    /// window closes its connections to it, then answers
+    /// [`Command::CompanyFileReleased`]; the new file comes with [`SetupStep::Ready`].
+    /// Without an answer the engine goes on after a while (where an open file can be
+    /// moved, it can be moved anyway).
+    ReleaseCompanyFile {
+        company: CompanyId,
+    },
+    /// The old copies of the open company kept aside and not yet dismissed (see
+    /// [`Notice::DownloadedAgain`]), newest first.
+    KeptCopies(Vec<crate::store::KeptCopy>),
     /// Edits in the open copy that wait for other accounts than the signed-in one: they go
     /// to the server only in their author's name, and the signed-in account's own edits
     /// wait behind them. Sent when a company opens and whenever the list changes; empty

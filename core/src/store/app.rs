@@ -30,6 +30,16 @@ pub struct LocalCompany {
     pub active: bool,
 }
 
+/// An old copy of a company kept aside when the company was downloaded again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptCopy {
+    pub company_id: CompanyId,
+    pub path: PathBuf,
+    pub kept_at: String,
+    /// Its edits that had not reached the server.
+    pub pending: u64,
+}
+
 /// What is found at a company's recorded path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompanyFileCheck {
@@ -203,6 +213,45 @@ impl AppStore {
             return Err(StoreError::NotFound { entity: "company" });
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Records an old copy of `company` kept aside at `path`, holding `pending` edits the
+    /// server never had.
+    pub fn keep_copy(&self, company: CompanyId, path: &Path, pending: u64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO kept_copies (path, company_id, kept_at, pending) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (path) DO UPDATE SET company_id = excluded.company_id, kept_at = excluded.kept_at,
+                pending = excluded.pending",
+            params![
+                path_text(path),
+                company.0,
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                i64::try_from(pending).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The old copies of `company` kept aside that the user has not dismissed, newest first.
+    pub fn kept_copies(&self, company: CompanyId) -> Result<Vec<KeptCopy>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT company_id, path, kept_at, pending FROM kept_copies WHERE company_id = ?1 ORDER BY kept_at DESC",
+        )?;
+        let rows = stmt.query_map([company.0], |r| {
+            Ok(KeptCopy {
+                company_id: CompanyId(r.get(0)?),
+                path: PathBuf::from(r.get::<_, String>(1)?),
+                kept_at: r.get(2)?,
+                pending: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The user has seen the kept copy at `path`: the app stops showing it (the file stays).
+    pub fn forget_kept_copy(&self, path: &Path) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM kept_copies WHERE path = ?1", [path_text(path)])?;
         Ok(())
     }
 

@@ -38,8 +38,10 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 19, sql: include_str!("migrations/company/0019_outbox_author.sql") },
 ];
 
-pub(crate) const APP_MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, sql: include_str!("migrations/app/0001_initial.sql") }];
+pub(crate) const APP_MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, sql: include_str!("migrations/app/0001_initial.sql") },
+    Migration { version: 2, sql: include_str!("migrations/app/0002_kept_copies.sql") },
+];
 
 /// What [`migrate`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]

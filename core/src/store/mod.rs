@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use app::{AppStore, CompanyFileCheck, LocalAccount, LocalCompany};
+pub use app::{AppStore, CompanyFileCheck, KeptCopy, LocalAccount, LocalCompany};
 pub use company::{CompanyFileInfo, CompanyStore, OpenInvoice, TableStats, WriteTx};
 pub use error::StoreError;
 pub use held::HeldRecord;
@@ -44,7 +44,7 @@ pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;
 pub use migrate::MigrationReport;
-pub use outbox::{RejectedMutation, WaitingEdits};
+pub use outbox::{PendingEdit, RejectedMutation, WaitingEdits};
 pub use overview::{
     AgeBucket, AgedReceivables, CustomerDue, Dashboard, DashboardCharts, MonthSales, PaymentRow, TOP_CUSTOMERS,
 };

@@ -49,6 +49,16 @@ pub struct WaitingEdits {
     pub count: u64,
 }
 
+/// An edit of this copy that has not reached the server, as the user is told of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingEdit {
+    pub mutation_id: u64,
+    /// [`Intent::action`]: "create", "issue", …
+    pub action: &'static str,
+    /// The record it is about, as the copy names it (when it still does).
+    pub record: Option<super::RecordLabel>,
+}
+
 impl WriteTx<'_> {
     /// Queues `intent` for the server, made by `author`, in this transaction: it commits
     /// with the edit it describes, or not at all. Returns its mutation id.
@@ -158,6 +168,24 @@ impl CompanyStore {
             }
             Ok((removed as u64, held))
         })
+    }
+
+    /// Every edit that waits for the server (whoever made it), oldest first, named.
+    pub fn pending_edits(&self) -> Result<Vec<PendingEdit>, StoreError> {
+        let mut stmt = self
+            .connection()
+            .prepare("SELECT mutation_id, intent FROM outbox WHERE state = 'pending' ORDER BY mutation_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, json) = row?;
+            let intent = parse_intent(&json)?;
+            Ok(PendingEdit {
+                mutation_id: u64::try_from(id).unwrap_or(0),
+                action: intent.action(),
+                record: self.record_label(intent.target().1)?,
+            })
+        })
+        .collect()
     }
 
     /// How many edits wait for the server.

@@ -70,6 +70,17 @@ banner-not-signed-in = Nobody signed in
 banner-sign-in = Sign in
 banner-file-moved = This file is not properly attached
 banner-relink = Re-link
+kept-copy = A copy of the old file was kept: { $path }
+kept-copy-pending = { $count ->
+    [one] It holds one change that never reached the server.
+   *[other] It holds { $count } changes that never reached the server.
+}
+kept-copy-pending-named = { $count ->
+    [one] It holds one change that never reached the server: { $edits }.
+   *[other] It holds { $count } changes that never reached the server: { $edits }.
+}
+kept-copy-more = and { $count } more
+kept-copy-seen = Got it
 banner-waiting-edits = { $count ->
     [one] One change by { $author } waits here for them to sign in again: it is sent only in their name, and yours go after it.
    *[other] { $count } changes by { $author } wait here for them to sign in again: they are sent only in their name, and yours go after them.

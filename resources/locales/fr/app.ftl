@@ -70,6 +70,17 @@ banner-not-signed-in = Aucun utilisateur connecté
 banner-sign-in = Se connecter
 banner-file-moved = Ce fichier n'est pas correctement attaché
 banner-relink = Rétablir le lien
+kept-copy = Une copie de l'ancien fichier a été gardée : { $path }
+kept-copy-pending = { $count ->
+    [one] Elle contient une modification qui n'a pas atteint le serveur.
+   *[other] Elle contient { $count } modifications qui n'ont pas atteint le serveur.
+}
+kept-copy-pending-named = { $count ->
+    [one] Elle contient une modification qui n'a pas atteint le serveur : { $edits }.
+   *[other] Elle contient { $count } modifications qui n'ont pas atteint le serveur : { $edits }.
+}
+kept-copy-more = et { $count } autre(s)
+kept-copy-seen = Compris
 banner-waiting-edits = { $count ->
     [one] Une modification de { $author } attend ici sa prochaine connexion : elle n'est envoyée qu'en son nom, et les vôtres partent après elle.
    *[other] { $count } modifications de { $author } attendent ici sa prochaine connexion : elles ne sont envoyées qu'en son nom, et les vôtres partent après elles.

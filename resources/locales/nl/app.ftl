@@ -70,6 +70,17 @@ banner-not-signed-in = Niemand aangemeld
 banner-sign-in = Aanmelden
 banner-file-moved = Dit bestand is niet correct gekoppeld
 banner-relink = Opnieuw koppelen
+kept-copy = Een kopie van het oude bestand is bewaard: { $path }
+kept-copy-pending = { $count ->
+    [one] Ze bevat één wijziging die de server nooit bereikte.
+   *[other] Ze bevat { $count } wijzigingen die de server nooit bereikten.
+}
+kept-copy-pending-named = { $count ->
+    [one] Ze bevat één wijziging die de server nooit bereikte: { $edits }.
+   *[other] Ze bevat { $count } wijzigingen die de server nooit bereikten: { $edits }.
+}
+kept-copy-more = en { $count } andere
+kept-copy-seen = Begrepen
 banner-waiting-edits = { $count ->
     [one] Eén wijziging van { $author } wacht hier tot die persoon opnieuw aanmeldt: ze wordt alleen in diens naam verzonden, en de uwe volgen erna.
    *[other] { $count } wijzigingen van { $author } wachten hier tot die persoon opnieuw aanmeldt: ze worden alleen in diens naam verzonden, en de uwe volgen erna.

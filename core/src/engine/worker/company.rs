@@ -9,7 +9,21 @@ use super::session::setup_error;
 use crate::engine::link::Link;
 use crate::engine::{CompanyChoice, Event, Notice, Progress, SetupError, SetupStep, SyncError};
 use crate::model::{CompanyId, Role};
-use crate::store::{CompanyFileCheck, LocalCompany};
+use crate::store::{CompanyFileCheck, LocalCompany, PendingEdit, StoreError};
+
+/// How long a download again waits for the window to close the company's file.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How many times, and how far apart, moving a file still held elsewhere is tried.
+const MOVE_TRIES: u32 = 20;
+const MOVE_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A download again waiting for the window to let go of the file.
+pub(super) struct Redownload {
+    pub(super) choice: CompanyChoice,
+    path: PathBuf,
+    /// The old file's edits that never reached the server.
+    pending: Vec<PendingEdit>,
+}
 
 impl Worker {
     pub(super) async fn choose(&mut self, company: CompanyId) {
@@ -67,12 +81,23 @@ impl Worker {
                     return;
                 }
             },
-            Err(_) => None,
+            Err(StoreError::NotFound { .. }) => None,
+            // A failure to read the app file is not "this company is not here": nothing
+            // is downloaded again over a copy that may hold edits.
+            Err(e) => return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() })),
         };
+        // A file of this company where a new one would go (the app file forgot it): it is
+        // opened, not replaced.
+        let path = path.or_else(|| {
+            let default = self.default_company_path(choice.id);
+            crate::store::CompanyStore::identify(&default)
+                .is_ok_and(|info| info.company_id == choice.id)
+                .then_some(default)
+        });
         let link = if let Some(path) = path {
             Link::open(client, choice.id, &path)
         } else {
-            let path = self.companies_dir().join(format!("{}.{}", choice.id, crate::store::COMPANY_FILE_EXTENSION));
+            let path = self.default_company_path(choice.id);
             Link::create(client, choice.id, &path, self.config.clock.now()).await.map(|(link, _)| link)
         };
         let mut link = match link {
@@ -105,6 +130,7 @@ impl Worker {
         self.active = Some(choice.clone());
         self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: Some(choice.role) });
         self.report_waiting_edits();
+        self.report_kept_copies();
         if downloaded {
             self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
             self.emit(Event::DataChanged);
@@ -120,26 +146,90 @@ impl Worker {
         }
     }
 
-    /// The server's data was rebuilt: keep the old file aside, download again.
-    pub(super) async fn download_again(&mut self) {
+    /// The server's data was rebuilt: keep the old file aside, download again. The
+    /// window's connections to the file go first (an open file cannot be moved on
+    /// Windows): the window is asked, and the download goes on when it answers
+    /// ([`Self::finish_download_again`]), or after [`RELEASE_WAIT`].
+    pub(super) fn download_again(&mut self) {
         let Some(choice) = self.active.clone() else { return };
         let Some(old) = self.link.take() else { return };
         let path = old.store.path().to_path_buf();
+        // What the old file holds that the server never had, for the user.
+        let pending = old.store.pending_edits().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the old copy's waiting edits could not be read");
+            Vec::new()
+        });
         drop(old);
-        let client = match self.client() {
-            Ok(client) => client,
-            Err(e) => return self.failed(&SyncError::Client(e)),
+        self.redownload = Some(Redownload { choice: choice.clone(), path, pending });
+        self.emit(Event::ReleaseCompanyFile { company: choice.id });
+        self.next_sync = Some(tokio::time::Instant::now() + RELEASE_WAIT);
+    }
+
+    /// The second half of [`Self::download_again`], once the file is free: moves it
+    /// aside (its path kept in the app file and shown), downloads again, and tells the
+    /// window to open the new file.
+    pub(super) async fn finish_download_again(&mut self) {
+        let Some(Redownload { choice, path, pending }) = self.redownload.take() else { return };
+        let mut tries = 0;
+        let created = loop {
+            let client = match self.client() {
+                Ok(client) => client,
+                Err(e) => break Err(SyncError::Client(e)),
+            };
+            match Link::create(client, choice.id, &path, self.config.clock.now()).await {
+                // A file another program still holds (Windows): wait a little, try again.
+                Err(SyncError::Store(StoreError::Io { .. })) if tries < MOVE_TRIES => {
+                    tries += 1;
+                    tokio::time::sleep(MOVE_RETRY).await;
+                }
+                other => break other,
+            }
         };
-        match Link::create(client, choice.id, &path, self.config.clock.now()).await {
+        match created {
             Ok((mut link, backup)) => {
                 link.cancel = self.stopping.clone();
                 link.store.set_author(self.user);
                 self.link = Some(link);
-                self.emit(Event::Notice(Notice::DownloadedAgain { backup }));
+                if let Some(backup) = &backup
+                    && let Err(e) = self.app.keep_copy(choice.id, backup, pending.len() as u64)
+                {
+                    tracing::warn!(error = %e, "the kept copy could not be recorded");
+                }
+                self.emit(Event::Notice(Notice::DownloadedAgain { backup, pending }));
+                self.report_kept_copies();
                 Box::pin(self.sync()).await;
+                if self.link.as_ref().is_some_and(|l| l.downloaded().unwrap_or(false)) {
+                    self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
+                    self.emit(Event::DataChanged);
+                }
             }
-            Err(e) => self.failed(&e),
+            Err(e) => {
+                // The old file is where it was: open it again, and retry later.
+                if let Ok(client) = self.client()
+                    && let Ok(mut link) = Link::open(client, choice.id, &path)
+                {
+                    link.cancel = self.stopping.clone();
+                    link.store.set_author(self.user);
+                    self.link = Some(link);
+                    self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
+                }
+                self.failed(&e);
+            }
         }
+    }
+
+    /// Tells the window which old copies of the open company were kept aside.
+    pub(super) fn report_kept_copies(&mut self) {
+        let Some(active) = &self.active else { return };
+        match self.app.kept_copies(active.id) {
+            Ok(kept) => self.emit(Event::KeptCopies(kept)),
+            Err(e) => tracing::warn!(error = %e, "the kept copies could not be read"),
+        }
+    }
+
+    /// Where a company's file goes when it is first downloaded.
+    fn default_company_path(&self, company: CompanyId) -> PathBuf {
+        self.companies_dir().join(format!("{company}.{}", crate::store::COMPANY_FILE_EXTENSION))
     }
 
     pub(super) async fn relink(&mut self, company: CompanyId, path: &Path) {

@@ -94,6 +94,8 @@ struct Worker {
     /// Sources of accounting entries may have changed: derive them again, a chunk at a
     /// time between commands.
     ledger_work: bool,
+    /// A download again waiting for the window to let go of the company's file.
+    redownload: Option<company::Redownload>,
 }
 
 type Failed = Box<(EngineConfig, Outlet, StoreError)>;
@@ -132,6 +134,7 @@ impl Worker {
             offline_since: None,
             stopping,
             ledger_work: false,
+            redownload: None,
         })
     }
 
@@ -250,6 +253,17 @@ impl Worker {
             }
             Command::Edit { request, intent } => self.edit(request, &intent),
             Command::DiscardEditsOf { author } => self.discard_edits_of(author),
+            Command::CompanyFileReleased { company } => {
+                if self.redownload.as_ref().is_some_and(|r| r.choice.id == company) {
+                    self.finish_download_again().await;
+                }
+            }
+            Command::ForgetKeptCopy { path } => {
+                if let Err(e) = self.app.forget_kept_copy(&path) {
+                    tracing::warn!(error = %e, "the kept copy could not be dismissed");
+                }
+                self.report_kept_copies();
+            }
             Command::Relink { company, path } => self.relink(company, &path).await,
             Command::SetPreference { key, value } => {
                 if !PREFERENCES.contains(&key.as_str()) {

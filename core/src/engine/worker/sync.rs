@@ -12,6 +12,10 @@ const GRACE_WARNING_HOURS: i64 = 24;
 impl Worker {
     /// Pushes and pulls, once, and schedules the next sync.
     pub(super) async fn sync(&mut self) {
+        if self.redownload.is_some() {
+            // The window did not answer in time: go on (see `download_again`).
+            return self.finish_download_again().await;
+        }
         if self.link.is_none() {
             return;
         }
@@ -39,7 +43,7 @@ impl Worker {
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::SignedOut => return self.signed_out(),
-                Err(e) if e.kind() == ErrorKind::Rebuilt => return self.download_again().await,
+                Err(e) if e.kind() == ErrorKind::Rebuilt => return self.download_again(),
                 Err(e) => return self.failed(&e),
             }
         }
