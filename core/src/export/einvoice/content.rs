@@ -9,7 +9,7 @@ use super::parties::Party;
 use super::units::unit_code;
 use super::{EinvoiceError, InvoiceData, InvoiceReference};
 use crate::model::{
-    Country, Currency, DocumentKind, DocumentLine, ModelError, Totals, VatCategory, VatRate, round_amount,
+    Company, Country, Currency, DocumentKind, DocumentLine, ModelError, Totals, VatCategory, VatRate, round_amount,
 };
 
 /// The French billing mode (cadre de facturation, BT-23 of the French rules) of every
@@ -126,34 +126,7 @@ impl Content {
             .map(|(index, line)| Line::of(index + 1, line))
             .collect::<Result<Vec<_>, EinvoiceError>>()?;
 
-        let exempt_categories: Vec<VatCategory> =
-            totals.breakdown.iter().map(|b| b.category).filter(|c| is_exempt(*c)).collect();
-        let reason = document.vat_exemption_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        let tax_rows = totals
-            .breakdown
-            .iter()
-            .map(|b| {
-                let exempt = is_exempt(b.category);
-                let mention = b.category.legal_mention(&seller.address.country).map(str::to_owned);
-                // One reason on the document: it is that of its only exempt category;
-                // with several, each takes its legal mention.
-                let exemption_reason = if !exempt {
-                    None
-                } else if exempt_categories.iter().all(|c| *c == b.category) {
-                    reason.map(str::to_owned).or(mention)
-                } else {
-                    mention.or_else(|| reason.map(str::to_owned))
-                };
-                TaxRow {
-                    category: b.category,
-                    rate: b.rate,
-                    taxable: b.taxable,
-                    vat: b.vat,
-                    exemption_code: exemption_code(b.category, french && seller.vat_exempt),
-                    exemption_reason,
-                }
-            })
-            .collect();
+        let tax_rows = tax_rows(&totals, document.vat_exemption_reason.as_deref(), seller);
 
         let mut notes = Vec::new();
         if !document.notes.trim().is_empty() {
@@ -176,14 +149,22 @@ impl Content {
             (_, None) => "Paiement à réception de la facture".to_owned(),
         };
 
+        let (mut seller_party, mut buyer_party) =
+            (Party::seller(seller), Party::buyer(&document.customer, data.buyer_endpoint.as_ref()));
+        // Outside the scope of VAT, no VAT number may be stated (EN 16931 BR-O-02 to 04).
+        if totals.breakdown.iter().any(|b| b.category == VatCategory::OutOfScope) {
+            seller_party.vat = None;
+            buyer_party.vat = None;
+        }
+
         Ok(Self {
             kind: document.kind,
             issue_date: document.issue_date,
             due_date: document.due_date.filter(|_| document.kind == DocumentKind::Invoice),
             delivery_date: document.delivery_date,
             currency: document.currency,
-            seller: Party::seller(seller),
-            buyer: Party::buyer(&document.customer, data.buyer_endpoint.as_ref()),
+            seller: seller_party,
+            buyer: buyer_party,
             french_billing_mode: french.then_some(FRENCH_BILLING_MODE),
             customer_reference: document.customer_reference.clone().filter(|r| !r.trim().is_empty()),
             corrected_invoice,
@@ -226,7 +207,8 @@ impl Line {
     fn of(id: usize, line: &DocumentLine) -> Result<Self, EinvoiceError> {
         let net = line.net_amount()?;
         let negative = line.unit_price.is_sign_negative() && !line.unit_price.is_zero();
-        let (quantity, price) = if negative { (-line.quantity, -line.unit_price) } else { (line.quantity, line.unit_price) };
+        let (quantity, price) =
+            if negative { (-line.quantity, -line.unit_price) } else { (line.quantity, line.unit_price) };
         let gross = round_amount(quantity.checked_mul(price).ok_or(ModelError::AmountOverflow)?);
         let allowance = gross.checked_sub(net).ok_or(ModelError::AmountOverflow)?;
         Ok(Self {
@@ -242,6 +224,38 @@ impl Line {
             rate: line.vat_rate,
         })
     }
+}
+
+/// The VAT breakdown with the exemption reasons and codes. A document has one reason
+/// text: it is that of its only exempt category; with several, each takes its legal
+/// mention.
+fn tax_rows(totals: &Totals, reason: Option<&str>, seller: &Company) -> Vec<TaxRow> {
+    let french_franchise = seller.address.country == Country::France && seller.vat_exempt;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let exempt_categories: Vec<VatCategory> =
+        totals.breakdown.iter().map(|b| b.category).filter(|c| is_exempt(*c)).collect();
+    totals
+        .breakdown
+        .iter()
+        .map(|b| {
+            let mention = b.category.legal_mention(&seller.address.country).map(str::to_owned);
+            let exemption_reason = if !is_exempt(b.category) {
+                None
+            } else if exempt_categories.iter().all(|c| *c == b.category) {
+                reason.map(str::to_owned).or(mention)
+            } else {
+                mention.or_else(|| reason.map(str::to_owned))
+            };
+            TaxRow {
+                category: b.category,
+                rate: b.rate,
+                taxable: b.taxable,
+                vat: b.vat,
+                exemption_code: exemption_code(b.category, french_franchise),
+                exemption_reason,
+            }
+        })
+        .collect()
 }
 
 /// The categories whose lines bear no VAT for a reason the invoice states.

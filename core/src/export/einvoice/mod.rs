@@ -2,7 +2,7 @@
 //!
 //! - [`cii`]: the UN/CEFACT Cross Industry Invoice of Factur-X, EN 16931 profile (the XML
 //!   a Factur-X PDF carries as `factur-x.xml`);
-//! - [`ubl`]: UBL Invoice or CreditNote, under Peppol BIS Billing 3.0 (what a Peppol
+//! - [`ubl`]: UBL `Invoice` or `CreditNote`, under Peppol BIS Billing 3.0 (what a Peppol
 //!   access point sends) or the French CTC rules ([`UblProfile`]), with the PDF embedded
 //!   when given.
 //!

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::model::{Address, Company, Country, ModelError, PartySnapshot, VatNumber};
+use crate::model::{Address, Company, Country, ModelError, NationalId, PartySnapshot, VatNumber};
 
 /// An electronic address (EN 16931 BT-34/BT-49): a Peppol participant identifier, an
 /// ISO 6523 / EAS scheme code and the identifier within it.
@@ -18,7 +18,10 @@ pub struct ElectronicAddress {
 
 impl ElectronicAddress {
     /// `scheme` is a 4-digit EAS code (`0208`, `0009`, `9957` …); `id` 1 to 125 letters,
-    /// digits, `-`, `_` or `.` (what the French rules allow, a subset of Peppol's).
+    /// digits, `-`, `_` or `.` (what the French rules allow, a subset of Peppol's). The
+    /// schemes whose numbers have check digits are checked: 0208 (Belgian enterprise
+    /// number), 0009 (SIRET), 0002 (SIREN) and the VAT schemes of France (9957) and
+    /// Belgium (9925).
     pub fn new(scheme: &str, id: &str) -> Result<Self, ModelError> {
         let (scheme, id) = (scheme.trim(), id.trim());
         if scheme.len() != 4 || !scheme.bytes().all(|b| b.is_ascii_digit()) {
@@ -30,6 +33,17 @@ impl ElectronicAddress {
         {
             return Err(ModelError::UnknownValue { field: "electronic address", value: id.to_owned() });
         }
+        let checked = match scheme {
+            "0208" if id.len() == 10 => NationalId::parse("BE", id).map(drop),
+            "0009" if id.len() == 14 => NationalId::parse("FR", id).map(drop),
+            "0002" if id.len() == 9 => NationalId::parse("FR", id).map(drop),
+            "0208" | "0009" | "0002" => {
+                Err(ModelError::UnknownValue { field: "electronic address", value: id.to_owned() })
+            }
+            "9957" | "9925" => VatNumber::parse(id).map(drop),
+            _ => Ok(()),
+        };
+        checked.map_err(|_| ModelError::UnknownValue { field: "electronic address", value: id.to_owned() })?;
         Ok(Self { scheme: scheme.to_owned(), id: id.to_owned() })
     }
 
@@ -128,7 +142,8 @@ pub(super) struct Party {
     pub endpoint: Option<ElectronicAddress>,
     /// A tax registration other than VAT (BT-32), for a seller without a VAT number.
     pub tax_registration: Option<String>,
-    /// The legal form (BT-33 in UBL's `CompanyLegalForm`).
+    /// Additional legal information (BT-33): the legal form, the share capital and the
+    /// trade register, as printed ("SARL au capital de 10 000 € — RCS Lyon").
     pub legal_info: Option<String>,
 }
 
@@ -141,6 +156,47 @@ fn siren_siret(national_id: &str) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The seller's legal mentions as one line (BT-33).
+fn legal_info(company: &Company) -> Option<String> {
+    let mut parts = Vec::new();
+    let form = company.legal_form.trim();
+    match (form.is_empty(), company.share_capital) {
+        (false, Some(capital)) => {
+            parts.push(format!("{form} au capital de {} {}", group_thousands(capital), company.currency));
+        }
+        (false, None) => parts.push(form.to_owned()),
+        (true, _) => {}
+    }
+    let city = company.register_city.trim();
+    if !city.is_empty() {
+        let register = match company.address.country {
+            Country::France => "RCS",
+            Country::Belgium => "RPM",
+            _ => "Registre du commerce de",
+        };
+        parts.push(format!("{register} {city}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" — "))
+}
+
+/// `10000` → `10 000`, `2500.5` → `2 500.50`: an amount as French text writes it, with
+/// spaces between thousands (and a point, which both syntaxes' readers expect).
+fn group_thousands(amount: rust_decimal::Decimal) -> String {
+    let text = if amount.fract().is_zero() { amount.trunc().to_string() } else { format!("{amount:.2}") };
+    let (whole, fraction) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(' ');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(fraction) => format!("{grouped}.{fraction}"),
+        None => grouped,
+    }
+}
+
 impl Party {
     pub(super) fn seller(company: &Company) -> Self {
         let vat = company.vat_number.as_ref();
@@ -150,11 +206,11 @@ impl Party {
         };
         let (legal_id, identifier, endpoint, tax_registration) = match &company.address.country {
             Country::France => {
-                let (siren, siret) = national.as_deref().map_or((None, None), siren_siret);
+                let (siren, establishment) = national.as_deref().map_or((None, None), siren_siret);
                 let siren = siren.or_else(|| vat_digits("FR", 4));
-                let endpoint = match (&siret, &siren) {
-                    (Some(siret), _) => ElectronicAddress::new("0009", siret).ok(),
-                    (None, Some(siren)) => ElectronicAddress::new("0225", siren).ok(),
+                let endpoint = match (&establishment, &siren) {
+                    (Some(number), _) => ElectronicAddress::new("0009", number).ok(),
+                    (None, Some(number)) => ElectronicAddress::new("0225", number).ok(),
                     (None, None) => None,
                 };
                 // Without a VAT number (franchise en base), the SIREN is the seller's
@@ -162,7 +218,7 @@ impl Party {
                 let tax_registration = if vat.is_none() { siren.clone() } else { None };
                 (
                     siren.map(|id| SchemeId { id, scheme: Some("0002") }),
-                    siret.map(|id| SchemeId { id, scheme: Some("0009") }),
+                    establishment.map(|id| SchemeId { id, scheme: Some("0009") }),
                     endpoint,
                     tax_registration,
                 )
@@ -174,7 +230,6 @@ impl Party {
             }
             _ => (national.map(|id| SchemeId { id, scheme: None }), None, None, None),
         };
-        let form = company.legal_form.trim();
         Self {
             name: company.legal_name.clone(),
             address: company.address.clone(),
@@ -183,7 +238,7 @@ impl Party {
             identifier,
             endpoint: endpoint.or_else(|| vat.and_then(ElectronicAddress::of_vat_number)),
             tax_registration,
-            legal_info: (!form.is_empty()).then(|| form.to_owned()),
+            legal_info: legal_info(company),
         }
     }
 
@@ -224,8 +279,22 @@ mod tests {
     }
 
     #[test]
+    fn thousands_are_grouped() {
+        use rust_decimal::Decimal;
+        assert_eq!(group_thousands(Decimal::new(10_000, 0)), "10 000");
+        assert_eq!(group_thousands(Decimal::new(1_000_000, 0)), "1 000 000");
+        assert_eq!(group_thousands(Decimal::new(25_005, 1)), "2 500.50");
+        assert_eq!(group_thousands(Decimal::new(500, 0)), "500");
+    }
+
+    #[test]
     fn an_electronic_address_is_checked() {
         assert!(ElectronicAddress::new("0208", "0403170701").is_ok());
+        assert!(ElectronicAddress::new("0208", "0403170702").is_err(), "check digits");
+        assert!(ElectronicAddress::new("0208", "403170701").is_err(), "ten digits");
+        assert!(ElectronicAddress::new("0009", "30326504500013").is_err(), "SIRET check digit");
+        assert!(ElectronicAddress::new("9957", "FR40303265045").is_ok());
+        assert!(ElectronicAddress::new("9930", "DE136695976").is_ok());
         assert!(ElectronicAddress::new("208", "0403170701").is_err());
         assert!(ElectronicAddress::new("0208", "").is_err());
         assert!(ElectronicAddress::new("0208", "a b").is_err());

@@ -4,9 +4,9 @@
 use base64::Engine as _;
 
 use super::content::{Content, FRENCH_BILLING_MODE, Line, amount, number};
-use super::{EinvoiceError, UblProfile};
 use super::parties::Party;
 use super::xml::XmlWriter;
+use super::{EinvoiceError, UblProfile};
 use crate::model::{Address, DocumentKind, VatCategory};
 
 const CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
@@ -20,18 +20,45 @@ const PEPPOL_PROFILE: &str = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0";
 const FRENCH_CUSTOMIZATION: &str = "urn:cen.eu:en16931:2017";
 
 pub(super) fn write(content: &Content, profile: UblProfile, pdf: Option<&[u8]>) -> Result<String, EinvoiceError> {
-    let seller_endpoint = content.seller.endpoint.as_ref();
-    if seller_endpoint.is_none() {
+    if content.seller.endpoint.is_none() {
         return Err(EinvoiceError::ElectronicAddressMissing { party: "seller" });
     }
     if content.buyer.endpoint.is_none() {
         return Err(EinvoiceError::ElectronicAddressMissing { party: "buyer" });
     }
     let credit = content.kind == DocumentKind::CreditNote;
-    let currency = content.currency.as_str();
     let mut xml = XmlWriter::new();
     let (root, namespace) = if credit { ("CreditNote", CREDIT_NOTE) } else { ("Invoice", INVOICE) };
     xml.open(root, &[("xmlns", namespace), ("xmlns:cac", CAC), ("xmlns:cbc", CBC)]);
+    header(&mut xml, content, profile);
+    references(&mut xml, content, pdf);
+    xml.open("cac:AccountingSupplierParty", &[]);
+    party(&mut xml, &content.seller);
+    xml.close();
+    xml.open("cac:AccountingCustomerParty", &[]);
+    party(&mut xml, &content.buyer);
+    xml.close();
+    if let Some(date) = content.delivery_date() {
+        xml.open("cac:Delivery", &[]);
+        xml.leaf("cbc:ActualDeliveryDate", &[], &date.to_string());
+        if content.needs_delivery_place() {
+            xml.open("cac:DeliveryLocation", &[]);
+            address(&mut xml, "cac:Address", &content.buyer.address);
+            xml.close();
+        }
+        xml.close();
+    }
+    payment(&mut xml, content);
+    totals(&mut xml, content);
+    for line in &content.lines {
+        invoice_line(&mut xml, line, credit, content.currency.as_str());
+    }
+    Ok(xml.finish())
+}
+
+/// From the customization id to the document currency.
+fn header(xml: &mut XmlWriter, content: &Content, profile: UblProfile) {
+    let credit = content.kind == DocumentKind::CreditNote;
     let (customization, process) = match profile {
         UblProfile::Peppol => (PEPPOL_CUSTOMIZATION, PEPPOL_PROFILE),
         UblProfile::FrenchCtc => (FRENCH_CUSTOMIZATION, content.french_billing_mode.unwrap_or(FRENCH_BILLING_MODE)),
@@ -62,7 +89,11 @@ pub(super) fn write(content: &Content, profile: UblProfile, pdf: Option<&[u8]>) 
             }
         }
     }
-    xml.leaf("cbc:DocumentCurrencyCode", &[], currency);
+    xml.leaf("cbc:DocumentCurrencyCode", &[], content.currency.as_str());
+}
+
+/// The buyer's or order reference, the corrected invoice, the embedded PDF.
+fn references(xml: &mut XmlWriter, content: &Content, pdf: Option<&[u8]>) {
     // Peppol wants a buyer reference or an order reference (PEPPOL-EN16931-R003): the
     // customer's own reference when there is one, else the document number.
     match &content.customer_reference {
@@ -95,26 +126,14 @@ pub(super) fn write(content: &Content, profile: UblProfile, pdf: Option<&[u8]>) 
         xml.close();
         xml.close();
     }
-    xml.open("cac:AccountingSupplierParty", &[]);
-    party(&mut xml, &content.seller);
-    xml.close();
-    xml.open("cac:AccountingCustomerParty", &[]);
-    party(&mut xml, &content.buyer);
-    xml.close();
-    if let Some(date) = content.delivery_date() {
-        xml.open("cac:Delivery", &[]);
-        xml.leaf("cbc:ActualDeliveryDate", &[], &date.to_string());
-        if content.needs_delivery_place() {
-            xml.open("cac:DeliveryLocation", &[]);
-            address(&mut xml, "cac:Address", &content.buyer.address);
-            xml.close();
-        }
-        xml.close();
-    }
+}
+
+/// The payment means (with the payment reference) and terms.
+fn payment(xml: &mut XmlWriter, content: &Content) {
     if let Some(payment) = &content.payment {
         xml.open("cac:PaymentMeans", &[]);
         xml.leaf("cbc:PaymentMeansCode", &[], payment.means_code);
-        if credit {
+        if content.kind == DocumentKind::CreditNote {
             xml.opt_leaf("cbc:PaymentDueDate", &[], content.due_date.map(|d| d.to_string()).as_deref());
         }
         xml.leaf("cbc:PaymentID", &[], &content.payment_reference);
@@ -131,8 +150,11 @@ pub(super) fn write(content: &Content, profile: UblProfile, pdf: Option<&[u8]>) 
     xml.open("cac:PaymentTerms", &[]);
     xml.leaf("cbc:Note", &[], &content.payment_terms);
     xml.close();
+}
 
-    let money = [("currencyID", currency)];
+/// The VAT breakdown and the document totals.
+fn totals(xml: &mut XmlWriter, content: &Content) {
+    let money = [("currencyID", content.currency.as_str())];
     let totals = &content.totals;
     xml.open("cac:TaxTotal", &[]);
     xml.leaf("cbc:TaxAmount", &money, &amount(totals.vat));
@@ -147,7 +169,7 @@ pub(super) fn write(content: &Content, profile: UblProfile, pdf: Option<&[u8]>) 
         }
         xml.opt_leaf("cbc:TaxExemptionReasonCode", &[], row.exemption_code);
         xml.opt_leaf("cbc:TaxExemptionReason", &[], row.exemption_reason.as_deref());
-        tax_scheme(&mut xml, "VAT");
+        tax_scheme(xml, "VAT");
         xml.close();
         xml.close();
     }
@@ -159,11 +181,6 @@ pub(super) fn write(content: &Content, profile: UblProfile, pdf: Option<&[u8]>) 
     xml.leaf("cbc:TaxInclusiveAmount", &money, &amount(totals.gross));
     xml.leaf("cbc:PayableAmount", &money, &amount(totals.gross));
     xml.close();
-
-    for line in &content.lines {
-        invoice_line(&mut xml, line, credit, currency);
-    }
-    Ok(xml.finish())
 }
 
 fn tax_scheme(xml: &mut XmlWriter, id: &str) {
