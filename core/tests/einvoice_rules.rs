@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::NaiveDate;
-use comptoir_core::demo::demo_company;
+use comptoir_core::demo::{Rng, demo_company};
 use comptoir_core::export::einvoice::{
     self, EinvoiceError, ElectronicAddress, InvoiceData, InvoiceReference, UblProfile,
 };
@@ -141,7 +141,7 @@ fn issued_with(
 /// One case: its name, seller and document, the invoice a credit note corrects, and the
 /// buyer's Peppol id when the contact gives one.
 struct Case {
-    name: &'static str,
+    name: String,
     seller: Company,
     document: Document,
     corrected: Option<InvoiceReference>,
@@ -149,8 +149,8 @@ struct Case {
 }
 
 impl Case {
-    fn new(name: &'static str, seller: Company, document: Document) -> Self {
-        Self { name, seller, document, corrected: None, buyer_endpoint: None }
+    fn new(name: &str, seller: Company, document: Document) -> Self {
+        Self { name: name.to_owned(), seller, document, corrected: None, buyer_endpoint: None }
     }
 }
 
@@ -288,11 +288,72 @@ fn belgian_cases() -> Vec<Case> {
     ]
 }
 
+/// Seeded random invoices of both sellers: many lines, quantities with up to 4
+/// decimals, prices with up to 6, discounts with 2, every rate of the country, now and
+/// then a rebate line (a negative price); the corners of rounding the named cases miss.
+fn random_cases(count: u64) -> Vec<Case> {
+    let buyer_fr =
+        customer("Boulangerie Martin SAS", address("12 rue de la Paix", "75002", "Paris", "FR"), Some("FR40303265045"));
+    let buyer_be = customer(
+        "Menuiserie Dubois SRL",
+        address("Chaussée de Waterloo 120", "1180", "Uccle", "BE"),
+        Some("BE0403170701"),
+    );
+    let mut rng = Rng::new(20_261_130);
+    let mut cases = Vec::new();
+    for index in 0..count {
+        let french = index % 2 == 0;
+        let (seller, buyer) = if french { (french_seller(), &buyer_fr) } else { (belgian_seller(), &buyer_be) };
+        let rates = VatRate::rates_of(&seller.address.country);
+        let mut lines = Vec::new();
+        for _ in 0..=rng.below(12) {
+            let scale = |rng: &mut Rng, max: u64, decimals: u64| {
+                Decimal::new(
+                    i64::try_from(1 + rng.below(max)).unwrap(),
+                    u32::try_from(rng.below(decimals + 1)).unwrap(),
+                )
+            };
+            let quantity = scale(&mut rng, 99_999, 4);
+            let price = scale(&mut rng, 9_999_999, 6);
+            let discount = if rng.chance(40) {
+                Decimal::new(i64::try_from(1 + rng.below(10_000)).unwrap(), 2)
+            } else {
+                Decimal::ZERO
+            };
+            let rate = rng.pick(&rates).percent();
+            lines.push(line(
+                "Article",
+                quantity,
+                rng.pick(&["h", "pièce", "jour", "kg", "", "m²"]),
+                price,
+                discount,
+                rate,
+            ));
+        }
+        if rng.chance(25) {
+            lines.push(line("Remise fidélité", dec!(1), "", -scale_small(&mut rng), dec!(0), rates[0].percent()));
+        }
+        let number = format!("R-{index:03}");
+        let document = issued_with(DocumentKind::Invoice, buyer.clone(), lines, &number, |_| {});
+        cases.push(Case::new(&format!("random_{number}"), seller, document));
+    }
+    cases
+}
+
+/// A small amount, 0.01 to 9.99, for rebate lines that leave the total positive.
+fn scale_small(rng: &mut Rng) -> Decimal {
+    Decimal::new(i64::try_from(1 + rng.below(999)).unwrap(), 2)
+}
+
 fn cases() -> Vec<Case> {
     let mut cases = french_cases();
     cases.extend(belgian_cases());
+    cases.extend(random_cases(RANDOM_CASES));
     cases
 }
+
+/// How many random invoices join the named cases (each takes Saxon a few milliseconds).
+const RANDOM_CASES: u64 = 40;
 
 /// A placeholder for the PDF the later step renders: the UBL embeds whatever bytes it
 /// is given.

@@ -12,6 +12,7 @@ const RSM: &str = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 const RAM: &str = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100";
 const QDT: &str = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100";
 const UDT: &str = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100";
+const UDT_DATE: &str = "udt:DateTimeString";
 /// The Factur-X EN 16931 profile (BT-24).
 const GUIDELINE: &str = "urn:cen.eu:en16931:2017";
 
@@ -19,10 +20,10 @@ fn date_102(date: NaiveDate) -> String {
     date.format("%Y%m%d").to_string()
 }
 
-/// `<name><udt:DateTimeString format="102">…</…></name>`.
-fn date_element(xml: &mut XmlWriter, name: &'static str, prefix: &'static str, date: NaiveDate) {
+/// `<name><udt:DateTimeString format="102">YYYYMMDD</…></name>`; `tag` is
+/// `udt:DateTimeString`, or `qdt:DateTimeString` where the XSD wants the qualified type.
+fn date_element(xml: &mut XmlWriter, name: &'static str, tag: &'static str, date: NaiveDate) {
     xml.open(name, &[]);
-    let tag = if prefix == "qdt" { "qdt:DateTimeString" } else { "udt:DateTimeString" };
     xml.leaf(tag, &[("format", "102")], &date_102(date));
     xml.close();
 }
@@ -48,7 +49,7 @@ pub(super) fn write(content: &Content) -> String {
     xml.open("rsm:ExchangedDocument", &[]);
     xml.leaf("ram:ID", &[], &content.number);
     xml.leaf("ram:TypeCode", &[], content.type_code());
-    date_element(&mut xml, "ram:IssueDateTime", "udt", content.issue_date);
+    date_element(&mut xml, "ram:IssueDateTime", UDT_DATE, content.issue_date);
     for note in &content.notes {
         xml.open("ram:IncludedNote", &[]);
         xml.leaf("ram:Content", &[], &note.text);
@@ -80,7 +81,7 @@ pub(super) fn write(content: &Content) -> String {
     }
     if let Some(date) = content.delivery_date() {
         xml.open("ram:ActualDeliverySupplyChainEvent", &[]);
-        date_element(&mut xml, "ram:OccurrenceDateTime", "udt", date);
+        date_element(&mut xml, "ram:OccurrenceDateTime", UDT_DATE, date);
         xml.close();
     }
     xml.close();
@@ -213,7 +214,7 @@ fn settlement(xml: &mut XmlWriter, content: &Content) {
     xml.open("ram:SpecifiedTradePaymentTerms", &[]);
     xml.leaf("ram:Description", &[], &content.payment_terms);
     if let Some(due) = content.due_date {
-        date_element(xml, "ram:DueDateDateTime", "udt", due);
+        date_element(xml, "ram:DueDateDateTime", UDT_DATE, due);
     }
     xml.close();
     let totals = &content.totals;
@@ -227,7 +228,7 @@ fn settlement(xml: &mut XmlWriter, content: &Content) {
     if let Some(corrected) = &content.corrected_invoice {
         xml.open("ram:InvoiceReferencedDocument", &[]);
         xml.leaf("ram:IssuerAssignedID", &[], &corrected.number);
-        date_element(xml, "ram:FormattedIssueDateTime", "qdt", corrected.issue_date);
+        date_element(xml, "ram:FormattedIssueDateTime", "qdt:DateTimeString", corrected.issue_date);
         xml.close();
     }
     xml.close();

@@ -196,8 +196,8 @@ impl Content {
         if self.kind == DocumentKind::CreditNote { "381" } else { "380" }
     }
 
-    /// The sum of the line discounts (BT-107 is zero: there are no document-level
-    /// allowances; the line discounts are inside the line nets).
+    /// The sum of the line net amounts (BT-106): the taxable total, as there are no
+    /// document-level allowances or charges (the line discounts are inside the line nets).
     pub(super) fn line_total(&self) -> Decimal {
         self.totals.net
     }
