@@ -321,14 +321,8 @@ fn random_cases(count: u64) -> Vec<Case> {
                 Decimal::ZERO
             };
             let rate = rng.pick(&rates).percent();
-            lines.push(line(
-                "Article",
-                quantity,
-                rng.pick(&["h", "pièce", "jour", "kg", "", "m²"]),
-                price,
-                discount,
-                rate,
-            ));
+            let unit: &str = rng.pick(&UNITS);
+            lines.push(line("Article", quantity, unit, price, discount, rate));
         }
         if rng.chance(25) {
             lines.push(line("Remise fidélité", dec!(1), "", -scale_small(&mut rng), dec!(0), rates[0].percent()));
@@ -339,6 +333,9 @@ fn random_cases(count: u64) -> Vec<Case> {
     }
     cases
 }
+
+/// Units the random lines are sold in.
+const UNITS: [&str; 6] = ["h", "pièce", "jour", "kg", "", "m²"];
 
 /// A small amount, 0.01 to 9.99, for rebate lines that leave the total positive.
 fn scale_small(rng: &mut Rng) -> Decimal {
