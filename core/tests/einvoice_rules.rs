@@ -321,7 +321,7 @@ fn random_cases(count: u64) -> Vec<Case> {
                 Decimal::ZERO
             };
             let rate = rng.pick(&rates).percent();
-            let unit: &str = rng.pick(&UNITS);
+            let unit = UNITS[usize::try_from(rng.below(UNITS.len() as u64)).unwrap()];
             lines.push(line("Article", quantity, unit, price, discount, rate));
         }
         if rng.chance(25) {
