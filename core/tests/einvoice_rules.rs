@@ -164,7 +164,8 @@ fn french_cases() -> Vec<Case> {
         vec![
             line("Conception de l'éclairage — salle & vitrine", dec!(3), "jour", dec!(480), dec!(15), dec!(20)),
             DocumentLine { section: true, ..line("Lot 2 — Fournitures", dec!(0), "", dec!(0), dec!(0), dec!(20)) },
-            line("Suspension laiton \"Opale\"", dec!(4), "pièce", dec!(189.90), dec!(5), dec!(20)),
+            // Markup and a control character, as a paste from elsewhere brings them.
+            line("Suspension laiton \"Opale\" <b>\u{7}]]>", dec!(4), "pièce", dec!(189.90), dec!(5), dec!(20)),
             line("Installation (travaux d'amélioration)", dec!(6.5), "h", dec!(52.125), dec!(0), dec!(10)),
             line("Livre : Lumière et matière", dec!(2), "", dec!(29.99), dec!(10), dec!(5.5)),
         ],
@@ -445,6 +446,10 @@ fn every_case_passes_the_official_rules_in_cii_and_ubl() {
         let totals = case.document.totals().unwrap();
         let gross = format!("{:.2}", totals.gross);
         assert!(cii.contains(&format!("<ram:GrandTotalAmount>{gross}</ram:GrandTotalAmount>")), "{}", case.name);
+        assert!(cii.contains(&format!("<ram:TaxBasisTotalAmount>{:.2}</ram:TaxBasisTotalAmount>", totals.net)));
+        assert!(
+            cii.contains(&format!("<ram:TaxTotalAmount currencyID=\"EUR\">{:.2}</ram:TaxTotalAmount>", totals.vat))
+        );
         for ubl in [&peppol, &french_ctc] {
             assert!(
                 ubl.contains(&format!("<cbc:PayableAmount currencyID=\"EUR\">{gross}</cbc:PayableAmount>")),
