@@ -12,6 +12,7 @@ COMPTOIR_PACKAGES=(
   libayatana-appindicator3-1   # tray icon (run time)
   libxkbcommon-x11-0 libegl1 libgl1-mesa-dri mesa-vulkan-drivers  # window and software rendering
   xvfb xauth                   # a display for smoke runs on headless machines
+  python3 python3-venv         # the e-invoice rules run in Saxon from Python (einvoice-venv.sh)
 )
 
 install_system_packages() {

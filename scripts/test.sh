@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-packages.sh
 install_system_packages
+# Saxon and the official e-invoice rules, for core's einvoice_rules test.
+source scripts/einvoice-venv.sh
+einvoice_venv
 
 # UI tests run headless: no display, and a private runtime dir for Mesa.
 unset DISPLAY WAYLAND_DISPLAY

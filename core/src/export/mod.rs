@@ -1,8 +1,10 @@
 //! Exports of a company's data to files for people outside the app.
 //!
 //! - [`audit_xlsx`]: the audit trail, filtered, as an Excel workbook.
+//! - [`einvoice`]: structured e-invoices: Factur-X CII and Peppol BIS 3.0 UBL.
 
 pub mod audit_xlsx;
+pub mod einvoice;
 
 pub use audit_xlsx::{
     AuditColumns, AuditExportOptions, ExportError, ExportProgress, ExportReport, ROWS_PER_SHEET, export_audit_xlsx,
