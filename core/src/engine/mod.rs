@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, MAX_SERVER_WAIT};
 pub use grace::Grace;
 pub use link::{CategoryProgress, ErrorKind, Link, PAGE, PaymentNotice, Progress, SyncError, SyncReport};
 
@@ -268,6 +268,12 @@ pub enum SyncState {
     },
     Offline {
         since: DateTime<Utc>,
+    },
+    /// Online, but the server is busy or limits this copy's requests: the next attempt
+    /// is at `retry_at`, not before (the server's `Retry-After`, see
+    /// [`Backoff::next_delay_after`]).
+    Busy {
+        retry_at: DateTime<Utc>,
     },
     Error {
         kind: ErrorKind,

@@ -440,3 +440,25 @@ fn a_database_moved_without_its_key_refuses_to_read_the_secrets_rather_than_gues
     let storage = SqliteStorage::open(moved.path()).unwrap();
     assert_eq!(storage.user(user).unwrap().unwrap().totp_secret.as_deref(), Some("KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"));
 }
+
+#[tokio::test]
+async fn the_sync_client_carries_the_servers_wait_when_refused_for_too_many_sign_ins() {
+    let limits = Limits { auth_per_address: Rate { per_minute: 3 }, ..wide_limits() };
+    let (server, _) = crate::empty_server_with(AuthPolicy::default(), limits);
+    let mut client = comptoir_core::sync::SyncClient::new(&server.url).unwrap();
+    for _ in 0..3 {
+        let error = client.login("nobody@example.fr", "whatever").await.unwrap_err();
+        assert!(matches!(error, comptoir_core::sync::ClientError::WrongCredentials), "{error:?}");
+    }
+    let error = client.login("nobody@example.fr", "whatever").await.unwrap_err();
+    let comptoir_core::sync::ClientError::Busy { status, ref code, ref message, retry_after } = error else {
+        panic!("a rate-limited sign-in is a busy answer: {error:?}")
+    };
+    assert_eq!((status, code.as_str()), (429, "rate_limited"));
+    assert!(message.contains("this address"), "the server's reason: {message}");
+    // One token every 20 s: the wait the server asked for, in whole seconds.
+    let wait = retry_after.expect("the server's Retry-After");
+    assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(20), "{wait:?}");
+    assert_eq!(error.retry_after(), Some(wait));
+    assert_eq!(error.code(), "rate_limited");
+}

@@ -89,6 +89,8 @@ struct Worker {
     grace_warned: bool,
     backoff: Backoff,
     next_sync: Option<Instant>,
+    /// No sync before this: the server answered busy and asked for a wait.
+    not_before: Option<Instant>,
     offline_since: Option<DateTime<Utc>>,
     stopping: Arc<AtomicBool>,
     /// Sources of accounting entries may have changed: derive them again, a chunk at a
@@ -129,6 +131,7 @@ impl Worker {
             grace_warned: false,
             backoff,
             next_sync: None,
+            not_before: None,
             offline_since: None,
             stopping,
             ledger_work: false,
