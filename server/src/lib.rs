@@ -4,6 +4,7 @@
 //! - [`auth`]: passwords, tokens, two-factor codes, the clock and the failed-login policy;
 //!   [`hashing`]: password hashing, a few at a time; [`rate_limit`]: token buckets;
 //!   [`server_key`]: the key that seals secrets at rest, kept outside the database;
+//!   [`client_address`]: whose request it is, behind trusted reverse proxies too;
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
 //! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them);
@@ -16,6 +17,7 @@ pub mod admin;
 pub mod api;
 pub mod audit_key;
 pub mod auth;
+pub mod client_address;
 pub mod demo;
 pub mod error;
 pub mod hashing;

@@ -64,7 +64,7 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct LimitOptions {
     /// Sign-in requests (passwords, codes, refreshes) one address may make a minute. Behind
-    /// a reverse proxy every client has the proxy's address: raise it there.
+    /// a reverse proxy, name it with --trusted-proxy, or every client has its address.
     #[arg(long, env = "COMPTOIR_AUTH_PER_MINUTE", default_value_t = 30)]
     auth_per_minute: u32,
     /// Sign-in requests all addresses together may make a minute.
@@ -79,6 +79,12 @@ struct LimitOptions {
     /// Passwords hashed at once (default: the cores available).
     #[arg(long, env = "COMPTOIR_HASHING_THREADS")]
     hashing_threads: Option<usize>,
+    /// A reverse proxy (an IP address or a CIDR network such as 10.0.0.0/8) whose
+    /// X-Forwarded-For header names the client, for the per-address limits; repeat it for
+    /// several (the variable: comma separated). Default: none, every request is counted
+    /// by its TCP peer's address and X-Forwarded-For is ignored.
+    #[arg(long = "trusted-proxy", env = "COMPTOIR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR")]
+    trusted_proxies: Vec<comptoir_server::client_address::ProxyNetwork>,
 }
 
 impl LimitOptions {
@@ -93,6 +99,10 @@ impl LimitOptions {
             hashing: comptoir_server::hashing::HashingLimits { parallel, queue: parallel * 32, ..defaults.hashing },
             ..defaults
         }
+    }
+
+    fn trusted_proxies(&self) -> comptoir_server::client_address::TrustedProxies {
+        comptoir_server::client_address::TrustedProxies::new(self.trusted_proxies.clone())
     }
 }
 
@@ -174,7 +184,8 @@ async fn main() -> anyhow::Result<()> {
             let key = audit_key.unwrap_or_else(|| comptoir_server::audit_key::default_path(&data));
             let state = comptoir_server::open_state_with_key(&data, &key)
                 .with_context(|| format!("cannot open {}", data.display()))?
-                .with_limits(limits.limits());
+                .with_limits(limits.limits())
+                .with_trusted_proxies(limits.trusted_proxies());
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr().context("cannot read the bound address")?;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use comptoir_core::demo::DemoSize;
 use comptoir_core::model::CompanyId;
 use comptoir_server::auth::{AuthPolicy, Clock};
+use comptoir_server::client_address::TrustedProxies;
 use comptoir_server::demo::DemoAccounts;
 use comptoir_server::storage::{SqliteStorage, Storage};
 
@@ -39,6 +40,7 @@ pub struct TestServer {
     addr: SocketAddr,
     dir: tempfile::TempDir,
     limits: comptoir_server::Limits,
+    trusted_proxies: TrustedProxies,
     policy: AuthPolicy,
     clock: Arc<dyn Clock>,
     /// The storage the running server writes to; `None` while it is stopped.
@@ -66,6 +68,7 @@ pub struct TestServerBuilder {
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
     limits: comptoir_server::Limits,
+    trusted_proxies: TrustedProxies,
 }
 
 impl TestServerBuilder {
@@ -100,6 +103,13 @@ impl TestServerBuilder {
         Self { limits, ..self }
     }
 
+    /// The reverse proxies whose `X-Forwarded-For` the server believes (none by default),
+    /// as `serve --trusted-proxy` sets them.
+    #[must_use]
+    pub fn trusted_proxies(self, trusted_proxies: TrustedProxies) -> Self {
+        Self { trusted_proxies, ..self }
+    }
+
     /// The server's data in a new folder under `parent` (a tmpfs for tests that write a lot
     /// and do not test durability) instead of the system's temp folder.
     #[must_use]
@@ -132,6 +142,7 @@ impl TestServerBuilder {
             addr,
             dir,
             limits: self.limits,
+            trusted_proxies: self.trusted_proxies,
             policy: self.policy,
             clock: self.clock,
             storage: None,
@@ -154,6 +165,7 @@ impl TestServer {
             clock: Arc::new(comptoir_server::auth::SystemClock),
             policy: AuthPolicy::default(),
             limits: comptoir_server::Limits::default(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -190,6 +202,7 @@ impl TestServer {
             addr,
             dir,
             limits: self.limits,
+            trusted_proxies: self.trusted_proxies.clone(),
             policy: self.policy.clone(),
             clock: Arc::clone(&self.clock),
             storage: None,
@@ -209,7 +222,8 @@ impl TestServer {
             .build()?;
         let state = comptoir_server::open_state_with_clock(self.dir.path(), Arc::clone(&self.clock))
             .map_err(|e| ServerError::Storage(e.to_string()))?
-            .with_limits(self.limits);
+            .with_limits(self.limits)
+            .with_trusted_proxies(self.trusted_proxies.clone());
         let state = comptoir_server::AppState { policy: self.policy.clone(), ..state };
         listener.set_nonblocking(true)?;
         let listener = {
