@@ -7,7 +7,8 @@
 //!   [`client_address`]: whose request it is, behind trusted reverse proxies too;
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
-//! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them);
+//! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them,
+//!   with the key files: [`key_backup`]);
 //! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
 //! - [`pause`]: pause points inside multi-step changes, for crash tests.
 //!
@@ -21,6 +22,7 @@ pub mod client_address;
 pub mod demo;
 pub mod error;
 pub mod hashing;
+pub mod key_backup;
 mod key_file;
 pub mod pause;
 pub mod rate_limit;

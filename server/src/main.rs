@@ -152,18 +152,28 @@ enum AdminCommand {
         #[arg(long)]
         company: uuid::Uuid,
     },
-    /// Write a consistent copy of the server's database to a new file, while it serves.
+    /// Write a consistent copy of the server's database to a new file, while it serves,
+    /// and the data folder's keys (server.key, audit-signing.key) to the folder FILE.keys
+    /// beside it, owner-only. Keep both together, and safe: the keys open the two-factor
+    /// secrets and sign the audit trail. An audit key kept elsewhere (serve --audit-key)
+    /// is not copied.
     Backup {
-        /// The file to write; it must not exist.
-        #[arg(long)]
+        /// The file to write; it and FILE.keys must not exist.
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Put a backup in place of the server's database (stop the server first). Every
-    /// company gets a new epoch: every client downloads its companies again.
+    /// Put a backup in place of the server's database (stop the server first), and the
+    /// keys of FILE.keys when it is there. Every company gets a new epoch: every client
+    /// downloads its companies again.
     Restore {
         /// A file written by `admin backup`.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         from: PathBuf,
+        /// Put the backup's keys in place of different keys found in the data folder
+        /// (these are kept aside as *.before-restore-…); without it such a restore is
+        /// refused before anything changes.
+        #[arg(long)]
+        replace_keys: bool,
     },
 }
 
@@ -289,12 +299,28 @@ fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result
                 backup.companies,
                 backup.schema_version
             );
+            for key in &backup.keys {
+                println!("key written: {}", key.display());
+            }
+            if backup.keys.is_empty() {
+                println!("no key file in {}: none written", data.display());
+            }
         }
-        AdminCommand::Restore { from } => {
-            let restored = admin::restore(&data, &from)?;
+        AdminCommand::Restore { from, replace_keys } => {
+            let restored = admin::restore(&data, &from, replace_keys)?;
             println!("restored {} into {}", from.display(), data.display());
             if let Some(previous) = &restored.previous {
                 println!("the database it replaced is kept as {}", previous.display());
+            }
+            for key in &restored.keys {
+                println!("{key}");
+            }
+            if restored.keys.is_empty() {
+                println!(
+                    "no keys restored ({} is missing): two-factor secrets and audit signatures need the keys the \
+                     backup was taken with",
+                    comptoir_server::key_backup::keys_folder(&from).display()
+                );
             }
             for (company, epoch) in &restored.companies {
                 println!("company {company}: new epoch {epoch}");

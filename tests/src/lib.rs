@@ -285,21 +285,21 @@ impl TestServer {
         self.dir.path()
     }
 
-    /// Writes a copy of the server's database to `out` while it serves, as `comptoir-server
-    /// admin backup` does.
+    /// Writes a copy of the server's database to `out`, and its keys to `out.keys/`, while
+    /// it serves, as `comptoir-server admin backup` does.
     pub fn backup(&self, out: &Path) -> Result<comptoir_server::admin::BackupSummary, ServerError> {
         comptoir_server::admin::backup(self.dir.path(), out).map_err(|e| ServerError::Storage(e.to_string()))
     }
 
-    /// Stops the server, restores the backup `from` as `comptoir-server admin restore`
-    /// does (every company at a new epoch), and starts it again on the same port.
+    /// Stops the server, restores the backup `from` (and its keys) as `comptoir-server admin
+    /// restore` does (every company at a new epoch), and starts it again on the same port.
     pub fn restore(&mut self, from: &Path) -> Result<comptoir_server::admin::RestoreSummary, ServerError> {
         self.stop();
         // The stopped runtime lets go of the storage on its own threads: the restore is
         // refused until it has.
         let mut tries = 0;
         let restored = loop {
-            match comptoir_server::admin::restore(self.dir.path(), from) {
+            match comptoir_server::admin::restore(self.dir.path(), from, false) {
                 Err(comptoir_server::admin::AdminError::Storage(comptoir_server::storage::StorageError::Refused(
                     _,
                 ))) if tries < 250 => {
