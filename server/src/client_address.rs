@@ -11,7 +11,7 @@
 //! say: a hostile client must not pick its own bucket. An entry that is not an address
 //! stops the walk at the last trusted hop, which is then the address counted (the proxy's
 //! own bucket, never one the client chose). The RFC 7239 `Forwarded` header is not read:
-//! the common proxies (nginx, HAProxy, Caddy, Traefik) all write `X-Forwarded-For`.
+//! the common proxies (nginx, `HAProxy`, Caddy, Traefik) all write `X-Forwarded-For`.
 
 use std::net::IpAddr;
 use std::str::FromStr;

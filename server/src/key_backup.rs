@@ -98,9 +98,12 @@ impl std::fmt::Display for KeyRestored {
     }
 }
 
+/// A key file of a backup: its name in the data folder, where the backup has it, its bytes.
+type BackedUpKey = (&'static str, PathBuf, Vec<u8>);
+
 /// The key files the backup `from` carries, with their contents (none when it has no
 /// keys folder: a backup of an older version, or copied without it).
-fn backed_up(from: &Path) -> Result<Vec<(&'static str, PathBuf, Vec<u8>)>, KeyBackupError> {
+fn backed_up(from: &Path) -> Result<Vec<BackedUpKey>, KeyBackupError> {
     let folder = keys_folder(from);
     let mut keys = Vec::new();
     for name in KEY_FILES {

@@ -392,7 +392,7 @@ mod tests {
             headers.insert(RETRY_AFTER, HeaderValue::from_static(value));
             retry_after_of(&headers, now)
         };
-        assert_eq!(with("120"), Some(Duration::from_secs(120)));
+        assert_eq!(with("120"), Some(Duration::from_mins(2)));
         assert_eq!(with("Sun, 06 Nov 1994 08:50:07 GMT"), Some(Duration::from_secs(30)));
         assert_eq!(with("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO), "a date past asks for no wait");
         assert_eq!(with("soon"), None);

@@ -248,7 +248,7 @@ async fn signed_head(
     loop {
         let page = client.pull(company, after, epoch, 1_000, false).await.unwrap();
         if !page.has_more {
-            return page.audit_head.expect("the last page carries the signed head");
+            return page.audit_head.unwrap_or_else(|| panic!("the last page carries the signed head"));
         }
         (after, epoch) = (page.cursor.seq, Some(page.epoch));
     }
