@@ -660,3 +660,45 @@ fn a_stopped_engine_drops_a_request_the_server_never_answers() {
     // The server never answers: the engine can only finish by dropping the request.
     assert!(stopping.wait(WAIT), "the engine dropped the request it waited on, and finished");
 }
+
+#[test]
+fn a_rate_limited_session_refresh_leaves_the_copy_online_and_busy_not_signed_out() {
+    // Three sign-in requests a minute from this address: the setup takes two.
+    let limits = comptoir_server::Limits {
+        auth_per_address: comptoir_server::rate_limit::Rate { per_minute: 3 },
+        ..comptoir_server::Limits::default()
+    };
+    let server = TestServer::builder().demo(300).limits(limits).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), NO_SERVER, clock.clone());
+    set_up(&mut app, &server);
+    let company = app.ready();
+    app.synced();
+    app.engine.shutdown();
+    // Someone else behind the same address spends what is left of its sign-in budget.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = (0..10).find(|_| {
+        runtime.block_on(server.login("nobody@example.fr", "whatever")).0 == reqwest::StatusCode::TOO_MANY_REQUESTS
+    });
+    assert!(refused.is_some(), "the address's budget is spent");
+
+    // The next start opens the copy; refreshing its session is refused for a while.
+    let mut app = start(dir.path(), NO_SERVER, clock.clone());
+    assert_eq!(app.ready().id, company.id);
+    let SyncState::Busy { retry_at } = app.status("busy", |s| matches!(s, SyncState::Busy { .. })) else {
+        unreachable!()
+    };
+    // One token every 20 s: the engine waits at least that long before trying again.
+    assert!(retry_at >= clock.now() + chrono::Duration::seconds(1), "{retry_at}");
+    assert!(
+        !app.seen.iter().any(|e| matches!(
+            e,
+            Event::Status(SyncState::SignedOut | SyncState::Offline { .. } | SyncState::Error { .. })
+                | Event::Notice(Notice::NotSignedIn | Notice::SyncFailed { .. })
+        )),
+        "online, signed in, nothing to report: {:#?}",
+        app.seen
+    );
+    assert!(app.credentials.load(&server.accounts.email).unwrap().is_some(), "the session is kept");
+}
