@@ -473,7 +473,7 @@ impl Engine {
         let thread = std::thread::Builder::new()
             .name("comptoir-engine".into())
             .spawn(move || {
-                worker::run(config, command_rx, event_tx, worker::Stop { download: worker_stopping, all: stop_rx })
+                worker::run(config, command_rx, event_tx, worker::Stop { download: worker_stopping, all: stop_rx });
             })
             .map_err(|e| EngineError::Start(e.to_string()))?;
         Ok(Self { commands: command_tx, events: event_rx, stopping, stop, thread: Some(thread) })
