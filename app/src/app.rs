@@ -26,6 +26,9 @@ pub const MAX_NOTICES: usize = 200;
 
 pub struct ComptoirApp {
     engine: Engine,
+    /// The engine told to stop when the app closes, for `main` to wait on (bounded) once
+    /// the window is gone: see [`Self::engine_stopped`].
+    engine_stopped: Arc<OnceLock<comptoir_core::engine::EngineStopping>>,
     /// Commands the engine's queue had no room for yet, in order: handed over at the
     /// next frames, never dropped (an import or a price change sends hundreds at once).
     backlog: std::cell::RefCell<std::collections::VecDeque<Command>>,
@@ -101,6 +104,7 @@ impl ComptoirApp {
         Ok(Self {
             backlog: std::cell::RefCell::default(),
             engine,
+            engine_stopped: Arc::default(),
             ctx,
             texts: Texts::new(language),
             wizard: Wizard::new(demo),
@@ -442,11 +446,31 @@ impl ComptoirApp {
     }
 }
 
+impl ComptoirApp {
+    /// Where the engine's stop is reported once the app is dropped: the caller that runs
+    /// the window waits on it, after the window has closed, so that the engine closes its
+    /// files before the process ends (bounded: a busy engine never holds the quit).
+    pub fn engine_stopped(&self) -> Arc<OnceLock<comptoir_core::engine::EngineStopping>> {
+        Arc::clone(&self.engine_stopped)
+    }
+}
+
 impl Drop for ComptoirApp {
-    /// The screens' connections close first, then the engine stops (its field drops
-    /// after this), so that it is the company file's last connection.
+    /// The screens' connections close first, then the engine is told to stop, without
+    /// waiting for it (the window closes at once, even while a sync is mid-page): it
+    /// writes the commands handed over (the backlog too, as far as its queue takes
+    /// them), drops what waits on the network and closes the company file last.
     fn drop(&mut self) {
         self.reader = None;
+        for command in self.backlog.get_mut().drain(..) {
+            if let Err((error, _)) = self.engine.try_send(command) {
+                tracing::warn!(%error, "commands not handed to the engine at quit");
+                break;
+            }
+        }
+        if let Some(stopping) = self.engine.stop_in_background() {
+            let _ = self.engine_stopped.set(stopping);
+        }
     }
 }
 

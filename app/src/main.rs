@@ -124,6 +124,10 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// The longest the process waits, once the window is closed, for the engine to close
+/// its files.
+const ENGINE_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn run_window(
     data: Option<PathBuf>,
     server: String,
@@ -186,6 +190,7 @@ fn run_window(
             .with_min_inner_size([640.0, 420.0]),
         ..Default::default()
     };
+    let engine_stopped = app.engine_stopped();
     let result = eframe::run_native(
         comptoir::app::APP_ID,
         options,
@@ -200,6 +205,13 @@ fn run_window(
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("could not open the Comptoir window");
+    // The window is closed: give the engine a moment to close its files. A copy is
+    // written in whole transactions, so one cut short by the process's end loses nothing.
+    if let Some(stopping) = engine_stopped.get()
+        && !stopping.wait(ENGINE_STOP_WAIT)
+    {
+        tracing::warn!(wait = ?ENGINE_STOP_WAIT, "the engine had not finished at quit: the process ends anyway");
+    }
     drop(demo_server);
     result
 }

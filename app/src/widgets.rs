@@ -30,8 +30,8 @@ pub fn status_line_ui(ui: &mut egui::Ui, status: &SyncState, texts: &Texts, refu
     });
 }
 
-/// A coloured dot before the status text: green synced, blue syncing, orange offline,
-/// red error, grey signed out (the tray icon uses the same colours).
+/// A coloured dot before the status text: green synced, blue syncing (or waiting for a
+/// busy server), orange offline, red error, grey signed out (the tray icon uses the same colours).
 pub fn status_dot_ui(ui: &mut egui::Ui, status: &SyncState) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
     ui.painter().circle_filled(rect.center(), 5.0, status_colour(status));
@@ -41,7 +41,7 @@ pub fn status_dot_ui(ui: &mut egui::Ui, status: &SyncState) {
 pub fn status_colour(status: &SyncState) -> egui::Color32 {
     match status {
         SyncState::Idle | SyncState::Synced { .. } => GREEN,
-        SyncState::Syncing { .. } => SYNCING_BLUE,
+        SyncState::Syncing { .. } | SyncState::Busy { .. } => SYNCING_BLUE,
         SyncState::Offline { .. } => ORANGE,
         SyncState::Error { .. } | SyncState::Stopped { .. } => RED,
         SyncState::SignedOut => egui::Color32::GRAY,
@@ -179,6 +179,10 @@ pub fn status_text(status: &SyncState, texts: &Texts) -> String {
         }
         SyncState::Syncing { progress: None } => texts.get("status-syncing"),
         SyncState::Offline { .. } => texts.get("status-offline"),
+        SyncState::Busy { retry_at } => {
+            let at = retry_at.with_timezone(&chrono::Local).format("%H:%M:%S").to_string();
+            texts.with("status-busy", &[("at", at.into())])
+        }
         SyncState::Error { .. } => texts.get("status-error"),
         SyncState::Stopped { .. } => texts.get("status-stopped"),
         SyncState::SignedOut => texts.get("status-signed-out"),

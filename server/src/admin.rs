@@ -9,6 +9,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::auth::{self, AuthError};
+use crate::key_backup;
+pub use crate::key_backup::{KeyRestored, keys_folder};
 pub use crate::storage::{BackupSummary, RestoreSummary};
 use crate::storage::{PageLimit, SqliteStorage, Storage, StorageError, UserRecord, unit_of_work};
 
@@ -26,6 +28,8 @@ pub enum AdminError {
     Auth(#[from] AuthError),
     #[error(transparent)]
     Rule(#[from] ModelError),
+    #[error(transparent)]
+    Keys(#[from] crate::key_backup::KeyBackupError),
 }
 
 /// Creates an account. The email is stored lower-cased and checked for shape.
@@ -73,15 +77,25 @@ pub fn add_member(storage: &dyn Storage, company: CompanyId, email: &str, role: 
 }
 
 /// Writes a consistent copy of the server's database under `data_dir` to `out` (which
-/// must not exist), while the server may be serving it.
+/// must not exist), while the server may be serving it, and its key files to `out.keys/`
+/// (see [`key_backup`]).
 pub fn backup(data_dir: &Path, out: &Path) -> Result<BackupSummary, AdminError> {
-    Ok(SqliteStorage::backup(data_dir, out)?)
+    key_backup::check_free(out)?;
+    let mut summary = SqliteStorage::backup(data_dir, out)?;
+    summary.keys = key_backup::save(data_dir, out)?;
+    Ok(summary)
 }
 
 /// Puts the backup `from` in place of the server's database under `data_dir` (the server
-/// stopped), with a new epoch for every company: every client downloads again.
-pub fn restore(data_dir: &Path, from: &Path) -> Result<RestoreSummary, AdminError> {
-    Ok(SqliteStorage::restore(data_dir, from)?)
+/// stopped), with a new epoch for every company: every client downloads again. The key
+/// files of `from.keys/` go back too; a different key already there is refused before
+/// anything changes, unless `replace_keys` (see [`key_backup`]).
+pub fn restore(data_dir: &Path, from: &Path, replace_keys: bool) -> Result<RestoreSummary, AdminError> {
+    key_backup::check_restore(data_dir, from, replace_keys)?;
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S%3f").to_string();
+    Ok(SqliteStorage::restore(data_dir, from, || {
+        key_backup::restore(data_dir, from, replace_keys, &stamp).map_err(|e| StorageError::Refused(e.to_string()))
+    })?)
 }
 
 pub use comptoir_core::sync::{TableStats, checksum_add};

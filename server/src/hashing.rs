@@ -160,44 +160,68 @@ fn busy(retry_after: u64) -> ApiError {
 mod tests {
     use super::*;
 
+    /// Polls `future` once, on the test's own task: what it does up to its first wait is
+    /// done when this returns, whatever the scheduler does.
+    async fn poll_once<F: std::future::Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
+        std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *future).poll(cx))).await
+    }
+
+    // Each step is reached by polling the requests by hand and by messages from the
+    // hashes themselves, never by sleeping: an earlier version released the hashes after
+    // seeing the queue full, and a hash thread slow to pick up its job (a loaded machine)
+    // then found the release already given and ran alone, so only one ever ran at once.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn at_most_the_permits_run_and_a_full_queue_is_answered_busy() {
-        let pool = std::sync::Arc::new(HashingPool::new(HashingLimits {
-            parallel: 2,
-            queue: 3,
-            max_wait: Duration::from_secs(30),
-        }));
-        let running = std::sync::Arc::new(AtomicUsize::new(0));
-        let most = std::sync::Arc::new(AtomicUsize::new(0));
-        let (release, released) = tokio::sync::watch::channel(false);
-        let mut tasks = Vec::new();
+        let pool =
+            Arc::new(HashingPool::new(HashingLimits { parallel: 2, queue: 3, max_wait: Duration::from_secs(30) }));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let (started, mut starts) = tokio::sync::mpsc::unbounded_channel::<usize>();
+        let (release, _) = tokio::sync::broadcast::channel::<()>(1);
+        let mut requests = Vec::new();
         for _ in 0..5 {
-            let (pool, running, most, mut released) = (pool.clone(), running.clone(), most.clone(), released.clone());
-            tasks.push(tokio::spawn(async move {
+            let (pool, running, most, started) = (pool.clone(), running.clone(), most.clone(), started.clone());
+            let mut released = release.subscribe();
+            let mut request = Box::pin(async move {
                 pool.run(move || {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
-                    while !*released.borrow_and_update() {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
+                    let _ = started.send(now);
+                    // Blocks its hashing thread until the test releases it.
+                    let _ = released.blocking_recv();
                     running.fetch_sub(1, Ordering::SeqCst);
                 })
                 .await
-            }));
+            });
+            assert!(poll_once(&mut request).await.is_pending());
+            requests.push(request);
         }
-        // Two run, three wait: the queue is full, so the next one is refused at once.
-        while pool.waiting.load(Ordering::SeqCst) < 3 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        // The first two took the permits, the next three wait: the queue is full.
+        assert_eq!(pool.permits.available_permits(), 0);
+        assert_eq!(pool.waiting.load(Ordering::SeqCst), 3);
+        // Both permit holders run at once: each says so, and neither can end yet.
+        let first = starts.recv().await.unwrap();
+        let second = starts.recv().await.unwrap();
+        assert_eq!((first.min(second), first.max(second)), (1, 2));
+        // The next request is refused at once.
         let refused = pool.run(|| ()).await.unwrap_err();
         assert_eq!(
             (refused.status, refused.code, refused.retry_after),
             (StatusCode::SERVICE_UNAVAILABLE, "server_busy", Some(1))
         );
-        release.send(true).unwrap();
-        for task in tasks {
-            task.await.unwrap().unwrap();
+        release.send(()).unwrap();
+        let requests: Vec<_> = requests.into_iter().map(tokio::spawn).collect();
+        for request in requests {
+            request.await.unwrap().unwrap();
         }
+        // The three that waited ran too, never more than two at a time.
+        drop(started);
+        let mut later = 0;
+        while let Some(now) = starts.recv().await {
+            assert!(now <= 2, "{now} hashes ran at once");
+            later += 1;
+        }
+        assert_eq!(later, 3);
         assert_eq!(most.load(Ordering::SeqCst), 2);
         assert_eq!(pool.waiting.load(Ordering::SeqCst), 0);
     }
@@ -210,17 +234,16 @@ mod tests {
             max_wait: Duration::from_millis(50),
         }));
         let (release, released) = std::sync::mpsc::channel::<()>();
-        let holder = {
+        let mut holder = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(move || released.recv().ok()).await })
+            Box::pin(async move { pool.run(move || released.recv().ok()).await })
         };
-        while pool.permits.available_permits() > 0 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        assert!(poll_once(&mut holder).await.is_pending());
+        assert_eq!(pool.permits.available_permits(), 0);
         let refused = pool.run(|| ()).await.unwrap_err();
         assert_eq!(refused.code, "server_busy");
         release.send(()).unwrap();
-        holder.await.unwrap().unwrap();
+        holder.await.unwrap();
         assert!(pool.verify("x".into(), secrets::hash_password("x").unwrap()).await.unwrap());
     }
 }

@@ -4,9 +4,11 @@
 //! - [`auth`]: passwords, tokens, two-factor codes, the clock and the failed-login policy;
 //!   [`hashing`]: password hashing, a few at a time; [`rate_limit`]: token buckets;
 //!   [`server_key`]: the key that seals secrets at rest, kept outside the database;
+//!   [`client_address`]: whose request it is, behind trusted reverse proxies too;
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
-//! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them);
+//! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them,
+//!   with the key files: [`key_backup`]);
 //! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
 //! - [`pause`]: pause points inside multi-step changes, for crash tests.
 //!
@@ -16,9 +18,11 @@ pub mod admin;
 pub mod api;
 pub mod audit_key;
 pub mod auth;
+pub mod client_address;
 pub mod demo;
 pub mod error;
 pub mod hashing;
+pub mod key_backup;
 mod key_file;
 pub mod pause;
 pub mod rate_limit;

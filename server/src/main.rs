@@ -64,7 +64,7 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct LimitOptions {
     /// Sign-in requests (passwords, codes, refreshes) one address may make a minute. Behind
-    /// a reverse proxy every client has the proxy's address: raise it there.
+    /// a reverse proxy, name it with --trusted-proxy, or every client has its address.
     #[arg(long, env = "COMPTOIR_AUTH_PER_MINUTE", default_value_t = 30)]
     auth_per_minute: u32,
     /// Sign-in requests all addresses together may make a minute.
@@ -79,6 +79,12 @@ struct LimitOptions {
     /// Passwords hashed at once (default: the cores available).
     #[arg(long, env = "COMPTOIR_HASHING_THREADS")]
     hashing_threads: Option<usize>,
+    /// A reverse proxy (an IP address or a CIDR network such as 10.0.0.0/8) whose
+    /// X-Forwarded-For header names the client, for the per-address limits; repeat it for
+    /// several (the variable: comma separated). Default: none, every request is counted
+    /// by its TCP peer's address and X-Forwarded-For is ignored.
+    #[arg(long = "trusted-proxy", env = "COMPTOIR_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR")]
+    trusted_proxies: Vec<comptoir_server::client_address::ProxyNetwork>,
 }
 
 impl LimitOptions {
@@ -93,6 +99,10 @@ impl LimitOptions {
             hashing: comptoir_server::hashing::HashingLimits { parallel, queue: parallel * 32, ..defaults.hashing },
             ..defaults
         }
+    }
+
+    fn trusted_proxies(&self) -> comptoir_server::client_address::TrustedProxies {
+        comptoir_server::client_address::TrustedProxies::new(self.trusted_proxies.clone())
     }
 }
 
@@ -142,18 +152,28 @@ enum AdminCommand {
         #[arg(long)]
         company: uuid::Uuid,
     },
-    /// Write a consistent copy of the server's database to a new file, while it serves.
+    /// Write a consistent copy of the server's database to a new file, while it serves,
+    /// and the data folder's keys (server.key, audit-signing.key) to the folder FILE.keys
+    /// beside it, owner-only. Keep both together, and safe: the keys open the two-factor
+    /// secrets and sign the audit trail. An audit key kept elsewhere (serve --audit-key)
+    /// is not copied.
     Backup {
-        /// The file to write; it must not exist.
-        #[arg(long)]
+        /// The file to write; it and FILE.keys must not exist.
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Put a backup in place of the server's database (stop the server first). Every
-    /// company gets a new epoch: every client downloads its companies again.
+    /// Put a backup in place of the server's database (stop the server first), and the
+    /// keys of FILE.keys when it is there. Every company gets a new epoch: every client
+    /// downloads its companies again.
     Restore {
         /// A file written by `admin backup`.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         from: PathBuf,
+        /// Put the backup's keys in place of different keys found in the data folder
+        /// (these are kept aside as *.before-restore-…); without it such a restore is
+        /// refused before anything changes.
+        #[arg(long)]
+        replace_keys: bool,
     },
 }
 
@@ -174,7 +194,8 @@ async fn main() -> anyhow::Result<()> {
             let key = audit_key.unwrap_or_else(|| comptoir_server::audit_key::default_path(&data));
             let state = comptoir_server::open_state_with_key(&data, &key)
                 .with_context(|| format!("cannot open {}", data.display()))?
-                .with_limits(limits.limits());
+                .with_limits(limits.limits())
+                .with_trusted_proxies(limits.trusted_proxies());
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr().context("cannot read the bound address")?;
@@ -278,12 +299,28 @@ fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result
                 backup.companies,
                 backup.schema_version
             );
+            for key in &backup.keys {
+                println!("key written: {}", key.display());
+            }
+            if backup.keys.is_empty() {
+                println!("no key file in {}: none written", data.display());
+            }
         }
-        AdminCommand::Restore { from } => {
-            let restored = admin::restore(&data, &from)?;
+        AdminCommand::Restore { from, replace_keys } => {
+            let restored = admin::restore(&data, &from, replace_keys)?;
             println!("restored {} into {}", from.display(), data.display());
             if let Some(previous) = &restored.previous {
                 println!("the database it replaced is kept as {}", previous.display());
+            }
+            for key in &restored.keys {
+                println!("{key}");
+            }
+            if restored.keys.is_empty() {
+                println!(
+                    "no keys restored ({} is missing): two-factor secrets and audit signatures need the keys the \
+                     backup was taken with",
+                    comptoir_server::key_backup::keys_folder(&from).display()
+                );
             }
             for (company, epoch) in &restored.companies {
                 println!("company {company}: new epoch {epoch}");

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use comptoir_core::demo::DemoSize;
 use comptoir_core::model::CompanyId;
 use comptoir_server::auth::{AuthPolicy, Clock};
+use comptoir_server::client_address::TrustedProxies;
 use comptoir_server::demo::DemoAccounts;
 use comptoir_server::storage::{SqliteStorage, Storage};
 
@@ -39,6 +40,7 @@ pub struct TestServer {
     addr: SocketAddr,
     dir: tempfile::TempDir,
     limits: comptoir_server::Limits,
+    trusted_proxies: TrustedProxies,
     policy: AuthPolicy,
     clock: Arc<dyn Clock>,
     /// The storage the running server writes to; `None` while it is stopped.
@@ -66,6 +68,7 @@ pub struct TestServerBuilder {
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
     limits: comptoir_server::Limits,
+    trusted_proxies: TrustedProxies,
 }
 
 impl TestServerBuilder {
@@ -107,6 +110,13 @@ impl TestServerBuilder {
         Self { limits, ..self }
     }
 
+    /// The reverse proxies whose `X-Forwarded-For` the server believes (none by default),
+    /// as `serve --trusted-proxy` sets them.
+    #[must_use]
+    pub fn trusted_proxies(self, trusted_proxies: TrustedProxies) -> Self {
+        Self { trusted_proxies, ..self }
+    }
+
     /// The server's data in a new folder under `parent` (a tmpfs for tests that write a lot
     /// and do not test durability) instead of the system's temp folder.
     #[must_use]
@@ -133,6 +143,7 @@ impl TestServerBuilder {
             addr,
             dir,
             limits: self.limits,
+            trusted_proxies: self.trusted_proxies,
             policy: self.policy,
             clock: self.clock,
             storage: None,
@@ -155,6 +166,7 @@ impl TestServer {
             clock: Arc::new(comptoir_server::auth::SystemClock),
             policy: AuthPolicy::default(),
             limits: comptoir_server::Limits::default(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -191,6 +203,7 @@ impl TestServer {
             addr,
             dir,
             limits: self.limits,
+            trusted_proxies: self.trusted_proxies.clone(),
             policy: self.policy.clone(),
             clock: Arc::clone(&self.clock),
             storage: None,
@@ -210,7 +223,8 @@ impl TestServer {
             .build()?;
         let state = comptoir_server::open_state_with_clock(self.dir.path(), Arc::clone(&self.clock))
             .map_err(|e| ServerError::Storage(e.to_string()))?
-            .with_limits(self.limits);
+            .with_limits(self.limits)
+            .with_trusted_proxies(self.trusted_proxies.clone());
         let state = comptoir_server::AppState { policy: self.policy.clone(), ..state };
         listener.set_nonblocking(true)?;
         let listener = {
@@ -272,21 +286,21 @@ impl TestServer {
         self.dir.path()
     }
 
-    /// Writes a copy of the server's database to `out` while it serves, as `comptoir-server
-    /// admin backup` does.
+    /// Writes a copy of the server's database to `out`, and its keys to `out.keys/`, while
+    /// it serves, as `comptoir-server admin backup` does.
     pub fn backup(&self, out: &Path) -> Result<comptoir_server::admin::BackupSummary, ServerError> {
         comptoir_server::admin::backup(self.dir.path(), out).map_err(|e| ServerError::Storage(e.to_string()))
     }
 
-    /// Stops the server, restores the backup `from` as `comptoir-server admin restore`
-    /// does (every company at a new epoch), and starts it again on the same port.
+    /// Stops the server, restores the backup `from` (and its keys) as `comptoir-server admin
+    /// restore` does (every company at a new epoch), and starts it again on the same port.
     pub fn restore(&mut self, from: &Path) -> Result<comptoir_server::admin::RestoreSummary, ServerError> {
         self.stop();
         // The stopped runtime lets go of the storage on its own threads: the restore is
         // refused until it has.
         let mut tries = 0;
         let restored = loop {
-            match comptoir_server::admin::restore(self.dir.path(), from) {
+            match comptoir_server::admin::restore(self.dir.path(), from, false) {
                 Err(comptoir_server::admin::AdminError::Storage(comptoir_server::storage::StorageError::Refused(
                     _,
                 ))) if tries < 250 => {

@@ -170,6 +170,20 @@ pub fn copy(harness: &Harness<'_, ComptoirApp>) -> comptoir_core::store::Company
     comptoir_core::store::CompanyStore::open_read_only(&path).expect("the copy opens")
 }
 
+/// Closes the window as the real app quits: the app is dropped (the engine told to stop,
+/// not waited for), then the engine is waited for, as `main` waits once the window is
+/// gone, so that a test which opens the same folder next finds the files closed.
+///
+/// # Panics
+///
+/// When the engine does not finish within 30 s (a test failure).
+pub fn close(harness: Harness<'_, ComptoirApp>) {
+    let stopped = harness.state().engine_stopped();
+    drop(harness);
+    let finished = stopped.get().is_some_and(|stopping| stopping.wait(Duration::from_secs(30)));
+    assert!(finished, "the engine did not finish after the window closed");
+}
+
 /// The real app on `dir` against `server`, in a window wide enough for the editor.
 pub fn wide_app(dir: &std::path::Path, server: &str) -> Harness<'static, ComptoirApp> {
     crate::app_harness(dir, server, std::sync::Arc::new(comptoir_core::clock::SystemClock), egui::vec2(1400.0, 900.0))

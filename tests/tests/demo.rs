@@ -102,7 +102,7 @@ fn the_demo_started_again_is_synced_on_its_own_server() {
     harness.get_by_label("Commencer").click();
     wait_for(&mut harness, "Synchronisé");
     let company = harness.state().working.as_ref().unwrap().id;
-    drop(harness);
+    comptoir_tests::ui::close(harness);
     server.stop();
     let seeded = server_snapshot(folder);
     let epoch = copy_epoch(folder, company);

@@ -683,3 +683,130 @@ fn edits_wait_for_their_author_and_another_account_may_discard_them() {
     });
     assert_eq!(email, server.accounts.email);
 }
+
+/// An engine on `dir` whose wake-up call blocks, once `hold` is set, until `released`
+/// answers: the engine's thread is then busy in the middle of its work, as in a long
+/// write, and nothing the quitting side does can cut it short. `entered` hears of it.
+fn busy_engine(
+    dir: &Path,
+    server: &str,
+    hold: Arc<std::sync::atomic::AtomicBool>,
+) -> (Engine, std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Mutex::new(released);
+    let engine = Engine::start(EngineConfig {
+        data_dir: dir.to_path_buf(),
+        default_server: server.to_owned(),
+        clock: Arc::new(ManualClock::new(Utc::now())),
+        credentials: Arc::new(FileCredentials::new(&dir.join("credentials.json"))),
+        wake: Arc::new(move || {
+            if hold.load(Ordering::SeqCst) {
+                let _ = entered_tx.send(());
+                let _ = released.lock().unwrap().recv();
+            }
+        }),
+        timing: Timing::default(),
+    })
+    .unwrap();
+    (engine, entered, release)
+}
+
+/// Quits on a thread of its own, as the window's thread would: the engine told to stop,
+/// then dropped. Answers once both have returned.
+fn quit(mut engine: Engine) -> std::sync::mpsc::Receiver<comptoir_core::engine::EngineStopping> {
+    let (quitted, quitting) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let stopping = engine.stop_in_background().unwrap();
+        drop(engine);
+        let _ = quitted.send(stopping);
+    });
+    quitting
+}
+
+#[test]
+fn quitting_returns_while_the_engine_is_busy_and_the_engine_finishes_on_its_own() {
+    let server = TestServer::builder().empty().start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hold = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (engine, entered, release) = busy_engine(dir.path(), &server.url, hold.clone());
+    // The engine answers a server test, and is held in the middle of reporting it.
+    hold.store(true, Ordering::SeqCst);
+    engine.send(Command::TestServer { url: server.url.clone() }).unwrap();
+    entered.recv_timeout(WAIT).expect("the engine reports the server test");
+
+    // Quitting returns while the engine is still held: it never joined the busy thread.
+    let stopping = quit(engine).recv_timeout(WAIT).expect("quitting returned while the engine was busy");
+    assert!(!stopping.is_finished(), "the engine cannot have finished: it is held");
+    // Let go, the engine finishes on its own, and says so.
+    hold.store(false, Ordering::SeqCst);
+    release.send(()).unwrap();
+    assert!(stopping.wait(WAIT), "the engine finished once let go");
+}
+
+#[test]
+fn a_stopped_engine_drops_a_request_the_server_never_answers() {
+    // A server that takes connections and never answers: a request to it waits for the
+    // client's timeout (two minutes), unless the engine drops it.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let (accepted_tx, accepted) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let hold = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (engine, _, _release) = busy_engine(dir.path(), &url, hold);
+    engine.send(Command::TestServer { url: url.clone() }).unwrap();
+    accepted.recv_timeout(WAIT).expect("the engine's request reached the silent server");
+
+    let stopping = quit(engine).recv_timeout(WAIT).expect("quitting returned while a request was in flight");
+    // The server never answers: the engine can only finish by dropping the request.
+    assert!(stopping.wait(WAIT), "the engine dropped the request it waited on, and finished");
+}
+
+#[test]
+fn a_rate_limited_session_refresh_leaves_the_copy_online_and_busy_not_signed_out() {
+    // Three sign-in requests a minute from this address: the setup takes two.
+    let limits = comptoir_server::Limits {
+        auth_per_address: comptoir_server::rate_limit::Rate { per_minute: 3 },
+        ..comptoir_server::Limits::default()
+    };
+    let server = TestServer::builder().demo(300).limits(limits).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), NO_SERVER, clock.clone());
+    set_up(&mut app, &server);
+    let company = app.ready();
+    app.synced();
+    app.engine.shutdown();
+    // Someone else behind the same address spends what is left of its sign-in budget.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = (0..10).find(|_| {
+        runtime.block_on(server.login("nobody@example.fr", "whatever")).0 == reqwest::StatusCode::TOO_MANY_REQUESTS
+    });
+    assert!(refused.is_some(), "the address's budget is spent");
+
+    // The next start opens the copy; refreshing its session is refused for a while.
+    let mut app = start(dir.path(), NO_SERVER, clock.clone());
+    assert_eq!(app.ready().id, company.id);
+    let SyncState::Busy { retry_at } = app.status("busy", |s| matches!(s, SyncState::Busy { .. })) else {
+        unreachable!()
+    };
+    // One token every 20 s: the engine waits at least that long before trying again.
+    assert!(retry_at >= clock.now() + chrono::Duration::seconds(1), "{retry_at}");
+    assert!(
+        !app.seen.iter().any(|e| matches!(
+            e,
+            Event::Status(SyncState::SignedOut | SyncState::Offline { .. } | SyncState::Error { .. })
+                | Event::Notice(Notice::NotSignedIn | Notice::SyncFailed { .. })
+        )),
+        "online, signed in, nothing to report: {:#?}",
+        app.seen
+    );
+    assert!(app.credentials.load(&server.accounts.email).unwrap().is_some(), "the session is kept");
+}

@@ -1080,7 +1080,7 @@ fn edits_of_another_account_wait_with_a_banner_and_go_only_after_a_confirmation(
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
     open_company(&mut harness, &server, 0);
     let path = harness.state().reader.as_ref().unwrap().path().to_path_buf();
-    drop(harness);
+    comptoir_tests::ui::close(harness);
 
     // While the app is closed, the copy holds an edit of the other member of the company
     // (made here when they were signed in).
@@ -1099,7 +1099,7 @@ fn edits_of_another_account_wait_with_a_banner_and_go_only_after_a_confirmation(
     harness.get_by_label("Les garder pour cette personne").click();
     wait_until(&mut harness, "the banner gone", |h| h.query_by_label_contains(&banner).is_none());
     assert_eq!(copy_at(&path).pending_count().unwrap(), 1);
-    drop(harness);
+    comptoir_tests::ui::close(harness);
 
     // At the next start it says so again; "Abandonner…" asks first, and cancelling keeps it.
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));

@@ -147,7 +147,7 @@ fn switching_the_language_changes_the_window_and_is_kept() {
     harness.get_by_label("File");
     harness.get_by_label("Synchronised");
     assert!(harness.query_by_label("Fichier").is_none());
-    drop(harness);
+    comptoir_tests::ui::close(harness);
 
     // The next start speaks English from the first frame on.
     let mut harness = app(dir.path(), &server.url);
@@ -161,7 +161,7 @@ fn a_renamed_company_file_is_recognised_and_re_linked() {
     let mut harness = app(dir.path(), &server.url);
     open_company(&mut harness, &server, 1);
     let company = harness.state().working.clone().unwrap();
-    drop(harness);
+    comptoir_tests::ui::close(harness);
 
     let companies = dir.path().join("companies");
     std::fs::rename(companies.join(format!("{}.comptoir", company.id)), companies.join("copie société.comptoir"))

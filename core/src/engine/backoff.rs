@@ -1,8 +1,14 @@
 //! Exponential backoff with jitter: after the n-th failure in a row, wait a random time
 //! between half and all of `min × 2ⁿ` (capped at `max`), so that many copies failing
-//! together do not retry together.
+//! together do not retry together. A server that answered busy with a `Retry-After` is
+//! left alone at least that long ([`Backoff::next_delay_after`]), up to
+//! [`MAX_SERVER_WAIT`] whatever it asked.
 
 use std::time::Duration;
+
+/// The longest a server's `Retry-After` can keep a copy from trying again: a server
+/// misconfigured (or hostile) must not silence a copy for days.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_mins(10);
 
 #[derive(Clone, Debug)]
 pub struct Backoff {
@@ -25,6 +31,14 @@ impl Backoff {
         let half = ceiling / 2;
         let spread = u64::try_from(ceiling.saturating_sub(half).as_millis()).unwrap_or(u64::MAX).max(1);
         half + Duration::from_millis(self.random() % spread)
+    }
+
+    /// The wait before the next attempt, after one more failure whose answer asked for
+    /// `retry_after`: the longer of the backoff's own delay and the server's wait (capped
+    /// at [`MAX_SERVER_WAIT`]).
+    pub fn next_delay_after(&mut self, retry_after: Option<Duration>) -> Duration {
+        let own = self.next_delay();
+        retry_after.map_or(own, |asked| own.max(asked.min(MAX_SERVER_WAIT)))
     }
 
     /// A success: the next failure starts from `min` again.
@@ -62,6 +76,27 @@ mod tests {
         assert!(backoff.next_delay() <= max);
         backoff.reset();
         assert!(backoff.next_delay() <= min);
+    }
+
+    #[test]
+    fn a_server_that_asks_for_a_wait_gets_at_least_it_and_at_most_the_cap() {
+        let (min, max) = (Duration::from_secs(2), Duration::from_mins(1));
+        // Longer than the backoff's own delay: the server's wait.
+        let mut backoff = Backoff::new(min, max, 7);
+        assert_eq!(backoff.next_delay_after(Some(Duration::from_secs(45))), Duration::from_secs(45));
+        // Shorter: the backoff's own, which still grows with each failure.
+        let mut own = Backoff::new(min, max, 7);
+        let mut asked = Backoff::new(min, max, 7);
+        for _ in 0..8 {
+            let expected = own.next_delay();
+            assert_eq!(asked.next_delay_after(Some(Duration::from_millis(1))), expected);
+        }
+        assert_eq!(asked.failures(), 8);
+        // No wait asked: the backoff's own; a wait of days: ten minutes.
+        let mut own = Backoff::new(min, max, 9);
+        let mut asked = Backoff::new(min, max, 9);
+        assert_eq!(asked.next_delay_after(None), own.next_delay());
+        assert_eq!(asked.next_delay_after(Some(Duration::from_hours(72))), MAX_SERVER_WAIT);
     }
 
     #[test]

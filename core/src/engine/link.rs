@@ -55,6 +55,9 @@ pub enum ErrorKind {
     Incompatible,
     /// The server's data was rebuilt: the company must be downloaded again.
     Rebuilt,
+    /// The server is busy or rate-limits this copy (`429`, `503`): online, trying again
+    /// after the wait it asked for.
+    Busy,
     /// The server refused the request for another reason.
     Server,
     /// The local file failed.
@@ -72,6 +75,7 @@ impl SyncError {
                 ErrorKind::Incompatible
             }
             Self::Client(ClientError::StaleEpoch) | Self::Store(StoreError::EpochChanged) => ErrorKind::Rebuilt,
+            Self::Client(ClientError::Busy { .. }) => ErrorKind::Busy,
             Self::Client(_) | Self::NoSettings => ErrorKind::Server,
             Self::Store(_) => ErrorKind::Local,
         }

@@ -16,6 +16,7 @@ pub mod credentials;
 mod grace;
 pub mod link;
 mod outlet;
+mod stopping;
 mod worker;
 
 use std::path::PathBuf;
@@ -24,9 +25,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, MAX_SERVER_WAIT};
 pub use grace::Grace;
 pub use link::{CategoryProgress, ErrorKind, Link, PAGE, PaymentNotice, Progress, SyncError, SyncReport};
+pub use stopping::EngineStopping;
 
 use crate::clock::Clock;
 use crate::model::{CompanyId, Role, UserId};
@@ -285,6 +287,12 @@ pub enum SyncState {
     Offline {
         since: DateTime<Utc>,
     },
+    /// Online, but the server is busy or limits this copy's requests: the next attempt
+    /// is at `retry_at`, not before (the server's `Retry-After`, see
+    /// [`Backoff::next_delay_after`]).
+    Busy {
+        retry_at: DateTime<Utc>,
+    },
     Error {
         kind: ErrorKind,
         code: String,
@@ -479,6 +487,8 @@ pub struct Engine {
     events: std::sync::mpsc::Receiver<Event>,
     /// Tells a download in progress to stop at its next page.
     stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Tells the engine to drop work that waits (a request in flight) and finish.
+    stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -491,11 +501,14 @@ impl Engine {
         let event_tx = outlet::Outlet::new(event_tx);
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let worker_stopping = stopping.clone();
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("comptoir-engine".into())
-            .spawn(move || worker::run(config, command_rx, event_tx, worker_stopping))
+            .spawn(move || {
+                worker::run(config, command_rx, event_tx, worker::Stop { download: worker_stopping, all: stop_rx });
+            })
             .map_err(|e| EngineError::Start(e.to_string()))?;
-        Ok(Self { commands: command_tx, events: event_rx, stopping, thread: Some(thread) })
+        Ok(Self { commands: command_tx, events: event_rx, stopping, stop, thread: Some(thread) })
     }
 
     /// Hands a command to the engine without waiting.
@@ -526,24 +539,36 @@ impl Engine {
         self.events.recv_timeout(timeout).ok()
     }
 
-    /// Stops the engine and waits for its thread. A download in progress stops after
-    /// the page it is writing (each page commits with its cursor: the next start resumes
-    /// from there).
+    /// Stops the engine and waits for its thread (for tests and the command line: the
+    /// window uses [`Self::stop_in_background`], as dropping the engine does). A download
+    /// in progress stops after the page it is writing (each page commits with its cursor:
+    /// the next start resumes from there).
     pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        if let Some(thread) = self.thread.take() {
-            self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
-            let _ = self.commands.try_send(Command::Shutdown);
+        if let Some(thread) = self.signal_stop() {
             let _ = thread.join();
         }
     }
+
+    /// Tells the engine to stop and returns at once: it handles the commands sent before
+    /// (local edits are written), drops work that waits on the network, closes its files
+    /// and ends, on its own thread. The answer says when it has; `None` when it was told
+    /// already. Quitting the window never waits for a busy engine.
+    pub fn stop_in_background(&mut self) -> Option<EngineStopping> {
+        self.signal_stop().map(EngineStopping::join_on_helper)
+    }
+
+    fn signal_stop(&mut self) -> Option<std::thread::JoinHandle<()>> {
+        let thread = self.thread.take()?;
+        self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.send_replace(true);
+        let _ = self.commands.try_send(Command::Shutdown);
+        Some(thread)
+    }
 }
 
+/// Dropping the engine stops it without waiting ([`Engine::stop_in_background`]).
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop_in_background();
     }
 }

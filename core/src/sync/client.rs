@@ -36,6 +36,10 @@ pub enum ClientError {
     Forbidden,
     #[error("The server's data was rebuilt: download the company again.")]
     StaleEpoch,
+    /// Too many requests (`429`) or a busy server (`503`): nothing is wrong with the
+    /// request, it should be sent again after `retry_after`, when the server said.
+    #[error("The server is busy: {message} ({code}).")]
+    Busy { status: u16, code: String, message: String, retry_after: Option<Duration> },
     #[error("The server refused the request: {message} ({code}).")]
     Refused { status: u16, code: String, message: String },
     #[error("The server's answer could not be read ({0}): is this a Comptoir server of a compatible version?")]
@@ -55,10 +59,31 @@ impl ClientError {
             Self::SignedOut => "unauthenticated",
             Self::Forbidden => "permission_denied",
             Self::StaleEpoch => "stale_epoch",
-            Self::Refused { code, .. } => code,
+            Self::Refused { code, .. } | Self::Busy { code, .. } => code,
             Self::Incompatible(_) => "incompatible_server",
         }
     }
+
+    /// How long the server asked to be left alone, when it did (a busy answer's
+    /// `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Busy { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// The wait a `Retry-After` header asks for (RFC 9110 §10.2.3): seconds, or an HTTP date
+/// (a date already past asks for no wait). `None` when absent or unreadable.
+fn retry_after_of(headers: &reqwest::header::HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let now = chrono::DateTime::<chrono::Utc>::from(now);
+    Some((at.with_timezone(&chrono::Utc) - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Whether `base` may carry secrets: over https, or over plain http to this computer
@@ -145,6 +170,7 @@ impl SyncClient {
     /// The error an unsuccessful answer stands for, from its status and its body's code.
     async fn error_of(response: reqwest::Response) -> ClientError {
         let status = response.status();
+        let retry_after = retry_after_of(response.headers(), std::time::SystemTime::now());
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let code = body["error"]["code"].as_str().unwrap_or_default().to_owned();
         let message = body["error"]["message"].as_str().unwrap_or("no details").to_owned();
@@ -160,6 +186,7 @@ impl SyncClient {
             (403, _) => ClientError::Forbidden,
             (409, "stale_epoch") => ClientError::StaleEpoch,
             (404, "") => ClientError::Incompatible("no such endpoint".into()),
+            (429 | 503, _) => ClientError::Busy { status: status.as_u16(), code, message, retry_after },
             (status, _) => ClientError::Refused { status, code, message },
         }
     }
@@ -354,5 +381,22 @@ mod tests {
             assert!(error.to_string().contains("https://"), "says what to do: {error}");
         }
         assert!(matches!(SyncClient::new("ftp://sync.comptoir.app"), Err(ClientError::BadUrl(_))));
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(RETRY_AFTER, HeaderValue::from_static(value));
+            retry_after_of(&headers, now)
+        };
+        assert_eq!(with("120"), Some(Duration::from_mins(2)));
+        assert_eq!(with("Sun, 06 Nov 1994 08:50:07 GMT"), Some(Duration::from_secs(30)));
+        assert_eq!(with("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO), "a date past asks for no wait");
+        assert_eq!(with("soon"), None);
+        assert_eq!(with("-5"), None);
+        assert_eq!(retry_after_of(&HeaderMap::new(), now), None);
     }
 }

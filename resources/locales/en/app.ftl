@@ -54,6 +54,7 @@ status-synced = Synchronised
 status-syncing = Synchronising
 status-syncing-percent = Synchronising ({ $percent } %)
 status-offline = Offline
+status-busy = Server busy: trying again at { $at }
 status-error = Synchronisation error
 status-stopped = Stopped
 status-signed-out = Nobody signed in

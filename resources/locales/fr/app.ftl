@@ -54,6 +54,7 @@ status-synced = Synchronisé
 status-syncing = Synchronisation en cours
 status-syncing-percent = Synchronisation en cours ({ $percent } %)
 status-offline = Hors ligne
+status-busy = Serveur occupé : nouvel essai à { $at }
 status-error = Erreur de synchronisation
 status-stopped = Arrêté
 status-signed-out = Aucun utilisateur connecté

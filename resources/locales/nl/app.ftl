@@ -54,6 +54,7 @@ status-synced = Gesynchroniseerd
 status-syncing = Bezig met synchroniseren
 status-syncing-percent = Bezig met synchroniseren ({ $percent } %)
 status-offline = Offline
+status-busy = Server bezet: nieuwe poging om { $at }
 status-error = Synchronisatiefout
 status-stopped = Gestopt
 status-signed-out = Niemand aangemeld

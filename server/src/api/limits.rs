@@ -11,8 +11,8 @@
 //!   (`413 posting_parts_too_large`).
 //!
 //! Every refusal is the usual JSON error with a stable code, and a `Retry-After` header.
-//! The address is the TCP peer's: behind a reverse proxy every client shares the proxy's
-//! address, so there the per-address limit must be raised and enforced by the proxy.
+//! The address is the TCP peer's, or behind a reverse proxy the server trusts, the one it
+//! forwarded ([`crate::client_address`]).
 //! These are middleware of our own (a tower layer through `axum::middleware`) rather than
 //! tower's `ConcurrencyLimit` and tower-http's `Timeout`: those queue without bound or
 //! answer an empty 408, where clients need the JSON error and `Retry-After`.
@@ -104,10 +104,14 @@ impl FromRequestParts<AppState> for AuthAttempt {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let address = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
+        // A value that is not text stops the walk like any entry that is not an address
+        // (dropping it would skip the hop a trusted proxy appended to it).
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().map(|value| value.to_str().unwrap_or("?"));
+        let address = state.trusted_proxies.client_address(peer, forwarded);
         let refusal = match state.guards.auth.check(address, Instant::now()) {
             Ok(()) => return Ok(Self),
             Err(refusal) => refusal,

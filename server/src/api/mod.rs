@@ -54,6 +54,8 @@ pub struct AppState {
     pub audit_signer: Arc<comptoir_core::audit::AuditSigner>,
     /// Rate limits, the in-flight limit and timeout, and the password hashing pool.
     pub guards: Arc<Guards>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Arc<crate::client_address::TrustedProxies>,
 }
 
 impl std::fmt::Debug for dyn Storage {
@@ -76,6 +78,7 @@ impl AppState {
             offline_grace_hours: crate::DEFAULT_OFFLINE_GRACE_HOURS,
             audit_signer,
             guards: Arc::new(Guards::default()),
+            trusted_proxies: Arc::default(),
         }
     }
 
@@ -83,6 +86,12 @@ impl AppState {
     #[must_use]
     pub fn with_limits(self, limits: Limits) -> Self {
         Self { guards: Arc::new(Guards::new(limits)), ..self }
+    }
+
+    /// The same state believing the `X-Forwarded-For` of requests from `proxies`.
+    #[must_use]
+    pub fn with_trusted_proxies(self, proxies: crate::client_address::TrustedProxies) -> Self {
+        Self { trusted_proxies: Arc::new(proxies), ..self }
     }
 
     /// Runs blocking storage (and hashing) work off the async threads.

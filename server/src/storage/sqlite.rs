@@ -695,13 +695,13 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        // As a file of version 1: no table, no triggers.
+        // As a file of version 1: no table, no triggers, no digests (version 3).
         storage
             .conn()
             .unwrap()
             .execute_batch(
                 "DROP TRIGGER record_refs_insert; DROP TRIGGER record_refs_update; DROP TABLE record_refs;
-                 PRAGMA user_version = 1;",
+                 ALTER TABLE mutations DROP COLUMN digest; PRAGMA user_version = 1;",
             )
             .unwrap();
         drop(storage);

@@ -440,3 +440,56 @@ fn a_database_moved_without_its_key_refuses_to_read_the_secrets_rather_than_gues
     let storage = SqliteStorage::open(moved.path()).unwrap();
     assert_eq!(storage.user(user).unwrap().unwrap().totp_secret.as_deref(), Some("KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"));
 }
+
+#[tokio::test]
+async fn the_sync_client_carries_the_servers_wait_when_refused_for_too_many_sign_ins() {
+    let limits = Limits { auth_per_address: Rate { per_minute: 3 }, ..wide_limits() };
+    let (server, _) = crate::empty_server_with(AuthPolicy::default(), limits);
+    let mut client = comptoir_core::sync::SyncClient::new(&server.url).unwrap();
+    for _ in 0..3 {
+        let error = client.login("nobody@example.fr", "whatever").await.unwrap_err();
+        assert!(matches!(error, comptoir_core::sync::ClientError::WrongCredentials), "{error:?}");
+    }
+    let error = client.login("nobody@example.fr", "whatever").await.unwrap_err();
+    let comptoir_core::sync::ClientError::Busy { status, ref code, ref message, retry_after } = error else {
+        panic!("a rate-limited sign-in is a busy answer: {error:?}")
+    };
+    assert_eq!((status, code.as_str()), (429, "rate_limited"));
+    assert!(message.contains("this address"), "the server's reason: {message}");
+    // One token every 20 s: the wait the server asked for, in whole seconds.
+    let wait = retry_after.expect("the server's Retry-After");
+    assert!(wait >= Duration::from_secs(1) && wait <= Duration::from_secs(20), "{wait:?}");
+    assert_eq!(error.retry_after(), Some(wait));
+    assert_eq!(error.code(), "rate_limited");
+}
+
+/// A sign-in from `from` (a loopback address) carrying `X-Forwarded-For: forwarded`.
+async fn login_forwarded(server: &TestServer, from: &str, forwarded: &str) -> StatusCode {
+    let client = reqwest::Client::builder().local_address(from.parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    let request = client.post(format!("{}/v1/auth/login", server.url)).header("x-forwarded-for", forwarded);
+    request.json(&json!({"email": "nobody@example.fr", "password": "whatever"})).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket_and_others_cannot_pick_one() {
+    let limits = Limits { auth_per_address: Rate { per_minute: 2 }, ..wide_limits() };
+    let proxies = comptoir_server::client_address::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
+    let server = TestServer::builder().empty().limits(limits).trusted_proxies(proxies).start().unwrap();
+    // Through the proxy (127.0.0.1): the client it saw is the right-most entry, whatever
+    // the client wrote itself on the left.
+    for forged in ["198.51.100.1", "203.0.113.50, 198.51.100.1"] {
+        assert_eq!(login_forwarded(&server, "127.0.0.1", forged).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login_forwarded(&server, "127.0.0.1", "198.51.100.1").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login_forwarded(&server, "127.0.0.1", "198.51.100.1, 198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged entry on the left changes nothing"
+    );
+    assert_eq!(login_forwarded(&server, "127.0.0.1", "198.51.100.2").await, StatusCode::UNAUTHORIZED, "another client");
+    // A peer that is no trusted proxy is counted by its own address, whatever it forwards.
+    for forwarded in ["192.0.2.1", "192.0.2.2"] {
+        assert_eq!(login_forwarded(&server, "127.0.0.2", forwarded).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login_forwarded(&server, "127.0.0.2", "192.0.2.3").await, StatusCode::TOO_MANY_REQUESTS);
+}

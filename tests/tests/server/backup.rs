@@ -177,14 +177,14 @@ fn a_restore_brings_back_the_backup_with_new_epochs_and_keeps_the_replaced_datab
     assert!(storage.log_state(company).unwrap().unwrap().seq > at_backup.seq);
 
     // Not while the storage is open (a server serving the folder).
-    let refused = admin::restore(dir.path(), &backup).unwrap_err();
+    let refused = admin::restore(dir.path(), &backup, false).unwrap_err();
     assert!(
         matches!(&refused, admin::AdminError::Storage(StorageError::Refused(m)) if m.contains("in use")),
         "{refused}"
     );
     drop(storage);
 
-    let restored = admin::restore(dir.path(), &backup).unwrap();
+    let restored = admin::restore(dir.path(), &backup, false).unwrap();
     let storage = SqliteStorage::open(dir.path()).unwrap();
     let epochs: std::collections::BTreeMap<CompanyId, Uuid> = restored.companies.iter().copied().collect();
     assert_eq!(epochs.len(), 2, "every company");
@@ -204,7 +204,7 @@ fn a_restore_brings_back_the_backup_with_new_epochs_and_keeps_the_replaced_datab
 
     // Into an empty folder (a new machine): nothing to keep aside, epochs new again.
     let fresh = tempfile::tempdir().unwrap();
-    let again = admin::restore(fresh.path(), &backup).unwrap();
+    let again = admin::restore(fresh.path(), &backup, false).unwrap();
     assert_eq!(again.previous, None);
     let moved = SqliteStorage::open(fresh.path()).unwrap();
     let epoch = moved.log_state(company).unwrap().unwrap().epoch;
@@ -232,9 +232,115 @@ fn a_restore_refuses_what_is_not_a_server_backup_and_changes_nothing() {
         (company_file, "not a Comptoir server database"),
         (out.path().join("missing.sqlite"), "does not exist"),
     ] {
-        let error = admin::restore(dir.path(), &file).unwrap_err().to_string();
+        let error = admin::restore(dir.path(), &file, false).unwrap_err().to_string();
         assert!(error.contains(expected), "{}: {error}", file.display());
     }
     let storage = SqliteStorage::open(dir.path()).unwrap();
     assert_eq!(storage.log_state(company).unwrap().unwrap().epoch, epoch, "unchanged");
+}
+
+/// Pulls the whole of `company` as `client`; the head the server signed, from the last page.
+async fn signed_head(
+    client: &comptoir_core::sync::SyncClient,
+    company: CompanyId,
+) -> comptoir_core::audit::SignedAuditHead {
+    let (mut after, mut epoch) = (0, None);
+    loop {
+        let page = client.pull(company, after, epoch, 1_000, false).await.unwrap();
+        if !page.has_more {
+            return page.audit_head.unwrap_or_else(|| panic!("the last page carries the signed head"));
+        }
+        (after, epoch) = (page.cursor.seq, Some(page.epoch));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_keeps_the_keys_so_two_factor_and_audit_signatures_survive_a_lost_data_folder() {
+    let mut server = comptoir_tests::TestServer::builder().demo(60).start().unwrap();
+    let accounts = server.accounts.clone();
+    let company = server.company();
+    let mut client = comptoir_core::sync::SyncClient::new(&server.url).unwrap();
+    client.login(&accounts.email, &accounts.password).await.unwrap();
+    let head_before = signed_head(&client, company).await;
+    let key_before = server.audit_key().to_owned();
+    assert!(head_before.signed_by(&key_before));
+
+    let out = tempfile::tempdir().unwrap();
+    let backup = out.path().join("server-backup.sqlite");
+    let summary = server.backup(&backup).unwrap();
+    let keys = admin::keys_folder(&backup);
+    assert_eq!(summary.keys, vec![keys.join("server.key"), keys.join("audit-signing.key")]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&keys), 0o700, "the keys folder is its owner's only");
+        assert!(summary.keys.iter().all(|k| mode(k) == 0o600), "each key is its owner's only");
+    }
+
+    // The data folder is lost whole: database and keys.
+    server.stop();
+    let data = server.data_dir().to_path_buf();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        // The stopping server closes its files meanwhile (its WAL goes away on its own).
+        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        assert!(removed.is_ok() || !path.exists(), "{}: {removed:?}", path.display());
+    }
+    let restored = server.restore(&backup).unwrap();
+    assert_eq!(
+        restored.keys,
+        vec![
+            admin::KeyRestored::Written(data.join("server.key")),
+            admin::KeyRestored::Written(data.join("audit-signing.key"))
+        ]
+    );
+
+    // The two-factor secret opens with the restored key: the user signs in with a code.
+    let (status, step) = server.login(&accounts.totp_email, &accounts.totp_password).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{step}");
+    let challenge = step["challenge"].as_str().expect("a two-factor step").to_owned();
+    let code = comptoir_tests::totp_code(&accounts.totp_secret, server.now()).unwrap();
+    let (status, body) = server.post("/v1/auth/totp", json!({"challenge": challenge, "code": code}), None).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "signed in with a code after the restore: {body}");
+
+    // The server signs with the same key: the head copies hold from before still verifies,
+    // and so does the new one, over the same chain.
+    assert_eq!(server.audit_key(), key_before);
+    assert!(head_before.signed_by(server.audit_key()), "the old signed head verifies with the restored key");
+    client.login(&accounts.email, &accounts.password).await.unwrap();
+    let head_after = signed_head(&client, company).await;
+    assert!(head_after.signed_by(&key_before));
+    assert!(head_after.seq >= head_before.seq, "the chain restored goes on from the old head");
+    assert!(admin::verify_audit(server.storage().as_ref(), company).unwrap() > 0);
+}
+
+#[test]
+fn a_restore_refuses_to_replace_another_key_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(dir.path()).unwrap();
+    company_with_owner(&storage);
+    drop(storage);
+    comptoir_server::server_key::ServerKey::load_or_create(dir.path()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let backup = out.path().join("b.sqlite");
+    admin::backup(dir.path(), &backup).unwrap();
+    let ours = std::fs::read(dir.path().join("server.key")).unwrap();
+
+    // Another server's folder, with a key of its own: refused, nothing changed.
+    let other = tempfile::tempdir().unwrap();
+    comptoir_server::server_key::ServerKey::load_or_create(other.path()).unwrap();
+    let theirs = std::fs::read(other.path().join("server.key")).unwrap();
+    let error = admin::restore(other.path(), &backup, false).unwrap_err().to_string();
+    assert!(error.contains("another key") && error.contains("--replace-keys"), "{error}");
+    assert!(!other.path().join("server.sqlite").exists(), "a refused restore changes nothing");
+    assert_eq!(std::fs::read(other.path().join("server.key")).unwrap(), theirs);
+
+    // Asked to: the backup's key is in place, the other kept aside.
+    let restored = admin::restore(other.path(), &backup, true).unwrap();
+    assert_eq!(std::fs::read(other.path().join("server.key")).unwrap(), ours);
+    let [admin::KeyRestored::Replaced { previous, .. }] = restored.keys.as_slice() else {
+        panic!("{:?}", restored.keys)
+    };
+    assert_eq!(std::fs::read(previous).unwrap(), theirs);
 }

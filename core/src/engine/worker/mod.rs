@@ -29,11 +29,28 @@ const COMPANIES_DIR: &str = "companies";
 /// The personal settings the app file keeps for the UI.
 pub(super) const PREFERENCES: [&str; 4] = ["language", "notify-payments", "notify-refusals", "notify-sync"];
 
-pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stopping: Arc<AtomicBool>) {
+/// How the engine is told to stop: `download` stops a download at its next page, `all`
+/// drops whatever waits (see [`Worker::run`]).
+pub(super) struct Stop {
+    pub download: Arc<AtomicBool>,
+    pub all: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Stop {
+    /// Resolves once the engine is told to stop (or its handle is gone).
+    fn requested(&self) -> impl Future<Output = ()> + use<> {
+        let mut all = self.all.clone();
+        async move {
+            let _ = all.wait_for(|stop| *stop).await;
+        }
+    }
+}
+
+pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stop: Stop) {
     let (report, wake) = (events.clone(), Arc::clone(&config.wake));
     // A fault (a panic) in the engine must not leave the window waiting for events that
     // never come: it is reported as the last status, and the window says so.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(config, commands, events, stopping)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve(config, commands, events, stop)));
     if let Err(panic) = outcome {
         let reason = crate::panic_reason(panic.as_ref());
         tracing::error!(%reason, "the engine stopped on a fault");
@@ -42,7 +59,7 @@ pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Out
     }
 }
 
-fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stopping: Arc<AtomicBool>) {
+fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stop: Stop) {
     // One worker thread besides this one: the next page of a download is fetched there
     // while this thread writes the current one.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -59,8 +76,8 @@ fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stop
         }
     };
     runtime.block_on(async move {
-        match Worker::new(config, events, stopping) {
-            Ok(mut worker) => worker.run(commands).await,
+        match Worker::new(config, events, stop.download.clone()) {
+            Ok(mut worker) => worker.run(commands, &stop).await,
             Err(failed) => {
                 let (config, events, e) = *failed;
                 tracing::error!(error = %e, "the engine cannot open its files");
@@ -89,6 +106,8 @@ struct Worker {
     grace_warned: bool,
     backoff: Backoff,
     next_sync: Option<Instant>,
+    /// No sync before this: the server answered busy and asked for a wait.
+    not_before: Option<Instant>,
     offline_since: Option<DateTime<Utc>>,
     stopping: Arc<AtomicBool>,
     /// Sources of accounting entries may have changed: derive them again, a chunk at a
@@ -131,6 +150,7 @@ impl Worker {
             grace_warned: false,
             backoff,
             next_sync: None,
+            not_before: None,
             offline_since: None,
             stopping,
             ledger_work: false,
@@ -138,8 +158,17 @@ impl Worker {
         })
     }
 
-    async fn run(&mut self, mut commands: Receiver<Command>) {
-        self.resume().await;
+    /// Handles commands and timers until told to stop. Once told, work that waits (a
+    /// request in flight, mostly) is dropped at its next wait: the copy is only written in
+    /// whole transactions, and a download resumes from its cursor at the next start. The
+    /// commands sent before the stop are still handled, as far as they go without waiting
+    /// (local edits are written), then the worker ends and its files close.
+    async fn run(&mut self, mut commands: Receiver<Command>, stop: &Stop) {
+        tokio::select! {
+            biased;
+            () = self.resume() => {}
+            () = stop.requested() => {}
+        }
         loop {
             let next = self.next_sync;
             let due = async move {
@@ -153,13 +182,21 @@ impl Worker {
                 command = commands.recv() => match command {
                     None | Some(Command::Shutdown) => break,
                     Some(command) => {
-                        self.handle(command).await;
+                        tokio::select! {
+                            biased;
+                            () = self.handle(command) => {}
+                            () = stop.requested() => {}
+                        }
                         self.ledger_work = self.link.is_some();
                     }
                 },
                 () = due => {
                     self.next_sync = None;
-                    self.sync().await;
+                    tokio::select! {
+                        biased;
+                        () = self.sync() => {}
+                        () = stop.requested() => {}
+                    }
                     self.ledger_work = self.link.is_some();
                 }
                 () = std::future::ready(()), if self.ledger_work => self.ledger_step(),

@@ -288,8 +288,7 @@ pub(super) fn setup_error(error: &ClientError, url: &str) -> SetupError {
         ClientError::Forbidden
         | ClientError::StaleEpoch
         | ClientError::InsecureUrl(_)
-        | ClientError::Refused { .. } => {
-            SetupError::Refused { code: error.code().to_owned(), message: error.to_string() }
-        }
+        | ClientError::Refused { .. }
+        | ClientError::Busy { .. } => SetupError::Refused { code: error.code().to_owned(), message: error.to_string() },
     }
 }

@@ -1,6 +1,8 @@
 //! The sync loop's one round: push and pull, what the user is told of it, the retry
 //! schedule when offline, and the grace period that counts down meanwhile.
 
+use tokio::time::Instant;
+
 use super::Worker;
 use crate::engine::link::ErrorKind;
 use crate::engine::{Event, Grace, Notice, Progress, SetupStep, SyncError, SyncState};
@@ -19,10 +21,19 @@ impl Worker {
         if self.link.is_none() {
             return;
         }
+        // The server asked for a wait: whatever asks for a sync meanwhile (an edit, the
+        // network back, "Retry") waits for its end.
+        if let Some(not_before) = self.not_before.filter(|at| *at > Instant::now()) {
+            self.next_sync = Some(not_before);
+            return;
+        }
+        self.not_before = None;
         if self.access.is_none() && self.email.is_some() {
             match self.refresh_session().await {
                 Ok(()) => {}
-                Err(e @ ClientError::Unreachable(_)) => return self.failed(&SyncError::Client(e)),
+                Err(e @ (ClientError::Unreachable(_) | ClientError::Busy { .. })) => {
+                    return self.failed(&SyncError::Client(e));
+                }
                 Err(_) => return self.signed_out(),
             }
         }
@@ -38,7 +49,9 @@ impl Worker {
                     self.access = None;
                     match self.refresh_session().await {
                         Ok(()) => {}
-                        Err(e @ ClientError::Unreachable(_)) => return self.failed(&SyncError::Client(e)),
+                        Err(e @ (ClientError::Unreachable(_) | ClientError::Busy { .. })) => {
+                            return self.failed(&SyncError::Client(e));
+                        }
                         Err(_) => return self.signed_out(),
                     }
                 }
@@ -100,9 +113,20 @@ impl Worker {
     pub(super) fn failed(&mut self, error: &SyncError) {
         let now = self.config.clock.now();
         let kind = error.kind();
+        let delay = match error {
+            SyncError::Client(client) => self.backoff.next_delay_after(client.retry_after()),
+            _ => self.backoff.next_delay(),
+        };
         if kind == ErrorKind::Offline {
             let since = *self.offline_since.get_or_insert(now);
             self.set_state(SyncState::Offline { since });
+        } else if kind == ErrorKind::Busy {
+            // Online: the server answered. Nothing for the user to do but wait.
+            tracing::info!(error = %error, ?delay, "the server is busy: waiting before the next sync");
+            self.offline_since = None;
+            self.not_before = Some(Instant::now() + delay);
+            let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            self.set_state(SyncState::Busy { retry_at });
         } else {
             tracing::warn!(error = %error, "sync failed");
             let (code, message) = (error.code().to_owned(), error.to_string());
@@ -110,7 +134,6 @@ impl Worker {
             self.emit(Event::Notice(Notice::SyncFailed { kind, code, message }));
         }
         self.update_grace();
-        let delay = self.backoff.next_delay();
         self.sync_soon(delay);
     }
 

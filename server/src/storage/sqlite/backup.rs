@@ -90,6 +90,8 @@ pub struct BackupSummary {
     pub bytes: u64,
     pub schema_version: u32,
     pub companies: usize,
+    /// The key files written beside it (see [`crate::key_backup`]).
+    pub keys: Vec<PathBuf>,
 }
 
 /// What a restore did.
@@ -99,6 +101,8 @@ pub struct RestoreSummary {
     pub companies: Vec<(CompanyId, Uuid)>,
     /// The database the restore replaced, kept aside (none when the folder had none).
     pub previous: Option<PathBuf>,
+    /// What became of each key file the backup carried (see [`crate::key_backup`]).
+    pub keys: Vec<crate::key_backup::KeyRestored>,
 }
 
 /// `path` + `suffix`, beside it.
@@ -200,16 +204,24 @@ impl SqliteStorage {
         sync_to_disk(out)?;
         let bytes = std::fs::metadata(out).map_err(|e| io_error(out, &e))?.len();
         tracing::info!(from = %data_dir.display(), to = %out.display(), bytes, "backup written");
-        Ok(BackupSummary { path: out.to_path_buf(), bytes, schema_version, companies })
+        Ok(BackupSummary { path: out.to_path_buf(), bytes, schema_version, companies, keys: Vec::new() })
     }
 
     /// Puts the backup `from` in place of the database under `data_dir`, migrated to the
     /// latest schema, every company's log at a new epoch. Refused while anything has the
     /// folder open (stop the server first). The database it replaces is kept aside.
-    pub fn restore(data_dir: &Path, from: &Path) -> Result<RestoreSummary, StorageError> {
+    /// `put_keys` puts the backup's key files in place, once the folder is the restore's
+    /// alone and before the restored database is opened (opening it makes a sealing key
+    /// when none is there, see [`crate::key_backup`]).
+    pub fn restore(
+        data_dir: &Path,
+        from: &Path,
+        put_keys: impl FnOnce() -> Result<Vec<crate::key_backup::KeyRestored>, StorageError>,
+    ) -> Result<RestoreSummary, StorageError> {
         std::fs::create_dir_all(data_dir).map_err(|e| io_error(data_dir, &e))?;
         let _alone = FolderLock::exclusive(data_dir)?;
         check_database(from)?;
+        let keys = put_keys()?;
         let database = data_dir.join(DATABASE_FILE);
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%3f");
 
@@ -251,7 +263,7 @@ impl SqliteStorage {
         std::fs::rename(&staging, &database).map_err(|e| io_error(&database, &e))?;
         sync_to_disk(&database)?;
         tracing::info!(from = %from.display(), into = %database.display(), companies = companies.len(), "backup restored");
-        Ok(RestoreSummary { companies, previous })
+        Ok(RestoreSummary { companies, previous, keys })
     }
 
     /// Leaves WAL mode and closes: the file then holds everything, with no WAL beside it.
