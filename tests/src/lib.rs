@@ -404,6 +404,12 @@ pub fn app_harness_with_credentials(
         .build_ui_state(|ui, app: &mut comptoir::app::ComptoirApp| app.frame_ui(ui), app)
 }
 
+/// Engine timing for a test that syncs when it asks (`Command::SyncNow`), never on its own.
+pub fn on_demand_timing() -> comptoir_core::engine::Timing {
+    let hour = std::time::Duration::from_hours(1);
+    comptoir_core::engine::Timing { debounce: hour, interval: hour, retry_min: hour, retry_max: hour }
+}
+
 /// A duration in milliseconds, for benchmarks' figures.
 pub fn ms(duration: std::time::Duration) -> f64 {
     duration.as_secs_f64() * 1000.0

@@ -44,12 +44,7 @@ fn start(dir: &Path, default_server: &str, clock: Arc<ManualClock>) -> App {
             counter.fetch_add(1, Ordering::Relaxed);
         }),
         // Syncs happen when the test asks, not on their own.
-        timing: Timing {
-            debounce: Duration::from_hours(1),
-            interval: Duration::from_hours(1),
-            retry_min: Duration::from_hours(1),
-            retry_max: Duration::from_hours(1),
-        },
+        timing: comptoir_tests::on_demand_timing(),
     })
     .unwrap();
     App { engine, clock, credentials, wakes, seen: Vec::new(), mark: 0 }

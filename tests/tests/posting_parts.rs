@@ -22,7 +22,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use comptoir_core::accounting::{Entry, Posting, batch_digest};
 use comptoir_core::engine::link::Link;
-use comptoir_core::engine::{AccountingEvent, Command, Engine, EngineConfig, Event, Secret, SetupStep, Timing};
+use comptoir_core::engine::{AccountingEvent, Command, Engine, EngineConfig, Event, Secret, SetupStep};
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_core::sync::AddMember;
 use comptoir_tests::TestServer;
@@ -505,12 +505,7 @@ fn engine_on(server: &TestServer) -> (Engine, tempfile::TempDir) {
         clock: Arc::new(comptoir_core::clock::SystemClock),
         credentials,
         wake: Arc::new(|| {}),
-        timing: Timing {
-            debounce: Duration::from_hours(1),
-            interval: Duration::from_hours(1),
-            retry_min: Duration::from_hours(1),
-            retry_max: Duration::from_hours(1),
-        },
+        timing: comptoir_tests::on_demand_timing(),
     })
     .unwrap();
     engine.send(Command::SetServer { url: server.url.clone() }).unwrap();

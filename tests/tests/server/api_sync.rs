@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use comptoir_core::audit::verify_chain;
 use comptoir_core::model::{
-    Address, Allocation, CompanyId, Contact, ContactId, ContactKind, Country, Currency, Document, DocumentKind,
-    DocumentLine, DocumentStatus, PartySnapshot, Payment, PaymentId, PaymentMethod, Role, VatRate,
+    Address, Allocation, CompanyId, Contact, ContactId, Country, Currency, Document, DocumentKind, DocumentLine,
+    DocumentStatus, PartySnapshot, Payment, PaymentId, PaymentMethod, Role, VatRate,
 };
 use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
@@ -82,28 +82,9 @@ fn assert_rejected(outcome: &Outcome, expected: &str) {
     }
 }
 
+/// A customer with no e-mail (the audit tests watch it being set).
 fn contact(name: &str) -> Contact {
-    Contact {
-        id: ContactId::new(),
-        kind: ContactKind::Company,
-        name: name.into(),
-        is_customer: true,
-        is_supplier: false,
-        email: None,
-        phone: None,
-        vat_number: None,
-        billing_address: Address {
-            street: "3 rue Pasteur".into(),
-            street2: String::new(),
-            postcode: "69007".into(),
-            city: "Lyon".into(),
-            country: Country::France,
-        },
-        delivery_address: None,
-        payment_terms_days: None,
-        archived: false,
-        language: None,
-    }
+    Contact { email: None, ..comptoir_tests::fixtures::new_contact(name) }
 }
 
 fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use comptoir_core::model::{Address, CompanyId, Contact, ContactId, ContactKind, Country, Role};
+use comptoir_core::model::{CompanyId, Contact, ContactId, Role};
 use comptoir_core::sync::{Intent, Mutation, Outcome, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage, StorageError};
@@ -14,27 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 fn contact(name: &str) -> Contact {
-    Contact {
-        id: ContactId::new(),
-        kind: ContactKind::Company,
-        name: name.to_owned(),
-        is_customer: true,
-        is_supplier: false,
-        email: None,
-        phone: None,
-        vat_number: None,
-        billing_address: Address {
-            street: "3 quai de la Fosse".into(),
-            street2: String::new(),
-            postcode: "44000".into(),
-            city: "Nantes".into(),
-            country: Country::France,
-        },
-        delivery_address: None,
-        payment_terms_days: None,
-        archived: false,
-        language: None,
-    }
+    comptoir_tests::fixtures::new_contact(name)
 }
 
 /// A company with its owner claire@atelier.fr.

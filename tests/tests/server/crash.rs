@@ -5,7 +5,7 @@
 use std::io::BufRead as _;
 use std::process::Child;
 
-use comptoir_core::model::{Address, CompanyId, Contact, ContactId, ContactKind, Country, Role};
+use comptoir_core::model::{CompanyId, Contact, ContactId, Role};
 use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage};
@@ -60,27 +60,7 @@ async fn contacts(http: &reqwest::Client, url: &str, company: CompanyId, token: 
 }
 
 fn contact(i: u64) -> Contact {
-    Contact {
-        id: ContactId::new(),
-        kind: ContactKind::Person,
-        name: format!("Client {i}"),
-        is_customer: true,
-        is_supplier: false,
-        email: None,
-        phone: None,
-        vat_number: None,
-        billing_address: Address {
-            street: "1 place du Marché".into(),
-            street2: String::new(),
-            postcode: "59000".into(),
-            city: "Lille".into(),
-            country: Country::France,
-        },
-        delivery_address: None,
-        payment_terms_days: None,
-        archived: false,
-        language: None,
-    }
+    comptoir_tests::fixtures::new_contact(&format!("Client {i}"))
 }
 
 #[tokio::test]
