@@ -490,4 +490,30 @@ fn a_long_invoice_draws_the_lines_in_view_and_tab_walks_past_them() {
     let editor = harness.state().screens.editor.as_ref().unwrap();
     assert_eq!(editor.lines[34].line.description, "Ligne trente-cinq");
     assert_eq!(editor.document.lines.len(), 40);
+
+    // The wheel takes line 35 out of view (it is not drawn, and egui drops the focus of
+    // what it does not draw), then back: the cell has the cursor again, and typing goes on.
+    let wheel = |harness: &mut egui_kittest::Harness<'_, comptoir::app::ComptoirApp>, dy: f32| {
+        for _ in 0..20 {
+            harness.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, dy),
+                modifiers: egui::Modifiers::NONE,
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Unknown,
+            });
+            harness.step();
+        }
+    };
+    wheel(&mut harness, 2_000.0);
+    wait_for(&mut harness, "Désignation 1");
+    assert!(harness.query_by_label("Désignation 35").is_none(), "line 35 is out of view");
+    wheel(&mut harness, -2_000.0);
+    wait_until(&mut harness, "line 35 focused again", |h| {
+        h.query_by_label("Désignation 35").is_some_and(|n| n.accesskit_node().is_focused())
+    });
+    keys(&mut harness, " bis");
+    harness.step();
+    let editor = harness.state().screens.editor.as_ref().unwrap();
+    assert_eq!(editor.lines[34].line.description, "Ligne trente-cinq bis");
 }

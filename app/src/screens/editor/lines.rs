@@ -147,13 +147,19 @@ const COLUMNS: [(&str, f32); 8] = [
 /// lines costs about the frame of one of twenty. The lines are rows of equal height in a
 /// table inside the editor's scroll area; each cell keeps its id (line, column), so the
 /// cursor stays in its cell while other lines come and go.
-/// A cell scrolled out of view by the wheel is not drawn, and so loses the keyboard
-/// focus, as in any list that draws only its visible rows.
+/// A cell scrolled out of view by the wheel is not drawn, and egui drops the focus of a
+/// widget it does not draw: the editor holds it ([`Editor::held_focus`]) and gives it back
+/// when the cell is drawn again, unless the user has focused something else meanwhile.
 pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bool {
     let texts = ctx.texts;
     let count = editor.lines.len();
     let row_height = (ui.text_style_height(&egui::TextStyle::Body) + 8.0).max(ui.spacing().interact_size.y);
     let pitch = row_height + ui.spacing().item_spacing.y;
+    // Something else focused (a field above, a button): the held cell lets go.
+    let focused_elsewhere = ui.memory(|m| m.focused()).is_some_and(|id| editor.held_focus.is_none_or(|h| h.id != id));
+    // Only a cell that went out of view is given the focus back; one the user left in
+    // view (Enter, Escape, a click beside it) stays left.
+    let restore = editor.held_focus.filter(|held| held.away && !focused_elsewhere);
     let mut table = egui_extras::TableBuilder::new(ui)
         .id_salt("editor-lines")
         .striped(true)
@@ -163,6 +169,7 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
         table = table.column(egui_extras::Column::exact(width));
     }
     let grid = Grid {
+        restore,
         names: [
             texts.get("editor-cell-description"),
             texts.get("editor-cell-quantity"),
@@ -189,7 +196,18 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                 line_row_ui(&mut row, &mut lines[index], index, focus_line, &grid, &mut drawn);
             });
         });
-    let Drawn { mut changed, moved, mut add_after_last, mut scroll_to, first_line } = drawn;
+    let Drawn { mut changed, moved, mut add_after_last, mut scroll_to, first_line, focused, drawn_lines } = drawn;
+    editor.held_focus = match (focused, editor.held_focus) {
+        (Some(cell), _) => Some(cell),
+        // Drawn and asked to take the focus back this frame: it has it next frame.
+        (None, Some(held)) if restore == Some(held) => Some(held),
+        // Out of view: held until it comes back.
+        (None, Some(held)) if drawn_lines.is_none_or(|(first, last)| held.line < first || held.line > last) => {
+            (!focused_elsewhere).then_some(HeldFocus { away: true, ..held })
+        }
+        // In view and not focused: the user left it.
+        _ => None,
+    };
     // A line to focus that is not drawn (out of view): scrolled to, it is drawn next frame.
     if let (Some(line), Some((first, rect))) = (editor.focus_line, first_line) {
         #[allow(clippy::cast_precision_loss, reason = "line numbers are far below 2^23")]
@@ -226,8 +244,22 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     changed
 }
 
+/// The cell of the lines that has (or had, before the wheel took it out of view) the
+/// keyboard focus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldFocus {
+    line: usize,
+    column: usize,
+    /// The cell's widget, to tell it from another widget that took the focus.
+    id: egui::Id,
+    /// Out of view since it had the focus.
+    away: bool,
+}
+
 /// What every line's row draws with.
 struct Grid<'a, 'c> {
+    /// The held cell to give the focus back to, if drawn.
+    restore: Option<HeldFocus>,
     /// The cells' accessible names, without the line's number.
     names: [String; 6],
     count: usize,
@@ -248,6 +280,10 @@ struct Drawn {
     scroll_to: Option<egui::Rect>,
     /// The first line drawn and its description's place, to place the others.
     first_line: Option<(usize, egui::Rect)>,
+    /// The cell that has the keyboard focus, if drawn.
+    focused: Option<HeldFocus>,
+    /// The first and last lines drawn.
+    drawn_lines: Option<(usize, usize)>,
 }
 
 /// The row of line `index`: its cells, its net amount and its buttons.
@@ -261,6 +297,8 @@ fn line_row_ui(
 ) {
     let texts = grid.ctx.texts;
     let n = index + 1;
+    drawn.drawn_lines =
+        Some(drawn.drawn_lines.map_or((index, index), |(first, last)| (first.min(index), last.max(index))));
     let mut cell = |row: &mut egui_extras::TableRow<'_, '_>, text: &mut String, column: usize, wrong: bool| {
         let enabled = !(column == 5 && grid.fixed_rate);
         let mut response = None;
@@ -270,6 +308,11 @@ fn line_row_ui(
                 edit = edit.text_color(ui.visuals().error_fg_color);
             }
             let added = ui.add_enabled(enabled, edit);
+            if added.has_focus() {
+                drawn.focused = Some(HeldFocus { line: index, column, id: added.id, away: false });
+            } else if grid.restore.is_some_and(|held| (held.line, held.column) == (index, column)) {
+                added.request_focus();
+            }
             if added.gained_focus() {
                 // Tab into the line below the view: it comes into view.
                 drawn.scroll_to = Some(added.rect);

@@ -61,6 +61,10 @@ pub struct Editor {
     article_matches: Option<(String, Vec<comptoir_core::model::Article>)>,
     /// The line whose description takes the cursor next frame.
     focus_line: Option<usize>,
+    /// The cell that had the keyboard focus, kept while the wheel scrolls
+    /// it out of view (a cell not drawn loses the focus): drawn again with nothing else
+    /// focused, it takes the focus back.
+    held_focus: Option<lines::HeldFocus>,
     /// The VAT rates of the company's country, standard first.
     rates: Vec<VatRate>,
     /// The seller: its country, VAT number and payment terms.
@@ -136,6 +140,7 @@ impl Editor {
             article_query: String::new(),
             article_matches: None,
             focus_line: None,
+            held_focus: None,
             rates: VatRate::rates_of(&company.address.country),
             regime: vat::VatRegime::of(&document),
             exemption_reason: document.vat_exemption_reason.clone().unwrap_or_default(),
