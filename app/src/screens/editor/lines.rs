@@ -156,7 +156,8 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
     let row_height = (ui.text_style_height(&egui::TextStyle::Body) + 8.0).max(ui.spacing().interact_size.y);
     let pitch = row_height + ui.spacing().item_spacing.y;
     // Something else focused (a field above, a button): the held cell lets go.
-    let focused_elsewhere = ui.memory(|m| m.focused()).is_some_and(|id| editor.held_focus.is_none_or(|h| h.id != id));
+    let focused_elsewhere =
+        ui.memory(egui::Memory::focused).is_some_and(|id| editor.held_focus.is_none_or(|h| h.id != id));
     // Only a cell that went out of view is given the focus back; one the user left in
     // view (Enter, Escape, a click beside it) stays left.
     let restore = editor.held_focus.filter(|held| held.away && !focused_elsewhere);
@@ -196,7 +197,8 @@ pub fn lines_ui(ui: &mut egui::Ui, editor: &mut Editor, ctx: &Context<'_>) -> bo
                 line_row_ui(&mut row, &mut lines[index], index, focus_line, &grid, &mut drawn);
             });
         });
-    let Drawn { mut changed, moved, mut add_after_last, mut scroll_to, first_line, focused, drawn_lines } = drawn;
+    let Drawn { mut changed, moved, mut add_after_last, mut scroll_to, first_line, focused, lines: drawn_lines } =
+        drawn;
     editor.held_focus = match (focused, editor.held_focus) {
         (Some(cell), _) => Some(cell),
         // Drawn and asked to take the focus back this frame: it has it next frame.
@@ -283,7 +285,7 @@ struct Drawn {
     /// The cell that has the keyboard focus, if drawn.
     focused: Option<HeldFocus>,
     /// The first and last lines drawn.
-    drawn_lines: Option<(usize, usize)>,
+    lines: Option<(usize, usize)>,
 }
 
 /// The row of line `index`: its cells, its net amount and its buttons.
@@ -297,8 +299,7 @@ fn line_row_ui(
 ) {
     let texts = grid.ctx.texts;
     let n = index + 1;
-    drawn.drawn_lines =
-        Some(drawn.drawn_lines.map_or((index, index), |(first, last)| (first.min(index), last.max(index))));
+    drawn.lines = Some(drawn.lines.map_or((index, index), |(first, last)| (first.min(index), last.max(index))));
     let mut cell = |row: &mut egui_extras::TableRow<'_, '_>, text: &mut String, column: usize, wrong: bool| {
         let enabled = !(column == 5 && grid.fixed_rate);
         let mut response = None;
