@@ -1,0 +1,312 @@
+//! Documents sent by e-mail through a real SMTP server: `scripts/smtp_sink.py`
+//! (aiosmtpd, from the venv of `scripts/einvoice-venv.sh`) started on 127.0.0.1 by each
+//! test as its own process, writing every message it receives to a folder with what
+//! Python's `email` package reads in it.
+//!
+//! - A message queued with two attachments (a PDF-like file holding every byte value, and
+//!   an XML file) leaves through the outbox's pass, signed in with the password from the
+//!   credentials store, and is read back whole: subject, recipients, body, attachments
+//!   byte-identical, the Message-ID recorded when it was queued.
+//! - With the SMTP server down, the message waits (attempt counted, error kept) and
+//!   leaves once, at the first pass after the server is up.
+//! - A message interrupted between "sent" and "marked" (the store dropped, the file
+//!   reopened) is sent again with the same Message-ID: at least once, recognisably.
+//! - A refused recipient fails for good; a wrong password leaves the message waiting.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use comptoir_core::demo::demo_company;
+use comptoir_core::engine::credentials::FileCredentials;
+use comptoir_core::mail::{
+    Attachment, MailTemplate, OutgoingMail, Security, SmtpSender, SmtpSettings, TemplateValues, compose, load_password,
+    new_message_id, save_password, send_pass,
+};
+use comptoir_core::model::{Country, DocumentLanguage};
+use comptoir_core::store::{CompanyStore, MailState};
+use uuid::Uuid;
+
+fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("COMPTOIR_EINVOICE_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"), PathBuf::from);
+    cache.join("comptoir/venv/bin/python")
+}
+
+/// The SMTP sink process, killed when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    folder: PathBuf,
+}
+
+impl Sink {
+    /// Starts the sink writing to `folder`, on `port` (0: any free port), requiring a
+    /// sign-in when `login` is given.
+    fn start(folder: &Path, port: u16, login: Option<(&str, &str)>) -> Self {
+        let python = python();
+        assert!(
+            python.is_file(),
+            "no Python with aiosmtpd at {}: run scripts/einvoice-venv.sh (or set COMPTOIR_EINVOICE_PYTHON)",
+            python.display()
+        );
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("scripts/smtp_sink.py");
+        let mut command = Command::new(python);
+        command.arg(script).arg(folder).arg("--port").arg(port.to_string());
+        if let Some((user, password)) = login {
+            command.args(["--user", user, "--password", password]);
+        }
+        let mut child = command.stdout(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("the SMTP sink did not start (printed {line:?})")
+        });
+        Self { child, port, folder: folder.to_path_buf() }
+    }
+
+    /// The reports of the messages received so far, in order.
+    fn received(&self) -> Vec<serde_json::Value> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
+    }
+
+    /// Waits until `count` messages have been received (at most 10 s), and returns them.
+    fn wait_for(&self, count: usize) -> Vec<serde_json::Value> {
+        self.wait_at_most(count, Duration::from_secs(10))
+    }
+
+    /// The messages received once `count` arrived or `limit` passed: a short limit checks
+    /// that no more than expected came (the SMTP "250" was already given before it).
+    fn wait_at_most(&self, count: usize, limit: Duration) -> Vec<serde_json::Value> {
+        let started = Instant::now();
+        loop {
+            let received = self.received();
+            if received.len() >= count || started.elapsed() > limit {
+                return received;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn settings(port: u16, username: Option<&str>) -> SmtpSettings {
+    SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::Plain,
+        username: username.map(str::to_owned),
+        sender_address: "factures@atelier-lumiere.fr".into(),
+        sender_name: "Atelier Lumière".into(),
+        reply_to: Some("compta@atelier-lumiere.fr".into()),
+    }
+}
+
+fn new_store(dir: &Path) -> (CompanyStore, PathBuf) {
+    let path = dir.join("company.comptoir");
+    (CompanyStore::create(&path, &demo_company(7, &Country::France)).unwrap(), path)
+}
+
+/// An invoice's e-mail from the French template, with a PDF-like file (every byte value,
+/// 300 KB) and its XML.
+fn invoice_mail(to: &str) -> OutgoingMail {
+    let values = TemplateValues {
+        number: "F-2026-0042".into(),
+        client: "Café du Nord".into(),
+        amount: "1 234,50 €".into(),
+        due_date: "31/12/2026".into(),
+        company: "Atelier Lumière".into(),
+    };
+    let (subject, body) = MailTemplate::built_in(DocumentLanguage::French).render(&values).unwrap();
+    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    pdf.extend((0..300_000_u32).map(|i| u8::try_from(i.wrapping_mul(2_654_435_761) >> 24).unwrap()));
+    pdf.extend(0..=255_u8);
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rsm:CrossIndustryInvoice>Café à 5,5 %</rsm:CrossIndustryInvoice>\n";
+    OutgoingMail {
+        to: vec![to.into()],
+        cc: vec!["comptabilite@cafedunord.fr".into()],
+        subject,
+        body,
+        attachments: vec![
+            Attachment { name: "F-2026-0042.pdf".into(), mime: "application/pdf".into(), bytes: pdf },
+            Attachment { name: "factur-x.xml".into(), mime: "application/xml".into(), bytes: xml.as_bytes().to_vec() },
+        ],
+    }
+}
+
+fn decoded(attachment: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(attachment["base64"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn an_invoice_with_two_attachments_arrives_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("received"), 0, Some(("factures", "s3cret pass")));
+    let (mut store, _) = new_store(dir.path());
+    let settings = settings(sink.port, Some("factures"));
+    store.save_mail_settings(&settings).unwrap();
+    let credentials = FileCredentials::new(&dir.path().join("credentials.json"));
+    save_password(&credentials, store.company_id(), "s3cret pass").unwrap();
+
+    let mail = invoice_mail("contact@cafedunord.fr");
+    let message_id = new_message_id(&settings);
+    let id = store.queue_mail(&mail, &message_id, Some(Uuid::now_v7()), Utc::now()).unwrap();
+
+    let settings = store.mail_settings().unwrap().unwrap();
+    let password = load_password(&credentials, store.company_id()).unwrap();
+    let sender = SmtpSender::new(&settings, password.as_deref()).unwrap();
+    let pass = send_pass(&mut store, &settings, &sender, Utc::now()).await.unwrap();
+    assert_eq!(pass.sent, vec![id], "{pass:?}");
+    let queued = store.queued_mail(id).unwrap();
+    assert!(matches!(queued.state, MailState::Sent { .. }), "{:?}", queued.state);
+    assert_eq!(queued.attempts, 1);
+
+    let received = sink.wait_for(1);
+    assert_eq!(received.len(), 1);
+    let got = &received[0];
+    assert_eq!(got["authenticated"], true, "signed in with the keychain's password");
+    assert_eq!(got["login"], "factures");
+    assert_eq!(got["mail_from"], "factures@atelier-lumiere.fr");
+    assert_eq!(got["rcpt_tos"], serde_json::json!(["contact@cafedunord.fr", "comptabilite@cafedunord.fr"]));
+    assert_eq!(got["to"], "contact@cafedunord.fr");
+    assert_eq!(got["cc"], "comptabilite@cafedunord.fr");
+    assert_eq!(got["reply_to"], "compta@atelier-lumiere.fr");
+    assert_eq!(got["from"], "Atelier Lumière <factures@atelier-lumiere.fr>");
+    assert_eq!(got["message_id"], message_id.as_str(), "the Message-ID recorded when queued");
+    assert_eq!(got["subject"], mail.subject.as_str());
+    assert_eq!(got["subject"], "Facture F-2026-0042 — Atelier Lumière");
+    let body = got["body"].as_str().unwrap().replace("\r\n", "\n");
+    assert_eq!(body.trim_end(), mail.body.trim_end());
+    assert!(body.contains("Café du Nord") && body.contains("1 234,50 €"), "{body}");
+    let attachments = got["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 2);
+    for (got, sent) in attachments.iter().zip(&mail.attachments) {
+        assert_eq!(got["name"], sent.name.as_str());
+        assert_eq!(got["mime"], sent.mime.as_str());
+        assert!(decoded(got) == sent.bytes, "{} is not byte-identical", sent.name);
+    }
+
+    // A later pass sends nothing again.
+    let again = send_pass(&mut store, &settings, &sender, Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    assert!(again.sent.is_empty() && again.resent.is_empty(), "{again:?}");
+    assert_eq!(sink.wait_at_most(2, Duration::from_millis(300)).len(), 1, "no duplicate");
+}
+
+#[tokio::test]
+async fn offline_the_message_waits_and_leaves_once_when_the_server_is_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on, for now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (mut store, _) = new_store(dir.path());
+    let settings = settings(port, None);
+    let sender = SmtpSender::new(&settings, None).unwrap();
+    let mail = invoice_mail("contact@cafedunord.fr");
+    let message_id = new_message_id(&settings);
+    let queued_at = Utc::now();
+    let id = store.queue_mail(&mail, &message_id, None, queued_at).unwrap();
+    let other = store.queue_mail(&mail, &new_message_id(&settings), None, queued_at).unwrap();
+
+    let pass = send_pass(&mut store, &settings, &sender, queued_at).await.unwrap();
+    assert!(pass.sent.is_empty());
+    assert_eq!(pass.waiting.len(), 1, "the pass stops at the first unreachable server: {pass:?}");
+    assert_eq!(pass.waiting[0].1.code(), "smtp_unreachable");
+    let waiting = store.queued_mail(id).unwrap();
+    assert_eq!((waiting.state.clone(), waiting.attempts), (MailState::Waiting, 1));
+    assert_eq!(waiting.last_error_code.as_deref(), Some("smtp_unreachable"));
+    assert!(waiting.last_error.as_deref().unwrap().contains(&format!("127.0.0.1:{port}")), "{waiting:?}");
+    assert_eq!(store.queued_mail(other).unwrap().attempts, 0, "not tried: the server was down");
+
+    let sink = Sink::start(&dir.path().join("received"), port, None);
+    // Not due yet (the retry waits a minute): the other one goes.
+    let pass = send_pass(&mut store, &settings, &sender, queued_at).await.unwrap();
+    assert_eq!(pass.sent, vec![other]);
+    let later = queued_at + chrono::Duration::minutes(2);
+    let pass = send_pass(&mut store, &settings, &sender, later).await.unwrap();
+    assert_eq!(pass.sent, vec![id], "{pass:?}");
+    let sent = store.queued_mail(id).unwrap();
+    assert!(matches!(sent.state, MailState::Sent { .. }));
+    assert_eq!(sent.attempts, 2);
+    assert_eq!(sent.last_error_code.as_deref(), Some("smtp_unreachable"), "the last error is kept");
+    let pass = send_pass(&mut store, &settings, &sender, later + chrono::Duration::hours(1)).await.unwrap();
+    assert!(pass.sent.is_empty(), "{pass:?}");
+
+    let received = sink.wait_at_most(3, Duration::from_millis(300));
+    assert_eq!(received.len(), 2, "each message once");
+    assert!(received.iter().any(|m| m["message_id"] == message_id.as_str()));
+}
+
+#[tokio::test]
+async fn a_sending_interrupted_before_it_was_marked_is_sent_again_with_the_same_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("received"), 0, None);
+    let (mut store, path) = new_store(dir.path());
+    let settings = settings(sink.port, None);
+    let sender = SmtpSender::new(&settings, None).unwrap();
+    let mail = invoice_mail("contact@cafedunord.fr");
+    let message_id = new_message_id(&settings);
+    let id = store.queue_mail(&mail, &message_id, None, Utc::now()).unwrap();
+
+    // What the pass does, up to the server's "250", then the app stops: never marked.
+    let queued = store.begin_mail_attempt(id).unwrap();
+    sender.send(compose(&settings, &queued.mail, &queued.message_id).unwrap()).await.unwrap();
+    drop(store);
+
+    let mut store = CompanyStore::open(&path).unwrap();
+    assert_eq!(store.queued_mail(id).unwrap().state, MailState::Sending);
+    let pass = send_pass(&mut store, &settings, &sender, Utc::now()).await.unwrap();
+    assert_eq!((pass.sent.clone(), pass.resent.clone()), (vec![id], vec![id]), "{pass:?}");
+    let received = sink.wait_for(2);
+    assert_eq!(received.len(), 2, "at least once: the copy goes again");
+    assert!(received.iter().all(|m| m["message_id"] == message_id.as_str()), "both carry the same Message-ID");
+    assert_eq!(store.queued_mail(id).unwrap().attempts, 2);
+}
+
+#[tokio::test]
+async fn a_refused_recipient_fails_for_good_and_a_wrong_password_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(&dir.path().join("received"), 0, Some(("factures", "right")));
+    let (mut store, _) = new_store(dir.path());
+    let settings = settings(sink.port, Some("factures"));
+    let now = Utc::now();
+
+    let wrong = SmtpSender::new(&settings, Some("wrong")).unwrap();
+    let id = store.queue_mail(&invoice_mail("contact@cafedunord.fr"), &new_message_id(&settings), None, now).unwrap();
+    let pass = send_pass(&mut store, &settings, &wrong, now).await.unwrap();
+    assert_eq!(pass.waiting.len(), 1, "{pass:?}");
+    assert_eq!(pass.waiting[0].1.code(), "smtp_sign_in_refused");
+    assert_eq!(store.queued_mail(id).unwrap().state, MailState::Waiting);
+    assert_eq!(SmtpSender::new(&settings, None).unwrap_err().code(), "smtp_password_missing");
+
+    let right = SmtpSender::new(&settings, Some("right")).unwrap();
+    let refused =
+        store.queue_mail(&invoice_mail("refused@cafedunord.fr"), &new_message_id(&settings), None, now).unwrap();
+    let pass = send_pass(&mut store, &settings, &right, now + chrono::Duration::minutes(5)).await.unwrap();
+    assert_eq!(pass.sent, vec![id], "{pass:?}");
+    assert_eq!(pass.failed.len(), 1, "{pass:?}");
+    assert_eq!((pass.failed[0].0, pass.failed[0].1.as_str()), (refused, "smtp_rejected"));
+    let failed = store.queued_mail(refused).unwrap();
+    assert_eq!((failed.state, failed.attempts), (MailState::Failed, 1));
+    assert!(failed.last_error.unwrap().contains("550"));
+    assert_eq!(sink.wait_at_most(2, Duration::from_millis(300)).len(), 1, "only the accepted message arrived");
+}
