@@ -1,7 +1,7 @@
-//! Documents sent by e-mail through a real SMTP server: `scripts/smtp_sink.py`
-//! (aiosmtpd, from the venv of `scripts/einvoice-venv.sh`) started on 127.0.0.1 by each
-//! test as its own process, writing every message it receives to a folder with what
-//! Python's `email` package reads in it.
+//! Documents sent by e-mail through a real SMTP server: the harness's [`SmtpSink`]
+//! (`scripts/smtp_sink.py`, aiosmtpd) started on 127.0.0.1 by each test as its own
+//! process, writing every message it receives to a folder with what Python's `email`
+//! package reads in it.
 //!
 //! - A message queued with two attachments (a PDF-like file holding every byte value, and
 //!   an XML file) leaves through the outbox's pass, signed in with the password from the
@@ -15,10 +15,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use comptoir_core::demo::demo_company;
@@ -29,86 +27,8 @@ use comptoir_core::mail::{
 };
 use comptoir_core::model::{Country, DocumentLanguage};
 use comptoir_core::store::{CompanyStore, MailState};
+use comptoir_tests::smtp::SmtpSink;
 use uuid::Uuid;
-
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("COMPTOIR_EINVOICE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"), PathBuf::from);
-    cache.join("comptoir/venv/bin/python")
-}
-
-/// The SMTP sink process, killed when dropped.
-struct Sink {
-    child: Child,
-    port: u16,
-    folder: PathBuf,
-}
-
-impl Sink {
-    /// Starts the sink writing to `folder`, on `port` (0: any free port), requiring a
-    /// sign-in when `login` is given.
-    fn start(folder: &Path, port: u16, login: Option<(&str, &str)>) -> Self {
-        let python = python();
-        assert!(
-            python.is_file(),
-            "no Python with aiosmtpd at {}: run scripts/einvoice-venv.sh (or set COMPTOIR_EINVOICE_PYTHON)",
-            python.display()
-        );
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("scripts/smtp_sink.py");
-        let mut command = Command::new(python);
-        command.arg(script).arg(folder).arg("--port").arg(port.to_string());
-        if let Some((user, password)) = login {
-            command.args(["--user", user, "--password", password]);
-        }
-        let mut child = command.stdout(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("the SMTP sink did not start (printed {line:?})")
-        });
-        Self { child, port, folder: folder.to_path_buf() }
-    }
-
-    /// The reports of the messages received so far, in order.
-    fn received(&self) -> Vec<serde_json::Value> {
-        let mut files: Vec<_> = std::fs::read_dir(&self.folder)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
-    }
-
-    /// Waits until `count` messages have been received (at most 10 s), and returns them.
-    fn wait_for(&self, count: usize) -> Vec<serde_json::Value> {
-        self.wait_at_most(count, Duration::from_secs(10))
-    }
-
-    /// The messages received once `count` arrived or `limit` passed: a short limit checks
-    /// that no more than expected came (the SMTP "250" was already given before it).
-    fn wait_at_most(&self, count: usize, limit: Duration) -> Vec<serde_json::Value> {
-        let started = Instant::now();
-        loop {
-            let received = self.received();
-            if received.len() >= count || started.elapsed() > limit {
-                return received;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn settings(port: u16, username: Option<&str>) -> SmtpSettings {
     SmtpSettings {
@@ -162,7 +82,7 @@ fn decoded(attachment: &serde_json::Value) -> Vec<u8> {
 #[tokio::test]
 async fn an_invoice_with_two_attachments_arrives_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::start(&dir.path().join("received"), 0, Some(("factures", "s3cret pass")));
+    let sink = SmtpSink::start(&dir.path().join("received"), 0, Some(("factures", "s3cret pass"))).unwrap();
     let (mut store, _) = new_store(dir.path());
     let settings = settings(sink.port, Some("factures"));
     store.save_mail_settings(&settings).unwrap();
@@ -237,7 +157,7 @@ async fn offline_the_message_waits_and_leaves_once_when_the_server_is_up() {
     assert!(waiting.last_error.as_deref().unwrap().contains(&format!("127.0.0.1:{port}")), "{waiting:?}");
     assert_eq!(store.queued_mail(other).unwrap().attempts, 0, "not tried: the server was down");
 
-    let sink = Sink::start(&dir.path().join("received"), port, None);
+    let sink = SmtpSink::start(&dir.path().join("received"), port, None).unwrap();
     // Not due yet (the retry waits a minute): the other one goes.
     let pass = send_pass(&mut store, &settings, &sender, queued_at).await.unwrap();
     assert_eq!(pass.sent, vec![other]);
@@ -259,7 +179,7 @@ async fn offline_the_message_waits_and_leaves_once_when_the_server_is_up() {
 #[tokio::test]
 async fn a_sending_interrupted_before_it_was_marked_is_sent_again_with_the_same_id() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::start(&dir.path().join("received"), 0, None);
+    let sink = SmtpSink::start(&dir.path().join("received"), 0, None).unwrap();
     let (mut store, path) = new_store(dir.path());
     let settings = settings(sink.port, None);
     let sender = SmtpSender::new(&settings, None).unwrap();
@@ -285,7 +205,7 @@ async fn a_sending_interrupted_before_it_was_marked_is_sent_again_with_the_same_
 #[tokio::test]
 async fn a_refused_recipient_fails_for_good_and_a_wrong_password_waits() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::start(&dir.path().join("received"), 0, Some(("factures", "right")));
+    let sink = SmtpSink::start(&dir.path().join("received"), 0, Some(("factures", "right"))).unwrap();
     let (mut store, _) = new_store(dir.path());
     let settings = settings(sink.port, Some("factures"));
     let now = Utc::now();
