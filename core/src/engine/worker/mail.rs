@@ -13,32 +13,32 @@ impl Worker {
     pub(super) async fn send_mail(&mut self) -> MailPass {
         let now = self.config.clock.now();
         let Some(link) = self.link.as_mut() else { return MailPass::default() };
-        let cannot_run = |code: &str, message: String| MailPass {
+        let refused = |code: &str, message: String| MailPass {
             failed: vec![MailFailure { id: None, code: code.to_owned(), message }],
             ..MailPass::default()
         };
         let due = match link.store.due_mail(now) {
             Ok(due) if due.is_empty() => return MailPass::default(),
             Ok(due) => due.len(),
-            Err(e) => return cannot_run(e.code(), e.to_string()),
+            Err(e) => return refused(e.code(), e.to_string()),
         };
         let settings = match link.store.mail_settings() {
             Ok(Some(settings)) => settings,
             Ok(None) => {
-                return cannot_run(
+                return refused(
                     "smtp_settings_missing",
                     format!("{due} e-mail(s) wait: the company's SMTP settings are not filled in."),
                 );
             }
-            Err(e) => return cannot_run(e.code(), e.to_string()),
+            Err(e) => return refused(e.code(), e.to_string()),
         };
         let password = match load_password(self.config.credentials.as_ref(), link.company) {
             Ok(password) => password,
-            Err(e) => return cannot_run("smtp_password_unreadable", e.to_string()),
+            Err(e) => return refused("smtp_password_unreadable", e.to_string()),
         };
         let sender = match SmtpSender::new(&settings, password.as_deref()) {
             Ok(sender) => sender,
-            Err(e) => return cannot_run(e.code(), e.to_string()),
+            Err(e) => return refused(e.code(), e.to_string()),
         };
         match send_pass(&mut link.store, &settings, &sender, now).await {
             Ok(pass) => MailPass {
@@ -51,7 +51,7 @@ impl Worker {
                     .map(|(id, code, message)| MailFailure { id: Some(id), code, message })
                     .collect(),
             },
-            Err(e) => cannot_run(e.code(), e.to_string()),
+            Err(e) => refused(e.code(), e.to_string()),
         }
     }
 
