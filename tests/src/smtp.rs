@@ -50,13 +50,12 @@ impl SmtpSink {
         if let Some(stdout) = child.stdout.take() {
             let _ = BufReader::new(stdout).read_line(&mut line);
         }
-        match line.trim().parse() {
-            Ok(port) => Ok(Self { child, port, folder: folder.to_path_buf() }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err(format!("the SMTP sink did not start (it printed {line:?})"))
-            }
+        if let Ok(port) = line.trim().parse() {
+            Ok(Self { child, port, folder: folder.to_path_buf() })
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("the SMTP sink did not start (it printed {line:?})"))
         }
     }
 
