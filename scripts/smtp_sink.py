@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """A real SMTP server for Comptoir's e-mail tests (aiosmtpd), on 127.0.0.1 only.
 
-Usage: smtp_sink.py FOLDER [--port N] [--user U --password P]
+Usage: smtp_sink.py FOLDER [--port N] [--user U --password P] [--hold-reply SECONDS]
 
 Prints the port it listens on (one line) once it accepts connections, then writes every
 message it receives to FOLDER as NNNN.eml (the bytes as received) and NNNN.json (the
 envelope and the message read back with Python's `email` package: subject, addresses,
 text body, attachments in base64). With --user, clients must sign in (AUTH PLAIN/LOGIN)
 with that user and password; plain text auth is allowed since it is loopback only.
-Any recipient named refused@… is refused for good (550).
+Any recipient named refused@… is refused for good (550). With --hold-reply, the "250"
+that acknowledges a message waits that long after the message was written: a test kills
+its client in between, as a crash between "sent" and "marked sent".
 Runs until killed.
 """
 
@@ -26,8 +28,9 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Sink:
-    def __init__(self, folder: pathlib.Path):
+    def __init__(self, folder: pathlib.Path, hold_reply: float):
         self.folder = folder
+        self.hold_reply = hold_reply
         self.count = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -69,6 +72,8 @@ class Sink:
         temporary = stem.with_suffix(".tmp")
         temporary.write_text(json.dumps(report, ensure_ascii=False))
         temporary.rename(stem.with_suffix(".json"))
+        if self.hold_reply:
+            await asyncio.sleep(self.hold_reply)
         return "250 Message accepted for delivery"
 
 
@@ -89,9 +94,10 @@ async def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--hold-reply", type=float, default=0.0)
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
-    sink = Sink(args.folder)
+    sink = Sink(args.folder, args.hold_reply)
     options = {}
     if args.user is not None:
         options = {

@@ -31,6 +31,11 @@ impl SmtpSink {
     /// Starts the sink writing to `folder`, on `port` (0: a free port of its choice),
     /// requiring a sign-in with `login` (user, password) when given.
     pub fn start(folder: &Path, port: u16, login: Option<(&str, &str)>) -> Result<Self, String> {
+        Self::start_with(folder, port, login, &[])
+    }
+
+    /// [`Self::start`] with more arguments for the script (`--hold-reply SECONDS`).
+    pub fn start_with(folder: &Path, port: u16, login: Option<(&str, &str)>, more: &[&str]) -> Result<Self, String> {
         let python = python();
         if !python.is_file() {
             return Err(format!(
@@ -44,6 +49,7 @@ impl SmtpSink {
         if let Some((user, password)) = login {
             command.args(["--user", user, "--password", password]);
         }
+        command.args(more);
         let mut child =
             command.stdout(Stdio::piped()).stdin(Stdio::null()).spawn().map_err(|e| format!("spawn: {e}"))?;
         let mut line = String::new();

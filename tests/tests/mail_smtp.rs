@@ -9,8 +9,9 @@
 //!   byte-identical, the Message-ID recorded when it was queued.
 //! - With the SMTP server down, the message waits (attempt counted, error kept) and
 //!   leaves once, at the first pass after the server is up.
-//! - A message interrupted between "sent" and "marked" (the store dropped, the file
-//!   reopened) is sent again with the same Message-ID: at least once, recognisably.
+//! - A sending process killed (SIGKILL) after the server took the message but before it
+//!   heard the "250" and marked it sent: the next pass sends it again, with the same
+//!   Message-ID (at least once, recognisably), and only once more.
 //! - A refused recipient fails for good; a wrong password leaves the message waiting.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
@@ -22,7 +23,7 @@ use chrono::Utc;
 use comptoir_core::demo::demo_company;
 use comptoir_core::engine::credentials::FileCredentials;
 use comptoir_core::mail::{
-    Attachment, MailTemplate, OutgoingMail, Security, SmtpSender, SmtpSettings, TemplateValues, compose, load_password,
+    Attachment, MailTemplate, OutgoingMail, Security, SmtpSender, SmtpSettings, TemplateValues, load_password,
     new_message_id, save_password, send_pass,
 };
 use comptoir_core::model::{Country, DocumentLanguage};
@@ -176,30 +177,58 @@ async fn offline_the_message_waits_and_leaves_once_when_the_server_is_up() {
     assert!(received.iter().any(|m| m["message_id"] == message_id.as_str()));
 }
 
-#[tokio::test]
-async fn a_sending_interrupted_before_it_was_marked_is_sent_again_with_the_same_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = SmtpSink::start(&dir.path().join("received"), 0, None).unwrap();
-    let (mut store, path) = new_store(dir.path());
-    let settings = settings(sink.port, None);
-    let sender = SmtpSender::new(&settings, None).unwrap();
-    let mail = invoice_mail("contact@cafedunord.fr");
-    let message_id = new_message_id(&settings);
-    let id = store.queue_mail(&mail, &message_id, None, Utc::now()).unwrap();
+/// Set in the child process of the crash test: the company file to send from, and the port.
+const CHILD_MODE: &str = "COMPTOIR_MAIL_CRASH_CHILD";
 
-    // What the pass does, up to the server's "250", then the app stops: never marked.
-    let queued = store.begin_mail_attempt(id).unwrap();
-    sender.send(compose(&settings, &queued.mail, &queued.message_id).unwrap()).await.unwrap();
+#[tokio::test]
+async fn a_sender_killed_between_sent_and_marked_sends_again_with_the_same_id() {
+    if let Ok(child) = std::env::var(CHILD_MODE) {
+        // The child: one sending pass, killed by the parent while the server holds its "250".
+        let (path, port) = child.rsplit_once(':').unwrap();
+        let mut store = CompanyStore::open(Path::new(path)).unwrap();
+        let settings = settings(port.parse().unwrap(), None);
+        let sender = SmtpSender::new(&settings, None).unwrap();
+        send_pass(&mut store, &settings, &sender, Utc::now()).await.unwrap();
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The server writes the message, then holds its "250" for 20 s.
+    let holding = SmtpSink::start_with(&dir.path().join("first"), 0, None, &["--hold-reply", "20"]).unwrap();
+    let (mut store, path) = new_store(dir.path());
+    let mail = invoice_mail("contact@cafedunord.fr");
+    let message_id = new_message_id(&settings(holding.port, None));
+    let id = store.queue_mail(&mail, &message_id, None, Utc::now()).unwrap();
     drop(store);
 
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["a_sender_killed_between_sent_and_marked_sends_again_with_the_same_id", "--exact", "--nocapture"])
+        .env(CHILD_MODE, format!("{}:{}", path.display(), holding.port))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = holding.wait_for(1);
+    assert_eq!(first.len(), 1, "the server has the message");
+    child.kill().unwrap(); // SIGKILL: the process never hears the "250"
+    assert!(!child.wait().unwrap().success());
+    drop(holding);
+
     let mut store = CompanyStore::open(&path).unwrap();
-    assert_eq!(store.queued_mail(id).unwrap().state, MailState::Sending);
+    let interrupted = store.queued_mail(id).unwrap();
+    assert_eq!((interrupted.state, interrupted.attempts), (MailState::Sending, 1), "counted before sending");
+    let sink = SmtpSink::start(&dir.path().join("second"), 0, None).unwrap();
+    let settings = settings(sink.port, None);
+    let sender = SmtpSender::new(&settings, None).unwrap();
     let pass = send_pass(&mut store, &settings, &sender, Utc::now()).await.unwrap();
     assert_eq!((pass.sent.clone(), pass.resent.clone()), (vec![id], vec![id]), "{pass:?}");
-    let received = sink.wait_for(2);
-    assert_eq!(received.len(), 2, "at least once: the copy goes again");
-    assert!(received.iter().all(|m| m["message_id"] == message_id.as_str()), "both carry the same Message-ID");
-    assert_eq!(store.queued_mail(id).unwrap().attempts, 2);
+    let second = sink.wait_for(1);
+    assert_eq!(second.len(), 1);
+    assert_eq!(first[0]["message_id"], message_id.as_str());
+    assert_eq!(second[0]["message_id"], message_id.as_str(), "at least once: the copy carries the same Message-ID");
+    let sent = store.queued_mail(id).unwrap();
+    assert!(matches!(sent.state, MailState::Sent { .. }));
+    assert_eq!(sent.attempts, 2);
+    let again = send_pass(&mut store, &settings, &sender, Utc::now() + chrono::Duration::days(1)).await.unwrap();
+    assert!(again.sent.is_empty() && again.resent.is_empty(), "{again:?}");
 }
 
 #[tokio::test]
