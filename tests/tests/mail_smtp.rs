@@ -259,3 +259,23 @@ async fn a_refused_recipient_fails_for_good_and_a_wrong_password_waits() {
     assert!(failed.last_error.unwrap().contains("550"));
     assert_eq!(sink.wait_at_most(2, Duration::from_millis(300)).len(), 1, "only the accepted message arrived");
 }
+
+#[tokio::test]
+async fn starttls_is_required_never_optional() {
+    let dir = tempfile::tempdir().unwrap();
+    // A server that offers no STARTTLS (and takes sign-ins in clear): nothing may go.
+    let sink = SmtpSink::start(&dir.path().join("received"), 0, Some(("factures", "secret"))).unwrap();
+    let (mut store, _) = new_store(dir.path());
+    let settings = SmtpSettings { security: Security::StartTls, ..settings(sink.port, Some("factures")) };
+    let sender = SmtpSender::new(&settings, Some("secret")).unwrap();
+    let now = Utc::now();
+    let id = store.queue_mail(&invoice_mail("contact@cafedunord.fr"), &new_message_id(&settings), None, now).unwrap();
+    let pass = send_pass(&mut store, &settings, &sender, now).await.unwrap();
+    assert!(pass.sent.is_empty(), "{pass:?}");
+    assert_eq!(pass.waiting.len(), 1, "{pass:?}");
+    assert_eq!(pass.waiting[0].1.code(), "smtp_tls_failed");
+    let waiting = store.queued_mail(id).unwrap();
+    assert_eq!(waiting.state, MailState::Waiting, "the setting can be mended: it waits");
+    assert!(waiting.last_error.unwrap().contains("STARTTLS"), "says why");
+    assert!(sink.wait_at_most(1, Duration::from_millis(300)).is_empty(), "neither the message nor the password left");
+}

@@ -18,6 +18,11 @@ pub enum SendError {
     PasswordMissing,
     #[error("The SMTP server {server} cannot be reached ({reason}); the message will be sent later.")]
     Unreachable { server: String, reason: String },
+    #[error(
+        "No secure connection could be made with the SMTP server ({0}): nothing was sent. Check the security \
+         setting (STARTTLS or TLS) and the port."
+    )]
+    Insecure(String),
     #[error("The SMTP server refused to sign in ({0}): check the user name and password.")]
     SignInRefused(String),
     #[error("The SMTP server refused the message for now ({0}); it will be sent again later.")]
@@ -32,6 +37,7 @@ impl SendError {
             Self::Settings(e) => e.code(),
             Self::PasswordMissing => "smtp_password_missing",
             Self::Unreachable { .. } => "smtp_unreachable",
+            Self::Insecure(_) => "smtp_tls_failed",
             Self::SignInRefused(_) => "smtp_sign_in_refused",
             Self::Deferred(_) => "smtp_deferred",
             Self::Rejected(_) => "smtp_rejected",
@@ -47,6 +53,10 @@ impl SendError {
 
     fn from_smtp(server: &str, error: &lettre::transport::smtp::Error) -> Self {
         let reason = error.to_string();
+        // A failed handshake, or a server that does not offer the STARTTLS it must.
+        if error.is_tls() || (error.is_client() && reason.contains("STARTTLS")) {
+            return Self::Insecure(reason);
+        }
         match error.status().map(|code| code.to_string()) {
             // 530, 534, 535, 538: authentication required, too weak, failed, needs encryption.
             Some(code) if ["530", "534", "535", "538"].contains(&code.as_str()) => Self::SignInRefused(reason),

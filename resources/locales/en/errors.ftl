@@ -173,3 +173,4 @@ error-smtp_unreachable = The SMTP server does not answer: the message will leave
 error-smtp_sign_in_refused = The SMTP server refuses to sign in: check the user name and password.
 error-smtp_deferred = The SMTP server refuses the message for now: it will be sent again later.
 error-smtp_rejected = The SMTP server refuses this message (unknown address, message refused): it will not be sent.
+error-smtp_tls_failed = No secure connection could be made with the SMTP server: nothing was sent. Check the security setting (STARTTLS or TLS) and the port.

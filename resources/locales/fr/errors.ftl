@@ -174,3 +174,4 @@ error-smtp_unreachable = Le serveur SMTP ne répond pas : le message partira plu
 error-smtp_sign_in_refused = Le serveur SMTP refuse la connexion : vérifiez l'utilisateur et le mot de passe.
 error-smtp_deferred = Le serveur SMTP refuse le message pour l'instant : il sera renvoyé plus tard.
 error-smtp_rejected = Le serveur SMTP refuse ce message (adresse inconnue, message refusé) : il ne sera pas envoyé.
+error-smtp_tls_failed = Aucune connexion sécurisée n'a pu être établie avec le serveur SMTP : rien n'a été envoyé. Vérifiez la sécurité choisie (STARTTLS ou TLS) et le port.

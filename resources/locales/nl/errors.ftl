@@ -173,3 +173,4 @@ error-smtp_unreachable = De SMTP-server antwoordt niet: het bericht vertrekt lat
 error-smtp_sign_in_refused = De SMTP-server weigert de aanmelding: controleer de gebruikersnaam en het wachtwoord.
 error-smtp_deferred = De SMTP-server weigert het bericht voorlopig: het wordt later opnieuw verzonden.
 error-smtp_rejected = De SMTP-server weigert dit bericht (onbekend adres, bericht geweigerd): het wordt niet verzonden.
+error-smtp_tls_failed = Er kon geen beveiligde verbinding met de SMTP-server worden gemaakt: er werd niets verzonden. Controleer de beveiliging (STARTTLS of TLS) en de poort.
