@@ -192,6 +192,23 @@ mod tests {
         assert_eq!(braces.render(&values()).unwrap().1, "{pas un champ} 1 234,50 €\n");
     }
 
+    proptest::proptest! {
+        /// Any text, however broken, is read or refused with a position: never a panic.
+        #[test]
+        fn any_text_is_read_or_refused_never_a_panic(text in "\\PC{0,40}(\n\n\\PC{0,80})?") {
+            match MailTemplate::parse(&text) {
+                Ok(template) => {
+                    let (subject, _) = template.render(&values()).unwrap();
+                    proptest::prop_assert!(!subject.contains('\n'));
+                }
+                Err(TemplateError::UnknownPlaceholder { line, column, .. } | TemplateError::Unbalanced { line, column }) => {
+                    proptest::prop_assert!(line >= 1 && column >= 1);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
     #[test]
     fn a_value_never_breaks_the_subject_line() {
         let template = MailTemplate::parse("Facture {numéro} pour {client}\n\nBonjour").unwrap();
