@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-packages.sh
 install_system_packages
-# Saxon and the official e-invoice rules, for core's einvoice_rules test.
+# Saxon and the official e-invoice rules (einvoice_rules), aiosmtpd (mail_smtp).
 source scripts/einvoice-venv.sh
 einvoice_venv
 

@@ -7,6 +7,7 @@
 //! - [`sync`]: the sync protocol, shared by the server and the client engine.
 //! - [`export`]: files for people outside the app (the audit trail as XLSX).
 //! - [`import`]: contacts and articles from a spreadsheet saved as CSV.
+//! - [`mail`]: documents sent by e-mail (SMTP settings, template, outbox pass).
 //! - [`engine`]: the background engine that keeps a copy in sync; [`clock`]: the
 //!   injectable clock it and the server read time from.
 //!
@@ -20,6 +21,7 @@ pub mod demo;
 pub mod engine;
 pub mod export;
 pub mod import;
+pub mod mail;
 pub mod model;
 #[cfg(feature = "openapi")]
 mod openapi;

@@ -2,7 +2,7 @@
 //! `tests/benches/`. This library holds what they share: a real sync server on loopback
 //! that a test can stop and start again on the same port ([`TestServer`]), the HTTP
 //! helpers the API tests talk to it with ([`api`]), and the server's binary run as a real
-//! process ([`process`]).
+//! process ([`process`]), and a real SMTP server run as a process ([`smtp`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -441,6 +441,7 @@ pub fn peak_rss_mib() -> String {
 pub mod api;
 pub mod fuzz;
 pub mod process;
+pub mod smtp;
 
 /// Checks the end-to-end tests share.
 #[allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test checks: a panic is the failure report")]

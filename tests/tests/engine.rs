@@ -805,3 +805,64 @@ fn a_rate_limited_session_refresh_leaves_the_copy_online_and_busy_not_signed_out
     );
     assert!(app.credentials.load(&server.accounts.email).unwrap().is_some(), "the session is kept");
 }
+
+#[test]
+fn queued_e_mails_wait_while_the_smtp_server_is_down_and_leave_after_the_next_sync() {
+    use comptoir_core::mail::{Attachment, OutgoingMail, Security, SmtpSettings, new_message_id, save_password};
+    use comptoir_tests::smtp::SmtpSink;
+
+    let (_server, dir, clock, mut app) = set_up_new(200);
+    let company = app.ready();
+    app.synced();
+    // What the window's "Envoyer par e-mail" will do: settings, password, a queued message.
+    let path = dir.path().join("companies").join(format!("{}.comptoir", company.id));
+    let mut store = CompanyStore::open(&path).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::Plain,
+        username: Some("factures".into()),
+        sender_address: "factures@example.fr".into(),
+        sender_name: "Atelier".into(),
+        reply_to: None,
+    };
+    store.save_mail_settings(&settings).unwrap();
+    save_password(app.credentials.as_ref(), company.id, "mot de passe").unwrap();
+    let mail = OutgoingMail {
+        to: vec!["client@example.be".into()],
+        cc: Vec::new(),
+        subject: "Facture F-1".into(),
+        body: "Bonjour,\nVeuillez trouver la facture ci-jointe.\n".into(),
+        attachments: vec![Attachment { name: "F-1.pdf".into(), mime: "application/pdf".into(), bytes: vec![37; 4096] }],
+    };
+    let message_id = new_message_id(&settings);
+    let id = store.queue_mail(&mail, &message_id, None, clock.now()).unwrap();
+
+    // The SMTP server is down: the message waits, its error kept.
+    app.send(Command::SendMail);
+    let pass = app.wait_for("a mail pass", |e| match e {
+        Event::MailPass(pass) => Some(pass.clone()),
+        _ => None,
+    });
+    assert!(pass.sent.is_empty() && pass.failed.is_empty(), "{pass:?}");
+    assert_eq!(pass.waiting, 1);
+    let waiting = store.queued_mail(id).unwrap();
+    assert_eq!((waiting.attempts, waiting.last_error_code.as_deref()), (1, Some("smtp_unreachable")));
+
+    // Up again: the next sync sends it (once its retry is due).
+    let sink = SmtpSink::start(&dir.path().join("smtp"), port, Some(("factures", "mot de passe"))).unwrap();
+    clock.advance(chrono::Duration::minutes(2));
+    app.send(Command::SyncNow);
+    let pass = app.wait_for("a mail pass that sent", |e| match e {
+        Event::MailPass(pass) if !pass.sent.is_empty() => Some(pass.clone()),
+        _ => None,
+    });
+    assert_eq!((pass.sent, pass.waiting), (vec![id], 0));
+    let received = sink.wait_at_most(2, Duration::from_millis(300));
+    assert_eq!(received.len(), 1, "sent once");
+    assert_eq!(received[0]["message_id"], message_id.as_str());
+    assert_eq!(received[0]["subject"], "Facture F-1");
+    assert_eq!(received[0]["authenticated"], true, "with the password from the credentials store");
+    assert!(matches!(store.queued_mail(id).unwrap().state, comptoir_core::store::MailState::Sent { .. }));
+}

@@ -192,6 +192,10 @@ pub enum Command {
         key: String,
         value: String,
     },
+    /// Runs the e-mail outbox's sending pass now (it also runs after each sync): after a
+    /// message was queued, or to try the waiting ones again. Answered by
+    /// [`Event::MailPass`].
+    SendMail,
     Shutdown,
 }
 
@@ -464,6 +468,29 @@ pub enum Event {
     Companies(Vec<CompanyChoice>),
     /// The personal settings kept on this machine, sent first at start.
     Preferences(std::collections::BTreeMap<String, String>),
+    /// What a sending pass of the open company's e-mail outbox did: after a sync when it
+    /// sent or failed something, and always after [`Command::SendMail`].
+    MailPass(MailPass),
+}
+
+/// What a sending pass of the e-mail outbox did, for the window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MailPass {
+    /// The queued messages the SMTP server took.
+    pub sent: Vec<uuid::Uuid>,
+    /// How many messages still wait (the server unreachable, a temporary refusal).
+    pub waiting: usize,
+    /// Messages that will not leave, or why none could be tried (no settings, no
+    /// password: then `id` is `None`), with a stable code and a message.
+    pub failed: Vec<MailFailure>,
+}
+
+/// One message that failed for good, or a pass that could not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailFailure {
+    pub id: Option<uuid::Uuid>,
+    pub code: String,
+    pub message: String,
 }
 
 /// Why a command could not be handed to the engine.

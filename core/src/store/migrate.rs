@@ -36,6 +36,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 17, sql: include_str!("migrations/company/0017_audit_head.sql") },
     Migration { version: 18, sql: include_str!("migrations/company/0018_held_records.sql") },
     Migration { version: 19, sql: include_str!("migrations/company/0019_outbox_author.sql") },
+    Migration { version: 20, sql: include_str!("migrations/company/0020_mail_outbox.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

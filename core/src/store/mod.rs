@@ -19,6 +19,7 @@ mod held;
 mod ledger;
 mod list;
 mod local;
+mod mail;
 pub mod migrate;
 mod outbox;
 mod overview;
@@ -43,6 +44,7 @@ pub use held::HeldRecord;
 pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;
+pub use mail::{MailState, QueuedMail};
 pub use migrate::MigrationReport;
 pub use outbox::{PendingEdit, RejectedMutation, WaitingEdits};
 pub use overview::{

@@ -102,6 +102,7 @@ notice-payment-double = Double payment: { $amount } on { $document }
 notice-grace-ending = Read-only in { $days } d { $hours } h unless a synchronisation succeeds.
 notice-downloaded-again = The server's data was rebuilt: the company was downloaded again, and the old file kept.
 notice-record-held = A record received from the server is kept aside ({ $record }): { $message }
+notice-mail-failed = An e-mail could not be sent: { $message }
 
 ## Menu
 menu-preferences = Preferences…

@@ -102,6 +102,7 @@ notice-payment-double = Paiement en double : { $amount } sur { $document }
 notice-grace-ending = Lecture seule dans { $days } j { $hours } h si aucune synchronisation ne réussit.
 notice-downloaded-again = Les données du serveur ont été reconstruites : l'entreprise a été téléchargée à nouveau, l'ancien fichier est conservé.
 notice-record-held = Un enregistrement reçu du serveur est mis de côté ({ $record }) : { $message }
+notice-mail-failed = Un e-mail n'a pas pu être envoyé : { $message }
 
 ## Menu
 menu-preferences = Préférences…

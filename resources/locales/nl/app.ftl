@@ -102,6 +102,7 @@ notice-payment-double = Dubbele betaling: { $amount } op { $document }
 notice-grace-ending = Alleen-lezen over { $days } d { $hours } u als geen synchronisatie slaagt.
 notice-downloaded-again = De gegevens van de server werden opnieuw opgebouwd: het bedrijf werd opnieuw gedownload, het oude bestand blijft bewaard.
 notice-record-held = Een record van de server wordt opzijgezet ({ $record }): { $message }
+notice-mail-failed = Een e-mail kon niet worden verzonden: { $message }
 
 ## Menu
 menu-preferences = Voorkeuren…

@@ -3,6 +3,7 @@
 
 mod company;
 mod edits;
+mod mail;
 mod members;
 mod posting;
 mod session;
@@ -308,6 +309,10 @@ impl Worker {
                 } else if let Err(e) = self.app.set_setting(&key, &value) {
                     tracing::warn!(key, error = %e, "a preference could not be kept");
                 }
+            }
+            Command::SendMail => {
+                let pass = self.send_mail().await;
+                self.emit(Event::MailPass(pass));
             }
             Command::Shutdown => {}
         }

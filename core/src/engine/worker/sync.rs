@@ -105,6 +105,7 @@ impl Worker {
             self.emit(Event::DataChanged);
         }
         self.set_state(SyncState::Synced { at: now });
+        self.mail_after_sync().await;
         self.update_grace();
         self.sync_soon(self.config.timing.interval);
         Ok(())
