@@ -36,6 +36,8 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 17, sql: include_str!("migrations/company/0017_audit_head.sql") },
     Migration { version: 18, sql: include_str!("migrations/company/0018_held_records.sql") },
     Migration { version: 19, sql: include_str!("migrations/company/0019_outbox_author.sql") },
+    // Version 20: the e-mail outbox (landing from another branch).
+    Migration { version: 21, sql: include_str!("migrations/company/0021_contact_peppol_id.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

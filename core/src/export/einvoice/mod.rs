@@ -41,7 +41,7 @@ use thiserror::Error;
 
 use crate::model::{Company, Document, DocumentKind, DocumentStatus, ModelError};
 
-pub use parties::ElectronicAddress;
+pub use crate::model::ElectronicAddress;
 
 /// What an e-invoice is written from.
 #[derive(Clone, Debug)]
