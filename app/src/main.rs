@@ -65,6 +65,12 @@ enum Command {
         #[command(subcommand)]
         what: Export,
     },
+    /// Write the e-invoice of an issued invoice or credit note (or of all those issued in a
+    /// period) from the copy on this machine.
+    Document {
+        #[command(subcommand)]
+        what: Document,
+    },
     /// Import contacts or articles from a CSV file into a company's copy; the next sync
     /// sends them.
     Import {
@@ -83,6 +89,14 @@ enum Import {
     Contacts(cli::import::ImportArgs),
     /// Catalogue articles: code, designation, unit, price, VAT rate.
     Articles(cli::import::ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum Document {
+    /// UBL (Peppol BIS Billing 3.0, or `--profile fr` for the French CTC rules).
+    Ubl(cli::document::DocumentArgs),
+    /// The Factur-X (EN 16931) CII XML.
+    Cii(cli::document::DocumentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +127,8 @@ fn main() -> anyhow::Result<()> {
             cli::import::run(comptoir_core::import::ImportKind::Articles, &args)
         }
         Some(Command::VerifyAudit(args)) => cli::verify::run(&args),
+        Some(Command::Document { what: Document::Ubl(args) }) => cli::document::run(cli::document::Syntax::Ubl, &args),
+        Some(Command::Document { what: Document::Cii(args) }) => cli::document::run(cli::document::Syntax::Cii, &args),
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json, page_size }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;

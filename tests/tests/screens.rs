@@ -1149,3 +1149,31 @@ fn a_company_downloaded_again_reopens_on_the_new_file_and_says_where_the_old_one
     assert!(kept[0].path.exists());
     assert!(app.kept_copies(company).unwrap().is_empty());
 }
+
+#[test]
+fn a_contact_records_its_peppol_id_checked_as_it_is_typed() {
+    let server = TestServer::start(200).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    open_company(&mut harness, &server, 1);
+    go_to(&mut harness, "Contacts");
+    harness.get_by_label("Nouveau contact").click();
+    harness.step();
+    type_into(&mut harness, "Nom", "Aaa Brasserie Peppol");
+    type_into(&mut harness, "Ville", "Bruxelles");
+    type_into(&mut harness, "Code postal", "1000");
+    type_into(&mut harness, "Adresse", "1 Grand-Place");
+    // A wrong check digit is named as it is typed, and the form is refused.
+    type_into(&mut harness, "Identifiant Peppol", "0208:0403170702");
+    wait_for(&mut harness, "Cet identifiant Peppol n'est pas valide");
+    harness.get_by_label("Enregistrer").click();
+    harness.step();
+    assert!(copy(&harness).search_customers("Aaa Brasserie Peppol", 5).unwrap().is_empty());
+    replace_text(&mut harness, "Identifiant Peppol", "0208:0403170701");
+    harness.get_by_label("Enregistrer").click();
+    wait_until(&mut harness, "the contact saved", |h| {
+        !copy(h).search_customers("Aaa Brasserie Peppol", 5).unwrap().is_empty()
+    });
+    let saved = copy(&harness).search_customers("Aaa Brasserie Peppol", 5).unwrap().remove(0);
+    assert_eq!(saved.peppol_id.map(|id| id.to_string()).as_deref(), Some("0208:0403170701"));
+}

@@ -2,7 +2,9 @@
 //! checked (format and check digits) as it is typed; the contact's document language is
 //! kept for their PDFs and e-mails.
 
-use comptoir_core::model::{Address, Contact, ContactId, ContactKind, Country, DocumentLanguage, VatNumber};
+use comptoir_core::model::{
+    Address, Contact, ContactId, ContactKind, Country, DocumentLanguage, ElectronicAddress, VatNumber,
+};
 use comptoir_core::sync::Intent;
 
 use super::Context;
@@ -25,6 +27,9 @@ pub struct ContactForm {
     pub country: String,
     pub payment_terms: String,
     pub language: Option<DocumentLanguage>,
+    /// The Peppol participant id, `scheme:id` ("0208:0403170701"); empty: derived from
+    /// the VAT number when an e-invoice is written.
+    pub peppol_id: String,
     /// Why the last attempt was refused, in the user's language.
     pub error: Option<String>,
     /// The request sent and not yet answered.
@@ -53,6 +58,7 @@ impl ContactForm {
             country: address.country.code().to_owned(),
             payment_terms: contact.payment_terms_days.map(|d| d.to_string()).unwrap_or_default(),
             language: contact.language,
+            peppol_id: contact.peppol_id.as_ref().map(ToString::to_string).unwrap_or_default(),
             error: None,
             sent: None,
         }
@@ -67,11 +73,24 @@ impl ContactForm {
         VatNumber::parse(typed).err().map(|e| texts.error(e.code(), &e.to_string()))
     }
 
+    /// Why the Peppol id typed is not one, as the user types it.
+    fn peppol_error(&self, texts: &Texts) -> Option<String> {
+        let typed = self.peppol_id.trim();
+        if typed.is_empty() {
+            return None;
+        }
+        typed.parse::<ElectronicAddress>().err().map(|_| texts.get("contact-peppol-invalid"))
+    }
+
     /// The contact these fields describe, or the reason they do not describe one.
     pub fn contact(&self, texts: &Texts) -> Result<Contact, String> {
         let error = |e: comptoir_core::model::ModelError| texts.error(e.code(), &e.to_string());
         let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let vat_number = optional(&self.vat_number).map(|v| VatNumber::parse(&v)).transpose().map_err(error)?;
+        let peppol_id = match optional(&self.peppol_id) {
+            Some(typed) => Some(typed.parse::<ElectronicAddress>().map_err(|_| texts.get("contact-peppol-invalid"))?),
+            None => None,
+        };
         let payment_terms_days = match optional(&self.payment_terms) {
             Some(days) => Some(days.parse::<u16>().map_err(|_| texts.get("contact-terms-invalid"))?),
             None => None,
@@ -97,6 +116,7 @@ impl ContactForm {
             payment_terms_days,
             archived: base.as_ref().is_some_and(|c| c.archived),
             language: self.language,
+            peppol_id,
         };
         contact.validate().map_err(error)?;
         Ok(contact)
@@ -141,6 +161,13 @@ pub fn contact_form_ui(ui: &mut egui::Ui, form: &mut ContactForm, ctx: &mut Cont
             field_ui(ui, &texts.get("contact-phone"), &mut form.phone);
             field_ui(ui, &texts.get("contact-vat"), &mut form.vat_number);
             if let Some(reason) = form.vat_error(texts) {
+                ui.label("");
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+                ui.end_row();
+            }
+            field_ui(ui, &texts.get("contact-peppol"), &mut form.peppol_id)
+                .on_hover_text(texts.get("contact-peppol-help"));
+            if let Some(reason) = form.peppol_error(texts) {
                 ui.label("");
                 ui.colored_label(ui.visuals().error_fg_color, reason);
                 ui.end_row();

@@ -368,6 +368,7 @@ impl Generator {
             payment_terms_days: if self.rng.chance(30) { Some(*self.rng.pick(&[15, 45, 60])) } else { None },
             archived: self.rng.chance(3),
             language: None,
+            peppol_id: None,
         }
         .ensure_customer_or_supplier()
     }

@@ -387,6 +387,7 @@ fn to_contact(cells: &Cells<'_>, options: &ImportOptions) -> Result<Contact, Ref
         payment_terms_days,
         archived: false,
         language: None,
+        peppol_id: None,
     };
     contact.validate().map_err(|e| {
         let field = matches!(e, ModelError::Required { field: "name" } | ModelError::TooLong { field: "name", .. })

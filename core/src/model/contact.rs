@@ -53,6 +53,10 @@ pub struct Contact {
     /// The language of this customer's documents (PDF, e-mail); `None`: the company's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<DocumentLanguage>,
+    /// Its Peppol participant id, as its access point registered it; `None`: derived from
+    /// the VAT number when an e-invoice is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peppol_id: Option<super::ElectronicAddress>,
 }
 
 /// A language documents are written in.
@@ -162,6 +166,7 @@ mod tests {
             payment_terms_days: Some(30),
             archived: false,
             language: None,
+            peppol_id: None,
         }
     }
 

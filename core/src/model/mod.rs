@@ -9,6 +9,7 @@ mod article;
 mod company;
 mod contact;
 mod document;
+mod electronic_address;
 mod error;
 pub mod identifiers;
 mod ids;
@@ -28,6 +29,7 @@ pub use document::{
     Document, DocumentKind, DocumentLine, DocumentStatus, MAX_LINES, PartySnapshot, Totals, VatBreakdown,
     ensure_credit_within,
 };
+pub use electronic_address::ElectronicAddress;
 pub use error::ModelError;
 pub use identifiers::{Bic, Iban, NationalId, VatNumber};
 pub use ids::{ArticleId, CompanyId, ContactId, DocumentId, PaymentId, UserId};

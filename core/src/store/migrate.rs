@@ -37,6 +37,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 18, sql: include_str!("migrations/company/0018_held_records.sql") },
     Migration { version: 19, sql: include_str!("migrations/company/0019_outbox_author.sql") },
     Migration { version: 20, sql: include_str!("migrations/company/0020_mail_outbox.sql") },
+    Migration { version: 21, sql: include_str!("migrations/company/0021_contact_peppol_id.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

@@ -57,6 +57,7 @@ fn contact(name: &str) -> Contact {
         payment_terms_days: None,
         archived: false,
         language: None,
+        peppol_id: None,
     }
 }
 
@@ -97,6 +98,30 @@ fn invoice_for(contact: &Contact, lines: &[(Decimal, Decimal)]) -> Document {
         })
         .collect();
     doc
+}
+
+#[test]
+fn a_contact_keeps_its_peppol_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = new_store(&dir, "peppol.comptoir");
+    let mut with = contact("Brasserie Lambic");
+    with.peppol_id = Some("0208:0403170701".parse().unwrap());
+    let without = contact("Sans identifiant");
+    store
+        .write(|tx| {
+            tx.insert_contact(&with)?;
+            tx.insert_contact(&without)
+        })
+        .unwrap();
+    assert_eq!(store.contact(with.id).unwrap(), with);
+    assert_eq!(store.contact(without.id).unwrap().peppol_id, None);
+    // Changed, then removed.
+    with.peppol_id = Some("9925:BE0403170701".parse().unwrap());
+    store.write(|tx| tx.update_contact(&with)).unwrap();
+    assert_eq!(store.contact(with.id).unwrap(), with);
+    with.peppol_id = None;
+    store.write(|tx| tx.update_contact(&with)).unwrap();
+    assert_eq!(store.contact(with.id).unwrap().peppol_id, None);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The app's command line (`comptoir sync`, `comptoir import`), the real binary, against
+//! The app's command line (`comptoir sync`, `comptoir import`, `comptoir document`), the real binary, against
 //! the real server on 127.0.0.1 started through the tests' one harness
 //! ([`comptoir_tests::TestServer`]). The binary is the app's own `main` as this package
 //! builds it (`comptoir-app`: the same commands as `comptoir`). One test binary, a module
@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
 
+mod document;
 mod import;
 mod sync;
 

@@ -19,8 +19,9 @@
 //!
 //! Decisions and known limits:
 //!
-//! - The buyer's electronic address is derived from its VAT number (the contact record
-//!   has no Peppol id yet), unless the caller gives one ([`InvoiceData::buyer_endpoint`]).
+//! - The buyer's electronic address is the contact's own Peppol id when it records one
+//!   (the caller gives it, [`InvoiceData::buyer_endpoint`]), else derived from its VAT
+//!   number.
 //! - A line's discount is a line allowance (BT-136): quantity × price rounded, less the
 //!   model's net; the net price (BT-146) is the unit price. A rebate line (negative
 //!   price) is written with a negative quantity, as EN 16931 wants prices positive.
@@ -41,7 +42,7 @@ use thiserror::Error;
 
 use crate::model::{Company, Document, DocumentKind, DocumentStatus, ModelError};
 
-pub use parties::ElectronicAddress;
+pub use crate::model::ElectronicAddress;
 
 /// What an e-invoice is written from.
 #[derive(Clone, Debug)]

@@ -4,120 +4,7 @@
 //! SIRET in France — or 0225 with the SIREN, the French directory's address, when only
 //! the SIREN is known — and the VAT-based schemes elsewhere).
 
-use std::fmt;
-
-use crate::model::{Address, Company, Country, ModelError, NationalId, PartySnapshot, VatNumber};
-
-/// An electronic address (EN 16931 BT-34/BT-49): a Peppol participant identifier, an
-/// ISO 6523 / EAS scheme code and the identifier within it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ElectronicAddress {
-    scheme: String,
-    id: String,
-}
-
-impl ElectronicAddress {
-    /// `scheme` is a 4-digit EAS code (`0208`, `0009`, `9957` …); `id` 1 to 125 letters,
-    /// digits, `-`, `_` or `.` (what the French rules allow, a subset of Peppol's). The
-    /// schemes whose numbers have check digits are checked: 0208 (Belgian enterprise
-    /// number), 0009 (SIRET), 0002 (SIREN) and the VAT schemes of France (9957) and
-    /// Belgium (9925).
-    pub fn new(scheme: &str, id: &str) -> Result<Self, ModelError> {
-        let (scheme, id) = (scheme.trim(), id.trim());
-        if scheme.len() != 4 || !scheme.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ModelError::UnknownValue { field: "electronic address scheme", value: scheme.to_owned() });
-        }
-        if id.is_empty()
-            || id.len() > 125
-            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
-            return Err(ModelError::UnknownValue { field: "electronic address", value: id.to_owned() });
-        }
-        let checked = match scheme {
-            "0208" if id.len() == 10 => NationalId::parse("BE", id).map(drop),
-            "0009" if id.len() == 14 => NationalId::parse("FR", id).map(drop),
-            "0002" if id.len() == 9 => NationalId::parse("FR", id).map(drop),
-            "0208" | "0009" | "0002" => {
-                Err(ModelError::UnknownValue { field: "electronic address", value: id.to_owned() })
-            }
-            "9957" | "9925" => VatNumber::parse(id).map(drop),
-            _ => Ok(()),
-        };
-        checked.map_err(|_| ModelError::UnknownValue { field: "electronic address", value: id.to_owned() })?;
-        Ok(Self { scheme: scheme.to_owned(), id: id.to_owned() })
-    }
-
-    /// The Peppol id a VAT number gives: the enterprise number (0208) for a Belgian
-    /// number, the SIREN in the French directory (0225) for a French one, the country's
-    /// VAT scheme elsewhere; `None` for a country Peppol has no VAT scheme for.
-    pub fn of_vat_number(vat: &VatNumber) -> Option<Self> {
-        let country = vat.country_code();
-        let number = vat.as_str();
-        match country {
-            "BE" => Self::new("0208", &number[2..]).ok(),
-            "FR" => Self::new("0225", &number[4..]).ok(),
-            _ => vat_scheme(country).and_then(|scheme| Self::new(scheme, number).ok()),
-        }
-    }
-
-    pub fn scheme(&self) -> &str {
-        &self.scheme
-    }
-
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
-
-impl fmt::Display for ElectronicAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.scheme, self.id)
-    }
-}
-
-/// The Peppol EAS code of a country's VAT numbers (from the 2026 EAS code list).
-fn vat_scheme(country: &str) -> Option<&'static str> {
-    Some(match country {
-        "AD" => "9922",
-        "AL" => "9923",
-        "AT" => "9914",
-        "BA" => "9924",
-        "BE" => "9925",
-        "BG" => "9926",
-        "CH" => "9927",
-        "CY" => "9928",
-        "CZ" => "9929",
-        "DE" => "9930",
-        "EE" => "9931",
-        "ES" => "9920",
-        "FR" => "9957",
-        "GB" => "9932",
-        "EL" | "GR" => "9933",
-        "HR" => "9934",
-        "HU" => "9910",
-        "IE" => "9935",
-        "IT" => "0211",
-        "LI" => "9936",
-        "LT" => "9937",
-        "LU" => "9938",
-        "LV" => "9939",
-        "MC" => "9940",
-        "ME" => "9941",
-        "MK" => "9942",
-        "MT" => "9943",
-        "NL" => "9944",
-        "PL" => "9945",
-        "PT" => "9946",
-        "RO" => "9947",
-        "RS" => "9948",
-        "SI" => "9949",
-        "SK" => "9950",
-        "SM" => "9951",
-        "TR" => "9952",
-        "VA" => "9953",
-        _ => return None,
-    })
-}
+use crate::model::{Address, Company, Country, ElectronicAddress, PartySnapshot};
 
 /// An identifier with its ISO 6523 scheme, when it has one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -268,6 +155,7 @@ mod tests {
 
     #[test]
     fn addresses_from_vat_numbers() {
+        use crate::model::VatNumber;
         let be = VatNumber::parse("BE0403170701").unwrap();
         assert_eq!(ElectronicAddress::of_vat_number(&be).unwrap().to_string(), "0208:0403170701");
         let fr = VatNumber::parse("FR40303265045").unwrap();

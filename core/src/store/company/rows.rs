@@ -107,7 +107,7 @@ pub(in crate::store) fn read_series(conn: &Connection, kind: DocumentKind) -> Re
 pub(in crate::store) const CONTACT_COLUMNS: &str = "id, kind, name, is_customer, is_supplier, email, phone, vat_number,
     billing_street, billing_street2, billing_postcode, billing_city, billing_country,
     delivery_street, delivery_street2, delivery_postcode, delivery_city, delivery_country,
-    payment_terms_days, archived, language";
+    payment_terms_days, archived, language, peppol_id";
 
 pub(in crate::store) fn contact_from_row(row: &Row<'_>) -> Result<Contact, StoreError> {
     let kind: String = row.get(1)?;
@@ -149,6 +149,7 @@ pub(in crate::store) fn contact_from_row(row: &Row<'_>) -> Result<Contact, Store
             .get::<_, Option<String>>(20)?
             .map(|code| DocumentLanguage::parse(&code).map_err(|e| corrupt("contacts.language", &code, &e)))
             .transpose()?,
+        peppol_id: parse_opt("contacts.peppol_id", row.get(21)?, str::parse)?,
     })
 }
 

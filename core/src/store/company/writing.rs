@@ -142,6 +142,12 @@ impl WriteTx<'_> {
                 .prepare_cached("UPDATE contacts SET language = ?2 WHERE id = ?1")?
                 .execute(params![contact.id.0, contact.language.map(DocumentLanguage::code)])?;
         }
+        // The Peppol id (migration 21) likewise.
+        if mode != Write::Insert || contact.peppol_id.is_some() {
+            self.tx
+                .prepare_cached("UPDATE contacts SET peppol_id = ?2 WHERE id = ?1")?
+                .execute(params![contact.id.0, contact.peppol_id.as_ref().map(ToString::to_string)])?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,115 @@
+//! `comptoir document ubl|cii` on a data folder made by a real download (`comptoir
+//! sync`): one document by its number, or every invoice and credit note of a period into
+//! a folder; the customer's own Peppol id, when its contact records one, is the buyer's
+//! electronic address. (The writers themselves are checked against the official rules by
+//! core's `einvoice_rules` test.)
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use comptoir_core::model::{DocumentKind, DocumentStatus};
+use comptoir_core::store::{AppStore, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
+use comptoir_core::sync::Intent;
+use comptoir_tests::TestServer;
+
+use crate::{APP_BIN, stderr, stdout};
+
+fn document(data: &Path, syntax: &str, company: &str, extra: &[&str], out: &Path) -> Output {
+    Command::new(APP_BIN)
+        .args(["document", syntax, "--company", company, "--data"])
+        .arg(data)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The issued invoices and credit notes of the copy, with their numbers.
+fn issued(store: &CompanyStore) -> Vec<(String, chrono::NaiveDate, comptoir_core::model::ContactId)> {
+    let mut found = Vec::new();
+    for kind in [DocumentKind::Invoice, DocumentKind::CreditNote] {
+        let filter = DocumentFilter {
+            statuses: vec![DocumentStatus::Issued, DocumentStatus::PartiallyPaid, DocumentStatus::Paid],
+            ..DocumentFilter::kind(kind)
+        };
+        let page = store
+            .list_documents(&filter, DocumentSort::Number, SortDirection::Ascending, &PageRequest::First, 10_000)
+            .unwrap();
+        for row in page.rows {
+            let contact = store.document(row.id).unwrap().contact_id;
+            found.push((row.number.unwrap(), row.issue_date, contact));
+        }
+    }
+    found
+}
+
+#[test]
+fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
+    // The French demo company: it has every legal mention (the Belgian one starts
+    // without its legal form, which the app asks to complete before invoices leave it).
+    let server = TestServer::start(300).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (company, name, _) = server.accounts.companies[0].clone();
+    let accounts = &server.accounts;
+    let synced = crate::sync(data.path(), &server.url, &accounts.email, &accounts.password, &["--company", &name]);
+    assert!(synced.status.success(), "{}", stderr(&synced));
+    let app = AppStore::open(&data.path().join(AppStore::FILE_NAME)).unwrap();
+    let path = app.company(company).unwrap().file_path;
+
+    // The first invoice's customer records its Peppol id (an edit of the copy, as the
+    // window makes it).
+    let documents = issued(&CompanyStore::open_read_only(&path).unwrap());
+    let (number, _, customer) = documents.iter().find(|(n, _, _)| n.starts_with("FA")).unwrap().clone();
+    {
+        let mut store = CompanyStore::open(&path).unwrap();
+        let mut contact = store.contact(customer).unwrap();
+        contact.peppol_id = Some("0208:0403170701".parse().unwrap());
+        store.submit(&Intent::UpdateContact { contact }).unwrap();
+    }
+
+    // One document, by its number.
+    let out = data.path().join("one.xml");
+    let written = document(data.path(), "ubl", &name, &["--number", &number], &out);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert!(xml.contains("<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\""), "{xml}");
+    assert!(xml.contains(&format!("<cbc:ID>{number}</cbc:ID>")), "{xml}");
+    assert!(xml.contains("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"), "Peppol's profile by default");
+    assert!(
+        xml.contains("<cbc:EndpointID schemeID=\"0208\">0403170701</cbc:EndpointID>"),
+        "the customer's own Peppol id is the buyer's address"
+    );
+    let cii = data.path().join("one.cii.xml");
+    let written = document(data.path(), "cii", &name, &["--number", &number], &cii);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert!(std::fs::read_to_string(&cii).unwrap().contains("rsm:CrossIndustryInvoice"));
+
+    // A period: every invoice and credit note issued in it, one file each. A customer
+    // with neither a Peppol id nor a VAT number (a consumer) has no Peppol address: its
+    // invoices are named with the reason, the others written, and the command fails.
+    let (first, last) = (documents.iter().map(|d| d.1).min().unwrap(), documents.iter().map(|d| d.1).max().unwrap());
+    let folder = data.path().join("period");
+    let (from, to) = (first.to_string(), last.to_string());
+    let written = document(data.path(), "ubl", &name, &["--from", &from, "--to", &to], &folder);
+    let files = std::fs::read_dir(&folder).unwrap().count();
+    let refusals = stderr(&written).matches("cannot be written as an e-invoice").count();
+    assert!(files > 0, "{}", stderr(&written));
+    assert_eq!(files + refusals, documents.len(), "{}", stderr(&written));
+    assert!(stdout(&written).contains(&format!("{files} document(s) written")), "{}", stdout(&written));
+    assert_eq!(written.status.success(), refusals == 0);
+    if refusals > 0 {
+        assert!(stderr(&written).contains("no electronic address (Peppol id) for the buyer"), "{}", stderr(&written));
+    }
+    // The Factur-X CII has no such requirement: every document of the period is written.
+    let folder = data.path().join("period-cii");
+    let written = document(data.path(), "cii", &name, &["--from", &from, "--to", &to], &folder);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), documents.len());
+
+    // A number that is not there is refused with a reason.
+    let missing = document(data.path(), "ubl", &name, &["--number", "FA-1999-99999"], &out);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("no document numbered FA-1999-99999"), "{}", stderr(&missing));
+}
