@@ -160,7 +160,8 @@ impl NoticeChoices {
             Notice::SyncFailed { .. }
             | Notice::GraceEnding { .. }
             | Notice::DownloadedAgain { .. }
-            | Notice::RecordHeld(_) => self.sync,
+            | Notice::RecordHeld(_)
+            | Notice::MailFailed { .. } => self.sync,
             Notice::NotSignedIn | Notice::CompanyFileMoved { .. } => true,
         }
     }

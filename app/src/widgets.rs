@@ -87,6 +87,9 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
             }
             text
         }
+        Notice::MailFailed { code, message } => {
+            texts.with("notice-mail-failed", &[("message", texts.error(code, message).into())])
+        }
         Notice::RecordHeld(held) => texts.with(
             "notice-record-held",
             &[

@@ -865,4 +865,15 @@ fn queued_e_mails_wait_while_the_smtp_server_is_down_and_leave_after_the_next_sy
     assert_eq!(received[0]["subject"], "Facture F-1");
     assert_eq!(received[0]["authenticated"], true, "with the password from the credentials store");
     assert!(matches!(store.queued_mail(id).unwrap().state, comptoir_core::store::MailState::Sent { .. }));
+
+    // A recipient the server refuses for good: the bell says so, with the reason.
+    let refused = OutgoingMail { to: vec!["refused@example.be".into()], ..mail };
+    store.queue_mail(&refused, &new_message_id(&settings), None, clock.now()).unwrap();
+    app.send(Command::SendMail);
+    let (code, message) = app.wait_for("the failure notice", |e| match e {
+        Event::Notice(Notice::MailFailed { code, message }) => Some((code.clone(), message.clone())),
+        _ => None,
+    });
+    assert!(!code.is_empty() && !message.is_empty());
+    assert_eq!(sink.wait_at_most(2, Duration::from_millis(300)).len(), 1, "nothing more arrived");
 }

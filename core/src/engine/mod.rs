@@ -334,6 +334,9 @@ pub enum Notice {
     /// A record of the server's could not be applied to this copy: it is kept aside, with
     /// the reason, and the sync goes on without it (said once, by the sync that met it).
     RecordHeld(crate::store::HeldRecord),
+    /// An e-mail will not leave (refused for good, or no settings or password to send
+    /// with): the reason, with its stable code.
+    MailFailed { code: String, message: String },
 }
 
 /// A change to the active company's members (Users screen).

@@ -59,10 +59,19 @@ impl Worker {
     pub(super) async fn mail_after_sync(&mut self) {
         let pass = self.send_mail().await;
         if !pass.sent.is_empty() || !pass.failed.is_empty() {
-            if !pass.failed.is_empty() {
-                tracing::warn!(failed = pass.failed.len(), "e-mails failed");
-            }
-            self.emit(Event::MailPass(pass));
+            self.report_mail(pass);
         }
+    }
+
+    /// Tells the window what a pass did; each failure is also a notice for the bell.
+    pub(super) fn report_mail(&mut self, pass: MailPass) {
+        if !pass.failed.is_empty() {
+            tracing::warn!(failed = pass.failed.len(), "e-mails failed");
+        }
+        for failure in &pass.failed {
+            let (code, message) = (failure.code.clone(), failure.message.clone());
+            self.emit(Event::Notice(crate::engine::Notice::MailFailed { code, message }));
+        }
+        self.emit(Event::MailPass(pass));
     }
 }

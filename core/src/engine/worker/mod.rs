@@ -312,7 +312,7 @@ impl Worker {
             }
             Command::SendMail => {
                 let pass = self.send_mail().await;
-                self.emit(Event::MailPass(pass));
+                self.report_mail(pass);
             }
             Command::Shutdown => {}
         }
