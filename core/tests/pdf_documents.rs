@@ -565,3 +565,29 @@ fn the_output_is_deterministic_and_bad_input_is_refused() {
     let err = pdf::render_with_template(&base, Some(broken)).unwrap_err();
     assert!(matches!(&err, PdfError::Template(message) if message.starts_with("line 3: ")), "{err}");
 }
+
+/// Whatever the number of lines, the totals are on one page, after at least one line
+/// (around the first page break, where a totals block alone would land).
+#[test]
+fn the_totals_never_stand_alone_whatever_the_line_count() {
+    let seller = french_seller();
+    let buyer = customer("Boulangerie Martin SAS", address("12 rue de la Paix", "75002", "Paris", "FR"), None);
+    let mut breaks = 0;
+    for count in 26..=44 {
+        let lines =
+            (1..=count).map(|i| line(&format!("Ligne {i:03}"), dec!(1), "u", dec!(10), dec!(0), dec!(20))).collect();
+        let document = issued(draft(DocumentKind::Invoice, buyer.clone(), lines), "FA-2026-0001");
+        let pdf = Rendered::new("sweep", &pdf::render(&input(&seller, &document, DocumentLanguage::French)).unwrap());
+        let pages = pdf.pages();
+        breaks += usize::from(pages > 1);
+        let texts: Vec<String> = (1..=pages).map(|page| pdf.text(Some(page))).collect();
+        // The table's header says "Total HT" too: the totals' own line starts with it.
+        let has_totals = |text: &str| text.lines().any(|l| l.starts_with("Total HT ") || l.starts_with("Total TTC "));
+        let with_totals: Vec<usize> = (1..=pages).filter(|page| has_totals(&texts[page - 1])).collect();
+        assert_eq!(with_totals.len(), 1, "{count} lines: totals on pages {with_totals:?}");
+        let totals_page = &texts[with_totals[0] - 1];
+        assert!(totals_page.lines().any(|l| l.starts_with("Total HT ")), "{count} lines:\n{totals_page}");
+        assert_contains_all(totals_page, &["TVA 20 %", "Total TTC", "Net à payer", &format!("Ligne {count:03}")]);
+    }
+    assert!(breaks > 0, "the sweep crosses a page break");
+}

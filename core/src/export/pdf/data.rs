@@ -16,7 +16,8 @@ use super::labels::Labels;
 use super::{DocumentPdf, PdfError};
 use crate::export::einvoice::{TaxRow, tax_rows};
 use crate::model::{
-    Address, Company, Country, Currency, DocumentKind, DocumentLine, ModelError, NationalId, VatCategory, add_amounts,
+    Address, Company, Country, Currency, DocumentKind, DocumentLine, ModelError, NationalId, Totals, VatCategory,
+    add_amounts,
 };
 
 /// Everything the template reads.
@@ -118,56 +119,14 @@ pub(super) fn template_data(input: &DocumentPdf<'_>) -> Result<(TemplateData, Op
         _ => None,
     };
     let totals = document.totals()?;
-    let currency = document.currency;
-    let money = |amount: Decimal| fmt.money(amount, currency);
 
-    let mut meta = Vec::new();
-    if let Some(number) = &number {
-        meta.push((labels.get("doc-number"), number.clone()));
-    }
-    meta.push((labels.get("doc-issue-date"), fmt.date(document.issue_date)));
-    match (document.kind, document.due_date) {
-        (DocumentKind::Invoice, Some(due)) => meta.push((labels.get("doc-due-date"), fmt.date(due))),
-        (DocumentKind::Quote, Some(until)) => meta.push((labels.get("doc-valid-until"), fmt.date(until))),
-        _ => {}
-    }
-    if let Some(delivery) = document.delivery_date {
-        meta.push((labels.get("doc-delivery-date"), fmt.date(delivery)));
-    }
-    if let Some(reference) = document.customer_reference.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        meta.push((labels.get("doc-customer-reference"), reference.to_owned()));
-    }
+    let meta = meta(input, number.as_deref(), labels, fmt);
 
-    let lines = document.lines.iter().map(|line| line_row(line, fmt, currency)).collect::<Result<Vec<_>, _>>()?;
+    let lines =
+        document.lines.iter().map(|line| line_row(line, fmt, document.currency)).collect::<Result<Vec<_>, _>>()?;
 
     let rows = tax_rows(&totals, document.vat_exemption_reason.as_deref(), seller);
-    let mut total_rows = vec![TotalRow { label: labels.get("total-net"), value: money(totals.net), strong: false }];
-    for row in &rows {
-        total_rows.push(TotalRow {
-            label: format!(
-                "{} ({})",
-                labels.with("total-vat", &[("rate", &fmt.percent(row.rate.percent()))]),
-                labels.with("total-vat-base", &[("base", &money(row.taxable))])
-            ),
-            value: money(row.vat),
-            strong: false,
-        });
-    }
-    total_rows.push(TotalRow { label: labels.get("total-gross"), value: money(totals.gross), strong: true });
-    let paid = input.paid.max(Decimal::ZERO);
-    let due = add_amounts(totals.gross, -paid)?;
-    match document.kind {
-        DocumentKind::Invoice => {
-            if !paid.is_zero() {
-                total_rows.push(TotalRow { label: labels.get("total-paid"), value: money(-paid), strong: false });
-            }
-            total_rows.push(TotalRow { label: labels.get("total-due"), value: money(due), strong: true });
-        }
-        DocumentKind::CreditNote => {
-            total_rows.push(TotalRow { label: labels.get("total-refund"), value: money(totals.gross), strong: true });
-        }
-        DocumentKind::Quote | DocumentKind::DeliveryNote => {}
-    }
+    let (total_rows, due) = total_rows(input, &totals, &rows, labels, fmt)?;
 
     let mentions = mentions(input, &rows, labels, fmt);
     let (payment, qr_payload) = payment(input, number.as_deref(), due, labels, fmt);
@@ -229,6 +188,70 @@ pub(super) fn template_data(input: &DocumentPdf<'_>) -> Result<(TemplateData, Op
     Ok((data, qr_payload))
 }
 
+/// Number, dates and references, under the title.
+fn meta(input: &DocumentPdf<'_>, number: Option<&str>, labels: Labels, fmt: Formatter) -> Vec<(String, String)> {
+    let document = input.document;
+    let mut meta = Vec::new();
+    if let Some(number) = number {
+        meta.push((labels.get("doc-number"), number.to_owned()));
+    }
+    meta.push((labels.get("doc-issue-date"), fmt.date(document.issue_date)));
+    match (document.kind, document.due_date) {
+        (DocumentKind::Invoice, Some(due)) => meta.push((labels.get("doc-due-date"), fmt.date(due))),
+        (DocumentKind::Quote, Some(until)) => meta.push((labels.get("doc-valid-until"), fmt.date(until))),
+        _ => {}
+    }
+    if let Some(delivery) = document.delivery_date {
+        meta.push((labels.get("doc-delivery-date"), fmt.date(delivery)));
+    }
+    if let Some(reference) = document.customer_reference.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        meta.push((labels.get("doc-customer-reference"), reference.to_owned()));
+    }
+    meta
+}
+
+/// The totals: excluding VAT, VAT per rate (the e-invoice's rows), including VAT, and
+/// on an invoice what was paid and the amount due (returned too); on a credit note its
+/// amount.
+fn total_rows(
+    input: &DocumentPdf<'_>,
+    totals: &Totals,
+    rows: &[TaxRow],
+    labels: Labels,
+    fmt: Formatter,
+) -> Result<(Vec<TotalRow>, Decimal), PdfError> {
+    let document = input.document;
+    let money = |amount: Decimal| fmt.money(amount, document.currency);
+    let mut total_rows = vec![TotalRow { label: labels.get("total-net"), value: money(totals.net), strong: false }];
+    for row in rows {
+        total_rows.push(TotalRow {
+            label: format!(
+                "{} ({})",
+                labels.with("total-vat", &[("rate", &fmt.percent(row.rate.percent()))]),
+                labels.with("total-vat-base", &[("base", &money(row.taxable))])
+            ),
+            value: money(row.vat),
+            strong: false,
+        });
+    }
+    total_rows.push(TotalRow { label: labels.get("total-gross"), value: money(totals.gross), strong: true });
+    let paid = input.paid.max(Decimal::ZERO);
+    let due = add_amounts(totals.gross, -paid)?;
+    match document.kind {
+        DocumentKind::Invoice => {
+            if !paid.is_zero() {
+                total_rows.push(TotalRow { label: labels.get("total-paid"), value: money(-paid), strong: false });
+            }
+            total_rows.push(TotalRow { label: labels.get("total-due"), value: money(due), strong: true });
+        }
+        DocumentKind::CreditNote => {
+            total_rows.push(TotalRow { label: labels.get("total-refund"), value: money(totals.gross), strong: true });
+        }
+        DocumentKind::Quote | DocumentKind::DeliveryNote => {}
+    }
+    Ok((total_rows, due))
+}
+
 fn line_row(line: &DocumentLine, fmt: Formatter, currency: Currency) -> Result<LineRow, ModelError> {
     let description = line.description.trim().to_owned();
     if line.section {
@@ -277,7 +300,8 @@ fn seller_ids(seller: &Company, labels: Labels, fmt: Formatter) -> Vec<String> {
     let form = seller.legal_form.trim();
     match (form.is_empty(), seller.share_capital) {
         (false, Some(capital)) => {
-            ids.push(labels.with("party-capital", &[("form", form), ("amount", &fmt.money(capital, seller.currency))]))
+            let amount = fmt.money(capital, seller.currency);
+            ids.push(labels.with("party-capital", &[("form", form), ("amount", &amount)]));
         }
         (false, None) => ids.push(form.to_owned()),
         (true, _) => {}

@@ -3,7 +3,7 @@
 //! library. Nothing is read from the disk or the network, so the output depends only
 //! on what is given (and a template cannot read the user's files).
 //!
-//! Fonts: DejaVu Sans and DejaVu Sans Bold (`resources/fonts/`, Bitstream Vera licence,
+//! Fonts: `DejaVu Sans` and `DejaVu Sans Bold` (`resources/fonts/`, Bitstream Vera licence,
 //! free to embed and redistribute), the app's own font: it covers Latin, Greek and
 //! Cyrillic with `€`, and the app's binary already carries it.
 
