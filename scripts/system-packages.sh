@@ -13,6 +13,7 @@ COMPTOIR_PACKAGES=(
   libxkbcommon-x11-0 libegl1 libgl1-mesa-dri mesa-vulkan-drivers  # window and software rendering
   xvfb xauth                   # a display for smoke runs on headless machines
   python3 python3-venv         # the e-invoice rules run in Saxon from Python (einvoice-venv.sh)
+  poppler-utils                # pdftotext, pdffonts, pdftoppm: the PDF tests read what they render
 )
 
 install_system_packages() {

@@ -45,9 +45,9 @@ pub(super) struct Line {
     pub rate: VatRate,
 }
 
-/// One row of the VAT breakdown (BG-23).
+/// One row of the VAT breakdown (BG-23); the PDF prints the same rows.
 #[derive(Clone, Debug)]
-pub(super) struct TaxRow {
+pub(crate) struct TaxRow {
     pub category: VatCategory,
     pub rate: VatRate,
     pub taxable: Decimal,
@@ -228,8 +228,8 @@ impl Line {
 
 /// The VAT breakdown with the exemption reasons and codes. A document has one reason
 /// text: it is that of its only exempt category; with several, each takes its legal
-/// mention.
-fn tax_rows(totals: &Totals, reason: Option<&str>, seller: &Company) -> Vec<TaxRow> {
+/// mention. The PDF states the same reasons ([`crate::export::pdf`]).
+pub(crate) fn tax_rows(totals: &Totals, reason: Option<&str>, seller: &Company) -> Vec<TaxRow> {
     let french_franchise = seller.address.country == Country::France && seller.vat_exempt;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let exempt_categories: Vec<VatCategory> =

@@ -44,6 +44,9 @@ use crate::model::{Company, Document, DocumentKind, DocumentStatus, ModelError};
 
 pub use crate::model::ElectronicAddress;
 
+/// The VAT breakdown with its exemption reasons, which the PDF prints as the XML states it.
+pub(crate) use content::{TaxRow, tax_rows};
+
 /// What an e-invoice is written from.
 #[derive(Clone, Debug)]
 pub struct InvoiceData<'a> {
