@@ -20,67 +20,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
 
+mod documents;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::NaiveDate;
 use comptoir_core::demo::{Rng, demo_company};
 use comptoir_core::export::einvoice::{
     self, EinvoiceError, ElectronicAddress, InvoiceData, InvoiceReference, UblProfile,
 };
 use comptoir_core::model::identifiers::luhn_check_digit;
 use comptoir_core::model::{
-    Address, Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLine, NationalId, PartySnapshot,
-    StructuredCommunication, VatCategory, VatNumber, VatRate,
+    Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLine, NationalId, PartySnapshot,
+    StructuredCommunication, VatCategory, VatRate,
 };
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn address(street: &str, postcode: &str, city: &str, country: &str) -> Address {
-    Address {
-        street: street.into(),
-        street2: String::new(),
-        postcode: postcode.into(),
-        city: city.into(),
-        country: Country::from_code(country).unwrap(),
-    }
-}
-
-fn customer(name: &str, address: Address, vat: Option<&str>) -> PartySnapshot {
-    PartySnapshot { name: name.into(), address, vat_number: vat.map(|v| VatNumber::parse(v).unwrap()) }
-}
-
-fn line(
-    description: &str,
-    quantity: Decimal,
-    unit: &str,
-    price: Decimal,
-    discount: Decimal,
-    rate: Decimal,
-) -> DocumentLine {
-    DocumentLine {
-        article_id: None,
-        description: description.into(),
-        quantity,
-        unit: unit.into(),
-        unit_price: price,
-        discount_percent: discount,
-        vat_rate: VatRate::new(rate).unwrap(),
-        vat_category: None,
-        section: false,
-    }
-}
-
-fn exempt(mut line: DocumentLine, category: VatCategory) -> DocumentLine {
-    line.vat_category = Some(category);
-    line
-}
+use documents::{address, categorised, customer, date, line};
 
 /// The French demo company, with a SIRET (its SIREN and a first establishment) so that
 /// its Peppol id is 0009 + SIRET.
@@ -186,8 +145,14 @@ fn french_cases() -> Vec<Case> {
         DocumentKind::Invoice,
         paris_bakery,
         vec![
-            exempt(line("Création d'affiches", dec!(3), "pièce", dec!(150), dec!(0), dec!(0)), VatCategory::Exempt),
-            exempt(line("Déclinaisons réseaux sociaux", dec!(5), "h", dec!(40), dec!(0), dec!(0)), VatCategory::Exempt),
+            categorised(
+                line("Création d'affiches", dec!(3), "pièce", dec!(150), dec!(0), dec!(0)),
+                VatCategory::Exempt,
+            ),
+            categorised(
+                line("Déclinaisons réseaux sociaux", dec!(5), "h", dec!(40), dec!(0), dec!(0)),
+                VatCategory::Exempt,
+            ),
         ],
         "2026-031",
         |draft| draft.vat_exemption_reason = Some("TVA non applicable, art. 293 B du CGI".into()),
@@ -201,8 +166,11 @@ fn french_cases() -> Vec<Case> {
             Some("CHE-116.281.710 MWST"),
         ),
         vec![
-            exempt(line("Luminaires sur mesure", dec!(8), "pièce", dec!(420), dec!(0), dec!(0)), VatCategory::Export),
-            exempt(
+            categorised(
+                line("Luminaires sur mesure", dec!(8), "pièce", dec!(420), dec!(0), dec!(0)),
+                VatCategory::Export,
+            ),
+            categorised(
                 line("Emballage et expédition", dec!(1), "forfait", dec!(180), dec!(0), dec!(0)),
                 VatCategory::Export,
             ),
@@ -214,7 +182,7 @@ fn french_cases() -> Vec<Case> {
     let intra_eu_goods = issued_with(
         DocumentKind::Invoice,
         customer("Leuchten Weber GmbH", address("Lindenstraße 12", "50674", "Köln", "DE"), Some("DE136695976")),
-        vec![exempt(
+        vec![categorised(
             line("Appliques murales en laiton", dec!(24), "pièce", dec!(96.50), dec!(8), dec!(0)),
             VatCategory::IntraCommunitySupply,
         )],
@@ -257,11 +225,14 @@ fn belgian_cases() -> Vec<Case> {
             Some("NL853746333B01"),
         ),
         vec![
-            exempt(
+            categorised(
                 line("Développement du site web", dec!(12), "jour", dec!(650), dec!(0), dec!(0)),
                 VatCategory::ReverseCharge,
             ),
-            exempt(line("Hébergement annuel", dec!(1), "an", dec!(240), dec!(0), dec!(0)), VatCategory::ReverseCharge),
+            categorised(
+                line("Hébergement annuel", dec!(1), "an", dec!(240), dec!(0), dec!(0)),
+                VatCategory::ReverseCharge,
+            ),
         ],
         "2026/0316",
         |draft| draft.vat_exemption_reason = Some("Autoliquidation — article 196 de la directive 2006/112/CE".into()),
@@ -270,7 +241,7 @@ fn belgian_cases() -> Vec<Case> {
     let out_of_scope = issued_with(
         DocumentKind::Invoice,
         customer("ASBL Les Amis du Parc", address("Rue de la Loi 16", "1000", "Bruxelles", "BE"), None),
-        vec![exempt(
+        vec![categorised(
             line("Débours : frais de dossier avancés", dec!(1), "", dec!(85), dec!(0), dec!(0)),
             VatCategory::OutOfScope,
         )],

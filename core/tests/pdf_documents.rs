@@ -10,63 +10,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
 
+mod documents;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use comptoir_core::demo::demo_company;
 use comptoir_core::export::einvoice::InvoiceReference;
 use comptoir_core::export::pdf::{self, DocumentPdf, PdfError};
 use comptoir_core::model::{
-    Address, Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLanguage, DocumentLine, Logo,
-    PartySnapshot, StructuredCommunication, VatCategory, VatNumber, VatRate,
+    Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLanguage, DocumentLine, Logo, PartySnapshot,
+    StructuredCommunication, VatCategory,
 };
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn address(street: &str, postcode: &str, city: &str, country: &str) -> Address {
-    Address {
-        street: street.into(),
-        street2: String::new(),
-        postcode: postcode.into(),
-        city: city.into(),
-        country: Country::from_code(country).unwrap(),
-    }
-}
-
-fn customer(name: &str, address: Address, vat: Option<&str>) -> PartySnapshot {
-    PartySnapshot { name: name.into(), address, vat_number: vat.map(|v| VatNumber::parse(v).unwrap()) }
-}
-
-fn line(
-    description: &str,
-    quantity: Decimal,
-    unit: &str,
-    price: Decimal,
-    discount: Decimal,
-    rate: Decimal,
-) -> DocumentLine {
-    DocumentLine {
-        article_id: None,
-        description: description.into(),
-        quantity,
-        unit: unit.into(),
-        unit_price: price,
-        discount_percent: discount,
-        vat_rate: VatRate::new(rate).unwrap(),
-        vat_category: None,
-        section: false,
-    }
-}
-
-fn categorised(mut line: DocumentLine, category: VatCategory) -> DocumentLine {
-    line.vat_category = Some(category);
-    line
-}
+use documents::{address, categorised, customer, date, line};
 
 fn french_seller() -> Company {
     demo_company(7, &Country::France)

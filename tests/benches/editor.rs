@@ -41,6 +41,7 @@
 //!
 //! `COMPTOIR_BENCH_CONTACTS=N` and `COMPTOIR_BENCH_LINES=N` change the sizes.
 
+use comptoir_tests::ui::wheel;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -283,16 +284,6 @@ fn frame(harness: &mut Harness<'_, Screen>) -> Duration {
     let primitives = harness.ctx.tessellate(output.shapes.clone(), output.pixels_per_point);
     std::hint::black_box(primitives);
     started.elapsed()
-}
-
-fn wheel(harness: &Harness<'_, Screen>, dy: f32) {
-    harness.event(egui::Event::MouseWheel {
-        unit: egui::MouseWheelUnit::Point,
-        delta: egui::vec2(0.0, dy),
-        modifiers: egui::Modifiers::NONE,
-        phase: egui::TouchPhase::Move,
-        source: egui::MouseWheelSource::Unknown,
-    });
 }
 
 fn editor_frames(reader: Reader, editor: Editor, lines: u32) -> Result<(), Box<dyn std::error::Error>> {

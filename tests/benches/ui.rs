@@ -17,6 +17,7 @@
 //!
 //! `COMPTOIR_BENCH_INVOICES=N` changes the number of invoices.
 
+use comptoir_tests::ui::wheel;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,17 +101,6 @@ fn prepare(data: &Path, invoices: u32) -> Result<(), Box<dyn std::error::Error>>
     })?;
     app.set_active_company(company.id)?;
     Ok(())
-}
-
-/// A turn of the mouse wheel over the list, of `dy` points (negative: down).
-fn wheel(harness: &Harness<'_, ComptoirApp>, dy: f32) {
-    harness.event(egui::Event::MouseWheel {
-        unit: egui::MouseWheelUnit::Point,
-        delta: egui::vec2(0.0, dy),
-        modifiers: egui::Modifiers::NONE,
-        phase: egui::TouchPhase::Move,
-        source: egui::MouseWheelSource::Unknown,
-    });
 }
 
 /// One frame and its tessellation; returns its CPU time on this thread.

@@ -64,6 +64,17 @@ pub fn shows(harness: &Harness<'_, ComptoirApp>, text: &str) -> bool {
 /// # Panics
 ///
 /// When it does not show within 30 s (a test failure).
+/// One turn of the mouse wheel of `dy` points (positive: up) where the pointer is.
+pub fn wheel<State>(harness: &Harness<'_, State>, dy: f32) {
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, dy),
+        modifiers: egui::Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+    });
+}
+
 pub fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) {
     wait_until(harness, &format!("“{text}”"), |h| shows(h, text));
 }

@@ -8,7 +8,7 @@ use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus, VatRate};
 use comptoir_core::store::CompanyStore;
 use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
 use comptoir_tests::TestServer;
-use comptoir_tests::ui::{copy, file_menu, go_to, opened, type_into, wait_for, wait_until, wide_app};
+use comptoir_tests::ui::{copy, file_menu, go_to, opened, type_into, wait_for, wait_until, wheel, wide_app};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use rust_decimal::Decimal;
@@ -464,13 +464,7 @@ fn a_long_invoice_draws_the_lines_in_view_and_tab_walks_past_them() {
     // Back to the top: the lines far below are not drawn at all.
     harness.hover_at(egui::pos2(700.0, 500.0));
     for _ in 0..20 {
-        harness.event(egui::Event::MouseWheel {
-            unit: egui::MouseWheelUnit::Point,
-            delta: egui::vec2(0.0, 2_000.0),
-            modifiers: egui::Modifiers::NONE,
-            phase: egui::TouchPhase::Move,
-            source: egui::MouseWheelSource::Unknown,
-        });
+        wheel(&harness, 2_000.0);
         harness.step();
     }
     wait_for(&mut harness, "Désignation 1");
@@ -493,22 +487,16 @@ fn a_long_invoice_draws_the_lines_in_view_and_tab_walks_past_them() {
 
     // The wheel takes line 35 out of view (it is not drawn, and egui drops the focus of
     // what it does not draw), then back: the cell has the cursor again, and typing goes on.
-    let wheel = |harness: &mut egui_kittest::Harness<'_, comptoir::app::ComptoirApp>, dy: f32| {
+    let turn = |harness: &mut egui_kittest::Harness<'_, comptoir::app::ComptoirApp>, dy: f32| {
         for _ in 0..20 {
-            harness.event(egui::Event::MouseWheel {
-                unit: egui::MouseWheelUnit::Point,
-                delta: egui::vec2(0.0, dy),
-                modifiers: egui::Modifiers::NONE,
-                phase: egui::TouchPhase::Move,
-                source: egui::MouseWheelSource::Unknown,
-            });
+            wheel(harness, dy);
             harness.step();
         }
     };
-    wheel(&mut harness, 2_000.0);
+    turn(&mut harness, 2_000.0);
     wait_for(&mut harness, "Désignation 1");
     assert!(harness.query_by_label("Désignation 35").is_none(), "line 35 is out of view");
-    wheel(&mut harness, -2_000.0);
+    turn(&mut harness, -2_000.0);
     wait_until(&mut harness, "line 35 focused again", |h| {
         h.query_by_label("Désignation 35").is_some_and(|n| n.accesskit_node().is_focused())
     });

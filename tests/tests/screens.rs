@@ -35,6 +35,14 @@ fn preferences(harness: &mut Harness<'_, ComptoirApp>, tab: &str) {
     harness.step();
 }
 
+/// Types a new contact's name and address (street, postcode, city) into the open form.
+fn fill_contact(harness: &mut Harness<'_, ComptoirApp>, name: &str, (street, postcode, city): (&str, &str, &str)) {
+    type_into(harness, "Nom", name);
+    type_into(harness, "Ville", city);
+    type_into(harness, "Code postal", postcode);
+    type_into(harness, "Adresse", street);
+}
+
 fn copy_at(path: &std::path::Path) -> CompanyStore {
     CompanyStore::open_read_only(path).unwrap()
 }
@@ -242,10 +250,7 @@ fn a_new_contact_and_an_issued_draft_show_in_their_history() {
     // A refused form says why and sends nothing.
     harness.get_by_label("Enregistrer").click();
     wait_for(&mut harness, "obligatoire");
-    type_into(&mut harness, "Nom", "Aaa Atelier Kittest");
-    type_into(&mut harness, "Ville", "Lyon");
-    type_into(&mut harness, "Code postal", "69007");
-    type_into(&mut harness, "Adresse", "8 rue Pasteur");
+    fill_contact(&mut harness, "Aaa Atelier Kittest", ("8 rue Pasteur", "69007", "Lyon"));
     harness.get_by_label("Enregistrer").click();
     // Listed at once (sorted first), then confirmed by the server with its history.
     wait_for(&mut harness, "Aaa Atelier Kittest");
@@ -1159,10 +1164,7 @@ fn a_contact_records_its_peppol_id_checked_as_it_is_typed() {
     go_to(&mut harness, "Contacts");
     harness.get_by_label("Nouveau contact").click();
     harness.step();
-    type_into(&mut harness, "Nom", "Aaa Brasserie Peppol");
-    type_into(&mut harness, "Ville", "Bruxelles");
-    type_into(&mut harness, "Code postal", "1000");
-    type_into(&mut harness, "Adresse", "1 Grand-Place");
+    fill_contact(&mut harness, "Aaa Brasserie Peppol", ("1 Grand-Place", "1000", "Bruxelles"));
     // A wrong check digit is named as it is typed, and the form is refused.
     type_into(&mut harness, "Identifiant Peppol", "0208:0403170702");
     wait_for(&mut harness, "Cet identifiant Peppol n'est pas valide");
