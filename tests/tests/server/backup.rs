@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use comptoir_core::model::{CompanyId, Contact, ContactId, Role};
-use comptoir_core::sync::{Intent, Mutation, Outcome, PushResponse, RecordBody, RecordKind};
+use comptoir_core::sync::{Intent, Mutation, Outcome, RecordBody, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage, StorageError};
 use comptoir_tests::api::PASSWORD;
@@ -76,17 +76,8 @@ async fn a_backup_taken_while_serving_holds_what_was_acknowledged_before_it() {
                 let contact = contact(&format!("Pushed {mutation_id}"));
                 let id = contact.id;
                 let mutation = Mutation { client_id, mutation_id, intent: Intent::CreateContact { contact } };
-                let response: PushResponse = http
-                    .post(format!("{url}/v1/companies/{company}/sync/push"))
-                    .bearer_auth(&token)
-                    .json(&json!({"mutations": [mutation]}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                assert!(matches!(response.results[0].outcome, Outcome::Applied { .. }));
+                let outcome = crate::push_one(&http, &url, company, &token, &mutation).await;
+                assert!(matches!(outcome, Outcome::Applied { .. }));
                 acknowledged.lock().unwrap().push(id);
             }
         })

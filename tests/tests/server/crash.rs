@@ -6,7 +6,7 @@ use std::io::BufRead as _;
 use std::process::Child;
 
 use comptoir_core::model::{CompanyId, Contact, ContactId, Role};
-use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, PushResponse, RecordBody, RecordKind};
+use comptoir_core::sync::{Intent, Mutation, Outcome, PullPage, RecordBody, RecordKind};
 use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage};
 use comptoir_tests::process::{self, ServerProcess};
@@ -18,34 +18,20 @@ fn start(data: &std::path::Path) -> (Child, String) {
     (child, url)
 }
 
-async fn sign_in(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
-    let login: serde_json::Value = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["access_token"].as_str().unwrap().to_owned()
+/// A server folder with one company, Atelier, whose owner is claire@atelier.fr.
+fn company_with_owner(dir: &std::path::Path) -> CompanyId {
+    let storage = SqliteStorage::open(dir).unwrap();
+    admin::create_user(&storage, "claire@atelier.fr", "mot de passe solide", "").unwrap();
+    let company = admin::create_company(&storage, "Atelier", "FR").unwrap();
+    admin::add_member(&storage, company, "claire@atelier.fr", Role::Owner).unwrap();
+    company
 }
 
-async fn push(http: &reqwest::Client, url: &str, company: CompanyId, token: &str, mutation: &Mutation) -> Outcome {
-    let response: PushResponse = http
-        .post(format!("{url}/v1/companies/{company}/sync/push"))
-        .bearer_auth(token)
-        .json(&json!({"mutations": [mutation]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    response.results.into_iter().next().unwrap().outcome
+/// Claire's access token.
+async fn sign_in(url: &str) -> String {
+    comptoir_tests::checks::signed_in(url, "claire@atelier.fr", "mot de passe solide").await.1
 }
 
-/// The ids of the contacts the server holds, in change-log order.
 async fn contacts(http: &reqwest::Client, url: &str, company: CompanyId, token: &str) -> Vec<ContactId> {
     let page: PullPage = http
         .get(format!("{url}/v1/companies/{company}/sync/pull?limit=5000"))
@@ -66,22 +52,16 @@ fn contact(i: u64) -> Contact {
 #[tokio::test]
 async fn acknowledged_changes_survive_a_kill() {
     let dir = tempfile::tempdir().unwrap();
-    let company = {
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        admin::create_user(&storage, "claire@atelier.fr", "mot de passe solide", "").unwrap();
-        let company = admin::create_company(&storage, "Atelier", "FR").unwrap();
-        admin::add_member(&storage, company, "claire@atelier.fr", Role::Owner).unwrap();
-        company
-    };
+    let company = company_with_owner(dir.path());
     let http = reqwest::Client::new();
     let (mut server, url) = start(dir.path());
-    let token = sign_in(&http, &url, "claire@atelier.fr", "mot de passe solide").await;
+    let token = sign_in(&url).await;
     let client_id = uuid::Uuid::now_v7();
     let mut acknowledged = Vec::new();
     let mut last = None;
     for i in 1..=40_u64 {
         let mutation = Mutation { client_id, mutation_id: i, intent: Intent::CreateContact { contact: contact(i) } };
-        assert!(matches!(push(&http, &url, company, &token, &mutation).await, Outcome::Applied { .. }));
+        assert!(matches!(crate::push_one(&http, &url, company, &token, &mutation).await, Outcome::Applied { .. }));
         let Intent::CreateContact { contact } = &mutation.intent else { unreachable!() };
         acknowledged.push(contact.id);
         last = Some(mutation);
@@ -93,7 +73,7 @@ async fn acknowledged_changes_survive_a_kill() {
     assert_eq!(contacts(&http, &url, company, &token).await, acknowledged, "every acknowledged change, in order");
     // The session survived too, and re-sending an acknowledged mutation applies nothing.
     let again = last.unwrap();
-    assert!(matches!(push(&http, &url, company, &token, &again).await, Outcome::Applied { .. }));
+    assert!(matches!(crate::push_one(&http, &url, company, &token, &again).await, Outcome::Applied { .. }));
     assert_eq!(contacts(&http, &url, company, &token).await.len(), 40, "applied once only");
     server.kill().unwrap();
     server.wait().unwrap();
@@ -157,18 +137,12 @@ async fn add_marc(
 async fn a_kill_between_the_steps_of_adding_a_member_leaves_all_or_nothing() {
     for point in MEMBER_STEPS {
         let dir = tempfile::tempdir().unwrap();
-        let company = {
-            let storage = SqliteStorage::open(dir.path()).unwrap();
-            admin::create_user(&storage, "claire@atelier.fr", "mot de passe solide", "").unwrap();
-            let company = admin::create_company(&storage, "Atelier", "FR").unwrap();
-            admin::add_member(&storage, company, "claire@atelier.fr", Role::Owner).unwrap();
-            company
-        };
+        let company = company_with_owner(dir.path());
         let http = reqwest::Client::new();
         let pause = [(comptoir_server::pause::PAUSE_AT, point)];
         let ServerProcess { child: mut server, url, mut stdout } =
             process::serve(crate::SERVER_BIN, dir.path(), &pause).unwrap();
-        let token = sign_in(&http, &url, "claire@atelier.fr", "mot de passe solide").await;
+        let token = sign_in(&url).await;
         let request = tokio::spawn(add_marc(http.clone(), url.clone(), company, token.clone()));
         // The server says when it stands at the point, inside the transaction.
         let paused = tokio::task::spawn_blocking(move || {

@@ -26,6 +26,28 @@ use comptoir_tests::TestServer;
 /// `comptoir-server`'s binary, as this package builds it.
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_comptoir-sync-server");
 
+/// Pushes one mutation to `company` at `url` with the access token `token`, over plain
+/// HTTP (for servers run as processes); returns its outcome.
+async fn push_one(
+    http: &reqwest::Client,
+    url: &str,
+    company: comptoir_core::model::CompanyId,
+    token: &str,
+    mutation: &comptoir_core::sync::Mutation,
+) -> comptoir_core::sync::Outcome {
+    let response: comptoir_core::sync::PushResponse = http
+        .post(format!("{url}/v1/companies/{company}/sync/push"))
+        .bearer_auth(token)
+        .json(&comptoir_core::sync::PushRequest { mutations: vec![mutation.clone()] })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response.results.into_iter().next().unwrap().outcome
+}
+
 /// An empty server (no account, no company) with the default failed-login policy and
 /// limits; and its clock, which stands at 2026-11-24 09:00 UTC until the test moves it.
 fn empty_server() -> (TestServer, Arc<ManualClock>) {
