@@ -27,6 +27,7 @@
 
 mod data;
 mod epc;
+mod facturx;
 mod format;
 mod labels;
 mod world;
@@ -36,12 +37,13 @@ use rust_decimal::Decimal;
 use thiserror::Error;
 use typst::foundations::{Datetime, Smart};
 use typst_layout::PagedDocument;
-use typst_pdf::{PdfOptions, Timestamp};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::export::einvoice::InvoiceReference;
 use crate::model::{Company, Document, DocumentLanguage, Logo, ModelError};
 
 pub use epc::{EpcReference, EpcTransfer, qr_svg};
+pub use facturx::{FACTURX_FILE_NAME, Relationship};
 pub use format::Formatter;
 
 /// What a PDF is made from.
@@ -86,6 +88,9 @@ pub enum PdfError {
     /// The template could not be laid out: where and why (`line 12: unknown variable`).
     #[error("the template could not be laid out: {0}")]
     Template(String),
+    /// A Factur-X is an issued invoice's: a draft has no e-invoice.
+    #[error("only an issued invoice or credit note has a Factur-X")]
+    NotIssued,
     /// The laid-out pages could not be written as PDF.
     #[error("the PDF could not be written: {0}")]
     Export(String),
@@ -99,6 +104,33 @@ pub fn render(input: &DocumentPdf<'_>) -> Result<Vec<u8>, PdfError> {
 /// The PDF of `input` laid out by `template` (typst source reading `/data.json`,
 /// `/logo.png` and `/qr.svg`), or by the built-in one when `None`.
 pub fn render_with_template(input: &DocumentPdf<'_>, template: Option<&str>) -> Result<Vec<u8>, PdfError> {
+    compile(input, template, None)
+}
+
+/// The Factur-X PDF of an issued invoice or credit note: a PDF/A-3b of the same layout
+/// with `xml` (its CII, see [`crate::export::einvoice::cii`]) attached as
+/// [`FACTURX_FILE_NAME`] under `relationship`, and the Factur-X XMP metadata (EN 16931
+/// conformance level). A draft is refused: its XML does not exist.
+pub fn render_facturx(
+    input: &DocumentPdf<'_>,
+    template: Option<&str>,
+    xml: &str,
+    relationship: Relationship,
+) -> Result<Vec<u8>, PdfError> {
+    if !input.document.status.is_issued() {
+        return Err(PdfError::NotIssued);
+    }
+    let pdf = compile(input, template, Some((xml, relationship)))?;
+    facturx::add_xmp_extension(&pdf)
+}
+
+/// Lays out `input` and writes it as PDF: PDF/A-3b with the XML attached when
+/// `facturx` is given, plain PDF 1.7 otherwise.
+fn compile(
+    input: &DocumentPdf<'_>,
+    template: Option<&str>,
+    facturx: Option<(&str, Relationship)>,
+) -> Result<Vec<u8>, PdfError> {
     let (data, qr_payload) = data::template_data(input)?;
     let json = serde_json::to_vec(&data).map_err(|e| PdfError::Template(e.to_string()))?;
     let mut files = vec![(world::DATA_PATH, json)];
@@ -110,7 +142,18 @@ pub fn render_with_template(input: &DocumentPdf<'_>, template: Option<&str>) -> 
     }
     let created = datetime(input.created)
         .ok_or_else(|| PdfError::Export(format!("creation date out of range: {}", input.created)))?;
-    let world = world::DocumentWorld::new(template, files, created)
+    let source = match facturx {
+        Some((xml, relationship)) => {
+            files.push((world::FACTURX_PATH, xml.as_bytes().to_vec()));
+            // The attachment is part of the layout's own source, appended after the
+            // template so that its line numbers stay right.
+            let mut source = template.unwrap_or(world::TEMPLATE).to_owned();
+            source.push_str(&facturx::attach_source(relationship));
+            source
+        }
+        None => template.unwrap_or(world::TEMPLATE).to_owned(),
+    };
+    let world = world::DocumentWorld::new(source, files, created)
         .ok_or_else(|| PdfError::Template("the template's files could not be named".to_owned()))?;
     let pages = typst::compile::<PagedDocument>(&world)
         .output
@@ -119,10 +162,15 @@ pub fn render_with_template(input: &DocumentPdf<'_>, template: Option<&str>) -> 
     // would otherwise keep every one's layout in memory; fonts and the library stay.
     typst::comemo::evict(3);
     let pages = pages?;
+    let standards = match facturx {
+        Some(_) => PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| PdfError::Export(e.message().to_string()))?,
+        None => PdfStandards::default(),
+    };
     let options = PdfOptions {
         ident: Smart::Custom(input.document.id.to_string()),
         creator: Smart::Custom(Some("Comptoir".to_owned())),
         timestamp: Some(Timestamp::new_utc(created)),
+        standards,
         ..PdfOptions::default()
     };
     typst_pdf::pdf(&pages, &options).map_err(|errors| PdfError::Export(world.describe(errors.as_slice())))

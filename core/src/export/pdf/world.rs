@@ -17,7 +17,7 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt as _, World, WorldExt as _};
 
 /// The built-in template.
-const TEMPLATE: &str = include_str!("../../../../resources/templates/document.typ");
+pub(super) const TEMPLATE: &str = include_str!("../../../../resources/templates/document.typ");
 const REGULAR: &[u8] = include_bytes!("../../../../resources/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../../../resources/fonts/DejaVuSans-Bold.ttf");
 
@@ -26,6 +26,8 @@ pub(super) const MAIN_PATH: &str = "/document.typ";
 pub(super) const DATA_PATH: &str = "/data.json";
 pub(super) const LOGO_PATH: &str = "/logo.png";
 pub(super) const QR_PATH: &str = "/qr.svg";
+/// The CII XML a Factur-X attaches (see `facturx`).
+pub(super) const FACTURX_PATH: &str = "/factur-x.xml";
 
 /// What every compilation shares: the standard library and the fonts, built once.
 struct Shared {
@@ -59,11 +61,10 @@ pub(super) struct DocumentWorld {
 }
 
 impl DocumentWorld {
-    /// A world whose main file is `template` (the built-in one when `None`), with
-    /// `files` (path, bytes) beside it; `today` is what the template's
-    /// `datetime.today()` gives.
-    pub(super) fn new(template: Option<&str>, files: Vec<(&str, Vec<u8>)>, today: Datetime) -> Option<Self> {
-        let main = Source::new(file_id(MAIN_PATH)?, template.unwrap_or(TEMPLATE).to_owned());
+    /// A world whose main file is `source` (a template), with `files` (path, bytes)
+    /// beside it; `today` is what the template's `datetime.today()` gives.
+    pub(super) fn new(source: String, files: Vec<(&str, Vec<u8>)>, today: Datetime) -> Option<Self> {
+        let main = Source::new(file_id(MAIN_PATH)?, source);
         let files = files
             .into_iter()
             .map(|(path, bytes)| Some((file_id(path)?, Bytes::new(bytes))))
