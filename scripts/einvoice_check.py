@@ -12,7 +12,12 @@ to run on it, comma-separated:
 - `en16931-cii`, `br-fr-cii`: the EN 16931 and French CTC (BR-FR) schematrons on CII;
 - `en16931-ubl`, `br-fr-ubl`: the same on UBL;
 - `peppol`: the Peppol BIS Billing 3.0 schematron (given by --peppol; when absent, every
-  Peppol check is reported as skipped, loudly, and the others still run).
+  Peppol check is reported as skipped, loudly, and the others still run);
+- `facturx-pdf`: the file is a Factur-X PDF: the `factur-x` package extracts its
+  `factur-x.xml` (checking it against the XSD as it reads it) and writes it beside the
+  PDF as `PDF.extracted.xml` for the caller to compare; its XMP metadata (read by pypdf)
+  must say PDF/A-3B and carry the Factur-X properties, with their schema described in
+  one `pdfaExtension:schemas` list.
 
 Each stylesheet is compiled once per run, and every invoice is checked in this one
 process. Findings are the SVRL `failed-assert`s (and `successful-report`s) with their
@@ -66,6 +71,60 @@ def svrl_findings(svrl_text):
     return findings
 
 
+FX = "{urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#}"
+PDFAID = "{http://www.aiim.org/pdfa/ns/id/}"
+PDFA_EXTENSION = "{http://www.aiim.org/pdfa/ns/extension/}"
+PDFA_SCHEMA = "{http://www.aiim.org/pdfa/ns/schema#}"
+
+
+def facturx_pdf_findings(path):
+    """Extracts a Factur-X PDF's XML (beside it) and checks its XMP metadata."""
+    findings = []
+
+    def fatal(rule, text):
+        findings.append({"id": rule, "flag": "fatal", "location": "", "text": text})
+
+    with open(path, "rb") as pdf:
+        data = pdf.read()
+    name, xml = facturx.get_facturx_xml_from_pdf(data, check_xsd=True)
+    if name != "factur-x.xml" or not xml:
+        fatal("FX-XML", f"no factur-x.xml valid against the XSD found in the PDF (found {name!r})")
+    else:
+        with open(path + ".extracted.xml", "wb") as out:
+            out.write(xml)
+    from pypdf import PdfReader
+
+    catalog = PdfReader(path).trailer["/Root"]
+    if "/Metadata" not in catalog:
+        fatal("FX-XMP", "no XMP metadata")
+        return findings
+    root = ET.fromstring(catalog["/Metadata"].get_object().get_data())
+    values = {}
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            values.setdefault(element.tag, []).append((element.text or "").strip())
+    for tag, expected in (
+        (PDFAID + "part", "3"),
+        (PDFAID + "conformance", "B"),
+        (FX + "DocumentType", "INVOICE"),
+        (FX + "DocumentFileName", "factur-x.xml"),
+        (FX + "Version", "1.0"),
+        (FX + "ConformanceLevel", "EN 16931"),
+    ):
+        found = values.get(tag, [])
+        # pdfaid may also be written as attributes of rdf:Description
+        found += [node.get(tag) for node in root.iter() if isinstance(node.tag, str) and node.get(tag)]
+        if found != [expected]:
+            fatal("FX-XMP", f"{tag} is {found!r}, expected [{expected!r}]")
+    lists = values.get(PDFA_EXTENSION + "schemas", [])
+    if len(lists) != 1:
+        fatal("FX-XMP", f"{len(lists)} pdfaExtension:schemas lists, expected one")
+    fx_schemas = [text for text in values.get(PDFA_SCHEMA + "namespaceURI", []) if text == FX[1:-1]]
+    if len(fx_schemas) != 1:
+        fatal("FX-XMP", f"the Factur-X schema is described {len(fx_schemas)} times, expected once")
+    return findings
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("manifest")
@@ -99,7 +158,7 @@ def main():
         xslt = processor.new_xslt30_processor()
         compiled = {}
         for name in sorted({rule for _, rules in jobs for rule in rules}):
-            if name == "facturx-xsd" or name not in stylesheets:
+            if name in ("facturx-xsd", "facturx-pdf") or name not in stylesheets:
                 continue
             path = stylesheets[name]
             if not os.path.isabs(path):
@@ -122,6 +181,8 @@ def main():
                         findings = []
                     except Exception as error:  # the package raises a bare Exception
                         findings = [{"id": "XSD", "flag": "fatal", "location": "", "text": str(error)}]
+                elif name == "facturx-pdf":
+                    findings = facturx_pdf_findings(path)
                 elif name in compiled:
                     svrl = compiled[name].transform_to_string(source_file=os.path.abspath(path))
                     findings = svrl_findings(svrl)

@@ -14,6 +14,7 @@ COMPTOIR_PACKAGES=(
   xvfb xauth                   # a display for smoke runs on headless machines
   python3 python3-venv         # the e-invoice rules run in Saxon from Python (einvoice-venv.sh)
   poppler-utils                # pdftotext, pdffonts, pdftoppm: the PDF tests read what they render
+  qpdf                         # qpdf --check / --json: the Factur-X tests read the PDF/A structure
 )
 
 install_system_packages() {

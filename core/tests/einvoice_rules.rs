@@ -14,6 +14,13 @@
 //! - UBL for the French CTC, for French sellers: the EN 16931 UBL schematron and BR-FR
 //!   (Peppol and BR-FR disagree on BT-23 and on the number of notes: see `UblProfile`).
 //!
+//! The named cases are also rendered as Factur-X PDFs (PDF/A-3b, `factur-x.xml`
+//! attached) and their UBL embeds that PDF (BT-125): the `factur-x` package extracts
+//! the XML, which must equal the XML written, and reads the XMP; `qpdf` checks the file
+//! and shows its structure (the PDF/A identification, the OutputIntent, the `/AF`
+//! attachment with its relationship, the embedded-files name tree); `pdffonts` shows
+//! every font embedded.
+//!
 //! No fatal or error finding is allowed. The Python environment comes from
 //! `scripts/einvoice-venv.sh` (test.sh sources it); `COMPTOIR_EINVOICE_PYTHON` names its
 //! python.
@@ -28,12 +35,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use comptoir_core::demo::{Rng, demo_company};
+use chrono::{TimeZone as _, Utc};
 use comptoir_core::export::einvoice::{
     self, EinvoiceError, ElectronicAddress, InvoiceData, InvoiceReference, UblProfile,
 };
+use comptoir_core::export::pdf::{self, DocumentPdf, Relationship};
 use comptoir_core::model::identifiers::luhn_check_digit;
 use comptoir_core::model::{
-    Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLine, NationalId, PartySnapshot,
+    Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLanguage, DocumentLine, NationalId,
+    PartySnapshot,
     StructuredCommunication, VatCategory, VatRate,
 };
 use rust_decimal::Decimal;
@@ -314,11 +324,116 @@ fn scale_small(rng: &mut Rng) -> Decimal {
     Decimal::new(i64::try_from(1 + rng.below(999)).unwrap(), 2)
 }
 
-fn cases() -> Vec<Case> {
-    let mut cases = french_cases();
-    cases.extend(belgian_cases());
-    cases.extend(random_cases(RANDOM_CASES));
+/// The named cases, then the random ones; whether each is named (rendered as PDF).
+fn cases() -> Vec<(Case, bool)> {
+    let mut cases: Vec<(Case, bool)> = french_cases().into_iter().map(|case| (case, true)).collect();
+    cases.extend(belgian_cases().into_iter().map(|case| (case, true)));
+    cases.extend(random_cases(RANDOM_CASES).into_iter().map(|case| (case, false)));
     cases
+}
+
+/// The Factur-X PDF of a case.
+fn facturx_pdf(case: &Case, cii: &str, relationship: Relationship) -> Vec<u8> {
+    pdf::render_facturx(&pdf_input(case), None, cii, relationship).unwrap()
+}
+
+/// What a case's PDF is made from, in French (Dutch for the Belgian seller).
+fn pdf_input(case: &Case) -> DocumentPdf<'_> {
+    let language =
+        if case.seller.address.country == Country::Belgium { DocumentLanguage::Dutch } else { DocumentLanguage::French };
+    DocumentPdf {
+        seller: &case.seller,
+        logo: None,
+        document: &case.document,
+        corrected_invoice: case.corrected.as_ref(),
+        language,
+        buyer_is_business: true,
+        paid: Decimal::ZERO,
+        created: Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 0).unwrap(),
+    }
+}
+
+/// Runs a tool on `path`, wanting success, and returns its standard output.
+fn tool(program: &str, args: &[&str], path: &Path) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} (scripts/system-packages.sh installs it): {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} {}: {}{}",
+        path.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A PDF's objects as `qpdf --json` shows them (`"obj:12 0 R"` → value).
+struct QpdfObjects(serde_json::Value);
+
+impl QpdfObjects {
+    fn read(path: &Path) -> Self {
+        let json: serde_json::Value = serde_json::from_str(&tool("qpdf", &["--json=2", "--json-key=qpdf"], path)).unwrap();
+        Self(json["qpdf"][1].clone())
+    }
+
+    /// `value` itself, or the object it refers to (a stream: its dictionary).
+    fn dict(&self, value: &serde_json::Value) -> serde_json::Value {
+        match value.as_str().filter(|reference| reference.ends_with(" R")) {
+            Some(reference) => {
+                let object = &self.0[format!("obj:{reference}")];
+                if object["stream"].is_null() { object["value"].clone() } else { object["stream"]["dict"].clone() }
+            }
+            None => value.clone(),
+        }
+    }
+
+    fn catalog(&self) -> serde_json::Value {
+        self.dict(&self.0["trailer"]["value"]["/Root"])
+    }
+}
+
+/// The PDF/A-3 structure of a Factur-X file, read by qpdf: the catalog's OutputIntent,
+/// its `/AF` array naming `factur-x.xml` with `relationship`, the same file in the
+/// embedded-files name tree, the embedded file's MIME type; and every font embedded.
+fn assert_facturx_structure(path: &Path, relationship: &str) {
+    tool("qpdf", &["--check"], path);
+    let objects = QpdfObjects::read(path);
+    let catalog = objects.catalog();
+    let intents = objects.dict(&catalog["/OutputIntents"]).as_array().cloned().unwrap_or_default();
+    assert_eq!(intents.len(), 1, "{}: OutputIntents {catalog}", path.display());
+    let intent = objects.dict(&intents[0]);
+    assert_eq!(intent["/S"], "/GTS_PDFA1", "{}: {intent}", path.display());
+    assert!(intent["/DestOutputProfile"].is_string(), "{}: no ICC profile: {intent}", path.display());
+
+    let af = objects.dict(&catalog["/AF"]).as_array().cloned().unwrap_or_default();
+    assert_eq!(af.len(), 1, "{}: /AF {catalog}", path.display());
+    let spec = objects.dict(&af[0]);
+    assert_eq!(spec["/Type"], "/Filespec");
+    assert_eq!(spec["/F"], "u:factur-x.xml", "{spec}");
+    assert_eq!(spec["/UF"], "u:factur-x.xml", "{spec}");
+    assert_eq!(spec["/AFRelationship"], format!("/{relationship}"), "{spec}");
+    let file = objects.dict(&spec["/EF"]["/F"]);
+    assert_eq!(file["/Type"], "/EmbeddedFile", "{file}");
+    assert_eq!(file["/Subtype"], "/text/xml", "{file}");
+    assert!(file["/Params"]["/ModDate"].is_string(), "{file}");
+
+    let names = objects.dict(&catalog["/Names"]);
+    let tree = objects.dict(&names["/EmbeddedFiles"]);
+    let listed = tree["/Names"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 2, "{}: one embedded file: {tree}", path.display());
+    assert_eq!(listed[0], "u:factur-x.xml");
+    assert_eq!(listed[1], af[0], "the name tree and /AF name the same file specification");
+
+    let fonts = tool("pdffonts", &[], path);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "no font: {fonts}");
+    for row in rows {
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(columns[columns.len() - 5], "yes", "{}: a font not embedded: {row}", path.display());
+    }
 }
 
 /// How many random invoices join the named cases (each takes Saxon a few milliseconds).
@@ -403,7 +518,8 @@ fn every_case_passes_the_official_rules_in_cii_and_ubl() {
     std::fs::create_dir_all(&out).unwrap();
     let mut manifest = String::new();
     let mut expected = Vec::new();
-    for case in cases() {
+    let mut pdfs = Vec::new();
+    for (case, named) in cases() {
         let data = InvoiceData {
             seller: &case.seller,
             document: &case.document,
@@ -411,8 +527,12 @@ fn every_case_passes_the_official_rules_in_cii_and_ubl() {
             buyer_endpoint: case.buyer_endpoint.clone(),
         };
         let cii = einvoice::cii(&data).unwrap();
-        let peppol = einvoice::ubl(&data, UblProfile::Peppol, Some(PDF)).unwrap();
-        let french_ctc = einvoice::ubl(&data, UblProfile::FrenchCtc, Some(PDF)).unwrap();
+        // The named cases embed their real Factur-X PDF in the UBL; the random ones a
+        // placeholder (the rules do not read it).
+        let facturx = named.then(|| facturx_pdf(&case, &cii, Relationship::Data));
+        let embedded = facturx.as_deref().unwrap_or(PDF);
+        let peppol = einvoice::ubl(&data, UblProfile::Peppol, Some(embedded)).unwrap();
+        let french_ctc = einvoice::ubl(&data, UblProfile::FrenchCtc, Some(embedded)).unwrap();
         // The totals are the model's, to the cent, in every syntax.
         let totals = case.document.totals().unwrap();
         let gross = format!("{:.2}", totals.gross);
@@ -433,6 +553,14 @@ fn every_case_passes_the_official_rules_in_cii_and_ubl() {
                 format!("<cbc:EndpointID schemeID=\"{}\">{}</cbc:EndpointID>", endpoint.scheme(), endpoint.id());
             assert!(peppol.contains(&element), "{}: {element}", case.name);
         }
+        if let Some(facturx) = facturx {
+            let path = out.join(format!("{}.facturx.pdf", case.name));
+            std::fs::write(&path, facturx).unwrap();
+            assert_facturx_structure(&path, "Data");
+            writeln!(manifest, "{}\tfacturx-pdf", path.display()).unwrap();
+            expected.push((path.clone(), "facturx-pdf"));
+            pdfs.push((path, cii.clone()));
+        }
         let mut files = vec![("cii", cii, "facturx-xsd,en16931-cii"), ("peppol.ubl", peppol, "en16931-ubl,peppol")];
         if case.seller.address.country == Country::France {
             files[0].2 = "facturx-xsd,en16931-cii,br-fr-cii";
@@ -445,7 +573,13 @@ fn every_case_passes_the_official_rules_in_cii_and_ubl() {
             expected.push((path, rules));
         }
     }
-    let controls = write_controls(&out, &mut manifest);
+    let mut controls = write_controls(&out, &mut manifest);
+    // And a PDF without the Factur-X parts: the PDF checks must reject it.
+    let plain = out.join("control_plain.pdf");
+    let (case, _) = cases().remove(0);
+    std::fs::write(&plain, pdf::render(&pdf_input(&case)).unwrap()).unwrap();
+    writeln!(manifest, "{}\tfacturx-pdf", plain.display()).unwrap();
+    controls.push((plain, "facturx-pdf"));
     let manifest_path = out.join("manifest.tsv");
     std::fs::write(&manifest_path, manifest).unwrap();
 
@@ -482,6 +616,39 @@ fn every_case_passes_the_official_rules_in_cii_and_ubl() {
         }
     }
     assert!(failures.is_empty(), "the official rules disagree (files in {}):\n{}", out.display(), failures.join("\n"));
+    // The XML read back from each Factur-X PDF by the `factur-x` package is the XML written.
+    assert!(!pdfs.is_empty());
+    for (path, cii) in pdfs {
+        let extracted = std::fs::read_to_string(path.with_extension("pdf.extracted.xml")).unwrap();
+        assert!(extracted == cii, "{}: the attached XML differs from the XML written", path.display());
+    }
+}
+
+#[test]
+fn the_attachment_relationship_is_configurable_and_drafts_have_no_facturx() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("facturx_relationship");
+    std::fs::create_dir_all(&out).unwrap();
+    let case = french_cases().remove(0);
+    let cii = einvoice::cii(&data(&case.seller, &case.document)).unwrap();
+    for (relationship, name) in [(Relationship::Alternative, "Alternative"), (Relationship::Source, "Source")] {
+        let path = out.join(format!("{name}.pdf"));
+        std::fs::write(&path, facturx_pdf(&case, &cii, relationship)).unwrap();
+        assert_facturx_structure(&path, name);
+    }
+    let mut draft = case.document.clone();
+    draft.status = comptoir_core::model::DocumentStatus::Draft;
+    draft.number = None;
+    let input = DocumentPdf {
+        seller: &case.seller,
+        logo: None,
+        document: &draft,
+        corrected_invoice: None,
+        language: DocumentLanguage::French,
+        buyer_is_business: true,
+        paid: Decimal::ZERO,
+        created: Utc.with_ymd_and_hms(2026, 11, 2, 9, 30, 0).unwrap(),
+    };
+    assert_eq!(pdf::render_facturx(&input, None, &cii, Relationship::Data), Err(pdf::PdfError::NotIssued));
 }
 
 /// What the writers need for `document` sold by `seller`, nothing else.

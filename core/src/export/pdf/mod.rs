@@ -132,6 +132,8 @@ fn compile(
     facturx: Option<(&str, Relationship)>,
 ) -> Result<Vec<u8>, PdfError> {
     let (data, qr_payload) = data::template_data(input)?;
+    let mut data = serde_json::to_value(&data).map_err(|e| PdfError::Template(e.to_string()))?;
+    make_printable(&mut data);
     let json = serde_json::to_vec(&data).map_err(|e| PdfError::Template(e.to_string()))?;
     let mut files = vec![(world::DATA_PATH, json)];
     if let Some(logo) = input.logo {
@@ -174,6 +176,21 @@ fn compile(
         ..PdfOptions::default()
     };
     typst_pdf::pdf(&pages, &options).map_err(|errors| PdfError::Export(world.describe(errors.as_slice())))
+}
+
+/// Every string of the template's data as the fonts can print it (see
+/// [`world::printable`]).
+fn make_printable(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Some(printable) = world::printable(text) {
+                *text = printable;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(make_printable),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(make_printable),
+        _ => {}
+    }
 }
 
 /// A chrono date and time as typst's.

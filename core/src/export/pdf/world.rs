@@ -48,6 +48,28 @@ fn shared() -> &'static Shared {
     })
 }
 
+/// `text` as the fonts can print it: a control character becomes a space (a line
+/// break stays), a character no font has a glyph for becomes `?`. A PDF/A refuses text
+/// it cannot show (and a plain PDF would show an empty box), and a customer's name or a
+/// pasted description can hold anything.
+pub(super) fn printable(text: &str) -> Option<String> {
+    let fonts = &shared().fonts;
+    let shown = |c: char| fonts.iter().any(|font| font.info().coverage.contains(u32::from(c)));
+    let fits = |c: char| c == '\n' || (!c.is_control() && (c == ' ' || shown(c)));
+    if text.chars().all(fits) {
+        return None;
+    }
+    Some(
+        text.chars()
+            .map(|c| match c {
+                c if fits(c) => c,
+                c if c.is_control() || c.is_whitespace() => ' ',
+                _ => '?',
+            })
+            .collect(),
+    )
+}
+
 /// The file id of a path in the project (the ids are interned once per path).
 pub(super) fn file_id(path: &str) -> Option<FileId> {
     VirtualPath::new(path).ok().map(|vpath| RootedPath::new(VirtualRoot::Project, vpath).intern())
