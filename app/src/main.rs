@@ -93,6 +93,10 @@ enum Import {
 
 #[derive(Debug, Subcommand)]
 enum Document {
+    /// The PDF of any issued document (quote, invoice, credit note, delivery note).
+    Pdf(cli::document::DocumentArgs),
+    /// The Factur-X PDF/A-3b of invoices and credit notes (the CII XML attached).
+    Facturx(cli::document::DocumentArgs),
     /// UBL (Peppol BIS Billing 3.0, or `--profile fr` for the French CTC rules).
     Ubl(cli::document::DocumentArgs),
     /// The Factur-X (EN 16931) CII XML.
@@ -127,8 +131,15 @@ fn main() -> anyhow::Result<()> {
             cli::import::run(comptoir_core::import::ImportKind::Articles, &args)
         }
         Some(Command::VerifyAudit(args)) => cli::verify::run(&args),
-        Some(Command::Document { what: Document::Ubl(args) }) => cli::document::run(cli::document::Syntax::Ubl, &args),
-        Some(Command::Document { what: Document::Cii(args) }) => cli::document::run(cli::document::Syntax::Cii, &args),
+        Some(Command::Document { what }) => {
+            let (format, args) = match what {
+                Document::Pdf(args) => (cli::document::Format::Pdf, args),
+                Document::Facturx(args) => (cli::document::Format::Facturx, args),
+                Document::Ubl(args) => (cli::document::Format::Ubl, args),
+                Document::Cii(args) => (cli::document::Format::Cii, args),
+            };
+            cli::document::run(format, &args)
+        }
         Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json, page_size }) => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;

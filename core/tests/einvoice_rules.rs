@@ -17,7 +17,7 @@
 //! The named cases are also rendered as Factur-X PDFs (PDF/A-3b, `factur-x.xml`
 //! attached) and their UBL embeds that PDF (BT-125): the `factur-x` package extracts
 //! the XML, which must equal the XML written, and reads the XMP; `qpdf` checks the file
-//! and shows its structure (the PDF/A identification, the OutputIntent, the `/AF`
+//! and shows its structure (the PDF/A identification, the `OutputIntent`, the `/AF`
 //! attachment with its relationship, the embedded-files name tree); `pdffonts` shows
 //! every font embedded.
 //!
@@ -34,8 +34,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use comptoir_core::demo::{Rng, demo_company};
 use chrono::{TimeZone as _, Utc};
+use comptoir_core::demo::{Rng, demo_company};
 use comptoir_core::export::einvoice::{
     self, EinvoiceError, ElectronicAddress, InvoiceData, InvoiceReference, UblProfile,
 };
@@ -43,8 +43,7 @@ use comptoir_core::export::pdf::{self, DocumentPdf, Relationship};
 use comptoir_core::model::identifiers::luhn_check_digit;
 use comptoir_core::model::{
     Company, ContactId, Country, Currency, Document, DocumentKind, DocumentLanguage, DocumentLine, NationalId,
-    PartySnapshot,
-    StructuredCommunication, VatCategory, VatRate,
+    PartySnapshot, StructuredCommunication, VatCategory, VatRate,
 };
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -339,8 +338,11 @@ fn facturx_pdf(case: &Case, cii: &str, relationship: Relationship) -> Vec<u8> {
 
 /// What a case's PDF is made from, in French (Dutch for the Belgian seller).
 fn pdf_input(case: &Case) -> DocumentPdf<'_> {
-    let language =
-        if case.seller.address.country == Country::Belgium { DocumentLanguage::Dutch } else { DocumentLanguage::French };
+    let language = if case.seller.address.country == Country::Belgium {
+        DocumentLanguage::Dutch
+    } else {
+        DocumentLanguage::French
+    };
     DocumentPdf {
         seller: &case.seller,
         logo: None,
@@ -375,7 +377,8 @@ struct QpdfObjects(serde_json::Value);
 
 impl QpdfObjects {
     fn read(path: &Path) -> Self {
-        let json: serde_json::Value = serde_json::from_str(&tool("qpdf", &["--json=2", "--json-key=qpdf"], path)).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&tool("qpdf", &["--json=2", "--json-key=qpdf"], path)).unwrap();
         Self(json["qpdf"][1].clone())
     }
 
@@ -395,7 +398,7 @@ impl QpdfObjects {
     }
 }
 
-/// The PDF/A-3 structure of a Factur-X file, read by qpdf: the catalog's OutputIntent,
+/// The PDF/A-3 structure of a Factur-X file, read by qpdf: the catalog's `OutputIntent`,
 /// its `/AF` array naming `factur-x.xml` with `relationship`, the same file in the
 /// embedded-files name tree, the embedded file's MIME type; and every font embedded.
 fn assert_facturx_structure(path: &Path, relationship: &str) {

@@ -1,17 +1,29 @@
-//! `comptoir document ubl|cii`: the structured e-invoices of issued invoices and credit
-//! notes, from the copy on this machine, offline — one document by its number, or every
-//! one issued in a period into a folder, for archives and for accountants. The UBL is
-//! Peppol BIS Billing 3.0 (what an access point sends) or the French CTC profile; the CII
-//! is the Factur-X EN 16931 XML. (The PDF and the Factur-X PDF come with the PDF step.)
+//! `comptoir document pdf|facturx|ubl|cii`: the files of issued documents, from the copy
+//! on this machine, offline — one document by its number, or every one issued in a
+//! period into a folder, for archives and for accountants.
+//!
+//! - `pdf`: the PDF of any issued document (quote, invoice, credit note, delivery note);
+//! - `facturx`: the Factur-X PDF/A-3b of invoices and credit notes (`factur-x.xml`
+//!   attached, relationship `--relationship`, Data by default);
+//! - `ubl`: Peppol BIS Billing 3.0 (what an access point sends) or the French CTC
+//!   profile, with the document's PDF embedded (BT-125);
+//! - `cii`: the Factur-X EN 16931 XML alone.
+//!
+//! A period is rendered by a pool of threads (one per core): the copy is read on this
+//! thread, documents are laid out and written on the others, a bounded queue between
+//! them so that memory stays flat however long the period.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "what was written to stdout, refusals to stderr")]
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use anyhow::{Context as _, bail};
-use chrono::NaiveDate;
-use comptoir_core::export::einvoice::{self, InvoiceData, InvoiceReference, UblProfile};
-use comptoir_core::model::{Document, DocumentKind, DocumentStatus, Permission};
+use chrono::{NaiveDate, Utc};
+use comptoir_core::export::einvoice::UblProfile;
+use comptoir_core::export::pdf::Relationship;
+use comptoir_core::export::sources::DocumentSources;
+use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus, Permission};
 use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 
 /// Which documents, from which company, to where.
@@ -26,8 +38,8 @@ pub struct DocumentArgs {
     /// One document, by its number (the file is `--out`).
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub number: Option<String>,
-    /// First issue day (YYYY-MM-DD) of a period: every invoice and credit note issued in
-    /// it goes into the folder `--out`.
+    /// First issue day (YYYY-MM-DD) of a period: every document of the kind the format
+    /// takes, issued in it, goes into the folder `--out`.
     #[arg(long, requires = "to")]
     pub from: Option<NaiveDate>,
     /// Last issue day (YYYY-MM-DD).
@@ -36,78 +48,106 @@ pub struct DocumentArgs {
     /// UBL only: `peppol` (default) or `fr` (the French CTC rules).
     #[arg(long, default_value = "peppol")]
     pub profile: String,
+    /// Factur-X only: how the XML relates to the PDF: `data` (default), `alternative`
+    /// or `source`.
+    #[arg(long, default_value = "data")]
+    pub relationship: String,
+    /// PDF, Factur-X and UBL: a typst template file to lay the documents out with
+    /// instead of the built-in one (see Paramètres → Modèles).
+    #[arg(long)]
+    pub template: Option<PathBuf>,
     /// The file (with `--number`) or the folder (with a period) to write.
     #[arg(long)]
     pub out: PathBuf,
 }
 
-/// The e-invoice syntax asked.
+/// The file asked.
 #[derive(Clone, Copy, Debug)]
-pub enum Syntax {
+pub enum Format {
+    Pdf,
+    Facturx,
     Ubl,
     Cii,
 }
 
-impl Syntax {
+impl Format {
     fn extension(self) -> &'static str {
         match self {
+            Self::Pdf => "pdf",
+            Self::Facturx => "facturx.pdf",
             Self::Ubl => "ubl.xml",
             Self::Cii => "cii.xml",
         }
     }
+
+    /// The kinds of document a period export takes.
+    fn kinds(self) -> &'static [DocumentKind] {
+        match self {
+            Self::Pdf => {
+                &[DocumentKind::Quote, DocumentKind::Invoice, DocumentKind::CreditNote, DocumentKind::DeliveryNote]
+            }
+            Self::Facturx | Self::Ubl | Self::Cii => &[DocumentKind::Invoice, DocumentKind::CreditNote],
+        }
+    }
 }
 
-/// Runs `comptoir document ubl|cii`.
-pub fn run(syntax: Syntax, args: &DocumentArgs) -> anyhow::Result<()> {
+/// How a file is made: the format and its options.
+struct Recipe {
+    format: Format,
+    profile: UblProfile,
+    relationship: Relationship,
+    template: Option<String>,
+}
+
+impl Recipe {
+    /// The bytes of `sources`' file.
+    fn make(&self, sources: &DocumentSources) -> anyhow::Result<Vec<u8>> {
+        let template = self.template.as_deref();
+        let created = Utc::now();
+        let number = sources.document.number.as_deref().unwrap_or("?");
+        let bytes = match self.format {
+            Format::Pdf => sources.pdf(template, created),
+            Format::Facturx => sources.facturx(template, self.relationship, created),
+            Format::Cii => sources.cii().map(String::into_bytes),
+            Format::Ubl => sources
+                .pdf(template, created)
+                .and_then(|pdf| sources.ubl(self.profile, Some(&pdf)))
+                .map(String::into_bytes),
+        };
+        bytes.with_context(|| format!("{number} cannot be written ({})", self.format.extension()))
+    }
+}
+
+/// Runs `comptoir document pdf|facturx|ubl|cii`.
+pub fn run(format: Format, args: &DocumentArgs) -> anyhow::Result<()> {
     let profile = match args.profile.as_str() {
         "peppol" => UblProfile::Peppol,
         "fr" => UblProfile::FrenchCtc,
         other => bail!("unknown profile “{other}”: peppol or fr"),
     };
+    let relationship = Relationship::parse(&args.relationship)
+        .with_context(|| format!("unknown relationship “{}”: data, alternative or source", args.relationship))?;
+    let template = match &args.template {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the template {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let recipe = Recipe { format, profile, relationship, template };
     let (_, store) = super::export::open_company(&args.data, &args.company, Permission::ReadData)?;
     match (&args.number, args.from, args.to) {
         (Some(number), _, _) => {
             let id = store
                 .document_id_by_number(number)?
                 .with_context(|| format!("no document numbered {number} in this company"))?;
-            let document = store.document(comptoir_core::model::DocumentId(id))?;
-            write_one(&store, &document, syntax, profile, &args.out)?;
+            let sources = DocumentSources::load(&store, DocumentId(id))?;
+            let bytes = recipe.make(&sources)?;
+            std::fs::write(&args.out, bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
             println!("{}: {}", number, args.out.display());
         }
         (None, Some(from), Some(to)) => {
             std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-            let (mut written, mut refused) = (0_u64, 0_u64);
-            for kind in [DocumentKind::Invoice, DocumentKind::CreditNote] {
-                let filter = DocumentFilter {
-                    statuses: vec![DocumentStatus::Issued, DocumentStatus::PartiallyPaid, DocumentStatus::Paid],
-                    from: Some(from),
-                    to: Some(to),
-                    ..DocumentFilter::kind(kind)
-                };
-                let mut request = PageRequest::First;
-                loop {
-                    let page =
-                        store.list_documents(&filter, DocumentSort::Number, SortDirection::Ascending, &request, 500)?;
-                    for row in &page.rows {
-                        let Some(number) = &row.number else { continue };
-                        let document = store.document(row.id)?;
-                        let out = args.out.join(format!("{}.{}", file_name(number), syntax.extension()));
-                        // One document that cannot be an e-invoice (a customer without
-                        // any electronic address, say) does not stop the others.
-                        match write_one(&store, &document, syntax, profile, &out) {
-                            Ok(()) => written += 1,
-                            Err(e) => {
-                                eprintln!("{e:#}");
-                                refused += 1;
-                            }
-                        }
-                    }
-                    match page.rows.last() {
-                        Some(last) if page.more => request = PageRequest::After(last.cursor.clone()),
-                        _ => break,
-                    }
-                }
-            }
+            let (written, refused) = write_period(&store, &recipe, from, to, &args.out)?;
             println!("{written} document(s) written to {}, {refused} refused", args.out.display());
             if refused > 0 {
                 bail!("{refused} document(s) could not be written: see above why");
@@ -118,35 +158,91 @@ pub fn run(syntax: Syntax, args: &DocumentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the e-invoice of `document` to `out`.
-fn write_one(
+/// Writes the file of every document of the period into `out`: read here, made and
+/// written by one worker per core. Returns how many were written and refused; one
+/// document that cannot be made (a customer without an electronic address, say) does
+/// not stop the others.
+fn write_period(
     store: &CompanyStore,
-    document: &Document,
-    syntax: Syntax,
-    profile: UblProfile,
+    recipe: &Recipe,
+    from: NaiveDate,
+    to: NaiveDate,
     out: &Path,
-) -> anyhow::Result<()> {
-    let seller = store.company()?;
-    let corrected_invoice = match document.corrects {
-        Some(invoice) => {
-            let invoice = store.document(invoice)?;
-            invoice.number.clone().map(|number| InvoiceReference { number, issue_date: invoice.issue_date })
+) -> anyhow::Result<(u64, u64)> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    // A few documents in flight per worker: enough to keep them busy, and memory flat.
+    let (queue, jobs) = mpsc::sync_channel::<DocumentSources>(workers * 2);
+    let jobs = std::sync::Mutex::new(jobs);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut written, mut refused) = (0_u64, 0_u64);
+                    loop {
+                        // The lock is held only to take the next job.
+                        let next = jobs.lock().map_err(|_| ()).and_then(|jobs| jobs.recv().map_err(|_| ()));
+                        let Ok(sources) = next else { break };
+                        let path = out.join(sources.file_name(recipe.format.extension()));
+                        let result = recipe.make(&sources).and_then(|bytes| {
+                            std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+                        });
+                        match result {
+                            Ok(()) => written += 1,
+                            Err(e) => {
+                                eprintln!("{e:#}");
+                                refused += 1;
+                            }
+                        }
+                    }
+                    (written, refused)
+                })
+            })
+            .collect();
+        let read = read_period(store, recipe.format, from, to, &queue);
+        drop(queue);
+        let mut totals = (0_u64, 0_u64);
+        for handle in handles {
+            let (written, refused) = handle.join().map_err(|_| anyhow::anyhow!("a rendering thread panicked"))?;
+            totals = (totals.0 + written, totals.1 + refused);
         }
-        None => None,
-    };
-    // The customer's own Peppol id, when the contact records one.
-    let buyer_endpoint = store.contact(document.contact_id).ok().and_then(|c| c.peppol_id);
-    let data = InvoiceData { seller: &seller, document, corrected_invoice, buyer_endpoint };
-    let number = document.number.as_deref().unwrap_or("?");
-    let xml = match syntax {
-        Syntax::Ubl => einvoice::ubl(&data, profile, None),
-        Syntax::Cii => einvoice::cii(&data),
-    }
-    .with_context(|| format!("{number} cannot be written as an e-invoice"))?;
-    std::fs::write(out, xml).with_context(|| format!("cannot write {}", out.display()))
+        read.map(|()| totals)
+    })
 }
 
-/// A document number as a file name: characters a file system refuses become `_`.
-fn file_name(number: &str) -> String {
-    number.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+/// Sends what every document of the period is made from to `queue`, by kind then
+/// number.
+fn read_period(
+    store: &CompanyStore,
+    format: Format,
+    from: NaiveDate,
+    to: NaiveDate,
+    queue: &mpsc::SyncSender<DocumentSources>,
+) -> anyhow::Result<()> {
+    for &kind in format.kinds() {
+        let filter = DocumentFilter {
+            // Every status but draft: a converted quote or a paid invoice was issued.
+            statuses: DocumentStatus::ALL.into_iter().filter(|status| *status != DocumentStatus::Draft).collect(),
+            from: Some(from),
+            to: Some(to),
+            ..DocumentFilter::kind(kind)
+        };
+        let mut request = PageRequest::First;
+        loop {
+            let page = store.list_documents(&filter, DocumentSort::Number, SortDirection::Ascending, &request, 500)?;
+            for row in &page.rows {
+                if row.number.is_none() {
+                    continue;
+                }
+                let sources = DocumentSources::load(store, row.id)?;
+                if queue.send(sources).is_err() {
+                    bail!("the rendering threads stopped");
+                }
+            }
+            match page.rows.last() {
+                Some(last) if page.more => request = PageRequest::After(last.cursor.clone()),
+                _ => break,
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
-//! `comptoir document ubl|cii` on a data folder made by a real download (`comptoir
-//! sync`): one document by its number, or every invoice and credit note of a period into
-//! a folder; the customer's own Peppol id, when its contact records one, is the buyer's
-//! electronic address. (The writers themselves are checked against the official rules by
-//! core's `einvoice_rules` test.)
+//! `comptoir document pdf|facturx|ubl|cii` on a data folder made by a real download
+//! (`comptoir sync`): one document by its number, or every document of a period into a
+//! folder; the customer's own Peppol id, when its contact records one, is the buyer's
+//! electronic address; the UBL embeds the PDF; the Factur-X PDF carries its XML. (The
+//! writers themselves are checked against the official rules, and the Factur-X files by
+//! qpdf and the `factur-x` package, in core's `einvoice_rules` test.)
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -26,12 +27,15 @@ fn document(data: &Path, syntax: &str, company: &str, extra: &[&str], out: &Path
         .unwrap()
 }
 
-/// The issued invoices and credit notes of the copy, with their numbers.
-fn issued(store: &CompanyStore) -> Vec<(String, chrono::NaiveDate, comptoir_core::model::ContactId)> {
+/// The issued documents of `kinds` in the copy, with their numbers.
+fn issued_of(
+    store: &CompanyStore,
+    kinds: &[DocumentKind],
+) -> Vec<(String, chrono::NaiveDate, comptoir_core::model::ContactId)> {
     let mut found = Vec::new();
-    for kind in [DocumentKind::Invoice, DocumentKind::CreditNote] {
+    for &kind in kinds {
         let filter = DocumentFilter {
-            statuses: vec![DocumentStatus::Issued, DocumentStatus::PartiallyPaid, DocumentStatus::Paid],
+            statuses: DocumentStatus::ALL.into_iter().filter(|s| *s != DocumentStatus::Draft).collect(),
             ..DocumentFilter::kind(kind)
         };
         let page = store
@@ -43,6 +47,11 @@ fn issued(store: &CompanyStore) -> Vec<(String, chrono::NaiveDate, comptoir_core
         }
     }
     found
+}
+
+/// The issued invoices and credit notes of the copy, with their numbers.
+fn issued(store: &CompanyStore) -> Vec<(String, chrono::NaiveDate, comptoir_core::model::ContactId)> {
+    issued_of(store, &[DocumentKind::Invoice, DocumentKind::CreditNote])
 }
 
 #[test]
@@ -78,6 +87,10 @@ fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
     assert!(xml.contains(&format!("<cbc:ID>{number}</cbc:ID>")), "{xml}");
     assert!(xml.contains("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"), "Peppol's profile by default");
     assert!(
+        xml.contains(&format!("mimeCode=\"application/pdf\" filename=\"{number}.pdf\">JVBERi0")),
+        "the PDF embedded (BT-125), base64 of %PDF-"
+    );
+    assert!(
         xml.contains("<cbc:EndpointID schemeID=\"0208\">0403170701</cbc:EndpointID>"),
         "the customer's own Peppol id is the buyer's address"
     );
@@ -94,7 +107,7 @@ fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
     let (from, to) = (first.to_string(), last.to_string());
     let written = document(data.path(), "ubl", &name, &["--from", &from, "--to", &to], &folder);
     let files = std::fs::read_dir(&folder).unwrap().count();
-    let refusals = stderr(&written).matches("cannot be written as an e-invoice").count();
+    let refusals = stderr(&written).matches("cannot be written").count();
     assert!(files > 0, "{}", stderr(&written));
     assert_eq!(files + refusals, documents.len(), "{}", stderr(&written));
     assert!(stdout(&written).contains(&format!("{files} document(s) written")), "{}", stdout(&written));
@@ -108,8 +121,51 @@ fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
     assert!(written.status.success(), "{}", stderr(&written));
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), documents.len());
 
+    // The PDF of one invoice, and its Factur-X with the XML attached.
+    let pdf = data.path().join("one.pdf");
+    let written = document(data.path(), "pdf", &name, &["--number", &number], &pdf);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && !contains(&bytes, b"factur-x.xml"));
+    let facturx = data.path().join("one.facturx.pdf");
+    let written = document(data.path(), "facturx", &name, &["--number", &number, "--relationship", "source"], &facturx);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let bytes = std::fs::read(&facturx).unwrap();
+    assert!(contains(&bytes, b"factur-x.xml") && contains(&bytes, b"/AFRelationship/Source"));
+    assert!(contains(&bytes, b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
+    let wrong = document(data.path(), "facturx", &name, &["--number", &number, "--relationship", "x"], &facturx);
+    assert!(stderr(&wrong).contains("unknown relationship"), "{}", stderr(&wrong));
+
+    // Every issued document of the period as PDF: quotes and delivery notes too.
+    let all = issued_of(
+        &CompanyStore::open_read_only(&path).unwrap(),
+        &[DocumentKind::Quote, DocumentKind::Invoice, DocumentKind::CreditNote, DocumentKind::DeliveryNote],
+    );
+    let (first, last) = (all.iter().map(|d| d.1).min().unwrap(), all.iter().map(|d| d.1).max().unwrap());
+    let folder = data.path().join("period-pdf");
+    let written =
+        document(data.path(), "pdf", &name, &["--from", &first.to_string(), "--to", &last.to_string()], &folder);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let names: Vec<String> =
+        std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), all.len());
+    assert!(all.len() > documents.len(), "quotes and delivery notes are issued documents too");
+    assert!(names.iter().all(|n| n.ends_with(".pdf")));
+
+    // A template of the user's: a broken one says where.
+    let template = data.path().join("broken.typ");
+    std::fs::write(&template, "#let data = json(\"/data.json\")\n\n#data.nothing.here\n").unwrap();
+    let broken =
+        document(data.path(), "pdf", &name, &["--number", &number, "--template", template.to_str().unwrap()], &pdf);
+    assert!(!broken.status.success());
+    assert!(stderr(&broken).contains("line 3"), "{}", stderr(&broken));
+
     // A number that is not there is refused with a reason.
     let missing = document(data.path(), "ubl", &name, &["--number", "FA-1999-99999"], &out);
     assert!(!missing.status.success());
     assert!(stderr(&missing).contains("no document numbered FA-1999-99999"), "{}", stderr(&missing));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
 }
