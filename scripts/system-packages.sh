@@ -15,6 +15,7 @@ COMPTOIR_PACKAGES=(
   python3 python3-venv         # the e-invoice rules run in Saxon from Python (einvoice-venv.sh)
   poppler-utils                # pdftotext, pdffonts, pdftoppm: the PDF tests read what they render
   qpdf                         # qpdf --check / --json: the Factur-X tests read the PDF/A structure
+  time                         # GNU time: the PDF batch benchmark reads the command's peak memory
 )
 
 install_system_packages() {

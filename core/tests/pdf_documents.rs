@@ -551,3 +551,43 @@ fn the_totals_never_stand_alone_whatever_the_line_count() {
     }
     assert!(breaks > 0, "the sweep crosses a page break");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Whatever a customer's name, a line or the notes hold (control characters, scripts
+    /// the fonts lack, typst markup), the PDF and the Factur-X PDF/A are made, and what
+    /// the fonts can print is printed as typed.
+    #[test]
+    fn any_text_is_printed_or_replaced_never_refused(
+        name in "\\PC{1,40}",
+        description in "(\\PC|[\\x00-\\x1f\\u{7f}\\u{200b}\\u{1F600}\\u{4E2D}#$\\[\\]])*",
+        notes in "\\PC{0,60}",
+    ) {
+        let seller = french_seller();
+        let buyer = customer(&name, address("1 rue Haute", "75001", "Paris", "FR"), None);
+        let mut document = draft(
+            DocumentKind::Invoice,
+            buyer,
+            vec![
+                line(&format!("Ligne {description}"), dec!(1), "u", dec!(10), dec!(0), dec!(20)),
+                line("Conseil — Überprüfung", dec!(2), "h", dec!(80), dec!(0), dec!(20)),
+            ],
+        );
+        document.notes = notes;
+        let document = issued(document, "FA-2026-0009");
+        let base = input(&seller, &document, DocumentLanguage::French);
+        let plain = pdf::render(&base).unwrap();
+        let xml = comptoir_core::export::einvoice::cii(&comptoir_core::export::einvoice::InvoiceData {
+            seller: &seller,
+            document: &document,
+            corrected_invoice: None,
+            buyer_endpoint: None,
+        })
+        .unwrap();
+        let facturx = pdf::render_facturx(&base, None, &xml, pdf::Relationship::Data).unwrap();
+        proptest::prop_assert!(facturx.len() > plain.len());
+        let text = Rendered::new("any_text", &plain).text(None);
+        proptest::prop_assert!(text.contains("Conseil — Überprüfung"), "{}", text);
+    }
+}

@@ -150,7 +150,7 @@ fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
         std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names.len(), all.len());
     assert!(all.len() > documents.len(), "quotes and delivery notes are issued documents too");
-    assert!(names.iter().all(|n| n.ends_with(".pdf")));
+    assert!(names.iter().all(|n| Path::new(n).extension().is_some_and(|e| e == "pdf")));
 
     // A template of the user's: a broken one says where.
     let template = data.path().join("broken.typ");

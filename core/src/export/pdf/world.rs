@@ -49,12 +49,13 @@ fn shared() -> &'static Shared {
 }
 
 /// `text` as the fonts can print it: a control character becomes a space (a line
-/// break stays), a character no font has a glyph for becomes `?`. A PDF/A refuses text
+/// break stays), a character the fonts have no glyph for becomes `?`. A PDF/A refuses text
 /// it cannot show (and a plain PDF would show an empty box), and a customer's name or a
 /// pasted description can hold anything.
 pub(super) fn printable(text: &str) -> Option<String> {
     let fonts = &shared().fonts;
-    let shown = |c: char| fonts.iter().any(|font| font.info().coverage.contains(u32::from(c)));
+    // In both fonts: any text may be printed bold (DejaVu Sans Bold has fewer glyphs).
+    let shown = |c: char| fonts.iter().all(|font| font.info().coverage.contains(u32::from(c)));
     let fits = |c: char| c == '\n' || (!c.is_control() && (c == ' ' || shown(c)));
     if text.chars().all(fits) {
         return None;
