@@ -430,8 +430,7 @@ fn exemptions_and_reverse_charge_print_their_mentions() {
             "Late-payment penalties: yearly rate of 12.15%",
             "Fixed compensation for recovery costs in case of late payment: €40",
             "No discount for early payment",
-            "10119 Berlin",
-            "DE",
+            "10119 Berlin\nGERMANY",
         ],
     );
 }

@@ -169,13 +169,13 @@ pub(super) fn template_data(input: &DocumentPdf<'_>) -> Result<(TemplateData, Op
         corrects,
         seller: PartyBlock {
             name: seller.legal_name.trim().to_owned(),
-            address: address_lines(&seller.address, None),
+            address: address_lines(&seller.address, None, labels),
             ids: seller_ids,
         },
         logo: input.logo.is_some(),
         buyer: PartyBlock {
             name: buyer.name.trim().to_owned(),
-            address: address_lines(&buyer.address, Some(&seller.address.country)),
+            address: address_lines(&buyer.address, Some(&seller.address.country), labels),
             ids: buyer_ids,
         },
         lines,
@@ -278,16 +278,18 @@ fn line_row(line: &DocumentLine, fmt: Formatter, currency: Currency) -> Result<L
     })
 }
 
-/// Street, second line, postcode and city, and the country's code when it is not
-/// `home` (the seller's).
-fn address_lines(address: &Address, home: Option<&Country>) -> Vec<String> {
+/// Street, second line, postcode and city, and the country when it is not `home` (the
+/// seller's): its name in capitals in the document's language, or its ISO code for a
+/// country the locale files do not name.
+fn address_lines(address: &Address, home: Option<&Country>, labels: Labels) -> Vec<String> {
     let mut lines = vec![address.street.trim().to_owned()];
     if !address.street2.trim().is_empty() {
         lines.push(address.street2.trim().to_owned());
     }
     lines.push(format!("{} {}", address.postcode.trim(), address.city.trim()));
     if home.is_some_and(|home| *home != address.country) {
-        lines.push(address.country.code().to_owned());
+        let code = address.country.code();
+        lines.push(labels.find(&format!("country-{code}")).unwrap_or_else(|| code.to_owned()));
     }
     lines.retain(|line| !line.trim().is_empty());
     lines

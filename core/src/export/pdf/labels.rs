@@ -72,6 +72,14 @@ impl Labels {
         self.format(id, None)
     }
 
+    /// The message `id` when this language or French has it.
+    pub fn find(self, id: &str) -> Option<String> {
+        [self.language, DocumentLanguage::French]
+            .into_iter()
+            .any(|language| Self::bundle(language).has_message(id))
+            .then(|| self.get(id))
+    }
+
     /// The message `id` with its arguments (all text: amounts and dates come formatted).
     pub fn with(self, id: &str, args: &[(&str, &str)]) -> String {
         let mut fluent_args = FluentArgs::new();
@@ -137,5 +145,7 @@ mod tests {
             "Avoir sur la facture FA-1 du 02/11/2026"
         );
         assert_eq!(fr.get("no-such-message"), "no-such-message");
+        assert_eq!(nl.find("country-DE").as_deref(), Some("DUITSLAND"));
+        assert_eq!(fr.find("country-ZZ"), None);
     }
 }
