@@ -21,6 +21,7 @@ pub mod demo;
 pub mod engine;
 pub mod export;
 pub mod import;
+pub mod lan;
 pub mod mail;
 pub mod model;
 #[cfg(feature = "openapi")]

@@ -10,7 +10,9 @@
 //! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them,
 //!   with the key files: [`key_backup`]);
 //! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
-//! - [`pause`]: pause points inside multi-step changes, for crash tests.
+//! - [`pause`]: pause points inside multi-step changes, for crash tests;
+//! - [`tls`]: serving over TLS with a host's own certificate (a company hosted on the
+//!   local network).
 //!
 //! - [`sync`]: companies' change logs: push, pull, status, numbering and the audit chain.
 
@@ -29,8 +31,11 @@ pub mod rate_limit;
 pub mod server_key;
 pub mod storage;
 pub mod sync;
+pub mod tls;
 
 use std::sync::Arc;
+
+use tokio_rustls::rustls as rustls_config;
 
 pub use api::{AppState, Health, Limits};
 
@@ -41,6 +46,23 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Serves the API over TLS with `config` (a host's certificate, see
+/// [`comptoir_core::lan::HostIdentity::server_config`]) on `listener` until `shutdown`
+/// resolves.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls_config::ServerConfig>,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // `tap_io` gives the connections their peer address as `ConnectInfo`, as a plain
+    // TCP listener does.
+    let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

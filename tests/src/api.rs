@@ -27,7 +27,14 @@ pub fn code(body: &Value) -> &str {
 impl TestServer {
     /// The HTTP client the helpers below send with (one per server, made on first use).
     pub fn http(&self) -> &reqwest::Client {
-        self.http.get_or_init(reqwest::Client::new)
+        self.http.get_or_init(|| match self.fingerprint() {
+            // A host on the local network: its certificate pinned, as a device does.
+            Some(pin) => comptoir_core::lan::client_config(pin)
+                .ok()
+                .and_then(|tls| reqwest::Client::builder().tls_backend_preconfigured(tls).build().ok())
+                .unwrap_or_default(),
+            None => reqwest::Client::new(),
+        })
     }
 
     /// Sends `method path` with `body` as JSON and `token` as the bearer; the status and

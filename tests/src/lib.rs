@@ -49,6 +49,9 @@ pub struct TestServer {
     audit_key: String,
     /// The HTTP client of [`api`]'s helpers, made on first use.
     http: std::sync::OnceLock<reqwest::Client>,
+    /// A server hosting on the local network serves TLS with this identity (kept in
+    /// its data folder, so the fingerprint survives a restart).
+    identity: Option<comptoir_core::lan::HostIdentity>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -69,9 +72,21 @@ pub struct TestServerBuilder {
     policy: AuthPolicy,
     limits: comptoir_server::Limits,
     trusted_proxies: TrustedProxies,
+    /// The address to listen on, and whether over TLS with a host's identity.
+    host: Option<std::net::IpAddr>,
 }
 
 impl TestServerBuilder {
+    /// Serves as a computer hosting a company on the local network: over TLS with a
+    /// self-signed certificate made in its data folder (its fingerprint:
+    /// [`TestServer::fingerprint`]), on `address` (another loopback address, say
+    /// 127.0.0.2, so that a host and its devices each have their own), its URL
+    /// `https://address:port`.
+    #[must_use]
+    pub fn lan_host(self, address: std::net::IpAddr) -> Self {
+        Self { host: Some(address), ..self }
+    }
+
     /// Seeds the demo accounts, the large company of about `records` records.
     #[must_use]
     pub fn demo(self, records: u32) -> Self {
@@ -135,10 +150,20 @@ impl TestServerBuilder {
             }
             None => DemoAccounts::default(),
         };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let ip = self.host.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let listener = std::net::TcpListener::bind((ip, 0))?;
         let addr = listener.local_addr()?;
+        let identity = match self.host {
+            Some(_) => Some(
+                comptoir_core::lan::HostIdentity::load_or_create(&dir.path().join("host"))
+                    .map_err(|e| ServerError::Storage(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let scheme = if identity.is_some() { "https" } else { "http" };
         let mut server = TestServer {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
+            identity,
             accounts,
             addr,
             dir,
@@ -167,7 +192,14 @@ impl TestServer {
             policy: AuthPolicy::default(),
             limits: comptoir_server::Limits::default(),
             trusted_proxies: TrustedProxies::default(),
+            host: None,
         }
+    }
+
+    /// The SHA-256 fingerprint of the certificate a [`TestServerBuilder::lan_host`]
+    /// server presents; `None` for a plain HTTP one.
+    pub fn fingerprint(&self) -> Option<comptoir_core::lan::Fingerprint> {
+        self.identity.as_ref().map(comptoir_core::lan::HostIdentity::fingerprint)
     }
 
     /// Seeds the demo accounts (the large company of about `records` records) and serves
@@ -209,6 +241,8 @@ impl TestServer {
             storage: None,
             audit_key: String::new(),
             http: std::sync::OnceLock::new(),
+            // A fork serves plain HTTP on 127.0.0.1, whatever the original served.
+            identity: None,
             runtime: None,
         };
         server.run(listener)?;
@@ -233,7 +267,15 @@ impl TestServer {
         };
         self.storage = Some(Arc::clone(&state.storage));
         state.audit_signer.public_key().clone_into(&mut self.audit_key);
-        runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
+        match &self.identity {
+            Some(identity) => {
+                let config = identity.server_config().map_err(|e| ServerError::Storage(e.to_string()))?;
+                runtime.spawn(comptoir_server::serve_tls(listener, config, state, std::future::pending()));
+            }
+            None => {
+                runtime.spawn(comptoir_server::serve(listener, state, std::future::pending()));
+            }
+        }
         self.runtime = Some(runtime);
         Ok(())
     }

@@ -125,6 +125,25 @@ impl SyncClient {
         Self::with_http(base_url, http)
     }
 
+    /// A client of a computer hosting a company on the local network, at `base_url`
+    /// (`https://IP:port`), trusting only the certificate of fingerprint `pin` (see
+    /// [`crate::lan::pin`]): any other certificate ends the connection before a byte of
+    /// a request is sent.
+    pub fn pinned(base_url: &str, pin: crate::lan::Fingerprint) -> Result<Self, ClientError> {
+        if !base_url.trim().starts_with("https://") {
+            return Err(ClientError::BadUrl(base_url.to_owned()));
+        }
+        let tls = crate::lan::client_config(pin).map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_mins(2))
+            .user_agent(concat!("comptoir/", env!("CARGO_PKG_VERSION")))
+            .tls_backend_preconfigured(tls)
+            .build()
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        Self::with_http(base_url, http)
+    }
+
     /// A client that sends through `http` (its timeouts, connection pool and TLS set-up):
     /// for a caller that makes many clients, as building an HTTP client costs
     /// milliseconds.

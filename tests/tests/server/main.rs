@@ -14,6 +14,7 @@ mod auth_concurrency;
 mod backup;
 mod cli_admin;
 mod crash;
+mod lan_tls;
 mod pull_pages;
 
 use std::sync::Arc;

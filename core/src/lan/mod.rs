@@ -1,0 +1,56 @@
+//! Work without the cloud: a company hosted by one computer of the local network, which
+//! other devices join by pairing (issue 15).
+//!
+//! - [`identity`]: the host's TLS identity, a self-signed certificate made once and kept
+//!   beside the app's files, and the rustls server configuration that presents it;
+//! - [`pin`]: the certificate's SHA-256 [`Fingerprint`] and the device's verifier that
+//!   accepts exactly that certificate (host names and dates ignored: a DHCP change or a
+//!   wrong clock does not matter; any other certificate is refused before a byte of the
+//!   request is sent);
+//! - [`link`]: the `comptoir://pair` link a QR code carries: the host's addresses, the
+//!   fingerprint, and a single-use secret.
+
+pub mod identity;
+pub mod link;
+pub mod pin;
+
+use thiserror::Error;
+
+pub use identity::HostIdentity;
+pub use link::{PairingLink, PairingSecret};
+pub use pin::{Fingerprint, client_config};
+
+/// Why hosting or joining cannot go on.
+#[derive(Debug, Error)]
+pub enum LanError {
+    /// The identity's files cannot be read or written.
+    #[error("the host's certificate files at {path}: {source}")]
+    Files { path: String, source: std::io::Error },
+    /// The certificate could not be made, or the files hold something else.
+    #[error("the host's certificate: {0}")]
+    Certificate(String),
+    /// rustls refused the configuration.
+    #[error("TLS set-up: {0}")]
+    Tls(String),
+    /// A pairing link or fingerprint that does not read.
+    #[error("not a Comptoir pairing link: {0}")]
+    BadLink(&'static str),
+}
+
+impl LanError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Files { .. } => "host_identity_files",
+            Self::Certificate(_) => "host_certificate_invalid",
+            Self::Tls(_) => "tls_setup_failed",
+            Self::BadLink(_) => "pairing_link_invalid",
+        }
+    }
+}
+
+/// The crypto provider of every TLS connection of the app: aws-lc-rs, as reqwest and
+/// lettre are built.
+pub(crate) fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
