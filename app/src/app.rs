@@ -81,6 +81,9 @@ pub struct ComptoirApp {
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
     pub unread: usize,
+    /// The data folder and the system's applications, for the screens (tests replace
+    /// its opener to record what would open).
+    pub desktop: crate::desktop::Desktop,
 }
 
 impl std::fmt::Debug for ComptoirApp {
@@ -99,6 +102,7 @@ impl ComptoirApp {
     ) -> Result<Self, comptoir_core::engine::EngineError> {
         let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
         let clock = config.clock.clone();
+        let desktop = crate::desktop::Desktop::new(config.data_dir.clone());
         config.wake = repaint_of(&ctx);
         let engine = Engine::start(config)?;
         Ok(Self {
@@ -134,6 +138,7 @@ impl ComptoirApp {
             started: std::time::Instant::now(),
             bell_open: false,
             unread: 0,
+            desktop,
         })
     }
 
@@ -550,6 +555,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             commands: &mut commands,
             next_request: &mut app.next_request,
             next_generation: &mut app.next_generation,
+            desktop: &app.desktop,
         };
         let screens = &mut app.screens;
         // The accounting banner sits in the status bar's panel, above its line: appearing

@@ -44,6 +44,9 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Conte
             right.add_space(12.0);
             accounts_ui(right, state, ctx, &company.address.country);
         });
+        ui.add_space(12.0);
+        egui::CollapsingHeader::new(crate::theme::bold(texts.get("templates-title")))
+            .show(ui, |ui| super::templates::templates_ui(ui, &mut state.templates, ctx, company.id));
     });
 }
 
@@ -96,6 +99,8 @@ pub struct SettingsState {
     /// The company's edits sent (`UpdateCompany`, `SetLogo`), until the engine answers.
     company_sent: Answers,
     numbering_sent: Answers,
+    /// Modèles: the company's document templates.
+    pub templates: super::templates::TemplatesState,
 }
 
 /// Edits sent together, and what became of them.

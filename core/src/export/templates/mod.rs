@@ -479,6 +479,22 @@ impl TemplateFolder {
             .map_err(TemplateError::io(&path))
     }
 
+    /// Reads template `name` again and [checks](check) it (Paramètres → Modèles →
+    /// Recharger): `Ok` or what is wrong. Slow: call it off the UI thread.
+    pub fn check_file(&self, name: &TemplateName) -> Result<(), TemplateProblem> {
+        self.checked_source(name).map(drop)
+    }
+
+    /// The text of template `name` once it has checked.
+    fn checked_source(&self, name: &TemplateName) -> Result<String, TemplateProblem> {
+        let source = self.source(&TemplateChoice::File(name.clone())).map_err(|e| match e {
+            TemplateError::NotFound(_) => TemplateProblem::Missing,
+            e => TemplateProblem::Unreadable(e.to_string()),
+        })?;
+        check(&source).map_err(TemplateProblem::Broken)?;
+        Ok(source)
+    }
+
     /// The template to lay the company's documents out with: the chosen file when it
     /// reads and [checks](check), else the built-in one with the warning saying why.
     /// Slow when a file is chosen (it lays out the samples): call it off the UI thread,
@@ -488,13 +504,9 @@ impl TemplateFolder {
         let TemplateChoice::File(name) = &choice else {
             return ActiveTemplate::built_in();
         };
-        let problem = match self.source(&choice) {
-            Ok(source) => match check(&source) {
-                Ok(()) => return ActiveTemplate { choice, source: Some(source), warning: None },
-                Err(fault) => TemplateProblem::Broken(fault),
-            },
-            Err(TemplateError::NotFound(_)) => TemplateProblem::Missing,
-            Err(e) => TemplateProblem::Unreadable(e.to_string()),
+        let problem = match self.checked_source(name) {
+            Ok(source) => return ActiveTemplate { choice, source: Some(source), warning: None },
+            Err(problem) => problem,
         };
         let warning = TemplateWarning { name: name.clone(), problem };
         tracing::warn!(%warning, "the chosen template is not used");
