@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use comptoir::app::ComptoirApp;
 use comptoir_core::export::pdf::BUILT_IN_TEMPLATE;
 use comptoir_core::export::templates::{TemplateChoice, TemplateFolder, TemplateName, TemplateProblem};
+use comptoir_core::model::Role;
 use comptoir_tests::ui::{close, copy, go_to, opened, replace_text, wait_for, wait_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
@@ -112,6 +113,17 @@ fn a_template_is_duplicated_broken_reloaded_chosen_with_its_fallback_and_fixed()
     // Back to the built-in template.
     press(&mut harness, "Choisir — Modèle intégré");
     wait_for(&mut harness, "Modèle en service : Modèle intégré");
+    assert_eq!(folder.chosen(), TemplateChoice::BuiltIn);
+
+    // A role that does not change the company's settings cannot choose; it may still
+    // duplicate, edit and check.
+    harness.state_mut().role = Some(Role::Sales);
+    wait_until(&mut harness, "Choisir greyed for a sales role", |h| {
+        h.get_by_label("Choisir — Maison").accesskit_node().is_disabled()
+    });
+    assert!(comptoir_tests::ui::shows(&harness, "Votre rôle"), "the reason shows");
+    assert!(!harness.get_by_label("Recharger — Maison").accesskit_node().is_disabled());
+    press(&mut harness, "Choisir — Maison");
     assert_eq!(folder.chosen(), TemplateChoice::BuiltIn);
     close(harness);
 }

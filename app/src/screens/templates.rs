@@ -74,6 +74,8 @@ enum Check {
 struct Duplicating {
     from: TemplateChoice,
     name: String,
+    /// The copy is being written.
+    creating: bool,
 }
 
 /// The Modèles section's state.
@@ -119,7 +121,12 @@ impl TemplatesState {
                     self.list(wake);
                     self.check(name, wake);
                 }
-                Done::Duplicated(Err(e)) => self.message = Some((error_text(&e, texts), true)),
+                Done::Duplicated(Err(e)) => {
+                    if let Some(duplicating) = &mut self.duplicating {
+                        duplicating.creating = false;
+                    }
+                    self.message = Some((error_text(&e, texts), true));
+                }
                 Done::Chosen(Ok(active)) => {
                     self.choosing = false;
                     let name =
@@ -295,7 +302,7 @@ fn row_ui(
         named(ui, &duplicate, "templates-duplicate");
         if duplicate.clicked() {
             let name = texts.with("templates-copy-name", &[("name", title.clone().into())]);
-            state.duplicating = Some(Duplicating { from: choice.clone(), name });
+            state.duplicating = Some(Duplicating { from: choice.clone(), name, creating: false });
             state.message = None;
         }
         let TemplateChoice::File(name) = choice else { return };
@@ -376,7 +383,7 @@ fn duplicate_ui(ui: &mut egui::Ui, state: &mut TemplatesState, texts: &Texts, wa
                 .any(|existing| existing.as_str().to_lowercase() == name.as_str().to_lowercase())
         });
         let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let ready = parsed.is_ok() && !taken;
+        let ready = parsed.is_ok() && !taken && !duplicating.creating;
         if ui.add_enabled(ready, egui::Button::new(texts.get("templates-create"))).clicked() || (enter && ready) {
             create = parsed.as_ref().ok().cloned();
         }
@@ -394,6 +401,7 @@ fn duplicate_ui(ui: &mut egui::Ui, state: &mut TemplatesState, texts: &Texts, wa
     if cancel {
         state.duplicating = None;
     } else if let Some(name) = create {
+        duplicating.creating = true;
         let from = duplicating.from.clone();
         state.run(wake, move |folder| Done::Duplicated(folder.duplicate(&from, &name).map(|_| name)));
     }
