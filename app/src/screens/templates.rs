@@ -189,9 +189,11 @@ impl TemplatesState {
         });
     }
 
-    /// "Recharger": the file in use is read and checked as documents will get it.
+    /// "Recharger": the file is read and checked again (the one in use as documents
+    /// will get it), and the folder listed again (files added or removed beside it).
     fn reload(&mut self, name: TemplateName, wake: &Arc<dyn Fn() + Send + Sync>) {
         self.message = None;
+        self.list(wake);
         if self.in_use(&TemplateChoice::File(name.clone())) {
             self.checks.insert(name, Check::Running);
             self.load_active(wake);

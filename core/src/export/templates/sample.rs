@@ -5,7 +5,8 @@
 //!   rates, section titles, a credit line (a negative amount) and enough lines to run over
 //!   several pages, so that a template whose table or totals break on a page break fails;
 //! - an issued credit note that names the invoice it corrects, in Dutch;
-//! - a draft quote in English: "BROUILLON" across each page, no number, no payment block.
+//! - a draft quote in English: "BROUILLON" across each page, no number, no payment block,
+//!   and no logo (a template that reads `/logo.png` whatever `data.logo` says fails).
 
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use rust_decimal::Decimal;
@@ -160,9 +161,9 @@ impl Samples {
 
     /// The documents to lay out, each with what it is called in a check's report.
     pub(super) fn inputs(&self) -> [(&'static str, DocumentPdf<'_>); 3] {
-        let input = |document, language, corrected_invoice| DocumentPdf {
+        let input = |document, language, corrected_invoice, logo| DocumentPdf {
             seller: &self.seller,
-            logo: Some(&self.logo),
+            logo,
             document,
             corrected_invoice,
             language,
@@ -171,9 +172,12 @@ impl Samples {
             created: self.created,
         };
         [
-            ("invoice", input(&self.invoice, DocumentLanguage::French, None)),
-            ("credit note", input(&self.credit_note, DocumentLanguage::Dutch, Some(&self.invoice_reference))),
-            ("draft quote", input(&self.quote, DocumentLanguage::English, None)),
+            ("invoice", input(&self.invoice, DocumentLanguage::French, None, Some(&self.logo))),
+            (
+                "credit note",
+                input(&self.credit_note, DocumentLanguage::Dutch, Some(&self.invoice_reference), Some(&self.logo)),
+            ),
+            ("draft quote", input(&self.quote, DocumentLanguage::English, None, None)),
         ]
     }
 }

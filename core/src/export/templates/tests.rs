@@ -87,6 +87,9 @@ fn what_only_some_documents_reach_is_caught_by_the_samples() {
     // Only on a draft.
     let (source, _) = appended("#if data.draft { data.corrects.len() }");
     assert!(check(&source).unwrap_err().message.contains("draft quote"));
+    // A logo read whatever `data.logo` says: the draft has none.
+    let (source, _) = appended("#image(\"/logo.png\", width: 1cm)");
+    assert!(check(&source).unwrap_err().message.contains("draft quote"));
     // Only on a second page: a template that breaks on page breaks.
     let (source, line) = appended("#context if counter(page).get().first() > 1 { panic(\"page two\") }");
     let fault = check(&source).unwrap_err();
