@@ -271,7 +271,7 @@ fn lay_out(input: &DocumentPdf<'_>, template: Option<&str>) -> Result<Vec<u8>, P
 
 /// Runs `render`, a panic (a typst bug a hostile template reaches) turned into
 /// [`PdfError::Template`].
-fn contain(render: impl FnOnce() -> Result<Vec<u8>, PdfError>) -> Result<Vec<u8>, PdfError> {
+fn contain<T>(render: impl FnOnce() -> Result<T, PdfError>) -> Result<T, PdfError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(render))
         .unwrap_or_else(|_| Err(PdfError::Template("the layout engine stopped on this template".to_owned())))
 }
@@ -309,7 +309,8 @@ impl ActiveTemplate {
     /// The PDF of `sources` with this template; when it breaks on this document, with
     /// the built-in one and the warning saying why.
     pub fn pdf(&self, sources: &DocumentSources, created: DateTime<Utc>) -> Result<Rendered, FileError> {
-        self.with_fallback(|template| contain(|| sources.pdf(template, created).map_err(pdf_error)))
+        let (pdf, warning) = self.lay_out(|template| sources.pdf(template, created).map_err(pdf_error))?;
+        Ok(Rendered { pdf, warning })
     }
 
     /// The Factur-X PDF of `sources` with this template, falling back like [`Self::pdf`].
@@ -320,26 +321,35 @@ impl ActiveTemplate {
         created: DateTime<Utc>,
     ) -> Result<Rendered, FileError> {
         let xml = sources.cii()?;
-        self.with_fallback(|template| {
-            contain(|| pdf::render_facturx(&sources.pdf_input(created), template, &xml, relationship))
-        })
+        let (pdf, warning) =
+            self.lay_out(|template| pdf::render_facturx(&sources.pdf_input(created), template, &xml, relationship))?;
+        Ok(Rendered { pdf, warning })
     }
 
-    fn with_fallback(&self, render: impl Fn(Option<&str>) -> Result<Vec<u8>, PdfError>) -> Result<Rendered, FileError> {
+    /// Runs `render` (a layout given the template's source, `None` for the built-in
+    /// one) with this template; when it breaks ([`PdfError::Template`]), again with
+    /// the built-in one, and returns the warning saying why. For what [`Self::pdf`]
+    /// does not cover (the window's page images, say). The warning of a choice that
+    /// already fell back comes back with each result. A panic inside `render` is
+    /// reported as a broken template.
+    pub fn lay_out<T>(
+        &self,
+        render: impl Fn(Option<&str>) -> Result<T, PdfError>,
+    ) -> Result<(T, Option<TemplateWarning>), PdfError> {
         let (Some(source), TemplateChoice::File(name)) = (&self.source, &self.choice) else {
-            return Ok(Rendered { pdf: render(None)?, warning: self.warning.clone() });
+            return Ok((render(None)?, self.warning.clone()));
         };
-        match render(Some(source)) {
-            Ok(pdf) => Ok(Rendered { pdf, warning: None }),
+        match contain(|| render(Some(source))) {
+            Ok(laid_out) => Ok((laid_out, None)),
             Err(PdfError::Template(description)) => {
                 let warning = TemplateWarning {
                     name: name.clone(),
                     problem: TemplateProblem::Broken(TemplateFault::of(&description)),
                 };
                 tracing::warn!(%warning, "a document fell back to the built-in template");
-                Ok(Rendered { pdf: render(None)?, warning: Some(warning) })
+                Ok((render(None)?, Some(warning)))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 }
