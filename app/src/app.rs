@@ -77,13 +77,13 @@ pub struct ComptoirApp {
     started: std::time::Instant,
     /// The screenshot tour, when the app runs it (`--screenshots`).
     pub tour: Option<crate::tour::Tour>,
+    /// The system's save dialog and viewer, and the cache folder (a test puts a
+    /// recording shell in its place).
+    pub desktop: crate::desktop::Desktop,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
     pub unread: usize,
-    /// The data folder and the system's applications, for the screens (tests replace
-    /// its opener to record what would open).
-    pub desktop: crate::desktop::Desktop,
 }
 
 impl std::fmt::Debug for ComptoirApp {
@@ -102,8 +102,8 @@ impl ComptoirApp {
     ) -> Result<Self, comptoir_core::engine::EngineError> {
         let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
         let clock = config.clock.clone();
-        let desktop = crate::desktop::Desktop::new(config.data_dir.clone());
         config.wake = repaint_of(&ctx);
+        let desktop = crate::desktop::Desktop::system(&config.data_dir);
         let engine = Engine::start(config)?;
         Ok(Self {
             backlog: std::cell::RefCell::default(),

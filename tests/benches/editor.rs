@@ -249,6 +249,7 @@ struct Screen {
     next_generation: u64,
     /// The app's fonts and styles are installed (they apply from the next frame on).
     themed: bool,
+    /// The system's dialogs and viewer (the editor never asks for them).
     desktop: comptoir::desktop::Desktop,
 }
 
@@ -298,8 +299,7 @@ fn editor_frames(reader: Reader, editor: Editor, lines: u32) -> Result<(), Box<d
         next_request: 0,
         next_generation: 0,
         themed: false,
-        // Nothing is opened: the editor opens no file.
-        desktop: comptoir::desktop::Desktop::new(std::env::temp_dir()),
+        desktop: comptoir::desktop::Desktop::system(&std::env::temp_dir()),
     };
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_ui_state(screen_ui, screen);
     let first = frame(&mut harness);

@@ -3,18 +3,15 @@
 //! built-in template duplicated, the copy broken at a known line (written with
 //! `std::fs`, as the user's editor would), "Recharger" shows that line, choosing it
 //! falls back to the built-in template with the warning, fixed and reloaded it is valid
-//! and in use. The system's opener is replaced by one that records what would open.
+//! and in use. The desktop's shell records what the app asks to open instead of opening it.
 
 #![allow(clippy::unwrap_used, reason = "test: a panic is the failure report")]
-
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use comptoir::app::ComptoirApp;
 use comptoir_core::export::pdf::BUILT_IN_TEMPLATE;
 use comptoir_core::export::templates::{TemplateChoice, TemplateFolder, TemplateName, TemplateProblem};
 use comptoir_core::model::Role;
-use comptoir_tests::ui::{close, copy, go_to, opened, replace_text, wait_for, wait_until};
+use comptoir_tests::ui::{close, copy, go_to, opened, record_desktop, replace_text, wait_for, wait_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
@@ -41,12 +38,7 @@ fn broken_at(line: usize, text: &str) -> String {
 #[test]
 fn a_template_is_duplicated_broken_reloaded_chosen_with_its_fallback_and_fixed() {
     let (_server, dir, mut harness) = opened(40, 0);
-    let opened_paths: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
-    let recorder = opened_paths.clone();
-    harness.state_mut().desktop.opener = Arc::new(move |path| {
-        recorder.lock().unwrap().push(path.to_path_buf());
-        Ok(())
-    });
+    let shell = record_desktop(&mut harness);
     let company = copy(&harness).company().unwrap().id;
     let folder = TemplateFolder::new(dir.path(), company);
     let maison = TemplateName::parse("Maison").unwrap();
@@ -73,7 +65,7 @@ fn a_template_is_duplicated_broken_reloaded_chosen_with_its_fallback_and_fixed()
 
     // Modifier dans l'éditeur: the file goes to the system's editor.
     press(&mut harness, "Modifier dans l'éditeur — Maison");
-    wait_until(&mut harness, "the copy opened", |_| opened_paths.lock().unwrap().contains(&file));
+    wait_until(&mut harness, "the copy opened", |_| shell.opened.lock().unwrap().contains(&file));
 
     // The user breaks line 12 in their editor; Recharger says where.
     std::fs::write(&file, broken_at(12, "#let = (")).unwrap();
@@ -107,7 +99,7 @@ fn a_template_is_duplicated_broken_reloaded_chosen_with_its_fallback_and_fixed()
     // Ouvrir le dossier: the company's folder goes to the file manager.
     press(&mut harness, "Ouvrir le dossier");
     wait_until(&mut harness, "the folder opened", |_| {
-        opened_paths.lock().unwrap().contains(&folder.path().to_path_buf())
+        shell.opened.lock().unwrap().contains(&folder.path().to_path_buf())
     });
 
     // Back to the built-in template.

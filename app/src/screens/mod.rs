@@ -107,7 +107,7 @@ pub struct Context<'a> {
     pub next_request: &'a mut u64,
     /// Gives each background question a number no other carries.
     pub next_generation: &'a mut u64,
-    /// The data folder and the system's applications (opening files and folders).
+    /// The system's save dialog and viewer, and the app's cache folder.
     pub desktop: &'a crate::desktop::Desktop,
 }
 

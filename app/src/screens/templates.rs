@@ -4,7 +4,8 @@
 //! "Modifier dans l'éditeur" (the system's editor), "Recharger" (reads the file again
 //! and checks it: "Modèle valide" or "Ligne 12 : …"), "Ouvrir le dossier".
 //!
-//! Every file operation and every check (it lays out sample documents: tens of
+//! Files and folders open through the desktop's shell (the system's programs; a test
+//! records instead). Every file operation and every check (it lays out sample documents: tens of
 //! milliseconds to a second) runs on a thread of its own; the answers come back through
 //! a channel the screen reads each frame, and wake the window.
 
@@ -245,10 +246,13 @@ pub fn templates_ui(ui: &mut egui::Ui, state: &mut TemplatesState, ctx: &Context
     duplicate_ui(ui, state, texts, &wake);
     ui.horizontal_wrapped(|ui| {
         if ui.button(texts.get("templates-open-folder")).clicked() {
-            let opener = ctx.desktop.opener.clone();
+            let shell = ctx.desktop.shell.clone();
             state.run(&wake, move |folder| {
                 let path = folder.path().to_path_buf();
-                Done::Opened(std::fs::create_dir_all(&path).map_err(|e| e.to_string()).and_then(|()| opener(&path)))
+                let opened = std::fs::create_dir_all(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| shell.open(&path).map_err(|e| e.to_string()));
+                Done::Opened(opened)
             });
         }
         if let Some(folder) = state.folder() {
@@ -311,9 +315,9 @@ fn row_ui(
         let edit = ui.button(texts.get("templates-edit"));
         named(ui, &edit, "templates-edit");
         if edit.clicked() {
-            let opener = ctx.desktop.opener.clone();
+            let shell = ctx.desktop.shell.clone();
             let name = name.clone();
-            state.run(wake, move |folder| Done::Opened(opener(&folder.file(&name))));
+            state.run(wake, move |folder| Done::Opened(shell.open(&folder.file(&name)).map_err(|e| e.to_string())));
         }
         let checking = state.checks.get(name) == Some(&Check::Running);
         let reload = ui.add_enabled(!checking, egui::Button::new(texts.get("templates-reload")));

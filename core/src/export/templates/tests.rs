@@ -303,9 +303,8 @@ fn a_panic_while_laying_out_with_the_chosen_template_falls_back() {
     let active = folder.active();
     assert!(active.template().is_some());
     // A layout (the window's page images, say) that a typst bug stops on the user's template.
-    let (pages, warning) = active
-        .lay_out(|template| if template.is_some() { panic!("a typst bug") } else { Ok(vec!["page 1"]) })
-        .unwrap();
+    let (pages, warning) =
+        active.lay_out(|template| if template.is_some() { panic!("a typst bug") } else { Ok(vec!["page 1"]) }).unwrap();
     assert_eq!(pages, vec!["page 1"]);
     let warning = warning.unwrap();
     assert!(matches!(&warning.problem, TemplateProblem::Broken(fault) if fault.line.is_none()), "{warning}");
