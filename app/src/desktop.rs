@@ -1,7 +1,6 @@
 //! What the app asks of the desktop around it: where to save a file (the system's save
-//! dialog), to open a file in the system's viewer (which prints) or editor (a document
-//! template), a folder for the files it makes for the moment (a PDF handed to the
-//! viewer), and the app's data folder (the companies' document templates).
+//! dialog), to open a file in the system's viewer (which prints), and a folder for the
+//! files it makes for the moment (a PDF handed to the viewer).
 //!
 //! The screens reach the desktop through [`Shell`], a trait object in the [`Desktop`]
 //! the app holds: the real one ([`SystemShell`]) shows rfd's dialog and calls the
@@ -54,7 +53,8 @@ pub struct Desktop {
     pub shell: Arc<dyn Shell>,
     /// `<data dir>/cache`: its files are made again whenever needed, never kept.
     pub cache_dir: PathBuf,
-    /// The app's data folder: the companies' document templates live under it.
+    /// The app's data folder: the companies' document templates live under it (and the
+    /// shell opens them in the user's editor).
     pub data_dir: PathBuf,
 }
 
