@@ -5,9 +5,12 @@
 //! and checks it: "Modèle valide" or "Ligne 12 : …"), "Ouvrir le dossier".
 //!
 //! Files and folders open through the desktop's shell (the system's programs; a test
-//! records instead). Every file operation and every check (it lays out sample documents: tens of
-//! milliseconds to a second) runs on a thread of its own; the answers come back through
-//! a channel the screen reads each frame, and wake the window.
+//! records instead). Every file operation and every check (it lays out sample
+//! documents: tens of milliseconds to a second) runs on a thread of its own; the answers
+//! come back through a channel the screen reads each frame, and wake the window.
+//!
+//! The choice is this machine's (a file beside the templates), not a company record:
+//! the offline grace period does not restrict it, only the role does.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

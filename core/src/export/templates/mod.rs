@@ -18,8 +18,15 @@
 //! `sample`): a long invoice over several pages with a credit line, a credit note, a
 //! draft. [`TemplateFolder::active`] gives the template to lay documents out with: the
 //! chosen file when it checks, else the built-in one with a [`TemplateWarning`] saying
-//! why, for the window to show. [`ActiveTemplate::pdf`] falls back the same way when
-//! the chosen template breaks on one particular document.
+//! why, for the window to show. [`ActiveTemplate::pdf`] and [`ActiveTemplate::facturx`]
+//! fall back the same way when the chosen template breaks on one particular document,
+//! and [`ActiveTemplate::lay_out`] does it for any other layout (the window's page
+//! images); each returns the warning with what it made.
+//!
+//! Who calls what: the command line and the e-mail outbox take
+//! `TemplateFolder::new(data_dir, company).active()` once per batch and lay every
+//! document out with it; the window does the same off the UI thread and shows the
+//! warning beside what it made.
 //!
 //! Hostile files are normal input: a template is read up to [`MAX_TEMPLATE_BYTES`] and
 //! must be UTF-8; typst compiles it in a closed world (it reads no other file) and a
