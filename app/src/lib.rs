@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod demo;
+pub mod desktop;
 pub mod format;
 pub mod i18n;
 pub mod instance;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The codes `code()` returns, read from the error modules' source (the model's, the
-/// store's, the sync client's, the audit trail's check), the rules', and those the account API answers with, which
+/// store's, the sync client's, the audit trail's check, the document templates'), the rules', and those the account API answers with, which
 /// the app shows in Préférences: adding a code without its messages fails here.
 fn codes() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -23,6 +23,7 @@ fn codes() -> BTreeSet<String> {
         "src/mail/template.rs",
         "src/mail/message.rs",
         "src/mail/send.rs",
+        "src/export/templates/mod.rs",
     ] {
         let mut source = std::fs::read_to_string(root.join(file)).unwrap();
         if file == "src/mail/settings.rs" {

@@ -43,6 +43,9 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Conte
             numbering_ui(right, state, ctx);
             right.add_space(12.0);
             accounts_ui(right, state, ctx, &company.address.country);
+            right.add_space(12.0);
+            egui::CollapsingHeader::new(crate::theme::bold(texts.get("templates-title")))
+                .show(right, |ui| super::templates::templates_ui(ui, &mut state.templates, ctx, company.id));
         });
     });
 }
@@ -90,6 +93,8 @@ pub struct SettingsState {
     sent: Option<u64>,
     /// The last answer: saved, or why not.
     pub message: Option<(String, bool)>,
+    /// Modèles: the company's document templates.
+    pub templates: super::templates::TemplatesState,
     /// The company as typed (kept while it differs from what the copy holds).
     company: Option<CompanyForm>,
     numbering: Option<NumberingForm>,

@@ -136,6 +136,14 @@ error-logo_too_large = This logo is too heavy (256 KiB at most once scaled): cho
 error-logo_dimensions = A logo is at most 400 × 200 pixels.
 error-section_line_amounts = A section title has no quantity, price, discount or article.
 
+# Paramètres → Modèles: the document templates (core/src/export/templates).
+error-template_name_invalid = A template's name holds only letters, digits, spaces, “-” and “_” (64 characters at most).
+error-template_exists = A template already bears this name.
+error-template_not_found = This template no longer exists: its file was renamed or deleted.
+error-template_too_large = This template is too large (1 MiB at most).
+error-template_not_text = This template is not a text file (UTF-8).
+error-template_io = The templates folder cannot be reached.
+
 ## Audit trail: integrity check
 error-audit_record_altered = Chain broken: record no. { $seq } was altered.
 error-audit_chain_broken = Chain broken: record no. { $seq } no longer follows the one before it (a record was removed or inserted).

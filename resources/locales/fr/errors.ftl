@@ -137,6 +137,14 @@ error-logo_too_large = Ce logo est trop lourd (256 Kio au plus après réduction
 error-logo_dimensions = Un logo mesure au plus 400 × 200 pixels.
 error-section_line_amounts = Un titre de section n'a ni quantité, ni prix, ni remise, ni article.
 
+# Paramètres → Modèles: the document templates (core/src/export/templates).
+error-template_name_invalid = Un nom de modèle ne contient que des lettres, des chiffres, des espaces, « - » et « _ » (64 caractères au plus).
+error-template_exists = Un modèle porte déjà ce nom.
+error-template_not_found = Ce modèle n'existe plus : son fichier a été renommé ou supprimé.
+error-template_too_large = Ce modèle est trop volumineux (1 Mio au plus).
+error-template_not_text = Ce modèle n'est pas un fichier texte (UTF-8).
+error-template_io = Le dossier des modèles est inaccessible.
+
 ## Journal d'audit : vérification de l'intégrité
 error-audit_record_altered = Chaîne rompue : l'enregistrement n° { $seq } a été modifié.
 error-audit_chain_broken = Chaîne rompue : l'enregistrement n° { $seq } ne suit plus le précédent (un enregistrement a été supprimé ou inséré).

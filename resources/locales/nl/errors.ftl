@@ -136,6 +136,14 @@ error-logo_too_large = Dit logo is te zwaar (hoogstens 256 KiB na verkleining): 
 error-logo_dimensions = Een logo is hoogstens 400 × 200 pixels.
 error-section_line_amounts = Een sectietitel heeft geen hoeveelheid, prijs, korting of artikel.
 
+# Paramètres → Modèles: the document templates (core/src/export/templates).
+error-template_name_invalid = De naam van een sjabloon bevat alleen letters, cijfers, spaties, “-” en “_” (hoogstens 64 tekens).
+error-template_exists = Er bestaat al een sjabloon met deze naam.
+error-template_not_found = Dit sjabloon bestaat niet meer: het bestand is hernoemd of verwijderd.
+error-template_too_large = Dit sjabloon is te groot (hoogstens 1 MiB).
+error-template_not_text = Dit sjabloon is geen tekstbestand (UTF-8).
+error-template_io = De map met sjablonen is niet bereikbaar.
+
 ## Auditlogboek: integriteitscontrole
 error-audit_record_altered = Keten verbroken: record nr. { $seq } werd gewijzigd.
 error-audit_chain_broken = Keten verbroken: record nr. { $seq } volgt niet meer op het vorige (een record werd verwijderd of ingevoegd).

@@ -46,6 +46,10 @@ pub use epc::{EpcReference, EpcTransfer, qr_svg};
 pub use facturx::{FACTURX_FILE_NAME, Relationship};
 pub use format::Formatter;
 
+/// The built-in template's typst source (`resources/templates/document.typ`): what a
+/// user's template is copied from (see [`crate::export::templates`]).
+pub const BUILT_IN_TEMPLATE: &str = world::TEMPLATE;
+
 /// What a PDF is made from.
 #[derive(Clone, Debug)]
 pub struct DocumentPdf<'a> {
