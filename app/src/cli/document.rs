@@ -23,6 +23,7 @@ use chrono::{NaiveDate, Utc};
 use comptoir_core::export::einvoice::UblProfile;
 use comptoir_core::export::pdf::Relationship;
 use comptoir_core::export::sources::DocumentSources;
+use comptoir_core::export::templates::TemplateFolder;
 use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus, Permission};
 use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 
@@ -52,8 +53,9 @@ pub struct DocumentArgs {
     /// or `source`.
     #[arg(long, default_value = "data")]
     pub relationship: String,
-    /// PDF, Factur-X and UBL: a typst template file to lay the documents out with
-    /// instead of the built-in one (see Paramètres → Modèles).
+    /// PDF, Factur-X and UBL: a typst template file to lay the documents out with,
+    /// instead of the company's template in use (Paramètres → Modèles; the built-in one
+    /// unless another was chosen there).
     #[arg(long)]
     pub template: Option<PathBuf>,
     /// The file (with `--number`) or the folder (with a period) to write.
@@ -127,14 +129,19 @@ pub fn run(format: Format, args: &DocumentArgs) -> anyhow::Result<()> {
     };
     let relationship = Relationship::parse(&args.relationship)
         .with_context(|| format!("unknown relationship “{}”: data, alternative or source", args.relationship))?;
-    let template = match &args.template {
-        Some(path) => Some(
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the template {}", path.display()))?,
-        ),
-        None => None,
+    let (company, store) = super::export::open_company(&args.data, &args.company, Permission::ReadData)?;
+    let template = if let Some(path) = &args.template {
+        Some(std::fs::read_to_string(path).with_context(|| format!("cannot read the template {}", path.display()))?)
+    } else {
+        // The template in use: a chosen file that does not lay out falls back to the
+        // built-in one, and says so.
+        let active = TemplateFolder::new(&args.data, company.company_id).active();
+        if let Some(warning) = &active.warning {
+            eprintln!("{warning}");
+        }
+        active.source
     };
     let recipe = Recipe { format, profile, relationship, template };
-    let (_, store) = super::export::open_company(&args.data, &args.company, Permission::ReadData)?;
     match (&args.number, args.from, args.to) {
         (Some(number), _, _) => {
             let id = store

@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use comptoir_core::export::templates::{TemplateChoice, TemplateFolder, TemplateName};
 use comptoir_core::model::{DocumentKind, DocumentStatus};
 use comptoir_core::store::{AppStore, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::Intent;
@@ -159,6 +160,24 @@ fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
         document(data.path(), "pdf", &name, &["--number", &number, "--template", template.to_str().unwrap()], &pdf);
     assert!(!broken.status.success());
     assert!(stderr(&broken).contains("line 3"), "{}", stderr(&broken));
+
+    // The company's template in use (Paramètres → Modèles) lays the PDFs out; a chosen
+    // one that is broken falls back to the built-in template, and the command says so.
+    let folder = TemplateFolder::new(data.path(), company);
+    let house = TemplateName::parse("Maison").unwrap();
+    let path_of_copy = folder.duplicate(&TemplateChoice::BuiltIn, &house).unwrap();
+    let source = std::fs::read_to_string(&path_of_copy).unwrap();
+    std::fs::write(&path_of_copy, source.replace("#set document(title: data.title", "#set document(title: \"MAISON\""))
+        .unwrap();
+    folder.choose(&TemplateChoice::File(house)).unwrap();
+    let written = document(data.path(), "pdf", &name, &["--number", &number], &pdf);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert!(contains(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"), "the chosen template laid it out");
+    std::fs::write(&path_of_copy, "#let data = json(\"/data.json\")\n#data.nothing\n").unwrap();
+    let written = document(data.path(), "pdf", &name, &["--number", &number], &pdf);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert!(stderr(&written).contains("is not used"), "{}", stderr(&written));
+    assert!(!contains(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"));
 
     // A number that is not there is refused with a reason.
     let missing = document(data.path(), "ubl", &name, &["--number", "FA-1999-99999"], &out);
