@@ -122,67 +122,78 @@ fn e_invoices_of_one_document_or_a_period_carry_the_customers_peppol_id() {
     assert!(written.status.success(), "{}", stderr(&written));
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), documents.len());
 
+    pdfs_and_templates(data.path(), &name, company, &number, &path, documents.len());
+
+    // A number that is not there is refused with a reason.
+    let missing = document(data.path(), "ubl", &name, &["--number", "FA-1999-99999"], &out);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("no document numbered FA-1999-99999"), "{}", stderr(&missing));
+}
+
+/// `comptoir document pdf|facturx` on the same copy: one invoice, a period of every
+/// issued kind, the user's templates.
+fn pdfs_and_templates(
+    data: &Path,
+    name: &str,
+    company: comptoir_core::model::CompanyId,
+    number: &str,
+    path: &Path,
+    invoices: usize,
+) {
     // The PDF of one invoice, and its Factur-X with the XML attached.
-    let pdf = data.path().join("one.pdf");
-    let written = document(data.path(), "pdf", &name, &["--number", &number], &pdf);
+    let pdf = data.join("one.pdf");
+    let written = document(data, "pdf", name, &["--number", number], &pdf);
     assert!(written.status.success(), "{}", stderr(&written));
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-") && !contains(&bytes, b"factur-x.xml"));
-    let facturx = data.path().join("one.facturx.pdf");
-    let written = document(data.path(), "facturx", &name, &["--number", &number, "--relationship", "source"], &facturx);
+    let facturx = data.join("one.facturx.pdf");
+    let written = document(data, "facturx", name, &["--number", number, "--relationship", "source"], &facturx);
     assert!(written.status.success(), "{}", stderr(&written));
     let bytes = std::fs::read(&facturx).unwrap();
     assert!(contains(&bytes, b"factur-x.xml") && contains(&bytes, b"/AFRelationship/Source"));
     assert!(contains(&bytes, b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
-    let wrong = document(data.path(), "facturx", &name, &["--number", &number, "--relationship", "x"], &facturx);
+    let wrong = document(data, "facturx", name, &["--number", number, "--relationship", "x"], &facturx);
     assert!(stderr(&wrong).contains("unknown relationship"), "{}", stderr(&wrong));
 
     // Every issued document of the period as PDF: quotes and delivery notes too.
     let all = issued_of(
-        &CompanyStore::open_read_only(&path).unwrap(),
+        &CompanyStore::open_read_only(path).unwrap(),
         &[DocumentKind::Quote, DocumentKind::Invoice, DocumentKind::CreditNote, DocumentKind::DeliveryNote],
     );
     let (first, last) = (all.iter().map(|d| d.1).min().unwrap(), all.iter().map(|d| d.1).max().unwrap());
-    let folder = data.path().join("period-pdf");
-    let written =
-        document(data.path(), "pdf", &name, &["--from", &first.to_string(), "--to", &last.to_string()], &folder);
+    let folder = data.join("period-pdf");
+    let written = document(data, "pdf", name, &["--from", &first.to_string(), "--to", &last.to_string()], &folder);
     assert!(written.status.success(), "{}", stderr(&written));
     let names: Vec<String> =
         std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names.len(), all.len());
-    assert!(all.len() > documents.len(), "quotes and delivery notes are issued documents too");
+    assert!(all.len() > invoices, "quotes and delivery notes are issued documents too");
     assert!(names.iter().all(|n| Path::new(n).extension().is_some_and(|e| e == "pdf")));
 
     // A template of the user's: a broken one says where.
-    let template = data.path().join("broken.typ");
+    let template = data.join("broken.typ");
     std::fs::write(&template, "#let data = json(\"/data.json\")\n\n#data.nothing.here\n").unwrap();
-    let broken =
-        document(data.path(), "pdf", &name, &["--number", &number, "--template", template.to_str().unwrap()], &pdf);
+    let broken = document(data, "pdf", name, &["--number", number, "--template", template.to_str().unwrap()], &pdf);
     assert!(!broken.status.success());
     assert!(stderr(&broken).contains("line 3"), "{}", stderr(&broken));
 
     // The company's template in use (Paramètres → Modèles) lays the PDFs out; a chosen
     // one that is broken falls back to the built-in template, and the command says so.
-    let folder = TemplateFolder::new(data.path(), company);
+    let folder = TemplateFolder::new(data, company);
     let house = TemplateName::parse("Maison").unwrap();
     let path_of_copy = folder.duplicate(&TemplateChoice::BuiltIn, &house).unwrap();
     let source = std::fs::read_to_string(&path_of_copy).unwrap();
     std::fs::write(&path_of_copy, source.replace("#set document(title: data.title", "#set document(title: \"MAISON\""))
         .unwrap();
     folder.choose(&TemplateChoice::File(house)).unwrap();
-    let written = document(data.path(), "pdf", &name, &["--number", &number], &pdf);
+    let written = document(data, "pdf", name, &["--number", number], &pdf);
     assert!(written.status.success(), "{}", stderr(&written));
     assert!(contains(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"), "the chosen template laid it out");
     std::fs::write(&path_of_copy, "#let data = json(\"/data.json\")\n#data.nothing\n").unwrap();
-    let written = document(data.path(), "pdf", &name, &["--number", &number], &pdf);
+    let written = document(data, "pdf", name, &["--number", number], &pdf);
     assert!(written.status.success(), "{}", stderr(&written));
     assert!(stderr(&written).contains("is not used"), "{}", stderr(&written));
     assert!(!contains(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"));
-
-    // A number that is not there is refused with a reason.
-    let missing = document(data.path(), "ubl", &name, &["--number", "FA-1999-99999"], &out);
-    assert!(!missing.status.success());
-    assert!(stderr(&missing).contains("no document numbered FA-1999-99999"), "{}", stderr(&missing));
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
