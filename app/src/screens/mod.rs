@@ -10,10 +10,12 @@ pub mod documents;
 pub mod editor;
 pub mod import;
 pub mod lists;
+pub mod mail_settings;
 pub mod payment_form;
 pub mod payments;
 pub mod posting;
 pub mod rows;
+pub mod send_mail;
 pub mod settings;
 pub mod users;
 

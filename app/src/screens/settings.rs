@@ -44,6 +44,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Conte
             right.add_space(12.0);
             accounts_ui(right, state, ctx, &company.address.country);
         });
+        super::mail_settings::mail_settings_ui(ui, &mut state.mail, ctx);
     });
 }
 
@@ -96,6 +97,8 @@ pub struct SettingsState {
     /// The company's edits sent (`UpdateCompany`, `SetLogo`), until the engine answers.
     company_sent: Answers,
     numbering_sent: Answers,
+    /// The e-mail section (SMTP settings and texts).
+    pub mail: super::mail_settings::MailSettingsState,
 }
 
 /// Edits sent together, and what became of them.

@@ -174,3 +174,5 @@ error-smtp_sign_in_refused = The SMTP server refuses to sign in: check the user 
 error-smtp_deferred = The SMTP server refuses the message for now: it will be sent again later.
 error-smtp_rejected = The SMTP server refuses this message (unknown address, message refused): it will not be sent.
 error-smtp_tls_failed = No secure connection could be made with the SMTP server: nothing was sent. Check the security setting (STARTTLS or TLS) and the port.
+error-smtp_password_unsaved = The SMTP password could not be saved in the system keychain: nothing was changed.
+error-mail_template_too_long = The e-mail text is longer than 20,000 characters.

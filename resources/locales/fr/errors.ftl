@@ -175,3 +175,5 @@ error-smtp_sign_in_refused = Le serveur SMTP refuse la connexion : vérifiez l'u
 error-smtp_deferred = Le serveur SMTP refuse le message pour l'instant : il sera renvoyé plus tard.
 error-smtp_rejected = Le serveur SMTP refuse ce message (adresse inconnue, message refusé) : il ne sera pas envoyé.
 error-smtp_tls_failed = Aucune connexion sécurisée n'a pu être établie avec le serveur SMTP : rien n'a été envoyé. Vérifiez la sécurité choisie (STARTTLS ou TLS) et le port.
+error-smtp_password_unsaved = Le mot de passe SMTP n'a pas pu être enregistré dans le trousseau du système : rien n'a été changé.
+error-mail_template_too_long = Le texte de l'e-mail dépasse 20 000 caractères.

@@ -174,3 +174,5 @@ error-smtp_sign_in_refused = De SMTP-server weigert de aanmelding: controleer de
 error-smtp_deferred = De SMTP-server weigert het bericht voorlopig: het wordt later opnieuw verzonden.
 error-smtp_rejected = De SMTP-server weigert dit bericht (onbekend adres, bericht geweigerd): het wordt niet verzonden.
 error-smtp_tls_failed = Er kon geen beveiligde verbinding met de SMTP-server worden gemaakt: er werd niets verzonden. Controleer de beveiliging (STARTTLS of TLS) en de poort.
+error-smtp_password_unsaved = Het SMTP-wachtwoord kon niet in de sleutelhanger van het systeem worden bewaard: er is niets gewijzigd.
+error-mail_template_too_long = De tekst van de e-mail is langer dan 20.000 tekens.
