@@ -235,7 +235,7 @@ pub fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Option<SendMailDialog>, ctx: &m
                     );
                 }
                 Making::Ready(files) => {
-                    ui.label(format!("📄 {} ({})", files.document.name, size_text(files.document.bytes.len(), texts)));
+                    ui.label(format!("{} ({})", files.document.name, size_text(files.document.bytes.len(), texts)));
                     match &files.ubl {
                         Some(Ok(ubl)) => {
                             ui.checkbox(
