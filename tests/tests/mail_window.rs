@@ -9,7 +9,8 @@
 //! - An issued invoice's detail → "Envoyer par e-mail": To prefilled from the contact,
 //!   subject from the company's text, the Factur-X PDF listed with its size and the UBL
 //!   offered; "Envoyer" queues and sends it; the sink receives it with the Factur-X PDF
-//!   (`factur-x.xml` inside) and the UBL; the document then shows "Envoyé le … à …".
+//!   (`factur-x.xml` inside) and the UBL; the document then shows "Envoyé le … à …",
+//!   and its history the sending, recorded by the server's audit trail.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
 
@@ -177,6 +178,13 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     let mails = copy(&harness).document_mail(row.id.0).unwrap();
     assert_eq!(mails.len(), 1);
     assert!(matches!(mails[0].state, MailState::Sent { .. }), "{:?}", mails[0].state);
+    // The sending went to the server's audit trail, and back into the document's history.
+    wait_until(&mut harness, "the sending in the document's history", |h| shows(h, "— envoi par e-mail"));
+    harness.get_by_label_contains("sent_to : — → client@exemple.fr");
+    let trail = copy(&harness).history(row.id.0).unwrap();
+    let sending = trail.iter().find(|r| r.action == "send_mail").expect("the sending in the trail");
+    let message_id = received[0]["message_id"].as_str().unwrap();
+    assert!(sending.changes.iter().any(|c| c.field == "message_id" && c.after.as_deref() == Some(message_id)));
 
     // "Rétablir le texte d'origine" brings the built-in text back.
     go_to(&mut harness, "Paramètres");

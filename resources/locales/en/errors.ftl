@@ -176,3 +176,7 @@ error-smtp_rejected = The SMTP server refuses this message (unknown address, mes
 error-smtp_tls_failed = No secure connection could be made with the SMTP server: nothing was sent. Check the security setting (STARTTLS or TLS) and the port.
 error-smtp_password_unsaved = The SMTP password could not be saved in the system keychain: nothing was changed.
 error-mail_template_too_long = The e-mail text is longer than 20,000 characters.
+error-sending_recipients_invalid = A sending names 1 to 50 recipients, each a valid e-mail address.
+error-sending_message_id_invalid = This sending's Message-ID is not valid.
+error-sending_files_invalid = A sending names at most 10 files, each of 1 to 200 characters.
+error-document_not_issued = Only an issued document is sent by e-mail.

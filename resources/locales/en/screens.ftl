@@ -534,6 +534,7 @@ settings-numbering-save = Save the numbering
 settings-numbering-unchanged = Change a series first.
 settings-numbering-saved = Numbering saved.
 action-set-logo = logo
+action-send-mail = sent by e-mail
 action-cancel-payment = payment cancelled
 payment-cancel = Cancel the payment
 payment-cancel-reason = Reason for cancelling

@@ -177,3 +177,7 @@ error-smtp_rejected = Le serveur SMTP refuse ce message (adresse inconnue, messa
 error-smtp_tls_failed = Aucune connexion sécurisée n'a pu être établie avec le serveur SMTP : rien n'a été envoyé. Vérifiez la sécurité choisie (STARTTLS ou TLS) et le port.
 error-smtp_password_unsaved = Le mot de passe SMTP n'a pas pu être enregistré dans le trousseau du système : rien n'a été changé.
 error-mail_template_too_long = Le texte de l'e-mail dépasse 20 000 caractères.
+error-sending_recipients_invalid = Un envoi nomme de 1 à 50 destinataires, chacun une adresse e-mail valide.
+error-sending_message_id_invalid = L'identifiant (Message-ID) de cet envoi n'est pas valide.
+error-sending_files_invalid = Un envoi nomme au plus 10 fichiers, chacun de 1 à 200 caractères.
+error-document_not_issued = Seul un document émis s'envoie par e-mail.

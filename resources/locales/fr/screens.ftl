@@ -534,6 +534,7 @@ settings-numbering-save = Enregistrer la numérotation
 settings-numbering-unchanged = Modifiez une série d'abord.
 settings-numbering-saved = Numérotation enregistrée.
 action-set-logo = logo
+action-send-mail = envoi par e-mail
 action-cancel-payment = paiement annulé
 payment-cancel = Annuler le paiement
 payment-cancel-reason = Motif de l'annulation

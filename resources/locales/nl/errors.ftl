@@ -176,3 +176,7 @@ error-smtp_rejected = De SMTP-server weigert dit bericht (onbekend adres, berich
 error-smtp_tls_failed = Er kon geen beveiligde verbinding met de SMTP-server worden gemaakt: er werd niets verzonden. Controleer de beveiliging (STARTTLS of TLS) en de poort.
 error-smtp_password_unsaved = Het SMTP-wachtwoord kon niet in de sleutelhanger van het systeem worden bewaard: er is niets gewijzigd.
 error-mail_template_too_long = De tekst van de e-mail is langer dan 20.000 tekens.
+error-sending_recipients_invalid = Een verzending noemt 1 tot 50 ontvangers, elk een geldig e-mailadres.
+error-sending_message_id_invalid = De Message-ID van deze verzending is niet geldig.
+error-sending_files_invalid = Een verzending noemt hoogstens 10 bestanden, elk van 1 tot 200 tekens.
+error-document_not_issued = Alleen een uitgegeven document wordt per e-mail verstuurd.

@@ -534,6 +534,7 @@ settings-numbering-save = Nummering opslaan
 settings-numbering-unchanged = Wijzig eerst een reeks.
 settings-numbering-saved = Nummering opgeslagen.
 action-set-logo = logo
+action-send-mail = verstuurd per e-mail
 action-cancel-payment = betaling geannuleerd
 payment-cancel = Betaling annuleren
 payment-cancel-reason = Reden van de annulering
