@@ -15,14 +15,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
 
 use comptoir::app::ComptoirApp;
-use comptoir_core::engine::Command;
+use std::sync::Arc;
+
+use comptoir_core::clock::ManualClock;
 use comptoir_core::engine::credentials::FileCredentials;
-use comptoir_core::mail::load_password;
+use comptoir_core::engine::{Command, SyncState};
+use comptoir_core::mail::{Security, SmtpSettings, load_password};
 use comptoir_core::model::{DocumentKind, DocumentLanguage, DocumentStatus, ElectronicAddress};
-use comptoir_core::store::{DocumentFilter, DocumentSort, MailState, PageRequest, SortDirection};
+use comptoir_core::store::{DocumentFilter, DocumentRow, DocumentSort, MailState, PageRequest, SortDirection};
 use comptoir_core::sync::Intent;
 use comptoir_tests::smtp::SmtpSink;
-use comptoir_tests::ui::{copy, go_to, opened, pick, replace_text, shows, type_into, wait_for, wait_until};
+use comptoir_tests::ui::{
+    copy, go_to, open_company, opened, pick, replace_text, shows, type_into, wait_for, wait_until,
+};
+use comptoir_tests::{TestServer, app_harness};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
 
@@ -84,18 +90,35 @@ fn fill_smtp_settings(harness: &mut Harness<'_, ComptoirApp>, port: u16) {
     }
 }
 
+/// An issued invoice of the demo, with its number.
+fn issued_invoice(harness: &Harness<'_, ComptoirApp>) -> (DocumentRow, String) {
+    let filter =
+        DocumentFilter { statuses: vec![DocumentStatus::Issued], ..DocumentFilter::kind(DocumentKind::Invoice) };
+    let page =
+        copy(harness).list_documents(&filter, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 20);
+    let row = page.unwrap().rows.into_iter().find(|r| r.number.is_some()).expect("an issued invoice");
+    let number = row.number.clone().unwrap();
+    (row, number)
+}
+
+/// Invoices → the invoice `number`'s detail → "Envoyer par e-mail".
+fn open_send_dialog(harness: &mut Harness<'_, ComptoirApp>, number: &str) {
+    go_to(harness, "Factures");
+    type_into(harness, "Rechercher", number);
+    wait_for(harness, "1 résultats");
+    harness.get_by_label(number).click();
+    wait_for(harness, "Envoyer par e-mail");
+    harness.get(By::new().label("Envoyer par e-mail").role(egui::accesskit::Role::Button)).click();
+    wait_for(harness, "Destinataire");
+}
+
 #[test]
 fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_sent() {
     let (_server, dir, mut harness) = opened(100, 0);
     let sink = SmtpSink::start(&dir.path().join("received"), 0, Some(("factures", "s3cret pass"))).unwrap();
 
-    // An issued invoice of the demo, and its customer.
+    let (row, number) = issued_invoice(&harness);
     let store = copy(&harness);
-    let filter =
-        DocumentFilter { statuses: vec![DocumentStatus::Issued], ..DocumentFilter::kind(DocumentKind::Invoice) };
-    let page = store.list_documents(&filter, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 20);
-    let row = page.unwrap().rows.into_iter().find(|r| r.number.is_some()).expect("an issued invoice");
-    let number = row.number.clone().unwrap();
     let invoice = store.document(row.id).unwrap();
     let mut contact = store.contact(invoice.contact_id).unwrap();
     let language = contact.language.unwrap_or(DocumentLanguage::French);
@@ -120,14 +143,7 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     let own = copy(&harness).own_mail_template(language).unwrap().expect("the text kept");
     assert_eq!(own.subject, "Votre facture {numéro} ({entreprise})");
 
-    // The invoice's detail → "Envoyer par e-mail".
-    go_to(&mut harness, "Factures");
-    type_into(&mut harness, "Rechercher", &number);
-    wait_for(&mut harness, "1 résultats");
-    harness.get_by_label(&number).click();
-    wait_for(&mut harness, "Envoyer par e-mail");
-    harness.get(By::new().label("Envoyer par e-mail").role(egui::accesskit::Role::Button)).click();
-    wait_for(&mut harness, "Destinataire");
+    open_send_dialog(&mut harness, &number);
     if let Some(email) = &contact.email {
         assert_eq!(field_value(&harness, "Destinataire"), *email, "prefilled from the contact");
     }
@@ -193,5 +209,61 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     click_shown(&mut harness, "Rétablir le texte d'origine");
     wait_for(&mut harness, "Texte de l'e-mail enregistré.");
     assert_eq!(copy(&harness).own_mail_template(language).unwrap(), None);
+    comptoir_tests::ui::close(harness);
+}
+
+/// Offline, both ways: the sync server stopped and the SMTP server down. The dialog says
+/// the message will leave at the next connection, the document shows it waiting; once
+/// both are back, the next sync sends it and the document shows it sent.
+#[test]
+fn offline_the_message_waits_on_the_document_and_leaves_at_the_next_connection() {
+    let mut server = TestServer::start(100).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let mut harness = app_harness(dir.path(), &server.url, clock.clone(), egui::vec2(1400.0, 900.0));
+    open_company(&mut harness, &server, 0);
+    // Nobody listens on this port for now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: Security::Plain,
+        username: None,
+        sender_address: "factures@atelier-lumiere.fr".into(),
+        sender_name: "Atelier Lumière".into(),
+        reply_to: None,
+    };
+    harness.state().send(Command::SaveMailSettings { settings: Box::new(settings), password: None });
+    wait_until(&mut harness, "the settings saved", |h| copy(h).mail_settings().unwrap().is_some());
+    let (row, number) = issued_invoice(&harness);
+
+    server.stop();
+    comptoir_tests::ui::file_menu(&mut harness, "Synchroniser maintenant");
+    wait_until(&mut harness, "offline", |h| matches!(h.state().status, SyncState::Offline { .. }));
+    open_send_dialog(&mut harness, &number);
+    wait_for(&mut harness, "Hors ligne : le message partira à la prochaine connexion.");
+    replace_text(&mut harness, "Destinataire", "client@exemple.fr");
+    wait_for(&mut harness, &format!("{number}.pdf"));
+    harness.get(By::new().label("Envoyer").role(egui::accesskit::Role::Button)).click();
+    wait_for(&mut harness, "En attente d'envoi à client@exemple.fr : le message partira à la prochaine connexion.");
+    // The pass tried, found the SMTP server down, and kept it in the outbox with why.
+    wait_until(&mut harness, "the attempt made", |h| {
+        let mails = copy(h).document_mail(row.id.0).unwrap();
+        mails.len() == 1 && mails[0].state == MailState::Waiting && mails[0].last_error.is_some()
+    });
+    wait_for(&mut harness, "Le serveur SMTP ne répond pas");
+
+    // Both servers back; the retry is due: the next sync sends it.
+    server.restart().unwrap();
+    let sink = SmtpSink::start(&dir.path().join("received"), port, None).unwrap();
+    clock.advance(chrono::Duration::minutes(2));
+    comptoir_tests::ui::file_menu(&mut harness, "Synchroniser maintenant");
+    wait_for(&mut harness, "Envoyé le");
+    let received = sink.wait_for(1);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["rcpt_tos"], serde_json::json!(["client@exemple.fr"]));
+    assert!(!shows(&harness, "En attente d'envoi"), "no longer waiting");
+    // Its record reaches the server's trail with the sync after.
+    wait_until(&mut harness, "the sending in the document's history", |h| shows(h, "— envoi par e-mail"));
     comptoir_tests::ui::close(harness);
 }

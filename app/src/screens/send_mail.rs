@@ -311,6 +311,11 @@ pub fn sent_ui(ui: &mut egui::Ui, document: DocumentId, ctx: &Context<'_>) {
         }
     };
     for mail in mails {
+        // Why it failed, in the user's words when the code is known.
+        let reason = mail.last_error.as_deref().map(|message| match &mail.last_error_code {
+            Some(code) => texts.error(code, message),
+            None => message.to_owned(),
+        });
         let to = mail.to.iter().chain(&mail.cc).cloned().collect::<Vec<_>>().join(", ");
         match &mail.state {
             MailState::Sent { at } => {
@@ -327,12 +332,12 @@ pub fn sent_ui(ui: &mut egui::Ui, document: DocumentId, ctx: &Context<'_>) {
             }
             MailState::Waiting | MailState::Sending => {
                 ui.label(texts.with("mail-waiting-line", &[("to", to.into())]));
-                if let Some(error) = &mail.last_error {
-                    ui.weak(format!("    {error}"));
+                if let Some(reason) = reason {
+                    ui.weak(format!("    {reason}"));
                 }
             }
             MailState::Failed => {
-                let reason = mail.last_error.clone().unwrap_or_default();
+                let reason = reason.unwrap_or_default();
                 ui.colored_label(
                     ui.visuals().error_fg_color,
                     texts.with("mail-failed-line", &[("to", to.into()), ("reason", reason.into())]),

@@ -50,7 +50,9 @@ pub struct DocumentMail {
     /// When it was queued (RFC 3339).
     pub queued_at: String,
     pub state: MailState,
-    /// The last failure's message (a waiting message that failed once, a failed one).
+    /// The last failure's stable code and message (a waiting message that failed once,
+    /// a failed one).
+    pub last_error_code: Option<String>,
     pub last_error: Option<String>,
 }
 
@@ -189,7 +191,7 @@ impl CompanyStore {
     /// The messages that carried `document`, oldest first, whatever became of them.
     pub fn document_mail(&self, document: Uuid) -> Result<Vec<DocumentMail>, StoreError> {
         let mut stmt = self.connection().prepare_cached(
-            "SELECT recipients, cc, queued_at, state, sent_at, last_error FROM mail_outbox
+            "SELECT recipients, cc, queued_at, state, sent_at, last_error_code, last_error FROM mail_outbox
              WHERE document_id = ?1 ORDER BY queued_at, id",
         )?;
         let rows = stmt
@@ -200,12 +202,12 @@ impl CompanyStore {
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
+                    (r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(to, cc, queued_at, state, sent_at, last_error)| {
+            .map(|(to, cc, queued_at, state, sent_at, (last_error_code, last_error))| {
                 let state = match (state.as_str(), sent_at) {
                     ("waiting", _) => MailState::Waiting,
                     ("sending", _) => MailState::Sending,
@@ -224,6 +226,7 @@ impl CompanyStore {
                     cc: addresses("mail_outbox.cc", &cc)?,
                     queued_at,
                     state,
+                    last_error_code,
                     last_error,
                 })
             })
