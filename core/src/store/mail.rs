@@ -7,9 +7,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
+use super::local::submit_in;
 use super::{CompanyStore, StoreError};
 use crate::mail::{Attachment, MailTemplate, OutgoingMail, Security, SmtpSettings};
-use crate::model::DocumentLanguage;
+use crate::model::{DocumentId, DocumentLanguage};
+use crate::sync::{Intent, SendingNote};
 
 /// Where a queued message is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -366,15 +368,60 @@ impl CompanyStore {
         Ok(before)
     }
 
-    /// The SMTP server took the message.
+    /// The SMTP server took the message. A message that carried a document is recorded
+    /// for the audit trail in the same commit ([`Intent::RecordSending`], applied to this
+    /// copy and queued for the server): a sending marked sent is never missing from the
+    /// trail. A record the rules refuse (the document gone from this copy) is logged: the
+    /// message has left all the same.
     pub fn mark_mail_sent(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let (company, author) = (self.company_id(), self.author());
+        let note = self.sending_note(id, now)?;
         self.write(|tx| {
             tx.connection().execute(
                 "UPDATE mail_outbox SET state = 'sent', sent_at = ?2 WHERE id = ?1",
                 params![id, stamp(now)],
             )?;
+            if let Some(sending) = note {
+                match submit_in(tx, company, author, &Intent::RecordSending { sending }) {
+                    Ok(_) => {}
+                    Err(StoreError::Refused { code, message }) => {
+                        tracing::warn!(%id, code, message, "the sending is not recorded for the audit trail");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             Ok(())
         })
+    }
+
+    /// The audit trail's note of message `id` taken by the SMTP server at `at`, when it
+    /// carries a document.
+    fn sending_note(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<SendingNote>, StoreError> {
+        let conn = self.connection();
+        let row = conn
+            .query_row("SELECT document_id, recipients, cc, message_id FROM mail_outbox WHERE id = ?1", [id], |r| {
+                Ok((
+                    r.get::<_, Option<Uuid>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound { entity: "queued e-mail" })?;
+        let (Some(document), to, cc, message_id) = row else { return Ok(None) };
+        let files = conn
+            .prepare_cached("SELECT name FROM mail_attachment WHERE message = ?1 ORDER BY position")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(SendingNote {
+            document: DocumentId(document),
+            to: addresses("mail_outbox.recipients", &to)?,
+            cc: addresses("mail_outbox.cc", &cc)?,
+            at,
+            message_id,
+            files,
+        }))
     }
 
     /// The attempt failed: the message waits until `retry_at`, or, with `None`, has

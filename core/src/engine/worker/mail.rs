@@ -1,8 +1,9 @@
 //! The e-mail outbox's sending pass in the engine: after each sync (the network is
 //! back) and on [`Command::SendMail`](crate::engine::Command::SendMail), the open
 //! company's due messages leave through its SMTP settings, with the password from the
-//! credentials store (the OS keychain). Also where the window's e-mail commands are
-//! done: the settings and texts saved, a document's message queued.
+//! credentials store (the OS keychain); each document that left is recorded for the
+//! audit trail in the same commit that marks it sent, and pushed. Also where the window's
+//! e-mail commands are done: the settings and texts saved, a document's message queued.
 
 use super::Worker;
 use crate::engine::{Event, MailEvent, MailFailure, MailPass, Secret};
@@ -10,43 +11,6 @@ use crate::mail::{
     MailTemplate, OutgoingMail, SmtpSender, SmtpSettings, load_password, new_message_id, save_password, send_pass,
 };
 use crate::model::{DocumentId, DocumentLanguage, Permission};
-use crate::store::{CompanyStore, MailState};
-use crate::sync::{Intent, SendingNote};
-
-/// Submits the [`Intent::RecordSending`] of a sent message that carried a document (the
-/// copy applies it, the outbox pushes it); whether one was submitted. A failure is logged:
-/// the message itself has left, and the document still shows it from the outbox.
-///
-/// Not in the transaction that marked the message sent: an app stopped in between leaves
-/// that sending out of the trail (the document still shows it here).
-fn record_sending(store: &mut CompanyStore, id: uuid::Uuid) -> bool {
-    let note = store.queued_mail(id).map(|queued| {
-        let (Some(document), MailState::Sent { at }) = (queued.document_id, &queued.state) else { return None };
-        let at = chrono::DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&chrono::Utc);
-        Some(SendingNote {
-            document: DocumentId(document),
-            to: queued.mail.to,
-            cc: queued.mail.cc,
-            at,
-            message_id: queued.message_id,
-            files: queued.mail.attachments.into_iter().map(|a| a.name).collect(),
-        })
-    });
-    match note {
-        Ok(Some(sending)) => match store.submit(&Intent::RecordSending { sending }) {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::warn!(%id, error = %e, "the sending could not be recorded for the audit trail");
-                false
-            }
-        },
-        Ok(None) => false,
-        Err(e) => {
-            tracing::warn!(%id, error = %e, "the sent message could not be read back");
-            false
-        }
-    }
-}
 
 impl Worker {
     /// Checks that a company is open and that the user's role allows `permission`; the
@@ -164,10 +128,9 @@ impl Worker {
             Err(e) => return refused(e.code(), e.to_string()),
         };
         let pass = send_pass(&mut link.store, &settings, &sender, now).await;
-        // Each document that left is recorded for the audit trail and every device.
-        let recorded =
-            pass.as_ref().map_or(0, |pass| pass.sent.iter().filter(|id| record_sending(&mut link.store, **id)).count());
-        if recorded > 0 {
+        // Each document that left was recorded for the audit trail when it was marked
+        // sent (`CompanyStore::mark_mail_sent`): the record goes to the server.
+        if pass.as_ref().is_ok_and(|pass| !pass.sent.is_empty()) {
             self.sync_soon(self.config.timing.debounce);
         }
         match pass {
