@@ -136,7 +136,7 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     // The customer language's text: a broken one says why; a changed one is kept.
     pick(&mut harness, "Langue du client", language_label(language));
     replace_text(&mut harness, "Objet", "Votre facture {numero}");
-    wait_for(&mut harness, "champ inconnu");
+    wait_for(&mut harness, "Objet, ligne 1, colonne 15 : Le modèle utilise un champ inconnu");
     replace_text(&mut harness, "Objet", "Votre facture {numéro} ({entreprise})");
     click_shown(&mut harness, "Enregistrer le texte");
     wait_for(&mut harness, "Texte de l'e-mail enregistré.");

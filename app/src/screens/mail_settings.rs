@@ -8,7 +8,7 @@
 //! same checks as the engine's run here first, to say what is wrong beside the form.
 
 use comptoir_core::engine::{Command, MailEvent, Secret};
-use comptoir_core::mail::{MailTemplate, PLACEHOLDERS, Security, SmtpSettings};
+use comptoir_core::mail::{MailTemplate, PLACEHOLDERS, Security, SmtpSettings, TemplateError};
 use comptoir_core::model::{DocumentLanguage, Permission};
 
 use super::Context;
@@ -196,6 +196,28 @@ pub fn mail_settings_ui(ui: &mut egui::Ui, state: &mut MailSettingsState, ctx: &
     }
 }
 
+/// What is wrong with a text, and where: the field, its line and column.
+fn template_error_text(error: &TemplateError, texts: &Texts) -> String {
+    let message = texts.error(error.code(), &error.to_string());
+    match error {
+        TemplateError::UnknownPlaceholder { line, column, .. } | TemplateError::Unbalanced { line, column } => {
+            // The text form is the subject (line 1), an empty line, then the body.
+            let (field, line) =
+                if *line <= 1 { (texts.get("mail-subject"), 1) } else { (texts.get("mail-body"), line - 2) };
+            texts.with(
+                "mail-template-where",
+                &[
+                    ("field", field.into()),
+                    ("line", line.to_string().into()),
+                    ("column", column.to_string().into()),
+                    ("message", message.into()),
+                ],
+            )
+        }
+        TemplateError::SubjectMissing | TemplateError::NoBlankLine => message,
+    }
+}
+
 /// The e-mail text of one customer language: subject, body, the placeholders, and the
 /// buttons that keep it or go back to the built-in one.
 fn template_ui(ui: &mut egui::Ui, form: &mut MailForm, texts: &Texts, commands: &mut Vec<Command>) {
@@ -225,7 +247,7 @@ fn template_ui(ui: &mut egui::Ui, form: &mut MailForm, texts: &Texts, commands: 
     ui.weak(texts.with("mail-placeholders", &[("fields", fields.join(", ").into())]));
     let parsed = MailTemplate::parse(&format!("{}\n\n{}", subject.trim(), body));
     if let Err(e) = &parsed {
-        ui.colored_label(ui.visuals().error_fg_color, texts.error(e.code(), &e.to_string()));
+        ui.colored_label(ui.visuals().error_fg_color, template_error_text(e, texts));
     }
     ui.horizontal(|ui| {
         if ui.add_enabled(parsed.is_ok(), egui::Button::new(texts.get("mail-template-save"))).clicked()

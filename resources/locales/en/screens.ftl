@@ -574,6 +574,7 @@ mail-placeholders = Fields filled in when sending: { $fields }
 mail-template-save = Save the text
 mail-template-restore = Restore the original text
 mail-template-saved = E-mail text saved.
+mail-template-where = { $field }, line { $line }, column { $column }: { $message }
 
 # Send by e-mail (a document's detail).
 document-send-mail = Send by e-mail

@@ -574,6 +574,7 @@ mail-placeholders = Champs remplis à l'envoi : { $fields }
 mail-template-save = Enregistrer le texte
 mail-template-restore = Rétablir le texte d'origine
 mail-template-saved = Texte de l'e-mail enregistré.
+mail-template-where = { $field }, ligne { $line }, colonne { $column } : { $message }
 
 # Envoyer par e-mail (fiche d'un document).
 document-send-mail = Envoyer par e-mail

@@ -574,6 +574,7 @@ mail-placeholders = Velden die bij verzending worden ingevuld: { $fields }
 mail-template-save = Tekst opslaan
 mail-template-restore = Oorspronkelijke tekst herstellen
 mail-template-saved = Tekst van de e-mail opgeslagen.
+mail-template-where = { $field }, regel { $line }, kolom { $column }: { $message }
 
 # Per e-mail versturen (fiche van een document).
 document-send-mail = Per e-mail versturen
