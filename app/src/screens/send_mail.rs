@@ -263,7 +263,7 @@ pub fn dialog_ui(ui: &mut egui::Ui, dialog: &mut Option<SendMailDialog>, ctx: &m
             }
             ui.horizontal(|ui| {
                 let mail = state.mail();
-                let ready = mail.is_some() && state.sent.is_none();
+                let ready = mail.is_some() && state.sent.is_none() && !state.no_settings;
                 if ui.add_enabled(ready, egui::Button::new(texts.get("mail-send"))).clicked()
                     && let Some(mail) = mail
                 {
