@@ -3,7 +3,8 @@
 //! [`SmtpSink`], aiosmtpd in a process of its own).
 //!
 //! - Paramètres → Envoi des documents par e-mail: the SMTP settings typed, refused while
-//!   plain SMTP names another computer, saved; the password lands in the credentials store
+//!   plain SMTP names another computer, saved, checked by a test e-mail the sink receives;
+//!   the password lands in the credentials store
 //!   (the keychain in the app), never in the company file; the customer language's text
 //!   changed, saved, and restored.
 //! - An issued invoice's detail → "Envoyer par e-mail": To prefilled from the contact,
@@ -130,6 +131,12 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     wait_until(&mut harness, "the contact's Peppol id", |h| copy(h).contact(contact.id).unwrap().peppol_id.is_some());
 
     fill_smtp_settings(&mut harness, sink.port);
+    // "Envoyer un e-mail d'essai": to the sender, through the settings and password saved.
+    click_shown(&mut harness, "Envoyer un e-mail d'essai");
+    wait_for(&mut harness, "E-mail d'essai envoyé à factures@atelier-lumiere.fr.");
+    let test = sink.wait_for(1);
+    assert_eq!(test[0]["rcpt_tos"], serde_json::json!(["factures@atelier-lumiere.fr"]));
+    assert_eq!(test[0]["authenticated"], true);
     let credentials = FileCredentials::new(&dir.path().join("credentials.json"));
     let company = copy(&harness).company_id();
     assert_eq!(load_password(&credentials, company).unwrap().as_deref(), Some("s3cret pass"), "in the keychain");
@@ -167,9 +174,9 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     harness.step();
 
     // The message leaves through the sink, with its files.
-    let received = sink.wait_for(1);
-    assert_eq!(received.len(), 1, "one message");
-    let got = &received[0];
+    let received = sink.wait_for(2);
+    assert_eq!(received.len(), 2, "the test message, then the invoice's");
+    let got = &received[1];
     assert_eq!(got["authenticated"], true, "signed in with the keychain's password");
     assert_eq!(got["rcpt_tos"], serde_json::json!(["client@exemple.fr", "compta@exemple.fr"]));
     assert_eq!(got["from"], "Atelier Lumière <factures@atelier-lumiere.fr>");
@@ -199,7 +206,7 @@ fn an_issued_invoice_goes_by_e_mail_with_its_factur_x_and_ubl_and_shows_it_was_s
     harness.get_by_label_contains("sent_to : — → client@exemple.fr");
     let trail = copy(&harness).history(row.id.0).unwrap();
     let sending = trail.iter().find(|r| r.action == "send_mail").expect("the sending in the trail");
-    let message_id = received[0]["message_id"].as_str().unwrap();
+    let message_id = received[1]["message_id"].as_str().unwrap();
     assert!(sending.changes.iter().any(|c| c.field == "message_id" && c.after.as_deref() == Some(message_id)));
 
     // "Rétablir le texte d'origine" brings the built-in text back.

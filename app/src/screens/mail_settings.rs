@@ -1,6 +1,7 @@
 //! Paramètres → E-mail: where the company's e-mails leave from (SMTP server, port,
 //! security, user, password, sender, reply-to) and the text of a document's e-mail per
-//! customer language, with its placeholders and "Rétablir le texte d'origine".
+//! customer language, with its placeholders and "Rétablir le texte d'origine"; "Envoyer un
+//! e-mail d'essai" to the sender's own address checks the settings saved.
 //!
 //! Owners and admins change them; other roles see them disabled with the reason. The
 //! engine keeps them ([`Command::SaveMailSettings`], [`Command::SaveMailTemplate`]): the
@@ -8,7 +9,7 @@
 //! same checks as the engine's run here first, to say what is wrong beside the form.
 
 use comptoir_core::engine::{Command, MailEvent, Secret};
-use comptoir_core::mail::{MailTemplate, PLACEHOLDERS, Security, SmtpSettings, TemplateError};
+use comptoir_core::mail::{MailTemplate, OutgoingMail, PLACEHOLDERS, Security, SmtpSettings, TemplateError};
 use comptoir_core::model::{DocumentLanguage, Permission};
 
 use super::Context;
@@ -109,6 +110,7 @@ impl MailSettingsState {
                 (texts.get("mail-settings-saved"), false)
             }
             MailEvent::TemplateSaved { .. } => (texts.get("mail-template-saved"), false),
+            MailEvent::TestSent { to } => (texts.with("mail-test-sent", &[("to", to.clone().into())]), false),
             MailEvent::Refused { request: None, code, message } => (texts.error(code, message), true),
             MailEvent::Queued { .. } | MailEvent::Refused { request: Some(_), .. } => return,
         };
@@ -181,6 +183,20 @@ pub fn mail_settings_ui(ui: &mut egui::Ui, state: &mut MailSettingsState, ctx: &
         {
             let password = Some(form.password.clone()).filter(|p| !p.is_empty()).map(Secret);
             commands.push(Command::SaveMailSettings { settings: Box::new(settings), password });
+        }
+        // A test message to the sender's own address, through the settings saved.
+        let saved = ctx.reader.store().mail_settings().ok().flatten();
+        if ui.add_enabled(saved.is_some(), egui::Button::new(texts.get("mail-test-send"))).clicked()
+            && let Some(saved) = saved
+        {
+            let mail = OutgoingMail {
+                to: vec![saved.sender_address],
+                cc: Vec::new(),
+                subject: texts.get("mail-test-subject"),
+                body: texts.get("mail-test-body"),
+                attachments: Vec::new(),
+            };
+            commands.push(Command::SendTestMail { mail: Box::new(mail) });
         }
         ui.add_space(8.0);
         template_ui(ui, form, texts, &mut commands);

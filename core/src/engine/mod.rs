@@ -219,6 +219,13 @@ pub enum Command {
         document: DocumentId,
         mail: Box<OutgoingMail>,
     },
+    /// "Envoyer un e-mail d'essai": sends `mail` at once through the saved SMTP settings
+    /// and the keychain's password, not through the outbox (it checks the settings: it is
+    /// not kept, and a failure is the answer). Owners and admins only. Answered by
+    /// [`Event::Mail`].
+    SendTestMail {
+        mail: Box<OutgoingMail>,
+    },
     Shutdown,
 }
 
@@ -512,6 +519,10 @@ pub enum MailEvent {
     /// The message waits in the outbox (the sending pass follows).
     Queued {
         request: u64,
+    },
+    /// The SMTP server took the test message.
+    TestSent {
+        to: String,
     },
     /// Refused, with a stable code and the reason; nothing changed. `request`: the
     /// [`Command::QueueMail`] refused, `None` for the settings and texts.

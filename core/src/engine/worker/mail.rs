@@ -8,7 +8,8 @@
 use super::Worker;
 use crate::engine::{Event, MailEvent, MailFailure, MailPass, Secret};
 use crate::mail::{
-    MailTemplate, OutgoingMail, SmtpSender, SmtpSettings, load_password, new_message_id, save_password, send_pass,
+    MailTemplate, OutgoingMail, SmtpSender, SmtpSettings, compose, load_password, new_message_id, save_password,
+    send_pass,
 };
 use crate::model::{DocumentId, DocumentLanguage, Permission};
 
@@ -57,6 +58,34 @@ impl Worker {
             },
         };
         self.emit(Event::Mail(answer));
+    }
+
+    /// Sends a test message at once through the saved settings and the keychain's
+    /// password; the answer is whether the SMTP server took it, and why not.
+    pub(super) async fn send_test_mail(&mut self, mail: &OutgoingMail) {
+        let answer = match self.try_send_test_mail(mail).await {
+            Ok(()) => MailEvent::TestSent { to: mail.to.join(", ") },
+            Err(refused) => refused,
+        };
+        self.emit(Event::Mail(answer));
+    }
+
+    async fn try_send_test_mail(&mut self, mail: &OutgoingMail) -> Result<(), MailEvent> {
+        self.mail_allowed(Permission::EditCompanySettings, None)?;
+        let refuse = |code: &str, message: String| MailEvent::Refused { request: None, code: code.to_owned(), message };
+        let Some(link) = self.link.as_ref() else { return Err(refuse("no_company", "No company is open.".into())) };
+        let settings =
+            link.store.mail_settings().map_err(|e| refuse(e.code(), e.to_string()))?.ok_or_else(|| {
+                refuse("smtp_settings_missing", "The company's SMTP settings are not filled in.".into())
+            })?;
+        let password = load_password(self.config.credentials.as_ref(), link.company)
+            .map_err(|e| refuse("smtp_password_unreadable", e.to_string()))?;
+        let sender = SmtpSender::new(&settings, password.as_deref()).map_err(|e| refuse(e.code(), e.to_string()))?;
+        let message =
+            compose(&settings, mail, &new_message_id(&settings)).map_err(|e| refuse(e.code(), e.to_string()))?;
+        sender.send(message).await.map_err(|e| refuse(e.code(), e.to_string()))?;
+        tracing::info!(server = %settings.host, "test e-mail sent");
+        Ok(())
     }
 
     /// Queues a document's message in the outbox (checked: nothing is queued when it is
