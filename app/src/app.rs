@@ -415,6 +415,7 @@ impl ComptoirApp {
                 }
             }
             Event::DataChanged => self.screens.data_changed(),
+            Event::Mail(event) => crate::screens::send_mail::on_mail_event(&mut self.screens, &event, &self.texts),
             Event::EditApplied { request, .. } => self.on_edit(request, None),
             Event::EditRefused { request, code, message } => {
                 let reason = self.texts.error(&code, &message);

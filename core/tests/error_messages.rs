@@ -41,8 +41,13 @@ fn codes() -> BTreeSet<String> {
         }
     }
     // The intent rules refuse with `reject("code", …)`, the engine with `refuse("code", …)`
-    // or `refused("code", …)`, sometimes over two lines.
-    let mut sources = vec![("src/sync/rules.rs".to_owned(), "reject("), ("src/store/mail.rs".to_owned(), "refused(")];
+    // or `refused("code", …)`, sometimes over two lines; a sending's note with
+    // `Err(("code", …))`.
+    let mut sources = vec![
+        ("src/sync/rules.rs".to_owned(), "reject("),
+        ("src/store/mail.rs".to_owned(), "refused("),
+        ("src/sync/protocol.rs".to_owned(), "Err(("),
+    ];
     for entry in std::fs::read_dir(root.join("src/engine/worker")).unwrap() {
         let file = format!("src/engine/worker/{}", entry.unwrap().file_name().to_string_lossy());
         sources.extend([(file.clone(), "refuse("), (file, "refused(")]);

@@ -13,7 +13,7 @@ use comptoir_core::demo::Rng;
 use comptoir_core::model::{
     Allocation, ArticleId, ContactId, DocumentId, DocumentKind, DocumentStatus, Payment, PaymentId, PaymentMethod,
 };
-use comptoir_core::sync::{Change, Intent, RecordBody, Settings};
+use comptoir_core::sync::{Change, Intent, RecordBody, SendingNote, Settings};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -331,15 +331,22 @@ fn base_intent(rng: &mut Rng, pools: &Pools, today: NaiveDate) -> Value {
             Some(series) => Intent::SetNumbering { series: series.clone() },
             None => Intent::DeleteArticle { id: ArticleId::new() },
         },
-        _ => {
-            if rng.chance(50) {
-                Intent::DeleteContact { id: ContactId(pools.contact_id(rng)) }
-            } else {
-                Intent::DeleteArticle {
-                    id: pools.articles.get(index(rng, pools.articles.len())).copied().unwrap_or_else(ArticleId::new),
-                }
-            }
-        }
+        _ => match rng.below(3) {
+            0 => Intent::DeleteContact { id: ContactId(pools.contact_id(rng)) },
+            1 => Intent::DeleteArticle {
+                id: pools.articles.get(index(rng, pools.articles.len())).copied().unwrap_or_else(ArticleId::new),
+            },
+            _ => Intent::RecordSending {
+                sending: SendingNote {
+                    document: pools.document(rng).map_or_else(DocumentId::new, |d| d.0),
+                    to: vec!["client@exemple.fr".into()],
+                    cc: Vec::new(),
+                    at: today.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    message_id: "<fuzz@exemple.fr>".into(),
+                    files: vec!["FA-1.pdf".into()],
+                },
+            },
+        },
     };
     serde_json::to_value(intent).unwrap_or(Value::Null)
 }

@@ -13,6 +13,8 @@
 //!   heard the "250" and marked it sent: the next pass sends it again, with the same
 //!   Message-ID (at least once, recognisably), and only once more.
 //! - A refused recipient fails for good; a wrong password leaves the message waiting.
+//! - A message that carried an issued document is recorded for the audit trail
+//!   (`Intent::RecordSending`, queued for the server) in the commit that marks it sent.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test: a panic is the failure report")]
 
@@ -278,4 +280,43 @@ async fn starttls_is_required_never_optional() {
     assert_eq!(waiting.state, MailState::Waiting, "the setting can be mended: it waits");
     assert!(waiting.last_error.unwrap().contains("STARTTLS"), "says why");
     assert!(sink.wait_at_most(1, Duration::from_millis(300)).is_empty(), "neither the message nor the password left");
+}
+
+#[tokio::test]
+async fn a_document_sent_is_recorded_for_the_audit_trail_in_the_commit_that_marks_it_sent() {
+    use comptoir_core::sync::Intent;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(&dir.path().join("received"), 0, None).unwrap();
+    let (mut store, _) = new_store(dir.path());
+    let settings = settings(sink.port, None);
+    let customer = comptoir_tests::fixtures::new_contact("Café du Nord");
+    store.submit(&Intent::CreateContact { contact: customer.clone() }).unwrap();
+    let invoice = comptoir_tests::fixtures::draft_invoice(&customer, 120);
+    store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+    let mail = invoice_mail("contact@cafedunord.fr");
+    let message_id = new_message_id(&settings);
+    let queued_at = Utc::now();
+    store.queue_mail(&mail, &message_id, Some(invoice.id.0), queued_at).unwrap();
+    // A message about a document this copy does not have: sent all the same, not recorded.
+    store.queue_mail(&mail, &new_message_id(&settings), Some(Uuid::now_v7()), queued_at).unwrap();
+    // A message that carries no document: nothing to record.
+    store.queue_mail(&mail, &new_message_id(&settings), None, queued_at).unwrap();
+    let before = store.pending_count().unwrap();
+
+    let sender = SmtpSender::new(&settings, None).unwrap();
+    let sent_at = queued_at + chrono::Duration::seconds(5);
+    let pass = send_pass(&mut store, &settings, &sender, sent_at).await.unwrap();
+    assert_eq!(pass.sent.len(), 3, "{pass:?}");
+    assert_eq!(sink.wait_for(3).len(), 3);
+    assert_eq!(store.pending_count().unwrap(), before + 1, "one record, for the invoice");
+    let mutations = store.pending_mutations(100).unwrap();
+    let Some(Intent::RecordSending { sending }) = mutations.last().map(|m| &m.intent) else {
+        panic!("no sending recorded: {mutations:?}");
+    };
+    assert_eq!(sending.document, invoice.id);
+    assert_eq!((sending.to.clone(), sending.cc.clone()), (mail.to.clone(), mail.cc.clone()));
+    assert_eq!(sending.at.timestamp_millis(), sent_at.timestamp_millis(), "when the SMTP server took it");
+    assert_eq!(sending.message_id, message_id);
+    assert_eq!(sending.files, vec!["F-2026-0042.pdf".to_owned(), "factur-x.xml".to_owned()]);
 }

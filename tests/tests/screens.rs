@@ -1076,6 +1076,29 @@ fn a_salesperson_sees_the_company_settings_but_cannot_change_them() {
     }
     let reason = "Votre rôle (Commercial) ne permet pas cette action.";
     assert!(harness.query_all_by_label(reason).count() >= 2, "the reason shows beside each save button");
+    // The e-mail section too; and the engine refuses what the window would not send.
+    for (control, role) in [
+        ("Serveur SMTP", egui::accesskit::Role::TextInput),
+        ("Mot de passe SMTP", egui::accesskit::Role::PasswordInput),
+        ("Objet", egui::accesskit::Role::TextInput),
+    ] {
+        assert!(harness.get(By::new().label(control).role(role)).accesskit_node().is_disabled(), "{control}");
+    }
+    for button in ["Enregistrer les réglages d'envoi", "Enregistrer le texte", "Rétablir le texte d'origine"] {
+        assert!(harness.get_by_label(button).accesskit_node().is_disabled(), "{button} is disabled");
+    }
+    let settings = comptoir_core::mail::SmtpSettings {
+        host: "smtp.exemple.fr".into(),
+        port: 587,
+        security: comptoir_core::mail::Security::StartTls,
+        username: None,
+        sender_address: "ventes@exemple.fr".into(),
+        sender_name: String::new(),
+        reply_to: None,
+    };
+    harness.state().send(Command::SaveMailSettings { settings: Box::new(settings), password: None });
+    wait_for(&mut harness, "Votre rôle dans cette entreprise ne permet pas cette action.");
+    assert_eq!(copy(&harness).mail_settings().unwrap(), None, "nothing saved");
 }
 
 #[test]

@@ -22,7 +22,7 @@ use super::{Context, action_button, choose_file, column_titles_ui, share, waker}
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 16] = [
+const ACTIONS: [&str; 17] = [
     "create",
     "update",
     "issue",
@@ -39,6 +39,7 @@ const ACTIONS: [&str; 16] = [
     "set_account_plan",
     "cancel_payment",
     "set_logo",
+    "send_mail",
 ];
 
 /// An export under way.

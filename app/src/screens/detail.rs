@@ -52,6 +52,8 @@ pub struct Detail {
     confirm_delete: Option<bool>,
     /// The contact's deletion was sent: the panel closes once it is applied.
     deleting: bool,
+    /// "Envoyer par e-mail", while its dialog is open.
+    pub mail: Option<super::send_mail::SendMailDialog>,
 }
 
 impl Detail {
@@ -65,6 +67,7 @@ impl Detail {
             converting: None,
             confirm_delete: None,
             deleting: false,
+            mail: None,
         }
     }
 
@@ -151,6 +154,11 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
             match action {
                 Some(Action::Request(request)) => detail.request = Some(request),
                 Some(Action::Send(sent)) => intent = Some(*sent),
+                Some(Action::Mail(id)) => match super::send_mail::SendMailDialog::open(id, ctx, super::waker(ui.ctx()))
+                {
+                    Ok(dialog) => detail.mail = Some(dialog),
+                    Err(reason) => detail.refused = Some(reason),
+                },
                 Some(Action::Convert(quote)) => {
                     let invoice = DocumentId::new();
                     detail.converting = Some(invoice);
@@ -167,7 +175,10 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
         None => {}
         Some(Ok((record, history))) => {
             match record {
-                Record::Document { document, paid } => document_ui(ui, document, *paid, ctx),
+                Record::Document { document, paid } => {
+                    document_ui(ui, document, *paid, ctx);
+                    super::send_mail::sent_ui(ui, document.id, ctx);
+                }
                 Record::Contact(contact) => contact_ui(ui, contact, ctx),
             }
             if let Some(reason) = &detail.refused {
@@ -177,6 +188,7 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
             history_ui(ui, history, ctx);
         }
     });
+    super::send_mail::dialog_ui(ui, &mut detail.mail, ctx);
     if let (Some(first), Target::Contact(id)) = (detail.confirm_delete, detail.target) {
         detail.confirm_delete = Some(false);
         let question = texts.get("contact-confirm-delete");
@@ -203,6 +215,8 @@ enum Action {
     Request(DetailRequest),
     Send(Box<Intent>),
     Convert(DocumentId),
+    /// "Envoyer par e-mail".
+    Mail(DocumentId),
 }
 
 /// The actions a document allows where it is in its life, each disabled with the reason
@@ -262,6 +276,10 @@ fn document_actions_ui(ui: &mut egui::Ui, document: &Document, ctx: &Context<'_>
         button(ui, "document-delivery-note", edit.as_deref(), &|| {
             Action::Request(DetailRequest::Write(Box::new(note.clone())))
         });
+    }
+    if document.number.is_some() {
+        let send = super::send_mail::cannot_send(ctx);
+        button(ui, "document-send-mail", send.as_deref(), &|| Action::Mail(id));
     }
     if kind == Invoice && matches!(status, Issued | PartiallyPaid) && document.number.is_some() {
         let pay = ctx.cannot(Permission::RecordPayments);

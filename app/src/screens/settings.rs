@@ -47,6 +47,7 @@ pub fn settings_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Conte
             egui::CollapsingHeader::new(crate::theme::bold(texts.get("templates-title")))
                 .show(right, |ui| super::templates::templates_ui(ui, &mut state.templates, ctx, company.id));
         });
+        super::mail_settings::mail_settings_ui(ui, &mut state.mail, ctx);
     });
 }
 
@@ -101,6 +102,8 @@ pub struct SettingsState {
     /// The company's edits sent (`UpdateCompany`, `SetLogo`), until the engine answers.
     company_sent: Answers,
     numbering_sent: Answers,
+    /// The e-mail section (SMTP settings and texts).
+    pub mail: super::mail_settings::MailSettingsState,
 }
 
 /// Edits sent together, and what became of them.

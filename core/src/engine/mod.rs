@@ -31,7 +31,8 @@ pub use link::{CategoryProgress, ErrorKind, Link, PAGE, PaymentNotice, Progress,
 pub use stopping::EngineStopping;
 
 use crate::clock::Clock;
-use crate::model::{CompanyId, Role, UserId};
+use crate::mail::{MailTemplate, OutgoingMail, SmtpSettings};
+use crate::model::{CompanyId, DocumentId, DocumentLanguage, Role, UserId};
 use crate::sync::Intent;
 use credentials::CredentialStore;
 
@@ -196,6 +197,35 @@ pub enum Command {
     /// message was queued, or to try the waiting ones again. Answered by
     /// [`Event::MailPass`].
     SendMail,
+    /// Paramètres → E-mail: keeps where the company's e-mails leave from, and the SMTP
+    /// password in the credentials store (the OS keychain), never in a file, when one is
+    /// given (`None`: the saved one stays). Owners and admins only. Answered by
+    /// [`Event::Mail`].
+    SaveMailSettings {
+        settings: Box<SmtpSettings>,
+        password: Option<Secret>,
+    },
+    /// Keeps the company's own e-mail text for customers of `language` (`None`: back to
+    /// the built-in one). Owners and admins only. Answered by [`Event::Mail`].
+    SaveMailTemplate {
+        language: DocumentLanguage,
+        template: Option<MailTemplate>,
+    },
+    /// "Envoyer par e-mail": queues `mail`, which carries `document`, in the company's
+    /// e-mail outbox, then runs the sending pass (offline, the message waits for the next
+    /// one). Answered by [`Event::Mail`] with the same `request`, then [`Event::MailPass`].
+    QueueMail {
+        request: u64,
+        document: DocumentId,
+        mail: Box<OutgoingMail>,
+    },
+    /// "Envoyer un e-mail d'essai": sends `mail` at once through the saved SMTP settings
+    /// and the keychain's password, not through the outbox (it checks the settings: it is
+    /// not kept, and a failure is the answer). Owners and admins only. Answered by
+    /// [`Event::Mail`].
+    SendTestMail {
+        mail: Box<OutgoingMail>,
+    },
     Shutdown,
 }
 
@@ -474,6 +504,33 @@ pub enum Event {
     /// What a sending pass of the open company's e-mail outbox did: after a sync when it
     /// sent or failed something, and always after [`Command::SendMail`].
     MailPass(MailPass),
+    /// The answer to [`Command::SaveMailSettings`], [`Command::SaveMailTemplate`] and
+    /// [`Command::QueueMail`].
+    Mail(MailEvent),
+}
+
+/// What became of an e-mail command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailEvent {
+    SettingsSaved,
+    TemplateSaved {
+        language: DocumentLanguage,
+    },
+    /// The message waits in the outbox (the sending pass follows).
+    Queued {
+        request: u64,
+    },
+    /// The SMTP server took the test message.
+    TestSent {
+        to: String,
+    },
+    /// Refused, with a stable code and the reason; nothing changed. `request`: the
+    /// [`Command::QueueMail`] refused, `None` for the settings and texts.
+    Refused {
+        request: Option<u64>,
+        code: String,
+        message: String,
+    },
 }
 
 /// What a sending pass of the e-mail outbox did, for the window.

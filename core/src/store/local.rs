@@ -175,6 +175,18 @@ pub(crate) fn has_local_edits(conn: &Connection) -> Result<bool, StoreError> {
     )?)
 }
 
+/// [`CompanyStore::submit`] inside a transaction of the caller's: `intent` applied to this
+/// copy and queued for the server in the same commit as what the caller writes there.
+pub(crate) fn submit_in(
+    tx: &WriteTx<'_>,
+    company: CompanyId,
+    author: Option<crate::model::UserId>,
+    intent: &Intent,
+) -> Result<u64, StoreError> {
+    apply_local(tx, company, intent)?;
+    tx.enqueue(intent, author)
+}
+
 /// Applies `intent` to this copy with the rules the server applies; issued documents wait
 /// for their number.
 fn apply_local(tx: &WriteTx<'_>, company: CompanyId, intent: &Intent) -> Result<Applied, StoreError> {

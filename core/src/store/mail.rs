@@ -1,13 +1,17 @@
 //! The company's e-mail outbox and SMTP settings (migration 0020): messages queued to be
-//! sent, kept with their attachments until the SMTP server takes them. The sending pass
+//! sent, kept with their attachments until the SMTP server takes them; the company's own
+//! e-mail texts per language and a document's messages (migration 0022). The sending pass
 //! itself is [`crate::mail::send_pass`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
+use super::local::submit_in;
 use super::{CompanyStore, StoreError};
-use crate::mail::{Attachment, OutgoingMail, Security, SmtpSettings};
+use crate::mail::{Attachment, MailTemplate, OutgoingMail, Security, SmtpSettings};
+use crate::model::{DocumentId, DocumentLanguage};
+use crate::sync::{Intent, SendingNote};
 
 /// Where a queued message is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +43,23 @@ pub struct QueuedMail {
     pub last_error_code: Option<String>,
     pub last_error: Option<String>,
 }
+
+/// One message that carried a document, as the document shows it ("envoyé le … à …").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentMail {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// When it was queued (RFC 3339).
+    pub queued_at: String,
+    pub state: MailState,
+    /// The last failure's stable code and message (a waiting message that failed once,
+    /// a failed one).
+    pub last_error_code: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The longest body a company's own e-mail text may have.
+pub const MAX_TEMPLATE_BODY: usize = 20_000;
 
 fn stamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -117,6 +138,101 @@ impl CompanyStore {
                 Ok(SmtpSettings { host, port, security, ..settings })
             })
             .transpose()
+    }
+
+    /// Keeps the company's own e-mail text for customers of `language`; `None` goes back
+    /// to the built-in one. A text with an unknown placeholder, an unclosed brace, an empty
+    /// or too long subject, or a body over [`MAX_TEMPLATE_BODY`] characters is refused
+    /// with its code, and nothing changes.
+    pub fn save_mail_template(
+        &mut self,
+        language: DocumentLanguage,
+        template: Option<&MailTemplate>,
+    ) -> Result<(), StoreError> {
+        let Some(template) = template else {
+            return self.write(|tx| {
+                tx.connection().execute("DELETE FROM mail_template WHERE language = ?1", [language.code()])?;
+                Ok(())
+            });
+        };
+        let checked = MailTemplate::parse(&template.to_text()).map_err(|e| refused(e.code(), &e))?;
+        if checked.subject.chars().count() > 250 || checked.subject.chars().any(char::is_control) {
+            return Err(refused("mail_subject_invalid", &"The subject must be one line of at most 250 characters."));
+        }
+        if checked.body.chars().count() > MAX_TEMPLATE_BODY {
+            return Err(refused(
+                "mail_template_too_long",
+                &format!("The text must be at most {MAX_TEMPLATE_BODY} characters."),
+            ));
+        }
+        self.write(|tx| {
+            tx.connection().execute(
+                "INSERT INTO mail_template (language, subject, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (language) DO UPDATE SET subject = excluded.subject, body = excluded.body",
+                params![language.code(), checked.subject, checked.body],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The company's own e-mail text for customers of `language`, when it has one.
+    pub fn own_mail_template(&self, language: DocumentLanguage) -> Result<Option<MailTemplate>, StoreError> {
+        Ok(self
+            .connection()
+            .query_row("SELECT subject, body FROM mail_template WHERE language = ?1", [language.code()], |r| {
+                Ok(MailTemplate { subject: r.get(0)?, body: r.get(1)? })
+            })
+            .optional()?)
+    }
+
+    /// The e-mail text for customers of `language`: the company's own, else the built-in one.
+    pub fn mail_template(&self, language: DocumentLanguage) -> Result<MailTemplate, StoreError> {
+        Ok(self.own_mail_template(language)?.unwrap_or_else(|| MailTemplate::built_in(language)))
+    }
+
+    /// The messages that carried `document`, oldest first, whatever became of them.
+    pub fn document_mail(&self, document: Uuid) -> Result<Vec<DocumentMail>, StoreError> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT recipients, cc, queued_at, state, sent_at, last_error_code, last_error FROM mail_outbox
+             WHERE document_id = ?1 ORDER BY queued_at, id",
+        )?;
+        let rows = stmt
+            .query_map([document], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    (r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(to, cc, queued_at, state, sent_at, (last_error_code, last_error))| {
+                let state = match (state.as_str(), sent_at) {
+                    ("waiting", _) => MailState::Waiting,
+                    ("sending", _) => MailState::Sending,
+                    ("sent", Some(at)) => MailState::Sent { at },
+                    ("failed", _) => MailState::Failed,
+                    _ => {
+                        return Err(StoreError::Corrupt {
+                            column: "mail_outbox.state",
+                            value: state,
+                            reason: "unknown state".into(),
+                        });
+                    }
+                };
+                Ok(DocumentMail {
+                    to: addresses("mail_outbox.recipients", &to)?,
+                    cc: addresses("mail_outbox.cc", &cc)?,
+                    queued_at,
+                    state,
+                    last_error_code,
+                    last_error,
+                })
+            })
+            .collect()
     }
 
     /// Queues `mail` to be sent with `message_id` (see [`crate::mail::new_message_id`]);
@@ -252,15 +368,60 @@ impl CompanyStore {
         Ok(before)
     }
 
-    /// The SMTP server took the message.
+    /// The SMTP server took the message. A message that carried a document is recorded
+    /// for the audit trail in the same commit ([`Intent::RecordSending`], applied to this
+    /// copy and queued for the server): a sending marked sent is never missing from the
+    /// trail. A record the rules refuse (the document gone from this copy) is logged: the
+    /// message has left all the same.
     pub fn mark_mail_sent(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let (company, author) = (self.company_id(), self.author());
+        let note = self.sending_note(id, now)?;
         self.write(|tx| {
             tx.connection().execute(
                 "UPDATE mail_outbox SET state = 'sent', sent_at = ?2 WHERE id = ?1",
                 params![id, stamp(now)],
             )?;
+            if let Some(sending) = note {
+                match submit_in(tx, company, author, &Intent::RecordSending { sending }) {
+                    Ok(_) => {}
+                    Err(StoreError::Refused { code, message }) => {
+                        tracing::warn!(%id, code, message, "the sending is not recorded for the audit trail");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             Ok(())
         })
+    }
+
+    /// The audit trail's note of message `id` taken by the SMTP server at `at`, when it
+    /// carries a document.
+    fn sending_note(&self, id: Uuid, at: DateTime<Utc>) -> Result<Option<SendingNote>, StoreError> {
+        let conn = self.connection();
+        let row = conn
+            .query_row("SELECT document_id, recipients, cc, message_id FROM mail_outbox WHERE id = ?1", [id], |r| {
+                Ok((
+                    r.get::<_, Option<Uuid>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound { entity: "queued e-mail" })?;
+        let (Some(document), to, cc, message_id) = row else { return Ok(None) };
+        let files = conn
+            .prepare_cached("SELECT name FROM mail_attachment WHERE message = ?1 ORDER BY position")?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(SendingNote {
+            document: DocumentId(document),
+            to: addresses("mail_outbox.recipients", &to)?,
+            cc: addresses("mail_outbox.cc", &cc)?,
+            at,
+            message_id,
+            files,
+        }))
     }
 
     /// The attempt failed: the message waits until `retry_at`, or, with `None`, has
@@ -354,6 +515,43 @@ mod tests {
         let attachments: i64 =
             store.connection().query_row("SELECT count(*) FROM mail_attachment", [], |r| r.get(0)).unwrap();
         assert_eq!(attachments, 2);
+    }
+
+    #[test]
+    fn own_texts_replace_the_built_in_ones_per_language_until_restored() {
+        let (_dir, mut store) = store();
+        let built_in = MailTemplate::built_in(DocumentLanguage::Dutch);
+        assert_eq!(store.mail_template(DocumentLanguage::Dutch).unwrap(), built_in);
+        let own = MailTemplate { subject: "Factuur {numéro}".into(), body: "Beste {client},\n".into() };
+        store.save_mail_template(DocumentLanguage::Dutch, Some(&own)).unwrap();
+        assert_eq!(store.mail_template(DocumentLanguage::Dutch).unwrap(), own);
+        assert_eq!(store.own_mail_template(DocumentLanguage::French).unwrap(), None, "other languages unchanged");
+        let broken = MailTemplate { subject: "Factuur {nummer}".into(), body: "x".into() };
+        let error = store.save_mail_template(DocumentLanguage::Dutch, Some(&broken)).unwrap_err();
+        assert_eq!(error.code(), "mail_template_unknown_field");
+        let long = MailTemplate { subject: "S".into(), body: "x".repeat(MAX_TEMPLATE_BODY + 1) };
+        let error = store.save_mail_template(DocumentLanguage::Dutch, Some(&long)).unwrap_err();
+        assert_eq!(error.code(), "mail_template_too_long");
+        assert_eq!(store.mail_template(DocumentLanguage::Dutch).unwrap(), own, "a refused text changes nothing");
+        store.save_mail_template(DocumentLanguage::Dutch, None).unwrap();
+        assert_eq!(store.mail_template(DocumentLanguage::Dutch).unwrap(), built_in);
+    }
+
+    #[test]
+    fn a_document_lists_its_messages_and_what_became_of_them() {
+        let (_dir, mut store) = store();
+        let now = Utc::now();
+        let document = Uuid::now_v7();
+        let first = store.queue_mail(&mail(), "<5@dupont.fr>", Some(document), now).unwrap();
+        store.queue_mail(&mail(), "<6@dupont.fr>", Some(document), now + chrono::Duration::seconds(1)).unwrap();
+        store.queue_mail(&mail(), "<7@dupont.fr>", Some(Uuid::now_v7()), now).unwrap();
+        store.begin_mail_attempt(first).unwrap();
+        store.mark_mail_sent(first, now).unwrap();
+        let sent = store.document_mail(document).unwrap();
+        assert_eq!(sent.len(), 2, "only this document's messages");
+        assert_eq!(sent[0].to, vec!["client@nord.be".to_owned()]);
+        assert!(matches!(&sent[0].state, MailState::Sent { at } if *at == stamp(now)));
+        assert_eq!(sent[1].state, MailState::Waiting);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 19, sql: include_str!("migrations/company/0019_outbox_author.sql") },
     Migration { version: 20, sql: include_str!("migrations/company/0020_mail_outbox.sql") },
     Migration { version: 21, sql: include_str!("migrations/company/0021_contact_peppol_id.sql") },
+    Migration { version: 22, sql: include_str!("migrations/company/0022_mail_template.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

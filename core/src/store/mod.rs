@@ -44,7 +44,7 @@ pub use held::HeldRecord;
 pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;
-pub use mail::{MailState, QueuedMail};
+pub use mail::{DocumentMail, MAX_TEMPLATE_BODY, MailState, QueuedMail};
 pub use migrate::MigrationReport;
 pub use outbox::{PendingEdit, RejectedMutation, WaitingEdits};
 pub use overview::{

@@ -304,6 +304,73 @@ pub enum Intent {
     SetAccountPlan {
         plan: crate::accounting::AccountPlan,
     },
+    /// Records in the audit trail that an issued document left by e-mail: the SMTP server
+    /// took the message. Changes no record. Sent by the copy that sent the message, once
+    /// the SMTP server has taken it, so that the trail and every device know.
+    RecordSending {
+        sending: SendingNote,
+    },
+}
+
+/// A document sent by e-mail, for the audit trail ("envoyé le … à …").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendingNote {
+    pub document: DocumentId,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// When the SMTP server took the message.
+    pub at: DateTime<Utc>,
+    /// The `Message-ID` it was sent with (`<…@…>`).
+    pub message_id: String,
+    /// The names of the files attached.
+    pub files: Vec<String>,
+}
+
+impl SendingNote {
+    /// The most recipients (To and Cc together) a note names.
+    pub const MAX_RECIPIENTS: usize = 50;
+    /// The most files a note names.
+    pub const MAX_FILES: usize = 10;
+
+    /// Checks the note's bounds: 1 to [`Self::MAX_RECIPIENTS`] valid addresses, a
+    /// `Message-ID` of at most 250 characters, at most [`Self::MAX_FILES`] file names of
+    /// at most 200 characters. The stable code and the reason when it is refused.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let recipients = self.to.len() + self.cc.len();
+        if self.to.is_empty() || recipients > Self::MAX_RECIPIENTS {
+            return Err((
+                "sending_recipients_invalid",
+                format!("A sending names 1 to {} recipients.", Self::MAX_RECIPIENTS),
+            ));
+        }
+        for address in self.to.iter().chain(&self.cc) {
+            if address.len() > 254 || address.trim() != address || address.parse::<lettre::Address>().is_err() {
+                return Err(("sending_recipients_invalid", "A recipient is not a valid e-mail address.".into()));
+            }
+        }
+        let id = &self.message_id;
+        if id.chars().count() > 250
+            || !(id.starts_with('<') && id.ends_with('>') && id.contains('@'))
+            || id.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(("sending_message_id_invalid", "The sending's Message-ID is not valid.".into()));
+        }
+        if self.files.len() > Self::MAX_FILES
+            || self.files.iter().any(|name| {
+                name.trim().is_empty()
+                    || name.chars().count() > 200
+                    || name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\'))
+            })
+        {
+            return Err((
+                "sending_files_invalid",
+                format!("A sending names at most {} files, each of 1 to 200 characters.", Self::MAX_FILES),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What an export took out of the app, for the audit trail.
@@ -356,7 +423,7 @@ impl Intent {
             | Self::DeleteDraft { .. }
             | Self::AnswerQuote { .. }
             | Self::ConvertQuote { .. } => Permission::EditDocuments,
-            Self::IssueDocument { .. } => Permission::IssueDocuments,
+            Self::IssueDocument { .. } | Self::RecordSending { .. } => Permission::IssueDocuments,
             Self::RecordPayment { .. } | Self::CancelPayment { .. } => Permission::RecordPayments,
             Self::UpdateCompany { .. } | Self::SetLogo { .. } => Permission::EditCompanySettings,
             Self::SetNumbering { .. } => Permission::EditNumbering,
@@ -387,6 +454,7 @@ impl Intent {
                 (RecordKind::Settings, Uuid::nil())
             }
             Self::RecordExport { export } => (RecordKind::Audit, export.id),
+            Self::RecordSending { sending } => (RecordKind::Document, sending.document.0),
         }
     }
 
@@ -407,6 +475,7 @@ impl Intent {
             Self::RecordExport { .. } => "export",
             Self::SetAccountPlan { .. } => "set_account_plan",
             Self::SetLogo { .. } => "set_logo",
+            Self::RecordSending { .. } => "send_mail",
         }
     }
 }

@@ -435,6 +435,23 @@ pub fn apply<R: Records + ?Sized>(
             applied.entity = "export";
             applied.after = serde_json::to_value(export).ok();
         }
+        Intent::RecordSending { sending } => {
+            sending.check().map_err(|(code, message)| reject(code, message))?;
+            // Only a document of this company, issued: the rules read this company's records.
+            let record = load_document(tx, sending.document.0)?;
+            if !record.document.status.is_issued() {
+                return Err(reject("document_not_issued", "Only an issued document is sent by e-mail."));
+            }
+            let list = |items: &[String]| (!items.is_empty()).then(|| items.join(", "));
+            applied.entity = record.document.kind.as_str();
+            applied.after = Some(serde_json::json!({
+                "sent_to": sending.to.join(", "),
+                "cc": list(&sending.cc),
+                "sent_at": sending.at.to_rfc3339(),
+                "message_id": sending.message_id,
+                "files": list(&sending.files),
+            }));
+        }
         Intent::SetAccountPlan { plan } => {
             plan.validate()?;
             let mut settings = load_settings(tx, company)?;

@@ -17,14 +17,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 /// A device pushing mutations with its own client id and counter.
-struct Device {
-    token: String,
+pub(crate) struct Device {
+    pub(crate) token: String,
     client_id: Uuid,
     next: u64,
 }
 
 impl Device {
-    fn new(token: &str) -> Self {
+    pub(crate) fn new(token: &str) -> Self {
         Self { token: token.to_owned(), client_id: Uuid::now_v7(), next: 1 }
     }
 
@@ -35,7 +35,7 @@ impl Device {
     }
 }
 
-async fn push(server: &TestServer, company: CompanyId, token: &str, mutations: &[Mutation]) -> Vec<Outcome> {
+pub(crate) async fn push(server: &TestServer, company: CompanyId, token: &str, mutations: &[Mutation]) -> Vec<Outcome> {
     let (status, body) =
         server.post(&format!("/v1/companies/{company}/sync/push"), json!({"mutations": mutations}), Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -43,13 +43,13 @@ async fn push(server: &TestServer, company: CompanyId, token: &str, mutations: &
     response.results.into_iter().map(|r| r.outcome).collect()
 }
 
-async fn push_one(server: &TestServer, company: CompanyId, device: &mut Device, intent: Intent) -> Outcome {
+pub(crate) async fn push_one(server: &TestServer, company: CompanyId, device: &mut Device, intent: Intent) -> Outcome {
     let mutation = device.mutation(intent);
     let token = device.token.clone();
     push(server, company, &token, &[mutation]).await.remove(0)
 }
 
-async fn pull_all(server: &TestServer, company: CompanyId, token: &str) -> Vec<comptoir_core::sync::Change> {
+pub(crate) async fn pull_all(server: &TestServer, company: CompanyId, token: &str) -> Vec<comptoir_core::sync::Change> {
     let mut after = 0;
     let mut changes = Vec::new();
     loop {
@@ -65,14 +65,14 @@ async fn pull_all(server: &TestServer, company: CompanyId, token: &str) -> Vec<c
     }
 }
 
-fn assert_applied(outcome: &Outcome) -> (u64, Option<String>) {
+pub(crate) fn assert_applied(outcome: &Outcome) -> (u64, Option<String>) {
     match outcome {
         Outcome::Applied { seq, number } => (*seq, number.clone()),
         other => panic!("not applied: {other:?}"),
     }
 }
 
-fn assert_rejected(outcome: &Outcome, expected: &str) {
+pub(crate) fn assert_rejected(outcome: &Outcome, expected: &str) {
     match outcome {
         Outcome::Rejected { code, message } => {
             assert_eq!(code, expected, "{message}");
@@ -83,11 +83,11 @@ fn assert_rejected(outcome: &Outcome, expected: &str) {
 }
 
 /// A customer with no e-mail (the audit tests watch it being set).
-fn contact(name: &str) -> Contact {
+pub(crate) fn contact(name: &str) -> Contact {
     Contact { email: None, ..comptoir_tests::fixtures::new_contact(name) }
 }
 
-fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
+pub(crate) fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
     let snapshot =
         PartySnapshot { name: customer.name.clone(), address: customer.billing_address.clone(), vat_number: None };
     let mut document =
@@ -107,7 +107,10 @@ fn draft(kind: DocumentKind, customer: &Contact, amount: i64) -> Document {
 }
 
 /// A company with members of every role, signed in.
-async fn company_with_roles(server: &TestServer, name: &str) -> (CompanyId, std::collections::HashMap<Role, String>) {
+pub(crate) async fn company_with_roles(
+    server: &TestServer,
+    name: &str,
+) -> (CompanyId, std::collections::HashMap<Role, String>) {
     let storage = server.storage().as_ref();
     let company = admin::create_company(storage, name, "FR").unwrap();
     let mut tokens = std::collections::HashMap::new();

@@ -9,6 +9,7 @@
 mod api_auth;
 mod api_companies;
 mod api_openapi;
+mod api_sending;
 mod api_sync;
 mod auth_concurrency;
 mod backup;

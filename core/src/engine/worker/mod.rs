@@ -314,6 +314,10 @@ impl Worker {
                 let pass = self.send_mail().await;
                 self.report_mail(pass);
             }
+            Command::SaveMailSettings { settings, password } => self.save_mail_settings(&settings, password),
+            Command::SaveMailTemplate { language, template } => self.save_mail_template(language, template.as_ref()),
+            Command::QueueMail { request, document, mail } => self.queue_mail(request, document, &mail).await,
+            Command::SendTestMail { mail } => self.send_test_mail(&mail).await,
             Command::Shutdown => {}
         }
     }
