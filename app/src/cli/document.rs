@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use anyhow::{Context as _, bail};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_core::export::einvoice::UblProfile;
 use comptoir_core::export::pdf::Relationship;
 use comptoir_core::export::sources::DocumentSources;
-use comptoir_core::export::templates::TemplateFolder;
+use comptoir_core::export::sources::FileError;
+use comptoir_core::export::templates::{ActiveTemplate, TemplateFolder};
 use comptoir_core::model::{DocumentId, DocumentKind, DocumentStatus, Permission};
 use comptoir_core::store::{CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 
@@ -93,30 +94,59 @@ impl Format {
     }
 }
 
+/// The template documents are laid out with.
+enum Layout {
+    /// A file named by `--template`: a broken one is an error, with its line.
+    Given(String),
+    /// The company's template in use: where it does not lay a document out, the
+    /// built-in one does, with a warning.
+    InUse(ActiveTemplate),
+}
+
 /// How a file is made: the format and its options.
 struct Recipe {
     format: Format,
     profile: UblProfile,
     relationship: Relationship,
-    template: Option<String>,
+    layout: Layout,
 }
 
 impl Recipe {
     /// The bytes of `sources`' file.
     fn make(&self, sources: &DocumentSources) -> anyhow::Result<Vec<u8>> {
-        let template = self.template.as_deref();
         let created = Utc::now();
         let number = sources.document.number.as_deref().unwrap_or("?");
         let bytes = match self.format {
-            Format::Pdf => sources.pdf(template, created),
-            Format::Facturx => sources.facturx(template, self.relationship, created),
+            Format::Pdf => self.pdf(sources, created, false),
+            Format::Facturx => self.pdf(sources, created, true),
             Format::Cii => sources.cii().map(String::into_bytes),
-            Format::Ubl => sources
-                .pdf(template, created)
+            Format::Ubl => self
+                .pdf(sources, created, false)
                 .and_then(|pdf| sources.ubl(self.profile, Some(&pdf)))
                 .map(String::into_bytes),
         };
         bytes.with_context(|| format!("{number} cannot be written ({})", self.format.extension()))
+    }
+
+    /// The PDF (the Factur-X one when `facturx`) of `sources`.
+    fn pdf(&self, sources: &DocumentSources, created: DateTime<Utc>, facturx: bool) -> Result<Vec<u8>, FileError> {
+        match &self.layout {
+            Layout::Given(template) if facturx => sources.facturx(Some(template), self.relationship, created),
+            Layout::Given(template) => sources.pdf(Some(template), created),
+            Layout::InUse(active) => {
+                let rendered = if facturx {
+                    active.facturx(sources, self.relationship, created)?
+                } else {
+                    active.pdf(sources, created)?
+                };
+                // A choice that fell back was said once at the start; a document on
+                // which a good template breaks is named.
+                if let Some(warning) = rendered.warning.filter(|w| Some(w) != active.warning.as_ref()) {
+                    eprintln!("{}: {warning}", sources.document.number.as_deref().unwrap_or("?"));
+                }
+                Ok(rendered.pdf)
+            }
+        }
     }
 }
 
@@ -130,8 +160,10 @@ pub fn run(format: Format, args: &DocumentArgs) -> anyhow::Result<()> {
     let relationship = Relationship::parse(&args.relationship)
         .with_context(|| format!("unknown relationship “{}”: data, alternative or source", args.relationship))?;
     let (company, store) = super::export::open_company(&args.data, &args.company, Permission::ReadData)?;
-    let template = if let Some(path) = &args.template {
-        Some(std::fs::read_to_string(path).with_context(|| format!("cannot read the template {}", path.display()))?)
+    let layout = if let Some(path) = &args.template {
+        Layout::Given(
+            std::fs::read_to_string(path).with_context(|| format!("cannot read the template {}", path.display()))?,
+        )
     } else {
         // The template in use: a chosen file that does not lay out falls back to the
         // built-in one, and says so.
@@ -139,9 +171,9 @@ pub fn run(format: Format, args: &DocumentArgs) -> anyhow::Result<()> {
         if let Some(warning) = &active.warning {
             eprintln!("{warning}");
         }
-        active.source
+        Layout::InUse(active)
     };
-    let recipe = Recipe { format, profile, relationship, template };
+    let recipe = Recipe { format, profile, relationship, layout };
     match (&args.number, args.from, args.to) {
         (Some(number), _, _) => {
             let id = store

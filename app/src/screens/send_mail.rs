@@ -14,6 +14,7 @@ use comptoir_core::engine::{Command, MailEvent};
 use comptoir_core::export::einvoice::UblProfile;
 use comptoir_core::export::pdf::Relationship;
 use comptoir_core::export::sources::DocumentSources;
+use comptoir_core::export::templates::TemplateFolder;
 use comptoir_core::mail::{Attachment, OutgoingMail, TemplateValues};
 use comptoir_core::model::{DocumentId, DocumentLanguage, Permission};
 use comptoir_core::store::MailState;
@@ -63,16 +64,18 @@ fn display_language(language: DocumentLanguage) -> Language {
     }
 }
 
-/// Makes the files of `sources` (slow: the layout of the PDF).
-fn make_files(sources: &DocumentSources) -> Result<Files, String> {
+/// Makes the files of `sources` (slow: the layout of the PDF) with the company's
+/// template in use (Paramètres → Modèles; the built-in one when it does not lay out).
+fn make_files(sources: &DocumentSources, data_dir: &std::path::Path) -> Result<Files, String> {
     let created = Utc::now();
     let name = sources.file_name("pdf");
     let attachment = |name: String, mime: &str, bytes: Vec<u8>| Attachment { name, mime: mime.to_owned(), bytes };
+    let template = TemplateFolder::new(data_dir, sources.seller.id).active();
     if !sources.is_einvoice() {
-        let pdf = sources.pdf(None, created).map_err(|e| e.to_string())?;
+        let pdf = template.pdf(sources, created).map_err(|e| e.to_string())?.pdf;
         return Ok(Files { document: attachment(name, "application/pdf", pdf), ubl: None });
     }
-    let pdf = sources.facturx(None, Relationship::Data, created).map_err(|e| e.to_string())?;
+    let pdf = template.facturx(sources, Relationship::Data, created).map_err(|e| e.to_string())?.pdf;
     let ubl = sources
         .ubl(UblProfile::Peppol, Some(&pdf))
         .map(|xml| attachment(sources.file_name("xml"), "application/xml", xml.into_bytes()))
@@ -125,8 +128,9 @@ impl SendMailDialog {
         let (subject, body) = template.render(&values).map_err(|e| texts.error(e.code(), &e.to_string()))?;
         let (sender, files) = std::sync::mpsc::channel();
         let making = sources.clone();
+        let data_dir = ctx.desktop.data_dir.clone();
         let spawned = std::thread::Builder::new().name("comptoir-mail-files".into()).spawn(move || {
-            let _ = sender.send(make_files(&making));
+            let _ = sender.send(make_files(&making, &data_dir));
             wake();
         });
         let files = match spawned {
