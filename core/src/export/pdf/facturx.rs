@@ -1,7 +1,7 @@
 //! Factur-X: the PDF/A-3b of an invoice or credit note carrying its CII XML.
 //!
 //! typst-pdf writes the PDF/A-3b in one pass: the pages with every font embedded, the
-//! sRGB OutputIntent, and `factur-x.xml` attached with its `/AFRelationship`, listed in
+//! sRGB `OutputIntent`, and `factur-x.xml` attached with its `/AFRelationship`, listed in
 //! the catalog's `/AF` array and its `EmbeddedFiles` name tree. What it cannot write is
 //! the Factur-X extension of the XMP metadata (`fx:DocumentType` … and the description
 //! of that schema, which PDF/A requires for properties outside its predefined schemas).
@@ -112,23 +112,20 @@ fn extend_xmp(xmp: &str) -> Result<String, PdfError> {
     let refuse = |what: &str| PdfError::Export(format!("the PDF's XMP metadata {what}"));
     let end = xmp.rfind("</rdf:RDF>").ok_or_else(|| refuse("has no rdf:RDF element"))?;
     let mut out = String::with_capacity(xmp.len() + 4096);
-    match xmp.find("<pdfaExtension:schemas>") {
-        // A list exists: the schema joins it (PDF/A wants one list).
-        Some(list) => {
-            let bag = xmp[list..].find("<rdf:Bag>").map(|at| list + at + "<rdf:Bag>".len());
-            let bag = bag.filter(|&at| at < end).ok_or_else(|| refuse("has a schemas list without its rdf:Bag"))?;
-            out.push_str(&xmp[..bag]);
-            out.push_str(&fx_schema_item());
-            out.push_str(&xmp[bag..end]);
-        }
-        None => {
-            out.push_str(&xmp[..end]);
-            out.push_str(&format!(
-                "<rdf:Description rdf:about=\"\" {EXTENSION_NAMESPACES}>\
-                 <pdfaExtension:schemas><rdf:Bag>{}</rdf:Bag></pdfaExtension:schemas></rdf:Description>",
-                fx_schema_item()
-            ));
-        }
+    // A list exists: the schema joins it (PDF/A wants one list); else a list is made.
+    if let Some(list) = xmp.find("<pdfaExtension:schemas>") {
+        let bag = xmp[list..].find("<rdf:Bag>").map(|at| list + at + "<rdf:Bag>".len());
+        let bag = bag.filter(|&at| at < end).ok_or_else(|| refuse("has a schemas list without its rdf:Bag"))?;
+        out.push_str(&xmp[..bag]);
+        out.push_str(&fx_schema_item());
+        out.push_str(&xmp[bag..end]);
+    } else {
+        out.push_str(&xmp[..end]);
+        out.push_str("<rdf:Description rdf:about=\"\" ");
+        out.push_str(EXTENSION_NAMESPACES);
+        out.push_str("><pdfaExtension:schemas><rdf:Bag>");
+        out.push_str(&fx_schema_item());
+        out.push_str("</rdf:Bag></pdfaExtension:schemas></rdf:Description>");
     }
     out.push_str(&fx_properties());
     out.push_str(&xmp[end..]);
@@ -278,7 +275,7 @@ fn number_after_key(bytes: &[u8], key: &[u8]) -> Option<usize> {
         let at = find(bytes, from, key)?;
         let after = at + key.len();
         // `/Metadata` must not match `/MetadataX`: a delimiter follows a name.
-        if bytes.get(after).is_some_and(|b| b.is_ascii_whitespace()) {
+        if bytes.get(after).is_some_and(u8::is_ascii_whitespace) {
             return number_after(bytes, after);
         }
         from = after;
