@@ -77,6 +77,9 @@ pub struct ComptoirApp {
     started: std::time::Instant,
     /// The screenshot tour, when the app runs it (`--screenshots`).
     pub tour: Option<crate::tour::Tour>,
+    /// The system's save dialog and viewer, and the cache folder (a test puts a
+    /// recording shell in its place).
+    pub desktop: crate::desktop::Desktop,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -100,6 +103,7 @@ impl ComptoirApp {
         let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
         let clock = config.clock.clone();
         config.wake = repaint_of(&ctx);
+        let desktop = crate::desktop::Desktop::system(&config.data_dir);
         let engine = Engine::start(config)?;
         Ok(Self {
             backlog: std::cell::RefCell::default(),
@@ -134,6 +138,7 @@ impl ComptoirApp {
             started: std::time::Instant::now(),
             bell_open: false,
             unread: 0,
+            desktop,
         })
     }
 
@@ -550,6 +555,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             commands: &mut commands,
             next_request: &mut app.next_request,
             next_generation: &mut app.next_generation,
+            desktop: &app.desktop,
         };
         let screens = &mut app.screens;
         // The accounting banner sits in the status bar's panel, above its line: appearing

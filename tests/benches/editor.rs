@@ -249,6 +249,8 @@ struct Screen {
     next_generation: u64,
     /// The app's fonts and styles are installed (they apply from the next frame on).
     themed: bool,
+    /// The system's dialogs and viewer (the editor never asks for them).
+    desktop: comptoir::desktop::Desktop,
 }
 
 fn screen_ui(ui: &mut egui::Ui, screen: &mut Screen) {
@@ -268,6 +270,7 @@ fn screen_ui(ui: &mut egui::Ui, screen: &mut Screen) {
         commands: &mut screen.commands,
         next_request: &mut screen.next_request,
         next_generation: &mut screen.next_generation,
+        desktop: &screen.desktop,
     };
     egui::CentralPanel::default().show(ui, |ui| {
         editor_ui(ui, &mut screen.editor, &mut ctx);
@@ -296,6 +299,7 @@ fn editor_frames(reader: Reader, editor: Editor, lines: u32) -> Result<(), Box<d
         next_request: 0,
         next_generation: 0,
         themed: false,
+        desktop: comptoir::desktop::Desktop::system(&std::env::temp_dir()),
     };
     let mut harness = Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_ui_state(screen_ui, screen);
     let first = frame(&mut harness);

@@ -52,6 +52,8 @@ pub struct Detail {
     confirm_delete: Option<bool>,
     /// The contact's deletion was sent: the panel closes once it is applied.
     deleting: bool,
+    /// The document's PDF: Aperçu, Enregistrer en PDF…, Ouvrir.
+    pub files: super::preview::DocumentFiles,
 }
 
 impl Detail {
@@ -65,6 +67,7 @@ impl Detail {
             converting: None,
             confirm_delete: None,
             deleting: false,
+            files: super::preview::DocumentFiles::default(),
         }
     }
 
@@ -78,6 +81,7 @@ impl Detail {
 
     pub fn data_changed(&mut self) {
         self.loaded = None;
+        self.files.data_changed();
     }
 
     pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
@@ -158,6 +162,7 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
                 }
                 None => {}
             }
+            super::preview::document_files_ui(ui, &mut detail.files, document, ctx);
         }
     });
     egui::ScrollArea::vertical().show(ui, |ui| match &detail.loaded {

@@ -13,6 +13,7 @@ pub mod lists;
 pub mod payment_form;
 pub mod payments;
 pub mod posting;
+pub mod preview;
 pub mod rows;
 pub mod settings;
 pub mod users;
@@ -106,6 +107,8 @@ pub struct Context<'a> {
     pub next_request: &'a mut u64,
     /// Gives each background question a number no other carries.
     pub next_generation: &'a mut u64,
+    /// The system's save dialog and viewer, and the app's cache folder.
+    pub desktop: &'a crate::desktop::Desktop,
 }
 
 impl std::fmt::Debug for Context<'_> {

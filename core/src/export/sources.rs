@@ -11,11 +11,13 @@ use thiserror::Error;
 
 use crate::export::einvoice::{self, EinvoiceError, InvoiceData, InvoiceReference, UblProfile};
 use crate::export::pdf::{self, DocumentPdf, PdfError, Relationship};
-use crate::model::{Company, ContactKind, Document, DocumentId, DocumentKind, DocumentLanguage, ElectronicAddress, Logo};
+use crate::model::{
+    Company, ContactKind, Document, DocumentId, DocumentKind, DocumentLanguage, ElectronicAddress, Logo,
+};
 use crate::store::{CompanyStore, StoreError};
 
 /// What the files of one document are made from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DocumentSources {
     pub seller: Company,
     pub logo: Option<Logo>,

@@ -545,3 +545,25 @@ payment-choose-customer = Paying customer
 editor-delivery-date = Delivery date
 editor-customer-reference = Customer's reference (order number)
 editor-add-section = Add a section title
+
+# A document's PDF: Preview, Save as PDF…, Open
+pdf-preview = Preview
+pdf-preview-title = Preview — { $document }
+pdf-preview-page = Page { $page } / { $count }
+pdf-preview-page-image = Page { $page } of the document
+pdf-preview-rendering = Making the preview…
+pdf-template-broken = The document template is broken: { $reason }
+pdf-preview-unreadable = The PDF could not be shown: { $reason }
+pdf-save = Save as PDF…
+pdf-save-hint = Saves the document as a PDF.
+pdf-save-facturx-hint = An issued invoice or credit note is saved as Factur-X: a PDF/A-3 that holds the e-invoice (factur-x.xml).
+pdf-open = Open
+pdf-open-hint = Opens the PDF in the system's viewer, from which you can print it.
+pdf-busy = A save is under way.
+pdf-saved = PDF saved: { $path }
+pdf-saved-facturx = Factur-X saved: { $path }
+pdf-opened = Opened in the viewer: { $path }
+pdf-write-failed = The file { $path } could not be written: { $reason }
+pdf-open-failed = No viewer could open { $path }: { $reason }
+pdf-thread-failed = The work could not start: { $reason }
+pdf-job-lost = The work stopped without a word: no file was written.

@@ -545,3 +545,25 @@ payment-choose-customer = Client qui paie
 editor-delivery-date = Date de livraison
 editor-customer-reference = Référence du client (n° de commande)
 editor-add-section = Ajouter un titre de section
+
+# Le PDF d'un document : Aperçu, Enregistrer en PDF…, Ouvrir
+pdf-preview = Aperçu
+pdf-preview-title = Aperçu — { $document }
+pdf-preview-page = Page { $page } / { $count }
+pdf-preview-page-image = Page { $page } du document
+pdf-preview-rendering = Création de l'aperçu…
+pdf-template-broken = Le modèle du document est cassé : { $reason }
+pdf-preview-unreadable = Le PDF n'a pas pu être affiché : { $reason }
+pdf-save = Enregistrer en PDF…
+pdf-save-hint = Enregistre le document en PDF.
+pdf-save-facturx-hint = Une facture ou un avoir émis est enregistré en Factur-X : un PDF/A-3 qui contient la facture électronique (factur-x.xml).
+pdf-open = Ouvrir
+pdf-open-hint = Ouvre le PDF dans la visionneuse du système, d'où vous pouvez l'imprimer.
+pdf-busy = Un enregistrement est en cours.
+pdf-saved = PDF enregistré : { $path }
+pdf-saved-facturx = Factur-X enregistré : { $path }
+pdf-opened = Ouvert dans la visionneuse : { $path }
+pdf-write-failed = Le fichier { $path } n'a pas pu être écrit : { $reason }
+pdf-open-failed = Aucune visionneuse n'a pu ouvrir { $path } : { $reason }
+pdf-thread-failed = Le travail n'a pas pu commencer : { $reason }
+pdf-job-lost = Le travail s'est arrêté sans rien dire : aucun fichier n'a été écrit.

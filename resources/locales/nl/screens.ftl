@@ -545,3 +545,25 @@ payment-choose-customer = Betalende klant
 editor-delivery-date = Leveringsdatum
 editor-customer-reference = Referentie van de klant (bestelnummer)
 editor-add-section = Sectietitel toevoegen
+
+# De pdf van een document: Voorbeeld, Opslaan als pdf…, Openen
+pdf-preview = Voorbeeld
+pdf-preview-title = Voorbeeld — { $document }
+pdf-preview-page = Pagina { $page } / { $count }
+pdf-preview-page-image = Pagina { $page } van het document
+pdf-preview-rendering = Voorbeeld wordt gemaakt…
+pdf-template-broken = Het documentsjabloon is kapot: { $reason }
+pdf-preview-unreadable = De pdf kon niet worden getoond: { $reason }
+pdf-save = Opslaan als pdf…
+pdf-save-hint = Slaat het document op als pdf.
+pdf-save-facturx-hint = Een uitgegeven factuur of creditnota wordt opgeslagen als Factur-X: een PDF/A-3 met de e-factuur (factur-x.xml).
+pdf-open = Openen
+pdf-open-hint = Opent de pdf in de pdf-lezer van het systeem, van waaruit u hem kunt afdrukken.
+pdf-busy = Er wordt al opgeslagen.
+pdf-saved = Pdf opgeslagen: { $path }
+pdf-saved-facturx = Factur-X opgeslagen: { $path }
+pdf-opened = Geopend in de pdf-lezer: { $path }
+pdf-write-failed = Het bestand { $path } kon niet worden geschreven: { $reason }
+pdf-open-failed = Geen enkele pdf-lezer kon { $path } openen: { $reason }
+pdf-thread-failed = Het werk kon niet starten: { $reason }
+pdf-job-lost = Het werk is zonder melding gestopt: er is geen bestand geschreven.
