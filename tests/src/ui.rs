@@ -215,3 +215,52 @@ pub fn opened(records: u32, company: usize) -> (TestServer, tempfile::TempDir, H
     open_company(&mut harness, &server, company);
     (server, dir, harness)
 }
+
+/// The desktop of a UI test: its save dialog answers at once with the path the test
+/// set, and it records the files the app asked to open instead of launching a viewer
+/// (or refuses them, as a desktop with no viewer does).
+#[derive(Debug, Default)]
+pub struct RecordingShell {
+    /// The path the save dialog answers (`None`: the user cancels).
+    pub save_to: std::sync::Mutex<Option<std::path::PathBuf>>,
+    /// The file names the save dialog proposed, in order.
+    pub proposed: std::sync::Mutex<Vec<String>>,
+    /// The files the app asked to open, in order.
+    pub opened: std::sync::Mutex<Vec<std::path::PathBuf>>,
+    /// Every open fails with this reason (no viewer).
+    pub refuse_open: std::sync::Mutex<Option<String>>,
+}
+
+impl comptoir::desktop::Shell for RecordingShell {
+    fn choose_save_path(
+        &self,
+        name: String,
+        _filter: (&str, &[&str]),
+        wake: comptoir::desktop::Wake,
+    ) -> Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>> {
+        let (sender, answer) = std::sync::mpsc::channel();
+        self.proposed.lock().ok()?.push(name);
+        let _ = sender.send(self.save_to.lock().ok()?.clone());
+        wake();
+        Some(answer)
+    }
+
+    fn open(&self, path: &std::path::Path) -> Result<(), comptoir::desktop::OpenError> {
+        let refused = self.refuse_open.lock().ok().and_then(|reason| reason.clone());
+        if let Some(reason) = refused {
+            return Err(comptoir::desktop::OpenError(reason));
+        }
+        if let Ok(mut opened) = self.opened.lock() {
+            opened.push(path.to_path_buf());
+        }
+        Ok(())
+    }
+}
+
+/// Puts a [`RecordingShell`] in the app's desktop, in place of the system's dialogs and
+/// viewer, and returns it for the test to set and read.
+pub fn record_desktop(harness: &mut Harness<'_, ComptoirApp>) -> std::sync::Arc<RecordingShell> {
+    let shell = std::sync::Arc::new(RecordingShell::default());
+    harness.state_mut().desktop.shell = shell.clone();
+    shell
+}

@@ -59,6 +59,9 @@ pub struct Preview {
     pub error: Option<String>,
     /// The page at the middle of the view (1-based), from the last frame.
     current: usize,
+    /// How many times the pages were made: once when opened, again whenever the
+    /// document changed.
+    pub drawings: u32,
 }
 
 impl std::fmt::Debug for Preview {
@@ -75,6 +78,11 @@ impl Preview {
     /// How many pages are drawn.
     pub fn drawn(&self) -> usize {
         self.pages.iter().flatten().count()
+    }
+
+    /// What the pages shown (or being drawn) are made from.
+    pub fn shown(&self) -> Option<&DocumentSources> {
+        self.shown.as_ref()
     }
 
     /// Whether pages are being made or drawn.
@@ -222,6 +230,7 @@ impl Preview {
             wake();
         });
         self.shown = Some(sources);
+        self.drawings += 1;
         match spawned {
             Ok(_) => {
                 self.rendering = Some(rendered);
@@ -290,6 +299,7 @@ pub fn document_files_ui(ui: &mut egui::Ui, files: &mut DocumentFiles, document:
         && let Some(sources) = sources
     {
         let name = sources.file_name("pdf");
+        files.outcome = None;
         let chosen = ctx.desktop.shell.choose_save_path(name, ("PDF", &["pdf"]), wake.clone());
         files.chosen = chosen.map(|chosen| (chosen, Box::new(sources.clone())));
     }
