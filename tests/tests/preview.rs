@@ -165,6 +165,50 @@ fn a_draft_previews_saves_as_a_plain_pdf_and_its_preview_follows_its_issue() {
     assert_eq!(preview(&harness).unwrap().error, None);
 }
 
+#[test]
+fn an_invoice_waiting_for_its_number_says_why_it_has_no_pdf_until_the_number_comes() {
+    let (mut server, dir, mut harness) = opened(200, 0);
+    let shell = record_desktop(&mut harness);
+    let id = invoice(&harness, "draft");
+    show(&mut harness, id);
+
+    // Issued with the server out of reach: the invoice waits for its number.
+    server.stop();
+    harness.get_by_label("Émettre").click();
+    wait_until(&mut harness, "the invoice issued here", |h| {
+        let document = copy(h).document(id).unwrap();
+        document.status.is_issued() && document.number.is_none()
+    });
+    harness.get_by_label("Aperçu").click();
+    wait_until(&mut harness, "the preview's refusal", |h| {
+        preview(h)
+            .is_some_and(|p| !p.rendering() && p.error.as_deref().is_some_and(|e| e.contains("attend son numéro")))
+    });
+    assert_eq!(preview(&harness).unwrap().drawn(), 0, "no page without a number");
+
+    // Saving says the same, and writes nothing.
+    let saved = dir.path().join("sans-numero.pdf");
+    *shell.save_to.lock().unwrap() = Some(saved.clone());
+    harness.get_by_label("Enregistrer en PDF…").click();
+    wait_until(&mut harness, "the save's refusal", |h| {
+        let files = &h.state().screens.detail.as_ref().unwrap().files;
+        files.outcome.as_ref().is_some_and(|o| o.as_ref().is_err_and(|e| e.contains("attend son numéro")))
+    });
+    assert!(!saved.exists() && !dir.path().join("sans-numero.pdf.part").exists());
+
+    // The server back, the number comes: the preview shows the numbered invoice.
+    server.restart().unwrap();
+    harness.state().send(comptoir_core::engine::Command::SyncNow);
+    wait_until(&mut harness, "the numbered invoice's pages", |h| {
+        preview(h).is_some_and(|p| {
+            p.shown().is_some_and(|s| s.document.number.is_some())
+                && !p.rendering()
+                && p.error.is_none()
+                && p.count.is_some_and(|c| c > 0 && p.drawn() == c)
+        })
+    });
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }

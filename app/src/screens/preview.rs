@@ -135,15 +135,21 @@ impl DocumentFiles {
 
     /// Reads the sources if needed, and draws the preview again when they changed.
     fn load(&mut self, document: &Document, ctx: &Context<'_>, wake: &Wake, scale: f32) {
-        if self.sources.is_none() {
-            let loaded = DocumentSources::load(ctx.reader.store(), document.id);
-            self.sources = Some(loaded.map_err(|e| ctx.texts.error(e.code(), &e.to_string())));
+        if self.sources.is_some() {
+            return;
         }
-        if let (Some(preview), Some(Ok(sources))) = (&mut self.preview, &self.sources)
-            && preview.shown.as_ref() != Some(sources)
-        {
-            preview.start(sources.clone(), scale, wake.clone(), ctx.texts);
+        let loaded = DocumentSources::load(ctx.reader.store(), document.id);
+        let loaded = loaded.map_err(|e| ctx.texts.error(e.code(), &e.to_string()));
+        if let Some(preview) = &mut self.preview {
+            match &loaded {
+                Ok(sources) if preview.shown.as_ref() != Some(sources) => {
+                    preview.start(sources.clone(), scale, wake.clone(), ctx.texts);
+                }
+                Ok(_) => {}
+                Err(reason) => preview.error = Some(reason.clone()),
+            }
         }
+        self.sources = Some(loaded);
     }
 
     /// Takes in what the threads sent since the last frame.
