@@ -163,7 +163,7 @@ impl DocumentFiles {
                     if let Some((_, sources)) = self.chosen.take() {
                         let facturx = sources.is_einvoice();
                         self.start_job(ctx, waker(ui.ctx()), move |_| {
-                            let pdf = document_pdf(&sources, None, chrono::Utc::now())?;
+                            let pdf = made_now(&sources)?;
                             write_file(&path, &pdf).map_err(|source| JobError::Write { path: path.clone(), source })?;
                             Ok(Done::Saved { path, facturx })
                         });
@@ -220,7 +220,7 @@ impl Preview {
         let (sender, rendered) = std::sync::mpsc::channel();
         let made_from = sources.clone();
         let spawned = std::thread::Builder::new().name("comptoir-preview".into()).spawn(move || {
-            let drawn = document_pdf(&made_from, None, chrono::Utc::now()).map_err(Failure::from).and_then(|pdf| {
+            let drawn = made_now(&made_from).map_err(Failure::from).and_then(|pdf| {
                 page_images(pdf, scale, |event| {
                     // Nobody waits any more (the preview closed, or a newer drawing
                     // started): stop.
@@ -317,7 +317,7 @@ pub fn document_files_ui(ui: &mut egui::Ui, files: &mut DocumentFiles, document:
     {
         let folder = ctx.desktop.cache_dir.join("pdf");
         files.start_job(ctx, wake, move |shell| {
-            let pdf = document_pdf(&sources, None, chrono::Utc::now())?;
+            let pdf = made_now(&sources)?;
             let path = folder.join(sources.file_name("pdf"));
             std::fs::create_dir_all(&folder)
                 .and_then(|()| write_file(&path, &pdf))
@@ -403,6 +403,13 @@ fn pages_ui(ui: &mut egui::Ui, preview: &mut Preview, texts: &Texts) {
         }
     });
     preview.current = current.clamp(1, count.max(1));
+}
+
+/// The document's file, made now: the one place the window makes it, so that the
+/// preview shows what is saved and opened. With the built-in template: the template
+/// chosen in Paramètres → Modèles is passed here once the settings hold it.
+fn made_now(sources: &DocumentSources) -> Result<Vec<u8>, FileError> {
+    document_pdf(sources, None, chrono::Utc::now())
 }
 
 /// A finished save or open, in words.
