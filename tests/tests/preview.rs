@@ -209,6 +209,40 @@ fn an_invoice_waiting_for_its_number_says_why_it_has_no_pdf_until_the_number_com
     });
 }
 
+#[test]
+fn a_long_invoice_shows_each_page_and_the_page_in_view() {
+    let (_server, _dir, mut harness) = opened(200, 0);
+    // A draft of 90 lines for a customer of the demo, written as the editor saves it.
+    let store = copy(&harness);
+    let customer = store.contact(store.document(invoice(&harness, "issued")).unwrap().contact_id).unwrap();
+    let mut draft = comptoir_tests::fixtures::draft_invoice(&customer, 40);
+    let line = draft.lines[0].clone();
+    draft.lines = (1..=90)
+        .map(|i| comptoir_core::model::DocumentLine { description: format!("Prestation n° {i}"), ..line.clone() })
+        .collect();
+    let intent = comptoir_core::sync::Intent::SaveDraft { document: draft.clone() };
+    harness.state().send(comptoir_core::engine::Command::Edit { request: 50_000, intent: Box::new(intent) });
+    wait_until(&mut harness, "the long draft saved", |h| copy(h).document(draft.id).is_ok());
+    show(&mut harness, draft.id);
+
+    let count = preview_all_pages(&mut harness);
+    assert!(count >= 2, "90 lines take several pages: {count}");
+    assert_pages_shown(&harness, count);
+    for page in 1..=count {
+        let label = format!("Page {page} du document");
+        let image = By::new().role(egui::accesskit::Role::Image).label(&label);
+        assert!(harness.query(image).is_some(), "page {page} shows as an image");
+    }
+
+    // Scrolled down over the pages, the label names the page in view.
+    harness.get(By::new().role(egui::accesskit::Role::Image).label("Page 1 du document")).hover();
+    harness.step();
+    wait_until(&mut harness, &format!("Page {count} / {count}"), |h| {
+        comptoir_tests::ui::wheel(h, -400.0);
+        h.query_by_label(&format!("Page {count} / {count}")).is_some()
+    });
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
