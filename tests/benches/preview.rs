@@ -1,8 +1,9 @@
 //! Preview benchmark: the time from a click on Aperçu to the first page visible, and to
 //! every page, in the real app (`ComptoirApp` against the real server on loopback,
-//! driven headless with `egui_kittest`), for a 1-page invoice and the demo's longest
-//! invoice. Then, apart, what that time is made of: making the file (the Factur-X PDF of
-//! an issued invoice) and rasterising its pages, measured outside the window.
+//! driven headless with `egui_kittest`), for a 1-page invoice, the demo's longest
+//! invoice and a 90-line draft of several pages. Then, apart, what that time is made
+//! of: making the file (the Factur-X PDF of an issued invoice, the PDF of a draft) and
+//! rasterising its pages, measured outside the window.
 //!
 //! The first preview of a process also builds typst's library and reads the fonts: it
 //! is printed apart, then the spread of the following runs. Frames run 1 ms apart, so a
@@ -46,7 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             |r| Ok((DocumentId(r.get(0)?), r.get(1)?)),
         )
     };
-    let cases = [("1-page invoice", query("ASC")?), ("the demo's longest invoice", query("DESC")?)];
+    let long = long_draft(&mut harness, &store, query("ASC")?.0)?;
+    let cases = [
+        ("1-page invoice", query("ASC")?),
+        ("the demo's longest invoice", query("DESC")?),
+        ("a 90-line draft", (long, 90)),
+    ];
     go_to(&mut harness, "Factures");
     for (name, (id, lines)) in cases {
         let (first, pages) = click_to_pages(&mut harness, id)?;
@@ -67,6 +73,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         parts(&store, id, runs)?;
     }
     Ok(())
+}
+
+/// A draft of 90 lines (several pages) for the customer of `customer_of`, saved as the
+/// editor saves it.
+fn long_draft(
+    harness: &mut Harness<'_, ComptoirApp>,
+    store: &comptoir_core::store::CompanyStore,
+    customer_of: DocumentId,
+) -> Result<DocumentId, Box<dyn std::error::Error>> {
+    let customer = store.contact(store.document(customer_of)?.contact_id)?;
+    let mut draft = comptoir_tests::fixtures::draft_invoice(&customer, 40);
+    let line = draft.lines.first().cloned().ok_or("a fixture line")?;
+    draft.lines = (1..=90)
+        .map(|i| comptoir_core::model::DocumentLine { description: format!("Prestation n° {i}"), ..line.clone() })
+        .collect();
+    let intent = comptoir_core::sync::Intent::SaveDraft { document: draft.clone() };
+    harness.state().send(comptoir_core::engine::Command::Edit { request: 50_000, intent: Box::new(intent) });
+    let saved = step_until(harness, PATIENCE, Duration::from_millis(10), |_| store.document(draft.id).is_ok());
+    if saved { Ok(draft.id) } else { Err("the long draft was never saved".into()) }
 }
 
 /// Opens `id`'s panel, clicks Aperçu and runs frames until the first page shows, then
