@@ -11,6 +11,7 @@ pub mod format;
 pub mod i18n;
 pub mod instance;
 pub mod kept_copies;
+pub mod pdf_pages;
 pub mod preferences;
 pub mod reader;
 pub mod screens;

@@ -54,6 +54,8 @@ pub struct Detail {
     deleting: bool,
     /// "Envoyer par e-mail", while its dialog is open.
     pub mail: Option<super::send_mail::SendMailDialog>,
+    /// The document's PDF: Aperçu, Enregistrer en PDF…, Ouvrir.
+    pub files: super::preview::DocumentFiles,
 }
 
 impl Detail {
@@ -68,6 +70,7 @@ impl Detail {
             confirm_delete: None,
             deleting: false,
             mail: None,
+            files: super::preview::DocumentFiles::default(),
         }
     }
 
@@ -81,6 +84,7 @@ impl Detail {
 
     pub fn data_changed(&mut self) {
         self.loaded = None;
+        self.files.data_changed();
     }
 
     pub fn on_edit(&mut self, request: u64, refused: Option<String>) {
@@ -166,6 +170,7 @@ pub fn detail_ui(ui: &mut egui::Ui, detail: &mut Detail, ctx: &mut Context<'_>) 
                 }
                 None => {}
             }
+            super::preview::document_files_ui(ui, &mut detail.files, document, ctx);
         }
     });
     egui::ScrollArea::vertical().show(ui, |ui| match &detail.loaded {

@@ -14,6 +14,7 @@ pub mod mail_settings;
 pub mod payment_form;
 pub mod payments;
 pub mod posting;
+pub mod preview;
 pub mod rows;
 pub mod send_mail;
 pub mod settings;

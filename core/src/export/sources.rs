@@ -17,7 +17,7 @@ use crate::model::{
 use crate::store::{CompanyStore, StoreError};
 
 /// What the files of one document are made from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DocumentSources {
     pub seller: Company,
     pub logo: Option<Logo>,

@@ -154,6 +154,12 @@ error-audit_head_forged = Forged signature: the head of the chain (record no. { 
 error-audit_head_removed = Signature removed: this copy had received a head of the chain signed by the server, but it was taken out of the file.
 error-audit_key_changed = The server's key changed: the head of the chain is signed with another key than the one received at the first download. If the server's administrator replaced it, download the company again; otherwise this trail is not the server's.
 
+# A document's files (PDF, Factur-X): see FileError::code.
+error-number_pending = This document waits for its number from the server: its PDF is ready after the next sync.
+error-corrected_invoice_missing = This credit note does not name the invoice it corrects (its number and date).
+error-seller_incomplete = The company settings lack mentions its invoices must carry: complete them in Settings.
+error-not_issued = Only an issued invoice or credit note has a Factur-X.
+
 # Documents sent by e-mail (SMTP settings, template, message, outbox).
 error-smtp_host_missing = The SMTP server's address is missing.
 error-smtp_host_invalid = This SMTP server name is not valid.

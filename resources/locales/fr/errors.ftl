@@ -155,6 +155,12 @@ error-audit_head_forged = Signature falsifiée : la tête de chaîne (enregistre
 error-audit_head_removed = Signature supprimée : cette copie avait reçu une tête de chaîne signée par le serveur, mais elle a été retirée du fichier.
 error-audit_key_changed = La clé du serveur a changé : la tête de chaîne est signée par une autre clé que celle reçue au premier téléchargement. Si l'administrateur du serveur l'a remplacée, téléchargez à nouveau l'entreprise ; sinon, ce journal n'est pas celui du serveur.
 
+# Les fichiers d'un document (PDF, Factur-X) : voir FileError::code.
+error-number_pending = Ce document attend son numéro du serveur : son PDF sera prêt après la prochaine synchronisation.
+error-corrected_invoice_missing = Cet avoir ne nomme pas la facture qu'il corrige (son numéro et sa date).
+error-seller_incomplete = Les paramètres de l'entreprise ne donnent pas toutes les mentions que ses factures doivent porter : complétez-les dans Paramètres.
+error-not_issued = Seule une facture ou un avoir émis a un Factur-X.
+
 # Envoi des documents par e-mail (paramètres SMTP, modèle, message, boîte d'envoi).
 error-smtp_host_missing = L'adresse du serveur SMTP manque.
 error-smtp_host_invalid = Ce nom de serveur SMTP n'est pas valide.

@@ -154,6 +154,12 @@ error-audit_head_forged = Vervalste handtekening: de kop van de keten (record nr
 error-audit_head_removed = Handtekening verwijderd: deze kopie had een door de server ondertekende kop van de keten ontvangen, maar die werd uit het bestand gehaald.
 error-audit_key_changed = De sleutel van de server is veranderd: de kop van de keten is ondertekend met een andere sleutel dan die van de eerste download. Heeft de beheerder van de server hem vervangen, download het bedrijf dan opnieuw; zo niet, dan is dit logboek niet dat van de server.
 
+# De bestanden van een document (pdf, Factur-X): zie FileError::code.
+error-number_pending = Dit document wacht op zijn nummer van de server: de pdf is klaar na de volgende synchronisatie.
+error-corrected_invoice_missing = Deze creditnota vermeldt niet welke factuur ze corrigeert (nummer en datum).
+error-seller_incomplete = De bedrijfsinstellingen missen vermeldingen die op de facturen moeten staan: vul ze aan in Instellingen.
+error-not_issued = Alleen een uitgegeven factuur of creditnota heeft een Factur-X.
+
 # Documenten per e-mail (SMTP-instellingen, sjabloon, bericht, verzendwachtrij).
 error-smtp_host_missing = Het adres van de SMTP-server ontbreekt.
 error-smtp_host_invalid = Deze SMTP-servernaam is niet geldig.
