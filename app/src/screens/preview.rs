@@ -16,6 +16,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 
 use comptoir_core::export::pdf::PdfError;
 use comptoir_core::export::sources::{DocumentSources, FileError};
+use comptoir_core::export::templates::TemplateFolder;
 use comptoir_core::model::Document;
 use thiserror::Error;
 
@@ -143,7 +144,7 @@ impl DocumentFiles {
         if let Some(preview) = &mut self.preview {
             match &loaded {
                 Ok(sources) if preview.shown.as_ref() != Some(sources) => {
-                    preview.start(sources.clone(), scale, wake.clone(), ctx.texts);
+                    preview.start(sources.clone(), scale, wake.clone(), ctx);
                 }
                 Ok(_) => {}
                 Err(reason) => preview.error = Some(reason.clone()),
@@ -162,8 +163,9 @@ impl DocumentFiles {
                 Ok(Some(path)) => {
                     if let Some((_, sources)) = self.chosen.take() {
                         let facturx = sources.is_einvoice();
+                        let data_dir = ctx.desktop.data_dir.clone();
                         self.start_job(ctx, waker(ui.ctx()), move |_| {
-                            let pdf = made_now(&sources)?;
+                            let pdf = made_now(&sources, &data_dir)?;
                             write_file(&path, &pdf).map_err(|source| JobError::Write { path: path.clone(), source })?;
                             Ok(Done::Saved { path, facturx })
                         });
@@ -216,11 +218,13 @@ impl DocumentFiles {
 impl Preview {
     /// Makes and draws the pages of `sources` on a thread of their own, at `scale`
     /// pixels per point; the pages shown stay until their new drawing comes.
-    fn start(&mut self, sources: DocumentSources, scale: f32, wake: Wake, texts: &Texts) {
+    fn start(&mut self, sources: DocumentSources, scale: f32, wake: Wake, ctx: &Context<'_>) {
+        let texts = ctx.texts;
         let (sender, rendered) = std::sync::mpsc::channel();
         let made_from = sources.clone();
+        let data_dir = ctx.desktop.data_dir.clone();
         let spawned = std::thread::Builder::new().name("comptoir-preview".into()).spawn(move || {
-            let drawn = made_now(&made_from).map_err(Failure::from).and_then(|pdf| {
+            let drawn = made_now(&made_from, &data_dir).map_err(Failure::from).and_then(|pdf| {
                 page_images(pdf, scale, |event| {
                     // Nobody waits any more (the preview closed, or a newer drawing
                     // started): stop.
@@ -293,7 +297,7 @@ pub fn document_files_ui(ui: &mut egui::Ui, files: &mut DocumentFiles, document:
         && let Some(sources) = sources
     {
         let mut preview = Preview::default();
-        preview.start(sources.clone(), scale, wake.clone(), texts);
+        preview.start(sources.clone(), scale, wake.clone(), ctx);
         files.preview = Some(preview);
     }
     let busy = files.busy().then(|| texts.get("pdf-busy"));
@@ -316,8 +320,9 @@ pub fn document_files_ui(ui: &mut egui::Ui, files: &mut DocumentFiles, document:
         && let Some(sources) = sources.cloned()
     {
         let folder = ctx.desktop.cache_dir.join("pdf");
+        let data_dir = ctx.desktop.data_dir.clone();
         files.start_job(ctx, wake, move |shell| {
-            let pdf = made_now(&sources)?;
+            let pdf = made_now(&sources, &data_dir)?;
             let path = folder.join(sources.file_name("pdf"));
             std::fs::create_dir_all(&folder)
                 .and_then(|()| write_file(&path, &pdf))
@@ -406,10 +411,16 @@ fn pages_ui(ui: &mut egui::Ui, preview: &mut Preview, texts: &Texts) {
 }
 
 /// The document's file, made now: the one place the window makes it, so that the
-/// preview shows what is saved and opened. With the built-in template: the template
-/// chosen in Paramètres → Modèles is passed here once the settings hold it.
-fn made_now(sources: &DocumentSources) -> Result<Vec<u8>, FileError> {
-    document_pdf(sources, None, chrono::Utc::now())
+/// preview shows what is saved and opened. Laid out with the company's template in
+/// use (Paramètres → Modèles, which shows when the chosen one falls back), the built-in
+/// one where it breaks.
+fn made_now(sources: &DocumentSources, data_dir: &std::path::Path) -> Result<Vec<u8>, FileError> {
+    let now = chrono::Utc::now();
+    let template = TemplateFolder::new(data_dir, sources.seller.id).active();
+    match document_pdf(sources, template.template(), now) {
+        Err(FileError::Pdf(PdfError::Template(_))) if template.template().is_some() => document_pdf(sources, None, now),
+        made => made,
+    }
 }
 
 /// A finished save or open, in words.
