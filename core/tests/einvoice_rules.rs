@@ -203,7 +203,12 @@ fn french_cases() -> Vec<Case> {
         Case::new("fr_multi_rate_discount", french_seller(), fr_invoice),
         Case { corrected: Some(corrects), ..Case::new("fr_credit_note", french_seller(), credit) },
         Case::new("fr_micro_entrepreneur_exempt", micro_entrepreneur(), micro),
-        Case::new("fr_export_outside_eu", french_seller(), export),
+        // A seller granting an early-payment discount: its terms in the payment notes.
+        Case::new(
+            "fr_export_outside_eu",
+            Company { early_payment_discount: "1 % pour un paiement sous 8 jours".into(), ..french_seller() },
+            export,
+        ),
         Case::new("fr_intra_eu_supply_of_goods", french_seller(), intra_eu_goods),
     ]
 }

@@ -272,6 +272,16 @@ fn a_french_invoice_has_every_mention_the_law_requires() {
     assert!(!text.contains("Indemnité forfaitaire"), "{text}");
     assert_contains_all(&text, &["Déjà réglé -764,38 €", "Net à payer 2 000,00 €"]);
     assert!(private.qr_codes(1)[0].contains("\nEUR2000.00\n"), "the QR code asks for the amount due");
+
+    // A company that grants an early-payment discount prints its terms instead.
+    let generous = Company { early_payment_discount: "2 % pour un paiement sous 10 jours".into(), ..seller.clone() };
+    let text = Rendered::new(
+        "fr-invoice-discount",
+        &pdf::render(&input(&generous, &document, DocumentLanguage::French)).unwrap(),
+    )
+    .text(None);
+    assert!(text.contains("Escompte pour paiement anticipé : 2 % pour un paiement sous 10 jours"), "{text}");
+    assert!(!text.contains("Pas d'escompte"), "{text}");
 }
 
 #[test]

@@ -188,6 +188,7 @@ fn company(with_vat: bool) -> Company {
         register_city: String::new(),
         late_penalty_rate: None,
         vat_exempt: false,
+        early_payment_discount: String::new(),
     }
 }
 

@@ -186,6 +186,7 @@ struct CompanyFields {
     bic: String,
     payment_terms_days: String,
     late_penalty_rate: String,
+    early_payment_discount: String,
 }
 
 impl CompanyFields {
@@ -208,6 +209,7 @@ impl CompanyFields {
             bic: text(company.bic.as_ref().map(|bic| bic.as_str().to_owned())),
             payment_terms_days: company.payment_terms_days.to_string(),
             late_penalty_rate: decimal(company.late_penalty_rate),
+            early_payment_discount: company.early_payment_discount.clone(),
         }
     }
 
@@ -244,6 +246,7 @@ impl CompanyFields {
         self.legal_name.trim().clone_into(&mut company.legal_name);
         self.legal_form.trim().clone_into(&mut company.legal_form);
         self.register_city.trim().clone_into(&mut company.register_city);
+        self.early_payment_discount.trim().clone_into(&mut company.early_payment_discount);
         self.street.trim().clone_into(&mut company.address.street);
         self.street2.trim().clone_into(&mut company.address.street2);
         self.postcode.trim().clone_into(&mut company.address.postcode);
@@ -458,6 +461,7 @@ fn company_ui(ui: &mut egui::Ui, state: &mut SettingsState, ctx: &mut Context<'_
                 ("settings-bic", "bic", &mut fields.bic),
                 ("settings-terms-field", "payment_terms_days", &mut fields.payment_terms_days),
                 ("settings-penalty-rate", "late_penalty_rate", &mut fields.late_penalty_rate),
+                ("settings-early-payment-discount", "early_payment_discount", &mut fields.early_payment_discount),
             ] {
                 text_row_ui(ui, &texts.get(id), value, errors.get(field));
             }

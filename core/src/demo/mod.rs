@@ -148,6 +148,7 @@ pub fn demo_company(seed: u64, country: &Country) -> Company {
         register_city: if belgian { String::new() } else { "Lyon".to_owned() },
         late_penalty_rate: (!belgian).then(|| Decimal::new(1215, 2)),
         vat_exempt: false,
+        early_payment_discount: String::new(),
     }
 }
 

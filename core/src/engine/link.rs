@@ -501,6 +501,7 @@ fn placeholder_company(id: CompanyId) -> Company {
         register_city: String::new(),
         late_penalty_rate: None,
         vat_exempt: false,
+        early_payment_discount: String::new(),
     }
 }
 

@@ -47,20 +47,33 @@ impl FileError {
     /// A stable code for the window and the logs.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Pdf(PdfError::NumberPending) | Self::Einvoice(EinvoiceError::NumberPending) => "number_pending",
-            Self::Pdf(PdfError::CorrectedInvoiceMissing) | Self::Einvoice(EinvoiceError::CorrectedInvoiceMissing) => {
-                "corrected_invoice_missing"
-            }
-            Self::Pdf(PdfError::SellerIncomplete(_)) | Self::Einvoice(EinvoiceError::SellerIncomplete(_)) => {
-                "seller_incomplete"
-            }
-            Self::Pdf(PdfError::NotIssued) | Self::Einvoice(EinvoiceError::NotIssued(_)) => "not_issued",
-            Self::Pdf(PdfError::Template(_)) => "template_broken",
-            Self::Pdf(PdfError::Export(_)) => "pdf_export_failed",
-            Self::Pdf(PdfError::Model(_)) | Self::Einvoice(EinvoiceError::Model(_)) => "document_invalid",
-            Self::Einvoice(EinvoiceError::NotAnInvoice(_)) => "not_an_invoice",
-            Self::Einvoice(EinvoiceError::ElectronicAddressMissing { .. }) => "electronic_address_missing",
+            Self::Pdf(e) => pdf_code(e),
+            Self::Einvoice(e) => einvoice_code(e),
         }
+    }
+}
+
+fn pdf_code(error: &PdfError) -> &'static str {
+    match error {
+        PdfError::NumberPending => "number_pending",
+        PdfError::CorrectedInvoiceMissing => "corrected_invoice_missing",
+        PdfError::SellerIncomplete(_) => "seller_incomplete",
+        PdfError::NotIssued => "not_issued",
+        PdfError::Template(_) => "template_broken",
+        PdfError::Export(_) => "pdf_export_failed",
+        PdfError::Model(_) => "document_invalid",
+    }
+}
+
+fn einvoice_code(error: &EinvoiceError) -> &'static str {
+    match error {
+        EinvoiceError::NumberPending => "number_pending",
+        EinvoiceError::CorrectedInvoiceMissing => "corrected_invoice_missing",
+        EinvoiceError::SellerIncomplete(_) => "seller_incomplete",
+        EinvoiceError::NotIssued(_) => "not_issued",
+        EinvoiceError::Model(_) => "document_invalid",
+        EinvoiceError::NotAnInvoice(_) => "not_an_invoice",
+        EinvoiceError::ElectronicAddressMissing { .. } => "electronic_address_missing",
     }
 }
 

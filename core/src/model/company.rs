@@ -12,6 +12,8 @@ use super::{
 pub const MAX_LEGAL_NAME: usize = 120;
 pub const MAX_LEGAL_FORM: usize = 40;
 pub const MAX_REGISTER_CITY: usize = 80;
+/// The longest early-payment discount terms.
+pub const MAX_EARLY_PAYMENT_DISCOUNT: usize = 200;
 /// The longest payment term a company may set by default.
 pub const MAX_PAYMENT_TERMS_DAYS: u16 = 365;
 
@@ -53,6 +55,11 @@ pub struct Company {
     /// small-business scheme): its invoices need no VAT number.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub vat_exempt: bool,
+    /// The early-payment discount the company grants, as printed on invoices ("2 % pour
+    /// un paiement sous 10 jours"); empty: none, and the invoices say so (France: Code
+    /// de commerce L441-9).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub early_payment_discount: String,
 }
 
 /// Legal forms of sole traders, who have no share capital and (for the micro-entrepreneur)
@@ -72,6 +79,7 @@ impl Company {
             ("legal_name", &self.legal_name, MAX_LEGAL_NAME),
             ("legal_form", &self.legal_form, MAX_LEGAL_FORM),
             ("register_city", &self.register_city, MAX_REGISTER_CITY),
+            ("early_payment_discount", &self.early_payment_discount, MAX_EARLY_PAYMENT_DISCOUNT),
         ] {
             if value.chars().count() > max {
                 return Err(ModelError::TooLong { field, max });
@@ -197,6 +205,7 @@ mod tests {
             register_city: "Lyon".into(),
             late_penalty_rate: Some(dec!(10.15)),
             vat_exempt: false,
+            early_payment_discount: String::new(),
         }
     }
 

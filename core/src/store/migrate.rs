@@ -39,6 +39,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 20, sql: include_str!("migrations/company/0020_mail_outbox.sql") },
     Migration { version: 21, sql: include_str!("migrations/company/0021_contact_peppol_id.sql") },
     Migration { version: 22, sql: include_str!("migrations/company/0022_mail_template.sql") },
+    Migration { version: 23, sql: include_str!("migrations/company/0023_early_payment_discount.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

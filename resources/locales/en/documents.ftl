@@ -57,6 +57,7 @@ mention-penalty-rate = Late-payment penalties: yearly rate of { $rate }
 mention-penalty-legal = Late-payment penalties: three times the legal interest rate
 mention-recovery = Fixed compensation for recovery costs in case of late payment: €40
 mention-no-discount = No discount for early payment
+mention-discount = Early-payment discount: { $terms }
 mention-vat-numbers = Seller's VAT no.: { $seller } — Customer's VAT no.: { $buyer }
 
 # Country names on addresses abroad (capitals, as the postal services ask); a

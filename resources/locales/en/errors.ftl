@@ -158,6 +158,11 @@ error-audit_key_changed = The server's key changed: the head of the chain is sig
 error-number_pending = This document waits for its number from the server: its PDF is ready after the next sync.
 error-corrected_invoice_missing = This credit note does not name the invoice it corrects (its number and date).
 error-seller_incomplete = The company settings lack mentions its invoices must carry: complete them in Settings.
+error-document_invalid = This document breaks a rule (an amount out of range…): correct it before exporting it.
+error-electronic_address_missing = No electronic address (Peppol id) for this customer: add its Peppol id or its VAT number.
+error-not_an_invoice = Only invoices and credit notes are e-invoices.
+error-pdf_export_failed = The PDF could not be written.
+error-template_broken = The document template cannot be laid out: see Settings → Templates.
 error-not_issued = Only an issued invoice or credit note has a Factur-X.
 
 # Documents sent by e-mail (SMTP settings, template, message, outbox).

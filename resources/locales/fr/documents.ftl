@@ -57,6 +57,7 @@ mention-penalty-rate = Pénalités de retard : taux annuel de { $rate }
 mention-penalty-legal = Pénalités de retard : trois fois le taux d'intérêt légal
 mention-recovery = Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €
 mention-no-discount = Pas d'escompte pour paiement anticipé
+mention-discount = Escompte pour paiement anticipé : { $terms }
 mention-vat-numbers = N° TVA du vendeur : { $seller } — N° TVA du client : { $buyer }
 
 # Country names on addresses abroad (capitals, as the postal services ask); a

@@ -159,6 +159,11 @@ error-audit_key_changed = La clé du serveur a changé : la tête de chaîne est
 error-number_pending = Ce document attend son numéro du serveur : son PDF sera prêt après la prochaine synchronisation.
 error-corrected_invoice_missing = Cet avoir ne nomme pas la facture qu'il corrige (son numéro et sa date).
 error-seller_incomplete = Les paramètres de l'entreprise ne donnent pas toutes les mentions que ses factures doivent porter : complétez-les dans Paramètres.
+error-document_invalid = Ce document ne respecte pas une règle (un montant hors limites…) : corrigez-le avant de l'exporter.
+error-electronic_address_missing = Pas d'adresse électronique (identifiant Peppol) pour ce client : ajoutez son identifiant Peppol ou son numéro de TVA.
+error-not_an_invoice = Seules les factures et les avoirs sont des factures électroniques.
+error-pdf_export_failed = Le PDF n'a pas pu être écrit.
+error-template_broken = Le modèle de document ne peut pas être mis en page : voyez Paramètres → Modèles.
 error-not_issued = Seule une facture ou un avoir émis a un Factur-X.
 
 # Envoi des documents par e-mail (paramètres SMTP, modèle, message, boîte d'envoi).

@@ -57,6 +57,7 @@ mention-penalty-rate = Verwijlintresten: jaarlijkse rentevoet van { $rate }
 mention-penalty-legal = Verwijlintresten: driemaal de wettelijke rentevoet
 mention-recovery = Forfaitaire vergoeding voor invorderingskosten bij laattijdige betaling: € 40
 mention-no-discount = Geen korting voor vervroegde betaling
+mention-discount = Korting voor vervroegde betaling: { $terms }
 mention-vat-numbers = Btw-nr. verkoper: { $seller } — Btw-nr. klant: { $buyer }
 
 # Country names on addresses abroad (capitals, as the postal services ask); a

@@ -158,6 +158,11 @@ error-audit_key_changed = De sleutel van de server is veranderd: de kop van de k
 error-number_pending = Dit document wacht op zijn nummer van de server: de pdf is klaar na de volgende synchronisatie.
 error-corrected_invoice_missing = Deze creditnota vermeldt niet welke factuur ze corrigeert (nummer en datum).
 error-seller_incomplete = De bedrijfsinstellingen missen vermeldingen die op de facturen moeten staan: vul ze aan in Instellingen.
+error-document_invalid = Dit document overtreedt een regel (een bedrag buiten de grenzen…): verbeter het voor u het exporteert.
+error-electronic_address_missing = Geen elektronisch adres (Peppol-id) voor deze klant: voeg zijn Peppol-id of btw-nummer toe.
+error-not_an_invoice = Alleen facturen en creditnota's zijn e-facturen.
+error-pdf_export_failed = De pdf kon niet worden geschreven.
+error-template_broken = Het documentsjabloon kan niet worden opgemaakt: zie Instellingen → Sjablonen.
 error-not_issued = Alleen een uitgegeven factuur of creditnota heeft een Factur-X.
 
 # Documenten per e-mail (SMTP-instellingen, sjabloon, bericht, verzendwachtrij).

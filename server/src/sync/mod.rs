@@ -182,6 +182,7 @@ pub fn create_company(
             register_city: String::new(),
             late_penalty_rate: None,
             vat_exempt: false,
+            early_payment_discount: String::new(),
         },
         series: DocumentKind::ALL.into_iter().map(NumberingSeries::default_for).collect(),
         accounts: None,

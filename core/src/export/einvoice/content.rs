@@ -133,7 +133,7 @@ impl Content {
             notes.push(Note { subject: Some("AAI"), text: document.notes.trim().to_owned() });
         }
         if french {
-            notes.extend(french_payment_notes(seller.late_penalty_rate));
+            notes.extend(french_payment_notes(seller.late_penalty_rate, &seller.early_payment_discount));
         }
 
         let payment = seller.iban.as_ref().map(|iban| Payment {
@@ -277,7 +277,7 @@ fn exemption_code(category: VatCategory, french_franchise: bool) -> Option<&'sta
 
 /// The payment mentions French law requires on every invoice between businesses
 /// (Code de commerce L441-9), with the subject codes the French rules look for.
-fn french_payment_notes(late_penalty_rate: Option<Decimal>) -> [Note; 3] {
+fn french_payment_notes(late_penalty_rate: Option<Decimal>, early_payment_discount: &str) -> [Note; 3] {
     let penalty = late_penalty_rate.map_or_else(
         || "Pénalités de retard : trois fois le taux d'intérêt légal".to_owned(),
         |rate| format!("Pénalités de retard : taux annuel de {} %", rate.normalize().to_string().replace('.', ",")),
@@ -288,7 +288,13 @@ fn french_payment_notes(late_penalty_rate: Option<Decimal>) -> [Note; 3] {
             text: "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 €".to_owned(),
         },
         Note { subject: Some("PMD"), text: penalty },
-        Note { subject: Some("AAB"), text: "Pas d'escompte pour paiement anticipé".to_owned() },
+        Note {
+            subject: Some("AAB"),
+            text: match early_payment_discount.trim() {
+                "" => "Pas d'escompte pour paiement anticipé".to_owned(),
+                terms => format!("Escompte pour paiement anticipé : {terms}"),
+            },
+        },
     ]
 }
 

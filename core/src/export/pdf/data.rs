@@ -376,8 +376,11 @@ fn mentions(input: &DocumentPdf<'_>, rows: &[TaxRow], labels: Labels, fmt: Forma
     if (france || belgium) && input.buyer_is_business {
         mentions.push(labels.get("mention-recovery"));
     }
-    if france {
-        mentions.push(labels.get("mention-no-discount"));
+    // France requires the early-payment discount terms or their absence (L441-9).
+    match input.seller.early_payment_discount.trim() {
+        "" if france => mentions.push(labels.get("mention-no-discount")),
+        "" => {}
+        terms => mentions.push(labels.with("mention-discount", &[("terms", terms)])),
     }
     mentions
 }

@@ -96,6 +96,7 @@ impl Samples {
             register_city: "Lyon".to_owned(),
             late_penalty_rate: Some(Decimal::new(1215, 2)),
             vat_exempt: false,
+            early_payment_discount: String::new(),
         };
         let logo = Logo::from_png(LOGO.to_vec())?;
         let customer = PartySnapshot {

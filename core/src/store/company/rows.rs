@@ -43,7 +43,7 @@ fn country(column: &'static str, value: &str) -> Result<Country, StoreError> {
 /// The columns [`company_from_row`] reads, in its order.
 pub(in crate::store) const COMPANY_COLUMNS: &str = "id, legal_name, street, street2, postcode, city, country, vat_number, \
     national_id, iban, bic, currency, payment_terms_days, legal_form, share_capital, register_city, \
-    late_penalty_rate, vat_exempt";
+    late_penalty_rate, vat_exempt, early_payment_discount";
 
 pub(in crate::store) fn company_from_row(row: &Row<'_>) -> Result<Company, StoreError> {
     let country_code: String = row.get(6)?;
@@ -75,6 +75,7 @@ pub(in crate::store) fn company_from_row(row: &Row<'_>) -> Result<Company, Store
             .map(|v| parse_decimal("company.late_penalty_rate", &v))
             .transpose()?,
         vat_exempt: row.get(17)?,
+        early_payment_discount: row.get(18)?,
     })
 }
 

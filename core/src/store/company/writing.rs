@@ -548,7 +548,7 @@ pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -
     write_company_columns(conn, company, mode)?;
     conn.prepare_cached(
         "UPDATE company SET legal_form = ?1, share_capital = ?2, register_city = ?3, late_penalty_rate = ?4,
-            vat_exempt = ?5 WHERE singleton = 1",
+            vat_exempt = ?5, early_payment_discount = ?6 WHERE singleton = 1",
     )?
     .execute(params![
         company.legal_form,
@@ -556,6 +556,7 @@ pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -
         company.register_city,
         company.late_penalty_rate.map(|d| d.to_string()),
         company.vat_exempt,
+        company.early_payment_discount,
     ])?;
     Ok(())
 }
