@@ -1287,7 +1287,12 @@ fn company_mentions_and_logo_are_kept_and_read_back() {
     company.register_city = "Lyon".into();
     company.late_penalty_rate = Some(dec!(10.15));
     company.vat_exempt = true;
+    company.early_payment_discount = "2 % pour un paiement sous 10 jours".into();
     store.submit(&crate::sync::Intent::UpdateCompany { company: company.clone() }).unwrap();
+    // Terms longer than the bound are refused, and change nothing.
+    let long = crate::model::Company { early_payment_discount: "x".repeat(201), ..company.clone() };
+    let refused = store.submit(&crate::sync::Intent::UpdateCompany { company: long }).unwrap_err();
+    assert_eq!(refused.code(), "field_too_long");
     let mut png = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13];
     png.extend(b"IHDR");
     png.extend(40_u32.to_be_bytes());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::writing::{Write, save_series, write_company, write_company_columns};
+use super::writing::{Write, save_series, write_company, write_company_columns, write_legal_mentions};
 use super::{CompanyFileInfo, CompanyStore};
 use crate::model::{Company, CompanyId, DocumentKind, NumberingSeries};
 use crate::store::migrate::{self, COMPANY_MIGRATIONS};
@@ -43,10 +43,10 @@ impl CompanyStore {
         let mut conn = open_connection(&creating, Access::ReadWrite, true)?;
         migrate::migrate(&mut conn, &creating, COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, version)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if version.is_some_and(|v| v < 11) {
-            write_company_columns(&tx, company, Write::Insert)?;
-        } else {
-            write_company(&tx, company, Write::Insert)?;
+        match version {
+            Some(v) if v < 11 => write_company_columns(&tx, company, Write::Insert)?,
+            Some(v) if v < 23 => write_legal_mentions(&tx, company, Write::Insert)?,
+            _ => write_company(&tx, company, Write::Insert)?,
         }
         for kind in DocumentKind::ALL {
             save_series(&tx, &NumberingSeries::default_for(kind))?;

@@ -545,10 +545,19 @@ fn ensure_written(changed: usize, entity: &'static str) -> Result<(), StoreError
 
 /// Writes the company (not its logo: see [`write_logo`]).
 pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
+    write_legal_mentions(conn, company, mode)?;
+    conn.prepare_cached("UPDATE company SET early_payment_discount = ?1 WHERE singleton = 1")?
+        .execute([&company.early_payment_discount])?;
+    Ok(())
+}
+
+/// Writes the company as a file of versions 11 to 22 holds it: without the
+/// early-payment discount terms (version 23).
+pub(crate) fn write_legal_mentions(conn: &Connection, company: &Company, mode: Write) -> Result<(), StoreError> {
     write_company_columns(conn, company, mode)?;
     conn.prepare_cached(
         "UPDATE company SET legal_form = ?1, share_capital = ?2, register_city = ?3, late_penalty_rate = ?4,
-            vat_exempt = ?5, early_payment_discount = ?6 WHERE singleton = 1",
+            vat_exempt = ?5 WHERE singleton = 1",
     )?
     .execute(params![
         company.legal_form,
@@ -556,7 +565,6 @@ pub(crate) fn write_company(conn: &Connection, company: &Company, mode: Write) -
         company.register_city,
         company.late_penalty_rate.map(|d| d.to_string()),
         company.vat_exempt,
-        company.early_payment_discount,
     ])?;
     Ok(())
 }
