@@ -53,9 +53,12 @@ fn shared() -> &'static Shared {
 /// it cannot show (and a plain PDF would show an empty box), and a customer's name or a
 /// pasted description can hold anything.
 pub(super) fn printable(text: &str) -> Option<String> {
-    let fonts = &shared().fonts;
+    let faces = faces();
     // In both fonts: any text may be printed bold (DejaVu Sans Bold has fewer glyphs).
-    let shown = |c: char| fonts.iter().all(|font| font.info().coverage.contains(u32::from(c)));
+    // The glyph tables themselves, not typst's coverage: a font may map a code point to
+    // its .notdef glyph (DejaVu Sans does U+0E86), which PDF/A refuses.
+    let shown =
+        |c: char| !faces.is_empty() && faces.iter().all(|face| face.glyph_index(c).is_some_and(|glyph| glyph.0 != 0));
     let fits = |c: char| c == '\n' || (!c.is_control() && (c == ' ' || shown(c)));
     if text.chars().all(fits) {
         return None;
@@ -69,6 +72,12 @@ pub(super) fn printable(text: &str) -> Option<String> {
             })
             .collect(),
     )
+}
+
+/// The fonts' glyph tables, parsed once (a font that does not parse has no glyphs).
+fn faces() -> &'static [ttf_parser::Face<'static>] {
+    static FACES: OnceLock<Vec<ttf_parser::Face<'static>>> = OnceLock::new();
+    FACES.get_or_init(|| [REGULAR, BOLD].into_iter().filter_map(|data| ttf_parser::Face::parse(data, 0).ok()).collect())
 }
 
 /// The file id of a path in the project (the ids are interned once per path).
@@ -149,5 +158,17 @@ impl World for DocumentWorld {
 
     fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
         Some(self.today)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn what_the_fonts_lack_becomes_a_question_mark() {
+        assert_eq!(printable("Überprüfung — 2 €"), None);
+        assert_eq!(printable("a\u{7}b\nc").as_deref(), Some("a b\nc"));
+        assert_eq!(printable("\u{e86}\u{4e2d}").as_deref(), Some("??"));
     }
 }
