@@ -974,7 +974,8 @@ fn an_owner_completes_the_company_settings_and_the_invoice_series_continues_at_1
     })
     .save(&logo_path)
     .unwrap();
-    let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
+    // A tall window: the settings form is longer than the default one.
+    let mut harness = comptoir_tests::ui::wide_app(dir.path(), &server.url);
     open_company(&mut harness, &server, 1);
     let last = copy(&harness).numbering_series(DocumentKind::Invoice).unwrap().last_issued.unwrap_or(0);
     assert!(last < 115, "the demo issued {last} invoices");
