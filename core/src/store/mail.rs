@@ -69,6 +69,17 @@ fn refused(code: &'static str, message: &dyn std::fmt::Display) -> StoreError {
     StoreError::Refused { code, message: message.to_string() }
 }
 
+/// A message's state as the outbox stores it (`state`, and `sent_at` once sent).
+fn mail_state(state: String, sent_at: Option<String>) -> Result<MailState, StoreError> {
+    match (state.as_str(), sent_at) {
+        ("waiting", _) => Ok(MailState::Waiting),
+        ("sending", _) => Ok(MailState::Sending),
+        ("sent", Some(at)) => Ok(MailState::Sent { at }),
+        ("failed", _) => Ok(MailState::Failed),
+        _ => Err(StoreError::Corrupt { column: "mail_outbox.state", value: state, reason: "unknown state".into() }),
+    }
+}
+
 fn addresses(column: &'static str, json: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
         column,
@@ -210,19 +221,7 @@ impl CompanyStore {
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(to, cc, queued_at, state, sent_at, (last_error_code, last_error))| {
-                let state = match (state.as_str(), sent_at) {
-                    ("waiting", _) => MailState::Waiting,
-                    ("sending", _) => MailState::Sending,
-                    ("sent", Some(at)) => MailState::Sent { at },
-                    ("failed", _) => MailState::Failed,
-                    _ => {
-                        return Err(StoreError::Corrupt {
-                            column: "mail_outbox.state",
-                            value: state,
-                            reason: "unknown state".into(),
-                        });
-                    }
-                };
+                let state = mail_state(state, sent_at)?;
                 Ok(DocumentMail {
                     to: addresses("mail_outbox.recipients", &to)?,
                     cc: addresses("mail_outbox.cc", &cc)?,
@@ -315,19 +314,7 @@ impl CompanyStore {
             .ok_or(StoreError::NotFound { entity: "queued e-mail" })?;
         let ((message_id, document_id, to), (cc, subject, body), (state, attempts, queued_at, next), errors, sent) =
             row;
-        let state = match (state.as_str(), sent) {
-            ("waiting", _) => MailState::Waiting,
-            ("sending", _) => MailState::Sending,
-            ("sent", Some(at)) => MailState::Sent { at },
-            ("failed", _) => MailState::Failed,
-            _ => {
-                return Err(StoreError::Corrupt {
-                    column: "mail_outbox.state",
-                    value: state,
-                    reason: "unknown state".into(),
-                });
-            }
-        };
+        let state = mail_state(state, sent)?;
         let attachments = conn
             .prepare_cached("SELECT name, mime, bytes FROM mail_attachment WHERE message = ?1 ORDER BY position")?
             .query_map([id], |r| Ok(Attachment { name: r.get(0)?, mime: r.get(1)?, bytes: r.get(2)? }))?
