@@ -467,6 +467,12 @@ pub fn spread(mut times: Vec<std::time::Duration>) -> String {
     format!("median {:.2} ms, p95 {:.2} ms, worst {:.2} ms", ms(median), ms(p95), ms(worst))
 }
 
+/// Whether `needle` occurs in `haystack` (a file's bytes: a PDF, a database).
+pub fn contains_bytes(haystack: &[u8], needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    haystack.windows(needle.len().max(1)).any(|window| window == needle)
+}
+
 /// The process's peak resident memory (Linux `VmHWM`), in MiB, for benchmarks.
 pub fn peak_rss_mib() -> String {
     std::fs::read_to_string("/proc/self/status")

@@ -10,6 +10,7 @@ use comptoir::app::ComptoirApp;
 use comptoir::screens::detail::Detail;
 use comptoir::screens::preview::Preview;
 use comptoir_core::model::DocumentId;
+use comptoir_tests::contains_bytes;
 use comptoir_tests::ui::{copy, go_to, opened, record_desktop, wait_for, wait_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, Queryable as _};
@@ -82,7 +83,7 @@ fn an_issued_invoice_previews_saves_as_factur_x_and_opens_in_the_viewer() {
     assert_eq!(*shell.proposed.lock().unwrap(), vec![format!("{number}.pdf")]);
     let bytes = std::fs::read(&saved).unwrap();
     assert!(bytes.starts_with(b"%PDF"), "a PDF");
-    assert!(contains(&bytes, b"factur-x.xml"), "the e-invoice is attached");
+    assert!(contains_bytes(&bytes, b"factur-x.xml"), "the e-invoice is attached");
     assert!(!dir.path().join("choisi.pdf.part").exists(), "no part file left");
 
     // Ouvrir: a copy in the cache, handed to the viewer once.
@@ -136,7 +137,7 @@ fn a_draft_previews_saves_as_a_plain_pdf_and_its_preview_follows_its_issue() {
     assert_eq!(*shell.proposed.lock().unwrap(), vec![format!("invoice-{id}.pdf")]);
     let bytes = std::fs::read(&saved).unwrap();
     assert!(bytes.starts_with(b"%PDF"));
-    assert!(!contains(&bytes, b"factur-x.xml"), "a draft carries no e-invoice");
+    assert!(!contains_bytes(&bytes, b"factur-x.xml"), "a draft carries no e-invoice");
 
     // A cancelled dialog writes nothing and says nothing.
     *shell.save_to.lock().unwrap() = None;
@@ -241,8 +242,4 @@ fn a_long_invoice_shows_each_page_and_the_page_in_view() {
         comptoir_tests::ui::wheel(h, -400.0);
         h.query_by_label(&format!("Page {count} / {count}")).is_some()
     });
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
 }

@@ -13,6 +13,7 @@ use comptoir_core::model::{DocumentKind, DocumentStatus};
 use comptoir_core::store::{AppStore, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
 use comptoir_core::sync::Intent;
 use comptoir_tests::TestServer;
+use comptoir_tests::contains_bytes;
 
 use crate::{APP_BIN, stderr, stdout};
 
@@ -145,13 +146,13 @@ fn pdfs_and_templates(
     let written = document(data, "pdf", name, &["--number", number], &pdf);
     assert!(written.status.success(), "{}", stderr(&written));
     let bytes = std::fs::read(&pdf).unwrap();
-    assert!(bytes.starts_with(b"%PDF-") && !contains(&bytes, b"factur-x.xml"));
+    assert!(bytes.starts_with(b"%PDF-") && !contains_bytes(&bytes, b"factur-x.xml"));
     let facturx = data.join("one.facturx.pdf");
     let written = document(data, "facturx", name, &["--number", number, "--relationship", "source"], &facturx);
     assert!(written.status.success(), "{}", stderr(&written));
     let bytes = std::fs::read(&facturx).unwrap();
-    assert!(contains(&bytes, b"factur-x.xml") && contains(&bytes, b"/AFRelationship/Source"));
-    assert!(contains(&bytes, b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
+    assert!(contains_bytes(&bytes, b"factur-x.xml") && contains_bytes(&bytes, b"/AFRelationship/Source"));
+    assert!(contains_bytes(&bytes, b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>"));
     let wrong = document(data, "facturx", name, &["--number", number, "--relationship", "x"], &facturx);
     assert!(stderr(&wrong).contains("unknown relationship"), "{}", stderr(&wrong));
 
@@ -188,14 +189,10 @@ fn pdfs_and_templates(
     folder.choose(&TemplateChoice::File(house)).unwrap();
     let written = document(data, "pdf", name, &["--number", number], &pdf);
     assert!(written.status.success(), "{}", stderr(&written));
-    assert!(contains(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"), "the chosen template laid it out");
+    assert!(contains_bytes(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"), "the chosen template laid it out");
     std::fs::write(&path_of_copy, "#let data = json(\"/data.json\")\n#data.nothing\n").unwrap();
     let written = document(data, "pdf", name, &["--number", number], &pdf);
     assert!(written.status.success(), "{}", stderr(&written));
     assert!(stderr(&written).contains("is not used"), "{}", stderr(&written));
-    assert!(!contains(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"));
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    assert!(!contains_bytes(&std::fs::read(&pdf).unwrap(), b"/Title(MAISON)"));
 }

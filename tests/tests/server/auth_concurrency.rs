@@ -13,6 +13,7 @@ use comptoir_server::rate_limit::Rate;
 use comptoir_server::storage::{SqliteStorage, Storage};
 use comptoir_server::{Limits, server_key};
 use comptoir_tests::api::{PASSWORD, code};
+use comptoir_tests::contains_bytes;
 use comptoir_tests::{TestServer, totp_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -331,10 +332,6 @@ fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
         .collect()
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
-}
-
 #[tokio::test]
 async fn two_factor_secrets_are_not_stored_in_clear() {
     let (server, clock) = crate::empty_server();
@@ -348,13 +345,13 @@ async fn two_factor_secrets_are_not_stored_in_clear() {
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     let bytes = database_bytes(server.data_dir());
-    assert!(contains(&bytes, "lea@studio.fr"), "the database's bytes are read");
-    assert!(!contains(&bytes, &secret), "the secret is sealed");
+    assert!(contains_bytes(&bytes, "lea@studio.fr"), "the database's bytes are read");
+    assert!(!contains_bytes(&bytes, &secret), "the secret is sealed");
 
     // The key is a file of its own beside the database, owner-only; sign-in still works.
     let key = server.data_dir().join(server_key::KEY_FILE);
     let key_text = std::fs::read_to_string(&key).unwrap();
-    assert!(!contains(&bytes, key_text.trim()), "the key is not in the database");
+    assert!(!contains_bytes(&bytes, key_text.trim()), "the key is not in the database");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -380,7 +377,7 @@ fn secrets_stored_in_clear_by_an_older_version_are_sealed_on_start() {
         let conn = rusqlite::Connection::open(dir.path().join("server.sqlite")).unwrap();
         conn.execute("UPDATE users SET totp_secret = ?1, totp_enabled = 1", [secret]).unwrap();
     }
-    assert!(contains(&database_bytes(dir.path()), secret));
+    assert!(contains_bytes(&database_bytes(dir.path()), secret));
 
     let storage = SqliteStorage::open(dir.path()).unwrap();
     assert_eq!(storage.user(user).unwrap().unwrap().totp_secret.as_deref(), Some(secret), "still the same secret");
@@ -390,7 +387,7 @@ fn secrets_stored_in_clear_by_an_older_version_are_sealed_on_start() {
     let stored: String = conn.query_row("SELECT totp_secret FROM users", [], |r| r.get(0)).unwrap();
     assert!(stored.starts_with("enc1:"), "{stored}");
     drop(conn);
-    assert!(!contains(&database_bytes(dir.path()), secret), "no copy left in the file's bytes");
+    assert!(!contains_bytes(&database_bytes(dir.path()), secret), "no copy left in the file's bytes");
 }
 
 #[tokio::test]
