@@ -49,7 +49,7 @@ pub struct AuditRecord {
     /// The actor's email at the time, kept so the trail reads well after they leave.
     pub user_email: String,
     /// `create`, `update`, `issue`, `payment`, `archive`, `sign_in`, `sign_in_failed`,
-    /// `role_change`, `export` …
+    /// `role_change`, `export`, `pair_device`, `revoke_device` …
     pub action: String,
     /// `contact`, `invoice`, `member` … (empty for sign-ins).
     pub entity: String,

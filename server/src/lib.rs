@@ -12,7 +12,7 @@
 //! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
 //! - [`pause`]: pause points inside multi-step changes, for crash tests;
 //! - [`tls`]: serving over TLS with a host's own certificate (a company hosted on the
-//!   local network).
+//!   local network); [`pairing`]: its invitations and the devices paired with it.
 //!
 //! - [`sync`]: companies' change logs: push, pull, status, numbering and the audit chain.
 
@@ -26,6 +26,7 @@ pub mod error;
 pub mod hashing;
 pub mod key_backup;
 mod key_file;
+pub mod pairing;
 pub mod pause;
 pub mod rate_limit;
 pub mod server_key;

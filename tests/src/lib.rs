@@ -202,6 +202,29 @@ impl TestServer {
         self.identity.as_ref().map(comptoir_core::lan::HostIdentity::fingerprint)
     }
 
+    /// The address the server listens on (IP and port).
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// An invitation of the host (a [`TestServerBuilder::lan_host`]) for `member` of
+    /// `company`, made by the host's clock, and its pairing link.
+    pub fn invite(
+        &self,
+        company: CompanyId,
+        member: &str,
+    ) -> Result<(comptoir_server::pairing::Invitation, comptoir_core::lan::PairingLink), ServerError> {
+        let fingerprint = self.fingerprint().ok_or_else(|| ServerError::Storage("not a LAN host".into()))?;
+        let invitation = comptoir_server::pairing::invite(self.storage().as_ref(), company, member, self.clock.now())
+            .map_err(|e| ServerError::Storage(e.to_string()))?;
+        let link = comptoir_core::lan::PairingLink {
+            addresses: vec![self.addr],
+            fingerprint,
+            secret: invitation.secret.clone(),
+        };
+        Ok((invitation, link))
+    }
+
     /// Seeds the demo accounts (the large company of about `records` records) and serves
     /// them on a free port of 127.0.0.1.
     pub fn start(records: u32) -> Result<Self, ServerError> {
@@ -270,6 +293,7 @@ impl TestServer {
         match &self.identity {
             Some(identity) => {
                 let config = identity.server_config().map_err(|e| ServerError::Storage(e.to_string()))?;
+                let state = state.hosting(identity.fingerprint());
                 runtime.spawn(comptoir_server::serve_tls(listener, config, state, std::future::pending()));
             }
             None => {

@@ -22,7 +22,7 @@ use super::{Context, action_button, choose_file, column_titles_ui, share, waker}
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 17] = [
+const ACTIONS: [&str; 19] = [
     "create",
     "update",
     "issue",
@@ -40,6 +40,8 @@ const ACTIONS: [&str; 17] = [
     "cancel_payment",
     "set_logo",
     "send_mail",
+    "pair_device",
+    "revoke_device",
 ];
 
 /// An export under way.

@@ -8,17 +8,27 @@
 //!   wrong clock does not matter; any other certificate is refused before a byte of the
 //!   request is sent);
 //! - [`link`]: the `comptoir://pair` link a QR code carries: the host's addresses, the
-//!   fingerprint, and a single-use secret.
+//!   fingerprint, and a single-use secret;
+//! - [`code`] and [`pake`]: the short code typed instead (no camera), and the SPAKE2
+//!   exchange that makes it safe against a listener and binds it to the certificate;
+//! - [`address`]: how a joined device names its host afterwards (`comptoir-lan://…`);
+//! - [`pairing`]: what the host and the device say to each other to pair.
 
+pub mod address;
+pub mod code;
 pub mod identity;
 pub mod link;
+pub mod pairing;
+pub mod pake;
 pub mod pin;
 
 use thiserror::Error;
 
+pub use address::HostAddress;
+pub use code::{PairingCode, TypedInvitation};
 pub use identity::HostIdentity;
 pub use link::{PairingLink, PairingSecret};
-pub use pin::{Fingerprint, client_config};
+pub use pin::{Fingerprint, client_config, first_contact_config};
 
 /// Why hosting or joining cannot go on.
 #[derive(Debug, Error)]
@@ -35,6 +45,9 @@ pub enum LanError {
     /// A pairing link or fingerprint that does not read.
     #[error("not a Comptoir pairing link: {0}")]
     BadLink(&'static str),
+    /// A typed code (or its host's address) that does not read.
+    #[error("not a Comptoir pairing code: {0}")]
+    BadCode(&'static str),
 }
 
 impl LanError {
@@ -45,6 +58,7 @@ impl LanError {
             Self::Certificate(_) => "host_certificate_invalid",
             Self::Tls(_) => "tls_setup_failed",
             Self::BadLink(_) => "pairing_link_invalid",
+            Self::BadCode(_) => "pairing_code_invalid",
         }
     }
 }

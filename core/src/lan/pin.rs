@@ -67,16 +67,27 @@ impl std::fmt::Display for Fingerprint {
     }
 }
 
-/// Accepts exactly the certificate of the pinned fingerprint.
+/// Accepts exactly the certificate of the pinned fingerprint — or, on a first contact,
+/// any certificate, whose fingerprint it records.
 #[derive(Debug)]
 pub struct PinnedVerifier {
-    pin: Fingerprint,
+    pin: Pin,
     algorithms: WebPkiSupportedAlgorithms,
+}
+
+#[derive(Debug)]
+enum Pin {
+    /// Only this certificate.
+    Expect(Fingerprint),
+    /// Any certificate, recorded: the first contact of a pairing by typed code, whose
+    /// key exchange then proves that the certificate seen is the host's (see
+    /// [`super::pake`]). Nothing but that exchange is sent on such a connection.
+    Record(Arc<std::sync::Mutex<Option<Fingerprint>>>),
 }
 
 impl PinnedVerifier {
     pub fn new(pin: Fingerprint) -> Self {
-        Self { pin, algorithms: super::provider().signature_verification_algorithms }
+        Self { pin: Pin::Expect(pin), algorithms: super::provider().signature_verification_algorithms }
     }
 }
 
@@ -89,10 +100,28 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if Fingerprint::of(end_entity) == self.pin {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+        let seen = Fingerprint::of(end_entity);
+        match &self.pin {
+            Pin::Expect(pin) if *pin == seen => Ok(ServerCertVerified::assertion()),
+            Pin::Expect(_) => {
+                Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+            }
+            Pin::Record(slot) => {
+                // A poisoned slot only means another connection's verifier panicked: the
+                // value is still a fingerprint or nothing.
+                let mut slot = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match *slot {
+                    // One connection, one certificate: a second, different one (a
+                    // reconnection to someone else) is refused.
+                    Some(first) if first != seen => {
+                        Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+                    }
+                    _ => {
+                        *slot = Some(seen);
+                        Ok(ServerCertVerified::assertion())
+                    }
+                }
+            }
         }
     }
 
@@ -122,11 +151,32 @@ impl ServerCertVerifier for PinnedVerifier {
 /// The TLS configuration of a device talking to its host: the pinned verifier, HTTP/2
 /// and HTTP/1.1 offered.
 pub fn client_config(pin: Fingerprint) -> Result<rustls::ClientConfig, LanError> {
+    config_with(PinnedVerifier::new(pin))
+}
+
+/// The certificate seen on a first contact ([`first_contact_config`]).
+pub type SeenCertificate = Arc<std::sync::Mutex<Option<Fingerprint>>>;
+
+/// The TLS configuration of a device's first contact with a host whose fingerprint it
+/// does not know yet (pairing by typed code): any certificate is accepted and its
+/// fingerprint recorded in the returned slot, the handshake's signatures still verified
+/// (the peer holds the key of the certificate it shows). What the device sends on it is
+/// the key exchange alone, until the exchange proved the fingerprint is the host's.
+pub fn first_contact_config() -> Result<(rustls::ClientConfig, SeenCertificate), LanError> {
+    let seen = SeenCertificate::default();
+    let verifier = PinnedVerifier {
+        pin: Pin::Record(Arc::clone(&seen)),
+        algorithms: super::provider().signature_verification_algorithms,
+    };
+    Ok((config_with(verifier)?, seen))
+}
+
+fn config_with(verifier: PinnedVerifier) -> Result<rustls::ClientConfig, LanError> {
     let mut config = rustls::ClientConfig::builder_with_provider(super::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| LanError::Tls(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedVerifier::new(pin)))
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
@@ -164,6 +214,14 @@ mod tests {
         let impostor = CertificateDer::from(other.certificate().to_vec());
         assert!(verifier.verify_server_cert(&impostor, &[], &name, &[], now).is_err());
         assert!(!verifier.supported_verify_schemes().is_empty());
+
+        // A first contact records the certificate seen, and refuses another one after.
+        let seen = SeenCertificate::default();
+        let first = PinnedVerifier { pin: Pin::Record(Arc::clone(&seen)), algorithms: verifier.algorithms };
+        assert!(first.verify_server_cert(&certificate, &[], &name, &[], now).is_ok());
+        assert_eq!(*seen.lock().unwrap(), Some(host.fingerprint()));
+        assert!(first.verify_server_cert(&impostor, &[], &name, &[], now).is_err());
+        assert!(first.verify_server_cert(&certificate, &[], &name, &[], now).is_ok());
     }
 
     proptest! {

@@ -44,6 +44,12 @@ pub enum ClientError {
     Refused { status: u16, code: String, message: String },
     #[error("The server's answer could not be read ({0}): is this a Comptoir server of a compatible version?")]
     Incompatible(String),
+    /// Pairing by typed code: the host's confirmation does not hold.
+    #[error(
+        "The code is wrong, or another computer answered in the host's place: nothing was sent to it. Ask the \
+         host for a new code."
+    )]
+    PairingNotConfirmed,
 }
 
 impl ClientError {
@@ -61,6 +67,7 @@ impl ClientError {
             Self::StaleEpoch => "stale_epoch",
             Self::Refused { code, .. } | Self::Busy { code, .. } => code,
             Self::Incompatible(_) => "incompatible_server",
+            Self::PairingNotConfirmed => "pairing_not_confirmed",
         }
     }
 
@@ -114,15 +121,105 @@ pub struct SyncClient {
     access_token: Option<String>,
 }
 
+/// The name a host of the local network is asked by: its addresses are given to the
+/// HTTP client directly, and the pinned verifier ignores names.
+const HOST_NAME: &str = "host.comptoir.invalid";
+
+fn http_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_mins(2))
+        .user_agent(concat!("comptoir/", env!("CARGO_PKG_VERSION")))
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn from_base64url(text: &str) -> Result<Vec<u8>, ClientError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| ClientError::Incompatible("a pairing message is not base64url".into()))
+}
+
 impl SyncClient {
+    /// A client of the server at `base_url`: a server's `https://` address, or a host of
+    /// the local network's `comptoir-lan://` address ([`crate::lan::HostAddress`]).
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_mins(2))
-            .user_agent(concat!("comptoir/", env!("CARGO_PKG_VERSION")))
+        if crate::lan::HostAddress::is_host_address(base_url) {
+            let host =
+                crate::lan::HostAddress::parse(base_url).map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
+            return Self::host(&host);
+        }
+        let http = http_builder().build().map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        Self::with_http(base_url, http)
+    }
+
+    /// A client of a host of the local network: its certificate pinned, its addresses
+    /// tried in order.
+    pub fn host(host: &crate::lan::HostAddress) -> Result<Self, ClientError> {
+        let (port, addresses) = host.port_and_addresses();
+        let tls = crate::lan::client_config(host.fingerprint).map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let http = http_builder()
+            .tls_backend_preconfigured(tls)
+            .resolve_to_addrs(HOST_NAME, &addresses)
             .build()
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;
-        Self::with_http(base_url, http)
+        Self::with_http(&format!("https://{HOST_NAME}:{port}"), http)
+    }
+
+    /// Pairs with the host of a pairing `link` (scanned or pasted): the client pinned to
+    /// it and signed in as the member invited, and what the host said.
+    pub async fn pair_by_link(
+        link: &crate::lan::PairingLink,
+        device_name: &str,
+    ) -> Result<(Self, crate::lan::pairing::Paired), ClientError> {
+        let mut client = Self::host(&crate::lan::HostAddress::of_link(link))?;
+        let body = crate::lan::pairing::ClaimRequest {
+            secret: link.secret.to_base64url(),
+            device_name: device_name.to_owned(),
+        };
+        let paired: crate::lan::pairing::Paired =
+            client.send(client.http.post(client.url("/v1/pair/claim")).json(&body)).await?;
+        client.access_token = Some(paired.tokens.access_token.clone());
+        Ok((client, paired))
+    }
+
+    /// Pairs by a typed code and the host's address (see [`crate::lan::pake`]): the
+    /// first contact carries the key exchange alone; once the host proved the code and
+    /// its certificate, the device confirms and gets its session. Returns the client
+    /// pinned to the certificate seen, and the host's address to keep.
+    pub async fn pair_by_code(
+        typed: &crate::lan::TypedInvitation,
+        device_name: &str,
+    ) -> Result<(Self, crate::lan::pairing::Paired, crate::lan::HostAddress), ClientError> {
+        use crate::lan::pairing::{CodeAnswer, CodeConfirm, CodeStart, Paired};
+        let (tls, seen) = crate::lan::first_contact_config().map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let http = http_builder()
+            .tls_backend_preconfigured(tls)
+            .build()
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let first = Self::with_http(&format!("https://{}", typed.address), http)?;
+        let (exchange, message) = crate::lan::pake::DeviceExchange::start(&typed.code);
+        let start = CodeStart { handle: typed.code.handle(), message: base64url(&message) };
+        let answer: CodeAnswer = first.send(first.http.post(first.url("/v1/pair/code")).json(&start)).await?;
+        let saw = (*seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .ok_or_else(|| ClientError::Incompatible("the host showed no certificate".into()))?;
+        let confirmation = exchange
+            .finish(&from_base64url(&answer.message)?, &from_base64url(&answer.confirmation)?, &saw)
+            .map_err(|_| ClientError::PairingNotConfirmed)?;
+        let confirm = CodeConfirm {
+            exchange: answer.exchange,
+            confirmation: base64url(&confirmation),
+            device_name: device_name.to_owned(),
+        };
+        let paired: Paired = first.send(first.http.post(first.url("/v1/pair/code/confirm")).json(&confirm)).await?;
+        let host = crate::lan::HostAddress { fingerprint: saw, addresses: vec![typed.address] };
+        let mut client = Self::host(&host)?;
+        client.access_token = Some(paired.tokens.access_token.clone());
+        Ok((client, paired, host))
     }
 
     /// A client of a computer hosting a company on the local network, at `base_url`
@@ -134,10 +231,7 @@ impl SyncClient {
             return Err(ClientError::BadUrl(base_url.to_owned()));
         }
         let tls = crate::lan::client_config(pin).map_err(|e| ClientError::Unreachable(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_mins(2))
-            .user_agent(concat!("comptoir/", env!("CARGO_PKG_VERSION")))
+        let http = http_builder()
             .tls_backend_preconfigured(tls)
             .build()
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;

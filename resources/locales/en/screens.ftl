@@ -294,6 +294,7 @@ entity-posting = posting
 entity-payment = payment
 entity-article = article
 entity-settings = settings
+entity-device = device
 
 settings-account-customers = Customers
 settings-account-sales = Sales
@@ -562,6 +563,8 @@ templates-chosen = Template in use: { $name }.
 templates-open-failed = It could not be opened: { $reason }
 action-set-logo = logo
 action-send-mail = sent by e-mail
+action-pair-device = device paired
+action-revoke-device = device revoked
 action-cancel-payment = payment cancelled
 payment-cancel = Cancel the payment
 payment-cancel-reason = Reason for cancelling

@@ -294,6 +294,7 @@ entity-posting = comptabilisation
 entity-payment = paiement
 entity-article = article
 entity-settings = paramètres
+entity-device = appareil
 
 settings-account-customers = Clients
 settings-account-sales = Ventes
@@ -562,6 +563,8 @@ templates-chosen = Modèle en service : { $name }.
 templates-open-failed = Impossible de l'ouvrir : { $reason }
 action-set-logo = logo
 action-send-mail = envoi par e-mail
+action-pair-device = appareil associé
+action-revoke-device = appareil révoqué
 action-cancel-payment = paiement annulé
 payment-cancel = Annuler le paiement
 payment-cancel-reason = Motif de l'annulation

@@ -294,6 +294,7 @@ entity-posting = boeking
 entity-payment = betaling
 entity-article = artikel
 entity-settings = instellingen
+entity-device = apparaat
 
 settings-account-customers = Klanten
 settings-account-sales = Verkopen
@@ -562,6 +563,8 @@ templates-chosen = Sjabloon in gebruik: { $name }.
 templates-open-failed = Kan niet worden geopend: { $reason }
 action-set-logo = logo
 action-send-mail = verstuurd per e-mail
+action-pair-device = apparaat gekoppeld
+action-revoke-device = apparaat ingetrokken
 action-cancel-payment = betaling geannuleerd
 payment-cancel = Betaling annuleren
 payment-cancel-reason = Reden van de annulering

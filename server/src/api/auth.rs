@@ -150,6 +150,27 @@ fn new_session(
     finish_tokens(storage, user, &session, refresh_token, policy, now)
 }
 
+/// Opens the session of a device paired with a hosted company (recorded as `device`, in
+/// the same transaction) and gives its first tokens.
+pub(super) fn device_session(
+    storage: &dyn Storage,
+    user: &UserRecord,
+    device: &mut crate::storage::DeviceRecord,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+) -> Result<Tokens, ApiError> {
+    let refresh_token = secrets::new_token()?;
+    let session = SessionRecord {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        refresh_hash: secrets::token_hash(&refresh_token),
+        refresh_expires_at: now + policy.refresh_ttl,
+    };
+    device.session_id = session.id;
+    storage.add_device(device, &session)?;
+    finish_tokens(storage, user, &session, refresh_token, policy, now)
+}
+
 /// Gives a fresh access token for `session`, alongside its (new) refresh token.
 fn finish_tokens(
     storage: &dyn Storage,

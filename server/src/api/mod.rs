@@ -5,6 +5,7 @@ mod accounting;
 mod auth;
 mod companies;
 mod limits;
+pub(crate) mod pairing;
 mod posting_parts;
 mod sync;
 
@@ -56,6 +57,8 @@ pub struct AppState {
     pub guards: Arc<Guards>,
     /// The reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: Arc<crate::client_address::TrustedProxies>,
+    /// Set on a computer hosting a company on the local network: `/v1/pair` answers.
+    pub hosting: Option<Arc<crate::pairing::Hosting>>,
 }
 
 impl std::fmt::Debug for dyn Storage {
@@ -79,7 +82,15 @@ impl AppState {
             audit_signer,
             guards: Arc::new(Guards::default()),
             trusted_proxies: Arc::default(),
+            hosting: None,
         }
+    }
+
+    /// The same state on a host of the local network whose certificate has the
+    /// fingerprint `fingerprint`: devices may pair.
+    #[must_use]
+    pub fn hosting(self, fingerprint: comptoir_core::lan::Fingerprint) -> Self {
+        Self { hosting: Some(Arc::new(crate::pairing::Hosting::new(fingerprint))), ..self }
     }
 
     /// The same state with `limits` in force.
@@ -158,6 +169,9 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))
+        .routes(routes!(pairing::claim))
+        .routes(routes!(pairing::code_start))
+        .routes(routes!(pairing::code_confirm))
         .split_for_parts();
     // Once every operation is in: the answers the layers give (bad input, bodies) and
     // those any operation may give under load.

@@ -11,6 +11,7 @@
 
 mod sqlite;
 mod sqlite_credentials;
+mod sqlite_pairing;
 mod unit_of_work;
 
 use std::collections::BTreeMap;
@@ -291,6 +292,62 @@ pub struct MemberRecord {
     pub role: Role,
 }
 
+/// An invitation to pair a device with a company hosted on one computer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InvitationRecord {
+    pub id: Uuid,
+    pub company_id: CompanyId,
+    /// The member the device signs in as.
+    pub user_id: UserId,
+    /// SHA-256 of the link's secret.
+    pub secret_hash: String,
+    /// The typed code's first four digits (public).
+    pub code_handle: String,
+    /// The whole typed code's digits: in clear here, sealed at rest.
+    pub code: String,
+    pub created_at: DateTime<Utc>,
+    /// By the host's clock only.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for InvitationRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvitationRecord")
+            .field("id", &self.id)
+            .field("company_id", &self.company_id)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What spending an invitation found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Spent {
+    /// It was live: now spent, by this claim.
+    Live(InvitationRecord),
+    /// It had expired: spent now all the same.
+    Expired,
+    /// Spent before.
+    Used,
+    /// No such invitation.
+    Unknown,
+}
+
+/// A device paired with a hosted company.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub user_id: UserId,
+    /// Its session: revoking the device ends it.
+    pub session_id: Uuid,
+    pub name: String,
+    pub paired_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// The server's storage. Implementations are shared between request handlers and must be
 /// safe to call from several threads.
 pub trait Storage: Send + Sync + 'static {
@@ -367,6 +424,26 @@ pub trait Storage: Send + Sync + 'static {
     fn challenge(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>, StorageError>;
     /// Spends a challenge; `false` when it was spent already (two codes racing).
     fn consume_challenge(&self, hash: &str) -> Result<bool, StorageError>;
+
+    // Pairing: the invitations of a company hosted on one computer, and its devices.
+    /// Keeps a new invitation; those expired at `now` are swept. `false` when a live
+    /// invitation has the same code handle (draw another).
+    fn create_invitation(&self, invitation: &InvitationRecord, now: DateTime<Utc>) -> Result<bool, StorageError>;
+    /// Spends the invitation whose secret has the hash `hash`, live or not: a secret
+    /// serves once, even to claims racing each other.
+    fn spend_invitation_by_secret(&self, hash: &str, now: DateTime<Utc>) -> Result<Spent, StorageError>;
+    /// Spends the unspent invitation of code handle `handle`: its code's one exchange.
+    fn spend_invitation_by_handle(&self, handle: &str, now: DateTime<Utc>) -> Result<Spent, StorageError>;
+    /// Opens `session` and records `device` on it, in one transaction.
+    fn add_device(&self, device: &DeviceRecord, session: &SessionRecord) -> Result<(), StorageError>;
+    /// The devices of `company`, revoked ones too, in the order they paired.
+    fn devices(&self, company: CompanyId) -> Result<Vec<DeviceRecord>, StorageError>;
+    /// Revokes a device of `company` and its session, in one transaction; `false` when
+    /// no such device, or revoked already.
+    fn revoke_device(&self, company: CompanyId, device: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError>;
+    /// Notes that the device on `session` was served at `now` (nothing when the session
+    /// is not a device's).
+    fn device_seen(&self, session: Uuid, now: DateTime<Utc>) -> Result<(), StorageError>;
 
     // Several steps in one transaction: creating a company, adding, changing or removing a
     // member (see [`StorageTx`]).

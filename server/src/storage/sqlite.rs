@@ -19,10 +19,11 @@ use uuid::Uuid;
 use comptoir_core::sync::RecordKind;
 
 use super::sqlite_credentials as credentials;
+use super::sqlite_pairing as pairing;
 use super::{
-    AccessGrant, CompanyRecord, CompanyTx, FailedLogins, LogState, MemberRecord, PageLimit, Rotation, SessionRecord,
-    StagedPart, StagedParts, Storage, StorageError, StorageTx, StoredChange, StoredOutcome, StoredPage, StoredRecord,
-    UserRecord,
+    AccessGrant, CompanyRecord, CompanyTx, DeviceRecord, FailedLogins, InvitationRecord, LogState, MemberRecord,
+    PageLimit, Rotation, SessionRecord, Spent, StagedPart, StagedParts, Storage, StorageError, StorageTx, StoredChange,
+    StoredOutcome, StoredPage, StoredRecord, UserRecord,
 };
 use crate::auth::AuthPolicy;
 use crate::server_key::ServerKey;
@@ -378,6 +379,34 @@ impl Storage for SqliteStorage {
 
     fn consume_challenge(&self, hash: &str) -> Result<bool, StorageError> {
         Ok(self.conn()?.execute("DELETE FROM challenges WHERE hash = ?1", [hash])? > 0)
+    }
+
+    fn create_invitation(&self, invitation: &InvitationRecord, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        pairing::create_invitation(&mut *self.conn()?, &self.key, invitation, now)
+    }
+
+    fn spend_invitation_by_secret(&self, hash: &str, now: DateTime<Utc>) -> Result<Spent, StorageError> {
+        pairing::spend_by_secret(&mut *self.conn()?, &self.key, hash, now)
+    }
+
+    fn spend_invitation_by_handle(&self, handle: &str, now: DateTime<Utc>) -> Result<Spent, StorageError> {
+        pairing::spend_by_handle(&mut *self.conn()?, &self.key, handle, now)
+    }
+
+    fn add_device(&self, device: &DeviceRecord, session: &SessionRecord) -> Result<(), StorageError> {
+        pairing::add_device(&mut *self.conn()?, device, session)
+    }
+
+    fn devices(&self, company: CompanyId) -> Result<Vec<DeviceRecord>, StorageError> {
+        pairing::devices(&*self.conn()?, company)
+    }
+
+    fn revoke_device(&self, company: CompanyId, device: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        pairing::revoke_device(&mut *self.conn()?, company, device, now)
+    }
+
+    fn device_seen(&self, session: Uuid, now: DateTime<Utc>) -> Result<(), StorageError> {
+        pairing::device_seen(&*self.conn()?, session, now)
     }
 
     fn transaction(

@@ -16,6 +16,7 @@ mod backup;
 mod cli_admin;
 mod crash;
 mod lan_tls;
+mod pairing;
 mod pull_pages;
 
 use std::sync::Arc;

@@ -289,6 +289,7 @@ pub(super) fn setup_error(error: &ClientError, url: &str) -> SetupError {
         | ClientError::StaleEpoch
         | ClientError::InsecureUrl(_)
         | ClientError::Refused { .. }
+        | ClientError::PairingNotConfirmed
         | ClientError::Busy { .. } => SetupError::Refused { code: error.code().to_owned(), message: error.to_string() },
     }
 }

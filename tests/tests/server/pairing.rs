@@ -1,0 +1,202 @@
+//! Pairing a device with a company hosted on one computer (issue 15), through the API:
+//! by link and by typed code, once per invitation, within 10 minutes of the host's
+//! clock; a wrong pin, an expired or used invitation, a wrong code get nothing; a
+//! revoked device is refused. The host serves over TLS on 127.0.0.2; the devices are
+//! the app's own client ([`SyncClient`]).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use comptoir_core::lan::{Fingerprint, PairingCode, PairingLink, TypedInvitation};
+use comptoir_core::model::Role;
+use comptoir_core::sync::{ClientError, SyncClient};
+use comptoir_server::auth::ManualClock;
+use comptoir_tests::TestServer;
+use comptoir_tests::api::code;
+use serde_json::json;
+
+const HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// A host of the demo's companies on a clock of its own (starting now), which the test
+/// moves.
+fn host() -> (TestServer, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let server = TestServer::builder().lan_host(HOST).clock(clock.clone()).demo(40).start().unwrap();
+    (server, clock)
+}
+
+fn refused(error: &ClientError) -> (u16, &str) {
+    match error {
+        ClientError::Refused { status, code, .. } => (*status, code.as_str()),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_device_pairs_by_link_once_and_works_as_the_member_invited() {
+    let (host, _clock) = host();
+    let (company, name, _) = host.accounts.companies[0].clone();
+    let (invitation, link) = host.invite(company, &host.accounts.email).unwrap();
+    assert_eq!(invitation.role, Role::Owner);
+    // The link as the QR code carries it, read back.
+    let link = PairingLink::parse(&link.to_string()).unwrap();
+    let rt = runtime();
+
+    let (device, paired) = rt.block_on(SyncClient::pair_by_link(&link, "Portable de la boutique")).unwrap();
+    assert_eq!((paired.company_id, paired.company_name.as_str()), (company.0, name.as_str()));
+    assert_eq!((paired.email.as_str(), paired.role), (host.accounts.email.as_str(), Role::Owner));
+    let status = rt.block_on(device.status(company)).unwrap();
+    assert!(status.seq > 0, "the device reads the company: {status:?}");
+
+    // The host lists it, and its audit trail says so.
+    let devices = comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!((devices[0].id, devices[0].name.as_str()), (paired.device_id, "Portable de la boutique"));
+    assert!(devices[0].revoked_at.is_none());
+
+    // A secret serves once: a second device with the same link gets nothing.
+    let again = rt.block_on(SyncClient::pair_by_link(&link, "Autre")).unwrap_err();
+    assert_eq!(refused(&again), (410, "invitation_used"));
+    assert_eq!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().len(), 1);
+}
+
+#[test]
+fn an_invitation_expires_after_ten_minutes_of_the_hosts_clock() {
+    let (host, clock) = host();
+    let company = host.company();
+    let rt = runtime();
+    // Nine minutes on: still good.
+    let (_, link) = host.invite(company, &host.accounts.email).unwrap();
+    clock.advance(Duration::minutes(9));
+    rt.block_on(SyncClient::pair_by_link(&link, "A")).unwrap();
+    // Ten minutes and a second: expired, by the host's clock (the device has none here).
+    let (invitation, link) = host.invite(company, &host.accounts.email).unwrap();
+    clock.advance(Duration::minutes(10) + Duration::seconds(1));
+    let late = rt.block_on(SyncClient::pair_by_link(&link, "B")).unwrap_err();
+    assert_eq!(refused(&late), (410, "invitation_expired"));
+    let typed = TypedInvitation { code: invitation.code, address: host.address() };
+    let late = rt.block_on(SyncClient::pair_by_code(&typed, "B")).unwrap_err();
+    assert_eq!(refused(&late), (404, "invitation_unknown"), "an expired code names no invitation");
+}
+
+#[test]
+fn a_device_with_a_wrong_pin_sends_nothing_and_the_invitation_stays() {
+    let (host, _clock) = host();
+    let (_, link) = host.invite(host.company(), &host.accounts.email).unwrap();
+    let rt = runtime();
+    let impostor = PairingLink { fingerprint: Fingerprint::of(b"another certificate"), ..link.clone() };
+    let error = rt.block_on(SyncClient::pair_by_link(&impostor, "A")).unwrap_err();
+    assert!(matches!(error, ClientError::Unreachable(_)), "{error:?}");
+    // The secret never reached the host: it still pairs.
+    rt.block_on(SyncClient::pair_by_link(&link, "A")).unwrap();
+}
+
+#[test]
+fn a_device_pairs_by_typed_code_and_pins_the_certificate_it_proved() {
+    let (host, _clock) = host();
+    let company = host.company();
+    let rt = runtime();
+    let (invitation, _) = host.invite(company, &host.accounts.email).unwrap();
+    // Typed by hand, with the spaces a person puts in.
+    let typed =
+        TypedInvitation::parse(&format!("{} @ {}", invitation.code.to_string().replace('-', " "), host.address()))
+            .unwrap();
+    let (device, paired, address) = rt.block_on(SyncClient::pair_by_code(&typed, "Caisse")).unwrap();
+    assert_eq!(Some(address.fingerprint), host.fingerprint(), "the device pins the host's certificate");
+    assert_eq!(paired.company_id, company.0);
+    rt.block_on(device.status(company)).unwrap();
+    // Kept as the account's server address, it connects again.
+    let mut again = SyncClient::new(&address.to_string()).unwrap();
+    again.set_access_token(Some(paired.tokens.access_token.clone()));
+    rt.block_on(again.status(company)).unwrap();
+    // Once only.
+    let used = rt.block_on(SyncClient::pair_by_code(&typed, "Caisse")).unwrap_err();
+    assert_eq!(refused(&used), (404, "invitation_unknown"));
+}
+
+#[test]
+fn a_wrong_code_gets_nothing_and_spends_the_invitation() {
+    let (host, _clock) = host();
+    let company = host.company();
+    let rt = runtime();
+    let (invitation, _) = host.invite(company, &host.accounts.email).unwrap();
+    // The right handle, a wrong password: the host's confirmation does not hold, and the
+    // device stops there.
+    let mut wrong = PairingCode::generate(invitation.code.handle().parse().unwrap()).unwrap();
+    while wrong == invitation.code {
+        wrong = PairingCode::generate(invitation.code.handle().parse().unwrap()).unwrap();
+    }
+    let typed = TypedInvitation { code: wrong, address: host.address() };
+    let error = rt.block_on(SyncClient::pair_by_code(&typed, "Caisse")).unwrap_err();
+    assert!(matches!(error, ClientError::PairingNotConfirmed), "{error:?}");
+    // One try per code: the right one is now refused too.
+    let typed = TypedInvitation { code: invitation.code, address: host.address() };
+    let error = rt.block_on(SyncClient::pair_by_code(&typed, "Caisse")).unwrap_err();
+    assert_eq!(refused(&error), (404, "invitation_unknown"));
+    assert!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().is_empty());
+}
+
+#[test]
+fn a_revoked_device_is_refused_at_once() {
+    let (host, _clock) = host();
+    let company = host.company();
+    let rt = runtime();
+    let (_, link) = host.invite(company, &host.accounts.email).unwrap();
+    let (mut device, paired) = rt.block_on(SyncClient::pair_by_link(&link, "Portable")).unwrap();
+    rt.block_on(device.status(company)).unwrap();
+
+    comptoir_server::pairing::revoke(host.storage().as_ref(), company, paired.device_id, Utc::now()).unwrap();
+    let error = rt.block_on(device.status(company)).unwrap_err();
+    assert!(matches!(error, ClientError::SignedOut), "{error:?}");
+    let error = rt.block_on(device.refresh(&paired.tokens.refresh_token)).unwrap_err();
+    assert!(matches!(error, ClientError::SignedOut), "{error:?}");
+    let devices = comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap();
+    assert!(devices[0].revoked_at.is_some());
+    // Revoked once.
+    assert!(comptoir_server::pairing::revoke(host.storage().as_ref(), company, paired.device_id, Utc::now()).is_err());
+}
+
+#[test]
+fn hostile_pairing_requests_get_a_clear_error_and_change_nothing() {
+    let rt = runtime();
+    let (host, _clock) = host();
+    let company = host.company();
+    let (invitation, link) = host.invite(company, &host.accounts.email).unwrap();
+    let secret = link.secret.to_base64url();
+    for (path, body, status, expected) in [
+        ("/v1/pair/claim", json!({"secret": secret, "device_name": " \u{7} "}), 400, "invalid_device_name"),
+        ("/v1/pair/claim", json!({"secret": "not a secret", "device_name": "A"}), 404, "invitation_unknown"),
+        ("/v1/pair/claim", json!({"secret": "A".repeat(22), "device_name": "A"}), 404, "invitation_unknown"),
+        ("/v1/pair/code", json!({"handle": "12a4", "message": "AAAA"}), 400, "invalid_pairing_message"),
+        ("/v1/pair/code", json!({"handle": "1234", "message": "%%%"}), 400, "invalid_pairing_message"),
+        ("/v1/pair/code", json!({"handle": "1234", "message": "A".repeat(200)}), 400, "invalid_pairing_message"),
+        (
+            "/v1/pair/code/confirm",
+            json!({"exchange": uuid::Uuid::nil(), "confirmation": "AAAA", "device_name": "A"}),
+            410,
+            "invitation_expired",
+        ),
+    ] {
+        let (got, answer) = rt.block_on(host.post(path, body.clone(), None));
+        assert_eq!((got.as_u16(), code(&answer)), (status, expected), "{path} {body}");
+    }
+    // The invitation's code: a message of the right handle that is not a SPAKE2 point
+    // spends it (one try), and is refused.
+    let handle = invitation.code.handle();
+    let (got, answer) = rt.block_on(host.post("/v1/pair/code", json!({"handle": handle, "message": "AAAA"}), None));
+    assert_eq!((got.as_u16(), code(&answer)), (400, "invalid_pairing_message"));
+    // Its link still pairs: the two are one invitation, though — spent by the code's try.
+    let error = rt.block_on(SyncClient::pair_by_link(&link, "A")).unwrap_err();
+    assert_eq!(refused(&error), (410, "invitation_used"));
+    assert!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().is_empty());
+
+    // A server that hosts nothing does not pair.
+    let cloud = TestServer::builder().start().unwrap();
+    let (got, answer) = rt.block_on(cloud.post("/v1/pair/claim", json!({"secret": secret, "device_name": "A"}), None));
+    assert_eq!((got.as_u16(), code(&answer)), (404, "not_a_host"));
+}
