@@ -118,13 +118,8 @@ fn device(args: &str) -> BenchResult {
     let [mode, url, pin, email, password, company, path] = parts.as_slice() else {
         return Err("bad device arguments".into());
     };
-    let host = Host {
-        url,
-        pin: Fingerprint::from_base64url(pin)?,
-        email,
-        password,
-        company: CompanyId(company.parse()?),
-    };
+    let host =
+        Host { url, pin: Fingerprint::from_base64url(pin)?, email, password, company: CompanyId(company.parse()?) };
     let path = Path::new(path);
     if *mode == "first" {
         // As `first_download`'s client runs.
