@@ -60,6 +60,11 @@ async fn accept_loop(tcp: TcpListener, acceptor: TlsAcceptor, ready: mpsc::Sende
                 continue;
             }
         };
+        // A response is written as several TLS records: with Nagle's algorithm on, the
+        // last of them waits for the client's delayed acknowledgement (tens of ms).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(%peer, error = %e, "setting TCP_NODELAY failed");
+        }
         let (acceptor, ready) = (acceptor.clone(), ready.clone());
         tokio::spawn(async move {
             let _permit = permit;
