@@ -8,6 +8,7 @@ pub mod app;
 pub mod demo;
 pub mod desktop;
 pub mod format;
+pub mod hosting;
 pub mod i18n;
 pub mod instance;
 pub mod kept_copies;

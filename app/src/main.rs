@@ -34,17 +34,20 @@ struct Cli {
 enum Command {
     /// Sign in, download a company or bring its copy up to date, and print the record
     /// count and checksum per kind (the same figures as `comptoir-server admin stats`).
+    ///
+    /// Without `--server`, with the session kept on this machine (a device joined to a
+    /// host, or an account signed in before).
     Sync {
         /// Folder of the app's files.
         #[arg(long)]
         data: PathBuf,
         /// The sync server's address (`https://…`).
+        #[arg(long, requires_all = ["email", "password_stdin"])]
+        server: Option<String>,
         #[arg(long)]
-        server: String,
+        email: Option<String>,
+        /// Read the password from standard input (passwords never go on the command line).
         #[arg(long)]
-        email: String,
-        /// Read the password from standard input (required: passwords never go on the command line).
-        #[arg(long, required = true)]
         password_stdin: bool,
         /// The current code of the authenticator app, for accounts with two-factor on.
         #[arg(long)]
@@ -81,6 +84,12 @@ enum Command {
     /// server signed. Names what fails (a record altered, the last records removed, the
     /// chain rewritten, a forged head) with a stable code.
     VerifyAudit(cli::verify::VerifyArgs),
+    /// Host a company on the local network from this machine: prints the pairing link,
+    /// its QR code and the typed code, then serves until stopped.
+    Host(cli::host::HostArgs),
+    /// Pair this machine with a computer hosting a company, by its link or its code, and
+    /// download the company.
+    Join(cli::join::JoinArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,7 +149,26 @@ fn main() -> anyhow::Result<()> {
             };
             cli::document::run(format, &args)
         }
-        Some(Command::Sync { data, server, email, password_stdin: _, totp, company, json, page_size }) => {
+        Some(Command::Host(args)) => cli::host::run(&args),
+        Some(Command::Join(args)) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(cli::join::run(args))
+        }
+        Some(Command::Sync { data, server: None, company, json, .. }) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(cli::sync::run_stored(data, company, json))
+        }
+        Some(Command::Sync {
+            data,
+            server: Some(server),
+            email,
+            password_stdin: _,
+            totp,
+            company,
+            json,
+            page_size,
+        }) => {
+            let email = email.context("--email is needed with --server")?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from stdin")?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();

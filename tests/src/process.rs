@@ -11,6 +11,8 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 
+use comptoir_core::model::CompanyId;
+
 use crate::ServerError;
 
 /// A `comptoir-server serve` process, listening.
@@ -70,4 +72,114 @@ pub fn spawn_with_password(command: &mut Command, password: &str) -> std::io::Re
     let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("the app's stdin is not piped"))?;
     stdin.write_all(format!("{password}\n").as_bytes())?;
     Ok(child)
+}
+
+/// A `comptoir host` process (the app hosting a company on the local network), its
+/// standard input open for commands and its answers read as JSON lines (`--json`).
+#[derive(Debug)]
+pub struct HostProcess {
+    pub child: Child,
+    stdin: std::process::ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// What it said as it started: the company, the fingerprint, its own address.
+    pub hosting: serde_json::Value,
+    /// The invitation it printed as it started.
+    pub first_invitation: serde_json::Value,
+}
+
+/// Starts `binary host --data DATA --listen LISTEN --json` with `extra` arguments
+/// (`--create NAME --owner EMAIL`: then `password` is its first line of input), and
+/// waits until it serves and printed its first invitation.
+pub fn host(
+    binary: &str,
+    data: &Path,
+    listen: &str,
+    extra: &[&str],
+    password: Option<&str>,
+) -> Result<HostProcess, ServerError> {
+    let mut child = Command::new(binary)
+        .args(["host", "--json", "--listen", listen, "--data"])
+        .arg(data)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("the host's stdin is not piped"))?;
+    let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("the host's stdout is not piped"))?;
+    if let Some(password) = password {
+        stdin.write_all(format!("{password}\n").as_bytes())?;
+    }
+    let mut host = HostProcess {
+        child,
+        stdin,
+        stdout: BufReader::new(stdout),
+        hosting: serde_json::Value::Null,
+        first_invitation: serde_json::Value::Null,
+    };
+    host.hosting = host.answer("hosting")?;
+    host.first_invitation = host.answer("invitation")?;
+    Ok(host)
+}
+
+impl HostProcess {
+    /// The next answer, which must be an `event`.
+    fn answer(&mut self, event: &str) -> Result<serde_json::Value, ServerError> {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line)?;
+        let value: serde_json::Value = serde_json::from_str(line.trim())
+            .map_err(|e| std::io::Error::other(format!("the host said {line:?}: {e}")))?;
+        if value["event"] != event {
+            let _ = self.child.kill();
+            return Err(std::io::Error::other(format!("the host said {value} instead of a(n) {event}")).into());
+        }
+        Ok(value)
+    }
+
+    fn command(&mut self, line: &str, event: &str) -> Result<serde_json::Value, ServerError> {
+        self.stdin.write_all(format!("{line}\n").as_bytes())?;
+        self.answer(event)
+    }
+
+    /// A new invitation (`{"link", "code", "email", "role", "expires_at"}`).
+    pub fn invite(&mut self, member: Option<&str>) -> Result<serde_json::Value, ServerError> {
+        self.command(&format!("invite {}", member.unwrap_or_default()), "invitation")
+    }
+
+    /// The devices paired (`[{"id", "name", "revoked", …}]`).
+    pub fn devices(&mut self) -> Result<Vec<serde_json::Value>, ServerError> {
+        let answer = self.command("devices", "devices")?;
+        Ok(answer["devices"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Revokes the device `id`.
+    pub fn revoke(&mut self, id: &str) -> Result<(), ServerError> {
+        self.command(&format!("revoke {id}"), "revoked").map(|_| ())
+    }
+
+    /// The company it hosts.
+    pub fn company(&self) -> Result<CompanyId, ServerError> {
+        self.hosting["company"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .map(CompanyId)
+            .ok_or_else(|| std::io::Error::other("the host named no company").into())
+    }
+
+    /// How its own copy and devices name it (`comptoir-lan://…`).
+    pub fn address(&self) -> String {
+        self.hosting["address"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Kills it (SIGKILL): no chance to close anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

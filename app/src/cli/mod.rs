@@ -2,6 +2,8 @@
 
 pub mod document;
 pub mod export;
+pub mod host;
 pub mod import;
+pub mod join;
 pub mod sync;
 pub mod verify;

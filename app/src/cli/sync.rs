@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
+use comptoir_core::engine::credentials::system_credentials;
 use comptoir_core::engine::{Link, Progress};
 use comptoir_core::model::CompanyId;
 use comptoir_core::store::{AppStore, COMPANY_FILE_EXTENSION, LocalAccount, LocalCompany};
@@ -33,32 +34,87 @@ pub struct SyncArgs {
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
     let mut client = SyncClient::new(&args.server)?;
-    match client.login(&args.email, &args.password).await? {
-        LoginResponse::SignedIn(_) => {}
+    let tokens = match client.login(&args.email, &args.password).await? {
+        LoginResponse::SignedIn(tokens) => tokens,
         LoginResponse::TotpRequired { challenge, .. } => {
             let code = args
                 .totp
                 .as_deref()
                 .ok_or_else(|| anyhow!("this account has two-factor authentication on: pass --totp CODE"))?;
-            client.login_totp(&challenge, code).await?;
+            client.login_totp(&challenge, code).await?
         }
-    }
+    };
     let account = client.account().await?;
+    // The session is kept, as the app keeps it: a later `comptoir sync --data DIR` goes on
+    // without the password. The keychain's client blocks: off the async threads.
+    let path = args.data.join(CREDENTIALS_FILE);
+    tokio::task::block_in_place(|| system_credentials(&path).save(&account.email, &tokens.refresh_token))?;
     let (company, name) = choose_company(&account, args.company.as_deref())?;
-    eprintln!("signed in as {}; company {name} ({company})", account.email);
+    let target = Target { data: args.data, server: args.server, json: args.json, page_size: args.page_size };
+    sync_company(client, &account, company, &name, &target).await
+}
 
-    let app = AppStore::open(&args.data.join(AppStore::FILE_NAME))?;
-    app.set_server_url(&args.server)?;
+/// Brings the copy of the account that signed in last on this machine up to date, with
+/// the session it keeps (a device joined to a host has no password: `comptoir join`
+/// kept its session).
+pub async fn run_stored(data: PathBuf, company: Option<String>, json: bool) -> anyhow::Result<()> {
+    let app = AppStore::open(&data.join(AppStore::FILE_NAME))?;
+    let account = app
+        .last_account()?
+        .ok_or_else(|| anyhow!("no account on this machine: sign in with --server and --email, or join a host"))?;
+    // The keychain's client blocks on a runtime of its own: off the async threads.
+    let credentials = tokio::task::block_in_place(|| system_credentials(&data.join(CREDENTIALS_FILE)));
+    let refresh = tokio::task::block_in_place(|| credentials.load(&account.email))?.ok_or_else(|| {
+        anyhow!("the session of {} is not kept on this machine: sign in with --server and --email", account.email)
+    })?;
+    let mut client = SyncClient::new(&account.server_url)?;
+    let tokens = client.refresh(&refresh).await?;
+    tokio::task::block_in_place(|| credentials.save(&account.email, &tokens.refresh_token))?;
+    let view = client.account().await?;
+    let wanted = match company {
+        Some(wanted) => Some(wanted),
+        None => app.active_company()?.map(|active| active.company_id.to_string()),
+    };
+    let (company, name) = choose_company(&view, wanted.as_deref())?;
+    eprintln!("signed in as {}; company {name} ({company})", view.email);
+    let target = Target { data, server: account.server_url, json, page_size: None };
+    sync_company(client, &view, company, &name, &target).await
+}
+
+/// The file, in the app's folder, of the sessions kept where there is no keychain.
+pub const CREDENTIALS_FILE: &str = "credentials.json";
+
+/// Where a sync writes, and how it reports.
+#[derive(Debug)]
+pub struct Target {
+    pub data: PathBuf,
+    /// The server's address, as the account keeps it.
+    pub server: String,
+    pub json: bool,
+    /// Changes asked per page, when not the server's maximum.
+    pub page_size: Option<u32>,
+}
+
+/// Downloads `company` (or brings its copy up to date) with a signed-in `client`,
+/// records the account and the company in the app's file, derives the accounting
+/// entries and prints the figures.
+pub async fn sync_company(
+    client: SyncClient,
+    account: &AccountView,
+    company: CompanyId,
+    name: &str,
+    target: &Target,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&target.data).with_context(|| format!("cannot create {}", target.data.display()))?;
+    let app = AppStore::open(&target.data.join(AppStore::FILE_NAME))?;
+    app.set_server_url(&target.server)?;
     app.upsert_account(&LocalAccount {
         user_id: comptoir_core::model::UserId(account.user_id),
         email: account.email.clone(),
         display_name: account.display_name.clone(),
-        server_url: args.server.clone(),
+        server_url: target.server.clone(),
     })?;
-    let path = match app.company(company) {
-        Ok(known) => known.file_path,
-        Err(_) => args.data.join("companies").join(format!("{company}.{COMPANY_FILE_EXTENSION}")),
-    };
+    let path = company_path(&app, &target.data, company);
     let mut link = if path.exists() {
         Link::open(client, company, &path)?
     } else {
@@ -66,16 +122,17 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     };
     // Only this account's edits (and those of no recorded author) go in its name.
     link.store.set_author(Some(comptoir_core::model::UserId(account.user_id)));
-    if let Some(size) = args.page_size {
+    if let Some(size) = target.page_size {
         link.page_size = size.clamp(1, comptoir_core::engine::PAGE);
     }
     app.upsert_company(&LocalCompany {
         company_id: company,
         account: Some(comptoir_core::model::UserId(account.user_id)),
-        name: name.clone(),
+        name: name.to_owned(),
         file_path: path.clone(),
         active: true,
     })?;
+    app.set_active_company(company)?;
     let report = link.sync(Utc::now, &mut progress).await?;
     eprintln!(
         "up to date at change {}: {} change(s) sent, {} refused, {} received",
@@ -91,7 +148,15 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         eprintln!("kept aside: {}", held.message);
     }
     derive_ledger(&mut link.store)?;
-    print_stats(&link.store.replica_stats()?, args.json)
+    print_stats(&link.store.replica_stats()?, target.json)
+}
+
+/// Where the copy of `company` is, or goes.
+pub fn company_path(app: &AppStore, data: &std::path::Path, company: CompanyId) -> PathBuf {
+    match app.company(company) {
+        Ok(known) => known.file_path,
+        Err(_) => data.join("companies").join(format!("{company}.{COMPANY_FILE_EXTENSION}")),
+    }
 }
 
 /// Sources of accounting entries derived per transaction: a stop loses one chunk at most.
@@ -114,7 +179,7 @@ fn derive_ledger(store: &mut comptoir_core::store::CompanyStore) -> anyhow::Resu
     }
 }
 
-fn choose_company(account: &AccountView, wanted: Option<&str>) -> anyhow::Result<(CompanyId, String)> {
+pub fn choose_company(account: &AccountView, wanted: Option<&str>) -> anyhow::Result<(CompanyId, String)> {
     let matches: Vec<_> = account
         .companies
         .iter()

@@ -8,6 +8,7 @@
 
 mod document;
 mod import;
+mod lan;
 mod sync;
 
 use std::path::Path;

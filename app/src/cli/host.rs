@@ -1,0 +1,165 @@
+//! `comptoir host`: hosts a company on the local network from this machine, headless
+//! (a small office server, a machine without a screen). Prints the pairing link, its QR
+//! code drawn in the terminal and the typed code, then serves until stopped.
+//!
+//! While it serves, it reads commands on standard input, one per line:
+//!
+//! - `invite [EMAIL]`: a new invitation (for the first owner when no email is given);
+//! - `devices`: the devices paired, revoked ones too;
+//! - `revoke DEVICE`: ends a device's session;
+//! - `quit`: stops hosting.
+//!
+//! With `--json`, every answer is one JSON object per line (for scripts and tests). When
+//! standard input closes, it keeps serving until the process is stopped.
+
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line tool's output")]
+
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use comptoir::hosting::{self, Host};
+use comptoir_core::model::CompanyId;
+use serde_json::json;
+
+/// What `comptoir host` was asked.
+#[derive(Debug, clap::Args)]
+pub struct HostArgs {
+    /// Folder of the app's files on this machine (the host's data goes in `host/`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The company to host (its name or id), when several are.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// The address and port to listen on; port 0 keeps the port of the last start
+    /// (7443 the first time, when free).
+    #[arg(long, default_value = "0.0.0.0:0")]
+    pub listen: SocketAddr,
+    /// The member the first invitation is for (default: the first owner).
+    #[arg(long)]
+    pub member: Option<String>,
+    /// Create a new company hosted here, of this name, first (its owner: --owner, the
+    /// password read from the first line of standard input).
+    #[arg(long, requires = "owner")]
+    pub create: Option<String>,
+    /// The new company's country (ISO code).
+    #[arg(long, default_value = "FR")]
+    pub country: String,
+    /// The new company's owner: their email (an account made here).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Print every answer as one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the command: serves until `quit` or the process is stopped.
+pub fn run(args: &HostArgs) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    if let (Some(name), Some(owner)) = (&args.create, &args.owner) {
+        let password =
+            lines.next().transpose()?.context("the owner's password is read from the first line of stdin")?;
+        let display = owner.split('@').next().unwrap_or(owner);
+        let company = hosting::create_company(&args.data, name, &args.country, owner, display, password.trim_end())?;
+        eprintln!("created the company {name} ({company}), hosted by this computer; its owner: {owner}");
+    }
+    let host = hosting::start(&args.data, args.listen)?;
+    let company = host.company(args.company.as_deref())?;
+    let own = host.host_address();
+    if args.json {
+        println!(
+            "{}",
+            json!({"event": "hosting", "company": company.id.0, "name": company.name,
+                   "fingerprint": host.fingerprint().to_base64url(), "address": own.to_string()})
+        );
+    } else {
+        println!("Hosting {} on {} (certificate SHA-256 {})", company.name, list(host.addresses()), host.fingerprint());
+        println!("This computer's own copy syncs with: {own}");
+    }
+    invite(&host, company.id, args.member.as_deref(), args.json)?;
+    for line in lines {
+        let line = line?;
+        let mut words = line.split_whitespace();
+        let answer = match (words.next(), words.next()) {
+            (Some("invite"), member) => invite(&host, company.id, member.or(args.member.as_deref()), args.json),
+            (Some("devices"), None) => devices(&host, company.id, args.json),
+            (Some("revoke"), Some(device)) => revoke(&host, company.id, device, args.json),
+            (Some("quit"), None) => return Ok(()),
+            (None, _) => Ok(()),
+            _ => Err(anyhow::anyhow!("unknown command: {line} (invite [EMAIL], devices, revoke DEVICE, quit)")),
+        };
+        if let Err(error) = answer {
+            if args.json {
+                println!("{}", json!({"event": "error", "message": error.to_string()}));
+            } else {
+                eprintln!("{error}");
+            }
+        }
+    }
+    // Standard input closed: serve until the process is stopped.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn list(addresses: &[SocketAddr]) -> String {
+    addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+fn invite(host: &Host, company: CompanyId, member: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let (invitation, link, typed) = host.invite(company, member)?;
+    if json {
+        println!(
+            "{}",
+            json!({"event": "invitation", "link": link.to_string(), "code": typed.to_string(),
+                   "email": invitation.email, "role": invitation.role.as_str(), "expires_at": invitation.expires_at})
+        );
+        return Ok(());
+    }
+    println!("\n{}", hosting::terminal_qr(&link.to_string())?);
+    println!(
+        "Pair a device as {} ({}), once, until {} UTC:",
+        invitation.email,
+        invitation.role.as_str(),
+        invitation.expires_at.format("%H:%M")
+    );
+    println!("  scan the QR code, or give it this link:  {link}");
+    println!("  or type this code with the host's address:  {typed}");
+    Ok(())
+}
+
+fn devices(host: &Host, company: CompanyId, json: bool) -> anyhow::Result<()> {
+    let devices = host.devices(company)?;
+    if json {
+        let devices: Vec<_> = devices
+            .iter()
+            .map(|d| {
+                json!({"id": d.id, "name": d.name, "paired_at": d.paired_at, "last_seen_at": d.last_seen_at,
+                            "revoked": d.revoked_at.is_some()})
+            })
+            .collect();
+        println!("{}", json!({"event": "devices", "devices": devices}));
+        return Ok(());
+    }
+    if devices.is_empty() {
+        println!("No device is paired yet.");
+    }
+    for device in devices {
+        let state = if device.revoked_at.is_some() { " (revoked)" } else { "" };
+        println!("{}  {}  paired {}{state}", device.id, device.name, device.paired_at.format("%Y-%m-%d %H:%M"));
+    }
+    Ok(())
+}
+
+fn revoke(host: &Host, company: CompanyId, device: &str, json: bool) -> anyhow::Result<()> {
+    let Ok(id) = device.parse::<uuid::Uuid>() else { bail!("{device} is not a device id (see `devices`)") };
+    host.revoke(company, id)?;
+    if json {
+        println!("{}", json!({"event": "revoked", "device": id}));
+    } else {
+        println!("Device {id} revoked: its next sync is refused.");
+    }
+    Ok(())
+}

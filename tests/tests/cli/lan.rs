@@ -1,0 +1,155 @@
+//! A company hosted on one computer, without any server (issue 15): `comptoir host`
+//! creates it and serves it on 127.0.0.2 over TLS; devices pair with `comptoir join`
+//! (by link, by typed code) and sync with `comptoir sync` on their joined copy. Every
+//! one a real process with real files; the edits are written into the copies' files
+//! between runs, as the app would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use comptoir_core::model::{CompanyId, DocumentStatus};
+use comptoir_core::store::{AppStore, CompanyStore};
+use comptoir_core::sync::Intent;
+use comptoir_tests::fixtures::{draft_invoice, new_contact};
+use comptoir_tests::process::{self, HostProcess};
+
+use crate::{APP_BIN, stderr, stdout};
+
+const LISTEN: &str = "127.0.0.2:0";
+const OWNER: &str = "patronne@atelier-du-port.test";
+const PASSWORD: &str = "un mot de passe solide";
+
+/// A host of a company it creates from nothing, in `dir`.
+fn start_host(dir: &Path) -> HostProcess {
+    let extra = ["--create", "Atelier du Port", "--country", "FR", "--owner", OWNER];
+    process::host(APP_BIN, dir, LISTEN, &extra, Some(PASSWORD)).unwrap()
+}
+
+fn join(data: &Path, invitation: &str, name: &str) -> Output {
+    Command::new(APP_BIN)
+        .args(["join", "--json", "--device-name", name, "--data"])
+        .arg(data)
+        .arg(invitation)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// `comptoir sync` of a copy with the session it keeps.
+fn stored_sync(data: &Path) -> Output {
+    Command::new(APP_BIN).args(["sync", "--json", "--data"]).arg(data).env("RUST_LOG", "warn").output().unwrap()
+}
+
+fn figures(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+/// The company's file in the app folder `data`.
+fn copy_of(data: &Path, company: CompanyId) -> PathBuf {
+    AppStore::open(&data.join(AppStore::FILE_NAME)).unwrap().company(company).unwrap().file_path
+}
+
+/// Offline, in the copy's file: a new customer and an invoice issued to them (its
+/// number waits for the host). Returns the invoice's id.
+fn issue_offline(data: &Path, company: CompanyId, customer: &str) -> comptoir_core::model::DocumentId {
+    let mut store = CompanyStore::open(&copy_of(data, company)).unwrap();
+    let customer = new_contact(customer);
+    store.submit(&Intent::CreateContact { contact: customer.clone() }).unwrap();
+    let invoice = draft_invoice(&customer, 120);
+    store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+    assert_eq!(store.document(invoice.id).unwrap().number, None, "numbered by the host only");
+    invoice.id
+}
+
+#[test]
+fn devices_join_a_company_created_on_a_host_and_converge_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = start_host(&dir.path().join("host"));
+    let company = host.company().unwrap();
+    let (own, a, b) = (dir.path().join("own"), dir.path().join("a"), dir.path().join("b"));
+
+    // The host's owner works on a copy of their own, signing in with their password.
+    let mut command = process::app_sync(APP_BIN, &host.address(), OWNER, &own);
+    let output = process::spawn_with_password(command.arg("--json"), PASSWORD).unwrap().wait_with_output().unwrap();
+    figures(&output);
+
+    // A pairs by the link of the first invitation (the QR code's), B by a typed code.
+    let link = host.first_invitation["link"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("comptoir://pair?v=1&h=127.0.0.2:"), "{link}");
+    figures(&join(&a, &link, "Portable de l'atelier"));
+    let invitation = host.invite(None).unwrap();
+    let code = invitation["code"].as_str().unwrap();
+    figures(&join(&b, code, "Caisse"));
+    // A used invitation serves no third device.
+    let refused = join(&dir.path().join("c"), &link, "Intrus");
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("invitation_used"), "{}", stderr(&refused));
+    let devices = host.devices().unwrap();
+    let names: Vec<&str> = devices.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Portable de l'atelier", "Caisse"]);
+
+    // Everyone edits offline: an invoice each, numbered by nobody yet.
+    let invoices: Vec<_> = [(&own, "Chantier naval"), (&a, "Voilerie"), (&b, "Capitainerie")]
+        .into_iter()
+        .map(|(data, customer)| issue_offline(data, company, customer))
+        .collect();
+
+    // Everyone syncs, twice: the first round sends, the second brings the others' edits.
+    let mut last = Vec::new();
+    for _ in 0..2 {
+        last = [&own, &a, &b].into_iter().map(|data| figures(&stored_sync(data))).collect();
+    }
+    assert_eq!(last[0], last[1], "A equals the host's record");
+    assert_eq!(last[0], last[2], "B equals the host's record");
+    assert_eq!(last[0]["document"]["count"], 3, "{}", last[0]);
+
+    // The host numbered the three invoices without a gap, and every copy says so.
+    for data in [&own, &a, &b] {
+        let store = CompanyStore::open(&copy_of(data, company)).unwrap();
+        let mut numbers: Vec<String> = invoices
+            .iter()
+            .map(|id| {
+                let invoice = store.document(*id).unwrap();
+                assert_eq!(invoice.status, DocumentStatus::Issued);
+                invoice.number.unwrap()
+            })
+            .collect();
+        numbers.sort();
+        let sequence: Vec<u32> =
+            numbers.iter().map(|n| n.rsplit(['-', '/']).next().unwrap().parse().unwrap()).collect();
+        assert_eq!(sequence, [1, 2, 3], "{numbers:?}");
+    }
+
+    // A device the host revokes is refused at its next sync, and its copy stays.
+    let portable = devices[0]["id"].as_str().unwrap().to_owned();
+    host.revoke(&portable).unwrap();
+    let refused = stored_sync(&a);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("session"), "{}", stderr(&refused));
+    assert!(copy_of(&a, company).exists());
+    figures(&stored_sync(&b));
+}
+
+#[test]
+fn a_wrong_or_spent_code_gets_a_device_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = start_host(&dir.path().join("host"));
+    let invitation = host.invite(None).unwrap();
+    let code = invitation["code"].as_str().unwrap();
+    // The right handle and address, a wrong secret part.
+    let (handle, rest) = code.split_once('-').unwrap();
+    let (_, address) = rest.split_once('@').unwrap();
+    let wrong = format!("{handle}-0000-0000@{address}");
+    let device = dir.path().join("device");
+    let output = join(&device, &wrong, "Portable");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("code is wrong"), "{}", stderr(&output));
+    // One try per code: the right one is spent too.
+    let output = join(&device, code, "Portable");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("invitation_unknown"), "{}", stderr(&output));
+    assert!(host.devices().unwrap().is_empty());
+    assert!(!device.join("companies").exists(), "nothing was downloaded");
+}
