@@ -154,9 +154,9 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(cli::join::run(args))
         }
-        Some(Command::Sync { data, server: None, company, json, .. }) => {
+        Some(Command::Sync { data, server: None, company, json, page_size, .. }) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(cli::sync::run_stored(data, company, json))
+            runtime.block_on(cli::sync::run_stored(data, company, json, page_size))
         }
         Some(Command::Sync {
             data,

@@ -57,7 +57,12 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
 /// Brings the copy of the account that signed in last on this machine up to date, with
 /// the session it keeps (a device joined to a host has no password: `comptoir join`
 /// kept its session).
-pub async fn run_stored(data: PathBuf, company: Option<String>, json: bool) -> anyhow::Result<()> {
+pub async fn run_stored(
+    data: PathBuf,
+    company: Option<String>,
+    json: bool,
+    page_size: Option<u32>,
+) -> anyhow::Result<()> {
     let app = AppStore::open(&data.join(AppStore::FILE_NAME))?;
     let account = app
         .last_account()?
@@ -77,7 +82,7 @@ pub async fn run_stored(data: PathBuf, company: Option<String>, json: bool) -> a
     };
     let (company, name) = choose_company(&view, wanted.as_deref())?;
     eprintln!("signed in as {}; company {name} ({company})", view.email);
-    let target = Target { data, server: account.server_url, json, page_size: None };
+    let target = Target { data, server: account.server_url, json, page_size };
     sync_company(client, &view, company, &name, &target).await
 }
 

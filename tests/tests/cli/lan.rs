@@ -153,3 +153,57 @@ fn a_wrong_or_spent_code_gets_a_device_nothing() {
     assert!(host.devices().unwrap().is_empty());
     assert!(!device.join("companies").exists(), "nothing was downloaded");
 }
+
+/// The host killed (SIGKILL) at a random point of a device's sync that sends an edit
+/// and pulls many pages, then started again: the device's next sync resumes, nothing
+/// acknowledged is lost and nothing is applied twice.
+#[test]
+fn the_host_killed_during_a_devices_sync_comes_back_and_the_device_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let host_dir = dir.path().join("host");
+    let mut host = start_host(&host_dir);
+    let company = host.company().unwrap();
+    let (own, a) = (dir.path().join("own"), dir.path().join("a"));
+    let mut command = process::app_sync(APP_BIN, &host.address(), OWNER, &own);
+    figures(&process::spawn_with_password(command.arg("--json"), PASSWORD).unwrap().wait_with_output().unwrap());
+    figures(&join(&a, host.first_invitation["link"].as_str().unwrap(), "Portable"));
+
+    // The owner's copy sends 1,500 customers to the host; the device waits with an
+    // invoice of its own.
+    {
+        let mut store = CompanyStore::open(&copy_of(&own, company)).unwrap();
+        for n in 0..1_500 {
+            store.submit(&Intent::CreateContact { contact: new_contact(&format!("Client {n}")) }).unwrap();
+        }
+    }
+    figures(&stored_sync(&own));
+    let invoice = issue_offline(&a, company, "Voilerie");
+
+    // The device's sync, 20 changes a page; the host is killed partway.
+    let child = Command::new(APP_BIN)
+        .args(["sync", "--json", "--page-size", "20", "--data"])
+        .arg(&a)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() % 600;
+    std::thread::sleep(std::time::Duration::from_millis(u64::from(at)));
+    host.kill();
+    let cut = child.wait_with_output().unwrap();
+    eprintln!("host killed {at} ms into the device's sync; that sync succeeded: {}", cut.status.success());
+
+    // Started again on the same files: the same certificate, the same port.
+    let host = process::host(APP_BIN, &host_dir, LISTEN, &[], None).unwrap();
+    assert_eq!(host.company().unwrap(), company);
+    let device = figures(&stored_sync(&a));
+    let owner = figures(&stored_sync(&own));
+    assert_eq!(device, owner, "the device equals the host's record");
+    assert_eq!(owner["contact"]["count"], 1_501);
+    assert_eq!(owner["document"]["count"], 1, "the invoice was applied once");
+    let store = CompanyStore::open(&copy_of(&a, company)).unwrap();
+    assert_eq!(store.pending_count().unwrap(), 0);
+    let number = store.document(invoice).unwrap().number.unwrap();
+    assert!(number.ends_with('1'), "the first number: {number}");
+}

@@ -200,3 +200,36 @@ fn hostile_pairing_requests_get_a_clear_error_and_change_nothing() {
     let (got, answer) = rt.block_on(cloud.post("/v1/pair/claim", json!({"secret": secret, "device_name": "A"}), None));
     assert_eq!((got.as_u16(), code(&answer)), (404, "not_a_host"));
 }
+
+/// Devices whose clocks are two days ahead and two days behind the host's pair, send
+/// an issued invoice each and pull: neither the pin (certificate dates are not read)
+/// nor the invitation (by the host's clock only) nor the sync depend on a device's time.
+#[test]
+fn devices_whose_clocks_are_two_days_off_pair_and_sync() {
+    let (host, _clock) = host();
+    let company = host.company();
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let mut copies = Vec::new();
+    for (name, offset) in [("ahead", Duration::days(2)), ("behind", -Duration::days(2))] {
+        let (_, link) = host.invite(company, &host.accounts.email).unwrap();
+        let (client, _) = rt.block_on(SyncClient::pair_by_link(&link, name)).unwrap();
+        let now = move || Utc::now() + offset;
+        let path = dir.path().join(format!("{name}.comptoir"));
+        let (mut link, _) = rt.block_on(comptoir_core::engine::Link::create(client, company, &path, now())).unwrap();
+        let customer = comptoir_tests::fixtures::new_contact(&format!("Client {name}"));
+        let invoice = comptoir_tests::fixtures::draft_invoice(&customer, 90);
+        link.store.submit(&comptoir_core::sync::Intent::CreateContact { contact: customer }).unwrap();
+        link.store.submit(&comptoir_core::sync::Intent::SaveDraft { document: invoice.clone() }).unwrap();
+        link.store.submit(&comptoir_core::sync::Intent::IssueDocument { id: invoice.id }).unwrap();
+        let report = rt.block_on(link.sync(now, &mut |_| {})).unwrap();
+        assert!(report.rejected.is_empty(), "{name}: {:?}", report.rejected);
+        assert!(link.store.document(invoice.id).unwrap().number.is_some(), "{name}: numbered by the host");
+        copies.push((link, offset));
+    }
+    for (link, offset) in &mut copies {
+        let offset = *offset;
+        rt.block_on(link.sync(move || Utc::now() + offset, &mut |_| {})).unwrap();
+        assert_eq!(link.store.replica_stats().unwrap(), host.stats(company).unwrap());
+    }
+}
