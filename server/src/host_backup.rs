@@ -277,8 +277,7 @@ impl BackupFolder {
         let folder = self.existing()?;
         for entry in std::fs::read_dir(folder).map_err(io(folder))? {
             let path = entry.map_err(io(folder))?.path();
-            let Some(database) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".keys"))
-            else {
+            let Some(database) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".keys")) else {
                 continue;
             };
             if BackupName::parse(database).is_some() && path.is_dir() && !folder.join(database).exists() {
@@ -353,15 +352,16 @@ pub fn upgrade_due(running: &Versions, last: Option<&Versions>) -> bool {
 }
 
 /// Restores the newest backup of `folder` into the data folder `data_dir` (the server
-/// stopped), as `comptoir-server admin restore` does: every company at a new epoch, so
-/// that every device downloads again, and the backup's keys put back (a different key
-/// already in `data_dir` is refused, see [`admin::restore`]). Returns the backup restored.
-pub fn restore_newest(
-    data_dir: &Path,
-    folder: &BackupFolder,
-) -> Result<(BackupFile, RestoreSummary), HostBackupError> {
+/// stopped), as `comptoir-server admin restore --replace-keys` does: every company at a
+/// new epoch, so that every device downloads again, and the backup's keys in place. The
+/// keys go with the database they sealed and signed: a key of `data_dir`'s (a computer
+/// that served before, or one that made its own on first start) would leave the restored
+/// two-factor secrets unreadable and the devices' pinned audit key unmatched; it is kept
+/// aside, as the database the restore replaces is (see [`admin::restore`]). Returns the
+/// backup restored.
+pub fn restore_newest(data_dir: &Path, folder: &BackupFolder) -> Result<(BackupFile, RestoreSummary), HostBackupError> {
     let newest = folder.newest()?.ok_or_else(|| HostBackupError::NoBackup(folder.path.clone()))?;
-    let summary = admin::restore(data_dir, &newest.path, false)?;
+    let summary = admin::restore(data_dir, &newest.path, true)?;
     tracing::info!(backup = %newest.path.display(), into = %data_dir.display(), "host backup restored");
     Ok((newest, summary))
 }
@@ -391,7 +391,6 @@ fn sync_folder(folder: &Path) {
         let _ = folder.sync_all();
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -486,6 +485,23 @@ mod tests {
             prop_assert_eq!(BackupName::parse(&name.file_name()), Some(name));
         }
 
+        /// Whatever the clock did, a backup is due now or a day from now: a clock set
+        /// backwards never stops the backups for longer than a day. And one is not due
+        /// only within the day after the last.
+        #[test]
+        fn the_daily_backup_never_stops(last in 0_i64..8_000_000_000, now in 0_i64..8_000_000_000) {
+            let (last, now) = (DateTime::from_timestamp(last, 0).unwrap(), DateTime::from_timestamp(now, 0).unwrap());
+            prop_assert!(due(Some(last), now) || due(Some(last), now + INTERVAL));
+            if !due(Some(last), now) {
+                prop_assert!(last <= now && now < last + INTERVAL);
+            }
+        }
+    }
+
+    proptest! {
+        // Each case writes up to 80 files and folders.
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
         /// Whatever backups and other files a folder holds, a prune keeps exactly the
         /// newest `min(n, KEEP)` backups (by number), with their keys, removes the keys
         /// of the others, and leaves every other file alone.
@@ -542,18 +558,6 @@ mod tests {
                 BackupFolder::new(folder.path()).list().unwrap().into_iter().map(|b| b.name).collect();
             let newest: Vec<BackupName> = names[..kept].iter().map(|(n, _)| n.clone()).collect();
             prop_assert_eq!(listed, newest);
-        }
-
-        /// Whatever the clock did, a backup is due now or a day from now: a clock set
-        /// backwards never stops the backups for longer than a day. And one is not due
-        /// only within the day after the last.
-        #[test]
-        fn the_daily_backup_never_stops(last in 0_i64..8_000_000_000, now in 0_i64..8_000_000_000) {
-            let (last, now) = (DateTime::from_timestamp(last, 0).unwrap(), DateTime::from_timestamp(now, 0).unwrap());
-            prop_assert!(due(Some(last), now) || due(Some(last), now + INTERVAL));
-            if !due(Some(last), now) {
-                prop_assert!(last <= now && now < last + INTERVAL);
-            }
         }
     }
 
@@ -633,6 +637,22 @@ mod tests {
             std::fs::read(data.path().join("server.key")).unwrap(),
             "the keys came back"
         );
+
+        // Into the folder of a server that made keys of its own: the backup's replace them
+        // (they go with its database), the others kept aside.
+        let own = tempfile::tempdir().unwrap();
+        drop(SqliteStorage::open(own.path()).unwrap());
+        let theirs = std::fs::read(own.path().join("server.key")).unwrap();
+        let (_, summary) = restore_newest(own.path(), &folder).unwrap();
+        assert_eq!(
+            std::fs::read(own.path().join("server.key")).unwrap(),
+            std::fs::read(data.path().join("server.key")).unwrap()
+        );
+        let [admin::KeyRestored::Replaced { previous, .. }, admin::KeyRestored::Written(_)] = summary.keys.as_slice()
+        else {
+            panic!("{:?}", summary.keys)
+        };
+        assert_eq!(std::fs::read(previous).unwrap(), theirs);
     }
 
     #[test]
