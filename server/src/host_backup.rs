@@ -713,8 +713,9 @@ mod tests {
         let folder_dir = tempfile::tempdir().unwrap();
         let folder = BackupFolder::new(folder_dir.path());
         // A month of backups taken while the clock said 2030.
-        for day in 1..=30 {
-            touch(folder_dir.path(), &name(day, at(2030, 1, 1, 0) + TimeDelta::days(day as i64)).file_name(), false);
+        for day in 1_u16..=30 {
+            let taken_at = at(2030, 1, 1, 0) + TimeDelta::days(day.into());
+            touch(folder_dir.path(), &name(day.into(), taken_at).file_name(), false);
         }
         // The clock now says 2026: a backup is due at once, and the next a day later.
         let now = at(2026, 11, 30, 18);
