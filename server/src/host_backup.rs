@@ -52,6 +52,9 @@ const EXTENSION: &str = ".sqlite";
 const PARTIAL: &str = ".partial-";
 /// The time in a backup's name, in UTC.
 const TIME_FORMAT: &str = "%Y%m%dT%H%M%SZ";
+/// The highest number a backup's name may carry (a backup a second for 30,000 years): a
+/// file with a higher one is not a backup, so that the next number never overflows.
+pub const MAX_NUMBER: u64 = 999_999_999_999;
 
 /// Why a backup could not be taken, listed, pruned or restored. Each has a stable
 /// [`code`](Self::code).
@@ -67,6 +70,10 @@ pub enum HostBackupError {
     /// A backup of that name is there already (another program writing into the folder).
     #[error("{0} already exists: another program is writing backups into this folder")]
     Exists(PathBuf),
+    /// The newest backup carries the highest number a backup may: a file put there by
+    /// hand, as no computer takes that many.
+    #[error("{0} carries the highest backup number: move it out of the folder")]
+    NumbersExhausted(PathBuf),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     /// The backup or the restore itself failed.
@@ -81,6 +88,7 @@ impl HostBackupError {
             Self::FolderMissing(_) => "backup_folder_missing",
             Self::NoBackup(_) => "no_backup",
             Self::Exists(_) => "backup_exists",
+            Self::NumbersExhausted(_) => "backup_numbers_exhausted",
             Self::Io { .. } => "backup_io",
             Self::Admin(AdminError::Storage(crate::storage::StorageError::Refused(_))) => "backup_refused",
             Self::Admin(AdminError::Keys(_)) => "backup_keys",
@@ -114,7 +122,7 @@ impl Versions {
 /// What a backup's name says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackupName {
-    /// Its number in its folder: the higher, the newer.
+    /// Its number in its folder: the higher, the newer; at most [`MAX_NUMBER`].
     pub number: u64,
     /// When it was taken (to the second), by the host's clock.
     pub taken_at: DateTime<Utc>,
@@ -150,7 +158,7 @@ impl BackupName {
             return None;
         }
         let name = Self {
-            number: number.parse().ok()?,
+            number: number.parse().ok().filter(|n| *n <= MAX_NUMBER)?,
             taken_at: NaiveDateTime::parse_from_str(time, TIME_FORMAT).ok()?.and_utc(),
             versions: Versions { app: app.to_owned(), schema: schema.parse().ok()? },
         };
@@ -195,7 +203,11 @@ impl BackupFolder {
     pub fn take(&self, data_dir: &Path, now: DateTime<Utc>) -> Result<BackupFile, HostBackupError> {
         let folder = self.existing()?;
         self.remove_partials()?;
-        let number = self.list()?.first().map_or(1, |newest| newest.name.number + 1);
+        let number = match self.list()?.first() {
+            None => 1,
+            Some(newest) if newest.name.number < MAX_NUMBER => newest.name.number + 1,
+            Some(newest) => return Err(HostBackupError::NumbersExhausted(newest.path.clone())),
+        };
         // To the second, as the name says it.
         let name = BackupName { number, taken_at: now.trunc_subsecs(0), versions: Versions::running() };
         let file_name = name.file_name();
@@ -460,6 +472,7 @@ mod tests {
             "comptoir-backup-000042-20261130T180000Z-v0.1.0.sqlite",
             "comptoir-backup--20261130T180000Z-v0.1.0-s4.sqlite",
             "comptoir-backup-99999999999999999999999-20261130T180000Z-v0.1.0-s4.sqlite",
+            "comptoir-backup-1000000000000-20261130T180000Z-v0.1.0-s4.sqlite",
         ] {
             assert_eq!(BackupName::parse(foreign), None, "{foreign}");
         }
@@ -471,7 +484,7 @@ mod tests {
 
     fn backup_name() -> impl Strategy<Value = BackupName> {
         // Any second from 1970 to 2200.
-        (any::<u64>(), 0_i64..7_258_118_400, versions()).prop_map(|(number, seconds, versions)| BackupName {
+        (0..=MAX_NUMBER, 0_i64..7_258_118_400, versions()).prop_map(|(number, seconds, versions)| BackupName {
             number,
             taken_at: DateTime::from_timestamp(seconds, 0).unwrap(),
             versions,
@@ -507,7 +520,7 @@ mod tests {
         /// of the others, and leaves every other file alone.
         #[test]
         fn a_prune_keeps_exactly_the_newest_and_never_a_foreign_file(
-            backups in proptest::collection::btree_map(any::<u64>(), (0_i64..4_102_444_800, any::<bool>()), 0..70),
+            backups in proptest::collection::btree_map(0..=MAX_NUMBER, (0_i64..4_102_444_800, any::<bool>()), 0..70),
             foreign in proptest::collection::btree_set(prop_oneof![
                 Just("notes.txt".to_owned()),
                 Just("server.sqlite".to_owned()),
@@ -730,5 +743,12 @@ mod tests {
         assert_eq!(removed.iter().map(|b| b.name.number).collect::<Vec<_>>(), vec![1]);
         assert_eq!(folder.newest().unwrap().unwrap().path, taken.path);
         assert!(taken.keys.unwrap().is_dir(), "its keys are kept with it");
+
+        // A file carrying the highest number: refused, nothing written.
+        touch(folder_dir.path(), &name(MAX_NUMBER, now).file_name(), false);
+        let before = entries(folder_dir.path());
+        let error = folder.take(data.path(), now + INTERVAL).unwrap_err();
+        assert_eq!(error.code(), "backup_numbers_exhausted", "{error}");
+        assert_eq!(entries(folder_dir.path()), before);
     }
 }
