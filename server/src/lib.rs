@@ -9,6 +9,8 @@
 //!   stable code;
 //! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them,
 //!   with the key files: [`key_backup`]);
+//! - [`host_backup`]: the backups of a computer hosting companies, into a folder of the
+//!   user's, daily and before upgrades;
 //! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
 //! - [`pause`]: pause points inside multi-step changes, for crash tests;
 //! - [`tls`]: serving over TLS with a host's own certificate (a company hosted on the
@@ -24,6 +26,7 @@ pub mod client_address;
 pub mod demo;
 pub mod error;
 pub mod hashing;
+pub mod host_backup;
 pub mod key_backup;
 mod key_file;
 pub mod pairing;

@@ -361,15 +361,32 @@ impl TestServer {
     /// Stops the server, restores the backup `from` (and its keys) as `comptoir-server admin
     /// restore` does (every company at a new epoch), and starts it again on the same port.
     pub fn restore(&mut self, from: &Path) -> Result<comptoir_server::admin::RestoreSummary, ServerError> {
+        self.restore_with(
+            |data_dir| comptoir_server::admin::restore(data_dir, from, false),
+            |e| {
+                matches!(
+                    e,
+                    comptoir_server::admin::AdminError::Storage(comptoir_server::storage::StorageError::Refused(_))
+                )
+            },
+        )
+    }
+
+    /// Stops the server, runs `restore` on its data folder (a restore of another kind
+    /// than [`Self::restore`]'s: the newest of a host's backups, say), and starts it again
+    /// on the same port. The stopped runtime lets go of the storage on its own threads:
+    /// `restore` is tried again, for a while, as long as it fails in a way `busy` says
+    /// is the folder still in use.
+    pub fn restore_with<T, E: std::fmt::Display>(
+        &mut self,
+        mut restore: impl FnMut(&Path) -> Result<T, E>,
+        busy: impl Fn(&E) -> bool,
+    ) -> Result<T, ServerError> {
         self.stop();
-        // The stopped runtime lets go of the storage on its own threads: the restore is
-        // refused until it has.
         let mut tries = 0;
         let restored = loop {
-            match comptoir_server::admin::restore(self.dir.path(), from, false) {
-                Err(comptoir_server::admin::AdminError::Storage(comptoir_server::storage::StorageError::Refused(
-                    _,
-                ))) if tries < 250 => {
+            match restore(self.dir.path()) {
+                Err(e) if busy(&e) && tries < 250 => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }

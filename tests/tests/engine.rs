@@ -602,6 +602,63 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
 }
 
+/// A computer hosting the company is restored from the newest of its backups
+/// ([`comptoir_server::host_backup`]) while a device has edits waiting: the engine pushes
+/// them before its pull finds the epoch stale, so the company downloaded again holds them
+/// and nothing waits in the old file kept aside.
+#[test]
+fn a_host_restored_from_its_backup_folder_keeps_the_edits_a_device_made_offline() {
+    use comptoir_server::host_backup::{self, BackupFolder, HostBackupError};
+
+    let (mut server, dir, _clock, mut app) = set_up_new(300);
+    let company = app.ready();
+    app.synced();
+    let folder_dir = tempfile::tempdir().unwrap();
+    let folder = BackupFolder::new(folder_dir.path());
+    folder.take(server.data_dir(), Utc::now()).unwrap();
+
+    // The host goes down; the device works on, offline.
+    server.stop();
+    let copy = copy_of(dir.path(), company.id);
+    let mut customer = copy.list_contacts(false, 0, 10).unwrap().into_iter().find(|c| c.is_customer).unwrap();
+    drop(copy);
+    customer.phone = Some("+33 4 72 00 00 07".into());
+    app.edit(1, Intent::UpdateContact { contact: customer.clone() }).unwrap();
+    let created = comptoir_tests::fixtures::new_contact("Créé hors ligne");
+    app.edit(2, Intent::CreateContact { contact: created.clone() }).unwrap();
+    app.send(Command::SyncNow);
+    app.status("offline", |s| matches!(s, SyncState::Offline { .. }));
+    assert_eq!(copy_of(dir.path(), company.id).pending_count().unwrap(), 2);
+
+    // Its data folder is lost; the newest backup is restored in its place.
+    for file in ["server.sqlite", "server.sqlite-wal", "server.sqlite-shm", "server.key", "audit-signing.key"] {
+        let _ = std::fs::remove_file(server.data_dir().join(file));
+    }
+    server
+        .restore_with(
+            |data_dir| host_backup::restore_newest(data_dir, &folder),
+            |e: &HostBackupError| e.code() == "backup_refused",
+        )
+        .unwrap();
+
+    app.send(Command::SyncNow);
+    app.wait_for("the file asked back", |e| matches!(e, Event::ReleaseCompanyFile { .. }).then_some(()));
+    app.send(Command::CompanyFileReleased { company: company.id });
+    let (aside, pending) = app.wait_for("the download again", |e| match e {
+        Event::Notice(Notice::DownloadedAgain { backup, pending }) => Some((backup.clone(), pending.clone())),
+        _ => None,
+    });
+    assert!(pending.is_empty(), "the edits reached the restored host before the download: {pending:?}");
+    assert_eq!(CompanyStore::open_read_only(&aside.unwrap()).unwrap().pending_count().unwrap(), 0);
+    app.wait_for("the new file ready", |e| matches!(e, Event::Setup(SetupStep::Ready { .. })).then_some(()));
+    app.synced();
+    let copy = copy_of(dir.path(), company.id);
+    assert_eq!(copy.contact(customer.id).unwrap().phone, customer.phone);
+    assert_eq!(copy.contact(created.id).unwrap().name, created.name);
+    assert_eq!(copy.pending_count().unwrap(), 0);
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
+}
+
 #[test]
 fn edits_wait_for_their_author_and_another_account_may_discard_them() {
     let (mut server, dir, clock, mut app) = set_up_new(200);

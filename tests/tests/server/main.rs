@@ -15,6 +15,7 @@ mod auth_concurrency;
 mod backup;
 mod cli_admin;
 mod crash;
+mod host_backup;
 mod lan_tls;
 mod pairing;
 mod pull_pages;

@@ -1,0 +1,165 @@
+//! A computer hosting a company is lost; another restores the newest of its backups
+//! ([`comptoir_server::host_backup`]): the devices download the company again, and what
+//! they held that the backup lacks is accounted for.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::Utc;
+use comptoir_core::engine::{ErrorKind, Link};
+use comptoir_core::model::{CompanyId, Contact, DocumentId};
+use comptoir_core::store::CompanyStore;
+use comptoir_core::sync::Intent;
+use comptoir_server::host_backup::{self, BackupFolder, HostBackupError};
+use comptoir_tests::fixtures::{draft_invoice, new_contact};
+use comptoir_tests::{TestServer, checks};
+
+/// A device's copy of `company`, downloaded from `server` as `email`, as the app makes it.
+async fn device(server: &TestServer, dir: &Path, name: &str) -> Link {
+    let client = checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await.0;
+    let (mut link, _) =
+        Link::create(client, server.company(), &dir.join(format!("{name}.comptoir")), Utc::now()).await.unwrap();
+    link.sync(Utc::now, &mut |_| {}).await.unwrap();
+    link
+}
+
+async fn sync(link: &mut Link) -> comptoir_core::engine::SyncReport {
+    link.sync(Utc::now, &mut |_| {}).await.unwrap()
+}
+
+/// Creates a customer and issues an invoice to it on `link`'s copy (three edits).
+fn customer_and_invoice(link: &mut Link, name: &str) -> (Contact, DocumentId) {
+    let customer = new_contact(name);
+    link.store.submit(&Intent::CreateContact { contact: customer.clone() }).unwrap();
+    let invoice = draft_invoice(&customer, 120);
+    link.store.submit(&Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    link.store.submit(&Intent::IssueDocument { id: invoice.id }).unwrap();
+    (customer, invoice.id)
+}
+
+/// What the engine does when the server's data was rebuilt (`ErrorKind::Rebuilt`, see
+/// `download_again` in the engine's worker): the old file moved aside, the company
+/// downloaded again into its place. Returns the new copy and where the old one went.
+async fn download_again(old: Link, now: chrono::DateTime<Utc>) -> (Link, std::path::PathBuf) {
+    let (client, company, path) = (old.client.clone(), old.company, old.store.path().to_path_buf());
+    drop(old);
+    let (mut link, aside) = Link::create(client, company, &path, now).await.unwrap();
+    sync(&mut link).await;
+    (link, aside.unwrap())
+}
+
+/// Each numbered document's series (its number without the trailing counter) and
+/// counters, sorted.
+fn numbers(store: &CompanyStore) -> BTreeMap<String, Vec<u64>> {
+    let mut series: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut stmt = store.connection().prepare("SELECT number FROM documents WHERE number IS NOT NULL").unwrap();
+    for number in stmt.query_map([], |r| r.get::<_, String>(0)).unwrap() {
+        let number = number.unwrap();
+        let prefix = number.trim_end_matches(|c: char| c.is_ascii_digit());
+        series.entry(prefix.to_owned()).or_default().push(number[prefix.len()..].parse().unwrap());
+    }
+    for counters in series.values_mut() {
+        counters.sort_unstable();
+    }
+    series
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_pending_edits_survive() {
+    let mut host = TestServer::start(300).unwrap();
+    let company: CompanyId = host.company();
+    let accounts = host.accounts.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = device(&host, dir.path(), "a").await;
+    let mut b = device(&host, dir.path(), "b").await;
+
+    // Before the backup: an invoice from A, which both devices have.
+    let (before_customer, before_invoice) = customer_and_invoice(&mut a, "Avant la sauvegarde");
+    sync(&mut a).await;
+    sync(&mut b).await;
+    assert!(b.store.document(before_invoice).unwrap().number.is_some());
+
+    // The daily backup, into the folder the user chose; an older one is there already.
+    let folder_dir = tempfile::tempdir().unwrap();
+    let folder = BackupFolder::new(folder_dir.path());
+    let older = folder.take(host.data_dir(), Utc::now() - chrono::TimeDelta::days(1)).unwrap();
+    let backup = folder.take(host.data_dir(), Utc::now()).unwrap();
+    assert_eq!(folder.newest().unwrap().unwrap(), backup);
+    assert!(backup.name.number > older.name.number);
+
+    // After the backup: A issues an invoice and syncs (the host acknowledges it; the
+    // backup lacks it). B, offline, issues one too, and edits a customer both had: its
+    // edits wait in its outbox.
+    let (lost_customer, lost_invoice) = customer_and_invoice(&mut a, "Après la sauvegarde, synchronisé");
+    sync(&mut a).await;
+    let lost_number = a.store.document(lost_invoice).unwrap().number.unwrap();
+    assert_eq!(a.store.pending_count().unwrap(), 0, "acknowledged by the host");
+    let (pending_customer, pending_invoice) = customer_and_invoice(&mut b, "Après la sauvegarde, en attente");
+    let mut edited = b.store.contact(before_customer.id).unwrap();
+    edited.phone = Some("+33 4 72 00 00 42".into());
+    b.store.submit(&Intent::UpdateContact { contact: edited.clone() }).unwrap();
+    assert_eq!(b.store.pending_count().unwrap(), 4);
+
+    // The host is lost, its data folder with it. Another computer (another server, its
+    // own folder and port, which made its own keys on first start) restores the newest
+    // backup.
+    let old_epoch = a.store.sync_cursor().unwrap().unwrap().epoch;
+    host.stop();
+    drop(host);
+    let mut new_host = TestServer::builder().start().unwrap();
+    let (restored, summary) = new_host
+        .restore_with(
+            |data_dir| host_backup::restore_newest(data_dir, &folder),
+            |e: &HostBackupError| e.code() == "backup_refused",
+        )
+        .unwrap();
+    assert_eq!(restored, backup, "the newest backup");
+    let new_epoch = summary.companies.iter().find(|(id, _)| *id == company).unwrap().1;
+    assert_ne!(new_epoch, old_epoch, "a new epoch");
+
+    // The devices find the new host (signed in again) and sync: the pending edits go
+    // first, then the pull finds the cursor's epoch stale.
+    for link in [&mut a, &mut b] {
+        link.client = checks::signed_in(&new_host.url, &accounts.email, &accounts.password).await.0;
+    }
+    let stale = a.sync(Utc::now, &mut |_| {}).await.unwrap_err();
+    assert_eq!(stale.kind(), ErrorKind::Rebuilt, "{stale}");
+    let stale = b.sync(Utc::now, &mut |_| {}).await.unwrap_err();
+    assert_eq!(stale.kind(), ErrorKind::Rebuilt, "{stale}");
+    assert_eq!(b.store.pending_count().unwrap(), 0, "B's edits reached the restored host before the pull");
+    assert!(b.store.rejected_mutations().unwrap().is_empty(), "none refused");
+
+    // Both download again, as the engine does, their old files kept aside.
+    let (a, a_aside) = download_again(a, Utc::now()).await;
+    let (b, b_aside) = download_again(b, Utc::now()).await;
+    assert_eq!(a.store.sync_cursor().unwrap().unwrap().epoch, new_epoch);
+
+    // B's edits are in every copy, its invoice numbered by the restored host.
+    let stats = new_host.stats(company).unwrap();
+    for copy in [&a, &b] {
+        assert_eq!(copy.store.replica_stats().unwrap(), stats, "every copy equals the restored host");
+        assert_eq!(copy.store.contact(pending_customer.id).unwrap().name, pending_customer.name);
+        assert_eq!(copy.store.contact(before_customer.id).unwrap().phone, edited.phone);
+        assert!(copy.store.document(pending_invoice).unwrap().number.is_some());
+        assert!(copy.store.document(before_invoice).unwrap().number.is_some());
+        // Numbers run without a gap or a duplicate in every series.
+        for (series, counters) in numbers(&copy.store) {
+            let first = counters[0];
+            let expected: Vec<u64> = (first..first + counters.len() as u64).collect();
+            assert_eq!(counters, expected, "series {series}");
+        }
+    }
+    assert_eq!(numbers(&a.store), numbers(&b.store));
+    assert!(numbers(&a.store).values().map(Vec::len).sum::<usize>() > 2, "the demo's invoices and ours");
+
+    // What A's copy had acknowledged after the backup is not sent again: the host lost
+    // it, the new copies do not have it, and its number went to B's invoice. It is kept
+    // only in A's old file, moved aside.
+    assert!(a.store.contact(lost_customer.id).is_err() && a.store.document(lost_invoice).is_err());
+    assert_eq!(b.store.document(pending_invoice).unwrap().number.unwrap(), lost_number, "the number is re-used");
+    let kept = CompanyStore::open_expecting(&a_aside, company).unwrap();
+    assert_eq!(kept.document(lost_invoice).unwrap().number.unwrap(), lost_number);
+    assert_eq!(kept.contact(lost_customer.id).unwrap().name, lost_customer.name);
+    assert_eq!(kept.pending_count().unwrap(), 0, "nothing there waits to be sent");
+    assert_eq!(CompanyStore::open_expecting(&b_aside, company).unwrap().pending_count().unwrap(), 0);
+}
