@@ -9,6 +9,9 @@
 //! - `host/host-port`: the port it listened on, bound again at the next start so that
 //!   the devices find it where they left it.
 //!
+//! - `host/backup-folder`: where its backups go (the user's choice: a USB disk, a synced
+//!   folder); see [`back_up_if_due`].
+//!
 //! [`start`] serves; [`Host`] makes invitations, lists and revokes devices. The same
 //! [`Host`] backs `comptoir host` and, later, the window's "Partager sur le réseau
 //! local…".
@@ -19,6 +22,7 @@ use std::time::Duration;
 
 use comptoir_core::lan::{Fingerprint, HostAddress, HostIdentity, PairingLink, TypedInvitation};
 use comptoir_core::model::{CompanyId, Role};
+use comptoir_server::host_backup::{BackupFile, BackupFolder, Versions};
 use comptoir_server::pairing::{Invitation, PairingError};
 use comptoir_server::storage::{CompanyRecord, DeviceRecord, Storage as _};
 
@@ -52,7 +56,66 @@ pub enum HostError {
     Admin(#[from] comptoir_server::admin::AdminError),
     #[error("{0}")]
     Company(String),
+    #[error("the host's backups: {0}")]
+    Backup(#[from] comptoir_server::host_backup::HostBackupError),
 }
+
+/// Where the host's backups go: `chosen` (remembered for the next starts), else the
+/// folder remembered; `None` when none was ever chosen.
+pub fn backup_folder(data: &Path, chosen: Option<&Path>) -> Result<Option<BackupFolder>, HostError> {
+    let dir = host_dir(data);
+    let file = dir.join(BACKUP_FOLDER_FILE);
+    if let Some(chosen) = chosen {
+        std::fs::create_dir_all(&dir).map_err(|source| HostError::Io { path: dir.clone(), source })?;
+        let text = chosen.to_string_lossy();
+        std::fs::write(&file, format!("{text}\n")).map_err(|source| HostError::Io { path: file.clone(), source })?;
+        return Ok(Some(BackupFolder::new(chosen)));
+    }
+    match std::fs::read_to_string(&file) {
+        Ok(text) if !text.trim().is_empty() => Ok(Some(BackupFolder::new(text.trim_end_matches(['\n', '\r'])))),
+        Ok(_) => Ok(None),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(HostError::Io { path: file, source }),
+    }
+}
+
+/// Takes a backup of the host's data into `folder` when one is due — none yet, another
+/// version of Comptoir than the newest backup's (so, before an upgrade opens the data),
+/// or a day since the newest — then keeps the newest
+/// [`comptoir_server::host_backup::KEEP`]. The host may be serving.
+pub fn back_up_if_due(
+    data: &Path,
+    folder: &BackupFolder,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<BackupFile>, HostError> {
+    if folder.why_due(&Versions::running(), now)?.is_none() {
+        return Ok(None);
+    }
+    back_up_now(data, folder, now).map(Some)
+}
+
+/// Takes a backup of the host's data into `folder` now (Fichier → Sauvegarder
+/// maintenant), then keeps the newest [`comptoir_server::host_backup::KEEP`].
+pub fn back_up_now(
+    data: &Path,
+    folder: &BackupFolder,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<BackupFile, HostError> {
+    let file = folder.take(&host_dir(data), now)?;
+    let removed = folder.prune(comptoir_server::host_backup::KEEP)?;
+    tracing::info!(backup = %file.path.display(), pruned = removed.len(), "host backup taken");
+    Ok(file)
+}
+
+/// Puts the newest backup of `folder` in place of the host's data (hosting stopped):
+/// every company at a new epoch, so every device downloads again, sending first what it
+/// had not sent.
+pub fn restore_newest(data: &Path, folder: &BackupFolder) -> Result<BackupFile, HostError> {
+    Ok(comptoir_server::host_backup::restore_newest(&host_dir(data), folder)?.0)
+}
+
+/// The file, in the host's folder, that remembers where its backups go.
+const BACKUP_FOLDER_FILE: &str = "backup-folder";
 
 /// The host's folder under the app's folder `data`.
 pub fn host_dir(data: &Path) -> PathBuf {

@@ -85,6 +85,8 @@ pub struct HostProcess {
     pub hosting: serde_json::Value,
     /// The invitation it printed as it started.
     pub first_invitation: serde_json::Value,
+    /// What else it said, in order, that no command asked (`backup`, `restored`).
+    pub said: Vec<serde_json::Value>,
 }
 
 /// Starts `binary host --data DATA --listen LISTEN --json` with `extra` arguments
@@ -116,6 +118,7 @@ pub fn host(
         stdout: BufReader::new(stdout),
         hosting: serde_json::Value::Null,
         first_invitation: serde_json::Value::Null,
+        said: Vec::new(),
     };
     host.hosting = host.answer("hosting")?;
     host.first_invitation = host.answer("invitation")?;
@@ -123,17 +126,29 @@ pub fn host(
 }
 
 impl HostProcess {
-    /// The next answer, which must be an `event`.
+    /// The next answer that is an `event`; what it says before of what nobody asked
+    /// (backups taken, a restore) is kept in [`Self::said`].
     fn answer(&mut self, event: &str) -> Result<serde_json::Value, ServerError> {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line)?;
-        let value: serde_json::Value = serde_json::from_str(line.trim())
-            .map_err(|e| std::io::Error::other(format!("the host said {line:?}: {e}")))?;
-        if value["event"] != event {
+        loop {
+            let mut line = String::new();
+            self.stdout.read_line(&mut line)?;
+            let value: serde_json::Value = serde_json::from_str(line.trim())
+                .map_err(|e| std::io::Error::other(format!("the host said {line:?}: {e}")))?;
+            if value["event"] == event {
+                return Ok(value);
+            }
+            if value["event"] == "backup" || value["event"] == "restored" {
+                self.said.push(value);
+                continue;
+            }
             let _ = self.child.kill();
             return Err(std::io::Error::other(format!("the host said {value} instead of a(n) {event}")).into());
         }
-        Ok(value)
+    }
+
+    /// A backup now (`{"backup": path}`).
+    pub fn backup(&mut self) -> Result<serde_json::Value, ServerError> {
+        self.command("backup", "backup")
     }
 
     fn command(&mut self, line: &str, event: &str) -> Result<serde_json::Value, ServerError> {

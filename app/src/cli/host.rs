@@ -6,6 +6,7 @@
 //!
 //! - `invite [EMAIL]`: a new invitation (for the first owner when no email is given);
 //! - `devices`: the devices paired, revoked ones too;
+//! - `backup`: a backup now, into the backup folder;
 //! - `revoke DEVICE`: ends a device's session;
 //! - `quit`: stops hosting.
 //!
@@ -49,10 +50,22 @@ pub struct HostArgs {
     /// The new company's owner: their email (an account made here).
     #[arg(long)]
     pub owner: Option<String>,
+    /// The folder for the host's backups (a USB disk, a synced folder), remembered: one
+    /// is taken at start when due (none yet, another version of Comptoir, a day since the
+    /// last), then daily; the newest 30 are kept.
+    #[arg(long)]
+    pub backups: Option<PathBuf>,
+    /// Before serving, put the newest backup of the backup folder in place of the
+    /// host's data (a lost or damaged host): every device downloads again.
+    #[arg(long)]
+    pub restore_newest: bool,
     /// Print every answer as one JSON object per line.
     #[arg(long)]
     pub json: bool,
 }
+
+/// How often a running host looks whether its daily backup is due.
+const BACKUP_CHECK: std::time::Duration = std::time::Duration::from_mins(15);
 
 /// Runs the command: serves until `quit` or the process is stopped.
 pub fn run(args: &HostArgs) -> anyhow::Result<()> {
@@ -65,7 +78,38 @@ pub fn run(args: &HostArgs) -> anyhow::Result<()> {
         let company = hosting::create_company(&args.data, name, &args.country, owner, display, password.trim_end())?;
         eprintln!("created the company {name} ({company}), hosted by this computer; its owner: {owner}");
     }
+    let backups = hosting::backup_folder(&args.data, args.backups.as_deref())?;
+    if args.restore_newest {
+        let folder = backups.as_ref().context("--restore-newest needs a backup folder: give --backups DIR")?;
+        let restored = hosting::restore_newest(&args.data, folder)?;
+        say(
+            args.json,
+            &json!({"event": "restored", "backup": restored.path}),
+            &format!("restored {}", restored.path.display()),
+        );
+    }
+    // Before the data opens: a new version of Comptoir backs it up before it migrates it.
+    if let Some(folder) = &backups
+        && let Some(file) = hosting::back_up_if_due(&args.data, folder, chrono::Utc::now())?
+    {
+        say(
+            args.json,
+            &json!({"event": "backup", "backup": file.path}),
+            &format!("backed up to {}", file.path.display()),
+        );
+    }
     let host = hosting::start(&args.data, args.listen)?;
+    if let Some(folder) = backups.clone() {
+        let data = args.data.clone();
+        std::thread::Builder::new().name("host-backups".into()).spawn(move || {
+            loop {
+                std::thread::sleep(BACKUP_CHECK);
+                if let Err(error) = hosting::back_up_if_due(&data, &folder, chrono::Utc::now()) {
+                    tracing::error!(%error, "the daily backup failed; trying again later");
+                }
+            }
+        })?;
+    }
     let company = host.company(args.company.as_deref())?;
     let own = host.host_address();
     if args.json {
@@ -85,10 +129,11 @@ pub fn run(args: &HostArgs) -> anyhow::Result<()> {
         let answer = match (words.next(), words.next()) {
             (Some("invite"), member) => invite(&host, company.id, member.or(args.member.as_deref()), args.json),
             (Some("devices"), None) => devices(&host, company.id, args.json),
+            (Some("backup"), None) => backup(&args.data, backups.as_ref(), args.json),
             (Some("revoke"), Some(device)) => revoke(&host, company.id, device, args.json),
             (Some("quit"), None) => return Ok(()),
             (None, _) => Ok(()),
-            _ => Err(anyhow::anyhow!("unknown command: {line} (invite [EMAIL], devices, revoke DEVICE, quit)")),
+            _ => Err(anyhow::anyhow!("unknown command: {line} (invite [EMAIL], devices, backup, revoke DEVICE, quit)")),
         };
         if let Err(error) = answer {
             if args.json {
@@ -102,6 +147,26 @@ pub fn run(args: &HostArgs) -> anyhow::Result<()> {
     loop {
         std::thread::park();
     }
+}
+
+/// Prints `value` with `--json`, else `text` on stderr.
+fn say(json: bool, value: &serde_json::Value, text: &str) {
+    if json {
+        println!("{value}");
+    } else {
+        eprintln!("{text}");
+    }
+}
+
+fn backup(
+    data: &std::path::Path,
+    folder: Option<&comptoir_server::host_backup::BackupFolder>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let folder = folder.context("no backup folder: start the host with --backups DIR")?;
+    let file = hosting::back_up_now(data, folder, chrono::Utc::now())?;
+    say(json, &json!({"event": "backup", "backup": file.path}), &format!("backed up to {}", file.path.display()));
+    Ok(())
 }
 
 fn list(addresses: &[SocketAddr]) -> String {

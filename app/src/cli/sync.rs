@@ -120,6 +120,7 @@ pub async fn sync_company(
         server_url: target.server.clone(),
     })?;
     let path = company_path(&app, &target.data, company);
+    let client_again = client.clone();
     let mut link = if path.exists() {
         Link::open(client, company, &path)?
     } else {
@@ -138,7 +139,24 @@ pub async fn sync_company(
         active: true,
     })?;
     app.set_active_company(company)?;
-    let report = link.sync(Utc::now, &mut progress).await?;
+    let report = match link.sync(Utc::now, &mut progress).await {
+        // The server's data was restored from a backup (a new epoch): what waited was
+        // sent first; the copy is moved aside and downloaded again, as the app does.
+        Err(error) if error.kind() == comptoir_core::engine::ErrorKind::Rebuilt => {
+            drop(link);
+            let (again, aside) = Link::create(client_again, company, &path, Utc::now()).await?;
+            if let Some(aside) = &aside {
+                eprintln!("the server's data was restored: the old copy is kept at {}", aside.display());
+                // Whatever it still holds unsent (another account's edits) is counted for the user.
+                let pending = comptoir_core::store::CompanyStore::open(aside).and_then(|old| old.pending_count());
+                app.keep_copy(company, aside, pending.unwrap_or(0))?;
+            }
+            link = again;
+            link.store.set_author(Some(comptoir_core::model::UserId(account.user_id)));
+            link.sync(Utc::now, &mut progress).await?
+        }
+        result => result?,
+    };
     eprintln!(
         "up to date at change {}: {} change(s) sent, {} refused, {} received",
         link.store.sync_cursor()?.map_or(0, |c| c.seq),

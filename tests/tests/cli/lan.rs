@@ -207,3 +207,49 @@ fn the_host_killed_during_a_devices_sync_comes_back_and_the_device_converges() {
     let number = store.document(invoice).unwrap().number.unwrap();
     assert!(number.ends_with('1'), "the first number: {number}");
 }
+
+/// The host backs up into a folder of the user's (one at start, one on demand); the
+/// host is lost; its newest backup is restored: the devices download again, and the
+/// edit one of them had not sent yet reaches the restored host and is numbered there.
+#[test]
+fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (host_dir, backups) = (dir.path().join("host"), dir.path().join("usb"));
+    std::fs::create_dir(&backups).unwrap();
+    let backups_arg = backups.to_string_lossy().into_owned();
+    let extra = ["--create", "Atelier du Port", "--owner", OWNER, "--backups", &backups_arg];
+    let mut host = process::host(APP_BIN, &host_dir, LISTEN, &extra, Some(PASSWORD)).unwrap();
+    assert_eq!(host.said.len(), 1, "the first backup, at start: {:?}", host.said);
+    let company = host.company().unwrap();
+    let (own, a) = (dir.path().join("own"), dir.path().join("a"));
+    let mut command = process::app_sync(APP_BIN, &host.address(), OWNER, &own);
+    figures(&process::spawn_with_password(command.arg("--json"), PASSWORD).unwrap().wait_with_output().unwrap());
+    figures(&join(&a, host.first_invitation["link"].as_str().unwrap(), "Portable"));
+
+    // An invoice synced, then the backup; then an invoice the device keeps waiting.
+    let synced = issue_offline(&a, company, "Voilerie");
+    figures(&stored_sync(&a));
+    let backup = host.backup().unwrap();
+    assert!(Path::new(backup["backup"].as_str().unwrap()).starts_with(&backups));
+    let waiting = issue_offline(&a, company, "Capitainerie");
+
+    // The host is lost; its newest backup is restored, and it serves again.
+    host.kill();
+    let restored = process::host(APP_BIN, &host_dir, LISTEN, &["--restore-newest"], None).unwrap();
+    assert_eq!(restored.said[0]["event"], "restored", "{:?}", restored.said);
+    assert_eq!(restored.said[0]["backup"], backup["backup"]);
+
+    // Both copies download again; the waiting invoice was sent first, and numbered.
+    let device = figures(&stored_sync(&a));
+    let owner = figures(&stored_sync(&own));
+    assert_eq!(device, owner);
+    assert_eq!(owner["document"]["count"], 2, "{owner}");
+    let store = CompanyStore::open(&copy_of(&a, company)).unwrap();
+    assert_eq!(store.pending_count().unwrap(), 0);
+    let mut numbers: Vec<String> =
+        [synced, waiting].iter().map(|id| store.document(*id).unwrap().number.unwrap()).collect();
+    numbers.sort();
+    assert!(numbers[0].ends_with('1') && numbers[1].ends_with('2'), "{numbers:?}");
+    let kept = AppStore::open(&a.join(AppStore::FILE_NAME)).unwrap().kept_copies(company).unwrap();
+    assert_eq!(kept.len(), 1, "the old copy is kept aside");
+}
