@@ -155,6 +155,9 @@ pub struct Host {
     state: comptoir_server::AppState,
     fingerprint: Fingerprint,
     addresses: Vec<SocketAddr>,
+    /// Its mDNS announcement, so devices find it when its address changes; `None` when
+    /// the network refused it (devices then use the addresses they know).
+    announcement: Option<comptoir_core::lan::discovery::Announcement>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -183,7 +186,14 @@ pub fn start(data: &Path, listen: SocketAddr) -> Result<Host, HostError> {
     let addresses = advertised(local);
     runtime.spawn(comptoir_server::serve_tls(listener, config, state.clone(), std::future::pending()));
     tracing::info!(%local, fingerprint = %fingerprint, "hosting on the local network");
-    Ok(Host { state, fingerprint, addresses, runtime: Some(runtime) })
+    let announcement = match comptoir_core::lan::discovery::announce(&fingerprint, local.port()) {
+        Ok(announcement) => Some(announcement),
+        Err(error) => {
+            tracing::warn!(%error, "the host is not announced on the local network: devices use the addresses they know");
+            None
+        }
+    };
+    Ok(Host { state, fingerprint, addresses, announcement, runtime: Some(runtime) })
 }
 
 impl Host {
@@ -268,6 +278,7 @@ impl Host {
     /// Stops serving; the port is free when it returns. Not to be called from inside an
     /// async runtime.
     pub fn stop(&mut self) {
+        self.announcement = None;
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(STOP_WAIT);
         }
@@ -330,8 +341,11 @@ fn remember(path: &Path, port: u16) {
 }
 
 /// The addresses to give devices for a listener on `local`: itself, or when it listens
-/// on every interface, the address this computer uses on its network (found by routing
-/// a datagram socket, without sending anything), else the loopback.
+/// on every interface, the address this computer uses on its network first (found by
+/// routing a datagram socket, without sending anything), then its other interfaces'
+/// addresses (IPv4 before IPv6, no loopback nor link-local: a URL cannot carry an IPv6
+/// scope), at most [`comptoir_core::lan::link::MAX_ADDRESSES`]; the loopback when it has
+/// no other.
 fn advertised(local: SocketAddr) -> Vec<SocketAddr> {
     if !local.ip().is_unspecified() {
         return vec![local];
@@ -346,5 +360,22 @@ fn advertised(local: SocketAddr) -> Vec<SocketAddr> {
         .ok()
         .map(|address| address.ip())
         .filter(|ip| !ip.is_unspecified());
-    vec![SocketAddr::new(routed.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)), local.port())]
+    let mut interfaces: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|interface| !interface.is_loopback() && !interface.is_link_local())
+        .map(|interface| interface.ip())
+        .collect();
+    interfaces.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+    let mut ips: Vec<IpAddr> = routed.into_iter().collect();
+    for ip in interfaces {
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    if ips.is_empty() {
+        ips.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    ips.truncate(comptoir_core::lan::link::MAX_ADDRESSES);
+    ips.into_iter().map(|ip| SocketAddr::new(ip, local.port())).collect()
 }

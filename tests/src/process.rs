@@ -99,14 +99,15 @@ pub fn host(
     extra: &[&str],
     password: Option<&str>,
 ) -> Result<HostProcess, ServerError> {
-    let mut child = Command::new(binary)
-        .args(["host", "--json", "--listen", listen, "--data"])
-        .arg(data)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
+    let mut command = Command::new(binary);
+    command.args(["host", "--json", "--listen", listen, "--data"]).arg(data).args(extra);
+    host_command(command, password)
+}
+
+/// [`host`] from a command of the caller's (`ip netns exec NS comptoir host --json …`):
+/// its standard streams are piped here.
+pub fn host_command(mut command: Command, password: Option<&str>) -> Result<HostProcess, ServerError> {
+    let mut child = command.env("RUST_LOG", "warn").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
     let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("the host's stdin is not piped"))?;
     let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("the host's stdout is not piped"))?;
     if let Some(password) = password {

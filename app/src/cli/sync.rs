@@ -12,9 +12,11 @@ use anyhow::{Context as _, anyhow, bail};
 use chrono::Utc;
 use comptoir_core::engine::credentials::system_credentials;
 use comptoir_core::engine::{Link, Progress};
+use comptoir_core::lan::HostAddress;
+use comptoir_core::lan::discovery::refind;
 use comptoir_core::model::CompanyId;
 use comptoir_core::store::{AppStore, COMPANY_FILE_EXTENSION, LocalAccount, LocalCompany};
-use comptoir_core::sync::{AccountView, LoginResponse, RecordKind, SyncClient, TableStats};
+use comptoir_core::sync::{AccountView, ClientError, LoginResponse, RecordKind, SyncClient, TableStats};
 
 /// What `comptoir sync` was asked.
 #[derive(Debug)]
@@ -72,8 +74,23 @@ pub async fn run_stored(
     let refresh = tokio::task::block_in_place(|| credentials.load(&account.email))?.ok_or_else(|| {
         anyhow!("the session of {} is not kept on this machine: sign in with --server and --email", account.email)
     })?;
-    let mut client = SyncClient::new(&account.server_url)?;
-    let tokens = client.refresh(&refresh).await?;
+    let mut server = account.server_url.clone();
+    let mut client = SyncClient::new(&server)?;
+    let tokens = match client.refresh(&refresh).await {
+        // A host of the local network that moved (a new address from DHCP): looked for
+        // by mDNS, and kept where it answers. The pin holds wherever it is found.
+        Err(ClientError::Unreachable(_)) if HostAddress::is_host_address(&server) => {
+            let url = server.clone();
+            let moved = tokio::task::spawn_blocking(move || refind(&url, std::time::Duration::from_secs(3))).await?;
+            let moved = moved.ok_or_else(|| anyhow!("the host computer cannot be reached at {server}, nor found on the local network: is it on, and is Comptoir allowed through its firewall?"))?;
+            eprintln!("the host was found at another address: {moved}");
+            app.move_server(&server, &moved)?;
+            server = moved;
+            client = SyncClient::new(&server)?;
+            client.refresh(&refresh).await?
+        }
+        result => result?,
+    };
     tokio::task::block_in_place(|| credentials.save(&account.email, &tokens.refresh_token))?;
     let view = client.account().await?;
     let wanted = match company {
@@ -82,7 +99,7 @@ pub async fn run_stored(
     };
     let (company, name) = choose_company(&view, wanted.as_deref())?;
     eprintln!("signed in as {}; company {name} ({company})", view.email);
-    let target = Target { data, server: account.server_url, json, page_size };
+    let target = Target { data, server, json, page_size };
     sync_company(client, &view, company, &name, &target).await
 }
 

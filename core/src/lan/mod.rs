@@ -11,11 +11,13 @@
 //!   fingerprint, and a single-use secret;
 //! - [`code`] and [`pake`]: the short code typed instead (no camera), and the SPAKE2
 //!   exchange that makes it safe against a listener and binds it to the certificate;
-//! - [`address`]: how a joined device names its host afterwards (`comptoir-lan://…`);
+//! - [`address`]: how a joined device names its host afterwards (`comptoir-lan://…`),
+//!   and [`discovery`]: finding it again by mDNS when its address changed;
 //! - [`pairing`]: what the host and the device say to each other to pair.
 
 pub mod address;
 pub mod code;
+pub mod discovery;
 pub mod identity;
 pub mod link;
 pub mod pairing;
@@ -45,6 +47,9 @@ pub enum LanError {
     /// A pairing link or fingerprint that does not read.
     #[error("not a Comptoir pairing link: {0}")]
     BadLink(&'static str),
+    /// mDNS could not announce or browse.
+    #[error("local network discovery (mDNS): {0}")]
+    Discovery(String),
     /// A typed code (or its host's address) that does not read.
     #[error("not a Comptoir pairing code: {0}")]
     BadCode(&'static str),
@@ -59,6 +64,7 @@ impl LanError {
             Self::Tls(_) => "tls_setup_failed",
             Self::BadLink(_) => "pairing_link_invalid",
             Self::BadCode(_) => "pairing_code_invalid",
+            Self::Discovery(_) => "discovery_failed",
         }
     }
 }

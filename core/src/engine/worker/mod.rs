@@ -110,6 +110,10 @@ struct Worker {
     /// No sync before this: the server answered busy and asked for a wait.
     not_before: Option<Instant>,
     offline_since: Option<DateTime<Utc>>,
+    /// When the host of the local network was last looked for by mDNS (see
+    /// [`crate::lan::discovery`]), so that an unreachable host is looked for at most
+    /// every few minutes.
+    last_discovery: Option<std::time::Instant>,
     stopping: Arc<AtomicBool>,
     /// Sources of accounting entries may have changed: derive them again, a chunk at a
     /// time between commands.
@@ -153,6 +157,7 @@ impl Worker {
             next_sync: None,
             not_before: None,
             offline_since: None,
+            last_discovery: None,
             stopping,
             ledger_work: false,
             redownload: None,

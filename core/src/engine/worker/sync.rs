@@ -6,10 +6,14 @@ use tokio::time::Instant;
 use super::Worker;
 use crate::engine::link::ErrorKind;
 use crate::engine::{Event, Grace, Notice, Progress, SetupStep, SyncError, SyncState};
-use crate::sync::ClientError;
+use crate::sync::{ClientError, SyncClient};
 
 /// Warn when less than this is left of the grace period.
 const GRACE_WARNING_HOURS: i64 = 24;
+/// How often an unreachable host of the local network is looked for by mDNS.
+const REDISCOVERY_EVERY: std::time::Duration = std::time::Duration::from_mins(5);
+/// How long a look for it waits for an answer.
+const DISCOVERY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Worker {
     /// Pushes and pulls, once, and schedules the next sync.
@@ -29,7 +33,11 @@ impl Worker {
         }
         self.not_before = None;
         if self.access.is_none() && self.email.is_some() {
-            match self.refresh_session().await {
+            let mut refreshed = self.refresh_session().await;
+            if matches!(refreshed, Err(ClientError::Unreachable(_))) && self.rediscover().await {
+                refreshed = self.refresh_session().await;
+            }
+            match refreshed {
                 Ok(()) => {}
                 Err(e @ (ClientError::Unreachable(_) | ClientError::Busy { .. })) => {
                     return self.failed(&SyncError::Client(e));
@@ -38,7 +46,7 @@ impl Worker {
             }
         }
         self.ensure_account().await;
-        let mut retried = false;
+        let (mut retried, mut moved) = (false, false);
         loop {
             let result = self.sync_once().await;
             match result {
@@ -57,9 +65,42 @@ impl Worker {
                 }
                 Err(e) if e.kind() == ErrorKind::SignedOut => return self.signed_out(),
                 Err(e) if e.kind() == ErrorKind::Rebuilt => return self.download_again(),
+                // A host of the local network that moved: found again, try there once.
+                Err(e) if e.kind() == ErrorKind::Offline && !moved && self.rediscover().await => moved = true,
                 Err(e) => return self.failed(&e),
             }
         }
+    }
+
+    /// Looks for the host of the local network this copy syncs with by mDNS, when its
+    /// address is a host's and it was not looked for in the last
+    /// [`REDISCOVERY_EVERY`]: when found elsewhere, the new address is kept (the app's
+    /// file, the copy's client) and `true` returned.
+    async fn rediscover(&mut self) -> bool {
+        if !crate::lan::HostAddress::is_host_address(&self.server)
+            || self.last_discovery.is_some_and(|at| at.elapsed() < REDISCOVERY_EVERY)
+        {
+            return false;
+        }
+        self.last_discovery = Some(std::time::Instant::now());
+        let url = self.server.clone();
+        let found = tokio::task::spawn_blocking(move || crate::lan::discovery::refind(&url, DISCOVERY_WAIT)).await;
+        let Ok(Some(moved)) = found else { return false };
+        let client = match SyncClient::new(&moved) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(error = %e, "the host's new address is unusable");
+                return false;
+            }
+        };
+        if let Err(e) = self.app.move_server(&self.server, &moved) {
+            tracing::warn!(error = %e, "the host's new address could not be kept");
+        }
+        self.server = moved;
+        if let Some(link) = self.link.as_mut() {
+            link.client = client;
+        }
+        true
     }
 
     pub(super) async fn sync_once(&mut self) -> Result<(), SyncError> {
