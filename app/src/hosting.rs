@@ -10,8 +10,8 @@
 //!   the devices find it where they left it.
 //!
 //! [`start`] serves; [`Host`] makes invitations, lists and revokes devices. The same
-//! [`Host`] backs `comptoir host` and, later, the window's "Partager sur le réseau
-//! local…".
+//! [`Host`] backs `comptoir host` and, through [`crate::local_host`], the window's
+//! "Partager sur le réseau local…".
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ use std::time::Duration;
 use comptoir_core::lan::{Fingerprint, HostAddress, HostIdentity, PairingLink, TypedInvitation};
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_server::pairing::{Invitation, PairingError};
-use comptoir_server::storage::{CompanyRecord, DeviceRecord, Storage as _};
+use comptoir_server::storage::{CompanyRecord, DeviceRecord, MemberRecord, Storage as _};
 
 /// The host's folder, under the app's.
 pub const HOST_DIR: &str = "host";
@@ -162,6 +162,11 @@ impl Host {
                 Err(HostError::Company(format!("several companies are hosted here; choose one: {}", names.join(", "))))
             }
         }
+    }
+
+    /// The members of `company`: those an invitation may be for.
+    pub fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, HostError> {
+        Ok(self.state.storage.members(company)?)
     }
 
     /// An invitation for `member` (an email; the first owner when `None`) of `company`,
