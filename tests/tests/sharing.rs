@@ -85,9 +85,16 @@ fn the_sharing_windows_qr_code_reads_as_its_link_and_a_device_paired_with_it_can
     let link = link_shown(&harness);
     assert!(link.starts_with("comptoir://pair?v=1&h=127.0.0.2:"), "{link}");
     let sharing = harness.state().sharing.as_ref().unwrap();
-    let image = sharing.qr_image().unwrap();
-    assert_eq!(decode(image), link);
+    let image = sharing.qr_image().unwrap().clone();
+    assert_eq!(decode(&image), link);
     assert_eq!(sharing.link(), Some(link.as_str()));
+    // And on screen: the whole window as the GPU renders it (Mesa's software renderer
+    // here) holds one code, which reads as the same link.
+    harness.set_render_cursor(false);
+    let screen = harness.render().unwrap();
+    let screen =
+        egui::ColorImage::from_rgba_unmultiplied([screen.width() as usize, screen.height() as usize], screen.as_raw());
+    assert_eq!(decode(&screen), link, "the code rendered on screen");
     // Big enough to scan from a phone: a few hundred pixels, four light modules around.
     assert!(image.size[0] >= 200, "{:?}", image.size);
     assert!(image.pixels[..image.size[0] * 16].iter().all(|p| *p == egui::Color32::WHITE), "a quiet zone");

@@ -32,6 +32,8 @@ const QUIET_ZONE: usize = 4;
 const QR_SIDE: usize = 320;
 /// The fewest pixels a module takes.
 const MIN_MODULE: usize = 4;
+/// The window's width, in points: its title and most of the link show whole.
+const WINDOW_WIDTH: f32 = 460.0;
 
 /// What the window draws with.
 #[derive(Debug)]
@@ -209,9 +211,12 @@ pub fn sharing_ui(ui: &mut egui::Ui, state: &mut SharingWindow, ctx: &SharingCon
     }
     ui.ctx().request_repaint_after(DEVICES_REFRESH);
     let mut open = true;
-    egui::Window::new(texts.get("sharing-title")).collapsible(false).resizable(false).open(&mut open).show(
-        ui.ctx(),
-        |ui| {
+    egui::Window::new(texts.get("sharing-title"))
+        .collapsible(false)
+        .resizable(false)
+        .min_width(WINDOW_WIDTH)
+        .open(&mut open)
+        .show(ui.ctx(), |ui| {
             member_choice_ui(ui, state, texts);
             invitation_ui(ui, state, ctx);
             ui.horizontal(|ui| {
@@ -230,8 +235,7 @@ pub fn sharing_ui(ui: &mut egui::Ui, state: &mut SharingWindow, ctx: &SharingCon
             if let Some(error) = &state.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
-        },
-    );
+        });
     revoke_question_ui(ui, state, texts);
     open
 }
