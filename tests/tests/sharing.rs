@@ -146,3 +146,14 @@ fn the_sharing_windows_qr_code_reads_as_its_link_and_a_device_paired_with_it_can
     comptoir_tests::ui::close(harness);
     assert!(stopped.wait(Duration::from_secs(10)), "the host stopped at quit");
 }
+
+#[test]
+fn a_company_of_a_server_is_not_shared_from_this_computer() {
+    // The app's folder holds no host: nothing is served, Fichier offers no sharing.
+    let (_server, _dir, mut harness) = comptoir_tests::ui::opened(50, 0);
+    assert!(harness.state().local_host.is_none());
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Synchroniser maintenant");
+    assert!(!shows(&harness, "Partager sur le réseau local"));
+    assert!(harness.state().host_stopped().is_none());
+}
