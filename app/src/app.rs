@@ -80,6 +80,11 @@ pub struct ComptoirApp {
     /// The system's save dialog and viewer, and the cache folder (a test puts a
     /// recording shell in its place).
     pub desktop: crate::desktop::Desktop,
+    /// The company this computer hosts for the local network, served while the app
+    /// runs (when its folder holds one).
+    pub local_host: Option<crate::local_host::LocalHost>,
+    /// Fichier → Partager sur le réseau local…, when open.
+    pub sharing: Option<crate::screens::sharing::SharingWindow>,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -92,18 +97,44 @@ impl std::fmt::Debug for ComptoirApp {
     }
 }
 
+/// How the app starts, besides its engine's configuration.
+#[derive(Debug)]
+pub struct AppConfig {
+    pub language: Language,
+    /// The demo's account, shown by the wizard (`--demo`).
+    pub demo: Option<DemoAccount>,
+    /// Where the company this computer hosts is served, when the app's folder holds one
+    /// ([`crate::local_host::DEFAULT_LISTEN`]: every interface, the port kept).
+    pub host_listen: std::net::SocketAddr,
+}
+
+impl AppConfig {
+    /// In `language`, no demo, hosting on [`crate::local_host::DEFAULT_LISTEN`].
+    pub fn new(language: Language) -> Self {
+        Self { language, demo: None, host_listen: crate::local_host::DEFAULT_LISTEN }
+    }
+}
+
 impl ComptoirApp {
     /// Starts the engine with `config` (its `wake` is replaced by one that repaints this
     /// app's window).
     pub fn start(
-        mut config: EngineConfig,
+        config: EngineConfig,
         language: Language,
         demo: Option<DemoAccount>,
     ) -> Result<Self, comptoir_core::engine::EngineError> {
+        Self::start_with(config, AppConfig { demo, ..AppConfig::new(language) })
+    }
+
+    /// Starts the engine with `config`, and the host of the company this computer hosts
+    /// (when the app's folder holds one) on a thread of its own.
+    pub fn start_with(mut config: EngineConfig, app: AppConfig) -> Result<Self, comptoir_core::engine::EngineError> {
+        let AppConfig { language, demo, host_listen } = app;
         let ctx: Arc<OnceLock<egui::Context>> = Arc::default();
         let clock = config.clock.clone();
         config.wake = repaint_of(&ctx);
         let desktop = crate::desktop::Desktop::system(&config.data_dir);
+        let local_host = crate::local_host::LocalHost::start(&config.data_dir, host_listen, repaint_of(&ctx));
         let engine = Engine::start(config)?;
         Ok(Self {
             backlog: std::cell::RefCell::default(),
@@ -139,6 +170,8 @@ impl ComptoirApp {
             bell_open: false,
             unread: 0,
             desktop,
+            local_host,
+            sharing: None,
         })
     }
 
@@ -159,6 +192,7 @@ impl ComptoirApp {
                 self.screens.on_answer(answer);
             }
         }
+        self.hand_over_host_answers();
         if self.working.is_some() {
             main_window_ui(ui, self);
         } else {
@@ -235,6 +269,7 @@ impl ComptoirApp {
     /// Préférences → Compte asked for another company: the engine opens it (downloading
     /// it first if needed) while the company open now stays on screen.
     fn switch_company(&mut self, company: CompanyChoice) {
+        self.sharing = None;
         self.send(Command::ChooseCompany { company: company.id });
         self.switching = Some(company);
         self.preferences = None;
@@ -375,6 +410,7 @@ impl ComptoirApp {
             }
             // Back to the wizard's sign-in.
             Event::SignedOut => {
+                self.sharing = None;
                 self.working = None;
                 self.switching = None;
                 self.reader = None;
@@ -453,6 +489,39 @@ impl ComptoirApp {
 }
 
 impl ComptoirApp {
+    /// Whether Fichier offers « Partager sur le réseau local… »: the open company is
+    /// one this computer hosts, and the user is one of its owners or admins.
+    pub fn can_share(&self) -> bool {
+        let hosted = self.working.as_ref().zip(self.local_host.as_ref()).is_some_and(|(c, host)| host.hosts(c.id));
+        hosted && crate::screens::sharing::may_share(self.role)
+    }
+
+    /// Hands the host's answers to the sharing window, and the window's requests to the
+    /// host (those its queue has no room for wait for a next frame).
+    fn hand_over_host_answers(&mut self) {
+        let Some(host) = &mut self.local_host else { return };
+        let answers = host.answers();
+        let Some(sharing) = &mut self.sharing else { return };
+        for answer in answers {
+            sharing.on_answer(answer);
+        }
+        for request in sharing.take_requests() {
+            if !host.ask(request.clone()) {
+                sharing.ask_again(request);
+                if let Some(ctx) = self.ctx.get() {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    /// Reported once the local host's server is stopped, after the app is dropped
+    /// (`None`: nothing is hosted here): the caller that runs the window waits on it,
+    /// bounded, so that the port is free when the process ends.
+    pub fn host_stopped(&self) -> Option<crate::local_host::HostStopped> {
+        self.local_host.as_ref().map(crate::local_host::LocalHost::stopped)
+    }
+
     /// Where the engine's stop is reported once the app is dropped: the caller that runs
     /// the window waits on it, after the window has closed, so that the engine closes its
     /// files before the process ends (bounded: a busy engine never holds the quit).
@@ -508,25 +577,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     let mut commands = Vec::new();
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button(app.texts.get("menu-file"), |ui| {
-                if ui.button(app.texts.get("menu-preferences")).clicked() {
-                    app.preferences = Some(PreferencesState::default());
-                }
-                for (id, kind) in crate::screens::import::MENU_ITEMS {
-                    if ui.button(app.texts.get(id)).clicked() {
-                        app.screens.import = Some(crate::screens::import::ImportDialog::new(kind));
-                    }
-                }
-                if ui.button(app.texts.get("menu-sync-now")).clicked() {
-                    commands.push(Command::SyncNow);
-                }
-                if ui.button(app.texts.get("menu-sign-out")).clicked() {
-                    commands.push(Command::SignOut { remove_local_data: false });
-                }
-                if ui.button(app.texts.get("menu-quit")).clicked() {
-                    ui.send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-            });
+            ui.menu_button(app.texts.get("menu-file"), |ui| file_menu_ui(ui, app, &mut commands));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 bell_ui(ui, app);
                 if let Some(company) = &app.working {
@@ -542,6 +593,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         notices_ui(ui, app);
     }
     preferences_window_ui(ui, app);
+    sharing_window_ui(ui, app);
     let read_only = matches!(app.grace, Some(Grace::ReadOnly { .. }));
     let today = app.today();
     if let Some(reader) = &app.reader {
@@ -606,6 +658,33 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     app.send_all(commands);
 }
 
+/// The Fichier menu.
+fn file_menu_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Command>) {
+    if ui.button(app.texts.get("menu-preferences")).clicked() {
+        app.preferences = Some(PreferencesState::default());
+    }
+    for (id, kind) in crate::screens::import::MENU_ITEMS {
+        if ui.button(app.texts.get(id)).clicked() {
+            app.screens.import = Some(crate::screens::import::ImportDialog::new(kind));
+        }
+    }
+    if app.can_share()
+        && let Some(company) = &app.working
+        && ui.button(app.texts.get("menu-share")).clicked()
+    {
+        app.sharing = Some(crate::screens::sharing::SharingWindow::open(company.id, app.email.as_deref()));
+    }
+    if ui.button(app.texts.get("menu-sync-now")).clicked() {
+        commands.push(Command::SyncNow);
+    }
+    if ui.button(app.texts.get("menu-sign-out")).clicked() {
+        commands.push(Command::SignOut { remove_local_data: false });
+    }
+    if ui.button(app.texts.get("menu-quit")).clicked() {
+        ui.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+}
+
 /// The Preferences window, when open: it reads a narrow context and returns actions.
 fn preferences_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     if let Some(mut state) = app.preferences.take() {
@@ -623,6 +702,19 @@ fn preferences_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         let actions = preferences_ui(ui, &mut state, &ctx);
         app.preferences = Some(state);
         app.apply_preferences(actions);
+    }
+}
+
+/// The sharing window, when open and the open company is still hosted here by a user
+/// who may share it.
+fn sharing_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    let Some(mut state) = app.sharing.take() else { return };
+    let shared = app.working.as_ref().is_some_and(|c| c.id == state.company()) && app.can_share();
+    let ctx = crate::screens::sharing::SharingContext { texts: &app.texts, now: app.clock.now() };
+    if shared && crate::screens::sharing::sharing_ui(ui, &mut state, &ctx) {
+        app.sharing = Some(state);
+        // What the window asked this frame leaves now, not at the next frame.
+        app.hand_over_host_answers();
     }
 }
 

@@ -13,8 +13,8 @@
 //!   folder); see [`back_up_if_due`].
 //!
 //! [`start`] serves; [`Host`] makes invitations, lists and revokes devices. The same
-//! [`Host`] backs `comptoir host` and, later, the window's "Partager sur le réseau
-//! local…".
+//! [`Host`] backs `comptoir host` and, through [`crate::local_host`], the window's
+//! "Partager sur le réseau local…".
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ use comptoir_core::lan::{Fingerprint, HostAddress, HostIdentity, PairingLink, Ty
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_server::host_backup::{BackupFile, BackupFolder, Versions};
 use comptoir_server::pairing::{Invitation, PairingError};
-use comptoir_server::storage::{CompanyRecord, DeviceRecord, Storage as _};
+use comptoir_server::storage::{CompanyRecord, DeviceRecord, MemberRecord, Storage as _};
 
 /// The host's folder, under the app's.
 pub const HOST_DIR: &str = "host";
@@ -235,6 +235,11 @@ impl Host {
                 Err(HostError::Company(format!("several companies are hosted here; choose one: {}", names.join(", "))))
             }
         }
+    }
+
+    /// The members of `company`: those an invitation may be for.
+    pub fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, HostError> {
+        Ok(self.state.storage.members(company)?)
     }
 
     /// An invitation for `member` (an email; the first owner when `None`) of `company`,

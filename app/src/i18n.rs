@@ -51,18 +51,21 @@ impl Language {
                 include_str!("../../resources/locales/fr/errors.ftl"),
                 include_str!("../../resources/locales/fr/screens.ftl"),
                 include_str!("../../resources/locales/fr/import.ftl"),
+                include_str!("../../resources/locales/fr/sharing.ftl"),
             ],
             Self::English => &[
                 include_str!("../../resources/locales/en/app.ftl"),
                 include_str!("../../resources/locales/en/errors.ftl"),
                 include_str!("../../resources/locales/en/screens.ftl"),
                 include_str!("../../resources/locales/en/import.ftl"),
+                include_str!("../../resources/locales/en/sharing.ftl"),
             ],
             Self::Dutch => &[
                 include_str!("../../resources/locales/nl/app.ftl"),
                 include_str!("../../resources/locales/nl/errors.ftl"),
                 include_str!("../../resources/locales/nl/screens.ftl"),
                 include_str!("../../resources/locales/nl/import.ftl"),
+                include_str!("../../resources/locales/nl/sharing.ftl"),
             ],
         }
     }

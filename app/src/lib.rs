@@ -12,6 +12,7 @@ pub mod hosting;
 pub mod i18n;
 pub mod instance;
 pub mod kept_copies;
+pub mod local_host;
 pub mod pdf_pages;
 pub mod preferences;
 pub mod reader;

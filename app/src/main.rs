@@ -28,6 +28,10 @@ struct Cli {
     /// The server address the wizard proposes.
     #[arg(long, env = "COMPTOIR_SERVER", default_value = "https://sync.comptoir.app")]
     server: String,
+    /// Where the company this computer hosts (if any) is served on the local network;
+    /// port 0 keeps the port of the last start (7443 the first time, when free).
+    #[arg(long, env = "COMPTOIR_HOST_LISTEN", default_value = "0.0.0.0:0")]
+    host_listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,7 +134,10 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        None => run_window(cli.data, cli.server, cli.demo, cli.screenshots, launched),
+        None => {
+            let window = Window { data: cli.data, server: cli.server, host_listen: cli.host_listen, demo: cli.demo };
+            run_window(window, cli.screenshots, launched)
+        }
         Some(Command::Export { what: Export::Audit(args) }) => cli::export::run(&args),
         Some(Command::Export { what: Export::Accounting(args) }) => cli::export::run_accounting(&args),
         Some(Command::Import { what: Import::Contacts(args) }) => {
@@ -183,13 +190,16 @@ fn main() -> anyhow::Result<()> {
 /// its files.
 const ENGINE_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn run_window(
+/// What the window is started with, from the command line.
+struct Window {
     data: Option<PathBuf>,
     server: String,
+    host_listen: std::net::SocketAddr,
     demo: bool,
-    screenshots: Option<PathBuf>,
-    launched: std::time::Instant,
-) -> anyhow::Result<()> {
+}
+
+fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time::Instant) -> anyhow::Result<()> {
+    let Window { data, server, host_listen, demo } = window;
     let data = match data {
         Some(data) => data,
         None => default_data_dir().context("cannot tell where to keep the app's files: pass --data DIR")?,
@@ -222,7 +232,12 @@ fn run_window(
         wake: std::sync::Arc::new(|| {}),
         timing: comptoir_core::engine::Timing::default(),
     };
-    let mut app = comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::default(), demo_account)?;
+    let app_config = comptoir::app::AppConfig {
+        demo: demo_account,
+        host_listen,
+        ..comptoir::app::AppConfig::new(comptoir::i18n::Language::default())
+    };
+    let mut app = comptoir::app::ComptoirApp::start_with(config, app_config)?;
     app.instance = Some(instance);
     // In demo mode the first start seeds the server first: count from here instead.
     if !demo {
@@ -246,6 +261,7 @@ fn run_window(
         ..Default::default()
     };
     let engine_stopped = app.engine_stopped();
+    let host_stopped = app.host_stopped();
     let result = eframe::run_native(
         comptoir::app::APP_ID,
         options,
@@ -266,6 +282,12 @@ fn run_window(
         && !stopping.wait(ENGINE_STOP_WAIT)
     {
         tracing::warn!(wait = ?ENGINE_STOP_WAIT, "the engine had not finished at quit: the process ends anyway");
+    }
+    // The company hosted here stops serving (its thread stops it once the app is gone).
+    if let Some(stopped) = host_stopped
+        && !stopped.wait(ENGINE_STOP_WAIT)
+    {
+        tracing::warn!(wait = ?ENGINE_STOP_WAIT, "the local host had not stopped at quit: the process ends anyway");
     }
     drop(demo_server);
     result

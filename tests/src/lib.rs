@@ -479,9 +479,46 @@ pub fn app_harness_with_credentials(
         wake: std::sync::Arc::new(|| {}),
         timing: comptoir_core::engine::Timing::default(),
     };
-    #[allow(clippy::expect_used, reason = "a test harness: a panic is the failure report")]
+    harness_of(config, comptoir::app::AppConfig::new(comptoir::i18n::Language::French), size)
+}
+
+/// [`app_harness`] on a folder that holds a company hosted by this computer
+/// ([`comptoir::hosting::create_company`]): the app serves it on `host_listen` (another
+/// loopback address, say 127.0.0.2:0) while the harness lives, as the real app serves
+/// it on the local network.
+///
+/// # Panics
+///
+/// When the engine cannot start (a test failure).
+pub fn hosting_app_harness(
+    dir: &std::path::Path,
+    server: &str,
+    size: egui::Vec2,
+    host_listen: SocketAddr,
+) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
+    let config = comptoir_core::engine::EngineConfig {
+        data_dir: dir.to_path_buf(),
+        default_server: server.to_owned(),
+        clock: std::sync::Arc::new(comptoir_core::clock::SystemClock),
+        credentials: std::sync::Arc::new(comptoir_core::engine::credentials::FileCredentials::new(
+            &dir.join("credentials.json"),
+        )),
+        wake: std::sync::Arc::new(|| {}),
+        timing: comptoir_core::engine::Timing::default(),
+    };
     let app =
-        comptoir::app::ComptoirApp::start(config, comptoir::i18n::Language::French, None).expect("the engine starts");
+        comptoir::app::AppConfig { host_listen, ..comptoir::app::AppConfig::new(comptoir::i18n::Language::French) };
+    harness_of(config, app, size)
+}
+
+/// The real app started with `config` and `app`, in a headless kittest harness.
+fn harness_of(
+    config: comptoir_core::engine::EngineConfig,
+    app: comptoir::app::AppConfig,
+    size: egui::Vec2,
+) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
+    #[allow(clippy::expect_used, reason = "a test harness: a panic is the failure report")]
+    let app = comptoir::app::ComptoirApp::start_with(config, app).expect("the engine starts");
     egui_kittest::Harness::builder()
         .with_size(size)
         .build_ui_state(|ui, app: &mut comptoir::app::ComptoirApp| app.frame_ui(ui), app)

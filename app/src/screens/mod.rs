@@ -18,6 +18,7 @@ pub mod preview;
 pub mod rows;
 pub mod send_mail;
 pub mod settings;
+pub mod sharing;
 pub mod templates;
 pub mod users;
 

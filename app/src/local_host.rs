@@ -1,0 +1,260 @@
+//! The company this computer hosts, served while the app runs (issue 15).
+//!
+//! When the app's folder holds a host ([`hosting::host_dir`]) with a company, the app
+//! serves it on the local network for as long as it runs. The [`Host`] lives on a thread
+//! of its own (`comptoir-local-host`): starting it binds a port and opens SQLite, and
+//! every invitation, device list and revocation reads or writes the host's data, so none
+//! of it runs on the UI thread. The window asks with [`HostRequest`]s (a bounded
+//! channel) and takes the [`HostAnswer`]s once a frame; the thread wakes the window when
+//! it answers.
+//!
+//! At quit the app drops its [`LocalHost`]: the thread sees its requests' channel close,
+//! stops the server (bounded, see [`Host::stop`]) and reports it through [`HostStopped`],
+//! which `main` waits on (bounded) once the window is gone, so that the port is free
+//! when the process ends. The UI thread never waits for it.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use comptoir_core::lan::HostAddress;
+use comptoir_core::model::{CompanyId, Role};
+use comptoir_server::storage::{DeviceRecord, MemberRecord};
+
+use crate::hosting::{self, Host};
+
+/// Where the app listens when its start-up config says nothing: every interface, on
+/// the port kept from the last start (see [`hosting::start`]).
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+
+/// Requests waiting for the host's thread at most; a window asks a handful at a time.
+const QUEUE: usize = 16;
+
+/// What the window asks the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostRequest {
+    /// A fresh invitation for `member` (an email; the first owner when `None`).
+    Invite { company: CompanyId, member: Option<String> },
+    /// The devices paired with the company, revoked ones too.
+    Devices { company: CompanyId },
+    /// The company's members, whom an invitation may be for.
+    Members { company: CompanyId },
+    /// Ends a device's session.
+    Revoke { company: CompanyId, device: uuid::Uuid },
+}
+
+/// An invitation as the window shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedInvitation {
+    /// The `comptoir://pair` link, the QR code's content.
+    pub link: String,
+    /// The code to type on a device without a camera, with the host's address.
+    pub typed: String,
+    /// The member it is for, and their role.
+    pub email: String,
+    pub role: Role,
+    /// Until when it serves (by the host's clock), once.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the host's thread answers. Errors are the host's own words (its data could not
+/// be read, say), shown as they are.
+#[derive(Debug, Clone)]
+pub enum HostAnswer {
+    Invitation(Result<SharedInvitation, String>),
+    Devices { company: CompanyId, devices: Result<Vec<DeviceRecord>, String> },
+    Members { company: CompanyId, members: Result<Vec<MemberRecord>, String> },
+    Revoked { company: CompanyId, device: uuid::Uuid, result: Result<(), String> },
+}
+
+/// What the host's thread says of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostingState {
+    /// Binding its port and opening its data.
+    Starting,
+    /// Serving these companies; devices and this computer's own copy reach it at
+    /// `address`.
+    Serving { address: HostAddress, companies: Vec<CompanyId> },
+    /// It could not start (the port is taken, the data cannot be read), or its folder
+    /// holds no company: nothing is served.
+    Stopped { reason: Option<String> },
+}
+
+/// What the thread sends: its state, or an answer.
+#[derive(Debug)]
+enum Message {
+    State(HostingState),
+    Answer(HostAnswer),
+}
+
+/// The end of the host's thread, once its server is stopped: `main` waits on it at quit.
+#[derive(Debug, Clone, Default)]
+pub struct HostStopped(Arc<(Mutex<bool>, Condvar)>);
+
+impl HostStopped {
+    fn set(&self) {
+        let (done, changed) = &*self.0;
+        if let Ok(mut done) = done.lock() {
+            *done = true;
+        }
+        changed.notify_all();
+    }
+
+    /// Waits until the server is stopped, `patience` at most; whether it is.
+    pub fn wait(&self, patience: Duration) -> bool {
+        let (done, changed) = &*self.0;
+        let Ok(guard) = done.lock() else { return false };
+        changed.wait_timeout_while(guard, patience, |done| !*done).is_ok_and(|(done, _)| *done)
+    }
+}
+
+/// The app's handle on the host's thread.
+#[derive(Debug)]
+pub struct LocalHost {
+    requests: SyncSender<HostRequest>,
+    messages: Receiver<Message>,
+    state: HostingState,
+    stopped: HostStopped,
+}
+
+impl LocalHost {
+    /// Starts serving the host in the app's folder `data` on `listen`, on a thread of its
+    /// own (`wake` repaints the window when it reports); `None` when the folder holds no
+    /// host, or the thread cannot be made (logged).
+    pub fn start(data: &Path, listen: SocketAddr, wake: Arc<dyn Fn() + Send + Sync>) -> Option<Self> {
+        if !hosting::host_dir(data).is_dir() {
+            return None;
+        }
+        let (requests, inbox) = std::sync::mpsc::sync_channel(QUEUE);
+        let (outbox, messages) = std::sync::mpsc::channel();
+        let stopped = HostStopped::default();
+        let data = data.to_path_buf();
+        let done = stopped.clone();
+        let spawned = std::thread::Builder::new()
+            .name("comptoir-local-host".into())
+            .spawn(move || serve(&data, listen, &inbox, &outbox, &*wake, &done));
+        match spawned {
+            Ok(_) => Some(Self { requests, messages, state: HostingState::Starting, stopped }),
+            Err(error) => {
+                tracing::error!(%error, "the local host's thread could not start: nothing is hosted");
+                None
+            }
+        }
+    }
+
+    /// Where the host stands, as of the last [`Self::answers`].
+    pub fn state(&self) -> &HostingState {
+        &self.state
+    }
+
+    /// Whether this computer serves `company` now.
+    pub fn hosts(&self, company: CompanyId) -> bool {
+        matches!(&self.state, HostingState::Serving { companies, .. } if companies.contains(&company))
+    }
+
+    /// Hands `request` to the host's thread; `false` when its queue is full or it has
+    /// stopped (the window asks again later).
+    pub fn ask(&self, request: HostRequest) -> bool {
+        match self.requests.try_send(request) {
+            Ok(()) => true,
+            Err(TrySendError::Full(request)) => {
+                tracing::debug!(?request, "the local host is busy: asked again later");
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// The answers that came since the last call (the state follows what the thread
+    /// said).
+    pub fn answers(&mut self) -> Vec<HostAnswer> {
+        let mut answers = Vec::new();
+        while let Ok(message) = self.messages.try_recv() {
+            match message {
+                Message::State(state) => self.state = state,
+                Message::Answer(answer) => answers.push(answer),
+            }
+        }
+        answers
+    }
+
+    /// Reported once the server is stopped, after this handle is dropped.
+    pub fn stopped(&self) -> HostStopped {
+        self.stopped.clone()
+    }
+}
+
+/// The host's thread: starts the server, answers requests until the app drops its
+/// handle, stops the server.
+fn serve(
+    data: &Path,
+    listen: SocketAddr,
+    requests: &Receiver<HostRequest>,
+    outbox: &Sender<Message>,
+    wake: &(dyn Fn() + Send + Sync),
+    stopped: &HostStopped,
+) {
+    let say = |message: Message| {
+        // The window is gone when this fails: the thread ends with the channel.
+        let _ = outbox.send(message);
+        wake();
+    };
+    match start(data, listen) {
+        Ok((mut host, state)) => {
+            say(Message::State(state));
+            while let Ok(request) = requests.recv() {
+                say(Message::Answer(answer(&host, request)));
+            }
+            host.stop();
+            tracing::info!("the local host stopped");
+        }
+        Err(reason) => say(Message::State(HostingState::Stopped { reason })),
+    }
+    stopped.set();
+}
+
+/// The host of `data`, serving, when it holds a company; else why not (`None`: no
+/// company, which is no error).
+fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option<String>> {
+    let host = hosting::start(data, listen).map_err(|error| {
+        tracing::error!(%error, "the company hosted here cannot be served");
+        Some(error.to_string())
+    })?;
+    let companies: Vec<CompanyId> =
+        host.companies().map_err(|error| Some(error.to_string()))?.into_iter().map(|c| c.id).collect();
+    if companies.is_empty() {
+        tracing::info!(folder = %hosting::host_dir(data).display(), "the host's folder holds no company: nothing is hosted");
+        return Err(None);
+    }
+    let state = HostingState::Serving { address: host.host_address(), companies };
+    Ok((host, state))
+}
+
+/// Does what the window asked, with the host's answer.
+fn answer(host: &Host, request: HostRequest) -> HostAnswer {
+    match request {
+        HostRequest::Invite { company, member } => HostAnswer::Invitation(
+            host.invite(company, member.as_deref())
+                .map(|(invitation, link, typed)| SharedInvitation {
+                    link: link.to_string(),
+                    typed: typed.to_string(),
+                    email: invitation.email,
+                    role: invitation.role,
+                    expires_at: invitation.expires_at,
+                })
+                .map_err(|e| e.to_string()),
+        ),
+        HostRequest::Devices { company } => {
+            HostAnswer::Devices { company, devices: host.devices(company).map_err(|e| e.to_string()) }
+        }
+        HostRequest::Members { company } => {
+            HostAnswer::Members { company, members: host.members(company).map_err(|e| e.to_string()) }
+        }
+        HostRequest::Revoke { company, device } => {
+            HostAnswer::Revoked { company, device, result: host.revoke(company, device).map_err(|e| e.to_string()) }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+## Share on the local network (the computer that hosts the company)
+menu-share = Share on the local network…
+sharing-title = Share on the local network
+sharing-member = For
+sharing-qr = QR code of the invitation
+sharing-for = Invitation for { $email } ({ $role })
+sharing-expires = Valid until { $time }, once
+sharing-expired = Expired at { $time }: make a new invitation
+sharing-link = Invitation link
+sharing-copy-link = Copy the link
+sharing-typed = On a device without a camera, type: { $code }
+sharing-new-invitation = New invitation
+sharing-firewall = Allow Comptoir in the Windows Defender firewall (Allow an app) if devices cannot find it.
+sharing-devices = Paired devices
+sharing-no-device = No device is paired yet.
+sharing-paired-on = paired on { $date } at { $time }
+sharing-revoked = revoked
+sharing-revoke = Revoke
+sharing-revoke-question = Revoke the device “{ $name }”? Its next sync will be refused; its copy stays on the device.
+sharing-revoke-confirm = Revoke the device

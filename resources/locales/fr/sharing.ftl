@@ -1,0 +1,20 @@
+## Partager sur le réseau local (l'ordinateur qui héberge l'entreprise)
+menu-share = Partager sur le réseau local…
+sharing-title = Partager sur le réseau local
+sharing-member = Pour
+sharing-qr = Code QR de l'invitation
+sharing-for = Invitation pour { $email } ({ $role })
+sharing-expires = Valable jusqu'à { $time }, une seule fois
+sharing-expired = Expirée depuis { $time } : faites une nouvelle invitation
+sharing-link = Lien d'invitation
+sharing-copy-link = Copier le lien
+sharing-typed = Sur un appareil sans caméra, tapez : { $code }
+sharing-new-invitation = Nouvelle invitation
+sharing-firewall = Autorisez Comptoir dans le pare-feu Windows Defender (Autoriser une application) si les appareils ne le trouvent pas.
+sharing-devices = Appareils jumelés
+sharing-no-device = Aucun appareil jumelé pour l'instant.
+sharing-paired-on = jumelé le { $date } à { $time }
+sharing-revoked = révoqué
+sharing-revoke = Révoquer
+sharing-revoke-question = Révoquer l'appareil « { $name } » ? Sa prochaine synchronisation sera refusée ; sa copie reste sur l'appareil.
+sharing-revoke-confirm = Révoquer l'appareil

@@ -1,0 +1,20 @@
+## Delen op het lokale netwerk (de computer die het bedrijf host)
+menu-share = Delen op het lokale netwerk…
+sharing-title = Delen op het lokale netwerk
+sharing-member = Voor
+sharing-qr = QR-code van de uitnodiging
+sharing-for = Uitnodiging voor { $email } ({ $role })
+sharing-expires = Geldig tot { $time }, één keer
+sharing-expired = Verlopen om { $time }: maak een nieuwe uitnodiging
+sharing-link = Uitnodigingslink
+sharing-copy-link = Link kopiëren
+sharing-typed = Op een toestel zonder camera, typ: { $code }
+sharing-new-invitation = Nieuwe uitnodiging
+sharing-firewall = Sta Comptoir toe in de Windows Defender-firewall (Een app toestaan) als de toestellen het niet vinden.
+sharing-devices = Gekoppelde toestellen
+sharing-no-device = Nog geen toestel gekoppeld.
+sharing-paired-on = gekoppeld op { $date } om { $time }
+sharing-revoked = ingetrokken
+sharing-revoke = Intrekken
+sharing-revoke-question = Het toestel “{ $name }” intrekken? De volgende synchronisatie wordt geweigerd; de kopie blijft op het toestel.
+sharing-revoke-confirm = Toestel intrekken

@@ -1,0 +1,159 @@
+//! Fichier → « Partager sur le réseau local… » in the real app (issue 15): the app's
+//! folder holds a company hosted by this computer, so the app serves it on 127.0.0.2
+//! while it runs; its own copy signs in to it through the wizard (the host's
+//! `comptoir-lan://` address as the server). The window's QR code decodes to exactly the
+//! link it shows as text; a device pairs with that link and shows in the window's list;
+//! « Révoquer » ends its session.
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use comptoir::app::ComptoirApp;
+use comptoir::local_host::HostingState;
+use comptoir_core::lan::PairingLink;
+use comptoir_core::sync::{ClientError, SyncClient};
+use comptoir_tests::ui::{file_menu, shows, type_into, wait_for, wait_until};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
+
+const OWNER: &str = "patronne@atelier-du-port.test";
+const PASSWORD: &str = "un mot de passe solide";
+const COMPANY: &str = "Atelier du Port";
+const DEVICE: &str = "Portable de l'atelier";
+
+/// What a QR code image reads as (rqrr), from its pixels: exactly one code, decoded.
+fn decode(image: &egui::ColorImage) -> String {
+    let [width, height] = image.size;
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        let pixel = image.pixels[y * width + x];
+        u8::try_from((u16::from(pixel.r()) + u16::from(pixel.g()) + u16::from(pixel.b())) / 3).unwrap()
+    });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().unwrap().1
+}
+
+/// The invitation's link as the window shows it, in its text field.
+fn link_shown(harness: &Harness<'_, ComptoirApp>) -> String {
+    let field = By::new().label("Lien d'invitation").role(egui::accesskit::Role::TextInput);
+    harness.get(field).value().unwrap()
+}
+
+/// The app's host serving, its own copy signed in to it through the wizard, the company
+/// open.
+fn signed_in_to_its_own_host(harness: &mut Harness<'_, ComptoirApp>) {
+    wait_until(harness, "the app serving its company", |h| {
+        matches!(
+            h.state().local_host.as_ref().map(comptoir::local_host::LocalHost::state),
+            Some(HostingState::Serving { .. })
+        )
+    });
+    let Some(HostingState::Serving { address, .. }) = harness.state().local_host.as_ref().map(|l| l.state().clone())
+    else {
+        unreachable!("waited for above")
+    };
+    let address = address.to_string();
+    assert!(address.starts_with("comptoir-lan://") && address.contains("@127.0.0.2:"), "{address}");
+    wait_for(harness, "Adresse e-mail");
+    comptoir_tests::ui::replace_text(harness, "Adresse du serveur", &address);
+    type_into(harness, "Adresse e-mail", OWNER);
+    type_into(harness, "Mot de passe", PASSWORD);
+    harness.get_by_label("Se connecter").click();
+    wait_for(harness, COMPANY);
+    harness.get_by_label(COMPANY).click();
+    wait_for(harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(harness, "Synchronisé");
+}
+
+#[test]
+fn the_sharing_windows_qr_code_reads_as_its_link_and_a_device_paired_with_it_can_be_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let company = comptoir::hosting::create_company(dir.path(), COMPANY, "FR", OWNER, "Patronne", PASSWORD).unwrap();
+    let listen: SocketAddr = "127.0.0.2:0".parse().unwrap();
+    let mut harness =
+        comptoir_tests::hosting_app_harness(dir.path(), "https://sync.invalid", egui::vec2(1280.0, 900.0), listen);
+    signed_in_to_its_own_host(&mut harness);
+
+    file_menu(&mut harness, "Partager sur le réseau local…");
+    wait_until(&mut harness, "the invitation's QR code", |h| {
+        h.state().sharing.as_ref().is_some_and(|s| s.qr_image().is_some()) && shows(h, "Lien d'invitation")
+    });
+    // THE check: the pixels the window draws read as exactly the link it shows as text.
+    let link = link_shown(&harness);
+    assert!(link.starts_with("comptoir://pair?v=1&h=127.0.0.2:"), "{link}");
+    let sharing = harness.state().sharing.as_ref().unwrap();
+    let image = sharing.qr_image().unwrap().clone();
+    assert_eq!(decode(&image), link);
+    assert_eq!(sharing.link(), Some(link.as_str()));
+    // And on screen: the whole window as the GPU renders it (Mesa's software renderer
+    // here) holds one code, which reads as the same link.
+    harness.set_render_cursor(false);
+    let screen = harness.render().unwrap();
+    let screen =
+        egui::ColorImage::from_rgba_unmultiplied([screen.width() as usize, screen.height() as usize], screen.as_raw());
+    assert_eq!(decode(&screen), link, "the code rendered on screen");
+    // Big enough to scan from a phone: a few hundred pixels, four light modules around.
+    assert!(image.size[0] >= 200, "{:?}", image.size);
+    assert!(image.pixels[..image.size[0] * 16].iter().all(|p| *p == egui::Color32::WHITE), "a quiet zone");
+    assert!(harness.query(By::new().label("Code QR de l'invitation").role(egui::accesskit::Role::Image)).is_some());
+    // Who it is for, until when, the typed code with the host's address, the copy button.
+    assert!(shows(&harness, &format!("Invitation pour {OWNER} (Propriétaire)")));
+    assert!(shows(&harness, "Valable jusqu'à "));
+    assert!(shows(&harness, ", une seule fois"));
+    let typed = harness.query_by_label_contains("Sur un appareil sans caméra, tapez : ").unwrap();
+    let typed = typed.accesskit_node().label().or_else(|| typed.accesskit_node().value()).unwrap();
+    assert!(typed.contains("@127.0.0.2:"), "{typed}");
+    assert!(harness.query_by_label("Copier le lien").is_some());
+    assert!(shows(&harness, "Aucun appareil jumelé"));
+
+    // A device pairs with that link, and the window lists it.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let parsed = PairingLink::parse(&link).unwrap();
+    let (device, paired) = runtime.block_on(SyncClient::pair_by_link(&parsed, DEVICE)).unwrap();
+    assert_eq!(paired.company_id, company.0);
+    runtime.block_on(device.status(company)).unwrap();
+    wait_for(&mut harness, DEVICE);
+    assert!(shows(&harness, "jumelé le "));
+
+    // A new invitation: another link, and the code drawn follows it.
+    harness.get_by_label("Nouvelle invitation").click();
+    wait_until(&mut harness, "a new link", |h| {
+        h.state().sharing.as_ref().and_then(|s| s.link()) != Some(link.as_str())
+    });
+    harness.step();
+    let second = link_shown(&harness);
+    assert_ne!(second, link);
+    assert_eq!(decode(harness.state().sharing.as_ref().unwrap().qr_image().unwrap()), second);
+
+    // « Révoquer », confirmed: the device's next request is refused.
+    harness.get_by_label("Révoquer").click();
+    wait_for(&mut harness, "Révoquer l'appareil");
+    assert!(shows(&harness, &format!("Révoquer l'appareil « {DEVICE} » ?")));
+    harness.get_by_label("Révoquer l'appareil").click();
+    wait_for(&mut harness, "révoqué");
+    assert!(harness.query_by_label("Révoquer").is_none(), "a revoked device cannot be revoked again");
+    let refused = runtime.block_on(device.status(company)).unwrap_err();
+    assert!(matches!(refused, ClientError::SignedOut), "{refused:?}");
+    let devices = harness.state().sharing.as_ref().unwrap().devices().unwrap().to_vec();
+    assert_eq!(devices.len(), 1);
+    assert!(devices[0].revoked_at.is_some());
+
+    // Quitting stops the host: its port is free again.
+    let stopped = harness.state().host_stopped().unwrap();
+    comptoir_tests::ui::close(harness);
+    assert!(stopped.wait(Duration::from_secs(10)), "the host stopped at quit");
+}
+
+#[test]
+fn a_company_of_a_server_is_not_shared_from_this_computer() {
+    // The app's folder holds no host: nothing is served, Fichier offers no sharing.
+    let (_server, _dir, mut harness) = comptoir_tests::ui::opened(50, 0);
+    assert!(harness.state().local_host.is_none());
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Synchroniser maintenant");
+    assert!(!shows(&harness, "Partager sur le réseau local"));
+    assert!(harness.state().host_stopped().is_none());
+}
