@@ -78,19 +78,35 @@ pub fn find(fingerprint: &Fingerprint, within: Duration) -> Result<Vec<SocketAdd
         if let ServiceEvent::ServiceResolved(service) = event
             && service.txt_properties.get_property_val_str(FINGERPRINT_KEY) == Some(wanted.as_str())
         {
-            let mut addresses: Vec<SocketAddr> =
-                service.addresses.iter().map(|ip| SocketAddr::new(ip.to_ip_addr(), service.port)).collect();
-            // IPv4 first (link-local IPv6 needs a scope the URL cannot carry), in a
-            // stable order.
+            let mut addresses: Vec<SocketAddr> = service
+                .addresses
+                .iter()
+                .map(mdns_sd::ScopedIp::to_ip_addr)
+                .filter(|ip| reachable(*ip))
+                .map(|ip| SocketAddr::new(ip, service.port))
+                .collect();
+            // IPv4 first, in a stable order.
             addresses.sort_by_key(|address| (address.is_ipv6(), *address));
             addresses.dedup();
-            found = addresses;
-            break;
+            if !addresses.is_empty() {
+                found = addresses;
+                break;
+            }
         }
     }
     let _ = daemon.stop_browse(SERVICE_TYPE);
     let _ = daemon.shutdown();
     Ok(found)
+}
+
+/// Whether a device can use `ip` as announced: not a loopback (the announcer's, not
+/// ours), not link-local (an IPv6 one needs a scope a URL cannot carry; an IPv4 one is
+/// a network without DHCP), not unspecified.
+fn reachable(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
+        std::net::IpAddr::V6(v6) => !(v6.is_loopback() || v6.is_unicast_link_local() || v6.is_unspecified()),
+    }
 }
 
 /// For a device that cannot reach its host at `url` (a [`super::HostAddress`]): the
@@ -118,4 +134,21 @@ pub fn refind(url: &str, within: Duration) -> Option<String> {
         tracing::info!(from = %url, to = %moved, "the host was found at another address");
         moved.to_string()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_addresses_a_device_can_use_are_kept() {
+        for usable in ["192.168.1.20", "10.0.0.7", "2001:db8::1", "fd00::2"] {
+            assert!(reachable(usable.parse().unwrap()), "{usable}");
+        }
+        for unusable in ["127.0.0.1", "169.254.3.4", "0.0.0.0", "::1", "fe80::1", "::"] {
+            assert!(!reachable(unusable.parse().unwrap()), "{unusable}");
+        }
+        // What is no host's address is never looked for.
+        assert_eq!(refind("https://sync.comptoir.app", Duration::from_millis(10)), None);
+    }
 }

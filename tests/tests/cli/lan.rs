@@ -253,3 +253,112 @@ fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lo
     let kept = AppStore::open(&a.join(AppStore::FILE_NAME)).unwrap().kept_copies(company).unwrap();
     assert_eq!(kept.len(), 1, "the old copy is kept aside");
 }
+
+/// Two network namespaces of this test's own (root and `ip netns` needed; skipped
+/// otherwise), joined by a virtual cable and with no route outside: the host in one,
+/// a device in the other. The device joins, edits offline; the host's address changes
+/// (as a new DHCP lease would change it); the device finds it again by mDNS, by its
+/// fingerprint, and its edit reaches the host.
+#[test]
+fn in_network_namespaces_a_device_finds_its_host_again_when_its_address_changed() {
+    let Some(net) = Namespaces::create() else {
+        eprintln!("skipped: network namespaces need root and `ip netns` (this test is optional)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = exec(&net.host);
+    command.args(["host", "--json", "--listen", "0.0.0.0:0", "--data"]).arg(dir.path().join("host"));
+    command.args(["--create", "Atelier du Port", "--owner", OWNER]);
+    let host = process::host_command(command, Some(PASSWORD)).unwrap();
+    let company = host.company().unwrap();
+    let link = host.first_invitation["link"].as_str().unwrap().to_owned();
+    assert!(link.contains(&format!("h={}:", Namespaces::HOST_IP)), "the link names the host's address: {link}");
+
+    let device = dir.path().join("device");
+    let run = |args: &[&str]| {
+        let mut command = exec(&net.device);
+        command.args(args).arg("--data").arg(&device).env("RUST_LOG", "warn");
+        command.output().unwrap()
+    };
+    figures(&run(&["join", "--json", "--device-name", "Portable", &link]));
+    let invoice = issue_offline(&device, company, "Voilerie");
+
+    // The host gets another address on its network.
+    ip(&["-n", &net.host, "addr", "del", &format!("{}/24", Namespaces::HOST_IP), "dev", "veth0"]);
+    ip(&["-n", &net.host, "addr", "add", "10.77.0.9/24", "dev", "veth0"]);
+    // The device looks for it by mDNS at each sync that cannot reach it (the host's
+    // announcer notices its new address within seconds).
+    let mut synced = None;
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        let output = run(&["sync", "--json"]);
+        if output.status.success() {
+            synced = Some(output);
+            break;
+        }
+        eprintln!("not yet: {}", stderr(&output));
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    let synced = synced.expect("the device found its host again");
+    eprintln!("found again {:.1} s after the address changed", started.elapsed().as_secs_f64());
+    assert!(stderr(&synced).contains("10.77.0.9"), "{}", stderr(&synced));
+    let server = AppStore::open(&device.join(AppStore::FILE_NAME)).unwrap().server_url().unwrap().unwrap();
+    assert!(server.contains("10.77.0.9:"), "the new address is kept: {server}");
+    let store = CompanyStore::open(&copy_of(&device, company)).unwrap();
+    assert!(store.document(invoice).unwrap().number.is_some(), "the edit reached the host");
+    assert_eq!(figures(&run(&["sync", "--json"]))["document"]["count"], 1);
+    drop(host);
+}
+
+/// A host's and a device's network namespaces, removed when dropped.
+struct Namespaces {
+    host: String,
+    device: String,
+}
+
+impl Namespaces {
+    const HOST_IP: &str = "10.77.0.1";
+
+    /// `None` when namespaces cannot be made here (not root, no `ip`).
+    fn create() -> Option<Self> {
+        let id = std::process::id();
+        let net = Self { host: format!("cpt-host-{id}"), device: format!("cpt-dev-{id}") };
+        let made = Command::new("ip").args(["netns", "add", &net.host]).output().ok()?;
+        if !made.status.success() {
+            return None;
+        }
+        ip(&["netns", "add", &net.device]);
+        let (a, b) = (format!("cpth{id}"), format!("cptd{id}"));
+        ip(&["link", "add", &a, "type", "veth", "peer", "name", &b]);
+        ip(&["link", "set", &a, "netns", &net.host]);
+        ip(&["link", "set", &b, "netns", &net.device]);
+        for (ns, link, address) in [(&net.host, &a, Self::HOST_IP), (&net.device, &b, "10.77.0.2")] {
+            ip(&["-n", ns, "link", "set", link, "name", "veth0"]);
+            ip(&["-n", ns, "addr", "add", &format!("{address}/24"), "dev", "veth0"]);
+            ip(&["-n", ns, "link", "set", "veth0", "up"]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        Some(net)
+    }
+}
+
+fn ip(args: &[&str]) {
+    let output = Command::new("ip").args(args).output().unwrap();
+    assert!(output.status.success(), "ip {args:?}: {}", stderr(&output));
+}
+
+/// The app's binary, run in the network namespace `ns`.
+fn exec(ns: &str) -> Command {
+    let mut command = Command::new("ip");
+    command.args(["netns", "exec", ns, APP_BIN]);
+    command
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        // The virtual cable goes with them.
+        for ns in [&self.host, &self.device] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+}
