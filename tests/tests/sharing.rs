@@ -92,6 +92,11 @@ fn the_sharing_windows_qr_code_reads_as_its_link_and_a_device_paired_with_it_can
     // here) holds one code, which reads as the same link.
     harness.set_render_cursor(false);
     let screen = harness.render().unwrap();
+    // The README's picture of the pairing window: `COMPTOIR_SCREENSHOTS=docs cargo test
+    // -p comptoir-tests --test sharing`.
+    if let Some(dir) = std::env::var_os("COMPTOIR_SCREENSHOTS") {
+        screen.save(std::path::Path::new(&dir).join("pairing.png")).unwrap();
+    }
     let screen =
         egui::ColorImage::from_rgba_unmultiplied([screen.width() as usize, screen.height() as usize], screen.as_raw());
     assert_eq!(decode(&screen), link, "the code rendered on screen");
