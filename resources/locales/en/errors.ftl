@@ -93,6 +93,7 @@ error-unauthenticated = Sign in again: the session has ended.
 error-server_unreachable = The server does not answer: check the network connection.
 error-account_locked = The account is locked after too many failed sign-ins; try again later.
 error-insecure_server_url = Comptoir does not send passwords or sign-in tokens unencrypted (http://) over the network: use the server's https:// address. Only an address of this computer (localhost, 127.0.0.1) may do without encryption.
+error-pairing_not_confirmed = The code is wrong, or another computer answered in the host's place: nothing was sent to it. Ask the host computer for a new code (each code has one try).
 error-too_many_attempts = Too many failed sign-ins: wait a moment before trying again.
 error-rate_limited = Too many sign-in requests: wait a moment before trying again.
 error-server_busy = The server is very busy at the moment: try again in a few seconds.

@@ -94,6 +94,7 @@ error-unauthenticated = Reconnectez-vous : la session a pris fin.
 error-server_unreachable = Le serveur ne répond pas : vérifiez la connexion au réseau.
 error-account_locked = Le compte est verrouillé après trop d'échecs de connexion ; réessayez plus tard.
 error-insecure_server_url = Comptoir n'envoie ni mot de passe ni jeton de connexion en clair (http://) sur le réseau : utilisez l'adresse https:// du serveur. Seule une adresse de cet ordinateur (localhost, 127.0.0.1) peut se passer de chiffrement.
+error-pairing_not_confirmed = Le code est incorrect, ou un autre ordinateur a répondu à la place de l'hôte : rien ne lui a été envoyé. Demandez un nouveau code sur l'ordinateur hôte (chaque code n'a qu'un essai).
 error-too_many_attempts = Trop d'échecs de connexion : patientez un moment avant de réessayer.
 error-rate_limited = Trop de demandes de connexion : patientez un moment avant de réessayer.
 error-server_busy = Le serveur est très sollicité en ce moment : réessayez dans quelques secondes.

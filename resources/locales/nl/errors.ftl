@@ -93,6 +93,7 @@ error-unauthenticated = Meld u opnieuw aan: de sessie is afgelopen.
 error-server_unreachable = De server antwoordt niet: controleer de netwerkverbinding.
 error-account_locked = De account is vergrendeld na te veel mislukte aanmeldingen; probeer later opnieuw.
 error-insecure_server_url = Comptoir verstuurt geen wachtwoorden of aanmeldtokens onversleuteld (http://) over het netwerk: gebruik het https://-adres van de server. Alleen een adres van deze computer (localhost, 127.0.0.1) mag zonder versleuteling.
+error-pairing_not_confirmed = De code is onjuist, of een andere computer antwoordde in plaats van de host: er is niets naar verzonden. Vraag een nieuwe code op de hostcomputer (elke code heeft één poging).
 error-too_many_attempts = Te veel mislukte aanmeldingen: wacht even voordat u het opnieuw probeert.
 error-rate_limited = Te veel aanmeldverzoeken: wacht even voordat u het opnieuw probeert.
 error-server_busy = De server is op dit moment erg druk: probeer het over enkele seconden opnieuw.
