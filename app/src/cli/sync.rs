@@ -52,6 +52,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     let path = args.data.join(CREDENTIALS_FILE);
     tokio::task::block_in_place(|| system_credentials(&path).save(&account.email, &tokens.refresh_token))?;
     let (company, name) = choose_company(&account, args.company.as_deref())?;
+    eprintln!("signed in as {}; company {name} ({company})", account.email);
     let target = Target { data: args.data, server: args.server, json: args.json, page_size: args.page_size };
     sync_company(client, &account, company, &name, &target).await
 }
