@@ -64,7 +64,15 @@ impl PairingError {
 pub struct Hosting {
     pub fingerprint: Fingerprint,
     exchanges: Mutex<HashMap<Uuid, Pending>>,
+    /// When each session's sync was last written down ([`Self::due_to_note`]).
+    noted: Mutex<HashMap<Uuid, DateTime<Utc>>>,
 }
+
+/// How often a device's last sync is written down: the host's list shows it to the
+/// minute, and a device syncing every few seconds must not cost a write each time.
+pub const SEEN_EVERY: Duration = Duration::seconds(30);
+/// A device seen this recently is shown as connected now.
+pub const CONNECTED_WITHIN: Duration = Duration::minutes(2);
 
 /// An exchange whose device has not confirmed yet.
 #[derive(Debug)]
@@ -76,7 +84,22 @@ pub(crate) struct Pending {
 
 impl Hosting {
     pub fn new(fingerprint: Fingerprint) -> Self {
-        Self { fingerprint, exchanges: Mutex::default() }
+        Self { fingerprint, exchanges: Mutex::default(), noted: Mutex::default() }
+    }
+
+    /// Whether the sync of `session` at `now` is to be written down as the device's last
+    /// ([`Storage::device_seen`]): not when it was less than [`SEEN_EVERY`] ago.
+    pub(crate) fn due_to_note(&self, session: Uuid, now: DateTime<Utc>) -> bool {
+        let mut noted = self.noted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if noted.get(&session).is_some_and(|at| now - *at < SEEN_EVERY && now >= *at) {
+            return false;
+        }
+        // Sessions long gone are forgotten as the map is written.
+        if noted.len() > 4_096 {
+            noted.retain(|_, at| now - *at < SEEN_EVERY);
+        }
+        noted.insert(session, now);
+        true
     }
 
     /// Keeps an exchange until its device confirms; `None` when too many are under way.

@@ -122,6 +122,8 @@ fn the_sharing_windows_qr_code_reads_as_its_link_and_a_device_paired_with_it_can
     runtime.block_on(device.status(company)).unwrap();
     wait_for(&mut harness, DEVICE);
     assert!(shows(&harness, "jumelé le "));
+    // It synced a moment ago (its sync status): connected now.
+    wait_for(&mut harness, "connecté");
 
     // A new invitation: another link, and the code drawn follows it.
     harness.get_by_label("Nouvelle invitation").click();

@@ -308,15 +308,30 @@ fn devices_ui(ui: &mut egui::Ui, state: &mut SharingWindow, texts: &Texts) {
         ui.weak(texts.get("sharing-no-device"));
         return;
     }
-    egui::Grid::new("sharing-devices").num_columns(3).striped(true).show(ui, |ui| {
+    let now = chrono::Utc::now();
+    egui::Grid::new("sharing-devices").num_columns(4).striped(true).show(ui, |ui| {
         for device in devices {
             ui.label(&device.name);
-            let paired = device.paired_at.with_timezone(&chrono::Local);
-            let date = crate::format::date(paired.date_naive(), texts.language());
-            ui.label(texts.with(
-                "sharing-paired-on",
-                &[("date", date.into()), ("time", paired.format("%H:%M").to_string().into())],
-            ));
+            let at = |time: chrono::DateTime<chrono::Utc>| {
+                let local = time.with_timezone(&chrono::Local);
+                let date = crate::format::date(local.date_naive(), texts.language());
+                [("date", date.into()), ("time", local.format("%H:%M").to_string().into())]
+            };
+            ui.label(texts.with("sharing-paired-on", &at(device.paired_at)));
+            // Its last sync, as the host wrote it down: "connected" while recent.
+            match device.last_seen_at {
+                Some(seen)
+                    if device.revoked_at.is_none() && now - seen < comptoir_server::pairing::CONNECTED_WITHIN =>
+                {
+                    ui.label(texts.get("sharing-connected"));
+                }
+                Some(seen) => {
+                    ui.weak(texts.with("sharing-last-sync", &at(seen)));
+                }
+                None => {
+                    ui.weak(texts.get("sharing-never-synced"));
+                }
+            }
             match device.revoked_at {
                 Some(_) => {
                     ui.weak(texts.get("sharing-revoked"));

@@ -26,11 +26,17 @@ pub const MAX_PUSH_BATCH: usize = 1_000;
 pub async fn status(State(state): State<AppState>, member: Member) -> Result<Json<SyncStatus>, ApiError> {
     member.authorize(Permission::ReadData)?;
     let now = state.clock.now();
+    // On a host of the local network, each sync (it starts here) is a device's last.
+    let seen = state.hosting.as_ref().is_some_and(|h| h.due_to_note(member.caller.session_id, now));
+    let session = member.caller.session_id;
     let grace = state.offline_grace_hours;
     let key = state.audit_signer.public_key().to_owned();
     let company = member.company;
     state
         .blocking(move |storage| {
+            if seen && let Err(error) = storage.device_seen(session, now) {
+                tracing::warn!(%error, "a device's last sync could not be written down");
+            }
             let log =
                 storage.log_state(company)?.ok_or_else(|| ApiError::not_found("This company has no data yet."))?;
             Ok(Json(SyncStatus {

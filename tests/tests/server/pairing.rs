@@ -58,6 +58,7 @@ fn a_device_pairs_by_link_once_and_works_as_the_member_invited() {
     assert_eq!(devices.len(), 1);
     assert_eq!((devices[0].id, devices[0].name.as_str()), (paired.device_id, "Portable de la boutique"));
     assert!(devices[0].revoked_at.is_none());
+    assert!(devices[0].last_seen_at.is_some(), "its sync is written down as its last");
 
     // A secret serves once: a second device with the same link gets nothing.
     let again = rt.block_on(SyncClient::pair_by_link(&link, "Autre")).unwrap_err();
