@@ -102,6 +102,11 @@ pub fn back_up_now(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<BackupFile, HostError> {
     let file = folder.take(&host_dir(data), now)?;
+    // The certificate goes with the keys: a host restored on another computer keeps the
+    // fingerprint its devices pinned, and they find it again (mDNS) without pairing.
+    if let (Some(keys), Some(identity)) = (&file.keys, HostIdentity::load(&tls_dir(data))?) {
+        identity.save(&keys.join(TLS_DIR))?;
+    }
     let removed = folder.prune(comptoir_server::host_backup::KEEP)?;
     tracing::info!(backup = %file.path.display(), pruned = removed.len(), "host backup taken");
     Ok(file)
@@ -111,7 +116,28 @@ pub fn back_up_now(
 /// every company at a new epoch, so every device downloads again, sending first what it
 /// had not sent.
 pub fn restore_newest(data: &Path, folder: &BackupFolder) -> Result<BackupFile, HostError> {
-    Ok(comptoir_server::host_backup::restore_newest(&host_dir(data), folder)?.0)
+    let (file, _) = comptoir_server::host_backup::restore_newest(&host_dir(data), folder)?;
+    // The backup's certificate, when it has one, becomes the host's (another computer
+    // taking over a lost host): the one it replaces is kept aside.
+    if let Some(identity) =
+        file.keys.as_ref().map(|keys| HostIdentity::load(&keys.join(TLS_DIR))).transpose()?.flatten()
+    {
+        let tls = tls_dir(data);
+        if tls.exists() {
+            let aside =
+                host_dir(data).join(format!("tls.before-restore-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+            std::fs::rename(&tls, &aside).map_err(|source| HostError::Io { path: tls.clone(), source })?;
+        }
+        identity.save(&tls)?;
+    }
+    Ok(file)
+}
+
+/// The host's certificate folder, under its folder.
+const TLS_DIR: &str = "tls";
+
+fn tls_dir(data: &Path) -> PathBuf {
+    host_dir(data).join(TLS_DIR)
 }
 
 /// The file, in the host's folder, that remembers where its backups go.
@@ -171,7 +197,7 @@ pub struct Host {
 pub fn start(data: &Path, listen: SocketAddr) -> Result<Host, HostError> {
     let dir = host_dir(data);
     std::fs::create_dir_all(&dir).map_err(|source| HostError::Io { path: dir.clone(), source })?;
-    let identity = HostIdentity::load_or_create(&dir.join("tls"))?;
+    let identity = HostIdentity::load_or_create(&tls_dir(data))?;
     let fingerprint = identity.fingerprint();
     let config = identity.server_config()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -41,11 +41,27 @@ impl HostIdentity {
             identity.server_config()?;
             return Ok(identity);
         }
-        std::fs::create_dir_all(dir).map_err(|source| files(dir, source))?;
         let identity = Self::generate()?;
-        write_private(&key_path, identity.key.secret_pkcs8_der())?;
-        write_private(&certificate_path, identity.certificate.as_ref())?;
+        identity.save(dir)?;
         Ok(identity)
+    }
+
+    /// The identity kept in `dir`, if there is one there.
+    pub fn load(dir: &Path) -> Result<Option<Self>, LanError> {
+        if dir.join(KEY_FILE).exists() && dir.join(CERTIFICATE_FILE).exists() {
+            Self::load_or_create(dir).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Writes the identity into `dir` (made if needed), readable by its owner only: a
+    /// host's backup carries it, so that a host restored elsewhere keeps the devices'
+    /// pin.
+    pub fn save(&self, dir: &Path) -> Result<(), LanError> {
+        std::fs::create_dir_all(dir).map_err(|source| files(dir, source))?;
+        write_private(&dir.join(KEY_FILE), self.key.secret_pkcs8_der())?;
+        write_private(&dir.join(CERTIFICATE_FILE), self.certificate.as_ref())
     }
 
     /// A new identity, kept nowhere.
