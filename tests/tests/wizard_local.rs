@@ -1,0 +1,202 @@
+//! The first-run wizard without any server (issue 15, items 4 and 5), in the real app
+//! driven with `egui_kittest` by accessible labels. Nothing answers at the default server
+//! (`https://sync.invalid`): the only server is the one each app hosts itself.
+//!
+//! - « Créer une entreprise sur cet ordinateur »: the company is created in the app's
+//!   `host/` folder, the app's local host serves it (on 127.0.0.2 here), the wizard signs
+//!   in to it over that loopback address and downloads it; a customer and an invoice
+//!   typed in the window, the invoice issued, gets its number from that host.
+//! - « Rejoindre un ordinateur du réseau local »: a second app pairs with the first by
+//!   the link its sharing window shows, downloads the company and opens it; a used link,
+//!   an unreachable host are told in words (the host's firewall named).
+
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is the failure report")]
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use comptoir::app::ComptoirApp;
+use comptoir_core::model::{CompanyId, DocumentId, DocumentKind, DocumentStatus};
+use comptoir_core::sync::{LoginResponse, RecordBody, SyncClient};
+use comptoir_tests::ui::{copy, file_menu, go_to, replace_text, shows, type_into, wait_for, wait_until};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{By, NodeT as _, Queryable as _};
+
+const COMPANY: &str = "Atelier du Port";
+const OWNER: &str = "patronne@atelier-du-port.test";
+const PASSWORD: &str = "un mot de passe solide";
+const DEVICE: &str = "Portable de l'atelier";
+/// No server answers here: the wizard must never need it.
+const NO_SERVER: &str = "https://sync.invalid";
+
+fn app(dir: &Path, listen: &str) -> Harness<'static, ComptoirApp> {
+    let listen: SocketAddr = listen.parse().unwrap();
+    comptoir_tests::hosting_app_harness(dir, NO_SERVER, egui::vec2(1400.0, 900.0), listen)
+}
+
+/// The wizard's « Créer une entreprise sur cet ordinateur », filled in and created (a
+/// mistyped confirmation first, refused before anything is created), up to the company
+/// open in the window.
+fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Path) {
+    wait_for(harness, "Créer une entreprise sur cet ordinateur");
+    harness.get_by_label("Créer une entreprise sur cet ordinateur").click();
+    wait_for(harness, "Nom de l'entreprise");
+    assert!(shows(harness, "Préférences → Compte"), "two-factor later, and where");
+    type_into(harness, "Nom de l'entreprise", COMPANY);
+    type_into(harness, "Votre nom", "Patronne");
+    type_into(harness, "Adresse e-mail", OWNER);
+    type_into(harness, "Mot de passe", PASSWORD);
+    type_into(harness, "Mot de passe (confirmation)", "un mot de passe solidE");
+    harness.get_by_label("Créer").click();
+    wait_for(harness, "Les deux mots de passe ne sont pas identiques.");
+    assert!(!comptoir::hosting::host_dir(dir).exists(), "nothing created from a refused form");
+    assert!(harness.state().local_host.is_none());
+    replace_text(harness, "Mot de passe (confirmation)", PASSWORD);
+    harness.get_by_label("Créer").click();
+    wait_for(harness, "Commencer");
+    // The copy signed in to the host of this very app, over the address it listens on.
+    let server = harness.state().wizard.server.clone();
+    assert!(server.starts_with("comptoir-lan://") && server.contains("@127.0.0.2:"), "{server}");
+    assert!(shows(harness, &format!("L'entreprise {COMPANY} est prête")));
+    harness.get_by_label("Commencer").click();
+    wait_for(harness, "Synchronisé");
+    assert!(harness.state().can_share(), "the owner may share the company hosted here");
+}
+
+#[test]
+fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_with_no_server_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), "127.0.0.2:0");
+    assert!(harness.state().local_host.is_none(), "nothing hosted before the wizard");
+    create_company_in_the_wizard(&mut harness, dir.path());
+    let company = copy(&harness).company().unwrap();
+    assert_eq!(company.legal_name, COMPANY);
+
+    // A customer, typed in the window.
+    go_to(&mut harness, "Contacts");
+    wait_for(&mut harness, "Nouveau contact");
+    harness.get_by_label("Nouveau contact").click();
+    harness.step();
+    type_into(&mut harness, "Nom", "Chantier naval Le Goff");
+    type_into(&mut harness, "Ville", "Concarneau");
+    type_into(&mut harness, "Code postal", "29900");
+    type_into(&mut harness, "Adresse", "3 quai Carnot");
+    harness.get_by_label("Enregistrer").click();
+    wait_until(&mut harness, "the customer saved", |h| {
+        !copy(h).search_customers("Chantier naval", 5).unwrap().is_empty()
+    });
+
+    // An invoice to them, typed and issued.
+    go_to(&mut harness, "Factures");
+    wait_for(&mut harness, "Nouvelle facture");
+    harness.get_by_label("Nouvelle facture").click();
+    wait_for(&mut harness, "Choisissez un client");
+    type_into(&mut harness, "Client", "Chantier");
+    wait_for(&mut harness, "Chantier naval Le Goff — 29900");
+    harness.get_by_label_contains("Chantier naval Le Goff — 29900").click();
+    wait_until(&mut harness, "the customer chosen", |h| {
+        h.state().screens.editor.as_ref().is_some_and(|e| e.document.customer.name == "Chantier naval Le Goff")
+    });
+    type_into(&mut harness, "Désignation 1", "Carénage du Pen-Hir");
+    type_into(&mut harness, "Prix unitaire 1", "1250");
+    let id = harness.state().screens.editor.as_ref().unwrap().id();
+    wait_for(&mut harness, "Brouillon enregistré");
+    harness.get_by_label("Émettre").click();
+    wait_for(&mut harness, "Son numéro est attribué maintenant");
+    harness.get_by_label("Oui, émettre").click();
+    wait_for(&mut harness, "Document émis");
+    file_menu(&mut harness, "Synchroniser maintenant");
+
+    // THE done-when line: the first number of the series, given by this computer's host.
+    wait_until(&mut harness, "the invoice's number from the host", |h| {
+        copy(h).document(id).is_ok_and(|d| d.number.is_some())
+    });
+    let issued = copy(&harness).document(id).unwrap();
+    assert_eq!(issued.kind, DocumentKind::Invoice);
+    assert_eq!(issued.status, DocumentStatus::Issued);
+    let number = issued.number.unwrap();
+    assert!(number.ends_with("00001"), "the first invoice: {number}");
+    assert_eq!(issued.lines[0].description, "Carénage du Pen-Hir");
+
+    // The host's own record has it too, under the same number (read as its owner, over
+    // TLS with the host's certificate pinned).
+    let server = harness.state().wizard.server.clone();
+    assert_eq!(host_number(&server, company.id, id), number);
+    let stopped = harness.state().host_stopped().unwrap();
+    comptoir_tests::ui::close(harness);
+    assert!(stopped.wait(std::time::Duration::from_secs(10)), "the host stopped at quit");
+}
+
+/// The number the host at `server` keeps for the document `id`, pulled as its owner.
+fn host_number(server: &str, company: CompanyId, id: DocumentId) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut client = SyncClient::new(server).unwrap();
+        let LoginResponse::SignedIn(_) = client.login(OWNER, PASSWORD).await.unwrap() else {
+            panic!("no two-factor on a new owner")
+        };
+        let page = client.pull(company, 0, None, 5_000, false).await.unwrap();
+        assert!(!page.has_more);
+        let found = page.changes.iter().rev().find(|c| c.id == id.0).unwrap();
+        let RecordBody::Document(document) = found.parse().unwrap().unwrap() else { panic!("not a document") };
+        document.document.number.unwrap()
+    })
+}
+
+#[test]
+fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard() {
+    let host_dir = tempfile::tempdir().unwrap();
+    let mut host = app(host_dir.path(), "127.0.0.2:0");
+    create_company_in_the_wizard(&mut host, host_dir.path());
+    file_menu(&mut host, "Partager sur le réseau local…");
+    wait_until(&mut host, "the invitation", |h| h.state().sharing.as_ref().is_some_and(|s| s.link().is_some()));
+    let link = host.state().sharing.as_ref().unwrap().link().unwrap().to_owned();
+    let typed = host.query_by_label_contains("Sur un appareil sans caméra, tapez : ").unwrap();
+    let typed = typed.accesskit_node().label().or_else(|| typed.accesskit_node().value()).unwrap();
+    let code = typed.rsplit(' ').next().unwrap().split('@').next().unwrap().to_owned();
+
+    // The device: a fresh folder, no server, the link pasted in the wizard.
+    let device_dir = tempfile::tempdir().unwrap();
+    let mut device = app(device_dir.path(), "127.0.0.3:0");
+    wait_for(&mut device, "Rejoindre un ordinateur du réseau local");
+    device.get_by_label("Rejoindre un ordinateur du réseau local").click();
+    wait_for(&mut device, "Lien ou code d'invitation");
+    let default_name = device.get_by_label("Nom de cet appareil").value().unwrap();
+    assert!(!default_name.trim().is_empty(), "this computer's name by default");
+    // A host that does not answer is told in words, its firewall named.
+    type_into(&mut device, "Lien ou code d'invitation", &format!("{code}@127.0.0.9:9"));
+    device.get_by_label("Rejoindre").click();
+    wait_for(&mut device, "ne répond pas");
+    assert!(shows(&device, "127.0.0.9:9") && shows(&device, "pare-feu Windows Defender"));
+    replace_text(&mut device, "Lien ou code d'invitation", &link);
+    replace_text(&mut device, "Nom de cet appareil", DEVICE);
+    device.get_by_label("Rejoindre").click();
+    wait_for(&mut device, "Commencer");
+    let server = device.state().wizard.server.clone();
+    assert!(server.starts_with("comptoir-lan://") && server.contains("@127.0.0.2:"), "{server}");
+    device.get_by_label("Commencer").click();
+    wait_for(&mut device, "Synchronisé");
+    assert_eq!(device.state().working.as_ref().unwrap().name, COMPANY);
+    assert!(device.query(By::new().label(COMPANY)).is_some(), "the company's name in the menu bar");
+    assert_eq!(copy(&device).company().unwrap().legal_name, COMPANY);
+    assert_eq!(device.state().email.as_deref(), Some(OWNER), "the member the invitation was for");
+    assert!(device.state().local_host.is_none(), "a device hosts nothing");
+
+    // The host lists the device.
+    wait_for(&mut host, DEVICE);
+
+    // The link served once: a third computer is refused, in words.
+    let third_dir = tempfile::tempdir().unwrap();
+    let mut third = app(third_dir.path(), "127.0.0.4:0");
+    wait_for(&mut third, "Rejoindre un ordinateur du réseau local");
+    third.get_by_label("Rejoindre un ordinateur du réseau local").click();
+    wait_for(&mut third, "Lien ou code d'invitation");
+    type_into(&mut third, "Lien ou code d'invitation", &link);
+    third.get_by_label("Rejoindre").click();
+    wait_for(&mut third, "Cette invitation a déjà servi");
+    assert!(third.state().working.is_none());
+    assert!(third.state().wizard.step.as_ref().is_some_and(|s| !matches!(
+        s,
+        comptoir_core::engine::SetupStep::Ready { .. } | comptoir_core::engine::SetupStep::Downloading { .. }
+    )));
+}
