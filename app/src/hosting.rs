@@ -221,7 +221,9 @@ impl Host {
     /// (a DHCP lease, another Wi-Fi); the certificate is pinned all the same.
     pub fn own_address(&self) -> HostAddress {
         let address = match self.local.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.local.port()),
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.local.port())
+            }
             IpAddr::V6(ip) if ip.is_unspecified() => {
                 SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), self.local.port())
             }

@@ -179,33 +179,31 @@ impl LocalHost {
         let stopped = HostStopped::default();
         let data = data.to_path_buf();
         let done = stopped.clone();
-        let spawned = std::thread::Builder::new()
-            .name("comptoir-local-host".into())
-            .spawn(move || {
-                if let Some(previous) = previous
-                    && !previous.wait(PREVIOUS_WAIT)
-                {
-                    tracing::warn!("the previous local host has not stopped yet: starting anyway");
+        let spawned = std::thread::Builder::new().name("comptoir-local-host".into()).spawn(move || {
+            if let Some(previous) = previous
+                && !previous.wait(PREVIOUS_WAIT)
+            {
+                tracing::warn!("the previous local host has not stopped yet: starting anyway");
+            }
+            if let Some(company) = company {
+                let created = hosting::create_company(
+                    &data,
+                    &company.name,
+                    &company.country,
+                    &company.email,
+                    &company.owner,
+                    &company.password.0,
+                );
+                if let Err(error) = created {
+                    tracing::warn!(%error, "the company could not be created on this computer");
+                    let _ = outbox.send(Message::State(HostingState::Stopped { reason: Some(error.to_string()) }));
+                    wake();
+                    done.set();
+                    return;
                 }
-                if let Some(company) = company {
-                    let created = hosting::create_company(
-                        &data,
-                        &company.name,
-                        &company.country,
-                        &company.email,
-                        &company.owner,
-                        &company.password.0,
-                    );
-                    if let Err(error) = created {
-                        tracing::warn!(%error, "the company could not be created on this computer");
-                        let _ = outbox.send(Message::State(HostingState::Stopped { reason: Some(error.to_string()) }));
-                        wake();
-                        done.set();
-                        return;
-                    }
-                }
-                serve(&data, listen, &inbox, &outbox, &*wake, &done);
-            });
+            }
+            serve(&data, listen, &inbox, &outbox, &*wake, &done);
+        });
         match spawned {
             Ok(_) => Some(Self { requests, messages, state: HostingState::Starting, stopped }),
             Err(error) => {

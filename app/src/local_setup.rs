@@ -104,7 +104,10 @@ pub enum LocalAction {
     /// Back to the server's sign-in.
     Back,
     Create(NewCompany),
-    Join { invitation: String, device_name: String },
+    Join {
+        invitation: String,
+        device_name: String,
+    },
 }
 
 /// The two ways without a server, offered under the server's sign-in.

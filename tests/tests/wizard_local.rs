@@ -43,6 +43,7 @@ fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Pa
     wait_for(harness, "Nom de l'entreprise");
     assert!(shows(harness, "Préférences → Compte"), "two-factor later, and where");
     type_into(harness, "Nom de l'entreprise", COMPANY);
+    comptoir_tests::ui::pick(harness, "Pays", "Belgique");
     type_into(harness, "Votre nom", "Patronne");
     type_into(harness, "Adresse e-mail", OWNER);
     type_into(harness, "Mot de passe", PASSWORD);
@@ -71,6 +72,25 @@ fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_w
     create_company_in_the_wizard(&mut harness, dir.path());
     let company = copy(&harness).company().unwrap();
     assert_eq!(company.legal_name, COMPANY);
+    assert_eq!(company.address.country, comptoir_core::model::Country::Belgium);
+
+    // Its legal mentions, typed in Paramètres (the dashboard leads there): an invoice
+    // cannot be issued without them.
+    wait_for(&mut harness, "Complétez les informations de l'entreprise");
+    harness.get_by_label("Ouvrir les paramètres").click();
+    wait_for(&mut harness, "Enregistrer l'entreprise");
+    replace_text(&mut harness, "Adresse", "Quai de la Batte 12");
+    replace_text(&mut harness, "Code postal", "4000");
+    replace_text(&mut harness, "Ville", "Liège");
+    replace_text(&mut harness, "Forme juridique", "SRL");
+    replace_text(&mut harness, "N° de TVA", "BE 0403.170.701");
+    replace_text(&mut harness, "Numéro d'entreprise (BCE)", "0403.170.701");
+    replace_text(&mut harness, "IBAN", "BE68 5390 0754 7034");
+    harness.get_by_label("Enregistrer l'entreprise").click();
+    wait_for(&mut harness, "Informations de l'entreprise enregistrées.");
+    wait_until(&mut harness, "the legal mentions complete", |h| {
+        copy(h).company().unwrap().missing_for_invoices().is_empty()
+    });
 
     // A customer, typed in the window.
     go_to(&mut harness, "Contacts");
@@ -78,9 +98,9 @@ fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_w
     harness.get_by_label("Nouveau contact").click();
     harness.step();
     type_into(&mut harness, "Nom", "Chantier naval Le Goff");
-    type_into(&mut harness, "Ville", "Concarneau");
-    type_into(&mut harness, "Code postal", "29900");
-    type_into(&mut harness, "Adresse", "3 quai Carnot");
+    type_into(&mut harness, "Ville", "Liège");
+    type_into(&mut harness, "Code postal", "4020");
+    type_into(&mut harness, "Adresse", "Quai des Vennes 3");
     harness.get_by_label("Enregistrer").click();
     wait_until(&mut harness, "the customer saved", |h| {
         !copy(h).search_customers("Chantier naval", 5).unwrap().is_empty()
@@ -92,8 +112,8 @@ fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_w
     harness.get_by_label("Nouvelle facture").click();
     wait_for(&mut harness, "Choisissez un client");
     type_into(&mut harness, "Client", "Chantier");
-    wait_for(&mut harness, "Chantier naval Le Goff — 29900");
-    harness.get_by_label_contains("Chantier naval Le Goff — 29900").click();
+    wait_for(&mut harness, "Chantier naval Le Goff — 4020");
+    harness.get_by_label_contains("Chantier naval Le Goff — 4020").click();
     wait_until(&mut harness, "the customer chosen", |h| {
         h.state().screens.editor.as_ref().is_some_and(|e| e.document.customer.name == "Chantier naval Le Goff")
     });
@@ -172,8 +192,18 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     replace_text(&mut device, "Nom de cet appareil", DEVICE);
     device.get_by_label("Rejoindre").click();
     wait_for(&mut device, "Commencer");
-    let server = device.state().wizard.server.clone();
-    assert!(server.starts_with("comptoir-lan://") && server.contains("@127.0.0.2:"), "{server}");
+    // The account recorded with the host's address (its certificate pinned), the session
+    // kept under the member's email.
+    let app_file =
+        comptoir_core::store::AppStore::open(&device_dir.path().join(comptoir_core::store::AppStore::FILE_NAME));
+    let account = app_file.unwrap().last_account().unwrap().unwrap();
+    assert_eq!(account.email, OWNER);
+    assert!(
+        account.server_url.starts_with("comptoir-lan://") && account.server_url.contains("@127.0.0.2:"),
+        "{account:?}"
+    );
+    let credentials = std::fs::read_to_string(device_dir.path().join("credentials.json")).unwrap();
+    assert!(credentials.contains(OWNER), "the session kept under the member's email");
     device.get_by_label("Commencer").click();
     wait_for(&mut device, "Synchronisé");
     assert_eq!(device.state().working.as_ref().unwrap().name, COMPANY);
