@@ -47,14 +47,24 @@ pub struct Wizard {
     pub start: Start,
     pub create: CreateForm,
     pub join: JoinForm,
-    /// A company was handed to the local host to create and serve: the sign-in waits for
-    /// it to serve ([`Self::host_serving`]).
-    awaiting_host: bool,
-    /// The local host's loopback address, once it served the company created here: a
-    /// retry signs in again rather than creating another company.
-    created_at: Option<String>,
+    /// Where the company created on this computer stands.
+    created: Created,
     /// Why the local host could not create or serve the company.
     host_problem: Option<String>,
+}
+
+/// The company of « Créer une entreprise sur cet ordinateur », as the wizard follows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Created {
+    /// None asked for.
+    #[default]
+    Not,
+    /// Handed to the local host to create and serve: the sign-in waits for it to serve
+    /// ([`Wizard::host_serving`]).
+    Creating,
+    /// Served at `own` (the host's loopback address): a retry signs in again rather than
+    /// creating another company.
+    Served { own: String },
 }
 
 /// What a frame of the wizard asks for.
@@ -86,31 +96,29 @@ impl Wizard {
             start: Start::default(),
             create: CreateForm::default(),
             join: JoinForm::default(),
-            awaiting_host: false,
-            created_at: None,
+            created: Created::Not,
             host_problem: None,
         }
     }
 
     /// Whether a company created here waits for the local host to serve it.
     pub fn awaiting_host(&self) -> bool {
-        self.awaiting_host
+        self.created == Created::Creating
     }
 
     /// The local host serves the company created here at `own` (its loopback
     /// `comptoir-lan://` address): the wizard signs in to it with the owner's email and
     /// password, as to any server, then downloads it.
     pub fn host_serving(&mut self, own: &str) -> Command {
-        self.awaiting_host = false;
-        self.created_at = Some(own.to_owned());
-        self.server = own.to_owned();
+        self.created = Created::Served { own: own.to_owned() };
+        own.clone_into(&mut self.server);
         self.sign_in()
     }
 
     /// The local host could not create or serve the company (`reason`, in the host's
     /// words, when it gave one).
     pub fn host_failed(&mut self, reason: Option<String>) {
-        self.awaiting_host = false;
+        self.created = Created::Not;
         self.busy = false;
         self.host_problem = Some(reason.unwrap_or_default());
     }
@@ -124,12 +132,12 @@ impl Wizard {
             LocalAction::Create(company) => {
                 self.email.clone_from(&company.email);
                 self.password.clone_from(&company.password.0);
-                if let Some(own) = self.created_at.clone() {
+                if let Created::Served { own } = self.created.clone() {
                     // Created already; only the sign-in failed: try it again.
                     out.commands.push(self.host_serving(&own));
                 } else {
                     self.busy = true;
-                    self.awaiting_host = true;
+                    self.created = Created::Creating;
                     out.create = Some(company);
                 }
             }

@@ -171,9 +171,8 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     file_menu(&mut host, "Partager sur le réseau local…");
     wait_until(&mut host, "the invitation", |h| h.state().sharing.as_ref().is_some_and(|s| s.link().is_some()));
     let link = host.state().sharing.as_ref().unwrap().link().unwrap().to_owned();
-    let typed = host.query_by_label_contains("Sur un appareil sans caméra, tapez : ").unwrap();
-    let typed = typed.accesskit_node().label().or_else(|| typed.accesskit_node().value()).unwrap();
-    let code = typed.rsplit(' ').next().unwrap().split('@').next().unwrap().to_owned();
+    let typed = typed_code(&host);
+    let code = typed.split('@').next().unwrap().to_owned();
 
     // The device: a fresh folder, no server, the link pasted in the wizard.
     let device_dir = tempfile::tempdir().unwrap();
@@ -215,13 +214,26 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     // The host lists the device.
     wait_for(&mut host, DEVICE);
 
-    // The link served once: a third computer is refused, in words.
+    // A fresh invitation, typed wrong on a third computer: refused, in words (one guess
+    // spends it: whoever answers in the host's place learns nothing more).
+    host.get_by_label("Nouvelle invitation").click();
+    wait_until(&mut host, "a new link", |h| h.state().sharing.as_ref().and_then(|s| s.link()) != Some(link.as_str()));
+    host.step();
+    let typed = typed_code(&host);
+    let (code, address) = typed.split_once('@').unwrap();
+    let last = code.chars().last().unwrap();
+    let wrong = format!("{}{}@{address}", &code[..code.len() - 1], if last == '0' { '1' } else { '0' });
     let third_dir = tempfile::tempdir().unwrap();
     let mut third = app(third_dir.path(), "127.0.0.4:0");
     wait_for(&mut third, "Rejoindre un ordinateur du réseau local");
     third.get_by_label("Rejoindre un ordinateur du réseau local").click();
     wait_for(&mut third, "Lien ou code d'invitation");
-    type_into(&mut third, "Lien ou code d'invitation", &link);
+    type_into(&mut third, "Lien ou code d'invitation", &wrong);
+    third.get_by_label("Rejoindre").click();
+    wait_for(&mut third, "Le code est incorrect");
+
+    // The first link served once: refused too, in words.
+    replace_text(&mut third, "Lien ou code d'invitation", &link);
     third.get_by_label("Rejoindre").click();
     wait_for(&mut third, "Cette invitation a déjà servi");
     assert!(third.state().working.is_none());
@@ -229,4 +241,13 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
         s,
         comptoir_core::engine::SetupStep::Ready { .. } | comptoir_core::engine::SetupStep::Downloading { .. }
     )));
+    let devices = host.state().sharing.as_ref().unwrap().devices().unwrap().to_vec();
+    assert_eq!(devices.len(), 1, "only the device that joined is paired");
+}
+
+/// The typed code and the host's address the sharing window shows (`CODE@IP:PORT`).
+fn typed_code(host: &Harness<'_, ComptoirApp>) -> String {
+    let node = host.query_by_label_contains("Sur un appareil sans caméra, tapez : ").unwrap();
+    let text = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap();
+    text.rsplit(' ').next().unwrap().to_owned()
 }
