@@ -546,7 +546,16 @@ impl ComptoirApp {
     /// host (those its queue has no room for wait for a next frame).
     fn hand_over_host_answers(&mut self) {
         let Some(host) = &mut self.local_host else { return };
+        let was_serving = matches!(host.state(), crate::local_host::HostingState::Serving { .. });
         let answers = host.answers();
+        if let crate::local_host::HostingState::Serving { own, .. } = host.state()
+            && !was_serving
+        {
+            // Its port may differ from the last start's: the copy follows it.
+            let command = Command::LocalHostAt { address: own.to_string() };
+            self.send(command);
+        }
+        let Some(host) = &mut self.local_host else { return };
         let Some(sharing) = &mut self.sharing else { return };
         for answer in answers {
             sharing.on_answer(answer);

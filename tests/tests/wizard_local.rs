@@ -145,6 +145,27 @@ fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_w
     let stopped = harness.state().host_stopped().unwrap();
     comptoir_tests::ui::close(harness);
     assert!(stopped.wait(std::time::Duration::from_secs(10)), "the host stopped at quit");
+
+    // The next start, with the port the host kept taken by another program meanwhile: the
+    // company opens at once, hosted on another port, and the copy follows it there (the
+    // same certificate) and syncs.
+    let kept = std::fs::read_to_string(comptoir::hosting::host_dir(dir.path()).join("host-port")).unwrap();
+    let kept: u16 = kept.trim().parse().unwrap();
+    assert!(server.ends_with(&format!("@127.0.0.2:{kept}")), "{server}");
+    let _squatter = std::net::TcpListener::bind(("127.0.0.2", kept)).unwrap();
+    let mut harness = app(dir.path(), "127.0.0.2:0");
+    wait_until(&mut harness, "the company reopened and synced", |h| {
+        h.state().working.as_ref().is_some_and(|c| c.name == COMPANY)
+            && matches!(h.state().status, comptoir_core::engine::SyncState::Synced { .. })
+    });
+    assert!(harness.state().local_host.as_ref().is_some_and(|l| l.hosts(company.id)));
+    assert_eq!(copy(&harness).document(id).unwrap().number.as_deref(), Some(number.as_str()));
+    let app_file = comptoir_core::store::AppStore::open(&dir.path().join(comptoir_core::store::AppStore::FILE_NAME));
+    let followed = app_file.unwrap().last_account().unwrap().unwrap().server_url;
+    assert!(followed.starts_with("comptoir-lan://") && !followed.ends_with(&format!(":{kept}")), "{followed}");
+    let stopped = harness.state().host_stopped().unwrap();
+    comptoir_tests::ui::close(harness);
+    assert!(stopped.wait(std::time::Duration::from_secs(10)), "the host stopped at quit");
 }
 
 /// The number the host at `server` keeps for the document `id`, pulled as its owner.
@@ -182,8 +203,12 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     wait_for(&mut device, "Lien ou code d'invitation");
     let default_name = device.get_by_label("Nom de cet appareil").value().unwrap();
     assert!(!default_name.trim().is_empty(), "this computer's name by default");
+    // Words that are neither a link nor a code are refused before anything is sent.
+    type_into(&mut device, "Lien ou code d'invitation", "https://exemple.test/invitation");
+    device.get_by_label("Rejoindre").click();
+    wait_for(&mut device, "Ce code n'est pas valide");
     // A host that does not answer is told in words, its firewall named.
-    type_into(&mut device, "Lien ou code d'invitation", &format!("{code}@127.0.0.9:9"));
+    replace_text(&mut device, "Lien ou code d'invitation", &format!("{code}@127.0.0.9:9"));
     device.get_by_label("Rejoindre").click();
     wait_for(&mut device, "ne répond pas");
     assert!(shows(&device, "127.0.0.9:9") && shows(&device, "pare-feu Windows Defender"));

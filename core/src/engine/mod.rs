@@ -115,6 +115,12 @@ pub enum Command {
         invitation: String,
         device_name: String,
     },
+    /// This computer hosts a company and serves it at `address` (its `comptoir-lan://`
+    /// loopback address): a copy that syncs with that host (the same certificate) at
+    /// other addresses — its port was taken at this start, say — follows it there.
+    LocalHostAt {
+        address: String,
+    },
     /// The two-factor code, when the sign-in asked for one.
     SubmitCode {
         code: String,
