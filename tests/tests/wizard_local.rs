@@ -268,6 +268,31 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     )));
     let devices = host.state().sharing.as_ref().unwrap().devices().unwrap().to_vec();
     assert_eq!(devices.len(), 1, "only the device that joined is paired");
+
+    // The device, signed out, joins again with a new invitation: the copy it holds is
+    // backed up beside its file before the host's first sync touches it.
+    let backups = |dir: &Path| {
+        std::fs::read_dir(dir.join("companies"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".backup"))
+            .count()
+    };
+    assert_eq!(backups(device_dir.path()), 0);
+    file_menu(&mut device, "Se déconnecter");
+    wait_for(&mut device, "Rejoindre un ordinateur du réseau local");
+    device.get_by_label("Rejoindre un ordinateur du réseau local").click();
+    wait_for(&mut device, "Lien ou code d'invitation");
+    let spent = host.state().sharing.as_ref().and_then(|s| s.link()).unwrap().to_owned();
+    host.get_by_label("Nouvelle invitation").click();
+    wait_until(&mut host, "a new link", |h| h.state().sharing.as_ref().and_then(|s| s.link()) != Some(spent.as_str()));
+    let again = host.state().sharing.as_ref().unwrap().link().unwrap().to_owned();
+    replace_text(&mut device, "Lien ou code d'invitation", &again);
+    device.get_by_label("Rejoindre").click();
+    wait_for(&mut device, "Commencer");
+    assert_eq!(backups(device_dir.path()), 1, "the copy already here backed up");
+    device.get_by_label("Commencer").click();
+    wait_for(&mut device, "Synchronisé");
+    assert_eq!(copy(&device).company().unwrap().legal_name, COMPANY);
 }
 
 /// The typed code and the host's address the sharing window shows (`CODE@IP:PORT`).

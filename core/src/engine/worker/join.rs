@@ -5,6 +5,9 @@
 //! certificate pinned), the company downloaded and opened. `comptoir join` does the same
 //! from the command line.
 //!
+//! A copy of the company already on this computer (joined before, or synced with a
+//! server) is backed up beside its file before the first sync with the host touches it.
+//!
 //! It lives in the engine, not the window, because the engine owns the credentials
 //! store, the app file and the session: a pairing done elsewhere would have to hand all
 //! three over.
@@ -14,6 +17,8 @@ use super::session::setup_error;
 use crate::engine::{Event, SetupError};
 use crate::lan::pairing::Paired;
 use crate::lan::{HostAddress, PairingLink, TypedInvitation};
+use crate::model::CompanyId;
+use crate::store::StoreError;
 use crate::sync::{ClientError, SyncClient};
 
 impl Worker {
@@ -24,6 +29,9 @@ impl Worker {
             Ok(paired) => paired,
             Err(error) => return self.emit(Event::SetupFailed(error)),
         };
+        if let Err(e) = self.back_up_existing(CompanyId(paired.company_id)) {
+            return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
+        }
         let server = host.to_string();
         if let Err(e) = self.app.set_server_url(&server) {
             return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
@@ -34,6 +42,22 @@ impl Worker {
         self.account = None;
         self.challenge = None;
         self.signed_in(&paired.tokens).await;
+    }
+}
+
+impl Worker {
+    /// Backs up the copy of `company` already here, if any (`VACUUM INTO` beside it):
+    /// where the backup went.
+    fn back_up_existing(&self, company: CompanyId) -> Result<Option<std::path::PathBuf>, StoreError> {
+        let Ok(local) = self.app.company(company) else { return Ok(None) };
+        if !local.file_path.exists() {
+            return Ok(None);
+        }
+        let conn = rusqlite::Connection::open(&local.file_path)?;
+        let version = crate::store::migrate::schema_version(&conn)?;
+        let backup = crate::store::migrate::backup_copy(&conn, &local.file_path, version)?;
+        tracing::info!(backup = %backup.display(), "the copy already here was backed up before joining");
+        Ok(Some(backup))
     }
 }
 
