@@ -3,7 +3,7 @@
 //! (`https://sync.invalid`): the only server is the one each app hosts itself.
 //!
 //! - « Créer une entreprise sur cet ordinateur »: the company is created in the app's
-//!   `host/` folder, the app's local host serves it (on 127.0.0.2 here), the wizard signs
+//!   `host/` folder, the app's local host serves it (on 127.0.0.21 here), the wizard signs
 //!   in to it over that loopback address and downloads it; a customer and an invoice
 //!   typed in the window, the invoice issued, gets its number from that host.
 //! - « Rejoindre un ordinateur du réseau local »: a second app pairs with the first by
@@ -26,6 +26,9 @@ const COMPANY: &str = "Atelier du Port";
 const OWNER: &str = "patronne@atelier-du-port.test";
 const PASSWORD: &str = "un mot de passe solide";
 const DEVICE: &str = "Portable de l'atelier";
+/// Where the first test's app hosts its company (an address of its own: its port is
+/// squatted between two starts).
+const HOST_IP: &str = "127.0.0.21";
 /// No server answers here: the wizard must never need it.
 const NO_SERVER: &str = "https://sync.invalid";
 
@@ -37,7 +40,7 @@ fn app(dir: &Path, listen: &str) -> Harness<'static, ComptoirApp> {
 /// The wizard's « Créer une entreprise sur cet ordinateur », filled in and created (a
 /// mistyped confirmation first, refused before anything is created), up to the company
 /// open in the window.
-fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Path) {
+fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Path, ip: &str) {
     wait_for(harness, "Créer une entreprise sur cet ordinateur");
     harness.get_by_label("Créer une entreprise sur cet ordinateur").click();
     wait_for(harness, "Nom de l'entreprise");
@@ -57,7 +60,7 @@ fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Pa
     wait_for(harness, "Commencer");
     // The copy signed in to the host of this very app, over the address it listens on.
     let server = harness.state().wizard.server.clone();
-    assert!(server.starts_with("comptoir-lan://") && server.contains("@127.0.0.2:"), "{server}");
+    assert!(server.starts_with("comptoir-lan://") && server.contains(&format!("@{ip}:")), "{server}");
     assert!(shows(harness, &format!("L'entreprise {COMPANY} est prête")));
     harness.get_by_label("Commencer").click();
     wait_for(harness, "Synchronisé");
@@ -67,9 +70,9 @@ fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Pa
 #[test]
 fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_with_no_server_anywhere() {
     let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path(), "127.0.0.2:0");
+    let mut harness = app(dir.path(), &format!("{HOST_IP}:0"));
     assert!(harness.state().local_host.is_none(), "nothing hosted before the wizard");
-    create_company_in_the_wizard(&mut harness, dir.path());
+    create_company_in_the_wizard(&mut harness, dir.path(), HOST_IP);
     let company = copy(&harness).company().unwrap();
     assert_eq!(company.legal_name, COMPANY);
     assert_eq!(company.address.country, comptoir_core::model::Country::Belgium);
@@ -151,9 +154,10 @@ fn a_company_created_on_this_computer_from_the_wizard_issues_its_first_invoice_w
     // same certificate) and syncs.
     let kept = std::fs::read_to_string(comptoir::hosting::host_dir(dir.path()).join("host-port")).unwrap();
     let kept: u16 = kept.trim().parse().unwrap();
-    assert!(server.ends_with(&format!("@127.0.0.2:{kept}")), "{server}");
-    let _squatter = std::net::TcpListener::bind(("127.0.0.2", kept)).unwrap();
-    let mut harness = app(dir.path(), "127.0.0.2:0");
+    assert!(server.ends_with(&format!("@{HOST_IP}:{kept}")), "{server}");
+    // (When another test holds it already, it is taken all the same.)
+    let _squatter = std::net::TcpListener::bind((HOST_IP, kept)).ok();
+    let mut harness = app(dir.path(), &format!("{HOST_IP}:0"));
     wait_until(&mut harness, "the company reopened and synced", |h| {
         h.state().working.as_ref().is_some_and(|c| c.name == COMPANY)
             && matches!(h.state().status, comptoir_core::engine::SyncState::Synced { .. })
@@ -187,8 +191,8 @@ fn host_number(server: &str, company: CompanyId, id: DocumentId) -> String {
 #[test]
 fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard() {
     let host_dir = tempfile::tempdir().unwrap();
-    let mut host = app(host_dir.path(), "127.0.0.2:0");
-    create_company_in_the_wizard(&mut host, host_dir.path());
+    let mut host = app(host_dir.path(), "127.0.0.22:0");
+    create_company_in_the_wizard(&mut host, host_dir.path(), "127.0.0.22");
     file_menu(&mut host, "Partager sur le réseau local…");
     wait_until(&mut host, "the invitation", |h| h.state().sharing.as_ref().is_some_and(|s| s.link().is_some()));
     let link = host.state().sharing.as_ref().unwrap().link().unwrap().to_owned();
@@ -197,7 +201,7 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
 
     // The device: a fresh folder, no server, the link pasted in the wizard.
     let device_dir = tempfile::tempdir().unwrap();
-    let mut device = app(device_dir.path(), "127.0.0.3:0");
+    let mut device = app(device_dir.path(), "127.0.0.23:0");
     wait_for(&mut device, "Rejoindre un ordinateur du réseau local");
     device.get_by_label("Rejoindre un ordinateur du réseau local").click();
     wait_for(&mut device, "Lien ou code d'invitation");
@@ -223,7 +227,7 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     let account = app_file.unwrap().last_account().unwrap().unwrap();
     assert_eq!(account.email, OWNER);
     assert!(
-        account.server_url.starts_with("comptoir-lan://") && account.server_url.contains("@127.0.0.2:"),
+        account.server_url.starts_with("comptoir-lan://") && account.server_url.contains("@127.0.0.22:"),
         "{account:?}"
     );
     let credentials = std::fs::read_to_string(device_dir.path().join("credentials.json")).unwrap();
@@ -249,7 +253,7 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     let last = code.chars().last().unwrap();
     let wrong = format!("{}{}@{address}", &code[..code.len() - 1], if last == '0' { '1' } else { '0' });
     let third_dir = tempfile::tempdir().unwrap();
-    let mut third = app(third_dir.path(), "127.0.0.4:0");
+    let mut third = app(third_dir.path(), "127.0.0.24:0");
     wait_for(&mut third, "Rejoindre un ordinateur du réseau local");
     third.get_by_label("Rejoindre un ordinateur du réseau local").click();
     wait_for(&mut third, "Lien ou code d'invitation");
