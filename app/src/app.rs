@@ -543,7 +543,9 @@ impl ComptoirApp {
     }
 
     /// Hands the host's answers to the sharing window, and the window's requests to the
-    /// host (those its queue has no room for wait for a next frame).
+    /// host (those its queue has no room for wait for a next frame). When the host has
+    /// just started serving, tells the engine its loopback address
+    /// ([`Command::LocalHostAt`]), so that this computer's own copy follows it.
     fn hand_over_host_answers(&mut self) {
         let Some(host) = &mut self.local_host else { return };
         let was_serving = matches!(host.state(), crate::local_host::HostingState::Serving { .. });
