@@ -83,6 +83,10 @@ pub struct ComptoirApp {
     /// The company this computer hosts for the local network, served while the app
     /// runs (when its folder holds one).
     pub local_host: Option<crate::local_host::LocalHost>,
+    /// The app's folder, where the wizard creates a company hosted here.
+    data_dir: std::path::PathBuf,
+    /// Where the company this computer hosts is served.
+    host_listen: std::net::SocketAddr,
     /// Fichier → Partager sur le réseau local…, when open.
     pub sharing: Option<crate::screens::sharing::SharingWindow>,
     /// The notifications list is open.
@@ -134,6 +138,7 @@ impl ComptoirApp {
         let clock = config.clock.clone();
         config.wake = repaint_of(&ctx);
         let desktop = crate::desktop::Desktop::system(&config.data_dir);
+        let data_dir = config.data_dir.clone();
         let local_host = crate::local_host::LocalHost::start(&config.data_dir, host_listen, repaint_of(&ctx));
         let engine = Engine::start(config)?;
         Ok(Self {
@@ -171,6 +176,8 @@ impl ComptoirApp {
             unread: 0,
             desktop,
             local_host,
+            data_dir,
+            host_listen,
             sharing: None,
         })
     }
@@ -193,6 +200,7 @@ impl ComptoirApp {
             }
         }
         self.hand_over_host_answers();
+        self.follow_created_host();
         if self.working.is_some() {
             main_window_ui(ui, self);
         } else {
@@ -209,6 +217,9 @@ impl ComptoirApp {
             self.send_all(commands.commands);
             if let Some(company) = commands.start {
                 self.working = Some(company);
+            }
+            if let Some(company) = commands.create {
+                self.create_hosted_company(company);
             }
         }
         if let Some(mut tour) = self.tour.take() {
@@ -496,11 +507,57 @@ impl ComptoirApp {
         hosted && crate::screens::sharing::may_share(self.role)
     }
 
+    /// The wizard's « Créer une entreprise sur cet ordinateur »: the company is created in
+    /// the host's folder and served, on the local host's thread (a host already running
+    /// here is stopped first, by that thread's successor, off the UI thread).
+    fn create_hosted_company(&mut self, company: crate::local_host::NewCompany) {
+        self.sharing = None;
+        let previous = self.local_host.take().map(|host| host.stopped());
+        let wake = repaint_of(&self.ctx);
+        self.local_host =
+            crate::local_host::LocalHost::create(&self.data_dir, self.host_listen, wake, company, previous);
+        if self.local_host.is_none() {
+            self.wizard.host_failed(None);
+        }
+    }
+
+    /// While the wizard waits for the company it created: once the local host serves
+    /// it, the wizard signs in to it over the loopback; when it stopped, the wizard says
+    /// why.
+    fn follow_created_host(&mut self) {
+        if !self.wizard.awaiting_host() {
+            return;
+        }
+        let Some(host) = &self.local_host else {
+            self.wizard.host_failed(None);
+            return;
+        };
+        match host.state().clone() {
+            crate::local_host::HostingState::Starting => {}
+            crate::local_host::HostingState::Serving { own, .. } => {
+                let command = self.wizard.host_serving(&own.to_string());
+                self.send(command);
+            }
+            crate::local_host::HostingState::Stopped { reason } => self.wizard.host_failed(reason),
+        }
+    }
+
     /// Hands the host's answers to the sharing window, and the window's requests to the
-    /// host (those its queue has no room for wait for a next frame).
+    /// host (those its queue has no room for wait for a next frame). When the host has
+    /// just started serving, tells the engine its loopback address
+    /// ([`Command::LocalHostAt`]), so that this computer's own copy follows it.
     fn hand_over_host_answers(&mut self) {
         let Some(host) = &mut self.local_host else { return };
+        let was_serving = matches!(host.state(), crate::local_host::HostingState::Serving { .. });
         let answers = host.answers();
+        if let crate::local_host::HostingState::Serving { own, .. } = host.state()
+            && !was_serving
+        {
+            // Its port may differ from the last start's: the copy follows it.
+            let command = Command::LocalHostAt { address: own.to_string() };
+            self.send(command);
+        }
+        let Some(host) = &mut self.local_host else { return };
         let Some(sharing) = &mut self.sharing else { return };
         for answer in answers {
             sharing.on_answer(answer);

@@ -181,6 +181,8 @@ pub struct Host {
     state: comptoir_server::AppState,
     fingerprint: Fingerprint,
     addresses: Vec<SocketAddr>,
+    /// The address it listens on (an unspecified IP when it listens on every interface).
+    local: SocketAddr,
     /// Its mDNS announcement, so devices find it when its address changes; `None` when
     /// the network refused it (devices then use the addresses they know).
     announcement: Option<comptoir_core::lan::discovery::Announcement>,
@@ -219,7 +221,7 @@ pub fn start(data: &Path, listen: SocketAddr) -> Result<Host, HostError> {
             None
         }
     };
-    Ok(Host { state, fingerprint, addresses, announcement, runtime: Some(runtime) })
+    Ok(Host { state, fingerprint, addresses, local, announcement, runtime: Some(runtime) })
 }
 
 impl Host {
@@ -236,6 +238,24 @@ impl Host {
     /// How this computer's own copy, or any device, names this host.
     pub fn host_address(&self) -> HostAddress {
         HostAddress { fingerprint: self.fingerprint, addresses: self.addresses.clone() }
+    }
+
+    /// How this computer's own copy reaches the host: over the loopback (the address it
+    /// listens on, or `127.0.0.1`/`::1` on its port when it listens on every interface).
+    /// Unlike [`Self::host_address`] this needs no network at all, never leaves the
+    /// computer (no firewall asks), and stays right when the network's address changes
+    /// (a DHCP lease, another Wi-Fi); the certificate is pinned all the same.
+    pub fn own_address(&self) -> HostAddress {
+        let address = match self.local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.local.port())
+            }
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), self.local.port())
+            }
+            _ => self.local,
+        };
+        HostAddress { fingerprint: self.fingerprint, addresses: vec![address] }
     }
 
     /// The companies hosted here.

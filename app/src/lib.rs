@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod instance;
 pub mod kept_copies;
 pub mod local_host;
+pub mod local_setup;
 pub mod pdf_pages;
 pub mod preferences;
 pub mod reader;

@@ -8,6 +8,11 @@
 //! channel) and takes the [`HostAnswer`]s once a frame; the thread wakes the window when
 //! it answers.
 //!
+//! The wizard's « Créer une entreprise sur cet ordinateur » starts the thread with
+//! [`LocalHost::create`]: the thread creates the company in the host's folder first
+//! (argon2 hashing of the owner's password and SQLite writes: not for the UI thread),
+//! then serves it as above.
+//!
 //! At quit the app drops its [`LocalHost`]: the thread sees its requests' channel close,
 //! stops the server (bounded, see [`Host::stop`]) and reports it through [`HostStopped`],
 //! which `main` waits on (bounded) once the window is gone, so that the port is free
@@ -20,6 +25,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use comptoir_core::engine::Secret;
 use comptoir_core::lan::HostAddress;
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_server::storage::{DeviceRecord, MemberRecord};
@@ -32,6 +38,8 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4
 
 /// Requests waiting for the host's thread at most; a window asks a handful at a time.
 const QUEUE: usize = 16;
+/// How long a new host's thread waits for the one it replaces to stop.
+const PREVIOUS_WAIT: Duration = Duration::from_secs(10);
 
 /// What the window asks the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,12 +83,25 @@ pub enum HostAnswer {
 pub enum HostingState {
     /// Binding its port and opening its data.
     Starting,
-    /// Serving these companies; devices and this computer's own copy reach it at
-    /// `address`.
-    Serving { address: HostAddress, companies: Vec<CompanyId> },
+    /// Serving these companies; devices reach it at `address`, this computer's own copy
+    /// at `own` (the loopback, see [`Host::own_address`]).
+    Serving { address: HostAddress, own: HostAddress, companies: Vec<CompanyId> },
     /// It could not start (the port is taken, the data cannot be read), or its folder
     /// holds no company: nothing is served.
     Stopped { reason: Option<String> },
+}
+
+/// A company to create in the host's folder before serving (the wizard's « Créer une
+/// entreprise sur cet ordinateur »): see [`hosting::create_company`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCompany {
+    pub name: String,
+    /// ISO 3166-1 alpha-2 (`FR`, `BE`).
+    pub country: String,
+    /// The owner's name and sign-in.
+    pub owner: String,
+    pub email: String,
+    pub password: Secret,
 }
 
 /// What the thread sends: its state, or an answer.
@@ -128,14 +149,61 @@ impl LocalHost {
         if !hosting::host_dir(data).is_dir() {
             return None;
         }
+        Self::spawn(data, listen, wake, None, None)
+    }
+
+    /// Creates `company` in the host's folder under `data`, then serves it as
+    /// [`Self::start`] does, all on the host's thread. `previous`: a host of the same
+    /// folder the app has just dropped; the thread waits (bounded) for it to free its
+    /// port and files first. A failed creation is reported as
+    /// [`HostingState::Stopped`] with its reason.
+    pub fn create(
+        data: &Path,
+        listen: SocketAddr,
+        wake: Arc<dyn Fn() + Send + Sync>,
+        company: NewCompany,
+        previous: Option<HostStopped>,
+    ) -> Option<Self> {
+        Self::spawn(data, listen, wake, Some(company), previous)
+    }
+
+    fn spawn(
+        data: &Path,
+        listen: SocketAddr,
+        wake: Arc<dyn Fn() + Send + Sync>,
+        company: Option<NewCompany>,
+        previous: Option<HostStopped>,
+    ) -> Option<Self> {
         let (requests, inbox) = std::sync::mpsc::sync_channel(QUEUE);
         let (outbox, messages) = std::sync::mpsc::channel();
         let stopped = HostStopped::default();
         let data = data.to_path_buf();
         let done = stopped.clone();
-        let spawned = std::thread::Builder::new()
-            .name("comptoir-local-host".into())
-            .spawn(move || serve(&data, listen, &inbox, &outbox, &*wake, &done));
+        let spawned = std::thread::Builder::new().name("comptoir-local-host".into()).spawn(move || {
+            if let Some(previous) = previous
+                && !previous.wait(PREVIOUS_WAIT)
+            {
+                tracing::warn!("the previous local host has not stopped yet: starting anyway");
+            }
+            if let Some(company) = company {
+                let created = hosting::create_company(
+                    &data,
+                    &company.name,
+                    &company.country,
+                    &company.email,
+                    &company.owner,
+                    &company.password.0,
+                );
+                if let Err(error) = created {
+                    tracing::warn!(%error, "the company could not be created on this computer");
+                    let _ = outbox.send(Message::State(HostingState::Stopped { reason: Some(error.to_string()) }));
+                    wake();
+                    done.set();
+                    return;
+                }
+            }
+            serve(&data, listen, &inbox, &outbox, &*wake, &done);
+        });
         match spawned {
             Ok(_) => Some(Self { requests, messages, state: HostingState::Starting, stopped }),
             Err(error) => {
@@ -229,7 +297,7 @@ fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option
         tracing::info!(folder = %hosting::host_dir(data).display(), "the host's folder holds no company: nothing is hosted");
         return Err(None);
     }
-    let state = HostingState::Serving { address: host.host_address(), companies };
+    let state = HostingState::Serving { address: host.host_address(), own: host.own_address(), companies };
     Ok((host, state))
 }
 

@@ -1,11 +1,18 @@
 //! The first-run wizard: Connexion (with the two-factor code when the account has it),
 //! Choix de l'entreprise (when the account has several), Synchronisation initiale, Prêt.
 //! It draws the engine's setup steps and turns the user's clicks into commands.
+//!
+//! The first step also offers the ways without a server ([`crate::local_setup`]): a
+//! company created on this computer — the app's local host creates and serves it, then
+//! the wizard signs in to it over the loopback as to any server — or a computer of the
+//! local network joined by its invitation.
 
 use comptoir_core::engine::{Command, CompanyChoice, Event, Progress, Secret, SetupError, SetupStep};
 use comptoir_core::sync::RecordKind;
 
 use crate::i18n::Texts;
+use crate::local_host::NewCompany;
+use crate::local_setup::{CreateForm, JoinForm, LocalAction, Start};
 
 /// Demo credentials the wizard shows (demo mode only).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +43,28 @@ pub struct Wizard {
     /// reopened at start).
     pub walked: bool,
     demo: Option<DemoAccount>,
+    /// The way the first step goes: a server, a company created here, a host joined.
+    pub start: Start,
+    pub create: CreateForm,
+    pub join: JoinForm,
+    /// Where the company created on this computer stands.
+    created: Created,
+    /// Why the local host could not create or serve the company.
+    host_problem: Option<String>,
+}
+
+/// The company of « Créer une entreprise sur cet ordinateur », as the wizard follows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Created {
+    /// None asked for.
+    #[default]
+    Not,
+    /// Handed to the local host to create and serve: the sign-in waits for it to serve
+    /// ([`Wizard::host_serving`]).
+    Creating,
+    /// Served at `own` (the host's loopback address): a retry signs in again rather than
+    /// creating another company.
+    Served { own: String },
 }
 
 /// What a frame of the wizard asks for.
@@ -44,6 +73,9 @@ pub struct WizardOutput {
     pub commands: Vec<Command>,
     /// "Commencer" was clicked on this company.
     pub start: Option<CompanyChoice>,
+    /// « Créer » on the form of a company hosted here: the app's local host creates and
+    /// serves it (then [`Wizard::host_serving`] or [`Wizard::host_failed`]).
+    pub create: Option<NewCompany>,
 }
 
 impl Wizard {
@@ -61,6 +93,58 @@ impl Wizard {
             progress: None,
             walked: false,
             demo,
+            start: Start::default(),
+            create: CreateForm::default(),
+            join: JoinForm::default(),
+            created: Created::Not,
+            host_problem: None,
+        }
+    }
+
+    /// Whether a company created here waits for the local host to serve it.
+    pub fn awaiting_host(&self) -> bool {
+        self.created == Created::Creating
+    }
+
+    /// The local host serves the company created here at `own` (its loopback
+    /// `comptoir-lan://` address): the wizard signs in to it with the owner's email and
+    /// password, as to any server, then downloads it.
+    pub fn host_serving(&mut self, own: &str) -> Command {
+        self.created = Created::Served { own: own.to_owned() };
+        own.clone_into(&mut self.server);
+        self.sign_in()
+    }
+
+    /// The local host could not create or serve the company (`reason`, in the host's
+    /// words, when it gave one).
+    pub fn host_failed(&mut self, reason: Option<String>) {
+        self.created = Created::Not;
+        self.busy = false;
+        self.host_problem = Some(reason.unwrap_or_default());
+    }
+
+    /// Does what a form without a server asked.
+    fn local_action(&mut self, action: LocalAction, out: &mut WizardOutput) {
+        self.error = None;
+        self.host_problem = None;
+        match action {
+            LocalAction::Back => self.start = Start::Server,
+            LocalAction::Create(company) => {
+                self.email.clone_from(&company.email);
+                self.password.clone_from(&company.password.0);
+                if let Created::Served { own } = self.created.clone() {
+                    // Created already; only the sign-in failed: try it again.
+                    out.commands.push(self.host_serving(&own));
+                } else {
+                    self.busy = true;
+                    self.created = Created::Creating;
+                    out.create = Some(company);
+                }
+            }
+            LocalAction::Join { invitation, device_name } => {
+                self.busy = true;
+                out.commands.push(Command::Join { invitation, device_name });
+            }
         }
     }
 
@@ -151,7 +235,27 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> Wizar
             None => {
                 ui.spinner();
             }
-            Some(SetupStep::Server { .. } | SetupStep::SignIn { .. }) => connection_ui(ui, wizard, texts, &mut out),
+            Some(SetupStep::Server { .. } | SetupStep::SignIn { .. }) => match wizard.start {
+                Start::Server => connection_ui(ui, wizard, texts, &mut out),
+                Start::Create => {
+                    let busy = wizard.busy;
+                    if let Some(action) = crate::local_setup::create_ui(ui, &mut wizard.create, texts, busy) {
+                        wizard.local_action(action, &mut out);
+                    }
+                    if let Some(problem) = &wizard.host_problem {
+                        let text = texts.with("wizard-create-failed", &[("message", problem.clone().into())]);
+                        ui.colored_label(ui.visuals().error_fg_color, text);
+                    }
+                    error_ui(ui, wizard, texts);
+                }
+                Start::Join => {
+                    let busy = wizard.busy;
+                    if let Some(action) = crate::local_setup::join_ui(ui, &mut wizard.join, texts, busy) {
+                        wizard.local_action(action, &mut out);
+                    }
+                    error_ui(ui, wizard, texts);
+                }
+            },
             Some(SetupStep::Code { .. }) => code_ui(ui, wizard, texts, &mut out),
             Some(SetupStep::ChooseCompany { companies }) => {
                 ui.label(texts.get("wizard-company-help"));
@@ -207,7 +311,7 @@ fn steps_ui(ui: &mut egui::Ui, step: Option<&SetupStep>, texts: &Texts) {
 }
 
 /// A text field with its label, the label also naming it for screen readers.
-fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
+pub(crate) fn field_ui(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
     let label = ui.label(label);
     ui.add(egui::TextEdit::singleline(value).password(password).desired_width(320.0)).labelled_by(label.id)
 }
@@ -236,6 +340,12 @@ fn connection_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, out: &mu
         ui.spinner();
     }
     error_ui(ui, wizard, texts);
+    if wizard.demo.is_none()
+        && let Some(start) = crate::local_setup::choices_ui(ui, texts, wizard.busy)
+    {
+        wizard.error = None;
+        wizard.start = start;
+    }
 }
 
 fn code_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, out: &mut WizardOutput) {
@@ -284,6 +394,9 @@ pub fn setup_error_text(error: &SetupError, texts: &Texts) -> String {
     match error {
         SetupError::Unreachable { url } | SetupError::BadUrl { url } => {
             texts.with(&format!("setup-error-{}", error.code()), &[("url", url.clone().into())])
+        }
+        SetupError::HostUnreachable { address } => {
+            texts.with("setup-error-host_unreachable", &[("address", address.clone().into())])
         }
         SetupError::Local { message } => {
             texts.with("setup-error-local_file_error", &[("message", message.clone().into())])

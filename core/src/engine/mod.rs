@@ -106,6 +106,21 @@ pub enum Command {
         email: String,
         password: Secret,
     },
+    /// Setup: pairs this computer with a computer hosting a company on the local network,
+    /// by its pairing link (`comptoir://pair?…`) or its typed code and address
+    /// (`CODE@IP:PORT`), under `device_name`; then, as after a sign-in, keeps the
+    /// session, records the account with the host's `comptoir-lan://` address, and
+    /// downloads the company (see `worker/join.rs`).
+    Join {
+        invitation: String,
+        device_name: String,
+    },
+    /// This computer hosts a company and serves it at `address` (its `comptoir-lan://`
+    /// loopback address): a copy that syncs with that host (the same certificate) at
+    /// other addresses — its port was taken at this start, say — follows it there.
+    LocalHostAt {
+        address: String,
+    },
     /// The two-factor code, when the sign-in asked for one.
     SubmitCode {
         code: String,
@@ -274,6 +289,12 @@ pub enum SetupError {
     Unreachable { url: String },
     #[error("“{url}” is not a server address (it starts with https://).")]
     BadUrl { url: String },
+    /// The computer hosting the company on the local network does not answer at
+    /// `address` (switched off, another network, or its firewall).
+    #[error(
+        "The computer hosting the company at {address} does not answer: check that it is on, on the same network, and that its firewall lets Comptoir in."
+    )]
+    HostUnreachable { address: String },
     #[error("This address answers, but not as a Comptoir server of a compatible version.")]
     Incompatible,
     #[error("The email or the password is wrong.")]
@@ -296,6 +317,7 @@ impl SetupError {
         match self {
             Self::Unreachable { .. } => "server_unreachable",
             Self::BadUrl { .. } => "bad_server_url",
+            Self::HostUnreachable { .. } => "host_unreachable",
             Self::Incompatible => "incompatible_server",
             Self::WrongCredentials => "invalid_credentials",
             Self::WrongCode => "invalid_code",

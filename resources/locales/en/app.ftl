@@ -40,6 +40,7 @@ category-count = { $done } of { $total }
 
 ## Sign-in failures
 setup-error-server_unreachable = The server { $url } does not answer. Check the network, and the server address in this field or in Preferences → Server.
+setup-error-host_unreachable = The host computer ({ $address }) does not answer. Check that it is on and on the same network, and that its firewall lets Comptoir in (Windows Defender Firewall: “Allow an app”).
 setup-error-bad_server_url = “{ $url }” is not a server address (it starts with https://).
 setup-error-incompatible_server = This address answers, but not as a Comptoir server of a compatible version.
 setup-error-invalid_credentials = The email address or the password is wrong.

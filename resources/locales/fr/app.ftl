@@ -40,6 +40,7 @@ category-count = { $done } sur { $total }
 
 ## Échecs de connexion
 setup-error-server_unreachable = Le serveur { $url } ne répond pas. Vérifiez la connexion au réseau, et l'adresse du serveur dans ce champ ou dans Préférences → Serveur.
+setup-error-host_unreachable = L'ordinateur hôte ({ $address }) ne répond pas. Vérifiez qu'il est allumé et sur le même réseau, et que son pare-feu laisse entrer Comptoir (pare-feu Windows Defender : « Autoriser une application »).
 setup-error-bad_server_url = « { $url } » n'est pas une adresse de serveur (elle commence par https://).
 setup-error-incompatible_server = Cette adresse répond, mais pas comme un serveur Comptoir d'une version compatible.
 setup-error-invalid_credentials = L'adresse e-mail ou le mot de passe est incorrect.

@@ -40,6 +40,7 @@ category-count = { $done } van { $total }
 
 ## Aanmeldfouten
 setup-error-server_unreachable = De server { $url } antwoordt niet. Controleer het netwerk en het serveradres in dit veld of in Voorkeuren → Server.
+setup-error-host_unreachable = De hostcomputer ({ $address }) antwoordt niet. Controleer of hij aanstaat en op hetzelfde netwerk zit, en of zijn firewall Comptoir doorlaat (Windows Defender Firewall: "Een app toestaan").
 setup-error-bad_server_url = „{ $url }” is geen serveradres (het begint met https://).
 setup-error-incompatible_server = Dit adres antwoordt, maar niet als een Comptoir-server van een compatibele versie.
 setup-error-invalid_credentials = Het e-mailadres of het wachtwoord is onjuist.

@@ -3,6 +3,7 @@
 
 mod company;
 mod edits;
+mod join;
 mod mail;
 mod members;
 mod posting;
@@ -288,6 +289,13 @@ impl Worker {
             }
             Command::SignIn { email, password } => self.sign_in(email, password.0).await,
             Command::SubmitCode { code } => self.submit_code(code).await,
+            Command::Join { invitation, device_name } => self.join(&invitation, &device_name).await,
+            Command::LocalHostAt { address } => {
+                if self.follow_local_host(&address) {
+                    self.backoff.reset();
+                    self.sync().await;
+                }
+            }
             Command::ChooseCompany { company } => self.choose(company).await,
             Command::SignOut { remove_local_data } => self.sign_out(remove_local_data).await,
             Command::SyncNow | Command::NetworkUp => {

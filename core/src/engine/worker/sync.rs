@@ -103,6 +103,36 @@ impl Worker {
         true
     }
 
+    /// This computer's own host serves at `address`: when this copy syncs with that host
+    /// (the same fingerprint) at other addresses, the new one is kept (the app's file, the
+    /// copy's client) and `true` returned.
+    pub(super) fn follow_local_host(&mut self, address: &str) -> bool {
+        let (Ok(host), Ok(current)) =
+            (crate::lan::HostAddress::parse(address), crate::lan::HostAddress::parse(&self.server))
+        else {
+            return false;
+        };
+        if host.fingerprint != current.fingerprint || host.addresses == current.addresses {
+            return false;
+        }
+        let client = match SyncClient::new(address) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(error = %e, "this computer's host address is unusable");
+                return false;
+            }
+        };
+        if let Err(e) = self.app.move_server(&self.server, address) {
+            tracing::warn!(error = %e, "this computer's host address could not be kept");
+        }
+        tracing::info!(from = %self.server, to = %address, "following this computer's host to its new address");
+        address.clone_into(&mut self.server);
+        if let Some(link) = self.link.as_mut() {
+            link.client = client;
+        }
+        true
+    }
+
     pub(super) async fn sync_once(&mut self) -> Result<(), SyncError> {
         let Some(link) = self.link.as_mut() else { return Ok(()) };
         link.client.set_access_token(self.access.clone());
