@@ -209,8 +209,9 @@ fn the_host_killed_during_a_devices_sync_comes_back_and_the_device_converges() {
 }
 
 /// The host backs up into a folder of the user's (one at start, one on demand); the
-/// host is lost; its newest backup is restored: the devices download again, and the
-/// edit one of them had not sent yet reaches the restored host and is numbered there.
+/// host is lost; another computer restores its newest backup, certificate included: the
+/// devices download again without pairing anew, and the edit one of them had not sent
+/// yet reaches the restored host and is numbered there.
 #[test]
 fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lost() {
     let dir = tempfile::tempdir().unwrap();
@@ -233,11 +234,19 @@ fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lo
     assert!(Path::new(backup["backup"].as_str().unwrap()).starts_with(&backups));
     let waiting = issue_offline(&a, company, "Capitainerie");
 
-    // The host is lost; its newest backup is restored, and it serves again.
+    // The host is lost; another computer restores its newest backup and serves it, on
+    // the address the devices know (as mDNS would find it on a real network).
+    let address = host.address();
+    let port = address.rsplit(':').next().unwrap();
     host.kill();
-    let restored = process::host(APP_BIN, &host_dir, LISTEN, &["--restore-newest"], None).unwrap();
+    let listen = format!("127.0.0.2:{port}");
+    let restore = ["--backups", backups_arg.as_str(), "--restore-newest"];
+    let restored = process::host(APP_BIN, &dir.path().join("new-host"), &listen, &restore, None).unwrap();
     assert_eq!(restored.said[0]["event"], "restored", "{:?}", restored.said);
     assert_eq!(restored.said[0]["backup"], backup["backup"]);
+    // The backup carried the certificate: the devices' pin holds on the new computer.
+    assert_eq!(restored.hosting["fingerprint"], host.hosting["fingerprint"]);
+    assert_eq!(restored.address(), address);
 
     // Both copies download again; the waiting invoice was sent first, and numbered.
     let device = figures(&stored_sync(&a));
