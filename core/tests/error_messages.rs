@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The codes `code()` returns, read from the error modules' source (the model's, the
-/// store's, the sync client's, the audit trail's check, the document templates'), the rules', and those the account API answers with, which
+/// store's, the sync client's, the audit trail's check, the document templates', the
+/// local network's), the rules', and those the account and pairing APIs answer with, which
 /// the app shows in Préférences: adding a code without its messages fails here.
 fn codes() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -25,6 +26,7 @@ fn codes() -> BTreeSet<String> {
         "src/mail/send.rs",
         "src/export/templates/mod.rs",
         "src/export/sources.rs",
+        "src/lan/mod.rs",
     ] {
         let mut source = std::fs::read_to_string(root.join(file)).unwrap();
         if file == "src/mail/settings.rs" {
@@ -71,6 +73,7 @@ fn codes() -> BTreeSet<String> {
         "api/posting_parts.rs",
         "api/auth.rs",
         "api/limits.rs",
+        "api/pairing.rs",
         "hashing.rs",
     ] {
         let source = std::fs::read_to_string(root.join("../server/src").join(api)).unwrap();
@@ -82,6 +85,8 @@ fn codes() -> BTreeSet<String> {
             "StatusCode::TOO_MANY_REQUESTS,",
             "StatusCode::SERVICE_UNAVAILABLE,",
             "StatusCode::PAYLOAD_TOO_LARGE,",
+            "StatusCode::NOT_FOUND,",
+            "StatusCode::GONE,",
         ] {
             for (at, _) in source.match_indices(marker) {
                 let rest = source[at + marker.len()..].trim_start();
