@@ -731,6 +731,13 @@ fn file_menu_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Com
     {
         app.sharing = Some(crate::screens::sharing::SharingWindow::open(company.id, app.email.as_deref()));
     }
+    // The hosted company's backups: the sharing window shows where they go and the newest.
+    if app.can_share()
+        && let Some(company) = &app.working
+        && ui.button(app.texts.get("menu-back-up-now")).clicked()
+    {
+        app.sharing = Some(crate::screens::sharing::SharingWindow::open_to_back_up(company.id, app.email.as_deref()));
+    }
     if ui.button(app.texts.get("menu-sync-now")).clicked() {
         commands.push(Command::SyncNow);
     }

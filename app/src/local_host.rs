@@ -13,6 +13,11 @@
 //! (argon2 hashing of the owner's password and SQLite writes: not for the UI thread),
 //! then serves it as above.
 //!
+//! The thread also keeps the host's backups ([`hosting::back_up_if_due`]) in the folder
+//! the user chose (remembered in the host's folder): one before the server opens the
+//! data when due (none yet, another version of Comptoir — so before an upgrade migrates
+//! it — or a day since the last), then whenever a day has passed; and one when asked.
+//!
 //! At quit the app drops its [`LocalHost`]: the thread sees its requests' channel close,
 //! stops the server (bounded, see [`Host::stop`]) and reports it through [`HostStopped`],
 //! which `main` waits on (bounded) once the window is gone, so that the port is free
@@ -40,6 +45,8 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4
 const QUEUE: usize = 16;
 /// How long a new host's thread waits for the one it replaces to stop.
 const PREVIOUS_WAIT: Duration = Duration::from_secs(10);
+/// How often the thread looks whether the daily backup is due.
+const BACKUP_CHECK: Duration = Duration::from_mins(15);
 
 /// What the window asks the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +59,23 @@ pub enum HostRequest {
     Members { company: CompanyId },
     /// Ends a device's session.
     Revoke { company: CompanyId, device: uuid::Uuid },
+    /// Where the backups go and the newest one.
+    Backups,
+    /// Backups go to `folder` from now on (remembered), and one is taken there now.
+    SetBackupFolder(std::path::PathBuf),
+    /// A backup now, into the folder chosen.
+    BackUpNow,
+}
+
+/// The host's backups as the window shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupsView {
+    /// The folder chosen; `None` before the user chose one.
+    pub folder: Option<std::path::PathBuf>,
+    /// When the newest backup there was taken.
+    pub newest: Option<DateTime<Utc>>,
+    /// How many backups the folder keeps.
+    pub count: usize,
 }
 
 /// An invitation as the window shows it.
@@ -73,9 +97,21 @@ pub struct SharedInvitation {
 #[derive(Debug, Clone)]
 pub enum HostAnswer {
     Invitation(Result<SharedInvitation, String>),
-    Devices { company: CompanyId, devices: Result<Vec<DeviceRecord>, String> },
-    Members { company: CompanyId, members: Result<Vec<MemberRecord>, String> },
-    Revoked { company: CompanyId, device: uuid::Uuid, result: Result<(), String> },
+    Devices {
+        company: CompanyId,
+        devices: Result<Vec<DeviceRecord>, String>,
+    },
+    Members {
+        company: CompanyId,
+        members: Result<Vec<MemberRecord>, String>,
+    },
+    Revoked {
+        company: CompanyId,
+        device: uuid::Uuid,
+        result: Result<(), String>,
+    },
+    /// The backups, after [`HostRequest::Backups`], or once one was taken (or failed).
+    Backups(Result<BackupsView, String>),
 }
 
 /// What the host's thread says of itself.
@@ -270,11 +306,17 @@ fn serve(
         let _ = outbox.send(message);
         wake();
     };
+    // Before the data opens: a new version of Comptoir backs it up before migrating it.
+    scheduled_backup(data);
     match start(data, listen) {
         Ok((mut host, state)) => {
             say(Message::State(state));
-            while let Ok(request) = requests.recv() {
-                say(Message::Answer(answer(&host, request)));
+            loop {
+                match requests.recv_timeout(BACKUP_CHECK) {
+                    Ok(request) => say(Message::Answer(answer(&host, data, request))),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => scheduled_backup(data),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                }
             }
             host.stop();
             tracing::info!("the local host stopped");
@@ -301,9 +343,46 @@ fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option
     Ok((host, state))
 }
 
+/// The backup due now, if one is and a folder was chosen; a failure is logged (the next
+/// check tries again), never fatal to hosting.
+fn scheduled_backup(data: &Path) {
+    let folder = match hosting::backup_folder(data, None) {
+        Ok(Some(folder)) => folder,
+        Ok(None) => return,
+        Err(error) => return tracing::warn!(%error, "the backup folder cannot be read"),
+    };
+    if let Err(error) = hosting::back_up_if_due(data, &folder, Utc::now()) {
+        tracing::error!(%error, folder = %folder.path.display(), "the host's backup failed; tried again later");
+    }
+}
+
+/// The backups of the folder chosen, as the window shows them.
+fn backups_view(data: &Path) -> Result<BackupsView, String> {
+    let Some(folder) = hosting::backup_folder(data, None).map_err(|e| e.to_string())? else {
+        return Ok(BackupsView { folder: None, newest: None, count: 0 });
+    };
+    let backups = folder.list().map_err(|e| e.to_string())?;
+    Ok(BackupsView {
+        newest: backups.first().map(|newest| newest.name.taken_at),
+        count: backups.len(),
+        folder: Some(folder.path),
+    })
+}
+
+/// Takes a backup now into the folder chosen (`chosen`: a new one, remembered).
+fn back_up(data: &Path, chosen: Option<&Path>) -> Result<BackupsView, String> {
+    let folder = hosting::backup_folder(data, chosen).map_err(|e| e.to_string())?;
+    let folder = folder.ok_or_else(|| "no backup folder was chosen".to_owned())?;
+    hosting::back_up_now(data, &folder, Utc::now()).map_err(|e| e.to_string())?;
+    backups_view(data)
+}
+
 /// Does what the window asked, with the host's answer.
-fn answer(host: &Host, request: HostRequest) -> HostAnswer {
+fn answer(host: &Host, data: &Path, request: HostRequest) -> HostAnswer {
     match request {
+        HostRequest::Backups => HostAnswer::Backups(backups_view(data)),
+        HostRequest::SetBackupFolder(folder) => HostAnswer::Backups(back_up(data, Some(&folder))),
+        HostRequest::BackUpNow => HostAnswer::Backups(back_up(data, None)),
         HostRequest::Invite { company, member } => HostAnswer::Invitation(
             host.invite(company, member.as_deref())
                 .map(|(invitation, link, typed)| SharedInvitation {

@@ -164,3 +164,35 @@ fn a_company_of_a_server_is_not_shared_from_this_computer() {
     assert!(!shows(&harness, "Partager sur le réseau local"));
     assert!(harness.state().host_stopped().is_none());
 }
+
+/// The host's backups from the window: with a folder chosen (a USB disk, say), the app
+/// backs the company up as it starts hosting (none there yet), and Fichier → «
+/// Sauvegarder maintenant » takes another, which the window then shows.
+#[test]
+fn the_hosting_app_backs_its_company_up_at_start_and_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    comptoir::hosting::create_company(dir.path(), COMPANY, "FR", OWNER, "Patronne", PASSWORD).unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    // The folder as « Choisir le dossier… » remembers it (the system's dialog cannot be
+    // driven from a test).
+    let folder = comptoir::hosting::backup_folder(dir.path(), Some(usb.path())).unwrap().unwrap();
+    let listen: SocketAddr = "127.0.0.2:0".parse().unwrap();
+    let mut harness =
+        comptoir_tests::hosting_app_harness(dir.path(), "https://sync.invalid", egui::vec2(1280.0, 900.0), listen);
+    signed_in_to_its_own_host(&mut harness);
+    assert_eq!(folder.list().unwrap().len(), 1, "the first backup, before the host opened its data");
+
+    file_menu(&mut harness, "Sauvegarder maintenant");
+    wait_until(&mut harness, "the second backup", |h| {
+        h.state().sharing.as_ref().and_then(|s| s.backups()).is_some_and(|b| b.count == 2)
+    });
+    assert!(shows(&harness, &format!("Dossier : {}", usb.path().display())));
+    assert!(shows(&harness, "Dernière sauvegarde le "));
+    assert!(harness.query_by_label("Choisir le dossier…").is_some());
+    let backups = folder.list().unwrap();
+    assert_eq!(backups.len(), 2);
+    // Each is a whole database with its keys and the host's certificate.
+    let keys = backups[0].keys.clone().unwrap();
+    assert!(keys.join("tls").join(comptoir_core::lan::identity::CERTIFICATE_FILE).exists());
+    comptoir_tests::ui::close(harness);
+}

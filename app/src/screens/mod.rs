@@ -231,7 +231,20 @@ pub fn choose_file(
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Option<Receiver<Option<PathBuf>>> {
     let dialog = rfd::AsyncFileDialog::new().set_file_name(name).add_filter(filter.0, filter.1);
-    run_file_dialog(dialog, true, wake)
+    run_file_dialog(dialog, Pick::Save, wake)
+}
+
+/// Opens the system's folder dialog off the UI thread, like [`choose_file`].
+pub fn choose_folder(title: &str, wake: Arc<dyn Fn() + Send + Sync>) -> Option<Receiver<Option<PathBuf>>> {
+    run_file_dialog(rfd::AsyncFileDialog::new().set_title(title), Pick::Folder, wake)
+}
+
+/// What a file dialog picks.
+#[derive(Clone, Copy, Debug)]
+enum Pick {
+    Save,
+    Open,
+    Folder,
 }
 
 /// Opens the system's open dialog off the UI thread, like [`choose_file`] (`title`: the
@@ -242,26 +255,27 @@ pub fn choose_file_to_open(
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Option<Receiver<Option<PathBuf>>> {
     let dialog = rfd::AsyncFileDialog::new().set_title(title).add_filter(filter.0, filter.1);
-    run_file_dialog(dialog, false, wake)
+    run_file_dialog(dialog, Pick::Open, wake)
 }
 
 /// Runs a system file dialog on a thread of its own (its portal or GTK loop must not
 /// block the frame) and sends the path chosen.
 fn run_file_dialog(
     dialog: rfd::AsyncFileDialog,
-    save: bool,
+    pick: Pick,
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Option<Receiver<Option<PathBuf>>> {
     let (sender, answer) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name("comptoir-file-dialog".into()).spawn(move || {
-        let chosen =
-            tokio::runtime::Builder::new_current_thread()
-                .build()
-                .ok()
-                .and_then(|runtime| {
-                    if save { runtime.block_on(dialog.save_file()) } else { runtime.block_on(dialog.pick_file()) }
-                })
-                .map(|handle| handle.path().to_path_buf());
+        let chosen = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()
+            .and_then(|runtime| match pick {
+                Pick::Save => runtime.block_on(dialog.save_file()),
+                Pick::Open => runtime.block_on(dialog.pick_file()),
+                Pick::Folder => runtime.block_on(dialog.pick_folder()),
+            })
+            .map(|handle| handle.path().to_path_buf());
         let _ = sender.send(chosen);
         wake();
     });

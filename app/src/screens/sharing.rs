@@ -75,6 +75,12 @@ pub struct SharingWindow {
     error: Option<String>,
     /// What the window asks next.
     requests: Vec<HostRequest>,
+    /// The host's backups, once read.
+    backups: Option<crate::local_host::BackupsView>,
+    /// A backup was asked and has not come yet.
+    backing_up: bool,
+    /// The folder dialog, while open.
+    folder_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
 }
 
 impl SharingWindow {
@@ -85,6 +91,7 @@ impl SharingWindow {
             HostRequest::Members { company },
             HostRequest::Devices { company },
             HostRequest::Invite { company, member: (!member.is_empty()).then(|| member.clone()) },
+            HostRequest::Backups,
         ];
         Self {
             company,
@@ -97,7 +104,24 @@ impl SharingWindow {
             revoking: None,
             error: None,
             requests,
+            backups: None,
+            backing_up: false,
+            folder_dialog: None,
         }
+    }
+
+    /// Opens as [`Self::open`] does, and takes a backup now (Fichier → Sauvegarder
+    /// maintenant).
+    pub fn open_to_back_up(company: CompanyId, user: Option<&str>) -> Self {
+        let mut window = Self::open(company, user);
+        window.requests.push(HostRequest::BackUpNow);
+        window.backing_up = true;
+        window
+    }
+
+    /// The host's backups as last read.
+    pub fn backups(&self) -> Option<&crate::local_host::BackupsView> {
+        self.backups.as_ref()
     }
 
     /// The company it shares.
@@ -161,6 +185,13 @@ impl SharingWindow {
                 }
                 self.requests.push(HostRequest::Devices { company });
                 self.devices_read_at = Some(Instant::now());
+            }
+            HostAnswer::Backups(result) => {
+                self.backing_up = false;
+                match result {
+                    Ok(backups) => self.backups = Some(backups),
+                    Err(reason) => self.error = Some(reason),
+                }
             }
             HostAnswer::Devices { .. } | HostAnswer::Members { .. } | HostAnswer::Revoked { .. } => {}
         }
@@ -232,6 +263,8 @@ pub fn sharing_ui(ui: &mut egui::Ui, state: &mut SharingWindow, ctx: &SharingCon
             }
             ui.separator();
             devices_ui(ui, state, texts);
+            ui.separator();
+            backups_ui(ui, state, texts);
             if let Some(error) = &state.error {
                 ui.colored_label(ui.visuals().error_fg_color, error);
             }
@@ -343,6 +376,57 @@ fn devices_ui(ui: &mut egui::Ui, state: &mut SharingWindow, texts: &Texts) {
                 }
             }
             ui.end_row();
+        }
+    });
+}
+
+/// Where the host's backups go, the newest, « Choisir le dossier… » and « Sauvegarder
+/// maintenant ».
+fn backups_ui(ui: &mut egui::Ui, state: &mut SharingWindow, texts: &Texts) {
+    if let Some(dialog) = &state.folder_dialog
+        && let Ok(chosen) = dialog.try_recv()
+    {
+        state.folder_dialog = None;
+        if let Some(folder) = chosen {
+            state.requests.push(HostRequest::SetBackupFolder(folder));
+            state.backing_up = true;
+        }
+    }
+    ui.label(crate::theme::bold(texts.get("sharing-backups")));
+    let Some(backups) = &state.backups else {
+        ui.spinner();
+        return;
+    };
+    match &backups.folder {
+        Some(folder) => {
+            ui.label(texts.with("sharing-backup-folder", &[("folder", folder.display().to_string().into())]))
+        }
+        None => ui.weak(texts.get("sharing-backup-no-folder")),
+    };
+    if let Some(newest) = backups.newest {
+        let local = newest.with_timezone(&chrono::Local);
+        let date = crate::format::date(local.date_naive(), texts.language());
+        ui.label(texts.with(
+            "sharing-backup-newest",
+            &[
+                ("date", date.into()),
+                ("time", local.format("%H:%M").to_string().into()),
+                ("count", backups.count.into()),
+            ],
+        ));
+    }
+    let has_folder = backups.folder.is_some();
+    ui.horizontal(|ui| {
+        let idle = !state.backing_up && state.folder_dialog.is_none();
+        if ui.add_enabled(idle, egui::Button::new(texts.get("sharing-backup-choose"))).clicked() {
+            state.folder_dialog = super::choose_folder(&texts.get("sharing-backup-choose"), super::waker(ui.ctx()));
+        }
+        if ui.add_enabled(idle && has_folder, egui::Button::new(texts.get("sharing-backup-now"))).clicked() {
+            state.requests.push(HostRequest::BackUpNow);
+            state.backing_up = true;
+        }
+        if state.backing_up {
+            ui.spinner();
         }
     });
 }

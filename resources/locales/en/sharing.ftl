@@ -1,5 +1,6 @@
 ## Share on the local network (the computer that hosts the company)
 menu-share = Share on the local network…
+menu-back-up-now = Back up now
 sharing-title = Share on the local network
 sharing-member = For
 sharing-qr = QR code of the invitation
@@ -46,3 +47,9 @@ wizard-join-invitation = Invitation link or code
 wizard-join-device = Name of this device
 wizard-join-submit = Join
 wizard-join-progress = Pairing…
+sharing-backups = Backups
+sharing-backup-folder = Folder: { $folder }
+sharing-backup-no-folder = No folder chosen: choose one (a USB disk, a synced folder) so that the company is backed up every day.
+sharing-backup-newest = Last backup on { $date } at { $time } ({ $count } kept, the newest 30 at most)
+sharing-backup-choose = Choose the folder…
+sharing-backup-now = Back up now

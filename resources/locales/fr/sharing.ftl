@@ -1,5 +1,6 @@
 ## Partager sur le réseau local (l'ordinateur qui héberge l'entreprise)
 menu-share = Partager sur le réseau local…
+menu-back-up-now = Sauvegarder maintenant
 sharing-title = Partager sur le réseau local
 sharing-member = Pour
 sharing-qr = Code QR de l'invitation
@@ -46,3 +47,9 @@ wizard-join-invitation = Lien ou code d'invitation
 wizard-join-device = Nom de cet appareil
 wizard-join-submit = Rejoindre
 wizard-join-progress = Jumelage…
+sharing-backups = Sauvegardes
+sharing-backup-folder = Dossier : { $folder }
+sharing-backup-no-folder = Aucun dossier choisi : choisissez-en un (un disque USB, un dossier synchronisé) pour que l'entreprise soit sauvegardée chaque jour.
+sharing-backup-newest = Dernière sauvegarde le { $date } à { $time } ({ $count } gardées, les 30 plus récentes au plus)
+sharing-backup-choose = Choisir le dossier…
+sharing-backup-now = Sauvegarder maintenant

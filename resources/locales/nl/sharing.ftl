@@ -1,5 +1,6 @@
 ## Delen op het lokale netwerk (de computer die het bedrijf host)
 menu-share = Delen op het lokale netwerk…
+menu-back-up-now = Nu een back-up maken
 sharing-title = Delen op het lokale netwerk
 sharing-member = Voor
 sharing-qr = QR-code van de uitnodiging
@@ -46,3 +47,9 @@ wizard-join-invitation = Uitnodigingslink of -code
 wizard-join-device = Naam van dit apparaat
 wizard-join-submit = Verbinden
 wizard-join-progress = Koppelen…
+sharing-backups = Back-ups
+sharing-backup-folder = Map: { $folder }
+sharing-backup-no-folder = Geen map gekozen: kies er een (een USB-schijf, een gesynchroniseerde map) zodat de onderneming elke dag een back-up krijgt.
+sharing-backup-newest = Laatste back-up op { $date } om { $time } ({ $count } bewaard, hoogstens de 30 nieuwste)
+sharing-backup-choose = Map kiezen…
+sharing-backup-now = Nu een back-up maken
