@@ -57,6 +57,8 @@ pub struct ComptoirApp {
     /// The signed-in user, their role in the open company, and the account's companies.
     pub email: Option<String>,
     pub role: Option<Role>,
+    /// The account syncs with a computer of the local network, not a server.
+    pub lan_host: bool,
     pub companies: Vec<CompanyChoice>,
     /// Whether the user has two-factor on, once the server has said.
     pub two_factor: Option<bool>,
@@ -160,6 +162,7 @@ impl ComptoirApp {
             screens: Screens::new(),
             email: None,
             role: None,
+            lan_host: false,
             companies: Vec::new(),
             two_factor: None,
             currency: Currency::EUR,
@@ -209,7 +212,7 @@ impl ComptoirApp {
                 // say so before anything.
                 let mut commands = Vec::new();
                 egui::Panel::top("banners").show(ui, |ui| {
-                    banners_ui(ui, &self.status, self.grace, &self.notices, &self.texts, &mut commands);
+                    banners_ui(ui, &self.status, self.grace, &self.notices, &self.texts, &mut commands, self.lan_host);
                 });
                 self.send_all(commands);
             }
@@ -428,8 +431,9 @@ impl ComptoirApp {
                 self.role = None;
                 self.preferences = None;
             }
-            Event::SignedIn { email, role } => {
+            Event::SignedIn { email, role, lan_host } => {
                 self.email = Some(email);
+                self.lan_host = lan_host;
                 if role.is_some() {
                     self.role = role;
                 }
@@ -691,7 +695,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             }
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands);
+            banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands, app.lan_host);
             app.waiting_edits.ui(ui, ctx.texts, ctx.commands);
             crate::kept_copies::kept_copies_ui(ui, &app.kept_copies, ctx.texts, ctx.commands);
             screen_ui(ui, screens, &mut ctx);
@@ -708,7 +712,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             status_line_ui(ui, &app.status, &app.texts, app.last_refusal.as_deref());
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands);
+            banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands, app.lan_host);
             ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
         });
     }

@@ -117,7 +117,9 @@ pub fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Opt
 
 /// The banners above a screen: offline (with the grace period left), sync error (with
 /// Retry), engine stopped, signed out (with Sign in), and moved company files (with
-/// Relink); what their buttons ask is pushed onto `commands`.
+/// Relink); what their buttons ask is pushed onto `commands`. `lan_host`: the copy syncs
+/// with a computer of the local network, which the offline banner names, with its
+/// firewall.
 pub fn banners_ui(
     ui: &mut egui::Ui,
     status: &SyncState,
@@ -125,11 +127,13 @@ pub fn banners_ui(
     notices: &[Notice],
     texts: &Texts,
     commands: &mut Vec<Command>,
+    lan_host: bool,
 ) {
     match status {
         SyncState::Offline { since } => {
             let since = since.with_timezone(&chrono::Local).format("%d/%m %H:%M").to_string();
-            let mut text = texts.with("banner-offline", &[("since", since.into())]);
+            let key = if lan_host { "banner-host-unreachable" } else { "banner-offline" };
+            let mut text = texts.with(key, &[("since", since.into())]);
             match grace {
                 Some(grace @ Grace::Open { .. }) => {
                     if let Some((days, hours)) = grace.days_and_hours_left() {

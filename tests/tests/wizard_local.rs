@@ -297,6 +297,15 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     device.get_by_label("Commencer").click();
     wait_for(&mut device, "Synchronisé");
     assert_eq!(copy(&device).company().unwrap().legal_name, COMPANY);
+
+    // The host computer is switched off: the device works offline, and its banner says
+    // the host cannot be reached and names the firewall.
+    let stopped = host.state().host_stopped().unwrap();
+    comptoir_tests::ui::close(host);
+    assert!(stopped.wait(std::time::Duration::from_secs(10)));
+    file_menu(&mut device, "Synchroniser maintenant");
+    wait_for(&mut device, "L'ordinateur hôte est injoignable");
+    assert!(shows(&device, "Autoriser une application"));
 }
 
 /// The typed code and the host's address the sharing window shows (`CODE@IP:PORT`).

@@ -488,6 +488,10 @@ pub enum Event {
     SignedIn {
         email: String,
         role: Option<Role>,
+        /// The account syncs with a computer hosting the company on the local network
+        /// (a `comptoir-lan://` address), not a server: the window says « l'ordinateur
+        /// hôte » when it cannot be reached.
+        lan_host: bool,
     },
     SignedOut,
     /// The signed-in user's own account: password and two-factor.

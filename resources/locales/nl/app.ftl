@@ -66,6 +66,7 @@ edit-refused-no-company = Er is geen bedrijf geopend.
 
 ## Banners en meldingen
 banner-offline = Offline sinds { $since }.
+banner-host-unreachable = De hostcomputer is onbereikbaar sinds { $since }: controleer of hij aanstaat, op hetzelfde netwerk zit en of zijn firewall Comptoir doorlaat (Windows Defender: „Een app toestaan”). U werkt offline.
 banner-sync-error = De synchronisatie is mislukt: { $message }
 banner-retry = Opnieuw proberen
 banner-not-signed-in = Niemand aangemeld

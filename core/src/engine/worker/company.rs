@@ -128,7 +128,8 @@ impl Worker {
         let path = link.store.path().to_path_buf();
         self.link = Some(link);
         self.active = Some(choice.clone());
-        self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: Some(choice.role) });
+        let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+        self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: Some(choice.role), lan_host });
         self.report_waiting_edits();
         self.report_kept_copies();
         if downloaded {

@@ -150,7 +150,8 @@ impl Worker {
             .as_ref()
             .map(|a| a.id)
             .or_else(|| self.app.active_company().ok().flatten().map(|c| c.company_id));
-        self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: None });
+        let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+        self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: None, lan_host });
         match (choices.as_slice(), active) {
             ([], _) => self.emit(Event::SetupFailed(SetupError::NoCompany)),
             (_, Some(active)) if choices.iter().any(|c| c.id == active) => self.choose(active).await,
@@ -222,7 +223,8 @@ impl Worker {
             {
                 active.role = membership.role;
                 let role = Some(active.role);
-                self.emit(Event::SignedIn { email: account.email.clone(), role });
+                let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+                self.emit(Event::SignedIn { email: account.email.clone(), role, lan_host });
             }
             self.emit(Event::Companies(self.choices(&account)));
             self.emit(Event::Account(AccountEvent::TwoFactor { enabled: account.totp_enabled }));
