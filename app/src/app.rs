@@ -561,6 +561,11 @@ impl ComptoirApp {
             let command = Command::LocalHostAt { address: own.to_string() };
             self.send(command);
         }
+        // A restore gave the host's data a new epoch: this computer's copy downloads
+        // again at its next sync, now.
+        if answers.iter().any(|answer| matches!(answer, crate::local_host::HostAnswer::Restored(Ok(_)))) {
+            self.send(Command::SyncNow);
+        }
         let Some(host) = &mut self.local_host else { return };
         let Some(sharing) = &mut self.sharing else { return };
         for answer in answers {
@@ -741,6 +746,12 @@ fn file_menu_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Com
         && ui.button(app.texts.get("menu-back-up-now")).clicked()
     {
         app.sharing = Some(crate::screens::sharing::SharingWindow::open_to_back_up(company.id, app.email.as_deref()));
+    }
+    if app.can_share()
+        && let Some(company) = &app.working
+        && ui.button(app.texts.get("menu-restore")).clicked()
+    {
+        app.sharing = Some(crate::screens::sharing::SharingWindow::open_to_restore(company.id, app.email.as_deref()));
     }
     if ui.button(app.texts.get("menu-sync-now")).clicked() {
         commands.push(Command::SyncNow);

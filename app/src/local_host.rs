@@ -65,6 +65,11 @@ pub enum HostRequest {
     SetBackupFolder(std::path::PathBuf),
     /// A backup now, into the folder chosen.
     BackUpNow,
+    /// Puts the newest backup of the folder chosen in place of the host's data (Fichier
+    /// → Restaurer…): the server stops, the data is replaced (every company at a new
+    /// epoch: every copy downloads again, sending first what it had not sent), the
+    /// server starts again.
+    RestoreNewest,
 }
 
 /// The host's backups as the window shows them.
@@ -112,6 +117,8 @@ pub enum HostAnswer {
     },
     /// The backups, after [`HostRequest::Backups`], or once one was taken (or failed).
     Backups(Result<BackupsView, String>),
+    /// The newest backup was restored: when it had been taken.
+    Restored(Result<DateTime<Utc>, String>),
 }
 
 /// What the host's thread says of itself.
@@ -309,16 +316,30 @@ fn serve(
     // Before the data opens: a new version of Comptoir backs it up before migrating it.
     scheduled_backup(data);
     match start(data, listen) {
-        Ok((mut host, state)) => {
+        Ok((host, state)) => {
             say(Message::State(state));
-            loop {
+            let mut host = Some(host);
+            while let Some(serving) = &host {
                 match requests.recv_timeout(BACKUP_CHECK) {
-                    Ok(request) => say(Message::Answer(answer(&host, data, request))),
+                    Ok(HostRequest::RestoreNewest) => {
+                        // The data folder must be closed for a restore: the whole host goes.
+                        drop(host.take());
+                        let restored = restore(data);
+                        match start(data, listen) {
+                            Ok((again, state)) => {
+                                host = Some(again);
+                                say(Message::State(state));
+                            }
+                            Err(reason) => say(Message::State(HostingState::Stopped { reason })),
+                        }
+                        say(Message::Answer(HostAnswer::Restored(restored)));
+                    }
+                    Ok(request) => say(Message::Answer(answer(serving, data, request))),
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => scheduled_backup(data),
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
                 }
             }
-            host.stop();
+            drop(host);
             tracing::info!("the local host stopped");
         }
         Err(reason) => say(Message::State(HostingState::Stopped { reason })),
@@ -377,9 +398,21 @@ fn back_up(data: &Path, chosen: Option<&Path>) -> Result<BackupsView, String> {
     backups_view(data)
 }
 
+/// Restores the newest backup of the folder chosen into the host's data (the host
+/// stopped): when that backup was taken.
+fn restore(data: &Path) -> Result<DateTime<Utc>, String> {
+    let folder = hosting::backup_folder(data, None).map_err(|e| e.to_string())?;
+    let folder = folder.ok_or_else(|| "no backup folder was chosen".to_owned())?;
+    let restored = hosting::restore_newest(data, &folder).map_err(|e| e.to_string())?;
+    tracing::info!(backup = %restored.path.display(), "the host's data was restored from its newest backup");
+    Ok(restored.name.taken_at)
+}
+
 /// Does what the window asked, with the host's answer.
 fn answer(host: &Host, data: &Path, request: HostRequest) -> HostAnswer {
     match request {
+        // Handled by the thread's loop, which owns the host.
+        HostRequest::RestoreNewest => HostAnswer::Restored(Err("the host is restoring".to_owned())),
         HostRequest::Backups => HostAnswer::Backups(backups_view(data)),
         HostRequest::SetBackupFolder(folder) => HostAnswer::Backups(back_up(data, Some(&folder))),
         HostRequest::BackUpNow => HostAnswer::Backups(back_up(data, None)),

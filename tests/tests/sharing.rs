@@ -194,5 +194,20 @@ fn the_hosting_app_backs_its_company_up_at_start_and_when_asked() {
     // Each is a whole database with its keys and the host's certificate.
     let keys = backups[0].keys.clone().unwrap();
     assert!(keys.join("tls").join(comptoir_core::lan::identity::CERTIFICATE_FILE).exists());
+
+    // « Restaurer la dernière sauvegarde… » (Fichier → Restaurer… asks the same),
+    // confirmed: the host serves the newest backup again (a new epoch), and this
+    // computer's own copy downloads the company again.
+    harness.get_by_label("Restaurer la dernière sauvegarde…").click();
+    wait_for(&mut harness, "Remplacer les données de l'entreprise par la dernière sauvegarde ?");
+    harness.get_by_label("Restaurer").click();
+    wait_for(&mut harness, "Restaurée : la sauvegarde du ");
+    assert!(matches!(
+        harness.state().local_host.as_ref().map(comptoir::local_host::LocalHost::state),
+        Some(HostingState::Serving { .. })
+    ));
+    wait_until(&mut harness, "the copy downloaded again", |h| {
+        !h.state().kept_copies.is_empty() && shows(h, "Synchronisé")
+    });
     comptoir_tests::ui::close(harness);
 }

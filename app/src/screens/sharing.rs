@@ -81,6 +81,13 @@ pub struct SharingWindow {
     backing_up: bool,
     /// The folder dialog, while open.
     folder_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
+    /// « Restaurer la dernière sauvegarde ? » waits for the user's yes (whether it shows
+    /// for the first time).
+    restoring: Option<bool>,
+    /// A restore was asked and has not come yet.
+    restore_running: bool,
+    /// The backup restored last, when it had been taken.
+    restored: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl SharingWindow {
@@ -107,6 +114,9 @@ impl SharingWindow {
             backups: None,
             backing_up: false,
             folder_dialog: None,
+            restoring: None,
+            restore_running: false,
+            restored: None,
         }
     }
 
@@ -116,6 +126,14 @@ impl SharingWindow {
         let mut window = Self::open(company, user);
         window.requests.push(HostRequest::BackUpNow);
         window.backing_up = true;
+        window
+    }
+
+    /// Opens as [`Self::open`] does, asking whether to restore the newest backup
+    /// (Fichier → Restaurer…).
+    pub fn open_to_restore(company: CompanyId, user: Option<&str>) -> Self {
+        let mut window = Self::open(company, user);
+        window.restoring = Some(true);
         window
     }
 
@@ -185,6 +203,14 @@ impl SharingWindow {
                 }
                 self.requests.push(HostRequest::Devices { company });
                 self.devices_read_at = Some(Instant::now());
+            }
+            HostAnswer::Restored(result) => {
+                self.restore_running = false;
+                match result {
+                    Ok(taken_at) => self.restored = Some(taken_at),
+                    Err(reason) => self.error = Some(reason),
+                }
+                self.requests.push(HostRequest::Backups);
             }
             HostAnswer::Backups(result) => {
                 self.backing_up = false;
@@ -270,6 +296,7 @@ pub fn sharing_ui(ui: &mut egui::Ui, state: &mut SharingWindow, ctx: &SharingCon
             }
         });
     revoke_question_ui(ui, state, texts);
+    restore_question_ui(ui, state, texts);
     open
 }
 
@@ -425,10 +452,41 @@ fn backups_ui(ui: &mut egui::Ui, state: &mut SharingWindow, texts: &Texts) {
             state.requests.push(HostRequest::BackUpNow);
             state.backing_up = true;
         }
-        if state.backing_up {
+        let idle = idle && !state.restore_running;
+        if ui.add_enabled(idle && backups.count > 0, egui::Button::new(texts.get("sharing-restore"))).clicked() {
+            state.restoring = Some(true);
+        }
+        if state.backing_up || state.restore_running {
             ui.spinner();
         }
     });
+    if let Some(taken_at) = state.restored {
+        let local = taken_at.with_timezone(&chrono::Local);
+        let date = crate::format::date(local.date_naive(), texts.language());
+        ui.label(
+            texts
+                .with("sharing-restored", &[("date", date.into()), ("time", local.format("%H:%M").to_string().into())]),
+        );
+    }
+}
+
+/// « Restaurer la dernière sauvegarde ? » until the user answers.
+fn restore_question_ui(ui: &mut egui::Ui, state: &mut SharingWindow, texts: &Texts) {
+    let Some(first) = state.restoring else { return };
+    let question = texts.get("sharing-restore-question");
+    let answer =
+        confirm_ui(ui, "sharing-restore", ("", &question), &texts.get("sharing-restore-confirm"), texts, first);
+    state.restoring = Some(false);
+    match answer {
+        Some(true) => {
+            state.restoring = None;
+            state.restore_running = true;
+            state.restored = None;
+            state.requests.push(HostRequest::RestoreNewest);
+        }
+        Some(false) => state.restoring = None,
+        None => {}
+    }
 }
 
 /// « Révoquer l'appareil … ? » until the user answers.

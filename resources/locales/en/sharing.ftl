@@ -1,6 +1,7 @@
 ## Share on the local network (the computer that hosts the company)
 menu-share = Share on the local network…
 menu-back-up-now = Back up now
+menu-restore = Restore…
 sharing-title = Share on the local network
 sharing-member = For
 sharing-qr = QR code of the invitation
@@ -53,3 +54,7 @@ sharing-backup-no-folder = No folder chosen: choose one (a USB disk, a synced fo
 sharing-backup-newest = Last backup on { $date } at { $time } ({ $count } kept, the newest 30 at most)
 sharing-backup-choose = Choose the folder…
 sharing-backup-now = Back up now
+sharing-restore = Restore the newest backup…
+sharing-restore-question = Replace the company's data with the newest backup? What was done since on this computer and sent by the devices since will be lost; every device downloads the company again, sending first what it had not sent yet.
+sharing-restore-confirm = Restore
+sharing-restored = Restored: the backup of { $date } at { $time }. The devices download the company again.

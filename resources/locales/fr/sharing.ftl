@@ -1,6 +1,7 @@
 ## Partager sur le réseau local (l'ordinateur qui héberge l'entreprise)
 menu-share = Partager sur le réseau local…
 menu-back-up-now = Sauvegarder maintenant
+menu-restore = Restaurer…
 sharing-title = Partager sur le réseau local
 sharing-member = Pour
 sharing-qr = Code QR de l'invitation
@@ -53,3 +54,7 @@ sharing-backup-no-folder = Aucun dossier choisi : choisissez-en un (un disque US
 sharing-backup-newest = Dernière sauvegarde le { $date } à { $time } ({ $count } gardées, les 30 plus récentes au plus)
 sharing-backup-choose = Choisir le dossier…
 sharing-backup-now = Sauvegarder maintenant
+sharing-restore = Restaurer la dernière sauvegarde…
+sharing-restore-question = Remplacer les données de l'entreprise par la dernière sauvegarde ? Ce qui a été fait depuis sur cet ordinateur et envoyé par les appareils depuis sera perdu ; chaque appareil télécharge de nouveau l'entreprise, en envoyant d'abord ce qu'il n'avait pas encore envoyé.
+sharing-restore-confirm = Restaurer
+sharing-restored = Restaurée : la sauvegarde du { $date } à { $time }. Les appareils téléchargent de nouveau l'entreprise.

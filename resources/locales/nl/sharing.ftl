@@ -1,6 +1,7 @@
 ## Delen op het lokale netwerk (de computer die het bedrijf host)
 menu-share = Delen op het lokale netwerk…
 menu-back-up-now = Nu een back-up maken
+menu-restore = Herstellen…
 sharing-title = Delen op het lokale netwerk
 sharing-member = Voor
 sharing-qr = QR-code van de uitnodiging
@@ -53,3 +54,7 @@ sharing-backup-no-folder = Geen map gekozen: kies er een (een USB-schijf, een ge
 sharing-backup-newest = Laatste back-up op { $date } om { $time } ({ $count } bewaard, hoogstens de 30 nieuwste)
 sharing-backup-choose = Map kiezen…
 sharing-backup-now = Nu een back-up maken
+sharing-restore = De nieuwste back-up herstellen…
+sharing-restore-question = De gegevens van de onderneming vervangen door de nieuwste back-up? Wat sindsdien op deze computer gedaan en door de apparaten verzonden is, gaat verloren; elk apparaat downloadt de onderneming opnieuw en verzendt eerst wat het nog niet had verzonden.
+sharing-restore-confirm = Herstellen
+sharing-restored = Hersteld: de back-up van { $date } om { $time }. De apparaten downloaden de onderneming opnieuw.
