@@ -57,8 +57,9 @@ pub struct ComptoirApp {
     /// The signed-in user, their role in the open company, and the account's companies.
     pub email: Option<String>,
     pub role: Option<Role>,
-    /// The account syncs with a computer of the local network, not a server.
-    pub lan_host: bool,
+    /// The account syncs with a computer of the local network, not a server: its
+    /// `comptoir-lan://` address.
+    pub lan_host: Option<String>,
     pub companies: Vec<CompanyChoice>,
     /// Whether the user has two-factor on, once the server has said.
     pub two_factor: Option<bool>,
@@ -162,7 +163,7 @@ impl ComptoirApp {
             screens: Screens::new(),
             email: None,
             role: None,
-            lan_host: false,
+            lan_host: None,
             companies: Vec::new(),
             two_factor: None,
             currency: Currency::EUR,
@@ -212,7 +213,15 @@ impl ComptoirApp {
                 // say so before anything.
                 let mut commands = Vec::new();
                 egui::Panel::top("banners").show(ui, |ui| {
-                    banners_ui(ui, &self.status, self.grace, &self.notices, &self.texts, &mut commands, self.lan_host);
+                    banners_ui(
+                        ui,
+                        &self.status,
+                        self.grace,
+                        &self.notices,
+                        &self.texts,
+                        &mut commands,
+                        self.lan_host.is_some(),
+                    );
                 });
                 self.send_all(commands);
             }
@@ -339,6 +348,12 @@ impl ComptoirApp {
                 }
                 PreferencesAction::SetNoticeChoices(choices) => self.notice_choices = choices,
                 PreferencesAction::Close => self.preferences = None,
+                PreferencesAction::OpenSharing => {
+                    if let Some(company) = &self.working {
+                        self.sharing =
+                            Some(crate::screens::sharing::SharingWindow::open(company.id, self.email.as_deref()));
+                    }
+                }
             }
         }
     }
@@ -700,7 +715,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             }
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands, app.lan_host);
+            banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands, app.lan_host.is_some());
             app.waiting_edits.ui(ui, ctx.texts, ctx.commands);
             crate::kept_copies::kept_copies_ui(ui, &app.kept_copies, ctx.texts, ctx.commands);
             screen_ui(ui, screens, &mut ctx);
@@ -717,7 +732,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             status_line_ui(ui, &app.status, &app.texts, app.last_refusal.as_deref());
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands, app.lan_host);
+            banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands, app.lan_host.is_some());
             ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
         });
     }
@@ -777,6 +792,8 @@ fn preferences_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             server: &app.wizard.server,
             two_factor: app.two_factor,
             notice_choices: app.notice_choices,
+            lan_host: app.lan_host.as_deref(),
+            hosting: app.can_share(),
         };
         let actions = preferences_ui(ui, &mut state, &ctx);
         app.preferences = Some(state);

@@ -183,6 +183,11 @@ pub struct PreferencesContext<'a> {
     /// Whether the user has two-factor on, once the server has said.
     pub two_factor: Option<bool>,
     pub notice_choices: NoticeChoices,
+    /// The account syncs with a computer of the local network, not a server: its
+    /// `comptoir-lan://` address.
+    pub lan_host: Option<&'a str>,
+    /// This computer hosts the open company and the user may list its devices.
+    pub hosting: bool,
 }
 
 /// What the Preferences window asks the app to do.
@@ -197,6 +202,8 @@ pub enum PreferencesAction {
     SetLanguage(Language),
     /// Collect these notices in the bell (and keep the choice).
     SetNoticeChoices(NoticeChoices),
+    /// Open the sharing window: the devices paired with the company hosted here.
+    OpenSharing,
     /// The window was closed.
     Close,
 }
@@ -314,9 +321,33 @@ fn account_ui(
     if ctx.companies.is_empty() {
         ui.weak(texts.get("account-companies-offline"));
     }
+    paired_ui(ui, ctx, actions);
     ui.add_space(6.0);
     if ui.button(texts.get("menu-sign-out")).clicked() {
         commands.push(Command::SignOut { remove_local_data: false });
+    }
+}
+
+/// A device of a host: which host it is paired with (its addresses and the start of its
+/// certificate's fingerprint, as the host's window shows it). The host: its paired
+/// devices, in the sharing window.
+fn paired_ui(ui: &mut egui::Ui, ctx: &PreferencesContext<'_>, actions: &mut Vec<PreferencesAction>) {
+    let texts = ctx.texts;
+    if let Some(Ok(host)) = ctx.lan_host.map(comptoir_core::lan::HostAddress::parse) {
+        let addresses: Vec<String> = host.addresses.iter().map(ToString::to_string).collect();
+        let fingerprint: String = host.fingerprint.to_string().chars().take(11).collect();
+        ui.add_space(6.0);
+        ui.label(texts.with(
+            "account-paired-host",
+            &[("addresses", addresses.join(", ").into()), ("fingerprint", fingerprint.into())],
+        ));
+    }
+    if ctx.hosting {
+        ui.add_space(6.0);
+        ui.label(crate::theme::bold(texts.get("account-devices")));
+        if ui.button(texts.get("account-devices-open")).clicked() {
+            actions.push(PreferencesAction::OpenSharing);
+        }
     }
 }
 

@@ -209,5 +209,14 @@ fn the_hosting_app_backs_its_company_up_at_start_and_when_asked() {
     wait_until(&mut harness, "the copy downloaded again", |h| {
         !h.state().kept_copies.is_empty() && shows(h, "Synchronisé")
     });
+
+    // Préférences → Compte leads to the paired devices too.
+    harness.state_mut().sharing = None;
+    file_menu(&mut harness, "Préférences…");
+    wait_for(&mut harness, "Compte");
+    harness.get_by_label("Compte").click();
+    wait_for(&mut harness, "Voir et révoquer les appareils jumelés…");
+    harness.get_by_label("Voir et révoquer les appareils jumelés…").click();
+    wait_until(&mut harness, "the sharing window", |h| h.state().sharing.is_some());
     comptoir_tests::ui::close(harness);
 }

@@ -298,6 +298,14 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     wait_for(&mut device, "Synchronisé");
     assert_eq!(copy(&device).company().unwrap().legal_name, COMPANY);
 
+    // Préférences → Compte says which host this device is paired with.
+    file_menu(&mut device, "Préférences…");
+    wait_for(&mut device, "Compte");
+    device.get_by_label("Compte").click();
+    wait_for(&mut device, "Cet appareil est jumelé à un ordinateur hôte du réseau local");
+    // Closed as its title bar's cross would.
+    device.state_mut().preferences = None;
+
     // The host computer is switched off: the device works offline, and its banner says
     // the host cannot be reached and names the firewall.
     let stopped = host.state().host_stopped().unwrap();

@@ -488,10 +488,10 @@ pub enum Event {
     SignedIn {
         email: String,
         role: Option<Role>,
-        /// The account syncs with a computer hosting the company on the local network
-        /// (a `comptoir-lan://` address), not a server: the window says « l'ordinateur
-        /// hôte » when it cannot be reached.
-        lan_host: bool,
+        /// The account syncs with a computer hosting the company on the local network,
+        /// not a server: its `comptoir-lan://` address. The window says « l'ordinateur
+        /// hôte » when it cannot be reached, and Préférences → Compte which host it is.
+        lan_host: Option<String>,
     },
     SignedOut,
     /// The signed-in user's own account: password and two-factor.

@@ -128,7 +128,7 @@ impl Worker {
         let path = link.store.path().to_path_buf();
         self.link = Some(link);
         self.active = Some(choice.clone());
-        let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+        let lan_host = crate::lan::HostAddress::is_host_address(&self.server).then(|| self.server.clone());
         self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: Some(choice.role), lan_host });
         self.report_waiting_edits();
         self.report_kept_copies();

@@ -150,7 +150,7 @@ impl Worker {
             .as_ref()
             .map(|a| a.id)
             .or_else(|| self.app.active_company().ok().flatten().map(|c| c.company_id));
-        let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+        let lan_host = crate::lan::HostAddress::is_host_address(&self.server).then(|| self.server.clone());
         self.emit(Event::SignedIn { email: self.email.clone().unwrap_or_default(), role: None, lan_host });
         match (choices.as_slice(), active) {
             ([], _) => self.emit(Event::SetupFailed(SetupError::NoCompany)),
@@ -223,7 +223,7 @@ impl Worker {
             {
                 active.role = membership.role;
                 let role = Some(active.role);
-                let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+                let lan_host = crate::lan::HostAddress::is_host_address(&self.server).then(|| self.server.clone());
                 self.emit(Event::SignedIn { email: account.email.clone(), role, lan_host });
             }
             self.emit(Event::Companies(self.choices(&account)));
