@@ -298,11 +298,28 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     wait_for(&mut device, "Synchronisé");
     assert_eq!(copy(&device).company().unwrap().legal_name, COMPANY);
 
+    the_device_names_its_host_and_its_absence(&mut device, host);
+}
+
+/// The typed code and the host's address the sharing window shows (`CODE@IP:PORT`).
+fn typed_code(host: &Harness<'_, ComptoirApp>) -> String {
+    let node = host.query_by_label_contains("Sur un appareil sans caméra, tapez : ").unwrap();
+    let text = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap();
+    text.rsplit(' ').next().unwrap().to_owned()
+}
+
+/// Préférences → Compte says which host the joined `device` is paired with; once the
+/// `host` app is switched off, the device works offline and its banner says the host
+/// cannot be reached, naming the firewall.
+fn the_device_names_its_host_and_its_absence(
+    device: &mut Harness<'static, ComptoirApp>,
+    host: Harness<'static, ComptoirApp>,
+) {
     // Préférences → Compte says which host this device is paired with.
-    file_menu(&mut device, "Préférences…");
-    wait_for(&mut device, "Compte");
+    file_menu(device, "Préférences…");
+    wait_for(device, "Compte");
     device.get_by_label("Compte").click();
-    wait_for(&mut device, "Cet appareil est jumelé à un ordinateur hôte du réseau local");
+    wait_for(device, "Cet appareil est jumelé à un ordinateur hôte du réseau local");
     // Closed as its title bar's cross would.
     device.state_mut().preferences = None;
 
@@ -311,14 +328,7 @@ fn a_device_joins_a_computer_of_the_local_network_by_its_link_through_the_wizard
     let stopped = host.state().host_stopped().unwrap();
     comptoir_tests::ui::close(host);
     assert!(stopped.wait(std::time::Duration::from_secs(10)));
-    file_menu(&mut device, "Synchroniser maintenant");
-    wait_for(&mut device, "L'ordinateur hôte est injoignable");
-    assert!(shows(&device, "Autoriser une application"));
-}
-
-/// The typed code and the host's address the sharing window shows (`CODE@IP:PORT`).
-fn typed_code(host: &Harness<'_, ComptoirApp>) -> String {
-    let node = host.query_by_label_contains("Sur un appareil sans caméra, tapez : ").unwrap();
-    let text = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap();
-    text.rsplit(' ').next().unwrap().to_owned()
+    file_menu(device, "Synchroniser maintenant");
+    wait_for(device, "L'ordinateur hôte est injoignable");
+    assert!(shows(device, "Autoriser une application"));
 }
