@@ -234,3 +234,40 @@ fn devices_whose_clocks_are_two_days_off_pair_and_sync() {
         assert_eq!(link.store.replica_stats().unwrap(), host.stats(company).unwrap());
     }
 }
+
+/// Whatever a client sends to the pairing endpoints of a host — any handle, message,
+/// confirmation, secret, device name, exchange id — the answer is a clear refusal (a
+/// 4xx with a code), never a 500, and no device is ever paired.
+#[test]
+fn hostile_pairing_requests_of_any_shape_never_pair_nor_fail_the_host() {
+    use proptest::prelude::*;
+    // Sign-in limits wide enough that the requests reach the pairing code (the limits
+    // themselves are tested apart).
+    let host = TestServer::builder().lan_host(HOST).limits(comptoir_tests::generous_limits()).demo(40).start().unwrap();
+    let company = host.company();
+    // Live invitations whose handles the generated requests may hit.
+    let handles: Vec<String> =
+        (0..3).map(|_| host.invite(company, &host.accounts.email).unwrap().0.code.handle()).collect();
+    let rt = runtime();
+    let text = || proptest::string::string_regex("\\PC{0,90}").unwrap();
+    let request = (0..3_usize, text(), text(), text(), prop_oneof![Just(None), (0..3_usize).prop_map(Some)]);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(96));
+    runner
+        .run(&request, |(endpoint, a, b, name, live)| {
+            let handle = live.map_or_else(|| a.chars().take(4).collect(), |i| handles[i].clone());
+            let (path, body) = match endpoint {
+                0 => ("/v1/pair/claim", json!({"secret": a, "device_name": name})),
+                1 => ("/v1/pair/code", json!({"handle": handle, "message": b})),
+                _ => (
+                    "/v1/pair/code/confirm",
+                    json!({"exchange": uuid::Uuid::now_v7(), "confirmation": b, "device_name": name}),
+                ),
+            };
+            let (status, answer) = rt.block_on(host.post(path, body, None));
+            prop_assert!(status.is_client_error(), "{path}: {status} {answer}");
+            prop_assert_ne!(code(&answer), "rate_limited");
+            Ok(())
+        })
+        .unwrap();
+    assert!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().is_empty());
+}
