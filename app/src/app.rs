@@ -208,7 +208,11 @@ impl ComptoirApp {
         if self.working.is_some() {
             main_window_ui(ui, self);
         } else {
-            if !self.notices.is_empty() || matches!(self.status, SyncState::Stopped { .. }) {
+            let hosting_stopped = matches!(
+                self.local_host.as_ref().map(crate::local_host::LocalHost::state),
+                Some(crate::local_host::HostingState::Stopped { reason: Some(_) })
+            ) && !self.wizard.awaiting_host();
+            if !self.notices.is_empty() || matches!(self.status, SyncState::Stopped { .. }) || hosting_stopped {
                 // A company file moved while the app was closed, or the engine stopped:
                 // say so before anything.
                 let mut commands = Vec::new();
@@ -222,6 +226,9 @@ impl ComptoirApp {
                         &mut commands,
                         self.lan_host.is_some(),
                     );
+                    if hosting_stopped {
+                        crate::widgets::hosting_stopped_ui(ui, self.local_host.as_ref(), &self.texts);
+                    }
                 });
                 self.send_all(commands);
             }
@@ -716,6 +723,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             banners_ui(ui, &app.status, app.grace, &app.notices, ctx.texts, ctx.commands, app.lan_host.is_some());
+            crate::widgets::hosting_stopped_ui(ui, app.local_host.as_ref(), ctx.texts);
             app.waiting_edits.ui(ui, ctx.texts, ctx.commands);
             crate::kept_copies::kept_copies_ui(ui, &app.kept_copies, ctx.texts, ctx.commands);
             screen_ui(ui, screens, &mut ctx);

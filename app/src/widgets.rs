@@ -115,6 +115,16 @@ pub fn banner_ui(ui: &mut egui::Ui, fill: egui::Color32, text: &str, button: Opt
     clicked
 }
 
+/// A red banner when the company this computer hosts is not served (its port taken by
+/// another program, its data unreadable): the devices cannot sync until it is fixed.
+pub fn hosting_stopped_ui(ui: &mut egui::Ui, host: Option<&crate::local_host::LocalHost>, texts: &Texts) {
+    if let Some(crate::local_host::HostingState::Stopped { reason: Some(reason) }) =
+        host.map(crate::local_host::LocalHost::state)
+    {
+        banner_ui(ui, RED, &texts.with("banner-hosting-stopped", &[("reason", reason.clone().into())]), None);
+    }
+}
+
 /// The banners above a screen: offline (with the grace period left), sync error (with
 /// Retry), engine stopped, signed out (with Sign in), and moved company files (with
 /// Relink); what their buttons ask is pushed onto `commands`. `lan_host`: the copy syncs

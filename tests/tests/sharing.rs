@@ -220,3 +220,19 @@ fn the_hosting_app_backs_its_company_up_at_start_and_when_asked() {
     wait_until(&mut harness, "the sharing window", |h| h.state().sharing.is_some());
     comptoir_tests::ui::close(harness);
 }
+
+/// The company hosted here cannot be served (another program holds the port asked):
+/// the window says so, with the reason, rather than leaving the devices to guess.
+#[test]
+fn a_host_that_cannot_serve_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    comptoir::hosting::create_company(dir.path(), COMPANY, "FR", OWNER, "Patronne", PASSWORD).unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    let listen = taken.local_addr().unwrap();
+    let mut harness =
+        comptoir_tests::hosting_app_harness(dir.path(), "https://sync.invalid", egui::vec2(1280.0, 900.0), listen);
+    wait_for(&mut harness, "Cet ordinateur n'héberge pas l'entreprise en ce moment");
+    assert!(shows(&harness, &format!("cannot listen on {listen}")), "the reason, with the address");
+    drop(taken);
+    comptoir_tests::ui::close(harness);
+}

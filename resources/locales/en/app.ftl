@@ -67,6 +67,7 @@ edit-refused-no-company = No company is open.
 ## Banners and notifications
 banner-offline = Offline since { $since }.
 banner-host-unreachable = The host computer cannot be reached since { $since }: check that it is on, on the same network, and that its firewall lets Comptoir through (Windows Defender: “Allow an app”). You are working offline.
+banner-hosting-stopped = This computer is not hosting the company right now: the devices cannot sync with it. Technical detail: { $reason }
 banner-sync-error = Synchronisation failed: { $message }
 banner-retry = Retry
 banner-not-signed-in = Nobody signed in

@@ -67,6 +67,7 @@ edit-refused-no-company = Aucune entreprise n'est ouverte.
 ## Bandeaux et notifications
 banner-offline = Hors ligne depuis { $since }.
 banner-host-unreachable = L'ordinateur hôte est injoignable depuis le { $since } : vérifiez qu'il est allumé, sur le même réseau, et que son pare-feu laisse passer Comptoir (Windows Defender : « Autoriser une application »). Vous travaillez hors ligne.
+banner-hosting-stopped = Cet ordinateur n'héberge pas l'entreprise en ce moment : les appareils ne peuvent pas se synchroniser avec lui. Détail technique : { $reason }
 banner-sync-error = La synchronisation a échoué : { $message }
 banner-retry = Réessayer
 banner-not-signed-in = Aucun utilisateur connecté

@@ -67,6 +67,7 @@ edit-refused-no-company = Er is geen bedrijf geopend.
 ## Banners en meldingen
 banner-offline = Offline sinds { $since }.
 banner-host-unreachable = De hostcomputer is onbereikbaar sinds { $since }: controleer of hij aanstaat, op hetzelfde netwerk zit en of zijn firewall Comptoir doorlaat (Windows Defender: „Een app toestaan”). U werkt offline.
+banner-hosting-stopped = Deze computer host de onderneming op dit moment niet: de apparaten kunnen er niet mee synchroniseren. Technisch detail: { $reason }
 banner-sync-error = De synchronisatie is mislukt: { $message }
 banner-retry = Opnieuw proberen
 banner-not-signed-in = Niemand aangemeld
