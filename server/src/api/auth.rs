@@ -139,6 +139,18 @@ fn new_session(
     policy: &AuthPolicy,
     now: DateTime<Utc>,
 ) -> Result<Tokens, ApiError> {
+    let (session, refresh_token) = session_for(user, policy, now)?;
+    storage.create_session(&session)?;
+    finish_tokens(storage, user, &session, refresh_token, policy, now)
+}
+
+/// A new session of `user` from `now`, and its first refresh token (only its hash is
+/// in the record).
+fn session_for(
+    user: &UserRecord,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+) -> Result<(SessionRecord, String), ApiError> {
     let refresh_token = secrets::new_token()?;
     let session = SessionRecord {
         id: Uuid::now_v7(),
@@ -146,8 +158,7 @@ fn new_session(
         refresh_hash: secrets::token_hash(&refresh_token),
         refresh_expires_at: now + policy.refresh_ttl,
     };
-    storage.create_session(&session)?;
-    finish_tokens(storage, user, &session, refresh_token, policy, now)
+    Ok((session, refresh_token))
 }
 
 /// Opens the session of a device paired with a hosted company (recorded as `device`, in
@@ -159,13 +170,7 @@ pub(super) fn device_session(
     policy: &AuthPolicy,
     now: DateTime<Utc>,
 ) -> Result<Tokens, ApiError> {
-    let refresh_token = secrets::new_token()?;
-    let session = SessionRecord {
-        id: Uuid::now_v7(),
-        user_id: user.id,
-        refresh_hash: secrets::token_hash(&refresh_token),
-        refresh_expires_at: now + policy.refresh_ttl,
-    };
+    let (session, refresh_token) = session_for(user, policy, now)?;
     device.session_id = session.id;
     storage.add_device(device, &session)?;
     finish_tokens(storage, user, &session, refresh_token, policy, now)
