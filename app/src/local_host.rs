@@ -25,8 +25,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -155,25 +155,7 @@ enum Message {
 }
 
 /// The end of the host's thread, once its server is stopped: `main` waits on it at quit.
-#[derive(Debug, Clone, Default)]
-pub struct HostStopped(Arc<(Mutex<bool>, Condvar)>);
-
-impl HostStopped {
-    fn set(&self) {
-        let (done, changed) = &*self.0;
-        if let Ok(mut done) = done.lock() {
-            *done = true;
-        }
-        changed.notify_all();
-    }
-
-    /// Waits until the server is stopped, `patience` at most; whether it is.
-    pub fn wait(&self, patience: Duration) -> bool {
-        let (done, changed) = &*self.0;
-        let Ok(guard) = done.lock() else { return false };
-        changed.wait_timeout_while(guard, patience, |done| !*done).is_ok_and(|(done, _)| *done)
-    }
-}
+pub type HostStopped = comptoir_core::engine::Finished;
 
 /// The app's handle on the host's thread.
 #[derive(Debug)]

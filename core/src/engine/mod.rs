@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 pub use backoff::{Backoff, MAX_SERVER_WAIT};
 pub use grace::Grace;
 pub use link::{CategoryProgress, ErrorKind, Link, PAGE, PaymentNotice, Progress, SyncError, SyncReport};
-pub use stopping::EngineStopping;
+pub use stopping::{EngineStopping, Finished};
 
 use crate::clock::Clock;
 use crate::mail::{MailTemplate, OutgoingMail, SmtpSettings};

@@ -6,10 +6,38 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// A one-way signal between threads: set once when something has finished, waited on
+/// for a bounded time. The engine's stop uses it, and so does the app's local host.
+#[derive(Clone, Debug, Default)]
+pub struct Finished(Arc<(Mutex<bool>, Condvar)>);
+
+impl Finished {
+    /// Says it has finished, waking whoever waits.
+    pub fn set(&self) {
+        let (done, changed) = &*self.0;
+        *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        changed.notify_all();
+    }
+
+    /// Whether it has finished.
+    pub fn is_set(&self) -> bool {
+        *self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits up to `timeout` for it to finish; whether it did.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let (done, changed) = &*self.0;
+        let done = done.lock().unwrap_or_else(PoisonError::into_inner);
+        let (done, _) =
+            changed.wait_timeout_while(done, timeout, |done| !*done).unwrap_or_else(PoisonError::into_inner);
+        *done
+    }
+}
+
 /// The engine's thread, stopping: [`Self::wait`] says whether it finished.
 #[derive(Clone, Debug)]
 pub struct EngineStopping {
-    finished: Arc<(Mutex<bool>, Condvar)>,
+    finished: Finished,
 }
 
 impl EngineStopping {
@@ -17,13 +45,11 @@ impl EngineStopping {
     /// started, the engine's thread is left to finish on its own and this never reports
     /// it finished.
     pub(super) fn join_on_helper(thread: JoinHandle<()>) -> Self {
-        let finished = Arc::new((Mutex::new(false), Condvar::new()));
-        let signal = Arc::clone(&finished);
+        let finished = Finished::default();
+        let signal = finished.clone();
         let helper = std::thread::Builder::new().name("comptoir-engine-stop".into()).spawn(move || {
             let _ = thread.join();
-            let (done, changed) = &*signal;
-            *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
-            changed.notify_all();
+            signal.set();
         });
         if let Err(error) = helper {
             tracing::warn!(%error, "no thread to wait for the engine: it finishes on its own");
@@ -33,15 +59,11 @@ impl EngineStopping {
 
     /// Whether the engine's thread has finished (its files closed).
     pub fn is_finished(&self) -> bool {
-        *self.finished.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.finished.is_set()
     }
 
     /// Waits up to `timeout` for the engine's thread to finish; whether it did.
     pub fn wait(&self, timeout: Duration) -> bool {
-        let (done, changed) = &*self.finished;
-        let done = done.lock().unwrap_or_else(PoisonError::into_inner);
-        let (done, _) =
-            changed.wait_timeout_while(done, timeout, |done| !*done).unwrap_or_else(PoisonError::into_inner);
-        *done
+        self.finished.wait(timeout)
     }
 }
