@@ -136,45 +136,8 @@ pub fn start(folder: &Path, size: &DemoSize) -> Result<DemoServer, DemoError> {
 /// answers again; when none is remembered or another program holds it, a free port,
 /// remembered for the next start.
 fn bind(runtime: &tokio::runtime::Runtime, folder: &Path) -> Result<tokio::net::TcpListener, DemoError> {
-    // tokio's bind sets SO_REUSEADDR on Unix: connections of the last run lingering in
-    // TIME_WAIT do not keep the port from being bound again.
-    let remembered = remembered_port(folder);
-    if let Some(port) = remembered {
-        match runtime.block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))) {
-            Ok(listener) => return Ok(listener),
-            Err(error) => {
-                tracing::info!(port, %error, "the demo server's port is taken: it takes another and the copy follows");
-            }
-        }
-    }
-    let listener =
-        runtime.block_on(tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))).map_err(DemoError::Listen)?;
-    let port = listener.local_addr().map_err(DemoError::Listen)?.port();
-    let path = folder.join(PORT_FILE);
-    if let Err(error) = std::fs::write(&path, format!("{port}\n")) {
-        // Not fatal: the next start binds another port and the copy follows it again.
-        tracing::warn!(path = %path.display(), %error, "the demo server's port could not be remembered");
-    }
-    Ok(listener)
-}
-
-/// The port written by the last start, if any (a garbled file counts as none).
-fn remembered_port(folder: &Path) -> Option<u16> {
-    let path = folder.join(PORT_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let port = text.trim().parse::<u16>().ok().filter(|port| *port != 0);
-            if port.is_none() {
-                tracing::warn!(path = %path.display(), "the demo server's remembered port is unreadable: a new one is taken");
-            }
-            port
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-        Err(error) => {
-            tracing::warn!(path = %path.display(), %error, "the demo server's remembered port is unreadable: a new one is taken");
-            None
-        }
-    }
+    crate::kept_port::bind(runtime, Ipv4Addr::LOCALHOST.into(), &folder.join(PORT_FILE), None, "demo server")
+        .map_err(DemoError::Listen)
 }
 
 /// Points the copy in `client/` at the embedded server's address `url`, before the

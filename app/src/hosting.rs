@@ -362,33 +362,12 @@ fn bind(
     dir: &Path,
     listen: SocketAddr,
 ) -> Result<tokio::net::TcpListener, HostError> {
-    let bind = |address: SocketAddr| runtime.block_on(tokio::net::TcpListener::bind(address));
-    if listen.port() != 0 {
-        return bind(listen).map_err(|source| HostError::Listen { address: listen, source });
-    }
-    let path = dir.join(PORT_FILE);
-    let remembered = std::fs::read_to_string(&path).ok().and_then(|text| text.trim().parse::<u16>().ok());
-    for port in remembered.into_iter().chain([DEFAULT_PORT]).filter(|port| *port != 0) {
-        match bind(SocketAddr::new(listen.ip(), port)) {
-            Ok(listener) => {
-                remember(&path, port);
-                return Ok(listener);
-            }
-            Err(error) => tracing::info!(port, %error, "the host's port is taken: trying another"),
-        }
-    }
-    let listener = bind(listen).map_err(|source| HostError::Listen { address: listen, source })?;
-    if let Ok(local) = listener.local_addr() {
-        remember(&path, local.port());
-    }
-    Ok(listener)
-}
-
-fn remember(path: &Path, port: u16) {
-    if let Err(error) = std::fs::write(path, format!("{port}\n")) {
-        // Not fatal: the next start may take another port, and devices look again.
-        tracing::warn!(path = %path.display(), %error, "the host's port could not be remembered");
-    }
+    let bound = if listen.port() == 0 {
+        crate::kept_port::bind(runtime, listen.ip(), &dir.join(PORT_FILE), Some(DEFAULT_PORT), "host")
+    } else {
+        runtime.block_on(tokio::net::TcpListener::bind(listen))
+    };
+    bound.map_err(|source| HostError::Listen { address: listen, source })
 }
 
 /// The addresses to give devices for a listener on `local`: itself, or when it listens

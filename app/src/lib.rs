@@ -12,6 +12,7 @@ pub mod hosting;
 pub mod i18n;
 pub mod instance;
 pub mod kept_copies;
+pub mod kept_port;
 pub mod local_host;
 pub mod local_setup;
 pub mod pdf_pages;
