@@ -10,12 +10,13 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use comptoir_core::engine::Link;
-use comptoir_core::sync::{Intent, SyncClient};
+use comptoir_core::sync::SyncClient;
 use comptoir_tests::TestServer;
+use comptoir_tests::bench::edit_round;
 
 const CHANGES: usize = 100;
 
@@ -58,25 +59,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut edits, mut a_push, mut a_sync, mut b_sync, mut round_trips) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        let started = Instant::now();
-        for (i, contact) in contacts.iter().enumerate() {
-            let mut edited = contact.clone();
-            edited.phone = Some(format!("+33 1 {round:02} {i:02} 00 00"));
-            a.store.submit(&Intent::UpdateContact { contact: edited })?;
-        }
-        edits.push(started.elapsed() / u32::try_from(CHANGES)?);
-        let trip = Instant::now();
-        let mut report = comptoir_core::engine::SyncReport::default();
-        a.push(&mut report).await?;
-        assert_eq!(report.applied, CHANGES as u64, "every edit applied");
-        a_push.push(trip.elapsed());
-        a.pull(&mut report, &mut |_| {}).await?;
-        a_sync.push(trip.elapsed());
-        let b_started = Instant::now();
-        let report = b.sync(Utc::now, &mut |_| {}).await?;
-        assert!(report.pulled >= CHANGES as u64, "every change received");
-        b_sync.push(b_started.elapsed());
-        round_trips.push(trip.elapsed());
+        let times = edit_round(&mut a, &mut b, &contacts, |i| format!("+33 1 {round:02} {i:02} 00 00")).await?;
+        edits.push(times.edit);
+        a_push.push(times.push);
+        a_sync.push(times.a_sync);
+        b_sync.push(times.b_sync);
+        round_trips.push(times.round_trip);
     }
     assert_eq!(a.store.replica_stats()?, b.store.replica_stats()?, "both copies agree");
     summary("one local edit (commit with its outbox entry)", edits);

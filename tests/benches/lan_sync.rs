@@ -25,11 +25,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use comptoir_core::engine::{Link, SyncReport};
+use comptoir_core::engine::Link;
 use comptoir_core::lan::Fingerprint;
 use comptoir_core::model::CompanyId;
 use comptoir_core::store::CompanyStore;
-use comptoir_core::sync::{Intent, LoginResponse, SyncClient};
+use comptoir_core::sync::{LoginResponse, SyncClient};
+use comptoir_tests::bench::edit_round;
 use comptoir_tests::{TestServer, peak_rss_mib, spread};
 
 /// Set in the device's process: what it runs, and with what (fields separated by `|`).
@@ -205,23 +206,11 @@ async fn incremental_device(host: &Host<'_>, dir: &Path, rounds: usize) -> Bench
     let (mut a_push, mut a_sync, mut b_sync, mut round_trips, mut c_sync) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        for (i, contact) in contacts.iter().enumerate() {
-            let mut edited = contact.clone();
-            edited.phone = Some(format!("+33 2 {round:02} {i:02} 00 00"));
-            a.store.submit(&Intent::UpdateContact { contact: edited })?;
-        }
-        let trip = Instant::now();
-        let mut report = SyncReport::default();
-        a.push(&mut report).await?;
-        assert_eq!(report.applied, CHANGES as u64, "every edit applied");
-        a_push.push(trip.elapsed());
-        a.pull(&mut report, &mut |_| {}).await?;
-        a_sync.push(trip.elapsed());
-        let b_started = Instant::now();
-        let report = b.sync(Utc::now, &mut |_| {}).await?;
-        assert!(report.pulled >= CHANGES as u64, "every change received");
-        b_sync.push(b_started.elapsed());
-        round_trips.push(trip.elapsed());
+        let times = edit_round(&mut a, &mut b, &contacts, |i| format!("+33 2 {round:02} {i:02} 00 00")).await?;
+        a_push.push(times.push);
+        a_sync.push(times.a_sync);
+        b_sync.push(times.b_sync);
+        round_trips.push(times.round_trip);
 
         // C's client is made before the clock starts (as the app keeps one), with no
         // connection yet: its sync opens one, handshake and all.

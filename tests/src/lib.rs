@@ -565,6 +565,7 @@ pub fn peak_rss_mib() -> String {
 }
 
 pub mod api;
+pub mod bench;
 pub mod fuzz;
 pub mod process;
 pub mod smtp;
