@@ -271,3 +271,34 @@ fn hostile_pairing_requests_of_any_shape_never_pair_nor_fail_the_host() {
         .unwrap();
     assert!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().is_empty());
 }
+
+/// The same link claimed by eight devices at once: one pairs, the others are told it
+/// was used. A device is revoked through its own company only.
+#[test]
+fn racing_claims_pair_one_device_and_another_companys_id_revokes_nothing() {
+    let (host, _clock) = host();
+    let company = host.company();
+    let (_, link) = host.invite(company, &host.accounts.email).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
+    let claims: Vec<_> = (0..8)
+        .map(|i| {
+            let link = link.clone();
+            rt.spawn(async move { SyncClient::pair_by_link(&link, &format!("Appareil {i}")).await.map(|(_, p)| p) })
+        })
+        .collect();
+    let outcomes: Vec<_> = claims.into_iter().map(|claim| rt.block_on(claim).unwrap()).collect();
+    let paired: Vec<_> = outcomes.iter().filter_map(|outcome| outcome.as_ref().ok()).collect();
+    assert_eq!(paired.len(), 1, "one claim wins");
+    for error in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+        assert_eq!(refused(error), (410, "invitation_used"));
+    }
+    let devices = comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap();
+    assert_eq!(devices.len(), 1);
+
+    // The other demo company's id with this device's: nothing is revoked.
+    let other = host.accounts.companies.iter().map(|c| c.0).find(|c| *c != company).unwrap();
+    let wrong = comptoir_server::pairing::revoke(host.storage().as_ref(), other, paired[0].device_id, Utc::now());
+    assert_eq!(wrong.unwrap_err().code(), "no_such_device");
+    let devices = comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap();
+    assert!(devices[0].revoked_at.is_none(), "the device is still paired");
+}
