@@ -5,6 +5,7 @@
 //! the engine reports.
 
 pub mod app;
+pub mod company_move;
 pub mod demo;
 pub mod desktop;
 pub mod format;

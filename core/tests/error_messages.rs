@@ -74,6 +74,7 @@ fn codes() -> BTreeSet<String> {
         "api/auth.rs",
         "api/limits.rs",
         "api/pairing.rs",
+        "api/moves.rs",
         "hashing.rs",
     ] {
         let source = std::fs::read_to_string(root.join("../server/src").join(api)).unwrap();
@@ -94,6 +95,14 @@ fn codes() -> BTreeSet<String> {
                     codes.insert(code.to_owned());
                 }
             }
+        }
+    }
+    // The archive's errors reach the API through their codes.
+    let archive = std::fs::read_to_string(root.join("../server/src/company_archive.rs")).unwrap();
+    let archive = archive.split_once("impl ArchiveError").unwrap().1.split_once("\n}\n").unwrap().0;
+    for line in archive.lines() {
+        if let Some((code, _)) = line.split_once("=> \"").and_then(|(_, rest)| rest.split_once('"')) {
+            codes.insert(code.to_owned());
         }
     }
     codes

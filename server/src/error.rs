@@ -75,6 +75,11 @@ impl From<StorageError> for ApiError {
                 "last_owner",
                 "A company must keep at least one owner: name another owner first.",
             ),
+            StorageError::Moved => Self::new(
+                StatusCode::CONFLICT,
+                "company_moved",
+                "This company moved to another host: it is read-only here.",
+            ),
             other => Self::internal(&other),
         }
     }

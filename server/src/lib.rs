@@ -23,6 +23,7 @@ pub mod api;
 pub mod audit_key;
 pub mod auth;
 pub mod client_address;
+pub mod company_archive;
 pub mod demo;
 pub mod error;
 pub mod hashing;

@@ -128,7 +128,7 @@ pub fn host_command(mut command: Command, password: Option<&str>) -> Result<Host
 
 impl HostProcess {
     /// The next answer that is an `event`; what it says before of what nobody asked
-    /// (backups taken, a restore) is kept in [`Self::said`].
+    /// (backups taken, a restore, a company moved here) is kept in [`Self::said`].
     fn answer(&mut self, event: &str) -> Result<serde_json::Value, ServerError> {
         loop {
             let mut line = String::new();
@@ -138,7 +138,7 @@ impl HostProcess {
             if value["event"] == event {
                 return Ok(value);
             }
-            if value["event"] == "backup" || value["event"] == "restored" {
+            if ["backup", "restored", "moved"].iter().any(|said| value["event"] == *said) {
                 self.said.push(value);
                 continue;
             }

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use comptoir::hosting::{self, Host};
 use comptoir_core::model::CompanyId;
+use comptoir_core::sync::{LoginResponse, SyncClient};
 use serde_json::json;
 
 /// What `comptoir host` was asked.
@@ -50,6 +51,14 @@ pub struct HostArgs {
     /// The new company's owner: their email (an account made here).
     #[arg(long)]
     pub owner: Option<String>,
+    /// Move a company from this Comptoir server onto this computer first: the owner
+    /// (--owner) signs in with the password read from the first line of standard input
+    /// (and a two-factor code from the next line, when asked); the company (--company,
+    /// else the only one) is frozen on the server, downloaded and hosted here, its owner
+    /// keeping that password here. Run again after a failure, it goes on where it
+    /// stopped.
+    #[arg(long, requires = "owner", conflicts_with = "create")]
+    pub from_server: Option<String>,
     /// The folder for the host's backups (a USB disk, a synced folder), remembered: one
     /// is taken at start when due (none yet, another version of Comptoir, a day since the
     /// last), then daily; the newest 30 are kept.
@@ -77,6 +86,12 @@ pub fn run(args: &HostArgs) -> anyhow::Result<()> {
         let display = owner.split('@').next().unwrap_or(owner);
         let company = hosting::create_company(&args.data, name, &args.country, owner, display, password.trim_end())?;
         eprintln!("created the company {name} ({company}), hosted by this computer; its owner: {owner}");
+    }
+    if let (Some(server), Some(owner)) = (&args.from_server, &args.owner) {
+        let password =
+            lines.next().transpose()?.context("the owner's password is read from the first line of stdin")?;
+        let mut next_line = || lines.next().transpose().ok().flatten();
+        take_from_server(args, server, owner, password.trim_end(), &mut next_line)?;
     }
     let backups = hosting::backup_folder(&args.data, args.backups.as_deref())?;
     if args.restore_newest {
@@ -147,6 +162,37 @@ pub fn run(args: &HostArgs) -> anyhow::Result<()> {
     loop {
         std::thread::park();
     }
+}
+
+/// `--from-server`: signs in to `server` as `owner` and moves the company onto this
+/// computer (see [`comptoir::company_move`]).
+fn take_from_server(
+    args: &HostArgs,
+    server: &str,
+    owner: &str,
+    password: &str,
+    next_line: &mut dyn FnMut() -> Option<String>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut client = SyncClient::new(server)?;
+        if let LoginResponse::TotpRequired { challenge, .. } = client.login(owner, password).await? {
+            let code = next_line().context("this account has two-factor on: its code is read from the next line")?;
+            client.login_totp(&challenge, code.trim()).await?;
+        }
+        let account = client.account().await?;
+        let (company, name) = super::sync::choose_company(&account, args.company.as_deref())?;
+        let to = comptoir_core::lan::pairing::this_device_name();
+        let moved =
+            comptoir::company_move::take_from_server(&args.data, &client, company, owner, password, &to).await?;
+        say(
+            args.json,
+            &json!({"event": "moved", "company": company.0, "records": moved.records, "bytes": moved.bytes,
+                    "imported": moved.imported}),
+            &format!("moved {name} ({company}) from {server} onto this computer: {} records", moved.records),
+        );
+        anyhow::Ok(())
+    })
 }
 
 /// Prints `value` with `--json`, else `text` on stderr.

@@ -22,7 +22,7 @@ use super::{Context, action_button, choose_file, column_titles_ui, share, waker}
 use crate::reader::Question;
 
 /// The actions the filter offers (the trail's own words, translated by `action-…`).
-const ACTIONS: [&str; 19] = [
+const ACTIONS: [&str; 21] = [
     "create",
     "update",
     "issue",
@@ -42,6 +42,8 @@ const ACTIONS: [&str; 19] = [
     "send_mail",
     "pair_device",
     "revoke_device",
+    "move_out",
+    "move_in",
 ];
 
 /// An export under way.

@@ -37,6 +37,10 @@ pub enum SyncError {
     Incompatible { server: u32, client: u32 },
     #[error("The server's log holds no settings for this company.")]
     NoSettings,
+    /// The company moved to another host (`to`, in words): the server keeps it frozen,
+    /// read-only; this copy must join the new host.
+    #[error("This company moved to {to}: it is read-only on this server. Join it where it is hosted now.")]
+    Moved { to: String },
     /// The engine is stopping: the download resumes at the next start.
     #[error("Stopped before the end; the next sync resumes where this one stopped.")]
     Cancelled,
@@ -62,6 +66,8 @@ pub enum ErrorKind {
     Server,
     /// The local file failed.
     Local,
+    /// The company moved to another host: this server keeps it read-only.
+    Moved,
 }
 
 impl SyncError {
@@ -76,6 +82,8 @@ impl SyncError {
             }
             Self::Client(ClientError::StaleEpoch) | Self::Store(StoreError::EpochChanged) => ErrorKind::Rebuilt,
             Self::Client(ClientError::Busy { .. }) => ErrorKind::Busy,
+            Self::Client(ClientError::Refused { code, .. }) if code == "company_moved" => ErrorKind::Moved,
+            Self::Moved { .. } => ErrorKind::Moved,
             Self::Client(_) | Self::NoSettings => ErrorKind::Server,
             Self::Store(_) => ErrorKind::Local,
         }
@@ -88,6 +96,7 @@ impl SyncError {
             Self::Store(e) => e.code(),
             Self::Incompatible { .. } => "incompatible_server",
             Self::NoSettings => "no_settings",
+            Self::Moved { .. } => "company_moved",
             Self::Cancelled => "cancelled",
         }
     }
@@ -424,6 +433,11 @@ impl Link {
         {
             // The check of the audit trail names it; the pinned key stays.
             tracing::warn!(%pinned, published = %key, "the server signs its audit chain with another key than at the first download");
+        }
+        // Frozen here since it moved: nothing to push or pull; the edits waiting here
+        // stay in this copy, and are named when it joins the new host.
+        if let Some(to) = status.moved_to {
+            return Err(SyncError::Moved { to });
         }
         let mut report = SyncReport::default();
         self.push(&mut report).await?;

@@ -6,8 +6,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{
-    AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, Mutation, PasswordChange,
-    PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
+    AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, MoveAnswer, MoveRequest,
+    Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpChange,
+    TotpLogin, TotpSetup,
 };
 use crate::accounting::{PartReceipt, PostBatch, PostingCommit, PostingPart, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
@@ -124,6 +125,9 @@ pub struct SyncClient {
 /// The name a host of the local network is asked by: its addresses are given to the
 /// HTTP client directly, and the pinned verifier ignores names.
 const HOST_NAME: &str = "host.comptoir.invalid";
+
+/// How long a company's archive may take to download, whatever its size.
+const ARCHIVE_TIMEOUT: Duration = Duration::from_hours(1);
 
 fn http_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
@@ -434,6 +438,35 @@ impl SyncClient {
 
     pub async fn remove_member(&self, company: CompanyId, user: UserId) -> Result<(), ClientError> {
         self.send_empty(self.http.delete(self.url(&format!("/v1/companies/{company}/members/{}", user.0)))).await
+    }
+
+    /// Freezes `company` on this server before it moves to another host (owners only).
+    pub async fn move_company(&self, company: CompanyId, to: &str) -> Result<MoveAnswer, ClientError> {
+        let body = MoveRequest { to: to.to_owned() };
+        self.send(self.http.post(self.url(&format!("/v1/companies/{company}/move"))).json(&body)).await
+    }
+
+    /// Writes the archive of `company`, which moved away, to `out` as it arrives; returns
+    /// its bytes. A cut download leaves an archive without its end line, which an import
+    /// refuses.
+    pub async fn download_archive(
+        &self,
+        company: CompanyId,
+        out: &mut (dyn std::io::Write + Send),
+    ) -> Result<u64, ClientError> {
+        let request = self.http.get(self.url(&format!("/v1/companies/{company}/archive"))).timeout(ARCHIVE_TIMEOUT);
+        let mut response =
+            self.authorized(request).send().await.map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Self::error_of(response).await);
+        }
+        let mut bytes = 0_u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| ClientError::Unreachable(e.to_string()))? {
+            out.write_all(&chunk).map_err(|e| ClientError::Incompatible(format!("cannot write the archive: {e}")))?;
+            bytes += chunk.len() as u64;
+        }
+        out.flush().map_err(|e| ClientError::Incompatible(format!("cannot write the archive: {e}")))?;
+        Ok(bytes)
     }
 
     pub async fn status(&self, company: CompanyId) -> Result<SyncStatus, ClientError> {

@@ -198,6 +198,28 @@ pub struct SyncStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik="))]
     pub audit_key: Option<String>,
+    /// Set when the company moved to another host (another Comptoir server, or one
+    /// computer of a local network): its data here is frozen, read-only, and every change
+    /// is refused with `company_moved`. Where it went, in words for its members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+}
+
+/// `POST /v1/companies/{company}/move`: the company leaves this host for another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// Where the company goes, in words for its members ("l'ordinateur du bureau").
+    pub to: String,
+}
+
+/// What a move answered: the company is frozen on this host since `moved_at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoveAnswer {
+    pub moved_at: DateTime<Utc>,
+    pub moved_to: String,
 }
 
 /// `GET /v1/companies/{company}/sync/pull`: one page of changes after a cursor.

@@ -212,3 +212,13 @@ error-host_identity_files = This host's certificate cannot be read or written in
 error-host_certificate_invalid = This host's certificate is damaged: restore it from a backup, or the devices will have to pair again.
 error-tls_setup_failed = The encrypted connection could not be set up on this computer.
 error-discovery_failed = Looking for the host computer on the local network (mDNS) failed: the known addresses are still used.
+
+# Moving a company between hosts.
+error-company_moved = This company is now hosted elsewhere (another Comptoir server, or an office computer): this copy is read-only. Join it where it is hosted (ask its owner for an invitation).
+error-company_not_moved = This company is still hosted here: move it first, so that it never has two hosts.
+error-company_exists = A company with this id is hosted here already; only a company that moved away can be replaced.
+error-moved_to_invalid = Say where the company goes in 1 to 200 characters, on one line.
+error-archive_invalid = The company's archive is invalid or incomplete: nothing was imported.
+error-not_an_owner = Only an owner of the company can move or import it.
+error-archive_io = The company's archive could not be read or written.
+error-storage = The host's data could not be read or written.

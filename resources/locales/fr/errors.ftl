@@ -213,3 +213,13 @@ error-host_identity_files = Le certificat de cet ordinateur hôte ne peut pas ê
 error-host_certificate_invalid = Le certificat de cet ordinateur hôte est abîmé : restaurez-le depuis une sauvegarde, ou les appareils devront être jumelés de nouveau.
 error-tls_setup_failed = La connexion chiffrée n'a pas pu être préparée sur cet ordinateur.
 error-discovery_failed = La recherche de l'ordinateur hôte sur le réseau local (mDNS) a échoué : les adresses connues restent utilisées.
+
+# Moving a company between hosts.
+error-company_moved = Cette entreprise est désormais hébergée ailleurs (un autre serveur Comptoir ou un ordinateur du bureau) : cette copie est en lecture seule. Rejoignez-la là où elle est hébergée (demandez une invitation à son propriétaire).
+error-company_not_moved = Cette entreprise est encore hébergée ici : déplacez-la d'abord, pour qu'elle n'ait jamais deux hôtes.
+error-company_exists = Une entreprise de ce même identifiant est déjà hébergée ici ; seule une entreprise partie ailleurs peut être remplacée.
+error-moved_to_invalid = Indiquez où va l'entreprise en 1 à 200 caractères, sur une ligne.
+error-archive_invalid = L'archive de l'entreprise est invalide ou incomplète : rien n'a été importé.
+error-not_an_owner = Seul un propriétaire de l'entreprise peut la déplacer ou l'importer.
+error-archive_io = L'archive de l'entreprise n'a pas pu être lue ou écrite.
+error-storage = Les données de l'hôte n'ont pas pu être lues ou écrites.

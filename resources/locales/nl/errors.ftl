@@ -212,3 +212,13 @@ error-host_identity_files = Het certificaat van deze hostcomputer kan niet gelez
 error-host_certificate_invalid = Het certificaat van deze hostcomputer is beschadigd: herstel het vanuit een back-up, anders moeten de apparaten opnieuw gekoppeld worden.
 error-tls_setup_failed = De versleutelde verbinding kon op deze computer niet worden voorbereid.
 error-discovery_failed = Het zoeken naar de hostcomputer op het lokale netwerk (mDNS) is mislukt: de bekende adressen blijven in gebruik.
+
+# Moving a company between hosts.
+error-company_moved = Deze onderneming wordt nu elders gehost (een andere Comptoir-server of een computer op kantoor): deze kopie is alleen-lezen. Sluit u aan waar ze nu gehost wordt (vraag de eigenaar om een uitnodiging).
+error-company_not_moved = Deze onderneming wordt hier nog gehost: verplaats ze eerst, zodat ze nooit twee hosts heeft.
+error-company_exists = Een onderneming met deze id wordt hier al gehost; alleen een onderneming die vertrokken is, kan vervangen worden.
+error-moved_to_invalid = Geef in 1 tot 200 tekens, op één regel, aan waar de onderneming naartoe gaat.
+error-archive_invalid = Het archief van de onderneming is ongeldig of onvolledig: er werd niets geïmporteerd.
+error-not_an_owner = Alleen een eigenaar van de onderneming kan ze verplaatsen of importeren.
+error-archive_io = Het archief van de onderneming kon niet gelezen of geschreven worden.
+error-storage = De gegevens van de host konden niet gelezen of geschreven worden.

@@ -11,7 +11,7 @@ use comptoir_core::sync::{LoginRequest, LoginResponse, RefreshRequest, Tokens, T
 
 use crate::auth::{self as secrets, AuthPolicy};
 use crate::error::{ApiError, ErrorBody};
-use crate::storage::{AccessGrant, Rotation, SessionRecord, Storage, UserRecord};
+use crate::storage::{AccessGrant, Rotation, SessionRecord, Storage, StorageError, UserRecord};
 use crate::sync::{self, Actor, AuditEntry};
 
 /// Appends a sign-in event to the audit trail of each of the user's companies. An audit
@@ -30,7 +30,8 @@ fn audit_sign_in(storage: &dyn Storage, user: &UserRecord, action: &str, now: Da
             let entry = AuditEntry { action, entity: "user", entity_id: Some(user.id.0), changes: Vec::new() };
             sync::append_audit(tx, company.id, &actor, now, entry).map(|_| ())
         });
-        if let Err(error) = result {
+        // A company that moved away keeps its trail as it left.
+        if let Err(error) = result.or_else(|e| if matches!(e, StorageError::Moved) { Ok(()) } else { Err(e) }) {
             tracing::error!(%error, company = %company.id, "cannot write the sign-in to the audit trail");
         }
     }

@@ -5,6 +5,7 @@ mod accounting;
 mod auth;
 mod companies;
 mod limits;
+mod moves;
 pub(crate) mod pairing;
 mod posting_parts;
 mod sync;
@@ -169,6 +170,8 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))
+        .routes(routes!(moves::move_company))
+        .routes(routes!(moves::archive))
         .routes(routes!(pairing::claim))
         .routes(routes!(pairing::code_start))
         .routes(routes!(pairing::code_confirm))

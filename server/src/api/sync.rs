@@ -39,6 +39,7 @@ pub async fn status(State(state): State<AppState>, member: Member) -> Result<Jso
             }
             let log =
                 storage.log_state(company)?.ok_or_else(|| ApiError::not_found("This company has no data yet."))?;
+            let moved_to = storage.moved(company)?.map(|moved| moved.moved_to);
             Ok(Json(SyncStatus {
                 protocol_version: PROTOCOL_VERSION,
                 epoch: log.epoch,
@@ -46,6 +47,7 @@ pub async fn status(State(state): State<AppState>, member: Member) -> Result<Jso
                 server_time: now,
                 offline_grace_hours: grace,
                 audit_key: Some(key),
+                moved_to,
             }))
         })
         .await

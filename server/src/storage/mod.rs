@@ -39,6 +39,10 @@ pub enum StorageError {
     Corrupt(String),
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// The company moved to another host: its log here is frozen, and a company
+    /// transaction on it is refused before it starts.
+    #[error("the company moved to another host: it is read-only here")]
+    Moved,
     /// Returned by a company transaction's work to roll it back; the caller knows why.
     #[error("transaction rolled back")]
     Abort,
@@ -148,12 +152,18 @@ pub trait CompanyTx {
     /// `id` (see [`comptoir_core::sync::rules::Records::is_referenced`]).
     fn is_referenced(&mut self, kind: RecordKind, id: Uuid) -> Result<bool, StorageError>;
     fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<(), StorageError>;
+    /// Writes a record as another host had it, at its `seq` (an import: the caller checked
+    /// that seqs are distinct and within the log's state, set by
+    /// [`StorageTx::import_company`]).
+    fn restore_record(&mut self, kind: RecordKind, id: Uuid, seq: u64, body: Option<&str>) -> Result<(), StorageError>;
     /// The stored outcome of a client's mutation, if it was seen before.
     fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<StoredOutcome>, StorageError>;
     fn last_mutation(&mut self, client: Uuid) -> Result<Option<u64>, StorageError>;
     /// Remembers the answer (`outcome`, JSON) to a client's mutation whose intent has the
     /// digest `digest` ([`comptoir_core::sync::Mutation::digest`]).
     fn save_outcome(&mut self, client: Uuid, mutation: u64, digest: &str, outcome: &str) -> Result<(), StorageError>;
+    /// Keeps an answer as another host had stored it (an import).
+    fn restore_outcome(&mut self, client: Uuid, mutation: u64, stored: &StoredOutcome) -> Result<(), StorageError>;
     // A posting sent in several requests: its parts wait here, outside the log, until it
     // is committed whole (see `api::posting_parts`).
     /// Stages `part` of `posting`, its entries as JSON. The caller checked that no part of
@@ -183,6 +193,28 @@ pub struct StoredOutcome {
     pub digest: Option<String>,
     /// The [`comptoir_core::sync::Outcome`], as JSON.
     pub outcome: String,
+}
+
+/// Where a company went when it moved to another host (a Comptoir server, or one computer
+/// of a local network): its data stays here, frozen — members may read it, nobody can
+/// change it — until it comes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MoveRecord {
+    pub moved_at: DateTime<Utc>,
+    /// Where it went, in words for its members (an address, "un ordinateur du bureau").
+    pub moved_to: String,
+}
+
+/// One piece of a company read whole by [`Storage::export_company`], in this order: the
+/// company and its log's state; its members; its records by seq (deleted ones too); the
+/// answers its clients' mutations got; the unique keys its records hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportItem {
+    Company(CompanyRecord, LogState),
+    Member(MemberRecord),
+    Record(StoredChange),
+    Outcome { client: Uuid, mutation: u64, stored: StoredOutcome },
+    Key { namespace: String, key: String, owner: Uuid },
 }
 
 /// A user account.
@@ -463,10 +495,22 @@ pub trait Storage: Send + Sync + 'static {
     fn members(&self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError>;
     fn memberships(&self, user: UserId) -> Result<Vec<(CompanyRecord, Role)>, StorageError>;
 
+    /// Where `company` went, when it moved to another host.
+    fn moved(&self, company: CompanyId) -> Result<Option<MoveRecord>, StorageError>;
+    /// Reads `company` whole, as one consistent snapshot, handing each piece to `sink` in
+    /// the order [`ExportItem`] says; the first error stops it. Writers are not held up
+    /// (on SQLite the snapshot is read on a connection of its own).
+    fn export_company(
+        &self,
+        company: CompanyId,
+        sink: &mut dyn FnMut(ExportItem) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>;
+
     // The change log of a company's business data.
     fn log_state(&self, company: CompanyId) -> Result<Option<LogState>, StorageError>;
     /// Runs `work` in one transaction on the company's log. `work` returning an error rolls
-    /// everything back ([`StorageError::Abort`] for a deliberate roll-back).
+    /// everything back ([`StorageError::Abort`] for a deliberate roll-back). A company that
+    /// moved away is refused ([`StorageError::Moved`]): its log is frozen.
     fn in_company(
         &self,
         company: CompanyId,

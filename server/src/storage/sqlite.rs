@@ -3,12 +3,13 @@
 //! such a copy.
 
 mod backup;
+mod company_copy;
 mod migrate;
 mod posting_parts;
 mod unit_of_work;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -21,9 +22,9 @@ use comptoir_core::sync::RecordKind;
 use super::sqlite_credentials as credentials;
 use super::sqlite_pairing as pairing;
 use super::{
-    AccessGrant, CompanyRecord, CompanyTx, DeviceRecord, FailedLogins, InvitationRecord, LogState, MemberRecord,
-    PageLimit, Rotation, SessionRecord, Spent, StagedPart, StagedParts, Storage, StorageError, StorageTx, StoredChange,
-    StoredOutcome, StoredPage, StoredRecord, UserRecord,
+    AccessGrant, CompanyRecord, CompanyTx, DeviceRecord, ExportItem, FailedLogins, InvitationRecord, LogState,
+    MemberRecord, MoveRecord, PageLimit, Rotation, SessionRecord, Spent, StagedPart, StagedParts, Storage,
+    StorageError, StorageTx, StoredChange, StoredOutcome, StoredPage, StoredRecord, UserRecord,
 };
 use crate::auth::AuthPolicy;
 use crate::server_key::ServerKey;
@@ -37,6 +38,8 @@ pub use migrate::LATEST_VERSION as SCHEMA_VERSION;
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// The database file: a company's export reads it on a connection of its own.
+    path: PathBuf,
     /// A shared lock on the data folder while it is open: a restore waits for none.
     _in_use: Option<backup::FolderLock>,
     /// Seals the two-factor secrets; kept in `server.key`, beside the database.
@@ -77,9 +80,10 @@ impl SqliteStorage {
         std::fs::create_dir_all(data_dir).map_err(backend)?;
         let in_use = backup::FolderLock::shared(data_dir)?;
         let key = ServerKey::load_or_create(data_dir).map_err(backend)?;
-        let mut conn = open_connection(&data_dir.join(DATABASE_FILE))?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = open_connection(&path)?;
         credentials::seal_plain_totp_secrets(&mut conn, &key)?;
-        Ok(Self { conn: Mutex::new(conn), _in_use: Some(in_use), key })
+        Ok(Self { conn: Mutex::new(conn), path, _in_use: Some(in_use), key })
     }
 
     /// Opens (creating if needed) the database file at `path`, migrated, without taking
@@ -87,7 +91,7 @@ impl SqliteStorage {
     /// with the key of the data folder `data_dir`.
     fn open_file(path: &Path, data_dir: &Path) -> Result<Self, StorageError> {
         let key = ServerKey::load_or_create(data_dir).map_err(backend)?;
-        Ok(Self { conn: Mutex::new(open_connection(path)?), _in_use: None, key })
+        Ok(Self { conn: Mutex::new(open_connection(path)?), path: path.to_path_buf(), _in_use: None, key })
     }
 
     /// The connection, for one method's transaction.
@@ -436,6 +440,18 @@ impl Storage for SqliteStorage {
         log_state(&*self.conn()?, company)
     }
 
+    fn moved(&self, company: CompanyId) -> Result<Option<MoveRecord>, StorageError> {
+        company_copy::moved(&*self.conn()?, company)
+    }
+
+    fn export_company(
+        &self,
+        company: CompanyId,
+        sink: &mut dyn FnMut(ExportItem) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        company_copy::export(&self.path, company, sink)
+    }
+
     fn in_company(
         &self,
         company: CompanyId,
@@ -511,7 +527,7 @@ impl Storage for SqliteStorage {
     }
 }
 
-fn log_state(conn: &Connection, company: CompanyId) -> Result<Option<LogState>, StorageError> {
+pub(super) fn log_state(conn: &Connection, company: CompanyId) -> Result<Option<LogState>, StorageError> {
     Ok(conn
         .query_row("SELECT epoch, seq, audit_seq, audit_hash FROM logs WHERE company_id = ?1", [company.0], |r| {
             Ok(LogState {
@@ -531,10 +547,13 @@ fn in_company(
     work: &mut dyn FnMut(&mut dyn CompanyTx) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
     let state = log_state(tx, company)?.ok_or(StorageError::NotFound("company"))?;
+    if company_copy::moved(tx, company)?.is_some() {
+        return Err(StorageError::Moved);
+    }
     work(&mut SqliteCompanyTx { tx, company, state })
 }
 
-fn seq_value(seq: u64) -> Result<i64, StorageError> {
+pub(super) fn seq_value(seq: u64) -> Result<i64, StorageError> {
     i64::try_from(seq).map_err(|_| StorageError::Backend(format!("seq {seq} out of range")))
 }
 
@@ -634,6 +653,14 @@ impl CompanyTx for SqliteCompanyTx<'_> {
             .prepare_cached("SELECT max(mutation_id) FROM mutations WHERE company_id = ?1 AND client_id = ?2")?
             .query_row(params![self.company.0, client], |r| r.get(0))?;
         Ok(last.and_then(|m| u64::try_from(m).ok()))
+    }
+
+    fn restore_record(&mut self, kind: RecordKind, id: Uuid, seq: u64, body: Option<&str>) -> Result<(), StorageError> {
+        company_copy::restore_record(self.tx, self.company, kind, id, seq, body)
+    }
+
+    fn restore_outcome(&mut self, client: Uuid, mutation: u64, stored: &StoredOutcome) -> Result<(), StorageError> {
+        company_copy::restore_outcome(self.tx, self.company, client, mutation, stored)
     }
 
     fn save_outcome(&mut self, client: Uuid, mutation: u64, digest: &str, outcome: &str) -> Result<(), StorageError> {

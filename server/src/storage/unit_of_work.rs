@@ -11,7 +11,7 @@
 use comptoir_core::model::{CompanyId, Role, UserId};
 use uuid::Uuid;
 
-use super::{CompanyRecord, CompanyTx, MemberRecord, Storage, StorageError, UserRecord};
+use super::{CompanyRecord, CompanyTx, LogState, MemberRecord, MoveRecord, Storage, StorageError, UserRecord};
 
 /// What one storage transaction can do. Every write is undone if the transaction does not
 /// commit; invariants (a company keeps an owner) are checked inside, against what the
@@ -29,6 +29,17 @@ pub trait StorageTx {
     /// Gives a company's log a new epoch: every client's cursor turns stale and each
     /// downloads the company again (after a restore, whose seqs were handed out before).
     fn set_epoch(&mut self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError>;
+
+    /// Where `company` went, when it moved to another host.
+    fn moved(&mut self, company: CompanyId) -> Result<Option<MoveRecord>, StorageError>;
+    /// Marks `company` moved (`Some`) or back here (`None`).
+    fn set_moved(&mut self, company: CompanyId, moved: Option<&MoveRecord>) -> Result<(), StorageError>;
+    /// Creates a company from another host's copy: its record and its log at `state`
+    /// (records follow with [`CompanyTx::restore_record`]).
+    fn import_company(&mut self, company: &CompanyRecord, state: &LogState) -> Result<(), StorageError>;
+    /// Removes a company and everything it holds here (its log, keys, answers, members,
+    /// devices, invitations, staged postings); accounts stay.
+    fn delete_company(&mut self, company: CompanyId) -> Result<(), StorageError>;
 
     fn members(&mut self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError>;
     /// Adds `user` to `company` with `role`, or changes their role. Refused with

@@ -9,6 +9,7 @@
 mod document;
 mod import;
 mod lan;
+mod moves;
 mod sync;
 
 use std::path::Path;

@@ -56,6 +56,8 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         "POST /v1/companies/{company}/accounting/postings",
         "PUT /v1/companies/{company}/accounting/postings/{posting}/parts/{part}",
         "POST /v1/companies/{company}/accounting/postings/{posting}/commit",
+        "POST /v1/companies/{company}/move",
+        "GET /v1/companies/{company}/archive",
         "POST /v1/pair/claim",
         "POST /v1/pair/code",
         "POST /v1/pair/code/confirm",

@@ -14,6 +14,7 @@ mod api_sync;
 mod auth_concurrency;
 mod backup;
 mod cli_admin;
+mod company_archive;
 mod crash;
 mod host_backup;
 mod lan_tls;

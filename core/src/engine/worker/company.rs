@@ -257,5 +257,6 @@ pub(super) fn sync_setup_error(error: &SyncError, url: &str) -> SetupError {
         SyncError::Client(e) => setup_error(e, url),
         SyncError::Incompatible { .. } | SyncError::NoSettings => SetupError::Incompatible,
         SyncError::Store(_) | SyncError::Cancelled => SetupError::Local { message: error.to_string() },
+        SyncError::Moved { .. } => SetupError::Refused { code: error.code().to_owned(), message: error.to_string() },
     }
 }

@@ -7,7 +7,9 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
 use uuid::Uuid;
 
 use super::{company_from_row, insert_user, parse_role, select_user, time_text};
-use crate::storage::{CompanyRecord, CompanyTx, MemberRecord, StorageError, StorageTx, UserRecord};
+use crate::storage::{
+    CompanyRecord, CompanyTx, LogState, MemberRecord, MoveRecord, StorageError, StorageTx, UserRecord,
+};
 
 /// A storage transaction on SQLite; it commits when the work that got it returns `Ok`.
 pub(super) struct SqliteStorageTx<'t> {
@@ -52,6 +54,22 @@ impl StorageTx for SqliteStorageTx<'_> {
     fn set_epoch(&mut self, company: CompanyId, epoch: Uuid) -> Result<(), StorageError> {
         let changed = self.tx.execute("UPDATE logs SET epoch = ?2 WHERE company_id = ?1", params![company.0, epoch])?;
         if changed == 0 { Err(StorageError::NotFound("company")) } else { Ok(()) }
+    }
+
+    fn moved(&mut self, company: CompanyId) -> Result<Option<MoveRecord>, StorageError> {
+        super::company_copy::moved(self.tx, company)
+    }
+
+    fn set_moved(&mut self, company: CompanyId, moved: Option<&MoveRecord>) -> Result<(), StorageError> {
+        super::company_copy::set_moved(self.tx, company, moved)
+    }
+
+    fn import_company(&mut self, company: &CompanyRecord, state: &LogState) -> Result<(), StorageError> {
+        super::company_copy::import(self.tx, company, state)
+    }
+
+    fn delete_company(&mut self, company: CompanyId) -> Result<(), StorageError> {
+        super::company_copy::delete(self.tx, company)
     }
 
     fn members(&mut self, company: CompanyId) -> Result<Vec<MemberRecord>, StorageError> {

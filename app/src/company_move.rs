@@ -1,0 +1,150 @@
+//! Moving a company from a Comptoir server onto this computer, which then hosts it on the
+//! local network (issue 15; see `comptoir_server::company_archive`).
+//!
+//! 1. The server freezes the company (`POST …/move`, owners only): its audit chain there
+//!    ends with `move_out`, every change is refused from then on, and its other copies
+//!    are told where it went.
+//! 2. Its archive is downloaded into the host's folder (`host/incoming/`), under a
+//!    temporary name renamed once whole.
+//! 3. The archive is checked whole, then imported into the host's data in one
+//!    transaction, with a new epoch and the audit record `move_in` that carries the
+//!    server's signed head. The owner who moved it gets an account here with the password
+//!    they give (unless they have one here already); the other members get accounts
+//!    without a known password: they join by pairing a device.
+//!
+//! Each step can be run again after a crash or a lost connection: a company frozen
+//! already is downloaded, a company imported already is left as it is.
+
+use std::path::{Path, PathBuf};
+
+use comptoir_core::model::CompanyId;
+use comptoir_core::sync::{ClientError, SyncClient};
+use comptoir_server::company_archive::{self, ArchiveError, ImportPlan};
+use comptoir_server::storage::{SqliteStorage, Storage as _, UserRecord};
+
+use crate::hosting::{HostError, host_dir};
+
+/// Why a company cannot be moved onto this computer.
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error("the server: {0}")]
+    Server(#[from] ClientError),
+    #[error("the company's archive: {0}")]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// What a move brought here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Moved {
+    pub company: CompanyId,
+    /// Records of the company's log (deleted ones too), as the server had them.
+    pub records: u64,
+    /// The archive's size.
+    pub bytes: u64,
+    /// False when the company was here already (a move run again): nothing was imported.
+    pub imported: bool,
+}
+
+/// The folder of archives being brought here.
+fn incoming(data: &Path) -> PathBuf {
+    host_dir(data).join("incoming")
+}
+
+/// Moves `company` from the server `client` is signed in to (as `email`, an owner) onto
+/// this computer's host data under `data`; `password` is the owner's password here.
+/// `to` tells the company's other copies where it went.
+///
+/// # Errors
+///
+/// The server refuses (not an owner, unreachable), the archive does not check out, the
+/// host's folder cannot be written.
+pub async fn take_from_server(
+    data: &Path,
+    client: &SyncClient,
+    company: CompanyId,
+    email: &str,
+    password: &str,
+    to: &str,
+) -> Result<Moved, MoveError> {
+    let dir = host_dir(data);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MoveError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    if hosted_here(&dir, company)? {
+        tracing::info!(%company, "the company is hosted here already: nothing to move");
+        return Ok(Moved { company, records: 0, bytes: 0, imported: false });
+    }
+    match client.move_company(company, to).await {
+        Ok(answer) => tracing::info!(%company, moved_to = answer.moved_to, "frozen on the server"),
+        // Frozen by an earlier attempt: its archive is still there to take.
+        Err(ClientError::Refused { code, .. }) if code == "company_moved" => {
+            tracing::info!(%company, "frozen on the server already");
+        }
+        Err(error) => return Err(error.into()),
+    }
+    let folder = incoming(data);
+    std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+    let path = folder.join(format!("{company}.jsonl"));
+    let partial = folder.join(format!("{company}.jsonl.part"));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(io(&partial))?);
+    let bytes = client.download_archive(company, &mut file).await?;
+    let file = file.into_inner().map_err(|e| MoveError::Io { path: partial.clone(), source: e.into_error() })?;
+    file.sync_all().map_err(io(&partial))?;
+    std::fs::rename(&partial, &path).map_err(io(&path))?;
+    let (email, password) = (email.to_owned(), password.to_owned());
+    let archive = path.clone();
+    let records = tokio::task::spawn_blocking(move || import_here(&dir, &archive, &email, &password))
+        .await
+        .map_err(|e| MoveError::Io { path: path.clone(), source: std::io::Error::other(e) })??;
+    std::fs::remove_file(&path).map_err(io(&path))?;
+    tracing::info!(%company, records, bytes, "the company moved onto this computer");
+    Ok(Moved { company, records, bytes, imported: true })
+}
+
+/// Whether the host's data under `dir` holds `company`, not moved away.
+fn hosted_here(dir: &Path, company: CompanyId) -> Result<bool, MoveError> {
+    let storage = SqliteStorage::open(dir).map_err(HostError::from)?;
+    Ok(storage.company(company).map_err(HostError::from)?.is_some()
+        && storage.moved(company).map_err(HostError::from)?.is_none())
+}
+
+/// Checks the archive at `path`, then imports it into the host's data under `dir`, the
+/// owner `email` getting an account with `password` when they have none here. Returns
+/// the number of records.
+fn import_here(dir: &Path, path: &Path, email: &str, password: &str) -> Result<u64, MoveError> {
+    let storage = SqliteStorage::open(dir).map_err(HostError::from)?;
+    let checked = company_archive::check(company_archive::open(path)?)?;
+    let email = email.trim().to_lowercase();
+    if storage.user_by_email(&email).map_err(HostError::from)?.is_none() {
+        // The owner's account here keeps the id and name it had on the server, so that
+        // their member record stays as it was.
+        let (id, _, name, _) =
+            checked.members.iter().find(|(_, member, _, _)| *member == email).ok_or(ArchiveError::NotAnOwner)?;
+        if password.chars().count() < comptoir_server::api::MIN_PASSWORD_CHARS {
+            return Err(HostError::Admin(comptoir_server::admin::AdminError::Invalid(format!(
+                "a password needs at least {} characters",
+                comptoir_server::api::MIN_PASSWORD_CHARS
+            )))
+            .into());
+        }
+        let hash = comptoir_server::auth::hash_password(password)
+            .map_err(|e| HostError::Company(format!("cannot hash the password: {e}")))?;
+        let mut account = UserRecord::new(&email, Some(name), hash);
+        account.id = *id;
+        storage.create_user(&account).map_err(HostError::from)?;
+    }
+    let plan = ImportPlan {
+        actor_email: &email,
+        allow_new: true,
+        new_accounts: company_archive::accounts_for(&storage, &checked)?,
+        now: chrono::Utc::now(),
+    };
+    company_archive::import(&storage, &checked, path, &plan)?;
+    Ok(checked.records)
+}
