@@ -14,6 +14,12 @@
 //!
 //! Each step can be run again after a crash or a lost connection: a company frozen
 //! already is downloaded, a company imported already is left as it is.
+//!
+//! [`give_back`] is the way back: the company is frozen here (`move_out` in its chain),
+//! its archive written (`host/outgoing/`) with this host's signed head, and sent to the
+//! server it left (`PUT …/archive`), which replaces its frozen copy with it in a new
+//! epoch. This computer then keeps serving the company read-only, so that its devices
+//! are told where it went.
 
 use std::path::{Path, PathBuf};
 
@@ -147,4 +153,85 @@ fn import_here(dir: &Path, path: &Path, email: &str, password: &str) -> Result<u
     };
     company_archive::import(&storage, &checked, path, &plan)?;
     Ok(checked.records)
+}
+
+/// What a move back to the server did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GivenBack {
+    pub company: CompanyId,
+    /// Records of the company's log, deleted ones too.
+    pub records: u64,
+    /// False when the server had it back already (a move run again).
+    pub sent: bool,
+}
+
+/// Moves `company` from this computer back to the server `client` is signed in to (as
+/// `email`, an owner there and here): frozen here, its archive sent, hosted there again.
+/// `server` names the server for the devices.
+///
+/// # Errors
+///
+/// Not an owner here, the host's data cannot be read, the server refuses the archive.
+pub async fn give_back(
+    data: &Path,
+    client: &SyncClient,
+    company: CompanyId,
+    email: &str,
+    server: &str,
+) -> Result<GivenBack, MoveError> {
+    let dir = host_dir(data);
+    let folder = dir.join("outgoing");
+    std::fs::create_dir_all(&folder).map_err(|source| MoveError::Io { path: folder.clone(), source })?;
+    let path = folder.join(format!("{company}.jsonl"));
+    let (email, server, archive) = (email.trim().to_lowercase(), server.to_owned(), path.clone());
+    let written = tokio::task::spawn_blocking(move || freeze_and_write(&dir, company, &email, &server, &archive))
+        .await
+        .map_err(|e| MoveError::Io { path: path.clone(), source: std::io::Error::other(e) })??;
+    let file = std::fs::File::open(&path).map_err(|source| MoveError::Io { path: path.clone(), source })?;
+    let sent = match client.upload_archive(company, file).await {
+        Ok(imported) => {
+            tracing::info!(%company, records = imported.records, epoch = %imported.epoch, "the company is hosted by the server again");
+            true
+        }
+        // Brought back by an earlier attempt whose answer was lost.
+        Err(ClientError::Refused { code, .. }) if code == "company_exists" => false,
+        Err(error) => return Err(error.into()),
+    };
+    std::fs::remove_file(&path).map_err(|source| MoveError::Io { path: path.clone(), source })?;
+    Ok(GivenBack { company, records: written, sent })
+}
+
+/// Freezes `company` in the host's data under `dir` (unless it is already), by its
+/// owner `email`, and writes its archive to `path`. Returns its number of records.
+fn freeze_and_write(dir: &Path, company: CompanyId, email: &str, to: &str, path: &Path) -> Result<u64, MoveError> {
+    let storage = SqliteStorage::open(dir).map_err(HostError::from)?;
+    let owner = storage
+        .members(company)
+        .map_err(HostError::from)?
+        .into_iter()
+        .find(|m| m.email == email && m.role == comptoir_core::model::Role::Owner)
+        .ok_or(ArchiveError::NotAnOwner)?;
+    if storage.moved(company).map_err(HostError::from)?.is_none() {
+        let user = storage.user(owner.user_id).map_err(HostError::from)?.ok_or(ArchiveError::NotAnOwner)?;
+        let actor = comptoir_server::sync::Actor::member(&user, owner.role);
+        company_archive::move_out(&storage, company, &actor, to, chrono::Utc::now())?;
+    }
+    let key = comptoir_server::audit_key::default_path(dir);
+    let signer = comptoir_server::audit_key::load_or_create(&key)
+        .map_err(|e| HostError::Company(format!("the host's audit key: {e}")))?;
+    let partial = path.with_extension("jsonl.part");
+    let file = std::fs::File::create(&partial).map_err(|source| MoveError::Io { path: partial.clone(), source })?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = company_archive::write(
+        &storage,
+        company,
+        &signer,
+        "un ordinateur du réseau local",
+        chrono::Utc::now(),
+        &mut out,
+    )?;
+    let file = out.into_inner().map_err(|e| MoveError::Io { path: partial.clone(), source: e.into_error() })?;
+    file.sync_all().map_err(|source| MoveError::Io { path: partial.clone(), source })?;
+    std::fs::rename(&partial, path).map_err(|source| MoveError::Io { path: path.to_path_buf(), source })?;
+    Ok(written.records)
 }

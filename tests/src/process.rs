@@ -138,7 +138,7 @@ impl HostProcess {
             if value["event"] == event {
                 return Ok(value);
             }
-            if ["backup", "restored", "moved"].iter().any(|said| value["event"] == *said) {
+            if ["backup", "restored", "moved", "given_back"].iter().any(|said| value["event"] == *said) {
                 self.said.push(value);
                 continue;
             }

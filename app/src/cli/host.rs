@@ -59,6 +59,12 @@ pub struct HostArgs {
     /// stopped.
     #[arg(long, requires = "owner", conflicts_with = "create")]
     pub from_server: Option<String>,
+    /// Move the company hosted here back to this Comptoir server, which it came from:
+    /// the owner (--owner) signs in there as for --from-server; the company is frozen
+    /// here (read-only: its devices are told where it went), its archive sent, and the
+    /// server hosts it again. Run again after a failure, it goes on where it stopped.
+    #[arg(long, requires = "owner", conflicts_with_all = ["create", "from_server"])]
+    pub to_server: Option<String>,
     /// The folder for the host's backups (a USB disk, a synced folder), remembered: one
     /// is taken at start when due (none yet, another version of Comptoir, a day since the
     /// last), then daily; the newest 30 are kept.
@@ -92,6 +98,12 @@ pub fn run(args: &HostArgs) -> anyhow::Result<()> {
             lines.next().transpose()?.context("the owner's password is read from the first line of stdin")?;
         let mut next_line = || lines.next().transpose().ok().flatten();
         take_from_server(args, server, owner, password.trim_end(), &mut next_line)?;
+    }
+    if let (Some(server), Some(owner)) = (&args.to_server, &args.owner) {
+        let password =
+            lines.next().transpose()?.context("the owner's password is read from the first line of stdin")?;
+        let mut next_line = || lines.next().transpose().ok().flatten();
+        give_back(args, server, owner, password.trim_end(), &mut next_line)?;
     }
     let backups = hosting::backup_folder(&args.data, args.backups.as_deref())?;
     if args.restore_newest {
@@ -175,11 +187,7 @@ fn take_from_server(
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let mut client = SyncClient::new(server)?;
-        if let LoginResponse::TotpRequired { challenge, .. } = client.login(owner, password).await? {
-            let code = next_line().context("this account has two-factor on: its code is read from the next line")?;
-            client.login_totp(&challenge, code.trim()).await?;
-        }
+        let client = signed_in(server, owner, password, next_line).await?;
         let account = client.account().await?;
         let (company, name) = super::sync::choose_company(&account, args.company.as_deref())?;
         let to = comptoir_core::lan::pairing::this_device_name();
@@ -190,6 +198,54 @@ fn take_from_server(
             &json!({"event": "moved", "company": company.0, "records": moved.records, "bytes": moved.bytes,
                     "imported": moved.imported}),
             &format!("moved {name} ({company}) from {server} onto this computer: {} records", moved.records),
+        );
+        anyhow::Ok(())
+    })
+}
+
+/// A client of `server` signed in as `owner` (a two-factor code read from the next line
+/// when asked).
+async fn signed_in(
+    server: &str,
+    owner: &str,
+    password: &str,
+    next_line: &mut dyn FnMut() -> Option<String>,
+) -> anyhow::Result<SyncClient> {
+    let mut client = SyncClient::new(server)?;
+    if let LoginResponse::TotpRequired { challenge, .. } = client.login(owner, password).await? {
+        let code = next_line().context("this account has two-factor on: its code is read from the next line")?;
+        client.login_totp(&challenge, code.trim()).await?;
+    }
+    Ok(client)
+}
+
+/// `--to-server`: moves the company hosted here back to `server` (see
+/// [`comptoir::company_move::give_back`]).
+fn give_back(
+    args: &HostArgs,
+    server: &str,
+    owner: &str,
+    password: &str,
+    next_line: &mut dyn FnMut() -> Option<String>,
+) -> anyhow::Result<()> {
+    let storage = comptoir_server::storage::SqliteStorage::open(&hosting::host_dir(&args.data))?;
+    let companies = comptoir_server::storage::Storage::companies(&storage)?;
+    drop(storage);
+    let company = companies
+        .iter()
+        .find(|c| args.company.as_deref().is_none_or(|w| c.id.to_string() == w || c.name.eq_ignore_ascii_case(w)))
+        .context("no such company is hosted here")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = signed_in(server, owner, password, next_line).await?;
+        let back = comptoir::company_move::give_back(&args.data, &client, company.id, owner, server).await?;
+        say(
+            args.json,
+            &json!({"event": "given_back", "company": company.id.0, "records": back.records, "sent": back.sent}),
+            &format!(
+                "moved {} ({}) back to {server}: {} records; read-only here",
+                company.name, company.id, back.records
+            ),
         );
         anyhow::Ok(())
     })

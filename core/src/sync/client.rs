@@ -6,9 +6,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{
-    AccountView, AddMember, AddedMember, ChangeRole, LoginRequest, LoginResponse, MemberView, MoveAnswer, MoveRequest,
-    Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage, RefreshRequest, SyncStatus, Tokens, TotpChange,
-    TotpLogin, TotpSetup,
+    AccountView, AddMember, AddedMember, ArchiveImported, ChangeRole, LoginRequest, LoginResponse, MemberView,
+    MoveAnswer, MoveRequest, Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage, RefreshRequest,
+    SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
 };
 use crate::accounting::{PartReceipt, PostBatch, PostingCommit, PostingPart, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
@@ -467,6 +467,40 @@ impl SyncClient {
         }
         out.flush().map_err(|e| ClientError::Incompatible(format!("cannot write the archive: {e}")))?;
         Ok(bytes)
+    }
+
+    /// Sends back to this server the archive in `file` of `company`, which moved away
+    /// from it: it is hosted here again, in a new epoch. The file streams as it is read.
+    pub async fn upload_archive(
+        &self,
+        company: CompanyId,
+        file: std::fs::File,
+    ) -> Result<ArchiveImported, ClientError> {
+        const CHUNK: usize = 256 * 1024;
+        let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+            let mut file = file?;
+            let read = tokio::task::spawn_blocking(move || {
+                let mut chunk = vec![0_u8; CHUNK];
+                let read = std::io::Read::read(&mut file, &mut chunk)?;
+                chunk.truncate(read);
+                Ok::<_, std::io::Error>((chunk, file))
+            })
+            .await
+            .map_err(std::io::Error::other);
+            match read {
+                Ok(Ok((chunk, _))) if chunk.is_empty() => None,
+                Ok(Ok((chunk, file))) => Some((Ok(chunk), Some(file))),
+                Ok(Err(e)) | Err(e) => Some((Err(e), None)),
+            }
+        });
+        let url = self.url(&format!("/v1/companies/{company}/archive"));
+        let request = self
+            .http
+            .put(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+            .timeout(ARCHIVE_TIMEOUT)
+            .body(reqwest::Body::wrap_stream(chunks));
+        self.send(request).await
     }
 
     pub async fn status(&self, company: CompanyId) -> Result<SyncStatus, ClientError> {

@@ -222,6 +222,16 @@ pub struct MoveAnswer {
     pub moved_to: String,
 }
 
+/// What `PUT /v1/companies/{company}/archive` answered: the company is hosted by this
+/// server again, in a new epoch (every copy downloads it again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArchiveImported {
+    /// The records of its log, deleted ones too.
+    pub records: u64,
+    pub epoch: Uuid,
+}
+
 /// `GET /v1/companies/{company}/sync/pull`: one page of changes after a cursor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -149,10 +149,16 @@ pub async fn guard_requests(State(guards): State<Arc<Guards>>, request: Request,
         return error.into_response();
     };
     let path = request.uri().path().to_owned();
-    let response = tokio::time::timeout(guards.limits.request_timeout, next.run(request)).await;
+    // A company's archive coming back is as long as the company is large.
+    let timeout = if super::moves::is_archive_upload(&request) {
+        super::moves::UPLOAD_TIMEOUT
+    } else {
+        guards.limits.request_timeout
+    };
+    let response = tokio::time::timeout(timeout, next.run(request)).await;
     drop(permit);
     response.unwrap_or_else(|_| {
-        tracing::warn!(path, timeout = ?guards.limits.request_timeout, "request stopped: it took too long");
+        tracing::warn!(path, ?timeout, "request stopped: it took too long");
         let mut error = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",

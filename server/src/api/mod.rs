@@ -171,7 +171,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::pull))
         .routes(routes!(sync::push))
         .routes(routes!(moves::move_company))
-        .routes(routes!(moves::archive))
+        .routes(routes!(moves::archive, moves::bring_back))
         .routes(routes!(pairing::claim))
         .routes(routes!(pairing::code_start))
         .routes(routes!(pairing::code_confirm))
@@ -320,7 +320,9 @@ async fn refuse_declared_too_large(request: Request, next: axum::middleware::Nex
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    let Some(declared) = declared.filter(|length| *length > BODY_LIMIT as u64) else {
+    // A company's archive coming back has a limit of its own.
+    let limit = if moves::is_archive_upload(&request) { moves::MAX_UPLOAD_BYTES } else { BODY_LIMIT as u64 };
+    let Some(declared) = declared.filter(|length| *length > limit) else {
         return next.run(request).await;
     };
     if declared <= BODY_DRAIN_LIMIT {

@@ -7,6 +7,14 @@
 //! import; it is refused (`409 company_not_moved`) while the company is still hosted
 //! here, so that a company never has two hosts taking changes. The archive streams as it
 //! is read, so its size is bounded by nothing but the company's.
+//!
+//! `PUT …/archive` brings back a company that moved away from here: an owner of its
+//! frozen copy sends the archive its host wrote (at most [`MAX_UPLOAD_BYTES`], within
+//! [`UPLOAD_TIMEOUT`]); it is kept in a temporary file, checked whole, then replaces the
+//! frozen copy in one transaction with a new epoch. Nothing is read of the body before
+//! the caller is known to be such an owner. A company this server never had cannot be
+//! created this way (an administrator imports it: `comptoir-server admin
+//! import-company`).
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -14,11 +22,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use comptoir_core::model::Permission;
-pub use comptoir_core::sync::{MoveAnswer, MoveRequest};
+pub use comptoir_core::sync::{ArchiveImported, MoveAnswer, MoveRequest};
 
-use super::companies::{Member, moved_error};
-use super::{ApiJson, AppState};
-use crate::company_archive::{self, ArchiveError};
+use super::companies::{Member, moved_error, parse_id};
+use super::{ApiJson, AppState, Caller};
+use crate::company_archive::{self, ArchiveError, ImportPlan};
 use crate::error::{ApiError, ErrorBody};
 use crate::sync::Actor;
 
@@ -26,6 +34,18 @@ use crate::sync::Actor;
 pub const MAX_MOVED_TO_CHARS: usize = 200;
 /// The archive streams in pieces of this size.
 const CHUNK: usize = 256 * 1024;
+/// The largest archive a client may send back (a company of several million records).
+pub const MAX_UPLOAD_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+/// How long sending an archive back may take.
+pub const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_hours(1);
+
+/// Whether `request` sends a company's archive back (`PUT …/archive`): it has its own
+/// body limit and timeout.
+pub fn is_archive_upload<B>(request: &axum::http::Request<B>) -> bool {
+    request.method() == axum::http::Method::PUT
+        && request.uri().path().starts_with("/v1/companies/")
+        && request.uri().path().ends_with("/archive")
+}
 
 impl From<ArchiveError> for ApiError {
     fn from(e: ArchiveError) -> Self {
@@ -116,5 +136,100 @@ impl std::io::Write for ChannelWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[utoipa::path(put, path = "/v1/companies/{company}/archive", tag = "companies", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body(content = String, content_type = "application/x-ndjson", description = "The archive its host wrote (JSON lines)"), responses((status = 200, description = "Hosted here again, in a new epoch", body = ArchiveImported), (status = 400, description = "The archive is damaged or cut (`archive_invalid`): nothing changed", body = ErrorBody), (status = 403, description = "Not an owner of the company here and in the archive", body = ErrorBody), (status = 404, description = "This server never had the company", body = ErrorBody), (status = 409, description = "Still hosted here (`company_exists`)", body = ErrorBody), (status = 413, description = "Larger than the server accepts (`archive_too_large`)", body = ErrorBody)))]
+/// Brings back a company that moved away from here, from the archive its host wrote.
+pub async fn bring_back(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(company): axum::extract::Path<String>,
+    body: Body,
+) -> Result<Json<ArchiveImported>, ApiError> {
+    use futures_util::StreamExt as _;
+    let company = comptoir_core::model::CompanyId(parse_id(&company, "company")?);
+    let user = caller.user.id;
+    // Before a byte of the body: an owner of a company that moved away from here.
+    let (known, moved, owner) = state
+        .blocking(move |storage| {
+            let known = storage.company(company)?.is_some();
+            let moved = storage.moved(company)?.is_some();
+            let owner = storage
+                .members(company)?
+                .iter()
+                .any(|m| m.user_id == user && m.role == comptoir_core::model::Role::Owner);
+            Ok((known, moved, owner))
+        })
+        .await?;
+    if !known {
+        return Err(ArchiveError::NotFound("company").into());
+    }
+    if !owner {
+        return Err(ArchiveError::NotAnOwner.into());
+    }
+    if !moved {
+        return Err(ArchiveError::Exists.into());
+    }
+    // The body goes to a temporary file on a blocking thread; `Err` stops it unread.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Bytes, ()>>(8);
+    let storage = std::sync::Arc::clone(&state.storage);
+    let email = caller.user.email.clone();
+    let now = state.clock.now();
+    let work = tokio::task::spawn_blocking(move || -> Result<Option<ArchiveImported>, ArchiveError> {
+        let mut file = tempfile::NamedTempFile::new()?;
+        {
+            let mut out = std::io::BufWriter::with_capacity(CHUNK, file.as_file_mut());
+            while let Some(chunk) = receiver.blocking_recv() {
+                let Ok(chunk) = chunk else { return Ok(None) };
+                std::io::Write::write_all(&mut out, &chunk)?;
+            }
+            std::io::Write::flush(&mut out)?;
+        }
+        let checked = company_archive::check(company_archive::open(file.path())?)?;
+        if checked.header.company.id != company {
+            return Err(ArchiveError::Invalid { line: 1, reason: "the archive is of another company".into() });
+        }
+        let new_accounts = company_archive::accounts_for(storage.as_ref(), &checked)?;
+        let plan = ImportPlan { actor_email: &email, allow_new: false, new_accounts, now };
+        let log = company_archive::import(storage.as_ref(), &checked, file.path(), &plan)?;
+        Ok(Some(ArchiveImported { records: checked.records, epoch: log.epoch }))
+    });
+    let mut stream = body.into_data_stream();
+    let mut total = 0_u64;
+    let mut refused = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                refused = Some(ApiError::bad_request("archive_invalid", format!("The archive arrived cut: {e}")));
+                break;
+            }
+        };
+        total += chunk.len() as u64;
+        if total > MAX_UPLOAD_BYTES {
+            refused = Some(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "archive_too_large",
+                format!("An archive of at most {} GiB is accepted.", MAX_UPLOAD_BYTES >> 30),
+            ));
+            break;
+        }
+        if sender.send(Ok(chunk)).await.is_err() {
+            break;
+        }
+    }
+    if let Some(error) = refused {
+        let _ = sender.send(Err(())).await;
+        return Err(error);
+    }
+    drop(sender);
+    match work.await.map_err(|e| ApiError::internal(&e))? {
+        Ok(Some(imported)) => {
+            tracing::info!(%company, records = imported.records, bytes = total, "company brought back");
+            Ok(Json(imported))
+        }
+        Ok(None) => Err(ApiError::bad_request("archive_invalid", "The archive arrived cut.")),
+        Err(error) => Err(error.into()),
     }
 }

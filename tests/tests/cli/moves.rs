@@ -2,7 +2,9 @@
 //! network (issue 15): `comptoir host --from-server` freezes it on the server, downloads
 //! its archive and hosts it; a device that synced with the server is told it moved; a
 //! device that joins the host gets every record the server had, and the audit chain goes
-//! on from the server's to the host's. Real processes, real files.
+//! on from the server's to the host's; and back: `comptoir host --to-server` freezes it
+//! on the computer and the server hosts it again, with what the computer's devices added.
+//! Real processes, real files.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -115,9 +117,46 @@ fn a_company_moves_from_the_server_onto_a_computer_and_keeps_every_record_and_it
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("audit trail verified"));
 
+    // The joined device adds a customer, on the office computer now.
+    {
+        let app =
+            comptoir_core::store::AppStore::open(&joined.join(comptoir_core::store::AppStore::FILE_NAME)).unwrap();
+        let mut store = comptoir_core::store::CompanyStore::open(&app.company(company).unwrap().file_path).unwrap();
+        store.submit(&Intent::CreateContact { contact: new_contact("Client du bureau") }).unwrap();
+    }
+    figures(&stored_sync(&joined));
+
     // Taking it again (killed after the import) changes nothing.
     host.kill();
-    let again = take(&dir.path().join("office"), &server, &id);
+    let mut again = take(&dir.path().join("office"), &server, &id);
     let moved = again.said.iter().find(|said| said["event"] == "moved").unwrap();
     assert_eq!(moved["imported"], false, "{moved}");
+    again.kill();
+
+    // Back to the server: frozen on the office computer, hosted by the server again,
+    // with the customer added meanwhile and its chain going on.
+    let extra = ["--to-server", server.url.as_str(), "--owner", email.as_str(), "--company", id.as_str()];
+    let office = process::host(APP_BIN, &dir.path().join("office"), "127.0.0.2:0", &extra, Some(&password)).unwrap();
+    let back =
+        office.said.iter().find(|said| said["event"] == "given_back").unwrap_or_else(|| panic!("{:?}", office.said));
+    assert_eq!(back["sent"], true, "{back}");
+    let returned = server.stats(company).unwrap();
+    assert_eq!(returned[&RecordKind::Contact].count, on_server[&RecordKind::Contact].count + 1);
+    comptoir_server::admin::verify_audit(server.storage().as_ref(), company).unwrap();
+    runtime.block_on(async {
+        let (client, _) = comptoir_tests::checks::signed_in(&server.url, &email, &password).await;
+        assert_eq!(client.status(company).await.unwrap().moved_to, None);
+    });
+    // The server's device downloads it again and equals the server; the office's device
+    // is told it moved.
+    let copy = figures(&sync(&device, &server.url, &email, &password, &["--company", &id, "--json"]));
+    assert_eq!(copy["contact"], serde_json::to_value(&returned[&RecordKind::Contact]).unwrap());
+    let output = stored_sync(&joined);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("moved to"), "{}", stderr(&output));
+}
+
+/// `comptoir sync` of a copy with the session it keeps.
+fn stored_sync(data: &Path) -> Output {
+    Command::new(APP_BIN).args(["sync", "--json", "--data"]).arg(data).env("RUST_LOG", "warn").output().unwrap()
 }
