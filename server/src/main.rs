@@ -147,6 +147,19 @@ enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Host here a company from the archive another host wrote (`comptoir host
+    /// --to-server` writes one in host/outgoing/ when the server refuses it: a company
+    /// this server never had). The archive is checked whole first; the company gets a new
+    /// epoch and an audit record `move_in`; its members keep or get accounts here (new
+    /// ones get a password nobody knows: the server has no password reset yet).
+    ImportCompany {
+        /// The archive (JSON lines).
+        #[arg(long)]
+        file: PathBuf,
+        /// An owner of the company in the archive, on whose behalf it is imported.
+        #[arg(long)]
+        owner: String,
+    },
     /// Check a company's audit chain; names the first altered record.
     VerifyAudit {
         #[arg(long)]
@@ -283,6 +296,22 @@ fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result
                     println!("{:<10} {:>9} {}", kind.as_str(), s.count, s.checksum);
                 }
             }
+        }
+        AdminCommand::ImportCompany { file, owner } => {
+            let state = open()?;
+            let storage = state.storage.as_ref();
+            let checked = comptoir_server::company_archive::check(comptoir_server::company_archive::open(&file)?)?;
+            let plan = comptoir_server::company_archive::ImportPlan {
+                actor_email: &owner,
+                allow_new: true,
+                new_accounts: comptoir_server::company_archive::accounts_for(storage, &checked)?,
+                now: chrono::Utc::now(),
+            };
+            let log = comptoir_server::company_archive::import(storage, &checked, &file, &plan)?;
+            println!(
+                "imported {} ({}): {} records, epoch {}",
+                checked.header.company.name, checked.header.company.id, checked.records, log.epoch
+            );
         }
         AdminCommand::VerifyAudit { company } => {
             match admin::verify_audit(open()?.storage.as_ref(), CompanyId(company)) {

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use comptoir_core::model::{CompanyId, Role};
-use comptoir_core::sync::RecordKind;
+use comptoir_core::sync::{ClientError, RecordKind};
 use comptoir_server::company_archive::{self, ArchiveError, ImportPlan};
 use comptoir_server::storage::{SqliteStorage, Storage as _, UserRecord};
 use comptoir_server::sync::Actor;
@@ -179,5 +179,116 @@ fn a_damaged_archive_is_refused_with_nothing_written_or_imported_whole() {
                 comptoir_server::admin::stats(&storage, id).unwrap();
             }
         }
+    });
+}
+
+#[test]
+fn an_administrator_imports_a_company_this_server_never_had() {
+    let source = source();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("company.jsonl");
+    std::fs::write(&file, &source.archive).unwrap();
+    let data = dir.path().join("server");
+    let admin = |args: &[&str]| {
+        std::process::Command::new(crate::SERVER_BIN)
+            .arg("admin")
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let file_arg = file.to_string_lossy().into_owned();
+    let output = admin(&["import-company", "--file", &file_arg, "--owner", &source.server.accounts.email]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("imported"));
+    let company = source.server.company().to_string();
+    let output = admin(&["verify-audit", "--company", &company]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // A cut archive changes nothing.
+    std::fs::write(&file, &source.archive[..source.archive.len() / 2]).unwrap();
+    let output = admin(&["import-company", "--file", &file_arg, "--owner", &source.server.accounts.email]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line"), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn the_api_moves_a_company_out_and_takes_back_only_a_whole_archive_from_an_owner() {
+    let server = TestServer::start(120).unwrap();
+    let company = server.company();
+    let (email, password) = (server.accounts.email.clone(), server.accounts.password.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (client, _) = comptoir_tests::checks::signed_in(&server.url, &email, &password).await;
+        let refused = |result: Result<_, ClientError>, wanted: &str| match result {
+            Err(ClientError::Refused { code, .. }) => assert_eq!(code, wanted),
+            other => panic!("expected {wanted}: {other:?}"),
+        };
+        // Still hosted here: no archive, nothing to take back.
+        let file = dir.path().join("archive.jsonl");
+        std::fs::write(&file, b"").unwrap();
+        refused(client.download_archive(company, &mut Vec::new()).await.map(|_| ()), "company_not_moved");
+        refused(
+            client.upload_archive(company, std::fs::File::open(&file).unwrap()).await.map(|_| ()),
+            "company_exists",
+        );
+        // A description of where it goes is checked.
+        refused(client.move_company(company, "").await.map(|_| ()), "moved_to_invalid");
+        refused(client.move_company(company, "a\nb").await.map(|_| ()), "moved_to_invalid");
+        client.move_company(company, "l'ordinateur du bureau").await.unwrap();
+        refused(client.move_company(company, "ailleurs").await.map(|_| ()), "company_moved");
+        let frozen = server.stats(company).unwrap();
+        let mut archive = Vec::new();
+        client.download_archive(company, &mut archive).await.unwrap();
+        // A cut archive is refused and changes nothing.
+        std::fs::write(&file, &archive[..archive.len() - 10]).unwrap();
+        refused(
+            client.upload_archive(company, std::fs::File::open(&file).unwrap()).await.map(|_| ()),
+            "archive_invalid",
+        );
+        assert_eq!(server.stats(company).unwrap(), frozen);
+        assert!(client.status(company).await.unwrap().moved_to.is_some(), "still frozen");
+        // The whole archive brings it back, in a new epoch.
+        let epoch = client.status(company).await.unwrap().epoch;
+        std::fs::write(&file, &archive).unwrap();
+        let imported = client.upload_archive(company, std::fs::File::open(&file).unwrap()).await.unwrap();
+        assert_ne!(imported.epoch, epoch);
+        let status = client.status(company).await.unwrap();
+        assert_eq!((status.moved_to, status.epoch), (None, imported.epoch));
+        comptoir_server::admin::verify_audit(server.storage().as_ref(), company).unwrap();
+    });
+}
+
+#[test]
+fn a_member_who_is_no_owner_can_neither_move_nor_bring_back_a_company() {
+    let server = TestServer::start(60).unwrap();
+    let company = server.company();
+    let storage = server.storage().as_ref();
+    let seller = "vendeur@atelier.test";
+    comptoir_server::admin::create_user(storage, seller, "un mot de passe solide", "Vendeur").unwrap();
+    comptoir_server::admin::add_member(storage, company, seller, Role::Sales).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("archive.jsonl");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (client, _) = comptoir_tests::checks::signed_in(&server.url, seller, "un mot de passe solide").await;
+        match client.move_company(company, "ailleurs").await {
+            Err(ClientError::Refused { status: 403, .. } | ClientError::Forbidden) => {}
+            other => panic!("a seller moved the company: {other:?}"),
+        }
+        let (owner, _) =
+            comptoir_tests::checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
+        owner.move_company(company, "l'ordinateur du bureau").await.unwrap();
+        let mut archive = Vec::new();
+        owner.download_archive(company, &mut archive).await.unwrap();
+        std::fs::write(&file, &archive).unwrap();
+        match client.upload_archive(company, std::fs::File::open(&file).unwrap()).await {
+            // 403 not_an_owner, which the client reads as "not allowed".
+            Err(ClientError::Forbidden) => {}
+            other => panic!("a seller brought the company back: {other:?}"),
+        }
+        assert!(owner.status(company).await.unwrap().moved_to.is_some(), "still frozen");
     });
 }
