@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use comptoir_core::clock::Clock;
 use comptoir_core::engine::{Command, CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SetupStep, SyncState};
-use comptoir_core::model::{Currency, Role};
+use comptoir_core::model::{CompanyId, Currency, Role};
 
 use crate::i18n::{Language, Texts};
 use crate::preferences::{NoticeChoices, PreferencesAction, PreferencesContext, PreferencesState, preferences_ui};
@@ -92,6 +92,8 @@ pub struct ComptoirApp {
     host_listen: std::net::SocketAddr,
     /// Fichier → Partager sur le réseau local…, when open.
     pub sharing: Option<crate::screens::sharing::SharingWindow>,
+    /// Fichier → Héberger sur cet ordinateur…, when open.
+    pub move_here: Option<crate::screens::move_here::MoveHereWindow>,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -183,6 +185,7 @@ impl ComptoirApp {
             data_dir,
             host_listen,
             sharing: None,
+            move_here: None,
         })
     }
 
@@ -533,6 +536,44 @@ impl ComptoirApp {
         hosted && crate::screens::sharing::may_share(self.role)
     }
 
+    /// Whether the open company may move onto this computer: a company of a Comptoir
+    /// server (not of a host of the local network, not hosted here), and its owner.
+    pub fn can_move_here(&self) -> bool {
+        let Some(company) = &self.working else { return false };
+        let hosted = self.local_host.as_ref().is_some_and(|host| host.hosts(company.id));
+        let server = self.wizard.server.trim();
+        crate::screens::move_here::may_move(self.role)
+            && self.lan_host.is_none()
+            && !hosted
+            && !server.is_empty()
+            && !comptoir_core::lan::HostAddress::is_host_address(server)
+    }
+
+    /// « Déplacer sur cet ordinateur »: the local host's thread takes the company from
+    /// its server (a host running here is stopped first, by that thread), then serves it;
+    /// the copy signs out of the server, and the wizard signs in to this computer's host
+    /// as soon as it serves, and downloads the company again from it.
+    fn move_here(&mut self, company: CompanyId, password: comptoir_core::engine::Secret, code: Option<String>) {
+        let Some(email) = self.email.clone() else { return };
+        let taken_password = password.0.clone();
+        let taken = crate::local_host::TakenCompany {
+            server: self.wizard.server.trim().to_owned(),
+            company,
+            email: email.clone(),
+            password,
+            code,
+        };
+        self.sharing = None;
+        let previous = self.local_host.take().map(|host| host.stopped());
+        let wake = repaint_of(&self.ctx);
+        self.local_host = crate::local_host::LocalHost::take(&self.data_dir, self.host_listen, wake, taken, previous);
+        self.send(Command::SignOut { remove_local_data: false });
+        self.wizard.await_moved_host(&email, &taken_password);
+        if self.local_host.is_none() {
+            self.wizard.host_failed(None);
+        }
+    }
+
     /// The wizard's « Créer une entreprise sur cet ordinateur »: the company is created in
     /// the host's folder and served, on the local host's thread (a host already running
     /// here is stopped first, by that thread's successor, off the UI thread).
@@ -682,6 +723,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     }
     preferences_window_ui(ui, app);
     sharing_window_ui(ui, app);
+    move_here_window_ui(ui, app);
     let read_only = matches!(app.grace, Some(Grace::ReadOnly { .. }));
     let today = app.today();
     if let Some(reader) = &app.reader {
@@ -776,6 +818,12 @@ fn file_menu_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Com
     {
         app.sharing = Some(crate::screens::sharing::SharingWindow::open_to_restore(company.id, app.email.as_deref()));
     }
+    if app.can_move_here()
+        && let Some(company) = &app.working
+        && ui.button(app.texts.get("menu-move-here")).clicked()
+    {
+        app.move_here = Some(crate::screens::move_here::MoveHereWindow::open(company.id, &company.name));
+    }
     if ui.button(app.texts.get("menu-sync-now")).clicked() {
         commands.push(Command::SyncNow);
     }
@@ -819,6 +867,21 @@ fn sharing_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         app.sharing = Some(state);
         // What the window asked this frame leaves now, not at the next frame.
         app.hand_over_host_answers();
+    }
+}
+
+/// « Héberger sur cet ordinateur… », when open and the open company may still move.
+fn move_here_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    let Some(mut state) = app.move_here.take() else { return };
+    if app.working.as_ref().is_none_or(|c| c.id != state.company) || !app.can_move_here() {
+        return;
+    }
+    match crate::screens::move_here::move_here_ui(ui, &mut state, &app.texts) {
+        None => app.move_here = Some(state),
+        Some(crate::screens::move_here::MoveHereAction::Cancel) => {}
+        Some(crate::screens::move_here::MoveHereAction::Move { password, code }) => {
+            app.move_here(state.company, password, code);
+        }
     }
 }
 

@@ -147,6 +147,26 @@ pub struct NewCompany {
     pub password: Secret,
 }
 
+/// A company to take from its Comptoir server before serving (« Héberger sur cet
+/// ordinateur »): see [`crate::company_move::take_from_server`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenCompany {
+    pub server: String,
+    pub company: CompanyId,
+    /// The owner's sign-in on the server; the password is theirs on this computer too.
+    pub email: String,
+    pub password: Secret,
+    /// The two-factor code, when their account asks for one.
+    pub code: Option<String>,
+}
+
+/// What the thread does before it serves.
+#[derive(Debug)]
+enum Setup {
+    Create(NewCompany),
+    Take(TakenCompany),
+}
+
 /// What the thread sends: its state, or an answer.
 #[derive(Debug)]
 enum Message {
@@ -189,14 +209,28 @@ impl LocalHost {
         company: NewCompany,
         previous: Option<HostStopped>,
     ) -> Option<Self> {
-        Self::spawn(data, listen, wake, Some(company), previous)
+        Self::spawn(data, listen, wake, Some(Setup::Create(company)), previous)
+    }
+
+    /// Takes `company` from its Comptoir server into the host's folder under `data`
+    /// (frozen there, its archive downloaded and imported), then serves it as
+    /// [`Self::start`] does, all on the host's thread. A failure is reported as
+    /// [`HostingState::Stopped`] with its reason.
+    pub fn take(
+        data: &Path,
+        listen: SocketAddr,
+        wake: Arc<dyn Fn() + Send + Sync>,
+        company: TakenCompany,
+        previous: Option<HostStopped>,
+    ) -> Option<Self> {
+        Self::spawn(data, listen, wake, Some(Setup::Take(company)), previous)
     }
 
     fn spawn(
         data: &Path,
         listen: SocketAddr,
         wake: Arc<dyn Fn() + Send + Sync>,
-        company: Option<NewCompany>,
+        setup: Option<Setup>,
         previous: Option<HostStopped>,
     ) -> Option<Self> {
         let (requests, inbox) = std::sync::mpsc::sync_channel(QUEUE);
@@ -210,22 +244,26 @@ impl LocalHost {
             {
                 tracing::warn!("the previous local host has not stopped yet: starting anyway");
             }
-            if let Some(company) = company {
-                let created = hosting::create_company(
+            let prepared = match setup {
+                None => Ok(()),
+                Some(Setup::Create(company)) => hosting::create_company(
                     &data,
                     &company.name,
                     &company.country,
                     &company.email,
                     &company.owner,
                     &company.password.0,
-                );
-                if let Err(error) = created {
-                    tracing::warn!(%error, "the company could not be created on this computer");
-                    let _ = outbox.send(Message::State(HostingState::Stopped { reason: Some(error.to_string()) }));
-                    wake();
-                    done.set();
-                    return;
-                }
+                )
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
+                Some(Setup::Take(company)) => take(&data, &company),
+            };
+            if let Err(error) = prepared {
+                tracing::warn!(%error, "the company could not be set up on this computer");
+                let _ = outbox.send(Message::State(HostingState::Stopped { reason: Some(error) }));
+                wake();
+                done.set();
+                return;
             }
             serve(&data, listen, &inbox, &outbox, &*wake, &done);
         });
@@ -327,6 +365,25 @@ fn serve(
         Err(reason) => say(Message::State(HostingState::Stopped { reason })),
     }
     stopped.set();
+}
+
+/// Signs in to the company's server and moves it into the host's folder under `data`
+/// (on a small runtime of this thread's own).
+fn take(data: &Path, company: &TakenCompany) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let mut client = comptoir_core::sync::SyncClient::new(&company.server).map_err(|e| e.to_string())?;
+        let login = client.login(&company.email, &company.password.0).await.map_err(|e| e.to_string())?;
+        if let comptoir_core::sync::LoginResponse::TotpRequired { challenge, .. } = login {
+            let code = company.code.as_deref().unwrap_or_default();
+            client.login_totp(&challenge, code.trim()).await.map_err(|e| e.to_string())?;
+        }
+        let to = comptoir_core::lan::pairing::this_device_name();
+        crate::company_move::take_from_server(data, &client, company.company, &company.email, &company.password.0, &to)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// The host of `data`, serving, when it holds a company; else why not (`None`: no

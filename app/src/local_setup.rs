@@ -25,6 +25,9 @@ pub enum Start {
     Create,
     /// Join a computer of the local network that hosts a company.
     Join,
+    /// A company of a server moves onto this computer (« Héberger sur cet ordinateur »):
+    /// the wizard waits for the local host to serve it, then signs in to it.
+    Moving,
 }
 
 /// « Créer une entreprise sur cet ordinateur »: what the user typed.

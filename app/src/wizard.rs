@@ -115,6 +115,18 @@ impl Wizard {
         self.sign_in()
     }
 
+    /// A company of a server moves onto this computer's host (« Héberger sur cet
+    /// ordinateur »), its owner `email` keeping `password` here: once the host serves
+    /// it, the wizard signs in to it as after « Créer une entreprise sur cet ordinateur ».
+    pub fn await_moved_host(&mut self, email: &str, password: &str) {
+        email.clone_into(&mut self.email);
+        password.clone_into(&mut self.password);
+        self.start = Start::Moving;
+        self.created = Created::Creating;
+        self.host_problem = None;
+        self.error = None;
+    }
+
     /// The local host could not create or serve the company (`reason`, in the host's
     /// words, when it gave one).
     pub fn host_failed(&mut self, reason: Option<String>) {
@@ -245,6 +257,22 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> Wizar
                     if let Some(problem) = &wizard.host_problem {
                         let text = texts.with("wizard-create-failed", &[("message", problem.clone().into())]);
                         ui.colored_label(ui.visuals().error_fg_color, text);
+                    }
+                    error_ui(ui, wizard, texts);
+                }
+                Start::Moving => {
+                    if wizard.awaiting_host() {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(texts.get("move-here-moving"));
+                        });
+                    }
+                    if let Some(problem) = &wizard.host_problem {
+                        let text = texts.with("move-here-failed", &[("message", problem.clone().into())]);
+                        ui.colored_label(ui.visuals().error_fg_color, text);
+                        if ui.button(texts.get("wizard-back")).clicked() {
+                            wizard.local_action(LocalAction::Back, &mut out);
+                        }
                     }
                     error_ui(ui, wizard, texts);
                 }

@@ -236,3 +236,48 @@ fn a_host_that_cannot_serve_says_why() {
     drop(taken);
     comptoir_tests::ui::close(harness);
 }
+
+#[test]
+fn an_owner_moves_a_company_of_the_server_onto_this_computer_from_the_window() {
+    let server = comptoir_tests::TestServer::start(120).unwrap();
+    let company = server.company();
+    let dir = tempfile::tempdir().unwrap();
+    let listen: SocketAddr = "127.0.0.23:0".parse().unwrap();
+    let mut harness = comptoir_tests::hosting_app_harness(dir.path(), &server.url, egui::vec2(1280.0, 900.0), listen);
+    comptoir_tests::ui::open_company(&mut harness, &server, 1);
+    assert!(harness.state().can_move_here(), "the owner of a company of the server");
+    assert!(!harness.state().can_share(), "not hosted here yet");
+
+    file_menu(&mut harness, "Héberger sur cet ordinateur…");
+    wait_for(&mut harness, "Mot de passe de votre compte Comptoir");
+    type_into(&mut harness, "Mot de passe de votre compte Comptoir", &server.accounts.password);
+    assert!(
+        harness.get_by_label("Déplacer sur cet ordinateur").accesskit_node().is_disabled(),
+        "not before the box is ticked"
+    );
+    harness.get_by_label("J'ai compris : l'entreprise sera en lecture seule sur le serveur").click();
+    harness.run();
+    harness.get_by_label("Déplacer sur cet ordinateur").click();
+
+    // The local host takes it, the copy signs in to this computer's host and downloads it.
+    wait_for(&mut harness, "Commencer");
+    let own = harness.state().wizard.server.clone();
+    assert!(own.starts_with("comptoir-lan://") && own.contains("@127.0.0.23:"), "{own}");
+    harness.get_by_label("Commencer").click();
+    wait_for(&mut harness, "Synchronisé");
+    assert!(harness.state().can_share(), "hosted here, by its owner");
+    assert!(!harness.state().can_move_here());
+
+    // Frozen on the server; every record of the server in the copy, from this computer.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (client, _) =
+            comptoir_tests::checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
+        assert!(client.status(company).await.unwrap().moved_to.is_some());
+    });
+    let on_server = server.stats(company).unwrap();
+    let here = comptoir_tests::ui::copy(&harness).replica_stats().unwrap();
+    for kind in [comptoir_core::sync::RecordKind::Contact, comptoir_core::sync::RecordKind::Document] {
+        assert_eq!(here[&kind], on_server[&kind], "{kind:?}");
+    }
+}

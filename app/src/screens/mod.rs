@@ -11,6 +11,7 @@ pub mod editor;
 pub mod import;
 pub mod lists;
 pub mod mail_settings;
+pub mod move_here;
 pub mod payment_form;
 pub mod payments;
 pub mod posting;

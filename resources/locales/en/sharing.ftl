@@ -58,3 +58,15 @@ sharing-restore = Restore the newest backup…
 sharing-restore-question = Replace the company's data with the newest backup? What was done since on this computer and sent by the devices since will be lost; every device downloads the company again, sending first what it had not sent yet.
 sharing-restore-confirm = Restore
 sharing-restored = Restored: the backup of { $date } at { $time }. The devices download the company again.
+
+# Moving a company of a server onto this computer.
+menu-move-here = Host on this computer…
+move-here-title = Host { $company } on this computer
+move-here-explain = The company will leave the Comptoir server: it stays readable there but can no longer be changed, and this computer will host it on the local network. Your other devices will have to join it (File → Share on the local network… gives them an invitation). The audit trail goes on unbroken.
+move-here-password = Password of your Comptoir account
+move-here-code = Two-factor code (if turned on)
+move-here-understood = I understand: the company will be read-only on the server
+move-here-confirm = Move to this computer
+move-here-cancel = Cancel
+move-here-moving = Moving the company to this computer…
+move-here-failed = The company could not be moved: { $message }

@@ -58,3 +58,15 @@ sharing-restore = Restaurer la dernière sauvegarde…
 sharing-restore-question = Remplacer les données de l'entreprise par la dernière sauvegarde ? Ce qui a été fait depuis sur cet ordinateur et envoyé par les appareils depuis sera perdu ; chaque appareil télécharge de nouveau l'entreprise, en envoyant d'abord ce qu'il n'avait pas encore envoyé.
 sharing-restore-confirm = Restaurer
 sharing-restored = Restaurée : la sauvegarde du { $date } à { $time }. Les appareils téléchargent de nouveau l'entreprise.
+
+# Moving a company of a server onto this computer.
+menu-move-here = Héberger sur cet ordinateur…
+move-here-title = Héberger { $company } sur cet ordinateur
+move-here-explain = L'entreprise quittera le serveur Comptoir : elle y restera lisible mais n'y pourra plus être modifiée, et cet ordinateur l'hébergera sur le réseau local. Vos autres appareils devront le rejoindre (Fichier → Partager sur le réseau local… leur donne une invitation). Le journal d'audit continue sans rupture.
+move-here-password = Mot de passe de votre compte Comptoir
+move-here-code = Code à deux facteurs (s'il est activé)
+move-here-understood = J'ai compris : l'entreprise sera en lecture seule sur le serveur
+move-here-confirm = Déplacer sur cet ordinateur
+move-here-cancel = Annuler
+move-here-moving = Déplacement de l'entreprise sur cet ordinateur…
+move-here-failed = L'entreprise n'a pas pu être déplacée : { $message }

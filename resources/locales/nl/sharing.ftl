@@ -58,3 +58,15 @@ sharing-restore = De nieuwste back-up herstellen…
 sharing-restore-question = De gegevens van de onderneming vervangen door de nieuwste back-up? Wat sindsdien op deze computer gedaan en door de apparaten verzonden is, gaat verloren; elk apparaat downloadt de onderneming opnieuw en verzendt eerst wat het nog niet had verzonden.
 sharing-restore-confirm = Herstellen
 sharing-restored = Hersteld: de back-up van { $date } om { $time }. De apparaten downloaden de onderneming opnieuw.
+
+# Moving a company of a server onto this computer.
+menu-move-here = Op deze computer hosten…
+move-here-title = { $company } op deze computer hosten
+move-here-explain = De onderneming verlaat de Comptoir-server: ze blijft daar leesbaar maar kan er niet meer gewijzigd worden, en deze computer host ze op het lokale netwerk. Uw andere apparaten moeten zich er opnieuw bij aansluiten (Bestand → Delen op het lokale netwerk… geeft hen een uitnodiging). Het auditlogboek loopt ononderbroken door.
+move-here-password = Wachtwoord van uw Comptoir-account
+move-here-code = Tweestapscode (indien ingeschakeld)
+move-here-understood = Ik begrijp het: de onderneming wordt alleen-lezen op de server
+move-here-confirm = Naar deze computer verplaatsen
+move-here-cancel = Annuleren
+move-here-moving = De onderneming wordt naar deze computer verplaatst…
+move-here-failed = De onderneming kon niet verplaatst worden: { $message }
