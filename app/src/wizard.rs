@@ -123,6 +123,9 @@ impl Wizard {
         password.clone_into(&mut self.password);
         self.start = Start::Moving;
         self.created = Created::Creating;
+        // The steps of the company left behind are over: the engine says the next one.
+        self.step = None;
+        self.progress = None;
         self.host_problem = None;
         self.error = None;
     }

@@ -260,6 +260,9 @@ fn an_owner_moves_a_company_of_the_server_onto_this_computer_from_the_window() {
     harness.get_by_label("Déplacer sur cet ordinateur").click();
 
     // The local host takes it, the copy signs in to this computer's host and downloads it.
+    wait_until(&mut harness, "signed in to this computer's host", |h| {
+        h.state().wizard.server.starts_with("comptoir-lan://")
+    });
     wait_for(&mut harness, "Commencer");
     let own = harness.state().wizard.server.clone();
     assert!(own.starts_with("comptoir-lan://") && own.contains("@127.0.0.23:"), "{own}");
