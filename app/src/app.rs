@@ -94,6 +94,9 @@ pub struct ComptoirApp {
     pub sharing: Option<crate::screens::sharing::SharingWindow>,
     /// Fichier → Héberger sur cet ordinateur…, when open.
     pub move_here: Option<crate::screens::move_here::MoveHereWindow>,
+    /// Fichier → Remettre sur un serveur Comptoir…, when open; it keeps the password
+    /// sent, for the sign-in to the server once the company is back there.
+    pub give_back: Option<(crate::screens::move_here::GiveBackWindow, Option<GiveBackSent>)>,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -186,6 +189,7 @@ impl ComptoirApp {
             host_listen,
             sharing: None,
             move_here: None,
+            give_back: None,
         })
     }
 
@@ -549,6 +553,31 @@ impl ComptoirApp {
             && !comptoir_core::lan::HostAddress::is_host_address(server)
     }
 
+    /// The local host's answer to « Remettre sur le serveur »: on success the copy signs
+    /// out of this computer's host and the wizard signs in to the server; else the
+    /// window says why.
+    fn on_given_back(&mut self, company: CompanyId, result: Result<(), String>) {
+        let Some((mut window, sent)) = self.give_back.take() else { return };
+        if window.company != company {
+            self.give_back = Some((window, sent));
+            return;
+        }
+        window.running = false;
+        match (result, sent) {
+            (Ok(()), Some(sent)) => {
+                self.sharing = None;
+                self.send(Command::SignOut { remove_local_data: false });
+                let command = self.wizard.sign_in_to(&sent.server, &sent.email, &sent.password.0);
+                self.send(command);
+            }
+            (Ok(()), None) => {}
+            (Err(reason), sent) => {
+                window.problem = Some(reason);
+                self.give_back = Some((window, sent));
+            }
+        }
+    }
+
     /// « Déplacer sur cet ordinateur »: the local host's thread takes the company from
     /// its server (a host running here is stopped first, by that thread), then serves it;
     /// the copy signs out of the server, and the wizard signs in to this computer's host
@@ -623,6 +652,13 @@ impl ComptoirApp {
             // Its port may differ from the last start's: the copy follows it.
             let command = Command::LocalHostAt { address: own.to_string() };
             self.send(command);
+        }
+        // A company given back to its server: the copy signs out of this computer's
+        // host and the wizard signs in to the server, which hosts it again.
+        for answer in &answers {
+            if let crate::local_host::HostAnswer::GivenBack { company, result, .. } = answer {
+                self.on_given_back(*company, result.clone());
+            }
         }
         // A restore gave the host's data a new epoch: this computer's copy downloads
         // again at its next sync, now.
@@ -724,6 +760,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     preferences_window_ui(ui, app);
     sharing_window_ui(ui, app);
     move_here_window_ui(ui, app);
+    give_back_window_ui(ui, app);
     let read_only = matches!(app.grace, Some(Grace::ReadOnly { .. }));
     let today = app.today();
     if let Some(reader) = &app.reader {
@@ -818,6 +855,14 @@ fn file_menu_ui(ui: &mut egui::Ui, app: &mut ComptoirApp, commands: &mut Vec<Com
     {
         app.sharing = Some(crate::screens::sharing::SharingWindow::open_to_restore(company.id, app.email.as_deref()));
     }
+    if app.can_share()
+        && crate::screens::move_here::may_move(app.role)
+        && let Some(company) = &app.working
+        && ui.button(app.texts.get("menu-give-back")).clicked()
+    {
+        let window = crate::screens::move_here::GiveBackWindow::open(company.id, &company.name, app.email.as_deref());
+        app.give_back = Some((window, None));
+    }
     if app.can_move_here()
         && let Some(company) = &app.working
         && ui.button(app.texts.get("menu-move-here")).clicked()
@@ -881,6 +926,43 @@ fn move_here_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
         Some(crate::screens::move_here::MoveHereAction::Cancel) => {}
         Some(crate::screens::move_here::MoveHereAction::Move { password, code }) => {
             app.move_here(state.company, password, code);
+        }
+    }
+}
+
+/// A give-back sent to the local host: where to sign in once the company is back.
+#[derive(Debug)]
+pub struct GiveBackSent {
+    server: String,
+    email: String,
+    password: comptoir_core::engine::Secret,
+}
+
+/// « Remettre sur un serveur Comptoir… », while open: its request goes to the local
+/// host's thread; the answer comes back through [`ComptoirApp::hand_over_host_answers`].
+fn give_back_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    let Some((mut state, sent)) = app.give_back.take() else { return };
+    if sent.is_none() && (app.working.as_ref().is_none_or(|c| c.id != state.company) || !app.can_share()) {
+        return;
+    }
+    match crate::screens::move_here::give_back_ui(ui, &mut state, &app.texts) {
+        None => app.give_back = Some((state, sent)),
+        Some(crate::screens::move_here::GiveBackAction::Cancel) => {}
+        Some(crate::screens::move_here::GiveBackAction::Send { server, email, password, code }) => {
+            let request = crate::local_host::HostRequest::GiveBack {
+                company: state.company,
+                server: server.clone(),
+                email: email.clone(),
+                password: password.clone(),
+                code,
+            };
+            if app.local_host.as_ref().is_some_and(|host| host.ask(request)) {
+                state.running = true;
+                app.give_back = Some((state, Some(GiveBackSent { server, email, password })));
+            } else {
+                state.problem = Some(app.texts.get("give-back-busy"));
+                app.give_back = Some((state, sent));
+            }
         }
     }
 }

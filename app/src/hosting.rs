@@ -263,6 +263,18 @@ impl Host {
         Ok(self.state.storage.companies()?)
     }
 
+    /// The companies hosted here and not moved away (those are served read-only).
+    pub fn hosted_companies(&self) -> Result<Vec<CompanyId>, HostError> {
+        let storage = self.state.storage.as_ref();
+        let mut hosted = Vec::new();
+        for company in storage.companies()? {
+            if storage.moved(company.id)?.is_none() {
+                hosted.push(company.id);
+            }
+        }
+        Ok(hosted)
+    }
+
     /// The company `wanted` (its name or id), or the only one when not said.
     pub fn company(&self, wanted: Option<&str>) -> Result<CompanyRecord, HostError> {
         let companies = self.companies()?;

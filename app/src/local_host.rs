@@ -70,6 +70,10 @@ pub enum HostRequest {
     /// epoch: every copy downloads again, sending first what it had not sent), the
     /// server starts again.
     RestoreNewest,
+    /// Moves `company` back to the Comptoir server it came from (« Remettre sur un
+    /// serveur Comptoir… »): frozen here, its archive sent, hosted there again. The host
+    /// goes on serving it read-only, so that its devices are told where it went.
+    GiveBack { company: CompanyId, server: String, email: String, password: Secret, code: Option<String> },
 }
 
 /// The host's backups as the window shows them.
@@ -119,6 +123,12 @@ pub enum HostAnswer {
     Backups(Result<BackupsView, String>),
     /// The newest backup was restored: when it had been taken.
     Restored(Result<DateTime<Utc>, String>),
+    /// The company went back to its server (`server`), or why not.
+    GivenBack {
+        company: CompanyId,
+        server: String,
+        result: Result<(), String>,
+    },
 }
 
 /// What the host's thread says of itself.
@@ -354,6 +364,16 @@ fn serve(
                         }
                         say(Message::Answer(HostAnswer::Restored(restored)));
                     }
+                    Ok(HostRequest::GiveBack { company, server, email, password, code }) => {
+                        let result = give_back(data, company, &server, &email, &password, code.as_deref());
+                        // It is no longer among the companies hosted here.
+                        if result.is_ok()
+                            && let Ok(state) = hosted_state(serving)
+                        {
+                            say(Message::State(state));
+                        }
+                        say(Message::Answer(HostAnswer::GivenBack { company, server, result }));
+                    }
                     Ok(request) => say(Message::Answer(answer(serving, data, request))),
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => scheduled_backup(data),
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
@@ -372,12 +392,7 @@ fn serve(
 fn take(data: &Path, company: &TakenCompany) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let mut client = comptoir_core::sync::SyncClient::new(&company.server).map_err(|e| e.to_string())?;
-        let login = client.login(&company.email, &company.password.0).await.map_err(|e| e.to_string())?;
-        if let comptoir_core::sync::LoginResponse::TotpRequired { challenge, .. } = login {
-            let code = company.code.as_deref().unwrap_or_default();
-            client.login_totp(&challenge, code.trim()).await.map_err(|e| e.to_string())?;
-        }
+        let client = signed_in(&company.server, &company.email, &company.password, company.code.as_deref()).await?;
         let to = comptoir_core::lan::pairing::this_device_name();
         crate::company_move::take_from_server(data, &client, company.company, &company.email, &company.password.0, &to)
             .await
@@ -393,14 +408,54 @@ fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option
         tracing::error!(%error, "the company hosted here cannot be served");
         Some(error.to_string())
     })?;
-    let companies: Vec<CompanyId> =
-        host.companies().map_err(|error| Some(error.to_string()))?.into_iter().map(|c| c.id).collect();
-    if companies.is_empty() {
+    if host.companies().map_err(|error| Some(error.to_string()))?.is_empty() {
         tracing::info!(folder = %hosting::host_dir(data).display(), "the host's folder holds no company: nothing is hosted");
         return Err(None);
     }
-    let state = HostingState::Serving { address: host.host_address(), own: host.own_address(), companies };
+    let state = hosted_state(&host)?;
     Ok((host, state))
+}
+
+/// What `host` serves: the companies it hosts (those that moved away are served
+/// read-only, for their devices to learn where they went, and are not listed).
+fn hosted_state(host: &Host) -> Result<HostingState, Option<String>> {
+    let companies = host.hosted_companies().map_err(|error| Some(error.to_string()))?;
+    Ok(HostingState::Serving { address: host.host_address(), own: host.own_address(), companies })
+}
+
+/// Signs in to `server` and moves `company` back to it (on a small runtime of this
+/// thread's own).
+fn give_back(
+    data: &Path,
+    company: CompanyId,
+    server: &str,
+    email: &str,
+    password: &Secret,
+    code: Option<&str>,
+) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let client = signed_in(server, email, password, code).await?;
+        crate::company_move::give_back(data, &client, company, email, server)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// A client of `server` signed in as `email`, with the two-factor `code` when asked.
+async fn signed_in(
+    server: &str,
+    email: &str,
+    password: &Secret,
+    code: Option<&str>,
+) -> Result<comptoir_core::sync::SyncClient, String> {
+    let mut client = comptoir_core::sync::SyncClient::new(server).map_err(|e| e.to_string())?;
+    let login = client.login(email, &password.0).await.map_err(|e| e.to_string())?;
+    if let comptoir_core::sync::LoginResponse::TotpRequired { challenge, .. } = login {
+        client.login_totp(&challenge, code.unwrap_or_default().trim()).await.map_err(|e| e.to_string())?;
+    }
+    Ok(client)
 }
 
 /// The backup due now, if one is and a folder was chosen; a failure is logged (the next
@@ -452,6 +507,9 @@ fn answer(host: &Host, data: &Path, request: HostRequest) -> HostAnswer {
     match request {
         // Handled by the thread's loop, which owns the host.
         HostRequest::RestoreNewest => HostAnswer::Restored(Err("the host is restoring".to_owned())),
+        HostRequest::GiveBack { company, server, .. } => {
+            HostAnswer::GivenBack { company, server, result: Err("the host is busy".to_owned()) }
+        }
         HostRequest::Backups => HostAnswer::Backups(backups_view(data)),
         HostRequest::SetBackupFolder(folder) => HostAnswer::Backups(back_up(data, Some(&folder))),
         HostRequest::BackUpNow => HostAnswer::Backups(back_up(data, None)),

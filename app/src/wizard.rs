@@ -130,6 +130,19 @@ impl Wizard {
         self.error = None;
     }
 
+    /// Signs in to `server` as `email` (a company given back to it from this computer):
+    /// the steps of the company left behind are over, the engine says the next one.
+    pub fn sign_in_to(&mut self, server: &str, email: &str, password: &str) -> Command {
+        self.start = Start::Server;
+        self.created = Created::Not;
+        self.step = None;
+        self.progress = None;
+        server.clone_into(&mut self.server);
+        email.clone_into(&mut self.email);
+        password.clone_into(&mut self.password);
+        self.sign_in()
+    }
+
     /// The local host could not create or serve the company (`reason`, in the host's
     /// words, when it gave one).
     pub fn host_failed(&mut self, reason: Option<String>) {

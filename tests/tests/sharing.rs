@@ -238,7 +238,7 @@ fn a_host_that_cannot_serve_says_why() {
 }
 
 #[test]
-fn an_owner_moves_a_company_of_the_server_onto_this_computer_from_the_window() {
+fn an_owner_moves_a_company_of_the_server_onto_this_computer_and_back_from_the_window() {
     let server = comptoir_tests::TestServer::start(120).unwrap();
     let company = server.company();
     let dir = tempfile::tempdir().unwrap();
@@ -283,4 +283,28 @@ fn an_owner_moves_a_company_of_the_server_onto_this_computer_from_the_window() {
     for kind in [comptoir_core::sync::RecordKind::Contact, comptoir_core::sync::RecordKind::Document] {
         assert_eq!(here[&kind], on_server[&kind], "{kind:?}");
     }
+
+    // And back: the server hosts it again, this computer keeps it read-only.
+    file_menu(&mut harness, "Remettre sur un serveur Comptoir…");
+    wait_for(&mut harness, "Adresse du serveur Comptoir");
+    type_into(&mut harness, "Adresse du serveur Comptoir", &server.url);
+    type_into(&mut harness, "Mot de passe de votre compte Comptoir", &server.accounts.password);
+    harness.get_by_label("J'ai compris : l'entreprise sera en lecture seule sur cet ordinateur").click();
+    harness.run();
+    harness.get_by_label("Remettre sur le serveur").click();
+    wait_until(&mut harness, "signed in to the server again", |h| h.state().wizard.server == server.url);
+    let name = server.accounts.companies[1].1.clone();
+    wait_for(&mut harness, &name);
+    harness.get_by_label(&name).click();
+    wait_for(&mut harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(&mut harness, "Synchronisé");
+    assert!(!harness.state().can_share(), "no longer hosted here");
+    assert!(harness.state().can_move_here(), "a company of the server again");
+    runtime.block_on(async {
+        let (client, _) =
+            comptoir_tests::checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
+        assert_eq!(client.status(company).await.unwrap().moved_to, None);
+    });
+    comptoir_server::admin::verify_audit(server.storage().as_ref(), company).unwrap();
 }

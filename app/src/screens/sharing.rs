@@ -219,7 +219,11 @@ impl SharingWindow {
                     Err(reason) => self.error = Some(reason),
                 }
             }
-            HostAnswer::Devices { .. } | HostAnswer::Members { .. } | HostAnswer::Revoked { .. } => {}
+            // The app follows a company given back (see `screens::move_here`).
+            HostAnswer::Devices { .. }
+            | HostAnswer::Members { .. }
+            | HostAnswer::Revoked { .. }
+            | HostAnswer::GivenBack { .. } => {}
         }
     }
 
