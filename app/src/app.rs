@@ -556,7 +556,7 @@ impl ComptoirApp {
     /// The local host's answer to « Remettre sur le serveur »: on success the copy signs
     /// out of this computer's host and the wizard signs in to the server; else the
     /// window says why.
-    fn on_given_back(&mut self, company: CompanyId, result: Result<(), String>) {
+    fn on_given_back(&mut self, company: CompanyId, result: Result<(), crate::hosting::HostProblem>) {
         let Some((mut window, sent)) = self.give_back.take() else { return };
         if window.company != company {
             self.give_back = Some((window, sent));
@@ -960,7 +960,7 @@ fn give_back_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
                 state.running = true;
                 app.give_back = Some((state, Some(GiveBackSent { server, email, password })));
             } else {
-                state.problem = Some(app.texts.get("give-back-busy"));
+                state.problem = Some(crate::hosting::HostProblem::new("host_busy", "the host is busy"));
                 app.give_back = Some((state, sent));
             }
         }

@@ -43,6 +43,24 @@ pub enum MoveError {
     Io { path: PathBuf, source: std::io::Error },
 }
 
+impl MoveError {
+    /// A stable code, read by the window's messages.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Server(error) => error.code(),
+            Self::Archive(error) => error.code(),
+            Self::Host(error) => error.code(),
+            Self::Io { .. } => "host_io",
+        }
+    }
+}
+
+impl From<MoveError> for crate::hosting::HostProblem {
+    fn from(error: MoveError) -> Self {
+        Self::new(error.code(), &error)
+    }
+}
+
 /// What a move brought here.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Moved {

@@ -60,6 +60,58 @@ pub enum HostError {
     Backup(#[from] comptoir_server::host_backup::HostBackupError),
 }
 
+impl HostError {
+    /// A stable code, read by the window's messages (`error-…` in the locale files).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "host_io",
+            Self::Listen { .. } => "host_listen",
+            Self::Runtime(_) => "host_runtime",
+            Self::Lan(error) => error.code(),
+            Self::Pairing(error) => error.code(),
+            Self::Admin(comptoir_server::admin::AdminError::Invalid(_)) => "host_invalid",
+            Self::Admin(comptoir_server::admin::AdminError::Storage(
+                comptoir_server::storage::StorageError::EmailTaken,
+            )) => "email_taken",
+            Self::Open(_) | Self::Storage(_) | Self::Admin(_) => "host_data",
+            Self::Company(_) => "host_company",
+            Self::Backup(error) => error.code(),
+        }
+    }
+}
+
+/// What went wrong on the host, for the window: a stable code (its message in the
+/// user's language, `error-CODE`) and the host's own words (shown when the code has no
+/// message, and logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostProblem {
+    pub code: String,
+    pub message: String,
+}
+
+impl HostProblem {
+    pub fn new(code: &str, message: impl std::fmt::Display) -> Self {
+        Self { code: code.to_owned(), message: message.to_string() }
+    }
+
+    /// The problem in the user's language.
+    pub fn text(&self, texts: &crate::i18n::Texts) -> String {
+        texts.error(&self.code, &self.message)
+    }
+}
+
+impl std::fmt::Display for HostProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl From<HostError> for HostProblem {
+    fn from(error: HostError) -> Self {
+        Self::new(error.code(), &error)
+    }
+}
+
 /// Where the host's backups go: `chosen` (remembered for the next starts), else the
 /// folder remembered; `None` when none was ever chosen.
 pub fn backup_folder(data: &Path, chosen: Option<&Path>) -> Result<Option<BackupFolder>, HostError> {

@@ -35,7 +35,7 @@ use comptoir_core::lan::HostAddress;
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_server::storage::{DeviceRecord, MemberRecord};
 
-use crate::hosting::{self, Host};
+use crate::hosting::{self, Host, HostProblem};
 
 /// Where the app listens when its start-up config says nothing: every interface, on
 /// the port kept from the last start (see [`hosting::start`]).
@@ -105,29 +105,29 @@ pub struct SharedInvitation {
 /// be read, say), shown as they are.
 #[derive(Debug, Clone)]
 pub enum HostAnswer {
-    Invitation(Result<SharedInvitation, String>),
+    Invitation(Result<SharedInvitation, HostProblem>),
     Devices {
         company: CompanyId,
-        devices: Result<Vec<DeviceRecord>, String>,
+        devices: Result<Vec<DeviceRecord>, HostProblem>,
     },
     Members {
         company: CompanyId,
-        members: Result<Vec<MemberRecord>, String>,
+        members: Result<Vec<MemberRecord>, HostProblem>,
     },
     Revoked {
         company: CompanyId,
         device: uuid::Uuid,
-        result: Result<(), String>,
+        result: Result<(), HostProblem>,
     },
     /// The backups, after [`HostRequest::Backups`], or once one was taken (or failed).
-    Backups(Result<BackupsView, String>),
+    Backups(Result<BackupsView, HostProblem>),
     /// The newest backup was restored: when it had been taken.
-    Restored(Result<DateTime<Utc>, String>),
+    Restored(Result<DateTime<Utc>, HostProblem>),
     /// The company went back to its server (`server`), or why not.
     GivenBack {
         company: CompanyId,
         server: String,
-        result: Result<(), String>,
+        result: Result<(), HostProblem>,
     },
 }
 
@@ -141,7 +141,7 @@ pub enum HostingState {
     Serving { address: HostAddress, own: HostAddress, companies: Vec<CompanyId> },
     /// It could not start (the port is taken, the data cannot be read), or its folder
     /// holds no company: nothing is served.
-    Stopped { reason: Option<String> },
+    Stopped { reason: Option<HostProblem> },
 }
 
 /// A company to create in the host's folder before serving (the wizard's « Créer une
@@ -265,7 +265,7 @@ impl LocalHost {
                     &company.password.0,
                 )
                 .map(|_| ())
-                .map_err(|error| error.to_string()),
+                .map_err(HostProblem::from),
                 Some(Setup::Take(company)) => take(&data, &company),
             };
             if let Err(error) = prepared {
@@ -389,26 +389,34 @@ fn serve(
 
 /// Signs in to the company's server and moves it into the host's folder under `data`
 /// (on a small runtime of this thread's own).
-fn take(data: &Path, company: &TakenCompany) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+fn take(data: &Path, company: &TakenCompany) -> Result<(), HostProblem> {
+    let runtime = small_runtime()?;
     runtime.block_on(async {
         let client = signed_in(&company.server, &company.email, &company.password, company.code.as_deref()).await?;
         let to = comptoir_core::lan::pairing::this_device_name();
         crate::company_move::take_from_server(data, &client, company.company, &company.email, &company.password.0, &to)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(HostProblem::from)
     })
+}
+
+/// A runtime of the host's thread's own, for one request to a server.
+fn small_runtime() -> Result<tokio::runtime::Runtime, HostProblem> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| HostProblem::from(hosting::HostError::Runtime(e)))
 }
 
 /// The host of `data`, serving, when it holds a company; else why not (`None`: no
 /// company, which is no error).
-fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option<String>> {
+fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option<HostProblem>> {
     let host = hosting::start(data, listen).map_err(|error| {
         tracing::error!(%error, "the company hosted here cannot be served");
-        Some(error.to_string())
+        Some(HostProblem::from(error))
     })?;
-    if host.companies().map_err(|error| Some(error.to_string()))?.is_empty() {
+    if host.companies().map_err(|error| Some(HostProblem::from(error)))?.is_empty() {
         tracing::info!(folder = %hosting::host_dir(data).display(), "the host's folder holds no company: nothing is hosted");
         return Err(None);
     }
@@ -418,8 +426,8 @@ fn start(data: &Path, listen: SocketAddr) -> Result<(Host, HostingState), Option
 
 /// What `host` serves: the companies it hosts (those that moved away are served
 /// read-only, for their devices to learn where they went, and are not listed).
-fn hosted_state(host: &Host) -> Result<HostingState, Option<String>> {
-    let companies = host.hosted_companies().map_err(|error| Some(error.to_string()))?;
+fn hosted_state(host: &Host) -> Result<HostingState, Option<HostProblem>> {
+    let companies = host.hosted_companies().map_err(|error| Some(HostProblem::from(error)))?;
     Ok(HostingState::Serving { address: host.host_address(), own: host.own_address(), companies })
 }
 
@@ -432,14 +440,14 @@ fn give_back(
     email: &str,
     password: &Secret,
     code: Option<&str>,
-) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+) -> Result<(), HostProblem> {
+    let runtime = small_runtime()?;
     runtime.block_on(async {
         let client = signed_in(server, email, password, code).await?;
         crate::company_move::give_back(data, &client, company, email, server)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(HostProblem::from)
     })
 }
 
@@ -449,11 +457,12 @@ async fn signed_in(
     email: &str,
     password: &Secret,
     code: Option<&str>,
-) -> Result<comptoir_core::sync::SyncClient, String> {
-    let mut client = comptoir_core::sync::SyncClient::new(server).map_err(|e| e.to_string())?;
-    let login = client.login(email, &password.0).await.map_err(|e| e.to_string())?;
+) -> Result<comptoir_core::sync::SyncClient, HostProblem> {
+    let problem = |e: comptoir_core::sync::ClientError| HostProblem::new(e.code(), &e);
+    let mut client = comptoir_core::sync::SyncClient::new(server).map_err(problem)?;
+    let login = client.login(email, &password.0).await.map_err(problem)?;
     if let comptoir_core::sync::LoginResponse::TotpRequired { challenge, .. } = login {
-        client.login_totp(&challenge, code.unwrap_or_default().trim()).await.map_err(|e| e.to_string())?;
+        client.login_totp(&challenge, code.unwrap_or_default().trim()).await.map_err(problem)?;
     }
     Ok(client)
 }
@@ -472,11 +481,11 @@ fn scheduled_backup(data: &Path) {
 }
 
 /// The backups of the folder chosen, as the window shows them.
-fn backups_view(data: &Path) -> Result<BackupsView, String> {
-    let Some(folder) = hosting::backup_folder(data, None).map_err(|e| e.to_string())? else {
+fn backups_view(data: &Path) -> Result<BackupsView, HostProblem> {
+    let Some(folder) = hosting::backup_folder(data, None)? else {
         return Ok(BackupsView { folder: None, newest: None, count: 0 });
     };
-    let backups = folder.list().map_err(|e| e.to_string())?;
+    let backups = folder.list().map_err(hosting::HostError::from)?;
     Ok(BackupsView {
         newest: backups.first().map(|newest| newest.name.taken_at),
         count: backups.len(),
@@ -485,31 +494,38 @@ fn backups_view(data: &Path) -> Result<BackupsView, String> {
 }
 
 /// Takes a backup now into the folder chosen (`chosen`: a new one, remembered).
-fn back_up(data: &Path, chosen: Option<&Path>) -> Result<BackupsView, String> {
-    let folder = hosting::backup_folder(data, chosen).map_err(|e| e.to_string())?;
-    let folder = folder.ok_or_else(|| "no backup folder was chosen".to_owned())?;
-    hosting::back_up_now(data, &folder, Utc::now()).map_err(|e| e.to_string())?;
+fn back_up(data: &Path, chosen: Option<&Path>) -> Result<BackupsView, HostProblem> {
+    let folder = hosting::backup_folder(data, chosen)?;
+    let folder = folder.ok_or_else(no_folder)?;
+    hosting::back_up_now(data, &folder, Utc::now())?;
     backups_view(data)
 }
 
 /// Restores the newest backup of the folder chosen into the host's data (the host
 /// stopped): when that backup was taken.
-fn restore(data: &Path) -> Result<DateTime<Utc>, String> {
-    let folder = hosting::backup_folder(data, None).map_err(|e| e.to_string())?;
-    let folder = folder.ok_or_else(|| "no backup folder was chosen".to_owned())?;
-    let restored = hosting::restore_newest(data, &folder).map_err(|e| e.to_string())?;
+fn restore(data: &Path) -> Result<DateTime<Utc>, HostProblem> {
+    let folder = hosting::backup_folder(data, None)?;
+    let folder = folder.ok_or_else(no_folder)?;
+    let restored = hosting::restore_newest(data, &folder)?;
     tracing::info!(backup = %restored.path.display(), "the host's data was restored from its newest backup");
     Ok(restored.name.taken_at)
+}
+
+fn no_folder() -> HostProblem {
+    HostProblem::new("no_backup_folder", "no backup folder was chosen")
+}
+
+/// The host is doing something else that needs it whole (a restore, a move).
+fn busy() -> HostProblem {
+    HostProblem::new("host_busy", "the host is busy")
 }
 
 /// Does what the window asked, with the host's answer.
 fn answer(host: &Host, data: &Path, request: HostRequest) -> HostAnswer {
     match request {
         // Handled by the thread's loop, which owns the host.
-        HostRequest::RestoreNewest => HostAnswer::Restored(Err("the host is restoring".to_owned())),
-        HostRequest::GiveBack { company, server, .. } => {
-            HostAnswer::GivenBack { company, server, result: Err("the host is busy".to_owned()) }
-        }
+        HostRequest::RestoreNewest => HostAnswer::Restored(Err(busy())),
+        HostRequest::GiveBack { company, server, .. } => HostAnswer::GivenBack { company, server, result: Err(busy()) },
         HostRequest::Backups => HostAnswer::Backups(backups_view(data)),
         HostRequest::SetBackupFolder(folder) => HostAnswer::Backups(back_up(data, Some(&folder))),
         HostRequest::BackUpNow => HostAnswer::Backups(back_up(data, None)),
@@ -522,16 +538,16 @@ fn answer(host: &Host, data: &Path, request: HostRequest) -> HostAnswer {
                     role: invitation.role,
                     expires_at: invitation.expires_at,
                 })
-                .map_err(|e| e.to_string()),
+                .map_err(HostProblem::from),
         ),
         HostRequest::Devices { company } => {
-            HostAnswer::Devices { company, devices: host.devices(company).map_err(|e| e.to_string()) }
+            HostAnswer::Devices { company, devices: host.devices(company).map_err(HostProblem::from) }
         }
         HostRequest::Members { company } => {
-            HostAnswer::Members { company, members: host.members(company).map_err(|e| e.to_string()) }
+            HostAnswer::Members { company, members: host.members(company).map_err(HostProblem::from) }
         }
         HostRequest::Revoke { company, device } => {
-            HostAnswer::Revoked { company, device, result: host.revoke(company, device).map_err(|e| e.to_string()) }
+            HostAnswer::Revoked { company, device, result: host.revoke(company, device).map_err(HostProblem::from) }
         }
     }
 }

@@ -121,7 +121,7 @@ pub fn hosting_stopped_ui(ui: &mut egui::Ui, host: Option<&crate::local_host::Lo
     if let Some(crate::local_host::HostingState::Stopped { reason: Some(reason) }) =
         host.map(crate::local_host::LocalHost::state)
     {
-        banner_ui(ui, RED, &texts.with("banner-hosting-stopped", &[("reason", reason.clone().into())]), None);
+        banner_ui(ui, RED, &texts.with("banner-hosting-stopped", &[("reason", reason.text(texts).into())]), None);
     }
 }
 

@@ -50,7 +50,7 @@ pub struct Wizard {
     /// Where the company created on this computer stands.
     created: Created,
     /// Why the local host could not create or serve the company.
-    host_problem: Option<String>,
+    host_problem: Option<crate::hosting::HostProblem>,
 }
 
 /// The company of « Créer une entreprise sur cet ordinateur », as the wizard follows it.
@@ -145,10 +145,11 @@ impl Wizard {
 
     /// The local host could not create or serve the company (`reason`, in the host's
     /// words, when it gave one).
-    pub fn host_failed(&mut self, reason: Option<String>) {
+    pub fn host_failed(&mut self, reason: Option<crate::hosting::HostProblem>) {
         self.created = Created::Not;
         self.busy = false;
-        self.host_problem = Some(reason.unwrap_or_default());
+        self.host_problem =
+            Some(reason.unwrap_or_else(|| crate::hosting::HostProblem::new("host_stopped", "the host stopped")));
     }
 
     /// Does what a form without a server asked.
@@ -271,7 +272,7 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> Wizar
                         wizard.local_action(action, &mut out);
                     }
                     if let Some(problem) = &wizard.host_problem {
-                        let text = texts.with("wizard-create-failed", &[("message", problem.clone().into())]);
+                        let text = texts.with("wizard-create-failed", &[("message", problem.text(texts).into())]);
                         ui.colored_label(ui.visuals().error_fg_color, text);
                     }
                     error_ui(ui, wizard, texts);
@@ -284,7 +285,7 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> Wizar
                         });
                     }
                     if let Some(problem) = &wizard.host_problem {
-                        let text = texts.with("move-here-failed", &[("message", problem.clone().into())]);
+                        let text = texts.with("move-here-failed", &[("message", problem.text(texts).into())]);
                         ui.colored_label(ui.visuals().error_fg_color, text);
                         if ui.button(texts.get("wizard-back")).clicked() {
                             wizard.local_action(LocalAction::Back, &mut out);

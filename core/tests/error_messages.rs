@@ -97,6 +97,41 @@ fn codes() -> BTreeSet<String> {
             }
         }
     }
+    host_and_archive_codes(root, &mut codes);
+    codes
+}
+
+/// The codes of the host's problems (the window shows them) and of company archives (the
+/// API answers them).
+fn host_and_archive_codes(root: &Path, codes: &mut BTreeSet<String>) {
+    // The host's problems reach the window through their codes.
+    for (file, block) in [
+        ("../app/src/hosting.rs", Some("impl HostError")),
+        ("../server/src/host_backup.rs", Some("impl HostBackupError")),
+        ("../server/src/pairing.rs", Some("impl PairingError")),
+        ("../app/src/local_host.rs", None),
+        ("../app/src/app.rs", None),
+        ("../app/src/wizard.rs", None),
+        ("../app/src/screens/sharing.rs", None),
+    ] {
+        let source = std::fs::read_to_string(root.join(file)).unwrap();
+        match block {
+            Some(block) => {
+                let body = source.split_once(block).unwrap().1.split_once("\n}\n").unwrap().0;
+                for line in body.lines() {
+                    if let Some((code, _)) = line.split_once("=> \"").and_then(|(_, rest)| rest.split_once('"')) {
+                        codes.insert(code.to_owned());
+                    }
+                }
+            }
+            None => {
+                for (at, _) in source.match_indices("HostProblem::new(\"") {
+                    let rest = &source[at + "HostProblem::new(\"".len()..];
+                    codes.insert(rest.split_once('"').unwrap().0.to_owned());
+                }
+            }
+        }
+    }
     // The archive's errors reach the API through their codes.
     let archive = std::fs::read_to_string(root.join("../server/src/company_archive.rs")).unwrap();
     let archive = archive.split_once("impl ArchiveError").unwrap().1.split_once("\n}\n").unwrap().0;
@@ -105,7 +140,6 @@ fn codes() -> BTreeSet<String> {
             codes.insert(code.to_owned());
         }
     }
-    codes
 }
 
 fn messages(locale: &str) -> BTreeSet<String> {

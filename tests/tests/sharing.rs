@@ -222,7 +222,8 @@ fn the_hosting_app_backs_its_company_up_at_start_and_when_asked() {
 }
 
 /// The company hosted here cannot be served (another program holds the port asked):
-/// the window says so, with the reason, rather than leaving the devices to guess.
+/// the window says so, with the reason in the user's language, rather than leaving the
+/// devices to guess.
 #[test]
 fn a_host_that_cannot_serve_says_why() {
     let dir = tempfile::tempdir().unwrap();
@@ -232,7 +233,8 @@ fn a_host_that_cannot_serve_says_why() {
     let mut harness =
         comptoir_tests::hosting_app_harness(dir.path(), "https://sync.invalid", egui::vec2(1280.0, 900.0), listen);
     wait_for(&mut harness, "Cet ordinateur n'héberge pas l'entreprise en ce moment");
-    assert!(shows(&harness, &format!("cannot listen on {listen}")), "the reason, with the address");
+    assert!(shows(&harness, "n'a pas pu ouvrir son port réseau"), "the reason, in the user's language");
+    assert!(!shows(&harness, "cannot listen"), "not the host's own English words");
     drop(taken);
     comptoir_tests::ui::close(harness);
 }
@@ -307,4 +309,57 @@ fn an_owner_moves_a_company_of_the_server_onto_this_computer_and_back_from_the_w
         assert_eq!(client.status(company).await.unwrap().moved_to, None);
     });
     comptoir_server::admin::verify_audit(server.storage().as_ref(), company).unwrap();
+}
+
+/// Sharing, backing up, restoring and moving a company are its owners' (and, for
+/// sharing and backups, its admins'): a seller signed in to the host is offered none.
+#[test]
+fn a_seller_is_offered_neither_sharing_nor_moving() {
+    let dir = tempfile::tempdir().unwrap();
+    let company = comptoir::hosting::create_company(dir.path(), COMPANY, "FR", OWNER, "Patronne", PASSWORD).unwrap();
+    {
+        let storage = comptoir_server::storage::SqliteStorage::open(&comptoir::hosting::host_dir(dir.path())).unwrap();
+        comptoir_server::admin::create_user(&storage, "vendeur@atelier-du-port.test", PASSWORD, "Vendeur").unwrap();
+        comptoir_server::admin::add_member(
+            &storage,
+            company,
+            "vendeur@atelier-du-port.test",
+            comptoir_core::model::Role::Sales,
+        )
+        .unwrap();
+    }
+    let listen: SocketAddr = "127.0.0.24:0".parse().unwrap();
+    let mut harness =
+        comptoir_tests::hosting_app_harness(dir.path(), "https://sync.invalid", egui::vec2(1280.0, 900.0), listen);
+    wait_until(&mut harness, "the app serving its company", |h| {
+        matches!(
+            h.state().local_host.as_ref().map(comptoir::local_host::LocalHost::state),
+            Some(HostingState::Serving { .. })
+        )
+    });
+    let Some(HostingState::Serving { address, .. }) = harness.state().local_host.as_ref().map(|l| l.state().clone())
+    else {
+        unreachable!("waited for above")
+    };
+    wait_for(&mut harness, "Adresse e-mail");
+    comptoir_tests::ui::replace_text(&mut harness, "Adresse du serveur", &address.to_string());
+    type_into(&mut harness, "Adresse e-mail", "vendeur@atelier-du-port.test");
+    type_into(&mut harness, "Mot de passe", PASSWORD);
+    harness.get_by_label("Se connecter").click();
+    wait_for(&mut harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(&mut harness, "Synchronisé");
+    assert!(!harness.state().can_share() && !harness.state().can_move_here());
+    harness.get_by_label("Fichier").click();
+    wait_for(&mut harness, "Préférences…");
+    for item in [
+        "Partager sur le réseau local…",
+        "Sauvegarder maintenant",
+        "Restaurer…",
+        "Héberger sur cet ordinateur…",
+        "Remettre sur un serveur Comptoir…",
+    ] {
+        assert!(!shows(&harness, item), "a seller is offered « {item} »");
+    }
+    comptoir_tests::ui::close(harness);
 }

@@ -91,8 +91,8 @@ pub struct GiveBackWindow {
     understood: bool,
     /// Sent to the host's thread: the window waits for its answer.
     pub running: bool,
-    /// Why the last attempt failed, in the host's words.
-    pub problem: Option<String>,
+    /// Why the last attempt failed.
+    pub problem: Option<crate::hosting::HostProblem>,
 }
 
 /// What the give-back window asks.
@@ -134,7 +134,7 @@ pub fn give_back_ui(ui: &mut egui::Ui, state: &mut GiveBackWindow, texts: &Texts
             ui.checkbox(&mut state.understood, texts.get("give-back-understood"));
         });
         if let Some(problem) = &state.problem {
-            let text = texts.with("move-here-failed", &[("message", problem.clone().into())]);
+            let text = texts.with("move-here-failed", &[("message", problem.text(texts).into())]);
             ui.colored_label(ui.visuals().error_fg_color, text);
         }
         ui.add_space(8.0);

@@ -72,7 +72,7 @@ pub struct SharingWindow {
     /// The device whose revocation waits for the user's yes, with its name; whether
     /// the question shows for the first time.
     revoking: Option<(uuid::Uuid, String, bool)>,
-    error: Option<String>,
+    error: Option<crate::hosting::HostProblem>,
     /// What the window asks next.
     requests: Vec<HostRequest>,
     /// The host's backups, once read.
@@ -240,8 +240,8 @@ impl SharingWindow {
 /// # Errors
 ///
 /// When `text` is too long for a QR code.
-pub fn qr_image(text: &str) -> Result<egui::ColorImage, String> {
-    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| format!("QR code: {e}"))?;
+pub fn qr_image(text: &str) -> Result<egui::ColorImage, crate::hosting::HostProblem> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| crate::hosting::HostProblem::new("qr_code", e))?;
     let modules = code.width();
     let colors = code.to_colors();
     let span = modules + 2 * QUIET_ZONE;
@@ -296,7 +296,7 @@ pub fn sharing_ui(ui: &mut egui::Ui, state: &mut SharingWindow, ctx: &SharingCon
             ui.separator();
             backups_ui(ui, state, texts);
             if let Some(error) = &state.error {
-                ui.colored_label(ui.visuals().error_fg_color, error);
+                ui.colored_label(ui.visuals().error_fg_color, error.text(texts));
             }
         });
     revoke_question_ui(ui, state, texts);

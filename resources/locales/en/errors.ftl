@@ -222,3 +222,26 @@ error-archive_invalid = The company's archive is invalid or incomplete: nothing 
 error-not_an_owner = Only an owner of the company can move or import it.
 error-archive_io = The company's archive could not be read or written.
 error-storage = The host's data could not be read or written.
+
+# The host computer.
+error-host_io = The host computer could not read or write its files.
+error-host_listen = The host computer could not open its network port: another program may be using it.
+error-host_runtime = The host computer could not start its service.
+error-host_data = The host computer's data could not be opened.
+error-host_invalid = What was typed does not fit (a password of at least 10 characters, a valid email).
+error-host_company = This computer does not host this company.
+error-host_stopped = This computer stopped hosting the company.
+error-host_busy = The host computer is busy: try again in a moment.
+error-qr_code = The QR code could not be drawn: use the link or the code to type.
+error-no_backup_folder = No backup folder was chosen.
+error-backup_folder_missing = The backup folder cannot be found: is the disk plugged in?
+error-no_backup = This folder holds no backup.
+error-backup_exists = A backup of this name exists already: try again in a moment.
+error-backup_numbers_exhausted = The backup folder is full: empty it or choose another.
+error-backup_io = The backup could not be written to or read from the chosen folder.
+error-backup_refused = The host's data is in use: the restore could not be done.
+error-backup_keys = The backup's keys differ from this computer's: nothing was restored.
+error-no_such_device = This device is not paired with this company.
+error-no_free_code = Too many invitations are open: try again in a few minutes.
+error-archive_too_large = The company's archive is larger than the server accepts.
+error-email_taken = An account with this email exists already.

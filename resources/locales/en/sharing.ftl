@@ -78,4 +78,3 @@ give-back-email = Email of your Comptoir account
 give-back-understood = I understand: the company will be read-only on this computer
 give-back-confirm = Move back to the server
 give-back-running = Sending the company to the server…
-give-back-busy = The host is busy: try again in a moment.

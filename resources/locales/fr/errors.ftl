@@ -223,3 +223,26 @@ error-archive_invalid = L'archive de l'entreprise est invalide ou incomplète : 
 error-not_an_owner = Seul un propriétaire de l'entreprise peut la déplacer ou l'importer.
 error-archive_io = L'archive de l'entreprise n'a pas pu être lue ou écrite.
 error-storage = Les données de l'hôte n'ont pas pu être lues ou écrites.
+
+# The host computer.
+error-host_io = L'ordinateur hôte n'a pas pu lire ou écrire ses fichiers.
+error-host_listen = L'ordinateur hôte n'a pas pu ouvrir son port réseau : un autre programme l'utilise peut-être.
+error-host_runtime = L'ordinateur hôte n'a pas pu démarrer son service.
+error-host_data = Les données de l'ordinateur hôte n'ont pas pu être ouvertes.
+error-host_invalid = Les informations saisies ne conviennent pas (un mot de passe de 10 caractères au moins, une adresse e-mail valide).
+error-host_company = Cet ordinateur n'héberge pas cette entreprise.
+error-host_stopped = L'ordinateur a cessé d'héberger l'entreprise.
+error-host_busy = L'ordinateur hôte est occupé : réessayez dans un instant.
+error-qr_code = Le code QR n'a pas pu être dessiné : utilisez le lien ou le code à saisir.
+error-no_backup_folder = Aucun dossier de sauvegarde n'a été choisi.
+error-backup_folder_missing = Le dossier de sauvegarde est introuvable : le disque est-il branché ?
+error-no_backup = Ce dossier ne contient aucune sauvegarde.
+error-backup_exists = Une sauvegarde de ce nom existe déjà : réessayez dans un instant.
+error-backup_numbers_exhausted = Le dossier de sauvegarde est plein : videz-le ou choisissez-en un autre.
+error-backup_io = La sauvegarde n'a pas pu être écrite ou lue dans le dossier choisi.
+error-backup_refused = Les données de l'hôte sont en cours d'utilisation : la restauration n'a pas pu se faire.
+error-backup_keys = Les clés de la sauvegarde diffèrent de celles de cet ordinateur : rien n'a été restauré.
+error-no_such_device = Cet appareil n'est pas associé à cette entreprise.
+error-no_free_code = Trop d'invitations sont en cours : réessayez dans quelques minutes.
+error-archive_too_large = L'archive de l'entreprise dépasse ce que le serveur accepte.
+error-email_taken = Un compte existe déjà avec cette adresse e-mail.

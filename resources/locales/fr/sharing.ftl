@@ -78,4 +78,3 @@ give-back-email = Adresse e-mail de votre compte Comptoir
 give-back-understood = J'ai compris : l'entreprise sera en lecture seule sur cet ordinateur
 give-back-confirm = Remettre sur le serveur
 give-back-running = Envoi de l'entreprise au serveur…
-give-back-busy = L'hôte est occupé : réessayez dans un instant.

@@ -222,3 +222,26 @@ error-archive_invalid = Het archief van de onderneming is ongeldig of onvolledig
 error-not_an_owner = Alleen een eigenaar van de onderneming kan ze verplaatsen of importeren.
 error-archive_io = Het archief van de onderneming kon niet gelezen of geschreven worden.
 error-storage = De gegevens van de host konden niet gelezen of geschreven worden.
+
+# The host computer.
+error-host_io = De hostcomputer kon zijn bestanden niet lezen of schrijven.
+error-host_listen = De hostcomputer kon zijn netwerkpoort niet openen: misschien gebruikt een ander programma ze.
+error-host_runtime = De hostcomputer kon zijn dienst niet starten.
+error-host_data = De gegevens van de hostcomputer konden niet geopend worden.
+error-host_invalid = Wat werd ingevuld past niet (een wachtwoord van minstens 10 tekens, een geldig e-mailadres).
+error-host_company = Deze computer host deze onderneming niet.
+error-host_stopped = Deze computer host de onderneming niet meer.
+error-host_busy = De hostcomputer is bezet: probeer het zo dadelijk opnieuw.
+error-qr_code = De QR-code kon niet getekend worden: gebruik de link of de code om in te typen.
+error-no_backup_folder = Er werd geen back-upmap gekozen.
+error-backup_folder_missing = De back-upmap is niet te vinden: is de schijf aangesloten?
+error-no_backup = Deze map bevat geen back-up.
+error-backup_exists = Er bestaat al een back-up met deze naam: probeer het zo dadelijk opnieuw.
+error-backup_numbers_exhausted = De back-upmap is vol: maak ze leeg of kies een andere.
+error-backup_io = De back-up kon niet in de gekozen map geschreven of gelezen worden.
+error-backup_refused = De gegevens van de host zijn in gebruik: het terugzetten kon niet gebeuren.
+error-backup_keys = De sleutels van de back-up verschillen van die van deze computer: er werd niets teruggezet.
+error-no_such_device = Dit apparaat is niet gekoppeld aan deze onderneming.
+error-no_free_code = Er staan te veel uitnodigingen open: probeer het over enkele minuten opnieuw.
+error-archive_too_large = Het archief van de onderneming is groter dan wat de server aanvaardt.
+error-email_taken = Er bestaat al een account met dit e-mailadres.

@@ -78,4 +78,3 @@ give-back-email = E-mailadres van uw Comptoir-account
 give-back-understood = Ik begrijp het: de onderneming wordt alleen-lezen op deze computer
 give-back-confirm = Terugzetten op de server
 give-back-running = De onderneming wordt naar de server gestuurd…
-give-back-busy = De host is bezet: probeer het zo dadelijk opnieuw.
