@@ -72,7 +72,7 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
             let hours = (left.num_minutes() + 59) / 60;
             texts.with("notice-grace-ending", &[("days", (hours / 24).into()), ("hours", (hours % 24).into())])
         }
-        Notice::DownloadedAgain { backup, pending } => {
+        Notice::DownloadedAgain { backup, pending, renumbered } => {
             let mut text = texts.get("notice-downloaded-again");
             if let Some(backup) = backup {
                 text = format!("{text} {}", texts.with("kept-copy", &[("path", backup.display().to_string().into())]));
@@ -84,6 +84,9 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
                     "{text} {}",
                     texts.with("kept-copy-pending-named", &[("count", count.into()), ("edits", edits.into())])
                 );
+            }
+            if let Some(renumbered) = crate::kept_copies::renumbered_text(renumbered, texts) {
+                text = format!("{text} {renumbered}");
             }
             text
         }

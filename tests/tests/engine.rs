@@ -570,7 +570,7 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     drop(reading);
     app.send(Command::CompanyFileReleased { company: company.id });
     let (aside, pending) = app.wait_for("the download again", |e| match e {
-        Event::Notice(Notice::DownloadedAgain { backup, pending }) => Some((backup.clone(), pending.clone())),
+        Event::Notice(Notice::DownloadedAgain { backup, pending, .. }) => Some((backup.clone(), pending.clone())),
         _ => None,
     });
     assert!(pending.is_empty(), "every edit had reached the server: {pending:?}");
@@ -645,7 +645,7 @@ fn a_host_restored_from_its_backup_folder_keeps_the_edits_a_device_made_offline(
     app.wait_for("the file asked back", |e| matches!(e, Event::ReleaseCompanyFile { .. }).then_some(()));
     app.send(Command::CompanyFileReleased { company: company.id });
     let (aside, pending) = app.wait_for("the download again", |e| match e {
-        Event::Notice(Notice::DownloadedAgain { backup, pending }) => Some((backup.clone(), pending.clone())),
+        Event::Notice(Notice::DownloadedAgain { backup, pending, .. }) => Some((backup.clone(), pending.clone())),
         _ => None,
     });
     assert!(pending.is_empty(), "the edits reached the restored host before the download: {pending:?}");

@@ -158,16 +158,24 @@ pub async fn sync_company(
     })?;
     app.set_active_company(company)?;
     let report = match link.sync(Utc::now, &mut progress).await {
-        // The server's data was restored from a backup (a new epoch): what waited was
-        // sent first; the copy is moved aside and downloaded again, as the app does.
+        // The server's data was restored from a backup (a new epoch): what it had accepted
+        // of this copy's edits, then what waited, was sent first; the copy is moved aside
+        // and downloaded again, as the app does.
         Err(error) if error.kind() == comptoir_core::engine::ErrorKind::Rebuilt => {
             drop(link);
             let (again, aside) = Link::create(client_again, company, &path, Utc::now()).await?;
             if let Some(aside) = &aside {
                 eprintln!("the server's data was restored: the old copy is kept at {}", aside.display());
-                // Whatever it still holds unsent (another account's edits) is counted for the user.
-                let pending = comptoir_core::store::CompanyStore::open(aside).and_then(|old| old.pending_count());
-                app.keep_copy(company, aside, pending.unwrap_or(0))?;
+                // Whatever it still holds unsent (another account's edits) is counted for the
+                // user, and so are the documents the restored server numbered otherwise when
+                // the edits it had accepted were sent again.
+                let old = comptoir_core::store::CompanyStore::open(aside);
+                let pending = old.as_ref().map_or(0, |old| old.pending_count().unwrap_or(0));
+                let renumbered = old.as_ref().map(|old| old.renumbered().unwrap_or_default()).unwrap_or_default();
+                for r in &renumbered {
+                    eprintln!("renumbered by the restored server: {} is now {} (same content)", r.before, r.after);
+                }
+                app.keep_copy(company, aside, pending, &renumbered)?;
             }
             link = again;
             link.store.set_author(Some(comptoir_core::model::UserId(account.user_id)));

@@ -84,6 +84,10 @@ kept-copy-pending-named = { $count ->
    *[other] It holds { $count } changes that never reached the server: { $edits }.
 }
 kept-copy-more = and { $count } more
+kept-copy-renumbered = { $count ->
+    [one] Its edits already accepted were sent again to the restored server, which gave a document another number (its content is unchanged): { $numbers }.
+   *[other] Its edits already accepted were sent again to the restored server, which gave { $count } documents other numbers (their content is unchanged): { $numbers }.
+}
 kept-copy-seen = Got it
 banner-waiting-edits = { $count ->
     [one] One change by { $author } waits here for them to sign in again: it is sent only in their name, and yours go after it.

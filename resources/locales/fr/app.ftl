@@ -84,6 +84,10 @@ kept-copy-pending-named = { $count ->
    *[other] Elle contient { $count } modifications qui n'ont pas atteint le serveur : { $edits }.
 }
 kept-copy-more = et { $count } autre(s)
+kept-copy-renumbered = { $count ->
+    [one] Ses modifications déjà acceptées ont été renvoyées au serveur restauré, qui a donné un autre numéro à un document (son contenu est inchangé) : { $numbers }.
+   *[other] Ses modifications déjà acceptées ont été renvoyées au serveur restauré, qui a donné un autre numéro à { $count } documents (leur contenu est inchangé) : { $numbers }.
+}
 kept-copy-seen = Compris
 banner-waiting-edits = { $count ->
     [one] Une modification de { $author } attend ici sa prochaine connexion : elle n'est envoyée qu'en son nom, et les vôtres partent après elle.

@@ -84,6 +84,10 @@ kept-copy-pending-named = { $count ->
    *[other] Ze bevat { $count } wijzigingen die de server nooit bereikten: { $edits }.
 }
 kept-copy-more = en { $count } andere
+kept-copy-renumbered = { $count ->
+    [one] De reeds aanvaarde wijzigingen werden opnieuw naar de herstelde server gestuurd, die een document een ander nummer gaf (de inhoud is ongewijzigd): { $numbers }.
+   *[other] De reeds aanvaarde wijzigingen werden opnieuw naar de herstelde server gestuurd, die { $count } documenten een ander nummer gaf (de inhoud is ongewijzigd): { $numbers }.
+}
 kept-copy-seen = Begrepen
 banner-waiting-edits = { $count ->
     [one] Eén wijziging van { $author } wacht hier tot die persoon opnieuw aanmeldt: ze wordt alleen in diens naam verzonden, en de uwe volgen erna.
