@@ -30,6 +30,8 @@ mod text;
 mod trail;
 
 #[cfg(test)]
+mod kept_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
