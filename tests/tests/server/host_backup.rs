@@ -177,3 +177,118 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
     assert_eq!(b_kept.pending_count().unwrap(), 0);
     assert!(b_kept.renumbered().unwrap().is_empty(), "B's pending invoice had no number before");
 }
+
+/// What a device does between the backup and the loss of the host.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// A customer and an invoice issued to them, offline (three edits).
+    Issue(usize),
+    /// A sync: the host acknowledges what waited.
+    Sync(usize),
+}
+
+/// Any interleaving of two devices' invoices and syncs after the backup, and either
+/// device first back on the restored host: every invoice is on the host once, numbers
+/// run without a gap, and each invoice the lost host had numbered and the restored one
+/// numbered otherwise is told by its device's old copy, with both numbers.
+#[test]
+fn after_any_interleaving_no_edit_is_lost_or_applied_twice_and_every_renumbering_is_told() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let step = prop_oneof![(0..2_usize).prop_map(Step::Issue), (0..2_usize).prop_map(Step::Sync)];
+    let mut runner = TestRunner::new(Config { cases: 6, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&(proptest::collection::vec(step, 1..8), 0..2_usize), |(steps, first)| {
+            runtime.block_on(restore_after(&steps, first));
+            Ok(())
+        })
+        .unwrap();
+}
+
+async fn restore_after(steps: &[Step], first: usize) {
+    let mut host = TestServer::start(40).unwrap();
+    let company = host.company();
+    let accounts = host.accounts.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devices = vec![device(&host, dir.path(), "a").await, device(&host, dir.path(), "b").await];
+    let folder_dir = tempfile::tempdir().unwrap();
+    let folder = BackupFolder::new(folder_dir.path());
+    folder.take(host.data_dir(), Utc::now()).unwrap();
+    let numbered_before = numbers(&devices[0].store).values().map(Vec::len).sum::<usize>();
+
+    // Each device's invoices, and the number the lost host gave those it acknowledged.
+    let mut invoices: Vec<Vec<DocumentId>> = vec![Vec::new(), Vec::new()];
+    for (n, step) in steps.iter().enumerate() {
+        match *step {
+            Step::Issue(d) => invoices[d].push(customer_and_invoice(&mut devices[d], &format!("Client {n}")).1),
+            Step::Sync(d) => {
+                sync(&mut devices[d]).await;
+            }
+        }
+    }
+    let acknowledged: Vec<BTreeMap<DocumentId, String>> = devices
+        .iter()
+        .zip(&invoices)
+        .map(|(link, ids)| ids.iter().filter_map(|id| Some((*id, link.store.document(*id).unwrap().number?))).collect())
+        .collect();
+
+    host.stop();
+    drop(host);
+    let mut new_host = TestServer::builder().start().unwrap();
+    new_host
+        .restore_with(
+            |data_dir| host_backup::restore_newest(data_dir, &folder),
+            |e: &HostBackupError| e.code() == "backup_refused",
+        )
+        .unwrap();
+
+    // Back in the order drawn: each meets the new epoch, sends what it holds, downloads
+    // again; the first then syncs once more to get what the second sent.
+    let mut links: Vec<Option<Link>> = devices.into_iter().map(Some).collect();
+    let mut asides = [None, None];
+    for d in [first, 1 - first] {
+        let mut link = links[d].take().unwrap();
+        link.client = checks::signed_in(&new_host.url, &accounts.email, &accounts.password).await.0;
+        let stale = link.sync(Utc::now, &mut |_| {}).await.unwrap_err();
+        assert_eq!(stale.kind(), ErrorKind::Rebuilt, "{stale}");
+        assert_eq!(link.store.pending_count().unwrap(), 0, "everything reached the restored host");
+        assert!(link.store.rejected_mutations().unwrap().is_empty(), "none refused, none applied twice");
+        let (link, aside) = download_again(link, Utc::now()).await;
+        links[d] = Some(link);
+        asides[d] = Some(aside);
+    }
+    let mut links: Vec<Link> = links.into_iter().map(Option::unwrap).collect();
+    sync(&mut links[first]).await;
+
+    let stats = new_host.stats(company).unwrap();
+    let all: Vec<DocumentId> = invoices.iter().flatten().copied().collect();
+    for link in &links {
+        assert_eq!(link.store.replica_stats().unwrap(), stats, "every copy equals the restored host");
+        for id in &all {
+            assert!(link.store.document(*id).unwrap().number.is_some(), "every invoice numbered on the host");
+        }
+        let series = numbers(&link.store);
+        for (name, counters) in &series {
+            let start = counters[0];
+            let expected: Vec<u64> = (start..start + counters.len() as u64).collect();
+            assert_eq!(*counters, expected, "series {name}: no gap, no duplicate");
+        }
+        assert_eq!(series.values().map(Vec::len).sum::<usize>(), numbered_before + all.len(), "each invoice once");
+    }
+    // Renumberings: told by the device whose acknowledged invoice it was, exactly those.
+    for d in 0..2 {
+        let kept = CompanyStore::open_expecting(asides[d].as_ref().unwrap(), company).unwrap();
+        let told: BTreeMap<DocumentId, (String, String)> =
+            kept.renumbered().unwrap().into_iter().map(|r| (r.document, (r.before, r.after))).collect();
+        let expected: BTreeMap<DocumentId, (String, String)> = acknowledged[d]
+            .iter()
+            .filter_map(|(id, before)| {
+                let after = links[0].store.document(*id).unwrap().number.unwrap();
+                (after != *before).then(|| (*id, (before.clone(), after)))
+            })
+            .collect();
+        assert_eq!(told, expected, "device {d}");
+    }
+}
