@@ -583,7 +583,8 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     drop(reading);
     app.send(Command::CompanyFileReleased { company: company.id });
     let (aside, pending, renumbered) = app.wait_for("the download again", |e| match e {
-        Event::Notice(Notice::DownloadedAgain { backup, pending, renumbered }) => {
+        Event::Notice(Notice::DownloadedAgain { backup, pending, renumbered, refused }) => {
+            assert!(refused.is_empty(), "the restored server refused none: {refused:?}");
             Some((backup.clone(), pending.clone(), renumbered.clone()))
         }
         _ => None,

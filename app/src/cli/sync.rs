@@ -167,15 +167,21 @@ pub async fn sync_company(
             if let Some(aside) = &aside {
                 eprintln!("the server's data was restored: the old copy is kept at {}", aside.display());
                 // Whatever it still holds unsent (another account's edits) is counted for the
-                // user, and so are the documents the restored server numbered otherwise when
-                // the edits it had accepted were sent again.
-                let old = comptoir_core::store::CompanyStore::open(aside);
-                let pending = old.as_ref().map_or(0, |old| old.pending_count().unwrap_or(0));
-                let renumbered = old.as_ref().map(|old| old.renumbered().unwrap_or_default()).unwrap_or_default();
+                // user, and so is what became of the edits it had accepted, sent again: the
+                // documents the restored server numbered otherwise, the edits it refused.
+                let old = comptoir_core::store::CompanyStore::open(aside)
+                    .and_then(|old| Ok((old.pending_count()?, old.renumbered()?, old.refused_replays()?)));
+                let (pending, renumbered, refused) = old.unwrap_or_else(|e| {
+                    eprintln!("the old copy could not be read: {e}");
+                    (0, Vec::new(), Vec::new())
+                });
                 for r in &renumbered {
                     eprintln!("renumbered by the restored server: {} is now {} (same content)", r.before, r.after);
                 }
-                app.keep_copy(company, aside, pending, &renumbered)?;
+                for edit in &refused {
+                    eprintln!("accepted before the restore, refused by the restored server: {}", edit.action);
+                }
+                app.keep_copy(company, aside, pending, &renumbered, refused.len() as u64)?;
             }
             link = again;
             link.store.set_author(Some(comptoir_core::model::UserId(account.user_id)));

@@ -41,6 +41,8 @@ pub struct KeptCopy {
     /// Its issued documents that the restored server numbered otherwise when their
     /// edits were sent again (see [`super::CompanyStore::replay_kept`]).
     pub renumbered: Vec<super::Renumbering>,
+    /// Its edits the server before had applied and the restored server refused.
+    pub refused: u64,
 }
 
 /// What is found at a company's recorded path.
@@ -220,13 +222,15 @@ impl AppStore {
     }
 
     /// Records an old copy of `company` kept aside at `path`, holding `pending` edits the
-    /// server never had, and the documents the restored server numbered otherwise.
+    /// server never had, the documents the restored server numbered otherwise, and how
+    /// many edits it refused that the server before had applied.
     pub fn keep_copy(
         &self,
         company: CompanyId,
         path: &Path,
         pending: u64,
         renumbered: &[super::Renumbering],
+        refused: u64,
     ) -> Result<(), StoreError> {
         let renumbered = serde_json::to_string(renumbered).map_err(|e| StoreError::Corrupt {
             column: "kept_copies.renumbered",
@@ -234,15 +238,17 @@ impl AppStore {
             reason: e.to_string(),
         })?;
         self.conn.execute(
-            "INSERT INTO kept_copies (path, company_id, kept_at, pending, renumbered) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO kept_copies (path, company_id, kept_at, pending, renumbered, refused)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (path) DO UPDATE SET company_id = excluded.company_id, kept_at = excluded.kept_at,
-                pending = excluded.pending, renumbered = excluded.renumbered",
+                pending = excluded.pending, renumbered = excluded.renumbered, refused = excluded.refused",
             params![
                 path_text(path),
                 company.0,
                 chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 i64::try_from(pending).unwrap_or(i64::MAX),
-                renumbered
+                renumbered,
+                i64::try_from(refused).unwrap_or(i64::MAX)
             ],
         )?;
         Ok(())
@@ -251,7 +257,7 @@ impl AppStore {
     /// The old copies of `company` kept aside that the user has not dismissed, newest first.
     pub fn kept_copies(&self, company: CompanyId) -> Result<Vec<KeptCopy>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT company_id, path, kept_at, pending, renumbered FROM kept_copies WHERE company_id = ?1
+            "SELECT company_id, path, kept_at, pending, renumbered, refused FROM kept_copies WHERE company_id = ?1
              ORDER BY kept_at DESC",
         )?;
         let rows = stmt.query_map([company.0], |r| {
@@ -262,6 +268,7 @@ impl AppStore {
                     kept_at: r.get(2)?,
                     pending: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
                     renumbered: Vec::new(),
+                    refused: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
                 },
                 r.get::<_, String>(4)?,
             ))

@@ -126,3 +126,27 @@ fn a_new_epoch_makes_the_kept_edits_wait_again_first_under_their_original_keys()
     );
     assert_eq!(store.replay_kept(epoch).unwrap(), 0, "sent again once: they are not kept in that epoch any more");
 }
+
+#[test]
+fn an_edit_sent_again_and_refused_is_told_apart_from_other_refusals() {
+    let dir = TempDir::new().unwrap();
+    let mut store = new_store(&dir);
+    let (client, epoch) = (store.client_id().unwrap(), Uuid::now_v7());
+    let contact = crate::model::ContactId::new();
+    let accepted = enqueue(&mut store, &Intent::DeleteContact { id: contact });
+    let refused_then = enqueue(&mut store, &Intent::DeleteContact { id: contact });
+    let refusal = |id| PushResult {
+        client_id: client,
+        mutation_id: id,
+        outcome: Outcome::Rejected { code: "not_found".into(), message: "No such contact.".into() },
+    };
+    store.record_outcomes(&[applied(client, accepted, 2, None), refusal(refused_then)]).unwrap();
+    store.apply_pull_page(0, &empty_page(epoch, 2)).unwrap();
+    assert!(store.refused_replays().unwrap().is_empty(), "a refusal of the first send is not one");
+
+    assert_eq!(store.replay_kept(epoch).unwrap(), 1);
+    store.record_outcomes(&[refusal(accepted)]).unwrap();
+    let told = store.refused_replays().unwrap();
+    assert_eq!((told.len(), told[0].mutation_id, told[0].action), (1, accepted, "delete"));
+    assert_eq!(store.rejected_mutations().unwrap().len(), 2, "both kept with their reason");
+}

@@ -72,7 +72,8 @@ pub struct WaitingEdits {
     pub count: u64,
 }
 
-/// An edit of this copy that has not reached the server, as the user is told of it.
+/// An edit of this copy that has not reached the server (or that a restored server
+/// refused), as the user is told of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingEdit {
     pub mutation_id: u64,
@@ -203,9 +204,15 @@ impl CompanyStore {
 
     /// Every edit that waits for the server (whoever made it), oldest first, named.
     pub fn pending_edits(&self) -> Result<Vec<PendingEdit>, StoreError> {
+        self.named_edits("state = 'pending'")
+    }
+
+    /// The outbox's entries that match `filter` (an SQL condition of this file's), oldest
+    /// first, named.
+    fn named_edits(&self, filter: &str) -> Result<Vec<PendingEdit>, StoreError> {
         let mut stmt = self
             .connection()
-            .prepare("SELECT mutation_id, intent FROM outbox WHERE state = 'pending' ORDER BY mutation_id")?;
+            .prepare(&format!("SELECT mutation_id, intent FROM outbox WHERE {filter} ORDER BY mutation_id"))?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, json) = row?;
@@ -326,13 +333,19 @@ impl CompanyStore {
     pub fn replay_kept(&mut self, epoch: Uuid) -> Result<u64, StoreError> {
         self.write(|tx| {
             let again = tx.connection().execute(
-                "UPDATE outbox SET state = 'pending', acknowledged = 0, number_before = applied_number,
+                "UPDATE outbox SET state = 'pending', acknowledged = 0, replayed = 1, number_before = applied_number,
                         applied_seq = NULL, applied_number = NULL, kept_at = NULL
                  WHERE acknowledged = 1 AND applied_epoch = ?1",
                 [epoch],
             )?;
             Ok(again as u64)
         })
+    }
+
+    /// The edits a restored server refused when they were sent again, though the server
+    /// before it had applied them (see [`Self::replay_kept`]), oldest first, named.
+    pub fn refused_replays(&self) -> Result<Vec<PendingEdit>, StoreError> {
+        self.named_edits("state = 'rejected' AND replayed = 1")
     }
 
     /// The issued documents a restored server numbered otherwise than before, oldest

@@ -88,6 +88,15 @@ kept-copy-renumbered = { $count ->
     [one] Ses modifications déjà acceptées ont été renvoyées au serveur restauré, qui a donné un autre numéro à un document (son contenu est inchangé) : { $numbers }.
    *[other] Ses modifications déjà acceptées ont été renvoyées au serveur restauré, qui a donné un autre numéro à { $count } documents (leur contenu est inchangé) : { $numbers }.
 }
+kept-copy-renumbering = { $before } devient { $after }
+kept-copy-refused = { $count ->
+    [one] Le serveur restauré a refusé une modification qu'il avait acceptée avant la restauration ; elle reste dans cette copie.
+   *[other] Le serveur restauré a refusé { $count } modifications qu'il avait acceptées avant la restauration ; elles restent dans cette copie.
+}
+kept-copy-refused-named = { $count ->
+    [one] Le serveur restauré a refusé une modification qu'il avait acceptée avant la restauration ; elle reste dans cette copie : { $edits }.
+   *[other] Le serveur restauré a refusé { $count } modifications qu'il avait acceptées avant la restauration ; elles restent dans cette copie : { $edits }.
+}
 kept-copy-seen = Compris
 banner-waiting-edits = { $count ->
     [one] Une modification de { $author } attend ici sa prochaine connexion : elle n'est envoyée qu'en son nom, et les vôtres partent après elle.

@@ -74,8 +74,11 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
     let mut a = device(&host, dir.path(), "a").await;
     let mut b = device(&host, dir.path(), "b").await;
 
-    // Before the backup: an invoice from A, which both devices have.
+    // Before the backup: an invoice from A, and a customer without any, which both
+    // devices have.
     let (before_customer, before_invoice) = customer_and_invoice(&mut a, "Avant la sauvegarde");
+    let prospect = new_contact("Prospect");
+    a.store.submit(&Intent::CreateContact { contact: prospect.clone() }).unwrap();
     sync(&mut a).await;
     sync(&mut b).await;
     assert!(b.store.document(before_invoice).unwrap().number.is_some());
@@ -92,6 +95,9 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
     // backup lacks it). B, offline, issues one too, and edits a customer both had: its
     // edits wait in its outbox.
     let (acked_customer, acked_invoice) = customer_and_invoice(&mut a, "Après la sauvegarde, synchronisé");
+    let mut called = prospect.clone();
+    called.phone = Some("+33 4 72 00 00 43".into());
+    a.store.submit(&Intent::UpdateContact { contact: called }).unwrap();
     sync(&mut a).await;
     let acked_number = a.store.document(acked_invoice).unwrap().number.unwrap();
     assert_eq!(a.store.pending_count().unwrap(), 0, "acknowledged by the host");
@@ -100,7 +106,8 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
     let mut edited = b.store.contact(before_customer.id).unwrap();
     edited.phone = Some("+33 4 72 00 00 42".into());
     b.store.submit(&Intent::UpdateContact { contact: edited.clone() }).unwrap();
-    assert_eq!(b.store.pending_count().unwrap(), 4);
+    b.store.submit(&Intent::DeleteContact { id: prospect.id }).unwrap();
+    assert_eq!(b.store.pending_count().unwrap(), 5);
     let numbered_before = numbers(&a.store).values().map(Vec::len).sum::<usize>();
 
     // The host is lost, its data folder with it. Another computer (another server, its
@@ -132,8 +139,13 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
     assert_eq!(stale.kind(), ErrorKind::Rebuilt, "{stale}");
     for link in [&a, &b] {
         assert_eq!(link.store.pending_count().unwrap(), 0, "every edit reached the restored host before the pull");
-        assert!(link.store.rejected_mutations().unwrap().is_empty(), "none refused, none applied twice");
     }
+    assert!(b.store.rejected_mutations().unwrap().is_empty(), "none refused, none applied twice");
+    // A's change to the customer B deleted first on the restored host is refused there,
+    // though the lost host had applied it: it is the only one.
+    let refused = a.store.rejected_mutations().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!((refused[0].intent.action(), refused[0].intent.target().1), ("update", prospect.id.0));
 
     // Both download again, as the engine does, their old files kept aside.
     let (a, a_aside) = download_again(a, Utc::now()).await;
@@ -173,9 +185,13 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
         vec![Renumbering { document: acked_invoice, before: acked_number, after: renumbered.number.unwrap() }]
     );
     assert_eq!(kept.pending_count().unwrap(), 0, "nothing there waits to be sent");
+    let told = kept.refused_replays().unwrap();
+    assert_eq!((told.len(), told[0].action, told[0].mutation_id), (1, "update", refused[0].mutation_id));
+    assert!(a.store.contact(prospect.id).is_err() && b.store.contact(prospect.id).is_err(), "B's deletion holds");
     let b_kept = CompanyStore::open_expecting(&b_aside, company).unwrap();
     assert_eq!(b_kept.pending_count().unwrap(), 0);
     assert!(b_kept.renumbered().unwrap().is_empty(), "B's pending invoice had no number before");
+    assert!(b_kept.refused_replays().unwrap().is_empty());
 }
 
 /// What a device does between the backup and the loss of the host.

@@ -11,6 +11,8 @@
 -- `applied_epoch`: the server's epoch in which this copy pulled past it.
 -- `applied_number`: the number the server gave an issued document.
 -- `kept_at`: when a sync first found it acknowledged (by the engine's clock).
+-- `replayed`: 1 for an entry sent again after a restore; when the restored server
+-- refuses it, the user is told (it had been accepted before).
 -- `number_before`: for an entry sent again after a restore, the number it had before;
 -- the user is told when the restored server gave another.
 ALTER TABLE outbox ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0 CHECK (acknowledged IN (0, 1));
@@ -18,5 +20,9 @@ ALTER TABLE outbox ADD COLUMN applied_client BLOB;
 ALTER TABLE outbox ADD COLUMN applied_epoch BLOB;
 ALTER TABLE outbox ADD COLUMN applied_number TEXT;
 ALTER TABLE outbox ADD COLUMN kept_at TEXT;
+ALTER TABLE outbox ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0 CHECK (replayed IN (0, 1));
 ALTER TABLE outbox ADD COLUMN number_before TEXT;
-CREATE INDEX outbox_kept ON outbox (acknowledged, mutation_id) WHERE acknowledged = 1;
+-- The kept entries (expiry, replay), and the local edits (rebase, `has_local_edits`),
+-- each read without going through the other.
+CREATE INDEX outbox_kept ON outbox (mutation_id) WHERE acknowledged = 1;
+CREATE INDEX outbox_local ON outbox (mutation_id) WHERE state <> 'rejected' AND acknowledged = 0;
