@@ -1207,7 +1207,8 @@ fn the_kept_copy_banner_tells_the_numbers_a_restored_server_changed_and_the_edit
         .get_by_label_contains("Une copie de l'ancien fichier a été gardée : /données/atelier.2026-11-30T101500Z.bak");
     harness.get_by_label_contains("renvoyées au serveur restauré, qui a donné un autre numéro à un document");
     harness.get_by_label_contains("FA-2026-0007 devient FA-2026-0008");
-    harness.get_by_label_contains("Le serveur restauré a refusé 2 modifications qu'il avait acceptées");
+    harness
+        .get_by_label_contains("Le serveur restauré a refusé 2 modifications pourtant acceptées avant la restauration");
     harness.get_by_label("Compris").click();
     harness.run();
     drop(harness);

@@ -133,11 +133,11 @@ impl CompanyStore {
     }
 
     /// The oldest pending edits of the signed-in author ([`Self::set_author`]), in order,
-    /// ready to push (an edit sent again after a restore under the client id it was
-    /// applied under, see [`Self::replay_kept`]). They stop at the first edit of another account: edits keep their
-    /// order (a later one may need an earlier one), so the signed-in account's edits wait
-    /// behind another's until that author sends them or they are discarded
-    /// ([`Self::discard_edits_of`]).
+    /// ready to push (an edit sent again after a restore goes under the client id it was
+    /// applied under, see [`Self::replay_kept`]). They stop at the first edit of another
+    /// account: edits keep their order (a later one may need an earlier one), so the
+    /// signed-in account's edits wait behind another's until that author sends them or
+    /// they are discarded ([`Self::discard_edits_of`]).
     pub fn pending_mutations(&mut self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
         let client_id = self.client_id()?;
         let author = self.author().map(|a| a.0);
@@ -234,10 +234,10 @@ impl CompanyStore {
     }
 
     /// Records the server's answers to a push. Applied entries are local edits until the
-    /// copy has pulled past them, then kept a while ([`Self::acknowledge_applied`]); refused ones are kept with the reason,
-    /// and their effect on this copy is undone (the waiting edits are rebased). Returns
-    /// the server's records the rebase could not put back, set aside (see
-    /// [`super::HeldRecord`]).
+    /// copy has pulled past them, then only kept a while ([`Self::acknowledge_applied`]);
+    /// refused ones are kept with the reason, and their effect on this copy is undone
+    /// (the waiting edits are rebased). Returns the server's records the rebase could not
+    /// put back, set aside (see [`super::HeldRecord`]).
     ///
     /// Between two pages of a pull, a record the rebase puts back may refer to one the
     /// next page brings (the log orders records by their latest change): the copy's
@@ -310,12 +310,17 @@ impl CompanyStore {
             let conn = tx.connection();
             conn.execute("UPDATE outbox SET kept_at = ?1 WHERE acknowledged = 1 AND kept_at IS NULL", [&now_text])?;
             let old = conn.execute("DELETE FROM outbox WHERE acknowledged = 1 AND kept_at < ?1", [&limit])?;
-            let over = conn.execute(
-                "DELETE FROM outbox WHERE acknowledged = 1 AND mutation_id <
-                   (SELECT mutation_id FROM outbox WHERE acknowledged = 1 ORDER BY mutation_id DESC
-                    LIMIT 1 OFFSET ?1)",
-                [id_value(KEPT_MAX.saturating_sub(1))],
-            )?;
+            let kept: i64 = conn.query_row("SELECT count(*) FROM outbox WHERE acknowledged = 1", [], |r| r.get(0))?;
+            let over = if u64::try_from(kept).unwrap_or(0) > KEPT_MAX {
+                conn.execute(
+                    "DELETE FROM outbox WHERE acknowledged = 1 AND mutation_id <
+                       (SELECT mutation_id FROM outbox WHERE acknowledged = 1 ORDER BY mutation_id DESC
+                        LIMIT 1 OFFSET ?1)",
+                    [id_value(KEPT_MAX.saturating_sub(1))],
+                )?
+            } else {
+                0
+            };
             Ok((old + over) as u64)
         })
     }
@@ -468,8 +473,10 @@ pub(crate) fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Op
 /// epoch: they are no longer local edits, only kept (see [`KEPT_DAYS`]). Returns how many.
 pub(crate) fn acknowledge_applied(conn: &rusqlite::Connection, cursor: Cursor) -> Result<u64, StoreError> {
     let marked = conn.execute(
+        // Through the index of local edits (`+state`: not the index by state, whose
+        // applied entries are mostly kept ones).
         "UPDATE outbox SET acknowledged = 1, applied_epoch = ?2
-         WHERE state = 'applied' AND acknowledged = 0 AND applied_seq <= ?1",
+         WHERE state <> 'rejected' AND acknowledged = 0 AND +state = 'applied' AND applied_seq <= ?1",
         params![id_value(cursor.seq), cursor.epoch],
     )?;
     Ok(marked as u64)

@@ -90,12 +90,12 @@ kept-copy-renumbered = { $count ->
 }
 kept-copy-renumbering = { $before } became { $after }
 kept-copy-refused = { $count ->
-    [one] The restored server refused an edit it had accepted before the restore; it remains in this copy.
-   *[other] The restored server refused { $count } edits it had accepted before the restore; they remain in this copy.
+    [one] The restored server refused an edit that had been accepted before the restore; it remains in this copy.
+   *[other] The restored server refused { $count } edits that had been accepted before the restore; they remain in this copy.
 }
 kept-copy-refused-named = { $count ->
-    [one] The restored server refused an edit it had accepted before the restore; it remains in this copy: { $edits }.
-   *[other] The restored server refused { $count } edits it had accepted before the restore; they remain in this copy: { $edits }.
+    [one] The restored server refused an edit that had been accepted before the restore; it remains in this copy: { $edits }.
+   *[other] The restored server refused { $count } edits that had been accepted before the restore; they remain in this copy: { $edits }.
 }
 kept-copy-seen = Got it
 banner-waiting-edits = { $count ->

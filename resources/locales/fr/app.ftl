@@ -90,12 +90,12 @@ kept-copy-renumbered = { $count ->
 }
 kept-copy-renumbering = { $before } devient { $after }
 kept-copy-refused = { $count ->
-    [one] Le serveur restauré a refusé une modification qu'il avait acceptée avant la restauration ; elle reste dans cette copie.
-   *[other] Le serveur restauré a refusé { $count } modifications qu'il avait acceptées avant la restauration ; elles restent dans cette copie.
+    [one] Le serveur restauré a refusé une modification pourtant acceptée avant la restauration ; elle reste dans cette copie.
+   *[other] Le serveur restauré a refusé { $count } modifications pourtant acceptées avant la restauration ; elles restent dans cette copie.
 }
 kept-copy-refused-named = { $count ->
-    [one] Le serveur restauré a refusé une modification qu'il avait acceptée avant la restauration ; elle reste dans cette copie : { $edits }.
-   *[other] Le serveur restauré a refusé { $count } modifications qu'il avait acceptées avant la restauration ; elles restent dans cette copie : { $edits }.
+    [one] Le serveur restauré a refusé une modification pourtant acceptée avant la restauration ; elle reste dans cette copie : { $edits }.
+   *[other] Le serveur restauré a refusé { $count } modifications pourtant acceptées avant la restauration ; elles restent dans cette copie : { $edits }.
 }
 kept-copy-seen = Compris
 banner-waiting-edits = { $count ->

@@ -90,12 +90,12 @@ kept-copy-renumbered = { $count ->
 }
 kept-copy-renumbering = { $before } werd { $after }
 kept-copy-refused = { $count ->
-    [one] De herstelde server weigerde een wijziging die hij vóór het herstel had aanvaard; ze blijft in deze kopie.
-   *[other] De herstelde server weigerde { $count } wijzigingen die hij vóór het herstel had aanvaard; ze blijven in deze kopie.
+    [one] De herstelde server weigerde een wijziging die vóór het herstel aanvaard was; ze blijft in deze kopie.
+   *[other] De herstelde server weigerde { $count } wijzigingen die vóór het herstel aanvaard waren; ze blijven in deze kopie.
 }
 kept-copy-refused-named = { $count ->
-    [one] De herstelde server weigerde een wijziging die hij vóór het herstel had aanvaard; ze blijft in deze kopie: { $edits }.
-   *[other] De herstelde server weigerde { $count } wijzigingen die hij vóór het herstel had aanvaard; ze blijven in deze kopie: { $edits }.
+    [one] De herstelde server weigerde een wijziging die vóór het herstel aanvaard was; ze blijft in deze kopie: { $edits }.
+   *[other] De herstelde server weigerde { $count } wijzigingen die vóór het herstel aanvaard waren; ze blijven in deze kopie: { $edits }.
 }
 kept-copy-seen = Begrepen
 banner-waiting-edits = { $count ->

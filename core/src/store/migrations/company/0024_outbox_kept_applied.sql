@@ -22,7 +22,7 @@ ALTER TABLE outbox ADD COLUMN applied_number TEXT;
 ALTER TABLE outbox ADD COLUMN kept_at TEXT;
 ALTER TABLE outbox ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0 CHECK (replayed IN (0, 1));
 ALTER TABLE outbox ADD COLUMN number_before TEXT;
--- The kept entries (expiry, replay), and the local edits (rebase, `has_local_edits`),
--- each read without going through the other.
-CREATE INDEX outbox_kept ON outbox (mutation_id) WHERE acknowledged = 1;
+-- The kept entries (dating, expiry, count), and the local edits (rebase,
+-- `has_local_edits`, acknowledgement), each read without going through the other.
+CREATE INDEX outbox_kept ON outbox (kept_at) WHERE acknowledged = 1;
 CREATE INDEX outbox_local ON outbox (mutation_id) WHERE state <> 'rejected' AND acknowledged = 0;
