@@ -72,17 +72,28 @@ pub fn notice_text(notice: &Notice, texts: &Texts) -> String {
             let hours = (left.num_minutes() + 59) / 60;
             texts.with("notice-grace-ending", &[("days", (hours / 24).into()), ("hours", (hours % 24).into())])
         }
-        Notice::DownloadedAgain { backup, pending } => {
+        Notice::DownloadedAgain { backup, pending, renumbered, refused } => {
             let mut text = texts.get("notice-downloaded-again");
             if let Some(backup) = backup {
                 text = format!("{text} {}", texts.with("kept-copy", &[("path", backup.display().to_string().into())]));
             }
             if !pending.is_empty() {
-                let edits = crate::kept_copies::pending_text(pending, texts);
+                let edits = crate::kept_copies::edits_text(pending, texts);
                 let count = pending.len();
                 text = format!(
                     "{text} {}",
                     texts.with("kept-copy-pending-named", &[("count", count.into()), ("edits", edits.into())])
+                );
+            }
+            if let Some(renumbered) = crate::kept_copies::renumbered_text(renumbered, texts) {
+                text = format!("{text} {renumbered}");
+            }
+            if !refused.is_empty() {
+                let edits = crate::kept_copies::edits_text(refused, texts);
+                let count = refused.len();
+                text = format!(
+                    "{text} {}",
+                    texts.with("kept-copy-refused-named", &[("count", count.into()), ("edits", edits.into())])
                 );
             }
             text

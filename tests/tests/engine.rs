@@ -504,7 +504,10 @@ fn a_fault_in_the_engine_is_reported_to_the_window_not_swallowed() {
 /// A server restored from a backup hands out again the seqs it had handed out after the
 /// backup. Its companies get a new epoch: the engine sees its cursor refused, keeps the old
 /// file aside and downloads the company again, so that a change written meanwhile at a
-/// re-used seq reaches the copy instead of being skipped.
+/// re-used seq reaches the copy instead of being skipped. The edits the server had
+/// acknowledged after the backup are sent again first: none is lost, and an invoice
+/// another device numbered first on the restored server moves this one's number on,
+/// which the user is told.
 #[test]
 fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     use comptoir_core::sync::{LoginResponse, Mutation, Outcome, SyncClient};
@@ -516,7 +519,7 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     let backup = backups.path().join("server.backup");
     server.backup(&backup).unwrap();
 
-    // Two edits after the backup: pushed, pulled back; the copy's cursor passes them.
+    // Edits after the backup: pushed, pulled back; the copy's cursor passes them.
     let copy = copy_of(dir.path(), company.id);
     let customer = copy.list_contacts(false, 0, 10).unwrap().into_iter().find(|c| c.is_customer).unwrap();
     let mut edited = customer.clone();
@@ -524,10 +527,14 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
         edited.phone = Some(phone.into());
         app.edit(request, Intent::UpdateContact { contact: edited.clone() }).unwrap();
     }
+    let invoice = comptoir_tests::fixtures::draft_invoice(&customer, 90);
+    app.edit(3, Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    app.edit(4, Intent::IssueDocument { id: invoice.id }).unwrap();
     app.send(Command::SyncNow);
     app.synced();
     let before = copy.sync_cursor().unwrap().unwrap();
     assert_eq!(copy.pending_count().unwrap(), 0);
+    let number = copy.document(invoice.id).unwrap().number.unwrap();
     drop(copy);
 
     let restored = server.restore(&backup).unwrap();
@@ -544,14 +551,20 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
             panic!("two-factor on the demo account")
         };
         device.set_access_token(Some(tokens.access_token));
+        // A customer, and an invoice to them issued before this copy comes back.
         let contact = comptoir_tests::fixtures::new_contact("Arrivée après la restauration");
-        let mutation = Mutation {
-            client_id: uuid::Uuid::now_v7(),
-            mutation_id: 1,
-            intent: Intent::CreateContact { contact: contact.clone() },
-        };
-        let answer = device.push(company.id, vec![mutation]).await.unwrap();
+        let theirs = comptoir_tests::fixtures::draft_invoice(&contact, 40);
+        let client_id = uuid::Uuid::now_v7();
+        let intents = [
+            Intent::CreateContact { contact: contact.clone() },
+            Intent::SaveDraft { document: theirs.clone() },
+            Intent::IssueDocument { id: theirs.id },
+        ];
+        let mutations = (1..).zip(intents).map(|(mutation_id, intent)| Mutation { client_id, mutation_id, intent });
+        let answer = device.push(company.id, mutations.collect()).await.unwrap();
         let Outcome::Applied { seq, .. } = answer.results[0].outcome else { panic!("{answer:?}") };
+        let Outcome::Applied { number: Some(theirs), .. } = &answer.results[2].outcome else { panic!("{answer:?}") };
+        assert_eq!(*theirs, number, "the restored server gave again the number this copy's invoice had");
         (contact, seq)
     });
     assert!(seq <= before.seq, "seq {seq} re-used: the copy's cursor was at {}", before.seq);
@@ -569,11 +582,17 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     assert!(!app.seen.iter().any(|e| matches!(e, Event::Notice(Notice::DownloadedAgain { .. }))), "nothing moved yet");
     drop(reading);
     app.send(Command::CompanyFileReleased { company: company.id });
-    let (aside, pending) = app.wait_for("the download again", |e| match e {
-        Event::Notice(Notice::DownloadedAgain { backup, pending }) => Some((backup.clone(), pending.clone())),
+    let (aside, pending, renumbered) = app.wait_for("the download again", |e| match e {
+        Event::Notice(Notice::DownloadedAgain { backup, pending, renumbered, refused }) => {
+            assert!(refused.is_empty(), "the restored server refused none: {refused:?}");
+            Some((backup.clone(), pending.clone(), renumbered.clone()))
+        }
         _ => None,
     });
     assert!(pending.is_empty(), "every edit had reached the server: {pending:?}");
+    // The invoice this copy had issued kept its content and took the next number.
+    assert_eq!(renumbered.len(), 1, "{renumbered:?}");
+    assert_eq!((renumbered[0].document, renumbered[0].before.as_str()), (invoice.id, number.as_str()));
     let aside = aside.unwrap();
     assert!(aside.exists(), "the old file is kept aside");
     // Its path is kept in the app file and shown until the user has seen it.
@@ -582,6 +601,7 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
         _ => None,
     });
     assert_eq!((kept[0].path.as_path(), kept[0].pending), (aside.as_path(), 0));
+    assert_eq!(kept[0].renumbered, renumbered, "and so is the renumbering, until seen");
     // The window opens the new file when it is ready.
     let (ready, path) = app.wait_for("the new file ready", |e| match e {
         Event::Setup(SetupStep::Ready { company, path }) => Some((company.id, path.clone())),
@@ -598,7 +618,11 @@ fn a_restored_server_backup_gives_a_new_epoch_and_the_copy_downloads_again() {
     let copy = copy_of(dir.path(), company.id);
     assert_eq!(copy.sync_cursor().unwrap().unwrap().epoch, epoch);
     assert_eq!(copy.contact(arrived.id).unwrap(), arrived, "the change at a re-used seq arrived");
-    assert_eq!(copy.contact(customer.id).unwrap().phone, customer.phone, "the server's data as restored");
+    assert_eq!(copy.contact(customer.id).unwrap().phone, edited.phone, "the acknowledged edits were sent again");
+    let renumbered_invoice = copy.document(invoice.id).unwrap();
+    assert_eq!(renumbered_invoice.number.as_ref(), Some(&renumbered[0].after));
+    let before = CompanyStore::open_read_only(&aside).unwrap().document(invoice.id).unwrap();
+    assert_eq!(renumbered_invoice.lines, before.lines, "the same content");
     assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
 }
 
@@ -645,7 +669,7 @@ fn a_host_restored_from_its_backup_folder_keeps_the_edits_a_device_made_offline(
     app.wait_for("the file asked back", |e| matches!(e, Event::ReleaseCompanyFile { .. }).then_some(()));
     app.send(Command::CompanyFileReleased { company: company.id });
     let (aside, pending) = app.wait_for("the download again", |e| match e {
-        Event::Notice(Notice::DownloadedAgain { backup, pending }) => Some((backup.clone(), pending.clone())),
+        Event::Notice(Notice::DownloadedAgain { backup, pending, .. }) => Some((backup.clone(), pending.clone())),
         _ => None,
     });
     assert!(pending.is_empty(), "the edits reached the restored host before the download: {pending:?}");

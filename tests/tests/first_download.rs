@@ -240,7 +240,8 @@ async fn local_edits_go_through_the_outbox_exactly_once() {
             break;
         }
     }
-    assert_eq!(store.prune_applied().unwrap(), 0, "the pull that brought it back took it out");
+    assert_eq!(store.acknowledge_applied().unwrap(), 0, "the pull that brought it back acknowledged it");
+    assert_eq!(store.kept_count().unwrap(), 1, "kept for a restored server");
     assert_eq!(store.pending_count().unwrap(), 0);
     assert_eq!(store.contact(contact.id).unwrap(), contact);
     assert_eq!(store.replica_stats().unwrap(), remote.server_stats(), "the copy equals the server");

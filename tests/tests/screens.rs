@@ -1179,6 +1179,42 @@ fn a_company_downloaded_again_reopens_on_the_new_file_and_says_where_the_old_one
     assert!(app.kept_copies(company).unwrap().is_empty());
 }
 
+/// A kept copy whose accepted edits went again to a restored server says which documents
+/// that server numbered otherwise, and how many edits it refused, until seen.
+#[test]
+fn the_kept_copy_banner_tells_the_numbers_a_restored_server_changed_and_the_edits_it_refused() {
+    use comptoir_core::store::{KeptCopy, Renumbering};
+
+    let kept = [KeptCopy {
+        company_id: comptoir_core::model::CompanyId::new(),
+        path: "/données/atelier.2026-11-30T101500Z.bak".into(),
+        kept_at: "2026-11-30T10:15:00Z".into(),
+        pending: 0,
+        renumbered: vec![Renumbering {
+            document: comptoir_core::model::DocumentId::new(),
+            before: "FA-2026-0007".into(),
+            after: "FA-2026-0008".into(),
+        }],
+        refused: 2,
+    }];
+    let texts = comptoir::i18n::Texts::new(Language::French);
+    let mut commands = Vec::new();
+    let mut harness = egui_kittest::Harness::new_ui(|ui| {
+        comptoir::kept_copies::kept_copies_ui(ui, &kept, &texts, &mut commands);
+    });
+    harness.run();
+    harness
+        .get_by_label_contains("Une copie de l'ancien fichier a été gardée : /données/atelier.2026-11-30T101500Z.bak");
+    harness.get_by_label_contains("renvoyées au serveur restauré, qui a donné un autre numéro à un document");
+    harness.get_by_label_contains("FA-2026-0007 devient FA-2026-0008");
+    harness
+        .get_by_label_contains("Le serveur restauré a refusé 2 modifications pourtant acceptées avant la restauration");
+    harness.get_by_label("Compris").click();
+    harness.run();
+    drop(harness);
+    assert!(matches!(&commands[..], [Command::ForgetKeptCopy { path }] if *path == kept[0].path));
+}
+
 #[test]
 fn a_contact_records_its_peppol_id_checked_as_it_is_typed() {
     let server = TestServer::start(200).unwrap();

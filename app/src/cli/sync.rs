@@ -158,16 +158,30 @@ pub async fn sync_company(
     })?;
     app.set_active_company(company)?;
     let report = match link.sync(Utc::now, &mut progress).await {
-        // The server's data was restored from a backup (a new epoch): what waited was
-        // sent first; the copy is moved aside and downloaded again, as the app does.
+        // The server's data was restored from a backup (a new epoch): what it had accepted
+        // of this copy's edits, then what waited, was sent first; the copy is moved aside
+        // and downloaded again, as the app does.
         Err(error) if error.kind() == comptoir_core::engine::ErrorKind::Rebuilt => {
             drop(link);
             let (again, aside) = Link::create(client_again, company, &path, Utc::now()).await?;
             if let Some(aside) = &aside {
                 eprintln!("the server's data was restored: the old copy is kept at {}", aside.display());
-                // Whatever it still holds unsent (another account's edits) is counted for the user.
-                let pending = comptoir_core::store::CompanyStore::open(aside).and_then(|old| old.pending_count());
-                app.keep_copy(company, aside, pending.unwrap_or(0))?;
+                // Whatever it still holds unsent (another account's edits) is counted for the
+                // user, and so is what became of the edits it had accepted, sent again: the
+                // documents the restored server numbered otherwise, the edits it refused.
+                let old = comptoir_core::store::CompanyStore::open(aside)
+                    .and_then(|old| Ok((old.pending_count()?, old.renumbered()?, old.refused_replays()?)));
+                let (pending, renumbered, refused) = old.unwrap_or_else(|e| {
+                    eprintln!("the old copy could not be read: {e}");
+                    (0, Vec::new(), Vec::new())
+                });
+                for r in &renumbered {
+                    eprintln!("renumbered by the restored server: {} is now {} (same content)", r.before, r.after);
+                }
+                for edit in &refused {
+                    eprintln!("accepted before the restore, refused by the restored server: {}", edit.action);
+                }
+                app.keep_copy(company, aside, pending, &renumbered, refused.len() as u64)?;
             }
             link = again;
             link.store.set_author(Some(comptoir_core::model::UserId(account.user_id)));

@@ -193,6 +193,9 @@ pub struct SyncReport {
     /// The server's records this sync could not apply here, kept aside (each is reported
     /// by the sync that met it, never again).
     pub held: Vec<HeldRecord>,
+    /// Edits the server had applied, sent again because its log was restored from a
+    /// backup (see [`CompanyStore::replay_kept`]).
+    pub replayed: u64,
 }
 
 /// A company's copy and the client that syncs it.
@@ -415,7 +418,11 @@ impl Link {
         result
     }
 
-    /// Pushes, then pulls, then records the sync's time for the grace period. The pull
+    /// Pushes, then pulls, then records the sync's time for the grace period. When the
+    /// server's epoch is not the copy's (a restored server), the edits it had applied are
+    /// sent again before the pending ones ([`CompanyStore::replay_kept`]), then the pull
+    /// fails with [`ErrorKind::Rebuilt`] and the caller downloads again; the old file tells
+    /// what the restored server numbered otherwise ([`CompanyStore::renumbered`]). The pull
     /// keeps the audit chain's signed head (the first one pins the server's key); a key
     /// the status publishes that is not the pinned one is logged here and named by the
     /// trail's integrity check.
@@ -440,9 +447,20 @@ impl Link {
             return Err(SyncError::Moved { to });
         }
         let mut report = SyncReport::default();
+        if let Some(cursor) = self.store.sync_cursor()?
+            && cursor.epoch != status.epoch
+        {
+            // The server's log is another one (restored from a backup): what it had
+            // applied of this copy's edits goes again first, in order; the backup's
+            // exactly-once keys tell it which it has. The pull then meets the new epoch.
+            report.replayed = self.store.replay_kept(cursor.epoch)?;
+            tracing::info!(replayed = report.replayed, "a new epoch: the acknowledged edits go again");
+        }
         self.push(&mut report).await?;
         self.pull(&mut report, on_progress).await?;
-        self.store.record_sync(now(), status.offline_grace_hours)?;
+        let at = now();
+        self.store.expire_kept(at)?;
+        self.store.record_sync(at, status.offline_grace_hours)?;
         report.status = Some(status);
         Ok(report)
     }

@@ -381,8 +381,16 @@ pub enum Notice {
     /// The offline grace period ends soon.
     GraceEnding { left: chrono::Duration },
     /// The server's data was rebuilt: the company was downloaded again, and the old file
-    /// kept aside at `backup`, with its edits that never reached the server (`pending`).
-    DownloadedAgain { backup: Option<PathBuf>, pending: Vec<crate::store::PendingEdit> },
+    /// kept aside at `backup`, with its edits that never reached the server (`pending`)
+    /// and, of the old copy's acknowledged edits sent again to a restored server, the
+    /// issued documents it numbered otherwise (`renumbered`) and the edits it refused
+    /// (`refused`).
+    DownloadedAgain {
+        backup: Option<PathBuf>,
+        pending: Vec<crate::store::PendingEdit>,
+        renumbered: Vec<crate::store::Renumbering>,
+        refused: Vec<crate::store::PendingEdit>,
+    },
     /// A record of the server's could not be applied to this copy: it is kept aside, with
     /// the reason, and the sync goes on without it (said once, by the sync that met it).
     RecordHeld(crate::store::HeldRecord),

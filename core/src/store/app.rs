@@ -38,6 +38,11 @@ pub struct KeptCopy {
     pub kept_at: String,
     /// Its edits that had not reached the server.
     pub pending: u64,
+    /// Its issued documents that the restored server numbered otherwise when their
+    /// edits were sent again (see [`super::CompanyStore::replay_kept`]).
+    pub renumbered: Vec<super::Renumbering>,
+    /// Its edits the server before had applied and the restored server refused.
+    pub refused: u64,
 }
 
 /// What is found at a company's recorded path.
@@ -217,17 +222,33 @@ impl AppStore {
     }
 
     /// Records an old copy of `company` kept aside at `path`, holding `pending` edits the
-    /// server never had.
-    pub fn keep_copy(&self, company: CompanyId, path: &Path, pending: u64) -> Result<(), StoreError> {
+    /// server never had, the documents the restored server numbered otherwise, and how
+    /// many edits it refused that the server before had applied.
+    pub fn keep_copy(
+        &self,
+        company: CompanyId,
+        path: &Path,
+        pending: u64,
+        renumbered: &[super::Renumbering],
+        refused: u64,
+    ) -> Result<(), StoreError> {
+        let renumbered = serde_json::to_string(renumbered).map_err(|e| StoreError::Corrupt {
+            column: "kept_copies.renumbered",
+            value: String::new(),
+            reason: e.to_string(),
+        })?;
         self.conn.execute(
-            "INSERT INTO kept_copies (path, company_id, kept_at, pending) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO kept_copies (path, company_id, kept_at, pending, renumbered, refused)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (path) DO UPDATE SET company_id = excluded.company_id, kept_at = excluded.kept_at,
-                pending = excluded.pending",
+                pending = excluded.pending, renumbered = excluded.renumbered, refused = excluded.refused",
             params![
                 path_text(path),
                 company.0,
                 chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                i64::try_from(pending).unwrap_or(i64::MAX)
+                i64::try_from(pending).unwrap_or(i64::MAX),
+                renumbered,
+                i64::try_from(refused).unwrap_or(i64::MAX)
             ],
         )?;
         Ok(())
@@ -236,17 +257,32 @@ impl AppStore {
     /// The old copies of `company` kept aside that the user has not dismissed, newest first.
     pub fn kept_copies(&self, company: CompanyId) -> Result<Vec<KeptCopy>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT company_id, path, kept_at, pending FROM kept_copies WHERE company_id = ?1 ORDER BY kept_at DESC",
+            "SELECT company_id, path, kept_at, pending, renumbered, refused FROM kept_copies WHERE company_id = ?1
+             ORDER BY kept_at DESC",
         )?;
         let rows = stmt.query_map([company.0], |r| {
-            Ok(KeptCopy {
-                company_id: CompanyId(r.get(0)?),
-                path: PathBuf::from(r.get::<_, String>(1)?),
-                kept_at: r.get(2)?,
-                pending: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-            })
+            Ok((
+                KeptCopy {
+                    company_id: CompanyId(r.get(0)?),
+                    path: PathBuf::from(r.get::<_, String>(1)?),
+                    kept_at: r.get(2)?,
+                    pending: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    renumbered: Vec::new(),
+                    refused: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                },
+                r.get::<_, String>(4)?,
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.map(|row| {
+            let (mut copy, renumbered) = row?;
+            copy.renumbered = serde_json::from_str(&renumbered).map_err(|e| StoreError::Corrupt {
+                column: "kept_copies.renumbered",
+                value: renumbered.chars().take(80).collect(),
+                reason: e.to_string(),
+            })?;
+            Ok(copy)
+        })
+        .collect()
     }
 
     /// The user has seen the kept copy at `path`: the app stops showing it (the file stays).

@@ -169,7 +169,8 @@ pub(crate) fn shadow_server_change(
 /// Whether this copy has edits the server has not sent back yet.
 pub(crate) fn has_local_edits(conn: &Connection) -> Result<bool, StoreError> {
     Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM shadow) OR EXISTS (SELECT 1 FROM outbox WHERE state <> 'rejected')",
+        "SELECT EXISTS (SELECT 1 FROM shadow)
+             OR EXISTS (SELECT 1 FROM outbox WHERE state <> 'rejected' AND acknowledged = 0)",
         [],
         |r| r.get(0),
     )?)
@@ -243,7 +244,10 @@ pub(crate) fn rebase(tx: &WriteTx<'_>, company: CompanyId, held: &mut Vec<HeldRe
     }
     conn.execute("DELETE FROM shadow", [])?;
     let waiting: Vec<(i64, String)> = conn
-        .prepare("SELECT mutation_id, intent FROM outbox WHERE state <> 'rejected' ORDER BY mutation_id")?
+        .prepare(
+            "SELECT mutation_id, intent FROM outbox WHERE state <> 'rejected' AND acknowledged = 0
+             ORDER BY mutation_id",
+        )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (mutation_id, json) in waiting {

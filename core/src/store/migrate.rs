@@ -40,11 +40,13 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 21, sql: include_str!("migrations/company/0021_contact_peppol_id.sql") },
     Migration { version: 22, sql: include_str!("migrations/company/0022_mail_template.sql") },
     Migration { version: 23, sql: include_str!("migrations/company/0023_early_payment_discount.sql") },
+    Migration { version: 24, sql: include_str!("migrations/company/0024_outbox_kept_applied.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("migrations/app/0001_initial.sql") },
     Migration { version: 2, sql: include_str!("migrations/app/0002_kept_copies.sql") },
+    Migration { version: 3, sql: include_str!("migrations/app/0003_kept_renumbered.sql") },
 ];
 
 /// What [`migrate`] did.

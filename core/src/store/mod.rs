@@ -30,6 +30,8 @@ mod text;
 mod trail;
 
 #[cfg(test)]
+mod kept_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
@@ -46,7 +48,7 @@ pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequ
 pub use local::Rebase;
 pub use mail::{DocumentMail, MAX_TEMPLATE_BODY, MailState, QueuedMail};
 pub use migrate::MigrationReport;
-pub use outbox::{PendingEdit, RejectedMutation, WaitingEdits};
+pub use outbox::{KEPT_DAYS, KEPT_MAX, PendingEdit, RejectedMutation, Renumbering, WaitingEdits};
 pub use overview::{
     AgeBucket, AgedReceivables, CustomerDue, Dashboard, DashboardCharts, MonthSales, PaymentRow, TOP_CUSTOMERS,
 };

@@ -1,5 +1,9 @@
-//! The outbox: local edits waiting for the server (see migration 0004).
+//! The outbox: local edits waiting for the server (see migration 0004), and the edits
+//! the server applied, kept for a while after this copy pulled past them (migration
+//! 0024): a server restored from a backup that lacks them gets them again
+//! ([`CompanyStore::replay_kept`]).
 
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension as _, params};
 use uuid::Uuid;
 
@@ -7,7 +11,7 @@ use super::held::HeldRecord;
 use super::local::rebase;
 use super::{CompanyStore, StoreError, WriteTx};
 use crate::model::UserId;
-use crate::sync::{Intent, Mutation, Outcome, PushResult};
+use crate::sync::{Cursor, Intent, Mutation, Outcome, PushResult};
 
 /// A local edit the server refused, kept with its reason for the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +38,25 @@ fn parse_intent(json: &str) -> Result<Intent, StoreError> {
     })
 }
 
+/// How long an acknowledged edit is kept after a sync first found it acknowledged: the
+/// host keeps 30 daily backups, so a restore goes back at most about 30 days.
+pub const KEPT_DAYS: i64 = 40;
+/// The most acknowledged edits a copy keeps, the newest: a copy cannot grow without end.
+/// The oldest go first; they are the likeliest to be in any backup.
+pub const KEPT_MAX: u64 = 20_000;
+
+/// An issued document that a restored server numbered again when this copy sent its
+/// acknowledged edits again: its content is the same, its number changed (another
+/// device issued first on the restored server).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Renumbering {
+    pub document: crate::model::DocumentId,
+    /// The number the document had before the restore.
+    pub before: String,
+    /// The number the restored server gave it.
+    pub after: String,
+}
+
 fn id_value(id: u64) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
@@ -49,7 +72,8 @@ pub struct WaitingEdits {
     pub count: u64,
 }
 
-/// An edit of this copy that has not reached the server, as the user is told of it.
+/// An edit of this copy that has not reached the server (or that a restored server
+/// refused), as the user is told of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingEdit {
     pub mutation_id: u64,
@@ -109,23 +133,31 @@ impl CompanyStore {
     }
 
     /// The oldest pending edits of the signed-in author ([`Self::set_author`]), in order,
-    /// ready to push. They stop at the first edit of another account: edits keep their
-    /// order (a later one may need an earlier one), so the signed-in account's edits wait
-    /// behind another's until that author sends them or they are discarded
-    /// ([`Self::discard_edits_of`]).
+    /// ready to push (an edit sent again after a restore goes under the client id it was
+    /// applied under, see [`Self::replay_kept`]). They stop at the first edit of another
+    /// account: edits keep their order (a later one may need an earlier one), so the
+    /// signed-in account's edits wait behind another's until that author sends them or
+    /// they are discarded ([`Self::discard_edits_of`]).
     pub fn pending_mutations(&mut self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
         let client_id = self.client_id()?;
         let author = self.author().map(|a| a.0);
         let mut stmt = self.connection().prepare_cached(
-            "SELECT mutation_id, intent FROM outbox WHERE state = 'pending'
+            "SELECT mutation_id, intent, applied_client FROM outbox WHERE state = 'pending'
                AND mutation_id < ifnull((SELECT min(mutation_id) FROM outbox WHERE state = 'pending'
                                          AND author IS NOT NULL AND author IS NOT ?2), 9223372036854775807)
              ORDER BY mutation_id LIMIT ?1",
         )?;
-        let rows = stmt.query_map(params![limit, author], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map(params![limit, author], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<Uuid>>(2)?))
+        })?;
         rows.map(|row| {
-            let (id, json) = row?;
-            Ok(Mutation { client_id, mutation_id: u64::try_from(id).unwrap_or(0), intent: parse_intent(&json)? })
+            let (id, json, applied_client) = row?;
+            // An edit sent again after a restore goes under the id it was applied under.
+            Ok(Mutation {
+                client_id: applied_client.unwrap_or(client_id),
+                mutation_id: u64::try_from(id).unwrap_or(0),
+                intent: parse_intent(&json)?,
+            })
         })
         .collect()
     }
@@ -172,9 +204,15 @@ impl CompanyStore {
 
     /// Every edit that waits for the server (whoever made it), oldest first, named.
     pub fn pending_edits(&self) -> Result<Vec<PendingEdit>, StoreError> {
+        self.named_edits("state = 'pending'")
+    }
+
+    /// The outbox's entries that match `filter` (an SQL condition of this file's), oldest
+    /// first, named.
+    fn named_edits(&self, filter: &str) -> Result<Vec<PendingEdit>, StoreError> {
         let mut stmt = self
             .connection()
-            .prepare("SELECT mutation_id, intent FROM outbox WHERE state = 'pending' ORDER BY mutation_id")?;
+            .prepare(&format!("SELECT mutation_id, intent FROM outbox WHERE {filter} ORDER BY mutation_id"))?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
         rows.map(|row| {
             let (id, json) = row?;
@@ -195,11 +233,11 @@ impl CompanyStore {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// Records the server's answers to a push. Applied entries wait until the copy has
-    /// pulled past them ([`Self::prune_applied`]); refused ones are kept with the reason,
-    /// and their effect on this copy is undone (the waiting edits are rebased). Returns
-    /// the server's records the rebase could not put back, set aside (see
-    /// [`super::HeldRecord`]).
+    /// Records the server's answers to a push. Applied entries are local edits until the
+    /// copy has pulled past them, then only kept a while ([`Self::acknowledge_applied`]);
+    /// refused ones are kept with the reason, and their effect on this copy is undone
+    /// (the waiting edits are rebased). Returns the server's records the rebase could not
+    /// put back, set aside (see [`super::HeldRecord`]).
     ///
     /// Between two pages of a pull, a record the rebase puts back may refer to one the
     /// next page brings (the log orders records by their latest change): the copy's
@@ -248,10 +286,90 @@ impl CompanyStore {
         found
     }
 
-    /// Removes the applied entries the copy has pulled past; returns how many.
-    pub fn prune_applied(&mut self) -> Result<u64, StoreError> {
+    /// Marks acknowledged the applied entries the copy has pulled past (a pulled page
+    /// does it too); returns how many it marked.
+    pub fn acknowledge_applied(&mut self) -> Result<u64, StoreError> {
         let Some(cursor) = self.sync_cursor()? else { return Ok(0) };
-        self.write(|tx| prune_applied(tx.connection(), cursor.seq))
+        self.write(|tx| acknowledge_applied(tx.connection(), cursor))
+    }
+
+    /// How many acknowledged edits this copy keeps (see [`Self::replay_kept`]).
+    pub fn kept_count(&self) -> Result<u64, StoreError> {
+        let count: i64 =
+            self.connection().query_row("SELECT count(*) FROM outbox WHERE acknowledged = 1", [], |r| r.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Dates the acknowledged entries a sync finds for the first time (`now`, by the
+    /// engine's clock), then forgets those kept longer than [`KEPT_DAYS`] and all but the
+    /// newest [`KEPT_MAX`]. Returns how many it forgot.
+    pub fn expire_kept(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let stamp = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let (now_text, limit) = (stamp(now), stamp(now - chrono::TimeDelta::days(KEPT_DAYS)));
+        self.write(|tx| {
+            let conn = tx.connection();
+            conn.execute("UPDATE outbox SET kept_at = ?1 WHERE acknowledged = 1 AND kept_at IS NULL", [&now_text])?;
+            let old = conn.execute("DELETE FROM outbox WHERE acknowledged = 1 AND kept_at < ?1", [&limit])?;
+            let kept: i64 = conn.query_row("SELECT count(*) FROM outbox WHERE acknowledged = 1", [], |r| r.get(0))?;
+            let over = if u64::try_from(kept).unwrap_or(0) > KEPT_MAX {
+                conn.execute(
+                    "DELETE FROM outbox WHERE acknowledged = 1 AND mutation_id <
+                       (SELECT mutation_id FROM outbox WHERE acknowledged = 1 ORDER BY mutation_id DESC
+                        LIMIT 1 OFFSET ?1)",
+                    [id_value(KEPT_MAX.saturating_sub(1))],
+                )?
+            } else {
+                0
+            };
+            Ok((old + over) as u64)
+        })
+    }
+
+    /// The server's log is another one than this copy's (`epoch`: a server restored from
+    /// a backup): the edits it had applied and this copy had pulled past, in the log of
+    /// `epoch`, wait again for the server, in their order, each under the client id it
+    /// was applied under. The restored server knows by that key those its backup holds
+    /// and answers them as before; it applies the others. An issued document keeps the
+    /// number it had, to tell the user when the server gives another
+    /// ([`Self::renumbered`]). Returns how many wait again.
+    ///
+    /// They go before the edits still pending (smaller mutation ids, which the server
+    /// wants growing), so this runs before the push that meets the new log.
+    pub fn replay_kept(&mut self, epoch: Uuid) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let again = tx.connection().execute(
+                "UPDATE outbox SET state = 'pending', acknowledged = 0, replayed = 1, number_before = applied_number,
+                        applied_seq = NULL, applied_number = NULL, kept_at = NULL
+                 WHERE acknowledged = 1 AND applied_epoch = ?1",
+                [epoch],
+            )?;
+            Ok(again as u64)
+        })
+    }
+
+    /// The edits a restored server refused when they were sent again, though the server
+    /// before it had applied them (see [`Self::replay_kept`]), oldest first, named.
+    pub fn refused_replays(&self) -> Result<Vec<PendingEdit>, StoreError> {
+        self.named_edits("state = 'rejected' AND replayed = 1")
+    }
+
+    /// The issued documents a restored server numbered otherwise than before, oldest
+    /// first (see [`Self::replay_kept`]).
+    pub fn renumbered(&self) -> Result<Vec<Renumbering>, StoreError> {
+        let mut stmt = self.connection().prepare(
+            "SELECT intent, number_before, applied_number FROM outbox
+             WHERE state = 'applied' AND number_before IS NOT NULL AND applied_number IS NOT NULL
+               AND applied_number <> number_before
+             ORDER BY mutation_id",
+        )?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        rows.map(|row| {
+            let (json, before, after) = row?;
+            let document = crate::model::DocumentId(parse_intent(&json)?.target().1);
+            Ok(Renumbering { document, before, after })
+        })
+        .collect()
     }
 
     /// The edits the server refused, oldest first.
@@ -276,14 +394,16 @@ impl CompanyStore {
     }
 }
 
-/// Marks each answered entry applied (with the seq of its change) or refused (with the
-/// reason); entries already answered are left as they are.
+/// Marks each answered entry applied (with the seq of its change, the client id it was
+/// applied under and the number it was given) or refused (with the reason); entries
+/// already answered are left as they are.
 fn record(conn: &rusqlite::Connection, results: &[PushResult]) -> Result<(), StoreError> {
     for result in results {
         match &result.outcome {
-            Outcome::Applied { seq, .. } => conn.execute(
-                "UPDATE outbox SET state = 'applied', applied_seq = ?2 WHERE mutation_id = ?1 AND state = 'pending'",
-                params![id_value(result.mutation_id), id_value(*seq)],
+            Outcome::Applied { seq, number } => conn.execute(
+                "UPDATE outbox SET state = 'applied', applied_seq = ?2, applied_client = ?3, applied_number = ?4
+                 WHERE mutation_id = ?1 AND state = 'pending'",
+                params![id_value(result.mutation_id), id_value(*seq), result.client_id, number],
             )?,
             Outcome::Rejected { code, message } => conn.execute(
                 "UPDATE outbox SET state = 'rejected', reject_code = ?2, reject_message = ?3
@@ -349,8 +469,15 @@ pub(crate) fn first_dangling_reference(conn: &rusqlite::Connection) -> Result<Op
     }))
 }
 
-/// Removes the applied entries whose change is at or before `seq`; returns how many.
-pub(crate) fn prune_applied(conn: &rusqlite::Connection, seq: u64) -> Result<u64, StoreError> {
-    let removed = conn.execute("DELETE FROM outbox WHERE state = 'applied' AND applied_seq <= ?1", [id_value(seq)])?;
-    Ok(removed as u64)
+/// Marks acknowledged the applied entries whose change is at or before `cursor`, in its
+/// epoch: they are no longer local edits, only kept (see [`KEPT_DAYS`]). Returns how many.
+pub(crate) fn acknowledge_applied(conn: &rusqlite::Connection, cursor: Cursor) -> Result<u64, StoreError> {
+    let marked = conn.execute(
+        // Through the index of local edits (`+state`: not the index by state, whose
+        // applied entries are mostly kept ones).
+        "UPDATE outbox SET acknowledged = 1, applied_epoch = ?2
+         WHERE state <> 'rejected' AND acknowledged = 0 AND +state = 'applied' AND applied_seq <= ?1",
+        params![id_value(cursor.seq), cursor.epoch],
+    )?;
+    Ok(marked as u64)
 }

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::company::{Write, save_series, write_company};
 use super::held::{HeldRecord, any_held, hold, on_savepoint, release, retry_held};
 use super::local::{has_local_edits, rebase, shadow_server_change};
-use super::outbox::prune_applied;
+use super::outbox::acknowledge_applied;
 use super::overview::write_audit_record;
 use super::signed_head::save_audit_head;
 use super::{CompanyStore, StoreError, WriteTx};
@@ -286,9 +286,10 @@ fn write_page(
         save_audit_head(conn, company, head)?;
     }
     if local_edits {
-        // Edits the server applied and this page brought back leave the outbox;
-        // those still waiting go back on top of the server's newer records.
-        prune_applied(conn, page.cursor.seq)?;
+        // Edits the server applied and this page brought back are no longer local
+        // edits (they are kept a while, for a restored server); those still waiting go
+        // back on top of the server's newer records.
+        acknowledge_applied(conn, page.cursor)?;
         rebase(tx, company, &mut held)?;
     }
     if held_before {

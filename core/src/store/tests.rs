@@ -812,8 +812,8 @@ fn an_edit_and_its_outbox_entry_commit_together() {
     assert_eq!(rejected.len(), 1);
     assert_eq!((rejected[0].mutation_id, rejected[0].code.as_str()), (second, "permission_denied"));
 
-    // The applied entry stays until the copy has pulled past seq 7.
-    assert_eq!(store.prune_applied().unwrap(), 0, "no cursor yet");
+    // The applied entry is a local edit until the copy has pulled past seq 7.
+    assert_eq!(store.acknowledge_applied().unwrap(), 0, "no cursor yet");
     let page = |seq| crate::sync::RawPullPage {
         epoch: uuid::Uuid::nil(),
         changes: Vec::new(),
@@ -823,11 +823,12 @@ fn an_edit_and_its_outbox_entry_commit_together() {
         audit_head: None,
     };
     store.apply_pull_page(0, &page(6)).unwrap();
-    assert_eq!(store.prune_applied().unwrap(), 0, "not pulled past it yet");
+    assert_eq!(store.acknowledge_applied().unwrap(), 0, "not pulled past it yet");
+    assert_eq!(store.kept_count().unwrap(), 0);
     store.apply_pull_page(6, &page(7)).unwrap();
-    let applied: i64 =
-        store.connection().query_row("SELECT count(*) FROM outbox WHERE state = 'applied'", [], |r| r.get(0)).unwrap();
-    assert_eq!(applied, 0, "the page that passed it took it out");
+    assert_eq!(store.kept_count().unwrap(), 1, "the page that passed it acknowledged it; it is kept");
+    assert_eq!(store.pending_count().unwrap(), 0, "and not counted as waiting");
+    assert_eq!(store.rebase().unwrap().replayed, 0, "nor applied again by a rebase");
     assert_eq!(store.rejected_mutations().unwrap().len(), 1, "refusals are never dropped");
     let third = store.write(|tx| tx.enqueue(&Intent::UpdateContact { contact: c.clone() }, None)).unwrap();
     assert!(third > second, "never reused, even after pruning");

@@ -84,6 +84,19 @@ kept-copy-pending-named = { $count ->
    *[other] It holds { $count } changes that never reached the server: { $edits }.
 }
 kept-copy-more = and { $count } more
+kept-copy-renumbered = { $count ->
+    [one] Its edits already accepted were sent again to the restored server, which gave a document another number (its content is unchanged): { $numbers }.
+   *[other] Its edits already accepted were sent again to the restored server, which gave { $count } documents other numbers (their content is unchanged): { $numbers }.
+}
+kept-copy-renumbering = { $before } became { $after }
+kept-copy-refused = { $count ->
+    [one] The restored server refused an edit that had been accepted before the restore; it remains in this copy.
+   *[other] The restored server refused { $count } edits that had been accepted before the restore; they remain in this copy.
+}
+kept-copy-refused-named = { $count ->
+    [one] The restored server refused an edit that had been accepted before the restore; it remains in this copy: { $edits }.
+   *[other] The restored server refused { $count } edits that had been accepted before the restore; they remain in this copy: { $edits }.
+}
 kept-copy-seen = Got it
 banner-waiting-edits = { $count ->
     [one] One change by { $author } waits here for them to sign in again: it is sent only in their name, and yours go after it.

@@ -84,6 +84,19 @@ kept-copy-pending-named = { $count ->
    *[other] Elle contient { $count } modifications qui n'ont pas atteint le serveur : { $edits }.
 }
 kept-copy-more = et { $count } autre(s)
+kept-copy-renumbered = { $count ->
+    [one] Ses modifications déjà acceptées ont été renvoyées au serveur restauré, qui a donné un autre numéro à un document (son contenu est inchangé) : { $numbers }.
+   *[other] Ses modifications déjà acceptées ont été renvoyées au serveur restauré, qui a donné un autre numéro à { $count } documents (leur contenu est inchangé) : { $numbers }.
+}
+kept-copy-renumbering = { $before } devient { $after }
+kept-copy-refused = { $count ->
+    [one] Le serveur restauré a refusé une modification pourtant acceptée avant la restauration ; elle reste dans cette copie.
+   *[other] Le serveur restauré a refusé { $count } modifications pourtant acceptées avant la restauration ; elles restent dans cette copie.
+}
+kept-copy-refused-named = { $count ->
+    [one] Le serveur restauré a refusé une modification pourtant acceptée avant la restauration ; elle reste dans cette copie : { $edits }.
+   *[other] Le serveur restauré a refusé { $count } modifications pourtant acceptées avant la restauration ; elles restent dans cette copie : { $edits }.
+}
 kept-copy-seen = Compris
 banner-waiting-edits = { $count ->
     [one] Une modification de { $author } attend ici sa prochaine connexion : elle n'est envoyée qu'en son nom, et les vôtres partent après elle.

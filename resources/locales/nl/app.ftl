@@ -84,6 +84,19 @@ kept-copy-pending-named = { $count ->
    *[other] Ze bevat { $count } wijzigingen die de server nooit bereikten: { $edits }.
 }
 kept-copy-more = en { $count } andere
+kept-copy-renumbered = { $count ->
+    [one] De reeds aanvaarde wijzigingen werden opnieuw naar de herstelde server gestuurd, die een document een ander nummer gaf (de inhoud is ongewijzigd): { $numbers }.
+   *[other] De reeds aanvaarde wijzigingen werden opnieuw naar de herstelde server gestuurd, die { $count } documenten een ander nummer gaf (de inhoud is ongewijzigd): { $numbers }.
+}
+kept-copy-renumbering = { $before } werd { $after }
+kept-copy-refused = { $count ->
+    [one] De herstelde server weigerde een wijziging die vóór het herstel aanvaard was; ze blijft in deze kopie.
+   *[other] De herstelde server weigerde { $count } wijzigingen die vóór het herstel aanvaard waren; ze blijven in deze kopie.
+}
+kept-copy-refused-named = { $count ->
+    [one] De herstelde server weigerde een wijziging die vóór het herstel aanvaard was; ze blijft in deze kopie: { $edits }.
+   *[other] De herstelde server weigerde { $count } wijzigingen die vóór het herstel aanvaard waren; ze blijven in deze kopie: { $edits }.
+}
 kept-copy-seen = Begrepen
 banner-waiting-edits = { $count ->
     [one] Eén wijziging van { $author } wacht hier tot die persoon opnieuw aanmeldt: ze wordt alleen in diens naam verzonden, en de uwe volgen erna.

@@ -210,10 +210,12 @@ fn the_host_killed_during_a_devices_sync_comes_back_and_the_device_converges() {
 
 /// The host backs up into a folder of the user's (one at start, one on demand); the
 /// host is lost; another computer restores its newest backup, certificate included: the
-/// devices download again without pairing anew, and the edit one of them had not sent
-/// yet reaches the restored host and is numbered there.
+/// devices download again without pairing anew. The invoice one of them had not sent yet
+/// reaches the restored host and is numbered there; the invoice the other had sent after
+/// the backup (acknowledged by the lost host) is sent again and numbered after it, and
+/// that copy says so.
 #[test]
-fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lost() {
+fn a_host_restored_from_its_backup_is_downloaded_again_and_no_edit_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let (host_dir, backups) = (dir.path().join("host"), dir.path().join("usb"));
     std::fs::create_dir(&backups).unwrap();
@@ -227,11 +229,17 @@ fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lo
     figures(&process::spawn_with_password(command.arg("--json"), PASSWORD).unwrap().wait_with_output().unwrap());
     figures(&join(&a, host.first_invitation["link"].as_str().unwrap(), "Portable"));
 
-    // An invoice synced, then the backup; then an invoice the device keeps waiting.
+    // An invoice synced, then the backup; then an invoice the owner's copy syncs (the
+    // host acknowledges it, the backup lacks it), and one the device keeps waiting.
     let synced = issue_offline(&a, company, "Voilerie");
     figures(&stored_sync(&a));
     let backup = host.backup().unwrap();
     assert!(Path::new(backup["backup"].as_str().unwrap()).starts_with(&backups));
+    let acknowledged = issue_offline(&own, company, "Chantier naval");
+    figures(&stored_sync(&own));
+    let acknowledged_number =
+        CompanyStore::open(&copy_of(&own, company)).unwrap().document(acknowledged).unwrap().number;
+    assert!(acknowledged_number.as_deref().is_some_and(|n| n.ends_with('2')), "{acknowledged_number:?}");
     let waiting = issue_offline(&a, company, "Capitainerie");
 
     // The host is lost; another computer restores its newest backup and serves it, on
@@ -248,19 +256,36 @@ fn a_host_restored_from_its_backup_is_downloaded_again_and_nothing_pending_is_lo
     assert_eq!(restored.hosting["fingerprint"], host.hosting["fingerprint"]);
     assert_eq!(restored.address(), address);
 
-    // Both copies download again; the waiting invoice was sent first, and numbered.
-    let device = figures(&stored_sync(&a));
-    let owner = figures(&stored_sync(&own));
-    assert_eq!(device, owner);
-    assert_eq!(owner["document"]["count"], 2, "{owner}");
+    // Both copies download again. The device's waiting invoice reached the restored
+    // host first and took the next number; the owner's copy sent its acknowledged
+    // invoice again, which took the one after.
+    figures(&stored_sync(&a));
+    // The owner's copy synced after the backup: its refresh token was rotated then, and
+    // the restored host knows only the one before. The owner signs in again.
+    let mut command = process::app_sync(APP_BIN, &address, OWNER, &own);
+    let owner_sync = process::spawn_with_password(command.arg("--json"), PASSWORD).unwrap().wait_with_output().unwrap();
+    let owner = figures(&owner_sync);
+    assert!(stderr(&owner_sync).contains("is now"), "the renumbering is told: {}", stderr(&owner_sync));
+    // The device's next sync brings what the owner's copy sent.
+    assert_eq!(figures(&stored_sync(&a)), owner);
+    assert_eq!(owner["document"]["count"], 3, "each invoice once: {owner}");
     let store = CompanyStore::open(&copy_of(&a, company)).unwrap();
     assert_eq!(store.pending_count().unwrap(), 0);
-    let mut numbers: Vec<String> =
-        [synced, waiting].iter().map(|id| store.document(*id).unwrap().number.unwrap()).collect();
-    numbers.sort();
-    assert!(numbers[0].ends_with('1') && numbers[1].ends_with('2'), "{numbers:?}");
+    let number = |id| store.document(id).unwrap().number.unwrap();
+    let numbers = [number(synced), number(waiting), number(acknowledged)];
+    for (n, number) in numbers.iter().enumerate() {
+        assert!(number.ends_with(&(n + 1).to_string()), "gapless, in the order the host met them: {numbers:?}");
+    }
     let kept = AppStore::open(&a.join(AppStore::FILE_NAME)).unwrap().kept_copies(company).unwrap();
     assert_eq!(kept.len(), 1, "the old copy is kept aside");
+    let kept = AppStore::open(&own.join(AppStore::FILE_NAME)).unwrap().kept_copies(company).unwrap();
+    assert_eq!(kept.len(), 1);
+    let renumbered = &kept[0].renumbered;
+    assert_eq!(renumbered.len(), 1, "{renumbered:?}");
+    assert_eq!(
+        (renumbered[0].document, Some(renumbered[0].before.clone()), renumbered[0].after.clone()),
+        (acknowledged, acknowledged_number, numbers[2].clone())
+    );
 }
 
 /// Two network namespaces of this test's own (root and `ip netns` needed; skipped

@@ -23,6 +23,10 @@ pub(super) struct Redownload {
     path: PathBuf,
     /// The old file's edits that never reached the server.
     pending: Vec<PendingEdit>,
+    /// The old file's documents the restored server numbered otherwise.
+    renumbered: Vec<crate::store::Renumbering>,
+    /// The old file's acknowledged edits the restored server refused.
+    refused: Vec<PendingEdit>,
 }
 
 impl Worker {
@@ -160,8 +164,16 @@ impl Worker {
             tracing::warn!(error = %e, "the old copy's waiting edits could not be read");
             Vec::new()
         });
+        let renumbered = old.store.renumbered().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the old copy's renumbered documents could not be read");
+            Vec::new()
+        });
+        let refused = old.store.refused_replays().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the old copy's refused edits could not be read");
+            Vec::new()
+        });
         drop(old);
-        self.redownload = Some(Redownload { choice: choice.clone(), path, pending });
+        self.redownload = Some(Redownload { choice: choice.clone(), path, pending, renumbered, refused });
         self.emit(Event::ReleaseCompanyFile { company: choice.id });
         self.next_sync = Some(tokio::time::Instant::now() + RELEASE_WAIT);
     }
@@ -170,7 +182,7 @@ impl Worker {
     /// aside (its path kept in the app file and shown), downloads again, and tells the
     /// window to open the new file.
     pub(super) async fn finish_download_again(&mut self) {
-        let Some(Redownload { choice, path, pending }) = self.redownload.take() else { return };
+        let Some(Redownload { choice, path, pending, renumbered, refused }) = self.redownload.take() else { return };
         let mut tries = 0;
         let created = loop {
             let client = match self.client() {
@@ -192,11 +204,12 @@ impl Worker {
                 link.store.set_author(self.user);
                 self.link = Some(link);
                 if let Some(backup) = &backup
-                    && let Err(e) = self.app.keep_copy(choice.id, backup, pending.len() as u64)
+                    && let Err(e) =
+                        self.app.keep_copy(choice.id, backup, pending.len() as u64, &renumbered, refused.len() as u64)
                 {
                     tracing::warn!(error = %e, "the kept copy could not be recorded");
                 }
-                self.emit(Event::Notice(Notice::DownloadedAgain { backup, pending }));
+                self.emit(Event::Notice(Notice::DownloadedAgain { backup, pending, renumbered, refused }));
                 self.report_kept_copies();
                 Box::pin(self.sync()).await;
                 if self.link.as_ref().is_some_and(|l| l.downloaded().unwrap_or(false)) {
