@@ -193,8 +193,12 @@ async fn every_operation_answers_what_its_document_says() {
     let mut rng = Rng::new(u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(7));
     let mut undocumented: BTreeMap<String, String> = BTreeMap::new();
     let mut statuses: BTreeMap<String, BTreeMap<u16, u32>> = BTreeMap::new();
-    let operations = operations(&document);
+    let mut operations = operations(&document);
     assert!(operations.len() >= 18, "{} operations", operations.len());
+    // Moving the company freezes it: every change after is refused (`company_moved`), so
+    // the move goes last, and the other operations are fuzzed on a company that takes
+    // changes.
+    operations.sort_by_key(|operation| operation.path.ends_with("/move"));
     for operation in &operations {
         let name = format!("{} {}", operation.method, operation.path);
         // A fresh session for each operation: the one before may have signed out. The

@@ -193,9 +193,16 @@ fn document_common_answers(document: &mut utoipa::openapi::OpenApi) {
             .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
             .build()
     };
-    for item in document.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
+    for (path, item) in &mut document.paths.paths {
+        let operations = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
             let has_input =
                 operation.request_body.is_some() || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let mut answers = Vec::new();
@@ -208,6 +215,10 @@ fn document_common_answers(document: &mut utoipa::openapi::OpenApi) {
             }
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 answers.push(("401", "Not signed in, or the session expired"));
+            }
+            // A company that moved to another host takes no change here.
+            if path.starts_with("/v1/companies/{company}/") && method != "get" {
+                answers.push(("409", "The company moved to another host (`company_moved`): read-only here"));
             }
             for (status, description) in answers {
                 operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
