@@ -75,6 +75,15 @@ pub enum Access {
 }
 
 /// Opens a connection with the pragmas every Comptoir file uses.
+/// Whether reading through `conn` (a read-only connection) meets a hot rollback journal
+/// it may not roll back (`SQLITE_READONLY_ROLLBACK`).
+fn has_hot_journal(conn: &Connection) -> bool {
+    matches!(
+        conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0)),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK
+    )
+}
+
 fn open_connection(path: &Path, access: Access, create: bool) -> Result<Connection, StoreError> {
     let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     flags |= match access {
@@ -84,9 +93,25 @@ fn open_connection(path: &Path, access: Access, create: bool) -> Result<Connecti
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let conn = Connection::open_with_flags(path, flags)
+    let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    if access == Access::ReadOnly && has_hot_journal(&conn) {
+        // A writer killed in the middle of a rollback-journal transaction (switching the
+        // file to WAL, say) left a journal that only a writer may roll back: done once
+        // here, as the next writer would, then read as asked.
+        tracing::info!(path = %path.display(), "rolling back what a killed writer left, before reading");
+        drop(conn);
+        let writer =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        writer.busy_timeout(Duration::from_secs(5))?;
+        writer.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))?;
+        drop(writer);
+        conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+    }
     if access == Access::ReadWrite {
         // WAL lets the UI read while the engine writes; FULL makes each commit durable.
         conn.pragma_update(None, "journal_mode", "WAL")?;

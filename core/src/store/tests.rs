@@ -185,6 +185,39 @@ fn a_file_from_a_newer_version_is_refused_untouched() {
     assert_eq!(err.code(), "file_from_newer_version");
 }
 
+/// A writer killed in the middle of a rollback-journal transaction (the moment a new
+/// file switches to WAL) leaves a hot journal. The next reader, read-only, cannot roll it
+/// back itself (`SQLITE_READONLY_ROLLBACK`): it has it rolled back and reads the file as
+/// it was before that transaction. Made here by copying a file and its journal while a
+/// transaction is open, which is what a kill leaves.
+#[test]
+fn a_hot_journal_left_by_a_killed_writer_is_rolled_back_before_reading() {
+    let dir = TempDir::new().unwrap();
+    let (store, path) = new_store(&dir, "atelier.comptoir");
+    let id = store.company_id();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    conn.pragma_update(None, "cache_size", 1).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE; CREATE TABLE filler (x BLOB);").unwrap();
+    for _ in 0..200 {
+        conn.execute("INSERT INTO filler VALUES (zeroblob(4096))", []).unwrap();
+    }
+    conn.execute("UPDATE company SET legal_name = 'Pas encore validé'", []).unwrap();
+    let killed = dir.path().join("killed.comptoir");
+    std::fs::copy(&path, &killed).unwrap();
+    std::fs::copy(dir.path().join("atelier.comptoir-journal"), dir.path().join("killed.comptoir-journal")).unwrap();
+    conn.execute_batch("ROLLBACK").unwrap();
+    drop(conn);
+
+    let info = CompanyStore::identify(&killed).unwrap();
+    assert_eq!((info.company_id, info.legal_name.as_str()), (id, "Atelier Test SARL"));
+    assert!(!dir.path().join("killed.comptoir-journal").exists(), "rolled back");
+    let reader = CompanyStore::open_read_only(&killed).unwrap();
+    assert_eq!(reader.company_id(), id);
+    CompanyStore::open_expecting(&killed, id).unwrap();
+}
+
 #[test]
 fn a_company_file_is_recognised_after_being_renamed() {
     let dir = TempDir::new().unwrap();

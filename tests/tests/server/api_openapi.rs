@@ -58,6 +58,7 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         "POST /v1/companies/{company}/accounting/postings/{posting}/commit",
         "POST /v1/companies/{company}/move",
         "GET /v1/companies/{company}/archive",
+        "PUT /v1/companies/{company}/archive",
         "POST /v1/pair/claim",
         "POST /v1/pair/code",
         "POST /v1/pair/code/confirm",
