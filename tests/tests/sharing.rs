@@ -41,9 +41,9 @@ fn link_shown(harness: &Harness<'_, ComptoirApp>) -> String {
     harness.get(field).value().unwrap()
 }
 
-/// The app's host serving, its own copy signed in to it through the wizard, the company
-/// open.
-fn signed_in_to_its_own_host(harness: &mut Harness<'_, ComptoirApp>) {
+/// The app's host serving (on `ip`), its own copy signed in to it through the wizard as
+/// `email`, the company open.
+fn signed_in_to_its_own_host_as(harness: &mut Harness<'_, ComptoirApp>, email: &str, ip: &str) {
     wait_until(harness, "the app serving its company", |h| {
         matches!(
             h.state().local_host.as_ref().map(comptoir::local_host::LocalHost::state),
@@ -55,17 +55,20 @@ fn signed_in_to_its_own_host(harness: &mut Harness<'_, ComptoirApp>) {
         unreachable!("waited for above")
     };
     let address = address.to_string();
-    assert!(address.starts_with("comptoir-lan://") && address.contains("@127.0.0.2:"), "{address}");
+    assert!(address.starts_with("comptoir-lan://") && address.contains(&format!("@{ip}:")), "{address}");
     wait_for(harness, "Adresse e-mail");
     comptoir_tests::ui::replace_text(harness, "Adresse du serveur", &address);
-    type_into(harness, "Adresse e-mail", OWNER);
+    type_into(harness, "Adresse e-mail", email);
     type_into(harness, "Mot de passe", PASSWORD);
     harness.get_by_label("Se connecter").click();
-    wait_for(harness, COMPANY);
-    harness.get_by_label(COMPANY).click();
     wait_for(harness, "Commencer");
     harness.get_by_label("Commencer").click();
     wait_for(harness, "Synchronisé");
+}
+
+/// [`signed_in_to_its_own_host_as`] the owner, the host on 127.0.0.2.
+fn signed_in_to_its_own_host(harness: &mut Harness<'_, ComptoirApp>) {
+    signed_in_to_its_own_host_as(harness, OWNER, "127.0.0.2");
 }
 
 #[test]
@@ -331,24 +334,7 @@ fn a_seller_is_offered_neither_sharing_nor_moving() {
     let listen: SocketAddr = "127.0.0.24:0".parse().unwrap();
     let mut harness =
         comptoir_tests::hosting_app_harness(dir.path(), "https://sync.invalid", egui::vec2(1280.0, 900.0), listen);
-    wait_until(&mut harness, "the app serving its company", |h| {
-        matches!(
-            h.state().local_host.as_ref().map(comptoir::local_host::LocalHost::state),
-            Some(HostingState::Serving { .. })
-        )
-    });
-    let Some(HostingState::Serving { address, .. }) = harness.state().local_host.as_ref().map(|l| l.state().clone())
-    else {
-        unreachable!("waited for above")
-    };
-    wait_for(&mut harness, "Adresse e-mail");
-    comptoir_tests::ui::replace_text(&mut harness, "Adresse du serveur", &address.to_string());
-    type_into(&mut harness, "Adresse e-mail", "vendeur@atelier-du-port.test");
-    type_into(&mut harness, "Mot de passe", PASSWORD);
-    harness.get_by_label("Se connecter").click();
-    wait_for(&mut harness, "Commencer");
-    harness.get_by_label("Commencer").click();
-    wait_for(&mut harness, "Synchronisé");
+    signed_in_to_its_own_host_as(&mut harness, "vendeur@atelier-du-port.test", "127.0.0.24");
     assert!(!harness.state().can_share() && !harness.state().can_move_here());
     harness.get_by_label("Fichier").click();
     wait_for(&mut harness, "Préférences…");
