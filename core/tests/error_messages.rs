@@ -88,6 +88,7 @@ fn codes() -> BTreeSet<String> {
             "StatusCode::PAYLOAD_TOO_LARGE,",
             "StatusCode::NOT_FOUND,",
             "StatusCode::GONE,",
+            "StatusCode::UNAUTHORIZED,",
         ] {
             for (at, _) in source.match_indices(marker) {
                 let rest = source[at + marker.len()..].trim_start();

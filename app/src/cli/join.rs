@@ -56,7 +56,11 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<()> {
     );
     // The keychain's client blocks on a runtime of its own: off the async threads.
     let path = args.data.join(CREDENTIALS_FILE);
-    tokio::task::block_in_place(|| system_credentials(&path).save(&paired.email, &paired.tokens.refresh_token))?;
+    tokio::task::block_in_place(|| {
+        let credentials = system_credentials(&path);
+        credentials.save(&paired.email, &paired.tokens.refresh_token)?;
+        comptoir_core::engine::credentials::save_device_secret(credentials.as_ref(), &paired)
+    })?;
     let company = CompanyId(paired.company_id);
     backup_existing(&args.data, company)?;
     let account = client.account().await?;

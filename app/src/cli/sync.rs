@@ -78,6 +78,18 @@ pub async fn run_stored(
     let mut server = account.server_url.clone();
     let mut client = SyncClient::new(&server)?;
     let tokens = match client.refresh(&refresh).await {
+        // A host that no longer knows the session (restored from a backup): the device
+        // signs in again with its own secret, kept at pairing.
+        Err(ClientError::SignedOut) if HostAddress::is_host_address(&server) => {
+            let kept = tokio::task::block_in_place(|| {
+                comptoir_core::engine::credentials::device_secret(credentials.as_ref(), &account.email)
+            });
+            let (device, secret) = kept.ok_or_else(|| {
+                anyhow!("the host no longer knows this device's session, and it kept no secret: pair it again")
+            })?;
+            eprintln!("the host does not know this device's session: signing in with its secret");
+            client.resume_device(device, &secret).await?
+        }
         // A host of the local network that moved (a new address from DHCP): looked for
         // by mDNS, and kept where it answers. The pin holds wherever it is found.
         Err(ClientError::Unreachable(_)) if HostAddress::is_host_address(&server) => {

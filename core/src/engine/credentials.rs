@@ -26,6 +26,35 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
     fn describe(&self) -> String;
 }
 
+/// A device paired with a host of the local network keeps its own secret (see
+/// [`crate::lan::pairing::Paired::device_secret`]) beside its session, under this entry
+/// of the member's email: `DEVICE_ID SECRET`.
+pub fn device_entry(email: &str) -> String {
+    format!("device:{}", email.trim().to_lowercase())
+}
+
+/// Keeps the device's own secret of a pairing, when the host gave one.
+///
+/// # Errors
+///
+/// When the store cannot write.
+pub fn save_device_secret(
+    store: &dyn CredentialStore,
+    paired: &crate::lan::pairing::Paired,
+) -> Result<(), CredentialError> {
+    match &paired.device_secret {
+        Some(secret) => store.save(&device_entry(&paired.email), &format!("{} {secret}", paired.device_id)),
+        None => Ok(()),
+    }
+}
+
+/// The device's id and secret kept for `email`, if any.
+pub fn device_secret(store: &dyn CredentialStore, email: &str) -> Option<(uuid::Uuid, String)> {
+    let kept = store.load(&device_entry(email)).ok().flatten()?;
+    let (id, secret) = kept.split_once(' ')?;
+    Some((id.parse().ok()?, secret.to_owned()))
+}
+
 /// The service name under which Comptoir's entries are filed in the keychain.
 pub const KEYCHAIN_SERVICE: &str = "comptoir";
 

@@ -66,8 +66,9 @@ pub struct CodeConfirm {
     pub device_name: String,
 }
 
-/// A device paired: its session, the company it joined, as whom.
-#[derive(Debug, Deserialize, Serialize)]
+/// A device paired: its session, the company it joined, as whom. Its `Debug` output
+/// leaves the device's secret out (the tokens hide theirs).
+#[derive(Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Paired {
     pub tokens: Tokens,
@@ -78,6 +79,40 @@ pub struct Paired {
     /// The member's email and role, as the invitation said.
     pub email: String,
     pub role: Role,
+    /// The device's own secret (base64url, 32 bytes), given once: with it the device
+    /// signs in again (`POST /v1/pair/resume`) when the host no longer knows its refresh
+    /// token (the host was restored from a backup). Keep it as a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Paired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Paired")
+            .field("tokens", &self.tokens)
+            .field("device_id", &self.device_id)
+            .field("company_id", &self.company_id)
+            .field("company_name", &self.company_name)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/pair/resume`: a paired device signs in again with its own secret.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResumeRequest {
+    pub device_id: Uuid,
+    /// The secret it was given at pairing (base64url).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ResumeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResumeRequest").field("device_id", &self.device_id).finish_non_exhaustive()
+    }
 }
 
 /// A device name as kept: trimmed, control characters dropped, at most

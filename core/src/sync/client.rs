@@ -308,6 +308,16 @@ impl SyncClient {
         }
     }
 
+    /// A paired device signs in again with the secret it was given at pairing (the host
+    /// no longer knows its refresh token: restored from a backup). Keeps the access
+    /// token.
+    pub async fn resume_device(&mut self, device: Uuid, secret: &str) -> Result<Tokens, ClientError> {
+        let body = crate::lan::pairing::ResumeRequest { device_id: device, secret: secret.to_owned() };
+        let tokens: Tokens = self.send(self.http.post(self.url("/v1/pair/resume")).json(&body)).await?;
+        self.access_token = Some(tokens.access_token.clone());
+        Ok(tokens)
+    }
+
     /// The password step. Keeps the access token when signed in.
     pub async fn login(&mut self, email: &str, password: &str) -> Result<LoginResponse, ClientError> {
         let body = LoginRequest { email: email.to_owned(), password: password.to_owned() };

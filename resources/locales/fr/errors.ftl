@@ -246,3 +246,4 @@ error-no_such_device = Cet appareil n'est pas associé à cette entreprise.
 error-no_free_code = Trop d'invitations sont en cours : réessayez dans quelques minutes.
 error-archive_too_large = L'archive de l'entreprise dépasse ce que le serveur accepte.
 error-email_taken = Un compte existe déjà avec cette adresse e-mail.
+error-device_unknown = Cet appareil n'est plus associé à l'ordinateur hôte : associez-le à nouveau (demandez une invitation).

@@ -245,3 +245,4 @@ error-no_such_device = Dit apparaat is niet gekoppeld aan deze onderneming.
 error-no_free_code = Er staan te veel uitnodigingen open: probeer het over enkele minuten opnieuw.
 error-archive_too_large = Het archief van de onderneming is groter dan wat de server aanvaardt.
 error-email_taken = Er bestaat al een account met dit e-mailadres.
+error-device_unknown = Dit apparaat is niet meer gekoppeld aan de hostcomputer: koppel het opnieuw (vraag een uitnodiging).

@@ -152,10 +152,19 @@ fn session_for(
     policy: &AuthPolicy,
     now: DateTime<Utc>,
 ) -> Result<(SessionRecord, String), ApiError> {
+    new_session_record(user.id, policy, now)
+}
+
+/// A new session of `user` and its refresh token (only its hash is kept).
+pub(super) fn new_session_record(
+    user: comptoir_core::model::UserId,
+    policy: &AuthPolicy,
+    now: DateTime<Utc>,
+) -> Result<(SessionRecord, String), ApiError> {
     let refresh_token = secrets::new_token()?;
     let session = SessionRecord {
         id: Uuid::now_v7(),
-        user_id: user.id,
+        user_id: user,
         refresh_hash: secrets::token_hash(&refresh_token),
         refresh_expires_at: now + policy.refresh_ttl,
     };
@@ -178,7 +187,7 @@ pub(super) fn device_session(
 }
 
 /// Gives a fresh access token for `session`, alongside its (new) refresh token.
-fn finish_tokens(
+pub(super) fn finish_tokens(
     storage: &dyn Storage,
     user: &UserRecord,
     session: &SessionRecord,

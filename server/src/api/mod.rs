@@ -175,6 +175,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pairing::claim))
         .routes(routes!(pairing::code_start))
         .routes(routes!(pairing::code_confirm))
+        .routes(routes!(pairing::resume))
         .split_for_parts();
     // Once every operation is in: the answers the layers give (bad input, bodies) and
     // those any operation may give under load.

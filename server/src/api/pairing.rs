@@ -9,9 +9,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use comptoir_core::lan::pairing::{ClaimRequest, CodeAnswer, CodeConfirm, CodeStart, Paired, clean_device_name};
+use comptoir_core::lan::pairing::{
+    ClaimRequest, CodeAnswer, CodeConfirm, CodeStart, Paired, ResumeRequest, clean_device_name,
+};
 use comptoir_core::lan::pake::HostExchange;
 use comptoir_core::lan::{PairingCode, PairingSecret};
+use comptoir_core::sync::Tokens;
 use uuid::Uuid;
 
 use super::{ApiJson, AppState, AuthAttempt};
@@ -67,6 +70,7 @@ fn pair(
 ) -> Result<Paired, ApiError> {
     // The member may have left the company since the invitation was made.
     let (user, role, company_name) = member_of(storage, invitation)?.ok_or_else(unknown)?;
+    let device_secret = secrets::new_token()?;
     let mut device = DeviceRecord {
         id: Uuid::now_v7(),
         company_id: invitation.company_id,
@@ -76,6 +80,7 @@ fn pair(
         paired_at: now,
         last_seen_at: None,
         revoked_at: None,
+        secret_hash: Some(secrets::token_hash(&device_secret)),
     };
     let tokens = super::auth::device_session(storage, &user, &mut device, state_policy, now)?;
     tracing::info!(company = %invitation.company_id, member = %user.email, device = %device.id, "device paired");
@@ -87,7 +92,44 @@ fn pair(
         company_name,
         email: user.email,
         role,
+        device_secret: Some(device_secret),
     })
+}
+
+#[utoipa::path(post, path = "/v1/pair/resume", tag = "pairing", request_body = ResumeRequest, responses((status = 200, description = "A new session for the device", body = Tokens), (status = 401, description = "No live device of this id and secret (`device_unknown`)", body = ErrorBody), (status = 404, description = "This server is no host (`not_a_host`)", body = ErrorBody), (status = 429, description = "Too many sign-in requests: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]
+/// `POST /v1/pair/resume`: a paired device signs in again with the secret it was given
+/// at pairing, when the host no longer knows its refresh token (restored from a backup).
+/// Its previous session ends; a revoked device is refused.
+pub async fn resume(
+    State(state): State<AppState>,
+    _attempt: AuthAttempt,
+    ApiJson(request): ApiJson<ResumeRequest>,
+) -> Result<Json<Tokens>, ApiError> {
+    hosting(&state)?;
+    let (now, policy) = (state.clock.now(), state.policy.clone());
+    let refused = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "device_unknown",
+            "This device is not paired with this host any more: pair it again.",
+        )
+    };
+    if request.secret.len() > 128 {
+        return Err(refused());
+    }
+    state
+        .blocking(move |storage| {
+            let (session, refresh_token) =
+                super::auth::new_session_record(comptoir_core::model::UserId(Uuid::nil()), &policy, now)?;
+            let device = storage
+                .resume_device(request.device_id, &secrets::token_hash(&request.secret), &session)?
+                .ok_or_else(refused)?;
+            let user = storage.user(device.user_id)?.ok_or_else(refused)?;
+            tracing::info!(company = %device.company_id, device = %device.id, "device signed in again with its secret");
+            let session = crate::storage::SessionRecord { user_id: user.id, ..session };
+            Ok(Json(super::auth::finish_tokens(storage, &user, &session, refresh_token, &policy, now)?))
+        })
+        .await
 }
 
 #[utoipa::path(post, path = "/v1/pair/claim", tag = "pairing", request_body = ClaimRequest, responses((status = 200, description = "Paired: the device's session", body = Paired), (status = 400, description = "No device name", body = ErrorBody), (status = 404, description = "No such invitation (`invitation_unknown`), or this server is no host (`not_a_host`)", body = ErrorBody), (status = 410, description = "The invitation expired (`invitation_expired`) or was used (`invitation_used`)", body = ErrorBody), (status = 429, description = "Too many sign-in requests: wait", body = ErrorBody, headers(("Retry-After" = i64, description = "Seconds to wait")))))]

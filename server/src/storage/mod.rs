@@ -378,6 +378,10 @@ pub struct DeviceRecord {
     pub paired_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the device's own secret, given once at pairing: with it the device
+    /// opens a new session ([`Storage::resume_device`]) when its refresh token is not
+    /// known here (a host restored from a backup). `None` for devices paired before.
+    pub secret_hash: Option<String>,
 }
 
 /// The server's storage. Implementations are shared between request handlers and must be
@@ -473,6 +477,16 @@ pub trait Storage: Send + Sync + 'static {
     /// Revokes a device of `company` and its session, in one transaction; `false` when
     /// no such device, or revoked already.
     fn revoke_device(&self, company: CompanyId, device: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError>;
+    /// Opens `session` (for the device's member, whatever its `user_id` says) for the
+    /// device `device` whose secret has the hash `secret_hash`, not revoked, in place of
+    /// its session (revoked), in one transaction; the device, or `None` when no live
+    /// device has that id and secret.
+    fn resume_device(
+        &self,
+        device: Uuid,
+        secret_hash: &str,
+        session: &SessionRecord,
+    ) -> Result<Option<DeviceRecord>, StorageError>;
     /// Notes that the device on `session` was served at `now` (nothing when the session
     /// is not a device's).
     fn device_seen(&self, session: Uuid, now: DateTime<Utc>) -> Result<(), StorageError>;

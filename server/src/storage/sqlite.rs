@@ -409,6 +409,15 @@ impl Storage for SqliteStorage {
         pairing::revoke_device(&mut *self.conn()?, company, device, now)
     }
 
+    fn resume_device(
+        &self,
+        device: Uuid,
+        secret_hash: &str,
+        session: &SessionRecord,
+    ) -> Result<Option<DeviceRecord>, StorageError> {
+        pairing::resume_device(&mut *self.conn()?, device, secret_hash, session)
+    }
+
     fn device_seen(&self, session: Uuid, now: DateTime<Utc>) -> Result<(), StorageError> {
         pairing::device_seen(&*self.conn()?, session, now)
     }

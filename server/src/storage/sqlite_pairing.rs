@@ -165,14 +165,16 @@ pub(super) fn add_device(
         params![session.id, session.user_id.0, session.refresh_hash, time_text(session.refresh_expires_at)],
     )?;
     tx.execute(
-        "INSERT INTO devices (id, company_id, user_id, session_id, name, paired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO devices (id, company_id, user_id, session_id, name, paired_at, secret_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             device.id,
             device.company_id.0,
             device.user_id.0,
             device.session_id,
             device.name,
-            time_text(device.paired_at)
+            time_text(device.paired_at),
+            device.secret_hash
         ],
     )?;
     tx.commit()?;
@@ -181,7 +183,7 @@ pub(super) fn add_device(
 
 pub(super) fn devices(conn: &Connection, company: CompanyId) -> Result<Vec<DeviceRecord>, StorageError> {
     let mut stmt = conn.prepare(
-        "SELECT id, user_id, session_id, name, paired_at, last_seen_at, revoked_at
+        "SELECT id, user_id, session_id, name, paired_at, last_seen_at, revoked_at, secret_hash
          FROM devices WHERE company_id = ?1 ORDER BY paired_at, id",
     )?;
     let rows = stmt.query_map([company.0], |r| {
@@ -193,11 +195,12 @@ pub(super) fn devices(conn: &Connection, company: CompanyId) -> Result<Vec<Devic
             r.get::<_, String>(4)?,
             r.get::<_, Option<String>>(5)?,
             r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
         ))
     })?;
     let optional = |value: Option<String>| value.as_deref().map(parse_time).transpose();
     rows.map(|row| {
-        let (id, user, session_id, name, paired_at, last_seen_at, revoked_at) = row?;
+        let (id, user, session_id, name, paired_at, last_seen_at, revoked_at, secret_hash) = row?;
         Ok(DeviceRecord {
             id,
             company_id: company,
@@ -207,9 +210,38 @@ pub(super) fn devices(conn: &Connection, company: CompanyId) -> Result<Vec<Devic
             paired_at: parse_time(&paired_at)?,
             last_seen_at: optional(last_seen_at)?,
             revoked_at: optional(revoked_at)?,
+            secret_hash,
         })
     })
     .collect()
+}
+
+pub(super) fn resume_device(
+    conn: &mut Connection,
+    device: Uuid,
+    secret_hash: &str,
+    session: &SessionRecord,
+) -> Result<Option<DeviceRecord>, StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: Option<(Uuid, Uuid, Uuid)> = tx
+        .query_row(
+            "SELECT company_id, session_id, user_id FROM devices
+             WHERE id = ?1 AND secret_hash = ?2 AND revoked_at IS NULL",
+            params![device, secret_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((company, old_session, user)) = found else { return Ok(None) };
+    tx.execute("UPDATE sessions SET revoked = 1 WHERE id = ?1", [old_session])?;
+    tx.execute("DELETE FROM access_tokens WHERE session_id = ?1", [old_session])?;
+    // The session is the device's member's, whoever the caller guessed.
+    tx.execute(
+        "INSERT INTO sessions (id, user_id, refresh_hash, refresh_expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![session.id, user, session.refresh_hash, time_text(session.refresh_expires_at)],
+    )?;
+    tx.execute("UPDATE devices SET session_id = ?2 WHERE id = ?1", params![device, session.id])?;
+    tx.commit()?;
+    Ok(devices(conn, CompanyId(company))?.into_iter().find(|d| d.id == device))
 }
 
 pub(super) fn revoke_device(

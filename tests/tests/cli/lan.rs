@@ -210,7 +210,8 @@ fn the_host_killed_during_a_devices_sync_comes_back_and_the_device_converges() {
 
 /// The host backs up into a folder of the user's (one at start, one on demand); the
 /// host is lost; another computer restores its newest backup, certificate included: the
-/// devices download again without pairing anew. The invoice one of them had not sent yet
+/// devices download again without pairing anew (a paired device signs in with its own
+/// secret). The invoice one of them had not sent yet
 /// reaches the restored host and is numbered there; the invoice the other had sent after
 /// the backup (acknowledged by the lost host) is sent again and numbered after it, and
 /// that copy says so.
@@ -240,6 +241,9 @@ fn a_host_restored_from_its_backup_is_downloaded_again_and_no_edit_is_lost() {
     let acknowledged_number =
         CompanyStore::open(&copy_of(&own, company)).unwrap().document(acknowledged).unwrap().number;
     assert!(acknowledged_number.as_deref().is_some_and(|n| n.ends_with('2')), "{acknowledged_number:?}");
+    // The device syncs after the backup too: its session's token turns, the backup
+    // knows only the one before.
+    figures(&stored_sync(&a));
     let waiting = issue_offline(&a, company, "Capitainerie");
 
     // The host is lost; another computer restores its newest backup and serves it, on
@@ -256,10 +260,14 @@ fn a_host_restored_from_its_backup_is_downloaded_again_and_no_edit_is_lost() {
     assert_eq!(restored.hosting["fingerprint"], host.hosting["fingerprint"]);
     assert_eq!(restored.address(), address);
 
-    // Both copies download again. The device's waiting invoice reached the restored
-    // host first and took the next number; the owner's copy sent its acknowledged
-    // invoice again, which took the one after.
-    figures(&stored_sync(&a));
+    // Both copies download again. The device, paired without a password, signs in with
+    // the secret it was given at pairing (the restored host knows none of its later
+    // tokens). Its waiting invoice reached the restored host first and took the next
+    // number; the owner's copy sent its acknowledged invoice again, which took the one
+    // after.
+    let device_sync = stored_sync(&a);
+    figures(&device_sync);
+    assert!(stderr(&device_sync).contains("signing in with its secret"), "{}", stderr(&device_sync));
     // The owner's copy synced after the backup: its refresh token was rotated then, and
     // the restored host knows only the one before. The owner signs in again.
     let mut command = process::app_sync(APP_BIN, &address, OWNER, &own);

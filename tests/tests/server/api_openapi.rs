@@ -62,6 +62,7 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         "POST /v1/pair/claim",
         "POST /v1/pair/code",
         "POST /v1/pair/code/confirm",
+        "POST /v1/pair/resume",
     ];
     expected.sort_unstable();
     assert_eq!(operations, expected);

@@ -142,6 +142,37 @@ fn a_wrong_code_gets_nothing_and_spends_the_invitation() {
     assert!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().is_empty());
 }
 
+/// A host restored from a backup knows none of the refresh tokens its devices turned
+/// since: a paired device signs in again with the secret it was given at pairing. Only
+/// its hash is kept; a wrong secret, another id, a revoked device get nothing.
+#[test]
+fn a_paired_device_signs_in_again_with_its_own_secret_and_a_revoked_one_cannot() {
+    let (host, _clock) = host();
+    let company = host.company();
+    let rt = runtime();
+    let (_, link) = host.invite(company, &host.accounts.email).unwrap();
+    let (mut device, paired) = rt.block_on(SyncClient::pair_by_link(&link, "Portable")).unwrap();
+    let secret = paired.device_secret.clone().unwrap();
+    let kept = comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap();
+    assert_eq!(kept[0].secret_hash.as_deref(), Some(comptoir_server::auth::token_hash(&secret).as_str()));
+
+    for (id, tried) in [(paired.device_id, "pas le bon secret"), (uuid::Uuid::now_v7(), secret.as_str())] {
+        let error = rt.block_on(device.resume_device(id, tried)).unwrap_err();
+        assert!(matches!(error, ClientError::SignedOut), "{error:?}");
+    }
+    let tokens = rt.block_on(device.resume_device(paired.device_id, &secret)).unwrap();
+    assert_eq!(tokens.user_id, paired.tokens.user_id, "the member the invitation named");
+    rt.block_on(device.status(company)).unwrap();
+    // The session before is over.
+    let error = rt.block_on(device.refresh(&paired.tokens.refresh_token)).unwrap_err();
+    assert!(matches!(error, ClientError::SignedOut), "{error:?}");
+    rt.block_on(device.refresh(&tokens.refresh_token)).unwrap();
+
+    comptoir_server::pairing::revoke(host.storage().as_ref(), company, paired.device_id, Utc::now()).unwrap();
+    let error = rt.block_on(device.resume_device(paired.device_id, &secret)).unwrap_err();
+    assert!(matches!(error, ClientError::SignedOut), "a revoked device: {error:?}");
+}
+
 #[test]
 fn a_revoked_device_is_refused_at_once() {
     let (host, _clock) = host();

@@ -37,6 +37,9 @@ impl Worker {
             return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
         }
         tracing::info!(host = %host.fingerprint, company = %paired.company_id, device = %paired.device_id, "paired with a host of the local network");
+        if let Err(e) = crate::engine::credentials::save_device_secret(self.config.credentials.as_ref(), &paired) {
+            tracing::warn!(error = %e, "the device's secret could not be kept: after a restore of the host, pair again");
+        }
         self.server = server;
         self.email = Some(paired.email.trim().to_lowercase());
         self.account = None;

@@ -198,7 +198,18 @@ impl Worker {
         let email = self.email.clone().ok_or(ClientError::SignedOut)?;
         let refresh = self.config.credentials.load(&email).ok().flatten().ok_or(ClientError::SignedOut)?;
         let mut client = SyncClient::new(&self.server)?;
-        let tokens = client.refresh(&refresh).await?;
+        let tokens = match client.refresh(&refresh).await {
+            // A host of the local network that no longer knows the token (restored from a
+            // backup): the device signs in again with its own secret, when it has one.
+            Err(ClientError::SignedOut) if crate::lan::HostAddress::is_host_address(&self.server) => {
+                let (device, secret) =
+                    crate::engine::credentials::device_secret(self.config.credentials.as_ref(), &email)
+                        .ok_or(ClientError::SignedOut)?;
+                tracing::info!(%device, "the host does not know this device's session: signing in with its secret");
+                client.resume_device(device, &secret).await?
+            }
+            result => result?,
+        };
         self.access = Some(tokens.access_token.clone());
         if let Err(e) = self.config.credentials.save(&email, &tokens.refresh_token) {
             tracing::warn!(error = %e, "the new sign-in token could not be kept");
@@ -237,10 +248,17 @@ impl Worker {
             // Best effort: offline, the tokens die with their expiry.
             let _ = client.logout().await;
         }
-        if let Some(email) = &self.email
-            && let Err(e) = self.config.credentials.delete(email)
-        {
-            tracing::warn!(error = %e, "the sign-in token could not be deleted");
+        if let Some(email) = &self.email {
+            if let Err(e) = self.config.credentials.delete(email) {
+                tracing::warn!(error = %e, "the sign-in token could not be deleted");
+            }
+            // A paired device's own secret goes with its session.
+            let device = crate::engine::credentials::device_entry(email);
+            if self.config.credentials.load(&device).ok().flatten().is_some()
+                && let Err(e) = self.config.credentials.delete(&device)
+            {
+                tracing::warn!(error = %e, "the device's secret could not be deleted");
+            }
         }
         self.access = None;
         self.account = None;

@@ -26,10 +26,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, sql: include_str!("migrations/0004_posting_parts.sql") },
     Migration { version: 5, sql: include_str!("migrations/0005_pairing.sql") },
     Migration { version: 6, sql: include_str!("migrations/0006_company_moves.sql") },
+    Migration { version: 7, sql: include_str!("migrations/0007_device_secrets.sql") },
 ];
 
 /// The version the schema has after [`migrate`].
-pub const LATEST_VERSION: u32 = 6;
+pub const LATEST_VERSION: u32 = 7;
 
 #[allow(clippy::needless_pass_by_value, reason = "the shape `map_err` calls")]
 fn store_error(e: StoreError) -> StorageError {
