@@ -362,6 +362,7 @@ impl ComptoirApp {
                 }
                 PreferencesAction::SetNoticeChoices(choices) => self.notice_choices = choices,
                 PreferencesAction::Close => self.preferences = None,
+                PreferencesAction::BecomeHost(folder) => self.take_over(folder),
                 PreferencesAction::OpenSharing => {
                     if let Some(company) = &self.working {
                         self.sharing =
@@ -576,6 +577,19 @@ impl ComptoirApp {
                 self.give_back = Some((window, sent));
             }
         }
+    }
+
+    /// Préférences → Compte → « Devenir l'ordinateur hôte »: the local host's thread
+    /// restores the newest backup of `folder` (the certificate with it: the devices' pin
+    /// holds) and serves it; this computer's copy follows its own host as soon as it
+    /// serves ([`Command::LocalHostAt`]), signs in with the device's secret and sends
+    /// what the backup lacks.
+    fn take_over(&mut self, folder: std::path::PathBuf) {
+        self.sharing = None;
+        let previous = self.local_host.take().map(|host| host.stopped());
+        let wake = repaint_of(&self.ctx);
+        self.local_host =
+            crate::local_host::LocalHost::take_over(&self.data_dir, self.host_listen, wake, folder, previous);
     }
 
     /// « Déplacer sur cet ordinateur »: the local host's thread takes the company from

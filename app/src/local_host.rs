@@ -175,6 +175,9 @@ pub struct TakenCompany {
 enum Setup {
     Create(NewCompany),
     Take(TakenCompany),
+    /// The newest backup of this folder (remembered as the backups' folder) becomes the
+    /// host's data: this computer takes over from a host that is lost.
+    Restore(std::path::PathBuf),
 }
 
 /// What the thread sends: its state, or an answer.
@@ -236,6 +239,20 @@ impl LocalHost {
         Self::spawn(data, listen, wake, Some(Setup::Take(company)), previous)
     }
 
+    /// Restores the newest backup of `folder` into the host's folder under `data` (the
+    /// folder is remembered for the next backups), then serves it as [`Self::start`]
+    /// does, all on the host's thread: this computer becomes the host of a company whose
+    /// host is lost. A failure is reported as [`HostingState::Stopped`] with its reason.
+    pub fn take_over(
+        data: &Path,
+        listen: SocketAddr,
+        wake: Arc<dyn Fn() + Send + Sync>,
+        folder: std::path::PathBuf,
+        previous: Option<HostStopped>,
+    ) -> Option<Self> {
+        Self::spawn(data, listen, wake, Some(Setup::Restore(folder)), previous)
+    }
+
     fn spawn(
         data: &Path,
         listen: SocketAddr,
@@ -267,6 +284,7 @@ impl LocalHost {
                 .map(|_| ())
                 .map_err(HostProblem::from),
                 Some(Setup::Take(company)) => take(&data, &company),
+                Some(Setup::Restore(folder)) => take_over(&data, &folder),
             };
             if let Err(error) = prepared {
                 tracing::warn!(%error, "the company could not be set up on this computer");
@@ -399,6 +417,15 @@ fn take(data: &Path, company: &TakenCompany) -> Result<(), HostProblem> {
             .map(|_| ())
             .map_err(HostProblem::from)
     })
+}
+
+/// Restores the newest backup of `folder` into the host's data under `data`, the folder
+/// remembered for the next backups.
+fn take_over(data: &Path, folder: &Path) -> Result<(), HostProblem> {
+    let folder = hosting::backup_folder(data, Some(folder))?.ok_or_else(no_folder)?;
+    let restored = hosting::restore_newest(data, &folder)?;
+    tracing::info!(backup = %restored.path.display(), "this computer takes over as the host, from its newest backup");
+    Ok(())
 }
 
 /// A runtime of the host's thread's own, for one request to a server.

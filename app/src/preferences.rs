@@ -36,7 +36,7 @@ impl Tab {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct PreferencesState {
     pub tab: Tab,
     /// The address in the Serveur tab's field.
@@ -63,6 +63,10 @@ pub struct PreferencesState {
     pub totp_code: String,
     pub totp_sent: bool,
     pub totp_outcome: Option<Result<String, String>>,
+    /// Compte → « Cet ordinateur devient l'hôte »: the backups' folder typed or chosen,
+    /// and the folder dialog while open.
+    pub backups_folder: String,
+    pub backups_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
 }
 
 /// A QR code's modules, row by row (`true`: dark).
@@ -204,6 +208,9 @@ pub enum PreferencesAction {
     SetNoticeChoices(NoticeChoices),
     /// Open the sharing window: the devices paired with the company hosted here.
     OpenSharing,
+    /// This computer becomes the host of the company, from the newest backup in this
+    /// folder (its host is lost).
+    BecomeHost(std::path::PathBuf),
     /// The window was closed.
     Close,
 }
@@ -226,7 +233,7 @@ pub fn preferences_ui(
         });
         ui.separator();
         match state.tab {
-            Tab::Account => account_ui(ui, ctx, &mut actions, &mut commands),
+            Tab::Account => account_ui(ui, state, ctx, &mut actions, &mut commands),
             Tab::Server => server_ui(ui, state, texts, ctx.server, &mut commands),
             Tab::Personal => {
                 personal_ui(ui, texts, &mut actions);
@@ -284,6 +291,7 @@ fn server_ui(
 /// Compte: who is signed in, the account's companies with a switch, sign out.
 fn account_ui(
     ui: &mut egui::Ui,
+    state: &mut PreferencesState,
     ctx: &PreferencesContext<'_>,
     actions: &mut Vec<PreferencesAction>,
     commands: &mut Vec<Command>,
@@ -321,7 +329,7 @@ fn account_ui(
     if ctx.companies.is_empty() {
         ui.weak(texts.get("account-companies-offline"));
     }
-    paired_ui(ui, ctx, actions);
+    paired_ui(ui, state, ctx, actions);
     ui.add_space(6.0);
     if ui.button(texts.get("menu-sign-out")).clicked() {
         commands.push(Command::SignOut { remove_local_data: false });
@@ -331,7 +339,12 @@ fn account_ui(
 /// A device of a host: which host it is paired with (its addresses and the start of its
 /// certificate's fingerprint, as the host's window shows it). The host: its paired
 /// devices, in the sharing window.
-fn paired_ui(ui: &mut egui::Ui, ctx: &PreferencesContext<'_>, actions: &mut Vec<PreferencesAction>) {
+fn paired_ui(
+    ui: &mut egui::Ui,
+    state: &mut PreferencesState,
+    ctx: &PreferencesContext<'_>,
+    actions: &mut Vec<PreferencesAction>,
+) {
     let texts = ctx.texts;
     if let Some(Ok(host)) = ctx.lan_host.map(comptoir_core::lan::HostAddress::parse) {
         let addresses: Vec<String> = host.addresses.iter().map(ToString::to_string).collect();
@@ -341,6 +354,9 @@ fn paired_ui(ui: &mut egui::Ui, ctx: &PreferencesContext<'_>, actions: &mut Vec<
             "account-paired-host",
             &[("addresses", addresses.join(", ").into()), ("fingerprint", fingerprint.into())],
         ));
+        if !ctx.hosting {
+            become_host_ui(ui, state, texts, actions);
+        }
     }
     if ctx.hosting {
         ui.add_space(6.0);
@@ -349,6 +365,44 @@ fn paired_ui(ui: &mut egui::Ui, ctx: &PreferencesContext<'_>, actions: &mut Vec<
             actions.push(PreferencesAction::OpenSharing);
         }
     }
+}
+
+/// « Cet ordinateur devient l'hôte » (a device of a host that is lost): the folder of
+/// the host's backups (typed, or chosen), then the newest backup is restored here and
+/// served; this computer's copy follows it and sends what the backup lacks.
+fn become_host_ui(
+    ui: &mut egui::Ui,
+    state: &mut PreferencesState,
+    texts: &Texts,
+    actions: &mut Vec<PreferencesAction>,
+) {
+    if let Some(dialog) = &state.backups_dialog
+        && let Ok(chosen) = dialog.try_recv()
+    {
+        state.backups_dialog = None;
+        if let Some(folder) = chosen {
+            state.backups_folder = folder.display().to_string();
+        }
+    }
+    ui.add_space(6.0);
+    ui.collapsing(texts.get("become-host-title"), |ui| {
+        ui.label(texts.get("become-host-explain"));
+        let label = ui.label(texts.get("become-host-folder"));
+        ui.horizontal(|ui| {
+            ui.add(egui::TextEdit::singleline(&mut state.backups_folder).desired_width(300.0)).labelled_by(label.id);
+            if ui
+                .add_enabled(state.backups_dialog.is_none(), egui::Button::new(texts.get("become-host-browse")))
+                .clicked()
+            {
+                state.backups_dialog =
+                    crate::screens::choose_folder(&texts.get("become-host-folder"), crate::screens::waker(ui.ctx()));
+            }
+        });
+        let folder = state.backups_folder.trim();
+        if ui.add_enabled(!folder.is_empty(), egui::Button::new(texts.get("become-host-confirm"))).clicked() {
+            actions.push(PreferencesAction::BecomeHost(std::path::PathBuf::from(folder)));
+        }
+    });
 }
 
 /// Personnel: the display language.

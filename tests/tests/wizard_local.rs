@@ -332,3 +332,68 @@ fn the_device_names_its_host_and_its_absence(
     wait_for(device, "L'ordinateur hôte est injoignable");
     assert!(shows(device, "Autoriser une application"));
 }
+
+/// The host is lost: a device that joined it becomes the host, from the host's newest
+/// backup (Préférences → Compte → « Cet ordinateur devient l'hôte… »). The certificate
+/// comes back with the backup, so the device's own copy follows its own host without
+/// pairing again, and downloads the company again from it (a restore is a new epoch).
+#[test]
+fn a_device_becomes_the_host_from_the_lost_hosts_newest_backup() {
+    let host_dir = tempfile::tempdir().unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let company =
+        comptoir::hosting::create_company(host_dir.path(), COMPANY, "FR", OWNER, "Patronne", PASSWORD).unwrap();
+    let mut host = comptoir::hosting::start(host_dir.path(), "127.0.0.27:0".parse().unwrap()).unwrap();
+    let (_, link, _) = host.invite(company, None).unwrap();
+
+    let device_dir = tempfile::tempdir().unwrap();
+    let mut device = app(device_dir.path(), "127.0.0.28:0");
+    wait_for(&mut device, "Rejoindre un ordinateur du réseau local");
+    device.get_by_label("Rejoindre un ordinateur du réseau local").click();
+    wait_for(&mut device, "Lien ou code d'invitation");
+    type_into(&mut device, "Lien ou code d'invitation", &link.to_string());
+    device.get_by_label("Rejoindre").click();
+    wait_for(&mut device, "Commencer");
+    device.get_by_label("Commencer").click();
+    wait_for(&mut device, "Synchronisé");
+    assert!(device.state().local_host.is_none() && !device.state().can_share());
+
+    // The host backs up to its USB disk, then is lost.
+    let folder = comptoir::hosting::backup_folder(host_dir.path(), Some(usb.path())).unwrap().unwrap();
+    comptoir::hosting::back_up_now(host_dir.path(), &folder, chrono::Utc::now()).unwrap();
+    host.stop();
+    drop(host);
+
+    file_menu(&mut device, "Préférences…");
+    wait_for(&mut device, "Compte");
+    device.get_by_label("Compte").click();
+    wait_for(&mut device, "Cet ordinateur devient l'hôte…");
+    device.get_by_label("Cet ordinateur devient l'hôte…").click();
+    wait_for(&mut device, "Dossier des sauvegardes de l'hôte");
+    type_into(&mut device, "Dossier des sauvegardes de l'hôte", &usb.path().display().to_string());
+    device.get_by_label("Devenir l'ordinateur hôte").click();
+    wait_until(&mut device, "this computer hosting the company", |h| h.state().can_share());
+    let server =
+        comptoir_core::store::AppStore::open(&device_dir.path().join(comptoir_core::store::AppStore::FILE_NAME))
+            .unwrap()
+            .last_account()
+            .unwrap()
+            .unwrap()
+            .server_url;
+    wait_until(&mut device, "the copy following its own host", |_| {
+        comptoir_core::store::AppStore::open(&device_dir.path().join(comptoir_core::store::AppStore::FILE_NAME))
+            .unwrap()
+            .last_account()
+            .unwrap()
+            .unwrap()
+            .server_url
+            .contains("@127.0.0.28:")
+    });
+    assert!(server.starts_with("comptoir-lan://"), "{server}");
+    // The restored data has a new epoch: the copy downloads it again from this computer.
+    wait_until(&mut device, "downloaded again from its own host", |h| {
+        h.state().notices.iter().any(|n| matches!(n, comptoir_core::engine::Notice::DownloadedAgain { .. }))
+            && matches!(h.state().status, comptoir_core::engine::SyncState::Synced { .. })
+    });
+    assert_eq!(copy(&device).company().unwrap().legal_name, COMPANY);
+}
