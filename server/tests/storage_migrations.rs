@@ -50,10 +50,11 @@ fn an_unversioned_database_is_recognised_and_upgraded_with_its_data() {
     };
     let conn = Connection::open(database(dir.path())).unwrap();
     // What later versions added (2: record_refs; 3: the mutations' digests; 4: staged
-    // posting parts) was not there either.
+    // posting parts; 5: invitations and devices; 6: company moves) was not there either.
     conn.execute_batch(
         "DROP TRIGGER record_refs_insert; DROP TRIGGER record_refs_update; DROP TABLE record_refs;
          ALTER TABLE mutations DROP COLUMN digest; DROP TABLE posting_parts;
+         DROP TABLE company_moves; DROP TABLE devices; DROP TABLE invitations;
          PRAGMA user_version = 0; PRAGMA application_id = 0;",
     )
     .unwrap();

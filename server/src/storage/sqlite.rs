@@ -760,13 +760,15 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        // As a file of version 1: no table, no triggers, no digests (version 3).
+        // As a file of version 1: no table, no triggers, no digests (version 3), no
+        // devices' secrets (version 7).
         storage
             .conn()
             .unwrap()
             .execute_batch(
                 "DROP TRIGGER record_refs_insert; DROP TRIGGER record_refs_update; DROP TABLE record_refs;
-                 ALTER TABLE mutations DROP COLUMN digest; PRAGMA user_version = 1;",
+                 ALTER TABLE mutations DROP COLUMN digest; ALTER TABLE devices DROP COLUMN secret_hash;
+                 PRAGMA user_version = 1;",
             )
             .unwrap();
         drop(storage);
