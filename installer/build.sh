@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Builds Comptoir's installable packages into one folder.
+#
+# Usage: installer/build.sh --out DIR [--target linux|windows|all] [--profile release|debug]
+#
+#   linux    comptoir_VERSION_ARCH.deb (dpkg-deb), comptoir-VERSION-1.x86_64.rpm
+#            (rpmbuild) and comptoir-VERSION-x86_64-linux.tar.gz (portable, with an
+#            install.sh for the user's home)
+#   windows  not written yet: the script says so and fails
+#
+# It installs the Debian packages it lacks (through scripts/system-packages.sh), then
+# builds the app with cargo (`--profile debug` packages the debug binary, compressed
+# fast: enough to test the packaging).
+#
+# Signing, when asked through the environment (never a key in the repository):
+#   COMPTOIR_GPG_KEY_ID  a key of the caller's GnuPG keyring (GNUPGHOME): the .rpm is
+#                        signed with it (rpmsign), and a detached signature (.asc) is
+#                        written beside the .deb and the .tar.gz
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=scripts/system-packages.sh
+source "$root/scripts/system-packages.sh"
+# shellcheck source=installer/linux/deb.sh
+source "$root/installer/linux/deb.sh"
+# shellcheck source=installer/linux/rpm.sh
+source "$root/installer/linux/rpm.sh"
+# shellcheck source=installer/linux/portable.sh
+source "$root/installer/linux/portable.sh"
+
+usage() {
+  sed -n '3p' "$0" | sed 's/^# //' >&2
+  exit 2
+}
+
+out=""
+target="linux"
+profile="release"
+while (($# > 0)); do
+  case "$1" in
+    --out) out="${2:-}"; shift 2 || usage ;;
+    --target) target="${2:-}"; shift 2 || usage ;;
+    --profile) profile="${2:-}"; shift 2 || usage ;;
+    -h | --help) usage ;;
+    *) echo "unknown argument: $1" >&2; usage ;;
+  esac
+done
+[[ -n "$out" ]] || usage
+case "$target" in linux | windows | all) ;; *) echo "unknown target: $target" >&2; usage ;; esac
+case "$profile" in release | debug) ;; *) echo "unknown profile: $profile" >&2; usage ;; esac
+
+# A debug package is for tests: compressed fast rather than small.
+fast_compression=0
+if [[ "$profile" == debug ]]; then
+  fast_compression=1
+fi
+out="$(realpath -m "$out")"
+mkdir -p "$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# The app's version, from Cargo (`…#comptoir@0.1.0`, or `…#0.1.0` with older cargo).
+pkgid="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
+version="${pkgid##*[#@]}"
+
+# Builds the app for the host, returns the stripped binary's path.
+build_linux_binary() {
+  local cargo_profile=(--release)
+  if [[ "$profile" == debug ]]; then
+    cargo_profile=()
+  fi
+  echo "== cargo build -p comptoir ($profile)" >&2
+  (cd "$root" && cargo build --locked -p comptoir "${cargo_profile[@]}")
+  strip --strip-unneeded -o "$work/comptoir" "$CARGO_TARGET_DIR/$profile/comptoir"
+  echo "$work/comptoir"
+}
+
+# Writes a detached ASCII signature beside FILE when COMPTOIR_GPG_KEY_ID is set.
+sign_detached() {
+  if [[ -n "${COMPTOIR_GPG_KEY_ID:-}" ]]; then
+    gpg --batch --yes --local-user "$COMPTOIR_GPG_KEY_ID" --armor --detach-sign --output "$1.asc" "$1"
+  fi
+}
+
+build_linux() {
+  install_system_packages "${DEB_TOOLS[@]}" "${RPM_TOOLS[@]}" >&2
+  local binary
+  binary="$(build_linux_binary)"
+  local deb rpm portable
+  deb="$(build_deb "$binary" "$version" "$out" "$work")"
+  rpm="$(build_rpm "$binary" "$version" "$out" "$work")"
+  portable="$(build_portable "$binary" "$version" "$out" "$work")"
+  local file
+  sign_detached "$deb"
+  sign_detached "$portable"
+  for file in "$deb" "$rpm" "$portable"; do
+    printf '%s\t%s\n' "$(du -h "$file" | cut -f1)" "$file"
+  done
+}
+
+if [[ "$target" == linux || "$target" == all ]]; then
+  build_linux
+fi
+if [[ "$target" == windows || "$target" == all ]]; then
+  echo "The Windows installer is not written by this script yet (see installer/README.md)." >&2
+  exit 1
+fi
