@@ -17,6 +17,8 @@
 #                        signed with it (rpmsign), and a detached signature (.asc) is
 #                        written beside the .deb and the .tar.gz
 set -euo pipefail
+# A failure inside $(…) stops the script too.
+shopt -s inherit_errexit
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
@@ -71,7 +73,7 @@ build_linux_binary() {
   fi
   echo "== cargo build -p comptoir ($profile)" >&2
   (cd "$root" && cargo build --locked -p comptoir "${cargo_profile[@]}")
-  strip --strip-unneeded -o "$work/comptoir" "$CARGO_TARGET_DIR/$profile/comptoir"
+  strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$work/comptoir" "$CARGO_TARGET_DIR/$profile/comptoir"
   echo "$work/comptoir"
 }
 
@@ -83,7 +85,7 @@ sign_detached() {
 }
 
 build_linux() {
-  install_system_packages "${DEB_TOOLS[@]}" "${RPM_TOOLS[@]}" >&2
+  install_packages "${DEB_TOOLS[@]}" "${RPM_TOOLS[@]}" >&2
   local binary
   binary="$(build_linux_binary)"
   local deb rpm portable

@@ -18,12 +18,14 @@ COMPTOIR_PACKAGES=(
   time                         # GNU time: the PDF batch benchmark reads the command's peak memory
 )
 
-# Installs the missing ones among the given packages (default: COMPTOIR_PACKAGES).
+# Installs the missing ones among COMPTOIR_PACKAGES.
 install_system_packages() {
+  install_packages "${COMPTOIR_PACKAGES[@]}"
+}
+
+# Installs the missing ones among the given Debian packages.
+install_packages() {
   local wanted=("$@")
-  if ((${#wanted[@]} == 0)); then
-    wanted=("${COMPTOIR_PACKAGES[@]}")
-  fi
   if [[ "${COMPTOIR_SKIP_SYSTEM_PACKAGES:-0}" == 1 ]]; then
     return 0
   fi

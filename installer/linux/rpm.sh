@@ -58,7 +58,8 @@ build_rpm() {
   local rpm="$out/comptoir-$version-1.x86_64.rpm"
   mv "$top/out/comptoir-$version-1.x86_64.rpm" "$rpm"
   if [[ -n "${COMPTOIR_GPG_KEY_ID:-}" ]]; then
-    rpmsign --define "_gpg_name $COMPTOIR_GPG_KEY_ID" --addsign "$rpm" >&2
+    # rpm's macros name gpg2, which Debian no longer ships under that name.
+    rpmsign --define "_gpg_name $COMPTOIR_GPG_KEY_ID" --define "__gpg $(command -v gpg)" --addsign "$rpm" >&2 2>/dev/null
   fi
   echo "$rpm"
 }
