@@ -6,7 +6,9 @@
 #   linux    comptoir_VERSION_ARCH.deb (dpkg-deb), comptoir-VERSION-1.x86_64.rpm
 #            (rpmbuild) and comptoir-VERSION-x86_64-linux.tar.gz (portable, with an
 #            install.sh for the user's home)
-#   windows  not written yet: the script says so and fails
+#   windows  comptoir-VERSION-setup.exe (NSIS: per user, or per machine with /AllUsers;
+#            French, Dutch, English) and comptoir-VERSION-x64.msi (wixl, per machine), from
+#            comptoir.exe cross-compiled for x86_64-pc-windows-gnu (MinGW-w64) and stripped
 #
 # It installs the Debian packages it lacks (through scripts/system-packages.sh), then
 # builds the app with cargo (`--profile debug` packages the debug binary, compressed
@@ -16,6 +18,9 @@
 #   COMPTOIR_GPG_KEY_ID  a key of the caller's GnuPG keyring (GNUPGHOME): the .rpm is
 #                        signed with it (rpmsign), and a detached signature (.asc) is
 #                        written beside the .deb and the .tar.gz
+#   COMPTOIR_AUTHENTICODE_PKCS12         a PKCS#12 certificate and key: comptoir.exe, the
+#   COMPTOIR_AUTHENTICODE_PASSWORD_FILE  setup .exe and the .msi are signed (osslsigncode),
+#   COMPTOIR_AUTHENTICODE_TIMESTAMP      its password's file, a timestamping server
 set -euo pipefail
 # A failure inside $(…) stops the script too.
 shopt -s inherit_errexit
@@ -29,6 +34,8 @@ source "$root/installer/linux/deb.sh"
 source "$root/installer/linux/rpm.sh"
 # shellcheck source=installer/linux/portable.sh
 source "$root/installer/linux/portable.sh"
+# shellcheck source=installer/windows/windows.sh
+source "$root/installer/windows/windows.sh"
 
 usage() {
   sed -n '3p' "$0" | sed 's/^# //' >&2
@@ -104,6 +111,8 @@ if [[ "$target" == linux || "$target" == all ]]; then
   build_linux
 fi
 if [[ "$target" == windows || "$target" == all ]]; then
-  echo "The Windows installer is not written by this script yet (see installer/README.md)." >&2
-  exit 1
+  install_packages "${WINDOWS_TOOLS[@]}" >&2
+  build_windows "$version" "$out" | while IFS= read -r file; do
+    printf '%s\t%s\n' "$(du -h "$file" | cut -f1)" "$file"
+  done
 fi
