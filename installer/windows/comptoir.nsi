@@ -8,7 +8,8 @@
 ; The uninstaller leaves the user's data (%APPDATA%\Comptoir) unless its "data" component
 ; is ticked, or /PURGE is given on its command line.
 
-Unicode true
+; A 64-bit installer for a 64-bit app (it also runs under a Wine without 32-bit support).
+Target amd64-unicode
 ManifestDPIAware true
 SetCompressor /SOLID lzma
 
@@ -49,7 +50,6 @@ VIAddVersionKey /LANG=0 "LegalCopyright" "MIT OR Apache-2.0"
 !include MultiUser.nsh
 !include MUI2.nsh
 !include FileFunc.nsh
-!include x64.nsh
 
 !define MUI_ICON "${STAGE}\comptoir.ico"
 !define MUI_UNICON "${STAGE}\comptoir.ico"
@@ -122,12 +122,7 @@ SectionEnd
 !insertmacro MUI_FUNCTION_DESCRIPTION_END
 
 Function .onInit
-  ${If} ${RunningX64}
-    SetRegView 64
-  ${Else}
-    MessageBox MB_ICONSTOP "Comptoir needs a 64-bit Windows."
-    Abort
-  ${EndIf}
+  SetRegView 64
   !insertmacro MULTIUSER_INIT
   !insertmacro MUI_LANGDLL_DISPLAY
 FunctionEnd
