@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Comptoir's installable packages into one folder.
 #
-# Usage: installer/build.sh --out DIR [--target linux|windows|all] [--profile release|debug]
+# Usage: installer/build.sh --out DIR [--target linux|windows|all] [--profile release|debug] [--no-build]
 #
 #   linux    comptoir_VERSION_ARCH.deb (dpkg-deb), comptoir-VERSION-1.x86_64.rpm
 #            (rpmbuild) and comptoir-VERSION-x86_64-linux.tar.gz (portable, with an
@@ -12,7 +12,9 @@
 #
 # It installs the Debian packages it lacks (through scripts/system-packages.sh), then
 # builds the app with cargo (`--profile debug` packages the debug binary, compressed
-# fast: enough to test the packaging).
+# fast: enough to test the packaging). `--no-build` packages the binary already in the
+# target folder (scripts/test.sh: the one `cargo test --workspace` built, whose features
+# differ from a `cargo build -p comptoir`, which would rebuild half the workspace).
 #
 # Signing, when asked through the environment (never a key in the repository):
 #   COMPTOIR_GPG_KEY_ID  a key of the caller's GnuPG keyring (GNUPGHOME): the .rpm is
@@ -45,11 +47,13 @@ usage() {
 out=""
 target="linux"
 profile="release"
+build=1
 while (($# > 0)); do
   case "$1" in
     --out) out="${2:-}"; shift 2 || usage ;;
     --target) target="${2:-}"; shift 2 || usage ;;
     --profile) profile="${2:-}"; shift 2 || usage ;;
+    --no-build) build=0; shift ;;
     -h | --help) usage ;;
     *) echo "unknown argument: $1" >&2; usage ;;
   esac
@@ -78,8 +82,13 @@ build_linux_binary() {
   if [[ "$profile" == debug ]]; then
     cargo_profile=()
   fi
-  echo "== cargo build -p comptoir ($profile)" >&2
-  (cd "$root" && cargo build --locked -p comptoir "${cargo_profile[@]}")
+  if ((build)); then
+    echo "== cargo build -p comptoir ($profile)" >&2
+    (cd "$root" && cargo build --locked -p comptoir "${cargo_profile[@]}")
+  elif [[ ! -x "$CARGO_TARGET_DIR/$profile/comptoir" ]]; then
+    echo "--no-build: there is no $CARGO_TARGET_DIR/$profile/comptoir" >&2
+    return 1
+  fi
   strip --strip-unneeded --remove-section=.comment --remove-section=.note -o "$work/comptoir" "$CARGO_TARGET_DIR/$profile/comptoir"
   echo "$work/comptoir"
 }

@@ -9,9 +9,16 @@
 #   .tar.gz  install.sh into a temporary HOME, the installed binary runs, --uninstall
 #            removes it all and keeps the app's data
 # Prints PASS or FAIL per check; exits 1 when any failed. Needs root or sudo (apt-get).
-# Called by scripts/test.sh. Usage: installer/test-linux.sh
+# Called by scripts/test.sh. Usage: installer/test-linux.sh [--no-build]
+#   --no-build  package the debug binary already built (scripts/test.sh's tests built it)
 set -euo pipefail
 
+for argument in "$@"; do
+  if [[ "$argument" != --no-build ]]; then
+    echo "usage: $0 [--no-build]" >&2
+    exit 2
+  fi
+done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
 source "$root/scripts/system-packages.sh"
@@ -51,7 +58,7 @@ gpg --batch --armor --export test@comptoir.invalid >"$scratch/signing-key.asc"
 
 out="$scratch/out"
 started=$SECONDS
-COMPTOIR_GPG_KEY_ID=test@comptoir.invalid "$root/installer/build.sh" --out "$out" --profile debug >"$scratch/build.log" 2>&1 || {
+COMPTOIR_GPG_KEY_ID=test@comptoir.invalid "$root/installer/build.sh" --out "$out" --profile debug "$@" >"$scratch/build.log" 2>&1 || {
   tail -30 "$scratch/build.log" >&2
   fail "installer/build.sh --profile debug"
   exit 1

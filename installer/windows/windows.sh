@@ -2,7 +2,7 @@
 # cross-compiled for x86_64-pc-windows-gnu with Debian's MinGW-w64 and stripped, an NSIS
 # installer (comptoir.nsi) and an MSI (comptoir.wxs, with wixl).
 # The cross build takes about 27 min on a busy two-core machine: not part of the CI test.
-# shellcheck shell=bash disable=SC2154 # root, work and profile are set by installer/build.sh
+# shellcheck shell=bash disable=SC2154 # root, work, profile and build are set by installer/build.sh
 
 # Debian packages the Windows installers need on the building machine.
 # shellcheck disable=SC2034 # read by installer/build.sh
@@ -44,8 +44,10 @@ build_windows() {
   if [[ "$profile" == debug ]]; then
     cargo_profile=()
   fi
-  echo "== cargo build -p comptoir --target $WINDOWS_TARGET ($profile)" >&2
-  (cd "$root" && cargo build --locked -p comptoir --target "$WINDOWS_TARGET" "${cargo_profile[@]}")
+  if ((build)); then
+    echo "== cargo build -p comptoir --target $WINDOWS_TARGET ($profile)" >&2
+    (cd "$root" && cargo build --locked -p comptoir --target "$WINDOWS_TARGET" "${cargo_profile[@]}")
+  fi
   rm -rf "$stage"
   mkdir -p "$stage"
   x86_64-w64-mingw32-strip -o "$stage/comptoir.exe" "$CARGO_TARGET_DIR/$WINDOWS_TARGET/$profile/comptoir.exe"
