@@ -242,7 +242,7 @@ portable_installs() {
   for file in "${user_files[@]}"; do
     [[ -f "$home/$file" ]] || { echo "  ~/$file was not installed" >&2; return 1; }
   done
-  grep -qx "Exec=$home/.local/bin/comptoir" "$home/.local/share/applications/comptoir.desktop" || return 1
+  grep -qxF "Exec=\"$home/.local/bin/comptoir\"" "$home/.local/share/applications/comptoir.desktop" || return 1
   desktop-file-validate "$home/.local/share/applications/comptoir.desktop" || return 1
   [[ "$("$home/.local/bin/comptoir" --version)" == "comptoir $version" ]]
 }

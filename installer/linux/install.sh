@@ -32,9 +32,12 @@ install_files() {
     install -D -m 644 "$here/icons/comptoir-$size.png" "$icon_theme/${size}x${size}/apps/comptoir.png"
   done
   install -D -m 644 "$here/icons/comptoir.svg" "$icon_theme/scalable/apps/comptoir.svg"
-  # The menu entry names the binary by its full path: ~/.local/bin is not on every PATH.
+  # The menu entry names the binary by its full path, quoted (a home may have spaces):
+  # ~/.local/bin is not on every PATH.
   mkdir -p "$applications"
-  sed "s|^Exec=comptoir|Exec=$bin_dir/comptoir|" "$here/comptoir.desktop" >"$applications/comptoir.desktop"
+  local exec_line="Exec=\"$bin_dir/comptoir\""
+  awk -v exec_line="$exec_line" '/^Exec=/ { print exec_line; next } { print }' \
+    "$here/comptoir.desktop" >"$applications/comptoir.desktop"
   chmod 644 "$applications/comptoir.desktop"
   refresh_caches
   echo "Comptoir is installed: $bin_dir/comptoir, and in the applications menu."
