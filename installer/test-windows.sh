@@ -3,9 +3,10 @@
 # windows: a cross build of about 27 min when cold, so this script is not part of
 # scripts/test.sh), then in a fresh Wine prefix
 #   NSIS  `setup.exe /S` installs for the current user, the installed
-#         `comptoir.exe --version` runs, the Start-menu shortcut exists;
+#         `comptoir.exe --version` runs, the Start-menu and desktop shortcuts exist;
 #         `uninstall.exe /S` removes the program and its shortcuts and keeps the user's
-#         data; `uninstall.exe /S /PURGE` removes the data too
+#         data; `uninstall.exe /S /PURGE` removes the data too; `/AllUsers` installs into
+#         Program Files and uninstalls
 #   MSI   `msiexec /i … /qn` installs into Program Files, `msiexec /x … /qn` removes it
 # Wine 8 lacks bcryptprimitives.dll!ProcessPrng, which Rust's standard library imports:
 # a test-only shim (installer/windows/wine/bcryptprimitives.c) goes beside the installed
@@ -139,6 +140,20 @@ nsis_purge() {
   [[ -z "$(installed_exe)" && ! -e "$appdata/Comptoir" ]]
 }
 check "NSIS: uninstall.exe /S /PURGE removes the data too" nsis_purge
+
+nsis_all_users() {
+  local dir="$WINEPREFIX/drive_c/Program Files/Comptoir"
+  local menu="$WINEPREFIX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/Comptoir.lnk"
+  wine "$setup" /S /AllUsers >/dev/null 2>&1
+  wineserver -w
+  [[ -f "$dir/comptoir.exe" && -f "$menu" ]] || { echo "  not installed for all users" >&2; return 1; }
+  wine "$dir/uninstall.exe" /S /AllUsers "_?=$(winepath -w "$dir")" >/dev/null 2>&1
+  wineserver -w
+  rm -f "$dir/uninstall.exe"
+  rmdir "$dir" 2>/dev/null || true
+  [[ ! -e "$dir/comptoir.exe" && ! -e "$menu" ]] || { echo "  left after the uninstall" >&2; return 1; }
+}
+check "NSIS: setup.exe /S /AllUsers installs into Program Files for every user, and uninstalls" nsis_all_users
 
 msi_installs() {
   wine msiexec /i "$(winepath -w "$msi")" /qn >/dev/null 2>&1
