@@ -3,7 +3,8 @@
 # windows: a cross build of about 27 min when cold, so this script is not part of
 # scripts/test.sh), then in a fresh Wine prefix
 #   NSIS  `setup.exe /S` installs for the current user, the installed
-#         `comptoir.exe --version` runs, the Start-menu and desktop shortcuts exist;
+#         `comptoir.exe --version` runs and draws its window on its demo under Xvfb, the
+#         Start-menu and desktop shortcuts exist;
 #         `uninstall.exe /S` removes the program and its shortcuts and keeps the user's
 #         data; `uninstall.exe /S /PURGE` removes the data too; `/AllUsers` installs into
 #         Program Files and uninstalls
@@ -19,7 +20,7 @@ shopt -s inherit_errexit
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
 source "$root/scripts/system-packages.sh"
-install_packages wine wine64 gcc-mingw-w64-x86-64 >&2
+install_packages wine wine64 gcc-mingw-w64-x86-64 xvfb xauth imagemagick >&2
 
 profile=release
 packages=""
@@ -110,6 +111,48 @@ nsis_version() {
   [[ "$said" == "comptoir $version" ]]
 }
 check "NSIS: the installed comptoir.exe --version prints comptoir $version" nsis_version
+
+# Runs inside xvfb-run: starts the installed comptoir.exe on its demo (seeding the demo
+# companies takes about 3 min under Wine, before the window), waits for its first frame,
+# saves the screen, stops Wine. wgpu draws through Vulkan (lavapipe) under Wine.
+window_check() {
+  local exe="$1" shot="$2" log="$3"
+  : >"$log"
+  WGPU_BACKEND=vulkan wine "$exe" --demo --data 'C:\comptoir-demo' >"$log" 2>&1 &
+  local waited=0
+  until grep -q "first frame since launch" "$log" || ((waited >= 420)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "  first frame after ${waited} s"
+  sleep 5
+  import -window root "$shot"
+  wineserver -k
+}
+
+nsis_window() {
+  local exe colours
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || return 1
+  cp "$scratch/bcryptprimitives.dll" "$(dirname "$exe")/"
+  # Wine's desktop process must start on the virtual display.
+  wineserver -k 2>/dev/null || true
+  timeout 600 xvfb-run -a -s "-screen 0 1280x800x24" \
+    bash -c "$(declare -f window_check); "'window_check "$@"' _ "$exe" "$scratch/window.png" "$scratch/app.log" || true
+  rm -f "$(dirname "$exe")/bcryptprimitives.dll"
+  if [[ ! -s "$scratch/window.png" ]]; then
+    echo "  no screenshot; the app's log:" >&2
+    tail -20 "$scratch/app.log" >&2
+    return 1
+  fi
+  colours="$(identify -format '%k' "$scratch/window.png")"
+  echo "  screenshot: $colours distinct colours"
+  ((colours > 50))
+}
+check "NSIS: the installed comptoir.exe draws its window under Wine and Xvfb (demo)" nsis_window
+if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
+  cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
+fi
 
 # Runs the uninstaller in place (_?= makes it wait instead of copying itself away).
 uninstall_nsis() {
