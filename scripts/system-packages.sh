@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Comptoir needs to build, test and run, when missing.
-# Sourced by run-demo.sh and test.sh; safe to run again (installs nothing twice).
+# Sourced by run-demo.sh, test.sh and installer/build.sh; safe to run again (installs nothing twice).
 #
 # On other systems install the equivalents by hand (see README.md), or set
 # COMPTOIR_SKIP_SYSTEM_PACKAGES=1 to skip this step.
@@ -18,7 +18,14 @@ COMPTOIR_PACKAGES=(
   time                         # GNU time: the PDF batch benchmark reads the command's peak memory
 )
 
+# Installs the missing ones among COMPTOIR_PACKAGES.
 install_system_packages() {
+  install_packages "${COMPTOIR_PACKAGES[@]}"
+}
+
+# Installs the missing ones among the given Debian packages.
+install_packages() {
+  local wanted=("$@")
   if [[ "${COMPTOIR_SKIP_SYSTEM_PACKAGES:-0}" == 1 ]]; then
     return 0
   fi
@@ -27,7 +34,7 @@ install_system_packages() {
     return 0
   fi
   local missing=()
-  for package in "${COMPTOIR_PACKAGES[@]}"; do
+  for package in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$package")
     fi

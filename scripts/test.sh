@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs everything CI runs: formatting, clippy with warnings denied, the whole test suite.
+# Runs everything CI runs: formatting, clippy with warnings denied, the whole test suite,
+# and the Linux packages built, installed, started and removed (installer/test-linux.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/system-packages.sh
@@ -27,4 +28,12 @@ set -e
 # One closing line for the whole suite.
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "Total: %d passed, %d failed\n", passed, failed }' "$log"
 rm -f "$log"
+echo "== Linux packages (installer/test-linux.sh, from the debug binary the tests built)"
+set +e
+installer/test-linux.sh --no-build
+packaging=$?
+set -e
+if ((status == 0)); then
+  status=$packaging
+fi
 exit "$status"

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Tests the Linux packages as a user gets them: builds them from the debug binary
+# (installer/build.sh --profile debug: it tests the packaging, not the optimiser), signed
+# with a throwaway GnuPG key, then
+#   .deb     lintian, `apt-get install ./….deb`, `comptoir --version`, the installed app
+#            started under Xvfb on its demo and its window checked drawn (a screenshot
+#            with many colours), `apt-get remove --purge`, nothing of it left in /usr
+#   .rpm     `rpm -qlp`, its signature (`rpm -K`), rpmlint
+#   .tar.gz  install.sh into a temporary HOME, the installed binary runs, --uninstall
+#            removes it all and keeps the app's data
+# Prints PASS or FAIL per check; exits 1 when any failed. Needs root or sudo (apt-get).
+# Called by scripts/test.sh. Usage: installer/test-linux.sh [--no-build]
+#   --no-build  package the debug binary already built (scripts/test.sh's tests built it)
+set -euo pipefail
+
+for argument in "$@"; do
+  if [[ "$argument" != --no-build ]]; then
+    echo "usage: $0 [--no-build]" >&2
+    exit 2
+  fi
+done
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=scripts/system-packages.sh
+source "$root/scripts/system-packages.sh"
+install_packages lintian rpmlint rpm gnupg xvfb xauth imagemagick desktop-file-utils >&2
+
+sudo=()
+if [[ "$(id -u)" != 0 ]]; then
+  sudo=(sudo)
+fi
+
+scratch="$(mktemp -d)"
+cleanup() {
+  GNUPGHOME="$scratch/gnupg" gpgconf --kill gpg-agent 2>/dev/null || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+failures=0
+pass() { echo "PASS: $1"; }
+fail() {
+  echo "FAIL: $1" >&2
+  failures=$((failures + 1))
+}
+# check NAME COMMAND...: runs the command, PASS when it succeeds.
+check() {
+  local name="$1"
+  shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# A throwaway signing key: exercises the signing hooks, and rpmlint counts an unsigned
+# .rpm as an error.
+export GNUPGHOME="$scratch/gnupg"
+mkdir -m 0700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key "Comptoir test <test@comptoir.invalid>" ed25519 sign never 2>/dev/null
+gpg --batch --armor --export test@comptoir.invalid >"$scratch/signing-key.asc"
+
+out="$scratch/out"
+started=$SECONDS
+COMPTOIR_GPG_KEY_ID=test@comptoir.invalid "$root/installer/build.sh" --out "$out" --profile debug "$@" >"$scratch/build.log" 2>&1 || {
+  tail -30 "$scratch/build.log" >&2
+  fail "installer/build.sh --profile debug"
+  exit 1
+}
+pass "installer/build.sh --profile debug ($((SECONDS - started)) s)"
+version="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
+version="${version##*[#@]}"
+deb="$(echo "$out"/comptoir_"$version"_*.deb)"
+rpm="$out/comptoir-$version-1.x86_64.rpm"
+portable="$out/comptoir-$version-x86_64-linux.tar.gz"
+ls -l "$out"
+
+# --- signatures
+
+check "detached signature of the .deb" \
+  gpg --batch --quiet --verify "$deb.asc" "$deb" 2>/dev/null
+check "detached signature of the .tar.gz" gpg --batch --quiet --verify "$portable.asc" "$portable" 2>/dev/null
+
+# --- .deb
+
+lintian_no_error() {
+  lintian --tag-display-limit 0 "$deb" >"$scratch/lintian.log" 2>&1 || true
+  grep -E '^[EW]:' "$scratch/lintian.log" || true
+  ! grep -q '^E:' "$scratch/lintian.log"
+}
+check "lintian: no error" lintian_no_error
+
+installed_packages() {
+  dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort
+}
+
+deb_installs() {
+  if dpkg-query -W -f='${Status}' comptoir 2>/dev/null | grep -q "install ok installed"; then
+    "${sudo[@]}" apt-get remove --purge -y -qq comptoir >/dev/null
+  fi
+  find /usr -xdev \( -type f -o -type l \) ! -name '*.cache' 2>/dev/null | sort >"$scratch/usr-before"
+  installed_packages >"$scratch/packages-before"
+  # Without the Recommends (the desktop portal pulls in pipewire): a CI machine needs them
+  # not, and each one would be left behind.
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$deb" \
+    >"$scratch/apt-install.log" 2>&1 || { tail -20 "$scratch/apt-install.log" >&2; return 1; }
+  # Dependencies this machine lacked, to purge with the package.
+  installed_packages | comm -13 "$scratch/packages-before" - | grep -vx comptoir >"$scratch/packages-pulled" || true
+  if [[ -s "$scratch/packages-pulled" ]]; then
+    echo "  pulled in: $(tr '\n' ' ' <"$scratch/packages-pulled")"
+  fi
+  [[ "$(command -v comptoir)" == /usr/bin/comptoir ]]
+}
+check "apt-get install ./$(basename "$deb")" deb_installs
+
+installed_version() {
+  local said
+  said="$(/usr/bin/comptoir --version)"
+  echo "  /usr/bin/comptoir --version: $said"
+  [[ "$said" == "comptoir $version" ]]
+}
+check "comptoir --version prints comptoir $version" installed_version
+
+check "the installed desktop file is valid" desktop-file-validate /usr/share/applications/comptoir.desktop
+
+# Runs inside xvfb-run: starts the installed app on its demo, waits for its first frame,
+# lets it draw, saves the screen, stops the app.
+window_check() {
+  local data="$1" shot="$2" log="$3"
+  /usr/bin/comptoir --demo --data "$data" >"$log" 2>&1 &
+  local app=$!
+  local waited=0
+  until grep -q "first frame since launch" "$log" || ((waited >= 120)); do
+    if ! kill -0 "$app" 2>/dev/null; then
+      return 1
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  sleep 3
+  import -window root "$shot"
+  kill "$app"
+  wait "$app" || true
+}
+
+window_drawn() {
+  local runtime="$scratch/runtime"
+  mkdir -m 0700 "$runtime"
+  env -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$runtime" timeout 300 \
+    xvfb-run -a -s "-screen 0 1280x800x24" \
+    bash -c "$(declare -f window_check); "'window_check "$@"' _ "$scratch/data" "$scratch/window.png" "$scratch/app.log" || true
+  if [[ ! -s "$scratch/window.png" ]]; then
+    echo "  no screenshot; the app's log:" >&2
+    tail -20 "$scratch/app.log" >&2
+    return 1
+  fi
+  local colours
+  colours="$(identify -format '%k' "$scratch/window.png")"
+  echo "  screenshot: $colours distinct colours"
+  # A blank or black screen has one; the wizard has text, buttons and shading.
+  ((colours > 50))
+}
+check "the installed app draws its window under Xvfb (demo)" window_drawn
+if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
+  cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
+fi
+
+deb_purged() {
+  local pulled=()
+  if [[ -s "$scratch/packages-pulled" ]]; then
+    mapfile -t pulled <"$scratch/packages-pulled"
+  fi
+  "${sudo[@]}" apt-get remove --purge -y -qq comptoir "${pulled[@]}" >/dev/null 2>&1 || return 1
+  if dpkg-query -W -f='${Status}' comptoir 2>/dev/null | grep -q "installed"; then
+    echo "  dpkg still knows comptoir" >&2
+    return 1
+  fi
+  find /usr -xdev \( -type f -o -type l \) ! -name '*.cache' 2>/dev/null | sort >"$scratch/usr-after"
+  local left
+  left="$(comm -13 "$scratch/usr-before" "$scratch/usr-after")"
+  if [[ -n "$left" ]]; then
+    echo "  left in /usr after the purge:" >&2
+    echo "$left" >&2
+    return 1
+  fi
+  local file
+  while IFS= read -r file; do
+    if [[ -e "/$file" && ! -d "/$file" ]]; then
+      echo "  /$file is still there" >&2
+      return 1
+    fi
+  done < <(dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./||')
+}
+check "apt-get remove --purge leaves nothing in /usr" deb_purged
+
+# --- .rpm
+
+rpm_lists() {
+  rpm -qlp --nosignature "$rpm" >"$scratch/rpm-files"
+  local wanted
+  for wanted in /usr/bin/comptoir /usr/share/applications/comptoir.desktop \
+    /usr/share/icons/hicolor/256x256/apps/comptoir.png /usr/share/icons/hicolor/scalable/apps/comptoir.svg \
+    /usr/share/man/man1/comptoir.1.gz /usr/share/licenses/comptoir/copyright; do
+    grep -qx "$wanted" "$scratch/rpm-files" || { echo "  $wanted missing from the .rpm" >&2; return 1; }
+  done
+}
+check "rpm -qlp lists the binary, desktop file, icons, manual and licence" rpm_lists
+
+rpm_signed() {
+  local db="$scratch/rpmdb"
+  mkdir -p "$db"
+  rpm --dbpath "$db" --import "$scratch/signing-key.asc"
+  rpm --dbpath "$db" -K "$rpm" | tee "$scratch/rpm-k.log"
+  grep -q "signatures OK" "$scratch/rpm-k.log"
+}
+check "the .rpm's signature verifies (rpm -K)" rpm_signed
+
+rpmlint_no_error() {
+  # rpmlint checks the signature against the rpm database: the one holding the test key.
+  mkdir -p "$scratch/rpmlint-home"
+  echo "%_dbpath $scratch/rpmdb" >"$scratch/rpmlint-home/.rpmmacros"
+  HOME="$scratch/rpmlint-home" rpmlint "$rpm" >"$scratch/rpmlint.log" 2>&1 || true
+  grep -E ': [EW]: |badness' "$scratch/rpmlint.log" || true
+  ! grep -q ': E: ' "$scratch/rpmlint.log"
+}
+check "rpmlint: no error" rpmlint_no_error
+
+# --- portable .tar.gz
+
+home="$scratch/home"
+unpacked="$scratch/portable"
+mkdir -p "$home" "$unpacked"
+tar -xzf "$portable" -C "$unpacked"
+install_sh="$unpacked/comptoir-$version-x86_64-linux/install.sh"
+user_files=(
+  .local/bin/comptoir
+  .local/share/applications/comptoir.desktop
+  .local/share/icons/hicolor/48x48/apps/comptoir.png
+  .local/share/icons/hicolor/256x256/apps/comptoir.png
+  .local/share/icons/hicolor/scalable/apps/comptoir.svg
+)
+
+portable_installs() {
+  env -u XDG_DATA_HOME HOME="$home" "$install_sh" >"$scratch/install.log" || return 1
+  local file
+  for file in "${user_files[@]}"; do
+    [[ -f "$home/$file" ]] || { echo "  ~/$file was not installed" >&2; return 1; }
+  done
+  grep -qxF "Exec=\"$home/.local/bin/comptoir\"" "$home/.local/share/applications/comptoir.desktop" || return 1
+  desktop-file-validate "$home/.local/share/applications/comptoir.desktop" || return 1
+  [[ "$("$home/.local/bin/comptoir" --version)" == "comptoir $version" ]]
+}
+check "tar.gz: install.sh installs into ~/.local and the binary runs" portable_installs
+
+portable_uninstalls() {
+  mkdir -p "$home/.local/share/comptoir"
+  echo kept >"$home/.local/share/comptoir/books.sqlite"
+  env -u XDG_DATA_HOME HOME="$home" "$install_sh" --uninstall >>"$scratch/install.log" || return 1
+  local file
+  for file in "${user_files[@]}"; do
+    [[ ! -e "$home/$file" ]] || { echo "  ~/$file is still there" >&2; return 1; }
+  done
+  if find "$home" -name 'comptoir*' ! -path "$home/.local/share/comptoir*" | grep .; then
+    echo "  files above are left" >&2
+    return 1
+  fi
+  [[ "$(cat "$home/.local/share/comptoir/books.sqlite")" == kept ]]
+}
+check "tar.gz: install.sh --uninstall removes it all and keeps the data" portable_uninstalls
+
+if ((failures > 0)); then
+  echo "Linux packaging: $failures check(s) failed" >&2
+  exit 1
+fi
+echo "Linux packaging: all checks passed in $SECONDS s"

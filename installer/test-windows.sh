@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Tests the Windows installers under Wine: builds them (installer/build.sh --target
+# windows: a cross build of about 27 min when cold, so this script is not part of
+# scripts/test.sh), then in a fresh Wine prefix
+#   NSIS  `setup.exe /S` installs for the current user, the installed
+#         `comptoir.exe --version` runs and draws its window on its demo under Xvfb, the
+#         Start-menu and desktop shortcuts exist;
+#         `uninstall.exe /S` removes the program and its shortcuts and keeps the user's
+#         data; `uninstall.exe /S /PURGE` removes the data too; `/AllUsers` installs into
+#         Program Files and uninstalls
+#   MSI   `msiexec /i … /qn` installs into Program Files, `msiexec /x … /qn` removes it
+# Wine 8 lacks bcryptprimitives.dll!ProcessPrng, which Rust's standard library imports:
+# a test-only shim (installer/windows/wine/bcryptprimitives.c) goes beside the installed
+# comptoir.exe. Prints PASS or FAIL per check; exits 1 when any failed.
+# Usage: installer/test-windows.sh [--profile release|debug] [--packages DIR]
+#   --packages DIR  test the installers already in DIR instead of building them
+set -euo pipefail
+shopt -s inherit_errexit
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=scripts/system-packages.sh
+source "$root/scripts/system-packages.sh"
+install_packages wine wine64 gcc-mingw-w64-x86-64 xvfb xauth imagemagick >&2
+
+profile=release
+packages=""
+while (($# > 0)); do
+  case "$1" in
+    --profile) profile="${2:-}"; shift 2 ;;
+    --packages) packages="${2:-}"; shift 2 ;;
+    *) echo "usage: $0 [--profile release|debug] [--packages DIR]" >&2; exit 2 ;;
+  esac
+done
+
+scratch="$(mktemp -d)"
+# Wine links the prefix's Desktop and Documents to the user's home: a home of its own
+# keeps the shortcuts the installer writes out of the real one.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export HOME="$scratch/home" WINEPREFIX="$scratch/wine" WINEDEBUG=-all WINEARCH=win64
+mkdir -p "$HOME/Desktop"
+cleanup() {
+  wineserver -k 2>/dev/null || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+failures=0
+pass() { echo "PASS: $1"; }
+fail() {
+  echo "FAIL: $1" >&2
+  failures=$((failures + 1))
+}
+check() {
+  local name="$1"
+  shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+version="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
+version="${version##*[#@]}"
+if [[ -z "$packages" ]]; then
+  packages="$scratch/out"
+  started=$SECONDS
+  "$root/installer/build.sh" --out "$packages" --target windows --profile "$profile" >"$scratch/build.log" 2>&1 || {
+    tail -30 "$scratch/build.log" >&2
+    fail "installer/build.sh --target windows"
+    exit 1
+  }
+  pass "installer/build.sh --target windows --profile $profile ($((SECONDS - started)) s)"
+fi
+setup="$packages/comptoir-$version-setup.exe"
+msi="$packages/comptoir-$version-x64.msi"
+ls -l "$setup" "$msi"
+
+x86_64-w64-mingw32-gcc -O2 -shared -o "$scratch/bcryptprimitives.dll" \
+  "$root/installer/windows/wine/bcryptprimitives.c" -ladvapi32
+export WINEDLLOVERRIDES="bcryptprimitives=n,b"
+
+started=$SECONDS
+wineboot --init >/dev/null 2>&1
+wineserver -w
+echo "  Wine prefix ready in $((SECONDS - started)) s"
+appdata="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming"
+start_menu="$appdata/Microsoft/Windows/Start Menu/Programs"
+
+# Where the per-user install went: NSIS's MultiUser picks %LOCALAPPDATA%\Programs.
+installed_exe() {
+  find "$WINEPREFIX/drive_c" -name comptoir.exe -path '*Comptoir*' 2>/dev/null | head -1
+}
+
+nsis_installs() {
+  wine "$setup" /S >/dev/null 2>&1
+  wineserver -w
+  local exe
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || { echo "  comptoir.exe was not installed" >&2; return 1; }
+  echo "  installed: ${exe#"$WINEPREFIX/"}"
+  [[ -f "$start_menu/Comptoir.lnk" ]] || { echo "  no Start-menu shortcut" >&2; return 1; }
+  [[ -f "$HOME/Desktop/Comptoir.lnk" ]] || { echo "  no desktop shortcut" >&2; return 1; }
+}
+check "NSIS: setup.exe /S installs for the current user, with its Start-menu and desktop shortcuts" nsis_installs
+
+nsis_version() {
+  local exe said
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || return 1
+  cp "$scratch/bcryptprimitives.dll" "$(dirname "$exe")/"
+  said="$(wine "$exe" --version 2>/dev/null | tr -d '\r')"
+  rm -f "$(dirname "$exe")/bcryptprimitives.dll"
+  echo "  comptoir.exe --version: $said"
+  [[ "$said" == "comptoir $version" ]]
+}
+check "NSIS: the installed comptoir.exe --version prints comptoir $version" nsis_version
+
+# Runs inside xvfb-run: starts the installed comptoir.exe on its demo (seeding the demo
+# companies takes about 3 min under Wine, before the window), waits for its first frame,
+# saves the screen, stops Wine. wgpu draws through Vulkan (lavapipe) under Wine.
+window_check() {
+  local exe="$1" shot="$2" log="$3"
+  : >"$log"
+  WGPU_BACKEND=vulkan wine "$exe" --demo --data 'C:\comptoir-demo' >"$log" 2>&1 &
+  local waited=0
+  until grep -q "first frame since launch" "$log" || ((waited >= 420)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "  first frame after ${waited} s"
+  sleep 5
+  import -window root "$shot"
+  wineserver -k
+}
+
+nsis_window() {
+  local exe colours
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || return 1
+  cp "$scratch/bcryptprimitives.dll" "$(dirname "$exe")/"
+  # Wine's desktop process must start on the virtual display.
+  wineserver -k 2>/dev/null || true
+  timeout 600 xvfb-run -a -s "-screen 0 1280x800x24" \
+    bash -c "$(declare -f window_check); "'window_check "$@"' _ "$exe" "$scratch/window.png" "$scratch/app.log" || true
+  rm -f "$(dirname "$exe")/bcryptprimitives.dll"
+  if [[ ! -s "$scratch/window.png" ]]; then
+    echo "  no screenshot; the app's log:" >&2
+    tail -20 "$scratch/app.log" >&2
+    return 1
+  fi
+  colours="$(identify -format '%k' "$scratch/window.png")"
+  echo "  screenshot: $colours distinct colours"
+  ((colours > 50))
+}
+check "NSIS: the installed comptoir.exe draws its window under Wine and Xvfb (demo)" nsis_window
+if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
+  cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
+fi
+
+# Runs the uninstaller in place (_?= makes it wait instead of copying itself away).
+uninstall_nsis() {
+  local exe dir
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || { echo "  nothing to uninstall" >&2; return 1; }
+  dir="$(dirname "$exe")"
+  wine "$dir/uninstall.exe" /S "$@" "_?=$(winepath -w "$dir")" >/dev/null 2>&1
+  wineserver -w
+  rm -f "$dir/uninstall.exe"
+  rmdir "$dir" 2>/dev/null || true
+}
+
+nsis_uninstall_keeps_data() {
+  mkdir -p "$appdata/Comptoir"
+  echo kept >"$appdata/Comptoir/books.sqlite"
+  uninstall_nsis || return 1
+  [[ -z "$(installed_exe)" ]] || { echo "  comptoir.exe is still there" >&2; return 1; }
+  [[ ! -e "$start_menu/Comptoir.lnk" && ! -e "$HOME/Desktop/Comptoir.lnk" ]] || { echo "  a shortcut is still there" >&2; return 1; }
+  [[ "$(cat "$appdata/Comptoir/books.sqlite")" == kept ]]
+}
+check "NSIS: uninstall.exe /S removes the program and keeps the user's data" nsis_uninstall_keeps_data
+
+nsis_purge() {
+  wine "$setup" /S >/dev/null 2>&1
+  wineserver -w
+  uninstall_nsis /PURGE || return 1
+  [[ -z "$(installed_exe)" && ! -e "$appdata/Comptoir" ]]
+}
+check "NSIS: uninstall.exe /S /PURGE removes the data too" nsis_purge
+
+nsis_all_users() {
+  local dir="$WINEPREFIX/drive_c/Program Files/Comptoir"
+  local menu="$WINEPREFIX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/Comptoir.lnk"
+  wine "$setup" /S /AllUsers >/dev/null 2>&1
+  wineserver -w
+  [[ -f "$dir/comptoir.exe" && -f "$menu" ]] || { echo "  not installed for all users" >&2; return 1; }
+  wine "$dir/uninstall.exe" /S /AllUsers "_?=$(winepath -w "$dir")" >/dev/null 2>&1
+  wineserver -w
+  rm -f "$dir/uninstall.exe"
+  rmdir "$dir" 2>/dev/null || true
+  [[ ! -e "$dir/comptoir.exe" && ! -e "$menu" ]] || { echo "  left after the uninstall" >&2; return 1; }
+}
+check "NSIS: setup.exe /S /AllUsers installs into Program Files for every user, and uninstalls" nsis_all_users
+
+msi_installs() {
+  wine msiexec /i "$(winepath -w "$msi")" /qn >/dev/null 2>&1
+  wineserver -w
+  [[ -f "$WINEPREFIX/drive_c/Program Files/Comptoir/comptoir.exe" ]]
+}
+check "MSI: msiexec /i /qn installs into Program Files" msi_installs
+
+msi_removes() {
+  wine msiexec /x "$(winepath -w "$msi")" /qn >/dev/null 2>&1
+  wineserver -w
+  [[ ! -e "$WINEPREFIX/drive_c/Program Files/Comptoir/comptoir.exe" ]]
+}
+check "MSI: msiexec /x /qn removes it" msi_removes
+
+if ((failures > 0)); then
+  echo "Windows installers: $failures check(s) failed" >&2
+  exit 1
+fi
+echo "Windows installers: all checks passed in $SECONDS s"
