@@ -36,18 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-pass() { echo "PASS: $1"; }
-fail() {
-  echo "FAIL: $1" >&2
-  failures=$((failures + 1))
-}
-# check NAME COMMAND...: runs the command, PASS when it succeeds.
-check() {
-  local name="$1"
-  shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
+# shellcheck source=installer/checks.sh
+source "$root/installer/checks.sh"
 
 # A throwaway signing key: exercises the signing hooks, and rpmlint counts an unsigned
 # .rpm as an error.
@@ -264,8 +254,4 @@ portable_uninstalls() {
 }
 check "tar.gz: install.sh --uninstall removes it all and keeps the data" portable_uninstalls
 
-if ((failures > 0)); then
-  echo "Linux packaging: $failures check(s) failed" >&2
-  exit 1
-fi
-echo "Linux packaging: all checks passed in $SECONDS s"
+finish "Linux packaging"

@@ -44,17 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-pass() { echo "PASS: $1"; }
-fail() {
-  echo "FAIL: $1" >&2
-  failures=$((failures + 1))
-}
-check() {
-  local name="$1"
-  shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
+# shellcheck source=installer/checks.sh
+source "$root/installer/checks.sh"
 
 version="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
 version="${version##*[#@]}"
@@ -212,8 +203,4 @@ msi_removes() {
 }
 check "MSI: msiexec /x /qn removes it" msi_removes
 
-if ((failures > 0)); then
-  echo "Windows installers: $failures check(s) failed" >&2
-  exit 1
-fi
-echo "Windows installers: all checks passed in $SECONDS s"
+finish "Windows installers"
