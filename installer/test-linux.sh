@@ -132,7 +132,7 @@ window_check() {
 window_drawn() {
   local runtime="$scratch/runtime"
   mkdir -m 0700 "$runtime"
-  env -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$runtime" timeout 300 \
+  env -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$runtime" XDG_STATE_HOME="$scratch/state" timeout 300 \
     xvfb-run -a -s "-screen 0 1280x800x24" \
     bash -c "$(declare -f window_check); "'window_check "$@"' _ "$scratch/data" "$scratch/window.png" "$scratch/app.log" || true
   if [[ ! -s "$scratch/window.png" ]]; then
@@ -147,6 +147,11 @@ window_drawn() {
   ((colours > 50))
 }
 check "the installed app draws its window under Xvfb (demo)" window_drawn
+# The window's log, in the platform's log folder ($XDG_STATE_HOME/comptoir/logs).
+log_kept() {
+  grep -q "first frame since launch" "$scratch/state/comptoir/logs/comptoir.log"
+}
+check "the window keeps its log in the platform's log folder" log_kept
 if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
   cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
 fi

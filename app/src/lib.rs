@@ -16,6 +16,7 @@ pub mod kept_copies;
 pub mod kept_port;
 pub mod local_host;
 pub mod local_setup;
+pub mod logs;
 pub mod pdf_pages;
 pub mod preferences;
 pub mod reader;

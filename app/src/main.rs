@@ -126,13 +126,8 @@ enum Export {
 
 fn main() -> anyhow::Result<()> {
     let launched = std::time::Instant::now();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.command.is_none());
     match cli.command {
         None => {
             let window = Window { data: cli.data, server: cli.server, host_listen: cli.host_listen, demo: cli.demo };
@@ -183,6 +178,29 @@ fn main() -> anyhow::Result<()> {
             let args = cli::sync::SyncArgs { data, server, email, password, totp, company, json, page_size };
             runtime.block_on(cli::sync::run(args))
         }
+    }
+}
+
+/// Logs to standard error; the window also to its rotated log in the platform's log
+/// folder ([`comptoir::logs`]), where a user finds it without a terminal.
+fn init_logging(window: bool) {
+    use tracing_subscriber::fmt::writer::MakeWriterExt as _;
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn".into());
+    let dir = window.then(comptoir::logs::log_dir).flatten();
+    let opened =
+        dir.as_ref().map(|dir| comptoir::logs::RotatingLog::open(dir, comptoir::logs::MAX_BYTES, comptoir::logs::KEEP));
+    match opened {
+        Some(Ok(file)) => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_ansi(false)
+            .with_writer(std::io::stderr.and(file))
+            .init(),
+        Some(Err(error)) => {
+            tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init();
+            let dir = dir.unwrap_or_default();
+            tracing::warn!(%error, dir = %dir.display(), "the log cannot be kept in its folder: standard error only");
+        }
+        None => tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init(),
     }
 }
 
