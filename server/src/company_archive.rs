@@ -537,6 +537,24 @@ pub fn accounts_for(storage: &dyn Storage, checked: &Checked) -> Result<Vec<User
     Ok(accounts)
 }
 
+/// [`import`] of the checked archive at `path` by `actor_email`, the accounts its
+/// members lack made first ([`accounts_for`]): what every caller of an import does.
+///
+/// # Errors
+///
+/// As [`accounts_for`] and [`import`].
+pub fn import_checked(
+    storage: &dyn Storage,
+    checked: &Checked,
+    path: &Path,
+    actor_email: &str,
+    allow_new: bool,
+    now: DateTime<Utc>,
+) -> Result<LogState, ArchiveError> {
+    let plan = ImportPlan { actor_email, allow_new, new_accounts: accounts_for(storage, checked)?, now };
+    import(storage, checked, path, &plan)
+}
+
 /// Opens the archive at `path` for reading.
 ///
 /// # Errors

@@ -301,13 +301,8 @@ fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result
             let state = open()?;
             let storage = state.storage.as_ref();
             let checked = comptoir_server::company_archive::check(comptoir_server::company_archive::open(&file)?)?;
-            let plan = comptoir_server::company_archive::ImportPlan {
-                actor_email: &owner,
-                allow_new: true,
-                new_accounts: comptoir_server::company_archive::accounts_for(storage, &checked)?,
-                now: chrono::Utc::now(),
-            };
-            let log = comptoir_server::company_archive::import(storage, &checked, &file, &plan)?;
+            let now = chrono::Utc::now();
+            let log = comptoir_server::company_archive::import_checked(storage, &checked, &file, &owner, true, now)?;
             println!(
                 "imported {} ({}): {} records, epoch {}",
                 checked.header.company.name, checked.header.company.id, checked.records, log.epoch

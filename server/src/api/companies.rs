@@ -52,35 +52,16 @@ impl FromRequestParts<AppState> for Member {
         let company = CompanyId(parse_id(&company_text, "company")?);
         let caller = Caller::from_request_parts(parts, state).await?;
         let user = caller.user.id;
-        let (role, moved) = state
+        // A company that moved to another host is read here, never changed: its storage
+        // refuses every company transaction (`StorageError::Moved`, `409 company_moved`).
+        let role = state
             .blocking(move |storage| {
-                let role = storage.memberships(user)?.into_iter().find(|(c, _)| c.id == company).map(|(_, role)| role);
-                let moved = if role.is_some() { storage.moved(company)? } else { None };
-                Ok((role, moved))
+                Ok(storage.memberships(user)?.into_iter().find(|(c, _)| c.id == company).map(|(_, role)| role))
             })
-            .await?;
-        let role = role.ok_or_else(|| ApiError::forbidden("not_a_member", "You are not a member of this company."))?;
-        // A company that moved to another host is frozen here: read, never changed.
-        if let Some(moved) = moved
-            && parts.method != axum::http::Method::GET
-        {
-            return Err(moved_error(&moved));
-        }
+            .await?
+            .ok_or_else(|| ApiError::forbidden("not_a_member", "You are not a member of this company."))?;
         Ok(Self { caller, company, role })
     }
-}
-
-/// `409 company_moved`: the company is hosted elsewhere now, and where.
-pub(crate) fn moved_error(moved: &crate::storage::MoveRecord) -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "company_moved",
-        format!(
-            "This company moved to {} on {}: it is read-only here. Join it where it is hosted now.",
-            moved.moved_to,
-            moved.moved_at.format("%Y-%m-%d")
-        ),
-    )
 }
 
 fn member_view(m: MemberRecord) -> MemberView {

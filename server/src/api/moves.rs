@@ -24,9 +24,9 @@ use axum::response::{IntoResponse as _, Response};
 use comptoir_core::model::Permission;
 pub use comptoir_core::sync::{ArchiveImported, MoveAnswer, MoveRequest};
 
-use super::companies::{Member, moved_error, parse_id};
+use super::companies::{Member, parse_id};
 use super::{ApiJson, AppState, Caller};
-use crate::company_archive::{self, ArchiveError, ImportPlan};
+use crate::company_archive::{self, ArchiveError};
 use crate::error::{ApiError, ErrorBody};
 use crate::sync::Actor;
 
@@ -45,6 +45,19 @@ pub fn is_archive_upload<B>(request: &axum::http::Request<B>) -> bool {
     request.method() == axum::http::Method::PUT
         && request.uri().path().starts_with("/v1/companies/")
         && request.uri().path().ends_with("/archive")
+}
+
+/// `409 company_moved`: the company is hosted elsewhere now, and where.
+fn moved_error(moved: &crate::storage::MoveRecord) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "company_moved",
+        format!(
+            "This company moved to {} on {}: it is read-only here. Join it where it is hosted now.",
+            moved.moved_to,
+            moved.moved_at.format("%Y-%m-%d")
+        ),
+    )
 }
 
 impl From<ArchiveError> for ApiError {
@@ -190,9 +203,7 @@ pub async fn bring_back(
         if checked.header.company.id != company {
             return Err(ArchiveError::Invalid { line: 1, reason: "the archive is of another company".into() });
         }
-        let new_accounts = company_archive::accounts_for(storage.as_ref(), &checked)?;
-        let plan = ImportPlan { actor_email: &email, allow_new: false, new_accounts, now };
-        let log = company_archive::import(storage.as_ref(), &checked, file.path(), &plan)?;
+        let log = company_archive::import_checked(storage.as_ref(), &checked, file.path(), &email, false, now)?;
         Ok(Some(ArchiveImported { records: checked.records, epoch: log.epoch }))
     });
     let mut stream = body.into_data_stream();

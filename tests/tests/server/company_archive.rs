@@ -9,7 +9,7 @@ use std::path::Path;
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_core::sync::{ClientError, RecordKind};
 use comptoir_server::company_archive::{self, ArchiveError, ImportPlan};
-use comptoir_server::storage::{SqliteStorage, Storage as _, UserRecord};
+use comptoir_server::storage::{SqliteStorage, Storage as _};
 use comptoir_server::sync::Actor;
 use comptoir_tests::TestServer;
 use proptest::prelude::*;
@@ -39,9 +39,7 @@ fn import(dir: &Path, archive: &[u8], email: &str, allow_new: bool) -> Result<()
     let path = dir.join("incoming.jsonl");
     std::fs::write(&path, archive).unwrap();
     let checked = company_archive::check(archive)?;
-    let new_accounts: Vec<UserRecord> = company_archive::accounts_for(&storage, &checked).unwrap();
-    let plan = ImportPlan { actor_email: email, allow_new, new_accounts, now: chrono::Utc::now() };
-    company_archive::import(&storage, &checked, &path, &plan).map(|_| ())
+    company_archive::import_checked(&storage, &checked, &path, email, allow_new, chrono::Utc::now()).map(|_| ())
 }
 
 #[test]
