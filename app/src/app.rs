@@ -585,11 +585,19 @@ impl ComptoirApp {
     /// serves ([`Command::LocalHostAt`]), signs in with the device's secret and sends
     /// what the backup lacks.
     fn take_over(&mut self, folder: std::path::PathBuf) {
+        self.replace_local_host(crate::local_host::Setup::Restore(folder));
+    }
+
+    /// A new local host set up as `setup` says in place of the one running here (which
+    /// its successor's thread waits for, off the UI thread); `false` when its thread
+    /// could not start.
+    fn replace_local_host(&mut self, setup: crate::local_host::Setup) -> bool {
         self.sharing = None;
         let previous = self.local_host.take().map(|host| host.stopped());
         let wake = repaint_of(&self.ctx);
         self.local_host =
-            crate::local_host::LocalHost::take_over(&self.data_dir, self.host_listen, wake, folder, previous);
+            crate::local_host::LocalHost::prepare(&self.data_dir, self.host_listen, wake, setup, previous);
+        self.local_host.is_some()
     }
 
     /// « Déplacer sur cet ordinateur »: the local host's thread takes the company from
@@ -606,13 +614,10 @@ impl ComptoirApp {
             password,
             code,
         };
-        self.sharing = None;
-        let previous = self.local_host.take().map(|host| host.stopped());
-        let wake = repaint_of(&self.ctx);
-        self.local_host = crate::local_host::LocalHost::take(&self.data_dir, self.host_listen, wake, taken, previous);
+        let started = self.replace_local_host(crate::local_host::Setup::Take(taken));
         self.send(Command::SignOut { remove_local_data: false });
         self.wizard.await_moved_host(&email, &taken_password);
-        if self.local_host.is_none() {
+        if !started {
             self.wizard.host_failed(None);
         }
     }
@@ -621,12 +626,7 @@ impl ComptoirApp {
     /// the host's folder and served, on the local host's thread (a host already running
     /// here is stopped first, by that thread's successor, off the UI thread).
     fn create_hosted_company(&mut self, company: crate::local_host::NewCompany) {
-        self.sharing = None;
-        let previous = self.local_host.take().map(|host| host.stopped());
-        let wake = repaint_of(&self.ctx);
-        self.local_host =
-            crate::local_host::LocalHost::create(&self.data_dir, self.host_listen, wake, company, previous);
-        if self.local_host.is_none() {
+        if !self.replace_local_host(crate::local_host::Setup::Create(company)) {
             self.wizard.host_failed(None);
         }
     }

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use comptoir_core::model::CompanyId;
 use comptoir_core::sync::{ClientError, SyncClient};
-use comptoir_server::company_archive::{self, ArchiveError, ImportPlan};
+use comptoir_server::company_archive::{self, ArchiveError};
 use comptoir_server::storage::{SqliteStorage, Storage as _, UserRecord};
 
 use crate::hosting::{HostError, host_dir};
@@ -41,6 +41,8 @@ pub enum MoveError {
     Host(#[from] HostError),
     #[error("cannot write {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("this account has two-factor on: its code is needed (from the command line: on the next line of input)")]
+    CodeNeeded,
 }
 
 impl MoveError {
@@ -51,6 +53,7 @@ impl MoveError {
             Self::Archive(error) => error.code(),
             Self::Host(error) => error.code(),
             Self::Io { .. } => "host_io",
+            Self::CodeNeeded => "code_needed",
         }
     }
 }
@@ -59,6 +62,26 @@ impl From<MoveError> for crate::hosting::HostProblem {
     fn from(error: MoveError) -> Self {
         Self::new(error.code(), &error)
     }
+}
+
+/// A client of `server` signed in as `email`, for a move; when the account has
+/// two-factor on, `code` gives its code (asked only then).
+///
+/// # Errors
+///
+/// The server refuses, or a code is needed and `code` has none.
+pub async fn signed_in(
+    server: &str,
+    email: &str,
+    password: &str,
+    code: &mut dyn FnMut() -> Option<String>,
+) -> Result<SyncClient, MoveError> {
+    let mut client = SyncClient::new(server)?;
+    if let comptoir_core::sync::LoginResponse::TotpRequired { challenge, .. } = client.login(email, password).await? {
+        let code = code().ok_or(MoveError::CodeNeeded)?;
+        client.login_totp(&challenge, code.trim()).await?;
+    }
+    Ok(client)
 }
 
 /// What a move brought here.
@@ -163,13 +186,7 @@ fn import_here(dir: &Path, path: &Path, email: &str, password: &str) -> Result<u
         account.id = *id;
         storage.create_user(&account).map_err(HostError::from)?;
     }
-    let plan = ImportPlan {
-        actor_email: &email,
-        allow_new: true,
-        new_accounts: company_archive::accounts_for(&storage, &checked)?,
-        now: chrono::Utc::now(),
-    };
-    company_archive::import(&storage, &checked, path, &plan)?;
+    company_archive::import_checked(&storage, &checked, path, &email, true, chrono::Utc::now())?;
     Ok(checked.records)
 }
 

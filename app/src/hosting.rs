@@ -241,6 +241,30 @@ pub struct Host {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// The company `wanted` (its name or id) among those hosted here, or the only one when
+/// not said.
+///
+/// # Errors
+///
+/// None, none of that name, or several and none said.
+pub fn choose_company(companies: &[CompanyRecord], wanted: Option<&str>) -> Result<CompanyRecord, HostError> {
+    let matches: Vec<_> = companies
+        .iter()
+        .filter(|c| wanted.is_none_or(|w| c.id.to_string() == w || c.name.eq_ignore_ascii_case(w)))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] if companies.is_empty() => {
+            Err(HostError::Company("this computer hosts no company yet: create one with --create".into()))
+        }
+        [] => Err(HostError::Company(format!("no company here is called {}", wanted.unwrap_or_default()))),
+        several => {
+            let names: Vec<_> = several.iter().map(|c| format!("{} ({})", c.name, c.id)).collect();
+            Err(HostError::Company(format!("several companies are hosted here; choose one: {}", names.join(", "))))
+        }
+    }
+}
+
 /// Serves the host's data under `data` on `listen` (port 0: the port of the last start,
 /// else [`DEFAULT_PORT`], else a free one — remembered).
 ///
@@ -329,22 +353,7 @@ impl Host {
 
     /// The company `wanted` (its name or id), or the only one when not said.
     pub fn company(&self, wanted: Option<&str>) -> Result<CompanyRecord, HostError> {
-        let companies = self.companies()?;
-        let matches: Vec<_> = companies
-            .iter()
-            .filter(|c| wanted.is_none_or(|w| c.id.to_string() == w || c.name.eq_ignore_ascii_case(w)))
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] if companies.is_empty() => {
-                Err(HostError::Company("this computer hosts no company yet: create one with --create".into()))
-            }
-            [] => Err(HostError::Company(format!("no company here is called {}", wanted.unwrap_or_default()))),
-            several => {
-                let names: Vec<_> = several.iter().map(|c| format!("{} ({})", c.name, c.id)).collect();
-                Err(HostError::Company(format!("several companies are hosted here; choose one: {}", names.join(", "))))
-            }
-        }
+        choose_company(&self.companies()?, wanted)
     }
 
     /// The members of `company`: those an invitation may be for.

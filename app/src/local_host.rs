@@ -9,7 +9,7 @@
 //! it answers.
 //!
 //! The wizard's « Créer une entreprise sur cet ordinateur » starts the thread with
-//! [`LocalHost::create`]: the thread creates the company in the host's folder first
+//! [`LocalHost::prepare`]: the thread creates the company in the host's folder first
 //! (argon2 hashing of the owner's password and SQLite writes: not for the UI thread),
 //! then serves it as above.
 //!
@@ -101,8 +101,8 @@ pub struct SharedInvitation {
     pub expires_at: DateTime<Utc>,
 }
 
-/// What the host's thread answers. Errors are the host's own words (its data could not
-/// be read, say), shown as they are.
+/// What the host's thread answers. Errors carry a code, shown in the user's language
+/// ([`HostProblem`]).
 #[derive(Debug, Clone)]
 pub enum HostAnswer {
     Invitation(Result<SharedInvitation, HostProblem>),
@@ -170,10 +170,12 @@ pub struct TakenCompany {
     pub code: Option<String>,
 }
 
-/// What the thread does before it serves.
+/// What the thread does before it serves ([`LocalHost::prepare`]).
 #[derive(Debug)]
-enum Setup {
+pub enum Setup {
+    /// A new company (the wizard's « Créer une entreprise sur cet ordinateur »).
     Create(NewCompany),
+    /// A company of a server moved here (« Héberger sur cet ordinateur »).
     Take(TakenCompany),
     /// The newest backup of this folder (remembered as the backups' folder) becomes the
     /// host's data: this computer takes over from a host that is lost.
@@ -210,47 +212,19 @@ impl LocalHost {
         Self::spawn(data, listen, wake, None, None)
     }
 
-    /// Creates `company` in the host's folder under `data`, then serves it as
-    /// [`Self::start`] does, all on the host's thread. `previous`: a host of the same
-    /// folder the app has just dropped; the thread waits (bounded) for it to free its
-    /// port and files first. A failed creation is reported as
-    /// [`HostingState::Stopped`] with its reason.
-    pub fn create(
+    /// Sets up the host's folder under `data` as `setup` says (creates a company, takes
+    /// one from its server, or restores a backup), then serves it as [`Self::start`]
+    /// does, all on the host's thread. `previous`: a host of the same folder the app has
+    /// just dropped; the thread waits (bounded) for it to free its port and files first.
+    /// A failed set-up is reported as [`HostingState::Stopped`] with its reason.
+    pub fn prepare(
         data: &Path,
         listen: SocketAddr,
         wake: Arc<dyn Fn() + Send + Sync>,
-        company: NewCompany,
+        setup: Setup,
         previous: Option<HostStopped>,
     ) -> Option<Self> {
-        Self::spawn(data, listen, wake, Some(Setup::Create(company)), previous)
-    }
-
-    /// Takes `company` from its Comptoir server into the host's folder under `data`
-    /// (frozen there, its archive downloaded and imported), then serves it as
-    /// [`Self::start`] does, all on the host's thread. A failure is reported as
-    /// [`HostingState::Stopped`] with its reason.
-    pub fn take(
-        data: &Path,
-        listen: SocketAddr,
-        wake: Arc<dyn Fn() + Send + Sync>,
-        company: TakenCompany,
-        previous: Option<HostStopped>,
-    ) -> Option<Self> {
-        Self::spawn(data, listen, wake, Some(Setup::Take(company)), previous)
-    }
-
-    /// Restores the newest backup of `folder` into the host's folder under `data` (the
-    /// folder is remembered for the next backups), then serves it as [`Self::start`]
-    /// does, all on the host's thread: this computer becomes the host of a company whose
-    /// host is lost. A failure is reported as [`HostingState::Stopped`] with its reason.
-    pub fn take_over(
-        data: &Path,
-        listen: SocketAddr,
-        wake: Arc<dyn Fn() + Send + Sync>,
-        folder: std::path::PathBuf,
-        previous: Option<HostStopped>,
-    ) -> Option<Self> {
-        Self::spawn(data, listen, wake, Some(Setup::Restore(folder)), previous)
+        Self::spawn(data, listen, wake, Some(setup), previous)
     }
 
     fn spawn(
@@ -410,7 +384,10 @@ fn serve(
 fn take(data: &Path, company: &TakenCompany) -> Result<(), HostProblem> {
     let runtime = small_runtime()?;
     runtime.block_on(async {
-        let client = signed_in(&company.server, &company.email, &company.password, company.code.as_deref()).await?;
+        let client = crate::company_move::signed_in(&company.server, &company.email, &company.password.0, &mut || {
+            company.code.clone()
+        })
+        .await?;
         let to = comptoir_core::lan::pairing::this_device_name();
         crate::company_move::take_from_server(data, &client, company.company, &company.email, &company.password.0, &to)
             .await
@@ -470,28 +447,13 @@ fn give_back(
 ) -> Result<(), HostProblem> {
     let runtime = small_runtime()?;
     runtime.block_on(async {
-        let client = signed_in(server, email, password, code).await?;
+        let client =
+            crate::company_move::signed_in(server, email, &password.0, &mut || code.map(str::to_owned)).await?;
         crate::company_move::give_back(data, &client, company, email, server)
             .await
             .map(|_| ())
             .map_err(HostProblem::from)
     })
-}
-
-/// A client of `server` signed in as `email`, with the two-factor `code` when asked.
-async fn signed_in(
-    server: &str,
-    email: &str,
-    password: &Secret,
-    code: Option<&str>,
-) -> Result<comptoir_core::sync::SyncClient, HostProblem> {
-    let problem = |e: comptoir_core::sync::ClientError| HostProblem::new(e.code(), &e);
-    let mut client = comptoir_core::sync::SyncClient::new(server).map_err(problem)?;
-    let login = client.login(email, &password.0).await.map_err(problem)?;
-    if let comptoir_core::sync::LoginResponse::TotpRequired { challenge, .. } = login {
-        client.login_totp(&challenge, code.unwrap_or_default().trim()).await.map_err(problem)?;
-    }
-    Ok(client)
 }
 
 /// The backup due now, if one is and a folder was chosen; a failure is logged (the next

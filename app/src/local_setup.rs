@@ -3,7 +3,7 @@
 //! computer) and « Rejoindre un ordinateur du réseau local » (pairing by link or typed
 //! code). The forms are drawn here; what they ask goes back to [`crate::wizard`] as a
 //! [`LocalAction`]: the creation runs on the local host's thread
-//! ([`crate::local_host::LocalHost::create`]), the pairing in the engine
+//! ([`crate::local_host::LocalHost::prepare`]), the pairing in the engine
 //! ([`comptoir_core::engine::Command::Join`]), never on the UI thread.
 
 use comptoir_core::engine::Secret;

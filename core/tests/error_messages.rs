@@ -108,6 +108,7 @@ fn host_and_archive_codes(root: &Path, codes: &mut BTreeSet<String>) {
     // The host's problems reach the window through their codes.
     for (file, block) in [
         ("../app/src/hosting.rs", Some("impl HostError")),
+        ("../app/src/company_move.rs", Some("impl MoveError")),
         ("../server/src/host_backup.rs", Some("impl HostBackupError")),
         ("../server/src/pairing.rs", Some("impl PairingError")),
         ("../app/src/local_host.rs", None),

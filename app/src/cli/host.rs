@@ -22,7 +22,6 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use comptoir::hosting::{self, Host};
 use comptoir_core::model::CompanyId;
-use comptoir_core::sync::{LoginResponse, SyncClient};
 use serde_json::json;
 
 /// What `comptoir host` was asked.
@@ -187,7 +186,7 @@ fn take_from_server(
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let client = signed_in(server, owner, password, next_line).await?;
+        let client = comptoir::company_move::signed_in(server, owner, password, next_line).await?;
         let account = client.account().await?;
         let (company, name) = super::sync::choose_company(&account, args.company.as_deref())?;
         let to = comptoir_core::lan::pairing::this_device_name();
@@ -203,22 +202,6 @@ fn take_from_server(
     })
 }
 
-/// A client of `server` signed in as `owner` (a two-factor code read from the next line
-/// when asked).
-async fn signed_in(
-    server: &str,
-    owner: &str,
-    password: &str,
-    next_line: &mut dyn FnMut() -> Option<String>,
-) -> anyhow::Result<SyncClient> {
-    let mut client = SyncClient::new(server)?;
-    if let LoginResponse::TotpRequired { challenge, .. } = client.login(owner, password).await? {
-        let code = next_line().context("this account has two-factor on: its code is read from the next line")?;
-        client.login_totp(&challenge, code.trim()).await?;
-    }
-    Ok(client)
-}
-
 /// `--to-server`: moves the company hosted here back to `server` (see
 /// [`comptoir::company_move::give_back`]).
 fn give_back(
@@ -231,13 +214,10 @@ fn give_back(
     let storage = comptoir_server::storage::SqliteStorage::open(&hosting::host_dir(&args.data))?;
     let companies = comptoir_server::storage::Storage::companies(&storage)?;
     drop(storage);
-    let company = companies
-        .iter()
-        .find(|c| args.company.as_deref().is_none_or(|w| c.id.to_string() == w || c.name.eq_ignore_ascii_case(w)))
-        .context("no such company is hosted here")?;
+    let company = &hosting::choose_company(&companies, args.company.as_deref())?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let client = signed_in(server, owner, password, next_line).await?;
+        let client = comptoir::company_move::signed_in(server, owner, password, next_line).await?;
         let back = comptoir::company_move::give_back(&args.data, &client, company.id, owner, server).await?;
         say(
             args.json,

@@ -8,7 +8,7 @@
 //! read-only on the server, its other devices join this computer by invitation — and
 //! asks the owner's password on the server (kept as their password here) and, when
 //! their account has it, a two-factor code. The move itself runs on the local host's
-//! thread ([`crate::local_host::LocalHost::take`]), never on the UI thread; the wizard
+//! thread ([`crate::local_host::LocalHost::prepare`]), never on the UI thread; the wizard
 //! then signs in to this computer's host and downloads the company again.
 //!
 //! « Remettre sur un serveur Comptoir… » (a company hosted here): the way back. The

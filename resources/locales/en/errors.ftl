@@ -246,3 +246,4 @@ error-no_free_code = Too many invitations are open: try again in a few minutes.
 error-archive_too_large = The company's archive is larger than the server accepts.
 error-email_taken = An account with this email exists already.
 error-device_unknown = This device is no longer paired with the host computer: pair it again (ask for an invitation).
+error-code_needed = This account has two-factor on: type its code.

@@ -247,3 +247,4 @@ error-no_free_code = Trop d'invitations sont en cours : réessayez dans quelques
 error-archive_too_large = L'archive de l'entreprise dépasse ce que le serveur accepte.
 error-email_taken = Un compte existe déjà avec cette adresse e-mail.
 error-device_unknown = Cet appareil n'est plus associé à l'ordinateur hôte : associez-le à nouveau (demandez une invitation).
+error-code_needed = Ce compte a la double authentification : saisissez son code.

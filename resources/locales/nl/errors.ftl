@@ -246,3 +246,4 @@ error-no_free_code = Er staan te veel uitnodigingen open: probeer het over enkel
 error-archive_too_large = Het archief van de onderneming is groter dan wat de server aanvaardt.
 error-email_taken = Er bestaat al een account met dit e-mailadres.
 error-device_unknown = Dit apparaat is niet meer gekoppeld aan de hostcomputer: koppel het opnieuw (vraag een uitnodiging).
+error-code_needed = Dit account heeft tweestapsverificatie: typ de code.
