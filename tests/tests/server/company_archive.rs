@@ -290,3 +290,30 @@ fn a_member_who_is_no_owner_can_neither_move_nor_bring_back_a_company() {
         assert!(owner.status(company).await.unwrap().moved_to.is_some(), "still frozen");
     });
 }
+
+/// Two owners' devices move the company at once: one move freezes it, the other is told
+/// it moved; its chain holds one `move_out`.
+#[test]
+fn two_moves_at_once_freeze_the_company_once() {
+    let server = TestServer::start(40).unwrap();
+    let company = server.company();
+    let (email, password) = (server.accounts.email.clone(), server.accounts.password.clone());
+    let before = server.stats(company).unwrap()[&RecordKind::Audit].count;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answers = runtime.block_on(async {
+        let (a, _) = comptoir_tests::checks::signed_in(&server.url, &email, &password).await;
+        let (b, _) = comptoir_tests::checks::signed_in(&server.url, &email, &password).await;
+        let (first, second) =
+            tokio::join!(a.move_company(company, "le bureau"), b.move_company(company, "la boutique"));
+        [first, second]
+    });
+    let moved = answers.iter().filter(|a| a.is_ok()).count();
+    let refused = answers
+        .iter()
+        .filter(|a| matches!(a, Err(ClientError::Refused { status: 409, code, .. }) if code == "company_moved"))
+        .count();
+    assert_eq!((moved, refused), (1, 1), "{answers:?}");
+    // Two sign-ins, one move.
+    assert_eq!(server.stats(company).unwrap()[&RecordKind::Audit].count, before + 3);
+    comptoir_server::admin::verify_audit(server.storage().as_ref(), company).unwrap();
+}
