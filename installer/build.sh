@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Comptoir's installable packages into one folder.
 #
-# Usage: installer/build.sh --out DIR [--target linux|windows|all] [--profile release|debug] [--no-build]
+# Usage: installer/build.sh --out DIR [--target linux|windows|macos|all] [--profile release|debug] [--no-build]
 #
 #   linux    comptoir_VERSION_ARCH.deb (dpkg-deb), comptoir-VERSION-1.x86_64.rpm
 #            (rpmbuild) and comptoir-VERSION-x86_64-linux.tar.gz (portable, with an
@@ -9,6 +9,9 @@
 #   windows  comptoir-VERSION-setup.exe (NSIS: per user, or per machine with /AllUsers;
 #            French, Dutch, English) and comptoir-VERSION-x64.msi (wixl, per machine), from
 #            comptoir.exe cross-compiled for x86_64-pc-windows-gnu (MinGW-w64) and stripped
+#   macos    on a Mac only: Comptoir.app and Comptoir-VERSION.dmg, by
+#            installer/macos/build-macos.sh (Apple's SDK, lipo, codesign, hdiutil); `all`
+#            is linux and windows, which build here
 #
 # It installs the Debian packages it lacks (through scripts/system-packages.sh), then
 # builds the app with cargo (`--profile debug` packages the debug binary, compressed
@@ -23,9 +26,16 @@
 #   COMPTOIR_AUTHENTICODE_PKCS12         a PKCS#12 certificate and key: comptoir.exe, the
 #   COMPTOIR_AUTHENTICODE_PASSWORD_FILE  setup .exe and the .msi are signed (osslsigncode),
 #   COMPTOIR_AUTHENTICODE_TIMESTAMP      its password's file, a timestamping server
+#
+# Updates (app/src/update): COMPTOIR_UPDATE_URL (the manifest's https:// address) and
+# COMPTOIR_UPDATE_KEY (the minisign public key, its base64 line) are built into the app
+# when set. COMPTOIR_MINISIGN_KEY (a minisign secret key file; its password, if any, in
+# COMPTOIR_MINISIGN_PASSWORD_FILE) signs the portable archive and the setup .exe and writes
+# manifest.json (signed too) beside them: publish the folder at that address.
 set -euo pipefail
-# A failure inside $(…) stops the script too.
-shopt -s inherit_errexit
+# A failure inside $(…) stops the script too (bash 4.4 and later: macOS's bash 3.2 lacks it,
+# and runs only the `--target macos` part, which hands over to build-macos.sh).
+shopt -s inherit_errexit 2>/dev/null || [[ "$(uname -s)" == Darwin ]]
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
@@ -38,6 +48,8 @@ source "$root/installer/linux/rpm.sh"
 source "$root/installer/linux/portable.sh"
 # shellcheck source=installer/windows/windows.sh
 source "$root/installer/windows/windows.sh"
+# shellcheck source=installer/update-manifest.sh
+source "$root/installer/update-manifest.sh"
 
 usage() {
   sed -n '3p' "$0" | sed 's/^# //' >&2
@@ -59,8 +71,26 @@ while (($# > 0)); do
   esac
 done
 [[ -n "$out" ]] || usage
-case "$target" in linux | windows | all) ;; *) echo "unknown target: $target" >&2; usage ;; esac
+case "$target" in linux | windows | macos | all) ;; *) echo "unknown target: $target" >&2; usage ;; esac
 case "$profile" in release | debug) ;; *) echo "unknown profile: $profile" >&2; usage ;; esac
+
+# The macOS bundle is built on a Mac, by its own script.
+if [[ "$target" == macos ]]; then
+  if [[ "$(uname -s)" != Darwin ]]; then
+    echo "--target macos must run on a Mac (Apple's SDK, lipo, codesign, hdiutil are needed):" >&2
+    echo "run installer/build.sh --out DIR --target macos, or installer/macos/build-macos.sh, there." >&2
+    exit 1
+  fi
+  if [[ "$profile" != release ]]; then
+    echo "--target macos builds the release binary only" >&2
+    exit 2
+  fi
+  macos=(--out "$out")
+  if ((!build)); then
+    macos+=(--no-build)
+  fi
+  exec "$root/installer/macos/build-macos.sh" "${macos[@]}"
+fi
 
 # A debug package is for tests: compressed fast rather than small.
 fast_compression=0
@@ -124,4 +154,9 @@ if [[ "$target" == windows || "$target" == all ]]; then
   build_windows "$version" "$out" | while IFS= read -r file; do
     printf '%s\t%s\n' "$(du -h "$file" | cut -f1)" "$file"
   done
+fi
+if [[ -n "${COMPTOIR_MINISIGN_KEY:-}" ]]; then
+  install_packages minisign python3 >&2
+  manifest="$(write_update_manifest "$out" "$version")"
+  printf '%s\t%s\n' "$(du -h "$manifest" | cut -f1)" "$manifest"
 fi

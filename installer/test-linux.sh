@@ -8,6 +8,12 @@
 #   .rpm     `rpm -qlp`, its signature (`rpm -K`), rpmlint
 #   .tar.gz  install.sh into a temporary HOME, the installed binary runs, --uninstall
 #            removes it all and keeps the app's data
+#   updates  the manifest build.sh signs with a throwaway minisign key verifies, and the
+#            installed portable app reads it from a local HTTP server (`comptoir update
+#            --check`); the update itself is tested by tests/tests/update.rs
+#   macOS    (built on a Mac only) shellcheck on the packaging scripts, build-macos.sh
+#            among them; the Info.plist it writes parses, with Cargo's version, and the
+#            icon set and localisations it names are there (installer/macos/check_bundle.py)
 # Prints PASS or FAIL per check; exits 1 when any failed. Needs root or sudo (apt-get).
 # Called by scripts/test.sh. Usage: installer/test-linux.sh [--no-build]
 #   --no-build  package the debug binary already built (scripts/test.sh's tests built it)
@@ -22,7 +28,7 @@ done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
 source "$root/scripts/system-packages.sh"
-install_packages lintian rpmlint rpm gnupg xvfb xauth imagemagick desktop-file-utils >&2
+install_packages lintian rpmlint rpm gnupg xvfb xauth imagemagick desktop-file-utils minisign shellcheck python3 >&2
 
 sudo=()
 if [[ "$(id -u)" != 0 ]]; then
@@ -46,16 +52,35 @@ mkdir -m 0700 "$GNUPGHOME"
 gpg --batch --quiet --passphrase '' --quick-gen-key "Comptoir test <test@comptoir.invalid>" ed25519 sign never 2>/dev/null
 gpg --batch --armor --export test@comptoir.invalid >"$scratch/signing-key.asc"
 
+# A throwaway minisign key (no password): build.sh signs the update manifest with it.
+minisign -G -W -p "$scratch/minisign.pub" -s "$scratch/minisign.key" >/dev/null
+version="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
+version="${version##*[#@]}"
+
+# --- macOS: what can be checked without a Mac
+
+packaging_scripts_lint() {
+  local started=$SECONDS
+  # From the root: the scripts name what they source relative to it.
+  (cd "$root" && shellcheck -x installer/*.sh installer/linux/*.sh installer/windows/*.sh installer/macos/*.sh) || return 1
+  echo "  shellcheck in $((SECONDS - started)) s"
+}
+check "shellcheck: the packaging scripts, build-macos.sh among them" packaging_scripts_lint
+
+macos_bundle_defined() {
+  "$root/installer/macos/build-macos.sh" --info-plist "$scratch/Info.plist" || return 1
+  python3 "$root/installer/macos/check_bundle.py" "$scratch/Info.plist" "$version"
+}
+check "macOS: Info.plist parses with Cargo's version; its icon set and localisations are there" macos_bundle_defined
+
 out="$scratch/out"
 started=$SECONDS
-COMPTOIR_GPG_KEY_ID=test@comptoir.invalid "$root/installer/build.sh" --out "$out" --profile debug "$@" >"$scratch/build.log" 2>&1 || {
+COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_GPG_KEY_ID=test@comptoir.invalid "$root/installer/build.sh" --out "$out" --profile debug "$@" >"$scratch/build.log" 2>&1 || {
   tail -30 "$scratch/build.log" >&2
   fail "installer/build.sh --profile debug"
   exit 1
 }
 pass "installer/build.sh --profile debug ($((SECONDS - started)) s)"
-version="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
-version="${version##*[#@]}"
 deb="$(echo "$out"/comptoir_"$version"_*.deb)"
 rpm="$out/comptoir-$version-1.x86_64.rpm"
 portable="$out/comptoir-$version-x86_64-linux.tar.gz"
@@ -242,6 +267,33 @@ portable_installs() {
   [[ "$("$home/.local/bin/comptoir" --version)" == "comptoir $version" ]]
 }
 check "tar.gz: install.sh installs into ~/.local and the binary runs" portable_installs
+
+manifest_signed() {
+  minisign -Vq -p "$scratch/minisign.pub" -m "$out/manifest.json" || return 1
+  minisign -Vq -p "$scratch/minisign.pub" -m "$portable" || return 1
+  python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); sys.exit(m["version"] != sys.argv[2] or m["packages"]["linux-x86_64-portable"]["file"] != sys.argv[3])' \
+    "$out/manifest.json" "$version" "$(basename "$portable")"
+}
+check "updates: build.sh signs manifest.json and the portable archive (minisign)" manifest_signed
+
+portable_reads_manifest() {
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$out" >"$scratch/http.log" 2>&1 &
+  local server=$! port="" tries
+  for tries in $(seq 50); do
+    port="$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$scratch/http.log")"
+    [[ -n "$port" || $tries == 50 ]] && break
+    sleep 0.1
+  done
+  local said=0
+  env -u XDG_DATA_HOME HOME="$home" COMPTOIR_UPDATE_URL="http://127.0.0.1:$port/manifest.json" \
+    COMPTOIR_UPDATE_KEY="$(cat "$scratch/minisign.pub")" \
+    "$home/.local/bin/comptoir" update --check >"$scratch/update.log" 2>&1 || said=1
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  cat "$scratch/update.log" >&2
+  ((said == 0)) && grep -q "Comptoir $version is up to date" "$scratch/update.log"
+}
+check "updates: the installed portable app verifies and reads that manifest over HTTP" portable_reads_manifest
 
 portable_uninstalls() {
   mkdir -p "$home/.local/share/comptoir"

@@ -4,7 +4,9 @@
 # scripts/test.sh), then in a fresh Wine prefix
 #   NSIS  `setup.exe /S` installs for the current user, the installed
 #         `comptoir.exe --version` runs and draws its window on its demo under Xvfb, the
-#         Start-menu and desktop shortcuts exist;
+#         Start-menu and desktop shortcuts exist; the window logs to
+#         %LOCALAPPDATA%\Comptoir\logs and, without --data, keeps its files in
+#         %APPDATA%\Comptoir;
 #         `uninstall.exe /S` removes the program and its shortcuts and keeps the user's
 #         data; `uninstall.exe /S /PURGE` removes the data too; `/AllUsers` installs into
 #         Program Files and uninstalls
@@ -72,6 +74,7 @@ wineboot --init >/dev/null 2>&1
 wineserver -w
 echo "  Wine prefix ready in $((SECONDS - started)) s"
 appdata="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming"
+local_appdata="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Local"
 start_menu="$appdata/Microsoft/Windows/Start Menu/Programs"
 
 # Where the per-user install went: NSIS's MultiUser picks %LOCALAPPDATA%\Programs.
@@ -144,6 +147,38 @@ check "NSIS: the installed comptoir.exe draws its window under Wine and Xvfb (de
 if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
   cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
 fi
+
+# The window's log, in the platform's log folder (the local application data).
+nsis_log_kept() {
+  grep -q "first frame since launch" "$local_appdata/Comptoir/logs/comptoir.log"
+}
+check "NSIS: the window keeps its log in %LOCALAPPDATA%\\Comptoir\\logs" nsis_log_kept
+
+# Runs inside xvfb-run: starts the installed comptoir.exe without --data, waits for its
+# first frame, stops Wine.
+first_frame() {
+  local exe="$1" log="$2"
+  WGPU_BACKEND=vulkan wine "$exe" >"$log" 2>&1 &
+  local waited=0
+  until grep -q "first frame since launch" "$log" || ((waited >= 120)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  wineserver -k
+}
+
+nsis_default_data() {
+  local exe
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || return 1
+  cp "$scratch/bcryptprimitives.dll" "$(dirname "$exe")/"
+  wineserver -k 2>/dev/null || true
+  timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" \
+    bash -c "$(declare -f first_frame); "'first_frame "$@"' _ "$exe" "$scratch/default.log" || true
+  rm -f "$(dirname "$exe")/bcryptprimitives.dll"
+  [[ -f "$appdata/Comptoir/comptoir-app.sqlite" ]] || { tail -5 "$scratch/default.log" >&2; return 1; }
+}
+check "NSIS: without --data, comptoir.exe keeps its files in %APPDATA%\\Comptoir" nsis_default_data
 
 # Runs the uninstaller in place (_?= makes it wait instead of copying itself away).
 uninstall_nsis() {

@@ -16,6 +16,8 @@ COMPTOIR_PACKAGES=(
   poppler-utils                # pdftotext, pdffonts, pdftoppm: the PDF tests read what they render
   qpdf                         # qpdf --check / --json: the Factur-X tests read the PDF/A structure
   time                         # GNU time: the PDF batch benchmark reads the command's peak memory
+  minisign                     # signs update manifests and packages (the updater tests, installer/build.sh)
+  postgresql                   # initdb/postgres: the tests start their own PostgreSQL (tests/src/postgres.rs)
 )
 
 # Installs the missing ones among COMPTOIR_PACKAGES.

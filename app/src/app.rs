@@ -83,6 +83,10 @@ pub struct ComptoirApp {
     /// The system's save dialog and viewer, and the cache folder (a test puts a
     /// recording shell in its place).
     pub desktop: crate::desktop::Desktop,
+    /// Updates: the daily check, Préférences → Mises à jour (see [`crate::update`]).
+    pub updater: crate::update::worker::Updater,
+    /// The update installed, for `main` to start once the window has closed.
+    update_after_exit: Arc<std::sync::Mutex<Option<crate::update::AfterExit>>>,
     /// The company this computer hosts for the local network, served while the app
     /// runs (when its folder holds one).
     pub local_host: Option<crate::local_host::LocalHost>,
@@ -97,6 +101,8 @@ pub struct ComptoirApp {
     /// Fichier → Remettre sur un serveur Comptoir…, when open; it keeps the password
     /// sent, for the sign-in to the server once the company is back there.
     pub give_back: Option<(crate::screens::move_here::GiveBackWindow, Option<GiveBackSent>)>,
+    /// Aide → À propos de Comptoir, when open.
+    pub about: Option<crate::screens::about::AboutWindow>,
     /// The notifications list is open.
     pub bell_open: bool,
     /// How many notices came since the list was last opened.
@@ -148,6 +154,8 @@ impl ComptoirApp {
         let desktop = crate::desktop::Desktop::system(&config.data_dir);
         let data_dir = config.data_dir.clone();
         let local_host = crate::local_host::LocalHost::start(&config.data_dir, host_listen, repaint_of(&ctx));
+        let updater = crate::update::worker::Updater::new(&data_dir, repaint_of(&ctx));
+        updater.clear_leftovers();
         let engine = Engine::start(config)?;
         Ok(Self {
             backlog: std::cell::RefCell::default(),
@@ -181,9 +189,12 @@ impl ComptoirApp {
             tray: None,
             instance: None,
             started: std::time::Instant::now(),
+            about: None,
             bell_open: false,
             unread: 0,
             desktop,
+            updater,
+            update_after_exit: Arc::default(),
             local_host,
             data_dir,
             host_listen,
@@ -205,6 +216,8 @@ impl ComptoirApp {
             self.on_event(event);
         }
         self.hand_over_backlog();
+        self.updater.poll();
+        self.updater.check_if_due(self.clock.now());
         if let Some(reader) = &self.reader {
             for answer in reader.answers() {
                 self.screens.on_answer(answer);
@@ -362,6 +375,7 @@ impl ComptoirApp {
                 }
                 PreferencesAction::SetNoticeChoices(choices) => self.notice_choices = choices,
                 PreferencesAction::Close => self.preferences = None,
+                PreferencesAction::Update(action) => self.on_update_action(action),
                 PreferencesAction::BecomeHost(folder) => self.take_over(folder),
                 PreferencesAction::OpenSharing => {
                     if let Some(company) = &self.working {
@@ -371,6 +385,50 @@ impl ComptoirApp {
                 }
             }
         }
+    }
+
+    /// Préférences → Mises à jour asked to check, install or restart.
+    fn on_update_action(&mut self, action: crate::screens::updates::UpdateAction) {
+        use crate::screens::updates::UpdateAction;
+        match action {
+            UpdateAction::Check => self.updater.check_now(),
+            UpdateAction::Install => {
+                let blocker = self.update_blocker(true);
+                let _ = self.updater.install(blocker);
+            }
+            UpdateAction::Restart => {
+                let blocker = self.update_blocker(false);
+                if let Ok(Some(after_exit)) = self.updater.take_after_exit(blocker) {
+                    if let Ok(mut slot) = self.update_after_exit.lock() {
+                        *slot = Some(after_exit);
+                    }
+                    if let Some(ctx) = self.ctx.get() {
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What keeps an update from being installed (`edits`: the edits not yet sent count)
+    /// or the app from restarting into it now.
+    fn update_blocker(&self, edits: bool) -> Option<crate::update::worker::Blocker> {
+        use crate::update::worker::Blocker;
+        if self.screens.editor.as_ref().is_some_and(|editor| !editor.is_saved()) {
+            return Some(Blocker::UnsavedDraft);
+        }
+        if matches!(self.status, SyncState::Syncing { .. }) {
+            return Some(Blocker::Syncing);
+        }
+        let pending =
+            if edits { self.reader.as_ref().and_then(|r| r.store().pending_count().ok()).unwrap_or(0) } else { 0 };
+        (pending > 0).then_some(Blocker::EditsPending(pending))
+    }
+
+    /// Where the update installed is left for `main`, which starts it once the window has
+    /// closed and the engine stopped.
+    pub fn update_after_exit(&self) -> Arc<std::sync::Mutex<Option<crate::update::AfterExit>>> {
+        Arc::clone(&self.update_after_exit)
     }
 
     /// Shows the tray icon, on the thread that runs the window's event loop. Without a
@@ -754,9 +812,15 @@ fn bring_forward(ctx: &egui::Context) {
 /// The main window: menu, banners, navigation, the current screen, a record's detail.
 fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     let mut commands = Vec::new();
+    let mut open_updates = false;
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button(app.texts.get("menu-file"), |ui| file_menu_ui(ui, app, &mut commands));
+            ui.menu_button(app.texts.get("menu-help"), |ui| {
+                if ui.button(app.texts.get("menu-about")).clicked() {
+                    app.about = Some(crate::screens::about::AboutWindow::open(ui.ctx()));
+                }
+            });
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 bell_ui(ui, app);
                 if let Some(company) = &app.working {
@@ -775,6 +839,11 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
     sharing_window_ui(ui, app);
     move_here_window_ui(ui, app);
     give_back_window_ui(ui, app);
+    if let Some(about) = &mut app.about
+        && !crate::screens::about::about_ui(ui, about, &app.texts)
+    {
+        app.about = None;
+    }
     let read_only = matches!(app.grace, Some(Grace::ReadOnly { .. }));
     let today = app.today();
     if let Some(reader) = &app.reader {
@@ -819,6 +888,9 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             crate::widgets::hosting_stopped_ui(ui, app.local_host.as_ref(), ctx.texts);
             app.waiting_edits.ui(ui, ctx.texts, ctx.commands);
             crate::kept_copies::kept_copies_ui(ui, &app.kept_copies, ctx.texts, ctx.commands);
+            if crate::screens::updates::update_banner_ui(ui, &mut app.updater, ctx.texts) {
+                open_updates = true;
+            }
             screen_ui(ui, screens, &mut ctx);
         });
         posting::dialog_ui(ui, &mut screens.accounting, &mut ctx);
@@ -836,6 +908,10 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             banners_ui(ui, &app.status, app.grace, &app.notices, &app.texts, &mut commands, app.lan_host.is_some());
             ui.heading(app.working.as_ref().map_or(WINDOW_TITLE, |c| c.name.as_str()));
         });
+    }
+    if open_updates {
+        app.preferences =
+            Some(PreferencesState { tab: crate::preferences::Tab::Updates, ..PreferencesState::default() });
     }
     app.send_all(commands);
 }
@@ -909,6 +985,7 @@ fn preferences_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             notice_choices: app.notice_choices,
             lan_host: app.lan_host.as_deref(),
             hosting: app.can_share(),
+            updater: &app.updater,
         };
         let actions = preferences_ui(ui, &mut state, &ctx);
         app.preferences = Some(state);

@@ -52,6 +52,8 @@ impl Language {
                 include_str!("../../resources/locales/fr/screens.ftl"),
                 include_str!("../../resources/locales/fr/import.ftl"),
                 include_str!("../../resources/locales/fr/sharing.ftl"),
+                include_str!("../../resources/locales/fr/update.ftl"),
+                include_str!("../../resources/locales/fr/about.ftl"),
             ],
             Self::English => &[
                 include_str!("../../resources/locales/en/app.ftl"),
@@ -59,6 +61,8 @@ impl Language {
                 include_str!("../../resources/locales/en/screens.ftl"),
                 include_str!("../../resources/locales/en/import.ftl"),
                 include_str!("../../resources/locales/en/sharing.ftl"),
+                include_str!("../../resources/locales/en/update.ftl"),
+                include_str!("../../resources/locales/en/about.ftl"),
             ],
             Self::Dutch => &[
                 include_str!("../../resources/locales/nl/app.ftl"),
@@ -66,6 +70,8 @@ impl Language {
                 include_str!("../../resources/locales/nl/screens.ftl"),
                 include_str!("../../resources/locales/nl/import.ftl"),
                 include_str!("../../resources/locales/nl/sharing.ftl"),
+                include_str!("../../resources/locales/nl/update.ftl"),
+                include_str!("../../resources/locales/nl/about.ftl"),
             ],
         }
     }

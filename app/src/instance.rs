@@ -59,6 +59,12 @@ pub enum InstanceError {
     NoAnswer(PathBuf),
 }
 
+/// Whether a window runs on `dir` now (it holds the lock), without asking it anything.
+pub fn in_use(dir: &Path) -> bool {
+    let Ok(lock) = File::options().write(true).open(dir.join(LOCK_FILE)) else { return false };
+    matches!(lock.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
 /// Claims `dir` for this process, or hands over to the instance that has it.
 pub fn claim(dir: &Path) -> Result<Instance, InstanceError> {
     let io = |path: &Path| {

@@ -1,9 +1,5 @@
-//! The window's log, in the platform's log folder, rotated by size: what a user sends
-//! support when something went wrong, without a terminal.
-//!
-//! - Linux: `$XDG_STATE_HOME/comptoir/logs` (`~/.local/state/comptoir/logs`);
-//! - Windows: `%LOCALAPPDATA%\Comptoir\logs`;
-//! - macOS: `~/Library/Logs/Comptoir`.
+//! The window's log, in the platform's log folder ([`crate::folders::log_dir`]), rotated
+//! by size: what a user sends support when something went wrong, without a terminal.
 //!
 //! The log is `comptoir.log`. Once it passes [`MAX_BYTES`] it becomes `comptoir.log.1`
 //! (the older ones move up to `.2` … and the one past [`KEEP`] is deleted), and a new one
@@ -21,21 +17,6 @@ pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
 pub const KEEP: usize = 5;
 /// The current log's name.
 pub const FILE: &str = "comptoir.log";
-
-/// Where the window's logs go on this platform; `None` when the home folder is unknown.
-pub fn log_dir() -> Option<PathBuf> {
-    if cfg!(windows) {
-        return std::env::var_os("LOCALAPPDATA").map(|d| PathBuf::from(d).join("Comptoir").join("logs"));
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    if cfg!(target_os = "macos") {
-        return home.map(|h| h.join("Library/Logs/Comptoir"));
-    }
-    std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.map(|h| h.join(".local/state")))
-        .map(|d| d.join("comptoir").join("logs"))
-}
 
 /// A log file that rotates itself by size; cheap to clone (one file behind a lock), as
 /// `tracing_subscriber` makes a writer per event.
@@ -166,13 +147,5 @@ mod tests {
         writeln!(RotatingLog::open(dir.path(), 30, 2).unwrap(), "a third run past the size").unwrap();
         assert_eq!(std::fs::read_to_string(dir.path().join(FILE)).unwrap(), "a third run past the size\n");
         assert_eq!(files(dir.path()), ["comptoir.log", "comptoir.log.1"]);
-    }
-
-    #[test]
-    fn the_log_folder_is_the_platforms() {
-        let dir = log_dir().unwrap();
-        if cfg!(target_os = "linux") {
-            assert!(dir.ends_with("comptoir/logs"), "{}", dir.display());
-        }
     }
 }

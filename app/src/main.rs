@@ -1,5 +1,9 @@
 //! Comptoir, the desktop app. This file only parses the command line and wires logging;
 //! the window lives in [`comptoir::app`], the headless commands in `cli`.
+// A GUI program on Windows: no console window opens behind the app's window. The
+// command-line commands attach to the console they were started from instead
+// ([`attach_parent_console`]).
+#![cfg_attr(windows, windows_subsystem = "windows")]
 
 mod cli;
 
@@ -94,6 +98,9 @@ enum Command {
     /// Pair this machine with a computer hosting a company, by its link or its code, and
     /// download the company.
     Join(cli::join::JoinArgs),
+    /// Check for a newer version (the signed manifest this build names) and install it,
+    /// for the portable archive and the Windows installer; other installs are told how.
+    Update(cli::update::UpdateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +133,8 @@ enum Export {
 
 fn main() -> anyhow::Result<()> {
     let launched = std::time::Instant::now();
+    #[cfg(windows)]
+    attach_parent_console();
     let cli = Cli::parse();
     init_logging(cli.command.is_none());
     match cli.command {
@@ -152,6 +161,10 @@ fn main() -> anyhow::Result<()> {
             cli::document::run(format, &args)
         }
         Some(Command::Host(args)) => cli::host::run(&args),
+        Some(Command::Update(args)) => {
+            let data = cli.data.or_else(comptoir::folders::data_dir).context("no data folder: give --data")?;
+            cli::update::run(&args, &data)
+        }
         Some(Command::Join(args)) => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(cli::join::run(args))
@@ -181,12 +194,33 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// On Windows, when started with arguments (`comptoir.exe --version`, `comptoir.exe host
+/// …`), writes to the console of the process that started it: a GUI-subsystem program gets
+/// none of its own. Started from Explorer or a shortcut there is no such console, and the
+/// call fails without harm. A console does not wait for a GUI program: the prompt comes
+/// back at once, and the output is written after it (`start /wait comptoir.exe …` waits).
+#[cfg(windows)]
+#[allow(unsafe_code, reason = "a call into Windows: AttachConsole takes a process id, no pointer")]
+fn attach_parent_console() {
+    use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
+    if std::env::args_os().len() > 1 {
+        // SAFETY: AttachConsole reads no memory of ours; it fails (returns 0) when there
+        // is no parent console or this process already has one, which changes nothing.
+        let _attached = unsafe { AttachConsole(ATTACH_PARENT_PROCESS) };
+    }
+}
+
 /// Logs to standard error; the window also to its rotated log in the platform's log
-/// folder ([`comptoir::logs`]), where a user finds it without a terminal.
+/// folder ([`comptoir::logs`]), where a user finds it without a terminal. The embedded
+/// server (the demo, a company hosted here) logs its requests' failures but not a line per
+/// answered request, which would fill the log with every sync.
 fn init_logging(window: bool) {
     use tracing_subscriber::fmt::writer::MakeWriterExt as _;
-    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,wgpu=warn".into());
-    let dir = window.then(comptoir::logs::log_dir).flatten();
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,wgpu=warn,comptoir_server::access=warn".into())
+    };
+    let dir = window.then(comptoir::folders::log_dir).flatten();
     let opened =
         dir.as_ref().map(|dir| comptoir::logs::RotatingLog::open(dir, comptoir::logs::MAX_BYTES, comptoir::logs::KEEP));
     match opened {
@@ -220,7 +254,7 @@ fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time:
     let Window { data, server, host_listen, demo } = window;
     let data = match data {
         Some(data) => data,
-        None => default_data_dir().context("cannot tell where to keep the app's files: pass --data DIR")?,
+        None => comptoir::folders::data_dir().context("cannot tell where to keep the app's files: pass --data DIR")?,
     };
     // The demo keeps its own files, away from real companies.
     let data = if demo { data.join("demo") } else { data };
@@ -280,6 +314,7 @@ fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time:
     };
     let engine_stopped = app.engine_stopped();
     let host_stopped = app.host_stopped();
+    let update_after_exit = app.update_after_exit();
     let result = eframe::run_native(
         comptoir::app::APP_ID,
         options,
@@ -308,22 +343,12 @@ fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time:
         tracing::warn!(wait = ?ENGINE_STOP_WAIT, "the local host had not stopped at quit: the process ends anyway");
     }
     drop(demo_server);
+    // An update installed from Préférences → Mises à jour: the new version starts now
+    // that this one's files are closed (and its instance lock released).
+    let after_exit = update_after_exit.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(after_exit) = after_exit {
+        tracing::info!("starting the version installed");
+        after_exit.run(std::env::args_os().skip(1)).context("could not start the version installed")?;
+    }
     result
-}
-
-/// Where the app keeps its files when not told: `$XDG_DATA_HOME/comptoir` (or
-/// `~/.local/share/comptoir`) on Linux, `%APPDATA%\Comptoir` on Windows,
-/// `~/Library/Application Support/Comptoir` on macOS.
-fn default_data_dir() -> Option<PathBuf> {
-    if cfg!(windows) {
-        return std::env::var_os("APPDATA").map(|d| PathBuf::from(d).join("Comptoir"));
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    if cfg!(target_os = "macos") {
-        return home.map(|h| h.join("Library/Application Support/Comptoir"));
-    }
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.map(|h| h.join(".local/share")))
-        .map(|d| d.join("comptoir"))
 }

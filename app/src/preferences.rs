@@ -21,10 +21,11 @@ pub enum Tab {
     Server,
     Personal,
     Notifications,
+    Updates,
 }
 
 impl Tab {
-    const ALL: [Self; 4] = [Self::Account, Self::Server, Self::Personal, Self::Notifications];
+    const ALL: [Self; 5] = [Self::Account, Self::Server, Self::Personal, Self::Notifications, Self::Updates];
 
     fn text_id(self) -> &'static str {
         match self {
@@ -32,6 +33,7 @@ impl Tab {
             Self::Server => "preferences-server",
             Self::Personal => "preferences-personal",
             Self::Notifications => "preferences-notifications",
+            Self::Updates => "preferences-updates",
         }
     }
 }
@@ -192,6 +194,8 @@ pub struct PreferencesContext<'a> {
     pub lan_host: Option<&'a str>,
     /// This computer hosts the open company and the user may list its devices.
     pub hosting: bool,
+    /// The updater, for the Mises à jour tab.
+    pub updater: &'a crate::update::worker::Updater,
 }
 
 /// What the Preferences window asks the app to do.
@@ -211,6 +215,8 @@ pub enum PreferencesAction {
     /// This computer becomes the host of the company, from the newest backup in this
     /// folder (its host is lost).
     BecomeHost(std::path::PathBuf),
+    /// Mises à jour: check, install, restart into the version installed.
+    Update(crate::screens::updates::UpdateAction),
     /// The window was closed.
     Close,
 }
@@ -243,6 +249,11 @@ pub fn preferences_ui(
                 two_factor_ui(ui, state, texts, ctx.two_factor, &mut commands);
             }
             Tab::Notifications => notifications_ui(ui, texts, ctx.notice_choices, &mut actions, &mut commands),
+            Tab::Updates => {
+                if let Some(action) = crate::screens::updates::updates_ui(ui, ctx.updater, texts) {
+                    actions.push(PreferencesAction::Update(action));
+                }
+            }
         }
     });
     actions.extend(commands.into_iter().map(PreferencesAction::Send));

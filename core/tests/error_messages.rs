@@ -75,13 +75,17 @@ fn codes() -> BTreeSet<String> {
         "api/limits.rs",
         "api/pairing.rs",
         "api/moves.rs",
+        "api/health.rs",
         "hashing.rs",
+        // The storage's refusals, as every handler answers them.
+        "error.rs",
     ] {
         let source = std::fs::read_to_string(root.join("../server/src").join(api)).unwrap();
         for marker in [
             "bad_request(",
             "forbidden(",
             "StatusCode::CONFLICT,",
+            "StatusCode::BAD_REQUEST,",
             "conflict(",
             "StatusCode::TOO_MANY_REQUESTS,",
             "StatusCode::SERVICE_UNAVAILABLE,",
@@ -109,6 +113,7 @@ fn host_and_archive_codes(root: &Path, codes: &mut BTreeSet<String>) {
     for (file, block) in [
         ("../app/src/hosting.rs", Some("impl HostError")),
         ("../app/src/company_move.rs", Some("impl MoveError")),
+        ("../app/src/update/mod.rs", Some("impl UpdateError")),
         ("../server/src/host_backup.rs", Some("impl HostBackupError")),
         ("../server/src/pairing.rs", Some("impl PairingError")),
         ("../app/src/local_host.rs", None),

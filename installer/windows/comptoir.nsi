@@ -121,6 +121,16 @@ SectionEnd
   !insertmacro MUI_DESCRIPTION_TEXT ${SEC_DESKTOP} $(DescDesktop)
 !insertmacro MUI_FUNCTION_DESCRIPTION_END
 
+; The app's updater runs the new installer with /S /CurrentUser|/AllUsers /Relaunch once
+; its window has closed (app/src/update/install.rs): start the app again when it is done.
+Function .onInstSuccess
+  ${GetParameters} $R0
+  ClearErrors
+  ${GetOptions} $R0 "/Relaunch" $R1
+  IfErrors +2 0
+    Exec '"$INSTDIR\comptoir.exe"'
+FunctionEnd
+
 Function .onInit
   SetRegView 64
   !insertmacro MULTIUSER_INIT

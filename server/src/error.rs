@@ -80,6 +80,21 @@ impl From<StorageError> for ApiError {
                 "company_moved",
                 "This company moved to another host: it is read-only here.",
             ),
+            StorageError::UnstorableText => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_text",
+                "A text holds the NUL character (U+0000), which the server cannot store.",
+            ),
+            StorageError::Conflict(reason) => {
+                tracing::warn!(%reason, "a transaction kept conflicting with others");
+                let mut error = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_busy",
+                    "The server is busy with other changes to the same data: try again in a moment.",
+                );
+                error.retry_after = Some(1);
+                error
+            }
             other => Self::internal(&other),
         }
     }

@@ -63,6 +63,7 @@ pub fn save(data_dir: &Path, out: &Path) -> Result<Vec<PathBuf>, KeyBackupError>
             Err(e) => return Err(io(&source)(e)),
         };
         if written.is_empty() {
+            #[cfg_attr(not(unix), allow(unused_mut, reason = "only Unix gives the folder a mode"))]
             let mut builder = std::fs::DirBuilder::new();
             #[cfg(unix)]
             std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

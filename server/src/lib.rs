@@ -7,8 +7,10 @@
 //!   [`client_address`]: whose request it is, behind trusted reverse proxies too;
 //! - [`api`]: the HTTP API under `/v1`, with JSON errors ([`error`]) that always carry a
 //!   stable code;
+//! - [`logging`]: the logs, as text or JSON lines, each request's under its request id;
 //! - [`admin`]: what the `admin` commands of the binary do (backup and restore among them,
-//!   with the key files: [`key_backup`]);
+//!   with the key files: [`key_backup`]); [`migrate_storage`]: a deployment copied whole
+//!   from one storage to another (SQLite to PostgreSQL);
 //! - [`host_backup`]: the backups of a computer hosting companies, into a folder of the
 //!   user's, daily and before upgrades;
 //! - [`audit_key`]: the key that signs the audit chains' heads, kept outside the database;
@@ -30,6 +32,8 @@ pub mod hashing;
 pub mod host_backup;
 pub mod key_backup;
 mod key_file;
+pub mod logging;
+pub mod migrate_storage;
 pub mod pairing;
 pub mod pause;
 pub mod rate_limit;
@@ -105,7 +109,36 @@ fn open_state_on(
     key: &std::path::Path,
     clock: Arc<dyn auth::Clock>,
 ) -> Result<AppState, OpenError> {
-    let storage = storage::SqliteStorage::open(data_dir)?;
+    open_state_in(data_dir, None, key, clock)
+}
+
+/// The state of a server whose data is in `database` (a PostgreSQL address) when given,
+/// else in the SQLite files of `data_dir`; its keys (`server.key`, the audit signing key
+/// at `key`) are in `data_dir` either way: every instance on one database needs the same.
+pub fn open_state_in(
+    data_dir: &std::path::Path,
+    database: Option<&str>,
+    key: &std::path::Path,
+    clock: Arc<dyn auth::Clock>,
+) -> Result<AppState, OpenError> {
+    let storage = open_storage(data_dir, database)?;
     let signer = Arc::new(audit_key::load_or_create(key)?);
-    Ok(AppState::new(Arc::new(storage), clock, signer))
+    Ok(AppState::new(storage, clock, signer))
+}
+
+/// The storage: PostgreSQL at `database` when given (its two-factor secrets sealed with
+/// `data_dir`'s `server.key`), else the SQLite files of `data_dir`.
+pub fn open_storage(
+    data_dir: &std::path::Path,
+    database: Option<&str>,
+) -> Result<Arc<dyn storage::Storage>, OpenError> {
+    Ok(match database {
+        None => Arc::new(storage::SqliteStorage::open(data_dir)?),
+        Some(url) => {
+            std::fs::create_dir_all(data_dir).map_err(|e| storage::StorageError::Backend(e.to_string()))?;
+            let key = server_key::ServerKey::load_or_create(data_dir)
+                .map_err(|e| storage::StorageError::Backend(e.to_string()))?;
+            Arc::new(storage::PostgresStorage::connect(url, key)?)
+        }
+    })
 }

@@ -13,6 +13,10 @@ use comptoir_server::admin;
 #[derive(Debug, Parser)]
 #[command(name = "comptoir-server", version, about = "The Comptoir sync server")]
 struct Cli {
+    /// How log lines are written on standard error: text, or json (one JSON object per
+    /// line, each request's under its request id).
+    #[arg(long, env = "COMPTOIR_LOG_FORMAT", global = true, default_value_t = comptoir_server::logging::LogFormat::Text)]
+    log_format: comptoir_server::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,9 +25,15 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API.
     Serve {
-        /// Folder holding the server's SQLite files.
+        /// Folder holding the server's SQLite files, and its keys (server.key, the audit
+        /// signing key) with `--database`.
         #[arg(long, env = "COMPTOIR_DATA")]
         data: PathBuf,
+        /// A PostgreSQL database instead of the SQLite files (`postgres://user@host/db`,
+        /// `?pool_size=N` for the connections of this instance, 16 by default). Several
+        /// instances may serve one database; give them the same keys.
+        #[arg(long, env = "COMPTOIR_DATABASE_URL")]
+        database: Option<String>,
         /// Address to listen on.
         #[arg(long, env = "COMPTOIR_LISTEN", default_value = "127.0.0.1:8640")]
         listen: SocketAddr,
@@ -40,6 +50,9 @@ enum Command {
     Demo {
         #[arg(long, env = "COMPTOIR_DATA")]
         data: PathBuf,
+        /// The PostgreSQL database the server serves (see `serve --database`).
+        #[arg(long, env = "COMPTOIR_DATABASE_URL")]
+        database: Option<String>,
         /// The large company's size: small, large, or a number of records.
         #[arg(long, default_value = "large")]
         size: String,
@@ -52,9 +65,13 @@ enum Command {
     },
     /// Administration on the server's files (run it where the server runs).
     Admin {
-        /// Folder holding the server's SQLite files.
+        /// Folder holding the server's SQLite files (its keys with `--database`).
         #[arg(long, env = "COMPTOIR_DATA", global = true)]
         data: Option<PathBuf>,
+        /// The PostgreSQL database the server serves (see `serve --database`); backup and
+        /// restore work on the SQLite files only.
+        #[arg(long, env = "COMPTOIR_DATABASE_URL", global = true)]
+        database: Option<String>,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -188,6 +205,22 @@ enum AdminCommand {
         #[arg(long)]
         replace_keys: bool,
     },
+    /// Copy the whole deployment into another storage, empty: every account (passwords,
+    /// two-factor), every company with its log (epochs and seqs kept: clients carry on
+    /// without downloading again), records, audit chains, mutations' answers, keys,
+    /// devices and staged postings. Sessions and pairing invitations are not copied:
+    /// users sign in again. Stop the server first. A copy that stops halfway leaves a
+    /// partial destination: drop it and run again.
+    MigrateStorage {
+        /// Where the deployment is: sqlite:PATH (a data folder) or a postgres:// URL.
+        #[arg(long, value_name = "STORAGE")]
+        from: String,
+        /// Where it goes, empty: a postgres:// URL or sqlite:PATH. The PostgreSQL side's
+        /// two-factor secrets are sealed with the server.key of --data (default: the
+        /// SQLite side's folder): serve it with that --data.
+        #[arg(long, value_name = "STORAGE")]
+        to: String,
+    },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -198,30 +231,31 @@ fn read_password() -> anyhow::Result<String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
-        Command::Serve { data, listen, audit_key, limits } => {
+    let cli = Cli::parse();
+    comptoir_server::logging::init(cli.log_format)?;
+    match cli.command {
+        Command::Serve { data, database, listen, audit_key, limits } => {
             let key = audit_key.unwrap_or_else(|| comptoir_server::audit_key::default_path(&data));
-            let state = comptoir_server::open_state_with_key(&data, &key)
-                .with_context(|| format!("cannot open {}", data.display()))?
+            let clock = std::sync::Arc::new(comptoir_server::auth::SystemClock);
+            let state = comptoir_server::open_state_in(&data, database.as_deref(), &key, clock)
+                .with_context(|| match &database {
+                    Some(_) => "cannot open the database (--database)".to_owned(),
+                    None => format!("cannot open {}", data.display()),
+                })?
                 .with_limits(limits.limits())
                 .with_trusted_proxies(limits.trusted_proxies());
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr().context("cannot read the bound address")?;
-            tracing::info!(%address, data = %data.display(), audit_key = state.audit_signer.public_key(), "serving");
+            let backend = if database.is_some() { "postgres" } else { "sqlite" };
+            tracing::info!(%address, data = %data.display(), backend, audit_key = state.audit_signer.public_key(), "serving");
             // On stdout too, for scripts and tests that listen on port 0.
             println!("listening on {address}");
-            comptoir_server::serve(listener, state, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("server stopped with an error")
+            comptoir_server::serve(listener, state, stop_signal()).await.context("server stopped with an error")?;
+            tracing::info!("stopped");
+            Ok(())
         }
-        Command::Demo { data, size, email, password_stdin } => {
+        Command::Demo { data, database, size, email, password_stdin } => {
             let large = match size.as_str() {
                 "small" => DemoSize::SMALL,
                 "large" => DemoSize::LARGE,
@@ -230,8 +264,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
             };
             let password = if password_stdin { Some(read_password()?) } else { None };
-            let state =
-                comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()))?;
+            let state = open_state(&data, database.as_deref())?;
             let accounts = comptoir_server::demo::seed(
                 state.storage.as_ref(),
                 &data.join("demo-work"),
@@ -250,15 +283,28 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Admin { data, command } => admin_command(data, command),
+        Command::Admin { data, database, command } => admin_command(data, database.as_deref(), command),
     }
 }
 
+/// The server's state on the data folder `data`, or on the PostgreSQL `database` when given.
+fn open_state(data: &std::path::Path, database: Option<&str>) -> anyhow::Result<comptoir_server::AppState> {
+    let key = comptoir_server::audit_key::default_path(data);
+    comptoir_server::open_state_in(data, database, &key, std::sync::Arc::new(comptoir_server::auth::SystemClock))
+        .with_context(|| match database {
+            Some(_) => "cannot open the database (--database)".to_owned(),
+            None => format!("cannot open {}", data.display()),
+        })
+}
+
 /// Runs an `admin …` command on the server's files.
-fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result<()> {
+fn admin_command(data: Option<PathBuf>, database: Option<&str>, command: AdminCommand) -> anyhow::Result<()> {
+    if let AdminCommand::MigrateStorage { from, to } = &command {
+        return migrate_storage(data, from, to);
+    }
     let Some(data) = data else { bail!("--data DIR is required (or COMPTOIR_DATA)") };
     // Backup and restore work on the files; the others through the storage, opened here.
-    let open = || comptoir_server::open_state(&data).with_context(|| format!("cannot open {}", data.display()));
+    let open = || open_state(&data, database);
     match command {
         AdminCommand::CreateUser { email, name, password_stdin: _ } => {
             let id = admin::create_user(open()?.storage.as_ref(), &email, &read_password()?, &name)?;
@@ -350,6 +396,98 @@ fn admin_command(data: Option<PathBuf>, command: AdminCommand) -> anyhow::Result
                 println!("company {company}: new epoch {epoch}");
             }
         }
+        AdminCommand::MigrateStorage { .. } => {}
     }
     Ok(())
+}
+
+/// `admin migrate-storage`: copies the deployment at `from` into `to`, printing its progress.
+fn migrate_storage(data: Option<PathBuf>, from: &str, to: &str) -> anyhow::Result<()> {
+    use comptoir_server::migrate_storage::{self as migrate, Endpoint, MigrateError, Progress};
+    let (from, to): (Endpoint, Endpoint) = (from.parse()?, to.parse()?);
+    if from == to {
+        return Err(MigrateError::SameStorage.into());
+    }
+    // The PostgreSQL side's keys: --data, else the SQLite side's folder.
+    let keys = data.or_else(|| {
+        [&from, &to].into_iter().find_map(|side| match side {
+            Endpoint::Sqlite(folder) => Some(folder.clone()),
+            Endpoint::Postgres(_) => None,
+        })
+    });
+    let Some(keys) = keys else { bail!("--data DIR is required: the folder of the servers' keys (server.key)") };
+    let source = from.open(&keys)?;
+    let destination = to.open(&keys)?;
+    println!("migrating {from} to {to}");
+    let summary = migrate::migrate(source.as_ref(), destination.as_ref(), &mut |progress| match progress {
+        Progress::Accounts { copied } => println!("accounts: {copied} copied"),
+        Progress::CompanyStarted { index, of, company, records } => {
+            println!("company {index}/{of} {} “{}”: {records} records to copy", company.id, company.name);
+        }
+        Progress::Records { company, copied, of } => println!("company {company}: {copied}/{of} records"),
+        Progress::CompanyDone { company, copied } => {
+            let (epoch, seq) = copied.state.as_ref().map_or((String::new(), 0), |s| (s.epoch.to_string(), s.seq));
+            println!(
+                "company {company}: copied {} records ({} audit events), {} members, {} answers, {} keys, {} \
+                 devices, {} staged posting parts{}; epoch {epoch} and seq {seq} kept",
+                copied.records,
+                copied.audit_events,
+                copied.members,
+                copied.outcomes,
+                copied.keys,
+                copied.devices,
+                copied.staged_parts,
+                if copied.moved { ", moved away" } else { "" }
+            );
+        }
+    })?;
+    println!(
+        "migrated: {} companies, {} accounts, {} records, {} audit events, {} answers, {} devices, {} staged posting \
+         parts in {:.1} s",
+        summary.companies,
+        summary.accounts,
+        summary.records,
+        summary.audit_events,
+        summary.outcomes,
+        summary.devices,
+        summary.staged_parts,
+        summary.elapsed.as_secs_f64()
+    );
+    println!(
+        "not copied: sessions and access tokens (users sign in again; paired devices open a new session by \
+         themselves), pairing invitations (invite the device again)"
+    );
+    if let Endpoint::Postgres(_) = to {
+        println!(
+            "two-factor secrets are sealed with {}: serve with --database URL --data {}",
+            keys.join(comptoir_server::server_key::KEY_FILE).display(),
+            keys.display()
+        );
+    }
+    Ok(())
+}
+
+/// Resolves when the server is told to stop: Ctrl-C, or SIGTERM (what systemd, a container
+/// runtime or an orchestrator sends). The server then stops taking connections and ends
+/// once the requests in flight are answered.
+async fn stop_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be listened to: only Ctrl-C stops the server");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("stopping: the requests in flight are answered first");
 }

@@ -2,7 +2,9 @@
 //! `tests/benches/`. This library holds what they share: a real sync server on loopback
 //! that a test can stop and start again on the same port ([`TestServer`]), the HTTP
 //! helpers the API tests talk to it with ([`api`]), and the server's binary run as a real
-//! process ([`process`]), and a real SMTP server run as a process ([`smtp`]).
+//! process ([`process`]), a real SMTP server run as a process ([`smtp`]), and a real
+//! PostgreSQL cluster with a database per test ([`postgres`]), and a relay that holds back
+//! the server's answers to one kind of request ([`relay`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use comptoir_core::model::CompanyId;
 use comptoir_server::auth::{AuthPolicy, Clock};
 use comptoir_server::client_address::TrustedProxies;
 use comptoir_server::demo::DemoAccounts;
-use comptoir_server::storage::{SqliteStorage, Storage};
+use comptoir_server::storage::Storage;
 
 /// Why the test server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,12 +41,17 @@ pub struct TestServer {
     pub accounts: DemoAccounts,
     addr: SocketAddr,
     dir: tempfile::TempDir,
+    /// The PostgreSQL database the server stores in; `None`: SQLite files in `dir`.
+    database: Option<String>,
     limits: comptoir_server::Limits,
     trusted_proxies: TrustedProxies,
     policy: AuthPolicy,
     clock: Arc<dyn Clock>,
     /// The storage the running server writes to; `None` while it is stopped.
     storage: Option<Arc<dyn Storage>>,
+    /// Whether the PostgreSQL database goes with this server (another instance of the
+    /// same server leaves it to the first).
+    owns_database: bool,
     /// The public key the server signs its audit chains' heads with.
     audit_key: String,
     /// The HTTP client of [`api`]'s helpers, made on first use.
@@ -62,6 +69,73 @@ pub fn generous_limits() -> comptoir_server::Limits {
     comptoir_server::Limits { auth_per_address: rate, auth_global: rate, ..comptoir_server::Limits::default() }
 }
 
+/// Where a test server stores its data: the embedded SQLite files of its folder, or a
+/// PostgreSQL database of its own on the tests' cluster ([`postgres::PgCluster::shared`]).
+/// The server suite runs once on each (`tests/tests/server/` and
+/// `tests/tests/server_postgres/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// A new place for a storage: a folder of its own under `parent` (the keys; SQLite's
+    /// files) and, on PostgreSQL, a new database.
+    pub fn place_in(self, parent: &Path) -> Result<StoragePlace, ServerError> {
+        let dir = tempfile::tempdir_in(parent)?;
+        let database = match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some(
+                postgres::PgCluster::shared().and_then(postgres::PgCluster::database).map_err(ServerError::Storage)?,
+            ),
+        };
+        Ok(StoragePlace { dir, database })
+    }
+
+    /// [`Self::place_in`] the system's temp folder.
+    pub fn place(self) -> Result<StoragePlace, ServerError> {
+        self.place_in(&std::env::temp_dir())
+    }
+}
+
+/// A storage's folder and database (see [`Backend::place_in`]); the folder goes when
+/// this is dropped, a database of the tests' cluster when the cluster stops.
+#[derive(Debug)]
+pub struct StoragePlace {
+    pub dir: tempfile::TempDir,
+    /// `None` on SQLite.
+    pub database: Option<String>,
+}
+
+impl StoragePlace {
+    /// Opens the storage there, as the server opens it (`--data DIR [--database URL]`).
+    pub fn open(&self) -> Result<Arc<dyn Storage>, ServerError> {
+        comptoir_server::open_storage(self.dir.path(), self.database.as_deref())
+            .map_err(|e| ServerError::Storage(e.to_string()))
+    }
+
+    /// The folder, for `--data`.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The environment that points the server's commands here beside `--data`
+    /// (`COMPTOIR_DATABASE_URL` on PostgreSQL; nothing on SQLite).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        self.database.iter().map(|url| ("COMPTOIR_DATABASE_URL", url.clone())).collect()
+    }
+
+    /// `serve`'s arguments for this place: `--data DIR` and, on PostgreSQL, `--database URL`.
+    pub fn serve_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args = vec!["--data".into(), self.dir.path().as_os_str().to_owned()];
+        if let Some(database) = &self.database {
+            args.extend(["--database".into(), database.into()]);
+        }
+        args
+    }
+}
+
 /// How a [`TestServer`] starts: with the demo data or empty, its clock, its failed-login
 /// policy, its limits, and where its data folder goes.
 #[derive(Debug)]
@@ -74,6 +148,7 @@ pub struct TestServerBuilder {
     trusted_proxies: TrustedProxies,
     /// The address to listen on, and whether over TLS with a host's identity.
     host: Option<std::net::IpAddr>,
+    backend: Backend,
 }
 
 impl TestServerBuilder {
@@ -85,6 +160,12 @@ impl TestServerBuilder {
     #[must_use]
     pub fn lan_host(self, address: std::net::IpAddr) -> Self {
         Self { host: Some(address), ..self }
+    }
+
+    /// Stores in SQLite files (the default) or in a PostgreSQL database of its own.
+    #[must_use]
+    pub fn backend(self, backend: Backend) -> Self {
+        Self { backend, ..self }
     }
 
     /// Seeds the demo accounts, the large company of about `records` records.
@@ -141,11 +222,12 @@ impl TestServerBuilder {
 
     /// Seeds what was asked and serves it on a free port of 127.0.0.1.
     pub fn start(self) -> Result<TestServer, ServerError> {
-        let dir = tempfile::tempdir_in(&self.parent)?;
+        let StoragePlace { dir, database } = self.backend.place_in(&self.parent)?;
         let accounts = match self.demo {
             Some(size) => {
-                let storage = SqliteStorage::open(dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
-                comptoir_server::demo::seed(&storage, &dir.path().join("work"), &size, None, None)
+                let storage = comptoir_server::open_storage(dir.path(), database.as_deref())
+                    .map_err(|e| ServerError::Storage(e.to_string()))?;
+                comptoir_server::demo::seed(storage.as_ref(), &dir.path().join("work"), &size, None, None)
                     .map_err(|e| ServerError::Seed(e.to_string()))?
             }
             None => DemoAccounts::default(),
@@ -167,6 +249,8 @@ impl TestServerBuilder {
             accounts,
             addr,
             dir,
+            database,
+            owns_database: true,
             limits: self.limits,
             trusted_proxies: self.trusted_proxies,
             policy: self.policy,
@@ -193,6 +277,7 @@ impl TestServer {
             limits: comptoir_server::Limits::default(),
             trusted_proxies: TrustedProxies::default(),
             host: None,
+            backend: Backend::Sqlite,
         }
     }
 
@@ -246,10 +331,43 @@ impl TestServer {
     /// A second server, on a port of its own, starting from a copy of this one's data as
     /// it is now (its accounts, sessions, companies and logs), with the same clock, policy
     /// and limits. Stop this one first if it may be writing: the copy is of its files. Far
-    /// cheaper than seeding again.
+    /// cheaper than seeding again. On PostgreSQL the database is copied as a template,
+    /// which closes this server's connections to it (its pool opens new ones).
     pub fn fork_in(&self, parent: &Path) -> Result<Self, ServerError> {
         let dir = tempfile::tempdir_in(parent)?;
         copy_tree(self.dir.path(), dir.path())?;
+        let database = match &self.database {
+            Some(url) => Some(
+                postgres::PgCluster::shared().and_then(|cluster| cluster.copy_of(url)).map_err(ServerError::Storage)?,
+            ),
+            None => None,
+        };
+        self.sibling(dir, database, true)
+    }
+
+    /// Another instance of this server (PostgreSQL only): a server of its own, on a
+    /// port of its own, serving the same database with the same keys (a copy of the
+    /// data folder), as a second `comptoir-server serve --database` behind a load
+    /// balancer would. Sessions, sign-in lock-outs and logs are the database's, so either
+    /// instance answers for the other; the database stays until the first is dropped.
+    pub fn instance(&self) -> Result<Self, ServerError> {
+        let Some(database) = self.database.clone() else {
+            return Err(ServerError::Storage("several instances serve a PostgreSQL database, not SQLite files".into()));
+        };
+        let dir = tempfile::tempdir_in(self.dir.path().parent().unwrap_or(self.dir.path()))?;
+        copy_tree(self.dir.path(), dir.path())?;
+        self.sibling(dir, Some(database), false)
+    }
+
+    /// A server serving `dir` (and `database`) with this one's accounts, clock, policy
+    /// and limits, on a port of its own and over plain HTTP, whatever this one serves
+    /// (a fork, or another instance). `owns_database`: whether it drops the database.
+    fn sibling(
+        &self,
+        dir: tempfile::TempDir,
+        database: Option<String>,
+        owns_database: bool,
+    ) -> Result<Self, ServerError> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let mut server = Self {
@@ -257,6 +375,8 @@ impl TestServer {
             accounts: self.accounts.clone(),
             addr,
             dir,
+            database,
+            owns_database,
             limits: self.limits,
             trusted_proxies: self.trusted_proxies.clone(),
             policy: self.policy.clone(),
@@ -264,7 +384,6 @@ impl TestServer {
             storage: None,
             audit_key: String::new(),
             http: std::sync::OnceLock::new(),
-            // A fork serves plain HTTP on 127.0.0.1, whatever the original served.
             identity: None,
             runtime: None,
         };
@@ -278,10 +397,12 @@ impl TestServer {
             .thread_name("test-server")
             .enable_all()
             .build()?;
-        let state = comptoir_server::open_state_with_clock(self.dir.path(), Arc::clone(&self.clock))
-            .map_err(|e| ServerError::Storage(e.to_string()))?
-            .with_limits(self.limits)
-            .with_trusted_proxies(self.trusted_proxies.clone());
+        let key = comptoir_server::audit_key::default_path(self.dir.path());
+        let state =
+            comptoir_server::open_state_in(self.dir.path(), self.database.as_deref(), &key, Arc::clone(&self.clock))
+                .map_err(|e| ServerError::Storage(e.to_string()))?
+                .with_limits(self.limits)
+                .with_trusted_proxies(self.trusted_proxies.clone());
         let state = comptoir_server::AppState { policy: self.policy.clone(), ..state };
         listener.set_nonblocking(true)?;
         let listener = {
@@ -352,9 +473,37 @@ impl TestServer {
         self.dir.path()
     }
 
+    /// The PostgreSQL database the server stores in; `None` on SQLite.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// The backend the server stores in.
+    pub fn backend(&self) -> Backend {
+        if self.database.is_some() { Backend::Postgres } else { Backend::Sqlite }
+    }
+
+    /// Opens the server's storage apart from the server (as an admin command beside it
+    /// would).
+    pub fn open_storage(&self) -> Result<Arc<dyn Storage>, ServerError> {
+        comptoir_server::open_storage(self.dir.path(), self.database.as_deref())
+            .map_err(|e| ServerError::Storage(e.to_string()))
+    }
+
+    /// SQLite only: the backup and restore of the server's files.
+    fn sqlite_only(&self, what: &str) -> Result<(), ServerError> {
+        match self.database {
+            None => Ok(()),
+            Some(_) => Err(ServerError::Storage(format!(
+                "{what} is of a SQLite server's files (PostgreSQL has its own tools)"
+            ))),
+        }
+    }
+
     /// Writes a copy of the server's database to `out`, and its keys to `out.keys/`, while
     /// it serves, as `comptoir-server admin backup` does.
     pub fn backup(&self, out: &Path) -> Result<comptoir_server::admin::BackupSummary, ServerError> {
+        self.sqlite_only("admin backup")?;
         comptoir_server::admin::backup(self.dir.path(), out).map_err(|e| ServerError::Storage(e.to_string()))
     }
 
@@ -382,6 +531,7 @@ impl TestServer {
         mut restore: impl FnMut(&Path) -> Result<T, E>,
         busy: impl Fn(&E) -> bool,
     ) -> Result<T, ServerError> {
+        self.sqlite_only("admin restore")?;
         self.stop();
         let mut tries = 0;
         let restored = loop {
@@ -408,14 +558,25 @@ impl TestServer {
         company: CompanyId,
     ) -> Result<std::collections::BTreeMap<comptoir_core::sync::RecordKind, comptoir_core::sync::TableStats>, ServerError>
     {
-        let storage = SqliteStorage::open(self.dir.path()).map_err(|e| ServerError::Storage(e.to_string()))?;
-        comptoir_server::admin::stats(&storage, company).map_err(|e| ServerError::Storage(e.to_string()))
+        let storage = self.open_storage()?;
+        comptoir_server::admin::stats(storage.as_ref(), company).map_err(|e| ServerError::Storage(e.to_string()))
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
+        // A database per server would otherwise stay until the cluster stops: a suite
+        // that forks hundreds (the simulation) would fill the disk.
+        if let Some(url) = self.database.as_ref().filter(|_| self.owns_database)
+            && let Ok(cluster) = postgres::PgCluster::shared()
+            && let Err(e) = cluster.drop_database(url)
+        {
+            #[allow(clippy::print_stderr, reason = "a test harness's note, where the tests print theirs")]
+            {
+                eprintln!("the test database {url} stays: {e}");
+            }
+        }
     }
 }
 
@@ -566,8 +727,11 @@ pub fn peak_rss_mib() -> String {
 
 pub mod api;
 pub mod bench;
+pub mod files;
 pub mod fuzz;
+pub mod postgres;
 pub mod process;
+pub mod relay;
 pub mod smtp;
 
 /// Checks the end-to-end tests share.

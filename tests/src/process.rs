@@ -29,12 +29,26 @@ pub struct ServerProcess {
 /// Starts `binary serve --data DATA` on a port of its own, with `env` added to its
 /// environment, and waits for the line that says where it listens.
 pub fn serve(binary: &str, data: &Path, env: &[(&str, &str)]) -> Result<ServerProcess, ServerError> {
+    serve_with(binary, data, &[], env, Stdio::inherit())
+}
+
+/// [`serve`] with more arguments (`--log-format json`), its standard error (its logs) sent
+/// to `stderr` (a file the test reads afterwards, say).
+pub fn serve_with(
+    binary: &str,
+    data: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stderr: impl Into<Stdio>,
+) -> Result<ServerProcess, ServerError> {
     let mut child = Command::new(binary)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(args)
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
+        .stderr(stderr)
         .spawn()?;
     let mut stdout =
         BufReader::new(child.stdout.take().ok_or_else(|| std::io::Error::other("the server's stdout is not piped"))?);

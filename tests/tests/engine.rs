@@ -15,7 +15,7 @@ use comptoir_core::engine::credentials::{CredentialStore, FileCredentials};
 use comptoir_core::engine::{
     Command, Engine, EngineConfig, Event, Grace, Notice, Secret, SetupError, SetupStep, SyncState, Timing,
 };
-use comptoir_core::store::CompanyStore;
+use comptoir_core::store::{AppStore, CompanyStore};
 use comptoir_core::sync::Intent;
 use comptoir_tests::{TestServer, totp_code};
 
@@ -843,6 +843,47 @@ fn a_stopped_engine_drops_a_request_the_server_never_answers() {
     let stopping = quit(engine).recv_timeout(WAIT).expect("quitting returned while a request was in flight");
     // The server never answers: the engine can only finish by dropping the request.
     assert!(stopping.wait(WAIT), "the engine dropped the request it waited on, and finished");
+}
+
+#[test]
+fn a_session_refresh_the_server_answers_while_the_engine_stops_keeps_its_new_token() {
+    let server = TestServer::builder().demo(300).start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let mut app = start(dir.path(), NO_SERVER, clock.clone());
+    set_up(&mut app, &server);
+    let company = app.ready();
+    app.synced();
+    app.engine.shutdown();
+    let first_token = app.credentials.load(&server.accounts.email).unwrap().unwrap();
+
+    // The next start reaches the server through a relay that holds back the answer to
+    // the session refresh: the server has spent the kept token, the app has no new one.
+    let relay = comptoir_tests::relay::HoldingRelay::start(server.address(), "POST /v1/auth/refresh ").unwrap();
+    let kept = AppStore::open(&dir.path().join(AppStore::FILE_NAME)).unwrap();
+    assert!(kept.move_server(&server.url, relay.url()).unwrap());
+    let app = start(dir.path(), NO_SERVER, clock.clone());
+    assert!(relay.wait_held(WAIT), "the refresh reached the server, its answer is held");
+
+    // The window closes now. The engine does not drop that answer: it waits for it.
+    let stopping = quit(app.engine).recv_timeout(WAIT).expect("quitting returned while the refresh was held");
+    assert!(!stopping.wait(Duration::from_millis(300)), "the engine waits for the refresh it sent");
+    relay.release();
+    assert!(stopping.wait(WAIT), "the engine finished once answered");
+    let second_token = app.credentials.load(&server.accounts.email).unwrap().unwrap();
+    assert_ne!(second_token, first_token, "the new refresh token is kept");
+
+    // The start after: the kept token is the live one, the session goes on.
+    assert!(kept.move_server(relay.url(), &server.url).unwrap());
+    drop(relay);
+    let mut app = start(dir.path(), NO_SERVER, clock);
+    assert_eq!(app.ready().id, company.id);
+    app.synced();
+    assert!(
+        !app.seen.iter().any(|e| matches!(e, Event::Status(SyncState::SignedOut) | Event::Notice(Notice::NotSignedIn))),
+        "still signed in: {:#?}",
+        app.seen
+    );
 }
 
 #[test]

@@ -18,9 +18,9 @@
 use comptoir_core::demo::Rng;
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_core::sync::{AddMember, Outcome, PullPage, PushResponse};
-use comptoir_tests::TestServer;
 use comptoir_tests::checks::signed_in;
 use comptoir_tests::fuzz::{self, Pools};
+use comptoir_tests::{Backend, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -151,9 +151,11 @@ fn kept_seeds() -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_random_intents_harm_no_one() {
-    let server = tokio::task::spawn_blocking(|| TestServer::start(200)).await.unwrap().unwrap();
+async fn ten_thousand_random_intents_harm_no_one(backend: Backend) {
+    let server = tokio::task::spawn_blocking(move || TestServer::builder().backend(backend).demo(200).start())
+        .await
+        .unwrap()
+        .unwrap();
     let (a, b) = (server.company(), server.accounts.companies[0].0);
     let (owner, owner_token) = signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
     let added = owner
@@ -230,4 +232,14 @@ impl Drop for KeepOnFailure {
             eprintln!("fuzz seed {} failed and is kept in {SEEDS_FILE}", self.0);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_random_intents_harm_no_one_on_sqlite() {
+    ten_thousand_random_intents_harm_no_one(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_random_intents_harm_no_one_on_postgres() {
+    ten_thousand_random_intents_harm_no_one(Backend::Postgres).await;
 }

@@ -10,9 +10,9 @@
 use chrono::NaiveDate;
 use comptoir_core::model::{Allocation, CompanyId, DocumentId, MAX_AMOUNT, Payment, PaymentId, PaymentMethod, Role};
 use comptoir_core::sync::{AddMember, Intent, Outcome, PushResponse, RecordKind};
-use comptoir_tests::TestServer;
 use comptoir_tests::checks::signed_in;
 use comptoir_tests::fixtures::{draft_invoice, new_contact};
+use comptoir_tests::{Backend, TestServer};
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -105,9 +105,17 @@ fn payment(amount: &str, allocations: &[(DocumentId, &str)]) -> Value {
     json!({"type": "record_payment", "payment": payment})
 }
 
-#[tokio::test]
-async fn hostile_numbers_are_refused_and_harm_no_one() {
-    let server = tokio::task::spawn_blocking(|| TestServer::start(200)).await.unwrap().unwrap();
+/// The demo server (a company of about 200 records) on `backend`.
+async fn demo_server(backend: Backend) -> TestServer {
+    tokio::task::spawn_blocking(move || TestServer::builder().backend(backend).demo(200).start())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[allow(clippy::too_many_lines, reason = "one walk through the hostile numbers, in the order a reader follows it")]
+async fn hostile_numbers_are_refused_and_harm_no_one(backend: Backend) {
+    let server = demo_server(backend).await;
     let (a, b) = (server.company(), server.accounts.companies[0].0);
     let (owner, owner_token) = signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
     let added = owner
@@ -223,4 +231,14 @@ async fn hostile_numbers_are_refused_and_harm_no_one() {
 
     // A fresh first download of company A, as the app makes it, then its ledger.
     comptoir_tests::checks::fresh_download_opens_every_record(&server, a, owner_token, &invoices).await;
+}
+
+#[tokio::test]
+async fn hostile_numbers_are_refused_and_harm_no_one_on_sqlite() {
+    hostile_numbers_are_refused_and_harm_no_one(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn hostile_numbers_are_refused_and_harm_no_one_on_postgres() {
+    hostile_numbers_are_refused_and_harm_no_one(Backend::Postgres).await;
 }

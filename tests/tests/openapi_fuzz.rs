@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use comptoir_core::demo::Rng;
 use comptoir_core::model::Role;
 use comptoir_core::sync::{AddMember, PullPage, SyncClient};
-use comptoir_tests::TestServer;
 use comptoir_tests::checks::signed_in;
 use comptoir_tests::fuzz::{self, Pools};
+use comptoir_tests::{Backend, TestServer};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -141,16 +141,17 @@ impl Generator<'_> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::too_many_lines, reason = "one walk over the operations, in the order a reader follows it")]
-async fn every_operation_answers_what_its_document_says() {
+async fn every_operation_answers_what_its_document_says(backend: Backend) {
     // The fuzz signs in again before each operation, and sends hundreds of sign-ins: a
     // wider sign-in budget for this one address than the default (the 429 it would answer
     // is documented, but the test's own sign-ins need to get through).
-    let server = tokio::task::spawn_blocking(|| TestServer::start_with(200, comptoir_tests::generous_limits()))
-        .await
-        .unwrap()
-        .unwrap();
+    let server = tokio::task::spawn_blocking(move || {
+        TestServer::builder().backend(backend).demo(200).limits(comptoir_tests::generous_limits()).start()
+    })
+    .await
+    .unwrap()
+    .unwrap();
     let (email, password) = (server.accounts.email.clone(), server.accounts.password.clone());
     let (a, b) = (server.company(), server.accounts.companies[0].0);
     // A new connection per request: a server may close one after answering a request
@@ -273,4 +274,14 @@ async fn every_operation_answers_what_its_document_says() {
     }
     eprintln!("statuses per operation: {statuses:#?}");
     assert!(undocumented.is_empty(), "answers the document does not list: {undocumented:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_what_its_document_says_on_sqlite() {
+    every_operation_answers_what_its_document_says(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_what_its_document_says_on_postgres() {
+    every_operation_answers_what_its_document_says(Backend::Postgres).await;
 }

@@ -26,6 +26,9 @@
 //! - `COMPTOIR_SIM_SEEDS=N` runs N more seeds, from `COMPTOIR_SIM_START` or from a
 //!   random seed (`scripts/simulate.sh N` runs them in release).
 //!
+//! The seeds run twice, with the server on SQLite and on PostgreSQL (each seed on a
+//! database of its own, copied from the prepared one).
+//!
 //! Every seed starts from a copy of one prepared world (a server seeded with a company of
 //! 150 records, signed in, and its copies downloaded), on a tmpfs where there is one:
 //! the simulation tests the sync's logic and crash images, not the disk's durability,
@@ -48,7 +51,7 @@ use comptoir_core::model::{
 };
 use comptoir_core::sync::{Intent, Mutation, PushResponse, RawPullPage, RecordBody, RecordKind, SyncClient};
 use comptoir_tests::fixtures::{article, draft_invoice, new_contact};
-use comptoir_tests::{TestServer, checks};
+use comptoir_tests::{Backend, TestServer, checks};
 use rusqlite::OptionalExtension as _;
 use rust_decimal::Decimal;
 
@@ -91,10 +94,10 @@ struct Template {
 }
 
 impl Template {
-    async fn new() -> Self {
+    async fn new(backend: Backend) -> Self {
         let root = scratch_root();
         let dir = tempfile::tempdir_in(&root).unwrap();
-        let mut server = TestServer::start_in(150, &root).unwrap();
+        let mut server = TestServer::builder().backend(backend).demo(150).parent(&root).start().unwrap();
         let (_, token) = checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
         let mut copies = Vec::new();
         for i in 0..CLIENTS {
@@ -714,10 +717,10 @@ fn regression_seeds() -> Vec<u64> {
 }
 
 /// Runs `seed`; a failing seed is kept in the regressions file. Returns whether it passed.
-fn run_seed(seed: u64, template: &mut Option<Template>) -> bool {
+fn run_seed(seed: u64, backend: Backend, template: &mut Option<Template>) -> bool {
     if template.as_ref().is_none_or(|t| t.made.elapsed() > TEMPLATE_LIFETIME) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        *template = Some(runtime.block_on(Template::new()));
+        *template = Some(runtime.block_on(Template::new(backend)));
     }
     let prepared = template.as_ref().unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(seed, prepared)));
@@ -725,9 +728,9 @@ fn run_seed(seed: u64, template: &mut Option<Template>) -> bool {
         if !regression_seeds().contains(&seed) {
             use std::io::Write as _;
             let mut file = std::fs::OpenOptions::new().append(true).create(true).open(regressions_file()).unwrap();
-            writeln!(file, "{seed} # failed on {}", Utc::now().format("%Y-%m-%d")).unwrap();
+            writeln!(file, "{seed} # failed on {} ({backend:?})", Utc::now().format("%Y-%m-%d")).unwrap();
         }
-        eprintln!("simulation seed {seed} failed; it is kept in {}", regressions_file().display());
+        eprintln!("simulation seed {seed} failed on {backend:?}; it is kept in {}", regressions_file().display());
     }
     result.is_ok()
 }
@@ -736,8 +739,8 @@ fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|n| n.trim().parse().ok())
 }
 
-#[test]
-fn copies_converge_through_an_unreliable_network() {
+/// Runs the seeds (see the module's documentation) with the server on `backend`.
+fn converge(backend: Backend) {
     let seeds: Vec<u64> = if let Some(seed) = env_number("COMPTOIR_SIM_SEED") {
         vec![seed]
     } else {
@@ -750,13 +753,25 @@ fn copies_converge_through_an_unreliable_network() {
     let mut template = None;
     let mut failed = Vec::new();
     for (n, &seed) in seeds.iter().enumerate() {
-        if !run_seed(seed, &mut template) {
+        if !run_seed(seed, backend, &mut template) {
             failed.push(seed);
         }
         if (n + 1) % 1000 == 0 {
             eprintln!("{} seeds in {:.0?}, {} failed", n + 1, started.elapsed(), failed.len());
         }
     }
-    eprintln!("{} seeds in {:.1?}; failed: {failed:?}", seeds.len(), started.elapsed());
-    assert!(failed.is_empty(), "seeds {failed:?} failed (their steps are printed above)");
+    eprintln!("{backend:?}: {} seeds in {:.1?}; failed: {failed:?}", seeds.len(), started.elapsed());
+    assert!(failed.is_empty(), "seeds {failed:?} failed on {backend:?} (their steps are printed above)");
+}
+
+#[test]
+fn copies_converge_through_an_unreliable_network_on_sqlite() {
+    converge(Backend::Sqlite);
+}
+
+/// The same seeds with the server on PostgreSQL: its locks, not one writer at a time,
+/// keep the log gapless and the numbers in order.
+#[test]
+fn copies_converge_through_an_unreliable_network_on_postgres() {
+    converge(Backend::Postgres);
 }

@@ -6,4 +6,5 @@ pub mod host;
 pub mod import;
 pub mod join;
 pub mod sync;
+pub mod update;
 pub mod verify;

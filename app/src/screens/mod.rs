@@ -1,6 +1,7 @@
 //! The main window's screens, one file each, and what they share: the navigation, the
 //! [`Context`] a screen draws with, and the routing of background answers.
 
+pub mod about;
 pub mod articles;
 pub mod audit;
 pub mod contact_form;
@@ -21,6 +22,7 @@ pub mod send_mail;
 pub mod settings;
 pub mod sharing;
 pub mod templates;
+pub mod updates;
 pub mod users;
 
 use std::path::PathBuf;

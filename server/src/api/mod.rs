@@ -4,10 +4,12 @@ mod account;
 mod accounting;
 mod auth;
 mod companies;
+mod health;
 mod limits;
 mod moves;
 pub(crate) mod pairing;
 mod posting_parts;
+pub mod request_id;
 mod sync;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub use account::MIN_PASSWORD_CHARS;
 pub use accounting::PostingReceipt;
 pub use companies::{AddMember, AddedMember, ChangeRole, Member, MemberView};
 pub use comptoir_core::sync::{PasswordChange, TotpChange, TotpSetup};
+pub use health::{Health, STORAGE_CHECK_TIMEOUT};
 use limits::BusyAnswers;
 pub use limits::{AuthAttempt, Guards, Limits};
 pub use posting_parts::{PART_LIFETIME, RECORD_BYTES};
@@ -112,7 +115,11 @@ impl AppState {
         work: impl FnOnce(&dyn Storage) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let storage = Arc::clone(&self.storage);
-        tokio::task::spawn_blocking(move || work(storage.as_ref())).await.map_err(|e| ApiError::internal(&e))?
+        // What the work logs names the request it is done for.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(storage.as_ref())))
+            .await
+            .map_err(|e| ApiError::internal(&e))?
     }
 }
 
@@ -152,7 +159,7 @@ impl utoipa::Modify for BearerSecurity {
 /// The routes with their OpenAPI description.
 fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut document) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .routes(routes!(health))
+        .routes(routes!(health::health))
         .routes(routes!(auth::login))
         .routes(routes!(auth::login_totp))
         .routes(routes!(auth::refresh))
@@ -248,19 +255,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(guards, limits::guard_requests))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
+        // Outermost: every answer, the layers' own included, carries the request's id.
+        .layer(axum::middleware::from_fn(request_id::with_request_id))
         .with_state(state)
-}
-
-/// What `GET /v1/health` answers.
-#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct Health {
-    pub status: String,
-    pub version: String,
-}
-
-#[utoipa::path(get, path = "/v1/health", tag = "server", responses((status = 200, body = Health)))]
-async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
 }
 
 /// The answer to a request whose handler panicked: logged, answered as any internal error.

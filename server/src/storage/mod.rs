@@ -9,6 +9,7 @@
 //! that say so) is one unit of work ([`StorageTx`], [`unit_of_work`]). Storage never reads
 //! the clock: callers pass the time, so tests can move it.
 
+mod postgres;
 mod sqlite;
 mod sqlite_credentials;
 mod sqlite_pairing;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthPolicy;
 
+pub use postgres::PostgresStorage;
 pub use sqlite::{BackupSummary, RestoreSummary, SCHEMA_VERSION, SqliteStorage};
 pub use unit_of_work::{StorageTx, unit_of_work};
 
@@ -43,6 +45,14 @@ pub enum StorageError {
     /// transaction on it is refused before it starts.
     #[error("the company moved to another host: it is read-only here")]
     Moved,
+    /// The transaction conflicted with another (a serialization failure or a deadlock on
+    /// PostgreSQL): the backend runs it again a few times, then gives up with this.
+    #[error("the transaction conflicted with another: {0}")]
+    Conflict(String),
+    /// A text the database cannot hold: PostgreSQL's text refuses the NUL character
+    /// (U+0000), which JSON and SQLite allow. Nothing was written.
+    #[error("a text holds the NUL character, which the database cannot store")]
+    UnstorableText,
     /// Returned by a company transaction's work to roll it back; the caller knows why.
     #[error("transaction rolled back")]
     Abort,
@@ -114,6 +124,47 @@ pub struct StoredPage {
     pub has_more: bool,
 }
 
+impl StoredPage {
+    /// The page of `changes` (read in seq order, one more than `limit.count` so the page
+    /// knows whether more follow) that `limit` holds; reading stops at the first one that
+    /// does not fit.
+    pub(crate) fn fill(
+        limit: PageLimit,
+        changes: impl IntoIterator<Item = Result<StoredChange, StorageError>>,
+    ) -> Result<Self, StorageError> {
+        let mut page = Self::default();
+        let mut bytes = 0_usize;
+        for change in changes {
+            let change = change?;
+            let weight = PageLimit::weight(&change);
+            let full = page.changes.len() >= usize::try_from(limit.count).unwrap_or(usize::MAX)
+                || (!page.changes.is_empty() && bytes.saturating_add(weight) > limit.bytes);
+            if full {
+                page.has_more = true;
+                break;
+            }
+            bytes = bytes.saturating_add(weight);
+            page.changes.push(change);
+        }
+        Ok(page)
+    }
+}
+
+/// The tables that hold a company's rows, children first: deleting a company deletes from
+/// each (both backends).
+pub(crate) const COMPANY_TABLES: [&str; 10] = [
+    "devices",
+    "invitations",
+    "posting_parts",
+    "record_refs",
+    "unique_keys",
+    "mutations",
+    "records",
+    "members",
+    "logs",
+    "company_moves",
+];
+
 /// A part of a posting staged by [`CompanyTx::stage_part`], without its entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StagedPart {
@@ -156,6 +207,25 @@ pub trait CompanyTx {
     /// that seqs are distinct and within the log's state, set by
     /// [`StorageTx::import_company`]).
     fn restore_record(&mut self, kind: RecordKind, id: Uuid, seq: u64, body: Option<&str>) -> Result<(), StorageError>;
+    /// [`Self::restore_record`] for each of `changes` (an import's batch): a backend that
+    /// talks to its database over the network writes them in one statement.
+    fn restore_records(&mut self, changes: &[StoredChange]) -> Result<(), StorageError> {
+        changes.iter().try_for_each(|c| self.restore_record(c.kind, c.id, c.seq, c.body.as_deref()))
+    }
+    /// [`Self::restore_outcome`] for each of `outcomes` (client, mutation, answer).
+    fn restore_outcomes(&mut self, outcomes: &[(Uuid, u64, StoredOutcome)]) -> Result<(), StorageError> {
+        outcomes.iter().try_for_each(|(client, mutation, stored)| self.restore_outcome(*client, *mutation, stored))
+    }
+    /// Writes unique keys (namespace, key, owner) as another host held them (an import):
+    /// refused, whole, when one is held already.
+    fn restore_keys(&mut self, keys: &[(String, String, Uuid)]) -> Result<(), StorageError> {
+        for (namespace, key, owner) in keys {
+            if !self.claim_key(namespace, key, *owner)? {
+                return Err(StorageError::Corrupt(format!("the key {namespace} “{key}” is held twice")));
+            }
+        }
+        Ok(())
+    }
     /// The stored outcome of a client's mutation, if it was seen before.
     fn outcome(&mut self, client: Uuid, mutation: u64) -> Result<Option<StoredOutcome>, StorageError>;
     fn last_mutation(&mut self, client: Uuid) -> Result<Option<u64>, StorageError>;
@@ -169,6 +239,8 @@ pub trait CompanyTx {
     /// Stages `part` of `posting`, its entries as JSON. The caller checked that no part of
     /// that number is staged.
     fn stage_part(&mut self, posting: Uuid, part: &StagedPart, entries: &str) -> Result<(), StorageError>;
+    /// The postings that have parts staged, in id order.
+    fn staged_postings(&mut self) -> Result<Vec<Uuid>, StorageError>;
     /// The parts of `posting` staged, by number, without their entries.
     fn staged_parts(&mut self, posting: Uuid) -> Result<Vec<StagedPart>, StorageError>;
     /// The entries (JSON) of part `part` of `posting`, if it is staged.
@@ -391,6 +463,9 @@ pub trait Storage: Send + Sync + 'static {
     fn create_user(&self, user: &UserRecord) -> Result<(), StorageError>;
     fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StorageError>;
     fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError>;
+    /// Every account, a page at a time: the first `limit` whose id comes after `after`
+    /// (from the first when `None`), in id order (`admin migrate-storage` copies them all).
+    fn users_after(&self, after: Option<UserId>, limit: u32) -> Result<Vec<UserRecord>, StorageError>;
 
     // Credentials. Each change touches only its own columns, in one statement or one
     // transaction, and checks what it relies on there: requests racing on one account

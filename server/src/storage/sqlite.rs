@@ -86,6 +86,18 @@ impl SqliteStorage {
         Ok(Self { conn: Mutex::new(conn), path, _in_use: Some(in_use), key })
     }
 
+    /// [`Self::open`] for a command that needs the data folder to itself (`admin
+    /// migrate-storage` copying it whole): refused while a server or another command has it.
+    pub fn open_alone(data_dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(data_dir).map_err(backend)?;
+        let alone = backup::FolderLock::exclusive(data_dir)?;
+        let key = ServerKey::load_or_create(data_dir).map_err(backend)?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = open_connection(&path)?;
+        credentials::seal_plain_totp_secrets(&mut conn, &key)?;
+        Ok(Self { conn: Mutex::new(conn), path, _in_use: Some(alone), key })
+    }
+
     /// Opens (creating if needed) the database file at `path`, migrated, without taking
     /// the data folder's lock (a restore prepares its copy this way), its secrets sealed
     /// with the key of the data folder `data_dir`.
@@ -209,6 +221,16 @@ impl Storage for SqliteStorage {
 
     fn user(&self, id: UserId) -> Result<Option<UserRecord>, StorageError> {
         select_user(&*self.conn()?, &self.key, "id", &id.0)
+    }
+
+    fn users_after(&self, after: Option<UserId>, limit: u32) -> Result<Vec<UserRecord>, StorageError> {
+        let conn = self.conn()?;
+        // Ids are 16-byte blobs: SQLite compares them byte by byte, as PostgreSQL does uuids.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![after.map(|id| id.0), limit], |row| Ok(user_from_row(row, &self.key)))?;
+        rows.map(|row| row?).collect()
     }
 
     fn count_failed_login(
@@ -480,29 +502,24 @@ impl Storage for SqliteStorage {
         )?;
         // One row more than the page holds tells whether more follow.
         let mut rows = stmt.query(params![company.0, seq_value(after)?, i64::from(limit.count) + 1])?;
-        let mut page = StoredPage::default();
-        let mut bytes = 0_usize;
-        while let Some(row) = rows.next()? {
-            let kind: String = row.get(1)?;
-            let kind =
-                RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
-            let change = StoredChange {
-                seq: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
-                kind,
-                id: row.get(2)?,
-                body: row.get(3)?,
+        let changes = std::iter::from_fn(|| {
+            let row = match rows.next() {
+                Ok(row) => row?,
+                Err(e) => return Some(Err(e.into())),
             };
-            let weight = PageLimit::weight(&change);
-            let full = page.changes.len() >= usize::try_from(limit.count).unwrap_or(usize::MAX)
-                || (!page.changes.is_empty() && bytes.saturating_add(weight) > limit.bytes);
-            if full {
-                page.has_more = true;
-                break;
-            }
-            bytes = bytes.saturating_add(weight);
-            page.changes.push(change);
-        }
-        Ok(page)
+            Some((|| {
+                let kind: String = row.get(1)?;
+                let kind =
+                    RecordKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("record kind “{kind}”")))?;
+                Ok(StoredChange {
+                    seq: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                    kind,
+                    id: row.get(2)?,
+                    body: row.get(3)?,
+                })
+            })())
+        });
+        StoredPage::fill(limit, changes)
     }
 
     fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
@@ -684,6 +701,10 @@ impl CompanyTx for SqliteCompanyTx<'_> {
 
     fn stage_part(&mut self, posting: Uuid, part: &StagedPart, entries: &str) -> Result<(), StorageError> {
         posting_parts::stage(self.tx, self.company, posting, part, entries)
+    }
+
+    fn staged_postings(&mut self) -> Result<Vec<Uuid>, StorageError> {
+        posting_parts::postings(self.tx, self.company)
     }
 
     fn staged_parts(&mut self, posting: Uuid) -> Result<Vec<StagedPart>, StorageError> {

@@ -352,6 +352,11 @@ fn push_one(
         });
         match (applied, outcome) {
             (Ok(()) | Err(StorageError::Abort), Some(outcome)) => outcome,
+            // Refused by the database (PostgreSQL holds no NUL in a text column): the
+            // savepoint undid it; the copy moves on with a reason, as for a rule.
+            (Err(e @ StorageError::UnstorableText), _) => {
+                Outcome::Rejected { code: "invalid_text".into(), message: e.to_string() }
+            }
             (Err(e), _) => return Err(e),
             (Ok(()), None) => return Err(StorageError::Backend("no outcome".into())),
         }

@@ -155,20 +155,24 @@ async fn two_factor_set_up_then_required_at_sign_in() {
     server.signed_in("lea@studio.fr", PASSWORD).await;
 }
 
+/// On PostgreSQL the attempts alternate between two instances: the count is the
+/// database's, not an instance's.
 #[tokio::test]
 async fn repeated_failures_slow_down_then_lock_then_unlock() {
     let (server, clock) = crate::empty_server();
     admin::create_user(server.storage().as_ref(), "paul@boulangerie.fr", PASSWORD, "").unwrap();
+    let instances = crate::instances(server);
+    let (server, other) = (&instances[0], instances.last().unwrap());
     let policy = AuthPolicy::default();
     let wrong = "mauvais mot de passe";
     for attempt in 1..policy.lock_after {
-        let (status, body) = server.login("paul@boulangerie.fr", wrong).await;
+        let (status, body) = instances[attempt as usize % instances.len()].login("paul@boulangerie.fr", wrong).await;
         assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_credentials"), "attempt {attempt}");
         if attempt >= policy.slow_down_after {
             let wait = body["error"]["retry_after_seconds"].as_i64().unwrap();
             assert!(wait >= 1, "{body}");
             // Trying again at once is refused without even checking the password.
-            let (status, body) = server.login("paul@boulangerie.fr", PASSWORD).await;
+            let (status, body) = other.login("paul@boulangerie.fr", PASSWORD).await;
             assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
             assert!(body["error"]["message"].as_str().unwrap().contains("wait"));
             clock.advance(Duration::seconds(wait));
@@ -179,7 +183,7 @@ async fn repeated_failures_slow_down_then_lock_then_unlock() {
     assert!(body["error"]["message"].as_str().unwrap().contains("locked until"), "{body}");
     assert!(body["error"]["locked_until"].is_string());
     // Locked: even the right password is refused, and the answer says until when.
-    let (status, body) = server.login("paul@boulangerie.fr", PASSWORD).await;
+    let (status, body) = other.login("paul@boulangerie.fr", PASSWORD).await;
     assert_eq!((status, code(&body)), (StatusCode::LOCKED, "account_locked"));
     clock.advance(Duration::minutes(14));
     let (status, _) = server.login("paul@boulangerie.fr", PASSWORD).await;
@@ -191,12 +195,15 @@ async fn repeated_failures_slow_down_then_lock_then_unlock() {
     assert_eq!((status, body["error"]["retry_after_seconds"].clone()), (StatusCode::UNAUTHORIZED, Value::Null));
 }
 
+/// On PostgreSQL the phone's session lives on another instance than the laptop's.
 #[tokio::test]
 async fn changing_the_password_closes_other_sessions() {
     let (server, _) = crate::empty_server();
     admin::create_user(server.storage().as_ref(), "ines@cabinet.fr", PASSWORD, "").unwrap();
+    let instances = crate::instances(server);
+    let (server, other) = (&instances[0], instances.last().unwrap());
     let laptop = server.signed_in("ines@cabinet.fr", PASSWORD).await;
-    let phone = server.signed_in("ines@cabinet.fr", PASSWORD).await;
+    let phone = other.signed_in("ines@cabinet.fr", PASSWORD).await;
     let laptop_access = laptop["access_token"].as_str().unwrap();
     let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
 
@@ -212,9 +219,9 @@ async fn changing_the_password_closes_other_sessions() {
 
     let (status, _) = server.get("/v1/account", Some(laptop_access)).await;
     assert_eq!(status, StatusCode::OK, "this session stays open");
-    let (status, _) = server.get("/v1/account", phone["access_token"].as_str()).await;
+    let (status, _) = other.get("/v1/account", phone["access_token"].as_str()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the other one is closed");
-    let (status, _) = server.post("/v1/auth/refresh", json!({"refresh_token": phone["refresh_token"]}), None).await;
+    let (status, _) = other.post("/v1/auth/refresh", json!({"refresh_token": phone["refresh_token"]}), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = server.login("ines@cabinet.fr", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -272,6 +279,15 @@ async fn bad_bodies_get_a_clear_4xx() {
     let (_, body) =
         send(json!({"email": "a@b.fr", "password": "x", "admin": true}).to_string(), Some("application/json")).await;
     assert!(body["error"]["message"].as_str().unwrap().contains("admin"), "names the unknown field: {body}");
+    // A NUL in the email: no account has it. SQLite finds none; PostgreSQL cannot even
+    // look for it (its text holds no NUL) and says so. Never a 500.
+    let (status, answer) =
+        send(json!({"email": "\u{0}\u{1}", "password": "x"}).to_string(), Some("application/json")).await;
+    let expected = match crate::BACKEND {
+        comptoir_tests::Backend::Sqlite => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+        comptoir_tests::Backend::Postgres => (StatusCode::BAD_REQUEST, "invalid_text"),
+    };
+    assert_eq!((status, code(&answer)), expected, "{answer}");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use comptoir_core::model::{DocumentKind, Role};
 use comptoir_core::sync::{Intent, RecordBody, SendingNote};
 use serde_json::json;
 
-use crate::api_sync::{
+use super::api_sync::{
     Device, assert_applied, assert_rejected, company_with_roles, contact, draft, pull_all, push_one,
 };
 

@@ -350,16 +350,18 @@ async fn each_role_may_do_what_it_should() {
     }
 }
 
+/// On PostgreSQL the clients go through two instances of the server, alternately.
 #[tokio::test]
 async fn eight_clients_issuing_200_invoices_get_numbers_1_to_200() {
-    let server = std::sync::Arc::new(crate::empty_server().0);
-    let (company, tokens) = company_with_roles(&server, "Atelier").await;
+    let instances = crate::instances(crate::empty_server().0);
+    let (company, tokens) = company_with_roles(&instances[0], "Atelier").await;
     let customer = contact("Client commun");
     let mut setup = Device::new(&tokens[&Role::Owner]);
-    push_one(&server, company, &mut setup, Intent::CreateContact { contact: customer.clone() }).await;
+    push_one(&instances[0], company, &mut setup, Intent::CreateContact { contact: customer.clone() }).await;
     let mut clients = Vec::new();
     for client in 0..8 {
-        let server = std::sync::Arc::clone(&server);
+        // A session opened on one instance is good on the other.
+        let server = std::sync::Arc::clone(&instances[usize::try_from(client).unwrap() % instances.len()]);
         let token = tokens[&Role::Sales].clone();
         let customer = customer.clone();
         clients.push(tokio::spawn(async move {
@@ -382,6 +384,70 @@ async fn eight_clients_issuing_200_invoices_get_numbers_1_to_200() {
     numbers.sort();
     let expected: Vec<String> = (1..=200).map(|n| format!("FA-2026-{n:05}")).collect();
     assert_eq!(numbers, expected, "no gap, no duplicate");
+}
+
+/// Eight writers push contacts (through both instances on PostgreSQL) while a puller
+/// follows the log from its cursor (through the other): whatever it pulls as the writers
+/// commit, it never steps over a change. Its pages, put together, hold every seq from
+/// where it started to the end, each once, and every contact written.
+#[tokio::test]
+async fn a_puller_following_eight_writers_never_skips_a_change() {
+    const WRITERS: usize = 8;
+    const EACH: usize = 25;
+    let instances = crate::instances(crate::empty_server().0);
+    let (company, tokens) = company_with_roles(&instances[0], "Atelier").await;
+    let start = instances[0].storage().log_state(company).unwrap().unwrap().seq;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let puller = {
+        let server = std::sync::Arc::clone(instances.last().unwrap());
+        let (token, done) = (tokens[&Role::ReadOnly].clone(), std::sync::Arc::clone(&done));
+        tokio::spawn(async move {
+            let (mut after, mut seen) = (start, Vec::new());
+            loop {
+                // Read before the page: a page that comes back empty after the writers
+                // ended is the true end.
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let path = format!("/v1/companies/{company}/sync/pull?after={after}&limit=7");
+                let (status, body) = server.get(&path, Some(&token)).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                let page: PullPage = serde_json::from_value(body).unwrap();
+                seen.extend(page.changes.iter().map(|c| (c.seq, c.kind, c.id)));
+                after = page.cursor.seq;
+                if finished && !page.has_more {
+                    return seen;
+                }
+            }
+        })
+    };
+    let mut writers = Vec::new();
+    for writer in 0..WRITERS {
+        let server = std::sync::Arc::clone(&instances[writer % instances.len()]);
+        let token = tokens[&Role::Sales].clone();
+        writers.push(tokio::spawn(async move {
+            let mut device = Device::new(&token);
+            let mut written = Vec::new();
+            for i in 0..EACH {
+                let customer = contact(&format!("Client {writer}-{i}"));
+                assert_applied(
+                    &push_one(&server, company, &mut device, Intent::CreateContact { contact: customer.clone() }).await,
+                );
+                written.push(customer.id.0);
+            }
+            written
+        }));
+    }
+    let mut written = Vec::new();
+    for writer in writers {
+        written.extend(writer.await.unwrap());
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = puller.await.unwrap();
+    let end = instances[0].storage().log_state(company).unwrap().unwrap().seq;
+    let seqs: Vec<u64> = seen.iter().map(|(seq, _, _)| *seq).collect();
+    assert_eq!(seqs, ((start + 1)..=end).collect::<Vec<_>>(), "every seq once, in order");
+    let contacts: std::collections::BTreeSet<Uuid> =
+        seen.iter().filter(|(_, kind, _)| *kind == RecordKind::Contact).map(|(_, _, id)| *id).collect();
+    assert_eq!(contacts, written.into_iter().collect(), "every contact written");
 }
 
 #[tokio::test]

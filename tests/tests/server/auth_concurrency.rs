@@ -1,7 +1,8 @@
 //! Sign-in under concurrency and load, over real HTTP (see `comptoir_tests::api`):
 //! parallel failures each count, a failed sign-in racing a password change cannot bring
 //! the old password back, rate limits and the hashing pool answer with `Retry-After`, and
-//! two-factor secrets are sealed with a key kept outside the database.
+//! two-factor secrets are sealed with a key kept outside the database (how they sit in
+//! SQLite's file: `sqlite_files`).
 
 use std::time::Duration;
 
@@ -10,7 +11,6 @@ use comptoir_server::admin;
 use comptoir_server::auth::AuthPolicy;
 use comptoir_server::hashing::HashingLimits;
 use comptoir_server::rate_limit::Rate;
-use comptoir_server::storage::{SqliteStorage, Storage};
 use comptoir_server::{Limits, server_key};
 use comptoir_tests::api::{PASSWORD, code};
 use comptoir_tests::contains_bytes;
@@ -18,6 +18,25 @@ use comptoir_tests::{TestServer, totp_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
+
+/// What the database holds, as bytes: on SQLite every byte of its file and write-ahead
+/// log; on PostgreSQL every user row as the server stored it (its files are the
+/// cluster's, shared with other tests).
+fn stored_bytes(server: &TestServer) -> Vec<u8> {
+    match server.database() {
+        None => crate::sqlite_bytes(server.data_dir()),
+        Some(url) => {
+            let url = url.to_owned();
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                let rows = client.query("SELECT row_to_json(u)::text FROM users u", &[]).unwrap();
+                rows.iter().flat_map(|row| row.get::<_, String>(0).into_bytes()).collect()
+            })
+            .join()
+            .unwrap()
+        }
+    }
+}
 
 /// Limits wide enough not to get in the way of a test about something else.
 fn wide_limits() -> Limits {
@@ -323,15 +342,6 @@ async fn too_many_requests_in_flight_get_503_server_busy() {
     assert_eq!(busy + count_of(&answers, StatusCode::UNAUTHORIZED, "invalid_credentials"), 8, "{answers:?}");
 }
 
-/// Every byte SQLite holds for the database: the file and its write-ahead log.
-fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
-    ["server.sqlite", "server.sqlite-wal"]
-        .iter()
-        .filter_map(|name| std::fs::read(dir.join(name)).ok())
-        .flatten()
-        .collect()
-}
-
 #[tokio::test]
 async fn two_factor_secrets_are_not_stored_in_clear() {
     let (server, clock) = crate::empty_server();
@@ -344,7 +354,7 @@ async fn two_factor_secrets_are_not_stored_in_clear() {
     let (status, _) = server.post("/v1/account/totp/enable", enable, Some(access)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let bytes = database_bytes(server.data_dir());
+    let bytes = stored_bytes(&server);
     assert!(contains_bytes(&bytes, "lea@studio.fr"), "the database's bytes are read");
     assert!(!contains_bytes(&bytes, &secret), "the secret is sealed");
 
@@ -362,32 +372,6 @@ async fn two_factor_secrets_are_not_stored_in_clear() {
     let body = json!({"challenge": step["challenge"], "code": totp_code(&secret, server.now()).unwrap()});
     let (status, signed) = server.post("/v1/auth/totp", body, None).await;
     assert_eq!(status, StatusCode::OK, "{signed}");
-}
-
-#[test]
-fn secrets_stored_in_clear_by_an_older_version_are_sealed_on_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let user = {
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        admin::create_user(&storage, "lea@studio.fr", PASSWORD, "").unwrap()
-    };
-    // What an older version wrote: the secret as it is.
-    let secret = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
-    {
-        let conn = rusqlite::Connection::open(dir.path().join("server.sqlite")).unwrap();
-        conn.execute("UPDATE users SET totp_secret = ?1, totp_enabled = 1", [secret]).unwrap();
-    }
-    assert!(contains_bytes(&database_bytes(dir.path()), secret));
-
-    let storage = SqliteStorage::open(dir.path()).unwrap();
-    assert_eq!(storage.user(user).unwrap().unwrap().totp_secret.as_deref(), Some(secret), "still the same secret");
-    drop(storage);
-    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite")).unwrap();
-    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
-    let stored: String = conn.query_row("SELECT totp_secret FROM users", [], |r| r.get(0)).unwrap();
-    assert!(stored.starts_with("enc1:"), "{stored}");
-    drop(conn);
-    assert!(!contains_bytes(&database_bytes(dir.path()), secret), "no copy left in the file's bytes");
 }
 
 #[tokio::test]
@@ -413,29 +397,6 @@ async fn the_document_describes_the_limits_answers() {
             assert_eq!(busy["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
         }
     }
-}
-
-#[test]
-fn a_database_moved_without_its_key_refuses_to_read_the_secrets_rather_than_guess() {
-    let dir = tempfile::tempdir().unwrap();
-    let user = {
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        let user = admin::create_user(&storage, "lea@studio.fr", PASSWORD, "").unwrap();
-        assert!(storage.set_totp_secret(user, "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU").unwrap());
-        user
-    };
-    // The database alone, in a new folder: a new key is made there, which opens nothing.
-    let moved = tempfile::tempdir().unwrap();
-    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite")).unwrap();
-    conn.execute("VACUUM INTO ?1", [moved.path().join("server.sqlite").to_str().unwrap()]).unwrap();
-    let storage = SqliteStorage::open(moved.path()).unwrap();
-    let error = storage.user(user).unwrap_err();
-    assert!(error.to_string().contains("another server key"), "{error}");
-    // With its own key back, everything reads again.
-    drop(storage);
-    std::fs::copy(dir.path().join(server_key::KEY_FILE), moved.path().join(server_key::KEY_FILE)).unwrap();
-    let storage = SqliteStorage::open(moved.path()).unwrap();
-    assert_eq!(storage.user(user).unwrap().unwrap().totp_secret.as_deref(), Some("KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"));
 }
 
 #[tokio::test]
@@ -471,7 +432,7 @@ async fn login_forwarded(server: &TestServer, from: &str, forwarded: &str) -> St
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket_and_others_cannot_pick_one() {
     let limits = Limits { auth_per_address: Rate { per_minute: 2 }, ..wide_limits() };
     let proxies = comptoir_server::client_address::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
-    let server = TestServer::builder().empty().limits(limits).trusted_proxies(proxies).start().unwrap();
+    let server = crate::builder().empty().limits(limits).trusted_proxies(proxies).start().unwrap();
     // Through the proxy (127.0.0.1): the client it saw is the right-most entry, whatever
     // the client wrote itself on the left.
     for forged in ["198.51.100.1", "203.0.113.50, 198.51.100.1"] {

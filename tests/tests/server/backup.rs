@@ -11,6 +11,8 @@ use comptoir_server::admin;
 use comptoir_server::storage::{PageLimit, SqliteStorage, Storage, StorageError};
 use comptoir_tests::api::PASSWORD;
 use serde_json::json;
+
+use super::cli_admin::{run, stdout};
 use uuid::Uuid;
 
 fn contact(name: &str) -> Contact {
@@ -227,7 +229,7 @@ async fn signed_head(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_keeps_the_keys_so_two_factor_and_audit_signatures_survive_a_lost_data_folder() {
-    let mut server = comptoir_tests::TestServer::builder().demo(60).start().unwrap();
+    let mut server = crate::builder().demo(60).start().unwrap();
     let accounts = server.accounts.clone();
     let company = server.company();
     let mut client = comptoir_core::sync::SyncClient::new(&server.url).unwrap();
@@ -314,4 +316,36 @@ fn a_restore_refuses_to_replace_another_key_unless_asked() {
         panic!("{:?}", restored.keys)
     };
     assert_eq!(std::fs::read(previous).unwrap(), theirs);
+}
+
+#[test]
+fn admin_backup_runs_beside_the_server_and_restore_waits_for_it_to_stop() {
+    let place = crate::place();
+    let data = &place;
+    stdout(&run(data, &["create-user", "--email", "claire@atelier.fr", "--password-stdin"], "mot de passe solide\n"));
+    let company = stdout(&run(data, &["create-company", "--name", "Atelier", "--country", "FR"], ""));
+    let out = tempfile::tempdir().unwrap();
+    let backup = out.path().join("atelier.backup");
+    let backup_arg = backup.to_str().unwrap();
+
+    let comptoir_tests::process::ServerProcess { child: mut server, stdout: _stdout, .. } =
+        comptoir_tests::process::serve(crate::SERVER_BIN, place.path(), &[]).unwrap();
+    let printed = stdout(&run(data, &["backup", "--out", backup_arg], ""));
+    assert!(printed.starts_with("backup written:") && printed.contains("1 companies"), "{printed}");
+    // Once written, never overwritten.
+    let again = run(data, &["backup", "--out", backup_arg], "");
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // A restore under a serving server is refused, and says what to do.
+    let refused = run(data, &["restore", "--from", backup_arg], "");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("in use") && stderr.contains("stop it"), "{stderr}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let printed = stdout(&run(data, &["restore", "--from", backup_arg], ""));
+    assert!(printed.contains(&format!("company {company}: new epoch")), "{printed}");
+    assert!(printed.contains("kept as"), "{printed}");
+    let listed = stdout(&run(data, &["list-companies"], ""));
+    assert!(listed.contains(&company), "{listed}");
 }

@@ -4,13 +4,11 @@
 //! is either refused with nothing written, or imported whole and consistent; a company
 //! still hosted here is never replaced, and a moved one only by one of its owners.
 
-use std::path::Path;
-
 use comptoir_core::model::{CompanyId, Role};
 use comptoir_core::sync::{ClientError, RecordKind};
 use comptoir_server::company_archive::{self, ArchiveError, ImportPlan};
-use comptoir_server::storage::{SqliteStorage, Storage as _};
 use comptoir_server::sync::Actor;
+use comptoir_tests::StoragePlace;
 use comptoir_tests::TestServer;
 use proptest::prelude::*;
 
@@ -21,7 +19,7 @@ struct Source {
 }
 
 fn source() -> Source {
-    let server = TestServer::start(150).unwrap();
+    let server = crate::builder().demo(150).start().unwrap();
     let company = server.company();
     let storage = server.storage().as_ref();
     let owner = storage.user_by_email(&server.accounts.email).unwrap().unwrap();
@@ -33,13 +31,13 @@ fn source() -> Source {
     Source { server, archive }
 }
 
-/// Checks and imports `archive` into the storage under `dir`, as `email`.
-fn import(dir: &Path, archive: &[u8], email: &str, allow_new: bool) -> Result<(), ArchiveError> {
-    let storage = SqliteStorage::open(dir).unwrap();
-    let path = dir.join("incoming.jsonl");
+/// Checks and imports `archive` into the storage at `place`, as `email`.
+fn import(place: &StoragePlace, archive: &[u8], email: &str, allow_new: bool) -> Result<(), ArchiveError> {
+    let storage = place.open().unwrap();
+    let path = place.path().join("incoming.jsonl");
     std::fs::write(&path, archive).unwrap();
     let checked = company_archive::check(archive)?;
-    company_archive::import_checked(&storage, &checked, &path, email, allow_new, chrono::Utc::now()).map(|_| ())
+    company_archive::import_checked(storage.as_ref(), &checked, &path, email, allow_new, chrono::Utc::now()).map(|_| ())
 }
 
 #[test]
@@ -47,16 +45,16 @@ fn a_round_trip_keeps_every_record_and_continues_the_audit_chain() {
     let source = source();
     let company = source.server.company();
     let before = source.server.stats(company).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    import(dir.path(), &source.archive, &source.server.accounts.email, true).unwrap();
+    let dir = crate::place();
+    import(&dir, &source.archive, &source.server.accounts.email, true).unwrap();
 
-    let storage = SqliteStorage::open(dir.path()).unwrap();
-    let after = comptoir_server::admin::stats(&storage, company).unwrap();
+    let storage = dir.open().unwrap();
+    let after = comptoir_server::admin::stats(storage.as_ref(), company).unwrap();
     for kind in RecordKind::ALL.into_iter().filter(|k| *k != RecordKind::Audit) {
         assert_eq!(after.get(&kind), before.get(&kind), "{kind:?}");
     }
     assert_eq!(after[&RecordKind::Audit].count, before[&RecordKind::Audit].count + 1, "move_in");
-    let records = comptoir_server::admin::verify_audit(&storage, company).unwrap();
+    let records = comptoir_server::admin::verify_audit(storage.as_ref(), company).unwrap();
     assert_eq!(records, after[&RecordKind::Audit].count);
     // A new epoch: every copy downloads again.
     let old = source.server.storage().log_state(company).unwrap().unwrap();
@@ -65,7 +63,7 @@ fn a_round_trip_keeps_every_record_and_continues_the_audit_chain() {
     assert_eq!(new.seq, old.seq + 1, "the seqs go on from the old host's");
     // Hosted here now, not moved: a second import of the same archive is refused.
     assert!(storage.moved(company).unwrap().is_none());
-    let again = import(dir.path(), &source.archive, &source.server.accounts.email, true);
+    let again = import(&dir, &source.archive, &source.server.accounts.email, true);
     assert!(matches!(again, Err(ArchiveError::Exists)), "{again:?}");
 }
 
@@ -73,18 +71,18 @@ fn a_round_trip_keeps_every_record_and_continues_the_audit_chain() {
 fn only_an_owner_imports_and_a_moved_company_comes_back_only_to_an_owner_of_it() {
     let source = source();
     let company = source.server.company();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::place();
     // The demo's second account is no owner of the large company.
     let members = source.server.storage().members(company).unwrap();
     let not_owner = members.iter().find(|m| m.role != Role::Owner).map(|m| m.email.clone());
     if let Some(email) = not_owner {
-        let refused = import(dir.path(), &source.archive, &email, true);
+        let refused = import(&dir, &source.archive, &email, true);
         assert!(matches!(refused, Err(ArchiveError::NotAnOwner)), "{refused:?}");
     }
-    let refused = import(dir.path(), &source.archive, "inconnu@example.test", true);
+    let refused = import(&dir, &source.archive, "inconnu@example.test", true);
     assert!(matches!(refused, Err(ArchiveError::NotAnOwner)), "{refused:?}");
     // A host that never had the company creates none through the API's path.
-    let refused = import(dir.path(), &source.archive, &source.server.accounts.email, false);
+    let refused = import(&dir, &source.archive, &source.server.accounts.email, false);
     assert!(matches!(refused, Err(ArchiveError::NotFound("company"))), "{refused:?}");
     // Back on the server it left (frozen there): it replaces its frozen copy.
     let storage = source.server.storage().as_ref();
@@ -156,11 +154,11 @@ fn a_damaged_archive_is_refused_with_nothing_written_or_imported_whole() {
     let config = ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() };
     proptest!(config, |(damage in damage())| {
         let archive = damaged(&source.archive, &damage);
-        let dir = tempfile::tempdir().unwrap();
-        match import(dir.path(), &archive, &email, true) {
+        let dir = crate::place();
+        match import(&dir, &archive, &email, true) {
             Err(ArchiveError::Invalid { .. } | ArchiveError::NotAnOwner) => {
                 // Nothing written: no company, no account.
-                let storage = SqliteStorage::open(dir.path()).unwrap();
+                let storage = dir.open().unwrap();
                 prop_assert!(storage.company(company).unwrap().is_none());
                 prop_assert!(storage.companies().unwrap().is_empty());
                 prop_assert!(storage.user_by_email(&email).unwrap().is_none());
@@ -169,12 +167,12 @@ fn a_damaged_archive_is_refused_with_nothing_written_or_imported_whole() {
             Ok(()) => {
                 // Accepted (a change the model allows, as its owner could have made it):
                 // then whole and consistent.
-                let storage = SqliteStorage::open(dir.path()).unwrap();
+                let storage = dir.open().unwrap();
                 let imported = storage.companies().unwrap();
                 prop_assert_eq!(imported.len(), 1);
                 let id = imported[0].id;
-                comptoir_server::admin::verify_audit(&storage, id).unwrap();
-                comptoir_server::admin::stats(&storage, id).unwrap();
+                comptoir_server::admin::verify_audit(storage.as_ref(), id).unwrap();
+                comptoir_server::admin::stats(storage.as_ref(), id).unwrap();
             }
         }
     });
@@ -186,13 +184,14 @@ fn an_administrator_imports_a_company_this_server_never_had() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("company.jsonl");
     std::fs::write(&file, &source.archive).unwrap();
-    let data = dir.path().join("server");
+    let target = crate::place();
     let admin = |args: &[&str]| {
         std::process::Command::new(crate::SERVER_BIN)
             .arg("admin")
             .args(args)
             .arg("--data")
-            .arg(&data)
+            .arg(target.path())
+            .envs(target.env())
             .env("RUST_LOG", "warn")
             .output()
             .unwrap()
@@ -213,7 +212,7 @@ fn an_administrator_imports_a_company_this_server_never_had() {
 
 #[test]
 fn the_api_moves_a_company_out_and_takes_back_only_a_whole_archive_from_an_owner() {
-    let server = TestServer::start(120).unwrap();
+    let server = crate::builder().demo(120).start().unwrap();
     let company = server.company();
     let (email, password) = (server.accounts.email.clone(), server.accounts.password.clone());
     let dir = tempfile::tempdir().unwrap();
@@ -261,7 +260,7 @@ fn the_api_moves_a_company_out_and_takes_back_only_a_whole_archive_from_an_owner
 
 #[test]
 fn a_member_who_is_no_owner_can_neither_move_nor_bring_back_a_company() {
-    let server = TestServer::start(60).unwrap();
+    let server = crate::builder().demo(60).start().unwrap();
     let company = server.company();
     let storage = server.storage().as_ref();
     let seller = "vendeur@atelier.test";
@@ -295,7 +294,7 @@ fn a_member_who_is_no_owner_can_neither_move_nor_bring_back_a_company() {
 /// it moved; its chain holds one `move_out`.
 #[test]
 fn two_moves_at_once_freeze_the_company_once() {
-    let server = TestServer::start(40).unwrap();
+    let server = crate::builder().demo(40).start().unwrap();
     let company = server.company();
     let (email, password) = (server.accounts.email.clone(), server.accounts.password.clone());
     let before = server.stats(company).unwrap()[&RecordKind::Audit].count;

@@ -67,7 +67,7 @@ fn numbers(store: &CompanyStore) -> BTreeMap<String, Vec<u64>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_no_edit_is_lost() {
-    let mut host = TestServer::start(300).unwrap();
+    let mut host = crate::builder().demo(300).start().unwrap();
     let company: CompanyId = host.company();
     let accounts = host.accounts.clone();
     let dir = tempfile::tempdir().unwrap();
@@ -116,7 +116,7 @@ async fn a_lost_host_restored_from_its_newest_backup_devices_download_again_and_
     let old_epoch = a.store.sync_cursor().unwrap().unwrap().epoch;
     host.stop();
     drop(host);
-    let mut new_host = TestServer::builder().start().unwrap();
+    let mut new_host = crate::builder().start().unwrap();
     let (restored, summary) = new_host
         .restore_with(
             |data_dir| host_backup::restore_newest(data_dir, &folder),
@@ -224,7 +224,7 @@ fn after_any_interleaving_no_edit_is_lost_or_applied_twice_and_every_renumbering
 }
 
 async fn restore_after(steps: &[Step], first: usize) {
-    let mut host = TestServer::start(40).unwrap();
+    let mut host = crate::builder().demo(40).start().unwrap();
     let company = host.company();
     let accounts = host.accounts.clone();
     let dir = tempfile::tempdir().unwrap();
@@ -252,7 +252,7 @@ async fn restore_after(steps: &[Step], first: usize) {
 
     host.stop();
     drop(host);
-    let mut new_host = TestServer::builder().start().unwrap();
+    let mut new_host = crate::builder().start().unwrap();
     new_host
         .restore_with(
             |data_dir| host_backup::restore_newest(data_dir, &folder),

@@ -8,7 +8,6 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use comptoir_core::lan::Fingerprint;
 use comptoir_core::sync::{ClientError, SyncClient};
-use comptoir_tests::TestServer;
 
 const HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
@@ -18,7 +17,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn a_device_pinning_the_hosts_certificate_signs_in_and_pulls_over_tls() {
-    let mut host = TestServer::builder().lan_host(HOST).demo(60).start().unwrap();
+    let mut host = crate::builder().lan_host(HOST).demo(60).start().unwrap();
     assert!(host.url.starts_with("https://127.0.0.2:"), "{}", host.url);
     let pin = host.fingerprint().unwrap();
     let accounts = host.accounts.clone();
@@ -43,7 +42,7 @@ fn a_device_pinning_the_hosts_certificate_signs_in_and_pulls_over_tls() {
 
 #[test]
 fn a_device_with_another_pin_sends_nothing_to_the_host() {
-    let host = TestServer::builder().lan_host(HOST).demo(20).start().unwrap();
+    let host = crate::builder().lan_host(HOST).demo(20).start().unwrap();
     let accounts = host.accounts.clone();
     let rt = runtime();
     let wrong = Fingerprint::of(b"another host's certificate");
@@ -63,7 +62,7 @@ fn a_device_with_another_pin_sends_nothing_to_the_host() {
 
 #[test]
 fn a_client_that_says_nothing_delays_nobody() {
-    let host = TestServer::builder().lan_host(HOST).demo(20).start().unwrap();
+    let host = crate::builder().lan_host(HOST).demo(20).start().unwrap();
     let address = host.url.trim_start_matches("https://").to_owned();
     // Idle connections, and one that sends plain HTTP: neither holds the others up.
     let idle: Vec<std::net::TcpStream> = (0..20).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();

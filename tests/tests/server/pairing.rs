@@ -26,7 +26,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// moves.
 fn host() -> (TestServer, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let server = TestServer::builder().lan_host(HOST).clock(clock.clone()).demo(40).start().unwrap();
+    let server = crate::builder().lan_host(HOST).clock(clock.clone()).demo(40).start().unwrap();
     (server, clock)
 }
 
@@ -228,7 +228,7 @@ fn hostile_pairing_requests_get_a_clear_error_and_change_nothing() {
     assert!(comptoir_server::pairing::devices(host.storage().as_ref(), company).unwrap().is_empty());
 
     // A server that hosts nothing does not pair.
-    let cloud = TestServer::builder().start().unwrap();
+    let cloud = crate::builder().start().unwrap();
     let (got, answer) = rt.block_on(cloud.post("/v1/pair/claim", json!({"secret": secret, "device_name": "A"}), None));
     assert_eq!((got.as_u16(), code(&answer)), (404, "not_a_host"));
 }
@@ -274,7 +274,7 @@ fn hostile_pairing_requests_of_any_shape_never_pair_nor_fail_the_host() {
     use proptest::prelude::*;
     // Sign-in limits wide enough that the requests reach the pairing code (the limits
     // themselves are tested apart).
-    let host = TestServer::builder().lan_host(HOST).limits(comptoir_tests::generous_limits()).demo(40).start().unwrap();
+    let host = crate::builder().lan_host(HOST).limits(comptoir_tests::generous_limits()).demo(40).start().unwrap();
     let company = host.company();
     // Live invitations whose handles the generated requests may hit.
     let handles: Vec<String> =

@@ -97,6 +97,8 @@ struct Worker {
     server: String,
     /// The signed-in session's access token; refreshed from the stored refresh token.
     access: Option<String>,
+    /// A session refresh in flight (see [`Worker::refresh_session`]).
+    refreshing: Option<session::RefreshTask>,
     email: Option<String>,
     user: Option<UserId>,
     challenge: Option<String>,
@@ -145,6 +147,7 @@ impl Worker {
             app,
             server,
             access: None,
+            refreshing: None,
             email: None,
             user: None,
             challenge: None,
@@ -214,6 +217,7 @@ impl Worker {
                 }
             }
         }
+        self.settle_refresh().await;
     }
 
     fn emit(&self, event: Event) {

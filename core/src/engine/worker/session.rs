@@ -9,6 +9,12 @@ use crate::model::{CompanyId, Role, UserId};
 use crate::store::LocalAccount;
 use crate::sync::{AccountView, ClientError, LoginResponse, SyncClient, Tokens};
 
+/// A session refresh running on its own: it answers the new access token.
+pub(super) type RefreshTask = tokio::task::JoinHandle<Result<String, ClientError>>;
+
+/// How long a stopping engine waits for a session refresh already sent.
+const SETTLE_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Worker {
     /// At start: reopen what was set up here, or start the setup flow.
     pub(super) async fn resume(&mut self) {
@@ -194,27 +200,63 @@ impl Worker {
     }
 
     /// Gets a new access token from the stored refresh token.
+    ///
+    /// The server spends the old refresh token the moment it answers, so the exchange
+    /// runs as a task of its own that keeps the new token itself: a stop that drops the
+    /// worker's wait cannot leave the copy holding a spent token (which the server, seeing
+    /// it again, takes for a stolen one and closes the session over). A refresh still in
+    /// flight is awaited rather than started twice, and [`Worker::settle_refresh`] lets it
+    /// finish before the worker ends.
     pub(super) async fn refresh_session(&mut self) -> Result<(), ClientError> {
+        let task = match self.refreshing.take() {
+            Some(task) => task,
+            None => self.start_refresh()?,
+        };
+        // Kept in the worker while awaited: if this wait is dropped, the task is not.
+        let task = self.refreshing.insert(task);
+        let outcome = task.await;
+        self.refreshing = None;
+        let access = outcome.map_err(|e| ClientError::Unreachable(format!("the session refresh failed: {e}")))??;
+        self.access = Some(access);
+        Ok(())
+    }
+
+    /// Spawns the exchange of the stored refresh token for new tokens; the task keeps the
+    /// new refresh token and answers the new access token.
+    fn start_refresh(&self) -> Result<RefreshTask, ClientError> {
         let email = self.email.clone().ok_or(ClientError::SignedOut)?;
         let refresh = self.config.credentials.load(&email).ok().flatten().ok_or(ClientError::SignedOut)?;
         let mut client = SyncClient::new(&self.server)?;
-        let tokens = match client.refresh(&refresh).await {
-            // A host of the local network that no longer knows the token (restored from a
-            // backup): the device signs in again with its own secret, when it has one.
-            Err(ClientError::SignedOut) if crate::lan::HostAddress::is_host_address(&self.server) => {
-                let (device, secret) =
-                    crate::engine::credentials::device_secret(self.config.credentials.as_ref(), &email)
+        let credentials = self.config.credentials.clone();
+        let lan_host = crate::lan::HostAddress::is_host_address(&self.server);
+        Ok(tokio::spawn(async move {
+            let tokens = match client.refresh(&refresh).await {
+                // A host of the local network that no longer knows the token (restored
+                // from a backup): the device signs in again with its own secret, when it
+                // has one.
+                Err(ClientError::SignedOut) if lan_host => {
+                    let (device, secret) = crate::engine::credentials::device_secret(credentials.as_ref(), &email)
                         .ok_or(ClientError::SignedOut)?;
-                tracing::info!(%device, "the host does not know this device's session: signing in with its secret");
-                client.resume_device(device, &secret).await?
+                    tracing::info!(%device, "the host does not know this device's session: signing in with its secret");
+                    client.resume_device(device, &secret).await?
+                }
+                result => result?,
+            };
+            if let Err(e) = credentials.save(&email, &tokens.refresh_token) {
+                tracing::warn!(error = %e, "the new sign-in token could not be kept");
             }
-            result => result?,
-        };
-        self.access = Some(tokens.access_token.clone());
-        if let Err(e) = self.config.credentials.save(&email, &tokens.refresh_token) {
-            tracing::warn!(error = %e, "the new sign-in token could not be kept");
+            Ok(tokens.access_token)
+        }))
+    }
+
+    /// Lets a session refresh cut short by a stop finish (for at most
+    /// [`SETTLE_REFRESH`]), so that its new refresh token is kept for the next start.
+    pub(super) async fn settle_refresh(&mut self) {
+        if let Some(task) = self.refreshing.take()
+            && tokio::time::timeout(SETTLE_REFRESH, task).await.is_err()
+        {
+            tracing::warn!("a session refresh was still unanswered when the engine stopped");
         }
-        Ok(())
     }
 
     /// Reads the account (companies and roles) when this run has not yet, if a session

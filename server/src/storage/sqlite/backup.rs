@@ -69,13 +69,13 @@ impl FolderLock {
         }
     }
 
-    /// Taken by a restore: refused while anything has the storage open.
-    fn exclusive(data_dir: &Path) -> Result<Self, StorageError> {
+    /// Taken by a restore (or a migration's copy): refused while anything has the storage open.
+    pub(super) fn exclusive(data_dir: &Path) -> Result<Self, StorageError> {
         let (file, path) = Self::open(data_dir)?;
         match file.try_lock() {
             Ok(()) => Ok(Self(file)),
             Err(TryLockError::WouldBlock) => Err(StorageError::Refused(format!(
-                "{} is in use (a server serves it, or an admin command runs on it): stop it before restoring",
+                "{} is in use (a server serves it, or an admin command runs on it): stop it first",
                 data_dir.display()
             ))),
             Err(TryLockError::Error(e)) => Err(io_error(&path, &e)),

@@ -16,21 +16,6 @@ use uuid::Uuid;
 use super::{parse_time, seq_value, time_text};
 use crate::storage::{CompanyRecord, ExportItem, LogState, MoveRecord, StorageError, StoredChange, StoredOutcome};
 
-/// The tables that hold a company's rows, children first: [`delete`] empties them in
-/// this order (foreign keys point from later to earlier ones' parents).
-const COMPANY_TABLES: [&str; 10] = [
-    "devices",
-    "invitations",
-    "posting_parts",
-    "record_refs",
-    "unique_keys",
-    "mutations",
-    "records",
-    "members",
-    "logs",
-    "company_moves",
-];
-
 pub(super) fn moved(conn: &Connection, company: CompanyId) -> Result<Option<MoveRecord>, StorageError> {
     let row: Option<(String, String)> = conn
         .prepare_cached("SELECT moved_at, moved_to FROM company_moves WHERE company_id = ?1")?
@@ -68,7 +53,7 @@ pub(super) fn import(tx: &Transaction<'_>, company: &CompanyRecord, state: &LogS
 }
 
 pub(super) fn delete(tx: &Transaction<'_>, company: CompanyId) -> Result<(), StorageError> {
-    for table in COMPANY_TABLES {
+    for table in crate::storage::COMPANY_TABLES {
         tx.execute(&format!("DELETE FROM {table} WHERE company_id = ?1"), [company.0])?;
     }
     let removed = tx.execute("DELETE FROM companies WHERE id = ?1", [company.0])?;

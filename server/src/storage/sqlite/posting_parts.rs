@@ -47,6 +47,13 @@ pub(super) fn stage(
     Ok(())
 }
 
+pub(super) fn postings(tx: &Transaction<'_>, company: CompanyId) -> Result<Vec<Uuid>, StorageError> {
+    let mut stmt =
+        tx.prepare_cached("SELECT DISTINCT posting_id FROM posting_parts WHERE company_id = ?1 ORDER BY posting_id")?;
+    let rows = stmt.query_map([company.0], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub(super) fn parts(tx: &Transaction<'_>, company: CompanyId, posting: Uuid) -> Result<Vec<StagedPart>, StorageError> {
     let mut stmt = tx.prepare_cached(
         "SELECT part, period_from, period_to, staged_at, entries, bytes FROM posting_parts

@@ -1,0 +1,331 @@
+//! Updates: the app reads a signed manifest at an address set when it is built, and
+//! installs a newer version where it owns its files.
+//!
+//! - Every file is verified with minisign (ed25519) against the public key built in, before
+//!   a byte of it is used: the manifest, then the package (and the package's SHA-256 and
+//!   size, which the signed manifest states). A missing signature is a refusal like a
+//!   wrong one.
+//! - The portable Linux install and the Windows installer's install update themselves once
+//!   the user agrees: the new binary replaces the old one, or the new installer runs,
+//!   after the window closed ([`AfterExit`]). A `.deb` or `.rpm` install, an MSI deployed
+//!   by an administrator and a macOS bundle are told that a version exists and how to get
+//!   it: their files belong to the system (see [`install::Install`]).
+//! - The window never installs while an edit or a sync is pending (see
+//!   [`worker::Blocker`]); the new version migrates the files with the backup every
+//!   migration takes.
+//!
+//! Downloads, archives and the replacement of the binary use `self_update`'s parts
+//! (`Download`, `Extract`, `Move`); its own signature scheme (zipsign) is not used.
+
+pub mod install;
+pub mod manifest;
+pub mod worker;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::Digest as _;
+
+pub use install::{AfterExit, Install, PackageManager};
+pub use manifest::{Manifest, ManifestError, Package};
+
+/// The manifest's address and the public key built into this binary (`COMPTOIR_UPDATE_URL`
+/// and `COMPTOIR_UPDATE_KEY` when it is built; installer/build.sh passes them).
+const BUILT_URL: Option<&str> = option_env!("COMPTOIR_UPDATE_URL");
+const BUILT_KEY: Option<&str> = option_env!("COMPTOIR_UPDATE_KEY");
+/// How long a request may take before the check gives up.
+const TIMEOUT: Duration = Duration::from_mins(1);
+
+/// Where updates come from: the manifest's address and the key that signs it.
+#[derive(Clone)]
+pub struct Source {
+    manifest_url: String,
+    key: minisign_verify::PublicKey,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source").field("manifest_url", &self.manifest_url).finish_non_exhaustive()
+    }
+}
+
+impl Source {
+    /// The source this binary was built with; the environment's `COMPTOIR_UPDATE_URL` and
+    /// `COMPTOIR_UPDATE_KEY` replace it (a mirror, the tests). `None`: this build has no
+    /// updates (a developer's build).
+    ///
+    /// # Errors
+    ///
+    /// The address or the key given is malformed.
+    pub fn configured() -> Result<Option<Self>, UpdateError> {
+        let url = std::env::var("COMPTOIR_UPDATE_URL").ok().or_else(|| BUILT_URL.map(str::to_owned));
+        let key = std::env::var("COMPTOIR_UPDATE_KEY").ok().or_else(|| BUILT_KEY.map(str::to_owned));
+        match (url, key) {
+            (Some(url), Some(key)) if !url.is_empty() && !key.is_empty() => Self::new(&url, &key).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// A source from its manifest's address and the public key (the base64 line of a
+    /// minisign `.pub` file, or the whole file).
+    ///
+    /// # Errors
+    ///
+    /// The address is not `https://` (or `http://` on this computer, for tests), or the key
+    /// is not a minisign public key.
+    pub fn new(manifest_url: &str, key: &str) -> Result<Self, UpdateError> {
+        let key_line = key.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or_default();
+        let key = minisign_verify::PublicKey::from_base64(key_line).map_err(|_| UpdateError::BadKey)?;
+        if !is_allowed_address(manifest_url) {
+            return Err(UpdateError::BadAddress(manifest_url.to_owned()));
+        }
+        Ok(Self { manifest_url: manifest_url.to_owned(), key })
+    }
+
+    pub fn manifest_url(&self) -> &str {
+        &self.manifest_url
+    }
+
+    /// The address of a file beside the manifest.
+    fn beside(&self, file: &str) -> String {
+        match self.manifest_url.rfind('/') {
+            Some(at) => format!("{}/{file}", &self.manifest_url[..at]),
+            None => file.to_owned(),
+        }
+    }
+}
+
+/// HTTPS, or HTTP to this computer only (a test's server): a manifest is signed, but an
+/// eavesdropper should not even learn that this computer looks for updates.
+fn is_allowed_address(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return url.len() > "https://".len();
+    }
+    url.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+        matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+    })
+}
+
+/// Why an update could not be checked or installed; each has a stable code for the
+/// window's messages.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("this build of Comptoir has no update address")]
+    NotConfigured,
+    #[error("the update address {0:?} is not https://")]
+    BadAddress(String),
+    #[error("the update key is not a minisign public key")]
+    BadKey,
+    #[error("the update server cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("{0} has no signature: it is refused")]
+    Unsigned(String),
+    #[error("the signature of {0} does not verify with Comptoir's key: the file is refused")]
+    BadSignature(String),
+    #[error("the update manifest is refused: {0}")]
+    BadManifest(#[from] ManifestError),
+    #[error("the update has no package for this kind of install ({0})")]
+    NoPackage(String),
+    #[error("the package {file}: {why}; it is refused")]
+    BadPackage { file: String, why: String },
+    #[error("this install is managed by the system: {0}")]
+    Managed(String),
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl UpdateError {
+    /// A stable code, read by the window's messages.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::NotConfigured => "update_not_configured",
+            Self::BadAddress(_) => "update_bad_address",
+            Self::BadKey => "update_bad_key",
+            Self::Unreachable(_) => "update_unreachable",
+            Self::Unsigned(_) => "update_unsigned",
+            Self::BadSignature(_) => "update_bad_signature",
+            Self::BadManifest(_) => "update_bad_manifest",
+            Self::NoPackage(_) => "update_no_package",
+            Self::BadPackage { .. } => "update_bad_package",
+            Self::Managed(_) => "update_managed",
+            Self::Io { .. } => "update_io",
+        }
+    }
+
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// What a check found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// This version is the newest (or newer than the manifest's).
+    UpToDate { newest: semver::Version },
+    /// A newer version exists.
+    Available(Release),
+}
+
+/// A newer version, and its package for this install when it has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub version: semver::Version,
+    pub date: chrono::NaiveDate,
+    pub notes: String,
+    /// `None` when this install is updated by other means (see [`Install::platform`]).
+    pub package: Option<Package>,
+}
+
+/// This binary's version.
+pub fn current_version() -> semver::Version {
+    semver::Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+}
+
+/// Reads the manifest, verifies its signature, and compares its version with `current`.
+///
+/// # Errors
+///
+/// The server cannot be reached, the manifest or its signature is missing or wrong.
+pub fn check(source: &Source, current: &semver::Version, install: &Install) -> Result<Check, UpdateError> {
+    let signature = fetch_signature(&source.manifest_url)?;
+    let bytes = fetch(&source.manifest_url, manifest::MAX_MANIFEST_BYTES)?
+        .ok_or_else(|| UpdateError::Unreachable(format!("{} is not found", source.manifest_url)))?;
+    source.key.verify(&bytes, &signature, false).map_err(|_| UpdateError::BadSignature(source.manifest_url.clone()))?;
+    let manifest = Manifest::parse(&bytes)?;
+    if manifest.version <= *current {
+        return Ok(Check::UpToDate { newest: manifest.version });
+    }
+    let package = install.platform().and_then(|platform| manifest.packages.get(&platform).cloned());
+    Ok(Check::Available(Release { version: manifest.version, date: manifest.date, notes: manifest.notes, package }))
+}
+
+/// A package downloaded and verified, in a folder of its own that goes with it.
+#[derive(Debug)]
+pub struct Downloaded {
+    pub path: PathBuf,
+    pub version: semver::Version,
+    /// The folder the package is in, removed when this is dropped.
+    pub folder: tempfile::TempDir,
+}
+
+/// Downloads `release`'s package into a new folder inside `parent` and verifies it: its
+/// minisign signature, then its size and SHA-256 as the signed manifest states.
+/// `progress` is told the bytes received and the total.
+///
+/// # Errors
+///
+/// The release has no package for this install, the server cannot be reached, or the file
+/// is unsigned, altered or not the size stated (then nothing is kept).
+pub fn download(
+    source: &Source,
+    release: &Release,
+    parent: &Path,
+    progress: Arc<dyn Fn(u64, u64) + Send + Sync>,
+) -> Result<Downloaded, UpdateError> {
+    let package = release.package.as_ref().ok_or_else(|| UpdateError::NoPackage(release.version.to_string()))?;
+    let url = source.beside(&package.file);
+    let signature = fetch_signature(&url)?;
+    let mut verifier =
+        source.key.verify_stream(&signature).map_err(|_| UpdateError::BadSignature(package.file.clone()))?;
+    std::fs::create_dir_all(parent).map_err(UpdateError::io(parent))?;
+    let folder =
+        tempfile::Builder::new().prefix(".comptoir-update-").tempdir_in(parent).map_err(UpdateError::io(parent))?;
+    let path = folder.path().join(&package.file);
+    let file = std::fs::File::create(&path).map_err(UpdateError::io(&path))?;
+    let mut writer = Verifying { file, sha256: sha2::Sha256::new(), verifier: &mut verifier, written: 0 };
+    let total = package.size;
+    let mut request = self_update::Download::from_url(url.as_str());
+    request.timeout(TIMEOUT).max_download_size(package.size).progress_callback(move |done, _| progress(done, total));
+    request.download_to(&mut writer).map_err(|e| fetch_error(&url, &e))?;
+    writer.file.sync_all().map_err(UpdateError::io(&path))?;
+    let refuse = |why: String| UpdateError::BadPackage { file: package.file.clone(), why };
+    if writer.written != package.size {
+        return Err(refuse(format!("{} bytes received, {} stated", writer.written, package.size)));
+    }
+    let sha256: [u8; 32] = writer.sha256.finalize().into();
+    if sha256 != package.sha256 {
+        return Err(refuse(format!("its SHA-256 is {}, not the one stated", manifest::hex(&sha256))));
+    }
+    verifier.finalize().map_err(|_| UpdateError::BadSignature(package.file.clone()))?;
+    Ok(Downloaded { path, version: release.version.clone(), folder })
+}
+
+/// Writes a download to its file while hashing it for the manifest's SHA-256 and its
+/// minisign signature.
+struct Verifying<'a, 'k> {
+    file: std::fs::File,
+    sha256: sha2::Sha256,
+    verifier: &'a mut minisign_verify::StreamVerifier<'k>,
+    written: u64,
+}
+
+impl std::io::Write for Verifying<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = std::io::Write::write(&mut self.file, buf)?;
+        let done = buf.get(..n).unwrap_or_default();
+        self.sha256.update(done);
+        self.verifier.update(done);
+        self.written = self.written.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::Write::flush(&mut self.file)
+    }
+}
+
+/// The minisign signature beside `url`: a missing one is a refusal.
+fn fetch_signature(url: &str) -> Result<minisign_verify::Signature, UpdateError> {
+    let signature_url = format!("{url}.minisig");
+    let name = url.rsplit('/').next().unwrap_or(url).to_owned();
+    let bytes =
+        fetch(&signature_url, manifest::MAX_SIGNATURE_BYTES)?.ok_or_else(|| UpdateError::Unsigned(name.clone()))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| UpdateError::BadSignature(name.clone()))?;
+    minisign_verify::Signature::decode(text).map_err(|_| UpdateError::BadSignature(name))
+}
+
+/// A small file, whole; `None` when the server says it has none (404).
+fn fetch(url: &str, max: u64) -> Result<Option<Vec<u8>>, UpdateError> {
+    let mut bytes = Vec::new();
+    let mut request = self_update::Download::from_url(url);
+    request.timeout(TIMEOUT).max_download_size(max);
+    match request.download_to(&mut bytes) {
+        Ok(()) => Ok(Some(bytes)),
+        Err(self_update::errors::Error::NotFound { .. }) => Ok(None),
+        Err(error) => Err(fetch_error(url, &error)),
+    }
+}
+
+fn fetch_error(url: &str, error: &self_update::errors::Error) -> UpdateError {
+    UpdateError::Unreachable(format!("{url}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_this_computer_is_an_update_address() {
+        for ok in ["https://updates.comptoir.app/manifest.json", "http://127.0.0.1:8080/m.json", "http://localhost/m"] {
+            assert!(is_allowed_address(ok), "{ok}");
+        }
+        for refused in
+            ["http://updates.comptoir.app/m.json", "http://127.0.0.1.evil.net/m", "ftp://x/m", "https://", ""]
+        {
+            assert!(!is_allowed_address(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn files_lie_beside_the_manifest() {
+        let key = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
+        let source = Source::new("https://u.example/stable/manifest.json", key).unwrap();
+        assert_eq!(source.beside("comptoir.tar.gz"), "https://u.example/stable/comptoir.tar.gz");
+        assert!(matches!(Source::new("https://u.example/m.json", "not a key"), Err(UpdateError::BadKey)));
+        let file = format!("untrusted comment: minisign public key\n{key}\n");
+        assert!(Source::new("https://u.example/m.json", &file).is_ok());
+    }
+}

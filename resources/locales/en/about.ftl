@@ -1,0 +1,19 @@
+## Help → About Comptoir: the version, Comptoir's licence, the bundled components and their licences
+menu-help = Help
+menu-about = About Comptoir
+about-title = About Comptoir
+about-version = Version { $version }
+about-what = Invoicing for small businesses and freelancers that works without a network and syncs between your devices.
+about-licence = Comptoir is distributed under the { $licence } licence.
+about-components = Bundled components
+about-components-explain = Comptoir contains these libraries and fonts, each under its own licence. Choose one to read its full text.
+about-search = Search a component
+about-count = { $shown } of { $total }
+about-no-match = No component matches “{ $query }”.
+about-loading = Reading the list of licences…
+about-load-failed = The list of licences cannot be read: { $reason }
+about-font = font
+about-back = Back to the list
+about-source = Source: { $source }
+about-canonical = This component ships no licence file: here is the reference text of { $licences }.
+about-close = Close

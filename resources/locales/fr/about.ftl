@@ -1,0 +1,19 @@
+## Aide → À propos de Comptoir : la version, la licence de Comptoir, les composants inclus et leurs licences
+menu-help = Aide
+menu-about = À propos de Comptoir
+about-title = À propos de Comptoir
+about-version = Version { $version }
+about-what = La facturation des petites entreprises et des indépendants, qui travaille sans réseau et se synchronise entre vos appareils.
+about-licence = Comptoir est distribué sous la licence { $licence }.
+about-components = Composants inclus
+about-components-explain = Comptoir contient ces bibliothèques et ces polices, chacune sous sa licence. Choisissez-en une pour lire le texte complet.
+about-search = Rechercher un composant
+about-count = { $shown } sur { $total }
+about-no-match = Aucun composant ne correspond à « { $query } ».
+about-loading = Lecture de la liste des licences…
+about-load-failed = La liste des licences est illisible : { $reason }
+about-font = police
+about-back = Retour à la liste
+about-source = Source : { $source }
+about-canonical = Ce composant ne fournit pas de fichier de licence : voici le texte de référence de { $licences }.
+about-close = Fermer

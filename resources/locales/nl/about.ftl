@@ -1,0 +1,19 @@
+## Help → Over Comptoir: de versie, de licentie van Comptoir, de meegeleverde onderdelen en hun licenties
+menu-help = Help
+menu-about = Over Comptoir
+about-title = Over Comptoir
+about-version = Versie { $version }
+about-what = Facturatie voor kleine ondernemingen en zelfstandigen, die zonder netwerk werkt en tussen uw toestellen synchroniseert.
+about-licence = Comptoir wordt verspreid onder de licentie { $licence }.
+about-components = Meegeleverde onderdelen
+about-components-explain = Comptoir bevat deze bibliotheken en lettertypen, elk onder een eigen licentie. Kies er een om de volledige tekst te lezen.
+about-search = Een onderdeel zoeken
+about-count = { $shown } van { $total }
+about-no-match = Geen enkel onderdeel komt overeen met “{ $query }”.
+about-loading = De lijst met licenties wordt gelezen…
+about-load-failed = De lijst met licenties is onleesbaar: { $reason }
+about-font = lettertype
+about-back = Terug naar de lijst
+about-source = Bron: { $source }
+about-canonical = Dit onderdeel levert geen licentiebestand: hier is de referentietekst van { $licences }.
+about-close = Sluiten
