@@ -13,8 +13,11 @@ use rust_decimal::Decimal;
 use crate::model::{
     Address, Company, CompanyId, Country, Currency, DocumentId, PaymentAssessment, PaymentId, assess_payment,
 };
-use crate::store::{CompanyStore, HeldRecord, PreparedPage, RejectedMutation, StoreError};
-use crate::sync::{ClientError, PROTOCOL_VERSION, RawPullPage, RecordBody, RecordKind, SyncClient, SyncStatus};
+use crate::store::{CompanyStore, HeldRecord, PreparedPage, PreparedSnapshot, RejectedMutation, StoreError};
+use crate::sync::{
+    ClientError, PROTOCOL_VERSION, RawChange, RawPullPage, RecordBody, RecordKind, SnapshotPosition, SyncClient,
+    SyncStatus,
+};
 
 /// Pages are asked this big: the server's maximum.
 pub const PAGE: u32 = 5_000;
@@ -132,8 +135,8 @@ impl Progress {
         progress
     }
 
-    fn advance(&mut self, page: &RawPullPage) {
-        for change in &page.changes {
+    fn advance(&mut self, changes: &[RawChange]) {
+        for change in changes {
             let category = self.categories.entry(change.kind).or_default();
             category.done += 1;
             category.total = category.total.max(category.done);
@@ -325,7 +328,14 @@ impl Link {
             self.store.set_cache_mib(DOWNLOAD_CACHE_MIB)?;
         }
         self.store.defer_search_indexing(first)?;
-        let result = self.pull_pages(report, on_progress, notify_payments).await;
+        let mut progress = None;
+        let mut result = Ok(());
+        if first && self.store.sync_cursor()?.is_none() {
+            result = self.snapshot_pages(report, on_progress, &mut progress).await;
+        }
+        if result.is_ok() {
+            result = self.pull_pages(report, on_progress, notify_payments, &mut progress).await;
+        }
         self.store.defer_search_indexing(false)?;
         if first {
             if result.is_ok() {
@@ -350,13 +360,74 @@ impl Link {
             .map_err(StoreError::from)?)
     }
 
+    /// Takes the company's snapshot, page after page (see [`crate::sync::SnapshotPage`]),
+    /// from where this copy's snapshot stands; the log is pulled after it. A server that
+    /// serves no snapshot (an older version) answers 404 to the first page: the download
+    /// then pulls the whole log.
+    async fn snapshot_pages(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+        progress: &mut Option<Progress>,
+    ) -> Result<(), SyncError> {
+        let mut prefetched: Option<tokio::task::JoinHandle<Result<PreparedSnapshot, SyncError>>> = None;
+        let result = loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                break Err(SyncError::Cancelled);
+            }
+            let from = self.store.snapshot_progress()?;
+            let prepared = if let Some(prefetch) = prefetched.take() {
+                prefetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?
+            } else {
+                fetch_snapshot(self.client.clone(), self.company, from, self.page_size, progress.is_none()).await
+            };
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
+                Err(SyncError::Client(ClientError::Refused { status: 404, .. })) if from.is_none() => {
+                    tracing::info!("the server serves no snapshot: the download pulls its whole log");
+                    break Ok(());
+                }
+                Err(e) => break Err(e),
+            };
+            let page = &prepared.page;
+            if let Some(next) = page.next {
+                let (client, company, size) = (self.client.clone(), self.company, self.page_size);
+                let at = Some((page.epoch, page.upto, next));
+                prefetched = Some(tokio::spawn(fetch_snapshot(client, company, at, size, false)));
+            }
+            let progress = progress.get_or_insert_with(|| {
+                // A download stopped midway counts what it brought before.
+                let done = self.store.replica_counts().unwrap_or_default();
+                let mut remaining = page.records.clone().unwrap_or_default();
+                for (kind, count) in &mut remaining {
+                    *count = count.saturating_sub(done.get(kind).copied().unwrap_or(0));
+                }
+                Progress::start(&done, &remaining)
+            });
+            match self.store.apply_snapshot_page(from, &prepared) {
+                Ok(held) => report.held.extend(held),
+                Err(e) => break Err(e.into()),
+            }
+            report.pulled += page.changes.len() as u64;
+            progress.advance(&page.changes);
+            on_progress(progress);
+            if page.next.is_none() {
+                break Ok(());
+            }
+        };
+        if let Some(fetch) = prefetched {
+            fetch.abort();
+        }
+        result
+    }
+
     async fn pull_pages(
         &mut self,
         report: &mut SyncReport,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
         notify_payments: bool,
+        progress: &mut Option<Progress>,
     ) -> Result<(), SyncError> {
-        let mut progress: Option<Progress> = None;
         // The next page is fetched while this one is written (on a multi-threaded
         // runtime, the two run side by side).
         let mut prefetched: Option<tokio::task::JoinHandle<Result<PreparedPage, SyncError>>> = None;
@@ -404,7 +475,7 @@ impl Link {
                     Err(e) => tracing::warn!(error = %e, "a payment notice could not be made"),
                 }
             }
-            progress.advance(page);
+            progress.advance(&page.changes);
             if !page.has_more {
                 progress.finish();
                 on_progress(progress);
@@ -549,6 +620,18 @@ async fn fetch(
 ) -> Result<PreparedPage, SyncError> {
     let page = client.pull(company, after, epoch, page_size, counts).await?;
     Ok(PreparedPage::prepare(page))
+}
+
+/// Fetches a snapshot page and prepares it for writing, as [`fetch`] does a log page.
+async fn fetch_snapshot(
+    client: SyncClient,
+    company: CompanyId,
+    from: Option<(uuid::Uuid, u64, SnapshotPosition)>,
+    page_size: u32,
+    counts: bool,
+) -> Result<PreparedSnapshot, SyncError> {
+    let page = client.snapshot(company, from, page_size, counts).await?;
+    Ok(PreparedSnapshot::prepare(page))
 }
 
 /// Where a company file is moved before it is downloaded again from scratch:

@@ -47,6 +47,8 @@ pub enum StoreError {
     EpochChanged,
     #[error("The page does not follow this copy's cursor (it starts after {page_after}, the copy is at {cursor}).")]
     PageOutOfOrder { cursor: u64, page_after: u64 },
+    #[error("The snapshot page does not follow where this copy's download stands.")]
+    SnapshotOutOfOrder,
     /// A record the server sent that this version of Comptoir cannot read.
     #[error("This version of Comptoir cannot read the server's {kind} {id}: {reason}")]
     RecordUnreadable { kind: &'static str, id: uuid::Uuid, reason: String },
@@ -77,6 +79,7 @@ impl StoreError {
             Self::ReadOnly => "read_only",
             Self::EpochChanged => "epoch_changed",
             Self::PageOutOfOrder { .. } => "page_out_of_order",
+            Self::SnapshotOutOfOrder => "snapshot_out_of_order",
             Self::RecordUnreadable { .. } => "record_unreadable",
             Self::Io { .. } => "io_error",
             Self::Sqlite(_) => "database_error",

@@ -41,6 +41,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 22, sql: include_str!("migrations/company/0022_mail_template.sql") },
     Migration { version: 23, sql: include_str!("migrations/company/0023_early_payment_discount.sql") },
     Migration { version: 24, sql: include_str!("migrations/company/0024_outbox_kept_applied.sql") },
+    Migration { version: 25, sql: include_str!("migrations/company/0025_snapshot.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

@@ -52,7 +52,7 @@ pub use outbox::{KEPT_DAYS, KEPT_MAX, PendingEdit, RejectedMutation, Renumbering
 pub use overview::{
     AgeBucket, AgedReceivables, CustomerDue, Dashboard, DashboardCharts, MonthSales, PaymentRow, TOP_CUSTOMERS,
 };
-pub use replica::PreparedPage;
+pub use replica::{PreparedPage, PreparedSnapshot};
 pub use search::{SearchHit, SearchKind};
 pub use signed_head::KeyPin;
 pub use text::fold_for_sort;

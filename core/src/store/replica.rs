@@ -10,13 +10,18 @@ use serde_json::value::RawValue;
 
 use super::company::{Write, save_series, write_company};
 use super::held::{HeldRecord, any_held, hold, on_savepoint, release, retry_held};
+use super::ledger::InlineLedger;
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::acknowledge_applied;
 use super::overview::write_audit_record;
 use super::signed_head::save_audit_head;
 use super::{CompanyStore, StoreError, WriteTx};
+use crate::audit::SignedAuditHead;
 use crate::model::to_cents;
-use crate::sync::{Cursor, RawPullPage, RecordBody, RecordKind, TableStats, record_digest, table_stats};
+use crate::sync::{
+    Cursor, RawChange, RawPullPage, RawSnapshotPage, RecordBody, RecordKind, SnapshotPosition, TableStats,
+    record_digest, table_stats,
+};
 
 impl CompanyStore {
     /// Where this copy stands in the server's log (`None` before the first page).
@@ -48,7 +53,7 @@ impl CompanyStore {
     /// `after` is the seq the page was asked after; a page that does not start at this
     /// copy's cursor, or comes from another epoch, is refused and changes nothing.
     pub fn apply_pull_page(&mut self, after: u64, page: &RawPullPage) -> Result<Vec<HeldRecord>, StoreError> {
-        let (bodies, digests) = prepare(page);
+        let (bodies, digests) = prepare(&page.changes);
         self.apply_parts(after, page, &bodies, &digests)
     }
 
@@ -73,14 +78,69 @@ impl CompanyStore {
         if at != after {
             return Err(StoreError::PageOutOfOrder { cursor: at, page_after: after });
         }
+        let end = PageEnd::Log { epoch: page.epoch, cursor: page.cursor, audit_head: page.audit_head.as_ref() };
+        self.write_parts(&PageParts { changes: &page.changes, bodies, digests, end })
+    }
+
+    /// Where this copy's snapshot stands: its epoch, its seq and the position of the next
+    /// page (`None`: no snapshot under way).
+    pub fn snapshot_progress(&self) -> Result<Option<(Uuid, u64, SnapshotPosition)>, StoreError> {
+        let row: Option<(Uuid, i64, String, Option<i64>)> = self
+            .connection()
+            .query_row("SELECT epoch, upto, kind, before FROM snapshot_progress WHERE singleton = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        row.map(|(epoch, upto, kind, before)| {
+            let kind = RecordKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+                column: "snapshot_progress.kind",
+                value: kind.clone(),
+                reason: "unknown kind".into(),
+            })?;
+            let (upto, before) = (u64::try_from(upto).unwrap_or(0), before.and_then(|b| u64::try_from(b).ok()));
+            Ok((epoch, upto, SnapshotPosition { kind, before }))
+        })
+        .transpose()
+    }
+
+    /// Applies a page of the company's snapshot (see [`crate::sync::SnapshotPage`]) and
+    /// moves the snapshot on, in one transaction, as [`Self::apply_pull_page`] does with
+    /// the log; the last page leaves the sync cursor at the snapshot's seq, from which the
+    /// log is pulled. `from` is where the page was asked (`None`: the first page, which
+    /// only a copy that has neither a cursor nor a snapshot under way takes); a page that
+    /// does not start where this copy's snapshot stands is refused and changes nothing.
+    pub fn apply_snapshot_page(
+        &mut self,
+        from: Option<(Uuid, u64, SnapshotPosition)>,
+        prepared: &PreparedSnapshot,
+    ) -> Result<Vec<HeldRecord>, StoreError> {
+        let page = &prepared.page;
+        let stands = self.snapshot_progress()?;
+        if self.sync_cursor()?.is_some() || stands != from {
+            return Err(StoreError::SnapshotOutOfOrder);
+        }
+        if from.is_some_and(|(epoch, upto, _)| epoch != page.epoch || upto != page.upto) {
+            return Err(StoreError::EpochChanged);
+        }
+        let end = PageEnd::Snapshot { epoch: page.epoch, upto: page.upto, next: page.next };
+        self.write_parts(&PageParts {
+            changes: &page.changes,
+            bodies: &prepared.bodies,
+            digests: &prepared.digests,
+            end,
+        })
+    }
+
+    /// Writes a page with foreign keys off (see [`Self::apply_pull_page`]); when one of
+    /// its records fails, writes it again setting that record aside.
+    fn write_parts(&mut self, parts: &PageParts<'_>) -> Result<Vec<HeldRecord>, StoreError> {
         self.connection().pragma_update(None, "foreign_keys", "OFF")?;
         let company = self.company_id();
-        let page = PageParts { page, bodies, digests };
-        let mut result = self.write(|tx| write_page(tx, company, &page, false));
+        let mut result = self.write(|tx| write_page(tx, company, parts, false));
         if result.as_ref().is_err_and(StoreError::concerns_a_record) {
             // A record could not be written: the page again, each record on a savepoint
             // of its own so that the one that fails is set aside alone.
-            result = self.write(|tx| write_page(tx, company, &page, true));
+            result = self.write(|tx| write_page(tx, company, parts, true));
         }
         self.connection().pragma_update(None, "foreign_keys", "ON")?;
         result
@@ -172,8 +232,8 @@ impl CompanyStore {
                 conn.execute("DELETE FROM deferred_index WHERE name = ?1", [name])?;
             }
             if triggers_back {
-                // What the triggers would have listed: every source of an entry, at once.
-                super::ledger::list_every_source(conn)?;
+                // What the triggers would have listed and the pages did not derive.
+                super::ledger::list_underived_sources(conn)?;
             }
             Ok(())
         })
@@ -207,11 +267,22 @@ impl CompanyStore {
     }
 }
 
-/// A page with each change's typed record (or why it does not parse) and digest.
+/// A page's changes with each one's typed record (or why it does not parse) and digest,
+/// and what the page moves on.
 struct PageParts<'a> {
-    page: &'a RawPullPage,
+    changes: &'a [RawChange],
     bodies: &'a [Parsed],
     digests: &'a [Option<u64>],
+    end: PageEnd<'a>,
+}
+
+/// What a page moves on once its records are written.
+enum PageEnd<'a> {
+    /// A page of the log: the sync cursor, and the audit chain's head when it has one.
+    Log { epoch: Uuid, cursor: Cursor, audit_head: Option<&'a SignedAuditHead> },
+    /// A page of a snapshot: where the snapshot stands, or, after its last page, the
+    /// sync cursor at its seq.
+    Snapshot { epoch: Uuid, upto: u64, next: Option<SnapshotPosition> },
 }
 
 /// Writes a page in the current transaction (see [`CompanyStore::apply_pull_page`]).
@@ -224,12 +295,12 @@ fn write_page(
     parts: &PageParts<'_>,
     isolate: bool,
 ) -> Result<Vec<HeldRecord>, StoreError> {
-    let page = parts.page;
     let conn = tx.connection();
     let local_edits = has_local_edits(conn)?;
     let held_before = any_held(conn)?;
+    let mut ledger = InlineLedger::start(conn)?;
     let mut held = Vec::new();
-    for (change, body) in page.changes.iter().zip(parts.bodies) {
+    for (change, body) in parts.changes.iter().zip(parts.bodies) {
         let raw = change.body.as_deref().map(RawValue::get);
         if local_edits && shadow_server_change(conn, change.kind, change.id, raw)? {
             continue;
@@ -243,11 +314,14 @@ fn write_page(
                 continue;
             }
         };
-        let written = if isolate {
-            on_savepoint(conn, || project(tx, company, change.kind, change.id, body.as_ref()))?
-        } else {
-            Ok(project(tx, company, change.kind, change.id, body.as_ref())?)
+        let mut write = || {
+            project(tx, company, change.kind, change.id, body.as_ref())?;
+            match &mut ledger {
+                Some(ledger) => ledger.derive(conn, change.kind, change.id, body.as_ref()),
+                None => Ok(()),
+            }
         };
+        let written = if isolate { on_savepoint(conn, write)? } else { Ok(write()?) };
         match written {
             Ok(()) if held_before => release(conn, change.kind, change.id)?,
             Ok(()) => {}
@@ -259,7 +333,7 @@ fn write_page(
          ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
     )?;
     let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
-    for (change, digest) in page.changes.iter().zip(parts.digests) {
+    for (change, digest) in parts.changes.iter().zip(parts.digests) {
         let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
             column: "replica.seq",
             value: change.seq.to_string(),
@@ -276,20 +350,46 @@ fn write_page(
             None => delete.execute(params![change.kind.as_str(), change.id])?,
         };
     }
-    let seq = i64::try_from(page.cursor.seq).unwrap_or(i64::MAX);
-    conn.execute(
-        "INSERT INTO sync_cursor (singleton, epoch, seq) VALUES (1, ?1, ?2)
-         ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
-        params![page.epoch, seq],
-    )?;
-    if let Some(head) = &page.audit_head {
-        save_audit_head(conn, company, head)?;
+    let save_cursor = |epoch: Uuid, seq: u64| -> Result<(), StoreError> {
+        conn.execute(
+            "INSERT INTO sync_cursor (singleton, epoch, seq) VALUES (1, ?1, ?2)
+             ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
+            params![epoch, i64::try_from(seq).unwrap_or(i64::MAX)],
+        )?;
+        Ok(())
+    };
+    match &parts.end {
+        PageEnd::Log { epoch, cursor, audit_head } => {
+            save_cursor(*epoch, cursor.seq)?;
+            if let Some(head) = audit_head {
+                save_audit_head(conn, company, head)?;
+            }
+            if local_edits {
+                // Edits the server applied and this page brought back are no longer local
+                // edits (they are kept a while, for a restored server).
+                acknowledge_applied(conn, *cursor)?;
+            }
+        }
+        PageEnd::Snapshot { epoch, upto, next: Some(next) } => {
+            conn.execute(
+                "INSERT INTO snapshot_progress (singleton, epoch, upto, kind, before) VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (singleton) DO UPDATE SET epoch = excluded.epoch, upto = excluded.upto,
+                                                       kind = excluded.kind, before = excluded.before",
+                params![
+                    epoch,
+                    i64::try_from(*upto).unwrap_or(i64::MAX),
+                    next.kind.as_str(),
+                    next.before.map(|b| i64::try_from(b).unwrap_or(i64::MAX))
+                ],
+            )?;
+        }
+        PageEnd::Snapshot { epoch, upto, next: None } => {
+            conn.execute("DELETE FROM snapshot_progress", [])?;
+            save_cursor(*epoch, *upto)?;
+        }
     }
     if local_edits {
-        // Edits the server applied and this page brought back are no longer local
-        // edits (they are kept a while, for a restored server); those still waiting go
-        // back on top of the server's newer records.
-        acknowledge_applied(conn, page.cursor)?;
+        // The edits still waiting go back on top of the server's newer records.
         rebase(tx, company, &mut held)?;
     }
     if held_before {
@@ -309,7 +409,22 @@ pub struct PreparedPage {
 
 impl PreparedPage {
     pub fn prepare(page: RawPullPage) -> Self {
-        let (bodies, digests) = prepare(&page);
+        let (bodies, digests) = prepare(&page.changes);
+        Self { page, bodies, digests }
+    }
+}
+
+/// A snapshot page prepared as [`PreparedPage`] is.
+#[derive(Debug)]
+pub struct PreparedSnapshot {
+    pub page: RawSnapshotPage,
+    bodies: Vec<Parsed>,
+    digests: Vec<Option<u64>>,
+}
+
+impl PreparedSnapshot {
+    pub fn prepare(page: RawSnapshotPage) -> Self {
+        let (bodies, digests) = prepare(&page.changes);
         Self { page, bodies, digests }
     }
 }
@@ -318,13 +433,10 @@ impl PreparedPage {
 type Parsed = Result<Option<RecordBody>, String>;
 
 /// Each change's typed record and digest (`None` for a deletion).
-fn prepare(page: &RawPullPage) -> (Vec<Parsed>, Vec<Option<u64>>) {
-    let bodies = page.changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
-    let digests = page
-        .changes
-        .iter()
-        .map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get())))
-        .collect();
+fn prepare(changes: &[RawChange]) -> (Vec<Parsed>, Vec<Option<u64>>) {
+    let bodies = changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
+    let digests =
+        changes.iter().map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get()))).collect();
     (bodies, digests)
 }
 

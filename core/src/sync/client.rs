@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{
     AccountView, AddMember, AddedMember, ArchiveImported, ChangeRole, LoginRequest, LoginResponse, MemberView,
-    MoveAnswer, MoveRequest, Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage, RefreshRequest,
-    SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
+    MoveAnswer, MoveRequest, Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage, RawSnapshotPage,
+    RefreshRequest, SnapshotPosition, SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
 };
 use crate::accounting::{PartReceipt, PostBatch, PostingCommit, PostingPart, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
@@ -528,6 +528,24 @@ impl SyncClient {
     ) -> Result<RawPullPage, ClientError> {
         let epoch = epoch.map(|e| format!("&epoch={e}")).unwrap_or_default();
         let url = format!("/v1/companies/{company}/sync/pull?after={after}&limit={limit}&counts={counts}{epoch}");
+        self.send(self.http.get(self.url(&url))).await
+    }
+
+    /// A page of the company's snapshot (see [`SnapshotPage`]): the first one when `from`
+    /// is `None` (the snapshot's epoch and `upto` then come with it), else the one at the
+    /// position the previous page gave, in that epoch and `upto`.
+    pub async fn snapshot(
+        &self,
+        company: CompanyId,
+        from: Option<(Uuid, u64, SnapshotPosition)>,
+        limit: u32,
+        counts: bool,
+    ) -> Result<RawSnapshotPage, ClientError> {
+        let at = from.map_or_else(String::new, |(epoch, upto, position)| {
+            let before = position.before.map(|b| format!("&before={b}")).unwrap_or_default();
+            format!("&epoch={epoch}&upto={upto}&kind={}{before}", position.kind.as_str())
+        });
+        let url = format!("/v1/companies/{company}/sync/snapshot?limit={limit}&counts={counts}{at}");
         self.send(self.http.get(self.url(&url))).await
     }
 

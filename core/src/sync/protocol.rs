@@ -45,6 +45,19 @@ impl RecordKind {
         Self::Posting,
     ];
 
+    /// The order a first download brings them in: what a user needs first (see
+    /// [`SnapshotPage`]).
+    pub const DOWNLOAD_ORDER: [Self; 8] = [
+        Self::Settings,
+        Self::Member,
+        Self::Contact,
+        Self::Article,
+        Self::Document,
+        Self::Payment,
+        Self::Posting,
+        Self::Audit,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Contact => "contact",
@@ -250,6 +263,48 @@ pub struct PullPage {
     /// trail against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<SignedAuditHead>,
+}
+
+/// Where a snapshot stands: in the records of `kind`, before the seq `before` (`None`:
+/// at the start of that kind). Each kind comes newest first, and the kinds in
+/// [`RecordKind::DOWNLOAD_ORDER`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotPosition {
+    pub kind: RecordKind,
+    pub before: Option<u64>,
+}
+
+/// `GET /v1/companies/{company}/sync/snapshot`: one page of the company as it stood at
+/// seq `upto` of its log, for a first download. The records come kind by kind in the
+/// order a user needs them (settings, members, contacts, articles, documents, payments,
+/// postings, the audit trail), each kind's newest first, so that the copy can open after
+/// its first pages. Deleted records are not in it. A record changed after `upto` is not
+/// in the snapshot (or not at that version): once the snapshot is complete, the copy
+/// pulls the log after `upto` (`GET …/sync/pull?after=upto`), which brings it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotPage {
+    pub epoch: Uuid,
+    /// The seq of the log the snapshot stands at: chosen by the first page (the log's
+    /// seq then), sent back by the client with every next page.
+    pub upto: u64,
+    pub changes: Vec<Change>,
+    /// Where the next page starts; `None`: the snapshot is complete.
+    pub next: Option<SnapshotPosition>,
+    /// When asked for (`counts=true`): how many records the company's log holds per
+    /// category, deleted ones included; a download's progress counts up to it.
+    pub records: Option<BTreeMap<RecordKind, u64>>,
+}
+
+/// A snapshot page with raw record bodies: the same JSON as [`SnapshotPage`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RawSnapshotPage {
+    pub epoch: Uuid,
+    pub upto: u64,
+    pub changes: Vec<RawChange>,
+    pub next: Option<SnapshotPosition>,
+    pub records: Option<BTreeMap<RecordKind, u64>>,
 }
 
 /// The largest seq, cursor or mutation id the protocol carries: they are stored as

@@ -38,7 +38,7 @@ pub use health::{Health, STORAGE_CHECK_TIMEOUT};
 use limits::BusyAnswers;
 pub use limits::{AuthAttempt, Guards, Limits};
 pub use posting_parts::{PART_LIFETIME, RECORD_BYTES};
-pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery};
+pub use sync::{MAX_PULL_LIMIT, MAX_PUSH_BATCH, PullQuery, SnapshotQuery};
 
 /// Bodies larger than this are refused with `413 body_too_large`.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -176,6 +176,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(posting_parts::commit_posting))
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
+        .routes(routes!(sync::snapshot))
         .routes(routes!(sync::push))
         .routes(routes!(moves::move_company))
         .routes(routes!(moves::archive, moves::bring_back))

@@ -1,4 +1,4 @@
-//! `/v1/companies/{company}/sync/…`: status, pull and push.
+//! `/v1/companies/{company}/sync/…`: status, snapshot, pull and push.
 
 use std::sync::Arc;
 
@@ -6,7 +6,10 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use comptoir_core::model::Permission;
-use comptoir_core::sync::{MAX_SEQ, PROTOCOL_VERSION, PullPage, PushRequest, PushResponse, SyncStatus};
+use comptoir_core::sync::{
+    MAX_SEQ, PROTOCOL_VERSION, PullPage, PushRequest, PushResponse, RawSnapshotPage, RecordKind, SnapshotPage,
+    SnapshotPosition, SyncStatus,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -101,6 +104,73 @@ pub async fn pull(
                     ),
                     PullError::Storage(e) => e.into(),
                 }
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotQuery {
+    /// The snapshot's seq, as its first page gave it; absent to start a new snapshot.
+    pub upto: Option<u64>,
+    /// With `upto`: the kind the previous page's `next` named.
+    pub kind: Option<RecordKind>,
+    /// With `kind`: the seq the previous page's `next` named, if any.
+    pub before: Option<u64>,
+    /// The epoch of the snapshot (required with `upto`); a different one answers
+    /// `409 stale_epoch`.
+    pub epoch: Option<Uuid>,
+    /// The most records the page holds (1,000 by default, 5,000 at most); a page also
+    /// stops before its records' bodies pass 4 MiB (it holds one record at least).
+    pub limit: Option<u32>,
+    /// Ask for the log's counts per category (once, at the start of a download).
+    #[serde(default)]
+    pub counts: bool,
+}
+
+#[utoipa::path(get, path = "/v1/companies/{company}/sync/snapshot", tag = "sync", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id"), SnapshotQuery), responses((status = 200, body = SnapshotPage), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 409, description = "The snapshot is of an older epoch: download again", body = ErrorBody)))]
+pub async fn snapshot(
+    State(state): State<AppState>,
+    member: Member,
+    query: Result<Query<SnapshotQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<RawSnapshotPage>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    member.authorize(Permission::ReadData)?;
+    let from = match (query.upto, query.kind) {
+        (None, None) if query.before.is_none() => None,
+        (Some(upto), Some(kind)) if query.epoch.is_some() => {
+            if upto > MAX_SEQ || query.before.is_some_and(|b| b > MAX_SEQ) {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("upto and before must be at most {MAX_SEQ}."),
+                ));
+            }
+            Some((upto, SnapshotPosition { kind, before: query.before }))
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "A snapshot goes on with upto, kind and epoch together (and before, if the last page gave it).",
+            ));
+        }
+    };
+    let limit = query.limit.unwrap_or(1_000);
+    if limit == 0 || limit > MAX_PULL_LIMIT {
+        return Err(ApiError::bad_request("invalid_limit", format!("limit must be between 1 and {MAX_PULL_LIMIT}.")));
+    }
+    let company = member.company;
+    state
+        .blocking(move |storage| {
+            let limit = PageLimit { count: limit, bytes: sync::MAX_PAGE_BYTES };
+            sync::snapshot(storage, company, query.epoch, from, limit, query.counts).map(Json).map_err(|e| match e {
+                PullError::StaleEpoch => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "stale_epoch",
+                    "The server's data was rebuilt since your download began: download the company again.",
+                ),
+                PullError::Storage(e) => e.into(),
             })
         })
         .await

@@ -609,4 +609,15 @@ pub trait Storage: Send + Sync + 'static {
     fn changes_after(&self, company: CompanyId, after: u64, limit: PageLimit) -> Result<StoredPage, StorageError>;
     /// How many changes lie after `after`, per kind.
     fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError>;
+    /// Up to `limit` live records (not deleted) of `kind` whose seq is at most `upto` and
+    /// below `before` (`None`: no bound), newest first: a stretch of a snapshot (see
+    /// [`crate::sync::snapshot`]).
+    fn live_records_before(
+        &self,
+        company: CompanyId,
+        kind: RecordKind,
+        upto: u64,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredChange>, StorageError>;
 }

@@ -824,6 +824,28 @@ impl Storage for PostgresStorage {
         )
     }
 
+    fn live_records_before(
+        &self,
+        company: CompanyId,
+        kind: RecordKind,
+        upto: u64,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredChange>, StorageError> {
+        let before = before.map_or(Ok(i64::MAX), seq_value)?;
+        let rows = self.pool.get()?.conn()?.query(
+            "SELECT seq, id, body FROM records
+             WHERE company_id = $1 AND kind = $2 AND seq <= $3 AND seq < $4 AND body IS NOT NULL
+             ORDER BY seq DESC LIMIT $5",
+            &[&company.0, &kind.as_str(), &seq_value(upto)?, &before, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredChange { seq: count(column(row, 0)?), kind, id: column(row, 1)?, body: column(row, 2)? })
+            })
+            .collect()
+    }
+
     fn count_changes_after(&self, company: CompanyId, after: u64) -> Result<BTreeMap<RecordKind, u64>, StorageError> {
         let rows = self.pool.get()?.conn()?.query(
             "SELECT kind, count(*) FROM records WHERE company_id = $1 AND seq > $2 GROUP BY kind",

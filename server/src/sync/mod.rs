@@ -9,7 +9,8 @@ use comptoir_core::audit::{AuditRecord, FieldChange, SignedAuditHead};
 use comptoir_core::model::{Address, CompanyId, Country, Currency, DocumentKind, NumberingSeries, Role};
 use comptoir_core::sync::rules::{self, Numbering, Records as _, RuleError};
 use comptoir_core::sync::{
-    Cursor, MemberInfo, Mutation, Outcome, PushResult, RawChange, RawPullPage, RecordBody, RecordKind, Settings,
+    Cursor, MemberInfo, Mutation, Outcome, PushResult, RawChange, RawPullPage, RawSnapshotPage, RecordBody, RecordKind,
+    Settings, SnapshotPosition,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -425,4 +426,60 @@ pub fn pull(
     // record up to it is in the page or before it.
     let audit_head = (!stored.has_more).then(|| sign_head(state.audit_seq, &state.audit_hash));
     Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more: stored.has_more, remaining, audit_head })
+}
+
+/// A page of the company as it stood at seq `upto` of its log, from `from` on (`None`:
+/// a new snapshot, which stands at the log's seq now), as much as `limit` allows: see
+/// [`comptoir_core::sync::SnapshotPage`]. A page holds at least one record when any is
+/// left, and reads at most `limit.count` records from the storage.
+pub fn snapshot(
+    storage: &dyn Storage,
+    company: CompanyId,
+    epoch: Option<Uuid>,
+    from: Option<(u64, SnapshotPosition)>,
+    limit: PageLimit,
+    counts: bool,
+) -> Result<RawSnapshotPage, PullError> {
+    let state = storage.log_state(company)?.ok_or(StorageError::NotFound("company"))?;
+    if epoch.is_some_and(|e| e != state.epoch) {
+        return Err(PullError::StaleEpoch);
+    }
+    let (upto, mut at) =
+        from.unwrap_or((state.seq, SnapshotPosition { kind: RecordKind::DOWNLOAD_ORDER[0], before: None }));
+    let records = if counts { Some(storage.count_changes_after(company, 0)?) } else { None };
+    let wanted = usize::try_from(limit.count).unwrap_or(usize::MAX);
+    let start = at.kind;
+    let mut kinds = RecordKind::DOWNLOAD_ORDER.iter().copied().skip_while(move |k| *k != start);
+    let mut changes: Vec<RawChange> = Vec::new();
+    let (mut bytes, mut next) = (0_usize, None);
+    'kinds: while let Some(kind) = kinds.next() {
+        let before = if kind == at.kind { at.before } else { None };
+        let left = u32::try_from(wanted - changes.len()).unwrap_or(u32::MAX);
+        let stretch = storage.live_records_before(company, kind, upto, before, left)?;
+        let exhausted = stretch.len() < usize::try_from(left).unwrap_or(usize::MAX);
+        for change in stretch {
+            let weight = PageLimit::weight(&change);
+            if !changes.is_empty() && bytes.saturating_add(weight) > limit.bytes {
+                next = Some(at);
+                break 'kinds;
+            }
+            bytes = bytes.saturating_add(weight);
+            at = SnapshotPosition { kind, before: Some(change.seq) };
+            let body = change
+                .body
+                .map(RawValue::from_string)
+                .transpose()
+                .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
+            changes.push(RawChange { seq: change.seq, kind, id: change.id, body });
+        }
+        if !exhausted {
+            // The page is full: the next one goes on in this kind (or finds it ended).
+            next = Some(at);
+            break;
+        }
+        if let Some(following) = kinds.clone().next() {
+            at = SnapshotPosition { kind: following, before: None };
+        }
+    }
+    Ok(RawSnapshotPage { epoch: state.epoch, upto, changes, next, records })
 }

@@ -26,6 +26,8 @@ mod observability;
 mod pairing;
 #[path = "pull_pages.rs"]
 mod pull_pages;
+#[path = "snapshot.rs"]
+mod snapshot;
 #[path = "storage_backends.rs"]
 mod storage_backends;
 // SQLite's own.

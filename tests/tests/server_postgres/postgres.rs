@@ -26,6 +26,8 @@ mod observability;
 mod pairing;
 #[path = "../server/pull_pages.rs"]
 mod pull_pages;
+#[path = "../server/snapshot.rs"]
+mod snapshot;
 #[path = "../server/storage_backends.rs"]
 mod storage_backends;
 // Moving a deployment from SQLite to PostgreSQL (and back): here, where PostgreSQL is.

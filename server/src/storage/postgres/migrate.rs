@@ -7,11 +7,14 @@ use crate::storage::StorageError;
 
 /// The migrations, in order; their number is their place in this list (a migration
 /// written is never changed: a change is a new one).
-const MIGRATIONS: [&str; LATEST_VERSION as usize] =
-    [include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_refs_as_json.sql")];
+const MIGRATIONS: [&str; LATEST_VERSION as usize] = [
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_refs_as_json.sql"),
+    include_str!("migrations/0003_records_by_kind.sql"),
+];
 
 /// The latest schema version this server writes.
-pub const LATEST_VERSION: i32 = 2;
+pub const LATEST_VERSION: i32 = 3;
 
 /// The advisory lock's key: "comptoir" in ASCII, as one number.
 const LOCK: i64 = 0x636f_6d70_746f_6972;

@@ -27,10 +27,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, sql: include_str!("migrations/0005_pairing.sql") },
     Migration { version: 6, sql: include_str!("migrations/0006_company_moves.sql") },
     Migration { version: 7, sql: include_str!("migrations/0007_device_secrets.sql") },
+    Migration { version: 8, sql: include_str!("migrations/0008_records_by_kind.sql") },
 ];
 
 /// The version the schema has after [`migrate`].
-pub const LATEST_VERSION: u32 = 7;
+pub const LATEST_VERSION: u32 = 8;
 
 #[allow(clippy::needless_pass_by_value, reason = "the shape `map_err` calls")]
 fn store_error(e: StoreError) -> StorageError {
