@@ -66,6 +66,7 @@ error-io_error = Disk read or write error.
 error-database_error = Local database error.
 error-epoch_changed = The server's data was rebuilt since the last sync: the company must be downloaded again.
 error-page_out_of_order = A sync page arrived out of order; it was not applied.
+error-snapshot_out_of_order = A page of the download arrived out of order; it was not applied.
 error-record_unreadable = This version of Comptoir cannot read this record of the server.
 
 # Refusals of the shared intent rules (core/src/sync/rules.rs).

@@ -67,6 +67,7 @@ error-io_error = Erreur de lecture ou d'écriture sur le disque.
 error-database_error = Erreur de la base de données locale.
 error-epoch_changed = Les données du serveur ont été reconstruites depuis la dernière synchronisation : l'entreprise doit être téléchargée à nouveau.
 error-page_out_of_order = Une page de synchronisation est arrivée dans le désordre ; elle n'a pas été appliquée.
+error-snapshot_out_of_order = Une page du téléchargement est arrivée dans le désordre ; elle n'a pas été appliquée.
 error-record_unreadable = Cet enregistrement du serveur ne peut pas être lu par cette version de Comptoir.
 
 # Refusals of the shared intent rules (core/src/sync/rules.rs).

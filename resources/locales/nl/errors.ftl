@@ -66,6 +66,7 @@ error-io_error = Lees- of schrijffout op de schijf.
 error-database_error = Fout in de lokale database.
 error-epoch_changed = De gegevens op de server zijn opnieuw opgebouwd sinds de laatste synchronisatie: de onderneming moet opnieuw worden gedownload.
 error-page_out_of_order = Een synchronisatiepagina kwam in de verkeerde volgorde aan; ze is niet toegepast.
+error-snapshot_out_of_order = Een pagina van de download kwam in de verkeerde volgorde aan; ze is niet toegepast.
 error-record_unreadable = Deze versie van Comptoir kan dit record van de server niet lezen.
 
 # Refusals of the shared intent rules (core/src/sync/rules.rs).
