@@ -832,12 +832,12 @@ impl Storage for PostgresStorage {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredChange>, StorageError> {
-        let before = before.map_or(Ok(i64::MAX), seq_value)?;
+        let Some(last) = super::snapshot_last_seq(upto, before) else { return Ok(Vec::new()) };
         let rows = self.pool.get()?.conn()?.query(
             "SELECT seq, id, body FROM records
-             WHERE company_id = $1 AND kind = $2 AND seq <= $3 AND seq < $4 AND body IS NOT NULL
-             ORDER BY seq DESC LIMIT $5",
-            &[&company.0, &kind.as_str(), &seq_value(upto)?, &before, &i64::from(limit)],
+             WHERE company_id = $1 AND kind = $2 AND seq <= $3 AND body IS NOT NULL
+             ORDER BY seq DESC LIMIT $4",
+            &[&company.0, &kind.as_str(), &seq_value(last)?, &i64::from(limit)],
         )?;
         rows.iter()
             .map(|row| {

@@ -530,22 +530,21 @@ impl Storage for SqliteStorage {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredChange>, StorageError> {
+        let Some(last) = super::snapshot_last_seq(upto, before) else { return Ok(Vec::new()) };
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, id, body FROM records
-             WHERE company_id = ?1 AND kind = ?2 AND seq <= ?3 AND seq < ?4 AND body IS NOT NULL
-             ORDER BY seq DESC LIMIT ?5",
+             WHERE company_id = ?1 AND kind = ?2 AND seq <= ?3 AND body IS NOT NULL
+             ORDER BY seq DESC LIMIT ?4",
         )?;
-        let before = before.map_or(Ok(i64::MAX), seq_value)?;
-        let rows =
-            stmt.query_map(params![company.0, kind.as_str(), seq_value(upto)?, before, i64::from(limit)], |row| {
-                Ok(StoredChange {
-                    seq: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
-                    kind,
-                    id: row.get(1)?,
-                    body: row.get(2)?,
-                })
-            })?;
+        let rows = stmt.query_map(params![company.0, kind.as_str(), seq_value(last)?, i64::from(limit)], |row| {
+            Ok(StoredChange {
+                seq: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                kind,
+                id: row.get(1)?,
+                body: row.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
