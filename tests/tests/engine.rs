@@ -999,3 +999,93 @@ fn queued_e_mails_wait_while_the_smtp_server_is_down_and_leave_after_the_next_sy
     assert!(!code.is_empty() && !message.is_empty());
     assert_eq!(sink.wait_at_most(2, Duration::from_millis(300)).len(), 1, "nothing more arrived");
 }
+
+/// One of the copy's ledger rows: (date, fingerprint), `None` when the source has none.
+fn ledger_row(copy: &CompanyStore, source: uuid::Uuid) -> Option<(Option<String>, Option<String>)> {
+    use rusqlite::OptionalExtension as _;
+    copy.connection()
+        .query_row("SELECT date, fingerprint FROM ledger WHERE source_id = ?1", [source], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .unwrap()
+}
+
+/// Issue 18: the engine takes commands between the pages of a first download. Edits made
+/// while it runs are applied at once, before its end; they reach the server once, and
+/// the books derived after the download count them (the ledger's triggers are set aside
+/// while pages are written, and lent back for the edits).
+#[test]
+fn edits_during_the_first_download_are_applied_before_its_end_and_reach_the_server_once() {
+    use comptoir_core::model::{DocumentKind, DocumentStatus, PaymentId};
+    let (server, dir, _clock, mut app) = set_up_new(60_000);
+    let company = server.company();
+    let issued_before = server_issued_invoices(&server, company);
+    // The payments have begun to arrive (after the settings, contacts, articles and
+    // documents); the audit trail is still to come.
+    app.wait_for("payments arriving", |e| match e {
+        Event::Setup(SetupStep::Downloading { progress, .. }) => {
+            let payments = progress.categories.get(&comptoir_core::sync::RecordKind::Payment).copied();
+            payments.is_some_and(|p| p.done > 0 && p.done < p.total).then_some(())
+        }
+        _ => None,
+    });
+    let copy = copy_of(dir.path(), company);
+    assert!(copy.last_sync().unwrap().is_none(), "the download has not ended");
+    let customer = copy.list_contacts(false, 0, 50).unwrap().into_iter().find(|c| c.is_customer).unwrap();
+    // A payment derived as its page was written (its payer was here).
+    let payment: uuid::Uuid = copy
+        .connection()
+        .query_row(
+            "SELECT p.id FROM payments p JOIN ledger l ON l.source_id = p.id WHERE l.fingerprint IS NOT NULL LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+
+    let invoice = comptoir_tests::fixtures::draft_invoice(&customer, 90);
+    app.edit(1, Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    app.edit(2, Intent::IssueDocument { id: invoice.id }).unwrap();
+    app.edit(3, Intent::CancelPayment { id: PaymentId(payment), reason: "saisi deux fois".into() }).unwrap();
+    assert!(
+        !app.seen.iter().any(|e| matches!(e, Event::Setup(SetupStep::Ready { .. }))),
+        "the edits were answered before the download ended"
+    );
+    assert_eq!(copy.document(invoice.id).unwrap().status, DocumentStatus::Issued, "applied to the copy at once");
+
+    assert_eq!(app.ready().id, company);
+    app.synced();
+    app.wait_for("the ledger derived", |e| matches!(e, Event::LedgerChanged).then_some(()));
+    // Once on the server: one more issued invoice, and the copy equals the server.
+    assert_eq!(server_issued_invoices(&server, company), issued_before + 1);
+    assert_eq!(copy.pending_count().unwrap(), 0);
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company).unwrap());
+    let issued = copy.document(invoice.id).unwrap();
+    assert_eq!((issued.kind, issued.status), (DocumentKind::Invoice, DocumentStatus::Issued));
+    assert!(issued.number.is_some());
+    // The books count both edits: the new invoice booked, the cancelled payment no more.
+    assert!(ledger_row(&copy, invoice.id.0).is_some_and(|(_, fingerprint)| fingerprint.is_some()));
+    assert_eq!(ledger_row(&copy, payment), Some((None, None)), "the cancelled payment leaves the books");
+}
+
+/// How many issued invoices the server's log holds for `company`.
+fn server_issued_invoices(server: &TestServer, company: comptoir_core::model::CompanyId) -> usize {
+    let storage = server.open_storage().unwrap();
+    let (mut after, mut issued) = (0, 0);
+    loop {
+        let page = storage.changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000)).unwrap();
+        for change in &page.changes {
+            let body = change.body.as_deref().map(serde_json::from_str::<comptoir_core::sync::RecordBody>);
+            if let Some(Ok(comptoir_core::sync::RecordBody::Document(record))) = body
+                && record.document.kind == comptoir_core::model::DocumentKind::Invoice
+                && record.document.status != comptoir_core::model::DocumentStatus::Draft
+            {
+                issued += 1;
+            }
+        }
+        match page.changes.last() {
+            Some(last) if page.has_more => after = last.seq,
+            _ => return issued,
+        }
+    }
+}

@@ -385,3 +385,64 @@ async fn a_download_stopped_during_its_snapshot_goes_on_from_where_it_stood() {
     assert_eq!(report.pulled, total - so_far, "nothing brought twice ({stood:?})");
     assert!(link.downloaded().unwrap());
 }
+
+/// Issue 18: a download pauses between pages while commands wait, and goes on where it
+/// stood. A local edit made during the pause changes the books even though the ledger's
+/// triggers are set aside for the download: pulled without a push here, so that no echo
+/// of the server's can mend what the copy would have missed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_made_while_a_download_is_paused_is_in_the_books_it_derives() {
+    use std::sync::atomic::Ordering;
+
+    use chrono::Utc;
+    use comptoir_core::engine::Link;
+    use comptoir_core::model::PaymentId;
+    use comptoir_core::sync::Intent;
+    let remote = remote(2_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut link, _) =
+        Link::create(client_of(&remote), remote.company, &dir.path().join("a.comptoir"), Utc::now()).await.unwrap();
+    link.page_size = 211;
+    // A command waits all along: every sync stops after one page.
+    link.waiting_commands.store(1, Ordering::Relaxed);
+    let (mut pauses, mut pulled, mut last_done) = (0, 0, 0);
+    let payment: uuid::Uuid = loop {
+        let report = link.sync(Utc::now, &mut |progress| last_done = progress.done()).await.unwrap();
+        assert!(report.paused, "one page, then a pause");
+        assert_eq!(report.pulled, 211);
+        assert!(!link.downloaded().unwrap(), "a paused download is not complete");
+        pauses += 1;
+        pulled += report.pulled;
+        assert_eq!(last_done, pulled, "the progress counts on across pauses");
+        let derived: Option<uuid::Uuid> = link
+            .store
+            .connection()
+            .query_row(
+                "SELECT p.id FROM payments p JOIN ledger l ON l.source_id = p.id WHERE l.fingerprint IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(payment) = derived {
+            break payment;
+        }
+    };
+    assert!(pauses > 3);
+    link.store.submit(&Intent::CancelPayment { id: PaymentId(payment), reason: "chèque rejeté".into() }).unwrap();
+
+    // The rest, pulled without pushing the edit, then the books.
+    link.waiting_commands.store(0, Ordering::Relaxed);
+    let mut report = comptoir_core::engine::link::SyncReport::default();
+    link.pull(&mut report, &mut |_| {}).await.unwrap();
+    assert!(!report.paused);
+    assert_eq!(link.store.pending_count().unwrap(), 1, "the edit still waits");
+    link.store.refresh_whole_ledger(Utc::now().date_naive()).unwrap();
+    let row: (Option<String>, Option<String>) = link
+        .store
+        .connection()
+        .query_row("SELECT date, fingerprint FROM ledger WHERE source_id = ?1", [payment], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(row, (None, None), "the payment cancelled during the download left the books");
+}

@@ -2,7 +2,9 @@
 //!
 //! The server says how many hours it grants (`SyncStatus::offline_grace_hours`). From
 //! the last successful sync, edits are allowed for that long; after it, the company is
-//! read-only until a sync succeeds again. A copy that never synced is read-only.
+//! read-only until a sync succeeds again. A copy that never synced is read-only, except
+//! while its first download is under way: it then counts from the last page it wrote
+//! (the engine's `download_heard`).
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -199,6 +199,10 @@ pub struct SyncReport {
     /// Edits the server had applied, sent again because its log was restored from a
     /// backup (see [`CompanyStore::replay_kept`]).
     pub replayed: u64,
+    /// The pull stopped between two pages because commands were waiting (see
+    /// [`Link::waiting_commands`]): the copy is not up to date yet, and the next sync goes
+    /// on from where this one stood.
+    pub paused: bool,
 }
 
 /// A company's copy and the client that syncs it.
@@ -211,6 +215,14 @@ pub struct Link {
     pub cancel: Arc<AtomicBool>,
     /// Changes asked per page: [`PAGE`], the server's maximum, unless told otherwise.
     pub page_size: u32,
+    /// How many commands wait for whoever drives this link (the engine counts them): while
+    /// any do, a pull stops after the page it is writing ([`SyncReport::paused`]), so that
+    /// a long download never keeps a command waiting longer than one page. Zero, never
+    /// stops, unless told otherwise.
+    pub waiting_commands: Arc<AtomicUsize>,
+    /// A download's progress, kept while it is paused, so that it counts on when it goes
+    /// on (without asking the server for its counts again).
+    progress: Option<Progress>,
 }
 
 impl Link {
@@ -222,6 +234,8 @@ impl Link {
             store: CompanyStore::open_expecting(path, company)?,
             cancel: Arc::default(),
             page_size: PAGE,
+            waiting_commands: Arc::default(),
+            progress: None,
         })
     }
 
@@ -257,7 +271,16 @@ impl Link {
             None
         };
         let store = CompanyStore::create_for_download(path, &settings)?;
-        Ok((Self { client, company, store, cancel: Arc::default(), page_size: PAGE }, backup))
+        let link = Self {
+            client,
+            company,
+            store,
+            cancel: Arc::default(),
+            page_size: PAGE,
+            waiting_commands: Arc::default(),
+            progress: None,
+        };
+        Ok((link, backup))
     }
 
     /// Whether this copy has completed its first download.
@@ -310,8 +333,9 @@ impl Link {
         }
     }
 
-    /// Pulls and applies pages until the copy is up to date. `on_progress` is called after
-    /// every page.
+    /// Pulls and applies pages until the copy is up to date, or until commands wait
+    /// ([`SyncReport::paused`]; a first download then keeps its indexes and search set
+    /// aside until it goes on and ends). `on_progress` is called after every page.
     pub async fn pull(
         &mut self,
         report: &mut SyncReport,
@@ -328,13 +352,22 @@ impl Link {
             self.store.set_cache_mib(DOWNLOAD_CACHE_MIB)?;
         }
         self.store.defer_search_indexing(first)?;
-        let mut progress = None;
+        // A download paused before counts on from where it stood.
+        let mut progress = if first { self.progress.take() } else { None };
         let mut result = Ok(());
         if first && self.store.sync_cursor()?.is_none() {
             result = self.snapshot_pages(report, on_progress, &mut progress).await;
         }
-        if result.is_ok() {
+        if result.is_ok() && !report.paused {
             result = self.pull_pages(report, on_progress, notify_payments, &mut progress).await;
+        }
+        if report.paused && result.is_ok() {
+            // Commands wait: the download goes on at the next sync, its indexes and search
+            // still aside (an edit meanwhile is searchable once the download ends).
+            if first {
+                self.progress = progress;
+            }
+            return Ok(());
         }
         self.store.defer_search_indexing(false)?;
         if first {
@@ -349,6 +382,10 @@ impl Link {
             }
         }
         result
+    }
+
+    fn commands_wait(&self) -> bool {
+        self.waiting_commands.load(Ordering::Relaxed) > 0
     }
 
     /// Whether the server's settings record has reached this copy.
@@ -412,6 +449,10 @@ impl Link {
             progress.advance(&page.changes);
             on_progress(progress);
             if page.next.is_none() {
+                break Ok(());
+            }
+            if self.commands_wait() {
+                report.paused = true;
                 break Ok(());
             }
         };
@@ -482,6 +523,10 @@ impl Link {
                 break Ok(());
             }
             on_progress(progress);
+            if self.commands_wait() {
+                report.paused = true;
+                break Ok(());
+            }
         };
         if let Some(fetch) = prefetched {
             fetch.abort();
@@ -489,7 +534,8 @@ impl Link {
         result
     }
 
-    /// Pushes, then pulls, then records the sync's time for the grace period. When the
+    /// Pushes, then pulls, then records the sync's time for the grace period (not when the
+    /// pull paused for waiting commands: [`SyncReport::paused`]). When the
     /// server's epoch is not the copy's (a restored server), the edits it had applied are
     /// sent again before the pending ones ([`CompanyStore::replay_kept`]), then the pull
     /// fails with [`ErrorKind::Rebuilt`] and the caller downloads again; the old file tells
@@ -529,6 +575,11 @@ impl Link {
         }
         self.push(&mut report).await?;
         self.pull(&mut report, on_progress).await?;
+        if report.paused {
+            // Not up to date: the sync is not recorded until it has ended.
+            report.status = Some(status);
+            return Ok(report);
+        }
         let at = now();
         self.store.expire_kept(at)?;
         self.store.record_sync(at, status.offline_grace_hours)?;

@@ -605,6 +605,9 @@ const COMMAND_QUEUE: usize = 256;
 #[derive(Debug)]
 pub struct Engine {
     commands: tokio::sync::mpsc::Sender<Command>,
+    /// How many commands were sent and not yet taken: a download pauses between two
+    /// pages while any wait (see [`link::Link::waiting_commands`]).
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     events: std::sync::mpsc::Receiver<Event>,
     /// Tells a download in progress to stop at its next page.
     stopping: Arc<std::sync::atomic::AtomicBool>,
@@ -623,29 +626,33 @@ impl Engine {
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let worker_stopping = stopping.clone();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let commands = worker::Commands { receiver: command_rx, waiting: Arc::clone(&waiting) };
         let thread = std::thread::Builder::new()
             .name("comptoir-engine".into())
             .spawn(move || {
-                worker::run(config, command_rx, event_tx, worker::Stop { download: worker_stopping, all: stop_rx });
+                worker::run(config, commands, event_tx, worker::Stop { download: worker_stopping, all: stop_rx });
             })
             .map_err(|e| EngineError::Start(e.to_string()))?;
-        Ok(Self { commands: command_tx, events: event_rx, stopping, stop, thread: Some(thread) })
+        Ok(Self { commands: command_tx, waiting, events: event_rx, stopping, stop, thread: Some(thread) })
     }
 
     /// Hands a command to the engine without waiting.
     pub fn send(&self, command: Command) -> Result<(), EngineError> {
-        self.commands.try_send(command).map_err(|e| match e {
-            tokio::sync::mpsc::error::TrySendError::Full(_) => EngineError::Busy,
-            tokio::sync::mpsc::error::TrySendError::Closed(_) => EngineError::Stopped,
-        })
+        self.try_send(command).map_err(|(e, _)| e)
     }
 
     /// Hands a command to the engine without waiting; when it cannot be taken, the
     /// command comes back with the reason (the caller may keep it and try again).
     pub fn try_send(&self, command: Command) -> Result<(), (EngineError, Command)> {
-        self.commands.try_send(command).map_err(|e| match e {
-            tokio::sync::mpsc::error::TrySendError::Full(command) => (EngineError::Busy, command),
-            tokio::sync::mpsc::error::TrySendError::Closed(command) => (EngineError::Stopped, command),
+        // Counted before it is sent: the engine may take it at once, and counts it off.
+        self.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.commands.try_send(command).map_err(|e| {
+            worker::count_off(&self.waiting);
+            match e {
+                tokio::sync::mpsc::error::TrySendError::Full(command) => (EngineError::Busy, command),
+                tokio::sync::mpsc::error::TrySendError::Closed(command) => (EngineError::Stopped, command),
+            }
         })
     }
 

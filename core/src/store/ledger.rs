@@ -163,6 +163,30 @@ impl InlineLedger {
     }
 }
 
+/// Runs `f` with the triggers that list changed accounting sources in place, even while
+/// a first download has them set aside ([`CompanyStore::set_indexes_aside`]): a local
+/// edit made during the download, or a waiting edit put back on the server's records,
+/// changes documents the pages' inline derivation never sees. Put back, then set aside
+/// again, inside the caller's transaction; when nothing is aside, `f` alone runs.
+pub(super) fn with_triggers_lent<T>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut aside: Vec<(String, String)> = conn
+        .prepare_cached("SELECT name, sql FROM deferred_index ORDER BY name")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    aside.retain(|(name, _)| super::replica::LEDGER_TRIGGERS.contains(&name.as_str()));
+    for (_, sql) in &aside {
+        conn.execute_batch(sql)?;
+    }
+    let value = f()?;
+    for (name, _) in &aside {
+        conn.execute_batch(&format!("DROP TRIGGER {name}"))?;
+    }
+    Ok(value)
+}
+
 /// Whether the payer of `payment` is the one the copy will know once downloaded: its
 /// contact is here, or it has none and every document it pays is here.
 fn payer_is_final(conn: &Connection, payment: &Payment) -> Result<bool, StoreError> {

@@ -287,7 +287,8 @@ impl CompanyStore {
     pub fn submit(&mut self, intent: &Intent) -> Result<u64, StoreError> {
         let (company, author) = (self.company_id(), self.author());
         self.write(|tx| {
-            apply_local(tx, company, intent)?;
+            // During a first download too, the sources the edit changes are listed.
+            super::ledger::with_triggers_lent(tx.connection(), || apply_local(tx, company, intent))?;
             tx.enqueue(intent, author)
         })
     }
@@ -295,7 +296,7 @@ impl CompanyStore {
     /// Rebases this copy's waiting edits on the server's records (see [`rebase`]).
     pub fn rebase(&mut self) -> Result<Rebase, StoreError> {
         let company = self.company_id();
-        self.write(|tx| rebase(tx, company, &mut Vec::new()))
+        self.write(|tx| super::ledger::with_triggers_lent(tx.connection(), || rebase(tx, company, &mut Vec::new())))
     }
 
     /// A record as this copy shows it, in the form the server sends it (`None`: there is

@@ -388,13 +388,18 @@ fn write_page(
             save_cursor(*epoch, *upto)?;
         }
     }
-    if local_edits {
-        // The edits still waiting go back on top of the server's newer records.
-        rebase(tx, company, &mut held)?;
-    }
-    if held_before {
-        retry_held(tx, company)?;
-    }
+    // What follows writes records other than the page's, which the inline ledger does
+    // not see: the triggers list them, even during a first download.
+    super::ledger::with_triggers_lent(conn, || {
+        if local_edits {
+            // The edits still waiting go back on top of the server's newer records.
+            rebase(tx, company, &mut held)?;
+        }
+        if held_before {
+            retry_held(tx, company)?;
+        }
+        Ok(())
+    })?;
     Ok(held)
 }
 
@@ -462,7 +467,7 @@ const SCREEN_INDEXES: [&str; 15] = [
 
 /// The triggers of migration 0009 that list changed accounting sources: set aside during
 /// a first download, which then lists every source once at its end.
-const LEDGER_TRIGGERS: [&str; 6] = [
+pub(super) const LEDGER_TRIGGERS: [&str; 6] = [
     "ledger_document_insert",
     "ledger_document_update",
     "ledger_document_delete",

@@ -647,12 +647,11 @@ mod tests {
         #[test]
         fn the_snapshot_bound_is_the_greatest_seq_both_bounds_allow(upto: u64, before: Option<u64>) {
             let allowed = |seq: u64| seq <= upto && before.is_none_or(|b| seq < b);
-            match snapshot_last_seq(upto, before) {
-                Some(last) => {
-                    prop_assert!(allowed(last));
-                    prop_assert!(last == u64::MAX || !allowed(last + 1));
-                }
-                None => prop_assert_eq!(before, Some(0)),
+            if let Some(last) = snapshot_last_seq(upto, before) {
+                prop_assert!(allowed(last));
+                prop_assert!(last == u64::MAX || !allowed(last + 1));
+            } else {
+                prop_assert_eq!(before, Some(0));
             }
         }
     }

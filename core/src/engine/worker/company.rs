@@ -54,6 +54,7 @@ impl Worker {
         self.link = None;
         self.active = None;
         self.grace = None;
+        self.download_heard = None;
         let client = match self.client() {
             Ok(client) => client,
             Err(e) => return self.emit(Event::SetupFailed(setup_error(&e, &self.server))),
@@ -108,9 +109,8 @@ impl Worker {
             Ok(link) => link,
             Err(e) => return self.emit(Event::SetupFailed(sync_setup_error(&e, &self.server))),
         };
-        link.cancel = self.stopping.clone();
         // Edits made from now on are the signed-in account's; only its own go in its name.
-        link.store.set_author(self.user);
+        self.adopt(&mut link);
         let recorded = self.app.upsert_company(&LocalCompany {
             company_id: choice.id,
             account: self.user,
@@ -142,12 +142,10 @@ impl Worker {
             self.update_grace();
             self.sync_soon(std::time::Duration::ZERO);
         } else {
-            self.emit(Event::Setup(SetupStep::Downloading { company: choice.clone(), progress: Progress::default() }));
+            // Ready is said by the sync that ends the download (see `sync_once`); it pauses
+            // between pages for the commands that wait.
+            self.emit(Event::Setup(SetupStep::Downloading { company: choice, progress: Progress::default() }));
             self.sync().await;
-            if self.link.as_ref().is_some_and(|l| l.downloaded().unwrap_or(false)) {
-                self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
-                self.emit(Event::DataChanged);
-            }
         }
     }
 
@@ -173,6 +171,7 @@ impl Worker {
             Vec::new()
         });
         drop(old);
+        self.download_heard = None;
         self.redownload = Some(Redownload { choice: choice.clone(), path, pending, renumbered, refused });
         self.emit(Event::ReleaseCompanyFile { company: choice.id });
         self.next_sync = Some(tokio::time::Instant::now() + RELEASE_WAIT);
@@ -200,8 +199,7 @@ impl Worker {
         };
         match created {
             Ok((mut link, backup)) => {
-                link.cancel = self.stopping.clone();
-                link.store.set_author(self.user);
+                self.adopt(&mut link);
                 self.link = Some(link);
                 if let Some(backup) = &backup
                     && let Err(e) =
@@ -211,25 +209,29 @@ impl Worker {
                 }
                 self.emit(Event::Notice(Notice::DownloadedAgain { backup, pending, renumbered, refused }));
                 self.report_kept_copies();
+                // The sync that ends the download says Ready (see `sync_once`).
                 Box::pin(self.sync()).await;
-                if self.link.as_ref().is_some_and(|l| l.downloaded().unwrap_or(false)) {
-                    self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
-                    self.emit(Event::DataChanged);
-                }
             }
             Err(e) => {
                 // The old file is where it was: open it again, and retry later.
                 if let Ok(client) = self.client()
                     && let Ok(mut link) = Link::open(client, choice.id, &path)
                 {
-                    link.cancel = self.stopping.clone();
-                    link.store.set_author(self.user);
+                    self.adopt(&mut link);
                     self.link = Some(link);
                     self.emit(Event::Setup(SetupStep::Ready { company: choice, path }));
                 }
                 self.failed(&e);
             }
         }
+    }
+
+    /// Makes `link` the engine's: it stops when the engine does, pauses between pages for
+    /// the commands that wait, and writes the signed-in account's edits in its name.
+    fn adopt(&self, link: &mut Link) {
+        link.cancel = self.stopping.clone();
+        link.waiting_commands = std::sync::Arc::clone(&self.waiting_commands);
+        link.store.set_author(self.user);
     }
 
     /// Tells the window which old copies of the open company were kept aside.

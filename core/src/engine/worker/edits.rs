@@ -75,6 +75,12 @@ impl Worker {
             self.ledger_work = false;
             return;
         };
+        if !link.downloaded().unwrap_or(false) {
+            // A download under way derives as its pages come, and what it listed once it
+            // ends: a payment listed before its payer has arrived would be derived wrong.
+            self.ledger_work = false;
+            return;
+        }
         match link.store.refresh_ledger(today, LEDGER_CHUNK) {
             Ok(done) if done < LEDGER_CHUNK as usize => {
                 self.ledger_work = false;

@@ -14,7 +14,7 @@ use self::session::{account_refusal, setup_error};
 use super::outlet::Outlet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::Receiver;
@@ -48,7 +48,19 @@ impl Stop {
     }
 }
 
-pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stop: Stop) {
+/// The commands the window sends, and how many of them wait (see [`Link::waiting_commands`]).
+pub(super) struct Commands {
+    pub receiver: Receiver<Command>,
+    pub waiting: Arc<AtomicUsize>,
+}
+
+/// Counts a command off `waiting` once taken (never below zero: a command sent without
+/// being counted, as the stop's, takes nothing off).
+pub(super) fn count_off(waiting: &AtomicUsize) {
+    let _ = waiting.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+}
+
+pub(super) fn run(config: EngineConfig, commands: Commands, events: Outlet, stop: Stop) {
     let (report, wake) = (events.clone(), Arc::clone(&config.wake));
     // A fault (a panic) in the engine must not leave the window waiting for events that
     // never come: it is reported as the last status, and the window says so.
@@ -61,7 +73,7 @@ pub(super) fn run(config: EngineConfig, commands: Receiver<Command>, events: Out
     }
 }
 
-fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stop: Stop) {
+fn serve(config: EngineConfig, commands: Commands, events: Outlet, stop: Stop) {
     // One worker thread besides this one: the next page of a download is fetched there
     // while this thread writes the current one.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -78,8 +90,8 @@ fn serve(config: EngineConfig, commands: Receiver<Command>, events: Outlet, stop
         }
     };
     runtime.block_on(async move {
-        match Worker::new(config, events, stop.download.clone()) {
-            Ok(mut worker) => worker.run(commands, &stop).await,
+        match Worker::new(config, events, stop.download.clone(), Arc::clone(&commands.waiting)) {
+            Ok(mut worker) => worker.run(commands.receiver, &stop).await,
             Err(failed) => {
                 let (config, events, e) = *failed;
                 tracing::error!(error = %e, "the engine cannot open its files");
@@ -108,6 +120,10 @@ struct Worker {
     state: SyncState,
     grace: Option<Grace>,
     grace_warned: bool,
+    /// While the open company's first download is under way: when it last heard from the
+    /// server (a page written), and the grace the server grants. Edits made meanwhile
+    /// count their grace from there, as they would from a completed sync.
+    download_heard: Option<(DateTime<Utc>, u32)>,
     backoff: Backoff,
     next_sync: Option<Instant>,
     /// No sync before this: the server answered busy and asked for a wait.
@@ -118,6 +134,8 @@ struct Worker {
     /// every few minutes.
     last_discovery: Option<std::time::Instant>,
     stopping: Arc<AtomicBool>,
+    /// How many commands wait: the open company's download pauses for them.
+    waiting_commands: Arc<AtomicUsize>,
     /// Sources of accounting entries may have changed: derive them again, a chunk at a
     /// time between commands.
     ledger_work: bool,
@@ -128,7 +146,12 @@ struct Worker {
 type Failed = Box<(EngineConfig, Outlet, StoreError)>;
 
 impl Worker {
-    fn new(config: EngineConfig, events: Outlet, stopping: Arc<AtomicBool>) -> Result<Self, Failed> {
+    fn new(
+        config: EngineConfig,
+        events: Outlet,
+        stopping: Arc<AtomicBool>,
+        waiting_commands: Arc<AtomicUsize>,
+    ) -> Result<Self, Failed> {
         let app = match std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| StoreError::Io { path: config.data_dir.clone(), source })
             .and_then(|()| AppStore::open(&config.data_dir.join(AppStore::FILE_NAME)))
@@ -157,12 +180,14 @@ impl Worker {
             state: SyncState::Idle,
             grace: None,
             grace_warned: false,
+            download_heard: None,
             backoff,
             next_sync: None,
             not_before: None,
             offline_since: None,
             last_discovery: None,
             stopping,
+            waiting_commands,
             ledger_work: false,
             redownload: None,
         })
@@ -192,6 +217,7 @@ impl Worker {
                 command = commands.recv() => match command {
                     None | Some(Command::Shutdown) => break,
                     Some(command) => {
+                        count_off(&self.waiting_commands);
                         tokio::select! {
                             biased;
                             () = self.handle(command) => {}

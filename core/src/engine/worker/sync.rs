@@ -158,6 +158,7 @@ impl Worker {
         self.backoff.reset();
         self.offline_since = None;
         let now = self.config.clock.now();
+        let path = link.store.path().to_path_buf();
         for rejected in &report.rejected {
             self.emit(Event::Notice(Notice::ChangeRejected {
                 mutation_id: rejected.mutation_id,
@@ -172,7 +173,21 @@ impl Worker {
         for payment in &report.payments {
             self.emit(Event::Notice(Notice::PaymentReceived(payment.clone())));
         }
-        if report.pulled > 0 || !report.rejected.is_empty() {
+        if report.paused {
+            // Commands wait: they are handled, then the sync goes on where it stood. A
+            // download under way has just heard from the server: edits are allowed.
+            if first {
+                self.download_heard = report.status.as_ref().map(|s| (now, s.offline_grace_hours));
+                self.update_grace();
+            }
+            self.sync_soon(std::time::Duration::ZERO);
+            return Ok(());
+        }
+        self.download_heard = None;
+        if first && let Some(company) = self.active.clone() {
+            self.emit(Event::Setup(SetupStep::Ready { company, path }));
+        }
+        if first || report.pulled > 0 || !report.rejected.is_empty() {
             self.emit(Event::DataChanged);
         }
         self.set_state(SyncState::Synced { at: now });
@@ -212,9 +227,15 @@ impl Worker {
     pub(super) fn update_grace(&mut self) {
         let Some(link) = &self.link else { return };
         let now = self.config.clock.now();
-        let grace = match link.store.last_sync() {
-            Ok(Some((at, hours))) => Grace::at(Some(at), hours, now),
-            _ => Grace::at(None, 0, now),
+        // A first download under way counts from when it last heard from the server.
+        let heard = match link.store.last_sync() {
+            Ok(Some(synced)) => Some(synced),
+            Ok(None) => self.download_heard,
+            Err(_) => None,
+        };
+        let grace = match heard {
+            Some((at, hours)) => Grace::at(Some(at), hours, now),
+            None => Grace::at(None, 0, now),
         };
         if let Grace::Open { left } = grace {
             if left <= chrono::Duration::hours(GRACE_WARNING_HOURS) {
