@@ -42,6 +42,11 @@ pub struct ComptoirApp {
     /// The company Préférences → Compte asked to open, until the engine reports it
     /// ready; meanwhile `working` and the screens stay those of the company open now.
     pub switching: Option<CompanyChoice>,
+    /// A company asked for whose copy was not here, downloading in the background while
+    /// `working` stays open and in use, and how far it has come.
+    pub background: Option<(CompanyChoice, comptoir_core::engine::Progress)>,
+    /// A company downloaded in the background, offered to open at once.
+    pub ready_aside: Option<CompanyChoice>,
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
@@ -166,6 +171,8 @@ impl ComptoirApp {
             wizard: Wizard::new(demo),
             working: None,
             switching: None,
+            background: None,
+            ready_aside: None,
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
@@ -266,6 +273,7 @@ impl ComptoirApp {
                 wizard: &self.wizard,
                 working: self.working.as_ref(),
                 switching: self.switching.as_ref(),
+                ready_aside: self.ready_aside.as_ref(),
                 companies: &self.companies,
                 status: &self.status,
                 grace: self.grace,
@@ -316,13 +324,19 @@ impl ComptoirApp {
         self.last_refusal = refused;
     }
 
-    /// Préférences → Compte asked for another company: the engine opens it (downloading
-    /// it first if needed) while the company open now stays on screen.
+    /// Préférences → Compte asked for another company: the engine opens it while the
+    /// company open now stays on screen. One whose copy is not here downloads in the
+    /// background first, the company open now still in use, and is then offered to open.
     fn switch_company(&mut self, company: CompanyChoice) {
-        self.sharing = None;
-        self.send(Command::ChooseCompany { company: company.id });
-        self.switching = Some(company);
         self.preferences = None;
+        self.send(Command::ChooseCompany { company: company.id });
+        if !company.local && self.working.is_some() {
+            self.background = Some((company, comptoir_core::engine::Progress::default()));
+            return;
+        }
+        self.sharing = None;
+        self.ready_aside = None;
+        self.switching = Some(company);
     }
 
     /// The company asked for could not be opened: say why, and open again the one that
@@ -515,6 +529,8 @@ impl ComptoirApp {
                 self.sharing = None;
                 self.working = None;
                 self.switching = None;
+                self.background = None;
+                self.ready_aside = None;
                 self.reader = None;
                 self.role = None;
                 self.preferences = None;
@@ -554,6 +570,20 @@ impl ComptoirApp {
                 }
             }
             Event::DataChanged => self.screens.data_changed(),
+            Event::BackgroundDownload { company, progress } => self.background = Some((company, progress)),
+            Event::BackgroundReady { company } => {
+                self.background = None;
+                self.ready_aside = Some(company);
+            }
+            Event::BackgroundFailed { company, code, message } => {
+                if self.background.as_ref().is_some_and(|(c, _)| c.id == company.id) {
+                    let reason = self.texts.error(&code, &message);
+                    self.last_refusal = Some(self.texts.with(
+                        "account-background-failed",
+                        &[("company", company.name.clone().into()), ("reason", reason.into())],
+                    ));
+                }
+            }
             Event::Mail(event) => crate::screens::send_mail::on_mail_event(&mut self.screens, &event, &self.texts),
             Event::EditApplied { request, .. } => self.on_edit(request, None),
             Event::EditRefused { request, code, message } => {
@@ -826,9 +856,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
                 if let Some(company) = &app.working {
                     ui.label(crate::theme::bold(company.name.as_str()));
                 }
-                if let Some(company) = &app.switching {
-                    switching_ui(ui, company, &app.wizard, &app.texts);
-                }
+                other_company_ui(ui, app);
             });
         });
     });
@@ -980,6 +1008,7 @@ fn preferences_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             companies: &app.companies,
             current: app.working.as_ref().map(|c| c.id),
             switching: app.switching.as_ref(),
+            background: app.background.as_ref().map(|(company, progress)| (company.id, progress.overall)),
             server: &app.wizard.server,
             two_factor: app.two_factor,
             notice_choices: app.notice_choices,
@@ -1069,6 +1098,28 @@ fn switching_ui(ui: &mut egui::Ui, company: &CompanyChoice, wizard: &Wizard, tex
         ui.spinner();
     }
     ui.label(texts.with("account-switching", &[("company", company.name.clone().into())]));
+}
+
+/// Another company than the one open: the one opening, or the one downloading in the
+/// background (how far it has come; once it has arrived, a button opens it).
+fn other_company_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
+    if let Some(company) = &app.switching {
+        switching_ui(ui, company, &app.wizard, &app.texts);
+    }
+    if let Some((company, progress)) = &app.background {
+        ui.separator();
+        ui.add(egui::ProgressBar::new(progress.overall).desired_width(120.0));
+        let percent = f64::from((progress.overall * 100.0).round());
+        let args = [("company", company.name.clone().into()), ("percent", percent.into())];
+        ui.label(app.texts.with("account-background", &args));
+    } else if let Some(company) = app.ready_aside.clone() {
+        ui.separator();
+        let open = ui.button(app.texts.with("account-background-open", &[("company", company.name.clone().into())]));
+        ui.label(app.texts.with("account-background-ready", &[("company", company.name.clone().into())]));
+        if open.clicked() {
+            app.switch_company(company);
+        }
+    }
 }
 
 /// The notifications bell: a red dot while notices are unread.

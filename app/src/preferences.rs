@@ -184,6 +184,8 @@ pub struct PreferencesContext<'a> {
     pub companies: &'a [CompanyChoice],
     pub current: Option<CompanyId>,
     pub switching: Option<&'a CompanyChoice>,
+    /// The company downloading in the background, and how far it has come (0 to 1).
+    pub background: Option<(CompanyId, f32)>,
     /// The sync server's address in use.
     pub server: &'a str,
     /// Whether the user has two-factor on, once the server has said.
@@ -325,6 +327,10 @@ fn account_ui(
                 ui.weak(texts.get("account-current"));
             } else if Some(company.id) == switching {
                 ui.weak(texts.with("account-switching", &[("company", company.name.clone().into())]));
+            } else if let Some((_, done)) = ctx.background.filter(|(id, _)| *id == company.id) {
+                let percent = f64::from((done * 100.0).round());
+                let args = [("company", company.name.clone().into()), ("percent", percent.into())];
+                ui.weak(texts.with("account-background", &args));
             } else if ui
                 .add_enabled(
                     switching.is_none(),

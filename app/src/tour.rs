@@ -31,6 +31,8 @@ pub struct TourView<'a> {
     /// The company open in the main window, and the one being switched to.
     pub working: Option<&'a CompanyChoice>,
     pub switching: Option<&'a CompanyChoice>,
+    /// A company downloaded in the background, offered to open.
+    pub ready_aside: Option<&'a CompanyChoice>,
     /// The account's companies, as the engine last listed them.
     pub companies: &'a [CompanyChoice],
     pub status: &'a SyncState,
@@ -206,6 +208,10 @@ pub fn tour_frame(ctx: &egui::Context, tour: &mut Tour, view: &TourView<'_>) -> 
         }
         Stop::Switching => {
             let small = view.companies.first().map(|c| c.id);
+            // Not here yet, it downloaded in the background: opened once offered.
+            if let Some(ready) = view.ready_aside.filter(|c| Some(c.id) == small) {
+                actions.push(TourAction::SwitchCompany(ready.clone()));
+            }
             let opened = view.switching.is_none() && view.working.map(|c| c.id) == small;
             if opened && let Some(reader) = view.reader {
                 match sample_invoice(reader, view.language, view.today, ctx.input(|i| i.time)) {

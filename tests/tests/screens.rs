@@ -373,16 +373,24 @@ fn read_only_offline_the_editing_controls_are_disabled_and_say_why() {
 }
 
 #[test]
-fn preferences_account_switches_to_the_other_company() {
+fn preferences_account_switches_to_a_company_here_at_once() {
     let server = TestServer::start(200).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), &server.url, Arc::new(SystemClock));
-    open_company(&mut harness, &server, 1);
+    // Both companies on this computer: the small one opened first, then the large one.
+    open_company(&mut harness, &server, 0);
     let (small_id, small, _) = server.accounts.companies[0].clone();
+    let (large_id, large, _) = server.accounts.companies[1].clone();
+    preferences(&mut harness, "Compte");
+    harness.get_by_label(&format!("Ouvrir {large}")).click();
+    wait_for(&mut harness, &format!("{large} est prête."));
+    harness.get_by_label(&format!("Ouvrir {large}")).click();
+    wait_until(&mut harness, "the large company open", |h| {
+        h.state().reader.as_ref().map(|r| r.store().company_id()) == Some(large_id)
+    });
     preferences(&mut harness, "Compte");
     wait_for(&mut harness, &format!("Ouvrir {small}"));
     harness.get_by_label_contains(&server.accounts.email);
-    let (large_id, large, _) = server.accounts.companies[1].clone();
     harness.get_by_label(&format!("Ouvrir {small}")).click();
     harness.step();
     // Asked for, not open yet: the large company's name and screens stay, and the menu
@@ -395,8 +403,8 @@ fn preferences_account_switches_to_the_other_company() {
         harness.get_by_label(&format!("Ouverture de {small}…"));
         harness.get_by_label(&large);
     }
-    // Every frame until the small company is open (its first download), the name shown
-    // is that of the company whose file the screens read.
+    // Every frame until the small company is open, the name shown is that of the company
+    // whose file the screens read.
     wait_until(&mut harness, "the other company open", |h| {
         let state = h.state();
         let reading = state.reader.as_ref().map(|r| r.store().company_id());
@@ -408,6 +416,62 @@ fn preferences_account_switches_to_the_other_company() {
     let count = copy(&harness).count_documents(&DocumentFilter::kind(DocumentKind::Invoice)).unwrap();
     wait_for(&mut harness, &format!("{count} documents"));
     harness.get_by_label(&small);
+}
+
+/// Issue 18: a company whose copy is not here downloads in the background. The company
+/// open stays in use meanwhile (here, a contact is created in it while the other
+/// company's download is held at a relay in front of the server), and the window then
+/// offers to open the other one.
+#[test]
+fn switching_to_a_company_not_here_keeps_the_open_one_usable_while_it_downloads_then_offers_it() {
+    let server = TestServer::start(2_000).unwrap();
+    let small_id = server.accounts.companies[0].0;
+    let (large_id, large, _) = server.accounts.companies[1].clone();
+    // The large company's snapshot pages wait at the relay until the test lets them go.
+    let held: &'static str = Box::leak(format!("GET /v1/companies/{large_id}/sync/snapshot").into_boxed_str());
+    let relay = comptoir_tests::relay::HoldingRelay::start(server.address(), held).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), relay.url(), Arc::new(SystemClock));
+    open_company(&mut harness, &server, 0);
+
+    preferences(&mut harness, "Compte");
+    harness.get_by_label(&format!("Ouvrir {large}")).click();
+    wait_for(&mut harness, &format!("Téléchargement de {large}"));
+    assert!(relay.wait_held(std::time::Duration::from_secs(30)), "the download has begun");
+    let state = harness.state();
+    assert_eq!(state.working.as_ref().map(|c| c.id), Some(small_id), "the open company stays open");
+    assert!(state.switching.is_none());
+    assert_eq!(state.reader.as_ref().map(|r| r.store().company_id()), Some(small_id));
+
+    // The open company in use: a new contact, saved to its copy and synced.
+    go_to(&mut harness, "Contacts");
+    harness.get_by_label("Nouveau contact").click();
+    harness.step();
+    fill_contact(&mut harness, "Aaa Atelier Pendant", ("8 rue Pasteur", "69007", "Lyon"));
+    harness.get_by_label("Enregistrer").click();
+    wait_for(&mut harness, "Aaa Atelier Pendant");
+    assert_eq!(copy(&harness).search_customers("Aaa Atelier Pendant", 5).unwrap().len(), 1);
+    file_menu(&mut harness, "Synchroniser maintenant");
+    wait_until(&mut harness, "the contact on the server", |h| {
+        matches!(h.state().status, comptoir_core::engine::SyncState::Synced { .. })
+            && copy(h).pending_count().unwrap() == 0
+    });
+    assert!(harness.state().background.is_some(), "the other company is still downloading");
+    harness.get_by_label_contains(&format!("Téléchargement de {large}"));
+
+    // The pages let go: the download ends, and the window offers the company.
+    relay.release();
+    wait_for(&mut harness, &format!("{large} est prête."));
+    assert_eq!(harness.state().working.as_ref().map(|c| c.id), Some(small_id), "not opened unasked");
+    harness.get_by_label(&format!("Ouvrir {large}")).click();
+    wait_until(&mut harness, "the large company open", |h| {
+        let state = h.state();
+        let reading = state.reader.as_ref().map(|r| r.store().company_id());
+        assert_eq!(state.working.as_ref().map(|c| c.id), reading, "the name shown is not the screens' company");
+        reading == Some(large_id)
+    });
+    assert_eq!(copy(&harness).replica_stats().unwrap(), server.stats(large_id).unwrap());
+    harness.get_by_label(&large);
 }
 
 #[test]

@@ -541,6 +541,24 @@ pub enum Event {
     /// The answer to [`Command::SaveMailSettings`], [`Command::SaveMailTemplate`] and
     /// [`Command::QueueMail`].
     Mail(MailEvent),
+    /// A company asked for ([`Command::ChooseCompany`]) whose copy is not on this
+    /// computer downloads in the background, while the open company stays open and in
+    /// use: how far it has come.
+    BackgroundDownload {
+        company: CompanyChoice,
+        progress: Progress,
+    },
+    /// The background download ended: the company opens at once when chosen again.
+    BackgroundReady {
+        company: CompanyChoice,
+    },
+    /// The background download failed: the reason, with its stable code (see
+    /// [`SetupError::code`]). It is tried again after a while, unless it could not start.
+    BackgroundFailed {
+        company: CompanyChoice,
+        code: String,
+        message: String,
+    },
 }
 
 /// What became of an e-mail command.

@@ -35,6 +35,7 @@ fn latest_of(event: &Event) -> Option<u8> {
         Event::DataChanged => Some(2),
         Event::LedgerChanged => Some(3),
         Event::Setup(SetupStep::Downloading { .. }) => Some(4),
+        Event::BackgroundDownload { .. } => Some(5),
         _ => None,
     }
 }

@@ -46,6 +46,9 @@ impl Worker {
                 }));
             }
         };
+        if self.downloads_aside(choice.id) {
+            return self.download_aside(choice).await;
+        }
         self.open_company(choice).await;
     }
 
@@ -99,7 +102,10 @@ impl Worker {
                 .is_ok_and(|info| info.company_id == choice.id)
                 .then_some(default)
         });
-        let link = if let Some(path) = path {
+        let link = if let Some(link) = self.take_background(choice.id) {
+            // Downloading in the background: it goes on here, in the foreground.
+            Ok(link)
+        } else if let Some(path) = path {
             Link::open(client, choice.id, &path)
         } else {
             let path = self.default_company_path(choice.id);
@@ -228,7 +234,7 @@ impl Worker {
 
     /// Makes `link` the engine's: it stops when the engine does, pauses between pages for
     /// the commands that wait, and writes the signed-in account's edits in its name.
-    fn adopt(&self, link: &mut Link) {
+    pub(super) fn adopt(&self, link: &mut Link) {
         link.cancel = self.stopping.clone();
         link.waiting_commands = std::sync::Arc::clone(&self.waiting_commands);
         link.store.set_author(self.user);
@@ -244,7 +250,7 @@ impl Worker {
     }
 
     /// Where a company's file goes when it is first downloaded.
-    fn default_company_path(&self, company: CompanyId) -> PathBuf {
+    pub(super) fn default_company_path(&self, company: CompanyId) -> PathBuf {
         self.companies_dir().join(format!("{company}.{}", crate::store::COMPANY_FILE_EXTENSION))
     }
 

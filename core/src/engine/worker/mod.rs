@@ -1,6 +1,7 @@
 //! The engine's thread: one task that owns the app file, the active company's copy and
 //! the session, and handles commands and timers one at a time.
 
+mod background;
 mod company;
 mod edits;
 mod join;
@@ -46,6 +47,19 @@ impl Stop {
             let _ = all.wait_for(|stop| *stop).await;
         }
     }
+}
+
+/// What woke the worker up.
+enum Wake {
+    Command(Option<Command>),
+    /// The open company's next sync is due.
+    Sync,
+    /// The ledger has sources to derive again.
+    Ledger,
+    /// The background download goes on.
+    Aside,
+    /// Events wait for room in the window's channel.
+    Flush,
 }
 
 /// The commands the window sends, and how many of them wait (see [`Link::waiting_commands`]).
@@ -141,6 +155,8 @@ struct Worker {
     ledger_work: bool,
     /// A download again waiting for the window to let go of the company's file.
     redownload: Option<company::Redownload>,
+    /// Another company downloading while the open one stays in use.
+    background: Option<background::Background>,
 }
 
 type Failed = Box<(EngineConfig, Outlet, StoreError)>;
@@ -190,6 +206,7 @@ impl Worker {
             waiting_commands,
             ledger_work: false,
             redownload: None,
+            background: None,
         })
     }
 
@@ -212,21 +229,26 @@ impl Worker {
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
+            let aside = self.background.as_ref().map(|b| b.next);
+            let aside_due = async move {
+                match aside {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let wake = tokio::select! {
                 biased;
-                command = commands.recv() => match command {
-                    None | Some(Command::Shutdown) => break,
-                    Some(command) => {
-                        count_off(&self.waiting_commands);
-                        tokio::select! {
-                            biased;
-                            () = self.handle(command) => {}
-                            () = stop.requested() => {}
-                        }
-                        self.ledger_work = self.link.is_some();
-                    }
-                },
-                () = due => {
+                command = commands.recv() => Wake::Command(command),
+                () = due => Wake::Sync,
+                () = std::future::ready(()), if self.ledger_work => Wake::Ledger,
+                // The open company first: another one downloads when it has nothing to do.
+                () = aside_due => Wake::Aside,
+                // Events the window has not taken yet go out as it makes room.
+                () = tokio::time::sleep(std::time::Duration::from_millis(20)), if self.events.waiting() => Wake::Flush,
+            };
+            let command = match wake {
+                Wake::Command(command) => command,
+                Wake::Sync => {
                     self.next_sync = None;
                     tokio::select! {
                         biased;
@@ -234,12 +256,38 @@ impl Worker {
                         () = stop.requested() => {}
                     }
                     self.ledger_work = self.link.is_some();
+                    continue;
                 }
-                () = std::future::ready(()), if self.ledger_work => self.ledger_step(),
-                // Events the window has not taken yet go out as it makes room.
-                () = tokio::time::sleep(std::time::Duration::from_millis(20)), if self.events.waiting() => {
+                Wake::Ledger => {
+                    self.ledger_step();
+                    continue;
+                }
+                Wake::Aside => {
+                    // A command cuts a stretch of the background download short, even in
+                    // the middle of a request: it goes on from its last page written.
+                    tokio::select! {
+                        biased;
+                        () = stop.requested() => continue,
+                        command = commands.recv() => command,
+                        () = self.background_step() => continue,
+                    }
+                }
+                Wake::Flush => {
                     self.events.flush();
                     (self.config.wake)();
+                    continue;
+                }
+            };
+            match command {
+                None | Some(Command::Shutdown) => break,
+                Some(command) => {
+                    count_off(&self.waiting_commands);
+                    tokio::select! {
+                        biased;
+                        () = self.handle(command) => {}
+                        () = stop.requested() => {}
+                    }
+                    self.ledger_work = self.link.is_some();
                 }
             }
         }

@@ -306,6 +306,7 @@ impl Worker {
         self.account = None;
         self.challenge = None;
         let link = self.link.take();
+        self.background = None;
         self.next_sync = None;
         if remove_local_data {
             drop(link);
