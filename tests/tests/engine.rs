@@ -83,6 +83,22 @@ impl App {
         })
     }
 
+    /// Chooses `company`, whose copy is not here, while another is open: it downloads in
+    /// the background (the open company stays open), then opens when chosen again.
+    fn switch_to_a_company_not_here(&mut self, company: comptoir_core::model::CompanyId) {
+        self.send(Command::ChooseCompany { company });
+        let downloaded = self.wait_for("the background download's end", |e| match e {
+            Event::BackgroundReady { company } => Some(company.clone()),
+            Event::BackgroundFailed { code, message, .. } => panic!("the background download failed: {code} {message}"),
+            Event::Setup(SetupStep::Ready { .. }) => panic!("opened before it was asked to"),
+            _ => None,
+        });
+        assert_eq!(downloaded.id, company);
+        assert!(downloaded.local);
+        self.send(Command::ChooseCompany { company });
+        assert_eq!(self.ready().id, company);
+    }
+
     fn status(&mut self, what: &str, mut accept: impl FnMut(&SyncState) -> bool) -> SyncState {
         self.wait_for(what, |e| match e {
             Event::Status(state) if accept(state) => Some(state.clone()),
@@ -314,10 +330,10 @@ fn a_restart_opens_the_copy_at_once_and_a_sign_out_keeps_the_data() {
     app.synced();
     assert!(!app.seen.iter().any(|e| matches!(e, Event::Setup(SetupStep::Server { .. } | SetupStep::SignIn { .. }))));
 
-    // Switch to the other company without signing out, then back.
+    // Switch to the other company without signing out, then back. Its copy is not here:
+    // it downloads in the background first, and opens when chosen again.
     let other = server.accounts.companies[0].0;
-    app.send(Command::ChooseCompany { company: other });
-    assert_eq!(app.ready().id, other);
+    app.switch_to_a_company_not_here(other);
     app.send(Command::ChooseCompany { company: company.id });
     assert_eq!(app.ready().id, company.id);
 
@@ -689,8 +705,7 @@ fn edits_wait_for_their_author_and_another_account_may_discard_them() {
     app.ready();
     // The small company, where the two-factor account is a member too.
     let company = server.accounts.companies[0].0;
-    app.send(Command::ChooseCompany { company });
-    assert_eq!(app.ready().id, company);
+    app.switch_to_a_company_not_here(company);
     app.synced();
     let contacts =
         |server: &TestServer| server.stats(company).unwrap()[&comptoir_core::sync::RecordKind::Contact].count;
