@@ -403,9 +403,16 @@ async fn an_edit_made_while_a_download_is_paused_is_in_the_books_it_derives() {
     let (mut link, _) =
         Link::create(client_of(&remote), remote.company, &dir.path().join("a.comptoir"), Utc::now()).await.unwrap();
     link.page_size = 211;
+    // Its time up (the engine bounds a background download's stretches so), a sync stops
+    // after the page it is writing.
+    link.pause_at = Some(std::time::Instant::now());
+    let report = link.sync(Utc::now, &mut |_| {}).await.unwrap();
+    assert!(report.paused);
+    assert_eq!(report.pulled, 211);
+    link.pause_at = None;
     // A command waits all along: every sync stops after one page.
     link.waiting_commands.store(1, Ordering::Relaxed);
-    let (mut pauses, mut pulled, mut last_done) = (0, 0, 0);
+    let (mut pauses, mut pulled, mut last_done) = (1, 211, 0);
     let payment: uuid::Uuid = loop {
         let report = link.sync(Utc::now, &mut |progress| last_done = progress.done()).await.unwrap();
         assert!(report.paused, "one page, then a pause");

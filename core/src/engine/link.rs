@@ -200,8 +200,8 @@ pub struct SyncReport {
     /// backup (see [`CompanyStore::replay_kept`]).
     pub replayed: u64,
     /// The pull stopped between two pages because commands were waiting (see
-    /// [`Link::waiting_commands`]): the copy is not up to date yet, and the next sync goes
-    /// on from where this one stood.
+    /// [`Link::waiting_commands`]) or its time was up ([`Link::pause_at`]): the copy is not
+    /// up to date yet, and the next sync goes on from where this one stood.
     pub paused: bool,
 }
 
@@ -220,6 +220,10 @@ pub struct Link {
     /// a long download never keeps a command waiting longer than one page. Zero, never
     /// stops, unless told otherwise.
     pub waiting_commands: Arc<AtomicUsize>,
+    /// A pull also pauses after the page it is writing once this time has come (`None`:
+    /// only for waiting commands), as for [`Self::waiting_commands`]; the engine bounds a
+    /// background download's stretches so.
+    pub pause_at: Option<std::time::Instant>,
     /// A download's progress, kept while it is paused, so that it counts on when it goes
     /// on (without asking the server for its counts again).
     progress: Option<Progress>,
@@ -235,6 +239,7 @@ impl Link {
             cancel: Arc::default(),
             page_size: PAGE,
             waiting_commands: Arc::default(),
+            pause_at: None,
             progress: None,
         })
     }
@@ -278,6 +283,7 @@ impl Link {
             cancel: Arc::default(),
             page_size: PAGE,
             waiting_commands: Arc::default(),
+            pause_at: None,
             progress: None,
         };
         Ok((link, backup))
@@ -384,8 +390,10 @@ impl Link {
         result
     }
 
-    fn commands_wait(&self) -> bool {
+    /// Whether the pull pauses after this page: commands wait, or its time is up.
+    fn should_pause(&self) -> bool {
         self.waiting_commands.load(Ordering::Relaxed) > 0
+            || self.pause_at.is_some_and(|at| std::time::Instant::now() >= at)
     }
 
     /// Whether the server's settings record has reached this copy.
@@ -451,7 +459,7 @@ impl Link {
             if page.next.is_none() {
                 break Ok(());
             }
-            if self.commands_wait() {
+            if self.should_pause() {
                 report.paused = true;
                 break Ok(());
             }
@@ -523,7 +531,7 @@ impl Link {
                 break Ok(());
             }
             on_progress(progress);
-            if self.commands_wait() {
+            if self.should_pause() {
                 report.paused = true;
                 break Ok(());
             }

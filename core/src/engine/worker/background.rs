@@ -17,6 +17,10 @@ use crate::store::{CompanyStore, LocalCompany};
 const RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(5);
 const RETRY_MAX: std::time::Duration = std::time::Duration::from_mins(5);
 
+/// How long one stretch of a background download runs before the engine looks at what
+/// else is due (the open company's sync): it pauses after the page it is writing then.
+const STRETCH: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The company downloading in the background, and when its download goes on.
 pub(super) struct Background {
     pub(super) choice: CompanyChoice,
@@ -25,13 +29,22 @@ pub(super) struct Background {
     retry: std::time::Duration,
 }
 
+impl Background {
+    /// Its file (recorded in the app's file only once downloaded).
+    pub(super) fn path(&self) -> std::path::PathBuf {
+        self.link.store.path().to_path_buf()
+    }
+}
+
 impl Worker {
     /// Whether `company`, asked for, downloads in the background: its copy is not here,
     /// and another company, completely downloaded, is open and stays so meanwhile.
     pub(super) fn downloads_aside(&self, company: crate::model::CompanyId) -> bool {
         let open_elsewhere = self.active.as_ref().is_some_and(|active| active.id != company)
             && self.link.as_ref().is_some_and(|link| link.downloaded().unwrap_or(false));
-        open_elsewhere && self.app.company(company).is_err()
+        // Only a company this computer does not know: a failure to read the app file is
+        // not "not here".
+        open_elsewhere && matches!(self.app.company(company), Err(crate::store::StoreError::NotFound { .. }))
     }
 
     /// Starts (or goes on with) the background download of `choice`. Another company's
@@ -66,6 +79,7 @@ impl Worker {
     pub(super) async fn background_step(&mut self) {
         let Some(background) = self.background.as_mut() else { return };
         background.link.client.set_access_token(self.access.clone());
+        background.link.pause_at = Some(std::time::Instant::now() + STRETCH);
         let (events, wake, clock) = (self.events.clone(), self.config.wake.clone(), self.config.clock.clone());
         let company = background.choice.clone();
         let mut on_progress = |progress: &Progress| {

@@ -306,10 +306,14 @@ impl Worker {
         self.account = None;
         self.challenge = None;
         let link = self.link.take();
-        self.background = None;
+        let aside = self.background.take().map(|background| background.path());
         self.next_sync = None;
         if remove_local_data {
             drop(link);
+            // A background download's file is not recorded until it ends.
+            if let Some(path) = aside {
+                remove_company_file(&path);
+            }
             for company in self.app.companies().unwrap_or_default() {
                 if company.account.is_none() || company.account == self.user {
                     remove_company_file(&company.file_path);
