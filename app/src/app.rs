@@ -570,7 +570,13 @@ impl ComptoirApp {
                 }
             }
             Event::DataChanged => self.screens.data_changed(),
-            Event::BackgroundDownload { company, progress } => self.background = Some((company, progress)),
+            Event::BackgroundDownload { company, progress } => {
+                // The engine downloads it aside (the window took its copy for one here).
+                if self.switching.as_ref().is_some_and(|c| c.id == company.id) {
+                    self.switching = None;
+                }
+                self.background = Some((company, progress));
+            }
             Event::BackgroundReady { company } => {
                 self.background = None;
                 self.ready_aside = Some(company);
@@ -607,6 +613,10 @@ impl ComptoirApp {
                         self.working = Some(company.clone());
                     }
                     self.switching = None;
+                    // Opened at once (the engine had its copy after all): nothing downloads.
+                    if self.background.as_ref().is_some_and(|(c, _)| c.id == company.id) {
+                        self.background = None;
+                    }
                 }
                 if let Event::SetupFailed(error) = &other
                     && let Some(company) = self.switching.take()
