@@ -339,6 +339,33 @@ impl ComptoirApp {
         self.switching = Some(company);
     }
 
+    /// Another company downloading in the background (see [`Event::BackgroundDownload`]).
+    fn on_background(&mut self, event: Event) {
+        match event {
+            Event::BackgroundDownload { company, progress } => {
+                // The engine downloads it aside (the window took its copy for one here).
+                if self.switching.as_ref().is_some_and(|c| c.id == company.id) {
+                    self.switching = None;
+                }
+                self.background = Some((company, progress));
+            }
+            Event::BackgroundReady { company } => {
+                self.background = None;
+                self.ready_aside = Some(company);
+            }
+            Event::BackgroundFailed { company, code, message }
+                if self.background.as_ref().is_some_and(|(c, _)| c.id == company.id) =>
+            {
+                let reason = self.texts.error(&code, &message);
+                self.last_refusal = Some(self.texts.with(
+                    "account-background-failed",
+                    &[("company", company.name.clone().into()), ("reason", reason.into())],
+                ));
+            }
+            _ => {}
+        }
+    }
+
     /// The company asked for could not be opened: say why, and open again the one that
     /// was open (its copy is here), so that the engine and the screens agree.
     fn switch_failed(&mut self, company: &CompanyChoice, error: &comptoir_core::engine::SetupError) {
@@ -570,25 +597,10 @@ impl ComptoirApp {
                 }
             }
             Event::DataChanged => self.screens.data_changed(),
-            Event::BackgroundDownload { company, progress } => {
-                // The engine downloads it aside (the window took its copy for one here).
-                if self.switching.as_ref().is_some_and(|c| c.id == company.id) {
-                    self.switching = None;
-                }
-                self.background = Some((company, progress));
-            }
-            Event::BackgroundReady { company } => {
-                self.background = None;
-                self.ready_aside = Some(company);
-            }
-            Event::BackgroundFailed { company, code, message } => {
-                if self.background.as_ref().is_some_and(|(c, _)| c.id == company.id) {
-                    let reason = self.texts.error(&code, &message);
-                    self.last_refusal = Some(self.texts.with(
-                        "account-background-failed",
-                        &[("company", company.name.clone().into()), ("reason", reason.into())],
-                    ));
-                }
+            event @ (Event::BackgroundDownload { .. }
+            | Event::BackgroundReady { .. }
+            | Event::BackgroundFailed { .. }) => {
+                self.on_background(event);
             }
             Event::Mail(event) => crate::screens::send_mail::on_mail_event(&mut self.screens, &event, &self.texts),
             Event::EditApplied { request, .. } => self.on_edit(request, None),
