@@ -214,8 +214,13 @@ pub struct Rebase {
 /// the edits still waiting for the server (or applied by it but not pulled back yet)
 /// again, in order, each on its own savepoint. A server's record that cannot be put back
 /// is kept aside (added to `held`); a waiting edit that no longer applies here stays in
-/// the outbox for the server to decide.
+/// the outbox for the server to decide. The ledger's triggers list what it changes, even
+/// during a first download ([`super::ledger::with_triggers_lent`]).
 pub(crate) fn rebase(tx: &WriteTx<'_>, company: CompanyId, held: &mut Vec<HeldRecord>) -> Result<Rebase, StoreError> {
+    super::ledger::with_triggers_lent(tx.connection(), || rebase_edits(tx, company, held))
+}
+
+fn rebase_edits(tx: &WriteTx<'_>, company: CompanyId, held: &mut Vec<HeldRecord>) -> Result<Rebase, StoreError> {
     let conn = tx.connection();
     // Records come back in any order: an invoice may be restored before its customer.
     conn.pragma_update(None, "defer_foreign_keys", "ON")?;
@@ -296,7 +301,7 @@ impl CompanyStore {
     /// Rebases this copy's waiting edits on the server's records (see [`rebase`]).
     pub fn rebase(&mut self) -> Result<Rebase, StoreError> {
         let company = self.company_id();
-        self.write(|tx| super::ledger::with_triggers_lent(tx.connection(), || rebase(tx, company, &mut Vec::new())))
+        self.write(|tx| rebase(tx, company, &mut Vec::new()))
     }
 
     /// A record as this copy shows it, in the form the server sends it (`None`: there is

@@ -196,7 +196,7 @@ impl CompanyStore {
                 tx.connection().execute("DELETE FROM outbox WHERE state = 'pending' AND author = ?1", [author.0])?;
             let mut held = Vec::new();
             if removed > 0 {
-                super::ledger::with_triggers_lent(tx.connection(), || rebase(tx, company, &mut held))?;
+                rebase(tx, company, &mut held)?;
             }
             Ok((removed as u64, held))
         })
@@ -251,7 +251,7 @@ impl CompanyStore {
             record(tx.connection(), results)?;
             let mut held = Vec::new();
             if refused {
-                super::ledger::with_triggers_lent(tx.connection(), || rebase(tx, company, &mut held))?;
+                rebase(tx, company, &mut held)?;
             }
             Ok(held)
         });

@@ -388,18 +388,16 @@ fn write_page(
             save_cursor(*epoch, *upto)?;
         }
     }
-    // What follows writes records other than the page's, which the inline ledger does
-    // not see: the triggers list them, even during a first download.
-    super::ledger::with_triggers_lent(conn, || {
-        if local_edits {
-            // The edits still waiting go back on top of the server's newer records.
-            rebase(tx, company, &mut held)?;
-        }
-        if held_before {
-            retry_held(tx, company)?;
-        }
-        Ok(())
-    })?;
+    if local_edits {
+        // The edits still waiting go back on top of the server's newer records (the
+        // ledger's triggers list what that changes: see `rebase`).
+        rebase(tx, company, &mut held)?;
+    }
+    if held_before {
+        // Records other than the page's, which the inline ledger does not see: the
+        // triggers list them, even during a first download.
+        super::ledger::with_triggers_lent(conn, || retry_held(tx, company))?;
+    }
     Ok(held)
 }
 

@@ -10,7 +10,7 @@ use super::Worker;
 use super::company::sync_setup_error;
 use crate::engine::link::{ErrorKind, Link};
 use crate::engine::{CompanyChoice, Event, Progress};
-use crate::store::{CompanyStore, LocalCompany};
+use crate::store::CompanyStore;
 
 /// The first wait before a failed background download is tried again; it doubles up to
 /// [`RETRY_MAX`].
@@ -103,13 +103,7 @@ impl Worker {
     /// when chosen), and the window is told.
     fn background_done(&mut self) {
         let Some(Background { mut choice, link, .. }) = self.background.take() else { return };
-        let recorded = self.app.upsert_company(&LocalCompany {
-            company_id: choice.id,
-            account: self.user,
-            name: choice.name.clone(),
-            file_path: link.store.path().to_path_buf(),
-            active: false,
-        });
+        let recorded = self.record_company(&choice, link.store.path(), false);
         drop(link);
         if let Err(e) = recorded {
             let message = e.to_string();

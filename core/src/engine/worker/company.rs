@@ -117,13 +117,7 @@ impl Worker {
         };
         // Edits made from now on are the signed-in account's; only its own go in its name.
         self.adopt(&mut link);
-        let recorded = self.app.upsert_company(&LocalCompany {
-            company_id: choice.id,
-            account: self.user,
-            name: choice.name.clone(),
-            file_path: link.store.path().to_path_buf(),
-            active: true,
-        });
+        let recorded = self.record_company(&choice, link.store.path(), true);
         if let Err(e) = recorded.and_then(|()| self.app.set_active_company(choice.id)) {
             return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
         }
@@ -230,6 +224,18 @@ impl Worker {
                 self.failed(&e);
             }
         }
+    }
+
+    /// Records `choice` in the app file as here, its copy at `path` (and the one open, when
+    /// `active`), for the signed-in account.
+    pub(super) fn record_company(&self, choice: &CompanyChoice, path: &Path, active: bool) -> Result<(), StoreError> {
+        self.app.upsert_company(&LocalCompany {
+            company_id: choice.id,
+            account: self.user,
+            name: choice.name.clone(),
+            file_path: path.to_path_buf(),
+            active,
+        })
     }
 
     /// Makes `link` the engine's: it stops when the engine does, pauses between pages for

@@ -158,7 +158,6 @@ impl Worker {
         self.backoff.reset();
         self.offline_since = None;
         let now = self.config.clock.now();
-        let path = link.store.path().to_path_buf();
         for rejected in &report.rejected {
             self.emit(Event::Notice(Notice::ChangeRejected {
                 mutation_id: rejected.mutation_id,
@@ -184,7 +183,8 @@ impl Worker {
             return Ok(());
         }
         self.download_heard = None;
-        if first && let Some(company) = self.active.clone() {
+        if first && let (Some(company), Some(link)) = (self.active.clone(), &self.link) {
+            let path = link.store.path().to_path_buf();
             self.emit(Event::Setup(SetupStep::Ready { company, path }));
         }
         if first || report.pulled > 0 || !report.rejected.is_empty() {
