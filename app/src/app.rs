@@ -47,6 +47,9 @@ pub struct ComptoirApp {
     pub background: Option<(CompanyChoice, comptoir_core::engine::Progress)>,
     /// A company downloaded in the background, offered to open at once.
     pub ready_aside: Option<CompanyChoice>,
+    /// The open company's first download goes on (it opened before its end, see
+    /// [`Event::CopyUsable`]): lists fill as it comes, and search is partial.
+    pub downloading: Option<CompanyId>,
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
@@ -173,6 +176,7 @@ impl ComptoirApp {
             switching: None,
             background: None,
             ready_aside: None,
+            downloading: None,
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
@@ -259,7 +263,7 @@ impl ComptoirApp {
                 });
                 self.send_all(commands);
             }
-            let commands = wizard_ui(ui, &mut self.wizard, &self.texts);
+            let commands = wizard_ui(ui, &mut self.wizard, &self.texts, self.downloading.is_some());
             self.send_all(commands.commands);
             if let Some(company) = commands.start {
                 self.working = Some(company);
@@ -337,6 +341,33 @@ impl ComptoirApp {
         self.sharing = None;
         self.ready_aside = None;
         self.switching = Some(company);
+    }
+
+    /// The screens open `company`'s file at `path`: at start, after a download (or
+    /// before its end, see [`Event::CopyUsable`]), on a switch.
+    fn open_company_file(&mut self, company: &CompanyChoice, path: &std::path::Path) {
+        self.open_reader(path);
+        // A company opened: a moved-file notice is settled.
+        self.notices.retain(|n| !matches!(n, Notice::CompanyFileMoved { .. }));
+        // Reopened at start, or switched to: straight to work. The name and the screens
+        // change together, now that the new file is open.
+        if !self.wizard.walked || self.working.is_some() {
+            self.working = Some(company.clone());
+        }
+        self.switching = None;
+        // Opened at once (the engine had its copy after all): nothing downloads.
+        if self.background.as_ref().is_some_and(|(c, _)| c.id == company.id) {
+            self.background = None;
+        }
+    }
+
+    /// The open company's first download has brought its settings and first pages: the
+    /// company opens now (the first run's wizard offers « Commencer »), and the status
+    /// bar follows the rest of the download.
+    fn on_copy_usable(&mut self, company: CompanyChoice, path: &std::path::Path) {
+        self.downloading = Some(company.id);
+        self.open_company_file(&company, path);
+        self.wizard.on_copy_usable(company, path);
     }
 
     /// Another company downloading in the background (see [`Event::BackgroundDownload`]).
@@ -538,7 +569,14 @@ impl ComptoirApp {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Status(status) => self.status = status,
+            Event::Status(status) => {
+                if let SyncState::Downloading { progress } = &status {
+                    // The wizard's last page shows it too, until « Commencer ».
+                    self.wizard.progress = Some(progress.clone());
+                }
+                self.status = status;
+            }
+            Event::CopyUsable { company, path } => self.on_copy_usable(company, &path),
             Event::Grace(grace) => self.grace = Some(grace),
             Event::Notice(notice) => {
                 if self.notice_choices.wants(&notice) {
@@ -558,6 +596,7 @@ impl ComptoirApp {
                 self.switching = None;
                 self.background = None;
                 self.ready_aside = None;
+                self.downloading = None;
                 self.reader = None;
                 self.role = None;
                 self.preferences = None;
@@ -616,18 +655,13 @@ impl ComptoirApp {
             }
             other => {
                 if let Event::Setup(SetupStep::Ready { company, path }) = &other {
-                    self.open_reader(path);
-                    // A company opened: a moved-file notice is settled.
-                    self.notices.retain(|n| !matches!(n, Notice::CompanyFileMoved { .. }));
-                    // Reopened at start, or switched to: straight to work. The name and
-                    // the screens change together, now that the new file is open.
-                    if !self.wizard.walked || self.working.is_some() {
-                        self.working = Some(company.clone());
-                    }
-                    self.switching = None;
-                    // Opened at once (the engine had its copy after all): nothing downloads.
-                    if self.background.as_ref().is_some_and(|(c, _)| c.id == company.id) {
-                        self.background = None;
+                    let opened = self.downloading.take() == Some(company.id) && self.reader.is_some();
+                    if opened {
+                        // Open since its first pages: the screens stay as they are, and
+                        // read again what the download's end brought (indexes, search).
+                        self.screens.data_changed();
+                    } else {
+                        self.open_company_file(company, path);
                     }
                 }
                 if let Event::SetupFailed(error) = &other
@@ -905,6 +939,7 @@ fn main_window_ui(ui: &mut egui::Ui, app: &mut ComptoirApp) {
             role: app.role,
             read_only,
             offline: matches!(app.status, SyncState::Offline { .. }),
+            partial: app.downloading.is_some(),
             commands: &mut commands,
             next_request: &mut app.next_request,
             next_generation: &mut app.next_generation,

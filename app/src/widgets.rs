@@ -22,6 +22,9 @@ pub const LIGHT_BLUE: egui::Color32 = egui::Color32::from_rgb(0x9C, 0xC3, 0xF5);
 pub fn status_line_ui(ui: &mut egui::Ui, status: &SyncState, texts: &Texts, refusal: Option<&str>) {
     ui.horizontal(|ui| {
         status_dot_ui(ui, status);
+        if let SyncState::Downloading { progress } = status {
+            ui.add(egui::ProgressBar::new(progress.overall).desired_width(120.0));
+        }
         ui.label(status_text(status, texts));
         if let Some(reason) = refusal {
             ui.separator();
@@ -41,7 +44,7 @@ pub fn status_dot_ui(ui: &mut egui::Ui, status: &SyncState) {
 pub fn status_colour(status: &SyncState) -> egui::Color32 {
     match status {
         SyncState::Idle | SyncState::Synced { .. } => GREEN,
-        SyncState::Syncing { .. } | SyncState::Busy { .. } => SYNCING_BLUE,
+        SyncState::Syncing { .. } | SyncState::Downloading { .. } | SyncState::Busy { .. } => SYNCING_BLUE,
         SyncState::Offline { .. } => ORANGE,
         SyncState::Error { .. } | SyncState::Stopped { .. } => RED,
         SyncState::SignedOut => egui::Color32::GRAY,
@@ -206,6 +209,10 @@ pub fn status_text(status: &SyncState, texts: &Texts) -> String {
             texts.with("status-syncing-percent", &[("percent", f64::from(percent).into())])
         }
         SyncState::Syncing { progress: None } => texts.get("status-syncing"),
+        SyncState::Downloading { progress } => {
+            let percent = (progress.overall * 100.0).round();
+            texts.with("status-downloading", &[("percent", f64::from(percent).into())])
+        }
         SyncState::Offline { .. } => texts.get("status-offline"),
         SyncState::Busy { retry_at } => {
             let at = retry_at.with_timezone(&chrono::Local).format("%H:%M:%S").to_string();

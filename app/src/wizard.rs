@@ -230,6 +230,14 @@ impl Wizard {
         }
     }
 
+    /// The company being downloaded can open now (see [`Event::CopyUsable`]): the last
+    /// step shows, with its download going on.
+    pub fn on_copy_usable(&mut self, company: CompanyChoice, path: &std::path::Path) {
+        self.step = Some(SetupStep::Ready { company, path: path.to_path_buf() });
+        self.busy = false;
+        self.error = None;
+    }
+
     fn sign_in_command(&self) -> Command {
         Command::SignIn { email: self.email.trim().to_owned(), password: Secret(self.password.clone()) }
     }
@@ -249,7 +257,9 @@ impl Wizard {
 }
 
 /// Draws the wizard; returns what the user asked for.
-pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> WizardOutput {
+/// Draws the wizard's current step. `downloading`: the company it readied can open
+/// while the rest of its download goes on (see [`Event::CopyUsable`]).
+pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, downloading: bool) -> WizardOutput {
     let mut out = WizardOutput::default();
     egui::CentralPanel::default().show(ui, |ui| {
         ui.vertical_centered(|ui| {
@@ -319,13 +329,18 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts) -> Wizar
             }
             Some(SetupStep::Downloading { company, progress }) => download_ui(ui, &company, &progress, texts),
             Some(SetupStep::Ready { company, .. }) => {
+                // Nothing above the button changes height when the download ends: a click
+                // on it must not land where it was a frame before.
                 if let Some(progress) = &wizard.progress {
-                    download_ui(ui, &company, progress, texts);
+                    download_progress_ui(ui, &company, progress, texts);
                     ui.separator();
                 }
                 ui.label(texts.with("wizard-ready-text", &[("company", company.name.clone().into())]));
                 if ui.button(texts.get("wizard-start")).clicked() {
                     out.start = Some(company);
+                }
+                if downloading {
+                    ui.label(egui::RichText::new(texts.get("wizard-usable-text")).italics());
                 }
             }
         }
@@ -408,6 +423,14 @@ fn code_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, out: &mut Wiza
 
 /// The download's progress: overall, then per category.
 fn download_ui(ui: &mut egui::Ui, company: &CompanyChoice, progress: &Progress, texts: &Texts) {
+    download_progress_ui(ui, company, progress, texts);
+    if progress.overall < 1.0 {
+        ui.label(egui::RichText::new(texts.get("wizard-sync-warning")).italics());
+    }
+}
+
+/// How far a download has come, overall and per category.
+fn download_progress_ui(ui: &mut egui::Ui, company: &CompanyChoice, progress: &Progress, texts: &Texts) {
     ui.strong(&company.name);
     let percent = f64::from((progress.overall * 100.0).round());
     ui.add(
@@ -424,9 +447,6 @@ fn download_ui(ui: &mut egui::Ui, company: &CompanyChoice, progress: &Progress, 
             ui.end_row();
         }
     });
-    if progress.overall < 1.0 {
-        ui.label(egui::RichText::new(texts.get("wizard-sync-warning")).italics());
-    }
 }
 
 fn error_ui(ui: &mut egui::Ui, wizard: &Wizard, texts: &Texts) {

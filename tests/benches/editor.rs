@@ -267,6 +267,7 @@ fn screen_ui(ui: &mut egui::Ui, screen: &mut Screen) {
         role: Some(Role::Owner),
         read_only: false,
         offline: false,
+        partial: false,
         commands: &mut screen.commands,
         next_request: &mut screen.next_request,
         next_generation: &mut screen.next_generation,

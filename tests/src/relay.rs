@@ -21,26 +21,40 @@ pub struct HoldingRelay {
     address: SocketAddr,
 }
 
-/// Open once the test lets the held answers go.
+/// Open once the test lets the held answers go; before that, it lets through as many
+/// as the test allowed one by one.
 #[derive(Debug, Default)]
 struct Gate {
-    open: Mutex<bool>,
-    opened: Condvar,
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    open: bool,
+    /// Held answers allowed through before the gate opens.
+    passes: usize,
 }
 
 impl Gate {
     fn wait(&self) {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while !*open {
-            open = self.opened.wait(open).unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !state.open && state.passes == 0 {
+            state = self.changed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        if !state.open {
+            state.passes -= 1;
         }
     }
 
-    fn open(&self) {
-        *self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-        self.opened.notify_all();
+    fn change(&self, f: impl FnOnce(&mut GateState)) {
+        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        self.changed.notify_all();
     }
 }
+
+/// Which requests' answers the relay holds, from their first line.
+type Holds = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 
 impl HoldingRelay {
     /// Relays to `server`, holding the answers to requests whose first line starts with
@@ -50,6 +64,17 @@ impl HoldingRelay {
     ///
     /// No port of 127.0.0.1 can be had.
     pub fn start(server: SocketAddr, request_line: &'static str) -> std::io::Result<Self> {
+        Self::holding(server, move |line| line.starts_with(request_line.as_bytes()))
+    }
+
+    /// Relays to `server`, holding the answers to requests whose first line `holds`
+    /// (`|line| line.windows(5).any(|w| w == b"kind=")`, say).
+    ///
+    /// # Errors
+    ///
+    /// No port of 127.0.0.1 can be had.
+    pub fn holding(server: SocketAddr, holds: impl Fn(&[u8]) -> bool + Send + Sync + 'static) -> std::io::Result<Self> {
+        let holds: Holds = Arc::new(holds);
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = listener.local_addr()?;
         let (held_tx, held) = channel();
@@ -63,7 +88,7 @@ impl HoldingRelay {
                 }
                 let Ok(client) = client else { continue };
                 let Ok(upstream) = TcpStream::connect(server) else { continue };
-                relay(client, upstream, request_line, held_tx.clone(), accept_gate.clone());
+                relay(client, upstream, holds.clone(), held_tx.clone(), accept_gate.clone());
             }
         });
         Ok(Self { url: format!("http://{address}"), held, gate, stopped, address })
@@ -84,7 +109,12 @@ impl HoldingRelay {
 
     /// Lets every held answer go, and every later one pass.
     pub fn release(&self) {
-        self.gate.open();
+        self.gate.change(|state| state.open = true);
+    }
+
+    /// Lets one held answer go (the one held now, or else the next); later ones wait.
+    pub fn release_one(&self) {
+        self.gate.change(|state| state.passes += 1);
     }
 }
 
@@ -97,9 +127,9 @@ impl Drop for HoldingRelay {
     }
 }
 
-/// Copies both ways on two threads. A request that starts with `request_line` marks the
+/// Copies both ways on two threads. A request whose first line `holds` marks the
 /// connection: the server's next bytes wait at the gate.
-fn relay(client: TcpStream, upstream: TcpStream, request_line: &'static str, held: Sender<()>, gate: Arc<Gate>) {
+fn relay(client: TcpStream, upstream: TcpStream, holds: Holds, held: Sender<()>, gate: Arc<Gate>) {
     let hold_next = Arc::new(AtomicBool::new(false));
     let (Ok(mut from_client), Ok(mut from_server)) = (client.try_clone(), upstream.try_clone()) else {
         return;
@@ -112,7 +142,8 @@ fn relay(client: TcpStream, upstream: TcpStream, request_line: &'static str, hel
             if read == 0 {
                 break;
             }
-            if buffer[..read].starts_with(request_line.as_bytes()) {
+            let line = buffer[..read].split(|b| *b == b'\n').next().unwrap_or_default();
+            if holds(line) {
                 marker.store(true, Ordering::SeqCst);
             }
             if to_server.write_all(&buffer[..read]).is_err() {

@@ -50,6 +50,17 @@ fn start(dir: &Path, default_server: &str, clock: Arc<ManualClock>) -> App {
     App { engine, clock, credentials, wakes, seen: Vec::new(), mark: 0 }
 }
 
+/// A first download's progress: in the wizard until the copy can open
+/// ([`Event::CopyUsable`]), in the status bar after.
+fn download_progress(event: &Event) -> Option<&comptoir_core::engine::Progress> {
+    match event {
+        Event::Setup(SetupStep::Downloading { progress, .. }) | Event::Status(SyncState::Downloading { progress }) => {
+            Some(progress)
+        }
+        _ => None,
+    }
+}
+
 impl App {
     /// The first event since the last command that `pick` accepts, waiting for it if need
     /// be; every event is kept in `seen`.
@@ -191,7 +202,7 @@ fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs
     let mut steps = 0;
     let mut categories = std::collections::BTreeMap::new();
     for event in &app.seen {
-        if let Event::Setup(SetupStep::Downloading { progress, .. }) = event {
+        if let Some(progress) = download_progress(event) {
             assert!(progress.overall >= last, "{} after {last}", progress.overall);
             last = progress.overall;
             for (kind, category) in &progress.categories {
@@ -207,7 +218,7 @@ fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs
     assert!(app.wakes.load(Ordering::Relaxed) > steps, "every event wakes the UI");
     let copy = copy_of(dir.path(), company.id);
     assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
-    // The indexes set aside during the download are back.
+    // The screens' indexes: kept up all along, or built once their kind had arrived.
     let indexes: i64 = copy
         .connection()
         .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'documents_by_%'", [], |r| {
@@ -443,10 +454,7 @@ fn notices_for_payments_refused_changes_and_a_moved_file() {
 #[test]
 fn closing_during_the_first_download_resumes_it_at_the_next_start() {
     let (server, dir, clock, mut app) = set_up_new(60_000);
-    let started = app.wait_for("download progress", |e| match e {
-        Event::Setup(SetupStep::Downloading { progress, .. }) if progress.done() > 0 => Some(progress.clone()),
-        _ => None,
-    });
+    let started = app.wait_for("download progress", |e| download_progress(e).filter(|p| p.done() > 0).cloned());
     assert!(started.overall < 1.0);
     // Closed midway: the engine stops after the page it is writing.
     app.engine.shutdown();
@@ -458,10 +466,7 @@ fn closing_during_the_first_download_resumes_it_at_the_next_start() {
 
     // The next start resumes from the cursor, counting on from what was there.
     let mut app = start(dir.path(), NO_SERVER, clock);
-    let resumed = app.wait_for("resumed progress", |e| match e {
-        Event::Setup(SetupStep::Downloading { progress, .. }) if progress.done() > 0 => Some(progress.clone()),
-        _ => None,
-    });
+    let resumed = app.wait_for("resumed progress", |e| download_progress(e).filter(|p| p.done() > 0).cloned());
     assert!(resumed.done() >= done_before, "{} < {done_before}: pages fetched again", resumed.done());
     assert_eq!(app.ready().id, company);
     assert_eq!(partial.replica_stats().unwrap(), server.stats(company).unwrap());
@@ -1036,14 +1041,42 @@ fn edits_during_the_first_download_are_applied_before_its_end_and_reach_the_serv
     let (server, dir, _clock, mut app) = set_up_new(60_000);
     let company = server.company();
     let issued_before = server_issued_invoices(&server, company);
+    // The company opens after its first page, long before the end: the window is told.
+    let path = app.wait_for("the copy usable", |e| match e {
+        Event::CopyUsable { company: usable, path } if usable.id == company => Some(path.clone()),
+        Event::Setup(SetupStep::Ready { .. }) => panic!("the download ended before the copy could open"),
+        _ => None,
+    });
+    // Once the newest documents are in, the window's list shows them: its first page is
+    // the server's newest invoices, read through an index as at the end (no scan).
+    app.wait_for("documents arriving", |e| {
+        let documents = download_progress(e)?.categories.get(&comptoir_core::sync::RecordKind::Document).copied();
+        documents.is_some_and(|d| d.done > 0 && d.done < d.total).then_some(())
+    });
+    let reader = CompanyStore::open_read_only(&path).unwrap();
+    assert!(reader.last_sync().unwrap().is_none(), "the download goes on");
+    let invoices = comptoir_core::store::DocumentFilter::kind(DocumentKind::Invoice);
+    let (sort, newest_first, first) = (
+        comptoir_core::store::DocumentSort::Date,
+        comptoir_core::store::SortDirection::Descending,
+        comptoir_core::store::PageRequest::First,
+    );
+    let page = reader.list_documents(&invoices, sort, newest_first, &first, 50).unwrap();
+    assert_eq!(page.rows.len(), 50);
+    assert_eq!(page.rows[0].issue_date, server_newest_invoice_date(&server, company));
+    let plan = reader.list_documents_plan(&invoices, sort, newest_first, &first, 50).unwrap().join(" | ");
+    assert!(plan.contains("USING INDEX documents_by_date"), "{plan}");
+    assert!(
+        app.seen
+            .iter()
+            .any(|e| matches!(e, Event::Status(SyncState::Downloading { progress }) if progress.overall < 1.0)),
+        "the status bar follows the download"
+    );
     // The payments have begun to arrive (after the settings, contacts, articles and
     // documents); the audit trail is still to come.
-    app.wait_for("payments arriving", |e| match e {
-        Event::Setup(SetupStep::Downloading { progress, .. }) => {
-            let payments = progress.categories.get(&comptoir_core::sync::RecordKind::Payment).copied();
-            payments.is_some_and(|p| p.done > 0 && p.done < p.total).then_some(())
-        }
-        _ => None,
+    app.wait_for("payments arriving", |e| {
+        let payments = download_progress(e)?.categories.get(&comptoir_core::sync::RecordKind::Payment).copied();
+        payments.is_some_and(|p| p.done > 0 && p.done < p.total).then_some(())
     });
     let copy = copy_of(dir.path(), company);
     assert!(copy.last_sync().unwrap().is_none(), "the download has not ended");
@@ -1081,6 +1114,27 @@ fn edits_during_the_first_download_are_applied_before_its_end_and_reach_the_serv
     // The books count both edits: the new invoice booked, the cancelled payment no more.
     assert!(ledger_row(&copy, invoice.id.0).is_some_and(|(_, fingerprint)| fingerprint.is_some()));
     assert_eq!(ledger_row(&copy, payment), Some((None, None)), "the cancelled payment leaves the books");
+}
+
+/// The newest issue date of `company`'s invoices on the server.
+fn server_newest_invoice_date(server: &TestServer, company: comptoir_core::model::CompanyId) -> chrono::NaiveDate {
+    let storage = server.open_storage().unwrap();
+    let (mut after, mut newest) = (0, chrono::NaiveDate::MIN);
+    loop {
+        let page = storage.changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000)).unwrap();
+        for change in &page.changes {
+            let body = change.body.as_deref().map(serde_json::from_str::<comptoir_core::sync::RecordBody>);
+            if let Some(Ok(comptoir_core::sync::RecordBody::Document(record))) = body
+                && record.document.kind == comptoir_core::model::DocumentKind::Invoice
+            {
+                newest = newest.max(record.document.issue_date);
+            }
+        }
+        match page.changes.last() {
+            Some(last) if page.has_more => after = last.seq,
+            _ => return newest,
+        }
+    }
 }
 
 /// How many issued invoices the server's log holds for `company`.

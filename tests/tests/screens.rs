@@ -17,7 +17,7 @@ use comptoir_core::clock::{Clock, ManualClock, SystemClock};
 use comptoir_core::engine::{Command, MemberChange};
 use comptoir_core::model::{Currency, DocumentKind, DocumentStatus, Role};
 use comptoir_core::store::{AuditFilter, CompanyStore, DocumentFilter, DocumentSort, PageRequest, SortDirection};
-use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, SyncClient};
+use comptoir_core::sync::{AddMember, Intent, Mutation, Outcome, RecordBody, SyncClient};
 use comptoir_tests::ui::{copy, file_menu, go_to, open_company, pick, replace_text, type_into, wait_for, wait_until};
 use comptoir_tests::{TestServer, app_harness, totp_code};
 use egui_kittest::Harness;
@@ -416,6 +416,97 @@ fn preferences_account_switches_to_a_company_here_at_once() {
     let count = copy(&harness).count_documents(&DocumentFilter::kind(DocumentKind::Invoice)).unwrap();
     wait_for(&mut harness, &format!("{count} documents"));
     harness.get_by_label(&small);
+}
+
+/// Issue 18: a company opens once the first pages of its first download are in, the
+/// rest coming behind. Its newest invoices show, the status bar says how far the
+/// download has come, search says it is partial, and a contact created meanwhile is
+/// answered between two pages, before the download ends, and reaches the server once.
+/// Every snapshot page after the first that brought documents waits at a relay in front
+/// of the server, let go one at a time, then all.
+#[test]
+fn a_company_opens_before_its_first_download_ends_and_takes_an_edit_meanwhile() {
+    let server = TestServer::start(10_000).unwrap();
+    let (large_id, large, _) = server.accounts.companies[1].clone();
+    let relay = comptoir_tests::relay::HoldingRelay::holding(server.address(), |line| {
+        let line = String::from_utf8_lossy(line);
+        line.contains("/sync/snapshot?") && line.contains("kind=document&before=")
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), relay.url(), Arc::new(SystemClock));
+    wait_for(&mut harness, "Adresse e-mail");
+    type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
+    type_into(&mut harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    wait_for(&mut harness, &large);
+    harness.get_by_label(&large).click();
+    let held = |_: &Harness<'_, ComptoirApp>| relay.wait_held(std::time::Duration::from_millis(10));
+    wait_until(&mut harness, "the download at its documents' second page", held);
+
+    // The first page is in: the wizard offers to start while the rest downloads.
+    wait_for(&mut harness, "Commencer");
+    harness.get_by_label_contains("Le reste de ses données se télécharge pendant que vous travaillez");
+    harness.get_by_label("Commencer").click();
+    wait_for(&mut harness, "Factures");
+    assert_eq!(harness.state().downloading, Some(large_id));
+    harness.get_by_label_contains("Téléchargement en cours (");
+    let store = copy(&harness);
+    assert!(store.last_sync().unwrap().is_none(), "the download goes on");
+
+    // The newest invoices show, and the list says it fills in as the download goes.
+    go_to(&mut harness, "Factures");
+    let invoices = DocumentFilter::kind(DocumentKind::Invoice);
+    let here = store.count_documents(&invoices).unwrap();
+    let on_server = server_records(&server, large_id)
+        .iter()
+        .filter(|body| matches!(body, RecordBody::Document(d) if d.document.kind == DocumentKind::Invoice))
+        .count() as u64;
+    assert!(here > 0 && here < on_server, "{here} of {on_server} invoices here");
+    wait_for(&mut harness, &format!("{here} documents"));
+    harness.get_by_label("Téléchargement en cours : la liste se complète au fur et à mesure.");
+    let newest = store.list_documents(&invoices, DocumentSort::Date, SortDirection::Descending, &PageRequest::First, 5);
+    for row in newest.unwrap().rows {
+        assert!(harness.query_all_by_label(&row.customer_name).count() > 0, "{} not shown", row.customer_name);
+    }
+    // The newest drafts come first; by number, the highest issued ones.
+    harness.get_by_label("Numéro").click();
+    wait_for(&mut harness, "Numéro ↓");
+    let by_number = first_page(&store, &invoices, DocumentSort::Number);
+    for number in by_number.iter().flatten() {
+        harness.get_by_label(number);
+    }
+    type_into(&mut harness, "Rechercher", by_number[0].as_deref().unwrap());
+    wait_for(&mut harness, "Recherche partielle : les documents encore en téléchargement y seront quand il sera fini.");
+    replace_text(&mut harness, "Rechercher", "");
+
+    // An edit meanwhile: answered after the page being written, before the end.
+    go_to(&mut harness, "Contacts");
+    harness.get_by_label("Nouveau contact").click();
+    harness.step();
+    fill_contact(&mut harness, "Aaa Atelier Entre Deux Pages", ("8 rue Pasteur", "69007", "Lyon"));
+    harness.get_by_label("Enregistrer").click();
+    harness.step();
+    relay.release_one();
+    wait_for(&mut harness, "Aaa Atelier Entre Deux Pages");
+    assert_eq!(copy(&harness).search_customers("Aaa Atelier Entre Deux Pages", 5).unwrap().len(), 1);
+    wait_until(&mut harness, "the next page held", held);
+    assert!(copy(&harness).last_sync().unwrap().is_none(), "answered before the download ended");
+    assert_eq!(harness.state().downloading, Some(large_id));
+
+    // The rest let go: the download ends, the contact is on the server once.
+    relay.release();
+    wait_until(&mut harness, "the download's end and the contact sent", |h| {
+        h.state().downloading.is_none()
+            && matches!(h.state().status, comptoir_core::engine::SyncState::Synced { .. })
+            && copy(h).pending_count().unwrap() == 0
+    });
+    assert_eq!(copy(&harness).replica_stats().unwrap(), server.stats(large_id).unwrap());
+    let named = |body: &RecordBody| matches!(body, RecordBody::Contact(c) if c.name == "Aaa Atelier Entre Deux Pages");
+    assert_eq!(server_records(&server, large_id).iter().filter(|body| named(body)).count(), 1);
+    go_to(&mut harness, "Factures");
+    wait_for(&mut harness, &format!("{on_server} documents"));
+    assert!(harness.query_by_label("Téléchargement en cours : la liste se complète au fur et à mesure.").is_none());
 }
 
 /// Issue 18: a company whose copy is not here downloads in the background. The company
@@ -1004,6 +1095,20 @@ fn the_bank_moves_to_another_account(harness: &mut Harness<'_, ComptoirApp>, fec
 }
 
 /// The company's settings record as the server keeps it.
+/// The live records of `company` on the server, read from its storage.
+fn server_records(server: &TestServer, company: comptoir_core::model::CompanyId) -> Vec<RecordBody> {
+    let storage = server.open_storage().unwrap();
+    let (mut after, mut records) = (0, Vec::new());
+    loop {
+        let page = storage.changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000)).unwrap();
+        records.extend(page.changes.iter().filter_map(|c| c.body.as_deref()).map(|b| serde_json::from_str(b).unwrap()));
+        match page.changes.last() {
+            Some(last) if page.has_more => after = last.seq,
+            _ => return records,
+        }
+    }
+}
+
 fn server_settings(server: &TestServer, index: usize) -> comptoir_core::sync::Settings {
     let company = server.accounts.companies[index].0;
     tokio::runtime::Runtime::new().unwrap().block_on(async {

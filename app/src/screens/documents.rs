@@ -447,6 +447,11 @@ pub fn document_list_ui(ui: &mut egui::Ui, list: &mut DocumentList, ctx: &mut Co
         }
     };
     ui.label(count_text);
+    if ctx.partial {
+        // The download goes on: what it brings is listed, but searchable only at its end.
+        let partial = if searching { "list-search-partial" } else { "list-partial" };
+        ui.label(egui::RichText::new(texts.get(partial)).italics());
+    }
     ui.separator();
     let opened = table_ui(ui, list, ctx, searching).map(ListAction::Open);
     if new { Some(ListAction::New) } else { opened }

@@ -109,6 +109,9 @@ pub struct Context<'a> {
     pub read_only: bool,
     /// The server cannot be reached now: an issued document waits for its number.
     pub offline: bool,
+    /// The company's first download goes on (it opened before its end): lists show what
+    /// has arrived, and search finds only what was indexed before it.
+    pub partial: bool,
     pub commands: &'a mut Vec<Command>,
     /// Numbers the edits this frame sends; the engine's answer carries it back.
     pub next_request: &'a mut u64,

@@ -161,6 +161,13 @@ impl Progress {
         if total == 0 { 1.0 } else { (done as f64 / total as f64) as f32 }
     }
 
+    /// Whether the copy can open before the download ends: the company's settings are
+    /// here (they come in the first page), the rest comes behind (see
+    /// [`crate::engine::Event::CopyUsable`]).
+    pub fn usable(&self) -> bool {
+        self.categories.get(&RecordKind::Settings).is_some_and(|c| c.done > 0)
+    }
+
     pub fn done(&self) -> u64 {
         self.categories.values().map(|c| c.done).sum()
     }
@@ -227,6 +234,9 @@ pub struct Link {
     /// A download's progress, kept while it is paused, so that it counts on when it goes
     /// on (without asking the server for its counts again).
     progress: Option<Progress>,
+    /// Whoever drives this link has said the copy may open before its first download
+    /// ends (the engine's [`crate::engine::Event::CopyUsable`]): said once per copy.
+    pub usable_told: bool,
 }
 
 impl Link {
@@ -241,6 +251,7 @@ impl Link {
             waiting_commands: Arc::default(),
             pause_at: None,
             progress: None,
+            usable_told: false,
         })
     }
 
@@ -285,8 +296,15 @@ impl Link {
             waiting_commands: Arc::default(),
             pause_at: None,
             progress: None,
+            usable_told: false,
         };
         Ok((link, backup))
+    }
+
+    /// Where a first download paused midway stands (`None` before its first page, and
+    /// once it has ended).
+    pub fn progress(&self) -> Option<&Progress> {
+        self.progress.as_ref()
     }
 
     /// Whether this copy has completed its first download.
@@ -340,16 +358,18 @@ impl Link {
     }
 
     /// Pulls and applies pages until the copy is up to date, or until commands wait
-    /// ([`SyncReport::paused`]; a first download then keeps its indexes and search set
-    /// aside until it goes on and ends). `on_progress` is called after every page.
+    /// ([`SyncReport::paused`]; a first download then keeps its ledger triggers, the
+    /// indexes of the kinds still to come and search set aside until it goes on and
+    /// ends). `on_progress` is called after every page.
     pub async fn pull(
         &mut self,
         report: &mut SyncReport,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
     ) -> Result<(), SyncError> {
         let notify_payments = self.downloaded()?;
-        // A first download builds the screens' indexes and the search index once, at
-        // the end, rather than row by row.
+        // A first download derives the ledger as its pages are written, and builds most of
+        // the screens' indexes and the documents' search index at once, after their
+        // records, rather than row by row.
         let first = !notify_payments;
         if first {
             self.store.set_indexes_aside()?;
@@ -368,8 +388,8 @@ impl Link {
             result = self.pull_pages(report, on_progress, notify_payments, &mut progress).await;
         }
         if report.paused && result.is_ok() {
-            // Commands wait: the download goes on at the next sync, its indexes and search
-            // still aside (an edit meanwhile is searchable once the download ends).
+            // Commands wait: the download goes on at the next sync, its triggers, indexes and
+            // search still aside (an edit meanwhile is searchable once the download ends).
             if first {
                 self.progress = progress;
             }
@@ -396,8 +416,9 @@ impl Link {
             || self.pause_at.is_some_and(|at| std::time::Instant::now() >= at)
     }
 
-    /// Whether the server's settings record has reached this copy.
-    fn has_settings(&self) -> Result<bool, SyncError> {
+    /// Whether the server's settings record has reached this copy: until then it shows a
+    /// placeholder company, with no name.
+    pub fn has_settings(&self) -> Result<bool, SyncError> {
         Ok(self
             .store
             .connection()
@@ -455,6 +476,12 @@ impl Link {
             }
             report.pulled += page.changes.len() as u64;
             progress.advance(&page.changes);
+            // The kinds the snapshot has passed get the indexes they were written without.
+            if let Some(next) = page.next
+                && let Err(e) = self.store.build_indexes_before(next.kind)
+            {
+                break Err(e.into());
+            }
             on_progress(progress);
             if page.next.is_none() {
                 break Ok(());

@@ -340,6 +340,11 @@ pub enum SyncState {
     Syncing {
         progress: Option<Progress>,
     },
+    /// The open company's first download goes on after the copy was opened (see
+    /// [`Event::CopyUsable`]): how far it has come.
+    Downloading {
+        progress: Progress,
+    },
     Offline {
         since: DateTime<Utc>,
     },
@@ -492,6 +497,16 @@ pub enum Event {
     },
     /// The copy's data changed (an edit, a pull): screens re-read what they show.
     DataChanged,
+    /// The open company's first download has brought the company's settings and its
+    /// first pages: the window may open the copy at `path` now. The rest comes on behind
+    /// ([`SyncState::Downloading`], with [`Event::DataChanged`] every
+    /// [`DOWNLOAD_REFRESH`]): lists show what has arrived, edits are taken, and search is
+    /// partial until [`SetupStep::Ready`] says the download has ended. Said once per copy:
+    /// at its first page, or when a copy whose download stopped midway opens again.
+    CopyUsable {
+        company: CompanyChoice,
+        path: PathBuf,
+    },
     /// The signed-in user and their role in the active company.
     SignedIn {
         email: String,
@@ -615,6 +630,10 @@ pub enum EngineError {
     #[error("The engine could not start: {0}")]
     Start(String),
 }
+
+/// How often, at most, a first download opened before its end tells the window that
+/// more has arrived ([`Event::DataChanged`]): its lists and counts are read again.
+pub const DOWNLOAD_REFRESH: Duration = Duration::from_secs(2);
 
 /// How many commands may wait for the engine.
 const COMMAND_QUEUE: usize = 256;

@@ -179,15 +179,22 @@ impl CompanyStore {
         })
     }
 
-    /// Drops the indexes only the screens use, and the triggers that list changed
-    /// accounting sources, keeping their definitions, before a first download (see
-    /// migration 0006). Uniqueness constraints stay.
+    /// Drops the screens' indexes a first download can do without, and the triggers that
+    /// list changed accounting sources, keeping their definitions, before a first
+    /// download (see migration 0006). Uniqueness constraints stay, and so do the indexes
+    /// of each list's default order (documents and payments by date, contacts by name,
+    /// articles by code): the company opens after the first page
+    /// ([`crate::engine::Event::CopyUsable`]) and its lists read through them. Their keys
+    /// come in order, or their tables are small, so they cost the download little; with
+    /// every index kept up, 126k records took 17.6 s instead of 9.2 s. The others are
+    /// built as soon as the snapshot has passed their kind
+    /// ([`Self::build_indexes_before`]).
     pub fn set_indexes_aside(&mut self) -> Result<(), StoreError> {
         self.write(|tx| {
             let conn = tx.connection();
-            let aside = SCREEN_INDEXES
+            let aside = DEFERRED_INDEXES
                 .iter()
-                .map(|name| ("INDEX", *name))
+                .map(|(name, _)| ("INDEX", *name))
                 .chain(LEDGER_TRIGGERS.iter().map(|name| ("TRIGGER", *name)));
             for (what, name) in aside {
                 let sql: Option<String> = conn
@@ -207,6 +214,39 @@ impl CompanyStore {
             }
             Ok(())
         })
+    }
+
+    /// Builds the indexes set aside of the kinds a snapshot brings before `kind`
+    /// ([`RecordKind::DOWNLOAD_ORDER`]): their records are all here, and the screens
+    /// that sort or look them up by these indexes no longer scan while the rest comes.
+    pub fn build_indexes_before(&mut self, kind: RecordKind) -> Result<(), StoreError> {
+        let before: Vec<RecordKind> = RecordKind::DOWNLOAD_ORDER.into_iter().take_while(|k| *k != kind).collect();
+        let due: Vec<&str> =
+            DEFERRED_INDEXES.iter().filter(|(_, of)| before.contains(of)).map(|(name, _)| *name).collect();
+        let waiting: Vec<String> = self
+            .connection()
+            .prepare_cached("SELECT name FROM deferred_index")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if !waiting.iter().any(|name| due.contains(&name.as_str())) {
+            return Ok(());
+        }
+        self.connection().pragma_update(None, "temp_store", "FILE")?;
+        let result = self.write(|tx| {
+            let conn = tx.connection();
+            for name in due {
+                let sql: Option<String> = conn
+                    .query_row("SELECT sql FROM deferred_index WHERE name = ?1", [name], |r| r.get(0))
+                    .optional()?;
+                if let Some(sql) = sql {
+                    conn.execute_batch(&sql)?;
+                    conn.execute("DELETE FROM deferred_index WHERE name = ?1", [name])?;
+                }
+            }
+            Ok(())
+        });
+        self.connection().pragma_update(None, "temp_store", "MEMORY")?;
+        result
     }
 
     /// Builds the indexes set aside by [`Self::set_indexes_aside`] again. Their sorts
@@ -443,24 +483,21 @@ fn prepare(changes: &[RawChange]) -> (Vec<Parsed>, Vec<Option<u64>>) {
     (bodies, digests)
 }
 
-/// The indexes that serve the screens and the rules' lookups: none of them enforces a
-/// rule, each only makes a query fast.
-const SCREEN_INDEXES: [&str; 15] = [
-    "contacts_by_name",
-    "documents_by_date",
-    "documents_by_number",
-    "documents_by_customer",
-    "documents_by_contact",
-    "documents_by_corrects",
-    "payments_by_date",
-    "allocations_by_document",
-    "documents_by_status",
-    "audit_by_entity",
-    "audit_by_user",
-    "lines_by_article",
-    "payments_by_contact",
-    "documents_by_communication",
-    "articles_by_code",
+/// The indexes that serve the screens and the rules' lookups, none of which enforces a
+/// rule, set aside during a first download with the kind whose records fill them: each
+/// is built once its kind has arrived (see [`CompanyStore::build_indexes_before`]).
+const DEFERRED_INDEXES: [(&str, RecordKind); 11] = [
+    ("documents_by_number", RecordKind::Document),
+    ("documents_by_customer", RecordKind::Document),
+    ("documents_by_contact", RecordKind::Document),
+    ("documents_by_corrects", RecordKind::Document),
+    ("documents_by_status", RecordKind::Document),
+    ("documents_by_communication", RecordKind::Document),
+    ("lines_by_article", RecordKind::Document),
+    ("allocations_by_document", RecordKind::Payment),
+    ("payments_by_contact", RecordKind::Payment),
+    ("audit_by_entity", RecordKind::Audit),
+    ("audit_by_user", RecordKind::Audit),
 ];
 
 /// The triggers of migration 0009 that list changed accounting sources: set aside during

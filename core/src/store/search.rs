@@ -27,8 +27,11 @@ pub struct SearchHit {
 }
 
 /// Indexes the rows queued in `search_pending` (see migration 0002), in one statement per
-/// table, and empties the queue. Called by every write transaction before it commits.
-pub(crate) fn index_pending(conn: &Connection) -> rusqlite::Result<()> {
+/// table, and takes them off the queue. Called by every write transaction before it
+/// commits; while a first download runs, without `documents`: contacts and articles are
+/// searchable as soon as they arrive (the editor's pickers find them), documents wait
+/// for one bulk insert at the end.
+pub(crate) fn index_pending(conn: &Connection, documents: bool) -> rusqlite::Result<()> {
     conn.execute_batch(
         "INSERT INTO contacts_fts (rowid, name, email, vat_number, billing_city)
            SELECT c.rid, c.name, c.email, c.vat_number, c.billing_city
@@ -36,11 +39,17 @@ pub(crate) fn index_pending(conn: &Connection) -> rusqlite::Result<()> {
          INSERT INTO articles_fts (rowid, code, name)
            SELECT a.rid, a.code, a.name
            FROM search_pending p JOIN articles a ON a.rid = p.rid WHERE p.tbl = 'articles';
-         INSERT INTO documents_fts (rowid, number, customer_name, notes)
-           SELECT d.rid, d.number, d.customer_name, d.notes
-           FROM search_pending p JOIN documents d ON d.rid = p.rid WHERE p.tbl = 'documents';
-         DELETE FROM search_pending;",
-    )
+         DELETE FROM search_pending WHERE tbl IN ('contacts', 'articles');",
+    )?;
+    if documents {
+        conn.execute_batch(
+            "INSERT INTO documents_fts (rowid, number, customer_name, notes)
+               SELECT d.rid, d.number, d.customer_name, d.notes
+               FROM search_pending p JOIN documents d ON d.rid = p.rid WHERE p.tbl = 'documents';
+             DELETE FROM search_pending WHERE tbl = 'documents';",
+        )?;
+    }
+    Ok(())
 }
 
 /// Turns what a user typed into an FTS5 query: every word must match the start of a

@@ -129,6 +129,9 @@ impl Worker {
         }
         choice.local = true;
         let downloaded = link.downloaded().unwrap_or(false);
+        // A download stopped midway, after the settings had come: the copy opens at once.
+        let usable = !downloaded && link.has_settings().unwrap_or(false);
+        link.usable_told = usable;
         let path = link.store.path().to_path_buf();
         self.link = Some(link);
         self.active = Some(choice.clone());
@@ -144,7 +147,11 @@ impl Worker {
         } else {
             // Ready is said by the sync that ends the download (see `sync_once`); it pauses
             // between pages for the commands that wait.
-            self.emit(Event::Setup(SetupStep::Downloading { company: choice, progress: Progress::default() }));
+            if usable {
+                self.emit(Event::CopyUsable { company: choice, path });
+            } else {
+                self.emit(Event::Setup(SetupStep::Downloading { company: choice, progress: Progress::default() }));
+            }
             self.sync().await;
         }
     }

@@ -5,7 +5,7 @@ use tokio::time::Instant;
 
 use super::Worker;
 use crate::engine::link::ErrorKind;
-use crate::engine::{Event, Grace, Notice, Progress, SetupStep, SyncError, SyncState};
+use crate::engine::{DOWNLOAD_REFRESH, Event, Grace, Notice, Progress, SetupStep, SyncError, SyncState};
 use crate::sync::{ClientError, SyncClient};
 
 /// Warn when less than this is left of the grace period.
@@ -137,24 +137,49 @@ impl Worker {
         let Some(link) = self.link.as_mut() else { return Ok(()) };
         link.client.set_access_token(self.access.clone());
         let first = !link.downloaded()?;
+        let mut usable = link.usable_told;
+        let path = link.store.path().to_path_buf();
         let events = self.events.clone();
         let wake = self.config.wake.clone();
         let clock = self.config.clock.clone();
         let company = self.active.clone();
-        self.state = SyncState::Syncing { progress: None };
+        self.state = match link.progress() {
+            Some(progress) if first && usable => SyncState::Downloading { progress: progress.clone() },
+            _ => SyncState::Syncing { progress: None },
+        };
         self.emit(Event::Status(self.state.clone()));
         let Some(link) = self.link.as_mut() else { return Ok(()) };
-        let mut on_progress = |progress: &Progress| {
-            let event = match (&company, first) {
-                (Some(company), true) => {
-                    Event::Setup(SetupStep::Downloading { company: company.clone(), progress: progress.clone() })
+        let mut refreshed = Instant::now();
+        let result = {
+            let mut on_progress = |progress: &Progress| {
+                let Some(company) = company.as_ref().filter(|_| first) else {
+                    let _ = events.send(Event::Status(SyncState::Syncing { progress: Some(progress.clone()) }));
+                    wake();
+                    return;
+                };
+                // Once the settings are here, the company can open: the rest comes behind.
+                if !usable && progress.usable() {
+                    usable = true;
+                    let _ = events.send(Event::CopyUsable { company: company.clone(), path: path.clone() });
                 }
-                _ => Event::Status(SyncState::Syncing { progress: Some(progress.clone()) }),
+                if usable {
+                    let _ = events.send(Event::Status(SyncState::Downloading { progress: progress.clone() }));
+                    if refreshed.elapsed() >= DOWNLOAD_REFRESH {
+                        refreshed = Instant::now();
+                        let _ = events.send(Event::DataChanged);
+                    }
+                } else {
+                    let _ = events.send(Event::Setup(SetupStep::Downloading {
+                        company: company.clone(),
+                        progress: progress.clone(),
+                    }));
+                }
+                wake();
             };
-            let _ = events.send(event);
-            wake();
+            link.sync(|| clock.now(), &mut on_progress).await
         };
-        let report = link.sync(|| clock.now(), &mut on_progress).await?;
+        link.usable_told = usable;
+        let report = result?;
         self.backoff.reset();
         self.offline_since = None;
         let now = self.config.clock.now();

@@ -25,8 +25,8 @@ impl CompanyStore {
         }
         let tx = WriteTx { tx: self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?, now: now_text() };
         let value = f(&tx)?;
-        if !self.search_deferred && tx.schema_has_search()? {
-            search::index_pending(&tx.tx)?;
+        if tx.schema_has_search()? {
+            search::index_pending(&tx.tx, !self.search_deferred)?;
         }
         tx.tx.commit()?;
         Ok(value)
@@ -39,11 +39,12 @@ impl CompanyStore {
         f(&tx)
     }
 
-    /// While on, the rows a write adds or changes wait in the search queue instead of
-    /// being indexed at each commit; turning it off indexes them all at once. A first
-    /// download turns it on: one bulk insert into the full-text index costs far less than
-    /// one per page. Rows still queued are indexed by the next write that is not
-    /// deferred, so a download killed midway loses nothing.
+    /// While on, the documents a write adds or changes wait in the search queue instead of
+    /// being indexed at each commit (contacts and articles are indexed at once still);
+    /// turning it off indexes them all at once. A first download turns it on: one bulk
+    /// insert into the full-text index costs far less than one per page. Rows still
+    /// queued are indexed by the next write that is not deferred, so a download killed
+    /// midway loses nothing.
     pub fn defer_search_indexing(&mut self, deferred: bool) -> Result<(), StoreError> {
         self.search_deferred = deferred;
         if deferred { Ok(()) } else { self.write(|_| Ok(())) }
