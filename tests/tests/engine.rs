@@ -50,6 +50,58 @@ fn start(dir: &Path, default_server: &str, clock: Arc<ManualClock>) -> App {
     App { engine, clock, credentials, wakes, seen: Vec::new(), mark: 0 }
 }
 
+/// After a first download: the screens' indexes, the ledger's triggers and the documents'
+/// search triggers set aside during it are back, and every document is searchable.
+fn indexes_and_search_are_back(copy: &CompanyStore, path: &Path) {
+    // The screens' indexes: kept up all along, or built once their kind had arrived.
+    let indexes: i64 = copy
+        .connection()
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'documents_by_%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(indexes, 7, "by date, number, customer, contact, corrects, status and structured communication");
+    let waiting: i64 = copy.connection().query_row("SELECT count(*) FROM deferred_index", [], |r| r.get(0)).unwrap();
+    assert_eq!(waiting, 0);
+    // So are the triggers that list accounting sources, and every source was listed once
+    // at the end (the engine then derives them in the background).
+    let triggers: i64 = copy
+        .connection()
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ledger_%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(triggers, 6);
+    // Every document is searchable: its search triggers, set aside too, are back, and
+    // the index was built from the table in one pass.
+    let search_triggers: i64 = copy
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'documents_search_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(search_triggers, 3);
+    // The index holds exactly the table's documents (FTS5 checks it against its content).
+    let checking = rusqlite::Connection::open(path).unwrap();
+    checking.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')", []).unwrap();
+    let invoices = comptoir_core::store::DocumentFilter::kind(comptoir_core::model::DocumentKind::Invoice);
+    let highest = copy
+        .list_documents(
+            &invoices,
+            comptoir_core::store::DocumentSort::Number,
+            comptoir_core::store::SortDirection::Ascending,
+            &comptoir_core::store::PageRequest::Last,
+            1,
+        )
+        .unwrap()
+        .rows
+        .remove(0);
+    let found = copy.search_documents(&invoices, highest.number.as_deref().unwrap(), 10).unwrap();
+    assert!(found.iter().any(|row| row.id == highest.id), "{highest:?} not found");
+}
+
 /// A first download's progress: in the wizard until the copy can open
 /// ([`Event::CopyUsable`]), in the status bar after.
 fn download_progress(event: &Event) -> Option<&comptoir_core::engine::Progress> {
@@ -218,25 +270,7 @@ fn setup_downloads_with_forward_progress_then_works_offline_until_the_grace_runs
     assert!(app.wakes.load(Ordering::Relaxed) > steps, "every event wakes the UI");
     let copy = copy_of(dir.path(), company.id);
     assert_eq!(copy.replica_stats().unwrap(), server.stats(company.id).unwrap());
-    // The screens' indexes: kept up all along, or built once their kind had arrived.
-    let indexes: i64 = copy
-        .connection()
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'documents_by_%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(indexes, 7, "by date, number, customer, contact, corrects, status and structured communication");
-    let waiting: i64 = copy.connection().query_row("SELECT count(*) FROM deferred_index", [], |r| r.get(0)).unwrap();
-    assert_eq!(waiting, 0);
-    // So are the triggers that list accounting sources, and every source was listed once
-    // at the end (the engine then derives them in the background).
-    let triggers: i64 = copy
-        .connection()
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ledger_%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(triggers, 6);
+    indexes_and_search_are_back(&copy, &dir.path().join("companies").join(format!("{}.comptoir", company.id)));
     let sources: i64 = copy
         .connection()
         .query_row(

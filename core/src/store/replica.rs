@@ -195,7 +195,7 @@ impl CompanyStore {
             let aside = DEFERRED_INDEXES
                 .iter()
                 .map(|(name, _)| ("INDEX", *name))
-                .chain(LEDGER_TRIGGERS.iter().map(|name| ("TRIGGER", *name)));
+                .chain(LEDGER_TRIGGERS.iter().chain(&DOCUMENT_SEARCH_TRIGGERS).map(|name| ("TRIGGER", *name)));
             for (what, name) in aside {
                 let sql: Option<String> = conn
                     .query_row(
@@ -266,14 +266,23 @@ impl CompanyStore {
                 .prepare("SELECT name, sql FROM deferred_index ORDER BY name")?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
-            let triggers_back = deferred.iter().any(|(name, _)| LEDGER_TRIGGERS.contains(&name.as_str()));
-            for (name, sql) in deferred {
-                conn.execute_batch(&sql)?;
+            let back = |triggers: &[&str]| deferred.iter().any(|(name, _)| triggers.contains(&name.as_str()));
+            let (ledger_back, search_back) = (back(&LEDGER_TRIGGERS), back(&DOCUMENT_SEARCH_TRIGGERS));
+            for (name, sql) in &deferred {
+                conn.execute_batch(sql)?;
                 conn.execute("DELETE FROM deferred_index WHERE name = ?1", [name])?;
             }
-            if triggers_back {
+            if ledger_back {
                 // What the triggers would have listed and the pages did not derive.
                 super::ledger::list_underived_sources(conn)?;
+            }
+            if search_back {
+                // Every document, downloaded or written meanwhile, indexed in one pass
+                // from the table (the index reads its content there).
+                conn.execute_batch(
+                    "DELETE FROM search_pending WHERE tbl = 'documents';
+                     INSERT INTO documents_fts (documents_fts) VALUES ('rebuild');",
+                )?;
             }
             Ok(())
         })
@@ -500,6 +509,13 @@ const DEFERRED_INDEXES: [(&str, RecordKind); 11] = [
     ("audit_by_user", RecordKind::Audit),
 ];
 
+/// The triggers of migration 0002 that keep the documents' search index: set aside during
+/// a first download (each runs a program per row written), which then indexes every
+/// document at its end. Contacts and articles
+/// keep theirs: the editor's pickers search them as soon as they arrive.
+const DOCUMENT_SEARCH_TRIGGERS: [&str; 3] =
+    ["documents_search_insert", "documents_search_update", "documents_search_delete"];
+
 /// The triggers of migration 0009 that list changed accounting sources: set aside during
 /// a first download, which then lists every source once at its end.
 pub(super) const LEDGER_TRIGGERS: [&str; 6] = [
@@ -529,11 +545,7 @@ pub(crate) fn project(
                 .execute(params![article.code, article.id.0])?;
             tx.write_article(article, Write::Upsert)?;
         }
-        Some(RecordBody::Document(record)) => {
-            tx.write_document(&record.document, Write::Upsert)?;
-            conn.prepare_cached("UPDATE documents SET paid_cents = ?2 WHERE id = ?1")?
-                .execute(params![record.document.id.0, to_cents(record.paid)?])?;
-        }
+        Some(RecordBody::Document(record)) => tx.write_server_document(&record.document, to_cents(record.paid)?)?,
         Some(RecordBody::Payment(payment)) => {
             tx.write_payment(payment, Write::Upsert)?;
             conn.prepare_cached("DELETE FROM payment_allocations WHERE payment_id = ?1")?.execute([payment.id.0])?;

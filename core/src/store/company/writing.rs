@@ -203,41 +203,58 @@ impl WriteTx<'_> {
     /// Writes the document row (inserted, or updated in place: same `rid`, so lists and
     /// search keep their place) and its lines; the caller has checked what it must.
     pub(crate) fn write_document(&self, document: &Document, mode: Write) -> Result<(), StoreError> {
+        self.write_document_row(document, DOCUMENT_WRITE.sql(mode), mode, None)
+    }
+
+    /// Writes a document as the server has it, with what its payments have paid, in one
+    /// statement (a replica's write: the copy's own payments do not derive it).
+    pub(crate) fn write_server_document(&self, document: &Document, paid_cents: i64) -> Result<(), StoreError> {
+        self.write_document_row(document, SERVER_DOCUMENT_WRITE.sql(Write::Upsert), Write::Upsert, Some(paid_cents))
+    }
+
+    fn write_document_row(
+        &self,
+        document: &Document,
+        sql: &str,
+        mode: Write,
+        paid_cents: Option<i64>,
+    ) -> Result<(), StoreError> {
         let totals = document.totals()?;
         let c = &document.customer;
-        let changed = self
-            .tx
-            .prepare_cached(DOCUMENT_WRITE.sql(mode))?
-            .execute(params![
-                document.id.0,
-                document.kind.as_str(),
-                document.status.as_str(),
-                document.number,
-                document.contact_id.0,
-                c.name,
-                fold_for_sort(&c.name),
-                c.address.street,
-                c.address.street2,
-                c.address.postcode,
-                c.address.city,
-                c.address.country.code(),
-                c.vat_number.as_ref().map(VatNumber::as_str),
-                document.issue_date.to_string(),
-                document.due_date.map(|d| d.to_string()),
-                document.corrects.map(|d| d.0),
-                document.source.map(|d| d.0),
-                document.currency.as_str(),
-                to_cents(totals.net)?,
-                to_cents(totals.vat)?,
-                to_cents(totals.gross)?,
-                document.notes,
-                document.structured_communication.map(|s| s.to_string()),
-                self.now,
-                document.vat_exemption_reason,
-                document.delivery_date.map(|d| d.to_string()),
-                document.customer_reference,
-            ])
-            .map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
+        let mut stmt = self.tx.prepare_cached(sql)?;
+        let columns = params![
+            document.id.0,
+            document.kind.as_str(),
+            document.status.as_str(),
+            document.number,
+            document.contact_id.0,
+            c.name,
+            fold_for_sort(&c.name),
+            c.address.street,
+            c.address.street2,
+            c.address.postcode,
+            c.address.city,
+            c.address.country.code(),
+            c.vat_number.as_ref().map(VatNumber::as_str),
+            document.issue_date.to_string(),
+            document.due_date.map(|d| d.to_string()),
+            document.corrects.map(|d| d.0),
+            document.source.map(|d| d.0),
+            document.currency.as_str(),
+            to_cents(totals.net)?,
+            to_cents(totals.vat)?,
+            to_cents(totals.gross)?,
+            document.notes,
+            document.structured_communication.map(|s| s.to_string()),
+            self.now,
+            document.vat_exemption_reason,
+            document.delivery_date.map(|d| d.to_string()),
+            document.customer_reference,
+        ];
+        let paid: Option<&dyn rusqlite::ToSql> = paid_cents.as_ref().map(|p| p as &dyn rusqlite::ToSql);
+        let values: Vec<&dyn rusqlite::ToSql> = columns.iter().copied().chain(paid).collect();
+        let changed =
+            stmt.execute(values.as_slice()).map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
         ensure_written(changed, "document")?;
         if mode != Write::Insert {
             self.tx.prepare_cached("DELETE FROM document_lines WHERE document_id = ?1")?.execute([document.id.0])?;
@@ -440,6 +457,12 @@ const DOCUMENT_WRITE_COLUMNS: [&str; 27] = [
 ];
 
 static DOCUMENT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| TableWrite::new("documents", &DOCUMENT_WRITE_COLUMNS));
+
+/// [`DOCUMENT_WRITE`] with `paid_cents` last, as the server's record carries it.
+static SERVER_DOCUMENT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
+    let columns: Vec<&str> = DOCUMENT_WRITE_COLUMNS.iter().copied().chain(["paid_cents"]).collect();
+    TableWrite::new("documents", &columns)
+});
 
 static CONTACT_WRITE: LazyLock<TableWrite> = LazyLock::new(|| {
     TableWrite::new(
