@@ -561,6 +561,29 @@ impl TestServer {
         let storage = self.open_storage()?;
         comptoir_server::admin::stats(storage.as_ref(), company).map_err(|e| ServerError::Storage(e.to_string()))
     }
+
+    /// The live records of `company` in the server's log, read from its storage.
+    ///
+    /// # Errors
+    ///
+    /// The storage cannot be read, or a record does not parse.
+    pub fn live_records(&self, company: CompanyId) -> Result<Vec<comptoir_core::sync::RecordBody>, ServerError> {
+        let storage = self.open_storage()?;
+        let failed = |e: &dyn std::fmt::Display| ServerError::Storage(e.to_string());
+        let (mut after, mut records) = (0, Vec::new());
+        loop {
+            let page = storage
+                .changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000))
+                .map_err(|e| failed(&e))?;
+            for body in page.changes.iter().filter_map(|c| c.body.as_deref()) {
+                records.push(serde_json::from_str(body).map_err(|e| failed(&e))?);
+            }
+            match page.changes.last() {
+                Some(last) if page.has_more => after = last.seq,
+                _ => return Ok(records),
+            }
+        }
+    }
 }
 
 impl Drop for TestServer {

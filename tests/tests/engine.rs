@@ -1152,43 +1152,27 @@ fn edits_during_the_first_download_are_applied_before_its_end_and_reach_the_serv
 
 /// The newest issue date of `company`'s invoices on the server.
 fn server_newest_invoice_date(server: &TestServer, company: comptoir_core::model::CompanyId) -> chrono::NaiveDate {
-    let storage = server.open_storage().unwrap();
-    let (mut after, mut newest) = (0, chrono::NaiveDate::MIN);
-    loop {
-        let page = storage.changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000)).unwrap();
-        for change in &page.changes {
-            let body = change.body.as_deref().map(serde_json::from_str::<comptoir_core::sync::RecordBody>);
-            if let Some(Ok(comptoir_core::sync::RecordBody::Document(record))) = body
-                && record.document.kind == comptoir_core::model::DocumentKind::Invoice
-            {
-                newest = newest.max(record.document.issue_date);
-            }
-        }
-        match page.changes.last() {
-            Some(last) if page.has_more => after = last.seq,
-            _ => return newest,
-        }
-    }
+    server_invoices(server, company).map(|invoice| invoice.issue_date).max().unwrap_or(chrono::NaiveDate::MIN)
 }
 
 /// How many issued invoices the server's log holds for `company`.
 fn server_issued_invoices(server: &TestServer, company: comptoir_core::model::CompanyId) -> usize {
-    let storage = server.open_storage().unwrap();
-    let (mut after, mut issued) = (0, 0);
-    loop {
-        let page = storage.changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000)).unwrap();
-        for change in &page.changes {
-            let body = change.body.as_deref().map(serde_json::from_str::<comptoir_core::sync::RecordBody>);
-            if let Some(Ok(comptoir_core::sync::RecordBody::Document(record))) = body
-                && record.document.kind == comptoir_core::model::DocumentKind::Invoice
-                && record.document.status != comptoir_core::model::DocumentStatus::Draft
-            {
-                issued += 1;
-            }
+    server_invoices(server, company)
+        .filter(|invoice| invoice.status != comptoir_core::model::DocumentStatus::Draft)
+        .count()
+}
+
+/// `company`'s invoices on the server.
+fn server_invoices(
+    server: &TestServer,
+    company: comptoir_core::model::CompanyId,
+) -> impl Iterator<Item = comptoir_core::model::Document> {
+    server.live_records(company).unwrap().into_iter().filter_map(|body| match body {
+        comptoir_core::sync::RecordBody::Document(record)
+            if record.document.kind == comptoir_core::model::DocumentKind::Invoice =>
+        {
+            Some(record.document)
         }
-        match page.changes.last() {
-            Some(last) if page.has_more => after = last.seq,
-            _ => return issued,
-        }
-    }
+        _ => None,
+    })
 }

@@ -458,7 +458,9 @@ fn a_company_opens_before_its_first_download_ends_and_takes_an_edit_meanwhile() 
     go_to(&mut harness, "Factures");
     let invoices = DocumentFilter::kind(DocumentKind::Invoice);
     let here = store.count_documents(&invoices).unwrap();
-    let on_server = server_records(&server, large_id)
+    let on_server = server
+        .live_records(large_id)
+        .unwrap()
         .iter()
         .filter(|body| matches!(body, RecordBody::Document(d) if d.document.kind == DocumentKind::Invoice))
         .count() as u64;
@@ -503,7 +505,7 @@ fn a_company_opens_before_its_first_download_ends_and_takes_an_edit_meanwhile() 
     });
     assert_eq!(copy(&harness).replica_stats().unwrap(), server.stats(large_id).unwrap());
     let named = |body: &RecordBody| matches!(body, RecordBody::Contact(c) if c.name == "Aaa Atelier Entre Deux Pages");
-    assert_eq!(server_records(&server, large_id).iter().filter(|body| named(body)).count(), 1);
+    assert_eq!(server.live_records(large_id).unwrap().iter().filter(|body| named(body)).count(), 1);
     go_to(&mut harness, "Factures");
     wait_for(&mut harness, &format!("{on_server} documents"));
     assert!(harness.query_by_label("Téléchargement en cours : la liste se complète au fur et à mesure.").is_none());
@@ -1095,20 +1097,6 @@ fn the_bank_moves_to_another_account(harness: &mut Harness<'_, ComptoirApp>, fec
 }
 
 /// The company's settings record as the server keeps it.
-/// The live records of `company` on the server, read from its storage.
-fn server_records(server: &TestServer, company: comptoir_core::model::CompanyId) -> Vec<RecordBody> {
-    let storage = server.open_storage().unwrap();
-    let (mut after, mut records) = (0, Vec::new());
-    loop {
-        let page = storage.changes_after(company, after, comptoir_server::storage::PageLimit::count(5_000)).unwrap();
-        records.extend(page.changes.iter().filter_map(|c| c.body.as_deref()).map(|b| serde_json::from_str(b).unwrap()));
-        match page.changes.last() {
-            Some(last) if page.has_more => after = last.seq,
-            _ => return records,
-        }
-    }
-}
-
 fn server_settings(server: &TestServer, index: usize) -> comptoir_core::sync::Settings {
     let company = server.accounts.companies[index].0;
     tokio::runtime::Runtime::new().unwrap().block_on(async {
