@@ -49,18 +49,17 @@ fn derive(conn: &Connection, plan: &AccountPlan, source: Uuid, kind: &str) -> Re
     Ok(Some(entry_of_payment(&payment, customer.as_ref().map(|(id, name)| (*id, name.as_str())), plan)))
 }
 
-/// Who paid `payment`: its contact, else the customer of the first document it pays.
+/// Who paid payment `?1`: its contact, else the customer of the first document it pays.
+pub(super) const PAYER: &str =
+    "SELECT c.id, c.name FROM payments p JOIN contacts c ON c.id = p.contact_id WHERE p.id = ?1
+     UNION ALL
+     SELECT d.contact_id, d.customer_name FROM payment_allocations a JOIN documents d ON d.id = a.document_id
+     WHERE a.payment_id = ?1
+     LIMIT 1";
+
+/// Who paid `payment` ([`PAYER`]).
 fn payer(conn: &Connection, payment: Uuid) -> Result<Option<(Uuid, String)>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT c.id, c.name FROM payments p JOIN contacts c ON c.id = p.contact_id WHERE p.id = ?1
-             UNION ALL
-             SELECT d.contact_id, d.customer_name FROM payment_allocations a JOIN documents d ON d.id = a.document_id
-             WHERE a.payment_id = ?1
-             LIMIT 1",
-        )?
-        .query_row([payment], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    Ok(conn.prepare_cached(PAYER)?.query_row([payment], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
 }
 
 /// Keeps what `source` stands for now (`entry`, `None`: nothing to book), dating the

@@ -141,6 +141,36 @@ fn new_file_uses_wal_full_sync_and_foreign_keys() {
     assert_eq!(store.numbering_series(DocumentKind::Invoice).unwrap().prefix, "FA-");
 }
 
+/// A statement is compiled once, whatever values are bound to it: without the query
+/// planner stability guarantee, SQLite compiled the ledger's payer lookup again at every
+/// run (a bound value might have allowed another plan through a partial index), and a
+/// first download spent most of its payments' time in the SQL parser.
+#[test]
+fn statements_are_not_compiled_again_for_each_value_bound() {
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = demo_store(&dir, &DemoSize::SMALL);
+    // As during a first download, which ran the lookup below for each payment.
+    store.set_indexes_aside().unwrap();
+    let conn = store.connection();
+    assert!(conn.db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG).unwrap());
+    let payments: Vec<uuid::Uuid> = conn
+        .prepare("SELECT id FROM payments LIMIT 20")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(payments.len() >= 10, "the demo company has payments");
+    for query in [super::ledger::PAYER, "SELECT count(*) FROM documents WHERE id = ?1 AND number IS NOT NULL"] {
+        let mut stmt = conn.prepare(query).unwrap();
+        for payment in &payments {
+            let mut rows = stmt.query([payment]).unwrap();
+            rows.next().unwrap();
+        }
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "{query}");
+    }
+}
+
 #[test]
 fn create_refuses_to_overwrite() {
     let dir = TempDir::new().unwrap();
