@@ -475,7 +475,15 @@ pub struct PreparedSnapshot {
 }
 
 impl PreparedSnapshot {
-    pub fn prepare(page: RawSnapshotPage) -> Self {
+    /// Also puts the page's records in the order of their ids. The snapshot brings the
+    /// newest records first, so written as they come every record would go at the left
+    /// edge of the tables and indexes keyed by id (the replica's, the documents', their
+    /// lines', the ledger's), where SQLite splits and rebalances pages far more often
+    /// than when keys come in ascending order. A snapshot holds each record once and at
+    /// most one version of it, so the order within a page changes nothing else: 126k
+    /// records took 7.6 s instead of 8.6–9.1 s (`first_download` benchmark).
+    pub fn prepare(mut page: RawSnapshotPage) -> Self {
+        page.changes.sort_by_key(|change| (change.kind, change.id));
         let (bodies, digests) = prepare(&page.changes);
         Self { page, bodies, digests }
     }
