@@ -418,6 +418,11 @@ async fn an_edit_made_while_a_download_is_paused_is_in_the_books_it_derives() {
         assert!(report.paused, "one page, then a pause");
         assert_eq!(report.pulled, 211);
         assert!(!link.downloaded().unwrap(), "a paused download is not complete");
+        // The pages went unflushed; what is written during the pause (an edit) is flushed.
+        let conn = link.store.connection();
+        let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        let checkpoint: i64 = conn.pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).unwrap();
+        assert_eq!((synchronous, checkpoint), (2, 1_000), "FULL, and the default checkpoint, during a pause");
         pauses += 1;
         pulled += report.pulled;
         assert_eq!(last_done, pulled, "the progress counts on across pauses");

@@ -382,7 +382,15 @@ impl Link {
         let mut progress = if first { self.progress.take() } else { None };
         let mut result = Ok(());
         if first && self.store.sync_cursor()?.is_none() {
+            // The snapshot's pages are the server's to give again: not flushed one by
+            // one. Back to flushed commits before anything else is written (an edit while
+            // the download pauses); the first of them flushes these pages too.
+            self.store.set_bulk_load(true)?;
             result = self.snapshot_pages(report, on_progress, &mut progress).await;
+            let flushed = self.store.set_bulk_load(false);
+            if result.is_ok() {
+                result = flushed.map_err(Into::into);
+            }
         }
         if result.is_ok() && !report.paused {
             result = self.pull_pages(report, on_progress, notify_payments, &mut progress).await;

@@ -103,4 +103,18 @@ impl CompanyStore {
         self.conn.pragma_update(None, "cache_size", -i64::from(mib) * 1024)?;
         Ok(())
     }
+
+    /// While on, commits are not flushed to the disk one by one (`synchronous=NORMAL`)
+    /// and the write-ahead log grows to 64 MiB before it is copied into the file: for
+    /// the pages of a first download, which the server still holds. A commit stays
+    /// atomic; a power cut may lose the last pages written, and the download fetches
+    /// them again. Off (`synchronous=FULL`, the default checkpoint), every commit is on
+    /// the disk when it returns, and so is every commit before it: an edit is never
+    /// written while it is on.
+    pub fn set_bulk_load(&self, on: bool) -> Result<(), StoreError> {
+        let (synchronous, checkpoint_pages) = if on { ("NORMAL", 16_384) } else { ("FULL", 1_000) };
+        self.conn.pragma_update(None, "synchronous", synchronous)?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", checkpoint_pages)?;
+        Ok(())
+    }
 }
