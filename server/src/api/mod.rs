@@ -11,6 +11,7 @@ pub(crate) mod pairing;
 mod posting_parts;
 pub mod request_id;
 mod sync;
+mod unread_body;
 
 use std::sync::Arc;
 
@@ -256,8 +257,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(guards, limits::guard_requests))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
-        // Outermost: every answer, the layers' own included, carries the request's id.
+        // Every answer, the layers' own included, carries the request's id.
         .layer(axum::middleware::from_fn(request_id::with_request_id))
+        // An answer given with the body unread closes the connection, and says so.
+        .layer(axum::middleware::from_fn(unread_body::close_after_unread_body))
         .with_state(state)
 }
 

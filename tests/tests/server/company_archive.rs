@@ -258,6 +258,106 @@ fn the_api_moves_a_company_out_and_takes_back_only_a_whole_archive_from_an_owner
     });
 }
 
+/// One HTTP/1.1 answer read off `tcp`: its head (status line and headers, lower case)
+/// and its body (`Content-Length` bytes).
+fn read_answer(tcp: &mut std::net::TcpStream) -> (String, Vec<u8>) {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        assert_eq!(tcp.read(&mut byte).unwrap(), 1, "the connection closed inside an answer's head");
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8(bytes).unwrap().to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .map_or(0, |value| value.trim().parse::<usize>().unwrap());
+    let mut body = vec![0_u8; length];
+    tcp.read_exact(&mut body).unwrap();
+    (head, body)
+}
+
+/// The server answers an upload before reading its body when the company is still
+/// hosted here. It then closes the connection, so the answer says `Connection: close`:
+/// else the client would pool the connection and send its next request on a closed one
+/// ("error sending request", as CI once saw in the test above). An answer to a request
+/// whose body was read keeps the connection.
+#[test]
+fn an_answer_given_before_the_body_is_read_closes_the_connection_and_says_so() {
+    use std::io::{Read as _, Write as _};
+    let server = crate::builder().demo(20).start().unwrap();
+    let company = server.company();
+    let (email, password) = (server.accounts.email.clone(), server.accounts.password.clone());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (client, token) = runtime.block_on(comptoir_tests::checks::signed_in(&server.url, &email, &password));
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let connect = || {
+        let tcp = std::net::TcpStream::connect(&address).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        tcp
+    };
+
+    // An archive of a megabyte announced, a line of it sent: refused unread.
+    let mut tcp = connect();
+    write!(
+        tcp,
+        "PUT /v1/companies/{company}/archive HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/x-ndjson\r\nContent-Length: 1000000\r\n\r\n{{\"line\": 1}}\n"
+    )
+    .unwrap();
+    let (head, body) = read_answer(&mut tcp);
+    assert!(head.starts_with("http/1.1 409"), "{head}");
+    assert_eq!(comptoir_tests::api::code(&serde_json::from_slice(&body).unwrap()), "company_exists");
+    assert!(head.lines().any(|line| line == "connection: close"), "{head}");
+    // And the server does close it (an end of stream, or a reset over the unread rest).
+    let mut rest = Vec::new();
+    match tcp.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "more after the answer: {rest:?}"),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+
+    // A move whose body is read (and refused): the connection serves the next request.
+    let mut tcp = connect();
+    let move_body = r#"{"to": ""}"#;
+    write!(
+        tcp,
+        "POST /v1/companies/{company}/move HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{move_body}",
+        move_body.len()
+    )
+    .unwrap();
+    let (head, body) = read_answer(&mut tcp);
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert_eq!(comptoir_tests::api::code(&serde_json::from_slice(&body).unwrap()), "moved_to_invalid");
+    assert!(!head.contains("connection: close"), "{head}");
+    write!(
+        tcp,
+        "GET /v1/companies/{company}/sync/status HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let (head, _) = read_answer(&mut tcp);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+
+    // The app's client, refused an upload then sending another request at once, many
+    // times: each answer is the server's, never a failure to send.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("archive.jsonl");
+    std::fs::write(&file, b"").unwrap();
+    runtime.block_on(async {
+        for round in 0..25 {
+            match client.upload_archive(company, std::fs::File::open(&file).unwrap()).await {
+                Err(ClientError::Refused { code, .. }) => assert_eq!(code, "company_exists", "round {round}"),
+                other => panic!("round {round}: {other:?}"),
+            }
+            match client.move_company(company, "").await {
+                Err(ClientError::Refused { code, .. }) => assert_eq!(code, "moved_to_invalid", "round {round}"),
+                other => panic!("round {round}: {other:?}"),
+            }
+        }
+    });
+}
+
 #[test]
 fn a_member_who_is_no_owner_can_neither_move_nor_bring_back_a_company() {
     let server = crate::builder().demo(60).start().unwrap();
