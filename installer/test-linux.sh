@@ -295,6 +295,29 @@ portable_reads_manifest() {
 }
 check "updates: the installed portable app verifies and reads that manifest over HTTP" portable_reads_manifest
 
+manifest_resigned() {
+  # As if a month had passed: the manifest signed again holds 60 days from today, and
+  # still verifies; the release in it is unchanged.
+  cp "$out/manifest.json" "$scratch/manifest.before.json"
+  COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_MANIFEST_DAYS=60 "$root/installer/resign-manifest.sh" "$out/manifest.json" >&2 || return 1
+  minisign -Vq -p "$scratch/minisign.pub" -m "$out/manifest.json" || return 1
+  python3 - "$scratch/manifest.before.json" "$out/manifest.json" <<'PY' || return 1
+import datetime, json, sys
+before, after = (json.load(open(p)) for p in sys.argv[1:])
+today = datetime.datetime.now(datetime.timezone.utc).date()
+assert after["signed"] == today.isoformat(), after
+assert after["expires"] == (today + datetime.timedelta(days=60)).isoformat(), after
+assert {k: v for k, v in after.items() if k not in ("signed", "expires")} == {k: v for k, v in before.items() if k not in ("signed", "expires")}
+PY
+  # More than the app accepts: refused, the manifest left as it was.
+  cp "$out/manifest.json" "$scratch/manifest.60.json"
+  if COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_MANIFEST_DAYS=94 "$root/installer/resign-manifest.sh" "$out/manifest.json" 2>/dev/null; then
+    return 1
+  fi
+  cmp -s "$out/manifest.json" "$scratch/manifest.60.json" && portable_reads_manifest
+}
+check "updates: resign-manifest.sh signs the manifest again for longer, and the app still reads it" manifest_resigned
+
 portable_uninstalls() {
   mkdir -p "$home/.local/share/comptoir"
   echo kept >"$home/.local/share/comptoir/books.sqlite"

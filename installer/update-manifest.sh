@@ -23,9 +23,22 @@ minisign_sign() {
   fi
 }
 
+# How many days a manifest holds after it is signed (COMPTOIR_MANIFEST_DAYS; the app
+# accepts at most 93): sign it again before then, with installer/resign-manifest.sh, or
+# the apps refuse it as an old manifest kept served (update_expired).
+manifest_days() {
+  local days="${COMPTOIR_MANIFEST_DAYS:-31}"
+  if [[ ! "$days" =~ ^[0-9]+$ ]] || ((days < 1 || days > 93)); then
+    echo "COMPTOIR_MANIFEST_DAYS must be a number of days from 1 to 93, not '$days'" >&2
+    return 1
+  fi
+  echo "$days"
+}
+
 # write_update_manifest OUT VERSION: signs the packages of VERSION found in OUT, writes
-# OUT/manifest.json listing them (size, SHA-256) and signs it. Notes from
-# COMPTOIR_RELEASE_NOTES (a file), when set. Prints the manifest's path.
+# OUT/manifest.json listing them (size, SHA-256), signed today and holding
+# manifest_days days, and signs it. Notes from COMPTOIR_RELEASE_NOTES (a file), when
+# set. Prints the manifest's path.
 write_update_manifest() {
   local out="$1" version="$2" platform file entries=()
   while IFS=$'\t' read -r platform file; do
@@ -38,15 +51,43 @@ write_update_manifest() {
   if [[ -n "${COMPTOIR_RELEASE_NOTES:-}" ]]; then
     notes="$(cat "$COMPTOIR_RELEASE_NOTES")"
   fi
-  python3 - "$out/manifest.json" "$version" "$(date -u +%Y-%m-%d)" "$notes" "${entries[@]}" <<'PY'
-import json, sys
-path, version, date, notes, *rest = sys.argv[1:]
+  local days
+  days="$(manifest_days)"
+  python3 - "$out/manifest.json" "$version" "$days" "$notes" "${entries[@]}" <<'PY'
+import datetime, json, sys
+path, version, days, notes, *rest = sys.argv[1:]
+today = datetime.datetime.now(datetime.timezone.utc).date()
+expires = today + datetime.timedelta(days=int(days))
 packages = {rest[i]: {"file": rest[i + 1], "size": int(rest[i + 2]), "sha256": rest[i + 3]} for i in range(0, len(rest), 4)}
-manifest = {"format": 1, "product": "comptoir", "version": version, "date": date, "notes": notes, "packages": packages}
+manifest = {"format": 1, "product": "comptoir", "version": version, "date": today.isoformat(),
+            "signed": today.isoformat(), "expires": expires.isoformat(), "notes": notes, "packages": packages}
 with open(path, "w", encoding="utf-8") as f:
     json.dump(manifest, f, ensure_ascii=False, indent=2)
     f.write("\n")
 PY
   minisign_sign "$out/manifest.json"
   echo "$out/manifest.json"
+}
+
+# resign_update_manifest MANIFEST: the same release, signed again today and holding
+# manifest_days days more (its version, date, notes and packages unchanged).
+resign_update_manifest() {
+  local manifest="$1" days
+  days="$(manifest_days)"
+  python3 - "$manifest" "$days" <<'PY'
+import datetime, json, sys
+path, days = sys.argv[1:]
+with open(path, encoding="utf-8") as f:
+    manifest = json.load(f)
+if manifest.get("format") != 1 or manifest.get("product") != "comptoir":
+    sys.exit(f"{path} is not a Comptoir update manifest (format 1)")
+today = datetime.datetime.now(datetime.timezone.utc).date()
+manifest["signed"] = today.isoformat()
+manifest["expires"] = (today + datetime.timedelta(days=int(days))).isoformat()
+with open(path + ".new", "w", encoding="utf-8") as f:
+    json.dump(manifest, f, ensure_ascii=False, indent=2)
+    f.write("\n")
+PY
+  mv "$manifest.new" "$manifest"
+  minisign_sign "$manifest"
 }

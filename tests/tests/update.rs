@@ -1,8 +1,9 @@
 //! The updater against a real HTTP server (Python's `http.server`) serving releases signed
 //! with the real `minisign`: a portable install, made by the portable archive's own
 //! `install.sh`, is replaced by the signed binary, which runs; a release without
-//! signatures, with a file altered after signing, or signed by another key is refused with
-//! a message, and the install is left as it was. The window's side: Préférences → Mises à
+//! signatures, with a file altered after signing, signed by another key, expired, or
+//! older than a manifest seen before is refused with a message, and the install is left
+//! as it was. The window's side: Préférences → Mises à
 //! jour finds the version, waits for an unsaved draft, installs, and leaves the restart to
 //! `main`.
 
@@ -50,10 +51,23 @@ fn next_version() -> semver::Version {
 
 const PLATFORM: &str = concat!("linux-", "x86_64", "-portable");
 
+/// A manifest signed today that holds 30 days.
+fn fresh() -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let today = chrono::Utc::now().date_naive();
+    (today, today + chrono::TimeDelta::days(30))
+}
+
 /// Publishes into `folder` a release of `version` whose portable archive holds `binary`:
-/// the archive (as installer/linux/portable.sh lays it out), the manifest, and both
-/// signed with `secret`. Returns the archive's path.
-fn publish(folder: &Path, version: &semver::Version, binary: &[u8], secret: &Path) -> PathBuf {
+/// the archive (as installer/linux/portable.sh lays it out), the manifest, signed on
+/// `signed` and holding until `expires`, and both signed with `secret`. Returns the
+/// archive's path.
+fn publish_as_of(
+    folder: &Path,
+    version: &semver::Version,
+    binary: &[u8],
+    secret: &Path,
+    (signed, expires): (chrono::NaiveDate, chrono::NaiveDate),
+) -> PathBuf {
     std::fs::create_dir_all(folder).unwrap();
     let name = format!("comptoir-{version}-x86_64-linux");
     let tree = tempfile::tempdir().unwrap();
@@ -73,6 +87,8 @@ fn publish(folder: &Path, version: &semver::Version, binary: &[u8], secret: &Pat
         "product": "comptoir",
         "version": version.to_string(),
         "date": "2026-12-01",
+        "signed": signed.to_string(),
+        "expires": expires.to_string(),
         "notes": "Corrections et améliorations.",
         "packages": {
             PLATFORM: {
@@ -86,6 +102,11 @@ fn publish(folder: &Path, version: &semver::Version, binary: &[u8], secret: &Pat
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
     sign(secret, &manifest_path);
     archive
+}
+
+/// [`publish_as_of`] a manifest signed today.
+fn publish(folder: &Path, version: &semver::Version, binary: &[u8], secret: &Path) -> PathBuf {
+    publish_as_of(folder, version, binary, secret, fresh())
 }
 
 /// Installs the running test build as the portable archive would, with the archive's own
@@ -178,9 +199,22 @@ fn a_signed_update_replaces_the_portable_install_and_altered_or_unsigned_ones_ar
     // The archive's signature missing (the manifest is signed).
     let archive = publish(&site.join("unsigned-archive"), &version, &new_binary, &secret);
     std::fs::remove_file(PathBuf::from(format!("{}.minisig", archive.display()))).unwrap();
+    // Signed, but its last day is past: a server kept on an old manifest (a freeze).
+    let today = chrono::Utc::now().date_naive();
+    let long_ago = (today - chrono::TimeDelta::days(40), today - chrono::TimeDelta::days(1));
+    publish_as_of(&site.join("expired"), &version, &new_binary, &secret, long_ago);
+    // Signed and current, but naming this very version: older than the one the check
+    // below sees (an old manifest served again, a rollback).
+    let current = comptoir::update::current_version();
+    publish(&site.join("older"), &current, &before, &secret);
 
     let server = FileServer::start(&site).unwrap();
     let url = |release: &str| format!("{}/{release}/manifest.json", server.url);
+
+    // Before any check has seen a newer one, the older manifest is just "up to date".
+    let checked = update(&installed, &home, &url("older"), &public, &["--check"]);
+    assert!(checked.status.success(), "{}", text(&checked));
+    assert!(text(&checked).contains("is up to date"), "{}", text(&checked));
 
     // Found, and said, without installing.
     let checked = update(&installed, &home, &url("good"), &public, &["--check"]);
@@ -188,12 +222,16 @@ fn a_signed_update_replaces_the_portable_install_and_altered_or_unsigned_ones_ar
     assert!(text(&checked).contains(&format!("Comptoir {version} is available")), "{}", text(&checked));
     assert_eq!(std::fs::read(&installed).unwrap(), before);
 
+    let (expired, older) =
+        (format!("expired on {}", long_ago.1), format!("names version {current}, older than {version}"));
     for (release, says) in [
         ("unsigned", "has no signature"),
         ("altered-manifest", "does not verify"),
         ("foreign-key", "does not verify"),
         ("altered-archive", "SHA-256"),
         ("unsigned-archive", "has no signature"),
+        ("expired", expired.as_str()),
+        ("older", older.as_str()),
     ] {
         let refused = update(&installed, &home, &url(release), &public, &["--yes"]);
         assert!(!refused.status.success(), "{release} was accepted: {}", text(&refused));
@@ -236,7 +274,8 @@ fn the_window_finds_the_version_waits_for_the_draft_and_installs_it() {
 
     // The daily check runs by itself (no check yet in this folder) and says what it found.
     wait_for(&mut harness, &format!("Comptoir {version} est disponible."));
-    assert!(std::fs::read_to_string(dir.path().join("update-check.json")).unwrap().contains("\"at\""));
+    let log = std::fs::read_to_string(dir.path().join("update-check.json")).unwrap();
+    assert!(log.contains("\"at\"") && log.contains(&format!("\"newest_seen\":\"{version}\"")), "{log}");
     harness.get_by_label("Voir").click();
     let available = format!("Comptoir {version} est disponible (publiée le 01/12/2026)");
     wait_for(&mut harness, &available);

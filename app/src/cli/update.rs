@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context as _, bail};
+use chrono::Utc;
 use comptoir::update::{self, AfterExit, Check, Install, PackageManager, Source};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +28,13 @@ pub fn run(args: &UpdateArgs, data: &Path) -> anyhow::Result<()> {
     )?;
     let install = Install::detect();
     let current = update::current_version();
-    let release = match update::check(&source, &current, &install)? {
+    // The log the window keeps too: the newest version seen signed, below which a
+    // manifest is an old one served again.
+    let mut log = update::CheckLog::read(data);
+    let checked = update::check(&source, &current, &install, log.newest_seen().as_ref(), Utc::now().date_naive())?;
+    log.checked(Utc::now(), checked.newest());
+    log.write(data);
+    let release = match checked {
         Check::UpToDate { newest } => {
             println!("Comptoir {current} is up to date (the newest published is {newest}).");
             return Ok(());

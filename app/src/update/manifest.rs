@@ -2,12 +2,21 @@
 //! install. It is read only after its signature verified (see [`super::check`]), and
 //! even then every field is checked: a manifest is input from the network.
 //!
+//! A signature says who wrote a manifest, not when: an old signed manifest served again
+//! still verifies. So a manifest states the day it was signed (`signed`: the release's
+//! `date` is the day the version came out) and its last day (`expires`, at most
+//! [`MAX_VALIDITY_DAYS`] later; the publisher signs it again before then, with
+//! installer/resign-manifest.sh), and the app keeps the newest version it has seen
+//! signed (see [`super::is_current`]).
+//!
 //! ```json
 //! {
 //!   "format": 1,
 //!   "product": "comptoir",
 //!   "version": "0.2.0",
 //!   "date": "2026-12-01",
+//!   "signed": "2026-12-01",
+//!   "expires": "2027-01-01",
 //!   "notes": "Les avoirs partiels…",
 //!   "packages": {
 //!     "linux-x86_64-portable": {
@@ -41,12 +50,19 @@ pub const MAX_PACKAGE_BYTES: u64 = 1024 * 1024 * 1024;
 const MAX_NOTES_CHARS: usize = 4_000;
 const MAX_PACKAGES: usize = 32;
 const MAX_NAME_CHARS: usize = 200;
+/// The longest a manifest may hold (its `expires` after its `signed`): a manifest kept
+/// served by a stale or hostile mirror is refused after at most this long.
+pub const MAX_VALIDITY_DAYS: i64 = 93;
 
 /// A manifest as read, every field checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     pub version: semver::Version,
     pub date: chrono::NaiveDate,
+    /// The day it was signed (the release's own date is `date`).
+    pub signed: chrono::NaiveDate,
+    /// The last day (UTC) it holds, within [`MAX_VALIDITY_DAYS`] of `signed`.
+    pub expires: chrono::NaiveDate,
     pub notes: String,
     pub packages: BTreeMap<String, Package>,
 }
@@ -75,6 +91,12 @@ pub enum ManifestError {
     Version(String),
     #[error("the manifest's date {0:?} is not a date (YYYY-MM-DD)")]
     Date(String),
+    #[error("the manifest's signing day {0:?} is not a date (YYYY-MM-DD)")]
+    Signed(String),
+    #[error("the manifest's expiry {0:?} is not a date (YYYY-MM-DD)")]
+    Expires(String),
+    #[error("the manifest, signed on {signed}, expires on {expires}: not within {MAX_VALIDITY_DAYS} days after")]
+    Validity { signed: chrono::NaiveDate, expires: chrono::NaiveDate },
     #[error("the manifest's notes are longer than {MAX_NOTES_CHARS} characters")]
     Notes,
     #[error("the manifest lists more than {MAX_PACKAGES} packages")]
@@ -89,6 +111,8 @@ struct Raw {
     product: String,
     version: String,
     date: String,
+    signed: String,
+    expires: String,
     #[serde(default)]
     notes: String,
     packages: BTreeMap<String, RawPackage>,
@@ -119,6 +143,13 @@ impl Manifest {
             .map_err(|_| ManifestError::Version(raw.version.chars().take(MAX_NAME_CHARS).collect()))?;
         let date = chrono::NaiveDate::parse_from_str(&raw.date, "%Y-%m-%d")
             .map_err(|_| ManifestError::Date(raw.date.chars().take(MAX_NAME_CHARS).collect()))?;
+        let signed = chrono::NaiveDate::parse_from_str(&raw.signed, "%Y-%m-%d")
+            .map_err(|_| ManifestError::Signed(raw.signed.chars().take(MAX_NAME_CHARS).collect()))?;
+        let expires = chrono::NaiveDate::parse_from_str(&raw.expires, "%Y-%m-%d")
+            .map_err(|_| ManifestError::Expires(raw.expires.chars().take(MAX_NAME_CHARS).collect()))?;
+        if !(0..=MAX_VALIDITY_DAYS).contains(&expires.signed_duration_since(signed).num_days()) {
+            return Err(ManifestError::Validity { signed, expires });
+        }
         if raw.notes.chars().count() > MAX_NOTES_CHARS {
             return Err(ManifestError::Notes);
         }
@@ -140,7 +171,7 @@ impl Manifest {
             let sha256 = parse_sha256(&package.sha256).ok_or_else(|| refuse("its sha256 is not 64 hex digits"))?;
             packages.insert(platform, Package { file: package.file, size: package.size, sha256 });
         }
-        Ok(Self { version, date, notes: raw.notes, packages })
+        Ok(Self { version, date, signed, expires, notes: raw.notes, packages })
     }
 }
 
@@ -182,7 +213,7 @@ mod tests {
 
     fn manifest(version: &str, file: &str, size: u64, sha: &str) -> String {
         format!(
-            r#"{{"format":1,"product":"comptoir","version":"{version}","date":"2026-12-01","notes":"n",
+            r#"{{"format":1,"product":"comptoir","version":"{version}","date":"2026-11-20","signed":"2026-12-01","expires":"2027-01-01","notes":"n",
             "packages":{{"linux-x86_64-portable":{{"file":"{file}","size":{size},"sha256":"{sha}"}}}}}}"#
         )
     }
@@ -194,7 +225,9 @@ mod tests {
         let parsed =
             Manifest::parse(manifest("0.2.0", "comptoir-0.2.0-x86_64-linux.tar.gz", 10, SHA).as_bytes()).unwrap();
         assert_eq!(parsed.version, semver::Version::new(0, 2, 0));
-        assert_eq!(parsed.date, chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        assert_eq!(parsed.date, chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+        assert_eq!(parsed.signed, chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        assert_eq!(parsed.expires, chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
         let package = &parsed.packages["linux-x86_64-portable"];
         assert_eq!((package.file.as_str(), package.size), ("comptoir-0.2.0-x86_64-linux.tar.gz", 10));
         assert_eq!(hex(&package.sha256), SHA);
@@ -220,6 +253,25 @@ mod tests {
         let long =
             manifest("0.2.0", "a", 1, SHA).replace("\"notes\":\"n\"", &format!("\"notes\":\"{}\"", "é".repeat(4_001)));
         assert_eq!(refused(long), ManifestError::Notes);
+        // A signing day and an expiry are required, dates within the validity allowed.
+        let signed = manifest("0.2.0", "a", 1, SHA).replace("\"signed\":\"2026-12-01\"", "\"signed\":\"hier\"");
+        assert_eq!(refused(signed), ManifestError::Signed("hier".into()));
+        let expiring = |expires: &str| manifest("0.2.0", "a", 1, SHA).replace("2027-01-01", expires);
+        assert_eq!(refused(expiring("soon")), ManifestError::Expires("soon".into()));
+        let without = manifest("0.2.0", "a", 1, SHA).replace(r#""expires":"2027-01-01","#, "");
+        assert!(matches!(refused(without), ManifestError::Shape(why) if why.contains("expires")));
+        let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        for (expires, holds) in
+            [("2026-11-30", false), ("2026-12-01", true), ("2027-03-04", true), ("2027-03-05", false)]
+        {
+            match Manifest::parse(expiring(expires).as_bytes()) {
+                Ok(parsed) => assert!(holds, "{expires} was read: {parsed:?}"),
+                Err(error) => {
+                    assert!(!holds, "{expires}: {error}");
+                    assert_eq!(error, ManifestError::Validity { signed: day("2026-12-01"), expires: day(expires) });
+                }
+            }
+        }
     }
 
     proptest! {

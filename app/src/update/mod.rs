@@ -10,6 +10,10 @@
 //!   after the window closed ([`AfterExit`]). A `.deb` or `.rpm` install, an MSI deployed
 //!   by an administrator and a macOS bundle are told that a version exists and how to get
 //!   it: their files belong to the system (see [`install::Install`]).
+//! - A signed manifest is also refused when it is not current: past its `expires` (a
+//!   server kept on an old manifest: a "freeze"), or naming an older version than one
+//!   this computer has seen signed (an old manifest served again: a "rollback"); see
+//!   [`is_current`] and [`CheckLog`].
 //! - The window never installs while an edit or a sync is pending (see
 //!   [`worker::Blocker`]); the new version migrates the files with the backup every
 //!   migration takes.
@@ -127,6 +131,12 @@ pub enum UpdateError {
     BadSignature(String),
     #[error("the update manifest is refused: {0}")]
     BadManifest(#[from] ManifestError),
+    #[error("the update manifest expired on {0}: the update server serves an old one, it is refused")]
+    Expired(chrono::NaiveDate),
+    #[error(
+        "the update manifest names version {offered}, older than {seen} which this computer has seen signed: an old manifest is served again, it is refused"
+    )]
+    Rollback { offered: semver::Version, seen: semver::Version },
     #[error("the update has no package for this kind of install ({0})")]
     NoPackage(String),
     #[error("the package {file}: {why}; it is refused")]
@@ -148,6 +158,8 @@ impl UpdateError {
             Self::Unsigned(_) => "update_unsigned",
             Self::BadSignature(_) => "update_bad_signature",
             Self::BadManifest(_) => "update_bad_manifest",
+            Self::Expired(_) => "update_expired",
+            Self::Rollback { .. } => "update_rollback",
             Self::NoPackage(_) => "update_no_package",
             Self::BadPackage { .. } => "update_bad_package",
             Self::Managed(_) => "update_managed",
@@ -184,22 +196,115 @@ pub fn current_version() -> semver::Version {
     semver::Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
 }
 
-/// Reads the manifest, verifies its signature, and compares its version with `current`.
+/// Reads the manifest, verifies its signature, checks that it is current (see
+/// [`is_current`]: `seen` is the newest version this computer has seen signed, `today`
+/// the day in UTC) and compares its version with `current`.
 ///
 /// # Errors
 ///
-/// The server cannot be reached, the manifest or its signature is missing or wrong.
-pub fn check(source: &Source, current: &semver::Version, install: &Install) -> Result<Check, UpdateError> {
+/// The server cannot be reached, the manifest or its signature is missing or wrong, or
+/// the manifest is expired or older than one seen.
+pub fn check(
+    source: &Source,
+    current: &semver::Version,
+    install: &Install,
+    seen: Option<&semver::Version>,
+    today: chrono::NaiveDate,
+) -> Result<Check, UpdateError> {
     let signature = fetch_signature(&source.manifest_url)?;
     let bytes = fetch(&source.manifest_url, manifest::MAX_MANIFEST_BYTES)?
         .ok_or_else(|| UpdateError::Unreachable(format!("{} is not found", source.manifest_url)))?;
     source.key.verify(&bytes, &signature, false).map_err(|_| UpdateError::BadSignature(source.manifest_url.clone()))?;
     let manifest = Manifest::parse(&bytes)?;
+    is_current(&manifest, seen, today)?;
     if manifest.version <= *current {
         return Ok(Check::UpToDate { newest: manifest.version });
     }
     let package = install.platform().and_then(|platform| manifest.packages.get(&platform).cloned());
     Ok(Check::Available(Release { version: manifest.version, date: manifest.date, notes: manifest.notes, package }))
+}
+
+/// Whether a manifest whose signature verified is current: not past its last day
+/// (`today` in UTC), and not naming an older version than `seen`, the newest this
+/// computer has seen signed. A signature tells who wrote a manifest, not when: these
+/// keep a mirror, or anyone between, from serving an old one to hide a newer version.
+///
+/// # Errors
+///
+/// [`UpdateError::Expired`] or [`UpdateError::Rollback`].
+pub fn is_current(
+    manifest: &Manifest,
+    seen: Option<&semver::Version>,
+    today: chrono::NaiveDate,
+) -> Result<(), UpdateError> {
+    if today > manifest.expires {
+        return Err(UpdateError::Expired(manifest.expires));
+    }
+    match seen {
+        Some(seen) if manifest.version < *seen => {
+            Err(UpdateError::Rollback { offered: manifest.version.clone(), seen: seen.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What the app keeps of its checks, in `update-check.json` in its data folder (the
+/// window and `comptoir update` share it): when the last one succeeded, and the newest
+/// version a signed manifest has named.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckLog {
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Kept as text: a file changed by hand that does not parse is no version seen.
+    #[serde(default)]
+    newest_seen: Option<String>,
+}
+
+impl CheckLog {
+    /// The file's name in the data folder.
+    pub const FILE: &str = "update-check.json";
+
+    /// The log of `data`; empty when there is none or it does not parse.
+    pub fn read(data: &Path) -> Self {
+        std::fs::read(data.join(Self::FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes it into `data` (a failure is logged: the next check runs sooner, and a
+    /// version seen is forgotten).
+    pub fn write(&self, data: &Path) {
+        let path = data.join(Self::FILE);
+        let written = serde_json::to_vec(self)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::create_dir_all(data).and_then(|()| std::fs::write(&path, bytes)));
+        if let Err(error) = written {
+            tracing::warn!("cannot write {}: {error}", path.display());
+        }
+    }
+
+    /// The newest version a signed manifest has named on this computer.
+    pub fn newest_seen(&self) -> Option<semver::Version> {
+        self.newest_seen.as_deref().and_then(|text| semver::Version::parse(text).ok())
+    }
+
+    /// Notes a check that succeeded at `at` and found `newest`.
+    pub fn checked(&mut self, at: chrono::DateTime<chrono::Utc>, newest: &semver::Version) {
+        self.at = Some(at);
+        if self.newest_seen().is_none_or(|seen| *newest > seen) {
+            self.newest_seen = Some(newest.to_string());
+        }
+    }
+}
+
+impl Check {
+    /// The version the manifest named.
+    pub fn newest(&self) -> &semver::Version {
+        match self {
+            Self::UpToDate { newest } => newest,
+            Self::Available(release) => &release.version,
+        }
+    }
 }
 
 /// A package downloaded and verified, in a folder of its own that goes with it.
@@ -327,5 +432,61 @@ mod tests {
         assert!(matches!(Source::new("https://u.example/m.json", "not a key"), Err(UpdateError::BadKey)));
         let file = format!("untrusted comment: minisign public key\n{key}\n");
         assert!(Source::new("https://u.example/m.json", &file).is_ok());
+    }
+
+    fn manifest(version: &str, expires: &str) -> Manifest {
+        let text = format!(
+            r#"{{"format":1,"product":"comptoir","version":"{version}","date":"2026-12-01","signed":"2026-12-01","expires":"{expires}","packages":{{}}}}"#
+        );
+        Manifest::parse(text.as_bytes()).unwrap()
+    }
+
+    fn day(text: &str) -> chrono::NaiveDate {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn version(text: &str) -> semver::Version {
+        semver::Version::parse(text).unwrap()
+    }
+
+    #[test]
+    fn an_expired_manifest_or_one_older_than_seen_is_refused() {
+        let current = manifest("0.3.0", "2026-12-31");
+        assert!(is_current(&current, None, day("2026-12-01")).is_ok());
+        // Its last day still holds; the day after, it is a server kept on an old one.
+        assert!(is_current(&current, None, day("2026-12-31")).is_ok());
+        let expired = is_current(&current, None, day("2027-01-01")).unwrap_err();
+        assert!(matches!(expired, UpdateError::Expired(on) if on == day("2026-12-31")), "{expired}");
+        assert_eq!(expired.code(), "update_expired");
+        // The same version seen, or an older one: it holds. A newer one seen: a replay.
+        for (seen, holds) in [("0.2.9", true), ("0.3.0", true), ("0.3.1", false), ("1.0.0", false)] {
+            let checked = is_current(&current, Some(&version(seen)), day("2026-12-10"));
+            assert_eq!(checked.is_ok(), holds, "seen {seen}: {checked:?}");
+        }
+        let rollback = is_current(&current, Some(&version("0.3.1")), day("2026-12-10")).unwrap_err();
+        assert_eq!(rollback.code(), "update_rollback");
+        assert!(rollback.to_string().contains("0.3.0") && rollback.to_string().contains("0.3.1"), "{rollback}");
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_version_seen_and_survives_a_damaged_file() {
+        let data = tempfile::tempdir().unwrap();
+        assert_eq!(CheckLog::read(data.path()), CheckLog::default());
+        let at = chrono::Utc::now();
+        let mut log = CheckLog::default();
+        log.checked(at, &version("0.3.0"));
+        // An older version named later (a check before the rollback rule, or a test
+        // server) never lowers what was seen.
+        log.checked(at, &version("0.2.0"));
+        log.write(data.path());
+        let read = CheckLog::read(data.path());
+        assert_eq!((read.at, read.newest_seen()), (Some(at), Some(version("0.3.0"))));
+        // The file of an earlier version (no `newest_seen`), or one damaged: read as such.
+        std::fs::write(data.path().join(CheckLog::FILE), format!(r#"{{"at":"{}"}}"#, at.to_rfc3339())).unwrap();
+        assert_eq!(CheckLog::read(data.path()).newest_seen(), None);
+        std::fs::write(data.path().join(CheckLog::FILE), r#"{"at":null,"newest_seen":"not a version"}"#).unwrap();
+        assert_eq!(CheckLog::read(data.path()).newest_seen(), None);
+        std::fs::write(data.path().join(CheckLog::FILE), b"\xff{").unwrap();
+        assert_eq!(CheckLog::read(data.path()), CheckLog::default());
     }
 }

@@ -5,15 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use super::{AfterExit, Check, CheckLog, Install, Release, Source, UpdateError};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use super::{AfterExit, Check, Install, Release, Source, UpdateError};
 
 /// The automatic check runs at most this often.
 pub const CHECK_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-/// The file, in the data folder, that remembers the last check.
-const CHECKED_FILE: &str = "update-check.json";
 
 /// Where the updater is.
 #[derive(Debug, Default)]
@@ -52,12 +48,6 @@ pub enum Blocker {
     Syncing,
     /// A document is open with changes not saved.
     UnsavedDraft,
-}
-
-/// The last check, kept in the data folder so a restart does not check again.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Checked {
-    at: Option<DateTime<Utc>>,
 }
 
 enum Message {
@@ -113,7 +103,7 @@ impl Updater {
             install,
             data: data.to_path_buf(),
             phase: Phase::Idle,
-            checked_at: read_checked(data).at,
+            checked_at: CheckLog::read(data).at,
             banner: None,
             blocked: None,
             after_exit: None,
@@ -164,9 +154,12 @@ impl Updater {
         let (sender, wake, install, data) =
             (self.sender.clone(), self.wake.clone(), self.install.clone(), self.data.clone());
         spawn("comptoir-update-check", move || {
-            let checked = super::check(&source, &super::current_version(), &install);
-            if checked.is_ok() {
-                write_checked(&data, &Checked { at: Some(Utc::now()) });
+            let mut log = CheckLog::read(&data);
+            let today = Utc::now().date_naive();
+            let checked = super::check(&source, &super::current_version(), &install, log.newest_seen().as_ref(), today);
+            if let Ok(found) = &checked {
+                log.checked(Utc::now(), found.newest());
+                log.write(&data);
             }
             let _ = sender.send(Message::Checked(checked));
             wake();
@@ -276,23 +269,6 @@ fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
     }
 }
 
-fn read_checked(data: &Path) -> Checked {
-    std::fs::read(data.join(CHECKED_FILE))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
-}
-
-fn write_checked(data: &Path, checked: &Checked) {
-    let path = data.join(CHECKED_FILE);
-    let written = serde_json::to_vec(checked)
-        .map_err(std::io::Error::other)
-        .and_then(|bytes| std::fs::create_dir_all(data).and_then(|()| std::fs::write(&path, bytes)));
-    if let Err(error) = written {
-        tracing::warn!("cannot write {}: {error}", path.display());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +281,9 @@ mod tests {
     fn the_automatic_check_waits_a_day() {
         let data = tempfile::tempdir().unwrap();
         let now = Utc::now();
-        write_checked(data.path(), &Checked { at: Some(now - chrono::TimeDelta::hours(2)) });
+        let mut log = CheckLog::default();
+        log.checked(now - chrono::TimeDelta::hours(2), &semver::Version::new(0, 1, 0));
+        log.write(data.path());
         let mut updater = updater(data.path());
         assert_eq!(updater.last_check(), Some(now - chrono::TimeDelta::hours(2)));
         // Not configured: never checks on its own, and says why when asked.
