@@ -1654,3 +1654,259 @@ fn a_reference_to_a_record_not_here_yet_is_named_with_its_owner() {
     let named = super::outbox::first_dangling_reference(store.connection()).unwrap().unwrap();
     assert_eq!(named, format!("documents {} refers to articles {missing}, not in this copy yet", draft.id));
 }
+
+/// A snapshot page as a broken or hostile server may send it: records with a field
+/// replaced by a value out of every range, a record twice, under another kind or another
+/// record's id, or deleted. Whatever arrives, the first download neither panics nor
+/// stops for good: the page is written with what cannot be applied set aside (or
+/// refused whole, changing nothing), the indexes set aside during the download build
+/// again, and every record written is read back by the screens.
+mod hostile_snapshot {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::store::PreparedSnapshot;
+    use crate::sync::{DocumentRecord, RawChange, RawSnapshotPage, RecordBody, RecordKind};
+
+    /// The records of a small company, as a snapshot sends them: a customer, an article,
+    /// an issued invoice (lines at two rates), a draft, a payment of part of the invoice.
+    fn records() -> Vec<(RecordKind, uuid::Uuid, Value)> {
+        let customer = contact("Garage Martin");
+        let service = article("ART-1");
+        let mut invoice = invoice_for(&customer, &[(dec!(2), dec!(85)), (dec!(1.5), dec!(12.40))]);
+        invoice.lines[1].vat_rate = VatRate::new(dec!(5.5)).unwrap();
+        invoice.lines[0].article_id = Some(service.id);
+        invoice.issue(Some("FA-2026-00001".into())).unwrap();
+        let draft = invoice_for(&customer, &[(dec!(1), dec!(10))]);
+        let payment = Payment {
+            id: PaymentId::new(),
+            contact_id: Some(customer.id),
+            date: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+            amount: dec!(50),
+            method: PaymentMethod::BankTransfer,
+            reference: "VIR 118".into(),
+            allocations: vec![Allocation { document_id: invoice.id, amount: dec!(50) }],
+        };
+        [
+            RecordBody::Contact(customer),
+            RecordBody::Article(service),
+            RecordBody::Document(DocumentRecord::new(invoice)),
+            RecordBody::Document(DocumentRecord::new(draft)),
+            RecordBody::Payment(payment),
+        ]
+        .into_iter()
+        .map(|body| (body.kind(), super::record_id(&body), serde_json::to_value(&body).unwrap()))
+        .collect()
+    }
+
+    /// What a hostile server puts in a field.
+    fn hostile_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!("99999999999999999999999999999")),
+            Just(json!("-79228162514264337593543950335")),
+            Just(json!("0.0000000000000000000000000001")),
+            Just(json!(-1)),
+            Just(json!(u64::MAX)),
+            Just(json!(1e300)),
+            Just(json!("")),
+            Just(Value::Null),
+            Just(json!("\u{0}")),
+            Just(json!("x".repeat(5_000))),
+            Just(json!([])),
+            Just(json!({})),
+            Just(json!("2026-02-30")),
+            Just(json!("FA-2026-00001")),
+            Just(json!(true)),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-zA-Z0-9 .:-]{0,12}".prop_map(|s| json!(s)),
+        ]
+    }
+
+    #[derive(Clone, Debug)]
+    enum Mutation {
+        /// The `leaf`-th scalar (modulo their count) of a record becomes `value`.
+        Field { record: usize, leaf: usize, value: Value },
+        /// A record sent twice, the second time with a field changed.
+        Twice { record: usize, leaf: usize, value: Value },
+        /// A record under another kind.
+        Kind { record: usize, kind: RecordKind },
+        /// A record under another record's id.
+        Id { record: usize, of: usize },
+        /// A record deleted (a snapshot sends none: a hostile one may).
+        Deleted { record: usize },
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        let kinds = proptest::sample::select(vec![
+            RecordKind::Contact,
+            RecordKind::Article,
+            RecordKind::Document,
+            RecordKind::Payment,
+            RecordKind::Settings,
+            RecordKind::Audit,
+        ]);
+        prop_oneof![
+            4 => (0..5usize, any::<usize>(), hostile_value())
+                .prop_map(|(record, leaf, value)| Mutation::Field { record, leaf, value }),
+            1 => (0..5usize, any::<usize>(), hostile_value())
+                .prop_map(|(record, leaf, value)| Mutation::Twice { record, leaf, value }),
+            1 => (0..5usize, kinds).prop_map(|(record, kind)| Mutation::Kind { record, kind }),
+            1 => (0..5usize, 0..5usize).prop_map(|(record, of)| Mutation::Id { record, of }),
+            1 => (0..5usize).prop_map(|record| Mutation::Deleted { record }),
+        ]
+    }
+
+    /// The scalar leaves of `value` (and its empty arrays and objects), depth first.
+    fn leaves(value: &mut Value) -> Vec<&mut Value> {
+        let nested = match &*value {
+            Value::Array(items) => !items.is_empty(),
+            Value::Object(fields) => !fields.is_empty(),
+            _ => false,
+        };
+        if !nested {
+            return vec![value];
+        }
+        match value {
+            Value::Array(items) => items.iter_mut().flat_map(leaves).collect(),
+            Value::Object(fields) => fields.values_mut().flat_map(leaves).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn set_leaf(body: &mut Value, leaf: usize, value: Value) {
+        let mut all = leaves(body);
+        let count = all.len();
+        *all.swap_remove(leaf % count) = value;
+    }
+
+    /// The page of `records`: one change each (seq 1, 2, …), the mutations applied.
+    fn page(records: &[(RecordKind, uuid::Uuid, Value)], mutations: &[Mutation]) -> RawSnapshotPage {
+        let mut changes: Vec<(RecordKind, uuid::Uuid, Option<Value>)> =
+            records.iter().map(|(kind, id, body)| (*kind, *id, Some(body.clone()))).collect();
+        let ids: Vec<uuid::Uuid> = changes.iter().map(|c| c.1).collect();
+        for mutation in mutations {
+            match mutation.clone() {
+                Mutation::Field { record, leaf, value } => {
+                    if let Some(body) = &mut changes[record].2 {
+                        set_leaf(body, leaf, value);
+                    }
+                }
+                Mutation::Twice { record, leaf, value } => {
+                    let mut again = changes[record].clone();
+                    if let Some(body) = &mut again.2 {
+                        set_leaf(body, leaf, value);
+                    }
+                    changes.push(again);
+                }
+                Mutation::Kind { record, kind } => changes[record].0 = kind,
+                Mutation::Id { record, of } => changes[record].1 = ids[of],
+                Mutation::Deleted { record } => changes[record].2 = None,
+            }
+        }
+        let changes: Vec<RawChange> = changes
+            .into_iter()
+            .zip(1u64..)
+            .map(|((kind, id, body), seq)| RawChange {
+                seq,
+                kind,
+                id,
+                body: body.map(|body| serde_json::value::RawValue::from_string(body.to_string()).unwrap()),
+            })
+            .collect();
+        RawSnapshotPage { epoch: uuid::Uuid::nil(), upto: changes.len() as u64, changes, next: None, records: None }
+    }
+
+    /// Reads back, as the screens do, a record the page wrote.
+    fn read_back(store: &CompanyStore, kind: RecordKind, id: uuid::Uuid) -> Result<(), StoreError> {
+        match kind {
+            RecordKind::Contact => store.contact(ContactId(id)).map(drop),
+            RecordKind::Article => store.article(ArticleId(id)).map(drop),
+            RecordKind::Document => store.document(crate::model::DocumentId(id)).map(drop),
+            RecordKind::Payment => store.payment(PaymentId(id)).map(drop),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the store holds a record of `kind` with `id` that the screens list.
+    fn stored(store: &CompanyStore, kind: RecordKind, id: uuid::Uuid) -> bool {
+        let table = match kind {
+            RecordKind::Contact => "contacts",
+            RecordKind::Article => "articles",
+            RecordKind::Document => "documents",
+            RecordKind::Payment => "payments",
+            _ => return false,
+        };
+        store
+            .connection()
+            .query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)"), [id], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_page_unharmed_is_written_whole() {
+        let dir = TempDir::new().unwrap();
+        let (mut store, _) = new_store(&dir, "snapshot.comptoir");
+        store.set_indexes_aside().unwrap();
+        let records = records();
+        let held = store.apply_snapshot_page(None, &PreparedSnapshot::prepare(page(&records, &[]))).unwrap();
+        assert!(held.is_empty(), "{held:?}");
+        store.restore_indexes().unwrap();
+        for &(kind, id, _) in &records {
+            assert!(stored(&store, kind, id), "{kind:?} {id}");
+            read_back(&store, kind, id).unwrap();
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_hostile_snapshot_page_is_written_with_its_bad_records_aside_or_refused_whole(
+            mutations in proptest::collection::vec(mutation(), 1..4)
+        ) {
+            let dir = TempDir::new().unwrap();
+            let (mut store, _) = new_store(&dir, "snapshot.comptoir");
+            store.set_indexes_aside().unwrap();
+            let page = page(&records(), &mutations);
+            let changes: Vec<(RecordKind, uuid::Uuid, bool)> =
+                page.changes.iter().map(|c| (c.kind, c.id, c.body.is_some())).collect();
+            match store.apply_snapshot_page(None, &PreparedSnapshot::prepare(page)) {
+                Ok(held) => {
+                    prop_assert!(held.iter().all(|h| !h.code.is_empty() && h.message.contains(&h.id.to_string())));
+                    // The download ends: what was set aside builds again over what was written.
+                    store.restore_indexes().map_err(|e| TestCaseError::fail(format!("indexes: {e}")))?;
+                    let check: String = store.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                    prop_assert_eq!(check, "ok");
+                    prop_assert_eq!(store.sync_cursor().unwrap().map(|c| c.seq), Some(changes.len() as u64));
+                    // Every record the screens list reads back.
+                    for (kind, id, _) in &changes {
+                        if stored(&store, *kind, *id) {
+                            let read = read_back(&store, *kind, *id);
+                            prop_assert!(read.is_ok(), "{:?} {} written but unreadable: {:?}", kind, id, read);
+                        }
+                    }
+                    for sort in [DocumentSort::Date, DocumentSort::Number, DocumentSort::Customer] {
+                        let listed = store.list_documents(
+                            &DocumentFilter::kind(DocumentKind::Invoice),
+                            sort,
+                            SortDirection::Descending,
+                            &PageRequest::First,
+                            50,
+                        );
+                        prop_assert!(listed.is_ok(), "{:?}", listed.err());
+                    }
+                }
+                Err(error) => {
+                    // Refused whole: nothing of it is kept, and a clear code says why.
+                    prop_assert!(!error.code().is_empty());
+                    prop_assert_eq!(store.snapshot_progress().unwrap(), None);
+                    prop_assert_eq!(store.sync_cursor().unwrap(), None);
+                    for (kind, id, _) in &changes {
+                        prop_assert!(!stored(&store, *kind, *id), "{:?} {} kept from a refused page", kind, id);
+                    }
+                }
+            }
+        }
+    }
+}
