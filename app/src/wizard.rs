@@ -335,7 +335,10 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, download
                     download_progress_ui(ui, &company, progress, texts);
                     ui.separator();
                 }
-                ui.label(texts.with("wizard-ready-text", &[("company", company.name.clone().into())]));
+                // Until the download ends, the copy does not hold everything: "even offline"
+                // would promise what it cannot keep yet.
+                let ready = if downloading { "wizard-usable-ready-text" } else { "wizard-ready-text" };
+                ui.label(texts.with(ready, &[("company", company.name.clone().into())]));
                 if ui.button(texts.get("wizard-start")).clicked() {
                     out.start = Some(company);
                 }
