@@ -386,6 +386,55 @@ async fn a_download_stopped_during_its_snapshot_goes_on_from_where_it_stood() {
     assert!(link.downloaded().unwrap());
 }
 
+/// A download paused after every page (a background download pauses every couple of
+/// seconds) keeps the page it fetched ahead and writes it when it goes on: each page of
+/// the snapshot is asked once, and the copy ends whole. A relay in front of the server
+/// notes the requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_paused_after_every_page_asks_each_page_once() {
+    use std::sync::{Arc, Mutex};
+
+    use chrono::Utc;
+    use comptoir_core::engine::Link;
+    let remote = remote(2_000).await;
+    let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let noted = Arc::clone(&asked);
+    let relay = comptoir_tests::relay::HoldingRelay::holding(remote.server.address(), move |line| {
+        let line = String::from_utf8_lossy(line);
+        if line.contains("/sync/snapshot") {
+            noted.lock().unwrap().push(line.trim_end().to_owned());
+        }
+        false
+    })
+    .unwrap();
+    let mut client = comptoir_core::sync::SyncClient::new(relay.url()).unwrap();
+    client.set_access_token(Some(remote.token.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let (mut link, _) = Link::create(client, remote.company, &dir.path().join("a.comptoir"), Utc::now()).await.unwrap();
+    link.page_size = 211;
+    let mut pauses = 0;
+    loop {
+        // Its time is up at once: every sync stops after the page it writes.
+        link.pause_at = Some(std::time::Instant::now());
+        let report = link.sync(Utc::now, &mut |_| {}).await.unwrap();
+        if !report.paused {
+            break;
+        }
+        pauses += 1;
+    }
+    assert!(link.downloaded().unwrap());
+    assert_eq!(link.store.replica_stats().unwrap(), remote.server_stats(), "every record once");
+    let asked = asked.lock().unwrap().clone();
+    let total: u64 = remote.server_stats().values().map(|s| s.count).sum();
+    assert!(pauses >= 9 && asked.len() >= 10, "{pauses} pauses, {} pages", asked.len());
+    let mut distinct = asked.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), asked.len(), "a page asked twice: {asked:#?}");
+    // Every page is full but the last of each kind: as many pages as that takes.
+    assert!(asked.len() as u64 <= total / 211 + 12, "{} pages for {total} records", asked.len());
+}
+
 /// Issue 18: a download pauses between pages while commands wait, and goes on where it
 /// stood. A local edit made during the pause changes the books even though the ledger's
 /// triggers are set aside for the download: pulled without a push here, so that no echo

@@ -234,6 +234,10 @@ pub struct Link {
     /// A download's progress, kept while it is paused, so that it counts on when it goes
     /// on (without asking the server for its counts again).
     progress: Option<Progress>,
+    /// The snapshot page fetched ahead when the download paused, and where it starts:
+    /// taken when the download goes on from there (a background download pauses every
+    /// couple of seconds, and would otherwise fetch and parse that page again).
+    prefetched: Option<Prefetched>,
     /// Whoever drives this link has said the copy may open before its first download
     /// ends (the engine's [`crate::engine::Event::CopyUsable`]): said once per copy.
     pub usable_told: bool,
@@ -251,6 +255,7 @@ impl Link {
             waiting_commands: Arc::default(),
             pause_at: None,
             progress: None,
+            prefetched: None,
             usable_told: false,
         })
     }
@@ -296,6 +301,7 @@ impl Link {
             waiting_commands: Arc::default(),
             pause_at: None,
             progress: None,
+            prefetched: None,
             usable_told: false,
         };
         Ok((link, backup))
@@ -444,6 +450,8 @@ impl Link {
         on_progress: &mut (dyn FnMut(&Progress) + Send),
         progress: &mut Option<Progress>,
     ) -> Result<(), SyncError> {
+        // A page fetched ahead before a pause is kept for the position it starts at.
+        let mut kept = self.prefetched.take();
         let mut prefetched: Option<tokio::task::JoinHandle<Result<PreparedSnapshot, SyncError>>> = None;
         let result = loop {
             if self.cancel.load(Ordering::Relaxed) {
@@ -453,7 +461,26 @@ impl Link {
             let prepared = if let Some(prefetch) = prefetched.take() {
                 prefetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?
             } else {
-                fetch_snapshot(self.client.clone(), self.company, from, self.page_size, progress.is_none()).await
+                let fetched_before = match kept.take() {
+                    Some(kept) if from == Some(kept.from) => match kept.task.await {
+                        Ok(Ok(prepared)) => Some(prepared),
+                        // Fetched before the pause: its error (an access token expired
+                        // meanwhile, say) is not this sync's. Asked again below.
+                        Ok(Err(_)) | Err(_) => None,
+                    },
+                    Some(stale) => {
+                        stale.task.abort();
+                        None
+                    }
+                    None => None,
+                };
+                match fetched_before {
+                    Some(prepared) => Ok(prepared),
+                    None => {
+                        fetch_snapshot(self.client.clone(), self.company, from, self.page_size, progress.is_none())
+                            .await
+                    }
+                }
             };
             let prepared = match prepared {
                 Ok(prepared) => prepared,
@@ -464,10 +491,10 @@ impl Link {
                 Err(e) => break Err(e),
             };
             let page = &prepared.page;
-            if let Some(next) = page.next {
+            let ahead = page.next.map(|next| (page.epoch, page.upto, next));
+            if let Some(at) = ahead {
                 let (client, company, size) = (self.client.clone(), self.company, self.page_size);
-                let at = Some((page.epoch, page.upto, next));
-                prefetched = Some(tokio::spawn(fetch_snapshot(client, company, at, size, false)));
+                prefetched = Some(tokio::spawn(fetch_snapshot(client, company, Some(at), size, false)));
             }
             let progress = progress.get_or_insert_with(|| {
                 // A download stopped midway counts what it brought before.
@@ -496,11 +523,18 @@ impl Link {
             }
             if self.should_pause() {
                 report.paused = true;
+                // The next page, fetched ahead, waits for the download to go on.
+                if let (Some(task), Some(from)) = (prefetched.take(), ahead) {
+                    self.prefetched = Some(Prefetched { from, task });
+                }
                 break Ok(());
             }
         };
         if let Some(fetch) = prefetched {
             fetch.abort();
+        }
+        if let Some(stale) = kept {
+            stale.task.abort();
         }
         result
     }
@@ -714,6 +748,14 @@ async fn fetch(
 ) -> Result<PreparedPage, SyncError> {
     let page = client.pull(company, after, epoch, page_size, counts).await?;
     Ok(PreparedPage::prepare(page))
+}
+
+/// A snapshot page fetched ahead, kept across a pause: the position it starts at, and
+/// the task fetching and preparing it.
+#[derive(Debug)]
+struct Prefetched {
+    from: (uuid::Uuid, u64, SnapshotPosition),
+    task: tokio::task::JoinHandle<Result<PreparedSnapshot, SyncError>>,
 }
 
 /// Fetches a snapshot page and prepares it for writing, as [`fetch`] does a log page.
