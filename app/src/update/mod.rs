@@ -271,13 +271,16 @@ impl CheckLog {
             .unwrap_or_default()
     }
 
-    /// Writes it into `data` (a failure is logged: the next check runs sooner, and a
-    /// version seen is forgotten).
+    /// Writes it into `data`, whole or not at all (a new file renamed over the old one).
+    /// A failure is logged: the next check runs sooner, and a version seen is forgotten.
     pub fn write(&self, data: &Path) {
         let path = data.join(Self::FILE);
-        let written = serde_json::to_vec(self)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| std::fs::create_dir_all(data).and_then(|()| std::fs::write(&path, bytes)));
+        let fresh = data.join(format!("{}.new", Self::FILE));
+        let written = serde_json::to_vec(self).map_err(std::io::Error::other).and_then(|bytes| {
+            std::fs::create_dir_all(data)?;
+            std::fs::write(&fresh, bytes)?;
+            std::fs::rename(&fresh, &path)
+        });
         if let Err(error) = written {
             tracing::warn!("cannot write {}: {error}", path.display());
         }
