@@ -299,7 +299,7 @@ manifest_resigned() {
   # As if a month had passed: the manifest signed again holds 60 days from today, and
   # still verifies; the release in it is unchanged.
   cp "$out/manifest.json" "$scratch/manifest.before.json"
-  COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_MANIFEST_DAYS=60 "$root/installer/resign-manifest.sh" "$out/manifest.json" >&2 || return 1
+  COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_MANIFEST_DAYS=60 "$root/installer/resign-manifest.sh" "$out/manifest.json" "$scratch/minisign.pub" >&2 || return 1
   minisign -Vq -p "$scratch/minisign.pub" -m "$out/manifest.json" || return 1
   python3 - "$scratch/manifest.before.json" "$out/manifest.json" <<'PY' || return 1
 import datetime, json, sys
@@ -311,12 +311,19 @@ assert {k: v for k, v in after.items() if k not in ("signed", "expires")} == {k:
 PY
   # More than the app accepts: refused, the manifest left as it was.
   cp "$out/manifest.json" "$scratch/manifest.60.json"
-  if COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_MANIFEST_DAYS=94 "$root/installer/resign-manifest.sh" "$out/manifest.json" 2>/dev/null; then
+  if COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" COMPTOIR_MANIFEST_DAYS=94 "$root/installer/resign-manifest.sh" "$out/manifest.json" "$scratch/minisign.pub" 2>/dev/null; then
     return 1
   fi
-  cmp -s "$out/manifest.json" "$scratch/manifest.60.json" && portable_reads_manifest
+  cmp -s "$out/manifest.json" "$scratch/manifest.60.json" || return 1
+  # A manifest changed after it was signed is not signed again.
+  sed 's/"notes": "/"notes": "changed /' "$out/manifest.json" >"$scratch/changed.json"
+  cp "$out/manifest.json.minisig" "$scratch/changed.json.minisig"
+  if COMPTOIR_MINISIGN_KEY="$scratch/minisign.key" "$root/installer/resign-manifest.sh" "$scratch/changed.json" "$scratch/minisign.pub" 2>/dev/null; then
+    return 1
+  fi
+  cmp -s "$out/manifest.json.minisig" "$scratch/changed.json.minisig" && portable_reads_manifest
 }
-check "updates: resign-manifest.sh signs the manifest again for longer, and the app still reads it" manifest_resigned
+check "updates: resign-manifest.sh signs the manifest again for longer (never a changed one), and the app still reads it" manifest_resigned
 
 portable_uninstalls() {
   mkdir -p "$home/.local/share/comptoir"

@@ -23,16 +23,17 @@ minisign_sign() {
   fi
 }
 
-# How many days a manifest holds after it is signed (COMPTOIR_MANIFEST_DAYS; the app
-# accepts at most 93): sign it again before then, with installer/resign-manifest.sh, or
-# the apps refuse it as an old manifest kept served (update_expired).
+# How many days a manifest holds after it is signed (COMPTOIR_MANIFEST_DAYS, 45 by
+# default; the app accepts at most 93): sign it again before then, with
+# installer/resign-manifest.sh (monthly leaves two weeks to spare), or the apps refuse it
+# as an old manifest kept served (update_expired).
 manifest_days() {
-  local days="${COMPTOIR_MANIFEST_DAYS:-31}"
-  if [[ ! "$days" =~ ^[0-9]+$ ]] || ((days < 1 || days > 93)); then
+  local days="${COMPTOIR_MANIFEST_DAYS:-45}"
+  if [[ ! "$days" =~ ^[0-9]{1,3}$ ]] || ((10#$days < 1 || 10#$days > 93)); then
     echo "COMPTOIR_MANIFEST_DAYS must be a number of days from 1 to 93, not '$days'" >&2
     return 1
   fi
-  echo "$days"
+  echo "$((10#$days))"
 }
 
 # write_update_manifest OUT VERSION: signs the packages of VERSION found in OUT, writes
@@ -43,7 +44,7 @@ write_update_manifest() {
   local out="$1" version="$2" platform file entries=()
   while IFS=$'\t' read -r platform file; do
     if [[ -f "$out/$file" ]]; then
-      minisign_sign "$out/$file"
+      minisign_sign "$out/$file" || return 1
       entries+=("$platform" "$file" "$(stat -c %s "$out/$file")" "$(sha256sum "$out/$file" | cut -d' ' -f1)")
     fi
   done < <(update_packages "$version")
@@ -52,7 +53,7 @@ write_update_manifest() {
     notes="$(cat "$COMPTOIR_RELEASE_NOTES")"
   fi
   local days
-  days="$(manifest_days)"
+  days="$(manifest_days)" || return 1
   python3 - "$out/manifest.json" "$version" "$days" "$notes" "${entries[@]}" <<'PY'
 import datetime, json, sys
 path, version, days, notes, *rest = sys.argv[1:]
@@ -65,16 +66,22 @@ with open(path, "w", encoding="utf-8") as f:
     json.dump(manifest, f, ensure_ascii=False, indent=2)
     f.write("\n")
 PY
-  minisign_sign "$out/manifest.json"
+  minisign_sign "$out/manifest.json" || return 1
   echo "$out/manifest.json"
 }
 
-# resign_update_manifest MANIFEST: the same release, signed again today and holding
-# manifest_days days more (its version, date, notes and packages unchanged).
+# resign_update_manifest MANIFEST PUBLIC_KEY: the same release, signed again today and
+# holding manifest_days days more (its version, date, notes and packages unchanged). The
+# manifest must verify with PUBLIC_KEY first: a copy changed on the way is never signed
+# again. The new manifest and its signature are written beside, then put in place.
 resign_update_manifest() {
-  local manifest="$1" days
-  days="$(manifest_days)"
-  python3 - "$manifest" "$days" <<'PY'
+  local manifest="$1" public="$2" days
+  days="$(manifest_days)" || return 1
+  minisign -Vq -p "$public" -m "$manifest" || {
+    echo "$manifest does not verify with $public: it is not signed again" >&2
+    return 1
+  }
+  python3 - "$manifest" "$days" <<'PY' || return 1
 import datetime, json, sys
 path, days = sys.argv[1:]
 with open(path, encoding="utf-8") as f:
@@ -88,6 +95,15 @@ with open(path + ".new", "w", encoding="utf-8") as f:
     json.dump(manifest, f, ensure_ascii=False, indent=2)
     f.write("\n")
 PY
+  local password=/dev/null
+  if [[ -n "${COMPTOIR_MINISIGN_PASSWORD_FILE:-}" ]]; then
+    password="$COMPTOIR_MINISIGN_PASSWORD_FILE"
+  fi
+  minisign -S -s "$COMPTOIR_MINISIGN_KEY" -m "$manifest.new" -x "$manifest.minisig.new" \
+    -t "comptoir $(basename "$manifest")" <"$password" >/dev/null || {
+    rm -f "$manifest.new" "$manifest.minisig.new"
+    return 1
+  }
   mv "$manifest.new" "$manifest"
-  minisign_sign "$manifest"
+  mv "$manifest.minisig.new" "$manifest.minisig"
 }

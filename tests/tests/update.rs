@@ -203,16 +203,21 @@ fn a_signed_update_replaces_the_portable_install_and_altered_or_unsigned_ones_ar
     let today = chrono::Utc::now().date_naive();
     let long_ago = (today - chrono::TimeDelta::days(40), today - chrono::TimeDelta::days(1));
     publish_as_of(&site.join("expired"), &version, &new_binary, &secret, long_ago);
-    // Signed and current, but naming this very version: older than the one the check
-    // below sees (an old manifest served again, a rollback).
+    // At "older", the new version first (a check sees it there, below), then this very
+    // version's manifest in its place: signed and current, but older than one seen at
+    // that address (an old manifest served again, a rollback). Elsewhere, this version's
+    // manifest was never preceded by a newer one.
     let current = comptoir::update::current_version();
-    publish(&site.join("older"), &current, &before, &secret);
+    publish(&site.join("older"), &version, &new_binary, &secret);
+    publish(&site.join("elsewhere"), &current, &before, &secret);
 
     let server = FileServer::start(&site).unwrap();
     let url = |release: &str| format!("{}/{release}/manifest.json", server.url);
 
-    // Before any check has seen a newer one, the older manifest is just "up to date".
     let checked = update(&installed, &home, &url("older"), &public, &["--check"]);
+    assert!(text(&checked).contains(&format!("Comptoir {version} is available")), "{}", text(&checked));
+    publish(&site.join("older"), &current, &before, &secret);
+    let checked = update(&installed, &home, &url("elsewhere"), &public, &["--check"]);
     assert!(checked.status.success(), "{}", text(&checked));
     assert!(text(&checked).contains("is up to date"), "{}", text(&checked));
 
@@ -275,7 +280,7 @@ fn the_window_finds_the_version_waits_for_the_draft_and_installs_it() {
     // The daily check runs by itself (no check yet in this folder) and says what it found.
     wait_for(&mut harness, &format!("Comptoir {version} est disponible."));
     let log = std::fs::read_to_string(dir.path().join("update-check.json")).unwrap();
-    assert!(log.contains("\"at\"") && log.contains(&format!("\"newest_seen\":\"{version}\"")), "{log}");
+    assert!(log.contains("\"at\"") && log.contains(&format!("/manifest.json\":\"{version}\"")), "{log}");
     harness.get_by_label("Voir").click();
     let available = format!("Comptoir {version} est disponible (publiée le 01/12/2026)");
     wait_for(&mut harness, &available);

@@ -30,10 +30,9 @@ pub fn run(args: &UpdateArgs, data: &Path) -> anyhow::Result<()> {
     let current = update::current_version();
     // The log the window keeps too: the newest version seen signed, below which a
     // manifest is an old one served again.
-    let mut log = update::CheckLog::read(data);
-    let checked = update::check(&source, &current, &install, log.newest_seen().as_ref(), Utc::now().date_naive())?;
-    log.checked(Utc::now(), checked.newest());
-    log.write(data);
+    let seen = update::CheckLog::read(data).newest_seen(source.manifest_url());
+    let checked = update::check(&source, &current, &install, seen.as_ref(), Utc::now().date_naive())?;
+    update::CheckLog::record(data, Utc::now(), source.manifest_url(), checked.newest());
     let release = match checked {
         Check::UpToDate { newest } => {
             println!("Comptoir {current} is up to date (the newest published is {newest}).");

@@ -131,7 +131,9 @@ pub enum UpdateError {
     BadSignature(String),
     #[error("the update manifest is refused: {0}")]
     BadManifest(#[from] ManifestError),
-    #[error("the update manifest expired on {0}: the update server serves an old one, it is refused")]
+    #[error(
+        "the update manifest expired on {0}: the update server serves an old one (or this computer's date is wrong), it is refused"
+    )]
     Expired(chrono::NaiveDate),
     #[error(
         "the update manifest names version {offered}, older than {seen} which this computer has seen signed: an old manifest is served again, it is refused"
@@ -250,13 +252,14 @@ pub fn is_current(
 
 /// What the app keeps of its checks, in `update-check.json` in its data folder (the
 /// window and `comptoir update` share it): when the last one succeeded, and the newest
-/// version a signed manifest has named.
+/// version a signed manifest has named, per manifest address (a test or beta feed never
+/// holds back the usual one). Deleting the file forgets both.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckLog {
     pub at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Kept as text: a file changed by hand that does not parse is no version seen.
+    /// Versions kept as text: one changed by hand that does not parse is no version seen.
     #[serde(default)]
-    newest_seen: Option<String>,
+    newest_seen: std::collections::BTreeMap<String, String>,
 }
 
 impl CheckLog {
@@ -271,32 +274,39 @@ impl CheckLog {
             .unwrap_or_default()
     }
 
-    /// Writes it into `data`, whole or not at all (a new file renamed over the old one).
-    /// A failure is logged: the next check runs sooner, and a version seen is forgotten.
-    pub fn write(&self, data: &Path) {
+    /// The newest version a signed manifest at `manifest_url` has named on this computer.
+    pub fn newest_seen(&self, manifest_url: &str) -> Option<semver::Version> {
+        self.newest_seen.get(manifest_url).and_then(|text| semver::Version::parse(text).ok())
+    }
+
+    /// Notes in `data`'s log a check that succeeded at `at` and found `newest` at
+    /// `manifest_url`: the log is read again and the newer version kept (the window and
+    /// `comptoir update` may check at once), then written whole or not at all (a new
+    /// file, flushed, renamed over the old). A failure is logged: the next check runs
+    /// sooner, and a version seen is forgotten. Returns the log as noted.
+    pub fn record(
+        data: &Path,
+        at: chrono::DateTime<chrono::Utc>,
+        manifest_url: &str,
+        newest: &semver::Version,
+    ) -> Self {
+        let mut log = Self::read(data);
+        log.at = Some(at);
+        if log.newest_seen(manifest_url).is_none_or(|seen| *newest > seen) {
+            log.newest_seen.insert(manifest_url.to_owned(), newest.to_string());
+        }
         let path = data.join(Self::FILE);
-        let fresh = data.join(format!("{}.new", Self::FILE));
-        let written = serde_json::to_vec(self).map_err(std::io::Error::other).and_then(|bytes| {
+        let written = serde_json::to_vec(&log).map_err(std::io::Error::other).and_then(|bytes| {
             std::fs::create_dir_all(data)?;
-            std::fs::write(&fresh, bytes)?;
-            std::fs::rename(&fresh, &path)
+            let mut fresh = tempfile::NamedTempFile::new_in(data)?;
+            std::io::Write::write_all(&mut fresh, &bytes)?;
+            fresh.as_file().sync_all()?;
+            fresh.persist(&path).map(drop).map_err(|e| e.error)
         });
         if let Err(error) = written {
             tracing::warn!("cannot write {}: {error}", path.display());
         }
-    }
-
-    /// The newest version a signed manifest has named on this computer.
-    pub fn newest_seen(&self) -> Option<semver::Version> {
-        self.newest_seen.as_deref().and_then(|text| semver::Version::parse(text).ok())
-    }
-
-    /// Notes a check that succeeded at `at` and found `newest`.
-    pub fn checked(&mut self, at: chrono::DateTime<chrono::Utc>, newest: &semver::Version) {
-        self.at = Some(at);
-        if self.newest_seen().is_none_or(|seen| *newest > seen) {
-            self.newest_seen = Some(newest.to_string());
-        }
+        log
     }
 }
 
@@ -472,23 +482,33 @@ mod tests {
     }
 
     #[test]
-    fn the_log_keeps_the_newest_version_seen_and_survives_a_damaged_file() {
+    fn the_log_keeps_the_newest_version_seen_per_address_and_survives_a_damaged_file() {
         let data = tempfile::tempdir().unwrap();
+        let (stable, beta) = ("https://u.example/stable/manifest.json", "https://u.example/beta/manifest.json");
         assert_eq!(CheckLog::read(data.path()), CheckLog::default());
         let at = chrono::Utc::now();
-        let mut log = CheckLog::default();
-        log.checked(at, &version("0.3.0"));
-        // An older version named later (a check before the rollback rule, or a test
-        // server) never lowers what was seen.
-        log.checked(at, &version("0.2.0"));
-        log.write(data.path());
+        CheckLog::record(data.path(), at, stable, &version("0.3.0"));
+        // An older version named later (a check before the rollback rule) never lowers
+        // what was seen; another address keeps its own.
+        CheckLog::record(data.path(), at, stable, &version("0.2.0"));
+        let written = CheckLog::record(data.path(), at, beta, &version("0.4.0-beta.1"));
         let read = CheckLog::read(data.path());
-        assert_eq!((read.at, read.newest_seen()), (Some(at), Some(version("0.3.0"))));
-        // The file of an earlier version (no `newest_seen`), or one damaged: read as such.
+        assert_eq!(read, written);
+        assert_eq!(read.at, Some(at));
+        assert_eq!(read.newest_seen(stable), Some(version("0.3.0")));
+        assert_eq!(read.newest_seen(beta), Some(version("0.4.0-beta.1")));
+        assert_eq!(read.newest_seen("https://elsewhere.example/m.json"), None);
+        let names: Vec<String> = std::fs::read_dir(data.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [CheckLog::FILE], "nothing left beside it");
+        // A file without versions, with one that does not parse, or damaged: read as such.
         std::fs::write(data.path().join(CheckLog::FILE), format!(r#"{{"at":"{}"}}"#, at.to_rfc3339())).unwrap();
-        assert_eq!(CheckLog::read(data.path()).newest_seen(), None);
-        std::fs::write(data.path().join(CheckLog::FILE), r#"{"at":null,"newest_seen":"not a version"}"#).unwrap();
-        assert_eq!(CheckLog::read(data.path()).newest_seen(), None);
+        assert_eq!(CheckLog::read(data.path()).newest_seen(stable), None);
+        let odd = format!(r#"{{"at":null,"newest_seen":{{"{stable}":"not a version"}}}}"#);
+        std::fs::write(data.path().join(CheckLog::FILE), odd).unwrap();
+        assert_eq!(CheckLog::read(data.path()).newest_seen(stable), None);
         std::fs::write(data.path().join(CheckLog::FILE), b"\xff{").unwrap();
         assert_eq!(CheckLog::read(data.path()), CheckLog::default());
     }

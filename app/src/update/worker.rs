@@ -154,12 +154,11 @@ impl Updater {
         let (sender, wake, install, data) =
             (self.sender.clone(), self.wake.clone(), self.install.clone(), self.data.clone());
         spawn("comptoir-update-check", move || {
-            let mut log = CheckLog::read(&data);
+            let seen = CheckLog::read(&data).newest_seen(source.manifest_url());
             let today = Utc::now().date_naive();
-            let checked = super::check(&source, &super::current_version(), &install, log.newest_seen().as_ref(), today);
+            let checked = super::check(&source, &super::current_version(), &install, seen.as_ref(), today);
             if let Ok(found) = &checked {
-                log.checked(Utc::now(), found.newest());
-                log.write(&data);
+                CheckLog::record(&data, Utc::now(), source.manifest_url(), found.newest());
             }
             let _ = sender.send(Message::Checked(checked));
             wake();
@@ -281,9 +280,8 @@ mod tests {
     fn the_automatic_check_waits_a_day() {
         let data = tempfile::tempdir().unwrap();
         let now = Utc::now();
-        let mut log = CheckLog::default();
-        log.checked(now - chrono::TimeDelta::hours(2), &semver::Version::new(0, 1, 0));
-        log.write(data.path());
+        let url = "https://u.example/manifest.json";
+        CheckLog::record(data.path(), now - chrono::TimeDelta::hours(2), url, &semver::Version::new(0, 1, 0));
         let mut updater = updater(data.path());
         assert_eq!(updater.last_check(), Some(now - chrono::TimeDelta::hours(2)));
         // Not configured: never checks on its own, and says why when asked.
