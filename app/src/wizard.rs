@@ -335,15 +335,16 @@ pub fn wizard_ui(ui: &mut egui::Ui, wizard: &mut Wizard, texts: &Texts, download
                     download_progress_ui(ui, &company, progress, texts);
                     ui.separator();
                 }
-                // Until the download ends, the copy does not hold everything: "even offline"
-                // would promise what it cannot keep yet.
-                let ready = if downloading { "wizard-usable-ready-text" } else { "wizard-ready-text" };
-                ui.label(texts.with(ready, &[("company", company.name.clone().into())]));
+                ui.label(texts.with("wizard-ready-text", &[("company", company.name.clone().into())]));
                 if ui.button(texts.get("wizard-start")).clicked() {
                     out.start = Some(company);
                 }
+                // Until the download ends, the copy does not hold everything: "even offline"
+                // would promise what it cannot keep yet.
                 if downloading {
                     ui.label(egui::RichText::new(texts.get("wizard-usable-text")).italics());
+                } else {
+                    ui.label(texts.get("wizard-offline-text"));
                 }
             }
         }

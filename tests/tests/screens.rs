@@ -448,7 +448,7 @@ fn a_company_opens_before_its_first_download_ends_and_takes_an_edit_meanwhile() 
     wait_for(&mut harness, "Commencer");
     harness.get_by_label_contains("Le reste de ses données se télécharge pendant que vous travaillez");
     // Not yet "even offline": the copy does not hold everything.
-    harness.get_by_label(&format!("L'entreprise {large} est ouverte : vous pouvez déjà y travailler."));
+    harness.get_by_label(&format!("L'entreprise {large} est prête."));
     assert!(harness.query_by_label_contains("même sans connexion").is_none());
     harness.get_by_label("Commencer").click();
     wait_for(&mut harness, "Factures");

@@ -62,7 +62,8 @@ fn create_company_in_the_wizard(harness: &mut Harness<'_, ComptoirApp>, dir: &Pa
     let server = harness.state().wizard.server.clone();
     assert!(server.starts_with("comptoir-lan://") && server.contains(&format!("@{ip}:")), "{server}");
     // Ready, even offline, once its first download (short: the company is new) has ended.
-    wait_for(harness, &format!("L'entreprise {COMPANY} est prête. Vous pouvez travailler, même sans connexion."));
+    assert!(shows(harness, &format!("L'entreprise {COMPANY} est prête.")));
+    wait_for(harness, "Vous pouvez y travailler, même sans connexion.");
     harness.get_by_label("Commencer").click();
     wait_for(harness, "Synchronisé");
     assert!(harness.state().can_share(), "the owner may share the company hosted here");

@@ -25,8 +25,8 @@ wizard-company-open = Open
 wizard-company-local = already on this computer
 wizard-sync-warning = Do not close the app while it synchronises. If it is closed anyway, it resumes at the next start.
 wizard-sync-overall = Overall progress: { $percent } %
-wizard-ready-text = { $company } is ready. You can work, even without a network.
-wizard-usable-ready-text = { $company } is open: you can already work in it.
+wizard-ready-text = { $company } is ready.
+wizard-offline-text = You can work in it, even without a network.
 wizard-usable-text = The rest of its data downloads while you work: the lists fill in as it arrives.
 wizard-start = Start
 

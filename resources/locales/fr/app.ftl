@@ -25,8 +25,8 @@ wizard-company-open = Ouvrir
 wizard-company-local = déjà sur cet ordinateur
 wizard-sync-warning = Ne fermez pas l'application pendant la synchronisation. Si elle est fermée quand même, elle reprendra au prochain démarrage.
 wizard-sync-overall = Progression totale : { $percent } %
-wizard-ready-text = L'entreprise { $company } est prête. Vous pouvez travailler, même sans connexion.
-wizard-usable-ready-text = L'entreprise { $company } est ouverte : vous pouvez déjà y travailler.
+wizard-ready-text = L'entreprise { $company } est prête.
+wizard-offline-text = Vous pouvez y travailler, même sans connexion.
 wizard-usable-text = Le reste de ses données se télécharge pendant que vous travaillez : les listes se complètent au fur et à mesure.
 wizard-start = Commencer
 

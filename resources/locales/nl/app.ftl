@@ -25,8 +25,8 @@ wizard-company-open = Openen
 wizard-company-local = al op deze computer
 wizard-sync-warning = Sluit de app niet tijdens de synchronisatie. Wordt ze toch gesloten, dan gaat ze verder bij de volgende start.
 wizard-sync-overall = Totale voortgang: { $percent } %
-wizard-ready-text = { $company } is klaar. U kunt werken, ook zonder netwerk.
-wizard-usable-ready-text = { $company } is geopend: u kunt er al in werken.
+wizard-ready-text = { $company } is klaar.
+wizard-offline-text = U kunt erin werken, ook zonder netwerk.
 wizard-usable-text = De rest van de gegevens wordt gedownload terwijl u werkt: de lijsten vullen zich aan naarmate ze binnenkomen.
 wizard-start = Beginnen
 
