@@ -462,17 +462,14 @@ impl Link {
                 prefetch.await.map_err(|e| ClientError::Unreachable(e.to_string()))?
             } else {
                 let fetched_before = match kept.take() {
-                    Some(kept) if from == Some(kept.from) => match kept.task.await {
+                    Some(mut kept) if from == Some(kept.from) => match (&mut kept.task).await {
                         Ok(Ok(prepared)) => Some(prepared),
                         // Fetched before the pause: its error (an access token expired
                         // meanwhile, say) is not this sync's. Asked again below.
                         Ok(Err(_)) | Err(_) => None,
                     },
-                    Some(stale) => {
-                        stale.task.abort();
-                        None
-                    }
-                    None => None,
+                    // Another position: dropped, which stops it.
+                    Some(_) | None => None,
                 };
                 match fetched_before {
                     Some(prepared) => Ok(prepared),
@@ -533,9 +530,9 @@ impl Link {
         if let Some(fetch) = prefetched {
             fetch.abort();
         }
-        if let Some(stale) = kept {
-            stale.task.abort();
-        }
+        // A page kept from before a pause and not reached (the download stopped first)
+        // is dropped with `kept`, which stops its task.
+        drop(kept);
         result
     }
 
@@ -751,11 +748,19 @@ async fn fetch(
 }
 
 /// A snapshot page fetched ahead, kept across a pause: the position it starts at, and
-/// the task fetching and preparing it.
+/// the task fetching and preparing it (stopped when dropped unused: the download went
+/// elsewhere, or its link was closed).
 #[derive(Debug)]
 struct Prefetched {
     from: (uuid::Uuid, u64, SnapshotPosition),
     task: tokio::task::JoinHandle<Result<PreparedSnapshot, SyncError>>,
+}
+
+impl Drop for Prefetched {
+    fn drop(&mut self) {
+        // A no-op once the task has finished, or once its result was taken.
+        self.task.abort();
+    }
 }
 
 /// Fetches a snapshot page and prepares it for writing, as [`fetch`] does a log page.
