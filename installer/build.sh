@@ -21,8 +21,9 @@
 #
 # Signing, when asked through the environment (never a key in the repository):
 #   COMPTOIR_GPG_KEY_ID  a key of the caller's GnuPG keyring (GNUPGHOME): the .rpm is
-#                        signed with it (rpmsign), and a detached signature (.asc) is
-#                        written beside the .deb and the .tar.gz
+#                        signed with it (rpmsign), a detached signature (.asc) is
+#                        written beside the .deb and the .tar.gz, and DIR/apt is a signed
+#                        apt repository holding the .deb (installer/linux/apt-repo.sh)
 #   COMPTOIR_AUTHENTICODE_PKCS12         a PKCS#12 certificate and key: comptoir.exe, the
 #   COMPTOIR_AUTHENTICODE_PASSWORD_FILE  setup .exe and the .msi are signed (osslsigncode),
 #   COMPTOIR_AUTHENTICODE_TIMESTAMP      its password's file, a timestamping server
@@ -46,6 +47,8 @@ source "$root/installer/linux/deb.sh"
 source "$root/installer/linux/rpm.sh"
 # shellcheck source=installer/linux/portable.sh
 source "$root/installer/linux/portable.sh"
+# shellcheck source=installer/linux/apt-repo.sh
+source "$root/installer/linux/apt-repo.sh"
 # shellcheck source=installer/windows/windows.sh
 source "$root/installer/windows/windows.sh"
 # shellcheck source=installer/update-manifest.sh
@@ -144,6 +147,12 @@ build_linux() {
   for file in "$deb" "$rpm" "$portable"; do
     printf '%s\t%s\n' "$(du -h "$file" | cut -f1)" "$file"
   done
+  if [[ -n "${COMPTOIR_GPG_KEY_ID:-}" ]]; then
+    install_packages "${APT_REPO_TOOLS[@]}" >&2
+    local repo
+    repo="$(build_apt_repo "$deb" "$out")"
+    printf '%s\t%s\n' "$(du -sh "$repo" | cut -f1)" "$repo/"
+  fi
 }
 
 if [[ "$target" == linux || "$target" == all ]]; then

@@ -28,7 +28,7 @@ done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
 source "$root/scripts/system-packages.sh"
-install_packages lintian rpmlint rpm gnupg xvfb xauth imagemagick desktop-file-utils minisign shellcheck python3 >&2
+install_packages lintian rpmlint rpm gnupg xvfb xauth imagemagick desktop-file-utils minisign shellcheck python3 dpkg-dev apt-utils >&2
 
 sudo=()
 if [[ "$(id -u)" != 0 ]]; then
@@ -180,6 +180,46 @@ check "the window keeps its log in the platform's log folder" log_kept
 if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
   cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
 fi
+
+# The signed apt repository build.sh wrote: apt refuses it altered, and installs the
+# package from it (the dependencies the .deb pulled in are still there; only this
+# repository is read, so no network is needed).
+apt_repository() {
+  local served list="$scratch/comptoir.list" status=0
+  # Where apt's unprivileged downloader can read it, as from a web server.
+  served="$(mktemp -d)"
+  chmod 755 "$served"
+  cp -r "$out/apt" "$served/good"
+  cp -r "$out/apt" "$served/altered"
+  sed -i 's/^Label: Comptoir$/Label: Altered/' "$served/altered/InRelease"
+  local apt=(-o Dir::Etc::SourceList="$list" -o Dir::Etc::SourceParts=/dev/null
+    -o APT::Get::List-Cleanup=0 -o APT::Update::Error-Mode=any)
+  echo "deb [signed-by=$served/altered/comptoir-archive-keyring.gpg] file:$served/altered ./" >"$list"
+  if "${sudo[@]}" apt-get "${apt[@]}" update >"$scratch/apt-altered.log" 2>&1; then
+    echo "  apt read the altered repository" >&2
+    status=1
+  elif ! grep -q "BADSIG" "$scratch/apt-altered.log"; then
+    tail -5 "$scratch/apt-altered.log" >&2
+    status=1
+  fi
+  echo "deb [signed-by=$served/good/comptoir-archive-keyring.gpg] file:$served/good ./" >"$list"
+  if ((status == 0)) && ! {
+    "${sudo[@]}" dpkg --remove comptoir >/dev/null &&
+      "${sudo[@]}" apt-get "${apt[@]}" update >"$scratch/apt-repo.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get "${apt[@]}" install -y -qq --no-install-recommends comptoir \
+        >>"$scratch/apt-repo.log" 2>&1
+  }; then
+    tail -10 "$scratch/apt-repo.log" >&2
+    status=1
+  fi
+  if ((status == 0)) && [[ "$(/usr/bin/comptoir --version)" != "comptoir $version" ]]; then
+    status=1
+  fi
+  "${sudo[@]}" rm -f /var/lib/apt/lists/*"$(tr / _ <<<"${served#/}")"*
+  rm -rf "$served"
+  return "$status"
+}
+check "apt repository: signed (an altered one is refused), comptoir installs from it" apt_repository
 
 deb_purged() {
   local pulled=()
