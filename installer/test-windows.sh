@@ -9,7 +9,10 @@
 #         %APPDATA%\Comptoir;
 #         `uninstall.exe /S` removes the program and its shortcuts and keeps the user's
 #         data; `uninstall.exe /S /PURGE` removes the data too; `/AllUsers` installs into
-#         Program Files and uninstalls
+#         Program Files and uninstalls;
+#         the installed app updates itself: `comptoir.exe update --yes` finds a newer
+#         setup.exe in a signed manifest served on this computer, verifies it and runs it
+#         silently, which replaces the installed comptoir.exe
 #   MSI   `msiexec /i … /qn` installs into Program Files, `msiexec /x … /qn` removes it
 # Wine 8 lacks bcryptprimitives.dll!ProcessPrng, which Rust's standard library imports:
 # a test-only shim (installer/windows/wine/bcryptprimitives.c) goes beside the installed
@@ -22,7 +25,7 @@ shopt -s inherit_errexit
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
 source "$root/scripts/system-packages.sh"
-install_packages wine wine64 gcc-mingw-w64-x86-64 xvfb xauth imagemagick >&2
+install_packages wine wine64 gcc-mingw-w64-x86-64 xvfb xauth imagemagick nsis minisign python3 >&2
 
 profile=release
 packages=""
@@ -48,6 +51,8 @@ trap cleanup EXIT
 
 # shellcheck source=installer/checks.sh
 source "$root/installer/checks.sh"
+# shellcheck source=installer/update-manifest.sh
+source "$root/installer/update-manifest.sh"
 
 version="$(cargo pkgid --manifest-path "$root/app/Cargo.toml")"
 version="${version##*[#@]}"
@@ -179,6 +184,69 @@ nsis_default_data() {
   [[ -f "$appdata/Comptoir/comptoir-app.sqlite" ]] || { tail -5 "$scratch/default.log" >&2; return 1; }
 }
 check "NSIS: without --data, comptoir.exe keeps its files in %APPDATA%\\Comptoir" nsis_default_data
+
+# The installed app updates itself. The newer release is this comptoir.exe told apart by
+# bytes appended after its end (a PE file runs with them), in a setup.exe of the next
+# version built by the same NSIS script, signed with a throwaway minisign key and listed
+# in a signed manifest (installer/update-manifest.sh, as build.sh publishes), served over
+# HTTP on this computer. `comptoir.exe update --yes` checks it, downloads and verifies the
+# setup, and starts it (/S /CurrentUser /Relaunch) as it exits.
+registered_version() {
+  wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Comptoir' /v DisplayVersion 2>/dev/null |
+    tr -d '\r' | awk '/DisplayVersion/ { print $NF }'
+}
+
+nsis_self_update() {
+  local exe next stage site server port="" tries said status=0 waited=0 started replaced=0
+  exe="$(installed_exe)"
+  [[ -n "$exe" ]] || return 1
+  next="$(python3 -c 'import sys; a, b, c = sys.argv[1].split("-")[0].split("."); print("%s.%s.%d" % (a, b, int(c) + 1))' "$version")"
+  stage="$scratch/next-stage"
+  site="$scratch/site"
+  mkdir -p "$stage" "$site"
+  cp "$exe" "$stage/comptoir.exe"
+  printf 'comptoir-update-test-%s' "$next" >>"$stage/comptoir.exe"
+  cp "$root/resources/icons/comptoir.ico" "$stage/comptoir.ico"
+  makensis -V2 -DVERSION="$next" -DSTAGE="$stage" -DOUTFILE="$site/comptoir-$next-setup.exe" \
+    "$root/installer/windows/comptoir.nsi" >&2 || return 1
+  minisign -G -W -p "$scratch/update.pub" -s "$scratch/update.key" >/dev/null || return 1
+  COMPTOIR_MINISIGN_KEY="$scratch/update.key" write_update_manifest "$site" "$next" >/dev/null || return 1
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$site" >"$scratch/http.log" 2>&1 &
+  server=$!
+  for tries in $(seq 50); do
+    port="$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$scratch/http.log")"
+    [[ -n "$port" || $tries == 50 ]] && break
+    sleep 0.1
+  done
+  cp "$scratch/bcryptprimitives.dll" "$(dirname "$exe")/"
+  started=$SECONDS
+  COMPTOIR_UPDATE_URL="http://127.0.0.1:$port/manifest.json" COMPTOIR_UPDATE_KEY="$(cat "$scratch/update.pub")" \
+    wine "$exe" update --yes >"$scratch/update.log" 2>&1 || status=1
+  # The installer runs on once the app has ended; its last step writes its version into
+  # the registry, then it starts the app again (/Relaunch), which finds no display here.
+  until [[ "$(registered_version)" == "$next" ]] || ((waited >= 180)); do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  timeout 30 wineserver -w 2>/dev/null || true
+  wineserver -k 2>/dev/null || true
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  tr -d '\r' <"$scratch/update.log" | sed 's/^/  /' >&2
+  if cmp -s "$exe" "$stage/comptoir.exe"; then
+    replaced=1
+    echo "  comptoir.exe $next in place, its installer done, $((SECONDS - started)) s after the update started"
+    said="$(wine "$exe" --version 2>/dev/null | tr -d '\r')"
+    # The same program, so the same version number: the bytes tell the new one.
+    [[ "$said" == "comptoir $version" ]] || replaced=0
+  else
+    echo "  comptoir.exe was not replaced" >&2
+  fi
+  rm -f "$(dirname "$exe")/bcryptprimitives.dll"
+  ((status == 0 && replaced == 1)) && [[ "$(registered_version)" == "$next" ]] &&
+    grep -q "Comptoir $next is available" "$scratch/update.log"
+}
+check "NSIS: the installed app updates itself from a signed manifest (comptoir.exe update --yes)" nsis_self_update
 
 # Runs the uninstaller in place (_?= makes it wait instead of copying itself away).
 uninstall_nsis() {
