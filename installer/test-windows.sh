@@ -25,7 +25,7 @@ shopt -s inherit_errexit
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/system-packages.sh
 source "$root/scripts/system-packages.sh"
-install_packages wine wine64 gcc-mingw-w64-x86-64 xvfb xauth imagemagick nsis minisign python3 >&2
+install_packages wine wine64 gcc-mingw-w64-x86-64 xvfb xauth imagemagick nsis minisign python3 osslsigncode openssl wixl >&2
 
 profile=release
 packages=""
@@ -232,7 +232,8 @@ nsis_self_update() {
   wineserver -k 2>/dev/null || true
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
-  tr -d '\r' <"$scratch/update.log" | sed 's/^/  /' >&2
+  # The app's output, without its progress line redrawn at each percent.
+  tr '\r' '\n' <"$scratch/update.log" | grep -v '^Downloading: ' | sed 's/^/  /' >&2 || true
   if cmp -s "$exe" "$stage/comptoir.exe"; then
     replaced=1
     echo "  comptoir.exe $next in place, its installer done, $((SECONDS - started)) s after the update started"
@@ -291,6 +292,32 @@ nsis_all_users() {
   [[ ! -e "$dir/comptoir.exe" && ! -e "$menu" ]] || { echo "  left after the uninstall" >&2; return 1; }
 }
 check "NSIS: setup.exe /S /AllUsers installs into Program Files for every user, and uninstalls" nsis_all_users
+
+# Authenticode: with a certificate given (a throwaway self-signed one here), build.sh
+# signs comptoir.exe, the setup and the MSI; osslsigncode verifies the setup and the MSI
+# against it. Packages the comptoir.exe already built (--no-build).
+authenticode_signed() {
+  local signed="$scratch/signed" file status=0
+  openssl req -x509 -newkey rsa:3072 -nodes -days 2 -subj "/CN=Comptoir test/O=Comptoir" \
+    -addext "extendedKeyUsage=codeSigning" -keyout "$scratch/code.key" -out "$scratch/code.pem" 2>/dev/null || return 1
+  printf 'un mot de passe\n' >"$scratch/code.pass"
+  openssl pkcs12 -export -inkey "$scratch/code.key" -in "$scratch/code.pem" -out "$scratch/code.p12" \
+    -passout "file:$scratch/code.pass" || return 1
+  COMPTOIR_AUTHENTICODE_PKCS12="$scratch/code.p12" COMPTOIR_AUTHENTICODE_PASSWORD_FILE="$scratch/code.pass" \
+    "$root/installer/build.sh" --out "$signed" --target windows --profile "$profile" --no-build >"$scratch/signed.log" 2>&1 || {
+    tail -10 "$scratch/signed.log" >&2
+    return 1
+  }
+  for file in "$signed/comptoir-$version-setup.exe" "$signed/comptoir-$version-x64.msi"; do
+    osslsigncode verify -CAfile "$scratch/code.pem" -in "$file" >"$scratch/verify.log" 2>&1 || {
+      tail -5 "$scratch/verify.log" >&2
+      status=1
+    }
+    echo "  $(basename "$file"): $(grep -m1 -o 'Signature verification: .*' "$scratch/verify.log")"
+  done
+  return "$status"
+}
+check "Authenticode: with a certificate, build.sh signs the setup and the MSI (osslsigncode verify)" authenticode_signed
 
 msi_installs() {
   wine msiexec /i "$(winepath -w "$msi")" /qn >/dev/null 2>&1
