@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::accounting::AccountPlan;
 use crate::model::{
     Address, Company, CompanyId, Country, Currency, DocumentId, PaymentAssessment, PaymentId, assess_payment,
 };
@@ -440,6 +441,13 @@ impl Link {
             .map_err(StoreError::from)?)
     }
 
+    /// The chart of accounts to work out a fetched page's ledger rows with: the copy's
+    /// now. A page written after a settings record changed it derives them again; `None`
+    /// (unreadable here) leaves them all to the writer.
+    fn plan_for_prefetch(&self) -> Option<AccountPlan> {
+        self.store.account_plan().ok()
+    }
+
     /// Takes the company's snapshot, page after page (see [`crate::sync::SnapshotPage`]),
     /// from where this copy's snapshot stands; the log is pulled after it. A server that
     /// serves no snapshot (an older version) answers 404 to the first page: the download
@@ -471,12 +479,11 @@ impl Link {
                     // Another position: dropped, which stops it.
                     Some(_) | None => None,
                 };
-                match fetched_before {
-                    Some(prepared) => Ok(prepared),
-                    None => {
-                        fetch_snapshot(self.client.clone(), self.company, from, self.page_size, progress.is_none())
-                            .await
-                    }
+                if let Some(prepared) = fetched_before {
+                    Ok(prepared)
+                } else {
+                    let (client, company, size) = (self.client.clone(), self.company, self.page_size);
+                    fetch_snapshot(client, company, from, size, progress.is_none(), self.plan_for_prefetch()).await
                 }
             };
             let prepared = match prepared {
@@ -491,7 +498,8 @@ impl Link {
             let ahead = page.next.map(|next| (page.epoch, page.upto, next));
             if let Some(at) = ahead {
                 let (client, company, size) = (self.client.clone(), self.company, self.page_size);
-                prefetched = Some(tokio::spawn(fetch_snapshot(client, company, Some(at), size, false)));
+                let plan = self.plan_for_prefetch();
+                prefetched = Some(tokio::spawn(fetch_snapshot(client, company, Some(at), size, false, plan)));
             }
             let progress = progress.get_or_insert_with(|| {
                 // A download stopped midway counts what it brought before.
@@ -764,15 +772,17 @@ impl Drop for Prefetched {
 }
 
 /// Fetches a snapshot page and prepares it for writing, as [`fetch`] does a log page.
+/// `plan`: the copy's chart of accounts, to work out the page's ledger rows with.
 async fn fetch_snapshot(
     client: SyncClient,
     company: CompanyId,
     from: Option<(uuid::Uuid, u64, SnapshotPosition)>,
     page_size: u32,
     counts: bool,
+    plan: Option<AccountPlan>,
 ) -> Result<PreparedSnapshot, SyncError> {
     let page = client.snapshot(company, from, page_size, counts).await?;
-    Ok(PreparedSnapshot::prepare(page))
+    Ok(PreparedSnapshot::prepare(page, plan.as_ref()))
 }
 
 /// Where a company file is moved before it is downloaded again from scratch:

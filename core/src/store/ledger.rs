@@ -65,8 +65,26 @@ fn payer(conn: &Connection, payment: Uuid) -> Result<Option<(Uuid, String)>, Sto
 /// Keeps what `source` stands for now (`entry`, `None`: nothing to book), dating the
 /// change `today` when it is not what it was.
 fn save_derived(conn: &Connection, source: Uuid, entry: Option<&Entry>, today: &str) -> Result<(), StoreError> {
-    let (date, fingerprint) = match entry {
-        Some(entry) => (Some(entry.date.to_string()), Some(entry.fingerprint.as_str())),
+    save_row(conn, source, entry.map(LedgerRow::of).as_ref(), today)
+}
+
+/// What the copy keeps of the entry a source stands for: its date and fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LedgerRow {
+    date: String,
+    fingerprint: String,
+}
+
+impl LedgerRow {
+    fn of(entry: &Entry) -> Self {
+        Self { date: entry.date.to_string(), fingerprint: entry.fingerprint.clone() }
+    }
+}
+
+/// [`save_derived`], from the row already worked out (`None`: nothing to book).
+fn save_row(conn: &Connection, source: Uuid, row: Option<&LedgerRow>, today: &str) -> Result<(), StoreError> {
+    let (date, fingerprint) = match row {
+        Some(row) => (Some(row.date.as_str()), Some(row.fingerprint.as_str())),
         None => (None, None),
     };
     conn.prepare_cached(
@@ -79,6 +97,69 @@ fn save_derived(conn: &Connection, source: Uuid, entry: Option<&Entry>, today: &
     )?
     .execute(params![source, date, fingerprint, today])?;
     Ok(())
+}
+
+/// The ledger rows of a page's documents, worked out with the chart of accounts the copy
+/// had when the page was fetched, in the task that parses it rather than in the one that
+/// writes: one entry and its digest per issued invoice and credit note (126k records:
+/// 0.46 s off the writer). Used only when the chart is still the one the page is written
+/// with; otherwise, and for a document whose entry cannot be made (its rule's error is
+/// the writer's to report), the writer derives it itself.
+#[derive(Debug, Default)]
+pub(crate) struct PreparedEntries {
+    plan: Option<AccountPlan>,
+    /// Per record of the page: `Some` when worked out.
+    rows: Vec<Option<Booked>>,
+}
+
+/// What a document stands for in the ledger, worked out ahead.
+#[derive(Debug)]
+pub(crate) enum Booked {
+    /// Nothing to book (a number-less or unissued document).
+    Nothing,
+    Entry(LedgerRow),
+}
+
+impl Booked {
+    fn row(&self) -> Option<&LedgerRow> {
+        match self {
+            Self::Nothing => None,
+            Self::Entry(row) => Some(row),
+        }
+    }
+}
+
+impl PreparedEntries {
+    /// Works out the rows of `bodies` (a page's records, in order) with `plan`; `None`:
+    /// none (the writer derives each).
+    pub(crate) fn of(plan: Option<&AccountPlan>, bodies: &[Result<Option<RecordBody>, String>]) -> Self {
+        let Some(plan) = plan else { return Self::default() };
+        let rows = bodies
+            .iter()
+            .map(|body| match body {
+                Ok(Some(RecordBody::Document(record))) if is_ledger_source(&record.document) => {
+                    entry_of_document(&record.document, plan).ok().map(|entry| match entry {
+                        Some(entry) => Booked::Entry(LedgerRow::of(&entry)),
+                        None => Booked::Nothing,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        Self { plan: Some(plan.clone()), rows }
+    }
+
+    /// The row worked out for the page's record at `index`, if any.
+    pub(crate) fn row(&self, index: usize) -> Option<&Booked> {
+        self.rows.get(index).and_then(Option::as_ref)
+    }
+}
+
+/// Whether `document` is one of the sources the triggers list: an issued invoice or
+/// credit note.
+fn is_ledger_source(document: &crate::model::Document) -> bool {
+    matches!(document.kind, DocumentKind::Invoice | DocumentKind::CreditNote)
+        && document.status != DocumentStatus::Draft
 }
 
 /// Lists `source` to be derived again.
@@ -102,38 +183,45 @@ fn mark_dirty(conn: &Connection, source: Uuid, kind: &str) -> Result<(), StoreEr
 pub(super) struct InlineLedger {
     plan: AccountPlan,
     today: String,
+    /// Whether the page's prepared rows were worked out with `plan`.
+    prepared_hold: bool,
 }
 
 impl InlineLedger {
-    /// `Some` while a first download has the ledger's triggers set aside.
-    pub(super) fn start(conn: &Connection) -> Result<Option<Self>, StoreError> {
+    /// `Some` while a first download has the ledger's triggers set aside. `prepared`:
+    /// the page's rows worked out ahead, used while the chart of accounts is theirs.
+    pub(super) fn start(conn: &Connection, prepared: &PreparedEntries) -> Result<Option<Self>, StoreError> {
         let aside: bool = conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM deferred_index WHERE name = 'ledger_document_insert')")?
             .query_row([], |r| r.get(0))?;
         if !aside {
             return Ok(None);
         }
-        Ok(Some(Self { plan: effective_plan(conn)?, today: chrono::Utc::now().date_naive().to_string() }))
+        let plan = effective_plan(conn)?;
+        let prepared_hold = prepared.plan.as_ref() == Some(&plan);
+        Ok(Some(Self { plan, today: chrono::Utc::now().date_naive().to_string(), prepared_hold }))
     }
 
-    /// Derives what the record `kind` `id` just written (`body`; `None`: deleted) stands for.
+    /// Derives what the record `kind` `id` just written (`body`; `None`: deleted) stands
+    /// for. `prepared`: its row worked out ahead ([`PreparedEntries::row`]), if any.
     pub(super) fn derive(
         &mut self,
         conn: &Connection,
         kind: RecordKind,
         id: Uuid,
         body: Option<&RecordBody>,
+        prepared: Option<&Booked>,
     ) -> Result<(), StoreError> {
         match body {
             Some(RecordBody::Document(record)) => {
                 let document = &record.document;
-                // The sources the triggers list: issued invoices and credit notes.
-                if matches!(document.kind, DocumentKind::Invoice | DocumentKind::CreditNote)
-                    && document.status != DocumentStatus::Draft
-                {
-                    save_derived(conn, id, entry_of_document(document, &self.plan)?.as_ref(), &self.today)?;
+                if !is_ledger_source(document) {
+                    return Ok(());
                 }
-                Ok(())
+                match prepared.filter(|_| self.prepared_hold) {
+                    Some(booked) => save_row(conn, id, booked.row(), &self.today),
+                    None => save_derived(conn, id, entry_of_document(document, &self.plan)?.as_ref(), &self.today),
+                }
             }
             Some(RecordBody::Payment(payment)) => {
                 if payer_is_final(conn, payment)? {
@@ -147,11 +235,13 @@ impl InlineLedger {
             }
             Some(RecordBody::Settings(_)) => {
                 // Another chart of accounts (the company's own, or its country's): what was
-                // derived with the one before is derived again at the end.
+                // derived with the one before is derived again at the end, and the rows
+                // worked out ahead with it are not used.
                 let plan = effective_plan(conn)?;
                 if plan != self.plan {
                     list_every_source(conn)?;
                     self.plan = plan;
+                    self.prepared_hold = false;
                 }
                 Ok(())
             }

@@ -77,6 +77,13 @@ pub enum Access {
 /// Statements each connection keeps prepared (see [`open_connection`]).
 const STATEMENT_CACHE: usize = 64;
 
+/// The page size of the files Comptoir creates, in bytes: twice SQLite's default. A
+/// first download writes fewer, fuller B-tree pages, and builds its indexes and commits
+/// its pages in about half the time (126k records: the index builds 1.8–2.0 s → 0.8–1.0 s,
+/// the commits 1.45 s → 0.9 s; `first_download` benchmark). A file keeps the page size it
+/// was made with: files made before keep 4 KiB.
+const PAGE_SIZE: u32 = 8_192;
+
 /// Whether reading through `conn` (a read-only connection) meets a hot rollback journal
 /// it may not roll back (`SQLITE_READONLY_ROLLBACK`).
 fn has_hot_journal(conn: &Connection) -> bool {
@@ -114,6 +121,10 @@ fn open_connection(path: &Path, access: Access, create: bool) -> Result<Connecti
         conn = Connection::open_with_flags(path, flags)
             .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         conn.busy_timeout(Duration::from_secs(5))?;
+    }
+    if create {
+        // Before anything is written (WAL included): an existing file keeps its own.
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     }
     if access == Access::ReadWrite {
         // WAL lets the UI read while the engine writes; FULL makes each commit durable.

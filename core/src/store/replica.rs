@@ -10,12 +10,13 @@ use serde_json::value::RawValue;
 
 use super::company::{Write, save_series, write_company};
 use super::held::{HeldRecord, any_held, hold, on_savepoint, release, retry_held};
-use super::ledger::InlineLedger;
+use super::ledger::{InlineLedger, PreparedEntries};
 use super::local::{has_local_edits, rebase, shadow_server_change};
 use super::outbox::acknowledge_applied;
 use super::overview::write_audit_record;
 use super::signed_head::save_audit_head;
 use super::{CompanyStore, StoreError, WriteTx};
+use crate::accounting::AccountPlan;
 use crate::audit::SignedAuditHead;
 use crate::model::to_cents;
 use crate::sync::{
@@ -79,7 +80,8 @@ impl CompanyStore {
             return Err(StoreError::PageOutOfOrder { cursor: at, page_after: after });
         }
         let end = PageEnd::Log { epoch: page.epoch, cursor: page.cursor, audit_head: page.audit_head.as_ref() };
-        self.write_parts(&PageParts { changes: &page.changes, bodies, digests, end })
+        let entries = PreparedEntries::default();
+        self.write_parts(&PageParts { changes: &page.changes, bodies, digests, entries: &entries, end })
     }
 
     /// Where this copy's snapshot stands: its epoch, its seq and the position of the next
@@ -127,6 +129,7 @@ impl CompanyStore {
             changes: &page.changes,
             bodies: &prepared.bodies,
             digests: &prepared.digests,
+            entries: &prepared.entries,
             end,
         })
     }
@@ -322,6 +325,8 @@ struct PageParts<'a> {
     changes: &'a [RawChange],
     bodies: &'a [Parsed],
     digests: &'a [Option<u64>],
+    /// The ledger rows of its documents, worked out ahead (empty: none).
+    entries: &'a PreparedEntries,
     end: PageEnd<'a>,
 }
 
@@ -347,9 +352,9 @@ fn write_page(
     let conn = tx.connection();
     let local_edits = has_local_edits(conn)?;
     let held_before = any_held(conn)?;
-    let mut ledger = InlineLedger::start(conn)?;
+    let mut ledger = InlineLedger::start(conn, parts.entries)?;
     let mut held = Vec::new();
-    for (change, body) in parts.changes.iter().zip(parts.bodies) {
+    for (index, (change, body)) in parts.changes.iter().zip(parts.bodies).enumerate() {
         let raw = change.body.as_deref().map(RawValue::get);
         if local_edits && shadow_server_change(conn, change.kind, change.id, raw)? {
             continue;
@@ -366,7 +371,7 @@ fn write_page(
         let mut write = || {
             project(tx, company, change.kind, change.id, body.as_ref())?;
             match &mut ledger {
-                Some(ledger) => ledger.derive(conn, change.kind, change.id, body.as_ref()),
+                Some(ledger) => ledger.derive(conn, change.kind, change.id, body.as_ref(), parts.entries.row(index)),
                 None => Ok(()),
             }
         };
@@ -472,6 +477,7 @@ pub struct PreparedSnapshot {
     pub page: RawSnapshotPage,
     bodies: Vec<Parsed>,
     digests: Vec<Option<u64>>,
+    entries: PreparedEntries,
 }
 
 impl PreparedSnapshot {
@@ -482,10 +488,14 @@ impl PreparedSnapshot {
     /// than when keys come in ascending order. A snapshot holds each record once and at
     /// most one version of it, so the order within a page changes nothing else: 126k
     /// records took 7.6 s instead of 8.6–9.1 s (`first_download` benchmark).
-    pub fn prepare(mut page: RawSnapshotPage) -> Self {
+    ///
+    /// With `plan` (the chart of accounts the copy has now), the ledger rows of the
+    /// page's documents are worked out here too (see [`PreparedEntries`]).
+    pub fn prepare(mut page: RawSnapshotPage, plan: Option<&AccountPlan>) -> Self {
         page.changes.sort_by_key(|change| (change.kind, change.id));
         let (bodies, digests) = prepare(&page.changes);
-        Self { page, bodies, digests }
+        let entries = PreparedEntries::of(plan, &bodies);
+        Self { page, bodies, digests, entries }
     }
 }
 

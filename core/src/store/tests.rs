@@ -125,7 +125,7 @@ fn a_contact_keeps_its_peppol_id() {
 }
 
 #[test]
-fn new_file_uses_wal_full_sync_and_foreign_keys() {
+fn new_file_uses_wal_full_sync_foreign_keys_and_8_kib_pages() {
     let dir = TempDir::new().unwrap();
     let (store, path) = new_store(&dir, "a.comptoir");
     let conn = store.connection();
@@ -133,6 +133,8 @@ fn new_file_uses_wal_full_sync_and_foreign_keys() {
     let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
     let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0)).unwrap();
+    assert_eq!(page_size, i64::from(super::PAGE_SIZE));
     assert_eq!(store.schema_version().unwrap(), latest_version());
     let info = CompanyStore::identify(&path).unwrap();
     assert_eq!(info.company_id, store.company_id());
@@ -1667,6 +1669,7 @@ mod hostile_snapshot {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::accounting::AccountPlan;
     use crate::store::PreparedSnapshot;
     use crate::sync::{DocumentRecord, RawChange, RawSnapshotPage, RecordBody, RecordKind};
 
@@ -1850,13 +1853,63 @@ mod hostile_snapshot {
         let (mut store, _) = new_store(&dir, "snapshot.comptoir");
         store.set_indexes_aside().unwrap();
         let records = records();
-        let held = store.apply_snapshot_page(None, &PreparedSnapshot::prepare(page(&records, &[]))).unwrap();
+        let held = store.apply_snapshot_page(None, &PreparedSnapshot::prepare(page(&records, &[]), None)).unwrap();
         assert!(held.is_empty(), "{held:?}");
         store.restore_indexes().unwrap();
         for &(kind, id, _) in &records {
             assert!(stored(&store, kind, id), "{kind:?} {id}");
             read_back(&store, kind, id).unwrap();
         }
+    }
+
+    /// The ledger rows a first download keeps: (source, date, fingerprint), in order.
+    fn ledger_rows(store: &CompanyStore) -> Vec<(uuid::Uuid, Option<String>, Option<String>)> {
+        let mut stmt =
+            store.connection().prepare("SELECT source_id, date, fingerprint FROM ledger ORDER BY source_id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    /// The ledger rows worked out ahead, in the task that parses a page, are those the
+    /// writer derives; worked out with another chart of accounts than the copy's, they
+    /// are not used.
+    #[test]
+    fn ledger_rows_worked_out_ahead_are_those_the_writer_derives() {
+        let dir = TempDir::new().unwrap();
+        let records = records();
+        // A first download of the page, its ledger rows worked out ahead with the chart
+        // `ahead` gives from the copy's own (`None`: none worked out ahead).
+        let download = |file: &str, ahead: &dyn Fn(AccountPlan) -> Option<AccountPlan>| {
+            let (mut store, _) = new_store(&dir, file);
+            store.set_indexes_aside().unwrap();
+            let plan = ahead(store.account_plan().unwrap());
+            let held = store.apply_snapshot_page(None, &PreparedSnapshot::prepare(page(&records, &[]), plan.as_ref()));
+            assert!(held.unwrap().is_empty());
+            ledger_rows(&store)
+        };
+        let another = |mut plan: AccountPlan| {
+            plan.sales.number = "706900".into();
+            plan
+        };
+
+        let derived = download("writer.comptoir", &|_| None);
+        // The invoice's and the payment's.
+        assert_eq!(derived.len(), 2, "{derived:?}");
+        assert!(derived.iter().all(|(_, date, fingerprint)| date.is_some() && fingerprint.is_some()), "{derived:?}");
+        assert_eq!(download("ahead.comptoir", &|own| Some(own)), derived);
+        assert_eq!(download("other.comptoir", &|own| Some(another(own))), derived);
+
+        // Worked out with the other chart, the invoice's row would have differed.
+        let (store, _) = new_store(&dir, "plan.comptoir");
+        let plan = store.account_plan().unwrap();
+        let invoice = records
+            .iter()
+            .find_map(|(_, _, body)| match serde_json::from_value(body.clone()) {
+                Ok(RecordBody::Document(record)) if record.document.number.is_some() => Some(record.document),
+                _ => None,
+            })
+            .unwrap();
+        let fingerprint = |plan: &AccountPlan| crate::accounting::entry_of_document(&invoice, plan).unwrap().unwrap();
+        assert_ne!(fingerprint(&plan).fingerprint, fingerprint(&another(plan.clone())).fingerprint);
     }
 
     proptest! {
@@ -1894,7 +1947,7 @@ mod hostile_snapshot {
                 .map(|(_, (kind, id, _))| (*kind, *id))
                 .collect();
             let held = store
-                .apply_snapshot_page(None, &PreparedSnapshot::prepare(page))
+                .apply_snapshot_page(None, &PreparedSnapshot::prepare(page, None))
                 .map_err(|e| TestCaseError::fail(format!("the page refused whole: {e}")))?;
             prop_assert!(held.iter().all(|h| !h.code.is_empty() && h.message.contains(&h.id.to_string())));
             // The download ends: what was set aside builds again over what was written.
