@@ -72,6 +72,14 @@ fn indexes_and_search_are_back(copy: &CompanyStore, path: &Path) {
         })
         .unwrap();
     assert_eq!(triggers, 6);
+    // And the index of the entries to post, set aside while the ledger's rows came.
+    let ledger_index: i64 = copy
+        .connection()
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ledger_pending'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(ledger_index, 1);
     // Every document is searchable: its search triggers, set aside too, are back, and
     // the index was built from the table in one pass.
     let search_triggers: i64 = copy

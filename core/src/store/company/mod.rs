@@ -105,7 +105,8 @@ impl CompanyStore {
     }
 
     /// While on, commits are not flushed to the disk one by one (`synchronous=NORMAL`)
-    /// and the write-ahead log grows to 64 MiB before it is copied into the file: for
+    /// and the write-ahead log grows to 16,384 pages (128 MiB in a file made with 8 KiB
+    /// pages, 64 MiB in an older one) before it is copied into the file: for
     /// the pages of a first download, which the server still holds. A commit stays
     /// atomic; a power cut may lose the last pages written, and the download fetches
     /// them again. Off (`synchronous=FULL`, the default checkpoint), every commit is on
