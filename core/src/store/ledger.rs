@@ -224,14 +224,10 @@ impl InlineLedger {
                 }
             }
             Some(RecordBody::Payment(payment)) => {
-                if payer_is_final(conn, payment)? {
-                    let customer = payer(conn, id)?;
-                    let entry =
-                        entry_of_payment(payment, customer.as_ref().map(|(id, name)| (*id, name.as_str())), &self.plan);
-                    save_derived(conn, id, Some(&entry), &self.today)
-                } else {
-                    mark_dirty(conn, id, "payment")
-                }
+                let Some(customer) = final_payer(conn, payment)? else { return mark_dirty(conn, id, "payment") };
+                let entry =
+                    entry_of_payment(payment, customer.as_ref().map(|(id, name)| (*id, name.as_str())), &self.plan);
+                save_derived(conn, id, Some(&entry), &self.today)
             }
             Some(RecordBody::Settings(_)) => {
                 // Another chart of accounts (the company's own, or its country's): what was
@@ -276,21 +272,26 @@ pub(super) fn with_triggers_lent<T>(
     Ok(value)
 }
 
-/// Whether the payer of `payment` is the one the copy will know once downloaded: its
-/// contact is here, or it has none and every document it pays is here.
-fn payer_is_final(conn: &Connection, payment: &Payment) -> Result<bool, StoreError> {
+/// The payer of `payment` ([`PAYER`]; `Some(None)`: none), when it is the one the copy
+/// will know once downloaded: its contact is here, or it has none and every document it
+/// pays is here. `None`: not yet.
+#[allow(clippy::option_option, reason = "not final, or final and maybe nobody")]
+fn final_payer(conn: &Connection, payment: &Payment) -> Result<Option<Option<(Uuid, String)>>, StoreError> {
     if let Some(contact) = payment.contact_id {
-        return Ok(conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM contacts WHERE id = ?1)")?
-            .query_row([contact.0], |r| r.get(0))?);
+        // The payment's own contact is its payer, [`PAYER`]'s first part: read at once.
+        let name: Option<String> = conn
+            .prepare_cached("SELECT name FROM contacts WHERE id = ?1")?
+            .query_row([contact.0], |r| r.get(0))
+            .optional()?;
+        return Ok(name.map(|name| Some((contact.0, name))));
     }
     let mut here = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM documents WHERE id = ?1)")?;
     for allocation in &payment.allocations {
         if !here.query_row([allocation.document_id.0], |r| r.get::<_, bool>(0))? {
-            return Ok(false);
+            return Ok(None);
         }
     }
-    Ok(true)
+    Ok(Some(payer(conn, payment.id.0)?))
 }
 
 /// Where a walk through the pending entries stands: they come by date, reversals before
