@@ -1946,8 +1946,10 @@ mod hostile_snapshot {
                 })
                 .map(|(_, (kind, id, _))| (*kind, *id))
                 .collect();
+            // Prepared as the download does: the ledger rows worked out ahead too.
+            let plan = store.account_plan().unwrap();
             let held = store
-                .apply_snapshot_page(None, &PreparedSnapshot::prepare(page, None))
+                .apply_snapshot_page(None, &PreparedSnapshot::prepare(page, Some(&plan)))
                 .map_err(|e| TestCaseError::fail(format!("the page refused whole: {e}")))?;
             prop_assert!(held.iter().all(|h| !h.code.is_empty() && h.message.contains(&h.id.to_string())));
             // The download ends: what was set aside builds again over what was written.
