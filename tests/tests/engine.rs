@@ -53,44 +53,25 @@ fn start(dir: &Path, default_server: &str, clock: Arc<ManualClock>) -> App {
 /// After a first download: the screens' indexes, the ledger's triggers and the documents'
 /// search triggers set aside during it are back, and every document is searchable.
 fn indexes_and_search_are_back(copy: &CompanyStore, path: &Path) {
+    let count = |sql: &str| -> i64 { copy.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let named = |what: &str, like: &str| {
+        count(&format!("SELECT count(*) FROM sqlite_master WHERE type = '{what}' AND name LIKE '{like}'"))
+    };
     // The screens' indexes: kept up all along, or built once their kind had arrived.
-    let indexes: i64 = copy
-        .connection()
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'documents_by_%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(indexes, 7, "by date, number, customer, contact, corrects, status and structured communication");
-    let waiting: i64 = copy.connection().query_row("SELECT count(*) FROM deferred_index", [], |r| r.get(0)).unwrap();
-    assert_eq!(waiting, 0);
+    assert_eq!(
+        named("index", "documents_by_%"),
+        7,
+        "by date, number, customer, contact, corrects, status and structured communication"
+    );
+    assert_eq!(count("SELECT count(*) FROM deferred_index"), 0);
     // So are the triggers that list accounting sources, and every source was listed once
     // at the end (the engine then derives them in the background).
-    let triggers: i64 = copy
-        .connection()
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ledger_%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(triggers, 6);
+    assert_eq!(named("trigger", "ledger_%"), 6);
     // And the index of the entries to post, set aside while the ledger's rows came.
-    let ledger_index: i64 = copy
-        .connection()
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ledger_pending'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(ledger_index, 1);
+    assert_eq!(named("index", "ledger_pending"), 1);
     // Every document is searchable: its search triggers, set aside too, are back, and
     // the index was built from the table in one pass.
-    let search_triggers: i64 = copy
-        .connection()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'documents_search_%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(search_triggers, 3);
+    assert_eq!(named("trigger", "documents_search_%"), 3);
     // The index holds exactly the table's documents (FTS5 checks it against its content).
     let checking = rusqlite::Connection::open(path).unwrap();
     checking.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')", []).unwrap();
