@@ -20,6 +20,18 @@ pub const WINDOW_TITLE: &str = "Comptoir";
 /// The id under which eframe stores the window's position and size.
 pub const APP_ID: &str = "comptoir";
 
+/// How the window opens: its title, its first size and its least. `comptoir` opens it so,
+/// and the `ui` benchmark's run in a real window.
+pub fn window_options() -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(WINDOW_TITLE)
+            .with_inner_size([1100.0, 720.0])
+            .with_min_inner_size([640.0, 420.0]),
+        ..Default::default()
+    }
+}
+
 /// The app's state.
 /// Notices the bell keeps.
 pub const MAX_NOTICES: usize = 200;

@@ -305,13 +305,7 @@ fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time:
         });
         app.tour = Some(comptoir::tour::Tour::new(dir, cut_network));
     }
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(comptoir::app::WINDOW_TITLE)
-            .with_inner_size([1100.0, 720.0])
-            .with_min_inner_size([640.0, 420.0]),
-        ..Default::default()
-    };
+    let options = comptoir::app::window_options();
     let engine_stopped = app.engine_stopped();
     let host_stopped = app.host_stopped();
     let update_after_exit = app.update_after_exit();

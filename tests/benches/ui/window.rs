@@ -1,0 +1,266 @@
+//! The same app in a real window: `eframe` as `comptoir` opens it (winit, wgpu, the tray
+//! icon), on whatever renderer the display offers. Under `xvfb-run` there is no GPU: the
+//! triangles are rasterised in software (Mesa's llvmpipe or lavapipe), as on a machine
+//! without a graphics driver, and the adapter's name is printed to show which.
+//!
+//! The run drives the window as a user would, through the app's own state and input
+//! events (no test harness): the dashboard on opening, then the invoice list, scrolled
+//! and jumped through, a search, and the dashboard again. Frames are drawn without pause
+//! (each asks for the next), so the time between two is what a frame costs whole: the
+//! app's layout, tessellation, rasterisation and presentation. Prints figures and the
+//! process's peak memory; asserts nothing about time.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use comptoir::app::ComptoirApp;
+use comptoir::screens::Screen;
+use comptoir_core::clock::SystemClock;
+use comptoir_core::engine::credentials::FileCredentials;
+use comptoir_core::engine::{EngineConfig, Timing};
+use comptoir_tests::{ms, peak_rss_mib, spread};
+
+/// Frames measured at each stop.
+const FRAMES: usize = 120;
+/// How long a stop may wait for what it waits for before the run fails.
+const PATIENCE: Duration = Duration::from_mins(2);
+
+/// Where the run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// Until the dashboard shows its figures and its charts.
+    Opening,
+    /// Frames of the dashboard at rest.
+    Dashboard,
+    /// The invoice list asked for, until its count shows.
+    List,
+    /// Frames of the list at rest.
+    ListAtRest,
+    /// A screenful scrolled every frame.
+    Scrolling,
+    /// Far jumps, as by the scroll bar.
+    Jumping,
+    /// A customer's name typed in the search box, until its results show.
+    Searching,
+    /// Frames of the results.
+    Results,
+    /// The dashboard again, at rest.
+    Back,
+}
+
+/// The app in a window, and the run's script around it.
+struct WindowRun {
+    app: ComptoirApp,
+    launched: Instant,
+    stop: Stop,
+    stop_started: Instant,
+    /// When the previous frame began, to time this one whole.
+    previous: Option<Instant>,
+    frames: Vec<Duration>,
+    /// The wheel's move to give the next frame, with the pointer over the list.
+    wheel: Option<f32>,
+}
+
+/// Runs the app in a window on the prepared folder `data` until its script ends.
+pub fn run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let launched = Instant::now();
+    // As `comptoir` starts it, but for the credentials (kept in a file rather than the
+    // system's keychain, which a virtual display has none of) and French.
+    let config = EngineConfig {
+        data_dir: data.to_path_buf(),
+        default_server: "http://127.0.0.1:9".to_owned(),
+        clock: Arc::new(SystemClock),
+        credentials: Arc::new(FileCredentials::new(&data.join("credentials.json"))),
+        wake: Arc::new(|| {}),
+        timing: Timing::default(),
+    };
+    let app = ComptoirApp::start_with(config, comptoir::app::AppConfig::new(comptoir::i18n::Language::French))?;
+    let mut failed = None;
+    let outcome = eframe::run_native(
+        comptoir::app::APP_ID,
+        comptoir::app::window_options(),
+        Box::new(|cc| {
+            match cc.wgpu_render_state.as_ref() {
+                Some(state) => {
+                    let info = state.adapter.get_info();
+                    println!(
+                        "real window: renderer {} ({:?}, {:?}, driver {} {})",
+                        info.name, info.backend, info.device_type, info.driver, info.driver_info
+                    );
+                }
+                None => println!("real window: renderer unknown (not wgpu)"),
+            }
+            let mut app = app;
+            app.start_tray(&cc.egui_ctx);
+            Ok(Box::new(Recorder {
+                run: WindowRun {
+                    app,
+                    launched,
+                    stop: Stop::Opening,
+                    stop_started: Instant::now(),
+                    previous: None,
+                    frames: Vec::with_capacity(FRAMES),
+                    wheel: None,
+                },
+                failed: &mut failed,
+            }))
+        }),
+    );
+    outcome.map_err(|e| format!("the window could not run: {e}"))?;
+    if let Some(failed) = failed {
+        return Err(failed.into());
+    }
+    println!("real window: app process peak memory {} MiB", peak_rss_mib());
+    Ok(())
+}
+
+/// The run, and where its failure is told once the window has closed.
+struct Recorder<'a> {
+    run: WindowRun,
+    failed: &'a mut Option<String>,
+}
+
+impl eframe::App for Recorder<'_> {
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if let Some(dy) = self.run.wheel.take() {
+            // The pointer over the list's rows, then the wheel.
+            raw_input.events.push(egui::Event::PointerMoved(egui::pos2(600.0, 450.0)));
+            raw_input.events.push(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, dy),
+                modifiers: egui::Modifiers::NONE,
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Unknown,
+            });
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let began = Instant::now();
+        if let Some(previous) = self.run.previous.replace(began) {
+            self.run.frames.push(began - previous);
+        }
+        self.run.app.frame_ui(ui);
+        let done = match self.run.next() {
+            Ok(done) => done,
+            Err(e) => {
+                *self.failed = Some(e);
+                true
+            }
+        };
+        if done {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        } else {
+            ui.ctx().request_repaint();
+        }
+    }
+}
+
+impl WindowRun {
+    /// Goes on with the script after a frame; `true` once it has ended.
+    fn next(&mut self) -> Result<bool, String> {
+        let waited = self.stop_started.elapsed();
+        match self.stop {
+            Stop::Opening => {
+                let dashboard = &self.app.screens.dashboard;
+                if dashboard.figures.is_some() && dashboard.charts.is_some() {
+                    println!(
+                        "real window: the dashboard's figures and charts show {:.1} ms after launch",
+                        ms(self.launched.elapsed())
+                    );
+                    self.begin(Stop::Dashboard);
+                } else if waited > PATIENCE {
+                    return Err("the dashboard never showed its figures".into());
+                }
+            }
+            Stop::Dashboard => {
+                if self.frames.len() >= FRAMES {
+                    self.report("dashboard frame at rest");
+                    self.app.screens.current = Some(Screen::Invoices);
+                    self.begin(Stop::List);
+                }
+            }
+            Stop::List => {
+                if let Some(total) = self.app.screens.invoices.total {
+                    println!("real window: invoice list, {total} counted, shown {:.1} ms after the click", ms(waited));
+                    self.begin(Stop::ListAtRest);
+                } else if waited > PATIENCE {
+                    return Err("the invoice list never showed its count".into());
+                }
+            }
+            Stop::ListAtRest => {
+                if self.frames.len() >= FRAMES {
+                    self.report("list frame at rest");
+                    self.begin(Stop::Scrolling);
+                }
+            }
+            Stop::Scrolling => {
+                if self.frames.len() >= FRAMES {
+                    self.report("list frame scrolling 600 px/frame");
+                    self.begin(Stop::Jumping);
+                } else {
+                    self.wheel = Some(-600.0);
+                }
+            }
+            Stop::Jumping => {
+                if self.frames.len() >= 20 {
+                    self.report("list frame jumping far (offset reads)");
+                    let name = self.search_name()?;
+                    self.app.screens.invoices.search.clone_from(&name);
+                    self.begin(Stop::Searching);
+                } else {
+                    let jump = if self.frames.len().is_multiple_of(2) { -2_000_000.0 } else { 1_500_000.0 };
+                    self.wheel = Some(jump);
+                }
+            }
+            Stop::Searching => {
+                let list = &self.app.screens.invoices;
+                if let Some((text, rows)) = list.results.as_ref().filter(|(text, _)| *text == list.search.trim()) {
+                    println!(
+                        "real window: search “{text}” typed, its {} rows shown {:.1} ms after",
+                        rows.len(),
+                        ms(waited)
+                    );
+                    self.begin(Stop::Results);
+                } else if waited > PATIENCE {
+                    return Err("the search never showed its results".into());
+                }
+            }
+            Stop::Results => {
+                if self.frames.len() >= FRAMES {
+                    self.report("list frame showing the results");
+                    self.app.screens.current = Some(Screen::Dashboard);
+                    self.begin(Stop::Back);
+                }
+            }
+            Stop::Back => {
+                if self.frames.len() >= FRAMES {
+                    self.report("dashboard frame, back to it");
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Moves to `stop`: its frames are counted from the next.
+    fn begin(&mut self, stop: Stop) {
+        self.stop = stop;
+        self.stop_started = Instant::now();
+        self.frames.clear();
+        self.previous = None;
+    }
+
+    fn report(&mut self, what: &str) {
+        println!("real window: {what:34} {}", spread(std::mem::take(&mut self.frames)));
+    }
+
+    /// A customer's surname from a third of the way down the list, as the kittest run
+    /// searches for.
+    fn search_name(&self) -> Result<String, String> {
+        let reader = self.app.reader.as_ref().ok_or("no company open")?;
+        let copy = comptoir_core::store::CompanyStore::open_read_only(reader.path()).map_err(|e| e.to_string())?;
+        super::invoice_a_third_down(&copy).map(|row| super::surname(&row)).map_err(|e| e.to_string())
+    }
+}
