@@ -32,10 +32,9 @@ use comptoir_core::clock::SystemClock;
 use comptoir_core::demo::{self, DemoSize};
 use comptoir_core::model::{Country, DocumentKind, UserId};
 use comptoir_core::store::{
-    AppStore, CompanyStore, DocumentFilter, DocumentRow, DocumentSort, LocalAccount, LocalCompany, PageRequest,
-    SortDirection,
+    AppStore, CompanyStore, DocumentFilter, DocumentSort, LocalAccount, LocalCompany, PageRequest, SortDirection,
 };
-use comptoir_tests::{app_harness, ms, peak_rss_mib, spread, ui};
+use comptoir_tests::{app_harness, ms, peak_rss_mib, proc_kib, spread, ui};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 
@@ -63,62 +62,148 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !dir.join(AppStore::FILE_NAME).exists() {
         prepare(dir, invoices)?;
     }
+    // What the children look for, read here: a query of their own would count its
+    // memory as the app's.
+    let picks = Picks::read(dir)?.to_env();
     let status = std::process::Command::new(std::env::current_exe()?)
         .env(CHILD_MODE, dir)
+        .env(PICKS, &picks)
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .status()?;
     if !status.success() {
         return Err(format!("the app run failed: {status}").into());
     }
-    window_child(dir)
+    window_child(dir, &picks)
 }
 
-/// Runs the window child on the prepared folder `data`: on this session's display if it
-/// has one (`COMPTOIR_BENCH_UI_DISPLAY=1`), else on a virtual display of its own
-/// (`xvfb-run`: software rendering). The copy is opened again by a new process, as on
-/// the app's next launch.
-fn window_child(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let exe = std::env::current_exe()?;
+/// Passes [`Picks`] to the children.
+const PICKS: &str = "COMPTOIR_BENCH_UI_PICKS";
+
+/// What the runs look for in the company: how many invoices the list counts, and the
+/// invoice a third of the way down the list by date, whose customer's surname (one the
+/// list holds many invoices of) and number are searched for.
+struct Picks {
+    invoices: u64,
+    surname: String,
+    number: String,
+}
+
+impl Picks {
+    fn read(data: &Path) -> Result<Self, Box<dyn std::error::Error>> {
+        let app = AppStore::open(&data.join(AppStore::FILE_NAME))?;
+        let company = app.active_company()?.ok_or("no active company")?;
+        let reader = CompanyStore::open_read_only(&company.file_path)?;
+        let invoices = DocumentFilter::kind(DocumentKind::Invoice);
+        let total = reader.count_documents(&invoices)?;
+        let page = reader.list_documents(
+            &invoices,
+            DocumentSort::Date,
+            SortDirection::Descending,
+            &PageRequest::Offset(total / 3),
+            1,
+        )?;
+        let row = page.rows.into_iter().next().ok_or("no invoice")?;
+        Ok(Self {
+            invoices: total,
+            surname: row.customer_name.split_whitespace().next().unwrap_or("Martin").to_owned(),
+            number: row.number.ok_or("an invoice without number")?,
+        })
+    }
+
+    fn to_env(&self) -> String {
+        format!("{}|{}|{}", self.invoices, self.surname, self.number)
+    }
+
+    fn from_env() -> Result<Self, Box<dyn std::error::Error>> {
+        let text = std::env::var(PICKS)?;
+        let mut parts = text.splitn(3, '|');
+        let mut next = || parts.next().map(str::to_owned).ok_or("incomplete picks");
+        Ok(Self { invoices: next()?.parse()?, surname: next()?, number: next()? })
+    }
+}
+
+/// The runs in a real window, each on a virtual display of its own (`xvfb-run`: no GPU,
+/// the triangles rasterised in software): the window child, scripted; then the `comptoir`
+/// binary itself on the same folder, left on its dashboard, whose peak memory is read
+/// from outside. The copy is opened again by each, as on the app's next launch.
+fn window_child(data: &Path, picks: &str) -> Result<(), Box<dyn std::error::Error>> {
+    if std::process::Command::new("xvfb-run").arg("--help").output().is_err() {
+        println!("real window: not measured (no xvfb-run here: the Quick start's packages install it)");
+        return Ok(());
+    }
     let runtime = tempfile::tempdir()?;
-    let mut command = if std::env::var("COMPTOIR_BENCH_UI_DISPLAY").as_deref() == Ok("1") {
-        std::process::Command::new(&exe)
-    } else {
-        let found = std::process::Command::new("xvfb-run").arg("--help").output();
-        if found.is_err() {
-            println!("real window: not measured (no xvfb-run here: the Quick start's packages install it)");
-            return Ok(());
-        }
-        let mut command = std::process::Command::new("xvfb-run");
-        command.args(["-a", "-s", "-screen 0 1280x800x24"]).arg(&exe).env_remove("WAYLAND_DISPLAY");
-        command
-    };
-    // Mesa wants a private runtime folder; a virtual display has no session of its own.
-    let status = command.env(WINDOW_MODE, data).env("XDG_RUNTIME_DIR", runtime.path()).status()?;
+    let status = on_virtual_display(runtime.path())
+        .arg(std::env::current_exe()?)
+        .env(WINDOW_MODE, data)
+        .env(PICKS, picks)
+        .status()?;
     if !status.success() {
         return Err(format!("the window run failed: {status}").into());
     }
+    real_binary(data, runtime.path())
+}
+
+/// `xvfb-run`, to be given the program to run: a display of the app window's size and a
+/// private runtime folder (Mesa wants one).
+fn on_virtual_display(runtime: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("xvfb-run");
+    command
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env("XDG_STATE_HOME", runtime);
+    command
+}
+
+/// How long `comptoir` is left on its dashboard: the scripted run shows its charts
+/// 10–13 s after launch.
+const LEFT_OPEN: Duration = Duration::from_secs(30);
+
+/// `comptoir --data DIR` as a user starts it, left open on its dashboard for
+/// [`LEFT_OPEN`], its memory read from `/proc` every quarter of a second.
+fn real_binary(data: &Path, runtime: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let pid_file = runtime.join("comptoir.pid");
+    // The shell writes its pid and becomes the app: the pid is the app's.
+    let mut display = on_virtual_display(runtime)
+        .args(["sh", "-c", "echo $$ > \"$2\"; exec \"$0\" --data \"$1\""])
+        .arg(env!("CARGO_BIN_EXE_comptoir-app"))
+        .arg(data)
+        .arg(&pid_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    let mut pid = None;
+    let mut peak_kib = 0;
+    let mut last = String::new();
+    while started.elapsed() < LEFT_OPEN {
+        std::thread::sleep(Duration::from_millis(250));
+        if pid.is_none() {
+            pid = std::fs::read_to_string(&pid_file).ok().and_then(|p| p.trim().parse::<u32>().ok());
+        }
+        let Some(pid) = pid else { continue };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            return Err("comptoir stopped before it was closed".into());
+        };
+        peak_kib = proc_kib(&status, "VmHWM:").unwrap_or(peak_kib);
+        last = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    }
+    if let Some(pid) = pid {
+        std::process::Command::new("kill").arg(pid.to_string()).status()?;
+    }
+    display.wait()?;
+    let part = |key: &str| proc_kib(&last, key).map_or_else(|| "?".to_owned(), |k| (k / 1024).to_string());
+    println!(
+        "real window, the `comptoir` binary on its dashboard for {} s: peak memory {} MiB; at the end {} MiB \
+         resident, of which {} MiB anonymous (heaps, caches, buffers) and the rest mapped files (the program's \
+         code, Mesa and LLVM's)",
+        LEFT_OPEN.as_secs(),
+        peak_kib / 1024,
+        part("Rss:"),
+        part("Anonymous:"),
+    );
     Ok(())
-}
-
-/// The invoice a third of the way down the list by date: the searches look for its
-/// customer's surname (one the list holds many invoices of) and its number.
-fn invoice_a_third_down(reader: &CompanyStore) -> Result<DocumentRow, Box<dyn std::error::Error>> {
-    let invoices = DocumentFilter::kind(DocumentKind::Invoice);
-    let total = reader.count_documents(&invoices)?;
-    let page = reader.list_documents(
-        &invoices,
-        DocumentSort::Date,
-        SortDirection::Descending,
-        &PageRequest::Offset(total / 3),
-        1,
-    )?;
-    Ok(page.rows.into_iter().next().ok_or("no invoice")?)
-}
-
-/// The first word of a customer's name.
-fn surname(row: &DocumentRow) -> String {
-    row.customer_name.split_whitespace().next().unwrap_or("Martin").to_owned()
 }
 
 /// A data folder as the app leaves it after a first download: an account, and the
@@ -186,6 +271,7 @@ fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) -> Result<(), St
 
 /// The child: launch the app on the prepared folder, as `comptoir` does, and measure.
 fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let picks = Picks::from_env()?;
     let launched = Instant::now();
     // As `comptoir` starts it (its engine, its reader, French), through the tests' harness.
     let mut harness = app_harness(data, "http://127.0.0.1:9", Arc::new(SystemClock), egui::vec2(1280.0, 800.0));
@@ -205,9 +291,7 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let clicked = Instant::now();
     // Through the navigation: the dashboard names its invoices too.
     ui::go_to(&mut harness, "Factures");
-    let reader = CompanyStore::open_read_only(harness.state().reader.as_ref().ok_or("no company open")?.path())?;
-    let invoices = DocumentFilter::kind(DocumentKind::Invoice);
-    let total = reader.count_documents(&invoices)?;
+    let total = picks.invoices;
     wait_for(&mut harness, &format!("{total} documents"))?;
     println!(
         "invoice list: {total} invoices counted in the background, shown {:.1} ms after the click",
@@ -238,38 +322,21 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let sort_frames: Vec<Duration> = (0..3).map(|_| frame(&mut harness)).collect();
     println!("sort by number: {:.2} ms until redrawn ({})", ms(by_number_clicked.elapsed()), spread(sort_frames));
 
-    // Full-text search: the query alone, then typed in the window until the rows show.
-    let row = invoice_a_third_down(&reader)?;
-    let name = surname(&row);
-    let mut queries = Vec::new();
-    let mut hits = 0;
-    for _ in 0..20 {
-        let started = Instant::now();
-        hits = reader.search_documents(&invoices, &name, comptoir::screens::documents::SEARCH_LIMIT)?.len();
-        queries.push(started.elapsed());
-    }
-    println!("search “{name}” ({hits} rows shown, newest first), the query: {}", spread(queries));
-    let number = row.number.clone().ok_or("an invoice without number")?;
-    let mut queries = Vec::new();
-    for _ in 0..20 {
-        let started = Instant::now();
-        std::hint::black_box(reader.search_documents(&invoices, &number, 10)?);
-        queries.push(started.elapsed());
-    }
-    println!("search by number {number}, the query: {}", spread(queries));
+    // A search typed in the window until its rows show.
+    let name = &picks.surname;
     harness.get_by_label("Rechercher").focus();
     harness.step();
     let typed = Instant::now();
-    harness.get_by_label("Rechercher").type_text(&name);
+    harness.get_by_label("Rechercher").type_text(name);
     wait_for(&mut harness, "résultats")?;
-    println!("search typed in the window until its rows show: {:.1} ms", ms(typed.elapsed()));
+    println!("search “{name}” typed in the window until its rows show: {:.1} ms", ms(typed.elapsed()));
     let searching: Vec<Duration> = (0..FRAMES / 2).map(|_| frame(&mut harness)).collect();
     println!("list frame showing the results:    {}", spread(searching));
-
     ui::go_to(&mut harness, "Tableau de bord");
-    dashboard_charts(&mut harness, &reader, &invoices)?;
+    wait_for(&mut harness, "Restant dû par ancienneté")?;
+    // Read before the queries below, which run on a connection of this benchmark's own.
     println!("app process peak memory: {} MiB", peak_rss_mib());
-    Ok(())
+    queries_alone(&harness, &picks)
 }
 
 /// What the user waits for after the main window, on the dashboard that opens first: its
@@ -291,14 +358,31 @@ fn dashboard_on_opening(
     Ok(())
 }
 
-/// The dashboard's charts: their three grouped queries alone (the time until the window
-/// shows them is measured on opening), and the count of the invoices behind the oldest
-/// age bar, as the list counts them.
-fn dashboard_charts(
-    harness: &mut Harness<'_, ComptoirApp>,
-    reader: &CompanyStore,
-    invoices: &DocumentFilter,
-) -> Result<(), Box<dyn std::error::Error>> {
+/// The queries behind what the window showed, alone, on a connection of the benchmark's
+/// own (after the app's memory was read): the searches, the dashboard's figures and its
+/// three grouped chart queries (the time until the window shows them is measured on
+/// opening), and the count of the invoices behind the oldest age bar, as the list counts
+/// them.
+fn queries_alone(harness: &Harness<'_, ComptoirApp>, picks: &Picks) -> Result<(), Box<dyn std::error::Error>> {
+    let reader = CompanyStore::open_read_only(harness.state().reader.as_ref().ok_or("no company open")?.path())?;
+    let invoices = DocumentFilter::kind(DocumentKind::Invoice);
+    let name = &picks.surname;
+    let mut queries = Vec::new();
+    let mut hits = 0;
+    for _ in 0..20 {
+        let started = Instant::now();
+        hits = reader.search_documents(&invoices, name, comptoir::screens::documents::SEARCH_LIMIT)?.len();
+        queries.push(started.elapsed());
+    }
+    println!("search “{name}” ({hits} rows shown, newest first), the query alone: {}", spread(queries));
+    let number = &picks.number;
+    let mut queries = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        std::hint::black_box(reader.search_documents(&invoices, number, 10)?);
+        queries.push(started.elapsed());
+    }
+    println!("search by number {number}, the query alone: {}", spread(queries));
     let today = chrono::Local::now().date_naive();
     let asked = Instant::now();
     let figures = reader.dashboard(today)?;
@@ -315,7 +399,6 @@ fn dashboard_charts(
         queries.push(started.elapsed());
     }
     println!("dashboard charts (12 months, 5 ages, top 5 customers), the queries: {}", spread(queries));
-    wait_for(harness, "Restant dû par ancienneté")?;
     // The invoices behind the oldest age bar, counted as the list counts them.
     let oldest = charts.ages.last().ok_or("no age bucket")?;
     let (due_from, due_to) = oldest.bucket.due_range(today);

@@ -739,13 +739,13 @@ pub fn contains_bytes(haystack: &[u8], needle: impl AsRef<[u8]>) -> bool {
 pub fn peak_rss_mib() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-        })
+        .and_then(|status| proc_kib(&status, "VmHWM:"))
         .map_or_else(|| "unknown".to_owned(), |kb| (kb / 1024).to_string())
+}
+
+/// The figure of a `key: N kB` line of a `/proc` file (`status`, `smaps_rollup`), in KiB.
+pub fn proc_kib(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
 pub mod api;

@@ -60,10 +60,13 @@ struct WindowRun {
     frames: Vec<Duration>,
     /// The wheel's move to give the next frame, with the pointer over the list.
     wheel: Option<f32>,
+    /// The name to search for (read by the parent: see `Picks`).
+    surname: String,
 }
 
 /// Runs the app in a window on the prepared folder `data` until its script ends.
 pub fn run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let surname = super::Picks::from_env()?.surname;
     let launched = Instant::now();
     // As `comptoir` starts it, but for the credentials (kept in a file rather than the
     // system's keychain, which a virtual display has none of) and French.
@@ -102,6 +105,7 @@ pub fn run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
                     previous: None,
                     frames: Vec::with_capacity(FRAMES),
                     wheel: None,
+                    surname,
                 },
                 failed: &mut failed,
             }))
@@ -206,8 +210,7 @@ impl WindowRun {
             Stop::Jumping => {
                 if self.frames.len() >= 20 {
                     self.report("list frame jumping far (offset reads)");
-                    let name = self.search_name()?;
-                    self.app.screens.invoices.search.clone_from(&name);
+                    self.app.screens.invoices.search.clone_from(&self.surname);
                     self.begin(Stop::Searching);
                 } else {
                     let jump = if self.frames.len().is_multiple_of(2) { -2_000_000.0 } else { 1_500_000.0 };
@@ -254,13 +257,5 @@ impl WindowRun {
 
     fn report(&mut self, what: &str) {
         println!("real window: {what:34} {}", spread(std::mem::take(&mut self.frames)));
-    }
-
-    /// A customer's surname from a third of the way down the list, as the kittest run
-    /// searches for.
-    fn search_name(&self) -> Result<String, String> {
-        let reader = self.app.reader.as_ref().ok_or("no company open")?;
-        let copy = comptoir_core::store::CompanyStore::open_read_only(reader.path()).map_err(|e| e.to_string())?;
-        super::invoice_a_third_down(&copy).map(|row| super::surname(&row)).map_err(|e| e.to_string())
     }
 }
