@@ -164,52 +164,44 @@ impl eframe::App for Recorder<'_> {
 impl WindowRun {
     /// Goes on with the script after a frame; `true` once it has ended.
     fn next(&mut self) -> Result<bool, String> {
-        let waited = self.stop_started.elapsed();
+        let waited = ms(self.stop_started.elapsed());
         match self.stop {
             Stop::Opening => {
                 let dashboard = &self.app.screens.dashboard;
-                if dashboard.figures.is_some() && dashboard.charts.is_some() {
-                    println!(
-                        "real window: the dashboard's figures and charts show {:.1} ms after launch",
+                let shown = (dashboard.figures.is_some() && dashboard.charts.is_some()).then(|| {
+                    format!(
+                        "the dashboard's figures and charts show {:.1} ms after launch",
                         ms(self.launched.elapsed())
-                    );
-                    self.begin(Stop::Dashboard);
-                } else if waited > PATIENCE {
-                    return Err("the dashboard never showed its figures".into());
-                }
+                    )
+                });
+                self.wait(shown, "the dashboard's figures", Stop::Dashboard)?;
             }
             Stop::Dashboard => {
-                if self.frames.len() >= FRAMES {
-                    self.report("dashboard frame at rest");
+                if self.counted(FRAMES, "dashboard frame at rest") {
                     self.app.screens.current = Some(Screen::Invoices);
                     self.begin(Stop::List);
                 }
             }
             Stop::List => {
-                if let Some(total) = self.app.screens.invoices.total {
-                    println!("real window: invoice list, {total} counted, shown {:.1} ms after the click", ms(waited));
-                    self.begin(Stop::ListAtRest);
-                } else if waited > PATIENCE {
-                    return Err("the invoice list never showed its count".into());
-                }
+                let shown = self.app.screens.invoices.total;
+                let shown =
+                    shown.map(|total| format!("invoice list, {total} counted, shown {waited:.1} ms after the click"));
+                self.wait(shown, "the invoice list's count", Stop::ListAtRest)?;
             }
             Stop::ListAtRest => {
-                if self.frames.len() >= FRAMES {
-                    self.report("list frame at rest");
+                if self.counted(FRAMES, "list frame at rest") {
                     self.begin(Stop::Scrolling);
                 }
             }
             Stop::Scrolling => {
-                if self.frames.len() >= FRAMES {
-                    self.report("list frame scrolling 600 px/frame");
+                if self.counted(FRAMES, "list frame scrolling 600 px/frame") {
                     self.begin(Stop::Jumping);
                 } else {
                     self.wheel = Some(-600.0);
                 }
             }
             Stop::Jumping => {
-                if self.frames.len() >= 20 {
-                    self.report("list frame jumping far (offset reads)");
+                if self.counted(20, "list frame jumping far (offset reads)") {
                     self.app.screens.invoices.search.clone_from(&self.surname);
                     self.begin(Stop::Searching);
                 } else {
@@ -219,32 +211,44 @@ impl WindowRun {
             }
             Stop::Searching => {
                 let list = &self.app.screens.invoices;
-                if let Some((text, rows)) = list.results.as_ref().filter(|(text, _)| *text == list.search.trim()) {
-                    println!(
-                        "real window: search “{text}” typed, its {} rows shown {:.1} ms after",
-                        rows.len(),
-                        ms(waited)
-                    );
-                    self.begin(Stop::Results);
-                } else if waited > PATIENCE {
-                    return Err("the search never showed its results".into());
-                }
+                let shown = list.results.as_ref().filter(|(text, _)| *text == list.search.trim());
+                let shown = shown.map(|(text, rows)| {
+                    format!("search “{text}” typed, its {} rows shown {waited:.1} ms after", rows.len())
+                });
+                self.wait(shown, "the search's results", Stop::Results)?;
             }
             Stop::Results => {
-                if self.frames.len() >= FRAMES {
-                    self.report("list frame showing the results");
+                if self.counted(FRAMES, "list frame showing the results") {
                     self.app.screens.current = Some(Screen::Dashboard);
                     self.begin(Stop::Back);
                 }
             }
-            Stop::Back => {
-                if self.frames.len() >= FRAMES {
-                    self.report("dashboard frame, back to it");
-                    return Ok(true);
-                }
-            }
+            Stop::Back => return Ok(self.counted(FRAMES, "dashboard frame, back to it")),
         }
         Ok(false)
+    }
+
+    /// Once what this stop waits for has shown (`shown`: what to print of it), prints it
+    /// and moves to `then`; fails when it has not after [`PATIENCE`].
+    fn wait(&mut self, shown: Option<String>, what: &str, then: Stop) -> Result<(), String> {
+        match shown {
+            Some(shown) => {
+                println!("real window: {shown}");
+                self.begin(then);
+                Ok(())
+            }
+            None if self.stop_started.elapsed() > PATIENCE => Err(format!("{what} never showed")),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `frames` frames of this stop are counted: then prints their spread.
+    fn counted(&mut self, frames: usize, what: &str) -> bool {
+        if self.frames.len() < frames {
+            return false;
+        }
+        println!("real window: {what:34} {}", spread(std::mem::take(&mut self.frames)));
+        true
     }
 
     /// Moves to `stop`: its frames are counted from the next.
@@ -253,9 +257,5 @@ impl WindowRun {
         self.stop_started = Instant::now();
         self.frames.clear();
         self.previous = None;
-    }
-
-    fn report(&mut self, what: &str) {
-        println!("real window: {what:34} {}", spread(std::mem::take(&mut self.frames)));
     }
 }
