@@ -32,10 +32,10 @@ pub fn window_options() -> eframe::NativeOptions {
     }
 }
 
-/// The app's state.
 /// Notices the bell keeps.
 pub const MAX_NOTICES: usize = 200;
 
+/// The app's state.
 pub struct ComptoirApp {
     engine: Engine,
     /// The engine told to stop when the app closes, for `main` to wait on (bounded) once
