@@ -17,8 +17,10 @@
 //!
 //! A third process then opens the same folder in a real window, as `comptoir` does, on a
 //! virtual display (`xvfb-run`: software rendering), and drives it through the same
-//! screens: its frames are timed whole, rasterisation included, and its peak memory is
-//! the one issue 18 asks of a 1M company open in the real window (see `ui/window.rs`).
+//! screens: its frames are timed whole, rasterisation included (see `ui/window.rs`).
+//! Last, the `comptoir` binary itself is started on the folder, on a virtual display too,
+//! and left on its dashboard while its memory is read from outside: the peak issue 18
+//! asks of a 1M company open in the real window.
 //!
 //! `COMPTOIR_BENCH_INVOICES=N` changes the number of invoices.
 
