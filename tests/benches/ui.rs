@@ -46,7 +46,12 @@ mod window;
 const CHILD_MODE: &str = "COMPTOIR_BENCH_UI_DATA";
 /// The second child: the same folder in a real window (see `window.rs`).
 const WINDOW_MODE: &str = "COMPTOIR_BENCH_UI_WINDOW";
+/// Frames measured at each stop.
 const FRAMES: usize = 120;
+/// How long a run waits for what it waits for before it fails.
+const PATIENCE: Duration = Duration::from_mins(2);
+/// The company's server: a closed port, so the app works offline, as on a train.
+const OFFLINE_SERVER: &str = "http://127.0.0.1:9";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(data) = std::env::var(CHILD_MODE) {
@@ -191,9 +196,11 @@ fn real_binary(data: &Path, runtime: &Path) -> Result<(), Box<dyn std::error::Er
         peak_kib = proc_kib(&status, "VmHWM:").unwrap_or(peak_kib);
         last = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
     }
-    if let Some(pid) = pid {
-        std::process::Command::new("kill").arg(pid.to_string()).status()?;
-    }
+    let Some(pid) = pid else {
+        display.kill()?;
+        return Err(format!("comptoir did not start within {} s", LEFT_OPEN.as_secs()).into());
+    };
+    std::process::Command::new("kill").arg(pid.to_string()).status()?;
     display.wait()?;
     let part = |key: &str| proc_kib(&last, key).map_or_else(|| "?".to_owned(), |k| (k / 1024).to_string());
     println!(
@@ -238,7 +245,7 @@ fn prepare(data: &Path, invoices: u32) -> Result<(), Box<dyn std::error::Error>>
         user_id: user,
         email: "bench@comptoir.invalid".into(),
         display_name: "Bench".into(),
-        server_url: "http://127.0.0.1:9".into(),
+        server_url: OFFLINE_SERVER.into(),
     })?;
     app.upsert_company(&LocalCompany {
         company_id: company.id,
@@ -264,7 +271,7 @@ fn frame(harness: &mut Harness<'_, ComptoirApp>) -> Duration {
 /// Runs frames, 1 ms apart, up to the one that shows `text` (the tests' helper, with a
 /// benchmark's patience and resolution, and an error instead of a panic).
 fn wait_for(harness: &mut Harness<'_, ComptoirApp>, text: &str) -> Result<(), String> {
-    if ui::step_until(harness, Duration::from_mins(2), Duration::from_millis(1), |h| ui::shows(h, text)) {
+    if ui::step_until(harness, PATIENCE, Duration::from_millis(1), |h| ui::shows(h, text)) {
         Ok(())
     } else {
         Err(format!("“{text}” never showed"))
@@ -276,7 +283,7 @@ fn app_run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let picks = Picks::from_env()?;
     let launched = Instant::now();
     // As `comptoir` starts it (its engine, its reader, French), through the tests' harness.
-    let mut harness = app_harness(data, "http://127.0.0.1:9", Arc::new(SystemClock), egui::vec2(1280.0, 800.0));
+    let mut harness = app_harness(data, OFFLINE_SERVER, Arc::new(SystemClock), egui::vec2(1280.0, 800.0));
     frame(&mut harness);
     let first_frame = launched.elapsed();
     // The company opens as soon as the engine has read the app file: the dashboard.

@@ -638,9 +638,31 @@ pub fn app_harness(
     clock: std::sync::Arc<dyn comptoir_core::clock::Clock>,
     size: egui::Vec2,
 ) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
-    let credentials =
-        std::sync::Arc::new(comptoir_core::engine::credentials::FileCredentials::new(&dir.join("credentials.json")));
-    app_harness_with_credentials(dir, server, clock, size, credentials)
+    app_harness_with_credentials(dir, server, clock, size, file_credentials(dir))
+}
+
+/// The secrets kept in a file of the data folder `dir`, as where no keychain answers.
+pub fn file_credentials(dir: &std::path::Path) -> std::sync::Arc<comptoir_core::engine::credentials::FileCredentials> {
+    std::sync::Arc::new(comptoir_core::engine::credentials::FileCredentials::new(&dir.join("credentials.json")))
+}
+
+/// The engine's configuration as `comptoir` builds it, on the data folder `dir`, with
+/// `server` as the address the wizard proposes, `clock` as its time and its secrets
+/// kept by `credentials`.
+pub fn engine_config(
+    dir: &std::path::Path,
+    server: &str,
+    clock: std::sync::Arc<dyn comptoir_core::clock::Clock>,
+    credentials: std::sync::Arc<dyn comptoir_core::engine::credentials::CredentialStore>,
+) -> comptoir_core::engine::EngineConfig {
+    comptoir_core::engine::EngineConfig {
+        data_dir: dir.to_path_buf(),
+        default_server: server.to_owned(),
+        clock,
+        credentials,
+        wake: std::sync::Arc::new(|| {}),
+        timing: comptoir_core::engine::Timing::default(),
+    }
 }
 
 /// [`app_harness`] with the secrets kept by `credentials` (a failing keychain, say).
@@ -655,14 +677,7 @@ pub fn app_harness_with_credentials(
     size: egui::Vec2,
     credentials: std::sync::Arc<dyn comptoir_core::engine::credentials::CredentialStore>,
 ) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
-    let config = comptoir_core::engine::EngineConfig {
-        data_dir: dir.to_path_buf(),
-        default_server: server.to_owned(),
-        clock,
-        credentials,
-        wake: std::sync::Arc::new(|| {}),
-        timing: comptoir_core::engine::Timing::default(),
-    };
+    let config = engine_config(dir, server, clock, credentials);
     harness_of(config, comptoir::app::AppConfig::new(comptoir::i18n::Language::French), size)
 }
 
@@ -680,16 +695,8 @@ pub fn hosting_app_harness(
     size: egui::Vec2,
     host_listen: SocketAddr,
 ) -> egui_kittest::Harness<'static, comptoir::app::ComptoirApp> {
-    let config = comptoir_core::engine::EngineConfig {
-        data_dir: dir.to_path_buf(),
-        default_server: server.to_owned(),
-        clock: std::sync::Arc::new(comptoir_core::clock::SystemClock),
-        credentials: std::sync::Arc::new(comptoir_core::engine::credentials::FileCredentials::new(
-            &dir.join("credentials.json"),
-        )),
-        wake: std::sync::Arc::new(|| {}),
-        timing: comptoir_core::engine::Timing::default(),
-    };
+    let config =
+        engine_config(dir, server, std::sync::Arc::new(comptoir_core::clock::SystemClock), file_credentials(dir));
     let app =
         comptoir::app::AppConfig { host_listen, ..comptoir::app::AppConfig::new(comptoir::i18n::Language::French) };
     harness_of(config, app, size)

@@ -17,14 +17,9 @@ use std::time::{Duration, Instant};
 use comptoir::app::ComptoirApp;
 use comptoir::screens::Screen;
 use comptoir_core::clock::SystemClock;
-use comptoir_core::engine::credentials::FileCredentials;
-use comptoir_core::engine::{EngineConfig, Timing};
-use comptoir_tests::{ms, peak_rss_mib, spread};
+use comptoir_tests::{engine_config, file_credentials, ms, peak_rss_mib, spread};
 
-/// Frames measured at each stop.
-const FRAMES: usize = 120;
-/// How long a stop may wait for what it waits for before the run fails.
-const PATIENCE: Duration = Duration::from_mins(2);
+use super::{FRAMES, OFFLINE_SERVER, PATIENCE};
 
 /// Where the run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,14 +65,7 @@ pub fn run(data: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let launched = Instant::now();
     // As `comptoir` starts it, but for the credentials (kept in a file rather than the
     // system's keychain, which a virtual display has none of) and French.
-    let config = EngineConfig {
-        data_dir: data.to_path_buf(),
-        default_server: "http://127.0.0.1:9".to_owned(),
-        clock: Arc::new(SystemClock),
-        credentials: Arc::new(FileCredentials::new(&data.join("credentials.json"))),
-        wake: Arc::new(|| {}),
-        timing: Timing::default(),
-    };
+    let config = engine_config(data, OFFLINE_SERVER, Arc::new(SystemClock), file_credentials(data));
     let app = ComptoirApp::start_with(config, comptoir::app::AppConfig::new(comptoir::i18n::Language::French))?;
     let mut failed = None;
     let outcome = eframe::run_native(
