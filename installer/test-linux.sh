@@ -154,22 +154,30 @@ window_check() {
   wait "$app" || true
 }
 
-window_drawn() {
-  local runtime="$scratch/runtime"
+# draw_window NAME [VAR=VALUE...]: runs window_check under Xvfb with those variables
+# set, its screenshot in $scratch/NAME.png and the app's output in $scratch/NAME.log;
+# succeeds when the screenshot shows a drawn window.
+draw_window() {
+  local name="$1"
+  shift
+  local runtime="$scratch/runtime-$name"
   mkdir -m 0700 "$runtime"
-  env -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$runtime" XDG_STATE_HOME="$scratch/state" timeout 300 \
+  env -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$runtime" XDG_STATE_HOME="$scratch/state" "$@" timeout 300 \
     xvfb-run -a -s "-screen 0 1280x800x24" \
-    bash -c "$(declare -f window_check); "'window_check "$@"' _ "$scratch/data" "$scratch/window.png" "$scratch/app.log" || true
-  if [[ ! -s "$scratch/window.png" ]]; then
+    bash -c "$(declare -f window_check); "'window_check "$@"' _ "$scratch/data" "$scratch/$name.png" "$scratch/$name.log" || true
+  if [[ ! -s "$scratch/$name.png" ]]; then
     echo "  no screenshot; the app's log:" >&2
-    tail -20 "$scratch/app.log" >&2
+    tail -20 "$scratch/$name.log" >&2
     return 1
   fi
   local colours
-  colours="$(identify -format '%k' "$scratch/window.png")"
+  colours="$(identify -format '%k' "$scratch/$name.png")"
   echo "  screenshot: $colours distinct colours"
   # A blank or black screen has one; the wizard has text, buttons and shading.
   ((colours > 50))
+}
+window_drawn() {
+  draw_window window
 }
 check "the installed app draws its window under Xvfb (demo)" window_drawn
 # The window's log, in the platform's log folder ($XDG_STATE_HOME/comptoir/logs).
@@ -180,6 +188,14 @@ check "the window keeps its log in the platform's log folder" log_kept
 if [[ -n "${COMPTOIR_KEEP_SCREENSHOT:-}" && -s "$scratch/window.png" ]]; then
   cp "$scratch/window.png" "$COMPTOIR_KEEP_SCREENSHOT"
 fi
+# The app draws with Vulkan alone when it finds a Vulkan adapter (OpenGL's driver is not
+# loaded for nothing). Told to draw with Vulkan where the Vulkan loader finds no driver,
+# it cannot open the window so, and opens it again with OpenGL too.
+window_falls_back_to_opengl() {
+  draw_window opengl WGPU_BACKEND=vulkan VK_DRIVER_FILES=/nonexistent.json VK_ICD_FILENAMES=/nonexistent.json &&
+    grep -q "trying again with OpenGL too" "$scratch/opengl.log"
+}
+check "without a working Vulkan driver, the window opens again with OpenGL" window_falls_back_to_opengl
 
 # The signed apt repository build.sh wrote: apt refuses it altered, and installs the
 # package from it (the dependencies the .deb pulled in are still there; only this

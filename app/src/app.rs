@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use eframe::wgpu;
+
 use comptoir_core::clock::Clock;
 use comptoir_core::engine::{Command, CompanyChoice, Engine, EngineConfig, Event, Grace, Notice, SetupStep, SyncState};
 use comptoir_core::model::{CompanyId, Currency, Role};
@@ -22,15 +24,50 @@ pub const APP_ID: &str = "comptoir";
 
 /// How the window opens: its title, its first size and its least. `comptoir` opens it so,
 /// and the `ui` benchmark's run in a real window.
+/// The window draws with the graphics backends [`graphics_backends`] chooses.
 pub fn window_options() -> eframe::NativeOptions {
+    window_options_on(graphics_backends())
+}
+
+/// The window's options, drawing with `backends`.
+pub fn window_options_on(backends: wgpu::Backends) -> eframe::NativeOptions {
+    let mut wgpu_options = eframe::WgpuConfiguration::default();
+    if let eframe::egui_wgpu::WgpuSetup::CreateNew(create_new) = &mut wgpu_options.wgpu_setup {
+        create_new.instance_descriptor.backends = backends;
+    }
     eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(WINDOW_TITLE)
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([640.0, 420.0]),
+        wgpu_options,
         ..Default::default()
     }
 }
+
+/// The platform's own graphics backend (Vulkan, Metal or Direct3D 12) when it has an
+/// adapter here, else that and OpenGL. wgpu opens every backend it is given when the
+/// window opens, and eframe gives it both: on Linux that loads Mesa's OpenGL driver
+/// beside its Vulkan one, for nothing when Vulkan draws (11 MiB resident on software
+/// rendering, `ui` benchmark). The probe takes one instance and one enumeration, before
+/// the window exists. If the window cannot open without OpenGL after all (an adapter
+/// that cannot show this window), `comptoir` tries again with it. `WGPU_BACKEND` (wgpu's
+/// own variable: `vulkan`, `gl`, …) chooses instead, when it is set.
+pub fn graphics_backends() -> wgpu::Backends {
+    if let Some(chosen) = wgpu::Backends::from_env() {
+        return chosen;
+    }
+    let primary = wgpu::Backends::PRIMARY;
+    let probe = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: primary,
+        ..wgpu::InstanceDescriptor::new_without_display_handle_from_env()
+    });
+    let adapters = pollster::block_on(probe.enumerate_adapters(primary));
+    if adapters.is_empty() { WITH_OPENGL } else { primary }
+}
+
+/// Every backend eframe would use by itself: the platform's own and OpenGL.
+pub const WITH_OPENGL: wgpu::Backends = wgpu::Backends::PRIMARY.union(wgpu::Backends::GL);
 
 /// Notices the bell keeps.
 pub const MAX_NOTICES: usize = 200;

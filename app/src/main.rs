@@ -250,6 +250,27 @@ struct Window {
     demo: bool,
 }
 
+/// Opens the window with `options` and runs it until it closes. `app` is taken from its
+/// cell once the window's drawing is set up, and stays there if that fails.
+fn open_window(
+    app: &std::cell::RefCell<Option<comptoir::app::ComptoirApp>>,
+    options: eframe::NativeOptions,
+) -> eframe::Result {
+    eframe::run_native(
+        comptoir::app::APP_ID,
+        options,
+        Box::new(|cc| {
+            let mut app = app.borrow_mut().take().ok_or("the window was set up twice")?;
+            app.start_tray(&cc.egui_ctx);
+            if let Some(instance) = &app.instance {
+                let ctx = cc.egui_ctx.clone();
+                let _ = instance.waker.set(Box::new(move || ctx.request_repaint()));
+            }
+            Ok(Box::new(app))
+        }),
+    )
+}
+
 fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time::Instant) -> anyhow::Result<()> {
     let Window { data, server, host_listen, demo } = window;
     let data = match data {
@@ -305,24 +326,23 @@ fn run_window(window: Window, screenshots: Option<PathBuf>, launched: std::time:
         });
         app.tour = Some(comptoir::tour::Tour::new(dir, cut_network));
     }
-    let options = comptoir::app::window_options();
+    let backends = comptoir::app::graphics_backends();
     let engine_stopped = app.engine_stopped();
     let host_stopped = app.host_stopped();
     let update_after_exit = app.update_after_exit();
-    let result = eframe::run_native(
-        comptoir::app::APP_ID,
-        options,
-        Box::new(|cc| {
-            app.start_tray(&cc.egui_ctx);
-            if let Some(instance) = &app.instance {
-                let ctx = cc.egui_ctx.clone();
-                let _ = instance.waker.set(Box::new(move || ctx.request_repaint()));
-            }
-            Ok(Box::new(app))
-        }),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))
-    .context("could not open the Comptoir window");
+    // The app is handed to the window once its drawing is set up: if that fails without
+    // OpenGL (an adapter of the platform's own backend that cannot show this window), the
+    // app is still here, and the window opens again with OpenGL too.
+    let app = std::cell::RefCell::new(Some(app));
+    let mut result = open_window(&app, comptoir::app::window_options_on(backends));
+    if let Err(error) = &result
+        && app.borrow().is_some()
+        && !backends.contains(eframe::wgpu::Backends::GL)
+    {
+        tracing::warn!(%error, ?backends, "the window could not draw: trying again with OpenGL too");
+        result = open_window(&app, comptoir::app::window_options_on(backends | comptoir::app::WITH_OPENGL));
+    }
+    let result = result.map_err(|e| anyhow::anyhow!("{e}")).context("could not open the Comptoir window");
     // The window is closed: give the engine a moment to close its files. A copy is
     // written in whole transactions, so one cut short by the process's end loses nothing.
     if let Some(stopping) = engine_stopped.get()
