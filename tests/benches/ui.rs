@@ -163,8 +163,8 @@ fn on_virtual_display(runtime: &Path) -> std::process::Command {
     command
 }
 
-/// How long `comptoir` is left on its dashboard: the scripted run shows its charts
-/// 10–13 s after launch.
+/// How long `comptoir` is left on its dashboard: the scripted run shows its charts about
+/// 2 s after launch on 1M invoices, and a slower machine or a cold disk cache takes more.
 const LEFT_OPEN: Duration = Duration::from_secs(30);
 
 /// `comptoir --data DIR` as a user starts it, left open on its dashboard for
