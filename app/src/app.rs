@@ -24,6 +24,7 @@ pub const APP_ID: &str = "comptoir";
 
 /// How the window opens: its title, its first size and its least. `comptoir` opens it so,
 /// and the `ui` benchmark's run in a real window.
+///
 /// The window draws with the graphics backends [`graphics_backends`] chooses.
 pub fn window_options() -> eframe::NativeOptions {
     window_options_on(graphics_backends())
@@ -48,8 +49,8 @@ pub fn window_options_on(backends: wgpu::Backends) -> eframe::NativeOptions {
 /// The platform's own graphics backend (Vulkan, Metal or Direct3D 12) when it has an
 /// adapter here, else that and OpenGL. wgpu opens every backend it is given when the
 /// window opens, and eframe gives it both: on Linux that loads Mesa's OpenGL driver
-/// beside its Vulkan one, for nothing when Vulkan draws (11 MiB resident on software
-/// rendering, `ui` benchmark). The probe takes one instance and one enumeration, before
+/// beside its Vulkan one, for nothing when Vulkan draws (9 MiB resident on software
+/// rendering, the `comptoir` binary on 1M invoices). The probe takes one instance and one enumeration, before
 /// the window exists. If the window cannot open without OpenGL after all (an adapter
 /// that cannot show this window), `comptoir` tries again with it. `WGPU_BACKEND` (wgpu's
 /// own variable: `vulkan`, `gl`, …) chooses instead, when it is set.
