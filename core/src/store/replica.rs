@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use serde_json::value::RawValue;
 
-use super::company::{Write, save_series, write_company};
+use super::company::{DocumentColumns, Write, save_series, write_company};
 use super::held::{HeldRecord, any_held, hold, on_savepoint, release, retry_held};
 use super::ledger::{InlineLedger, PreparedEntries};
 use super::local::{has_local_edits, rebase, shadow_server_change};
@@ -54,22 +54,21 @@ impl CompanyStore {
     /// `after` is the seq the page was asked after; a page that does not start at this
     /// copy's cursor, or comes from another epoch, is refused and changes nothing.
     pub fn apply_pull_page(&mut self, after: u64, page: &RawPullPage) -> Result<Vec<HeldRecord>, StoreError> {
-        let (bodies, digests) = prepare(&page.changes);
-        self.apply_parts(after, page, &bodies, &digests)
+        let prepared = prepare(&page.changes);
+        self.apply_parts(after, page, &prepared)
     }
 
     /// [`Self::apply_pull_page`] for a page already prepared (parsed and digested), which
     /// a download does on another thread while the previous page is written.
     pub fn apply_prepared_page(&mut self, after: u64, prepared: &PreparedPage) -> Result<Vec<HeldRecord>, StoreError> {
-        self.apply_parts(after, &prepared.page, &prepared.bodies, &prepared.digests)
+        self.apply_parts(after, &prepared.page, &prepared.records)
     }
 
     fn apply_parts(
         &mut self,
         after: u64,
         page: &RawPullPage,
-        bodies: &[Parsed],
-        digests: &[Option<u64>],
+        records: &Prepared,
     ) -> Result<Vec<HeldRecord>, StoreError> {
         let current = self.sync_cursor()?;
         if current.is_some_and(|cursor| cursor.epoch != page.epoch) {
@@ -81,7 +80,7 @@ impl CompanyStore {
         }
         let end = PageEnd::Log { epoch: page.epoch, cursor: page.cursor, audit_head: page.audit_head.as_ref() };
         let entries = PreparedEntries::default();
-        self.write_parts(&PageParts { changes: &page.changes, bodies, digests, entries: &entries, end })
+        self.write_parts(&PageParts { changes: &page.changes, records, entries: &entries, end })
     }
 
     /// Where this copy's snapshot stands: its epoch, its seq and the position of the next
@@ -127,8 +126,7 @@ impl CompanyStore {
         let end = PageEnd::Snapshot { epoch: page.epoch, upto: page.upto, next: page.next };
         self.write_parts(&PageParts {
             changes: &page.changes,
-            bodies: &prepared.bodies,
-            digests: &prepared.digests,
+            records: &prepared.records,
             entries: &prepared.entries,
             end,
         })
@@ -323,8 +321,7 @@ impl CompanyStore {
 /// and what the page moves on.
 struct PageParts<'a> {
     changes: &'a [RawChange],
-    bodies: &'a [Parsed],
-    digests: &'a [Option<u64>],
+    records: &'a Prepared,
     /// The ledger rows of its documents, worked out ahead (empty: none).
     entries: &'a PreparedEntries,
     end: PageEnd<'a>,
@@ -354,7 +351,8 @@ fn write_page(
     let held_before = any_held(conn)?;
     let mut ledger = InlineLedger::start(conn, parts.entries)?;
     let mut held = Vec::new();
-    for (index, (change, body)) in parts.changes.iter().zip(parts.bodies).enumerate() {
+    let records = parts.records;
+    for (index, (change, body)) in parts.changes.iter().zip(&records.bodies).enumerate() {
         let raw = change.body.as_deref().map(RawValue::get);
         if local_edits && shadow_server_change(conn, change.kind, change.id, raw)? {
             continue;
@@ -369,7 +367,8 @@ fn write_page(
             }
         };
         let mut write = || {
-            project(tx, company, change.kind, change.id, body.as_ref())?;
+            let columns = records.columns.get(index).and_then(Option::as_ref);
+            project_with(tx, company, change.kind, change.id, body.as_ref(), columns)?;
             match &mut ledger {
                 Some(ledger) => ledger.derive(conn, change.kind, change.id, body.as_ref(), parts.entries.row(index)),
                 None => Ok(()),
@@ -387,7 +386,7 @@ fn write_page(
          ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
     )?;
     let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
-    for (change, digest) in parts.changes.iter().zip(parts.digests) {
+    for (change, digest) in parts.changes.iter().zip(&records.digests) {
         let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
             column: "replica.seq",
             value: change.seq.to_string(),
@@ -460,14 +459,13 @@ fn write_page(
 #[derive(Debug)]
 pub struct PreparedPage {
     pub page: RawPullPage,
-    bodies: Vec<Parsed>,
-    digests: Vec<Option<u64>>,
+    records: Prepared,
 }
 
 impl PreparedPage {
     pub fn prepare(page: RawPullPage) -> Self {
-        let (bodies, digests) = prepare(&page.changes);
-        Self { page, bodies, digests }
+        let records = prepare(&page.changes);
+        Self { page, records }
     }
 }
 
@@ -475,8 +473,7 @@ impl PreparedPage {
 #[derive(Debug)]
 pub struct PreparedSnapshot {
     pub page: RawSnapshotPage,
-    bodies: Vec<Parsed>,
-    digests: Vec<Option<u64>>,
+    records: Prepared,
     entries: PreparedEntries,
 }
 
@@ -493,21 +490,39 @@ impl PreparedSnapshot {
     /// page's documents are worked out here too (see [`PreparedEntries`]).
     pub fn prepare(mut page: RawSnapshotPage, plan: Option<&AccountPlan>) -> Self {
         page.changes.sort_by_key(|change| (change.kind, change.id));
-        let (bodies, digests) = prepare(&page.changes);
-        let entries = PreparedEntries::of(plan, &bodies);
-        Self { page, bodies, digests, entries }
+        let records = prepare(&page.changes);
+        let entries = PreparedEntries::of(plan, &records.bodies);
+        Self { page, records, entries }
     }
 }
 
 /// A change's typed record (`None` for a deletion), or why it does not parse.
 type Parsed = Result<Option<RecordBody>, String>;
 
-/// Each change's typed record and digest (`None` for a deletion).
-fn prepare(changes: &[RawChange]) -> (Vec<Parsed>, Vec<Option<u64>>) {
-    let bodies = changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
+/// What can be worked out of a page's changes without the file, one of each per change.
+#[derive(Debug)]
+struct Prepared {
+    /// The typed record.
+    bodies: Vec<Parsed>,
+    /// The digest of its body as the server sent it (`None` for a deletion).
+    digests: Vec<Option<u64>>,
+    /// For a document, the values it is written with (`None`: not a document, or one
+    /// whose values cannot be made: the writer makes them and reports why).
+    columns: Vec<Option<DocumentColumns>>,
+}
+
+fn prepare(changes: &[RawChange]) -> Prepared {
+    let bodies: Vec<Parsed> = changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
     let digests =
         changes.iter().map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get()))).collect();
-    (bodies, digests)
+    let columns = bodies
+        .iter()
+        .map(|body| match body {
+            Ok(Some(RecordBody::Document(record))) => DocumentColumns::of(&record.document).ok(),
+            _ => None,
+        })
+        .collect();
+    Prepared { bodies, digests, columns }
 }
 
 /// The indexes that serve the screens and the rules' lookups, none of which enforces a
@@ -556,6 +571,18 @@ pub(crate) fn project(
     id: Uuid,
     body: Option<&RecordBody>,
 ) -> Result<(), StoreError> {
+    project_with(tx, company, kind, id, body, None)
+}
+
+/// [`project`], with a document's values when they were worked out ahead.
+fn project_with(
+    tx: &WriteTx<'_>,
+    company: crate::model::CompanyId,
+    kind: RecordKind,
+    id: Uuid,
+    body: Option<&RecordBody>,
+    columns: Option<&DocumentColumns>,
+) -> Result<(), StoreError> {
     let conn = tx.connection();
     match body {
         Some(RecordBody::Contact(contact)) => tx.write_contact(contact, Write::Upsert)?,
@@ -566,7 +593,9 @@ pub(crate) fn project(
                 .execute(params![article.code, article.id.0])?;
             tx.write_article(article, Write::Upsert)?;
         }
-        Some(RecordBody::Document(record)) => tx.write_server_document(&record.document, to_cents(record.paid)?)?,
+        Some(RecordBody::Document(record)) => {
+            tx.write_server_document(&record.document, to_cents(record.paid)?, columns)?;
+        }
         Some(RecordBody::Payment(payment)) => {
             tx.write_payment(payment, Write::Upsert)?;
             conn.prepare_cached("DELETE FROM payment_allocations WHERE payment_id = ?1")?.execute([payment.id.0])?;

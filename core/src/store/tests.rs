@@ -2013,6 +2013,56 @@ mod hostile_snapshot {
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
     }
 
+    /// A table's rows as values, in `order`, without the columns a copy sets itself.
+    fn table_rows(store: &CompanyStore, table: &str, order: &str) -> Vec<Vec<(String, rusqlite::types::Value)>> {
+        let mut stmt = store.connection().prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
+        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        stmt.query_map([], |r| {
+            names
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| !matches!(name.as_str(), "rid" | "updated_at"))
+                .map(|(i, name)| Ok((name.clone(), r.get(i)?)))
+                .collect::<Result<Vec<_>, rusqlite::Error>>()
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    /// The values of a document's row and lines worked out ahead (in the task that parses
+    /// a page: its totals, its sort key, its amounts and rates as text) are those a write
+    /// here makes: the server's invoice (two lines at two rates) and draft, downloaded,
+    /// leave the rows and lines the same documents leave when written here.
+    #[test]
+    fn documents_downloaded_are_stored_as_the_same_documents_written_here() {
+        let dir = TempDir::new().unwrap();
+        let records = records();
+        let (mut downloaded, _) = new_store(&dir, "downloaded.comptoir");
+        downloaded.set_indexes_aside().unwrap();
+        let prepared = PreparedSnapshot::prepare(page(&records, &[]), None);
+        assert!(downloaded.apply_snapshot_page(None, &prepared).unwrap().is_empty());
+        let (mut here, _) = new_store(&dir, "here.comptoir");
+        here.write(|tx| {
+            for (_, _, body) in &records {
+                match serde_json::from_value(body.clone()).unwrap() {
+                    RecordBody::Contact(contact) => tx.insert_contact(&contact)?,
+                    RecordBody::Article(article) => tx.insert_article(&article)?,
+                    RecordBody::Document(record) => tx.insert_document(&record.document)?,
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        let documents = table_rows(&here, "documents", "id");
+        assert_eq!(documents.len(), 2);
+        assert_eq!(table_rows(&downloaded, "documents", "id"), documents);
+        let lines = table_rows(&here, "document_lines", "document_id, position");
+        assert_eq!(lines.len(), 3);
+        assert_eq!(table_rows(&downloaded, "document_lines", "document_id, position"), lines);
+    }
+
     /// The ledger rows worked out ahead, in the task that parses a page, are those the
     /// writer derives; worked out with another chart of accounts than the copy's, they
     /// are not used.

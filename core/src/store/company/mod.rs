@@ -26,7 +26,7 @@ pub(super) use rows::{
 };
 pub(crate) use rows::{corrupt, parse_date};
 pub use writing::WriteTx;
-pub(crate) use writing::{Write, save_series, write_company, write_logo};
+pub(crate) use writing::{DocumentColumns, Write, save_series, write_company, write_logo};
 
 /// What a company file says about itself, read without migrating or locking it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -203,63 +203,90 @@ impl WriteTx<'_> {
     /// Writes the document row (inserted, or updated in place: same `rid`, so lists and
     /// search keep their place) and its lines; the caller has checked what it must.
     pub(crate) fn write_document(&self, document: &Document, mode: Write) -> Result<(), StoreError> {
-        self.write_document_row(document, DOCUMENT_WRITE.sql(mode), mode, None)
+        let columns = DocumentColumns::of(document)?;
+        self.write_document_row(document, &columns, DOCUMENT_WRITE.sql(mode), mode, None)
     }
 
     /// Writes a document as the server has it, with what its payments have paid, in one
     /// statement (a replica's write: the copy's own payments do not derive it).
-    pub(crate) fn write_server_document(&self, document: &Document, paid_cents: i64) -> Result<(), StoreError> {
-        self.write_document_row(document, SERVER_DOCUMENT_WRITE.sql(Write::Upsert), Write::Upsert, Some(paid_cents))
+    /// `columns`: its computed values, when worked out ahead ([`DocumentColumns::of`]).
+    pub(crate) fn write_server_document(
+        &self,
+        document: &Document,
+        paid_cents: i64,
+        columns: Option<&DocumentColumns>,
+    ) -> Result<(), StoreError> {
+        let made;
+        let columns = if let Some(columns) = columns {
+            columns
+        } else {
+            made = DocumentColumns::of(document)?;
+            &made
+        };
+        self.write_document_row(
+            document,
+            columns,
+            SERVER_DOCUMENT_WRITE.sql(Write::Upsert),
+            Write::Upsert,
+            Some(paid_cents),
+        )
     }
 
     fn write_document_row(
         &self,
         document: &Document,
+        columns: &DocumentColumns,
         sql: &str,
         mode: Write,
         paid_cents: Option<i64>,
     ) -> Result<(), StoreError> {
-        let totals = document.totals()?;
+        if columns.id != document.id || columns.lines.len() != document.lines.len() {
+            return Err(StoreError::Corrupt {
+                column: "documents",
+                value: document.id.to_string(),
+                reason: format!("values worked out for document {}", columns.id),
+            });
+        }
         let c = &document.customer;
         let mut stmt = self.tx.prepare_cached(sql)?;
-        let columns = params![
+        let values = params![
             document.id.0,
             document.kind.as_str(),
             document.status.as_str(),
             document.number,
             document.contact_id.0,
             c.name,
-            fold_for_sort(&c.name),
+            columns.customer_key,
             c.address.street,
             c.address.street2,
             c.address.postcode,
             c.address.city,
             c.address.country.code(),
             c.vat_number.as_ref().map(VatNumber::as_str),
-            document.issue_date.to_string(),
-            document.due_date.map(|d| d.to_string()),
+            columns.issue_date,
+            columns.due_date,
             document.corrects.map(|d| d.0),
             document.source.map(|d| d.0),
             document.currency.as_str(),
-            to_cents(totals.net)?,
-            to_cents(totals.vat)?,
-            to_cents(totals.gross)?,
+            columns.net_cents,
+            columns.vat_cents,
+            columns.gross_cents,
             document.notes,
-            document.structured_communication.map(|s| s.to_string()),
+            columns.structured_communication,
             self.now,
             document.vat_exemption_reason,
-            document.delivery_date.map(|d| d.to_string()),
+            columns.delivery_date,
             document.customer_reference,
+            paid_cents,
         ];
-        let paid: Option<&dyn rusqlite::ToSql> = paid_cents.as_ref().map(|p| p as &dyn rusqlite::ToSql);
-        let values: Vec<&dyn rusqlite::ToSql> = columns.iter().copied().chain(paid).collect();
-        let changed =
-            stmt.execute(values.as_slice()).map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
+        // Without `paid_cents` the statement has one parameter fewer.
+        let values: &[&dyn rusqlite::ToSql] = if paid_cents.is_some() { values } else { &values[..values.len() - 1] };
+        let changed = stmt.execute(values).map_err(|e| map_number_constraint(e, document.number.as_deref()))?;
         ensure_written(changed, "document")?;
         if mode != Write::Insert {
             self.tx.prepare_cached("DELETE FROM document_lines WHERE document_id = ?1")?.execute([document.id.0])?;
         }
-        self.insert_lines(document)
+        self.insert_lines(document, columns)
     }
 
     /// A credit note corrects an issued invoice, and all its credit notes together never
@@ -285,24 +312,24 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    fn insert_lines(&self, document: &Document) -> Result<(), StoreError> {
+    fn insert_lines(&self, document: &Document, columns: &DocumentColumns) -> Result<(), StoreError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO document_lines (document_id, position, article_id, description, quantity, unit, unit_price,
                 discount_percent, vat_rate, net_cents, vat_category, section)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
-        for (position, line) in (0_i64..).zip(&document.lines) {
+        for (position, (line, values)) in (0_i64..).zip(document.lines.iter().zip(&columns.lines)) {
             stmt.execute(params![
                 document.id.0,
                 position,
                 line.article_id.map(|a| a.0),
                 line.description,
-                line.quantity.normalize().to_string(),
+                values.quantity,
                 line.unit,
-                line.unit_price.normalize().to_string(),
-                line.discount_percent.normalize().to_string(),
-                line.vat_rate.percent().to_string(),
-                to_cents(line.net_amount()?)?,
+                values.unit_price,
+                values.discount_percent,
+                values.vat_rate,
+                values.net_cents,
                 line.vat_category.map(VatCategory::code),
                 line.section,
             ])?;
@@ -422,6 +449,70 @@ impl WriteTx<'_> {
             .prepare_cached("SELECT payment_id, amount_cents FROM payment_allocations WHERE document_id = ?1")?;
         let rows = stmt.query_map([document.0], |r| Ok((PaymentId(r.get(0)?), from_cents(r.get(1)?))))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The values of a document's row and lines that take work to make from the document:
+/// its totals, its sort key, its dates, amounts and rates as text. Made apart from the
+/// writing, so that a download makes them in the task that parses a page, on the other
+/// core, while the writer writes the page before (see
+/// [`PreparedSnapshot`](crate::store::PreparedSnapshot)); a local write makes
+/// them as it writes. Either way through [`DocumentColumns::of`], so the two cannot differ.
+#[derive(Debug)]
+pub(crate) struct DocumentColumns {
+    /// The document they were made from: written with no other.
+    id: DocumentId,
+    net_cents: i64,
+    vat_cents: i64,
+    gross_cents: i64,
+    customer_key: String,
+    issue_date: String,
+    due_date: Option<String>,
+    delivery_date: Option<String>,
+    structured_communication: Option<String>,
+    /// One per line, in the document's order.
+    lines: Vec<LineColumns>,
+}
+
+#[derive(Debug)]
+struct LineColumns {
+    quantity: String,
+    unit_price: String,
+    discount_percent: String,
+    vat_rate: String,
+    net_cents: i64,
+}
+
+impl DocumentColumns {
+    /// The values `document` is written with; an error when an amount leaves its range
+    /// (which the model's validation refuses first for a local write).
+    pub(crate) fn of(document: &Document) -> Result<Self, StoreError> {
+        let totals = document.totals()?;
+        let lines = document
+            .lines
+            .iter()
+            .map(|line| {
+                Ok(LineColumns {
+                    quantity: line.quantity.normalize().to_string(),
+                    unit_price: line.unit_price.normalize().to_string(),
+                    discount_percent: line.discount_percent.normalize().to_string(),
+                    vat_rate: line.vat_rate.percent().to_string(),
+                    net_cents: to_cents(line.net_amount()?)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Self {
+            id: document.id,
+            net_cents: to_cents(totals.net)?,
+            vat_cents: to_cents(totals.vat)?,
+            gross_cents: to_cents(totals.gross)?,
+            customer_key: fold_for_sort(&document.customer.name),
+            issue_date: document.issue_date.to_string(),
+            due_date: document.due_date.map(|d| d.to_string()),
+            delivery_date: document.delivery_date.map(|d| d.to_string()),
+            structured_communication: document.structured_communication.map(|s| s.to_string()),
+            lines,
+        })
     }
 }
 
