@@ -381,27 +381,16 @@ fn write_page(
             Err(e) => held.push(hold(conn, change.kind, change.id, change.seq, raw, e.code(), &e.to_string())?),
         }
     }
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO replica (kind, id, seq, digest) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
-    )?;
-    let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
-    for (change, digest) in parts.changes.iter().zip(&records.digests) {
-        let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
-            column: "replica.seq",
-            value: change.seq.to_string(),
-            reason: "out of range".into(),
-        })?;
-        match digest {
-            // Stored as the integer of the same 64 bits (SQLite integers are signed).
-            Some(digest) => upsert.execute(params![
-                change.kind.as_str(),
-                change.id,
-                seq,
-                i64::from_be_bytes(digest.to_be_bytes())
-            ])?,
-            None => delete.execute(params![change.kind.as_str(), change.id])?,
-        };
+    if let Some(rows) = &records.replica_rows {
+        // The page's rows in one statement, read from the array the parse task made.
+        conn.prepare_cached(
+            "INSERT INTO replica (kind, id, seq, digest)
+             SELECT value ->> 0, unhex(value ->> 1), value ->> 2, value ->> 3 FROM json_each(?1) WHERE true
+             ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
+        )?
+        .execute([rows])?;
+    } else {
+        write_replica_rows(conn, parts)?;
     }
     let save_cursor = |epoch: Uuid, seq: u64| -> Result<(), StoreError> {
         conn.execute(
@@ -452,6 +441,33 @@ fn write_page(
         super::ledger::with_triggers_lent(conn, || retry_held(tx, company))?;
     }
     Ok(held)
+}
+
+/// Writes the replica's row of each of a page's changes, or deletes it, one at a time.
+fn write_replica_rows(conn: &rusqlite::Connection, parts: &PageParts<'_>) -> Result<(), StoreError> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO replica (kind, id, seq, digest) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
+    )?;
+    let mut delete = conn.prepare_cached("DELETE FROM replica WHERE kind = ?1 AND id = ?2")?;
+    for (change, digest) in parts.changes.iter().zip(&parts.records.digests) {
+        let seq = i64::try_from(change.seq).map_err(|_| StoreError::Corrupt {
+            column: "replica.seq",
+            value: change.seq.to_string(),
+            reason: "out of range".into(),
+        })?;
+        match digest {
+            // Stored as the integer of the same 64 bits (SQLite integers are signed).
+            Some(digest) => upsert.execute(params![
+                change.kind.as_str(),
+                change.id,
+                seq,
+                i64::from_be_bytes(digest.to_be_bytes())
+            ])?,
+            None => delete.execute(params![change.kind.as_str(), change.id])?,
+        };
+    }
+    Ok(())
 }
 
 /// A pull page with each change's typed record and digest worked out: the part of
@@ -509,11 +525,16 @@ struct Prepared {
     /// For a document, the values it is written with (`None`: not a document, or one
     /// whose values cannot be made: the writer makes them and reports why).
     columns: Vec<Option<DocumentColumns>>,
+    /// The replica's rows of the page, as one JSON array of `[kind, id (32 hexadecimal
+    /// digits), seq, digest]`, for one statement to write them all. `None` when the page
+    /// deletes a record (written one change after another, in order) or has a seq out of
+    /// range (which the writer reports).
+    replica_rows: Option<String>,
 }
 
 fn prepare(changes: &[RawChange]) -> Prepared {
     let bodies: Vec<Parsed> = changes.iter().map(|change| change.parse().map_err(|e| e.to_string())).collect();
-    let digests =
+    let digests: Vec<Option<u64>> =
         changes.iter().map(|change| change.body.as_ref().map(|body| record_digest(change.id, body.get()))).collect();
     let columns = bodies
         .iter()
@@ -522,7 +543,31 @@ fn prepare(changes: &[RawChange]) -> Prepared {
             _ => None,
         })
         .collect();
-    Prepared { bodies, digests, columns }
+    let replica_rows = replica_rows(changes, &digests);
+    Prepared { bodies, digests, columns, replica_rows }
+}
+
+/// See [`Prepared::replica_rows`]. The digest is kept as the integer of the same 64 bits
+/// (SQLite integers are signed).
+fn replica_rows(changes: &[RawChange], digests: &[Option<u64>]) -> Option<String> {
+    use std::fmt::Write as _;
+    let mut rows = String::with_capacity(changes.len() * 72 + 2);
+    rows.push('[');
+    for (change, digest) in changes.iter().zip(digests) {
+        let (Some(digest), Ok(seq)) = (digest, i64::try_from(change.seq)) else { return None };
+        let separator = if rows.len() > 1 { "," } else { "" };
+        // Kinds are plain lowercase words: nothing in the row needs escaping.
+        write!(
+            rows,
+            "{separator}[\"{}\",\"{}\",{seq},{}]",
+            change.kind.as_str(),
+            change.id.simple(),
+            i64::from_be_bytes(digest.to_be_bytes())
+        )
+        .ok()?;
+    }
+    rows.push(']');
+    Some(rows)
 }
 
 /// The indexes that serve the screens and the rules' lookups, none of which enforces a

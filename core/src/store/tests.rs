@@ -2119,6 +2119,16 @@ mod hostile_snapshot {
             let records = records();
             let page = page(&records, &mutations);
             let changes: Vec<(RecordKind, uuid::Uuid)> = page.changes.iter().map(|c| (c.kind, c.id)).collect();
+            // The replica's rows the page leaves: each record's last change, its seq and
+            // the digest of its body as sent (none after a deletion).
+            let mut replica = std::collections::BTreeMap::new();
+            for change in &page.changes {
+                let digest = change.body.as_ref().map(|body| crate::sync::record_digest(change.id, body.get()));
+                match digest {
+                    Some(digest) => replica.insert((change.kind.as_str(), change.id), (change.seq, digest)),
+                    None => replica.remove(&(change.kind.as_str(), change.id)),
+                };
+            }
             // The records no mutation names (by place, or by id for another's): a contact
             // and an article depend on no other record, so they are written whatever else
             // the page holds.
@@ -2146,6 +2156,19 @@ mod hostile_snapshot {
                 .apply_snapshot_page(None, &PreparedSnapshot::prepare(page, Some(&plan)))
                 .map_err(|e| TestCaseError::fail(format!("the page refused whole: {e}")))?;
             prop_assert!(held.iter().all(|h| !h.code.is_empty() && h.message.contains(&h.id.to_string())));
+            let in_replica: std::collections::BTreeMap<(&str, uuid::Uuid), (u64, u64)> = store
+                .connection()
+                .prepare("SELECT kind, id, seq, digest FROM replica")
+                .unwrap()
+                .query_map([], |r| {
+                    let kind = RecordKind::parse(&r.get::<_, String>(0)?).unwrap().as_str();
+                    let digest = u64::from_be_bytes(r.get::<_, i64>(3)?.to_be_bytes());
+                    Ok(((kind, r.get(1)?), (u64::try_from(r.get::<_, i64>(2)?).unwrap(), digest)))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            prop_assert_eq!(in_replica, replica);
             // The download ends: what was set aside builds again over what was written.
             store.restore_indexes().map_err(|e| TestCaseError::fail(format!("indexes: {e}")))?;
             let check: String = store.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
