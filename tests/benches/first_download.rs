@@ -24,7 +24,8 @@
 //! Prints, per size: the raw insert time, the app's time until fully ready, their ratio,
 //! the time until the company first opens (when the engine tells the window it may:
 //! [`comptoir_core::engine::Event::CopyUsable`]; the window's reading of its first
-//! screens is left out, see the `ui` benchmark), and each child's peak memory. Asserts nothing
+//! screens is left out, see the `ui` benchmark), each child's peak memory, and the app
+//! child's CPU time (the writing thread's, and the whole process's). Asserts nothing
 //! about time. Targets (issue 18): ratio ≤ 2.0 at 1.26M, first opening ≤ 2 s, client peak
 //! memory ≤ 150 MB.
 
@@ -38,7 +39,7 @@ use comptoir_core::engine::Link;
 use comptoir_core::engine::link::PAGE;
 use comptoir_core::model::CompanyId;
 use comptoir_core::sync::{LoginResponse, RecordKind, SyncClient};
-use comptoir_tests::{TestServer, ms, peak_rss_mib};
+use comptoir_tests::{TestServer, ms, peak_rss_mib, process_cpu_seconds, thread_cpu_seconds};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -137,6 +138,12 @@ fn one_size(records: u32) -> Result<(), BoxError> {
         app.get("peak_mib").map_or("?", String::as_str),
     );
     println!(
+        "    app child CPU time: {} s on the thread that writes, {} s in all (on a shared machine, steadier than the \
+         times above for comparing two versions)",
+        app.get("writer_cpu_s").map_or("?", String::as_str),
+        app.get("cpu_s").map_or("?", String::as_str),
+    );
+    println!(
         "    the company first opens after {first_open:.2} s (its settings and first page written: the engine's \
          CopyUsable; the window's own opening is not timed here); the copy holds every contact and article and the \
          newest documents after {first_screen:.2} s"
@@ -228,6 +235,12 @@ async fn app(client: SyncClient, company: CompanyId, path: &Path) -> Result<(), 
     println!("first_open_s={:.3}", first_open.unwrap_or(download).as_secs_f64());
     println!("create_s={:.3}", created.as_secs_f64());
     println!("ledger_s={:.3}", ledger.as_secs_f64());
+    // The engine writes on this thread (the future `block_on` runs); the pull and the
+    // parse run on the runtime's workers.
+    if let (Some(writer), Some(all)) = (thread_cpu_seconds(), process_cpu_seconds()) {
+        println!("writer_cpu_s={writer:.2}");
+        println!("cpu_s={all:.2}");
+    }
     println!("ledger_sources={sources}");
     println!("rate={rate:.0}");
     println!("pulled={}", report.pulled);
