@@ -237,7 +237,7 @@ async fn app(client: SyncClient, company: CompanyId, path: &Path) -> Result<(), 
     println!("ledger_s={:.3}", ledger.as_secs_f64());
     // The engine writes on this thread (the future `block_on` runs); the pull and the
     // parse run on the runtime's workers.
-    if let (Some(writer), Some(all)) = (thread_cpu_seconds(), process_cpu_seconds()) {
+    if let (Some(writer), Some(all)) = (thread_cpu_seconds(), process_cpu_seconds("self")) {
         println!("writer_cpu_s={writer:.2}");
         println!("cpu_s={all:.2}");
     }

@@ -64,7 +64,7 @@ use comptoir_server::storage::{
 };
 use comptoir_tests::postgres::{PgCluster, with_database};
 use comptoir_tests::process::{ServerProcess, serve_with};
-use comptoir_tests::{ms, peak_rss_mib};
+use comptoir_tests::{ms, peak_rss_mib, process_cpu_seconds};
 use uuid::Uuid;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -409,8 +409,14 @@ struct CpuSample {
 
 impl CpuSample {
     fn take(instances: &Instances) -> Self {
-        let servers = instances.servers.iter().map(|s| process_cpu(&s.child.id().to_string())).sum();
-        Self { clients: process_cpu("self"), servers, machine: machine_busy(), at: Instant::now() }
+        let servers =
+            instances.servers.iter().map(|s| process_cpu_seconds(&s.child.id().to_string()).unwrap_or(0.0)).sum();
+        Self {
+            clients: process_cpu_seconds("self").unwrap_or(0.0),
+            servers,
+            machine: machine_busy(),
+            at: Instant::now(),
+        }
     }
 
     /// Where the CPU went since `self`.
@@ -426,16 +432,6 @@ impl CpuSample {
              work) {rest:.1} s, of {available:.1} s the cores had"
         )
     }
-}
-
-/// The user and system CPU seconds of process `pid` (`self` for this one).
-fn process_cpu(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
-    // After the command's closing parenthesis: state, then 10 fields, then utime and stime.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-    ticks_to_seconds(ticks)
 }
 
 /// The machine's busy CPU seconds, every core together (idle and I/O wait left out).

@@ -759,10 +759,11 @@ pub fn thread_cpu_seconds() -> Option<f64> {
     Some(nanos as f64 / 1e9)
 }
 
-/// The CPU time (user and system) of the whole process, its ended threads included, in
-/// seconds (Linux `/proc/self/stat`, in the kernel's fixed 100 ticks a second).
-pub fn process_cpu_seconds() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// The CPU time (user and system) of process `pid` (`self` for this one), its ended
+/// threads included, in seconds (Linux `/proc/<pid>/stat`, in the kernel's fixed 100
+/// ticks a second).
+pub fn process_cpu_seconds(pid: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command's name, which may hold spaces, in parentheses: utime and stime
     // are the 12th and 13th fields.
     let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
