@@ -42,6 +42,7 @@ pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 23, sql: include_str!("migrations/company/0023_early_payment_discount.sql") },
     Migration { version: 24, sql: include_str!("migrations/company/0024_outbox_kept_applied.sql") },
     Migration { version: 25, sql: include_str!("migrations/company/0025_snapshot.sql") },
+    Migration { version: 26, sql: include_str!("migrations/company/0026_checks_without_lists.sql") },
 ];
 
 pub(crate) const APP_MIGRATIONS: &[Migration] = &[

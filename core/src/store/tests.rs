@@ -771,6 +771,114 @@ fn version_14_indexes_contact_prefixes_and_keeps_queued_contacts_once() {
     assert_search_index_consistent(&store);
 }
 
+/// Version 26 writes the CHECK constraints of lists as comparisons (see its migration):
+/// a row of the tables a download or an edit writes record by record is checked without
+/// SQLite building a temporary B-tree for the statement, and the constraints still
+/// refuse what they refused, on a file migrated from version 25 with rows in it.
+#[test]
+fn version_26_checks_rows_without_temporary_btrees_and_refuses_the_same_values() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("v25.comptoir");
+    let c = contact("Fromagerie Dupont");
+    let draft = invoice_for(&c, &[(dec!(2), dec!(50))]);
+    {
+        let mut store = CompanyStore::create_at_schema(&path, &company("Old SARL"), Some(25)).unwrap();
+        store.write(|tx| tx.insert_contact(&c)).unwrap();
+        store.write(|tx| tx.insert_document(&draft)).unwrap();
+    }
+    let mut store = CompanyStore::open(&path).unwrap();
+    assert_eq!(store.migration().unwrap().to_version, latest_version());
+    assert_eq!(store.document(draft.id).unwrap().lines, draft.lines);
+    let conn = store.connection();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+
+    // Each table's own checks, without the triggers (set aside during a download).
+    let ephemeral_tables = |conn: &rusqlite::Connection, table: &str| -> usize {
+        let mut explain = conn.prepare(&format!("EXPLAIN INSERT INTO {table} DEFAULT VALUES")).unwrap();
+        let opcodes: Vec<String> = explain.query_map([], |r| r.get(1)).unwrap().map(Result::unwrap).collect();
+        opcodes.iter().filter(|op| *op == "OpenEphemeral").count()
+    };
+    let tables = [
+        "documents",
+        "document_lines",
+        "contacts",
+        "articles",
+        "payments",
+        "payment_allocations",
+        "replica",
+        "ledger",
+        "audit_trail",
+        "search_pending",
+        "shadow",
+        "outbox",
+        "held_record",
+    ];
+    store
+        .write(|tx| {
+            let conn = tx.connection();
+            let triggers: Vec<String> = conn
+                .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for trigger in triggers {
+                conn.execute_batch(&format!("DROP TRIGGER {trigger}"))?;
+            }
+            for table in tables {
+                assert_eq!(ephemeral_tables(conn, table), 0, "{table}");
+            }
+            // Rolled back: the triggers stay.
+            Err::<(), _>(StoreError::NotFound { entity: "rollback" })
+        })
+        .unwrap_err();
+    let conn = store.connection();
+    let triggers: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'", [], |r| r.get(0)).unwrap();
+    assert!(triggers > 0);
+
+    // Every value the lists held is accepted, and others are still refused.
+    let id = draft.id.0;
+    for (column, accepted) in [
+        ("kind", &["quote", "invoice", "credit_note", "delivery_note"][..]),
+        ("status", &["draft", "issued", "accepted", "declined", "converted", "partially_paid", "paid"][..]),
+    ] {
+        let set = |value: &str| {
+            // Within this column's list, the rules of the other constraints kept: a draft
+            // has no number, anything else has one, and a credit note corrects a document.
+            let number = if column == "status" && value != "draft" { Some("PROBE-1") } else { None };
+            conn.execute_batch("SAVEPOINT probe").unwrap();
+            let result = conn.execute(
+                &format!("UPDATE documents SET number = ?3, corrects_id = id, {column} = ?2 WHERE id = ?1"),
+                rusqlite::params![id, value, number],
+            );
+            conn.execute_batch("ROLLBACK TO probe; RELEASE probe").unwrap();
+            result
+        };
+        for value in accepted {
+            assert_eq!(set(value).unwrap(), 1, "{column} = {value}");
+        }
+        for refused in ["", "Invoice", "lost", "draft ", "paid'"] {
+            let error = set(refused).unwrap_err().to_string();
+            assert!(error.contains("CHECK constraint failed"), "{column} = {refused:?}: {error}");
+        }
+    }
+    for (table, insert) in [
+        ("replica", "INSERT INTO replica (kind, id, seq, digest) VALUES (?1, x'00', 1, 1)"),
+        ("shadow", "INSERT INTO shadow (kind, id, body) VALUES (?1, x'00', NULL)"),
+        ("search_pending", "INSERT INTO search_pending (tbl, rid) VALUES (?1, 1)"),
+        ("outbox", "INSERT INTO outbox (intent, created_at, state) VALUES ('{}', '2026-11-03T00:00:00Z', ?1)"),
+    ] {
+        let error = conn.execute(insert, ["nothing"]).unwrap_err().to_string();
+        assert!(error.contains("CHECK constraint failed"), "{table}: {error}");
+    }
+    let language = conn.execute("UPDATE contacts SET language = 'de'", []).unwrap_err().to_string();
+    assert!(language.contains("CHECK constraint failed"), "{language}");
+    conn.execute("UPDATE contacts SET language = 'nl'", []).unwrap();
+    let category = conn.execute("UPDATE document_lines SET vat_category = 'X'", []).unwrap_err().to_string();
+    assert!(category.contains("CHECK constraint failed"), "{category}");
+    conn.execute("UPDATE document_lines SET vat_category = 'AE'", []).unwrap();
+}
+
 /// FTS5's own check that each index matches the rows of its table.
 fn assert_search_index_consistent(store: &CompanyStore) {
     for table in ["contacts_fts", "articles_fts", "documents_fts"] {
