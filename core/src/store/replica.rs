@@ -641,13 +641,7 @@ fn project_with(
         Some(RecordBody::Document(record)) => {
             tx.write_server_document(&record.document, to_cents(record.paid)?, columns)?;
         }
-        Some(RecordBody::Payment(payment)) => {
-            tx.write_payment(payment, Write::Upsert)?;
-            conn.prepare_cached("DELETE FROM payment_allocations WHERE payment_id = ?1")?.execute([payment.id.0])?;
-            for allocation in &payment.allocations {
-                tx.insert_allocation(payment, allocation)?;
-            }
-        }
+        Some(RecordBody::Payment(payment)) => tx.write_server_payment(payment)?,
         Some(RecordBody::Settings(settings)) => {
             if settings.company.id != company {
                 return Err(StoreError::Corrupt {

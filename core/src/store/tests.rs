@@ -1739,6 +1739,61 @@ fn server_page(changes: Vec<crate::sync::RawChange>, seq: u64, has_more: bool) -
     }
 }
 
+/// A server's document or payment is inserted when new and replaced in place when here:
+/// a later change of it leaves its new lines and allocations, none of the old ones.
+#[test]
+fn a_server_document_and_payment_changed_again_keep_only_their_new_lines_and_allocations() {
+    use crate::sync::{DocumentRecord, RecordBody};
+    let dir = TempDir::new().unwrap();
+    let (mut store, _) = new_store(&dir, "a.comptoir");
+    let customer = contact("Client");
+    let mut first = invoice_for(&customer, &[(dec!(1), dec!(100)), (dec!(2), dec!(30)), (dec!(3), dec!(5))]);
+    first.issue(Some("FA-2026-00001".into())).unwrap();
+    let mut second = invoice_for(&customer, &[(dec!(1), dec!(40))]);
+    second.issue(Some("FA-2026-00002".into())).unwrap();
+    let mut payment = Payment {
+        id: PaymentId::new(),
+        contact_id: Some(customer.id),
+        date: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        amount: dec!(60),
+        method: PaymentMethod::BankTransfer,
+        reference: "VIR 118".into(),
+        allocations: vec![
+            Allocation { document_id: first.id, amount: dec!(20) },
+            Allocation { document_id: second.id, amount: dec!(40) },
+        ],
+    };
+    let page = vec![
+        server_change(1, &RecordBody::Contact(customer.clone())),
+        server_change(2, &RecordBody::Document(DocumentRecord::new(first.clone()))),
+        server_change(3, &RecordBody::Document(DocumentRecord::new(second.clone()))),
+        server_change(4, &RecordBody::Payment(payment.clone())),
+    ];
+    assert!(store.apply_pull_page(0, &server_page(page, 4, false)).unwrap().is_empty());
+    assert_eq!(store.document(first.id).unwrap().lines, first.lines);
+    // The server's next versions: fewer lines, another allocation.
+    first.lines.truncate(1);
+    first.notes = "Corrigée".into();
+    payment.allocations = vec![Allocation { document_id: first.id, amount: dec!(60) }];
+    let page = vec![
+        server_change(5, &RecordBody::Document(DocumentRecord::new(first.clone()))),
+        server_change(6, &RecordBody::Payment(payment.clone())),
+    ];
+    assert!(store.apply_pull_page(4, &server_page(page, 6, false)).unwrap().is_empty());
+    let stored = store.document(first.id).unwrap();
+    assert_eq!((stored.lines, stored.notes), (first.lines, first.notes));
+    assert_eq!(store.document(second.id).unwrap().lines, second.lines);
+    let allocations: Vec<(uuid::Uuid, i64)> = store
+        .connection()
+        .prepare("SELECT document_id, amount_cents FROM payment_allocations WHERE payment_id = ?1")
+        .unwrap()
+        .query_map([payment.id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(allocations, vec![(first.id.0, 6_000)]);
+}
+
 #[test]
 fn a_refusal_heard_between_two_pages_is_recorded_and_the_rebase_waits_for_the_next_page() {
     use crate::sync::{DocumentRecord, Intent, Outcome, PushResult, RecordBody};
