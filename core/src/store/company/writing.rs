@@ -242,7 +242,6 @@ impl WriteTx<'_> {
             });
         }
         let c = &document.customer;
-        let mut stmt = self.tx.prepare_cached(table.sql(mode))?;
         let values = params![
             document.id.0,
             document.kind.as_str(),
@@ -276,14 +275,12 @@ impl WriteTx<'_> {
         // Without `paid_cents` the statement has one parameter fewer.
         let values: &[&dyn rusqlite::ToSql] = if paid_cents.is_some() { values } else { &values[..values.len() - 1] };
         let number_taken = |e| map_number_constraint(e, document.number.as_deref());
+        // Whether the document was here, with lines to replace.
         let replaced = match mode {
-            Write::Insert => {
-                ensure_written(stmt.execute(values).map_err(number_taken)?, "document")?;
-                false
-            }
-            Write::Update => {
-                ensure_written(stmt.execute(values).map_err(number_taken)?, "document")?;
-                true
+            Write::Insert | Write::Update => {
+                let changed = self.tx.prepare_cached(table.sql(mode))?.execute(values).map_err(number_taken)?;
+                ensure_written(changed, "document")?;
+                mode == Write::Update
             }
             Write::Upsert => !table.replace(&self.tx, values).map_err(number_taken)?,
         };
