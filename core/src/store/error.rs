@@ -52,6 +52,10 @@ pub enum StoreError {
     /// A record the server sent that this version of Comptoir cannot read.
     #[error("This version of Comptoir cannot read the server's {kind} {id}: {reason}")]
     RecordUnreadable { kind: &'static str, id: uuid::Uuid, reason: String },
+    /// A company file sent whole (see [`crate::store::adopt_copy`]) failed one of its
+    /// checks; nothing was taken from it.
+    #[error("The company's copy sent by the server was refused ({check}): {detail}")]
+    CopyRefused { check: &'static str, detail: String },
     #[error("I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("Database error: {0}")]
@@ -78,6 +82,7 @@ impl StoreError {
             Self::Corrupt { .. } => "file_corrupt",
             Self::ReadOnly => "read_only",
             Self::EpochChanged => "epoch_changed",
+            Self::CopyRefused { .. } => "copy_refused",
             Self::PageOutOfOrder { .. } => "page_out_of_order",
             Self::SnapshotOutOfOrder => "snapshot_out_of_order",
             Self::RecordUnreadable { .. } => "record_unreadable",

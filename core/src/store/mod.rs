@@ -40,7 +40,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use app::{AppStore, CompanyFileCheck, KeptCopy, LocalAccount, LocalCompany};
-pub use company::{CompanyFileInfo, CompanyStore, OpenInvoice, TableStats, WriteTx};
+pub use company::{CompanyFileInfo, CompanyStore, CopyInfo, OpenInvoice, TableStats, WriteTx, adopt_copy};
 pub use error::StoreError;
 pub use held::HeldRecord;
 pub use ledger::PostingSummary;

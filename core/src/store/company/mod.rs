@@ -1,11 +1,13 @@
 //! A company's own file: the company, its numbering series, members, contacts, articles,
 //! documents and payments.
 //!
+//! - `copy`: a whole file sent to a new device, and its checks there;
 //! - `opening`: creating, opening and identifying a file;
 //! - `reading`: the read queries of an open file;
 //! - `writing`: its write transaction ([`WriteTx`]);
 //! - `rows`: mapping its rows to model types.
 
+mod copy;
 mod opening;
 mod reading;
 mod rows;
@@ -19,6 +21,7 @@ use super::migrate::{self, MigrationReport};
 use super::{Access, StoreError};
 use crate::model::{CompanyId, UserId};
 
+pub use copy::{CopyInfo, adopt_copy};
 pub use reading::OpenInvoice;
 pub(super) use rows::{
     ARTICLE_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row,

@@ -1,0 +1,468 @@
+//! A company file sent whole: written by whoever holds an up-to-date copy of the company
+//! (the server keeps one per large company), checked and taken into place by a device
+//! that downloads the company for the first time.
+//!
+//! A copy is the file itself, not records to write again: taking it costs reading it
+//! once to check it, where a download page by page writes every record, its indexes,
+//! its search entries and its ledger rows. It is the company as the server's log stood at
+//! the copy's cursor; the device pulls the log after it as after any download.
+//!
+//! A received copy is hostile input until checked ([`adopt_copy`]): it is opened with
+//! SQLite's defensive settings, its schema must be exactly the one this version creates
+//! (no trigger, view or index of its own), SQLite's `integrity_check` (every page, every
+//! index against its table, every `CHECK`, `NOT NULL`, `UNIQUE` and column type) and
+//! `foreign_key_check` must find nothing, and neither must the search indexes' own
+//! checks. What belongs to one device (its client id, its edits, its e-mails and their
+//! settings, the key it pinned, when it last synced) never travels in a copy.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior};
+use uuid::Uuid;
+
+use super::CompanyStore;
+use crate::model::CompanyId;
+use crate::store::local::has_local_edits;
+use crate::store::migrate::{self, COMPANY_MIGRATIONS};
+use crate::store::{COMPANY_APPLICATION_ID, StoreError};
+
+/// What a copy holds: whose it is, where in the server's log it stands, and which
+/// schema it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyInfo {
+    pub company: CompanyId,
+    /// The epoch and seq of the server's log the copy has every change of.
+    pub epoch: Uuid,
+    pub upto: u64,
+    pub schema_version: u32,
+}
+
+/// The tables of one device, emptied in a copy: the client id it sends edits under, its
+/// edits and their shadows, its e-mails and their server settings, the server key it
+/// pinned (the receiving device pins its own) and when it last synced.
+const DEVICE_TABLES: &[&str] = &[
+    "device",
+    "outbox",
+    "shadow",
+    "mail_attachment",
+    "mail_outbox",
+    "mail_settings",
+    "mail_template",
+    "server_key",
+    "sync_state",
+];
+
+impl CompanyStore {
+    /// Writes a copy of this file at `dest` (which must not exist), for a device to take
+    /// with [`adopt_copy`]: a compact, consistent copy (`VACUUM INTO`), without this
+    /// device's own tables ([`DEVICE_TABLES`]).
+    ///
+    /// Only a copy that stands at a cursor of the server's log, with nothing of its own
+    /// waiting (edits, a download under way with indexes set aside), is what the server
+    /// has: any other is refused (`copy_not_ready`) and nothing is written.
+    pub fn write_copy(&self, dest: &Path) -> Result<CopyInfo, StoreError> {
+        let conn = self.connection();
+        let cursor = self.sync_cursor()?;
+        let under_way: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM snapshot_progress) OR EXISTS (SELECT 1 FROM deferred_index)
+                 OR EXISTS (SELECT 1 FROM search_pending)",
+            [],
+            |r| r.get(0),
+        )?;
+        let not_ready = |message: &str| StoreError::Refused { code: "copy_not_ready", message: message.to_owned() };
+        let Some(cursor) = cursor else {
+            return Err(not_ready("This copy has not downloaded the company yet."));
+        };
+        if under_way {
+            return Err(not_ready("This copy's first download, or its search index, has not ended."));
+        }
+        if has_local_edits(conn)? {
+            return Err(not_ready("This copy has edits the server has not acknowledged yet."));
+        }
+        if dest.exists() {
+            return Err(StoreError::FileExists { path: dest.to_path_buf() });
+        }
+        conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()])?;
+        let io = |source| StoreError::Io { path: dest.to_path_buf(), source };
+        let mut copy =
+            Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| StoreError::Open { path: dest.to_path_buf(), source })?;
+        forget_device(&mut copy)?;
+        // One file, without a WAL beside it, is what travels.
+        copy.pragma_update(None, "journal_mode", "DELETE")?;
+        copy.close().map_err(|(_, e)| e)?;
+        std::fs::File::open(dest).and_then(|f| f.sync_all()).map_err(io)?;
+        Ok(CopyInfo {
+            company: self.company_id(),
+            epoch: cursor.epoch,
+            upto: cursor.seq,
+            schema_version: migrate::schema_version(conn)?,
+        })
+    }
+}
+
+/// Empties the tables of one device ([`DEVICE_TABLES`]), and the outbox's numbering with
+/// them, in one transaction.
+fn forget_device(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for table in DEVICE_TABLES {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    tx.execute("DELETE FROM sqlite_sequence WHERE name = 'outbox'", [])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Checks the copy `received` (a file this device wrote from what the server sent) and
+/// moves it to `path` as `expected`'s copy on this device, then opens it; the device's
+/// own tables are emptied first (a fresh client id is made at its first edit).
+///
+/// A copy that fails a check is refused with `copy_refused` (the check named), and
+/// left where it was for the caller to delete; `path` is not touched. A copy of another
+/// schema version than this one's is refused as well: the device downloads page by page
+/// instead. Refuses to overwrite a file at `path`.
+pub fn adopt_copy(received: &Path, path: &Path, expected: CompanyId) -> Result<(CompanyStore, CopyInfo), StoreError> {
+    if path.exists() {
+        return Err(StoreError::FileExists { path: path.to_path_buf() });
+    }
+    for side in ["-wal", "-shm", "-journal"] {
+        // A journal beside a received file is not the server's: SQLite would apply it.
+        let side = PathBuf::from(format!("{}{side}", received.display()));
+        if side.exists() {
+            return Err(refused("file", format!("{} lies beside the copy", side.display())));
+        }
+    }
+    let mut conn =
+        Connection::open_with_flags(received, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|source| StoreError::Open { path: received.to_path_buf(), source })?;
+    harden(&conn)?;
+    let info = check(&conn, expected)?;
+    forget_device(&mut conn).map_err(|e| refused("device_tables", e.to_string()))?;
+    conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| refused("file", e.to_string()))?;
+    conn.close().map_err(|(_, e)| e)?;
+    let io = |source| StoreError::Io { path: received.to_path_buf(), source };
+    std::fs::File::open(received).and_then(|f| f.sync_all()).map_err(io)?;
+    std::fs::rename(received, path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
+    if let Some(folder) = path.parent() {
+        // The rename itself, durable before the copy is used.
+        std::fs::File::open(folder).and_then(|f| f.sync_all()).map_err(io)?;
+    }
+    Ok((CompanyStore::open_expecting(path, expected)?, info))
+}
+
+fn refused(check: &'static str, detail: String) -> StoreError {
+    StoreError::CopyRefused { check, detail }
+}
+
+/// SQLite's settings for a file it cannot trust: no writes to its schema or its pages
+/// behind SQLite's back, no function of the schema run outside the schema's own
+/// statements, every cell's size checked as it is read.
+fn harden(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    conn.pragma_update(None, "cell_size_check", true)?;
+    conn.pragma_update(None, "mmap_size", 0)?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    Ok(())
+}
+
+/// The checks of a received copy, cheapest first.
+fn check(conn: &Connection, expected: CompanyId) -> Result<CopyInfo, StoreError> {
+    let application: i32 =
+        conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| refused("file", e.to_string()))?;
+    if application != COMPANY_APPLICATION_ID {
+        return Err(refused("file", format!("application id {application:#x}, not a company file")));
+    }
+    let version = migrate::schema_version(conn).map_err(|e| refused("file", e.to_string()))?;
+    let latest = COMPANY_MIGRATIONS.last().map_or(0, |m| m.version);
+    if version != latest {
+        return Err(refused("schema_version", format!("schema {version}, this version writes {latest}")));
+    }
+    let schema = schema_of(conn).map_err(|e| refused("schema", e.to_string()))?;
+    let reference = reference_schema()?;
+    if let Some(difference) = first_difference(&schema, &reference) {
+        return Err(refused("schema", difference));
+    }
+    let problems = |sql: &str| -> Result<Vec<String>, rusqlite::Error> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.take(3).collect()
+    };
+    let integrity = problems("PRAGMA integrity_check(3)").map_err(|e| refused("integrity", e.to_string()))?;
+    if integrity != ["ok"] {
+        return Err(refused("integrity", integrity.join("; ")));
+    }
+    let orphans = problems("PRAGMA foreign_key_check").map_err(|e| refused("foreign_keys", e.to_string()))?;
+    if !orphans.is_empty() {
+        return Err(refused("foreign_keys", format!("rows of {} refer to no row", orphans.join(", "))));
+    }
+    let company: Option<Uuid> = conn
+        .query_row("SELECT id FROM company WHERE singleton = 1", [], |r| r.get(0))
+        .optional()
+        .map_err(|e| refused("company", e.to_string()))?;
+    if company != Some(expected.0) {
+        return Err(refused("company", format!("the copy is of {company:?}, not of {}", expected.0)));
+    }
+    let cursor: Option<(Uuid, i64)> = conn
+        .query_row("SELECT epoch, seq FROM sync_cursor WHERE singleton = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(|e| refused("cursor", e.to_string()))?;
+    let Some((epoch, seq)) = cursor else { return Err(refused("cursor", "the copy stands at no cursor".into())) };
+    let under_way: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM snapshot_progress) OR EXISTS (SELECT 1 FROM deferred_index)
+                 OR EXISTS (SELECT 1 FROM search_pending)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| refused("cursor", e.to_string()))?;
+    if under_way {
+        return Err(refused("cursor", "the copy's download, or its search index, had not ended".into()));
+    }
+    // Each search index against its table (nothing waits to be indexed: checked above).
+    for index in ["contacts_fts", "articles_fts", "documents_fts"] {
+        conn.execute(&format!("INSERT INTO {index} ({index}, rank) VALUES ('integrity-check', 1)"), [])
+            .map_err(|e| refused("search_index", format!("{index}: {e}")))?;
+    }
+    Ok(CopyInfo {
+        company: expected,
+        epoch,
+        // The CHECK of sync_cursor.seq (>= 0) has held: integrity_check saw to it.
+        upto: u64::try_from(seq).map_err(|e| refused("cursor", e.to_string()))?,
+        schema_version: version,
+    })
+}
+
+/// A schema's objects: type, name, table and SQL text, sorted.
+type Schema = Vec<(String, String, String, Option<String>)>;
+
+fn schema_of(conn: &Connection) -> Result<Schema, rusqlite::Error> {
+    let mut stmt = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    rows.collect()
+}
+
+/// The schema this version gives a company file, made in memory.
+fn reference_schema() -> Result<Schema, StoreError> {
+    let mut conn = Connection::open_in_memory()?;
+    migrate::migrate(&mut conn, Path::new(":memory:"), COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, None)?;
+    Ok(schema_of(&conn)?)
+}
+
+/// The first object that is in one schema and not the other, or not the same.
+fn first_difference(found: &Schema, reference: &Schema) -> Option<String> {
+    if let Some(extra) = found.iter().find(|o| !reference.contains(o)) {
+        return Some(format!("{} {} is not this version's", extra.0, extra.1));
+    }
+    reference.iter().find(|o| !found.contains(o)).map(|missing| format!("{} {} is missing", missing.0, missing.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use tempfile::TempDir;
+
+    use super::*;
+    use crate::demo::{DemoSize, create_demo_file};
+    use crate::model::Country;
+    use crate::sync::{Cursor, RawPullPage};
+
+    const EPOCH: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0042);
+
+    /// A demo company's file, standing at seq 4,242 of a server's log, and its copy.
+    fn copy_of_a_downloaded_company(dir: &TempDir) -> (CompanyStore, PathBuf, CopyInfo) {
+        let size = DemoSize { quotes: 6, invoices: 40, credit_notes: 2, delivery_notes: 3, ..DemoSize::SMALL };
+        let (mut store, _) = create_demo_file(&dir.path().join("held.comptoir"), 7, &Country::France, &size).unwrap();
+        let page = RawPullPage {
+            epoch: EPOCH,
+            changes: Vec::new(),
+            cursor: Cursor { epoch: EPOCH, seq: 4_242 },
+            has_more: false,
+            remaining: None,
+            audit_head: None,
+        };
+        store.apply_pull_page(0, &page).unwrap();
+        store.client_id().unwrap();
+        let sent = dir.path().join("sent.comptoir");
+        let info = store.write_copy(&sent).unwrap();
+        (store, sent, info)
+    }
+
+    fn count(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    }
+
+    /// Changes a copy with SQL of its own, as a hostile server could, through a plain
+    /// connection.
+    fn tamper(copy: &Path, sql: &str) {
+        let conn = Connection::open(copy).unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+
+    /// A copy is the company as the sender has it (its records, search, cursor), without
+    /// the sender's device: the receiving copy makes its own client id.
+    #[test]
+    fn a_copy_is_taken_whole_at_its_cursor_without_the_senders_device() {
+        let dir = TempDir::new().unwrap();
+        let (mut sender, sent, info) = copy_of_a_downloaded_company(&dir);
+        let company = sender.company_id();
+        assert_eq!(info, CopyInfo { company, epoch: EPOCH, upto: 4_242, schema_version: 26 });
+        let path = dir.path().join("received.comptoir");
+        let (mut received, adopted) = adopt_copy(&sent, &path, company).unwrap();
+        assert_eq!(adopted, info);
+        assert!(!sent.exists(), "moved into place");
+        assert_eq!(received.sync_cursor().unwrap(), Some(Cursor { epoch: EPOCH, seq: 4_242 }));
+        for table in ["contacts", "articles", "documents", "document_lines", "payments", "payment_allocations"] {
+            let (was, is) = (count(sender.connection(), table), count(received.connection(), table));
+            assert!(was > 0, "{table}: the demo fills it");
+            assert_eq!(was, is, "{table}");
+        }
+        let find = |store: &CompanyStore| {
+            let name: String = store
+                .connection()
+                .query_row("SELECT name FROM contacts ORDER BY rid LIMIT 1", [], |r| r.get(0))
+                .unwrap();
+            store.search(&name, 20).unwrap().len()
+        };
+        assert!(find(&received) > 0);
+        assert_eq!(find(&sender), find(&received), "the search index came along");
+        assert_eq!(count(received.connection(), "device"), 0);
+        assert_ne!(received.client_id().unwrap(), sender.client_id().unwrap());
+        assert_eq!(received.last_sync().unwrap(), None, "synced once its log is pulled after the copy");
+        let journal: String = received.connection().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(journal, "wal", "opened as any company file");
+    }
+
+    #[test]
+    fn only_a_copy_at_a_cursor_and_without_edits_of_its_own_is_written() {
+        let dir = TempDir::new().unwrap();
+        let size = DemoSize { quotes: 2, invoices: 5, credit_notes: 0, delivery_notes: 0, ..DemoSize::SMALL };
+        let (mut store, _) = create_demo_file(&dir.path().join("a.comptoir"), 3, &Country::Belgium, &size).unwrap();
+        let dest = dir.path().join("copy.comptoir");
+        assert_eq!(store.write_copy(&dest).unwrap_err().code(), "copy_not_ready", "no cursor yet");
+        let page = RawPullPage {
+            epoch: EPOCH,
+            changes: Vec::new(),
+            cursor: Cursor { epoch: EPOCH, seq: 9 },
+            has_more: false,
+            remaining: None,
+            audit_head: None,
+        };
+        store.apply_pull_page(0, &page).unwrap();
+        let company = store.company().unwrap();
+        store.submit(&crate::sync::Intent::UpdateCompany { company }).unwrap();
+        assert_eq!(store.write_copy(&dest).unwrap_err().code(), "copy_not_ready", "an edit waits");
+        assert!(!dest.exists());
+    }
+
+    /// What a hostile sender can do to a copy, and the check that refuses it.
+    fn tampered(case: usize) -> (&'static str, &'static str) {
+        const CASES: &[(&str, &str)] = &[
+            ("schema", "CREATE TRIGGER evil AFTER INSERT ON contacts BEGIN DELETE FROM documents; END;"),
+            ("schema", "DROP INDEX documents_by_number;"),
+            ("schema_version", "PRAGMA user_version = 25;"),
+            ("file", "PRAGMA application_id = 7;"),
+            (
+                "integrity",
+                "PRAGMA ignore_check_constraints = ON;
+                 UPDATE documents SET status = 'stolen' WHERE rid = (SELECT min(rid) FROM documents);",
+            ),
+            ("integrity", "PRAGMA ignore_check_constraints = ON; UPDATE payments SET amount_cents = -5;"),
+            ("foreign_keys", "PRAGMA foreign_keys = OFF; DELETE FROM contacts;"),
+            ("cursor", "DELETE FROM sync_cursor;"),
+            ("cursor", "INSERT INTO search_pending (tbl, rid) VALUES ('contacts', 1);"),
+            ("company", "UPDATE company SET id = randomblob(16);"),
+        ];
+        CASES[case % CASES.len()]
+    }
+
+    #[test]
+    fn a_tampered_copy_is_refused_by_the_check_it_fails_and_nothing_is_taken() {
+        for case in 0..10 {
+            let dir = TempDir::new().unwrap();
+            let (sender, sent, _) = copy_of_a_downloaded_company(&dir);
+            let (check, sql) = tampered(case);
+            tamper(&sent, sql);
+            let path = dir.path().join("received.comptoir");
+            let err = adopt_copy(&sent, &path, sender.company_id()).unwrap_err();
+            assert_eq!(err.code(), "copy_refused", "{sql}");
+            let StoreError::CopyRefused { check: failed, .. } = &err else { unreachable!() };
+            assert_eq!(*failed, check, "{sql}: {err}");
+            assert!(!path.exists(), "{sql}");
+        }
+    }
+
+    /// A search index that does not match its table (a document changed while the
+    /// index's trigger was away, then put back) is refused.
+    #[test]
+    fn a_copy_whose_search_index_lies_is_refused() {
+        let dir = TempDir::new().unwrap();
+        let (sender, sent, _) = copy_of_a_downloaded_company(&dir);
+        let trigger: String = Connection::open(&sent)
+            .unwrap()
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 'documents_search_update'", [], |r| r.get(0))
+            .unwrap();
+        tamper(
+            &sent,
+            &format!(
+                "DROP TRIGGER documents_search_update;
+                 UPDATE documents SET notes = 'zzqq hidden words' WHERE rid = (SELECT min(rid) FROM documents);
+                 {trigger};"
+            ),
+        );
+        let err = adopt_copy(&sent, &dir.path().join("received.comptoir"), sender.company_id()).unwrap_err();
+        assert!(matches!(err, StoreError::CopyRefused { check: "search_index", .. }), "{err}");
+    }
+
+    #[test]
+    fn a_copy_of_another_company_or_with_a_journal_beside_it_is_refused() {
+        let dir = TempDir::new().unwrap();
+        let (_, sent, _) = copy_of_a_downloaded_company(&dir);
+        let path = dir.path().join("received.comptoir");
+        let err = adopt_copy(&sent, &path, CompanyId(Uuid::nil())).unwrap_err();
+        assert!(matches!(err, StoreError::CopyRefused { check: "company", .. }), "{err}");
+        std::fs::write(format!("{}-journal", sent.display()), b"not the server's").unwrap();
+        let err = adopt_copy(&sent, &path, CompanyId(Uuid::nil())).unwrap_err();
+        assert!(matches!(err, StoreError::CopyRefused { check: "file", .. }), "{err}");
+        assert!(!path.exists());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+        /// Bytes overwritten anywhere in a copy: it is refused, or it was harmless (the
+        /// bytes were in free space) and the copy taken holds the sender's records.
+        /// Never a panic, never a file in place that fails its own check.
+        #[test]
+        fn a_copy_with_damaged_bytes_is_refused_or_harmless(
+            spots in proptest::collection::vec((0.0_f64..1.0, any::<[u8; 4]>()), 1..6),
+        ) {
+            let dir = TempDir::new().unwrap();
+            let (sender, sent, _) = copy_of_a_downloaded_company(&dir);
+            let mut bytes = std::fs::read(&sent).unwrap();
+            for (at, with) in &spots {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                let at = ((bytes.len() - 4) as f64 * at) as usize;
+                bytes[at..at + 4].copy_from_slice(with);
+            }
+            std::fs::write(&sent, &bytes).unwrap();
+            let path = dir.path().join("received.comptoir");
+            match adopt_copy(&sent, &path, sender.company_id()) {
+                Ok((received, _)) => {
+                    let ok: String =
+                        received.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                    prop_assert_eq!(ok, "ok");
+                    for table in ["contacts", "documents", "document_lines", "payments"] {
+                        prop_assert_eq!(count(sender.connection(), table), count(received.connection(), table));
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(matches!(e.code(), "copy_refused" | "file_open_failed" | "database_error"), "{}", e);
+                    prop_assert!(!path.exists());
+                }
+            }
+        }
+    }
+}
