@@ -42,6 +42,11 @@ enum Command {
         /// the database's backups.
         #[arg(long, env = "COMPTOIR_AUDIT_KEY")]
         audit_key: Option<PathBuf>,
+        /// Keep a company file ready for the first download of each company whose log
+        /// holds at least this many changes (in the `copies` folder of the data folder,
+        /// brought up to date every minute); 0 keeps none.
+        #[arg(long, env = "COMPTOIR_COPIES_FROM", default_value_t = 20_000)]
+        copies_from: u64,
         #[command(flatten)]
         limits: LimitOptions,
     },
@@ -234,7 +239,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     comptoir_server::logging::init(cli.log_format)?;
     match cli.command {
-        Command::Serve { data, database, listen, audit_key, limits } => {
+        Command::Serve { data, database, listen, audit_key, copies_from, limits } => {
             let key = audit_key.unwrap_or_else(|| comptoir_server::audit_key::default_path(&data));
             let clock = std::sync::Arc::new(comptoir_server::auth::SystemClock);
             let state = comptoir_server::open_state_in(&data, database.as_deref(), &key, clock)
@@ -244,6 +249,18 @@ async fn main() -> anyhow::Result<()> {
                 })?
                 .with_limits(limits.limits())
                 .with_trusted_proxies(limits.trusted_proxies());
+            let state = if copies_from > 0 {
+                let copies =
+                    std::sync::Arc::new(comptoir_server::sync::copies::Copies::new(data.join("copies"), copies_from));
+                comptoir_server::sync::copies::keep_in_background(
+                    std::sync::Arc::clone(&copies),
+                    std::sync::Arc::clone(&state.storage),
+                )
+                .context("cannot start the thread that keeps the companies' copies")?;
+                state.with_copies(copies)
+            } else {
+                state
+            };
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let address = listener.local_addr().context("cannot read the bound address")?;

@@ -16,6 +16,7 @@ use comptoir_server::auth::{AuthPolicy, Clock};
 use comptoir_server::client_address::TrustedProxies;
 use comptoir_server::demo::DemoAccounts;
 use comptoir_server::storage::Storage;
+use comptoir_server::sync::copies::Copies;
 
 /// Why the test server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,9 @@ pub struct TestServer {
     /// A server hosting on the local network serves TLS with this identity (kept in
     /// its data folder, so the fingerprint survives a restart).
     identity: Option<comptoir_core::lan::HostIdentity>,
+    /// The company files the server keeps ready for first downloads, brought up to date
+    /// when a test asks ([`Self::refresh_copies`]) rather than every minute.
+    copies: Option<Arc<Copies>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -149,6 +153,8 @@ pub struct TestServerBuilder {
     /// The address to listen on, and whether over TLS with a host's identity.
     host: Option<std::net::IpAddr>,
     backend: Backend,
+    /// Keeps company files ready for first downloads, from this many changes.
+    copies_from: Option<u64>,
 }
 
 impl TestServerBuilder {
@@ -160,6 +166,15 @@ impl TestServerBuilder {
     #[must_use]
     pub fn lan_host(self, address: std::net::IpAddr) -> Self {
         Self { host: Some(address), ..self }
+    }
+
+    /// Keeps a company file ready for the first download of each company whose log holds
+    /// at least `changes` changes, as `serve --copies-from` does, in the data folder's
+    /// `copies`; written when the test calls [`TestServer::refresh_copies`]. None by
+    /// default: devices download page by page.
+    #[must_use]
+    pub fn copies_from(self, changes: u64) -> Self {
+        Self { copies_from: Some(changes), ..self }
     }
 
     /// Stores in SQLite files (the default) or in a PostgreSQL database of its own.
@@ -243,6 +258,7 @@ impl TestServerBuilder {
             None => None,
         };
         let scheme = if identity.is_some() { "https" } else { "http" };
+        let copies = self.copies_from.map(|from| Arc::new(Copies::new(dir.path().join("copies"), from)));
         let mut server = TestServer {
             url: format!("{scheme}://{addr}"),
             identity,
@@ -258,6 +274,7 @@ impl TestServerBuilder {
             storage: None,
             audit_key: String::new(),
             http: std::sync::OnceLock::new(),
+            copies,
             runtime: None,
         };
         server.run(listener)?;
@@ -278,7 +295,18 @@ impl TestServer {
             trusted_proxies: TrustedProxies::default(),
             host: None,
             backend: Backend::Sqlite,
+            copies_from: None,
         }
+    }
+
+    /// Brings the company files kept ready for first downloads up to date now (see
+    /// [`TestServerBuilder::copies_from`]), as the server's background thread does every
+    /// minute.
+    pub fn refresh_copies(&self) -> Result<(), ServerError> {
+        let (Some(copies), Some(storage)) = (&self.copies, &self.storage) else {
+            return Err(ServerError::Storage("this server keeps no copies, or is stopped".into()));
+        };
+        copies.refresh_all(storage.as_ref()).map_err(|e| ServerError::Storage(e.to_string()))
     }
 
     /// The SHA-256 fingerprint of the certificate a [`TestServerBuilder::lan_host`]
@@ -385,6 +413,7 @@ impl TestServer {
             audit_key: String::new(),
             http: std::sync::OnceLock::new(),
             identity: None,
+            copies: None,
             runtime: None,
         };
         server.run(listener)?;
@@ -404,6 +433,10 @@ impl TestServer {
                 .with_limits(self.limits)
                 .with_trusted_proxies(self.trusted_proxies.clone());
         let state = comptoir_server::AppState { policy: self.policy.clone(), ..state };
+        let state = match &self.copies {
+            Some(copies) => state.with_copies(Arc::clone(copies)),
+            None => state,
+        };
         listener.set_nonblocking(true)?;
         let listener = {
             let _guard = runtime.enter();

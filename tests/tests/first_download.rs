@@ -507,3 +507,73 @@ async fn an_edit_made_while_a_download_is_paused_is_in_the_books_it_derives() {
         .unwrap();
     assert_eq!(row, (None, None), "the payment cancelled during the download left the books");
 }
+
+/// A server that keeps the company's file ready: a first download takes it whole, then
+/// pulls only the log after it (here a contact added after the copy was written), and
+/// ends the server's equal, to the checksum, with its indexes, search and ledger; the
+/// copy's server-side file is not touched. A copy damaged on the server is refused by
+/// the device, which then downloads page by page and ends the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_download_takes_the_servers_ready_copy_then_pulls_the_log_after_it() {
+    use chrono::Utc;
+    use comptoir_core::engine::Link;
+    use comptoir_core::sync::{Intent, Mutation};
+    let server = tokio::task::spawn_blocking(|| TestServer::builder().demo(3_000).copies_from(1).start())
+        .await
+        .unwrap()
+        .unwrap();
+    let company = server.company();
+    tokio::task::block_in_place(|| server.refresh_copies()).unwrap();
+    let copies = server.data_dir().join("copies").join(company.0.to_string());
+    let copy_file = || {
+        std::fs::read_dir(&copies)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("copy-"))
+            .unwrap()
+    };
+    let written = copy_file();
+    let (client, token) =
+        comptoir_tests::checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
+    let added = comptoir_tests::fixtures::new_contact("Arrivé après la copie");
+    let mutation = Mutation {
+        client_id: uuid::Uuid::now_v7(),
+        mutation_id: 1,
+        intent: Intent::CreateContact { contact: added.clone() },
+    };
+    client.push(company, vec![mutation]).await.unwrap();
+
+    let download = |file: &'static str| {
+        let (dir, url, token) = (tempfile::tempdir().unwrap(), server.url.clone(), token.clone());
+        async move {
+            let mut client = comptoir_core::sync::SyncClient::new(&url).unwrap();
+            client.set_access_token(Some(token));
+            let path = dir.path().join(file);
+            let (mut link, _) = Link::create(client, company, &path, Utc::now()).await.unwrap();
+            let mut pages = 0;
+            let report = link.sync(Utc::now, &mut |_| pages += 1).await.unwrap();
+            (dir, link, report.pulled)
+        }
+    };
+    let (_dir, link, pulled) = download("a.comptoir").await;
+    assert_eq!(link.store.replica_stats().unwrap(), server.stats(company).unwrap(), "the server's, to the checksum");
+    assert!(pulled < 10, "only the log after the copy came page by page: {pulled} records");
+    assert_eq!(link.store.contact(added.id).unwrap().name, added.name);
+    assert!(!link.store.search("Arrivé", 10).unwrap().is_empty(), "searchable");
+    let derived: i64 = link
+        .store
+        .connection()
+        .query_row("SELECT count(*) FROM ledger WHERE fingerprint IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert!(derived > 1_000, "the copy came with its books: {derived} entries");
+    assert!(written.exists(), "the server's copy stays, for the next device");
+
+    // A copy damaged on the server: refused, and the download goes page by page.
+    let mut bytes = std::fs::read(&written).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 64].fill(0xA5);
+    std::fs::write(&written, &bytes).unwrap();
+    let (_dir, link, pulled) = download("b.comptoir").await;
+    assert!(pulled > 3_000, "page by page: {pulled} records");
+    assert_eq!(link.store.replica_stats().unwrap(), server.stats(company).unwrap());
+}

@@ -14,7 +14,10 @@ use crate::accounting::AccountPlan;
 use crate::model::{
     Address, Company, CompanyId, Country, Currency, DocumentId, PaymentAssessment, PaymentId, assess_payment,
 };
-use crate::store::{CompanyStore, HeldRecord, PreparedPage, PreparedSnapshot, RejectedMutation, StoreError};
+use crate::store::{
+    COMPANY_SCHEMA_VERSION, CompanyStore, HeldRecord, PreparedPage, PreparedSnapshot, RejectedMutation, StoreError,
+    adopt_copy,
+};
 use crate::sync::{
     ClientError, PROTOCOL_VERSION, RawChange, RawPullPage, RecordBody, RecordKind, SnapshotPosition, SyncClient,
     SyncStatus,
@@ -242,6 +245,9 @@ pub struct Link {
     /// Whoever drives this link has said the copy may open before its first download
     /// ends (the engine's [`crate::engine::Event::CopyUsable`]): said once per copy.
     pub usable_told: bool,
+    /// This copy was taken whole from the server's ready file ([`adopt_copy`]): its first
+    /// download pulls only the log after it, with the copy's indexes and search kept up.
+    adopted_copy: bool,
 }
 
 impl Link {
@@ -258,6 +264,7 @@ impl Link {
             progress: None,
             prefetched: None,
             usable_told: false,
+            adopted_copy: false,
         })
     }
 
@@ -292,7 +299,10 @@ impl Link {
         } else {
             None
         };
-        let store = CompanyStore::create_for_download(path, &settings)?;
+        let (store, adopted_copy) = match take_copy(&client, company, path).await {
+            Some(store) => (store, true),
+            None => (CompanyStore::create_for_download(path, &settings)?, false),
+        };
         let link = Self {
             client,
             company,
@@ -304,6 +314,7 @@ impl Link {
             progress: None,
             prefetched: None,
             usable_told: false,
+            adopted_copy,
         };
         Ok((link, backup))
     }
@@ -377,7 +388,9 @@ impl Link {
         // A first download derives the ledger as its pages are written, and builds most of
         // the screens' indexes and the documents' search index at once, after their
         // records, rather than row by row.
-        let first = !notify_payments;
+        // A copy taken whole has its indexes, search and ledger: only the log after it
+        // comes, as in any sync.
+        let first = !notify_payments && !self.adopted_copy;
         if first {
             self.store.set_indexes_aside()?;
             // Pages are written in the log's order: a smaller cache costs little here,
@@ -712,10 +725,44 @@ impl Link {
     }
 }
 
+/// The company file the server keeps ready (see [`SyncClient::download_copy`]), checked
+/// and taken into place at `path` ([`adopt_copy`]). `None` when the server has none of
+/// this version's schema, or when it could not be taken (cut, or failing a check: logged):
+/// the download then goes page by page, and nothing of the copy is left.
+async fn take_copy(client: &SyncClient, company: CompanyId, path: &Path) -> Option<CompanyStore> {
+    let received = PathBuf::from(format!("{}.received", path.display()));
+    // What a killed download left.
+    let _ = std::fs::remove_file(&received);
+    let taken: Result<(), String> = match client.download_copy(company, &received, COMPANY_SCHEMA_VERSION).await {
+        Ok(None) => return None,
+        Ok(Some(headers)) => match adopt_copy(&received, path, company) {
+            Ok((store, info)) if info.epoch == headers.epoch && info.upto == headers.upto => {
+                tracing::info!(%company, upto = info.upto, "took the server's copy of the company whole");
+                return Some(store);
+            }
+            Ok((store, info)) => {
+                tracing::warn!(%company, ?info, ?headers, "the server's copy is not at the cursor it said: set aside");
+                drop(store);
+                for side in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{side}", path.display()));
+                }
+                Err("not at the cursor it said".to_owned())
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = taken {
+        tracing::warn!(%company, %error, "the server's copy could not be taken: downloading page by page");
+    }
+    let _ = std::fs::remove_file(&received);
+    None
+}
+
 /// The company of a copy whose download has not brought the settings yet: its id, and
 /// nothing else to show (the country "ZZ" is ISO's "unknown"). The settings record
 /// overwrites it.
-fn placeholder_company(id: CompanyId) -> Company {
+pub fn placeholder_company(id: CompanyId) -> Company {
     Company {
         id,
         legal_name: String::new(),

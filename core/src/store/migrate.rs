@@ -16,6 +16,12 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+/// The schema version this version of Comptoir gives a company file.
+pub const COMPANY_SCHEMA_VERSION: u32 = match COMPANY_MIGRATIONS.last() {
+    Some(last) => last.version,
+    None => 0,
+};
+
 pub(crate) const COMPANY_MIGRATIONS: &[Migration] = &[
     Migration { version: 1, sql: include_str!("migrations/company/0001_initial.sql") },
     Migration { version: 2, sql: include_str!("migrations/company/0002_search.sql") },

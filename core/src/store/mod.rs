@@ -47,7 +47,7 @@ pub use ledger::PostingSummary;
 pub use list::{Cursor, DocumentFilter, DocumentRow, DocumentSort, Page, PageRequest, SortDirection};
 pub use local::Rebase;
 pub use mail::{DocumentMail, MAX_TEMPLATE_BODY, MailState, QueuedMail};
-pub use migrate::MigrationReport;
+pub use migrate::{COMPANY_SCHEMA_VERSION, MigrationReport};
 pub use outbox::{KEPT_DAYS, KEPT_MAX, PendingEdit, RejectedMutation, Renumbering, WaitingEdits};
 pub use overview::{
     AgeBucket, AgedReceivables, CustomerDue, Dashboard, DashboardCharts, MonthSales, PaymentRow, TOP_CUSTOMERS,

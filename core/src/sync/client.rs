@@ -1,14 +1,16 @@
 //! The HTTP client of the sync protocol: what the engine (and `comptoir sync`) use to
 //! talk to the server. Every failure is a typed [`ClientError`] that says what to check.
 
+use std::path::Path;
 use std::time::Duration;
 
 use uuid::Uuid;
 
 use super::{
-    AccountView, AddMember, AddedMember, ArchiveImported, ChangeRole, LoginRequest, LoginResponse, MemberView,
-    MoveAnswer, MoveRequest, Mutation, PasswordChange, PushRequest, PushResponse, RawPullPage, RawSnapshotPage,
-    RefreshRequest, SnapshotPosition, SyncStatus, Tokens, TotpChange, TotpLogin, TotpSetup,
+    AccountView, AddMember, AddedMember, ArchiveImported, COPY_EPOCH_HEADER, COPY_SCHEMA_HEADER, COPY_UPTO_HEADER,
+    ChangeRole, LoginRequest, LoginResponse, MemberView, MoveAnswer, MoveRequest, Mutation, PasswordChange,
+    PushRequest, PushResponse, RawPullPage, RawSnapshotPage, RefreshRequest, SnapshotPosition, SyncStatus, Tokens,
+    TotpChange, TotpLogin, TotpSetup,
 };
 use crate::accounting::{PartReceipt, PostBatch, PostingCommit, PostingPart, PostingReceipt};
 use crate::model::{CompanyId, Role, UserId};
@@ -128,6 +130,18 @@ const HOST_NAME: &str = "host.comptoir.invalid";
 
 /// How long a company's archive may take to download, whatever its size.
 const ARCHIVE_TIMEOUT: Duration = Duration::from_hours(1);
+
+/// The largest company file a first download takes whole (a company of ten million
+/// records is about 10 GiB).
+pub const MAX_COPY_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+
+/// What the server says of the copy it sends (see [`SyncClient::download_copy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CopyHeaders {
+    pub epoch: Uuid,
+    pub upto: u64,
+    pub schema_version: u32,
+}
 
 fn http_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
@@ -477,6 +491,57 @@ impl SyncClient {
         }
         out.flush().map_err(|e| ClientError::Incompatible(format!("cannot write the archive: {e}")))?;
         Ok(bytes)
+    }
+
+    /// Writes the company file the server keeps ready for a first download (see
+    /// [`crate::store::adopt_copy`], which checks it), of schema version `schema`, to
+    /// `out`, a new file, as it arrives; `None` when the server has none ready of that
+    /// schema (`404`: a server that keeps none, or of another version), and then `out` is
+    /// not created. A body longer than it
+    /// said, or than [`MAX_COPY_BYTES`], is cut and refused.
+    pub async fn download_copy(
+        &self,
+        company: CompanyId,
+        out: &Path,
+        schema: u32,
+    ) -> Result<Option<CopyHeaders>, ClientError> {
+        let url = self.url(&format!("/v1/companies/{company}/sync/copy?schema={schema}"));
+        let request = self.http.get(url).timeout(ARCHIVE_TIMEOUT);
+        let mut response =
+            self.authorized(request).send().await.map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(Self::error_of(response).await);
+        }
+        let header = |name: &str| -> Result<String, ClientError> {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .ok_or_else(|| ClientError::Incompatible(format!("the copy came without its {name} header")))
+        };
+        let bad = |name: &str| ClientError::Incompatible(format!("the copy's {name} header is not valid"));
+        let headers = CopyHeaders {
+            epoch: header(COPY_EPOCH_HEADER)?.parse().map_err(|_| bad(COPY_EPOCH_HEADER))?,
+            upto: header(COPY_UPTO_HEADER)?.parse().map_err(|_| bad(COPY_UPTO_HEADER))?,
+            schema_version: header(COPY_SCHEMA_HEADER)?.parse().map_err(|_| bad(COPY_SCHEMA_HEADER))?,
+        };
+        let said = response.content_length().unwrap_or(MAX_COPY_BYTES).min(MAX_COPY_BYTES);
+        let write_error = |e: std::io::Error| ClientError::Incompatible(format!("cannot write the copy: {e}"));
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(out).map_err(write_error)?;
+        let mut bytes = 0_u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| ClientError::Unreachable(e.to_string()))? {
+            bytes = bytes.saturating_add(chunk.len() as u64);
+            if bytes > said {
+                return Err(ClientError::Incompatible(format!("the copy is longer than the {said} bytes it said")));
+            }
+            std::io::Write::write_all(&mut file, &chunk).map_err(write_error)?;
+        }
+        file.sync_all().map_err(write_error)?;
+        Ok(Some(headers))
     }
 
     /// Sends back to this server the archive in `file` of `company`, which moved away

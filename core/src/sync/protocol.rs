@@ -311,6 +311,13 @@ pub struct RawSnapshotPage {
 /// SQLite (and PostgreSQL) 64-bit signed integers.
 pub const MAX_SEQ: u64 = i64::MAX.unsigned_abs();
 
+/// `GET …/sync/copy` answers a company file whole (see
+/// [`crate::store::adopt_copy`]), with the epoch and seq of the log it stands at, and its
+/// schema version, in these headers.
+pub const COPY_EPOCH_HEADER: &str = "x-comptoir-copy-epoch";
+pub const COPY_UPTO_HEADER: &str = "x-comptoir-copy-upto";
+pub const COPY_SCHEMA_HEADER: &str = "x-comptoir-copy-schema";
+
 /// What a client asks the server to do: intents, not row edits, so that the server can
 /// apply its rules (numbering, immutability, permissions) to each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,6 +64,9 @@ pub struct AppState {
     pub trusted_proxies: Arc<crate::client_address::TrustedProxies>,
     /// Set on a computer hosting a company on the local network: `/v1/pair` answers.
     pub hosting: Option<Arc<crate::pairing::Hosting>>,
+    /// The company files kept ready for a device's first download (none: every device
+    /// downloads page by page).
+    pub copies: Option<Arc<crate::sync::copies::Copies>>,
 }
 
 impl std::fmt::Debug for dyn Storage {
@@ -88,7 +91,14 @@ impl AppState {
             guards: Arc::new(Guards::default()),
             trusted_proxies: Arc::default(),
             hosting: None,
+            copies: None,
         }
+    }
+
+    /// The same state serving the company files `copies` keeps.
+    #[must_use]
+    pub fn with_copies(self, copies: Arc<crate::sync::copies::Copies>) -> Self {
+        Self { copies: Some(copies), ..self }
     }
 
     /// The same state on a host of the local network whose certificate has the
@@ -178,6 +188,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::status))
         .routes(routes!(sync::pull))
         .routes(routes!(sync::snapshot))
+        .routes(routes!(sync::copy))
         .routes(routes!(sync::push))
         .routes(routes!(moves::move_company))
         .routes(routes!(moves::archive, moves::bring_back))

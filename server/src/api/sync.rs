@@ -1,14 +1,16 @@
-//! `/v1/companies/{company}/sync/…`: status, snapshot, pull and push.
+//! `/v1/companies/{company}/sync/…`: status, snapshot, copy, pull and push.
 
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use comptoir_core::model::Permission;
 use comptoir_core::sync::{
-    MAX_SEQ, PROTOCOL_VERSION, PullPage, PushRequest, PushResponse, RawSnapshotPage, RecordKind, SnapshotPage,
-    SnapshotPosition, SyncStatus,
+    COPY_EPOCH_HEADER, COPY_SCHEMA_HEADER, COPY_UPTO_HEADER, MAX_SEQ, PROTOCOL_VERSION, PullPage, PushRequest,
+    PushResponse, RawSnapshotPage, RecordKind, SnapshotPage, SnapshotPosition, SyncStatus,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -175,6 +177,64 @@ pub async fn snapshot(
         })
         .await
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CopyQuery {
+    /// The company-file schema version the client reads: a copy of another is not sent.
+    pub schema: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/companies/{company}/sync/copy", tag = "sync", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id"), CopyQuery), responses((status = 200, description = "The company's file whole (`application/vnd.sqlite3`), as the log stood at the seq of `x-comptoir-copy-upto` in the epoch of `x-comptoir-copy-epoch`, of the schema version in `x-comptoir-copy-schema`: a first download takes it, then pulls the log after it", content_type = "application/vnd.sqlite3", body = Vec<u8>), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody), (status = 400, description = "Bad request", body = ErrorBody), (status = 404, description = "No copy is ready, of the schema asked (`no_copy`): download page by page", body = ErrorBody)))]
+/// Streams the company's file the server keeps ready (see [`crate::sync::copies`]).
+pub async fn copy(
+    State(state): State<AppState>,
+    member: Member,
+    query: Result<Query<CopyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    member.authorize(Permission::ReadData)?;
+    let company = member.company;
+    let copies = state.copies.clone();
+    let ready = state
+        .blocking(move |storage| {
+            let (Some(copies), Some(log)) = (copies, storage.log_state(company)?) else { return Ok(None) };
+            Ok(copies.ready(company, log.epoch))
+        })
+        .await?;
+    let no_copy = || {
+        ApiError::new(StatusCode::NOT_FOUND, "no_copy", "No copy of this company is ready: download it page by page.")
+    };
+    let Some(ready) = ready.filter(|r| query.schema.is_none_or(|s| s == r.schema_version)) else {
+        return Err(no_copy());
+    };
+    // Deleted since (a newer copy was written): the device downloads page by page.
+    let file = tokio::fs::File::open(&ready.path).await.map_err(|_| no_copy())?;
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut chunk = vec![0_u8; COPY_CHUNK];
+        match tokio::io::AsyncReadExt::read(&mut file, &mut chunk).await {
+            Ok(0) => None,
+            Ok(read) => {
+                chunk.truncate(read);
+                Some((Ok(Bytes::from(chunk)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let headers = [
+        (header::CONTENT_TYPE, "application/vnd.sqlite3".to_owned()),
+        (header::CONTENT_LENGTH, ready.bytes.to_string()),
+        (HeaderName::from_static(COPY_EPOCH_HEADER), ready.epoch.to_string()),
+        (HeaderName::from_static(COPY_UPTO_HEADER), ready.upto.to_string()),
+        (HeaderName::from_static(COPY_SCHEMA_HEADER), ready.schema_version.to_string()),
+    ];
+    Ok((headers, Body::from_stream(chunks)).into_response())
+}
+
+/// What one read of a copy's file sends.
+const COPY_CHUNK: usize = 256 * 1024;
 
 #[utoipa::path(post, path = "/v1/companies/{company}/sync/push", tag = "sync", security(("bearer" = [])), params(("company" = Uuid, Path, description = "The company's id")), request_body = PushRequest, responses((status = 200, description = "One result per mutation, in order", body = PushResponse), (status = 400, description = "Bad request", body = ErrorBody), (status = 401, description = "Not signed in, or the session expired", body = ErrorBody), (status = 403, description = "Not a member of this company, or the role does not allow it", body = ErrorBody)))]
 pub async fn push(

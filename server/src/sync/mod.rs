@@ -2,6 +2,7 @@
 //! order), pull (pages of changes after a cursor), status, and the audit trail appended
 //! with every accepted change.
 
+pub mod copies;
 pub(crate) mod records;
 
 use chrono::{DateTime, Utc};

@@ -53,6 +53,7 @@ async fn the_document_covers_every_endpoint_and_resolves() {
         "GET /v1/companies/{company}/sync/status",
         "GET /v1/companies/{company}/sync/pull",
         "GET /v1/companies/{company}/sync/snapshot",
+        "GET /v1/companies/{company}/sync/copy",
         "POST /v1/companies/{company}/sync/push",
         "POST /v1/companies/{company}/accounting/postings",
         "PUT /v1/companies/{company}/accounting/postings/{posting}/parts/{part}",

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::CompanyStore;
 use crate::model::CompanyId;
 use crate::store::local::has_local_edits;
-use crate::store::migrate::{self, COMPANY_MIGRATIONS};
+use crate::store::migrate::{self, COMPANY_MIGRATIONS, COMPANY_SCHEMA_VERSION};
 use crate::store::{COMPANY_APPLICATION_ID, StoreError};
 
 /// What a copy holds: whose it is, where in the server's log it stands, and which
@@ -175,7 +175,7 @@ fn check(conn: &Connection, expected: CompanyId) -> Result<CopyInfo, StoreError>
         return Err(refused("file", format!("application id {application:#x}, not a company file")));
     }
     let version = migrate::schema_version(conn).map_err(|e| refused("file", e.to_string()))?;
-    let latest = COMPANY_MIGRATIONS.last().map_or(0, |m| m.version);
+    let latest = COMPANY_SCHEMA_VERSION;
     if version != latest {
         return Err(refused("schema_version", format!("schema {version}, this version writes {latest}")));
     }

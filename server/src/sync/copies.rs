@@ -1,0 +1,263 @@
+//! Company files kept ready for a device's first download (issue 18).
+//!
+//! For each company with many records, the server keeps a company file of its own (the
+//! *keeper*), written by the client's own code from the company's log, as any device's
+//! copy is, and brought up to the log's end in the background. From it, it writes a
+//! *copy* ([`comptoir_core::store::CompanyStore::write_copy`]): a device that downloads
+//! the company for the first time takes that file whole, checks it and pulls the log
+//! after it, instead of writing every record, index, search entry and ledger row itself.
+//!
+//! Files, under the copies' folder: `<company>/keeper.comptoir`, and the copies,
+//! `<company>/copy-v<schema>-<epoch>-<seq>.comptoir`, the latest of which is served (the
+//! older ones are deleted once a newer one is written; one being sent stays readable
+//! until closed). A copy of another schema or epoch than the server's now is never
+//! served: the device downloads page by page.
+
+use std::path::{Path, PathBuf};
+
+use comptoir_core::engine::link::placeholder_company;
+use comptoir_core::model::CompanyId;
+use comptoir_core::store::{CompanyStore, CopyInfo, StoreError};
+use comptoir_core::sync::{Cursor, RawChange, RawPullPage};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::storage::{PageLimit, Storage, StorageError};
+
+/// Changes the keeper applies a transaction.
+const KEEPER_PAGE: u32 = 5_000;
+
+/// Why a copy could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("I/O error on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// A copy ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadyCopy {
+    pub path: PathBuf,
+    pub epoch: Uuid,
+    pub upto: u64,
+    pub schema_version: u32,
+    pub bytes: u64,
+}
+
+/// The copies' folder, and from how many changes in its log a company gets one.
+#[derive(Debug)]
+pub struct Copies {
+    dir: PathBuf,
+    min_changes: u64,
+}
+
+impl Copies {
+    pub fn new(dir: PathBuf, min_changes: u64) -> Self {
+        Self { dir, min_changes }
+    }
+
+    fn folder(&self, company: CompanyId) -> PathBuf {
+        self.dir.join(company.0.to_string())
+    }
+
+    /// The latest copy of `company` in `epoch`, of this version's schema, if one is ready.
+    pub fn ready(&self, company: CompanyId, epoch: Uuid) -> Option<ReadyCopy> {
+        let schema = comptoir_core::store::COMPANY_SCHEMA_VERSION;
+        let entries = std::fs::read_dir(self.folder(company)).ok()?;
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let (version, copy_epoch, upto) = parse_copy_name(&name)?;
+                let bytes = entry.metadata().ok()?.len();
+                (version == schema && copy_epoch == epoch).then(|| ReadyCopy {
+                    path: entry.path(),
+                    epoch,
+                    upto,
+                    schema_version: version,
+                    bytes,
+                })
+            })
+            .max_by_key(|copy| copy.upto)
+    }
+
+    /// Brings every company whose log has at least the copies' minimum of changes up to
+    /// date ([`Self::refresh`]); one that fails is logged and the others go on.
+    pub fn refresh_all(&self, storage: &dyn Storage) -> Result<(), CopyError> {
+        for company in storage.companies()? {
+            let Some(state) = storage.log_state(company.id)? else { continue };
+            if state.seq < self.min_changes {
+                continue;
+            }
+            if let Err(error) = self.refresh(storage, company.id) {
+                tracing::warn!(company = %company.id, %error, "the company's copy could not be kept");
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the keeper of `company` to its log's end, and writes a new copy when the
+    /// keeper moved past the latest one. A log of another epoch (restored) starts the
+    /// keeper again from nothing. Returns the copy now ready.
+    pub fn refresh(&self, storage: &dyn Storage, company: CompanyId) -> Result<Option<ReadyCopy>, CopyError> {
+        let Some(state) = storage.log_state(company)? else { return Ok(None) };
+        let folder = self.folder(company);
+        std::fs::create_dir_all(&folder).map_err(|source| CopyError::Io { path: folder.clone(), source })?;
+        let keeper_path = folder.join("keeper.comptoir");
+        let mut keeper = if keeper_path.exists() {
+            CompanyStore::open_expecting(&keeper_path, company)?
+        } else {
+            new_keeper(&keeper_path, company)?
+        };
+        if keeper.sync_cursor()?.is_some_and(|c| c.epoch != state.epoch) {
+            drop(keeper);
+            remove_file_and_sides(&keeper_path)?;
+            keeper = new_keeper(&keeper_path, company)?;
+        }
+        let first = keeper.sync_cursor()?.is_none();
+        if first {
+            // As a device's first download does: indexes, search and the ledger at the end.
+            keeper.set_indexes_aside()?;
+            keeper.set_bulk_load(true)?;
+        }
+        keeper.defer_search_indexing(true)?;
+        let mut after = keeper.sync_cursor()?.map_or(0, |c| c.seq);
+        loop {
+            let limit = PageLimit { count: KEEPER_PAGE, bytes: super::MAX_PAGE_BYTES };
+            let stored = storage.changes_after(company, after, limit)?;
+            let mut changes = Vec::with_capacity(stored.changes.len());
+            for change in stored.changes {
+                let body = change
+                    .body
+                    .map(RawValue::from_string)
+                    .transpose()
+                    .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
+                changes.push(RawChange { seq: change.seq, kind: change.kind, id: change.id, body });
+            }
+            let Some(last) = changes.last().map(|c| c.seq) else { break };
+            let page = RawPullPage {
+                epoch: state.epoch,
+                changes,
+                cursor: Cursor { epoch: state.epoch, seq: last },
+                has_more: stored.has_more,
+                remaining: None,
+                audit_head: None,
+            };
+            keeper.apply_pull_page(after, &page)?;
+            after = last;
+            if !stored.has_more {
+                break;
+            }
+        }
+        if keeper.sync_cursor()?.is_none() {
+            // An empty log: an empty page leaves the cursor at its start.
+            let page = RawPullPage {
+                epoch: state.epoch,
+                changes: Vec::new(),
+                cursor: Cursor { epoch: state.epoch, seq: 0 },
+                has_more: false,
+                remaining: None,
+                audit_head: None,
+            };
+            keeper.apply_pull_page(0, &page)?;
+        }
+        keeper.defer_search_indexing(false)?;
+        if first {
+            keeper.restore_indexes()?;
+            keeper.set_bulk_load(false)?;
+        }
+        keeper.refresh_whole_ledger(chrono::Utc::now().date_naive())?;
+        let ready = self.ready(company, state.epoch);
+        if ready.as_ref().is_some_and(|r| r.upto >= after) {
+            return Ok(ready);
+        }
+        let written = write_copy(&keeper, &folder)?;
+        // The older copies: one being sent stays readable until its file is closed (on
+        // Windows, its deletion fails and waits for the next refresh).
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            for entry in entries.filter_map(Result::ok) {
+                if entry.path() != written.path && entry.file_name().to_str().is_some_and(|n| n.starts_with("copy-")) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        tracing::info!(%company, upto = written.upto, bytes = written.bytes, "company copy written");
+        Ok(Some(written))
+    }
+}
+
+/// How often the background thread brings the copies up to date.
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_mins(1);
+
+/// Starts the thread that keeps `copies` up to date ([`Copies::refresh_all`]) every
+/// minute, for as long as the process runs.
+pub fn keep_in_background(
+    copies: std::sync::Arc<Copies>,
+    storage: std::sync::Arc<dyn Storage>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("company-copies".into()).spawn(move || {
+        loop {
+            if let Err(error) = copies.refresh_all(storage.as_ref()) {
+                tracing::warn!(%error, "the companies' copies could not be kept");
+            }
+            std::thread::sleep(REFRESH_EVERY);
+        }
+    })
+}
+
+fn new_keeper(path: &Path, company: CompanyId) -> Result<CompanyStore, CopyError> {
+    Ok(CompanyStore::create_for_download(path, &placeholder_company(company))?)
+}
+
+/// Writes the keeper's copy under a temporary name, then renames it to its own.
+fn write_copy(keeper: &CompanyStore, folder: &Path) -> Result<ReadyCopy, CopyError> {
+    let part = folder.join(format!("copy-{}.part", Uuid::now_v7()));
+    let CopyInfo { epoch, upto, schema_version, .. } = keeper.write_copy(&part)?;
+    let path = folder.join(copy_name(schema_version, epoch, upto));
+    std::fs::rename(&part, &path).map_err(|source| CopyError::Io { path: path.clone(), source })?;
+    let bytes = std::fs::metadata(&path).map_err(|source| CopyError::Io { path: path.clone(), source })?.len();
+    Ok(ReadyCopy { path, epoch, upto, schema_version, bytes })
+}
+
+fn remove_file_and_sides(path: &Path) -> Result<(), CopyError> {
+    for side in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{side}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(CopyError::Io { path: file, source }),
+        }
+    }
+    Ok(())
+}
+
+fn copy_name(schema: u32, epoch: Uuid, upto: u64) -> String {
+    format!("copy-v{schema}-{epoch}-{upto}.comptoir")
+}
+
+/// The schema, epoch and seq a copy's file name gives.
+fn parse_copy_name(name: &str) -> Option<(u32, Uuid, u64)> {
+    let rest = name.strip_prefix("copy-v")?.strip_suffix(".comptoir")?;
+    let (schema, rest) = rest.split_once('-')?;
+    // A UUID's text is 36 characters, hyphens included.
+    let (epoch, upto) = (rest.get(..36)?, rest.get(36..)?.strip_prefix('-')?);
+    Some((schema.parse().ok()?, epoch.parse().ok()?, upto.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_name_gives_back_its_schema_epoch_and_seq() {
+        let epoch = Uuid::now_v7();
+        assert_eq!(parse_copy_name(&copy_name(26, epoch, 1_255_540)), Some((26, epoch, 1_255_540)));
+        for other in ["keeper.comptoir", "copy-x.part", "copy-v26-nope-12.comptoir", "copy-v26-.comptoir"] {
+            assert_eq!(parse_copy_name(other), None, "{other}");
+        }
+    }
+}
