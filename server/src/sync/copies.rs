@@ -166,10 +166,9 @@ impl Copies {
             keeper.apply_pull_page(0, &page)?;
         }
         keeper.defer_search_indexing(false)?;
-        if first {
-            keeper.restore_indexes()?;
-            keeper.set_bulk_load(false)?;
-        }
+        // Also after a first build that was killed midway: what it had set aside.
+        keeper.restore_indexes()?;
+        keeper.set_bulk_load(false)?;
         keeper.refresh_whole_ledger(chrono::Utc::now().date_naive())?;
         let ready = self.ready(company, state.epoch);
         if ready.as_ref().is_some_and(|r| r.upto >= after) {

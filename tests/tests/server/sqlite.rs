@@ -16,6 +16,8 @@ mod auth_concurrency;
 mod cli_admin;
 #[path = "company_archive.rs"]
 mod company_archive;
+#[path = "copies.rs"]
+mod copies;
 #[path = "crash.rs"]
 mod crash;
 #[path = "lan_tls.rs"]

@@ -16,6 +16,8 @@ mod auth_concurrency;
 mod cli_admin;
 #[path = "../server/company_archive.rs"]
 mod company_archive;
+#[path = "../server/copies.rs"]
+mod copies;
 #[path = "../server/crash.rs"]
 mod crash;
 #[path = "../server/lan_tls.rs"]
