@@ -176,9 +176,10 @@ fn print_app(app: &Figures, serving: Option<f64>, raw_insert: f64, raw_full: f64
     let create = number(app, "create_s")?;
     let ready = download + ledger;
     println!(
-        "    app: download {download:.2} s ({} records/s; the copy created at {create:.2} s, its first page written at \
-         {first_page:.2} s), then the ledger \
-         {ledger:.2} s ({} sources): fully ready after {ready:.2} s; its file {} MiB; app child peak memory {} MiB",
+        "    app: download {download:.2} s ({} records pulled page by page, {} a second; the copy created at {create:.2} \
+         s, its first page written at {first_page:.2} s), then the ledger {ledger:.2} s ({} sources): fully ready after \
+         {ready:.2} s; its file {} MiB; app child peak memory {} MiB",
+        app.get("pulled").map_or("?", String::as_str),
         app.get("rate").map_or("?", String::as_str),
         app.get("ledger_sources").map_or("?", String::as_str),
         app.get("file_mib").map_or("?", String::as_str),
