@@ -65,6 +65,7 @@ error-read_only = This file is open read-only.
 error-io_error = Disk read or write error.
 error-database_error = Local database error.
 error-epoch_changed = The server's data was rebuilt since the last sync: the company must be downloaded again.
+error-copy_refused = The company's copy sent by the server failed its checks: it was not used, and the company downloads record by record.
 error-page_out_of_order = A sync page arrived out of order; it was not applied.
 error-snapshot_out_of_order = A page of the download arrived out of order; it was not applied.
 error-record_unreadable = This version of Comptoir cannot read this record of the server.

@@ -66,6 +66,7 @@ error-read_only = Ce fichier est ouvert en lecture seule.
 error-io_error = Erreur de lecture ou d'écriture sur le disque.
 error-database_error = Erreur de la base de données locale.
 error-epoch_changed = Les données du serveur ont été reconstruites depuis la dernière synchronisation : l'entreprise doit être téléchargée à nouveau.
+error-copy_refused = La copie de l'entreprise envoyée par le serveur n'a pas passé ses contrôles : elle n'a pas été utilisée, et l'entreprise se télécharge fiche par fiche.
 error-page_out_of_order = Une page de synchronisation est arrivée dans le désordre ; elle n'a pas été appliquée.
 error-snapshot_out_of_order = Une page du téléchargement est arrivée dans le désordre ; elle n'a pas été appliquée.
 error-record_unreadable = Cet enregistrement du serveur ne peut pas être lu par cette version de Comptoir.

@@ -65,6 +65,7 @@ error-read_only = Dit bestand is alleen-lezen geopend.
 error-io_error = Lees- of schrijffout op de schijf.
 error-database_error = Fout in de lokale database.
 error-epoch_changed = De gegevens op de server zijn opnieuw opgebouwd sinds de laatste synchronisatie: de onderneming moet opnieuw worden gedownload.
+error-copy_refused = De kopie van de onderneming die de server stuurde, doorstond de controles niet: ze werd niet gebruikt, en de onderneming wordt record per record gedownload.
 error-page_out_of_order = Een synchronisatiepagina kwam in de verkeerde volgorde aan; ze is niet toegepast.
 error-snapshot_out_of_order = Een pagina van de download kwam in de verkeerde volgorde aan; ze is niet toegepast.
 error-record_unreadable = Deze versie van Comptoir kan dit record van de server niet lezen.

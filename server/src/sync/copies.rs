@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use comptoir_core::engine::link::placeholder_company;
 use comptoir_core::model::CompanyId;
 use comptoir_core::store::{CompanyStore, CopyInfo, StoreError};
-use comptoir_core::sync::{Cursor, RawChange, RawPullPage};
-use serde_json::value::RawValue;
+use comptoir_core::sync::{Cursor, RawPullPage};
 use uuid::Uuid;
 
 use crate::storage::{PageLimit, Storage, StorageError};
@@ -129,15 +128,7 @@ impl Copies {
         loop {
             let limit = PageLimit { count: KEEPER_PAGE, bytes: super::MAX_PAGE_BYTES };
             let stored = storage.changes_after(company, after, limit)?;
-            let mut changes = Vec::with_capacity(stored.changes.len());
-            for change in stored.changes {
-                let body = change
-                    .body
-                    .map(RawValue::from_string)
-                    .transpose()
-                    .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
-                changes.push(RawChange { seq: change.seq, kind: change.kind, id: change.id, body });
-            }
+            let changes = stored.changes.into_iter().map(super::raw_change).collect::<Result<Vec<_>, _>>()?;
             let Some(last) = changes.last().map(|c| c.seq) else { break };
             let page = RawPullPage {
                 epoch: state.epoch,

@@ -19,7 +19,9 @@ use uuid::Uuid;
 
 use records::ServerRecords;
 
-use crate::storage::{CompanyRecord, CompanyTx, PageLimit, Storage, StorageError, StorageTx, UserRecord, unit_of_work};
+use crate::storage::{
+    CompanyRecord, CompanyTx, PageLimit, Storage, StorageError, StorageTx, StoredChange, UserRecord, unit_of_work,
+};
 
 /// Who is acting, for permissions and the audit trail.
 #[derive(Debug, Clone)]
@@ -405,15 +407,7 @@ pub fn pull(
     }
     let remaining_before = if counts { Some(storage.count_changes_after(company, after)?) } else { None };
     let stored = storage.changes_after(company, after, limit)?;
-    let mut changes = Vec::with_capacity(stored.changes.len());
-    for change in stored.changes {
-        let body = change
-            .body
-            .map(RawValue::from_string)
-            .transpose()
-            .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
-        changes.push(RawChange { seq: change.seq, kind: change.kind, id: change.id, body });
-    }
+    let changes = stored.changes.into_iter().map(raw_change).collect::<Result<Vec<_>, _>>()?;
     let cursor = Cursor { epoch: state.epoch, seq: changes.last().map_or(after, |c| c.seq) };
     let remaining = remaining_before.map(|mut counts| {
         for change in &changes {
@@ -427,6 +421,17 @@ pub fn pull(
     // record up to it is in the page or before it.
     let audit_head = (!stored.has_more).then(|| sign_head(state.audit_seq, &state.audit_hash));
     Ok(RawPullPage { epoch: state.epoch, changes, cursor, has_more: stored.has_more, remaining, audit_head })
+}
+
+/// A stored change as a page carries it: its body, JSON the server wrote, checked to be
+/// JSON still (a damaged storage says so, rather than sending what no client reads).
+pub(crate) fn raw_change(change: StoredChange) -> Result<RawChange, StorageError> {
+    let body = change
+        .body
+        .map(RawValue::from_string)
+        .transpose()
+        .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
+    Ok(RawChange { seq: change.seq, kind: change.kind, id: change.id, body })
 }
 
 /// A page of the company as it stood at seq `upto` of its log, from `from` on (`None`:
@@ -466,12 +471,7 @@ pub fn snapshot(
             }
             bytes = bytes.saturating_add(weight);
             at = SnapshotPosition { kind, before: Some(change.seq) };
-            let body = change
-                .body
-                .map(RawValue::from_string)
-                .transpose()
-                .map_err(|e| StorageError::Corrupt(format!("record {}: {e}", change.id)))?;
-            changes.push(RawChange { seq: change.seq, kind, id: change.id, body });
+            changes.push(raw_change(change)?);
         }
         if !exhausted {
             // The page is full: the next one goes on in this kind (or finds it ended).
