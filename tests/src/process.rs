@@ -44,6 +44,9 @@ pub fn serve_with(
     let mut child = Command::new(binary)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        // No company files kept in the background: what a test downloads does not depend
+        // on whether a copy happened to be ready.
+        .args(["--copies-from", "0"])
         .args(args)
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())

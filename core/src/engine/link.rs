@@ -245,9 +245,6 @@ pub struct Link {
     /// Whoever drives this link has said the copy may open before its first download
     /// ends (the engine's [`crate::engine::Event::CopyUsable`]): said once per copy.
     pub usable_told: bool,
-    /// This copy was taken whole from the server's ready file ([`adopt_copy`]): its first
-    /// download pulls only the log after it, with the copy's indexes and search kept up.
-    adopted_copy: bool,
 }
 
 impl Link {
@@ -264,7 +261,6 @@ impl Link {
             progress: None,
             prefetched: None,
             usable_told: false,
-            adopted_copy: false,
         })
     }
 
@@ -299,9 +295,9 @@ impl Link {
         } else {
             None
         };
-        let (store, adopted_copy) = match take_copy(&client, company, path).await {
-            Some(store) => (store, true),
-            None => (CompanyStore::create_for_download(path, &settings)?, false),
+        let store = match take_copy(&client, company, path).await {
+            Some(store) => store,
+            None => CompanyStore::create_for_download(path, &settings)?,
         };
         let link = Self {
             client,
@@ -314,7 +310,6 @@ impl Link {
             progress: None,
             prefetched: None,
             usable_told: false,
-            adopted_copy,
         };
         Ok((link, backup))
     }
@@ -389,8 +384,8 @@ impl Link {
         // the screens' indexes and the documents' search index at once, after their
         // records, rather than row by row.
         // A copy taken whole has its indexes, search and ledger: only the log after it
-        // comes, as in any sync.
-        let first = !notify_payments && !self.adopted_copy;
+        // comes, as in any sync (told from the file, so also after a restart).
+        let first = !notify_payments && !self.store.is_whole_copy()?;
         if first {
             self.store.set_indexes_aside()?;
             // Pages are written in the log's order: a smaller cache costs little here,

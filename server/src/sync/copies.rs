@@ -10,7 +10,8 @@
 //! Files, under the copies' folder: `<company>/keeper.comptoir`, and the copies,
 //! `<company>/copy-v<schema>-<epoch>-<seq>.comptoir`, the latest of which is served (the
 //! older ones are deleted once a newer one is written; one being sent stays readable
-//! until closed). A copy of another schema or epoch than the server's now is never
+//! until closed), and `<company>/keeper.lock`, which one instance of the server at a time
+//! holds while it writes there. A copy of another schema or epoch than the server's now is never
 //! served: the device downloads page by page.
 
 use std::path::{Path, PathBuf};
@@ -106,6 +107,20 @@ impl Copies {
         let Some(state) = storage.log_state(company)? else { return Ok(None) };
         let folder = self.folder(company);
         std::fs::create_dir_all(&folder).map_err(|source| CopyError::Io { path: folder.clone(), source })?;
+        // One keeper writer at a time, whichever instance of the server (several may share
+        // the data folder on one PostgreSQL database): another one busy with it keeps it.
+        let lock_path = folder.join("keeper.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| CopyError::Io { path: lock_path.clone(), source })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(self.ready(company, state.epoch)),
+            Err(std::fs::TryLockError::Error(source)) => return Err(CopyError::Io { path: lock_path, source }),
+        }
         let keeper_path = folder.join("keeper.comptoir");
         let mut keeper = if keeper_path.exists() {
             CompanyStore::open_expecting(&keeper_path, company)?
@@ -166,8 +181,8 @@ impl Copies {
             return Ok(ready);
         }
         let written = write_copy(&keeper, &folder)?;
-        // The older copies: one being sent stays readable until its file is closed (on
-        // Windows, its deletion fails and waits for the next refresh).
+        // The older copies, and what a killed refresh left (only the lock's holder writes
+        // here): one being sent stays readable until its file is closed.
         if let Ok(entries) = std::fs::read_dir(&folder) {
             for entry in entries.filter_map(Result::ok) {
                 if entry.path() != written.path && entry.file_name().to_str().is_some_and(|n| n.starts_with("copy-")) {

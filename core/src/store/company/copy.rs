@@ -102,9 +102,26 @@ impl CompanyStore {
     }
 }
 
+impl CompanyStore {
+    /// Whether this copy, not synced to the end yet, holds the whole company as of its
+    /// cursor, with its indexes and search: a copy taken whole ([`adopt_copy`]), whose
+    /// first sync only pulls the log after it. A download page by page under way has no
+    /// cursor yet, or its snapshot or indexes still aside.
+    pub fn is_whole_copy(&self) -> Result<bool, StoreError> {
+        Ok(self.connection().query_row(
+            "SELECT EXISTS (SELECT 1 FROM sync_cursor) AND NOT EXISTS (SELECT 1 FROM snapshot_progress)
+                 AND NOT EXISTS (SELECT 1 FROM deferred_index)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}
+
 /// Empties the tables of one device ([`DEVICE_TABLES`]), and the outbox's numbering with
 /// them, in one transaction.
 fn forget_device(conn: &mut Connection) -> Result<(), StoreError> {
+    // What is deleted leaves nothing in the file's free space (e-mails, their attachments).
+    conn.pragma_update(None, "secure_delete", true)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for table in DEVICE_TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
@@ -131,6 +148,15 @@ pub fn adopt_copy(received: &Path, path: &Path, expected: CompanyId) -> Result<(
         let side = PathBuf::from(format!("{}{side}", received.display()));
         if side.exists() {
             return Err(refused("file", format!("{} lies beside the copy", side.display())));
+        }
+    }
+    for side in ["-wal", "-shm", "-journal"] {
+        // Left beside `path` by a file that is gone: SQLite would apply it to the copy.
+        let side = PathBuf::from(format!("{}{side}", path.display()));
+        match std::fs::remove_file(&side) {
+            Ok(()) => tracing::warn!(path = %side.display(), "removed what a former file left"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(StoreError::Io { path: side, source }),
         }
     }
     let mut conn =
@@ -164,6 +190,16 @@ fn harden(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "cell_size_check", true)?;
     conn.pragma_update(None, "mmap_size", 0)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
+    // Not the cache size the file's header suggests: 8 MiB a connection.
+    conn.pragma_update(None, "cache_size", -8_192)?;
+    Ok(())
+}
+
+/// [`harden`], and for a connection that only checks: no trigger and no view run at all.
+fn harden_checker(conn: &Connection) -> Result<(), StoreError> {
+    harden(conn)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
     Ok(())
 }
 
@@ -180,9 +216,14 @@ fn check(conn: &Connection, path: &Path, expected: CompanyId) -> Result<CopyInfo
         return Err(refused("schema_version", format!("schema {version}, this version writes {latest}")));
     }
     let schema = schema_of(conn).map_err(|e| refused("schema", e.to_string()))?;
-    let reference = reference_schema()?;
-    if let Some(difference) = first_difference(&schema, &reference) {
+    let (reference, reference_config) = reference_schema()?;
+    if schema != reference {
+        let difference = first_difference(&schema, &reference).unwrap_or_else(|| "an object is there twice".into());
         return Err(refused("schema", difference));
+    }
+    // The search indexes' settings (their ranking function, say) are this version's.
+    if fts_config(conn).map_err(|e| refused("search_index", e.to_string()))? != reference_config {
+        return Err(refused("search_index", "a search index's settings are not this version's".into()));
     }
     let company: Option<Uuid> = conn
         .query_row("SELECT id FROM company WHERE singleton = 1", [], |r| r.get(0))
@@ -235,9 +276,10 @@ enum Whole {
     Table(String),
     /// Every reference has its row (`foreign_key_check`).
     ForeignKeys,
-    /// A search index against its table (FTS5's `integrity-check`, against the content
-    /// table: nothing waits to be indexed, checked before).
-    Search(&'static str),
+    /// The search indexes against their tables (FTS5's `integrity-check`, against the
+    /// content tables: nothing waits to be indexed, checked before). One item, on one
+    /// connection: FTS5 runs its check as an insert, which takes the file's write lock.
+    Search,
 }
 
 /// The tables that weigh most in a company file, checked first so that the two
@@ -255,7 +297,7 @@ fn check_whole(path: &Path, tables: &[String]) -> Result<(), StoreError> {
     ordered.sort_by_key(|name| heavy(name));
     work.extend(ordered.into_iter().map(|name| Whole::Table(name.clone())));
     work.push(Whole::ForeignKeys);
-    work.extend(["documents_fts", "contacts_fts", "articles_fts"].map(Whole::Search));
+    work.push(Whole::Search);
     // Taken in order, one at a time, by whichever connection is free; each failure kept
     // with its place in the order.
     let mut queue: Vec<(usize, Whole)> = work.into_iter().enumerate().collect();
@@ -273,7 +315,7 @@ fn check_whole(path: &Path, tables: &[String]) -> Result<(), StoreError> {
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|e| refused("file", e.to_string()))
                 .and_then(|conn| {
-                    harden(&conn)?;
+                    harden_checker(&conn)?;
                     conn.busy_timeout(std::time::Duration::from_secs(30))?;
                     Ok(conn)
                 });
@@ -296,8 +338,11 @@ fn check_whole(path: &Path, tables: &[String]) -> Result<(), StoreError> {
     std::thread::scope(|scope| {
         let other = std::thread::Builder::new().name("copy-check".into()).spawn_scoped(scope, worker);
         worker();
-        if let Ok(other) = other {
-            let _ = other.join();
+        // A check that panicked did not pass: the copy is refused.
+        if let Ok(other) = other
+            && other.join().is_err()
+        {
+            fail(0, refused("integrity", "a check stopped midway".into()));
         }
     });
     let failures = failures.into_inner().map_err(|_| refused("integrity", "a check stopped midway".into()))?;
@@ -328,10 +373,13 @@ fn run_whole(conn: &Connection, check: &Whole) -> Result<(), StoreError> {
                 Err(refused("foreign_keys", format!("rows of {} refer to no row", orphans.join(", "))))
             }
         }
-        Whole::Search(index) => conn
-            .execute(&format!("INSERT INTO {index} ({index}, rank) VALUES ('integrity-check', 1)"), [])
-            .map(|_| ())
-            .map_err(|e| refused("search_index", format!("{index}: {e}"))),
+        Whole::Search => {
+            for index in ["documents_fts", "contacts_fts", "articles_fts"] {
+                conn.execute(&format!("INSERT INTO {index} ({index}, rank) VALUES ('integrity-check', 1)"), [])
+                    .map_err(|e| refused("search_index", format!("{index}: {e}")))?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -345,10 +393,31 @@ fn schema_of(conn: &Connection) -> Result<Schema, rusqlite::Error> {
 }
 
 /// The schema this version gives a company file, made in memory.
-fn reference_schema() -> Result<Schema, StoreError> {
+fn reference_schema() -> Result<(Schema, FtsConfig), StoreError> {
     let mut conn = Connection::open_in_memory()?;
     migrate::migrate(&mut conn, Path::new(":memory:"), COMPANY_MIGRATIONS, COMPANY_APPLICATION_ID, None)?;
-    Ok(schema_of(&conn)?)
+    Ok((schema_of(&conn)?, fts_config(&conn)?))
+}
+
+/// The rows of the search indexes' `_config` tables, as text.
+type FtsConfig = Vec<(&'static str, String, String)>;
+
+fn fts_config(conn: &Connection) -> Result<FtsConfig, rusqlite::Error> {
+    let mut rows = Vec::new();
+    for table in ["articles_fts_config", "contacts_fts_config", "documents_fts_config"] {
+        let mut stmt = conn.prepare(&format!("SELECT k, v FROM {table} ORDER BY k"))?;
+        let found = stmt.query_map([], |r| {
+            Ok((
+                format!("{:?}", r.get::<_, rusqlite::types::Value>(0)?),
+                format!("{:?}", r.get::<_, rusqlite::types::Value>(1)?),
+            ))
+        })?;
+        for row in found {
+            let (k, v) = row?;
+            rows.push((table, k, v));
+        }
+    }
+    Ok(rows)
 }
 
 /// The first object that is in one schema and not the other, or not the same.
@@ -475,13 +544,14 @@ mod tests {
             ("cursor", "DELETE FROM sync_cursor;"),
             ("cursor", "INSERT INTO search_pending (tbl, rid) VALUES ('contacts', 1);"),
             ("company", "UPDATE company SET id = randomblob(16);"),
+            ("search_index", "INSERT OR REPLACE INTO documents_fts_config (k, v) VALUES ('rank', 'nosuchfn()');"),
         ];
         CASES[case % CASES.len()]
     }
 
     #[test]
     fn a_tampered_copy_is_refused_by_the_check_it_fails_and_nothing_is_taken() {
-        for case in 0..10 {
+        for case in 0..11 {
             let dir = TempDir::new().unwrap();
             let (sender, sent, _) = copy_of_a_downloaded_company(&dir);
             let (check, sql) = tampered(case);
