@@ -11,8 +11,8 @@
 //! `<company>/copy-v<schema>-<epoch>-<seq>.comptoir`, the latest of which is served (the
 //! older ones are deleted once a newer one is written; one being sent stays readable
 //! until closed), and `<company>/keeper.lock`, which one instance of the server at a time
-//! holds while it writes there. A copy of another schema or epoch than the server's now is never
-//! served: the device downloads page by page.
+//! holds while it writes there. A copy of another schema or epoch than the server's now
+//! is never served: the device downloads page by page.
 
 use std::path::{Path, PathBuf};
 
@@ -105,6 +105,13 @@ impl Copies {
     /// keeper again from nothing. Returns the copy now ready.
     pub fn refresh(&self, storage: &dyn Storage, company: CompanyId) -> Result<Option<ReadyCopy>, CopyError> {
         let Some(state) = storage.log_state(company)? else { return Ok(None) };
+        // Nothing changed since the latest copy: the keeper is not even opened (the
+        // background thread asks every minute, for every large company).
+        if let Some(ready) = self.ready(company, state.epoch)
+            && ready.upto >= state.seq
+        {
+            return Ok(Some(ready));
+        }
         let folder = self.folder(company);
         std::fs::create_dir_all(&folder).map_err(|source| CopyError::Io { path: folder.clone(), source })?;
         // One keeper writer at a time, whichever instance of the server (several may share
