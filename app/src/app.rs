@@ -100,6 +100,9 @@ pub struct ComptoirApp {
     /// The open company's first download goes on (it opened before its end, see
     /// [`Event::CopyUsable`]): lists fill as it comes, and search is partial.
     pub downloading: Option<CompanyId>,
+    /// The open company's file let go of for the server's copy, which replaces it (see
+    /// [`Event::CopyArrived`]): the screens stay, and read again once it opens.
+    pub copy_arriving: Option<CompanyId>,
     pub status: SyncState,
     pub grace: Option<Grace>,
     pub notices: Vec<Notice>,
@@ -227,6 +230,7 @@ impl ComptoirApp {
             background: None,
             ready_aside: None,
             downloading: None,
+            copy_arriving: None,
             status: SyncState::Idle,
             grace: None,
             notices: Vec::new(),
@@ -411,10 +415,36 @@ impl ComptoirApp {
         }
     }
 
+    /// The engine is about to replace the company's file: the screens' connections close
+    /// first (the reader's drop closes both before it returns), and the engine is told.
+    /// `keep_screens`: the server's copy takes the file's place (see
+    /// [`Event::CopyArrived`]), the same company: the screens stay (an invoice being
+    /// written too) until it opens (`CopyUsable`). Else the file is moved aside (the
+    /// server's data was rebuilt): the new file opens with the `Ready` that follows the
+    /// download.
+    fn release_file(&mut self, company: CompanyId, keep_screens: bool) {
+        self.reader = None;
+        if keep_screens {
+            self.copy_arriving = Some(company);
+        } else {
+            self.screens = Screens::new();
+        }
+        self.send(Command::CompanyFileReleased { company });
+    }
+
     /// The open company's first download has brought its settings and first pages: the
     /// company opens now (the first run's wizard offers « Commencer »), and the status
     /// bar follows the rest of the download.
     fn on_copy_usable(&mut self, company: CompanyChoice, path: &std::path::Path) {
+        if self.copy_arriving.take() == Some(company.id) && self.working.as_ref().is_some_and(|w| w.id == company.id) {
+            // The server's copy in the file's place: the same company, the screens as
+            // they were, reading from it.
+            self.reader = Reader::open(path, repaint_of(&self.ctx))
+                .inspect_err(|e| tracing::error!(error = %e, path = %path.display(), "the company file cannot be read"))
+                .ok();
+            self.screens.data_changed();
+            return;
+        }
         self.downloading = Some(company.id);
         self.open_company_file(&company, path);
         self.wizard.on_copy_usable(company, path);
@@ -661,14 +691,9 @@ impl ComptoirApp {
             Event::Companies(companies) => self.companies = companies,
             Event::WaitingEdits(waiting) => self.waiting_edits.update(waiting),
             Event::KeptCopies(kept) => self.kept_copies = kept,
-            // The file is about to be moved aside: the screens' connections close first
-            // (the reader's drop closes both before it returns); the new file opens with
-            // the `Ready` that follows the download.
-            Event::ReleaseCompanyFile { company } => {
-                self.reader = None;
-                self.screens = Screens::new();
-                self.send(Command::CompanyFileReleased { company });
-            }
+            // The file is about to be replaced: the screens let go of it first.
+            Event::CopyArrived { company } => self.release_file(company, true),
+            Event::ReleaseCompanyFile { company } => self.release_file(company, false),
             Event::Account(event) => {
                 if let comptoir_core::engine::AccountEvent::TwoFactor { enabled } = &event {
                     self.two_factor = Some(*enabled);

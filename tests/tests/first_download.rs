@@ -550,14 +550,37 @@ async fn a_first_download_takes_the_servers_ready_copy_then_pulls_the_log_after_
             client.set_access_token(Some(token));
             let path = dir.path().join(file);
             let (mut link, _) = Link::create(client, company, &path, Utc::now()).await.unwrap();
-            let mut pages = 0;
-            let report = link.sync(Utc::now, &mut |_| pages += 1).await.unwrap();
-            (dir, link, report.pulled)
+            // Small pages: the snapshot would otherwise come whole in its first.
+            link.page_size = 200;
+            let mut opened_at = None;
+            let report = link
+                .sync(Utc::now, &mut |progress| {
+                    if opened_at.is_none() && progress.usable() {
+                        opened_at = Some(progress.done());
+                    }
+                })
+                .await
+                .unwrap();
+            assert!(opened_at.is_some(), "the company could open from the first pages");
+            assert!(!crate::received_left(&path), "nothing of the copy is left beside the file");
+            (dir, link, report.pulled, report.replaced)
         }
     };
-    let (_dir, link, pulled) = download("a.comptoir").await;
+    let (_dir, link, pulled, replaced) = download("a.comptoir").await;
     assert_eq!(link.store.replica_stats().unwrap(), server.stats(company).unwrap(), "the server's, to the checksum");
-    assert!(pulled < 10, "only the log after the copy came page by page: {pulled} records");
+    assert!(replaced, "the copy took the file's place");
+    // The first pages, until the newest documents (every contact and article before
+    // them), then only the log after the copy.
+    let before_documents = server
+        .stats(company)
+        .unwrap()
+        .iter()
+        .filter(|(kind, _)| {
+            !matches!(kind, RecordKind::Document | RecordKind::Payment | RecordKind::Audit | RecordKind::Posting)
+        })
+        .map(|(_, s)| s.count)
+        .sum::<u64>();
+    assert!(pulled < before_documents + 2 * 200, "the pages stopped for the copy: {pulled} records");
     assert_eq!(link.store.contact(added.id).unwrap().name, added.name);
     assert!(!link.store.search("Arrivé", 10).unwrap().is_empty(), "searchable");
     let derived: i64 = link
@@ -574,7 +597,14 @@ async fn a_first_download_takes_the_servers_ready_copy_then_pulls_the_log_after_
     let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
     bytes[page_size..page_size + 64].fill(0xA5);
     std::fs::write(&written, &bytes).unwrap();
-    let (_dir, link, pulled) = download("b.comptoir").await;
-    assert!(pulled > 3_000, "page by page: {pulled} records");
+    let (_dir, link, pulled, replaced) = download("b.comptoir").await;
+    assert!(pulled > 3_000 && !replaced, "page by page: {pulled} records");
     assert_eq!(link.store.replica_stats().unwrap(), server.stats(company).unwrap());
+}
+
+/// Whether a received copy, or the mark of one taking over, lies beside `path`.
+fn received_left(path: &std::path::Path) -> bool {
+    ["received", "takeover", "replaced", "received-journal"]
+        .iter()
+        .any(|side| std::path::PathBuf::from(format!("{}.{side}", path.display())).exists())
 }

@@ -10,14 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::copy_fetch::{CopyFetch, Waited};
 use crate::accounting::AccountPlan;
 use crate::model::{
     Address, Company, CompanyId, Country, Currency, DocumentId, PaymentAssessment, PaymentId, assess_payment,
 };
-use crate::store::{
-    COMPANY_SCHEMA_VERSION, CompanyStore, HeldRecord, PreparedPage, PreparedSnapshot, RejectedMutation, StoreError,
-    adopt_copy,
-};
+use crate::store::{CompanyStore, HeldRecord, PreparedPage, PreparedSnapshot, RejectedMutation, StoreError};
 use crate::sync::{
     ClientError, PROTOCOL_VERSION, RawChange, RawPullPage, RecordBody, RecordKind, SnapshotPosition, SyncClient,
     SyncStatus,
@@ -214,6 +212,13 @@ pub struct SyncReport {
     /// [`Link::waiting_commands`]) or its time was up ([`Link::pause_at`]): the copy is not
     /// up to date yet, and the next sync goes on from where this one stood.
     pub paused: bool,
+    /// The server's copy of the company has come, checked, and waits to replace the file
+    /// until whoever else reads it has let go ([`Link::release_before_replace`], then
+    /// [`Link::file_released`]); the sync is [`Self::paused`].
+    pub copy_arrived: bool,
+    /// The server's copy of the company replaced the file (the same path): whoever reads
+    /// it opens it again. With [`Link::release_before_replace`], the sync pauses here.
+    pub replaced: bool,
 }
 
 /// A company's copy and the client that syncs it.
@@ -245,6 +250,16 @@ pub struct Link {
     /// Whoever drives this link has said the copy may open before its first download
     /// ends (the engine's [`crate::engine::Event::CopyUsable`]): said once per copy.
     pub usable_told: bool,
+    /// The server's ready copy of the company, for a first download (see
+    /// [`super::copy_fetch`]).
+    copy: CopyFetch,
+    /// Whoever drives this link has the file open elsewhere (the window) and closes it
+    /// before the server's copy replaces it: a pull with a copy ready stops
+    /// ([`SyncReport::copy_arrived`]) until [`Self::file_released`], and again once the
+    /// file is replaced ([`SyncReport::replaced`]). `false`: replaced as soon as it is
+    /// ready, and the pull goes on.
+    pub release_before_replace: bool,
+    released: bool,
 }
 
 impl Link {
@@ -261,6 +276,9 @@ impl Link {
             progress: None,
             prefetched: None,
             usable_told: false,
+            copy: CopyFetch::default(),
+            release_before_replace: false,
+            released: false,
         })
     }
 
@@ -270,7 +288,9 @@ impl Link {
     ///
     /// The copy starts with the company's id alone ([`placeholder_company`]): the
     /// settings record comes with the download, wherever it is in the log (each change of
-    /// the settings, such as a number issued, moves it to the log's end).
+    /// the settings, such as a number issued, moves it to the log's end). A server that
+    /// keeps the company's file ready sends it beside the first pages, and it takes this
+    /// file's place once checked (see [`Self::pull`]).
     pub async fn create(
         client: SyncClient,
         company: CompanyId,
@@ -278,6 +298,9 @@ impl Link {
         now: DateTime<Utc>,
     ) -> Result<(Self, Option<PathBuf>), SyncError> {
         client.pull(company, 0, None, 1, false).await?;
+        // A server's copy that was taking the place of a file there when a crash
+        // stopped it: that file is what is moved aside below.
+        crate::store::finish_take_over(path)?;
         let settings = placeholder_company(company);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Io { path: parent.to_path_buf(), source })?;
@@ -295,10 +318,7 @@ impl Link {
         } else {
             None
         };
-        let store = match take_copy(&client, company, path).await {
-            Some(store) => store,
-            None => CompanyStore::create_for_download(path, &settings)?,
-        };
+        let store = CompanyStore::create_for_download(path, &settings)?;
         let link = Self {
             client,
             company,
@@ -310,6 +330,9 @@ impl Link {
             progress: None,
             prefetched: None,
             usable_told: false,
+            copy: CopyFetch::default(),
+            release_before_replace: false,
+            released: false,
         };
         Ok((link, backup))
     }
@@ -374,6 +397,13 @@ impl Link {
     /// ([`SyncReport::paused`]; a first download then keeps its ledger triggers, the
     /// indexes of the kinds still to come and search set aside until it goes on and
     /// ends). `on_progress` is called after every page.
+    ///
+    /// A first download asks the server for the company's file it keeps ready, beside
+    /// its first pages: once the company can open with what has come (its settings,
+    /// contacts, articles and first documents), the pages wait for that copy, which
+    /// replaces the file once checked ([`CompanyStore::take_over`]; the edits made
+    /// meanwhile come along); then only the log after it is pulled. Without a copy, the
+    /// pages go on.
     pub async fn pull(
         &mut self,
         report: &mut SyncReport,
@@ -397,14 +427,27 @@ impl Link {
         let mut progress = if first { self.progress.take() } else { None };
         let mut result = Ok(());
         if first && self.store.sync_cursor()?.is_none() {
+            self.copy.start(&self.client, self.company, self.store.path());
             // The snapshot's pages are the server's to give again: not flushed one by
             // one. Back to flushed commits before anything else is written (an edit while
             // the download pauses); the first of them flushes these pages too.
             self.store.set_bulk_load(true)?;
-            result = self.snapshot_pages(report, on_progress, &mut progress).await;
+            result = self.snapshot_or_copy(report, on_progress, &mut progress).await;
             let flushed = self.store.set_bulk_load(false);
             if result.is_ok() {
                 result = flushed.map_err(Into::into);
+            }
+        }
+        if result.is_ok() && !report.paused && self.copy.is_ready() {
+            if self.release_before_replace && !self.released {
+                // Whoever reads the file lets go of it first, then the pull goes on.
+                report.copy_arrived = true;
+                report.paused = true;
+            } else {
+                self.released = false;
+                // Kept for the pages that go on if the copy cannot be taken.
+                self.progress = progress;
+                return self.take_copy(report, on_progress).await;
             }
         }
         if result.is_ok() && !report.paused {
@@ -431,6 +474,115 @@ impl Link {
             }
         }
         result
+    }
+
+    /// Tells this link that the file is no longer open elsewhere: the server's copy,
+    /// waiting ([`SyncReport::copy_arrived`]), replaces it at the next pull.
+    pub fn file_released(&mut self) {
+        self.released = true;
+    }
+
+    /// The snapshot page by page, and the server's copy beside it: the pages stop for
+    /// the copy once the company can open, and go on if none comes. Ends when the
+    /// snapshot has ended, when the pull pauses, or with a copy ready
+    /// ([`CopyFetch::is_ready`]).
+    async fn snapshot_or_copy(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+        progress: &mut Option<Progress>,
+    ) -> Result<(), SyncError> {
+        loop {
+            // A download that paused while it waited for the copy waits on.
+            let step = if self.copy.is_ready() {
+                Snapshot::CopyReady
+            } else if self.copy.is_fetching() && progress.as_ref().is_some_and(opens_with) {
+                Snapshot::AwaitCopy
+            } else {
+                self.snapshot_pages(report, on_progress, progress).await?
+            };
+            match step {
+                Snapshot::Ended => {
+                    // All came page by page first: a copy on its way is not needed.
+                    self.copy.abandon(self.store.path());
+                    return Ok(());
+                }
+                Snapshot::Paused | Snapshot::CopyReady => return Ok(()),
+                Snapshot::AwaitCopy => match self.await_copy(report, on_progress, progress).await? {
+                    Waited::Ready | Waited::Fetching => return Ok(()),
+                    // None came: the pages go on.
+                    Waited::None => {}
+                },
+            }
+        }
+    }
+
+    /// Waits for the server's copy, as the pull does for the next page: it stops when
+    /// commands wait or its time is up ([`SyncReport::paused`]). The progress moves with
+    /// the copy's bytes meanwhile. Returns [`Waited::Fetching`] when it paused.
+    async fn await_copy(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+        progress: &mut Option<Progress>,
+    ) -> Result<Waited, SyncError> {
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(SyncError::Cancelled);
+            }
+            match self.copy.wait(COPY_TICK).await {
+                Waited::Fetching => {}
+                done => return Ok(done),
+            }
+            if let (Some(progress), Some(fraction)) = (progress.as_mut(), self.copy.fraction()) {
+                let overall = progress.overall.max(fraction * COPY_SHARE);
+                if overall > progress.overall {
+                    progress.overall = overall;
+                    on_progress(progress);
+                }
+            }
+            if self.should_pause() {
+                report.paused = true;
+                return Ok(Waited::Fetching);
+            }
+        }
+    }
+
+    /// The server's checked copy replaces this file (see [`CompanyStore::take_over`]);
+    /// then the pull goes on from the copy's cursor, or pauses for whoever reads the file
+    /// to open it again ([`Self::release_before_replace`]). A copy that cannot replace it
+    /// leaves the download page by page (it goes on at the next sync).
+    async fn take_copy(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+    ) -> Result<(), SyncError> {
+        let Some(info) = self.copy.take() else { return Ok(()) };
+        let received = crate::store::received_path(self.store.path());
+        match self.store.take_over(&received) {
+            Ok(_) => {
+                tracing::info!(company = %self.company, upto = info.upto, "took the server's copy of the company whole");
+                // What the pages had brought, and the page fetched ahead, were the
+                // former file's.
+                self.progress = None;
+                self.prefetched = None;
+                report.replaced = true;
+                if self.release_before_replace {
+                    report.paused = true;
+                    return Ok(());
+                }
+                Box::pin(self.pull(report, on_progress)).await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the server's copy could not replace the file: the download goes page by page");
+                if !crate::store::take_over_pending(self.store.path()) {
+                    super::copy_fetch::remove_received(&received);
+                }
+                // The download goes on at the next sync, from where its pages stood.
+                report.paused = true;
+                Ok(())
+            }
+        }
     }
 
     /// Whether the pull pauses after this page: commands wait, or its time is up.
@@ -465,7 +617,7 @@ impl Link {
         report: &mut SyncReport,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
         progress: &mut Option<Progress>,
-    ) -> Result<(), SyncError> {
+    ) -> Result<Snapshot, SyncError> {
         // A page fetched ahead before a pause is kept for the position it starts at.
         let mut kept = self.prefetched.take();
         let mut prefetched: Option<tokio::task::JoinHandle<Result<PreparedSnapshot, SyncError>>> = None;
@@ -498,7 +650,7 @@ impl Link {
                 Ok(prepared) => prepared,
                 Err(SyncError::Client(ClientError::Refused { status: 404, .. })) if from.is_none() => {
                     tracing::info!("the server serves no snapshot: the download pulls its whole log");
-                    break Ok(());
+                    break Ok(Snapshot::Ended);
                 }
                 Err(e) => break Err(e),
             };
@@ -532,15 +684,26 @@ impl Link {
             }
             on_progress(progress);
             if page.next.is_none() {
-                break Ok(());
+                break Ok(Snapshot::Ended);
             }
-            if self.should_pause() {
+            // The server's copy replaces what the pages bring: taken when it has come; once
+            // the company can open, waited for rather than written again page by page.
+            let stop = if self.copy.is_ready() {
+                Some(Snapshot::CopyReady)
+            } else if self.copy.is_fetching() && opens_with(progress) {
+                Some(Snapshot::AwaitCopy)
+            } else if self.should_pause() {
                 report.paused = true;
+                Some(Snapshot::Paused)
+            } else {
+                None
+            };
+            if let Some(stop) = stop {
                 // The next page, fetched ahead, waits for the download to go on.
                 if let (Some(task), Some(from)) = (prefetched.take(), ahead) {
                     self.prefetched = Some(Prefetched { from, task });
                 }
-                break Ok(());
+                break Ok(stop);
             }
         };
         if let Some(fetch) = prefetched {
@@ -720,38 +883,33 @@ impl Link {
     }
 }
 
-/// The company file the server keeps ready (see [`SyncClient::download_copy`]), checked
-/// and taken into place at `path` ([`adopt_copy`]). `None` when the server has none of
-/// this version's schema, or when it could not be taken (cut, or failing a check: logged):
-/// the download then goes page by page, and nothing of the copy is left.
-async fn take_copy(client: &SyncClient, company: CompanyId, path: &Path) -> Option<CompanyStore> {
-    let received = PathBuf::from(format!("{}.received", path.display()));
-    // What a killed download left.
-    let _ = std::fs::remove_file(&received);
-    let taken: Result<(), String> = match client.download_copy(company, &received, COMPANY_SCHEMA_VERSION).await {
-        Ok(None) => return None,
-        Ok(Some(headers)) => match adopt_copy(&received, path, company) {
-            Ok((store, info)) if info.epoch == headers.epoch && info.upto == headers.upto => {
-                tracing::info!(%company, upto = info.upto, "took the server's copy of the company whole");
-                return Some(store);
-            }
-            Ok((store, info)) => {
-                tracing::warn!(%company, ?info, ?headers, "the server's copy is not at the cursor it said: set aside");
-                drop(store);
-                for side in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{side}", path.display()));
-                }
-                Err("not at the cursor it said".to_owned())
-            }
-            Err(e) => Err(e.to_string()),
-        },
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(error) = taken {
-        tracing::warn!(%company, %error, "the server's copy could not be taken: downloading page by page");
-    }
-    let _ = std::fs::remove_file(&received);
-    None
+/// Where the snapshot's pages stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Snapshot {
+    /// Its last page is written (or the server serves none).
+    Ended,
+    /// Commands wait, or the pull's time is up ([`SyncReport::paused`]).
+    Paused,
+    /// The server's copy has come, checked: it replaces the file.
+    CopyReady,
+    /// The company can open, and the server's copy is on its way: the pages wait for it.
+    AwaitCopy,
+}
+
+/// How often a download waiting for the server's copy looks at the commands waiting and
+/// moves its progress.
+const COPY_TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The share of a download's progress bar the copy's bytes fill; checking it and the
+/// log after it fill the rest.
+const COPY_SHARE: f32 = 0.5;
+
+/// Whether what the snapshot has brought lets the company's first screens show: its
+/// settings, and, as they come before them, every contact and article, with the newest
+/// documents (or no document at all).
+fn opens_with(progress: &Progress) -> bool {
+    let documents = progress.categories.get(&RecordKind::Document).copied().unwrap_or_default();
+    progress.usable() && (documents.done > 0 || documents.total == 0)
 }
 
 /// The company of a copy whose download has not brought the settings yet: its id, and

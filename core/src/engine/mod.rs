@@ -12,6 +12,7 @@
 //! - [`credentials`]: where the refresh token is kept.
 
 mod backoff;
+mod copy_fetch;
 pub mod credentials;
 mod grace;
 pub mod link;
@@ -172,7 +173,8 @@ pub enum Command {
     /// (online only); answered by [`Event::Members`].
     Members(MemberChange),
     /// The window closed its connections to the company's file after
-    /// [`Event::ReleaseCompanyFile`]: the engine may move the file aside.
+    /// [`Event::ReleaseCompanyFile`] or [`Event::CopyArrived`]: the engine may move the
+    /// file aside, or replace it.
     CompanyFileReleased {
         company: CompanyId,
     },
@@ -529,6 +531,15 @@ pub enum Event {
     ServerTested {
         url: String,
         result: Result<(), SetupError>,
+    },
+    /// The server's whole copy of the open company, whose first download goes on, has
+    /// come and passed its checks: it takes the file's place (the same path), with the
+    /// edits made meanwhile. The window closes its connections to the file, keeping its
+    /// screens, then answers [`Command::CompanyFileReleased`]; the file opens again with
+    /// the [`Event::CopyUsable`] that follows. Without an answer the engine goes on after
+    /// a while.
+    CopyArrived {
+        company: CompanyId,
     },
     /// The company's file is about to be replaced (the server's data was rebuilt): the
     /// window closes its connections to it, then answers

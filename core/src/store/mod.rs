@@ -40,7 +40,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use app::{AppStore, CompanyFileCheck, KeptCopy, LocalAccount, LocalCompany};
-pub use company::{CompanyFileInfo, CompanyStore, CopyInfo, OpenInvoice, TableStats, WriteTx, adopt_copy};
+pub use company::{
+    CompanyFileInfo, CompanyStore, CopyInfo, OpenInvoice, TableStats, WriteTx, adopt_copy, check_copy, received_path,
+};
+pub(crate) use company::{finish_take_over, take_over_pending};
 pub use error::StoreError;
 pub use held::HeldRecord;
 pub use ledger::PostingSummary;

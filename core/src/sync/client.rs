@@ -143,6 +143,17 @@ pub struct CopyHeaders {
     pub schema_version: u32,
 }
 
+/// How much of a copy has come (see [`SyncClient::download_copy`]), read by another
+/// task for a progress bar.
+#[derive(Debug, Default)]
+pub struct CopyBytes {
+    pub received: std::sync::atomic::AtomicU64,
+    /// What the server said it sends (0 until it has answered).
+    pub total: std::sync::atomic::AtomicU64,
+    /// Set by whoever no longer wants the copy: the download stops at its next chunk.
+    pub stop: std::sync::atomic::AtomicBool,
+}
+
 fn http_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -497,14 +508,17 @@ impl SyncClient {
     /// [`crate::store::adopt_copy`], which checks it), of schema version `schema`, to
     /// `out`, a new file, as it arrives; `None` when the server has none ready of that
     /// schema (`404`: a server that keeps none, or of another version), and then `out` is
-    /// not created. A body longer than it
-    /// said, or than [`MAX_COPY_BYTES`], is cut and refused.
+    /// not created. A body longer than it said, or than [`MAX_COPY_BYTES`], is cut and
+    /// refused, and so is one whose `Content-Length` is over that. `bytes` counts what has
+    /// come; its `stop` cuts the download short (an error).
     pub async fn download_copy(
         &self,
         company: CompanyId,
         out: &Path,
         schema: u32,
+        bytes: &CopyBytes,
     ) -> Result<Option<CopyHeaders>, ClientError> {
+        use std::sync::atomic::Ordering;
         let url = self.url(&format!("/v1/companies/{company}/sync/copy?schema={schema}"));
         let request = self.http.get(url).timeout(ARCHIVE_TIMEOUT);
         let mut response =
@@ -529,16 +543,26 @@ impl SyncClient {
             upto: header(COPY_UPTO_HEADER)?.parse().map_err(|_| bad(COPY_UPTO_HEADER))?,
             schema_version: header(COPY_SCHEMA_HEADER)?.parse().map_err(|_| bad(COPY_SCHEMA_HEADER))?,
         };
-        let said = response.content_length().unwrap_or(MAX_COPY_BYTES).min(MAX_COPY_BYTES);
+        let said = response.content_length().unwrap_or(MAX_COPY_BYTES);
+        if said > MAX_COPY_BYTES {
+            return Err(ClientError::Incompatible(format!(
+                "a copy of {said} bytes is over the {MAX_COPY_BYTES} taken"
+            )));
+        }
+        bytes.total.store(said, Ordering::Relaxed);
         let write_error = |e: std::io::Error| ClientError::Incompatible(format!("cannot write the copy: {e}"));
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(out).map_err(write_error)?;
-        let mut bytes = 0_u64;
+        let mut written = 0_u64;
         while let Some(chunk) = response.chunk().await.map_err(|e| ClientError::Unreachable(e.to_string()))? {
-            bytes = bytes.saturating_add(chunk.len() as u64);
-            if bytes > said {
+            if bytes.stop.load(Ordering::Relaxed) {
+                return Err(ClientError::Unreachable("the copy was no longer wanted".into()));
+            }
+            written = written.saturating_add(chunk.len() as u64);
+            if written > said {
                 return Err(ClientError::Incompatible(format!("the copy is longer than the {said} bytes it said")));
             }
             std::io::Write::write_all(&mut file, &chunk).map_err(write_error)?;
+            bytes.received.store(written, Ordering::Relaxed);
         }
         file.sync_all().map_err(write_error)?;
         Ok(Some(headers))

@@ -9,6 +9,6 @@ mod protocol;
 pub mod rules;
 
 pub use account::*;
-pub use client::{ClientError, CopyHeaders, MAX_COPY_BYTES, SyncClient};
+pub use client::{ClientError, CopyBytes, CopyHeaders, MAX_COPY_BYTES, SyncClient};
 pub use members::*;
 pub use protocol::*;

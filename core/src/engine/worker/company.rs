@@ -12,7 +12,7 @@ use crate::model::{CompanyId, Role};
 use crate::store::{CompanyFileCheck, LocalCompany, PendingEdit, StoreError};
 
 /// How long a download again waits for the window to close the company's file.
-const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+pub(super) const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How many times, and how far apart, moving a file still held elsewhere is tried.
 const MOVE_TRIES: u32 = 20;
 const MOVE_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -58,6 +58,7 @@ impl Worker {
         self.active = None;
         self.grace = None;
         self.download_heard = None;
+        self.copy_release = None;
         let client = match self.client() {
             Ok(client) => client,
             Err(e) => return self.emit(Event::SetupFailed(setup_error(&e, &self.server))),
@@ -117,6 +118,9 @@ impl Worker {
         };
         // Edits made from now on are the signed-in account's; only its own go in its name.
         self.adopt(&mut link);
+        // The window opens the file before its download ends: a copy of the server's
+        // replaces it only once the window has let go of it.
+        link.release_before_replace = true;
         let recorded = self.record_company(&choice, link.store.path(), true);
         if let Err(e) = recorded.and_then(|()| self.app.set_active_company(choice.id)) {
             return self.emit(Event::SetupFailed(SetupError::Local { message: e.to_string() }));
@@ -207,6 +211,7 @@ impl Worker {
         match created {
             Ok((mut link, backup)) => {
                 self.adopt(&mut link);
+                link.release_before_replace = true;
                 self.link = Some(link);
                 if let Some(backup) = &backup
                     && let Err(e) =
@@ -230,6 +235,20 @@ impl Worker {
                 }
                 self.failed(&e);
             }
+        }
+    }
+
+    /// The window let go of `company`'s file: it is moved aside for a download again, or
+    /// replaced by the server's copy that waited ([`Event::CopyArrived`]).
+    pub(super) async fn file_released(&mut self, company: CompanyId) {
+        if self.redownload.as_ref().is_some_and(|r| r.choice.id == company) {
+            self.finish_download_again().await;
+        } else if self.copy_release.is_some() && self.active.as_ref().is_some_and(|a| a.id == company) {
+            self.copy_release = None;
+            if let Some(link) = self.link.as_mut() {
+                link.file_released();
+            }
+            self.sync().await;
         }
     }
 

@@ -155,6 +155,9 @@ struct Worker {
     ledger_work: bool,
     /// A download again waiting for the window to let go of the company's file.
     redownload: Option<company::Redownload>,
+    /// The server's copy of the open company waits to replace its file until the window
+    /// lets go of it ([`Event::CopyArrived`]), or until then.
+    copy_release: Option<Instant>,
     /// Another company downloading while the open one stays in use.
     background: Option<background::Background>,
 }
@@ -206,6 +209,7 @@ impl Worker {
             waiting_commands,
             ledger_work: false,
             redownload: None,
+            copy_release: None,
             background: None,
         })
     }
@@ -382,11 +386,7 @@ impl Worker {
             }
             Command::Edit { request, intent } => self.edit(request, &intent),
             Command::DiscardEditsOf { author } => self.discard_edits_of(author),
-            Command::CompanyFileReleased { company } => {
-                if self.redownload.as_ref().is_some_and(|r| r.choice.id == company) {
-                    self.finish_download_again().await;
-                }
-            }
+            Command::CompanyFileReleased { company } => self.file_released(company).await,
             Command::ForgetKeptCopy { path } => {
                 if let Err(e) = self.app.forget_kept_copy(&path) {
                     tracing::warn!(error = %e, "the kept copy could not be dismissed");

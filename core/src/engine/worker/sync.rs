@@ -25,6 +25,19 @@ impl Worker {
         if self.link.is_none() {
             return;
         }
+        if let Some(at) = self.copy_release {
+            // The server's copy waits for the window to let go of the file: until it
+            // answers, or for a while.
+            if Instant::now() < at {
+                self.next_sync = Some(at);
+                return;
+            }
+            tracing::info!("the window did not let go of the company's file in time: its copy replaces it anyway");
+            self.copy_release = None;
+            if let Some(link) = self.link.as_mut() {
+                link.file_released();
+            }
+        }
         // The server asked for a wait: whatever asks for a sync meanwhile (an edit, the
         // network back, "Retry") waits for its end.
         if let Some(not_before) = self.not_before.filter(|at| *at > Instant::now()) {
@@ -198,13 +211,7 @@ impl Worker {
             self.emit(Event::Notice(Notice::PaymentReceived(payment.clone())));
         }
         if report.paused {
-            // Commands wait: they are handled, then the sync goes on where it stood. A
-            // download under way has just heard from the server: edits are allowed.
-            if first {
-                self.download_heard = report.status.as_ref().map(|s| (now, s.offline_grace_hours));
-                self.update_grace();
-            }
-            self.sync_soon(std::time::Duration::ZERO);
+            self.paused(&report, first, now);
             return Ok(());
         }
         self.download_heard = None;
@@ -220,6 +227,35 @@ impl Worker {
         self.update_grace();
         self.sync_soon(self.config.timing.interval);
         Ok(())
+    }
+
+    /// A sync that paused: commands wait (they are handled, then the sync goes on where
+    /// it stood), or the server's copy came or replaced the file.
+    fn paused(&mut self, report: &crate::engine::SyncReport, first: bool, now: chrono::DateTime<chrono::Utc>) {
+        // A download under way has just heard from the server: edits are allowed.
+        if first {
+            self.download_heard = report.status.as_ref().map(|s| (now, s.offline_grace_hours));
+            self.update_grace();
+        }
+        if report.copy_arrived
+            && let Some(company) = self.active.as_ref().map(|a| a.id)
+        {
+            // The window lets go of the file first; the sync goes on when it has.
+            self.emit(Event::CopyArrived { company });
+            let at = Instant::now() + super::company::RELEASE_WAIT;
+            self.copy_release = Some(at);
+            self.next_sync = Some(at);
+            return;
+        }
+        if report.replaced
+            && let (Some(company), Some(link)) = (self.active.clone(), &self.link)
+        {
+            // The same path, another file: the window opens it again.
+            let path = link.store.path().to_path_buf();
+            self.emit(Event::CopyUsable { company, path });
+            self.emit(Event::DataChanged);
+        }
+        self.sync_soon(std::time::Duration::ZERO);
     }
 
     pub(super) fn failed(&mut self, error: &SyncError) {

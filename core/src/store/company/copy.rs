@@ -133,7 +133,9 @@ fn forget_device(conn: &mut Connection) -> Result<(), StoreError> {
 
 /// Checks the copy `received` (a file this device wrote from what the server sent) and
 /// moves it to `path` as `expected`'s copy on this device, then opens it; the device's
-/// own tables are emptied first (a fresh client id is made at its first edit).
+/// own tables are emptied first (a fresh client id is made at its first edit). For a
+/// device with no file of the company yet; one whose download has begun page by page
+/// takes the copy with [`CompanyStore::take_over`].
 ///
 /// A copy that fails a check is refused with `copy_refused` (the check named), and
 /// left where it was for the caller to delete; `path` is not touched. A copy of another
@@ -143,20 +145,25 @@ pub fn adopt_copy(received: &Path, path: &Path, expected: CompanyId) -> Result<(
     if path.exists() {
         return Err(StoreError::FileExists { path: path.to_path_buf() });
     }
+    let info = check_copy(received, expected)?;
+    remove_sides(path)?;
+    let io = |source| StoreError::Io { path: path.to_path_buf(), source };
+    std::fs::rename(received, path).map_err(io)?;
+    sync_folder(path)?;
+    Ok((CompanyStore::open_expecting(path, expected)?, info))
+}
+
+/// Checks the copy `received` (a file this device wrote from what the server sent) as
+/// `expected`'s, then empties the sender's device tables and flushes it, where it is:
+/// the file is then a company file this device may take (see [`adopt_copy`] and
+/// [`CompanyStore::take_over`]). A copy that fails a check is refused with
+/// `copy_refused`, the check named; the caller deletes it.
+pub fn check_copy(received: &Path, expected: CompanyId) -> Result<CopyInfo, StoreError> {
     for side in ["-wal", "-shm", "-journal"] {
         // A journal beside a received file is not the server's: SQLite would apply it.
         let side = PathBuf::from(format!("{}{side}", received.display()));
         if side.exists() {
             return Err(refused("file", format!("{} lies beside the copy", side.display())));
-        }
-    }
-    for side in ["-wal", "-shm", "-journal"] {
-        // Left beside `path` by a file that is gone: SQLite would apply it to the copy.
-        let side = PathBuf::from(format!("{}{side}", path.display()));
-        match std::fs::remove_file(&side) {
-            Ok(()) => tracing::warn!(path = %side.display(), "removed what a former file left"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(StoreError::Io { path: side, source }),
         }
     }
     let mut conn =
@@ -169,12 +176,197 @@ pub fn adopt_copy(received: &Path, path: &Path, expected: CompanyId) -> Result<(
     conn.close().map_err(|(_, e)| e)?;
     let io = |source| StoreError::Io { path: received.to_path_buf(), source };
     std::fs::File::open(received).and_then(|f| f.sync_all()).map_err(io)?;
-    std::fs::rename(received, path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
-    if let Some(folder) = path.parent() {
-        // The rename itself, durable before the copy is used.
-        std::fs::File::open(folder).and_then(|f| f.sync_all()).map_err(io)?;
+    Ok(info)
+}
+
+/// Where a copy of the company file at `path` is received and checked, beside it.
+pub fn received_path(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.received", path.display()))
+}
+
+/// The mark that a checked copy at [`received_path`] has taken over the file at `path`
+/// ([`CompanyStore::take_over`]): while it is there, the copy is the company's file,
+/// and the next opening ends the move if a crash stopped it.
+fn takeover_mark(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.takeover", path.display()))
+}
+
+/// Whether a checked copy has taken over the file at `path` and its move is not over:
+/// then the copy beside it is the company's file, never to be deleted.
+pub(crate) fn take_over_pending(path: &Path) -> bool {
+    takeover_mark(path).exists()
+}
+
+/// Removes what a former file left beside `path` (its write-ahead log, its shared
+/// memory, its journal): SQLite would apply it to the file that comes there.
+fn remove_sides(path: &Path) -> Result<(), StoreError> {
+    for side in ["-wal", "-shm", "-journal"] {
+        let side = PathBuf::from(format!("{}{side}", path.display()));
+        match std::fs::remove_file(&side) {
+            Ok(()) => tracing::info!(path = %side.display(), "removed what a former file left"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(StoreError::Io { path: side, source }),
+        }
     }
-    Ok((CompanyStore::open_expecting(path, expected)?, info))
+    Ok(())
+}
+
+/// Flushes the folder of `path`: a rename or a new file in it is on the disk.
+fn sync_folder(path: &Path) -> Result<(), StoreError> {
+    if let Some(folder) = path.parent() {
+        std::fs::File::open(folder)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io { path: folder.to_path_buf(), source })?;
+    }
+    Ok(())
+}
+
+/// Where the file a copy replaces is moved first, to be deleted once the copy is in
+/// its place.
+fn replaced_path(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.replaced", path.display()))
+}
+
+/// Moves the checked copy at [`received_path`] to `path`, once marked as the company's
+/// file (see [`CompanyStore::take_over`]); also ends a move a crash stopped at the next
+/// opening. Nothing to do without the mark. Returns whether there was one.
+///
+/// The former file is moved aside first: where it is still open elsewhere (Windows),
+/// that fails and nothing has changed. Then what lies beside `path` goes (the former
+/// file's log: SQLite would apply it to the copy), the copy comes to `path`, and the
+/// former file and the mark are deleted.
+pub(crate) fn finish_take_over(path: &Path) -> Result<bool, StoreError> {
+    let mark = takeover_mark(path);
+    if !mark.exists() {
+        return Ok(false);
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io { path, source }
+    };
+    let (received, replaced) = (received_path(path), replaced_path(path));
+    if received.exists() {
+        if path.exists() {
+            std::fs::rename(path, &replaced).map_err(io(path))?;
+        }
+        remove_sides(path)?;
+        std::fs::rename(&received, path).map_err(io(path))?;
+        sync_folder(path)?;
+    }
+    std::fs::remove_file(&mark).map_err(io(&mark))?;
+    if let Err(e) = std::fs::remove_file(&replaced)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %replaced.display(), error = %e, "the file replaced by a copy could not be deleted");
+    }
+    sync_folder(path)?;
+    Ok(true)
+}
+
+/// This device's own tables, carried from a file into the copy that replaces it: its
+/// client id, its edits (waiting, refused, or applied and kept), its e-mails and their
+/// settings, the server key it pinned. Not `shadow`: the edits are applied again on the
+/// copy's records ([`crate::store::local::rebase`]), which keeps its own; nor when it
+/// last synced (a first download has not).
+const CARRIED_TABLES: &[&str] =
+    &["device", "outbox", "mail_settings", "mail_template", "mail_outbox", "mail_attachment", "server_key"];
+
+impl CompanyStore {
+    /// Replaces this file, whose first download goes on page by page, with the checked
+    /// copy at [`received_path`] (see [`check_copy`]): the same company, whole, at a
+    /// cursor of the server's log. What belongs to this device comes along
+    /// ([`CARRIED_TABLES`]), and its edits that the server has not sent back are applied
+    /// again on the copy's records, as after any pull. This store then reads and writes
+    /// the copy, at the same path.
+    ///
+    /// Crash-safe: until the copy holds this device's rows (one transaction, flushed),
+    /// this file is the company's and the copy is dropped at the next download; from the
+    /// mark on, the copy is, and the next opening ends the move ([`finish_take_over`]).
+    /// Whoever else reads the file (the window) lets go of it first: where an open file
+    /// cannot be replaced (Windows), this fails, and this file stays the company's (the
+    /// copy may be taken again).
+    pub fn take_over(&mut self, received: &Path) -> Result<CopyInfo, StoreError> {
+        let path = self.path.clone();
+        if received != received_path(&path) {
+            return Err(StoreError::Io {
+                path: received.to_path_buf(),
+                source: std::io::Error::other("a copy is taken over from beside the file it replaces"),
+            });
+        }
+        let info = self.carry_into(received)?;
+        let mark = takeover_mark(&path);
+        std::fs::File::create(&mark)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io { path: mark.clone(), source })?;
+        sync_folder(&path)?;
+        // This connection closes before the file under it is replaced.
+        let closed = std::mem::replace(&mut self.conn, Connection::open_in_memory()?);
+        if let Err((_, e)) = closed.close() {
+            tracing::warn!(error = %e, "the file replaced by the copy did not close cleanly");
+        }
+        match finish_take_over(&path) {
+            Ok(_) => {
+                self.conn = crate::store::open_connection(&path, crate::store::Access::ReadWrite, false)?;
+                self.search_deferred = false;
+                self.migration = None;
+                Ok(info)
+            }
+            Err(e) => {
+                if path.exists() && received.exists() {
+                    // The former file could not be moved (still open elsewhere): nothing
+                    // changed. It stays the company's; the copy may be taken again later.
+                    std::fs::remove_file(&mark).map_err(|source| StoreError::Io { path: mark.clone(), source })?;
+                }
+                // Else the copy is the company's file from here: the next opening ends
+                // the move (until then this store reads what is at `path`, if anything).
+                if path.exists() {
+                    self.conn = crate::store::open_connection(&path, crate::store::Access::ReadWrite, false)?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Copies this device's rows into the checked copy at `received` and applies its
+    /// edits again there, in one transaction; the copy is closed and flushed after.
+    fn carry_into(&self, received: &Path) -> Result<CopyInfo, StoreError> {
+        let company = self.company_id();
+        let mut copy = CompanyStore::open_expecting(received, company)?;
+        copy.set_author(self.author());
+        let cursor = copy.sync_cursor()?.ok_or_else(|| refused("cursor", "the copy stands at no cursor".into()))?;
+        let schema_version = copy.schema_version()?;
+        copy.conn.execute("ATTACH DATABASE ?1 AS former", [self.path.to_string_lossy()])?;
+        let carried = copy.write(|tx| {
+            let conn = tx.connection();
+            for table in CARRIED_TABLES {
+                // Taken again after a failed move: carried afresh.
+                conn.execute(&format!("DELETE FROM main.{table}"), [])?;
+                conn.execute(&format!("INSERT INTO main.{table} SELECT * FROM former.{table}"), [])?;
+            }
+            // A mutation id is never given twice, even of an edit gone from the outbox.
+            conn.execute("DELETE FROM main.sqlite_sequence WHERE name = 'outbox'", [])?;
+            conn.execute(
+                "INSERT INTO main.sqlite_sequence (name, seq)
+                 SELECT name, seq FROM former.sqlite_sequence WHERE name = 'outbox'",
+                [],
+            )?;
+            // Edits the server applied at or before the copy's cursor are in it.
+            crate::store::outbox::acknowledge_applied(conn, cursor)?;
+            let mut held = Vec::new();
+            let rebased = crate::store::local::rebase(tx, company, &mut held)?;
+            Ok((rebased, held.len()))
+        });
+        let detached = copy.conn.execute("DETACH DATABASE former", []);
+        let (rebased, held) = carried?;
+        detached?;
+        tracing::info!(?rebased, held, "this device's edits carried into the server's copy");
+        let conn = std::mem::replace(&mut copy.conn, Connection::open_in_memory()?);
+        conn.close().map_err(|(_, e)| e)?;
+        std::fs::File::open(received)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io { path: received.to_path_buf(), source })?;
+        Ok(CopyInfo { company, epoch: cursor.epoch, upto: cursor.seq, schema_version })
+    }
 }
 
 fn refused(check: &'static str, detail: String) -> StoreError {

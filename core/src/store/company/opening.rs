@@ -71,6 +71,10 @@ impl CompanyStore {
     /// Opens an existing company file for writing, upgrading its schema if needed (after
     /// taking a backup copy).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // A copy of the server's that was replacing this file when a crash stopped it.
+        if super::copy::finish_take_over(path)? {
+            tracing::info!(path = %path.display(), "ended a copy's take-over that a crash had stopped");
+        }
         if !path.exists() {
             return Err(StoreError::NotACompanyFile { path: path.to_path_buf() });
         }
@@ -114,8 +118,12 @@ impl CompanyStore {
         })
     }
 
-    /// Reads which company a file belongs to, without changing it.
+    /// Reads which company a file belongs to, without changing it (but for ending a
+    /// copy's take-over that a crash stopped, see [`Self::take_over`]).
     pub fn identify(path: &Path) -> Result<CompanyFileInfo, StoreError> {
+        // A copy of the server's that was replacing this file when a crash stopped it
+        // (the one change made here).
+        super::copy::finish_take_over(path)?;
         if !path.is_file() {
             return Err(StoreError::NotACompanyFile { path: path.to_path_buf() });
         }

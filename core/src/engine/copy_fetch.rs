@@ -1,0 +1,188 @@
+//! The company file a server keeps ready for first downloads, fetched and checked on the
+//! side while the download goes on page by page (see [`super::Link::pull`]).
+//!
+//! A first download starts page by page, so that the company opens after its first pages
+//! (its settings, contacts, articles and newest documents); meanwhile the server's copy,
+//! when it keeps one, is downloaded beside the file ([`received_path`]) and checked whole
+//! ([`check_copy`]) on a blocking thread. Once checked, it replaces the file
+//! ([`crate::store::CompanyStore::take_over`]), and only the log after it is pulled. A
+//! server that keeps none (`404`, a host of the local network, another schema), a cut
+//! download or a copy that fails a check leave the download page by page, as it was.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::model::CompanyId;
+use crate::store::{COMPANY_SCHEMA_VERSION, CopyInfo, check_copy, received_path};
+use crate::sync::{CopyBytes, SyncClient};
+
+/// Where the server's copy stands for one download.
+#[derive(Debug, Default)]
+pub(crate) enum CopyFetch {
+    /// Not asked for yet.
+    #[default]
+    NotAsked,
+    /// Being downloaded, then checked.
+    Fetching { task: JoinHandle<Option<CopyInfo>>, bytes: Arc<CopyBytes> },
+    /// Checked, beside the file, waiting to replace it.
+    Ready(CopyInfo),
+    /// None to take (none kept, refused, or taken already): page by page.
+    Done,
+}
+
+/// What waiting a while for the copy ended on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// Still on its way.
+    Fetching,
+    /// Checked: it may replace the file.
+    Ready,
+    /// None to take.
+    None,
+}
+
+impl CopyFetch {
+    /// Asks the server for its copy of `company`, once per download: it is received
+    /// beside `path` and checked on the side.
+    pub(crate) fn start(&mut self, client: &SyncClient, company: CompanyId, path: &Path) {
+        if !matches!(self, Self::NotAsked) {
+            return;
+        }
+        let bytes = Arc::new(CopyBytes::default());
+        let task = tokio::spawn(fetch(client.clone(), company, path.to_path_buf(), Arc::clone(&bytes)));
+        *self = Self::Fetching { task, bytes };
+    }
+
+    pub(crate) fn is_fetching(&self) -> bool {
+        matches!(self, Self::Fetching { .. })
+    }
+
+    /// Whether the copy is checked and ready, looking at a fetch that has ended without
+    /// waiting for one that has not.
+    pub(crate) fn is_ready(&mut self) -> bool {
+        if matches!(self, Self::Fetching { task, .. } if task.is_finished()) {
+            // Finished: the wait is only for its result.
+            let _ = futures_util::FutureExt::now_or_never(self.wait_inner());
+        }
+        matches!(self, Self::Ready(_))
+    }
+
+    /// Waits up to `tick` for the copy.
+    pub(crate) async fn wait(&mut self, tick: Duration) -> Waited {
+        match tokio::time::timeout(tick, self.wait_inner()).await {
+            Ok(waited) => waited,
+            Err(_) => Waited::Fetching,
+        }
+    }
+
+    async fn wait_inner(&mut self) -> Waited {
+        match self {
+            Self::Fetching { task, .. } => {
+                let taken = task.await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the copy's fetch stopped");
+                    None
+                });
+                *self = taken.map_or(Self::Done, Self::Ready);
+                if matches!(self, Self::Ready(_)) { Waited::Ready } else { Waited::None }
+            }
+            Self::Ready(_) => Waited::Ready,
+            Self::NotAsked | Self::Done => Waited::None,
+        }
+    }
+
+    /// How much of the copy has come, from 0 to 1 (`None` before the server answered, or
+    /// when none is on its way).
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        reason = "a progress bar's fraction, not an amount"
+    )]
+    pub(crate) fn fraction(&self) -> Option<f32> {
+        let Self::Fetching { bytes, .. } = self else { return None };
+        let total = bytes.total.load(Ordering::Relaxed);
+        (total > 0).then(|| (bytes.received.load(Ordering::Relaxed) as f64 / total as f64).min(1.0) as f32)
+    }
+
+    /// The checked copy, to replace the file with; none is asked again for this download.
+    pub(crate) fn take(&mut self) -> Option<CopyInfo> {
+        let Self::Ready(info) = *self else { return None };
+        *self = Self::Done;
+        Some(info)
+    }
+
+    /// The download no longer needs a copy (it ended page by page first): one on its way
+    /// stops, and what it received is deleted.
+    pub(crate) fn abandon(&mut self, path: &Path) {
+        match self {
+            // The fetch deletes what it received when it sees the stop (and when it is
+            // dropped below).
+            Self::Fetching { bytes, .. } => bytes.stop.store(true, Ordering::Relaxed),
+            Self::Ready(_) => remove_received(&received_path(path)),
+            Self::NotAsked | Self::Done => {}
+        }
+        *self = Self::Done;
+    }
+}
+
+impl Drop for CopyFetch {
+    fn drop(&mut self) {
+        if let Self::Fetching { bytes, .. } = self {
+            bytes.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Downloads the server's copy of `company` beside `path` and checks it: `None` when
+/// there is none to take (what was received is then deleted, the reason logged).
+async fn fetch(client: SyncClient, company: CompanyId, path: PathBuf, bytes: Arc<CopyBytes>) -> Option<CopyInfo> {
+    let received = received_path(&path);
+    // What a download stopped midway left.
+    remove_received(&received);
+    let taken = async {
+        let headers = match client.download_copy(company, &received, COMPANY_SCHEMA_VERSION, &bytes).await {
+            Ok(Some(headers)) => headers,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let file = received.clone();
+        let info = tokio::task::spawn_blocking(move || check_copy(&file, company))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if info.epoch != headers.epoch || info.upto != headers.upto {
+            return Err(format!("the copy is not at the cursor it said ({info:?}, said {headers:?})"));
+        }
+        if bytes.stop.load(Ordering::Relaxed) {
+            return Err("the download no longer needs it".into());
+        }
+        Ok(Some(info))
+    };
+    match taken.await {
+        Ok(Some(info)) => {
+            tracing::info!(%company, upto = info.upto, "the server's copy of the company came, checked");
+            Some(info)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%company, %error, "the server's copy could not be taken: the download goes page by page");
+            remove_received(&received);
+            None
+        }
+    }
+}
+
+/// Deletes a received copy, and what SQLite may have left beside it.
+pub(crate) fn remove_received(received: &Path) {
+    for side in ["", "-journal", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{side}", received.display()));
+        if let Err(e) = std::fs::remove_file(&file)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(file = %file.display(), error = %e, "a received copy could not be deleted");
+        }
+    }
+}
