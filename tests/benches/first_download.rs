@@ -22,9 +22,12 @@
 //!   ready. Timed whole, the network and the JSON parse included. Run twice: page by
 //!   page first, then from the company file the server keeps ready (written by the server
 //!   between the two runs, as its background thread does ahead of any download; that
-//!   writing is printed, not counted in the app's time): the file downloaded, checked
-//!   whole (`integrity_check` and the rest, see `comptoir_core::store::adopt_copy`), then
-//!   the log after it pulled.
+//!   writing is printed, not counted in the app's time): the first pages come page by
+//!   page until the company can open (settings, contacts, articles, newest documents),
+//!   the file is downloaded and checked whole beside them (`integrity_check` and the
+//!   rest, see `comptoir_core::store::check_copy`) while the pages wait, takes the place
+//!   of the file the pages began (`CompanyStore::take_over`), then the log after it is
+//!   pulled.
 //!
 //! Prints, per size: the raw insert time, the app's time until fully ready, their ratio,
 //! the time until the company first opens (when the engine tells the window it may:
@@ -176,11 +179,12 @@ fn print_app(app: &Figures, serving: Option<f64>, raw_insert: f64, raw_full: f64
     let create = number(app, "create_s")?;
     let ready = download + ledger;
     println!(
-        "    app: download {download:.2} s ({} records pulled page by page, {} a second; the copy created at {create:.2} \
-         s, its first page written at {first_page:.2} s), then the ledger {ledger:.2} s ({} sources): fully ready after \
-         {ready:.2} s; its file {} MiB; app child peak memory {} MiB",
+        "    app: download {download:.2} s ({} records pulled page by page, {} a second; the server's copy taken in the \
+         file's place: {}; the file created at {create:.2} s, its first page written at {first_page:.2} s), then the \
+         ledger {ledger:.2} s ({} sources): fully ready after {ready:.2} s; its file {} MiB; app child peak memory {} MiB",
         app.get("pulled").map_or("?", String::as_str),
         app.get("rate").map_or("?", String::as_str),
+        app.get("replaced").map_or("?", String::as_str),
         app.get("ledger_sources").map_or("?", String::as_str),
         app.get("file_mib").map_or("?", String::as_str),
         app.get("peak_mib").map_or("?", String::as_str),
@@ -291,6 +295,7 @@ async fn app(client: SyncClient, company: CompanyId, path: &Path) -> Result<(), 
     println!("ledger_sources={sources}");
     println!("rate={rate:.0}");
     println!("pulled={}", report.pulled);
+    println!("replaced={}", report.replaced);
     Ok(())
 }
 

@@ -1139,6 +1139,61 @@ fn edits_during_the_first_download_are_applied_before_its_end_and_reach_the_serv
     assert_eq!(ledger_row(&copy, payment), Some((None, None)), "the cancelled payment leaves the books");
 }
 
+/// Issue 18, with a server that keeps the company's file ready: the company opens after
+/// its first pages, the server's copy comes and is checked beside them, and the window
+/// is asked to let go of the file before the copy takes its place. Edits made until
+/// then (here while the engine waits for the window) come along into the copy, show
+/// there at once, and reach the server once; the copy ends equal to the server's.
+#[test]
+fn edits_made_before_the_servers_copy_takes_the_files_place_come_along_and_reach_the_server_once() {
+    use comptoir_core::model::{DocumentKind, DocumentStatus};
+    let server = TestServer::builder().demo(20_000).copies_from(1).start().unwrap();
+    server.refresh_copies().unwrap();
+    let company = server.company();
+    let issued_before = server_issued_invoices(&server, company);
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = start(dir.path(), NO_SERVER, manual_clock());
+    set_up(&mut app, &server);
+    let path = app.wait_for("the copy usable", |e| match e {
+        Event::CopyUsable { company: usable, path } if usable.id == company => Some(path.clone()),
+        Event::Setup(SetupStep::Ready { .. }) => panic!("the download ended before the copy could open"),
+        _ => None,
+    });
+    app.wait_for("the server's copy", |e| match e {
+        Event::CopyArrived { company: arrived } if *arrived == company => Some(()),
+        Event::Setup(SetupStep::Ready { .. }) => panic!("the download ended without the server's copy"),
+        _ => None,
+    });
+    // The window has not let go of the file yet: the edits go to the file the pages began.
+    let copy = CompanyStore::open_read_only(&path).unwrap();
+    assert!(!copy.is_whole_copy().unwrap(), "still the file of the first pages");
+    let customer = copy.list_contacts(false, 0, 50).unwrap().into_iter().find(|c| c.is_customer).unwrap();
+    drop(copy);
+    let invoice = comptoir_tests::fixtures::draft_invoice(&customer, 90);
+    app.edit(1, Intent::SaveDraft { document: invoice.clone() }).unwrap();
+    app.edit(2, Intent::IssueDocument { id: invoice.id }).unwrap();
+    app.send(Command::CompanyFileReleased { company });
+    let reopened = app.wait_for("the file opened again", |e| match e {
+        Event::CopyUsable { company: usable, path } if usable.id == company => Some(path.clone()),
+        _ => None,
+    });
+    assert_eq!(reopened, path, "the copy in the file's place");
+    let copy = CompanyStore::open_read_only(&path).unwrap();
+    assert_eq!(copy.document(invoice.id).unwrap().status, DocumentStatus::Issued, "the edits came along");
+    assert_eq!(app.ready().id, company);
+    app.synced();
+    assert!(copy.is_whole_copy().unwrap() && copy.last_sync().unwrap().is_some());
+    assert_eq!(server_issued_invoices(&server, company), issued_before + 1, "once on the server");
+    assert_eq!(copy.pending_count().unwrap(), 0);
+    assert_eq!(copy.replica_stats().unwrap(), server.stats(company).unwrap());
+    let issued = copy.document(invoice.id).unwrap();
+    assert_eq!((issued.kind, issued.status), (DocumentKind::Invoice, DocumentStatus::Issued));
+    assert!(issued.number.is_some());
+    for side in ["received", "takeover", "replaced"] {
+        assert!(!std::path::PathBuf::from(format!("{}.{side}", path.display())).exists(), "{side} left");
+    }
+}
+
 /// The newest issue date of `company`'s invoices on the server.
 fn server_newest_invoice_date(server: &TestServer, company: comptoir_core::model::CompanyId) -> chrono::NaiveDate {
     server_invoices(server, company).map(|invoice| invoice.issue_date).max().unwrap_or(chrono::NaiveDate::MIN)

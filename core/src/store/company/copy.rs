@@ -697,6 +697,112 @@ mod tests {
         assert_eq!(journal, "wal", "opened as any company file");
     }
 
+    /// A copy of the sender's, taken by a device as its file, with two edits of its own
+    /// waiting: one renames a contact the copy has, one adds a contact.
+    fn a_device_with_edits(
+        dir: &TempDir,
+    ) -> (CompanyStore, CompanyStore, crate::model::Contact, crate::model::Contact) {
+        let (sender, sent, _) = copy_of_a_downloaded_company(dir);
+        let path = dir.path().join("device.comptoir");
+        let (mut device, _) = adopt_copy(&sent, &path, sender.company_id()).unwrap();
+        let id: Uuid =
+            device.connection().query_row("SELECT id FROM contacts ORDER BY rid LIMIT 1", [], |r| r.get(0)).unwrap();
+        let mut renamed = device.contact(crate::model::ContactId(id)).unwrap();
+        renamed.name = "Renommé ici pendant le téléchargement".into();
+        device.submit(&crate::sync::Intent::UpdateContact { contact: renamed.clone() }).unwrap();
+        let mut added = renamed.clone();
+        added.id = crate::model::ContactId::new();
+        added.name = "Ajouté ici pendant le téléchargement".into();
+        device.submit(&crate::sync::Intent::CreateContact { contact: added.clone() }).unwrap();
+        device.client_id().unwrap();
+        (sender, device, renamed, added)
+    }
+
+    /// The sender's copy takes the place of a device's file: the device's client id and
+    /// edits come along, the edits shown again on the copy's records (the server's
+    /// version kept aside, as after a pull), nothing is left beside the file, and the
+    /// store goes on at the same path.
+    #[test]
+    fn a_copy_takes_the_place_of_a_file_with_its_device_and_its_edits() {
+        let dir = TempDir::new().unwrap();
+        let (sender, mut device, renamed, added) = a_device_with_edits(&dir);
+        let client = device.client_id().unwrap();
+        let mutations = device.pending_mutations(10).unwrap();
+        assert_eq!(mutations.len(), 2);
+        let server_name = sender.contact(renamed.id).unwrap().name;
+
+        let received = received_path(device.path());
+        sender.write_copy(&received).unwrap();
+        let company = device.company_id();
+        check_copy(&received, company).unwrap();
+        let info = device.take_over(&received).unwrap();
+        assert_eq!((info.epoch, info.upto), (EPOCH, 4_242));
+
+        assert!(device.is_whole_copy().unwrap(), "the copy's file, at its cursor");
+        assert_eq!(device.client_id().unwrap(), client, "the same device towards the server");
+        assert_eq!(device.pending_mutations(10).unwrap(), mutations, "the same edits, the same ids");
+        assert_eq!(device.contact(renamed.id).unwrap().name, renamed.name, "the edit shows on the copy");
+        assert_eq!(device.contact(added.id).unwrap().name, added.name);
+        assert!(!device.search("Ajouté", 10).unwrap().is_empty(), "and is searchable");
+        let shadowed: String = device
+            .connection()
+            .query_row("SELECT body FROM shadow WHERE id = ?1", [renamed.id.0], |r| r.get(0))
+            .unwrap();
+        assert!(shadowed.contains(&server_name), "the server's version is kept aside");
+        assert_eq!(count(device.connection(), "contacts"), count(sender.connection(), "contacts") + 1);
+        for side in [".received", ".takeover", ".replaced", "-journal"] {
+            assert!(!PathBuf::from(format!("{}{side}", device.path().display())).exists(), "{side} left");
+        }
+        // The store goes on: a new edit takes the next id.
+        let mut again = added.clone();
+        again.name = "Encore".into();
+        let id = device.submit(&crate::sync::Intent::UpdateContact { contact: again }).unwrap();
+        assert_eq!(id, mutations[1].mutation_id + 1);
+        drop(device);
+        let reopened = CompanyStore::open_expecting(&dir.path().join("device.comptoir"), company).unwrap();
+        assert_eq!(reopened.contact(added.id).unwrap().name, "Encore");
+    }
+
+    /// A crash once the copy holds the device's rows and is marked: the next opening
+    /// (or the look at which company a file is) ends the move, whichever step it stopped
+    /// at; before the mark, the device's file stays the company's.
+    #[test]
+    fn a_take_over_stopped_by_a_crash_is_ended_at_the_next_opening() {
+        for stopped_at in ["before_the_mark", "marked", "moved_aside", "moved"] {
+            let dir = TempDir::new().unwrap();
+            let (sender, device, _, added) = a_device_with_edits(&dir);
+            let (path, company) = (device.path().to_path_buf(), device.company_id());
+            let received = received_path(&path);
+            sender.write_copy(&received).unwrap();
+            check_copy(&received, company).unwrap();
+            device.carry_into(&received).unwrap();
+            drop(device);
+            let devices = |path: &Path| -> i64 {
+                let conn = Connection::open(path).unwrap();
+                conn.query_row("SELECT count(*) FROM device", [], |r| r.get(0)).unwrap()
+            };
+            assert_eq!(devices(&received), 1, "the device's id is in the copy");
+            if stopped_at != "before_the_mark" {
+                std::fs::File::create(takeover_mark(&path)).unwrap();
+            }
+            if stopped_at == "moved_aside" || stopped_at == "moved" {
+                std::fs::rename(&path, replaced_path(&path)).unwrap();
+            }
+            if stopped_at == "moved" {
+                std::fs::rename(&received, &path).unwrap();
+            }
+            assert_eq!(CompanyStore::identify(&path).unwrap().company_id, company, "{stopped_at}");
+            let store = CompanyStore::open_expecting(&path, company).unwrap();
+            assert_eq!(store.contact(added.id).unwrap().name, added.name, "{stopped_at}");
+            assert!(!takeover_mark(&path).exists() && !replaced_path(&path).exists(), "{stopped_at}");
+            assert_eq!(
+                received.exists(),
+                stopped_at == "before_the_mark",
+                "{stopped_at}: dropped at the next download"
+            );
+        }
+    }
+
     #[test]
     fn only_a_copy_at_a_cursor_and_without_edits_of_its_own_is_written() {
         let dir = TempDir::new().unwrap();
