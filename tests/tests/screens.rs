@@ -514,6 +514,68 @@ fn a_company_opens_before_its_first_download_ends_and_takes_an_edit_meanwhile() 
     assert!(harness.query_by_label("Téléchargement en cours : la liste se complète au fur et à mesure.").is_none());
 }
 
+/// Issue 18, with a server that keeps the company's file ready: the company opens after
+/// its first pages while the server's copy comes (held at a relay in front of the
+/// server). A contact being written when the copy takes the file's place stays on
+/// screen, typed as it was; saved after, it is in the copy and reaches the server once.
+#[test]
+fn the_servers_copy_takes_the_files_place_and_the_window_stays_as_it_was() {
+    let server = TestServer::builder().demo(10_000).copies_from(1).start().unwrap();
+    server.refresh_copies().unwrap();
+    let (large_id, large, _) = server.accounts.companies[1].clone();
+    let relay = comptoir_tests::relay::HoldingRelay::holding(server.address(), |line| {
+        String::from_utf8_lossy(line).contains("/sync/copy?")
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path(), relay.url(), Arc::new(SystemClock));
+    wait_for(&mut harness, "Adresse e-mail");
+    type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
+    type_into(&mut harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    wait_for(&mut harness, &large);
+    harness.get_by_label(&large).click();
+    wait_for(&mut harness, "Commencer");
+    harness.get_by_label("Commencer").click();
+    wait_for(&mut harness, "Factures");
+    let path = harness.state().reader.as_ref().unwrap().path().to_path_buf();
+    assert!(!copy(&harness).is_whole_copy().unwrap(), "opened on its first pages");
+    #[cfg(unix)]
+    let first_file = file_id(&path);
+    assert!(relay.wait_held(std::time::Duration::from_secs(30)), "the copy asked for");
+
+    go_to(&mut harness, "Contacts");
+    harness.get_by_label("Nouveau contact").click();
+    harness.step();
+    fill_contact(&mut harness, "Aaa Atelier Pendant La Copie", ("8 rue Pasteur", "69007", "Lyon"));
+    relay.release();
+    wait_until(&mut harness, "the copy in the file's place", |h| {
+        h.state().reader.is_some() && copy_at(&path).is_whole_copy().unwrap()
+    });
+    assert!(harness.state().copy_arriving.is_none());
+    #[cfg(unix)]
+    assert_ne!(file_id(&path), first_file, "another file at the same path");
+    // The form as it was typed: saved now.
+    harness.get_by_label("Enregistrer").click();
+    harness.step();
+    wait_until(&mut harness, "the download's end and the contact sent", |h| {
+        h.state().downloading.is_none()
+            && matches!(h.state().status, comptoir_core::engine::SyncState::Synced { .. })
+            && copy(h).search_customers("Aaa Atelier Pendant La Copie", 5).unwrap().len() == 1
+            && copy(h).pending_count().unwrap() == 0
+    });
+    wait_for(&mut harness, "Aaa Atelier Pendant La Copie");
+    assert_eq!(copy(&harness).replica_stats().unwrap(), server.stats(large_id).unwrap());
+    let named = |body: &RecordBody| matches!(body, RecordBody::Contact(c) if c.name == "Aaa Atelier Pendant La Copie");
+    assert_eq!(server.live_records(large_id).unwrap().iter().filter(|body| named(body)).count(), 1);
+}
+
+/// Which file is at `path` (its inode): another after a copy took its place.
+#[cfg(unix)]
+fn file_id(path: &std::path::Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap())
+}
+
 /// Issue 18: a company whose copy is not here downloads in the background. The company
 /// open stays in use meanwhile (here, a contact is created in it while the other
 /// company's download is held at a relay in front of the server), and the window then
