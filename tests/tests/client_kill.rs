@@ -217,10 +217,16 @@ fn ledger(store: &CompanyStore) -> BTreeMap<uuid::Uuid, (Option<String>, Option<
 }
 
 impl World {
-    async fn new() -> Self {
+    /// `copies`: the server keeps the company's file ready, and a first download takes it
+    /// in its file's place after the first pages.
+    async fn new(records: u32, copies: bool) -> Self {
         // Every run of `comptoir sync` signs in: far more than the default 30 a minute
         // from one address.
-        let server = TestServer::start_with(RECORDS, comptoir_tests::generous_limits()).unwrap();
+        let builder = TestServer::builder().demo(records).limits(comptoir_tests::generous_limits());
+        let server = if copies { builder.copies_from(1) } else { builder }.start().unwrap();
+        if copies {
+            server.refresh_copies().unwrap();
+        }
         let company = server.company();
         let (_, token) = checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
         let root = tempfile::tempdir().unwrap();
@@ -356,6 +362,9 @@ fn check_killed(world: &World, data: &Path, phase: Phase, lines: &[String]) {
         AppStore::open(&app).unwrap();
     }
     let path = company_file(data, world.company);
+    // As the next start does first: a server's copy that was taking the file's place ends
+    // its move.
+    comptoir_core::store::finish_take_over(&path).unwrap();
     if !path.exists() {
         assert_eq!(last_reported(lines, "downloaded "), 0, "pages were reported written, and the file is gone");
         return;
@@ -380,7 +389,7 @@ fn check_killed(world: &World, data: &Path, phase: Phase, lines: &[String]) {
 fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
     let points = std::env::var("COMPTOIR_KILL_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(KILL_POINTS);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut world = runtime.block_on(World::new());
+    let mut world = runtime.block_on(World::new(RECORDS, false));
     let lengths = world.measure();
     eprintln!("phases of an uninterrupted run: {lengths:?}");
     let started = Instant::now();
@@ -460,4 +469,69 @@ fn the_copy_survives_sigkill_at_any_point_of_a_sync() {
         std::fs::remove_dir_all(&data).unwrap();
     }
     eprintln!("{killed:?} kill points ({seed} runs) in {:.1?}; pushes killed: {pushes:?}", started.elapsed());
+}
+
+/// Kill points of a first download that takes the server's ready copy.
+const COPY_KILL_POINTS: usize = 12;
+/// The company downloaded through the server's copy: large enough that receiving and
+/// checking the copy, and its taking the file's place, take a while.
+const COPY_RECORDS: u32 = 20_000;
+
+/// A first download from a server that keeps the company's file ready: its first pages,
+/// the copy received and checked beside the file, the copy taking the file's place, the
+/// log after it. Killed with SIGKILL at seeded points of it, the next start finds a
+/// sound file of the company (or none, before the first page), and the next sync leaves
+/// the copy the server's, with nothing of the copy left beside the file.
+/// `COMPTOIR_KILL_SEEDS=N` runs N points.
+#[test]
+fn a_first_download_through_the_servers_copy_survives_sigkill_at_any_point() {
+    let points = std::env::var("COMPTOIR_KILL_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(COPY_KILL_POINTS);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let world = runtime.block_on(World::new(COPY_RECORDS, true));
+    let taken = "took the server's ready copy";
+    let left_beside = |data: &Path| {
+        let path = company_file(data, world.company);
+        ["received", "takeover", "replaced", "received-journal"]
+            .into_iter()
+            .filter(|side| PathBuf::from(format!("{}.{side}", path.display())).exists())
+            .collect::<Vec<_>>()
+    };
+    let data = world.folder("measure-copy", None);
+    let mut run = Run::spawn(&world, &data);
+    let signed = run.wait_for("signed in as").unwrap();
+    assert!(run.wait_for(taken).is_some(), "an uninterrupted download takes the copy: {:?}", run.seen);
+    let synced = run.wait_for("up to date at change").unwrap();
+    run.finish();
+    let window = synced - signed;
+    eprintln!("an uninterrupted first download through the copy: {window:?}");
+    let (mut killed, mut seed) = (0, 0_u64);
+    while killed < points {
+        seed += 1;
+        assert!(seed < 4 * points as u64 + 20, "too many runs ended before their kill point");
+        let mut rng = Rng::new(seed);
+        let delay = within(&mut rng, window.mul_f64(1.2));
+        let data = world.folder(&format!("kill-copy-{seed}"), None);
+        let mut run = Run::spawn(&world, &data);
+        let Some(from) = run.wait_for("signed in as") else { panic!("no sign-in in {:?}", run.seen) };
+        let (running, lines) = run.kill_at(from, delay);
+        if !running {
+            eprintln!("seed {seed}: the download ended before {delay:?}; not a kill point");
+            continue;
+        }
+        killed += 1;
+        let copy_taken = lines.iter().any(|line| line.contains(taken));
+        eprintln!("seed {seed}: killed {delay:.0?} into the download (copy taken: {copy_taken}); {:?}", lines.last());
+        check_killed(&world, &data, Phase::Download, &lines);
+
+        let (stdout, _) = Run::spawn(&world, &data).finish();
+        let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(printed, world.server_stats(), "seed {seed}: the copy equals the server after the next sync");
+        let store = CompanyStore::open_expecting(&company_file(&data, world.company), world.company).unwrap();
+        let integrity: String = store.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(integrity, "ok", "seed {seed}");
+        assert_eq!(store.pending_count().unwrap(), 0, "seed {seed}");
+        assert_eq!(left_beside(&data), Vec::<&str>::new(), "seed {seed}: nothing of the copy left beside the file");
+        drop(store);
+        std::fs::remove_dir_all(&data).unwrap();
+    }
 }

@@ -151,6 +151,9 @@ pub async fn sync_company(
     })?;
     let path = company_path(&app, &target.data, company);
     let client_again = client.clone();
+    // A server's copy that was taking the file's place when a crash stopped it is the
+    // company's file: the move ends first.
+    comptoir_core::store::finish_take_over(&path)?;
     let mut link = if path.exists() {
         Link::open(client, company, &path)?
     } else {
@@ -201,6 +204,9 @@ pub async fn sync_company(
         }
         result => result?,
     };
+    if report.replaced {
+        eprintln!("took the server's ready copy of the company in the file's place");
+    }
     eprintln!(
         "up to date at change {}: {} change(s) sent, {} refused, {} received",
         link.store.sync_cursor()?.map_or(0, |c| c.seq),

@@ -40,10 +40,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use app::{AppStore, CompanyFileCheck, KeptCopy, LocalAccount, LocalCompany};
+pub(crate) use company::take_over_pending;
 pub use company::{
-    CompanyFileInfo, CompanyStore, CopyInfo, OpenInvoice, TableStats, WriteTx, adopt_copy, check_copy, received_path,
+    CompanyFileInfo, CompanyStore, CopyInfo, OpenInvoice, TableStats, WriteTx, adopt_copy, check_copy,
+    finish_take_over, received_path,
 };
-pub(crate) use company::{finish_take_over, take_over_pending};
 pub use error::StoreError;
 pub use held::HeldRecord;
 pub use ledger::PostingSummary;

@@ -235,7 +235,7 @@ fn replaced_path(path: &Path) -> PathBuf {
 /// that fails and nothing has changed. Then what lies beside `path` goes (the former
 /// file's log: SQLite would apply it to the copy), the copy comes to `path`, and the
 /// former file and the mark are deleted.
-pub(crate) fn finish_take_over(path: &Path) -> Result<bool, StoreError> {
+pub fn finish_take_over(path: &Path) -> Result<bool, StoreError> {
     let mark = takeover_mark(path);
     if !mark.exists() {
         return Ok(false);

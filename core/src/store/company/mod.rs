@@ -21,8 +21,8 @@ use super::migrate::{self, MigrationReport};
 use super::{Access, StoreError};
 use crate::model::{CompanyId, UserId};
 
-pub use copy::{CopyInfo, adopt_copy, check_copy, received_path};
-pub(crate) use copy::{finish_take_over, take_over_pending};
+pub(crate) use copy::take_over_pending;
+pub use copy::{CopyInfo, adopt_copy, check_copy, finish_take_over, received_path};
 pub use reading::OpenInvoice;
 pub(super) use rows::{
     ARTICLE_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row,
