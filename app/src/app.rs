@@ -423,10 +423,15 @@ impl ComptoirApp {
     /// server's data was rebuilt): the new file opens with the `Ready` that follows the
     /// download.
     fn release_file(&mut self, company: CompanyId, keep_screens: bool) {
-        self.reader = None;
         if keep_screens {
-            self.copy_arriving = Some(company);
+            // Only the file of the company downloading here (the engine may have asked
+            // before a switch to another).
+            if self.downloading == Some(company) {
+                self.reader = None;
+                self.copy_arriving = Some(company);
+            }
         } else {
+            self.reader = None;
             self.screens = Screens::new();
         }
         self.send(Command::CompanyFileReleased { company });

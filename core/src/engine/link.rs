@@ -214,10 +214,9 @@ pub struct SyncReport {
     pub paused: bool,
     /// The server's copy of the company has come, checked, and waits to replace the file
     /// until whoever else reads it has let go ([`Link::release_before_replace`], then
-    /// [`Link::file_released`]); the sync is [`Self::paused`].
+    /// [`Link::replace_with_copy`]); the sync is [`Self::paused`].
     pub copy_arrived: bool,
-    /// The server's copy of the company replaced the file (the same path): whoever reads
-    /// it opens it again. With [`Link::release_before_replace`], the sync pauses here.
+    /// The server's copy of the company replaced the file (the same path).
     pub replaced: bool,
 }
 
@@ -254,12 +253,11 @@ pub struct Link {
     /// [`super::copy_fetch`]).
     copy: CopyFetch,
     /// Whoever drives this link has the file open elsewhere (the window) and closes it
-    /// before the server's copy replaces it: a pull with a copy ready stops
-    /// ([`SyncReport::copy_arrived`]) until [`Self::file_released`], and again once the
-    /// file is replaced ([`SyncReport::replaced`]). `false`: replaced as soon as it is
-    /// ready, and the pull goes on.
+    /// before the server's copy replaces it: a pull with a copy ready stops there
+    /// ([`SyncReport::copy_arrived`]), and the copy replaces the file when told
+    /// ([`Self::replace_with_copy`]). `false`: replaced as soon as it is ready, and the
+    /// pull goes on.
     pub release_before_replace: bool,
-    released: bool,
 }
 
 impl Link {
@@ -278,7 +276,6 @@ impl Link {
             usable_told: false,
             copy: CopyFetch::default(),
             release_before_replace: false,
-            released: false,
         })
     }
 
@@ -332,7 +329,6 @@ impl Link {
             usable_told: false,
             copy: CopyFetch::default(),
             release_before_replace: false,
-            released: false,
         };
         Ok((link, backup))
     }
@@ -439,15 +435,20 @@ impl Link {
             }
         }
         if result.is_ok() && !report.paused && self.copy.is_ready() {
-            if self.release_before_replace && !self.released {
-                // Whoever reads the file lets go of it first, then the pull goes on.
+            if self.release_before_replace {
+                // Whoever reads the file lets go of it first, then replaces it.
                 report.copy_arrived = true;
                 report.paused = true;
             } else {
-                self.released = false;
                 // Kept for the pages that go on if the copy cannot be taken.
                 self.progress = progress;
-                return self.take_copy(report, on_progress).await;
+                if self.replace_with_copy() {
+                    report.replaced = true;
+                    return Box::pin(self.pull(report, on_progress)).await;
+                }
+                // The download goes on at the next sync, from where its pages stood.
+                report.paused = true;
+                return Ok(());
             }
         }
         if result.is_ok() && !report.paused {
@@ -476,12 +477,6 @@ impl Link {
         result
     }
 
-    /// Tells this link that the file is no longer open elsewhere: the server's copy,
-    /// waiting ([`SyncReport::copy_arrived`]), replaces it at the next pull.
-    pub fn file_released(&mut self) {
-        self.released = true;
-    }
-
     /// The snapshot page by page, and the server's copy beside it: the pages stop for
     /// the copy once the company can open, and go on if none comes. Ends when the
     /// snapshot has ended, when the pull pauses, or with a copy ready
@@ -504,17 +499,34 @@ impl Link {
             match step {
                 Snapshot::Ended => {
                     // All came page by page first: a copy on its way is not needed.
-                    self.copy.abandon(self.store.path());
+                    self.copy.abandon();
                     return Ok(());
                 }
                 Snapshot::Paused | Snapshot::CopyReady => return Ok(()),
-                Snapshot::AwaitCopy => match self.await_copy(report, on_progress, progress).await? {
+                Snapshot::AwaitCopy => match self.await_copy_unflushed(report, on_progress, progress).await? {
                     Waited::Ready | Waited::Fetching => return Ok(()),
                     // None came: the pages go on.
                     Waited::None => {}
                 },
             }
         }
+    }
+
+    /// [`Self::await_copy`], its commits flushed meanwhile: nothing is written while the
+    /// download waits, and the pages written so far are on the disk.
+    async fn await_copy_unflushed(
+        &mut self,
+        report: &mut SyncReport,
+        on_progress: &mut (dyn FnMut(&Progress) + Send),
+        progress: &mut Option<Progress>,
+    ) -> Result<Waited, SyncError> {
+        self.store.set_bulk_load(false)?;
+        let waited = self.await_copy(report, on_progress, progress).await;
+        if matches!(waited, Ok(Waited::None)) {
+            // The pages go on, unflushed.
+            self.store.set_bulk_load(true)?;
+        }
+        waited
     }
 
     /// Waits for the server's copy, as the pull does for the next page: it stops when
@@ -548,39 +560,40 @@ impl Link {
         }
     }
 
-    /// The server's checked copy replaces this file (see [`CompanyStore::take_over`]);
-    /// then the pull goes on from the copy's cursor, or pauses for whoever reads the file
-    /// to open it again ([`Self::release_before_replace`]). A copy that cannot replace it
-    /// leaves the download page by page (it goes on at the next sync).
-    async fn take_copy(
-        &mut self,
-        report: &mut SyncReport,
-        on_progress: &mut (dyn FnMut(&Progress) + Send),
-    ) -> Result<(), SyncError> {
-        let Some(info) = self.copy.take() else { return Ok(()) };
+    /// The server's copy, come and checked, replaces this file (see
+    /// [`CompanyStore::take_over`]), with no request to the server: the next pull goes on
+    /// from the copy's cursor. Returns whether it did; a copy that cannot replace it
+    /// (another epoch of the server's log than the pages', a file held open elsewhere) is
+    /// deleted, and the download goes on page by page. Nothing when no copy is ready.
+    pub fn replace_with_copy(&mut self) -> bool {
+        let Some(checked) = self.copy.take() else { return false };
         let received = crate::store::received_path(self.store.path());
-        match self.store.take_over(&received) {
-            Ok(_) => {
+        let snapshot_epoch = self.store.snapshot_progress().ok().flatten().map(|(epoch, _, _)| epoch);
+        let taken = if snapshot_epoch.is_some_and(|epoch| epoch != checked.info.epoch) {
+            // The server's log was restored between the two: the pages' edits and the
+            // copy would not agree on what was applied.
+            Err(StoreError::CopyRefused { check: "cursor", detail: "another epoch than the pages'".into() })
+        } else {
+            std::fs::rename(&checked.file, &received)
+                .map_err(|source| StoreError::Io { path: received.clone(), source })
+                .and_then(|()| self.store.take_over(&received))
+        };
+        match taken {
+            Ok(info) => {
                 tracing::info!(company = %self.company, upto = info.upto, "took the server's copy of the company whole");
                 // What the pages had brought, and the page fetched ahead, were the
                 // former file's.
                 self.progress = None;
                 self.prefetched = None;
-                report.replaced = true;
-                if self.release_before_replace {
-                    report.paused = true;
-                    return Ok(());
-                }
-                Box::pin(self.pull(report, on_progress)).await
+                true
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the server's copy could not replace the file: the download goes page by page");
+                super::copy_fetch::remove_received(&checked.file);
                 if !crate::store::take_over_pending(self.store.path()) {
                     super::copy_fetch::remove_received(&received);
                 }
-                // The download goes on at the next sync, from where its pages stood.
-                report.paused = true;
-                Ok(())
+                false
             }
         }
     }

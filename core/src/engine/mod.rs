@@ -536,8 +536,8 @@ pub enum Event {
     /// come and passed its checks: it takes the file's place (the same path), with the
     /// edits made meanwhile. The window closes its connections to the file, keeping its
     /// screens, then answers [`Command::CompanyFileReleased`]; the file opens again with
-    /// the [`Event::CopyUsable`] that follows. Without an answer the engine goes on after
-    /// a while.
+    /// the [`Event::CopyUsable`] that follows (the copy, or the file as it was when the
+    /// copy could not replace it). Without an answer the engine goes on after a while.
     CopyArrived {
         company: CompanyId,
     },

@@ -294,10 +294,10 @@ impl AppStore {
     /// Whether the company's recorded file is still there and still its own.
     pub fn check_company_file(&self, id: CompanyId) -> Result<CompanyFileCheck, StoreError> {
         let company = self.company(id)?;
-        // A copy of the server's that was replacing the file when a crash stopped it.
-        if let Err(e) = super::company::finish_take_over(&company.file_path) {
-            tracing::warn!(error = %e, "a copy's take-over stopped by a crash could not be ended");
-        }
+        // A copy of the server's that was replacing the file when a crash stopped it: the
+        // move ends first (a failure is not "the file is missing": the copy beside it, with
+        // this device's edits, is the company's file).
+        super::company::finish_take_over(&company.file_path)?;
         if !company.file_path.exists() {
             return Ok(CompanyFileCheck::Missing);
         }

@@ -244,12 +244,24 @@ impl Worker {
         if self.redownload.as_ref().is_some_and(|r| r.choice.id == company) {
             self.finish_download_again().await;
         } else if self.copy_release.is_some() && self.active.as_ref().is_some_and(|a| a.id == company) {
-            self.copy_release = None;
-            if let Some(link) = self.link.as_mut() {
-                link.file_released();
-            }
-            self.sync().await;
+            self.replace_with_copy();
+            self.sync_soon(std::time::Duration::ZERO);
         }
+    }
+
+    /// The server's copy of the open company, waiting for the window to let go of the
+    /// file ([`Event::CopyArrived`]), takes its place now, with no request to the server.
+    /// The window opens the file again whatever came of it: the copy, or the file as it
+    /// was when the copy could not replace it (the download then goes on page by page).
+    pub(super) fn replace_with_copy(&mut self) {
+        self.copy_release = None;
+        let (Some(link), Some(company)) = (self.link.as_mut(), self.active.clone()) else { return };
+        link.replace_with_copy();
+        // Said once: the window keeps its screens when it opens the file again.
+        link.usable_told = true;
+        let path = link.store.path().to_path_buf();
+        self.emit(Event::CopyUsable { company, path });
+        self.emit(Event::DataChanged);
     }
 
     /// Records `choice` in the app file as here, its copy at `path` (and the one open, when
@@ -295,7 +307,8 @@ impl Worker {
 }
 
 pub(super) fn remove_company_file(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    // And what a copy of the server's left beside it (see `crate::engine::copy_fetch`).
+    for suffix in ["", "-wal", "-shm", "-journal", ".received", ".received-journal", ".replaced", ".takeover"] {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         if file.exists()
             && let Err(e) = std::fs::remove_file(&file)

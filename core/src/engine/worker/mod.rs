@@ -114,6 +114,10 @@ fn serve(config: EngineConfig, commands: Commands, events: Outlet, stop: Stop) {
             }
         }
     });
+    // The worker has ended, its files closed. A check of a server's copy still running
+    // on a blocking thread (seconds, for a large company) is not waited for: what it
+    // received is deleted at the next download.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
 }
 
 struct Worker {

@@ -33,10 +33,7 @@ impl Worker {
                 return;
             }
             tracing::info!("the window did not let go of the company's file in time: its copy replaces it anyway");
-            self.copy_release = None;
-            if let Some(link) = self.link.as_mut() {
-                link.file_released();
-            }
+            self.replace_with_copy();
         }
         // The server asked for a wait: whatever asks for a sync meanwhile (an edit, the
         // network back, "Retry") waits for its end.
@@ -246,14 +243,6 @@ impl Worker {
             self.copy_release = Some(at);
             self.next_sync = Some(at);
             return;
-        }
-        if report.replaced
-            && let (Some(company), Some(link)) = (self.active.clone(), &self.link)
-        {
-            // The same path, another file: the window opens it again.
-            let path = link.store.path().to_path_buf();
-            self.emit(Event::CopyUsable { company, path });
-            self.emit(Event::DataChanged);
         }
         self.sync_soon(std::time::Duration::ZERO);
     }

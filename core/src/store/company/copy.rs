@@ -200,7 +200,7 @@ pub(crate) fn take_over_pending(path: &Path) -> bool {
 /// Removes what a former file left beside `path` (its write-ahead log, its shared
 /// memory, its journal): SQLite would apply it to the file that comes there.
 fn remove_sides(path: &Path) -> Result<(), StoreError> {
-    for side in ["-wal", "-shm", "-journal"] {
+    for side in SIDES {
         let side = PathBuf::from(format!("{}{side}", path.display()));
         match std::fs::remove_file(&side) {
             Ok(()) => tracing::info!(path = %side.display(), "removed what a former file left"),
@@ -227,38 +227,95 @@ fn replaced_path(path: &Path) -> PathBuf {
     PathBuf::from(format!("{}.replaced", path.display()))
 }
 
+/// The files SQLite keeps beside a database: its write-ahead log, its shared memory,
+/// its rollback journal.
+const SIDES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// Renames the file at `from` to `to` with what lies beside it ([`SIDES`]). On a failure,
+/// what was renamed is put back, and nothing has changed.
+fn rename_with_sides(from: &Path, to: &Path) -> Result<(), StoreError> {
+    let with_side = |path: &Path, side: &str| PathBuf::from(format!("{}{side}", path.display()));
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut result = std::fs::rename(from, to).map_err(|source| StoreError::Io { path: from.to_path_buf(), source });
+    if result.is_ok() {
+        moved.push((from.to_path_buf(), to.to_path_buf()));
+        for side in SIDES {
+            let (side_from, side_to) = (with_side(from, side), with_side(to, side));
+            match std::fs::rename(&side_from, &side_to) {
+                Ok(()) => moved.push((side_from, side_to)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    result = Err(StoreError::Io { path: side_from, source });
+                    break;
+                }
+            }
+        }
+    }
+    if result.is_err() {
+        for (back, there) in moved.into_iter().rev() {
+            if let Err(e) = std::fs::rename(&there, &back) {
+                tracing::error!(file = %there.display(), error = %e, "a file moved aside could not be put back");
+            }
+        }
+    }
+    result
+}
+
+/// Deletes the file at `path` and what lies beside it ([`SIDES`]), warning of what
+/// could not be.
+fn remove_with_sides(path: &Path) {
+    for side in std::iter::once("").chain(SIDES) {
+        let file = PathBuf::from(format!("{}{side}", path.display()));
+        if let Err(e) = std::fs::remove_file(&file)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(file = %file.display(), error = %e, "a file replaced by a copy could not be deleted");
+        }
+    }
+}
+
 /// Moves the checked copy at [`received_path`] to `path`, once marked as the company's
-/// file (see [`CompanyStore::take_over`]); also ends a move a crash stopped at the next
-/// opening. Nothing to do without the mark. Returns whether there was one.
+/// file (see [`CompanyStore::take_over`]); also ends a move a crash stopped, at the next
+/// opening. Nothing to do without the mark (but deleting a former file a crash left
+/// aside). Returns whether there was a mark.
 ///
-/// The former file is moved aside first: where it is still open elsewhere (Windows),
-/// that fails and nothing has changed. Then what lies beside `path` goes (the former
-/// file's log: SQLite would apply it to the copy), the copy comes to `path`, and the
-/// former file and the mark are deleted.
+/// The former file goes aside first, with its log beside it: where it is still open
+/// elsewhere (Windows), that fails. The copy then comes to `path`; if that fails, the
+/// former file comes back. Either way a failure leaves the files as they were, the mark
+/// with them. Once the copy is at `path`, the former file is deleted, then the mark.
 pub fn finish_take_over(path: &Path) -> Result<bool, StoreError> {
-    let mark = takeover_mark(path);
+    let (mark, received, replaced) = (takeover_mark(path), received_path(path), replaced_path(path));
     if !mark.exists() {
+        if replaced.exists() {
+            // The move had ended; its former file had not been deleted.
+            remove_with_sides(&replaced);
+        }
         return Ok(false);
     }
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| StoreError::Io { path, source }
     };
-    let (received, replaced) = (received_path(path), replaced_path(path));
     if received.exists() {
         if path.exists() {
-            std::fs::rename(path, &replaced).map_err(io(path))?;
+            rename_with_sides(path, &replaced)?;
         }
-        remove_sides(path)?;
-        std::fs::rename(&received, path).map_err(io(path))?;
+        // Nothing of the former file beside `path` any more: the copy comes alone.
+        if let Err(e) = remove_sides(path).and_then(|()| std::fs::rename(&received, path).map_err(io(path))) {
+            if replaced.exists() && !path.exists() {
+                rename_with_sides(&replaced, path)?;
+            }
+            return Err(e);
+        }
         sync_folder(path)?;
+    } else if !path.exists() && replaced.exists() {
+        // No copy to take (it cannot be: the mark is written after it is complete): the
+        // former file stays the company's.
+        tracing::error!(path = %path.display(), "a take-over's copy is gone: the former file is put back");
+        rename_with_sides(&replaced, path)?;
     }
+    remove_with_sides(&replaced);
     std::fs::remove_file(&mark).map_err(io(&mark))?;
-    if let Err(e) = std::fs::remove_file(&replaced)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(path = %replaced.display(), error = %e, "the file replaced by a copy could not be deleted");
-    }
     sync_folder(path)?;
     Ok(true)
 }
@@ -283,8 +340,8 @@ impl CompanyStore {
     /// this file is the company's and the copy is dropped at the next download; from the
     /// mark on, the copy is, and the next opening ends the move ([`finish_take_over`]).
     /// Whoever else reads the file (the window) lets go of it first: where an open file
-    /// cannot be replaced (Windows), this fails, and this file stays the company's (the
-    /// copy may be taken again).
+    /// cannot be replaced (Windows), this fails, and this file stays the company's; the
+    /// caller deletes the copy.
     pub fn take_over(&mut self, received: &Path) -> Result<CopyInfo, StoreError> {
         let path = self.path.clone();
         if received != received_path(&path) {
@@ -304,27 +361,22 @@ impl CompanyStore {
         if let Err((_, e)) = closed.close() {
             tracing::warn!(error = %e, "the file replaced by the copy did not close cleanly");
         }
-        match finish_take_over(&path) {
-            Ok(_) => {
-                self.conn = crate::store::open_connection(&path, crate::store::Access::ReadWrite, false)?;
-                self.search_deferred = false;
-                self.migration = None;
-                Ok(info)
-            }
-            Err(e) => {
-                if path.exists() && received.exists() {
-                    // The former file could not be moved (still open elsewhere): nothing
-                    // changed. It stays the company's; the copy may be taken again later.
-                    std::fs::remove_file(&mark).map_err(|source| StoreError::Io { path: mark.clone(), source })?;
-                }
-                // Else the copy is the company's file from here: the next opening ends
-                // the move (until then this store reads what is at `path`, if anything).
-                if path.exists() {
-                    self.conn = crate::store::open_connection(&path, crate::store::Access::ReadWrite, false)?;
-                }
-                Err(e)
+        let finished = finish_take_over(&path);
+        if finished.is_err() && path.exists() && received.exists() {
+            // Nothing moved (the former file is still open elsewhere, say): it stays the
+            // company's, and the copy is not taken.
+            if let Err(e) = std::fs::remove_file(&mark) {
+                tracing::warn!(error = %e, "a take-over's mark could not be removed");
             }
         }
+        // The file at `path`: the copy, or the former file as it was. Without one (a move
+        // failed halfway, which the next opening ends), this store reads nothing.
+        if path.exists() {
+            self.conn = crate::store::open_connection(&path, crate::store::Access::ReadWrite, false)?;
+            self.search_deferred = false;
+            self.migration = None;
+        }
+        finished.map(|_| info)
     }
 
     /// Copies this device's rows into the checked copy at `received` and applies its
@@ -761,6 +813,35 @@ mod tests {
         drop(device);
         let reopened = CompanyStore::open_expecting(&dir.path().join("device.comptoir"), company).unwrap();
         assert_eq!(reopened.contact(added.id).unwrap().name, "Encore");
+    }
+
+    /// A copy that cannot take the file's place (the former file cannot be moved aside;
+    /// here a folder is in the way) changes nothing: the device's file stays the
+    /// company's, open in the same store, its edits waiting, and no mark is left.
+    #[test]
+    fn a_copy_that_cannot_take_the_files_place_leaves_it_as_it_was() {
+        let dir = TempDir::new().unwrap();
+        let (sender, mut device, renamed, added) = a_device_with_edits(&dir);
+        let path = device.path().to_path_buf();
+        let received = received_path(&path);
+        sender.write_copy(&received).unwrap();
+        check_copy(&received, device.company_id()).unwrap();
+        let blocker = replaced_path(&path);
+        std::fs::create_dir(&blocker).unwrap();
+        std::fs::write(blocker.join("in the way"), b"").unwrap();
+        #[cfg(unix)]
+        let inode = || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
+        #[cfg(unix)]
+        let before = inode();
+        assert!(device.take_over(&received).is_err());
+        assert!(!takeover_mark(&path).exists(), "no mark: the copy is not the company's file");
+        assert!(received.exists(), "the copy is left for the caller to delete");
+        #[cfg(unix)]
+        assert_eq!(inode(), before, "the same file at the path");
+        assert_eq!(device.contact(renamed.id).unwrap().name, renamed.name);
+        assert_eq!(device.contact(added.id).unwrap().name, added.name);
+        assert_eq!(device.pending_count().unwrap(), 2, "the edits still wait, once");
+        device.submit(&crate::sync::Intent::UpdateContact { contact: added }).unwrap();
     }
 
     /// A crash once the copy holds the device's rows and is marked: the next opening
