@@ -418,6 +418,16 @@ fn preferences_account_switches_to_a_company_here_at_once() {
     harness.get_by_label(&small);
 }
 
+/// The wizard's first steps: signs in with the demo account, then chooses `company`.
+fn sign_in_and_choose(harness: &mut Harness<'_, ComptoirApp>, server: &TestServer, company: &str) {
+    wait_for(harness, "Adresse e-mail");
+    type_into(harness, "Adresse e-mail", &server.accounts.email);
+    type_into(harness, "Mot de passe", &server.accounts.password);
+    harness.get_by_label("Se connecter").click();
+    wait_for(harness, company);
+    harness.get_by_label(company).click();
+}
+
 /// Issue 18: a company opens once the first pages of its first download are in, the
 /// rest coming behind. Its newest invoices show, the status bar says how far the
 /// download has come, search says it is partial, and a contact created meanwhile is
@@ -435,12 +445,7 @@ fn a_company_opens_before_its_first_download_ends_and_takes_an_edit_meanwhile() 
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), relay.url(), Arc::new(SystemClock));
-    wait_for(&mut harness, "Adresse e-mail");
-    type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
-    type_into(&mut harness, "Mot de passe", &server.accounts.password);
-    harness.get_by_label("Se connecter").click();
-    wait_for(&mut harness, &large);
-    harness.get_by_label(&large).click();
+    sign_in_and_choose(&mut harness, &server, &large);
     let held = |_: &Harness<'_, ComptoirApp>| relay.wait_held(std::time::Duration::from_millis(10));
     wait_until(&mut harness, "the download at its documents' second page", held);
 
@@ -529,12 +534,7 @@ fn the_servers_copy_takes_the_files_place_and_the_window_stays_as_it_was() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path(), relay.url(), Arc::new(SystemClock));
-    wait_for(&mut harness, "Adresse e-mail");
-    type_into(&mut harness, "Adresse e-mail", &server.accounts.email);
-    type_into(&mut harness, "Mot de passe", &server.accounts.password);
-    harness.get_by_label("Se connecter").click();
-    wait_for(&mut harness, &large);
-    harness.get_by_label(&large).click();
+    sign_in_and_choose(&mut harness, &server, &large);
     wait_for(&mut harness, "Commencer");
     harness.get_by_label("Commencer").click();
     wait_for(&mut harness, "Factures");

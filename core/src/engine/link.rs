@@ -503,7 +503,7 @@ impl Link {
                     return Ok(());
                 }
                 Snapshot::Paused | Snapshot::CopyReady => return Ok(()),
-                Snapshot::AwaitCopy => match self.await_copy_unflushed(report, on_progress, progress).await? {
+                Snapshot::AwaitCopy => match self.await_copy_flushed(report, on_progress, progress).await? {
                     Waited::Ready | Waited::Fetching => return Ok(()),
                     // None came: the pages go on.
                     Waited::None => {}
@@ -514,7 +514,7 @@ impl Link {
 
     /// [`Self::await_copy`], its commits flushed meanwhile: nothing is written while the
     /// download waits, and the pages written so far are on the disk.
-    async fn await_copy_unflushed(
+    async fn await_copy_flushed(
         &mut self,
         report: &mut SyncReport,
         on_progress: &mut (dyn FnMut(&Progress) + Send),
