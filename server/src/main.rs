@@ -43,8 +43,9 @@ enum Command {
         #[arg(long, env = "COMPTOIR_AUDIT_KEY")]
         audit_key: Option<PathBuf>,
         /// Keep a company file ready for the first download of each company whose log
-        /// holds at least this many changes (in the `copies` folder of the data folder,
-        /// brought up to date every minute); 0 keeps none.
+        /// holds at least this many changes (in the `copies` folder of the data folder;
+        /// it follows the log every minute, and is written again once it lags by 5,000
+        /// changes or is an hour old); 0 keeps none.
         #[arg(long, env = "COMPTOIR_COPIES_FROM", default_value_t = 20_000)]
         copies_from: u64,
         #[command(flatten)]

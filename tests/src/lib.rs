@@ -16,7 +16,7 @@ use comptoir_server::auth::{AuthPolicy, Clock};
 use comptoir_server::client_address::TrustedProxies;
 use comptoir_server::demo::DemoAccounts;
 use comptoir_server::storage::Storage;
-use comptoir_server::sync::copies::Copies;
+use comptoir_server::sync::copies::{Copies, Renewal};
 
 /// Why the test server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -258,7 +258,11 @@ impl TestServerBuilder {
             None => None,
         };
         let scheme = if identity.is_some() { "https" } else { "http" };
-        let copies = self.copies_from.map(|from| Arc::new(Copies::new(dir.path().join("copies"), from)));
+        // A test's refresh brings the copy to the log's end (the server's default waits
+        // for a page of changes or an hour).
+        let copies = self
+            .copies_from
+            .map(|from| Arc::new(Copies::new(dir.path().join("copies"), from).with_renewal(Renewal::EVERY_CHANGE)));
         let mut server = TestServer {
             url: format!("{scheme}://{addr}"),
             identity,

@@ -48,16 +48,55 @@ pub struct ReadyCopy {
     pub bytes: u64,
 }
 
-/// The copies' folder, and from how many changes in its log a company gets one.
+/// When a new copy is written from a keeper brought up to date: the copy served lags
+/// the log by at least `changes`, or by any change and was written `age` ago or more.
+/// The keeper itself follows the log at every refresh (a few pages, cheap); a copy is
+/// the whole file written again (`VACUUM INTO`: about 5 s and 1 GiB for a company of a
+/// million records), and a device pulls the log after the copy it takes anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Renewal {
+    pub changes: u64,
+    pub age: std::time::Duration,
+}
+
+impl Renewal {
+    /// A new copy at every refresh that finds the log moved (tests).
+    pub const EVERY_CHANGE: Self = Self { changes: 1, age: std::time::Duration::ZERO };
+
+    /// Whether a copy at `upto`, written `age` ago (`None`: unknown), is renewed for a
+    /// keeper at `keeper`.
+    fn due(&self, upto: u64, age: Option<std::time::Duration>, keeper: u64) -> bool {
+        let lag = keeper.saturating_sub(upto);
+        lag > 0 && (lag >= self.changes || age.is_none_or(|age| age >= self.age))
+    }
+}
+
+/// A copy lags by a page of the log at most (what a device then pulls after it takes
+/// it: a fraction of a second), or by an hour at most.
+impl Default for Renewal {
+    fn default() -> Self {
+        Self { changes: 5_000, age: std::time::Duration::from_hours(1) }
+    }
+}
+
+/// The copies' folder, from how many changes in its log a company gets one, and when a
+/// copy is written again.
 #[derive(Debug)]
 pub struct Copies {
     dir: PathBuf,
     min_changes: u64,
+    renewal: Renewal,
 }
 
 impl Copies {
     pub fn new(dir: PathBuf, min_changes: u64) -> Self {
-        Self { dir, min_changes }
+        Self { dir, min_changes, renewal: Renewal::default() }
+    }
+
+    /// When copies are written again (see [`Renewal`]).
+    #[must_use]
+    pub fn with_renewal(self, renewal: Renewal) -> Self {
+        Self { renewal, ..self }
     }
 
     fn folder(&self, company: CompanyId) -> PathBuf {
@@ -100,9 +139,9 @@ impl Copies {
         Ok(())
     }
 
-    /// Brings the keeper of `company` to its log's end, and writes a new copy when the
-    /// keeper moved past the latest one. A log of another epoch (restored) starts the
-    /// keeper again from nothing. Returns the copy now ready.
+    /// Brings the keeper of `company` to its log's end, and writes a new copy when there
+    /// is none, or when the latest one is due for renewal ([`Renewal`]). A log of another
+    /// epoch (restored) starts the keeper again from nothing. Returns the copy now ready.
     pub fn refresh(&self, storage: &dyn Storage, company: CompanyId) -> Result<Option<ReadyCopy>, CopyError> {
         let Some(state) = storage.log_state(company)? else { return Ok(None) };
         // Nothing changed since the latest copy: the keeper is not even opened (the
@@ -184,8 +223,11 @@ impl Copies {
         keeper.set_bulk_load(false)?;
         keeper.refresh_whole_ledger(chrono::Utc::now().date_naive())?;
         let ready = self.ready(company, state.epoch);
-        if ready.as_ref().is_some_and(|r| r.upto >= after) {
-            return Ok(ready);
+        if let Some(ready) = ready.as_ref() {
+            let age = std::fs::metadata(&ready.path).and_then(|m| m.modified()).ok().and_then(|at| at.elapsed().ok());
+            if !self.renewal.due(ready.upto, age, after) {
+                return Ok(Some(ready.clone()));
+            }
         }
         let written = write_copy(&keeper, &folder)?;
         // The older copies, and what a killed refresh left (only the lock's holder writes
@@ -263,6 +305,19 @@ fn parse_copy_name(name: &str) -> Option<(u32, Uuid, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_is_renewed_when_it_lags_by_a_page_or_an_hour() {
+        let renewal = Renewal::default();
+        let (minute, hour) = (Some(std::time::Duration::from_mins(1)), Some(std::time::Duration::from_hours(1)));
+        assert!(!renewal.due(100, hour, 100), "up to date");
+        assert!(!renewal.due(100, minute, 4_000), "a little behind, and new");
+        assert!(renewal.due(100, minute, 5_100), "a page behind");
+        assert!(renewal.due(100, hour, 101), "behind, and an hour old");
+        assert!(renewal.due(100, None, 101), "behind, its age unknown");
+        assert!(!Renewal::EVERY_CHANGE.due(100, minute, 100));
+        assert!(Renewal::EVERY_CHANGE.due(100, minute, 101));
+    }
 
     #[test]
     fn a_copy_name_gives_back_its_schema_epoch_and_seq() {

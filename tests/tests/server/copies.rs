@@ -86,3 +86,37 @@ async fn a_copy_is_served_once_written_then_kept_up_to_the_log() {
     assert_eq!(store.replica_stats().unwrap(), server.stats(large).unwrap());
     assert_eq!(store.contact(added.id).unwrap().name, added.name);
 }
+
+/// With the server's own renewal rule, a copy is not written again for every change: the
+/// keeper follows the log, and the copy waits until it lags by a page of changes or is an
+/// hour old; then the next refresh writes it at the log's end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_is_written_again_once_it_lags_by_a_page_or_an_hour() {
+    use comptoir_server::sync::copies::{Copies, Renewal};
+    let server = tokio::task::spawn_blocking(|| crate::builder().demo(1_500).start()).await.unwrap().unwrap();
+    let company = server.company();
+    let (client, _) = signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
+    let dir = tempfile::tempdir().unwrap();
+    let copies = Copies::new(dir.path().to_path_buf(), 1).with_renewal(Renewal::default());
+    let storage = server.storage().as_ref();
+    let seq = || storage.log_state(company).unwrap().unwrap().seq;
+    let first = copies.refresh(storage, company).unwrap().unwrap();
+    assert_eq!(first.upto, seq(), "the first copy is at the log's end");
+
+    let push = |n: u64| {
+        let contact = comptoir_tests::fixtures::new_contact(&format!("Après la copie {n}"));
+        let intent = Intent::CreateContact { contact };
+        client.push(company, vec![Mutation { client_id: uuid::Uuid::now_v7(), mutation_id: n, intent }])
+    };
+    push(1).await.unwrap();
+    let kept = tokio::task::block_in_place(|| copies.refresh(storage, company)).unwrap().unwrap();
+    assert_eq!(kept, first, "one change behind, and new: the same copy");
+    assert!(first.path.exists());
+
+    // An hour old: written again, at the log's end, the older one gone.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3_601);
+    std::fs::File::options().write(true).open(&first.path).unwrap().set_modified(old).unwrap();
+    let renewed = tokio::task::block_in_place(|| copies.refresh(storage, company)).unwrap().unwrap();
+    assert_eq!(renewed.upto, seq());
+    assert!(renewed.upto > first.upto && !first.path.exists());
+}
