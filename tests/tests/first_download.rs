@@ -602,6 +602,61 @@ async fn a_first_download_takes_the_servers_ready_copy_then_pulls_the_log_after_
     assert_eq!(link.store.replica_stats().unwrap(), server.stats(company).unwrap());
 }
 
+/// A download in short stretches, as a company downloading in the background does (the
+/// engine bounds each stretch, and a command cuts it short): once the company can open,
+/// the pages stop for the server's copy (held at a relay here), each stretch then pauses
+/// in the wait without writing a page, its commits flushed; let go, the copy takes the
+/// file's place within a stretch, and the download ends the server's equal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_in_stretches_waits_for_the_servers_copy_across_them() {
+    use chrono::Utc;
+    use comptoir_core::engine::Link;
+    let server = tokio::task::spawn_blocking(|| TestServer::builder().demo(6_000).copies_from(1).start())
+        .await
+        .unwrap()
+        .unwrap();
+    let company = server.company();
+    tokio::task::block_in_place(|| server.refresh_copies()).unwrap();
+    let relay = comptoir_tests::relay::HoldingRelay::holding(server.address(), |line| {
+        String::from_utf8_lossy(line).contains("/sync/copy?")
+    })
+    .unwrap();
+    let (_, token) =
+        comptoir_tests::checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
+    let mut client = comptoir_core::sync::SyncClient::new(&relay.url()).unwrap();
+    client.set_access_token(Some(token));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.comptoir");
+    let (mut link, _) = Link::create(client, company, &path, Utc::now()).await.unwrap();
+    link.page_size = 200;
+    let (mut stretches, mut waiting, mut replaced, mut held) = (0, 0, 0, false);
+    loop {
+        link.pause_at = Some(std::time::Instant::now() + std::time::Duration::from_millis(5));
+        let report = link.sync(Utc::now, &mut |_| {}).await.unwrap();
+        stretches += 1;
+        replaced += u32::from(report.replaced);
+        if !report.paused {
+            break;
+        }
+        let synchronous: i64 = link.store.connection().pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!(synchronous, 2, "FULL between two stretches");
+        // The server has answered the copy's request, and the relay holds its answer.
+        held = held || relay.wait_held(std::time::Duration::ZERO);
+        if report.pulled == 0 && held {
+            // A stretch spent waiting for the copy: no page written.
+            waiting += 1;
+            if waiting == 3 {
+                relay.release();
+            }
+        }
+        assert!(stretches < 1_000, "the download ends");
+    }
+    assert!(waiting >= 3, "{waiting} stretches waited for the copy, of {stretches}");
+    assert_eq!(replaced, 1, "the copy took the file's place once");
+    assert_eq!(link.store.replica_stats().unwrap(), server.stats(company).unwrap());
+    assert!(!received_left(&path));
+}
+
 /// Whether a received copy, or the mark of one taking over, lies beside `path`.
 fn received_left(path: &std::path::Path) -> bool {
     ["received", "takeover", "replaced", "received-journal"]
