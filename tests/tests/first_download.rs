@@ -623,7 +623,7 @@ async fn a_download_in_stretches_waits_for_the_servers_copy_across_them() {
     .unwrap();
     let (_, token) =
         comptoir_tests::checks::signed_in(&server.url, &server.accounts.email, &server.accounts.password).await;
-    let mut client = comptoir_core::sync::SyncClient::new(&relay.url()).unwrap();
+    let mut client = comptoir_core::sync::SyncClient::new(relay.url()).unwrap();
     client.set_access_token(Some(token));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.comptoir");
