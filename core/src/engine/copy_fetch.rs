@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::model::CompanyId;
-use crate::store::{COMPANY_SCHEMA_VERSION, CopyInfo, check_copy, received_path};
+use crate::store::{COMPANY_SCHEMA_VERSION, CopyInfo, check_copy, received_path, remove_with_sides};
 use crate::sync::{CopyBytes, SyncClient};
 
 /// Where the server's copy stands for one download.
@@ -137,7 +137,7 @@ impl Drop for CopyFetch {
         match self {
             // The fetch deletes what it received when it sees the stop.
             Self::Fetching { bytes, .. } => bytes.stop.store(true, Ordering::Relaxed),
-            Self::Ready(Some(checked)) => remove_received(&checked.file),
+            Self::Ready(Some(checked)) => remove_with_sides(&checked.file),
             Self::Ready(None) | Self::NotAsked | Self::Done => {}
         }
     }
@@ -182,7 +182,7 @@ async fn fetch(client: SyncClient, company: CompanyId, path: PathBuf, bytes: Arc
         Ok(None) => None,
         Err(error) => {
             tracing::warn!(%company, %error, "the server's copy could not be taken: the download goes page by page");
-            remove_received(&file);
+            remove_with_sides(&file);
             None
         }
     }
@@ -197,7 +197,7 @@ const RECEIVING: &str = ".receiving-";
 /// stopped its move: then it is the company's file).
 fn remove_stale(path: &Path) {
     if !crate::store::take_over_pending(path) {
-        remove_received(&received_path(path));
+        remove_with_sides(&received_path(path));
     }
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else { return };
     let prefix = format!("{}{RECEIVING}", name.to_string_lossy());
@@ -206,19 +206,7 @@ fn remove_stale(path: &Path) {
         let file_name = entry.file_name();
         let file_name = file_name.to_string_lossy();
         if file_name.starts_with(&prefix) && !file_name.ends_with("-journal") {
-            remove_received(&entry.path());
-        }
-    }
-}
-
-/// Deletes a received copy, and what SQLite may have left beside it.
-pub(crate) fn remove_received(received: &Path) {
-    for side in ["", "-journal", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{side}", received.display()));
-        if let Err(e) = std::fs::remove_file(&file)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(file = %file.display(), error = %e, "a received copy could not be deleted");
+            remove_with_sides(&entry.path());
         }
     }
 }

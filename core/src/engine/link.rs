@@ -489,12 +489,9 @@ impl Link {
     ) -> Result<(), SyncError> {
         loop {
             // A download that paused while it waited for the copy waits on.
-            let step = if self.copy.is_ready() {
-                Snapshot::CopyReady
-            } else if self.copy.is_fetching() && progress.as_ref().is_some_and(opens_with) {
-                Snapshot::AwaitCopy
-            } else {
-                self.snapshot_pages(report, on_progress, progress).await?
+            let step = match self.stop_for_copy(progress.as_ref()) {
+                Some(step) => step,
+                None => self.snapshot_pages(report, on_progress, progress).await?,
             };
             match step {
                 Snapshot::Ended => {
@@ -509,6 +506,19 @@ impl Link {
                     Waited::None => {}
                 },
             }
+        }
+    }
+
+    /// Whether the snapshot's pages stop for the server's copy, with what has come
+    /// (`progress`): taken when it has come; once the company can open, waited for rather
+    /// than written again page by page.
+    fn stop_for_copy(&mut self, progress: Option<&Progress>) -> Option<Snapshot> {
+        if self.copy.is_ready() {
+            Some(Snapshot::CopyReady)
+        } else if self.copy.is_fetching() && progress.is_some_and(opens_with) {
+            Some(Snapshot::AwaitCopy)
+        } else {
+            None
         }
     }
 
@@ -576,7 +586,7 @@ impl Link {
         } else {
             std::fs::rename(&checked.file, &received)
                 .map_err(|source| StoreError::Io { path: received.clone(), source })
-                .and_then(|()| self.store.take_over(&received))
+                .and_then(|()| self.store.take_over())
         };
         match taken {
             Ok(info) => {
@@ -589,9 +599,9 @@ impl Link {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "the server's copy could not replace the file: the download goes page by page");
-                super::copy_fetch::remove_received(&checked.file);
+                crate::store::remove_with_sides(&checked.file);
                 if !crate::store::take_over_pending(self.store.path()) {
-                    super::copy_fetch::remove_received(&received);
+                    crate::store::remove_with_sides(&received);
                 }
                 false
             }
@@ -699,18 +709,12 @@ impl Link {
             if page.next.is_none() {
                 break Ok(Snapshot::Ended);
             }
-            // The server's copy replaces what the pages bring: taken when it has come; once
-            // the company can open, waited for rather than written again page by page.
-            let stop = if self.copy.is_ready() {
-                Some(Snapshot::CopyReady)
-            } else if self.copy.is_fetching() && opens_with(progress) {
-                Some(Snapshot::AwaitCopy)
-            } else if self.should_pause() {
-                report.paused = true;
-                Some(Snapshot::Paused)
-            } else {
-                None
-            };
+            let stop = self.stop_for_copy(Some(progress)).or_else(|| {
+                self.should_pause().then(|| {
+                    report.paused = true;
+                    Snapshot::Paused
+                })
+            });
             if let Some(stop) = stop {
                 // The next page, fetched ahead, waits for the download to go on.
                 if let (Some(task), Some(from)) = (prefetched.take(), ahead) {

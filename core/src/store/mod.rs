@@ -43,7 +43,7 @@ pub use app::{AppStore, CompanyFileCheck, KeptCopy, LocalAccount, LocalCompany};
 pub(crate) use company::take_over_pending;
 pub use company::{
     CompanyFileInfo, CompanyStore, CopyInfo, OpenInvoice, TableStats, WriteTx, adopt_copy, check_copy,
-    finish_take_over, received_path,
+    finish_take_over, received_path, remove_company_file, remove_with_sides,
 };
 pub use error::StoreError;
 pub use held::HeldRecord;

@@ -306,18 +306,6 @@ impl Worker {
     }
 }
 
-pub(super) fn remove_company_file(path: &Path) {
-    // And what a copy of the server's left beside it (see `crate::engine::copy_fetch`).
-    for suffix in ["", "-wal", "-shm", "-journal", ".received", ".received-journal", ".replaced", ".takeover"] {
-        let file = PathBuf::from(format!("{}{suffix}", path.display()));
-        if file.exists()
-            && let Err(e) = std::fs::remove_file(&file)
-        {
-            tracing::warn!(file = %file.display(), error = %e, "could not remove a company file");
-        }
-    }
-}
-
 pub(super) fn sync_setup_error(error: &SyncError, url: &str) -> SetupError {
     match error {
         SyncError::Client(e) => setup_error(e, url),

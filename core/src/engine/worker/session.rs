@@ -3,7 +3,6 @@
 
 use super::PREFERENCES;
 use super::Worker;
-use super::company::remove_company_file;
 use crate::engine::{AccountEvent, CompanyChoice, Event, Notice, SetupError, SetupStep, SyncState};
 use crate::model::{CompanyId, Role, UserId};
 use crate::store::LocalAccount;
@@ -312,11 +311,11 @@ impl Worker {
             drop(link);
             // A background download's file is not recorded until it ends.
             if let Some(path) = aside {
-                remove_company_file(&path);
+                crate::store::remove_company_file(&path);
             }
             for company in self.app.companies().unwrap_or_default() {
                 if company.account.is_none() || company.account == self.user {
-                    remove_company_file(&company.file_path);
+                    crate::store::remove_company_file(&company.file_path);
                 }
             }
             if let Some(user) = self.user {

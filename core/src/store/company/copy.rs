@@ -159,7 +159,7 @@ pub fn adopt_copy(received: &Path, path: &Path, expected: CompanyId) -> Result<(
 /// [`CompanyStore::take_over`]). A copy that fails a check is refused with
 /// `copy_refused`, the check named; the caller deletes it.
 pub fn check_copy(received: &Path, expected: CompanyId) -> Result<CopyInfo, StoreError> {
-    for side in ["-wal", "-shm", "-journal"] {
+    for side in SIDES {
         // A journal beside a received file is not the server's: SQLite would apply it.
         let side = PathBuf::from(format!("{}{side}", received.display()));
         if side.exists() {
@@ -261,17 +261,27 @@ fn rename_with_sides(from: &Path, to: &Path) -> Result<(), StoreError> {
     result
 }
 
-/// Deletes the file at `path` and what lies beside it ([`SIDES`]), warning of what
-/// could not be.
-fn remove_with_sides(path: &Path) {
+/// Deletes the file at `path` and what SQLite keeps beside it ([`SIDES`]), warning of
+/// what could not be.
+pub fn remove_with_sides(path: &Path) {
     for side in std::iter::once("").chain(SIDES) {
         let file = PathBuf::from(format!("{}{side}", path.display()));
         if let Err(e) = std::fs::remove_file(&file)
             && e.kind() != std::io::ErrorKind::NotFound
         {
-            tracing::warn!(file = %file.display(), error = %e, "a file replaced by a copy could not be deleted");
+            tracing::warn!(file = %file.display(), error = %e, "a file could not be deleted");
         }
     }
+}
+
+/// Deletes a company's file at `path`, what SQLite keeps beside it, and what a copy's
+/// take-over left there (the copy, the former file, the mark): the user removes the
+/// company's data from this computer.
+pub fn remove_company_file(path: &Path) {
+    for file in [path.to_path_buf(), received_path(path), replaced_path(path)] {
+        remove_with_sides(&file);
+    }
+    remove_with_sides(&takeover_mark(path));
 }
 
 /// Moves the checked copy at [`received_path`] to `path`, once marked as the company's
@@ -342,15 +352,10 @@ impl CompanyStore {
     /// Whoever else reads the file (the window) lets go of it first: where an open file
     /// cannot be replaced (Windows), this fails, and this file stays the company's; the
     /// caller deletes the copy.
-    pub fn take_over(&mut self, received: &Path) -> Result<CopyInfo, StoreError> {
+    pub fn take_over(&mut self) -> Result<CopyInfo, StoreError> {
         let path = self.path.clone();
-        if received != received_path(&path) {
-            return Err(StoreError::Io {
-                path: received.to_path_buf(),
-                source: std::io::Error::other("a copy is taken over from beside the file it replaces"),
-            });
-        }
-        let info = self.carry_into(received)?;
+        let received = received_path(&path);
+        let info = self.carry_into(&received)?;
         let mark = takeover_mark(&path);
         std::fs::File::create(&mark)
             .and_then(|f| f.sync_all())
@@ -787,7 +792,7 @@ mod tests {
         sender.write_copy(&received).unwrap();
         let company = device.company_id();
         check_copy(&received, company).unwrap();
-        let info = device.take_over(&received).unwrap();
+        let info = device.take_over().unwrap();
         assert_eq!((info.epoch, info.upto), (EPOCH, 4_242));
 
         assert!(device.is_whole_copy().unwrap(), "the copy's file, at its cursor");
@@ -833,7 +838,7 @@ mod tests {
         let inode = || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
         #[cfg(unix)]
         let before = inode();
-        assert!(device.take_over(&received).is_err());
+        assert!(device.take_over().is_err());
         assert!(!takeover_mark(&path).exists(), "no mark: the copy is not the company's file");
         assert!(received.exists(), "the copy is left for the caller to delete");
         #[cfg(unix)]

@@ -22,7 +22,9 @@ use super::{Access, StoreError};
 use crate::model::{CompanyId, UserId};
 
 pub(crate) use copy::take_over_pending;
-pub use copy::{CopyInfo, adopt_copy, check_copy, finish_take_over, received_path};
+pub use copy::{
+    CopyInfo, adopt_copy, check_copy, finish_take_over, received_path, remove_company_file, remove_with_sides,
+};
 pub use reading::OpenInvoice;
 pub(super) use rows::{
     ARTICLE_COLUMNS, COMPANY_COLUMNS, CONTACT_COLUMNS, article_from_row, company_from_row, contact_from_row,
